@@ -1,0 +1,105 @@
+# gridflow — build, run, test.  See README.md.
+#   make            build everything into build/ and bin/
+#   make run        install deps, start private PostgreSQL, run the stack with a sample feed
+#   make check      install deps, run unit + end-to-end tests (prints "N passed, N failed")
+#   make bench      performance benchmark
+#   WERROR=1  SANITIZE=address,undefined  are build switches.
+
+PREFIX  ?= /usr/local
+DESTDIR ?=
+CC      ?= cc
+PKGS    := libczmq libzmq msgpack jansson libpq
+
+PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
+PKG_LIBS   := $(shell pkg-config --libs $(PKGS) 2>/dev/null)
+
+WARN    := -Wall -Wextra -Wshadow -Wstrict-prototypes -Wmissing-prototypes \
+           -Wwrite-strings -Wformat=2 -Wno-unused-parameter
+CFLAGS  ?= -O2 -g
+CFLAGS  += -std=c11 -D_POSIX_C_SOURCE=200809L -D_DEFAULT_SOURCE $(WARN) \
+           -Icommon -Iproto $(PKG_CFLAGS)
+LDLIBS  += $(PKG_LIBS) -lpthread
+ifeq ($(WERROR),1)
+CFLAGS  += -Werror
+endif
+ifneq ($(SANITIZE),)
+CFLAGS  += -fsanitize=$(SANITIZE) -fno-omit-frame-pointer
+LDFLAGS += -fsanitize=$(SANITIZE)
+endif
+
+LIB_SRC  := $(wildcard proto/*.c) $(wildcard common/*.c)
+LIB_OBJ  := $(LIB_SRC:%.c=build/%.o)
+LIB      := build/libgridflow.a
+
+# service binaries: bin/<name> from services/<dir>/*.c
+SERVICES := gf-intake:services/intake gf-relay:services/relay \
+            gf-router:services/router gf-notifier:services/notifier \
+            gf-hotline:services/adapters/hotline gridctl:services/gridctl
+BINS     := $(foreach s,$(SERVICES),bin/$(word 1,$(subst :, ,$(s))))
+
+UNIT_SRC := $(wildcard tests/unit/test_*.c)
+UNIT_BIN := $(UNIT_SRC:tests/unit/%.c=build/tests/%)
+TOOL_SRC := $(wildcard tests/tools/*.c)
+TOOL_BIN := $(TOOL_SRC:tests/tools/%.c=build/tools/%)
+
+.PHONY: all check run bench install clean format format-check deps unit e2e
+all: $(BINS) $(UNIT_BIN) $(TOOL_BIN)
+
+build/%.o: %.c $(wildcard common/*.h proto/*.h)
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) -c -o $@ $<
+
+$(LIB): $(LIB_OBJ)
+	@rm -f $@
+	ar rcs $@ $^
+
+define service_rule
+bin/$(1): $$(patsubst %.c,build/%.o,$$(wildcard $(2)/*.c)) $$(LIB)
+	@mkdir -p bin
+	$$(CC) $$(LDFLAGS) -o $$@ $$^ $$(LDLIBS)
+endef
+$(foreach s,$(SERVICES),$(eval $(call service_rule,$(word 1,$(subst :, ,$(s))),$(word 2,$(subst :, ,$(s))))))
+
+build/tests/%: build/tests/unit/%.o $(LIB)
+	@mkdir -p $(dir $@)
+	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS) -lcmocka
+
+build/tools/%: build/tests/tools/%.o $(LIB)
+	@mkdir -p $(dir $@)
+	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
+
+deps:
+	@deploy/install-deps.sh
+
+unit: all
+	@tests/run.sh unit
+
+e2e: all
+	@tests/run.sh e2e
+
+check: deps
+	@$(MAKE) --no-print-directory all
+	@tests/run.sh all
+
+run: deps
+	@$(MAKE) --no-print-directory all
+	@deploy/run.sh
+
+bench: deps
+	@$(MAKE) --no-print-directory all
+	@bench/bench.sh
+
+install: $(BINS)
+	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/share/gridflow/sql
+	install -m 0755 $(BINS) $(DESTDIR)$(PREFIX)/bin/
+	install -m 0644 deploy/sql/*.sql $(DESTDIR)$(PREFIX)/share/gridflow/sql/
+
+clean:
+	rm -rf build bin
+
+FORMAT_SRC = $(shell find common proto services tests bench -name '*.[ch]' 2>/dev/null)
+format:
+	clang-format -i $(FORMAT_SRC)
+
+format-check:
+	clang-format --dry-run --Werror $(FORMAT_SRC)

@@ -1,0 +1,95 @@
+/*  gf_client — a DEALER connection to the intake. */
+#include "gf_client.h"
+
+struct _gf_client_t {
+    zsock_t *dealer; /* connected to the intake */
+};
+
+gf_client_t *gf_client_new (const char *endpoint)
+{
+    gf_client_t *self = (gf_client_t *) zmalloc (sizeof (gf_client_t));
+    self->dealer = zsock_new (ZMQ_DEALER);
+    zsock_set_sndhwm (self->dealer, 100000);
+    zsock_set_rcvhwm (self->dealer, 100000);
+    zsock_set_linger (self->dealer, 0);
+    if (zsock_connect (self->dealer, "%s", endpoint) != 0) {
+        zsys_error ("client: bad endpoint %s", endpoint);
+        gf_client_destroy (&self);
+    }
+    return self;
+}
+
+void gf_client_destroy (gf_client_t **self_p)
+{
+    assert (self_p);
+    gf_client_t *self = *self_p;
+    if (!self)
+        return;
+    zsock_destroy (&self->dealer);
+    free (self);
+    *self_p = NULL;
+}
+
+int gf_client_send (gf_client_t *self, zframe_t *body)
+{
+    zframe_t *copy = zframe_dup (body);
+    if (zframe_send (&copy, self->dealer, 0) != 0) {
+        zframe_destroy (&copy);
+        return -1;
+    }
+    return 0;
+}
+
+int gf_client_recv (gf_client_t *self, gf_reply_t *reply, int timeout_ms)
+{
+    zmq_pollitem_t item = {zsock_resolve (self->dealer), 0, ZMQ_POLLIN, 0};
+    int rc = zmq_poll (&item, 1, timeout_ms);
+    if (rc < 0)
+        return -1;
+    if (rc == 0)
+        return 1;
+    zframe_t *body = zframe_recv (self->dealer);
+    if (!body)
+        return -1;
+    gf_error_t err = {GF_OK, ""};
+    rc = gf_reply_decode (zframe_data (body), zframe_size (body), reply, &err);
+    zframe_destroy (&body);
+    if (rc != 0) {
+        zsys_error ("client: undecodable reply: %s: %s", gf_code_name (err.code), err.message);
+        return -1;
+    }
+    return 0;
+}
+
+int gf_client_submit (gf_client_t *self, const gf_complaint_t *c, gf_reply_t *reply,
+                      int timeout_ms, int attempts)
+{
+    zframe_t *body = gf_complaint_encode (c);
+    int rc = -1;
+    for (int attempt = 0; attempt < attempts && rc != 0 && !zsys_interrupted; attempt++) {
+        if (gf_client_send (self, body) != 0)
+            break;
+        int64_t deadline = zclock_mono () + timeout_ms;
+        while (zclock_mono () < deadline) {
+            int got = gf_client_recv (self, reply, (int) (deadline - zclock_mono ()));
+            if (got < 0)
+                break;
+            if (got == 1)
+                continue;
+            if (reply->id && streq (reply->id, c->id)) {
+                rc = 0;
+                break;
+            }
+            gf_reply_reset (reply); /* a late reply to an earlier attempt */
+        }
+        if (rc != 0 && zsys_interrupted)
+            break;
+    }
+    zframe_destroy (&body);
+    return rc;
+}
+
+zsock_t *gf_client_sock (gf_client_t *self)
+{
+    return self->dealer;
+}

@@ -1,0 +1,35 @@
+/*  gf_client — a DEALER connection to the intake, for adapters and tools.
+
+    Requests are pipelined: send many, then receive replies in any order and
+    match them by request id.  The intake is idempotent on (source,
+    source_ref), so resending a request whose reply did not come is safe.
+*/
+#ifndef GF_CLIENT_H_INCLUDED
+#define GF_CLIENT_H_INCLUDED
+
+#include <czmq.h>
+#include "gf_proto.h"
+
+typedef struct _gf_client_t gf_client_t;
+
+gf_client_t *gf_client_new (const char *endpoint);
+void gf_client_destroy (gf_client_t **self_p);
+
+/*  Sends one encoded body (a copy is sent; the frame stays the caller's).
+    Returns 0 or -1. */
+int gf_client_send (gf_client_t *self, zframe_t *body);
+
+/*  Waits up to timeout_ms for one reply and decodes it into reply (which
+    the caller resets).  Returns 0, 1 on timeout, -1 on interruption or an
+    undecodable reply (logged). */
+int gf_client_recv (gf_client_t *self, gf_reply_t *reply, int timeout_ms);
+
+/*  Sends a complaint and waits for its reply, resending on timeout up to
+    `attempts` times in all.  Returns 0 with reply filled, or -1. */
+int gf_client_submit (gf_client_t *self, const gf_complaint_t *c, gf_reply_t *reply,
+                      int timeout_ms, int attempts);
+
+/*  The socket, for callers that poll it with others. */
+zsock_t *gf_client_sock (gf_client_t *self);
+
+#endif

@@ -1,0 +1,145 @@
+/*  gf_consumer — a durable, exactly-once consumer of one event type. */
+#include "gf_consumer.h"
+#include "gf_service.h"
+
+struct _gf_consumer_t {
+    char *name;          /* checkpoint key                              */
+    char *type;          /* event type consumed                         */
+    gf_config_t *config; /* borrowed                                    */
+    gf_db_t *db;         /* our connection                              */
+    zsock_t *sub;        /* wake-ups from the relay                     */
+    uint64_t processed;  /* events handled since start                  */
+};
+
+static const char *SQL_ENSURE =
+    "INSERT INTO consumer_checkpoints (consumer) VALUES ($1) ON CONFLICT DO NOTHING";
+static const char *SQL_LOCK =
+    "SELECT last_seq FROM consumer_checkpoints WHERE consumer = $1 FOR UPDATE";
+static const char *SQL_BATCH =
+    "SELECT seq, id, case_id, grid, (extract (epoch FROM at) * 1000)::bigint AS at_ms,"
+    "       payload::text AS payload"
+    "  FROM case_events WHERE type = $1 AND seq > $2 ORDER BY seq LIMIT $3";
+static const char *SQL_ADVANCE =
+    "UPDATE consumer_checkpoints SET last_seq = $2, updated_at = now () WHERE consumer = $1";
+
+gf_consumer_t *gf_consumer_new (const char *name, const char *type, gf_config_t *config)
+{
+    gf_consumer_t *self = (gf_consumer_t *) zmalloc (sizeof (gf_consumer_t));
+    self->name = strdup (name);
+    self->type = strdup (type);
+    self->config = config;
+    self->db = gf_db_new (config->db, name);
+    self->sub = zsock_new (ZMQ_SUB);
+    char *topic = zsys_sprintf ("%s/", type);
+    zsock_set_subscribe (self->sub, topic);
+    zstr_free (&topic);
+    zsock_set_rcvhwm (self->sub, 100000);
+    if (zsock_connect (self->sub, "%s", config->pub) != 0) {
+        zsys_error ("%s: cannot connect to relay at %s", name, config->pub);
+        gf_consumer_destroy (&self);
+    }
+    return self;
+}
+
+void gf_consumer_destroy (gf_consumer_t **self_p)
+{
+    assert (self_p);
+    gf_consumer_t *self = *self_p;
+    if (!self)
+        return;
+    zsock_destroy (&self->sub);
+    gf_db_destroy (&self->db);
+    free (self->name);
+    free (self->type);
+    free (self);
+    *self_p = NULL;
+}
+
+/*  One step.  Returns the number of events handled (0: caught up), or -1. */
+static int s_step (gf_consumer_t *self, gf_consumer_fn *fn, void *arg)
+{
+    if (gf_db_begin (self->db))
+        return -1;
+    const char *lock_params[] = {self->name};
+    PGresult *cp = gf_db_exec (self->db, SQL_LOCK, 1, lock_params);
+    if (!cp || PQntuples (cp) != 1) {
+        if (cp)
+            PQclear (cp);
+        gf_db_rollback (self->db);
+        return -1;
+    }
+    char limit[16];
+    snprintf (limit, sizeof limit, "%d", self->config->batch);
+    const char *batch_params[] = {self->type, gf_db_get (cp, 0, "last_seq"), limit};
+    PGresult *events = gf_db_exec (self->db, SQL_BATCH, 3, batch_params);
+    PQclear (cp);
+    if (!events) {
+        gf_db_rollback (self->db);
+        return -1;
+    }
+    int count = PQntuples (events);
+    int rc = count;
+    if (count > 0) {
+        const char *last = gf_db_get (events, count - 1, "seq");
+        const char *advance_params[] = {self->name, last};
+        if (fn (self->db, events, arg) != 0 ||
+            gf_db_run (self->db, SQL_ADVANCE, 2, advance_params) != 0)
+            rc = -1;
+    }
+    PQclear (events);
+    if (rc < 0 || gf_db_commit (self->db) != 0) {
+        gf_db_rollback (self->db);
+        return -1;
+    }
+    self->processed += count;
+    if (self->config->verbose && count)
+        zsys_debug ("%s: handled %d %s events (total %" PRIu64 ")", self->name, count, self->type,
+                    self->processed);
+    return count;
+}
+
+int gf_consumer_run (gf_consumer_t *self, zsock_t *pipe, gf_consumer_fn *fn, void *arg)
+{
+    int backoff = 100;
+    bool ready = false;
+    zmq_pollitem_t items[] = {{zsock_resolve (pipe), 0, ZMQ_POLLIN, 0},
+                              {zsock_resolve (self->sub), 0, ZMQ_POLLIN, 0}};
+    while (!zsys_interrupted) {
+        int timeout = 1000; /* safety net: look at the log at least every second */
+        if (!ready) {
+            const char *params[] = {self->name};
+            if (gf_db_run (self->db, SQL_ENSURE, 1, params) == 0) {
+                ready = true;
+                zsys_info ("%s: consuming %s", self->name, self->type);
+            } else if (!gf_db_lost (self->db)) {
+                zsys_error ("%s: cannot create checkpoint (migrations applied?)", self->name);
+                return -1;
+            } else
+                timeout = backoff;
+        }
+        if (ready) {
+            int handled = s_step (self, fn, arg);
+            if (handled < 0) {
+                timeout = backoff;
+                backoff = backoff * 2 > 5000 ? 5000 : backoff * 2;
+            } else {
+                backoff = 100;
+                if (handled >= self->config->batch)
+                    timeout = 0; /* more waiting: go again at once */
+            }
+        }
+        if (zmq_poll (items, 2, timeout) < 0)
+            break;
+        if (items[0].revents & ZMQ_POLLIN && gf_service_pipe_term (pipe))
+            break;
+        if (items[1].revents & ZMQ_POLLIN) {
+            /* Wake-ups only: drain everything queued, then look at the log. */
+            while (zsock_events (self->sub) & ZMQ_POLLIN) {
+                zmsg_t *msg = zmsg_recv (self->sub);
+                zmsg_destroy (&msg);
+            }
+        }
+    }
+    zsys_info ("%s: stopping after %" PRIu64 " events", self->name, self->processed);
+    return 0;
+}

@@ -1,0 +1,33 @@
+/*  gf_consumer — a durable, exactly-once consumer of one event type.
+
+    The event log in PostgreSQL is the source of truth; the relay's PUB
+    socket is only a wake-up (PUB/SUB is lossy).  Each step runs in one
+    transaction: lock this consumer's checkpoint row, read the next batch of
+    events of the type with seq > checkpoint, call the handler (which
+    applies its idempotent effect and inserts its own events), move the
+    checkpoint, commit.  A crash at any instant rolls the whole step back.
+    Several instances of one consumer serialise on the checkpoint row.
+*/
+#ifndef GF_CONSUMER_H_INCLUDED
+#define GF_CONSUMER_H_INCLUDED
+
+#include <czmq.h>
+#include "gf_config.h"
+#include "gf_db.h"
+
+/*  Called inside the step's transaction with the batch: columns seq, id,
+    case_id, grid, at_ms, payload (JSON text), in seq order.  Returns 0, or
+    -1 to roll the step back (it is retried after a back-off). */
+typedef int(gf_consumer_fn) (gf_db_t *db, const PGresult *events, void *arg);
+
+typedef struct _gf_consumer_t gf_consumer_t;
+
+/*  name: checkpoint key (e.g. "router"); type: event type consumed. */
+gf_consumer_t *gf_consumer_new (const char *name, const char *type, gf_config_t *config);
+void gf_consumer_destroy (gf_consumer_t **self_p);
+
+/*  Runs until $TERM on pipe or interruption.  Returns 0, or -1 on a fatal
+    error (the checkpoint table missing: migrations not applied). */
+int gf_consumer_run (gf_consumer_t *self, zsock_t *pipe, gf_consumer_fn *fn, void *arg);
+
+#endif

@@ -1,0 +1,62 @@
+/*  gf_db — one PostgreSQL connection with reconnect and back-off.
+
+    Every statement is parameterised (PQexecParams); SQL is never built from
+    strings.  A lost connection is detected on use: the failing call returns
+    NULL / -1 with gf_db_lost() true, and the next call reconnects (with
+    exponential back-off up to 5 s between attempts).  A transaction in
+    flight when the connection dies is rolled back by the server, so callers
+    simply retry their whole unit of work.
+*/
+#ifndef GF_DB_H_INCLUDED
+#define GF_DB_H_INCLUDED
+
+#include <libpq-fe.h>
+#include <stdbool.h>
+
+typedef struct _gf_db_t gf_db_t;
+
+/*  Creates a handle and tries to connect once; never returns NULL for a
+    connection failure (it will retry on use), only for bad arguments. */
+gf_db_t *gf_db_new (const char *conninfo, const char *app_name);
+void gf_db_destroy (gf_db_t **self_p);
+
+/*  Makes sure the connection is up, waiting up to timeout_ms (-1: forever,
+    until zsys_interrupted).  Returns 0 when connected. */
+int gf_db_connect (gf_db_t *self, int timeout_ms);
+
+/*  Runs a statement with text parameters (NULL entries are SQL NULL).
+    Returns the result (caller PQclear's it) when its status is
+    COMMAND_OK or TUPLES_OK, else logs, clears and returns NULL. */
+PGresult *gf_db_exec (gf_db_t *self, const char *sql, int nparams, const char *const *params);
+
+/*  Runs a statement and discards its result.  Returns 0 or -1. */
+int gf_db_run (gf_db_t *self, const char *sql, int nparams, const char *const *params);
+
+/*  BEGIN / COMMIT / ROLLBACK.  Return 0 or -1.  Rollback is safe to call
+    at any time (no-op outside a transaction or without a connection). */
+int gf_db_begin (gf_db_t *self);
+int gf_db_commit (gf_db_t *self);
+void gf_db_rollback (gf_db_t *self);
+
+/*  True if the last failure was a lost connection (retry later), false if
+    it was the statement's own fault. */
+bool gf_db_lost (gf_db_t *self);
+
+/*  SQLSTATE of the last failed statement, "" if none.  Borrowed. */
+const char *gf_db_sqlstate (gf_db_t *self);
+
+/*  The raw connection (NULL when down), for PQsocket / PQnotifies. */
+PGconn *gf_db_conn (gf_db_t *self);
+
+/*  LISTEN on a channel; re-issued automatically after a reconnect. */
+int gf_db_listen (gf_db_t *self, const char *channel);
+
+/*  Consumes pending input and drops queued notifications.  Returns the
+    number of notifications seen, or -1 if the connection is lost. */
+int gf_db_drain_notifies (gf_db_t *self);
+
+/*  Helpers for reading results: column value by name, NULL if SQL NULL. */
+const char *gf_db_get (const PGresult *res, int row, const char *column);
+long long gf_db_get_ll (const PGresult *res, int row, const char *column);
+
+#endif

@@ -1,0 +1,31 @@
+#!/usr/bin/env bash
+# Installs (apt-get) what gridflow needs to build, run and test.  Idempotent:
+# when every package is present it does nothing and touches no network.
+set -euo pipefail
+
+PACKAGES=(
+  gcc make pkg-config            # build
+  libczmq-dev libzmq3-dev        # ZeroMQ bus (czmq actors, zsock)
+  libmsgpack-dev                 # wire format
+  libjansson-dev                 # JSON: event payloads, adapters' input, gridctl --json
+  libpq-dev                      # PostgreSQL client
+  postgresql-15 postgresql-client-15   # private cluster under var/, psql, pgbench
+  libcmocka-dev                  # unit tests
+  python3                        # test data generators
+  clang-format                   # make format / format-check
+  valgrind                       # unit tests under valgrind (CI)
+  procps util-linux              # pgrep/pkill, runuser
+)
+
+missing=()
+for p in "${PACKAGES[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")
+done
+[ ${#missing[@]} -eq 0 ] && exit 0
+
+echo "install-deps: installing ${missing[*]}" >&2
+SUDO=""
+[ "$(id -u)" -eq 0 ] || SUDO="sudo"
+export DEBIAN_FRONTEND=noninteractive
+$SUDO apt-get update -qq
+$SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null

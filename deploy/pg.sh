@@ -1,0 +1,97 @@
+#!/usr/bin/env bash
+# A private PostgreSQL 15 cluster under var/ for development, tests and demos.
+#   deploy/pg.sh init|start|stop|status|conninfo|psql [args]
+# initdb refuses to run as root, so as root the cluster runs as the system
+# user `gridflow` (created if missing).  Listens on a Unix socket only.
+# Environment: GF_VAR (default <repo>/var), GF_PGPORT (default 55432).
+set -euo pipefail
+
+ROOT=$(cd "$(dirname "$0")/.." && pwd)
+VAR=${GF_VAR:-$ROOT/var}
+PORT=${GF_PGPORT:-55432}
+PGBIN=${GF_PGBIN:-/usr/lib/postgresql/15/bin}
+DATA=$VAR/pg/data
+LOG=$VAR/log/postgresql.log
+SOCK=$VAR/run
+# Unix socket paths are limited to 107 bytes.
+if [ $(( ${#SOCK} + 20 )) -gt 107 ]; then
+  SOCK=/tmp/gridflow-$(printf '%s' "$VAR" | md5sum | cut -c1-12)
+fi
+
+as_owner() {
+  if [ "$(id -u)" -eq 0 ]; then runuser -u gridflow -- "$@"; else "$@"; fi
+}
+
+ensure_user() {
+  [ "$(id -u)" -eq 0 ] || return 0
+  id gridflow >/dev/null 2>&1 || useradd --system --no-create-home --shell /usr/sbin/nologin gridflow
+  # The cluster's user must be able to reach var/: grant traverse (x) only
+  # on ancestors that lack it.
+  local d=$VAR
+  while [ "$d" != "/" ]; do
+    d=$(dirname "$d")
+    if ! runuser -u gridflow -- test -x "$d"; then
+      echo "pg.sh: granting o+x on $d so that user gridflow can reach $VAR" >&2
+      chmod o+x "$d"
+    fi
+  done
+}
+
+cmd_init() {
+  ensure_user
+  mkdir -p "$VAR/pg" "$VAR/log" "$SOCK"
+  if [ "$(id -u)" -eq 0 ]; then chown gridflow "$VAR/pg" "$VAR/log" "$SOCK"; fi
+  if [ -f "$DATA/PG_VERSION" ]; then return 0; fi
+  as_owner "$PGBIN/initdb" -D "$DATA" -U gridflow --auth=trust -E UTF8 --locale=C.UTF-8 >/dev/null
+  cat >> "$DATA/postgresql.conf" <<CONF
+# gridflow private cluster
+listen_addresses = ''
+unix_socket_directories = '$SOCK'
+port = $PORT
+synchronous_commit = on
+fsync = on
+max_connections = 200
+shared_buffers = 256MB
+log_min_messages = warning
+CONF
+}
+
+running() { as_owner "$PGBIN/pg_ctl" -D "$DATA" status >/dev/null 2>&1; }
+
+cmd_start() {
+  cmd_init
+  if ! running; then
+    as_owner "$PGBIN/pg_ctl" -D "$DATA" -l "$LOG" -w -t 60 start >/dev/null
+  fi
+  if ! "$PGBIN/psql" -h "$SOCK" -p "$PORT" -U gridflow -d postgres -tAc \
+        "SELECT 1 FROM pg_database WHERE datname='gridflow'" | grep -q 1; then
+    "$PGBIN/createdb" -h "$SOCK" -p "$PORT" -U gridflow gridflow
+  fi
+}
+
+cmd_stop() {
+  [ -f "$DATA/PG_VERSION" ] || return 0
+  if running; then as_owner "$PGBIN/pg_ctl" -D "$DATA" -m fast -w stop >/dev/null; fi
+}
+
+cmd_status() {
+  if [ -f "$DATA/PG_VERSION" ] && running; then
+    echo "running: $(cmd_conninfo)"
+  else
+    echo "stopped"; return 3
+  fi
+}
+
+cmd_conninfo() { echo "host=$SOCK port=$PORT user=gridflow dbname=${1:-gridflow}"; }
+
+case "${1:-}" in
+  init) cmd_init ;;
+  start) cmd_start ;;
+  stop) cmd_stop ;;
+  restart) cmd_stop; cmd_start ;;
+  status) cmd_status ;;
+  conninfo) shift; cmd_conninfo "$@" ;;
+  psql) shift; exec "$PGBIN/psql" -h "$SOCK" -p "$PORT" -U gridflow "$@" ;;
+  sockdir) echo "$SOCK" ;;
+  *) echo "usage: $0 init|start|stop|restart|status|conninfo [db]|psql [args]|sockdir" >&2; exit 2 ;;
+esac

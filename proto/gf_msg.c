@@ -1,0 +1,537 @@
+/*  gf_msg.c — strict decoding of one body, typed getters, JSON rendering.
+
+    A body is checked in a fixed order so that every sender gets the same
+    code for the same mistake whatever else is wrong with it (SPEC.md,
+    "Decoding"): size, framing, depth, shape, string limits, UTF-8, then
+    the common keys.  The bytes are structurally scanned by s_scan before
+    msgpack-c sees them: that gives exact malformed / too_deep answers
+    independent of msgpack-c's internal stack limit, and rejects absurd
+    element counts before anything is allocated for them.
+
+    nil is treated as absent everywhere: a JSON-minded sender writing
+    `"category": null` means "no category".
+*/
+#include "gf_internal.h"
+#include <math.h>
+
+struct _gf_msg_t {
+    char *data;                 //  Private copy of the body; strings point into it
+    size_t size;                //  Bytes in data
+    msgpack_unpacked unpacked;  //  Decoded tree and the zone that owns it
+    msgpack_object_map *map;    //  The top map, inside unpacked
+    char *type;                 //  `type`, never NULL once decoded
+    char *id;                   //  `id`, NULL if absent
+    int64_t at;                 //  `at`, 0 if absent
+};
+
+//  Scans one msgpack value without building it.  Returns GF_OK,
+//  GF_E_MALFORMED (truncated, reserved byte 0xc1, or trailing bytes) or
+//  GF_E_TOO_DEEP; malformed wins because the whole body is scanned.
+
+static gf_code_t s_scan (const unsigned char *p, size_t size, gf_error_t *err)
+{
+    uint64_t pending = 1;           //  values still to read, at any depth
+    uint64_t left[GF_MAX_DEPTH];    //  items left in each open container
+    size_t open = 0;                //  open containers tracked in left[]
+    bool too_deep = false;          //  stop tracking depth once exceeded
+    size_t pos = 0;
+
+    while (pending > 0) {
+        if (pos >= size)
+            return gf_error_set (err, GF_E_MALFORMED, "body is truncated"), GF_E_MALFORMED;
+        unsigned char b = p[pos++];
+        uint64_t skip = 0;          //  payload bytes after the header
+        uint64_t items = 0;         //  child values for containers
+        bool container = false;
+        int lenbytes = 0;           //  big-endian length field that follows
+        int extra = 0;              //  fixed bytes before the payload (ext type)
+        if (b <= 0x7f || b >= 0xe0 || b == 0xc0 || b == 0xc2 || b == 0xc3)
+            ;                       //  fixint, nil, bool
+        else if (b <= 0x8f) {
+            container = true;
+            items = 2 * (uint64_t) (b & 0x0f);
+        }
+        else if (b <= 0x9f) {
+            container = true;
+            items = b & 0x0f;
+        }
+        else if (b <= 0xbf)
+            skip = b & 0x1f;
+        else
+            switch (b) {
+            case 0xc4: case 0xd9: lenbytes = 1; break;             //  bin8, str8
+            case 0xc5: case 0xda: lenbytes = 2; break;             //  bin16, str16
+            case 0xc6: case 0xdb: lenbytes = 4; break;             //  bin32, str32
+            case 0xc7: lenbytes = 1; extra = 1; break;             //  ext8
+            case 0xc8: lenbytes = 2; extra = 1; break;             //  ext16
+            case 0xc9: lenbytes = 4; extra = 1; break;             //  ext32
+            case 0xca: skip = 4; break;                            //  float32
+            case 0xcb: skip = 8; break;                            //  float64
+            case 0xcc: case 0xd0: skip = 1; break;                 //  (u)int8
+            case 0xcd: case 0xd1: skip = 2; break;
+            case 0xce: case 0xd2: skip = 4; break;
+            case 0xcf: case 0xd3: skip = 8; break;
+            case 0xd4: skip = 2; break;                            //  fixext1..16
+            case 0xd5: skip = 3; break;
+            case 0xd6: skip = 5; break;
+            case 0xd7: skip = 9; break;
+            case 0xd8: skip = 17; break;
+            case 0xdc: case 0xde: lenbytes = 2; container = true; break;
+            case 0xdd: case 0xdf: lenbytes = 4; container = true; break;
+            default:                                               //  0xc1
+                return gf_error_set (err, GF_E_MALFORMED, "reserved byte 0xc1 at offset %zu",
+                                     pos - 1),
+                       GF_E_MALFORMED;
+            }
+        if (lenbytes) {
+            if (size - pos < (size_t) lenbytes)
+                return gf_error_set (err, GF_E_MALFORMED, "body is truncated"), GF_E_MALFORMED;
+            uint64_t n = 0;
+            for (int i = 0; i < lenbytes; i++)
+                n = (n << 8) | p[pos++];
+            if (container)
+                items = (b == 0xde || b == 0xdf) ? 2 * n : n;
+            else
+                skip = n + (uint64_t) extra;
+        }
+        if (skip > size - pos)
+            return gf_error_set (err, GF_E_MALFORMED, "body is truncated"), GF_E_MALFORMED;
+        pos += (size_t) skip;
+        pending = pending - 1 + items;
+        //  Every value takes at least one byte: a count beyond the bytes
+        //  left can only be a truncated or hostile body.
+        if (pending > size - pos)
+            return gf_error_set (err, GF_E_MALFORMED, "body is truncated"), GF_E_MALFORMED;
+
+        if (!too_deep) {
+            if (open > 0)
+                left[open - 1]--;
+            if (container) {
+                if (open + 1 > GF_MAX_DEPTH)
+                    too_deep = true;
+                else if (items > 0)
+                    left[open++] = items;
+            }
+            while (open > 0 && left[open - 1] == 0)
+                open--;
+        }
+    }
+    if (pos != size)
+        return gf_error_set (err, GF_E_MALFORMED, "%zu trailing bytes after the body", size - pos),
+               GF_E_MALFORMED;
+    if (too_deep)
+        return gf_error_set (err, GF_E_TOO_DEEP, "nesting is deeper than %d levels",
+                             GF_MAX_DEPTH),
+               GF_E_TOO_DEEP;
+    return GF_OK;
+}
+
+static const char *s_type_name (msgpack_object_type type)
+{
+    switch (type) {
+    case MSGPACK_OBJECT_NIL: return "nil";
+    case MSGPACK_OBJECT_BOOLEAN: return "boolean";
+    case MSGPACK_OBJECT_POSITIVE_INTEGER:
+    case MSGPACK_OBJECT_NEGATIVE_INTEGER: return "integer";
+    case MSGPACK_OBJECT_FLOAT32:
+    case MSGPACK_OBJECT_FLOAT64: return "float";
+    case MSGPACK_OBJECT_STR: return "string";
+    case MSGPACK_OBJECT_BIN: return "binary";
+    case MSGPACK_OBJECT_ARRAY: return "array";
+    case MSGPACK_OBJECT_MAP: return "map";
+    default: return "extension";
+    }
+}
+
+//  A printable, UTF-8-safe, short rendering of a key for error messages
+//  (which travel in replies, so they must themselves be valid).
+
+#define S_LABEL_CHARS 40
+static const char *s_label (const msgpack_object *key, char *buf, size_t bufsize)
+{
+    assert (bufsize > 4 * S_LABEL_CHARS + 4);
+    const char *s = key->via.str.ptr;
+    size_t n = key->via.str.size;
+    bool utf8 = n <= GF_MAX_STRING && gf_utf8_count (s, n) >= 0;
+    size_t keep = utf8 ? gf_utf8_prefix (s, n, S_LABEL_CHARS) : (n < S_LABEL_CHARS ? n : S_LABEL_CHARS);
+    size_t out = 0;
+    for (size_t i = 0; i < keep; i++) {
+        unsigned char c = (unsigned char) s[i];
+        buf[out++] = (c < 0x20 || c == 0x7f || c == '\'' || (!utf8 && c >= 0x80)) ? '?' : (char) c;
+    }
+    if (keep < n)
+        for (int i = 0; i < 3; i++)
+            buf[out++] = '.';
+    buf[out] = 0;
+    return buf;
+}
+
+//  Key comparison for duplicate detection: by length, then bytes.
+static int s_key_compare (const void *a, const void *b)
+{
+    const msgpack_object_str *x = &(*(msgpack_object_kv *const *) a)->key.via.str;
+    const msgpack_object_str *y = &(*(msgpack_object_kv *const *) b)->key.via.str;
+    if (x->size != y->size)
+        return x->size < y->size ? -1 : 1;
+    return memcmp (x->ptr, y->ptr, x->size);
+}
+
+//  The shape, string-limit and UTF-8 checks are separate passes over the
+//  (at most 8 deep) tree so that their codes keep their priority.
+typedef enum { S_PASS_SHAPE, S_PASS_LENGTH, S_PASS_UTF8 } s_pass_t;
+
+static int s_check (const msgpack_object *o, s_pass_t pass, const char *field, gf_error_t *err)
+{
+    char label[4 * S_LABEL_CHARS + 8];
+    switch (o->type) {
+    case MSGPACK_OBJECT_STR:
+        if (pass == S_PASS_LENGTH && o->via.str.size > GF_MAX_STRING)
+            return gf_error_set (err, GF_E_TOO_LONG, "a string in field '%s' is %u bytes, limit %d",
+                                 field, o->via.str.size, GF_MAX_STRING);
+        if (pass == S_PASS_UTF8 && gf_utf8_count (o->via.str.ptr, o->via.str.size) < 0)
+            return gf_error_set (err, GF_E_INVALID_UTF8, "a string in field '%s' is not valid UTF-8",
+                                 field);
+        return 0;
+    case MSGPACK_OBJECT_BIN:
+        if (pass == S_PASS_LENGTH && o->via.bin.size > GF_MAX_STRING)
+            return gf_error_set (err, GF_E_TOO_LONG, "binary in field '%s' is %u bytes, limit %d",
+                                 field, o->via.bin.size, GF_MAX_STRING);
+        return 0;
+    case MSGPACK_OBJECT_EXT:
+        if (pass == S_PASS_LENGTH && o->via.ext.size > GF_MAX_STRING)
+            return gf_error_set (err, GF_E_TOO_LONG, "extension in field '%s' is %u bytes, limit %d",
+                                 field, o->via.ext.size, GF_MAX_STRING);
+        return 0;
+    case MSGPACK_OBJECT_ARRAY:
+        for (uint32_t i = 0; i < o->via.array.size; i++)
+            if (s_check (&o->via.array.ptr[i], pass, field, err))
+                return -1;
+        return 0;
+    case MSGPACK_OBJECT_MAP: {
+        const msgpack_object_map *map = &o->via.map;
+        bool top = field == NULL;
+        for (uint32_t i = 0; i < map->size; i++) {
+            const msgpack_object *key = &map->ptr[i].key;
+            if (key->type != MSGPACK_OBJECT_STR) {
+                if (pass == S_PASS_SHAPE)
+                    return gf_error_set (err, GF_E_NOT_MAP, "%s has a key of type %s",
+                                         top ? "body" : "a map", s_type_name (key->type));
+                continue;
+            }
+            if (s_check (key, pass, top ? "(a key)" : field, err))
+                return -1;
+            //  Nested errors name the top-level field that holds them.
+            const char *name = top ? s_label (key, label, sizeof label) : field;
+            if (s_check (&map->ptr[i].val, pass, name, err))
+                return -1;
+        }
+        if (pass == S_PASS_SHAPE && map->size > 1) {
+            //  Duplicate keys would let two readers see two messages.
+            msgpack_object_kv **sorted = (msgpack_object_kv **) malloc (map->size * sizeof *sorted);
+            if (!sorted)
+                return gf_error_set (err, GF_E_INTERNAL, "out of memory");
+            for (uint32_t i = 0; i < map->size; i++)
+                sorted[i] = &map->ptr[i];
+            qsort (sorted, map->size, sizeof *sorted, s_key_compare);
+            int rc = 0;
+            for (uint32_t i = 1; i < map->size && rc == 0; i++)
+                if (s_key_compare (&sorted[i - 1], &sorted[i]) == 0)
+                    rc = gf_error_set (err, GF_E_NOT_MAP, "%s has key '%s' twice",
+                                       top ? "body" : "a map",
+                                       s_label (&sorted[i]->key, label, sizeof label));
+            free (sorted);
+            return rc;
+        }
+        return 0;
+    }
+    default:
+        return 0;
+    }
+}
+
+//  Looks a key up in the top map; nil counts as absent.
+static const msgpack_object *s_lookup (gf_msg_t *self, const char *key)
+{
+    size_t len = strlen (key);
+    for (uint32_t i = 0; i < self->map->size; i++) {
+        const msgpack_object *k = &self->map->ptr[i].key;
+        if (k->via.str.size == len && memcmp (k->via.str.ptr, key, len) == 0) {
+            const msgpack_object *val = &self->map->ptr[i].val;
+            return val->type == MSGPACK_OBJECT_NIL ? NULL : val;
+        }
+    }
+    return NULL;
+}
+
+//  Common "absent" handling of the getters: 1 if optional, -1 if not.
+static int s_absent (const char *key, bool required, gf_error_t *err)
+{
+    if (required)
+        return gf_error_set (err, GF_E_MISSING_FIELD, "field '%s' is required", key);
+    return 1;
+}
+
+static int s_decode_head (gf_msg_t *self, gf_error_t *err)
+{
+    const msgpack_object *v = s_lookup (self, "v");
+    if (!v)
+        return gf_error_set (err, GF_E_MISSING_FIELD, "field 'v' is required");
+    if (v->type == MSGPACK_OBJECT_NEGATIVE_INTEGER)
+        return gf_error_set (err, GF_E_UNSUPPORTED_VERSION, "version %" PRId64 " is not supported",
+                             v->via.i64);
+    if (v->type != MSGPACK_OBJECT_POSITIVE_INTEGER)
+        return gf_error_set (err, GF_E_WRONG_TYPE, "field 'v' must be an integer, got %s",
+                             s_type_name (v->type));
+    if (v->via.u64 != GF_PROTO_VERSION)
+        return gf_error_set (err, GF_E_UNSUPPORTED_VERSION,
+                             "version %" PRIu64 " is not supported (this side speaks %d)",
+                             v->via.u64, GF_PROTO_VERSION);
+    if (gf_msg_get_str (self, "type", true, GF_MAX_CODE, &self->type, err))
+        return -1;
+    if (*self->type == 0)
+        return gf_error_set (err, GF_E_BAD_VALUE, "field 'type' is empty");
+    if (gf_msg_get_str (self, "id", false, GF_MAX_REF, &self->id, err) < 0)
+        return -1;
+    if (gf_msg_get_int (self, "at", false, &self->at, err) < 0)
+        return -1;
+    return 0;
+}
+
+gf_msg_t *gf_msg_decode (const void *data, size_t size, gf_error_t *err)
+{
+    assert (data || size == 0);
+    if (size > GF_MAX_BODY) {
+        gf_error_set (err, GF_E_TOO_LARGE, "body is %zu bytes, limit %d", size, GF_MAX_BODY);
+        return NULL;
+    }
+    if (s_scan ((const unsigned char *) data, size, err) != GF_OK)
+        return NULL;
+
+    gf_msg_t *self = (gf_msg_t *) zmalloc (sizeof (gf_msg_t));
+    self->size = size;
+    self->data = (char *) malloc (size);
+    if (!self->data) {
+        free (self);
+        gf_error_set (err, GF_E_INTERNAL, "out of memory");
+        return NULL;
+    }
+    memcpy (self->data, data, size);
+    msgpack_unpacked_init (&self->unpacked);
+
+    size_t offset = 0;
+    msgpack_unpack_return rc = msgpack_unpack_next (&self->unpacked, self->data, size, &offset);
+    const msgpack_object *root = &self->unpacked.data;
+    if (rc != MSGPACK_UNPACK_SUCCESS || offset != size) {
+        //  s_scan accepted it, so only memory can be short here.
+        gf_error_set (err, rc == MSGPACK_UNPACK_NOMEM_ERROR ? GF_E_INTERNAL : GF_E_MALFORMED,
+                      "msgpack-c could not unpack the body (%d)", (int) rc);
+        gf_msg_destroy (&self);
+    }
+    else if (root->type != MSGPACK_OBJECT_MAP) {
+        gf_error_set (err, GF_E_NOT_MAP, "body is %s %s, not a map",
+                      root->type == MSGPACK_OBJECT_ARRAY || root->type == MSGPACK_OBJECT_EXT ? "an" : "a",
+                      s_type_name (root->type));
+        gf_msg_destroy (&self);
+    }
+    else {
+        self->map = &self->unpacked.data.via.map;
+        if (s_check (root, S_PASS_SHAPE, NULL, err) || s_check (root, S_PASS_LENGTH, NULL, err)
+            || s_check (root, S_PASS_UTF8, NULL, err) || s_decode_head (self, err))
+            gf_msg_destroy (&self);
+    }
+    return self;
+}
+
+void gf_msg_destroy (gf_msg_t **self_p)
+{
+    assert (self_p);
+    gf_msg_t *self = *self_p;
+    if (self) {
+        msgpack_unpacked_destroy (&self->unpacked);
+        free (self->data);
+        free (self->type);
+        free (self->id);
+        free (self);
+        *self_p = NULL;
+    }
+}
+
+const char *gf_msg_type (gf_msg_t *self)
+{
+    assert (self);
+    return self->type;
+}
+
+const char *gf_msg_id (gf_msg_t *self)
+{
+    assert (self);
+    return self->id;
+}
+
+int64_t gf_msg_at (gf_msg_t *self)
+{
+    assert (self);
+    return self->at;
+}
+
+int gf_msg_get_str (gf_msg_t *self, const char *key, bool required, size_t max_chars, char **out,
+                    gf_error_t *err)
+{
+    assert (self && key && out);
+    const msgpack_object *o = s_lookup (self, key);
+    if (!o)
+        return s_absent (key, required, err);
+    if (o->type != MSGPACK_OBJECT_STR)
+        return gf_error_set (err, GF_E_WRONG_TYPE, "field '%s' must be a string, got %s", key,
+                             s_type_name (o->type));
+    const char *s = o->via.str.ptr;
+    size_t size = o->via.str.size;
+    if (max_chars > 0) {
+        ssize_t chars = gf_utf8_count (s, size); //  valid: checked at decode
+        if (chars < 0 || (size_t) chars > max_chars)
+            return gf_error_set (err, GF_E_TOO_LONG, "field '%s' is %zd characters, limit %zu", key,
+                                 chars, max_chars);
+    }
+    if (memchr (s, 0, size))
+        return gf_error_set (err, GF_E_BAD_VALUE, "field '%s' contains a NUL character", key);
+    char *copy = (char *) malloc (size + 1);
+    if (!copy)
+        return gf_error_set (err, GF_E_INTERNAL, "out of memory");
+    memcpy (copy, s, size);
+    copy[size] = 0;
+    *out = copy;
+    return 0;
+}
+
+int gf_msg_get_int (gf_msg_t *self, const char *key, bool required, int64_t *out, gf_error_t *err)
+{
+    assert (self && key && out);
+    const msgpack_object *o = s_lookup (self, key);
+    if (!o)
+        return s_absent (key, required, err);
+    if (o->type == MSGPACK_OBJECT_NEGATIVE_INTEGER)
+        *out = o->via.i64;
+    else if (o->type == MSGPACK_OBJECT_POSITIVE_INTEGER) {
+        if (o->via.u64 > INT64_MAX)
+            return gf_error_set (err, GF_E_BAD_VALUE, "field '%s' is out of range (%" PRIu64 ")",
+                                 key, o->via.u64);
+        *out = (int64_t) o->via.u64;
+    }
+    else
+        return gf_error_set (err, GF_E_WRONG_TYPE, "field '%s' must be an integer, got %s", key,
+                             s_type_name (o->type));
+    return 0;
+}
+
+int gf_msg_get_uint (gf_msg_t *self, const char *key, bool required, uint64_t *out,
+                     gf_error_t *err)
+{
+    assert (self && key && out);
+    const msgpack_object *o = s_lookup (self, key);
+    if (!o)
+        return s_absent (key, required, err);
+    if (o->type == MSGPACK_OBJECT_NEGATIVE_INTEGER)
+        return gf_error_set (err, GF_E_BAD_VALUE, "field '%s' must not be negative (%" PRId64 ")",
+                             key, o->via.i64);
+    if (o->type != MSGPACK_OBJECT_POSITIVE_INTEGER)
+        return gf_error_set (err, GF_E_WRONG_TYPE, "field '%s' must be an integer, got %s", key,
+                             s_type_name (o->type));
+    *out = o->via.u64;
+    return 0;
+}
+
+int gf_msg_get_bool (gf_msg_t *self, const char *key, bool required, bool *out, gf_error_t *err)
+{
+    assert (self && key && out);
+    const msgpack_object *o = s_lookup (self, key);
+    if (!o)
+        return s_absent (key, required, err);
+    if (o->type != MSGPACK_OBJECT_BOOLEAN)
+        return gf_error_set (err, GF_E_WRONG_TYPE, "field '%s' must be a boolean, got %s", key,
+                             s_type_name (o->type));
+    *out = o->via.boolean;
+    return 0;
+}
+
+//  JSON rendering ---------------------------------------------------------
+
+static json_t *s_base64 (const char *data, size_t size)
+{
+    static const char alphabet[] =
+        "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+    const unsigned char *p = (const unsigned char *) data;
+    size_t out_size = 4 * ((size + 2) / 3);
+    char *out = (char *) malloc (out_size + 1);
+    if (!out)
+        return NULL;
+    size_t o = 0;
+    for (size_t i = 0; i < size; i += 3) {
+        uint32_t n = (uint32_t) p[i] << 16;
+        if (i + 1 < size)
+            n |= (uint32_t) p[i + 1] << 8;
+        if (i + 2 < size)
+            n |= p[i + 2];
+        out[o++] = alphabet[(n >> 18) & 63];
+        out[o++] = alphabet[(n >> 12) & 63];
+        out[o++] = i + 1 < size ? alphabet[(n >> 6) & 63] : '=';
+        out[o++] = i + 2 < size ? alphabet[n & 63] : '=';
+    }
+    out[o] = 0;
+    json_t *string = json_stringn (out, o);
+    free (out);
+    return string;
+}
+
+static json_t *s_to_json (const msgpack_object *o)
+{
+    switch (o->type) {
+    case MSGPACK_OBJECT_BOOLEAN:
+        return json_boolean (o->via.boolean);
+    case MSGPACK_OBJECT_POSITIVE_INTEGER:
+        //  JSON numbers past int64 lose precision in jansson: rare (seq).
+        return o->via.u64 <= INT64_MAX ? json_integer ((json_int_t) o->via.u64)
+                                       : json_real ((double) o->via.u64);
+    case MSGPACK_OBJECT_NEGATIVE_INTEGER:
+        return json_integer ((json_int_t) o->via.i64);
+    case MSGPACK_OBJECT_FLOAT32:
+    case MSGPACK_OBJECT_FLOAT64:
+        return isfinite (o->via.f64) ? json_real (o->via.f64) : json_null ();
+    case MSGPACK_OBJECT_STR:
+        return json_stringn (o->via.str.ptr, o->via.str.size);
+    case MSGPACK_OBJECT_BIN:
+        return s_base64 (o->via.bin.ptr, o->via.bin.size);
+    case MSGPACK_OBJECT_EXT:
+        return s_base64 (o->via.ext.ptr, o->via.ext.size);
+    case MSGPACK_OBJECT_ARRAY: {
+        json_t *array = json_array ();
+        for (uint32_t i = 0; array && i < o->via.array.size; i++)
+            if (json_array_append_new (array, s_to_json (&o->via.array.ptr[i])))
+                json_decref (array), array = NULL;
+        return array;
+    }
+    case MSGPACK_OBJECT_MAP: {
+        json_t *object = json_object ();
+        for (uint32_t i = 0; object && i < o->via.map.size; i++) {
+            const msgpack_object_kv *kv = &o->via.map.ptr[i];
+            if (json_object_setn_new (object, kv->key.via.str.ptr, kv->key.via.str.size,
+                                      s_to_json (&kv->val)))
+                json_decref (object), object = NULL;
+        }
+        return object;
+    }
+    case MSGPACK_OBJECT_NIL:
+    default:
+        return json_null ();
+    }
+}
+
+char *gf_msg_to_json (gf_msg_t *self)
+{
+    assert (self);
+    json_t *root = s_to_json (&self->unpacked.data);
+    if (!root)
+        return NULL;
+    char *text = json_dumps (root, JSON_COMPACT);
+    json_decref (root);
+    return text;
+}

@@ -1,0 +1,209 @@
+/*  gf_proto.h — gridflow wire format: error codes, limits, envelope, messages.
+
+    Every body on the wire is one msgpack map with string keys (see
+    proto/SPEC.md).  Decoding is strict: size, nesting, UTF-8 and field
+    limits are checked before anything else looks at a message.  Unknown
+    keys are ignored for forward compatibility.
+
+    Ownership: functions returning `zframe_t *` or `char *` give the caller
+    a new object to destroy / free.  Decoded structs own their strings;
+    release them with the matching `_reset` function.
+*/
+#ifndef GF_PROTO_H_INCLUDED
+#define GF_PROTO_H_INCLUDED
+
+#include <czmq.h>
+#include <msgpack.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/* Schema version carried in key `v` of every body. */
+#define GF_PROTO_VERSION 1
+
+/* Limits (DESIGN.md, "Wire contract"). */
+#define GF_MAX_BODY        (64 * 1024) /* bytes in one msgpack body      */
+#define GF_MAX_DEPTH       8           /* nesting of maps/arrays         */
+#define GF_MAX_STRING      (16 * 1024) /* bytes in any string            */
+#define GF_MAX_DESCRIPTION 4000        /* characters (code points)       */
+#define GF_MAX_SOURCE      32          /* characters                     */
+#define GF_MAX_REF         128         /* characters: source_ref, ids    */
+#define GF_MAX_CODE        64          /* characters: grid, category     */
+#define GF_MAX_NAME        64          /* characters: complainant name   */
+#define GF_MAX_PHONE       32          /* characters                     */
+#define GF_MAX_ADDRESS     256         /* characters                     */
+#define GF_MAX_MESSAGE     512         /* characters: reply message      */
+
+/* Error codes carried in replies as their string names. */
+typedef enum {
+    GF_OK = 0,
+    GF_E_MALFORMED,           /* "malformed": not one complete msgpack value  */
+    GF_E_TOO_LARGE,           /* "too_large": body over GF_MAX_BODY           */
+    GF_E_TOO_DEEP,            /* "too_deep": nesting over GF_MAX_DEPTH        */
+    GF_E_NOT_MAP,             /* "not_a_map": body is not a map / bad keys    */
+    GF_E_MISSING_FIELD,       /* "missing_field": required key absent         */
+    GF_E_WRONG_TYPE,          /* "wrong_type": key present with wrong type    */
+    GF_E_TOO_LONG,            /* "too_long": string over its field's limit    */
+    GF_E_INVALID_UTF8,        /* "invalid_utf8": a string is not UTF-8        */
+    GF_E_BAD_VALUE,           /* "bad_value": well-typed but not acceptable   */
+    GF_E_UNSUPPORTED_VERSION, /* "unsupported_version": `v` not understood    */
+    GF_E_UNKNOWN_TYPE,        /* "unknown_type": `type` not served here       */
+    GF_E_UNKNOWN_GRID,        /* "unknown_grid": grid code not in directory   */
+    GF_E_UNKNOWN_CATEGORY,    /* "unknown_category"                           */
+    GF_E_UNAVAILABLE,         /* "unavailable": storage down; safe to retry   */
+    GF_E_INTERNAL,            /* "internal": a bug; logged with details       */
+    GF_CODE_COUNT
+} gf_code_t;
+
+/*  Returns the stable string name of a code ("too_long"), never NULL. */
+const char *gf_code_name (gf_code_t code);
+
+/*  Returns the code for a name, or GF_E_INTERNAL if the name is unknown. */
+gf_code_t gf_code_from_name (const char *name);
+
+typedef struct {
+    gf_code_t code;     /* GF_OK when no error                              */
+    char message[256];  /* English, for operators: names the offending key */
+} gf_error_t;
+
+/*  Sets err (if not NULL) and returns -1, for `return gf_error_set (...)`. */
+int gf_error_set (gf_error_t *err, gf_code_t code, const char *fmt, ...)
+    __attribute__ ((format (printf, 3, 4)));
+
+/*  Validates UTF-8 (no overlongs, no surrogates, <= U+10FFFF).  Returns
+    the number of code points, or -1 if invalid. */
+ssize_t gf_utf8_count (const char *data, size_t size);
+
+/*  ---------------------------------------------------------------------
+    gf_msg — a decoded, validated body (the envelope).
+
+    gf_msg_decode checks, in this order: size (too_large), one complete
+    msgpack value with no trailing bytes (malformed), nesting (too_deep),
+    map with string keys (not_a_map), every string <= GF_MAX_STRING
+    (too_long) and valid UTF-8 (invalid_utf8), then the common keys:
+    `v` positive int equal to GF_PROTO_VERSION (missing_field / wrong_type /
+    unsupported_version), `type` non-empty string <= 64 chars, `id`
+    string <= GF_MAX_REF chars (optional for events; required for
+    requests: checked by the message decoders), `at` int (optional, 0).
+    Returns NULL and fills err on failure.
+*/
+typedef struct _gf_msg_t gf_msg_t;
+
+gf_msg_t *gf_msg_decode (const void *data, size_t size, gf_error_t *err);
+void gf_msg_destroy (gf_msg_t **self_p);
+
+/*  Borrowed strings, valid while the message lives.  NULL if absent. */
+const char *gf_msg_type (gf_msg_t *self);
+const char *gf_msg_id (gf_msg_t *self);
+int64_t gf_msg_at (gf_msg_t *self);
+
+/*  Typed field access.  Each returns 0 on success, 1 if the key is
+    absent and `required` is false (out untouched), -1 with err set
+    (missing_field, wrong_type, too_long with max_chars > 0 counting
+    code points, bad_value for a negative uint). */
+int gf_msg_get_str (gf_msg_t *self, const char *key, bool required,
+                    size_t max_chars, char **out, gf_error_t *err);
+int gf_msg_get_int (gf_msg_t *self, const char *key, bool required,
+                    int64_t *out, gf_error_t *err);
+int gf_msg_get_uint (gf_msg_t *self, const char *key, bool required,
+                     uint64_t *out, gf_error_t *err);
+int gf_msg_get_bool (gf_msg_t *self, const char *key, bool required,
+                     bool *out, gf_error_t *err);
+
+/*  The body as a JSON object text (caller frees); binary values become
+    base64 strings.  For `gridctl watch --json` and logs. */
+char *gf_msg_to_json (gf_msg_t *self);
+
+/*  ---------------------------------------------------------------------
+    complaint.submit — request from an adapter to the intake. */
+typedef struct {
+    char *id;           /* request id, required, echoed in the reply        */
+    int64_t at;         /* when the adapter sent it (ms since epoch, UTC)   */
+    char *source;       /* required: hotline|suggestbox|patrol|visit|web|app */
+    char *source_ref;   /* required: the source's own id (call id, ...)     */
+    char *description;  /* required, 1..GF_MAX_DESCRIPTION chars            */
+    char *category;     /* optional category code                           */
+    char *grid;         /* optional explicit grid code                      */
+    char *address;      /* optional address text                            */
+    char *name;         /* optional complainant name (personal data)        */
+    char *phone;        /* optional complainant phone (personal data)       */
+    bool urgent;        /* optional, default false                          */
+    int64_t reported_at;/* optional: when the resident reported (ms); 0 = unknown */
+} gf_complaint_t;
+
+#define GF_TYPE_COMPLAINT_SUBMIT "complaint.submit"
+
+/*  Fills c from a decoded message of type complaint.submit.  Returns 0,
+    or -1 with err set; on failure c holds nothing to free. */
+int gf_complaint_from_msg (gf_msg_t *msg, gf_complaint_t *c, gf_error_t *err);
+/*  Encodes c (v and type are added).  NULL fields are omitted. */
+zframe_t *gf_complaint_encode (const gf_complaint_t *c);
+/*  Frees the strings of c and zeroes it. */
+void gf_complaint_reset (gf_complaint_t *c);
+
+/*  ---------------------------------------------------------------------
+    reply — intake's answer to any request. */
+typedef struct {
+    char *id;          /* the request id (may be NULL if it was unreadable) */
+    int64_t at;
+    bool ok;
+    int64_t case_id;   /* when ok                                           */
+    bool duplicate;    /* when ok: the request had already been stored      */
+    gf_code_t code;    /* when !ok                                          */
+    char *message;     /* when !ok: English detail                          */
+} gf_reply_t;
+
+#define GF_TYPE_REPLY "reply"
+
+zframe_t *gf_reply_encode (const gf_reply_t *r);
+int gf_reply_decode (const void *data, size_t size, gf_reply_t *r, gf_error_t *err);
+void gf_reply_reset (gf_reply_t *r);
+
+/*  ---------------------------------------------------------------------
+    Events.  Stored in PostgreSQL as a JSON object (payload); the relay
+    encodes them for the wire with the common keys first:
+    {v, type, id, at, seq, case, grid, ...payload keys}.
+    Payload keys that clash with common keys are dropped. */
+zframe_t *gf_event_encode (uint64_t seq, const char *type, int64_t event_id,
+                           int64_t at, int64_t case_id, const char *grid,
+                           const char *payload_json);
+
+/*  Encodes a JSON object text as a msgpack map, keys in text order,
+    nothing added or checked (for tools and tests: gridctl submit, test
+    bodies).  Returns NULL if the text is not a JSON object. */
+zframe_t *gf_json_encode (const char *json_object);
+
+/*  ---------------------------------------------------------------------
+    Relay control messages. */
+#define GF_TYPE_REPLAY_REQUEST "replay.request"
+#define GF_TYPE_REPLAY_END     "replay.end"
+#define GF_TYPE_RELAY_HB       "relay.hb"
+#define GF_TOPIC_RELAY_HB      "relay.hb"
+
+typedef struct {
+    char *id;          /* request id, echoed in replay.end                  */
+    uint64_t from;     /* deliver events with seq > from                   */
+    char *prefix;      /* topic prefix, "" for all                          */
+    uint64_t limit;    /* max events in this page (1..10000)                */
+} gf_replay_req_t;
+
+zframe_t *gf_replay_req_encode (const gf_replay_req_t *r);
+int gf_replay_req_from_msg (gf_msg_t *msg, gf_replay_req_t *r, gf_error_t *err);
+void gf_replay_req_reset (gf_replay_req_t *r);
+
+/*  replay.end: `last` = seq of the last event scanned in this page (the
+    next request's `from`), `more` = whether events remain past it,
+    `head` = the relay's current head.  On error: ok=false with code. */
+zframe_t *gf_replay_end_encode (const char *id, uint64_t last, bool more,
+                                uint64_t head, gf_code_t code, const char *message);
+/*  relay.hb: {v, type, at, seq = head}. */
+zframe_t *gf_relay_hb_encode (int64_t at, uint64_t head);
+
+#ifdef __cplusplus
+}
+#endif
+#endif

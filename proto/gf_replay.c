@@ -1,0 +1,127 @@
+/*  gf_replay.c — the relay's control messages.
+
+    replay.request  client -> relay ROUTER: {v, type, id, from, prefix, limit}
+    replay.end      relay -> client after the page of events:
+                    {v, type, id, ok: true, last, more, head} or
+                    {v, type, id, ok: false, code, message, head}
+    relay.hb        on PUB, topic "relay.hb": {v, type, at, seq: head}
+*/
+#include "gf_internal.h"
+
+#define S_MAX_PREFIX 256    //  characters in a topic prefix
+#define S_MAX_LIMIT  10000  //  events in one replay page
+
+zframe_t *gf_replay_req_encode (const gf_replay_req_t *r)
+{
+    assert (r);
+    msgpack_sbuffer sbuf;
+    msgpack_sbuffer_init (&sbuf);
+    msgpack_packer pk;
+    msgpack_packer_init (&pk, &sbuf, msgpack_sbuffer_write);
+    msgpack_pack_map (&pk, 6);
+    gf_pack_version (&pk, GF_TYPE_REPLAY_REQUEST);
+    gf_pack_key (&pk, "id");
+    gf_pack_cstr (&pk, r->id);
+    gf_pack_key (&pk, "from");
+    msgpack_pack_uint64 (&pk, r->from);
+    gf_pack_key (&pk, "prefix");
+    gf_pack_cstr (&pk, r->prefix ? r->prefix : "");
+    gf_pack_key (&pk, "limit");
+    msgpack_pack_uint64 (&pk, r->limit);
+    return gf_pack_frame (&sbuf);
+}
+
+static int s_fill (gf_msg_t *msg, gf_replay_req_t *r, gf_error_t *err)
+{
+    if (!streq (gf_msg_type (msg), GF_TYPE_REPLAY_REQUEST))
+        return gf_error_set (err, GF_E_UNKNOWN_TYPE, "type '%s' is not %s", gf_msg_type (msg),
+                             GF_TYPE_REPLAY_REQUEST);
+    if (gf_msg_get_str (msg, "id", true, GF_MAX_REF, &r->id, err))
+        return -1;
+    if (*r->id == 0)
+        return gf_error_set (err, GF_E_BAD_VALUE, "field 'id' is empty");
+    if (gf_msg_get_uint (msg, "from", true, &r->from, err))
+        return -1;
+    int rc = gf_msg_get_str (msg, "prefix", false, S_MAX_PREFIX, &r->prefix, err);
+    if (rc < 0)
+        return -1;
+    if (rc == 1 && (r->prefix = strdup ("")) == NULL)
+        return gf_error_set (err, GF_E_INTERNAL, "out of memory");
+    if (gf_msg_get_uint (msg, "limit", true, &r->limit, err))
+        return -1;
+    if (r->limit < 1 || r->limit > S_MAX_LIMIT)
+        return gf_error_set (err, GF_E_BAD_VALUE, "field 'limit' is %" PRIu64 ", must be 1..%d",
+                             r->limit, S_MAX_LIMIT);
+    return 0;
+}
+
+int gf_replay_req_from_msg (gf_msg_t *msg, gf_replay_req_t *r, gf_error_t *err)
+{
+    assert (msg && r);
+    gf_replay_req_t local = {0};
+    int rc = s_fill (msg, &local, err);
+    if (rc)
+        gf_replay_req_reset (&local);
+    *r = local;
+    return rc;
+}
+
+void gf_replay_req_reset (gf_replay_req_t *r)
+{
+    assert (r);
+    free (r->id);
+    free (r->prefix);
+    memset (r, 0, sizeof *r);
+}
+
+zframe_t *gf_replay_end_encode (const char *id, uint64_t last, bool more, uint64_t head,
+                                gf_code_t code, const char *message)
+{
+    msgpack_sbuffer sbuf;
+    msgpack_sbuffer_init (&sbuf);
+    msgpack_packer pk;
+    msgpack_packer_init (&pk, &sbuf, msgpack_sbuffer_write);
+    msgpack_pack_map (&pk, 7);
+    gf_pack_version (&pk, GF_TYPE_REPLAY_END);
+    gf_pack_key (&pk, "id");
+    gf_pack_cstr (&pk, id);
+    gf_pack_key (&pk, "ok");
+    if (code == GF_OK) {
+        msgpack_pack_true (&pk);
+        gf_pack_key (&pk, "last");
+        msgpack_pack_uint64 (&pk, last);
+        gf_pack_key (&pk, "more");
+        if (more)
+            msgpack_pack_true (&pk);
+        else
+            msgpack_pack_false (&pk);
+    }
+    else {
+        msgpack_pack_false (&pk);
+        gf_pack_key (&pk, "code");
+        gf_pack_cstr (&pk, gf_code_name (code));
+        const char *text = message ? message : gf_code_name (code);
+        size_t size = gf_utf8_prefix (text, strlen (text), GF_MAX_MESSAGE);
+        gf_pack_key (&pk, "message");
+        msgpack_pack_str (&pk, size);
+        msgpack_pack_str_body (&pk, text, size);
+    }
+    gf_pack_key (&pk, "head");
+    msgpack_pack_uint64 (&pk, head);
+    return gf_pack_frame (&sbuf);
+}
+
+zframe_t *gf_relay_hb_encode (int64_t at, uint64_t head)
+{
+    msgpack_sbuffer sbuf;
+    msgpack_sbuffer_init (&sbuf);
+    msgpack_packer pk;
+    msgpack_packer_init (&pk, &sbuf, msgpack_sbuffer_write);
+    msgpack_pack_map (&pk, 4);
+    gf_pack_version (&pk, GF_TYPE_RELAY_HB);
+    gf_pack_key (&pk, "at");
+    msgpack_pack_int64 (&pk, at);
+    gf_pack_key (&pk, "seq");
+    msgpack_pack_uint64 (&pk, head);
+    return gf_pack_frame (&sbuf);
+}

@@ -1,0 +1,20 @@
+/*  gridctl — the command-line tool for people and operators.
+    Each command is one function taking the shared config and the
+    remaining arguments; it returns the process exit code
+    (0 ok, 1 failure, 2 usage). */
+#ifndef GRIDCTL_H_INCLUDED
+#define GRIDCTL_H_INCLUDED
+
+#include <czmq.h>
+#include "gf_config.h"
+
+int gridctl_db_migrate (gf_config_t *config, int argc, char **argv);
+int gridctl_grids_import (gf_config_t *config, int argc, char **argv);
+int gridctl_submit (gf_config_t *config, int argc, char **argv);
+int gridctl_case_show (gf_config_t *config, int argc, char **argv);
+int gridctl_watch (gf_config_t *config, int argc, char **argv);
+
+/*  Reads a whole file (NUL-terminated; caller frees), or NULL with errno. */
+char *gridctl_read_file (const char *path, size_t *size);
+
+#endif

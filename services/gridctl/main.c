@@ -1,0 +1,46 @@
+/*  gridctl — see gridctl.h and `gridctl help`. */
+#include "gridctl.h"
+
+static const char *USAGE =
+    "usage: gridctl [--db CONNINFO] [--intake EP] [--pub EP] [--replay EP] COMMAND\n"
+    "  db migrate [--dir DIR]        apply the SQL migrations not yet applied\n"
+    "  grids import FILE             load categories, grids, people, addresses (JSON)\n"
+    "  submit --source S --ref R --text T [--grid G] [--address A] [--category C]\n"
+    "         [--name N] [--phone P] [--urgent]   submit one complaint\n"
+    "  case show ID                  a case and its full timeline\n"
+    "  watch [PREFIX] [--since SEQ] [--json] [--count N] [--idle MS]\n"
+    "                                live events (replaying from SEQ first)\n";
+
+int main (int argc, char **argv)
+{
+    const char *const extra[] = {"--dir=", "--source=", "--ref=", "--text=", "--grid=",
+                                 "--address=", "--category=", "--name=", "--phone=",
+                                 "--urgent", "--since=", "--json", "--count=", "--idle=",
+                                 NULL};
+    gf_config_t *config = gf_config_new (&argc, argv, extra);
+    if (!config)
+        return 2;
+    zsys_init ();
+    zsys_set_logident ("gridctl");
+    zsys_set_logstream (stderr);
+    int rc = 2;
+    const char *a1 = argc > 1 ? argv[1] : "";
+    const char *a2 = argc > 2 ? argv[2] : "";
+    if (streq (a1, "db") && streq (a2, "migrate"))
+        rc = gridctl_db_migrate (config, argc - 3, argv + 3);
+    else if (streq (a1, "grids") && streq (a2, "import"))
+        rc = gridctl_grids_import (config, argc - 3, argv + 3);
+    else if (streq (a1, "submit"))
+        rc = gridctl_submit (config, argc - 2, argv + 2);
+    else if (streq (a1, "case") && streq (a2, "show"))
+        rc = gridctl_case_show (config, argc - 3, argv + 3);
+    else if (streq (a1, "watch"))
+        rc = gridctl_watch (config, argc - 2, argv + 2);
+    else if (streq (a1, "help") || streq (a1, "")) {
+        fputs (USAGE, streq (a1, "help") ? stdout : stderr);
+        rc = streq (a1, "help") ? 0 : 2;
+    } else
+        fprintf (stderr, "error: unknown command '%s %s'\n%s", a1, a2, USAGE);
+    gf_config_destroy (&config);
+    return rc;
+}

@@ -1,0 +1,276 @@
+/*  gf_intake — the ROUTER endpoint for all external input. */
+#include "gf_intake.h"
+#include "gf_clock.h"
+#include "gf_config.h"
+#include "gf_db.h"
+#include "gf_proto.h"
+#include "gf_service.h"
+
+#include <jansson.h>
+
+/*  Connections sending more than this are dropped by libzmq; bodies
+    between GF_MAX_BODY and this get a too_large reply. */
+#define MAX_WIRE_MESSAGE (1024 * 1024)
+
+/*  One complaint waiting for its batch to commit. */
+typedef struct {
+    zmsg_t *envelope;       /* routing frames to reply to          */
+    gf_complaint_t c;       /* decoded request                     */
+    int64_t case_id;        /* result                              */
+    bool duplicate;         /* result                              */
+    gf_code_t code;         /* result: GF_OK or a rejection        */
+} s_item_t;
+
+typedef struct {
+    gf_config_t *config;    /* borrowed                            */
+    gf_db_t *db;            /* our connection                      */
+    zsock_t *router;        /* the endpoint                        */
+    s_item_t *items;        /* the batch being built (config->batch) */
+    int count;              /* items in the batch                  */
+    uint64_t stored, duplicates, rejected; /* counters for the log */
+} s_intake_t;
+
+/*  The whole batch in one statement: validate grid and category against
+    the directory, insert new cases (skipping known (source, source_ref)),
+    insert their case.received events, and say per input row what happened.
+    Rows repeated inside one batch get dup_rank > 1 and resolve afterwards. */
+static const char *SQL_BATCH =
+    "WITH input AS ("
+    "  SELECT x.*, coalesce (split_part (x.grid, '.', 1), $2) AS root,"
+    "         row_number () OVER (PARTITION BY x.source, x.source_ref ORDER BY x.i) AS dup_rank"
+    "    FROM jsonb_to_recordset ($1::jsonb) AS x (i int, rid text, source text, source_ref text,"
+    "         description text, category text, grid text, address text, name text, phone text,"
+    "         urgent boolean, reported_at bigint)"
+    "), checked AS ("
+    "  SELECT input.*, CASE"
+    "           WHEN input.grid IS NOT NULL AND g.code IS NULL THEN 'unknown_grid'"
+    "           WHEN r.code IS NULL THEN 'unknown_grid'"
+    "           WHEN input.category IS NOT NULL AND c.code IS NULL THEN 'unknown_category'"
+    "         END AS err"
+    "    FROM input"
+    "    LEFT JOIN grids g ON g.code = input.grid"
+    "    LEFT JOIN grids r ON r.code = input.root AND r.level = 1"
+    "    LEFT JOIN categories c ON c.code = input.category"
+    "), ins AS ("
+    "  INSERT INTO cases (source, source_ref, request_id, root, grid, requested_grid, category,"
+    "                     description, address, name, phone, urgent, reported_at, received_at)"
+    "  SELECT source, source_ref, rid, root, root, grid, category, description, address, name,"
+    "         phone, urgent, to_timestamp (reported_at / 1000.0), to_timestamp ($3::bigint / 1000.0)"
+    "    FROM checked WHERE err IS NULL AND dup_rank = 1 ORDER BY i"
+    "  ON CONFLICT (source, source_ref) DO NOTHING"
+    "  RETURNING id, source, source_ref, root, category, description, address, phone, urgent,"
+    "            reported_at"
+    "), ev AS ("
+    "  INSERT INTO case_events (type, topic, case_id, grid, at, payload)"
+    "  SELECT 'case.received', 'case.received/' || root, id, root, to_timestamp ($3::bigint / 1000.0),"
+    "         jsonb_build_object ('source', source, 'source_ref', source_ref,"
+    "             'description', description, 'category', category,"
+    "             'address_masked', gf_mask_address (address), 'phone_masked', gf_mask_phone (phone),"
+    "             'urgent', urgent,"
+    "             'reported_at', (extract (epoch FROM reported_at) * 1000)::bigint)"
+    "    FROM ins ORDER BY id"
+    ")"
+    "SELECT ck.i, ck.err, coalesce (ins.id, old.id) AS case_id, ins.id IS NULL AS duplicate"
+    "  FROM checked ck"
+    "  LEFT JOIN ins ON ck.dup_rank = 1 AND ins.source = ck.source AND ins.source_ref = ck.source_ref"
+    "  LEFT JOIN cases old ON old.source = ck.source AND old.source_ref = ck.source_ref"
+    " ORDER BY ck.i";
+
+/*  For rows the batch statement could not see: a twin earlier in the same
+    batch, or a concurrent intake's commit after our statement started. */
+static const char *SQL_LOOKUP = "SELECT id FROM cases WHERE source = $1 AND source_ref = $2";
+
+static void s_reply (s_intake_t *self, zmsg_t **envelope_p, const char *id, gf_code_t code,
+                     int64_t case_id, bool duplicate, const char *message)
+{
+    gf_reply_t reply = {.id = (char *) id,
+                        .at = gf_clock_now_ms (),
+                        .ok = code == GF_OK,
+                        .case_id = case_id,
+                        .duplicate = duplicate,
+                        .code = code,
+                        .message = (char *) message};
+    zframe_t *body = gf_reply_encode (&reply);
+    zmsg_t *msg = *envelope_p;
+    *envelope_p = NULL;
+    zmsg_append (msg, &body);
+    if (zmsg_send (&msg, self->router) != 0)
+        zmsg_destroy (&msg);
+}
+
+static json_t *s_batch_json (s_intake_t *self, int from, int to)
+{
+    json_t *rows = json_array ();
+    for (int i = from; i < to; i++) {
+        gf_complaint_t *c = &self->items[i].c;
+        json_t *row = json_pack ("{s:i, s:s, s:s, s:s, s:s, s:s?, s:s?, s:s?, s:s?, s:s?, s:b}",
+                                 "i", i, "rid", c->id, "source", c->source, "source_ref",
+                                 c->source_ref, "description", c->description, "category",
+                                 c->category, "grid", c->grid, "address", c->address, "name",
+                                 c->name, "phone", c->phone, "urgent", c->urgent);
+        if (c->reported_at > 0)
+            json_object_set_new (row, "reported_at", json_integer (c->reported_at));
+        json_array_append_new (rows, row);
+    }
+    return rows;
+}
+
+/*  Stores items [from, to) in one transaction and fills their results.
+    Returns 0, or -1 (nothing stored; gf_db_lost tells whether to retry). */
+static int s_store (s_intake_t *self, int from, int to)
+{
+    json_t *rows = s_batch_json (self, from, to);
+    char *rows_text = json_dumps (rows, JSON_COMPACT);
+    json_decref (rows);
+    char now[24];
+    snprintf (now, sizeof now, "%" PRId64, gf_clock_now_ms ());
+    const char *params[] = {rows_text, self->config->root, now};
+
+    int rc = -1;
+    PGresult *res = NULL;
+    if (gf_db_begin (self->db) == 0 && (res = gf_db_exec (self->db, SQL_BATCH, 3, params))) {
+        rc = 0;
+        for (int r = 0; r < PQntuples (res) && rc == 0; r++) {
+            s_item_t *item = &self->items[gf_db_get_ll (res, r, "i")];
+            const char *err = gf_db_get (res, r, "err");
+            item->code = err ? gf_code_from_name (err) : GF_OK;
+            item->case_id = gf_db_get_ll (res, r, "case_id");
+            item->duplicate = streq (gf_db_get (res, r, "duplicate"), "t");
+            if (item->code == GF_OK && item->case_id == 0) {
+                const char *key[] = {item->c.source, item->c.source_ref};
+                PGresult *found = gf_db_exec (self->db, SQL_LOOKUP, 2, key);
+                if (found && PQntuples (found) == 1) {
+                    item->case_id = gf_db_get_ll (found, 0, "id");
+                    item->duplicate = true;
+                } else
+                    rc = -1;
+                if (found)
+                    PQclear (found);
+            }
+        }
+        PQclear (res);
+        if (rc == 0)
+            rc = gf_db_commit (self->db);
+    }
+    if (rc != 0)
+        gf_db_rollback (self->db);
+    free (rows_text);
+    return rc;
+}
+
+static void s_flush (s_intake_t *self)
+{
+    if (self->count == 0)
+        return;
+    gf_code_t failure = GF_OK;
+    if (s_store (self, 0, self->count) != 0) {
+        if (gf_db_lost (self->db))
+            failure = GF_E_UNAVAILABLE;
+        else {
+            /* A statement error that is not the connection: isolate the
+               request that causes it so the others still get stored. */
+            zsys_warning ("intake: batch of %d failed (%s); storing one by one", self->count,
+                          gf_db_sqlstate (self->db));
+            for (int i = 0; i < self->count; i++)
+                if (s_store (self, i, i + 1) != 0)
+                    self->items[i].code =
+                        gf_db_lost (self->db) ? GF_E_UNAVAILABLE : GF_E_INTERNAL;
+        }
+    }
+    for (int i = 0; i < self->count; i++) {
+        s_item_t *item = &self->items[i];
+        gf_code_t code = failure != GF_OK ? failure : item->code;
+        char message[128] = "";
+        if (code == GF_OK)
+            item->duplicate ? self->duplicates++ : self->stored++;
+        else {
+            self->rejected++;
+            snprintf (message, sizeof message, "%s", code == GF_E_UNAVAILABLE ?
+                      "storage unavailable, retry later" : code == GF_E_UNKNOWN_GRID ?
+                      "grid code is not in the directory" : code == GF_E_UNKNOWN_CATEGORY ?
+                      "category is not in the directory" : "internal error, logged");
+            zsys_info ("intake: request %s (%s/%s) rejected: %s", item->c.id, item->c.source,
+                       item->c.source_ref, gf_code_name (code));
+        }
+        s_reply (self, &item->envelope, item->c.id, code, item->case_id, item->duplicate,
+                 code == GF_OK ? NULL : message);
+        gf_complaint_reset (&item->c);
+    }
+    self->count = 0;
+}
+
+/*  Decodes one request; a valid complaint joins the batch, anything else
+    is answered at once.  Takes ownership of msg (routing frames + body). */
+static void s_accept (s_intake_t *self, zmsg_t *msg)
+{
+    zframe_t *body = zmsg_last (msg);
+    if (!body || zmsg_size (msg) < 2) { /* no routing id: not from a ROUTER peer */
+        zmsg_destroy (&msg);
+        return;
+    }
+    zmsg_remove (msg, body); /* msg is now the envelope */
+    gf_error_t err = {GF_OK, ""};
+    gf_msg_t *request = gf_msg_decode (zframe_data (body), zframe_size (body), &err);
+    s_item_t *item = &self->items[self->count];
+    memset (item, 0, sizeof *item);
+    if (request && gf_complaint_from_msg (request, &item->c, &err) == 0) {
+        item->envelope = msg;
+        self->count++;
+    } else {
+        const char *id = request ? gf_msg_id (request) : NULL;
+        self->rejected++;
+        zsys_info ("intake: request %s rejected: %s: %s", id ? id : "(unreadable)",
+                   gf_code_name (err.code), err.message);
+        s_reply (self, &msg, id, err.code, 0, false, err.message);
+    }
+    gf_msg_destroy (&request);
+    zframe_destroy (&body);
+}
+
+void gf_intake_actor (zsock_t *pipe, void *args)
+{
+    s_intake_t self = {.config = (gf_config_t *) args};
+    self.db = gf_db_new (self.config->db, "gf-intake");
+    self.items = (s_item_t *) zmalloc (sizeof (s_item_t) * self.config->batch);
+    self.router = zsock_new (ZMQ_ROUTER);
+    zsock_set_maxmsgsize (self.router, MAX_WIRE_MESSAGE);
+    zsock_set_rcvhwm (self.router, 100000);
+    zsock_set_sndhwm (self.router, 100000);
+    if (zsock_bind (self.router, "%s", self.config->intake) < 0) {
+        zsys_error ("intake: cannot bind %s: %s", self.config->intake, zmq_strerror (zmq_errno ()));
+        zsock_signal (pipe, 1); /* zactor_new waits for this; our exit then stops main */
+        goto done;
+    }
+    zsys_info ("intake: listening on %s", self.config->intake);
+    zsock_signal (pipe, 0);
+
+    zmq_pollitem_t items[] = {{zsock_resolve (pipe), 0, ZMQ_POLLIN, 0},
+                              {zsock_resolve (self.router), 0, ZMQ_POLLIN, 0}};
+    int64_t last_log = zclock_mono ();
+    while (!zsys_interrupted) {
+        if (zmq_poll (items, 2, 1000) < 0)
+            break;
+        if ((items[0].revents & ZMQ_POLLIN) && gf_service_pipe_term (pipe))
+            break;
+        /* Take everything already queued, up to one batch, then commit it:
+           the batch grows by itself while the previous one commits. */
+        while (self.count < self.config->batch && (zsock_events (self.router) & ZMQ_POLLIN)) {
+            zmsg_t *msg = zmsg_recv (self.router);
+            if (!msg)
+                break;
+            s_accept (&self, msg);
+        }
+        s_flush (&self);
+        if (zclock_mono () - last_log >= 60000) {
+            zsys_info ("intake: stored %" PRIu64 ", duplicates %" PRIu64 ", rejected %" PRIu64,
+                       self.stored, self.duplicates, self.rejected);
+            last_log = zclock_mono ();
+        }
+    }
+    zsys_info ("intake: stopping: stored %" PRIu64 ", duplicates %" PRIu64 ", rejected %" PRIu64,
+               self.stored, self.duplicates, self.rejected);
+done:
+    zsock_destroy (&self.router);
+    free (self.items);
+    gf_db_destroy (&self.db);
+}

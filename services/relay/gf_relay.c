@@ -1,0 +1,176 @@
+/*  gf_relay — the sequencer and publisher. */
+#include "gf_relay.h"
+#include "gf_clock.h"
+#include "gf_config.h"
+#include "gf_db.h"
+#include "gf_proto.h"
+#include "gf_service.h"
+
+/*  Leadership: one relay sequences at a time. */
+#define RELAY_LOCK_KEY "7146203001"
+#define SEQUENCE_BATCH "2000"
+#define HEARTBEAT_MS   1000
+
+static const char *SQL_LEAD = "SELECT pg_try_advisory_lock (" RELAY_LOCK_KEY ") AS leader";
+static const char *SQL_HEAD = "SELECT coalesce (max (seq), 0) AS head FROM case_events";
+
+/*  Number the oldest committed, unsequenced events after the current head
+    and return them in seq order. */
+static const char *SQL_SEQUENCE =
+    "WITH todo AS ("
+    "  SELECT id FROM case_events WHERE seq IS NULL ORDER BY id LIMIT $1 FOR UPDATE"
+    "), head AS ("
+    "  SELECT coalesce (max (seq), 0) AS h FROM case_events"
+    "), num AS ("
+    "  SELECT todo.id, head.h + row_number () OVER (ORDER BY todo.id) AS s FROM todo, head"
+    "), upd AS ("
+    "  UPDATE case_events e SET seq = num.s FROM num WHERE e.id = num.id"
+    "  RETURNING e.seq, e.id, e.type, e.topic, e.case_id, e.grid,"
+    "            (extract (epoch FROM e.at) * 1000)::bigint AS at_ms, e.payload::text AS payload"
+    ")"
+    "SELECT * FROM upd ORDER BY seq";
+
+typedef struct {
+    gf_config_t *config; /* borrowed                                    */
+    gf_db_t *db;         /* sequencer connection (holds the lock)       */
+    zsock_t *pub;        /* the event stream                            */
+    bool leader;         /* we hold the advisory lock on this connection */
+    uint64_t head;       /* last seq assigned                           */
+    uint64_t published;  /* events published since start               */
+} s_relay_t;
+
+static void s_publish_rows (s_relay_t *self, PGresult *rows)
+{
+    for (int r = 0; r < PQntuples (rows); r++) {
+        uint64_t seq = (uint64_t) gf_db_get_ll (rows, r, "seq");
+        zframe_t *body = gf_event_encode (seq, gf_db_get (rows, r, "type"),
+                                          gf_db_get_ll (rows, r, "id"),
+                                          gf_db_get_ll (rows, r, "at_ms"),
+                                          gf_db_get_ll (rows, r, "case_id"),
+                                          gf_db_get (rows, r, "grid"),
+                                          gf_db_get (rows, r, "payload"));
+        if (!body) {
+            /* Cannot happen for payloads written by our own SQL; the event
+               stays in the log and is served by replay. */
+            zsys_error ("relay: cannot encode event seq %" PRIu64, seq);
+            continue;
+        }
+        zstr_sendm (self->pub, gf_db_get (rows, r, "topic"));
+        zframe_send (&body, self->pub, 0);
+        self->head = seq;
+        self->published++;
+    }
+}
+
+/*  Takes leadership if free.  Returns true when we are the leader. */
+static bool s_lead (s_relay_t *self)
+{
+    if (self->leader && gf_db_conn (self->db))
+        return true;
+    self->leader = false;
+    PGresult *res = gf_db_exec (self->db, SQL_LEAD, 0, NULL);
+    if (res && streq (gf_db_get (res, 0, "leader"), "t")) {
+        PQclear (res);
+        res = gf_db_exec (self->db, SQL_HEAD, 0, NULL);
+        if (res) {
+            self->head = (uint64_t) gf_db_get_ll (res, 0, "head");
+            self->leader = true;
+            gf_db_listen (self->db, "gf_events");
+            zsys_info ("relay: leader; log head is seq %" PRIu64, self->head);
+        }
+    }
+    if (res)
+        PQclear (res);
+    return self->leader;
+}
+
+/*  One sequencing transaction.  Returns events published, or -1. */
+static int s_sequence (s_relay_t *self)
+{
+    const char *params[] = {SEQUENCE_BATCH};
+    if (gf_db_begin (self->db))
+        return -1;
+    PGresult *rows = gf_db_exec (self->db, SQL_SEQUENCE, 1, params);
+    if (!rows || gf_db_commit (self->db) != 0) {
+        if (rows)
+            PQclear (rows);
+        gf_db_rollback (self->db);
+        if (gf_db_lost (self->db))
+            self->leader = false;
+        return -1;
+    }
+    int count = PQntuples (rows);
+    s_publish_rows (self, rows); /* only after commit: the numbers are final */
+    PQclear (rows);
+    return count;
+}
+
+static void s_heartbeat (s_relay_t *self)
+{
+    zframe_t *body = gf_relay_hb_encode (gf_clock_now_ms (), self->head);
+    zstr_sendm (self->pub, GF_TOPIC_RELAY_HB);
+    zframe_send (&body, self->pub, 0);
+}
+
+void gf_relay_actor (zsock_t *pipe, void *args)
+{
+    s_relay_t self = {.config = (gf_config_t *) args};
+    self.db = gf_db_new (self.config->db, "gf-relay");
+    self.pub = zsock_new (ZMQ_PUB);
+    zsock_set_sndhwm (self.pub, 1000000);
+    zactor_t *replay = NULL;
+    if (zsock_bind (self.pub, "%s", self.config->pub) < 0) {
+        zsys_error ("relay: cannot bind %s: %s", self.config->pub, zmq_strerror (zmq_errno ()));
+        zsock_signal (pipe, 1);
+        goto done;
+    }
+    replay = zactor_new (gf_relay_replay_actor, self.config);
+    zsys_info ("relay: publishing on %s, replay on %s", self.config->pub, self.config->replay);
+    zsock_signal (pipe, 0);
+
+    int64_t next_hb = 0;
+    int backoff = 100;
+    zmq_pollitem_t items[3] = {{zsock_resolve (pipe), 0, ZMQ_POLLIN, 0},
+                               {zsock_resolve (replay), 0, ZMQ_POLLIN, 0},
+                               {NULL, -1, ZMQ_POLLIN, 0}};
+    while (!zsys_interrupted) {
+        int timeout = HEARTBEAT_MS;
+        if (s_lead (&self)) {
+            gf_db_drain_notifies (self.db);
+            int count = s_sequence (&self);
+            if (count < 0) {
+                timeout = backoff;
+                backoff = backoff * 2 > 5000 ? 5000 : backoff * 2;
+            } else {
+                backoff = 100;
+                if (count == atoi (SEQUENCE_BATCH))
+                    timeout = 0;
+            }
+        } else
+            timeout = gf_db_conn (self.db) ? 1000 : backoff; /* standby: try again soon */
+        if (zclock_mono () >= next_hb) {
+            if (self.leader)
+                s_heartbeat (&self);
+            next_hb = zclock_mono () + HEARTBEAT_MS;
+        }
+        PGconn *conn = gf_db_conn (self.db);
+        items[2].fd = self.leader && conn ? PQsocket (conn) : -1;
+        int64_t until_hb = next_hb - zclock_mono ();
+        if (timeout > until_hb)
+            timeout = until_hb > 0 ? (int) until_hb : 0;
+        if (zmq_poll (items, items[2].fd >= 0 ? 3 : 2, timeout) < 0)
+            break;
+        if ((items[0].revents & ZMQ_POLLIN) && gf_service_pipe_term (pipe))
+            break;
+        if (items[1].revents & ZMQ_POLLIN) {
+            zsys_error ("relay: replay server stopped");
+            break;
+        }
+    }
+    zsys_info ("relay: stopping after publishing %" PRIu64 " events (head %" PRIu64 ")",
+               self.published, self.head);
+done:
+    zactor_destroy (&replay);
+    zsock_destroy (&self.pub);
+    gf_db_destroy (&self.db);
+}

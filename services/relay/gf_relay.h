@@ -1,0 +1,28 @@
+/*  gf_relay — the only publisher of events.
+
+    The relay is the single sequencer of the event log.  Writers insert
+    events with seq NULL in their own transactions; the relay, holding the
+    leadership advisory lock, gives the committed-but-unsequenced events
+    the next dense sequence numbers in one short transaction, commits, and
+    then publishes them on PUB as [topic, body].  Because a number is only
+    given to a committed row, and only by one leader at a time, no later
+    commit can ever appear below a published seq (DESIGN.md guarantee 4).
+
+    A second actor answers replay requests on a ROUTER socket: pages of
+    "events with seq > from whose topic starts with prefix", each page
+    closed by a replay.end carrying where to continue.  It also publishes
+    relay.hb (the head seq) every second so subscribers can tell they are
+    behind.
+*/
+#ifndef GF_RELAY_H_INCLUDED
+#define GF_RELAY_H_INCLUDED
+
+#include <czmq.h>
+
+/*  The actor: args is a gf_config_t * (borrowed). */
+void gf_relay_actor (zsock_t *pipe, void *args);
+
+/*  The replay server actor, started by gf_relay_actor. */
+void gf_relay_replay_actor (zsock_t *pipe, void *args);
+
+#endif

@@ -1,0 +1,1462 @@
+/*  test_proto.c — the wire format: strict decoding, every rejection code,
+    message round trips, event encoding, JSON rendering, golden vectors.
+
+    Run from the repository root (vectors are read from proto/vectors, or
+    from $GF_VECTORS_DIR).
+*/
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include "gf_proto.h"
+#include <jansson.h>
+#include "../../proto/vectors/gf_vectors.inc"
+
+//  Helpers ----------------------------------------------------------------
+
+//  A packer writing into a fresh sbuffer, for bodies JSON cannot express.
+typedef struct {
+    msgpack_sbuffer sbuf;
+    msgpack_packer pk;
+} s_body_t;
+
+static void s_body_init (s_body_t *b)
+{
+    msgpack_sbuffer_init (&b->sbuf);
+    msgpack_packer_init (&b->pk, &b->sbuf, msgpack_sbuffer_write);
+}
+
+static void s_pack_raw_str (s_body_t *b, const char *data, size_t size)
+{
+    msgpack_pack_str (&b->pk, size);
+    msgpack_pack_str_body (&b->pk, data, size);
+}
+
+static void s_pack_cstr (s_body_t *b, const char *s)
+{
+    s_pack_raw_str (b, s, strlen (s));
+}
+
+//  Starts {v: 1, type: "test", ...} with room for `extra` more pairs.
+static void s_body_start (s_body_t *b, size_t extra)
+{
+    s_body_init (b);
+    msgpack_pack_map (&b->pk, 2 + extra);
+    s_pack_cstr (b, "v");
+    msgpack_pack_int (&b->pk, 1);
+    s_pack_cstr (b, "type");
+    s_pack_cstr (b, "test");
+}
+
+//  Decodes bytes and returns the code (GF_OK if they decoded).
+static gf_code_t s_code_of (const void *data, size_t size)
+{
+    gf_error_t err = {GF_OK, ""};
+    gf_msg_t *msg = gf_msg_decode (data, size, &err);
+    if (msg) {
+        assert_int_equal (err.code, GF_OK);
+        gf_msg_destroy (&msg);
+        assert_null (msg);
+        return GF_OK;
+    }
+    assert_int_not_equal (err.code, GF_OK);
+    assert_true (strlen (err.message) > 0);
+    return err.code;
+}
+
+static gf_code_t s_code_of_body (s_body_t *b)
+{
+    gf_code_t code = s_code_of (b->sbuf.data, b->sbuf.size);
+    msgpack_sbuffer_destroy (&b->sbuf);
+    return code;
+}
+
+static gf_code_t s_code_of_json (const char *json)
+{
+    zframe_t *frame = gf_json_encode (json);
+    assert_non_null (frame);
+    gf_code_t code = s_code_of (zframe_data (frame), zframe_size (frame));
+    zframe_destroy (&frame);
+    return code;
+}
+
+static gf_msg_t *s_decode_json (const char *json)
+{
+    zframe_t *frame = gf_json_encode (json);
+    assert_non_null (frame);
+    gf_error_t err = {GF_OK, ""};
+    gf_msg_t *msg = gf_msg_decode (zframe_data (frame), zframe_size (frame), &err);
+    if (!msg)
+        fail_msg ("decode failed: %s", err.message);
+    zframe_destroy (&frame);
+    return msg;
+}
+
+static bool s_contains (zframe_t *frame, const char *bytes, size_t size)
+{
+    for (size_t i = 0; i + size <= zframe_size (frame); i++)
+        if (memcmp (zframe_data (frame) + i, bytes, size) == 0)
+            return true;
+    return false;
+}
+
+static char *s_repeat (const char *unit, size_t times)
+{
+    size_t len = strlen (unit);
+    char *s = (char *) malloc (len * times + 1);
+    assert_non_null (s);
+    for (size_t i = 0; i < times; i++)
+        memcpy (s + i * len, unit, len);
+    s[len * times] = 0;
+    return s;
+}
+
+static const char *s_complaint_base = "{\"v\":1,\"type\":\"complaint.submit\",\"id\":\"req-1\","
+                                      "\"at\":1710120000000,\"source\":\"hotline\","
+                                      "\"source_ref\":\"CALL-1\",\"description\":\"路灯不亮\"}";
+
+//  Decodes the base complaint with `key` set to value (stolen) or removed
+//  (value NULL), and returns the code.  A failure must leave c empty.
+static gf_code_t s_complaint_code_set (const char *key, json_t *value, gf_error_t *err_out)
+{
+    json_t *root = json_loads (s_complaint_base, 0, NULL);
+    assert_non_null (root);
+    if (value)
+        json_object_set_new (root, key, value);
+    else
+        json_object_del (root, key);
+    char *text = json_dumps (root, JSON_COMPACT);
+    json_decref (root);
+    zframe_t *frame = gf_json_encode (text);
+    free (text);
+    assert_non_null (frame);
+
+    gf_error_t err = {GF_OK, ""};
+    gf_msg_t *msg = gf_msg_decode (zframe_data (frame), zframe_size (frame), &err);
+    zframe_destroy (&frame);
+    if (!msg) {
+        if (err_out)
+            *err_out = err;
+        return err.code;
+    }
+    gf_complaint_t c;
+    memset (&c, 0xA5, sizeof c); //  garbage: from_msg must not rely on it
+    int rc = gf_complaint_from_msg (msg, &c, &err);
+    gf_msg_destroy (&msg);
+    if (err_out)
+        *err_out = err;
+    if (rc == 0) {
+        gf_complaint_reset (&c);
+        return GF_OK;
+    }
+    gf_complaint_t zero;
+    memset (&zero, 0, sizeof zero);
+    assert_memory_equal (&c, &zero, sizeof c);
+    assert_int_not_equal (err.code, GF_OK);
+    return err.code;
+}
+
+static gf_code_t s_complaint_code (const char *key, const char *value_json)
+{
+    json_t *value = NULL;
+    if (value_json) {
+        value = json_loads (value_json, JSON_DECODE_ANY, NULL);
+        assert_non_null (value);
+    }
+    return s_complaint_code_set (key, value, NULL);
+}
+
+//  gf_msg_decode: malformed -------------------------------------------------
+
+static void test_decode_rejects_garbage_bytes_as_malformed (void **state)
+{
+    (void) state;
+    assert_int_equal (s_code_of ("\xc1", 1), GF_E_MALFORMED);
+    assert_int_equal (s_code_of ("GET / HTTP/1.1\r\n", 16), GF_E_MALFORMED);
+    assert_int_equal (s_code_of ("\x81\xa1v\xc1", 4), GF_E_MALFORMED);
+}
+
+static void test_decode_rejects_empty_body_as_malformed (void **state)
+{
+    (void) state;
+    assert_int_equal (s_code_of ("", 0), GF_E_MALFORMED);
+}
+
+static void test_decode_rejects_truncated_map_as_malformed (void **state)
+{
+    (void) state;
+    zframe_t *frame = gf_relay_hb_encode (1, 2);
+    for (size_t cut = 1; cut < zframe_size (frame); cut++)
+        assert_int_equal (s_code_of (zframe_data (frame), zframe_size (frame) - cut),
+                          GF_E_MALFORMED);
+    zframe_destroy (&frame);
+    //  A map32 header claiming four billion pairs in five bytes.
+    assert_int_equal (s_code_of ("\xdf\xff\xff\xff\xff", 5), GF_E_MALFORMED);
+    //  A str32 claiming 4 GiB.
+    assert_int_equal (s_code_of ("\x81\xa1v\xdb\xff\xff\xff\xff", 8), GF_E_MALFORMED);
+}
+
+static void test_decode_rejects_trailing_bytes_as_malformed (void **state)
+{
+    (void) state;
+    zframe_t *frame = gf_relay_hb_encode (1, 2);
+    size_t size = zframe_size (frame);
+    byte *data = (byte *) malloc (size + 1);
+    memcpy (data, zframe_data (frame), size);
+    data[size] = 0xc0; //  a second value (nil) after the map
+    assert_int_equal (s_code_of (data, size), GF_OK);
+    assert_int_equal (s_code_of (data, size + 1), GF_E_MALFORMED);
+    free (data);
+    zframe_destroy (&frame);
+}
+
+//  too_large ----------------------------------------------------------------
+
+static void test_decode_rejects_body_over_64k_as_too_large (void **state)
+{
+    (void) state;
+    //  Garbage bytes: the size check must come before looking at them.
+    size_t size = GF_MAX_BODY + 1;
+    char *data = (char *) malloc (size);
+    memset (data, 0xc1, size);
+    assert_int_equal (s_code_of (data, size), GF_E_TOO_LARGE);
+    free (data);
+}
+
+static void test_decode_accepts_body_of_exactly_64k (void **state)
+{
+    (void) state;
+    char *chunk = s_repeat ("x", GF_MAX_STRING);
+    size_t last = 16000;
+    for (int attempt = 0; attempt < 2; attempt++) {
+        s_body_t b;
+        s_body_start (&b, 4);
+        const char *keys[] = {"a", "b", "c", "d"};
+        for (int i = 0; i < 4; i++) {
+            s_pack_cstr (&b, keys[i]);
+            s_pack_raw_str (&b, chunk, i < 3 ? GF_MAX_STRING : last);
+        }
+        if (attempt == 0) {
+            last += GF_MAX_BODY - b.sbuf.size;
+            msgpack_sbuffer_destroy (&b.sbuf);
+            continue;
+        }
+        assert_int_equal (b.sbuf.size, GF_MAX_BODY);
+        assert_int_equal (s_code_of_body (&b), GF_OK);
+    }
+    free (chunk);
+}
+
+//  too_deep -----------------------------------------------------------------
+
+//  {v:1, type:"test", a: [[...[1]...]]} with the map at level 1 and
+//  `arrays` nested arrays below it.
+static gf_code_t s_code_of_depth (int arrays, bool truncate)
+{
+    s_body_t b;
+    s_body_start (&b, 1);
+    s_pack_cstr (&b, "a");
+    for (int i = 0; i < arrays; i++)
+        msgpack_pack_array (&b.pk, 1);
+    msgpack_pack_int (&b.pk, 1);
+    if (truncate)
+        b.sbuf.size--;
+    return s_code_of_body (&b);
+}
+
+static void test_decode_accepts_8_levels_rejects_9_as_too_deep (void **state)
+{
+    (void) state;
+    assert_int_equal (s_code_of_depth (GF_MAX_DEPTH - 1, false), GF_OK);
+    assert_int_equal (s_code_of_depth (GF_MAX_DEPTH, false), GF_E_TOO_DEEP);
+}
+
+static void test_decode_rejects_1000_levels_as_too_deep (void **state)
+{
+    (void) state;
+    assert_int_equal (s_code_of_depth (1000, false), GF_E_TOO_DEEP);
+}
+
+static void test_decode_counts_empty_containers_as_levels (void **state)
+{
+    (void) state;
+    s_body_t b;
+    s_body_start (&b, 1);
+    s_pack_cstr (&b, "a");
+    for (int i = 0; i < GF_MAX_DEPTH - 1; i++)
+        msgpack_pack_array (&b.pk, 1);
+    msgpack_pack_map (&b.pk, 0); //  level 9
+    assert_int_equal (s_code_of_body (&b), GF_E_TOO_DEEP);
+}
+
+static void test_decode_depth_returns_after_sibling_containers (void **state)
+{
+    (void) state;
+    //  Many shallow siblings must not add up to depth.
+    zframe_t *frame = gf_json_encode ("{\"v\":1,\"type\":\"t\",\"a\":[[1],[2],{\"b\":[3]}],"
+                                      "\"c\":[[[[[[[1]]]]]]],\"d\":{\"e\":[]}}");
+    assert_int_equal (s_code_of (zframe_data (frame), zframe_size (frame)), GF_OK);
+    zframe_destroy (&frame);
+}
+
+static void test_decode_reports_malformed_before_too_deep (void **state)
+{
+    (void) state;
+    assert_int_equal (s_code_of_depth (20, true), GF_E_MALFORMED);
+}
+
+//  not_a_map ----------------------------------------------------------------
+
+static void test_decode_rejects_array_top_as_not_a_map (void **state)
+{
+    (void) state;
+    assert_int_equal (s_code_of ("\x92\x01\x02", 3), GF_E_NOT_MAP);
+    assert_int_equal (s_code_of ("\x01", 1), GF_E_NOT_MAP);
+    assert_int_equal (s_code_of ("\xa2hi", 3), GF_E_NOT_MAP);
+}
+
+static void test_decode_rejects_int_key_as_not_a_map (void **state)
+{
+    (void) state;
+    s_body_t b;
+    s_body_start (&b, 1);
+    msgpack_pack_int (&b.pk, 7);
+    s_pack_cstr (&b, "seven");
+    assert_int_equal (s_code_of_body (&b), GF_E_NOT_MAP);
+}
+
+static void test_decode_rejects_int_key_in_nested_map_as_not_a_map (void **state)
+{
+    (void) state;
+    s_body_t b;
+    s_body_start (&b, 1);
+    s_pack_cstr (&b, "nested");
+    msgpack_pack_map (&b.pk, 1);
+    msgpack_pack_nil (&b.pk);
+    msgpack_pack_int (&b.pk, 1);
+    assert_int_equal (s_code_of_body (&b), GF_E_NOT_MAP);
+}
+
+static void test_decode_rejects_duplicate_key_as_not_a_map (void **state)
+{
+    (void) state;
+    s_body_t b;
+    s_body_start (&b, 1);
+    s_pack_cstr (&b, "type"); //  a second `type`: which one is meant?
+    s_pack_cstr (&b, "other");
+    assert_int_equal (s_code_of_body (&b), GF_E_NOT_MAP);
+}
+
+//  too_long (envelope: 16 KiB per string) -----------------------------------
+
+static gf_code_t s_code_of_unknown_str (size_t size)
+{
+    char *s = s_repeat ("x", size);
+    s_body_t b;
+    s_body_start (&b, 1);
+    s_pack_cstr (&b, "note");
+    s_pack_raw_str (&b, s, size);
+    free (s);
+    return s_code_of_body (&b);
+}
+
+static void test_decode_rejects_16k_plus_1_string_in_unknown_key_as_too_long (void **state)
+{
+    (void) state;
+    assert_int_equal (s_code_of_unknown_str (GF_MAX_STRING), GF_OK);
+    assert_int_equal (s_code_of_unknown_str (GF_MAX_STRING + 1), GF_E_TOO_LONG);
+}
+
+static void test_decode_rejects_16k_plus_1_key_as_too_long (void **state)
+{
+    (void) state;
+    char *key = s_repeat ("k", GF_MAX_STRING + 1);
+    s_body_t b;
+    s_body_start (&b, 1);
+    s_pack_cstr (&b, key);
+    msgpack_pack_true (&b.pk);
+    free (key);
+    assert_int_equal (s_code_of_body (&b), GF_E_TOO_LONG);
+}
+
+static void test_decode_rejects_long_string_nested_in_array_as_too_long (void **state)
+{
+    (void) state;
+    char *s = s_repeat ("y", GF_MAX_STRING + 1);
+    s_body_t b;
+    s_body_start (&b, 1);
+    s_pack_cstr (&b, "list");
+    msgpack_pack_array (&b.pk, 2);
+    s_pack_cstr (&b, "short");
+    s_pack_cstr (&b, s);
+    free (s);
+    gf_error_t err;
+    assert_null (gf_msg_decode (b.sbuf.data, b.sbuf.size, &err));
+    assert_int_equal (err.code, GF_E_TOO_LONG);
+    assert_non_null (strstr (err.message, "'list'"));
+    msgpack_sbuffer_destroy (&b.sbuf);
+}
+
+static void test_decode_accepts_binary_without_utf8_check (void **state)
+{
+    (void) state;
+    s_body_t b;
+    s_body_start (&b, 1);
+    s_pack_cstr (&b, "blob");
+    msgpack_pack_bin (&b.pk, 4);
+    msgpack_pack_bin_body (&b.pk, "\xff\xfe\x00\xc0", 4);
+    assert_int_equal (s_code_of_body (&b), GF_OK);
+}
+
+static void test_decode_rejects_binary_over_16k_as_too_long (void **state)
+{
+    (void) state;
+    char *s = s_repeat ("z", GF_MAX_STRING + 1);
+    s_body_t b;
+    s_body_start (&b, 1);
+    s_pack_cstr (&b, "blob");
+    msgpack_pack_bin (&b.pk, GF_MAX_STRING + 1);
+    msgpack_pack_bin_body (&b.pk, s, GF_MAX_STRING + 1);
+    free (s);
+    assert_int_equal (s_code_of_body (&b), GF_E_TOO_LONG);
+}
+
+//  invalid_utf8 -------------------------------------------------------------
+
+static gf_code_t s_code_of_raw_value (const char *bytes, size_t size)
+{
+    s_body_t b;
+    s_body_start (&b, 1);
+    s_pack_cstr (&b, "note");
+    s_pack_raw_str (&b, bytes, size);
+    return s_code_of_body (&b);
+}
+
+static void test_decode_rejects_bad_continuation_as_invalid_utf8 (void **state)
+{
+    (void) state;
+    assert_int_equal (s_code_of_raw_value ("\xe8\xb7", 2), GF_E_INVALID_UTF8);      //  cut short
+    assert_int_equal (s_code_of_raw_value ("\xe8\x41\xaf", 3), GF_E_INVALID_UTF8);  //  'A' inside
+    assert_int_equal (s_code_of_raw_value ("a\x80z", 3), GF_E_INVALID_UTF8);        //  lone
+}
+
+static void test_decode_rejects_overlong_as_invalid_utf8 (void **state)
+{
+    (void) state;
+    assert_int_equal (s_code_of_raw_value ("\xc0\xaf", 2), GF_E_INVALID_UTF8);         //  '/'
+    assert_int_equal (s_code_of_raw_value ("\xe0\x80\xaf", 3), GF_E_INVALID_UTF8);
+    assert_int_equal (s_code_of_raw_value ("\xf0\x80\x80\xaf", 4), GF_E_INVALID_UTF8);
+}
+
+static void test_decode_rejects_surrogate_as_invalid_utf8 (void **state)
+{
+    (void) state;
+    assert_int_equal (s_code_of_raw_value ("\xed\xa0\x80", 3), GF_E_INVALID_UTF8);
+    assert_int_equal (s_code_of_raw_value ("\xed\xbf\xbf", 3), GF_E_INVALID_UTF8);
+}
+
+static void test_decode_rejects_code_point_above_10ffff_as_invalid_utf8 (void **state)
+{
+    (void) state;
+    assert_int_equal (s_code_of_raw_value ("\xf4\x90\x80\x80", 4), GF_E_INVALID_UTF8);
+    assert_int_equal (s_code_of_raw_value ("\xf5\x80\x80\x80", 4), GF_E_INVALID_UTF8);
+}
+
+static void test_decode_rejects_invalid_utf8_in_key (void **state)
+{
+    (void) state;
+    s_body_t b;
+    s_body_start (&b, 1);
+    s_pack_raw_str (&b, "k\xff", 2);
+    msgpack_pack_true (&b.pk);
+    gf_error_t err;
+    assert_null (gf_msg_decode (b.sbuf.data, b.sbuf.size, &err));
+    assert_int_equal (err.code, GF_E_INVALID_UTF8);
+    //  The message itself must be valid UTF-8: it goes into the reply.
+    assert_true (gf_utf8_count (err.message, strlen (err.message)) >= 0);
+    msgpack_sbuffer_destroy (&b.sbuf);
+}
+
+static void test_decode_reports_too_long_before_invalid_utf8 (void **state)
+{
+    (void) state;
+    char *s = s_repeat ("x", GF_MAX_STRING + 1);
+    s_body_t b;
+    s_body_start (&b, 2);
+    s_pack_cstr (&b, "bad");
+    s_pack_raw_str (&b, "\xff", 1);
+    s_pack_cstr (&b, "long");
+    s_pack_cstr (&b, s);
+    free (s);
+    assert_int_equal (s_code_of_body (&b), GF_E_TOO_LONG);
+}
+
+//  Common keys ----------------------------------------------------------------
+
+static void test_decode_rejects_missing_v_as_missing_field (void **state)
+{
+    (void) state;
+    assert_int_equal (s_code_of_json ("{\"type\":\"t\"}"), GF_E_MISSING_FIELD);
+    assert_int_equal (s_code_of_json ("{\"v\":null,\"type\":\"t\"}"), GF_E_MISSING_FIELD);
+}
+
+static void test_decode_rejects_mistyped_v_as_wrong_type (void **state)
+{
+    (void) state;
+    assert_int_equal (s_code_of_json ("{\"v\":\"1\",\"type\":\"t\"}"), GF_E_WRONG_TYPE);
+    assert_int_equal (s_code_of_json ("{\"v\":1.0,\"type\":\"t\"}"), GF_E_WRONG_TYPE);
+    assert_int_equal (s_code_of_json ("{\"v\":true,\"type\":\"t\"}"), GF_E_WRONG_TYPE);
+}
+
+static void test_decode_rejects_other_version_as_unsupported_version (void **state)
+{
+    (void) state;
+    assert_int_equal (s_code_of_json ("{\"v\":2,\"type\":\"t\"}"), GF_E_UNSUPPORTED_VERSION);
+    assert_int_equal (s_code_of_json ("{\"v\":0,\"type\":\"t\"}"), GF_E_UNSUPPORTED_VERSION);
+    assert_int_equal (s_code_of_json ("{\"v\":-1,\"type\":\"t\"}"), GF_E_UNSUPPORTED_VERSION);
+}
+
+static void test_decode_rejects_missing_type_as_missing_field (void **state)
+{
+    (void) state;
+    assert_int_equal (s_code_of_json ("{\"v\":1}"), GF_E_MISSING_FIELD);
+}
+
+static void test_decode_rejects_mistyped_type_as_wrong_type (void **state)
+{
+    (void) state;
+    assert_int_equal (s_code_of_json ("{\"v\":1,\"type\":7}"), GF_E_WRONG_TYPE);
+}
+
+static void test_decode_rejects_empty_type_as_bad_value (void **state)
+{
+    (void) state;
+    assert_int_equal (s_code_of_json ("{\"v\":1,\"type\":\"\"}"), GF_E_BAD_VALUE);
+}
+
+static void test_decode_limits_type_to_64_chars (void **state)
+{
+    (void) state;
+    char *type = s_repeat ("类", 64);
+    char json[512];
+    snprintf (json, sizeof json, "{\"v\":1,\"type\":\"%s\"}", type);
+    assert_int_equal (s_code_of_json (json), GF_OK);
+    snprintf (json, sizeof json, "{\"v\":1,\"type\":\"%sx\"}", type);
+    assert_int_equal (s_code_of_json (json), GF_E_TOO_LONG);
+    free (type);
+}
+
+static void test_decode_checks_id_and_at_types (void **state)
+{
+    (void) state;
+    assert_int_equal (s_code_of_json ("{\"v\":1,\"type\":\"t\",\"id\":5}"), GF_E_WRONG_TYPE);
+    assert_int_equal (s_code_of_json ("{\"v\":1,\"type\":\"t\",\"at\":\"now\"}"), GF_E_WRONG_TYPE);
+    assert_int_equal (s_code_of_json ("{\"v\":1,\"type\":\"t\",\"at\":1.5}"), GF_E_WRONG_TYPE);
+    char *id = s_repeat ("i", GF_MAX_REF + 1);
+    char json[512];
+    snprintf (json, sizeof json, "{\"v\":1,\"type\":\"t\",\"id\":\"%s\"}", id);
+    assert_int_equal (s_code_of_json (json), GF_E_TOO_LONG);
+    free (id);
+}
+
+static void test_decode_exposes_common_keys (void **state)
+{
+    (void) state;
+    gf_msg_t *msg = s_decode_json ("{\"v\":1,\"type\":\"t.x\",\"id\":\"abc\",\"at\":-5}");
+    assert_string_equal (gf_msg_type (msg), "t.x");
+    assert_string_equal (gf_msg_id (msg), "abc");
+    assert_int_equal (gf_msg_at (msg), -5);
+    gf_msg_destroy (&msg);
+    msg = s_decode_json ("{\"v\":1,\"type\":\"t\"}");
+    assert_null (gf_msg_id (msg));
+    assert_int_equal (gf_msg_at (msg), 0);
+    gf_msg_destroy (&msg);
+    gf_msg_destroy (&msg); //  idempotent
+}
+
+static void test_decode_ignores_unknown_keys (void **state)
+{
+    (void) state;
+    assert_int_equal (s_code_of_json ("{\"v\":1,\"type\":\"t\",\"future\":{\"x\":[1,2.5,null]},"
+                                      "\"also\":false}"),
+                      GF_OK);
+    json_t *extra = json_object ();
+    json_object_set_new (extra, "nested", json_string ("later"));
+    assert_int_equal (s_complaint_code_set ("v2_field", extra, NULL), GF_OK);
+}
+
+static void test_decode_fills_err_null_safely (void **state)
+{
+    (void) state;
+    assert_null (gf_msg_decode ("\xc1", 1, NULL));
+}
+
+//  Typed getters --------------------------------------------------------------
+
+static void test_get_int_accepts_positive_and_negative_rejects_float (void **state)
+{
+    (void) state;
+    gf_msg_t *msg = s_decode_json ("{\"v\":1,\"type\":\"t\",\"p\":9007199254740993,\"n\":-3,"
+                                   "\"f\":1.0,\"z\":null}");
+    gf_error_t err;
+    int64_t value = 42;
+    assert_int_equal (gf_msg_get_int (msg, "p", true, &value, &err), 0);
+    assert_int_equal (value, 9007199254740993LL);
+    assert_int_equal (gf_msg_get_int (msg, "n", true, &value, &err), 0);
+    assert_int_equal (value, -3);
+    assert_int_equal (gf_msg_get_int (msg, "f", true, &value, &err), -1);
+    assert_int_equal (err.code, GF_E_WRONG_TYPE);
+    value = 42;
+    assert_int_equal (gf_msg_get_int (msg, "absent", false, &value, &err), 1);
+    assert_int_equal (gf_msg_get_int (msg, "z", false, &value, &err), 1); //  nil = absent
+    assert_int_equal (value, 42);
+    assert_int_equal (gf_msg_get_int (msg, "absent", true, &value, &err), -1);
+    assert_int_equal (err.code, GF_E_MISSING_FIELD);
+    assert_non_null (strstr (err.message, "'absent'"));
+    gf_msg_destroy (&msg);
+}
+
+static void test_get_int_rejects_uint64_beyond_int64_as_bad_value (void **state)
+{
+    (void) state;
+    s_body_t b;
+    s_body_start (&b, 1);
+    s_pack_cstr (&b, "big");
+    msgpack_pack_uint64 (&b.pk, UINT64_MAX);
+    gf_msg_t *msg = gf_msg_decode (b.sbuf.data, b.sbuf.size, NULL);
+    msgpack_sbuffer_destroy (&b.sbuf);
+    assert_non_null (msg);
+    gf_error_t err;
+    int64_t i;
+    uint64_t u;
+    assert_int_equal (gf_msg_get_int (msg, "big", true, &i, &err), -1);
+    assert_int_equal (err.code, GF_E_BAD_VALUE);
+    assert_int_equal (gf_msg_get_uint (msg, "big", true, &u, &err), 0);
+    assert_true (u == UINT64_MAX);
+    gf_msg_destroy (&msg);
+}
+
+static void test_get_uint_rejects_negative_as_bad_value (void **state)
+{
+    (void) state;
+    gf_msg_t *msg = s_decode_json ("{\"v\":1,\"type\":\"t\",\"n\":-1,\"s\":\"1\"}");
+    gf_error_t err;
+    uint64_t value;
+    assert_int_equal (gf_msg_get_uint (msg, "n", true, &value, &err), -1);
+    assert_int_equal (err.code, GF_E_BAD_VALUE);
+    assert_int_equal (gf_msg_get_uint (msg, "s", true, &value, &err), -1);
+    assert_int_equal (err.code, GF_E_WRONG_TYPE);
+    gf_msg_destroy (&msg);
+}
+
+static void test_get_bool_rejects_int (void **state)
+{
+    (void) state;
+    gf_msg_t *msg = s_decode_json ("{\"v\":1,\"type\":\"t\",\"b\":1,\"t\":true}");
+    gf_error_t err;
+    bool value = false;
+    assert_int_equal (gf_msg_get_bool (msg, "b", true, &value, &err), -1);
+    assert_int_equal (err.code, GF_E_WRONG_TYPE);
+    assert_int_equal (gf_msg_get_bool (msg, "t", true, &value, &err), 0);
+    assert_true (value);
+    gf_msg_destroy (&msg);
+}
+
+static void test_get_str_counts_code_points_not_bytes (void **state)
+{
+    (void) state;
+    gf_msg_t *msg = s_decode_json ("{\"v\":1,\"type\":\"t\",\"s\":\"路灯不亮\"}");
+    gf_error_t err;
+    char *value = NULL;
+    assert_int_equal (gf_msg_get_str (msg, "s", true, 4, &value, &err), 0);
+    assert_string_equal (value, "路灯不亮");
+    free (value);
+    value = NULL;
+    assert_int_equal (gf_msg_get_str (msg, "s", true, 3, &value, &err), -1);
+    assert_int_equal (err.code, GF_E_TOO_LONG);
+    assert_string_equal (err.message, "field 's' is 4 characters, limit 3");
+    assert_null (value);
+    gf_msg_destroy (&msg);
+}
+
+static void test_get_str_rejects_embedded_nul_as_bad_value (void **state)
+{
+    (void) state;
+    s_body_t b;
+    s_body_start (&b, 1);
+    s_pack_cstr (&b, "s");
+    s_pack_raw_str (&b, "a\0b", 3);
+    gf_msg_t *msg = gf_msg_decode (b.sbuf.data, b.sbuf.size, NULL);
+    msgpack_sbuffer_destroy (&b.sbuf);
+    assert_non_null (msg);
+    gf_error_t err;
+    char *value = NULL;
+    assert_int_equal (gf_msg_get_str (msg, "s", true, 0, &value, &err), -1);
+    assert_int_equal (err.code, GF_E_BAD_VALUE);
+    gf_msg_destroy (&msg);
+}
+
+//  complaint.submit -----------------------------------------------------------
+
+static void test_complaint_accepts_minimal (void **state)
+{
+    (void) state;
+    gf_msg_t *msg = s_decode_json (s_complaint_base);
+    gf_complaint_t c;
+    gf_error_t err;
+    assert_int_equal (gf_complaint_from_msg (msg, &c, &err), 0);
+    assert_string_equal (c.id, "req-1");
+    assert_int_equal (c.at, 1710120000000);
+    assert_string_equal (c.source, "hotline");
+    assert_string_equal (c.source_ref, "CALL-1");
+    assert_string_equal (c.description, "路灯不亮");
+    assert_null (c.category);
+    assert_null (c.grid);
+    assert_null (c.address);
+    assert_null (c.name);
+    assert_null (c.phone);
+    assert_false (c.urgent);
+    assert_int_equal (c.reported_at, 0);
+    gf_complaint_reset (&c);
+    assert_null (c.id);
+    gf_msg_destroy (&msg);
+}
+
+static void test_complaint_rejects_other_type_as_unknown_type (void **state)
+{
+    (void) state;
+    assert_int_equal (s_complaint_code ("type", "\"complaint.withdraw\""), GF_E_UNKNOWN_TYPE);
+}
+
+static void test_complaint_rejects_each_missing_required_field (void **state)
+{
+    (void) state;
+    const char *required[] = {"id", "source", "source_ref", "description"};
+    for (size_t i = 0; i < 4; i++) {
+        gf_error_t err;
+        assert_int_equal (s_complaint_code_set (required[i], NULL, &err), GF_E_MISSING_FIELD);
+        assert_non_null (strstr (err.message, required[i]));
+        assert_int_equal (s_complaint_code (required[i], "null"), GF_E_MISSING_FIELD);
+    }
+}
+
+static void test_complaint_rejects_each_mistyped_field (void **state)
+{
+    (void) state;
+    struct {
+        const char *key;
+        const char *value;
+    } cases[] = {
+        {"id", "17"},           {"source", "1"},         {"source_ref", "[\"a\"]"},
+        {"description", "{}"}, {"category", "3"},       {"grid", "true"},
+        {"address", "1.5"},     {"name", "[]"},          {"phone", "13812341234"},
+        {"urgent", "1"},        {"urgent", "\"yes\""},   {"reported_at", "\"2024\""},
+        {"reported_at", "1.5"}, {"at", "\"yesterday\""},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        gf_error_t err;
+        json_t *value = json_loads (cases[i].value, JSON_DECODE_ANY, NULL);
+        assert_int_equal (s_complaint_code_set (cases[i].key, value, &err), GF_E_WRONG_TYPE);
+        assert_non_null (strstr (err.message, cases[i].key));
+    }
+}
+
+static void test_complaint_limits_each_field_in_characters (void **state)
+{
+    (void) state;
+    struct {
+        const char *key;
+        size_t limit;
+    } cases[] = {
+        {"id", GF_MAX_REF},         {"source_ref", GF_MAX_REF}, {"category", GF_MAX_CODE},
+        {"grid", GF_MAX_CODE},      {"address", GF_MAX_ADDRESS}, {"name", GF_MAX_NAME},
+        {"phone", GF_MAX_PHONE},    {"source", GF_MAX_SOURCE},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        char *at_limit = s_repeat ("号", cases[i].limit);
+        char *over = s_repeat ("号", cases[i].limit + 1);
+        //  source at its limit is well-formed but not a known source.
+        gf_code_t at_limit_code = streq (cases[i].key, "source") ? GF_E_BAD_VALUE : GF_OK;
+        assert_int_equal (s_complaint_code_set (cases[i].key, json_string (at_limit), NULL),
+                          at_limit_code);
+        gf_error_t err;
+        assert_int_equal (s_complaint_code_set (cases[i].key, json_string (over), &err),
+                          GF_E_TOO_LONG);
+        assert_non_null (strstr (err.message, cases[i].key));
+        free (at_limit);
+        free (over);
+    }
+}
+
+static void test_complaint_rejects_4001_chinese_chars_accepts_4000 (void **state)
+{
+    (void) state;
+    char *text = s_repeat ("灯", GF_MAX_DESCRIPTION); //  3 bytes each: 12000 bytes
+    assert_int_equal (s_complaint_code_set ("description", json_string (text), NULL), GF_OK);
+    free (text);
+    text = s_repeat ("灯", GF_MAX_DESCRIPTION + 1);
+    gf_error_t err;
+    assert_int_equal (s_complaint_code_set ("description", json_string (text), &err),
+                      GF_E_TOO_LONG);
+    assert_string_equal (err.message, "field 'description' is 4001 characters, limit 4000");
+    free (text);
+}
+
+static void test_complaint_rejects_unknown_source_as_bad_value (void **state)
+{
+    (void) state;
+    assert_int_equal (s_complaint_code ("source", "\"fax\""), GF_E_BAD_VALUE);
+    assert_int_equal (s_complaint_code ("source", "\"Hotline\""), GF_E_BAD_VALUE);
+    const char *known[] = {"hotline", "suggestbox", "patrol", "visit", "web", "app"};
+    for (size_t i = 0; i < 6; i++)
+        assert_int_equal (s_complaint_code_set ("source", json_string (known[i]), NULL), GF_OK);
+}
+
+static void test_complaint_rejects_empty_description_as_bad_value (void **state)
+{
+    (void) state;
+    assert_int_equal (s_complaint_code ("description", "\"\""), GF_E_BAD_VALUE);
+}
+
+static void test_complaint_rejects_blank_description_as_bad_value (void **state)
+{
+    (void) state;
+    assert_int_equal (s_complaint_code ("description", "\" \\t\\r\\n\""), GF_E_BAD_VALUE);
+    //  U+3000 ideographic space, U+00A0, U+200B.
+    assert_int_equal (s_complaint_code ("description", "\"\\u3000\\u00a0\\u200b\""),
+                      GF_E_BAD_VALUE);
+    assert_int_equal (s_complaint_code ("description", "\"\\u3000x\""), GF_OK);
+}
+
+static void test_complaint_rejects_empty_required_strings_as_bad_value (void **state)
+{
+    (void) state;
+    assert_int_equal (s_complaint_code ("id", "\"\""), GF_E_BAD_VALUE);
+    assert_int_equal (s_complaint_code ("source", "\"\""), GF_E_BAD_VALUE);
+    assert_int_equal (s_complaint_code ("source_ref", "\"\""), GF_E_BAD_VALUE);
+}
+
+static void test_complaint_rejects_negative_reported_at_as_bad_value (void **state)
+{
+    (void) state;
+    assert_int_equal (s_complaint_code ("reported_at", "-1"), GF_E_BAD_VALUE);
+    assert_int_equal (s_complaint_code ("reported_at", "0"), GF_OK);
+}
+
+static void test_complaint_treats_null_optionals_as_absent (void **state)
+{
+    (void) state;
+    const char *optional[] = {"category", "grid", "address", "name", "phone", "urgent",
+                              "reported_at"};
+    for (size_t i = 0; i < sizeof optional / sizeof optional[0]; i++)
+        assert_int_equal (s_complaint_code (optional[i], "null"), GF_OK);
+}
+
+static void test_complaint_round_trips_all_fields (void **state)
+{
+    (void) state;
+    zframe_t *frame = s_vec_complaint_submit_full ();
+    gf_error_t err;
+    gf_msg_t *msg = gf_msg_decode (zframe_data (frame), zframe_size (frame), &err);
+    assert_non_null (msg);
+    assert_string_equal (gf_msg_type (msg), GF_TYPE_COMPLAINT_SUBMIT);
+    gf_complaint_t c;
+    assert_int_equal (gf_complaint_from_msg (msg, &c, &err), 0);
+    assert_string_equal (c.id, "hotline-20240311-0007");
+    assert_int_equal (c.at, GF_VEC_AT);
+    assert_string_equal (c.source, "hotline");
+    assert_string_equal (c.source_ref, "CALL-20240311-0007");
+    assert_string_equal (c.description, "小区东门路灯不亮已经一周，晚上出行很不安全。");
+    assert_string_equal (c.category, "municipal.lighting");
+    assert_string_equal (c.grid, "QNL.07.063");
+    assert_string_equal (c.address, "青年路7号院东门");
+    assert_string_equal (c.name, "张三");
+    assert_string_equal (c.phone, "13812341234");
+    assert_true (c.urgent);
+    assert_int_equal (c.reported_at, GF_VEC_AT - 1000000);
+
+    //  Encoding what was decoded gives the same bytes.
+    zframe_t *again = gf_complaint_encode (&c);
+    assert_true (zframe_eq (frame, again));
+    zframe_destroy (&again);
+    gf_complaint_reset (&c);
+    gf_msg_destroy (&msg);
+    zframe_destroy (&frame);
+}
+
+static void test_complaint_encode_omits_null_fields (void **state)
+{
+    (void) state;
+    gf_complaint_t c = {0};
+    c.source = (char *) "app";
+    zframe_t *frame = gf_complaint_encode (&c);
+    gf_msg_t *msg = gf_msg_decode (zframe_data (frame), zframe_size (frame), NULL);
+    assert_non_null (msg);
+    char *json = gf_msg_to_json (msg);
+    assert_string_equal (json, "{\"v\":1,\"type\":\"complaint.submit\",\"at\":0,"
+                               "\"source\":\"app\",\"urgent\":false}");
+    free (json);
+    gf_error_t err;
+    assert_int_equal (gf_complaint_from_msg (msg, &c, &err), -1);
+    assert_int_equal (err.code, GF_E_MISSING_FIELD);
+    gf_msg_destroy (&msg);
+    zframe_destroy (&frame);
+}
+
+//  reply ----------------------------------------------------------------------
+
+static void test_reply_round_trips_ok_and_duplicate (void **state)
+{
+    (void) state;
+    bool duplicates[] = {false, true};
+    for (int i = 0; i < 2; i++) {
+        gf_reply_t r = {0};
+        r.id = (char *) "req-9";
+        r.at = 77;
+        r.ok = true;
+        r.case_id = 123456789012LL;
+        r.duplicate = duplicates[i];
+        zframe_t *frame = gf_reply_encode (&r);
+        gf_reply_t back;
+        gf_error_t err;
+        assert_int_equal (gf_reply_decode (zframe_data (frame), zframe_size (frame), &back, &err),
+                          0);
+        assert_string_equal (back.id, "req-9");
+        assert_int_equal (back.at, 77);
+        assert_true (back.ok);
+        assert_int_equal (back.case_id, 123456789012LL);
+        assert_int_equal (back.duplicate, duplicates[i]);
+        assert_int_equal (back.code, GF_OK);
+        assert_null (back.message);
+        gf_reply_reset (&back);
+        zframe_destroy (&frame);
+    }
+}
+
+static void test_reply_round_trips_error_with_nil_id (void **state)
+{
+    (void) state;
+    gf_reply_t r = {0};
+    r.code = GF_E_MALFORMED;
+    r.message = (char *) "body is truncated";
+    zframe_t *frame = gf_reply_encode (&r);
+    gf_reply_t back;
+    gf_error_t err;
+    assert_int_equal (gf_reply_decode (zframe_data (frame), zframe_size (frame), &back, &err), 0);
+    assert_null (back.id);
+    assert_false (back.ok);
+    assert_int_equal (back.code, GF_E_MALFORMED);
+    assert_string_equal (back.message, "body is truncated");
+    gf_reply_reset (&back);
+    zframe_destroy (&frame);
+}
+
+static void test_reply_encode_cuts_message_to_512_chars (void **state)
+{
+    (void) state;
+    char *long_text = s_repeat ("错", 600);
+    gf_reply_t r = {0};
+    r.id = (char *) "x";
+    r.code = GF_E_INTERNAL;
+    r.message = long_text;
+    zframe_t *frame = gf_reply_encode (&r);
+    gf_reply_t back;
+    assert_int_equal (gf_reply_decode (zframe_data (frame), zframe_size (frame), &back, NULL), 0);
+    assert_int_equal (gf_utf8_count (back.message, strlen (back.message)), GF_MAX_MESSAGE);
+    gf_reply_reset (&back);
+    zframe_destroy (&frame);
+    free (long_text);
+}
+
+static void test_reply_decode_rejects_bad_replies (void **state)
+{
+    (void) state;
+    struct {
+        const char *json;
+        gf_code_t code;
+    } cases[] = {
+        {"{\"v\":1,\"type\":\"complaint.submit\",\"ok\":true,\"case\":1}", GF_E_UNKNOWN_TYPE},
+        {"{\"v\":1,\"type\":\"reply\",\"case\":1}", GF_E_MISSING_FIELD},
+        {"{\"v\":1,\"type\":\"reply\",\"ok\":true}", GF_E_MISSING_FIELD},
+        {"{\"v\":1,\"type\":\"reply\",\"ok\":\"true\",\"case\":1}", GF_E_WRONG_TYPE},
+        {"{\"v\":1,\"type\":\"reply\",\"ok\":false}", GF_E_MISSING_FIELD},
+        {"{\"v\":1,\"type\":\"reply\",\"ok\":false,\"code\":\"ok\"}", GF_E_BAD_VALUE},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        zframe_t *frame = gf_json_encode (cases[i].json);
+        gf_reply_t r;
+        memset (&r, 0xA5, sizeof r);
+        gf_error_t err;
+        assert_int_equal (gf_reply_decode (zframe_data (frame), zframe_size (frame), &r, &err),
+                          -1);
+        assert_int_equal (err.code, cases[i].code);
+        assert_null (r.id);
+        assert_null (r.message);
+        zframe_destroy (&frame);
+    }
+}
+
+static void test_reply_decode_maps_unknown_code_to_internal (void **state)
+{
+    (void) state;
+    zframe_t *frame =
+        gf_json_encode ("{\"v\":1,\"type\":\"reply\",\"ok\":false,\"code\":\"from_the_future\"}");
+    gf_reply_t r;
+    assert_int_equal (gf_reply_decode (zframe_data (frame), zframe_size (frame), &r, NULL), 0);
+    assert_int_equal (r.code, GF_E_INTERNAL);
+    assert_null (r.message);
+    gf_reply_reset (&r);
+    zframe_destroy (&frame);
+}
+
+//  Events -----------------------------------------------------------------------
+
+static char *s_event_json (zframe_t *frame)
+{
+    assert_non_null (frame);
+    gf_error_t err;
+    gf_msg_t *msg = gf_msg_decode (zframe_data (frame), zframe_size (frame), &err);
+    if (!msg)
+        fail_msg ("event does not decode: %s", err.message);
+    char *json = gf_msg_to_json (msg);
+    gf_msg_destroy (&msg);
+    zframe_destroy (&frame);
+    return json;
+}
+
+static void test_event_encode_puts_common_keys_first_and_keeps_nested_payload (void **state)
+{
+    (void) state;
+    char *json = s_event_json (gf_event_encode (
+        42, "case.received", 7, 1000, 1001, "QNL.07.063",
+        "{\"b\":{\"list\":[1,-2,2.5,\"三\",[true,false,null]],\"o\":{}},\"a\":\"x\"}"));
+    assert_string_equal (json, "{\"v\":1,\"type\":\"case.received\",\"id\":\"7\",\"at\":1000,"
+                               "\"seq\":42,\"case\":1001,\"grid\":\"QNL.07.063\","
+                               "\"b\":{\"list\":[1,-2,2.5,\"三\",[true,false,null]],\"o\":{}},"
+                               "\"a\":\"x\"}");
+    free (json);
+}
+
+static void test_event_encode_drops_payload_keys_that_clash (void **state)
+{
+    (void) state;
+    char *json = s_event_json (gf_event_encode (
+        1, "case.routed", 2, 3, 4, "G.1",
+        "{\"v\":9,\"type\":\"evil\",\"id\":\"x\",\"at\":0,\"seq\":0,\"case\":0,\"grid\":\"G.2\","
+        "\"via\":\"grid\"}"));
+    assert_string_equal (json, "{\"v\":1,\"type\":\"case.routed\",\"id\":\"2\",\"at\":3,\"seq\":1,"
+                               "\"case\":4,\"grid\":\"G.1\",\"via\":\"grid\"}");
+    free (json);
+}
+
+static void test_event_encode_keeps_integers_and_makes_reals_float64 (void **state)
+{
+    (void) state;
+    zframe_t *frame =
+        gf_event_encode (1, "t", 1, 0, 0, NULL, "{\"i\":5,\"r\":5.0,\"big\":9007199254740993}");
+    assert_non_null (frame);
+    gf_msg_t *msg = gf_msg_decode (zframe_data (frame), zframe_size (frame), NULL);
+    int64_t i;
+    assert_int_equal (gf_msg_get_int (msg, "i", true, &i, NULL), 0);
+    assert_int_equal (gf_msg_get_int (msg, "big", true, &i, NULL), 0);
+    assert_int_equal (i, 9007199254740993LL);
+    gf_error_t err;
+    assert_int_equal (gf_msg_get_int (msg, "r", true, &i, &err), -1);
+    assert_int_equal (err.code, GF_E_WRONG_TYPE);
+    //  A float64 is marker 0xcb followed by 5.0 big-endian.
+    assert_true (s_contains (frame, "\xa1r\xcb\x40\x14\x00\x00\x00\x00\x00\x00", 11));
+    gf_msg_destroy (&msg);
+    zframe_destroy (&frame);
+}
+
+static void test_event_encode_with_nil_grid_and_no_payload (void **state)
+{
+    (void) state;
+    char *json = s_event_json (gf_event_encode (9, "case.unroutable", 1, 2, 3, NULL, NULL));
+    assert_string_equal (json, "{\"v\":1,\"type\":\"case.unroutable\",\"id\":\"1\",\"at\":2,"
+                               "\"seq\":9,\"case\":3,\"grid\":null}");
+    free (json);
+}
+
+static void test_event_encode_rejects_bad_payloads (void **state)
+{
+    (void) state;
+    assert_null (gf_event_encode (1, "t", 1, 0, 0, NULL, "{not json"));
+    assert_null (gf_event_encode (1, "t", 1, 0, 0, NULL, "[1,2]"));
+    assert_null (gf_event_encode (1, "t", 1, 0, 0, NULL, "{\"a\":1,\"a\":2}"));
+    //  Top map is level 1: seven more levels fit, eight do not.
+    zframe_t *frame = gf_event_encode (1, "t", 1, 0, 0, NULL, "{\"a\":[[[[[[[1]]]]]]]}");
+    assert_non_null (frame);
+    zframe_destroy (&frame);
+    assert_null (gf_event_encode (1, "t", 1, 0, 0, NULL, "{\"a\":[[[[[[[[1]]]]]]]]}"));
+    //  A payload string over 16 KiB would be rejected by every subscriber.
+    char *big = s_repeat ("x", GF_MAX_STRING + 1);
+    char *json = (char *) malloc (strlen (big) + 16);
+    sprintf (json, "{\"a\":\"%s\"}", big);
+    assert_null (gf_event_encode (1, "t", 1, 0, 0, NULL, json));
+    free (json);
+    free (big);
+}
+
+//  Relay control messages -----------------------------------------------------
+
+static void test_replay_request_round_trips (void **state)
+{
+    (void) state;
+    zframe_t *frame = s_vec_replay_request ();
+    gf_msg_t *msg = gf_msg_decode (zframe_data (frame), zframe_size (frame), NULL);
+    assert_non_null (msg);
+    gf_replay_req_t r;
+    gf_error_t err;
+    assert_int_equal (gf_replay_req_from_msg (msg, &r, &err), 0);
+    assert_string_equal (r.id, "rp-1");
+    assert_true (r.from == 100);
+    assert_string_equal (r.prefix, "case.routed/QNL.07");
+    assert_true (r.limit == 500);
+    zframe_t *again = gf_replay_req_encode (&r);
+    assert_true (zframe_eq (frame, again));
+    zframe_destroy (&again);
+    gf_replay_req_reset (&r);
+    gf_msg_destroy (&msg);
+    zframe_destroy (&frame);
+}
+
+static gf_code_t s_replay_code (const char *json)
+{
+    zframe_t *frame = gf_json_encode (json);
+    gf_msg_t *msg = gf_msg_decode (zframe_data (frame), zframe_size (frame), NULL);
+    zframe_destroy (&frame);
+    assert_non_null (msg);
+    gf_replay_req_t r;
+    gf_error_t err = {GF_OK, ""};
+    int rc = gf_replay_req_from_msg (msg, &r, &err);
+    gf_msg_destroy (&msg);
+    if (rc == 0) {
+        gf_replay_req_reset (&r);
+        return GF_OK;
+    }
+    assert_null (r.id);
+    assert_null (r.prefix);
+    return err.code;
+}
+
+static void test_replay_request_checks_fields (void **state)
+{
+    (void) state;
+    assert_int_equal (s_replay_code ("{\"v\":1,\"type\":\"replay.request\",\"id\":\"a\","
+                                     "\"from\":0,\"limit\":1}"),
+                      GF_OK); //  prefix defaults to ""
+    assert_int_equal (s_replay_code ("{\"v\":1,\"type\":\"replay.request\",\"id\":\"a\","
+                                     "\"from\":0,\"limit\":0}"),
+                      GF_E_BAD_VALUE);
+    assert_int_equal (s_replay_code ("{\"v\":1,\"type\":\"replay.request\",\"id\":\"a\","
+                                     "\"from\":0,\"limit\":10001}"),
+                      GF_E_BAD_VALUE);
+    assert_int_equal (s_replay_code ("{\"v\":1,\"type\":\"replay.request\",\"id\":\"a\","
+                                     "\"from\":-1,\"limit\":10}"),
+                      GF_E_BAD_VALUE);
+    assert_int_equal (s_replay_code ("{\"v\":1,\"type\":\"replay.request\",\"id\":\"a\","
+                                     "\"limit\":10}"),
+                      GF_E_MISSING_FIELD);
+    assert_int_equal (s_replay_code ("{\"v\":1,\"type\":\"replay.request\",\"from\":1,"
+                                     "\"limit\":10}"),
+                      GF_E_MISSING_FIELD);
+    assert_int_equal (s_replay_code ("{\"v\":1,\"type\":\"replay.request\",\"id\":\"a\","
+                                     "\"from\":1,\"prefix\":3,\"limit\":10}"),
+                      GF_E_WRONG_TYPE);
+    assert_int_equal (s_replay_code ("{\"v\":1,\"type\":\"relay.hb\",\"id\":\"a\","
+                                     "\"from\":1,\"limit\":10}"),
+                      GF_E_UNKNOWN_TYPE);
+}
+
+static void test_replay_end_encodes_page_and_error (void **state)
+{
+    (void) state;
+    char *json = s_event_json (gf_replay_end_encode ("rp-1", 600, true, 1234, GF_OK, NULL));
+    assert_string_equal (json, "{\"v\":1,\"type\":\"replay.end\",\"id\":\"rp-1\",\"ok\":true,"
+                               "\"last\":600,\"more\":true,\"head\":1234}");
+    free (json);
+    json = s_event_json (gf_replay_end_encode ("rp-2", 0, false, 5, GF_E_BAD_VALUE, "no"));
+    assert_string_equal (json, "{\"v\":1,\"type\":\"replay.end\",\"id\":\"rp-2\",\"ok\":false,"
+                               "\"code\":\"bad_value\",\"message\":\"no\",\"head\":5}");
+    free (json);
+}
+
+static void test_relay_hb_encodes_exact_bytes (void **state)
+{
+    (void) state;
+    //  {"v":1,"type":"relay.hb","at":5,"seq":1234}, spelled out in SPEC.md.
+    const byte expected[] = {0x84, 0xa1, 'v',  0x01, 0xa4, 't',  'y',  'p',  'e', 0xa8,
+                             'r',  'e',  'l',  'a',  'y',  '.',  'h',  'b',  0xa2, 'a',
+                             't',  0x05, 0xa3, 's',  'e',  'q',  0xcd, 0x04, 0xd2};
+    zframe_t *frame = gf_relay_hb_encode (5, 1234);
+    assert_int_equal (zframe_size (frame), sizeof expected);
+    assert_memory_equal (zframe_data (frame), expected, sizeof expected);
+    zframe_destroy (&frame);
+}
+
+//  JSON rendering -------------------------------------------------------------
+
+static void test_to_json_renders_binary_as_base64_and_keeps_order (void **state)
+{
+    (void) state;
+    s_body_t b;
+    s_body_start (&b, 4);
+    s_pack_cstr (&b, "z");
+    msgpack_pack_bin (&b.pk, 5);
+    msgpack_pack_bin_body (&b.pk, "hello", 5);
+    s_pack_cstr (&b, "a");
+    msgpack_pack_float (&b.pk, 0.5f);
+    s_pack_cstr (&b, "n");
+    msgpack_pack_nil (&b.pk);
+    s_pack_cstr (&b, "u");
+    msgpack_pack_uint64 (&b.pk, 18446744073709551615ULL);
+    gf_msg_t *msg = gf_msg_decode (b.sbuf.data, b.sbuf.size, NULL);
+    msgpack_sbuffer_destroy (&b.sbuf);
+    assert_non_null (msg);
+    char *json = gf_msg_to_json (msg);
+    assert_string_equal (json, "{\"v\":1,\"type\":\"test\",\"z\":\"aGVsbG8=\",\"a\":0.5,"
+                               "\"n\":null,\"u\":1.8446744073709552e+19}");
+    free (json);
+    gf_msg_destroy (&msg);
+}
+
+//  UTF-8, codes, errors -------------------------------------------------------
+
+static void test_utf8_count_edge_cases (void **state)
+{
+    (void) state;
+    assert_int_equal (gf_utf8_count (NULL, 0), 0);
+    assert_int_equal (gf_utf8_count ("", 0), 0);
+    assert_int_equal (gf_utf8_count ("abc", 3), 3);
+    assert_int_equal (gf_utf8_count ("a\0b", 3), 3);              //  NUL is a code point
+    assert_int_equal (gf_utf8_count ("\xc2\x80", 2), 1);          //  U+0080, smallest 2-byte
+    assert_int_equal (gf_utf8_count ("\xe0\xa0\x80", 3), 1);      //  U+0800, smallest 3-byte
+    assert_int_equal (gf_utf8_count ("\xed\x9f\xbf", 3), 1);      //  U+D7FF, below surrogates
+    assert_int_equal (gf_utf8_count ("\xee\x80\x80", 3), 1);      //  U+E000, above them
+    assert_int_equal (gf_utf8_count ("\xef\xbf\xbf", 3), 1);      //  U+FFFF
+    assert_int_equal (gf_utf8_count ("\xf0\x90\x80\x80", 4), 1);  //  U+10000
+    assert_int_equal (gf_utf8_count ("\xf4\x8f\xbf\xbf", 4), 1);  //  U+10FFFF
+    assert_int_equal (gf_utf8_count ("路灯😀", 10), 3);
+    assert_int_equal (gf_utf8_count ("\xc1\xbf", 2), -1);         //  overlong 2-byte
+    assert_int_equal (gf_utf8_count ("\xe0\x9f\xbf", 3), -1);     //  overlong 3-byte
+    assert_int_equal (gf_utf8_count ("\xf0\x8f\xbf\xbf", 4), -1); //  overlong 4-byte
+    assert_int_equal (gf_utf8_count ("\xed\xa0\x80", 3), -1);     //  U+D800
+    assert_int_equal (gf_utf8_count ("\xf4\x90\x80\x80", 4), -1); //  U+110000
+    assert_int_equal (gf_utf8_count ("\xf8\x88\x80\x80\x80", 5), -1);
+    assert_int_equal (gf_utf8_count ("\x80", 1), -1);
+    assert_int_equal (gf_utf8_count ("\xe8\xb7", 2), -1);         //  cut short at the end
+    assert_int_equal (gf_utf8_count ("\xe8\xb7\xafx", 3), 1);     //  size bounds the scan
+}
+
+static void test_code_names_round_trip (void **state)
+{
+    (void) state;
+    for (int code = 0; code < GF_CODE_COUNT; code++)
+        assert_int_equal (gf_code_from_name (gf_code_name ((gf_code_t) code)), code);
+    assert_string_equal (gf_code_name (GF_E_NOT_MAP), "not_a_map");
+    assert_string_equal (gf_code_name (GF_E_TOO_LONG), "too_long");
+    assert_string_equal (gf_code_name (GF_CODE_COUNT), "internal");
+    assert_int_equal (gf_code_from_name ("nonsense"), GF_E_INTERNAL);
+    assert_int_equal (gf_code_from_name (NULL), GF_E_INTERNAL);
+}
+
+static void test_error_set_truncates_on_a_utf8_boundary (void **state)
+{
+    (void) state;
+    char *text = s_repeat ("错", 200); //  600 bytes into 256
+    gf_error_t err;
+    assert_int_equal (gf_error_set (&err, GF_E_BAD_VALUE, "x%s", text), -1);
+    assert_int_equal (err.code, GF_E_BAD_VALUE);
+    assert_true (strlen (err.message) < sizeof err.message);
+    assert_true (gf_utf8_count (err.message, strlen (err.message)) > 0);
+    assert_int_equal (strlen (err.message), 1 + 3 * 84); //  255 bytes: x + 84 whole chars
+    free (text);
+    assert_int_equal (gf_error_set (NULL, GF_E_INTERNAL, "ignored"), -1);
+}
+
+//  Golden vectors -------------------------------------------------------------
+
+static char *s_read_file (const char *name, const char *ext)
+{
+    const char *dir = getenv ("GF_VECTORS_DIR");
+    char path[1024];
+    snprintf (path, sizeof path, "%s/%s.%s", dir ? dir : "proto/vectors", name, ext);
+    FILE *file = fopen (path, "rb");
+    if (!file)
+        fail_msg ("cannot open %s (run from the repository root or set GF_VECTORS_DIR)", path);
+    fseek (file, 0, SEEK_END);
+    long size = ftell (file);
+    fseek (file, 0, SEEK_SET);
+    char *text = (char *) malloc ((size_t) size + 1);
+    size_t got = fread (text, 1, (size_t) size, file);
+    text[got] = 0;
+    fclose (file);
+    return text;
+}
+
+static void test_golden_vectors_encode_byte_for_byte (void **state)
+{
+    (void) state;
+    for (size_t i = 0; i < GF_VECTOR_COUNT; i++) {
+        zframe_t *frame = gf_vectors[i].make ();
+        assert_non_null (frame);
+        char *hex = zframe_strhex (frame);
+        for (char *c = hex; *c; c++)
+            *c = (char) tolower ((unsigned char) *c);
+        char *expected = s_read_file (gf_vectors[i].name, "hex");
+        expected[strcspn (expected, "\r\n")] = 0;
+        if (!streq (hex, expected))
+            fail_msg ("vector %s differs:\n  got      %s\n  expected %s", gf_vectors[i].name,
+                      hex, expected);
+        free (expected);
+        free (hex);
+        zframe_destroy (&frame);
+    }
+}
+
+static void test_golden_vectors_decode_to_their_json (void **state)
+{
+    (void) state;
+    for (size_t i = 0; i < GF_VECTOR_COUNT; i++) {
+        char *hex = s_read_file (gf_vectors[i].name, "hex");
+        hex[strcspn (hex, "\r\n")] = 0;
+        size_t size = strlen (hex) / 2;
+        byte *data = (byte *) malloc (size + 1);
+        for (size_t j = 0; j < size; j++) {
+            unsigned int value;
+            assert_int_equal (sscanf (hex + 2 * j, "%2x", &value), 1);
+            data[j] = (byte) value;
+        }
+        gf_error_t err;
+        gf_msg_t *msg = gf_msg_decode (data, size, &err);
+        if (!msg)
+            fail_msg ("vector %s does not decode: %s", gf_vectors[i].name, err.message);
+        char *json = gf_msg_to_json (msg);
+        char *expected_text = s_read_file (gf_vectors[i].name, "json");
+        json_t *got = json_loads (json, 0, NULL);
+        json_t *expected = json_loads (expected_text, 0, NULL);
+        assert_non_null (expected);
+        if (!json_equal (got, expected))
+            fail_msg ("vector %s: JSON differs: %s", gf_vectors[i].name, json);
+        json_decref (got);
+        json_decref (expected);
+        free (expected_text);
+        free (json);
+        gf_msg_destroy (&msg);
+        free (data);
+        free (hex);
+    }
+}
+
+static void test_golden_vectors_decode_as_their_messages (void **state)
+{
+    (void) state;
+    //  Requests through their typed decoders, replies through gf_reply_decode.
+    zframe_t *frame = s_vec_complaint_submit_min ();
+    gf_msg_t *msg = gf_msg_decode (zframe_data (frame), zframe_size (frame), NULL);
+    gf_complaint_t c;
+    assert_int_equal (gf_complaint_from_msg (msg, &c, NULL), 0);
+    gf_complaint_reset (&c);
+    gf_msg_destroy (&msg);
+    zframe_destroy (&frame);
+
+    zframe_t *(*replies[]) (void) = {s_vec_reply_ok, s_vec_reply_duplicate, s_vec_reply_error};
+    for (size_t i = 0; i < 3; i++) {
+        frame = replies[i]();
+        gf_reply_t r;
+        assert_int_equal (gf_reply_decode (zframe_data (frame), zframe_size (frame), &r, NULL), 0);
+        assert_string_equal (r.id, i == 2 ? "req-0002" : "req-0001");
+        assert_int_equal (r.duplicate, i == 1);
+        assert_int_equal (r.code, i == 2 ? GF_E_TOO_LONG : GF_OK);
+        gf_reply_reset (&r);
+        zframe_destroy (&frame);
+    }
+}
+
+int main (void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test (test_decode_rejects_garbage_bytes_as_malformed),
+        cmocka_unit_test (test_decode_rejects_empty_body_as_malformed),
+        cmocka_unit_test (test_decode_rejects_truncated_map_as_malformed),
+        cmocka_unit_test (test_decode_rejects_trailing_bytes_as_malformed),
+        cmocka_unit_test (test_decode_rejects_body_over_64k_as_too_large),
+        cmocka_unit_test (test_decode_accepts_body_of_exactly_64k),
+        cmocka_unit_test (test_decode_accepts_8_levels_rejects_9_as_too_deep),
+        cmocka_unit_test (test_decode_rejects_1000_levels_as_too_deep),
+        cmocka_unit_test (test_decode_counts_empty_containers_as_levels),
+        cmocka_unit_test (test_decode_depth_returns_after_sibling_containers),
+        cmocka_unit_test (test_decode_reports_malformed_before_too_deep),
+        cmocka_unit_test (test_decode_rejects_array_top_as_not_a_map),
+        cmocka_unit_test (test_decode_rejects_int_key_as_not_a_map),
+        cmocka_unit_test (test_decode_rejects_int_key_in_nested_map_as_not_a_map),
+        cmocka_unit_test (test_decode_rejects_duplicate_key_as_not_a_map),
+        cmocka_unit_test (test_decode_rejects_16k_plus_1_string_in_unknown_key_as_too_long),
+        cmocka_unit_test (test_decode_rejects_16k_plus_1_key_as_too_long),
+        cmocka_unit_test (test_decode_rejects_long_string_nested_in_array_as_too_long),
+        cmocka_unit_test (test_decode_accepts_binary_without_utf8_check),
+        cmocka_unit_test (test_decode_rejects_binary_over_16k_as_too_long),
+        cmocka_unit_test (test_decode_rejects_bad_continuation_as_invalid_utf8),
+        cmocka_unit_test (test_decode_rejects_overlong_as_invalid_utf8),
+        cmocka_unit_test (test_decode_rejects_surrogate_as_invalid_utf8),
+        cmocka_unit_test (test_decode_rejects_code_point_above_10ffff_as_invalid_utf8),
+        cmocka_unit_test (test_decode_rejects_invalid_utf8_in_key),
+        cmocka_unit_test (test_decode_reports_too_long_before_invalid_utf8),
+        cmocka_unit_test (test_decode_rejects_missing_v_as_missing_field),
+        cmocka_unit_test (test_decode_rejects_mistyped_v_as_wrong_type),
+        cmocka_unit_test (test_decode_rejects_other_version_as_unsupported_version),
+        cmocka_unit_test (test_decode_rejects_missing_type_as_missing_field),
+        cmocka_unit_test (test_decode_rejects_mistyped_type_as_wrong_type),
+        cmocka_unit_test (test_decode_rejects_empty_type_as_bad_value),
+        cmocka_unit_test (test_decode_limits_type_to_64_chars),
+        cmocka_unit_test (test_decode_checks_id_and_at_types),
+        cmocka_unit_test (test_decode_exposes_common_keys),
+        cmocka_unit_test (test_decode_ignores_unknown_keys),
+        cmocka_unit_test (test_decode_fills_err_null_safely),
+        cmocka_unit_test (test_get_int_accepts_positive_and_negative_rejects_float),
+        cmocka_unit_test (test_get_int_rejects_uint64_beyond_int64_as_bad_value),
+        cmocka_unit_test (test_get_uint_rejects_negative_as_bad_value),
+        cmocka_unit_test (test_get_bool_rejects_int),
+        cmocka_unit_test (test_get_str_counts_code_points_not_bytes),
+        cmocka_unit_test (test_get_str_rejects_embedded_nul_as_bad_value),
+        cmocka_unit_test (test_complaint_accepts_minimal),
+        cmocka_unit_test (test_complaint_rejects_other_type_as_unknown_type),
+        cmocka_unit_test (test_complaint_rejects_each_missing_required_field),
+        cmocka_unit_test (test_complaint_rejects_each_mistyped_field),
+        cmocka_unit_test (test_complaint_limits_each_field_in_characters),
+        cmocka_unit_test (test_complaint_rejects_4001_chinese_chars_accepts_4000),
+        cmocka_unit_test (test_complaint_rejects_unknown_source_as_bad_value),
+        cmocka_unit_test (test_complaint_rejects_empty_description_as_bad_value),
+        cmocka_unit_test (test_complaint_rejects_blank_description_as_bad_value),
+        cmocka_unit_test (test_complaint_rejects_empty_required_strings_as_bad_value),
+        cmocka_unit_test (test_complaint_rejects_negative_reported_at_as_bad_value),
+        cmocka_unit_test (test_complaint_treats_null_optionals_as_absent),
+        cmocka_unit_test (test_complaint_round_trips_all_fields),
+        cmocka_unit_test (test_complaint_encode_omits_null_fields),
+        cmocka_unit_test (test_reply_round_trips_ok_and_duplicate),
+        cmocka_unit_test (test_reply_round_trips_error_with_nil_id),
+        cmocka_unit_test (test_reply_encode_cuts_message_to_512_chars),
+        cmocka_unit_test (test_reply_decode_rejects_bad_replies),
+        cmocka_unit_test (test_reply_decode_maps_unknown_code_to_internal),
+        cmocka_unit_test (test_event_encode_puts_common_keys_first_and_keeps_nested_payload),
+        cmocka_unit_test (test_event_encode_drops_payload_keys_that_clash),
+        cmocka_unit_test (test_event_encode_keeps_integers_and_makes_reals_float64),
+        cmocka_unit_test (test_event_encode_with_nil_grid_and_no_payload),
+        cmocka_unit_test (test_event_encode_rejects_bad_payloads),
+        cmocka_unit_test (test_replay_request_round_trips),
+        cmocka_unit_test (test_replay_request_checks_fields),
+        cmocka_unit_test (test_replay_end_encodes_page_and_error),
+        cmocka_unit_test (test_relay_hb_encodes_exact_bytes),
+        cmocka_unit_test (test_to_json_renders_binary_as_base64_and_keeps_order),
+        cmocka_unit_test (test_utf8_count_edge_cases),
+        cmocka_unit_test (test_code_names_round_trip),
+        cmocka_unit_test (test_error_set_truncates_on_a_utf8_boundary),
+        cmocka_unit_test (test_golden_vectors_encode_byte_for_byte),
+        cmocka_unit_test (test_golden_vectors_decode_to_their_json),
+        cmocka_unit_test (test_golden_vectors_decode_as_their_messages),
+    };
+    return cmocka_run_group_tests (tests, NULL, NULL);
+}
