@@ -50,13 +50,13 @@ static int s_fill (gf_msg_t *msg, gf_complaint_t *c, gf_error_t *err)
         return -1;
     if (gf_utf8_is_blank (c->description, strlen (c->description)))
         return gf_error_set (err, GF_E_BAD_VALUE, "field 'description' is empty");
-    if (gf_msg_get_str (msg, "category", false, GF_MAX_CODE, &c->category, err) < 0
-        || gf_msg_get_str (msg, "grid", false, GF_MAX_CODE, &c->grid, err) < 0
-        || gf_msg_get_str (msg, "address", false, GF_MAX_ADDRESS, &c->address, err) < 0
-        || gf_msg_get_str (msg, "name", false, GF_MAX_NAME, &c->name, err) < 0
-        || gf_msg_get_str (msg, "phone", false, GF_MAX_PHONE, &c->phone, err) < 0
-        || gf_msg_get_bool (msg, "urgent", false, &c->urgent, err) < 0
-        || gf_msg_get_int (msg, "reported_at", false, &c->reported_at, err) < 0)
+    if (gf_msg_get_str (msg, "category", false, GF_MAX_CODE, &c->category, err) < 0 ||
+        gf_msg_get_str (msg, "grid", false, GF_MAX_CODE, &c->grid, err) < 0 ||
+        gf_msg_get_str (msg, "address", false, GF_MAX_ADDRESS, &c->address, err) < 0 ||
+        gf_msg_get_str (msg, "name", false, GF_MAX_NAME, &c->name, err) < 0 ||
+        gf_msg_get_str (msg, "phone", false, GF_MAX_PHONE, &c->phone, err) < 0 ||
+        gf_msg_get_bool (msg, "urgent", false, &c->urgent, err) < 0 ||
+        gf_msg_get_int (msg, "reported_at", false, &c->reported_at, err) < 0)
         return -1;
     if (c->reported_at < 0)
         return gf_error_set (err, GF_E_BAD_VALUE, "field 'reported_at' is negative (%" PRId64 ")",
@@ -81,10 +81,10 @@ zframe_t *gf_complaint_encode (const gf_complaint_t *c)
 {
     assert (c);
     //  Message keys in their wire order, after v, type, id, at.
-    const char *keys[] = {"source",   "source_ref", "description", "category",
-                          "grid",     "address",    "name",        "phone"};
-    const char *vals[] = {c->source,   c->source_ref, c->description, c->category,
-                          c->grid,     c->address,    c->name,        c->phone};
+    const char *keys[] = {"source", "source_ref", "description", "category",
+                          "grid",   "address",    "name",        "phone"};
+    const char *vals[] = {c->source, c->source_ref, c->description, c->category,
+                          c->grid,   c->address,    c->name,        c->phone};
     size_t count = 4 + (c->id != NULL) + (c->reported_at != 0); //  v type at urgent
     for (size_t i = 0; i < sizeof keys / sizeof keys[0]; i++)
         count += vals[i] != NULL;

@@ -27,7 +27,7 @@ static const char *s_names[GF_CODE_COUNT] = {
 
 const char *gf_code_name (gf_code_t code)
 {
-    if ((int) code < 0 || code >= GF_CODE_COUNT)
+    if ((int)code < 0 || code >= GF_CODE_COUNT)
         return "internal";
     return s_names[code];
 }
@@ -37,7 +37,7 @@ gf_code_t gf_code_from_name (const char *name)
     if (name)
         for (int code = 0; code < GF_CODE_COUNT; code++)
             if (streq (name, s_names[code]))
-                return (gf_code_t) code;
+                return (gf_code_t)code;
     return GF_E_INTERNAL;
 }
 
@@ -51,7 +51,7 @@ int gf_error_set (gf_error_t *err, gf_code_t code, const char *fmt, ...)
         va_end (args);
         if (len < 0)
             err->message[0] = 0;
-        else if ((size_t) len >= sizeof err->message) {
+        else if ((size_t)len >= sizeof err->message) {
             //  Truncated: never leave half a UTF-8 sequence, since the
             //  message may travel in a reply.
             size_t keep = gf_utf8_trim (err->message, sizeof err->message - 1);

@@ -77,8 +77,8 @@ zframe_t *gf_event_encode (uint64_t seq, const char *type, int64_t event_id, int
 
     //  Never publish what a subscriber would reject (size, string limits,
     //  UTF-8, depth): the caller logs the event id and skips or repairs it.
-    gf_msg_t *check = rc == 0 ? gf_msg_decode (zframe_data (frame), zframe_size (frame), NULL)
-                              : NULL;
+    gf_msg_t *check =
+        rc == 0 ? gf_msg_decode (zframe_data (frame), zframe_size (frame), NULL) : NULL;
     if (!check)
         zframe_destroy (&frame);
     gf_msg_destroy (&check);

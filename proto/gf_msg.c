@@ -15,93 +15,97 @@
 #include <math.h>
 
 struct _gf_msg_t {
-    char *data;                 //  Private copy of the body; strings point into it
-    size_t size;                //  Bytes in data
-    msgpack_unpacked unpacked;  //  Decoded tree and the zone that owns it
-    msgpack_object_map *map;    //  The top map, inside unpacked
-    char *type;                 //  `type`, never NULL once decoded
-    char *id;                   //  `id`, NULL if absent
-    int64_t at;                 //  `at`, 0 if absent
+    char *data;                //  Private copy of the body; strings point into it
+    size_t size;               //  Bytes in data
+    msgpack_unpacked unpacked; //  Decoded tree and the zone that owns it
+    msgpack_object_map *map;   //  The top map, inside unpacked
+    char *type;                //  `type`, never NULL once decoded
+    char *id;                  //  `id`, NULL if absent
+    int64_t at;                //  `at`, 0 if absent
 };
 
-//  Scans one msgpack value without building it.  Returns GF_OK,
-//  GF_E_MALFORMED (truncated, reserved byte 0xc1, or trailing bytes) or
-//  GF_E_TOO_DEEP; malformed wins because the whole body is scanned.
+//  Layout of the formats 0xc0..0xdf: the bytes of the big-endian length
+//  (or count) field after the marker, the fixed payload bytes (for ext,
+//  the type byte), and whether the value is a container.
+typedef struct {
+    unsigned char lenbytes; //  0, 1, 2 or 4
+    unsigned char fixed;    //  payload bytes not covered by the length
+    bool container;         //  array or map: the length counts items
+    bool valid;             //  false only for the reserved 0xc1
+} s_format_t;
 
-static gf_code_t s_scan (const unsigned char *p, size_t size, gf_error_t *err)
+static const s_format_t s_formats[32] = {
+    {0, 0, false, true},  {0, 0, false, false}, {0, 0, false, true}, {0, 0, false, true},
+    {1, 0, false, true},  {2, 0, false, true},  {4, 0, false, true}, //  bin 8/16/32
+    {1, 1, false, true},  {2, 1, false, true},  {4, 1, false, true}, //  ext 8/16/32
+    {0, 4, false, true},  {0, 8, false, true},                       //  float 32/64
+    {0, 1, false, true},  {0, 2, false, true},  {0, 4, false, true}, {0, 8, false, true}, //  uint
+    {0, 1, false, true},  {0, 2, false, true},  {0, 4, false, true}, {0, 8, false, true}, //  int
+    {0, 2, false, true},  {0, 3, false, true},  {0, 5, false, true}, {0, 9, false, true},
+    {0, 17, false, true},                                            //  fixext 1..16
+    {1, 0, false, true},  {2, 0, false, true},  {4, 0, false, true}, //  str 8/16/32
+    {2, 0, true, true},   {4, 0, true, true},                        //  array 16/32
+    {2, 0, true, true},   {4, 0, true, true},                        //  map 16/32
+};
+
+//  Scans one msgpack value without building it.  Returns 0, or -1 with
+//  err set to malformed (truncated, reserved byte 0xc1, trailing bytes)
+//  or too_deep; malformed wins because the whole body is scanned.
+
+static int s_scan (const unsigned char *p, size_t size, gf_error_t *err)
 {
-    uint64_t pending = 1;           //  values still to read, at any depth
-    uint64_t left[GF_MAX_DEPTH];    //  items left in each open container
-    size_t open = 0;                //  open containers tracked in left[]
-    bool too_deep = false;          //  stop tracking depth once exceeded
+    uint64_t pending = 1;        //  values still to read, at any depth
+    uint64_t left[GF_MAX_DEPTH]; //  items left in each open container
+    size_t open = 0;             //  open containers tracked in left[]
+    bool too_deep = false;       //  stop tracking depth once exceeded
     size_t pos = 0;
 
     while (pending > 0) {
         if (pos >= size)
-            return gf_error_set (err, GF_E_MALFORMED, "body is truncated"), GF_E_MALFORMED;
+            return gf_error_set (err, GF_E_MALFORMED, "body is truncated");
         unsigned char b = p[pos++];
-        uint64_t skip = 0;          //  payload bytes after the header
-        uint64_t items = 0;         //  child values for containers
+        uint64_t skip = 0;  //  payload bytes after the header
+        uint64_t items = 0; //  child values for containers
         bool container = false;
-        int lenbytes = 0;           //  big-endian length field that follows
-        int extra = 0;              //  fixed bytes before the payload (ext type)
+        int lenbytes = 0; //  big-endian length field that follows
         if (b <= 0x7f || b >= 0xe0 || b == 0xc0 || b == 0xc2 || b == 0xc3)
-            ;                       //  fixint, nil, bool
+            ; //  fixint, nil, bool
         else if (b <= 0x8f) {
             container = true;
-            items = 2 * (uint64_t) (b & 0x0f);
-        }
-        else if (b <= 0x9f) {
+            items = 2 * (uint64_t)(b & 0x0f);
+        } else if (b <= 0x9f) {
             container = true;
             items = b & 0x0f;
-        }
-        else if (b <= 0xbf)
+        } else if (b <= 0xbf)
             skip = b & 0x1f;
-        else
-            switch (b) {
-            case 0xc4: case 0xd9: lenbytes = 1; break;             //  bin8, str8
-            case 0xc5: case 0xda: lenbytes = 2; break;             //  bin16, str16
-            case 0xc6: case 0xdb: lenbytes = 4; break;             //  bin32, str32
-            case 0xc7: lenbytes = 1; extra = 1; break;             //  ext8
-            case 0xc8: lenbytes = 2; extra = 1; break;             //  ext16
-            case 0xc9: lenbytes = 4; extra = 1; break;             //  ext32
-            case 0xca: skip = 4; break;                            //  float32
-            case 0xcb: skip = 8; break;                            //  float64
-            case 0xcc: case 0xd0: skip = 1; break;                 //  (u)int8
-            case 0xcd: case 0xd1: skip = 2; break;
-            case 0xce: case 0xd2: skip = 4; break;
-            case 0xcf: case 0xd3: skip = 8; break;
-            case 0xd4: skip = 2; break;                            //  fixext1..16
-            case 0xd5: skip = 3; break;
-            case 0xd6: skip = 5; break;
-            case 0xd7: skip = 9; break;
-            case 0xd8: skip = 17; break;
-            case 0xdc: case 0xde: lenbytes = 2; container = true; break;
-            case 0xdd: case 0xdf: lenbytes = 4; container = true; break;
-            default:                                               //  0xc1
+        else {
+            const s_format_t *format = &s_formats[b - 0xc0];
+            if (!format->valid)
                 return gf_error_set (err, GF_E_MALFORMED, "reserved byte 0xc1 at offset %zu",
-                                     pos - 1),
-                       GF_E_MALFORMED;
-            }
+                                     pos - 1);
+            lenbytes = format->lenbytes;
+            skip = format->fixed;
+            container = format->container;
+        }
         if (lenbytes) {
-            if (size - pos < (size_t) lenbytes)
-                return gf_error_set (err, GF_E_MALFORMED, "body is truncated"), GF_E_MALFORMED;
+            if (size - pos < (size_t)lenbytes)
+                return gf_error_set (err, GF_E_MALFORMED, "body is truncated");
             uint64_t n = 0;
             for (int i = 0; i < lenbytes; i++)
                 n = (n << 8) | p[pos++];
             if (container)
                 items = (b == 0xde || b == 0xdf) ? 2 * n : n;
             else
-                skip = n + (uint64_t) extra;
+                skip += n; //  after the fixed ext type byte, if any
         }
         if (skip > size - pos)
-            return gf_error_set (err, GF_E_MALFORMED, "body is truncated"), GF_E_MALFORMED;
-        pos += (size_t) skip;
+            return gf_error_set (err, GF_E_MALFORMED, "body is truncated");
+        pos += (size_t)skip;
         pending = pending - 1 + items;
         //  Every value takes at least one byte: a count beyond the bytes
         //  left can only be a truncated or hostile body.
         if (pending > size - pos)
-            return gf_error_set (err, GF_E_MALFORMED, "body is truncated"), GF_E_MALFORMED;
+            return gf_error_set (err, GF_E_MALFORMED, "body is truncated");
 
         if (!too_deep) {
             if (open > 0)
@@ -117,29 +121,35 @@ static gf_code_t s_scan (const unsigned char *p, size_t size, gf_error_t *err)
         }
     }
     if (pos != size)
-        return gf_error_set (err, GF_E_MALFORMED, "%zu trailing bytes after the body", size - pos),
-               GF_E_MALFORMED;
+        return gf_error_set (err, GF_E_MALFORMED, "%zu trailing bytes after the body", size - pos);
     if (too_deep)
-        return gf_error_set (err, GF_E_TOO_DEEP, "nesting is deeper than %d levels",
-                             GF_MAX_DEPTH),
-               GF_E_TOO_DEEP;
-    return GF_OK;
+        return gf_error_set (err, GF_E_TOO_DEEP, "nesting is deeper than %d levels", GF_MAX_DEPTH);
+    return 0;
 }
 
 static const char *s_type_name (msgpack_object_type type)
 {
     switch (type) {
-    case MSGPACK_OBJECT_NIL: return "nil";
-    case MSGPACK_OBJECT_BOOLEAN: return "boolean";
+    case MSGPACK_OBJECT_NIL:
+        return "nil";
+    case MSGPACK_OBJECT_BOOLEAN:
+        return "boolean";
     case MSGPACK_OBJECT_POSITIVE_INTEGER:
-    case MSGPACK_OBJECT_NEGATIVE_INTEGER: return "integer";
+    case MSGPACK_OBJECT_NEGATIVE_INTEGER:
+        return "integer";
     case MSGPACK_OBJECT_FLOAT32:
-    case MSGPACK_OBJECT_FLOAT64: return "float";
-    case MSGPACK_OBJECT_STR: return "string";
-    case MSGPACK_OBJECT_BIN: return "binary";
-    case MSGPACK_OBJECT_ARRAY: return "array";
-    case MSGPACK_OBJECT_MAP: return "map";
-    default: return "extension";
+    case MSGPACK_OBJECT_FLOAT64:
+        return "float";
+    case MSGPACK_OBJECT_STR:
+        return "string";
+    case MSGPACK_OBJECT_BIN:
+        return "binary";
+    case MSGPACK_OBJECT_ARRAY:
+        return "array";
+    case MSGPACK_OBJECT_MAP:
+        return "map";
+    default:
+        return "extension";
     }
 }
 
@@ -153,11 +163,12 @@ static const char *s_label (const msgpack_object *key, char *buf, size_t bufsize
     const char *s = key->via.str.ptr;
     size_t n = key->via.str.size;
     bool utf8 = n <= GF_MAX_STRING && gf_utf8_count (s, n) >= 0;
-    size_t keep = utf8 ? gf_utf8_prefix (s, n, S_LABEL_CHARS) : (n < S_LABEL_CHARS ? n : S_LABEL_CHARS);
+    size_t keep =
+        utf8 ? gf_utf8_prefix (s, n, S_LABEL_CHARS) : (n < S_LABEL_CHARS ? n : S_LABEL_CHARS);
     size_t out = 0;
     for (size_t i = 0; i < keep; i++) {
-        unsigned char c = (unsigned char) s[i];
-        buf[out++] = (c < 0x20 || c == 0x7f || c == '\'' || (!utf8 && c >= 0x80)) ? '?' : (char) c;
+        unsigned char c = (unsigned char)s[i];
+        buf[out++] = (c < 0x20 || c == 0x7f || c == '\'' || (!utf8 && c >= 0x80)) ? '?' : (char)c;
     }
     if (keep < n)
         for (int i = 0; i < 3; i++)
@@ -169,8 +180,8 @@ static const char *s_label (const msgpack_object *key, char *buf, size_t bufsize
 //  Key comparison for duplicate detection: by length, then bytes.
 static int s_key_compare (const void *a, const void *b)
 {
-    const msgpack_object_str *x = &(*(msgpack_object_kv *const *) a)->key.via.str;
-    const msgpack_object_str *y = &(*(msgpack_object_kv *const *) b)->key.via.str;
+    const msgpack_object_str *x = &(*(msgpack_object_kv *const *)a)->key.via.str;
+    const msgpack_object_str *y = &(*(msgpack_object_kv *const *)b)->key.via.str;
     if (x->size != y->size)
         return x->size < y->size ? -1 : 1;
     return memcmp (x->ptr, y->ptr, x->size);
@@ -189,8 +200,8 @@ static int s_check (const msgpack_object *o, s_pass_t pass, const char *field, g
             return gf_error_set (err, GF_E_TOO_LONG, "a string in field '%s' is %u bytes, limit %d",
                                  field, o->via.str.size, GF_MAX_STRING);
         if (pass == S_PASS_UTF8 && gf_utf8_count (o->via.str.ptr, o->via.str.size) < 0)
-            return gf_error_set (err, GF_E_INVALID_UTF8, "a string in field '%s' is not valid UTF-8",
-                                 field);
+            return gf_error_set (err, GF_E_INVALID_UTF8,
+                                 "a string in field '%s' is not valid UTF-8", field);
         return 0;
     case MSGPACK_OBJECT_BIN:
         if (pass == S_PASS_LENGTH && o->via.bin.size > GF_MAX_STRING)
@@ -199,8 +210,9 @@ static int s_check (const msgpack_object *o, s_pass_t pass, const char *field, g
         return 0;
     case MSGPACK_OBJECT_EXT:
         if (pass == S_PASS_LENGTH && o->via.ext.size > GF_MAX_STRING)
-            return gf_error_set (err, GF_E_TOO_LONG, "extension in field '%s' is %u bytes, limit %d",
-                                 field, o->via.ext.size, GF_MAX_STRING);
+            return gf_error_set (err, GF_E_TOO_LONG,
+                                 "extension in field '%s' is %u bytes, limit %d", field,
+                                 o->via.ext.size, GF_MAX_STRING);
         return 0;
     case MSGPACK_OBJECT_ARRAY:
         for (uint32_t i = 0; i < o->via.array.size; i++)
@@ -218,8 +230,14 @@ static int s_check (const msgpack_object *o, s_pass_t pass, const char *field, g
                                          top ? "body" : "a map", s_type_name (key->type));
                 continue;
             }
-            if (s_check (key, pass, top ? "(a key)" : field, err))
-                return -1;
+            if (pass == S_PASS_LENGTH && key->via.str.size > GF_MAX_STRING)
+                return gf_error_set (err, GF_E_TOO_LONG, "a key%s%s%s is %u bytes, limit %d",
+                                     top ? "" : " inside field '", top ? "" : field, top ? "" : "'",
+                                     key->via.str.size, GF_MAX_STRING);
+            if (pass == S_PASS_UTF8 && gf_utf8_count (key->via.str.ptr, key->via.str.size) < 0)
+                return gf_error_set (err, GF_E_INVALID_UTF8, "a key%s%s%s is not valid UTF-8",
+                                     top ? "" : " inside field '", top ? "" : field,
+                                     top ? "" : "'");
             //  Nested errors name the top-level field that holds them.
             const char *name = top ? s_label (key, label, sizeof label) : field;
             if (s_check (&map->ptr[i].val, pass, name, err))
@@ -227,7 +245,7 @@ static int s_check (const msgpack_object *o, s_pass_t pass, const char *field, g
         }
         if (pass == S_PASS_SHAPE && map->size > 1) {
             //  Duplicate keys would let two readers see two messages.
-            msgpack_object_kv **sorted = (msgpack_object_kv **) malloc (map->size * sizeof *sorted);
+            msgpack_object_kv **sorted = (msgpack_object_kv **)malloc (map->size * sizeof *sorted);
             if (!sorted)
                 return gf_error_set (err, GF_E_INTERNAL, "out of memory");
             for (uint32_t i = 0; i < map->size; i++)
@@ -300,16 +318,19 @@ static int s_decode_head (gf_msg_t *self, gf_error_t *err)
 gf_msg_t *gf_msg_decode (const void *data, size_t size, gf_error_t *err)
 {
     assert (data || size == 0);
+    gf_error_t ignored;
+    if (!err)
+        err = &ignored;
     if (size > GF_MAX_BODY) {
         gf_error_set (err, GF_E_TOO_LARGE, "body is %zu bytes, limit %d", size, GF_MAX_BODY);
         return NULL;
     }
-    if (s_scan ((const unsigned char *) data, size, err) != GF_OK)
+    if (s_scan ((const unsigned char *)data, size, err))
         return NULL;
 
-    gf_msg_t *self = (gf_msg_t *) zmalloc (sizeof (gf_msg_t));
+    gf_msg_t *self = (gf_msg_t *)zmalloc (sizeof (gf_msg_t));
     self->size = size;
-    self->data = (char *) malloc (size);
+    self->data = (char *)malloc (size);
     if (!self->data) {
         free (self);
         gf_error_set (err, GF_E_INTERNAL, "out of memory");
@@ -324,19 +345,18 @@ gf_msg_t *gf_msg_decode (const void *data, size_t size, gf_error_t *err)
     if (rc != MSGPACK_UNPACK_SUCCESS || offset != size) {
         //  s_scan accepted it, so only memory can be short here.
         gf_error_set (err, rc == MSGPACK_UNPACK_NOMEM_ERROR ? GF_E_INTERNAL : GF_E_MALFORMED,
-                      "msgpack-c could not unpack the body (%d)", (int) rc);
+                      "msgpack-c could not unpack the body (%d)", (int)rc);
         gf_msg_destroy (&self);
-    }
-    else if (root->type != MSGPACK_OBJECT_MAP) {
+    } else if (root->type != MSGPACK_OBJECT_MAP) {
         gf_error_set (err, GF_E_NOT_MAP, "body is %s %s, not a map",
-                      root->type == MSGPACK_OBJECT_ARRAY || root->type == MSGPACK_OBJECT_EXT ? "an" : "a",
+                      root->type == MSGPACK_OBJECT_ARRAY || root->type == MSGPACK_OBJECT_EXT ? "an"
+                                                                                             : "a",
                       s_type_name (root->type));
         gf_msg_destroy (&self);
-    }
-    else {
+    } else {
         self->map = &self->unpacked.data.via.map;
-        if (s_check (root, S_PASS_SHAPE, NULL, err) || s_check (root, S_PASS_LENGTH, NULL, err)
-            || s_check (root, S_PASS_UTF8, NULL, err) || s_decode_head (self, err))
+        if (s_check (root, S_PASS_SHAPE, NULL, err) || s_check (root, S_PASS_LENGTH, NULL, err) ||
+            s_check (root, S_PASS_UTF8, NULL, err) || s_decode_head (self, err))
             gf_msg_destroy (&self);
     }
     return self;
@@ -388,13 +408,13 @@ int gf_msg_get_str (gf_msg_t *self, const char *key, bool required, size_t max_c
     size_t size = o->via.str.size;
     if (max_chars > 0) {
         ssize_t chars = gf_utf8_count (s, size); //  valid: checked at decode
-        if (chars < 0 || (size_t) chars > max_chars)
+        if (chars < 0 || (size_t)chars > max_chars)
             return gf_error_set (err, GF_E_TOO_LONG, "field '%s' is %zd characters, limit %zu", key,
                                  chars, max_chars);
     }
     if (memchr (s, 0, size))
         return gf_error_set (err, GF_E_BAD_VALUE, "field '%s' contains a NUL character", key);
-    char *copy = (char *) malloc (size + 1);
+    char *copy = (char *)malloc (size + 1);
     if (!copy)
         return gf_error_set (err, GF_E_INTERNAL, "out of memory");
     memcpy (copy, s, size);
@@ -415,16 +435,14 @@ int gf_msg_get_int (gf_msg_t *self, const char *key, bool required, int64_t *out
         if (o->via.u64 > INT64_MAX)
             return gf_error_set (err, GF_E_BAD_VALUE, "field '%s' is out of range (%" PRIu64 ")",
                                  key, o->via.u64);
-        *out = (int64_t) o->via.u64;
-    }
-    else
+        *out = (int64_t)o->via.u64;
+    } else
         return gf_error_set (err, GF_E_WRONG_TYPE, "field '%s' must be an integer, got %s", key,
                              s_type_name (o->type));
     return 0;
 }
 
-int gf_msg_get_uint (gf_msg_t *self, const char *key, bool required, uint64_t *out,
-                     gf_error_t *err)
+int gf_msg_get_uint (gf_msg_t *self, const char *key, bool required, uint64_t *out, gf_error_t *err)
 {
     assert (self && key && out);
     const msgpack_object *o = s_lookup (self, key);
@@ -459,16 +477,16 @@ static json_t *s_base64 (const char *data, size_t size)
 {
     static const char alphabet[] =
         "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-    const unsigned char *p = (const unsigned char *) data;
+    const unsigned char *p = (const unsigned char *)data;
     size_t out_size = 4 * ((size + 2) / 3);
-    char *out = (char *) malloc (out_size + 1);
+    char *out = (char *)malloc (out_size + 1);
     if (!out)
         return NULL;
     size_t o = 0;
     for (size_t i = 0; i < size; i += 3) {
-        uint32_t n = (uint32_t) p[i] << 16;
+        uint32_t n = (uint32_t)p[i] << 16;
         if (i + 1 < size)
-            n |= (uint32_t) p[i + 1] << 8;
+            n |= (uint32_t)p[i + 1] << 8;
         if (i + 2 < size)
             n |= p[i + 2];
         out[o++] = alphabet[(n >> 18) & 63];
@@ -489,10 +507,10 @@ static json_t *s_to_json (const msgpack_object *o)
         return json_boolean (o->via.boolean);
     case MSGPACK_OBJECT_POSITIVE_INTEGER:
         //  JSON numbers past int64 lose precision in jansson: rare (seq).
-        return o->via.u64 <= INT64_MAX ? json_integer ((json_int_t) o->via.u64)
-                                       : json_real ((double) o->via.u64);
+        return o->via.u64 <= INT64_MAX ? json_integer ((json_int_t)o->via.u64)
+                                       : json_real ((double)o->via.u64);
     case MSGPACK_OBJECT_NEGATIVE_INTEGER:
-        return json_integer ((json_int_t) o->via.i64);
+        return json_integer ((json_int_t)o->via.i64);
     case MSGPACK_OBJECT_FLOAT32:
     case MSGPACK_OBJECT_FLOAT64:
         return isfinite (o->via.f64) ? json_real (o->via.f64) : json_null ();

@@ -13,8 +13,7 @@ void gf_pack_cstr (msgpack_packer *pk, const char *s)
         size_t len = strlen (s);
         msgpack_pack_str (pk, len);
         msgpack_pack_str_body (pk, s, len);
-    }
-    else
+    } else
         msgpack_pack_nil (pk);
 }
 
@@ -67,7 +66,7 @@ int gf_pack_json (msgpack_packer *pk, json_t *value, int max_depth)
         msgpack_pack_str_body (pk, json_string_value (value), json_string_length (value));
         return 0;
     case JSON_INTEGER:
-        msgpack_pack_int64 (pk, (int64_t) json_integer_value (value));
+        msgpack_pack_int64 (pk, (int64_t)json_integer_value (value));
         return 0;
     case JSON_REAL:
         msgpack_pack_double (pk, json_real_value (value));

@@ -167,7 +167,11 @@ void gf_reply_reset (gf_reply_t *r);
     Events.  Stored in PostgreSQL as a JSON object (payload); the relay
     encodes them for the wire with the common keys first:
     {v, type, id, at, seq, case, grid, ...payload keys}.
-    Payload keys that clash with common keys are dropped. */
+    Payload keys that clash with common keys are dropped.  `id` goes on
+    the wire as the decimal string of event_id; grid NULL encodes nil.
+    Returns NULL if payload_json (NULL or "" for none) is not a JSON
+    object, or if the result would break a wire limit (depth, string
+    size, body size), so the relay never publishes an undecodable body. */
 zframe_t *gf_event_encode (uint64_t seq, const char *type, int64_t event_id,
                            int64_t at, int64_t case_id, const char *grid,
                            const char *payload_json);

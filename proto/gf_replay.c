@@ -8,8 +8,8 @@
 */
 #include "gf_internal.h"
 
-#define S_MAX_PREFIX 256    //  characters in a topic prefix
-#define S_MAX_LIMIT  10000  //  events in one replay page
+#define S_MAX_PREFIX 256   //  characters in a topic prefix
+#define S_MAX_LIMIT  10000 //  events in one replay page
 
 zframe_t *gf_replay_req_encode (const gf_replay_req_t *r)
 {
@@ -95,8 +95,7 @@ zframe_t *gf_replay_end_encode (const char *id, uint64_t last, bool more, uint64
             msgpack_pack_true (&pk);
         else
             msgpack_pack_false (&pk);
-    }
-    else {
+    } else {
         msgpack_pack_false (&pk);
         gf_pack_key (&pk, "code");
         gf_pack_cstr (&pk, gf_code_name (code));

@@ -30,8 +30,7 @@ zframe_t *gf_reply_encode (const gf_reply_t *r)
             msgpack_pack_true (&pk);
         else
             msgpack_pack_false (&pk);
-    }
-    else {
+    } else {
         msgpack_pack_false (&pk);
         gf_pack_key (&pk, "code");
         gf_pack_cstr (&pk, gf_code_name (r->code));
@@ -61,8 +60,8 @@ static int s_fill (gf_msg_t *msg, gf_reply_t *r, gf_error_t *err)
     r->at = gf_msg_at (msg);
     if (r->ok) {
         r->code = GF_OK;
-        if (gf_msg_get_int (msg, "case", true, &r->case_id, err)
-            || gf_msg_get_bool (msg, "duplicate", false, &r->duplicate, err) < 0)
+        if (gf_msg_get_int (msg, "case", true, &r->case_id, err) ||
+            gf_msg_get_bool (msg, "duplicate", false, &r->duplicate, err) < 0)
             return -1;
         return 0;
     }

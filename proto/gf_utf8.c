@@ -8,7 +8,7 @@
 int32_t gf_utf8_next (const char *data, size_t size, size_t *pos)
 {
     assert (data && pos && *pos < size);
-    const unsigned char *p = (const unsigned char *) data + *pos;
+    const unsigned char *p = (const unsigned char *)data + *pos;
     size_t left = size - *pos;
     unsigned char c = p[0];
     if (c < 0x80) {
@@ -21,26 +21,23 @@ int32_t gf_utf8_next (const char *data, size_t size, size_t *pos)
     if (c >= 0xC2 && c <= 0xDF) {
         extra = 1;
         cp = c & 0x1F;
-    }
-    else if (c >= 0xE0 && c <= 0xEF) {
+    } else if (c >= 0xE0 && c <= 0xEF) {
         extra = 2;
         cp = c & 0x0F;
         if (c == 0xE0)
             lo = 0xA0; //  overlong below U+0800
         else if (c == 0xED)
             hi = 0x9F; //  surrogates U+D800..DFFF
-    }
-    else if (c >= 0xF0 && c <= 0xF4) {
+    } else if (c >= 0xF0 && c <= 0xF4) {
         extra = 3;
         cp = c & 0x07;
         if (c == 0xF0)
             lo = 0x90; //  overlong below U+10000
         else if (c == 0xF4)
             hi = 0x8F; //  above U+10FFFF
-    }
-    else
+    } else
         return -1; //  continuation byte, C0/C1 overlong lead, or F5..FF
-    if (left < (size_t) extra + 1)
+    if (left < (size_t)extra + 1)
         return -1;
     if (p[1] < lo || p[1] > hi)
         return -1;
@@ -49,7 +46,7 @@ int32_t gf_utf8_next (const char *data, size_t size, size_t *pos)
             return -1;
         cp = (cp << 6) | (p[i] & 0x3F);
     }
-    *pos += (size_t) extra + 1;
+    *pos += (size_t)extra + 1;
     return cp;
 }
 
@@ -60,7 +57,7 @@ ssize_t gf_utf8_count (const char *data, size_t size)
     size_t pos = 0;
     while (pos < size) {
         //  ASCII fast path: most text we carry is ASCII or 3-byte CJK.
-        if ((unsigned char) data[pos] < 0x80)
+        if ((unsigned char)data[pos] < 0x80)
             pos++;
         else if (gf_utf8_next (data, size, &pos) < 0)
             return -1;
@@ -72,11 +69,22 @@ ssize_t gf_utf8_count (const char *data, size_t size)
 static bool s_is_space (int32_t cp)
 {
     switch (cp) {
-    case 0x09: case 0x0A: case 0x0B: case 0x0C: case 0x0D: case 0x20:
-    case 0x85: case 0xA0: case 0x1680:
-    case 0x2028: case 0x2029: case 0x202F: case 0x205F:
+    case 0x09:
+    case 0x0A:
+    case 0x0B:
+    case 0x0C:
+    case 0x0D:
+    case 0x20:
+    case 0x85:
+    case 0xA0:
+    case 0x1680:
+    case 0x2028:
+    case 0x2029:
+    case 0x202F:
+    case 0x205F:
     case 0x3000: //  ideographic space, common in Chinese input
-    case 0x200B: case 0xFEFF: //  zero-width space, BOM: invisible
+    case 0x200B:
+    case 0xFEFF: //  zero-width space, BOM: invisible
         return true;
     default:
         return cp >= 0x2000 && cp <= 0x200A;
@@ -109,7 +117,7 @@ size_t gf_utf8_trim (const char *data, size_t size)
     //  byte; keep its sequence only if it is complete.
     size_t lead = size;
     for (int i = 0; i < 4 && lead > 0; i++) {
-        unsigned char c = (unsigned char) data[--lead];
+        unsigned char c = (unsigned char)data[--lead];
         if ((c & 0xC0) != 0x80) {
             size_t need = c < 0x80 ? 1 : c >= 0xF0 ? 4 : c >= 0xE0 ? 3 : 2;
             return size - lead >= need ? size : lead;

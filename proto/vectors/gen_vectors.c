@@ -34,8 +34,8 @@ int main (int argc, char *argv[])
     for (size_t i = 0; i < GF_VECTOR_COUNT; i++) {
         zframe_t *frame = gf_vectors[i].make ();
         gf_error_t err = {0};
-        gf_msg_t *msg = frame ? gf_msg_decode (zframe_data (frame), zframe_size (frame), &err)
-                              : NULL;
+        gf_msg_t *msg =
+            frame ? gf_msg_decode (zframe_data (frame), zframe_size (frame), &err) : NULL;
         if (!msg) {
             fprintf (stderr, "gen_vectors: %s does not round-trip: %s\n", gf_vectors[i].name,
                      frame ? err.message : "encoder returned NULL");
@@ -43,12 +43,12 @@ int main (int argc, char *argv[])
         }
         char *hex = zframe_strhex (frame);
         for (char *c = hex; *c; c++)
-            *c = (char) tolower ((unsigned char) *c);
+            *c = (char)tolower ((unsigned char)*c);
         char *compact = gf_msg_to_json (msg);
         json_t *json = json_loads (compact, 0, NULL);
         char *pretty = json_dumps (json, JSON_INDENT (2));
-        int rc = s_write (dir, gf_vectors[i].name, "hex", hex)
-                 || s_write (dir, gf_vectors[i].name, "json", pretty);
+        int rc = s_write (dir, gf_vectors[i].name, "hex", hex) ||
+                 s_write (dir, gf_vectors[i].name, "json", pretty);
         free (pretty);
         json_decref (json);
         free (compact);

@@ -73,6 +73,12 @@ static void s_serve (zsock_t *router, gf_db_t *db, zmsg_t *msg)
                 last, gf_db_get (rows, r, "type"), gf_db_get_ll (rows, r, "id"),
                 gf_db_get_ll (rows, r, "at_ms"), gf_db_get_ll (rows, r, "case_id"),
                 gf_db_get (rows, r, "grid"), gf_db_get (rows, r, "payload"));
+            if (!event) {
+                /* Not for payloads our own SQL writes; skip, do not crash. */
+                zsys_error ("relay: cannot encode event seq %" PRIu64 " for replay", last);
+                zmsg_destroy (&out);
+                continue;
+            }
             zmsg_append (out, &event);
             if (zmsg_send (&out, router) != 0)
                 zmsg_destroy (&out);

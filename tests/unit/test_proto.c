@@ -105,7 +105,7 @@ static bool s_contains (zframe_t *frame, const char *bytes, size_t size)
 static char *s_repeat (const char *unit, size_t times)
 {
     size_t len = strlen (unit);
-    char *s = (char *) malloc (len * times + 1);
+    char *s = (char *)malloc (len * times + 1);
     assert_non_null (s);
     for (size_t i = 0; i < times; i++)
         memcpy (s + i * len, unit, len);
@@ -172,7 +172,7 @@ static gf_code_t s_complaint_code (const char *key, const char *value_json)
 
 static void test_decode_rejects_garbage_bytes_as_malformed (void **state)
 {
-    (void) state;
+    (void)state;
     assert_int_equal (s_code_of ("\xc1", 1), GF_E_MALFORMED);
     assert_int_equal (s_code_of ("GET / HTTP/1.1\r\n", 16), GF_E_MALFORMED);
     assert_int_equal (s_code_of ("\x81\xa1v\xc1", 4), GF_E_MALFORMED);
@@ -180,13 +180,13 @@ static void test_decode_rejects_garbage_bytes_as_malformed (void **state)
 
 static void test_decode_rejects_empty_body_as_malformed (void **state)
 {
-    (void) state;
+    (void)state;
     assert_int_equal (s_code_of ("", 0), GF_E_MALFORMED);
 }
 
 static void test_decode_rejects_truncated_map_as_malformed (void **state)
 {
-    (void) state;
+    (void)state;
     zframe_t *frame = gf_relay_hb_encode (1, 2);
     for (size_t cut = 1; cut < zframe_size (frame); cut++)
         assert_int_equal (s_code_of (zframe_data (frame), zframe_size (frame) - cut),
@@ -200,10 +200,10 @@ static void test_decode_rejects_truncated_map_as_malformed (void **state)
 
 static void test_decode_rejects_trailing_bytes_as_malformed (void **state)
 {
-    (void) state;
+    (void)state;
     zframe_t *frame = gf_relay_hb_encode (1, 2);
     size_t size = zframe_size (frame);
-    byte *data = (byte *) malloc (size + 1);
+    byte *data = (byte *)malloc (size + 1);
     memcpy (data, zframe_data (frame), size);
     data[size] = 0xc0; //  a second value (nil) after the map
     assert_int_equal (s_code_of (data, size), GF_OK);
@@ -216,10 +216,10 @@ static void test_decode_rejects_trailing_bytes_as_malformed (void **state)
 
 static void test_decode_rejects_body_over_64k_as_too_large (void **state)
 {
-    (void) state;
+    (void)state;
     //  Garbage bytes: the size check must come before looking at them.
     size_t size = GF_MAX_BODY + 1;
-    char *data = (char *) malloc (size);
+    char *data = (char *)malloc (size);
     memset (data, 0xc1, size);
     assert_int_equal (s_code_of (data, size), GF_E_TOO_LARGE);
     free (data);
@@ -227,7 +227,7 @@ static void test_decode_rejects_body_over_64k_as_too_large (void **state)
 
 static void test_decode_accepts_body_of_exactly_64k (void **state)
 {
-    (void) state;
+    (void)state;
     char *chunk = s_repeat ("x", GF_MAX_STRING);
     size_t last = 16000;
     for (int attempt = 0; attempt < 2; attempt++) {
@@ -268,20 +268,20 @@ static gf_code_t s_code_of_depth (int arrays, bool truncate)
 
 static void test_decode_accepts_8_levels_rejects_9_as_too_deep (void **state)
 {
-    (void) state;
+    (void)state;
     assert_int_equal (s_code_of_depth (GF_MAX_DEPTH - 1, false), GF_OK);
     assert_int_equal (s_code_of_depth (GF_MAX_DEPTH, false), GF_E_TOO_DEEP);
 }
 
 static void test_decode_rejects_1000_levels_as_too_deep (void **state)
 {
-    (void) state;
+    (void)state;
     assert_int_equal (s_code_of_depth (1000, false), GF_E_TOO_DEEP);
 }
 
 static void test_decode_counts_empty_containers_as_levels (void **state)
 {
-    (void) state;
+    (void)state;
     s_body_t b;
     s_body_start (&b, 1);
     s_pack_cstr (&b, "a");
@@ -293,7 +293,7 @@ static void test_decode_counts_empty_containers_as_levels (void **state)
 
 static void test_decode_depth_returns_after_sibling_containers (void **state)
 {
-    (void) state;
+    (void)state;
     //  Many shallow siblings must not add up to depth.
     zframe_t *frame = gf_json_encode ("{\"v\":1,\"type\":\"t\",\"a\":[[1],[2],{\"b\":[3]}],"
                                       "\"c\":[[[[[[[1]]]]]]],\"d\":{\"e\":[]}}");
@@ -303,7 +303,7 @@ static void test_decode_depth_returns_after_sibling_containers (void **state)
 
 static void test_decode_reports_malformed_before_too_deep (void **state)
 {
-    (void) state;
+    (void)state;
     assert_int_equal (s_code_of_depth (20, true), GF_E_MALFORMED);
 }
 
@@ -311,7 +311,7 @@ static void test_decode_reports_malformed_before_too_deep (void **state)
 
 static void test_decode_rejects_array_top_as_not_a_map (void **state)
 {
-    (void) state;
+    (void)state;
     assert_int_equal (s_code_of ("\x92\x01\x02", 3), GF_E_NOT_MAP);
     assert_int_equal (s_code_of ("\x01", 1), GF_E_NOT_MAP);
     assert_int_equal (s_code_of ("\xa2hi", 3), GF_E_NOT_MAP);
@@ -319,7 +319,7 @@ static void test_decode_rejects_array_top_as_not_a_map (void **state)
 
 static void test_decode_rejects_int_key_as_not_a_map (void **state)
 {
-    (void) state;
+    (void)state;
     s_body_t b;
     s_body_start (&b, 1);
     msgpack_pack_int (&b.pk, 7);
@@ -329,7 +329,7 @@ static void test_decode_rejects_int_key_as_not_a_map (void **state)
 
 static void test_decode_rejects_int_key_in_nested_map_as_not_a_map (void **state)
 {
-    (void) state;
+    (void)state;
     s_body_t b;
     s_body_start (&b, 1);
     s_pack_cstr (&b, "nested");
@@ -341,7 +341,7 @@ static void test_decode_rejects_int_key_in_nested_map_as_not_a_map (void **state
 
 static void test_decode_rejects_duplicate_key_as_not_a_map (void **state)
 {
-    (void) state;
+    (void)state;
     s_body_t b;
     s_body_start (&b, 1);
     s_pack_cstr (&b, "type"); //  a second `type`: which one is meant?
@@ -364,14 +364,14 @@ static gf_code_t s_code_of_unknown_str (size_t size)
 
 static void test_decode_rejects_16k_plus_1_string_in_unknown_key_as_too_long (void **state)
 {
-    (void) state;
+    (void)state;
     assert_int_equal (s_code_of_unknown_str (GF_MAX_STRING), GF_OK);
     assert_int_equal (s_code_of_unknown_str (GF_MAX_STRING + 1), GF_E_TOO_LONG);
 }
 
 static void test_decode_rejects_16k_plus_1_key_as_too_long (void **state)
 {
-    (void) state;
+    (void)state;
     char *key = s_repeat ("k", GF_MAX_STRING + 1);
     s_body_t b;
     s_body_start (&b, 1);
@@ -383,7 +383,7 @@ static void test_decode_rejects_16k_plus_1_key_as_too_long (void **state)
 
 static void test_decode_rejects_long_string_nested_in_array_as_too_long (void **state)
 {
-    (void) state;
+    (void)state;
     char *s = s_repeat ("y", GF_MAX_STRING + 1);
     s_body_t b;
     s_body_start (&b, 1);
@@ -401,7 +401,7 @@ static void test_decode_rejects_long_string_nested_in_array_as_too_long (void **
 
 static void test_decode_accepts_binary_without_utf8_check (void **state)
 {
-    (void) state;
+    (void)state;
     s_body_t b;
     s_body_start (&b, 1);
     s_pack_cstr (&b, "blob");
@@ -412,7 +412,7 @@ static void test_decode_accepts_binary_without_utf8_check (void **state)
 
 static void test_decode_rejects_binary_over_16k_as_too_long (void **state)
 {
-    (void) state;
+    (void)state;
     char *s = s_repeat ("z", GF_MAX_STRING + 1);
     s_body_t b;
     s_body_start (&b, 1);
@@ -436,37 +436,37 @@ static gf_code_t s_code_of_raw_value (const char *bytes, size_t size)
 
 static void test_decode_rejects_bad_continuation_as_invalid_utf8 (void **state)
 {
-    (void) state;
-    assert_int_equal (s_code_of_raw_value ("\xe8\xb7", 2), GF_E_INVALID_UTF8);      //  cut short
-    assert_int_equal (s_code_of_raw_value ("\xe8\x41\xaf", 3), GF_E_INVALID_UTF8);  //  'A' inside
-    assert_int_equal (s_code_of_raw_value ("a\x80z", 3), GF_E_INVALID_UTF8);        //  lone
+    (void)state;
+    assert_int_equal (s_code_of_raw_value ("\xe8\xb7", 2), GF_E_INVALID_UTF8);     //  cut short
+    assert_int_equal (s_code_of_raw_value ("\xe8\x41\xaf", 3), GF_E_INVALID_UTF8); //  'A' inside
+    assert_int_equal (s_code_of_raw_value ("a\x80z", 3), GF_E_INVALID_UTF8);       //  lone
 }
 
 static void test_decode_rejects_overlong_as_invalid_utf8 (void **state)
 {
-    (void) state;
-    assert_int_equal (s_code_of_raw_value ("\xc0\xaf", 2), GF_E_INVALID_UTF8);         //  '/'
+    (void)state;
+    assert_int_equal (s_code_of_raw_value ("\xc0\xaf", 2), GF_E_INVALID_UTF8); //  '/'
     assert_int_equal (s_code_of_raw_value ("\xe0\x80\xaf", 3), GF_E_INVALID_UTF8);
     assert_int_equal (s_code_of_raw_value ("\xf0\x80\x80\xaf", 4), GF_E_INVALID_UTF8);
 }
 
 static void test_decode_rejects_surrogate_as_invalid_utf8 (void **state)
 {
-    (void) state;
+    (void)state;
     assert_int_equal (s_code_of_raw_value ("\xed\xa0\x80", 3), GF_E_INVALID_UTF8);
     assert_int_equal (s_code_of_raw_value ("\xed\xbf\xbf", 3), GF_E_INVALID_UTF8);
 }
 
 static void test_decode_rejects_code_point_above_10ffff_as_invalid_utf8 (void **state)
 {
-    (void) state;
+    (void)state;
     assert_int_equal (s_code_of_raw_value ("\xf4\x90\x80\x80", 4), GF_E_INVALID_UTF8);
     assert_int_equal (s_code_of_raw_value ("\xf5\x80\x80\x80", 4), GF_E_INVALID_UTF8);
 }
 
 static void test_decode_rejects_invalid_utf8_in_key (void **state)
 {
-    (void) state;
+    (void)state;
     s_body_t b;
     s_body_start (&b, 1);
     s_pack_raw_str (&b, "k\xff", 2);
@@ -481,7 +481,7 @@ static void test_decode_rejects_invalid_utf8_in_key (void **state)
 
 static void test_decode_reports_too_long_before_invalid_utf8 (void **state)
 {
-    (void) state;
+    (void)state;
     char *s = s_repeat ("x", GF_MAX_STRING + 1);
     s_body_t b;
     s_body_start (&b, 2);
@@ -497,14 +497,14 @@ static void test_decode_reports_too_long_before_invalid_utf8 (void **state)
 
 static void test_decode_rejects_missing_v_as_missing_field (void **state)
 {
-    (void) state;
+    (void)state;
     assert_int_equal (s_code_of_json ("{\"type\":\"t\"}"), GF_E_MISSING_FIELD);
     assert_int_equal (s_code_of_json ("{\"v\":null,\"type\":\"t\"}"), GF_E_MISSING_FIELD);
 }
 
 static void test_decode_rejects_mistyped_v_as_wrong_type (void **state)
 {
-    (void) state;
+    (void)state;
     assert_int_equal (s_code_of_json ("{\"v\":\"1\",\"type\":\"t\"}"), GF_E_WRONG_TYPE);
     assert_int_equal (s_code_of_json ("{\"v\":1.0,\"type\":\"t\"}"), GF_E_WRONG_TYPE);
     assert_int_equal (s_code_of_json ("{\"v\":true,\"type\":\"t\"}"), GF_E_WRONG_TYPE);
@@ -512,7 +512,7 @@ static void test_decode_rejects_mistyped_v_as_wrong_type (void **state)
 
 static void test_decode_rejects_other_version_as_unsupported_version (void **state)
 {
-    (void) state;
+    (void)state;
     assert_int_equal (s_code_of_json ("{\"v\":2,\"type\":\"t\"}"), GF_E_UNSUPPORTED_VERSION);
     assert_int_equal (s_code_of_json ("{\"v\":0,\"type\":\"t\"}"), GF_E_UNSUPPORTED_VERSION);
     assert_int_equal (s_code_of_json ("{\"v\":-1,\"type\":\"t\"}"), GF_E_UNSUPPORTED_VERSION);
@@ -520,25 +520,25 @@ static void test_decode_rejects_other_version_as_unsupported_version (void **sta
 
 static void test_decode_rejects_missing_type_as_missing_field (void **state)
 {
-    (void) state;
+    (void)state;
     assert_int_equal (s_code_of_json ("{\"v\":1}"), GF_E_MISSING_FIELD);
 }
 
 static void test_decode_rejects_mistyped_type_as_wrong_type (void **state)
 {
-    (void) state;
+    (void)state;
     assert_int_equal (s_code_of_json ("{\"v\":1,\"type\":7}"), GF_E_WRONG_TYPE);
 }
 
 static void test_decode_rejects_empty_type_as_bad_value (void **state)
 {
-    (void) state;
+    (void)state;
     assert_int_equal (s_code_of_json ("{\"v\":1,\"type\":\"\"}"), GF_E_BAD_VALUE);
 }
 
 static void test_decode_limits_type_to_64_chars (void **state)
 {
-    (void) state;
+    (void)state;
     char *type = s_repeat ("类", 64);
     char json[512];
     snprintf (json, sizeof json, "{\"v\":1,\"type\":\"%s\"}", type);
@@ -550,7 +550,7 @@ static void test_decode_limits_type_to_64_chars (void **state)
 
 static void test_decode_checks_id_and_at_types (void **state)
 {
-    (void) state;
+    (void)state;
     assert_int_equal (s_code_of_json ("{\"v\":1,\"type\":\"t\",\"id\":5}"), GF_E_WRONG_TYPE);
     assert_int_equal (s_code_of_json ("{\"v\":1,\"type\":\"t\",\"at\":\"now\"}"), GF_E_WRONG_TYPE);
     assert_int_equal (s_code_of_json ("{\"v\":1,\"type\":\"t\",\"at\":1.5}"), GF_E_WRONG_TYPE);
@@ -563,7 +563,7 @@ static void test_decode_checks_id_and_at_types (void **state)
 
 static void test_decode_exposes_common_keys (void **state)
 {
-    (void) state;
+    (void)state;
     gf_msg_t *msg = s_decode_json ("{\"v\":1,\"type\":\"t.x\",\"id\":\"abc\",\"at\":-5}");
     assert_string_equal (gf_msg_type (msg), "t.x");
     assert_string_equal (gf_msg_id (msg), "abc");
@@ -578,7 +578,7 @@ static void test_decode_exposes_common_keys (void **state)
 
 static void test_decode_ignores_unknown_keys (void **state)
 {
-    (void) state;
+    (void)state;
     assert_int_equal (s_code_of_json ("{\"v\":1,\"type\":\"t\",\"future\":{\"x\":[1,2.5,null]},"
                                       "\"also\":false}"),
                       GF_OK);
@@ -589,7 +589,7 @@ static void test_decode_ignores_unknown_keys (void **state)
 
 static void test_decode_fills_err_null_safely (void **state)
 {
-    (void) state;
+    (void)state;
     assert_null (gf_msg_decode ("\xc1", 1, NULL));
 }
 
@@ -597,7 +597,7 @@ static void test_decode_fills_err_null_safely (void **state)
 
 static void test_get_int_accepts_positive_and_negative_rejects_float (void **state)
 {
-    (void) state;
+    (void)state;
     gf_msg_t *msg = s_decode_json ("{\"v\":1,\"type\":\"t\",\"p\":9007199254740993,\"n\":-3,"
                                    "\"f\":1.0,\"z\":null}");
     gf_error_t err;
@@ -620,7 +620,7 @@ static void test_get_int_accepts_positive_and_negative_rejects_float (void **sta
 
 static void test_get_int_rejects_uint64_beyond_int64_as_bad_value (void **state)
 {
-    (void) state;
+    (void)state;
     s_body_t b;
     s_body_start (&b, 1);
     s_pack_cstr (&b, "big");
@@ -640,7 +640,7 @@ static void test_get_int_rejects_uint64_beyond_int64_as_bad_value (void **state)
 
 static void test_get_uint_rejects_negative_as_bad_value (void **state)
 {
-    (void) state;
+    (void)state;
     gf_msg_t *msg = s_decode_json ("{\"v\":1,\"type\":\"t\",\"n\":-1,\"s\":\"1\"}");
     gf_error_t err;
     uint64_t value;
@@ -653,7 +653,7 @@ static void test_get_uint_rejects_negative_as_bad_value (void **state)
 
 static void test_get_bool_rejects_int (void **state)
 {
-    (void) state;
+    (void)state;
     gf_msg_t *msg = s_decode_json ("{\"v\":1,\"type\":\"t\",\"b\":1,\"t\":true}");
     gf_error_t err;
     bool value = false;
@@ -666,7 +666,7 @@ static void test_get_bool_rejects_int (void **state)
 
 static void test_get_str_counts_code_points_not_bytes (void **state)
 {
-    (void) state;
+    (void)state;
     gf_msg_t *msg = s_decode_json ("{\"v\":1,\"type\":\"t\",\"s\":\"路灯不亮\"}");
     gf_error_t err;
     char *value = NULL;
@@ -683,7 +683,7 @@ static void test_get_str_counts_code_points_not_bytes (void **state)
 
 static void test_get_str_rejects_embedded_nul_as_bad_value (void **state)
 {
-    (void) state;
+    (void)state;
     s_body_t b;
     s_body_start (&b, 1);
     s_pack_cstr (&b, "s");
@@ -702,7 +702,7 @@ static void test_get_str_rejects_embedded_nul_as_bad_value (void **state)
 
 static void test_complaint_accepts_minimal (void **state)
 {
-    (void) state;
+    (void)state;
     gf_msg_t *msg = s_decode_json (s_complaint_base);
     gf_complaint_t c;
     gf_error_t err;
@@ -726,13 +726,13 @@ static void test_complaint_accepts_minimal (void **state)
 
 static void test_complaint_rejects_other_type_as_unknown_type (void **state)
 {
-    (void) state;
+    (void)state;
     assert_int_equal (s_complaint_code ("type", "\"complaint.withdraw\""), GF_E_UNKNOWN_TYPE);
 }
 
 static void test_complaint_rejects_each_missing_required_field (void **state)
 {
-    (void) state;
+    (void)state;
     const char *required[] = {"id", "source", "source_ref", "description"};
     for (size_t i = 0; i < 4; i++) {
         gf_error_t err;
@@ -744,13 +744,13 @@ static void test_complaint_rejects_each_missing_required_field (void **state)
 
 static void test_complaint_rejects_each_mistyped_field (void **state)
 {
-    (void) state;
+    (void)state;
     struct {
         const char *key;
         const char *value;
     } cases[] = {
         {"id", "17"},           {"source", "1"},         {"source_ref", "[\"a\"]"},
-        {"description", "{}"}, {"category", "3"},       {"grid", "true"},
+        {"description", "{}"},  {"category", "3"},       {"grid", "true"},
         {"address", "1.5"},     {"name", "[]"},          {"phone", "13812341234"},
         {"urgent", "1"},        {"urgent", "\"yes\""},   {"reported_at", "\"2024\""},
         {"reported_at", "1.5"}, {"at", "\"yesterday\""},
@@ -765,14 +765,14 @@ static void test_complaint_rejects_each_mistyped_field (void **state)
 
 static void test_complaint_limits_each_field_in_characters (void **state)
 {
-    (void) state;
+    (void)state;
     struct {
         const char *key;
         size_t limit;
     } cases[] = {
-        {"id", GF_MAX_REF},         {"source_ref", GF_MAX_REF}, {"category", GF_MAX_CODE},
-        {"grid", GF_MAX_CODE},      {"address", GF_MAX_ADDRESS}, {"name", GF_MAX_NAME},
-        {"phone", GF_MAX_PHONE},    {"source", GF_MAX_SOURCE},
+        {"id", GF_MAX_REF},      {"source_ref", GF_MAX_REF},  {"category", GF_MAX_CODE},
+        {"grid", GF_MAX_CODE},   {"address", GF_MAX_ADDRESS}, {"name", GF_MAX_NAME},
+        {"phone", GF_MAX_PHONE}, {"source", GF_MAX_SOURCE},
     };
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
         char *at_limit = s_repeat ("号", cases[i].limit);
@@ -792,7 +792,7 @@ static void test_complaint_limits_each_field_in_characters (void **state)
 
 static void test_complaint_rejects_4001_chinese_chars_accepts_4000 (void **state)
 {
-    (void) state;
+    (void)state;
     char *text = s_repeat ("灯", GF_MAX_DESCRIPTION); //  3 bytes each: 12000 bytes
     assert_int_equal (s_complaint_code_set ("description", json_string (text), NULL), GF_OK);
     free (text);
@@ -806,7 +806,7 @@ static void test_complaint_rejects_4001_chinese_chars_accepts_4000 (void **state
 
 static void test_complaint_rejects_unknown_source_as_bad_value (void **state)
 {
-    (void) state;
+    (void)state;
     assert_int_equal (s_complaint_code ("source", "\"fax\""), GF_E_BAD_VALUE);
     assert_int_equal (s_complaint_code ("source", "\"Hotline\""), GF_E_BAD_VALUE);
     const char *known[] = {"hotline", "suggestbox", "patrol", "visit", "web", "app"};
@@ -816,13 +816,13 @@ static void test_complaint_rejects_unknown_source_as_bad_value (void **state)
 
 static void test_complaint_rejects_empty_description_as_bad_value (void **state)
 {
-    (void) state;
+    (void)state;
     assert_int_equal (s_complaint_code ("description", "\"\""), GF_E_BAD_VALUE);
 }
 
 static void test_complaint_rejects_blank_description_as_bad_value (void **state)
 {
-    (void) state;
+    (void)state;
     assert_int_equal (s_complaint_code ("description", "\" \\t\\r\\n\""), GF_E_BAD_VALUE);
     //  U+3000 ideographic space, U+00A0, U+200B.
     assert_int_equal (s_complaint_code ("description", "\"\\u3000\\u00a0\\u200b\""),
@@ -832,7 +832,7 @@ static void test_complaint_rejects_blank_description_as_bad_value (void **state)
 
 static void test_complaint_rejects_empty_required_strings_as_bad_value (void **state)
 {
-    (void) state;
+    (void)state;
     assert_int_equal (s_complaint_code ("id", "\"\""), GF_E_BAD_VALUE);
     assert_int_equal (s_complaint_code ("source", "\"\""), GF_E_BAD_VALUE);
     assert_int_equal (s_complaint_code ("source_ref", "\"\""), GF_E_BAD_VALUE);
@@ -840,23 +840,23 @@ static void test_complaint_rejects_empty_required_strings_as_bad_value (void **s
 
 static void test_complaint_rejects_negative_reported_at_as_bad_value (void **state)
 {
-    (void) state;
+    (void)state;
     assert_int_equal (s_complaint_code ("reported_at", "-1"), GF_E_BAD_VALUE);
     assert_int_equal (s_complaint_code ("reported_at", "0"), GF_OK);
 }
 
 static void test_complaint_treats_null_optionals_as_absent (void **state)
 {
-    (void) state;
-    const char *optional[] = {"category", "grid", "address", "name", "phone", "urgent",
-                              "reported_at"};
+    (void)state;
+    const char *optional[] = {"category", "grid",   "address",    "name",
+                              "phone",    "urgent", "reported_at"};
     for (size_t i = 0; i < sizeof optional / sizeof optional[0]; i++)
         assert_int_equal (s_complaint_code (optional[i], "null"), GF_OK);
 }
 
 static void test_complaint_round_trips_all_fields (void **state)
 {
-    (void) state;
+    (void)state;
     zframe_t *frame = s_vec_complaint_submit_full ();
     gf_error_t err;
     gf_msg_t *msg = gf_msg_decode (zframe_data (frame), zframe_size (frame), &err);
@@ -888,9 +888,9 @@ static void test_complaint_round_trips_all_fields (void **state)
 
 static void test_complaint_encode_omits_null_fields (void **state)
 {
-    (void) state;
+    (void)state;
     gf_complaint_t c = {0};
-    c.source = (char *) "app";
+    c.source = (char *)"app";
     zframe_t *frame = gf_complaint_encode (&c);
     gf_msg_t *msg = gf_msg_decode (zframe_data (frame), zframe_size (frame), NULL);
     assert_non_null (msg);
@@ -909,11 +909,11 @@ static void test_complaint_encode_omits_null_fields (void **state)
 
 static void test_reply_round_trips_ok_and_duplicate (void **state)
 {
-    (void) state;
+    (void)state;
     bool duplicates[] = {false, true};
     for (int i = 0; i < 2; i++) {
         gf_reply_t r = {0};
-        r.id = (char *) "req-9";
+        r.id = (char *)"req-9";
         r.at = 77;
         r.ok = true;
         r.case_id = 123456789012LL;
@@ -937,10 +937,10 @@ static void test_reply_round_trips_ok_and_duplicate (void **state)
 
 static void test_reply_round_trips_error_with_nil_id (void **state)
 {
-    (void) state;
+    (void)state;
     gf_reply_t r = {0};
     r.code = GF_E_MALFORMED;
-    r.message = (char *) "body is truncated";
+    r.message = (char *)"body is truncated";
     zframe_t *frame = gf_reply_encode (&r);
     gf_reply_t back;
     gf_error_t err;
@@ -955,10 +955,10 @@ static void test_reply_round_trips_error_with_nil_id (void **state)
 
 static void test_reply_encode_cuts_message_to_512_chars (void **state)
 {
-    (void) state;
+    (void)state;
     char *long_text = s_repeat ("错", 600);
     gf_reply_t r = {0};
-    r.id = (char *) "x";
+    r.id = (char *)"x";
     r.code = GF_E_INTERNAL;
     r.message = long_text;
     zframe_t *frame = gf_reply_encode (&r);
@@ -972,7 +972,7 @@ static void test_reply_encode_cuts_message_to_512_chars (void **state)
 
 static void test_reply_decode_rejects_bad_replies (void **state)
 {
-    (void) state;
+    (void)state;
     struct {
         const char *json;
         gf_code_t code;
@@ -989,8 +989,7 @@ static void test_reply_decode_rejects_bad_replies (void **state)
         gf_reply_t r;
         memset (&r, 0xA5, sizeof r);
         gf_error_t err;
-        assert_int_equal (gf_reply_decode (zframe_data (frame), zframe_size (frame), &r, &err),
-                          -1);
+        assert_int_equal (gf_reply_decode (zframe_data (frame), zframe_size (frame), &r, &err), -1);
         assert_int_equal (err.code, cases[i].code);
         assert_null (r.id);
         assert_null (r.message);
@@ -1000,7 +999,7 @@ static void test_reply_decode_rejects_bad_replies (void **state)
 
 static void test_reply_decode_maps_unknown_code_to_internal (void **state)
 {
-    (void) state;
+    (void)state;
     zframe_t *frame =
         gf_json_encode ("{\"v\":1,\"type\":\"reply\",\"ok\":false,\"code\":\"from_the_future\"}");
     gf_reply_t r;
@@ -1028,7 +1027,7 @@ static char *s_event_json (zframe_t *frame)
 
 static void test_event_encode_puts_common_keys_first_and_keeps_nested_payload (void **state)
 {
-    (void) state;
+    (void)state;
     char *json = s_event_json (gf_event_encode (
         42, "case.received", 7, 1000, 1001, "QNL.07.063",
         "{\"b\":{\"list\":[1,-2,2.5,\"三\",[true,false,null]],\"o\":{}},\"a\":\"x\"}"));
@@ -1041,7 +1040,7 @@ static void test_event_encode_puts_common_keys_first_and_keeps_nested_payload (v
 
 static void test_event_encode_drops_payload_keys_that_clash (void **state)
 {
-    (void) state;
+    (void)state;
     char *json = s_event_json (gf_event_encode (
         1, "case.routed", 2, 3, 4, "G.1",
         "{\"v\":9,\"type\":\"evil\",\"id\":\"x\",\"at\":0,\"seq\":0,\"case\":0,\"grid\":\"G.2\","
@@ -1053,7 +1052,7 @@ static void test_event_encode_drops_payload_keys_that_clash (void **state)
 
 static void test_event_encode_keeps_integers_and_makes_reals_float64 (void **state)
 {
-    (void) state;
+    (void)state;
     zframe_t *frame =
         gf_event_encode (1, "t", 1, 0, 0, NULL, "{\"i\":5,\"r\":5.0,\"big\":9007199254740993}");
     assert_non_null (frame);
@@ -1073,7 +1072,7 @@ static void test_event_encode_keeps_integers_and_makes_reals_float64 (void **sta
 
 static void test_event_encode_with_nil_grid_and_no_payload (void **state)
 {
-    (void) state;
+    (void)state;
     char *json = s_event_json (gf_event_encode (9, "case.unroutable", 1, 2, 3, NULL, NULL));
     assert_string_equal (json, "{\"v\":1,\"type\":\"case.unroutable\",\"id\":\"1\",\"at\":2,"
                                "\"seq\":9,\"case\":3,\"grid\":null}");
@@ -1082,7 +1081,7 @@ static void test_event_encode_with_nil_grid_and_no_payload (void **state)
 
 static void test_event_encode_rejects_bad_payloads (void **state)
 {
-    (void) state;
+    (void)state;
     assert_null (gf_event_encode (1, "t", 1, 0, 0, NULL, "{not json"));
     assert_null (gf_event_encode (1, "t", 1, 0, 0, NULL, "[1,2]"));
     assert_null (gf_event_encode (1, "t", 1, 0, 0, NULL, "{\"a\":1,\"a\":2}"));
@@ -1093,7 +1092,7 @@ static void test_event_encode_rejects_bad_payloads (void **state)
     assert_null (gf_event_encode (1, "t", 1, 0, 0, NULL, "{\"a\":[[[[[[[[1]]]]]]]]}"));
     //  A payload string over 16 KiB would be rejected by every subscriber.
     char *big = s_repeat ("x", GF_MAX_STRING + 1);
-    char *json = (char *) malloc (strlen (big) + 16);
+    char *json = (char *)malloc (strlen (big) + 16);
     sprintf (json, "{\"a\":\"%s\"}", big);
     assert_null (gf_event_encode (1, "t", 1, 0, 0, NULL, json));
     free (json);
@@ -1104,7 +1103,7 @@ static void test_event_encode_rejects_bad_payloads (void **state)
 
 static void test_replay_request_round_trips (void **state)
 {
-    (void) state;
+    (void)state;
     zframe_t *frame = s_vec_replay_request ();
     gf_msg_t *msg = gf_msg_decode (zframe_data (frame), zframe_size (frame), NULL);
     assert_non_null (msg);
@@ -1144,7 +1143,7 @@ static gf_code_t s_replay_code (const char *json)
 
 static void test_replay_request_checks_fields (void **state)
 {
-    (void) state;
+    (void)state;
     assert_int_equal (s_replay_code ("{\"v\":1,\"type\":\"replay.request\",\"id\":\"a\","
                                      "\"from\":0,\"limit\":1}"),
                       GF_OK); //  prefix defaults to ""
@@ -1173,7 +1172,7 @@ static void test_replay_request_checks_fields (void **state)
 
 static void test_replay_end_encodes_page_and_error (void **state)
 {
-    (void) state;
+    (void)state;
     char *json = s_event_json (gf_replay_end_encode ("rp-1", 600, true, 1234, GF_OK, NULL));
     assert_string_equal (json, "{\"v\":1,\"type\":\"replay.end\",\"id\":\"rp-1\",\"ok\":true,"
                                "\"last\":600,\"more\":true,\"head\":1234}");
@@ -1186,11 +1185,11 @@ static void test_replay_end_encodes_page_and_error (void **state)
 
 static void test_relay_hb_encodes_exact_bytes (void **state)
 {
-    (void) state;
+    (void)state;
     //  {"v":1,"type":"relay.hb","at":5,"seq":1234}, spelled out in SPEC.md.
-    const byte expected[] = {0x84, 0xa1, 'v',  0x01, 0xa4, 't',  'y',  'p',  'e', 0xa8,
-                             'r',  'e',  'l',  'a',  'y',  '.',  'h',  'b',  0xa2, 'a',
-                             't',  0x05, 0xa3, 's',  'e',  'q',  0xcd, 0x04, 0xd2};
+    const byte expected[] = {0x84, 0xa1, 'v',  0x01, 0xa4, 't', 'y',  'p',  'e',  0xa8,
+                             'r',  'e',  'l',  'a',  'y',  '.', 'h',  'b',  0xa2, 'a',
+                             't',  0x05, 0xa3, 's',  'e',  'q', 0xcd, 0x04, 0xd2};
     zframe_t *frame = gf_relay_hb_encode (5, 1234);
     assert_int_equal (zframe_size (frame), sizeof expected);
     assert_memory_equal (zframe_data (frame), expected, sizeof expected);
@@ -1201,7 +1200,7 @@ static void test_relay_hb_encodes_exact_bytes (void **state)
 
 static void test_to_json_renders_binary_as_base64_and_keeps_order (void **state)
 {
-    (void) state;
+    (void)state;
     s_body_t b;
     s_body_start (&b, 4);
     s_pack_cstr (&b, "z");
@@ -1218,7 +1217,7 @@ static void test_to_json_renders_binary_as_base64_and_keeps_order (void **state)
     assert_non_null (msg);
     char *json = gf_msg_to_json (msg);
     assert_string_equal (json, "{\"v\":1,\"type\":\"test\",\"z\":\"aGVsbG8=\",\"a\":0.5,"
-                               "\"n\":null,\"u\":1.8446744073709552e+19}");
+                               "\"n\":null,\"u\":1.8446744073709552e19}");
     free (json);
     gf_msg_destroy (&msg);
 }
@@ -1227,18 +1226,18 @@ static void test_to_json_renders_binary_as_base64_and_keeps_order (void **state)
 
 static void test_utf8_count_edge_cases (void **state)
 {
-    (void) state;
+    (void)state;
     assert_int_equal (gf_utf8_count (NULL, 0), 0);
     assert_int_equal (gf_utf8_count ("", 0), 0);
     assert_int_equal (gf_utf8_count ("abc", 3), 3);
-    assert_int_equal (gf_utf8_count ("a\0b", 3), 3);              //  NUL is a code point
-    assert_int_equal (gf_utf8_count ("\xc2\x80", 2), 1);          //  U+0080, smallest 2-byte
-    assert_int_equal (gf_utf8_count ("\xe0\xa0\x80", 3), 1);      //  U+0800, smallest 3-byte
-    assert_int_equal (gf_utf8_count ("\xed\x9f\xbf", 3), 1);      //  U+D7FF, below surrogates
-    assert_int_equal (gf_utf8_count ("\xee\x80\x80", 3), 1);      //  U+E000, above them
-    assert_int_equal (gf_utf8_count ("\xef\xbf\xbf", 3), 1);      //  U+FFFF
-    assert_int_equal (gf_utf8_count ("\xf0\x90\x80\x80", 4), 1);  //  U+10000
-    assert_int_equal (gf_utf8_count ("\xf4\x8f\xbf\xbf", 4), 1);  //  U+10FFFF
+    assert_int_equal (gf_utf8_count ("a\0b", 3), 3);             //  NUL is a code point
+    assert_int_equal (gf_utf8_count ("\xc2\x80", 2), 1);         //  U+0080, smallest 2-byte
+    assert_int_equal (gf_utf8_count ("\xe0\xa0\x80", 3), 1);     //  U+0800, smallest 3-byte
+    assert_int_equal (gf_utf8_count ("\xed\x9f\xbf", 3), 1);     //  U+D7FF, below surrogates
+    assert_int_equal (gf_utf8_count ("\xee\x80\x80", 3), 1);     //  U+E000, above them
+    assert_int_equal (gf_utf8_count ("\xef\xbf\xbf", 3), 1);     //  U+FFFF
+    assert_int_equal (gf_utf8_count ("\xf0\x90\x80\x80", 4), 1); //  U+10000
+    assert_int_equal (gf_utf8_count ("\xf4\x8f\xbf\xbf", 4), 1); //  U+10FFFF
     assert_int_equal (gf_utf8_count ("路灯😀", 10), 3);
     assert_int_equal (gf_utf8_count ("\xc1\xbf", 2), -1);         //  overlong 2-byte
     assert_int_equal (gf_utf8_count ("\xe0\x9f\xbf", 3), -1);     //  overlong 3-byte
@@ -1247,15 +1246,15 @@ static void test_utf8_count_edge_cases (void **state)
     assert_int_equal (gf_utf8_count ("\xf4\x90\x80\x80", 4), -1); //  U+110000
     assert_int_equal (gf_utf8_count ("\xf8\x88\x80\x80\x80", 5), -1);
     assert_int_equal (gf_utf8_count ("\x80", 1), -1);
-    assert_int_equal (gf_utf8_count ("\xe8\xb7", 2), -1);         //  cut short at the end
-    assert_int_equal (gf_utf8_count ("\xe8\xb7\xafx", 3), 1);     //  size bounds the scan
+    assert_int_equal (gf_utf8_count ("\xe8\xb7", 2), -1);     //  cut short at the end
+    assert_int_equal (gf_utf8_count ("\xe8\xb7\xafx", 3), 1); //  size bounds the scan
 }
 
 static void test_code_names_round_trip (void **state)
 {
-    (void) state;
+    (void)state;
     for (int code = 0; code < GF_CODE_COUNT; code++)
-        assert_int_equal (gf_code_from_name (gf_code_name ((gf_code_t) code)), code);
+        assert_int_equal (gf_code_from_name (gf_code_name ((gf_code_t)code)), code);
     assert_string_equal (gf_code_name (GF_E_NOT_MAP), "not_a_map");
     assert_string_equal (gf_code_name (GF_E_TOO_LONG), "too_long");
     assert_string_equal (gf_code_name (GF_CODE_COUNT), "internal");
@@ -1265,7 +1264,7 @@ static void test_code_names_round_trip (void **state)
 
 static void test_error_set_truncates_on_a_utf8_boundary (void **state)
 {
-    (void) state;
+    (void)state;
     char *text = s_repeat ("错", 200); //  600 bytes into 256
     gf_error_t err;
     assert_int_equal (gf_error_set (&err, GF_E_BAD_VALUE, "x%s", text), -1);
@@ -1290,8 +1289,8 @@ static char *s_read_file (const char *name, const char *ext)
     fseek (file, 0, SEEK_END);
     long size = ftell (file);
     fseek (file, 0, SEEK_SET);
-    char *text = (char *) malloc ((size_t) size + 1);
-    size_t got = fread (text, 1, (size_t) size, file);
+    char *text = (char *)malloc ((size_t)size + 1);
+    size_t got = fread (text, 1, (size_t)size, file);
     text[got] = 0;
     fclose (file);
     return text;
@@ -1299,18 +1298,18 @@ static char *s_read_file (const char *name, const char *ext)
 
 static void test_golden_vectors_encode_byte_for_byte (void **state)
 {
-    (void) state;
+    (void)state;
     for (size_t i = 0; i < GF_VECTOR_COUNT; i++) {
         zframe_t *frame = gf_vectors[i].make ();
         assert_non_null (frame);
         char *hex = zframe_strhex (frame);
         for (char *c = hex; *c; c++)
-            *c = (char) tolower ((unsigned char) *c);
+            *c = (char)tolower ((unsigned char)*c);
         char *expected = s_read_file (gf_vectors[i].name, "hex");
         expected[strcspn (expected, "\r\n")] = 0;
         if (!streq (hex, expected))
-            fail_msg ("vector %s differs:\n  got      %s\n  expected %s", gf_vectors[i].name,
-                      hex, expected);
+            fail_msg ("vector %s differs:\n  got      %s\n  expected %s", gf_vectors[i].name, hex,
+                      expected);
         free (expected);
         free (hex);
         zframe_destroy (&frame);
@@ -1319,16 +1318,16 @@ static void test_golden_vectors_encode_byte_for_byte (void **state)
 
 static void test_golden_vectors_decode_to_their_json (void **state)
 {
-    (void) state;
+    (void)state;
     for (size_t i = 0; i < GF_VECTOR_COUNT; i++) {
         char *hex = s_read_file (gf_vectors[i].name, "hex");
         hex[strcspn (hex, "\r\n")] = 0;
         size_t size = strlen (hex) / 2;
-        byte *data = (byte *) malloc (size + 1);
+        byte *data = (byte *)malloc (size + 1);
         for (size_t j = 0; j < size; j++) {
             unsigned int value;
             assert_int_equal (sscanf (hex + 2 * j, "%2x", &value), 1);
-            data[j] = (byte) value;
+            data[j] = (byte)value;
         }
         gf_error_t err;
         gf_msg_t *msg = gf_msg_decode (data, size, &err);
@@ -1353,7 +1352,7 @@ static void test_golden_vectors_decode_to_their_json (void **state)
 
 static void test_golden_vectors_decode_as_their_messages (void **state)
 {
-    (void) state;
+    (void)state;
     //  Requests through their typed decoders, replies through gf_reply_decode.
     zframe_t *frame = s_vec_complaint_submit_min ();
     gf_msg_t *msg = gf_msg_decode (zframe_data (frame), zframe_size (frame), NULL);

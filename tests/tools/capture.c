@@ -1,0 +1,72 @@
+/*  capture — a raw subscriber for tests: SUB to everything on the relay's
+    PUB socket, print "seq id topic" per event (relay.hb excluded), touch
+    READY_FILE on the first heartbeat (it is then surely subscribed), and
+    exit after IDLE_MS without any event once at least one arrived.
+    usage: capture PUB_ENDPOINT READY_FILE IDLE_MS */
+#include "gf_proto.h"
+
+int main (int argc, char **argv)
+{
+    if (argc != 4) {
+        fprintf (stderr, "usage: capture PUB_ENDPOINT READY_FILE IDLE_MS\n");
+        return 2;
+    }
+    zsys_init ();
+    zsock_t *sub = zsock_new (ZMQ_SUB);
+    zsock_set_rcvhwm (sub, 0); /* never drop: we are checking the publisher */
+    zsock_set_subscribe (sub, "");
+    zsock_connect (sub, "%s", argv[1]);
+    int idle = atoi (argv[3]);
+    bool ready = false;
+    uint64_t events = 0;
+    setvbuf (stdout, NULL, _IOFBF, 1 << 20);
+    int64_t last_event = zclock_mono ();
+    while (!zsys_interrupted) {
+        /* Heartbeats keep coming: idle means no event for IDLE_MS. */
+        if (zclock_mono () - last_event > (events ? idle : 60000))
+            break;
+        zmq_pollitem_t item = {zsock_resolve (sub), 0, ZMQ_POLLIN, 0};
+        int rc = zmq_poll (&item, 1, 100);
+        if (rc < 0)
+            break;
+        if (rc == 0)
+            continue;
+        zmsg_t *msg = zmsg_recv (sub);
+        if (!msg || zmsg_size (msg) != 2) {
+            fprintf (stderr, "capture: bad message\n");
+            zmsg_destroy (&msg);
+            return 1;
+        }
+        char *topic = zmsg_popstr (msg);
+        zframe_t *body = zmsg_first (msg);
+        gf_error_t err;
+        gf_msg_t *event = gf_msg_decode (zframe_data (body), zframe_size (body), &err);
+        if (!event) {
+            fprintf (stderr, "capture: undecodable body on %s: %s\n", topic, err.message);
+            return 1;
+        }
+        if (streq (topic, GF_TOPIC_RELAY_HB)) {
+            if (!ready) {
+                FILE *f = fopen (argv[2], "w");
+                if (f)
+                    fclose (f);
+                ready = true;
+            }
+        } else {
+            uint64_t seq = 0;
+            char *id = NULL;
+            gf_msg_get_uint (event, "seq", true, &seq, &err);
+            gf_msg_get_str (event, "id", true, 0, &id, &err);
+            printf ("%" PRIu64 " %s %s\n", seq, id ? id : "?", topic);
+            free (id);
+            events++;
+            last_event = zclock_mono ();
+        }
+        gf_msg_destroy (&event);
+        free (topic);
+        zmsg_destroy (&msg);
+    }
+    fflush (stdout);
+    zsock_destroy (&sub);
+    return 0;
+}
