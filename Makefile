@@ -28,24 +28,28 @@ LDFLAGS += -fsanitize=$(SANITIZE)
 endif
 
 LIB_SRC  := $(wildcard proto/*.c) $(wildcard common/*.c)
-LIB_OBJ  := $(LIB_SRC:%.c=build/%.o)
-LIB      := build/libgridflow.a
+# BUILD/BINDIR let a sanitizer build live beside the normal one.
+BUILD   ?= build
+BINDIR  ?= bin
+LIB_OBJ  := $(LIB_SRC:%.c=$(BUILD)/%.o)
+LIB      := $(BUILD)/libgridflow.a
 
 # service binaries: bin/<name> from services/<dir>/*.c
 SERVICES := gf-intake:services/intake gf-relay:services/relay \
             gf-router:services/router gf-notifier:services/notifier \
             gf-hotline:services/adapters/hotline gridctl:services/gridctl
-BINS     := $(foreach s,$(SERVICES),bin/$(word 1,$(subst :, ,$(s))))
+BINS     := $(foreach s,$(SERVICES),$(BINDIR)/$(word 1,$(subst :, ,$(s))))
 
 UNIT_SRC := $(wildcard tests/unit/test_*.c)
-UNIT_BIN := $(UNIT_SRC:tests/unit/%.c=build/tests/%)
+UNIT_BIN := $(UNIT_SRC:tests/unit/%.c=$(BUILD)/tests/%)
 TOOL_SRC := $(wildcard tests/tools/*.c)
-TOOL_BIN := $(TOOL_SRC:tests/tools/%.c=build/tools/%)
+TOOL_BIN := $(TOOL_SRC:tests/tools/%.c=$(BUILD)/tools/%)
+$(BUILD)/tools/intake_errors: LDLIBS += -lcmocka
 
-.PHONY: all check run bench install clean format format-check deps unit e2e
+.PHONY: all check check-quick run bench install clean format format-check deps unit e2e
 all: $(BINS) $(UNIT_BIN) $(TOOL_BIN)
 
-build/%.o: %.c $(wildcard common/*.h proto/*.h)
+$(BUILD)/%.o: %.c $(wildcard common/*.h proto/*.h)
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) -c -o $@ $<
 
@@ -54,17 +58,21 @@ $(LIB): $(LIB_OBJ)
 	ar rcs $@ $^
 
 define service_rule
-bin/$(1): $$(patsubst %.c,build/%.o,$$(wildcard $(2)/*.c)) $$(LIB)
-	@mkdir -p bin
+$(BINDIR)/$(1): $$(patsubst %.c,$(BUILD)/%.o,$$(wildcard $(2)/*.c)) $$(LIB)
+	@mkdir -p $(BINDIR)
 	$$(CC) $$(LDFLAGS) -o $$@ $$^ $$(LDLIBS)
 endef
 $(foreach s,$(SERVICES),$(eval $(call service_rule,$(word 1,$(subst :, ,$(s))),$(word 2,$(subst :, ,$(s))))))
 
-build/tests/%: build/tests/unit/%.o $(LIB)
+$(BUILD)/tests/%: $(BUILD)/tests/unit/%.o $(LIB)
 	@mkdir -p $(dir $@)
-	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS) -lcmocka
+	$(CC) $(LDFLAGS) -o $@ $(filter %.o,$^) $(LIB) $(LDLIBS) -lcmocka
 
-build/tools/%: build/tests/tools/%.o $(LIB)
+# Unit tests of a service module link that module too.
+$(BUILD)/tests/test_hotline: $(BUILD)/services/adapters/hotline/gf_hotline.o
+$(BUILD)/tests/unit/test_hotline.o: CFLAGS += -Iservices/adapters/hotline
+
+$(BUILD)/tools/%: $(BUILD)/tests/tools/%.o $(LIB)
 	@mkdir -p $(dir $@)
 	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
 
@@ -77,8 +85,16 @@ unit: all
 e2e: all
 	@tests/run.sh e2e
 
+# The full suite: unit + end-to-end; the unit tests again under valgrind;
+# then unit + end-to-end again built with ASan/UBSan.  One summary line.
+ASAN_DIRS := BUILD=build/asan BINDIR=build/asan/bin SANITIZE=address,undefined
 check: deps
 	@$(MAKE) --no-print-directory all
+	@$(MAKE) --no-print-directory $(ASAN_DIRS) all
+	@tests/run.sh check
+
+# Quicker loops while developing.
+check-quick: all
 	@tests/run.sh all
 
 run: deps
@@ -95,7 +111,7 @@ install: $(BINS)
 	install -m 0644 deploy/sql/*.sql $(DESTDIR)$(PREFIX)/share/gridflow/sql/
 
 clean:
-	rm -rf build bin
+	rm -rf build bin tests/artifacts
 
 FORMAT_SRC = $(shell find common proto services tests bench -name '*.[ch]' 2>/dev/null)
 format:

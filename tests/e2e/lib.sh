@@ -4,10 +4,10 @@
 
 set -u
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
-BIN=$ROOT/bin
-TOOLS=$ROOT/build/tools
+BIN=${GF_TEST_BIN:-$ROOT/bin}
+TOOLS=${GF_TEST_TOOLS:-$ROOT/build/tools}
 TEST_NAME=$(basename "$0" .sh)
-ART=$ROOT/tests/artifacts/$TEST_NAME
+ART=$ROOT/tests/artifacts/$TEST_NAME${GF_TEST_TAG:-}
 rm -rf "$ART" && mkdir -p "$ART"
 
 PORT_BASE=${TEST_PORT_BASE:-17000}
@@ -61,8 +61,14 @@ stop_all() {
       kill -9 "${PIDS[$name]}" 2>/dev/null
     fi
     wait "${PIDS[$name]}" 2>/dev/null
+    local rc=$?
+    [ $rc -eq 0 ] || not_ok "$name exited with status $rc after SIGTERM"
   done
   PIDS=()
+  # Sanitizer builds report here (leaks are reported at exit).
+  if grep -l -E "ERROR: (AddressSanitizer|LeakSanitizer)|runtime error:" "$ART"/*.log >/dev/null 2>&1; then
+    not_ok "sanitizer reports in $(grep -l -E "ERROR: (AddressSanitizer|LeakSanitizer)|runtime error:" "$ART"/*.log | xargs -n1 basename | tr '\n' ' ')"
+  fi
 }
 trap stop_all EXIT
 
@@ -98,7 +104,9 @@ quiescent() {
 }
 
 finish() {
+  local before=$FAILED
   stop_all
+  [ "$FAILED" -eq "$before" ] && ok "services stopped cleanly on SIGTERM, no sanitizer report"
   trap - EXIT
   [ "$FAILED" -eq 0 ]
   exit $?

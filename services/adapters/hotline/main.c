@@ -52,6 +52,7 @@ int main (int argc, char **argv)
     }
     zsys_init ();
     zsys_set_logident ("gf-hotline");
+    zsys_set_logstream (stderr);
     FILE *input = streq (path, "-") ? stdin : fopen (path, "r");
     if (!input) {
         fprintf (stderr, "error: cannot open %s: %s\n", path, strerror (errno));

@@ -1,0 +1,86 @@
+#!/usr/bin/env bash
+# Runs the test suite and prints "N passed, N failed" as its last line.
+#   tests/run.sh [unit|e2e|all|check]      (default all)
+# check = all, then the unit tests under valgrind, then all again with the
+# ASan/UBSan build in build/asan (make check builds it).
+# Unit tests are cmocka programs (build/tests/test_*), run with TAP output;
+# with VALGRIND=1 they run under valgrind.  End-to-end tests
+# (tests/e2e/test_*.sh) start real services against the private PostgreSQL
+# cluster (deploy/pg.sh) on their own ports.  Output lands in tests/artifacts/.
+set -u
+ROOT=$(cd "$(dirname "$0")/.." && pwd)
+cd "$ROOT"
+MODE=${1:-all}
+ART=$ROOT/tests/artifacts
+mkdir -p "$ART"
+PASS=0
+FAIL=0
+
+# run_tap NAME COMMAND...: stream COMMAND's TAP lines, count them; a non-zero
+# exit without any "not ok" line still counts as one failure.
+run_tap() {
+  local name=$1; shift
+  local out=$ART/$name.tap
+  timeout 900 "$@" 2>"$ART/$name.stderr" | tee "$out" | grep -E '^(ok|not ok|#)' || true
+  local rc=${PIPESTATUS[0]}
+  local p f
+  p=$(grep -c '^ok' "$out")
+  f=$(grep -c '^not ok' "$out")
+  if [ "$rc" -ne 0 ] && [ "$f" -eq 0 ]; then
+    echo "not ok - $name exited with status $rc (see tests/artifacts/$name.stderr)"
+    f=1
+  fi
+  if [ "$p" -eq 0 ] && [ "$f" -eq 0 ]; then
+    echo "not ok - $name ran no test"
+    f=1
+  fi
+  PASS=$((PASS + p))
+  FAIL=$((FAIL + f))
+}
+
+# unit BUILD_DIR TAG [valgrind]
+unit() {
+  local t name
+  for t in "$1"/tests/test_*; do
+    [ -x "$t" ] || continue
+    name=$(basename "$t")$2
+    if [ "${3:-}" = valgrind ]; then
+      run_tap "$name" env CMOCKA_MESSAGE_OUTPUT=TAP valgrind -q --leak-check=full \
+        --errors-for-leak-kinds=definite --error-exitcode=99 "$t"
+    else
+      run_tap "$name" env CMOCKA_MESSAGE_OUTPUT=TAP "$t"
+    fi
+  done
+}
+
+# e2e BIN_DIR TOOLS_DIR TAG
+e2e() {
+  local t name port=17000
+  deploy/pg.sh start
+  for t in tests/e2e/test_*.sh; do
+    name=$(basename "$t" .sh)$3
+    port=$((port + 10))
+    run_tap "$name" env TEST_PORT_BASE=$port GF_TEST_BIN="$1" GF_TEST_TOOLS="$2" GF_TEST_TAG="$3" bash "$t"
+  done
+}
+
+case "$MODE" in
+  unit) unit build "" ;;
+  e2e) e2e "$ROOT/bin" "$ROOT/build/tools" "" ;;
+  all) unit build ""; e2e "$ROOT/bin" "$ROOT/build/tools" "" ;;
+  check)
+    unit build ""
+    e2e "$ROOT/bin" "$ROOT/build/tools" ""
+    echo "# unit tests under valgrind"
+    unit build "-valgrind" valgrind
+    echo "# unit and end-to-end tests built with AddressSanitizer + UBSan"
+    export ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=1:abort_on_error=0}
+    export UBSAN_OPTIONS=${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1}
+    unit build/asan "-asan"
+    e2e "$ROOT/build/asan/bin" "$ROOT/build/asan/tools" "-asan"
+    ;;
+  *) echo "usage: $0 [unit|e2e|all|check]" >&2; exit 2 ;;
+esac
+
+echo "$PASS passed, $FAIL failed"
+[ "$FAIL" -eq 0 ]
