@@ -89,7 +89,7 @@ e2e: all
 # then unit + end-to-end again built with ASan/UBSan.  One summary line.
 ASAN_DIRS := BUILD=build/asan BINDIR=build/asan/bin SANITIZE=address,undefined
 check: deps
-	@$(MAKE) --no-print-directory all
+	@$(MAKE) --no-print-directory WERROR=1 all
 	@$(MAKE) --no-print-directory $(ASAN_DIRS) all
 	@tests/run.sh check
 

@@ -7,7 +7,7 @@ struct _gf_client_t {
 
 gf_client_t *gf_client_new (const char *endpoint)
 {
-    gf_client_t *self = (gf_client_t *) zmalloc (sizeof (gf_client_t));
+    gf_client_t *self = (gf_client_t *)zmalloc (sizeof (gf_client_t));
     self->dealer = zsock_new (ZMQ_DEALER);
     zsock_set_sndhwm (self->dealer, 100000);
     zsock_set_rcvhwm (self->dealer, 100000);
@@ -61,8 +61,8 @@ int gf_client_recv (gf_client_t *self, gf_reply_t *reply, int timeout_ms)
     return 0;
 }
 
-int gf_client_submit (gf_client_t *self, const gf_complaint_t *c, gf_reply_t *reply,
-                      int timeout_ms, int attempts)
+int gf_client_submit (gf_client_t *self, const gf_complaint_t *c, gf_reply_t *reply, int timeout_ms,
+                      int attempts)
 {
     zframe_t *body = gf_complaint_encode (c);
     int rc = -1;
@@ -71,7 +71,7 @@ int gf_client_submit (gf_client_t *self, const gf_complaint_t *c, gf_reply_t *re
             break;
         int64_t deadline = zclock_mono () + timeout_ms;
         while (zclock_mono () < deadline) {
-            int got = gf_client_recv (self, reply, (int) (deadline - zclock_mono ()));
+            int got = gf_client_recv (self, reply, (int)(deadline - zclock_mono ()));
             if (got < 0)
                 break;
             if (got == 1)

@@ -26,8 +26,8 @@ int gf_client_recv (gf_client_t *self, gf_reply_t *reply, int timeout_ms);
 
 /*  Sends a complaint and waits for its reply, resending on timeout up to
     `attempts` times in all.  Returns 0 with reply filled, or -1. */
-int gf_client_submit (gf_client_t *self, const gf_complaint_t *c, gf_reply_t *reply,
-                      int timeout_ms, int attempts);
+int gf_client_submit (gf_client_t *self, const gf_complaint_t *c, gf_reply_t *reply, int timeout_ms,
+                      int attempts);
 
 /*  The socket, for callers that poll it with others. */
 zsock_t *gf_client_sock (gf_client_t *self);

@@ -13,7 +13,7 @@ int64_t gf_clock_now_ms (void)
 {
     struct timespec ts;
     clock_gettime (CLOCK_REALTIME, &ts);
-    int64_t now = (int64_t) ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+    int64_t now = (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
     const char *offset = getenv ("GF_CLOCK_OFFSET_MS");
     if (offset)
         now += strtoll (offset, NULL, 10);
@@ -22,7 +22,7 @@ int64_t gf_clock_now_ms (void)
 
 void gf_clock_format (int64_t ms, char *buf, size_t size)
 {
-    time_t secs = (time_t) (ms / 1000) + LOCAL_OFFSET_S;
+    time_t secs = (time_t)(ms / 1000) + LOCAL_OFFSET_S;
     struct tm tm;
     gmtime_r (&secs, &tm);
     snprintf (buf, size, "%04d-%02d-%02dT%02d:%02d:%02d+08:00", tm.tm_year + 1900, tm.tm_mon + 1,
@@ -43,7 +43,8 @@ static int64_t s_days_from_civil (int64_t y, int m, int d)
 int gf_clock_parse (const char *text, int64_t *ms)
 {
     int y, mo, d, h, mi, s, n = 0;
-    if (!text || sscanf (text, "%4d-%2d-%2d%*1[T ]%2d:%2d:%2d%n", &y, &mo, &d, &h, &mi, &s, &n) != 6)
+    if (!text ||
+        sscanf (text, "%4d-%2d-%2d%*1[T ]%2d:%2d:%2d%n", &y, &mo, &d, &h, &mi, &s, &n) != 6)
         return -1;
     if (mo < 1 || mo > 12 || d < 1 || d > 31 || h > 23 || mi > 59 || s > 60)
         return -1;

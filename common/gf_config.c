@@ -5,10 +5,10 @@
 #include <string.h>
 
 typedef struct {
-    const char *name;   /* option without "--" and variable suffix     */
-    const char *env;    /* environment variable                         */
-    const char *deflt;  /* default value                                */
-    size_t offset;      /* offsetof the char * field, or SIZE_MAX       */
+    const char *name;  /* option without "--" and variable suffix     */
+    const char *env;   /* environment variable                         */
+    const char *deflt; /* default value                                */
+    size_t offset;     /* offsetof the char * field, or SIZE_MAX       */
 } s_key_t;
 
 static const s_key_t s_keys[] = {
@@ -28,20 +28,20 @@ static int s_set_batch (gf_config_t *self, const char *value)
         fprintf (stderr, "error: batch must be an integer 1..10000, got '%s'\n", value);
         return -1;
     }
-    self->batch = (int) n;
+    self->batch = (int)n;
     return 0;
 }
 
 static void s_set (gf_config_t *self, const s_key_t *key, const char *value)
 {
-    char **field = (char **) ((char *) self + key->offset);
+    char **field = (char **)((char *)self + key->offset);
     free (*field);
     *field = strdup (value);
 }
 
 gf_config_t *gf_config_new (int *argc, char **argv, const char *const *extra)
 {
-    gf_config_t *self = (gf_config_t *) zmalloc (sizeof (gf_config_t));
+    gf_config_t *self = (gf_config_t *)zmalloc (sizeof (gf_config_t));
     for (size_t k = 0; k < KEY_COUNT; k++) {
         const char *env = getenv (s_keys[k].env);
         s_set (self, &s_keys[k], env && *env ? env : s_keys[k].deflt);
@@ -121,7 +121,7 @@ void gf_config_destroy (gf_config_t **self_p)
     if (!self)
         return;
     for (size_t k = 0; k < KEY_COUNT; k++)
-        free (*(char **) ((char *) self + s_keys[k].offset));
+        free (*(char **)((char *)self + s_keys[k].offset));
     free (self);
     *self_p = NULL;
 }

@@ -19,20 +19,21 @@
 #include <stdbool.h>
 
 typedef struct {
-    char *db;      /* libpq connection string                              */
-    char *intake;  /* intake ROUTER endpoint                               */
-    char *pub;     /* relay PUB endpoint                                   */
-    char *replay;  /* relay ROUTER (replay) endpoint                       */
-    char *root;    /* default L1 grid for complaints with no grid          */
-    int batch;     /* max items per transaction (1..10000)                 */
-    bool verbose;  /* log every message                                    */
+    char *db;     /* libpq connection string                              */
+    char *intake; /* intake ROUTER endpoint                               */
+    char *pub;    /* relay PUB endpoint                                   */
+    char *replay; /* relay ROUTER (replay) endpoint                       */
+    char *root;   /* default L1 grid for complaints with no grid          */
+    int batch;    /* max items per transaction (1..10000)                 */
+    bool verbose; /* log every message                                    */
 } gf_config_t;
 
 /*  Reads the environment, then consumes the options it knows from argv;
     the remaining arguments are left in argv[1..*argc-1] in order.  An
     option it does not know that starts with "--" is an error unless it is
     in `extra`, a NULL-terminated list of the caller's own options, which
-    stay in argv ("--json" is a flag, "--since=" takes a value).  Returns NULL after printing the error. */
+    stay in argv ("--json" is a flag, "--since=" takes a value).  Returns NULL after printing the
+   error. */
 gf_config_t *gf_config_new (int *argc, char **argv, const char *const *extra);
 void gf_config_destroy (gf_config_t **self_p);
 

@@ -24,11 +24,13 @@ static const char *SQL_ADVANCE =
 
 gf_consumer_t *gf_consumer_new (const char *name, const char *type, gf_config_t *config)
 {
-    gf_consumer_t *self = (gf_consumer_t *) zmalloc (sizeof (gf_consumer_t));
+    gf_consumer_t *self = (gf_consumer_t *)zmalloc (sizeof (gf_consumer_t));
     self->name = strdup (name);
     self->type = strdup (type);
     self->config = config;
-    self->db = gf_db_new (config->db, name);
+    char *app = zsys_sprintf ("gf-%s", name);
+    self->db = gf_db_new (config->db, app);
+    zstr_free (&app);
     self->sub = zsock_new (ZMQ_SUB);
     char *topic = zsys_sprintf ("%s/", type);
     zsock_set_subscribe (self->sub, topic);

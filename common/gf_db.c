@@ -20,7 +20,7 @@ static int s_try_connect (gf_db_t *self);
 gf_db_t *gf_db_new (const char *conninfo, const char *app_name)
 {
     assert (conninfo);
-    gf_db_t *self = (gf_db_t *) zmalloc (sizeof (gf_db_t));
+    gf_db_t *self = (gf_db_t *)zmalloc (sizeof (gf_db_t));
     self->conninfo = strdup (conninfo);
     self->app_name = strdup (app_name ? app_name : "gridflow");
     self->backoff_ms = 100;
@@ -75,9 +75,9 @@ static int s_try_connect (gf_db_t *self)
     if (self->listen_channel) {
         const char *params[] = {self->listen_channel};
         /* LISTEN takes no parameters; the channel is quoted by the server. */
-        PGresult *res = PQexecParams (self->conn, "SELECT gf_listen ($1)", 1, NULL, params, NULL,
-                                      NULL, 0);
-        (void) res;
+        PGresult *res =
+            PQexecParams (self->conn, "SELECT gf_listen ($1)", 1, NULL, params, NULL, NULL, 0);
+        (void)res;
         PQclear (res);
     }
     zsys_info ("db: connected (%s)", self->app_name);
@@ -94,7 +94,7 @@ int gf_db_connect (gf_db_t *self, int timeout_ms)
         if (wait > 100)
             wait = 100;
         if (wait > 0)
-            zclock_sleep ((int) wait);
+            zclock_sleep ((int)wait);
     }
     return 0;
 }
@@ -112,13 +112,12 @@ PGresult *gf_db_exec (gf_db_t *self, const char *sql, int nparams, const char *c
     }
     const char *state = PQresultErrorField (res, PG_DIAG_SQLSTATE);
     snprintf (self->sqlstate, sizeof self->sqlstate, "%s", state ? state : "");
-    self->lost = PQstatus (self->conn) != CONNECTION_OK ||
-                 strncmp (self->sqlstate, "08", 2) == 0 || strncmp (self->sqlstate, "57P", 3) == 0;
+    self->lost = PQstatus (self->conn) != CONNECTION_OK || strncmp (self->sqlstate, "08", 2) == 0 ||
+                 strncmp (self->sqlstate, "57P", 3) == 0;
     if (self->lost)
         zsys_warning ("db: connection lost: %s", PQerrorMessage (self->conn));
     else
-        zsys_error ("db: statement failed (%s): %s", self->sqlstate,
-                    PQresultErrorMessage (res));
+        zsys_error ("db: statement failed (%s): %s", self->sqlstate, PQresultErrorMessage (res));
     PQclear (res);
     return NULL;
 }

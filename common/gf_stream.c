@@ -1,31 +1,31 @@
 /*  gf_stream — live events with replay catch-up. */
 #include "gf_stream.h"
 
-#define REPLAY_PAGE      5000
-#define REPLAY_TIMEOUT   5000 /* ms to wait for a replay page */
+#define REPLAY_PAGE    5000
+#define REPLAY_TIMEOUT 5000 /* ms to wait for a replay page */
 
 struct _gf_stream_t {
-    zsock_t *sub;          /* live events + relay.hb                       */
-    zsock_t *dealer;       /* replay requests                              */
-    char *prefix;          /* topic prefix                                 */
-    uint64_t last;         /* seq of the last event delivered              */
-    uint64_t head;         /* relay head from the last heartbeat           */
-    bool replaying;        /* a replay is in progress                      */
-    uint64_t replay_id;    /* id of the outstanding replay request         */
-    int64_t replay_sent;   /* zclock_mono when it was sent                 */
-    bool recovering;       /* the replay repairs a gap, count what it finds */
-    uint64_t recovered;    /* events that came only through recovery       */
-    int64_t last_live;     /* zclock_mono of the last live event           */
-    bool anchored;         /* `last` is a real position (not a live start)  */
-    zlistx_t *held;        /* live messages (zmsg_t) held during replay    */
+    zsock_t *sub;        /* live events + relay.hb                       */
+    zsock_t *dealer;     /* replay requests                              */
+    char *prefix;        /* topic prefix                                 */
+    uint64_t last;       /* seq of the last event delivered              */
+    uint64_t head;       /* relay head from the last heartbeat           */
+    bool replaying;      /* a replay is in progress                      */
+    uint64_t replay_id;  /* id of the outstanding replay request         */
+    int64_t replay_sent; /* zclock_mono when it was sent                 */
+    bool recovering;     /* the replay repairs a gap, count what it finds */
+    uint64_t recovered;  /* events that came only through recovery       */
+    int64_t last_live;   /* zclock_mono of the last live event           */
+    bool anchored;       /* `last` is a real position (not a live start)  */
+    zlistx_t *held;      /* live messages (zmsg_t) held during replay    */
 };
 
 static void s_request (gf_stream_t *self)
 {
     char id[24];
     snprintf (id, sizeof id, "%" PRIu64, ++self->replay_id);
-    gf_replay_req_t req = {.id = id, .from = self->last, .prefix = self->prefix,
-                           .limit = REPLAY_PAGE};
+    gf_replay_req_t req = {
+        .id = id, .from = self->last, .prefix = self->prefix, .limit = REPLAY_PAGE};
     zframe_t *body = gf_replay_req_encode (&req);
     zframe_send (&body, self->dealer, 0);
     self->replaying = true;
@@ -34,13 +34,12 @@ static void s_request (gf_stream_t *self)
 
 static void s_msg_destroy (void **item)
 {
-    zmsg_destroy ((zmsg_t **) item);
+    zmsg_destroy ((zmsg_t **)item);
 }
 
-gf_stream_t *gf_stream_new (const char *pub, const char *replay, const char *prefix,
-                            uint64_t since)
+gf_stream_t *gf_stream_new (const char *pub, const char *replay, const char *prefix, uint64_t since)
 {
-    gf_stream_t *self = (gf_stream_t *) zmalloc (sizeof (gf_stream_t));
+    gf_stream_t *self = (gf_stream_t *)zmalloc (sizeof (gf_stream_t));
     self->prefix = strdup (prefix ? prefix : "");
     self->held = zlistx_new ();
     zlistx_set_destructor (self->held, s_msg_destroy);
@@ -233,7 +232,7 @@ gf_msg_t *gf_stream_next (gf_stream_t *self, int timeout_ms, char **topic)
     while (!zsys_interrupted) {
         /* Held live messages go out once the replay is over. */
         if (!self->replaying && zlistx_size (self->held) > 0) {
-            zmsg_t *msg = (zmsg_t *) zlistx_detach (self->held, NULL);
+            zmsg_t *msg = (zmsg_t *)zlistx_detach (self->held, NULL);
             gf_msg_t *event = s_on_live (self, msg, topic);
             if (event)
                 return event;

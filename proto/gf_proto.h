@@ -66,8 +66,8 @@ const char *gf_code_name (gf_code_t code);
 gf_code_t gf_code_from_name (const char *name);
 
 typedef struct {
-    gf_code_t code;     /* GF_OK when no error                              */
-    char message[256];  /* English, for operators: names the offending key */
+    gf_code_t code;    /* GF_OK when no error                              */
+    char message[256]; /* English, for operators: names the offending key */
 } gf_error_t;
 
 /*  Sets err (if not NULL) and returns -1, for `return gf_error_set (...)`. */
@@ -105,14 +105,12 @@ int64_t gf_msg_at (gf_msg_t *self);
     absent and `required` is false (out untouched), -1 with err set
     (missing_field, wrong_type, too_long with max_chars > 0 counting
     code points, bad_value for a negative uint). */
-int gf_msg_get_str (gf_msg_t *self, const char *key, bool required,
-                    size_t max_chars, char **out, gf_error_t *err);
-int gf_msg_get_int (gf_msg_t *self, const char *key, bool required,
-                    int64_t *out, gf_error_t *err);
-int gf_msg_get_uint (gf_msg_t *self, const char *key, bool required,
-                     uint64_t *out, gf_error_t *err);
-int gf_msg_get_bool (gf_msg_t *self, const char *key, bool required,
-                     bool *out, gf_error_t *err);
+int gf_msg_get_str (gf_msg_t *self, const char *key, bool required, size_t max_chars, char **out,
+                    gf_error_t *err);
+int gf_msg_get_int (gf_msg_t *self, const char *key, bool required, int64_t *out, gf_error_t *err);
+int gf_msg_get_uint (gf_msg_t *self, const char *key, bool required, uint64_t *out,
+                     gf_error_t *err);
+int gf_msg_get_bool (gf_msg_t *self, const char *key, bool required, bool *out, gf_error_t *err);
 
 /*  The body as a JSON object text (caller frees); binary values become
     base64 strings.  For `gridctl watch --json` and logs. */
@@ -121,18 +119,18 @@ char *gf_msg_to_json (gf_msg_t *self);
 /*  ---------------------------------------------------------------------
     complaint.submit — request from an adapter to the intake. */
 typedef struct {
-    char *id;           /* request id, required, echoed in the reply        */
-    int64_t at;         /* when the adapter sent it (ms since epoch, UTC)   */
-    char *source;       /* required: hotline|suggestbox|patrol|visit|web|app */
-    char *source_ref;   /* required: the source's own id (call id, ...)     */
-    char *description;  /* required, 1..GF_MAX_DESCRIPTION chars            */
-    char *category;     /* optional category code                           */
-    char *grid;         /* optional explicit grid code                      */
-    char *address;      /* optional address text                            */
-    char *name;         /* optional complainant name (personal data)        */
-    char *phone;        /* optional complainant phone (personal data)       */
-    bool urgent;        /* optional, default false                          */
-    int64_t reported_at;/* optional: when the resident reported (ms); 0 = unknown */
+    char *id;            /* request id, required, echoed in the reply        */
+    int64_t at;          /* when the adapter sent it (ms since epoch, UTC)   */
+    char *source;        /* required: hotline|suggestbox|patrol|visit|web|app */
+    char *source_ref;    /* required: the source's own id (call id, ...)     */
+    char *description;   /* required, 1..GF_MAX_DESCRIPTION chars            */
+    char *category;      /* optional category code                           */
+    char *grid;          /* optional explicit grid code                      */
+    char *address;       /* optional address text                            */
+    char *name;          /* optional complainant name (personal data)        */
+    char *phone;         /* optional complainant phone (personal data)       */
+    bool urgent;         /* optional, default false                          */
+    int64_t reported_at; /* optional: when the resident reported (ms); 0 = unknown */
 } gf_complaint_t;
 
 #define GF_TYPE_COMPLAINT_SUBMIT "complaint.submit"
@@ -148,13 +146,13 @@ void gf_complaint_reset (gf_complaint_t *c);
 /*  ---------------------------------------------------------------------
     reply — intake's answer to any request. */
 typedef struct {
-    char *id;          /* the request id (may be NULL if it was unreadable) */
+    char *id; /* the request id (may be NULL if it was unreadable) */
     int64_t at;
     bool ok;
-    int64_t case_id;   /* when ok                                           */
-    bool duplicate;    /* when ok: the request had already been stored      */
-    gf_code_t code;    /* when !ok                                          */
-    char *message;     /* when !ok: English detail                          */
+    int64_t case_id; /* when ok                                           */
+    bool duplicate;  /* when ok: the request had already been stored      */
+    gf_code_t code;  /* when !ok                                          */
+    char *message;   /* when !ok: English detail                          */
 } gf_reply_t;
 
 #define GF_TYPE_REPLY "reply"
@@ -172,9 +170,8 @@ void gf_reply_reset (gf_reply_t *r);
     Returns NULL if payload_json (NULL or "" for none) is not a JSON
     object, or if the result would break a wire limit (depth, string
     size, body size), so the relay never publishes an undecodable body. */
-zframe_t *gf_event_encode (uint64_t seq, const char *type, int64_t event_id,
-                           int64_t at, int64_t case_id, const char *grid,
-                           const char *payload_json);
+zframe_t *gf_event_encode (uint64_t seq, const char *type, int64_t event_id, int64_t at,
+                           int64_t case_id, const char *grid, const char *payload_json);
 
 /*  Encodes a JSON object text as a msgpack map, keys in text order,
     nothing added or checked (for tools and tests: gridctl submit, test
@@ -189,10 +186,10 @@ zframe_t *gf_json_encode (const char *json_object);
 #define GF_TOPIC_RELAY_HB      "relay.hb"
 
 typedef struct {
-    char *id;          /* request id, echoed in replay.end                  */
-    uint64_t from;     /* deliver events with seq > from                   */
-    char *prefix;      /* topic prefix, "" for all                          */
-    uint64_t limit;    /* max events in this page (1..10000)                */
+    char *id;       /* request id, echoed in replay.end                  */
+    uint64_t from;  /* deliver events with seq > from                   */
+    char *prefix;   /* topic prefix, "" for all                          */
+    uint64_t limit; /* max events in this page (1..10000)                */
 } gf_replay_req_t;
 
 zframe_t *gf_replay_req_encode (const gf_replay_req_t *r);
@@ -202,8 +199,8 @@ void gf_replay_req_reset (gf_replay_req_t *r);
 /*  replay.end: `last` = seq of the last event scanned in this page (the
     next request's `from`), `more` = whether events remain past it,
     `head` = the relay's current head.  On error: ok=false with code. */
-zframe_t *gf_replay_end_encode (const char *id, uint64_t last, bool more,
-                                uint64_t head, gf_code_t code, const char *message);
+zframe_t *gf_replay_end_encode (const char *id, uint64_t last, bool more, uint64_t head,
+                                gf_code_t code, const char *message);
 /*  relay.hb: {v, type, at, seq = head}. */
 zframe_t *gf_relay_hb_encode (int64_t at, uint64_t head);
 

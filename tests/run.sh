@@ -69,6 +69,11 @@ case "$MODE" in
   e2e) e2e "$ROOT/bin" "$ROOT/build/tools" "" ;;
   all) unit build ""; e2e "$ROOT/bin" "$ROOT/build/tools" "" ;;
   check)
+    if make -s format-check >"$ART/format-check.out" 2>&1; then
+      echo "ok - format-check (clang-format)"; PASS=$((PASS + 1))
+    else
+      echo "not ok - format-check: run make format (see tests/artifacts/format-check.out)"; FAIL=$((FAIL + 1))
+    fi
     unit build ""
     e2e "$ROOT/bin" "$ROOT/build/tools" ""
     echo "# unit tests under valgrind"

@@ -8,10 +8,10 @@
 int gridctl_submit (gf_config_t *config, int argc, char **argv)
 {
     gf_complaint_t c = {0};
-    const char *keys[] = {"--source", "--ref", "--text", "--grid", "--address",
-                          "--category", "--name", "--phone"};
-    char **fields[] = {&c.source, &c.source_ref, &c.description, &c.grid, &c.address,
-                       &c.category, &c.name, &c.phone};
+    const char *keys[] = {"--source",  "--ref",      "--text", "--grid",
+                          "--address", "--category", "--name", "--phone"};
+    char **fields[] = {&c.source,  &c.source_ref, &c.description, &c.grid,
+                       &c.address, &c.category,   &c.name,        &c.phone};
     for (int i = 0; i < argc; i++) {
         bool known = false;
         if (streq (argv[i], "--urgent"))
@@ -52,12 +52,13 @@ int gridctl_submit (gf_config_t *config, int argc, char **argv)
     return rc;
 }
 
-static const char *SQL_CASE =
-    "SELECT c.*, g.name AS grid_name, cat.name AS category_name,"
-    "       to_char (c.received_at AT TIME ZONE 'Asia/Shanghai', 'YYYY-MM-DD HH24:MI:SS') AS received,"
-    "       to_char (c.reported_at AT TIME ZONE 'Asia/Shanghai', 'YYYY-MM-DD HH24:MI:SS') AS reported"
-    "  FROM cases c JOIN grids g ON g.code = c.grid"
-    "  LEFT JOIN categories cat ON cat.code = c.category WHERE c.id = $1";
+static const char *SQL_CASE = "SELECT c.*, g.name AS grid_name, cat.name AS category_name,"
+                              "       to_char (c.received_at AT TIME ZONE 'Asia/Shanghai', "
+                              "'YYYY-MM-DD HH24:MI:SS') AS received,"
+                              "       to_char (c.reported_at AT TIME ZONE 'Asia/Shanghai', "
+                              "'YYYY-MM-DD HH24:MI:SS') AS reported"
+                              "  FROM cases c JOIN grids g ON g.code = c.grid"
+                              "  LEFT JOIN categories cat ON cat.code = c.category WHERE c.id = $1";
 static const char *SQL_TIMELINE =
     "SELECT seq, type, topic,"
     "       to_char (at AT TIME ZONE 'Asia/Shanghai', 'YYYY-MM-DD HH24:MI:SS') AS at,"

@@ -8,10 +8,9 @@
 
 /*  Serialises concurrent migrators. */
 static const char *SQL_MIGRATE_LOCK = "SELECT pg_advisory_xact_lock (7146203002)";
-static const char *SQL_MIGRATIONS_TABLE =
-    "CREATE TABLE IF NOT EXISTS schema_migrations ("
-    "  version text PRIMARY KEY, checksum text NOT NULL,"
-    "  applied_at timestamptz NOT NULL DEFAULT now ())";
+static const char *SQL_MIGRATIONS_TABLE = "CREATE TABLE IF NOT EXISTS schema_migrations ("
+                                          "  version text PRIMARY KEY, checksum text NOT NULL,"
+                                          "  applied_at timestamptz NOT NULL DEFAULT now ())";
 static const char *SQL_MIGRATION_GET =
     "SELECT checksum = md5 ($2) AS same FROM schema_migrations WHERE version = $1";
 static const char *SQL_MIGRATION_PUT =
@@ -28,7 +27,7 @@ char *gridctl_read_file (const char *path, size_t *size)
     do {
         if (cap - len < 65536) {
             cap = cap ? cap * 2 : 65536;
-            data = (char *) realloc (data, cap + 1);
+            data = (char *)realloc (data, cap + 1);
         }
         got = fread (data + len, 1, cap - len, file);
         len += got;
@@ -87,15 +86,15 @@ int gridctl_db_migrate (gf_config_t *config, int argc, char **argv)
             zlist_append (files, e->d_name);
     }
     closedir (d);
-    zlist_sort (files, (zlist_compare_fn *) strcmp);
+    zlist_sort (files, (zlist_compare_fn *)strcmp);
 
     gf_db_t *db = gf_db_new (config->db, "gridctl");
     int rc = gf_db_connect (db, 10000) == 0 ? 0 : 1;
     if (rc)
         fprintf (stderr, "error: cannot connect to the database\n");
     int applied = 0;
-    for (char *name = (char *) zlist_first (files); name && rc == 0;
-         name = (char *) zlist_next (files)) {
+    for (char *name = (char *)zlist_first (files); name && rc == 0;
+         name = (char *)zlist_next (files)) {
         char *path = zsys_sprintf ("%s/%s", dir, name);
         char *sql = gridctl_read_file (path, NULL);
         if (!sql) {
@@ -103,7 +102,7 @@ int gridctl_db_migrate (gf_config_t *config, int argc, char **argv)
             rc = 1;
         }
         char version[256];
-        snprintf (version, sizeof version, "%.*s", (int) (strlen (name) - 4), name);
+        snprintf (version, sizeof version, "%.*s", (int)(strlen (name) - 4), name);
         const char *params[] = {version, sql};
         PGresult *res = NULL;
         if (rc == 0 && (gf_db_begin (db) || gf_db_run (db, SQL_MIGRATE_LOCK, 0, NULL) ||
@@ -112,8 +111,7 @@ int gridctl_db_migrate (gf_config_t *config, int argc, char **argv)
             rc = 1;
         if (rc == 0 && PQntuples (res) == 1) {
             if (!streq (gf_db_get (res, 0, "same"), "t")) {
-                fprintf (stderr, "error: migration %s was changed after it was applied\n",
-                         version);
+                fprintf (stderr, "error: migration %s was changed after it was applied\n", version);
                 rc = 1;
             }
         } else if (rc == 0) {

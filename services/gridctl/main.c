@@ -13,10 +13,9 @@ static const char *USAGE =
 
 int main (int argc, char **argv)
 {
-    const char *const extra[] = {"--dir=", "--source=", "--ref=", "--text=", "--grid=",
-                                 "--address=", "--category=", "--name=", "--phone=",
-                                 "--urgent", "--since=", "--json", "--count=", "--idle=",
-                                 NULL};
+    const char *const extra[] = {"--dir=",     "--source=",   "--ref=",   "--text=",  "--grid=",
+                                 "--address=", "--category=", "--name=",  "--phone=", "--urgent",
+                                 "--since=",   "--json",      "--count=", "--idle=",  NULL};
     gf_config_t *config = gf_config_new (&argc, argv, extra);
     if (!config)
         return 2;

@@ -14,19 +14,19 @@
 
 /*  One complaint waiting for its batch to commit. */
 typedef struct {
-    zmsg_t *envelope;       /* routing frames to reply to          */
-    gf_complaint_t c;       /* decoded request                     */
-    int64_t case_id;        /* result                              */
-    bool duplicate;         /* result                              */
-    gf_code_t code;         /* result: GF_OK or a rejection        */
+    zmsg_t *envelope; /* routing frames to reply to          */
+    gf_complaint_t c; /* decoded request                     */
+    int64_t case_id;  /* result                              */
+    bool duplicate;   /* result                              */
+    gf_code_t code;   /* result: GF_OK or a rejection        */
 } s_item_t;
 
 typedef struct {
-    gf_config_t *config;    /* borrowed                            */
-    gf_db_t *db;            /* our connection                      */
-    zsock_t *router;        /* the endpoint                        */
-    s_item_t *items;        /* the batch being built (config->batch) */
-    int count;              /* items in the batch                  */
+    gf_config_t *config;                   /* borrowed                            */
+    gf_db_t *db;                           /* our connection                      */
+    zsock_t *router;                       /* the endpoint                        */
+    s_item_t *items;                       /* the batch being built (config->batch) */
+    int count;                             /* items in the batch                  */
     uint64_t stored, duplicates, rejected; /* counters for the log */
 } s_intake_t;
 
@@ -42,38 +42,49 @@ static const char *SQL_BATCH =
     "         description text, category text, grid text, address text, name text, phone text,"
     "         urgent boolean, reported_at bigint)"
     "), checked AS ("
-    "  SELECT input.*, CASE"
+    "  SELECT input.*, old.id AS old_id, CASE"
     "           WHEN input.grid IS NOT NULL AND g.code IS NULL THEN 'unknown_grid'"
     "           WHEN r.code IS NULL THEN 'unknown_grid'"
     "           WHEN input.category IS NOT NULL AND c.code IS NULL THEN 'unknown_category'"
     "         END AS err"
     "    FROM input"
+    "    LEFT JOIN cases old ON old.source = input.source AND old.source_ref = input.source_ref"
     "    LEFT JOIN grids g ON g.code = input.grid"
     "    LEFT JOIN grids r ON r.code = input.root AND r.level = 1"
     "    LEFT JOIN categories c ON c.code = input.category"
+    "), fresh AS ("
+    /* Ids are drawn before the insert so that results need no join back
+       (a conflict with a concurrent intake only wastes the number). */
+    "  SELECT nextval ('cases_id_seq') AS new_id, checked.* FROM checked"
+    "   WHERE err IS NULL AND dup_rank = 1 AND old_id IS NULL ORDER BY i"
     "), ins AS ("
-    "  INSERT INTO cases (source, source_ref, request_id, root, grid, requested_grid, category,"
+    "  INSERT INTO cases (id, source, source_ref, request_id, root, grid, requested_grid, category,"
     "                     description, address, name, phone, urgent, reported_at, received_at)"
-    "  SELECT source, source_ref, rid, root, root, grid, category, description, address, name,"
-    "         phone, urgent, to_timestamp (reported_at / 1000.0), to_timestamp ($3::bigint / 1000.0)"
-    "    FROM checked WHERE err IS NULL AND dup_rank = 1 ORDER BY i"
+    "  SELECT new_id, source, source_ref, rid, root, root, grid, category, description, address,"
+    "         name, phone, urgent, to_timestamp (reported_at / 1000.0),"
+    "         to_timestamp ($3::bigint / 1000.0)"
+    "    FROM fresh ORDER BY i"
     "  ON CONFLICT (source, source_ref) DO NOTHING"
     "  RETURNING id, source, source_ref, root, category, description, address, phone, urgent,"
     "            reported_at"
     "), ev AS ("
     "  INSERT INTO case_events (type, topic, case_id, grid, at, payload)"
-    "  SELECT 'case.received', 'case.received/' || root, id, root, to_timestamp ($3::bigint / 1000.0),"
+    "  SELECT 'case.received', 'case.received/' || root, id, root, to_timestamp ($3::bigint / "
+    "1000.0),"
     "         jsonb_build_object ('source', source, 'source_ref', source_ref,"
     "             'description', description, 'category', category,"
-    "             'address_masked', gf_mask_address (address), 'phone_masked', gf_mask_phone (phone),"
+    "             'address_masked', gf_mask_address (address), 'phone_masked', gf_mask_phone "
+    "(phone),"
     "             'urgent', urgent,"
     "             'reported_at', (extract (epoch FROM reported_at) * 1000)::bigint)"
     "    FROM ins ORDER BY id"
     ")"
-    "SELECT ck.i, ck.err, coalesce (ins.id, old.id) AS case_id, ins.id IS NULL AS duplicate"
-    "  FROM checked ck"
-    "  LEFT JOIN ins ON ck.dup_rank = 1 AND ins.source = ck.source AND ins.source_ref = ck.source_ref"
-    "  LEFT JOIN cases old ON old.source = ck.source AND old.source_ref = ck.source_ref"
+    /* case_id NULL and no err: a twin earlier in this batch, or a concurrent
+       intake won the insert; resolved by SQL_LOOKUP afterwards. */
+    "SELECT ck.i, ck.err,"
+    "       CASE WHEN f.new_id IN (SELECT id FROM ins) THEN f.new_id ELSE ck.old_id END AS case_id,"
+    "       f.new_id IS NULL OR f.new_id NOT IN (SELECT id FROM ins) AS duplicate"
+    "  FROM checked ck LEFT JOIN fresh f ON f.i = ck.i"
     " ORDER BY ck.i";
 
 /*  For rows the batch statement could not see: a twin earlier in the same
@@ -83,13 +94,13 @@ static const char *SQL_LOOKUP = "SELECT id FROM cases WHERE source = $1 AND sour
 static void s_reply (s_intake_t *self, zmsg_t **envelope_p, const char *id, gf_code_t code,
                      int64_t case_id, bool duplicate, const char *message)
 {
-    gf_reply_t reply = {.id = (char *) id,
+    gf_reply_t reply = {.id = (char *)id,
                         .at = gf_clock_now_ms (),
                         .ok = code == GF_OK,
                         .case_id = case_id,
                         .duplicate = duplicate,
                         .code = code,
-                        .message = (char *) message};
+                        .message = (char *)message};
     zframe_t *body = gf_reply_encode (&reply);
     zmsg_t *msg = *envelope_p;
     *envelope_p = NULL;
@@ -173,8 +184,7 @@ static void s_flush (s_intake_t *self)
                           gf_db_sqlstate (self->db));
             for (int i = 0; i < self->count; i++)
                 if (s_store (self, i, i + 1) != 0)
-                    self->items[i].code =
-                        gf_db_lost (self->db) ? GF_E_UNAVAILABLE : GF_E_INTERNAL;
+                    self->items[i].code = gf_db_lost (self->db) ? GF_E_UNAVAILABLE : GF_E_INTERNAL;
         }
     }
     for (int i = 0; i < self->count; i++) {
@@ -185,10 +195,11 @@ static void s_flush (s_intake_t *self)
             item->duplicate ? self->duplicates++ : self->stored++;
         else {
             self->rejected++;
-            snprintf (message, sizeof message, "%s", code == GF_E_UNAVAILABLE ?
-                      "storage unavailable, retry later" : code == GF_E_UNKNOWN_GRID ?
-                      "grid code is not in the directory" : code == GF_E_UNKNOWN_CATEGORY ?
-                      "category is not in the directory" : "internal error, logged");
+            snprintf (message, sizeof message, "%s",
+                      code == GF_E_UNAVAILABLE        ? "storage unavailable, retry later"
+                      : code == GF_E_UNKNOWN_GRID     ? "grid code is not in the directory"
+                      : code == GF_E_UNKNOWN_CATEGORY ? "category is not in the directory"
+                                                      : "internal error, logged");
             zsys_info ("intake: request %s (%s/%s) rejected: %s", item->c.id, item->c.source,
                        item->c.source_ref, gf_code_name (code));
         }
@@ -229,9 +240,9 @@ static void s_accept (s_intake_t *self, zmsg_t *msg)
 
 void gf_intake_actor (zsock_t *pipe, void *args)
 {
-    s_intake_t self = {.config = (gf_config_t *) args};
+    s_intake_t self = {.config = (gf_config_t *)args};
     self.db = gf_db_new (self.config->db, "gf-intake");
-    self.items = (s_item_t *) zmalloc (sizeof (s_item_t) * self.config->batch);
+    self.items = (s_item_t *)zmalloc (sizeof (s_item_t) * self.config->batch);
     self.router = zsock_new (ZMQ_ROUTER);
     zsock_set_maxmsgsize (self.router, MAX_WIRE_MESSAGE);
     zsock_set_rcvhwm (self.router, 100000);

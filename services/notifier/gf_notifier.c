@@ -7,7 +7,8 @@
 
 static const char *SQL_NOTIFY =
     "WITH ev AS ("
-    "  SELECT x.case_id, x.grid FROM jsonb_to_recordset ($1::jsonb) AS x (case_id bigint, grid text)"
+    "  SELECT x.case_id, x.grid FROM jsonb_to_recordset ($1::jsonb) AS x (case_id bigint, grid "
+    "text)"
     "), msg AS ("
     "  SELECT ev.case_id, ev.grid, p.id AS recipient, p.role,"
     "         format (t.body, c.id, coalesce (cat.name, '未分类'), g.code, g.name,"
@@ -44,11 +45,11 @@ typedef struct {
 
 static int s_notify (gf_db_t *db, const PGresult *events, void *arg)
 {
-    s_notifier_t *self = (s_notifier_t *) arg;
+    s_notifier_t *self = (s_notifier_t *)arg;
     json_t *rows = json_array ();
     for (int r = 0; r < PQntuples (events); r++)
         json_array_append_new (rows, json_pack ("{s:I, s:s}", "case_id",
-                                                (json_int_t) gf_db_get_ll (events, r, "case_id"),
+                                                (json_int_t)gf_db_get_ll (events, r, "case_id"),
                                                 "grid", gf_db_get (events, r, "grid")));
     char *rows_text = json_dumps (rows, JSON_COMPACT);
     json_decref (rows);
@@ -71,7 +72,7 @@ static int s_notify (gf_db_t *db, const PGresult *events, void *arg)
 
 void gf_notifier_actor (zsock_t *pipe, void *args)
 {
-    s_notifier_t self = {.config = (gf_config_t *) args};
+    s_notifier_t self = {.config = (gf_config_t *)args};
     gf_consumer_t *consumer = gf_consumer_new ("notifier", "case.routed", self.config);
     zsock_signal (pipe, consumer ? 0 : 1);
     if (consumer) {

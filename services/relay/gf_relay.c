@@ -42,13 +42,11 @@ typedef struct {
 static void s_publish_rows (s_relay_t *self, PGresult *rows)
 {
     for (int r = 0; r < PQntuples (rows); r++) {
-        uint64_t seq = (uint64_t) gf_db_get_ll (rows, r, "seq");
-        zframe_t *body = gf_event_encode (seq, gf_db_get (rows, r, "type"),
-                                          gf_db_get_ll (rows, r, "id"),
-                                          gf_db_get_ll (rows, r, "at_ms"),
-                                          gf_db_get_ll (rows, r, "case_id"),
-                                          gf_db_get (rows, r, "grid"),
-                                          gf_db_get (rows, r, "payload"));
+        uint64_t seq = (uint64_t)gf_db_get_ll (rows, r, "seq");
+        zframe_t *body =
+            gf_event_encode (seq, gf_db_get (rows, r, "type"), gf_db_get_ll (rows, r, "id"),
+                             gf_db_get_ll (rows, r, "at_ms"), gf_db_get_ll (rows, r, "case_id"),
+                             gf_db_get (rows, r, "grid"), gf_db_get (rows, r, "payload"));
         if (!body) {
             /* Cannot happen for payloads written by our own SQL; the event
                stays in the log and is served by replay. */
@@ -73,7 +71,7 @@ static bool s_lead (s_relay_t *self)
         PQclear (res);
         res = gf_db_exec (self->db, SQL_HEAD, 0, NULL);
         if (res) {
-            self->head = (uint64_t) gf_db_get_ll (res, 0, "head");
+            self->head = (uint64_t)gf_db_get_ll (res, 0, "head");
             self->leader = true;
             gf_db_listen (self->db, "gf_events");
             zsys_info ("relay: leader; log head is seq %" PRIu64, self->head);
@@ -114,7 +112,7 @@ static void s_heartbeat (s_relay_t *self)
 
 void gf_relay_actor (zsock_t *pipe, void *args)
 {
-    s_relay_t self = {.config = (gf_config_t *) args};
+    s_relay_t self = {.config = (gf_config_t *)args};
     self.db = gf_db_new (self.config->db, "gf-relay");
     self.pub = zsock_new (ZMQ_PUB);
     zsock_set_sndhwm (self.pub, 1000000);
@@ -157,7 +155,7 @@ void gf_relay_actor (zsock_t *pipe, void *args)
         items[2].fd = self.leader && conn ? PQsocket (conn) : -1;
         int64_t until_hb = next_hb - zclock_mono ();
         if (timeout > until_hb)
-            timeout = until_hb > 0 ? (int) until_hb : 0;
+            timeout = until_hb > 0 ? (int)until_hb : 0;
         if (zmq_poll (items, items[2].fd >= 0 ? 3 : 2, timeout) < 0)
             break;
         if ((items[0].revents & ZMQ_POLLIN) && gf_service_pipe_term (pipe))

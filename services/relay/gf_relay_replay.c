@@ -23,8 +23,8 @@ static const char *SQL_PAGE =
     " WHERE seq > $1 AND starts_with (topic, $2)"
     " ORDER BY seq LIMIT $3";
 
-static void s_send_end (zsock_t *router, zmsg_t *envelope, const char *id, uint64_t last,
-                        bool more, uint64_t head, gf_code_t code, const char *message)
+static void s_send_end (zsock_t *router, zmsg_t *envelope, const char *id, uint64_t last, bool more,
+                        uint64_t head, gf_code_t code, const char *message)
 {
     zmsg_t *msg = zmsg_dup (envelope);
     zmsg_addstr (msg, GF_TYPE_REPLAY_END);
@@ -62,17 +62,17 @@ static void s_serve (zsock_t *router, gf_db_t *db, zmsg_t *msg)
         s_send_end (router, msg, req.id, req.from, true, 0, GF_E_UNAVAILABLE,
                     "event log unavailable, retry later");
     } else {
-        uint64_t head = (uint64_t) gf_db_get_ll (head_res, 0, "head");
+        uint64_t head = (uint64_t)gf_db_get_ll (head_res, 0, "head");
         uint64_t last = req.from;
         int count = PQntuples (rows);
         for (int r = 0; r < count; r++) {
-            last = (uint64_t) gf_db_get_ll (rows, r, "seq");
+            last = (uint64_t)gf_db_get_ll (rows, r, "seq");
             zmsg_t *out = zmsg_dup (msg);
             zmsg_addstr (out, gf_db_get (rows, r, "topic"));
-            zframe_t *event = gf_event_encode (
-                last, gf_db_get (rows, r, "type"), gf_db_get_ll (rows, r, "id"),
-                gf_db_get_ll (rows, r, "at_ms"), gf_db_get_ll (rows, r, "case_id"),
-                gf_db_get (rows, r, "grid"), gf_db_get (rows, r, "payload"));
+            zframe_t *event =
+                gf_event_encode (last, gf_db_get (rows, r, "type"), gf_db_get_ll (rows, r, "id"),
+                                 gf_db_get_ll (rows, r, "at_ms"), gf_db_get_ll (rows, r, "case_id"),
+                                 gf_db_get (rows, r, "grid"), gf_db_get (rows, r, "payload"));
             if (!event) {
                 /* Not for payloads our own SQL writes; skip, do not crash. */
                 zsys_error ("relay: cannot encode event seq %" PRIu64 " for replay", last);
@@ -83,7 +83,7 @@ static void s_serve (zsock_t *router, gf_db_t *db, zmsg_t *msg)
             if (zmsg_send (&out, router) != 0)
                 zmsg_destroy (&out);
         }
-        bool more = (uint64_t) count == req.limit;
+        bool more = (uint64_t)count == req.limit;
         if (!more && head > last)
             last = head; /* scanned everything up to the head */
         s_send_end (router, msg, req.id, last, more, head > last ? head : last, GF_OK, NULL);
@@ -97,7 +97,7 @@ static void s_serve (zsock_t *router, gf_db_t *db, zmsg_t *msg)
 
 void gf_relay_replay_actor (zsock_t *pipe, void *args)
 {
-    gf_config_t *config = (gf_config_t *) args;
+    gf_config_t *config = (gf_config_t *)args;
     gf_db_t *db = gf_db_new (config->db, "gf-relay-replay");
     zsock_t *router = zsock_new (ZMQ_ROUTER);
     zsock_set_sndhwm (router, 200000);

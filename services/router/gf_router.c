@@ -12,7 +12,8 @@ static const char *SQL_ROUTE =
     "  SELECT c.id, c.address,"
     "         CASE WHEN g.level = 3 THEN g.code ELSE a.grid END AS l3,"
     "         CASE WHEN g.level = 3 THEN 'grid' ELSE 'address' END AS via,"
-    "         CASE WHEN c.requested_grid IS NOT NULL AND g.level < 3 AND a.grid IS NULL THEN 'not_l3'"
+    "         CASE WHEN c.requested_grid IS NOT NULL AND g.level < 3 AND a.grid IS NULL THEN "
+    "'not_l3'"
     "              WHEN c.address IS NULL THEN 'no_location'"
     "              ELSE 'unknown_address' END AS reason"
     "    FROM ids JOIN cases c ON c.id = ids.id"
@@ -44,14 +45,14 @@ static const char *SQL_ROUTE =
     "       count (*) FILTER (WHERE type = 'case.unroutable') AS unroutable FROM ev";
 
 typedef struct {
-    gf_config_t *config;  /* borrowed                   */
-    uint64_t routed;      /* since start                */
-    uint64_t unroutable;  /* since start                */
+    gf_config_t *config; /* borrowed                   */
+    uint64_t routed;     /* since start                */
+    uint64_t unroutable; /* since start                */
 } s_router_t;
 
 static int s_route (gf_db_t *db, const PGresult *events, void *arg)
 {
-    s_router_t *self = (s_router_t *) arg;
+    s_router_t *self = (s_router_t *)arg;
     json_t *ids = json_array ();
     for (int r = 0; r < PQntuples (events); r++)
         json_array_append_new (ids, json_integer (gf_db_get_ll (events, r, "case_id")));
@@ -77,13 +78,12 @@ static int s_route (gf_db_t *db, const PGresult *events, void *arg)
 
 void gf_router_actor (zsock_t *pipe, void *args)
 {
-    s_router_t self = {.config = (gf_config_t *) args};
+    s_router_t self = {.config = (gf_config_t *)args};
     gf_consumer_t *consumer = gf_consumer_new ("router", "case.received", self.config);
     zsock_signal (pipe, consumer ? 0 : 1);
     if (consumer) {
         gf_consumer_run (consumer, pipe, s_route, &self);
-        zsys_info ("router: routed %" PRIu64 ", unroutable %" PRIu64, self.routed,
-                   self.unroutable);
+        zsys_info ("router: routed %" PRIu64 ", unroutable %" PRIu64, self.routed, self.unroutable);
     }
     gf_consumer_destroy (&consumer);
 }

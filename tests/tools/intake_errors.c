@@ -83,7 +83,7 @@ static void test_description_over_4000_characters (void **state)
 {
     /* 4,001 Chinese characters (3 bytes each) */
     size_t n = 4001;
-    char *text = (char *) malloc (n * 3 + 1);
+    char *text = (char *)malloc (n * 3 + 1);
     for (size_t i = 0; i < n; i++)
         memcpy (text + i * 3, "灯", 3);
     text[n * 3] = 0;
@@ -104,8 +104,8 @@ static void test_invalid_utf8 (void **state)
     msgpack_packer pk;
     msgpack_packer_init (&pk, &sbuf, msgpack_sbuffer_write);
     msgpack_pack_map (&pk, 6);
-    const char *kv[] = {"v", NULL, "type", "complaint.submit", "id", "r1", "source", "hotline",
-                        "source_ref", "x3"};
+    const char *kv[] = {"v",  NULL,     "type",    "complaint.submit", "id",
+                        "r1", "source", "hotline", "source_ref",       "x3"};
     for (int i = 0; i < 10; i += 2) {
         msgpack_pack_str_with_body (&pk, kv[i], strlen (kv[i]));
         if (kv[i + 1])
@@ -122,8 +122,8 @@ static void test_invalid_utf8 (void **state)
 static void test_body_over_64_kib (void **state)
 {
     size_t size = GF_MAX_BODY + 1;
-    char *body = (char *) calloc (1, size);
-    body[0] = (char) 0x81; /* the content does not matter: size is checked first */
+    char *body = (char *)calloc (1, size);
+    body[0] = (char)0x81; /* the content does not matter: size is checked first */
     s_expect (body, size, GF_E_TOO_LARGE);
     free (body);
 }
@@ -181,6 +181,35 @@ static void test_intake_keeps_serving_after_bad_input (void **state)
     free (after);
 }
 
+/*  Twins sent back to back usually land in one batch: exactly one is
+    stored, both answers carry the same case id, the second is a duplicate. */
+static void test_twin_requests_store_one_case (void **state)
+{
+    char id1[] = "twin-1", id2[] = "twin-2", source[] = "hotline", ref[] = "twin-ref",
+         text[] = "同一通电话重复推送";
+    gf_complaint_t c = {.id = id1, .source = source, .source_ref = ref, .description = text};
+    zframe_t *first = gf_complaint_encode (&c);
+    c.id = id2;
+    zframe_t *second = gf_complaint_encode (&c);
+    assert_int_equal (gf_client_send (s_client, first), 0);
+    assert_int_equal (gf_client_send (s_client, second), 0);
+    zframe_destroy (&first);
+    zframe_destroy (&second);
+    gf_reply_t a = {0}, b = {0};
+    assert_int_equal (gf_client_recv (s_client, &a, 5000), 0);
+    assert_int_equal (gf_client_recv (s_client, &b, 5000), 0);
+    assert_true (a.ok && b.ok);
+    assert_int_equal (a.case_id, b.case_id);
+    assert_true (a.duplicate != b.duplicate);
+    gf_reply_reset (&a);
+    gf_reply_reset (&b);
+    PGresult *res = gf_db_exec (
+        s_db, "SELECT count (*) AS n FROM cases WHERE source_ref = 'twin-ref'", 0, NULL);
+    assert_non_null (res);
+    assert_string_equal (gf_db_get (res, 0, "n"), "1");
+    PQclear (res);
+}
+
 int main (void)
 {
     zsys_init ();
@@ -205,6 +234,7 @@ int main (void)
         cmocka_unit_test (test_unknown_source),
         cmocka_unit_test (test_unknown_message_type),
         cmocka_unit_test (test_intake_keeps_serving_after_bad_input),
+        cmocka_unit_test (test_twin_requests_store_one_case),
     };
     int failed = cmocka_run_group_tests_name ("intake_errors", tests, NULL, NULL);
     gf_db_destroy (&s_db);

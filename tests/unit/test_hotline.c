@@ -36,7 +36,8 @@ static void test_minimal_record (void **state)
 {
     gf_complaint_t c;
     gf_error_t err;
-    assert_int_equal (gf_hotline_parse ("{\"call_id\":\"HL-2\",\"text\":\"噪音\"}", 1, &c, &err), 0);
+    assert_int_equal (gf_hotline_parse ("{\"call_id\":\"HL-2\",\"text\":\"噪音\"}", 1, &c, &err),
+                      0);
     assert_null (c.grid);
     assert_null (c.phone);
     assert_false (c.urgent);

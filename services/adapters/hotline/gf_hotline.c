@@ -8,15 +8,15 @@
 
 /*  One record waiting for its reply. */
 typedef struct {
-    uint64_t line;     /* input line number                 */
-    zframe_t *body;    /* encoded request, for resending    */
-    int64_t sent_at;   /* zclock_mono of the last send      */
-    int attempts;      /* sends so far                      */
+    uint64_t line;   /* input line number                 */
+    zframe_t *body;  /* encoded request, for resending    */
+    int64_t sent_at; /* zclock_mono of the last send      */
+    int attempts;    /* sends so far                      */
 } s_pending_t;
 
 static void s_pending_destroy (void **item)
 {
-    s_pending_t *p = (s_pending_t *) *item;
+    s_pending_t *p = (s_pending_t *)*item;
     zframe_destroy (&p->body);
     free (p);
     *item = NULL;
@@ -110,10 +110,11 @@ int gf_hotline_feed (FILE *input, const char *name, const gf_hotline_options_t *
     zhashx_set_destructor (pending, s_pending_destroy);
     uint64_t line_no = 0;
     bool eof = false;
+    int64_t last_scan = zclock_mono ();
 
     while (!zsys_interrupted && (!eof || zhashx_size (pending) > 0)) {
         /* Fill the window. */
-        while (!eof && (int) zhashx_size (pending) < options->window) {
+        while (!eof && (int)zhashx_size (pending) < options->window) {
             char *line = s_next_line (input, &line_no);
             if (!line) {
                 eof = true;
@@ -127,7 +128,7 @@ int gf_hotline_feed (FILE *input, const char *name, const gf_hotline_options_t *
                     fprintf (stderr, "%s:%" PRIu64 ": rejected: %s: %s\n", name, line_no,
                              gf_code_name (err.code), err.message);
             } else if (zhashx_lookup (pending, c.id) == NULL) {
-                s_pending_t *p = (s_pending_t *) zmalloc (sizeof (s_pending_t));
+                s_pending_t *p = (s_pending_t *)zmalloc (sizeof (s_pending_t));
                 p->line = line_no;
                 p->body = gf_complaint_encode (&c);
                 p->sent_at = zclock_mono ();
@@ -138,13 +139,13 @@ int gf_hotline_feed (FILE *input, const char *name, const gf_hotline_options_t *
             gf_complaint_reset (&c);
             free (line);
         }
-        /* Collect replies. */
+        /* Collect replies: wait for the first, then take all that are queued. */
+        int wait_ms = 100;
         gf_reply_t reply = {0};
-        int got = gf_client_recv (client, &reply, 100);
-        if (got < 0 && zsys_interrupted)
-            break;
-        if (got == 0 && reply.id) {
-            s_pending_t *p = (s_pending_t *) zhashx_lookup (pending, reply.id);
+        int got;
+        while ((got = gf_client_recv (client, &reply, wait_ms)) == 0) {
+            wait_ms = 0;
+            s_pending_t *p = reply.id ? (s_pending_t *)zhashx_lookup (pending, reply.id) : NULL;
             if (p && !reply.ok && reply.code == GF_E_UNAVAILABLE)
                 p->sent_at = zclock_mono () - options->timeout_ms + 500; /* resend in 0.5 s */
             else if (p) {
@@ -161,13 +162,19 @@ int gf_hotline_feed (FILE *input, const char *name, const gf_hotline_options_t *
                 }
                 zhashx_delete (pending, reply.id);
             }
+            gf_reply_reset (&reply);
         }
         gf_reply_reset (&reply);
+        if (got < 0 && zsys_interrupted)
+            break;
+        if (zclock_mono () - last_scan < 100)
+            continue;
+        last_scan = zclock_mono ();
         /* Resend what timed out; give up after the last attempt. */
         int64_t now = zclock_mono ();
         zlistx_t *keys = zhashx_keys (pending);
-        for (char *key = (char *) zlistx_first (keys); key; key = (char *) zlistx_next (keys)) {
-            s_pending_t *p = (s_pending_t *) zhashx_lookup (pending, key);
+        for (char *key = (char *)zlistx_first (keys); key; key = (char *)zlistx_next (keys)) {
+            s_pending_t *p = (s_pending_t *)zhashx_lookup (pending, key);
             if (now - p->sent_at < options->timeout_ms)
                 continue;
             if (p->attempts >= options->attempts) {

@@ -27,10 +27,10 @@ typedef struct {
 } gf_hotline_options_t;
 
 typedef struct {
-    uint64_t accepted;   /* stored by this run                           */
-    uint64_t duplicate;  /* already stored before (same call id)         */
-    uint64_t rejected;   /* refused with a reason (bad record or intake) */
-    uint64_t failed;     /* no answer after every attempt                */
+    uint64_t accepted;  /* stored by this run                           */
+    uint64_t duplicate; /* already stored before (same call id)         */
+    uint64_t rejected;  /* refused with a reason (bad record or intake) */
+    uint64_t failed;    /* no answer after every attempt                */
 } gf_hotline_counts_t;
 
 /*  Feeds every record of input.  Returns 0 if no record failed, else -1. */

@@ -14,7 +14,7 @@ static int s_int_option (const char *name, const char *value, int min, int max, 
         fprintf (stderr, "error: %s must be an integer %d..%d\n", name, min, max);
         return -1;
     }
-    *out = (int) n;
+    *out = (int)n;
     return 0;
 }
 
