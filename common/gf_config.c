@@ -92,6 +92,11 @@ gf_config_t *gf_config_new (int *argc, char **argv, const char *const *extra)
             known = true;
         }
         for (const char *const *e = extra; !known && e && *e; e++) {
+            if (streq (*e, "*")) { /* the caller checks every option itself */
+                argv[out++] = argv[i];
+                known = true;
+                break;
+            }
             size_t len = strlen (*e);
             bool takes_value = len > 0 && (*e)[len - 1] == '=';
             if (takes_value)

@@ -32,7 +32,8 @@ typedef struct {
     the remaining arguments are left in argv[1..*argc-1] in order.  An
     option it does not know that starts with "--" is an error unless it is
     in `extra`, a NULL-terminated list of the caller's own options, which
-    stay in argv ("--json" is a flag, "--since=" takes a value).  Returns NULL after printing the
+    stay in argv ("--json" is a flag, "--since=" takes a value; "*" lets
+    every unknown option through, for callers that check them all).  Returns NULL after printing the
    error. */
 gf_config_t *gf_config_new (int *argc, char **argv, const char *const *extra);
 void gf_config_destroy (gf_config_t **self_p);

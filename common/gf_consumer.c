@@ -18,7 +18,8 @@ static const char *SQL_LOCK =
 static const char *SQL_BATCH =
     "SELECT seq, id, case_id, grid, (extract (epoch FROM at) * 1000)::bigint AS at_ms,"
     "       payload::text AS payload"
-    "  FROM case_events WHERE type = $1 AND seq > $2 ORDER BY seq LIMIT $3";
+    "  FROM case_events WHERE type = ANY (string_to_array ($1, ',')) AND seq > $2"
+    " ORDER BY seq LIMIT $3";
 static const char *SQL_ADVANCE =
     "UPDATE consumer_checkpoints SET last_seq = $2, updated_at = now () WHERE consumer = $1";
 
@@ -32,9 +33,14 @@ gf_consumer_t *gf_consumer_new (const char *name, const char *type, gf_config_t 
     self->db = gf_db_new (config->db, app);
     zstr_free (&app);
     self->sub = zsock_new (ZMQ_SUB);
-    char *topic = zsys_sprintf ("%s/", type);
-    zsock_set_subscribe (self->sub, topic);
-    zstr_free (&topic);
+    /* One subscription per type: "a.b,c.d" wakes on a.b/ and c.d/. */
+    char *types = strdup (type), *save = NULL;
+    for (char *t = strtok_r (types, ",", &save); t; t = strtok_r (NULL, ",", &save)) {
+        char *topic = zsys_sprintf ("%s/", t);
+        zsock_set_subscribe (self->sub, topic);
+        zstr_free (&topic);
+    }
+    free (types);
     zsock_set_rcvhwm (self->sub, 100000);
     if (zsock_connect (self->sub, "%s", config->pub) != 0) {
         zsys_error ("%s: cannot connect to relay at %s", name, config->pub);

@@ -22,7 +22,8 @@ typedef int (gf_consumer_fn) (gf_db_t *db, const PGresult *events, void *arg);
 
 typedef struct _gf_consumer_t gf_consumer_t;
 
-/*  name: checkpoint key (e.g. "router"); type: event type consumed. */
+/*  name: checkpoint key (e.g. "router"); type: event type consumed, or
+    several separated by commas ("case.received,case.returned"). */
 gf_consumer_t *gf_consumer_new (const char *name, const char *type, gf_config_t *config);
 void gf_consumer_destroy (gf_consumer_t **self_p);
 

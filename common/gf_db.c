@@ -69,6 +69,8 @@ static int s_try_connect (gf_db_t *self)
         self->lost = true;
         return -1;
     }
+    if (self->backoff_ms > 100) /* only worth a line after failed attempts */
+        zsys_info ("db: connected again (%s)", self->app_name);
     self->backoff_ms = 100;
     self->next_try = 0;
     self->lost = false;
@@ -80,7 +82,6 @@ static int s_try_connect (gf_db_t *self)
         (void)res;
         PQclear (res);
     }
-    zsys_info ("db: connected (%s)", self->app_name);
     return 0;
 }
 

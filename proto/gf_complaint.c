@@ -61,6 +61,38 @@ static int s_fill (gf_msg_t *msg, gf_complaint_t *c, gf_error_t *err)
     if (c->reported_at < 0)
         return gf_error_set (err, GF_E_BAD_VALUE, "field 'reported_at' is negative (%" PRId64 ")",
                              c->reported_at);
+    if (gf_msg_get_str (msg, "reporter", false, GF_MAX_REF, &c->reporter, err) < 0 ||
+        gf_msg_get_str (msg, "household", false, GF_MAX_REF, &c->household, err) < 0 ||
+        gf_msg_get_strv (msg, "groups", false, 6, GF_MAX_CODE, &c->groups, err) < 0)
+        return -1;
+    if (c->groups && gf_groups_check (c->groups, err))
+        return -1;
+    //  A patrol finding or a visit is recorded by a staff member.
+    if ((streq (c->source, "patrol") || streq (c->source, "visit")) && !c->reporter)
+        return gf_error_set (err, GF_E_MISSING_FIELD,
+                             "field 'reporter' is required for source '%s'", c->source);
+    return 0;
+}
+
+int gf_groups_check (const char *groups, gf_error_t *err)
+{
+    const char *start = groups;
+    while (start && *start) {
+        const char *end = strchr (start, ',');
+        size_t len = end ? (size_t) (end - start) : strlen (start);
+        bool known = false;
+        const char *k = GF_GROUPS;
+        while (*k && !known) {
+            const char *kend = strchr (k, ',');
+            size_t klen = kend ? (size_t) (kend - k) : strlen (k);
+            known = klen == len && strncmp (k, start, len) == 0;
+            k += klen + (kend != NULL);
+        }
+        if (!known)
+            return gf_error_set (err, GF_E_BAD_VALUE, "group '%.*s' is not one of %s", (int) len,
+                                 start, GF_GROUPS);
+        start += len + (end != NULL);
+    }
     return 0;
 }
 
@@ -81,11 +113,11 @@ zframe_t *gf_complaint_encode (const gf_complaint_t *c)
 {
     assert (c);
     //  Message keys in their wire order, after v, type, id, at.
-    const char *keys[] = {"source", "source_ref", "description", "category",
-                          "grid",   "address",    "name",        "phone"};
-    const char *vals[] = {c->source, c->source_ref, c->description, c->category,
-                          c->grid,   c->address,    c->name,        c->phone};
-    size_t count = 4 + (c->id != NULL) + (c->reported_at != 0); //  v type at urgent
+    const char *keys[] = {"source", "source_ref", "description", "category", "grid",
+                          "address", "name", "phone", "reporter", "household"};
+    const char *vals[] = {c->source, c->source_ref, c->description, c->category, c->grid,
+                          c->address, c->name, c->phone, c->reporter, c->household};
+    size_t count = 4 + (c->id != NULL) + (c->reported_at != 0) + (c->groups != NULL);
     for (size_t i = 0; i < sizeof keys / sizeof keys[0]; i++)
         count += vals[i] != NULL;
 
@@ -115,6 +147,10 @@ zframe_t *gf_complaint_encode (const gf_complaint_t *c)
         gf_pack_key (&pk, "reported_at");
         msgpack_pack_int64 (&pk, c->reported_at);
     }
+    if (c->groups) {
+        gf_pack_key (&pk, "groups");
+        gf_pack_csv_array (&pk, c->groups);
+    }
     return gf_pack_frame (&sbuf);
 }
 
@@ -130,5 +166,8 @@ void gf_complaint_reset (gf_complaint_t *c)
     free (c->address);
     free (c->name);
     free (c->phone);
+    free (c->reporter);
+    free (c->household);
+    free (c->groups);
     memset (c, 0, sizeof *c);
 }

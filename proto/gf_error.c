@@ -23,6 +23,12 @@ static const char *s_names[GF_CODE_COUNT] = {
     [GF_E_UNKNOWN_CATEGORY] = "unknown_category",
     [GF_E_UNAVAILABLE] = "unavailable",
     [GF_E_INTERNAL] = "internal",
+    [GF_E_UNKNOWN_CASE] = "unknown_case",
+    [GF_E_UNKNOWN_ACTOR] = "unknown_actor",
+    [GF_E_FORBIDDEN] = "forbidden",
+    [GF_E_ILLEGAL_TRANSITION] = "illegal_transition",
+    [GF_E_CONFLICT] = "conflict",
+    [GF_E_ARCHIVED] = "archived",
 };
 
 const char *gf_code_name (gf_code_t code)

@@ -41,6 +41,9 @@ void gf_pack_version (msgpack_packer *pk, const char *type);
     Returns 0, or -1 if the value nests deeper than max_depth. */
 int gf_pack_json (msgpack_packer *pk, json_t *value, int max_depth);
 
+/*  Packs a comma-separated list as an array of strings ("" packs []). */
+void gf_pack_csv_array (msgpack_packer *pk, const char *list);
+
 /*  Moves the buffer's bytes into a new frame and destroys the buffer. */
 zframe_t *gf_pack_frame (msgpack_sbuffer *sbuf);
 

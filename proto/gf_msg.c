@@ -471,6 +471,51 @@ int gf_msg_get_bool (gf_msg_t *self, const char *key, bool required, bool *out, 
     return 0;
 }
 
+int gf_msg_get_strv (gf_msg_t *self, const char *key, bool required, size_t max_items,
+                     size_t max_chars, char **out, gf_error_t *err)
+{
+    assert (self && key && out);
+    const msgpack_object *o = s_lookup (self, key);
+    if (!o)
+        return s_absent (key, required, err);
+    if (o->type != MSGPACK_OBJECT_ARRAY)
+        return gf_error_set (err, GF_E_WRONG_TYPE, "field '%s' must be an array, got %s", key,
+                             s_type_name (o->type));
+    if (o->via.array.size > max_items)
+        return gf_error_set (err, GF_E_TOO_LONG, "field '%s' has %u items, limit %zu", key,
+                             o->via.array.size, max_items);
+    size_t total = 1;
+    for (uint32_t i = 0; i < o->via.array.size; i++) {
+        const msgpack_object *item = &o->via.array.ptr[i];
+        if (item->type != MSGPACK_OBJECT_STR)
+            return gf_error_set (err, GF_E_WRONG_TYPE, "field '%s' must hold strings, got %s", key,
+                                 s_type_name (item->type));
+        ssize_t chars = gf_utf8_count (item->via.str.ptr, item->via.str.size);
+        if (chars < 0 || (size_t) chars > max_chars)
+            return gf_error_set (err, GF_E_TOO_LONG, "an item of '%s' is over %zu characters", key,
+                                 max_chars);
+        if (memchr (item->via.str.ptr, 0, item->via.str.size) ||
+            memchr (item->via.str.ptr, ',', item->via.str.size) || item->via.str.size == 0)
+            return gf_error_set (err, GF_E_BAD_VALUE, "an item of '%s' is empty or holds ',' or NUL",
+                                 key);
+        total += item->via.str.size + 1;
+    }
+    char *joined = (char *) malloc (total);
+    if (!joined)
+        return gf_error_set (err, GF_E_INTERNAL, "out of memory");
+    size_t len = 0;
+    for (uint32_t i = 0; i < o->via.array.size; i++) {
+        const msgpack_object *item = &o->via.array.ptr[i];
+        if (i)
+            joined[len++] = ',';
+        memcpy (joined + len, item->via.str.ptr, item->via.str.size);
+        len += item->via.str.size;
+    }
+    joined[len] = 0;
+    *out = joined;
+    return 0;
+}
+
 //  JSON rendering ---------------------------------------------------------
 
 static json_t *s_base64 (const char *data, size_t size)

@@ -90,3 +90,20 @@ zframe_t *gf_pack_frame (msgpack_sbuffer *sbuf)
     msgpack_sbuffer_destroy (sbuf);
     return frame;
 }
+
+void gf_pack_csv_array (msgpack_packer *pk, const char *list)
+{
+    size_t count = 0;
+    for (const char *p = list; *p; p++)
+        count += *p == ',';
+    count += *list != 0;
+    msgpack_pack_array (pk, count);
+    const char *start = list;
+    while (*start) {
+        const char *end = strchr (start, ',');
+        size_t len = end ? (size_t) (end - start) : strlen (start);
+        msgpack_pack_str (pk, len);
+        msgpack_pack_str_body (pk, start, len);
+        start += len + (end != NULL);
+    }
+}

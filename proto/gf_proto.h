@@ -56,6 +56,15 @@ typedef enum {
     GF_E_UNKNOWN_CATEGORY,    /* "unknown_category"                           */
     GF_E_UNAVAILABLE,         /* "unavailable": storage down; safe to retry   */
     GF_E_INTERNAL,            /* "internal": a bug; logged with details       */
+    GF_E_UNKNOWN_CASE,        /* "unknown_case": no case with that id         */
+    GF_E_UNKNOWN_ACTOR,       /* "unknown_actor": actor not in the directory  */
+    GF_E_FORBIDDEN,           /* "forbidden": outside the actor's grid subtree
+                                 or above the actor's level                   */
+    GF_E_ILLEGAL_TRANSITION,  /* "illegal_transition": not allowed from the
+                                 case's current state                         */
+    GF_E_CONFLICT,            /* "conflict": the case changed since `version`;
+                                 the reply carries the current state/version  */
+    GF_E_ARCHIVED,            /* "archived": the case is closed and archived  */
     GF_CODE_COUNT
 } gf_code_t;
 
@@ -111,6 +120,11 @@ int gf_msg_get_int (gf_msg_t *self, const char *key, bool required, int64_t *out
 int gf_msg_get_uint (gf_msg_t *self, const char *key, bool required, uint64_t *out,
                      gf_error_t *err);
 int gf_msg_get_bool (gf_msg_t *self, const char *key, bool required, bool *out, gf_error_t *err);
+/*  An array of strings (at most max_items, each 1..max_chars characters and
+    free of commas), returned joined with commas as one new string ("" for
+    an empty array). */
+int gf_msg_get_strv (gf_msg_t *self, const char *key, bool required, size_t max_items,
+                     size_t max_chars, char **out, gf_error_t *err);
 
 /*  The body as a JSON object text (caller frees); binary values become
     base64 strings.  For `gridctl watch --json` and logs. */
@@ -131,7 +145,19 @@ typedef struct {
     char *phone;         /* optional complainant phone (personal data)       */
     bool urgent;         /* optional, default false                          */
     int64_t reported_at; /* optional: when the resident reported (ms); 0 = unknown */
+    char *reporter;      /* optional person id of the staff member who recorded
+                            it; required for sources patrol and visit         */
+    char *household;     /* optional household reference (visit, patrol)     */
+    char *groups;        /* optional special groups: comma-separated codes from
+                            GF_GROUPS (on the wire: an array of strings)     */
 } gf_complaint_t;
+
+/*  Special-group codes (困难户, 上访户, 失独家庭, 留守儿童家庭, 低保, 重残). */
+#define GF_GROUPS "hardship,petitioner,bereaved,left_behind,dibao,disabled"
+
+/*  Checks a comma-separated list of group codes against GF_GROUPS (empty is
+    fine).  Returns 0, or -1 with bad_value naming the unknown code. */
+int gf_groups_check (const char *groups, gf_error_t *err);
 
 #define GF_TYPE_COMPLAINT_SUBMIT "complaint.submit"
 
@@ -153,6 +179,9 @@ typedef struct {
     bool duplicate;  /* when ok: the request had already been stored      */
     gf_code_t code;  /* when !ok                                          */
     char *message;   /* when !ok: English detail                          */
+    char *state;     /* optional: the case's state after the request (ok),
+                        or as it is now when a request on it was refused   */
+    int64_t version; /* with state: the case's version                     */
 } gf_reply_t;
 
 #define GF_TYPE_REPLY "reply"
@@ -160,6 +189,35 @@ typedef struct {
 zframe_t *gf_reply_encode (const gf_reply_t *r);
 int gf_reply_decode (const void *data, size_t size, gf_reply_t *r, gf_error_t *err);
 void gf_reply_reset (gf_reply_t *r);
+
+/*  ---------------------------------------------------------------------
+    case.action — a staff member acts on a case (sign, resolve, ...).
+    Which keys an action needs is the lifecycle's business (common/gf_case),
+    not the codec's: the codec checks types and limits only. */
+typedef struct {
+    char *id;           /* request id, required; with actor it makes the
+                           action idempotent                                */
+    int64_t at;
+    int64_t case_id;    /* required: wire key `case`                        */
+    char *action;       /* required: sign|progress|refer|reply|resolve|callback|
+                           close|reopen|return|assign|merge|supervise|classify */
+    char *actor;        /* required: person id of who acts                  */
+    int64_t version;    /* required: the case version the actor saw         */
+    char *note;         /* optional: why / what (<= 4000 chars)             */
+    char *department;   /* refer: the department                            */
+    char *grid;         /* assign: the new L3 grid                          */
+    int64_t into;       /* merge: the case this one merges into (0 = none)  */
+    int satisfied;      /* callback: 1 / 0, -1 when absent                  */
+    char *tier;         /* classify: pending|hard                           */
+    int urgent;         /* classify: 1 / 0, -1 when absent                  */
+    char *groups;       /* classify: comma-separated GF_GROUPS codes, or NULL */
+} gf_action_t;
+
+#define GF_TYPE_CASE_ACTION "case.action"
+
+int gf_action_from_msg (gf_msg_t *msg, gf_action_t *a, gf_error_t *err);
+zframe_t *gf_action_encode (const gf_action_t *a);
+void gf_action_reset (gf_action_t *a);
 
 /*  ---------------------------------------------------------------------
     Events.  Stored in PostgreSQL as a JSON object (payload); the relay

@@ -2,6 +2,8 @@
 
     ok:    {v, type: "reply", id, at, ok: true, case, duplicate}
     error: {v, type: "reply", id, at, ok: false, code, message}
+    either may end with {state, version}: the case after the request, or as
+    it is now when a request on it was refused.
     `id` is nil when the request was too broken to read one.
 */
 #include "gf_internal.h"
@@ -14,7 +16,7 @@ zframe_t *gf_reply_encode (const gf_reply_t *r)
     msgpack_sbuffer_init (&sbuf);
     msgpack_packer pk;
     msgpack_packer_init (&pk, &sbuf, msgpack_sbuffer_write);
-    msgpack_pack_map (&pk, 7);
+    msgpack_pack_map (&pk, 7 + (r->state ? 2 : 0));
     gf_pack_version (&pk, GF_TYPE_REPLY);
     gf_pack_key (&pk, "id");
     gf_pack_cstr (&pk, r->id);
@@ -42,6 +44,12 @@ zframe_t *gf_reply_encode (const gf_reply_t *r)
         msgpack_pack_str (&pk, size);
         msgpack_pack_str_body (&pk, message, size);
     }
+    if (r->state) {
+        gf_pack_key (&pk, "state");
+        gf_pack_cstr (&pk, r->state);
+        gf_pack_key (&pk, "version");
+        msgpack_pack_int64 (&pk, r->version);
+    }
     return gf_pack_frame (&sbuf);
 }
 
@@ -58,6 +66,9 @@ static int s_fill (gf_msg_t *msg, gf_reply_t *r, gf_error_t *err)
             return gf_error_set (err, GF_E_INTERNAL, "out of memory");
     }
     r->at = gf_msg_at (msg);
+    if (gf_msg_get_str (msg, "state", false, GF_MAX_CODE, &r->state, err) < 0 ||
+        gf_msg_get_int (msg, "version", false, &r->version, err) < 0)
+        return -1;
     if (r->ok) {
         r->code = GF_OK;
         if (gf_msg_get_int (msg, "case", true, &r->case_id, err) ||
@@ -97,5 +108,6 @@ void gf_reply_reset (gf_reply_t *r)
     assert (r);
     free (r->id);
     free (r->message);
+    free (r->state);
     memset (r, 0, sizeof *r);
 }

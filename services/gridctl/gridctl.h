@@ -12,6 +12,9 @@ int gridctl_db_migrate (gf_config_t *config, int argc, char **argv);
 int gridctl_grids_import (gf_config_t *config, int argc, char **argv);
 int gridctl_submit (gf_config_t *config, int argc, char **argv);
 int gridctl_case_show (gf_config_t *config, int argc, char **argv);
+int gridctl_case_list (gf_config_t *config, int argc, char **argv);
+/*  A staff action (sign, resolve, ...) on a case, through the intake. */
+int gridctl_case_act (gf_config_t *config, const char *action, int argc, char **argv);
 int gridctl_watch (gf_config_t *config, int argc, char **argv);
 
 /*  Reads a whole file (NUL-terminated; caller frees), or NULL with errno. */

@@ -8,10 +8,12 @@
 int gridctl_submit (gf_config_t *config, int argc, char **argv)
 {
     gf_complaint_t c = {0};
-    const char *keys[] = {"--source",  "--ref",      "--text", "--grid",
-                          "--address", "--category", "--name", "--phone"};
-    char **fields[] = {&c.source,  &c.source_ref, &c.description, &c.grid,
-                       &c.address, &c.category,   &c.name,        &c.phone};
+    const char *keys[] = {"--source",   "--ref",   "--text",     "--grid",     "--address",
+                          "--category", "--name",  "--phone",    "--reporter", "--household",
+                          "--groups"};
+    char **fields[] = {&c.source,   &c.source_ref, &c.description, &c.grid,
+                       &c.address,  &c.category,   &c.name,        &c.phone,
+                       &c.reporter, &c.household,  &c.groups};
     for (int i = 0; i < argc; i++) {
         bool known = false;
         if (streq (argv[i], "--urgent"))
@@ -60,10 +62,18 @@ static const char *SQL_CASE = "SELECT c.*, g.name AS grid_name, cat.name AS cate
                               "  FROM cases c JOIN grids g ON g.code = c.grid"
                               "  LEFT JOIN categories cat ON cat.code = c.category WHERE c.id = $1";
 static const char *SQL_TIMELINE =
-    "SELECT seq, type, topic,"
-    "       to_char (at AT TIME ZONE 'Asia/Shanghai', 'YYYY-MM-DD HH24:MI:SS') AS at,"
-    "       payload::text AS payload"
-    "  FROM case_events WHERE case_id = $1 ORDER BY id";
+    "SELECT e.seq, e.type, e.grid,"
+    "       to_char (e.at AT TIME ZONE 'Asia/Shanghai', 'YYYY-MM-DD HH24:MI:SS') AS at,"
+    "       coalesce (p.name || '(' || (e.payload->>'actor') || ')', '') AS who,"
+    "       concat_ws (' ',"
+    "         CASE WHEN e.payload ? 'from' THEN (e.payload->>'from') || ' → ' || (e.payload->>'to') END,"
+    "         'note: ' || (e.payload->>'note'), 'department: ' || (e.payload->>'department'),"
+    "         'satisfied: ' || (e.payload->>'satisfied'), 'into: ' || (e.payload->>'into'),"
+    "         'follows: ' || (e.payload->>'follows'), 'reason: ' || (e.payload->>'reason'),"
+    "         'to: ' || (e.payload->>'recipient'), 'via: ' || (e.payload->>'via'),"
+    "         'tier: ' || (e.payload->>'tier')) AS detail"
+    "  FROM case_events e LEFT JOIN people p ON p.id = e.payload->>'actor'"
+    " WHERE e.case_id = $1 ORDER BY e.id";
 
 int gridctl_case_show (gf_config_t *config, int argc, char **argv)
 {
@@ -97,9 +107,10 @@ int gridctl_case_show (gf_config_t *config, int argc, char **argv)
             printf ("  时间线 timeline\n");
             for (int r = 0; r < PQntuples (t); r++) {
                 const char *seq = gf_db_get (t, r, "seq");
-                printf ("    %s  seq %-8s %-22s %s\n", gf_db_get (t, r, "at"),
+                printf ("    %s  seq %-8s %-24s %-12s %s %s\n", gf_db_get (t, r, "at"),
                         seq ? seq : "(pending)", gf_db_get (t, r, "type"),
-                        gf_db_get (t, r, "payload"));
+                        gf_db_get (t, r, "grid") ? gf_db_get (t, r, "grid") : "",
+                        gf_db_get (t, r, "who"), gf_db_get (t, r, "detail"));
             }
             PQclear (t);
             rc = 0;
@@ -107,6 +118,191 @@ int gridctl_case_show (gf_config_t *config, int argc, char **argv)
     }
     if (c)
         PQclear (c);
+    gf_db_destroy (&db);
+    return rc;
+}
+
+/*  gridctl case ACTION ID --actor P [...]: one staff action through the
+    intake.  Without --version the current version is read first (an
+    interactive user acts on what they see now). */
+static const char *SQL_VERSION = "SELECT version FROM cases WHERE id = $1";
+
+int gridctl_case_act (gf_config_t *config, const char *action, int argc, char **argv)
+{
+    char *end = NULL;
+    if (argc < 1 || strtoll (argv[0], &end, 10) <= 0 || *end) {
+        fprintf (stderr, "usage: gridctl case %s ID --actor PERSON [options]\n", action);
+        return 2;
+    }
+    gf_action_t a = {.case_id = strtoll (argv[0], NULL, 10), .satisfied = -1, .urgent = -1};
+    a.action = (char *) action;
+    char *request_id = NULL;
+    const char *keys[] = {"--actor", "--note", "--department", "--grid", "--tier", "--groups",
+                          "--request-id"};
+    char **fields[] = {&a.actor, &a.note, &a.department, &a.grid, &a.tier, &a.groups, &request_id};
+    for (int i = 1; i < argc; i++) {
+        bool known = false;
+        for (size_t k = 0; !known && k < sizeof keys / sizeof keys[0]; k++)
+            if (streq (argv[i], keys[k]) && i + 1 < argc) {
+                *fields[k] = argv[++i];
+                known = true;
+            }
+        if (!known && i + 1 < argc) {
+            const char *value = argv[i + 1];
+            int yes = streq (value, "yes") ? 1 : streq (value, "no") ? 0 : -1;
+            if (streq (argv[i], "--version"))
+                known = (a.version = strtoll (argv[++i], NULL, 10)) > 0;
+            else if (streq (argv[i], "--into"))
+                known = (a.into = strtoll (argv[++i], NULL, 10)) > 0;
+            else if (streq (argv[i], "--satisfied") && yes >= 0) {
+                a.satisfied = yes;
+                known = ++i;
+            } else if (streq (argv[i], "--urgent") && yes >= 0) {
+                a.urgent = yes;
+                known = ++i;
+            }
+        }
+        if (!known) {
+            fprintf (stderr, "error: bad argument '%s'\n", argv[i]);
+            return 2;
+        }
+    }
+    if (!a.actor) {
+        fprintf (stderr, "error: --actor PERSON is required\n");
+        return 2;
+    }
+    if (a.version == 0) {
+        gf_db_t *db = gf_db_new (config->db, "gridctl");
+        const char *params[] = {argv[0]};
+        PGresult *res = gf_db_connect (db, 10000) == 0 ? gf_db_exec (db, SQL_VERSION, 1, params)
+                                                       : NULL;
+        if (res && PQntuples (res) == 1)
+            a.version = gf_db_get_ll (res, 0, "version");
+        if (res)
+            PQclear (res);
+        gf_db_destroy (&db);
+        if (a.version == 0) {
+            fprintf (stderr, "error: unknown_case: no case %s\n", argv[0]);
+            return 1;
+        }
+    }
+    char id[64];
+    snprintf (id, sizeof id, "gridctl-%d-%" PRId64, getpid (), zclock_usecs ());
+    a.id = request_id ? request_id : id;
+    a.at = gf_clock_now_ms ();
+
+    gf_client_t *client = gf_client_new (config->intake);
+    zframe_t *body = gf_action_encode (&a);
+    gf_reply_t reply = {0};
+    int rc = 1;
+    /* Resending is safe: (actor, request id) makes the action idempotent. */
+    for (int attempt = 0; client && attempt < 3 && rc == 1; attempt++) {
+        if (gf_client_send (client, body) != 0)
+            break;
+        int64_t deadline = zclock_mono () + 5000;
+        while (rc == 1 && zclock_mono () < deadline) {
+            if (gf_client_recv (client, &reply, (int) (deadline - zclock_mono ())) != 0)
+                continue;
+            if (reply.id && streq (reply.id, a.id))
+                rc = 0;
+            else
+                gf_reply_reset (&reply);
+        }
+    }
+    zframe_destroy (&body);
+    gf_client_destroy (&client);
+    if (rc != 0) {
+        fprintf (stderr, "error: no reply from the intake at %s\n", config->intake);
+        return 1;
+    }
+    if (reply.ok)
+        printf ("case %" PRId64 ": %s (version %" PRId64 ")%s\n", reply.case_id, reply.state,
+                reply.version, reply.duplicate ? " [already done]" : "");
+    else {
+        fprintf (stderr, "error: %s: %s", gf_code_name (reply.code),
+                 reply.message ? reply.message : "");
+        if (reply.state)
+            fprintf (stderr, " [case is %s, version %" PRId64 "]", reply.state, reply.version);
+        fprintf (stderr, "\n");
+        rc = 1;
+    }
+    gf_reply_reset (&reply);
+    return rc;
+}
+
+/*  gridctl case list: every filter is optional; NULL parameters match all. */
+static const char *SQL_LIST =
+    "SELECT c.id, sn.name AS state_name, c.state, c.grid, g.name AS grid_name,"
+    "       coalesce (cat.name, '未分类') AS category, c.tier, c.level, c.urgent,"
+    "       array_to_string (c.groups, ',') AS groups, c.supervised,"
+    "       to_char (c.received_at AT TIME ZONE 'Asia/Shanghai', 'YYYY-MM-DD HH24:MI') AS received,"
+    "       left (regexp_replace (c.description, '\\s+', ' ', 'g'), 24) AS excerpt"
+    "  FROM cases c JOIN grids g ON g.code = c.grid"
+    "  LEFT JOIN categories cat ON cat.code = c.category"
+    "  LEFT JOIN case_state_names sn ON sn.state = c.state"
+    " WHERE ($1::text IS NULL OR c.grid = $1 OR starts_with (c.grid, $1 || '.'))"
+    "   AND ($2::text IS NULL OR c.state = $2)"
+    "   AND ($3::text IS NULL OR c.tier = $3)"
+    "   AND ($4::int IS NULL OR c.level = $4)"
+    "   AND ($5::text IS NULL OR ($5 = 'urgent' AND c.urgent) OR ($5 = 'any' AND (c.urgent OR"
+    "        c.groups <> '{}')) OR $5 = ANY (c.groups))"
+    "   AND ($6::date IS NULL OR c.received_at >= ($6::date::timestamp AT TIME ZONE 'Asia/Shanghai'))"
+    "   AND ($7::date IS NULL OR c.received_at < (($7::date + 1)::timestamp AT TIME ZONE 'Asia/Shanghai'))"
+    "   AND ($8::text IS NULL OR c.supervised)"
+    " ORDER BY c.id LIMIT $9";
+
+int gridctl_case_list (gf_config_t *config, int argc, char **argv)
+{
+    const char *grid = NULL, *state = NULL, *tier = NULL, *level = NULL, *priority = NULL,
+               *from = NULL, *to = NULL, *supervised = NULL, *limit = "100";
+    const char *keys[] = {"--grid", "--state", "--tier", "--level", "--priority",
+                          "--from", "--to",    "--limit"};
+    const char **fields[] = {&grid, &state, &tier, &level, &priority, &from, &to, &limit};
+    for (int i = 0; i < argc; i++) {
+        bool known = false;
+        if (streq (argv[i], "--supervised")) {
+            supervised = "yes";
+            known = true;
+        }
+        for (size_t k = 0; !known && k < sizeof keys / sizeof keys[0]; k++)
+            if (streq (argv[i], keys[k]) && i + 1 < argc) {
+                *fields[k] = argv[++i];
+                known = true;
+            }
+        if (!known) {
+            fprintf (stderr, "usage: gridctl case list [--grid PREFIX] [--state S] [--tier T] "
+                             "[--level N] [--priority urgent|any|GROUP] [--supervised] "
+                             "[--from YYYY-MM-DD] [--to YYYY-MM-DD] [--limit N]\n");
+            return 2;
+        }
+    }
+    gf_db_t *db = gf_db_new (config->db, "gridctl");
+    const char *params[] = {grid, state, tier, level, priority, from, to, supervised, limit};
+    PGresult *res = gf_db_connect (db, 10000) == 0 ? gf_db_exec (db, SQL_LIST, 9, params) : NULL;
+    int rc = 1;
+    if (!res)
+        fprintf (stderr, "error: query failed (bad filter value?)\n");
+    else {
+        printf ("%-8s %-10s %-12s %-8s %-6s %-4s %-16s %-16s %s\n", "案件", "状态", "网格",
+                "类别", "台账", "层级", "优先", "登记时间", "摘要");
+        for (int r = 0; r < PQntuples (res); r++) {
+            const char *groups = gf_db_get (res, r, "groups");
+            char prio[64];
+            snprintf (prio, sizeof prio, "%s%s%s%s", streq (gf_db_get (res, r, "urgent"), "t") ? "紧急" : "",
+                      *groups ? "[" : "", groups, *groups ? "]" : "");
+            const char *tier_code = gf_db_get (res, r, "tier");
+            printf ("%-8s %-10s %-12s %-8s %-6s L%-3s %-16s %-16s %s%s\n", gf_db_get (res, r, "id"),
+                    gf_db_get (res, r, "state_name"), gf_db_get (res, r, "grid"),
+                    gf_db_get (res, r, "category"),
+                    streq (tier_code, "resolved") ? "已解决" : streq (tier_code, "hard") ? "难解决" : "待解决",
+                    gf_db_get (res, r, "level"), prio, gf_db_get (res, r, "received"),
+                    streq (gf_db_get (res, r, "supervised"), "t") ? "[督办] " : "",
+                    gf_db_get (res, r, "excerpt"));
+        }
+        printf ("(%d cases)\n", PQntuples (res));
+        PQclear (res);
+        rc = 0;
+    }
     gf_db_destroy (&db);
     return rc;
 }

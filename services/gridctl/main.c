@@ -1,5 +1,6 @@
 /*  gridctl — see gridctl.h and `gridctl help`. */
 #include "gridctl.h"
+#include "gf_case.h"
 
 static const char *USAGE =
     "usage: gridctl [--db CONNINFO] [--intake EP] [--pub EP] [--replay EP] COMMAND\n"
@@ -8,14 +9,20 @@ static const char *USAGE =
     "  submit --source S --ref R --text T [--grid G] [--address A] [--category C]\n"
     "         [--name N] [--phone P] [--urgent]   submit one complaint\n"
     "  case show ID                  a case and its full timeline\n"
+    "  case list [--grid PREFIX] [--state S] [--tier pending|hard|resolved] [--level N]\n"
+    "            [--priority urgent|any|GROUP] [--supervised] [--from DATE] [--to DATE]\n"
+    "  case ACTION ID --actor PERSON [--note T] [--department D] [--grid G] [--into ID]\n"
+    "            [--satisfied yes|no] [--tier pending|hard] [--urgent yes|no]\n"
+    "            [--groups a,b] [--version V] [--request-id R]\n"
+    "       ACTION: sign progress refer reply resolve callback close reopen return\n"
+    "               assign merge supervise classify\n"
     "  watch [PREFIX] [--since SEQ] [--json] [--count N] [--idle MS]\n"
     "                                live events (replaying from SEQ first)\n";
 
 int main (int argc, char **argv)
 {
-    const char *const extra[] = {"--dir=",     "--source=",   "--ref=",   "--text=",  "--grid=",
-                                 "--address=", "--category=", "--name=",  "--phone=", "--urgent",
-                                 "--since=",   "--json",      "--count=", "--idle=",  NULL};
+    /* Each command validates its own options; the config takes the shared ones. */
+    const char *const extra[] = {"*", NULL};
     gf_config_t *config = gf_config_new (&argc, argv, extra);
     if (!config)
         return 2;
@@ -33,6 +40,10 @@ int main (int argc, char **argv)
         rc = gridctl_submit (config, argc - 2, argv + 2);
     else if (streq (a1, "case") && streq (a2, "show"))
         rc = gridctl_case_show (config, argc - 3, argv + 3);
+    else if (streq (a1, "case") && streq (a2, "list"))
+        rc = gridctl_case_list (config, argc - 3, argv + 3);
+    else if (streq (a1, "case") && gf_case_action_from_name (a2) >= 0)
+        rc = gridctl_case_act (config, a2, argc - 3, argv + 3);
     else if (streq (a1, "watch"))
         rc = gridctl_watch (config, argc - 2, argv + 2);
     else if (streq (a1, "help") || streq (a1, "")) {

@@ -5,6 +5,7 @@
 #include "gf_db.h"
 #include "gf_proto.h"
 #include "gf_service.h"
+#include "gf_intake_action.h"
 
 #include <jansson.h>
 
@@ -28,6 +29,7 @@ typedef struct {
     s_item_t *items;                       /* the batch being built (config->batch) */
     int count;                             /* items in the batch                  */
     uint64_t stored, duplicates, rejected; /* counters for the log */
+    uint64_t actions;                      /* case actions applied  */
 } s_intake_t;
 
 /*  The whole batch in one statement: validate grid and category against
@@ -40,18 +42,20 @@ static const char *SQL_BATCH =
     "         row_number () OVER (PARTITION BY x.source, x.source_ref ORDER BY x.i) AS dup_rank"
     "    FROM jsonb_to_recordset ($1::jsonb) AS x (i int, rid text, source text, source_ref text,"
     "         description text, category text, grid text, address text, name text, phone text,"
-    "         urgent boolean, reported_at bigint)"
+    "         urgent boolean, reported_at bigint, reporter text, household text, groups text)"
     "), checked AS ("
     "  SELECT input.*, old.id AS old_id, CASE"
     "           WHEN input.grid IS NOT NULL AND g.code IS NULL THEN 'unknown_grid'"
     "           WHEN r.code IS NULL THEN 'unknown_grid'"
     "           WHEN input.category IS NOT NULL AND c.code IS NULL THEN 'unknown_category'"
+    "           WHEN input.reporter IS NOT NULL AND p.id IS NULL THEN 'unknown_actor'"
     "         END AS err"
     "    FROM input"
     "    LEFT JOIN cases old ON old.source = input.source AND old.source_ref = input.source_ref"
     "    LEFT JOIN grids g ON g.code = input.grid"
     "    LEFT JOIN grids r ON r.code = input.root AND r.level = 1"
     "    LEFT JOIN categories c ON c.code = input.category"
+    "    LEFT JOIN people p ON p.id = input.reporter"
     "), fresh AS ("
     /* Ids are drawn before the insert so that results need no join back
        (a conflict with a concurrent intake only wastes the number). */
@@ -59,14 +63,16 @@ static const char *SQL_BATCH =
     "   WHERE err IS NULL AND dup_rank = 1 AND old_id IS NULL ORDER BY i"
     "), ins AS ("
     "  INSERT INTO cases (id, source, source_ref, request_id, root, grid, requested_grid, category,"
-    "                     description, address, name, phone, urgent, reported_at, received_at)"
+    "                     description, address, name, phone, urgent, reported_at, received_at,"
+    "                     reporter, household, groups)"
     "  SELECT new_id, source, source_ref, rid, root, root, grid, category, description, address,"
     "         name, phone, urgent, to_timestamp (reported_at / 1000.0),"
-    "         to_timestamp ($3::bigint / 1000.0)"
+    "         to_timestamp ($3::bigint / 1000.0), reporter, household,"
+    "         coalesce (string_to_array (nullif (groups, ''), ','), '{}')"
     "    FROM fresh ORDER BY i"
     "  ON CONFLICT (source, source_ref) DO NOTHING"
     "  RETURNING id, source, source_ref, root, category, description, address, phone, urgent,"
-    "            reported_at"
+    "            reported_at, reporter, groups"
     "), ev AS ("
     "  INSERT INTO case_events (type, topic, case_id, grid, at, payload)"
     "  SELECT 'case.received', 'case.received/' || root, id, root, to_timestamp ($3::bigint / "
@@ -75,7 +81,7 @@ static const char *SQL_BATCH =
     "             'description', description, 'category', category,"
     "             'address_masked', gf_mask_address (address), 'phone_masked', gf_mask_phone "
     "(phone),"
-    "             'urgent', urgent,"
+    "             'urgent', urgent, 'groups', to_jsonb (groups), 'reporter', reporter,"
     "             'reported_at', (extract (epoch FROM reported_at) * 1000)::bigint)"
     "    FROM ins ORDER BY id"
     ")"
@@ -91,17 +97,10 @@ static const char *SQL_BATCH =
     batch, or a concurrent intake's commit after our statement started. */
 static const char *SQL_LOOKUP = "SELECT id FROM cases WHERE source = $1 AND source_ref = $2";
 
-static void s_reply (s_intake_t *self, zmsg_t **envelope_p, const char *id, gf_code_t code,
-                     int64_t case_id, bool duplicate, const char *message)
+static void s_send_reply (s_intake_t *self, zmsg_t **envelope_p, gf_reply_t *reply)
 {
-    gf_reply_t reply = {.id = (char *)id,
-                        .at = gf_clock_now_ms (),
-                        .ok = code == GF_OK,
-                        .case_id = case_id,
-                        .duplicate = duplicate,
-                        .code = code,
-                        .message = (char *)message};
-    zframe_t *body = gf_reply_encode (&reply);
+    reply->at = gf_clock_now_ms ();
+    zframe_t *body = gf_reply_encode (reply);
     zmsg_t *msg = *envelope_p;
     *envelope_p = NULL;
     zmsg_append (msg, &body);
@@ -109,16 +108,29 @@ static void s_reply (s_intake_t *self, zmsg_t **envelope_p, const char *id, gf_c
         zmsg_destroy (&msg);
 }
 
+static void s_reply (s_intake_t *self, zmsg_t **envelope_p, const char *id, gf_code_t code,
+                     int64_t case_id, bool duplicate, const char *message)
+{
+    gf_reply_t reply = {.id = (char *) id,
+                        .ok = code == GF_OK,
+                        .case_id = case_id,
+                        .duplicate = duplicate,
+                        .code = code,
+                        .message = (char *) message};
+    s_send_reply (self, envelope_p, &reply);
+}
+
 static json_t *s_batch_json (s_intake_t *self, int from, int to)
 {
     json_t *rows = json_array ();
     for (int i = from; i < to; i++) {
         gf_complaint_t *c = &self->items[i].c;
-        json_t *row = json_pack ("{s:i, s:s, s:s, s:s, s:s, s:s?, s:s?, s:s?, s:s?, s:s?, s:b}",
-                                 "i", i, "rid", c->id, "source", c->source, "source_ref",
-                                 c->source_ref, "description", c->description, "category",
-                                 c->category, "grid", c->grid, "address", c->address, "name",
-                                 c->name, "phone", c->phone, "urgent", c->urgent);
+        json_t *row = json_pack (
+            "{s:i, s:s, s:s, s:s, s:s, s:s?, s:s?, s:s?, s:s?, s:s?, s:b, s:s?, s:s?, s:s?}", "i", i,
+            "rid", c->id, "source", c->source, "source_ref", c->source_ref, "description",
+            c->description, "category", c->category, "grid", c->grid, "address", c->address,
+            "name", c->name, "phone", c->phone, "urgent", c->urgent, "reporter", c->reporter,
+            "household", c->household, "groups", c->groups);
         if (c->reported_at > 0)
             json_object_set_new (row, "reported_at", json_integer (c->reported_at));
         json_array_append_new (rows, row);
@@ -224,7 +236,28 @@ static void s_accept (s_intake_t *self, zmsg_t *msg)
     gf_msg_t *request = gf_msg_decode (zframe_data (body), zframe_size (body), &err);
     s_item_t *item = &self->items[self->count];
     memset (item, 0, sizeof *item);
-    if (request && gf_complaint_from_msg (request, &item->c, &err) == 0) {
+    gf_action_t action = {0};
+    if (request && streq (gf_msg_type (request), GF_TYPE_CASE_ACTION) &&
+        gf_action_from_msg (request, &action, &err) == 0) {
+        /* Actions are few and each needs its own row lock and checks: one
+           transaction each, answered at once. */
+        gf_reply_t reply = {0};
+        gf_intake_action_apply (self->db, &action, gf_clock_now_ms (), &reply);
+        reply.id = strdup (action.id);
+        zsys_info ("intake: case %" PRId64 " %s by %s: %s%s%s", action.case_id, action.action,
+                   action.actor, reply.ok ? "ok" : gf_code_name (reply.code),
+                   reply.ok ? "" : ": ", reply.ok ? "" : reply.message);
+        reply.ok ? self->actions++ : self->rejected++;
+        s_send_reply (self, &msg, &reply);
+        gf_reply_reset (&reply);
+        gf_action_reset (&action);
+    } else if (request && streq (gf_msg_type (request), GF_TYPE_CASE_ACTION)) {
+        const char *id = gf_msg_id (request);
+        self->rejected++;
+        zsys_info ("intake: request %s rejected: %s: %s", id ? id : "(no id)",
+                   gf_code_name (err.code), err.message);
+        s_reply (self, &msg, id, err.code, 0, false, err.message);
+    } else if (request && gf_complaint_from_msg (request, &item->c, &err) == 0) {
         item->envelope = msg;
         self->count++;
     } else {

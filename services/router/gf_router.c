@@ -7,14 +7,15 @@
 
 static const char *SQL_ROUTE =
     "WITH ids AS ("
-    "  SELECT value::bigint AS id FROM jsonb_array_elements_text ($1::jsonb)"
-    "), target AS ("
-    "  SELECT c.id, c.address,"
+    "  SELECT DISTINCT value::bigint AS id FROM jsonb_array_elements_text ($1::jsonb)"
+    "), cand AS ("
+    /* The candidate grid: the explicit L3 code, else the address's grid
+       (inside the explicit L1/L2 subtree if one was given). */
+    "  SELECT c.id, c.address, c.returned_from,"
     "         CASE WHEN g.level = 3 THEN g.code ELSE a.grid END AS l3,"
     "         CASE WHEN g.level = 3 THEN 'grid' ELSE 'address' END AS via,"
-    "         CASE WHEN c.requested_grid IS NOT NULL AND g.level < 3 AND a.grid IS NULL THEN "
-    "'not_l3'"
-    "              WHEN c.address IS NULL THEN 'no_location'"
+    "         CASE WHEN c.requested_grid IS NOT NULL AND g.level < 3 AND a.grid IS NULL THEN 'not_l3'"
+    "              WHEN c.address IS NULL AND c.requested_grid IS NULL THEN 'no_location'"
     "              ELSE 'unknown_address' END AS reason"
     "    FROM ids JOIN cases c ON c.id = ids.id"
     "    LEFT JOIN grids g ON g.code = c.requested_grid"
@@ -22,6 +23,12 @@ static const char *SQL_ROUTE =
     "         AND starts_with (a.grid, coalesce (c.requested_grid, c.root) || '.')"
     "   WHERE c.state = 'registered'"
     "   FOR UPDATE OF c"
+    "), target AS ("
+    /* A grid that returned the case (退单) is not asked again: L1 triage. */
+    "  SELECT id, address, via,"
+    "         CASE WHEN l3 = ANY (returned_from) THEN NULL ELSE l3 END AS l3,"
+    "         CASE WHEN l3 = ANY (returned_from) THEN 'returned' ELSE reason END AS reason"
+    "    FROM cand"
     "), upd AS ("
     "  UPDATE cases c SET state = CASE WHEN t.l3 IS NULL THEN 'unroutable' ELSE 'routed' END,"
     "         grid = coalesce (t.l3, c.grid), routed_at = to_timestamp ($2::bigint / 1000.0),"
@@ -79,7 +86,7 @@ static int s_route (gf_db_t *db, const PGresult *events, void *arg)
 void gf_router_actor (zsock_t *pipe, void *args)
 {
     s_router_t self = {.config = (gf_config_t *)args};
-    gf_consumer_t *consumer = gf_consumer_new ("router", "case.received", self.config);
+    gf_consumer_t *consumer = gf_consumer_new ("router", "case.received,case.returned", self.config);
     zsock_signal (pipe, consumer ? 0 : 1);
     if (consumer) {
         gf_consumer_run (consumer, pipe, s_route, &self);

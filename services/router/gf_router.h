@@ -1,6 +1,6 @@
 /*  gf_router — assigns each received case to its L3 grid.
 
-    Consumes case.received (durably, see gf_consumer).  A case goes to the
+    Consumes case.received and case.returned (durably, see gf_consumer).  A case goes to the
     explicit grid code it came with when that is an L3 grid; else to the L3
     grid its address maps to in the address table (inside the explicit L1/L2
     subtree if one was given); anything else becomes case.unroutable and

@@ -809,9 +809,134 @@ static void test_complaint_rejects_unknown_source_as_bad_value (void **state)
     (void)state;
     assert_int_equal (s_complaint_code ("source", "\"fax\""), GF_E_BAD_VALUE);
     assert_int_equal (s_complaint_code ("source", "\"Hotline\""), GF_E_BAD_VALUE);
-    const char *known[] = {"hotline", "suggestbox", "patrol", "visit", "web", "app"};
-    for (size_t i = 0; i < 6; i++)
+    const char *known[] = {"hotline", "suggestbox", "web", "app"};
+    for (size_t i = 0; i < 4; i++)
         assert_int_equal (s_complaint_code_set ("source", json_string (known[i]), NULL), GF_OK);
+}
+
+static gf_code_t s_decode_complaint_json (const char *json, gf_complaint_t *c)
+{
+    zframe_t *frame = gf_json_encode (json);
+    assert_non_null (frame);
+    gf_error_t err = {GF_OK, ""};
+    gf_msg_t *msg = gf_msg_decode (zframe_data (frame), zframe_size (frame), &err);
+    assert_non_null (msg);
+    if (gf_complaint_from_msg (msg, c, &err) == 0)
+        err.code = GF_OK;
+    gf_msg_destroy (&msg);
+    zframe_destroy (&frame);
+    return err.code;
+}
+
+#define COMPLAINT_HEAD "\"v\":1,\"type\":\"complaint.submit\",\"id\":\"r\",\"source_ref\":\"p1\","
+
+static void test_complaint_patrol_and_visit_need_a_reporter (void **state)
+{
+    (void)state;
+    gf_complaint_t c;
+    assert_int_equal (s_decode_complaint_json ("{" COMPLAINT_HEAD "\"source\":\"patrol\","
+                                               "\"description\":\"楼道堆物\"}", &c),
+                      GF_E_MISSING_FIELD);
+    assert_int_equal (s_decode_complaint_json ("{" COMPLAINT_HEAD "\"source\":\"visit\","
+                                               "\"description\":\"独居老人\"}", &c),
+                      GF_E_MISSING_FIELD);
+    assert_int_equal (
+        s_decode_complaint_json ("{" COMPLAINT_HEAD "\"source\":\"visit\",\"description\":"
+                                 "\"独居老人需要帮助\",\"reporter\":\"P-QNL.07.063-1\","
+                                 "\"household\":\"西街村3组12号\",\"groups\":[\"dibao\",\"disabled\"]}",
+                                 &c),
+        GF_OK);
+    assert_string_equal (c.reporter, "P-QNL.07.063-1");
+    assert_string_equal (c.household, "西街村3组12号");
+    assert_string_equal (c.groups, "dibao,disabled");
+    /* and it survives a round trip */
+    zframe_t *frame = gf_complaint_encode (&c);
+    gf_complaint_t back;
+    gf_error_t err;
+    gf_msg_t *msg = gf_msg_decode (zframe_data (frame), zframe_size (frame), &err);
+    assert_int_equal (gf_complaint_from_msg (msg, &back, &err), 0);
+    assert_string_equal (back.groups, "dibao,disabled");
+    assert_string_equal (back.reporter, c.reporter);
+    gf_msg_destroy (&msg);
+    zframe_destroy (&frame);
+    gf_complaint_reset (&back);
+    gf_complaint_reset (&c);
+}
+
+static void test_complaint_rejects_unknown_or_malformed_groups (void **state)
+{
+    (void)state;
+    gf_complaint_t c;
+    assert_int_equal (s_decode_complaint_json ("{" COMPLAINT_HEAD "\"source\":\"hotline\","
+                                               "\"description\":\"x\",\"groups\":[\"vip\"]}", &c),
+                      GF_E_BAD_VALUE);
+    assert_int_equal (s_decode_complaint_json ("{" COMPLAINT_HEAD "\"source\":\"hotline\","
+                                               "\"description\":\"x\",\"groups\":\"dibao\"}", &c),
+                      GF_E_WRONG_TYPE);
+    assert_int_equal (s_decode_complaint_json ("{" COMPLAINT_HEAD "\"source\":\"hotline\","
+                                               "\"description\":\"x\",\"groups\":[\"dibao,x\"]}", &c),
+                      GF_E_BAD_VALUE);
+    assert_int_equal (s_decode_complaint_json ("{" COMPLAINT_HEAD "\"source\":\"hotline\","
+                                               "\"description\":\"x\",\"groups\":[1]}", &c),
+                      GF_E_WRONG_TYPE);
+}
+
+static void test_action_round_trip_and_rejections (void **state)
+{
+    (void)state;
+    char id[] = "a1", action[] = "callback", actor[] = "P-QNL.07.063-1", note[] = "居民满意";
+    gf_action_t a = {.id = id, .at = 5, .case_id = 42, .action = action, .actor = actor,
+                     .version = 3, .note = note, .satisfied = 1, .urgent = -1};
+    zframe_t *frame = gf_action_encode (&a);
+    gf_error_t err;
+    gf_msg_t *msg = gf_msg_decode (zframe_data (frame), zframe_size (frame), &err);
+    assert_non_null (msg);
+    gf_action_t back;
+    assert_int_equal (gf_action_from_msg (msg, &back, &err), 0);
+    assert_int_equal (back.case_id, 42);
+    assert_int_equal (back.version, 3);
+    assert_int_equal (back.satisfied, 1);
+    assert_int_equal (back.urgent, -1);
+    assert_int_equal (back.into, 0);
+    assert_string_equal (back.note, "居民满意");
+    assert_null (back.department);
+    gf_action_reset (&back);
+    gf_msg_destroy (&msg);
+    zframe_destroy (&frame);
+
+    const char *bad[][2] = {
+        {"{\"v\":1,\"type\":\"case.action\",\"id\":\"a\",\"action\":\"sign\",\"actor\":\"p\",\"version\":1}", "missing_field"},
+        {"{\"v\":1,\"type\":\"case.action\",\"id\":\"a\",\"case\":\"7\",\"action\":\"sign\",\"actor\":\"p\",\"version\":1}", "wrong_type"},
+        {"{\"v\":1,\"type\":\"case.action\",\"id\":\"a\",\"case\":7,\"action\":\"sign\",\"actor\":\"p\",\"version\":0}", "bad_value"},
+        {"{\"v\":1,\"type\":\"case.action\",\"id\":\"a\",\"case\":7,\"action\":\"sign\",\"actor\":\"p\",\"version\":1,\"satisfied\":\"yes\"}", "wrong_type"},
+    };
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        frame = gf_json_encode (bad[i][0]);
+        msg = gf_msg_decode (zframe_data (frame), zframe_size (frame), &err);
+        assert_non_null (msg);
+        assert_int_equal (gf_action_from_msg (msg, &back, &err), -1);
+        assert_string_equal (gf_code_name (err.code), bad[i][1]);
+        assert_null (back.action);
+        gf_msg_destroy (&msg);
+        zframe_destroy (&frame);
+    }
+}
+
+static void test_reply_carries_state_and_version (void **state)
+{
+    (void)state;
+    char id[] = "r", st[] = "signed", msgtext[] = "case changed";
+    gf_reply_t r = {.id = id, .ok = false, .code = GF_E_CONFLICT, .message = msgtext,
+                    .state = st, .version = 4};
+    zframe_t *frame = gf_reply_encode (&r);
+    gf_reply_t back;
+    gf_error_t err;
+    assert_int_equal (gf_reply_decode (zframe_data (frame), zframe_size (frame), &back, &err), 0);
+    assert_int_equal (back.code, GF_E_CONFLICT);
+    assert_string_equal (back.state, "signed");
+    assert_int_equal (back.version, 4);
+    gf_reply_reset (&back);
+    zframe_destroy (&frame);
 }
 
 static void test_complaint_rejects_empty_description_as_bad_value (void **state)
@@ -1428,6 +1553,10 @@ int main (void)
         cmocka_unit_test (test_complaint_limits_each_field_in_characters),
         cmocka_unit_test (test_complaint_rejects_4001_chinese_chars_accepts_4000),
         cmocka_unit_test (test_complaint_rejects_unknown_source_as_bad_value),
+        cmocka_unit_test (test_complaint_patrol_and_visit_need_a_reporter),
+        cmocka_unit_test (test_complaint_rejects_unknown_or_malformed_groups),
+        cmocka_unit_test (test_action_round_trip_and_rejections),
+        cmocka_unit_test (test_reply_carries_state_and_version),
         cmocka_unit_test (test_complaint_rejects_empty_description_as_bad_value),
         cmocka_unit_test (test_complaint_rejects_blank_description_as_bad_value),
         cmocka_unit_test (test_complaint_rejects_empty_required_strings_as_bad_value),

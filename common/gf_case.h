@@ -1,0 +1,85 @@
+/*  gf_case — the case lifecycle: one state enum and one transition function.
+
+    registered → routed → signed → in_progress → [referred → replied] →
+    resolved → called_back → closed (archived) | reopened → ...
+    plus unroutable (L1 triage), merged (follows another case), return
+    (back to the router), assign (L2/L1 reassignment), supervise, classify.
+
+    gf_case_transition is pure: it decides from the case as the caller read
+    it (under a row lock) and the requested action, and says what the new
+    state is and which event to emit, or which error to answer.  The
+    caller (the intake) applies it in one transaction with the event.
+*/
+#ifndef GF_CASE_H_INCLUDED
+#define GF_CASE_H_INCLUDED
+
+#include "gf_proto.h"
+
+typedef enum {
+    GF_CASE_REGISTERED,  /* received, waiting for the router                 */
+    GF_CASE_ROUTED,      /* owned by an L3 grid, waiting to be signed for     */
+    GF_CASE_UNROUTABLE,  /* in L1 triage: no grid could be found              */
+    GF_CASE_SIGNED,      /* signed for by the grid (签收)                      */
+    GF_CASE_IN_PROGRESS, /* being worked on (办理)                             */
+    GF_CASE_REFERRED,    /* taken to a department (转办/代访), awaiting reply  */
+    GF_CASE_REPLIED,     /* the department replied                            */
+    GF_CASE_RESOLVED,    /* 办结: waiting for the callback to the resident     */
+    GF_CASE_CALLED_BACK, /* the resident was called back (回访)                */
+    GF_CASE_CLOSED,      /* satisfied: closed and archived (归档); final       */
+    GF_CASE_REOPENED,    /* not satisfied: to be worked again (重办)           */
+    GF_CASE_MERGED,      /* a duplicate merged into another case; follows it  */
+    GF_CASE_STATE_COUNT
+} gf_case_state_t;
+
+typedef enum {
+    GF_ACT_SIGN,      /* 签收                                */
+    GF_ACT_PROGRESS,  /* progress note (办理)                 */
+    GF_ACT_REFER,     /* to a department (转办/代访)           */
+    GF_ACT_REPLY,     /* the department's reply              */
+    GF_ACT_RESOLVE,   /* 办结                                */
+    GF_ACT_CALLBACK,  /* 回访: satisfied or not               */
+    GF_ACT_CLOSE,     /* 归档 after a satisfied callback       */
+    GF_ACT_REOPEN,    /* 重办 after a dissatisfied callback    */
+    GF_ACT_RETURN,    /* 退单: not this grid's case            */
+    GF_ACT_ASSIGN,    /* L2/L1: give the case to an L3 grid   */
+    GF_ACT_MERGE,     /* L2/L1: merge into another case       */
+    GF_ACT_SUPERVISE, /* L2/L1: 督办                           */
+    GF_ACT_CLASSIFY,  /* tier (pending/hard), urgent, groups  */
+    GF_ACT_COUNT
+} gf_case_action_t;
+
+/*  Stable names ("in_progress", "sign"); NULL for out-of-range values. */
+const char *gf_case_state_name (gf_case_state_t state);
+const char *gf_case_action_name (gf_case_action_t action);
+/*  -1 when the name is unknown. */
+int gf_case_state_from_name (const char *name);
+int gf_case_action_from_name (const char *name);
+
+/*  The case and the actor as read (under lock) by the caller. */
+typedef struct {
+    gf_case_state_t state; /* current state                                */
+    const char *grid;      /* owner grid code                              */
+    int satisfied;         /* last callback: 1 / 0, -1 none                */
+    const char *actor_grid;/* the actor's grid code, NULL if unknown actor */
+    int actor_level;       /* 1, 2 or 3 (level of the actor's grid)        */
+} gf_case_view_t;
+
+typedef struct {
+    gf_case_action_t action; /* parsed action                               */
+    gf_case_state_t to;      /* the state after it                          */
+    const char *event;       /* event type to emit (case.signed, ...)       */
+} gf_case_step_t;
+
+/*  Decides an action.  Checks, in order: known action (bad_value), known
+    actor (unknown_actor), archived case (archived), the actor's subtree
+    holds the case and, for assign, the target grid (forbidden), level
+    (assign, merge, supervise need an L1/L2 actor: forbidden), the state
+    allows the action (illegal_transition), the keys the action needs
+    (missing_field / bad_value).  Returns 0 with step filled, or -1. */
+int gf_case_transition (const gf_case_view_t *view, const gf_action_t *action,
+                        gf_case_step_t *step, gf_error_t *err);
+
+/*  True if grid is the subtree root or inside it (QNL.07 holds QNL.07.063). */
+bool gf_case_grid_within (const char *grid, const char *subtree);
+
+#endif

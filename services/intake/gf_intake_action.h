@@ -1,0 +1,21 @@
+/*  gf_intake_action — applies one case.action in one transaction.
+
+    Under a row lock on the case: idempotency by (actor, request id),
+    optimistic version check (conflict carries the current state),
+    gf_case_transition, checks that need the database (assign target is
+    an L3 grid, merge target is open and in the same L1 grid), then the
+    update, the action record, the event, and for resolve the merged cases
+    that follow.  Nothing is written unless everything passes.
+*/
+#ifndef GF_INTAKE_ACTION_H_INCLUDED
+#define GF_INTAKE_ACTION_H_INCLUDED
+
+#include "gf_db.h"
+#include "gf_proto.h"
+
+/*  Fills reply (ok or error; state/version when the case is known).
+    Strings put in reply are the caller's to free (gf_reply_reset). */
+void gf_intake_action_apply (gf_db_t *db, const gf_action_t *action, int64_t now_ms,
+                             gf_reply_t *reply);
+
+#endif
