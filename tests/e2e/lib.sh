@@ -103,6 +103,24 @@ quiescent() {
                >= (SELECT coalesce(max(seq), 0) FROM case_events WHERE type = 'case.routed')" t
 }
 
+# start_capture: a raw subscriber to everything, output in $ART/capture.txt
+# ("seq id topic" per event); returns once it is surely subscribed.
+start_capture() {
+  "$TOOLS/capture" "$GF_PUB" "$ART/capture.ready" 600000 >"$ART/capture.txt" 2>"$ART/capture.err" &
+  CAPTURE=$!
+  wait_for "subscriber to be connected" 10 test -f "$ART/capture.ready"
+}
+
+# stop_capture: once the capture has seen the log's head, stop it.
+capture_at_head() {
+  [ "$(tail -n 1 "$ART/capture.txt" | cut -d' ' -f1)" == "$(sql "SELECT max(seq) FROM case_events")" ]
+}
+stop_capture() {
+  wait_for "all events sequenced" 30 sql_eq "SELECT count(*) FROM case_events WHERE seq IS NULL" 0
+  wait_for "the subscriber to see the head of the log" 30 capture_at_head
+  kill -TERM "$CAPTURE"; wait "$CAPTURE"
+}
+
 finish() {
   local before=$FAILED
   stop_all

@@ -11,9 +11,7 @@ INTAKE2=tcp://127.0.0.1:$((PORT_BASE + 3))
 start intake@2 --intake "$INTAKE2"
 wait_for "second intake port" 10 port_open $((PORT_BASE + 3))
 
-"$TOOLS/capture" "$GF_PUB" "$ART/capture.ready" 4000 >"$ART/capture.txt" 2>"$ART/capture.err" &
-CAPTURE=$!
-wait_for "subscriber to be connected" 10 test -f "$ART/capture.ready"
+start_capture
 
 for n in 1 2 3 4; do
   python3 "$ROOT/tests/tools/gen_hotline.py" --grids "$ROOT/deploy/sample/qingnianlu.json" \
@@ -47,7 +45,7 @@ wait_for "probes to be sequenced" 10 sql_eq "SELECT count(seq) FROM case_events 
 check "A was inserted before B" t "$(sql "SELECT (SELECT id FROM case_events WHERE topic = 'test.probe/A') < (SELECT id FROM case_events WHERE topic = 'test.probe/B')")"
 check "A, committed last, is sequenced after B" t "$(sql "SELECT (SELECT seq FROM case_events WHERE topic = 'test.probe/A') > (SELECT seq FROM case_events WHERE topic = 'test.probe/B')")"
 
-wait "$CAPTURE"
+stop_capture
 total=$(sql "SELECT count(*) FROM case_events")
 check "events in the log" "$((6000 * 2 + $(sql "SELECT count(*) FROM notifications") + 2))" "$total"
 check "subscriber saw every event" "$total" "$(wc -l <"$ART/capture.txt")"

@@ -1,7 +1,8 @@
 /*  capture — a raw subscriber for tests: SUB to everything on the relay's
     PUB socket, print "seq id topic" per event (relay.hb excluded), touch
     READY_FILE on the first heartbeat (it is then surely subscribed), and
-    exit after IDLE_MS without any event once at least one arrived.
+    exit after IDLE_MS without any event once at least one arrived, or on
+    SIGTERM.
     usage: capture PUB_ENDPOINT READY_FILE IDLE_MS */
 #include "gf_proto.h"
 
@@ -19,7 +20,7 @@ int main (int argc, char **argv)
     int idle = atoi (argv[3]);
     bool ready = false;
     uint64_t events = 0;
-    setvbuf (stdout, NULL, _IOFBF, 1 << 20);
+    setvbuf (stdout, NULL, _IOLBF, 0); /* tests follow the file while we run */
     int64_t last_event = zclock_mono ();
     while (!zsys_interrupted) {
         /* Heartbeats keep coming: idle means no event for IDLE_MS. */
