@@ -37,7 +37,8 @@ LIB      := $(BUILD)/libgridflow.a
 # service binaries: bin/<name> from services/<dir>/*.c
 SERVICES := gf-intake:services/intake gf-relay:services/relay \
             gf-router:services/router gf-notifier:services/notifier \
-            gf-hotline:services/adapters/hotline gridctl:services/gridctl
+            gf-hotline:services/adapters/hotline gf-suggestbox:services/adapters/suggestbox \
+            gridctl:services/gridctl
 BINS     := $(foreach s,$(SERVICES),$(BINDIR)/$(word 1,$(subst :, ,$(s))))
 
 UNIT_SRC := $(wildcard tests/unit/test_*.c)
@@ -71,6 +72,9 @@ $(BUILD)/tests/%: $(BUILD)/tests/unit/%.o $(LIB)
 # Unit tests of a service module link that module too.
 $(BUILD)/tests/test_hotline: $(BUILD)/services/adapters/hotline/gf_hotline.o
 $(BUILD)/tests/unit/test_hotline.o: CFLAGS += -Iservices/adapters/hotline
+$(BUILD)/tests/test_suggestbox: $(BUILD)/services/adapters/suggestbox/gf_suggestbox.o \
+                                $(BUILD)/services/adapters/suggestbox/gf_csv.o
+$(BUILD)/tests/unit/test_suggestbox.o: CFLAGS += -Iservices/adapters/suggestbox
 
 $(BUILD)/tools/%: $(BUILD)/tests/tools/%.o $(LIB)
 	@mkdir -p $(dir $@)

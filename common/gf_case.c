@@ -2,32 +2,33 @@
 #include "gf_case.h"
 
 static const char *s_state_names[GF_CASE_STATE_COUNT] = {
-    [GF_CASE_REGISTERED] = "registered", [GF_CASE_ROUTED] = "routed",
-    [GF_CASE_UNROUTABLE] = "unroutable", [GF_CASE_SIGNED] = "signed",
+    [GF_CASE_REGISTERED] = "registered",   [GF_CASE_ROUTED] = "routed",
+    [GF_CASE_UNROUTABLE] = "unroutable",   [GF_CASE_SIGNED] = "signed",
     [GF_CASE_IN_PROGRESS] = "in_progress", [GF_CASE_REFERRED] = "referred",
-    [GF_CASE_REPLIED] = "replied",       [GF_CASE_RESOLVED] = "resolved",
+    [GF_CASE_REPLIED] = "replied",         [GF_CASE_RESOLVED] = "resolved",
     [GF_CASE_CALLED_BACK] = "called_back", [GF_CASE_CLOSED] = "closed",
-    [GF_CASE_REOPENED] = "reopened",     [GF_CASE_MERGED] = "merged",
+    [GF_CASE_REOPENED] = "reopened",       [GF_CASE_MERGED] = "merged",
 };
 
 #define BIT(s) (1u << (s))
 /*  States in which a case is open to work. */
-#define WORKING (BIT (GF_CASE_SIGNED) | BIT (GF_CASE_IN_PROGRESS) | BIT (GF_CASE_REPLIED) |     \
-                 BIT (GF_CASE_REOPENED))
+#define WORKING                                                                                    \
+    (BIT (GF_CASE_SIGNED) | BIT (GF_CASE_IN_PROGRESS) | BIT (GF_CASE_REPLIED) |                    \
+     BIT (GF_CASE_REOPENED))
 /*  Every state but closed and merged. */
-#define OPEN                                                                                    \
-    (WORKING | BIT (GF_CASE_REGISTERED) | BIT (GF_CASE_ROUTED) | BIT (GF_CASE_UNROUTABLE) |    \
+#define OPEN                                                                                       \
+    (WORKING | BIT (GF_CASE_REGISTERED) | BIT (GF_CASE_ROUTED) | BIT (GF_CASE_UNROUTABLE) |        \
      BIT (GF_CASE_REFERRED) | BIT (GF_CASE_RESOLVED) | BIT (GF_CASE_CALLED_BACK))
 #define SAME GF_CASE_STATE_COUNT /* "to" meaning: the state does not change */
 
 /*  The transition table: one row per action. */
 typedef struct {
-    const char *name;     /* wire name                                      */
-    unsigned from;        /* bit set of states the action is allowed in     */
-    gf_case_state_t to;   /* state after it, or SAME                        */
-    const char *event;    /* event type emitted                             */
-    int max_level;        /* deepest actor level allowed (3: any staff)     */
-    const char *hint;     /* why it is refused in other states (English)    */
+    const char *name;   /* wire name                                      */
+    unsigned from;      /* bit set of states the action is allowed in     */
+    gf_case_state_t to; /* state after it, or SAME                        */
+    const char *event;  /* event type emitted                             */
+    int max_level;      /* deepest actor level allowed (3: any staff)     */
+    const char *hint;   /* why it is refused in other states (English)    */
 } s_rule_t;
 
 static const s_rule_t s_rules[GF_ACT_COUNT] = {
@@ -37,25 +38,26 @@ static const s_rule_t s_rules[GF_ACT_COUNT] = {
                          "sign for the case first"},
     [GF_ACT_REFER] = {"refer", WORKING, GF_CASE_REFERRED, "case.referred", 3,
                       "sign for the case first"},
-    [GF_ACT_REPLY] = {"reply", BIT (GF_CASE_REFERRED), GF_CASE_REPLIED,
-                      "case.department_replied", 3, "the case is not referred to a department"},
+    [GF_ACT_REPLY] = {"reply", BIT (GF_CASE_REFERRED), GF_CASE_REPLIED, "case.department_replied",
+                      3, "the case is not referred to a department"},
     [GF_ACT_RESOLVE] = {"resolve", WORKING, GF_CASE_RESOLVED, "case.resolved", 3,
                         "sign for the case first (or wait for the department's reply)"},
-    [GF_ACT_CALLBACK] = {"callback", BIT (GF_CASE_RESOLVED), GF_CASE_CALLED_BACK,
-                         "case.callback", 3, "only a resolved case is called back"},
+    [GF_ACT_CALLBACK] = {"callback", BIT (GF_CASE_RESOLVED), GF_CASE_CALLED_BACK, "case.callback",
+                         3, "only a resolved case is called back"},
     [GF_ACT_CLOSE] = {"close", BIT (GF_CASE_CALLED_BACK), GF_CASE_CLOSED, "case.closed", 3,
                       "a case is closed only after a satisfied callback"},
     [GF_ACT_REOPEN] = {"reopen", BIT (GF_CASE_CALLED_BACK), GF_CASE_REOPENED, "case.reopened", 3,
                        "a case is reopened only after a dissatisfied callback"},
-    [GF_ACT_RETURN] = {"return", BIT (GF_CASE_ROUTED) | BIT (GF_CASE_SIGNED),
-                       GF_CASE_REGISTERED, "case.returned", 3,
-                       "only a routed or signed case can be returned"},
-    [GF_ACT_ASSIGN] = {"assign", OPEN & ~(BIT (GF_CASE_RESOLVED) | BIT (GF_CASE_CALLED_BACK) |
-                                          BIT (GF_CASE_REFERRED)),
+    [GF_ACT_RETURN] = {"return", BIT (GF_CASE_ROUTED) | BIT (GF_CASE_SIGNED), GF_CASE_REGISTERED,
+                       "case.returned", 3, "only a routed or signed case can be returned"},
+    [GF_ACT_ASSIGN] = {"assign",
+                       OPEN & ~(BIT (GF_CASE_RESOLVED) | BIT (GF_CASE_CALLED_BACK) |
+                                BIT (GF_CASE_REFERRED)),
                        GF_CASE_ROUTED, "case.routed", 2,
                        "a resolved or referred case cannot be reassigned"},
-    [GF_ACT_MERGE] = {"merge", OPEN & ~(BIT (GF_CASE_RESOLVED) | BIT (GF_CASE_CALLED_BACK) |
-                                        BIT (GF_CASE_REFERRED)),
+    [GF_ACT_MERGE] = {"merge",
+                      OPEN & ~(BIT (GF_CASE_RESOLVED) | BIT (GF_CASE_CALLED_BACK) |
+                               BIT (GF_CASE_REFERRED)),
                       GF_CASE_MERGED, "case.merged", 2,
                       "a resolved or referred case cannot be merged"},
     [GF_ACT_SUPERVISE] = {"supervise", OPEN, SAME, "case.supervised", 2, "the case is not open"},
@@ -64,12 +66,12 @@ static const s_rule_t s_rules[GF_ACT_COUNT] = {
 
 const char *gf_case_state_name (gf_case_state_t state)
 {
-    return (int) state >= 0 && state < GF_CASE_STATE_COUNT ? s_state_names[state] : NULL;
+    return (int)state >= 0 && state < GF_CASE_STATE_COUNT ? s_state_names[state] : NULL;
 }
 
 const char *gf_case_action_name (gf_case_action_t action)
 {
-    return (int) action >= 0 && action < GF_ACT_COUNT ? s_rules[action].name : NULL;
+    return (int)action >= 0 && action < GF_ACT_COUNT ? s_rules[action].name : NULL;
 }
 
 int gf_case_state_from_name (const char *name)
@@ -166,9 +168,9 @@ int gf_case_transition (const gf_case_view_t *view, const gf_action_t *a, gf_cas
     if (act == GF_ACT_REOPEN && view->satisfied != 0)
         return gf_error_set (err, GF_E_ILLEGAL_TRANSITION,
                              "cannot reopen: the resident was satisfied; close it");
-    if (s_check_keys ((gf_case_action_t) act, a, err))
+    if (s_check_keys ((gf_case_action_t)act, a, err))
         return -1;
-    step->action = (gf_case_action_t) act;
+    step->action = (gf_case_action_t)act;
     step->to = rule->to == SAME ? view->state : rule->to;
     step->event = rule->event;
     return 0;

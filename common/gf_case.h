@@ -57,11 +57,11 @@ int gf_case_action_from_name (const char *name);
 
 /*  The case and the actor as read (under lock) by the caller. */
 typedef struct {
-    gf_case_state_t state; /* current state                                */
-    const char *grid;      /* owner grid code                              */
-    int satisfied;         /* last callback: 1 / 0, -1 none                */
-    const char *actor_grid;/* the actor's grid code, NULL if unknown actor */
-    int actor_level;       /* 1, 2 or 3 (level of the actor's grid)        */
+    gf_case_state_t state;  /* current state                                */
+    const char *grid;       /* owner grid code                              */
+    int satisfied;          /* last callback: 1 / 0, -1 none                */
+    const char *actor_grid; /* the actor's grid code, NULL if unknown actor */
+    int actor_level;        /* 1, 2 or 3 (level of the actor's grid)        */
 } gf_case_view_t;
 
 typedef struct {
@@ -76,8 +76,8 @@ typedef struct {
     (assign, merge, supervise need an L1/L2 actor: forbidden), the state
     allows the action (illegal_transition), the keys the action needs
     (missing_field / bad_value).  Returns 0 with step filled, or -1. */
-int gf_case_transition (const gf_case_view_t *view, const gf_action_t *action,
-                        gf_case_step_t *step, gf_error_t *err);
+int gf_case_transition (const gf_case_view_t *view, const gf_action_t *action, gf_case_step_t *step,
+                        gf_error_t *err);
 
 /*  True if grid is the subtree root or inside it (QNL.07 holds QNL.07.063). */
 bool gf_case_grid_within (const char *grid, const char *subtree);

@@ -491,16 +491,16 @@ int gf_msg_get_strv (gf_msg_t *self, const char *key, bool required, size_t max_
             return gf_error_set (err, GF_E_WRONG_TYPE, "field '%s' must hold strings, got %s", key,
                                  s_type_name (item->type));
         ssize_t chars = gf_utf8_count (item->via.str.ptr, item->via.str.size);
-        if (chars < 0 || (size_t) chars > max_chars)
+        if (chars < 0 || (size_t)chars > max_chars)
             return gf_error_set (err, GF_E_TOO_LONG, "an item of '%s' is over %zu characters", key,
                                  max_chars);
         if (memchr (item->via.str.ptr, 0, item->via.str.size) ||
             memchr (item->via.str.ptr, ',', item->via.str.size) || item->via.str.size == 0)
-            return gf_error_set (err, GF_E_BAD_VALUE, "an item of '%s' is empty or holds ',' or NUL",
-                                 key);
+            return gf_error_set (err, GF_E_BAD_VALUE,
+                                 "an item of '%s' is empty or holds ',' or NUL", key);
         total += item->via.str.size + 1;
     }
-    char *joined = (char *) malloc (total);
+    char *joined = (char *)malloc (total);
     if (!joined)
         return gf_error_set (err, GF_E_INTERNAL, "out of memory");
     size_t len = 0;
@@ -514,6 +514,28 @@ int gf_msg_get_strv (gf_msg_t *self, const char *key, bool required, size_t max_
     joined[len] = 0;
     *out = joined;
     return 0;
+}
+
+char *gf_msg_peek_id (const void *data, size_t size)
+{
+    msgpack_zone zone;
+    msgpack_zone_init (&zone, 2048);
+    msgpack_object top;
+    size_t offset = 0;
+    char *id = NULL;
+    if (msgpack_unpack (data, size, &offset, &zone, &top) == MSGPACK_UNPACK_SUCCESS &&
+        top.type == MSGPACK_OBJECT_MAP)
+        for (uint32_t i = 0; i < top.via.map.size && !id; i++) {
+            const msgpack_object *k = &top.via.map.ptr[i].key;
+            const msgpack_object *v = &top.via.map.ptr[i].val;
+            if (k->type == MSGPACK_OBJECT_STR && k->via.str.size == 2 &&
+                memcmp (k->via.str.ptr, "id", 2) == 0 && v->type == MSGPACK_OBJECT_STR &&
+                v->via.str.size <= GF_MAX_REF && !memchr (v->via.str.ptr, 0, v->via.str.size) &&
+                gf_utf8_count (v->via.str.ptr, v->via.str.size) >= 0)
+                id = strndup (v->via.str.ptr, v->via.str.size);
+        }
+    msgpack_zone_destroy (&zone);
+    return id;
 }
 
 //  JSON rendering ---------------------------------------------------------

@@ -105,6 +105,12 @@ typedef struct _gf_msg_t gf_msg_t;
 gf_msg_t *gf_msg_decode (const void *data, size_t size, gf_error_t *err);
 void gf_msg_destroy (gf_msg_t **self_p);
 
+/*  Best effort for a body that failed gf_msg_decode: if it is still one
+    msgpack map with a top-level `id` string (valid UTF-8, <= GF_MAX_REF
+    bytes), returns a copy (caller frees) so the error reply can name the
+    request; else NULL. */
+char *gf_msg_peek_id (const void *data, size_t size);
+
 /*  Borrowed strings, valid while the message lives.  NULL if absent. */
 const char *gf_msg_type (gf_msg_t *self);
 const char *gf_msg_id (gf_msg_t *self);
@@ -195,22 +201,22 @@ void gf_reply_reset (gf_reply_t *r);
     Which keys an action needs is the lifecycle's business (common/gf_case),
     not the codec's: the codec checks types and limits only. */
 typedef struct {
-    char *id;           /* request id, required; with actor it makes the
-                           action idempotent                                */
+    char *id; /* request id, required; with actor it makes the
+                 action idempotent                                */
     int64_t at;
-    int64_t case_id;    /* required: wire key `case`                        */
-    char *action;       /* required: sign|progress|refer|reply|resolve|callback|
-                           close|reopen|return|assign|merge|supervise|classify */
-    char *actor;        /* required: person id of who acts                  */
-    int64_t version;    /* required: the case version the actor saw         */
-    char *note;         /* optional: why / what (<= 4000 chars)             */
-    char *department;   /* refer: the department                            */
-    char *grid;         /* assign: the new L3 grid                          */
-    int64_t into;       /* merge: the case this one merges into (0 = none)  */
-    int satisfied;      /* callback: 1 / 0, -1 when absent                  */
-    char *tier;         /* classify: pending|hard                           */
-    int urgent;         /* classify: 1 / 0, -1 when absent                  */
-    char *groups;       /* classify: comma-separated GF_GROUPS codes, or NULL */
+    int64_t case_id;  /* required: wire key `case`                        */
+    char *action;     /* required: sign|progress|refer|reply|resolve|callback|
+                         close|reopen|return|assign|merge|supervise|classify */
+    char *actor;      /* required: person id of who acts                  */
+    int64_t version;  /* required: the case version the actor saw         */
+    char *note;       /* optional: why / what (<= 4000 chars)             */
+    char *department; /* refer: the department                            */
+    char *grid;       /* assign: the new L3 grid                          */
+    int64_t into;     /* merge: the case this one merges into (0 = none)  */
+    int satisfied;    /* callback: 1 / 0, -1 when absent                  */
+    char *tier;       /* classify: pending|hard                           */
+    int urgent;       /* classify: 1 / 0, -1 when absent                  */
+    char *groups;     /* classify: comma-separated GF_GROUPS codes, or NULL */
 } gf_action_t;
 
 #define GF_TYPE_CASE_ACTION "case.action"

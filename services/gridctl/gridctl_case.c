@@ -8,9 +8,9 @@
 int gridctl_submit (gf_config_t *config, int argc, char **argv)
 {
     gf_complaint_t c = {0};
-    const char *keys[] = {"--source",   "--ref",   "--text",     "--grid",     "--address",
-                          "--category", "--name",  "--phone",    "--reporter", "--household",
-                          "--groups"};
+    const char *keys[] = {"--source",   "--ref",       "--text",  "--grid",
+                          "--address",  "--category",  "--name",  "--phone",
+                          "--reporter", "--household", "--groups"};
     char **fields[] = {&c.source,   &c.source_ref, &c.description, &c.grid,
                        &c.address,  &c.category,   &c.name,        &c.phone,
                        &c.reporter, &c.household,  &c.groups};
@@ -66,7 +66,8 @@ static const char *SQL_TIMELINE =
     "       to_char (e.at AT TIME ZONE 'Asia/Shanghai', 'YYYY-MM-DD HH24:MI:SS') AS at,"
     "       coalesce (p.name || '(' || (e.payload->>'actor') || ')', '') AS who,"
     "       concat_ws (' ',"
-    "         CASE WHEN e.payload ? 'from' THEN (e.payload->>'from') || ' → ' || (e.payload->>'to') END,"
+    "         CASE WHEN e.payload ? 'from' THEN (e.payload->>'from') || ' → ' || "
+    "(e.payload->>'to') END,"
     "         'note: ' || (e.payload->>'note'), 'department: ' || (e.payload->>'department'),"
     "         'satisfied: ' || (e.payload->>'satisfied'), 'into: ' || (e.payload->>'into'),"
     "         'follows: ' || (e.payload->>'follows'), 'reason: ' || (e.payload->>'reason'),"
@@ -135,10 +136,10 @@ int gridctl_case_act (gf_config_t *config, const char *action, int argc, char **
         return 2;
     }
     gf_action_t a = {.case_id = strtoll (argv[0], NULL, 10), .satisfied = -1, .urgent = -1};
-    a.action = (char *) action;
+    a.action = (char *)action;
     char *request_id = NULL;
-    const char *keys[] = {"--actor", "--note", "--department", "--grid", "--tier", "--groups",
-                          "--request-id"};
+    const char *keys[] = {"--actor", "--note",   "--department", "--grid",
+                          "--tier",  "--groups", "--request-id"};
     char **fields[] = {&a.actor, &a.note, &a.department, &a.grid, &a.tier, &a.groups, &request_id};
     for (int i = 1; i < argc; i++) {
         bool known = false;
@@ -174,8 +175,8 @@ int gridctl_case_act (gf_config_t *config, const char *action, int argc, char **
     if (a.version == 0) {
         gf_db_t *db = gf_db_new (config->db, "gridctl");
         const char *params[] = {argv[0]};
-        PGresult *res = gf_db_connect (db, 10000) == 0 ? gf_db_exec (db, SQL_VERSION, 1, params)
-                                                       : NULL;
+        PGresult *res =
+            gf_db_connect (db, 10000) == 0 ? gf_db_exec (db, SQL_VERSION, 1, params) : NULL;
         if (res && PQntuples (res) == 1)
             a.version = gf_db_get_ll (res, 0, "version");
         if (res)
@@ -201,7 +202,7 @@ int gridctl_case_act (gf_config_t *config, const char *action, int argc, char **
             break;
         int64_t deadline = zclock_mono () + 5000;
         while (rc == 1 && zclock_mono () < deadline) {
-            if (gf_client_recv (client, &reply, (int) (deadline - zclock_mono ())) != 0)
+            if (gf_client_recv (client, &reply, (int)(deadline - zclock_mono ())) != 0)
                 continue;
             if (reply.id && streq (reply.id, a.id))
                 rc = 0;
@@ -246,8 +247,10 @@ static const char *SQL_LIST =
     "   AND ($4::int IS NULL OR c.level = $4)"
     "   AND ($5::text IS NULL OR ($5 = 'urgent' AND c.urgent) OR ($5 = 'any' AND (c.urgent OR"
     "        c.groups <> '{}')) OR $5 = ANY (c.groups))"
-    "   AND ($6::date IS NULL OR c.received_at >= ($6::date::timestamp AT TIME ZONE 'Asia/Shanghai'))"
-    "   AND ($7::date IS NULL OR c.received_at < (($7::date + 1)::timestamp AT TIME ZONE 'Asia/Shanghai'))"
+    "   AND ($6::date IS NULL OR c.received_at >= ($6::date::timestamp AT TIME ZONE "
+    "'Asia/Shanghai'))"
+    "   AND ($7::date IS NULL OR c.received_at < (($7::date + 1)::timestamp AT TIME ZONE "
+    "'Asia/Shanghai'))"
     "   AND ($8::text IS NULL OR c.supervised)"
     " ORDER BY c.id LIMIT $9";
 
@@ -255,8 +258,8 @@ int gridctl_case_list (gf_config_t *config, int argc, char **argv)
 {
     const char *grid = NULL, *state = NULL, *tier = NULL, *level = NULL, *priority = NULL,
                *from = NULL, *to = NULL, *supervised = NULL, *limit = "100";
-    const char *keys[] = {"--grid", "--state", "--tier", "--level", "--priority",
-                          "--from", "--to",    "--limit"};
+    const char *keys[] = {"--grid",     "--state", "--tier", "--level",
+                          "--priority", "--from",  "--to",   "--limit"};
     const char **fields[] = {&grid, &state, &tier, &level, &priority, &from, &to, &limit};
     for (int i = 0; i < argc; i++) {
         bool known = false;
@@ -283,18 +286,21 @@ int gridctl_case_list (gf_config_t *config, int argc, char **argv)
     if (!res)
         fprintf (stderr, "error: query failed (bad filter value?)\n");
     else {
-        printf ("%-8s %-10s %-12s %-8s %-6s %-4s %-16s %-16s %s\n", "案件", "状态", "网格",
-                "类别", "台账", "层级", "优先", "登记时间", "摘要");
+        printf ("%-8s %-10s %-12s %-8s %-6s %-4s %-16s %-16s %s\n", "案件", "状态", "网格", "类别",
+                "台账", "层级", "优先", "登记时间", "摘要");
         for (int r = 0; r < PQntuples (res); r++) {
             const char *groups = gf_db_get (res, r, "groups");
             char prio[64];
-            snprintf (prio, sizeof prio, "%s%s%s%s", streq (gf_db_get (res, r, "urgent"), "t") ? "紧急" : "",
-                      *groups ? "[" : "", groups, *groups ? "]" : "");
+            snprintf (prio, sizeof prio, "%s%s%s%s",
+                      streq (gf_db_get (res, r, "urgent"), "t") ? "紧急" : "", *groups ? "[" : "",
+                      groups, *groups ? "]" : "");
             const char *tier_code = gf_db_get (res, r, "tier");
             printf ("%-8s %-10s %-12s %-8s %-6s L%-3s %-16s %-16s %s%s\n", gf_db_get (res, r, "id"),
                     gf_db_get (res, r, "state_name"), gf_db_get (res, r, "grid"),
                     gf_db_get (res, r, "category"),
-                    streq (tier_code, "resolved") ? "已解决" : streq (tier_code, "hard") ? "难解决" : "待解决",
+                    streq (tier_code, "resolved") ? "已解决"
+                    : streq (tier_code, "hard")   ? "难解决"
+                                                  : "待解决",
                     gf_db_get (res, r, "level"), prio, gf_db_get (res, r, "received"),
                     streq (gf_db_get (res, r, "supervised"), "t") ? "[督办] " : "",
                     gf_db_get (res, r, "excerpt"));

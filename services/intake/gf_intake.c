@@ -111,12 +111,12 @@ static void s_send_reply (s_intake_t *self, zmsg_t **envelope_p, gf_reply_t *rep
 static void s_reply (s_intake_t *self, zmsg_t **envelope_p, const char *id, gf_code_t code,
                      int64_t case_id, bool duplicate, const char *message)
 {
-    gf_reply_t reply = {.id = (char *) id,
+    gf_reply_t reply = {.id = (char *)id,
                         .ok = code == GF_OK,
                         .case_id = case_id,
                         .duplicate = duplicate,
                         .code = code,
-                        .message = (char *) message};
+                        .message = (char *)message};
     s_send_reply (self, envelope_p, &reply);
 }
 
@@ -126,11 +126,11 @@ static json_t *s_batch_json (s_intake_t *self, int from, int to)
     for (int i = from; i < to; i++) {
         gf_complaint_t *c = &self->items[i].c;
         json_t *row = json_pack (
-            "{s:i, s:s, s:s, s:s, s:s, s:s?, s:s?, s:s?, s:s?, s:s?, s:b, s:s?, s:s?, s:s?}", "i", i,
-            "rid", c->id, "source", c->source, "source_ref", c->source_ref, "description",
-            c->description, "category", c->category, "grid", c->grid, "address", c->address,
-            "name", c->name, "phone", c->phone, "urgent", c->urgent, "reporter", c->reporter,
-            "household", c->household, "groups", c->groups);
+            "{s:i, s:s, s:s, s:s, s:s, s:s?, s:s?, s:s?, s:s?, s:s?, s:b, s:s?, s:s?, s:s?}", "i",
+            i, "rid", c->id, "source", c->source, "source_ref", c->source_ref, "description",
+            c->description, "category", c->category, "grid", c->grid, "address", c->address, "name",
+            c->name, "phone", c->phone, "urgent", c->urgent, "reporter", c->reporter, "household",
+            c->household, "groups", c->groups);
         if (c->reported_at > 0)
             json_object_set_new (row, "reported_at", json_integer (c->reported_at));
         json_array_append_new (rows, row);
@@ -245,8 +245,8 @@ static void s_accept (s_intake_t *self, zmsg_t *msg)
         gf_intake_action_apply (self->db, &action, gf_clock_now_ms (), &reply);
         reply.id = strdup (action.id);
         zsys_info ("intake: case %" PRId64 " %s by %s: %s%s%s", action.case_id, action.action,
-                   action.actor, reply.ok ? "ok" : gf_code_name (reply.code),
-                   reply.ok ? "" : ": ", reply.ok ? "" : reply.message);
+                   action.actor, reply.ok ? "ok" : gf_code_name (reply.code), reply.ok ? "" : ": ",
+                   reply.ok ? "" : reply.message);
         reply.ok ? self->actions++ : self->rejected++;
         s_send_reply (self, &msg, &reply);
         gf_reply_reset (&reply);
@@ -261,11 +261,15 @@ static void s_accept (s_intake_t *self, zmsg_t *msg)
         item->envelope = msg;
         self->count++;
     } else {
-        const char *id = request ? gf_msg_id (request) : NULL;
+        /* Name the request even when its body broke the envelope (a bad
+           string elsewhere): a pipelining client must match the answer. */
+        char *peeked = request ? NULL : gf_msg_peek_id (zframe_data (body), zframe_size (body));
+        const char *id = request ? gf_msg_id (request) : peeked;
         self->rejected++;
         zsys_info ("intake: request %s rejected: %s: %s", id ? id : "(unreadable)",
                    gf_code_name (err.code), err.message);
         s_reply (self, &msg, id, err.code, 0, false, err.message);
+        free (peeked);
     }
     gf_msg_destroy (&request);
     zframe_destroy (&body);

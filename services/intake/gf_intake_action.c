@@ -13,28 +13,31 @@ static const char *SQL_LOCK =
     "  FROM cases c LEFT JOIN people p ON p.id = $2 LEFT JOIN grids ag ON ag.code = p.grid"
     " WHERE c.id = $1 FOR UPDATE OF c";
 static const char *SQL_TARGET_GRID = "SELECT level FROM grids WHERE code = $1";
-static const char *SQL_TARGET_CASE =
-    "SELECT state, root FROM cases WHERE id = $1 FOR UPDATE";
+static const char *SQL_TARGET_CASE = "SELECT state, root FROM cases WHERE id = $1 FOR UPDATE";
 
 /*  One statement for every action: each column changes only for the actions
     that change it.  $1 case, $2 new state, $3 action, $4 at (ms), $5 grid,
     $6 tier, $7 urgent, $8 groups, $9 department, $10 satisfied, $11 into. */
 static const char *SQL_APPLY =
-    "UPDATE cases SET state = $2, version = version + 1, updated_at = to_timestamp ($4::bigint / 1000.0),"
+    "UPDATE cases SET state = $2, version = version + 1, updated_at = to_timestamp ($4::bigint / "
+    "1000.0),"
     "  grid = CASE $3 WHEN 'assign' THEN $5 WHEN 'return' THEN root ELSE grid END,"
     "  returned_from = CASE $3 WHEN 'return' THEN returned_from || grid ELSE returned_from END,"
     "  tier = CASE WHEN $3 = 'resolve' THEN 'resolved' WHEN $3 = 'reopen' THEN 'pending'"
     "              WHEN $3 = 'classify' AND $6::text IS NOT NULL THEN $6 ELSE tier END,"
-    "  urgent = CASE WHEN $3 = 'classify' AND $7::boolean IS NOT NULL THEN $7::boolean ELSE urgent END,"
+    "  urgent = CASE WHEN $3 = 'classify' AND $7::boolean IS NOT NULL THEN $7::boolean ELSE urgent "
+    "END,"
     "  groups = CASE WHEN $3 = 'classify' AND $8::text IS NOT NULL"
     "                THEN coalesce (string_to_array (nullif ($8, ''), ','), '{}') ELSE groups END,"
     "  supervised = supervised OR $3 = 'supervise',"
     "  department = CASE $3 WHEN 'refer' THEN $9 ELSE department END,"
-    "  satisfied = CASE $3 WHEN 'callback' THEN $10::boolean WHEN 'reopen' THEN NULL ELSE satisfied END,"
+    "  satisfied = CASE $3 WHEN 'callback' THEN $10::boolean WHEN 'reopen' THEN NULL ELSE "
+    "satisfied END,"
     "  merged_into = CASE $3 WHEN 'merge' THEN $11::bigint ELSE merged_into END,"
     "  reopen_count = reopen_count + CASE $3 WHEN 'reopen' THEN 1 ELSE 0 END,"
     "  signed_at = CASE $3 WHEN 'sign' THEN to_timestamp ($4::bigint / 1000.0) ELSE signed_at END,"
-    "  routed_at = CASE $3 WHEN 'assign' THEN to_timestamp ($4::bigint / 1000.0) ELSE routed_at END,"
+    "  routed_at = CASE $3 WHEN 'assign' THEN to_timestamp ($4::bigint / 1000.0) ELSE routed_at "
+    "END,"
     "  resolved_at = CASE $3 WHEN 'resolve' THEN to_timestamp ($4::bigint / 1000.0)"
     "                        WHEN 'reopen' THEN NULL ELSE resolved_at END,"
     "  closed_at = CASE $3 WHEN 'close' THEN to_timestamp ($4::bigint / 1000.0) ELSE closed_at END"
@@ -67,7 +70,8 @@ static const char *SQL_FOLLOW =
     "  RETURNING id, grid, version"
     ")"
     "INSERT INTO case_events (type, topic, case_id, grid, at, payload)"
-    "SELECT 'case.resolved', 'case.resolved/' || grid, id, grid, to_timestamp ($2::bigint / 1000.0),"
+    "SELECT 'case.resolved', 'case.resolved/' || grid, id, grid, to_timestamp ($2::bigint / "
+    "1000.0),"
     "       jsonb_build_object ('action', 'resolve', 'actor', $3::text, 'from', 'merged',"
     "                           'to', 'resolved', 'version', version, 'note', $4::text,"
     "                           'follows', $1::bigint)"
@@ -164,8 +168,7 @@ static char *s_int (int64_t v)
     return zsys_sprintf ("%" PRId64, v);
 }
 
-void gf_intake_action_apply (gf_db_t *db, const gf_action_t *a, int64_t now_ms,
-                             gf_reply_t *reply)
+void gf_intake_action_apply (gf_db_t *db, const gf_action_t *a, int64_t now_ms, gf_reply_t *reply)
 {
     reply->case_id = a->case_id;
     reply->ok = true;
@@ -204,13 +207,13 @@ void gf_intake_action_apply (gf_db_t *db, const gf_action_t *a, int64_t now_ms,
         goto refuse;
     }
     const char *satisfied = gf_db_get (locked, 0, "satisfied");
-    gf_case_view_t view = {.state = (gf_case_state_t) gf_case_state_from_name (reply->state),
+    gf_case_view_t view = {.state = (gf_case_state_t)gf_case_state_from_name (reply->state),
                            .grid = gf_db_get (locked, 0, "grid"),
                            .satisfied = satisfied ? streq (satisfied, "t") : -1,
                            .actor_grid = gf_db_get (locked, 0, "actor_grid"),
-                           .actor_level = (int) gf_db_get_ll (locked, 0, "actor_level")};
+                           .actor_level = (int)gf_db_get_ll (locked, 0, "actor_level")};
     gf_case_step_t step;
-    if ((int) view.state < 0) {
+    if ((int)view.state < 0) {
         gf_error_set (&err, GF_E_INTERNAL, "case %s has an unknown state", case_id);
         goto refuse;
     }
@@ -222,8 +225,17 @@ void gf_intake_action_apply (gf_db_t *db, const gf_action_t *a, int64_t now_ms,
     const char *urgent = a->urgent < 0 ? NULL : a->urgent ? "true" : "false";
     const char *sat = a->satisfied < 0 ? NULL : a->satisfied ? "true" : "false";
     char *into = s_int (a->into);
-    const char *apply_params[] = {case_id, to, a->action, now, a->grid, a->tier, urgent,
-                                  a->groups, a->department, sat, a->into > 0 ? into : NULL};
+    const char *apply_params[] = {case_id,
+                                  to,
+                                  a->action,
+                                  now,
+                                  a->grid,
+                                  a->tier,
+                                  urgent,
+                                  a->groups,
+                                  a->department,
+                                  sat,
+                                  a->into > 0 ? into : NULL};
     applied = gf_db_exec (db, SQL_APPLY, 11, apply_params);
     free (into);
     if (!applied)
@@ -233,8 +245,8 @@ void gf_intake_action_apply (gf_db_t *db, const gf_action_t *a, int64_t now_ms,
     const char *event_grid =
         step.action == GF_ACT_RETURN ? view.grid : gf_db_get (applied, 0, "grid");
     char *extras = s_extras (a, step.action, applied);
-    const char *record_params[] = {case_id, a->id,   a->actor, a->action, reply->state, to,
-                                   version, a->note, now,      step.event, event_grid,  extras};
+    const char *record_params[] = {case_id, a->id,   a->actor, a->action,  reply->state, to,
+                                   version, a->note, now,      step.event, event_grid,   extras};
     int rc = gf_db_run (db, SQL_RECORD, 12, record_params);
     free (extras);
     if (rc == 0 && step.action == GF_ACT_RESOLVE) {

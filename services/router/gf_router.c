@@ -14,7 +14,8 @@ static const char *SQL_ROUTE =
     "  SELECT c.id, c.address, c.returned_from,"
     "         CASE WHEN g.level = 3 THEN g.code ELSE a.grid END AS l3,"
     "         CASE WHEN g.level = 3 THEN 'grid' ELSE 'address' END AS via,"
-    "         CASE WHEN c.requested_grid IS NOT NULL AND g.level < 3 AND a.grid IS NULL THEN 'not_l3'"
+    "         CASE WHEN c.requested_grid IS NOT NULL AND g.level < 3 AND a.grid IS NULL THEN "
+    "'not_l3'"
     "              WHEN c.address IS NULL AND c.requested_grid IS NULL THEN 'no_location'"
     "              ELSE 'unknown_address' END AS reason"
     "    FROM ids JOIN cases c ON c.id = ids.id"
@@ -86,7 +87,8 @@ static int s_route (gf_db_t *db, const PGresult *events, void *arg)
 void gf_router_actor (zsock_t *pipe, void *args)
 {
     s_router_t self = {.config = (gf_config_t *)args};
-    gf_consumer_t *consumer = gf_consumer_new ("router", "case.received,case.returned", self.config);
+    gf_consumer_t *consumer =
+        gf_consumer_new ("router", "case.received,case.returned", self.config);
     zsock_signal (pipe, consumer ? 0 : 1);
     if (consumer) {
         gf_consumer_run (consumer, pipe, s_route, &self);

@@ -116,6 +116,15 @@ static void test_invalid_utf8 (void **state)
     msgpack_pack_str_with_body (&pk, "description", 11);
     msgpack_pack_str_with_body (&pk, "\xe8\xb7\x28\xc0\xaf", 5);
     s_expect (sbuf.data, sbuf.size, GF_E_INVALID_UTF8);
+    /* the reply still names the request, so a pipelining client can match it */
+    zframe_t *body = zframe_new (sbuf.data, sbuf.size);
+    assert_int_equal (gf_client_send (s_client, body), 0);
+    zframe_destroy (&body);
+    gf_reply_t reply = {0};
+    assert_int_equal (gf_client_recv (s_client, &reply, 5000), 0);
+    assert_non_null (reply.id);
+    assert_string_equal (reply.id, "r1");
+    gf_reply_reset (&reply);
     msgpack_sbuffer_destroy (&sbuf);
 }
 
@@ -147,6 +156,34 @@ static void test_unknown_source (void **state)
     s_expect_json ("{" VALID_HEAD ",\"source\":\"fax\",\"source_ref\":\"x6\","
                    "\"description\":\"路灯不亮\"}",
                    GF_E_BAD_VALUE);
+}
+
+static void test_patrol_needs_a_known_reporter (void **state)
+{
+    s_expect_json ("{" VALID_HEAD ",\"source\":\"patrol\",\"source_ref\":\"x7\","
+                   "\"description\":\"巡查发现井盖缺失\"}",
+                   GF_E_MISSING_FIELD);
+    s_expect_json ("{" VALID_HEAD ",\"source\":\"patrol\",\"source_ref\":\"x8\","
+                   "\"description\":\"巡查发现井盖缺失\",\"reporter\":\"P-NOBODY\"}",
+                   GF_E_UNKNOWN_ACTOR);
+}
+
+static void test_unknown_special_group (void **state)
+{
+    s_expect_json ("{" VALID_HEAD ",\"source\":\"visit\",\"source_ref\":\"x9\","
+                   "\"description\":\"走访\",\"reporter\":\"P-QNL.07.063-1\","
+                   "\"groups\":[\"vip\"]}",
+                   GF_E_BAD_VALUE);
+}
+
+static void test_action_on_unknown_case (void **state)
+{
+    s_expect_json ("{\"v\":1,\"type\":\"case.action\",\"id\":\"a1\",\"case\":987654,"
+                   "\"action\":\"sign\",\"actor\":\"P-QNL.07.063-1\",\"version\":1}",
+                   GF_E_UNKNOWN_CASE);
+    s_expect_json ("{\"v\":1,\"type\":\"case.action\",\"id\":\"a2\",\"case\":\"x\","
+                   "\"action\":\"sign\",\"actor\":\"P-QNL.07.063-1\",\"version\":1}",
+                   GF_E_WRONG_TYPE);
 }
 
 static void test_unknown_message_type (void **state)
@@ -233,6 +270,9 @@ int main (void)
         cmocka_unit_test (test_unknown_category),
         cmocka_unit_test (test_unknown_source),
         cmocka_unit_test (test_unknown_message_type),
+        cmocka_unit_test (test_patrol_needs_a_known_reporter),
+        cmocka_unit_test (test_unknown_special_group),
+        cmocka_unit_test (test_action_on_unknown_case),
         cmocka_unit_test (test_intake_keeps_serving_after_bad_input),
         cmocka_unit_test (test_twin_requests_store_one_case),
     };

@@ -40,7 +40,18 @@ static void test_parse_rejects_garbage (void **state)
     assert_int_equal (gf_clock_parse ("2026-11-02T08:15:00+0800x", &ms), -1);
     assert_int_equal (gf_clock_parse ("2026-11-02T08:15:00Zjunk", &ms), -1);
     assert_int_equal (gf_clock_parse (NULL, &ms), -1);
+    assert_int_equal (gf_clock_parse ("2026-11-31T08:00:00+08:00", &ms), -1);
+    assert_int_equal (gf_clock_parse ("2027-02-29T08:00:00+08:00", &ms), -1);
+    assert_int_equal (gf_clock_parse ("2026-11-02T08:15:60+08:00", &ms), -1);
     assert_int_equal (ms, 42);
+}
+
+static void test_parse_accepts_leap_days (void **state)
+{
+    int64_t ms = 0;
+    assert_int_equal (gf_clock_parse ("2028-02-29T00:00:00Z", &ms), 0);
+    assert_int_equal (gf_clock_parse ("2000-02-29T00:00:00Z", &ms), 0);
+    assert_int_equal (gf_clock_parse ("2100-02-29T00:00:00Z", &ms), -1);
 }
 
 static void test_format_is_local_time (void **state)
@@ -68,6 +79,7 @@ int main (void)
         cmocka_unit_test (test_parse_utc_and_fraction),
         cmocka_unit_test (test_parse_without_zone_is_local_time),
         cmocka_unit_test (test_parse_rejects_garbage),
+        cmocka_unit_test (test_parse_accepts_leap_days),
         cmocka_unit_test (test_format_is_local_time),
         cmocka_unit_test (test_simulated_offset_moves_the_clock),
     };

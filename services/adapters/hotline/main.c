@@ -6,43 +6,15 @@
 #include "gf_proto.h"
 #include "gf_hotline.h"
 
-static int s_int_option (const char *name, const char *value, int min, int max, int *out)
-{
-    char *end;
-    long n = value ? strtol (value, &end, 10) : 0;
-    if (!value || !*value || *end || n < min || n > max) {
-        fprintf (stderr, "error: %s must be an integer %d..%d\n", name, min, max);
-        return -1;
-    }
-    *out = (int)n;
-    return 0;
-}
-
 int main (int argc, char **argv)
 {
     const char *const extra[] = {"--window=", "--timeout=", "--attempts=", "--quiet", NULL};
     gf_config_t *config = gf_config_new (&argc, argv, extra);
     if (!config)
         return 2;
-    gf_hotline_options_t options = {config->intake, 256, 5000, 20, false};
+    gf_feeder_options_t options = {config->intake, 256, 5000, 20, false};
     const char *path = NULL;
-    int rc = 0;
-    for (int i = 1; i < argc && rc == 0; i++) {
-        if (streq (argv[i], "--window"))
-            rc = s_int_option ("--window", argv[++i], 1, 100000, &options.window);
-        else if (streq (argv[i], "--timeout"))
-            rc = s_int_option ("--timeout", argv[++i], 10, 600000, &options.timeout_ms);
-        else if (streq (argv[i], "--attempts"))
-            rc = s_int_option ("--attempts", argv[++i], 1, 1000, &options.attempts);
-        else if (streq (argv[i], "--quiet"))
-            options.quiet = true;
-        else if (!path)
-            path = argv[i];
-        else {
-            fprintf (stderr, "error: unexpected argument '%s'\n", argv[i]);
-            rc = -1;
-        }
-    }
+    int rc = gf_feeder_options_parse (argc, argv, &options, &path);
     if (rc != 0 || !path) {
         if (!path && rc == 0)
             fprintf (stderr, "usage: gf-hotline FILE|- [--intake EP] [--window N] "
@@ -59,7 +31,7 @@ int main (int argc, char **argv)
         gf_config_destroy (&config);
         return 2;
     }
-    gf_hotline_counts_t counts = {0};
+    gf_feeder_counts_t counts = {0};
     rc = gf_hotline_feed (input, path, &options, &counts);
     if (input != stdin)
         fclose (input);

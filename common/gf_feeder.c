@@ -1,0 +1,150 @@
+/*  gf_feeder — the send loop every batch adapter shares. */
+#include "gf_feeder.h"
+#include "gf_client.h"
+
+/*  One record waiting for its reply. */
+typedef struct {
+    uint64_t line;   /* input line number             */
+    zframe_t *body;  /* encoded request, for resending */
+    int64_t sent_at; /* zclock_mono of the last send  */
+    int attempts;    /* sends so far                  */
+} s_pending_t;
+
+static void s_pending_destroy (void **item)
+{
+    s_pending_t *p = (s_pending_t *)*item;
+    zframe_destroy (&p->body);
+    free (p);
+    *item = NULL;
+}
+
+static void s_rejected (const gf_feeder_options_t *options, const char *name, uint64_t line,
+                        gf_code_t code, const char *message, gf_feeder_counts_t *counts)
+{
+    counts->rejected++;
+    if (!options->quiet)
+        fprintf (stderr, "%s:%" PRIu64 ": rejected: %s: %s\n", name, line, gf_code_name (code),
+                 message ? message : "");
+}
+
+int gf_feeder_run (const gf_feeder_options_t *options, const char *name, gf_feeder_next_fn *next,
+                   void *source, gf_feeder_counts_t *counts)
+{
+    gf_client_t *client = gf_client_new (options->endpoint);
+    if (!client)
+        return -1;
+    zhashx_t *pending = zhashx_new ();
+    zhashx_set_destructor (pending, s_pending_destroy);
+    bool eof = false;
+    int64_t last_scan = zclock_mono ();
+
+    while (!zsys_interrupted && (!eof || zhashx_size (pending) > 0)) {
+        /* Fill the window. */
+        while (!eof && (int)zhashx_size (pending) < options->window) {
+            gf_complaint_t c = {0};
+            gf_error_t err = {GF_OK, ""};
+            uint64_t line = 0;
+            int rc = next (source, &c, &line, &err);
+            if (rc == 0) {
+                eof = true;
+                break;
+            }
+            if (rc < 0)
+                s_rejected (options, name, line, err.code, err.message, counts);
+            else if (zhashx_lookup (pending, c.id) == NULL) {
+                s_pending_t *p = (s_pending_t *)zmalloc (sizeof (s_pending_t));
+                p->line = line;
+                p->body = gf_complaint_encode (&c);
+                p->sent_at = zclock_mono ();
+                p->attempts = 1;
+                gf_client_send (client, p->body);
+                zhashx_insert (pending, c.id, p);
+            }
+            gf_complaint_reset (&c);
+        }
+        /* Collect replies: wait for the first, then take all that are queued. */
+        int wait_ms = 100;
+        gf_reply_t reply = {0};
+        int got;
+        while ((got = gf_client_recv (client, &reply, wait_ms)) == 0) {
+            wait_ms = 0;
+            s_pending_t *p = reply.id ? (s_pending_t *)zhashx_lookup (pending, reply.id) : NULL;
+            if (p && !reply.ok && reply.code == GF_E_UNAVAILABLE)
+                p->sent_at = zclock_mono () - options->timeout_ms + 500; /* resend in 0.5 s */
+            else if (p) {
+                if (reply.ok && reply.duplicate && p->attempts == 1)
+                    counts->duplicate++;
+                else if (reply.ok)
+                    counts->accepted++; /* a duplicate after a resend is our own earlier send */
+                else
+                    s_rejected (options, name, p->line, reply.code, reply.message, counts);
+                zhashx_delete (pending, reply.id);
+            }
+            gf_reply_reset (&reply);
+        }
+        gf_reply_reset (&reply);
+        if (got < 0 && zsys_interrupted)
+            break;
+        if (zclock_mono () - last_scan < 100)
+            continue;
+        last_scan = zclock_mono ();
+        /* Resend what timed out; give up after the last attempt. */
+        int64_t now = zclock_mono ();
+        zlistx_t *keys = zhashx_keys (pending);
+        for (char *key = (char *)zlistx_first (keys); key; key = (char *)zlistx_next (keys)) {
+            s_pending_t *p = (s_pending_t *)zhashx_lookup (pending, key);
+            if (now - p->sent_at < options->timeout_ms)
+                continue;
+            if (p->attempts >= options->attempts) {
+                counts->failed++;
+                fprintf (stderr, "%s:%" PRIu64 ": failed: no answer after %d attempts\n", name,
+                         p->line, p->attempts);
+                zhashx_delete (pending, key);
+            } else {
+                p->attempts++;
+                p->sent_at = now;
+                gf_client_send (client, p->body);
+            }
+        }
+        zlistx_destroy (&keys);
+    }
+    counts->failed += zhashx_size (pending); /* interrupted */
+    zhashx_destroy (&pending);
+    gf_client_destroy (&client);
+    return counts->failed == 0 ? 0 : -1;
+}
+
+static int s_int_option (const char *name, const char *value, int min, int max, int *out)
+{
+    char *end;
+    long n = value ? strtol (value, &end, 10) : 0;
+    if (!value || !*value || *end || n < min || n > max) {
+        fprintf (stderr, "error: %s must be an integer %d..%d\n", name, min, max);
+        return -1;
+    }
+    *out = (int)n;
+    return 0;
+}
+
+int gf_feeder_options_parse (int argc, char **argv, gf_feeder_options_t *options, const char **path)
+{
+    int rc = 0;
+    *path = NULL;
+    for (int i = 1; i < argc && rc == 0; i++) {
+        if (streq (argv[i], "--window"))
+            rc = s_int_option ("--window", argv[++i], 1, 100000, &options->window);
+        else if (streq (argv[i], "--timeout"))
+            rc = s_int_option ("--timeout", argv[++i], 10, 600000, &options->timeout_ms);
+        else if (streq (argv[i], "--attempts"))
+            rc = s_int_option ("--attempts", argv[++i], 1, 1000, &options->attempts);
+        else if (streq (argv[i], "--quiet"))
+            options->quiet = true;
+        else if (!*path)
+            *path = argv[i];
+        else {
+            fprintf (stderr, "error: unexpected argument '%s'\n", argv[i]);
+            rc = -1;
+        }
+    }
+    return rc;
+}

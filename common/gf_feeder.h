@@ -1,0 +1,46 @@
+/*  gf_feeder — the send loop every batch adapter shares.
+
+    Pulls complaints from a source callback and keeps up to `window`
+    requests in flight to the intake.  A request without a reply in time, or
+    answered "unavailable", is resent (the intake is idempotent on
+    (source, source_ref)); after `attempts` sends the record counts as
+    failed.  Rejections (by the source itself or by the intake) are printed
+    as "NAME:LINE: rejected: CODE: reason" unless quiet.
+*/
+#ifndef GF_FEEDER_H_INCLUDED
+#define GF_FEEDER_H_INCLUDED
+
+#include <czmq.h>
+#include "gf_proto.h"
+
+typedef struct {
+    const char *endpoint; /* intake endpoint                            */
+    int window;           /* max requests in flight                     */
+    int timeout_ms;       /* resend a request after this long           */
+    int attempts;         /* give up on a record after this many sends  */
+    bool quiet;           /* do not print each rejection                */
+} gf_feeder_options_t;
+
+typedef struct {
+    uint64_t accepted;  /* stored by this run                           */
+    uint64_t duplicate; /* already stored before this run               */
+    uint64_t rejected;  /* refused with a reason (bad record or intake) */
+    uint64_t failed;    /* no answer after every attempt                */
+} gf_feeder_counts_t;
+
+/*  The source: returns 1 with c filled (c->id unique per record) and *line
+    set, 0 at the end of input, or -1 for a record it rejects itself, with
+    *line and err set. */
+typedef int (gf_feeder_next_fn) (void *source, gf_complaint_t *c, uint64_t *line, gf_error_t *err);
+
+/*  Feeds every record.  Returns 0 if no record failed, else -1. */
+int gf_feeder_run (const gf_feeder_options_t *options, const char *name, gf_feeder_next_fn *next,
+                   void *source, gf_feeder_counts_t *counts);
+
+/*  Parses the command-line options every feeder takes (--window, --timeout,
+    --attempts, --quiet) from argv[1..argc-1], leaving the first other
+    argument in *path.  Returns 0, or -1 after printing the error. */
+int gf_feeder_options_parse (int argc, char **argv, gf_feeder_options_t *options,
+                             const char **path);
+
+#endif
