@@ -21,18 +21,24 @@ static int s_run (gf_case_state_t state, int satisfied, const char *actor_grid, 
                            .actor_grid = actor_grid,
                            .actor_level = level};
     char actor[] = L3_LEADER;
-    gf_action_t a = {.id = (char *) "r", .case_id = 1, .action = (char *) action, .actor = actor,
-                     .version = 1, .note = (char *) note, .satisfied = -1, .urgent = -1};
+    gf_action_t a = {.id = (char *)"r",
+                     .case_id = 1,
+                     .action = (char *)action,
+                     .actor = actor,
+                     .version = 1,
+                     .note = (char *)note,
+                     .satisfied = -1,
+                     .urgent = -1};
     if (streq (action, "refer"))
-        a.department = (char *) "供电所";
+        a.department = (char *)"供电所";
     if (streq (action, "callback"))
         a.satisfied = satisfied < 0 ? 1 : satisfied;
     if (streq (action, "assign"))
-        a.grid = (char *) "QNL.07.064";
+        a.grid = (char *)"QNL.07.064";
     if (streq (action, "merge"))
         a.into = 2;
     if (streq (action, "classify"))
-        a.tier = (char *) "hard";
+        a.tier = (char *)"hard";
     return gf_case_transition (&view, &a, step, err);
 }
 
@@ -63,8 +69,8 @@ static void test_the_main_path_moves_through_every_state (void **state)
         int rc = s_run (path[i].from, path[i].satisfied, L3_GRID, 3, path[i].action, "说明", &step,
                         &err);
         if (rc != 0)
-            fail_msg ("%s from %s refused: %s", path[i].action,
-                      gf_case_state_name (path[i].from), err.message);
+            fail_msg ("%s from %s refused: %s", path[i].action, gf_case_state_name (path[i].from),
+                      err.message);
         assert_int_equal (step.to, path[i].to);
         assert_string_equal (step.event, path[i].event);
     }
@@ -136,11 +142,19 @@ static void test_illegal_transitions_are_refused_with_their_code (void **state)
 
 static void test_assign_target_must_be_in_the_actors_subtree (void **state)
 {
-    gf_case_view_t view = {.state = GF_CASE_ROUTED, .grid = L3_GRID, .satisfied = -1,
-                           .actor_grid = "QNL.07", .actor_level = 2};
-    gf_action_t a = {.id = (char *) "r", .case_id = 1, .action = (char *) "assign",
-                     .actor = (char *) "P-QNL.07", .version = 1, .satisfied = -1, .urgent = -1,
-                     .grid = (char *) "QNL.01.001"};
+    gf_case_view_t view = {.state = GF_CASE_ROUTED,
+                           .grid = L3_GRID,
+                           .satisfied = -1,
+                           .actor_grid = "QNL.07",
+                           .actor_level = 2};
+    gf_action_t a = {.id = (char *)"r",
+                     .case_id = 1,
+                     .action = (char *)"assign",
+                     .actor = (char *)"P-QNL.07",
+                     .version = 1,
+                     .satisfied = -1,
+                     .urgent = -1,
+                     .grid = (char *)"QNL.01.001"};
     gf_case_step_t step;
     gf_error_t err;
     assert_int_equal (gf_case_transition (&view, &a, &step, &err), -1);
@@ -160,9 +174,9 @@ static void test_grid_within_respects_segment_boundaries (void **state)
 static void test_names_round_trip (void **state)
 {
     for (int s = 0; s < GF_CASE_STATE_COUNT; s++)
-        assert_int_equal (gf_case_state_from_name (gf_case_state_name ((gf_case_state_t) s)), s);
+        assert_int_equal (gf_case_state_from_name (gf_case_state_name ((gf_case_state_t)s)), s);
     for (int a = 0; a < GF_ACT_COUNT; a++)
-        assert_int_equal (gf_case_action_from_name (gf_case_action_name ((gf_case_action_t) a)), a);
+        assert_int_equal (gf_case_action_from_name (gf_case_action_name ((gf_case_action_t)a)), a);
     assert_int_equal (gf_case_state_from_name ("archived"), -1);
     assert_null (gf_case_state_name (GF_CASE_STATE_COUNT));
 }
