@@ -32,8 +32,9 @@ static int s_fill (gf_msg_t *msg, gf_action_t *a, gf_error_t *err)
         gf_msg_get_strv (msg, "groups", false, 6, GF_MAX_CODE, &a->groups, err) < 0)
         return -1;
     if (a->case_id <= 0 || a->version <= 0 || a->into < 0)
-        return gf_error_set (err, GF_E_BAD_VALUE, "fields 'case', 'version' and 'into' must be "
-                                                  "positive");
+        return gf_error_set (err, GF_E_BAD_VALUE,
+                             "fields 'case', 'version' and 'into' must be "
+                             "positive");
     if (a->groups && gf_groups_check (a->groups, err))
         return -1;
     a->satisfied = -1;
@@ -67,8 +68,8 @@ zframe_t *gf_action_encode (const gf_action_t *a)
     assert (a && a->action && a->actor);
     const char *keys[] = {"note", "department", "grid", "tier"};
     const char *vals[] = {a->note, a->department, a->grid, a->tier};
-    size_t count = 7 + (a->id != NULL) + (a->into > 0) + (a->satisfied >= 0) +
-                   (a->urgent >= 0) + (a->groups != NULL);
+    size_t count = 7 + (a->id != NULL) + (a->into > 0) + (a->satisfied >= 0) + (a->urgent >= 0) +
+                   (a->groups != NULL);
     for (size_t i = 0; i < sizeof keys / sizeof keys[0]; i++)
         count += vals[i] != NULL;
     msgpack_sbuffer sbuf;

@@ -79,17 +79,17 @@ int gf_groups_check (const char *groups, gf_error_t *err)
     const char *start = groups;
     while (start && *start) {
         const char *end = strchr (start, ',');
-        size_t len = end ? (size_t) (end - start) : strlen (start);
+        size_t len = end ? (size_t)(end - start) : strlen (start);
         bool known = false;
         const char *k = GF_GROUPS;
         while (*k && !known) {
             const char *kend = strchr (k, ',');
-            size_t klen = kend ? (size_t) (kend - k) : strlen (k);
+            size_t klen = kend ? (size_t)(kend - k) : strlen (k);
             known = klen == len && strncmp (k, start, len) == 0;
             k += klen + (kend != NULL);
         }
         if (!known)
-            return gf_error_set (err, GF_E_BAD_VALUE, "group '%.*s' is not one of %s", (int) len,
+            return gf_error_set (err, GF_E_BAD_VALUE, "group '%.*s' is not one of %s", (int)len,
                                  start, GF_GROUPS);
         start += len + (end != NULL);
     }
@@ -113,10 +113,10 @@ zframe_t *gf_complaint_encode (const gf_complaint_t *c)
 {
     assert (c);
     //  Message keys in their wire order, after v, type, id, at.
-    const char *keys[] = {"source", "source_ref", "description", "category", "grid",
-                          "address", "name", "phone", "reporter", "household"};
-    const char *vals[] = {c->source, c->source_ref, c->description, c->category, c->grid,
-                          c->address, c->name, c->phone, c->reporter, c->household};
+    const char *keys[] = {"source",  "source_ref", "description", "category", "grid",
+                          "address", "name",       "phone",       "reporter", "household"};
+    const char *vals[] = {c->source,  c->source_ref, c->description, c->category, c->grid,
+                          c->address, c->name,       c->phone,       c->reporter, c->household};
     size_t count = 4 + (c->id != NULL) + (c->reported_at != 0) + (c->groups != NULL);
     for (size_t i = 0; i < sizeof keys / sizeof keys[0]; i++)
         count += vals[i] != NULL;

@@ -101,7 +101,7 @@ void gf_pack_csv_array (msgpack_packer *pk, const char *list)
     const char *start = list;
     while (*start) {
         const char *end = strchr (start, ',');
-        size_t len = end ? (size_t) (end - start) : strlen (start);
+        size_t len = end ? (size_t)(end - start) : strlen (start);
         msgpack_pack_str (pk, len);
         msgpack_pack_str_body (pk, start, len);
         start += len + (end != NULL);
