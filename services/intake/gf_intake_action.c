@@ -110,7 +110,12 @@ static char *s_extras (const gf_action_t *a, gf_case_action_t act, PGresult *app
         json_object_set_new (x, "tier", json_string (gf_db_get (applied, 0, "tier")));
         json_object_set_new (x, "urgent",
                              json_boolean (streq (gf_db_get (applied, 0, "urgent"), "t")));
-        json_object_set_new (x, "groups", json_string (gf_db_get (applied, 0, "groups")));
+        json_t *groups = json_array ();
+        char *list = strdup (gf_db_get (applied, 0, "groups")), *save = NULL;
+        for (char *g = strtok_r (list, ",", &save); g; g = strtok_r (NULL, ",", &save))
+            json_array_append_new (groups, json_string (g));
+        free (list);
+        json_object_set_new (x, "groups", groups); /* an array, as in case.received */
         break;
     default:
         break;
@@ -183,6 +188,11 @@ void gf_intake_action_apply (gf_db_t *db, const gf_action_t *a, int64_t now_ms, 
     const char *done_params[] = {a->actor, a->id};
     if (!(done = gf_db_exec (db, SQL_DONE, 2, done_params)))
         goto unavailable;
+    if (PQntuples (done) == 1 && gf_db_get_ll (done, 0, "case_id") != a->case_id) {
+        gf_error_set (&err, GF_E_BAD_VALUE, "request id '%s' of %s was already used for case %s",
+                      a->id, a->actor, gf_db_get (done, 0, "case_id"));
+        goto refuse;
+    }
     if (PQntuples (done) == 1) {
         reply->duplicate = true;
         reply->case_id = gf_db_get_ll (done, 0, "case_id");

@@ -86,6 +86,17 @@ check "case list filters by grid prefix and state" "(5 cases)" "$(tail -1 "$ART/
 "$G" case list --priority dibao >"$ART/list2.txt"
 check "case list filters by special group" "(1 cases)" "$(tail -1 "$ART/list2.txt")"
 
+# --- a resent action is answered with its first result, not applied twice ---
+R=$(submit --source hotline --ref LC-R --text "R 重发" --grid QNL.07.063)
+wait_state "$R" routed
+"$G" case sign "$R" --actor $L3 --request-id app-42 >"$ART/resend1.out" 2>&1
+"$G" case sign "$R" --actor $L3 --request-id app-42 --version 2 >"$ART/resend2.out" 2>&1
+check "first send signs" "case $R: signed (version 3)" "$(cat "$ART/resend1.out")"
+check "the resend gets the same answer, marked" "case $R: signed (version 3) [already done]" "$(cat "$ART/resend2.out")"
+check "one action stored for both sends" 1 "$(sql "SELECT count(*) FROM case_actions WHERE case_id = $R")"
+"$G" case sign "$B" --actor $L3 --request-id app-42 --version 99 >/dev/null 2>"$ART/resend3.err"
+check "the same request id on another case is refused" bad_value "$(sed -n 's/^error: \([a-z_]*\):.*/\1/p' "$ART/resend3.err")"
+
 # --- acceptance 2: illegal transitions change nothing ----------------------
 F=$(submit --source hotline --ref LC-F --text "F 已分派" --grid QNL.07.063)
 Gc=$(submit --source hotline --ref LC-G --text "G 已签收" --grid QNL.07.063)

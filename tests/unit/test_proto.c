@@ -9,6 +9,7 @@
 #include <setjmp.h>
 #include <stdint.h>
 #include <cmocka.h>
+#include <dirent.h>
 
 #include "gf_proto.h"
 #include <jansson.h>
@@ -835,17 +836,19 @@ static void test_complaint_patrol_and_visit_need_a_reporter (void **state)
     (void)state;
     gf_complaint_t c;
     assert_int_equal (s_decode_complaint_json ("{" COMPLAINT_HEAD "\"source\":\"patrol\","
-                                               "\"description\":\"楼道堆物\"}", &c),
+                                               "\"description\":\"楼道堆物\"}",
+                                               &c),
                       GF_E_MISSING_FIELD);
     assert_int_equal (s_decode_complaint_json ("{" COMPLAINT_HEAD "\"source\":\"visit\","
-                                               "\"description\":\"独居老人\"}", &c),
+                                               "\"description\":\"独居老人\"}",
+                                               &c),
                       GF_E_MISSING_FIELD);
-    assert_int_equal (
-        s_decode_complaint_json ("{" COMPLAINT_HEAD "\"source\":\"visit\",\"description\":"
-                                 "\"独居老人需要帮助\",\"reporter\":\"P-QNL.07.063-1\","
-                                 "\"household\":\"西街村3组12号\",\"groups\":[\"dibao\",\"disabled\"]}",
-                                 &c),
-        GF_OK);
+    assert_int_equal (s_decode_complaint_json (
+                          "{" COMPLAINT_HEAD "\"source\":\"visit\",\"description\":"
+                          "\"独居老人需要帮助\",\"reporter\":\"P-QNL.07.063-1\","
+                          "\"household\":\"西街村3组12号\",\"groups\":[\"dibao\",\"disabled\"]}",
+                          &c),
+                      GF_OK);
     assert_string_equal (c.reporter, "P-QNL.07.063-1");
     assert_string_equal (c.household, "西街村3组12号");
     assert_string_equal (c.groups, "dibao,disabled");
@@ -868,16 +871,20 @@ static void test_complaint_rejects_unknown_or_malformed_groups (void **state)
     (void)state;
     gf_complaint_t c;
     assert_int_equal (s_decode_complaint_json ("{" COMPLAINT_HEAD "\"source\":\"hotline\","
-                                               "\"description\":\"x\",\"groups\":[\"vip\"]}", &c),
+                                               "\"description\":\"x\",\"groups\":[\"vip\"]}",
+                                               &c),
                       GF_E_BAD_VALUE);
     assert_int_equal (s_decode_complaint_json ("{" COMPLAINT_HEAD "\"source\":\"hotline\","
-                                               "\"description\":\"x\",\"groups\":\"dibao\"}", &c),
+                                               "\"description\":\"x\",\"groups\":\"dibao\"}",
+                                               &c),
                       GF_E_WRONG_TYPE);
     assert_int_equal (s_decode_complaint_json ("{" COMPLAINT_HEAD "\"source\":\"hotline\","
-                                               "\"description\":\"x\",\"groups\":[\"dibao,x\"]}", &c),
+                                               "\"description\":\"x\",\"groups\":[\"dibao,x\"]}",
+                                               &c),
                       GF_E_BAD_VALUE);
     assert_int_equal (s_decode_complaint_json ("{" COMPLAINT_HEAD "\"source\":\"hotline\","
-                                               "\"description\":\"x\",\"groups\":[1]}", &c),
+                                               "\"description\":\"x\",\"groups\":[1]}",
+                                               &c),
                       GF_E_WRONG_TYPE);
 }
 
@@ -885,8 +892,15 @@ static void test_action_round_trip_and_rejections (void **state)
 {
     (void)state;
     char id[] = "a1", action[] = "callback", actor[] = "P-QNL.07.063-1", note[] = "居民满意";
-    gf_action_t a = {.id = id, .at = 5, .case_id = 42, .action = action, .actor = actor,
-                     .version = 3, .note = note, .satisfied = 1, .urgent = -1};
+    gf_action_t a = {.id = id,
+                     .at = 5,
+                     .case_id = 42,
+                     .action = action,
+                     .actor = actor,
+                     .version = 3,
+                     .note = note,
+                     .satisfied = 1,
+                     .urgent = -1};
     zframe_t *frame = gf_action_encode (&a);
     gf_error_t err;
     gf_msg_t *msg = gf_msg_decode (zframe_data (frame), zframe_size (frame), &err);
@@ -905,10 +919,18 @@ static void test_action_round_trip_and_rejections (void **state)
     zframe_destroy (&frame);
 
     const char *bad[][2] = {
-        {"{\"v\":1,\"type\":\"case.action\",\"id\":\"a\",\"action\":\"sign\",\"actor\":\"p\",\"version\":1}", "missing_field"},
-        {"{\"v\":1,\"type\":\"case.action\",\"id\":\"a\",\"case\":\"7\",\"action\":\"sign\",\"actor\":\"p\",\"version\":1}", "wrong_type"},
-        {"{\"v\":1,\"type\":\"case.action\",\"id\":\"a\",\"case\":7,\"action\":\"sign\",\"actor\":\"p\",\"version\":0}", "bad_value"},
-        {"{\"v\":1,\"type\":\"case.action\",\"id\":\"a\",\"case\":7,\"action\":\"sign\",\"actor\":\"p\",\"version\":1,\"satisfied\":\"yes\"}", "wrong_type"},
+        {"{\"v\":1,\"type\":\"case.action\",\"id\":\"a\",\"action\":\"sign\",\"actor\":\"p\","
+         "\"version\":1}",
+         "missing_field"},
+        {"{\"v\":1,\"type\":\"case.action\",\"id\":\"a\",\"case\":\"7\",\"action\":\"sign\","
+         "\"actor\":\"p\",\"version\":1}",
+         "wrong_type"},
+        {"{\"v\":1,\"type\":\"case.action\",\"id\":\"a\",\"case\":7,\"action\":\"sign\",\"actor\":"
+         "\"p\",\"version\":0}",
+         "bad_value"},
+        {"{\"v\":1,\"type\":\"case.action\",\"id\":\"a\",\"case\":7,\"action\":\"sign\",\"actor\":"
+         "\"p\",\"version\":1,\"satisfied\":\"yes\"}",
+         "wrong_type"},
     };
     for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
         frame = gf_json_encode (bad[i][0]);
@@ -926,8 +948,12 @@ static void test_reply_carries_state_and_version (void **state)
 {
     (void)state;
     char id[] = "r", st[] = "signed", msgtext[] = "case changed";
-    gf_reply_t r = {.id = id, .ok = false, .code = GF_E_CONFLICT, .message = msgtext,
-                    .state = st, .version = 4};
+    gf_reply_t r = {.id = id,
+                    .ok = false,
+                    .code = GF_E_CONFLICT,
+                    .message = msgtext,
+                    .state = st,
+                    .version = 4};
     zframe_t *frame = gf_reply_encode (&r);
     gf_reply_t back;
     gf_error_t err;
@@ -1500,6 +1526,126 @@ static void test_golden_vectors_decode_as_their_messages (void **state)
     }
 }
 
+static void test_golden_vectors_every_file_has_an_input (void **state)
+{
+    (void)state;
+    //  A .hex/.json pair without an entry in gf_vectors.inc would never be
+    //  checked: every file in the directory must name a vector.
+    const char *dir = getenv ("GF_VECTORS_DIR");
+    DIR *handle = opendir (dir ? dir : "proto/vectors");
+    assert_non_null (handle);
+    size_t files = 0;
+    struct dirent *entry;
+    while ((entry = readdir (handle))) {
+        const char *dot = strrchr (entry->d_name, '.');
+        if (!dot || (!streq (dot, ".hex") && !streq (dot, ".json")))
+            continue;
+        bool known = false;
+        for (size_t i = 0; i < GF_VECTOR_COUNT && !known; i++)
+            known = strlen (gf_vectors[i].name) == (size_t)(dot - entry->d_name) &&
+                    strncmp (gf_vectors[i].name, entry->d_name, (size_t)(dot - entry->d_name)) == 0;
+        if (!known)
+            fail_msg ("%s has no input in gf_vectors.inc", entry->d_name);
+        files++;
+    }
+    closedir (handle);
+    assert_int_equal (files, 2 * GF_VECTOR_COUNT);
+}
+
+static void test_golden_vectors_lifecycle_decode_as_their_messages (void **state)
+{
+    (void)state;
+    //  complaint_submit_patrol: reporter, household and groups survive.
+    zframe_t *frame = s_vec_complaint_submit_patrol ();
+    gf_error_t err = {GF_OK, ""};
+    gf_msg_t *msg = gf_msg_decode (zframe_data (frame), zframe_size (frame), &err);
+    assert_non_null (msg);
+    gf_complaint_t c;
+    assert_int_equal (gf_complaint_from_msg (msg, &c, &err), 0);
+    assert_string_equal (c.source, "patrol");
+    assert_string_equal (c.reporter, "P-0731");
+    assert_string_equal (c.household, "H-QNL.07.063-0312");
+    assert_string_equal (c.groups, "dibao,disabled");
+    assert_false (c.urgent);
+    gf_complaint_reset (&c);
+    gf_msg_destroy (&msg);
+    zframe_destroy (&frame);
+
+    //  case_action_sign: only the always-required keys; optionals absent.
+    frame = s_vec_case_action_sign ();
+    msg = gf_msg_decode (zframe_data (frame), zframe_size (frame), &err);
+    assert_non_null (msg);
+    gf_action_t a;
+    assert_int_equal (gf_action_from_msg (msg, &a, &err), 0);
+    assert_string_equal (a.id, "act-0001");
+    assert_int_equal (a.case_id, 1001);
+    assert_string_equal (a.action, "sign");
+    assert_string_equal (a.actor, "P-0731");
+    assert_int_equal (a.version, 2);
+    assert_null (a.note);
+    assert_null (a.department);
+    assert_null (a.grid);
+    assert_null (a.tier);
+    assert_null (a.groups);
+    assert_int_equal (a.into, 0);
+    assert_int_equal (a.satisfied, -1);
+    assert_int_equal (a.urgent, -1);
+    gf_action_reset (&a);
+    gf_msg_destroy (&msg);
+    zframe_destroy (&frame);
+
+    //  case_action_callback: Chinese note, satisfied false (not absent).
+    frame = s_vec_case_action_callback ();
+    msg = gf_msg_decode (zframe_data (frame), zframe_size (frame), &err);
+    assert_non_null (msg);
+    assert_int_equal (gf_action_from_msg (msg, &a, &err), 0);
+    assert_string_equal (a.action, "callback");
+    assert_int_equal (a.version, 5);
+    assert_string_equal (a.note, "电话回访：路灯已修好，但居民反映亮度仍然不够，不满意。");
+    assert_int_equal (a.satisfied, 0);
+    assert_int_equal (a.urgent, -1);
+    gf_action_reset (&a);
+    gf_msg_destroy (&msg);
+    zframe_destroy (&frame);
+
+    //  reply_conflict: a failure that still carries the case's state.
+    frame = s_vec_reply_conflict ();
+    gf_reply_t r;
+    assert_int_equal (gf_reply_decode (zframe_data (frame), zframe_size (frame), &r, &err), 0);
+    assert_false (r.ok);
+    assert_int_equal (r.code, GF_E_CONFLICT);
+    assert_string_equal (r.id, "act-0006");
+    assert_string_equal (r.state, "called_back");
+    assert_int_equal (r.version, 6);
+    assert_non_null (strstr (r.message, "version 6"));
+    gf_reply_reset (&r);
+    zframe_destroy (&frame);
+
+    //  event_case_signed: common keys first, nil note, payload as stored.
+    frame = s_vec_event_case_signed ();
+    msg = gf_msg_decode (zframe_data (frame), zframe_size (frame), &err);
+    assert_non_null (msg);
+    assert_string_equal (gf_msg_type (msg), "case.signed");
+    assert_string_equal (gf_msg_id (msg), "6");
+    char *text = NULL;
+    assert_int_equal (gf_msg_get_str (msg, "grid", true, GF_MAX_CODE, &text, &err), 0);
+    assert_string_equal (text, "QNL.07.063");
+    free (text);
+    assert_int_equal (gf_msg_get_str (msg, "note", false, GF_MAX_DESCRIPTION, &text, &err), 1);
+    int64_t version = 0;
+    assert_int_equal (gf_msg_get_int (msg, "version", true, &version, &err), 0);
+    assert_int_equal (version, 3);
+    const char *keys[] = {"from", "to", "actor", "action"};
+    const char *want[] = {"routed", "signed", "P-0731", "sign"};
+    for (size_t i = 0; i < 4; i++) {
+        assert_int_equal (gf_msg_get_str (msg, keys[i], true, GF_MAX_REF, &text, &err), 0);
+        assert_string_equal (text, want[i]);
+        free (text);
+    }
+    gf_msg_destroy (&msg);
+    zframe_destroy (&frame);
+}
+
 int main (void)
 {
     const struct CMUnitTest tests[] = {
@@ -1585,6 +1731,8 @@ int main (void)
         cmocka_unit_test (test_golden_vectors_encode_byte_for_byte),
         cmocka_unit_test (test_golden_vectors_decode_to_their_json),
         cmocka_unit_test (test_golden_vectors_decode_as_their_messages),
+        cmocka_unit_test (test_golden_vectors_lifecycle_decode_as_their_messages),
+        cmocka_unit_test (test_golden_vectors_every_file_has_an_input),
     };
     return cmocka_run_group_tests (tests, NULL, NULL);
 }
