@@ -37,7 +37,7 @@ LIB      := $(BUILD)/libgridflow.a
 # service binaries: bin/<name> from services/<dir>/*.c
 SERVICES := gf-intake:services/intake gf-relay:services/relay \
             gf-router:services/router gf-notifier:services/notifier \
-            gf-hotline:services/adapters/hotline gf-suggestbox:services/adapters/suggestbox \
+            gf-escalator:services/escalator gf-hotline:services/adapters/hotline gf-suggestbox:services/adapters/suggestbox \
             gridctl:services/gridctl
 BINS     := $(foreach s,$(SERVICES),$(BINDIR)/$(word 1,$(subst :, ,$(s))))
 
@@ -110,9 +110,11 @@ bench: deps
 	@bench/bench.sh
 
 install: $(BINS)
-	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/share/gridflow/sql
+	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/share/gridflow/sql \
+	           $(DESTDIR)$(PREFIX)/share/gridflow/calendar
 	install -m 0755 $(BINS) $(DESTDIR)$(PREFIX)/bin/
 	install -m 0644 deploy/sql/*.sql $(DESTDIR)$(PREFIX)/share/gridflow/sql/
+	install -m 0644 deploy/calendar/*.json $(DESTDIR)$(PREFIX)/share/gridflow/calendar/
 
 clean:
 	rm -rf build bin tests/artifacts

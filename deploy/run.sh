@@ -14,6 +14,7 @@ export GF_DB="$(deploy/pg.sh conninfo gridflow)"
 mkdir -p "$LOG"
 "$BIN/gridctl" db migrate 2>>"$LOG/gridctl.log"
 "$BIN/gridctl" grids import deploy/sample/qingnianlu.json 2>>"$LOG/gridctl.log"
+"$BIN/gridctl" calendar import 2>>"$LOG/gridctl.log"
 
 PIDS=()
 cleanup() {
@@ -26,7 +27,7 @@ cleanup() {
 }
 trap cleanup INT TERM EXIT
 
-for svc in relay intake router notifier; do
+for svc in relay intake router notifier escalator; do
   "$BIN/gf-$svc" 2>>"$LOG/$svc.log" &
   PIDS+=($!)
 done
@@ -38,5 +39,6 @@ sleep 1
 PIDS+=($!)
 # ...while the sample hotline file is fed (again: a re-run only finds duplicates).
 "$BIN/gf-hotline" --quiet deploy/sample/hotline-sample.jsonl >&2 || true
-echo "sample feed done; press Ctrl-C to stop (try: bin/gridctl case show 1)" >&2
+echo "sample feed done; press Ctrl-C to stop" >&2
+echo "try: bin/gridctl case show 1; bin/gridctl case list; bin/gridctl meeting list" >&2
 wait "${PIDS[-1]}"

@@ -16,6 +16,13 @@ int gridctl_case_list (gf_config_t *config, int argc, char **argv);
 /*  A staff action (sign, resolve, ...) on a case, through the intake. */
 int gridctl_case_act (gf_config_t *config, const char *action, int argc, char **argv);
 int gridctl_watch (gf_config_t *config, int argc, char **argv);
+int gridctl_calendar_import (gf_config_t *config, int argc, char **argv);
+int gridctl_calendar_show (gf_config_t *config, int argc, char **argv);
+int gridctl_clock (gf_config_t *config, int argc, char **argv);
+int gridctl_escalation_plan (gf_config_t *config, int argc, char **argv);
+int gridctl_ledger_show (gf_config_t *config, int argc, char **argv);
+int gridctl_report_monthly (gf_config_t *config, int argc, char **argv);
+int gridctl_meeting_list (gf_config_t *config, int argc, char **argv);
 
 /*  Reads a whole file (NUL-terminated; caller frees), or NULL with errno. */
 char *gridctl_read_file (const char *path, size_t *size);

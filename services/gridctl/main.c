@@ -17,7 +17,16 @@ static const char *USAGE =
     "       ACTION: sign progress refer reply resolve callback close reopen return\n"
     "               assign merge supervise classify\n"
     "  watch [PREFIX] [--since SEQ] [--json] [--count N] [--idle MS]\n"
-    "                                live events (replaying from SEQ first)\n";
+    "                                live events (replaying from SEQ first)\n"
+    "  calendar import [FILE|DIR ...] load holiday-cn working calendars (default deploy/calendar)\n"
+    "  calendar show YEAR-MM         a month of the working calendar (休 off, 班 make-up)\n"
+    "  clock show | set TIME [--force] | advance INTERVAL | real\n"
+    "                                the clock every service reads (simulated when set)\n"
+    "  escalation plan --at TIME [--grid PREFIX]\n"
+    "                                what would escalate at TIME and why (changes nothing)\n"
+    "  meeting list [--grid PREFIX] [--kind weekly|monthly|consultation] [--limit N]\n"
+    "  ledger show --meeting ID [--format table|csv|json]\n"
+    "  report monthly [--grid L1] [--month YYYY-MM] [--format table|csv|json]\n";
 
 int main (int argc, char **argv)
 {
@@ -44,6 +53,20 @@ int main (int argc, char **argv)
         rc = gridctl_case_list (config, argc - 3, argv + 3);
     else if (streq (a1, "case") && gf_case_action_from_name (a2) >= 0)
         rc = gridctl_case_act (config, a2, argc - 3, argv + 3);
+    else if (streq (a1, "calendar") && streq (a2, "import"))
+        rc = gridctl_calendar_import (config, argc - 3, argv + 3);
+    else if (streq (a1, "calendar") && streq (a2, "show"))
+        rc = gridctl_calendar_show (config, argc - 3, argv + 3);
+    else if (streq (a1, "clock"))
+        rc = gridctl_clock (config, argc - 2, argv + 2);
+    else if (streq (a1, "escalation") && streq (a2, "plan"))
+        rc = gridctl_escalation_plan (config, argc - 3, argv + 3);
+    else if (streq (a1, "ledger") && streq (a2, "show"))
+        rc = gridctl_ledger_show (config, argc - 3, argv + 3);
+    else if (streq (a1, "report") && streq (a2, "monthly"))
+        rc = gridctl_report_monthly (config, argc - 3, argv + 3);
+    else if (streq (a1, "meeting") && streq (a2, "list"))
+        rc = gridctl_meeting_list (config, argc - 3, argv + 3);
     else if (streq (a1, "watch"))
         rc = gridctl_watch (config, argc - 2, argv + 2);
     else if (streq (a1, "help") || streq (a1, "")) {

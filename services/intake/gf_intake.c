@@ -67,7 +67,7 @@ static const char *SQL_BATCH =
     "                     reporter, household, groups)"
     "  SELECT new_id, source, source_ref, rid, root, root, grid, category, description, address,"
     "         name, phone, urgent, to_timestamp (reported_at / 1000.0),"
-    "         to_timestamp ($3::bigint / 1000.0), reporter, household,"
+    "         gf_now (), reporter, household,"
     "         coalesce (string_to_array (nullif (groups, ''), ','), '{}')"
     "    FROM fresh ORDER BY i"
     "  ON CONFLICT (source, source_ref) DO NOTHING"
@@ -75,8 +75,7 @@ static const char *SQL_BATCH =
     "            reported_at, reporter, groups"
     "), ev AS ("
     "  INSERT INTO case_events (type, topic, case_id, grid, at, payload)"
-    "  SELECT 'case.received', 'case.received/' || root, id, root, to_timestamp ($3::bigint / "
-    "1000.0),"
+    "  SELECT 'case.received', 'case.received/' || root, id, root, gf_now (),"
     "         jsonb_build_object ('source', source, 'source_ref', source_ref,"
     "             'description', description, 'category', category,"
     "             'address_masked', gf_mask_address (address), 'phone_masked', gf_mask_phone "
@@ -145,13 +144,11 @@ static int s_store (s_intake_t *self, int from, int to)
     json_t *rows = s_batch_json (self, from, to);
     char *rows_text = json_dumps (rows, JSON_COMPACT);
     json_decref (rows);
-    char now[24];
-    snprintf (now, sizeof now, "%" PRId64, gf_clock_now_ms ());
-    const char *params[] = {rows_text, self->config->root, now};
+    const char *params[] = {rows_text, self->config->root};
 
     int rc = -1;
     PGresult *res = NULL;
-    if (gf_db_begin (self->db) == 0 && (res = gf_db_exec (self->db, SQL_BATCH, 3, params))) {
+    if (gf_db_begin (self->db) == 0 && (res = gf_db_exec (self->db, SQL_BATCH, 2, params))) {
         rc = 0;
         for (int r = 0; r < PQntuples (res) && rc == 0; r++) {
             s_item_t *item = &self->items[gf_db_get_ll (res, r, "i")];
@@ -242,7 +239,7 @@ static void s_accept (s_intake_t *self, zmsg_t *msg)
         /* Actions are few and each needs its own row lock and checks: one
            transaction each, answered at once. */
         gf_reply_t reply = {0};
-        gf_intake_action_apply (self->db, &action, gf_clock_now_ms (), &reply);
+        gf_intake_action_apply (self->db, &action, &reply);
         reply.id = strdup (action.id);
         zsys_info ("intake: case %" PRId64 " %s by %s: %s%s%s", action.case_id, action.action,
                    action.actor, reply.ok ? "ok" : gf_code_name (reply.code), reply.ok ? "" : ": ",

@@ -16,64 +16,63 @@ static const char *SQL_TARGET_GRID = "SELECT level FROM grids WHERE code = $1";
 static const char *SQL_TARGET_CASE = "SELECT state, root FROM cases WHERE id = $1 FOR UPDATE";
 
 /*  One statement for every action: each column changes only for the actions
-    that change it.  $1 case, $2 new state, $3 action, $4 at (ms), $5 grid,
-    $6 tier, $7 urgent, $8 groups, $9 department, $10 satisfied, $11 into. */
+    that change it.  $1 case, $2 new state, $3 action, $4 grid, $5 tier,
+    $6 urgent, $7 groups, $8 department, $9 satisfied, $10 into.  Times
+    come from gf_now (): the simulated clock when one is set. */
 static const char *SQL_APPLY =
-    "UPDATE cases SET state = $2, version = version + 1, updated_at = to_timestamp ($4::bigint / "
-    "1000.0),"
-    "  grid = CASE $3 WHEN 'assign' THEN $5 WHEN 'return' THEN root ELSE grid END,"
+    "UPDATE cases SET state = $2, version = version + 1, updated_at = gf_now (),"
+    "  grid = CASE $3 WHEN 'assign' THEN $4 WHEN 'return' THEN root ELSE grid END,"
     "  returned_from = CASE $3 WHEN 'return' THEN returned_from || grid ELSE returned_from END,"
     "  tier = CASE WHEN $3 = 'resolve' THEN 'resolved' WHEN $3 = 'reopen' THEN 'pending'"
-    "              WHEN $3 = 'classify' AND $6::text IS NOT NULL THEN $6 ELSE tier END,"
-    "  urgent = CASE WHEN $3 = 'classify' AND $7::boolean IS NOT NULL THEN $7::boolean ELSE urgent "
+    "              WHEN $3 = 'classify' AND $5::text IS NOT NULL THEN $5 ELSE tier END,"
+    "  urgent = CASE WHEN $3 = 'classify' AND $6::boolean IS NOT NULL THEN $6::boolean ELSE urgent "
     "END,"
-    "  groups = CASE WHEN $3 = 'classify' AND $8::text IS NOT NULL"
-    "                THEN coalesce (string_to_array (nullif ($8, ''), ','), '{}') ELSE groups END,"
+    "  groups = CASE WHEN $3 = 'classify' AND $7::text IS NOT NULL"
+    "                THEN coalesce (string_to_array (nullif ($7, ''), ','), '{}') ELSE groups END,"
     "  supervised = supervised OR $3 = 'supervise',"
-    "  department = CASE $3 WHEN 'refer' THEN $9 ELSE department END,"
-    "  satisfied = CASE $3 WHEN 'callback' THEN $10::boolean WHEN 'reopen' THEN NULL ELSE "
+    "  department = CASE $3 WHEN 'refer' THEN $8 ELSE department END,"
+    "  satisfied = CASE $3 WHEN 'callback' THEN $9::boolean WHEN 'reopen' THEN NULL ELSE "
     "satisfied END,"
-    "  merged_into = CASE $3 WHEN 'merge' THEN $11::bigint ELSE merged_into END,"
+    "  merged_into = CASE $3 WHEN 'merge' THEN $10::bigint ELSE merged_into END,"
     "  reopen_count = reopen_count + CASE $3 WHEN 'reopen' THEN 1 ELSE 0 END,"
-    "  signed_at = CASE $3 WHEN 'sign' THEN to_timestamp ($4::bigint / 1000.0) ELSE signed_at END,"
-    "  routed_at = CASE $3 WHEN 'assign' THEN to_timestamp ($4::bigint / 1000.0) ELSE routed_at "
+    "  signed_at = CASE $3 WHEN 'sign' THEN gf_now () ELSE signed_at END,"
+    "  routed_at = CASE $3 WHEN 'assign' THEN gf_now () ELSE routed_at "
     "END,"
-    "  resolved_at = CASE $3 WHEN 'resolve' THEN to_timestamp ($4::bigint / 1000.0)"
+    "  resolved_at = CASE $3 WHEN 'resolve' THEN gf_now ()"
     "                        WHEN 'reopen' THEN NULL ELSE resolved_at END,"
-    "  closed_at = CASE $3 WHEN 'close' THEN to_timestamp ($4::bigint / 1000.0) ELSE closed_at END"
+    "  closed_at = CASE $3 WHEN 'close' THEN gf_now () ELSE closed_at END"
     " WHERE id = $1"
     " RETURNING version, grid, tier, urgent, array_to_string (groups, ',') AS groups";
 
 /*  The action record and its event.  $1 case, $2 request id, $3 actor,
-    $4 action, $5 from, $6 to, $7 version, $8 note, $9 at, $10 event type,
-    $11 event grid, $12 payload extras (JSON object). */
+    $4 action, $5 from, $6 to, $7 version, $8 note, $9 event type,
+    $10 event grid, $11 payload extras (JSON object). */
 static const char *SQL_RECORD =
     "WITH a AS ("
     "  INSERT INTO case_actions (case_id, request_id, actor, action, from_state, to_state,"
     "                            version, note, at)"
-    "  VALUES ($1, $2, $3, $4, $5, $6, $7, $8, to_timestamp ($9::bigint / 1000.0))"
+    "  VALUES ($1, $2, $3, $4, $5, $6, $7, $8, gf_now ())"
     ")"
     "INSERT INTO case_events (type, topic, case_id, grid, at, payload)"
-    "VALUES ($10, $10 || '/' || $11, $1, $11, to_timestamp ($9::bigint / 1000.0),"
+    "VALUES ($9, $9 || '/' || $10, $1, $10, gf_now (),"
     "        jsonb_build_object ('action', $4::text, 'actor', $3::text, 'from', $5::text,"
     "                            'to', $6::text, 'version', $7::int, 'note', $8::text,"
-    "                            'l2', (SELECT parent FROM grids WHERE code = $11))"
-    "        || $12::jsonb)";
+    "                            'l2', (SELECT parent FROM grids WHERE code = $10))"
+    "        || $11::jsonb)";
 
 /*  Merged cases follow the case they were merged into when it is resolved. */
 static const char *SQL_FOLLOW =
     "WITH f AS ("
     "  UPDATE cases SET state = 'resolved', tier = 'resolved', version = version + 1,"
-    "         resolved_at = to_timestamp ($2::bigint / 1000.0),"
-    "         updated_at = to_timestamp ($2::bigint / 1000.0)"
+    "         resolved_at = gf_now (),"
+    "         updated_at = gf_now ()"
     "   WHERE merged_into = $1 AND state = 'merged'"
     "  RETURNING id, grid, version"
     ")"
     "INSERT INTO case_events (type, topic, case_id, grid, at, payload)"
-    "SELECT 'case.resolved', 'case.resolved/' || grid, id, grid, to_timestamp ($2::bigint / "
-    "1000.0),"
-    "       jsonb_build_object ('action', 'resolve', 'actor', $3::text, 'from', 'merged',"
-    "                           'to', 'resolved', 'version', version, 'note', $4::text,"
+    "SELECT 'case.resolved', 'case.resolved/' || grid, id, grid, gf_now (),"
+    "       jsonb_build_object ('action', 'resolve', 'actor', $2::text, 'from', 'merged',"
+    "                           'to', 'resolved', 'version', version, 'note', $3::text,"
     "                           'follows', $1::bigint)"
     "  FROM f";
 
@@ -173,12 +172,11 @@ static char *s_int (int64_t v)
     return zsys_sprintf ("%" PRId64, v);
 }
 
-void gf_intake_action_apply (gf_db_t *db, const gf_action_t *a, int64_t now_ms, gf_reply_t *reply)
+void gf_intake_action_apply (gf_db_t *db, const gf_action_t *a, gf_reply_t *reply)
 {
     reply->case_id = a->case_id;
     reply->ok = true;
     char *case_id = s_int (a->case_id);
-    char *now = s_int (now_ms);
     PGresult *done = NULL, *locked = NULL, *applied = NULL;
     gf_error_t err = {GF_OK, ""};
 
@@ -235,18 +233,10 @@ void gf_intake_action_apply (gf_db_t *db, const gf_action_t *a, int64_t now_ms, 
     const char *urgent = a->urgent < 0 ? NULL : a->urgent ? "true" : "false";
     const char *sat = a->satisfied < 0 ? NULL : a->satisfied ? "true" : "false";
     char *into = s_int (a->into);
-    const char *apply_params[] = {case_id,
-                                  to,
-                                  a->action,
-                                  now,
-                                  a->grid,
-                                  a->tier,
-                                  urgent,
-                                  a->groups,
-                                  a->department,
-                                  sat,
-                                  a->into > 0 ? into : NULL};
-    applied = gf_db_exec (db, SQL_APPLY, 11, apply_params);
+    const char *apply_params[] = {
+        case_id, to,        a->action,     a->grid, a->tier,
+        urgent,  a->groups, a->department, sat,     a->into > 0 ? into : NULL};
+    applied = gf_db_exec (db, SQL_APPLY, 10, apply_params);
     free (into);
     if (!applied)
         goto unavailable;
@@ -255,13 +245,13 @@ void gf_intake_action_apply (gf_db_t *db, const gf_action_t *a, int64_t now_ms, 
     const char *event_grid =
         step.action == GF_ACT_RETURN ? view.grid : gf_db_get (applied, 0, "grid");
     char *extras = s_extras (a, step.action, applied);
-    const char *record_params[] = {case_id, a->id,   a->actor, a->action,  reply->state, to,
-                                   version, a->note, now,      step.event, event_grid,   extras};
-    int rc = gf_db_run (db, SQL_RECORD, 12, record_params);
+    const char *record_params[] = {case_id, a->id,   a->actor,   a->action,  reply->state, to,
+                                   version, a->note, step.event, event_grid, extras};
+    int rc = gf_db_run (db, SQL_RECORD, 11, record_params);
     free (extras);
     if (rc == 0 && step.action == GF_ACT_RESOLVE) {
-        const char *follow_params[] = {case_id, now, a->actor, a->note};
-        rc = gf_db_run (db, SQL_FOLLOW, 4, follow_params);
+        const char *follow_params[] = {case_id, a->actor, a->note};
+        rc = gf_db_run (db, SQL_FOLLOW, 3, follow_params);
     }
     if (rc != 0 || gf_db_commit (db) != 0) {
         free (version);
@@ -295,5 +285,4 @@ cleanup:
     if (applied)
         PQclear (applied);
     free (case_id);
-    free (now);
 }

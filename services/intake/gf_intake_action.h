@@ -15,7 +15,6 @@
 
 /*  Fills reply (ok or error; state/version when the case is known).
     Strings put in reply are the caller's to free (gf_reply_reset). */
-void gf_intake_action_apply (gf_db_t *db, const gf_action_t *action, int64_t now_ms,
-                             gf_reply_t *reply);
+void gf_intake_action_apply (gf_db_t *db, const gf_action_t *action, gf_reply_t *reply);
 
 #endif

@@ -20,14 +20,14 @@ static const char *SQL_NOTIFY =
     "    LEFT JOIN categories cat ON cat.code = c.category"
     "), ins AS ("
     "  INSERT INTO notifications (case_id, kind, recipient, channel, text, created_at)"
-    "  SELECT case_id, 'case.routed', recipient, 'app', text, to_timestamp ($2::bigint / 1000.0)"
+    "  SELECT case_id, 'case.routed', recipient, 'app', text, gf_now ()"
     "    FROM msg ORDER BY case_id"
     "  ON CONFLICT (case_id, kind, recipient) DO NOTHING"
     "  RETURNING id, case_id, recipient, text"
     "), out AS ("
     "  INSERT INTO case_events (type, topic, case_id, grid, at, payload)"
     "  SELECT 'notification.created', 'notify/' || i.recipient, i.case_id, m.grid,"
-    "         to_timestamp ($2::bigint / 1000.0),"
+    "         gf_now (),"
     "         jsonb_build_object ('notification', i.id, 'recipient', i.recipient, 'role', m.role,"
     "                             'channel', 'app', 'text', i.text, 'case', i.case_id)"
     "    FROM ins i JOIN msg m ON m.case_id = i.case_id AND m.recipient = i.recipient"
@@ -53,10 +53,8 @@ static int s_notify (gf_db_t *db, const PGresult *events, void *arg)
                                                 "grid", gf_db_get (events, r, "grid")));
     char *rows_text = json_dumps (rows, JSON_COMPACT);
     json_decref (rows);
-    char now[24];
-    snprintf (now, sizeof now, "%" PRId64, gf_clock_now_ms ());
-    const char *params[] = {rows_text, now};
-    PGresult *res = gf_db_exec (db, SQL_NOTIFY, 2, params);
+    const char *params[] = {rows_text};
+    PGresult *res = gf_db_exec (db, SQL_NOTIFY, 1, params);
     free (rows_text);
     if (!res)
         return -1;

@@ -32,7 +32,7 @@ static const char *SQL_ROUTE =
     "    FROM cand"
     "), upd AS ("
     "  UPDATE cases c SET state = CASE WHEN t.l3 IS NULL THEN 'unroutable' ELSE 'routed' END,"
-    "         grid = coalesce (t.l3, c.grid), routed_at = to_timestamp ($2::bigint / 1000.0),"
+    "         grid = coalesce (t.l3, c.grid), routed_at = gf_now (),"
     "         version = c.version + 1"
     "    FROM target t WHERE c.id = t.id AND c.state = 'registered'"
     "  RETURNING c.id, c.grid, c.state"
@@ -40,7 +40,7 @@ static const char *SQL_ROUTE =
     "  INSERT INTO case_events (type, topic, case_id, grid, at, payload)"
     "  SELECT CASE u.state WHEN 'routed' THEN 'case.routed' ELSE 'case.unroutable' END,"
     "         CASE u.state WHEN 'routed' THEN 'case.routed/' ELSE 'case.unroutable/' END || u.grid,"
-    "         u.id, u.grid, to_timestamp ($2::bigint / 1000.0),"
+    "         u.id, u.grid, gf_now (),"
     "         CASE u.state WHEN 'routed'"
     "              THEN jsonb_build_object ('grid', u.grid, 'via', t.via, 'l2', gl.parent)"
     "              ELSE jsonb_build_object ('reason', t.reason,"
@@ -66,10 +66,8 @@ static int s_route (gf_db_t *db, const PGresult *events, void *arg)
         json_array_append_new (ids, json_integer (gf_db_get_ll (events, r, "case_id")));
     char *ids_text = json_dumps (ids, JSON_COMPACT);
     json_decref (ids);
-    char now[24];
-    snprintf (now, sizeof now, "%" PRId64, gf_clock_now_ms ());
-    const char *params[] = {ids_text, now};
-    PGresult *res = gf_db_exec (db, SQL_ROUTE, 2, params);
+    const char *params[] = {ids_text};
+    PGresult *res = gf_db_exec (db, SQL_ROUTE, 1, params);
     free (ids_text);
     if (!res)
         return -1;

@@ -30,9 +30,9 @@ note() { echo "# $*"; }
 PSQL_BIN=/usr/lib/postgresql/15/bin/psql
 sql() { "$PSQL_BIN" -X -q -t -A -v ON_ERROR_STOP=1 -d "$GF_DB" -c "$1"; }
 
-# new_db: a fresh database with migrations and the sample directory.
+# new_db [SUFFIX]: a fresh database with migrations and the sample directory.
 new_db() {
-  local db=gft_$TEST_NAME
+  local db=gft_$TEST_NAME${1:-}
   PGOPTIONS="-c client_min_messages=warning" "$ROOT/deploy/pg.sh" psql -X -q -d postgres -c "DROP DATABASE IF EXISTS $db WITH (FORCE)" \
     -c "CREATE DATABASE $db" >/dev/null
   export GF_DB="$("$ROOT/deploy/pg.sh" conninfo "$db")"

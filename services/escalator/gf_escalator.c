@@ -1,0 +1,131 @@
+/*  gf_escalator — the weekly and monthly rhythm, and the urgent SLAs. */
+#include "gf_escalator.h"
+#include "gf_config.h"
+#include "gf_db.h"
+#include "gf_service.h"
+
+/*  Each L1 grid's escalation starts at the first tick that sees it. */
+static const char *SQL_START =
+    "INSERT INTO escalation_state (root, since)"
+    "  SELECT code, gf_now () FROM grids WHERE level = 1 ON CONFLICT DO NOTHING";
+
+/*  Meetings due and not held, oldest first (weekly before monthly on one day). */
+static const char *SQL_DUE =
+    "WITH es AS (SELECT min (since) AS since FROM escalation_state),"
+    "     due AS ("
+    "  SELECT w.grid, 'weekly' AS kind, w.slot, w.day, w.root"
+    "    FROM es, gf_weekly_slots (es.since, gf_now ()) w"
+    "  UNION ALL"
+    "  SELECT m.grid, 'monthly', m.slot, m.day, m.grid"
+    "    FROM es, gf_monthly_slots (es.since, gf_now ()) m"
+    ")"
+    "SELECT due.grid, due.kind, due.slot::text AS slot FROM due"
+    "  JOIN escalation_state s ON s.root = due.root AND due.slot > s.since"
+    " WHERE NOT EXISTS (SELECT 1 FROM meetings m"
+    "                    WHERE m.grid = due.grid AND m.kind = due.kind AND m.day = due.day)"
+    " ORDER BY due.slot, due.kind DESC, due.grid";
+
+static const char *SQL_HOLD = "SELECT gf_hold_meeting ($1, $2, $3::timestamptz) AS meeting";
+
+static const char *SQL_URGENT =
+    "SELECT coalesce (sum (gf_escalate (u.case_id,"
+    "                      CASE u.to_level WHEN 2 THEN 'urgent_l2' ELSE 'urgent_l1' END,"
+    "                      NULL, u.to_level, u.reason)), 0) AS moved"
+    "  FROM (SELECT * FROM gf_urgent_candidates (gf_now ())"
+    "         ORDER BY case_id, to_level DESC) u";
+
+static const char *SQL_REMIND = "SELECT gf_sign_reminders (gf_now ()) AS sent";
+
+typedef struct {
+    gf_config_t *config; /* borrowed                         */
+    gf_db_t *db;         /* our connection                   */
+    uint64_t meetings;   /* held since start                 */
+    uint64_t urgent;     /* urgent escalations since start   */
+    uint64_t reminders;  /* reminders since start            */
+} s_escalator_t;
+
+/*  Runs one statement in its own transaction; returns its first value as a
+    number (0 when NULL), or -1. */
+static long long s_once (s_escalator_t *self, const char *sql, int n, const char *const *params,
+                         const char *column)
+{
+    if (gf_db_begin (self->db))
+        return -1;
+    PGresult *res = gf_db_exec (self->db, sql, n, params);
+    long long value = res ? gf_db_get_ll (res, 0, column) : -1;
+    if (res)
+        PQclear (res);
+    if (!res || gf_db_commit (self->db) != 0) {
+        gf_db_rollback (self->db);
+        return -1;
+    }
+    return value;
+}
+
+/*  One tick.  Returns 0, or -1 when the database failed (retry later). */
+static int s_tick (s_escalator_t *self)
+{
+    if (gf_db_run (self->db, SQL_START, 0, NULL))
+        return -1;
+    PGresult *due = gf_db_exec (self->db, SQL_DUE, 0, NULL);
+    if (!due)
+        return -1;
+    int rc = 0;
+    for (int r = 0; r < PQntuples (due) && rc == 0 && !zsys_interrupted; r++) {
+        const char *params[] = {gf_db_get (due, r, "grid"), gf_db_get (due, r, "kind"),
+                                gf_db_get (due, r, "slot")};
+        int64_t started = zclock_mono ();
+        long long meeting = s_once (self, SQL_HOLD, 3, params, "meeting");
+        if (meeting < 0)
+            rc = -1;
+        else if (meeting > 0) {
+            self->meetings++;
+            zsys_info ("escalator: held %s meeting %lld of %s (slot %s) in %" PRId64 " ms",
+                       params[1], meeting, params[0], params[2], zclock_mono () - started);
+        }
+    }
+    PQclear (due);
+    if (rc)
+        return rc;
+    long long moved = s_once (self, SQL_URGENT, 0, NULL, "moved");
+    long long sent = moved < 0 ? -1 : s_once (self, SQL_REMIND, 0, NULL, "sent");
+    if (moved < 0 || sent < 0)
+        return -1;
+    if (moved)
+        zsys_info ("escalator: %lld urgent escalations", moved);
+    self->urgent += moved;
+    self->reminders += sent;
+    return 0;
+}
+
+void gf_escalator_actor (zsock_t *pipe, void *args)
+{
+    s_escalator_t self = {.config = (gf_config_t *)args};
+    self.db = gf_db_new (self.config->db, "gf-escalator");
+    zsock_signal (pipe, 0);
+    bool listening = false;
+    int backoff = 100;
+    zmq_pollitem_t items[2] = {{zsock_resolve (pipe), 0, ZMQ_POLLIN, 0}, {NULL, -1, ZMQ_POLLIN, 0}};
+    while (!zsys_interrupted) {
+        int timeout = 1000; /* the system clock moves by itself: look every second */
+        if (!listening || !gf_db_conn (self.db))
+            listening = gf_db_listen (self.db, "gf_clock") == 0;
+        gf_db_drain_notifies (self.db);
+        if (s_tick (&self) != 0) {
+            timeout = backoff;
+            backoff = backoff * 2 > 5000 ? 5000 : backoff * 2;
+            listening = false;
+        } else
+            backoff = 100;
+        PGconn *conn = gf_db_conn (self.db);
+        items[1].fd = conn ? PQsocket (conn) : -1;
+        if (zmq_poll (items, items[1].fd >= 0 ? 2 : 1, timeout) < 0)
+            break;
+        if ((items[0].revents & ZMQ_POLLIN) && gf_service_pipe_term (pipe))
+            break;
+    }
+    zsys_info ("escalator: held %" PRIu64 " meetings, %" PRIu64 " urgent escalations, %" PRIu64
+               " reminders",
+               self.meetings, self.urgent, self.reminders);
+    gf_db_destroy (&self.db);
+}

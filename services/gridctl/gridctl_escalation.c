@@ -1,0 +1,154 @@
+/*  gridctl clock, escalation plan, meeting call. */
+#include "gridctl.h"
+#include "gf_db.h"
+
+static gf_db_t *s_connect (gf_config_t *config)
+{
+    gf_db_t *db = gf_db_new (config->db, "gridctl");
+    if (gf_db_connect (db, 10000) != 0) {
+        fprintf (stderr, "error: cannot connect to the database\n");
+        gf_db_destroy (&db);
+    }
+    return db;
+}
+
+static const char *SQL_CLOCK_SHOW =
+    "SELECT to_char (gf_now () AT TIME ZONE 'Asia/Shanghai', 'YYYY-MM-DD HH24:MI:SS') || '+08:00'"
+    "       AS now, EXISTS (SELECT 1 FROM sim_clock) AS simulated";
+/*  The simulated clock only moves forward unless forced: escalations,
+    meetings and SLAs assume time does not run backwards. */
+static const char *SQL_CLOCK_SET =
+    "WITH moved AS ("
+    "  INSERT INTO sim_clock (id, at) VALUES (true, $1::timestamptz)"
+    "  ON CONFLICT (id) DO UPDATE SET at = excluded.at"
+    "   WHERE $2::boolean OR excluded.at >= sim_clock.at"
+    "  RETURNING at)"
+    "SELECT count (*) AS moved, pg_notify ('gf_clock', '') FROM moved";
+static const char *SQL_CLOCK_ADVANCE =
+    "WITH moved AS ("
+    "  INSERT INTO sim_clock (id, at) VALUES (true, now () + $1::interval)"
+    "  ON CONFLICT (id) DO UPDATE SET at = sim_clock.at + $1::interval"
+    "  RETURNING at)"
+    "SELECT count (*) AS moved, pg_notify ('gf_clock', '') FROM moved"
+    " WHERE $1::interval >= interval '0'";
+static const char *SQL_CLOCK_REAL = "WITH d AS (DELETE FROM sim_clock RETURNING 1) SELECT "
+                                    "pg_notify ('gf_clock', ''), count (*) AS moved FROM d";
+
+int gridctl_clock (gf_config_t *config, int argc, char **argv)
+{
+    const char *verb = argc > 0 ? argv[0] : "show";
+    bool force = argc > 2 && streq (argv[2], "--force");
+    if (!(streq (verb, "show") || streq (verb, "real") ||
+          ((streq (verb, "set") || streq (verb, "advance")) && argc >= 2))) {
+        fprintf (stderr,
+                 "usage: gridctl clock show | set TIME [--force] | advance INTERVAL | real\n"
+                 "  TIME: 2026-11-02T09:00:00+08:00   INTERVAL: '3 days', '90 minutes'\n");
+        return 2;
+    }
+    gf_db_t *db = s_connect (config);
+    if (!db)
+        return 1;
+    int rc = 1;
+    PGresult *res = NULL;
+    const char *force_text = force ? "true" : "false";
+    const char *params[] = {argc > 1 ? argv[1] : NULL, force_text};
+    if (streq (verb, "set"))
+        res = gf_db_exec (db, SQL_CLOCK_SET, 2, params);
+    else if (streq (verb, "advance"))
+        res = gf_db_exec (db, SQL_CLOCK_ADVANCE, 1, params);
+    else if (streq (verb, "real"))
+        res = gf_db_exec (db, SQL_CLOCK_REAL, 0, NULL);
+    if (!streq (verb, "show") && (!res || PQntuples (res) == 0 ||
+                                  (!streq (verb, "real") && gf_db_get_ll (res, 0, "moved") == 0)))
+        fprintf (stderr, "error: bad_value: the clock was not moved (bad time or interval, or "
+                         "backwards without --force)\n");
+    else {
+        if (res)
+            PQclear (res);
+        res = gf_db_exec (db, SQL_CLOCK_SHOW, 0, NULL);
+        if (res) {
+            printf ("%s (%s)\n", gf_db_get (res, 0, "now"),
+                    streq (gf_db_get (res, 0, "simulated"), "t") ? "simulated" : "system clock");
+            rc = 0;
+        }
+    }
+    if (res)
+        PQclear (res);
+    gf_db_destroy (&db);
+    return rc;
+}
+
+/*  What would escalate at a given time, and why: due meetings and their
+    candidates, and urgent cases.  Reads only. */
+static const char *SQL_PLAN =
+    "WITH t AS (SELECT $1::timestamptz AS at),"
+    "     es AS (SELECT coalesce ((SELECT min (since) FROM escalation_state), gf_now ()) AS since),"
+    "     due AS ("
+    "  SELECT w.grid, 'weekly' AS kind, w.slot, w.day FROM es, t, gf_weekly_slots (es.since, t.at) "
+    "w"
+    "  UNION ALL"
+    "  SELECT m.grid, 'monthly', m.slot, m.day FROM es, t, gf_monthly_slots (es.since, t.at) m"
+    "), open AS ("
+    "  SELECT * FROM due WHERE NOT EXISTS (SELECT 1 FROM meetings m WHERE m.grid = due.grid"
+    "                                        AND m.kind = due.kind AND m.day = due.day)"
+    ")"
+    "SELECT o.kind AS rule, o.grid AS meeting_grid,"
+    "       to_char (o.slot AT TIME ZONE 'Asia/Shanghai', 'YYYY-MM-DD HH24:MI') AS slot,"
+    "       c.case_id, c.reason, x.grid AS case_grid, x.level"
+    "  FROM open o"
+    "  CROSS JOIN LATERAL (SELECT * FROM gf_weekly_candidates (o.grid, o.slot) WHERE o.kind = "
+    "'weekly'"
+    "                      UNION ALL"
+    "                      SELECT * FROM gf_monthly_candidates (o.grid, o.slot) WHERE o.kind = "
+    "'monthly') c"
+    "  JOIN cases x ON x.id = c.case_id"
+    " WHERE $2::text IS NULL OR x.grid = $2 OR starts_with (x.grid, $2 || '.')"
+    "UNION ALL "
+    "SELECT 'urgent', NULL, NULL, u.case_id, u.reason, x.grid, x.level"
+    "  FROM t, gf_urgent_candidates (t.at) u JOIN cases x ON x.id = u.case_id"
+    " WHERE ($2::text IS NULL OR x.grid = $2 OR starts_with (x.grid, $2 || '.'))"
+    "   AND NOT EXISTS (SELECT 1 FROM escalations e WHERE e.case_id = u.case_id"
+    "                    AND e.rule = CASE u.to_level WHEN 2 THEN 'urgent_l2' ELSE 'urgent_l1' END)"
+    " ORDER BY 3 NULLS LAST, 2, 4";
+
+int gridctl_escalation_plan (gf_config_t *config, int argc, char **argv)
+{
+    const char *at = NULL, *grid = NULL;
+    for (int i = 0; i < argc; i++) {
+        if (streq (argv[i], "--at") && i + 1 < argc)
+            at = argv[++i];
+        else if (streq (argv[i], "--grid") && i + 1 < argc)
+            grid = argv[++i];
+        else {
+            fprintf (stderr, "usage: gridctl escalation plan --at TIME [--grid PREFIX]\n");
+            return 2;
+        }
+    }
+    if (!at) {
+        fprintf (stderr, "usage: gridctl escalation plan --at TIME [--grid PREFIX]\n");
+        return 2;
+    }
+    gf_db_t *db = s_connect (config);
+    if (!db)
+        return 1;
+    const char *params[] = {at, grid};
+    PGresult *res = gf_db_exec (db, SQL_PLAN, 2, params);
+    int rc = 1;
+    if (!res)
+        fprintf (stderr, "error: bad_value: cannot plan for '%s'\n", at);
+    else {
+        printf ("%-8s %-10s %-17s %-8s %-12s %-5s %s\n", "规则", "会议网格", "会议时间", "案件",
+                "网格", "层级", "原因");
+        for (int r = 0; r < PQntuples (res); r++)
+            printf ("%-8s %-10s %-17s %-8s %-12s L%-4s %s\n", gf_db_get (res, r, "rule"),
+                    gf_db_get (res, r, "meeting_grid") ? gf_db_get (res, r, "meeting_grid") : "-",
+                    gf_db_get (res, r, "slot") ? gf_db_get (res, r, "slot") : "立即",
+                    gf_db_get (res, r, "case_id"), gf_db_get (res, r, "case_grid"),
+                    gf_db_get (res, r, "level"), gf_db_get (res, r, "reason"));
+        printf ("(%d escalations would happen; nothing was changed)\n", PQntuples (res));
+        PQclear (res);
+        rc = 0;
+    }
+    gf_db_destroy (&db);
+    return rc;
+}

@@ -1,0 +1,122 @@
+#!/usr/bin/env bash
+# Issue 4, acceptance 3-5 on the simulated clock and the real calendar:
+# weekly L2 and monthly L1 meetings with their ledgers and escalations;
+# urgent and special-group cases escalating after 24 h and 72 h without a
+# meeting; an escalator stopped across two weekly slots and a monthly slot
+# holds each missed meeting once, with the ledger of its slot; and the same
+# scenario run with two escalators at once produces exactly the same
+# escalations as with one.
+source "$(dirname "$0")/lib.sh"
+G="$BIN/gridctl"
+L3=P-QNL.07.063-1
+L2=P-QNL.07-1
+
+submit() { "$G" submit "$@" | sed -n 's/^case \([0-9]*\) .*/\1/p'; }
+act() { "$G" case "$2" "$1" "${@:3}" >>"$ART/actions.out" 2>>"$ART/actions.err" || not_ok "case $1 $2: $(tail -1 "$ART/actions.err")"; }
+# clock TIME: move the simulated clock, then wait until nothing is due any more.
+plan_empty() { "$G" escalation plan --at "$(sql "SELECT gf_now()")" | grep -q '^(0 escalations'; }
+meetings_due_held() {
+  sql_eq "SELECT count(*) FROM gf_weekly_slots((SELECT min(since) FROM escalation_state), gf_now()) w
+           WHERE NOT EXISTS (SELECT 1 FROM meetings m WHERE m.grid = w.grid AND m.kind = 'weekly' AND m.day = w.day)" 0 &&
+  sql_eq "SELECT count(*) FROM gf_monthly_slots((SELECT min(since) FROM escalation_state), gf_now()) w
+           WHERE NOT EXISTS (SELECT 1 FROM meetings m WHERE m.grid = w.grid AND m.kind = 'monthly' AND m.day = w.day)" 0
+}
+settled() { plan_empty && meetings_due_held; }
+clock() { "$G" clock set "$1" >/dev/null || not_ok "clock set $1"; }
+clock_and_settle() { clock "$1"; wait_for "escalator to settle at $1" 30 settled; }
+case_id() { sql "SELECT id FROM cases WHERE source_ref = '$1'"; }
+
+# run_scenario N: the whole story with N escalators; leaves its escalations
+# in $ART/escalations.N.txt.
+run_scenario() {
+  local n=$1
+  new_db "_$n"
+  "$G" calendar import >"$ART/calendar.$n.out" 2>&1 || not_ok "calendar import"
+  clock "2026-11-02T08:00:00+08:00"   # a Monday
+  start_stack
+  for e in $(seq 1 "$n"); do start "escalator@$e"; done
+  wait_for "escalation to start" 10 sql_eq "SELECT count(*) FROM escalation_state" 1
+
+  P1=$(submit --source hotline --ref P1 --text "楼道灯不亮" --grid QNL.07.063)
+  P2=$(submit --source hotline --ref P2 --text "垃圾未清运" --grid QNL.07.063)
+  U1=$(submit --source hotline --ref U1 --text "独居老人摔倒" --grid QNL.07.064 --urgent)
+  S1=$(submit --source hotline --ref S1 --text "低保金未到账" --grid QNL.07.064 --groups dibao)
+  H1=$(submit --source hotline --ref H1 --text "违建拆除纠纷" --grid QNL.07.065)
+  wait_for "cases routed" 10 sql_eq "SELECT count(*) FROM cases WHERE state = 'routed'" 5
+  act "$P2" sign --actor $L3
+  act "$P2" resolve --actor $L3 --note "已清运"
+
+  clock_and_settle "2026-11-02T09:00:00+08:00"     # weekly (12 L2) and the monthly L1 meeting
+  clock_and_settle "2026-11-03T08:00:00+08:00"     # 24 h: urgent and special-group cases → L2
+  act "$H1" classify --actor $L2 --tier hard
+  clock_and_settle "2026-11-05T08:00:00+08:00"     # 72 h → L1
+  clock_and_settle "2026-11-09T09:00:00+08:00"     # weekly: P1, H1 older than 2 working days → L2
+  clock_and_settle "2026-11-16T09:00:00+08:00"
+  clock_and_settle "2026-11-24T10:00:00+08:00"
+
+  # Down across the weekly slots of Nov 30 and Dec 7 and the monthly of Dec 7.
+  for e in $(seq 1 "$n"); do kill -TERM "${PIDS[escalator@$e]}"; wait "${PIDS[escalator@$e]}"; unset "PIDS[escalator@$e]"; done
+  clock "2026-12-01T12:00:00+08:00"
+  act "$P1" sign --actor $L3
+  act "$P1" resolve --actor $L3 --note "已修复"
+  clock "2026-12-08T08:00:00+08:00"
+  for e in $(seq 1 "$n"); do start "escalator@$e"; done
+  wait_for "missed meetings to be held" 30 settled
+
+  sql "SELECT c.source_ref, e.rule, coalesce(m.grid, '-'), coalesce(m.day::text, '-'), e.from_level,
+              e.to_level, to_char(e.at AT TIME ZONE 'Asia/Shanghai', 'YYYY-MM-DD HH24:MI')
+         FROM escalations e JOIN cases c ON c.id = e.case_id LEFT JOIN meetings m ON m.id = e.meeting_id
+        ORDER BY 1, 2" >"$ART/escalations.$n.txt"
+}
+
+run_scenario 1
+check "urgent case: to L2 after 24 h, to L1 after 72 h, no meeting" \
+  "$(printf 'U1|urgent_l1|-|-|2|1|2026-11-05 08:00\nU1|urgent_l2|-|-|3|2|2026-11-03 08:00')" \
+  "$(grep '^U1|' "$ART/escalations.1.txt")"
+check "special-group case likewise" \
+  "$(printf 'S1|urgent_l1|-|-|2|1|2026-11-05 08:00\nS1|urgent_l2|-|-|3|2|2026-11-03 08:00')" \
+  "$(grep '^S1|' "$ART/escalations.1.txt")"
+check "weekly meeting moves an old unresolved L3 case to L2" "P1|weekly_l2|QNL.07|2026-11-09|3|2|2026-11-09 09:00" \
+  "$(grep '^P1|' "$ART/escalations.1.txt")"
+check "a hard case goes to L2 at the weekly, then to L1 at the monthly meeting (held late)" \
+  "$(printf 'H1|monthly_l1|QNL|2026-12-07|2|1|2026-12-08 08:00\nH1|weekly_l2|QNL.07|2026-11-09|3|2|2026-11-09 09:00')" \
+  "$(grep '^H1|' "$ART/escalations.1.txt")"
+check "a resolved case never escalates" "" "$(grep '^P2|' "$ART/escalations.1.txt")"
+check "every meeting held once per grid, kind and day" 0 \
+  "$(sql "SELECT count(*) FROM (SELECT grid, kind, day FROM meetings GROUP BY 1, 2, 3 HAVING count(*) > 1) d")"
+check "weekly meetings: 12 L2 grids x 6 Mondays (Nov 2 .. Dec 7)" 72 "$(sql "SELECT count(*) FROM meetings WHERE kind = 'weekly'")"
+check "monthly meetings: Nov 2 and Dec 7" "2026-11-02 2026-12-07" \
+  "$(sql "SELECT string_agg(day::text, ' ' ORDER BY day) FROM meetings WHERE kind = 'monthly'")"
+check "missed meetings were held late, once, after the restart" "2026-11-30|2026-12-08 08:00 2026-12-07|2026-12-08 08:00" \
+  "$(sql "SELECT string_agg(day || '|' || to_char(held_at AT TIME ZONE 'Asia/Shanghai', 'YYYY-MM-DD HH24:MI'), ' ' ORDER BY day)
+           FROM meetings WHERE grid = 'QNL.07' AND kind = 'weekly' AND day >= '2026-11-30'")"
+check "the missed Nov 30 ledger shows P1 as it was then: pending at L2" "pending|2" \
+  "$(sql "SELECT le.tier || '|' || le.level FROM ledger_entries le JOIN meetings m ON m.id = le.meeting_id
+           WHERE m.grid = 'QNL.07' AND m.day = '2026-11-30' AND le.case_id = $(case_id P1)")"
+check "the Dec 7 ledger shows P1 resolved (touched that week)" "resolved" \
+  "$(sql "SELECT le.tier FROM ledger_entries le JOIN meetings m ON m.id = le.meeting_id
+           WHERE m.grid = 'QNL.07' AND m.kind = 'weekly' AND m.day = '2026-12-07' AND le.case_id = $(case_id P1)")"
+check "Nov 2 ledger: P2 resolved that week; the rest pending" "resolved:P2 pending:H1,P1,S1,U1" \
+  "$(sql "SELECT string_agg(tier || ':' || refs, ' ' ORDER BY array_position(ARRAY['resolved','pending','hard'], tier))
+           FROM (SELECT le.tier, string_agg(c.source_ref, ',' ORDER BY c.source_ref) refs
+                   FROM ledger_entries le JOIN meetings m ON m.id = le.meeting_id JOIN cases c ON c.id = le.case_id
+                  WHERE m.grid = 'QNL.07' AND m.kind = 'weekly' AND m.day = '2026-11-02' GROUP BY le.tier) t")"
+check "Nov 9 ledger: P2 (resolved, untouched since) gone, H1 hard" "pending:P1,S1,U1 hard:H1" \
+  "$(sql "SELECT string_agg(tier || ':' || refs, ' ' ORDER BY array_position(ARRAY['resolved','pending','hard'], tier))
+           FROM (SELECT le.tier, string_agg(c.source_ref, ',' ORDER BY c.source_ref) refs
+                   FROM ledger_entries le JOIN meetings m ON m.id = le.meeting_id JOIN cases c ON c.id = le.case_id
+                  WHERE m.grid = 'QNL.07' AND m.kind = 'weekly' AND m.day = '2026-11-09' GROUP BY le.tier) t")"
+check "escalations notified the new owner and the previous one" 0 \
+  "$(sql "SELECT count(*) FROM escalations e JOIN cases c ON c.id = e.case_id
+           WHERE (SELECT count(*) FROM notifications n WHERE n.case_id = e.case_id AND n.kind = 'escalated.to' || e.to_level) <> 2")"
+check "one case.escalated event per escalation" "$(sql "SELECT count(*) FROM escalations")" \
+  "$(sql "SELECT count(*) FROM case_events WHERE type = 'case.escalated'")"
+check "meeting.held and ledger.published events" "74 74" \
+  "$(sql "SELECT (SELECT count(*) FROM case_events WHERE type = 'meeting.held') || ' ' || (SELECT count(*) FROM case_events WHERE type = 'ledger.published')")"
+stop_all
+
+run_scenario 2
+check "two escalators at once produce exactly the escalations of one" \
+  "$(md5sum <"$ART/escalations.1.txt")" "$(md5sum <"$ART/escalations.2.txt")"
+check "two escalators: still one meeting per grid, kind and day" 74 "$(sql "SELECT count(*) FROM meetings")"
+finish

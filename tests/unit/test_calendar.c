@@ -1,0 +1,484 @@
+/*  gf_calendar: the China working calendar over the real 2025 and 2026
+    notices in deploy/calendar (or $GF_CALENDAR_DIR); run from the repo root.
+
+    2026 (State Council notice, deploy/calendar/2026.json):
+      元旦   off Jan 1–3, make-up Sunday Jan 4
+      春节   off Feb 15 (Sun)–23 (Mon), make-up Saturdays Feb 14 and Feb 28
+      劳动节 off May 1–5, make-up Saturday May 9
+      中秋/国庆 off Sep 25–27 and Oct 1–7, make-up Sunday Sep 20, Saturday Oct 10
+    2025: 国庆节、中秋节 off Oct 1–8, make-up Sunday Sep 28 and Saturday Oct 11;
+      春节 make-up Sunday Jan 26, Saturday Feb 8.
+    2027 has no notice yet. */
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <setjmp.h>
+#include <cmocka.h>
+#include <czmq.h>
+
+#include "gf_calendar.h"
+#include "gf_clock.h"
+
+static const char *s_data_dir (void)
+{
+    const char *dir = getenv ("GF_CALENDAR_DIR");
+    return dir ? dir : "deploy/calendar";
+}
+
+/*  A calendar with the 2025 and 2026 notices, fresh for each test. */
+static int s_setup (void **state)
+{
+    gf_calendar_t *calendar = gf_calendar_new ();
+    char path[1024], why[512];
+    for (int year = 2025; year <= 2026; year++) {
+        snprintf (path, sizeof path, "%s/%d.json", s_data_dir (), year);
+        if (gf_calendar_load_json (calendar, path, why, sizeof why) != 0) {
+            fprintf (stderr, "cannot load %s\n", why);
+            gf_calendar_destroy (&calendar);
+            return -1;
+        }
+    }
+    *state = calendar;
+    return 0;
+}
+
+static int s_teardown (void **state)
+{
+    gf_calendar_destroy ((gf_calendar_t **)state);
+    return 0;
+}
+
+/*  Local (+08:00) time "YYYY-MM-DDTHH:MM:SS[.fff]" as ms. */
+static int64_t s_at (const char *local)
+{
+    int64_t ms = 0;
+    assert_int_equal (gf_clock_parse (local, &ms), 0);
+    return ms;
+}
+
+/*  ms as local time without the zone, for readable failures.  Rotating
+    buffers so two results can sit in one assert. */
+static const char *s_local (int64_t ms)
+{
+    static char buffers[4][40];
+    static int next = 0;
+    char *buf = buffers[next++ % 4];
+    gf_clock_format (ms, buf, sizeof buf[0] * 40);
+    buf[19] = 0; /* drop "+08:00" */
+    return buf;
+}
+
+/*  A scratch file for the rejection tests; caller frees the path. */
+static char *s_write (const char *name, const char *text)
+{
+    char *path = zsys_sprintf ("%s/gf_calendar_test_%d_%s", P_tmpdir, getpid (), name);
+    FILE *file = fopen (path, "w");
+    assert_non_null (file);
+    fputs (text, file);
+    fclose (file);
+    return path;
+}
+
+/*  Loads `text` as a file; returns load_json's result, the reason in why. */
+static int s_load_text (gf_calendar_t *calendar, const char *text, char *why, size_t len)
+{
+    char *path = s_write ("notice.json", text);
+    why[0] = 0;
+    int rc = gf_calendar_load_json (calendar, path, why, len);
+    unlink (path);
+    free (path);
+    return rc;
+}
+
+static void test_spring_festival_2026_days_off (void **state)
+{
+    gf_calendar_t *calendar = (gf_calendar_t *)*state;
+    for (int d = 15; d <= 23; d++)
+        assert_false (gf_calendar_is_workday (calendar, 2026, 2, d));
+    assert_true (gf_calendar_is_workday (calendar, 2026, 2, 13)); /* Friday before */
+    assert_true (gf_calendar_is_workday (calendar, 2026, 2, 24)); /* Tuesday after */
+}
+
+static void test_spring_festival_2026_makeup_saturdays_are_worked (void **state)
+{
+    gf_calendar_t *calendar = (gf_calendar_t *)*state;
+    assert_true (gf_calendar_is_workday (calendar, 2026, 2, 14));
+    assert_true (gf_calendar_is_workday (calendar, 2026, 2, 28));
+    assert_false (gf_calendar_is_workday (calendar, 2026, 3, 1)); /* the Sunday after: off */
+}
+
+static void test_national_day_2025 (void **state)
+{
+    gf_calendar_t *calendar = (gf_calendar_t *)*state;
+    for (int d = 1; d <= 8; d++)
+        assert_false (gf_calendar_is_workday (calendar, 2025, 10, d));
+    assert_true (gf_calendar_is_workday (calendar, 2025, 9, 28));  /* make-up Sunday */
+    assert_true (gf_calendar_is_workday (calendar, 2025, 10, 9));  /* Thursday */
+    assert_true (gf_calendar_is_workday (calendar, 2025, 10, 11)); /* make-up Saturday */
+    assert_false (gf_calendar_is_workday (calendar, 2025, 10, 12));
+}
+
+static void test_makeup_sundays_are_worked (void **state)
+{
+    gf_calendar_t *calendar = (gf_calendar_t *)*state;
+    assert_true (gf_calendar_is_workday (calendar, 2026, 1, 4));
+    assert_true (gf_calendar_is_workday (calendar, 2026, 9, 20));
+    assert_true (gf_calendar_is_workday (calendar, 2025, 1, 26));
+    assert_true (gf_calendar_is_workday (calendar, 2025, 4, 27));
+}
+
+static void test_makeup_saturdays_are_worked (void **state)
+{
+    gf_calendar_t *calendar = (gf_calendar_t *)*state;
+    assert_true (gf_calendar_is_workday (calendar, 2026, 5, 9));
+    assert_true (gf_calendar_is_workday (calendar, 2026, 10, 10));
+    assert_true (gf_calendar_is_workday (calendar, 2025, 2, 8));
+}
+
+static void test_plain_weekend_is_off (void **state)
+{
+    gf_calendar_t *calendar = (gf_calendar_t *)*state;
+    assert_false (gf_calendar_is_workday (calendar, 2026, 3, 7));
+    assert_false (gf_calendar_is_workday (calendar, 2026, 3, 8));
+    assert_false (gf_calendar_is_workday (calendar, 2025, 11, 15));
+    assert_false (gf_calendar_is_workday (calendar, 2025, 11, 16));
+}
+
+static void test_plain_weekday_is_worked_and_counts_nothing_missing (void **state)
+{
+    gf_calendar_t *calendar = (gf_calendar_t *)*state;
+    assert_true (gf_calendar_is_workday (calendar, 2026, 3, 10));
+    assert_true (gf_calendar_is_workday (calendar, 2025, 7, 16));
+    assert_true (gf_calendar_is_workday (calendar, 2026, 12, 31));
+    assert_int_equal (gf_calendar_missing_lookups (calendar), 0);
+}
+
+static void test_is_workday_ms_uses_the_local_day (void **state)
+{
+    gf_calendar_t *calendar = (gf_calendar_t *)*state;
+    /* 00:30 on Sunday Feb 15 in Shanghai is still Saturday Feb 14 (a make-up day) in UTC. */
+    assert_false (gf_calendar_is_workday_ms (calendar, s_at ("2026-02-15T00:30:00")));
+    assert_true (gf_calendar_is_workday_ms (calendar, s_at ("2026-02-14T07:59:00")));
+    assert_false (gf_calendar_is_workday_ms (calendar, s_at ("2026-02-23T23:59:59.999")));
+    assert_true (gf_calendar_is_workday_ms (calendar, s_at ("2026-02-24T00:00:00")));
+}
+
+static void test_a_date_that_does_not_exist_is_refused (void **state)
+{
+    gf_calendar_t *calendar = (gf_calendar_t *)*state;
+    assert_false (gf_calendar_is_workday (calendar, 2026, 2, 30));
+    assert_false (gf_calendar_is_workday (calendar, 2026, 13, 1));
+    assert_int_equal (gf_calendar_set_day (calendar, 2026, 2, 29, true), -1);
+    assert_int_equal (gf_calendar_set_day (calendar, 1800, 1, 1, true), -1);
+}
+
+static void test_add_working_days_across_spring_festival (void **state)
+{
+    gf_calendar_t *calendar = (gf_calendar_t *)*state;
+    int64_t thursday = s_at ("2026-02-12T10:00:00");
+    assert_string_equal (s_local (gf_calendar_add_working_days (calendar, thursday, 1)),
+                         "2026-02-13T10:00:00");
+    assert_string_equal (s_local (gf_calendar_add_working_days (calendar, thursday, 2)),
+                         "2026-02-14T10:00:00"); /* make-up Saturday */
+    assert_string_equal (s_local (gf_calendar_add_working_days (calendar, thursday, 3)),
+                         "2026-02-24T10:00:00");
+    assert_string_equal (
+        s_local (gf_calendar_add_working_days (calendar, s_at ("2026-02-13T16:30:15"), 2)),
+        "2026-02-24T16:30:15");
+}
+
+static void test_add_working_days_from_a_day_off_starts_on_the_next_working_day (void **state)
+{
+    gf_calendar_t *calendar = (gf_calendar_t *)*state;
+    int64_t holiday = s_at ("2026-02-16T10:00:00");
+    assert_string_equal (s_local (gf_calendar_add_working_days (calendar, holiday, 1)),
+                         "2026-02-25T10:00:00");
+    assert_true (gf_calendar_add_working_days (calendar, holiday, 0) == holiday);
+    assert_true (gf_calendar_add_working_days (calendar, holiday, -3) == holiday);
+    assert_string_equal (
+        s_local (gf_calendar_add_working_days (calendar, s_at ("2026-03-07T10:00:00"), 1)),
+        "2026-03-10T10:00:00"); /* plain Saturday: Monday starts, Tuesday is 1 later */
+}
+
+static void test_next_workday_at_friday_evening_before_makeup_sunday (void **state)
+{
+    gf_calendar_t *calendar = (gf_calendar_t *)*state;
+    assert_string_equal (
+        s_local (gf_calendar_next_workday_at (calendar, s_at ("2026-09-18T20:00:00"), 9, 0)),
+        "2026-09-20T09:00:00");
+    /* Friday Jan 2 is 元旦 itself; Sunday Jan 4 is the make-up day. */
+    assert_string_equal (
+        s_local (gf_calendar_next_workday_at (calendar, s_at ("2026-01-02T20:00:00"), 9, 0)),
+        "2026-01-04T09:00:00");
+}
+
+static void test_next_workday_at_is_today_until_the_time_passes (void **state)
+{
+    gf_calendar_t *calendar = (gf_calendar_t *)*state;
+    assert_string_equal (
+        s_local (gf_calendar_next_workday_at (calendar, s_at ("2026-03-10T08:00:00"), 9, 0)),
+        "2026-03-10T09:00:00");
+    assert_string_equal (
+        s_local (gf_calendar_next_workday_at (calendar, s_at ("2026-03-10T09:00:00"), 9, 0)),
+        "2026-03-10T09:00:00");
+    assert_string_equal (
+        s_local (gf_calendar_next_workday_at (calendar, s_at ("2026-03-10T09:00:00.001"), 9, 0)),
+        "2026-03-11T09:00:00");
+    assert_string_equal (
+        s_local (gf_calendar_next_workday_at (calendar, s_at ("2026-03-13T10:00:00"), 9, 30)),
+        "2026-03-16T09:30:00");
+    assert_string_equal (
+        s_local (gf_calendar_next_workday_at (calendar, s_at ("2026-02-28T08:00:00"), 9, 0)),
+        "2026-02-28T09:00:00"); /* make-up Saturday */
+}
+
+static void test_add_working_hours_across_lunch (void **state)
+{
+    gf_calendar_t *calendar = (gf_calendar_t *)*state;
+    struct {
+        const char *from;
+        int hours;
+        const char *to;
+    } cases[] = {
+        {"2026-03-10T11:00:00", 2, "2026-03-10T14:00:00"},
+        {"2026-03-10T11:00:00", 1, "2026-03-10T12:00:00"}, /* ends at the close, not 13:00 */
+        {"2026-03-10T12:30:00", 1, "2026-03-10T14:00:00"}, /* lunch: from 13:00 */
+        {"2026-03-10T07:00:00", 1, "2026-03-10T10:00:00"},
+        {"2026-03-10T17:30:00", 1, "2026-03-11T09:30:00"},
+        {"2026-03-10T20:00:00", 8, "2026-03-11T18:00:00"},
+        {"2026-03-10T20:00:00", 9, "2026-03-12T10:00:00"},
+        {"2026-03-10T10:15:30", 8, "2026-03-11T10:15:30"},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++)
+        assert_string_equal (s_local (gf_calendar_add_working_hours (calendar, s_at (cases[i].from),
+                                                                     cases[i].hours)),
+                             cases[i].to);
+}
+
+static void test_add_working_hours_across_a_holiday (void **state)
+{
+    gf_calendar_t *calendar = (gf_calendar_t *)*state;
+    /* Wednesday before National Day: the next office hour is Thursday Oct 8. */
+    assert_string_equal (
+        s_local (gf_calendar_add_working_hours (calendar, s_at ("2026-09-30T17:00:00"), 2)),
+        "2026-10-08T10:00:00");
+    /* Friday, then the make-up Saturday, then after Spring Festival. */
+    assert_string_equal (
+        s_local (gf_calendar_add_working_hours (calendar, s_at ("2026-02-13T09:00:00"), 16)),
+        "2026-02-14T18:00:00");
+    assert_string_equal (
+        s_local (gf_calendar_add_working_hours (calendar, s_at ("2026-02-13T09:00:00"), 17)),
+        "2026-02-24T10:00:00");
+    assert_string_equal (
+        s_local (gf_calendar_add_working_hours (calendar, s_at ("2026-02-16T10:00:00"), 1)),
+        "2026-02-24T10:00:00");
+}
+
+static void test_unannounced_year_uses_the_weekday_rule_and_warns_once (void **state)
+{
+    gf_calendar_t *calendar = (gf_calendar_t *)*state;
+    FILE *log = tmpfile ();
+    assert_non_null (log);
+    zsys_set_logstream (log);
+    assert_false (gf_calendar_has_year (calendar, 2027));
+    assert_true (gf_calendar_is_workday (calendar, 2027, 1, 1)); /* a Friday; 元旦 not known */
+    assert_false (gf_calendar_is_workday (calendar, 2027, 1, 2));
+    assert_true (gf_calendar_is_workday (calendar, 2027, 1, 4));
+    assert_int_equal (gf_calendar_missing_lookups (calendar), 3);
+    assert_true (gf_calendar_is_workday (calendar, 2026, 1, 5));
+    assert_int_equal (gf_calendar_missing_lookups (calendar), 3);
+    zsys_set_logstream (stderr);
+
+    fflush (log);
+    rewind (log);
+    char line[512];
+    int warnings = 0;
+    while (fgets (line, sizeof line, log))
+        if (strstr (line, "2027"))
+            warnings++;
+    fclose (log);
+    assert_int_equal (warnings, 1);
+}
+
+static void test_add_working_days_into_an_unannounced_year (void **state)
+{
+    gf_calendar_t *calendar = (gf_calendar_t *)*state;
+    zsys_set_logstream (NULL);
+    assert_string_equal (
+        s_local (gf_calendar_add_working_days (calendar, s_at ("2026-12-31T10:00:00"), 1)),
+        "2027-01-01T10:00:00");
+    assert_true (gf_calendar_missing_lookups (calendar) > 0);
+    zsys_set_logstream (stderr);
+}
+
+static void test_set_day_marks_the_year_announced (void **state)
+{
+    gf_calendar_t *calendar = gf_calendar_new ();
+    assert_int_equal (gf_calendar_set_day (calendar, 2027, 2, 6, true), 0); /* a Saturday */
+    assert_int_equal (gf_calendar_set_day (calendar, 2027, 2, 8, false), 0);
+    assert_true (gf_calendar_has_year (calendar, 2027));
+    assert_true (gf_calendar_is_workday (calendar, 2027, 2, 6));
+    assert_false (gf_calendar_is_workday (calendar, 2027, 2, 8));
+    assert_true (gf_calendar_is_workday (calendar, 2027, 2, 9));
+    assert_false (gf_calendar_has_year (calendar, 2028));
+    gf_calendar_set_year_known (calendar, 2028);
+    assert_true (gf_calendar_has_year (calendar, 2028));
+    assert_false (gf_calendar_is_workday (calendar, 2028, 1, 1)); /* a Saturday */
+    assert_int_equal (gf_calendar_missing_lookups (calendar), 0);
+    gf_calendar_destroy (&calendar);
+    gf_calendar_destroy (&calendar);
+    assert_null (calendar);
+}
+
+static void test_reloading_a_year_replaces_it (void **state)
+{
+    gf_calendar_t *calendar = (gf_calendar_t *)*state;
+    char why[512];
+    assert_int_equal (s_load_text (calendar,
+                                   "{\"year\": 2026, \"papers\": [], \"days\": [{\"name\": \"x\", "
+                                   "\"date\": \"2026-03-10\", \"isOffDay\": true}]}",
+                                   why, sizeof why),
+                      0);
+    assert_false (gf_calendar_is_workday (calendar, 2026, 3, 10));
+    assert_true (gf_calendar_is_workday (calendar, 2026, 2, 16)); /* no longer listed */
+    assert_false (gf_calendar_is_workday (calendar, 2026, 2, 14));
+    assert_false (gf_calendar_is_workday (calendar, 2025, 10, 1)); /* other years untouched */
+}
+
+static void test_rejects_a_date_outside_the_file_year (void **state)
+{
+    gf_calendar_t *calendar = (gf_calendar_t *)*state;
+    char why[512];
+    assert_int_equal (s_load_text (calendar,
+                                   "{\"year\": 2026, \"days\": [{\"name\": \"春节\", \"date\": "
+                                   "\"2026-02-16\", \"isOffDay\": false}, {\"name\": \"国庆节\", "
+                                   "\"date\": \"2025-10-01\", \"isOffDay\": true}]}",
+                                   why, sizeof why),
+                      -1);
+    assert_non_null (strstr (why, "2025-10-01 is not in 2026"));
+    /* Nothing of the bad file was applied. */
+    assert_false (gf_calendar_is_workday (calendar, 2026, 2, 16));
+    assert_true (gf_calendar_has_year (calendar, 2026));
+}
+
+static void test_rejects_a_missing_or_mistyped_isoffday (void **state)
+{
+    gf_calendar_t *calendar = gf_calendar_new ();
+    char why[512];
+    const char *bad[] = {
+        "{\"year\": 2027, \"days\": [{\"name\": \"元旦\", \"date\": \"2027-01-01\"}]}",
+        "{\"year\": 2027, \"days\": [{\"name\": \"元旦\", \"date\": \"2027-01-01\", "
+        "\"isOffDay\": \"true\"}]}",
+        "{\"year\": 2027, \"days\": [{\"name\": \"元旦\", \"date\": \"2027-01-01\", "
+        "\"isOffDay\": 1}]}",
+    };
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        assert_int_equal (s_load_text (calendar, bad[i], why, sizeof why), -1);
+        assert_non_null (strstr (why, "isOffDay"));
+    }
+    assert_false (gf_calendar_has_year (calendar, 2027));
+    gf_calendar_destroy (&calendar);
+}
+
+static void test_rejects_garbage (void **state)
+{
+    gf_calendar_t *calendar = gf_calendar_new ();
+    char why[512];
+    const char *bad[] = {
+        "this is not JSON",
+        "[]",
+        "{\"year\": \"2027\", \"days\": []}",
+        "{\"year\": 2027}",
+        "{\"year\": 2027, \"days\": {}}",
+        "{\"year\": 2027, \"papers\": [42], \"days\": []}",
+        "{\"year\": 2027, \"days\": [\"2027-01-01\"]}",
+        "{\"year\": 2027, \"days\": [{\"name\": \"x\", \"date\": \"2027-1-1\", \"isOffDay\": "
+        "true}]}",
+        "{\"year\": 2027, \"days\": [{\"name\": \"x\", \"date\": \"2027-02-29\", \"isOffDay\": "
+        "true}]}",
+        "{\"year\": 2027, \"days\": [{\"date\": \"2027-01-01\", \"isOffDay\": true}]}",
+        "{\"year\": 2027, \"days\": [{\"name\": \"x\", \"date\": \"2027-01-01\", \"isOffDay\": "
+        "true}, {\"name\": \"x\", \"date\": \"2027-01-01\", \"isOffDay\": false}]}",
+        "{\"year\": 2027, \"year\": 2028, \"days\": []}",
+    };
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        assert_int_equal (s_load_text (calendar, bad[i], why, sizeof why), -1);
+        assert_true (strlen (why) > 0);
+    }
+    assert_int_equal (gf_calendar_load_json (calendar, "/nonexistent/2027.json", why, sizeof why),
+                      -1);
+    assert_non_null (strstr (why, "/nonexistent/2027.json"));
+    assert_false (gf_calendar_has_year (calendar, 2027));
+    assert_false (gf_calendar_has_year (calendar, 2028));
+    gf_calendar_destroy (&calendar);
+}
+
+static void test_a_notice_with_no_exceptions_still_announces_the_year (void **state)
+{
+    gf_calendar_t *calendar = gf_calendar_new ();
+    char why[512];
+    assert_int_equal (
+        s_load_text (calendar, "{\"year\": 2030, \"papers\": [], \"days\": []}", why, sizeof why),
+        0);
+    assert_true (gf_calendar_has_year (calendar, 2030));
+    assert_true (gf_calendar_is_workday (calendar, 2030, 1, 1));
+    assert_int_equal (gf_calendar_missing_lookups (calendar), 0);
+    gf_calendar_destroy (&calendar);
+}
+
+/*  Every day of 2026 adds up to the notice, and a lookup stays cheap. */
+static void test_every_day_of_2026_matches_the_notice_and_lookups_are_fast (void **state)
+{
+    gf_calendar_t *calendar = (gf_calendar_t *)*state;
+    int off = 0, work = 0;
+    int64_t start = zclock_usecs ();
+    for (int round = 0; round < 100; round++)
+        for (int m = 1; m <= 12; m++)
+            for (int d = 1; d <= 31; d++) {
+                bool workday = gf_calendar_is_workday (calendar, 2026, m, d);
+                if (round == 0 && d <= (m == 2                                  ? 28
+                                        : m == 4 || m == 6 || m == 9 || m == 11 ? 30
+                                                                                : 31))
+                    workday ? work++ : off++;
+            }
+    int64_t elapsed = zclock_usecs () - start;
+    /* 2026 has 104 weekend days, 6 of them make-up days, and 33 days off, 14 on weekends. */
+    assert_int_equal (off, 104 - 6 + (33 - 14));
+    assert_int_equal (work, 365 - off);
+    assert_true (elapsed < 2000000); /* 37,200 lookups: milliseconds, even under valgrind */
+    assert_int_equal (gf_calendar_missing_lookups (calendar), 0);
+}
+
+int main (void)
+{
+    zsys_set_logstream (stderr);
+    const struct CMUnitTest tests[] = {
+#define T(name) cmocka_unit_test_setup_teardown (name, s_setup, s_teardown)
+        T (test_spring_festival_2026_days_off),
+        T (test_spring_festival_2026_makeup_saturdays_are_worked),
+        T (test_national_day_2025),
+        T (test_makeup_sundays_are_worked),
+        T (test_makeup_saturdays_are_worked),
+        T (test_plain_weekend_is_off),
+        T (test_plain_weekday_is_worked_and_counts_nothing_missing),
+        T (test_is_workday_ms_uses_the_local_day),
+        T (test_a_date_that_does_not_exist_is_refused),
+        T (test_add_working_days_across_spring_festival),
+        T (test_add_working_days_from_a_day_off_starts_on_the_next_working_day),
+        T (test_next_workday_at_friday_evening_before_makeup_sunday),
+        T (test_next_workday_at_is_today_until_the_time_passes),
+        T (test_add_working_hours_across_lunch),
+        T (test_add_working_hours_across_a_holiday),
+        T (test_unannounced_year_uses_the_weekday_rule_and_warns_once),
+        T (test_add_working_days_into_an_unannounced_year),
+        T (test_set_day_marks_the_year_announced),
+        T (test_reloading_a_year_replaces_it),
+        T (test_rejects_a_date_outside_the_file_year),
+        T (test_rejects_a_missing_or_mistyped_isoffday),
+        T (test_rejects_garbage),
+        T (test_a_notice_with_no_exceptions_still_announces_the_year),
+        T (test_every_day_of_2026_matches_the_notice_and_lookups_are_fast),
+#undef T
+    };
+    return cmocka_run_group_tests (tests, NULL, NULL);
+}
