@@ -108,6 +108,7 @@ run: deps
 bench: deps
 	@$(MAKE) --no-print-directory all
 	@bench/bench.sh
+	@bench/escalation_bench.sh
 
 install: $(BINS)
 	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/share/gridflow/sql \

@@ -27,12 +27,7 @@ static const char *SQL_DUE =
 
 static const char *SQL_HOLD = "SELECT gf_hold_meeting ($1, $2, $3::timestamptz) AS meeting";
 
-static const char *SQL_URGENT =
-    "SELECT coalesce (sum (gf_escalate (u.case_id,"
-    "                      CASE u.to_level WHEN 2 THEN 'urgent_l2' ELSE 'urgent_l1' END,"
-    "                      NULL, u.to_level, u.reason)), 0) AS moved"
-    "  FROM (SELECT * FROM gf_urgent_candidates (gf_now ())"
-    "         ORDER BY case_id, to_level DESC) u";
+static const char *SQL_URGENT = "SELECT gf_escalate_urgent (gf_now ()) AS moved";
 
 static const char *SQL_REMIND = "SELECT gf_sign_reminders (gf_now ()) AS sent";
 
