@@ -31,12 +31,20 @@ static const char *SQL_URGENT = "SELECT gf_escalate_urgent (gf_now ()) AS moved"
 
 static const char *SQL_REMIND = "SELECT gf_sign_reminders (gf_now ()) AS sent";
 
+/*  Whether the clock's year has a working calendar. */
+static const char *SQL_YEAR =
+    "SELECT extract (year FROM gf_now () AT TIME ZONE 'Asia/Shanghai')::int AS year,"
+    "       gf_calendar_has_year (extract (year FROM gf_now () AT TIME ZONE 'Asia/Shanghai')::int)"
+    "       AS known";
+
 typedef struct {
     gf_config_t *config; /* borrowed                         */
     gf_db_t *db;         /* our connection                   */
     uint64_t meetings;   /* held since start                 */
     uint64_t urgent;     /* urgent escalations since start   */
     uint64_t reminders;  /* reminders since start            */
+    int warned_year;     /* last year warned about (no calendar) */
+    uint64_t calendar_missing; /* ticks run on the weekday fallback  */
 } s_escalator_t;
 
 /*  Runs one statement in its own transaction; returns its first value as a
@@ -62,6 +70,20 @@ static int s_tick (s_escalator_t *self)
 {
     if (gf_db_run (self->db, SQL_START, 0, NULL))
         return -1;
+    PGresult *year = gf_db_exec (self->db, SQL_YEAR, 0, NULL);
+    if (!year)
+        return -1;
+    if (!streq (gf_db_get (year, 0, "known"), "t")) {
+        /* Not announced yet (or not imported): loud, but keep working. */
+        self->calendar_missing++;
+        int y = (int) gf_db_get_ll (year, 0, "year");
+        if (y != self->warned_year)
+            zsys_warning ("escalator: no working calendar for %d: using Monday-Friday; "
+                          "run `gridctl calendar import` when the State Council notice is out",
+                          y);
+        self->warned_year = y;
+    }
+    PQclear (year);
     PGresult *due = gf_db_exec (self->db, SQL_DUE, 0, NULL);
     if (!due)
         return -1;
@@ -120,7 +142,7 @@ void gf_escalator_actor (zsock_t *pipe, void *args)
             break;
     }
     zsys_info ("escalator: held %" PRIu64 " meetings, %" PRIu64 " urgent escalations, %" PRIu64
-               " reminders",
-               self.meetings, self.urgent, self.reminders);
+               " reminders, %" PRIu64 " ticks without a calendar",
+               self.meetings, self.urgent, self.reminders, self.calendar_missing);
     gf_db_destroy (&self.db);
 }

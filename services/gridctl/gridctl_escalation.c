@@ -152,3 +152,61 @@ int gridctl_escalation_plan (gf_config_t *config, int argc, char **argv)
     gf_db_destroy (&db);
     return rc;
 }
+
+/*  A consultation meeting (民情征询会) that an L1 grid calls on a big issue
+    (demolition, land compensation, ...): a meeting record and its event. */
+static const char *SQL_CALL =
+    "WITH g AS (SELECT code FROM grids WHERE code = $1 AND level = 1),"
+    "     t AS (SELECT coalesce ($3::timestamptz, gf_now ()) AS at),"
+    "     m AS ("
+    "  INSERT INTO meetings (grid, kind, day, slot_at, held_at, period_from, topic)"
+    "  SELECT g.code, 'consultation', (t.at AT TIME ZONE 'Asia/Shanghai')::date, t.at, gf_now (),"
+    "         t.at, $2 FROM g, t"
+    "  ON CONFLICT (grid, kind, day) DO NOTHING RETURNING id, grid, day, slot_at"
+    "), ev AS ("
+    "  INSERT INTO case_events (type, topic, grid, at, payload)"
+    "  SELECT 'meeting.held', 'meeting.held/' || grid, grid, gf_now (),"
+    "         jsonb_build_object ('meeting', id, 'kind', 'consultation', 'day', day,"
+    "                             'slot_at', slot_at, 'topic', $2::text) FROM m"
+    ")"
+    "SELECT (SELECT count (*) FROM g) AS l1, (SELECT id FROM m) AS meeting";
+
+int gridctl_meeting_call (gf_config_t *config, int argc, char **argv)
+{
+    const char *grid = NULL, *topic = NULL, *at = NULL;
+    for (int i = 0; i + 1 < argc; i += 2) {
+        if (streq (argv[i], "--grid"))
+            grid = argv[i + 1];
+        else if (streq (argv[i], "--topic"))
+            topic = argv[i + 1];
+        else if (streq (argv[i], "--at"))
+            at = argv[i + 1];
+        else
+            grid = topic = NULL, i = argc;
+    }
+    if (!grid || !topic || argc % 2) {
+        fprintf (stderr, "usage: gridctl meeting call --grid L1 --topic TEXT [--at TIME]\n");
+        return 2;
+    }
+    gf_db_t *db = s_connect (config);
+    if (!db)
+        return 1;
+    const char *params[] = {grid, topic, at};
+    PGresult *res = gf_db_exec (db, SQL_CALL, 3, params);
+    int rc = 1;
+    if (!res)
+        fprintf (stderr, "error: bad_value: cannot call the meeting (bad time?)\n");
+    else if (gf_db_get_ll (res, 0, "l1") == 0)
+        fprintf (stderr, "error: unknown_grid: %s is not an L1 grid\n", grid);
+    else if (!gf_db_get (res, 0, "meeting"))
+        fprintf (stderr, "error: conflict: %s already has a consultation meeting that day\n", grid);
+    else {
+        printf ("民情征询会 consultation meeting %s called for %s: %s\n",
+                gf_db_get (res, 0, "meeting"), grid, topic);
+        rc = 0;
+    }
+    if (res)
+        PQclear (res);
+    gf_db_destroy (&db);
+    return rc;
+}

@@ -25,6 +25,7 @@ static const char *USAGE =
     "  escalation plan --at TIME [--grid PREFIX]\n"
     "                                what would escalate at TIME and why (changes nothing)\n"
     "  meeting list [--grid PREFIX] [--kind weekly|monthly|consultation] [--limit N]\n"
+    "  meeting call --grid L1 --topic TEXT [--at TIME]   a consultation meeting (民情征询会)\n"
     "  ledger show --meeting ID [--format table|csv|json]\n"
     "  report monthly [--grid L1] [--month YYYY-MM] [--format table|csv|json]\n";
 
@@ -67,6 +68,8 @@ int main (int argc, char **argv)
         rc = gridctl_report_monthly (config, argc - 3, argv + 3);
     else if (streq (a1, "meeting") && streq (a2, "list"))
         rc = gridctl_meeting_list (config, argc - 3, argv + 3);
+    else if (streq (a1, "meeting") && streq (a2, "call"))
+        rc = gridctl_meeting_call (config, argc - 3, argv + 3);
     else if (streq (a1, "watch"))
         rc = gridctl_watch (config, argc - 2, argv + 2);
     else if (streq (a1, "help") || streq (a1, "")) {

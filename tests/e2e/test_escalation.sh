@@ -113,6 +113,14 @@ check "one case.escalated event per escalation" "$(sql "SELECT count(*) FROM esc
   "$(sql "SELECT count(*) FROM case_events WHERE type = 'case.escalated'")"
 check "meeting.held and ledger.published events" "74 74" \
   "$(sql "SELECT (SELECT count(*) FROM case_events WHERE type = 'meeting.held') || ' ' || (SELECT count(*) FROM case_events WHERE type = 'ledger.published')")"
+"$G" meeting call --grid QNL --topic "西街村征地补偿方案征询" >"$ART/call.out" 2>&1
+check "L1 calls a consultation meeting" 1 "$(sql "SELECT count(*) FROM meetings WHERE kind = 'consultation' AND topic LIKE '%征地补偿%'")"
+"$G" meeting call --grid QNL.07 --topic x >/dev/null 2>"$ART/call2.err"
+check "only an L1 grid calls consultation meetings" unknown_grid "$(sed -n 's/^error: \([a-z_]*\):.*/\1/p' "$ART/call2.err")"
+clock_and_settle "2027-01-04T10:00:00+08:00"
+wait_for "a year without calendar data to be reported" 20 grep -q "no working calendar for 2027" "$ART/escalator@1.log"
+check "the escalator keeps working on the weekday rule in a year without data" 1 \
+  "$(sql "SELECT count(*) FROM meetings WHERE kind = 'weekly' AND grid = 'QNL.07' AND day = '2027-01-04'")"
 stop_all
 
 run_scenario 2
