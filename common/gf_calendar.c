@@ -5,6 +5,7 @@
     two bit tests, so the escalator can ask about every case on every tick.
 */
 #include "gf_calendar.h"
+#include "gf_clock.h"
 
 #include <czmq.h>
 #include <jansson.h>
@@ -35,17 +36,6 @@ struct _gf_calendar_t {
     bool warned_out_of_range;   /* a year outside 1900–2199 was already logged  */
     uint64_t missing;           /* lookups that fell back to the weekday rule   */
 };
-
-/*  Days since 1970-01-01 for a civil date (proleptic Gregorian). */
-static int64_t s_days_from_civil (int64_t y, int m, int d)
-{
-    y -= m <= 2;
-    int64_t era = (y >= 0 ? y : y - 399) / 400;
-    int64_t yoe = y - era * 400;
-    int64_t doy = (153 * (m + (m > 2 ? -3 : 9)) + 2) / 5 + d - 1;
-    int64_t doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-    return era * 146097 + doe - 719468;
-}
 
 /*  The civil year of a day number (the inverse of the above, year only). */
 static int s_year_of_day (int64_t z)
@@ -107,7 +97,7 @@ static bool s_workday (gf_calendar_t *self, int64_t day)
     int year = s_year_of_day (day);
     s_year_t *slot = s_slot (self, year);
     if (slot && slot->known) {
-        int64_t yday = day - s_days_from_civil (year, 1, 1);
+        int64_t yday = day - gf_clock_days_from_civil (year, 1, 1);
         uint64_t bit = UINT64_C (1) << (yday % 64);
         if (slot->listed[yday / 64] & bit)
             return (slot->workday[yday / 64] & bit) != 0;
@@ -202,7 +192,7 @@ static int s_parse_notice (json_t *root, s_year_t *fresh, int *year_p, char *err
     }
 
     int y = (int)json_integer_value (year);
-    int64_t jan1 = s_days_from_civil (y, 1, 1);
+    int64_t jan1 = gf_clock_days_from_civil (y, 1, 1);
     json_array_foreach (days, i, item)
     {
         json_t *date = json_object_get (item, "date");
@@ -223,7 +213,7 @@ static int s_parse_notice (json_t *root, s_year_t *fresh, int *year_p, char *err
         if (!json_is_string (name))
             return s_fail (errbuf, errlen, "days[%zu] (%s): \"name\" must be a string", i,
                            json_string_value (date));
-        int64_t yday = s_days_from_civil (dy, dm, dd) - jan1;
+        int64_t yday = gf_clock_days_from_civil (dy, dm, dd) - jan1;
         if (fresh->listed[yday / 64] & (UINT64_C (1) << (yday % 64)))
             return s_fail (errbuf, errlen, "days[%zu]: %s is listed twice", i,
                            json_string_value (date));
@@ -260,7 +250,7 @@ int gf_calendar_set_day (gf_calendar_t *self, int y, int m, int d, bool workday)
     if (!slot || !s_valid_date (y, m, d))
         return -1;
     slot->known = true;
-    s_put (slot, s_days_from_civil (y, m, d) - s_days_from_civil (y, 1, 1), workday);
+    s_put (slot, gf_clock_days_from_civil (y, m, d) - gf_clock_days_from_civil (y, 1, 1), workday);
     return 0;
 }
 
@@ -284,7 +274,7 @@ bool gf_calendar_is_workday (gf_calendar_t *self, int y, int m, int d)
     assert (self);
     if (!s_valid_date (y, m, d))
         return false;
-    return s_workday (self, s_days_from_civil (y, m, d));
+    return s_workday (self, gf_clock_days_from_civil (y, m, d));
 }
 
 bool gf_calendar_is_workday_ms (gf_calendar_t *self, int64_t ms)

@@ -30,8 +30,7 @@ void gf_clock_format (int64_t ms, char *buf, size_t size)
               tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec);
 }
 
-/*  Days since 1970-01-01 for a civil date (proleptic Gregorian). */
-static int64_t s_days_from_civil (int64_t y, int m, int d)
+int64_t gf_clock_days_from_civil (int64_t y, int m, int d)
 {
     y -= m <= 2;
     int64_t era = (y >= 0 ? y : y - 399) / 400;
@@ -78,7 +77,7 @@ int gf_clock_parse (const char *text, int64_t *ms)
     }
     if (*p)
         return -1;
-    int64_t secs = s_days_from_civil (y, mo, d) * 86400 + h * 3600 + mi * 60 + s - offset;
+    int64_t secs = gf_clock_days_from_civil (y, mo, d) * 86400 + h * 3600 + mi * 60 + s - offset;
     *ms = secs * 1000 + frac;
     return 0;
 }

@@ -1,6 +1,7 @@
 /*  gf_feeder — the send loop every batch adapter shares. */
 #include "gf_feeder.h"
 #include "gf_client.h"
+#include "gf_config.h"
 
 /*  One record waiting for its reply. */
 typedef struct {
@@ -126,7 +127,7 @@ static int s_int_option (const char *name, const char *value, int min, int max, 
     return 0;
 }
 
-int gf_feeder_options_parse (int argc, char **argv, gf_feeder_options_t *options, const char **path)
+static int s_options_parse (int argc, char **argv, gf_feeder_options_t *options, const char **path)
 {
     int rc = 0;
     *path = NULL;
@@ -147,4 +148,44 @@ int gf_feeder_options_parse (int argc, char **argv, gf_feeder_options_t *options
         }
     }
     return rc;
+}
+
+int gf_feeder_main (const char *name, gf_feeder_feed_fn *feed, int argc, char **argv)
+{
+    const char *const extra[] = {"--window=", "--timeout=", "--attempts=", "--quiet", NULL};
+    gf_config_t *config = gf_config_new (&argc, argv, extra);
+    if (!config)
+        return 2;
+    gf_feeder_options_t options = {config->intake, 256, 5000, 20, false};
+    const char *path = NULL;
+    int rc = s_options_parse (argc, argv, &options, &path);
+    if (rc != 0 || !path) {
+        if (!path && rc == 0)
+            fprintf (stderr,
+                     "usage: %s FILE|- [--intake EP] [--window N] [--timeout MS] "
+                     "[--attempts N] [--quiet]\n",
+                     name);
+        gf_config_destroy (&config);
+        return 2;
+    }
+    zsys_init ();
+    zsys_set_logident (name);
+    zsys_set_logstream (stderr);
+    FILE *input = streq (path, "-") ? stdin : fopen (path, "r");
+    if (!input) {
+        fprintf (stderr, "error: cannot open %s: %s\n", path, strerror (errno));
+        gf_config_destroy (&config);
+        return 2;
+    }
+    gf_feeder_counts_t counts = {0};
+    rc = feed (input, path, &options, &counts);
+    if (input != stdin)
+        fclose (input);
+    gf_config_destroy (&config);
+    if (rc == -2) /* an unusable input sent nothing: there are no counts */
+        return 2;
+    printf ("accepted %" PRIu64 ", duplicate %" PRIu64 ", rejected %" PRIu64 ", failed %" PRIu64
+            "\n",
+            counts.accepted, counts.duplicate, counts.rejected, counts.failed);
+    return rc == 0 ? 0 : 1;
 }

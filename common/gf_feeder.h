@@ -12,6 +12,7 @@
 
 #include <czmq.h>
 #include "gf_proto.h"
+#include <stdio.h>
 
 typedef struct {
     const char *endpoint; /* intake endpoint                            */
@@ -37,10 +38,17 @@ typedef int (gf_feeder_next_fn) (void *source, gf_complaint_t *c, uint64_t *line
 int gf_feeder_run (const gf_feeder_options_t *options, const char *name, gf_feeder_next_fn *next,
                    void *source, gf_feeder_counts_t *counts);
 
-/*  Parses the command-line options every feeder takes (--window, --timeout,
-    --attempts, --quiet) from argv[1..argc-1], leaving the first other
-    argument in *path.  Returns 0, or -1 after printing the error. */
-int gf_feeder_options_parse (int argc, char **argv, gf_feeder_options_t *options,
-                             const char **path);
+/*  An adapter's feed: every record of input.  Returns 0, -1 if some record
+    failed, or -2 if the input is unusable (nothing was sent). */
+typedef int (gf_feeder_feed_fn) (FILE *input, const char *name, const gf_feeder_options_t *options,
+                                 gf_feeder_counts_t *counts);
+
+/*  The whole `main` of a batch adapter: the shared config (--intake ...),
+    the feeder options (--window N, --timeout MS, --attempts N, --quiet),
+    FILE or - for stdin, the feed, and the line "accepted N, duplicate N,
+    rejected N, failed N".  Returns the exit code: 0 when every record was
+    stored or rejected with a reason, 1 when some record failed, 2 on usage
+    errors or an unusable input. */
+int gf_feeder_main (const char *name, gf_feeder_feed_fn *feed, int argc, char **argv);
 
 #endif

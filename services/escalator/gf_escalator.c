@@ -38,12 +38,12 @@ static const char *SQL_YEAR =
     "       AS known";
 
 typedef struct {
-    gf_config_t *config; /* borrowed                         */
-    gf_db_t *db;         /* our connection                   */
-    uint64_t meetings;   /* held since start                 */
-    uint64_t urgent;     /* urgent escalations since start   */
-    uint64_t reminders;  /* reminders since start            */
-    int warned_year;     /* last year warned about (no calendar) */
+    gf_config_t *config;       /* borrowed                         */
+    gf_db_t *db;               /* our connection                   */
+    uint64_t meetings;         /* held since start                 */
+    uint64_t urgent;           /* urgent escalations since start   */
+    uint64_t reminders;        /* reminders since start            */
+    int warned_year;           /* last year warned about (no calendar) */
     uint64_t calendar_missing; /* ticks run on the weekday fallback  */
 } s_escalator_t;
 
@@ -76,7 +76,7 @@ static int s_tick (s_escalator_t *self)
     if (!streq (gf_db_get (year, 0, "known"), "t")) {
         /* Not announced yet (or not imported): loud, but keep working. */
         self->calendar_missing++;
-        int y = (int) gf_db_get_ll (year, 0, "year");
+        int y = (int)gf_db_get_ll (year, 0, "year");
         if (y != self->warned_year)
             zsys_warning ("escalator: no working calendar for %d: using Monday-Friday; "
                           "run `gridctl calendar import` when the State Council notice is out",

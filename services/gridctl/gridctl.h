@@ -25,6 +25,11 @@ int gridctl_report_monthly (gf_config_t *config, int argc, char **argv);
 int gridctl_meeting_list (gf_config_t *config, int argc, char **argv);
 int gridctl_meeting_call (gf_config_t *config, int argc, char **argv);
 
+/*  A data directory (caller frees): $env if set, else deploy/NAME next to
+    the binary's tree (a build), share/gridflow/NAME (an install), else
+    deploy/NAME relative to the current directory. */
+char *gridctl_data_dir (const char *env, const char *name);
+
 /*  Reads a whole file (NUL-terminated; caller frees), or NULL with errno. */
 char *gridctl_read_file (const char *path, size_t *size);
 

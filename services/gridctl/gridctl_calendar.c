@@ -71,33 +71,6 @@ static int s_notice_by_year (const void *a, const void *b)
     return ((const s_notice_t *)a)->year - ((const s_notice_t *)b)->year;
 }
 
-/*  The default data directory, found like `db migrate` finds deploy/sql:
-    GF_CALENDAR_DIR, deploy/calendar next to the binary's tree, the
-    installed share/gridflow/calendar, else deploy/calendar. */
-static char *s_calendar_dir (void)
-{
-    if (getenv ("GF_CALENDAR_DIR"))
-        return strdup (getenv ("GF_CALENDAR_DIR"));
-    char exe[4096];
-    ssize_t n = readlink ("/proc/self/exe", exe, sizeof exe - 1);
-    if (n > 0) {
-        exe[n] = 0;
-        char *bindir = dirname (exe);
-        char *candidates[] = {zsys_sprintf ("%s/../deploy/calendar", bindir),
-                              zsys_sprintf ("%s/../share/gridflow/calendar", bindir)};
-        char *found = NULL;
-        for (int c = 0; c < 2; c++) {
-            if (!found && zsys_file_exists (candidates[c]))
-                found = candidates[c];
-            else
-                free (candidates[c]);
-        }
-        if (found)
-            return found;
-    }
-    return strdup ("deploy/calendar");
-}
-
 /*  Appends `path` (a file, or every *.json in a directory) to paths.
     Returns 0, or -1 after printing why. */
 static int s_collect (const char *path, zlist_t *paths)
@@ -172,7 +145,7 @@ int gridctl_calendar_import (gf_config_t *config, int argc, char **argv)
     zlist_autofree (paths);
     int rc = 0;
     if (argc == 0) {
-        char *dir = s_calendar_dir ();
+        char *dir = gridctl_data_dir ("GF_CALENDAR_DIR", "calendar");
         rc = s_collect (dir, paths);
         free (dir);
     }

@@ -39,22 +39,17 @@ char *gridctl_read_file (const char *path, size_t *size)
     return data;
 }
 
-/*  The migrations directory: --dir, GF_SQL_DIR, deploy/sql next to the
-    binary's tree, or the installed share/gridflow/sql. */
-static char *s_sql_dir (int argc, char **argv)
+char *gridctl_data_dir (const char *env, const char *name)
 {
-    for (int i = 0; i + 1 < argc; i++)
-        if (streq (argv[i], "--dir"))
-            return strdup (argv[i + 1]);
-    if (getenv ("GF_SQL_DIR"))
-        return strdup (getenv ("GF_SQL_DIR"));
+    if (getenv (env))
+        return strdup (getenv (env));
     char exe[4096];
     ssize_t n = readlink ("/proc/self/exe", exe, sizeof exe - 1);
     if (n > 0) {
         exe[n] = 0;
         char *bindir = dirname (exe);
-        char *candidates[] = {zsys_sprintf ("%s/../deploy/sql", bindir),
-                              zsys_sprintf ("%s/../share/gridflow/sql", bindir)};
+        char *candidates[] = {zsys_sprintf ("%s/../deploy/%s", bindir, name),
+                              zsys_sprintf ("%s/../share/gridflow/%s", bindir, name)};
         char *found = NULL;
         for (int c = 0; c < 2; c++) {
             if (!found && zsys_file_exists (candidates[c]))
@@ -65,7 +60,16 @@ static char *s_sql_dir (int argc, char **argv)
         if (found)
             return found;
     }
-    return strdup ("deploy/sql");
+    return zsys_sprintf ("deploy/%s", name);
+}
+
+/*  The migrations directory: --dir, else gridctl_data_dir. */
+static char *s_sql_dir (int argc, char **argv)
+{
+    for (int i = 0; i + 1 < argc; i++)
+        if (streq (argv[i], "--dir"))
+            return strdup (argv[i + 1]);
+    return gridctl_data_dir ("GF_SQL_DIR", "sql");
 }
 
 int gridctl_db_migrate (gf_config_t *config, int argc, char **argv)

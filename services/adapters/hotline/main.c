@@ -2,42 +2,9 @@
     Feeds hotline call records to the intake; see gf_hotline.h.
     Exit: 0 when every record was stored or rejected with a reason, 1 when
     some record failed, 2 on usage errors. */
-#include "gf_config.h"
-#include "gf_proto.h"
 #include "gf_hotline.h"
 
 int main (int argc, char **argv)
 {
-    const char *const extra[] = {"--window=", "--timeout=", "--attempts=", "--quiet", NULL};
-    gf_config_t *config = gf_config_new (&argc, argv, extra);
-    if (!config)
-        return 2;
-    gf_feeder_options_t options = {config->intake, 256, 5000, 20, false};
-    const char *path = NULL;
-    int rc = gf_feeder_options_parse (argc, argv, &options, &path);
-    if (rc != 0 || !path) {
-        if (!path && rc == 0)
-            fprintf (stderr, "usage: gf-hotline FILE|- [--intake EP] [--window N] "
-                             "[--timeout MS] [--attempts N] [--quiet]\n");
-        gf_config_destroy (&config);
-        return 2;
-    }
-    zsys_init ();
-    zsys_set_logident ("gf-hotline");
-    zsys_set_logstream (stderr);
-    FILE *input = streq (path, "-") ? stdin : fopen (path, "r");
-    if (!input) {
-        fprintf (stderr, "error: cannot open %s: %s\n", path, strerror (errno));
-        gf_config_destroy (&config);
-        return 2;
-    }
-    gf_feeder_counts_t counts = {0};
-    rc = gf_hotline_feed (input, path, &options, &counts);
-    if (input != stdin)
-        fclose (input);
-    printf ("accepted %" PRIu64 ", duplicate %" PRIu64 ", rejected %" PRIu64 ", failed %" PRIu64
-            "\n",
-            counts.accepted, counts.duplicate, counts.rejected, counts.failed);
-    gf_config_destroy (&config);
-    return rc == 0 ? 0 : 1;
+    return gf_feeder_main ("gf-hotline", gf_hotline_feed, argc, argv);
 }
