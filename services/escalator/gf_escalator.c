@@ -11,7 +11,12 @@ static const char *SQL_START =
 
 /*  Meetings due and not held, oldest first (weekly before monthly on one day). */
 static const char *SQL_DUE =
-    "WITH es AS (SELECT min (since) AS since FROM escalation_state),"
+    /* Meetings are held oldest first, so nothing before the latest held slot
+       (less a margin for a meeting moved by holidays) can still be due:
+       the scan does not grow with history. */
+    "WITH es AS (SELECT greatest (min (since), (SELECT max (slot_at) - interval '40 days'"
+    "                                            FROM meetings WHERE kind <> 'consultation'))"
+    "                   AS since FROM escalation_state),"
     "     due AS ("
     "  SELECT w.grid, 'weekly' AS kind, w.slot, w.day, w.root"
     "    FROM es, gf_weekly_slots (es.since, gf_now ()) w"
@@ -134,6 +139,10 @@ void gf_escalator_actor (zsock_t *pipe, void *args)
             listening = false;
         } else
             backoff = 100;
+        /* A clock change that arrived during the tick was read by libpq
+           already and will not wake the poll: go round again at once. */
+        if (gf_db_drain_notifies (self.db) > 0)
+            timeout = 0;
         PGconn *conn = gf_db_conn (self.db);
         items[1].fd = conn ? PQsocket (conn) : -1;
         if (zmq_poll (items, items[1].fd >= 0 ? 2 : 1, timeout) < 0)
