@@ -172,7 +172,12 @@ MEETINGS = {
         ("B", "resolved", "resolved", 2, "case.resolved", "2026-11-09 14:00", False),
         ("D", "resolved", "resolved", 3, "case.resolved", "2026-11-12 21:00", False),
         ("C", "hard", "signed", 2, "case.escalated", "2026-11-09 09:00", False)]),
-    "M3": ("QNL", "monthly", "2026-12-07 09:00", "2026-11-07 09:00", 1, [
+    # The first monthly meeting covers the period since the rule's previous
+    # slot, the first working Monday of November.
+    "M3": ("QNL", "monthly", "2026-12-07 09:00", "2026-11-02 09:00", 1, [
+        ("J", "resolved", "resolved", 3, "case.resolved", "2026-11-03 16:00", False),
+        ("A", "resolved", "closed", 3, "case.closed", "2026-11-05 10:00", False),
+        ("I", "resolved", "resolved", 3, "case.resolved", "2026-11-03 16:00", False),
         ("B", "resolved", "resolved", 2, "case.resolved", "2026-11-09 14:00", False),
         ("D", "resolved", "resolved", 3, "case.resolved", "2026-11-12 21:00", False),
         ("E", "resolved", "resolved", 3, "case.resolved", "2026-11-11 15:00", False),
