@@ -6,7 +6,8 @@
 # Unit tests are cmocka programs (build/tests/test_*), run with TAP output;
 # with VALGRIND=1 they run under valgrind.  End-to-end tests
 # (tests/e2e/test_*.sh) start real services against the private PostgreSQL
-# cluster (deploy/pg.sh) on their own ports.  Output lands in tests/artifacts/.
+# cluster (deploy/pg.sh) on their own ports (from GF_TEST_PORT_START, default
+# 17000, in steps of 10).  Output lands in tests/artifacts/.
 set -u
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
 cd "$ROOT"
@@ -55,7 +56,7 @@ unit() {
 
 # e2e BIN_DIR TOOLS_DIR TAG
 e2e() {
-  local t name port=17000
+  local t name port=${GF_TEST_PORT_START:-17000}
   deploy/pg.sh start
   for t in tests/e2e/test_*.sh; do
     name=$(basename "$t" .sh)$3
