@@ -19,6 +19,7 @@ DB=gf_bench
 PGOPTIONS="-c client_min_messages=warning" deploy/pg.sh psql -X -q -d postgres \
   -c "DROP DATABASE IF EXISTS $DB WITH (FORCE)" -c "CREATE DATABASE $DB"
 export GF_DB="$(deploy/pg.sh conninfo $DB)"
+export GF_CURVE=${GF_CURVE:-off} # loopback, plain TCP (docs/security.md)
 export GF_INTAKE=tcp://127.0.0.1:16570 GF_PUB=tcp://127.0.0.1:16571 GF_REPLAY=tcp://127.0.0.1:16572
 "$BIN/gridctl" db migrate >/dev/null 2>&1
 "$BIN/gridctl" grids import deploy/sample/qingnianlu.json >/dev/null 2>&1

@@ -1,5 +1,6 @@
 /*  gf_client — a DEALER connection to the intake. */
 #include "gf_client.h"
+#include "gf_auth.h"
 
 struct _gf_client_t {
     zsock_t *dealer; /* connected to the intake */
@@ -7,12 +8,19 @@ struct _gf_client_t {
 
 gf_client_t *gf_client_new (const char *endpoint)
 {
+    return gf_client_new_secure (endpoint, NULL, NULL);
+}
+
+gf_client_t *gf_client_new_secure (const char *endpoint, const char *cert, const char *server_cert)
+{
     gf_client_t *self = (gf_client_t *)zmalloc (sizeof (gf_client_t));
     self->dealer = zsock_new (ZMQ_DEALER);
     zsock_set_sndhwm (self->dealer, 100000);
     zsock_set_rcvhwm (self->dealer, 100000);
     zsock_set_linger (self->dealer, 0);
-    if (zsock_connect (self->dealer, "%s", endpoint) != 0) {
+    if (gf_auth_client_apply (self->dealer, cert, server_cert) != 0)
+        gf_client_destroy (&self);
+    else if (zsock_connect (self->dealer, "%s", endpoint) != 0) {
         zsys_error ("client: bad endpoint %s", endpoint);
         gf_client_destroy (&self);
     }

@@ -13,6 +13,12 @@
 typedef struct _gf_client_t gf_client_t;
 
 gf_client_t *gf_client_new (const char *endpoint);
+
+/*  As gf_client_new, as a CurveZMQ client with its own certificate `cert`
+    (FILE and FILE_secret) and the intake's public certificate
+    `server_cert` (see gf_auth.h); both NULL or empty: plain.  NULL when a
+    certificate cannot be read (logged). */
+gf_client_t *gf_client_new_secure (const char *endpoint, const char *cert, const char *server_cert);
 void gf_client_destroy (gf_client_t **self_p);
 
 /*  Sends one encoded body (a copy is sent; the frame stays the caller's).

@@ -17,6 +17,10 @@ static const s_key_t s_keys[] = {
     {"pub", "GF_PUB", "tcp://127.0.0.1:5571", offsetof (gf_config_t, pub)},
     {"replay", "GF_REPLAY", "tcp://127.0.0.1:5572", offsetof (gf_config_t, replay)},
     {"root", "GF_ROOT", "QNL", offsetof (gf_config_t, root)},
+    {"curve", "GF_CURVE", "on", offsetof (gf_config_t, curve)},
+    {"cert", "GF_CERT", "", offsetof (gf_config_t, cert)},
+    {"certs", "GF_CERTS", "", offsetof (gf_config_t, certs)},
+    {"server-cert", "GF_SERVER_CERT", "", offsetof (gf_config_t, server_cert)},
 };
 #define KEY_COUNT (sizeof s_keys / sizeof s_keys[0])
 

@@ -12,6 +12,10 @@
     root     --root      GF_ROOT       QNL     (L1 grid of complaints without a grid code)
     batch    --batch     GF_BATCH      500     (max items per transaction)
     verbose  -v          GF_VERBOSE    off
+    curve    --curve     GF_CURVE      on      (off: plain TCP, loopback/ipc only; docs/security.md)
+    cert     --cert      GF_CERT       (none)  (this program's CurveZMQ certificate file)
+    certs    --certs     GF_CERTS      (none)  (intake: directory of authorised client certificates)
+    server_cert --server-cert GF_SERVER_CERT (none) (clients: the intake's public certificate)
 */
 #ifndef GF_CONFIG_H_INCLUDED
 #define GF_CONFIG_H_INCLUDED
@@ -19,13 +23,17 @@
 #include <stdbool.h>
 
 typedef struct {
-    char *db;     /* libpq connection string                              */
-    char *intake; /* intake ROUTER endpoint                               */
-    char *pub;    /* relay PUB endpoint                                   */
-    char *replay; /* relay ROUTER (replay) endpoint                       */
-    char *root;   /* default L1 grid for complaints with no grid          */
-    int batch;    /* max items per transaction (1..10000)                 */
-    bool verbose; /* log every message                                    */
+    char *db;          /* libpq connection string                              */
+    char *intake;      /* intake ROUTER endpoint                               */
+    char *pub;         /* relay PUB endpoint                                   */
+    char *replay;      /* relay ROUTER (replay) endpoint                       */
+    char *root;        /* default L1 grid for complaints with no grid          */
+    int batch;         /* max items per transaction (1..10000)                 */
+    bool verbose;      /* log every message                                    */
+    char *curve;       /* "on" or "off" (plain, loopback only)            */
+    char *cert;        /* own certificate file (secret in FILE_secret)    */
+    char *certs;       /* intake: authorised client certificates (dir)    */
+    char *server_cert; /* clients: the intake's public certificate file   */
 } gf_config_t;
 
 /*  Reads the environment, then consumes the options it knows from argv;

@@ -31,7 +31,8 @@ static void s_rejected (const gf_feeder_options_t *options, const char *name, ui
 int gf_feeder_run (const gf_feeder_options_t *options, const char *name, gf_feeder_next_fn *next,
                    void *source, gf_feeder_counts_t *counts)
 {
-    gf_client_t *client = gf_client_new (options->endpoint);
+    gf_client_t *client =
+        gf_client_new_secure (options->endpoint, options->cert, options->server_cert);
     if (!client)
         return -1;
     zhashx_t *pending = zhashx_new ();
@@ -156,14 +157,19 @@ int gf_feeder_main (const char *name, gf_feeder_feed_fn *feed, int argc, char **
     gf_config_t *config = gf_config_new (&argc, argv, extra);
     if (!config)
         return 2;
-    gf_feeder_options_t options = {config->intake, 256, 5000, 20, false};
+    gf_feeder_options_t options = {.endpoint = config->intake,
+                                   .window = 256,
+                                   .timeout_ms = 5000,
+                                   .attempts = 20,
+                                   .cert = config->cert,
+                                   .server_cert = config->server_cert};
     const char *path = NULL;
     int rc = s_options_parse (argc, argv, &options, &path);
     if (rc != 0 || !path) {
         if (!path && rc == 0)
             fprintf (stderr,
                      "usage: %s FILE|- [--intake EP] [--window N] [--timeout MS] "
-                     "[--attempts N] [--quiet]\n",
+                     "[--attempts N] [--quiet] [--cert FILE --server-cert FILE]\n",
                      name);
         gf_config_destroy (&config);
         return 2;

@@ -15,11 +15,13 @@
 #include <stdio.h>
 
 typedef struct {
-    const char *endpoint; /* intake endpoint                            */
-    int window;           /* max requests in flight                     */
-    int timeout_ms;       /* resend a request after this long           */
-    int attempts;         /* give up on a record after this many sends  */
-    bool quiet;           /* do not print each rejection                */
+    const char *endpoint;    /* intake endpoint                            */
+    int window;              /* max requests in flight                     */
+    int timeout_ms;          /* resend a request after this long           */
+    int attempts;            /* give up on a record after this many sends  */
+    bool quiet;              /* do not print each rejection                */
+    const char *cert;        /* own CurveZMQ certificate, or NULL/""      */
+    const char *server_cert; /* the intake's public certificate, or NULL  */
 } gf_feeder_options_t;
 
 typedef struct {

@@ -11,6 +11,8 @@ cd "$ROOT"
 
 deploy/pg.sh start
 export GF_DB="$(deploy/pg.sh conninfo gridflow)"
+# The demo runs on loopback, plain TCP, explicitly (docs/security.md).
+export GF_CURVE=${GF_CURVE:-off}
 mkdir -p "$LOG"
 "$BIN/gridctl" db migrate 2>>"$LOG/gridctl.log"
 "$BIN/gridctl" grids import deploy/sample/qingnianlu.json 2>>"$LOG/gridctl.log"

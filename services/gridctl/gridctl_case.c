@@ -36,7 +36,7 @@ int gridctl_submit (gf_config_t *config, int argc, char **argv)
     snprintf (id, sizeof id, "gridctl-%d-%" PRId64, getpid (), zclock_usecs ());
     c.id = id;
     c.at = gf_clock_now_ms ();
-    gf_client_t *client = gf_client_new (config->intake);
+    gf_client_t *client = gf_client_new_secure (config->intake, config->cert, config->server_cert);
     gf_reply_t reply = {0};
     int rc = 1;
     if (client && gf_client_submit (client, &c, &reply, 5000, 3) == 0) {
@@ -192,7 +192,7 @@ int gridctl_case_act (gf_config_t *config, const char *action, int argc, char **
     a.id = request_id ? request_id : id;
     a.at = gf_clock_now_ms ();
 
-    gf_client_t *client = gf_client_new (config->intake);
+    gf_client_t *client = gf_client_new_secure (config->intake, config->cert, config->server_cert);
     zframe_t *body = gf_action_encode (&a);
     gf_reply_t reply = {0};
     int rc = 1;

@@ -1,5 +1,6 @@
 /*  gf_intake — the ROUTER endpoint for all external input. */
 #include "gf_intake.h"
+#include "gf_auth.h"
 #include "gf_clock.h"
 #include "gf_config.h"
 #include "gf_db.h"
@@ -20,11 +21,13 @@ typedef struct {
     int64_t case_id;  /* result                              */
     bool duplicate;   /* result                              */
     gf_code_t code;   /* result: GF_OK or a rejection        */
+    char *uid;        /* sender's public key (Z85), NULL if plain */
 } s_item_t;
 
 typedef struct {
     gf_config_t *config;                   /* borrowed                            */
     gf_db_t *db;                           /* our connection                      */
+    gf_auth_t *auth;                       /* CurveZMQ (zauth), or plain loopback */
     zsock_t *router;                       /* the endpoint                        */
     s_item_t *items;                       /* the batch being built (config->batch) */
     int count;                             /* items in the batch                  */
@@ -42,9 +45,19 @@ static const char *SQL_BATCH =
     "         row_number () OVER (PARTITION BY x.source, x.source_ref ORDER BY x.i) AS dup_rank"
     "    FROM jsonb_to_recordset ($1::jsonb) AS x (i int, rid text, source text, source_ref text,"
     "         description text, category text, grid text, address text, name text, phone text,"
-    "         urgent boolean, reported_at bigint, reporter text, household text, groups text)"
+    "         urgent boolean, reported_at bigint, reporter text, household text, groups text,"
+    "         uid text)"
     "), checked AS ("
     "  SELECT input.*, old.id AS old_id, CASE"
+    /* The sender's rights first (docs/security.md): a known, unrevoked
+       identity, allowed this source, and the grid (or, without one, the
+       L1 root, whose triage gets the case) inside its subtree; a staff identity bound to a person
+       reports only as that person. */
+    "           WHEN input.uid IS NOT NULL AND (idn.name IS NULL OR idn.revoked_at IS NOT NULL"
+    "                OR NOT input.source = ANY (idn.sources)"
+    "                OR NOT gf_in_subtree (coalesce (input.grid, input.root), idn.grid)"
+    "                OR (idn.person IS NOT NULL AND input.reporter IS DISTINCT FROM idn.person"
+    "                    AND input.reporter IS NOT NULL)) THEN 'forbidden'"
     "           WHEN input.grid IS NOT NULL AND g.code IS NULL THEN 'unknown_grid'"
     "           WHEN r.code IS NULL THEN 'unknown_grid'"
     "           WHEN input.category IS NOT NULL AND c.code IS NULL THEN 'unknown_category'"
@@ -56,6 +69,7 @@ static const char *SQL_BATCH =
     "    LEFT JOIN grids r ON r.code = input.root AND r.level = 1"
     "    LEFT JOIN categories c ON c.code = input.category"
     "    LEFT JOIN people p ON p.id = input.reporter"
+    "    LEFT JOIN identities idn ON idn.public_key = input.uid"
     "), fresh AS ("
     /* Ids are drawn before the insert so that results need no join back
        (a conflict with a concurrent intake only wastes the number). */
@@ -125,11 +139,11 @@ static json_t *s_batch_json (s_intake_t *self, int from, int to)
     for (int i = from; i < to; i++) {
         gf_complaint_t *c = &self->items[i].c;
         json_t *row = json_pack (
-            "{s:i, s:s, s:s, s:s, s:s, s:s?, s:s?, s:s?, s:s?, s:s?, s:b, s:s?, s:s?, s:s?}", "i",
-            i, "rid", c->id, "source", c->source, "source_ref", c->source_ref, "description",
+            "{s:i, s:s, s:s, s:s, s:s, s:s?, s:s?, s:s?, s:s?, s:s?, s:b, s:s?, s:s?, s:s?, s:s?}",
+            "i", i, "rid", c->id, "source", c->source, "source_ref", c->source_ref, "description",
             c->description, "category", c->category, "grid", c->grid, "address", c->address, "name",
             c->name, "phone", c->phone, "urgent", c->urgent, "reporter", c->reporter, "household",
-            c->household, "groups", c->groups);
+            c->household, "groups", c->groups, "uid", self->items[i].uid);
         if (c->reported_at > 0)
             json_object_set_new (row, "reported_at", json_integer (c->reported_at));
         json_array_append_new (rows, row);
@@ -205,16 +219,20 @@ static void s_flush (s_intake_t *self)
         else {
             self->rejected++;
             snprintf (message, sizeof message, "%s",
-                      code == GF_E_UNAVAILABLE        ? "storage unavailable, retry later"
+                      code == GF_E_UNAVAILABLE ? "storage unavailable, retry later"
+                      : code == GF_E_FORBIDDEN
+                          ? "this client's identity may not submit for this source or grid"
                       : code == GF_E_UNKNOWN_GRID     ? "grid code is not in the directory"
                       : code == GF_E_UNKNOWN_CATEGORY ? "category is not in the directory"
                                                       : "internal error, logged");
-            zsys_info ("intake: request %s (%s/%s) rejected: %s", item->c.id, item->c.source,
-                       item->c.source_ref, gf_code_name (code));
+            zsys_info ("intake: request %s (%s/%s) from %.8s rejected: %s", item->c.id,
+                       item->c.source, item->c.source_ref, item->uid ? item->uid : "(plain)",
+                       gf_code_name (code));
         }
         s_reply (self, &item->envelope, item->c.id, code, item->case_id, item->duplicate,
                  code == GF_OK ? NULL : message);
         gf_complaint_reset (&item->c);
+        zstr_free (&item->uid);
     }
     self->count = 0;
 }
@@ -229,6 +247,16 @@ static void s_accept (s_intake_t *self, zmsg_t *msg)
         return;
     }
     zmsg_remove (msg, body); /* msg is now the envelope */
+    /* Who sent it: the public key zauth accepted (CURVE), else nobody. */
+    const char *uid = gf_auth_user_id (body);
+    if (gf_auth_curve (self->auth) && !uid) {
+        /* Cannot happen with ZAP enforced; refuse rather than trust. */
+        self->rejected++;
+        zsys_warning ("intake: request without an authenticated key refused");
+        s_reply (self, &msg, NULL, GF_E_FORBIDDEN, 0, false, "no authenticated client key");
+        zframe_destroy (&body);
+        return;
+    }
     gf_error_t err = {GF_OK, ""};
     gf_msg_t *request = gf_msg_decode (zframe_data (body), zframe_size (body), &err);
     s_item_t *item = &self->items[self->count];
@@ -239,10 +267,11 @@ static void s_accept (s_intake_t *self, zmsg_t *msg)
         /* Actions are few and each needs its own row lock and checks: one
            transaction each, answered at once. */
         gf_reply_t reply = {0};
-        gf_intake_action_apply (self->db, &action, &reply);
+        gf_intake_action_apply (self->db, &action, uid, &reply);
         reply.id = strdup (action.id);
-        zsys_info ("intake: case %" PRId64 " %s by %s: %s%s%s", action.case_id, action.action,
-                   action.actor, reply.ok ? "ok" : gf_code_name (reply.code), reply.ok ? "" : ": ",
+        zsys_info ("intake: case %" PRId64 " %s by %s from %.8s: %s%s%s", action.case_id,
+                   action.action, action.actor, uid ? uid : "(plain)",
+                   reply.ok ? "ok" : gf_code_name (reply.code), reply.ok ? "" : ": ",
                    reply.ok ? "" : reply.message);
         reply.ok ? self->actions++ : self->rejected++;
         s_send_reply (self, &msg, &reply);
@@ -256,6 +285,7 @@ static void s_accept (s_intake_t *self, zmsg_t *msg)
         s_reply (self, &msg, id, err.code, 0, false, err.message);
     } else if (request && gf_complaint_from_msg (request, &item->c, &err) == 0) {
         item->envelope = msg;
+        item->uid = uid ? strdup (uid) : NULL;
         self->count++;
     } else {
         /* Name the request even when its body broke the envelope (a bad
@@ -281,6 +311,12 @@ void gf_intake_actor (zsock_t *pipe, void *args)
     zsock_set_maxmsgsize (self.router, MAX_WIRE_MESSAGE);
     zsock_set_rcvhwm (self.router, 100000);
     zsock_set_sndhwm (self.router, 100000);
+    /* Authentication before the bind: no connection may skip it. */
+    self.auth = gf_auth_server_new (self.router, self.config, self.config->intake);
+    if (!self.auth) {
+        zsock_signal (pipe, 1);
+        goto done;
+    }
     if (zsock_bind (self.router, "%s", self.config->intake) < 0) {
         zsys_error ("intake: cannot bind %s: %s", self.config->intake, zmq_strerror (zmq_errno ()));
         zsock_signal (pipe, 1); /* zactor_new waits for this; our exit then stops main */
@@ -316,6 +352,7 @@ void gf_intake_actor (zsock_t *pipe, void *args)
                self.stored, self.duplicates, self.rejected);
 done:
     zsock_destroy (&self.router);
+    gf_auth_destroy (&self.auth);
     free (self.items);
     gf_db_destroy (&self.db);
 }

@@ -12,6 +12,9 @@ static const char *SQL_LOCK =
     "       ag.level AS actor_level"
     "  FROM cases c LEFT JOIN people p ON p.id = $2 LEFT JOIN grids ag ON ag.code = p.grid"
     " WHERE c.id = $1 FOR UPDATE OF c";
+static const char *SQL_IDENTITY =
+    "SELECT name, kind, grid, person, revoked_at IS NOT NULL AS revoked"
+    "  FROM identities WHERE public_key = $1";
 static const char *SQL_TARGET_GRID = "SELECT level FROM grids WHERE code = $1";
 static const char *SQL_TARGET_CASE = "SELECT state, root FROM cases WHERE id = $1 FOR UPDATE";
 
@@ -169,21 +172,57 @@ static int s_check_targets (gf_db_t *db, const gf_action_t *a, gf_case_action_t 
     return 0;
 }
 
+/*  The sender's rights that do not depend on the case.  Returns 0 with
+ *identity_row set (caller clears), or -1 with err set. */
+static int s_check_identity (gf_db_t *db, const gf_action_t *a, const char *identity,
+                             PGresult **identity_row, gf_error_t *err)
+{
+    const char *params[] = {identity};
+    PGresult *res = gf_db_exec (db, SQL_IDENTITY, 1, params);
+    if (!res)
+        return gf_error_set (err, GF_E_UNAVAILABLE, "storage unavailable, retry later");
+    int rc = 0;
+    const char *person = PQntuples (res) == 1 ? gf_db_get (res, 0, "person") : NULL;
+    if (PQntuples (res) != 1)
+        rc = gf_error_set (err, GF_E_FORBIDDEN, "this client's key is not a known identity");
+    else if (streq (gf_db_get (res, 0, "revoked"), "t"))
+        rc = gf_error_set (err, GF_E_FORBIDDEN, "identity %s is revoked",
+                           gf_db_get (res, 0, "name"));
+    else if (!streq (gf_db_get (res, 0, "kind"), "staff"))
+        rc = gf_error_set (err, GF_E_FORBIDDEN, "identity %s (%s) may not act on cases",
+                           gf_db_get (res, 0, "name"), gf_db_get (res, 0, "kind"));
+    else if (person && !streq (person, a->actor))
+        rc = gf_error_set (err, GF_E_FORBIDDEN, "identity %s may act only as %s",
+                           gf_db_get (res, 0, "name"), person);
+    if (rc == 0)
+        *identity_row = res;
+    else
+        PQclear (res);
+    return rc;
+}
+
 static char *s_int (int64_t v)
 {
     return zsys_sprintf ("%" PRId64, v);
 }
 
-void gf_intake_action_apply (gf_db_t *db, const gf_action_t *a, gf_reply_t *reply)
+void gf_intake_action_apply (gf_db_t *db, const gf_action_t *a, const char *identity,
+                             gf_reply_t *reply)
 {
     reply->case_id = a->case_id;
     reply->ok = true;
     char *case_id = s_int (a->case_id);
-    PGresult *done = NULL, *locked = NULL, *applied = NULL;
+    PGresult *done = NULL, *locked = NULL, *applied = NULL, *idn = NULL;
     gf_error_t err = {GF_OK, ""};
 
     if (gf_db_begin (db) != 0)
         goto unavailable;
+    /* The client's rights come before anything that reveals a case. */
+    if (identity && s_check_identity (db, a, identity, &idn, &err) != 0) {
+        if (err.code == GF_E_UNAVAILABLE)
+            goto unavailable;
+        goto refuse;
+    }
     /* A resent request answers with its first result. */
     const char *done_params[] = {a->actor, a->id};
     if (!(done = gf_db_exec (db, SQL_DONE, 2, done_params)))
@@ -206,6 +245,19 @@ void gf_intake_action_apply (gf_db_t *db, const gf_action_t *a, gf_reply_t *repl
     if (PQntuples (locked) == 0) {
         gf_error_set (&err, GF_E_UNKNOWN_CASE, "no case %s", case_id);
         goto refuse;
+    }
+    if (idn) {
+        const char *subtree = gf_db_get (idn, 0, "grid");
+        if (!gf_case_grid_within (gf_db_get (locked, 0, "grid"), subtree)) {
+            gf_error_set (&err, GF_E_FORBIDDEN, "case %s is outside identity %s's subtree %s",
+                          case_id, gf_db_get (idn, 0, "name"), subtree);
+            goto refuse;
+        }
+        if (streq (a->action, "assign") && a->grid && !gf_case_grid_within (a->grid, subtree)) {
+            gf_error_set (&err, GF_E_FORBIDDEN, "grid %s is outside identity %s's subtree %s",
+                          a->grid, gf_db_get (idn, 0, "name"), subtree);
+            goto refuse;
+        }
     }
     /* The caller sees the case as it is now, whatever the answer. */
     reply->state = strdup (gf_db_get (locked, 0, "state"));
@@ -286,5 +338,7 @@ cleanup:
         PQclear (locked);
     if (applied)
         PQclear (applied);
+    if (idn)
+        PQclear (idn);
     free (case_id);
 }

@@ -14,7 +14,13 @@
 #include "gf_proto.h"
 
 /*  Fills reply (ok or error; state/version when the case is known).
-    Strings put in reply are the caller's to free (gf_reply_reset). */
-void gf_intake_action_apply (gf_db_t *db, const gf_action_t *action, gf_reply_t *reply);
+    Strings put in reply are the caller's to free (gf_reply_reset).
+    identity: the sender's public key (Z85) on a CURVE endpoint, whose
+    rights (table identities) are checked first — a staff identity, not
+    revoked, acting as its own person if it is bound to one, on a case
+    (and an assign target) inside its subtree — else forbidden; NULL on a
+    plain endpoint (no identity checks). */
+void gf_intake_action_apply (gf_db_t *db, const gf_action_t *action, const char *identity,
+                             gf_reply_t *reply);
 
 #endif

@@ -15,6 +15,9 @@ export GF_INTAKE=tcp://127.0.0.1:$((PORT_BASE + 0))
 export GF_PUB=tcp://127.0.0.1:$((PORT_BASE + 1))
 export GF_REPLAY=tcp://127.0.0.1:$((PORT_BASE + 2))
 export GF_ROOT=QNL
+# Plain TCP on loopback, explicitly (the default is CurveZMQ); the
+# test_security_* tests set up certificates and turn it on.
+export GF_CURVE=${GF_CURVE:-off}
 
 declare -A PIDS=()
 FAILED=0

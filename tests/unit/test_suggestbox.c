@@ -484,7 +484,8 @@ static int s_feed (const char *text, const char *endpoint, gf_feeder_counts_t *c
 {
     FILE *input = fmemopen ((void *)text, strlen (text), "r");
     assert_non_null (input);
-    gf_feeder_options_t options = {endpoint, 4, 300, 3, true};
+    gf_feeder_options_t options = {
+        .endpoint = endpoint, .window = 4, .timeout_ms = 300, .attempts = 3, .quiet = true};
     memset (counts, 0, sizeof *counts);
     int rc = gf_suggestbox_feed (input, "test.csv", &options, counts);
     fclose (input);

@@ -1,0 +1,115 @@
+-- 009: security — client identities and their rights, one PostgreSQL role per
+-- service with only the grants it needs, and a masked view of cases.
+-- See docs/security.md.
+
+-- True if code is the subtree root or inside it (QNL.07 holds QNL.07.063),
+-- without LIKE, so that '_' or '%' in a code mean nothing special.
+CREATE FUNCTION gf_in_subtree (code text, subtree text) RETURNS boolean
+LANGUAGE sql IMMUTABLE PARALLEL SAFE AS $$
+    SELECT code = subtree OR left (code, char_length (subtree) + 1) = subtree || '.'
+$$;
+
+-- Each adapter and each staff client is an identity: a CurveZMQ public key
+-- (the "User-Id" zauth gives every message) with rights.  The intake checks
+-- them for every request; revoked_at refuses a key on connections that were
+-- open before its certificate left the certificate directory.
+CREATE TABLE identities (
+    name       text PRIMARY KEY CHECK (name ~ '^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$'),
+    public_key text NOT NULL UNIQUE CHECK (char_length (public_key) = 40),  -- Z85
+    kind       text NOT NULL CHECK (kind IN ('adapter', 'staff')),
+    sources    text[] NOT NULL DEFAULT '{}',     -- complaint sources it may submit as
+    grid       text NOT NULL REFERENCES grids (code),  -- the subtree it may act on
+    person     text REFERENCES people (id),      -- staff: the only actor it may act as
+    created_at timestamptz NOT NULL DEFAULT now (),
+    revoked_at timestamptz,
+    CHECK (sources <@ ARRAY['hotline', 'suggestbox', 'patrol', 'visit', 'web', 'app']::text[]),
+    CHECK (kind = 'staff' OR person IS NULL)
+);
+
+-- Cases as every reader outside the intake and the operators sees them:
+-- no name, the phone and the exact address masked (as in events).
+CREATE VIEW cases_public WITH (security_barrier) AS
+    SELECT id, source, source_ref, root, grid, requested_grid, state, level, tier, category,
+           description, gf_mask_address (address) AS address_masked,
+           gf_mask_phone (phone) AS phone_masked, urgent, groups, reporter, supervised,
+           merged_into, department, satisfied, reported_at, received_at, routed_at, signed_at,
+           resolved_at, closed_at, updated_at, version
+      FROM cases;
+
+-- One NOLOGIN role per service; LOGIN users (one per host or instance) are
+-- made members of them, or a session takes one with `options=-crole=...`.
+-- Roles are cluster-wide while this file runs once per database: create
+-- each only if it does not exist (two databases migrating at once: both
+-- may try; the loser's duplicate_object is ignored).
+DO $$
+BEGIN
+    BEGIN CREATE ROLE gf_intake NOLOGIN; EXCEPTION WHEN duplicate_object THEN NULL; END;
+    BEGIN CREATE ROLE gf_relay NOLOGIN; EXCEPTION WHEN duplicate_object THEN NULL; END;
+    BEGIN CREATE ROLE gf_router NOLOGIN; EXCEPTION WHEN duplicate_object THEN NULL; END;
+    BEGIN CREATE ROLE gf_notifier NOLOGIN; EXCEPTION WHEN duplicate_object THEN NULL; END;
+    BEGIN CREATE ROLE gf_escalator NOLOGIN; EXCEPTION WHEN duplicate_object THEN NULL; END;
+    BEGIN CREATE ROLE gf_gateway NOLOGIN; EXCEPTION WHEN duplicate_object THEN NULL; END;
+    BEGIN CREATE ROLE gf_ctl NOLOGIN; EXCEPTION WHEN duplicate_object THEN NULL; END;
+END $$;
+
+-- Nobody but the owner creates anything.
+REVOKE CREATE ON SCHEMA public FROM PUBLIC;
+GRANT USAGE ON SCHEMA public TO gf_intake, gf_relay, gf_router, gf_notifier, gf_escalator,
+    gf_gateway, gf_ctl;
+
+-- What every service reads: the clock (gf_now), the calendar, the directory.
+GRANT SELECT ON sim_clock, calendar_years, calendar_days, grids, categories
+    TO gf_intake, gf_router, gf_notifier, gf_escalator, gf_gateway, gf_ctl;
+GRANT SELECT ON sim_clock TO gf_relay;
+
+-- intake: stores complaints and applies staff actions; deletes nothing.
+GRANT SELECT ON people, identities, case_state_names TO gf_intake;
+GRANT SELECT, INSERT, UPDATE ON cases, case_actions TO gf_intake;
+GRANT SELECT, INSERT ON case_events TO gf_intake;
+GRANT USAGE ON SEQUENCE cases_id_seq, case_events_id_seq, case_actions_id_seq TO gf_intake;
+
+-- relay: reads the log and numbers it (seq only); no case, no personal data.
+GRANT SELECT ON case_events TO gf_relay;
+GRANT UPDATE (seq) ON case_events TO gf_relay;
+
+-- router: routes registered cases (state, grid, routed_at, version) and
+-- writes its events and checkpoint.
+GRANT SELECT ON case_events, addresses, consumer_checkpoints TO gf_router;
+GRANT SELECT (id, root, grid, requested_grid, state, address, returned_from, version, category,
+              urgent, groups, routed_at, updated_at) ON cases TO gf_router;
+GRANT UPDATE (state, grid, routed_at, updated_at, version) ON cases TO gf_router;
+GRANT INSERT ON case_events TO gf_router;
+GRANT INSERT, UPDATE ON consumer_checkpoints TO gf_router;
+GRANT USAGE ON SEQUENCE case_events_id_seq TO gf_router;
+
+-- notifier: one notification per routed case; changes no case.
+GRANT SELECT ON case_events, people, notification_templates, notifications,
+    consumer_checkpoints TO gf_notifier;
+GRANT SELECT ON cases_public TO gf_notifier;
+GRANT SELECT (id, root, grid, state, level, category, description, urgent, groups, address)
+    ON cases TO gf_notifier;
+GRANT INSERT ON notifications, case_events TO gf_notifier;
+GRANT INSERT, UPDATE ON consumer_checkpoints TO gf_notifier;
+GRANT USAGE ON SEQUENCE notifications_id_seq, case_events_id_seq TO gf_notifier;
+
+-- escalator: meetings, ledgers, escalations, reminders.
+GRANT SELECT ON case_events, case_actions, people, notification_templates, escalation_rules,
+    meeting_schedule TO gf_escalator;
+GRANT SELECT, INSERT, UPDATE ON escalation_state, meetings, ledger_entries, escalations,
+    notifications TO gf_escalator;
+GRANT SELECT, UPDATE ON cases TO gf_escalator;
+GRANT INSERT ON case_events TO gf_escalator;
+GRANT USAGE ON ALL SEQUENCES IN SCHEMA public TO gf_escalator;
+
+-- gateway (HTTP, dashboards, Open311 queries): reads, never writes.
+GRANT SELECT ON cases_public, case_events, case_state_names TO gf_gateway;
+
+-- gridctl (operators): reads everything, manages the directory, the
+-- calendar, the clock, identities and meetings; never rewrites the log.
+GRANT SELECT ON ALL TABLES IN SCHEMA public TO gf_ctl;
+GRANT INSERT, UPDATE, DELETE ON grids, categories, people, addresses, calendar_years,
+    calendar_days, sim_clock, identities, escalation_rules, meeting_schedule,
+    notification_templates TO gf_ctl;
+GRANT INSERT, UPDATE ON meetings, escalation_state TO gf_ctl;
+GRANT INSERT ON case_events TO gf_ctl;
+GRANT USAGE ON ALL SEQUENCES IN SCHEMA public TO gf_ctl;
