@@ -2,14 +2,21 @@
     PUB socket, print "seq id topic" per event (relay.hb excluded), touch
     READY_FILE on the first heartbeat (it is then surely subscribed), and
     exit after IDLE_MS without any event once at least one arrived, or on
-    SIGTERM.
-    usage: capture PUB_ENDPOINT READY_FILE IDLE_MS */
+    SIGTERM.  With BODIES_FILE, also appends every event's topic and raw
+    msgpack body there (one "topic<TAB>body" record per line, body bytes as
+    sent: msgpack strings are plain UTF-8, so grep finds text in them).
+    usage: capture PUB_ENDPOINT READY_FILE IDLE_MS [BODIES_FILE] */
 #include "gf_proto.h"
 
 int main (int argc, char **argv)
 {
-    if (argc != 4) {
-        fprintf (stderr, "usage: capture PUB_ENDPOINT READY_FILE IDLE_MS\n");
+    if (argc != 4 && argc != 5) {
+        fprintf (stderr, "usage: capture PUB_ENDPOINT READY_FILE IDLE_MS [BODIES_FILE]\n");
+        return 2;
+    }
+    FILE *bodies = argc == 5 ? fopen (argv[4], "w") : NULL;
+    if (argc == 5 && !bodies) {
+        fprintf (stderr, "capture: cannot write %s\n", argv[4]);
         return 2;
     }
     zsys_init ();
@@ -59,6 +66,11 @@ int main (int argc, char **argv)
             gf_msg_get_uint (event, "seq", true, &seq, &err);
             gf_msg_get_str (event, "id", true, 0, &id, &err);
             printf ("%" PRIu64 " %s %s\n", seq, id ? id : "?", topic);
+            if (bodies) {
+                fprintf (bodies, "%s\t", topic);
+                fwrite (zframe_data (body), 1, zframe_size (body), bodies);
+                fputc ('\n', bodies);
+            }
             free (id);
             events++;
             last_event = zclock_mono ();
@@ -68,6 +80,8 @@ int main (int argc, char **argv)
         zmsg_destroy (&msg);
     }
     fflush (stdout);
+    if (bodies)
+        fclose (bodies);
     zsock_destroy (&sub);
     return 0;
 }

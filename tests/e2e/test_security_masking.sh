@@ -1,0 +1,131 @@
+#!/usr/bin/env bash
+# Issue 7, acceptance 3 (and the least-privilege roles in real use): a full
+# end-to-end run — CurveZMQ intake, every service connected as its own
+# PostgreSQL role (options=-crole=gf_*), verbose logs, hotline feed with
+# known resident names, phones and exact addresses, staff actions, a weekly
+# and a monthly meeting with escalations — then no name, phone or exact
+# address appears in any published event (the raw stream, a live and a
+# replaying subscriber) or in any log line.  The data is in the database
+# (the test would see a leak), and readable there only by roles allowed to.
+source "$(dirname "$0")/lib.sh"
+new_db
+G="$BIN/gridctl"
+"$G" calendar import >"$ART/calendar.out" 2>&1 || not_ok "calendar import"
+"$G" clock set "2026-11-02T08:00:00+08:00" >/dev/null # a Monday, before the 09:00 meetings
+
+CERTS=$ART/certs
+mkdir -p "$CERTS"
+{
+  "$G" --certs "$CERTS" cert server "$ART/server.cert"
+  "$G" --certs "$CERTS" cert new hotline --kind adapter --grid QNL --sources hotline --out "$ART/hotline.cert"
+  "$G" --certs "$CERTS" cert new office --kind staff --grid QNL --out "$ART/office.cert"
+} >"$ART/cert.out" 2>&1 || not_ok "certificates"
+as_role() { echo "$GF_DB options=-crole=$1"; }
+export GF_CURVE=on
+start relay -v --db "$(as_role gf_relay)"
+start intake -v --db "$(as_role gf_intake)" --cert "$ART/server.cert" --certs "$CERTS"
+start router -v --db "$(as_role gf_router)"
+start notifier -v --db "$(as_role gf_notifier)"
+start escalator -v --db "$(as_role gf_escalator)"
+wait_for "intake port" 10 port_open $((PORT_BASE + 0))
+wait_for "consumers" 10 sql_eq "SELECT count(*) FROM consumer_checkpoints" 2
+wait_for "escalation to start" 10 sql_eq "SELECT count(*) FROM escalation_state" 1
+
+"$TOOLS/capture" "$GF_PUB" "$ART/capture.ready" 600000 "$ART/bodies.bin" >"$ART/capture.txt" 2>"$ART/capture.err" &
+CAPTURE=$!
+wait_for "subscriber to be connected" 10 test -f "$ART/capture.ready"
+"$G" watch --json >"$ART/live.jsonl" 2>"$ART/watch-live.log" &
+WATCH=$!
+
+# 300 records; every resident named gets a name and a phone no other text
+# could contain, so any occurrence is a leak.
+python3 "$ROOT/tests/tools/gen_hotline.py" --grids "$ROOT/deploy/sample/qingnianlu.json" \
+  --count 300 --seed 11 --start 2026-11-02T07:00:00+08:00 2>/dev/null | python3 -c '
+import json, sys
+for i, line in enumerate(sys.stdin):
+    r = json.loads(line)
+    r.pop("caller", None)
+    r.pop("phone", None)
+    if i % 3 != 2:
+        r["caller"] = "居民秘%03d号" % i
+        r["phone"] = "1370%07d" % (4200000 + i)
+    print(json.dumps(r, ensure_ascii=False))' >"$ART/feed.jsonl"
+python3 - "$ART/feed.jsonl" >"$ART/secrets.txt" <<'PY'
+import json, sys
+for line in open(sys.argv[1]):
+    r = json.loads(line)
+    for k in ("caller", "phone", "address"):
+        if r.get(k):
+            print(r[k])
+PY
+note "secrets to look for: $(wc -l <"$ART/secrets.txt") (names, phones, exact addresses)"
+
+"$BIN/gf-hotline" -v --cert "$ART/hotline.cert" --server-cert "$ART/server.cert" "$ART/feed.jsonl" \
+  >"$ART/feed.out" 2>"$ART/hotline.log"
+check "feed over CurveZMQ" "accepted 300, duplicate 0, rejected 0, failed 0" "$(cat "$ART/feed.out")"
+wait_for "pipeline to drain" 60 quiescent
+check "every case routed or unroutable, under the services' own roles" 0 \
+  "$(sql "SELECT count(*) FROM cases WHERE state = 'registered'")"
+check "one notification per routed case" "$(sql "SELECT count(*) FROM cases WHERE state = 'routed'")" \
+  "$(sql "SELECT count(*) FROM notifications WHERE kind = 'case.routed'")"
+
+# Staff work on a few cases, through the intake, as the office identity.
+act() { "$G" case "$@" --cert "$ART/office.cert" --server-cert "$ART/server.cert" >>"$ART/actions.out" 2>>"$ART/actions.log" || not_ok "case $*: $(tail -1 "$ART/actions.log")"; }
+for id in $(sql "SELECT id FROM cases WHERE state = 'routed' ORDER BY id LIMIT 5"); do
+  leader=$(sql "SELECT p.id FROM cases c JOIN people p ON p.grid = c.grid AND p.role = 'leader' WHERE c.id = $id")
+  act sign "$id" --actor "$leader"
+  act resolve "$id" --actor "$leader" --note "已上门处理"
+done
+check "staff actions applied" 5 "$(sql "SELECT count(*) FROM cases WHERE state = 'resolved'")"
+
+# Meetings and escalations: the weekly L2 and monthly L1 meetings at 09:00,
+# then a week later the unresolved cases move to L2.
+settled() { sql_eq "SELECT count(*) >= 13 FROM meetings" t; }
+"$G" clock set "2026-11-02T09:00:00+08:00" >/dev/null
+wait_for "the meetings of 2 November" 60 settled
+"$G" clock set "2026-11-09T09:00:00+08:00" >/dev/null
+wait_for "the next weekly meetings and their escalations" 60 \
+  sql_eq "SELECT count(*) >= 25 AND (SELECT count(*) FROM escalations) > 0 FROM meetings" t
+check "escalator worked under its role (meetings, escalations)" "t" \
+  "$(sql "SELECT count(*) >= 25 AND (SELECT count(*) FROM escalations) > 0 FROM meetings")"
+wait_for "escalation events sequenced" 30 sql_eq "SELECT count(*) FROM case_events WHERE seq IS NULL" 0
+
+stop_capture
+kill -TERM "$WATCH" 2>/dev/null; wait "$WATCH" 2>/dev/null
+"$G" watch --since 0 --json --idle 1500 >"$ART/replay.jsonl" 2>"$ART/watch-replay.log"
+total=$(sql "SELECT count(*) FROM case_events")
+check "the raw capture holds every event body" "$total" "$(wc -l <"$ART/capture.txt")"
+check "the replaying subscriber got every event" "$total" "$(wc -l <"$ART/replay.jsonl")"
+check "event types seen include escalations, meetings and notifications" 3 \
+  "$(for t in case.escalated/ meeting.held/ notify/; do grep -q " $t" "$ART/capture.txt" && echo "$t"; done | wc -l)"
+
+# Positive control: the data is really there, and masked forms do travel.
+check "names and phones are stored" "200 200" \
+  "$(sql "SELECT count(name) || ' ' || count(phone) FROM cases")"
+check "masked phones are on the stream" "t" \
+  "$(grep -q -E '137\*\*\*\*[0-9]{4}' "$ART/bodies.bin" && echo t || echo f)"
+
+# The check itself: every secret, as a fixed string, everywhere.
+stop_all
+logs=$(ls "$ART"/*.log "$ART"/*.err "$ART"/*.out 2>/dev/null)
+leaks() { grep -a -F -o -f "$ART/secrets.txt" "$@" 2>/dev/null | sort -u | head -5 | tr '\n' ' '; }
+check "no name, phone or exact address in the raw published stream" "" "$(leaks "$ART/bodies.bin")"
+check "none in the live subscriber's events" "" "$(leaks "$ART/live.jsonl")"
+check "none in the replayed events" "" "$(leaks "$ART/replay.jsonl")"
+check "none in any service, adapter or tool log ($(echo $logs | wc -w) files)" "" "$(leaks $logs)"
+check "logs are not empty (verbose services logged)" "t" \
+  "$([ "$(cat $logs | wc -l)" -gt 50 ] && echo t || echo f)"
+
+# Readable only through authorised queries.
+sqlr() { "$PSQL_BIN" -X -q -t -A -d "$GF_DB" -c "SET ROLE $1" -c "$2" 2>&1 | tail -1; }
+check "the gateway role cannot read phones from cases" "ERROR:  permission denied for table cases" \
+  "$(sqlr gf_gateway "SELECT phone FROM cases LIMIT 1")"
+check "the gateway role reads the masked view" "t" \
+  "$(sqlr gf_gateway "SELECT bool_and(phone_masked ~ '^137\*\*\*\*[0-9]{4}$') FROM cases_public WHERE phone_masked IS NOT NULL")"
+check "the relay role reads no case at all" "ERROR:  permission denied for table cases" \
+  "$(sqlr gf_relay "SELECT count(*) FROM cases")"
+check "the notifier role cannot read names" "ERROR:  permission denied for table cases" \
+  "$(sqlr gf_notifier "SELECT name FROM cases LIMIT 1")"
+check "the intake role (authorised) reads them" "200" \
+  "$(sqlr gf_intake "SELECT count(name) FROM cases")"
+finish
