@@ -85,8 +85,7 @@ GRANT USAGE ON SEQUENCE case_events_id_seq TO gf_router;
 -- notifier: one notification per routed case; changes no case.
 GRANT SELECT ON case_events, people, notification_templates, notifications,
     consumer_checkpoints TO gf_notifier;
-GRANT SELECT ON cases_public TO gf_notifier;
-GRANT SELECT (id, root, grid, state, level, category, description, urgent, groups, address)
+GRANT SELECT (id, root, grid, state, level, category, description, urgent, groups)
     ON cases TO gf_notifier;
 GRANT INSERT ON notifications, case_events TO gf_notifier;
 GRANT INSERT, UPDATE ON consumer_checkpoints TO gf_notifier;
