@@ -84,6 +84,19 @@ refused gf_ctl "delete the action record" "DELETE FROM case_actions"
 refused gf_ctl "change a case directly (actions go through the intake)" "UPDATE cases SET state = 'closed'"
 allowed gf_ctl "set the clock and register an identity" "INSERT INTO sim_clock (at) VALUES (now ()) ON CONFLICT (id) DO UPDATE SET at = excluded.at; INSERT INTO identities (name, public_key, kind, grid) VALUES ('x', repeat ('x', 40), 'adapter', 'QNL')"
 
+# The operators' tool works as gf_ctl, command by command.
+CTL_DB="$GF_DB options=-crole=gf_ctl"
+mkdir -p "$ART/certs"
+for c in "clock set 2026-11-02T08:00:00+08:00" "clock real" "grids import $ROOT/deploy/sample/qingnianlu.json" \
+         "calendar import" "case show 1" "case list --grid QNL" "meeting list" \
+         "escalation plan --at 2026-11-09T09:00:00+08:00" "report monthly --month 2026-11" \
+         "--certs $ART/certs cert new desk --kind staff --grid QNL --out $ART/desk.cert" \
+         "--certs $ART/certs cert revoke desk" "--certs $ART/certs cert list"; do
+  # shellcheck disable=SC2086
+  "$BIN/gridctl" --db "$CTL_DB" $c >>"$ART/ctl.out" 2>>"$ART/ctl.err" || not_ok "gridctl $c as gf_ctl: $(tail -1 "$ART/ctl.err")"
+done
+ok "gridctl's commands work as gf_ctl (clock, grids, calendar, cases, meetings, plan, report, cert)"
+
 # Nobody but the owner changes the schema.
 for r in $ROLES; do
   res=$(try "$r" "CREATE TABLE gf_probe (i int)")
