@@ -87,6 +87,17 @@ check "revoked identity with a live certificate: forbidden" "1 forbidden" \
   "$(grep -c rejected "$ART/stale.err") $(grep -o forbidden "$ART/stale.err" | head -1)"
 check "... and nothing written" "$before" "$(counts)"
 
+# A certificate put in the directory by hand, without an identity in the
+# database: the handshake passes, every request is forbidden.
+cp "$ART/unknown.cert" "$CERTS/by-hand.cert"
+sleep 1.1 # the certificate store rereads the directory when its time stamp moves
+sed -i 's/SEC-2/SEC-3/' "$ART/one.jsonl"
+before=$(counts)
+feed byhand "$ART/unknown.cert" >/dev/null
+check "key in the directory but no identity: forbidden, nothing written" "1 forbidden $before" \
+  "$(grep -c rejected "$ART/byhand.err") $(grep -o forbidden "$ART/byhand.err" | head -1) $(counts)"
+rm "$CERTS/by-hand.cert"
+
 # Sources and grid subtree of an adapter identity.
 submit() { # CERT SOURCE REF [GRID]
   local cert=$1 src=$2 ref=$3 grid=${4:-}
