@@ -27,7 +27,9 @@ static const char *USAGE =
     "  meeting list [--grid PREFIX] [--kind weekly|monthly|consultation] [--limit N]\n"
     "  meeting call --grid L1 --topic TEXT [--at TIME]   a consultation meeting (民情征询会)\n"
     "  ledger show --meeting ID [--format table|csv|json]\n"
-    "  report monthly [--grid L1] [--month YYYY-MM] [--format table|csv|json]\n";
+    "  report monthly [--grid L1] [--month YYYY-MM] [--format table|csv|json]\n"
+    "  notify stats | dead [--limit N] | redrive ID...|--all | token PERSON\n"
+    "                                the delivery outbox: counts, dead letters, app tokens\n";
 
 int main (int argc, char **argv)
 {
@@ -70,6 +72,8 @@ int main (int argc, char **argv)
         rc = gridctl_meeting_list (config, argc - 3, argv + 3);
     else if (streq (a1, "meeting") && streq (a2, "call"))
         rc = gridctl_meeting_call (config, argc - 3, argv + 3);
+    else if (streq (a1, "notify"))
+        rc = gridctl_notify (config, argc - 2, argv + 2);
     else if (streq (a1, "watch"))
         rc = gridctl_watch (config, argc - 2, argv + 2);
     else if (streq (a1, "help") || streq (a1, "")) {
