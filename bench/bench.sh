@@ -41,7 +41,8 @@ now() { date +%s.%N; }
 t0=$(now)
 "$BIN/gf-hotline" --quiet --window 1000 "$OUT/feed.jsonl" >"$OUT/feed.out"
 t_ack=$(now)
-until [ "$(sql "SELECT count(*) FROM notifications")" -ge "$ROUTED_EXPECTED" ]; do sleep 0.02; done
+until [ "$(sql "SELECT count(*) FROM notifications n JOIN people p ON p.id = n.recipient
+              WHERE n.kind = 'case.routed' AND p.role = 'leader'")" -ge "$ROUTED_EXPECTED" ]; do sleep 0.02; done
 t_e2e=$(now)
 cat "$OUT/feed.out"
 # Where the CPU went: each service and its PostgreSQL backend(s).

@@ -16,7 +16,7 @@ static const char *SQL_ENSURE =
 static const char *SQL_LOCK =
     "SELECT last_seq FROM consumer_checkpoints WHERE consumer = $1 FOR UPDATE";
 static const char *SQL_BATCH =
-    "SELECT seq, id, case_id, grid, (extract (epoch FROM at) * 1000)::bigint AS at_ms,"
+    "SELECT seq, id, type, case_id, grid, (extract (epoch FROM at) * 1000)::bigint AS at_ms,"
     "       payload::text AS payload"
     "  FROM case_events WHERE type = ANY (string_to_array ($1, ',')) AND seq > $2"
     " ORDER BY seq LIMIT $3";

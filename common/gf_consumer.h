@@ -15,7 +15,7 @@
 #include "gf_config.h"
 #include "gf_db.h"
 
-/*  Called inside the step's transaction with the batch: columns seq, id,
+/*  Called inside the step's transaction with the batch: columns seq, id, type,
     case_id, grid, at_ms, payload (JSON text), in seq order.  Returns 0, or
     -1 to roll the step back (it is retried after a back-off). */
 typedef int (gf_consumer_fn) (gf_db_t *db, const PGresult *events, void *arg);

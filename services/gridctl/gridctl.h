@@ -7,6 +7,7 @@
 
 #include <czmq.h>
 #include "gf_config.h"
+#include "gf_db.h"
 
 int gridctl_db_migrate (gf_config_t *config, int argc, char **argv);
 int gridctl_grids_import (gf_config_t *config, int argc, char **argv);
@@ -24,6 +25,11 @@ int gridctl_ledger_show (gf_config_t *config, int argc, char **argv);
 int gridctl_report_monthly (gf_config_t *config, int argc, char **argv);
 int gridctl_meeting_list (gf_config_t *config, int argc, char **argv);
 int gridctl_meeting_call (gf_config_t *config, int argc, char **argv);
+/*  The delivery outbox: dead letters, redrive, counts, app tokens. */
+int gridctl_notify (gf_config_t *config, int argc, char **argv);
+
+/*  A database connection, or NULL after printing why. */
+gf_db_t *gridctl_connect (gf_config_t *config);
 int gridctl_cert (gf_config_t *config, int argc, char **argv);
 
 /*  A data directory (caller frees): $env if set, else deploy/NAME next to

@@ -2,16 +2,6 @@
 #include "gridctl.h"
 #include "gf_db.h"
 
-static gf_db_t *s_connect (gf_config_t *config)
-{
-    gf_db_t *db = gf_db_new (config->db, "gridctl");
-    if (gf_db_connect (db, 10000) != 0) {
-        fprintf (stderr, "error: cannot connect to the database\n");
-        gf_db_destroy (&db);
-    }
-    return db;
-}
-
 static const char *SQL_CLOCK_SHOW =
     "SELECT to_char (gf_now () AT TIME ZONE 'Asia/Shanghai', 'YYYY-MM-DD HH24:MI:SS') || '+08:00'"
     "       AS now, EXISTS (SELECT 1 FROM sim_clock) AS simulated";
@@ -45,7 +35,7 @@ int gridctl_clock (gf_config_t *config, int argc, char **argv)
                  "  TIME: 2026-11-02T09:00:00+08:00   INTERVAL: '3 days', '90 minutes'\n");
         return 2;
     }
-    gf_db_t *db = s_connect (config);
+    gf_db_t *db = gridctl_connect (config);
     if (!db)
         return 1;
     int rc = 1;
@@ -128,7 +118,7 @@ int gridctl_escalation_plan (gf_config_t *config, int argc, char **argv)
         fprintf (stderr, "usage: gridctl escalation plan --at TIME [--grid PREFIX]\n");
         return 2;
     }
-    gf_db_t *db = s_connect (config);
+    gf_db_t *db = gridctl_connect (config);
     if (!db)
         return 1;
     const char *params[] = {at, grid};
@@ -188,7 +178,7 @@ int gridctl_meeting_call (gf_config_t *config, int argc, char **argv)
         fprintf (stderr, "usage: gridctl meeting call --grid L1 --topic TEXT [--at TIME]\n");
         return 2;
     }
-    gf_db_t *db = s_connect (config);
+    gf_db_t *db = gridctl_connect (config);
     if (!db)
         return 1;
     const char *params[] = {grid, topic, at};

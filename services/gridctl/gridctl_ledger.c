@@ -351,16 +351,6 @@ static void s_json_array (const PGresult *res, const char *filter_column, const 
     putchar (']');
 }
 
-static gf_db_t *s_connect (gf_config_t *config)
-{
-    gf_db_t *db = gf_db_new (config->db, "gridctl");
-    if (db && gf_db_connect (db, 10000) != 0) {
-        fprintf (stderr, "error: unavailable: cannot connect to the database\n");
-        gf_db_destroy (&db);
-    }
-    return db;
-}
-
 static bool s_positive (const char *text)
 {
     char *end = NULL;
@@ -488,7 +478,7 @@ int gridctl_ledger_show (gf_config_t *config, int argc, char **argv)
         fprintf (stderr, "usage: gridctl ledger show --meeting ID [--format table|csv|json]\n");
         return 2;
     }
-    gf_db_t *db = s_connect (config);
+    gf_db_t *db = gridctl_connect (config);
     if (!db)
         return 1;
     const char *params[] = {meeting};
@@ -582,7 +572,7 @@ int gridctl_meeting_list (gf_config_t *config, int argc, char **argv)
                          "[--format table|csv|json]\n");
         return 2;
     }
-    gf_db_t *db = s_connect (config);
+    gf_db_t *db = gridctl_connect (config);
     if (!db)
         return 1;
     const char *params[] = {grid, kind, limit};
@@ -865,7 +855,7 @@ int gridctl_report_monthly (gf_config_t *config, int argc, char **argv)
                          "[--format table|csv|json]\n");
         return 2;
     }
-    gf_db_t *db = s_connect (config);
+    gf_db_t *db = gridctl_connect (config);
     if (!db)
         return 1;
     const char *params[] = {grid, month, S_DEADLINE_WORKING_DAYS};

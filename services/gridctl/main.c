@@ -28,6 +28,8 @@ static const char *USAGE =
     "  meeting call --grid L1 --topic TEXT [--at TIME]   a consultation meeting (民情征询会)\n"
     "  ledger show --meeting ID [--format table|csv|json]\n"
     "  report monthly [--grid L1] [--month YYYY-MM] [--format table|csv|json]\n"
+    "  notify stats | dead [--limit N] | redrive ID...|--all | token PERSON\n"
+    "                                the delivery outbox: counts, dead letters, app tokens\n"
     "  cert server FILE | new NAME --kind adapter|staff --grid G [--sources a,b] [--person P]\n"
     "       --out FILE | list | revoke NAME   CurveZMQ identities (--certs DIR)\n";
 
@@ -72,6 +74,8 @@ int main (int argc, char **argv)
         rc = gridctl_meeting_list (config, argc - 3, argv + 3);
     else if (streq (a1, "meeting") && streq (a2, "call"))
         rc = gridctl_meeting_call (config, argc - 3, argv + 3);
+    else if (streq (a1, "notify"))
+        rc = gridctl_notify (config, argc - 2, argv + 2);
     else if (streq (a1, "cert"))
         rc = gridctl_cert (config, argc - 2, argv + 2);
     else if (streq (a1, "watch"))

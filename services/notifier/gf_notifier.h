@@ -1,16 +1,31 @@
-/*  gf_notifier — tells people about their cases (minimal version).
+/*  gf_notifier — who is told what, and how it reaches them.
 
-    Consumes case.routed (durably, see gf_consumer) and creates one
-    notification per routed case for the L3 grid leader, from the Chinese
-    template in notification_templates, stored in `notifications` and
-    announced as notification.created on topic notify/<person id>.
-    Idempotent: UNIQUE (case, kind, recipient) in the same transaction as
-    the event.
+    The notifier actor runs three parts:
+    - the rules consumer (this file): consumes, durably (gf_consumer), the
+      event types named in notification_rules and creates one notification
+      per (case, kind, recipient) from the Chinese templates in
+      notification_templates, with a notification.created event on topic
+      notify/<person id> (notify/resident for residents).  Idempotent by the
+      unique indexes, in the consumer step's transaction.  A trigger fans
+      each notification out into the delivery outbox (`deliveries`), one row
+      per channel of its recipient, whoever created it (the escalation
+      engine creates its own notifications).
+    - gf_dispatch: sends due SMS and e-mail deliveries through the channel
+      drivers, with retries, back-off, dead letters and rate limits;
+    - gf_apppush: pushes app deliveries to connected staff apps and records
+      their receipts.
 */
 #ifndef GF_NOTIFIER_H_INCLUDED
 #define GF_NOTIFIER_H_INCLUDED
 
 #include <czmq.h>
+#include "gf_config.h"
+
+/*  Start status of the notifier's parts, written before their signal. */
+typedef struct {
+    gf_config_t *config; /* borrowed              */
+    int status;          /* 0 started, else failed */
+} gf_part_args_t;
 
 void gf_notifier_actor (zsock_t *pipe, void *args);
 

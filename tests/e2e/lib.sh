@@ -14,7 +14,10 @@ PORT_BASE=${TEST_PORT_BASE:-17000}
 export GF_INTAKE=tcp://127.0.0.1:$((PORT_BASE + 0))
 export GF_PUB=tcp://127.0.0.1:$((PORT_BASE + 1))
 export GF_REPLAY=tcp://127.0.0.1:$((PORT_BASE + 2))
+export GF_APP=tcp://127.0.0.1:$((PORT_BASE + 3))
 export GF_ROOT=QNL
+# Delivery channels are off unless a test configures them.
+unset GF_SMS_URL GF_SMS_TOKEN GF_SMTP_URL
 # Plain TCP on loopback, explicitly (the default is CurveZMQ); the
 # test_security_* tests set up certificates and turn it on.
 export GF_CURVE=${GF_CURVE:-off}
@@ -103,7 +106,8 @@ quiescent() {
              AND (SELECT last_seq FROM consumer_checkpoints WHERE consumer = 'router')
                >= (SELECT coalesce(max(seq), 0) FROM case_events WHERE type = 'case.received')
              AND (SELECT last_seq FROM consumer_checkpoints WHERE consumer = 'notifier')
-               >= (SELECT coalesce(max(seq), 0) FROM case_events WHERE type = 'case.routed')" t
+               >= (SELECT coalesce(max(seq), 0) FROM case_events WHERE type IN (
+                     SELECT event_type FROM notification_rules WHERE enabled))" t
 }
 
 # start_capture: a raw subscriber to everything, output in $ART/capture.txt

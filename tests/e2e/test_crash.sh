@@ -52,9 +52,13 @@ check "one case.received per case" 6000 "$(sql "SELECT count(*) FROM case_events
 check "every case routed or unroutable exactly once" 0 \
   "$(sql "SELECT count(*) FROM cases c WHERE state = 'registered' OR (SELECT count(*) FROM case_events e
            WHERE e.case_id = c.id AND e.type IN ('case.routed', 'case.unroutable')) <> 1")"
-check "every routed case notified exactly once" 0 \
+check "every routed case's leader notified exactly once" 0 \
   "$(sql "SELECT count(*) FROM cases c WHERE c.state = 'routed'
-           AND (SELECT count(*) FROM notifications n WHERE n.case_id = c.id) <> 1")"
+           AND (SELECT count(*) FROM notifications n JOIN people p ON p.id = n.recipient
+                 WHERE n.case_id = c.id AND n.kind = 'case.routed' AND p.role = 'leader') <> 1")"
+check "every resident with a phone gets one receipt" 0 \
+  "$(sql "SELECT count(*) FROM cases c WHERE c.phone IS NOT NULL
+           AND (SELECT count(*) FROM notifications n WHERE n.case_id = c.id AND n.kind = 'resident.receipt') <> 1")"
 check "one notification.created per notification" \
   "$(sql "SELECT count(*) FROM notifications")" \
   "$(sql "SELECT count(*) FROM case_events WHERE type = 'notification.created'")"

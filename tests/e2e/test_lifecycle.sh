@@ -142,7 +142,7 @@ refused missing_field "$Gc" refer --actor $L3
 # --- acceptance 3: 50 concurrent conflicting actions -----------------------
 K=$(submit --source hotline --ref LC-K --text "K 并发" --grid QNL.07.063)
 wait_state "$K" routed
-wait_for "K notified" 10 sql_eq "SELECT count(*) FROM notifications WHERE case_id = $K" 1
+wait_for "K notified" 10 sql_eq "SELECT count(*) FROM notifications WHERE case_id = $K AND recipient = '$L3'" 1
 v=$(sql "SELECT version FROM cases WHERE id = $K")
 events_before=$(sql "SELECT count(*) FROM case_events WHERE case_id = $K")
 pids=()

@@ -51,7 +51,9 @@ check "the others unroutable (L1 triage)" "$unroutable" \
   "$(sql "SELECT count(*) FROM cases WHERE state = 'unroutable' AND grid = 'QNL'")"
 check "texts with quotes, commas and line breaks survive" t \
   "$(sql "SELECT count(*) FILTER (WHERE description LIKE '%\"%, %') > 0 AND count(*) FILTER (WHERE description LIKE E'%\n%') > 0 FROM cases")"
-check "one notification per routed slip" "$routable" "$(sql "SELECT count(*) FROM notifications")"
+check "one leader notification per routed slip" "$routable" \
+  "$(sql "SELECT count(*) FROM notifications n JOIN people p ON p.id = n.recipient
+           WHERE n.kind = 'case.routed' AND p.role = 'leader'")"
 
 before=$(counts)
 "$BIN/gf-suggestbox" "$ART/slips.csv" >"$ART/import2.out" 2>"$ART/import2.err"
