@@ -82,18 +82,26 @@ GRANT INSERT ON case_events TO gf_router;
 GRANT INSERT, UPDATE ON consumer_checkpoints TO gf_router;
 GRANT USAGE ON SEQUENCE case_events_id_seq TO gf_router;
 
--- notifier: one notification per routed case; changes no case.
-GRANT SELECT ON case_events, people, notification_templates, notifications,
-    consumer_checkpoints TO gf_notifier;
-GRANT SELECT (id, root, grid, state, level, category, description, urgent, groups)
+-- notifier: notifications from the rules (008) and their deliveries; changes
+-- no case.  It reads the resident's phone (SMS to the resident, the masked
+-- number in texts), never the name or the address.
+GRANT SELECT ON case_events, people, notification_templates, notification_rules, notifications,
+    consumer_checkpoints, escalation_rules, delivery_policy, delivery_quiet, app_tokens
+    TO gf_notifier;
+GRANT SELECT (id, root, grid, state, level, category, description, urgent, groups, routed_at,
+              phone)
     ON cases TO gf_notifier;
 GRANT INSERT ON notifications, case_events TO gf_notifier;
+GRANT SELECT, INSERT, UPDATE ON deliveries TO gf_notifier;
 GRANT INSERT, UPDATE ON consumer_checkpoints TO gf_notifier;
-GRANT USAGE ON SEQUENCE notifications_id_seq, case_events_id_seq TO gf_notifier;
+GRANT USAGE ON SEQUENCE notifications_id_seq, case_events_id_seq, deliveries_id_seq
+    TO gf_notifier;
 
 -- escalator: meetings, ledgers, escalations, reminders.
-GRANT SELECT ON case_events, case_actions, people, notification_templates, escalation_rules,
-    meeting_schedule TO gf_escalator;
+GRANT SELECT ON case_events, case_actions, people, notification_templates, notification_rules,
+    escalation_rules, meeting_schedule, delivery_policy, delivery_quiet TO gf_escalator;
+-- A notification fans out to its deliveries (008's trigger runs as the writer).
+GRANT INSERT ON deliveries TO gf_escalator;
 GRANT SELECT, INSERT, UPDATE ON escalation_state, meetings, ledger_entries, escalations,
     notifications TO gf_escalator;
 GRANT SELECT, UPDATE ON cases TO gf_escalator;
@@ -108,7 +116,9 @@ GRANT SELECT ON cases_public, case_events, case_state_names TO gf_gateway;
 GRANT SELECT ON ALL TABLES IN SCHEMA public TO gf_ctl;
 GRANT INSERT, UPDATE, DELETE ON grids, categories, people, addresses, calendar_years,
     calendar_days, sim_clock, identities, escalation_rules, meeting_schedule,
-    notification_templates TO gf_ctl;
+    notification_templates, notification_rules, delivery_policy, delivery_quiet, app_tokens
+    TO gf_ctl;
+GRANT UPDATE ON deliveries TO gf_ctl; -- gridctl notify redrive
 GRANT INSERT, UPDATE ON meetings, escalation_state TO gf_ctl;
 GRANT INSERT ON case_events TO gf_ctl;
 GRANT USAGE ON ALL SEQUENCES IN SCHEMA public TO gf_ctl;

@@ -21,6 +21,18 @@ mkdir -p "$CERTS"
   "$G" --certs "$CERTS" cert new office --kind staff --grid QNL --out "$ART/office.cert"
 } >"$ART/cert.out" 2>&1 || not_ok "certificates"
 as_role() { echo "$GF_DB options=-crole=$1"; }
+# A real SMS gateway that fails a third of the time, so that the notifier
+# sends, retries and logs failures.  It receives residents' phones by design
+# (texting them is its job): its own output is not searched.
+GW_PORT=$((PORT_BASE + 5))
+python3 "$ROOT/tests/tools/sms_gateway.py" --port $GW_PORT --fail 0.3 --seed 3 --token t0k \
+  >"$ART/sms-gateway.txt" 2>&1 &
+GW=$!
+trap 'kill $GW 2>/dev/null; stop_all' EXIT
+wait_for "SMS gateway" 10 port_open $GW_PORT
+sql "UPDATE delivery_policy SET max_attempts = 3, backoff_ms = 20, backoff_max_ms = 100, rate_limit = 0
+      WHERE channel = 'sms'"
+export GF_SMS_URL=http://127.0.0.1:$GW_PORT/sms GF_SMS_TOKEN=t0k GF_SMS_TIMEOUT_MS=1000
 export GF_CURVE=on
 start relay -v --db "$(as_role gf_relay)"
 start intake -v --db "$(as_role gf_intake)" --cert "$ART/server.cert" --certs "$CERTS"
@@ -37,10 +49,10 @@ wait_for "subscriber to be connected" 10 test -f "$ART/capture.ready"
 "$G" watch --json >"$ART/live.jsonl" 2>"$ART/watch-live.log" &
 WATCH=$!
 
-# 300 records; every resident named gets a name and a phone no other text
+# 200 records; every resident named gets a name and a phone no other text
 # could contain, so any occurrence is a leak.
 python3 "$ROOT/tests/tools/gen_hotline.py" --grids "$ROOT/deploy/sample/qingnianlu.json" \
-  --count 300 --seed 11 --start 2026-11-02T07:00:00+08:00 2>/dev/null | python3 -c '
+  --count 200 --seed 11 --start 2026-11-02T07:00:00+08:00 2>/dev/null | python3 -c '
 import json, sys
 for i, line in enumerate(sys.stdin):
     r = json.loads(line)
@@ -62,12 +74,18 @@ note "secrets to look for: $(wc -l <"$ART/secrets.txt") (names, phones, exact ad
 
 "$BIN/gf-hotline" -v --cert "$ART/hotline.cert" --server-cert "$ART/server.cert" "$ART/feed.jsonl" \
   >"$ART/feed.out" 2>"$ART/hotline.log"
-check "feed over CurveZMQ" "accepted 300, duplicate 0, rejected 0, failed 0" "$(cat "$ART/feed.out")"
+check "feed over CurveZMQ" "accepted 200, duplicate 0, rejected 0, failed 0" "$(cat "$ART/feed.out")"
 wait_for "pipeline to drain" 60 quiescent
 check "every case routed or unroutable, under the services' own roles" 0 \
   "$(sql "SELECT count(*) FROM cases WHERE state = 'registered'")"
-check "one notification per routed case" "$(sql "SELECT count(*) FROM cases WHERE state = 'routed'")" \
-  "$(sql "SELECT count(*) FROM notifications WHERE kind = 'case.routed'")"
+check "every routed case notified to its grid leader (the notifier's role suffices)" 0 \
+  "$(sql "SELECT count(*) FROM cases c WHERE c.state = 'routed' AND NOT EXISTS (SELECT 1 FROM notifications n
+           JOIN people p ON p.id = n.recipient WHERE n.case_id = c.id AND p.role = 'leader')")"
+wait_for "SMS deliveries sent or dead-lettered" 90 \
+  sql_eq "SELECT count(*) FROM deliveries WHERE channel = 'sms' AND state = 'pending'" 0
+check "SMS to residents went out through the gateway (and some failed first)" "t t" \
+  "$(sql "SELECT count(*) > 0 FROM deliveries d JOIN notifications n ON n.id = d.notification
+           WHERE d.channel = 'sms' AND n.audience = 'resident' AND d.state = 'sent'") $(sql "SELECT count(*) > 0 FROM deliveries WHERE attempts > 1")"
 
 # Staff work on a few cases, through the intake, as the office identity.
 act() { "$G" case "$@" --cert "$ART/office.cert" --server-cert "$ART/server.cert" >>"$ART/actions.out" 2>>"$ART/actions.log" || not_ok "case $*: $(tail -1 "$ART/actions.log")"; }
@@ -94,19 +112,25 @@ stop_capture
 kill -TERM "$WATCH" 2>/dev/null; wait "$WATCH" 2>/dev/null
 "$G" watch --since 0 --json --idle 1500 >"$ART/replay.jsonl" 2>"$ART/watch-replay.log"
 total=$(sql "SELECT count(*) FROM case_events")
-check "the raw capture holds every event body" "$total" "$(wc -l <"$ART/capture.txt")"
+# PUB/SUB may drop under load (guarantee 3 relies on the log, not on it): the
+# raw capture is searched for what it saw, the replay covers every event.
+note "raw capture: $(wc -l <"$ART/capture.txt") of $total events"
+check "the raw capture saw events of every kind that carries text" 0 \
+  "$(for t in case.received/ case.unroutable/ notify/; do grep -q " $t" "$ART/capture.txt" || echo "$t"; done | wc -l)"
 check "the replaying subscriber got every event" "$total" "$(wc -l <"$ART/replay.jsonl")"
 check "event types seen include escalations, meetings and notifications" 3 \
   "$(for t in case.escalated/ meeting.held/ notify/; do grep -q " $t" "$ART/capture.txt" && echo "$t"; done | wc -l)"
 
 # Positive control: the data is really there, and masked forms do travel.
-check "names and phones are stored" "200 200" \
+named=$(grep -c '"caller"' "$ART/feed.jsonl")
+check "names and phones are stored" "$named $named" \
   "$(sql "SELECT count(name) || ' ' || count(phone) FROM cases")"
 check "masked phones are on the stream" "t" \
   "$(grep -q -E '137\*\*\*\*[0-9]{4}' "$ART/bodies.bin" && echo t || echo f)"
 
 # The check itself: every secret, as a fixed string, everywhere.
 stop_all
+kill $GW 2>/dev/null
 logs=$(ls "$ART"/*.log "$ART"/*.err "$ART"/*.out 2>/dev/null)
 leaks() { grep -a -F -o -f "$ART/secrets.txt" "$@" 2>/dev/null | sort -u | head -5 | tr '\n' ' '; }
 check "no name, phone or exact address in the raw published stream" "" "$(leaks "$ART/bodies.bin")"
@@ -126,6 +150,6 @@ check "the relay role reads no case at all" "ERROR:  permission denied for table
   "$(sqlr gf_relay "SELECT count(*) FROM cases")"
 check "the notifier role cannot read names" "ERROR:  permission denied for table cases" \
   "$(sqlr gf_notifier "SELECT name FROM cases LIMIT 1")"
-check "the intake role (authorised) reads them" "200" \
+check "the intake role (authorised) reads them" "$named" \
   "$(sqlr gf_intake "SELECT count(name) FROM cases")"
 finish

@@ -66,7 +66,8 @@ allowed gf_router "route a case" "SELECT id, address FROM cases WHERE state = 'r
 
 # notifier: notifications only.
 refused gf_notifier "update cases" "UPDATE cases SET state = 'closed'"
-refused gf_notifier "read phones" "SELECT phone FROM cases"
+refused gf_notifier "read names" "SELECT name FROM cases"
+refused gf_notifier "read exact addresses" "SELECT address FROM cases"
 refused gf_notifier "delete notifications" "DELETE FROM notifications"
 allowed gf_notifier "create a notification" "INSERT INTO notifications (case_id, kind, recipient, channel, text, created_at) VALUES (1, 'k', 'P-QNL-1', 'app', 't', gf_now ())"
 
