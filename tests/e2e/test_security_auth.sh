@@ -46,9 +46,8 @@ export GF_CURVE=on
 start relay
 start intake --cert "$ART/server.cert" --certs "$CERTS"
 start router
-start notifier
 wait_for "intake port" 10 port_open $((PORT_BASE + 0))
-wait_for "consumers" 10 sql_eq "SELECT count(*) FROM consumer_checkpoints" 2
+wait_for "router" 10 sql_eq "SELECT count(*) FROM consumer_checkpoints WHERE consumer = 'router'" 1
 
 cat >"$ART/one.jsonl" <<'EOF'
 {"call_id":"SEC-1","text":"路灯坏了","grid":"QNL.07.063","caller":"测试甲","phone":"13912345678"}
