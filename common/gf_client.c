@@ -3,7 +3,8 @@
 #include "gf_auth.h"
 
 struct _gf_client_t {
-    zsock_t *dealer; /* connected to the intake */
+    zsock_t *dealer;  /* connected to the intake                  */
+    bool warned_mute; /* logged once that sends found no connection */
 };
 
 gf_client_t *gf_client_new (const char *endpoint)
@@ -40,9 +41,16 @@ void gf_client_destroy (gf_client_t **self_p)
 
 int gf_client_send (gf_client_t *self, zframe_t *body)
 {
+    /* Never block: a DEALER whose only connection was refused (a CurveZMQ
+       handshake the intake rejects) has nowhere to queue, and a blocking
+       send would wait for ever.  The caller's timeout and resend cover it. */
     zframe_t *copy = zframe_dup (body);
-    if (zframe_send (&copy, self->dealer, 0) != 0) {
+    if (zframe_send (&copy, self->dealer, ZFRAME_DONTWAIT) != 0) {
         zframe_destroy (&copy);
+        if (!self->warned_mute && zmq_errno () == EAGAIN)
+            zsys_warning ("client: no connection to the intake accepts requests (refused "
+                          "handshake? check --cert and --server-cert)");
+        self->warned_mute = true;
         return -1;
     }
     return 0;

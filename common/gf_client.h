@@ -22,7 +22,8 @@ gf_client_t *gf_client_new_secure (const char *endpoint, const char *cert, const
 void gf_client_destroy (gf_client_t **self_p);
 
 /*  Sends one encoded body (a copy is sent; the frame stays the caller's).
-    Returns 0 or -1. */
+    Never blocks.  Returns 0, or -1 when nothing could take it (e.g. the
+    intake refused this client's CurveZMQ handshake; logged once). */
 int gf_client_send (gf_client_t *self, zframe_t *body);
 
 /*  Waits up to timeout_ms for one reply and decodes it into reply (which

@@ -11,12 +11,33 @@ cd "$ROOT"
 
 deploy/pg.sh start
 export GF_DB="$(deploy/pg.sh conninfo gridflow)"
-# The demo runs on loopback, plain TCP, explicitly (docs/security.md).
-export GF_CURVE=${GF_CURVE:-off}
 mkdir -p "$LOG"
 "$BIN/gridctl" db migrate 2>>"$LOG/gridctl.log"
 "$BIN/gridctl" grids import deploy/sample/qingnianlu.json 2>>"$LOG/gridctl.log"
 "$BIN/gridctl" calendar import 2>>"$LOG/gridctl.log"
+
+# CurveZMQ on the intake (docs/security.md): its certificate and two client
+# identities under var/certs, made once (again if the database lost them).
+# GF_CURVE=off runs the demo on plain loopback TCP instead.
+CERTS=$ROOT/var/certs
+export GF_CURVE=${GF_CURVE:-on}
+INTAKE_ARGS=() HOTLINE_ARGS=()
+if [ "$GF_CURVE" = on ]; then
+  mkdir -p "$CERTS/clients"
+  [ -f "$CERTS/intake.cert_secret" ] || "$BIN/gridctl" cert server "$CERTS/intake.cert" >>"$LOG/gridctl.log"
+  identity() { # NAME ARGS...
+    local name=$1; shift
+    local known
+    known=$("$BIN/gridctl" --certs "$CERTS/clients" cert list 2>>"$LOG/gridctl.log")
+    grep -q "^$name " <<<"$known" && return 0
+    rm -f "$CERTS/$name.cert" "$CERTS/$name.cert_secret" "$CERTS/clients/$name.cert"
+    "$BIN/gridctl" --certs "$CERTS/clients" cert new "$name" "$@" --out "$CERTS/$name.cert" >>"$LOG/gridctl.log"
+  }
+  identity sample-hotline --kind adapter --grid QNL --sources hotline
+  identity operator --kind staff --grid QNL
+  INTAKE_ARGS=(--cert "$CERTS/intake.cert" --certs "$CERTS/clients")
+  HOTLINE_ARGS=(--cert "$CERTS/sample-hotline.cert" --server-cert "$CERTS/intake.cert")
+fi
 
 PIDS=()
 cleanup() {
@@ -30,7 +51,8 @@ cleanup() {
 trap cleanup INT TERM EXIT
 
 for svc in relay intake router notifier escalator; do
-  "$BIN/gf-$svc" 2>>"$LOG/$svc.log" &
+  if [ $svc = intake ]; then args=("${INTAKE_ARGS[@]}"); else args=(); fi
+  "$BIN/gf-$svc" "${args[@]}" 2>>"$LOG/$svc.log" &
   PIDS+=($!)
 done
 echo "services started; logs in var/log/; database: $GF_DB" >&2
@@ -40,7 +62,9 @@ sleep 1
 "$BIN/gridctl" watch --since 0 &
 PIDS+=($!)
 # ...while the sample hotline file is fed (again: a re-run only finds duplicates).
-"$BIN/gf-hotline" --quiet deploy/sample/hotline-sample.jsonl >&2 || true
+"$BIN/gf-hotline" --quiet "${HOTLINE_ARGS[@]}" deploy/sample/hotline-sample.jsonl >&2 || true
 echo "sample feed done; press Ctrl-C to stop" >&2
 echo "try: bin/gridctl case show 1; bin/gridctl case list; bin/gridctl meeting list" >&2
+[ "$GF_CURVE" = on ] && echo "staff actions go through the intake with a key:" \
+  "bin/gridctl case sign ID --actor PERSON --cert var/certs/operator.cert --server-cert var/certs/intake.cert" >&2
 wait "${PIDS[-1]}"
