@@ -35,6 +35,7 @@ static const char *SQL_HOLD = "SELECT gf_hold_meeting ($1, $2, $3::timestamptz) 
 static const char *SQL_URGENT = "SELECT gf_escalate_urgent (gf_now ()) AS moved";
 
 static const char *SQL_REMIND = "SELECT gf_sign_reminders (gf_now ()) AS sent";
+static const char *SQL_REFERRALS = "SELECT gf_referrals_overdue () AS sent";
 
 /*  Whether the clock's year has a working calendar. */
 static const char *SQL_YEAR =
@@ -111,8 +112,11 @@ static int s_tick (s_escalator_t *self)
         return rc;
     long long moved = s_once (self, SQL_URGENT, 0, NULL, "moved");
     long long sent = moved < 0 ? -1 : s_once (self, SQL_REMIND, 0, NULL, "sent");
-    if (moved < 0 || sent < 0)
+    long long overdue = sent < 0 ? -1 : s_once (self, SQL_REFERRALS, 0, NULL, "sent");
+    if (moved < 0 || sent < 0 || overdue < 0)
         return -1;
+    if (overdue)
+        zsys_info ("escalator: %lld referrals overdue, leaders told", overdue);
     if (moved)
         zsys_info ("escalator: %lld urgent escalations", moved);
     self->urgent += moved;

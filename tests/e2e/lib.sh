@@ -14,7 +14,7 @@ PORT_BASE=${TEST_PORT_BASE:-17000}
 export GF_INTAKE=tcp://127.0.0.1:$((PORT_BASE + 0))
 export GF_PUB=tcp://127.0.0.1:$((PORT_BASE + 1))
 export GF_REPLAY=tcp://127.0.0.1:$((PORT_BASE + 2))
-export GF_APP=tcp://127.0.0.1:$((PORT_BASE + 3))
+export GF_APP=tcp://127.0.0.1:$((PORT_BASE + 9))   # the notifier's app push
 export GF_ROOT=QNL
 # Delivery channels are off unless a test configures them.
 unset GF_SMS_URL GF_SMS_TOKEN GF_SMTP_URL
