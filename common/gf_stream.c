@@ -297,9 +297,6 @@ static gf_msg_t *s_on_replay (gf_stream_t *self, char **topic)
     } else {
         if (self->replaying)
             self->page_got++;
-        if (getenv ("GF_STREAM_DEBUG") && self->page_got % 500 == 0)
-            zsys_debug ("stream %p: page got %" PRIu64 " replaying %d id %" PRIu64, (void *)self,
-                        self->page_got, self->replaying, self->replay_id);
         uint64_t seq = 0;
         gf_msg_t *event = s_decode (msg, topic, &seq);
         if (event && !self->filtered && self->replaying && seq > self->verified + 1)
