@@ -29,7 +29,7 @@ static const char *SQL_PAGE =
     "SELECT seq, id, type, topic, case_id, grid,"
     "       (extract (epoch FROM at) * 1000)::bigint AS at_ms, payload::text AS payload"
     "  FROM case_events"
-    " WHERE seq > $1 AND starts_with (topic, $2) AND ($4 = 0 OR seq <= $4)"
+    " WHERE seq > $1 AND starts_with (topic, $2) AND ($4::bigint = 0 OR seq <= $4::bigint)"
     " ORDER BY seq LIMIT $3";
 static const char *SQL_COUNT = "SELECT count (*) AS n FROM case_events"
                                " WHERE seq > $1 AND seq <= $2 AND starts_with (topic, $3)";
