@@ -96,4 +96,6 @@ check "--json: seq 1..N in order" "$(seq 1 "$(sql "SELECT count(*) FROM case_eve
 "$G" watch case.escalated/ --since 0 --json --idle 1500 >"$ART/esc.jsonl" 2>/dev/null
 check "--json with a topic prefix" "$(sql "SELECT string_agg(seq::text, ' ' ORDER BY seq) FROM case_events WHERE type = 'case.escalated'")" \
   "$(python3 -c 'import json,sys; print(" ".join(str(json.loads(l)["seq"]) for l in sys.stdin))' <"$ART/esc.jsonl")"
+check "no sanitizer report from gridctl" 0 \
+  "$(cat "$ART"/*.err | grep -c -E "ERROR: (AddressSanitizer|LeakSanitizer)|runtime error:")"
 finish
