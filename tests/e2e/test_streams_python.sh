@@ -37,6 +37,26 @@ check "replay: topics and types as in the log" \
   "$(sql "SELECT seq || ' ' || topic || ' ' || type FROM case_events ORDER BY seq" | md5sum)" \
   "$(cut -d' ' -f1-3 "$ART/replay.txt" | md5sum)"
 
+# The relay's probe and page counts, straight on the wire (SPEC.md 6.5, 6.6).
+probe() {
+  "$PY" - "$GF_REPLAY" "$@" <<'PYEOF'
+import sys, zmq, msgpack
+ep, frm, to, prefix = sys.argv[1], int(sys.argv[2]), int(sys.argv[3]), sys.argv[4]
+d = zmq.Context.instance().socket(zmq.DEALER); d.connect(ep); d.setsockopt(zmq.RCVTIMEO, 5000)
+req = {"v": 1, "type": "replay.request", "id": "t1", "from": frm, "prefix": prefix, "limit": 1, "probe": True}
+if to:
+    req["to"] = to
+d.send(msgpack.packb(req))
+topic, body = d.recv_multipart()
+end = msgpack.unpackb(body)
+print(topic.decode(), end.get("ok"), end.get("count", end.get("code")), end.get("last"))
+PYEOF
+}
+check "probe (100, 400] case.routed/QNL.08: the number of matching events" \
+  "replay.end True $(sql "SELECT count(*) FROM case_events WHERE seq > 100 AND seq <= 400 AND starts_with(topic, 'case.routed/QNL.08')") 400" \
+  "$(probe 100 400 case.routed/QNL.08)"
+check "probe without 'to' is refused" "replay.end False missing_field None" "$(probe 100 0 case.routed/)"
+
 # Live, by prefix, started at the head; stopped while 3000 events go out.
 "$PY" "$CLIENT" watch "$GF_PUB" "$GF_REPLAY" --prefix case.routed/QNL.08 --idle 6000 \
   >"$ART/live.txt" 2>"$ART/live.err" &
