@@ -8,12 +8,13 @@ and docs/streams.md for other languages (Debian: python3-zmq, python3-msgpack).
       the file's order) and compares the bytes with the .hex.
 
   gf_stream_client.py watch PUB REPLAY [--prefix P] [--since SEQ] [--count N]
-                      [--idle MS]
+                      [--idle MS] [--rcvhwm N] [--rcvbuf BYTES]
       Follows the relay like common/gf_stream.c: subscribe first, replay from
       SEQ (the Clone pattern), drop what is already seen, detect gaps exactly
       (a seq jump or a heartbeat ahead without a prefix; a probe with one) and
       recover them by replay.  Prints "seq topic type case" per event and, on
-      stderr at the end, "recovered R gaps G".
+      stderr at the end, "recovered R gaps G".  --rcvhwm and --rcvbuf limit the
+      subscriber's queue (messages, kernel bytes); tests make them small.
 """
 import collections
 import json
@@ -68,10 +69,13 @@ def check_vectors(directory):
 class Stream:
     """The relay's events matching a topic prefix, each exactly once."""
 
-    def __init__(self, zmq, pub, replay, prefix="", since=None):
+    def __init__(self, zmq, pub, replay, prefix="", since=None, rcvhwm=100000, rcvbuf=0):
         self.zmq = zmq
         ctx = zmq.Context.instance()
         self.sub = ctx.socket(zmq.SUB)
+        self.sub.setsockopt(zmq.RCVHWM, rcvhwm)
+        if rcvbuf:
+            self.sub.setsockopt(zmq.RCVBUF, rcvbuf)
         self.sub.setsockopt(zmq.SUBSCRIBE, prefix.encode())
         if prefix:
             self.sub.setsockopt(zmq.SUBSCRIBE, b"relay.hb")
@@ -232,7 +236,8 @@ class Stream:
 def watch(args):
     import zmq
     pub, replay = args[0], args[1]
-    opts = {"--prefix": "", "--since": None, "--count": None, "--idle": None}
+    opts = {"--prefix": "", "--since": None, "--count": None, "--idle": None,
+            "--rcvhwm": "100000", "--rcvbuf": "0"}
     for i in range(2, len(args), 2):
         if args[i] not in opts or i + 1 >= len(args):
             raise SystemExit(__doc__)
@@ -240,7 +245,8 @@ def watch(args):
     since = int(opts["--since"]) if opts["--since"] is not None else None
     count = int(opts["--count"]) if opts["--count"] else None
     idle = int(opts["--idle"]) / 1000.0 if opts["--idle"] else None
-    stream = Stream(zmq, pub, replay, opts["--prefix"], since)
+    stream = Stream(zmq, pub, replay, opts["--prefix"], since,
+                    int(opts["--rcvhwm"]), int(opts["--rcvbuf"]))
     seen, last = 0, time.monotonic()
     while count is None or seen < count:
         got = stream.next(0.2)

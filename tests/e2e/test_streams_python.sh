@@ -3,7 +3,9 @@
 # python3-zmq and python3-msgpack): it decodes and re-encodes every golden
 # vector of proto/vectors byte for byte, replays the log from a relay, and
 # follows it live by topic prefix; stopped (SIGSTOP) while the relay publishes
-# more than its queues hold, it detects the gap and recovers every event.
+# more than its queues hold (small ones: relay SNDHWM 200, the client's
+# receive HWM 100 and 4 KiB kernel buffer), it detects the gap and recovers
+# every event.
 source "$(dirname "$0")/lib.sh"
 PY=/usr/bin/python3 # Debian's, with python3-zmq and python3-msgpack
 CLIENT=$ROOT/docs/examples/gf_stream_client.py
@@ -59,6 +61,7 @@ check "probe without 'to' is refused" "replay.end False missing_field None" "$(p
 
 # Live, by prefix, started at the head; stopped while 3000 events go out.
 "$PY" "$CLIENT" watch "$GF_PUB" "$GF_REPLAY" --prefix case.routed/QNL.08 --idle 6000 \
+  --rcvhwm 100 --rcvbuf 4096 \
   >"$ART/live.txt" 2>"$ART/live.err" &
 CLIENT_PID=$!
 sleep 2 # a heartbeat: it is subscribed and anchored at the head (500)
