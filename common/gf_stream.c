@@ -79,8 +79,10 @@ static void s_verify_to (gf_stream_t *self, uint64_t seq)
     if (seq > self->last)
         self->last = seq;
     size_t cut = s_seen_lower (self, seq + 1);
-    memmove (self->seen, self->seen + cut, (self->seen_n - cut) * sizeof (uint64_t));
-    self->seen_n -= cut;
+    if (cut > 0) {
+        memmove (self->seen, self->seen + cut, (self->seen_n - cut) * sizeof (uint64_t));
+        self->seen_n -= cut;
+    }
 }
 
 //  Requests -------------------------------------------------------------------
