@@ -18,9 +18,9 @@ insert 10
 start relay
 wait_for "relay ports" 10 port_open $((PORT_BASE + 2))
 wait_for "events sequenced" 10 sql_eq "SELECT count(*) FROM case_events WHERE seq IS NULL" 0
-"$BIN/gridctl" watch --json --idle 12000 >"$ART/all.jsonl" 2>"$ART/all.err" &
+"$BIN/gridctl" watch --json --idle 8000 >"$ART/all.jsonl" 2>"$ART/all.err" &
 ALL=$!
-"$BIN/gridctl" watch case.routed/QNL.08 --json --idle 12000 >"$ART/grid.jsonl" 2>"$ART/grid.err" &
+"$BIN/gridctl" watch case.routed/QNL.08 --json --idle 8000 >"$ART/grid.jsonl" 2>"$ART/grid.err" &
 GRID=$!
 sleep 2 # a heartbeat: both are anchored at seq 10
 insert 20
