@@ -13,6 +13,7 @@ PACKAGES=(
   postgresql-15 postgresql-client-15   # private cluster under var/, psql, pgbench
   libcmocka-dev                  # unit tests
   python3                        # test data generators
+  python3-zmq python3-msgpack    # docs/examples/gf_stream_client.py, the Python stream client (tested)
   clang-format                   # make format / format-check
   valgrind                       # unit tests under valgrind (CI)
   procps util-linux              # pgrep/pkill, runuser
