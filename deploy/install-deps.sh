@@ -9,6 +9,7 @@ PACKAGES=(
   libmsgpack-dev                 # wire format
   libjansson-dev                 # JSON: event payloads, adapters' input, gridctl --json
   libpq-dev                      # PostgreSQL client
+  libmicrohttpd-dev              # /metrics and /healthz endpoint of every service
   postgresql-15 postgresql-client-15   # private cluster under var/, psql, pgbench
   libcmocka-dev                  # unit tests
   python3                        # test data generators

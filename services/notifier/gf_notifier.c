@@ -2,6 +2,7 @@
 #include "gf_notifier.h"
 #include "gf_clock.h"
 #include "gf_consumer.h"
+#include "gf_metrics.h"
 
 #include <jansson.h>
 
@@ -62,6 +63,7 @@ static int s_notify (gf_db_t *db, const PGresult *events, void *arg)
     long long no_leader = gf_db_get_ll (res, 0, "no_leader");
     PQclear (res);
     self->created += created;
+    gf_metrics_inc ("gf_notifier_created_total", NULL, (uint64_t)created);
     if (no_leader)
         zsys_warning ("notifier: %lld routed cases have no grid leader in the directory",
                       no_leader);

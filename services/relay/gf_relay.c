@@ -3,6 +3,7 @@
 #include "gf_clock.h"
 #include "gf_config.h"
 #include "gf_db.h"
+#include "gf_metrics.h"
 #include "gf_proto.h"
 #include "gf_service.h"
 
@@ -31,12 +32,15 @@ static const char *SQL_SEQUENCE =
     "SELECT * FROM upd ORDER BY seq";
 
 typedef struct {
-    gf_config_t *config; /* borrowed                                    */
-    gf_db_t *db;         /* sequencer connection (holds the lock)       */
-    zsock_t *pub;        /* the event stream                            */
-    bool leader;         /* we hold the advisory lock on this connection */
-    uint64_t head;       /* last seq assigned                           */
-    uint64_t published;  /* events published since start               */
+    gf_config_t *config;      /* borrowed                                    */
+    gf_db_t *db;              /* sequencer connection (holds the lock)       */
+    zsock_t *pub;             /* the event stream                            */
+    bool leader;              /* we hold the advisory lock on this connection */
+    uint64_t head;            /* last seq assigned                           */
+    uint64_t published;       /* events published since start               */
+    gf_metric_t *m_published; /* gf_relay_published_total             */
+    gf_metric_t *m_head;      /* gf_relay_head_seq                    */
+    gf_metric_t *m_leader;    /* gf_relay_leader                      */
 } s_relay_t;
 
 static void s_publish_rows (s_relay_t *self, PGresult *rows)
@@ -57,7 +61,9 @@ static void s_publish_rows (s_relay_t *self, PGresult *rows)
         zframe_send (&body, self->pub, 0);
         self->head = seq;
         self->published++;
+        gf_metric_add (self->m_published, 1);
     }
+    gf_metric_set (self->m_head, (int64_t)self->head);
 }
 
 /*  Takes leadership if free.  Returns true when we are the leader. */
@@ -65,6 +71,8 @@ static bool s_lead (s_relay_t *self)
 {
     if (self->leader && gf_db_conn (self->db))
         return true;
+    if (self->leader)
+        zsys_warning ("relay: lost the database connection, so the sequencer lock");
     self->leader = false;
     PGresult *res = gf_db_exec (self->db, SQL_LEAD, 0, NULL);
     if (res && streq (gf_db_get (res, 0, "leader"), "t")) {
@@ -79,6 +87,9 @@ static bool s_lead (s_relay_t *self)
     }
     if (res)
         PQclear (res);
+    /* Ready means publishing: a standby relay is alive but not ready. */
+    gf_metrics_ready ("publishing", self->leader);
+    gf_metric_set (self->m_leader, self->leader);
     return self->leader;
 }
 
@@ -113,6 +124,10 @@ static void s_heartbeat (s_relay_t *self)
 void gf_relay_actor (zsock_t *pipe, void *args)
 {
     s_relay_t self = {.config = (gf_config_t *)args};
+    self.m_published = gf_metrics_counter ("gf_relay_published_total", NULL);
+    self.m_head = gf_metrics_gauge ("gf_relay_head_seq", NULL);
+    self.m_leader = gf_metrics_gauge ("gf_relay_leader", NULL);
+    gf_metrics_ready ("publishing", false);
     self.db = gf_db_new (self.config->db, "gf-relay");
     self.pub = zsock_new (ZMQ_PUB);
     zsock_set_sndhwm (self.pub, 1000000);
