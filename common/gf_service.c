@@ -126,6 +126,12 @@ static bool s_wait_actor (zactor_t *actor, int ms)
 
 int gf_service_main (const char *name, zactor_fn *actor, int argc, char **argv)
 {
+    /* From the first instant: a stop during start-up is a clean stop. */
+    struct sigaction term = {0};
+    term.sa_handler = s_on_term;
+    sigemptyset (&term.sa_mask);
+    sigaction (SIGTERM, &term, NULL);
+    sigaction (SIGINT, &term, NULL);
     gf_config_t *config = gf_config_new (&argc, argv, NULL);
     if (!config)
         return 2;
