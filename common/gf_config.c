@@ -175,7 +175,13 @@ static zconfig_t *s_load_file (const char *path, const char *values[KEY_COUNT])
             continue;
         }
         if (zconfig_value (section) && *zconfig_value (section)) {
-            fprintf (stderr, "error: %s: '%s' is a section and takes no value\n", path, sname);
+            fprintf (stderr, "error: %s: '%s' is a section and takes no value; its keys:", path,
+                     sname);
+            for (size_t k = 0; k < KEY_COUNT; k++)
+                if (strncmp (s_keys[k].path, sname, strlen (sname)) == 0 &&
+                    s_keys[k].path[strlen (sname)] == '/')
+                    fprintf (stderr, " %s", s_keys[k].path);
+            fprintf (stderr, "\n");
             bad++;
         }
         for (zconfig_t *item = zconfig_child (section); item; item = zconfig_next (item)) {

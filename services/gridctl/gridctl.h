@@ -24,6 +24,8 @@ int gridctl_ledger_show (gf_config_t *config, int argc, char **argv);
 int gridctl_report_monthly (gf_config_t *config, int argc, char **argv);
 int gridctl_meeting_list (gf_config_t *config, int argc, char **argv);
 int gridctl_meeting_call (gf_config_t *config, int argc, char **argv);
+/*  Services, bus, consumers, dead letters, next meetings (gridctl_status.c). */
+int gridctl_status (gf_config_t *config, int argc, char **argv);
 
 /*  A data directory (caller frees): $env if set, else deploy/NAME next to
     the binary's tree (a build), share/gridflow/NAME (an install), else

@@ -3,7 +3,8 @@
 #include "gf_case.h"
 
 static const char *USAGE =
-    "usage: gridctl [--db CONNINFO] [--intake EP] [--pub EP] [--replay EP] COMMAND\n"
+    "usage: gridctl [--config FILE] [--db CONNINFO] [--intake EP] [--pub EP] [--replay EP] "
+    "COMMAND\n"
     "  db migrate [--dir DIR]        apply the SQL migrations not yet applied\n"
     "  grids import FILE             load categories, grids, people, addresses (JSON)\n"
     "  submit --source S --ref R --text T [--grid G] [--address A] [--category C]\n"
@@ -27,7 +28,9 @@ static const char *USAGE =
     "  meeting list [--grid PREFIX] [--kind weekly|monthly|consultation] [--limit N]\n"
     "  meeting call --grid L1 --topic TEXT [--at TIME]   a consultation meeting (民情征询会)\n"
     "  ledger show --meeting ID [--format table|csv|json]\n"
-    "  report monthly [--grid L1] [--month YYYY-MM] [--format table|csv|json]\n";
+    "  report monthly [--grid L1] [--month YYYY-MM] [--format table|csv|json]\n"
+    "  status [--meetings N] [--bus-wait MS]\n"
+    "                                services (heartbeats), bus, consumers, next meetings\n";
 
 int main (int argc, char **argv)
 {
@@ -70,6 +73,8 @@ int main (int argc, char **argv)
         rc = gridctl_meeting_list (config, argc - 3, argv + 3);
     else if (streq (a1, "meeting") && streq (a2, "call"))
         rc = gridctl_meeting_call (config, argc - 3, argv + 3);
+    else if (streq (a1, "status"))
+        rc = gridctl_status (config, argc - 2, argv + 2);
     else if (streq (a1, "watch"))
         rc = gridctl_watch (config, argc - 2, argv + 2);
     else if (streq (a1, "help") || streq (a1, "")) {
