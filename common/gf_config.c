@@ -156,7 +156,17 @@ static zconfig_t *s_load_file (const char *path, const char *values[KEY_COUNT])
         fprintf (stderr, "error: config file %s: %s\n", path, strerror (ENOENT));
         return NULL;
     }
-    zconfig_t *root = zconfig_load (path);
+    /* zconfig_str_load: zconfig_load leaks its zfile on a syntax error. */
+    char *text = NULL;
+    zfile_t *file = zfile_new (NULL, path);
+    zchunk_t *chunk =
+        file && zfile_input (file) == 0 ? zfile_read (file, zfile_cursize (file), 0) : NULL;
+    if (chunk)
+        text = zchunk_strdup (chunk);
+    zchunk_destroy (&chunk);
+    zfile_destroy (&file);
+    zconfig_t *root = text ? zconfig_str_load (text) : NULL;
+    zstr_free (&text);
     if (!root) {
         fprintf (stderr, "error: config file %s: not valid ZPL (see the line above)\n", path);
         return NULL;
