@@ -87,8 +87,11 @@ static int s_try_connect (gf_db_t *self)
         PQfinish (self->conn);
         self->conn = NULL;
     }
-    const char *keys[] = {"dbname", "application_name", "options", NULL};
-    const char *vals[] = {self->conninfo, self->app_name, "-c client_min_messages=warning", NULL};
+    /* connect_timeout first: a conninfo that sets its own overrides it.
+       Without it an unreachable host blocks for the OS's TCP timeout. */
+    const char *keys[] = {"connect_timeout", "dbname", "application_name", "options", NULL};
+    const char *vals[] = {"5", self->conninfo, self->app_name, "-c client_min_messages=warning",
+                          NULL};
     self->conn = PQconnectdbParams (keys, vals, 1);
     if (PQstatus (self->conn) != CONNECTION_OK) {
         char *msg = PQerrorMessage (self->conn);

@@ -45,9 +45,24 @@ static const char *SQL_STATUS =
     "   metrics = EXCLUDED.metrics, stopped_at = EXCLUDED.stopped_at, version = EXCLUDED.version,"
     "   interval_ms = EXCLUDED.interval_ms";
 
+/*  Before migration 012 there is no table: say so once, then stay quiet. */
+static const char *SQL_HAS_TABLE = "SELECT to_regclass ('service_status') IS NOT NULL AS present";
+
 static void s_status_write (gf_db_t *db, s_status_args_t *args, const char *host, bool stopped,
                             int64_t started)
 {
+    static bool warned = false;
+    PGresult *has = gf_db_exec (db, SQL_HAS_TABLE, 0, NULL);
+    bool present = has && streq (gf_db_get (has, 0, "present"), "t");
+    if (has)
+        PQclear (has);
+    if (!present) {
+        if (has && !warned)
+            zsys_warning ("%s: no service_status table (run gridctl db migrate): no heartbeats",
+                          args->name);
+        warned = warned || has;
+        return;
+    }
     char pid[16], start[24], period[16];
     snprintf (pid, sizeof pid, "%d", (int)getpid ());
     snprintf (start, sizeof start, "%" PRId64, started);
@@ -209,6 +224,16 @@ int gf_service_main (const char *name, zactor_fn *actor, int argc, char **argv)
             zsys_info ("%s: drained in %" PRId64 " ms", name, zclock_mono () - started);
         }
         zactor_destroy (&service);
+    }
+    /* The heartbeat may sit in a connection attempt: do not wait on it
+       past the drain. */
+    if (status) { /* wakes it from its period's wait; it may be gone already */
+        zsock_set_sndtimeo (status, 0);
+        zstr_send (status, "$TERM");
+    }
+    if (status && !s_wait_actor (status, atomic_load (&config->drain_ms))) {
+        zsys_error ("%s: heartbeat did not stop; exiting", name);
+        _exit (rc ? rc : 1);
     }
     zactor_destroy (&status);
     gf_metrics_stop ();
