@@ -141,12 +141,18 @@ static bool s_wait_actor (zactor_t *actor, int ms)
 
 int gf_service_main (const char *name, zactor_fn *actor, int argc, char **argv)
 {
-    /* From the first instant: a stop during start-up is a clean stop. */
-    struct sigaction term = {0};
+    /* From the first instant: a stop during start-up is a clean stop.  A
+       SIGINT ignored on entry (a background job of a script: Ctrl-C is
+       for the script, which then sends SIGTERM) stays ignored, or the
+       two signals together would skip the drain. */
+    struct sigaction term = {0}, old_int = {0};
     term.sa_handler = s_on_term;
     sigemptyset (&term.sa_mask);
     sigaction (SIGTERM, &term, NULL);
-    sigaction (SIGINT, &term, NULL);
+    sigaction (SIGINT, NULL, &old_int);
+    bool keep_int_ignored = old_int.sa_handler == SIG_IGN;
+    if (!keep_int_ignored)
+        sigaction (SIGINT, &term, NULL);
     gf_config_t *config = gf_config_new (&argc, argv, NULL);
     if (!config)
         return 2;
@@ -173,6 +179,8 @@ int gf_service_main (const char *name, zactor_fn *actor, int argc, char **argv)
 
     zsys_init ();
     zsys_handler_set (s_on_term);
+    if (keep_int_ignored)
+        signal (SIGINT, SIG_IGN);
     zsys_set_logident (name);
     if (streq (config->log, "syslog")) {
         zsys_set_logstream (NULL);
