@@ -12,7 +12,10 @@ typedef enum {
     TYPE_LOG       /* stderr or syslog                     */
 } s_type_t;
 
-/*  The one table of settings (see the header and docs/operations.md). */
+/*  The one table of settings (see the header and docs/operations.md).  To
+    add a setting: a row here, its field in gf_config_t, and a line in
+    deploy/config/gridflow.cfg and docs/operations.md (test_ops_config
+    fails until both name it). */
 typedef struct {
     const char *path;   /* key in the config file                   */
     const char *option; /* command-line option                      */
@@ -43,6 +46,8 @@ static const s_key_t s_keys[] = {
      FIELD (status_ms)},
 };
 #define KEY_COUNT (sizeof s_keys / sizeof s_keys[0])
+/* from_option has one bit per key. */
+_Static_assert(KEY_COUNT <= 32, "from_option needs more bits");
 
 /*  A parsed value, before it is stored. */
 typedef struct {
@@ -304,7 +309,9 @@ gf_config_t *gf_config_new (int *argc, char **argv, const char *const *extra)
         const char *arg = argv[i];
         if (strcmp (arg, "-v") == 0 || strcmp (arg, "--verbose") == 0) {
             atomic_store (&self->verbose, true);
-            self->from_option |= 1u << 6;
+            for (size_t k = 0; k < KEY_COUNT; k++)
+                if (s_keys[k].offset == FIELD (verbose))
+                    self->from_option |= 1u << k;
             continue;
         }
         if (strcmp (arg, "--print-config") == 0) {

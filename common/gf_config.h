@@ -20,7 +20,7 @@
     service/drain   --drain     GF_DRAIN     4000 (ms, 100..60000) yes (SIGHUP)
     service/status  --status    GF_STATUS    5000 (ms, 0: off)     no
 
-    --print-config prints the effective settings with their sources.
+    --print-config prints the effective settings (file key = value).
     docs/operations.md documents each key.
 */
 #ifndef GF_CONFIG_H_INCLUDED
@@ -63,7 +63,7 @@ void gf_config_destroy (gf_config_t **self_p);
     file is now invalid: nothing is changed). */
 int gf_config_reload (gf_config_t *self);
 
-/*  Prints "key = value  # source" per key to stdout. */
+/*  Prints `key = "value"` per key to stdout (for --print-config). */
 void gf_config_print (gf_config_t *self);
 
 #endif
