@@ -8,7 +8,7 @@
 PREFIX  ?= /usr/local
 DESTDIR ?=
 CC      ?= cc
-PKGS    := libczmq libzmq msgpack jansson libpq libcurl
+PKGS    := libczmq libzmq msgpack jansson libpq libcurl libmicrohttpd
 
 PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 PKG_LIBS   := $(shell pkg-config --libs $(PKGS) 2>/dev/null)
@@ -110,12 +110,27 @@ bench: deps
 	@bench/bench.sh
 	@bench/escalation_bench.sh
 
+# Binaries, SQL, calendar; systemd units (paths filled in) and sample
+# configs (never over an existing one).  docs/operations.md, "Deploy".
+SYSCONFDIR ?= /etc
+UNITDIR    ?= $(PREFIX)/lib/systemd/system
+DOCDIR     ?= $(PREFIX)/share/doc/gridflow
 install: $(BINS)
 	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/share/gridflow/sql \
-	           $(DESTDIR)$(PREFIX)/share/gridflow/calendar
+	           $(DESTDIR)$(PREFIX)/share/gridflow/calendar $(DESTDIR)$(UNITDIR) \
+	           $(DESTDIR)$(SYSCONFDIR)/gridflow $(DESTDIR)$(DOCDIR)
 	install -m 0755 $(BINS) $(DESTDIR)$(PREFIX)/bin/
 	install -m 0644 deploy/sql/*.sql $(DESTDIR)$(PREFIX)/share/gridflow/sql/
 	install -m 0644 deploy/calendar/*.json $(DESTDIR)$(PREFIX)/share/gridflow/calendar/
+	install -m 0644 docs/operations.md $(DESTDIR)$(DOCDIR)/
+	for u in deploy/systemd/*; do \
+	  sed -e 's|@BINDIR@|$(PREFIX)/bin|g' -e 's|@SYSCONFDIR@|$(SYSCONFDIR)|g' \
+	      -e 's|@DOCDIR@|$(DOCDIR)|g' $$u >$(DESTDIR)$(UNITDIR)/$$(basename $$u) && \
+	  chmod 0644 $(DESTDIR)$(UNITDIR)/$$(basename $$u) || exit 1; done
+	for c in deploy/config/*.cfg; do \
+	  t=$(DESTDIR)$(SYSCONFDIR)/gridflow/$$(basename $$c); \
+	  if [ -e $$t ]; then echo "install: keeping $$t (new sample: $$t.sample)"; \
+	    install -m 0644 $$c $$t.sample; else install -m 0644 $$c $$t; fi; done
 
 clean:
 	rm -rf build bin tests/artifacts

@@ -10,6 +10,7 @@ PACKAGES=(
   libjansson-dev                 # JSON: event payloads, adapters' input, gridctl --json
   libpq-dev                      # PostgreSQL client
   libcurl4-openssl-dev           # notifier channels: SMS HTTP gateway, SMTP e-mail
+  libmicrohttpd-dev              # /metrics and /healthz endpoint of every service
   postgresql-15 postgresql-client-15   # private cluster under var/, psql, pgbench
   libcmocka-dev                  # unit tests
   python3                        # test data generators

@@ -3,7 +3,8 @@
 #include "gf_case.h"
 
 static const char *USAGE =
-    "usage: gridctl [--db CONNINFO] [--intake EP] [--pub EP] [--replay EP] COMMAND\n"
+    "usage: gridctl [--config FILE] [--db CONNINFO] [--intake EP] [--pub EP] [--replay EP] "
+    "COMMAND\n"
     "  db migrate [--dir DIR]        apply the SQL migrations not yet applied\n"
     "  grids import FILE             load categories, grids, people, addresses (JSON)\n"
     "  submit --source S --ref R --text T [--grid G] [--address A] [--category C]\n"
@@ -31,7 +32,9 @@ static const char *USAGE =
     "  ledger show --meeting ID [--format table|csv|json]\n"
     "  report monthly [--grid L1] [--month YYYY-MM] [--format table|csv|json]\n"
     "  notify stats | dead [--limit N] | redrive ID...|--all | token PERSON\n"
-    "                                the delivery outbox: counts, dead letters, app tokens\n";
+    "                                the delivery outbox: counts, dead letters, app tokens\n"
+    "  status [--meetings N] [--bus-wait MS]\n"
+    "                                services (heartbeats), bus, consumers, next meetings\n";
 
 int main (int argc, char **argv)
 {
@@ -76,6 +79,8 @@ int main (int argc, char **argv)
         rc = gridctl_meeting_call (config, argc - 3, argv + 3);
     else if (streq (a1, "notify"))
         rc = gridctl_notify (config, argc - 2, argv + 2);
+    else if (streq (a1, "status"))
+        rc = gridctl_status (config, argc - 2, argv + 2);
     else if (streq (a1, "watch"))
         rc = gridctl_watch (config, argc - 2, argv + 2);
     else if (streq (a1, "help") || streq (a1, "")) {

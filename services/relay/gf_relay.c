@@ -3,12 +3,13 @@
 #include "gf_clock.h"
 #include "gf_config.h"
 #include "gf_db.h"
+#include "gf_metrics.h"
 #include "gf_proto.h"
 #include "gf_service.h"
 
 /*  Leadership: one relay sequences at a time. */
 #define RELAY_LOCK_KEY "7146203001"
-#define SEQUENCE_BATCH "2000"
+#define SEQUENCE_BATCH "1000" /* one round stays well under service/drain, even under ASan */
 #define HEARTBEAT_MS   1000
 /*  Messages queued per subscriber before ZeroMQ drops that subscriber's
     messages (PUB never blocks): a stuck subscriber costs at most this
@@ -35,16 +36,19 @@ static const char *SQL_SEQUENCE =
     "SELECT * FROM upd ORDER BY seq";
 
 typedef struct {
-    gf_config_t *config; /* borrowed                                    */
-    gf_db_t *db;         /* sequencer connection (holds the lock)       */
-    zsock_t *pub;        /* the event stream                            */
-    bool leader;         /* we hold the advisory lock on this connection */
-    uint64_t head;       /* last seq assigned                           */
-    uint64_t published;  /* events published since start               */
-    uint64_t dropped;    /* sends the PUB socket refused (never blocks) */
-    int64_t busy_us;     /* time spent sequencing + publishing batches  */
-    int64_t pub_us;      /* of which in PUB sends                        */
-    uint64_t batched;    /* events in those batches                      */
+    gf_config_t *config;      /* borrowed                                    */
+    gf_db_t *db;              /* sequencer connection (holds the lock)       */
+    zsock_t *pub;             /* the event stream                            */
+    bool leader;              /* we hold the advisory lock on this connection */
+    uint64_t head;            /* last seq assigned                           */
+    uint64_t published;       /* events published since start               */
+    uint64_t dropped;         /* sends the PUB socket refused (never blocks) */
+    int64_t busy_us;          /* time spent sequencing + publishing batches  */
+    int64_t pub_us;           /* of which in PUB sends                        */
+    uint64_t batched;         /* events in those batches                      */
+    gf_metric_t *m_published; /* gf_relay_published_total                    */
+    gf_metric_t *m_head;      /* gf_relay_head_seq                           */
+    gf_metric_t *m_leader;    /* gf_relay_leader                             */
 } s_relay_t;
 
 static void s_publish_rows (s_relay_t *self, PGresult *rows)
@@ -72,7 +76,9 @@ static void s_publish_rows (s_relay_t *self, PGresult *rows)
         }
         self->head = seq;
         self->published++;
+        gf_metric_add (self->m_published, 1);
     }
+    gf_metric_set (self->m_head, (int64_t)self->head);
 }
 
 /*  Takes leadership if free.  Returns true when we are the leader. */
@@ -80,6 +86,8 @@ static bool s_lead (s_relay_t *self)
 {
     if (self->leader && gf_db_conn (self->db))
         return true;
+    if (self->leader)
+        zsys_warning ("relay: lost the database connection, so the sequencer lock");
     self->leader = false;
     PGresult *res = gf_db_exec (self->db, SQL_LEAD, 0, NULL);
     if (res && streq (gf_db_get (res, 0, "leader"), "t")) {
@@ -94,6 +102,9 @@ static bool s_lead (s_relay_t *self)
     }
     if (res)
         PQclear (res);
+    /* Ready means publishing: a standby relay is alive but not ready. */
+    gf_metrics_ready ("publishing", self->leader);
+    gf_metric_set (self->m_leader, self->leader);
     return self->leader;
 }
 
@@ -122,6 +133,9 @@ static int s_sequence (s_relay_t *self)
         self->batched += (uint64_t)count;
     }
     PQclear (rows);
+    if (self->config->verbose && count)
+        zsys_debug ("relay: sequenced %d events in %" PRId64 " ms, published in %" PRId64 " ms",
+                    count, (pub_start - start) / 1000, (zclock_usecs () - pub_start) / 1000);
     return count;
 }
 
@@ -137,6 +151,10 @@ static void s_heartbeat (s_relay_t *self)
 void gf_relay_actor (zsock_t *pipe, void *args)
 {
     s_relay_t self = {.config = (gf_config_t *)args};
+    self.m_published = gf_metrics_counter ("gf_relay_published_total", NULL);
+    self.m_head = gf_metrics_gauge ("gf_relay_head_seq", NULL);
+    self.m_leader = gf_metrics_gauge ("gf_relay_leader", NULL);
+    gf_metrics_ready ("publishing", false);
     self.db = gf_db_new (self.config->db, "gf-relay");
     self.pub = zsock_new (ZMQ_PUB);
     const char *hwm = getenv ("GF_RELAY_SNDHWM");
