@@ -36,11 +36,15 @@ static const char *SQL_CONSUMERS =
     "       (SELECT coalesce (max (seq), 0) AS head FROM case_events) h"
     " ORDER BY c.consumer";
 
-/*  Dead letters live wherever a delivery channel keeps them; this looks
-    for the tables the schema may have. */
-static const char *SQL_DEAD_TABLES =
-    "SELECT t FROM unnest (ARRAY['dead_letters', 'notification_outbox', 'outbox']) t"
-    " WHERE to_regclass (t) IS NOT NULL";
+/*  The delivery outbox per channel: dead letters and what waits. */
+static const char *SQL_OUTBOX =
+    "SELECT p.channel, count (d.id) FILTER (WHERE d.state = 'dead') AS dead,"
+    "       count (d.id) FILTER (WHERE d.state = 'pending') AS pending,"
+    "       coalesce (round (extract (epoch FROM now () - min (d.created_at)"
+    "                 FILTER (WHERE d.state = 'pending' AND d.channel <> 'app'))), 0)::bigint"
+    "         AS oldest_s"
+    "  FROM delivery_policy p LEFT JOIN deliveries d ON d.channel = p.channel"
+    " GROUP BY p.channel ORDER BY p.channel";
 
 static const char *SQL_NEXT_MEETINGS =
     "SELECT * FROM ("
@@ -138,15 +142,17 @@ int gridctl_status (gf_config_t *config, int argc, char **argv)
     } else
         rc = 1;
 
-    printf ("DEAD LETTERS\n");
-    res = gf_db_exec (db, SQL_DEAD_TABLES, 0, NULL);
-    int tables = res ? PQntuples (res) : 0;
-    if (res)
+    printf ("DEAD LETTERS (gridctl notify dead | redrive)\n");
+    res = gf_db_exec (db, SQL_OUTBOX, 0, NULL);
+    if (res) {
+        printf ("  %-8s %8s %8s %s\n", "channel", "dead", "pending", "oldest pending (s)");
+        for (int r = 0; r < PQntuples (res); r++)
+            printf ("  %-8s %8s %8s %s\n", gf_db_get (res, r, "channel"),
+                    gf_db_get (res, r, "dead"), gf_db_get (res, r, "pending"),
+                    gf_db_get (res, r, "oldest_s"));
         PQclear (res);
-    if (tables == 0)
-        printf ("  none: this schema keeps no dead letters (deliveries are in-database)\n");
-    else
-        printf ("  see the notifier's outbox: gridctl has no reader for it yet\n");
+    } else
+        rc = 1;
 
     char limit[16];
     snprintf (limit, sizeof limit, "%d", meetings);

@@ -1,6 +1,7 @@
 /*  gf_apppush — app push with receipts. */
 #include "gf_apppush.h"
 #include "gf_db.h"
+#include "gf_metrics.h"
 #include "gf_notifier.h"
 #include "gf_service.h"
 
@@ -93,6 +94,7 @@ static int s_push (s_apppush_t *self, json_t *persons, bool again)
                             streq (gf_db_get (res, r, "urgent"), "t"), "at",
                             gf_db_get (res, r, "at")));
         self->pushed++;
+        gf_metrics_inc ("gf_notifier_sent_total", "channel=\"app\"", 1);
     }
     PQclear (res);
     return n;
@@ -147,8 +149,10 @@ static void s_ack (s_apppush_t *self, zframe_t *route, json_t *body)
     char id_text[24];
     snprintf (id_text, sizeof id_text, "%" JSON_INTEGER_FORMAT, json_integer_value (id));
     const char *params[] = {id_text, person};
-    if (gf_db_run (self->db, SQL_ACK, 2, params) == 0)
+    if (gf_db_run (self->db, SQL_ACK, 2, params) == 0) {
         self->acked++;
+        gf_metrics_inc ("gf_notifier_receipts_total", NULL, 1);
+    }
 }
 
 static void s_receive (s_apppush_t *self)
