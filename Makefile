@@ -38,7 +38,7 @@ LIB      := $(BUILD)/libgridflow.a
 SERVICES := gf-intake:services/intake gf-relay:services/relay \
             gf-router:services/router gf-notifier:services/notifier \
             gf-escalator:services/escalator gf-hotline:services/adapters/hotline gf-suggestbox:services/adapters/suggestbox \
-            gridctl:services/gridctl
+            gridctl:services/gridctl gf-gateway:services/gateway
 BINS     := $(foreach s,$(SERVICES),$(BINDIR)/$(word 1,$(subst :, ,$(s))))
 
 UNIT_SRC := $(wildcard tests/unit/test_*.c)
@@ -46,6 +46,9 @@ UNIT_BIN := $(UNIT_SRC:tests/unit/%.c=$(BUILD)/tests/%)
 TOOL_SRC := $(wildcard tests/tools/*.c)
 TOOL_BIN := $(TOOL_SRC:tests/tools/%.c=$(BUILD)/tools/%)
 $(BUILD)/tools/intake_errors: LDLIBS += -lcmocka
+# The HTTP gateway alone links libmicrohttpd.
+$(BUILD)/services/gateway/%.o: CFLAGS += $(shell pkg-config --cflags libmicrohttpd 2>/dev/null)
+$(BINDIR)/gf-gateway: LDLIBS += $(shell pkg-config --libs libmicrohttpd 2>/dev/null)
 
 .PHONY: all check check-quick run bench install clean format format-check deps unit e2e
 all: $(BINS) $(UNIT_BIN) $(TOOL_BIN)

@@ -1,0 +1,100 @@
+#!/usr/bin/env bash
+# Issue 6, acceptance 3: the gateway's server-sent events.  A client that is
+# away for 1,000+ events and reconnects with Last-Event-ID receives exactly
+# the events it missed (each once, in seq order, the same types as the log),
+# both when the gateway still holds them in memory and when they have left
+# its buffer and come from a relay replay.  Also: ?since=, the grid and
+# types filters, and a stalled client does not hold back the others.
+source "$(dirname "$0")/lib.sh"
+source "$(dirname "$0")/gateway_lib.sh"
+new_db
+start_stack
+# Gateway A: the default 10,000-event buffer (resume from memory).
+start_gateway
+# Gateway B: a 100-event buffer, so a 1,000-event absence needs a replay.
+URL_B=http://127.0.0.1:$((PORT_BASE + 6))
+env GF_HTTP=127.0.0.1:$((PORT_BASE + 6)) GF_SSE_BUFFER=100 GF_SSE_HEARTBEAT_MS=1000 "$BIN/gf-gateway" >>"$ART/gateway_b.log" 2>&1 &
+PIDS[gateway_b]=$!
+wait_for "gateway B /healthz" 20 curl -sf "$URL_B/healthz"
+SSE="python3 $ROOT/tests/tools/sse_client.py"
+
+feed() { # feed N SEED PREFIX: N hotline complaints through the intake, then quiescence
+  python3 "$ROOT/tests/tools/gen_hotline.py" --grids "$ROOT/deploy/sample/qingnianlu.json" \
+    --count "$1" --seed "$2" --prefix "$3" >"$ART/feed-$3.jsonl" 2>/dev/null
+  "$BIN/gf-hotline" --quiet "$ART/feed-$3.jsonl" >>"$ART/feed.out" 2>&1 || not_ok "feed $3"
+  wait_for "all events sequenced and consumed" 60 quiescent
+}
+head_seq() { sql "SELECT coalesce (max (seq), 0) FROM case_events"; }
+# expected_from LAST: "seq type grid" of every event after LAST, from the log.
+expected_from() { sql "SELECT seq || ' ' || type || ' ' || coalesce (grid, '-') FROM case_events WHERE seq > $1 ORDER BY seq"; }
+
+# --- live clients on A and B; a stalled client on B -----------------------------
+$SSE "$URL/stream" "$ART/a1.txt" --ready "$ART/a1.ready" --idle 60000 --until "$ART/until1" &
+A1=$!
+$SSE "$URL_B/stream" "$ART/b1.txt" --ready "$ART/b1.ready" --idle 60000 --until "$ART/until1" &
+B1=$!
+$SSE "$URL_B/stream" "$ART/stall.txt" --ready "$ART/stall.ready" --stall --rcvbuf 2048 &
+STALL=$!
+wait_for "SSE clients connected" 10 test -f "$ART/a1.ready" -a -f "$ART/b1.ready" -a -f "$ART/stall.ready"
+feed 30 11 SSE-A
+head_seq >"$ART/until1"
+wait "$A1"; check "live client A exits at the head" 0 $?
+wait "$B1"; check "live client B exits at the head" 0 $?
+H1=$(head_seq)
+check_list "live client on A saw every event" "$(expected_from 0)" "$(cat "$ART/a1.txt")"
+check_list "live client on B saw every event" "$(expected_from 0)" "$(cat "$ART/b1.txt")"
+L=$(tail -n 1 "$ART/a1.txt" | cut -d' ' -f1)
+check "the last id seen is the head" "$H1" "$L"
+
+# --- away for 1,000+ events ------------------------------------------------------
+N=0
+while [ $(($(head_seq) - L)) -lt 1000 ]; do N=$((N + 1)); feed 150 $((20 + N)) SSE-B$N; done
+H2=$(head_seq)
+note "missed while away: $((H2 - L)) events (seq $((L + 1))..$H2)"
+[ $((H2 - L)) -ge 1000 ] && ok "client was away for $((H2 - L)) >= 1000 events" || not_ok "too few events"
+echo "$H2" >"$ART/until2"
+$SSE "$URL/stream" "$ART/a2.txt" --last-id "$L" --until "$ART/until2" --idle 30000
+check "reconnect to A with Last-Event-ID ends at the head" 0 $?
+check_list "A: exactly the missed events, in order" "$(expected_from "$L")" "$(cat "$ART/a2.txt")"
+check "A: count" "$((H2 - L))" "$(wc -l <"$ART/a2.txt")"
+$SSE "$URL_B/stream" "$ART/b2.txt" --last-id "$L" --until "$ART/until2" --idle 30000
+check "reconnect to B (events left its buffer) ends at the head" 0 $?
+check_list "B: exactly the missed events, in order (relay replay)" "$(expected_from "$L")" "$(cat "$ART/b2.txt")"
+check "B: count" "$((H2 - L))" "$(wc -l <"$ART/b2.txt")"
+metric() { curl -s "$1/metrics" | sed -n "s/^$2 //p"; }
+check "A served the resume from memory (no replay)" 0 "$(metric "$URL" gf_gateway_sse_replays_total)"
+check "B needed one relay replay" 1 "$(metric "$URL_B" gf_gateway_sse_replays_total)"
+
+# --- a resume that continues live: events after the reconnect arrive too ---------
+MID=$((L + 500))
+$SSE "$URL_B/stream?since=$MID" "$ART/b3.txt" --ready "$ART/b3.ready" --until "$ART/until3" --idle 30000 &
+B3=$!
+wait_for "resumed client connected" 10 test -f "$ART/b3.ready"
+feed 20 40 SSE-C
+H3=$(head_seq)
+echo "$H3" >"$ART/until3"
+wait "$B3"; check "?since= client exits at the new head" 0 $?
+check_list "?since= replays then continues live, each event once" "$(expected_from "$MID")" "$(cat "$ART/b3.txt")"
+
+# --- filters -------------------------------------------------------------------------
+$SSE "$URL/stream?since=0&grid=QNL.01&types=case.routed,notification.*" "$ART/f.txt" --idle 1500
+check_list "grid and types filters" \
+  "$(sql "SELECT seq || ' ' || type || ' ' || grid FROM case_events WHERE (grid = 'QNL.01' OR grid LIKE 'QNL.01.%')
+          AND (type = 'case.routed' OR type LIKE 'notification.%') ORDER BY seq")" "$(cat "$ART/f.txt")"
+note "filtered stream: $(wc -l <"$ART/f.txt") events"
+http GET "/stream?since=abc"; check "bad since -> 400" 400 "$STATUS"
+http GET "/stream" -H "Last-Event-ID: -1"; check "bad Last-Event-ID -> 400" 400 "$STATUS"
+http GET "/stream?grid=qnl;drop"; check "bad grid -> 400" 400 "$STATUS"
+
+# --- the stalled client ---------------------------------------------------------------
+note "stalled client on B: overflows=$(metric "$URL_B" gf_gateway_sse_overflows_total), open streams=$(metric "$URL_B" gf_gateway_sse_clients)"
+check "the stalled client was disconnected for lagging past B's buffer" 1 "$(metric "$URL_B" gf_gateway_sse_overflows_total)"
+kill "$STALL" 2>/dev/null; wait "$STALL" 2>/dev/null
+# Personal data never reaches the stream: the feed's phones are not in any event.
+PHONE=$(python3 -c "import json; print(next(json.loads(l)['phone'] for l in open('$ART/feed-SSE-A.jsonl') if 'phone' in json.loads(l)))")
+$SSE "$URL/stream?since=0" "$ART/raw.txt" --idle 1000 >/dev/null
+curl -s -N --max-time 2 "$URL/stream?since=0" >"$ART/raw-stream.txt"
+check "no resident phone number in the stream" 0 "$(grep -c "$PHONE" "$ART/raw-stream.txt")"
+check "the raw stream has id/event/data frames" True "$(python3 -c "
+t=open('$ART/raw-stream.txt').read(); print(t.count('\nid: ') >= 1 and t.count('\nevent: ') == t.count('\nid: ') == t.count('\ndata: '))")"
+finish
