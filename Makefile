@@ -50,7 +50,7 @@ $(BUILD)/tools/intake_errors: LDLIBS += -lcmocka
 $(BUILD)/services/gateway/%.o: CFLAGS += $(shell pkg-config --cflags libmicrohttpd 2>/dev/null)
 $(BINDIR)/gf-gateway: LDLIBS += $(shell pkg-config --libs libmicrohttpd 2>/dev/null)
 
-.PHONY: all check check-quick run bench install clean format format-check deps unit e2e
+.PHONY: dashboard all check check-quick run bench install clean format format-check deps unit e2e
 all: $(BINS) $(UNIT_BIN) $(TOOL_BIN)
 
 $(BUILD)/%.o: %.c $(wildcard common/*.h proto/*.h)
@@ -85,6 +85,11 @@ $(BUILD)/tools/%: $(BUILD)/tests/tools/%.o $(LIB)
 
 deps:
 	@deploy/install-deps.sh
+
+# The dashboard's built files are committed (services/gateway/web/dist), so
+# running needs no npm; this rebuilds them (vite) after a change to web/.
+dashboard: deps
+	cd services/gateway/web && npm ci --no-audit --no-fund && npm run build
 
 unit: all
 	@tests/run.sh unit
