@@ -2,14 +2,15 @@
 """A minimal server-sent-events client for the gateway tests.
 
 Usage: sse_client.py URL OUT [--last-id N] [--until SEQ_FILE] [--idle MS] [--ready FILE]
-                     [--rcvbuf BYTES] [--stall]
+                     [--rcvbuf BYTES] [--stall] [--slow SECONDS]
 
 Writes one line per event to OUT: "<id> <event type> <grid>" (flushed per line).
 Stops when the connection closes, when no event came for --idle ms (default
 10000), or, with --until, once it has seen the seq written in SEQ_FILE (read
 again while waiting).  --ready FILE is created once the response headers and
 the stream's first bytes arrived.  --stall connects and then never reads
-(a slow client; --rcvbuf shrinks its socket buffer) until killed.
+until killed; --slow reads 1 KiB per SECONDS (slow clients; --rcvbuf
+shrinks the socket buffer).
 Exit status: 0, or 3 if the server closed the stream.
 Python 3 standard library only.
 """
@@ -33,6 +34,7 @@ def main():
     ap.add_argument("--ready")
     ap.add_argument("--rcvbuf", type=int)
     ap.add_argument("--stall", action="store_true")
+    ap.add_argument("--slow", type=float, default=0.0)
     a = ap.parse_args()
     u = urllib.parse.urlsplit(a.url)
     sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
@@ -108,7 +110,9 @@ def main():
             return 3
         r, _, _ = select.select([sock], [], [], 0.2)
         if r:
-            data = sock.recv(65536)
+            data = sock.recv(1024 if a.slow else 65536)
+            if a.slow:
+                time.sleep(a.slow)
             if not data:
                 return 3
             raw += data
