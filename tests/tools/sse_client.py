@@ -67,12 +67,15 @@ def main():
     out = open(a.out, "w")
     until = None
     last_event = time.monotonic()
+    last_id = -1
     body = b""  # de-chunked bytes not yet parsed into events
     closed = False
     while True:
         if a.until and until is None and os.path.exists(a.until):
             text = open(a.until).read().strip()
             until = int(text) if text else None
+        if until is not None and last_id >= until:
+            return 0
         # de-chunk what we have
         while raw:
             if not chunked:
@@ -104,6 +107,7 @@ def main():
                 out.write(f"{event['id']} {event.get('event', '')} {d.get('grid') or '-'}\n")
                 out.flush()
                 last_event = time.monotonic()
+                last_id = int(event["id"])
                 if until is not None and int(event["id"]) >= until:
                     return 0
         if closed:
