@@ -16,7 +16,7 @@ PACKAGES=(
   valgrind                       # unit tests under valgrind (CI)
   procps util-linux              # pgrep/pkill, runuser
   libmicrohttpd-dev              # gf-gateway: HTTP server (Open311, SSE, dashboard)
-  curl                           # gateway tests: HTTP requests
+  curl jq                        # gateway tests: HTTP requests, reading JSON answers
   chromium fonts-noto-cjk        # dashboard browser test (headless), Chinese glyphs in its screenshot
   nodejs                         # dashboard build (make dashboard) and the browser test driver
 )

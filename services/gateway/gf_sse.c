@@ -19,7 +19,10 @@
 #include "gf_gw.h"
 #include "gf_stream.h"
 
+#include <sys/socket.h>
+
 #define S_MAX_TYPES 32
+#define S_SNDBUF    (32 * 1024) /* socket send buffer of a stream (the kernel doubles it) */
 
 typedef struct {
     gf_gw_t *gw;              /* the gateway                                   */
@@ -224,6 +227,15 @@ enum MHD_Result gf_sse_serve (gf_gw_t *gw, struct MHD_Connection *conn)
         }
         free (copy);
     }
+    //  Bound what the kernel holds for this client, so a slow reader shows
+    //  up as lag in the hub (and is cut off) instead of as megabytes of
+    //  socket buffer.
+    const union MHD_ConnectionInfo *info =
+        MHD_get_connection_info (conn, MHD_CONNECTION_INFO_CONNECTION_FD);
+    if (info) {
+        int sndbuf = S_SNDBUF;
+        setsockopt (info->connect_fd, SOL_SOCKET, SO_SNDBUF, &sndbuf, sizeof sndbuf);
+    }
     self->cursor = resume ? from : gf_hub_last (gw->hub);
     if (resume && !gf_hub_covers (gw->hub, from)) {
         self->replay = gf_stream_new (gw->config->pub, gw->config->replay, "", from);
@@ -240,7 +252,7 @@ enum MHD_Result gf_sse_serve (gf_gw_t *gw, struct MHD_Connection *conn)
     atomic_fetch_add (&gw->sse_clients, 1);
     atomic_fetch_add (&gw->sse_streams, 1);
     struct MHD_Response *resp =
-        MHD_create_response_from_callback (MHD_SIZE_UNKNOWN, 16 * 1024, s_read, self, s_free);
+        MHD_create_response_from_callback (MHD_SIZE_UNKNOWN, 8 * 1024, s_read, self, s_free);
     MHD_add_response_header (resp, MHD_HTTP_HEADER_CONTENT_TYPE,
                              "text/event-stream; charset=utf-8");
     MHD_add_response_header (resp, MHD_HTTP_HEADER_CACHE_CONTROL, "no-cache");
