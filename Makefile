@@ -78,6 +78,8 @@ $(BUILD)/tests/unit/test_hotline.o: CFLAGS += -Iservices/adapters/hotline
 $(BUILD)/tests/test_suggestbox: $(BUILD)/services/adapters/suggestbox/gf_suggestbox.o \
                                 $(BUILD)/services/adapters/suggestbox/gf_csv.o
 $(BUILD)/tests/unit/test_suggestbox.o: CFLAGS += -Iservices/adapters/suggestbox
+$(BUILD)/tests/test_hub: $(BUILD)/services/gateway/gf_hub.o
+$(BUILD)/tests/unit/test_hub.o: CFLAGS += -Iservices/gateway
 
 $(BUILD)/tools/%: $(BUILD)/tests/tools/%.o $(LIB)
 	@mkdir -p $(dir $@)

@@ -28,6 +28,7 @@ const $ = (id) => document.getElementById(id);
 const esc = (s) => String(s ?? '').replace(/[&<>"']/g,
   (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' }[c]));
 const state = { lastSeq: 0, es: null, events: 0, reconnects: 0, summaryAt: 0 };
+const names = { grid: {}, category: {} }; // code -> Chinese name
 window.__gf = state; // for the browser test and for operators' consoles
 
 async function getJSON(path) {
@@ -54,6 +55,7 @@ function bar(r, p, h) {
 }
 
 function renderSummary(s) {
+  for (const g of s.grids) names.grid[g.code] = g.name;
   const t = s.totals;
   for (const k of ['total', 'open', 'resolved', 'pending', 'hard', 'urgent', 'unroutable']) {
     $(`k-${k}`).textContent = t[k];
@@ -141,8 +143,8 @@ function addEvent(type, seq, data) {
   li.dataset.seq = seq;
   li.dataset.case = data.case ?? '';
   const at = data.at ? new Date(data.at).toLocaleTimeString('zh-CN', { hour12: false }) : '';
-  const what = [data.case ? `案件 #${data.case}` : '', data.grid ?? '',
-    data.category_name ?? data.category ?? '', data.to_level ? `升至 L${data.to_level}` : '']
+  const what = [data.case ? `案件 #${data.case}` : '', names.grid[data.grid] ?? data.grid ?? '',
+    names.category[data.category] ?? data.category ?? '', data.to_level ? `升至 L${data.to_level}` : '']
     .filter(Boolean).join(' · ');
   li.innerHTML = `<span class="seq">${esc(at)}</span><span class="type">${esc(TYPE_NAMES[type] ?? type)}</span>` +
     `<span>${esc(what)}</span>`;
@@ -196,6 +198,9 @@ function tick() {
 async function start() {
   tick();
   setInterval(tick, 1000);
+  try {
+    for (const c of await getJSON('/open311/v2/services.json')) names.category[c.service_code] = c.service_name;
+  } catch { /* codes are shown instead */ }
   try {
     const s = await getJSON('/api/summary.json');
     renderSummary(s);
