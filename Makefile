@@ -126,6 +126,9 @@ install: $(BINS)
 	install -m 0755 $(BINS) $(DESTDIR)$(PREFIX)/bin/
 	install -m 0644 deploy/sql/*.sql $(DESTDIR)$(PREFIX)/share/gridflow/sql/
 	install -m 0644 deploy/calendar/*.json $(DESTDIR)$(PREFIX)/share/gridflow/calendar/
+	install -d $(DESTDIR)$(PREFIX)/share/gridflow/web/assets
+	install -m 0644 services/gateway/web/dist/*.html $(DESTDIR)$(PREFIX)/share/gridflow/web/
+	install -m 0644 services/gateway/web/dist/assets/* $(DESTDIR)$(PREFIX)/share/gridflow/web/assets/
 
 clean:
 	rm -rf build bin tests/artifacts

@@ -450,7 +450,8 @@ static long s_env_long (const char *name, long def, long min, long max)
 }
 
 //  Where the built dashboard is: GF_WEB, else services/gateway/web/dist
-//  beside the binary's bin/ (the source tree), else under the cwd.
+//  beside the binary's bin/ (the source tree), else share/gridflow/web beside
+//  it (make install), else under the cwd.
 static char *s_web_dir (void)
 {
     if (getenv ("GF_WEB") && *getenv ("GF_WEB"))
@@ -465,14 +466,18 @@ static char *s_web_dir (void)
             if (!slash)
                 break;
             *slash = 0;
-            char *dir = zsys_sprintf ("%s/../services/gateway/web/dist", exe);
-            struct stat st;
-            if (stat (dir, &st) == 0 && S_ISDIR (st.st_mode)) {
-                char *real = realpath (dir, NULL);
+            //  The source tree, or an installed tree (PREFIX/share/gridflow/web).
+            const char *below[] = {"services/gateway/web/dist", "share/gridflow/web"};
+            for (size_t i = 0; i < 2; i++) {
+                char *dir = zsys_sprintf ("%s/../%s", exe, below[i]);
+                struct stat st;
+                if (stat (dir, &st) == 0 && S_ISDIR (st.st_mode)) {
+                    char *real = realpath (dir, NULL);
+                    zstr_free (&dir);
+                    return real;
+                }
                 zstr_free (&dir);
-                return real;
             }
-            zstr_free (&dir);
         }
     }
     return strdup ("services/gateway/web/dist");
