@@ -31,7 +31,12 @@ for svc in relay intake router notifier escalator; do
   "$BIN/gf-$svc" 2>>"$LOG/$svc.log" &
   PIDS+=($!)
 done
+# The HTTP gateway: dashboard, Open311, SSE (GF_HTTP, default 127.0.0.1:8080).
+export GF_HTTP=${GF_HTTP:-127.0.0.1:8080}
+"$BIN/gf-gateway" 2>>"$LOG/gateway.log" &
+PIDS+=($!)
 echo "services started; logs in var/log/; database: $GF_DB" >&2
+echo "dashboard: http://$GF_HTTP/   (Open311: http://$GF_HTTP/open311/v2/services.json)" >&2
 sleep 1
 
 # Watch everything from the start of the log, in the foreground...

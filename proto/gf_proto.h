@@ -141,7 +141,7 @@ char *gf_msg_to_json (gf_msg_t *self);
 typedef struct {
     char *id;            /* request id, required, echoed in the reply        */
     int64_t at;          /* when the adapter sent it (ms since epoch, UTC)   */
-    char *source;        /* required: hotline|suggestbox|patrol|visit|web|app */
+    char *source;        /* required: hotline|suggestbox|patrol|visit|web|app|open311 */
     char *source_ref;    /* required: the source's own id (call id, ...)     */
     char *description;   /* required, 1..GF_MAX_DESCRIPTION chars            */
     char *category;      /* optional category code                           */
