@@ -3,6 +3,7 @@
 #define _GNU_SOURCE /* asprintf, strndup */
 #include "gf_gateway.h"
 #include "gf_gw.h"
+#include "gf_metrics.h"
 #include "gf_service.h"
 #include "gf_stream.h"
 
@@ -178,6 +179,11 @@ static void s_metrics (gf_gw_t *gw, gf_gw_reply_t *reply)
              (uint64_t)atomic_load (&gw->posts_dup), (uint64_t)atomic_load (&gw->posts_err),
              gf_hub_last (gw->hub), gf_hub_first (gw->hub),
              (uint64_t)atomic_load (&gw->relay_head));
+    /* Then what every service reports (database latency, reconnects, ...). */
+    char *common = gf_metrics_render ();
+    if (common)
+        fputs (common, out);
+    free (common);
     fclose (out);
     reply->status = 200;
     reply->type = "text/plain; version=0.0.4; charset=utf-8";

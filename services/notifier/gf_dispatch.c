@@ -71,10 +71,10 @@ static const char *SQL_RECORD =
 typedef struct {
     const gf_channel_t *driver;
     gf_metric_t *m_sent, *m_retries, *m_down, *m_dead; /* {channel="..."} */
-    void *state;         /* driver state, NULL: not configured */
-    int64_t down_until;  /* zclock_mono ms                     */
-    int down_ms;         /* current pause while unreachable    */
-    uint64_t sent, dead; /* since start                        */
+    void *state;                                       /* driver state, NULL: not configured */
+    int64_t down_until;                                /* zclock_mono ms                     */
+    int down_ms;                                       /* current pause while unreachable    */
+    uint64_t sent, dead;                               /* since start                        */
 } s_channel_t;
 
 typedef struct {
