@@ -8,7 +8,7 @@
 PREFIX  ?= /usr/local
 DESTDIR ?=
 CC      ?= cc
-PKGS    := libczmq libzmq msgpack jansson libpq libcurl
+PKGS    := libczmq libzmq msgpack jansson libpq libcurl libmicrohttpd
 
 PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 PKG_LIBS   := $(shell pkg-config --libs $(PKGS) 2>/dev/null)
@@ -38,7 +38,7 @@ LIB      := $(BUILD)/libgridflow.a
 SERVICES := gf-intake:services/intake gf-relay:services/relay \
             gf-router:services/router gf-notifier:services/notifier \
             gf-escalator:services/escalator gf-hotline:services/adapters/hotline gf-suggestbox:services/adapters/suggestbox \
-            gridctl:services/gridctl
+            gridctl:services/gridctl gf-gateway:services/gateway
 BINS     := $(foreach s,$(SERVICES),$(BINDIR)/$(word 1,$(subst :, ,$(s))))
 
 UNIT_SRC := $(wildcard tests/unit/test_*.c)
@@ -47,7 +47,7 @@ TOOL_SRC := $(wildcard tests/tools/*.c)
 TOOL_BIN := $(TOOL_SRC:tests/tools/%.c=$(BUILD)/tools/%)
 $(BUILD)/tools/intake_errors: LDLIBS += -lcmocka
 
-.PHONY: all check check-quick run bench install clean format format-check deps unit e2e
+.PHONY: dashboard all check check-quick run bench install clean format format-check deps unit e2e
 all: $(BINS) $(UNIT_BIN) $(TOOL_BIN)
 
 $(BUILD)/%.o: %.c $(wildcard common/*.h proto/*.h)
@@ -75,6 +75,8 @@ $(BUILD)/tests/unit/test_hotline.o: CFLAGS += -Iservices/adapters/hotline
 $(BUILD)/tests/test_suggestbox: $(BUILD)/services/adapters/suggestbox/gf_suggestbox.o \
                                 $(BUILD)/services/adapters/suggestbox/gf_csv.o
 $(BUILD)/tests/unit/test_suggestbox.o: CFLAGS += -Iservices/adapters/suggestbox
+$(BUILD)/tests/test_hub: $(BUILD)/services/gateway/gf_hub.o
+$(BUILD)/tests/unit/test_hub.o: CFLAGS += -Iservices/gateway
 
 $(BUILD)/tools/%: $(BUILD)/tests/tools/%.o $(LIB)
 	@mkdir -p $(dir $@)
@@ -82,6 +84,11 @@ $(BUILD)/tools/%: $(BUILD)/tests/tools/%.o $(LIB)
 
 deps:
 	@deploy/install-deps.sh
+
+# The dashboard's built files are committed (services/gateway/web/dist), so
+# running needs no npm; this rebuilds them (vite) after a change to web/.
+dashboard: deps
+	cd services/gateway/web && npm ci --no-audit --no-fund && npm run build
 
 unit: all
 	@tests/run.sh unit
@@ -110,12 +117,30 @@ bench: deps
 	@bench/bench.sh
 	@bench/escalation_bench.sh
 
+# Binaries, SQL, calendar; systemd units (paths filled in) and sample
+# configs (never over an existing one).  docs/operations.md, "Deploy".
+SYSCONFDIR ?= /etc
+UNITDIR    ?= $(PREFIX)/lib/systemd/system
+DOCDIR     ?= $(PREFIX)/share/doc/gridflow
 install: $(BINS)
 	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/share/gridflow/sql \
-	           $(DESTDIR)$(PREFIX)/share/gridflow/calendar
+	           $(DESTDIR)$(PREFIX)/share/gridflow/calendar $(DESTDIR)$(UNITDIR) \
+	           $(DESTDIR)$(SYSCONFDIR)/gridflow $(DESTDIR)$(DOCDIR)
 	install -m 0755 $(BINS) $(DESTDIR)$(PREFIX)/bin/
 	install -m 0644 deploy/sql/*.sql $(DESTDIR)$(PREFIX)/share/gridflow/sql/
 	install -m 0644 deploy/calendar/*.json $(DESTDIR)$(PREFIX)/share/gridflow/calendar/
+	install -m 0644 docs/operations.md $(DESTDIR)$(DOCDIR)/
+	for u in deploy/systemd/*; do \
+	  sed -e 's|@BINDIR@|$(PREFIX)/bin|g' -e 's|@SYSCONFDIR@|$(SYSCONFDIR)|g' \
+	      -e 's|@DOCDIR@|$(DOCDIR)|g' $$u >$(DESTDIR)$(UNITDIR)/$$(basename $$u) && \
+	  chmod 0644 $(DESTDIR)$(UNITDIR)/$$(basename $$u) || exit 1; done
+	for c in deploy/config/*.cfg; do \
+	  t=$(DESTDIR)$(SYSCONFDIR)/gridflow/$$(basename $$c); \
+	  if [ -e $$t ]; then echo "install: keeping $$t (new sample: $$t.sample)"; \
+	    install -m 0644 $$c $$t.sample; else install -m 0644 $$c $$t; fi; done
+	install -d $(DESTDIR)$(PREFIX)/share/gridflow/web/assets
+	install -m 0644 services/gateway/web/dist/*.html $(DESTDIR)$(PREFIX)/share/gridflow/web/
+	install -m 0644 services/gateway/web/dist/assets/* $(DESTDIR)$(PREFIX)/share/gridflow/web/assets/
 
 clean:
 	rm -rf build bin tests/artifacts

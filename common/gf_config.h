@@ -1,49 +1,99 @@
 /*  gf_config — settings shared by every gridflow process.
 
-    Each key has a default, an environment variable and a command-line
-    option; the option wins over the environment, which wins over the
-    default.  Unknown options are an error.
+    Each key has a default, a place in the config file (ZPL, czmq's
+    zconfig format), an environment variable and a command-line option.
+    Precedence: default < file < environment < option.  The file is named
+    by --config FILE or GF_CONFIG; without one, only environment and
+    options apply.  Unknown keys in the file, unknown options and bad
+    values are refused with an English message (the caller exits 2).
 
-    key      option      environment   default
-    db       --db        GF_DB         dbname=gridflow
-    intake   --intake    GF_INTAKE     tcp://127.0.0.1:5570
-    pub      --pub       GF_PUB        tcp://127.0.0.1:5571
-    replay   --replay    GF_REPLAY     tcp://127.0.0.1:5572
-    root     --root      GF_ROOT       QNL     (L1 grid of complaints without a grid code)
-    batch    --batch     GF_BATCH      500     (max items per transaction)
-    verbose  -v          GF_VERBOSE    off
-    curve    --curve     GF_CURVE      on      (off: plain TCP, loopback/ipc only; docs/security.md)
-    cert     --cert      GF_CERT       (none)  (this program's CurveZMQ certificate file)
-    certs    --certs     GF_CERTS      (none)  (intake: directory of authorised client certificates)
-    server_cert --server-cert GF_SERVER_CERT (none) (clients: the intake's public certificate)
+    file key        option      environment  default               reload
+    db/conninfo     --db        GF_DB        dbname=gridflow       no
+    bus/intake      --intake    GF_INTAKE    tcp://127.0.0.1:5570  no
+    bus/pub         --pub       GF_PUB       tcp://127.0.0.1:5571  no
+    bus/replay      --replay    GF_REPLAY    tcp://127.0.0.1:5572  no
+    intake/root     --root      GF_ROOT      QNL                   no
+    work/batch      --batch     GF_BATCH     500  (1..10000)       no
+    log/verbose     -v          GF_VERBOSE   0    (0/1)            yes (SIGHUP)
+    log/target      --log       GF_LOG       stderr (or syslog)    no
+    metrics/port    --metrics   GF_METRICS   0    (0: off)         no
+    service/drain   --drain     GF_DRAIN     4000 (ms, 100..60000) yes (SIGHUP)
+    service/status  --status    GF_STATUS    5000 (ms, 0: off)     no
+    security/curve  --curve     GF_CURVE     on   (off: plain TCP, loopback/ipc only) no
+    security/cert   --cert      GF_CERT      ""   (own CurveZMQ certificate file)     no
+    security/certs  --certs     GF_CERTS     ""   (intake: authorised client certs)   no
+    security/server_cert --server-cert GF_SERVER_CERT "" (clients: intake's cert)     no
+    notifier/app    --app       GF_APP       tcp://127.0.0.1:5573  no
+    notifier/sms_url --sms-url  GF_SMS_URL   ""   (off)            no
+    notifier/sms_token --sms-token GF_SMS_TOKEN ""                 no
+    notifier/sms_timeout --sms-timeout GF_SMS_TIMEOUT_MS 5000 (ms) no
+    notifier/smtp_url --smtp-url GF_SMTP_URL ""   (off)            no
+    notifier/smtp_from --smtp-from GF_SMTP_FROM gridflow@localhost no
+    notifier/smtp_user --smtp-user GF_SMTP_USER ""                 no
+    notifier/smtp_password --smtp-password GF_SMTP_PASSWORD ""     no
+    notifier/smtp_timeout --smtp-timeout GF_SMTP_TIMEOUT_MS 10000 (ms) no
+    notifier/batch  --delivery-batch GF_DELIVERY_BATCH 64 (1..1000) no
+    gateway/http    --http      GF_HTTP      127.0.0.1:8080        no
+
+    --print-config prints the effective settings (file key = value).
+    docs/operations.md documents each key.
 */
 #ifndef GF_CONFIG_H_INCLUDED
 #define GF_CONFIG_H_INCLUDED
 
+#include <stdatomic.h>
 #include <stdbool.h>
 
 typedef struct {
-    char *db;          /* libpq connection string                              */
-    char *intake;      /* intake ROUTER endpoint                               */
-    char *pub;         /* relay PUB endpoint                                   */
-    char *replay;      /* relay ROUTER (replay) endpoint                       */
-    char *root;        /* default L1 grid for complaints with no grid          */
-    int batch;         /* max items per transaction (1..10000)                 */
-    bool verbose;      /* log every message                                    */
-    char *curve;       /* "on" or "off" (plain, loopback only)            */
-    char *cert;        /* own certificate file (secret in FILE_secret)    */
-    char *certs;       /* intake: authorised client certificates (dir)    */
-    char *server_cert; /* clients: the intake's public certificate file   */
+    char *db;             /* libpq connection string                              */
+    char *intake;         /* intake ROUTER endpoint                               */
+    char *pub;            /* relay PUB endpoint                                   */
+    char *replay;         /* relay ROUTER (replay) endpoint                       */
+    char *root;           /* default L1 grid for complaints with no grid          */
+    int batch;            /* max items per transaction (1..10000)                 */
+    _Atomic bool verbose; /* log every message (reloadable: SIGHUP)               */
+    char *log;            /* "stderr" or "syslog"                                 */
+    int metrics_port;     /* HTTP /metrics and /healthz port, 0: off              */
+    _Atomic int drain_ms; /* SIGTERM: how long in-flight work may take            */
+    int status_ms;        /* heartbeat into service_status, 0: off                */
+    char *file;           /* the config file read, or NULL                        */
+    bool print_config;    /* --print-config was given                             */
+    unsigned from_option; /* bit per key: set by a command-line option            */
+    char *curve;          /* "on" or "off" (plain, loopback only)                 */
+    char *cert;           /* own certificate file (secret in FILE_secret), or ""  */
+    char *certs;          /* intake: authorised client certificates (dir), or ""  */
+    char *server_cert;    /* clients: the intake's public certificate file, or "" */
+    char *app;            /* notifier: app push ROUTER endpoint                   */
+    char *sms_url;        /* notifier: SMS gateway URL, "" = channel off          */
+    char *sms_token;      /* notifier: SMS gateway bearer token, or ""            */
+    int sms_timeout_ms;   /* notifier: SMS request timeout                        */
+    char *smtp_url;       /* notifier: smtp:// or smtps:// URL, "" = channel off  */
+    char *smtp_from;      /* notifier: sender address                             */
+    char *smtp_user;      /* notifier: SMTP user, or ""                           */
+    char *smtp_password;  /* notifier: SMTP password, or ""                       */
+    int smtp_timeout_ms;  /* notifier: SMTP transfer timeout                      */
+    int delivery_batch;   /* notifier: deliveries claimed per batch               */
+    char *http;           /* gateway: HOST:PORT to listen on                      */
 } gf_config_t;
 
-/*  Reads the environment, then consumes the options it knows from argv;
-    the remaining arguments are left in argv[1..*argc-1] in order.  An
-    option it does not know that starts with "--" is an error unless it is
-    in `extra`, a NULL-terminated list of the caller's own options, which
-    stay in argv ("--json" is a flag, "--since=" takes a value; "*" lets
-    every unknown option through, for callers that check them all).  Returns NULL after printing the
-   error. */
+/*  Reads the config file (--config FILE / GF_CONFIG), the environment,
+    then consumes the options it knows from argv; the remaining arguments
+    are left in argv[1..*argc-1] in order.  An option it does not know
+    that starts with "--" is an error unless it is in `extra`, a
+    NULL-terminated list of the caller's own options, which stay in argv
+    ("--json" is a flag, "--since=" takes a value; "*" lets every unknown
+    option through, for callers that check them all).  Returns NULL after
+    printing the error. */
 gf_config_t *gf_config_new (int *argc, char **argv, const char *const *extra);
 void gf_config_destroy (gf_config_t **self_p);
+
+/*  Re-reads the file and the environment and applies the reloadable keys
+    (options given on the command line still win); logs each change and
+    warns about changed keys that need a restart.  Returns 0, or -1 (the
+    file is now invalid: nothing is changed). */
+int gf_config_reload (gf_config_t *self);
+
+/*  Prints `key = "value"` per key to stdout (for --print-config). */
+void gf_config_print (gf_config_t *self);
 
 #endif

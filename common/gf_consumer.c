@@ -1,20 +1,26 @@
 /*  gf_consumer — a durable, exactly-once consumer of one event type. */
 #include "gf_consumer.h"
+#include "gf_metrics.h"
 #include "gf_service.h"
 
 struct _gf_consumer_t {
-    char *name;          /* checkpoint key                              */
-    char *type;          /* event type consumed                         */
-    gf_config_t *config; /* borrowed                                    */
-    gf_db_t *db;         /* our connection                              */
-    zsock_t *sub;        /* wake-ups from the relay                     */
-    uint64_t processed;  /* events handled since start                  */
+    char *name;                /* checkpoint key                              */
+    char *type;                /* event type consumed                         */
+    gf_config_t *config;       /* borrowed                                    */
+    gf_db_t *db;               /* our connection                              */
+    zsock_t *sub;              /* wake-ups from the relay                     */
+    uint64_t processed;        /* events handled since start                  */
+    gf_metric_t *m_events;     /* gf_consumer_events_total{consumer}     */
+    gf_metric_t *m_retries;    /* gf_consumer_retries_total{consumer}    */
+    gf_metric_t *m_lag;        /* gf_consumer_lag_events{consumer}       */
+    gf_metric_t *m_checkpoint; /* gf_consumer_checkpoint_seq{consumer}   */
 };
 
 static const char *SQL_ENSURE =
     "INSERT INTO consumer_checkpoints (consumer) VALUES ($1) ON CONFLICT DO NOTHING";
 static const char *SQL_LOCK =
-    "SELECT last_seq FROM consumer_checkpoints WHERE consumer = $1 FOR UPDATE";
+    "SELECT last_seq, (SELECT coalesce (max (seq), 0) FROM case_events) AS head"
+    "  FROM consumer_checkpoints WHERE consumer = $1 FOR UPDATE";
 static const char *SQL_BATCH =
     "SELECT seq, id, type, case_id, grid, (extract (epoch FROM at) * 1000)::bigint AS at_ms,"
     "       payload::text AS payload"
@@ -29,6 +35,12 @@ gf_consumer_t *gf_consumer_new (const char *name, const char *type, gf_config_t 
     self->name = strdup (name);
     self->type = strdup (type);
     self->config = config;
+    char *labels = zsys_sprintf ("consumer=\"%s\"", name);
+    self->m_events = gf_metrics_counter ("gf_consumer_events_total", labels);
+    self->m_retries = gf_metrics_counter ("gf_consumer_retries_total", labels);
+    self->m_lag = gf_metrics_gauge ("gf_consumer_lag_events", labels);
+    self->m_checkpoint = gf_metrics_gauge ("gf_consumer_checkpoint_seq", labels);
+    zstr_free (&labels);
     char *app = zsys_sprintf ("gf-%s", name);
     self->db = gf_db_new (config->db, app);
     zstr_free (&app);
@@ -80,6 +92,8 @@ static int s_step (gf_consumer_t *self, gf_consumer_fn *fn, void *arg)
     snprintf (limit, sizeof limit, "%d", self->config->batch);
     const char *batch_params[] = {self->type, gf_db_get (cp, 0, "last_seq"), limit};
     PGresult *events = gf_db_exec (self->db, SQL_BATCH, 3, batch_params);
+    long long last_seq = gf_db_get_ll (cp, 0, "last_seq");
+    long long head = gf_db_get_ll (cp, 0, "head");
     PQclear (cp);
     if (!events) {
         gf_db_rollback (self->db);
@@ -89,6 +103,7 @@ static int s_step (gf_consumer_t *self, gf_consumer_fn *fn, void *arg)
     int rc = count;
     if (count > 0) {
         const char *last = gf_db_get (events, count - 1, "seq");
+        last_seq = gf_db_get_ll (events, count - 1, "seq");
         const char *advance_params[] = {self->name, last};
         if (fn (self->db, events, arg) != 0 ||
             gf_db_run (self->db, SQL_ADVANCE, 2, advance_params) != 0)
@@ -100,6 +115,10 @@ static int s_step (gf_consumer_t *self, gf_consumer_fn *fn, void *arg)
         return -1;
     }
     self->processed += count;
+    gf_metric_add (self->m_events, (uint64_t)count);
+    gf_metric_set (self->m_checkpoint, last_seq);
+    /* Caught up (a short batch): nothing of our types lies before the head. */
+    gf_metric_set (self->m_lag, count < self->config->batch ? 0 : head - last_seq);
     if (self->config->verbose && count)
         zsys_debug ("%s: handled %d %s events (total %" PRIu64 ")", self->name, count, self->type,
                     self->processed);
@@ -128,6 +147,7 @@ int gf_consumer_run (gf_consumer_t *self, zsock_t *pipe, gf_consumer_fn *fn, voi
         if (ready) {
             int handled = s_step (self, fn, arg);
             if (handled < 0) {
+                gf_metric_add (self->m_retries, 1);
                 timeout = backoff;
                 backoff = backoff * 2 > 5000 ? 5000 : backoff * 2;
             } else {

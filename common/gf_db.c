@@ -1,29 +1,62 @@
 /*  gf_db — one PostgreSQL connection with reconnect and back-off. */
 #include "gf_db.h"
+#include "gf_metrics.h"
 
 #include <czmq.h>
 #include <string.h>
 
 struct _gf_db_t {
-    char *conninfo;       /* libpq connection string                        */
-    char *app_name;       /* application_name, shows in pg_stat_activity   */
-    PGconn *conn;         /* NULL or a connection (maybe CONNECTION_BAD)    */
-    char *listen_channel; /* re-LISTENed after a reconnect, or NULL        */
-    bool lost;            /* last failure was a lost connection            */
-    char sqlstate[6];     /* SQLSTATE of the last failed statement         */
-    int backoff_ms;       /* next wait between connection attempts         */
-    int64_t next_try;     /* zclock_mono() before which we do not retry    */
+    char *conninfo;          /* libpq connection string                        */
+    char *app_name;          /* application_name, shows in pg_stat_activity   */
+    PGconn *conn;            /* NULL or a connection (maybe CONNECTION_BAD)    */
+    char *listen_channel;    /* re-LISTENed after a reconnect, or NULL        */
+    bool lost;               /* last failure was a lost connection            */
+    char sqlstate[6];        /* SQLSTATE of the last failed statement         */
+    int backoff_ms;          /* next wait between connection attempts         */
+    int64_t next_try;        /* zclock_mono() before which we do not retry    */
+    int64_t last_ok;         /* zclock_mono() of the last successful statement */
+    bool was_up;             /* connected once: the next connect is a reconnect */
+    char *condition;         /* readiness condition "db:<app_name>"          */
+    gf_metric_t *latency;    /* gf_db_query_seconds                          */
+    gf_metric_t *lost_n;     /* gf_db_errors_total{kind="lost"}              */
+    gf_metric_t *failed_n;   /* gf_db_errors_total{kind="statement"}        */
+    gf_metric_t *reconnects; /* gf_db_reconnects_total                    */
 };
+
+/*  Marks the connection up or down for /healthz. */
+static void s_set_up (gf_db_t *self, bool up)
+{
+    if (self->condition)
+        gf_metrics_ready (self->condition, up);
+}
 
 static int s_try_connect (gf_db_t *self);
 
+static gf_db_t *s_new (const char *conninfo, const char *app_name, bool probed);
+
 gf_db_t *gf_db_new (const char *conninfo, const char *app_name)
+{
+    return s_new (conninfo, app_name, true);
+}
+
+gf_db_t *gf_db_new_unprobed (const char *conninfo, const char *app_name)
+{
+    return s_new (conninfo, app_name, false);
+}
+
+static gf_db_t *s_new (const char *conninfo, const char *app_name, bool probed)
 {
     assert (conninfo);
     gf_db_t *self = (gf_db_t *)zmalloc (sizeof (gf_db_t));
     self->conninfo = strdup (conninfo);
     self->app_name = strdup (app_name ? app_name : "gridflow");
     self->backoff_ms = 100;
+    if (probed)
+        self->condition = zsys_sprintf ("db:%s", self->app_name);
+    self->latency = gf_metrics_histogram ("gf_db_query_seconds", NULL);
+    self->lost_n = gf_metrics_counter ("gf_db_errors_total", "kind=\"lost\"");
+    self->failed_n = gf_metrics_counter ("gf_db_errors_total", "kind=\"statement\"");
+    self->reconnects = gf_metrics_counter ("gf_db_reconnects_total", NULL);
     s_try_connect (self);
     return self;
 }
@@ -39,6 +72,7 @@ void gf_db_destroy (gf_db_t **self_p)
     free (self->conninfo);
     free (self->app_name);
     free (self->listen_channel);
+    zstr_free (&self->condition);
     free (self);
     *self_p = NULL;
 }
@@ -53,8 +87,11 @@ static int s_try_connect (gf_db_t *self)
         PQfinish (self->conn);
         self->conn = NULL;
     }
-    const char *keys[] = {"dbname", "application_name", "options", NULL};
-    const char *vals[] = {self->conninfo, self->app_name, "-c client_min_messages=warning", NULL};
+    /* connect_timeout first: a conninfo that sets its own overrides it.
+       Without it an unreachable host blocks for the OS's TCP timeout. */
+    const char *keys[] = {"connect_timeout", "dbname", "application_name", "options", NULL};
+    const char *vals[] = {"5", self->conninfo, self->app_name, "-c client_min_messages=warning",
+                          NULL};
     self->conn = PQconnectdbParams (keys, vals, 1);
     if (PQstatus (self->conn) != CONNECTION_OK) {
         char *msg = PQerrorMessage (self->conn);
@@ -67,10 +104,16 @@ static int s_try_connect (gf_db_t *self)
         self->next_try = zclock_mono () + self->backoff_ms;
         self->backoff_ms = self->backoff_ms * 2 > 5000 ? 5000 : self->backoff_ms * 2;
         self->lost = true;
+        s_set_up (self, false);
         return -1;
     }
-    if (self->backoff_ms > 100) /* only worth a line after failed attempts */
+    if (self->was_up) {
         zsys_info ("db: connected again (%s)", self->app_name);
+        gf_metric_add (self->reconnects, 1);
+    }
+    self->was_up = true;
+    self->last_ok = zclock_mono ();
+    s_set_up (self, true);
     self->backoff_ms = 100;
     self->next_try = 0;
     self->lost = false;
@@ -105,20 +148,30 @@ PGresult *gf_db_exec (gf_db_t *self, const char *sql, int nparams, const char *c
     self->sqlstate[0] = 0;
     if (s_try_connect (self) != 0)
         return NULL;
+    int64_t started = zclock_usecs ();
     PGresult *res = PQexecParams (self->conn, sql, nparams, NULL, params, NULL, NULL, 0);
+    gf_metric_observe (self->latency, (zclock_usecs () - started) / 1e6);
     ExecStatusType st = PQresultStatus (res);
     if (st == PGRES_COMMAND_OK || st == PGRES_TUPLES_OK) {
         self->lost = false;
+        self->last_ok = zclock_mono ();
         return res;
     }
     const char *state = PQresultErrorField (res, PG_DIAG_SQLSTATE);
     snprintf (self->sqlstate, sizeof self->sqlstate, "%s", state ? state : "");
     self->lost = PQstatus (self->conn) != CONNECTION_OK || strncmp (self->sqlstate, "08", 2) == 0 ||
                  strncmp (self->sqlstate, "57P", 3) == 0;
-    if (self->lost)
-        zsys_warning ("db: connection lost: %s", PQerrorMessage (self->conn));
-    else
+    if (self->lost) {
+        zsys_warning ("db: connection lost (%s): %s", self->app_name, PQerrorMessage (self->conn));
+        gf_metric_add (self->lost_n, 1);
+        s_set_up (self, false);
+        /* Drop it now: the next call reconnects with back-off. */
+        PQfinish (self->conn);
+        self->conn = NULL;
+    } else {
+        gf_metric_add (self->failed_n, 1);
         zsys_error ("db: statement failed (%s): %s", self->sqlstate, PQresultErrorMessage (res));
+    }
     PQclear (res);
     return NULL;
 }
@@ -182,6 +235,9 @@ int gf_db_drain_notifies (gf_db_t *self)
         return -1;
     if (!PQconsumeInput (self->conn)) {
         self->lost = true;
+        s_set_up (self, false);
+        PQfinish (self->conn);
+        self->conn = NULL;
         return -1;
     }
     int count = 0;
@@ -206,4 +262,11 @@ long long gf_db_get_ll (const PGresult *res, int row, const char *column)
 {
     const char *v = gf_db_get (res, row, column);
     return v ? strtoll (v, NULL, 10) : 0;
+}
+
+int gf_db_ping (gf_db_t *self, int idle_ms)
+{
+    if (gf_db_conn (self) && zclock_mono () - self->last_ok < idle_ms)
+        return 0;
+    return gf_db_run (self, "SELECT 1", 0, NULL);
 }

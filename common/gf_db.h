@@ -3,7 +3,9 @@
     Every statement is parameterised (PQexecParams); SQL is never built from
     strings.  A lost connection is detected on use: the failing call returns
     NULL / -1 with gf_db_lost() true, and the next call reconnects (with
-    exponential back-off up to 5 s between attempts).  A transaction in
+    exponential back-off up to 5 s between attempts).  Each handle is a
+    readiness condition "db:<app_name>" for /healthz (gf_metrics), and
+    statement latency, errors and reconnects are counted there.  A transaction in
     flight when the connection dies is rolled back by the server, so callers
     simply retry their whole unit of work.
 */
@@ -19,6 +21,10 @@ typedef struct _gf_db_t gf_db_t;
     connection failure (it will retry on use), only for bad arguments. */
 gf_db_t *gf_db_new (const char *conninfo, const char *app_name);
 void gf_db_destroy (gf_db_t **self_p);
+
+/*  The same, for a side connection that takes no part in readiness (the
+    status heartbeat). */
+gf_db_t *gf_db_new_unprobed (const char *conninfo, const char *app_name);
 
 /*  Makes sure the connection is up, waiting up to timeout_ms (-1: forever,
     until zsys_interrupted).  Returns 0 when connected. */
@@ -54,6 +60,11 @@ int gf_db_listen (gf_db_t *self, const char *channel);
 /*  Consumes pending input and drops queued notifications.  Returns the
     number of notifications seen, or -1 if the connection is lost. */
 int gf_db_drain_notifies (gf_db_t *self);
+
+/*  Checks an idle connection: runs "SELECT 1" (reconnecting if needed)
+    when no statement succeeded in the last idle_ms.  Keeps /healthz true
+    to the database for services that may sit idle.  Returns 0 or -1. */
+int gf_db_ping (gf_db_t *self, int idle_ms);
 
 /*  Helpers for reading results: column value by name, NULL if SQL NULL. */
 const char *gf_db_get (const PGresult *res, int row, const char *column);

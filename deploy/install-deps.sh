@@ -10,18 +10,26 @@ PACKAGES=(
   libjansson-dev                 # JSON: event payloads, adapters' input, gridctl --json
   libpq-dev                      # PostgreSQL client
   libcurl4-openssl-dev           # notifier channels: SMS HTTP gateway, SMTP e-mail
+  libmicrohttpd-dev              # /metrics and /healthz endpoint of every service
   postgresql-15 postgresql-client-15   # private cluster under var/, psql, pgbench
   libcmocka-dev                  # unit tests
   python3                        # test data generators
+  python3-zmq python3-msgpack    # docs/examples/gf_stream_client.py, the Python stream client (tested)
   clang-format                   # make format / format-check
   valgrind                       # unit tests under valgrind (CI)
   procps util-linux              # pgrep/pkill, runuser
+  libmicrohttpd-dev              # gf-gateway: HTTP server (Open311, SSE, dashboard)
+  curl jq                        # gateway tests: HTTP requests, reading JSON answers
+  chromium fonts-noto-cjk        # dashboard browser test (headless), Chinese glyphs in its screenshot
+  nodejs                         # dashboard build (make dashboard) and the browser test driver
 )
 
 missing=()
 for p in "${PACKAGES[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")
 done
+# npm: Debian's package, unless a nodejs that bundles npm is installed.
+command -v npm >/dev/null 2>&1 || missing+=(npm)
 [ ${#missing[@]} -eq 0 ] && exit 0
 
 echo "install-deps: installing ${missing[*]}" >&2

@@ -21,7 +21,7 @@ mkdir -p "$LOG"
 # GF_CURVE=off runs the demo on plain loopback TCP instead.
 CERTS=$ROOT/var/certs
 export GF_CURVE=${GF_CURVE:-on}
-INTAKE_ARGS=() HOTLINE_ARGS=()
+INTAKE_ARGS=() HOTLINE_ARGS=() GATEWAY_ARGS=()
 if [ "$GF_CURVE" = on ]; then
   mkdir -p "$CERTS/clients"
   [ -f "$CERTS/intake.cert_secret" ] || "$BIN/gridctl" cert server "$CERTS/intake.cert" >>"$LOG/gridctl.log"
@@ -35,8 +35,10 @@ if [ "$GF_CURVE" = on ]; then
   }
   identity sample-hotline --kind adapter --grid QNL --sources hotline
   identity operator --kind staff --grid QNL
+  identity gateway --kind adapter --grid QNL --sources open311
   INTAKE_ARGS=(--cert "$CERTS/intake.cert" --certs "$CERTS/clients")
   HOTLINE_ARGS=(--cert "$CERTS/sample-hotline.cert" --server-cert "$CERTS/intake.cert")
+  GATEWAY_ARGS=(--cert "$CERTS/gateway.cert" --server-cert "$CERTS/intake.cert")
 fi
 
 PIDS=()
@@ -55,7 +57,12 @@ for svc in relay intake router notifier escalator; do
   "$BIN/gf-$svc" "${args[@]}" 2>>"$LOG/$svc.log" &
   PIDS+=($!)
 done
+# The HTTP gateway: dashboard, Open311, SSE (GF_HTTP, default 127.0.0.1:8080).
+export GF_HTTP=${GF_HTTP:-127.0.0.1:8080}
+"$BIN/gf-gateway" "${GATEWAY_ARGS[@]}" 2>>"$LOG/gateway.log" &
+PIDS+=($!)
 echo "services started; logs in var/log/; database: $GF_DB" >&2
+echo "dashboard: http://$GF_HTTP/   (Open311: http://$GF_HTTP/open311/v2/services.json)" >&2
 sleep 1
 
 # Watch everything from the start of the log, in the foreground...

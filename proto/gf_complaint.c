@@ -8,7 +8,8 @@
 */
 #include "gf_internal.h"
 
-static const char *s_sources[] = {"hotline", "suggestbox", "patrol", "visit", "web", "app"};
+static const char *s_sources[] = {"hotline", "suggestbox", "patrol", "visit",
+                                  "web",     "app",        "open311"};
 
 static bool s_source_known (const char *source)
 {
@@ -42,7 +43,7 @@ static int s_fill (gf_msg_t *msg, gf_complaint_t *c, gf_error_t *err)
     if (!s_source_known (c->source))
         return gf_error_set (err, GF_E_BAD_VALUE,
                              "field 'source' is '%s', not one of "
-                             "hotline|suggestbox|patrol|visit|web|app",
+                             "hotline|suggestbox|patrol|visit|web|app|open311",
                              c->source);
     if (s_get_required (msg, "source_ref", GF_MAX_REF, &c->source_ref, err))
         return -1;

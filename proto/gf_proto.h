@@ -141,7 +141,7 @@ char *gf_msg_to_json (gf_msg_t *self);
 typedef struct {
     char *id;            /* request id, required, echoed in the reply        */
     int64_t at;          /* when the adapter sent it (ms since epoch, UTC)   */
-    char *source;        /* required: hotline|suggestbox|patrol|visit|web|app */
+    char *source;        /* required: hotline|suggestbox|patrol|visit|web|app|open311 */
     char *source_ref;    /* required: the source's own id (call id, ...)     */
     char *description;   /* required, 1..GF_MAX_DESCRIPTION chars            */
     char *category;      /* optional category code                           */
@@ -254,6 +254,8 @@ typedef struct {
     uint64_t from;  /* deliver events with seq > from                   */
     char *prefix;   /* topic prefix, "" for all                          */
     uint64_t limit; /* max events in this page (1..10000)                */
+    uint64_t to;    /* optional upper bound: seq <= to (0 = none)         */
+    bool probe;     /* count only: no events, replay.end carries `count`  */
 } gf_replay_req_t;
 
 zframe_t *gf_replay_req_encode (const gf_replay_req_t *r);
@@ -265,6 +267,10 @@ void gf_replay_req_reset (gf_replay_req_t *r);
     `head` = the relay's current head.  On error: ok=false with code. */
 zframe_t *gf_replay_end_encode (const char *id, uint64_t last, bool more, uint64_t head,
                                 gf_code_t code, const char *message);
+/*  replay.end for a successful page or probe, with `count` = the events
+    sent in the page (or, for a probe, matching the request's range). */
+zframe_t *gf_replay_end_encode_count (const char *id, uint64_t last, bool more, uint64_t count,
+                                      uint64_t head);
 /*  relay.hb: {v, type, at, seq = head}. */
 zframe_t *gf_relay_hb_encode (int64_t at, uint64_t head);
 

@@ -1,8 +1,9 @@
 /*  gf_replay.c — the relay's control messages.
 
-    replay.request  client -> relay ROUTER: {v, type, id, from, prefix, limit}
+    replay.request  client -> relay ROUTER: {v, type, id, from, prefix, limit
+                    [, to][, probe]}
     replay.end      relay -> client after the page of events:
-                    {v, type, id, ok: true, last, more, head} or
+                    {v, type, id, ok: true, last, more[, count], head} or
                     {v, type, id, ok: false, code, message, head}
     relay.hb        on PUB, topic "relay.hb": {v, type, at, seq: head}
 */
@@ -18,7 +19,7 @@ zframe_t *gf_replay_req_encode (const gf_replay_req_t *r)
     msgpack_sbuffer_init (&sbuf);
     msgpack_packer pk;
     msgpack_packer_init (&pk, &sbuf, msgpack_sbuffer_write);
-    msgpack_pack_map (&pk, 6);
+    msgpack_pack_map (&pk, 6 + (r->to > 0) + (r->probe ? 1 : 0));
     gf_pack_version (&pk, GF_TYPE_REPLAY_REQUEST);
     gf_pack_key (&pk, "id");
     gf_pack_cstr (&pk, r->id);
@@ -28,6 +29,14 @@ zframe_t *gf_replay_req_encode (const gf_replay_req_t *r)
     gf_pack_cstr (&pk, r->prefix ? r->prefix : "");
     gf_pack_key (&pk, "limit");
     msgpack_pack_uint64 (&pk, r->limit);
+    if (r->to > 0) {
+        gf_pack_key (&pk, "to");
+        msgpack_pack_uint64 (&pk, r->to);
+    }
+    if (r->probe) {
+        gf_pack_key (&pk, "probe");
+        msgpack_pack_true (&pk);
+    }
     return gf_pack_frame (&sbuf);
 }
 
@@ -52,6 +61,13 @@ static int s_fill (gf_msg_t *msg, gf_replay_req_t *r, gf_error_t *err)
     if (r->limit < 1 || r->limit > S_MAX_LIMIT)
         return gf_error_set (err, GF_E_BAD_VALUE, "field 'limit' is %" PRIu64 ", must be 1..%d",
                              r->limit, S_MAX_LIMIT);
+    if (gf_msg_get_uint (msg, "to", false, &r->to, err) < 0)
+        return -1;
+    if (r->to > 0 && r->to < r->from)
+        return gf_error_set (err, GF_E_BAD_VALUE,
+                             "field 'to' is %" PRIu64 ", below 'from' %" PRIu64, r->to, r->from);
+    if (gf_msg_get_bool (msg, "probe", false, &r->probe, err) < 0)
+        return -1;
     return 0;
 }
 
@@ -105,6 +121,33 @@ zframe_t *gf_replay_end_encode (const char *id, uint64_t last, bool more, uint64
         msgpack_pack_str (&pk, size);
         msgpack_pack_str_body (&pk, text, size);
     }
+    gf_pack_key (&pk, "head");
+    msgpack_pack_uint64 (&pk, head);
+    return gf_pack_frame (&sbuf);
+}
+
+zframe_t *gf_replay_end_encode_count (const char *id, uint64_t last, bool more, uint64_t count,
+                                      uint64_t head)
+{
+    msgpack_sbuffer sbuf;
+    msgpack_sbuffer_init (&sbuf);
+    msgpack_packer pk;
+    msgpack_packer_init (&pk, &sbuf, msgpack_sbuffer_write);
+    msgpack_pack_map (&pk, 8);
+    gf_pack_version (&pk, GF_TYPE_REPLAY_END);
+    gf_pack_key (&pk, "id");
+    gf_pack_cstr (&pk, id);
+    gf_pack_key (&pk, "ok");
+    msgpack_pack_true (&pk);
+    gf_pack_key (&pk, "last");
+    msgpack_pack_uint64 (&pk, last);
+    gf_pack_key (&pk, "more");
+    if (more)
+        msgpack_pack_true (&pk);
+    else
+        msgpack_pack_false (&pk);
+    gf_pack_key (&pk, "count");
+    msgpack_pack_uint64 (&pk, count);
     gf_pack_key (&pk, "head");
     msgpack_pack_uint64 (&pk, head);
     return gf_pack_frame (&sbuf);

@@ -2,6 +2,7 @@
 #include "gf_escalator.h"
 #include "gf_config.h"
 #include "gf_db.h"
+#include "gf_metrics.h"
 #include "gf_service.h"
 
 /*  Each L1 grid's escalation starts at the first tick that sees it. */
@@ -103,6 +104,11 @@ static int s_tick (s_escalator_t *self)
             rc = -1;
         else if (meeting > 0) {
             self->meetings++;
+            char labels[32];
+            snprintf (labels, sizeof labels, "kind=\"%s\"", params[1]);
+            gf_metrics_inc ("gf_escalator_meetings_total", labels, 1);
+            gf_metric_observe (gf_metrics_histogram ("gf_escalator_meeting_seconds", labels),
+                               (zclock_mono () - started) / 1000.0);
             zsys_info ("escalator: held %s meeting %lld of %s (slot %s) in %" PRId64 " ms",
                        params[1], meeting, params[0], params[2], zclock_mono () - started);
         }
@@ -121,6 +127,8 @@ static int s_tick (s_escalator_t *self)
         zsys_info ("escalator: %lld urgent escalations", moved);
     self->urgent += moved;
     self->reminders += sent;
+    gf_metrics_inc ("gf_escalator_escalations_total", NULL, (uint64_t)moved);
+    gf_metrics_inc ("gf_escalator_reminders_total", NULL, (uint64_t)sent);
     return 0;
 }
 
@@ -138,6 +146,7 @@ void gf_escalator_actor (zsock_t *pipe, void *args)
             listening = gf_db_listen (self.db, "gf_clock") == 0;
         gf_db_drain_notifies (self.db);
         if (s_tick (&self) != 0) {
+            gf_metrics_inc ("gf_escalator_tick_failures_total", NULL, 1);
             timeout = backoff;
             backoff = backoff * 2 > 5000 ? 5000 : backoff * 2;
             listening = false;

@@ -31,6 +31,8 @@ int gridctl_notify (gf_config_t *config, int argc, char **argv);
 /*  A database connection, or NULL after printing why. */
 gf_db_t *gridctl_connect (gf_config_t *config);
 int gridctl_cert (gf_config_t *config, int argc, char **argv);
+/*  Services, bus, consumers, dead letters, next meetings (gridctl_status.c). */
+int gridctl_status (gf_config_t *config, int argc, char **argv);
 
 /*  A data directory (caller frees): $env if set, else deploy/NAME next to
     the binary's tree (a build), share/gridflow/NAME (an install), else

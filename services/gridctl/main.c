@@ -3,7 +3,8 @@
 #include "gf_case.h"
 
 static const char *USAGE =
-    "usage: gridctl [--db CONNINFO] [--intake EP] [--pub EP] [--replay EP] COMMAND\n"
+    "usage: gridctl [--config FILE] [--db CONNINFO] [--intake EP] [--pub EP] [--replay EP] "
+    "COMMAND\n"
     "  db migrate [--dir DIR]        apply the SQL migrations not yet applied\n"
     "  grids import FILE             load categories, grids, people, addresses (JSON)\n"
     "  submit --source S --ref R --text T [--grid G] [--address A] [--category C]\n"
@@ -16,7 +17,9 @@ static const char *USAGE =
     "            [--groups a,b] [--version V] [--request-id R]\n"
     "       ACTION: sign progress refer reply resolve callback close reopen return\n"
     "               assign merge supervise classify\n"
-    "  watch [PREFIX] [--since SEQ] [--json] [--count N] [--idle MS]\n"
+    "  watch [PREFIX] [--grid G] [--once] [--count N] [--idle MS]\n"
+    "                                dashboard: open/pending/hard/escalated/overdue per grid\n"
+    "  watch [PREFIX] [--since SEQ] --json|--lines [--count N] [--idle MS]\n"
     "                                live events (replaying from SEQ first)\n"
     "  calendar import [FILE|DIR ...] load holiday-cn working calendars (default deploy/calendar)\n"
     "  calendar show YEAR-MM         a month of the working calendar (休 off, 班 make-up)\n"
@@ -31,7 +34,10 @@ static const char *USAGE =
     "  notify stats | dead [--limit N] | redrive ID...|--all | token PERSON\n"
     "                                the delivery outbox: counts, dead letters, app tokens\n"
     "  cert server FILE | new NAME --kind adapter|staff --grid G [--sources a,b] [--person P]\n"
-    "       --out FILE | list | revoke NAME   CurveZMQ identities (--certs DIR)\n";
+    "       --out FILE | list | revoke NAME   CurveZMQ identities (--certs DIR)\n"
+
+    "  status [--meetings N] [--bus-wait MS]\n"
+    "                                services (heartbeats), bus, consumers, next meetings\n";
 
 int main (int argc, char **argv)
 {
@@ -78,6 +84,8 @@ int main (int argc, char **argv)
         rc = gridctl_notify (config, argc - 2, argv + 2);
     else if (streq (a1, "cert"))
         rc = gridctl_cert (config, argc - 2, argv + 2);
+    else if (streq (a1, "status"))
+        rc = gridctl_status (config, argc - 2, argv + 2);
     else if (streq (a1, "watch"))
         rc = gridctl_watch (config, argc - 2, argv + 2);
     else if (streq (a1, "help") || streq (a1, "")) {

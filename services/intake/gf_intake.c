@@ -4,6 +4,7 @@
 #include "gf_clock.h"
 #include "gf_config.h"
 #include "gf_db.h"
+#include "gf_metrics.h"
 #include "gf_proto.h"
 #include "gf_service.h"
 #include "gf_intake_action.h"
@@ -33,7 +34,20 @@ typedef struct {
     int count;                             /* items in the batch                  */
     uint64_t stored, duplicates, rejected; /* counters for the log */
     uint64_t actions;                      /* case actions applied  */
+    gf_metric_t *m_received;               /* gf_intake_received_total   */
+    gf_metric_t *m_stored;                 /* gf_intake_stored_total     */
+    gf_metric_t *m_duplicates;             /* gf_intake_duplicates_total */
+    gf_metric_t *m_actions;                /* gf_intake_actions_total    */
+    gf_metric_t *m_batches;                /* gf_intake_batches_total    */
 } s_intake_t;
+
+/*  Counts a refused request under its error code. */
+static void s_count_rejected (gf_code_t code)
+{
+    char labels[64];
+    snprintf (labels, sizeof labels, "code=\"%s\"", gf_code_name (code));
+    gf_metrics_inc ("gf_intake_rejected_total", labels, 1);
+}
 
 /*  The whole batch in one statement: validate grid and category against
     the directory, insert new cases (skipping known (source, source_ref)),
@@ -197,6 +211,7 @@ static void s_flush (s_intake_t *self)
     if (self->count == 0)
         return;
     gf_code_t failure = GF_OK;
+    gf_metric_add (self->m_batches, 1);
     if (s_store (self, 0, self->count) != 0) {
         if (gf_db_lost (self->db))
             failure = GF_E_UNAVAILABLE;
@@ -214,10 +229,12 @@ static void s_flush (s_intake_t *self)
         s_item_t *item = &self->items[i];
         gf_code_t code = failure != GF_OK ? failure : item->code;
         char message[128] = "";
-        if (code == GF_OK)
+        if (code == GF_OK) {
             item->duplicate ? self->duplicates++ : self->stored++;
-        else {
+            gf_metric_add (item->duplicate ? self->m_duplicates : self->m_stored, 1);
+        } else {
             self->rejected++;
+            s_count_rejected (code);
             snprintf (message, sizeof message, "%s",
                       code == GF_E_UNAVAILABLE ? "storage unavailable, retry later"
                       : code == GF_E_FORBIDDEN
@@ -241,6 +258,7 @@ static void s_flush (s_intake_t *self)
     is answered at once.  Takes ownership of msg (routing frames + body). */
 static void s_accept (s_intake_t *self, zmsg_t *msg)
 {
+    gf_metric_add (self->m_received, 1);
     zframe_t *body = zmsg_last (msg);
     if (!body || zmsg_size (msg) < 2) { /* no routing id: not from a ROUTER peer */
         zmsg_destroy (&msg);
@@ -274,12 +292,17 @@ static void s_accept (s_intake_t *self, zmsg_t *msg)
                    reply.ok ? "ok" : gf_code_name (reply.code), reply.ok ? "" : ": ",
                    reply.ok ? "" : reply.message);
         reply.ok ? self->actions++ : self->rejected++;
+        if (reply.ok)
+            gf_metric_add (self->m_actions, 1);
+        else
+            s_count_rejected (reply.code);
         s_send_reply (self, &msg, &reply);
         gf_reply_reset (&reply);
         gf_action_reset (&action);
     } else if (request && streq (gf_msg_type (request), GF_TYPE_CASE_ACTION)) {
         const char *id = gf_msg_id (request);
         self->rejected++;
+        s_count_rejected (err.code);
         zsys_info ("intake: request %s rejected: %s: %s", id ? id : "(no id)",
                    gf_code_name (err.code), err.message);
         s_reply (self, &msg, id, err.code, 0, false, err.message);
@@ -293,6 +316,7 @@ static void s_accept (s_intake_t *self, zmsg_t *msg)
         char *peeked = request ? NULL : gf_msg_peek_id (zframe_data (body), zframe_size (body));
         const char *id = request ? gf_msg_id (request) : peeked;
         self->rejected++;
+        s_count_rejected (err.code);
         zsys_info ("intake: request %s rejected: %s: %s", id ? id : "(unreadable)",
                    gf_code_name (err.code), err.message);
         s_reply (self, &msg, id, err.code, 0, false, err.message);
@@ -302,9 +326,39 @@ static void s_accept (s_intake_t *self, zmsg_t *msg)
     zframe_destroy (&body);
 }
 
+/*  On stop: requests already queued are not taken; each gets `unavailable`
+    so that its client resends it (to this intake once restarted, or to
+    another) without waiting for its timeout. */
+static void s_hand_back (s_intake_t *self)
+{
+    int handed = 0;
+    while (zsock_events (self->router) & ZMQ_POLLIN) {
+        zmsg_t *msg = zmsg_recv (self->router);
+        if (!msg)
+            break;
+        zframe_t *body = zmsg_last (msg);
+        if (body && zmsg_size (msg) >= 2) {
+            zmsg_remove (msg, body);
+            char *id = gf_msg_peek_id (zframe_data (body), zframe_size (body));
+            s_reply (self, &msg, id, GF_E_UNAVAILABLE, 0, false, "intake stopping, retry later");
+            free (id);
+            zframe_destroy (&body);
+            handed++;
+        }
+        zmsg_destroy (&msg);
+    }
+    if (handed)
+        zsys_info ("intake: handed back %d queued requests (unavailable)", handed);
+}
+
 void gf_intake_actor (zsock_t *pipe, void *args)
 {
     s_intake_t self = {.config = (gf_config_t *)args};
+    self.m_received = gf_metrics_counter ("gf_intake_received_total", NULL);
+    self.m_stored = gf_metrics_counter ("gf_intake_stored_total", NULL);
+    self.m_duplicates = gf_metrics_counter ("gf_intake_duplicates_total", NULL);
+    self.m_actions = gf_metrics_counter ("gf_intake_actions_total", NULL);
+    self.m_batches = gf_metrics_counter ("gf_intake_batches_total", NULL);
     self.db = gf_db_new (self.config->db, "gf-intake");
     self.items = (s_item_t *)zmalloc (sizeof (s_item_t) * self.config->batch);
     self.router = zsock_new (ZMQ_ROUTER);
@@ -341,6 +395,8 @@ void gf_intake_actor (zsock_t *pipe, void *args)
                 break;
             s_accept (&self, msg);
         }
+        if (self.count == 0)
+            gf_db_ping (self.db, 1000); /* idle: keep /healthz true to the database */
         s_flush (&self);
         if (zclock_mono () - last_log >= 60000) {
             zsys_info ("intake: stored %" PRIu64 ", duplicates %" PRIu64 ", rejected %" PRIu64,
@@ -348,6 +404,7 @@ void gf_intake_actor (zsock_t *pipe, void *args)
             last_log = zclock_mono ();
         }
     }
+    s_hand_back (&self);
     zsys_info ("intake: stopping: stored %" PRIu64 ", duplicates %" PRIu64 ", rejected %" PRIu64,
                self.stored, self.duplicates, self.rejected);
 done:

@@ -1,6 +1,7 @@
 /*  gf_apppush — app push with receipts. */
 #include "gf_apppush.h"
 #include "gf_db.h"
+#include "gf_metrics.h"
 #include "gf_notifier.h"
 #include "gf_service.h"
 
@@ -93,6 +94,7 @@ static int s_push (s_apppush_t *self, json_t *persons, bool again)
                             streq (gf_db_get (res, r, "urgent"), "t"), "at",
                             gf_db_get (res, r, "at")));
         self->pushed++;
+        gf_metrics_inc ("gf_notifier_sent_total", "channel=\"app\"", 1);
     }
     PQclear (res);
     return n;
@@ -147,8 +149,10 @@ static void s_ack (s_apppush_t *self, zframe_t *route, json_t *body)
     char id_text[24];
     snprintf (id_text, sizeof id_text, "%" JSON_INTEGER_FORMAT, json_integer_value (id));
     const char *params[] = {id_text, person};
-    if (gf_db_run (self->db, SQL_ACK, 2, params) == 0)
+    if (gf_db_run (self->db, SQL_ACK, 2, params) == 0) {
         self->acked++;
+        gf_metrics_inc ("gf_notifier_receipts_total", NULL, 1);
+    }
 }
 
 static void s_receive (s_apppush_t *self)
@@ -181,9 +185,7 @@ static void s_receive (s_apppush_t *self)
 void gf_apppush_actor (zsock_t *pipe, void *args)
 {
     gf_part_args_t *part = (gf_part_args_t *)args;
-    const char *endpoint = getenv ("GF_APP");
-    if (!endpoint || !*endpoint)
-        endpoint = "tcp://127.0.0.1:5573";
+    const char *endpoint = part->config->app;
     s_apppush_t self = {.db = gf_db_new (part->config->db, "gf-notifier/app")};
     self.router = zsock_new (ZMQ_ROUTER);
     zsock_set_router_mandatory (self.router, 1);

@@ -1,6 +1,6 @@
 /*  gf_apppush — app push over ZeroMQ with receipts (送达有签收).
 
-    A ROUTER on GF_APP (default tcp://127.0.0.1:5573).  Frames after the
+    A ROUTER on notifier/app (GF_APP, default tcp://127.0.0.1:5573).  Frames after the
     routing id: a verb and one JSON object.
       app → notifier  hello {"person", "token"}     sign in (token from
                                                     `gridctl notify token`)

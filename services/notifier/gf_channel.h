@@ -12,6 +12,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "gf_config.h"
+
 typedef enum {
     GF_SEND_OK,       /* accepted (or recognised as a duplicate) by the far end */
     GF_SEND_RETRY,    /* transient failure (5xx, 429, timeout): retry later    */
@@ -36,7 +38,7 @@ typedef struct {
     const char *name; /* delivery_policy.channel */
     /*  Returns the driver's state, or NULL when the channel is not
         configured (its deliveries then wait). */
-    void *(*create) (void);
+    void *(*create) (gf_config_t *config);
     void (*destroy) (void **self_p);
     /*  Sends n messages (concurrently where it can) and sets each result. */
     void (*send) (void *self, gf_delivery_t *batch, size_t n);

@@ -1,11 +1,10 @@
 /*  gf_channel_email — e-mail through SMTP (libcurl).
 
-    GF_SMTP_URL (smtp://host:port or smtps://...), GF_SMTP_FROM (sender
-    address, default gridflow@localhost), GF_SMTP_USER / GF_SMTP_PASSWORD
-    (optional), GF_SMTP_TIMEOUT_MS (default 10000).  The Message-ID is the
+    notifier/smtp_url (smtp://host:port or smtps://...), smtp_from (the
+    sender), smtp_user / smtp_password (optional), smtp_timeout (ms).  The Message-ID is the
     dedupe key, so a receiving system can drop a resend.  A 5xx reply to the
-    recipient is permanent; other failures are retried.  Unset GF_SMTP_URL:
-    the channel is off and its messages wait.
+    recipient is permanent; other failures are retried.  No URL: the channel
+    is off and its messages wait.
 */
 #include "gf_channel.h"
 #include "gf_curl.h"
@@ -33,24 +32,23 @@ static size_t s_read (char *buffer, size_t size, size_t count, void *arg)
     return n;
 }
 
-static char *s_env_dup (const char *name, const char *fallback)
+static char *s_dup_set (const char *value)
 {
-    const char *value = getenv (name);
-    return value && *value ? strdup (value) : fallback ? strdup (fallback) : NULL;
+    return value && *value ? strdup (value) : NULL;
 }
 
-static void *s_create (void)
+static void *s_create (gf_config_t *config)
 {
-    const char *url = getenv ("GF_SMTP_URL");
+    const char *url = config->smtp_url;
     if (!url || !*url)
         return NULL;
     s_email_t *self = calloc (1, sizeof *self);
     self->multi = curl_multi_init ();
     self->url = strdup (url);
-    self->from = s_env_dup ("GF_SMTP_FROM", "gridflow@localhost");
-    self->user = s_env_dup ("GF_SMTP_USER", NULL);
-    self->password = s_env_dup ("GF_SMTP_PASSWORD", NULL);
-    self->timeout_ms = gf_curl_env_long ("GF_SMTP_TIMEOUT_MS", 10000);
+    self->from = strdup (config->smtp_from);
+    self->user = s_dup_set (config->smtp_user);
+    self->password = s_dup_set (config->smtp_password);
+    self->timeout_ms = config->smtp_timeout_ms;
     return self;
 }
 

@@ -1,11 +1,11 @@
 /*  gf_channel_sms — SMS through an HTTP gateway (JSON webhook).
 
-    POST GF_SMS_URL with {"to", "text", "dedupe_key", "case"}, headers
-    "Authorization: Bearer GF_SMS_TOKEN" (when set) and "Idempotency-Key"
-    (the dedupe key), timeout GF_SMS_TIMEOUT_MS (default 5000).  2xx and 409
+    POST notifier/sms_url with {"to", "text", "dedupe_key", "case"},
+    headers "Authorization: Bearer <notifier/sms_token>" (when set) and
+    "Idempotency-Key" (the dedupe key), timeout notifier/sms_timeout.  2xx and 409
     (duplicate) are delivered; 408, 429 and 5xx are retried; other 4xx are
-    permanent (dead letter).  Unset GF_SMS_URL: the channel is off and its
-    messages wait.
+    permanent (dead letter).  No URL: the channel is off and its messages
+    wait.
 */
 #include "gf_channel.h"
 #include "gf_curl.h"
@@ -29,17 +29,17 @@ static size_t s_discard (char *data, size_t size, size_t count, void *arg)
     return size * count;
 }
 
-static void *s_create (void)
+static void *s_create (gf_config_t *config)
 {
-    const char *url = getenv ("GF_SMS_URL");
+    const char *url = config->sms_url;
     if (!url || !*url)
         return NULL;
     s_sms_t *self = calloc (1, sizeof *self);
     self->multi = curl_multi_init ();
     self->url = strdup (url);
-    self->timeout_ms = gf_curl_env_long ("GF_SMS_TIMEOUT_MS", 5000);
+    self->timeout_ms = config->sms_timeout_ms;
     self->headers = curl_slist_append (NULL, "Content-Type: application/json; charset=utf-8");
-    const char *token = getenv ("GF_SMS_TOKEN");
+    const char *token = config->sms_token;
     if (token && *token) {
         char header[512];
         snprintf (header, sizeof header, "Authorization: Bearer %s", token);

@@ -41,11 +41,3 @@ void gf_curl_fail (gf_delivery_t *delivery, CURLcode code)
     delivery->result = down ? GF_SEND_DOWN : GF_SEND_RETRY;
     snprintf (delivery->error, sizeof delivery->error, "%s", curl_easy_strerror (code));
 }
-
-long gf_curl_env_long (const char *name, long fallback)
-{
-    const char *value = getenv (name);
-    char *end = NULL;
-    long n = value ? strtol (value, &end, 10) : 0;
-    return value && *value && end && !*end && n > 0 ? n : fallback;
-}

@@ -20,7 +20,4 @@ void gf_curl_perform (CURLM *multi, CURL **handles, size_t n, CURLcode *codes, l
     reason in delivery->error. */
 void gf_curl_fail (gf_delivery_t *delivery, CURLcode code);
 
-/*  Environment setting as a positive integer, or fallback. */
-long gf_curl_env_long (const char *name, long fallback);
-
 #endif

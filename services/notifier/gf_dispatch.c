@@ -1,8 +1,8 @@
 /*  gf_dispatch — the outbox sender for SMS and e-mail. */
 #include "gf_dispatch.h"
 #include "gf_channel.h"
-#include "gf_curl.h"
 #include "gf_db.h"
+#include "gf_metrics.h"
 #include "gf_notifier.h"
 #include "gf_service.h"
 
@@ -69,10 +69,11 @@ static const char *SQL_RECORD =
 
 typedef struct {
     const gf_channel_t *driver;
-    void *state;         /* driver state, NULL: not configured */
-    int64_t down_until;  /* zclock_mono ms                     */
-    int down_ms;         /* current pause while unreachable    */
-    uint64_t sent, dead; /* since start                        */
+    gf_metric_t *m_sent, *m_retries, *m_down, *m_dead; /* {channel="..."} */
+    void *state;                                       /* driver state, NULL: not configured */
+    int64_t down_until;                                /* zclock_mono ms                     */
+    int down_ms;                                       /* current pause while unreachable    */
+    uint64_t sent, dead;                               /* since start                        */
 } s_channel_t;
 
 typedef struct {
@@ -129,6 +130,8 @@ static int s_step (s_dispatch_t *self, s_channel_t *ch)
     json_t *outcomes = json_array ();
     for (int i = 0; i < n; i++) {
         down |= batch[i].result == GF_SEND_DOWN;
+        if (batch[i].result == GF_SEND_RETRY)
+            gf_metric_add (ch->m_retries, 1);
         json_array_append_new (outcomes,
                                json_pack ("{s:I, s:s, s:s?}", "id", (json_int_t)batch[i].id,
                                           "result", s_result_name (batch[i].result), "error",
@@ -139,6 +142,7 @@ static int s_step (s_dispatch_t *self, s_channel_t *ch)
         if (ch->down_ms > DOWN_MAX_MS)
             ch->down_ms = DOWN_MAX_MS;
         ch->down_until = zclock_mono () + ch->down_ms;
+        gf_metric_add (ch->m_down, 1);
         zsys_warning ("notifier: %s channel unreachable (%s); pausing %d ms", ch->driver->name,
                       batch[0].error, ch->down_ms);
     } else if (ch->down_ms) {
@@ -164,6 +168,8 @@ static int s_step (s_dispatch_t *self, s_channel_t *ch)
     PQclear (res);
     ch->sent += (uint64_t)sent;
     ch->dead += (uint64_t)dead;
+    gf_metric_add (ch->m_sent, (uint64_t)sent);
+    gf_metric_add (ch->m_dead, (uint64_t)dead);
     if (dead)
         zsys_warning ("notifier: %lld %s deliveries dead-lettered (gridctl notify dead)", dead,
                       ch->driver->name);
@@ -174,11 +180,17 @@ void gf_dispatch_actor (zsock_t *pipe, void *args)
 {
     gf_part_args_t *part = (gf_part_args_t *)args;
     s_dispatch_t self = {.db = gf_db_new (part->config->db, "gf-notifier/dispatch")};
-    self.batch = (int)gf_curl_env_long ("GF_DELIVERY_BATCH", 64);
+    self.batch = part->config->delivery_batch;
     for (size_t i = 0; i < CHANNELS; i++) {
         s_channel_t *ch = &self.channels[i];
         ch->driver = s_channels[i];
-        ch->state = ch->driver->create ();
+        char labels[64];
+        snprintf (labels, sizeof labels, "channel=\"%s\"", ch->driver->name);
+        ch->m_sent = gf_metrics_counter ("gf_notifier_sent_total", labels);
+        ch->m_retries = gf_metrics_counter ("gf_notifier_retries_total", labels);
+        ch->m_down = gf_metrics_counter ("gf_notifier_channel_down_total", labels);
+        ch->m_dead = gf_metrics_counter ("gf_dead_letters_total", labels);
+        ch->state = ch->driver->create (part->config);
         if (!ch->state)
             zsys_notice ("notifier: %s channel not configured; its messages wait",
                          ch->driver->name);

@@ -3,6 +3,7 @@
 #include "gf_apppush.h"
 #include "gf_consumer.h"
 #include "gf_dispatch.h"
+#include "gf_metrics.h"
 
 #include <curl/curl.h>
 #include <jansson.h>
@@ -90,6 +91,7 @@ static int s_notify (gf_db_t *db, const PGresult *events, void *arg)
     long long no_leader = gf_db_get_ll (res, 0, "no_leader");
     PQclear (res);
     self->created += created;
+    gf_metrics_inc ("gf_notifier_created_total", NULL, (uint64_t)created);
     if (no_leader)
         zsys_warning ("notifier: %lld routed cases have no grid leader in the directory",
                       no_leader);

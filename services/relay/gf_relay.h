@@ -11,8 +11,14 @@
     A second actor answers replay requests on a ROUTER socket: pages of
     "events with seq > from whose topic starts with prefix", each page
     closed by a replay.end carrying where to continue.  It also publishes
-    relay.hb (the head seq) every second so subscribers can tell they are
-    behind.
+    relay.hb (the head seq) every second, after the events it covers on the
+    same socket, so subscribers can tell exactly that they missed something
+    (and, with a topic prefix, probe the replay server: docs/streams.md).
+
+    A slow subscriber never slows the relay: PUB has a per-subscriber send
+    HWM (GF_RELAY_SNDHWM, default 100000 messages; GF_RELAY_SNDBUF sets the
+    kernel buffer) beyond which ZeroMQ drops that subscriber's messages, and
+    every send is DONTWAIT.  The publish rate is logged at stop.
 */
 #ifndef GF_RELAY_H_INCLUDED
 #define GF_RELAY_H_INCLUDED

@@ -1,12 +1,21 @@
 /*  gf_relay_replay — pages of past events for late or reconnecting
     subscribers (the replay half of the zguide Clone pattern).
 
-    Request: replay.request {from, prefix, limit}.  Answer, on the same
-    connection: up to `limit` messages [topic, event body] with seq > from
-    and topic starting with prefix, in seq order, then
-    ["replay.end", replay.end {last, more, head}].  `last` is where the
-    next page starts; more=false means the caller has everything up to
-    `last`.  Runs on its own connection so replay never delays publishing.
+    Request: replay.request {from, prefix, limit[, to]}.  Answer, on the
+    same connection: up to `limit` messages [topic, event body] with
+    from < seq (<= to) and topic starting with prefix, in seq order, then
+    ["replay.end", replay.end {last, more, count, head}].  `last` is where
+    the next page starts; more=false means the caller has everything up to
+    `last`; `count` is the number of events sent before it, so the caller
+    can tell a page that lost messages on the way.
+
+    A probe (probe: true, `to` set) sends no event: its replay.end carries
+    `count` = the events in (from, to] matching the prefix and last = to.
+    A filtered subscriber compares it with what it received live to detect
+    a gap exactly (docs/streams.md).
+
+    Runs on its own connection and thread so replay never delays
+    publishing.
 */
 #include "gf_relay.h"
 #include "gf_clock.h"
@@ -20,8 +29,10 @@ static const char *SQL_PAGE =
     "SELECT seq, id, type, topic, case_id, grid,"
     "       (extract (epoch FROM at) * 1000)::bigint AS at_ms, payload::text AS payload"
     "  FROM case_events"
-    " WHERE seq > $1 AND starts_with (topic, $2)"
+    " WHERE seq > $1 AND starts_with (topic, $2) AND ($4::bigint = 0 OR seq <= $4::bigint)"
     " ORDER BY seq LIMIT $3";
+static const char *SQL_COUNT = "SELECT count (*) AS n FROM case_events"
+                               " WHERE seq > $1 AND seq <= $2 AND starts_with (topic, $3)";
 
 static void s_send_end (zsock_t *router, zmsg_t *envelope, const char *id, uint64_t last, bool more,
                         uint64_t head, gf_code_t code, const char *message)
@@ -29,6 +40,17 @@ static void s_send_end (zsock_t *router, zmsg_t *envelope, const char *id, uint6
     zmsg_t *msg = zmsg_dup (envelope);
     zmsg_addstr (msg, GF_TYPE_REPLAY_END);
     zframe_t *body = gf_replay_end_encode (id, last, more, head, code, message);
+    zmsg_append (msg, &body);
+    if (zmsg_send (&msg, router) != 0)
+        zmsg_destroy (&msg);
+}
+
+static void s_send_end_count (zsock_t *router, zmsg_t *envelope, const char *id, uint64_t last,
+                              bool more, uint64_t count, uint64_t head)
+{
+    zmsg_t *msg = zmsg_dup (envelope);
+    zmsg_addstr (msg, GF_TYPE_REPLAY_END);
+    zframe_t *body = gf_replay_end_encode_count (id, last, more, count, head);
     zmsg_append (msg, &body);
     if (zmsg_send (&msg, router) != 0)
         zmsg_destroy (&msg);
@@ -52,18 +74,39 @@ static void s_serve (zsock_t *router, gf_db_t *db, zmsg_t *msg)
     }
     gf_msg_destroy (&decoded);
 
-    char from[24], limit[24];
+    char from[24], limit[24], to[24];
     snprintf (from, sizeof from, "%" PRIu64, req.from);
     snprintf (limit, sizeof limit, "%" PRIu64, req.limit);
-    const char *params[] = {from, req.prefix, limit};
+    snprintf (to, sizeof to, "%" PRIu64, req.to);
     PGresult *head_res = gf_db_exec (db, SQL_HEAD, 0, NULL);
-    PGresult *rows = head_res ? gf_db_exec (db, SQL_PAGE, 3, params) : NULL;
+    if (req.probe) {
+        const char *cparams[] = {from, to, req.prefix};
+        PGresult *n = head_res && req.to > 0 ? gf_db_exec (db, SQL_COUNT, 3, cparams) : NULL;
+        uint64_t head = head_res ? (uint64_t)gf_db_get_ll (head_res, 0, "head") : 0;
+        if (n)
+            s_send_end_count (router, msg, req.id, req.to, false,
+                              (uint64_t)gf_db_get_ll (n, 0, "n"), head);
+        else if (head_res && req.to == 0)
+            s_send_end (router, msg, req.id, req.from, false, head, GF_E_MISSING_FIELD,
+                        "a probe needs field 'to'");
+        else
+            s_send_end (router, msg, req.id, req.from, true, 0, GF_E_UNAVAILABLE,
+                        "event log unavailable, retry later");
+        if (n)
+            PQclear (n);
+        if (head_res)
+            PQclear (head_res);
+        gf_replay_req_reset (&req);
+        return;
+    }
+    const char *params[] = {from, req.prefix, limit, to};
+    PGresult *rows = head_res ? gf_db_exec (db, SQL_PAGE, 4, params) : NULL;
     if (!rows) {
         s_send_end (router, msg, req.id, req.from, true, 0, GF_E_UNAVAILABLE,
                     "event log unavailable, retry later");
     } else {
         uint64_t head = (uint64_t)gf_db_get_ll (head_res, 0, "head");
-        uint64_t last = req.from;
+        uint64_t last = req.from, sent = 0;
         int count = PQntuples (rows);
         for (int r = 0; r < count; r++) {
             last = (uint64_t)gf_db_get_ll (rows, r, "seq");
@@ -82,11 +125,14 @@ static void s_serve (zsock_t *router, gf_db_t *db, zmsg_t *msg)
             zmsg_append (out, &event);
             if (zmsg_send (&out, router) != 0)
                 zmsg_destroy (&out);
+            else
+                sent++;
         }
         bool more = (uint64_t)count == req.limit;
-        if (!more && head > last)
-            last = head; /* scanned everything up to the head */
-        s_send_end (router, msg, req.id, last, more, head > last ? head : last, GF_OK, NULL);
+        uint64_t end = req.to > 0 && req.to < head ? req.to : head;
+        if (!more && end > last)
+            last = end; /* scanned everything up to the head (or `to`) */
+        s_send_end_count (router, msg, req.id, last, more, sent, head > last ? head : last);
     }
     if (rows)
         PQclear (rows);

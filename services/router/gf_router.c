@@ -2,6 +2,7 @@
 #include "gf_router.h"
 #include "gf_clock.h"
 #include "gf_consumer.h"
+#include "gf_metrics.h"
 
 #include <jansson.h>
 
@@ -76,6 +77,8 @@ static int s_route (gf_db_t *db, const PGresult *events, void *arg)
     PQclear (res);
     self->routed += routed;
     self->unroutable += unroutable;
+    gf_metrics_inc ("gf_router_routed_total", NULL, (uint64_t)routed);
+    gf_metrics_inc ("gf_router_unroutable_total", NULL, (uint64_t)unroutable);
     if (self->config->verbose)
         zsys_debug ("router: %lld routed, %lld unroutable (of %d received)", routed, unroutable,
                     PQntuples (events));

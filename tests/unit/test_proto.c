@@ -1273,6 +1273,39 @@ static void test_replay_request_round_trips (void **state)
     zframe_destroy (&frame);
 }
 
+static void test_replay_probe_round_trips (void **state)
+{
+    (void)state;
+    zframe_t *frame = s_vec_replay_request_probe ();
+    gf_msg_t *msg = gf_msg_decode (zframe_data (frame), zframe_size (frame), NULL);
+    assert_non_null (msg);
+    gf_replay_req_t r;
+    gf_error_t err;
+    assert_int_equal (gf_replay_req_from_msg (msg, &r, &err), 0);
+    assert_true (r.from == 1200);
+    assert_true (r.to == 1234);
+    assert_true (r.probe);
+    zframe_t *again = gf_replay_req_encode (&r);
+    assert_true (zframe_eq (frame, again));
+    zframe_destroy (&again);
+    gf_replay_req_reset (&r);
+    gf_msg_destroy (&msg);
+    zframe_destroy (&frame);
+    //  A plain request leaves both out, so old relays see the old bytes.
+    frame = s_vec_replay_request ();
+    msg = gf_msg_decode (zframe_data (frame), zframe_size (frame), NULL);
+    assert_int_equal (gf_replay_req_from_msg (msg, &r, &err), 0);
+    assert_true (r.to == 0);
+    assert_false (r.probe);
+    gf_replay_req_reset (&r);
+    gf_msg_destroy (&msg);
+    zframe_destroy (&frame);
+    char *json = s_event_json (gf_replay_end_encode_count ("p-1", 9, false, 2, 12));
+    assert_string_equal (json, "{\"v\":1,\"type\":\"replay.end\",\"id\":\"p-1\",\"ok\":true,"
+                               "\"last\":9,\"more\":false,\"count\":2,\"head\":12}");
+    free (json);
+}
+
 static gf_code_t s_replay_code (const char *json)
 {
     zframe_t *frame = gf_json_encode (json);
@@ -1316,6 +1349,18 @@ static void test_replay_request_checks_fields (void **state)
     assert_int_equal (s_replay_code ("{\"v\":1,\"type\":\"replay.request\",\"id\":\"a\","
                                      "\"from\":1,\"prefix\":3,\"limit\":10}"),
                       GF_E_WRONG_TYPE);
+    assert_int_equal (s_replay_code ("{\"v\":1,\"type\":\"replay.request\",\"id\":\"a\","
+                                     "\"from\":5,\"limit\":1,\"to\":4}"),
+                      GF_E_BAD_VALUE); //  `to` below `from`
+    assert_int_equal (s_replay_code ("{\"v\":1,\"type\":\"replay.request\",\"id\":\"a\","
+                                     "\"from\":5,\"limit\":1,\"to\":-1}"),
+                      GF_E_BAD_VALUE);
+    assert_int_equal (s_replay_code ("{\"v\":1,\"type\":\"replay.request\",\"id\":\"a\","
+                                     "\"from\":5,\"limit\":1,\"to\":9,\"probe\":1}"),
+                      GF_E_WRONG_TYPE);
+    assert_int_equal (s_replay_code ("{\"v\":1,\"type\":\"replay.request\",\"id\":\"a\","
+                                     "\"from\":5,\"limit\":1,\"to\":9,\"probe\":true}"),
+                      GF_OK);
     assert_int_equal (s_replay_code ("{\"v\":1,\"type\":\"relay.hb\",\"id\":\"a\","
                                      "\"from\":1,\"limit\":10}"),
                       GF_E_UNKNOWN_TYPE);
@@ -1721,6 +1766,7 @@ int main (void)
         cmocka_unit_test (test_event_encode_with_nil_grid_and_no_payload),
         cmocka_unit_test (test_event_encode_rejects_bad_payloads),
         cmocka_unit_test (test_replay_request_round_trips),
+        cmocka_unit_test (test_replay_probe_round_trips),
         cmocka_unit_test (test_replay_request_checks_fields),
         cmocka_unit_test (test_replay_end_encodes_page_and_error),
         cmocka_unit_test (test_relay_hb_encodes_exact_bytes),

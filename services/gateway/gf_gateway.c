@@ -1,0 +1,586 @@
+/*  gf_gateway — see gf_gateway.h.  The actor, the HTTP dispatcher, static
+    files, /healthz, /metrics and the read-connection pool. */
+#define _GNU_SOURCE /* asprintf, strndup */
+#include "gf_gateway.h"
+#include "gf_gw.h"
+#include "gf_metrics.h"
+#include "gf_service.h"
+#include "gf_stream.h"
+
+#include <arpa/inet.h>
+#include <fcntl.h>
+#include <netinet/in.h>
+#include <pthread.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#define S_MAX_FORM (64 * 1024) /* bytes of a POST body we accept */
+
+/* ---------------------------------------------------------------------------
+   The read-connection pool: handlers run on many threads, each borrows a
+   connection for one statement. */
+
+struct _gf_dbpool_t {
+    pthread_mutex_t lock; /* guards idle / nidle        */
+    char *conninfo;       /* libpq connection string    */
+    gf_db_t **idle;       /* connections not in use     */
+    size_t nidle;         /* how many are in idle       */
+    size_t max;           /* idle connections kept      */
+};
+
+gf_dbpool_t *gf_dbpool_new (const char *conninfo, size_t max)
+{
+    gf_dbpool_t *self = calloc (1, sizeof *self);
+    self->conninfo = strdup (conninfo);
+    self->idle = calloc (max, sizeof *self->idle);
+    self->max = max;
+    pthread_mutex_init (&self->lock, NULL);
+    return self;
+}
+
+void gf_dbpool_destroy (gf_dbpool_t **self_p)
+{
+    if (!self_p || !*self_p)
+        return;
+    gf_dbpool_t *self = *self_p;
+    for (size_t i = 0; i < self->nidle; i++)
+        gf_db_destroy (&self->idle[i]);
+    free (self->idle);
+    free (self->conninfo);
+    pthread_mutex_destroy (&self->lock);
+    free (self);
+    *self_p = NULL;
+}
+
+static gf_db_t *s_pool_take (gf_dbpool_t *self)
+{
+    gf_db_t *db = NULL;
+    pthread_mutex_lock (&self->lock);
+    if (self->nidle)
+        db = self->idle[--self->nidle];
+    pthread_mutex_unlock (&self->lock);
+    return db ? db : gf_db_new (self->conninfo, "gf-gateway");
+}
+
+static void s_pool_give (gf_dbpool_t *self, gf_db_t *db)
+{
+    pthread_mutex_lock (&self->lock);
+    if (self->nidle < self->max && !gf_db_lost (db)) {
+        self->idle[self->nidle++] = db;
+        db = NULL;
+    }
+    pthread_mutex_unlock (&self->lock);
+    gf_db_destroy (&db);
+}
+
+PGresult *gf_gw_query (gf_gw_t *gw, const char *sql, int nparams, const char *const *params)
+{
+    gf_db_t *db = s_pool_take (gw->pool);
+    PGresult *res = NULL;
+    if (db && gf_db_connect (db, 2000) == 0) {
+        res = gf_db_exec (db, sql, nparams, params);
+        //  A connection that dropped while idle in the pool: one retry.
+        if (!res && gf_db_lost (db) && gf_db_connect (db, 2000) == 0)
+            res = gf_db_exec (db, sql, nparams, params);
+    }
+    if (db)
+        s_pool_give (gw->pool, db);
+    return res;
+}
+
+char *gf_gw_query_json (gf_gw_t *gw, const char *sql, int nparams, const char *const *params)
+{
+    PGresult *res = gf_gw_query (gw, sql, nparams, params);
+    char *json = NULL;
+    if (res && PQntuples (res) == 1 && PQnfields (res) >= 1 && !PQgetisnull (res, 0, 0))
+        json = strdup (PQgetvalue (res, 0, 0));
+    if (res)
+        PQclear (res);
+    return json;
+}
+
+void gf_gw_reply_json (gf_gw_reply_t *reply, unsigned status, char *body)
+{
+    reply->status = status;
+    reply->type = "application/json; charset=utf-8";
+    free (reply->body);
+    reply->body = body;
+    reply->size = body ? strlen (body) : 0;
+}
+
+/* ---------------------------------------------------------------------------
+   /healthz and /metrics */
+
+static void s_healthz (gf_gw_t *gw, gf_gw_reply_t *reply)
+{
+    PGresult *res =
+        gf_gw_query (gw, "SELECT coalesce (max (seq), 0) AS head FROM case_events", 0, NULL);
+    bool db_ok = res != NULL;
+    long long db_head = res ? gf_db_get_ll (res, 0, "head") : -1;
+    if (res)
+        PQclear (res);
+    char *body = NULL;
+    if (asprintf (
+            &body,
+            "{\"status\":\"%s\",\"database\":%s,\"log_head\":%lld,\"stream_last_seq\":%" PRIu64
+            ",\"relay_head\":%" PRIu64 ",\"sse_clients\":%ld}",
+            db_ok ? "ok" : "unavailable", db_ok ? "true" : "false", db_head, gf_hub_last (gw->hub),
+            (uint64_t)atomic_load (&gw->relay_head), atomic_load (&gw->sse_clients)) < 0)
+        body = NULL;
+    gf_gw_reply_json (reply, db_ok ? 200 : 503, body);
+}
+
+static void s_metrics (gf_gw_t *gw, gf_gw_reply_t *reply)
+{
+    char *body = NULL;
+    size_t size = 0;
+    FILE *out = open_memstream (&body, &size);
+    if (!out)
+        return;
+    fprintf (out, "# HELP gf_gateway_http_responses_total HTTP responses sent, by status class.\n"
+                  "# TYPE gf_gateway_http_responses_total counter\n");
+    for (int c = 1; c <= 5; c++)
+        fprintf (out, "gf_gateway_http_responses_total{class=\"%dxx\"} %" PRIu64 "\n", c,
+                 (uint64_t)atomic_load (&gw->requests[c]));
+    fprintf (out,
+             "# HELP gf_gateway_sse_clients Server-sent-event streams open now.\n"
+             "# TYPE gf_gateway_sse_clients gauge\n"
+             "gf_gateway_sse_clients %ld\n"
+             "# HELP gf_gateway_sse_streams_total Server-sent-event streams opened.\n"
+             "# TYPE gf_gateway_sse_streams_total counter\n"
+             "gf_gateway_sse_streams_total %" PRIu64 "\n"
+             "# HELP gf_gateway_sse_events_total Events written to server-sent-event streams.\n"
+             "# TYPE gf_gateway_sse_events_total counter\n"
+             "gf_gateway_sse_events_total %" PRIu64 "\n"
+             "# HELP gf_gateway_sse_overflows_total Streams closed because the client lagged "
+             "past the buffer.\n"
+             "# TYPE gf_gateway_sse_overflows_total counter\n"
+             "gf_gateway_sse_overflows_total %" PRIu64 "\n"
+             "# HELP gf_gateway_sse_replays_total Streams that resumed through a relay replay.\n"
+             "# TYPE gf_gateway_sse_replays_total counter\n"
+             "gf_gateway_sse_replays_total %" PRIu64 "\n"
+             "# HELP gf_gateway_open311_posts_total Open311 POST requests.json, by result.\n"
+             "# TYPE gf_gateway_open311_posts_total counter\n"
+             "gf_gateway_open311_posts_total{result=\"created\"} %" PRIu64 "\n"
+             "gf_gateway_open311_posts_total{result=\"duplicate\"} %" PRIu64 "\n"
+             "gf_gateway_open311_posts_total{result=\"refused\"} %" PRIu64 "\n"
+             "# HELP gf_gateway_stream_last_seq Newest event seq the gateway holds.\n"
+             "# TYPE gf_gateway_stream_last_seq gauge\n"
+             "gf_gateway_stream_last_seq %" PRIu64 "\n"
+             "# HELP gf_gateway_stream_first_seq Oldest event seq in the SSE buffer (0: empty).\n"
+             "# TYPE gf_gateway_stream_first_seq gauge\n"
+             "gf_gateway_stream_first_seq %" PRIu64 "\n"
+             "# HELP gf_gateway_relay_head The relay's head seq as last heard.\n"
+             "# TYPE gf_gateway_relay_head gauge\n"
+             "gf_gateway_relay_head %" PRIu64 "\n",
+             atomic_load (&gw->sse_clients), (uint64_t)atomic_load (&gw->sse_streams),
+             (uint64_t)atomic_load (&gw->sse_events), (uint64_t)atomic_load (&gw->sse_overflows),
+             (uint64_t)atomic_load (&gw->sse_replays), (uint64_t)atomic_load (&gw->posts_ok),
+             (uint64_t)atomic_load (&gw->posts_dup), (uint64_t)atomic_load (&gw->posts_err),
+             gf_hub_last (gw->hub), gf_hub_first (gw->hub),
+             (uint64_t)atomic_load (&gw->relay_head));
+    /* Then what every service reports (database latency, reconnects, ...). */
+    char *common = gf_metrics_render ();
+    if (common)
+        fputs (common, out);
+    free (common);
+    fclose (out);
+    reply->status = 200;
+    reply->type = "text/plain; version=0.0.4; charset=utf-8";
+    reply->body = body;
+    reply->size = size;
+}
+
+/* ---------------------------------------------------------------------------
+   Static files of the dashboard */
+
+static const char *s_mime (const char *path)
+{
+    const char *dot = strrchr (path, '.');
+    static const char *map[][2] = {{".html", "text/html; charset=utf-8"},
+                                   {".js", "text/javascript; charset=utf-8"},
+                                   {".css", "text/css; charset=utf-8"},
+                                   {".svg", "image/svg+xml"},
+                                   {".png", "image/png"},
+                                   {".ico", "image/x-icon"},
+                                   {".json", "application/json; charset=utf-8"},
+                                   {".txt", "text/plain; charset=utf-8"},
+                                   {".woff2", "font/woff2"}};
+    for (size_t i = 0; dot && i < sizeof map / sizeof map[0]; i++)
+        if (streq (dot, map[i][0]))
+            return map[i][1];
+    return "application/octet-stream";
+}
+
+//  Only plain relative names below web_dir: letters, digits, '.', '_', '-',
+//  '/', no "..", no hidden files.
+static bool s_safe_path (const char *path)
+{
+    if (!*path || strstr (path, "..") || strstr (path, "/.") || *path == '.')
+        return false;
+    for (const char *p = path; *p; p++)
+        if (!isalnum ((unsigned char)*p) && !strchr ("._-/", *p))
+            return false;
+    return true;
+}
+
+static struct MHD_Response *s_static (gf_gw_t *gw, const char *url, const char **type)
+{
+    const char *rel = url + 1;
+    if (streq (url, "/"))
+        rel = "index.html";
+    else if (streq (url, "/directory"))
+        rel = "directory.html";
+    if (!s_safe_path (rel))
+        return NULL;
+    char *file = zsys_sprintf ("%s/%s", gw->web_dir, rel);
+    int fd = open (file, O_RDONLY | O_CLOEXEC);
+    zstr_free (&file);
+    struct stat st;
+    if (fd < 0)
+        return NULL;
+    if (fstat (fd, &st) || !S_ISREG (st.st_mode)) {
+        close (fd);
+        return NULL;
+    }
+    *type = s_mime (rel);
+    return MHD_create_response_from_fd ((uint64_t)st.st_size, fd);
+}
+
+/* ---------------------------------------------------------------------------
+   The dispatcher */
+
+typedef struct {
+    struct MHD_PostProcessor *post; /* parses the form body              */
+    zhashx_t *form;                 /* field -> value                    */
+    size_t bytes;                   /* body bytes received               */
+    bool too_large;                 /* over S_MAX_FORM                   */
+    bool bad_form;                  /* not a form MHD can parse          */
+} s_request_t;
+
+static enum MHD_Result s_form_field (void *cls, enum MHD_ValueKind kind, const char *key,
+                                     const char *filename, const char *content_type,
+                                     const char *encoding, const char *data, uint64_t off,
+                                     size_t size)
+{
+    zhashx_t *form = cls;
+    char *old = zhashx_lookup (form, key);
+    size_t old_len = old ? strlen (old) : 0;
+    if (off == 0 || !old) {
+        char *value = malloc (size + 1);
+        memcpy (value, data, size);
+        value[size] = 0;
+        zhashx_update (form, key, value);
+    } else {
+        char *value = malloc (old_len + size + 1);
+        memcpy (value, old, old_len);
+        memcpy (value + old_len, data, size);
+        value[old_len + size] = 0;
+        zhashx_update (form, key, value);
+    }
+    return MHD_YES;
+}
+
+static void s_free_item (void **item)
+{
+    free (*item);
+    *item = NULL;
+}
+
+static void s_request_done (void *cls, struct MHD_Connection *conn, void **con_cls,
+                            enum MHD_RequestTerminationCode toe)
+{
+    s_request_t *req = *con_cls;
+    if (!req)
+        return;
+    if (req->post)
+        MHD_destroy_post_processor (req->post);
+    zhashx_destroy (&req->form);
+    free (req);
+    *con_cls = NULL;
+}
+
+static enum MHD_Result s_queue (gf_gw_t *gw, struct MHD_Connection *conn, gf_gw_reply_t *reply,
+                                const char *url)
+{
+    if (!reply->body) {
+        //  A handler that could not build its answer (database down, out of memory).
+        reply->status = reply->status >= 400 ? reply->status : 503;
+        reply->type = "application/json; charset=utf-8";
+        reply->body = strdup ("{\"error\":\"unavailable\"}");
+        reply->size = strlen (reply->body);
+    }
+    struct MHD_Response *resp =
+        MHD_create_response_from_buffer (reply->size, reply->body, MHD_RESPMEM_MUST_FREE);
+    reply->body = NULL;
+    MHD_add_response_header (resp, MHD_HTTP_HEADER_CONTENT_TYPE, reply->type);
+    MHD_add_response_header (resp, MHD_HTTP_HEADER_CACHE_CONTROL, "no-store");
+    if (strncmp (url, "/open311/", 9) == 0 || strncmp (url, "/api/", 5) == 0)
+        MHD_add_response_header (resp, MHD_HTTP_HEADER_ACCESS_CONTROL_ALLOW_ORIGIN, "*");
+    if (reply->allow)
+        MHD_add_response_header (resp, MHD_HTTP_HEADER_ALLOW, reply->allow);
+    enum MHD_Result rc = MHD_queue_response (conn, reply->status, resp);
+    MHD_destroy_response (resp);
+    if (reply->status >= 100 && reply->status < 600)
+        atomic_fetch_add (&gw->requests[reply->status / 100], 1);
+    return rc;
+}
+
+static enum MHD_Result s_handle (void *cls, struct MHD_Connection *conn, const char *url,
+                                 const char *method, const char *version, const char *upload_data,
+                                 size_t *upload_size, void **con_cls)
+{
+    gf_gw_t *gw = cls;
+    bool post = streq (method, MHD_HTTP_METHOD_POST);
+    //  A POST body arrives in pieces: collect the form first.
+    if (post) {
+        s_request_t *req = *con_cls;
+        if (!req) {
+            req = calloc (1, sizeof *req);
+            req->form = zhashx_new ();
+            zhashx_set_destructor (req->form, s_free_item);
+            req->post = MHD_create_post_processor (conn, 16 * 1024, s_form_field, req->form);
+            req->bad_form = req->post == NULL;
+            *con_cls = req;
+            return MHD_YES;
+        }
+        if (*upload_size) {
+            req->bytes += *upload_size;
+            if (req->bytes > S_MAX_FORM)
+                req->too_large = true;
+            else if (req->post &&
+                     MHD_post_process (req->post, upload_data, *upload_size) != MHD_YES)
+                req->bad_form = true;
+            *upload_size = 0;
+            return MHD_YES;
+        }
+    }
+    gf_gw_reply_t reply = {0};
+    if (strncmp (url, "/open311/v2/", 12) == 0) {
+        s_request_t *req = post ? *con_cls : NULL;
+        if (req && (req->too_large || req->bad_form)) {
+            char *body = NULL;
+            if (asprintf (&body, "[{\"code\":%d,\"description\":\"%s\"}]",
+                          req->too_large ? 413 : 400,
+                          req->too_large ? "request body over 64 KiB"
+                                         : "body must be application/x-www-form-urlencoded or "
+                                           "multipart/form-data") < 0)
+                body = NULL;
+            gf_gw_reply_json (&reply, req->too_large ? 413 : 400, body);
+            atomic_fetch_add (&gw->posts_err, 1);
+        } else
+            gf_open311_handle (gw, conn, method, url + 12, req ? req->form : NULL, &reply);
+        return s_queue (gw, conn, &reply, url);
+    }
+    if (!streq (method, MHD_HTTP_METHOD_GET) && !streq (method, MHD_HTTP_METHOD_HEAD)) {
+        gf_gw_reply_json (&reply, 405, strdup ("{\"error\":\"method not allowed\"}"));
+        reply.allow = "GET, HEAD";
+        return s_queue (gw, conn, &reply, url);
+    }
+    if (streq (url, "/stream")) {
+        atomic_fetch_add (&gw->requests[2], 1);
+        return gf_sse_serve (gw, conn);
+    }
+    if (streq (url, "/healthz")) {
+        s_healthz (gw, &reply);
+        return s_queue (gw, conn, &reply, url);
+    }
+    if (streq (url, "/metrics")) {
+        s_metrics (gw, &reply);
+        return s_queue (gw, conn, &reply, url);
+    }
+    if (strncmp (url, "/api/", 5) == 0) {
+        if (gf_dash_handle (gw, conn, url + 5, &reply) != 0)
+            gf_gw_reply_json (&reply, 404, strdup ("{\"error\":\"not found\"}"));
+        return s_queue (gw, conn, &reply, url);
+    }
+    const char *type = NULL;
+    struct MHD_Response *resp = s_static (gw, url, &type);
+    if (!resp) {
+        reply.status = 404;
+        reply.type = "text/plain; charset=utf-8";
+        reply.body = strdup ("404 未找到 not found\n");
+        reply.size = strlen (reply.body);
+        return s_queue (gw, conn, &reply, url);
+    }
+    MHD_add_response_header (resp, MHD_HTTP_HEADER_CONTENT_TYPE, type);
+    //  Built assets carry a content hash in their names; pages do not.
+    MHD_add_response_header (resp, MHD_HTTP_HEADER_CACHE_CONTROL,
+                             strncmp (url, "/assets/", 8) == 0 ? "max-age=31536000, immutable"
+                                                               : "no-cache");
+    enum MHD_Result rc = MHD_queue_response (conn, MHD_HTTP_OK, resp);
+    MHD_destroy_response (resp);
+    atomic_fetch_add (&gw->requests[2], 1);
+    return rc;
+}
+
+/* ---------------------------------------------------------------------------
+   The actor */
+
+//  GF_HTTP: "PORT" or "ADDR:PORT" (IPv4); default 127.0.0.1:8080.
+static int s_parse_listen (const char *spec, struct sockaddr_in *addr)
+{
+    memset (addr, 0, sizeof *addr);
+    addr->sin_family = AF_INET;
+    addr->sin_addr.s_addr = htonl (INADDR_LOOPBACK);
+    const char *colon = strrchr (spec, ':');
+    const char *port = colon ? colon + 1 : spec;
+    if (colon) {
+        char host[64];
+        size_t n = (size_t)(colon - spec);
+        if (n == 0 || n >= sizeof host)
+            return -1;
+        memcpy (host, spec, n);
+        host[n] = 0;
+        if (inet_pton (AF_INET, host, &addr->sin_addr) != 1)
+            return -1;
+    }
+    char *end = NULL;
+    long p = strtol (port, &end, 10);
+    if (!*port || *end || p <= 0 || p > 65535)
+        return -1;
+    addr->sin_port = htons ((uint16_t)p);
+    return 0;
+}
+
+static long s_env_long (const char *name, long def, long min, long max)
+{
+    const char *v = getenv (name);
+    char *end = NULL;
+    long n = v ? strtol (v, &end, 10) : def;
+    if (v && (*end || !*v || n < min || n > max)) {
+        zsys_warning ("%s=%s is not in %ld..%ld; using %ld", name, v, min, max, def);
+        n = def;
+    }
+    return n;
+}
+
+//  Where the built dashboard is: GF_WEB, else services/gateway/web/dist
+//  beside the binary's bin/ (the source tree), else share/gridflow/web beside
+//  it (make install), else under the cwd.
+static char *s_web_dir (void)
+{
+    if (getenv ("GF_WEB") && *getenv ("GF_WEB"))
+        return strdup (getenv ("GF_WEB"));
+    char exe[4096];
+    ssize_t n = readlink ("/proc/self/exe", exe, sizeof exe - 1);
+    if (n > 0) {
+        exe[n] = 0;
+        //  bin/gf-gateway or build/asan/bin/gf-gateway: try one to three levels up.
+        for (int up = 0; up < 3; up++) {
+            char *slash = strrchr (exe, '/');
+            if (!slash)
+                break;
+            *slash = 0;
+            //  The source tree, or an installed tree (PREFIX/share/gridflow/web).
+            const char *below[] = {"services/gateway/web/dist", "share/gridflow/web"};
+            for (size_t i = 0; i < 2; i++) {
+                char *dir = zsys_sprintf ("%s/../%s", exe, below[i]);
+                struct stat st;
+                if (stat (dir, &st) == 0 && S_ISDIR (st.st_mode)) {
+                    char *real = realpath (dir, NULL);
+                    zstr_free (&dir);
+                    return real;
+                }
+                zstr_free (&dir);
+            }
+        }
+    }
+    return strdup ("services/gateway/web/dist");
+}
+
+//  The seq to start following from: keep up to `keep` recent events so
+//  reconnecting browsers are served from memory.  -1 while the database is
+//  unreachable.
+static int64_t s_start_seq (gf_gw_t *gw, uint64_t keep)
+{
+    PGresult *res =
+        gf_gw_query (gw, "SELECT coalesce (max (seq), 0) AS head FROM case_events", 0, NULL);
+    if (!res)
+        return -1;
+    long long head = gf_db_get_ll (res, 0, "head");
+    PQclear (res);
+    return head > (long long)keep ? head - (long long)keep : 0;
+}
+
+void gf_gateway_actor (zsock_t *pipe, void *args)
+{
+    gf_config_t *config = args;
+    gf_gw_t gw = {.config = config};
+    gw.heartbeat_ms = (int)s_env_long ("GF_SSE_HEARTBEAT_MS", 15000, 100, 600000);
+    gw.intake_timeout = (int)s_env_long ("GF_INTAKE_TIMEOUT_MS", 3000, 100, 60000);
+    long capacity = s_env_long ("GF_SSE_BUFFER", 10000, 16, 10000000);
+    const char *listen = config->http;
+    struct sockaddr_in addr;
+    if (s_parse_listen (listen, &addr)) {
+        zsys_error ("gateway/http (GF_HTTP) '%s' is not PORT or IPv4ADDR:PORT", listen);
+        zsock_signal (pipe, 1);
+        return;
+    }
+    gw.pool = gf_dbpool_new (config->db, 8);
+    gw.web_dir = s_web_dir ();
+
+    //  Wait for the database: the stream's starting point comes from it.
+    int64_t start = -1;
+    zpoller_t *poller = zpoller_new (pipe, NULL);
+    bool term = false;
+    zsock_signal (pipe, 0);
+    while (!term && (start = s_start_seq (&gw, (uint64_t)capacity)) < 0) {
+        zsys_warning ("database unavailable; retrying");
+        if (zpoller_wait (poller, 1000) == pipe)
+            term = gf_service_pipe_term (pipe);
+        term = term || zsys_interrupted;
+    }
+    struct MHD_Daemon *daemon = NULL;
+    gf_stream_t *stream = NULL;
+    if (!term) {
+        gw.hub = gf_hub_new ((size_t)capacity, (uint64_t)start);
+        stream = gf_stream_new (config->pub, config->replay, "", (uint64_t)start);
+        daemon = MHD_start_daemon (MHD_USE_THREAD_PER_CONNECTION | MHD_USE_INTERNAL_POLLING_THREAD |
+                                       MHD_USE_ERROR_LOG | MHD_USE_POLL,
+                                   0, NULL, NULL, s_handle, &gw, MHD_OPTION_SOCK_ADDR,
+                                   (struct sockaddr *)&addr, MHD_OPTION_NOTIFY_COMPLETED,
+                                   s_request_done, NULL, MHD_OPTION_CONNECTION_LIMIT, (unsigned)512,
+                                   MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)120, MHD_OPTION_END);
+        if (!daemon || !stream) {
+            zsys_error ("cannot listen on %s (or reach the relay)", listen);
+            term = true;
+        } else
+            zsys_info ("listening on http://%s:%d/ (dashboard files: %s), following the relay "
+                       "from seq %" PRId64,
+                       inet_ntoa (addr.sin_addr), ntohs (addr.sin_port), gw.web_dir, start);
+    }
+    while (!term && !zsys_interrupted) {
+        if (zpoller_wait (poller, 0) == pipe && gf_service_pipe_term (pipe))
+            break;
+        char *topic = NULL;
+        gf_msg_t *event = gf_stream_next (stream, 100, &topic);
+        atomic_store (&gw.relay_head, gf_stream_head (stream));
+        if (!event)
+            continue;
+        uint64_t seq = 0;
+        char *grid = NULL;
+        gf_msg_get_uint (event, "seq", false, &seq, NULL);
+        gf_msg_get_str (event, "grid", false, 0, &grid, NULL);
+        char *json = gf_msg_to_json (event);
+        const char *type = gf_msg_type (event);
+        char *text = zsys_sprintf ("id: %" PRIu64 "\nevent: %s\ndata: %s\n\n", seq, type,
+                                   json ? json : "{}");
+        gf_hub_append (gw.hub, seq, type, grid, text);
+        zstr_free (&text);
+        free (json);
+        free (grid);
+        free (topic);
+        gf_msg_destroy (&event);
+    }
+    //  Wake every SSE stream so its thread ends, then stop the server.
+    if (gw.hub)
+        gf_hub_stop (gw.hub);
+    if (daemon)
+        MHD_stop_daemon (daemon);
+    gf_stream_destroy (&stream);
+    gf_hub_destroy (&gw.hub);
+    gf_dbpool_destroy (&gw.pool);
+    free (gw.web_dir);
+    zpoller_destroy (&poller);
+}

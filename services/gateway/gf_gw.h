@@ -1,0 +1,78 @@
+/*  gf_gw — what the gateway's request handlers share (internal header).
+
+    The gateway runs libmicrohttpd with one thread per connection (a
+    server-sent-events stream holds its thread while it waits for events),
+    so every handler here may run on many threads at once: the shared state
+    is either immutable after start, atomic, or behind its own lock.
+*/
+#ifndef GF_GW_H_INCLUDED
+#define GF_GW_H_INCLUDED
+
+#include <czmq.h>
+#include <microhttpd.h>
+#include <stdatomic.h>
+#include "gf_config.h"
+#include "gf_db.h"
+#include "gf_hub.h"
+
+typedef struct _gf_dbpool_t gf_dbpool_t;
+
+typedef struct {
+    gf_config_t *config;                /* borrowed from the service main             */
+    gf_hub_t *hub;                      /* the event window the SSE streams read      */
+    gf_dbpool_t *pool;                  /* read connections for the JSON endpoints    */
+    char *web_dir;                      /* built dashboard files (dist/)              */
+    int heartbeat_ms;                   /* SSE keep-alive comment interval            */
+    int intake_timeout;                 /* ms to wait for the intake's reply          */
+    atomic_uint_fast64_t requests[6];   /* answered, by status class 1xx..5xx (index 1..5) */
+    atomic_long sse_clients;            /* SSE streams open now         */
+    atomic_uint_fast64_t sse_streams;   /* SSE streams opened           */
+    atomic_uint_fast64_t sse_events;    /* events written to SSE streams */
+    atomic_uint_fast64_t sse_overflows; /* streams closed for lagging   */
+    atomic_uint_fast64_t sse_replays;   /* streams that needed a relay replay */
+    atomic_uint_fast64_t posts_ok;      /* Open311 POSTs stored (new)   */
+    atomic_uint_fast64_t posts_dup;     /* Open311 POSTs that were duplicates */
+    atomic_uint_fast64_t posts_err;     /* Open311 POSTs refused        */
+    atomic_uint_fast64_t relay_head;    /* relay head as last heard     */
+} gf_gw_t;
+
+/*  A handler's answer: status, content type (static string) and a body the
+    dispatcher frees. */
+typedef struct {
+    unsigned status;
+    const char *type;
+    char *body;
+    size_t size;
+    const char *allow; /* Allow header for 405, or NULL */
+} gf_gw_reply_t;
+
+/*  Sets reply to a JSON text (takes ownership of `body`). */
+void gf_gw_reply_json (gf_gw_reply_t *reply, unsigned status, char *body);
+
+/*  Runs a read-only statement on a pooled connection whose single row and
+    column is a JSON text; returns a copy (caller frees), or NULL when the
+    database failed (logged) or returned no row. */
+char *gf_gw_query_json (gf_gw_t *gw, const char *sql, int nparams, const char *const *params);
+
+/*  Runs a statement on a pooled connection; returns the result (caller
+    PQclear's) or NULL. */
+PGresult *gf_gw_query (gf_gw_t *gw, const char *sql, int nparams, const char *const *params);
+
+/*  The pool: idle connections are kept up to `max`. */
+gf_dbpool_t *gf_dbpool_new (const char *conninfo, size_t max);
+void gf_dbpool_destroy (gf_dbpool_t **self_p);
+
+/*  Open311 GeoReport v2 (gf_open311.c): path is what follows
+    "/open311/v2/"; form holds the POST fields (NULL for GET). */
+void gf_open311_handle (gf_gw_t *gw, struct MHD_Connection *conn, const char *method,
+                        const char *path, zhashx_t *form, gf_gw_reply_t *reply);
+
+/*  Dashboard and directory JSON (gf_dash.c): path after "/api/".
+    Returns 0 when handled, -1 when the path is not one of them. */
+int gf_dash_handle (gf_gw_t *gw, struct MHD_Connection *conn, const char *path,
+                    gf_gw_reply_t *reply);
+
+/*  GET /stream (gf_sse.c): queues the SSE response, or an error reply. */
+enum MHD_Result gf_sse_serve (gf_gw_t *gw, struct MHD_Connection *conn);
+
+#endif

@@ -1,0 +1,448 @@
+/*  gf_open311 — Open311 GeoReport v2, JSON only (docs/gateway.md).
+
+      GET  services.json               the categories
+      GET  services/{code}.json        one category's definition (its attributes)
+      POST requests.json               a complaint, through the intake (api_key)
+      GET  requests.json               filtered list (service_request_id, service_code,
+                                       start_date, end_date, status)
+      GET  requests/{id}.json          one request
+
+    Errors are Open311's [{"code": HTTP status, "description": "..."}] with
+    the spec's statuses: 400 bad or missing argument, 403 api_key missing or
+    invalid, 404 unknown service_code / service_request_id / path, 405
+    method, plus 503 when the intake or the database cannot answer.
+    Reads are read-only SQL with parameters; no resident's name or phone is
+    ever returned, and addresses are masked as in events.
+*/
+#define _GNU_SOURCE /* asprintf, strndup */
+#include "gf_gw.h"
+#include "gf_client.h"
+#include "gf_clock.h"
+#include <jansson.h>
+
+#define S_MAX_IDS 200 /* service_request_id values in one GET */
+
+static void s_error (gf_gw_reply_t *reply, unsigned status, const char *fmt, ...)
+    __attribute__ ((format (printf, 3, 4)));
+
+static void s_error (gf_gw_reply_t *reply, unsigned status, const char *fmt, ...)
+{
+    va_list args;
+    va_start (args, fmt);
+    char *text = zsys_vprintf (fmt, args);
+    va_end (args);
+    json_t *err = json_pack ("[{s:i, s:s}]", "code", (int)status, "description", text ? text : "");
+    gf_gw_reply_json (reply, status, json_dumps (err, JSON_COMPACT));
+    json_decref (err);
+    zstr_free (&text);
+}
+
+static const char *S_SERVICE_FIELDS =
+    "json_build_object ('service_code', code, 'service_name', name, 'description', name,"
+    " 'metadata', true, 'type', 'realtime', 'keywords', code, 'group', '')";
+
+//  The attributes every service accepts (they map to complaint fields).
+static const char *SQL_SERVICE_DEF =
+    "SELECT json_build_object ('service_code', code, 'attributes', json_build_array ("
+    "  json_build_object ('variable', true, 'code', 'grid', 'datatype', 'string',"
+    "    'required', false, 'datatype_description', '网格编码，如 "
+    "QNL.01.001（可不填，按地址分派）',"
+    "    'order', 1, 'description', '所在网格'),"
+    "  json_build_object ('variable', true, 'code', 'urgent', 'datatype', 'singlevaluelist',"
+    "    'required', false, 'datatype_description', null, 'order', 2, 'description', '是否紧急',"
+    "    'values', json_build_array (json_build_object ('key', 'true', 'name', '紧急'),"
+    "                                json_build_object ('key', 'false', 'name', '一般'))),"
+    "  json_build_object ('variable', true, 'code', 'groups', 'datatype', 'multivaluelist',"
+    "    'required', false, 'datatype_description', null, 'order', 3, 'description', '特殊群体',"
+    "    'values', json_build_array ("
+    "      json_build_object ('key', 'hardship', 'name', '困难户'),"
+    "      json_build_object ('key', 'petitioner', 'name', '上访户'),"
+    "      json_build_object ('key', 'bereaved', 'name', '失独家庭'),"
+    "      json_build_object ('key', 'left_behind', 'name', '留守儿童家庭'),"
+    "      json_build_object ('key', 'dibao', 'name', '低保'),"
+    "      json_build_object ('key', 'disabled', 'name', '重残')))))::text"
+    "  FROM categories WHERE code = $1";
+
+/*  One row per case, in Open311's field names.  Open: every state but
+    resolved, called_back and closed (docs/gateway.md has the mapping). */
+#define S_REQUEST_SELECT                                                                           \
+    "SELECT c.id::text AS service_request_id,"                                                     \
+    "       CASE WHEN c.state IN ('resolved', 'called_back', 'closed') THEN 'closed' ELSE 'open'"  \
+    "       END AS status,"                                                                        \
+    "       coalesce (sn.name, c.state) AS status_notes,"                                          \
+    "       cat.name AS service_name, c.category AS service_code, c.description,"                  \
+    "       g.name AS agency_responsible, NULL::text AS service_notice,"                           \
+    "       to_char (c.received_at AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"')"          \
+    "         AS requested_datetime,"                                                              \
+    "       to_char (coalesce (c.updated_at, c.routed_at, c.received_at) AT TIME ZONE 'UTC',"      \
+    "                'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"') AS updated_datetime,"                       \
+    "       NULL::text AS expected_datetime, gf_mask_address (c.address) AS address,"              \
+    "       NULL::text AS address_id, NULL::text AS zipcode, NULL::float8 AS lat,"                 \
+    "       NULL::float8 AS long, NULL::text AS media_url"                                         \
+    "  FROM cases c JOIN grids g ON g.code = c.grid"                                               \
+    "  LEFT JOIN categories cat ON cat.code = c.category"                                          \
+    "  LEFT JOIN case_state_names sn ON sn.state = c.state"
+
+static const char *SQL_REQUEST_ONE =
+    "SELECT coalesce (json_agg (r), '[]')::text FROM (" S_REQUEST_SELECT
+    " WHERE c.id = $1::bigint) r";
+
+/*  $1 ids (array or NULL: when given, the other filters are ignored, as the
+    spec says), $2 service codes, $3 start, $4 end, $5 statuses.  Without
+    ids or dates: the last 90 days (by the gridflow clock).  Newest first,
+    at most 1000. */
+static const char *SQL_REQUESTS =
+    "SELECT coalesce (json_agg (r), '[]')::text FROM (" S_REQUEST_SELECT
+    " WHERE CASE WHEN $1::bigint[] IS NOT NULL THEN c.id = ANY ($1::bigint[]) ELSE"
+    "   ($2::text[] IS NULL OR c.category = ANY ($2::text[]))"
+    "   AND c.received_at >= coalesce ($3::timestamptz,"
+    "         CASE WHEN $4::timestamptz IS NULL THEN gf_now () - interval '90 days' END,"
+    "         '-infinity')"
+    "   AND ($4::timestamptz IS NULL OR c.received_at <= $4::timestamptz)"
+    "   AND ($5::text[] IS NULL OR (CASE WHEN c.state IN ('resolved', 'called_back', 'closed')"
+    "        THEN 'closed' ELSE 'open' END) = ANY ($5::text[])) END"
+    " ORDER BY c.received_at DESC, c.id DESC LIMIT 1000) r";
+
+//  Splits a comma list and checks each item with `ok`; returns a PostgreSQL
+//  array literal (caller frees) or NULL with *bad set to the bad item.
+static char *s_list (const char *text, bool (*ok) (const char *), size_t max, char **bad)
+{
+    char *copy = strdup (text), *save = NULL;
+    char *out = NULL;
+    size_t size = 0, n = 0;
+    FILE *f = open_memstream (&out, &size);
+    fputc ('{', f);
+    for (char *t = strtok_r (copy, ",", &save); t; t = strtok_r (NULL, ",", &save)) {
+        while (*t == ' ')
+            t++;
+        if (!ok (t) || ++n > max) {
+            *bad = strdup (t);
+            break;
+        }
+        fprintf (f, "%s%s", n > 1 ? "," : "", t);
+    }
+    fputc ('}', f);
+    fclose (f);
+    free (copy);
+    if (*bad || n == 0) {
+        if (!*bad)
+            *bad = strdup (text);
+        free (out);
+        return NULL;
+    }
+    return out;
+}
+
+static bool s_is_id (const char *t)
+{
+    return *t && strlen (t) <= 18 && strspn (t, "0123456789") == strlen (t);
+}
+
+static bool s_is_code (const char *t)
+{
+    return *t && strlen (t) <= 64 && islower ((unsigned char)*t) &&
+           strspn (t, "abcdefghijklmnopqrstuvwxyz0123456789_") == strlen (t);
+}
+
+static bool s_is_status (const char *t)
+{
+    return streq (t, "open") || streq (t, "closed");
+}
+
+//  W3C datetime (ISO 8601) as Open311 uses: YYYY-MM-DD, optionally
+//  Thh:mm[:ss[.fff]] and Z or ±hh:mm.  Ranges are checked.
+static bool s_is_datetime (const char *t)
+{
+    int y, mo, d, h = 0, mi = 0, s = 0, n = 0;
+    if (sscanf (t, "%4d-%2d-%2d%n", &y, &mo, &d, &n) != 3 || n != 10)
+        return false;
+    if (y < 1900 || y > 2199 || mo < 1 || mo > 12 || d < 1 || d > 31)
+        return false;
+    t += n;
+    if (!*t)
+        return true;
+    if (*t != 'T' && *t != ' ')
+        return false;
+    t++;
+    if (sscanf (t, "%2d:%2d%n", &h, &mi, &n) != 2 || n != 5 || h > 23 || mi > 59)
+        return false;
+    t += n;
+    if (*t == ':') {
+        if (sscanf (t + 1, "%2d%n", &s, &n) != 1 || n != 2 || s > 60)
+            return false;
+        t += 3;
+        if (*t == '.') {
+            t++;
+            if (!isdigit ((unsigned char)*t))
+                return false;
+            while (isdigit ((unsigned char)*t))
+                t++;
+        }
+    }
+    if (!*t || streq (t, "Z"))
+        return true;
+    int oh, om;
+    if ((*t == '+' || *t == '-') &&
+        ((sscanf (t + 1, "%2d:%2d%n", &oh, &om, &n) == 2 && n == 5) ||
+         (sscanf (t + 1, "%2d%2d%n", &oh, &om, &n) == 2 && n == 4)) &&
+        !t[1 + n] && oh <= 14 && om <= 59)
+        return true;
+    return false;
+}
+
+static const char *s_arg (struct MHD_Connection *conn, const char *key)
+{
+    const char *v = MHD_lookup_connection_value (conn, MHD_GET_ARGUMENT_KIND, key);
+    return v && *v ? v : NULL;
+}
+
+static void s_get_requests (gf_gw_t *gw, struct MHD_Connection *conn, gf_gw_reply_t *reply)
+{
+    const char *params[5] = {NULL};
+    char *owned[3] = {NULL};
+    char *bad = NULL;
+    const char *ids = s_arg (conn, "service_request_id");
+    const char *codes = s_arg (conn, "service_code");
+    const char *start = s_arg (conn, "start_date");
+    const char *end = s_arg (conn, "end_date");
+    const char *status = s_arg (conn, "status");
+    if (ids && !(params[0] = owned[0] = s_list (ids, s_is_id, S_MAX_IDS, &bad)))
+        s_error (reply, 400,
+                 "service_request_id: '%s' is not a request id (comma-separated "
+                 "list of at most %d)",
+                 bad, S_MAX_IDS);
+    else if (codes && !(params[1] = owned[1] = s_list (codes, s_is_code, 100, &bad)))
+        s_error (reply, 400, "service_code: '%s' is not a service code", bad);
+    else if (start && !s_is_datetime (start))
+        s_error (reply, 400, "start_date: '%s' is not a W3C datetime (2026-01-31T08:00:00+08:00)",
+                 start);
+    else if (end && !s_is_datetime (end))
+        s_error (reply, 400, "end_date: '%s' is not a W3C datetime (2026-01-31T08:00:00+08:00)",
+                 end);
+    else if (status && !(params[4] = owned[2] = s_list (status, s_is_status, 2, &bad)))
+        s_error (reply, 400, "status: '%s' is not open or closed", bad);
+    else {
+        params[2] = start;
+        params[3] = end;
+        char *json = gf_gw_query_json (gw, SQL_REQUESTS, 5, params);
+        if (json)
+            gf_gw_reply_json (reply, 200, json);
+        else
+            s_error (reply, 503, "the database is unavailable; try again");
+    }
+    free (bad);
+    for (int i = 0; i < 3; i++)
+        free (owned[i]);
+}
+
+//  Maps the intake's error code to Open311's status.
+static unsigned s_status_of (gf_code_t code)
+{
+    switch (code) {
+    case GF_E_UNKNOWN_CATEGORY:
+        return 404;
+    case GF_E_FORBIDDEN:
+    case GF_E_UNKNOWN_ACTOR:
+        return 403;
+    case GF_E_UNAVAILABLE:
+        return 503;
+    case GF_E_INTERNAL:
+        return 500;
+    default:
+        return 400;
+    }
+}
+
+static const char *s_form (zhashx_t *form, const char *key)
+{
+    const char *v = zhashx_lookup (form, key);
+    return v && *v ? v : NULL;
+}
+
+static void s_post_inner (gf_gw_t *gw, struct MHD_Connection *conn, zhashx_t *form,
+                          gf_gw_reply_t *reply)
+{
+    const char *key = s_form (form, "api_key");
+    if (!key) {
+        return s_error (reply, 403, "api_key was not provided");
+    }
+    const char *kp[] = {key};
+    PGresult *res = gf_gw_query (gw, "SELECT gf_api_key_client ($1) AS client", 1, kp);
+    if (!res) {
+        return s_error (reply, 503, "the database is unavailable; try again");
+    }
+    char *client_name = gf_db_get (res, 0, "client") ? strdup (gf_db_get (res, 0, "client")) : NULL;
+    PQclear (res);
+    if (!client_name) {
+        return s_error (reply, 403, "api_key is invalid");
+    }
+    const char *code = s_form (form, "service_code");
+    const char *address = s_form (form, "address_string");
+    const char *lat = s_form (form, "lat"), *lon = s_form (form, "long");
+    const char *grid = s_form (form, "attribute[grid]");
+    const char *urgent = s_form (form, "attribute[urgent]");
+    const char *token = MHD_lookup_connection_value (conn, MHD_HEADER_KIND, "Idempotency-Key");
+    if (!token || !*token)
+        token = s_form (form, "client_request_id");
+    char *location = NULL;
+    if (!code) {
+        s_error (reply, 400, "service_code was not provided");
+    } else if (!address && !(lat && lon) && !grid && !s_form (form, "address_id")) {
+        s_error (reply, 400,
+                 "a location was not provided: give address_string, lat and long, "
+                 "or attribute[grid]");
+    } else if (urgent && !streq (urgent, "true") && !streq (urgent, "false")) {
+        s_error (reply, 400, "attribute[urgent] must be true or false");
+    } else if (token && strlen (token) > 80) {
+        s_error (reply, 400, "client_request_id / Idempotency-Key: at most 80 characters");
+    } else {
+        if (!address && lat && lon)
+            location = zsys_sprintf ("经纬度 %s,%s", lat, lon);
+        else if (!address && s_form (form, "address_id"))
+            location = zsys_sprintf ("地址编号 %s", s_form (form, "address_id"));
+        //  Chinese names: family name (last_name) first.
+        char *name = NULL;
+        if (s_form (form, "last_name") || s_form (form, "first_name"))
+            name =
+                zsys_sprintf ("%s%s", s_form (form, "last_name") ? s_form (form, "last_name") : "",
+                              s_form (form, "first_name") ? s_form (form, "first_name") : "");
+        char *uuid = NULL;
+        if (!token) {
+            zuuid_t *u = zuuid_new ();
+            uuid = strdup (zuuid_str_canonical (u));
+            zuuid_destroy (&u);
+        }
+        char *source_ref = zsys_sprintf ("%s:%s", client_name, token ? token : uuid);
+        char *id = zsys_sprintf ("open311-%s", source_ref);
+        gf_complaint_t c = {
+            .id = id,
+            .at = gf_clock_now_ms (),
+            .source = (char *)"open311",
+            .source_ref = source_ref,
+            .description = (char *)zhashx_lookup (form, "description"),
+            .category = (char *)code,
+            .grid = (char *)grid,
+            .address = (char *)(address ? address : location),
+            .name = name,
+            .phone = (char *)s_form (form, "phone"),
+            .urgent = urgent && streq (urgent, "true"),
+            .groups = (char *)s_form (form, "attribute[groups]"),
+        };
+        /* security/cert + server_cert: CurveZMQ to the intake (an adapter
+           identity with source open311, docs/security.md). */
+        gf_client_t *client =
+            gf_client_new_secure (gw->config->intake, gw->config->cert, gw->config->server_cert);
+        gf_reply_t r = {0};
+        if (!client || gf_client_submit (client, &c, &r, gw->intake_timeout, 2) != 0) {
+            s_error (reply, 503,
+                     "the intake did not answer; try again with the same "
+                     "client_request_id");
+        } else if (!r.ok) {
+            s_error (reply, s_status_of (r.code), "%s: %s", gf_code_name (r.code),
+                     r.message ? r.message : "");
+        } else {
+            atomic_fetch_add (r.duplicate ? &gw->posts_dup : &gw->posts_ok, 1);
+            char case_id[24];
+            snprintf (case_id, sizeof case_id, "%" PRId64, r.case_id);
+            json_t *out =
+                json_pack ("[{s:s, s:s, s:n}]", "service_request_id", case_id, "service_notice",
+                           r.duplicate ? "该诉求已登记过，返回原案件编号"
+                                       : "已受理，将按地址分派到所在网格办理",
+                           "account_id");
+            gf_gw_reply_json (reply, r.duplicate ? 200 : 201, json_dumps (out, JSON_COMPACT));
+            json_decref (out);
+        }
+        gf_reply_reset (&r);
+        gf_client_destroy (&client);
+        zstr_free (&id);
+        zstr_free (&source_ref);
+        free (uuid);
+        zstr_free (&name);
+    }
+    zstr_free (&location);
+    free (client_name);
+}
+
+static void s_post_request (gf_gw_t *gw, struct MHD_Connection *conn, zhashx_t *form,
+                            gf_gw_reply_t *reply)
+{
+    s_post_inner (gw, conn, form, reply);
+    if (reply->status >= 400)
+        atomic_fetch_add (&gw->posts_err, 1);
+}
+
+//  "name.json" -> "name" (new string), NULL if it does not end in .json.
+static char *s_strip_json (const char *path)
+{
+    size_t n = strlen (path);
+    if (n <= 5 || !streq (path + n - 5, ".json"))
+        return NULL;
+    return strndup (path, n - 5);
+}
+
+void gf_open311_handle (gf_gw_t *gw, struct MHD_Connection *conn, const char *method,
+                        const char *path, zhashx_t *form, gf_gw_reply_t *reply)
+{
+    bool get = streq (method, "GET") || streq (method, "HEAD");
+    bool post = streq (method, "POST");
+    size_t n = strlen (path);
+    if (n > 4 && streq (path + n - 4, ".xml"))
+        return s_error (reply, 400, "only the JSON format is supported (use .json)");
+    if (streq (path, "services.json")) {
+        if (!get) {
+            reply->allow = "GET";
+            return s_error (reply, 405, "services.json accepts GET");
+        }
+        char *sql = zsys_sprintf ("SELECT coalesce (json_agg (%s ORDER BY code), '[]')::text "
+                                  "FROM categories",
+                                  S_SERVICE_FIELDS);
+        char *json = gf_gw_query_json (gw, sql, 0, NULL);
+        zstr_free (&sql);
+        return json ? gf_gw_reply_json (reply, 200, json)
+                    : s_error (reply, 503, "the database is unavailable; try again");
+    }
+    if (streq (path, "requests.json")) {
+        if (post)
+            return s_post_request (gw, conn, form, reply);
+        if (get)
+            return s_get_requests (gw, conn, reply);
+        reply->allow = "GET, POST";
+        return s_error (reply, 405, "requests.json accepts GET and POST");
+    }
+    bool services = strncmp (path, "services/", 9) == 0;
+    bool requests = strncmp (path, "requests/", 9) == 0;
+    char *key = (services || requests) ? s_strip_json (path + 9) : NULL;
+    if (!key)
+        return s_error (reply, 404, "no such resource: %s", path);
+    if (!get) {
+        free (key);
+        reply->allow = "GET";
+        return s_error (reply, 405, "%s accepts GET", path);
+    }
+    const char *params[] = {key};
+    if (services && !s_is_code (key))
+        s_error (reply, 404, "service_code '%s' not found", key);
+    else if (requests && !s_is_id (key))
+        s_error (reply, 404, "service_request_id '%s' not found", key);
+    else {
+        char *json = gf_gw_query_json (gw, services ? SQL_SERVICE_DEF : SQL_REQUEST_ONE, 1, params);
+        if (services && json)
+            gf_gw_reply_json (reply, 200, json);
+        else if (requests && json && !streq (json, "[]"))
+            gf_gw_reply_json (reply, 200, json);
+        else if (requests && json) {
+            free (json);
+            s_error (reply, 404, "service_request_id '%s' not found", key);
+        } else {
+            //  No row for a service code, or the database failed: tell which.
+            PGresult *ok = gf_gw_query (gw, "SELECT 1", 0, NULL);
+            if (ok)
+                s_error (reply, 404, "service_code '%s' not found", key);
+            else
+                s_error (reply, 503, "the database is unavailable; try again");
+            if (ok)
+                PQclear (ok);
+        }
+    }
+    free (key);
+}
