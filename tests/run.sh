@@ -7,7 +7,10 @@
 # with VALGRIND=1 they run under valgrind.  End-to-end tests
 # (tests/e2e/test_*.sh) start real services against the private PostgreSQL
 # cluster (deploy/pg.sh) on their own ports (from GF_TEST_PORT_START, default
-# 17000, in steps of 10).  Output lands in tests/artifacts/.
+# 17000, in steps of 10) and their own databases, GF_TEST_JOBS (default 2) at
+# a time; a test whose file has the line "# test: exclusive" (it restarts
+# PostgreSQL, or its assertions are about timing) runs alone, after the
+# others.  Output lands in tests/artifacts/.
 set -u
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
 cd "$ROOT"
@@ -17,13 +20,17 @@ mkdir -p "$ART"
 PASS=0
 FAIL=0
 
-# run_tap NAME COMMAND...: stream COMMAND's TAP lines, count them; a non-zero
-# exit without any "not ok" line still counts as one failure.
+# run_tap NAME COMMAND...: stream COMMAND's TAP lines, count them.
 run_tap() {
   local name=$1; shift
-  local out=$ART/$name.tap
-  timeout 900 "$@" 2>"$ART/$name.stderr" | tee "$out" | grep -E '^(ok|not ok|#)' || true
-  local rc=${PIPESTATUS[0]}
+  timeout 900 "$@" 2>"$ART/$name.stderr" | tee "$ART/$name.tap" | grep -E '^(ok|not ok|#)' || true
+  tally "$name" "${PIPESTATUS[0]}"
+}
+
+# tally NAME RC: count NAME's TAP lines; a non-zero exit without any
+# "not ok" line still counts as one failure, and so does a test that ran none.
+tally() {
+  local name=$1 rc=$2 out=$ART/$1.tap
   local p f
   p=$(grep -c '^ok' "$out")
   f=$(grep -c '^not ok' "$out")
@@ -54,15 +61,42 @@ unit() {
   done
 }
 
+# e2e_one INDEX FILE BIN_DIR TOOLS_DIR TAG: one end-to-end test into its
+# .tap and .rc files; its TAP lines are printed when it ends.
+e2e_one() {
+  local name
+  name=$(basename "$2" .sh)$5
+  timeout 900 env TEST_PORT_BASE=$((${GF_TEST_PORT_START:-17000} + 10 * $1)) GF_TEST_BIN="$3" \
+    GF_TEST_TOOLS="$4" GF_TEST_TAG="$5" bash "$2" >"$ART/$name.tap" 2>"$ART/$name.stderr"
+  echo $? >"$ART/$name.rc"
+  flock "$ART/.print.lock" grep -E '^(ok|not ok|#)' "$ART/$name.tap"
+}
+
+# e2e_batch JOBS BIN_DIR TOOLS_DIR TAG INDEX:FILE...: JOBS tests at a time.
+e2e_batch() {
+  local jobs=$1 bin=$2 tools=$3 tag=$4 entry
+  shift 4
+  for entry in "$@"; do
+    while [ "$(jobs -rp | wc -l)" -ge "$jobs" ]; do wait -n; done
+    e2e_one "${entry%%:*}" "${entry#*:}" "$bin" "$tools" "$tag" &
+  done
+  wait
+  for entry in "$@"; do
+    tally "$(basename "${entry#*:}" .sh)$tag" "$(cat "$ART/$(basename "${entry#*:}" .sh)$tag.rc")"
+  done
+}
+
 # e2e BIN_DIR TOOLS_DIR TAG
 e2e() {
-  local t name port=${GF_TEST_PORT_START:-17000}
+  local t i=0
+  local -a shared=() alone=()
   deploy/pg.sh start
   for t in tests/e2e/test_*.sh; do
-    name=$(basename "$t" .sh)$3
-    port=$((port + 10))
-    run_tap "$name" env TEST_PORT_BASE=$port GF_TEST_BIN="$1" GF_TEST_TOOLS="$2" GF_TEST_TAG="$3" bash "$t"
+    i=$((i + 1))
+    if grep -q '^# test: exclusive' "$t"; then alone+=("$i:$t"); else shared+=("$i:$t"); fi
   done
+  e2e_batch "${GF_TEST_JOBS:-2}" "$1" "$2" "$3" "${shared[@]}"
+  [ ${#alone[@]} -eq 0 ] || e2e_batch 1 "$1" "$2" "$3" "${alone[@]}"
 }
 
 case "$MODE" in

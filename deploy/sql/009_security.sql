@@ -43,13 +43,13 @@ CREATE VIEW cases_public WITH (security_barrier) AS
 -- may try; the loser's duplicate_object is ignored).
 DO $$
 BEGIN
-    BEGIN CREATE ROLE gf_intake NOLOGIN; EXCEPTION WHEN duplicate_object THEN NULL; END;
-    BEGIN CREATE ROLE gf_relay NOLOGIN; EXCEPTION WHEN duplicate_object THEN NULL; END;
-    BEGIN CREATE ROLE gf_router NOLOGIN; EXCEPTION WHEN duplicate_object THEN NULL; END;
-    BEGIN CREATE ROLE gf_notifier NOLOGIN; EXCEPTION WHEN duplicate_object THEN NULL; END;
-    BEGIN CREATE ROLE gf_escalator NOLOGIN; EXCEPTION WHEN duplicate_object THEN NULL; END;
-    BEGIN CREATE ROLE gf_gateway NOLOGIN; EXCEPTION WHEN duplicate_object THEN NULL; END;
-    BEGIN CREATE ROLE gf_ctl NOLOGIN; EXCEPTION WHEN duplicate_object THEN NULL; END;
+    BEGIN CREATE ROLE gf_intake NOLOGIN; EXCEPTION WHEN duplicate_object OR unique_violation THEN NULL; END;
+    BEGIN CREATE ROLE gf_relay NOLOGIN; EXCEPTION WHEN duplicate_object OR unique_violation THEN NULL; END;
+    BEGIN CREATE ROLE gf_router NOLOGIN; EXCEPTION WHEN duplicate_object OR unique_violation THEN NULL; END;
+    BEGIN CREATE ROLE gf_notifier NOLOGIN; EXCEPTION WHEN duplicate_object OR unique_violation THEN NULL; END;
+    BEGIN CREATE ROLE gf_escalator NOLOGIN; EXCEPTION WHEN duplicate_object OR unique_violation THEN NULL; END;
+    BEGIN CREATE ROLE gf_gateway NOLOGIN; EXCEPTION WHEN duplicate_object OR unique_violation THEN NULL; END;
+    BEGIN CREATE ROLE gf_ctl NOLOGIN; EXCEPTION WHEN duplicate_object OR unique_violation THEN NULL; END;
 END $$;
 
 -- Nobody but the owner creates anything.

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# test: exclusive (it restarts PostgreSQL under the other tests)
 # Issue 7, acceptance 4: PostgreSQL stops and starts again in the middle of
 # a hotline feed.  Every service reports not ready on /healthz during the
 # outage and ready after, reconnects by itself (counted in /metrics), and

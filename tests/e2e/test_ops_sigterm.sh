@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# test: exclusive (it asserts exit times)
 # Issue 7, acceptance 5: SIGTERM each service in turn during a 10,000-
 # complaint feed.  Each exits with status 0 within 5 s, is restarted, and in
 # the end every complaint the adapter saw acknowledged is stored once,

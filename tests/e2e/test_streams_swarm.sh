@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# test: exclusive (it measures publish rates)
 # Acceptance 4 (docs/streams.md): 200 ZeroMQ subscribers on the relay, one of
 # them never reading.  The 199 readers get every event (count, order, dense)
 # without any recovery; the relay is not held back (its publish rate with and
