@@ -146,5 +146,7 @@ check "/metrics counts duplicate POSTs" 2 "$(sed -n 's/^gf_gateway_open311_posts
 check "/metrics counts refused POSTs" 11 "$(sed -n 's/^gf_gateway_open311_posts_total{result="refused"} //p' "$ART/body.json")"
 check "/metrics has TYPE lines" True "$(python3 -c "
 import re; t=open('$ART/body.json').read(); names=set(re.findall(r'^(gf_\w+?)(?:\{| )', t, re.M))
-print(all(('# TYPE ' + n + ' ') in t for n in names) and len(names) >= 8)")"
+base=lambda n: re.sub(r'_(bucket|sum|count)$', '', n)  # a histogram's series
+print(all(('# TYPE ' + n + ' ') in t or ('# TYPE ' + base(n) + ' histogram') in t for n in names)
+      and len(names) >= 8)")"
 finish
