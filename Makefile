@@ -77,6 +77,8 @@ $(BUILD)/tests/test_suggestbox: $(BUILD)/services/adapters/suggestbox/gf_suggest
 $(BUILD)/tests/unit/test_suggestbox.o: CFLAGS += -Iservices/adapters/suggestbox
 $(BUILD)/tests/test_hub: $(BUILD)/services/gateway/gf_hub.o
 $(BUILD)/tests/unit/test_hub.o: CFLAGS += -Iservices/gateway
+$(BUILD)/tests/test_gwargs: $(BUILD)/services/gateway/gf_gwargs.o
+$(BUILD)/tests/unit/test_gwargs.o: CFLAGS += -Iservices/gateway
 
 $(BUILD)/tools/%: $(BUILD)/tests/tools/%.o $(LIB)
 	@mkdir -p $(dir $@)
