@@ -47,7 +47,7 @@ TOOL_SRC := $(wildcard tests/tools/*.c)
 TOOL_BIN := $(TOOL_SRC:tests/tools/%.c=$(BUILD)/tools/%)
 $(BUILD)/tools/intake_errors: LDLIBS += -lcmocka
 
-.PHONY: dashboard all check check-quick run bench install clean format format-check deps unit e2e
+.PHONY: dashboard all check check-quick run bench install clean format format-check deps unit e2e fuzz fuzz-build
 all: $(BINS) $(UNIT_BIN) $(TOOL_BIN)
 
 $(BUILD)/%.o: %.c $(wildcard common/*.h proto/*.h)
@@ -77,10 +77,47 @@ $(BUILD)/tests/test_suggestbox: $(BUILD)/services/adapters/suggestbox/gf_suggest
 $(BUILD)/tests/unit/test_suggestbox.o: CFLAGS += -Iservices/adapters/suggestbox
 $(BUILD)/tests/test_hub: $(BUILD)/services/gateway/gf_hub.o
 $(BUILD)/tests/unit/test_hub.o: CFLAGS += -Iservices/gateway
+$(BUILD)/tests/test_gwargs: $(BUILD)/services/gateway/gf_gwargs.o
+$(BUILD)/tests/unit/test_gwargs.o: CFLAGS += -Iservices/gateway
 
 $(BUILD)/tools/%: $(BUILD)/tests/tools/%.o $(LIB)
 	@mkdir -p $(dir $@)
 	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
+
+# libFuzzer targets (clang, docs/fuzzing.md): objects of their own in
+# build/fuzz, never mixed with the gcc builds.  make fuzz runs each target
+# FUZZ_SECONDS (default 300) and keeps the corpus in var/fuzz/.
+FUZZ_CC      ?= clang
+FUZZ_DIR     := build/fuzz
+FUZZ_SAN     := address,undefined
+FUZZ_CFLAGS   = -O1 -g -std=c11 -D_POSIX_C_SOURCE=200809L -D_DEFAULT_SOURCE $(WARN) \
+                -Icommon -Iproto -Iservices/adapters/hotline -Iservices/adapters/suggestbox \
+                -Iservices/gateway $(PKG_CFLAGS) -fno-omit-frame-pointer \
+                -fsanitize=fuzzer-no-link,$(FUZZ_SAN) -fno-sanitize-recover=undefined
+FUZZ_BIN     := $(patsubst tests/fuzz/%.c,$(FUZZ_DIR)/%,$(wildcard tests/fuzz/fuzz_*.c))
+FUZZ_SECONDS ?= 300
+
+$(FUZZ_DIR)/%.o: %.c $(wildcard common/*.h proto/*.h)
+	@mkdir -p $(dir $@)
+	$(FUZZ_CC) $(FUZZ_CFLAGS) -c -o $@ $<
+
+$(FUZZ_DIR)/libgridflow.a: $(LIB_SRC:%.c=$(FUZZ_DIR)/%.o)
+	@rm -f $@
+	ar rcs $@ $^
+
+$(FUZZ_DIR)/fuzz_%: $(FUZZ_DIR)/tests/fuzz/fuzz_%.o $(FUZZ_DIR)/libgridflow.a
+	$(FUZZ_CC) -fsanitize=fuzzer,$(FUZZ_SAN) -o $@ $(filter %.o,$^) $(FUZZ_DIR)/libgridflow.a $(LDLIBS)
+
+$(FUZZ_DIR)/fuzz_hotline: $(FUZZ_DIR)/services/adapters/hotline/gf_hotline.o
+$(FUZZ_DIR)/fuzz_suggestbox: $(FUZZ_DIR)/services/adapters/suggestbox/gf_suggestbox.o \
+                             $(FUZZ_DIR)/services/adapters/suggestbox/gf_csv.o
+$(FUZZ_DIR)/fuzz_gwargs: $(FUZZ_DIR)/services/gateway/gf_gwargs.o
+
+fuzz-build: $(FUZZ_BIN)
+
+fuzz: deps
+	@$(MAKE) --no-print-directory fuzz-build
+	@tests/fuzz/run.sh $(FUZZ_SECONDS) var/fuzz
 
 deps:
 	@deploy/install-deps.sh
@@ -102,6 +139,7 @@ ASAN_DIRS := BUILD=build/asan BINDIR=build/asan/bin SANITIZE=address,undefined
 check: deps
 	@$(MAKE) --no-print-directory WERROR=1 all
 	@$(MAKE) --no-print-directory $(ASAN_DIRS) all
+	@$(MAKE) --no-print-directory fuzz-build
 	@tests/run.sh check
 
 # Quicker loops while developing.

@@ -2,6 +2,8 @@
 #include <stddef.h>
 #include "gf_clock.h"
 
+#include <ctype.h>
+
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -69,8 +71,15 @@ int gf_clock_parse (const char *text, int64_t *ms)
         offset = 0;
         p++;
     } else if (*p == '+' || *p == '-') {
-        int oh, om;
-        if (sscanf (p + 1, "%2d:%2d", &oh, &om) != 2 || oh > 14 || om > 59)
+        //  Exactly "±hh:mm": sscanf's %2d would also take "+8:00" or
+        //  "+ 8:0", and p += 6 then ran past the end of the text (found by
+        //  tests/fuzz/fuzz_hotline).
+        const char *o = p + 1;
+        if (!isdigit ((unsigned char)o[0]) || !isdigit ((unsigned char)o[1]) || o[2] != ':' ||
+            !isdigit ((unsigned char)o[3]) || !isdigit ((unsigned char)o[4]))
+            return -1;
+        int oh = (o[0] - '0') * 10 + (o[1] - '0'), om = (o[3] - '0') * 10 + (o[4] - '0');
+        if (oh > 14 || om > 59)
             return -1;
         offset = (oh * 3600 + om * 60) * (*p == '-' ? -1 : 1);
         p += 6;

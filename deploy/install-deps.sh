@@ -22,6 +22,7 @@ PACKAGES=(
   curl jq                        # gateway tests: HTTP requests, reading JSON answers
   chromium fonts-noto-cjk        # dashboard browser test (headless), Chinese glyphs in its screenshot
   nodejs                         # dashboard build (make dashboard) and the browser test driver
+  clang libclang-rt-14-dev xxd   # libFuzzer targets (make fuzz, bounded run in make check): clang -fsanitize=fuzzer needs compiler-rt's libclang_rt.fuzzer; xxd turns the golden vectors into seeds
 )
 
 missing=()

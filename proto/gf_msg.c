@@ -518,6 +518,15 @@ int gf_msg_get_strv (gf_msg_t *self, const char *key, bool required, size_t max_
 
 char *gf_msg_peek_id (const void *data, size_t size)
 {
+    //  msgpack-c allocates a container's items as soon as it reads its
+    //  header, so a 10-byte body claiming a map of 2^32 entries would ask
+    //  for ~128 GB (found by tests/fuzz/fuzz_msg).  s_scan rejects counts
+    //  beyond the bytes left; only a body that is too deep may go on
+    //  (msgpack-c stops at its own depth limit).
+    gf_error_t scan;
+    if (!data ||
+        (s_scan ((const unsigned char *)data, size, &scan) != 0 && scan.code != GF_E_TOO_DEEP))
+        return NULL;
     msgpack_zone zone;
     msgpack_zone_init (&zone, 2048);
     msgpack_object top;

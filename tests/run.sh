@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # Runs the test suite and prints "N passed, N failed" as its last line.
-#   tests/run.sh [unit|e2e|all|check]      (default all)
+#   tests/run.sh [unit|e2e|all|check|fuzz] (default all)
 # check = all, then the unit tests under valgrind, then all again with the
-# ASan/UBSan build in build/asan (make check builds it).
+# ASan/UBSan build in build/asan (make check builds it); check also runs
+# each libFuzzer target briefly (build/fuzz, GF_FUZZ_SECONDS each, default 5).
 # Unit tests are cmocka programs (build/tests/test_*), run with TAP output;
 # with VALGRIND=1 they run under valgrind.  End-to-end tests
 # (tests/e2e/test_*.sh) start real services against the private PostgreSQL
@@ -102,6 +103,7 @@ e2e() {
 case "$MODE" in
   unit) unit build "" ;;
   e2e) e2e "$ROOT/bin" "$ROOT/build/tools" "" ;;
+  fuzz) run_tap fuzz_short tests/fuzz/run.sh "${GF_FUZZ_SECONDS:-5}" ;;
   all) unit build ""; e2e "$ROOT/bin" "$ROOT/build/tools" "" ;;
   check)
     if make -s format-check >"$ART/format-check.out" 2>&1; then
@@ -111,6 +113,8 @@ case "$MODE" in
     fi
     unit build ""
     e2e "$ROOT/bin" "$ROOT/build/tools" ""
+    echo "# libFuzzer targets, a bounded run (tests/fuzz/run.sh; make fuzz runs them longer)"
+    run_tap fuzz_short tests/fuzz/run.sh "${GF_FUZZ_SECONDS:-5}"
     echo "# unit tests under valgrind"
     unit build "-valgrind" valgrind
     echo "# unit and end-to-end tests built with AddressSanitizer + UBSan"
@@ -119,7 +123,7 @@ case "$MODE" in
     unit build/asan "-asan"
     e2e "$ROOT/build/asan/bin" "$ROOT/build/asan/tools" "-asan"
     ;;
-  *) echo "usage: $0 [unit|e2e|all|check]" >&2; exit 2 ;;
+  *) echo "usage: $0 [unit|e2e|all|check|fuzz]" >&2; exit 2 ;;
 esac
 
 echo "$PASS passed, $FAIL failed"

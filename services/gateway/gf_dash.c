@@ -18,6 +18,7 @@
 */
 #define _GNU_SOURCE /* asprintf, strndup */
 #include "gf_gw.h"
+#include "gf_gwargs.h"
 
 #define S_CLOSED "('resolved', 'called_back', 'closed')"
 
@@ -153,9 +154,8 @@ int gf_dash_handle (gf_gw_t *gw, struct MHD_Connection *conn, const char *path,
         json = gf_gw_query_json (gw, SQL_LEDGER, 0, NULL);
     else if (streq (path, "trend.json")) {
         const char *days = MHD_lookup_connection_value (conn, MHD_GET_ARGUMENT_KIND, "days");
-        char *end = NULL;
-        long n = days ? strtol (days, &end, 10) : 30;
-        if (days && (*end || !*days || n < 1 || n > 366)) {
+        long n = 0;
+        if (!gf_gwargs_days (days, &n)) {
             gf_gw_reply_json (reply, 400, strdup ("{\"error\":\"days must be 1..366\"}"));
             return 0;
         }
@@ -165,8 +165,7 @@ int gf_dash_handle (gf_gw_t *gw, struct MHD_Connection *conn, const char *path,
         json = gf_gw_query_json (gw, SQL_TREND, 1, params);
     } else if (streq (path, "directory.json")) {
         const char *grid = MHD_lookup_connection_value (conn, MHD_GET_ARGUMENT_KIND, "grid");
-        if (grid && (!*grid || strlen (grid) > 64 ||
-                     strspn (grid, "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789.") != strlen (grid))) {
+        if (grid && !gf_gwargs_is_grid (grid)) {
             gf_gw_reply_json (reply, 400, strdup ("{\"error\":\"grid must be a grid code\"}"));
             return 0;
         }

@@ -3,6 +3,7 @@
 #define _GNU_SOURCE /* asprintf, strndup */
 #include "gf_gateway.h"
 #include "gf_gw.h"
+#include "gf_gwargs.h"
 #include "gf_metrics.h"
 #include "gf_service.h"
 #include "gf_stream.h"
@@ -263,21 +264,7 @@ static enum MHD_Result s_form_field (void *cls, enum MHD_ValueKind kind, const c
                                      const char *encoding, const char *data, uint64_t off,
                                      size_t size)
 {
-    zhashx_t *form = cls;
-    char *old = zhashx_lookup (form, key);
-    size_t old_len = old ? strlen (old) : 0;
-    if (off == 0 || !old) {
-        char *value = malloc (size + 1);
-        memcpy (value, data, size);
-        value[size] = 0;
-        zhashx_update (form, key, value);
-    } else {
-        char *value = malloc (old_len + size + 1);
-        memcpy (value, old, old_len);
-        memcpy (value + old_len, data, size);
-        value[old_len + size] = 0;
-        zhashx_update (form, key, value);
-    }
+    gf_gwargs_form_add (cls, key, data, off, size);
     return MHD_YES;
 }
 

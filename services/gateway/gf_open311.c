@@ -16,11 +16,10 @@
 */
 #define _GNU_SOURCE /* asprintf, strndup */
 #include "gf_gw.h"
+#include "gf_gwargs.h"
 #include "gf_client.h"
 #include "gf_clock.h"
 #include <jansson.h>
-
-#define S_MAX_IDS 200 /* service_request_id values in one GET */
 
 static void s_error (gf_gw_reply_t *reply, unsigned status, const char *fmt, ...)
     __attribute__ ((format (printf, 3, 4)));
@@ -103,93 +102,6 @@ static const char *SQL_REQUESTS =
     "        THEN 'closed' ELSE 'open' END) = ANY ($5::text[])) END"
     " ORDER BY c.received_at DESC, c.id DESC LIMIT 1000) r";
 
-//  Splits a comma list and checks each item with `ok`; returns a PostgreSQL
-//  array literal (caller frees) or NULL with *bad set to the bad item.
-static char *s_list (const char *text, bool (*ok) (const char *), size_t max, char **bad)
-{
-    char *copy = strdup (text), *save = NULL;
-    char *out = NULL;
-    size_t size = 0, n = 0;
-    FILE *f = open_memstream (&out, &size);
-    fputc ('{', f);
-    for (char *t = strtok_r (copy, ",", &save); t; t = strtok_r (NULL, ",", &save)) {
-        while (*t == ' ')
-            t++;
-        if (!ok (t) || ++n > max) {
-            *bad = strdup (t);
-            break;
-        }
-        fprintf (f, "%s%s", n > 1 ? "," : "", t);
-    }
-    fputc ('}', f);
-    fclose (f);
-    free (copy);
-    if (*bad || n == 0) {
-        if (!*bad)
-            *bad = strdup (text);
-        free (out);
-        return NULL;
-    }
-    return out;
-}
-
-static bool s_is_id (const char *t)
-{
-    return *t && strlen (t) <= 18 && strspn (t, "0123456789") == strlen (t);
-}
-
-static bool s_is_code (const char *t)
-{
-    return *t && strlen (t) <= 64 && islower ((unsigned char)*t) &&
-           strspn (t, "abcdefghijklmnopqrstuvwxyz0123456789_") == strlen (t);
-}
-
-static bool s_is_status (const char *t)
-{
-    return streq (t, "open") || streq (t, "closed");
-}
-
-//  W3C datetime (ISO 8601) as Open311 uses: YYYY-MM-DD, optionally
-//  Thh:mm[:ss[.fff]] and Z or ±hh:mm.  Ranges are checked.
-static bool s_is_datetime (const char *t)
-{
-    int y, mo, d, h = 0, mi = 0, s = 0, n = 0;
-    if (sscanf (t, "%4d-%2d-%2d%n", &y, &mo, &d, &n) != 3 || n != 10)
-        return false;
-    if (y < 1900 || y > 2199 || mo < 1 || mo > 12 || d < 1 || d > 31)
-        return false;
-    t += n;
-    if (!*t)
-        return true;
-    if (*t != 'T' && *t != ' ')
-        return false;
-    t++;
-    if (sscanf (t, "%2d:%2d%n", &h, &mi, &n) != 2 || n != 5 || h > 23 || mi > 59)
-        return false;
-    t += n;
-    if (*t == ':') {
-        if (sscanf (t + 1, "%2d%n", &s, &n) != 1 || n != 2 || s > 60)
-            return false;
-        t += 3;
-        if (*t == '.') {
-            t++;
-            if (!isdigit ((unsigned char)*t))
-                return false;
-            while (isdigit ((unsigned char)*t))
-                t++;
-        }
-    }
-    if (!*t || streq (t, "Z"))
-        return true;
-    int oh, om;
-    if ((*t == '+' || *t == '-') &&
-        ((sscanf (t + 1, "%2d:%2d%n", &oh, &om, &n) == 2 && n == 5) ||
-         (sscanf (t + 1, "%2d%2d%n", &oh, &om, &n) == 2 && n == 4)) &&
-        !t[1 + n] && oh <= 14 && om <= 59)
-        return true;
-    return false;
-}
-
 static const char *s_arg (struct MHD_Connection *conn, const char *key)
 {
     const char *v = MHD_lookup_connection_value (conn, MHD_GET_ARGUMENT_KIND, key);
@@ -198,41 +110,22 @@ static const char *s_arg (struct MHD_Connection *conn, const char *key)
 
 static void s_get_requests (gf_gw_t *gw, struct MHD_Connection *conn, gf_gw_reply_t *reply)
 {
-    const char *params[5] = {NULL};
-    char *owned[3] = {NULL};
-    char *bad = NULL;
-    const char *ids = s_arg (conn, "service_request_id");
-    const char *codes = s_arg (conn, "service_code");
-    const char *start = s_arg (conn, "start_date");
-    const char *end = s_arg (conn, "end_date");
-    const char *status = s_arg (conn, "status");
-    if (ids && !(params[0] = owned[0] = s_list (ids, s_is_id, S_MAX_IDS, &bad)))
-        s_error (reply, 400,
-                 "service_request_id: '%s' is not a request id (comma-separated "
-                 "list of at most %d)",
-                 bad, S_MAX_IDS);
-    else if (codes && !(params[1] = owned[1] = s_list (codes, s_is_code, 100, &bad)))
-        s_error (reply, 400, "service_code: '%s' is not a service code", bad);
-    else if (start && !s_is_datetime (start))
-        s_error (reply, 400, "start_date: '%s' is not a W3C datetime (2026-01-31T08:00:00+08:00)",
-                 start);
-    else if (end && !s_is_datetime (end))
-        s_error (reply, 400, "end_date: '%s' is not a W3C datetime (2026-01-31T08:00:00+08:00)",
-                 end);
-    else if (status && !(params[4] = owned[2] = s_list (status, s_is_status, 2, &bad)))
-        s_error (reply, 400, "status: '%s' is not open or closed", bad);
+    gf_gwargs_filter_t f;
+    char *why = gf_gwargs_filter (s_arg (conn, "service_request_id"), s_arg (conn, "service_code"),
+                                  s_arg (conn, "start_date"), s_arg (conn, "end_date"),
+                                  s_arg (conn, "status"), &f);
+    if (why)
+        s_error (reply, 400, "%s", why);
     else {
-        params[2] = start;
-        params[3] = end;
+        const char *params[5] = {f.ids, f.codes, f.start, f.end, f.statuses};
         char *json = gf_gw_query_json (gw, SQL_REQUESTS, 5, params);
         if (json)
             gf_gw_reply_json (reply, 200, json);
         else
             s_error (reply, 503, "the database is unavailable; try again");
     }
-    free (bad);
-    for (int i = 0; i < 3; i++)
-        free (owned[i]);
+    zstr_free (&why);
+    gf_gwargs_filter_reset (&f);
 }
 
 //  Maps the intake's error code to Open311's status.
@@ -253,16 +146,10 @@ static unsigned s_status_of (gf_code_t code)
     }
 }
 
-static const char *s_form (zhashx_t *form, const char *key)
-{
-    const char *v = zhashx_lookup (form, key);
-    return v && *v ? v : NULL;
-}
-
 static void s_post_inner (gf_gw_t *gw, struct MHD_Connection *conn, zhashx_t *form,
                           gf_gw_reply_t *reply)
 {
-    const char *key = s_form (form, "api_key");
+    const char *key = gf_gwargs_form (form, "api_key");
     if (!key) {
         return s_error (reply, 403, "api_key was not provided");
     }
@@ -276,36 +163,30 @@ static void s_post_inner (gf_gw_t *gw, struct MHD_Connection *conn, zhashx_t *fo
     if (!client_name) {
         return s_error (reply, 403, "api_key is invalid");
     }
-    const char *code = s_form (form, "service_code");
-    const char *address = s_form (form, "address_string");
-    const char *lat = s_form (form, "lat"), *lon = s_form (form, "long");
-    const char *grid = s_form (form, "attribute[grid]");
-    const char *urgent = s_form (form, "attribute[urgent]");
+    const char *code = gf_gwargs_form (form, "service_code");
+    const char *address = gf_gwargs_form (form, "address_string");
+    const char *lat = gf_gwargs_form (form, "lat"), *lon = gf_gwargs_form (form, "long");
+    const char *grid = gf_gwargs_form (form, "attribute[grid]");
+    const char *urgent = gf_gwargs_form (form, "attribute[urgent]");
     const char *token = MHD_lookup_connection_value (conn, MHD_HEADER_KIND, "Idempotency-Key");
     if (!token || !*token)
-        token = s_form (form, "client_request_id");
+        token = gf_gwargs_form (form, "client_request_id");
     char *location = NULL;
-    if (!code) {
-        s_error (reply, 400, "service_code was not provided");
-    } else if (!address && !(lat && lon) && !grid && !s_form (form, "address_id")) {
-        s_error (reply, 400,
-                 "a location was not provided: give address_string, lat and long, "
-                 "or attribute[grid]");
-    } else if (urgent && !streq (urgent, "true") && !streq (urgent, "false")) {
-        s_error (reply, 400, "attribute[urgent] must be true or false");
-    } else if (token && strlen (token) > 80) {
-        s_error (reply, 400, "client_request_id / Idempotency-Key: at most 80 characters");
+    const char *why = gf_gwargs_post_check (form, token);
+    if (why) {
+        s_error (reply, 400, "%s", why);
     } else {
         if (!address && lat && lon)
             location = zsys_sprintf ("经纬度 %s,%s", lat, lon);
-        else if (!address && s_form (form, "address_id"))
-            location = zsys_sprintf ("地址编号 %s", s_form (form, "address_id"));
+        else if (!address && gf_gwargs_form (form, "address_id"))
+            location = zsys_sprintf ("地址编号 %s", gf_gwargs_form (form, "address_id"));
         //  Chinese names: family name (last_name) first.
         char *name = NULL;
-        if (s_form (form, "last_name") || s_form (form, "first_name"))
-            name =
-                zsys_sprintf ("%s%s", s_form (form, "last_name") ? s_form (form, "last_name") : "",
-                              s_form (form, "first_name") ? s_form (form, "first_name") : "");
+        if (gf_gwargs_form (form, "last_name") || gf_gwargs_form (form, "first_name"))
+            name = zsys_sprintf (
+                "%s%s",
+                gf_gwargs_form (form, "last_name") ? gf_gwargs_form (form, "last_name") : "",
+                gf_gwargs_form (form, "first_name") ? gf_gwargs_form (form, "first_name") : "");
         char *uuid = NULL;
         if (!token) {
             zuuid_t *u = zuuid_new ();
@@ -324,9 +205,9 @@ static void s_post_inner (gf_gw_t *gw, struct MHD_Connection *conn, zhashx_t *fo
             .grid = (char *)grid,
             .address = (char *)(address ? address : location),
             .name = name,
-            .phone = (char *)s_form (form, "phone"),
+            .phone = (char *)gf_gwargs_form (form, "phone"),
             .urgent = urgent && streq (urgent, "true"),
-            .groups = (char *)s_form (form, "attribute[groups]"),
+            .groups = (char *)gf_gwargs_form (form, "attribute[groups]"),
         };
         /* security/cert + server_cert: CurveZMQ to the intake (an adapter
            identity with source open311, docs/security.md). */
@@ -420,9 +301,9 @@ void gf_open311_handle (gf_gw_t *gw, struct MHD_Connection *conn, const char *me
         return s_error (reply, 405, "%s accepts GET", path);
     }
     const char *params[] = {key};
-    if (services && !s_is_code (key))
+    if (services && !gf_gwargs_is_code (key))
         s_error (reply, 404, "service_code '%s' not found", key);
-    else if (requests && !s_is_id (key))
+    else if (requests && !gf_gwargs_is_id (key))
         s_error (reply, 404, "service_request_id '%s' not found", key);
     else {
         char *json = gf_gw_query_json (gw, services ? SQL_SERVICE_DEF : SQL_REQUEST_ONE, 1, params);

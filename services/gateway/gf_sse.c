@@ -17,42 +17,27 @@
 */
 #define _GNU_SOURCE /* asprintf, strndup */
 #include "gf_gw.h"
+#include "gf_gwargs.h"
 #include "gf_stream.h"
 
 #include <sys/socket.h>
 
-#define S_MAX_TYPES 32
-#define S_SNDBUF    (32 * 1024) /* socket send buffer of a stream (the kernel doubles it) */
+#define S_SNDBUF (32 * 1024) /* socket send buffer of a stream (the kernel doubles it) */
 
 typedef struct {
-    gf_gw_t *gw;              /* the gateway                                   */
-    uint64_t cursor;          /* seq of the last event looked at               */
-    char *grid;               /* grid filter, NULL for all                     */
-    char *types[S_MAX_TYPES]; /* type filters (owned), ntypes of them          */
-    size_t ntypes;            /* 0: all types                                  */
-    gf_stream_t *replay;      /* private relay stream while behind the hub     */
-    char *pending;            /* SSE text being written                        */
-    size_t pending_len;       /* its length                                    */
-    size_t pending_off;       /* bytes of it already written                   */
-    int64_t last_write;       /* zclock_mono of the last write                 */
+    gf_gw_t *gw;          /* the gateway                                   */
+    uint64_t cursor;      /* seq of the last event looked at               */
+    gf_gwargs_sse_t args; /* resume point and filters                      */
+    gf_stream_t *replay;  /* private relay stream while behind the hub     */
+    char *pending;        /* SSE text being written                        */
+    size_t pending_len;   /* its length                                    */
+    size_t pending_off;   /* bytes of it already written                   */
+    int64_t last_write;   /* zclock_mono of the last write                 */
 } s_sse_t;
 
 static bool s_match (s_sse_t *self, const char *type, const char *grid)
 {
-    if (self->grid) {
-        size_t n = strlen (self->grid);
-        if (!grid || strncmp (grid, self->grid, n) != 0 || (grid[n] && grid[n] != '.'))
-            return false;
-    }
-    if (self->ntypes == 0)
-        return true;
-    for (size_t i = 0; i < self->ntypes; i++) {
-        const char *t = self->types[i];
-        size_t n = strlen (t);
-        if (n > 1 && t[n - 1] == '*' ? strncmp (type, t, n - 1) == 0 : streq (type, t))
-            return true;
-    }
-    return false;
+    return gf_gwargs_sse_match (&self->args, type, grid);
 }
 
 static void s_set_pending (s_sse_t *self, char *text)
@@ -157,9 +142,7 @@ static void s_free (void *cls)
     s_sse_t *self = cls;
     atomic_fetch_sub (&self->gw->sse_clients, 1);
     gf_stream_destroy (&self->replay);
-    for (size_t i = 0; i < self->ntypes; i++)
-        free (self->types[i]);
-    free (self->grid);
+    gf_gwargs_sse_reset (&self->args);
     free (self->pending);
     free (self);
 }
@@ -177,56 +160,21 @@ static enum MHD_Result s_error (struct MHD_Connection *conn, unsigned status, co
     return rc;
 }
 
-static bool s_parse_seq (const char *text, uint64_t *out)
-{
-    char *end = NULL;
-    if (!text || !*text || !isdigit ((unsigned char)*text))
-        return false;
-    errno = 0;
-    unsigned long long v = strtoull (text, &end, 10);
-    if (*end || errno)
-        return false;
-    *out = v;
-    return true;
-}
-
 enum MHD_Result gf_sse_serve (gf_gw_t *gw, struct MHD_Connection *conn)
 {
     const char *last_id = MHD_lookup_connection_value (conn, MHD_HEADER_KIND, "Last-Event-ID");
     const char *since = MHD_lookup_connection_value (conn, MHD_GET_ARGUMENT_KIND, "since");
     const char *grid = MHD_lookup_connection_value (conn, MHD_GET_ARGUMENT_KIND, "grid");
     const char *types = MHD_lookup_connection_value (conn, MHD_GET_ARGUMENT_KIND, "types");
-    uint64_t from = 0;
-    bool resume = false;
-    if (last_id && *last_id) {
-        if (!s_parse_seq (last_id, &from))
-            return s_error (conn, 400, "Last-Event-ID must be a sequence number");
-        resume = true;
-    } else if (since && *since) {
-        if (!s_parse_seq (since, &from))
-            return s_error (conn, 400, "since must be a sequence number");
-        resume = true;
-    }
-    if (grid && (!*grid || strlen (grid) > 64 ||
-                 strspn (grid, "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789.") != strlen (grid)))
-        return s_error (conn, 400, "grid must be a grid code");
+    gf_gwargs_sse_t args;
+    const char *why = gf_gwargs_sse (last_id, since, grid, types, &args);
+    if (why)
+        return s_error (conn, 400, why);
     s_sse_t *self = calloc (1, sizeof *self);
     self->gw = gw;
-    self->grid = grid && *grid ? strdup (grid) : NULL;
-    if (types && *types) {
-        char *copy = strdup (types), *save = NULL;
-        for (char *t = strtok_r (copy, ",", &save); t; t = strtok_r (NULL, ",", &save)) {
-            if (self->ntypes == S_MAX_TYPES || strlen (t) > 64) {
-                free (copy);
-                self->gw = gw;
-                atomic_fetch_add (&gw->sse_clients, 1);
-                s_free (self);
-                return s_error (conn, 400, "types: at most 32 types of at most 64 characters");
-            }
-            self->types[self->ntypes++] = strdup (t);
-        }
-        free (copy);
-    }
+    self->args = args;
+    uint64_t from = args.from;
+    bool resume = args.resume;
     //  Bound what the kernel holds for this client, so a slow reader shows
     //  up as lag in the hub (and is cut off) instead of as megabytes of
     //  socket buffer.
