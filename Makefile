@@ -108,6 +108,12 @@ check: deps
 check-quick: all
 	@tests/run.sh all
 
+# Several hosts in network namespaces (needs root and `ip netns`; prints
+# "# skip" without them).  make check runs it too.  docs/operations.md.
+.PHONY: check-multihost
+check-multihost: all
+	@tests/run.sh multihost
+
 run: deps
 	@$(MAKE) --no-print-directory all
 	@deploy/run.sh

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Runs the test suite and prints "N passed, N failed" as its last line.
-#   tests/run.sh [unit|e2e|all|check]      (default all)
+#   tests/run.sh [unit|e2e|all|check|multihost]      (default all)
 # check = all, then the unit tests under valgrind, then all again with the
 # ASan/UBSan build in build/asan (make check builds it).
 # Unit tests are cmocka programs (build/tests/test_*), run with TAP output;
@@ -65,7 +65,19 @@ e2e() {
   done
 }
 
+# multihost BIN_DIR TAG: tests/multihost/ when network namespaces can be made
+# (root, ip netns); else a "# skip" line that counts nothing.
+multihost() {
+  if [ "$(id -u)" -eq 0 ] && ip netns add "gfmh-probe$$" 2>/dev/null; then
+    ip netns del "gfmh-probe$$"
+    run_tap "test_multihost$2" env GF_TEST_BIN="$1" GF_TEST_TAG="$2" bash tests/multihost/test_multihost.sh
+  else
+    echo "# skip test_multihost: no network namespaces (needs root and ip netns)"
+  fi
+}
+
 case "$MODE" in
+  multihost) multihost "$ROOT/bin" "" ;;
   unit) unit build "" ;;
   e2e) e2e "$ROOT/bin" "$ROOT/build/tools" "" ;;
   all) unit build ""; e2e "$ROOT/bin" "$ROOT/build/tools" "" ;;
@@ -77,6 +89,7 @@ case "$MODE" in
     fi
     unit build ""
     e2e "$ROOT/bin" "$ROOT/build/tools" ""
+    multihost "$ROOT/bin" ""
     echo "# unit tests under valgrind"
     unit build "-valgrind" valgrind
     echo "# unit and end-to-end tests built with AddressSanitizer + UBSan"
@@ -85,7 +98,7 @@ case "$MODE" in
     unit build/asan "-asan"
     e2e "$ROOT/build/asan/bin" "$ROOT/build/asan/tools" "-asan"
     ;;
-  *) echo "usage: $0 [unit|e2e|all|check]" >&2; exit 2 ;;
+  *) echo "usage: $0 [unit|e2e|all|check|multihost]" >&2; exit 2 ;;
 esac
 
 echo "$PASS passed, $FAIL failed"

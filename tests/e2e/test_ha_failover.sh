@@ -96,4 +96,11 @@ check "relay's sequence dense: seq 1..N, each once" "$(sql "SELECT count(*) || '
   "$(sql "SELECT max(seq) || ' ' || count(DISTINCT seq) FROM case_events")"
 check "relay published up to the head" "$(sql "SELECT max(seq) FROM case_events")" \
   "$(metric "${MPORT[relay]}" gf_relay_head_seq)"
-finish
+# finish, and remove the two clusters (finish clears the EXIT trap).
+before=$FAILED
+stop_all
+[ "$FAILED" -eq "$before" ] && ok "services stopped cleanly on SIGTERM, no sanitizer report"
+trap - EXIT
+HA destroy >/dev/null 2>&1
+[ -d "$ROOT/var/ha" ] && not_ok "var/ha left behind"
+[ "$FAILED" -eq 0 ]

@@ -51,6 +51,7 @@ declare -A PIDS=()
 
 cleanup() {
   local name
+  [ -n "${FEED:-}" ] && kill "$FEED" 2>/dev/null && wait "$FEED" 2>/dev/null
   for name in "${!PIDS[@]}"; do kill -TERM "${PIDS[$name]}" 2>/dev/null; done
   for name in "${!PIDS[@]}"; do
     local i=0
