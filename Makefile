@@ -114,6 +114,12 @@ check-quick: all
 check-multihost: all
 	@tests/run.sh multihost
 
+# PostgreSQL failover: a primary and a synchronous standby (deploy/pg-ha.sh),
+# the primary crashes mid-feed, the standby is promoted.  docs/operations.md.
+.PHONY: check-ha
+check-ha: all
+	@tests/run.sh ha
+
 run: deps
 	@$(MAKE) --no-print-directory all
 	@deploy/run.sh

@@ -63,9 +63,10 @@ cmd_init() {
   if [ "$(id -u)" -eq 0 ]; then chown gridflow "$HA" "$SOCK" "$VAR/log"; fi
   [ -f "$HA/a/PG_VERSION" ] && [ -f "$HA/b/PG_VERSION" ] && return 0
   rm -rf "$HA/a" "$HA/b"
-  as_owner "$PGBIN/initdb" -D "$HA/a" -U gridflow --auth=trust -E UTF8 --locale=C.UTF-8 >/dev/null
+  as_owner "$PGBIN/initdb" -D "$HA/a" -N -U gridflow --auth=trust -E UTF8 --locale=C.UTF-8 >/dev/null
   # trust: a test cluster on loopback only.  Production uses scram-sha-256
   # and a replication role (docs/operations.md).
+  # -N / --no-sync: a throw-away cluster need not wait for the disk when made.
   cat >>"$HA/a/postgresql.conf" <<CONF
 # gridflow HA test cluster, node a
 listen_addresses = '127.0.0.1'
@@ -85,7 +86,7 @@ CONF
   as_owner "$PGBIN/pg_ctl" -D "$HA/a" -l "$VAR/log/pg-ha-a.log" -w -t 60 start >/dev/null
   # The standby: a base backup of a, with standby.signal and primary_conninfo
   # (application_name=b, the name synchronous_standby_names waits for).
-  as_owner "$PGBIN/pg_basebackup" -D "$HA/b" -R -X stream -c fast \
+  as_owner "$PGBIN/pg_basebackup" -D "$HA/b" -R -X stream -c fast --no-sync \
     -d "host=$SOCK port=$PORT_A user=gridflow application_name=b"
   # Its own port; and no synchronous standby of its own: once promoted it
   # must not wait for a standby that does not exist yet.

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Runs the test suite and prints "N passed, N failed" as its last line.
-#   tests/run.sh [unit|e2e|all|check|multihost]      (default all)
+#   tests/run.sh [unit|e2e|all|check|multihost|ha]      (default all)
 # check = all, then the unit tests under valgrind, then all again with the
 # ASan/UBSan build in build/asan (make check builds it).
 # Unit tests are cmocka programs (build/tests/test_*), run with TAP output;
@@ -76,7 +76,18 @@ multihost() {
   fi
 }
 
+# ha BIN_DIR TOOLS_DIR TAG: tests/ha/ (their own PostgreSQL clusters, under var/ha/).
+ha() {
+  local t port=${GF_TEST_PORT_START:-17000}
+  for t in tests/ha/test_*.sh; do
+    run_tap "$(basename "$t" .sh)$3" env TEST_PORT_BASE=$port GF_TEST_BIN="$1" GF_TEST_TOOLS="$2" \
+      GF_TEST_TAG="$3" bash "$t"
+    port=$((port + 10))
+  done
+}
+
 case "$MODE" in
+  ha) ha "$ROOT/bin" "$ROOT/build/tools" "" ;;
   multihost) multihost "$ROOT/bin" "" ;;
   unit) unit build "" ;;
   e2e) e2e "$ROOT/bin" "$ROOT/build/tools" "" ;;
@@ -98,7 +109,7 @@ case "$MODE" in
     unit build/asan "-asan"
     e2e "$ROOT/build/asan/bin" "$ROOT/build/asan/tools" "-asan"
     ;;
-  *) echo "usage: $0 [unit|e2e|all|check|multihost]" >&2; exit 2 ;;
+  *) echo "usage: $0 [unit|e2e|all|check|multihost|ha]" >&2; exit 2 ;;
 esac
 
 echo "$PASS passed, $FAIL failed"

@@ -95,7 +95,7 @@ while [ "$d" != "/" ]; do
   runuser -u gridflow -- test -x "$d" || chmod o+x "$d"
 done
 chown gridflow "$VAR" "$VAR/run"
-as_pg "$PGBIN/initdb" -D "$VAR/data" -U gridflow --auth=trust -E UTF8 --locale=C.UTF-8 >"$ART/initdb.log" 2>&1 \
+as_pg "$PGBIN/initdb" -D "$VAR/data" -N -U gridflow --auth=trust -E UTF8 --locale=C.UTF-8 >"$ART/initdb.log" 2>&1 \
   || { not_ok "initdb (see initdb.log)"; exit 1; }
 cat >>"$VAR/data/postgresql.conf" <<CONF
 listen_addresses = '${ADDR[db]}'

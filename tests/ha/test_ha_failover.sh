@@ -8,7 +8,8 @@
 # and the relay's sequence stays dense.
 # Uses its own two clusters under var/ha/, on this test's ports B+7 and B+8,
 # made fresh for the run and removed after it.
-source "$(dirname "$0")/lib.sh"
+# Not in make check (about 1 min, 2 under load): run by make check-ha.
+source "$(dirname "$0")/../e2e/lib.sh"
 export GF_PGPORT_A=$((PORT_BASE + 7)) GF_PGPORT_B=$((PORT_BASE + 8))
 HA() { "$ROOT/deploy/pg-ha.sh" "$@"; }
 trap 'stop_all; HA destroy >/dev/null 2>&1' EXIT
@@ -34,14 +35,14 @@ metric() { curl -s "http://127.0.0.1:$1/metrics" | awk -v m="$2" '$1 == m {print
 health_is() { [ "$(curl -s -o /dev/null -w '%{http_code}' "http://127.0.0.1:$1/healthz")" == "$2" ]; }
 
 python3 "$ROOT/tests/tools/gen_hotline.py" --grids "$ROOT/deploy/sample/qingnianlu.json" \
-  --count 2000 --seed 88 --prefix HL-HA >"$ART/feed.jsonl" 2>"$ART/feed.summary"
+  --count 1200 --seed 88 --prefix HL-HA >"$ART/feed.jsonl" 2>"$ART/feed.summary"
 "$BIN/gf-hotline" --window 16 --timeout 1000 --attempts 300 "$ART/feed.jsonl" \
   >"$ART/feed.out" 2>"$ART/feed.err" &
 FEED=$!
 
 cases() { sql "SELECT count(*) FROM cases"; }
 more_than() { [ "$("$1")" -gt "$2" ]; }
-wait_for "some cases" 60 more_than cases 400
+wait_for "some cases" 60 more_than cases 300
 # Every case committed on a before the crash: with a synchronous standby each
 # of them is on b too (with an asynchronous one the newest could be lost, and
 # the adapter, already answered, would not resend them).
@@ -49,7 +50,7 @@ HA psql a -d gft_ha -tAc "SELECT source_ref FROM cases ORDER BY 1" >"$ART/commit
 HA stop-node a immediate
 down_at=$SECONDS
 committed=$(wc -l <"$ART/committed-on-a.txt")
-if [ "$committed" -ge 400 ]; then ok "$committed cases committed on a when it crashed"; else not_ok "only $committed cases on a"; fi
+if [ "$committed" -ge 300 ]; then ok "$committed cases committed on a when it crashed"; else not_ok "only $committed cases on a"; fi
 for s in relay intake router notifier; do
   wait_for "$s to notice" 15 health_is "${MPORT[$s]}" 503 && ok "$s not ready while there is no primary"
 done
@@ -57,7 +58,7 @@ HA promote b
 note "standby b promoted $((SECONDS - down_at)) s after the crash"
 check "node b is now the primary" "f" "$(HA psql b -d postgres -tAc "SELECT pg_is_in_recovery()")"
 for s in relay intake router notifier; do
-  if wait_for "$s ready again" 30 health_is "${MPORT[$s]}" 200; then
+  if wait_for "$s ready again" 45 health_is "${MPORT[$s]}" 200; then
     ok "$s follows the new primary by itself"
   else
     note "$s /healthz: $(curl -s "http://127.0.0.1:${MPORT[$s]}/healthz")"
@@ -71,15 +72,15 @@ wait "$FEED"
 note "feed done $((SECONDS - down_at)) s after the crash: $(cat "$ART/feed.out")"
 # A COMMIT cut by the crash is answered `unavailable` and resent; if it had
 # reached b it is then answered `duplicate`.
-check "adapter: every record acknowledged (accepted + duplicate), none rejected or failed" "2000 0 0" \
+check "adapter: every record acknowledged (accepted + duplicate), none rejected or failed" "1200 0 0" \
   "$(awk -F'[ ,]+' '{print $2 + $4, $6, $8}' "$ART/feed.out")"
 wait_for "pipeline to drain" 60 quiescent
 check "the data is on node b" "$(sql "SELECT inet_server_port()")" "$(HA psql b -d postgres -tAc "SHOW port")"
-check "every acknowledged complaint stored once" "2000 2000" \
+check "every acknowledged complaint stored once" "1200 1200" \
   "$(sql "SELECT count(*) || ' ' || count(DISTINCT source_ref) FROM cases")"
 check "every case committed on a before the crash is on b" "" \
   "$(sql "SELECT source_ref FROM cases ORDER BY 1" | LC_ALL=C comm -23 "$ART/committed-on-a.txt" -)"
-check "one case.received per case" 2000 "$(sql "SELECT count(*) FROM case_events WHERE type = 'case.received'")"
+check "one case.received per case" 1200 "$(sql "SELECT count(*) FROM case_events WHERE type = 'case.received'")"
 check "every case routed or unroutable exactly once" 0 \
   "$(sql "SELECT count(*) FROM cases c WHERE state = 'registered' OR (SELECT count(*) FROM case_events e
            WHERE e.case_id = c.id AND e.type IN ('case.routed', 'case.unroutable')) <> 1")"
