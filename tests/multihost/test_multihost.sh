@@ -22,7 +22,7 @@ PGBIN=${GF_PGBIN:-/usr/lib/postgresql/15/bin}
 PGPORT=5432 # inside the db namespace: no clash with the machine's ports
 NS=gfmh$$   # namespace prefix, unique per run
 NET=10.77.0
-CUT_S=${GF_MH_CUT_S:-12}
+CUT_S=${GF_MH_CUT_S:-15}
 
 probe=${NS}probe
 if [ "$(id -u)" -ne 0 ] || ! ip netns add "$probe" 2>/dev/null; then
