@@ -146,6 +146,18 @@ check: deps
 check-quick: all
 	@tests/run.sh all
 
+# Several hosts in network namespaces (needs root and `ip netns`; prints
+# "# skip" without them).  make check runs it too.  docs/operations.md.
+.PHONY: check-multihost
+check-multihost: all
+	@tests/run.sh multihost
+
+# PostgreSQL failover: a primary and a synchronous standby (deploy/pg-ha.sh),
+# the primary crashes mid-feed, the standby is promoted.  docs/operations.md.
+.PHONY: check-ha
+check-ha: all
+	@tests/run.sh ha
+
 run: deps
 	@$(MAKE) --no-print-directory all
 	@deploy/run.sh

@@ -231,7 +231,9 @@ int gf_db_listen (gf_db_t *self, const char *channel)
 
 int gf_db_drain_notifies (gf_db_t *self)
 {
-    if (!gf_db_conn (self))
+    /* A loop that only listens must reconnect here too (with the back-off),
+       or a connection lost while idle stays lost and /healthz says so. */
+    if (!gf_db_conn (self) && s_try_connect (self) != 0)
         return -1;
     if (!PQconsumeInput (self->conn)) {
         self->lost = true;

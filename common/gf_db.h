@@ -57,8 +57,9 @@ PGconn *gf_db_conn (gf_db_t *self);
 /*  LISTEN on a channel; re-issued automatically after a reconnect. */
 int gf_db_listen (gf_db_t *self, const char *channel);
 
-/*  Consumes pending input and drops queued notifications.  Returns the
-    number of notifications seen, or -1 if the connection is lost. */
+/*  Consumes pending input and drops queued notifications; reconnects (with
+    the back-off) when the connection is down.  Returns the number of
+    notifications seen, or -1 if the connection is lost. */
 int gf_db_drain_notifies (gf_db_t *self);
 
 /*  Checks an idle connection: runs "SELECT 1" (reconnecting if needed)

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Runs the test suite and prints "N passed, N failed" as its last line.
-#   tests/run.sh [unit|e2e|all|check|fuzz] (default all)
+#   tests/run.sh [unit|e2e|all|check|fuzz|multihost|ha] (default all)
 # check = all, then the unit tests under valgrind, then all again with the
 # ASan/UBSan build in build/asan (make check builds it); check also runs
 # each libFuzzer target briefly (build/fuzz, GF_FUZZ_SECONDS each, default 5).
@@ -100,7 +100,30 @@ e2e() {
   [ ${#alone[@]} -eq 0 ] || e2e_batch 1 "$1" "$2" "$3" "${alone[@]}"
 }
 
+# multihost BIN_DIR TAG: tests/multihost/ when network namespaces can be made
+# (root, ip netns); else a "# skip" line that counts nothing.
+multihost() {
+  if [ "$(id -u)" -eq 0 ] && ip netns add "gfmh-probe$$" 2>/dev/null; then
+    ip netns del "gfmh-probe$$"
+    run_tap "test_multihost$2" env GF_TEST_BIN="$1" GF_TEST_TAG="$2" bash tests/multihost/test_multihost.sh
+  else
+    echo "# skip test_multihost: no network namespaces (needs root and ip netns)"
+  fi
+}
+
+# ha BIN_DIR TOOLS_DIR TAG: tests/ha/ (their own PostgreSQL clusters, under var/ha/).
+ha() {
+  local t port=${GF_TEST_PORT_START:-17000}
+  for t in tests/ha/test_*.sh; do
+    run_tap "$(basename "$t" .sh)$3" env TEST_PORT_BASE=$port GF_TEST_BIN="$1" GF_TEST_TOOLS="$2" \
+      GF_TEST_TAG="$3" bash "$t"
+    port=$((port + 10))
+  done
+}
+
 case "$MODE" in
+  ha) ha "$ROOT/bin" "$ROOT/build/tools" "" ;;
+  multihost) multihost "$ROOT/bin" "" ;;
   unit) unit build "" ;;
   e2e) e2e "$ROOT/bin" "$ROOT/build/tools" "" ;;
   fuzz) run_tap fuzz_short tests/fuzz/run.sh "${GF_FUZZ_SECONDS:-5}" ;;
@@ -115,6 +138,7 @@ case "$MODE" in
     e2e "$ROOT/bin" "$ROOT/build/tools" ""
     echo "# libFuzzer targets, a bounded run (tests/fuzz/run.sh; make fuzz runs them longer)"
     run_tap fuzz_short tests/fuzz/run.sh "${GF_FUZZ_SECONDS:-5}"
+    multihost "$ROOT/bin" ""
     echo "# unit tests under valgrind"
     unit build "-valgrind" valgrind
     echo "# unit and end-to-end tests built with AddressSanitizer + UBSan"
@@ -123,7 +147,7 @@ case "$MODE" in
     unit build/asan "-asan"
     e2e "$ROOT/build/asan/bin" "$ROOT/build/asan/tools" "-asan"
     ;;
-  *) echo "usage: $0 [unit|e2e|all|check|fuzz]" >&2; exit 2 ;;
+  *) echo "usage: $0 [unit|e2e|all|check|fuzz|multihost|ha]" >&2; exit 2 ;;
 esac
 
 echo "$PASS passed, $FAIL failed"

@@ -55,9 +55,10 @@ check "one case.received per case" 10000 "$(sql "SELECT count(*) FROM case_event
 check "every case routed or unroutable exactly once" 0 \
   "$(sql "SELECT count(*) FROM cases c WHERE state = 'registered' OR (SELECT count(*) FROM case_events e
            WHERE e.case_id = c.id AND e.type IN ('case.routed', 'case.unroutable')) <> 1")"
-check "every routed case notified exactly once" 0 \
+check "every routed case's leader notified exactly once" 0 \
   "$(sql "SELECT count(*) FROM cases c WHERE c.state = 'routed'
-           AND (SELECT count(*) FROM notifications n WHERE n.case_id = c.id) <> 1")"
+           AND (SELECT count(*) FROM notifications n JOIN people p ON p.id = n.recipient
+                 WHERE n.case_id = c.id AND n.kind = 'case.routed' AND p.role = 'leader') <> 1")"
 wait_for "all events sequenced" 30 sql_eq "SELECT count(*) FROM case_events WHERE seq IS NULL" 0
 check "event log dense: seq 1..N" "$(sql "SELECT count(*) FROM case_events")" \
   "$(sql "SELECT max(seq) FROM case_events")"

@@ -1,0 +1,107 @@
+#!/usr/bin/env bash
+# Issue 8, PostgreSQL high availability: a primary and a synchronous standby
+# (deploy/pg-ha.sh, PostgreSQL's own streaming replication).  The services
+# connect with a multi-host libpq string and target_session_attrs=read-write.
+# In the middle of a hotline feed the primary crashes (pg_ctl stop -m
+# immediate) and the standby is promoted: every service follows on its own,
+# every acknowledged complaint is stored once, routed once, notified once,
+# and the relay's sequence stays dense.
+# Uses its own two clusters under var/ha/, on this test's ports B+7 and B+8,
+# made fresh for the run and removed after it.
+# Not in make check (about 1 min, 2 under load): run by make check-ha.
+source "$(dirname "$0")/../e2e/lib.sh"
+export GF_PGPORT_A=$((PORT_BASE + 7)) GF_PGPORT_B=$((PORT_BASE + 8))
+HA() { "$ROOT/deploy/pg-ha.sh" "$@"; }
+trap 'stop_all; HA destroy >/dev/null 2>&1' EXIT
+
+HA destroy >/dev/null 2>&1
+started=$SECONDS
+if ! HA init >"$ART/pg-ha.log" 2>&1; then not_ok "primary and standby set up (see pg-ha.log)"; exit 1; fi
+note "primary and standby made in $((SECONDS - started)) s"
+check "node a is the primary, b a synchronous standby" "b|sync" \
+  "$(HA psql a -d postgres -tAc "SELECT application_name || '|' || sync_state FROM pg_stat_replication")"
+HA psql a -d postgres -q -c "CREATE DATABASE gft_ha" >/dev/null
+export GF_DB="$(HA conninfo gft_ha)"
+"$BIN/gridctl" db migrate >"$ART/migrate.log" 2>&1 || { not_ok "migrate"; exit 1; }
+"$BIN/gridctl" grids import "$ROOT/deploy/sample/qingnianlu.json" >>"$ART/migrate.log" 2>&1 \
+  || { not_ok "grids import"; exit 1; }
+
+declare -A MPORT=([intake]=$((PORT_BASE + 3)) [relay]=$((PORT_BASE + 4)) [router]=$((PORT_BASE + 5))
+                  [notifier]=$((PORT_BASE + 6)))
+for s in relay intake router notifier; do start "$s" --metrics "${MPORT[$s]}"; done
+wait_for "intake port" 10 port_open $((PORT_BASE + 0))
+wait_for "consumers" 10 sql_eq "SELECT count(*) FROM consumer_checkpoints" 2
+metric() { curl -s "http://127.0.0.1:$1/metrics" | awk -v m="$2" '$1 == m {print $2}'; }
+health_is() { [ "$(curl -s -o /dev/null -w '%{http_code}' "http://127.0.0.1:$1/healthz")" == "$2" ]; }
+
+python3 "$ROOT/tests/tools/gen_hotline.py" --grids "$ROOT/deploy/sample/qingnianlu.json" \
+  --count 1200 --seed 88 --prefix HL-HA >"$ART/feed.jsonl" 2>"$ART/feed.summary"
+"$BIN/gf-hotline" --window 16 --timeout 1000 --attempts 300 "$ART/feed.jsonl" \
+  >"$ART/feed.out" 2>"$ART/feed.err" &
+FEED=$!
+
+cases() { sql "SELECT count(*) FROM cases"; }
+more_than() { [ "$("$1")" -gt "$2" ]; }
+wait_for "some cases" 60 more_than cases 300
+# Every case committed on a before the crash: with a synchronous standby each
+# of them is on b too (with an asynchronous one the newest could be lost, and
+# the adapter, already answered, would not resend them).
+HA psql a -d gft_ha -tAc "SELECT source_ref FROM cases ORDER BY 1" >"$ART/committed-on-a.txt"
+HA stop-node a immediate
+down_at=$SECONDS
+committed=$(wc -l <"$ART/committed-on-a.txt")
+if [ "$committed" -ge 300 ]; then ok "$committed cases committed on a when it crashed"; else not_ok "only $committed cases on a"; fi
+for s in relay intake router notifier; do
+  wait_for "$s to notice" 15 health_is "${MPORT[$s]}" 503 && ok "$s not ready while there is no primary"
+done
+HA promote b
+note "standby b promoted $((SECONDS - down_at)) s after the crash"
+check "node b is now the primary" "f" "$(HA psql b -d postgres -tAc "SELECT pg_is_in_recovery()")"
+for s in relay intake router notifier; do
+  if wait_for "$s ready again" 45 health_is "${MPORT[$s]}" 200; then
+    ok "$s follows the new primary by itself"
+  else
+    note "$s /healthz: $(curl -s "http://127.0.0.1:${MPORT[$s]}/healthz")"
+  fi
+  r=$(metric "${MPORT[$s]}" gf_db_reconnects_total)
+  if [ "${r:-0}" -ge 1 ]; then ok "$s reconnected ($r)"; else not_ok "$s: gf_db_reconnects_total is '${r}'"; fi
+done
+note "services ready $((SECONDS - down_at)) s after the crash"
+
+wait "$FEED"
+note "feed done $((SECONDS - down_at)) s after the crash: $(cat "$ART/feed.out")"
+# A COMMIT cut by the crash is answered `unavailable` and resent; if it had
+# reached b it is then answered `duplicate`.
+check "adapter: every record acknowledged (accepted + duplicate), none rejected or failed" "1200 0 0" \
+  "$(awk -F'[ ,]+' '{print $2 + $4, $6, $8}' "$ART/feed.out")"
+wait_for "pipeline to drain" 60 quiescent
+check "the data is on node b" "$(sql "SELECT inet_server_port()")" "$(HA psql b -d postgres -tAc "SHOW port")"
+check "every acknowledged complaint stored once" "1200 1200" \
+  "$(sql "SELECT count(*) || ' ' || count(DISTINCT source_ref) FROM cases")"
+check "every case committed on a before the crash is on b" "" \
+  "$(sql "SELECT source_ref FROM cases ORDER BY 1" | LC_ALL=C comm -23 "$ART/committed-on-a.txt" -)"
+check "one case.received per case" 1200 "$(sql "SELECT count(*) FROM case_events WHERE type = 'case.received'")"
+check "every case routed or unroutable exactly once" 0 \
+  "$(sql "SELECT count(*) FROM cases c WHERE state = 'registered' OR (SELECT count(*) FROM case_events e
+           WHERE e.case_id = c.id AND e.type IN ('case.routed', 'case.unroutable')) <> 1")"
+check "every routed case notified to its L3 leader exactly once" 0 \
+  "$(sql "SELECT count(*) FROM cases c WHERE c.state = 'routed' AND (SELECT count(*) FROM notifications n
+           JOIN people p ON p.id = n.recipient WHERE n.case_id = c.id AND p.grid = c.grid AND p.role = 'leader') <> 1")"
+check "notifications: leader and members of each routed case, a receipt to each resident with a phone" \
+  "$(sql "SELECT (SELECT count(*) FROM cases c JOIN people p ON p.grid = c.grid
+                   WHERE c.state = 'routed' AND p.role IN ('leader', 'member'))
+               + (SELECT count(*) FROM cases WHERE phone IS NOT NULL)")" \
+  "$(sql "SELECT count(*) FROM notifications")"
+wait_for "all events sequenced" 30 sql_eq "SELECT count(*) FROM case_events WHERE seq IS NULL" 0
+check "relay's sequence dense: seq 1..N, each once" "$(sql "SELECT count(*) || ' ' || count(*) FROM case_events")" \
+  "$(sql "SELECT max(seq) || ' ' || count(DISTINCT seq) FROM case_events")"
+check "relay published up to the head" "$(sql "SELECT max(seq) FROM case_events")" \
+  "$(metric "${MPORT[relay]}" gf_relay_head_seq)"
+# finish, and remove the two clusters (finish clears the EXIT trap).
+before=$FAILED
+stop_all
+[ "$FAILED" -eq "$before" ] && ok "services stopped cleanly on SIGTERM, no sanitizer report"
+trap - EXIT
+HA destroy >/dev/null 2>&1
+[ -d "$ROOT/var/ha" ] && not_ok "var/ha left behind"
+[ "$FAILED" -eq 0 ]

@@ -1,0 +1,235 @@
+#!/usr/bin/env bash
+# Issue 8, several hosts: the stack across network namespaces on one machine.
+#   db   10.77.0.1  PostgreSQL (its own cluster under var/mh/, TCP)
+#   hub  10.77.0.2  gf-relay, gf-intake, gf-hotline (the feed)
+#   w1   10.77.0.3  gf-router, gf-notifier
+#   w2   10.77.0.4  gf-router, gf-notifier
+# joined by veth pairs to a bridge in a fifth namespace (the "switch"); no
+# address outside the namespaces.  In the middle of a hotline feed w1's link
+# is cut (its switch port set down) for a while, then restored: the other
+# instance carries on during the cut, and at the end every case is routed
+# once, notified once, and the event log is dense.
+# Needs root and `ip netns` (prints "# skip" and exits 0 without them).
+# Output: TAP lines; logs in tests/artifacts/test_multihost/.
+#   tests/multihost/test_multihost.sh        (make check-multihost)
+set -u
+ROOT=$(cd "$(dirname "$0")/../.." && pwd)
+BIN=${GF_TEST_BIN:-$ROOT/bin}
+TEST_NAME=test_multihost
+ART=$ROOT/tests/artifacts/$TEST_NAME${GF_TEST_TAG:-}
+VAR=$ROOT/var/mh
+PGBIN=${GF_PGBIN:-/usr/lib/postgresql/15/bin}
+PGPORT=5432 # inside the db namespace: no clash with the machine's ports
+NS=gfmh$$   # namespace prefix, unique per run
+NET=10.77.0
+CUT_S=${GF_MH_CUT_S:-15}
+
+probe=${NS}probe
+if [ "$(id -u)" -ne 0 ] || ! ip netns add "$probe" 2>/dev/null; then
+  echo "# skip $TEST_NAME: no network namespaces (needs root and ip netns)"
+  exit 0
+fi
+ip netns del "$probe"
+
+rm -rf "$ART" && mkdir -p "$ART"
+FAILED=0
+ok() { echo "ok - $TEST_NAME: $*"; }
+not_ok() { echo "not ok - $TEST_NAME: $*"; FAILED=$((FAILED + 1)); }
+check() { if [ "$2" == "$3" ]; then ok "$1 ($3)"; else not_ok "$1: expected '$2', got '$3'"; fi; }
+note() { echo "# $*"; }
+wait_for() {
+  local what=$1 timeout=$2; shift 2
+  local deadline=$((SECONDS + timeout))
+  until "$@" >/dev/null 2>&1; do
+    if [ $SECONDS -ge $deadline ]; then not_ok "timed out after ${timeout}s waiting for $what"; return 1; fi
+    sleep 0.2
+  done
+}
+
+as_pg() { runuser -u gridflow -- "$@"; }
+declare -A PIDS=()
+
+cleanup() {
+  local name
+  [ -n "${FEED:-}" ] && kill "$FEED" 2>/dev/null && wait "$FEED" 2>/dev/null
+  for name in "${!PIDS[@]}"; do kill -TERM "${PIDS[$name]}" 2>/dev/null; done
+  for name in "${!PIDS[@]}"; do
+    local i=0
+    while kill -0 "${PIDS[$name]}" 2>/dev/null && [ $i -lt 60 ]; do sleep 0.1; i=$((i + 1)); done
+    kill -9 "${PIDS[$name]}" 2>/dev/null
+    wait "${PIDS[$name]}" 2>/dev/null
+  done
+  PIDS=()
+  cp "$VAR/postgresql.log" "$ART/" 2>/dev/null
+  [ -f "$VAR/data/PG_VERSION" ] && as_pg "$PGBIN/pg_ctl" -D "$VAR/data" -m immediate -w stop >/dev/null 2>&1
+  local n
+  for n in db hub w1 w2 sw; do ip netns del "$NS-$n" 2>/dev/null; done
+  rm -rf "$VAR"
+}
+trap cleanup EXIT
+
+# ---- the network ---------------------------------------------------------
+set -e
+ip netns add "$NS-sw"
+ip -n "$NS-sw" link add br0 type bridge
+ip -n "$NS-sw" link set br0 up
+ip -n "$NS-sw" link set lo up
+declare -A ADDR=([db]=$NET.1 [hub]=$NET.2 [w1]=$NET.3 [w2]=$NET.4)
+for n in db hub w1 w2; do
+  ip netns add "$NS-$n"
+  ip -n "$NS-sw" link add "p-$n" type veth peer name eth0 netns "$NS-$n"
+  ip -n "$NS-sw" link set "p-$n" master br0 up
+  ip -n "$NS-$n" addr add "${ADDR[$n]}/24" dev eth0
+  ip -n "$NS-$n" link set eth0 up
+  ip -n "$NS-$n" link set lo up
+done
+set +e
+check "no gridflow address outside the namespaces" "" "$(ip -o addr show | grep -F " $NET." || true)"
+
+# ---- PostgreSQL on db ----------------------------------------------------
+id gridflow >/dev/null 2>&1 || useradd --system --no-create-home --shell /usr/sbin/nologin gridflow
+rm -rf "$VAR" && mkdir -p "$VAR/run"
+d=$VAR
+while [ "$d" != "/" ]; do
+  d=$(dirname "$d")
+  runuser -u gridflow -- test -x "$d" || chmod o+x "$d"
+done
+chown gridflow "$VAR" "$VAR/run"
+as_pg "$PGBIN/initdb" -D "$VAR/data" -N -U gridflow --auth=trust -E UTF8 --locale=C.UTF-8 >"$ART/initdb.log" 2>&1 \
+  || { not_ok "initdb (see initdb.log)"; exit 1; }
+cat >>"$VAR/data/postgresql.conf" <<CONF
+listen_addresses = '${ADDR[db]}'
+unix_socket_directories = '$VAR/run'
+port = $PGPORT
+max_connections = 60
+shared_buffers = 64MB
+# A worker cut off in the middle of a transaction holds the consumer's
+# checkpoint row lock until its session ends; end such sessions soon.
+idle_in_transaction_session_timeout = 5s
+tcp_keepalives_idle = 2
+tcp_keepalives_interval = 1
+tcp_keepalives_count = 2
+tcp_user_timeout = 5000
+log_min_messages = warning
+CONF
+echo "host all all $NET.0/24 trust" >>"$VAR/data/pg_hba.conf"
+ip netns exec "$NS-db" runuser -u gridflow -- "$PGBIN/pg_ctl" -D "$VAR/data" -l "$VAR/postgresql.log" -w -t 60 start \
+  >/dev/null || { not_ok "PostgreSQL starts in the db namespace"; exit 1; }
+# The test itself reads the database over the Unix socket (a path, shared by
+# every namespace); the services use TCP across the bridge.
+LOCAL_DB="host=$VAR/run port=$PGPORT user=gridflow dbname=gfmh"
+sql() { "$PGBIN/psql" -X -q -t -A -v ON_ERROR_STOP=1 -d "$LOCAL_DB" -c "$1"; }
+sql_eq() { [ "$(sql "$1")" == "$2" ]; }
+"$PGBIN/createdb" -h "$VAR/run" -p $PGPORT -U gridflow gfmh
+# libpq keepalives and tcp_user_timeout: a cut link breaks the connection
+# within seconds instead of the kernel's minutes.
+export GF_DB="host=${ADDR[db]} port=$PGPORT user=gridflow dbname=gfmh connect_timeout=3
+  keepalives=1 keepalives_idle=2 keepalives_interval=1 keepalives_count=2 tcp_user_timeout=5000"
+ip netns exec "$NS-hub" "$BIN/gridctl" db migrate >"$ART/migrate.log" 2>&1 || { not_ok "migrate over TCP from hub"; exit 1; }
+ip netns exec "$NS-hub" "$BIN/gridctl" grids import "$ROOT/deploy/sample/qingnianlu.json" >>"$ART/migrate.log" 2>&1 \
+  || { not_ok "grids import"; exit 1; }
+ok "PostgreSQL on db, reached over TCP from hub ($SECONDS s)"
+# reaches HOST ADDR PORT: a TCP connection from HOST's namespace succeeds.
+reaches() { ip netns exec "$NS-$1" timeout 3 bash -c "exec 3<>/dev/tcp/$2/$3" 2>/dev/null; }
+if reaches w1 "${ADDR[db]}" $PGPORT && reaches w2 "${ADDR[db]}" $PGPORT; then
+  ok "w1 and w2 reach PostgreSQL on db across the bridge"
+else
+  not_ok "the worker hosts cannot reach db"; exit 1
+fi
+
+# ---- the services ----------------------------------------------------------
+export GF_INTAKE=tcp://${ADDR[hub]}:22400 GF_PUB=tcp://${ADDR[hub]}:22401 GF_REPLAY=tcp://${ADDR[hub]}:22402
+export GF_APP=tcp://127.0.0.1:22409 GF_ROOT=QNL
+unset GF_SMS_URL GF_SMS_TOKEN GF_SMTP_URL
+declare -A MPORT=([relay]=22403 [intake]=22404 [router]=22405 [notifier]=22406)
+# start HOST NAME: bin/gf-NAME in HOST's namespace, its metrics on MPORT[NAME] there.
+start() {
+  ip netns exec "$NS-$1" "$BIN/gf-$2" --metrics "${MPORT[$2]}" --status 1000 >>"$ART/$2@$1.log" 2>&1 &
+  PIDS[$2@$1]=$!
+}
+# health HOST NAME
+health() { ip netns exec "$NS-$1" curl -s -m 2 -o /dev/null -w '%{http_code}' "http://127.0.0.1:${MPORT[$2]}/healthz"; }
+health_is() { [ "$(health "$1" "$2")" == "$3" ]; }
+start hub relay; start hub intake
+for w in w1 w2; do start "$w" router; start "$w" notifier; done
+for i in hub:relay hub:intake w1:router w1:notifier w2:router w2:notifier; do
+  wait_for "${i#*:} on ${i%%:*} ready" 20 health_is "${i%%:*}" "${i#*:}" 200 || exit 1
+done
+ok "relay and intake on hub, a router and a notifier on each of w1 and w2, all ready"
+
+python3 "$ROOT/tests/tools/gen_hotline.py" --grids "$ROOT/deploy/sample/qingnianlu.json" \
+  --count 2000 --seed 808 --prefix HL-MH >"$ART/feed.jsonl" 2>"$ART/feed.summary"
+ip netns exec "$NS-hub" "$BIN/gf-hotline" --window 8 --timeout 2000 --attempts 100 "$ART/feed.jsonl" \
+  >"$ART/feed.out" 2>"$ART/feed.err" &
+FEED=$!
+
+routed() { sql "SELECT count(*) FROM case_events WHERE type IN ('case.routed', 'case.unroutable')"; }
+more_than() { [ "$("$1")" -gt "$2" ]; }
+wait_for "some cases routed" 60 more_than routed 300 || exit 1
+
+# ---- cut w1 ----------------------------------------------------------------
+ip -n "$NS-sw" link set p-w1 down
+cut_at=$SECONDS
+at_cut=$(routed)
+note "w1 cut off at $at_cut routed cases"
+if reaches w1 "${ADDR[db]}" $PGPORT; then
+  not_ok "w1 still reaches db after the cut"
+else
+  ok "w1 no longer reaches db"
+fi
+# The other instance must carry on while w1 is away.
+if wait_for "routing to go on without w1" $((CUT_S - 1)) more_than routed $((at_cut + 100)); then
+  ok "routing goes on while w1 is cut off ($((SECONDS - cut_at)) s to route 100 more)"
+fi
+sleep $((cut_at + CUT_S - SECONDS > 0 ? cut_at + CUT_S - SECONDS : 0))
+during=$(routed)
+ip -n "$NS-sw" link set p-w1 up
+note "w1 back after $((SECONDS - cut_at)) s; $((during - at_cut)) cases routed meanwhile"
+for s in router notifier; do
+  kill -0 "${PIDS[$s@w1]}" 2>/dev/null && ok "$s on w1 survived the cut" || not_ok "$s on w1 died"
+done
+for s in router notifier; do
+  wait_for "$s on w1 ready again" 30 health_is w1 $s 200 && ok "$s on w1 ready again after the link is back"
+done
+
+wait "$FEED"
+check "adapter: every record acknowledged, none rejected or failed" "2000 0 0" \
+  "$(awk -F'[ ,]+' '{print $2 + $4, $6, $8}' "$ART/feed.out")"
+quiescent() {
+  sql_eq "SELECT NOT EXISTS (SELECT 1 FROM case_events WHERE seq IS NULL)
+             AND (SELECT last_seq FROM consumer_checkpoints WHERE consumer = 'router')
+               >= (SELECT coalesce(max(seq), 0) FROM case_events WHERE type = 'case.received')
+             AND (SELECT last_seq FROM consumer_checkpoints WHERE consumer = 'notifier')
+               >= (SELECT coalesce(max(seq), 0) FROM case_events WHERE type IN (
+                     SELECT event_type FROM notification_rules WHERE enabled))" t
+}
+wait_for "the pipeline to drain" 60 quiescent
+check "every complaint stored once" "2000 2000" "$(sql "SELECT count(*) || ' ' || count(DISTINCT source_ref) FROM cases")"
+check "one case.received per case" 2000 "$(sql "SELECT count(*) FROM case_events WHERE type = 'case.received'")"
+check "every case routed or unroutable exactly once" 0 \
+  "$(sql "SELECT count(*) FROM cases c WHERE state = 'registered' OR (SELECT count(*) FROM case_events e
+           WHERE e.case_id = c.id AND e.type IN ('case.routed', 'case.unroutable')) <> 1")"
+check "every routed case notified to its L3 leader exactly once" 0 \
+  "$(sql "SELECT count(*) FROM cases c WHERE c.state = 'routed' AND (SELECT count(*) FROM notifications n
+           JOIN people p ON p.id = n.recipient WHERE n.case_id = c.id AND p.grid = c.grid AND p.role = 'leader') <> 1")"
+check "notifications: leader and members of each routed case, a receipt to each resident with a phone" \
+  "$(sql "SELECT (SELECT count(*) FROM cases c JOIN people p ON p.grid = c.grid
+                   WHERE c.state = 'routed' AND p.role IN ('leader', 'member'))
+               + (SELECT count(*) FROM cases WHERE phone IS NOT NULL)")" \
+  "$(sql "SELECT count(*) FROM notifications")"
+check "event log dense: seq 1..N, each once" "$(sql "SELECT count(*) || ' ' || count(*) FROM case_events")" \
+  "$(sql "SELECT max(seq) || ' ' || count(DISTINCT seq) FROM case_events")"
+check "heartbeats from both worker hosts' routers" 2 \
+  "$(sql "SELECT count(DISTINCT instance) FROM service_status WHERE service = 'gf-router' AND stopped_at IS NULL")"
+
+for name in "${!PIDS[@]}"; do kill -TERM "${PIDS[$name]}" 2>/dev/null; done
+for name in "${!PIDS[@]}"; do
+  i=0
+  while kill -0 "${PIDS[$name]}" 2>/dev/null && [ $i -lt 60 ]; do sleep 0.1; i=$((i + 1)); done
+  if kill -0 "${PIDS[$name]}" 2>/dev/null; then not_ok "$name did not stop within 6 s of SIGTERM"; fi
+done
+if grep -l -E "ERROR: (AddressSanitizer|LeakSanitizer)|runtime error:" "$ART"/*.log >/dev/null 2>&1; then
+  not_ok "sanitizer reports in $(grep -l -E "ERROR: (AddressSanitizer|LeakSanitizer)|runtime error:" "$ART"/*.log | tr '\n' ' ')"
+fi
+note "total $SECONDS s"
+[ "$FAILED" -eq 0 ]
