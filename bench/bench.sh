@@ -7,7 +7,7 @@
 #     sees each case's notification (end to end).
 #   BENCH_OL_SECONDS (default 10) seconds of open-loop load at 1,000/s and
 #     at 50% of the measured saturation.
-#   BENCH_PORT_BASE (default 16570): the services' three ports.
+#   BENCH_PORT_BASE (default 16570): the services use BASE..BASE+7.
 # Writes bench/out/throughput.json (bench/report.py builds the table).
 set -euo pipefail
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
@@ -26,6 +26,7 @@ PGOPTIONS="-c client_min_messages=warning" deploy/pg.sh psql -X -q -d postgres \
 export GF_DB="$(deploy/pg.sh conninfo $DB)"
 PB=${BENCH_PORT_BASE:-16570}
 export GF_INTAKE=tcp://127.0.0.1:$PB GF_PUB=tcp://127.0.0.1:$((PB + 1)) GF_REPLAY=tcp://127.0.0.1:$((PB + 2))
+export GF_APP=tcp://127.0.0.1:$((PB + 6))   # the notifier's app push
 OLS=${BENCH_OL_SECONDS:-10}
 TOOLS=${GF_TEST_TOOLS:-$ROOT/build/tools}
 "$BIN/gridctl" db migrate >/dev/null 2>&1
