@@ -57,7 +57,7 @@ cpu() { awk -v t="$tick" '{printf "%.2f", ($14 + $15) / t}' "/proc/$1/stat" 2>/d
   for svc in relay intake router notifier; do
     backends=$(sql "SELECT string_agg(pid::text, ' ') FROM pg_stat_activity WHERE application_name LIKE 'gf-$svc%'")
     bcpu=0
-    for b in $backends; do bcpu=$(python3 -c "print($bcpu + $(cpu "$b"))"); done
+    for b in $backends; do bcpu=$(awk -v a="$bcpu" -v b="$(cpu "$b")" 'BEGIN {printf "%.2f", a + b}'); done
     printf "  cpu s  %-10s process %6s   postgres backend %6s\n" "$svc" "$(cpu "${PIDS[$i]}")" "$bcpu"
     i=$((i + 1))
   done

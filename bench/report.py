@@ -57,8 +57,14 @@ if t:
         row("peak RSS %s (throughput runs)" % svc, round(kib / 1024, 1), "MiB")
 if e:
     la = e["load"]
-    row("weekly round, %d open cases" % e["open_cases"], e["weekly_round_seconds"], "s",
-        la=la["round"])
+    if e["weekly_round_seconds"] is not None:
+        row("weekly round, %d open cases" % e["open_cases"], e["weekly_round_seconds"], "s",
+            la=la["round"])
+    else:
+        row("weekly round, %d open cases: NOT complete, meetings held" % e["open_cases"],
+            e["meetings_held"], "of 12", la=la["round"])
+    for i, ms in enumerate(e.get("meeting_ms", [])):
+        row("  weekly meeting %d" % (i + 1), round(ms / 1000, 1), "s", la=la["round"])
     rp = e["replay"]
     row("replay %d events to a subscriber" % rp["events"], rp["events_per_s"], "events/s",
         ">= 200000/s", rp["events_per_s"] >= 200000 and rp["dense_in_order"], la["replay"])
