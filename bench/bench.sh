@@ -1,9 +1,14 @@
 #!/usr/bin/env bash
-# make bench (first version): how fast complaints go end to end, against the
-# ceiling PostgreSQL itself gives for storing the same rows in batches.
-#   BENCH_N (default 20000) complaints, fed by one hotline adapter with a
-#   window of 1000 in flight, on the private cluster (deploy/pg.sh).
-# Prints a table and writes bench/results.json.
+# make bench, part 1: how fast complaints go end to end, against the
+# ceiling PostgreSQL itself gives for storing the same rows in batches, and
+# the latency under an open-loop load (docs/performance.md).
+#   BENCH_N (default 20000) complaints at saturation: tests/tools/bench_load
+#     keeps 1000 in flight and a dashboard-like subscriber on the relay
+#     sees each case's notification (end to end).
+#   BENCH_OL_SECONDS (default 10) seconds of open-loop load at 1,000/s and
+#     at 50% of the measured saturation.
+#   BENCH_PORT_BASE (default 16570): the services use BASE..BASE+7.
+# Writes bench/out/throughput.json (bench/report.py builds the table).
 set -euo pipefail
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
 cd "$ROOT"
@@ -20,15 +25,16 @@ PGOPTIONS="-c client_min_messages=warning" deploy/pg.sh psql -X -q -d postgres \
   -c "DROP DATABASE IF EXISTS $DB WITH (FORCE)" -c "CREATE DATABASE $DB"
 export GF_DB="$(deploy/pg.sh conninfo $DB)"
 export GF_CURVE=${GF_CURVE:-off} # loopback, plain TCP (docs/security.md)
-export GF_INTAKE=tcp://127.0.0.1:16570 GF_PUB=tcp://127.0.0.1:16571 GF_REPLAY=tcp://127.0.0.1:16572
+PB=${BENCH_PORT_BASE:-16570}
+export GF_INTAKE=tcp://127.0.0.1:$PB GF_PUB=tcp://127.0.0.1:$((PB + 1)) GF_REPLAY=tcp://127.0.0.1:$((PB + 2))
+export GF_APP=tcp://127.0.0.1:$((PB + 6))   # the notifier's app push
+OLS=${BENCH_OL_SECONDS:-10}
+TOOLS=${GF_TEST_TOOLS:-$ROOT/build/tools}
 "$BIN/gridctl" db migrate >/dev/null 2>&1
 "$BIN/gridctl" grids import deploy/sample/qingnianlu.json >/dev/null 2>&1
 sql() { "$PSQL" -X -q -t -A -d "$GF_DB" -c "$1"; }
 
-python3 tests/tools/gen_hotline.py --grids deploy/sample/qingnianlu.json --count "$N" --seed 3 \
-  --prefix HL-B >"$OUT/feed.jsonl" 2>/dev/null
-ROUTED_EXPECTED=$(python3 -c "print($N - round($N * 0.10))")
-
+GRIDS=$(sql "SELECT string_agg(code, ',' ORDER BY code) FROM grids WHERE level = 3")
 PIDS=()
 trap 'for p in "${PIDS[@]}"; do kill -TERM "$p" 2>/dev/null || true; done; wait 2>/dev/null || true' EXIT
 for svc in relay intake router notifier; do
@@ -37,14 +43,13 @@ for svc in relay intake router notifier; do
 done
 sleep 1
 
-now() { date +%s.%N; }
-t0=$(now)
-"$BIN/gf-hotline" --quiet --window 1000 "$OUT/feed.jsonl" >"$OUT/feed.out"
-t_ack=$(now)
-until [ "$(sql "SELECT count(*) FROM notifications n JOIN people p ON p.id = n.recipient
-              WHERE n.kind = 'case.routed' AND p.role = 'leader'")" -ge "$ROUTED_EXPECTED" ]; do sleep 0.02; done
-t_e2e=$(now)
-cat "$OUT/feed.out"
+load() { cut -d' ' -f1 /proc/loadavg; }
+# Saturation: closed loop, 1000 in flight, BENCH_N complaints.
+load_sat=$(load)
+"$TOOLS/bench_load" "$GF_INTAKE" "$GF_PUB" "$GRIDS" 0 "$(python3 -c "print($N / 1000)")" 1000 \
+  "sat$$" >"$OUT/saturation.json" || true
+cat "$OUT/saturation.json"
+SAT=$(python3 -c "import json; print(json.load(open('$OUT/saturation.json'))['end_to_end_per_s'])")
 # Where the CPU went: each service and its PostgreSQL backend(s).
 tick=$(getconf CLK_TCK)
 cpu() { awk -v t="$tick" '{printf "%.2f", ($14 + $15) / t}' "/proc/$1/stat" 2>/dev/null || echo "?"; }
@@ -53,11 +58,27 @@ cpu() { awk -v t="$tick" '{printf "%.2f", ($14 + $15) / t}' "/proc/$1/stat" 2>/d
   for svc in relay intake router notifier; do
     backends=$(sql "SELECT string_agg(pid::text, ' ') FROM pg_stat_activity WHERE application_name LIKE 'gf-$svc%'")
     bcpu=0
-    for b in $backends; do bcpu=$(python3 -c "print($bcpu + $(cpu "$b"))"); done
+    for b in $backends; do bcpu=$(awk -v a="$bcpu" -v b="$(cpu "$b")" 'BEGIN {printf "%.2f", a + b}'); done
     printf "  cpu s  %-10s process %6s   postgres backend %6s\n" "$svc" "$(cpu "${PIDS[$i]}")" "$bcpu"
     i=$((i + 1))
   done
 } | tee "$OUT/cpu.txt"
+
+
+# Open loop at 1,000/s and at half the saturation just measured.
+HALF=$(python3 -c "print(max(1, round($SAT / 2)))")
+load_ol1=$(load)
+"$TOOLS/bench_load" "$GF_INTAKE" "$GF_PUB" "$GRIDS" 1000 "$OLS" 0 "ol1k$$" >"$OUT/open_1000.json" || true
+cat "$OUT/open_1000.json"
+load_olh=$(load)
+"$TOOLS/bench_load" "$GF_INTAKE" "$GF_PUB" "$GRIDS" "$HALF" "$OLS" 0 "olhalf$$" >"$OUT/open_half.json" || true
+cat "$OUT/open_half.json"
+# Peak resident memory of each service over all the runs above.
+i=0
+for svc in relay intake router notifier; do
+  printf '%s %s\n' "$svc" "$(awk '/VmHWM/ {print $2}' "/proc/${PIDS[$i]}/status")"
+  i=$((i + 1))
+done >"$OUT/rss_throughput.txt"
 
 # The ceiling: PostgreSQL storing the same rows (a case and its event per
 # complaint) in batches of 500 per transaction, 2 clients, 10 seconds.
@@ -78,23 +99,16 @@ SQL
   -f "$OUT/pgbench.sql" "$DB" >"$OUT/pgbench.out" 2>&1
 tps=$(sed -n 's/^tps = \([0-9.]*\).*/\1/p' "$OUT/pgbench.out" | head -1)
 
-python3 - "$N" "$t0" "$t_ack" "$t_e2e" "$tps" <<'PY'
+load_pgb=$(load)
+python3 - "$tps" "$load_sat" "$load_ol1" "$load_olh" "$load_pgb" "$OUT" <<'PY'
 import json, sys
-n, t0, t_ack, t_e2e, tps = int(sys.argv[1]), *map(float, sys.argv[2:6])
-ack = n / (t_ack - t0)
-e2e = n / (t_e2e - t0)
-ceiling = tps * 500
-r = {"complaints": n,
-     "intake_ack_per_s": round(ack, 1),
-     "end_to_end_per_s": round(e2e, 1),
-     "end_to_end_seconds": round(t_e2e - t0, 3),
-     "pgbench_batched_rows_per_s": round(ceiling, 1),
-     "ratio_end_to_end_to_pgbench": round(e2e / ceiling, 3)}
-print()
-print("gridflow bench (%d complaints, 1 adapter, window 1000)" % n)
-print("  %-44s %12.0f /s" % ("intake acknowledged", ack))
-print("  %-44s %12.0f /s" % ("end to end (submitted -> notification stored)", e2e))
-print("  %-44s %12.0f rows/s" % ("pgbench ceiling (same rows, 500 per txn)", ceiling))
-print("  %-44s %12.1f %%" % ("end to end / pgbench ceiling", 100 * e2e / ceiling))
-json.dump(r, open("bench/results.json", "w"), indent=2)
+tps, l_sat, l_ol1, l_olh, l_pgb, out = sys.argv[1:]
+r = {"saturation": json.load(open(out + "/saturation.json")),
+     "open_1000": json.load(open(out + "/open_1000.json")),
+     "open_half": json.load(open(out + "/open_half.json")),
+     "pgbench_batched_rows_per_s": round(float(tps) * 500, 1),
+     "rss_kib": {l.split()[0]: int(l.split()[1]) for l in open(out + "/rss_throughput.txt")},
+     "load": {"saturation": float(l_sat), "open_1000": float(l_ol1),
+              "open_half": float(l_olh), "pgbench": float(l_pgb)}}
+json.dump(r, open(out + "/throughput.json", "w"), indent=2)
 PY

@@ -53,17 +53,17 @@ static const char *SQL_NOTIFY =
     "), out AS ("
     "  INSERT INTO case_events (type, topic, case_id, grid, at, payload)"
     "  SELECT 'notification.created', 'notify/' || coalesce (i.recipient, 'resident'), i.case_id,"
-    "         m.grid, gf_now (),"
-    "         jsonb_build_object ('notification', i.id, 'recipient', i.recipient, 'role', m.role,"
-    "                             'kind', i.kind, 'text', i.text, 'case', i.case_id)"
-    "    FROM ins i JOIN msg m ON m.case_id = i.case_id AND m.kind = i.kind"
-    "     AND m.recipient IS NOT DISTINCT FROM i.recipient"
+    "         c.grid, gf_now (),"
+    "         jsonb_build_object ('notification', i.id, 'recipient', i.recipient,"
+    "                             'role', coalesce (p.role, 'resident'), 'kind', i.kind,"
+    "                             'text', i.text, 'case', i.case_id)"
+    "    FROM ins i JOIN cases c ON c.id = i.case_id LEFT JOIN people p ON p.id = i.recipient"
     "   ORDER BY i.id"
     "  RETURNING 1"
     ")"
     "SELECT (SELECT count (*) FROM out) AS created,"
     "       (SELECT count (*) FROM ev WHERE ev.type = 'case.routed' AND NOT EXISTS ("
-    "           SELECT 1 FROM msg WHERE msg.case_id = ev.case_id AND msg.role = 'leader'))"
+    "           SELECT 1 FROM people p WHERE p.grid = ev.grid AND p.role = 'leader'))"
     "         AS no_leader";
 
 typedef struct {
