@@ -58,6 +58,7 @@ HEAD=$(sql "SELECT coalesce(max(seq), 0) FROM case_events")
 sql "INSERT INTO consumer_checkpoints (consumer, last_seq) VALUES ('router', $HEAD), ('notifier', $HEAD)
      ON CONFLICT (consumer) DO UPDATE SET last_seq = EXCLUDED.last_seq"
 PB=${BENCH_PORT_BASE:-16570}
+export GF_CURVE=${GF_CURVE:-off} # loopback, plain TCP (docs/security.md)
 export GF_INTAKE=tcp://127.0.0.1:$((PB + 3)) GF_PUB=tcp://127.0.0.1:$((PB + 4)) GF_REPLAY=tcp://127.0.0.1:$((PB + 5))
 export GF_APP=tcp://127.0.0.1:$((PB + 7))   # the notifier's app push
 TOOLS=${GF_TEST_TOOLS:-$ROOT/build/tools}
