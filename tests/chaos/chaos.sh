@@ -38,7 +38,7 @@ G="$BIN/gridctl"
 GW_PORT=$((PORT_BASE + 5))
 python3 "$ROOT/tests/tools/sms_gateway.py" --port $GW_PORT >"$ART/gateway.log" 2>&1 &
 GW=$!
-wait_for "SMS gateway" 10 port_open $GW_PORT
+wait_for "SMS gateway" 30 port_open $GW_PORT
 # Quiet hours and rate limits off; SMS to grid leaders only; no resident
 # receipts; no sign-for reminders (volume: one per case a day later).
 sql "DELETE FROM delivery_quiet;
@@ -106,7 +106,7 @@ chaos_once() {
   KILLS[$VICTIM]=$((KILLS[$VICTIM] + 1))
   ms_sleep $((100 + RANDOM % 400))
   start "$VICTIM"
-  echo "$((SECONDS - T0)) s: kill -9 $VICTIM (cases $(cases))" >>"$ART/chaos.log"
+  echo "$((SECONDS - T0)) s: kill -9 $VICTIM" >>"$ART/chaos.log"
 }
 PG_RESTARTED=0
 pg_restart() {
@@ -149,10 +149,8 @@ meetings_due_held() {
 settled() { urgent_done && meetings_due_held; }
 for at in "2026-11-02T09:00:00+08:00" "2026-11-03T08:30:00+08:00" "2026-11-05T08:30:00+08:00"; do
   "$G" clock set "$at" >/dev/null || not_ok "clock set $at"
-  chaos_once; chaos_once
-  deadline=$((SECONDS + SETTLE))
-  until settled || [ $SECONDS -ge $deadline ]; do chaos_once; done
-  settled || not_ok "escalation did not settle at $at within ${SETTLE}s"
+  chaos_once   # while the escalator holds the meetings or escalates (it ticks every second)
+  wait_for "escalation to settle at $at" "$SETTLE" settled
 done
 T_CHAOS=$((SECONDS - T0))
 note "chaos over after ${T_CHAOS}s: kills $(for s in "${SERVICES[@]}"; do printf '%s=%s ' "$s" "${KILLS[$s]}"; done)"
@@ -206,12 +204,12 @@ check "no case escalated twice to the same level" 0 \
   "$(sql "SELECT count(*) FROM (SELECT case_id, to_level FROM escalations GROUP BY 1, 2 HAVING count(*) > 1) d")"
 check "one case.escalated event per escalation" "$(sql "SELECT count(*) FROM escalations")" \
   "$(sql "SELECT count(*) FROM case_events WHERE type = 'case.escalated'")"
-# Notified: the new owner and the previous one; an unroutable case had no
-# L3 owner, so its first escalation notifies the new owner only.
+# Notified: the new owner and the previous one; an unroutable case sits
+# under the L1 grid itself (no L3 or L2 owner), so only the new owner.
 check "each escalation notified the new owner and the previous one (if any), once each" 0 \
   "$(sql "SELECT count(*) FROM escalations e JOIN cases c ON c.id = e.case_id
            WHERE (SELECT count(*) FROM notifications n WHERE n.case_id = e.case_id AND n.kind = 'escalated.to' || e.to_level)
-                 <> CASE WHEN NOT $ROUTED AND e.from_level = 3 THEN 1 ELSE 2 END")"
+                 <> CASE WHEN $ROUTED THEN 2 ELSE 1 END")"
 
 # Notifications: the gateway (dedupe by key) delivered exactly the outbox.
 total=$(sql "SELECT count(*) FROM deliveries WHERE channel = 'sms'")
@@ -242,7 +240,7 @@ check "raw subscriber: every event it saw is in the log as published" 0 \
   "$(LC_ALL=C comm -23 <(LC_ALL=C sort "$ART/capture.txt") <(LC_ALL=C sort "$ART/log.txt") | wc -l)"
 check "raw subscriber: none twice" 0 "$(cut -d' ' -f1 "$ART/capture.txt" | sort -n | uniq -d | wc -l)"
 check "raw subscriber: in seq order" yes "$(cut -d' ' -f1 "$ART/capture.txt" | sort -n -c 2>/dev/null && echo yes || echo no)"
-check "every consumer's checkpoint at the end of the log it consumes" "t t" \
+check "every consumer's checkpoint at the end of the log it consumes" "true true" \
   "$(sql "SELECT ((SELECT last_seq FROM consumer_checkpoints WHERE consumer = 'router')
                    >= (SELECT max(seq) FROM case_events WHERE type IN ('case.received', 'case.returned')))
           || ' ' || ((SELECT last_seq FROM consumer_checkpoints WHERE consumer = 'notifier')
