@@ -50,6 +50,14 @@ export GF_SMS_URL=http://127.0.0.1:$GW_PORT/sms GF_SMS_TIMEOUT_MS=2000
 "$G" calendar import >"$ART/calendar.out" 2>&1 || not_ok "calendar import"
 "$G" clock set "2026-11-02T08:00:00+08:00" >/dev/null || not_ok "clock set"   # a Monday, before the meetings
 
+# The feeds, generated first (the raw subscriber gives up after 60 s without events).
+for n in $(seq 1 "$HOTLINES"); do
+  python3 "$ROOT/tests/tools/gen_hotline.py" --grids "$ROOT/deploy/sample/qingnianlu.json" \
+    --count $PER --seed $((SEED + n)) --prefix "HL-X$n" >"$ART/hotline$n.jsonl" 2>/dev/null
+done
+python3 "$ROOT/tests/tools/gen_slips.py" --grids "$ROOT/deploy/sample/qingnianlu.json" \
+  --count $SLIPS --seed "$SEED" --broken 0 >"$ART/slips.csv" 2>/dev/null
+
 SERVICES=(relay intake router notifier escalator)
 declare -A KILLS=()
 for s in "${SERVICES[@]}"; do KILLS[$s]=0; done
@@ -66,12 +74,6 @@ WATCH=$!
 
 # --- feeds --------------------------------------------------------------------
 FEEDS=()
-for n in $(seq 1 "$HOTLINES"); do
-  python3 "$ROOT/tests/tools/gen_hotline.py" --grids "$ROOT/deploy/sample/qingnianlu.json" \
-    --count $PER --seed $((SEED + n)) --prefix "HL-X$n" >"$ART/hotline$n.jsonl" 2>/dev/null
-done
-python3 "$ROOT/tests/tools/gen_slips.py" --grids "$ROOT/deploy/sample/qingnianlu.json" \
-  --count $SLIPS --seed "$SEED" --broken 0 >"$ART/slips.csv" 2>/dev/null
 ADAPTER_OPTS=(--window 16 --timeout 1000 --attempts 600 --quiet)
 for n in $(seq 1 "$HOTLINES"); do
   "$BIN/gf-hotline" "${ADAPTER_OPTS[@]}" "$ART/hotline$n.jsonl" >"$ART/hotline$n.out" 2>"$ART/hotline$n.err" &
