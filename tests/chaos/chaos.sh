@@ -69,7 +69,8 @@ wait_for "escalation to start" 20 sql_eq "SELECT count(*) > 0 FROM escalation_st
 # relay publishes, misses what is published while it is reconnecting) and a
 # gf_stream subscriber (gridctl watch: replays what it missed).
 start_capture
-stdbuf -oL "$G" watch --since 0 --json >"$ART/watch.jsonl" 2>"$ART/watch.err" &
+# Line-buffered through stdbuf's LD_PRELOAD, which the ASan runtime must allow.
+ASAN_OPTIONS=${ASAN_OPTIONS:+$ASAN_OPTIONS:}verify_asan_link_order=0 stdbuf -oL "$G" watch --since 0 --json >"$ART/watch.jsonl" 2>"$ART/watch.err" &
 WATCH=$!
 
 # --- feeds --------------------------------------------------------------------
