@@ -47,7 +47,7 @@ TOOL_SRC := $(wildcard tests/tools/*.c)
 TOOL_BIN := $(TOOL_SRC:tests/tools/%.c=$(BUILD)/tools/%)
 $(BUILD)/tools/intake_errors: LDLIBS += -lcmocka
 
-.PHONY: dashboard all check check-quick run bench install clean format format-check deps unit e2e fuzz fuzz-build
+.PHONY: dashboard all check check-quick run bench install clean format format-check deps unit e2e fuzz fuzz-build chaos
 all: $(BINS) $(UNIT_BIN) $(TOOL_BIN)
 
 $(BUILD)/%.o: %.c $(wildcard common/*.h proto/*.h)
@@ -161,6 +161,11 @@ check-ha: all
 run: deps
 	@$(MAKE) --no-print-directory all
 	@deploy/run.sh
+
+# The long chaos run (docs/chaos.md): 100,000 complaints, random kill -9s,
+# one PostgreSQL restart.  CHAOS_COUNT, CHAOS_SEED, TEST_PORT_BASE, GF_PGPORT.
+chaos: all
+	@deploy/pg.sh start >/dev/null && tests/chaos/chaos.sh
 
 bench: deps
 	@$(MAKE) --no-print-directory all
