@@ -10,7 +10,7 @@ PACKAGES=(
   libjansson-dev                 # JSON: event payloads, adapters' input, gridctl --json
   libpq-dev                      # PostgreSQL client
   libcurl4-openssl-dev           # notifier channels: SMS HTTP gateway, SMTP e-mail
-  libmicrohttpd-dev              # /metrics and /healthz endpoint of every service
+  libmicrohttpd-dev              # HTTP: gf-gateway (Open311, SSE, dashboard), every service's /metrics and /healthz
   postgresql-15 postgresql-client-15   # private cluster under var/, psql, pgbench
   libcmocka-dev                  # unit tests
   python3                        # test data generators
@@ -18,7 +18,6 @@ PACKAGES=(
   clang-format                   # make format / format-check
   valgrind                       # unit tests under valgrind (CI)
   procps util-linux              # pgrep/pkill, runuser
-  libmicrohttpd-dev              # gf-gateway: HTTP server (Open311, SSE, dashboard)
   curl jq                        # gateway tests: HTTP requests, reading JSON answers
   chromium fonts-noto-cjk        # dashboard browser test (headless), Chinese glyphs in its screenshot
   nodejs                         # dashboard build (make dashboard) and the browser test driver
