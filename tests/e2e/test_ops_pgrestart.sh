@@ -54,19 +54,7 @@ wait "$FEED"
 check "adapter: every record stored, none failed" "accepted 3000, duplicate 0, rejected 0, failed 0" \
   "$(cat "$ART/feed.out")"
 wait_for "pipeline to drain" 60 quiescent
-check "every record stored once" "3000 3000" \
-  "$(sql "SELECT count(*) || ' ' || count(DISTINCT source_ref) FROM cases")"
-check "one case.received per case" 3000 "$(sql "SELECT count(*) FROM case_events WHERE type = 'case.received'")"
-check "every case routed or unroutable exactly once" 0 \
-  "$(sql "SELECT count(*) FROM cases c WHERE state = 'registered' OR (SELECT count(*) FROM case_events e
-           WHERE e.case_id = c.id AND e.type IN ('case.routed', 'case.unroutable')) <> 1")"
-check "every routed case's leader notified exactly once" 0 \
-  "$(sql "SELECT count(*) FROM cases c WHERE c.state = 'routed'
-           AND (SELECT count(*) FROM notifications n JOIN people p ON p.id = n.recipient
-                 WHERE n.case_id = c.id AND n.kind = 'case.routed' AND p.role = 'leader') <> 1")"
-wait_for "all events sequenced" 30 sql_eq "SELECT count(*) FROM case_events WHERE seq IS NULL" 0
-check "event log dense: seq 1..N" "$(sql "SELECT count(*) FROM case_events")" \
-  "$(sql "SELECT max(seq) FROM case_events")"
+check_effects_once 3000
 # A COMMIT cut by the shutdown may have succeeded: its requests were answered
 # `unavailable`, resent and answered `duplicate`.  So stored <= cases <= stored + duplicates.
 st=$(metric "${MPORT[intake]}" gf_intake_stored_total)

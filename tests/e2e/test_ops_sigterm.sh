@@ -49,19 +49,7 @@ wait "$FEED"
 check "adapter: every record acknowledged, none failed" "accepted 10000, duplicate 0, rejected 0, failed 0" \
   "$(cat "$ART/feed.out")"
 wait_for "pipeline to drain" 90 quiescent
-check "acknowledged complaints stored once each" "10000 10000" \
-  "$(sql "SELECT count(*) || ' ' || count(DISTINCT source_ref) FROM cases")"
-check "one case.received per case" 10000 "$(sql "SELECT count(*) FROM case_events WHERE type = 'case.received'")"
-check "every case routed or unroutable exactly once" 0 \
-  "$(sql "SELECT count(*) FROM cases c WHERE state = 'registered' OR (SELECT count(*) FROM case_events e
-           WHERE e.case_id = c.id AND e.type IN ('case.routed', 'case.unroutable')) <> 1")"
-check "every routed case's leader notified exactly once" 0 \
-  "$(sql "SELECT count(*) FROM cases c WHERE c.state = 'routed'
-           AND (SELECT count(*) FROM notifications n JOIN people p ON p.id = n.recipient
-                 WHERE n.case_id = c.id AND n.kind = 'case.routed' AND p.role = 'leader') <> 1")"
-wait_for "all events sequenced" 30 sql_eq "SELECT count(*) FROM case_events WHERE seq IS NULL" 0
-check "event log dense: seq 1..N" "$(sql "SELECT count(*) FROM case_events")" \
-  "$(sql "SELECT max(seq) FROM case_events")"
+check_effects_once 10000
 
 # The drain bound: hold the router's checkpoint row so its step blocks.
 stop_router_pid=${PIDS[router]}

@@ -129,6 +129,15 @@ ip netns exec "$NS-hub" "$BIN/gridctl" db migrate >"$ART/migrate.log" 2>&1 || { 
 ip netns exec "$NS-hub" "$BIN/gridctl" grids import "$ROOT/deploy/sample/qingnianlu.json" >>"$ART/migrate.log" 2>&1 \
   || { not_ok "grids import"; exit 1; }
 ok "PostgreSQL on db, reached over TCP from hub ($SECONDS s)"
+# The intake listens on the bridge, not on loopback: CurveZMQ, with its own
+# certificate and one adapter identity for the feed (docs/security.md).
+export GF_CURVE=on
+CERTS=$ART/certs
+mkdir -p "$CERTS/clients"
+ip netns exec "$NS-hub" "$BIN/gridctl" cert server "$CERTS/intake.cert" >>"$ART/migrate.log" 2>&1 \
+  && ip netns exec "$NS-hub" "$BIN/gridctl" --certs "$CERTS/clients" cert new mh-hotline --kind adapter \
+       --grid QNL --sources hotline --out "$CERTS/hotline.cert" >>"$ART/migrate.log" 2>&1 \
+  || { not_ok "CurveZMQ certificates"; exit 1; }
 # reaches HOST ADDR PORT: a TCP connection from HOST's namespace succeeds.
 reaches() { ip netns exec "$NS-$1" timeout 3 bash -c "exec 3<>/dev/tcp/$2/$3" 2>/dev/null; }
 if reaches w1 "${ADDR[db]}" $PGPORT && reaches w2 "${ADDR[db]}" $PGPORT; then
@@ -142,15 +151,18 @@ export GF_INTAKE=tcp://${ADDR[hub]}:22400 GF_PUB=tcp://${ADDR[hub]}:22401 GF_REP
 export GF_APP=tcp://127.0.0.1:22409 GF_ROOT=QNL
 unset GF_SMS_URL GF_SMS_TOKEN GF_SMTP_URL
 declare -A MPORT=([relay]=22403 [intake]=22404 [router]=22405 [notifier]=22406)
-# start HOST NAME: bin/gf-NAME in HOST's namespace, its metrics on MPORT[NAME] there.
+# start HOST NAME [ARGS...]: bin/gf-NAME in HOST's namespace, its metrics on MPORT[NAME] there.
 start() {
-  ip netns exec "$NS-$1" "$BIN/gf-$2" --metrics "${MPORT[$2]}" --status 1000 >>"$ART/$2@$1.log" 2>&1 &
-  PIDS[$2@$1]=$!
+  local host=$1 name=$2
+  shift 2
+  ip netns exec "$NS-$host" "$BIN/gf-$name" --metrics "${MPORT[$name]}" --status 1000 "$@" \
+    >>"$ART/$name@$host.log" 2>&1 &
+  PIDS[$name@$host]=$!
 }
 # health HOST NAME
 health() { ip netns exec "$NS-$1" curl -s -m 2 -o /dev/null -w '%{http_code}' "http://127.0.0.1:${MPORT[$2]}/healthz"; }
 health_is() { [ "$(health "$1" "$2")" == "$3" ]; }
-start hub relay; start hub intake
+start hub relay; start hub intake --cert "$CERTS/intake.cert" --certs "$CERTS/clients"
 for w in w1 w2; do start "$w" router; start "$w" notifier; done
 for i in hub:relay hub:intake w1:router w1:notifier w2:router w2:notifier; do
   wait_for "${i#*:} on ${i%%:*} ready" 20 health_is "${i%%:*}" "${i#*:}" 200 || exit 1
@@ -159,7 +171,8 @@ ok "relay and intake on hub, a router and a notifier on each of w1 and w2, all r
 
 python3 "$ROOT/tests/tools/gen_hotline.py" --grids "$ROOT/deploy/sample/qingnianlu.json" \
   --count 2000 --seed 808 --prefix HL-MH >"$ART/feed.jsonl" 2>"$ART/feed.summary"
-ip netns exec "$NS-hub" "$BIN/gf-hotline" --window 8 --timeout 2000 --attempts 100 "$ART/feed.jsonl" \
+ip netns exec "$NS-hub" "$BIN/gf-hotline" --window 8 --timeout 2000 --attempts 100 \
+  --cert "$CERTS/hotline.cert" --server-cert "$CERTS/intake.cert" "$ART/feed.jsonl" \
   >"$ART/feed.out" 2>"$ART/feed.err" &
 FEED=$!
 
