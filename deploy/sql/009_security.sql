@@ -22,7 +22,7 @@ CREATE TABLE identities (
     person     text REFERENCES people (id),      -- staff: the only actor it may act as
     created_at timestamptz NOT NULL DEFAULT now (),
     revoked_at timestamptz,
-    CHECK (sources <@ ARRAY['hotline', 'suggestbox', 'patrol', 'visit', 'web', 'app']::text[]),
+    CHECK (sources <@ ARRAY['hotline', 'suggestbox', 'patrol', 'visit', 'web', 'app', 'open311']::text[]),
     CHECK (kind = 'staff' OR person IS NULL)
 );
 
