@@ -110,24 +110,7 @@ quiescent() {
                      SELECT event_type FROM notification_rules WHERE enabled))" t
 }
 
-# check_effects_once N: after a run of N distinct complaints: each stored
-# once, received once, routed (or unroutable) once, its leader notified once;
-# the event log sequenced and dense.
-check_effects_once() {
-  check "every acknowledged complaint stored once" "$1 $1" \
-    "$(sql "SELECT count(*) || ' ' || count(DISTINCT source_ref) FROM cases")"
-  check "one case.received per case" "$1" "$(sql "SELECT count(*) FROM case_events WHERE type = 'case.received'")"
-  check "every case routed or unroutable exactly once" 0 \
-    "$(sql "SELECT count(*) FROM cases c WHERE state = 'registered' OR (SELECT count(*) FROM case_events e
-             WHERE e.case_id = c.id AND e.type IN ('case.routed', 'case.unroutable')) <> 1")"
-  check "every routed case's leader notified exactly once" 0 \
-    "$(sql "SELECT count(*) FROM cases c WHERE c.state = 'routed'
-             AND (SELECT count(*) FROM notifications n JOIN people p ON p.id = n.recipient
-                   WHERE n.case_id = c.id AND n.kind = 'case.routed' AND p.role = 'leader') <> 1")"
-  wait_for "all events sequenced" 30 sql_eq "SELECT count(*) FROM case_events WHERE seq IS NULL" 0
-  check "event log dense: seq 1..N" t \
-    "$(sql "SELECT count(*) = max(seq) AND min(seq) = 1 AND count(*) = count(DISTINCT seq) FROM case_events")"
-}
+source "$(dirname "${BASH_SOURCE[0]}")/checks.sh"
 
 # start_capture: a raw subscriber to everything, output in $ART/capture.txt
 # ("seq id topic" per event); returns once it is surely subscribed.

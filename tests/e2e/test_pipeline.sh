@@ -32,11 +32,7 @@ check "explicit grid codes honoured" 0 \
 check "one notification per routed case, to its L3 leader" 0 \
   "$(sql "SELECT count(*) FROM cases c WHERE c.state = 'routed' AND (SELECT count(*) FROM notifications n
            JOIN people p ON p.id = n.recipient WHERE n.case_id = c.id AND p.grid = c.grid AND p.role = 'leader') <> 1")"
-check "notifications: leader and members of each routed case, a receipt to each resident with a phone" \
-  "$(sql "SELECT (SELECT count(*) FROM cases c JOIN people p ON p.grid = c.grid
-                   WHERE c.state = 'routed' AND p.role IN ('leader', 'member'))
-               + (SELECT count(*) FROM cases WHERE phone IS NOT NULL)")" \
-  "$(sql "SELECT count(*) FROM notifications")"
+check_notification_fanout
 check "one notification.created per notification, on notify/<person>" 0 \
   "$(sql "SELECT count(*) FROM notifications n WHERE (SELECT count(*) FROM case_events e
            WHERE e.type = 'notification.created' AND e.topic = 'notify/' || coalesce (n.recipient, 'resident')

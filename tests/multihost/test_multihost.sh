@@ -120,6 +120,7 @@ ip netns exec "$NS-db" runuser -u gridflow -- "$PGBIN/pg_ctl" -D "$VAR/data" -l 
 LOCAL_DB="host=$VAR/run port=$PGPORT user=gridflow dbname=gfmh"
 sql() { "$PGBIN/psql" -X -q -t -A -v ON_ERROR_STOP=1 -d "$LOCAL_DB" -c "$1"; }
 sql_eq() { [ "$(sql "$1")" == "$2" ]; }
+source "$ROOT/tests/e2e/checks.sh"
 "$PGBIN/createdb" -h "$VAR/run" -p $PGPORT -U gridflow gfmh
 # libpq keepalives and tcp_user_timeout: a cut link breaks the connection
 # within seconds instead of the kernel's minutes.
@@ -217,21 +218,8 @@ quiescent() {
                      SELECT event_type FROM notification_rules WHERE enabled))" t
 }
 wait_for "the pipeline to drain" 60 quiescent
-check "every complaint stored once" "2000 2000" "$(sql "SELECT count(*) || ' ' || count(DISTINCT source_ref) FROM cases")"
-check "one case.received per case" 2000 "$(sql "SELECT count(*) FROM case_events WHERE type = 'case.received'")"
-check "every case routed or unroutable exactly once" 0 \
-  "$(sql "SELECT count(*) FROM cases c WHERE state = 'registered' OR (SELECT count(*) FROM case_events e
-           WHERE e.case_id = c.id AND e.type IN ('case.routed', 'case.unroutable')) <> 1")"
-check "every routed case notified to its L3 leader exactly once" 0 \
-  "$(sql "SELECT count(*) FROM cases c WHERE c.state = 'routed' AND (SELECT count(*) FROM notifications n
-           JOIN people p ON p.id = n.recipient WHERE n.case_id = c.id AND p.grid = c.grid AND p.role = 'leader') <> 1")"
-check "notifications: leader and members of each routed case, a receipt to each resident with a phone" \
-  "$(sql "SELECT (SELECT count(*) FROM cases c JOIN people p ON p.grid = c.grid
-                   WHERE c.state = 'routed' AND p.role IN ('leader', 'member'))
-               + (SELECT count(*) FROM cases WHERE phone IS NOT NULL)")" \
-  "$(sql "SELECT count(*) FROM notifications")"
-check "event log dense: seq 1..N, each once" "$(sql "SELECT count(*) || ' ' || count(*) FROM case_events")" \
-  "$(sql "SELECT max(seq) || ' ' || count(DISTINCT seq) FROM case_events")"
+check_effects_once 2000
+check_notification_fanout
 check "heartbeats from both worker hosts' routers" 2 \
   "$(sql "SELECT count(DISTINCT instance) FROM service_status WHERE service = 'gf-router' AND stopped_at IS NULL")"
 
