@@ -13,11 +13,18 @@ static const char *SQL_TYPES =
     "  FROM notification_rules WHERE enabled";
 
 /*  One statement per batch: rules × events → recipients → messages →
-    notifications (duplicates skipped) → notification.created events. */
+    notifications (duplicates skipped) → notification.created events.
+    The clock (k) and the sign-for rule per L1 grid (rl) are read once per
+    batch, not once per message. */
 static const char *SQL_NOTIFY =
     "WITH ev AS ("
     "  SELECT x.case_id, x.type, x.grid"
     "    FROM jsonb_to_recordset ($1::jsonb) AS x (case_id bigint, type text, grid text)"
+    "), k AS MATERIALIZED ("
+    "  SELECT gf_now () AS now"
+    "), rl AS MATERIALIZED ("
+    "  SELECT r.root, gf_rule (r.root, 'sign_reminder') AS p"
+    "    FROM (SELECT DISTINCT c.root FROM ev JOIN cases c ON c.id = ev.case_id) r"
     "), tgt AS ("
     "  SELECT ev.case_id, ev.grid, r.kind, r.template, p.id AS recipient"
     "    FROM ev JOIN notification_rules r ON r.event_type = ev.type AND r.enabled"
@@ -32,12 +39,13 @@ static const char *SQL_NOTIFY =
     "  SELECT t.case_id, t.grid, t.kind, t.recipient,"
     "         format (tp.body, c.id, coalesce (cat.name, '未分类'), g.code, g.name,"
     "                 left (c.description, 60), NULL,"
-    "                 to_char ((coalesce (c.routed_at, gf_now ()) + make_interval (hours =>"
-    "                     coalesce ((gf_rule (c.root, 'sign_reminder')->>"
+    "                 to_char ((coalesce (c.routed_at, k.now) + make_interval (hours =>"
+    "                     coalesce ((rl.p->>"
     "                                CASE WHEN c.urgent THEN 'urgent_hours' ELSE 'hours' END)::int,"
     "                               24))) AT TIME ZONE 'Asia/Shanghai', 'MM-DD HH24:MI'),"
     "                 coalesce (gf_mask_phone (c.phone), '无')) AS text"
     "    FROM tgt t JOIN cases c ON c.id = t.case_id"
+    "    CROSS JOIN k JOIN rl ON rl.root = c.root"
     "    JOIN grids g ON g.code = c.grid"
     "    JOIN notification_templates tp ON tp.kind = t.template AND tp.lang = 'zh'"
     "    LEFT JOIN categories cat ON cat.code = c.category"
@@ -46,14 +54,14 @@ static const char *SQL_NOTIFY =
     "  INSERT INTO notifications (case_id, kind, recipient, audience, text, created_at)"
     "  SELECT case_id, kind, recipient, CASE WHEN recipient IS NULL THEN 'resident' ELSE 'staff' "
     "END,"
-    "         text, gf_now ()"
+    "         text, (SELECT now FROM k)"
     "    FROM msg ORDER BY case_id, kind, recipient"
     "  ON CONFLICT DO NOTHING"
     "  RETURNING id, case_id, kind, recipient, text"
     "), out AS ("
     "  INSERT INTO case_events (type, topic, case_id, grid, at, payload)"
     "  SELECT 'notification.created', 'notify/' || coalesce (i.recipient, 'resident'), i.case_id,"
-    "         c.grid, gf_now (),"
+    "         c.grid, (SELECT now FROM k),"
     "         jsonb_build_object ('notification', i.id, 'recipient', i.recipient,"
     "                             'role', coalesce (p.role, 'resident'), 'kind', i.kind,"
     "                             'text', i.text, 'case', i.case_id)"
