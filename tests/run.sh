@@ -3,7 +3,9 @@
 #   tests/run.sh [unit|e2e|all|check|fuzz|multihost|ha] (default all)
 # check = all, then the unit tests under valgrind, then all again with the
 # ASan/UBSan build in build/asan (make check builds it); check also runs
-# each libFuzzer target briefly (build/fuzz, GF_FUZZ_SECONDS each, default 5).
+# each libFuzzer target briefly (build/fuzz, GF_FUZZ_SECONDS each, default 5),
+# the multihost test (when network namespaces can be made) and the failover
+# test (tests/ha).
 # Unit tests are cmocka programs (build/tests/test_*), run with TAP output;
 # with VALGRIND=1 they run under valgrind.  End-to-end tests
 # (tests/e2e/test_*.sh) start real services against the private PostgreSQL
@@ -139,6 +141,8 @@ case "$MODE" in
     echo "# libFuzzer targets, a bounded run (tests/fuzz/run.sh; make fuzz runs them longer)"
     run_tap fuzz_short tests/fuzz/run.sh "${GF_FUZZ_SECONDS:-5}"
     multihost "$ROOT/bin" ""
+    echo "# PostgreSQL failover: a primary and a synchronous standby (tests/ha, make check-ha)"
+    ha "$ROOT/bin" "$ROOT/build/tools" ""
     echo "# unit tests under valgrind"
     unit build "-valgrind" valgrind
     echo "# unit and end-to-end tests built with AddressSanitizer + UBSan"
