@@ -8,7 +8,7 @@
 # and the relay's sequence stays dense.
 # Uses its own two clusters under var/ha/, on this test's ports B+7 and B+8,
 # made fresh for the run and removed after it.
-# Not in make check (about 1 min, 2 under load): run by make check-ha.
+# Run by make check-ha, and once by make check (about 1 min, 2 under load).
 source "$(dirname "$0")/../e2e/lib.sh"
 export GF_PGPORT_A=$((PORT_BASE + 7)) GF_PGPORT_B=$((PORT_BASE + 8))
 HA() { "$ROOT/deploy/pg-ha.sh" "$@"; }
