@@ -48,18 +48,18 @@ struct _gf_stream_t {
     bool anchored;     /* `verified` is a real position                 */
     uint64_t *seen;    /* filtered: delivered seqs > verified, sorted   */
     size_t seen_n, seen_cap;
-    uint64_t req_id;     /* last request id used                          */
-    bool replaying;      /* a replay is in progress                       */
+    uint64_t req_id;              /* last request id used                          */
+    bool replaying;               /* a replay is in progress                       */
     s_page_t pages[REPLAY_QUEUE]; /* outstanding pages, oldest first (a ring) */
     size_t page_head, page_n;     /* ring start and size                      */
     size_t live_n;                /* of which not stale                       */
-    uint64_t next_from;  /* where the next page starts                    */
-    bool tail_sent;      /* the tail page is outstanding                  */
-    int64_t retry_at;    /* zclock_mono before which no page is asked     */
-    int64_t replay_sent; /* zclock_mono of the replay's last progress     */
-    int burst;           /* replay messages read in a row                 */
-    bool recovering;     /* the replay repairs a gap: count what it finds */
-    bool probing;        /* a probe is outstanding                        */
+    uint64_t next_from;           /* where the next page starts                    */
+    bool tail_sent;               /* the tail page is outstanding                  */
+    int64_t retry_at;             /* zclock_mono before which no page is asked     */
+    int64_t replay_sent;          /* zclock_mono of the replay's last progress     */
+    int burst;                    /* replay messages read in a row                 */
+    bool recovering;              /* the replay repairs a gap: count what it finds */
+    bool probing;                 /* a probe is outstanding                        */
     uint64_t probe_id, probe_from, probe_to;
     int64_t probe_sent;
     uint64_t recovered; /* events that came only through recovery        */
@@ -601,7 +601,8 @@ gf_msg_t *gf_stream_next (gf_stream_t *self, int timeout_ms, char **topic)
         int64_t wait = deadline - zclock_mono ();
         if (wait < 0)
             return NULL;
-        if (self->replaying && self->retry_at > zclock_mono () && self->retry_at - zclock_mono () < wait)
+        if (self->replaying && self->retry_at > zclock_mono () &&
+            self->retry_at - zclock_mono () < wait)
             wait = self->retry_at - zclock_mono ();
         if (zmq_poll (items, 2, wait > 200 ? 200 : wait) < 0)
             return NULL;

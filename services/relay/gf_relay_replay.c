@@ -89,8 +89,7 @@ static void s_send_end_frame (zsock_t *router, zmsg_t *envelope, zframe_t *body)
 static void s_send_end (zsock_t *router, zmsg_t *envelope, const char *id, uint64_t last, bool more,
                         uint64_t head, gf_code_t code, const char *message)
 {
-    s_send_end_frame (router, envelope,
-                      gf_replay_end_encode (id, last, more, head, code, message));
+    s_send_end_frame (router, envelope, gf_replay_end_encode (id, last, more, head, code, message));
 }
 
 static void s_send_end_count (zsock_t *router, zmsg_t *envelope, const char *id, uint64_t last,
@@ -147,7 +146,8 @@ static void s_request_start (s_server_t *self, s_request_t *request)
     char from[24], limit[24], to[24];
     snprintf (from, sizeof from, "%" PRIu64, request->req.from);
     snprintf (limit, sizeof limit, "%" PRIu64, request->req.limit);
-    snprintf (to, sizeof to, "%" PRIu64, request->req.to > 0 ? request->req.to : (uint64_t)INT64_MAX);
+    snprintf (to, sizeof to, "%" PRIu64,
+              request->req.to > 0 ? request->req.to : (uint64_t)INT64_MAX);
     const char *params[] = {from, request->req.prefix, limit, to};
     request->sent = gf_db_send (self->db, SQL_PAGE, 4, params) == 0;
 }
