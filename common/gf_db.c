@@ -15,6 +15,7 @@ struct _gf_db_t {
     int backoff_ms;          /* next wait between connection attempts         */
     int64_t next_try;        /* zclock_mono() before which we do not retry    */
     int64_t last_ok;         /* zclock_mono() of the last successful statement */
+    int64_t sent_at;         /* zclock_usecs() when gf_db_send sent one         */
     bool was_up;             /* connected once: the next connect is a reconnect */
     char *condition;         /* readiness condition "db:<app_name>"          */
     gf_metric_t *latency;    /* gf_db_query_seconds                          */
@@ -143,14 +144,10 @@ int gf_db_connect (gf_db_t *self, int timeout_ms)
     return 0;
 }
 
-PGresult *gf_db_exec (gf_db_t *self, const char *sql, int nparams, const char *const *params)
+/*  Keeps a successful result; else records the failure (and drops a lost
+    connection), clears the result and returns NULL. */
+static PGresult *s_result (gf_db_t *self, PGresult *res)
 {
-    self->sqlstate[0] = 0;
-    if (s_try_connect (self) != 0)
-        return NULL;
-    int64_t started = zclock_usecs ();
-    PGresult *res = PQexecParams (self->conn, sql, nparams, NULL, params, NULL, NULL, 0);
-    gf_metric_observe (self->latency, (zclock_usecs () - started) / 1e6);
     ExecStatusType st = PQresultStatus (res);
     if (st == PGRES_COMMAND_OK || st == PGRES_TUPLES_OK) {
         self->lost = false;
@@ -174,6 +171,46 @@ PGresult *gf_db_exec (gf_db_t *self, const char *sql, int nparams, const char *c
     }
     PQclear (res);
     return NULL;
+}
+
+PGresult *gf_db_exec (gf_db_t *self, const char *sql, int nparams, const char *const *params)
+{
+    self->sqlstate[0] = 0;
+    if (s_try_connect (self) != 0)
+        return NULL;
+    int64_t started = zclock_usecs ();
+    PGresult *res = PQexecParams (self->conn, sql, nparams, NULL, params, NULL, NULL, 0);
+    gf_metric_observe (self->latency, (zclock_usecs () - started) / 1e6);
+    return s_result (self, res);
+}
+
+int gf_db_send (gf_db_t *self, const char *sql, int nparams, const char *const *params)
+{
+    self->sqlstate[0] = 0;
+    if (s_try_connect (self) != 0)
+        return -1;
+    if (PQsendQueryParams (self->conn, sql, nparams, NULL, params, NULL, NULL, 0) == 1) {
+        self->sent_at = zclock_usecs ();
+        return 0;
+    }
+    /* Nothing was sent: a broken connection, reported like exec's. */
+    PQclear (s_result (self, PQmakeEmptyPGresult (self->conn, PGRES_FATAL_ERROR)));
+    return -1;
+}
+
+PGresult *gf_db_result (gf_db_t *self)
+{
+    if (!self->conn)
+        return NULL;
+    PGresult *res = PQgetResult (self->conn);
+    gf_metric_observe (self->latency, (zclock_usecs () - self->sent_at) / 1e6);
+    /* Read to the end of the statement, so the connection is free again. */
+    PGresult *extra;
+    while (self->conn && (extra = PQgetResult (self->conn)) != NULL)
+        PQclear (extra);
+    if (!res)
+        res = PQmakeEmptyPGresult (self->conn, PGRES_FATAL_ERROR);
+    return s_result (self, res);
 }
 
 int gf_db_run (gf_db_t *self, const char *sql, int nparams, const char *const *params)

@@ -35,6 +35,14 @@ int gf_db_connect (gf_db_t *self, int timeout_ms);
     COMMAND_OK or TUPLES_OK, else logs, clears and returns NULL. */
 PGresult *gf_db_exec (gf_db_t *self, const char *sql, int nparams, const char *const *params);
 
+/*  The same in two halves, so the caller can work while the server runs
+    the statement: gf_db_send sends it (0, or -1 as a failed exec), and
+    gf_db_result waits for its result (as gf_db_exec returns it).  Call
+    gf_db_result once after each successful gf_db_send, before any other
+    statement on this handle. */
+int gf_db_send (gf_db_t *self, const char *sql, int nparams, const char *const *params);
+PGresult *gf_db_result (gf_db_t *self);
+
 /*  Runs a statement and discards its result.  Returns 0 or -1. */
 int gf_db_run (gf_db_t *self, const char *sql, int nparams, const char *const *params);
 

@@ -5,12 +5,37 @@
     is simply the last seq delivered.  Filtered, events above `verified`
     that were delivered are kept in `seen` (a sorted array) until a probe
     or a replay moves `verified` past them.
+
+    Replay is credit-based (like the zguide's file transfer, fileio3): up
+    to REPLAY_CREDIT pages are requested ahead, so the relay fetches and
+    sends the next page while this side reads the one before.  Pages ahead
+    are windows of seqs (from, to] at or below the relay's head, each with
+    limit = to - from, so every one is complete in itself; the page that
+    reaches the head is asked without `to` and alone (the tail), as before.
+    The relay answers requests in order on the one connection, so each
+    message belongs to the oldest page outstanding.  A page that lost
+    messages (its `count` differs, or a seq was skipped) makes the pages
+    after it stale: their messages are skipped and the replay asks again
+    from `verified`.
 */
 #include "gf_stream.h"
 
 #define REPLAY_PAGE    5000
+#define REPLAY_CREDIT  4     /* pages in flight                                 */
+#define REPLAY_QUEUE   16    /* pages outstanding, stale ones included          */
 #define REPLAY_TIMEOUT 10000 /* ms without a replay message before asking again */
+#define REPLAY_BURST   256   /* replay messages read before looking at live ones */
 #define DEFAULT_RCVHWM 100000
+
+/*  A page requested and not yet ended. */
+typedef struct {
+    uint64_t id;   /* request id                                  */
+    uint64_t from; /* events after this seq                       */
+    uint64_t to;   /* up to this seq; 0 for the tail (to the head) */
+    uint64_t got;  /* event messages received for it              */
+    bool bad;      /* unfiltered: a seq was skipped               */
+    bool stale;    /* asked again: its messages are skipped       */
+} s_page_t;
 
 struct _gf_stream_t {
     zsock_t *sub;      /* live events + relay.hb                        */
@@ -23,15 +48,18 @@ struct _gf_stream_t {
     bool anchored;     /* `verified` is a real position                 */
     uint64_t *seen;    /* filtered: delivered seqs > verified, sorted   */
     size_t seen_n, seen_cap;
-    uint64_t req_id;     /* last request id used                          */
-    bool replaying;      /* a replay is in progress                       */
-    uint64_t replay_id;  /* id of the outstanding replay page request     */
-    uint64_t rfrom;      /* `from` of that page                           */
-    uint64_t page_got;   /* event messages received for that page         */
-    bool page_bad;       /* unfiltered: the page skipped a seq            */
-    int64_t replay_sent; /* zclock_mono when it was sent                  */
-    bool recovering;     /* the replay repairs a gap: count what it finds */
-    bool probing;        /* a probe is outstanding                        */
+    uint64_t req_id;              /* last request id used                          */
+    bool replaying;               /* a replay is in progress                       */
+    s_page_t pages[REPLAY_QUEUE]; /* outstanding pages, oldest first (a ring) */
+    size_t page_head, page_n;     /* ring start and size                      */
+    size_t live_n;                /* of which not stale                       */
+    uint64_t next_from;           /* where the next page starts                    */
+    bool tail_sent;               /* the tail page is outstanding                  */
+    int64_t retry_at;             /* zclock_mono before which no page is asked     */
+    int64_t replay_sent;          /* zclock_mono of the replay's last progress     */
+    int burst;                    /* replay messages read in a row                 */
+    bool recovering;              /* the replay repairs a gap: count what it finds */
+    bool probing;                 /* a probe is outstanding                        */
     uint64_t probe_id, probe_from, probe_to;
     int64_t probe_sent;
     uint64_t recovered; /* events that came only through recovery        */
@@ -99,16 +127,61 @@ static void s_send_request (gf_stream_t *self, uint64_t from, uint64_t to, bool 
         zframe_destroy (&body); /* retried on timeout */
 }
 
-/*  Asks for the next replay page from `from`. */
-static void s_request (gf_stream_t *self, uint64_t from)
+/*  Asks for one page: (from, to] with limit to - from, or the tail. */
+static void s_page_request (gf_stream_t *self, uint64_t from, uint64_t to)
 {
-    s_send_request (self, from, 0, false, REPLAY_PAGE);
+    s_send_request (self, from, to, false, to > 0 ? to - from : REPLAY_PAGE);
+    s_page_t *page = &self->pages[(self->page_head + self->page_n) % REPLAY_QUEUE];
+    *page = (s_page_t){.id = self->req_id, .from = from, .to = to};
+    self->page_n++;
+    self->live_n++;
+    if (to == 0)
+        self->tail_sent = true;
+    self->next_from = to;
+}
+
+/*  Keeps REPLAY_CREDIT pages in flight: windows below the known head,
+    then the tail alone. */
+static void s_fill (gf_stream_t *self)
+{
+    if (!self->replaying || self->tail_sent || zclock_mono () < self->retry_at)
+        return;
+    if (self->page_n == 0)
+        self->replay_sent = zclock_mono ();
+    while (self->live_n < REPLAY_CREDIT && self->page_n < REPLAY_QUEUE && !self->tail_sent) {
+        uint64_t from = self->next_from;
+        s_page_request (self, from, self->head >= from + REPLAY_PAGE ? from + REPLAY_PAGE : 0);
+    }
+}
+
+/*  Starts (or restarts) a replay from `verified`: pages still outstanding
+    become stale. */
+static void s_request (gf_stream_t *self)
+{
+    for (size_t i = 0; i < self->page_n; i++)
+        self->pages[(self->page_head + i) % REPLAY_QUEUE].stale = true;
+    self->live_n = 0;
+    self->tail_sent = false;
     self->replaying = true;
-    self->replay_id = self->req_id;
-    self->rfrom = from;
-    self->page_got = 0;
-    self->page_bad = false;
-    self->replay_sent = zclock_mono ();
+    self->next_from = self->verified;
+    s_fill (self);
+}
+
+/*  The oldest outstanding page, NULL if none. */
+static s_page_t *s_page_first (gf_stream_t *self)
+{
+    return self->page_n ? &self->pages[self->page_head] : NULL;
+}
+
+static void s_page_pop (gf_stream_t *self)
+{
+    s_page_t *page = s_page_first (self);
+    if (!page->stale)
+        self->live_n--;
+    if (page->to == 0 && !page->stale)
+        self->tail_sent = false;
+    self->page_head = (self->page_head + 1) % REPLAY_QUEUE;
+    self->page_n--;
 }
 
 /*  A gap is certain: replay from `verified` and count what it brings. */
@@ -116,7 +189,7 @@ static void s_gap (gf_stream_t *self)
 {
     self->gaps++;
     self->recovering = true;
-    s_request (self, self->verified);
+    s_request (self);
 }
 
 static void s_probe (gf_stream_t *self, uint64_t to)
@@ -161,7 +234,7 @@ gf_stream_t *gf_stream_new_sized (const char *pub, const char *replay, const cha
     if (since != GF_STREAM_LIVE) {
         self->anchored = true;
         self->verified = self->last = since;
-        s_request (self, since);
+        s_request (self);
     }
     return self;
 }
@@ -240,83 +313,189 @@ static void s_on_probe_end (gf_stream_t *self, bool ok, bool has_count, uint64_t
         s_gap (self); /* fewer than the relay sent: some were dropped */
 }
 
+/*  The end of the oldest page (not stale). */
 static void s_on_page_end (gf_stream_t *self, bool ok, bool has_count, uint64_t count,
                            uint64_t last, bool more)
 {
+    s_page_t page = *s_page_first (self);
+    s_page_pop (self);
     if (!ok) {
-        self->replay_sent = zclock_mono () - REPLAY_TIMEOUT + 500; /* retry soon */
+        self->retry_at = zclock_mono () + 500; /* ask again soon */
+        s_request (self);
         return;
     }
-    if ((has_count && count != self->page_got) || self->page_bad) {
+    if ((has_count && count != page.got) || page.bad) {
         /* Messages of this page were lost on the way: ask again. */
-        s_request (self, self->filtered ? self->rfrom : self->verified);
+        s_request (self);
         return;
     }
-    if (!self->filtered && last > self->verified)
-        self->verified = last; /* dense up to here: nothing else exists */
-    if (more)
-        s_request (self, last);
-    else {
-        s_verify_to (self, last);
-        if (self->verified > self->last)
-            self->last = self->verified;
+    /* Every matching event up to `last` has been delivered. */
+    if (last > self->verified) {
+        if (self->filtered)
+            s_verify_to (self, last);
+        else
+            self->verified = last; /* dense up to here: nothing else exists */
+    }
+    if (self->verified > self->last)
+        self->last = self->verified;
+    if (page.to > 0 && last == page.to)
+        return; /* a complete window: the next one is on its way */
+    if (page.to > 0 || more) {
+        /* A window that ended short (the log is shorter than we thought),
+           or the tail with more after it: go on from here. */
+        s_request (self);
+        return;
+    }
+    /* The tail reached the head: the replay is over. */
+    if (self->page_n == 0) {
         self->replaying = false;
         self->recovering = false;
-    }
+    } else
+        s_request (self); /* cannot happen: the tail is the last page */
 }
 
-/*  Handles one message from the replay socket.  May return an event. */
-static gf_msg_t *s_on_replay (gf_stream_t *self, char **topic)
+/*  Receives one message without waiting: its first two frames (more are
+    dropped) into a and b.  Returns the number of frames, 0 if none was
+    waiting.  The caller closes a and b. */
+static int s_recv_nowait (void *sock, zmq_msg_t *a, zmq_msg_t *b)
 {
-    zmsg_t *msg = zmsg_recv (self->dealer);
-    if (!msg)
+    zmq_msg_init (a);
+    zmq_msg_init (b);
+    if (zmq_msg_recv (a, sock, ZMQ_DONTWAIT) < 0)
+        return 0;
+    int frames = 1;
+    bool more = zmq_msg_more (a);
+    while (more) {
+        /* The rest of a message is there once its first frame is. */
+        zmq_msg_t extra, *part = frames == 1 ? b : &extra;
+        if (part == &extra)
+            zmq_msg_init (&extra);
+        int rc = zmq_msg_recv (part, sock, 0);
+        more = rc >= 0 && zmq_msg_more (part);
+        if (part == &extra)
+            zmq_msg_close (&extra);
+        if (rc < 0)
+            break;
+        frames++;
+    }
+    return frames;
+}
+
+/*  The same as a zmsg_t, or NULL if none was waiting. */
+static zmsg_t *s_zmsg_recv_nowait (void *sock)
+{
+    zmq_msg_t part;
+    zmq_msg_init (&part);
+    if (zmq_msg_recv (&part, sock, ZMQ_DONTWAIT) < 0) {
+        zmq_msg_close (&part);
         return NULL;
-    if (self->replaying)
-        self->replay_sent = zclock_mono (); /* progress: the relay is answering */
-    gf_msg_t *out = NULL;
-    char *first = zmsg_size (msg) == 2 ? zframe_strdup (zmsg_first (msg)) : NULL;
-    if (first && streq (first, GF_TYPE_REPLAY_END)) {
-        zframe_t *body = zmsg_last (msg);
-        gf_error_t err = {GF_OK, ""};
-        gf_msg_t *end = gf_msg_decode (zframe_data (body), zframe_size (body), &err);
-        uint64_t last = 0, head = 0, count = 0;
-        bool more = false, ok = true, has_count = false;
-        if (end) {
-            gf_msg_get_uint (end, "last", false, &last, &err);
-            gf_msg_get_uint (end, "head", false, &head, &err);
-            gf_msg_get_bool (end, "more", false, &more, &err);
-            gf_msg_get_bool (end, "ok", false, &ok, &err);
-            has_count = gf_msg_get_uint (end, "count", false, &count, &err) == 0;
-            uint64_t id = s_id_of (gf_msg_id (end));
-            if (head > self->head)
-                self->head = head;
-            if (id && self->probing && id == self->probe_id)
-                s_on_probe_end (self, ok, has_count, count);
-            else if (id && self->replaying && id == self->replay_id)
+    }
+    zmsg_t *msg = zmsg_new ();
+    while (true) {
+        zmsg_addmem (msg, zmq_msg_data (&part), zmq_msg_size (&part));
+        bool more = zmq_msg_more (&part);
+        zmq_msg_close (&part);
+        zmq_msg_init (&part);
+        if (!more || zmq_msg_recv (&part, sock, 0) < 0)
+            break;
+    }
+    zmq_msg_close (&part);
+    return msg;
+}
+
+static void s_on_replay_end (gf_stream_t *self, const void *data, size_t size)
+{
+    gf_error_t err = {GF_OK, ""};
+    gf_msg_t *end = gf_msg_decode (data, size, &err);
+    uint64_t last = 0, head = 0, count = 0;
+    bool more = false, ok = true, has_count = false;
+    if (end) {
+        gf_msg_get_uint (end, "last", false, &last, &err);
+        gf_msg_get_uint (end, "head", false, &head, &err);
+        gf_msg_get_bool (end, "more", false, &more, &err);
+        gf_msg_get_bool (end, "ok", false, &ok, &err);
+        has_count = gf_msg_get_uint (end, "count", false, &count, &err) == 0;
+        uint64_t id = s_id_of (gf_msg_id (end));
+        if (head > self->head)
+            self->head = head;
+        if (id && self->probing && id == self->probe_id)
+            s_on_probe_end (self, ok, has_count, count);
+        else if (id) {
+            /* Pages are answered in order: one before this page that has
+               not ended lost its end on the way. */
+            bool known = false;
+            for (size_t i = 0; i < self->page_n && !known; i++)
+                known = self->pages[(self->page_head + i) % REPLAY_QUEUE].id == id;
+            bool lost = false;
+            while (known && s_page_first (self)->id != id) {
+                lost |= !s_page_first (self)->stale;
+                s_page_pop (self);
+            }
+            if (!known)
+                ; /* an answer to a request from before a timeout */
+            else if (s_page_first (self)->stale)
+                s_page_pop (self);
+            else if (lost) {
+                s_page_pop (self);
+                s_request (self);
+            } else
                 s_on_page_end (self, ok, has_count, count, last, more);
         }
-        gf_msg_destroy (&end);
-    } else {
-        if (self->replaying)
-            self->page_got++;
+    }
+    gf_msg_destroy (&end);
+}
+
+/*  Reads one message from the replay socket without waiting.  Returns 0
+    if none was waiting, else 1, with *event set when it is one to deliver. */
+static int s_on_replay (gf_stream_t *self, gf_msg_t **event_p, char **topic)
+{
+    zmq_msg_t tmsg, bmsg;
+    int frames = s_recv_nowait (zsock_resolve (self->dealer), &tmsg, &bmsg);
+    if (frames == 0) {
+        zmq_msg_close (&tmsg);
+        zmq_msg_close (&bmsg);
+        return 0;
+    }
+    if (self->replaying)
+        self->replay_sent = zclock_mono (); /* progress: the relay is answering */
+    const char *t = (const char *)zmq_msg_data (&tmsg);
+    size_t tsize = zmq_msg_size (&tmsg);
+    if (frames == 2 && tsize == strlen (GF_TYPE_REPLAY_END) &&
+        memcmp (t, GF_TYPE_REPLAY_END, tsize) == 0)
+        s_on_replay_end (self, zmq_msg_data (&bmsg), zmq_msg_size (&bmsg));
+    else {
+        s_page_t *page = s_page_first (self);
+        if (page)
+            page->got++;
+        gf_msg_t *event = NULL;
         uint64_t seq = 0;
-        gf_msg_t *event = s_decode (msg, topic, &seq);
-        if (event && !self->filtered && self->replaying && seq > self->verified + 1)
-            self->page_bad = true; /* a message of the page was lost */
+        if (page && !page->stale && frames == 2) {
+            gf_error_t err = {GF_OK, ""};
+            event = gf_msg_decode (zmq_msg_data (&bmsg), zmq_msg_size (&bmsg), &err);
+            if (!event || gf_msg_get_uint (event, "seq", true, &seq, &err) != 0) {
+                zsys_warning ("stream: bad event on %.*s: %s", (int)tsize, t, err.message);
+                gf_msg_destroy (&event);
+            }
+        }
+        /* Not in answer to a page still wanted (stale, or from before a
+           timeout): dropped; a gap or probe brings it if needed. */
+        if (event && !self->filtered && seq > self->verified + 1)
+            page->bad = true; /* a message of the page was lost */
         else if (event && s_accept (self, seq)) {
             if (self->recovering)
                 self->recovered++;
-            out = event;
+            *topic = (char *)malloc (tsize + 1);
+            assert (*topic);
+            memcpy (*topic, t, tsize);
+            (*topic)[tsize] = 0;
+            *event_p = event;
+            event = NULL;
         }
-        if (!out) {
-            gf_msg_destroy (&event);
-            free (*topic);
-            *topic = NULL;
-        }
+        gf_msg_destroy (&event);
     }
-    free (first);
-    zmsg_destroy (&msg);
-    return out;
+    zmq_msg_close (&tmsg);
+    zmq_msg_close (&bmsg);
+    return 1;
 }
 
 static void s_on_heartbeat (gf_stream_t *self, uint64_t head)
@@ -391,28 +570,42 @@ gf_msg_t *gf_stream_next (gf_stream_t *self, int timeout_ms, char **topic)
                 return event;
             continue;
         }
-        if (self->replaying && zclock_mono () - self->replay_sent > REPLAY_TIMEOUT)
-            s_request (self, self->filtered ? self->rfrom : self->verified); /* lost or restarted */
+        if (self->replaying && zclock_mono () - self->replay_sent > REPLAY_TIMEOUT) {
+            /* Lost or restarted: forget the pages and ask again. */
+            self->page_n = self->live_n = 0;
+            self->tail_sent = false;
+            s_request (self);
+        }
+        s_fill (self);
         if (self->probing && zclock_mono () - self->probe_sent > REPLAY_TIMEOUT)
             self->probing = false; /* probe again at the next heartbeat */
+        /* Read what is queued without polling, replay first, but look at
+           the live socket every REPLAY_BURST replay messages. */
+        gf_msg_t *event = NULL;
+        if (self->burst < REPLAY_BURST && s_on_replay (self, &event, topic)) {
+            self->burst++;
+            if (event)
+                return event;
+            continue;
+        }
+        self->burst = 0;
+        zmsg_t *msg = s_zmsg_recv_nowait (zsock_resolve (self->sub));
+        if (msg) {
+            event = s_on_live (self, msg, topic);
+            if (event)
+                return event;
+            continue;
+        }
+        if (zsock_events (self->dealer) & ZMQ_POLLIN)
+            continue; /* the burst ended with more to read */
         int64_t wait = deadline - zclock_mono ();
         if (wait < 0)
             return NULL;
+        if (self->replaying && self->retry_at > zclock_mono () &&
+            self->retry_at - zclock_mono () < wait)
+            wait = self->retry_at - zclock_mono ();
         if (zmq_poll (items, 2, wait > 200 ? 200 : wait) < 0)
             return NULL;
-        if (items[1].revents & ZMQ_POLLIN) {
-            gf_msg_t *event = s_on_replay (self, topic);
-            if (event)
-                return event;
-        }
-        if (items[0].revents & ZMQ_POLLIN) {
-            zmsg_t *msg = zmsg_recv (self->sub);
-            if (!msg)
-                return NULL;
-            gf_msg_t *event = s_on_live (self, msg, topic);
-            if (event)
-                return event;
-        }
     }
     return NULL;
 }

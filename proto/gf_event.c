@@ -23,7 +23,8 @@ zframe_t *gf_event_encode (uint64_t seq, const char *type, int64_t event_id, int
 {
     assert (type);
     json_t *payload = NULL;
-    if (payload_json && *payload_json) {
+    /* "{}" (the most common payload) adds nothing: no need to parse it. */
+    if (payload_json && *payload_json && strcmp (payload_json, "{}") != 0) {
         json_error_t jerr;
         payload = json_loads (payload_json, JSON_REJECT_DUPLICATES, &jerr);
         if (!payload)

@@ -191,37 +191,43 @@ static int s_key_compare (const void *a, const void *b)
 //  (at most 8 deep) tree so that their codes keep their priority.
 typedef enum { S_PASS_SHAPE, S_PASS_LENGTH, S_PASS_UTF8 } s_pass_t;
 
-static int s_check (const msgpack_object *o, s_pass_t pass, const char *field, gf_error_t *err)
+#define S_SMALL_MAP 16 /* keys compared pair by pair for duplicates */
+
+//  fkey is the top-level key whose value holds o (NULL for the top map);
+//  errors name it as `field`, rendered only when there is an error.
+static int s_check (const msgpack_object *o, s_pass_t pass, const msgpack_object *fkey,
+                    gf_error_t *err)
 {
     char label[4 * S_LABEL_CHARS + 8];
+#define S_FIELD (fkey ? s_label (fkey, label, sizeof label) : NULL)
     switch (o->type) {
     case MSGPACK_OBJECT_STR:
         if (pass == S_PASS_LENGTH && o->via.str.size > GF_MAX_STRING)
             return gf_error_set (err, GF_E_TOO_LONG, "a string in field '%s' is %u bytes, limit %d",
-                                 field, o->via.str.size, GF_MAX_STRING);
+                                 S_FIELD, o->via.str.size, GF_MAX_STRING);
         if (pass == S_PASS_UTF8 && gf_utf8_count (o->via.str.ptr, o->via.str.size) < 0)
             return gf_error_set (err, GF_E_INVALID_UTF8,
-                                 "a string in field '%s' is not valid UTF-8", field);
+                                 "a string in field '%s' is not valid UTF-8", S_FIELD);
         return 0;
     case MSGPACK_OBJECT_BIN:
         if (pass == S_PASS_LENGTH && o->via.bin.size > GF_MAX_STRING)
             return gf_error_set (err, GF_E_TOO_LONG, "binary in field '%s' is %u bytes, limit %d",
-                                 field, o->via.bin.size, GF_MAX_STRING);
+                                 S_FIELD, o->via.bin.size, GF_MAX_STRING);
         return 0;
     case MSGPACK_OBJECT_EXT:
         if (pass == S_PASS_LENGTH && o->via.ext.size > GF_MAX_STRING)
             return gf_error_set (err, GF_E_TOO_LONG,
-                                 "extension in field '%s' is %u bytes, limit %d", field,
+                                 "extension in field '%s' is %u bytes, limit %d", S_FIELD,
                                  o->via.ext.size, GF_MAX_STRING);
         return 0;
     case MSGPACK_OBJECT_ARRAY:
         for (uint32_t i = 0; i < o->via.array.size; i++)
-            if (s_check (&o->via.array.ptr[i], pass, field, err))
+            if (s_check (&o->via.array.ptr[i], pass, fkey, err))
                 return -1;
         return 0;
     case MSGPACK_OBJECT_MAP: {
         const msgpack_object_map *map = &o->via.map;
-        bool top = field == NULL;
+        bool top = fkey == NULL;
         for (uint32_t i = 0; i < map->size; i++) {
             const msgpack_object *key = &map->ptr[i].key;
             if (key->type != MSGPACK_OBJECT_STR) {
@@ -232,19 +238,28 @@ static int s_check (const msgpack_object *o, s_pass_t pass, const char *field, g
             }
             if (pass == S_PASS_LENGTH && key->via.str.size > GF_MAX_STRING)
                 return gf_error_set (err, GF_E_TOO_LONG, "a key%s%s%s is %u bytes, limit %d",
-                                     top ? "" : " inside field '", top ? "" : field, top ? "" : "'",
-                                     key->via.str.size, GF_MAX_STRING);
+                                     top ? "" : " inside field '", top ? "" : S_FIELD,
+                                     top ? "" : "'", key->via.str.size, GF_MAX_STRING);
             if (pass == S_PASS_UTF8 && gf_utf8_count (key->via.str.ptr, key->via.str.size) < 0)
                 return gf_error_set (err, GF_E_INVALID_UTF8, "a key%s%s%s is not valid UTF-8",
-                                     top ? "" : " inside field '", top ? "" : field,
+                                     top ? "" : " inside field '", top ? "" : S_FIELD,
                                      top ? "" : "'");
             //  Nested errors name the top-level field that holds them.
-            const char *name = top ? s_label (key, label, sizeof label) : field;
-            if (s_check (&map->ptr[i].val, pass, name, err))
+            if (s_check (&map->ptr[i].val, pass, top ? key : fkey, err))
                 return -1;
         }
         if (pass == S_PASS_SHAPE && map->size > 1) {
-            //  Duplicate keys would let two readers see two messages.
+            //  Duplicate keys would let two readers see two messages.  A
+            //  small map is compared pair by pair; the sort below runs
+            //  only when a duplicate was seen, or for a big map.
+            bool dup = map->size > S_SMALL_MAP;
+            for (uint32_t i = 0; i < map->size && !dup; i++)
+                for (uint32_t j = i + 1; j < map->size && !dup; j++) {
+                    const msgpack_object_kv *x = &map->ptr[i], *y = &map->ptr[j];
+                    dup = s_key_compare (&x, &y) == 0;
+                }
+            if (!dup)
+                return 0;
             msgpack_object_kv **sorted = (msgpack_object_kv **)malloc (map->size * sizeof *sorted);
             if (!sorted)
                 return gf_error_set (err, GF_E_INTERNAL, "out of memory");
@@ -266,6 +281,7 @@ static int s_check (const msgpack_object *o, s_pass_t pass, const char *field, g
         return 0;
     }
 }
+#undef S_FIELD
 
 //  Looks a key up in the top map; nil counts as absent.
 static const msgpack_object *s_lookup (gf_msg_t *self, const char *key)

@@ -15,7 +15,11 @@
     a gap exactly (docs/streams.md).
 
     Runs on its own connection and thread so replay never delays
-    publishing.
+    publishing.  A subscriber keeps several pages in flight (gf_stream);
+    while one page goes out, the next request already waiting is read and
+    its query runs on the server, so fetching and sending overlap.  The
+    ROUTER never blocks: a subscriber that reads slowly delays only its
+    own pages, and its credit (pages in flight) bounds what it queues.
 */
 #include "gf_relay.h"
 #include "gf_clock.h"
@@ -25,149 +29,254 @@
 #include "gf_service.h"
 
 static const char *SQL_HEAD = "SELECT coalesce (max (seq), 0) AS head FROM case_events";
+/*  Both bounds are index conditions on seq: $4 is `to`, or the largest
+    bigint for none (a filtered page must not scan past `to`). */
 static const char *SQL_PAGE =
     "SELECT seq, id, type, topic, case_id, grid,"
     "       (extract (epoch FROM at) * 1000)::bigint AS at_ms, payload::text AS payload"
     "  FROM case_events"
-    " WHERE seq > $1 AND starts_with (topic, $2) AND ($4::bigint = 0 OR seq <= $4::bigint)"
+    " WHERE seq > $1 AND seq <= $4 AND starts_with (topic, $2)"
     " ORDER BY seq LIMIT $3";
 static const char *SQL_COUNT = "SELECT count (*) AS n FROM case_events"
                                " WHERE seq > $1 AND seq <= $2 AND starts_with (topic, $3)";
 
+/*  One request being served. */
+typedef struct {
+    zmsg_t *envelope;    /* the routing frames                        */
+    gf_replay_req_t req; /* decoded                                   */
+    bool head_ok;        /* head read                                 */
+    uint64_t head;       /* log head read before the page query       */
+    bool sent;           /* page query sent, its result not yet read  */
+    bool started;        /* s_request_start ran                       */
+} s_request_t;
+
+typedef struct {
+    zsock_t *router;
+    gf_db_t *db;
+    s_request_t *next; /* read ahead while the current page goes out */
+} s_server_t;
+
+static void s_request_destroy (s_request_t **self_p)
+{
+    s_request_t *self = *self_p;
+    if (!self)
+        return;
+    zmsg_destroy (&self->envelope);
+    gf_replay_req_reset (&self->req);
+    free (self);
+    *self_p = NULL;
+}
+
+/*  Sends the routing frames of envelope, then `more` more frames. */
+static int s_send_envelope (void *sock, zmsg_t *envelope)
+{
+    for (zframe_t *f = zmsg_first (envelope); f; f = zmsg_next (envelope))
+        if (zmq_send (sock, zframe_data (f), zframe_size (f), ZMQ_SNDMORE | ZMQ_DONTWAIT) < 0)
+            return -1;
+    return 0;
+}
+
+static void s_send_end_frame (zsock_t *router, zmsg_t *envelope, zframe_t *body)
+{
+    void *sock = zsock_resolve (router);
+    if (body && s_send_envelope (sock, envelope) == 0 &&
+        zmq_send (sock, GF_TYPE_REPLAY_END, strlen (GF_TYPE_REPLAY_END),
+                  ZMQ_SNDMORE | ZMQ_DONTWAIT) >= 0)
+        zmq_send (sock, zframe_data (body), zframe_size (body), ZMQ_DONTWAIT);
+    zframe_destroy (&body);
+}
+
 static void s_send_end (zsock_t *router, zmsg_t *envelope, const char *id, uint64_t last, bool more,
                         uint64_t head, gf_code_t code, const char *message)
 {
-    zmsg_t *msg = zmsg_dup (envelope);
-    zmsg_addstr (msg, GF_TYPE_REPLAY_END);
-    zframe_t *body = gf_replay_end_encode (id, last, more, head, code, message);
-    zmsg_append (msg, &body);
-    if (zmsg_send (&msg, router) != 0)
-        zmsg_destroy (&msg);
+    s_send_end_frame (router, envelope, gf_replay_end_encode (id, last, more, head, code, message));
 }
 
 static void s_send_end_count (zsock_t *router, zmsg_t *envelope, const char *id, uint64_t last,
                               bool more, uint64_t count, uint64_t head)
 {
-    zmsg_t *msg = zmsg_dup (envelope);
-    zmsg_addstr (msg, GF_TYPE_REPLAY_END);
-    zframe_t *body = gf_replay_end_encode_count (id, last, more, count, head);
-    zmsg_append (msg, &body);
-    if (zmsg_send (&msg, router) != 0)
-        zmsg_destroy (&msg);
+    s_send_end_frame (router, envelope, gf_replay_end_encode_count (id, last, more, count, head));
 }
 
-static void s_serve (zsock_t *router, gf_db_t *db, zmsg_t *msg)
+/*  Reads one request without waiting.  NULL when none is queued, or when
+    it was invalid (then it has been answered with an error). */
+static s_request_t *s_request_read (s_server_t *self)
 {
+    if (!(zsock_events (self->router) & ZMQ_POLLIN))
+        return NULL;
+    zmsg_t *msg = zmsg_recv (self->router);
+    if (!msg)
+        return NULL;
     zframe_t *body = zmsg_last (msg);
-    if (!body || zmsg_size (msg) < 2)
-        return;
+    if (!body || zmsg_size (msg) < 2) {
+        zmsg_destroy (&msg);
+        return NULL;
+    }
     zmsg_remove (msg, body);
     gf_error_t err = {GF_OK, ""};
-    gf_replay_req_t req = {0};
+    s_request_t *request = (s_request_t *)zmalloc (sizeof (s_request_t));
+    request->envelope = msg;
     gf_msg_t *decoded = gf_msg_decode (zframe_data (body), zframe_size (body), &err);
     zframe_destroy (&body);
-    if (!decoded || gf_replay_req_from_msg (decoded, &req, &err) != 0) {
-        s_send_end (router, msg, decoded ? gf_msg_id (decoded) : NULL, 0, false, 0, err.code,
+    if (!decoded || gf_replay_req_from_msg (decoded, &request->req, &err) != 0) {
+        s_send_end (self->router, msg, decoded ? gf_msg_id (decoded) : NULL, 0, false, 0, err.code,
                     err.message);
         gf_msg_destroy (&decoded);
-        return;
+        s_request_destroy (&request);
+        return NULL;
     }
     gf_msg_destroy (&decoded);
+    return request;
+}
 
-    char from[24], limit[24], to[24];
-    snprintf (from, sizeof from, "%" PRIu64, req.from);
-    snprintf (limit, sizeof limit, "%" PRIu64, req.limit);
-    snprintf (to, sizeof to, "%" PRIu64, req.to);
-    PGresult *head_res = gf_db_exec (db, SQL_HEAD, 0, NULL);
-    if (req.probe) {
-        const char *cparams[] = {from, to, req.prefix};
-        PGresult *n = head_res && req.to > 0 ? gf_db_exec (db, SQL_COUNT, 3, cparams) : NULL;
-        uint64_t head = head_res ? (uint64_t)gf_db_get_ll (head_res, 0, "head") : 0;
-        if (n)
-            s_send_end_count (router, msg, req.id, req.to, false,
-                              (uint64_t)gf_db_get_ll (n, 0, "n"), head);
-        else if (head_res && req.to == 0)
-            s_send_end (router, msg, req.id, req.from, false, head, GF_E_MISSING_FIELD,
-                        "a probe needs field 'to'");
-        else
-            s_send_end (router, msg, req.id, req.from, true, 0, GF_E_UNAVAILABLE,
-                        "event log unavailable, retry later");
-        if (n)
-            PQclear (n);
-        if (head_res)
-            PQclear (head_res);
-        gf_replay_req_reset (&req);
+/*  A page request: reads the head, then sends the page query without
+    waiting for it (the head first, so the page holds every event up to
+    it).  A probe waits for s_request_finish. */
+static void s_request_start (s_server_t *self, s_request_t *request)
+{
+    request->started = true;
+    if (request->req.probe)
         return;
-    }
-    const char *params[] = {from, req.prefix, limit, to};
-    PGresult *rows = head_res ? gf_db_exec (db, SQL_PAGE, 4, params) : NULL;
-    if (!rows) {
-        s_send_end (router, msg, req.id, req.from, true, 0, GF_E_UNAVAILABLE,
+    PGresult *head_res = gf_db_exec (self->db, SQL_HEAD, 0, NULL);
+    if (!head_res)
+        return;
+    request->head = (uint64_t)gf_db_get_ll (head_res, 0, "head");
+    request->head_ok = true;
+    PQclear (head_res);
+    char from[24], limit[24], to[24];
+    snprintf (from, sizeof from, "%" PRIu64, request->req.from);
+    snprintf (limit, sizeof limit, "%" PRIu64, request->req.limit);
+    snprintf (to, sizeof to, "%" PRIu64,
+              request->req.to > 0 ? request->req.to : (uint64_t)INT64_MAX);
+    const char *params[] = {from, request->req.prefix, limit, to};
+    request->sent = gf_db_send (self->db, SQL_PAGE, 4, params) == 0;
+}
+
+static void s_probe (s_server_t *self, s_request_t *request)
+{
+    gf_replay_req_t *req = &request->req;
+    char from[24], to[24];
+    snprintf (from, sizeof from, "%" PRIu64, req->from);
+    snprintf (to, sizeof to, "%" PRIu64, req->to);
+    PGresult *head_res = gf_db_exec (self->db, SQL_HEAD, 0, NULL);
+    const char *cparams[] = {from, to, req->prefix};
+    PGresult *n = head_res && req->to > 0 ? gf_db_exec (self->db, SQL_COUNT, 3, cparams) : NULL;
+    uint64_t head = head_res ? (uint64_t)gf_db_get_ll (head_res, 0, "head") : 0;
+    if (n)
+        s_send_end_count (self->router, request->envelope, req->id, req->to, false,
+                          (uint64_t)gf_db_get_ll (n, 0, "n"), head);
+    else if (head_res && req->to == 0)
+        s_send_end (self->router, request->envelope, req->id, req->from, false, head,
+                    GF_E_MISSING_FIELD, "a probe needs field 'to'");
+    else
+        s_send_end (self->router, request->envelope, req->id, req->from, true, 0, GF_E_UNAVAILABLE,
                     "event log unavailable, retry later");
-    } else {
-        uint64_t head = (uint64_t)gf_db_get_ll (head_res, 0, "head");
-        uint64_t last = req.from, sent = 0;
-        int count = PQntuples (rows);
-        for (int r = 0; r < count; r++) {
-            last = (uint64_t)gf_db_get_ll (rows, r, "seq");
-            zmsg_t *out = zmsg_dup (msg);
-            zmsg_addstr (out, gf_db_get (rows, r, "topic"));
-            zframe_t *event =
-                gf_event_encode (last, gf_db_get (rows, r, "type"), gf_db_get_ll (rows, r, "id"),
-                                 gf_db_get_ll (rows, r, "at_ms"), gf_db_get_ll (rows, r, "case_id"),
-                                 gf_db_get (rows, r, "grid"), gf_db_get (rows, r, "payload"));
-            if (!event) {
-                /* Not for payloads our own SQL writes; skip, do not crash. */
-                zsys_error ("relay: cannot encode event seq %" PRIu64 " for replay", last);
-                zmsg_destroy (&out);
-                continue;
-            }
-            zmsg_append (out, &event);
-            if (zmsg_send (&out, router) != 0)
-                zmsg_destroy (&out);
-            else
-                sent++;
-        }
-        bool more = (uint64_t)count == req.limit;
-        uint64_t end = req.to > 0 && req.to < head ? req.to : head;
-        if (!more && end > last)
-            last = end; /* scanned everything up to the head (or `to`) */
-        s_send_end_count (router, msg, req.id, last, more, sent, head > last ? head : last);
-    }
-    if (rows)
-        PQclear (rows);
+    if (n)
+        PQclear (n);
     if (head_res)
         PQclear (head_res);
-    gf_replay_req_reset (&req);
+}
+
+/*  Sends the page's events [topic, event] and its replay.end. */
+static void s_send_page (s_server_t *self, s_request_t *request, PGresult *rows)
+{
+    gf_replay_req_t *req = &request->req;
+    void *sock = zsock_resolve (self->router);
+    int c_seq = PQfnumber (rows, "seq"), c_id = PQfnumber (rows, "id"),
+        c_type = PQfnumber (rows, "type"), c_topic = PQfnumber (rows, "topic"),
+        c_case = PQfnumber (rows, "case_id"), c_grid = PQfnumber (rows, "grid"),
+        c_at = PQfnumber (rows, "at_ms"), c_payload = PQfnumber (rows, "payload");
+    uint64_t last = req->from, sent = 0;
+    int count = PQntuples (rows);
+    for (int r = 0; r < count; r++) {
+        last = strtoull (PQgetvalue (rows, r, c_seq), NULL, 10);
+        const char *topic = PQgetvalue (rows, r, c_topic);
+        zframe_t *event = gf_event_encode (
+            last, PQgetvalue (rows, r, c_type), strtoll (PQgetvalue (rows, r, c_id), NULL, 10),
+            strtoll (PQgetvalue (rows, r, c_at), NULL, 10),
+            strtoll (PQgetvalue (rows, r, c_case), NULL, 10),
+            PQgetisnull (rows, r, c_grid) ? NULL : PQgetvalue (rows, r, c_grid),
+            PQgetisnull (rows, r, c_payload) ? NULL : PQgetvalue (rows, r, c_payload));
+        if (!event) {
+            /* Not for payloads our own SQL writes; skip, do not crash. */
+            zsys_error ("relay: cannot encode event seq %" PRIu64 " for replay", last);
+            continue;
+        }
+        /* ROUTER never blocks: past the peer's HWM it drops, and `count`
+           in replay.end tells the subscriber. */
+        if (s_send_envelope (sock, request->envelope) == 0 &&
+            zmq_send (sock, topic, strlen (topic), ZMQ_SNDMORE | ZMQ_DONTWAIT) >= 0 &&
+            zmq_send (sock, zframe_data (event), zframe_size (event), ZMQ_DONTWAIT) >= 0)
+            sent++;
+        zframe_destroy (&event);
+    }
+    uint64_t head = request->head;
+    bool more = (uint64_t)count == req->limit;
+    uint64_t end = req->to > 0 && req->to < head ? req->to : head;
+    if (!more && end > last)
+        last = end; /* scanned everything up to the head (or `to`) */
+    s_send_end_count (self->router, request->envelope, req->id, last, more, sent,
+                      head > last ? head : last);
+}
+
+/*  Answers a started request.  Before its events go out, the next request
+    already queued is read and started, so that its query runs meanwhile. */
+static void s_request_finish (s_server_t *self, s_request_t *request)
+{
+    if (request->req.probe) {
+        s_probe (self, request);
+        return;
+    }
+    PGresult *rows = request->sent ? gf_db_result (self->db) : NULL;
+    if (!self->next && (self->next = s_request_read (self)) != NULL)
+        s_request_start (self, self->next);
+    if (!rows || !request->head_ok)
+        s_send_end (self->router, request->envelope, request->req.id, request->req.from, true, 0,
+                    GF_E_UNAVAILABLE, "event log unavailable, retry later");
+    else
+        s_send_page (self, request, rows);
+    if (rows)
+        PQclear (rows);
+}
+
+/*  Serves the requests queued on the router, each page's query overlapping
+    the sending of the page before it. */
+static void s_serve (s_server_t *self)
+{
+    s_request_t *request = s_request_read (self);
+    while (request) {
+        if (!request->started)
+            s_request_start (self, request);
+        s_request_finish (self, request);
+        s_request_destroy (&request);
+        request = self->next;
+        self->next = NULL;
+    }
 }
 
 void gf_relay_replay_actor (zsock_t *pipe, void *args)
 {
     gf_config_t *config = (gf_config_t *)args;
-    gf_db_t *db = gf_db_new (config->db, "gf-relay-replay");
-    zsock_t *router = zsock_new (ZMQ_ROUTER);
-    zsock_set_sndhwm (router, 200000);
-    if (zsock_bind (router, "%s", config->replay) < 0) {
+    s_server_t self = {.db = gf_db_new (config->db, "gf-relay-replay"),
+                       .router = zsock_new (ZMQ_ROUTER)};
+    zsock_set_sndhwm (self.router, 200000);
+    if (zsock_bind (self.router, "%s", config->replay) < 0) {
         zsys_error ("relay: cannot bind %s: %s", config->replay, zmq_strerror (zmq_errno ()));
         zsock_signal (pipe, 1);
         goto done;
     }
     zsock_signal (pipe, 0);
     zmq_pollitem_t items[] = {{zsock_resolve (pipe), 0, ZMQ_POLLIN, 0},
-                              {zsock_resolve (router), 0, ZMQ_POLLIN, 0}};
+                              {zsock_resolve (self.router), 0, ZMQ_POLLIN, 0}};
     while (!zsys_interrupted) {
         if (zmq_poll (items, 2, -1) < 0)
             break;
         if ((items[0].revents & ZMQ_POLLIN) && gf_service_pipe_term (pipe))
             break;
-        if (items[1].revents & ZMQ_POLLIN) {
-            zmsg_t *msg = zmsg_recv (router);
-            if (msg)
-                s_serve (router, db, msg);
-            zmsg_destroy (&msg);
-        }
+        if (items[1].revents & ZMQ_POLLIN)
+            s_serve (&self);
     }
 done:
-    zsock_destroy (&router);
-    gf_db_destroy (&db);
+    zsock_destroy (&self.router);
+    gf_db_destroy (&self.db);
 }
