@@ -12,9 +12,11 @@ new_db
 start_stack
 # Gateway A: the default 10,000-event buffer (resume from memory).
 start_gateway
-# Gateway B: a 100-event buffer, so a 1,000-event absence needs a replay.
+# Gateway B: a 400-event buffer, so a 1,000-event absence needs a replay, while
+# the live phase (under 200 events) cannot outrun a live client however late it
+# reads (with 100, a loaded machine saw the live client cut off).
 URL_B=http://127.0.0.1:$((PORT_BASE + 6))
-env GF_HTTP=127.0.0.1:$((PORT_BASE + 6)) GF_SSE_BUFFER=100 GF_SSE_HEARTBEAT_MS=1000 "$BIN/gf-gateway" >>"$ART/gateway_b.log" 2>&1 &
+env GF_HTTP=127.0.0.1:$((PORT_BASE + 6)) GF_SSE_BUFFER=400 GF_SSE_HEARTBEAT_MS=1000 "$BIN/gf-gateway" >>"$ART/gateway_b.log" 2>&1 &
 PIDS[gateway_b]=$!
 wait_for "gateway B /healthz" 20 curl -sf "$URL_B/healthz"
 SSE="python3 $ROOT/tests/tools/sse_client.py"
@@ -91,7 +93,7 @@ http GET "/stream?grid=qnl;drop"; check "bad grid -> 400" 400 "$STATUS"
 note "t=${SECONDS}s"
 # --- the slow client ---------------------------------------------------------------
 # B's other clients above got every event on time while it lagged; it was cut
-# off once it lagged past B's 100-event buffer, and resumes with Last-Event-ID.
+# off once it lagged past B's 400-event buffer, and resumes with Last-Event-ID.
 wait_for "the slow client to be cut off" 60 sh -c "! kill -0 $SLOW 2>/dev/null"
 wait "$SLOW"; check "the slow client's stream was closed by the gateway" 3 $?
 check "B counted one lagging client" 1 "$(metric "$URL_B" gf_gateway_sse_overflows_total)"
