@@ -7,7 +7,8 @@ static const char *SQL_DEAD =
     "SELECT d.id, d.channel,"
     "       CASE d.channel WHEN 'sms' THEN gf_mask_phone (d.address) ELSE d.address END AS address,"
     "       n.case_id, n.kind, d.attempts, coalesce (d.last_error, '') AS last_error,"
-    "       to_char (d.created_at AT TIME ZONE 'Asia/Shanghai', 'YYYY-MM-DD HH24:MI') AS created"
+    "       to_char (d.created_at AT TIME ZONE 'Asia/Shanghai', 'YYYY-MM-DD HH24:MI') AS created,"
+    "       count (*) OVER () AS total"
     "  FROM deliveries d JOIN notifications n ON n.id = d.notification"
     " WHERE d.state = 'dead' ORDER BY d.id LIMIT $1::int";
 
@@ -75,7 +76,14 @@ static int s_dead (gf_db_t *db, int argc, char **argv)
                 gf_db_get (res, r, "case_id"), gf_db_get (res, r, "kind"),
                 gf_db_get (res, r, "attempts"), gf_db_get (res, r, "created"),
                 gf_db_get (res, r, "last_error"));
-    printf ("(%d dead letters; gridctl notify redrive ID... | --all)\n", PQntuples (res));
+    int shown = PQntuples (res);
+    long long total = shown ? gf_db_get_ll (res, 0, "total") : 0;
+    if (total > shown)
+        printf ("(%d of %lld dead letters shown, the oldest; --limit N shows more; "
+                "gridctl notify redrive ID... | --all)\n",
+                shown, total);
+    else
+        printf ("(%d dead letters; gridctl notify redrive ID... | --all)\n", shown);
     PQclear (res);
     return 0;
 }

@@ -20,7 +20,7 @@ static const char *SQL_CLAIM =
     "), cand AS ("
     "  SELECT d.id, d.address FROM deliveries d"
     "   WHERE d.state = 'pending' AND d.channel = $1 AND d.next_at <= now ()"
-    "     AND d.not_before <= gf_now ()"
+    "     AND d.not_before <= (SELECT gf_now ())"
     "   ORDER BY d.urgent DESC, d.id LIMIT $2::int FOR UPDATE SKIP LOCKED"
     "), ranked AS ("
     "  SELECT c.id, row_number () OVER (PARTITION BY c.address ORDER BY c.id)"

@@ -93,8 +93,8 @@ port_open() { (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
 # start_stack: relay, intake, router, notifier; returns when all are ready.
 start_stack() {
   start relay; start intake; start router; start notifier
-  wait_for "intake port" 10 port_open $((PORT_BASE + 0))
-  wait_for "relay ports" 10 port_open $((PORT_BASE + 2))
+  wait_for "intake port" 30 port_open $((PORT_BASE + 0))
+  wait_for "relay ports" 30 port_open $((PORT_BASE + 2))
   wait_for "consumers" 10 sql_eq "SELECT count(*) FROM consumer_checkpoints" 2
 }
 

@@ -9,7 +9,7 @@ new_db
 start_stack
 INTAKE2=tcp://127.0.0.1:$((PORT_BASE + 3))
 start intake@2 --intake "$INTAKE2"
-wait_for "second intake port" 10 port_open $((PORT_BASE + 3))
+wait_for "second intake port" 30 port_open $((PORT_BASE + 3))
 
 start_capture
 

@@ -9,7 +9,7 @@ COUNT=${NOTIFY_CRASH_COUNT:-11200}
 python3 "$ROOT/tests/tools/sms_gateway.py" --port $GW_PORT >"$ART/gateway.log" 2>&1 &
 GW=$!
 trap 'kill $GW 2>/dev/null; stop_all' EXIT
-wait_for "SMS gateway" 10 port_open $GW_PORT
+wait_for "SMS gateway" 30 port_open $GW_PORT
 # One SMS per routed case: only grid leaders have the SMS channel here.
 sql "DELETE FROM delivery_quiet;
      UPDATE delivery_policy SET rate_limit = 0, backoff_ms = 50, backoff_max_ms = 500;

@@ -27,7 +27,7 @@ check "the notifier reported the channel unreachable" yes \
   "$(grep -q 'sms channel unreachable' "$ART/notifier.log" && echo yes || echo no)"
 python3 "$ROOT/tests/tools/sms_gateway.py" --port $GW_PORT >"$ART/gateway.log" 2>&1 &
 GW=$!
-wait_for "SMS gateway" 10 port_open $GW_PORT
+wait_for "SMS gateway" 30 port_open $GW_PORT
 wait_for "every SMS sent after the gateway returned" 90 \
   sql_eq "SELECT count(*) FROM deliveries WHERE channel = 'sms' AND state = 'sent'" "$total"
 stats=$(curl -s "http://127.0.0.1:$GW_PORT/stats")

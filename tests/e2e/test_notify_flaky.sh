@@ -10,7 +10,7 @@ python3 "$ROOT/tests/tools/sms_gateway.py" --port $GW_PORT --fail 0.3 --timeout 
   --seed 5 --token s3cret >"$ART/gateway.log" 2>&1 &
 GW=$!
 trap 'kill $GW 2>/dev/null; stop_all' EXIT
-wait_for "SMS gateway" 10 port_open $GW_PORT
+wait_for "SMS gateway" 30 port_open $GW_PORT
 gw() { python3 -c "import json,sys,urllib.request as u; print(json.load(u.urlopen('http://127.0.0.1:$GW_PORT/stats'))[sys.argv[1]])" "$1"; }
 
 MAX=5
@@ -69,6 +69,9 @@ dead=$(sql "SELECT count(*) FROM deliveries WHERE state = 'dead'")
 check "gridctl notify dead lists every dead letter" "($dead dead letters; gridctl notify redrive ID... | --all)" \
   "$(tail -n 1 "$ART/dead.txt")"
 check "dead letters show masked phone numbers only" 0 "$(grep -c '138000011' "$ART/dead.txt")"
+check "gridctl notify dead --limit 2 says how many it left out" \
+  "(2 of $dead dead letters shown, the oldest; --limit N shows more; gridctl notify redrive ID... | --all)" \
+  "$("$BIN/gridctl" notify dead --limit 2 | tail -n 1)"
 curl -s -X POST -d '{"fail": 0, "timeout": 0}' "http://127.0.0.1:$GW_PORT/control" >/dev/null
 sql "UPDATE delivery_policy SET max_attempts = $MAX WHERE channel = 'sms'" >/dev/null
 check "gridctl notify redrive --all" "redriven $dead" "$("$BIN/gridctl" notify redrive --all)"

@@ -12,7 +12,7 @@ GW=$!
 python3 "$ROOT/tests/tools/smtp_sink.py" $SMTP_PORT "$ART/mail" >"$ART/smtp.log" 2>&1 &
 SMTP=$!
 trap 'kill $GW $SMTP 2>/dev/null; stop_all' EXIT
-wait_for "SMS gateway and SMTP sink" 10 eval "port_open $GW_PORT && port_open $SMTP_PORT"
+wait_for "SMS gateway and SMTP sink" 30 eval "port_open $GW_PORT && port_open $SMTP_PORT"
 export GF_SMS_URL=http://127.0.0.1:$GW_PORT/sms GF_SMTP_URL=smtp://127.0.0.1:$SMTP_PORT \
   GF_SMTP_FROM=notice@gridflow.example
 LEADER=P-QNL.07.063-1 L2=P-QNL.07-1

@@ -83,7 +83,7 @@ service
     drain = 4000
 CFG
 start relay --config "$CFG/relay.cfg" # (the harness's GF_PUB etc. equal the file's)
-wait_for "relay ports" 10 port_open $((PORT_BASE + 2))
+wait_for "relay ports" 30 port_open $((PORT_BASE + 2))
 wait_for "relay to lead" 10 grep -q "relay: leader" "$ART/relay.log"
 cat >"$CFG/relay.cfg" <<CFG
 db

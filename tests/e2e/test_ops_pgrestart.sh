@@ -12,7 +12,7 @@ new_db
 declare -A MPORT=([intake]=$((PORT_BASE + 3)) [relay]=$((PORT_BASE + 4)) [router]=$((PORT_BASE + 5))
                   [notifier]=$((PORT_BASE + 6)) [escalator]=$((PORT_BASE + 7)))
 for s in relay intake router notifier escalator; do start "$s" --metrics "${MPORT[$s]}" --status 1000; done
-wait_for "intake port" 10 port_open $((PORT_BASE + 0))
+wait_for "intake port" 30 port_open $((PORT_BASE + 0))
 wait_for "consumers" 10 sql_eq "SELECT count(*) FROM consumer_checkpoints" 2
 
 health() { curl -s -o /dev/null -w '%{http_code}' "http://127.0.0.1:$1/healthz"; }

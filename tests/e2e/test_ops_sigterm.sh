@@ -9,7 +9,7 @@
 source "$(dirname "$0")/lib.sh"
 new_db
 for s in relay intake router notifier escalator; do start "$s"; done
-wait_for "intake port" 10 port_open $((PORT_BASE + 0))
+wait_for "intake port" 30 port_open $((PORT_BASE + 0))
 wait_for "consumers" 10 sql_eq "SELECT count(*) FROM consumer_checkpoints" 2
 
 python3 "$ROOT/tests/tools/gen_hotline.py" --grids "$ROOT/deploy/sample/qingnianlu.json" \

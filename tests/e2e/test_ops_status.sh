@@ -11,7 +11,7 @@ new_db
 declare -A MPORT=([intake]=$((PORT_BASE + 3)) [relay]=$((PORT_BASE + 4)) [router]=$((PORT_BASE + 5))
                   [notifier]=$((PORT_BASE + 6)) [escalator]=$((PORT_BASE + 7)))
 for s in relay intake router notifier escalator; do start "$s" --metrics "${MPORT[$s]}" --status 500; done
-wait_for "intake port" 10 port_open $((PORT_BASE + 0))
+wait_for "intake port" 30 port_open $((PORT_BASE + 0))
 wait_for "consumers" 10 sql_eq "SELECT count(*) FROM consumer_checkpoints" 2
 
 metrics() { curl -s "http://127.0.0.1:${MPORT[$1]}/metrics"; }

@@ -46,7 +46,7 @@ export GF_CURVE=on
 start relay
 start intake --cert "$ART/server.cert" --certs "$CERTS"
 start router
-wait_for "intake port" 10 port_open $((PORT_BASE + 0))
+wait_for "intake port" 30 port_open $((PORT_BASE + 0))
 wait_for "router" 10 sql_eq "SELECT count(*) FROM consumer_checkpoints WHERE consumer = 'router'" 1
 
 cat >"$ART/one.jsonl" <<'EOF'

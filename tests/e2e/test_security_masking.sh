@@ -29,7 +29,7 @@ python3 "$ROOT/tests/tools/sms_gateway.py" --port $GW_PORT --fail 0.3 --seed 3 -
   >"$ART/sms-gateway.txt" 2>&1 &
 GW=$!
 trap 'kill $GW 2>/dev/null; stop_all' EXIT
-wait_for "SMS gateway" 10 port_open $GW_PORT
+wait_for "SMS gateway" 30 port_open $GW_PORT
 sql "UPDATE delivery_policy SET max_attempts = 3, backoff_ms = 20, backoff_max_ms = 100, rate_limit = 0
       WHERE channel = 'sms'"
 export GF_SMS_URL=http://127.0.0.1:$GW_PORT/sms GF_SMS_TOKEN=t0k GF_SMS_TIMEOUT_MS=1000
@@ -39,7 +39,7 @@ start intake -v --db "$(as_role gf_intake)" --cert "$ART/server.cert" --certs "$
 start router -v --db "$(as_role gf_router)"
 start notifier -v --db "$(as_role gf_notifier)"
 start escalator -v --db "$(as_role gf_escalator)"
-wait_for "intake port" 10 port_open $((PORT_BASE + 0))
+wait_for "intake port" 30 port_open $((PORT_BASE + 0))
 wait_for "consumers" 10 sql_eq "SELECT count(*) FROM consumer_checkpoints" 2
 wait_for "escalation to start" 10 sql_eq "SELECT count(*) FROM escalation_state" 1
 

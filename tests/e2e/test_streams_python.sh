@@ -30,7 +30,7 @@ insert() {
 }
 insert 500 QNL.07.063 QNL.08.001
 start relay
-wait_for "relay ports" 10 port_open $((PORT_BASE + 2))
+wait_for "relay ports" 30 port_open $((PORT_BASE + 2))
 wait_for "events sequenced" 10 sql_eq "SELECT count(*) FROM case_events WHERE seq IS NULL" 0
 
 "$PY" "$CLIENT" watch "$GF_PUB" "$GF_REPLAY" --since 0 --idle 1500 >"$ART/replay.txt" 2>"$ART/replay.err"

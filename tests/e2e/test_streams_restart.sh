@@ -16,7 +16,7 @@ insert() {
 seqs() { python3 -c 'import json,sys; [print(json.loads(l)["seq"]) for l in sys.stdin]' <"$1" | sort -n; }
 insert 10
 start relay
-wait_for "relay ports" 10 port_open $((PORT_BASE + 2))
+wait_for "relay ports" 30 port_open $((PORT_BASE + 2))
 wait_for "events sequenced" 10 sql_eq "SELECT count(*) FROM case_events WHERE seq IS NULL" 0
 "$BIN/gridctl" watch --json --idle 8000 >"$ART/all.jsonl" 2>"$ART/all.err" &
 ALL=$!

@@ -44,7 +44,7 @@ insert_paced() {
 phase() {
   local name=$1; shift
   start relay@$name
-  wait_for "relay ports" 10 port_open $((PORT_BASE + 2))
+  wait_for "relay ports" 30 port_open $((PORT_BASE + 2))
   wait_for "events sequenced" 10 sql_eq "SELECT count(*) FROM case_events WHERE seq IS NULL" 0
   local head; head=$(sql "SELECT max(seq) FROM case_events")
   rm -f "$ART/$name.ready"

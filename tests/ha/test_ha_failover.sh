@@ -32,7 +32,7 @@ export GF_DB="$(HA conninfo gft_ha)"
 declare -A MPORT=([intake]=$((PORT_BASE + 3)) [relay]=$((PORT_BASE + 4)) [router]=$((PORT_BASE + 5))
                   [notifier]=$((PORT_BASE + 6)))
 for s in relay intake router notifier; do start "$s" --metrics "${MPORT[$s]}"; done
-wait_for "intake port" 10 port_open $((PORT_BASE + 0))
+wait_for "intake port" 30 port_open $((PORT_BASE + 0))
 wait_for "consumers" 10 sql_eq "SELECT count(*) FROM consumer_checkpoints" 2
 metric() { curl -s "http://127.0.0.1:$1/metrics" | awk -v m="$2" '$1 == m {print $2}'; }
 health_is() { [ "$(curl -s -o /dev/null -w '%{http_code}' "http://127.0.0.1:$1/healthz")" == "$2" ]; }

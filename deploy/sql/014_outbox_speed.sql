@@ -1,4 +1,13 @@
--- 014_fanout_batch: the outbox fan-out works out each quiet-hours release
+-- 014_outbox_speed: two costs of the outbox found by profiling
+-- (docs/performance.md).
+--
+-- 1. The dispatcher's claim (pending, due, by urgency then id, LIMIT, FOR
+-- UPDATE SKIP LOCKED) had no index in its order: it sorted every pending SMS
+-- at each claim (3 s a claim with 40,000 pending at the end of the chaos
+-- run; 14 ms with this index).
+CREATE INDEX deliveries_claim ON deliveries (channel, urgent DESC, id) WHERE state = 'pending';
+
+-- 2. The fan-out works out each quiet-hours release
 -- once per statement, not once per delivery.  A notifier batch of 500
 -- routed cases makes ~1,700 notifications and ~3,000 deliveries, all with
 -- the same created_at; gf_quiet_release (a plpgsql function reading
