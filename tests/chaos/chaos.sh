@@ -167,7 +167,7 @@ HEAD=$(sql "SELECT max(seq) FROM case_events")
 wait_for "the raw subscriber at the head" "$SETTLE" capture_at_head
 watch_at_head() { [ "$(tail -n 1 "$ART/watch.jsonl" | python3 -c 'import json,sys; print(json.loads(sys.stdin.read())["seq"])' 2>/dev/null)" == "$HEAD" ]; }
 wait_for "the stream subscriber at the head" "$SETTLE" watch_at_head
-kill -TERM "$CAPTURE" "$WATCH"; wait "$CAPTURE"; wait "$WATCH"
+kill -TERM "$CAPTURE" "$WATCH" 2>/dev/null; wait "$CAPTURE"; wait "$WATCH"
 T_DRAIN=$((SECONDS - T0))
 
 # --- verification ----------------------------------------------------------------
