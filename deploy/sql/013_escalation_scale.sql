@@ -1,0 +1,187 @@
+-- 013_escalation_scale: the weekly round at 1,000,000 open cases.  Each L2
+-- meeting read the whole case table (gf_cases_at over every case of the
+-- subtree, closed ones included, joined to a full scan of cases and a hash
+-- of every case with a later event; starts_with () on a parameter is not
+-- indexable in a generic plan), so the round cost 12 x the table, with hash
+-- joins spilling to disk.  Now a meeting starts from its own subtree's open
+-- cases (a partial index), plus the few cases that changed after the slot
+-- or were touched in the period (the event log by time), so its cost
+-- follows the cases of its L2 grid.  Same results: the ledger is still
+-- "every case of the subtree received by the slot, not merged, open at the
+-- slot or touched in the period, as it was at the slot", and the candidate
+-- rules are unchanged (tests/e2e/test_escalation_year.sh checks both
+-- against the oracle).
+
+-- The open cases of a subtree.  text_pattern_ops: a grid prefix is a range
+-- (see gf_subtree_lo/hi).
+CREATE INDEX cases_open_grid ON cases (grid text_pattern_ops)
+    WHERE state NOT IN ('resolved', 'called_back', 'closed', 'merged');
+
+-- Urgent and special-group cases still open: the urgent SLA check runs every
+-- tick and scanned the whole table.
+CREATE INDEX cases_urgent_open ON cases (id)
+    WHERE (urgent OR groups <> '{}') AND state NOT IN ('resolved', 'called_back', 'closed', 'merged');
+
+-- The event log by time with its case: the cases touched in a period or
+-- changed after a slot come from the index alone.  Replaces case_events_at
+-- (same leading column), so case_events keeps its number of indexes.
+DROP INDEX case_events_at;
+CREATE INDEX case_events_at ON case_events (at, case_id);
+
+-- A subtree as a range of grid codes: the codes that start with 'X.' are
+-- exactly those from 'X.' (inclusive) to 'X/' (exclusive) byte-wise, since
+-- '/' follows '.'.  Written with ~>=~ / ~<~ the range matches the
+-- text_pattern_ops indexes whether the plan is custom or generic.
+CREATE FUNCTION gf_subtree_lo (p_grid text) RETURNS text
+LANGUAGE sql IMMUTABLE PARALLEL SAFE AS $$ SELECT p_grid || '.' $$;
+CREATE FUNCTION gf_subtree_hi (p_grid text) RETURNS text
+LANGUAGE sql IMMUTABLE PARALLEL SAFE AS $$ SELECT p_grid || '/' $$;
+
+-- The subtree's cases that can be on a ledger of a meeting at t whose
+-- period starts at p_from (NULL: open cases only), as they were at t: the
+-- live row when nothing happened to the case after t, else rebuilt from its
+-- events (as gf_cases_at, 006).  A case closed now without a later event was
+-- closed at t too, so it matters only if touched in [p_from, t): only open
+-- cases, cases with later events and touched cases are read.
+--   open_now: the live row is open (what the weekly rule also requires).
+--   touched:  an event of the case in [p_from, t).
+CREATE FUNCTION gf_ledger_cases_at (p_grid text, p_from timestamptz, t timestamptz)
+RETURNS TABLE (id bigint, state text, tier text, level smallint, open_now boolean, touched boolean)
+LANGUAGE plpgsql STABLE AS $$
+#variable_conflict use_column
+DECLARE
+    lo text := gf_subtree_lo (p_grid);
+    hi text := gf_subtree_hi (p_grid);
+    v_later bigint[];
+    v_touched bigint[];
+BEGIN
+    -- Both from case_events_at alone (index-only); usually few or none
+    -- after the slot, the period's events otherwise.
+    v_later := ARRAY (SELECT DISTINCT e.case_id FROM case_events e
+                     WHERE e.at > t AND e.case_id IS NOT NULL);
+    IF p_from IS NOT NULL THEN
+        v_touched := ARRAY (SELECT DISTINCT e.case_id FROM case_events e
+                           WHERE e.at >= p_from AND e.at < t AND e.case_id IS NOT NULL);
+    END IF;
+    RETURN QUERY
+    WITH later_ids AS MATERIALIZED (SELECT DISTINCT x AS id FROM unnest (v_later) x),
+         touched_ids AS MATERIALIZED (SELECT DISTINCT x AS id FROM unnest (v_touched) x),
+         sub AS MATERIALIZED (
+        -- open now: the partial index on the subtree
+        SELECT c.id, c.state, c.tier, c.level, true AS open_now FROM cases c
+         WHERE c.grid ~>=~ lo AND c.grid ~<~ hi AND starts_with (c.grid, lo)
+           AND c.state NOT IN ('resolved', 'called_back', 'closed', 'merged')
+           AND c.received_at <= t
+        UNION ALL
+        -- closed now: only those changed after t or touched in the period
+        SELECT c.id, c.state, c.tier, c.level, false FROM cases c
+         WHERE c.id IN (SELECT l.id FROM later_ids l UNION SELECT w.id FROM touched_ids w)
+           AND c.grid ~>=~ lo AND c.grid ~<~ hi AND starts_with (c.grid, lo)
+           AND c.state IN ('resolved', 'called_back', 'closed', 'merged')
+           AND c.received_at <= t
+    )
+    SELECT sub.id, sub.state,
+           CASE WHEN sub.state IN ('resolved', 'called_back', 'closed') THEN 'resolved'
+                ELSE sub.tier END,
+           sub.level, sub.open_now,
+           EXISTS (SELECT 1 FROM touched_ids w WHERE w.id = sub.id)
+      FROM sub
+     WHERE NOT EXISTS (SELECT 1 FROM later_ids l WHERE l.id = sub.id)
+    UNION ALL
+    SELECT sub.id, h.state, h.tier, h.level, sub.open_now,
+           EXISTS (SELECT 1 FROM touched_ids w WHERE w.id = sub.id)
+      FROM sub JOIN later_ids l ON l.id = sub.id
+     CROSS JOIN LATERAL gf_case_at (sub.id, t) h;
+END
+$$;
+
+-- As in 005, from the subtree's open cases (the rule needs the live row
+-- open and at L3, and the case open and at L3 at the slot).
+CREATE OR REPLACE FUNCTION gf_weekly_candidates (p_l2 text, p_slot timestamptz)
+RETURNS TABLE (case_id bigint, reason text)
+LANGUAGE sql STABLE AS $$
+    WITH rule AS (
+        SELECT (gf_rule (g.parent, 'weekly_l2')->>'grace_working_days')::int AS grace
+          FROM grids g WHERE g.code = p_l2
+    ), st AS MATERIALIZED (
+        SELECT s.id FROM gf_ledger_cases_at (p_l2, NULL, p_slot) s
+         WHERE s.level = 3 AND s.state NOT IN ('resolved', 'called_back', 'closed', 'merged')
+    ), c AS MATERIALIZED (
+        SELECT x.id, x.received_at, (x.received_at AT TIME ZONE 'Asia/Shanghai') AS local_received
+          FROM st JOIN cases x ON x.id = st.id
+         WHERE x.level = 3 AND x.state NOT IN ('resolved', 'called_back', 'closed', 'merged')
+    ), days AS (
+        SELECT d.* FROM rule, gf_due_days ((SELECT min (local_received)::date FROM c),
+                                           (p_slot AT TIME ZONE 'Asia/Shanghai')::date, rule.grace) d
+    )
+    SELECT c.id, format ('L3 未解决超过 %s 个工作日', rule.grace)
+      FROM c JOIN days ON days.day = c.local_received::date, rule
+     WHERE (days.due_day + c.local_received::time) AT TIME ZONE 'Asia/Shanghai' <= p_slot
+$$;
+
+-- As in 006, with the ledger read by gf_ledger_cases_at.  work_mem: the
+-- candidates, the escalations' joins and the deliveries trigger of a big
+-- meeting hash tens of thousands of rows; 4 MB made them spill to disk.
+CREATE OR REPLACE FUNCTION gf_hold_meeting (p_grid text, p_kind text, p_slot timestamptz) RETURNS bigint
+LANGUAGE plpgsql SET work_mem = '64MB' AS $$
+DECLARE
+    m_id bigint;
+    m_from timestamptz;
+    m_day date := (p_slot AT TIME ZONE 'Asia/Shanghai')::date;
+    n_esc integer := 0;
+    counts record;
+BEGIN
+    PERFORM pg_advisory_xact_lock (hashtext ('gridflow.meeting:' || p_grid));
+    SELECT max (slot_at) INTO m_from FROM meetings
+     WHERE grid = p_grid AND kind = p_kind AND slot_at < p_slot;
+    m_from := coalesce (m_from, gf_previous_slot (p_grid, p_kind, p_slot),
+                        p_slot - CASE p_kind WHEN 'weekly' THEN interval '7 days'
+                                             ELSE interval '1 month' END);
+    INSERT INTO meetings (grid, kind, day, slot_at, held_at, period_from)
+    VALUES (p_grid, p_kind, m_day, p_slot, gf_now (), m_from)
+    ON CONFLICT (grid, kind, day) DO NOTHING RETURNING id INTO m_id;
+    IF m_id IS NULL THEN
+        RETURN NULL;
+    END IF;
+    -- The ledger: every case of the subtree open at the slot or touched in
+    -- the period, as it was at the slot.
+    INSERT INTO ledger_entries (meeting_id, case_id, tier, state, level, category, priority,
+                                age_days, owner, last_action, last_action_at)
+    SELECT m_id, c.id, st.tier, st.state, st.level, c.category,
+           concat_ws (' ', CASE WHEN c.urgent THEN '紧急' END,
+                      nullif (array_to_string (c.groups, ','), '')),
+           greatest (0, floor (extract (epoch FROM (p_slot - c.received_at)) / 86400))::int,
+           c.grid, la.type, la.at
+      FROM gf_ledger_cases_at (p_grid, m_from, p_slot) st
+      JOIN cases c ON c.id = st.id
+      LEFT JOIN LATERAL (SELECT e.type, e.at FROM case_events e
+                          WHERE e.case_id = c.id AND e.at <= p_slot AND e.type LIKE 'case.%'
+                          ORDER BY e.id DESC LIMIT 1) la ON true
+     WHERE st.state <> 'merged'
+       AND (st.state NOT IN ('resolved', 'called_back', 'closed') OR st.touched);
+    IF p_kind = 'weekly' THEN
+        SELECT gf_escalate_many ('weekly_l2', m_id, 2::smallint, array_agg (w.case_id ORDER BY w.case_id),
+                                 array_agg (w.reason ORDER BY w.case_id))
+          INTO n_esc FROM gf_weekly_candidates (p_grid, p_slot) w;
+    ELSIF p_kind = 'monthly' THEN
+        SELECT gf_escalate_many ('monthly_l1', m_id, 1::smallint, array_agg (mc.case_id ORDER BY mc.case_id),
+                                 array_agg (mc.reason ORDER BY mc.case_id))
+          INTO n_esc FROM gf_monthly_candidates (p_grid, p_slot) mc;
+    END IF;
+    n_esc := coalesce (n_esc, 0);
+    SELECT count (*) AS entries, count (*) FILTER (WHERE tier = 'resolved') AS resolved,
+           count (*) FILTER (WHERE tier = 'pending') AS pending,
+           count (*) FILTER (WHERE tier = 'hard') AS hard
+      INTO counts FROM ledger_entries WHERE meeting_id = m_id;
+    INSERT INTO case_events (type, topic, grid, at, payload) VALUES
+        ('meeting.held', 'meeting.held/' || p_grid, p_grid, gf_now (),
+         jsonb_build_object ('meeting', m_id, 'kind', p_kind, 'day', m_day, 'slot_at', p_slot,
+                             'period_from', m_from)),
+        ('ledger.published', 'ledger.published/' || p_grid, p_grid, gf_now (),
+         jsonb_build_object ('meeting', m_id, 'kind', p_kind, 'entries', counts.entries,
+                             'resolved', counts.resolved, 'pending', counts.pending,
+                             'hard', counts.hard, 'escalated', n_esc));
+    RETURN m_id;
+END
+$$;
+
