@@ -185,3 +185,59 @@ BEGIN
 END
 $$;
 
+-- ---------------------------------------------------------------------------
+-- The escalator's every-tick statements.  A tick (at most a second apart,
+-- and every step of the simulated clock waits for one) called gf_notify ()
+-- for every routed case past its reminder time and every overdue referral,
+-- every time: an INSERT ... ON CONFLICT DO NOTHING, the deliveries trigger
+-- and a NOTIFY each, to find out that the reminder had been sent at an
+-- earlier tick (1.1 s per tick with 900 routed cases).  Same results now:
+-- only reminders not sent yet are tried (the unique index still decides),
+-- and the rule is read once per L1 grid instead of four times per case.
+
+CREATE OR REPLACE FUNCTION gf_sign_reminders (p_at timestamptz) RETURNS integer
+LANGUAGE sql AS $$
+    WITH rules AS (
+        SELECT g.code AS root, gf_rule (g.code, 'sign_reminder') AS params FROM grids g
+    ), r AS (
+        SELECT c.id, c.grid,
+               make_interval (hours => CASE WHEN c.urgent THEN (rules.params->>'urgent_hours')::int
+                                            ELSE (rules.params->>'hours')::int END) AS limit_,
+               (rules.params->>'l2_factor')::int AS factor, c.routed_at
+          FROM cases c JOIN rules ON rules.root = c.root
+         WHERE c.state = 'routed' AND rules.params IS NOT NULL
+    ), due AS (
+        SELECT r.id, r.routed_at + r.limit_ * r.factor <= p_at AS l2_due,
+               gf_leader (r.grid) AS l3_leader, gf_leader (gf_owner_grid (r.grid, 2)) AS l2_leader
+          FROM r WHERE r.routed_at + r.limit_ <= p_at
+    )
+    SELECT coalesce (sum (CASE WHEN NOT EXISTS (SELECT 1 FROM notifications n
+                                                 WHERE n.case_id = due.id AND n.kind = 'sign.reminder'
+                                                   AND n.recipient = due.l3_leader)
+                          THEN gf_notify (due.id, 'sign.reminder', 'sign.reminder', due.l3_leader, NULL)
+                          ELSE 0 END), 0)::int
+         + coalesce (sum (CASE WHEN due.l2_due
+                                AND NOT EXISTS (SELECT 1 FROM notifications n
+                                                 WHERE n.case_id = due.id AND n.kind = 'sign.reminder.l2'
+                                                   AND n.recipient = due.l2_leader)
+                          THEN gf_notify (due.id, 'sign.reminder.l2', 'sign.reminder', due.l2_leader, NULL)
+                          ELSE 0 END), 0)::int
+      FROM due
+$$;
+
+CREATE OR REPLACE FUNCTION gf_referrals_overdue () RETURNS integer LANGUAGE sql AS $$
+    WITH due AS (
+        SELECT c.id, c.grid, c.department, a.id AS action
+          FROM cases c
+          JOIN LATERAL (SELECT id, at FROM case_actions
+                         WHERE case_id = c.id AND action = 'refer' ORDER BY id DESC LIMIT 1) a ON true
+         WHERE c.state = 'referred'
+           AND a.at + make_interval (hours => (gf_rule (c.root, 'referral_reply')->>'hours')::int) <= gf_now ()
+    )
+    SELECT coalesce (sum (gf_notify (id, 'referral.overdue.' || action, 'referral.overdue',
+                                     gf_leader (grid), coalesce (department, '相关部门'))), 0)::int
+      FROM due
+     WHERE NOT EXISTS (SELECT 1 FROM notifications n
+                        WHERE n.case_id = due.id AND n.kind = 'referral.overdue.' || due.action
+                          AND n.recipient = gf_leader (due.grid))
+$$;
