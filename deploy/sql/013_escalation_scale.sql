@@ -241,3 +241,24 @@ CREATE OR REPLACE FUNCTION gf_referrals_overdue () RETURNS integer LANGUAGE sql 
                         WHERE n.case_id = due.id AND n.kind = 'referral.overdue.' || due.action
                           AND n.recipient = gf_leader (due.grid))
 $$;
+
+-- Urgent SLAs (005): the rule read once per L1 grid that has urgent or
+-- special-group cases open, not twice per case (gf_rule () is a query).
+CREATE OR REPLACE FUNCTION gf_urgent_candidates (p_at timestamptz)
+RETURNS TABLE (case_id bigint, to_level smallint, reason text)
+LANGUAGE sql STABLE AS $$
+    WITH open AS MATERIALIZED (
+        SELECT c.id, c.root, c.level, c.received_at FROM cases c
+         WHERE (c.urgent OR c.groups <> '{}')
+           AND c.state NOT IN ('resolved', 'called_back', 'closed', 'merged')
+    ), rules AS MATERIALIZED (
+        SELECT r.root, gf_rule (r.root, 'urgent') AS params FROM (SELECT DISTINCT root FROM open) r
+    )
+    SELECT o.id, x.lvl, format ('紧急/重点人群诉求 %s 小时未办结', x.hours)
+      FROM open o
+      JOIN rules r ON r.root = o.root AND r.params IS NOT NULL
+     CROSS JOIN LATERAL (VALUES (2::smallint, (r.params->>'to_l2_hours')::int),
+                                (1::smallint, (r.params->>'to_l1_hours')::int)) x (lvl, hours)
+     WHERE o.level > x.lvl
+       AND o.received_at + make_interval (hours => x.hours) <= p_at
+$$;
