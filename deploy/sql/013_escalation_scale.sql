@@ -262,3 +262,58 @@ LANGUAGE sql STABLE AS $$
      WHERE o.level > x.lvl
        AND o.received_at + make_interval (hours => x.hours) <= p_at
 $$;
+
+-- The slot functions (004) are called by every tick.  Inlined into the
+-- caller, each slot (gf_next_workday_at (), a calendar walk) was computed
+-- three or four times per row and the rule four times per grid: the slots
+-- and the rules are now computed once (MATERIALIZED), same rows.
+CREATE OR REPLACE FUNCTION gf_weekly_slots (p_from timestamptz, p_to timestamptz)
+RETURNS TABLE (grid text, root text, slot timestamptz, day date)
+LANGUAGE sql STABLE AS $$
+    WITH l2r AS MATERIALIZED (
+        SELECT g.code, g.parent AS root, gf_rule (g.parent, 'weekly_l2') AS params
+          FROM grids g WHERE g.level = 2
+    ), l2 AS (
+        SELECT l2r.code, l2r.root,
+               coalesce (ms.dow, (l2r.params->>'dow')::int) AS dow,
+               coalesce (ms.hour, (l2r.params->>'hour')::int) AS hh,
+               coalesce (ms.minute, (l2r.params->>'minute')::int) AS mi
+          FROM l2r
+          LEFT JOIN meeting_schedule ms ON ms.grid = l2r.code AND ms.kind = 'weekly'
+         WHERE l2r.params IS NOT NULL
+    ), s AS MATERIALIZED (
+        SELECT l2.code, l2.root,
+               gf_next_workday_at (((w::date + (l2.dow - 1)) + make_time (l2.hh, l2.mi, 0))
+                                   AT TIME ZONE 'Asia/Shanghai', l2.hh, l2.mi) AS slot
+          FROM l2, generate_series (date_trunc ('week', p_from AT TIME ZONE 'Asia/Shanghai') - interval '7 days',
+                                    p_to AT TIME ZONE 'Asia/Shanghai', interval '7 days') w
+    )
+    SELECT DISTINCT code, root, slot, (slot AT TIME ZONE 'Asia/Shanghai')::date
+      FROM s WHERE slot > p_from AND slot <= p_to
+$$;
+
+CREATE OR REPLACE FUNCTION gf_monthly_slots (p_from timestamptz, p_to timestamptz)
+RETURNS TABLE (grid text, slot timestamptz, day date)
+LANGUAGE sql STABLE AS $$
+    WITH l1r AS MATERIALIZED (
+        SELECT g.code, gf_rule (g.code, 'monthly_l1') AS params FROM grids g WHERE g.level = 1
+    ), l1 AS (
+        SELECT l1r.code,
+               coalesce (ms.dow, (l1r.params->>'dow')::int) AS dow,
+               coalesce (ms.hour, (l1r.params->>'hour')::int) AS hh,
+               coalesce (ms.minute, (l1r.params->>'minute')::int) AS mi
+          FROM l1r
+          LEFT JOIN meeting_schedule ms ON ms.grid = l1r.code AND ms.kind = 'monthly'
+         WHERE l1r.params IS NOT NULL
+    ), s AS MATERIALIZED (
+        SELECT l1.code,
+               (SELECT (d::date + make_time (l1.hh, l1.mi, 0)) AT TIME ZONE 'Asia/Shanghai'
+                  FROM generate_series (m, m + interval '1 month' - interval '1 day', interval '1 day') d
+                 WHERE extract (isodow FROM d) = l1.dow AND gf_is_workday (d::date)
+                 ORDER BY d LIMIT 1) AS slot
+          FROM l1, generate_series (date_trunc ('month', p_from AT TIME ZONE 'Asia/Shanghai'),
+                                    p_to AT TIME ZONE 'Asia/Shanghai', interval '1 month') m
+    )
+    SELECT code, slot, (slot AT TIME ZONE 'Asia/Shanghai')::date
+      FROM s WHERE slot IS NOT NULL AND slot > p_from AND slot <= p_to
+$$;
