@@ -207,9 +207,14 @@ LANGUAGE sql AS $$
           FROM cases c JOIN rules ON rules.root = c.root
          WHERE c.state = 'routed' AND rules.params IS NOT NULL
     ), due AS (
+        -- the leaders as gf_leader () finds them (at most one per grid:
+        -- people_one_leader), joined instead of a query per case
         SELECT r.id, r.routed_at + r.limit_ * r.factor <= p_at AS l2_due,
-               gf_leader (r.grid) AS l3_leader, gf_leader (gf_owner_grid (r.grid, 2)) AS l2_leader
-          FROM r WHERE r.routed_at + r.limit_ <= p_at
+               l3.id AS l3_leader, l2.id AS l2_leader
+          FROM r
+          LEFT JOIN people l3 ON l3.grid = r.grid AND l3.role = 'leader'
+          LEFT JOIN people l2 ON l2.grid = gf_owner_grid (r.grid, 2) AND l2.role = 'leader'
+         WHERE r.routed_at + r.limit_ <= p_at
     )
     SELECT coalesce (sum (CASE WHEN NOT EXISTS (SELECT 1 FROM notifications n
                                                  WHERE n.case_id = due.id AND n.kind = 'sign.reminder'
