@@ -5,7 +5,6 @@
 #include "gf_dispatch.h"
 #include "gf_metrics.h"
 
-#include <curl/curl.h>
 #include <jansson.h>
 
 static const char *SQL_TYPES =
@@ -132,7 +131,6 @@ void gf_notifier_actor (zsock_t *pipe, void *args)
         types && *types ? gf_consumer_new ("notifier", types, self.config) : NULL;
     if (types && !*types)
         zsys_error ("notifier: no enabled notification rules");
-    curl_global_init (CURL_GLOBAL_DEFAULT); /* before the drivers' threads */
     /* Each part reports its start in its args (a failed bind is fatal). */
     gf_part_args_t dispatch_args = {self.config, -1}, apppush_args = {self.config, -1};
     zactor_t *dispatch = consumer ? zactor_new (gf_dispatch_actor, &dispatch_args) : NULL;
@@ -146,6 +144,5 @@ void gf_notifier_actor (zsock_t *pipe, void *args)
     zactor_destroy (&apppush);
     zactor_destroy (&dispatch);
     gf_consumer_destroy (&consumer);
-    curl_global_cleanup ();
     free (types);
 }
