@@ -179,11 +179,13 @@ SYSCONFDIR ?= /etc
 UNITDIR    ?= $(PREFIX)/lib/systemd/system
 DOCDIR     ?= $(PREFIX)/share/doc/gridflow
 install: $(BINS)
-	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/share/gridflow/sql \
+	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/share/gridflow/sql/migrations \
+	           $(DESTDIR)$(PREFIX)/share/gridflow/sql/repeatable \
 	           $(DESTDIR)$(PREFIX)/share/gridflow/calendar $(DESTDIR)$(UNITDIR) \
 	           $(DESTDIR)$(SYSCONFDIR)/gridflow $(DESTDIR)$(DOCDIR)
 	install -m 0755 $(BINS) $(DESTDIR)$(PREFIX)/bin/
-	install -m 0644 deploy/sql/*.sql $(DESTDIR)$(PREFIX)/share/gridflow/sql/
+	install -m 0644 deploy/sql/migrations/*.sql $(DESTDIR)$(PREFIX)/share/gridflow/sql/migrations/
+	install -m 0644 deploy/sql/repeatable/*.sql $(DESTDIR)$(PREFIX)/share/gridflow/sql/repeatable/
 	install -m 0644 deploy/calendar/*.json $(DESTDIR)$(PREFIX)/share/gridflow/calendar/
 	install -m 0644 docs/operations.md $(DESTDIR)$(DOCDIR)/
 	for u in deploy/systemd/*; do \

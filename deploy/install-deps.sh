@@ -12,6 +12,7 @@ PACKAGES=(
   libcurl4-openssl-dev           # notifier channels: SMS HTTP gateway, SMTP e-mail
   libmicrohttpd-dev              # HTTP: gf-gateway (Open311, SSE, dashboard), every service's /metrics and /healthz
   postgresql-15 postgresql-client-15   # private cluster under var/, psql, pgbench
+  postgresql-15-pgtap            # pgTAP: the SQL functions' own tests (tests/sql/)
   libcmocka-dev                  # unit tests
   python3                        # test data generators
   python3-zmq python3-msgpack    # docs/examples/gf_stream_client.py, the Python stream client (tested)

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Runs the test suite and prints "N passed, N failed" as its last line.
-#   tests/run.sh [unit|e2e|all|check|fuzz|multihost|ha] (default all)
+#   tests/run.sh [unit|sql|e2e|all|check|fuzz|multihost|ha] (default all)
 # check = all, then the unit tests under valgrind, then all again with the
 # ASan/UBSan build in build/asan (make check builds it); check also runs
 # each libFuzzer target briefly (build/fuzz, GF_FUZZ_SECONDS each, default 5),
@@ -102,6 +102,30 @@ e2e() {
   [ ${#alone[@]} -eq 0 ] || e2e_batch 1 "$1" "$2" "$3" "${alone[@]}"
 }
 
+# sql BIN_DIR: the database code's own tests.  tests/sql/check_layout.py
+# (one file per function, no long SQL in C), then each pgTAP suite
+# tests/sql/*.sql in a database migrated by BIN_DIR/gridctl with the sample
+# directory; every suite runs in a transaction it rolls back.
+sql_suites() {
+  local db=gft_sql suite conninfo
+  run_tap check_layout python3 tests/sql/check_layout.py
+  deploy/pg.sh start
+  PGOPTIONS="-c client_min_messages=warning" deploy/pg.sh psql -X -q -d postgres \
+    -c "DROP DATABASE IF EXISTS $db WITH (FORCE)" -c "CREATE DATABASE $db" >/dev/null
+  conninfo=$(deploy/pg.sh conninfo "$db")
+  if ! GF_DB=$conninfo "$1/gridctl" db migrate >"$ART/sql-migrate.log" 2>&1 ||
+     ! GF_DB=$conninfo "$1/gridctl" grids import deploy/sample/qingnianlu.json >>"$ART/sql-migrate.log" 2>&1 ||
+     ! deploy/pg.sh psql -X -q -d "$db" -c "CREATE EXTENSION IF NOT EXISTS pgtap" >>"$ART/sql-migrate.log" 2>&1; then
+    echo "not ok - sql: database for the pgTAP suites (see tests/artifacts/sql-migrate.log)"
+    FAIL=$((FAIL + 1))
+    return
+  fi
+  for suite in tests/sql/*.sql; do
+    run_tap "sql_$(basename "$suite" .sql)" deploy/pg.sh psql -X -q -t -A -v ON_ERROR_STOP=1 \
+      -d "$db" -f "$suite"
+  done
+}
+
 # multihost BIN_DIR TAG: tests/multihost/ when network namespaces can be made
 # (root, ip netns); else a "# skip" line that counts nothing.
 multihost() {
@@ -127,9 +151,10 @@ case "$MODE" in
   ha) ha "$ROOT/bin" "$ROOT/build/tools" "" ;;
   multihost) multihost "$ROOT/bin" "" ;;
   unit) unit build "" ;;
+  sql) sql_suites "$ROOT/bin" ;;
   e2e) e2e "$ROOT/bin" "$ROOT/build/tools" "" ;;
   fuzz) run_tap fuzz_short tests/fuzz/run.sh "${GF_FUZZ_SECONDS:-5}" ;;
-  all) unit build ""; e2e "$ROOT/bin" "$ROOT/build/tools" "" ;;
+  all) unit build ""; sql_suites "$ROOT/bin"; e2e "$ROOT/bin" "$ROOT/build/tools" "" ;;
   check)
     if make -s format-check >"$ART/format-check.out" 2>&1; then
       echo "ok - format-check (clang-format)"; PASS=$((PASS + 1))
@@ -137,6 +162,8 @@ case "$MODE" in
       echo "not ok - format-check: run make format (see tests/artifacts/format-check.out)"; FAIL=$((FAIL + 1))
     fi
     unit build ""
+    echo "# the database code: layout rules and pgTAP suites (tests/sql)"
+    sql_suites "$ROOT/bin"
     e2e "$ROOT/bin" "$ROOT/build/tools" ""
     echo "# libFuzzer targets, a bounded run (tests/fuzz/run.sh; make fuzz runs them longer)"
     run_tap fuzz_short tests/fuzz/run.sh "${GF_FUZZ_SECONDS:-5}"
@@ -151,7 +178,7 @@ case "$MODE" in
     unit build/asan "-asan"
     e2e "$ROOT/build/asan/bin" "$ROOT/build/asan/tools" "-asan"
     ;;
-  *) echo "usage: $0 [unit|e2e|all|check|fuzz|multihost|ha]" >&2; exit 2 ;;
+  *) echo "usage: $0 [unit|sql|e2e|all|check|fuzz|multihost|ha]" >&2; exit 2 ;;
 esac
 
 echo "$PASS passed, $FAIL failed"

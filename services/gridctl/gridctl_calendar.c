@@ -1,5 +1,5 @@
 /*  gridctl calendar import, calendar show: the working calendar in the
-    database (calendar_years, calendar_days; see deploy/sql/003_calendar.sql). */
+    database (calendar_years, calendar_days; see deploy/sql/repeatable/calendar.sql). */
 #include "gridctl.h"
 #include "gf_calendar.h"
 #include "gf_db.h"

@@ -6,15 +6,46 @@
 #include <libgen.h>
 #include <unistd.h>
 
-/*  Serialises concurrent migrators. */
-static const char *SQL_MIGRATE_LOCK = "SELECT pg_advisory_xact_lock (7146203002)";
+/*  Serialises concurrent migrators, for the whole run (a session lock). */
+static const char *SQL_MIGRATE_LOCK = "SELECT pg_advisory_lock (7146203002)";
 static const char *SQL_MIGRATIONS_TABLE = "CREATE TABLE IF NOT EXISTS schema_migrations ("
                                           "  version text PRIMARY KEY, checksum text NOT NULL,"
                                           "  applied_at timestamptz NOT NULL DEFAULT now ())";
+static const char *SQL_REPEATABLES_TABLE = "CREATE TABLE IF NOT EXISTS schema_repeatables ("
+                                           "  file text PRIMARY KEY, checksum text NOT NULL,"
+                                           "  applied_at timestamptz NOT NULL DEFAULT now ())";
 static const char *SQL_MIGRATION_GET =
     "SELECT checksum = md5 ($2) AS same FROM schema_migrations WHERE version = $1";
 static const char *SQL_MIGRATION_PUT =
     "INSERT INTO schema_migrations (version, checksum) VALUES ($1, md5 ($2))";
+static const char *SQL_REPEATABLE_SAME =
+    "SELECT EXISTS (SELECT 1 FROM schema_repeatables WHERE file = $1 AND checksum = md5 ($2))"
+    "       AS same";
+static const char *SQL_REPEATABLE_PUT =
+    "INSERT INTO schema_repeatables (file, checksum) VALUES ($1, md5 ($2))"
+    "  ON CONFLICT (file) DO UPDATE SET checksum = excluded.checksum, applied_at = now ()";
+/*  Bodies refer to functions of other files, created later in the run. */
+static const char *SQL_NO_BODY_CHECK = "SET LOCAL check_function_bodies = off";
+/*  At 015 of the old numbered migrations, the baseline not recorded yet. */
+static const char *SQL_LEGACY_STATE =
+    "SELECT coalesce (bool_or (version = '015_ledger_subtree') AND NOT bool_or (version = $1),"
+    "                 false) AS at_015,"
+    "       coalesce (bool_or (version ~ '^0(0[1-9]|1[0-5])_') AND NOT bool_or (version = $1),"
+    "                 false) AS legacy,"
+    "       max (version) FILTER (WHERE version ~ '^0(0[1-9]|1[0-5])_') AS last"
+    "  FROM schema_migrations";
+/*  Functions and views of the schema (not an extension's) that no
+    repeatable file creates ($1: the text of all of them). */
+static const char *SQL_STALE_OBJECTS =
+    "WITH made AS (SELECT lower (m[1]) AS kind, lower (m[2]) AS name FROM regexp_matches ($1,"
+    "  'CREATE\\s+(?:OR\\s+REPLACE\\s+)?(FUNCTION|VIEW)\\s+(?:public\\.)?(\\w+)', 'gi') m)"
+    "SELECT 'FUNCTION' AS kind, p.oid::regprocedure::text AS name FROM pg_proc p"
+    " WHERE p.pronamespace = 'public'::regnamespace AND p.proname NOT IN"
+    "       (SELECT name FROM made WHERE kind = 'function') AND NOT EXISTS (SELECT 1 FROM pg_depend d"
+    "       WHERE d.classid = 'pg_proc'::regclass AND d.objid = p.oid AND d.deptype = 'e')"
+    "UNION ALL SELECT 'VIEW', c.oid::regclass::text FROM pg_class c"
+    " WHERE c.relnamespace = 'public'::regnamespace AND c.relkind = 'v'"
+    "   AND c.relname NOT IN (SELECT name FROM made WHERE kind = 'view')";
 
 char *gridctl_read_file (const char *path, size_t *size)
 {
@@ -63,7 +94,7 @@ char *gridctl_data_dir (const char *env, const char *name)
     return zsys_sprintf ("deploy/%s", name);
 }
 
-/*  The migrations directory: --dir, else gridctl_data_dir. */
+/*  The SQL directory (migrations/ and repeatable/): --dir, else gridctl_data_dir. */
 static char *s_sql_dir (int argc, char **argv)
 {
     for (int i = 0; i + 1 < argc; i++)
@@ -72,14 +103,13 @@ static char *s_sql_dir (int argc, char **argv)
     return gridctl_data_dir ("GF_SQL_DIR", "sql");
 }
 
-int gridctl_db_migrate (gf_config_t *config, int argc, char **argv)
+/*  The .sql files of a directory, sorted by name; NULL if it cannot be read. */
+static zlist_t *s_sql_files (const char *dir)
 {
-    char *dir = s_sql_dir (argc, argv);
     DIR *d = opendir (dir);
     if (!d) {
-        fprintf (stderr, "error: cannot open migrations directory %s: %s\n", dir, strerror (errno));
-        free (dir);
-        return 1;
+        fprintf (stderr, "error: cannot open %s: %s\n", dir, strerror (errno));
+        return NULL;
     }
     zlist_t *files = zlist_new ();
     zlist_autofree (files);
@@ -91,13 +121,159 @@ int gridctl_db_migrate (gf_config_t *config, int argc, char **argv)
     }
     closedir (d);
     zlist_sort (files, (zlist_compare_fn *)strcmp);
+    return files;
+}
 
-    gf_db_t *db = gf_db_new (config->db, "gridctl");
-    int rc = gf_db_connect (db, 10000) == 0 ? 0 : 1;
+/*  A script as is, in the current transaction. */
+static int s_run_script (gf_db_t *db, const char *what, const char *sql)
+{
+    PGresult *res = PQexec (gf_db_conn (db), sql);
+    int rc = PQresultStatus (res) == PGRES_COMMAND_OK || PQresultStatus (res) == PGRES_TUPLES_OK
+                 ? 0
+                 : 1;
     if (rc)
-        fprintf (stderr, "error: cannot connect to the database\n");
-    int applied = 0;
-    for (char *name = (char *)zlist_first (files); name && rc == 0;
+        fprintf (stderr, "error: %s failed: %s", what, PQresultErrorMessage (res));
+    PQclear (res);
+    return rc;
+}
+
+/*  The first versioned migration: 001-015 of earlier releases squashed. */
+#define BASELINE "016_baseline"
+
+/*  One run of the migrator: the directory, the connection, what it did. */
+typedef struct {
+    char *dir;
+    gf_db_t *db;
+    int applied;
+} migrator_t;
+
+/*  The repeatable files of one phase ("before", "main" or "after"), each
+    run when its checksum differs from the one recorded (or, with force,
+    always), in the current transaction.  A file names its phase in a
+    "gridflow:phase=" line; none means main. */
+static int s_repeatables (migrator_t *self, const char *phase, bool force)
+{
+    char *dir = zsys_sprintf ("%s/repeatable", self->dir);
+    zlist_t *files = s_sql_files (dir);
+    int rc = files ? 0 : 1;
+    for (char *name = files ? (char *)zlist_first (files) : NULL; name && rc == 0;
+         name = (char *)zlist_next (files)) {
+        char *path = zsys_sprintf ("%s/%s", dir, name);
+        char *sql = gridctl_read_file (path, NULL);
+        if (!sql) {
+            fprintf (stderr, "error: cannot read %s\n", path);
+            rc = 1;
+        }
+        const char *mark = sql ? strstr (sql, "gridflow:phase=") : NULL;
+        const char *file_phase = mark ? mark + strlen ("gridflow:phase=") : "main";
+        if (rc == 0 && strncmp (file_phase, phase, strlen (phase)) == 0) {
+            const char *params[] = {name, sql};
+            PGresult *res = gf_db_exec (self->db, SQL_REPEATABLE_SAME, 2, params);
+            bool same = res && PQntuples (res) == 1 && streq (gf_db_get (res, 0, "same"), "t");
+            if (!res)
+                rc = 1;
+            else if (force || !same) {
+                char *what = zsys_sprintf ("repeatable %s", name);
+                rc = s_run_script (self->db, what, sql) ||
+                     gf_db_run (self->db, SQL_REPEATABLE_PUT, 2, params);
+                if (rc == 0) {
+                    printf ("applied %s\n", what);
+                    self->applied++;
+                }
+                free (what);
+            }
+            if (res)
+                PQclear (res);
+        }
+        free (sql);
+        free (path);
+    }
+    zlist_destroy (&files);
+    free (dir);
+    return rc;
+}
+
+/*  Functions and views that no repeatable file creates any more (renamed or
+    removed): dropped, so that the files are the whole truth.  The names
+    come from the server (regprocedure / regclass text, quoted by it). */
+static int s_sweep (migrator_t *self)
+{
+    char *dir = zsys_sprintf ("%s/repeatable", self->dir);
+    zlist_t *files = s_sql_files (dir);
+    zchunk_t *all = zchunk_new (NULL, 0);
+    int rc = files ? 0 : 1;
+    for (char *name = files ? (char *)zlist_first (files) : NULL; name && rc == 0;
+         name = (char *)zlist_next (files)) {
+        char *path = zsys_sprintf ("%s/%s", dir, name);
+        size_t size;
+        char *sql = gridctl_read_file (path, &size);
+        if (sql)
+            zchunk_extend (all, sql, size);
+        else
+            rc = 1;
+        free (sql);
+        free (path);
+    }
+    zchunk_extend (all, "", 1);
+    const char *params[] = {(const char *)zchunk_data (all)};
+    PGresult *res = rc == 0 ? gf_db_exec (self->db, SQL_STALE_OBJECTS, 1, params) : NULL;
+    if (rc == 0 && !res)
+        rc = 1;
+    for (int row = 0; res && rc == 0 && row < PQntuples (res); row++) {
+        char *drop = zsys_sprintf ("DROP %s %s", gf_db_get (res, row, "kind"),
+                                   gf_db_get (res, row, "name"));
+        rc = s_run_script (self->db, drop, drop);
+        if (rc == 0) {
+            printf ("dropped %s %s (no repeatable file creates it)\n", gf_db_get (res, row, "kind"),
+                    gf_db_get (res, row, "name"));
+            self->applied++;
+        }
+        free (drop);
+    }
+    if (res)
+        PQclear (res);
+    zchunk_destroy (&all);
+    zlist_destroy (&files);
+    free (dir);
+    return rc;
+}
+
+/*  A database made by the numbered migrations 001-015 of earlier releases is
+    at the baseline's schema: record the baseline as carried over.  One made
+    by an older release that stopped before 015 must be brought to 015 by
+    that release first. */
+static int s_carry_over (migrator_t *self, const char *baseline, const char *sql)
+{
+    const char *version[] = {baseline};
+    PGresult *res = gf_db_exec (self->db, SQL_LEGACY_STATE, 1, version);
+    if (!res)
+        return 1;
+    int rc = 0;
+    if (streq (gf_db_get (res, 0, "at_015"), "t")) {
+        const char *params[] = {baseline, sql};
+        rc = gf_db_run (self->db, SQL_MIGRATION_PUT, 2, params);
+        if (rc == 0)
+            printf ("carried over %s (the database was made by migrations 001-015)\n", baseline);
+    } else if (streq (gf_db_get (res, 0, "legacy"), "t")) {
+        fprintf (stderr,
+                 "error: this database stopped at migration %s of an older release; bring it "
+                 "to 015_ledger_subtree with that release, then migrate again\n",
+                 gf_db_get (res, 0, "last"));
+        rc = 1;
+    }
+    PQclear (res);
+    return rc;
+}
+
+/*  The versioned migrations (tables, indexes, constraints, data), each once,
+    in its own transaction, in name order.  A migration changed after it was
+    applied is an error. */
+static int s_versioned (migrator_t *self)
+{
+    char *dir = zsys_sprintf ("%s/migrations", self->dir);
+    zlist_t *files = s_sql_files (dir);
+    int rc = files ? 0 : 1;
+    for (char *name = files ? (char *)zlist_first (files) : NULL; name && rc == 0;
          name = (char *)zlist_next (files)) {
         char *path = zsys_sprintf ("%s/%s", dir, name);
         char *sql = gridctl_read_file (path, NULL);
@@ -109,9 +285,9 @@ int gridctl_db_migrate (gf_config_t *config, int argc, char **argv)
         snprintf (version, sizeof version, "%.*s", (int)(strlen (name) - 4), name);
         const char *params[] = {version, sql};
         PGresult *res = NULL;
-        if (rc == 0 && (gf_db_begin (db) || gf_db_run (db, SQL_MIGRATE_LOCK, 0, NULL) ||
-                        gf_db_run (db, SQL_MIGRATIONS_TABLE, 0, NULL) ||
-                        !(res = gf_db_exec (db, SQL_MIGRATION_GET, 2, params))))
+        if (rc == 0 &&
+            (gf_db_begin (self->db) || !(res = gf_db_exec (self->db, SQL_MIGRATION_GET, 2,
+                                                            params))))
             rc = 1;
         if (rc == 0 && PQntuples (res) == 1) {
             if (!streq (gf_db_get (res, 0, "same"), "t")) {
@@ -119,36 +295,72 @@ int gridctl_db_migrate (gf_config_t *config, int argc, char **argv)
                 rc = 1;
             }
         } else if (rc == 0) {
-            /* A migration file is a script: run it as is, in this transaction. */
-            PGresult *script = PQexec (gf_db_conn (db), sql);
-            if (PQresultStatus (script) != PGRES_COMMAND_OK &&
-                PQresultStatus (script) != PGRES_TUPLES_OK) {
-                fprintf (stderr, "error: migration %s failed: %s", version,
-                         PQresultErrorMessage (script));
-                rc = 1;
-            }
-            PQclear (script);
-            if (rc == 0 && gf_db_run (db, SQL_MIGRATION_PUT, 2, params) != 0)
-                rc = 1;
+            char *what = zsys_sprintf ("migration %s", version);
+            rc = s_run_script (self->db, what, sql) ||
+                 gf_db_run (self->db, SQL_MIGRATION_PUT, 2, params);
             if (rc == 0) {
-                printf ("applied %s\n", version);
-                applied++;
+                printf ("applied %s\n", what);
+                self->applied++;
             }
+            free (what);
         }
         if (res)
             PQclear (res);
         if (rc == 0)
-            rc = gf_db_commit (db) == 0 ? 0 : 1;
+            rc = gf_db_commit (self->db) == 0 ? 0 : 1;
         else
-            gf_db_rollback (db);
+            gf_db_rollback (self->db);
+        free (sql);
+        free (path);
+    }
+    zlist_destroy (&files);
+    free (dir);
+    return rc;
+}
+
+int gridctl_db_migrate (gf_config_t *config, int argc, char **argv)
+{
+    migrator_t self = {s_sql_dir (argc, argv), gf_db_new (config->db, "gridctl"), 0};
+    int rc = gf_db_connect (self.db, 10000) == 0 ? 0 : 1;
+    if (rc)
+        fprintf (stderr, "error: cannot connect to the database\n");
+    /* One migrator at a time (a session lock: it spans the transactions). */
+    if (rc == 0 && (gf_db_run (self.db, SQL_MIGRATE_LOCK, 0, NULL) ||
+                    gf_db_run (self.db, SQL_MIGRATIONS_TABLE, 0, NULL) ||
+                    gf_db_run (self.db, SQL_REPEATABLES_TABLE, 0, NULL)))
+        rc = 1;
+    /* Phase before: pure functions the tables' constraints use. */
+    if (rc == 0) {
+        rc = gf_db_begin (self.db) || gf_db_run (self.db, SQL_NO_BODY_CHECK, 0, NULL) ||
+             s_repeatables (&self, "before", false);
+        rc = rc == 0 ? gf_db_commit (self.db) : (gf_db_rollback (self.db), 1);
+    }
+    /* A database of the old numbered migrations: the baseline is carried over. */
+    if (rc == 0) {
+        char *path = zsys_sprintf ("%s/migrations/%s.sql", self.dir, BASELINE);
+        char *sql = gridctl_read_file (path, NULL);
+        if (!sql)
+            fprintf (stderr, "error: cannot read %s\n", path);
+        rc = !sql || gf_db_begin (self.db) || s_carry_over (&self, BASELINE, sql);
+        rc = rc == 0 ? gf_db_commit (self.db) : (gf_db_rollback (self.db), 1);
         free (sql);
         free (path);
     }
     if (rc == 0)
-        printf ("database is up to date (%d applied now)\n", applied);
-    gf_db_destroy (&db);
-    zlist_destroy (&files);
-    free (dir);
+        rc = s_versioned (&self);
+    /* The concepts, the sweep, and the grants last (again whenever anything
+       else ran: a new table or function needs its grants), in one
+       transaction. */
+    if (rc == 0) {
+        rc = gf_db_begin (self.db) || gf_db_run (self.db, SQL_NO_BODY_CHECK, 0, NULL) ||
+             s_repeatables (&self, "main", false) || s_sweep (&self) ||
+             s_repeatables (&self, "after", self.applied > 0);
+        rc = rc == 0 ? gf_db_commit (self.db) : (gf_db_rollback (self.db), 1);
+    }
+    if (rc == 0)
+        printf ("database is up to date (%d applied now)\n", self.applied);
+    gf_db_destroy (&self.db);
+    free (self.dir);
     return rc;
 }
 

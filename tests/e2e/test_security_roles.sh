@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Issue 7, acceptance 2: PostgreSQL least privilege.  Each service's role
-# (deploy/sql/009_security.sql) is refused the writes it must not make and
+# (deploy/sql/repeatable/grants.sql) is refused the writes it must not make and
 # allowed the ones it needs, against the real database.  Every attempt runs
 # in a transaction that is rolled back, as the role (SET LOCAL ROLE).
 source "$(dirname "$0")/lib.sh"

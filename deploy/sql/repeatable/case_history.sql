@@ -1,0 +1,93 @@
+-- case_history.sql — a case as it was at a past instant, rebuilt from its
+-- events (a meeting held late still builds the ledger of its slot).
+-- Owns: gf_case_at, gf_ledger_cases_at.
+
+-- As in 004, but a reopen (重办) resets the tier to pending, as the live
+-- case does (cases.tier).
+CREATE OR REPLACE FUNCTION gf_case_at (p_case bigint, t timestamptz,
+                                       OUT state text, OUT tier text, OUT level smallint)
+LANGUAGE sql STABLE AS $$
+    SELECT s.state,
+           CASE WHEN s.state IN ('resolved', 'called_back', 'closed') THEN 'resolved'
+                ELSE coalesce ((SELECT CASE e.type WHEN 'case.reopened' THEN 'pending'
+                                                   ELSE e.payload->>'tier' END
+                                  FROM case_events e
+                                 WHERE e.case_id = p_case AND e.at <= t
+                                   AND (e.type = 'case.reopened'
+                                        OR (e.type = 'case.classified'
+                                            AND e.payload->>'tier' IN ('pending', 'hard')))
+                                 ORDER BY e.id DESC LIMIT 1), 'pending') END,
+           coalesce ((SELECT (e.payload->>'to_level')::smallint FROM case_events e
+                       WHERE e.case_id = p_case AND e.at <= t AND e.type = 'case.escalated'
+                       ORDER BY e.id DESC LIMIT 1), 3)
+      FROM (SELECT coalesce ((
+              SELECT CASE e.type WHEN 'case.received' THEN 'registered'
+                                 WHEN 'case.routed' THEN 'routed'
+                                 WHEN 'case.unroutable' THEN 'unroutable'
+                                 ELSE e.payload->>'to' END
+                FROM case_events e
+               WHERE e.case_id = p_case AND e.at <= t
+                 AND (e.type IN ('case.received', 'case.routed', 'case.unroutable')
+                      OR e.payload ? 'to')
+               ORDER BY e.id DESC LIMIT 1), 'registered') AS state) s
+$$;
+
+-- The subtree's cases that can be on a ledger of a meeting at t whose
+-- period starts at p_from (NULL: open cases only), as they were at t: the
+-- live row when nothing happened to the case after t, else rebuilt from its
+-- events (as gf_cases_at, 006).  A case closed now without a later event was
+-- closed at t too, so it matters only if touched in [p_from, t): only open
+-- cases, cases with later events and touched cases are read.
+--   open_now: the live row is open (what the weekly rule also requires).
+--   touched:  an event of the case in [p_from, t).
+CREATE OR REPLACE FUNCTION gf_ledger_cases_at (p_grid text, p_from timestamptz, t timestamptz)
+RETURNS TABLE (id bigint, state text, tier text, level smallint, open_now boolean, touched boolean)
+LANGUAGE plpgsql STABLE AS $$
+#variable_conflict use_column
+DECLARE
+    lo text := gf_subtree_lo (p_grid);
+    hi text := gf_subtree_hi (p_grid);
+    v_later bigint[];
+    v_touched bigint[];
+BEGIN
+    -- Events by time (case_events_at), kept only for the subtree's cases:
+    -- both sets are only ever used with the subtree's cases below.
+    v_later := ARRAY (SELECT DISTINCT e.case_id FROM case_events e JOIN cases c ON c.id = e.case_id
+                     WHERE e.at > t
+                       AND c.grid ~>=~ lo AND c.grid ~<~ hi AND starts_with (c.grid, lo));
+    IF p_from IS NOT NULL THEN
+        v_touched := ARRAY (SELECT DISTINCT e.case_id FROM case_events e JOIN cases c ON c.id = e.case_id
+                           WHERE e.at >= p_from AND e.at < t
+                             AND c.grid ~>=~ lo AND c.grid ~<~ hi AND starts_with (c.grid, lo));
+    END IF;
+    RETURN QUERY
+    WITH later_ids AS MATERIALIZED (SELECT DISTINCT x AS id FROM unnest (v_later) x),
+         touched_ids AS MATERIALIZED (SELECT DISTINCT x AS id FROM unnest (v_touched) x),
+         sub AS MATERIALIZED (
+        -- open now: the partial index on the subtree
+        SELECT c.id, c.state, c.tier, c.level, true AS open_now FROM cases c
+         WHERE c.grid ~>=~ lo AND c.grid ~<~ hi AND starts_with (c.grid, lo)
+           AND c.state NOT IN ('resolved', 'called_back', 'closed', 'merged')
+           AND c.received_at <= t
+        UNION ALL
+        -- closed now: only those changed after t or touched in the period
+        SELECT c.id, c.state, c.tier, c.level, false FROM cases c
+         WHERE c.id IN (SELECT l.id FROM later_ids l UNION SELECT w.id FROM touched_ids w)
+           AND c.grid ~>=~ lo AND c.grid ~<~ hi AND starts_with (c.grid, lo)
+           AND c.state IN ('resolved', 'called_back', 'closed', 'merged')
+           AND c.received_at <= t
+    )
+    SELECT sub.id, sub.state,
+           CASE WHEN sub.state IN ('resolved', 'called_back', 'closed') THEN 'resolved'
+                ELSE sub.tier END,
+           sub.level, sub.open_now,
+           EXISTS (SELECT 1 FROM touched_ids w WHERE w.id = sub.id)
+      FROM sub
+     WHERE NOT EXISTS (SELECT 1 FROM later_ids l WHERE l.id = sub.id)
+    UNION ALL
+    SELECT sub.id, h.state, h.tier, h.level, sub.open_now,
+           EXISTS (SELECT 1 FROM touched_ids w WHERE w.id = sub.id)
+      FROM sub JOIN later_ids l ON l.id = sub.id
+     CROSS JOIN LATERAL gf_case_at (sub.id, t) h;
+END
+$$;

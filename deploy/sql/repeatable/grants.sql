@@ -1,0 +1,100 @@
+-- grants.sql — who may do what: one NOLOGIN role per service, each with only
+-- the privileges its statements need (docs/security.md).  LOGIN users (one
+-- per host or instance) are made members of them.  This file is the whole
+-- truth: it first takes every table and sequence privilege from the service
+-- roles, then grants what is listed here, so a grant removed here is removed
+-- from the database at the next `gridctl db migrate`.
+-- tests/sql/grants.sql checks each role's privileges against the statements
+-- its service runs.
+-- gridflow:phase=after  (runs after every other file, whenever anything ran).
+
+-- Roles are cluster-wide while this file runs once per database: create
+-- each only if it does not exist (two databases migrating at once: both
+-- may try; the loser's duplicate_object is ignored).
+DO $$
+BEGIN
+    BEGIN CREATE ROLE gf_intake NOLOGIN; EXCEPTION WHEN duplicate_object OR unique_violation THEN NULL; END;
+    BEGIN CREATE ROLE gf_relay NOLOGIN; EXCEPTION WHEN duplicate_object OR unique_violation THEN NULL; END;
+    BEGIN CREATE ROLE gf_router NOLOGIN; EXCEPTION WHEN duplicate_object OR unique_violation THEN NULL; END;
+    BEGIN CREATE ROLE gf_notifier NOLOGIN; EXCEPTION WHEN duplicate_object OR unique_violation THEN NULL; END;
+    BEGIN CREATE ROLE gf_escalator NOLOGIN; EXCEPTION WHEN duplicate_object OR unique_violation THEN NULL; END;
+    BEGIN CREATE ROLE gf_gateway NOLOGIN; EXCEPTION WHEN duplicate_object OR unique_violation THEN NULL; END;
+    BEGIN CREATE ROLE gf_ctl NOLOGIN; EXCEPTION WHEN duplicate_object OR unique_violation THEN NULL; END;
+END $$;
+
+-- Start from nothing.
+REVOKE ALL ON ALL TABLES IN SCHEMA public
+    FROM gf_intake, gf_relay, gf_router, gf_notifier, gf_escalator, gf_gateway, gf_ctl;
+REVOKE ALL ON ALL SEQUENCES IN SCHEMA public
+    FROM gf_intake, gf_relay, gf_router, gf_notifier, gf_escalator, gf_gateway, gf_ctl;
+
+-- Nobody but the owner creates anything.
+REVOKE CREATE ON SCHEMA public FROM PUBLIC;
+GRANT USAGE ON SCHEMA public TO gf_intake, gf_relay, gf_router, gf_notifier, gf_escalator,
+    gf_gateway, gf_ctl;
+
+-- What every service reads: the clock (gf_now), the calendar, the directory.
+GRANT SELECT ON sim_clock, calendar_years, calendar_days, grids, categories
+    TO gf_intake, gf_router, gf_notifier, gf_escalator, gf_gateway, gf_ctl;
+GRANT SELECT ON sim_clock TO gf_relay;
+
+-- intake: stores complaints and applies staff actions; deletes nothing.
+GRANT SELECT ON people, identities, case_state_names TO gf_intake;
+GRANT SELECT, INSERT, UPDATE ON cases, case_actions TO gf_intake;
+GRANT SELECT, INSERT ON case_events TO gf_intake;
+GRANT USAGE ON SEQUENCE cases_id_seq, case_events_id_seq, case_actions_id_seq TO gf_intake;
+
+-- relay: reads the log and numbers it (seq only); no case, no personal data.
+GRANT SELECT ON case_events TO gf_relay;
+GRANT UPDATE (seq) ON case_events TO gf_relay;
+
+-- router: routes registered cases (state, grid, routed_at, version) and
+-- writes its events and checkpoint.
+GRANT SELECT ON case_events, addresses, consumer_checkpoints TO gf_router;
+GRANT SELECT (id, root, grid, requested_grid, state, address, returned_from, version, category,
+              urgent, groups, routed_at, updated_at) ON cases TO gf_router;
+GRANT UPDATE (state, grid, routed_at, updated_at, version) ON cases TO gf_router;
+GRANT INSERT ON case_events TO gf_router;
+GRANT INSERT, UPDATE ON consumer_checkpoints TO gf_router;
+GRANT USAGE ON SEQUENCE case_events_id_seq TO gf_router;
+
+-- notifier: notifications from the rules (008) and their deliveries; changes
+-- no case.  It reads the resident's phone (SMS to the resident, the masked
+-- number in texts), never the name or the address.
+GRANT SELECT ON case_events, people, notification_templates, notification_rules, notifications,
+    consumer_checkpoints, escalation_rules, delivery_policy, delivery_quiet, app_tokens
+    TO gf_notifier;
+GRANT SELECT (id, root, grid, state, level, category, description, urgent, groups, routed_at,
+              phone)
+    ON cases TO gf_notifier;
+GRANT INSERT ON notifications, case_events TO gf_notifier;
+GRANT SELECT, INSERT, UPDATE ON deliveries TO gf_notifier;
+GRANT INSERT, UPDATE ON consumer_checkpoints TO gf_notifier;
+GRANT USAGE ON SEQUENCE notifications_id_seq, case_events_id_seq, deliveries_id_seq
+    TO gf_notifier;
+
+-- escalator: meetings, ledgers, escalations, reminders.
+GRANT SELECT ON case_events, case_actions, people, notification_templates, notification_rules,
+    escalation_rules, meeting_schedule, delivery_policy, delivery_quiet TO gf_escalator;
+-- A notification fans out to its deliveries (008's trigger runs as the writer).
+GRANT INSERT ON deliveries TO gf_escalator;
+GRANT SELECT, INSERT, UPDATE ON escalation_state, meetings, ledger_entries, escalations,
+    notifications TO gf_escalator;
+GRANT SELECT, UPDATE ON cases TO gf_escalator;
+GRANT INSERT ON case_events TO gf_escalator;
+GRANT USAGE ON ALL SEQUENCES IN SCHEMA public TO gf_escalator;
+
+-- gateway (HTTP, dashboards, Open311 queries): reads, never writes.
+GRANT SELECT ON cases_public, case_events, case_state_names TO gf_gateway;
+
+-- gridctl (operators): reads everything, manages the directory, the
+-- calendar, the clock, identities and meetings; never rewrites the log.
+GRANT SELECT ON ALL TABLES IN SCHEMA public TO gf_ctl;
+GRANT INSERT, UPDATE, DELETE ON grids, categories, people, addresses, calendar_years,
+    calendar_days, sim_clock, identities, escalation_rules, meeting_schedule,
+    notification_templates, notification_rules, delivery_policy, delivery_quiet, app_tokens
+    TO gf_ctl;
+GRANT UPDATE ON deliveries TO gf_ctl; -- gridctl notify redrive
+GRANT INSERT, UPDATE ON meetings, escalation_state TO gf_ctl;
+GRANT INSERT ON case_events TO gf_ctl;
+GRANT USAGE ON ALL SEQUENCES IN SCHEMA public TO gf_ctl;

@@ -1,0 +1,38 @@
+-- pgTAP: deploy/sql/repeatable/calendar.sql — the working-day rule, the next
+-- working day, working-day arithmetic and slots' day-off moves, on a
+-- calendar of our own (rolled back).
+BEGIN;
+SELECT plan (14);
+
+DELETE FROM calendar_days;
+DELETE FROM calendar_years;
+INSERT INTO calendar_years (year) VALUES (2026);
+-- National Day 2026 as a notice would give it: 1-8 October off (Thursday
+-- to Thursday), Saturday 10 October worked (调休).
+INSERT INTO calendar_days (day, workday, name)
+SELECT d::date, false, '国庆节' FROM generate_series (date '2026-10-01', date '2026-10-08', interval '1 day') d;
+INSERT INTO calendar_days (day, workday, name) VALUES ('2026-10-10', true, '国庆节调休');
+
+SELECT ok (gf_calendar_has_year (2026), 'an imported year is known');
+SELECT ok (NOT gf_calendar_has_year (2027), 'a year not imported is not known');
+SELECT ok (NOT gf_is_workday ('2026-10-01'), 'a holiday on a Thursday is a day off');
+SELECT ok (gf_is_workday ('2026-10-10'), 'a make-up Saturday is a working day');
+SELECT ok (NOT gf_is_workday ('2026-10-11'), 'an ordinary Sunday is a day off');
+SELECT ok (gf_is_workday ('2027-03-03'), 'a Wednesday of a year not imported: the weekday rule');
+SELECT is (gf_next_workday ('2026-09-30'), date '2026-10-09', 'the next working day skips the holiday');
+SELECT is (gf_next_workday ('2026-10-09'), date '2026-10-10', 'the next working day after Friday 9 October is the make-up Saturday');
+SELECT is (gf_next_workday_at ('2026-09-30 10:00+08', 9, 0), timestamptz '2026-10-09 09:00+08',
+           'at 09:00: after the slot on a working day, the next working day');
+SELECT is (gf_next_workday_at ('2026-09-30 08:00+08', 9, 0), timestamptz '2026-09-30 09:00+08',
+           'at 09:00: before the slot on a working day, the same day');
+SELECT is (gf_add_working_days ('2026-11-07 15:30+08', 2), timestamptz '2026-11-11 15:30+08',
+           'received on a Saturday with 2 working days: due on Wednesday, same time of day');
+SELECT is (gf_add_working_days ('2026-09-29 10:00+08', 2), timestamptz '2026-10-09 10:00+08',
+           'two working days from Tuesday 29 September cross the holiday');
+SELECT is (gf_add_working_days ('2026-09-29 10:00+08', 0), timestamptz '2026-09-29 10:00+08',
+           'zero working days: the instant itself');
+SELECT is ((SELECT due_day FROM gf_due_days ('2026-09-30', '2026-09-30', 1)), date '2026-10-09',
+           'gf_due_days: a case of 30 September with 1 working day is due on 9 October');
+
+SELECT * FROM finish ();
+ROLLBACK;
