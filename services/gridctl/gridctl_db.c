@@ -41,7 +41,8 @@ static const char *SQL_STALE_OBJECTS =
     "  'CREATE\\s+(?:OR\\s+REPLACE\\s+)?(FUNCTION|VIEW)\\s+(?:public\\.)?(\\w+)', 'gi') m)"
     "SELECT 'FUNCTION' AS kind, p.oid::regprocedure::text AS name FROM pg_proc p"
     " WHERE p.pronamespace = 'public'::regnamespace AND p.proname NOT IN"
-    "       (SELECT name FROM made WHERE kind = 'function') AND NOT EXISTS (SELECT 1 FROM pg_depend d"
+    "       (SELECT name FROM made WHERE kind = 'function') AND NOT EXISTS (SELECT 1 FROM "
+    "pg_depend d"
     "       WHERE d.classid = 'pg_proc'::regclass AND d.objid = p.oid AND d.deptype = 'e')"
     "UNION ALL SELECT 'VIEW', c.oid::regclass::text FROM pg_class c"
     " WHERE c.relnamespace = 'public'::regnamespace AND c.relkind = 'v'"
@@ -128,9 +129,8 @@ static zlist_t *s_sql_files (const char *dir)
 static int s_run_script (gf_db_t *db, const char *what, const char *sql)
 {
     PGresult *res = PQexec (gf_db_conn (db), sql);
-    int rc = PQresultStatus (res) == PGRES_COMMAND_OK || PQresultStatus (res) == PGRES_TUPLES_OK
-                 ? 0
-                 : 1;
+    int rc =
+        PQresultStatus (res) == PGRES_COMMAND_OK || PQresultStatus (res) == PGRES_TUPLES_OK ? 0 : 1;
     if (rc)
         fprintf (stderr, "error: %s failed: %s", what, PQresultErrorMessage (res));
     PQclear (res);
@@ -220,8 +220,8 @@ static int s_sweep (migrator_t *self)
     if (rc == 0 && !res)
         rc = 1;
     for (int row = 0; res && rc == 0 && row < PQntuples (res); row++) {
-        char *drop = zsys_sprintf ("DROP %s %s", gf_db_get (res, row, "kind"),
-                                   gf_db_get (res, row, "name"));
+        char *drop =
+            zsys_sprintf ("DROP %s %s", gf_db_get (res, row, "kind"), gf_db_get (res, row, "name"));
         rc = s_run_script (self->db, drop, drop);
         if (rc == 0) {
             printf ("dropped %s %s (no repeatable file creates it)\n", gf_db_get (res, row, "kind"),
@@ -285,9 +285,8 @@ static int s_versioned (migrator_t *self)
         snprintf (version, sizeof version, "%.*s", (int)(strlen (name) - 4), name);
         const char *params[] = {version, sql};
         PGresult *res = NULL;
-        if (rc == 0 &&
-            (gf_db_begin (self->db) || !(res = gf_db_exec (self->db, SQL_MIGRATION_GET, 2,
-                                                            params))))
+        if (rc == 0 && (gf_db_begin (self->db) ||
+                        !(res = gf_db_exec (self->db, SQL_MIGRATION_GET, 2, params))))
             rc = 1;
         if (rc == 0 && PQntuples (res) == 1) {
             if (!streq (gf_db_get (res, 0, "same"), "t")) {
