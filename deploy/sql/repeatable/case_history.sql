@@ -8,7 +8,7 @@ CREATE OR REPLACE FUNCTION gf_case_at (p_case bigint, t timestamptz,
                                        OUT state text, OUT tier text, OUT level smallint)
 LANGUAGE sql STABLE AS $$
     SELECT s.state,
-           CASE WHEN s.state IN ('resolved', 'called_back', 'closed') THEN 'resolved'
+           CASE WHEN gf_case_resolved (s.state) THEN 'resolved'
                 ELSE coalesce ((SELECT CASE e.type WHEN 'case.reopened' THEN 'pending'
                                                    ELSE e.payload->>'tier' END
                                   FROM case_events e
@@ -67,18 +67,18 @@ BEGIN
         -- open now: the partial index on the subtree
         SELECT c.id, c.state, c.tier, c.level, true AS open_now FROM cases c
          WHERE c.grid ~>=~ lo AND c.grid ~<~ hi AND starts_with (c.grid, lo)
-           AND c.state NOT IN ('resolved', 'called_back', 'closed', 'merged')
+           AND gf_case_open (c.state)
            AND c.received_at <= t
         UNION ALL
         -- closed now: only those changed after t or touched in the period
         SELECT c.id, c.state, c.tier, c.level, false FROM cases c
          WHERE c.id IN (SELECT l.id FROM later_ids l UNION SELECT w.id FROM touched_ids w)
            AND c.grid ~>=~ lo AND c.grid ~<~ hi AND starts_with (c.grid, lo)
-           AND c.state IN ('resolved', 'called_back', 'closed', 'merged')
+           AND NOT gf_case_open (c.state)
            AND c.received_at <= t
     )
     SELECT sub.id, sub.state,
-           CASE WHEN sub.state IN ('resolved', 'called_back', 'closed') THEN 'resolved'
+           CASE WHEN gf_case_resolved (sub.state) THEN 'resolved'
                 ELSE sub.tier END,
            sub.level, sub.open_now,
            EXISTS (SELECT 1 FROM touched_ids w WHERE w.id = sub.id)

@@ -1,5 +1,6 @@
 -- cases.sql — the case and the readers' views of it.
--- Owns: view cases_public.
+-- Owns: view cases_public; gf_case_open, gf_case_resolved (open and resolved
+-- states), gf_overdue_at (overdue).
 
 -- Cases as every reader outside the intake and the operators sees them:
 -- no name, the phone and the exact address masked (as in events).
@@ -10,3 +11,40 @@ CREATE OR REPLACE VIEW cases_public WITH (security_barrier) AS
            merged_into, department, satisfied, reported_at, received_at, routed_at, signed_at,
            resolved_at, closed_at, updated_at, version
       FROM cases;
+
+-- The one definition of an open case: every reader (intake, escalation,
+-- ledgers, the dashboard, `gridctl watch`, Open311) asks this.  A merged
+-- case is not open (its twin carries the work).  IMMUTABLE and inlined, so
+-- a query with it matches the partial indexes on open cases (cases_open_grid,
+-- cases_urgent_open: their predicate is this list).
+CREATE OR REPLACE FUNCTION gf_case_open (p_state text) RETURNS boolean
+LANGUAGE sql IMMUTABLE PARALLEL SAFE AS $$
+    SELECT p_state NOT IN ('resolved', 'called_back', 'closed', 'merged')
+$$;
+
+-- Resolved for ledgers and reports (tier 'resolved'): resolved, called back
+-- or closed.  A merged case is neither open nor resolved.
+CREATE OR REPLACE FUNCTION gf_case_resolved (p_state text) RETURNS boolean
+LANGUAGE sql IMMUTABLE PARALLEL SAFE AS $$
+    SELECT p_state IN ('resolved', 'called_back', 'closed')
+$$;
+
+-- The one definition of overdue.  A case waits to be signed for while it is
+-- routed or reopened (the states `sign` is allowed in, common/gf_case.c);
+-- its clock starts when it reached the grid (reopened: when it was
+-- reopened, its last update; never routed: when it was received), and it is
+-- overdue once the sign_reminder rule's hours (urgent_hours for urgent
+-- cases; 24 without a rule) have passed.  NULL: not waiting to be signed
+-- for.  Overdue at t  <=>  gf_overdue_at (...) <= t; the dashboard,
+-- `gridctl watch`, the sign-for reminders and their texts all use it.
+CREATE OR REPLACE FUNCTION gf_overdue_at (p_state text, p_root text, p_urgent boolean,
+                                          p_routed_at timestamptz, p_received_at timestamptz,
+                                          p_updated_at timestamptz) RETURNS timestamptz
+LANGUAGE sql STABLE AS $$
+    SELECT CASE WHEN p_state IN ('routed', 'reopened') THEN
+               CASE WHEN p_state = 'reopened' THEN coalesce (p_updated_at, p_routed_at, p_received_at)
+                    ELSE coalesce (p_routed_at, p_received_at) END
+               + make_interval (hours => coalesce ((gf_rule (p_root, 'sign_reminder')->>
+                                CASE WHEN p_urgent THEN 'urgent_hours' ELSE 'hours' END)::int, 24))
+           END
+$$;

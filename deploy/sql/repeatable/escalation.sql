@@ -23,11 +23,11 @@ LANGUAGE sql STABLE AS $$
           FROM grids g WHERE g.code = p_l2
     ), st AS MATERIALIZED (
         SELECT s.id FROM gf_ledger_cases_at (p_l2, NULL, p_slot) s
-         WHERE s.level = 3 AND s.state NOT IN ('resolved', 'called_back', 'closed', 'merged')
+         WHERE s.level = 3 AND gf_case_open (s.state)
     ), c AS MATERIALIZED (
         SELECT x.id, x.received_at, (x.received_at AT TIME ZONE 'Asia/Shanghai') AS local_received
           FROM st JOIN cases x ON x.id = st.id
-         WHERE x.level = 3 AND x.state NOT IN ('resolved', 'called_back', 'closed', 'merged')
+         WHERE x.level = 3 AND gf_case_open (x.state)
     ), days AS (
         SELECT d.* FROM rule, gf_due_days ((SELECT min (local_received)::date FROM c),
                                            (p_slot AT TIME ZONE 'Asia/Shanghai')::date, rule.grace) d
@@ -45,7 +45,7 @@ LANGUAGE sql STABLE AS $$
     SELECT c.id, CASE WHEN c.tier = 'hard' THEN '难解决' ELSE 'L2 周例会台账上未解决' END
       FROM cases c
      WHERE c.root = p_root AND c.level > 1 AND c.received_at <= p_slot
-       AND c.state NOT IN ('resolved', 'called_back', 'closed', 'merged')
+       AND gf_case_open (c.state)
        AND (c.tier = 'hard'
             OR (c.level = 2 AND EXISTS (SELECT 1 FROM ledger_entries le JOIN meetings m ON m.id = le.meeting_id
                                          WHERE le.case_id = c.id AND m.kind = 'weekly'
@@ -60,7 +60,7 @@ LANGUAGE sql STABLE AS $$
     WITH open AS MATERIALIZED (
         SELECT c.id, c.root, c.level, c.received_at FROM cases c
          WHERE (c.urgent OR c.groups <> '{}')
-           AND c.state NOT IN ('resolved', 'called_back', 'closed', 'merged')
+           AND gf_case_open (c.state)
     ), rules AS MATERIALIZED (
         SELECT r.root, gf_rule (r.root, 'urgent') AS params FROM (SELECT DISTINCT root FROM open) r
     )

@@ -40,6 +40,9 @@ GRANT SELECT ON sim_clock TO gf_relay;
 
 -- intake: stores complaints and applies staff actions; deletes nothing.
 GRANT SELECT ON people, identities, case_state_names TO gf_intake;
+-- The vocabularies (017) are read by every reader of names.
+GRANT SELECT ON case_state_names, event_types, special_groups, categories
+    TO gf_intake, gf_router, gf_notifier, gf_escalator, gf_gateway, gf_ctl;
 GRANT SELECT, INSERT, UPDATE ON cases, case_actions TO gf_intake;
 GRANT SELECT, INSERT ON case_events TO gf_intake;
 GRANT USAGE ON SEQUENCE cases_id_seq, case_events_id_seq, case_actions_id_seq TO gf_intake;

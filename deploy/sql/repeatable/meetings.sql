@@ -119,7 +119,7 @@ BEGIN
                           WHERE e.case_id = c.id AND e.at <= p_slot AND e.type LIKE 'case.%'
                           ORDER BY e.id DESC LIMIT 1) la ON true
      WHERE st.state <> 'merged'
-       AND (st.state NOT IN ('resolved', 'called_back', 'closed') OR st.touched);
+       AND (NOT gf_case_resolved (st.state) OR st.touched);
     IF p_kind = 'weekly' THEN
         SELECT gf_escalate_many ('weekly_l2', m_id, 2::smallint, array_agg (w.case_id ORDER BY w.case_id),
                                  array_agg (w.reason ORDER BY w.case_id))
