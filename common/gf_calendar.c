@@ -62,17 +62,6 @@ static int64_t s_floor_div (int64_t a, int64_t b)
     return a / b - (a % b != 0 && (a < 0) != (b < 0));
 }
 
-/*  The local day number containing ms, and that day's local midnight. */
-static int64_t s_local_day (int64_t ms)
-{
-    return s_floor_div (ms + LOCAL_OFFSET_MS, MS_PER_DAY);
-}
-
-static int64_t s_day_start (int64_t day)
-{
-    return day * MS_PER_DAY - LOCAL_OFFSET_MS;
-}
-
 /*  The year slot, or NULL for a year we do not keep. */
 static s_year_t *s_slot (gf_calendar_t *self, int year)
 {
@@ -115,16 +104,6 @@ static bool s_workday (gf_calendar_t *self, int64_t day)
     /* 1970-01-01 was a Thursday: weekday 0 = Monday ... 6 = Sunday. */
     int64_t weekday = day + 3 - s_floor_div (day + 3, 7) * 7;
     return weekday < 5;
-}
-
-/*  The first working day after `day`.  Terminates: years we do not keep
-    fall back to the weekday rule. */
-static int64_t s_next_workday (gf_calendar_t *self, int64_t day)
-{
-    do
-        day++;
-    while (!s_workday (self, day));
-    return day;
 }
 
 gf_calendar_t *gf_calendar_new (void)
@@ -275,74 +254,6 @@ bool gf_calendar_is_workday (gf_calendar_t *self, int y, int m, int d)
     if (!s_valid_date (y, m, d))
         return false;
     return s_workday (self, gf_clock_days_from_civil (y, m, d));
-}
-
-bool gf_calendar_is_workday_ms (gf_calendar_t *self, int64_t ms)
-{
-    assert (self);
-    return s_workday (self, s_local_day (ms));
-}
-
-int64_t gf_calendar_add_working_days (gf_calendar_t *self, int64_t ms, int days)
-{
-    assert (self);
-    if (days <= 0)
-        return ms;
-    int64_t day = s_local_day (ms);
-    int64_t time_of_day = ms - s_day_start (day);
-    /* A case that arrives on a holiday starts its clock on the next working day. */
-    if (!s_workday (self, day))
-        day = s_next_workday (self, day);
-    for (int i = 0; i < days; i++)
-        day = s_next_workday (self, day);
-    return s_day_start (day) + time_of_day;
-}
-
-int64_t gf_calendar_next_workday_at (gf_calendar_t *self, int64_t ms, int hour, int minute)
-{
-    assert (self);
-    assert (hour >= 0 && hour < 24 && minute >= 0 && minute < 60);
-    int64_t day = s_local_day (ms);
-    int64_t at = (hour * INT64_C (60) + minute) * 60000;
-    if (s_day_start (day) + at < ms || !s_workday (self, day))
-        day = s_next_workday (self, day);
-    return s_day_start (day) + at;
-}
-
-int64_t gf_calendar_add_working_hours (gf_calendar_t *self, int64_t ms, int hours)
-{
-    assert (self);
-    if (hours <= 0)
-        return ms;
-    int64_t left = hours * MS_PER_HOUR;
-    int64_t day = s_local_day (ms);
-    int64_t t = ms - s_day_start (day); /* ms since local midnight */
-    if (!s_workday (self, day) || t >= CLOSE_PM) {
-        day = s_next_workday (self, day);
-        t = OPEN_AM;
-    }
-    while (true) {
-        if (t < OPEN_AM)
-            t = OPEN_AM;
-        else if (t >= CLOSE_AM && t < OPEN_PM)
-            t = OPEN_PM;
-        /* Whole days at once, so a week-long SLA is a few lookups. */
-        if (t == OPEN_AM && left > 8 * MS_PER_HOUR) {
-            left -= 8 * MS_PER_HOUR;
-            day = s_next_workday (self, day);
-            continue;
-        }
-        int64_t close = t < CLOSE_AM ? CLOSE_AM : CLOSE_PM;
-        if (left <= close - t)
-            return s_day_start (day) + t + left;
-        left -= close - t;
-        if (close == CLOSE_AM)
-            t = OPEN_PM;
-        else {
-            day = s_next_workday (self, day);
-            t = OPEN_AM;
-        }
-    }
 }
 
 uint64_t gf_calendar_missing_lookups (gf_calendar_t *self)

@@ -69,27 +69,6 @@ bool gf_calendar_has_year (gf_calendar_t *self, int year);
     as a missing lookup. */
 bool gf_calendar_is_workday (gf_calendar_t *self, int y, int m, int d);
 
-/*  The same for the local (Asia/Shanghai) day containing ms. */
-bool gf_calendar_is_workday_ms (gf_calendar_t *self, int64_t ms);
-
-/*  The same local time of day `days` working days later.  Counting starts
-    on a working day: from a non-working day the start moves to the next
-    working day first (Saturday 10:00 plus 1 is Tuesday 10:00 in a plain
-    week).  days <= 0 returns ms unchanged. */
-int64_t gf_calendar_add_working_days (gf_calendar_t *self, int64_t ms, int days);
-
-/*  The first local working day at hour:minute that is not before ms:
-    today if today is a working day and hour:minute has not passed yet,
-    else the next working day.  hour 0–23, minute 0–59. */
-int64_t gf_calendar_next_workday_at (gf_calendar_t *self, int64_t ms, int hour, int minute);
-
-/*  ms plus `hours` office hours: 09:00–12:00 and 13:00–18:00 local on
-    working days (8 hours a day).  A start outside office hours counts
-    from the next opening; a result exactly at a closing time stays there
-    (12:00, 18:00) rather than moving to the next opening.  hours <= 0
-    returns ms unchanged. */
-int64_t gf_calendar_add_working_hours (gf_calendar_t *self, int64_t ms, int hours);
-
 /*  How many day lookups fell back to the weekday rule because their year
     was unannounced (a metric: nonzero means a notice is missing). */
 uint64_t gf_calendar_missing_lookups (gf_calendar_t *self);

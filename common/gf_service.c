@@ -45,24 +45,9 @@ static const char *SQL_STATUS =
     "   metrics = EXCLUDED.metrics, stopped_at = EXCLUDED.stopped_at, version = EXCLUDED.version,"
     "   interval_ms = EXCLUDED.interval_ms";
 
-/*  Before migration 012 there is no table: say so once, then stay quiet. */
-static const char *SQL_HAS_TABLE = "SELECT to_regclass ('service_status') IS NOT NULL AS present";
-
 static void s_status_write (gf_db_t *db, s_status_args_t *args, const char *host, bool stopped,
                             int64_t started)
 {
-    static bool warned = false;
-    PGresult *has = gf_db_exec (db, SQL_HAS_TABLE, 0, NULL);
-    bool present = has && streq (gf_db_get (has, 0, "present"), "t");
-    if (has)
-        PQclear (has);
-    if (!present) {
-        if (has && !warned)
-            zsys_warning ("%s: no service_status table (run gridctl db migrate): no heartbeats",
-                          args->name);
-        warned = warned || has;
-        return;
-    }
     char pid[16], start[24], period[16];
     snprintf (pid, sizeof pid, "%d", (int)getpid ());
     snprintf (start, sizeof start, "%" PRId64, started);
@@ -83,8 +68,7 @@ static void s_status_write (gf_db_t *db, s_status_args_t *args, const char *host
 
 /*  Heartbeat: upserts this instance's row in service_status every
     status_ms from its own connection (so a busy or stuck service
-    connection does not hide it).  The table is absent before migration
-    012: then it logs once and keeps trying quietly. */
+    connection does not hide it). */
 static void s_status_actor (zsock_t *pipe, void *argp)
 {
     s_status_args_t *args = (s_status_args_t *)argp;

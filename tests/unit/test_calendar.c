@@ -48,26 +48,6 @@ static int s_teardown (void **state)
     return 0;
 }
 
-/*  Local (+08:00) time "YYYY-MM-DDTHH:MM:SS[.fff]" as ms. */
-static int64_t s_at (const char *local)
-{
-    int64_t ms = 0;
-    assert_int_equal (gf_clock_parse (local, &ms), 0);
-    return ms;
-}
-
-/*  ms as local time without the zone, for readable failures.  Rotating
-    buffers so two results can sit in one assert. */
-static const char *s_local (int64_t ms)
-{
-    static char buffers[4][40];
-    static int next = 0;
-    char *buf = buffers[next++ % 4];
-    gf_clock_format (ms, buf, sizeof buf[0] * 40);
-    buf[19] = 0; /* drop "+08:00" */
-    return buf;
-}
-
 /*  A scratch file for the rejection tests; caller frees the path. */
 static char *s_write (const char *name, const char *text)
 {
@@ -153,16 +133,6 @@ static void test_plain_weekday_is_worked_and_counts_nothing_missing (void **stat
     assert_int_equal (gf_calendar_missing_lookups (calendar), 0);
 }
 
-static void test_is_workday_ms_uses_the_local_day (void **state)
-{
-    gf_calendar_t *calendar = (gf_calendar_t *)*state;
-    /* 00:30 on Sunday Feb 15 in Shanghai is still Saturday Feb 14 (a make-up day) in UTC. */
-    assert_false (gf_calendar_is_workday_ms (calendar, s_at ("2026-02-15T00:30:00")));
-    assert_true (gf_calendar_is_workday_ms (calendar, s_at ("2026-02-14T07:59:00")));
-    assert_false (gf_calendar_is_workday_ms (calendar, s_at ("2026-02-23T23:59:59.999")));
-    assert_true (gf_calendar_is_workday_ms (calendar, s_at ("2026-02-24T00:00:00")));
-}
-
 static void test_a_date_that_does_not_exist_is_refused (void **state)
 {
     gf_calendar_t *calendar = (gf_calendar_t *)*state;
@@ -170,108 +140,6 @@ static void test_a_date_that_does_not_exist_is_refused (void **state)
     assert_false (gf_calendar_is_workday (calendar, 2026, 13, 1));
     assert_int_equal (gf_calendar_set_day (calendar, 2026, 2, 29, true), -1);
     assert_int_equal (gf_calendar_set_day (calendar, 1800, 1, 1, true), -1);
-}
-
-static void test_add_working_days_across_spring_festival (void **state)
-{
-    gf_calendar_t *calendar = (gf_calendar_t *)*state;
-    int64_t thursday = s_at ("2026-02-12T10:00:00");
-    assert_string_equal (s_local (gf_calendar_add_working_days (calendar, thursday, 1)),
-                         "2026-02-13T10:00:00");
-    assert_string_equal (s_local (gf_calendar_add_working_days (calendar, thursday, 2)),
-                         "2026-02-14T10:00:00"); /* make-up Saturday */
-    assert_string_equal (s_local (gf_calendar_add_working_days (calendar, thursday, 3)),
-                         "2026-02-24T10:00:00");
-    assert_string_equal (
-        s_local (gf_calendar_add_working_days (calendar, s_at ("2026-02-13T16:30:15"), 2)),
-        "2026-02-24T16:30:15");
-}
-
-static void test_add_working_days_from_a_day_off_starts_on_the_next_working_day (void **state)
-{
-    gf_calendar_t *calendar = (gf_calendar_t *)*state;
-    int64_t holiday = s_at ("2026-02-16T10:00:00");
-    assert_string_equal (s_local (gf_calendar_add_working_days (calendar, holiday, 1)),
-                         "2026-02-25T10:00:00");
-    assert_true (gf_calendar_add_working_days (calendar, holiday, 0) == holiday);
-    assert_true (gf_calendar_add_working_days (calendar, holiday, -3) == holiday);
-    assert_string_equal (
-        s_local (gf_calendar_add_working_days (calendar, s_at ("2026-03-07T10:00:00"), 1)),
-        "2026-03-10T10:00:00"); /* plain Saturday: Monday starts, Tuesday is 1 later */
-}
-
-static void test_next_workday_at_friday_evening_before_makeup_sunday (void **state)
-{
-    gf_calendar_t *calendar = (gf_calendar_t *)*state;
-    assert_string_equal (
-        s_local (gf_calendar_next_workday_at (calendar, s_at ("2026-09-18T20:00:00"), 9, 0)),
-        "2026-09-20T09:00:00");
-    /* Friday Jan 2 is 元旦 itself; Sunday Jan 4 is the make-up day. */
-    assert_string_equal (
-        s_local (gf_calendar_next_workday_at (calendar, s_at ("2026-01-02T20:00:00"), 9, 0)),
-        "2026-01-04T09:00:00");
-}
-
-static void test_next_workday_at_is_today_until_the_time_passes (void **state)
-{
-    gf_calendar_t *calendar = (gf_calendar_t *)*state;
-    assert_string_equal (
-        s_local (gf_calendar_next_workday_at (calendar, s_at ("2026-03-10T08:00:00"), 9, 0)),
-        "2026-03-10T09:00:00");
-    assert_string_equal (
-        s_local (gf_calendar_next_workday_at (calendar, s_at ("2026-03-10T09:00:00"), 9, 0)),
-        "2026-03-10T09:00:00");
-    assert_string_equal (
-        s_local (gf_calendar_next_workday_at (calendar, s_at ("2026-03-10T09:00:00.001"), 9, 0)),
-        "2026-03-11T09:00:00");
-    assert_string_equal (
-        s_local (gf_calendar_next_workday_at (calendar, s_at ("2026-03-13T10:00:00"), 9, 30)),
-        "2026-03-16T09:30:00");
-    assert_string_equal (
-        s_local (gf_calendar_next_workday_at (calendar, s_at ("2026-02-28T08:00:00"), 9, 0)),
-        "2026-02-28T09:00:00"); /* make-up Saturday */
-}
-
-static void test_add_working_hours_across_lunch (void **state)
-{
-    gf_calendar_t *calendar = (gf_calendar_t *)*state;
-    struct {
-        const char *from;
-        int hours;
-        const char *to;
-    } cases[] = {
-        {"2026-03-10T11:00:00", 2, "2026-03-10T14:00:00"},
-        {"2026-03-10T11:00:00", 1, "2026-03-10T12:00:00"}, /* ends at the close, not 13:00 */
-        {"2026-03-10T12:30:00", 1, "2026-03-10T14:00:00"}, /* lunch: from 13:00 */
-        {"2026-03-10T07:00:00", 1, "2026-03-10T10:00:00"},
-        {"2026-03-10T17:30:00", 1, "2026-03-11T09:30:00"},
-        {"2026-03-10T20:00:00", 8, "2026-03-11T18:00:00"},
-        {"2026-03-10T20:00:00", 9, "2026-03-12T10:00:00"},
-        {"2026-03-10T10:15:30", 8, "2026-03-11T10:15:30"},
-    };
-    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++)
-        assert_string_equal (s_local (gf_calendar_add_working_hours (calendar, s_at (cases[i].from),
-                                                                     cases[i].hours)),
-                             cases[i].to);
-}
-
-static void test_add_working_hours_across_a_holiday (void **state)
-{
-    gf_calendar_t *calendar = (gf_calendar_t *)*state;
-    /* Wednesday before National Day: the next office hour is Thursday Oct 8. */
-    assert_string_equal (
-        s_local (gf_calendar_add_working_hours (calendar, s_at ("2026-09-30T17:00:00"), 2)),
-        "2026-10-08T10:00:00");
-    /* Friday, then the make-up Saturday, then after Spring Festival. */
-    assert_string_equal (
-        s_local (gf_calendar_add_working_hours (calendar, s_at ("2026-02-13T09:00:00"), 16)),
-        "2026-02-14T18:00:00");
-    assert_string_equal (
-        s_local (gf_calendar_add_working_hours (calendar, s_at ("2026-02-13T09:00:00"), 17)),
-        "2026-02-24T10:00:00");
-    assert_string_equal (
-        s_local (gf_calendar_add_working_hours (calendar, s_at ("2026-02-16T10:00:00"), 1)),
-        "2026-02-24T10:00:00");
 }
 
 static void test_unannounced_year_uses_the_weekday_rule_and_warns_once (void **state)
@@ -298,17 +166,6 @@ static void test_unannounced_year_uses_the_weekday_rule_and_warns_once (void **s
             warnings++;
     fclose (log);
     assert_int_equal (warnings, 1);
-}
-
-static void test_add_working_days_into_an_unannounced_year (void **state)
-{
-    gf_calendar_t *calendar = (gf_calendar_t *)*state;
-    zsys_set_logstream (NULL);
-    assert_string_equal (
-        s_local (gf_calendar_add_working_days (calendar, s_at ("2026-12-31T10:00:00"), 1)),
-        "2027-01-01T10:00:00");
-    assert_true (gf_calendar_missing_lookups (calendar) > 0);
-    zsys_set_logstream (stderr);
 }
 
 static void test_set_day_marks_the_year_announced (void **state)
@@ -461,16 +318,8 @@ int main (void)
         T (test_makeup_saturdays_are_worked),
         T (test_plain_weekend_is_off),
         T (test_plain_weekday_is_worked_and_counts_nothing_missing),
-        T (test_is_workday_ms_uses_the_local_day),
         T (test_a_date_that_does_not_exist_is_refused),
-        T (test_add_working_days_across_spring_festival),
-        T (test_add_working_days_from_a_day_off_starts_on_the_next_working_day),
-        T (test_next_workday_at_friday_evening_before_makeup_sunday),
-        T (test_next_workday_at_is_today_until_the_time_passes),
-        T (test_add_working_hours_across_lunch),
-        T (test_add_working_hours_across_a_holiday),
         T (test_unannounced_year_uses_the_weekday_rule_and_warns_once),
-        T (test_add_working_days_into_an_unannounced_year),
         T (test_set_day_marks_the_year_announced),
         T (test_reloading_a_year_replaces_it),
         T (test_rejects_a_date_outside_the_file_year),
