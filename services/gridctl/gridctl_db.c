@@ -129,8 +129,10 @@ static zlist_t *s_sql_files (const char *dir)
 static int s_run_script (gf_db_t *db, const char *what, const char *sql)
 {
     PGresult *res = PQexec (gf_db_conn (db), sql);
-    int rc =
-        PQresultStatus (res) == PGRES_COMMAND_OK || PQresultStatus (res) == PGRES_TUPLES_OK ? 0 : 1;
+    ExecStatusType status = PQresultStatus (res);
+    int rc = status == PGRES_COMMAND_OK || status == PGRES_TUPLES_OK || status == PGRES_EMPTY_QUERY
+                 ? 0
+                 : 1;
     if (rc)
         fprintf (stderr, "error: %s failed: %s", what, PQresultErrorMessage (res));
     PQclear (res);
@@ -325,15 +327,8 @@ int gridctl_db_migrate (gf_config_t *config, int argc, char **argv)
         fprintf (stderr, "error: cannot connect to the database\n");
     /* One migrator at a time (a session lock: it spans the transactions). */
     if (rc == 0 && (gf_db_run (self.db, SQL_MIGRATE_LOCK, 0, NULL) ||
-                    gf_db_run (self.db, SQL_MIGRATIONS_TABLE, 0, NULL) ||
-                    gf_db_run (self.db, SQL_REPEATABLES_TABLE, 0, NULL)))
+                    gf_db_run (self.db, SQL_MIGRATIONS_TABLE, 0, NULL)))
         rc = 1;
-    /* Phase before: pure functions the tables' constraints use. */
-    if (rc == 0) {
-        rc = gf_db_begin (self.db) || gf_db_run (self.db, SQL_NO_BODY_CHECK, 0, NULL) ||
-             s_repeatables (&self, "before", false);
-        rc = rc == 0 ? gf_db_commit (self.db) : (gf_db_rollback (self.db), 1);
-    }
     /* A database of the old numbered migrations: the baseline is carried over. */
     if (rc == 0) {
         char *path = zsys_sprintf ("%s/migrations/%s.sql", self.dir, BASELINE);
@@ -344,6 +339,13 @@ int gridctl_db_migrate (gf_config_t *config, int argc, char **argv)
         rc = rc == 0 ? gf_db_commit (self.db) : (gf_db_rollback (self.db), 1);
         free (sql);
         free (path);
+    }
+    /* Phase before: pure functions the tables' constraints use. */
+    if (rc == 0) {
+        rc = gf_db_run (self.db, SQL_REPEATABLES_TABLE, 0, NULL) || gf_db_begin (self.db) ||
+             gf_db_run (self.db, SQL_NO_BODY_CHECK, 0, NULL) ||
+             s_repeatables (&self, "before", false);
+        rc = rc == 0 ? gf_db_commit (self.db) : (gf_db_rollback (self.db), 1);
     }
     if (rc == 0)
         rc = s_versioned (&self);
