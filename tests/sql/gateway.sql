@@ -1,0 +1,14 @@
+-- pgTAP: deploy/sql/repeatable/gateway.sql — an Open311 key is known by its
+-- SHA-256 only; a revoked or unknown key names no client.
+BEGIN;
+SELECT plan (4);
+INSERT INTO api_keys (name, key_sha256)
+VALUES ('city-app', encode (sha256 (convert_to ('s3cret-key', 'UTF8')), 'hex'));
+SELECT is (gf_api_key_client ('s3cret-key'), 'city-app', 'a known key names its client');
+SELECT is (gf_api_key_client ('S3CRET-KEY'), NULL, 'a key differing in case is unknown');
+SELECT is ((SELECT count (*) FROM api_keys WHERE key_sha256 LIKE '%s3cret%'), 0::bigint,
+           'the key itself is not stored');
+UPDATE api_keys SET revoked_at = now () WHERE name = 'city-app';
+SELECT is (gf_api_key_client ('s3cret-key'), NULL, 'a revoked key names no client');
+SELECT * FROM finish ();
+ROLLBACK;

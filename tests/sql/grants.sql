@@ -1,0 +1,228 @@
+-- pgTAP: deploy/sql/repeatable/grants.sql — each service role holds exactly
+-- the privileges listed here (a grant added or dropped in grants.sql without
+-- this list fails the first two tests), and, acting as the role (SET LOCAL
+-- ROLE: the suite's own user owns the tables, which proves nothing), what
+-- its service runs works and what it must not do is refused.
+BEGIN;
+SELECT plan (22);
+
+CREATE TEMP TABLE want_tables (role text, tab text, privs text);
+INSERT INTO want_tables VALUES
+    ('gf_ctl', 'addresses', 'SELECT,INSERT,UPDATE,DELETE'),
+    ('gf_ctl', 'api_keys', 'SELECT'),
+    ('gf_ctl', 'app_tokens', 'SELECT,INSERT,UPDATE,DELETE'),
+    ('gf_ctl', 'calendar_days', 'SELECT,INSERT,UPDATE,DELETE'),
+    ('gf_ctl', 'calendar_years', 'SELECT,INSERT,UPDATE,DELETE'),
+    ('gf_ctl', 'case_actions', 'SELECT'),
+    ('gf_ctl', 'case_events', 'SELECT,INSERT'),
+    ('gf_ctl', 'case_state_names', 'SELECT'),
+    ('gf_ctl', 'cases', 'SELECT'),
+    ('gf_ctl', 'cases_public', 'SELECT'),
+    ('gf_ctl', 'categories', 'SELECT,INSERT,UPDATE,DELETE'),
+    ('gf_ctl', 'consumer_checkpoints', 'SELECT'),
+    ('gf_ctl', 'deliveries', 'SELECT,UPDATE'),
+    ('gf_ctl', 'delivery_policy', 'SELECT,INSERT,UPDATE,DELETE'),
+    ('gf_ctl', 'delivery_quiet', 'SELECT,INSERT,UPDATE,DELETE'),
+    ('gf_ctl', 'escalation_rules', 'SELECT,INSERT,UPDATE,DELETE'),
+    ('gf_ctl', 'escalation_state', 'SELECT,INSERT,UPDATE'),
+    ('gf_ctl', 'escalations', 'SELECT'),
+    ('gf_ctl', 'event_types', 'SELECT'),
+    ('gf_ctl', 'grids', 'SELECT,INSERT,UPDATE,DELETE'),
+    ('gf_ctl', 'identities', 'SELECT,INSERT,UPDATE,DELETE'),
+    ('gf_ctl', 'ledger_entries', 'SELECT'),
+    ('gf_ctl', 'meeting_schedule', 'SELECT,INSERT,UPDATE,DELETE'),
+    ('gf_ctl', 'meetings', 'SELECT,INSERT,UPDATE'),
+    ('gf_ctl', 'notification_rules', 'SELECT,INSERT,UPDATE,DELETE'),
+    ('gf_ctl', 'notification_templates', 'SELECT,INSERT,UPDATE,DELETE'),
+    ('gf_ctl', 'notifications', 'SELECT'),
+    ('gf_ctl', 'people', 'SELECT,INSERT,UPDATE,DELETE'),
+    ('gf_ctl', 'schema_migrations', 'SELECT'),
+    ('gf_ctl', 'schema_repeatables', 'SELECT'),
+    ('gf_ctl', 'service_status', 'SELECT'),
+    ('gf_ctl', 'sim_clock', 'SELECT,INSERT,UPDATE,DELETE'),
+    ('gf_ctl', 'special_groups', 'SELECT'),
+    ('gf_escalator', 'calendar_days', 'SELECT'),
+    ('gf_escalator', 'calendar_years', 'SELECT'),
+    ('gf_escalator', 'case_actions', 'SELECT'),
+    ('gf_escalator', 'case_events', 'SELECT,INSERT'),
+    ('gf_escalator', 'case_state_names', 'SELECT'),
+    ('gf_escalator', 'cases', 'SELECT,UPDATE'),
+    ('gf_escalator', 'categories', 'SELECT'),
+    ('gf_escalator', 'deliveries', 'INSERT'),
+    ('gf_escalator', 'delivery_policy', 'SELECT'),
+    ('gf_escalator', 'delivery_quiet', 'SELECT'),
+    ('gf_escalator', 'escalation_rules', 'SELECT'),
+    ('gf_escalator', 'escalation_state', 'SELECT,INSERT,UPDATE'),
+    ('gf_escalator', 'escalations', 'SELECT,INSERT,UPDATE'),
+    ('gf_escalator', 'event_types', 'SELECT'),
+    ('gf_escalator', 'grids', 'SELECT'),
+    ('gf_escalator', 'ledger_entries', 'SELECT,INSERT,UPDATE'),
+    ('gf_escalator', 'meeting_schedule', 'SELECT'),
+    ('gf_escalator', 'meetings', 'SELECT,INSERT,UPDATE'),
+    ('gf_escalator', 'notification_rules', 'SELECT'),
+    ('gf_escalator', 'notification_templates', 'SELECT'),
+    ('gf_escalator', 'notifications', 'SELECT,INSERT,UPDATE'),
+    ('gf_escalator', 'people', 'SELECT'),
+    ('gf_escalator', 'sim_clock', 'SELECT'),
+    ('gf_escalator', 'special_groups', 'SELECT'),
+    ('gf_gateway', 'calendar_days', 'SELECT'),
+    ('gf_gateway', 'calendar_years', 'SELECT'),
+    ('gf_gateway', 'case_events', 'SELECT'),
+    ('gf_gateway', 'case_state_names', 'SELECT'),
+    ('gf_gateway', 'cases_public', 'SELECT'),
+    ('gf_gateway', 'categories', 'SELECT'),
+    ('gf_gateway', 'event_types', 'SELECT'),
+    ('gf_gateway', 'grids', 'SELECT'),
+    ('gf_gateway', 'sim_clock', 'SELECT'),
+    ('gf_gateway', 'special_groups', 'SELECT'),
+    ('gf_intake', 'calendar_days', 'SELECT'),
+    ('gf_intake', 'calendar_years', 'SELECT'),
+    ('gf_intake', 'case_actions', 'SELECT,INSERT,UPDATE'),
+    ('gf_intake', 'case_events', 'SELECT,INSERT'),
+    ('gf_intake', 'case_state_names', 'SELECT'),
+    ('gf_intake', 'cases', 'SELECT,INSERT,UPDATE'),
+    ('gf_intake', 'categories', 'SELECT'),
+    ('gf_intake', 'event_types', 'SELECT'),
+    ('gf_intake', 'grids', 'SELECT'),
+    ('gf_intake', 'identities', 'SELECT'),
+    ('gf_intake', 'people', 'SELECT'),
+    ('gf_intake', 'sim_clock', 'SELECT'),
+    ('gf_intake', 'special_groups', 'SELECT'),
+    ('gf_notifier', 'app_tokens', 'SELECT'),
+    ('gf_notifier', 'calendar_days', 'SELECT'),
+    ('gf_notifier', 'calendar_years', 'SELECT'),
+    ('gf_notifier', 'case_events', 'SELECT,INSERT'),
+    ('gf_notifier', 'case_state_names', 'SELECT'),
+    ('gf_notifier', 'categories', 'SELECT'),
+    ('gf_notifier', 'consumer_checkpoints', 'SELECT,INSERT,UPDATE'),
+    ('gf_notifier', 'deliveries', 'SELECT,INSERT,UPDATE'),
+    ('gf_notifier', 'delivery_policy', 'SELECT'),
+    ('gf_notifier', 'delivery_quiet', 'SELECT'),
+    ('gf_notifier', 'escalation_rules', 'SELECT'),
+    ('gf_notifier', 'event_types', 'SELECT'),
+    ('gf_notifier', 'grids', 'SELECT'),
+    ('gf_notifier', 'notification_rules', 'SELECT'),
+    ('gf_notifier', 'notification_templates', 'SELECT'),
+    ('gf_notifier', 'notifications', 'SELECT,INSERT'),
+    ('gf_notifier', 'people', 'SELECT'),
+    ('gf_notifier', 'sim_clock', 'SELECT'),
+    ('gf_notifier', 'special_groups', 'SELECT'),
+    ('gf_relay', 'case_events', 'SELECT'),
+    ('gf_relay', 'sim_clock', 'SELECT'),
+    ('gf_router', 'addresses', 'SELECT'),
+    ('gf_router', 'calendar_days', 'SELECT'),
+    ('gf_router', 'calendar_years', 'SELECT'),
+    ('gf_router', 'case_events', 'SELECT,INSERT'),
+    ('gf_router', 'case_state_names', 'SELECT'),
+    ('gf_router', 'categories', 'SELECT'),
+    ('gf_router', 'consumer_checkpoints', 'SELECT,INSERT,UPDATE'),
+    ('gf_router', 'event_types', 'SELECT'),
+    ('gf_router', 'grids', 'SELECT'),
+    ('gf_router', 'sim_clock', 'SELECT'),
+    ('gf_router', 'special_groups', 'SELECT');
+CREATE TEMP TABLE want_columns (role text, tab text, col text, privs text);
+INSERT INTO want_columns VALUES
+    ('gf_notifier', 'cases', 'category', 'SELECT'),
+    ('gf_notifier', 'cases', 'description', 'SELECT'),
+    ('gf_notifier', 'cases', 'grid', 'SELECT'),
+    ('gf_notifier', 'cases', 'groups', 'SELECT'),
+    ('gf_notifier', 'cases', 'id', 'SELECT'),
+    ('gf_notifier', 'cases', 'level', 'SELECT'),
+    ('gf_notifier', 'cases', 'phone', 'SELECT'),
+    ('gf_notifier', 'cases', 'root', 'SELECT'),
+    ('gf_notifier', 'cases', 'routed_at', 'SELECT'),
+    ('gf_notifier', 'cases', 'state', 'SELECT'),
+    ('gf_notifier', 'cases', 'urgent', 'SELECT'),
+    ('gf_relay', 'case_events', 'seq', 'UPDATE'),
+    ('gf_router', 'cases', 'address', 'SELECT'),
+    ('gf_router', 'cases', 'category', 'SELECT'),
+    ('gf_router', 'cases', 'grid', 'SELECT,UPDATE'),
+    ('gf_router', 'cases', 'groups', 'SELECT'),
+    ('gf_router', 'cases', 'id', 'SELECT'),
+    ('gf_router', 'cases', 'requested_grid', 'SELECT'),
+    ('gf_router', 'cases', 'returned_from', 'SELECT'),
+    ('gf_router', 'cases', 'root', 'SELECT'),
+    ('gf_router', 'cases', 'routed_at', 'SELECT,UPDATE'),
+    ('gf_router', 'cases', 'state', 'SELECT,UPDATE'),
+    ('gf_router', 'cases', 'updated_at', 'SELECT,UPDATE'),
+    ('gf_router', 'cases', 'urgent', 'SELECT'),
+    ('gf_router', 'cases', 'version', 'SELECT,UPDATE');
+
+SELECT bag_eq (
+    $$ SELECT r.rolname::text AS role, c.relname::text AS tab, array_to_string (ARRAY (SELECT p FROM unnest (ARRAY['SELECT','INSERT','UPDATE','DELETE','TRUNCATE']) p WHERE has_table_privilege (r.rolname, c.oid, p)), ',') AS privs
+      FROM pg_roles r CROSS JOIN pg_class c
+     WHERE r.rolname IN ('gf_intake','gf_relay','gf_router','gf_notifier','gf_escalator','gf_gateway','gf_ctl')
+       AND c.relnamespace = 'public'::regnamespace AND c.relkind IN ('r','v') AND NOT EXISTS (SELECT 1 FROM pg_depend d WHERE d.objid = c.oid AND d.deptype = 'e') AND EXISTS (SELECT 1 FROM unnest (ARRAY['SELECT','INSERT','UPDATE','DELETE','TRUNCATE']) p WHERE has_table_privilege (r.rolname, c.oid, p)) $$,
+    'SELECT role, tab, privs FROM want_tables',
+    'table privileges of the service roles are exactly the list');
+SELECT bag_eq (
+    $$ SELECT r.rolname::text AS role, c.relname::text AS tab, a.attname::text AS col, array_to_string (ARRAY (SELECT p FROM unnest (ARRAY['SELECT','UPDATE']) p WHERE has_column_privilege (r.rolname, c.oid, a.attnum, p) AND NOT has_table_privilege (r.rolname, c.oid, p)), ',') AS privs
+      FROM pg_roles r CROSS JOIN pg_class c JOIN pg_attribute a ON a.attrelid = c.oid AND a.attnum > 0 AND NOT a.attisdropped
+     WHERE r.rolname IN ('gf_intake','gf_relay','gf_router','gf_notifier','gf_escalator','gf_gateway','gf_ctl')
+       AND c.relnamespace = 'public'::regnamespace AND c.relkind = 'r' AND EXISTS (SELECT 1 FROM unnest (ARRAY['SELECT','UPDATE']) p WHERE has_column_privilege (r.rolname, c.oid, a.attnum, p) AND NOT has_table_privilege (r.rolname, c.oid, p)) $$,
+    'SELECT role, tab, col, privs FROM want_columns',
+    'column privileges of the service roles are exactly the list');
+
+-- The SQLSTATE of running sql as role ('00000': it worked); nothing it does
+-- is kept.
+CREATE FUNCTION pg_temp.as_role (p_role text, p_sql text) RETURNS text LANGUAGE plpgsql AS $$
+DECLARE
+    state text := '00000';
+BEGIN
+    BEGIN
+        PERFORM set_config ('role', p_role, true);
+        EXECUTE p_sql;
+        RAISE EXCEPTION USING ERRCODE = 'P0099';  -- undo what it did
+    EXCEPTION WHEN SQLSTATE 'P0099' THEN NULL;
+              WHEN OTHERS THEN state := SQLSTATE;
+    END;
+    RETURN state;
+END
+$$;
+
+INSERT INTO cases (source, source_ref, root, grid, description, phone, name, address, received_at)
+VALUES ('hotline', 'grants-1', 'QNL', 'QNL.01.001', '测试', '13800001234', '张三', '西街村1组2号', gf_now ());
+
+SELECT is (pg_temp.as_role ('gf_gateway', 'SELECT count (*) FROM cases'), '42501',
+           'gateway: the cases table (names, phones) is refused');
+SELECT is (pg_temp.as_role ('gf_gateway', 'SELECT phone_masked FROM cases_public'), '00000',
+           'gateway: the masked view is allowed');
+SELECT is (pg_temp.as_role ('gf_gateway', 'INSERT INTO case_events (type, topic, at) VALUES (''x'', ''x'', now ())'),
+           '42501', 'gateway: writing the log is refused');
+SELECT is (pg_temp.as_role ('gf_relay', 'SELECT count (*) FROM cases'), '42501',
+           'relay: cases are refused');
+SELECT is (pg_temp.as_role ('gf_relay', 'UPDATE case_events SET type = type'), '42501',
+           'relay: rewriting an event is refused (it may set seq only)');
+SELECT is (pg_temp.as_role ('gf_relay', 'UPDATE case_events SET seq = seq'), '00000',
+           'relay: numbering events is allowed');
+SELECT is (pg_temp.as_role ('gf_router', 'SELECT phone FROM cases'), '42501',
+           'router: the resident''s phone is refused');
+SELECT is (pg_temp.as_role ('gf_router', 'SELECT name FROM cases'), '42501',
+           'router: the resident''s name is refused');
+SELECT is (pg_temp.as_role ('gf_router', 'UPDATE cases SET state = ''routed'', grid = grid, version = version + 1'),
+           '00000', 'router: routing a case is allowed');
+SELECT is (pg_temp.as_role ('gf_router', 'UPDATE cases SET description = ''x'''), '42501',
+           'router: changing a complaint''s text is refused');
+SELECT is (pg_temp.as_role ('gf_notifier', 'UPDATE cases SET state = ''closed'''), '42501',
+           'notifier: changing a case is refused');
+SELECT is (pg_temp.as_role ('gf_notifier', 'SELECT name, address FROM cases'), '42501',
+           'notifier: the resident''s name and address are refused');
+SELECT is (pg_temp.as_role ('gf_intake', 'DELETE FROM cases'), '42501',
+           'intake: deleting a case is refused');
+SELECT is (pg_temp.as_role ('gf_intake', 'UPDATE case_events SET seq = 1'), '42501',
+           'intake: numbering or rewriting events is refused');
+SELECT is (pg_temp.as_role ('gf_escalator', 'DELETE FROM case_events'), '42501',
+           'escalator: deleting events is refused');
+SELECT is (pg_temp.as_role ('gf_ctl', 'UPDATE case_events SET payload = ''{}'''), '42501',
+           'gridctl: rewriting the log is refused');
+SELECT is (pg_temp.as_role ('gf_ctl', 'UPDATE sim_clock SET at = at'), '00000',
+           'gridctl: moving the clock is allowed');
+SELECT is (pg_temp.as_role ('gf_ctl', 'CREATE TABLE public.x (i int)'), '42501',
+           'gridctl: creating objects in the schema is refused');
+SELECT is (pg_temp.as_role ('gf_intake', 'CREATE FUNCTION public.f () RETURNS int LANGUAGE sql AS ''SELECT 1'''),
+           '42501', 'intake: creating functions is refused');
+SELECT is (pg_temp.as_role ('gf_escalator', 'SELECT gf_now (), gf_is_workday (current_date), gf_rule (''QNL'', ''weekly_l2'')'),
+           '00000', 'escalator: the clock, the calendar and the rules are readable');
+
+SELECT * FROM finish ();
+ROLLBACK;
