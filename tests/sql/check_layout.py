@@ -6,6 +6,8 @@
   2. No SQL text longer than MAX_LINES source lines remains in a C source:
      a run of adjacent C string literals whose text starts with an SQL
      keyword is one SQL text.
+  3. Every repeatable file deploy/sql/repeatable/X.sql has its pgTAP suite
+     tests/sql/X.sql.
 
 Prints TAP lines (one per rule) and the offenders; exits 1 when one fails.
 Usage: check_layout.py [ROOT]
@@ -118,6 +120,17 @@ def main():
             print("#   %s:%d: %d lines" % (path, first, count))
     else:
         print("ok 2 - no SQL text longer than %d lines in C sources" % MAX_LINES)
+    # 3. a suite per concept file
+    rep = os.path.join(SQL_DIR, "repeatable")
+    missing = [n for n in sorted(os.listdir(rep)) if n.endswith(".sql")
+               and not os.path.exists(os.path.join(ROOT, "tests", "sql", n))]
+    if missing:
+        failed += 1
+        print("not ok 3 - every repeatable file has a pgTAP suite in tests/sql/")
+        for n in missing:
+            print("#   deploy/sql/repeatable/%s: no tests/sql/%s" % (n, n))
+    else:
+        print("ok 3 - every repeatable file has a pgTAP suite in tests/sql/")
     return 1 if failed else 0
 
 
