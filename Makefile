@@ -124,6 +124,8 @@ deps:
 
 # The dashboard's built files are committed (services/gateway/web/dist), so
 # running needs no npm; this rebuilds them (vite) after a change to web/.
+# make check fails while they are not what web/ builds to
+# (tests/e2e/test_dashboard_dist.sh rebuilds and compares byte for byte).
 dashboard: deps
 	cd services/gateway/web && npm ci --no-audit --no-fund && npm run build
 

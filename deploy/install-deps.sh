@@ -20,7 +20,7 @@ PACKAGES=(
   valgrind                       # unit tests under valgrind (CI)
   procps util-linux              # pgrep/pkill, runuser
   curl jq                        # gateway tests: HTTP requests, reading JSON answers
-  chromium fonts-noto-cjk        # dashboard browser test (headless), Chinese glyphs in its screenshot
+  chromium chromium-driver fonts-noto-cjk   # dashboard browser test: headless chromium driven over WebDriver (chromedriver), Chinese glyphs in its screenshots
   nodejs                         # dashboard build (make dashboard) and the browser test driver
   clang libclang-rt-14-dev xxd   # libFuzzer targets (make fuzz, bounded run in make check): clang -fsanitize=fuzzer needs compiler-rt's libclang_rt.fuzzer; xxd turns the golden vectors into seeds
 )

@@ -1,11 +1,14 @@
-// Browser test of the dashboard (issue 6, acceptance 1), driven by
-// playwright-core on Debian's chromium (headless).  Prints TAP lines.
+// Browser test of the dashboard (issue 6, acceptance 1): Debian's chromium,
+// headless, driven over WebDriver by Debian's chromedriver (webdriver.mjs,
+// Node's fetch; no npm modules, nothing downloaded).  Prints TAP lines.
 //
 //   node dashboard.mjs
 // Environment: GW_URL (the gateway), GW_PID (its pid), GW_CMD (how to start
 // it again: a JSON array), ART (artifacts directory), GRIDCTL (bin/gridctl),
-// GRIDS (number of grids), L1_LEADER (name shown first in the directory),
-// CHROMIUM (default /usr/bin/chromium).
+// GRIDS (number of grids), L3_GRIDS (number of level-3 grids), L1_LEADER
+// (name shown first in the directory), HEAD_CMD (prints the log's last seq),
+// CHROMIUM (default /usr/bin/chromium), CHROMEDRIVER (default
+// /usr/bin/chromedriver), WEBDRIVER_PORT (chromedriver's port on 127.0.0.1).
 //
 // The page is loaded, complaints are submitted through the intake (gridctl
 // submit), and the test waits for them to appear in the live event list and
@@ -14,7 +17,8 @@
 // up by itself from the last event it saw: every new case shown, no event
 // twice.  Also a phone-sized viewport and the directory page.
 import { execFileSync, spawn } from 'node:child_process';
-import { chromium } from 'playwright-core';
+import { writeFileSync } from 'node:fs';
+import { launch } from './webdriver.mjs';
 
 const env = process.env;
 const URL = env.GW_URL;
@@ -46,17 +50,27 @@ async function waitFor(page, what, fn, arg, timeout = 20000) {
 
 const num = (page, sel) => page.$eval(sel, (el) => Number(el.textContent));
 
-const browser = await chromium.launch({
-  executablePath: env.CHROMIUM || '/usr/bin/chromium',
-  headless: true,
-  args: ['--no-sandbox', '--disable-gpu', '--disable-dev-shm-usage'],
-});
+let browser = null;
 let gateway2 = null;
+// Stopped from outside (the shell's timeout): chromedriver and chromium go too.
+process.on('SIGTERM', () => {
+  notOk('stopped by SIGTERM (timed out?)');
+  browser?.kill();
+  gateway2?.kill('SIGTERM');
+  process.exit(1);
+});
 try {
+  browser = await launch({
+    chromedriver: env.CHROMEDRIVER || '/usr/bin/chromedriver',
+    chromium: env.CHROMIUM || '/usr/bin/chromium',
+    port: Number(env.WEBDRIVER_PORT || 9515),
+    log: `${ART}/chromedriver.log`,
+    pidFile: `${ART}/chromedriver.pid`,
+    profile: `${ART}/chromium-profile`,
+  });
+  console.log(`# chromium ${browser.version} over WebDriver (chromedriver)`);
   const page = await browser.newPage({ viewport: { width: 1600, height: 900 } });
-  const errors = [];
-  page.on('pageerror', (e) => errors.push(String(e)));
-  await page.goto(URL, { waitUntil: 'load' });
+  await page.goto(URL);
   if (await waitFor(page, 'the live stream', () => document.querySelector('#conn')?.dataset.state === 'live')) ok('dashboard loaded, stream live');
   await waitFor(page, 'the grid tree', () => document.querySelectorAll('#tree .l3').length > 0);
   check('title is Chinese', true, /网格化服务指挥大屏/.test(await page.title()));
@@ -89,6 +103,7 @@ try {
   const missed = [4, 5].map((i) => submit(`BT-${process.pid}-${i}`, `浏览器测试：断线期间的诉求 ${i}`, '青年路街道西街村1组12号'));
   const cmd = JSON.parse(env.GW_CMD);
   gateway2 = spawn(cmd[0], cmd.slice(1), { stdio: ['ignore', 'inherit', 'inherit'] });
+  writeFileSync(`${ART}/gateway2.pid`, `${gateway2.pid}\n`); // for the shell's clean-up if this dies
   for (const id of missed) {
     await waitFor(page, `case ${id} (submitted while disconnected)`, (c) => !!document.querySelector(`#events li[data-case="${c}"]`), id, 30000);
   }
@@ -104,11 +119,11 @@ try {
   await waitFor(page, 'the total to include the missed cases', (n) => Number(document.querySelector('#k-total').textContent) === n, t0 + 5);
   check('total count after the reconnect', t0 + 5, await num(page, '#k-total'));
   await page.screenshot({ path: `${ART}/dashboard-after-reconnect.png`, fullPage: true });
-  check('no script errors on the page', '', errors.join('; '));
+  check('no script errors on the page', '', (await page.pageErrors()).join('; '));
 
   // --- a phone ----------------------------------------------------------------------
   const phone = await browser.newPage({ viewport: { width: 390, height: 844 }, isMobile: true, deviceScaleFactor: 2 });
-  await phone.goto(URL, { waitUntil: 'load' });
+  await phone.goto(URL);
   await waitFor(phone, 'the phone page to be live', () => document.querySelector('#conn')?.dataset.state === 'live');
   await waitFor(phone, 'the phone page counts', () => document.querySelector('#k-total').textContent !== '–');
   check('phone: nothing wider than the screen', true, await phone.evaluate(() => document.documentElement.scrollWidth <= window.innerWidth + 1));
@@ -117,7 +132,7 @@ try {
 
   // --- the public directory page ----------------------------------------------------
   const dir = await browser.newPage({ viewport: { width: 1280, height: 900 } });
-  await dir.goto(`${URL}/directory`, { waitUntil: 'load' });
+  await dir.goto(`${URL}/directory`);
   await waitFor(dir, 'the directory table', () => document.querySelectorAll('#directory tbody tr').length > 0);
   check('directory lists every grid', Number(env.GRIDS), await dir.$$eval('#directory tbody tr', (l) => l.length));
   check('directory shows the L1 leader first', env.L1_LEADER, await dir.$eval('#directory tbody tr td:nth-child(4)', (e) => e.textContent));
@@ -127,7 +142,7 @@ try {
 } catch (e) {
   notOk(`browser test aborted: ${e.stack || e}`);
 } finally {
-  await browser.close();
+  if (browser) await browser.close();
   if (gateway2) {
     gateway2.kill('SIGTERM');
     const code = await new Promise((res) => gateway2.on('exit', (c, s) => res(c ?? s)));
