@@ -49,80 +49,10 @@ static void s_count_rejected (gf_code_t code)
     gf_metrics_inc ("gf_intake_rejected_total", labels, 1);
 }
 
-/*  The whole batch in one statement: validate grid and category against
-    the directory, insert new cases (skipping known (source, source_ref)),
-    insert their case.received events, and say per input row what happened.
-    Rows repeated inside one batch get dup_rank > 1 and resolve afterwards. */
-static const char *SQL_BATCH =
-    "WITH input AS ("
-    "  SELECT x.*, coalesce (split_part (x.grid, '.', 1), $2) AS root,"
-    "         row_number () OVER (PARTITION BY x.source, x.source_ref ORDER BY x.i) AS dup_rank"
-    "    FROM jsonb_to_recordset ($1::jsonb) AS x (i int, rid text, source text, source_ref text,"
-    "         description text, category text, grid text, address text, name text, phone text,"
-    "         urgent boolean, reported_at bigint, reporter text, household text, groups text,"
-    "         uid text)"
-    "), checked AS ("
-    "  SELECT input.*, old.id AS old_id, CASE"
-    /* The sender's rights first (docs/security.md): a known, unrevoked
-       identity, allowed this source, and the grid (or, without one, the
-       L1 root, whose triage gets the case) inside its subtree; a staff identity bound to a person
-       reports only as that person. */
-    "           WHEN input.uid IS NOT NULL AND (idn.name IS NULL OR idn.revoked_at IS NOT NULL"
-    "                OR NOT input.source = ANY (idn.sources)"
-    "                OR NOT gf_in_subtree (coalesce (input.grid, input.root), idn.grid)"
-    "                OR (idn.person IS NOT NULL AND input.reporter IS DISTINCT FROM idn.person"
-    "                    AND input.reporter IS NOT NULL)) THEN 'forbidden'"
-    "           WHEN input.grid IS NOT NULL AND g.code IS NULL THEN 'unknown_grid'"
-    "           WHEN r.code IS NULL THEN 'unknown_grid'"
-    "           WHEN input.category IS NOT NULL AND c.code IS NULL THEN 'unknown_category'"
-    "           WHEN input.reporter IS NOT NULL AND p.id IS NULL THEN 'unknown_actor'"
-    "         END AS err"
-    "    FROM input"
-    "    LEFT JOIN cases old ON old.source = input.source AND old.source_ref = input.source_ref"
-    "    LEFT JOIN grids g ON g.code = input.grid"
-    "    LEFT JOIN grids r ON r.code = input.root AND r.level = 1"
-    "    LEFT JOIN categories c ON c.code = input.category"
-    "    LEFT JOIN people p ON p.id = input.reporter"
-    "    LEFT JOIN identities idn ON idn.public_key = input.uid"
-    "), fresh AS ("
-    /* Ids are drawn before the insert so that results need no join back
-       (a conflict with a concurrent intake only wastes the number). */
-    "  SELECT nextval ('cases_id_seq') AS new_id, checked.* FROM checked"
-    "   WHERE err IS NULL AND dup_rank = 1 AND old_id IS NULL ORDER BY i"
-    "), ins AS ("
-    "  INSERT INTO cases (id, source, source_ref, request_id, root, grid, requested_grid, category,"
-    "                     description, address, name, phone, urgent, reported_at, received_at,"
-    "                     reporter, household, groups)"
-    "  SELECT new_id, source, source_ref, rid, root, root, grid, category, description, address,"
-    "         name, phone, urgent, to_timestamp (reported_at / 1000.0),"
-    "         gf_now (), reporter, household,"
-    "         coalesce (string_to_array (nullif (groups, ''), ','), '{}')"
-    "    FROM fresh ORDER BY i"
-    "  ON CONFLICT (source, source_ref) DO NOTHING"
-    "  RETURNING id, source, source_ref, root, category, description, address, phone, urgent,"
-    "            reported_at, reporter, groups"
-    "), ev AS ("
-    "  INSERT INTO case_events (type, topic, case_id, grid, at, payload)"
-    "  SELECT 'case.received', 'case.received/' || root, id, root, gf_now (),"
-    "         jsonb_build_object ('source', source, 'source_ref', source_ref,"
-    "             'description', description, 'category', category,"
-    "             'address_masked', gf_mask_address (address), 'phone_masked', gf_mask_phone "
-    "(phone),"
-    "             'urgent', urgent, 'groups', to_jsonb (groups), 'reporter', reporter,"
-    "             'reported_at', (extract (epoch FROM reported_at) * 1000)::bigint)"
-    "    FROM ins ORDER BY id"
-    ")"
-    /* case_id NULL and no err: a twin earlier in this batch, or a concurrent
-       intake won the insert; resolved by SQL_LOOKUP afterwards. */
-    "SELECT ck.i, ck.err,"
-    "       CASE WHEN f.new_id IN (SELECT id FROM ins) THEN f.new_id ELSE ck.old_id END AS case_id,"
-    "       f.new_id IS NULL OR f.new_id NOT IN (SELECT id FROM ins) AS duplicate"
-    "  FROM checked ck LEFT JOIN fresh f ON f.i = ck.i"
-    " ORDER BY ck.i";
-
-/*  For rows the batch statement could not see: a twin earlier in the same
-    batch, or a concurrent intake's commit after our statement started. */
-static const char *SQL_LOOKUP = "SELECT id FROM cases WHERE source = $1 AND source_ref = $2";
+/*  The whole batch in one call (deploy/sql/repeatable/intake.sql): per input
+    row i, its error code's name or its case (new, or the first one stored
+    under its (source, source_ref)) and whether it was a duplicate. */
+static const char *SQL_STORE = "SELECT i, err, case_id, duplicate FROM gf_intake_store ($1, $2)";
 
 static void s_send_reply (s_intake_t *self, zmsg_t **envelope_p, gf_reply_t *reply)
 {
@@ -176,7 +106,7 @@ static int s_store (s_intake_t *self, int from, int to)
 
     int rc = -1;
     PGresult *res = NULL;
-    if (gf_db_begin (self->db) == 0 && (res = gf_db_exec (self->db, SQL_BATCH, 2, params))) {
+    if (gf_db_begin (self->db) == 0 && (res = gf_db_exec (self->db, SQL_STORE, 2, params))) {
         rc = 0;
         for (int r = 0; r < PQntuples (res) && rc == 0; r++) {
             s_item_t *item = &self->items[gf_db_get_ll (res, r, "i")];
@@ -184,17 +114,8 @@ static int s_store (s_intake_t *self, int from, int to)
             item->code = err ? gf_code_from_name (err) : GF_OK;
             item->case_id = gf_db_get_ll (res, r, "case_id");
             item->duplicate = streq (gf_db_get (res, r, "duplicate"), "t");
-            if (item->code == GF_OK && item->case_id == 0) {
-                const char *key[] = {item->c.source, item->c.source_ref};
-                PGresult *found = gf_db_exec (self->db, SQL_LOOKUP, 2, key);
-                if (found && PQntuples (found) == 1) {
-                    item->case_id = gf_db_get_ll (found, 0, "id");
-                    item->duplicate = true;
-                } else
-                    rc = -1;
-                if (found)
-                    PQclear (found);
-            }
+            if (item->code == GF_OK && item->case_id == 0)
+                rc = -1; /* cannot happen: gf_intake_store raises instead */
         }
         PQclear (res);
         if (rc == 0)

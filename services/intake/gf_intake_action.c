@@ -3,7 +3,6 @@
 #include "gf_case.h"
 
 #include <czmq.h>
-#include <jansson.h>
 
 static const char *SQL_DONE =
     "SELECT to_state, version, case_id FROM case_actions WHERE actor = $1 AND request_id = $2";
@@ -18,68 +17,14 @@ static const char *SQL_IDENTITY =
 static const char *SQL_TARGET_GRID = "SELECT level FROM grids WHERE code = $1";
 static const char *SQL_TARGET_CASE = "SELECT state, root FROM cases WHERE id = $1 FOR UPDATE";
 
-/*  One statement for every action: each column changes only for the actions
-    that change it.  $1 case, $2 new state, $3 action, $4 grid, $5 tier,
-    $6 urgent, $7 groups, $8 department, $9 satisfied, $10 into.  Times
-    come from gf_now (): the simulated clock when one is set. */
-static const char *SQL_APPLY =
-    "UPDATE cases SET state = $2, version = version + 1, updated_at = gf_now (),"
-    "  grid = CASE $3 WHEN 'assign' THEN $4 WHEN 'return' THEN root ELSE grid END,"
-    "  returned_from = CASE $3 WHEN 'return' THEN returned_from || grid ELSE returned_from END,"
-    "  tier = CASE WHEN $3 = 'resolve' THEN 'resolved' WHEN $3 = 'reopen' THEN 'pending'"
-    "              WHEN $3 = 'classify' AND $5::text IS NOT NULL"
-    "                   AND state NOT IN ('resolved', 'called_back', 'closed') THEN $5"
-    "              ELSE tier END,"
-    "  urgent = CASE WHEN $3 = 'classify' AND $6::boolean IS NOT NULL THEN $6::boolean ELSE urgent "
-    "END,"
-    "  groups = CASE WHEN $3 = 'classify' AND $7::text IS NOT NULL"
-    "                THEN coalesce (string_to_array (nullif ($7, ''), ','), '{}') ELSE groups END,"
-    "  supervised = supervised OR $3 = 'supervise',"
-    "  department = CASE $3 WHEN 'refer' THEN $8 ELSE department END,"
-    "  satisfied = CASE $3 WHEN 'callback' THEN $9::boolean WHEN 'reopen' THEN NULL ELSE "
-    "satisfied END,"
-    "  merged_into = CASE $3 WHEN 'merge' THEN $10::bigint ELSE merged_into END,"
-    "  reopen_count = reopen_count + CASE $3 WHEN 'reopen' THEN 1 ELSE 0 END,"
-    "  signed_at = CASE $3 WHEN 'sign' THEN gf_now () ELSE signed_at END,"
-    "  routed_at = CASE $3 WHEN 'assign' THEN gf_now () ELSE routed_at "
-    "END,"
-    "  resolved_at = CASE $3 WHEN 'resolve' THEN gf_now ()"
-    "                        WHEN 'reopen' THEN NULL ELSE resolved_at END,"
-    "  closed_at = CASE $3 WHEN 'close' THEN gf_now () ELSE closed_at END"
-    " WHERE id = $1"
-    " RETURNING version, grid, tier, urgent, array_to_string (groups, ',') AS groups";
-
-/*  The action record and its event.  $1 case, $2 request id, $3 actor,
-    $4 action, $5 from, $6 to, $7 version, $8 note, $9 event type,
-    $10 event grid, $11 payload extras (JSON object). */
-static const char *SQL_RECORD =
-    "WITH a AS ("
-    "  INSERT INTO case_actions (case_id, request_id, actor, action, from_state, to_state,"
-    "                            version, note, at)"
-    "  VALUES ($1, $2, $3, $4, $5, $6, $7, $8, gf_now ())"
-    ")"
-    "INSERT INTO case_events (type, topic, case_id, grid, at, payload)"
-    "VALUES ($9, $9 || '/' || $10, $1, $10, gf_now (),"
-    "        jsonb_build_object ('action', $4::text, 'actor', $3::text, 'from', $5::text,"
-    "                            'to', $6::text, 'version', $7::int, 'note', $8::text,"
-    "                            'l2', (SELECT parent FROM grids WHERE code = $10))"
-    "        || $11::jsonb)";
-
-/*  Merged cases follow the case they were merged into when it is resolved. */
-static const char *SQL_FOLLOW =
-    "WITH f AS ("
-    "  UPDATE cases SET state = 'resolved', tier = 'resolved', version = version + 1,"
-    "         resolved_at = gf_now (),"
-    "         updated_at = gf_now ()"
-    "   WHERE merged_into = $1 AND state = 'merged'"
-    "  RETURNING id, grid, version"
-    ")"
-    "INSERT INTO case_events (type, topic, case_id, grid, at, payload)"
-    "SELECT 'case.resolved', 'case.resolved/' || grid, id, grid, gf_now (),"
-    "       jsonb_build_object ('action', 'resolve', 'actor', $2::text, 'from', 'merged',"
-    "                           'to', 'resolved', 'version', version, 'note', $3::text,"
-    "                           'follows', $1::bigint)"
-    "  FROM f";
+/*  Applies the step: the case, its case_actions record and event, and for
+    resolve the merged cases that follow (deploy/sql/repeatable/case_actions.sql).
+    $1 case, $2 request id, $3 actor, $4 action, $5 from, $6 to, $7 event
+    type, $8 event grid (NULL: the case's grid after the change), $9 note,
+    $10 grid, $11 tier, $12 urgent, $13 groups, $14 department, $15
+    satisfied, $16 into.  Returns the new version. */
+static const char *SQL_ACT = "SELECT gf_case_act ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, "
+                             "$12, $13, $14, $15, $16) AS version";
 
 static void s_fail (gf_reply_t *reply, gf_code_t code, const char *message)
 {
@@ -87,46 +32,6 @@ static void s_fail (gf_reply_t *reply, gf_code_t code, const char *message)
     reply->code = code;
     free (reply->message);
     reply->message = strdup (message);
-}
-
-/*  The event's keys beyond the common ones, as JSON text (caller frees). */
-static char *s_extras (const gf_action_t *a, gf_case_action_t act, PGresult *applied)
-{
-    json_t *x = json_object ();
-    switch (act) {
-    case GF_ACT_REFER:
-        json_object_set_new (x, "department", json_string (a->department));
-        break;
-    case GF_ACT_CALLBACK:
-        json_object_set_new (x, "satisfied", json_boolean (a->satisfied == 1));
-        break;
-    case GF_ACT_ASSIGN:
-        json_object_set_new (x, "grid", json_string (a->grid));
-        json_object_set_new (x, "via", json_string ("assign"));
-        break;
-    case GF_ACT_MERGE:
-        json_object_set_new (x, "into", json_integer (a->into));
-        break;
-    case GF_ACT_SUPERVISE:
-        json_object_set_new (x, "supervised", json_true ());
-        break;
-    case GF_ACT_CLASSIFY:
-        json_object_set_new (x, "tier", json_string (gf_db_get (applied, 0, "tier")));
-        json_object_set_new (x, "urgent",
-                             json_boolean (streq (gf_db_get (applied, 0, "urgent"), "t")));
-        json_t *groups = json_array ();
-        char *list = strdup (gf_db_get (applied, 0, "groups")), *save = NULL;
-        for (char *g = strtok_r (list, ",", &save); g; g = strtok_r (NULL, ",", &save))
-            json_array_append_new (groups, json_string (g));
-        free (list);
-        json_object_set_new (x, "groups", groups); /* an array, as in case.received */
-        break;
-    default:
-        break;
-    }
-    char *text = json_dumps (x, JSON_COMPACT);
-    json_decref (x);
-    return text;
 }
 
 /*  Checks that need the database.  Returns 0, or -1 with err set. */
@@ -287,34 +192,23 @@ void gf_intake_action_apply (gf_db_t *db, const gf_action_t *a, const char *iden
     const char *urgent = a->urgent < 0 ? NULL : a->urgent ? "true" : "false";
     const char *sat = a->satisfied < 0 ? NULL : a->satisfied ? "true" : "false";
     char *into = s_int (a->into);
-    const char *apply_params[] = {
-        case_id, to,        a->action,     a->grid, a->tier,
-        urgent,  a->groups, a->department, sat,     a->into > 0 ? into : NULL};
-    applied = gf_db_exec (db, SQL_APPLY, 10, apply_params);
-    free (into);
-    if (!applied)
-        goto unavailable;
-    char *version = strdup (gf_db_get (applied, 0, "version"));
     /* A returned case is announced to the grid that returned it. */
-    const char *event_grid =
-        step.action == GF_ACT_RETURN ? view.grid : gf_db_get (applied, 0, "grid");
-    char *extras = s_extras (a, step.action, applied);
-    const char *record_params[] = {case_id, a->id,   a->actor,   a->action,  reply->state, to,
-                                   version, a->note, step.event, event_grid, extras};
-    int rc = gf_db_run (db, SQL_RECORD, 11, record_params);
-    free (extras);
-    if (rc == 0 && step.action == GF_ACT_RESOLVE) {
-        const char *follow_params[] = {case_id, a->actor, a->note};
-        rc = gf_db_run (db, SQL_FOLLOW, 3, follow_params);
-    }
-    if (rc != 0 || gf_db_commit (db) != 0) {
-        free (version);
+    const char *event_grid = step.action == GF_ACT_RETURN ? view.grid : NULL;
+    const char *act_params[] = {case_id,      a->id,
+                                a->actor,     a->action,
+                                reply->state, to,
+                                step.event,   event_grid,
+                                a->note,      a->grid,
+                                a->tier,      urgent,
+                                a->groups,    a->department,
+                                sat,          a->into > 0 ? into : NULL};
+    applied = gf_db_exec (db, SQL_ACT, 16, act_params);
+    free (into);
+    if (!applied || gf_db_commit (db) != 0)
         goto unavailable;
-    }
     free (reply->state);
     reply->state = strdup (to);
-    reply->version = strtoll (version, NULL, 10);
-    free (version);
+    reply->version = gf_db_get_ll (applied, 0, "version");
     goto cleanup;
 
 unavailable:

@@ -1,0 +1,115 @@
+-- case_actions.sql — staff actions on a case (services/intake/gf_intake_action.c):
+-- applying a step the lifecycle decided, its case_actions record and its event.
+-- The lifecycle itself (which action is allowed in which state, the state
+-- after it, its event type) is common/gf_case.c's: these functions apply
+-- what it decided and check nothing of it.
+-- Owns: gf_case_act.
+
+-- Applies one staff action to a case the caller has locked (SELECT ... FOR
+-- UPDATE) and checked (rights, version, transition, targets), in one call:
+--   1. the case: state p_to, version + 1, updated_at, and the columns the
+--      action changes (assign: grid, routed_at; return: grid back to the
+--      root, the grid it leaves appended to returned_from; resolve/reopen:
+--      tier, resolved_at; classify: tier (only while not resolved), urgent,
+--      groups (comma-separated; '' clears); supervise; refer: department;
+--      callback/reopen: satisfied; merge: merged_into; reopen: reopen_count;
+--      sign: signed_at; close: closed_at);
+--   2. its case_actions row (p_request: the request id, unique per actor)
+--      and its event p_event, on topic p_event || '/' || the event's grid:
+--      p_event_grid, or when NULL the case's grid after the change (the
+--      lifecycle announces a returned case to the grid that returned it);
+--      the payload has action, actor, from, to, version, note, l2 (the event
+--      grid's parent) and the action's own keys (refer: department;
+--      callback: satisfied; assign: grid, via; merge: into; supervise:
+--      supervised; classify: tier, urgent, groups as after the change);
+--   3. resolve: the cases merged into it follow (resolved too, each with
+--      its case.resolved event, 'follows' naming this case).
+-- Times come from gf_now () (the simulated clock when one is set).
+-- Returns the case's new version.  Any error leaves nothing (the caller's
+-- transaction is rolled back).
+CREATE OR REPLACE FUNCTION gf_case_act (p_case bigint, p_request text, p_actor text,
+                                        p_action text, p_from text, p_to text, p_event text,
+                                        p_event_grid text, p_note text, p_grid text,
+                                        p_tier text, p_urgent boolean, p_groups text,
+                                        p_department text, p_satisfied boolean, p_into bigint)
+    RETURNS integer
+LANGUAGE plpgsql AS $$
+DECLARE
+    v_version integer;
+    v_grid text;
+    v_tier text;
+    v_urgent boolean;
+    v_groups text[];
+    v_event_grid text;
+BEGIN
+    UPDATE cases SET state = p_to, version = version + 1, updated_at = gf_now (),
+           grid = CASE p_action WHEN 'assign' THEN p_grid WHEN 'return' THEN root ELSE grid END,
+           returned_from = CASE p_action WHEN 'return' THEN returned_from || grid
+                                         ELSE returned_from END,
+           tier = CASE WHEN p_action = 'resolve' THEN 'resolved'
+                       WHEN p_action = 'reopen' THEN 'pending'
+                       WHEN p_action = 'classify' AND p_tier IS NOT NULL
+                            AND NOT gf_case_resolved (state) THEN p_tier
+                       ELSE tier END,
+           urgent = CASE WHEN p_action = 'classify' AND p_urgent IS NOT NULL THEN p_urgent
+                         ELSE urgent END,
+           groups = CASE WHEN p_action = 'classify' AND p_groups IS NOT NULL
+                         THEN coalesce (string_to_array (nullif (p_groups, ''), ','), '{}')
+                         ELSE groups END,
+           supervised = supervised OR p_action = 'supervise',
+           department = CASE p_action WHEN 'refer' THEN p_department ELSE department END,
+           satisfied = CASE p_action WHEN 'callback' THEN p_satisfied WHEN 'reopen' THEN NULL
+                                     ELSE satisfied END,
+           merged_into = CASE p_action WHEN 'merge' THEN p_into ELSE merged_into END,
+           reopen_count = reopen_count + CASE p_action WHEN 'reopen' THEN 1 ELSE 0 END,
+           signed_at = CASE p_action WHEN 'sign' THEN gf_now () ELSE signed_at END,
+           routed_at = CASE p_action WHEN 'assign' THEN gf_now () ELSE routed_at END,
+           resolved_at = CASE p_action WHEN 'resolve' THEN gf_now ()
+                                       WHEN 'reopen' THEN NULL ELSE resolved_at END,
+           closed_at = CASE p_action WHEN 'close' THEN gf_now () ELSE closed_at END
+     WHERE id = p_case
+    RETURNING version, grid, tier, urgent, groups
+         INTO v_version, v_grid, v_tier, v_urgent, v_groups;
+    IF NOT FOUND THEN
+        RAISE EXCEPTION 'gf_case_act: no case %', p_case USING ERRCODE = 'no_data_found';
+    END IF;
+
+    v_event_grid := coalesce (p_event_grid, v_grid);
+    INSERT INTO case_actions (case_id, request_id, actor, action, from_state, to_state, version,
+                              note, at)
+    VALUES (p_case, p_request, p_actor, p_action, p_from, p_to, v_version, p_note, gf_now ());
+    INSERT INTO case_events (type, topic, case_id, grid, at, payload)
+    VALUES (p_event, p_event || '/' || v_event_grid, p_case, v_event_grid, gf_now (),
+            jsonb_build_object ('action', p_action, 'actor', p_actor, 'from', p_from, 'to', p_to,
+                                'version', v_version, 'note', p_note,
+                                'l2', (SELECT parent FROM grids WHERE code = v_event_grid))
+            || CASE p_action
+                   WHEN 'refer' THEN jsonb_build_object ('department', p_department)
+                   WHEN 'callback' THEN jsonb_build_object ('satisfied', coalesce (p_satisfied, false))
+                   WHEN 'assign' THEN jsonb_build_object ('grid', p_grid, 'via', 'assign')
+                   WHEN 'merge' THEN jsonb_build_object ('into', p_into)
+                   WHEN 'supervise' THEN jsonb_build_object ('supervised', true)
+                   -- an array, as in case.received
+                   WHEN 'classify' THEN jsonb_build_object ('tier', v_tier, 'urgent', v_urgent,
+                                                            'groups', to_jsonb (v_groups))
+                   ELSE '{}'::jsonb
+               END);
+
+    -- Merged cases follow the case they were merged into when it is resolved.
+    IF p_action = 'resolve' THEN
+        WITH f AS (
+            UPDATE cases SET state = 'resolved', tier = 'resolved', version = version + 1,
+                   resolved_at = gf_now (), updated_at = gf_now ()
+             WHERE merged_into = p_case AND state = 'merged'
+            RETURNING id, grid, version
+        )
+        INSERT INTO case_events (type, topic, case_id, grid, at, payload)
+        SELECT 'case.resolved', 'case.resolved/' || grid, id, grid, gf_now (),
+               jsonb_build_object ('action', 'resolve', 'actor', p_actor, 'from', 'merged',
+                                   'to', 'resolved', 'version', version, 'note', p_note,
+                                   'follows', p_case)
+          FROM f;
+    END IF;
+    RETURN v_version;
+END
+$$;

@@ -1,0 +1,127 @@
+-- intake.sql — storing complaints: the intake's batch (services/intake/gf_intake.c)
+-- in one call, with the senders' rights, the directory checks, the new cases,
+-- their case.received events and duplicate detection.
+-- Owns: gf_intake_store.
+
+-- Stores a batch of complaints.  p_batch is a JSON array of objects, one per
+-- complaint: i (the caller's index, returned as is), rid (request id),
+-- source, source_ref, description, category, grid, address, name, phone,
+-- urgent, reported_at (ms since the epoch), reporter, household, groups
+-- (comma-separated), uid (the sender's public key, Z85; absent: a plain
+-- loopback sender).  p_root: the L1 root of complaints without a grid.
+-- One row per input object, ordered by i:
+--   err        NULL, or the error code's name (forbidden, unknown_grid,
+--              unknown_category, unknown_actor); nothing is stored for it;
+--   case_id    the new case, or for a duplicate the case first stored
+--              under its (source, source_ref);
+--   duplicate  true if (source, source_ref) was already known: earlier in
+--              the batch, before it, or stored by a concurrent intake.
+-- A statement error (a check constraint, say) fails the whole batch: the
+-- caller then stores its complaints one by one to isolate the culprit.
+CREATE OR REPLACE FUNCTION gf_intake_store (p_batch jsonb, p_root text)
+    RETURNS TABLE (i int, err text, case_id bigint, duplicate boolean)
+LANGUAGE plpgsql AS $$
+#variable_conflict use_column
+DECLARE
+    v_i int[];
+    v_err text[];
+    v_case bigint[];
+    v_dup boolean[];
+    v_source text[];
+    v_ref text[];
+    v_id bigint;
+BEGIN
+    -- The whole batch in one statement: validate grid and category against
+    -- the directory, insert new cases (skipping known (source, source_ref)),
+    -- insert their case.received events, and say per input row what
+    -- happened.  Rows repeated inside the batch get dup_rank > 1 and are
+    -- resolved below.
+    WITH input AS (
+        SELECT x.*, coalesce (split_part (x.grid, '.', 1), p_root) AS root,
+               row_number () OVER (PARTITION BY x.source, x.source_ref ORDER BY x.i) AS dup_rank
+          FROM jsonb_to_recordset (p_batch) AS x (i int, rid text, source text, source_ref text,
+               description text, category text, grid text, address text, name text, phone text,
+               urgent boolean, reported_at bigint, reporter text, household text, groups text,
+               uid text)
+    ), checked AS (
+        SELECT input.*, old.id AS old_id, CASE
+               -- The sender's rights first (docs/security.md): a known,
+               -- unrevoked identity, allowed this source, and the grid (or,
+               -- without one, the L1 root, whose triage gets the case) inside
+               -- its subtree; a staff identity bound to a person reports only
+               -- as that person.
+               WHEN input.uid IS NOT NULL AND (idn.name IS NULL OR idn.revoked_at IS NOT NULL
+                    OR NOT input.source = ANY (idn.sources)
+                    OR NOT gf_in_subtree (coalesce (input.grid, input.root), idn.grid)
+                    OR (idn.person IS NOT NULL AND input.reporter IS DISTINCT FROM idn.person
+                        AND input.reporter IS NOT NULL)) THEN 'forbidden'
+               WHEN input.grid IS NOT NULL AND g.code IS NULL THEN 'unknown_grid'
+               WHEN r.code IS NULL THEN 'unknown_grid'
+               WHEN input.category IS NOT NULL AND c.code IS NULL THEN 'unknown_category'
+               WHEN input.reporter IS NOT NULL AND p.id IS NULL THEN 'unknown_actor'
+             END AS err
+          FROM input
+          LEFT JOIN cases old ON old.source = input.source AND old.source_ref = input.source_ref
+          LEFT JOIN grids g ON g.code = input.grid
+          LEFT JOIN grids r ON r.code = input.root AND r.level = 1
+          LEFT JOIN categories c ON c.code = input.category
+          LEFT JOIN people p ON p.id = input.reporter
+          LEFT JOIN identities idn ON idn.public_key = input.uid
+    ), fresh AS (
+        -- Ids are drawn before the insert so that results need no join back
+        -- (a conflict with a concurrent intake only wastes the number).
+        SELECT nextval ('cases_id_seq') AS new_id, checked.* FROM checked
+         WHERE err IS NULL AND dup_rank = 1 AND old_id IS NULL ORDER BY i
+    ), ins AS (
+        INSERT INTO cases (id, source, source_ref, request_id, root, grid, requested_grid,
+                           category, description, address, name, phone, urgent, reported_at,
+                           received_at, reporter, household, groups)
+        SELECT new_id, source, source_ref, rid, root, root, grid, category, description, address,
+               name, phone, urgent, to_timestamp (reported_at / 1000.0),
+               gf_now (), reporter, household,
+               coalesce (string_to_array (nullif (groups, ''), ','), '{}')
+          FROM fresh ORDER BY i
+        ON CONFLICT (source, source_ref) DO NOTHING
+        RETURNING id, source, source_ref, root, category, description, address, phone, urgent,
+                  reported_at, reporter, groups
+    ), ev AS (
+        INSERT INTO case_events (type, topic, case_id, grid, at, payload)
+        SELECT 'case.received', 'case.received/' || root, id, root, gf_now (),
+               jsonb_build_object ('source', source, 'source_ref', source_ref,
+                   'description', description, 'category', category,
+                   'address_masked', gf_mask_address (address),
+                   'phone_masked', gf_mask_phone (phone),
+                   'urgent', urgent, 'groups', to_jsonb (groups), 'reporter', reporter,
+                   'reported_at', (extract (epoch FROM reported_at) * 1000)::bigint)
+          FROM ins ORDER BY id
+    )
+    SELECT array_agg (ck.i ORDER BY ck.i), array_agg (ck.err ORDER BY ck.i),
+           array_agg (CASE WHEN f.new_id IN (SELECT id FROM ins) THEN f.new_id ELSE ck.old_id END
+                      ORDER BY ck.i),
+           array_agg (f.new_id IS NULL OR f.new_id NOT IN (SELECT id FROM ins) ORDER BY ck.i),
+           array_agg (ck.source ORDER BY ck.i), array_agg (ck.source_ref ORDER BY ck.i)
+      INTO v_i, v_err, v_case, v_dup, v_source, v_ref
+      FROM checked ck LEFT JOIN fresh f ON f.i = ck.i;
+
+    -- No case and no error: a twin earlier in this batch, or a concurrent
+    -- intake won the insert.  This statement sees both (its own snapshot,
+    -- after the insert above; READ COMMITTED).
+    FOR k IN 1 .. coalesce (array_length (v_i, 1), 0) LOOP
+        IF v_err[k] IS NULL AND v_case[k] IS NULL THEN
+            SELECT c.id INTO v_id FROM cases c
+             WHERE c.source = v_source[k] AND c.source_ref = v_ref[k];
+            IF NOT FOUND THEN
+                -- The first of its twins was refused: the caller isolates
+                -- the complaints one by one.
+                RAISE EXCEPTION 'gf_intake_store: no case for (%, %), item %',
+                    v_source[k], v_ref[k], v_i[k] USING ERRCODE = 'no_data_found';
+            END IF;
+            v_case[k] := v_id;
+            v_dup[k] := true;
+        END IF;
+    END LOOP;
+
+    RETURN QUERY SELECT u.i, u.err, u.case_id, u.duplicate
+                   FROM unnest (v_i, v_err, v_case, v_dup) AS u (i, err, case_id, duplicate);
+END
+$$;
