@@ -184,11 +184,12 @@ static int s_csv (gf_db_t *db, const char *fn, int nargs, const char *const *arg
 }
 
 /*  Prints the one JSON value that sql returns, and a line end.  Returns 0
-    or -1. */
+    or -1 (a failure, or NULL). */
 static int s_json (gf_db_t *db, const char *sql, int nparams, const char *const *params)
 {
     PGresult *res = gf_db_exec (db, sql, nparams, params);
-    const char *json = res && PQntuples (res) == 1 ? PQgetvalue (res, 0, 0) : NULL;
+    const char *json =
+        res && PQntuples (res) == 1 && !PQgetisnull (res, 0, 0) ? PQgetvalue (res, 0, 0) : NULL;
     if (json)
         printf ("%s\n", json);
     if (res)
