@@ -69,7 +69,8 @@ int gridctl_clock (gf_config_t *config, int argc, char **argv)
 }
 
 /*  What would escalate at a given time, and why: due meetings and their
-    candidates, and urgent cases.  Reads only. */
+    candidates, and urgent cases.  Reads only (gf_escalation_plan,
+    escalation.sql). */
 static const char *SQL_PLAN = "SELECT * FROM gf_escalation_plan ($1, $2)";
 
 int gridctl_escalation_plan (gf_config_t *config, int argc, char **argv)
@@ -115,7 +116,8 @@ int gridctl_escalation_plan (gf_config_t *config, int argc, char **argv)
 }
 
 /*  A consultation meeting (民情征询会) that an L1 grid calls on a big issue
-    (demolition, land compensation, ...): a meeting record and its event. */
+    (demolition, land compensation, ...): a meeting record and its event
+    (gf_meeting_call, meetings.sql). */
 static const char *SQL_CALL = "SELECT * FROM gf_meeting_call ($1, $2, $3)";
 
 int gridctl_meeting_call (gf_config_t *config, int argc, char **argv)

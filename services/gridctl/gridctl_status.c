@@ -6,7 +6,7 @@
 #include "gf_proto.h"
 
 /*  Instances seen in the last day; "up" while the heartbeat is fresh
-    (three periods). */
+    (three periods): gf_service_status, deploy/sql/repeatable/operations.sql. */
 static const char *SQL_SERVICES = "SELECT * FROM gf_service_status ()";
 
 static const char *SQL_CONSUMERS =
