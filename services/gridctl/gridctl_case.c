@@ -61,20 +61,7 @@ static const char *SQL_CASE = "SELECT c.*, g.name AS grid_name, cat.name AS cate
                               "'YYYY-MM-DD HH24:MI:SS') AS reported"
                               "  FROM cases c JOIN grids g ON g.code = c.grid"
                               "  LEFT JOIN categories cat ON cat.code = c.category WHERE c.id = $1";
-static const char *SQL_TIMELINE =
-    "SELECT e.seq, e.type, e.grid,"
-    "       to_char (e.at AT TIME ZONE 'Asia/Shanghai', 'YYYY-MM-DD HH24:MI:SS') AS at,"
-    "       coalesce (p.name || '(' || (e.payload->>'actor') || ')', '') AS who,"
-    "       concat_ws (' ',"
-    "         CASE WHEN e.payload ? 'from' THEN (e.payload->>'from') || ' → ' || "
-    "(e.payload->>'to') END,"
-    "         'note: ' || (e.payload->>'note'), 'department: ' || (e.payload->>'department'),"
-    "         'satisfied: ' || (e.payload->>'satisfied'), 'into: ' || (e.payload->>'into'),"
-    "         'follows: ' || (e.payload->>'follows'), 'reason: ' || (e.payload->>'reason'),"
-    "         'to: ' || (e.payload->>'recipient'), 'via: ' || (e.payload->>'via'),"
-    "         'tier: ' || (e.payload->>'tier')) AS detail"
-    "  FROM case_events e LEFT JOIN people p ON p.id = e.payload->>'actor'"
-    " WHERE e.case_id = $1 ORDER BY e.id";
+static const char *SQL_TIMELINE = "SELECT * FROM gf_case_timeline ($1)";
 
 int gridctl_case_show (gf_config_t *config, int argc, char **argv)
 {
@@ -231,28 +218,9 @@ int gridctl_case_act (gf_config_t *config, const char *action, int argc, char **
     return rc;
 }
 
-/*  gridctl case list: every filter is optional; NULL parameters match all. */
-static const char *SQL_LIST =
-    "SELECT c.id, sn.name AS state_name, c.state, c.grid, g.name AS grid_name,"
-    "       coalesce (cat.name, '未分类') AS category, c.tier, c.level, c.urgent,"
-    "       array_to_string (c.groups, ',') AS groups, c.supervised,"
-    "       to_char (c.received_at AT TIME ZONE 'Asia/Shanghai', 'YYYY-MM-DD HH24:MI') AS received,"
-    "       left (regexp_replace (c.description, '\\s+', ' ', 'g'), 24) AS excerpt"
-    "  FROM cases c JOIN grids g ON g.code = c.grid"
-    "  LEFT JOIN categories cat ON cat.code = c.category"
-    "  LEFT JOIN case_state_names sn ON sn.state = c.state"
-    " WHERE ($1::text IS NULL OR c.grid = $1 OR starts_with (c.grid, $1 || '.'))"
-    "   AND ($2::text IS NULL OR c.state = $2)"
-    "   AND ($3::text IS NULL OR c.tier = $3)"
-    "   AND ($4::int IS NULL OR c.level = $4)"
-    "   AND ($5::text IS NULL OR ($5 = 'urgent' AND c.urgent) OR ($5 = 'any' AND (c.urgent OR"
-    "        c.groups <> '{}')) OR $5 = ANY (c.groups))"
-    "   AND ($6::date IS NULL OR c.received_at >= ($6::date::timestamp AT TIME ZONE "
-    "'Asia/Shanghai'))"
-    "   AND ($7::date IS NULL OR c.received_at < (($7::date + 1)::timestamp AT TIME ZONE "
-    "'Asia/Shanghai'))"
-    "   AND ($8::text IS NULL OR c.supervised)"
-    " ORDER BY c.id LIMIT $9";
+/*  gridctl case list: every filter is optional; NULL parameters match all
+    (gf_case_list, reports.sql). */
+static const char *SQL_LIST = "SELECT * FROM gf_case_list ($1, $2, $3, $4, $5, $6, $7, $8, $9)";
 
 int gridctl_case_list (gf_config_t *config, int argc, char **argv)
 {
@@ -264,7 +232,7 @@ int gridctl_case_list (gf_config_t *config, int argc, char **argv)
     for (int i = 0; i < argc; i++) {
         bool known = false;
         if (streq (argv[i], "--supervised")) {
-            supervised = "yes";
+            supervised = "true";
             known = true;
         }
         for (size_t k = 0; !known && k < sizeof keys / sizeof keys[0]; k++)

@@ -69,37 +69,9 @@ int gridctl_clock (gf_config_t *config, int argc, char **argv)
 }
 
 /*  What would escalate at a given time, and why: due meetings and their
-    candidates, and urgent cases.  Reads only. */
-static const char *SQL_PLAN =
-    "WITH t AS (SELECT $1::timestamptz AS at),"
-    "     es AS (SELECT coalesce ((SELECT min (since) FROM escalation_state), gf_now ()) AS since),"
-    "     due AS ("
-    "  SELECT w.grid, 'weekly' AS kind, w.slot, w.day FROM es, t, gf_weekly_slots (es.since, t.at) "
-    "w"
-    "  UNION ALL"
-    "  SELECT m.grid, 'monthly', m.slot, m.day FROM es, t, gf_monthly_slots (es.since, t.at) m"
-    "), open AS ("
-    "  SELECT * FROM due WHERE NOT EXISTS (SELECT 1 FROM meetings m WHERE m.grid = due.grid"
-    "                                        AND m.kind = due.kind AND m.day = due.day)"
-    ")"
-    "SELECT o.kind AS rule, o.grid AS meeting_grid,"
-    "       to_char (o.slot AT TIME ZONE 'Asia/Shanghai', 'YYYY-MM-DD HH24:MI') AS slot,"
-    "       c.case_id, c.reason, x.grid AS case_grid, x.level"
-    "  FROM open o"
-    "  CROSS JOIN LATERAL (SELECT * FROM gf_weekly_candidates (o.grid, o.slot) WHERE o.kind = "
-    "'weekly'"
-    "                      UNION ALL"
-    "                      SELECT * FROM gf_monthly_candidates (o.grid, o.slot) WHERE o.kind = "
-    "'monthly') c"
-    "  JOIN cases x ON x.id = c.case_id"
-    " WHERE $2::text IS NULL OR x.grid = $2 OR starts_with (x.grid, $2 || '.')"
-    "UNION ALL "
-    "SELECT 'urgent', NULL, NULL, u.case_id, u.reason, x.grid, x.level"
-    "  FROM t, gf_urgent_candidates (t.at) u JOIN cases x ON x.id = u.case_id"
-    " WHERE ($2::text IS NULL OR x.grid = $2 OR starts_with (x.grid, $2 || '.'))"
-    "   AND NOT EXISTS (SELECT 1 FROM escalations e WHERE e.case_id = u.case_id"
-    "                    AND e.rule = CASE u.to_level WHEN 2 THEN 'urgent_l2' ELSE 'urgent_l1' END)"
-    " ORDER BY 3 NULLS LAST, 2, 4";
+    candidates, and urgent cases.  Reads only (gf_escalation_plan,
+    escalation.sql). */
+static const char *SQL_PLAN = "SELECT * FROM gf_escalation_plan ($1, $2)";
 
 int gridctl_escalation_plan (gf_config_t *config, int argc, char **argv)
 {
@@ -144,22 +116,9 @@ int gridctl_escalation_plan (gf_config_t *config, int argc, char **argv)
 }
 
 /*  A consultation meeting (民情征询会) that an L1 grid calls on a big issue
-    (demolition, land compensation, ...): a meeting record and its event. */
-static const char *SQL_CALL =
-    "WITH g AS (SELECT code FROM grids WHERE code = $1 AND level = 1),"
-    "     t AS (SELECT coalesce ($3::timestamptz, gf_now ()) AS at),"
-    "     m AS ("
-    "  INSERT INTO meetings (grid, kind, day, slot_at, held_at, period_from, topic)"
-    "  SELECT g.code, 'consultation', (t.at AT TIME ZONE 'Asia/Shanghai')::date, t.at, gf_now (),"
-    "         t.at, $2 FROM g, t"
-    "  ON CONFLICT (grid, kind, day) DO NOTHING RETURNING id, grid, day, slot_at"
-    "), ev AS ("
-    "  INSERT INTO case_events (type, topic, grid, at, payload)"
-    "  SELECT 'meeting.held', 'meeting.held/' || grid, grid, gf_now (),"
-    "         jsonb_build_object ('meeting', id, 'kind', 'consultation', 'day', day,"
-    "                             'slot_at', slot_at, 'topic', $2::text) FROM m"
-    ")"
-    "SELECT (SELECT count (*) FROM g) AS l1, (SELECT id FROM m) AS meeting";
+    (demolition, land compensation, ...): a meeting record and its event
+    (gf_meeting_call, meetings.sql). */
+static const char *SQL_CALL = "SELECT * FROM gf_meeting_call ($1, $2, $3)";
 
 int gridctl_meeting_call (gf_config_t *config, int argc, char **argv)
 {

@@ -6,28 +6,8 @@
 #include "gf_proto.h"
 
 /*  Instances seen in the last day; "up" while the heartbeat is fresh
-    (three periods). */
-static const char *SQL_SERVICES =
-    "SELECT service, instance, version,"
-    "       CASE WHEN stopped_at IS NOT NULL THEN 'stopped'"
-    "            WHEN seen_at < now () - 3 * interval_ms * interval '1 ms' THEN 'silent'"
-    "            WHEN ready THEN 'ready' ELSE 'NOT READY' END AS state,"
-    "       to_char (coalesce (stopped_at, now ()) - started_at, 'DD\"d\"HH24\"h\"MI\"m\"SS\"s\"')"
-    "         AS uptime,"
-    "       round (extract (epoch FROM now () - seen_at))::bigint AS seen_s,"
-    "       (SELECT coalesce (sum (value::numeric), 0) FROM jsonb_each_text (metrics)"
-    "         WHERE key ~ '^gf_(db_errors|consumer_retries|escalator_tick_failures)_total')::bigint"
-    "         AS errors,"
-    "       (SELECT coalesce (max (value::numeric), 0) FROM jsonb_each_text (metrics)"
-    "         WHERE key LIKE 'gf_consumer_lag_events%')::bigint AS lag,"
-    "       coalesce ((SELECT string_agg (k || ' ' || v, ', ' ORDER BY k)"
-    "                    FROM (SELECT regexp_replace (key, '^gf_(intake_|relay_|router_|notifier_|"
-    "escalator_)?|_total', '', 'g') AS k, value AS v"
-    "                            FROM jsonb_each_text (metrics)"
-    "                           WHERE key ~ '^gf_(intake_(stored|rejected)|relay_published|"
-    "router_routed|notifier_created|escalator_meetings)') x), '') AS work"
-    "  FROM service_status WHERE seen_at > now () - interval '1 day'"
-    " ORDER BY service, seen_at DESC";
+    (three periods): gf_service_status, deploy/sql/repeatable/operations.sql. */
+static const char *SQL_SERVICES = "SELECT * FROM gf_service_status ()";
 
 static const char *SQL_CONSUMERS =
     "SELECT c.consumer, c.last_seq, h.head, h.head - c.last_seq AS behind,"

@@ -158,7 +158,7 @@ STATE = {"resolved": "已办结", "closed": "已归档", "signed": "已签收", 
          "routed": "已分派"}
 ACTION = {"case.resolved": "办结", "case.closed": "归档", "case.progress": "办理进展",
           "case.classified": "分类", "case.escalated": "升级", "case.signed": "签收",
-          "case.routed": "分派"}
+          "case.routed": "分派网格"}
 # meeting: (grid, kind, slot, period_from, escalated, lines)
 # line: case, tier, state, level, last action, its time, escalated here
 MEETINGS = {

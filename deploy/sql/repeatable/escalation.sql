@@ -4,7 +4,7 @@
 -- set-based escalation effect, sign-for reminders and overdue referrals.
 -- Owns: gf_rule, gf_weekly_candidates, gf_monthly_candidates,
 -- gf_urgent_candidates, gf_escalate_many, gf_escalate_urgent,
--- gf_sign_reminders, gf_referrals_overdue.
+-- gf_sign_reminders, gf_referrals_overdue, gf_escalation_plan.
 
 -- The rule in force for an L1 grid.
 CREATE OR REPLACE FUNCTION gf_rule (p_root text, p_rule text) RETURNS jsonb LANGUAGE sql STABLE AS $$
@@ -216,4 +216,41 @@ CREATE OR REPLACE FUNCTION gf_referrals_overdue () RETURNS integer LANGUAGE sql 
      WHERE NOT EXISTS (SELECT 1 FROM notifications n
                         WHERE n.case_id = due.id AND n.kind = 'referral.overdue.' || due.action
                           AND n.recipient = gf_leader (due.grid))
+$$;
+
+-- `gridctl escalation plan`: what would escalate at p_at in the subtree
+-- p_grid (NULL: everywhere), and why: the candidates of each weekly and
+-- monthly meeting due since the escalator's state and not held yet, then
+-- the urgent cases their rule has not escalated yet.  Reads only.
+CREATE OR REPLACE FUNCTION gf_escalation_plan (p_at timestamptz, p_grid text)
+RETURNS TABLE (rule text, meeting_grid text, slot text, case_id bigint, reason text,
+               case_grid text, level smallint)
+LANGUAGE sql STABLE AS $$
+    WITH es AS (
+        SELECT coalesce ((SELECT min (since) FROM escalation_state), gf_now ()) AS since
+    ), due AS (
+        SELECT w.grid, 'weekly' AS kind, w.slot, w.day FROM es, gf_weekly_slots (es.since, p_at) w
+        UNION ALL
+        SELECT m.grid, 'monthly', m.slot, m.day FROM es, gf_monthly_slots (es.since, p_at) m
+    ), unheld AS (
+        SELECT * FROM due
+         WHERE NOT EXISTS (SELECT 1 FROM meetings m
+                            WHERE m.grid = due.grid AND m.kind = due.kind AND m.day = due.day)
+    )
+    SELECT o.kind, o.grid, to_char (o.slot AT TIME ZONE 'Asia/Shanghai', 'YYYY-MM-DD HH24:MI'),
+           c.case_id, c.reason, x.grid, x.level
+      FROM unheld o
+     CROSS JOIN LATERAL (SELECT * FROM gf_weekly_candidates (o.grid, o.slot) WHERE o.kind = 'weekly'
+                         UNION ALL
+                         SELECT * FROM gf_monthly_candidates (o.grid, o.slot) WHERE o.kind = 'monthly') c
+      JOIN cases x ON x.id = c.case_id
+     WHERE p_grid IS NULL OR gf_in_subtree (x.grid, p_grid)
+    UNION ALL
+    SELECT 'urgent', NULL, NULL, u.case_id, u.reason, x.grid, x.level
+      FROM gf_urgent_candidates (p_at) u JOIN cases x ON x.id = u.case_id
+     WHERE (p_grid IS NULL OR gf_in_subtree (x.grid, p_grid))
+       AND NOT EXISTS (SELECT 1 FROM escalations e
+                        WHERE e.case_id = u.case_id
+                          AND e.rule = CASE u.to_level WHEN 2 THEN 'urgent_l2' ELSE 'urgent_l1' END)
+     ORDER BY 3 NULLS LAST, 2, 4
 $$;

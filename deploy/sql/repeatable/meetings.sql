@@ -4,7 +4,8 @@
 -- on the rule's weekday; local time Asia/Shanghai) and holding one (the
 -- meeting record, its ledger as of the slot, its rule's escalations, the
 -- meeting.held / ledger.published events).
--- Owns: gf_weekly_slots, gf_monthly_slots, gf_previous_slot, gf_hold_meeting.
+-- Owns: gf_weekly_slots, gf_monthly_slots, gf_previous_slot, gf_hold_meeting,
+-- gf_meeting_call.
 
 -- The slot functions (004) are called by every tick.  Inlined into the
 -- caller, each slot (gf_next_workday_at (), a calendar walk) was computed
@@ -144,4 +145,32 @@ BEGIN
                              'hard', counts.hard, 'escalated', n_esc));
     RETURN m_id;
 END
+$$;
+
+-- A consultation meeting (民情征询会) that an L1 grid calls on a big issue
+-- (demolition, land compensation, ...) at p_at (NULL: now): the meeting
+-- record and its meeting.held event.  l1 is 0 when p_grid is not an L1
+-- grid; meeting is NULL when the grid already has a consultation meeting
+-- that day (`gridctl meeting call`).
+CREATE OR REPLACE FUNCTION gf_meeting_call (p_grid text, p_topic text, p_at timestamptz)
+RETURNS TABLE (l1 bigint, meeting bigint) LANGUAGE sql AS $$
+    WITH g AS (
+        SELECT code FROM grids WHERE code = p_grid AND level = 1
+    ), t AS (
+        SELECT coalesce (p_at, gf_now ()) AS at
+    ), m AS (
+        INSERT INTO meetings (grid, kind, day, slot_at, held_at, period_from, topic)
+        SELECT g.code, 'consultation', (t.at AT TIME ZONE 'Asia/Shanghai')::date, t.at, gf_now (),
+               t.at, p_topic
+          FROM g, t
+        ON CONFLICT (grid, kind, day) DO NOTHING
+        RETURNING id, grid, day, slot_at
+    ), ev AS (
+        INSERT INTO case_events (type, topic, grid, at, payload)
+        SELECT 'meeting.held', 'meeting.held/' || grid, grid, gf_now (),
+               jsonb_build_object ('meeting', id, 'kind', 'consultation', 'day', day,
+                                   'slot_at', slot_at, 'topic', p_topic)
+          FROM m
+    )
+    SELECT (SELECT count (*) FROM g), (SELECT id FROM m)
 $$;
