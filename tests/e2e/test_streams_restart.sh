@@ -40,5 +40,5 @@ check "filtered: every matching event after the start once" \
   "$(seqs "$ART/grid.jsonl" | uniq | md5sum) $(wc -l <"$ART/grid.jsonl")"
 note "recovered: $(cat "$ART/all.err" "$ART/grid.err" | tr '\n' ' ')"
 check "no sanitizer report from gridctl" 0 \
-  "$(cat "$ART"/*.err | grep -c -E "ERROR: (AddressSanitizer|LeakSanitizer)|runtime error:")"
+  "$(cat "$ART"/*.err | grep -c -E "$SANITIZER_RE")"
 finish
