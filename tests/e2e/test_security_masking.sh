@@ -51,8 +51,7 @@ WATCH=$!
 
 # 200 records; every resident named gets a name and a phone no other text
 # could contain, so any occurrence is a leak.
-python3 "$ROOT/tests/tools/gen_hotline.py" --grids "$ROOT/deploy/sample/qingnianlu.json" \
-  --count 200 --seed 11 --start 2026-11-02T07:00:00+08:00 2>/dev/null | python3 -c '
+gen_hotline 200 11 --start 2026-11-02T07:00:00+08:00 2>/dev/null | python3 -c '
 import json, sys
 for i, line in enumerate(sys.stdin):
     r = json.loads(line)
@@ -88,11 +87,11 @@ check "SMS to residents went out through the gateway (and some failed first)" "t
            WHERE d.channel = 'sms' AND n.audience = 'resident' AND d.state = 'sent'") $(sql "SELECT count(*) > 0 FROM deliveries WHERE attempts > 1")"
 
 # Staff work on a few cases, through the intake, as the office identity.
-act() { "$G" case "$@" --cert "$ART/office.cert" --server-cert "$ART/server.cert" >>"$ART/actions.out" 2>>"$ART/actions.log" || not_ok "case $*: $(tail -1 "$ART/actions.log")"; }
+OFFICE=(--cert "$ART/office.cert" --server-cert "$ART/server.cert")
 for id in $(sql "SELECT id FROM cases WHERE state = 'routed' ORDER BY id LIMIT 5"); do
   leader=$(sql "SELECT p.id FROM cases c JOIN people p ON p.grid = c.grid AND p.role = 'leader' WHERE c.id = $id")
-  act sign "$id" --actor "$leader"
-  act resolve "$id" --actor "$leader" --note "已上门处理"
+  act "$id" sign --actor "$leader" "${OFFICE[@]}"
+  act "$id" resolve --actor "$leader" --note "已上门处理" "${OFFICE[@]}"
 done
 check "staff actions applied" 5 "$(sql "SELECT count(*) FROM cases WHERE state = 'resolved'")"
 
