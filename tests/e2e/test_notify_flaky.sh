@@ -11,7 +11,6 @@ python3 "$ROOT/tests/tools/sms_gateway.py" --port $GW_PORT --fail 0.3 --timeout 
 GW=$!
 trap 'kill $GW 2>/dev/null; stop_all' EXIT
 wait_for "SMS gateway" 30 port_open $GW_PORT
-gw() { python3 -c "import json,sys,urllib.request as u; print(json.load(u.urlopen('http://127.0.0.1:$GW_PORT/stats'))[sys.argv[1]])" "$1"; }
 
 MAX=5
 sql "UPDATE delivery_policy SET max_attempts = $MAX, backoff_ms = 50, backoff_max_ms = 400, rate_limit = 0
@@ -20,8 +19,7 @@ sql "DELETE FROM delivery_quiet"   # quiet hours off: staff messages go at any h
 export GF_SMS_URL=http://127.0.0.1:$GW_PORT/sms GF_SMS_TOKEN=s3cret GF_SMS_TIMEOUT_MS=300
 start_stack
 
-python3 "$ROOT/tests/tools/gen_hotline.py" --grids "$ROOT/deploy/sample/qingnianlu.json" \
-  --count 300 --seed 11 >"$ART/feed.jsonl" 2>/dev/null
+gen_hotline 300 11 >"$ART/feed.jsonl" 2>/dev/null
 "$BIN/gf-hotline" "$ART/feed.jsonl" >"$ART/feed.out" 2>"$ART/feed.err"
 check "feed accepted" "accepted 300, duplicate 0, rejected 0, failed 0" "$(cat "$ART/feed.out")"
 wait_for "pipeline to drain" 60 quiescent
