@@ -23,6 +23,14 @@ export GF_CURVE=${GF_CURVE:-off}
 # +7 and +8).
 declare -A MPORT=([intake]=$((PORT_BASE + 3)) [relay]=$((PORT_BASE + 4)) [router]=$((PORT_BASE + 5))
                   [notifier]=$((PORT_BASE + 6)) [escalator]=$((PORT_BASE + 7)))
+GW_PORT=$((PORT_BASE + 5)) # the test SMS gateway (start_sms_gateway)
+
+# Grid leaders in the sample directory.
+L1=P-QNL-1            # leader of QNL
+L2=P-QNL.07-1         # leader of QNL.07
+L3=P-QNL.07.063-1     # leader of QNL.07.063
+L3B=P-QNL.07.064-1    # leader of QNL.07.064
+L3C=P-QNL.08.067-1    # leader of QNL.08.067
 
 # migrate_db: migrations and the sample directory into GF_DB.
 migrate_db() {
@@ -71,6 +79,28 @@ start_stack() {
   wait_for "intake port" 30 port_open $((PORT_BASE + 0))
   wait_for "relay ports" 30 port_open $((PORT_BASE + 2))
   wait_for "consumers" 10 sql_eq "SELECT count(*) FROM consumer_checkpoints" 2
+}
+
+# check_reconnected NAME: ok when the service's gf_db_reconnects_total (on
+# MPORT[NAME]) is at least 1.
+check_reconnected() {
+  local r; r=$(metric "${MPORT[$1]}" gf_db_reconnects_total)
+  if [ "${r:-0}" -ge 1 ]; then ok "$1 reconnected ($r)"; else not_ok "$1: gf_db_reconnects_total is '${r}'"; fi
+}
+
+# run_feed [OPTIONS...]: gf-hotline OPTIONS over $ART/feed.jsonl (see
+# gen_hotline), its report in $ART/feed.out, its errors in $ART/feed.err.
+# Run it with & and keep $! to feed while the test does other things.
+run_feed() { "$BIN/gf-hotline" "$@" "$ART/feed.jsonl" >"$ART/feed.out" 2>"$ART/feed.err"; }
+
+# start_sms_gateway OUTPUT [OPTIONS...]: tests/tools/sms_gateway.py on
+# GW_PORT (OPTIONS: --fail, --token ...), its output in OUTPUT, its pid in GW;
+# returns when it listens.  The caller kills it (kill $GW) before finish.
+start_sms_gateway() {
+  local out=$1; shift
+  python3 "$ROOT/tests/tools/sms_gateway.py" --port "$GW_PORT" "$@" >"$out" 2>&1 &
+  GW=$!
+  wait_for "SMS gateway" 30 port_open "$GW_PORT"
 }
 
 # start_capture: a raw subscriber to everything, output in $ART/capture.txt

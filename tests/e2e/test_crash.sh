@@ -8,8 +8,7 @@ new_db
 start_stack
 gen_hotline 6000 11 --prefix HL-K >"$ART/feed.jsonl" 2>"$ART/feed.summary"
 
-"$BIN/gf-hotline" --window 16 --timeout 1000 --attempts 60 "$ART/feed.jsonl" \
-  >"$ART/feed.out" 2>"$ART/feed.err" &
+run_feed --window 16 --timeout 1000 --attempts 60 &
 FEED=$!
 
 routed() { sql "SELECT count(*) FROM cases WHERE state <> 'registered'"; }

@@ -8,8 +8,6 @@
 # escalations as with one.
 source "$(dirname "$0")/lib.sh"
 G="$BIN/gridctl"
-L3=P-QNL.07.063-1
-L2=P-QNL.07-1
 
 settled() { plan_empty && meetings_due_held; }
 # clock_and_settle TIME: move the simulated clock, then wait until nothing is due any more.

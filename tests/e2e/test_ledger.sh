@@ -9,10 +9,6 @@ new_db
 start_stack
 
 G="$BIN/gridctl"
-L3=P-QNL.07.063-1     # leader of QNL.07.063
-L3B=P-QNL.07.064-1    # leader of QNL.07.064
-L3C=P-QNL.08.067-1    # leader of QNL.08.067
-L2=P-QNL.07-1         # leader of QNL.07
 
 # clock LOCAL_TIME: set the simulated clock (+08:00), once the services have
 # caught up with everything done at the previous time.

@@ -11,10 +11,6 @@ start_stack
 start_capture
 
 G="$BIN/gridctl"
-L3=P-QNL.07.063-1     # leader of QNL.07.063
-L3B=P-QNL.07.064-1    # leader of QNL.07.064
-L2=P-QNL.07-1         # leader of QNL.07
-L1=P-QNL-1            # leader of QNL
 
 state_of() { sql "SELECT state FROM cases WHERE id = $1"; }
 wait_state() { wait_for "case $1 to be $2" 10 sql_eq "SELECT state FROM cases WHERE id = $1" "$2"; }

@@ -4,12 +4,9 @@
 # dedupe-honouring gateway (resends after a kill carry the same key).
 source "$(dirname "$0")/lib.sh"
 new_db
-GW_PORT=$((PORT_BASE + 5))
 COUNT=${NOTIFY_CRASH_COUNT:-11200}
-python3 "$ROOT/tests/tools/sms_gateway.py" --port $GW_PORT >"$ART/gateway.log" 2>&1 &
-GW=$!
+start_sms_gateway "$ART/gateway.log"
 trap 'kill $GW 2>/dev/null; stop_all' EXIT
-wait_for "SMS gateway" 30 port_open $GW_PORT
 # One SMS per routed case: only grid leaders have the SMS channel here.
 sql "DELETE FROM delivery_quiet;
      UPDATE delivery_policy SET rate_limit = 0, backoff_ms = 50, backoff_max_ms = 500;
@@ -18,7 +15,7 @@ sql "DELETE FROM delivery_quiet;
 export GF_SMS_URL=http://127.0.0.1:$GW_PORT/sms GF_SMS_TIMEOUT_MS=2000
 start_stack
 gen_hotline $COUNT 21 >"$ART/feed.jsonl" 2>/dev/null
-"$BIN/gf-hotline" "$ART/feed.jsonl" >"$ART/feed.out" 2>"$ART/feed.err" &
+run_feed &
 FEED=$!
 sent() { sql "SELECT count(*) FROM deliveries WHERE channel = 'sms' AND state = 'sent'"; }
 kills=0

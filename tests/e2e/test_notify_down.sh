@@ -4,7 +4,6 @@
 # Also: the per-recipient rate limit holds back a storm to one phone.
 source "$(dirname "$0")/lib.sh"
 new_db
-GW_PORT=$((PORT_BASE + 5))
 sql "DELETE FROM delivery_quiet" >/dev/null
 sql "UPDATE delivery_policy SET max_attempts = 3, backoff_ms = 50, backoff_max_ms = 200, rate_limit = 0
       WHERE channel = 'sms'" >/dev/null
@@ -13,7 +12,7 @@ start_stack
 trap 'kill ${GW:-} 2>/dev/null; stop_all' EXIT
 
 gen_hotline 200 12 >"$ART/feed.jsonl" 2>/dev/null
-"$BIN/gf-hotline" "$ART/feed.jsonl" >"$ART/feed.out" 2>"$ART/feed.err"
+run_feed
 check "feed accepted" "accepted 200, duplicate 0, rejected 0, failed 0" "$(cat "$ART/feed.out")"
 wait_for "pipeline to drain" 60 quiescent
 total=$(sql "SELECT count(*) FROM deliveries WHERE channel = 'sms'")
@@ -24,9 +23,7 @@ check "and no attempt is used up (more than max_attempts probes would dead-lette
   "$(sql "SELECT count(*) FROM deliveries WHERE channel = 'sms' AND attempts > 0")"
 check "the notifier reported the channel unreachable" yes \
   "$(grep -q 'sms channel unreachable' "$ART/notifier.log" && echo yes || echo no)"
-python3 "$ROOT/tests/tools/sms_gateway.py" --port $GW_PORT >"$ART/gateway.log" 2>&1 &
-GW=$!
-wait_for "SMS gateway" 30 port_open $GW_PORT
+start_sms_gateway "$ART/gateway.log"
 wait_for "every SMS sent after the gateway returned" 90 \
   sql_eq "SELECT count(*) FROM deliveries WHERE channel = 'sms' AND state = 'sent'" "$total"
 stats=$(curl -s "http://127.0.0.1:$GW_PORT/stats")

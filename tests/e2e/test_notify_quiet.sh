@@ -6,16 +6,15 @@
 # the e-mail channel through SMTP, and the message contents.
 source "$(dirname "$0")/lib.sh"
 new_db
-GW_PORT=$((PORT_BASE + 5)) SMTP_PORT=$((PORT_BASE + 6))
-python3 "$ROOT/tests/tools/sms_gateway.py" --port $GW_PORT >"$ART/gateway.log" 2>&1 &
-GW=$!
+SMTP_PORT=$((PORT_BASE + 6))
 python3 "$ROOT/tests/tools/smtp_sink.py" $SMTP_PORT "$ART/mail" >"$ART/smtp.log" 2>&1 &
 SMTP=$!
-trap 'kill $GW $SMTP 2>/dev/null; stop_all' EXIT
-wait_for "SMS gateway and SMTP sink" 30 eval "port_open $GW_PORT && port_open $SMTP_PORT"
+trap 'kill ${GW:-} $SMTP 2>/dev/null; stop_all' EXIT
+start_sms_gateway "$ART/gateway.log"
+wait_for "SMTP sink" 30 port_open $SMTP_PORT
 export GF_SMS_URL=http://127.0.0.1:$GW_PORT/sms GF_SMTP_URL=smtp://127.0.0.1:$SMTP_PORT \
   GF_SMTP_FROM=notice@gridflow.example
-LEADER=P-QNL.07.063-1 L2=P-QNL.07-1
+LEADER=$L3
 sql "UPDATE people SET channels = '{app,sms,email}', email = 'leader063@example.org' WHERE id = '$LEADER'" >/dev/null
 "$BIN/gridctl" calendar import >"$ART/calendar.log" 2>&1 || not_ok "calendar import"
 "$BIN/gridctl" clock set 2026-09-18T20:00:00+08:00 --force >/dev/null

@@ -15,8 +15,7 @@ for s in relay intake router notifier escalator; do
 done
 
 gen_hotline 3000 21 --prefix HL-PG >"$ART/feed.jsonl" 2>"$ART/feed.summary"
-"$BIN/gf-hotline" --window 16 --timeout 1000 --attempts 300 "$ART/feed.jsonl" \
-  >"$ART/feed.out" 2>"$ART/feed.err" &
+run_feed --window 16 --timeout 1000 --attempts 300 &
 FEED=$!
 wait_for "some cases" 60 more_than cases 500
 note "stopping PostgreSQL at $(cases) cases"
@@ -33,8 +32,7 @@ sleep $((down_at + 4 - SECONDS > 0 ? down_at + 4 - SECONDS : 0)) # an outage of 
 note "PostgreSQL back after $((SECONDS - down_at)) s"
 for s in relay intake router notifier escalator; do
   wait_for "$s ready again" 30 health_is "${MPORT[$s]}" 200 && ok "$s /healthz 200 after the outage"
-  r=$(metric "${MPORT[$s]}" gf_db_reconnects_total)
-  if [ "${r:-0}" -ge 1 ]; then ok "$s reconnected ($r)"; else not_ok "$s: gf_db_reconnects_total is '${r}'"; fi
+  check_reconnected "$s"
 done
 
 wait "$FEED"

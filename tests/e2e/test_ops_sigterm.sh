@@ -11,8 +11,7 @@ new_db
 start_stack --escalator
 
 gen_hotline 10000 31 --prefix HL-T >"$ART/feed.jsonl" 2>"$ART/feed.summary"
-"$BIN/gf-hotline" --window 64 --timeout 1000 --attempts 300 "$ART/feed.jsonl" \
-  >"$ART/feed.out" 2>"$ART/feed.err" &
+run_feed --window 64 --timeout 1000 --attempts 300 &
 FEED=$!
 
 # term NAME: SIGTERM, measure the exit, check the status, start it again.

@@ -11,7 +11,7 @@ new_db
 start_stack --metrics --escalator --status 500
 
 gen_hotline 200 41 --prefix HL-S >"$ART/feed.jsonl" 2>"$ART/feed.summary"
-"$BIN/gf-hotline" "$ART/feed.jsonl" >"$ART/feed.out" 2>"$ART/feed.err"
+run_feed
 check "feed" "accepted 200, duplicate 0, rejected 0, failed 0" "$(cat "$ART/feed.out")"
 # Two refusals with different codes: an unknown grid, then a duplicate that is not a refusal.
 "$BIN/gridctl" submit --source hotline --ref HL-S-BAD --text "测试" --grid QNL.NOPE >"$ART/bad.out" 2>&1

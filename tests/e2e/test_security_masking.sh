@@ -24,12 +24,8 @@ as_role() { echo "$GF_DB options=-crole=$1"; }
 # A real SMS gateway that fails a third of the time, so that the notifier
 # sends, retries and logs failures.  It receives residents' phones by design
 # (texting them is its job): its own output is not searched.
-GW_PORT=$((PORT_BASE + 5))
-python3 "$ROOT/tests/tools/sms_gateway.py" --port $GW_PORT --fail 0.3 --seed 3 --token t0k \
-  >"$ART/sms-gateway.txt" 2>&1 &
-GW=$!
+start_sms_gateway "$ART/sms-gateway.txt" --fail 0.3 --seed 3 --token t0k
 trap 'kill $GW 2>/dev/null; stop_all' EXIT
-wait_for "SMS gateway" 30 port_open $GW_PORT
 sql "UPDATE delivery_policy SET max_attempts = 3, backoff_ms = 20, backoff_max_ms = 100, rate_limit = 0
       WHERE channel = 'sms'"
 export GF_SMS_URL=http://127.0.0.1:$GW_PORT/sms GF_SMS_TOKEN=t0k GF_SMS_TIMEOUT_MS=1000

@@ -5,8 +5,6 @@
 # the database; and --json, the raw stream for scripts (docs/streams.md).
 source "$(dirname "$0")/lib.sh"
 G="$BIN/gridctl"
-L3=P-QNL.07.063-1
-L2=P-QNL.07-1
 new_db
 "$G" calendar import >"$ART/calendar.out" 2>&1 || not_ok "calendar import"
 clock_set "2026-11-02T08:00:00+08:00" # a Monday

@@ -30,8 +30,7 @@ migrate_db
 start_stack --metrics
 
 gen_hotline 1200 88 --prefix HL-HA >"$ART/feed.jsonl" 2>"$ART/feed.summary"
-"$BIN/gf-hotline" --window 16 --timeout 1000 --attempts 300 "$ART/feed.jsonl" \
-  >"$ART/feed.out" 2>"$ART/feed.err" &
+run_feed --window 16 --timeout 1000 --attempts 300 &
 FEED=$!
 
 wait_for "some cases" 60 more_than cases 300
@@ -55,8 +54,7 @@ for s in relay intake router notifier; do
   else
     note "$s /healthz: $(curl -s "http://127.0.0.1:${MPORT[$s]}/healthz")"
   fi
-  r=$(metric "${MPORT[$s]}" gf_db_reconnects_total)
-  if [ "${r:-0}" -ge 1 ]; then ok "$s reconnected ($r)"; else not_ok "$s: gf_db_reconnects_total is '${r}'"; fi
+  check_reconnected "$s"
 done
 note "services ready $((SECONDS - down_at)) s after the crash"
 
