@@ -35,10 +35,7 @@ SLIPS=$((COUNT - PER * HOTLINES))
 G="$BIN/gridctl"
 
 # --- set-up: SMS gateway, notification policy, clock, escalation rules -------
-GW_PORT=$((PORT_BASE + 5))
-python3 "$ROOT/tests/tools/sms_gateway.py" --port $GW_PORT >"$ART/gateway.log" 2>&1 &
-GW=$!
-wait_for "SMS gateway" 30 port_open $GW_PORT
+start_sms_gateway "$ART/gateway.log"
 # Quiet hours and rate limits off; SMS to grid leaders only; no resident
 # receipts; no sign-for reminders (volume: one per case a day later).
 sql "DELETE FROM delivery_quiet;
@@ -48,14 +45,13 @@ sql "DELETE FROM delivery_quiet;
      UPDATE escalation_rules SET enabled = false WHERE rule = 'sign_reminder'" >/dev/null
 export GF_SMS_URL=http://127.0.0.1:$GW_PORT/sms GF_SMS_TIMEOUT_MS=2000
 "$G" calendar import >"$ART/calendar.out" 2>&1 || not_ok "calendar import"
-"$G" clock set "2026-11-02T08:00:00+08:00" >/dev/null || not_ok "clock set"   # a Monday, before the meetings
+clock_set "2026-11-02T08:00:00+08:00"   # a Monday, before the meetings
 
 # The feeds, generated first (the raw subscriber gives up after 60 s without events).
 for n in $(seq 1 "$HOTLINES"); do
-  python3 "$ROOT/tests/tools/gen_hotline.py" --grids "$ROOT/deploy/sample/qingnianlu.json" \
-    --count $PER --seed $((SEED + n)) --prefix "HL-X$n" >"$ART/hotline$n.jsonl" 2>/dev/null
+  gen_hotline $PER $((SEED + n)) --prefix "HL-X$n" >"$ART/hotline$n.jsonl" 2>/dev/null
 done
-python3 "$ROOT/tests/tools/gen_slips.py" --grids "$ROOT/deploy/sample/qingnianlu.json" \
+python3 "$ROOT/tests/tools/gen_slips.py" --grids "$SAMPLE" \
   --count $SLIPS --seed "$SEED" --broken 0 >"$ART/slips.csv" 2>/dev/null
 
 SERVICES=(relay intake router notifier escalator)
@@ -84,7 +80,6 @@ done
 FEEDS+=($!)
 
 feeding() { local p; for p in "${FEEDS[@]}"; do kill -0 "$p" 2>/dev/null && return 0; done; return 1; }
-cases() { sql "SELECT count(*) FROM cases"; }
 
 # --- chaos ---------------------------------------------------------------------
 # A seeded shuffle of the five services, taken one by one, so each is killed
@@ -101,6 +96,7 @@ next_victim() {
   VICTIM=${BAG[0]}
   BAG=("${BAG[@]:1}")
 }
+# ms_sleep MS: chaos pacing (the time between kills is the subject, not a wait).
 ms_sleep() { sleep "$(printf '%d.%03d' $(($1 / 1000)) $(($1 % 1000)))"; }
 chaos_once() {
   ms_sleep $((KILL_MS / 2 + RANDOM % (KILL_MS + 1)))
@@ -115,7 +111,7 @@ PG_RESTARTED=0
 pg_restart() {
   note "stopping PostgreSQL at $(cases) cases"
   "$ROOT/deploy/pg.sh" stop >>"$ART/pg.log" 2>&1
-  sleep 2
+  sleep 2 # an outage of two seconds: the subject, not a wait
   "$ROOT/deploy/pg.sh" start >>"$ART/pg.log" 2>&1 || not_ok "PostgreSQL start"
   PG_RESTARTED=1
   echo "$((SECONDS - T0)) s: PostgreSQL restarted" >>"$ART/chaos.log"
@@ -143,15 +139,9 @@ check "suggestion-box import: every slip stored, none failed" "accepted $SLIPS, 
 # has its meeting" and "no urgent candidate left" is "nothing due" (cheaper
 # than `gridctl escalation plan`, which also lists weekly candidates).
 urgent_done() { sql_eq "SELECT count(*) FROM gf_urgent_candidates(gf_now())" 0; }
-meetings_due_held() {
-  sql_eq "SELECT count(*) FROM gf_weekly_slots((SELECT min(since) FROM escalation_state), gf_now()) w
-           WHERE NOT EXISTS (SELECT 1 FROM meetings m WHERE m.grid = w.grid AND m.kind = 'weekly' AND m.day = w.day)" 0 &&
-  sql_eq "SELECT count(*) FROM gf_monthly_slots((SELECT min(since) FROM escalation_state), gf_now()) w
-           WHERE NOT EXISTS (SELECT 1 FROM meetings m WHERE m.grid = w.grid AND m.kind = 'monthly' AND m.day = w.day)" 0
-}
 settled() { urgent_done && meetings_due_held; }
 for at in "2026-11-02T09:00:00+08:00" "2026-11-03T08:30:00+08:00" "2026-11-05T08:30:00+08:00"; do
-  "$G" clock set "$at" >/dev/null || not_ok "clock set $at"
+  clock_set "$at"
   chaos_once   # while the escalator holds the meetings or escalates (it ticks every second)
   wait_for "escalation to settle at $at" "$SETTLE" settled
 done
@@ -171,12 +161,8 @@ kill -TERM "$CAPTURE" "$WATCH" 2>/dev/null; wait "$CAPTURE"; wait "$WATCH"
 T_DRAIN=$((SECONDS - T0))
 
 # --- verification ----------------------------------------------------------------
-check "every acknowledged complaint stored once" "$COUNT $COUNT" \
-  "$(sql "SELECT count(*) || ' ' || count(DISTINCT source_ref) FROM cases")"
-check "one case.received per case" "$COUNT" "$(sql "SELECT count(*) FROM case_events WHERE type = 'case.received'")"
-check "every case routed or unroutable exactly once" 0 \
-  "$(sql "SELECT count(*) FROM cases c WHERE state = 'registered' OR (SELECT count(*) FROM case_events e
-           WHERE e.case_id = c.id AND e.type IN ('case.routed', 'case.unroutable')) <> 1")"
+check_cases_once "$COUNT"
+# Routed cases by their case.routed event (check_effects_once goes by state).
 check "every routed case's leader notified of it exactly once" 0 \
   "$(sql "SELECT count(*) FROM cases c WHERE EXISTS (SELECT 1 FROM case_events e WHERE e.case_id = c.id AND e.type = 'case.routed')
            AND (SELECT count(*) FROM notifications n JOIN people p ON p.id = n.recipient
@@ -217,7 +203,6 @@ check "each escalation notified the new owner and the previous one (if any), onc
 # Notifications: the gateway (dedupe by key) delivered exactly the outbox.
 total=$(sql "SELECT count(*) FROM deliveries WHERE channel = 'sms'")
 stats=$(curl -s "http://127.0.0.1:$GW_PORT/stats")
-gw() { python3 -c "import json,sys; print(json.loads(sys.argv[1])[sys.argv[2]])" "$stats" "$1"; }
 check "SMS outbox keys unique" "$total" "$(sql "SELECT count(DISTINCT dedupe_key) FROM deliveries WHERE channel = 'sms'")"
 check "the gateway delivered every SMS exactly once" "$total" "$(gw delivered)"
 curl -s "http://127.0.0.1:$GW_PORT/keys" >"$ART/gateway.keys"

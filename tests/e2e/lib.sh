@@ -1,13 +1,9 @@
-# Shared helpers for the end-to-end tests: a fresh database per test, real
-# service processes on their own ports, TAP output ("ok - ..." / "not ok - ...").
-# Sourced by tests/e2e/test_*.sh; needs the private cluster (deploy/pg.sh start).
+# Helpers of the end-to-end tests, on top of tests/lib/common.sh: a fresh
+# database per test, real service processes on their own ports, TAP output
+# ("ok - ..." / "not ok - ...").  Sourced by tests/e2e/test_*.sh,
+# tests/ha and tests/chaos; needs the private cluster (deploy/pg.sh start).
 
-set -u
-ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
-BIN=${GF_TEST_BIN:-$ROOT/bin}
-TOOLS=${GF_TEST_TOOLS:-$ROOT/build/tools}
-TEST_NAME=$(basename "$0" .sh)
-ART=$ROOT/tests/artifacts/$TEST_NAME${GF_TEST_TAG:-}
+source "$(dirname "${BASH_SOURCE[0]}")/../lib/common.sh"
 rm -rf "$ART" && mkdir -p "$ART"
 
 PORT_BASE=${TEST_PORT_BASE:-17000}
@@ -21,20 +17,27 @@ unset GF_SMS_URL GF_SMS_TOKEN GF_SMTP_URL
 # Plain TCP on loopback, explicitly (the default is CurveZMQ); the
 # test_security_* tests set up certificates and turn it on.
 export GF_CURVE=${GF_CURVE:-off}
+# The services' /metrics and /healthz ports, for tests that start them with
+# --metrics (start_stack --metrics).  They overlap ports other tests use for
+# other things (a gateway or the SMS gateway on +5, PostgreSQL in tests/ha on
+# +7 and +8).
+declare -A MPORT=([intake]=$((PORT_BASE + 3)) [relay]=$((PORT_BASE + 4)) [router]=$((PORT_BASE + 5))
+                  [notifier]=$((PORT_BASE + 6)) [escalator]=$((PORT_BASE + 7)))
+GW_PORT=$((PORT_BASE + 5)) # the test SMS gateway (start_sms_gateway)
 
-declare -A PIDS=()
-FAILED=0
+# Grid leaders in the sample directory.
+L1=P-QNL-1            # leader of QNL
+L2=P-QNL.07-1         # leader of QNL.07
+L3=P-QNL.07.063-1     # leader of QNL.07.063
+L3B=P-QNL.07.064-1    # leader of QNL.07.064
+L3C=P-QNL.08.067-1    # leader of QNL.08.067
 
-ok() { echo "ok - $TEST_NAME: $*"; }
-not_ok() { echo "not ok - $TEST_NAME: $*"; FAILED=$((FAILED + 1)); }
-# check NAME EXPECTED ACTUAL
-check() {
-  if [ "$2" == "$3" ]; then ok "$1 ($3)"; else not_ok "$1: expected '$2', got '$3'"; fi
+# migrate_db: migrations and the sample directory into GF_DB.
+migrate_db() {
+  "$BIN/gridctl" db migrate >"$ART/migrate.log" 2>&1 || { not_ok "migrate"; exit 1; }
+  "$BIN/gridctl" grids import "$SAMPLE" >>"$ART/migrate.log" 2>&1 \
+    || { not_ok "grids import"; exit 1; }
 }
-note() { echo "# $*"; }
-
-PSQL_BIN=/usr/lib/postgresql/15/bin/psql
-sql() { "$PSQL_BIN" -X -q -t -A -v ON_ERROR_STOP=1 -d "$GF_DB" -c "$1"; }
 
 # new_db [SUFFIX]: a fresh database with migrations and the sample directory.
 new_db() {
@@ -42,9 +45,7 @@ new_db() {
   PGOPTIONS="-c client_min_messages=warning" "$ROOT/deploy/pg.sh" psql -X -q -d postgres -c "DROP DATABASE IF EXISTS $db WITH (FORCE)" \
     -c "CREATE DATABASE $db" >/dev/null
   export GF_DB="$("$ROOT/deploy/pg.sh" conninfo "$db")"
-  "$BIN/gridctl" db migrate >"$ART/migrate.log" 2>&1 || { not_ok "migrate"; exit 1; }
-  "$BIN/gridctl" grids import "$ROOT/deploy/sample/qingnianlu.json" >>"$ART/migrate.log" 2>&1 \
-    || { not_ok "grids import"; exit 1; }
+  migrate_db
 }
 
 # start NAME [ARGS...]: start bin/gf-NAME (instance name may carry a suffix: router@2)
@@ -56,61 +57,51 @@ start() {
 
 kill9() { kill -9 "${PIDS[$1]}" 2>/dev/null; wait "${PIDS[$1]}" 2>/dev/null; unset "PIDS[$1]"; }
 
-stop_all() {
-  local name
-  for name in "${!PIDS[@]}"; do kill -TERM "${PIDS[$name]}" 2>/dev/null; done
-  for name in "${!PIDS[@]}"; do
-    local i=0
-    while kill -0 "${PIDS[$name]}" 2>/dev/null && [ $i -lt 50 ]; do sleep 0.1; i=$((i + 1)); done
-    if kill -0 "${PIDS[$name]}" 2>/dev/null; then
-      not_ok "$name did not stop within 5 s of SIGTERM"
-      kill -9 "${PIDS[$name]}" 2>/dev/null
-    fi
-    wait "${PIDS[$name]}" 2>/dev/null
-    local rc=$?
-    [ $rc -eq 0 ] || not_ok "$name exited with status $rc after SIGTERM"
-  done
-  PIDS=()
-  # Sanitizer builds report here (leaks are reported at exit).
-  if grep -l -E "ERROR: (AddressSanitizer|LeakSanitizer)|runtime error:" "$ART"/*.log >/dev/null 2>&1; then
-    not_ok "sanitizer reports in $(grep -l -E "ERROR: (AddressSanitizer|LeakSanitizer)|runtime error:" "$ART"/*.log | xargs -n1 basename | tr '\n' ' ')"
-  fi
-}
 trap stop_all EXIT
 
-# wait_for DESCRIPTION TIMEOUT_S COMMAND...: poll until COMMAND succeeds.
-wait_for() {
-  local what=$1 timeout=$2; shift 2
-  local deadline=$((SECONDS + timeout))
-  until "$@" >/dev/null 2>&1; do
-    if [ $SECONDS -ge $deadline ]; then not_ok "timed out after ${timeout}s waiting for $what"; return 1; fi
-    sleep 0.1
-  done
-}
-
-port_open() { (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
-
-# start_stack: relay, intake, router, notifier; returns when all are ready.
+# start_stack [--metrics] [--escalator] [OPTIONS...]: relay, intake, router
+# and notifier (and the escalator), each with OPTIONS (and with --metrics its
+# /metrics on MPORT[name]); returns when all are ready.
 start_stack() {
-  start relay; start intake; start router; start notifier
+  local -a services=(relay intake router notifier) opts=()
+  local metrics=0 s
+  while [ $# -gt 0 ]; do
+    case $1 in
+      --metrics) metrics=1 ;;
+      --escalator) services+=(escalator) ;;
+      *) opts+=("$1") ;;
+    esac
+    shift
+  done
+  for s in "${services[@]}"; do
+    if [ $metrics -eq 1 ]; then start "$s" --metrics "${MPORT[$s]}" "${opts[@]}"; else start "$s" "${opts[@]}"; fi
+  done
   wait_for "intake port" 30 port_open $((PORT_BASE + 0))
   wait_for "relay ports" 30 port_open $((PORT_BASE + 2))
   wait_for "consumers" 10 sql_eq "SELECT count(*) FROM consumer_checkpoints" 2
 }
 
-sql_eq() { [ "$(sql "$1")" == "$2" ]; }
-
-# quiescent: every event sequenced and each consumer at the end of its type.
-quiescent() {
-  sql_eq "SELECT NOT EXISTS (SELECT 1 FROM case_events WHERE seq IS NULL)
-             AND (SELECT last_seq FROM consumer_checkpoints WHERE consumer = 'router')
-               >= (SELECT coalesce(max(seq), 0) FROM case_events WHERE type = 'case.received')
-             AND (SELECT last_seq FROM consumer_checkpoints WHERE consumer = 'notifier')
-               >= (SELECT coalesce(max(seq), 0) FROM case_events WHERE type IN (
-                     SELECT event_type FROM notification_rules WHERE enabled))" t
+# check_reconnected NAME: ok when the service's gf_db_reconnects_total (on
+# MPORT[NAME]) is at least 1.
+check_reconnected() {
+  local r; r=$(metric "${MPORT[$1]}" gf_db_reconnects_total)
+  if [ "${r:-0}" -ge 1 ]; then ok "$1 reconnected ($r)"; else not_ok "$1: gf_db_reconnects_total is '${r}'"; fi
 }
 
-source "$(dirname "${BASH_SOURCE[0]}")/checks.sh"
+# run_feed [OPTIONS...]: gf-hotline OPTIONS over $ART/feed.jsonl (see
+# gen_hotline), its report in $ART/feed.out, its errors in $ART/feed.err.
+# Run it with & and keep $! to feed while the test does other things.
+run_feed() { "$BIN/gf-hotline" "$@" "$ART/feed.jsonl" >"$ART/feed.out" 2>"$ART/feed.err"; }
+
+# start_sms_gateway OUTPUT [OPTIONS...]: tests/tools/sms_gateway.py on
+# GW_PORT (OPTIONS: --fail, --token ...), its output in OUTPUT, its pid in GW;
+# returns when it listens.  The caller kills it (kill $GW) before finish.
+start_sms_gateway() {
+  local out=$1; shift
+  python3 "$ROOT/tests/tools/sms_gateway.py" --port "$GW_PORT" "$@" >"$out" 2>&1 &
+  GW=$!
+  wait_for "SMS gateway" 30 port_open "$GW_PORT"
+}
 
 # start_capture: a raw subscriber to everything, output in $ART/capture.txt
 # ("seq id topic" per event); returns once it is surely subscribed.
@@ -130,11 +121,15 @@ stop_capture() {
   kill -TERM "$CAPTURE"; wait "$CAPTURE"
 }
 
+# finish [COMMAND...]: stop every service (ok when all stop cleanly), run
+# COMMAND (the test's own clean-up, which may add "not ok" lines), and exit
+# with the test's status.
 finish() {
   local before=$FAILED
   stop_all
   [ "$FAILED" -eq "$before" ] && ok "services stopped cleanly on SIGTERM, no sanitizer report"
   trap - EXIT
+  [ $# -eq 0 ] || "$@"
   [ "$FAILED" -eq 0 ]
   exit $?
 }

@@ -14,8 +14,7 @@ wait_for "second intake port" 30 port_open $((PORT_BASE + 3))
 start_capture
 
 for n in 1 2 3 4; do
-  python3 "$ROOT/tests/tools/gen_hotline.py" --grids "$ROOT/deploy/sample/qingnianlu.json" \
-    --count 1500 --seed $n --prefix "HL-C$n" >"$ART/feed$n.jsonl" 2>/dev/null
+  gen_hotline 1500 $n --prefix "HL-C$n" >"$ART/feed$n.jsonl" 2>/dev/null
 done
 pids=()
 for n in 1 2 3 4; do

@@ -6,16 +6,12 @@
 source "$(dirname "$0")/lib.sh"
 new_db
 start_stack
-python3 "$ROOT/tests/tools/gen_hotline.py" --grids "$ROOT/deploy/sample/qingnianlu.json" \
-  --count 6000 --seed 11 --prefix HL-K >"$ART/feed.jsonl" 2>"$ART/feed.summary"
+gen_hotline 6000 11 --prefix HL-K >"$ART/feed.jsonl" 2>"$ART/feed.summary"
 
-"$BIN/gf-hotline" --window 16 --timeout 1000 --attempts 60 "$ART/feed.jsonl" \
-  >"$ART/feed.out" 2>"$ART/feed.err" &
+run_feed --window 16 --timeout 1000 --attempts 60 &
 FEED=$!
 
 routed() { sql "SELECT count(*) FROM cases WHERE state <> 'registered'"; }
-cases() { sql "SELECT count(*) FROM cases"; }
-more_than() { [ "$("$1")" -gt "$2" ]; }
 
 wait_for "some routing" 30 more_than routed 300
 kill9 router
@@ -26,19 +22,19 @@ start router@2
 wait_for "more routing" 30 more_than routed $(( $(routed) + 300 ))
 kill9 notifier
 note "notifier killed at $(sql "SELECT count(*) FROM notifications") notifications"
-sleep 0.3
+sleep 0.3 # down for a moment while events arrive: the subject, not a wait
 start notifier@2
 
 wait_for "more cases" 30 more_than cases $(( $(cases) + 300 ))
 kill9 relay
 note "relay killed at seq $(sql "SELECT max(seq) FROM case_events")"
-sleep 0.3
+sleep 0.3 # down for a moment while complaints arrive: the subject, not a wait
 start relay@2
 
 wait_for "more cases" 30 more_than cases $(( $(cases) + 300 ))
 kill9 intake
 note "intake killed at $(cases) cases"
-sleep 0.5
+sleep 0.5 # down for a moment: the adapter's requests go unanswered and are resent
 start intake@2
 
 wait "$FEED"

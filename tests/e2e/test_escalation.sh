@@ -8,22 +8,10 @@
 # escalations as with one.
 source "$(dirname "$0")/lib.sh"
 G="$BIN/gridctl"
-L3=P-QNL.07.063-1
-L2=P-QNL.07-1
 
-submit() { "$G" submit "$@" | sed -n 's/^case \([0-9]*\) .*/\1/p'; }
-act() { "$G" case "$2" "$1" "${@:3}" >>"$ART/actions.out" 2>>"$ART/actions.err" || not_ok "case $1 $2: $(tail -1 "$ART/actions.err")"; }
-# clock TIME: move the simulated clock, then wait until nothing is due any more.
-plan_empty() { "$G" escalation plan --at "$(sql "SELECT gf_now()")" | grep -q '^(0 escalations'; }
-meetings_due_held() {
-  sql_eq "SELECT count(*) FROM gf_weekly_slots((SELECT min(since) FROM escalation_state), gf_now()) w
-           WHERE NOT EXISTS (SELECT 1 FROM meetings m WHERE m.grid = w.grid AND m.kind = 'weekly' AND m.day = w.day)" 0 &&
-  sql_eq "SELECT count(*) FROM gf_monthly_slots((SELECT min(since) FROM escalation_state), gf_now()) w
-           WHERE NOT EXISTS (SELECT 1 FROM meetings m WHERE m.grid = w.grid AND m.kind = 'monthly' AND m.day = w.day)" 0
-}
 settled() { plan_empty && meetings_due_held; }
-clock() { "$G" clock set "$1" >/dev/null || not_ok "clock set $1"; }
-clock_and_settle() { clock "$1"; wait_for "escalator to settle at $1" 30 settled; }
+# clock_and_settle TIME: move the simulated clock, then wait until nothing is due any more.
+clock_and_settle() { clock_set "$1"; wait_for "escalator to settle at $1" 30 settled; }
 case_id() { sql "SELECT id FROM cases WHERE source_ref = '$1'"; }
 
 # run_scenario N: the whole story with N escalators; leaves its escalations
@@ -32,7 +20,7 @@ run_scenario() {
   local n=$1
   new_db "_$n"
   "$G" calendar import >"$ART/calendar.$n.out" 2>&1 || not_ok "calendar import"
-  clock "2026-11-02T08:00:00+08:00"   # a Monday
+  clock_set "2026-11-02T08:00:00+08:00"   # a Monday
   start_stack
   for e in $(seq 1 "$n"); do start "escalator@$e"; done
   wait_for "escalation to start" 10 sql_eq "SELECT count(*) FROM escalation_state" 1
@@ -56,10 +44,10 @@ run_scenario() {
 
   # Down across the weekly slots of Nov 30 and Dec 7 and the monthly of Dec 7.
   for e in $(seq 1 "$n"); do kill -TERM "${PIDS[escalator@$e]}"; wait "${PIDS[escalator@$e]}"; unset "PIDS[escalator@$e]"; done
-  clock "2026-12-01T12:00:00+08:00"
+  clock_set "2026-12-01T12:00:00+08:00"
   act "$P1" sign --actor $L3
   act "$P1" resolve --actor $L3 --note "已修复"
-  clock "2026-12-08T08:00:00+08:00"
+  clock_set "2026-12-08T08:00:00+08:00"
   for e in $(seq 1 "$n"); do start "escalator@$e"; done
   wait_for "missed meetings to be held" 30 settled
 

@@ -45,8 +45,7 @@ stop_leftovers() {
 new_db
 start_stack
 # Some history first, so the page has something to show.
-python3 "$ROOT/tests/tools/gen_hotline.py" --grids "$ROOT/deploy/sample/qingnianlu.json" \
-  --count 40 --seed 3 --prefix BR >"$ART/feed.jsonl" 2>/dev/null
+gen_hotline 40 3 --prefix BR >"$ART/feed.jsonl" 2>/dev/null
 "$BIN/gf-hotline" --quiet "$ART/feed.jsonl" >"$ART/feed.out" 2>&1 || not_ok "feed"
 wait_for "feed routed" 30 quiescent
 start_gateway

@@ -22,8 +22,7 @@ wait_for "gateway B /healthz" 20 curl -sf "$URL_B/healthz"
 SSE="python3 $ROOT/tests/tools/sse_client.py"
 
 feed() { # feed N SEED PREFIX: N hotline complaints through the intake, then quiescence
-  python3 "$ROOT/tests/tools/gen_hotline.py" --grids "$ROOT/deploy/sample/qingnianlu.json" \
-    --count "$1" --seed "$2" --prefix "$3" >"$ART/feed-$3.jsonl" 2>/dev/null
+  gen_hotline "$1" "$2" --prefix "$3" >"$ART/feed-$3.jsonl" 2>/dev/null
   "$BIN/gf-hotline" --quiet "$ART/feed-$3.jsonl" >>"$ART/feed.out" 2>&1 || not_ok "feed $3"
   wait_for "all events sequenced and consumed" 60 quiescent
 }
@@ -65,7 +64,6 @@ $SSE "$URL_B/stream" "$ART/b2.txt" --last-id "$L" --until "$ART/until2" --idle 3
 check "reconnect to B (events left its buffer) ends at the head" 0 $?
 check_list "B: exactly the missed events, in order (relay replay)" "$(expected_from "$L")" "$(cat "$ART/b2.txt")"
 check "B: count" "$((H2 - L))" "$(wc -l <"$ART/b2.txt")"
-metric() { curl -sS --max-time 10 "$1/metrics" 2>>"$ART/curl.err" | sed -n "s/^$2 //p"; }
 check "A served the resume from memory (no replay)" 0 "$(metric "$URL" gf_gateway_sse_replays_total)"
 check "B needed one relay replay" 1 "$(metric "$URL_B" gf_gateway_sse_replays_total)"
 

@@ -9,10 +9,6 @@ new_db
 start_stack
 
 G="$BIN/gridctl"
-L3=P-QNL.07.063-1     # leader of QNL.07.063
-L3B=P-QNL.07.064-1    # leader of QNL.07.064
-L3C=P-QNL.08.067-1    # leader of QNL.08.067
-L2=P-QNL.07-1         # leader of QNL.07
 
 # clock LOCAL_TIME: set the simulated clock (+08:00), once the services have
 # caught up with everything done at the previous time.
@@ -20,29 +16,25 @@ clock() {
   wait_for "router and notifier to catch up" 20 quiescent
   sql "INSERT INTO sim_clock VALUES (true, '$1+08') ON CONFLICT (id) DO UPDATE SET at = excluded.at"
 }
-submit() { # submit VAR ARGS...: a complaint through the intake; VAR gets its id
+submit_routed() { # submit_routed VAR ARGS...: a complaint through the intake; VAR gets its id
   local id
-  id=$("$G" submit "${@:2}" 2>>"$ART/gridctl.log" | sed -n 's/^case \([0-9]*\) .*/\1/p')
+  id=$(submit "${@:2}" 2>>"$ART/gridctl.log")
   [ -n "$id" ] || not_ok "submit ${*:2}"
   wait_for "case $id to be routed" 10 sql_eq "SELECT state FROM cases WHERE id = ${id:-0}" routed
   printf -v "$1" %s "${id:-0}"
-}
-act() { # act CASE ACTION ARGS...: must succeed
-  "$G" case "$2" "$1" "${@:3}" >>"$ART/actions.out" 2>>"$ART/gridctl.log" \
-    || not_ok "case $1 $2 ${*:3}: $(tail -1 "$ART/gridctl.log")"
 }
 meeting() { sql "SELECT gf_hold_meeting('$1', '$2', '$3+08')"; }
 
 # --- the cases (see CASES below for what each one is) ------------------------
 clock "2026-10-30 10:00"
-submit J --source hotline --ref LG-J --text "十月底反映的路边杂物" --grid QNL.07.063 --category other
+submit_routed J --source hotline --ref LG-J --text "十月底反映的路边杂物" --grid QNL.07.063 --category other
 clock "2026-10-30 11:00"
 act "$J" sign --actor $L3
 clock "2026-11-02 10:00"
-submit A --source hotline --ref LG-A --text "垃圾清运不及时" --grid QNL.07.063 --category sanitation
-submit B --source hotline --ref LG-B --text "整栋楼停水" --grid QNL.07.063 --category water --urgent
-submit C --source visit --reporter $L3B --ref LG-C --text "低保户家中冬季供暖不热" --grid QNL.07.064 --category power --groups dibao
-submit I --source hotline --ref LG-I --text "垃圾桶满了没人清" --grid QNL.07.063 --category sanitation
+submit_routed A --source hotline --ref LG-A --text "垃圾清运不及时" --grid QNL.07.063 --category sanitation
+submit_routed B --source hotline --ref LG-B --text "整栋楼停水" --grid QNL.07.063 --category water --urgent
+submit_routed C --source visit --reporter $L3B --ref LG-C --text "低保户家中冬季供暖不热" --grid QNL.07.064 --category power --groups dibao
+submit_routed I --source hotline --ref LG-I --text "垃圾桶满了没人清" --grid QNL.07.063 --category sanitation
 clock "2026-11-02 11:00"
 act "$A" sign --actor $L3
 act "$B" sign --actor $L3
@@ -62,8 +54,8 @@ M1=$(meeting QNL.07 weekly "2026-11-09 09:00")
 clock "2026-11-09 14:00"
 act "$B" resolve --actor $L3 --note "已恢复供水"
 clock "2026-11-11 09:00"
-submit D --source patrol --ref LG-D --text "困难户门前道路塌陷" --grid QNL.07.063 --category road --groups hardship,petitioner --reporter $L3
-submit E --source hotline --ref LG-E --text "小区垃圾堆积" --grid QNL.08.067 --category sanitation
+submit_routed D --source patrol --ref LG-D --text "困难户门前道路塌陷" --grid QNL.07.063 --category road --groups hardship,petitioner --reporter $L3
+submit_routed E --source hotline --ref LG-E --text "小区垃圾堆积" --grid QNL.08.067 --category sanitation
 clock "2026-11-11 10:00"
 act "$D" sign --actor $L3
 act "$E" sign --actor $L3C
@@ -74,11 +66,11 @@ act "$D" resolve --actor $L3 --note "已修复"
 clock "2026-11-16 09:00"
 M2=$(meeting QNL.07 weekly "2026-11-16 09:00")
 clock "2026-11-23 10:00"
-submit F --source hotline --ref LG-F --text "邻居装修噪音纠纷" --grid QNL.07.064 --category dispute
+submit_routed F --source hotline --ref LG-F --text "邻居装修噪音纠纷" --grid QNL.07.064 --category dispute
 clock "2026-11-23 11:00"
 act "$F" sign --actor $L3B
 clock "2026-11-27 10:00"
-submit Gc --source hotline --ref LG-G --text "留守老人无人照看" --grid QNL.08.067 --category welfare --urgent
+submit_routed Gc --source hotline --ref LG-G --text "留守老人无人照看" --grid QNL.08.067 --category welfare --urgent
 clock "2026-12-07 09:00"
 M3=$(meeting QNL monthly "2026-12-07 09:00")
 check "three meetings held" "3" "$(echo "$M1 $M2 $M3" | wc -w)"

@@ -11,19 +11,9 @@ start_stack
 start_capture
 
 G="$BIN/gridctl"
-L3=P-QNL.07.063-1     # leader of QNL.07.063
-L3B=P-QNL.07.064-1    # leader of QNL.07.064
-L2=P-QNL.07-1         # leader of QNL.07
-L1=P-QNL-1            # leader of QNL
 
 state_of() { sql "SELECT state FROM cases WHERE id = $1"; }
 wait_state() { wait_for "case $1 to be $2" 10 sql_eq "SELECT state FROM cases WHERE id = $1" "$2"; }
-submit() { "$G" submit "$@" | sed -n 's/^case \([0-9]*\) .*/\1/p'; }
-act() { # act CASE ACTION ARGS... : must succeed
-  if ! "$G" case "$2" "$1" "${@:3}" >>"$ART/actions.out" 2>>"$ART/actions.err"; then
-    not_ok "case $1 $2 ${*:3}: $(tail -1 "$ART/actions.err")"
-  fi
-}
 # The case's events; of the notifications only those to a grid leader (members
 # and the resident are told too: see test_notify_*).
 types_of() { sql "SELECT string_agg(type, ' ' ORDER BY id) FROM case_events WHERE case_id = $1

@@ -4,12 +4,9 @@
 # dedupe-honouring gateway (resends after a kill carry the same key).
 source "$(dirname "$0")/lib.sh"
 new_db
-GW_PORT=$((PORT_BASE + 5))
 COUNT=${NOTIFY_CRASH_COUNT:-11200}
-python3 "$ROOT/tests/tools/sms_gateway.py" --port $GW_PORT >"$ART/gateway.log" 2>&1 &
-GW=$!
+start_sms_gateway "$ART/gateway.log"
 trap 'kill $GW 2>/dev/null; stop_all' EXIT
-wait_for "SMS gateway" 30 port_open $GW_PORT
 # One SMS per routed case: only grid leaders have the SMS channel here.
 sql "DELETE FROM delivery_quiet;
      UPDATE delivery_policy SET rate_limit = 0, backoff_ms = 50, backoff_max_ms = 500;
@@ -17,9 +14,8 @@ sql "DELETE FROM delivery_quiet;
      UPDATE notification_rules SET enabled = false WHERE audience = 'resident'" >/dev/null
 export GF_SMS_URL=http://127.0.0.1:$GW_PORT/sms GF_SMS_TIMEOUT_MS=2000
 start_stack
-python3 "$ROOT/tests/tools/gen_hotline.py" --grids "$ROOT/deploy/sample/qingnianlu.json" \
-  --count $COUNT --seed 21 >"$ART/feed.jsonl" 2>/dev/null
-"$BIN/gf-hotline" "$ART/feed.jsonl" >"$ART/feed.out" 2>"$ART/feed.err" &
+gen_hotline $COUNT 21 >"$ART/feed.jsonl" 2>/dev/null
+run_feed &
 FEED=$!
 sent() { sql "SELECT count(*) FROM deliveries WHERE channel = 'sms' AND state = 'sent'"; }
 kills=0
@@ -28,7 +24,7 @@ for at in 1500 3500 5500 8000; do
   kill9 notifier
   kills=$((kills + 1))
   note "notifier killed (kill -9) at $(sent) SMS sent"
-  sleep 0.3
+  sleep 0.3 # down for a moment while messages wait: the subject, not a wait
   start notifier
 done
 wait $FEED
@@ -38,7 +34,6 @@ total=$(sql "SELECT count(*) FROM deliveries WHERE channel = 'sms'")
 wait_for "every SMS sent" 120 sql_eq "SELECT count(*) FROM deliveries WHERE channel = 'sms' AND state <> 'sent'" 0
 stats=$(curl -s "http://127.0.0.1:$GW_PORT/stats")
 note "$total SMS after $kills kills; gateway: $stats"
-gw() { python3 -c "import json,sys; print(json.loads(sys.argv[1])[sys.argv[2]])" "$stats" "$1"; }
 check "at least 10,000 messages" yes "$([ "$total" -ge 10000 ] && echo yes || echo no)"
 check "one SMS per routed case, to its leader" 0 \
   "$(sql "SELECT count(*) FROM cases c LEFT JOIN (SELECT n.case_id, count(*) AS k FROM deliveries d

@@ -5,13 +5,8 @@
 # add up.  Then the dead letters are re-driven to a healthy gateway.
 source "$(dirname "$0")/lib.sh"
 new_db
-GW_PORT=$((PORT_BASE + 5))
-python3 "$ROOT/tests/tools/sms_gateway.py" --port $GW_PORT --fail 0.3 --timeout 0.1 --delay 0.6 \
-  --seed 5 --token s3cret >"$ART/gateway.log" 2>&1 &
-GW=$!
+start_sms_gateway "$ART/gateway.log" --fail 0.3 --timeout 0.1 --delay 0.6 --seed 5 --token s3cret
 trap 'kill $GW 2>/dev/null; stop_all' EXIT
-wait_for "SMS gateway" 30 port_open $GW_PORT
-gw() { python3 -c "import json,sys,urllib.request as u; print(json.load(u.urlopen('http://127.0.0.1:$GW_PORT/stats'))[sys.argv[1]])" "$1"; }
 
 MAX=5
 sql "UPDATE delivery_policy SET max_attempts = $MAX, backoff_ms = 50, backoff_max_ms = 400, rate_limit = 0
@@ -20,9 +15,8 @@ sql "DELETE FROM delivery_quiet"   # quiet hours off: staff messages go at any h
 export GF_SMS_URL=http://127.0.0.1:$GW_PORT/sms GF_SMS_TOKEN=s3cret GF_SMS_TIMEOUT_MS=300
 start_stack
 
-python3 "$ROOT/tests/tools/gen_hotline.py" --grids "$ROOT/deploy/sample/qingnianlu.json" \
-  --count 300 --seed 11 >"$ART/feed.jsonl" 2>/dev/null
-"$BIN/gf-hotline" "$ART/feed.jsonl" >"$ART/feed.out" 2>"$ART/feed.err"
+gen_hotline 300 11 >"$ART/feed.jsonl" 2>/dev/null
+run_feed
 check "feed accepted" "accepted 300, duplicate 0, rejected 0, failed 0" "$(cat "$ART/feed.out")"
 wait_for "pipeline to drain" 60 quiescent
 total=$(sql "SELECT count(*) FROM deliveries WHERE channel = 'sms'")

@@ -6,16 +6,15 @@
 # the e-mail channel through SMTP, and the message contents.
 source "$(dirname "$0")/lib.sh"
 new_db
-GW_PORT=$((PORT_BASE + 5)) SMTP_PORT=$((PORT_BASE + 6))
-python3 "$ROOT/tests/tools/sms_gateway.py" --port $GW_PORT >"$ART/gateway.log" 2>&1 &
-GW=$!
+SMTP_PORT=$((PORT_BASE + 6))
 python3 "$ROOT/tests/tools/smtp_sink.py" $SMTP_PORT "$ART/mail" >"$ART/smtp.log" 2>&1 &
 SMTP=$!
-trap 'kill $GW $SMTP 2>/dev/null; stop_all' EXIT
-wait_for "SMS gateway and SMTP sink" 30 eval "port_open $GW_PORT && port_open $SMTP_PORT"
+trap 'kill ${GW:-} $SMTP 2>/dev/null; stop_all' EXIT
+start_sms_gateway "$ART/gateway.log"
+wait_for "SMTP sink" 30 port_open $SMTP_PORT
 export GF_SMS_URL=http://127.0.0.1:$GW_PORT/sms GF_SMTP_URL=smtp://127.0.0.1:$SMTP_PORT \
   GF_SMTP_FROM=notice@gridflow.example
-LEADER=P-QNL.07.063-1 L2=P-QNL.07-1
+LEADER=$L3
 sql "UPDATE people SET channels = '{app,sms,email}', email = 'leader063@example.org' WHERE id = '$LEADER'" >/dev/null
 "$BIN/gridctl" calendar import >"$ART/calendar.log" 2>&1 || not_ok "calendar import"
 "$BIN/gridctl" clock set 2026-09-18T20:00:00+08:00 --force >/dev/null
@@ -44,7 +43,7 @@ check "non-urgent A: every staff message held until Sunday 2026-09-20 08:00" "$(
            WHERE n.case_id = $A AND n.recipient IS NOT NULL AND d.state = 'pending'
              AND d.not_before = '2026-09-20 08:00:00+08'")"
 "$BIN/gridctl" clock set 2026-09-19T12:00:00+08:00 >/dev/null
-sleep 2
+sleep 2 # time for a wrong early send to happen: the subject, not a wait
 check "Saturday noon (a day off): A's staff SMS still held" 0 "$(staff_sms $A sent)"
 "$BIN/gridctl" clock set 2026-09-20T08:01:00+08:00 >/dev/null
 wait_for "Sunday 08:01 (make-up working day): A's staff SMS sent" 15 eval "[ \"\$(staff_sms $A sent)\" == $nstaff ]"
@@ -70,14 +69,14 @@ wait_for "supervision → the owner's leader" 15 sql_eq "SELECT count(*) FROM no
 "$BIN/gridctl" case refer $A --actor $LEADER --department 城管执法中队 >/dev/null
 wait_for "A referred" 10 sql_eq "SELECT state FROM cases WHERE id = $A" referred
 "$BIN/gridctl" clock advance '71 hours' >/dev/null
-sleep 2
+sleep 2 # time for a wrong early reminder to appear: the subject, not a wait
 check "no referral reminder before 72 hours" 0 \
   "$(sql "SELECT count(*) FROM notifications WHERE case_id = $A AND kind LIKE 'referral.overdue.%'")"
 "$BIN/gridctl" clock advance '2 hours' >/dev/null
 wait_for "referral with no department reply after 72 h → the leader" 15 sql_eq "SELECT count(*) FROM notifications
    WHERE case_id = $A AND kind LIKE 'referral.overdue.%' AND recipient = '$LEADER' AND text LIKE '%城管执法中队%'" 1
 "$BIN/gridctl" clock advance '2 hours' >/dev/null
-sleep 2
+sleep 2 # time for a wrong second reminder to appear: the subject, not a wait
 check "the referral reminder is not repeated" 1 \
   "$(sql "SELECT count(*) FROM notifications WHERE case_id = $A AND kind LIKE 'referral.overdue.%'")"
 "$BIN/gridctl" case sign $B --actor $LEADER >/dev/null

@@ -8,29 +8,15 @@
 source "$(dirname "$0")/lib.sh"
 trap '"$ROOT/deploy/pg.sh" start >/dev/null 2>&1; stop_all' EXIT
 new_db
-
-declare -A MPORT=([intake]=$((PORT_BASE + 3)) [relay]=$((PORT_BASE + 4)) [router]=$((PORT_BASE + 5))
-                  [notifier]=$((PORT_BASE + 6)) [escalator]=$((PORT_BASE + 7)))
-for s in relay intake router notifier escalator; do start "$s" --metrics "${MPORT[$s]}" --status 1000; done
-wait_for "intake port" 30 port_open $((PORT_BASE + 0))
-wait_for "consumers" 10 sql_eq "SELECT count(*) FROM consumer_checkpoints" 2
-
-health() { curl -s -o /dev/null -w '%{http_code}' "http://127.0.0.1:$1/healthz"; }
-health_is() { [ "$(health "$1")" == "$2" ]; }
-metric() { curl -s "http://127.0.0.1:$1/metrics" | awk -v m="$2" '$1 == m {print $2}'; }
+start_stack --metrics --escalator --status 1000
 
 for s in relay intake router notifier escalator; do
   wait_for "$s ready" 10 health_is "${MPORT[$s]}" 200 && ok "$s /healthz 200 before the outage"
 done
 
-python3 "$ROOT/tests/tools/gen_hotline.py" --grids "$ROOT/deploy/sample/qingnianlu.json" \
-  --count 3000 --seed 21 --prefix HL-PG >"$ART/feed.jsonl" 2>"$ART/feed.summary"
-"$BIN/gf-hotline" --window 16 --timeout 1000 --attempts 300 "$ART/feed.jsonl" \
-  >"$ART/feed.out" 2>"$ART/feed.err" &
+gen_hotline 3000 21 --prefix HL-PG >"$ART/feed.jsonl" 2>"$ART/feed.summary"
+run_feed --window 16 --timeout 1000 --attempts 300 &
 FEED=$!
-
-cases() { sql "SELECT count(*) FROM cases"; }
-more_than() { [ "$("$1")" -gt "$2" ]; }
 wait_for "some cases" 60 more_than cases 500
 note "stopping PostgreSQL at $(cases) cases"
 "$ROOT/deploy/pg.sh" stop
@@ -46,8 +32,7 @@ sleep $((down_at + 4 - SECONDS > 0 ? down_at + 4 - SECONDS : 0)) # an outage of 
 note "PostgreSQL back after $((SECONDS - down_at)) s"
 for s in relay intake router notifier escalator; do
   wait_for "$s ready again" 30 health_is "${MPORT[$s]}" 200 && ok "$s /healthz 200 after the outage"
-  r=$(metric "${MPORT[$s]}" gf_db_reconnects_total)
-  if [ "${r:-0}" -ge 1 ]; then ok "$s reconnected ($r)"; else not_ok "$s: gf_db_reconnects_total is '${r}'"; fi
+  check_reconnected "$s"
 done
 
 wait "$FEED"
@@ -65,7 +50,7 @@ else
   not_ok "intake metrics: stored $st, duplicates $du, cases $(cases)"
 fi
 check "intake metrics: refusals during the outage are 'unavailable' only" "" \
-  "$(curl -s "http://127.0.0.1:${MPORT[intake]}/metrics" | grep '^gf_intake_rejected_total' | grep -v 'code="unavailable"')"
+  "$(metrics "${MPORT[intake]}" | grep '^gf_intake_rejected_total' | grep -v 'code="unavailable"')"
 check "relay metrics: published up to the head" "$(sql "SELECT max(seq) FROM case_events")" \
   "$(metric "${MPORT[relay]}" gf_relay_head_seq)"
 finish

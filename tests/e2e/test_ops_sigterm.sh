@@ -8,18 +8,11 @@
 # after service/drain ms, and a second SIGTERM ends it at once.
 source "$(dirname "$0")/lib.sh"
 new_db
-for s in relay intake router notifier escalator; do start "$s"; done
-wait_for "intake port" 30 port_open $((PORT_BASE + 0))
-wait_for "consumers" 10 sql_eq "SELECT count(*) FROM consumer_checkpoints" 2
+start_stack --escalator
 
-python3 "$ROOT/tests/tools/gen_hotline.py" --grids "$ROOT/deploy/sample/qingnianlu.json" \
-  --count 10000 --seed 31 --prefix HL-T >"$ART/feed.jsonl" 2>"$ART/feed.summary"
-"$BIN/gf-hotline" --window 64 --timeout 1000 --attempts 300 "$ART/feed.jsonl" \
-  >"$ART/feed.out" 2>"$ART/feed.err" &
+gen_hotline 10000 31 --prefix HL-T >"$ART/feed.jsonl" 2>"$ART/feed.summary"
+run_feed --window 64 --timeout 1000 --attempts 300 &
 FEED=$!
-
-cases() { sql "SELECT count(*) FROM cases"; }
-more_than() { [ "$("$1")" -gt "$2" ]; }
 
 # term NAME: SIGTERM, measure the exit, check the status, start it again.
 term() {
@@ -76,7 +69,7 @@ wait_for "the old backend to go" 10 sql_eq "SELECT count(*) FROM pg_stat_activit
 "$BIN/gf-router" --drain 30000 >>"$ART/router-twice.log" 2>&1 &
 R=$!
 wait_for "the router to block on the lock" 15 blocked
-kill -TERM $R; sleep 0.5
+kill -TERM $R; sleep 0.5 # it must still be running half a second later: the subject, not a wait
 kill -0 $R 2>/dev/null && ok "first SIGTERM: still draining" || not_ok "router exited on the first SIGTERM while blocked"
 t0=$(date +%s%N); kill -TERM $R; wait $R; rc=$?; ms=$(( ($(date +%s%N) - t0) / 1000000 ))
 check "second SIGTERM: exit status 1" 1 $rc

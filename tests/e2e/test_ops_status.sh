@@ -8,18 +8,10 @@
 source "$(dirname "$0")/lib.sh"
 new_db
 "$BIN/gridctl" calendar import >>"$ART/migrate.log" 2>&1
-declare -A MPORT=([intake]=$((PORT_BASE + 3)) [relay]=$((PORT_BASE + 4)) [router]=$((PORT_BASE + 5))
-                  [notifier]=$((PORT_BASE + 6)) [escalator]=$((PORT_BASE + 7)))
-for s in relay intake router notifier escalator; do start "$s" --metrics "${MPORT[$s]}" --status 500; done
-wait_for "intake port" 30 port_open $((PORT_BASE + 0))
-wait_for "consumers" 10 sql_eq "SELECT count(*) FROM consumer_checkpoints" 2
+start_stack --metrics --escalator --status 500
 
-metrics() { curl -s "http://127.0.0.1:${MPORT[$1]}/metrics"; }
-metric() { metrics "$1" | awk -v m="$2" '$1 == m {print $2}'; }
-
-python3 "$ROOT/tests/tools/gen_hotline.py" --grids "$ROOT/deploy/sample/qingnianlu.json" \
-  --count 200 --seed 41 --prefix HL-S >"$ART/feed.jsonl" 2>"$ART/feed.summary"
-"$BIN/gf-hotline" "$ART/feed.jsonl" >"$ART/feed.out" 2>"$ART/feed.err"
+gen_hotline 200 41 --prefix HL-S >"$ART/feed.jsonl" 2>"$ART/feed.summary"
+run_feed
 check "feed" "accepted 200, duplicate 0, rejected 0, failed 0" "$(cat "$ART/feed.out")"
 # Two refusals with different codes: an unknown grid, then a duplicate that is not a refusal.
 "$BIN/gridctl" submit --source hotline --ref HL-S-BAD --text "测试" --grid QNL.NOPE >"$ART/bad.out" 2>&1
@@ -27,29 +19,29 @@ check "feed" "accepted 200, duplicate 0, rejected 0, failed 0" "$(cat "$ART/feed
   >>"$ART/bad.out" 2>&1
 wait_for "pipeline to drain" 30 quiescent
 
-check "intake: received" 202 "$(metric intake gf_intake_received_total)"
-check "intake: stored" 200 "$(metric intake gf_intake_stored_total)"
-check "intake: rejected, unknown grid" 1 "$(metric intake 'gf_intake_rejected_total{code="unknown_grid"}')"
+check "intake: received" 202 "$(metric "${MPORT[intake]}" gf_intake_received_total)"
+check "intake: stored" 200 "$(metric "${MPORT[intake]}" gf_intake_stored_total)"
+check "intake: rejected, unknown grid" 1 "$(metric "${MPORT[intake]}" 'gf_intake_rejected_total{code="unknown_grid"}')"
 check "intake: rejected, unknown category" 1 \
-  "$(metric intake 'gf_intake_rejected_total{code="unknown_category"}')"
+  "$(metric "${MPORT[intake]}" 'gf_intake_rejected_total{code="unknown_category"}')"
 check "relay: published = events in the log" "$(sql "SELECT count(*) FROM case_events")" \
-  "$(metric relay gf_relay_published_total)"
+  "$(metric "${MPORT[relay]}" gf_relay_published_total)"
 check "router: events handled = case.received" 200 \
-  "$(metric router 'gf_consumer_events_total{consumer="router"}')"
+  "$(metric "${MPORT[router]}" 'gf_consumer_events_total{consumer="router"}')"
 check "router: routed + unroutable = 200" 200 \
-  "$(( $(metric router gf_router_routed_total) + $(metric router gf_router_unroutable_total) ))"
+  "$(( $(metric "${MPORT[router]}" gf_router_routed_total) + $(metric "${MPORT[router]}" gf_router_unroutable_total) ))"
 check "notifier: created = notifications" "$(sql "SELECT count(*) FROM notifications")" \
-  "$(metric notifier gf_notifier_created_total)"
-check "notifier: caught up, lag 0" 0 "$(metric notifier 'gf_consumer_lag_events{consumer="notifier"}')"
+  "$(metric "${MPORT[notifier]}" gf_notifier_created_total)"
+check "notifier: caught up, lag 0" 0 "$(metric "${MPORT[notifier]}" 'gf_consumer_lag_events{consumer="notifier"}')"
 check "notifier: checkpoint gauge = stored checkpoint" \
   "$(sql "SELECT last_seq FROM consumer_checkpoints WHERE consumer = 'notifier'")" \
-  "$(metric notifier 'gf_consumer_checkpoint_seq{consumer="notifier"}')"
-metrics intake >"$ART/intake.metrics"
+  "$(metric "${MPORT[notifier]}" 'gf_consumer_checkpoint_seq{consumer="notifier"}')"
+metrics "${MPORT[intake]}" >"$ART/intake.metrics"
 n=$(awk '$1 == "gf_db_query_seconds_count" {print $2}' "$ART/intake.metrics")
 if [ "${n:-0}" -gt 0 ]; then ok "DB latency histogram counts statements ($n)"; else not_ok "gf_db_query_seconds_count is '$n'"; fi
 check "histogram +Inf bucket = count" "$n" \
   "$(awk '$1 == "gf_db_query_seconds_bucket{le=\"+Inf\"}" {print $2}' "$ART/intake.metrics")"
-check "TYPE lines" "counter" "$(metrics intake | awk '$1 == "#" && $2 == "TYPE" && $3 == "gf_intake_stored_total" {print $4}')"
+check "TYPE lines" "counter" "$(metrics "${MPORT[intake]}" | awk '$1 == "#" && $2 == "TYPE" && $3 == "gf_intake_stored_total" {print $4}')"
 check "/healthz body" "ready" "$(curl -s "http://127.0.0.1:${MPORT[relay]}/healthz")"
 check "unknown path: 404" 404 "$(curl -s -o /dev/null -w '%{http_code}' "http://127.0.0.1:${MPORT[relay]}/nope")"
 check "POST: 405" 405 "$(curl -s -o /dev/null -w '%{http_code}' -X POST "http://127.0.0.1:${MPORT[relay]}/metrics")"

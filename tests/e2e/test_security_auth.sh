@@ -10,7 +10,8 @@ new_db
 CERTS=$ART/certs
 mkdir -p "$CERTS"
 ctl() { "$BIN/gridctl" --certs "$CERTS" "$@"; }
-counts() { sql "SELECT (SELECT count(*) FROM cases) || '/' || (SELECT count(*) FROM case_events) || '/' || (SELECT count(*) FROM case_actions)"; }
+# stored_counts: cases/events/actions, to show that a refusal wrote nothing.
+stored_counts() { sql "SELECT (SELECT count(*) FROM cases) || '/' || (SELECT count(*) FROM case_events) || '/' || (SELECT count(*) FROM case_actions)"; }
 
 ctl cert server "$ART/server.cert" >"$ART/cert.out" 2>&1
 check "server certificate made" "0 yes yes" "$? $(test -f "$ART/server.cert" && echo yes) $(test -f "$ART/server.cert_secret" && echo yes)"
@@ -64,13 +65,13 @@ feed() {
   cat "$ART/$name.out"
 }
 
-before=$(counts)
+before=$(stored_counts)
 check "client without a key refused" "accepted 0, duplicate 0, rejected 0, failed 1" "$(feed nokey)"
 check "client with an unknown key refused" "accepted 0, duplicate 0, rejected 0, failed 1" \
   "$(feed unknown "$ART/unknown.cert")"
 check "client with a revoked key refused" "accepted 0, duplicate 0, rejected 0, failed 1" \
   "$(feed revoked "$ART/old-box.cert")"
-check "refused clients wrote nothing" "$before" "$(counts)"
+check "refused clients wrote nothing" "$before" "$(stored_counts)"
 check "client with a known key works" "accepted 1, duplicate 0, rejected 0, failed 0" \
   "$(feed known "$ART/hotline-all.cert")"
 check "its case is stored" 1 "$(sql "SELECT count(*) FROM cases WHERE source_ref = 'SEC-1'")"
@@ -80,44 +81,47 @@ check "its case is stored" 1 "$(sql "SELECT count(*) FROM cases WHERE source_ref
 # request is refused.
 sql "UPDATE identities SET revoked_at = now () WHERE name = 'stale-host'"
 sed -i 's/SEC-1/SEC-2/' "$ART/one.jsonl"
-before=$(counts)
+before=$(stored_counts)
 feed stale "$ART/stale.cert" >/dev/null
 check "revoked identity with a live certificate: forbidden" "1 forbidden" \
   "$(grep -c rejected "$ART/stale.err") $(grep -o forbidden "$ART/stale.err" | head -1)"
-check "... and nothing written" "$before" "$(counts)"
+check "... and nothing written" "$before" "$(stored_counts)"
 
 # A certificate put in the directory by hand, without an identity in the
 # database: the handshake passes, every request is forbidden.
+# The certificate store rereads the directory when its time stamp (whole
+# seconds) moves: copy once the second of its last change has passed.
+certs_settled() { [ "$(date +%s)" -gt "$(stat -c %Y "$CERTS")" ]; }
+wait_for "a second past the certificate directory's last change" 5 certs_settled
 cp "$ART/unknown.cert" "$CERTS/by-hand.cert"
-sleep 1.1 # the certificate store rereads the directory when its time stamp moves
 sed -i 's/SEC-2/SEC-3/' "$ART/one.jsonl"
-before=$(counts)
+before=$(stored_counts)
 feed byhand "$ART/unknown.cert" >/dev/null
 check "key in the directory but no identity: forbidden, nothing written" "1 forbidden $before" \
-  "$(grep -c rejected "$ART/byhand.err") $(grep -o forbidden "$ART/byhand.err" | head -1) $(counts)"
+  "$(grep -c rejected "$ART/byhand.err") $(grep -o forbidden "$ART/byhand.err" | head -1) $(stored_counts)"
 rm "$CERTS/by-hand.cert"
 
 # Sources and grid subtree of an adapter identity.
-submit() { # CERT SOURCE REF [GRID]
+try_submit() { # CERT SOURCE REF [GRID [REPORTER]]: the new case's state, or "error"
   local cert=$1 src=$2 ref=$3 grid=${4:-}
   "$BIN/gridctl" submit --cert "$cert" --server-cert "$ART/server.cert" --source "$src" --ref "$ref" \
     --text "井盖松动" ${grid:+--grid "$grid"} ${5:+--reporter "$5"} 2>&1 | sed 's/: .*//; s/^case [0-9]* //'
 }
-before=$(counts)
-check "adapter outside its subtree: forbidden" "error" "$(submit "$ART/hotline-07.cert" hotline R-1 QNL.01.001)"
+before=$(stored_counts)
+check "adapter outside its subtree: forbidden" "error" "$(try_submit "$ART/hotline-07.cert" hotline R-1 QNL.01.001)"
 check "adapter with a source it may not use: forbidden" "error" \
-  "$(submit "$ART/hotline-all.cert" suggestbox R-2 QNL.07.063)"
+  "$(try_submit "$ART/hotline-all.cert" suggestbox R-2 QNL.07.063)"
 check "subtree-limited adapter without a grid code (lands in the L1 root): forbidden" "error" \
-  "$(submit "$ART/hotline-07.cert" hotline R-3)"
+  "$(try_submit "$ART/hotline-07.cert" hotline R-3)"
 check "staff identity without sources may not submit" "error" \
-  "$(submit "$ART/staff-07.cert" hotline R-4 QNL.07.063)"
-check "forbidden submissions wrote nothing" "$before" "$(counts)"
+  "$(try_submit "$ART/staff-07.cert" hotline R-4 QNL.07.063)"
+check "forbidden submissions wrote nothing" "$before" "$(stored_counts)"
 "$BIN/gridctl" submit --cert "$ART/hotline-07.cert" --server-cert "$ART/server.cert" --source hotline \
   --ref R-5 --text "井盖松动" --grid QNL.01.001 >/dev/null 2>"$ART/forbidden.err"
 check "the reply code is forbidden" 1 "$(grep -c "^error: forbidden" "$ART/forbidden.err")"
-check "adapter inside its subtree: stored" "registered" "$(submit "$ART/hotline-07.cert" hotline R-6 QNL.07.063)"
+check "adapter inside its subtree: stored" "registered" "$(try_submit "$ART/hotline-07.cert" hotline R-6 QNL.07.063)"
 check "patrol by an allowed source: stored" "registered" \
-  "$(submit "$ART/hotline-07.cert" patrol R-7 QNL.07.063 P-QNL.07.063-1)"
+  "$(try_submit "$ART/hotline-07.cert" patrol R-7 QNL.07.063 P-QNL.07.063-1)"
 
 # Staff actions: the case's grid must be in the identity's subtree.
 "$BIN/gridctl" submit --cert "$ART/hotline-all.cert" --server-cert "$ART/server.cert" --source hotline \
@@ -125,25 +129,25 @@ check "patrol by an allowed source: stored" "registered" \
 wait_for "both cases routed" 20 sql_eq "SELECT count(*) FROM cases WHERE source_ref IN ('R-6', 'R-8') AND state = 'routed'" 2
 in07=$(sql "SELECT id FROM cases WHERE source_ref = 'R-6'")
 in01=$(sql "SELECT id FROM cases WHERE source_ref = 'R-8'")
-act() { # CERT ACTION CASE ACTOR [OPTIONS...]
+try_act() { # CERT ACTION CASE ACTOR [OPTIONS...]: the first line gridctl prints
   local cert=$1 action=$2 id=$3 actor=$4; shift 4
   "$BIN/gridctl" case "$action" "$id" --actor "$actor" "$@" --cert "$cert" \
     --server-cert "$ART/server.cert" 2>&1 | head -1
 }
-before=$(counts)
+before=$(stored_counts)
 v01=$(sql "SELECT state || '/' || version FROM cases WHERE id = $in01")
-out=$(act "$ART/staff-07.cert" sign "$in01" P-QNL.01.001-1)
+out=$(try_act "$ART/staff-07.cert" sign "$in01" P-QNL.01.001-1)
 check "staff identity acting outside its subtree: forbidden" "forbidden" "$(echo "$out" | grep -o forbidden)"
 check "... the case is unchanged" "$v01" "$(sql "SELECT state || '/' || version FROM cases WHERE id = $in01")"
-out=$(act "$ART/hotline-all.cert" sign "$in07" P-QNL.07.063-1)
+out=$(try_act "$ART/hotline-all.cert" sign "$in07" P-QNL.07.063-1)
 check "adapter identity may not act on cases" "forbidden" "$(echo "$out" | grep -o forbidden)"
-out=$(act "$ART/leader.cert" sign "$in07" P-QNL.07.063-2)
+out=$(try_act "$ART/leader.cert" sign "$in07" P-QNL.07.063-2)
 check "identity bound to a person may not act as another" "forbidden" "$(echo "$out" | grep -o forbidden)"
-check "refused actions changed nothing" "$before" "$(counts)"
-out=$(act "$ART/leader.cert" sign "$in07" P-QNL.07.063-1)
+check "refused actions changed nothing" "$before" "$(stored_counts)"
+out=$(try_act "$ART/leader.cert" sign "$in07" P-QNL.07.063-1)
 check "the grid leader's own identity signs its case" "signed" \
   "$(sql "SELECT state FROM cases WHERE id = $in07")"
-out=$(act "$ART/staff-07.cert" progress "$in07" P-QNL.07.063-1 --note "已联系物业")
+out=$(try_act "$ART/staff-07.cert" progress "$in07" P-QNL.07.063-1 --note "已联系物业")
 check "an L2 staff identity acts inside its subtree" "in_progress" \
   "$(sql "SELECT state FROM cases WHERE id = $in07")"
 

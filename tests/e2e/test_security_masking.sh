@@ -24,12 +24,8 @@ as_role() { echo "$GF_DB options=-crole=$1"; }
 # A real SMS gateway that fails a third of the time, so that the notifier
 # sends, retries and logs failures.  It receives residents' phones by design
 # (texting them is its job): its own output is not searched.
-GW_PORT=$((PORT_BASE + 5))
-python3 "$ROOT/tests/tools/sms_gateway.py" --port $GW_PORT --fail 0.3 --seed 3 --token t0k \
-  >"$ART/sms-gateway.txt" 2>&1 &
-GW=$!
+start_sms_gateway "$ART/sms-gateway.txt" --fail 0.3 --seed 3 --token t0k
 trap 'kill $GW 2>/dev/null; stop_all' EXIT
-wait_for "SMS gateway" 30 port_open $GW_PORT
 sql "UPDATE delivery_policy SET max_attempts = 3, backoff_ms = 20, backoff_max_ms = 100, rate_limit = 0
       WHERE channel = 'sms'"
 export GF_SMS_URL=http://127.0.0.1:$GW_PORT/sms GF_SMS_TOKEN=t0k GF_SMS_TIMEOUT_MS=1000
@@ -51,8 +47,7 @@ WATCH=$!
 
 # 200 records; every resident named gets a name and a phone no other text
 # could contain, so any occurrence is a leak.
-python3 "$ROOT/tests/tools/gen_hotline.py" --grids "$ROOT/deploy/sample/qingnianlu.json" \
-  --count 200 --seed 11 --start 2026-11-02T07:00:00+08:00 2>/dev/null | python3 -c '
+gen_hotline 200 11 --start 2026-11-02T07:00:00+08:00 2>/dev/null | python3 -c '
 import json, sys
 for i, line in enumerate(sys.stdin):
     r = json.loads(line)
@@ -88,11 +83,11 @@ check "SMS to residents went out through the gateway (and some failed first)" "t
            WHERE d.channel = 'sms' AND n.audience = 'resident' AND d.state = 'sent'") $(sql "SELECT count(*) > 0 FROM deliveries WHERE attempts > 1")"
 
 # Staff work on a few cases, through the intake, as the office identity.
-act() { "$G" case "$@" --cert "$ART/office.cert" --server-cert "$ART/server.cert" >>"$ART/actions.out" 2>>"$ART/actions.log" || not_ok "case $*: $(tail -1 "$ART/actions.log")"; }
+OFFICE=(--cert "$ART/office.cert" --server-cert "$ART/server.cert")
 for id in $(sql "SELECT id FROM cases WHERE state = 'routed' ORDER BY id LIMIT 5"); do
   leader=$(sql "SELECT p.id FROM cases c JOIN people p ON p.grid = c.grid AND p.role = 'leader' WHERE c.id = $id")
-  act sign "$id" --actor "$leader"
-  act resolve "$id" --actor "$leader" --note "已上门处理"
+  act "$id" sign --actor "$leader" "${OFFICE[@]}"
+  act "$id" resolve --actor "$leader" --note "已上门处理" "${OFFICE[@]}"
 done
 check "staff actions applied" 5 "$(sql "SELECT count(*) FROM cases WHERE state = 'resolved'")"
 

@@ -19,17 +19,8 @@ check "vectors: every one decodes to its JSON and encodes to its bytes" \
   "$(grep -c '^ok - ' "$ART/vectors.out") $(grep -c '^not ok' "$ART/vectors.out")"
 
 new_db
-# insert N [GRIDS...]: N case.routed events spread over the grids.
-insert() {
-  local n=$1; shift
-  local grids; grids=$(printf "'%s'," "$@"); grids=${grids%,}
-  sql "INSERT INTO case_events (type, topic, grid, at, payload)
-       SELECT 'case.routed', 'case.routed/' || g, g, now(), jsonb_build_object('n', i)
-         FROM generate_series(1, $n) i,
-              LATERAL (SELECT (ARRAY[$grids])[1 + i % $#] AS g) x"
-}
-insert 500 QNL.07.063 QNL.08.001
-start relay
+insert_events 500 QNL.07.063 QNL.08.001
+start relay --metrics "${MPORT[relay]}"
 wait_for "relay ports" 30 port_open $((PORT_BASE + 2))
 wait_for "events sequenced" 10 sql_eq "SELECT count(*) FROM case_events WHERE seq IS NULL" 0
 
@@ -64,13 +55,16 @@ check "probe without 'to' is refused" "replay.end False missing_field None" "$(p
   --rcvhwm 100 --rcvbuf 4096 \
   >"$ART/live.txt" 2>"$ART/live.err" &
 CLIENT_PID=$!
-sleep 2 # a heartbeat: it is subscribed and anchored at the head (500)
-insert 100 QNL.07.063 QNL.08.001
+# A heartbeat anchors it at the head (500); the client shows no sign of it
+# (it prints events only), so this waits two heartbeat periods.
+sleep 2
+insert_events 100 QNL.07.063 QNL.08.001
 wait_for "live events" 10 test -s "$ART/live.txt"
 kill -STOP $CLIENT_PID
-insert 3000 QNL.07.063 QNL.08.001
+insert_events 3000 QNL.07.063 QNL.08.001
 wait_for "events sequenced" 10 sql_eq "SELECT count(*) FROM case_events WHERE seq IS NULL" 0
-sleep 1
+relay_at_head() { [ "$(metric "${MPORT[relay]}" gf_relay_head_seq)" == "$(sql "SELECT max(seq) FROM case_events")" ]; }
+wait_for "the relay to publish up to the head" 10 relay_at_head
 kill -CONT $CLIENT_PID
 wait $CLIENT_PID
 check "live client exits 0" 0 $?

@@ -124,5 +124,5 @@ check_readers filtered read "case.routed/QNL.08" 2
 check_readers filtered stuck "case.routed/QNL.07" 1
 check_readers filtered stuck "case.routed/QNL.08.001" 1
 check "no sanitizer report from the subscribers" 0 \
-  "$(cat "$ART"/*.err | grep -c -E "ERROR: (AddressSanitizer|LeakSanitizer)|runtime error:")"
+  "$(cat "$ART"/*.err | grep -c -E "$SANITIZER_RE")"
 finish

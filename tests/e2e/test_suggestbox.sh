@@ -9,7 +9,7 @@ source "$(dirname "$0")/lib.sh"
 new_db
 start_stack
 
-GEN=(python3 "$ROOT/tests/tools/gen_slips.py" --grids "$ROOT/deploy/sample/qingnianlu.json" --count 200 --seed 11)
+GEN=(python3 "$ROOT/tests/tools/gen_slips.py" --grids "$SAMPLE" --count 200 --seed 11)
 "${GEN[@]}" --expect "$ART/expect.tsv" >"$ART/slips.csv" 2>"$ART/slips.summary"
 "${GEN[@]}" --variant >"$ART/slips-variant.csv" 2>/dev/null
 note "slips: $(cat "$ART/slips.summary")"
@@ -20,9 +20,6 @@ unroutable=$(sed -n 's/.*unroutable=\([0-9]*\).*/\1/p' "$ART/slips.summary")
 # rejected FILE.err: "line:code" of each rejection, by line, comma-separated
 # (the adapter's own come at once, the intake's with its replies).
 rejected() { sed -n 's/^.*\.csv:\([0-9]*\): rejected: \([a-z_0-9]*\): .*/\1:\2/p' "$1" | sort -t: -k1,1n | paste -sd, -; }
-counts() {
-  sql "SELECT (SELECT count(*) FROM cases) || '/' || (SELECT count(*) FROM case_events) || '/' || (SELECT count(*) FROM notifications)"
-}
 
 "$BIN/gf-suggestbox" "$ART/slips.csv" >"$ART/import1.out" 2>"$ART/import1.err"
 check "first import exits 0" 0 $?
@@ -63,7 +60,7 @@ check "second import reports the same rows" "$(rejected "$ART/import1.err")" "$(
 "$BIN/gf-suggestbox" - --window 7 <"$ART/slips-variant.csv" >"$ART/import3.out" 2>"$ART/import3.err"
 check "same slips written differently (stdin): all duplicates" \
   "accepted 0, duplicate 200, rejected 5, failed 0" "$(cat "$ART/import3.out")"
-sleep 1 # give a (wrong) second case, routing or notification the chance to appear
+sleep 1 # give a (wrong) second case, routing or notification the chance to appear: the subject, not a wait
 wait_for "pipeline to drain" 30 quiescent
 check "re-imports add no case, event or notification" "$before" "$(counts)"
 
@@ -78,7 +75,9 @@ check "intake rejections: exit 0" 0 $?
 check "intake rejections: counts" "accepted 1, duplicate 0, rejected 2, failed 0" "$(cat "$ART/import4.out")"
 check "intake rejections reported by line" "2:too_long,3:invalid_utf8" "$(rejected "$ART/import4.err")"
 
-# Unusable input and usage errors: exit 2, nothing sent.
+# Unusable input and usage errors: exit 2, nothing sent.  (The slip stored
+# just above is routed first, so that its event is not counted as theirs.)
+wait_for "pipeline to drain" 30 quiescent
 before=$(counts)
 printf 'box,opened_at,slip_no,text\nX2,2026-11-23T09:00:00+08:00,1,x\n' >"$ART/bad-header.csv"
 "$BIN/gf-suggestbox" "$ART/bad-header.csv" >"$ART/import5.out" 2>"$ART/import5.err"
@@ -101,5 +100,5 @@ check "no answer: counts" "accepted 0, duplicate 0, rejected 0, failed 1" "$(cat
 check "no answer: reported by line" 1 "$(grep -c 'no-intake.csv:2: failed: no answer after 2 attempts' "$ART/import6.err")"
 # lib.sh looks at the services' logs; the adapter's stderr is here.
 check "no sanitizer report from the adapter" 0 \
-  "$(cat "$ART"/import*.err | grep -c -E "ERROR: (AddressSanitizer|LeakSanitizer)|runtime error:")"
+  "$(cat "$ART"/import*.err | grep -c -E "$SANITIZER_RE")"
 finish

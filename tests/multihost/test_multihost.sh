@@ -12,11 +12,7 @@
 # Needs root and `ip netns` (prints "# skip" and exits 0 without them).
 # Output: TAP lines; logs in tests/artifacts/test_multihost/.
 #   tests/multihost/test_multihost.sh        (make check-multihost)
-set -u
-ROOT=$(cd "$(dirname "$0")/../.." && pwd)
-BIN=${GF_TEST_BIN:-$ROOT/bin}
-TEST_NAME=test_multihost
-ART=$ROOT/tests/artifacts/$TEST_NAME${GF_TEST_TAG:-}
+source "$(dirname "$0")/../lib/common.sh"
 VAR=$ROOT/var/mh
 PGBIN=${GF_PGBIN:-/usr/lib/postgresql/15/bin}
 PGPORT=5432 # inside the db namespace: no clash with the machine's ports
@@ -32,34 +28,12 @@ fi
 ip netns del "$probe"
 
 rm -rf "$ART" && mkdir -p "$ART"
-FAILED=0
-ok() { echo "ok - $TEST_NAME: $*"; }
-not_ok() { echo "not ok - $TEST_NAME: $*"; FAILED=$((FAILED + 1)); }
-check() { if [ "$2" == "$3" ]; then ok "$1 ($3)"; else not_ok "$1: expected '$2', got '$3'"; fi; }
-note() { echo "# $*"; }
-wait_for() {
-  local what=$1 timeout=$2; shift 2
-  local deadline=$((SECONDS + timeout))
-  until "$@" >/dev/null 2>&1; do
-    if [ $SECONDS -ge $deadline ]; then not_ok "timed out after ${timeout}s waiting for $what"; return 1; fi
-    sleep 0.2
-  done
-}
 
 as_pg() { runuser -u gridflow -- "$@"; }
-declare -A PIDS=()
 
 cleanup() {
-  local name
   [ -n "${FEED:-}" ] && kill "$FEED" 2>/dev/null && wait "$FEED" 2>/dev/null
-  for name in "${!PIDS[@]}"; do kill -TERM "${PIDS[$name]}" 2>/dev/null; done
-  for name in "${!PIDS[@]}"; do
-    local i=0
-    while kill -0 "${PIDS[$name]}" 2>/dev/null && [ $i -lt 60 ]; do sleep 0.1; i=$((i + 1)); done
-    kill -9 "${PIDS[$name]}" 2>/dev/null
-    wait "${PIDS[$name]}" 2>/dev/null
-  done
-  PIDS=()
+  [ ${#PIDS[@]} -eq 0 ] || stop_all 6 # after a failure: the services are still running
   cp "$VAR/postgresql.log" "$ART/" 2>/dev/null
   [ -f "$VAR/data/PG_VERSION" ] && as_pg "$PGBIN/pg_ctl" -D "$VAR/data" -m immediate -w stop >/dev/null 2>&1
   local n
@@ -117,17 +91,14 @@ ip netns exec "$NS-db" runuser -u gridflow -- "$PGBIN/pg_ctl" -D "$VAR/data" -l 
   >/dev/null || { not_ok "PostgreSQL starts in the db namespace"; exit 1; }
 # The test itself reads the database over the Unix socket (a path, shared by
 # every namespace); the services use TCP across the bridge.
-LOCAL_DB="host=$VAR/run port=$PGPORT user=gridflow dbname=gfmh"
-sql() { "$PGBIN/psql" -X -q -t -A -v ON_ERROR_STOP=1 -d "$LOCAL_DB" -c "$1"; }
-sql_eq() { [ "$(sql "$1")" == "$2" ]; }
-source "$ROOT/tests/e2e/checks.sh"
+SQL_DB="host=$VAR/run port=$PGPORT user=gridflow dbname=gfmh"
 "$PGBIN/createdb" -h "$VAR/run" -p $PGPORT -U gridflow gfmh
 # libpq keepalives and tcp_user_timeout: a cut link breaks the connection
 # within seconds instead of the kernel's minutes.
 export GF_DB="host=${ADDR[db]} port=$PGPORT user=gridflow dbname=gfmh connect_timeout=3
   keepalives=1 keepalives_idle=2 keepalives_interval=1 keepalives_count=2 tcp_user_timeout=5000"
 ip netns exec "$NS-hub" "$BIN/gridctl" db migrate >"$ART/migrate.log" 2>&1 || { not_ok "migrate over TCP from hub"; exit 1; }
-ip netns exec "$NS-hub" "$BIN/gridctl" grids import "$ROOT/deploy/sample/qingnianlu.json" >>"$ART/migrate.log" 2>&1 \
+ip netns exec "$NS-hub" "$BIN/gridctl" grids import "$SAMPLE" >>"$ART/migrate.log" 2>&1 \
   || { not_ok "grids import"; exit 1; }
 ok "PostgreSQL on db, reached over TCP from hub ($SECONDS s)"
 # The intake listens on the bridge, not on loopback: CurveZMQ, with its own
@@ -160,25 +131,22 @@ start() {
     >>"$ART/$name@$host.log" 2>&1 &
   PIDS[$name@$host]=$!
 }
-# health HOST NAME
-health() { ip netns exec "$NS-$1" curl -s -m 2 -o /dev/null -w '%{http_code}' "http://127.0.0.1:${MPORT[$2]}/healthz"; }
-health_is() { [ "$(health "$1" "$2")" == "$3" ]; }
+# health_on HOST NAME CODE: NAME's /healthz, asked inside HOST's namespace, answers CODE.
+health_on() { local -a CURL=(ip netns exec "$NS-$1" curl); health_is "${MPORT[$2]}" "$3"; }
 start hub relay; start hub intake --cert "$CERTS/intake.cert" --certs "$CERTS/clients"
 for w in w1 w2; do start "$w" router; start "$w" notifier; done
 for i in hub:relay hub:intake w1:router w1:notifier w2:router w2:notifier; do
-  wait_for "${i#*:} on ${i%%:*} ready" 20 health_is "${i%%:*}" "${i#*:}" 200 || exit 1
+  wait_for "${i#*:} on ${i%%:*} ready" 20 health_on "${i%%:*}" "${i#*:}" 200 || exit 1
 done
 ok "relay and intake on hub, a router and a notifier on each of w1 and w2, all ready"
 
-python3 "$ROOT/tests/tools/gen_hotline.py" --grids "$ROOT/deploy/sample/qingnianlu.json" \
-  --count 2000 --seed 808 --prefix HL-MH >"$ART/feed.jsonl" 2>"$ART/feed.summary"
+gen_hotline 2000 808 --prefix HL-MH >"$ART/feed.jsonl" 2>"$ART/feed.summary"
 ip netns exec "$NS-hub" "$BIN/gf-hotline" --window 8 --timeout 2000 --attempts 100 \
   --cert "$CERTS/hotline.cert" --server-cert "$CERTS/intake.cert" "$ART/feed.jsonl" \
   >"$ART/feed.out" 2>"$ART/feed.err" &
 FEED=$!
 
 routed() { sql "SELECT count(*) FROM case_events WHERE type IN ('case.routed', 'case.unroutable')"; }
-more_than() { [ "$("$1")" -gt "$2" ]; }
 wait_for "some cases routed" 60 more_than routed 300 || exit 1
 
 # ---- cut w1 ----------------------------------------------------------------
@@ -195,7 +163,7 @@ fi
 if wait_for "routing to go on without w1" $((CUT_S - 1)) more_than routed $((at_cut + 100)); then
   ok "routing goes on while w1 is cut off ($((SECONDS - cut_at)) s to route 100 more)"
 fi
-sleep $((cut_at + CUT_S - SECONDS > 0 ? cut_at + CUT_S - SECONDS : 0))
+sleep $((cut_at + CUT_S - SECONDS > 0 ? cut_at + CUT_S - SECONDS : 0)) # the cut lasts CUT_S: the subject, not a wait
 during=$(routed)
 ip -n "$NS-sw" link set p-w1 up
 note "w1 back after $((SECONDS - cut_at)) s; $((during - at_cut)) cases routed meanwhile"
@@ -203,34 +171,18 @@ for s in router notifier; do
   kill -0 "${PIDS[$s@w1]}" 2>/dev/null && ok "$s on w1 survived the cut" || not_ok "$s on w1 died"
 done
 for s in router notifier; do
-  wait_for "$s on w1 ready again" 30 health_is w1 $s 200 && ok "$s on w1 ready again after the link is back"
+  wait_for "$s on w1 ready again" 30 health_on w1 $s 200 && ok "$s on w1 ready again after the link is back"
 done
 
 wait "$FEED"
 check "adapter: every record acknowledged, none rejected or failed" "2000 0 0" \
   "$(awk -F'[ ,]+' '{print $2 + $4, $6, $8}' "$ART/feed.out")"
-quiescent() {
-  sql_eq "SELECT NOT EXISTS (SELECT 1 FROM case_events WHERE seq IS NULL)
-             AND (SELECT last_seq FROM consumer_checkpoints WHERE consumer = 'router')
-               >= (SELECT coalesce(max(seq), 0) FROM case_events WHERE type = 'case.received')
-             AND (SELECT last_seq FROM consumer_checkpoints WHERE consumer = 'notifier')
-               >= (SELECT coalesce(max(seq), 0) FROM case_events WHERE type IN (
-                     SELECT event_type FROM notification_rules WHERE enabled))" t
-}
 wait_for "the pipeline to drain" 60 quiescent
 check_effects_once 2000
 check_notification_fanout
 check "heartbeats from both worker hosts' routers" 2 \
   "$(sql "SELECT count(DISTINCT instance) FROM service_status WHERE service = 'gf-router' AND stopped_at IS NULL")"
 
-for name in "${!PIDS[@]}"; do kill -TERM "${PIDS[$name]}" 2>/dev/null; done
-for name in "${!PIDS[@]}"; do
-  i=0
-  while kill -0 "${PIDS[$name]}" 2>/dev/null && [ $i -lt 60 ]; do sleep 0.1; i=$((i + 1)); done
-  if kill -0 "${PIDS[$name]}" 2>/dev/null; then not_ok "$name did not stop within 6 s of SIGTERM"; fi
-done
-if grep -l -E "ERROR: (AddressSanitizer|LeakSanitizer)|runtime error:" "$ART"/*.log >/dev/null 2>&1; then
-  not_ok "sanitizer reports in $(grep -l -E "ERROR: (AddressSanitizer|LeakSanitizer)|runtime error:" "$ART"/*.log | tr '\n' ' ')"
-fi
+stop_all 6
 note "total $SECONDS s"
 [ "$FAILED" -eq 0 ]
