@@ -131,30 +131,40 @@ static int s_table (const PGresult *res, const s_col_t *cols, size_t ncols,
     return printed;
 }
 
-/*  Writes the rows of SELECT * FROM fn (args) as CSV: COPY ... TO STDOUT
-    WITH (FORMAT csv, HEADER), each row's line end made CRLF (RFC 4180).
-    COPY takes no bind parameters, so each argument is a literal quoted by
-    PQescapeLiteral (NULL: SQL NULL).  Nothing is printed unless the COPY
-    ends well.  Returns 0 or -1. */
-static int s_csv (gf_db_t *db, const char *fn, int nargs, const char *const *args)
+/*  COPY takes no bind parameters: the arguments go, bound, into
+    transaction-local settings gridctl.arg1..N (NULL as ''), which the
+    static COPY text reads back (current_setting), so no SQL is built from
+    strings.  Prints the CSV with CRLF line ends, and nothing unless the
+    COPY succeeds.  Returns 0 or -1. */
+static const char *SQL_SET_ARG = "SELECT set_config ('gridctl.arg' || $1, coalesce ($2, ''), true)";
+
+static const char *SQL_LEDGER_CSV =
+    "COPY (SELECT * FROM gf_ledger_csv (current_setting ('gridctl.arg1')::bigint))"
+    " TO STDOUT WITH (FORMAT csv, HEADER)";
+static const char *SQL_MEETINGS_CSV =
+    "COPY (SELECT * FROM gf_meeting_list (nullif (current_setting ('gridctl.arg1'), ''),"
+    "        nullif (current_setting ('gridctl.arg2'), ''),"
+    "        nullif (current_setting ('gridctl.arg3'), '')::bigint))"
+    " TO STDOUT WITH (FORMAT csv, HEADER)";
+static const char *SQL_MONTHLY_CSV =
+    "COPY (SELECT * FROM gf_report_monthly (nullif (current_setting ('gridctl.arg1'), ''),"
+    "        nullif (current_setting ('gridctl.arg2'), ''),"
+    "        nullif (current_setting ('gridctl.arg3'), '')::int))"
+    " TO STDOUT WITH (FORMAT csv, HEADER)";
+
+static int s_csv (gf_db_t *db, const char *copy, int nargs, const char *const *args)
 {
     PGconn *conn = gf_db_conn (db);
-    if (!conn)
+    if (!conn || gf_db_begin (db) != 0)
         return -1;
-    char *sql = zsys_sprintf ("COPY (SELECT * FROM %s (", fn);
-    for (int k = 0; k < nargs && sql; k++) {
-        char *literal = args[k] ? PQescapeLiteral (conn, args[k], strlen (args[k])) : NULL;
-        char *next = args[k] && !literal
-                         ? NULL
-                         : zsys_sprintf ("%s%s%s", sql, k ? ", " : "", literal ? literal : "NULL");
-        PQfreemem (literal);
-        free (sql);
-        sql = next;
+    int ok = 1;
+    for (int k = 0; k < nargs && ok; k++) {
+        char number[8];
+        snprintf (number, sizeof number, "%d", k + 1);
+        const char *params[] = {number, args[k]};
+        ok = gf_db_run (db, SQL_SET_ARG, 2, params) == 0;
     }
-    char *copy = sql ? zsys_sprintf ("%s)) TO STDOUT WITH (FORMAT csv, HEADER)", sql) : NULL;
-    free (sql);
-    PGresult *res = copy ? PQexec (conn, copy) : NULL;
-    free (copy);
+    PGresult *res = ok ? PQexec (conn, copy) : NULL;
     int rc = PQresultStatus (res) == PGRES_COPY_OUT ? 0 : -1;
     PQclear (res);
     char *text = NULL;
@@ -176,6 +186,10 @@ static int s_csv (gf_db_t *db, const char *fn, int nargs, const char *const *arg
         }
     if (rc != 0)
         zsys_error ("db: COPY failed: %s", PQerrorMessage (conn));
+    if (rc == 0)
+        rc = gf_db_commit (db) == 0 ? 0 : -1;
+    else
+        gf_db_rollback (db);
     fclose (out);
     if (rc == 0)
         fwrite (text, 1, size, stdout);
@@ -290,7 +304,7 @@ int gridctl_ledger_show (gf_config_t *config, int argc, char **argv)
     else if (PQntuples (m) == 0)
         fprintf (stderr, "error: unknown_meeting: no meeting %s\n", meeting);
     else if (format == S_CSV)
-        rc = s_csv (db, "gf_ledger_csv", 1, params) == 0 ? 0 : 1;
+        rc = s_csv (db, SQL_LEDGER_CSV, 1, params) == 0 ? 0 : 1;
     else if (format == S_JSON)
         rc = s_json (db, SQL_LEDGER_JSON, 1, params) == 0 ? 0 : 1;
     else if ((entries = gf_db_exec (db, SQL_ENTRIES, 1, params)) != NULL) {
@@ -356,7 +370,7 @@ int gridctl_meeting_list (gf_config_t *config, int argc, char **argv)
     const char *params[] = {grid, kind, limit};
     int rc = 1;
     if (format == S_CSV)
-        rc = s_csv (db, "gf_meeting_list", 3, params) == 0 ? 0 : 1;
+        rc = s_csv (db, SQL_MEETINGS_CSV, 3, params) == 0 ? 0 : 1;
     else if (format == S_JSON)
         rc = s_json (db, SQL_MEETINGS_JSON, 3, params) == 0 ? 0 : 1;
     else {
@@ -478,7 +492,7 @@ int gridctl_report_monthly (gf_config_t *config, int argc, char **argv)
     else if (PQntuples (head) == 0)
         fprintf (stderr, "error: unknown_grid: %s is not an L1 grid\n", grid);
     else if (format == S_CSV)
-        rc = s_csv (db, "gf_report_monthly", 3, params) == 0 ? 0 : 1;
+        rc = s_csv (db, SQL_MONTHLY_CSV, 3, params) == 0 ? 0 : 1;
     else if (format == S_JSON)
         rc = s_json (db, SQL_REPORT_JSON, 3, params) == 0 ? 0 : 1;
     else if ((rows = gf_db_exec (db, SQL_REPORT, 3, params)) != NULL &&
