@@ -11,8 +11,9 @@
     the spec's statuses: 400 bad or missing argument, 403 api_key missing or
     invalid, 404 unknown service_code / service_request_id / path, 405
     method, plus 503 when the intake or the database cannot answer.
-    Reads are read-only SQL with parameters; no resident's name or phone is
-    ever returned, and addresses are masked as in events.
+    Reads are read-only SQL functions with parameters, reading cases through
+    cases_public: no resident's name or phone is ever returned, and
+    addresses are masked as in events.
 */
 #define _GNU_SOURCE /* asprintf, strndup */
 #include "gf_gw.h"
@@ -36,71 +37,18 @@ static void s_error (gf_gw_reply_t *reply, unsigned status, const char *fmt, ...
     zstr_free (&text);
 }
 
-static const char *S_SERVICE_FIELDS =
-    "json_build_object ('service_code', code, 'service_name', name, 'description', name,"
-    " 'metadata', true, 'type', 'realtime', 'keywords', code, 'group', '')";
-
-//  The attributes every service accepts (they map to complaint fields).
-static const char *SQL_SERVICE_DEF =
-    "SELECT json_build_object ('service_code', code, 'attributes', json_build_array ("
-    "  json_build_object ('variable', true, 'code', 'grid', 'datatype', 'string',"
-    "    'required', false, 'datatype_description', '网格编码，如 "
-    "QNL.01.001（可不填，按地址分派）',"
-    "    'order', 1, 'description', '所在网格'),"
-    "  json_build_object ('variable', true, 'code', 'urgent', 'datatype', 'singlevaluelist',"
-    "    'required', false, 'datatype_description', null, 'order', 2, 'description', '是否紧急',"
-    "    'values', json_build_array (json_build_object ('key', 'true', 'name', '紧急'),"
-    "                                json_build_object ('key', 'false', 'name', '一般'))),"
-    "  json_build_object ('variable', true, 'code', 'groups', 'datatype', 'multivaluelist',"
-    "    'required', false, 'datatype_description', null, 'order', 3, 'description', '特殊群体',"
-    "    'values', json_build_array ("
-    "      json_build_object ('key', 'hardship', 'name', '困难户'),"
-    "      json_build_object ('key', 'petitioner', 'name', '上访户'),"
-    "      json_build_object ('key', 'bereaved', 'name', '失独家庭'),"
-    "      json_build_object ('key', 'left_behind', 'name', '留守儿童家庭'),"
-    "      json_build_object ('key', 'dibao', 'name', '低保'),"
-    "      json_build_object ('key', 'disabled', 'name', '重残')))))::text"
-    "  FROM categories WHERE code = $1";
-
-/*  One row per case, in Open311's field names.  Open: every state but
-    resolved, called_back and closed (docs/gateway.md has the mapping). */
-#define S_REQUEST_SELECT                                                                           \
-    "SELECT c.id::text AS service_request_id,"                                                     \
-    "       CASE WHEN c.state IN ('resolved', 'called_back', 'closed') THEN 'closed' ELSE 'open'"  \
-    "       END AS status,"                                                                        \
-    "       coalesce (sn.name, c.state) AS status_notes,"                                          \
-    "       cat.name AS service_name, c.category AS service_code, c.description,"                  \
-    "       g.name AS agency_responsible, NULL::text AS service_notice,"                           \
-    "       to_char (c.received_at AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"')"          \
-    "         AS requested_datetime,"                                                              \
-    "       to_char (coalesce (c.updated_at, c.routed_at, c.received_at) AT TIME ZONE 'UTC',"      \
-    "                'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"') AS updated_datetime,"                       \
-    "       NULL::text AS expected_datetime, gf_mask_address (c.address) AS address,"              \
-    "       NULL::text AS address_id, NULL::text AS zipcode, NULL::float8 AS lat,"                 \
-    "       NULL::float8 AS long, NULL::text AS media_url"                                         \
-    "  FROM cases c JOIN grids g ON g.code = c.grid"                                               \
-    "  LEFT JOIN categories cat ON cat.code = c.category"                                          \
-    "  LEFT JOIN case_state_names sn ON sn.state = c.state"
-
-static const char *SQL_REQUEST_ONE =
-    "SELECT coalesce (json_agg (r), '[]')::text FROM (" S_REQUEST_SELECT
-    " WHERE c.id = $1::bigint) r";
-
-/*  $1 ids (array or NULL: when given, the other filters are ignored, as the
-    spec says), $2 service codes, $3 start, $4 end, $5 statuses.  Without
-    ids or dates: the last 90 days (by the gridflow clock).  Newest first,
-    at most 1000. */
-static const char *SQL_REQUESTS =
-    "SELECT coalesce (json_agg (r), '[]')::text FROM (" S_REQUEST_SELECT
-    " WHERE CASE WHEN $1::bigint[] IS NOT NULL THEN c.id = ANY ($1::bigint[]) ELSE"
-    "   ($2::text[] IS NULL OR c.category = ANY ($2::text[]))"
-    "   AND c.received_at >= coalesce ($3::timestamptz,"
-    "         CASE WHEN $4::timestamptz IS NULL THEN gf_now () - interval '90 days' END,"
-    "         '-infinity')"
-    "   AND ($4::timestamptz IS NULL OR c.received_at <= $4::timestamptz)"
-    "   AND ($5::text[] IS NULL OR (CASE WHEN c.state IN ('resolved', 'called_back', 'closed')"
-    "        THEN 'closed' ELSE 'open' END) = ANY ($5::text[])) END"
-    " ORDER BY c.received_at DESC, c.id DESC LIMIT 1000) r";
+/*  One function per read (deploy/sql/repeatable/open311.sql): services,
+    a service's definition (NULL: no such code), one request ([] when
+    unknown), and the filtered list: $1 ids (array or NULL: when given, the
+    other filters are ignored, as the spec says), $2 service codes, $3
+    start, $4 end, $5 statuses; without ids or dates the last 90 days (by
+    the gridflow clock); newest first, at most 1000.  Open: not resolved
+    (gf_case_resolved; docs/gateway.md has the mapping). */
+static const char *SQL_SERVICES = "SELECT gf_open311_services ()::text";
+static const char *SQL_SERVICE_DEF = "SELECT gf_open311_service ($1)::text";
+static const char *SQL_REQUEST_ONE = "SELECT gf_open311_request ($1::bigint)::text";
+static const char *SQL_REQUESTS = "SELECT gf_open311_requests ($1::bigint[], $2::text[],"
+                                  " $3::timestamptz, $4::timestamptz, $5::text[])::text";
 
 static const char *s_arg (struct MHD_Connection *conn, const char *key)
 {
@@ -274,11 +222,7 @@ void gf_open311_handle (gf_gw_t *gw, struct MHD_Connection *conn, const char *me
             reply->allow = "GET";
             return s_error (reply, 405, "services.json accepts GET");
         }
-        char *sql = zsys_sprintf ("SELECT coalesce (json_agg (%s ORDER BY code), '[]')::text "
-                                  "FROM categories",
-                                  S_SERVICE_FIELDS);
-        char *json = gf_gw_query_json (gw, sql, 0, NULL);
-        zstr_free (&sql);
+        char *json = gf_gw_query_json (gw, SQL_SERVICES, 0, NULL);
         return json ? gf_gw_reply_json (reply, 200, json)
                     : s_error (reply, 503, "the database is unavailable; try again");
     }

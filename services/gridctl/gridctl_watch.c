@@ -11,31 +11,24 @@
     the snapshot and exits.
 
     --json: every event as one JSON line; --lines: one text line per event.
-    Definitions (docs/streams.md): open = not resolved, called back, closed
-    or merged; overdue = open, not yet signed for (registered, routed,
-    unroutable, reopened) and received longer ago than the sign_reminder
-    rule's hours (urgent_hours for urgent cases); this week = since Monday
-    00:00 of the clock's (gf_now) week.
+    Definitions (docs/streams.md): open = gf_case_open, overdue =
+    gf_overdue_at (waiting to be signed for, routed or reopened, past the
+    sign_reminder rule's hours: urgent_hours for urgent cases), both of
+    deploy/sql/repeatable/cases.sql; --grid G = G's subtree; this week =
+    since Monday 00:00 of the clock's (gf_now) week.
 */
 #include "gridctl.h"
+#include "gf_case.h"
 #include "gf_clock.h"
 #include "gf_db.h"
 #include "gf_stream.h"
 
 #define LATEST 10 /* events shown */
 
-/*  One row per open case: its grid, tier and when it becomes overdue. */
-static const char *SQL_CASE_COLUMNS =
-    "SELECT c.id, c.grid, c.tier,"
-    "       CASE WHEN c.state IN ('registered', 'routed', 'unroutable', 'reopened')"
-    "            THEN (extract (epoch FROM c.received_at + make_interval (hours =>"
-    "                   coalesce ((gf_rule (c.root, 'sign_reminder')->>"
-    "                              CASE WHEN c.urgent THEN 'urgent_hours' ELSE 'hours' END)::int,"
-    "                             24))) * 1000)::bigint"
-    "       END AS overdue_at"
-    "  FROM cases c"
-    " WHERE c.state NOT IN ('resolved', 'called_back', 'closed', 'merged')"
-    "   AND starts_with (c.grid, $1)";
+/*  One row per open case of the subtree: its grid, tier and when it becomes
+    overdue (deploy/sql/repeatable/dashboard.sql); $2: that case only. */
+static const char *SQL_CASES = "SELECT * FROM gf_watch_cases ($1, NULL)";
+static const char *SQL_CASE = "SELECT * FROM gf_watch_cases ($1, $2::bigint)";
 static const char *SQL_HEAD = "SELECT coalesce (max (seq), 0) AS head,"
                               "       (extract (epoch FROM gf_now ()) * 1000)::bigint AS now_ms,"
                               "       (extract (epoch FROM date_trunc ('week', gf_now ()))"
@@ -44,7 +37,7 @@ static const char *SQL_HEAD = "SELECT coalesce (max (seq), 0) AS head,"
 static const char *SQL_ESCALATED = "SELECT grid, count (*) AS n FROM case_events"
                                    " WHERE type = 'case.escalated' AND seq <= $1"
                                    "   AND at >= to_timestamp ($2::bigint / 1000.0)"
-                                   "   AND starts_with (grid, $3)"
+                                   "   AND ($3 = '' OR gf_in_subtree (grid, $3))"
                                    " GROUP BY grid";
 static const char *SQL_NOW = "SELECT (extract (epoch FROM gf_now ()) * 1000)::bigint AS now_ms,"
                              "       (extract (epoch FROM date_trunc ('week', gf_now ()))"
@@ -92,7 +85,7 @@ static int64_t s_snapshot (s_board_t *self)
     int64_t head = -1;
     PGresult *h = gf_db_exec (self->db, SQL_HEAD, 0, NULL);
     const char *p1[] = {self->grid};
-    PGresult *cases = h ? gf_db_exec (self->db, SQL_CASE_COLUMNS, 1, p1) : NULL;
+    PGresult *cases = h ? gf_db_exec (self->db, SQL_CASES, 1, p1) : NULL;
     PGresult *esc = NULL;
     if (cases) {
         const char *p2[] = {gf_db_get (h, 0, "head"), gf_db_get (h, 0, "week_ms"), self->grid};
@@ -131,10 +124,8 @@ static void s_apply (s_board_t *self, gf_msg_t *event, const char *topic)
     if (case_id > 0) {
         char id[24];
         snprintf (id, sizeof id, "%" PRId64, case_id);
-        char sql[1024];
-        snprintf (sql, sizeof sql, "%s AND c.id = $2", SQL_CASE_COLUMNS);
         const char *params[] = {self->grid, id};
-        PGresult *res = gf_db_exec (self->db, sql, 2, params);
+        PGresult *res = gf_db_exec (self->db, SQL_CASE, 2, params);
         if (res) {
             zhashx_delete (self->cases, id);
             if (PQntuples (res) == 1)
@@ -144,7 +135,7 @@ static void s_apply (s_board_t *self, gf_msg_t *event, const char *topic)
     }
     const char *type = gf_msg_type (event);
     if (grid && streq (type, "case.escalated") && gf_msg_at (event) >= self->week_ms &&
-        strncmp (grid, self->grid, strlen (self->grid)) == 0) {
+        (!*self->grid || gf_case_grid_within (grid, self->grid))) {
         intptr_t n = (intptr_t)zhashx_lookup (self->escalated, grid);
         zhashx_update (self->escalated, grid, (void *)(n + 1));
     }

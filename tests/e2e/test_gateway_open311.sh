@@ -5,13 +5,15 @@
 # (service_request_id, service_code, start_date, end_date, status), the
 # errors in Open311's [{code, description}] form with the spec's statuses,
 # POST going through the intake (idempotent on the client's request id, the
-# intake's errors mapped), no personal data in reads; /healthz, /metrics.
+# intake's errors mapped), no personal data in reads; /healthz, /metrics;
+# the dashboard's JSON.  The gateway connects as gf_gateway.
 source "$(dirname "$0")/lib.sh"
 source "$(dirname "$0")/gateway_lib.sh"
 new_db
 add_api_key testclient "$API_KEY"
 start_stack
-start_gateway
+# The gateway as its own role (docs/security.md): cases only through cases_public.
+start_gateway GF_DB="$GF_DB options=-crole=gf_gateway"
 G="$BIN/gridctl"
 V2=/open311/v2
 
@@ -149,4 +151,13 @@ import re; t=open('$ART/body.json').read(); names=set(re.findall(r'^(gf_\w+?)(?:
 base=lambda n: re.sub(r'_(bucket|sum|count)$', '', n)  # a histogram's series
 print(all(('# TYPE ' + n + ' ') in t or ('# TYPE ' + base(n) + ' histogram') in t for n in names)
       and len(names) >= 8)")"
+
+# --- the dashboard's JSON, as gf_gateway --------------------------------------
+for q in summary.json escalations.json ledger.json "trend.json?days=7" "directory.json?grid=QNL.01" vocabulary.json; do
+  http GET "/api/$q"; check "/api/$q as gf_gateway" 200 "$STATUS"
+done
+check "vocabulary.json has the event types' names" "$(sql "SELECT name FROM event_types WHERE type = 'case.routed'")" \
+  "$(jbody '.event_types["case.routed"]')"
+check "summary.json counts the cases" "$(sql "SELECT count(*) FROM cases WHERE merged_into IS NULL")" "$(http GET /api/summary.json; jbody '.totals.total')"
+
 finish

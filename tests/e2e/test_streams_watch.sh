@@ -12,18 +12,19 @@ start_stack
 start escalator
 
 # expected: the counts per grid straight from the tables, as the board prints
-# its rows: grid open pending hard escalated-this-week overdue.
+# its rows: grid open pending hard escalated-this-week overdue (open and
+# overdue as cases.sql defines them: gf_case_open, gf_overdue_at).
 expected() {
   sql "WITH open AS (
-         SELECT * FROM cases WHERE state NOT IN ('resolved', 'called_back', 'closed', 'merged')),
+         SELECT * FROM cases WHERE gf_case_open (state)),
        esc AS (
          SELECT c.grid, count(*) AS n FROM escalations e JOIN cases c ON c.id = e.case_id
           WHERE e.at >= date_trunc('week', gf_now()) GROUP BY c.grid),
        grids AS (SELECT grid FROM open UNION SELECT grid FROM esc)
        SELECT g.grid || ' ' || count(o.id) || ' ' || count(o.id) FILTER (WHERE o.tier <> 'hard') || ' ' ||
               count(o.id) FILTER (WHERE o.tier = 'hard') || ' ' || coalesce(max(esc.n), 0) || ' ' ||
-              count(o.id) FILTER (WHERE o.state = 'routed' AND o.received_at
-                                  + CASE WHEN o.urgent THEN interval '1 hour' ELSE interval '24 hours' END <= gf_now())
+              count(o.id) FILTER (WHERE gf_overdue_at (o.state, o.root, o.urgent, o.routed_at,
+                                                       o.received_at, o.updated_at) <= gf_now())
          FROM grids g LEFT JOIN open o ON o.grid = g.grid LEFT JOIN esc ON esc.grid = g.grid
         GROUP BY g.grid ORDER BY g.grid" | sort
 }

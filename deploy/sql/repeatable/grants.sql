@@ -40,8 +40,8 @@ GRANT SELECT ON sim_clock TO gf_relay;
 
 -- intake: stores complaints and applies staff actions; deletes nothing.
 GRANT SELECT ON people, identities, case_state_names TO gf_intake;
--- The vocabularies (017) are read by every reader of names.
-GRANT SELECT ON case_state_names, event_types, special_groups, categories
+-- The vocabularies (017, 021) are read by every reader of names.
+GRANT SELECT ON case_state_names, event_types, special_groups, escalation_rule_names, categories
     TO gf_intake, gf_router, gf_notifier, gf_escalator, gf_gateway, gf_ctl;
 GRANT SELECT, INSERT, UPDATE ON cases, case_actions TO gf_intake;
 GRANT SELECT, INSERT ON case_events TO gf_intake;
@@ -89,6 +89,13 @@ GRANT USAGE ON ALL SEQUENCES IN SCHEMA public TO gf_escalator;
 
 -- gateway (HTTP, dashboards, Open311 queries): reads, never writes.
 GRANT SELECT ON cases_public, case_events, case_state_names TO gf_gateway;
+-- What the dashboard's and Open311's functions (dashboard.sql, open311.sql)
+-- read besides cases_public, as the gateway's statements always did: the
+-- escalations, meetings and ledgers shown, the sign-for rule (gf_rule), the
+-- API keys' hashes (gf_api_key_client) and the directory's public columns
+-- of staff.  Still no column of cases.
+GRANT SELECT ON escalations, meetings, ledger_entries, escalation_rules, api_keys TO gf_gateway;
+GRANT SELECT (grid, role, name, position, phone, commitment) ON people TO gf_gateway;
 
 -- gridctl (operators): reads everything, manages the directory, the
 -- calendar, the clock, identities and meetings; never rewrites the log.

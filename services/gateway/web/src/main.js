@@ -11,24 +11,16 @@ import {
 Chart.register(LineController, LineElement, PointElement, BarController, BarElement,
   CategoryScale, LinearScale, Legend, Tooltip);
 
-const TYPE_NAMES = {
-  'case.received': '受理登记', 'case.routed': '分派网格', 'case.unroutable': '待分流',
-  'notification.created': '通知网格长', 'case.signed': '签收', 'case.progress': '办理进展',
-  'case.referred': '转办', 'case.department_replied': '部门回复', 'case.resolved': '办结',
-  'case.callback': '回访', 'case.closed': '归档', 'case.reopened': '重办', 'case.returned': '退单',
-  'case.assigned': '改派', 'case.merged': '合并', 'case.supervised': '督办',
-  'case.classified': '分类', 'case.escalated': '升级', 'meeting.held': '召开例会',
-  'ledger.published': '台账发布', 'sign.reminder': '签收提醒',
-};
-const RULE_NAMES = { weekly_l2: '周例会升级', monthly_l1: '月例会升级', urgent: '紧急升级',
-  urgent_l2: '紧急升级', urgent_l1: '紧急升级' };
+// The names shown (event types, escalation rules, categories, ...): the
+// database's vocabulary tables, read once at start (/api/vocabulary.json).
+const vocab = { event_types: {}, escalation_rules: {}, states: {}, special_groups: {}, categories: {} };
 const MAX_EVENTS = 60;
 
 const $ = (id) => document.getElementById(id);
 const esc = (s) => String(s ?? '').replace(/[&<>"']/g,
   (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' }[c]));
 const state = { lastSeq: 0, es: null, events: 0, reconnects: 0, summaryAt: 0 };
-const names = { grid: {}, category: {} }; // code -> Chinese name
+const names = { grid: {} }; // code -> Chinese name
 window.__gf = state; // for the browser test and for operators' consoles
 
 async function getJSON(path) {
@@ -95,7 +87,7 @@ function renderEscalations(e) {
   rows($('overdue').tBodies[0], e.overdue, (x) => [`#${x.case_id}${x.urgent ? ' 紧急' : ''}`,
     x.grid_name, x.category ?? '—', x.hours], '暂无超期案件');
   rows($('escalations').tBodies[0], e.escalations, (x) => [`#${x.case_id}`, x.grid_name,
-    `L${x.from_level}→L${x.to_level}`, RULE_NAMES[x.rule] ?? x.rule, x.at], '暂无升级');
+    `L${x.from_level}→L${x.to_level}`, vocab.escalation_rules[x.rule] ?? x.rule, x.at], '暂无升级');
 }
 
 function renderLedger(l) {
@@ -144,9 +136,9 @@ function addEvent(type, seq, data) {
   li.dataset.case = data.case ?? '';
   const at = data.at ? new Date(data.at).toLocaleTimeString('zh-CN', { hour12: false }) : '';
   const what = [data.case ? `案件 #${data.case}` : '', names.grid[data.grid] ?? data.grid ?? '',
-    names.category[data.category] ?? data.category ?? '', data.to_level ? `升至 L${data.to_level}` : '']
+    vocab.categories[data.category] ?? data.category ?? '', data.to_level ? `升至 L${data.to_level}` : '']
     .filter(Boolean).join(' · ');
-  li.innerHTML = `<span class="seq">${esc(at)}</span><span class="type">${esc(TYPE_NAMES[type] ?? type)}</span>` +
+  li.innerHTML = `<span class="seq">${esc(at)}</span><span class="type">${esc(vocab.event_types[type] ?? type)}</span>` +
     `<span>${esc(what)}</span>`;
   const list = $('events');
   list.prepend(li);
@@ -177,7 +169,7 @@ function connect() {
   if (state.es) state.es.close();
   const es = new EventSource(`/stream?since=${state.lastSeq}`);
   state.es = es;
-  for (const t of Object.keys(TYPE_NAMES)) es.addEventListener(t, onEvent);
+  for (const t of Object.keys(vocab.event_types)) es.addEventListener(t, onEvent);
   es.onmessage = onEvent;
   es.onopen = () => { setConn(true); refreshSummary(); refreshSlow(); };
   es.onerror = () => {
@@ -198,9 +190,13 @@ function tick() {
 async function start() {
   tick();
   setInterval(tick, 1000);
-  try {
-    for (const c of await getJSON('/open311/v2/services.json')) names.category[c.service_code] = c.service_name;
-  } catch { /* codes are shown instead */ }
+  // The stream's events are named by type: the types must be known before
+  // it starts, so the vocabulary is retried until it comes.
+  for (;;) {
+    try { Object.assign(vocab, await getJSON('/api/vocabulary.json')); break; } catch {
+      await new Promise((r) => { setTimeout(r, 2000); });
+    }
+  }
   try {
     const s = await getJSON('/api/summary.json');
     renderSummary(s);
