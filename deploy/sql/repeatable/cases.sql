@@ -3,8 +3,13 @@
 -- states), gf_overdue_at, gf_overdue_at_rule (overdue).
 
 -- Cases as every reader outside the intake and the operators sees them:
--- no name, the phone and the exact address masked (as in events).
-CREATE OR REPLACE VIEW cases_public WITH (security_barrier) AS
+-- no name, the phone and the exact address masked (as in events).  No
+-- security_barrier: the view filters no rows, and a reader's condition can
+-- only name its (masked) columns, so there is nothing for a barrier to guard,
+-- while a barrier keeps the planner from joining through it by the cases
+-- indexes (the dashboard's escalation list: 245 ms with it, 153 ms without,
+-- at 300,000 cases).
+CREATE OR REPLACE VIEW cases_public WITH (security_barrier = false) AS
     SELECT id, source, source_ref, root, grid, requested_grid, state, level, tier, category,
            description, gf_mask_address (address) AS address_masked,
            gf_mask_phone (phone) AS phone_masked, urgent, groups, reporter, supervised,
