@@ -301,10 +301,7 @@ LANGUAGE sql STABLE AS $$
                NULL::numeric AS resolution_rate_pct, NULL::bigint AS on_time,
                NULL::bigint AS late, NULL::numeric AS on_time_rate_pct,
                NULL::numeric AS avg_hours_to_resolve, count (e.id) AS escalations
-          FROM p CROSS JOIN (VALUES ('weekly_l2', '周例会升级至二级网格', 1),
-                                    ('monthly_l1', '月例会升级至一级网格', 2),
-                                    ('urgent_l2', '紧急升级至二级网格', 3),
-                                    ('urgent_l1', '紧急升级至一级网格', 4)) r (rule, name, sub)
+          FROM p CROSS JOIN (SELECT rule, name, ord AS sub FROM escalation_rule_names) r
           LEFT JOIN (escalations e JOIN cases ec ON ec.id = e.case_id)
                  ON e.rule = r.rule AND ec.root = p.root AND e.at >= p.t0 AND e.at < p.t1
          GROUP BY r.sub, r.rule, r.name
