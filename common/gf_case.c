@@ -23,12 +23,14 @@ static const char *s_state_names[GF_CASE_STATE_COUNT] = {
 
 /*  The transition table: one row per action. */
 typedef struct {
-    const char *name;   /* wire name                                      */
-    unsigned from;      /* bit set of states the action is allowed in     */
-    gf_case_state_t to; /* state after it, or SAME                        */
-    const char *event;  /* event type emitted                             */
-    int max_level;      /* deepest actor level allowed (3: any staff)     */
-    const char *hint;   /* why it is refused in other states (English)    */
+    const char *name;       /* wire name                                      */
+    unsigned from;          /* bit set of states the action is allowed in     */
+    gf_case_state_t to;     /* state after it, or SAME                        */
+    const char *event;      /* event type emitted                             */
+    int max_level;          /* deepest actor level allowed (3: any staff)     */
+    const char *hint;       /* why it is refused in other states (English)    */
+    bool service;           /* a service's own step: no client may ask for it */
+    gf_case_action_t after; /* follow: the twin's action that triggers it */
 } s_rule_t;
 
 static const s_rule_t s_rules[GF_ACT_COUNT] = {
@@ -62,6 +64,15 @@ static const s_rule_t s_rules[GF_ACT_COUNT] = {
                       "a resolved or referred case cannot be merged"},
     [GF_ACT_SUPERVISE] = {"supervise", OPEN, SAME, "case.supervised", 2, "the case is not open"},
     [GF_ACT_CLASSIFY] = {"classify", OPEN, SAME, "case.classified", 3, "the case is not open"},
+    /* A received or returned case (registered) goes to an L3 grid, or to
+       L1 triage when none is found. */
+    [GF_ACT_ROUTE] = {"route", BIT (GF_CASE_REGISTERED), GF_CASE_ROUTED, "case.routed", 0,
+                      "only a registered case is routed", true},
+    [GF_ACT_UNROUTABLE] = {"unroutable", BIT (GF_CASE_REGISTERED), GF_CASE_UNROUTABLE,
+                           "case.unroutable", 0, "only a registered case is routed", true},
+    /* The cases merged into a case are resolved with it. */
+    [GF_ACT_FOLLOW] = {"follow", BIT (GF_CASE_MERGED), GF_CASE_RESOLVED, "case.resolved", 0,
+                       "only a merged case follows another", true, GF_ACT_RESOLVE},
 };
 
 const char *gf_case_state_name (gf_case_state_t state)
@@ -85,7 +96,7 @@ int gf_case_state_from_name (const char *name)
 int gf_case_action_from_name (const char *name)
 {
     for (int a = 0; name && a < GF_ACT_COUNT; a++)
-        if (streq (name, s_rules[a].name))
+        if (!s_rules[a].service && streq (name, s_rules[a].name))
             return a;
     return -1;
 }
@@ -174,4 +185,38 @@ int gf_case_transition (const gf_case_view_t *view, const gf_action_t *a, gf_cas
     step->to = rule->to == SAME ? view->state : rule->to;
     step->event = rule->event;
     return 0;
+}
+
+int gf_case_service_step (gf_case_action_t action, char *from, size_t from_size,
+                          gf_case_step_t *step)
+{
+    assert (from && step);
+    if ((int)action < 0 || action >= GF_ACT_COUNT || !s_rules[action].service)
+        return -1;
+    const s_rule_t *rule = &s_rules[action];
+    size_t used = 0;
+    for (int s = 0; s < GF_CASE_STATE_COUNT; s++) {
+        if (!(rule->from & BIT (s)))
+            continue;
+        int n =
+            snprintf (from + used, from_size - used, "%s%s", used ? "," : "{", s_state_names[s]);
+        if (n < 0 || (size_t)n >= from_size - used)
+            return -1;
+        used += (size_t)n;
+    }
+    if (used == 0 || used + 2 > from_size)
+        return -1;
+    strcpy (from + used, "}");
+    step->action = action;
+    step->to = rule->to;
+    step->event = rule->event;
+    return 0;
+}
+
+bool gf_case_merged_follow (const gf_case_step_t *step, char *from, size_t from_size,
+                            gf_case_step_t *follow)
+{
+    assert (step);
+    return step->action == s_rules[GF_ACT_FOLLOW].after &&
+           gf_case_service_step (GF_ACT_FOLLOW, from, from_size, follow) == 0;
 }

@@ -45,13 +45,20 @@ typedef enum {
     GF_ACT_MERGE,     /* L2/L1: merge into another case       */
     GF_ACT_SUPERVISE, /* L2/L1: 督办                           */
     GF_ACT_CLASSIFY,  /* tier (pending/hard), urgent, groups  */
+    /* The services' own steps: no client may ask for them, so they have no
+       wire name (gf_case_action_from_name does not know them). */
+    GF_ACT_ROUTE,      /* router: the case's L3 grid was found  */
+    GF_ACT_UNROUTABLE, /* router: none was: L1 triage          */
+    GF_ACT_FOLLOW,     /* a merged case follows its twin's resolve */
     GF_ACT_COUNT
 } gf_case_action_t;
 
-/*  Stable names ("in_progress", "sign"); NULL for out-of-range values. */
+/*  Stable names ("in_progress", "sign", "route"); NULL for out-of-range
+    values. */
 const char *gf_case_state_name (gf_case_state_t state);
 const char *gf_case_action_name (gf_case_action_t action);
-/*  -1 when the name is unknown. */
+/*  -1 when the name is unknown (and for the services' own steps: "route"
+    is not an action a client can send). */
 int gf_case_state_from_name (const char *name);
 int gf_case_action_from_name (const char *name);
 
@@ -78,6 +85,21 @@ typedef struct {
     (missing_field / bad_value).  Returns 0 with step filled, or -1. */
 int gf_case_transition (const gf_case_view_t *view, const gf_action_t *action, gf_case_step_t *step,
                         gf_error_t *err);
+
+/*  A step the services take by themselves (GF_ACT_ROUTE, GF_ACT_UNROUTABLE,
+    GF_ACT_FOLLOW) on many cases in one set-based statement: the states it
+    is taken in as a PostgreSQL text array literal ("{registered}", for the
+    statement's WHERE), the state after it and its event.  Returns 0, or -1
+    for an action a client sends (those go through gf_case_transition) or
+    when from_size is too small. */
+int gf_case_service_step (gf_case_action_t action, char *from, size_t from_size,
+                          gf_case_step_t *step);
+
+/*  Whether the cases merged into a case follow it when it takes step
+    (they do when it is resolved); if so, fills follow as
+    gf_case_service_step (GF_ACT_FOLLOW, ...) does. */
+bool gf_case_merged_follow (const gf_case_step_t *step, char *from, size_t from_size,
+                            gf_case_step_t *follow);
 
 /*  True if grid is the subtree root or inside it (QNL.07 holds QNL.07.063). */
 bool gf_case_grid_within (const char *grid, const char *subtree);

@@ -16,26 +16,9 @@ static const char *SQL_START =
     "INSERT INTO escalation_state (root, since)"
     "  SELECT code, gf_now () FROM grids WHERE level = 1 ON CONFLICT DO NOTHING";
 
-/*  Meetings due and not held, oldest first (weekly before monthly on one day). */
-static const char *SQL_DUE =
-    /* Meetings are held oldest first, so nothing before the latest held slot
-       (less a margin for a meeting moved by holidays) can still be due:
-       the scan does not grow with history. */
-    "WITH es AS (SELECT greatest (min (since), (SELECT max (slot_at) - interval '40 days'"
-    "                                            FROM meetings WHERE kind <> 'consultation'))"
-    "                   AS since FROM escalation_state),"
-    "     due AS ("
-    "  SELECT w.grid, 'weekly' AS kind, w.slot, w.day, w.root"
-    "    FROM es, gf_weekly_slots (es.since, gf_now ()) w"
-    "  UNION ALL"
-    "  SELECT m.grid, 'monthly', m.slot, m.day, m.grid"
-    "    FROM es, gf_monthly_slots (es.since, gf_now ()) m"
-    ")"
-    "SELECT due.grid, due.kind, due.slot::text AS slot FROM due"
-    "  JOIN escalation_state s ON s.root = due.root AND due.slot > s.since"
-    " WHERE NOT EXISTS (SELECT 1 FROM meetings m"
-    "                    WHERE m.grid = due.grid AND m.kind = due.kind AND m.day = due.day)"
-    " ORDER BY due.slot, due.kind DESC, due.grid";
+/*  Meetings due and not held, oldest first (weekly before monthly on one
+    day): deploy/sql/repeatable/meetings.sql. */
+static const char *SQL_DUE = "SELECT grid, kind, slot::text AS slot FROM gf_due_meetings ()";
 
 static const char *SQL_HOLD = "SELECT gf_hold_meeting ($1, $2, $3::timestamptz) AS meeting";
 

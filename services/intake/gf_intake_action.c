@@ -17,14 +17,16 @@ static const char *SQL_IDENTITY =
 static const char *SQL_TARGET_GRID = "SELECT level FROM grids WHERE code = $1";
 static const char *SQL_TARGET_CASE = "SELECT state, root FROM cases WHERE id = $1 FOR UPDATE";
 
-/*  Applies the step: the case, its case_actions record and event, and for
-    resolve the merged cases that follow (deploy/sql/repeatable/case_actions.sql).
+/*  Applies the step: the case, its case_actions record and event, and the
+    merged cases that follow it (deploy/sql/repeatable/case_actions.sql).
     $1 case, $2 request id, $3 actor, $4 action, $5 from, $6 to, $7 event
     type, $8 event grid (NULL: the case's grid after the change), $9 note,
     $10 grid, $11 tier, $12 urgent, $13 groups, $14 department, $15
-    satisfied, $16 into.  Returns the new version. */
+    satisfied, $16 into; $17-$19 the follow step's states, state after and
+    event (gf_case_merged_follow), NULL when the merged cases do not follow.
+    Returns the new version. */
 static const char *SQL_ACT = "SELECT gf_case_act ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, "
-                             "$12, $13, $14, $15, $16) AS version";
+                             "$12, $13, $14, $15, $16, $17, $18, $19) AS version";
 
 static void s_fail (gf_reply_t *reply, gf_code_t code, const char *message)
 {
@@ -194,15 +196,30 @@ void gf_intake_action_apply (gf_db_t *db, const gf_action_t *a, const char *iden
     char *into = s_int (a->into);
     /* A returned case is announced to the grid that returned it. */
     const char *event_grid = step.action == GF_ACT_RETURN ? view.grid : NULL;
-    const char *act_params[] = {case_id,      a->id,
-                                a->actor,     a->action,
-                                reply->state, to,
-                                step.event,   event_grid,
-                                a->note,      a->grid,
-                                a->tier,      urgent,
-                                a->groups,    a->department,
-                                sat,          a->into > 0 ? into : NULL};
-    applied = gf_db_exec (db, SQL_ACT, 16, act_params);
+    /* The lifecycle says whether the cases merged into this one follow. */
+    gf_case_step_t follow;
+    char follow_from[64];
+    bool follows = gf_case_merged_follow (&step, follow_from, sizeof follow_from, &follow);
+    const char *act_params[] = {case_id,
+                                a->id,
+                                a->actor,
+                                a->action,
+                                reply->state,
+                                to,
+                                step.event,
+                                event_grid,
+                                a->note,
+                                a->grid,
+                                a->tier,
+                                urgent,
+                                a->groups,
+                                a->department,
+                                sat,
+                                a->into > 0 ? into : NULL,
+                                follows ? follow_from : NULL,
+                                follows ? gf_case_state_name (follow.to) : NULL,
+                                follows ? follow.event : NULL};
+    applied = gf_db_exec (db, SQL_ACT, 19, act_params);
     free (into);
     if (!applied || gf_db_commit (db) != 0)
         goto unavailable;

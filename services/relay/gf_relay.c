@@ -20,20 +20,8 @@ static const char *SQL_LEAD = "SELECT pg_try_advisory_lock (" RELAY_LOCK_KEY ") 
 static const char *SQL_HEAD = "SELECT coalesce (max (seq), 0) AS head FROM case_events";
 
 /*  Number the oldest committed, unsequenced events after the current head
-    and return them in seq order. */
-static const char *SQL_SEQUENCE =
-    "WITH todo AS ("
-    "  SELECT id FROM case_events WHERE seq IS NULL ORDER BY id LIMIT $1 FOR UPDATE"
-    "), head AS ("
-    "  SELECT coalesce (max (seq), 0) AS h FROM case_events"
-    "), num AS ("
-    "  SELECT todo.id, head.h + row_number () OVER (ORDER BY todo.id) AS s FROM todo, head"
-    "), upd AS ("
-    "  UPDATE case_events e SET seq = num.s FROM num WHERE e.id = num.id"
-    "  RETURNING e.seq, e.id, e.type, e.topic, e.case_id, e.grid,"
-    "            (extract (epoch FROM e.at) * 1000)::bigint AS at_ms, e.payload::text AS payload"
-    ")"
-    "SELECT * FROM upd ORDER BY seq";
+    and return them in seq order (deploy/sql/repeatable/events.sql). */
+static const char *SQL_SEQUENCE = "SELECT * FROM gf_sequence_events ($1)";
 
 typedef struct {
     gf_config_t *config;      /* borrowed                                    */

@@ -4,7 +4,7 @@
 -- a resolve; an error leaves nothing; the intake's role may call it.  All
 -- rolled back.
 BEGIN;
-SELECT plan (32);
+SELECT plan (36);
 
 INSERT INTO sim_clock (at) VALUES ('2026-03-02 10:00+08')
     ON CONFLICT (id) DO UPDATE SET at = excluded.at;
@@ -88,8 +88,10 @@ SELECT is ((SELECT row (state, merged_into)::text FROM cases WHERE id = pg_temp.
 SELECT is ((SELECT (payload->>'into')::bigint FROM case_events
              WHERE case_id = pg_temp.cid (2) AND type = 'case.merged'),
            pg_temp.cid (0), 'merge: the event names the case it went into');
+-- (the follow step as the intake passes it from common/gf_case.c)
 SELECT is (gf_case_act (pg_temp.cid (0), 'req-7', 'P-QNL.01.001-1', 'resolve', 'signed', 'resolved',
-                    'case.resolved', NULL, 'fixed', NULL, NULL, NULL, NULL, NULL, NULL, NULL),
+                    'case.resolved', NULL, 'fixed', NULL, NULL, NULL, NULL, NULL, NULL, NULL,
+                    '{merged}', 'resolved', 'case.resolved'),
            6, 'resolve: version 6');
 SELECT is ((SELECT row (state, tier, resolved_at, version)::text FROM cases WHERE id = pg_temp.cid (0)),
            row ('resolved', 'resolved', gf_now (), 6)::text, 'resolve: resolved now, tier resolved');
@@ -152,6 +154,28 @@ RESET ROLE;
 SELECT is ((SELECT row (current_setting ('gft.v'), supervised, version)::text FROM cases
              WHERE id = pg_temp.cid (1)),
            row ('5', true, 5)::text, 'as gf_intake: supervise applied (supervised, version 5)');
+
+-- The SQL decides no transition: without the lifecycle's follow step, a
+-- resolve moves no merged case; with it, only cases in its states move.
+INSERT INTO c
+SELECT i, case_id FROM gf_intake_store ('[
+  {"i": 3, "rid": "a-3", "source": "hotline", "source_ref": "gft-act-3", "description": "x", "urgent": false},
+  {"i": 4, "rid": "a-4", "source": "hotline", "source_ref": "gft-act-4", "description": "x", "urgent": false}
+]', 'QNL');
+UPDATE cases SET state = 'signed', grid = 'QNL.01.001', version = 2 WHERE id = pg_temp.cid (4);
+UPDATE cases SET state = 'merged', grid = 'QNL.01.001', version = 2, merged_into = pg_temp.cid (4)
+ WHERE id = pg_temp.cid (3);
+SELECT is (gf_case_act (pg_temp.cid (4), 'req-12', 'P-QNL.01.001-1', 'resolve', 'signed', 'resolved',
+                    'case.resolved', NULL, 'fixed', NULL, NULL, NULL, NULL, NULL, NULL, NULL),
+           3, 'resolve without the follow step: version 3');
+SELECT is ((SELECT row (state, version)::text FROM cases WHERE id = pg_temp.cid (3)), '(merged,2)',
+           'without the follow step the merged case stays merged');
+SELECT is (gf_case_act (pg_temp.cid (4), 'req-13', 'P-QNL.01.001-1', 'resolve', 'resolved', 'resolved',
+                    'case.resolved', NULL, 'again', NULL, NULL, NULL, NULL, NULL, NULL, NULL,
+                    '{registered}', 'resolved', 'case.resolved'),
+           4, 'a follow step from other states');
+SELECT is ((SELECT state FROM cases WHERE id = pg_temp.cid (3)), 'merged',
+           'moves only the merged cases in its states');
 
 SELECT * FROM finish ();
 ROLLBACK;

@@ -175,10 +175,62 @@ static void test_names_round_trip (void **state)
 {
     for (int s = 0; s < GF_CASE_STATE_COUNT; s++)
         assert_int_equal (gf_case_state_from_name (gf_case_state_name ((gf_case_state_t)s)), s);
-    for (int a = 0; a < GF_ACT_COUNT; a++)
+    for (int a = 0; a < GF_ACT_ROUTE; a++)
         assert_int_equal (gf_case_action_from_name (gf_case_action_name ((gf_case_action_t)a)), a);
+    /* The services' own steps have names but are no client action. */
+    for (int a = GF_ACT_ROUTE; a < GF_ACT_COUNT; a++) {
+        assert_non_null (gf_case_action_name ((gf_case_action_t)a));
+        assert_int_equal (gf_case_action_from_name (gf_case_action_name ((gf_case_action_t)a)), -1);
+    }
     assert_int_equal (gf_case_state_from_name ("archived"), -1);
     assert_null (gf_case_state_name (GF_CASE_STATE_COUNT));
+}
+
+static void test_a_client_cannot_ask_for_a_service_step (void **state)
+{
+    gf_case_step_t step;
+    gf_error_t err;
+    for (const char **name = (const char *[]){"route", "unroutable", "follow", NULL}; *name;
+         name++) {
+        assert_int_equal (s_run (GF_CASE_REGISTERED, -1, "QNL", 1, *name, "n", &step, &err), -1);
+        assert_int_equal (err.code, GF_E_BAD_VALUE);
+    }
+}
+
+static void test_the_router_steps_come_from_the_table (void **state)
+{
+    gf_case_step_t step;
+    char from[64];
+    assert_int_equal (gf_case_service_step (GF_ACT_ROUTE, from, sizeof from, &step), 0);
+    assert_string_equal (from, "{registered}");
+    assert_int_equal (step.to, GF_CASE_ROUTED);
+    assert_string_equal (step.event, "case.routed");
+    assert_int_equal (step.action, GF_ACT_ROUTE);
+    assert_int_equal (gf_case_service_step (GF_ACT_UNROUTABLE, from, sizeof from, &step), 0);
+    assert_string_equal (from, "{registered}");
+    assert_int_equal (step.to, GF_CASE_UNROUTABLE);
+    assert_string_equal (step.event, "case.unroutable");
+    /* A client action is not a service step; a short buffer is refused. */
+    assert_int_equal (gf_case_service_step (GF_ACT_SIGN, from, sizeof from, &step), -1);
+    assert_int_equal (gf_case_service_step (GF_ACT_ROUTE, from, 8, &step), -1);
+    /* A returned case is registered again: the router takes it back. */
+    assert_int_equal (s_run (GF_CASE_SIGNED, -1, L3_GRID, 3, "return", "n", &step, NULL), 0);
+    assert_int_equal (step.to, GF_CASE_REGISTERED);
+}
+
+static void test_merged_cases_follow_a_resolve_only (void **state)
+{
+    gf_case_step_t step, follow;
+    char from[64];
+    assert_int_equal (s_run (GF_CASE_SIGNED, -1, L3_GRID, 3, "resolve", "n", &step, NULL), 0);
+    assert_true (gf_case_merged_follow (&step, from, sizeof from, &follow));
+    assert_string_equal (from, "{merged}");
+    assert_int_equal (follow.to, GF_CASE_RESOLVED);
+    assert_string_equal (follow.event, "case.resolved");
+    assert_int_equal (s_run (GF_CASE_SIGNED, -1, L3_GRID, 3, "progress", "n", &step, NULL), 0);
+    assert_false (gf_case_merged_follow (&step, from, sizeof from, &follow));
+    assert_int_equal (s_run (GF_CASE_ROUTED, -1, L3_GRID, 3, "sign", NULL, &step, NULL), 0);
+    assert_false (gf_case_merged_follow (&step, from, sizeof from, &follow));
 }
 
 int main (void)
@@ -190,6 +242,9 @@ int main (void)
         cmocka_unit_test (test_assign_target_must_be_in_the_actors_subtree),
         cmocka_unit_test (test_grid_within_respects_segment_boundaries),
         cmocka_unit_test (test_names_round_trip),
+        cmocka_unit_test (test_a_client_cannot_ask_for_a_service_step),
+        cmocka_unit_test (test_the_router_steps_come_from_the_table),
+        cmocka_unit_test (test_merged_cases_follow_a_resolve_only),
     };
     return cmocka_run_group_tests (tests, NULL, NULL);
 }

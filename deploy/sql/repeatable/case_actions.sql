@@ -22,16 +22,26 @@
 --      grid's parent) and the action's own keys (refer: department;
 --      callback: satisfied; assign: grid, via; merge: into; supervise:
 --      supervised; classify: tier, urgent, groups as after the change);
---   3. resolve: the cases merged into it follow (resolved too, each with
---      its case.resolved event, 'follows' naming this case).
+--   3. the cases merged into it that follow it: the lifecycle's 'follow'
+--      step (common/gf_case.c), passed by the caller only when they follow
+--      (this case resolved): those in a p_follow_from state move to
+--      p_follow_to (resolved: tier resolved, resolved_at), each with its
+--      p_follow_event naming this case in 'follows'.  NULL: none follow.
 -- Times come from gf_now () (the simulated clock when one is set).
 -- Returns the case's new version.  Any error leaves nothing (the caller's
 -- transaction is rolled back).
+-- (The signature before the follow step's parameters, on a database that
+-- has it: a call without them would be ambiguous.)
+DROP FUNCTION IF EXISTS gf_case_act (bigint, text, text, text, text, text, text, text, text, text,
+                                     text, boolean, text, text, boolean, bigint);
 CREATE OR REPLACE FUNCTION gf_case_act (p_case bigint, p_request text, p_actor text,
                                         p_action text, p_from text, p_to text, p_event text,
                                         p_event_grid text, p_note text, p_grid text,
                                         p_tier text, p_urgent boolean, p_groups text,
-                                        p_department text, p_satisfied boolean, p_into bigint)
+                                        p_department text, p_satisfied boolean, p_into bigint,
+                                        p_follow_from text[] DEFAULT NULL,
+                                        p_follow_to text DEFAULT NULL,
+                                        p_follow_event text DEFAULT NULL)
     RETURNS integer
 LANGUAGE plpgsql AS $$
 DECLARE
@@ -95,18 +105,21 @@ BEGIN
                    ELSE '{}'::jsonb
                END);
 
-    -- Merged cases follow the case they were merged into when it is resolved.
-    IF p_action = 'resolve' THEN
+    -- The cases merged into this one follow it when the lifecycle says so.
+    IF p_follow_to IS NOT NULL THEN
         WITH f AS (
-            UPDATE cases SET state = 'resolved', tier = 'resolved', version = version + 1,
-                   resolved_at = gf_now (), updated_at = gf_now ()
-             WHERE merged_into = p_case AND state = 'merged'
-            RETURNING id, grid, version
+            UPDATE cases c SET state = p_follow_to, version = c.version + 1, updated_at = gf_now (),
+                   tier = CASE WHEN gf_case_resolved (p_follow_to) THEN 'resolved' ELSE c.tier END,
+                   resolved_at = CASE WHEN gf_case_resolved (p_follow_to) THEN gf_now ()
+                                      ELSE c.resolved_at END
+              FROM cases o  -- the row before the update: its state is the step's 'from'
+             WHERE o.id = c.id AND c.merged_into = p_case AND c.state = ANY (p_follow_from)
+            RETURNING c.id, c.grid, c.version, o.state AS from_state
         )
         INSERT INTO case_events (type, topic, case_id, grid, at, payload)
-        SELECT 'case.resolved', 'case.resolved/' || grid, id, grid, gf_now (),
-               jsonb_build_object ('action', 'resolve', 'actor', p_actor, 'from', 'merged',
-                                   'to', 'resolved', 'version', version, 'note', p_note,
+        SELECT p_follow_event, p_follow_event || '/' || f.grid, f.id, f.grid, gf_now (),
+               jsonb_build_object ('action', p_action, 'actor', p_actor, 'from', f.from_state,
+                                   'to', p_follow_to, 'version', f.version, 'note', p_note,
                                    'follows', p_case)
           FROM f;
     END IF;

@@ -4,8 +4,8 @@
 -- on the rule's weekday; local time Asia/Shanghai) and holding one (the
 -- meeting record, its ledger as of the slot, its rule's escalations, the
 -- meeting.held / ledger.published events).
--- Owns: gf_weekly_slots, gf_monthly_slots, gf_previous_slot, gf_hold_meeting,
--- gf_meeting_call.
+-- Owns: gf_weekly_slots, gf_monthly_slots, gf_previous_slot, gf_due_meetings,
+-- gf_hold_meeting, gf_meeting_call.
 
 -- The slot functions (004) are called by every tick.  Inlined into the
 -- caller, each slot (gf_next_workday_at (), a calendar walk) was computed
@@ -79,6 +79,32 @@ BEGIN
                     OFFSET 0) m
              WHERE m.grid = p_grid);
 END
+$$;
+
+-- The escalator's every tick: the meetings due by gf_now () and not held
+-- yet, oldest first (weekly before monthly on one day), each after its L1
+-- grid's escalation started (escalation_state.since).  Meetings are held
+-- oldest first, so nothing before the latest held slot (less a margin for a
+-- meeting moved by holidays) can still be due: the scan does not grow with
+-- history.
+CREATE OR REPLACE FUNCTION gf_due_meetings ()
+RETURNS TABLE (grid text, kind text, slot timestamptz)
+LANGUAGE sql STABLE AS $$
+    WITH es AS (SELECT greatest (min (since), (SELECT max (slot_at) - interval '40 days'
+                                                 FROM meetings WHERE kind <> 'consultation'))
+                       AS since FROM escalation_state),
+         due AS (
+        SELECT w.grid, 'weekly' AS kind, w.slot, w.day, w.root
+          FROM es, gf_weekly_slots (es.since, gf_now ()) w
+        UNION ALL
+        SELECT m.grid, 'monthly', m.slot, m.day, m.grid
+          FROM es, gf_monthly_slots (es.since, gf_now ()) m
+    )
+    SELECT due.grid, due.kind, due.slot FROM due
+      JOIN escalation_state s ON s.root = due.root AND due.slot > s.since
+     WHERE NOT EXISTS (SELECT 1 FROM meetings m
+                        WHERE m.grid = due.grid AND m.kind = due.kind AND m.day = due.day)
+     ORDER BY due.slot, due.kind DESC, due.grid
 $$;
 
 -- As in 006, with the ledger read by gf_ledger_cases_at.  work_mem: the

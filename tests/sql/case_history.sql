@@ -1,0 +1,56 @@
+-- pgTAP: deploy/sql/repeatable/case_history.sql — gf_case_at rebuilds a
+-- case's state, tier and level at a past instant from its events, and
+-- gf_ledger_cases_at uses it for a case changed after the instant.
+BEGIN;
+SELECT plan (14);
+
+INSERT INTO cases (id, source, source_ref, root, grid, state, tier, level, description, received_at)
+VALUES (930001, 't', 'h1', 'QNL', 'QNL.01.001', 'reopened', 'pending', 2, 'd', '2026-03-02 10:00+08'),
+       (930002, 't', 'h2', 'QNL', 'QNL', 'unroutable', 'pending', 3, 'd', '2026-03-02 10:00+08');
+INSERT INTO case_events (type, topic, case_id, grid, at, payload) VALUES
+    ('case.received', 'case.received/QNL', 930001, 'QNL', '2026-03-02 10:00+08', '{}'),
+    ('case.routed', 'case.routed/QNL.01.001', 930001, 'QNL.01.001', '2026-03-02 11:00+08', '{"grid": "QNL.01.001", "via": "address"}'),
+    ('case.signed', 'case.signed/QNL.01.001', 930001, 'QNL.01.001', '2026-03-02 12:00+08', '{"from": "routed", "to": "signed"}'),
+    ('case.classified', 'case.classified/QNL.01.001', 930001, 'QNL.01.001', '2026-03-02 13:00+08', '{"from": "signed", "to": "signed", "tier": "hard"}'),
+    ('case.classified', 'case.classified/QNL.01.001', 930001, 'QNL.01.001', '2026-03-02 13:30+08', '{"from": "signed", "to": "signed", "tier": null, "urgent": true}'),
+    ('case.escalated', 'case.escalated/QNL.01.001', 930001, 'QNL.01.001', '2026-03-02 14:00+08', '{"from_level": 3, "to_level": 2}'),
+    ('notification.created', 'notify/P-QNL.01-1', 930001, 'QNL.01.001', '2026-03-02 14:00+08', '{"kind": "escalated.to2"}'),
+    ('case.resolved', 'case.resolved/QNL.01.001', 930001, 'QNL.01.001', '2026-03-02 15:00+08', '{"from": "signed", "to": "resolved"}'),
+    ('case.callback', 'case.callback/QNL.01.001', 930001, 'QNL.01.001', '2026-03-02 16:00+08', '{"from": "resolved", "to": "called_back", "satisfied": false}'),
+    ('case.reopened', 'case.reopened/QNL.01.001', 930001, 'QNL.01.001', '2026-03-02 17:00+08', '{"from": "called_back", "to": "reopened"}'),
+    ('case.received', 'case.received/QNL', 930002, 'QNL', '2026-03-02 10:00+08', '{}'),
+    ('case.unroutable', 'case.unroutable/QNL', 930002, 'QNL', '2026-03-02 10:00:01+08', '{"reason": "unknown_address"}');
+
+SELECT is ((SELECT row (s.*)::text FROM gf_case_at (930001, '2026-03-02 09:00+08') s), '(registered,pending,3)',
+           'before any event: registered, pending, L3');
+SELECT is ((SELECT row (s.*)::text FROM gf_case_at (930001, '2026-03-02 10:30+08') s), '(registered,pending,3)',
+           'received');
+SELECT is ((SELECT row (s.*)::text FROM gf_case_at (930001, '2026-03-02 11:00+08') s), '(routed,pending,3)',
+           'case.routed (no "to" key): routed, at the event''s instant included');
+SELECT is ((SELECT row (s.*)::text FROM gf_case_at (930001, '2026-03-02 12:30+08') s), '(signed,pending,3)',
+           'an action event: its "to" state');
+SELECT is ((SELECT row (s.*)::text FROM gf_case_at (930001, '2026-03-02 13:10+08') s), '(signed,hard,3)',
+           'classified hard');
+SELECT is ((SELECT row (s.*)::text FROM gf_case_at (930001, '2026-03-02 13:40+08') s), '(signed,hard,3)',
+           'a classify without a tier keeps the tier');
+SELECT is ((SELECT row (s.*)::text FROM gf_case_at (930001, '2026-03-02 14:30+08') s), '(signed,hard,2)',
+           'escalated to L2 (a notification event changes nothing)');
+SELECT is ((SELECT row (s.*)::text FROM gf_case_at (930001, '2026-03-02 15:30+08') s), '(resolved,resolved,2)',
+           'resolved: tier resolved');
+SELECT is ((SELECT row (s.*)::text FROM gf_case_at (930001, '2026-03-02 16:30+08') s), '(called_back,resolved,2)',
+           'called back: still resolved');
+SELECT is ((SELECT row (s.*)::text FROM gf_case_at (930001, '2026-03-02 17:30+08') s), '(reopened,pending,2)',
+           'reopened: the tier is pending again, the level stays');
+SELECT is ((SELECT row (s.*)::text FROM gf_case_at (930002, '2026-03-02 11:00+08') s), '(unroutable,pending,3)',
+           'case.unroutable: unroutable');
+
+-- gf_ledger_cases_at: the live row when nothing happened after t, else rebuilt.
+SELECT is ((SELECT row (l.state, l.tier, l.level)::text FROM gf_ledger_cases_at ('QNL.01', NULL, '2026-03-02 14:30+08') l
+             WHERE l.id = 930001), '(signed,hard,2)', 'the ledger at 14:30 sees the case as it was');
+SELECT is ((SELECT row (l.state, l.tier, l.level, l.open_now)::text FROM gf_ledger_cases_at ('QNL.01', NULL, '2026-03-02 18:00+08') l
+             WHERE l.id = 930001), '(reopened,pending,2,t)', 'after its last event: the live row');
+SELECT ok ((SELECT touched FROM gf_ledger_cases_at ('QNL.01', '2026-03-02 14:30+08', '2026-03-02 15:30+08') l
+             WHERE l.id = 930001), 'an event in [from, t): touched');
+
+SELECT * FROM finish ();
+ROLLBACK;

@@ -1,0 +1,42 @@
+-- pgTAP: deploy/sql/repeatable/directory.sql — gf_in_subtree (segment
+-- boundaries; '_' and '%' in codes are plain characters), the index range
+-- gf_subtree_lo/hi (the same set as gf_in_subtree, less the root), the
+-- owner grid at a level and a grid's leader, on the sample directory.
+BEGIN;
+SELECT plan (19);
+
+SELECT ok (gf_in_subtree ('QNL.07.063', 'QNL.07'), 'an L3 grid is inside its L2 grid');
+SELECT ok (gf_in_subtree ('QNL.07.063', 'QNL'), 'and inside its L1 grid');
+SELECT ok (gf_in_subtree ('QNL.07', 'QNL.07'), 'a grid is inside its own subtree');
+SELECT ok (NOT gf_in_subtree ('QNL.070.001', 'QNL.07'), 'QNL.070 is not inside QNL.07 (segment boundary)');
+SELECT ok (NOT gf_in_subtree ('QNL.07', 'QNL.07.063'), 'a parent is not inside its child');
+SELECT ok (NOT gf_in_subtree ('QNLX.01', 'QNL'), 'a code that only starts with the same letters is not inside');
+SELECT ok (NOT gf_in_subtree ('QNLA.01', 'QNL_'), '''_'' in a subtree code matches only ''_''');
+SELECT ok (gf_in_subtree ('QNL_.01', 'QNL_'), 'and a code with ''_'' is inside its own subtree');
+SELECT ok (NOT gf_in_subtree ('QXYZL.01', 'Q%L'), '''%'' in a subtree code matches only ''%''');
+SELECT ok (gf_in_subtree ('Q%L.01', 'Q%L'), 'and a code with ''%'' is inside its own subtree');
+SELECT is (gf_in_subtree (NULL, 'QNL'), NULL, 'no code: unknown');
+
+-- The range is the same set, for every subtree of the sample and odd codes.
+CREATE TEMP TABLE codes AS
+    SELECT code FROM grids
+    UNION SELECT unnest (ARRAY['QNL_.01', 'QNL%.01', 'QNLA.01', 'QNL/01', 'QNL-01', 'QNL.', 'QNL.07a',
+                               'QNL.07.063.9', 'QNL.07/063', 'QNL.07-063', 'Q%L.01', 'QXYZL.01', 'QNL.07' || chr (127)]);
+SELECT is ((SELECT count (*) FROM codes s, codes c
+             WHERE (c.code ~>=~ gf_subtree_lo (s.code) AND c.code ~<~ gf_subtree_hi (s.code))
+                   IS DISTINCT FROM (gf_in_subtree (c.code, s.code) AND c.code <> s.code)),
+           0::bigint, 'gf_subtree_lo/hi holds exactly the codes gf_in_subtree holds, but the root');
+SELECT is ((SELECT count (*) FROM grids WHERE code ~>=~ gf_subtree_lo ('QNL.07') AND code ~<~ gf_subtree_hi ('QNL.07')),
+           (SELECT count (*) FROM grids WHERE parent = 'QNL.07'), 'QNL.07''s range: its L3 grids');
+
+SELECT is (gf_owner_grid ('QNL.07.063', 3), 'QNL.07.063', 'the owner at L3: the grid itself');
+SELECT is (gf_owner_grid ('QNL.07.063', 2), 'QNL.07', 'the owner at L2');
+SELECT is (gf_owner_grid ('QNL.07.063', 1), 'QNL', 'the owner at L1');
+
+SELECT is (gf_leader ('QNL'), 'P-QNL-1', 'the leader of QNL (not its triage officer)');
+SELECT is (gf_leader ('QNL.07.063'), (SELECT id FROM people WHERE grid = 'QNL.07.063' AND role = 'leader'),
+           'the leader of an L3 grid');
+SELECT is (gf_leader ('QNL.99'), NULL, 'a grid without a leader (or unknown): NULL');
+
+SELECT * FROM finish ();
+ROLLBACK;

@@ -1,0 +1,128 @@
+-- pgTAP: deploy/sql/repeatable/escalation.sql — the candidates of the weekly
+-- rule (open at L3 past the working-day grace, by the calendar), the monthly
+-- rule (L2 cases on a weekly ledger, hard cases) and the urgent rule (24 h to
+-- L2, 72 h to L1), and gf_escalate_many / gf_escalate_urgent moving a case
+-- once.  On a calendar of our own (rolled back).
+BEGIN;
+SELECT plan (24);
+
+DELETE FROM calendar_days;
+DELETE FROM calendar_years;
+INSERT INTO calendar_years (year) VALUES (2026);
+-- National Day 2026: 1-8 October off, Saturday 10 October worked.
+INSERT INTO calendar_days (day, workday, name)
+SELECT d::date, false, '国庆节' FROM generate_series (date '2026-10-01', date '2026-10-08', interval '1 day') d;
+INSERT INTO calendar_days (day, workday, name) VALUES ('2026-10-10', true, '国庆节调休');
+INSERT INTO sim_clock (at) VALUES ('2026-10-12 09:00+08') ON CONFLICT (id) DO UPDATE SET at = excluded.at;
+
+INSERT INTO cases (id, source, source_ref, root, grid, state, tier, level, urgent, groups,
+                   description, received_at)
+VALUES
+    -- weekly (QNL.01, slot Monday 12 October 09:00, grace 2 working days)
+    (920001, 't', 'e1', 'QNL', 'QNL.01.001', 'signed', 'pending', 3, false, '{}', 'd', '2026-09-30 10:00+08'),   -- due 10 Oct 10:00
+    (920002, 't', 'e2', 'QNL', 'QNL.01.001', 'signed', 'pending', 3, false, '{}', 'd', '2026-10-09 10:00+08'),   -- due 12 Oct 10:00
+    (920003, 't', 'e3', 'QNL', 'QNL.01.002', 'routed', 'pending', 3, false, '{}', 'd', '2026-10-09 08:00+08'),   -- due 12 Oct 08:00
+    (920004, 't', 'e4', 'QNL', 'QNL.01.001', 'resolved', 'resolved', 3, false, '{}', 'd', '2026-09-30 10:00+08'),
+    (920005, 't', 'e5', 'QNL', 'QNL.01.001', 'signed', 'pending', 2, false, '{}', 'd', '2026-09-30 10:00+08'),
+    (920006, 't', 'e6', 'QNL', 'QNL.01.001', 'signed', 'pending', 3, false, '{}', 'd', '2026-10-10 08:00+08'),   -- make-up Saturday
+    (920007, 't', 'e7', 'QNL', 'QNL.02.011', 'signed', 'pending', 3, false, '{}', 'd', '2026-09-30 10:00+08'),   -- another L2 grid
+    (920008, 't', 'e8', 'QNL', 'QNL.01.001', 'merged', 'pending', 3, false, '{}', 'd', '2026-09-30 10:00+08'),
+    -- monthly (QNL, slot 12 October 09:00)
+    (920011, 't', 'e11', 'QNL', 'QNL.03.021', 'signed', 'pending', 2, false, '{}', 'd', '2026-09-01 10:00+08'),  -- on a weekly ledger
+    (920012, 't', 'e12', 'QNL', 'QNL.03.021', 'signed', 'hard', 3, false, '{}', 'd', '2026-09-01 10:00+08'),     -- hard
+    (920013, 't', 'e13', 'QNL', 'QNL.03.021', 'signed', 'pending', 2, false, '{}', 'd', '2026-09-01 10:00+08'),  -- on no ledger
+    (920014, 't', 'e14', 'QNL', 'QNL.03.021', 'signed', 'hard', 1, false, '{}', 'd', '2026-09-01 10:00+08'),     -- at L1 already
+    (920015, 't', 'e15', 'QNL', 'QNL.03.021', 'called_back', 'resolved', 2, false, '{}', 'd', '2026-09-01 10:00+08'),
+    (920016, 't', 'e16', 'QNL', 'QNL.03.021', 'signed', 'pending', 2, false, '{}', 'd', '2026-09-01 10:00+08'),  -- on a later ledger
+    -- urgent (at 12 October 09:00)
+    (920021, 't', 'e21', 'QNL', 'QNL.04.031', 'routed', 'pending', 3, true, '{}', 'd', '2026-10-11 08:00+08'),          -- 25 h
+    (920022, 't', 'e22', 'QNL', 'QNL.04.031', 'routed', 'pending', 3, false, '{dibao}', 'd', '2026-10-09 08:00+08'),    -- 73 h
+    (920023, 't', 'e23', 'QNL', 'QNL.04.031', 'routed', 'pending', 3, true, '{}', 'd', '2026-10-11 10:00+08'),          -- 23 h
+    (920024, 't', 'e24', 'QNL', 'QNL.04.031', 'signed', 'pending', 2, true, '{}', 'd', '2026-10-09 08:00+08'),          -- 73 h at L2
+    (920025, 't', 'e25', 'QNL', 'QNL.04.031', 'resolved', 'resolved', 3, true, '{}', 'd', '2026-10-01 08:00+08');
+INSERT INTO meetings (id, grid, kind, day, slot_at, held_at, period_from) VALUES
+    (920901, 'QNL.03', 'weekly', '2026-09-28', '2026-09-28 09:00+08', '2026-09-28 09:00+08', '2026-09-21 09:00+08'),
+    (920902, 'QNL.03', 'weekly', '2026-10-19', '2026-10-19 09:00+08', '2026-10-19 09:00+08', '2026-10-12 09:00+08');
+INSERT INTO ledger_entries (meeting_id, case_id, tier, state, level, priority, age_days, owner) VALUES
+    (920901, 920011, 'pending', 'signed', 2, '', 27, 'QNL.03.021'),
+    (920901, 920015, 'pending', 'signed', 2, '', 27, 'QNL.03.021'),
+    (920902, 920016, 'pending', 'signed', 2, '', 48, 'QNL.03.021');
+
+-- Weekly -------------------------------------------------------------------
+SELECT bag_eq (
+    $$SELECT case_id FROM gf_weekly_candidates ('QNL.01', '2026-10-12 09:00+08')$$,
+    $$VALUES (920001::bigint), (920003)$$,
+    'weekly: open L3 cases of the L2 subtree past 2 working days (the holiday and the make-up Saturday counted right)');
+SELECT is ((SELECT reason FROM gf_weekly_candidates ('QNL.01', '2026-10-12 09:00+08') WHERE case_id = 920001),
+           'L3 未解决超过 2 个工作日', 'the weekly reason names the grace');
+SELECT ok (NOT EXISTS (SELECT 1 FROM gf_weekly_candidates ('QNL.01', '2026-10-12 09:00+08') WHERE case_id = 920002),
+           'received Friday 10:00: due Monday 10:00, not yet at the 09:00 slot');
+SELECT bag_eq (
+    $$SELECT case_id FROM gf_weekly_candidates ('QNL.01', '2026-10-13 10:00+08')$$,
+    $$VALUES (920001::bigint), (920002), (920003), (920006)$$,
+    'a day later: Friday 10:00 is due, and the make-up Saturday''s case (a working day: due Tuesday 08:00)');
+UPDATE escalation_rules SET params = params || '{"grace_working_days": 1}' WHERE root = '*' AND rule = 'weekly_l2';
+SELECT bag_eq (
+    $$SELECT case_id FROM gf_weekly_candidates ('QNL.01', '2026-10-12 09:00+08')$$,
+    $$VALUES (920001::bigint), (920002), (920003), (920006)$$,
+    'the grace is the rule''s: with 1 working day, Friday''s and the make-up Saturday''s cases are due on Monday');
+UPDATE escalation_rules SET params = params || '{"grace_working_days": 2}' WHERE root = '*' AND rule = 'weekly_l2';
+
+-- Monthly ------------------------------------------------------------------
+SELECT bag_eq (
+    $$SELECT case_id, reason FROM gf_monthly_candidates ('QNL', '2026-10-12 09:00+08') WHERE case_id BETWEEN 920011 AND 920016$$,
+    $$VALUES (920011::bigint, 'L2 周例会台账上未解决'), (920012, '难解决')$$,
+    'monthly: open L2 cases on a weekly ledger by the slot, and hard cases; not at L1, not resolved');
+SELECT ok (EXISTS (SELECT 1 FROM gf_monthly_candidates ('QNL', '2026-10-19 09:00+08') WHERE case_id = 920016),
+           'a later slot sees the later ledger');
+
+-- Urgent -------------------------------------------------------------------
+SELECT bag_eq (
+    $$SELECT case_id, to_level FROM gf_urgent_candidates ('2026-10-12 09:00+08') WHERE case_id BETWEEN 920021 AND 920025$$,
+    $$VALUES (920021::bigint, 2::smallint), (920022, 2::smallint), (920022, 1::smallint), (920024, 1::smallint)$$,
+    'urgent: urgent or special-group cases open 24 h (to L2) and 72 h (to L1), from below that level');
+SELECT is ((SELECT reason FROM gf_urgent_candidates ('2026-10-12 09:00+08') WHERE case_id = 920021),
+           '紧急/重点人群诉求 24 小时未办结', 'the urgent reason names the hours');
+UPDATE escalation_rules SET enabled = false WHERE root = '*' AND rule = 'urgent';
+SELECT is ((SELECT count (*) FROM gf_urgent_candidates ('2026-10-12 09:00+08')), 0::bigint,
+           'no urgent rule enabled: no urgent candidate');
+UPDATE escalation_rules SET enabled = true WHERE root = '*' AND rule = 'urgent';
+
+-- Moving cases once --------------------------------------------------------
+SELECT is (gf_escalate_many ('weekly_l2', NULL, 2::smallint, '{920001,920003,920005}', '{r1,r3,r5}'), 2,
+           'gf_escalate_many moves the cases below the level (not the one at L2 already)');
+SELECT results_eq ($$SELECT id, level, version FROM cases WHERE id IN (920001, 920003, 920005) ORDER BY id$$,
+                   $$VALUES (920001::bigint, 2::smallint, 2), (920003, 2::smallint, 2), (920005, 2::smallint, 1)$$,
+                   'level and version of the moved cases; the other untouched');
+SELECT is ((SELECT payload - 'owner' - 'version' FROM case_events WHERE case_id = 920003 AND type = 'case.escalated'),
+           '{"rule": "weekly_l2", "meeting": null, "from_level": 3, "to_level": 2, "reason": "r3"}'::jsonb,
+           'the case.escalated event');
+SELECT is ((SELECT payload->>'owner' FROM case_events WHERE case_id = 920003 AND type = 'case.escalated'),
+           'QNL.01', 'the new owner is the L2 grid');
+SELECT is ((SELECT at FROM escalations WHERE case_id = 920001), timestamptz '2026-10-12 09:00+08',
+           'the escalation record at the simulated clock');
+SELECT is (gf_escalate_many ('weekly_l2', NULL, 2::smallint, '{920001,920003}', '{r1,r3}'), 0,
+           'the same rule again moves nothing');
+SELECT is ((SELECT count (*) FROM case_events WHERE case_id IN (920001, 920003) AND type = 'case.escalated'), 2::bigint,
+           'one case.escalated event each');
+UPDATE cases SET level = 3 WHERE id = 920001;
+SELECT is (gf_escalate_many ('weekly_l2', NULL, 2::smallint, '{920001}', '{r1}'), 0,
+           'once per case, rule and meeting, even back at L3');
+SELECT is (gf_escalate_many ('monthly_l1', NULL, 1::smallint, '{920003}', '{r3}'), 1,
+           'another rule moves it on');
+SELECT is (gf_escalate_many ('weekly_l2', NULL, 2::smallint, NULL, NULL), 0, 'no candidates: nothing moves');
+
+SELECT is (gf_escalate_urgent ('2026-10-12 09:00+08'), 4,
+           'gf_escalate_urgent: two to L2, then (same call) two to L1');
+SELECT results_eq ($$SELECT id, level FROM cases WHERE id BETWEEN 920021 AND 920025 ORDER BY id$$,
+                   $$VALUES (920021::bigint, 2::smallint), (920022, 1::smallint), (920023, 3::smallint),
+                            (920024, 1::smallint), (920025, 3::smallint)$$,
+                   'the urgent cases'' levels');
+SELECT is (gf_escalate_urgent ('2026-10-12 09:00+08'), 0, 'the next tick moves nothing');
+SET LOCAL ROLE gf_escalator;
+SELECT is (gf_escalate_urgent ('2026-10-15 09:00+08'), 3,
+           'as the escalator, three days later: the 25 h case to L1, the 23 h case to L2 and L1');
+RESET ROLE;
+
+SELECT * FROM finish ();
+ROLLBACK;
