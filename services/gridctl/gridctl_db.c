@@ -26,6 +26,15 @@ static const char *SQL_REPEATABLE_PUT =
     "  ON CONFLICT (file) DO UPDATE SET checksum = excluded.checksum, applied_at = now ()";
 /*  Bodies refer to functions of other files, created later in the run. */
 static const char *SQL_NO_BODY_CHECK = "SET LOCAL check_function_bodies = off";
+/*  Functions named by a file just run in this transaction that it did not
+    (re)create: overloads it no longer has (a changed argument list).  Those
+    it ran have this transaction as their xmin.  ($1: the file.) */
+static const char *SQL_STALE_OVERLOADS =
+    "SELECT p.oid::regprocedure::text AS name FROM pg_proc p"
+    " WHERE p.pronamespace = 'public'::regnamespace AND p.xmin <> pg_current_xact_id ()::xid"
+    "   AND p.proname IN (SELECT lower (m[1]) FROM regexp_matches ($1,"
+    "       'CREATE\\s+(?:OR\\s+REPLACE\\s+)?FUNCTION\\s+(?:public\\.)?(\\w+)', 'gi') m)";
+
 /*  At 015 of the old numbered migrations, the baseline not recorded yet. */
 static const char *SQL_LEGACY_STATE =
     "SELECT coalesce (bool_or (version = '015_ledger_subtree') AND NOT bool_or (version = $1),"
@@ -142,6 +151,29 @@ static int s_run_script (gf_db_t *db, const char *what, const char *sql)
 /*  The first versioned migration: 001-015 of earlier releases squashed. */
 #define BASELINE "016_baseline"
 
+/*  Drops what a query ($1: text) names, kind "FUNCTION" or "VIEW" (the
+    names come from the server: regprocedure / regclass text, quoted by it).
+    Returns how many, or -1. */
+static int s_drop_all (gf_db_t *db, const char *query, const char *text, const char *why)
+{
+    const char *params[] = {text};
+    PGresult *res = gf_db_exec (db, query, 1, params);
+    int dropped = res ? 0 : -1;
+    for (int row = 0; res && dropped >= 0 && row < PQntuples (res); row++) {
+        const char *kind = PQfnumber (res, "kind") >= 0 ? gf_db_get (res, row, "kind") : "FUNCTION";
+        char *drop = zsys_sprintf ("DROP %s %s", kind, gf_db_get (res, row, "name"));
+        if (s_run_script (db, drop, drop) == 0) {
+            printf ("dropped %s %s (%s)\n", kind, gf_db_get (res, row, "name"), why);
+            dropped++;
+        } else
+            dropped = -1;
+        free (drop);
+    }
+    if (res)
+        PQclear (res);
+    return dropped;
+}
+
 /*  One run of the migrator: the directory, the connection, what it did. */
 typedef struct {
     char *dir;
@@ -182,6 +214,10 @@ static int s_repeatables (migrator_t *self, const char *phase, bool force)
                     printf ("applied %s\n", what);
                     self->applied++;
                 }
+                int dropped = rc == 0 ? s_drop_all (self->db, SQL_STALE_OVERLOADS, sql,
+                                                    "an overload the file no longer has")
+                                      : 0;
+                rc = dropped < 0 ? 1 : rc;
                 free (what);
             }
             if (res)
@@ -196,8 +232,8 @@ static int s_repeatables (migrator_t *self, const char *phase, bool force)
 }
 
 /*  Functions and views that no repeatable file creates any more (renamed or
-    removed): dropped, so that the files are the whole truth.  The names
-    come from the server (regprocedure / regclass text, quoted by it). */
+    removed): dropped, so that the files are the whole truth.  (An overload
+    whose file still names the function goes when the file runs.) */
 static int s_sweep (migrator_t *self)
 {
     char *dir = zsys_sprintf ("%s/repeatable", self->dir);
@@ -217,23 +253,14 @@ static int s_sweep (migrator_t *self)
         free (path);
     }
     zchunk_extend (all, "", 1);
-    const char *params[] = {(const char *)zchunk_data (all)};
-    PGresult *res = rc == 0 ? gf_db_exec (self->db, SQL_STALE_OBJECTS, 1, params) : NULL;
-    if (rc == 0 && !res)
+    int dropped = rc == 0
+                      ? s_drop_all (self->db, SQL_STALE_OBJECTS, (const char *)zchunk_data (all),
+                                    "no repeatable file creates it")
+                      : 0;
+    if (dropped < 0)
         rc = 1;
-    for (int row = 0; res && rc == 0 && row < PQntuples (res); row++) {
-        char *drop =
-            zsys_sprintf ("DROP %s %s", gf_db_get (res, row, "kind"), gf_db_get (res, row, "name"));
-        rc = s_run_script (self->db, drop, drop);
-        if (rc == 0) {
-            printf ("dropped %s %s (no repeatable file creates it)\n", gf_db_get (res, row, "kind"),
-                    gf_db_get (res, row, "name"));
-            self->applied++;
-        }
-        free (drop);
-    }
-    if (res)
-        PQclear (res);
+    else
+        self->applied += dropped;
     zchunk_destroy (&all);
     zlist_destroy (&files);
     free (dir);

@@ -6,7 +6,8 @@
 # over, ends with the same schema as a fresh install (pg_dump
 # --schema-only), keeps every row, and the services work on it.  A
 # database that stopped before 015 is refused and left as it was; a second
-# run changes nothing; a changed versioned migration is refused.
+# run changes nothing; a changed versioned migration is refused; a
+# function removed from its file, or an old overload, is dropped.
 source "$(dirname "$0")/lib.sh"
 cd "$ROOT" || exit 1
 PGDUMP=/usr/lib/postgresql/15/bin/pg_dump
@@ -137,7 +138,18 @@ check "a function removed from its file is dropped" "" "$(sql "SELECT to_regproc
 "$BIN/gridctl" db migrate >>"$ART/removed.out" 2>&1
 check "and comes back with the file" "gf_api_key_client" "$(sql "SELECT to_regproc ('gf_api_key_client')")"
 
-# 6. The services work on the carried-over database.
+# 6. A function whose argument list changed: the old overload goes.
+cp deploy/sql/repeatable/gateway.sql "$tmp/repeatable/"
+sed -i 's/gf_api_key_client (p_key text)/gf_api_key_client (p_key text, p_extra integer DEFAULT 0)/' \
+  "$tmp/repeatable/gateway.sql"
+"$BIN/gridctl" db migrate --dir "$tmp" >"$ART/overload.out" 2>&1
+check "a changed argument list leaves one function, the new one" "gf_api_key_client(text,integer)" \
+  "$(sql "SELECT string_agg (oid::regprocedure::text, ' ') FROM pg_proc WHERE proname = 'gf_api_key_client'")"
+"$BIN/gridctl" db migrate >>"$ART/overload.out" 2>&1
+check "and back" "gf_api_key_client(text)" \
+  "$(sql "SELECT string_agg (oid::regprocedure::text, ' ') FROM pg_proc WHERE proname = 'gf_api_key_client'")"
+
+# 7. The services work on the carried-over database.
 export GF_DB=$LEGACY_DB
 sql "DELETE FROM sim_clock; DELETE FROM consumer_checkpoints; UPDATE cases SET state = 'closed'" >/dev/null
 start_stack

@@ -30,10 +30,6 @@
 -- Times come from gf_now () (the simulated clock when one is set).
 -- Returns the case's new version.  Any error leaves nothing (the caller's
 -- transaction is rolled back).
--- (The signature before the follow step's parameters, on a database that
--- has it: a call without them would be ambiguous.)
-DROP FUNCTION IF EXISTS gf_case_act (bigint, text, text, text, text, text, text, text, text, text,
-                                     text, boolean, text, text, boolean, bigint);
 CREATE OR REPLACE FUNCTION gf_case_act (p_case bigint, p_request text, p_actor text,
                                         p_action text, p_from text, p_to text, p_event text,
                                         p_event_grid text, p_note text, p_grid text,
