@@ -2,8 +2,9 @@
 -- events (a meeting held late still builds the ledger of its slot).
 -- Owns: gf_case_at, gf_ledger_cases_at.
 
--- As in 004, but a reopen (重办) resets the tier to pending, as the live
--- case does (cases.tier).
+-- A case's lifecycle state, tier and level as they were at time t, from its
+-- events (a meeting held late still builds the ledger of its slot).  A
+-- reopen (重办) resets the tier to pending, as the live case does.
 CREATE OR REPLACE FUNCTION gf_case_at (p_case bigint, t timestamptz,
                                        OUT state text, OUT tier text, OUT level smallint)
 LANGUAGE sql STABLE AS $$

@@ -3,8 +3,6 @@
 -- "inside a grid subtree"; gf_subtree_lo/hi are the same set as an index range.
 -- Owns: gf_in_subtree, gf_subtree_lo, gf_subtree_hi, gf_owner_grid, gf_leader.
 
--- service with only the grants it needs, and a masked view of cases.
--- See docs/security.md.
 -- True if code is the subtree root or inside it (QNL.07 holds QNL.07.063),
 -- without LIKE, so that '_' or '%' in a code mean nothing special.
 CREATE OR REPLACE FUNCTION gf_in_subtree (code text, subtree text) RETURNS boolean

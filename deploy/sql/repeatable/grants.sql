@@ -61,7 +61,7 @@ GRANT INSERT ON case_events TO gf_router;
 GRANT INSERT, UPDATE ON consumer_checkpoints TO gf_router;
 GRANT USAGE ON SEQUENCE case_events_id_seq TO gf_router;
 
--- notifier: notifications from the rules (008) and their deliveries; changes
+-- notifier: notifications from the rules (notification_rules) and their deliveries; changes
 -- no case.  It reads the resident's phone (SMS to the resident, the masked
 -- number in texts), never the name or the address.
 GRANT SELECT ON case_events, people, notification_templates, notification_rules, notifications,

@@ -7,10 +7,9 @@
 -- Owns: gf_weekly_slots, gf_monthly_slots, gf_previous_slot, gf_due_meetings,
 -- gf_hold_meeting, gf_meeting_call.
 
--- The slot functions (004) are called by every tick.  Inlined into the
--- caller, each slot (gf_next_workday_at (), a calendar walk) was computed
--- three or four times per row and the rule four times per grid: the slots
--- and the rules are now computed once (MATERIALIZED), same rows.
+-- The weekly slots in (p_from, p_to].  Called by every tick: each slot
+-- (gf_next_workday_at (), a calendar walk) and each rule is computed once
+-- (MATERIALIZED), not once per use in the caller.
 CREATE OR REPLACE FUNCTION gf_weekly_slots (p_from timestamptz, p_to timestamptz)
 RETURNS TABLE (grid text, root text, slot timestamptz, day date)
 LANGUAGE sql STABLE AS $$
@@ -107,7 +106,11 @@ LANGUAGE sql STABLE AS $$
      ORDER BY due.slot, due.kind DESC, due.grid
 $$;
 
--- As in 006, with the ledger read by gf_ledger_cases_at.  work_mem: the
+-- Holds one meeting: the meeting record (once per grid, kind and day), its
+-- ledger as of the slot (gf_ledger_cases_at), the escalations its rule
+-- makes, and the meeting.held / ledger.published events.  A grid's first
+-- meeting covers the period since the previous slot of its rule.  Returns
+-- the meeting id, or NULL when that meeting was already held.  work_mem: the
 -- candidates, the escalations' joins and the deliveries trigger of a big
 -- meeting hash tens of thousands of rows; 4 MB made them spill to disk.
 CREATE OR REPLACE FUNCTION gf_hold_meeting (p_grid text, p_kind text, p_slot timestamptz) RETURNS bigint
