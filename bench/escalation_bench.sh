@@ -28,8 +28,9 @@ sql() { "$PSQL" -X -q -t -A -v ON_ERROR_STOP=1 -d "$GF_DB" -c "$1"; }
 "$BIN/gridctl" calendar import >/dev/null 2>&1
 "$BIN/gridctl" clock set 2026-11-16T08:00:00+08:00 >/dev/null
 # Only the meeting round is measured: sign-for reminders (which would fire
-# for every routed case here) are switched off for this database.
-sql "UPDATE escalation_rules SET enabled = false WHERE rule = 'sign_reminder'"
+# for every routed case here) are switched off for this database (their
+# notification rules: the sign_reminder escalation rule only sets the hours).
+sql "UPDATE notification_rules SET enabled = false WHERE event_type = 'sign.reminder'"
 
 load_round=$(cut -d' ' -f1 /proc/loadavg)
 t0=$(date +%s.%N)

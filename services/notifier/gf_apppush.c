@@ -15,19 +15,9 @@ static const char *SQL_AUTH =
     " WHERE t.person = $1 AND t.token_sha256 = sha256 (convert_to ($2, 'UTF8'))";
 
 /*  Due app messages of the persons in $1 (JSON array) not yet acknowledged;
-    $2 = 't' includes those already pushed (a sign-in), else only new ones. */
-static const char *SQL_PUSH =
-    "WITH u AS ("
-    "  UPDATE deliveries d SET state = 'sent', attempts = d.attempts + 1,"
-    "         sent_at = coalesce (d.sent_at, gf_now ()), sent_real = now ()"
-    "   WHERE d.channel = 'app' AND d.not_before <= gf_now ()"
-    "     AND d.address IN (SELECT jsonb_array_elements_text ($1::jsonb))"
-    "     AND (d.state = 'pending' OR ($2::boolean AND d.state = 'sent'))"
-    "  RETURNING d.id, d.notification, d.address, d.urgent"
-    ")"
-    "SELECT u.id, u.address, n.case_id, n.text, u.urgent,"
-    "       to_char (n.created_at AT TIME ZONE 'Asia/Shanghai', 'YYYY-MM-DD\"T\"HH24:MI:SS') AS at"
-    "  FROM u JOIN notifications n ON n.id = u.notification ORDER BY u.id";
+    $2 = 't' includes those already pushed (a sign-in), else only new ones
+    (delivery.sql). */
+static const char *SQL_PUSH = "SELECT * FROM gf_app_push ($1::jsonb, $2::boolean)";
 
 static const char *SQL_ACK =
     "UPDATE deliveries SET state = 'acked', acked_at = gf_now ()"

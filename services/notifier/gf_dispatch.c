@@ -13,59 +13,13 @@ static const gf_channel_t *const s_channels[] = {&gf_channel_sms, &gf_channel_em
 #define TICK_MS     200
 #define DOWN_MAX_MS 30000
 
-/*  $1 channel, $2 batch size.  Over-limit rows are deferred by one
-    window/limit step; the rest are returned, locked, for sending. */
-static const char *SQL_CLAIM =
-    "WITH pol AS (SELECT * FROM delivery_policy WHERE channel = $1"
-    "), cand AS ("
-    "  SELECT d.id, d.address FROM deliveries d"
-    "   WHERE d.state = 'pending' AND d.channel = $1 AND d.next_at <= now ()"
-    "     AND d.not_before <= (SELECT gf_now ())"
-    "   ORDER BY d.urgent DESC, d.id LIMIT $2::int FOR UPDATE SKIP LOCKED"
-    "), ranked AS ("
-    "  SELECT c.id, row_number () OVER (PARTITION BY c.address ORDER BY c.id)"
-    "         + CASE WHEN pol.rate_limit = 0 THEN 0 ELSE ("
-    "             SELECT count (*) FROM deliveries s WHERE s.channel = $1"
-    "                AND s.address = c.address AND s.sent_real > now () - pol.rate_window) END"
-    "         > CASE WHEN pol.rate_limit = 0 THEN 2147483647 ELSE pol.rate_limit END AS over"
-    "    FROM cand c, pol"
-    "), deferred AS ("
-    "  UPDATE deliveries d SET next_at = now () + pol.rate_window / pol.rate_limit,"
-    "         last_error = 'rate limit: deferred'"
-    "    FROM ranked r, pol WHERE d.id = r.id AND r.over"
-    "  RETURNING d.id"
-    ")"
-    "SELECT d.id, n.case_id, d.address, n.text, d.dedupe_key, d.urgent,"
-    "       (SELECT count (*) FROM deferred) AS deferred"
-    "  FROM ranked r JOIN deliveries d ON d.id = r.id JOIN notifications n ON n.id = d.notification"
-    " WHERE NOT r.over ORDER BY d.urgent DESC, d.id";
+/*  $1 channel, $2 batch size: the due rows, locked for sending; over-limit
+    rows are deferred by one window/limit step (delivery.sql). */
+static const char *SQL_CLAIM = "SELECT * FROM gf_delivery_claim ($1, $2::int)";
 
 /*  $1 outcomes [{id, result, error}], $2 channel, $3 pause (ms) for 'down'. */
 static const char *SQL_RECORD =
-    "WITH r AS ("
-    "  SELECT * FROM jsonb_to_recordset ($1::jsonb) AS x (id bigint, result text, error text)"
-    "), pol AS (SELECT * FROM delivery_policy WHERE channel = $2"
-    "), upd AS ("
-    "  UPDATE deliveries d SET"
-    "    state = CASE WHEN r.result = 'ok' THEN 'sent'"
-    "                 WHEN r.result = 'rejected' THEN 'dead'"
-    "                 WHEN r.result = 'retry' AND d.attempts + 1 >= pol.max_attempts THEN 'dead'"
-    "                 ELSE 'pending' END,"
-    "    attempts = d.attempts + CASE WHEN r.result = 'down' THEN 0 ELSE 1 END,"
-    "    sent_at = CASE WHEN r.result = 'ok' THEN gf_now () END,"
-    "    sent_real = CASE WHEN r.result = 'ok' THEN now () END,"
-    "    last_error = coalesce (r.error, d.last_error),"
-    "    next_at = CASE r.result"
-    "      WHEN 'retry' THEN now () + least (pol.backoff_max_ms,"
-    "                 pol.backoff_ms * 2.0 ^ least (d.attempts, 30)) * (0.5 + random () / 2)"
-    "                 * interval '1 millisecond'"
-    "      WHEN 'down' THEN now () + $3::int * interval '1 millisecond'"
-    "      ELSE d.next_at END"
-    "  FROM r, pol WHERE d.id = r.id"
-    "  RETURNING d.state"
-    ")"
-    "SELECT count (*) FILTER (WHERE state = 'sent') AS sent,"
-    "       count (*) FILTER (WHERE state = 'dead') AS dead FROM upd";
+    "SELECT sent, dead FROM gf_delivery_record ($1::jsonb, $2, $3::int)";
 
 typedef struct {
     const gf_channel_t *driver;

@@ -7,71 +7,16 @@
 
 #include <jansson.h>
 
+/*  The event types the notifier's rules name (the escalator raises its own
+    occasions: case.escalated, sign.reminder, referral.overdue). */
 static const char *SQL_TYPES =
     "SELECT coalesce (string_agg (DISTINCT event_type, ','), '') AS types"
-    "  FROM notification_rules WHERE enabled";
+    "  FROM notification_rules WHERE enabled AND raised_by = 'notifier'";
 
-/*  One statement per batch: rules × events → recipients → messages →
-    notifications (duplicates skipped) → notification.created events.
-    The clock (k) and the sign-for rule per L1 grid (rl) are read once per
-    batch, not once per message. */
-static const char *SQL_NOTIFY =
-    "WITH ev AS ("
-    "  SELECT x.case_id, x.type, x.grid"
-    "    FROM jsonb_to_recordset ($1::jsonb) AS x (case_id bigint, type text, grid text)"
-    "), k AS MATERIALIZED ("
-    "  SELECT gf_now () AS now"
-    "), rl AS MATERIALIZED ("
-    "  SELECT r.root, gf_rule (r.root, 'sign_reminder') AS p"
-    "    FROM (SELECT DISTINCT c.root FROM ev JOIN cases c ON c.id = ev.case_id) r"
-    "), tgt AS ("
-    "  SELECT ev.case_id, ev.grid, r.kind, r.template, p.id AS recipient"
-    "    FROM ev JOIN notification_rules r ON r.event_type = ev.type AND r.enabled"
-    "     AND r.audience IN ('grid_leader', 'grid_members')"
-    "    JOIN people p ON p.grid = ev.grid"
-    "     AND p.role = CASE r.audience WHEN 'grid_leader' THEN 'leader' ELSE 'member' END"
-    "  UNION ALL"
-    "  SELECT ev.case_id, ev.grid, r.kind, r.template, NULL"
-    "    FROM ev JOIN notification_rules r ON r.event_type = ev.type AND r.enabled"
-    "     AND r.audience = 'resident'"
-    "), msg AS ("
-    "  SELECT t.case_id, t.grid, t.kind, t.recipient,"
-    "         format (tp.body, c.id, coalesce (cat.name, '未分类'), g.code, g.name,"
-    "                 left (c.description, 60), NULL,"
-    "                 to_char ((coalesce (c.routed_at, k.now) + make_interval (hours =>"
-    "                     coalesce ((rl.p->>"
-    "                                CASE WHEN c.urgent THEN 'urgent_hours' ELSE 'hours' END)::int,"
-    "                               24))) AT TIME ZONE 'Asia/Shanghai', 'MM-DD HH24:MI'),"
-    "                 coalesce (gf_mask_phone (c.phone), '无')) AS text"
-    "    FROM tgt t JOIN cases c ON c.id = t.case_id"
-    "    CROSS JOIN k JOIN rl ON rl.root = c.root"
-    "    JOIN grids g ON g.code = c.grid"
-    "    JOIN notification_templates tp ON tp.kind = t.template AND tp.lang = 'zh'"
-    "    LEFT JOIN categories cat ON cat.code = c.category"
-    "   WHERE t.recipient IS NOT NULL OR c.phone IS NOT NULL"
-    "), ins AS ("
-    "  INSERT INTO notifications (case_id, kind, recipient, audience, text, created_at)"
-    "  SELECT case_id, kind, recipient, CASE WHEN recipient IS NULL THEN 'resident' ELSE 'staff' "
-    "END,"
-    "         text, (SELECT now FROM k)"
-    "    FROM msg ORDER BY case_id, kind, recipient"
-    "  ON CONFLICT DO NOTHING"
-    "  RETURNING id, case_id, kind, recipient, text"
-    "), out AS ("
-    "  INSERT INTO case_events (type, topic, case_id, grid, at, payload)"
-    "  SELECT 'notification.created', 'notify/' || coalesce (i.recipient, 'resident'), i.case_id,"
-    "         c.grid, (SELECT now FROM k),"
-    "         jsonb_build_object ('notification', i.id, 'recipient', i.recipient,"
-    "                             'role', coalesce (p.role, 'resident'), 'kind', i.kind,"
-    "                             'text', i.text, 'case', i.case_id)"
-    "    FROM ins i JOIN cases c ON c.id = i.case_id LEFT JOIN people p ON p.id = i.recipient"
-    "   ORDER BY i.id"
-    "  RETURNING 1"
-    ")"
-    "SELECT (SELECT count (*) FROM out) AS created,"
-    "       (SELECT count (*) FROM ev WHERE ev.type = 'case.routed' AND NOT EXISTS ("
-    "           SELECT 1 FROM people p WHERE p.grid = ev.grid AND p.role = 'leader'))"
-    "         AS no_leader";
+/*  One statement per batch (notify.sql): rules × events → recipients →
+    texts → notifications (those already made skipped) → notification.created
+    events; and how many routed cases have no grid leader. */
+static const char *SQL_NOTIFY = "SELECT created, no_leader FROM gf_notifier_batch ($1::jsonb)";
 
 typedef struct {
     gf_config_t *config; /* borrowed        */

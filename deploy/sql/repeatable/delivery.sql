@@ -1,6 +1,7 @@
 -- delivery.sql — how a notification reaches its recipient: one deliveries row
 -- per channel, quiet hours for non-urgent staff messages.
--- Owns: gf_quiet_release, gf_deliveries_fanout; trigger notifications_fanout.
+-- Owns: gf_quiet_release, gf_deliveries_fanout, gf_delivery_claim,
+-- gf_delivery_record, gf_app_push; trigger notifications_fanout.
 
 -- When a message created at t may go out.
 CREATE OR REPLACE FUNCTION gf_quiet_release (t timestamptz, p_urgent boolean, p_audience text)
@@ -59,3 +60,104 @@ $$;
 
 CREATE OR REPLACE TRIGGER notifications_fanout AFTER INSERT ON notifications
     REFERENCING NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION gf_deliveries_fanout ();
+
+-- ---------------------------------------------------------------------------
+-- The dispatcher (services/notifier/gf_dispatch.c), one transaction per batch
+-- of a channel: claim, send (outside the database), record.
+
+-- Claims up to p_limit due deliveries of a channel, in order (urgent first,
+-- then oldest: the deliveries_claim index), locked (FOR UPDATE SKIP LOCKED:
+-- several notifiers share the work).  A recipient's rows beyond the
+-- channel's rate limit within its window are deferred by one window/limit
+-- step instead (not returned); deferred counts them.  Planned with the
+-- caller's channel and limit (force_custom_plan), as the statement was when
+-- the dispatcher sent it itself: a generic plan guesses the LIMIT.
+CREATE OR REPLACE FUNCTION gf_delivery_claim (p_channel text, p_limit integer)
+RETURNS TABLE (id bigint, case_id bigint, address text, text text, dedupe_key text,
+               urgent boolean, deferred bigint)
+LANGUAGE plpgsql SET plan_cache_mode = force_custom_plan AS $$
+#variable_conflict use_column
+BEGIN
+    RETURN QUERY
+    WITH pol AS (SELECT * FROM delivery_policy WHERE channel = p_channel
+    ), cand AS (
+        SELECT d.id, d.address FROM deliveries d
+         WHERE d.state = 'pending' AND d.channel = p_channel AND d.next_at <= now ()
+           AND d.not_before <= (SELECT gf_now ())
+         ORDER BY d.urgent DESC, d.id LIMIT p_limit FOR UPDATE SKIP LOCKED
+    ), ranked AS (
+        SELECT c.id, row_number () OVER (PARTITION BY c.address ORDER BY c.id)
+               + CASE WHEN pol.rate_limit = 0 THEN 0 ELSE (
+                   SELECT count (*) FROM deliveries s WHERE s.channel = p_channel
+                      AND s.address = c.address AND s.sent_real > now () - pol.rate_window) END
+               > CASE WHEN pol.rate_limit = 0 THEN 2147483647 ELSE pol.rate_limit END AS over
+          FROM cand c, pol
+    ), deferred AS (
+        UPDATE deliveries d SET next_at = now () + pol.rate_window / pol.rate_limit,
+               last_error = 'rate limit: deferred'
+          FROM ranked r, pol WHERE d.id = r.id AND r.over
+        RETURNING d.id
+    )
+    SELECT d.id, n.case_id, d.address, n.text, d.dedupe_key, d.urgent,
+           (SELECT count (*) FROM deferred)
+      FROM ranked r JOIN deliveries d ON d.id = r.id JOIN notifications n ON n.id = d.notification
+     WHERE NOT r.over ORDER BY d.urgent DESC, d.id;
+END
+$$;
+
+-- Records a claimed batch's outcomes (p_outcomes: [{id, result, error}],
+-- result ok | retry | rejected | down): ok → sent; rejected, or a retry
+-- past max_attempts → dead; retry → pending after an exponential back-off
+-- with jitter; down (the far end unreachable) → pending after p_pause_ms,
+-- using up no attempt.  Returns how many were sent and how many went dead.
+CREATE OR REPLACE FUNCTION gf_delivery_record (p_outcomes jsonb, p_channel text, p_pause_ms integer)
+RETURNS TABLE (sent bigint, dead bigint)
+LANGUAGE sql AS $$
+    WITH r AS (
+        SELECT * FROM jsonb_to_recordset (p_outcomes) AS x (id bigint, result text, error text)
+    ), pol AS (SELECT * FROM delivery_policy WHERE channel = p_channel
+    ), upd AS (
+        UPDATE deliveries d SET
+          state = CASE WHEN r.result = 'ok' THEN 'sent'
+                       WHEN r.result = 'rejected' THEN 'dead'
+                       WHEN r.result = 'retry' AND d.attempts + 1 >= pol.max_attempts THEN 'dead'
+                       ELSE 'pending' END,
+          attempts = d.attempts + CASE WHEN r.result = 'down' THEN 0 ELSE 1 END,
+          sent_at = CASE WHEN r.result = 'ok' THEN gf_now () END,
+          sent_real = CASE WHEN r.result = 'ok' THEN now () END,
+          last_error = coalesce (r.error, d.last_error),
+          next_at = CASE r.result
+            WHEN 'retry' THEN now () + least (pol.backoff_max_ms,
+                       pol.backoff_ms * 2.0 ^ least (d.attempts, 30)) * (0.5 + random () / 2)
+                       * interval '1 millisecond'
+            WHEN 'down' THEN now () + p_pause_ms * interval '1 millisecond'
+            ELSE d.next_at END
+        FROM r, pol WHERE d.id = r.id
+        RETURNING d.state
+    )
+    SELECT count (*) FILTER (WHERE state = 'sent'), count (*) FILTER (WHERE state = 'dead') FROM upd
+$$;
+
+-- App push (services/notifier/gf_apppush.c): the due app messages of the
+-- persons in p_persons (a JSON array of person ids) not yet acknowledged,
+-- marked sent; p_again includes those already pushed (a sign-in), else only
+-- new ones.  Oldest first.  Planned with the caller's values, as the claim.
+CREATE OR REPLACE FUNCTION gf_app_push (p_persons jsonb, p_again boolean)
+RETURNS TABLE (id bigint, address text, case_id bigint, text text, urgent boolean, at text)
+LANGUAGE plpgsql SET plan_cache_mode = force_custom_plan AS $$
+#variable_conflict use_column
+BEGIN
+    RETURN QUERY
+    WITH u AS (
+        UPDATE deliveries d SET state = 'sent', attempts = d.attempts + 1,
+               sent_at = coalesce (d.sent_at, gf_now ()), sent_real = now ()
+         WHERE d.channel = 'app' AND d.not_before <= gf_now ()
+           AND d.address IN (SELECT jsonb_array_elements_text (p_persons))
+           AND (d.state = 'pending' OR (p_again AND d.state = 'sent'))
+        RETURNING d.id, d.notification, d.address, d.urgent
+    )
+    SELECT u.id, u.address, n.case_id, n.text, u.urgent,
+           to_char (n.created_at AT TIME ZONE 'Asia/Shanghai', 'YYYY-MM-DD"T"HH24:MI:SS')
+      FROM u JOIN notifications n ON n.id = u.notification ORDER BY u.id;
+END
+$$;

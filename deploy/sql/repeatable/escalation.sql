@@ -75,13 +75,15 @@ $$;
 
 -- Moves many cases up at once (the effects of gf_escalate in 004, set-based):
 -- escalation records under the once-only index, the cases, their
--- case.escalated events, and notifications to the new owner's leader with a
--- copy to the previous one.  Returns how many moved.
+-- case.escalated events, and the notices notification_rules give for
+-- case.escalated (the new owner's leader, a copy to the previous one).
+-- Returns how many moved.
 CREATE OR REPLACE FUNCTION gf_escalate_many (p_rule text, p_meeting bigint, p_to smallint,
                                   p_cases bigint[], p_reasons text[]) RETURNS integer
 LANGUAGE plpgsql AS $$
 DECLARE
     moved integer;
+    notices jsonb;
 BEGIN
     WITH want AS (
         SELECT w.case_id, w.reason FROM unnest (p_cases, p_reasons) AS w (case_id, reason)
@@ -95,7 +97,7 @@ BEGIN
     ), upd AS (
         UPDATE cases c SET level = p_to, version = c.version + 1, updated_at = gf_now ()
           FROM ins WHERE c.id = ins.case_id
-        RETURNING c.id, c.grid, c.version, ins.from_level, c.category, c.description,
+        RETURNING c.id, c.grid, c.version, ins.from_level,
                   gf_owner_grid (c.grid, p_to) AS new_owner,
                   gf_owner_grid (c.grid, ins.from_level) AS old_owner
     ), ev AS (
@@ -105,34 +107,18 @@ BEGIN
                                    'to_level', p_to, 'reason', want.reason, 'version', u.version,
                                    'owner', u.new_owner)
           FROM upd u JOIN want ON want.case_id = u.id ORDER BY u.id
-    ), recipients AS (
-        SELECT u.id, u.grid, u.category, u.description, p.id AS person
-          FROM upd u
-         CROSS JOIN LATERAL (VALUES (u.new_owner), (u.old_owner)) o (grid)
-          JOIN people p ON p.grid = o.grid AND p.role = 'leader'
-    ), notif AS (
-        INSERT INTO notifications (case_id, kind, recipient, channel, text, created_at)
-        SELECT r.id, 'escalated.to' || p_to, r.person, 'app',
-               format (t.body, r.id, coalesce (cat.name, '未分类'), r.grid, g.name,
-                       left (r.description, 60), CASE p_to WHEN 2 THEN '二级网格' ELSE '一级网格' END),
-               gf_now ()
-          FROM recipients r JOIN grids g ON g.code = r.grid
-          JOIN notification_templates t ON t.kind = 'case.escalated' AND t.lang = 'zh'
-          LEFT JOIN categories cat ON cat.code = r.category
-         ORDER BY r.id
-        ON CONFLICT (case_id, kind, recipient) DO NOTHING
-        RETURNING id, case_id, recipient, kind, text
-    ), nev AS (
-        INSERT INTO case_events (type, topic, case_id, grid, at, payload)
-        SELECT 'notification.created', 'notify/' || n.recipient, n.case_id, u.grid, gf_now (),
-               jsonb_build_object ('notification', n.id, 'recipient', n.recipient, 'kind', n.kind,
-                                   'channel', 'app', 'text', n.text, 'case', n.case_id)
-          FROM notif n JOIN upd u ON u.id = n.case_id ORDER BY n.id
     ), mark AS (
         UPDATE ledger_entries le SET escalated = true
           FROM upd WHERE p_meeting IS NOT NULL AND le.meeting_id = p_meeting AND le.case_id = upd.id
     )
-    SELECT count (*) INTO moved FROM upd;
+    SELECT count (*),
+           jsonb_agg (jsonb_build_object ('case_id', u.id, 'type', 'case.escalated', 'grid', u.grid,
+                                          'owner', u.new_owner, 'previous', u.old_owner,
+                                          'key', p_to::text,
+                                          'extra', CASE p_to WHEN 2 THEN '二级网格' ELSE '一级网格' END)
+                      ORDER BY u.id)
+      INTO moved, notices FROM upd u;
+    PERFORM gf_notify_many ('escalator', notices);
     RETURN moved;
 END
 $$;
@@ -157,50 +143,50 @@ $$;
 
 -- ---------------------------------------------------------------------------
 -- The escalator's every-tick statements.  A tick (at most a second apart,
--- and every step of the simulated clock waits for one) called gf_notify ()
--- for every routed case past its reminder time and every overdue referral,
--- every time: an INSERT ... ON CONFLICT DO NOTHING, the deliveries trigger
--- and a NOTIFY each, to find out that the reminder had been sent at an
--- earlier tick (1.1 s per tick with 900 routed cases).  Same results now:
--- only reminders not sent yet are tried (the unique index still decides),
--- and the rule is read once per L1 grid instead of four times per case.
+-- and every step of the simulated clock waits for one) used to call
+-- gf_notify () for every routed case past its reminder time and every
+-- overdue referral, every time (1.1 s per tick with 900 routed cases).
+-- Now each makes one gf_notify_many () call: who is told is
+-- notification_rules' (sign.reminder, referral.overdue), those already told
+-- are left out before any insert, and the unique index decides.
+--
+-- Sign-for reminders: once a case waiting to be signed for is overdue
+-- (gf_overdue_at: the one rule) its grid's leader (audience grid_leader),
+-- once it has waited l2_factor times the rule's hours the L2 leader too
+-- (audience l2_leader; no l2_factor, no L2 copy).  The rule is read once per
+-- L1 grid and urgency, not per case.
 CREATE OR REPLACE FUNCTION gf_sign_reminders (p_at timestamptz) RETURNS integer
 LANGUAGE sql AS $$
-    WITH rules AS (
-        SELECT g.code AS root, gf_rule (g.code, 'sign_reminder') AS params FROM grids g
-    ), r AS (
-        SELECT c.id, c.grid,
-               make_interval (hours => CASE WHEN c.urgent THEN (rules.params->>'urgent_hours')::int
-                                            ELSE (rules.params->>'hours')::int END) AS limit_,
-               (rules.params->>'l2_factor')::int AS factor, c.routed_at
-          FROM cases c JOIN rules ON rules.root = c.root
-         WHERE c.state = 'routed' AND rules.params IS NOT NULL
-    ), due AS (
-        -- the leaders as gf_leader () finds them (at most one per grid:
-        -- people_one_leader), joined instead of a query per case
-        SELECT r.id, r.routed_at + r.limit_ * r.factor <= p_at AS l2_due,
-               l3.id AS l3_leader, l2.id AS l2_leader
-          FROM r
-          LEFT JOIN people l3 ON l3.grid = r.grid AND l3.role = 'leader'
-          LEFT JOIN people l2 ON l2.grid = gf_owner_grid (r.grid, 2) AND l2.role = 'leader'
-         WHERE r.routed_at + r.limit_ <= p_at
+    WITH overdue AS MATERIALIZED (
+        -- (the state list only lets the cases_state index find the cases
+        -- gf_overdue_at gives a time for; gf_overdue_at decides)
+        SELECT c.id, c.grid, c.root, c.urgent, o.at
+          FROM cases c
+         CROSS JOIN LATERAL (SELECT gf_overdue_at (c.state, c.root, c.urgent, c.routed_at,
+                                                   c.received_at, c.updated_at) AS at) o
+         WHERE c.state IN ('routed', 'reopened') AND o.at <= p_at
+    ), rules AS MATERIALIZED (
+        -- the rule's hours for a case as gf_overdue_at counts them (its time
+        -- for a case that started waiting at the epoch)
+        SELECT r.root, r.urgent, (gf_rule (r.root, 'sign_reminder')->>'l2_factor')::int AS factor,
+               gf_overdue_at ('routed', r.root, r.urgent, 'epoch', NULL, NULL)
+                 - timestamptz 'epoch' AS hours
+          FROM (SELECT DISTINCT root, urgent FROM overdue) r
     )
-    SELECT coalesce (sum (CASE WHEN NOT EXISTS (SELECT 1 FROM notifications n
-                                                 WHERE n.case_id = due.id AND n.kind = 'sign.reminder'
-                                                   AND n.recipient = due.l3_leader)
-                          THEN gf_notify (due.id, 'sign.reminder', 'sign.reminder', due.l3_leader, NULL)
-                          ELSE 0 END), 0)::int
-         + coalesce (sum (CASE WHEN due.l2_due
-                                AND NOT EXISTS (SELECT 1 FROM notifications n
-                                                 WHERE n.case_id = due.id AND n.kind = 'sign.reminder.l2'
-                                                   AND n.recipient = due.l2_leader)
-                          THEN gf_notify (due.id, 'sign.reminder.l2', 'sign.reminder', due.l2_leader, NULL)
-                          ELSE 0 END), 0)::int
-      FROM due
+    SELECT coalesce (gf_notify_many ('escalator', jsonb_agg (x.item)), 0)
+      FROM (SELECT jsonb_build_object ('case_id', o.id, 'type', 'sign.reminder', 'grid', o.grid,
+                                       'audience', 'grid_leader') AS item
+              FROM overdue o
+            UNION ALL
+            SELECT jsonb_build_object ('case_id', o.id, 'type', 'sign.reminder', 'grid', o.grid,
+                                       'audience', 'l2_leader')
+              FROM overdue o JOIN rules r ON r.root = o.root AND r.urgent = o.urgent
+             WHERE o.at + (r.factor - 1) * r.hours <= p_at) x
 $$;
 
 -- Referrals with no department reply within the rule's hours: one
--- notification per referral (its case_actions row) to the owner's leader.
+-- notification per referral (its case_actions row, the key of the kind) to
+-- whom notification_rules say (referral.overdue: the grid's leader).
 CREATE OR REPLACE FUNCTION gf_referrals_overdue () RETURNS integer LANGUAGE sql AS $$
     WITH due AS (
         SELECT c.id, c.grid, c.department, a.id AS action
@@ -210,12 +196,10 @@ CREATE OR REPLACE FUNCTION gf_referrals_overdue () RETURNS integer LANGUAGE sql 
          WHERE c.state = 'referred'
            AND a.at + make_interval (hours => (gf_rule (c.root, 'referral_reply')->>'hours')::int) <= gf_now ()
     )
-    SELECT coalesce (sum (gf_notify (id, 'referral.overdue.' || action, 'referral.overdue',
-                                     gf_leader (grid), coalesce (department, '相关部门'))), 0)::int
+    SELECT coalesce (gf_notify_many ('escalator', jsonb_agg (jsonb_build_object (
+               'case_id', id, 'type', 'referral.overdue', 'grid', grid, 'key', action::text,
+               'extra', coalesce (department, '相关部门')))), 0)
       FROM due
-     WHERE NOT EXISTS (SELECT 1 FROM notifications n
-                        WHERE n.case_id = due.id AND n.kind = 'referral.overdue.' || due.action
-                          AND n.recipient = gf_leader (due.grid))
 $$;
 
 -- `gridctl escalation plan`: what would escalate at p_at in the subtree

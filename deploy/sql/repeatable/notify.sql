@@ -1,40 +1,150 @@
 -- notify.sql — notifications: who is told what (notification_rules), the text
--- (notification_templates) and the notification.created event.
--- Owns: gf_notify.
+-- (notification_templates, rendered by gf_notification_text) and the
+-- notification.created event — for every notification: the notifier's
+-- events and the escalation engine's occasions (escalations, sign-for
+-- reminders, overdue referrals) alike.
+-- Owns: gf_notification_text, gf_notify_many, gf_notifier_batch.
 
--- ---------------------------------------------------------------------------
--- Effects.  Each runs inside the caller's transaction, together with the
--- events and notifications it produces; the unique indexes make them
--- happen at most once however many escalators run.
--- One notification (from a template) and its notification.created event.
-CREATE OR REPLACE FUNCTION gf_notify (p_case bigint, p_kind text, p_template text, p_person text,
-                           p_extra text) RETURNS integer
+-- The one rendering of a notification's text.  A template's format()
+-- positions: %1$s case id, %2$s category name ('未分类' without one), %3$s
+-- grid code, %4$s grid name, %5$s the description's first 60 characters,
+-- %6$s the occasion's extra (the level escalated to, the department),
+-- %7$s the sign-for deadline (local time, MM-DD HH24:MI), %8$s the
+-- caller's masked phone (138****1234; '无' without one).  No full phone
+-- number ever reaches a text.  A single expression: inlined into the
+-- caller's query, no call per row.
+CREATE OR REPLACE FUNCTION gf_notification_text (p_body text, p_case bigint, p_category text,
+                                                 p_grid text, p_grid_name text, p_description text,
+                                                 p_extra text, p_deadline timestamptz,
+                                                 p_phone text) RETURNS text
+LANGUAGE sql STABLE AS $$
+    SELECT format (p_body, p_case, coalesce (p_category, '未分类'), p_grid, p_grid_name,
+                   left (p_description, 60), p_extra,
+                   to_char (p_deadline AT TIME ZONE 'Asia/Shanghai', 'MM-DD HH24:MI'),
+                   coalesce (gf_mask_phone (p_phone), '无'))
+$$;
+
+-- Notifications for a set of occasions, as the enabled notification_rules
+-- raised by p_by ('notifier' or 'escalator') decide, each with its
+-- notification.created event; returns how many were created.  p_items is a
+-- JSON array of occasions:
+--   case_id   the case
+--   type      the rules' event_type (an event type, or the escalator's
+--             case.escalated, sign.reminder, referral.overdue)
+--   grid      the grid of grid_leader and grid_members (and of l2_leader:
+--             its L2 grid)
+--   owner, previous   the grids of owner_leader and previous_owner_leader
+--   key       fills the %s of the rule's kind (escalated.to%s: the level)
+--   extra     the text's %6$s
+--   audience  when set, only the rule of that audience (a sign-for reminder
+--             is due for the L3 leader before the L2 leader)
+-- Residents (audience 'resident') are told by SMS when the case has a phone.
+-- Once per (case, kind, recipient), residents once per (case, kind): those
+-- already told are left out before the insert, and the unique indexes
+-- decide between concurrent callers.  Nothing to create: no insert at all
+-- (so no deliveries trigger and no NOTIFY on an escalator's idle tick).
+-- Every notification.created has the same payload: notification, case,
+-- kind, recipient (null for a resident), role (people.role, or 'resident'),
+-- text; topic notify/<person> (notify/resident).
+CREATE OR REPLACE FUNCTION gf_notify_many (p_by text, p_items jsonb) RETURNS integer
 LANGUAGE plpgsql AS $$
 DECLARE
-    n_id bigint;
-    n_text text;
-    c record;
+    v_now timestamptz := gf_now ();
+    v_cases bigint[];
+    v_kinds text[];
+    v_recipients text[];
+    v_texts text[];
+    created integer;
 BEGIN
-    IF p_person IS NULL THEN
+    WITH it AS (
+        SELECT x.* FROM jsonb_to_recordset (p_items) AS x (case_id bigint, type text, grid text,
+                                                           owner text, previous text, key text,
+                                                           extra text, audience text)
+    ), ruled AS (
+        SELECT it.case_id, it.grid, it.owner, it.previous, it.extra, r.audience,
+               format (r.kind, it.key) AS kind, r.template
+          FROM it JOIN notification_rules r
+            ON r.event_type = it.type AND r.enabled AND r.raised_by = p_by
+           AND (it.audience IS NULL OR it.audience = r.audience)
+    ), tgt AS (
+        SELECT u.case_id, u.kind, u.template, u.extra, p.id AS recipient
+          FROM ruled u JOIN people p
+            ON p.grid = CASE u.audience WHEN 'owner_leader' THEN u.owner
+                                        WHEN 'previous_owner_leader' THEN u.previous
+                                        WHEN 'l2_leader' THEN gf_owner_grid (u.grid, 2)
+                                        ELSE u.grid END
+           AND p.role = CASE u.audience WHEN 'grid_members' THEN 'member' ELSE 'leader' END
+         WHERE u.audience <> 'resident'
+        UNION ALL
+        SELECT u.case_id, u.kind, u.template, u.extra, NULL FROM ruled u WHERE u.audience = 'resident'
+    ), todo AS (
+        SELECT t.* FROM tgt t
+         WHERE NOT EXISTS (SELECT 1 FROM notifications n
+                            WHERE n.case_id = t.case_id AND n.kind = t.kind
+                              AND (n.recipient = t.recipient
+                                   OR (n.recipient IS NULL AND t.recipient IS NULL)))
+    ), hours AS MATERIALIZED (
+        -- the sign-for deadline of a routed case is when it becomes overdue
+        -- (gf_overdue_at: the one rule): its routing time plus the rule's
+        -- hours, read once per L1 grid and urgency (gf_overdue_at's time
+        -- for a case routed at the epoch), not once per message
+        SELECT r.root, r.urgent,
+               gf_overdue_at ('routed', r.root, r.urgent, 'epoch', NULL, NULL)
+                 - timestamptz 'epoch' AS hours
+          FROM (SELECT DISTINCT c.root, c.urgent FROM it JOIN cases c ON c.id = it.case_id) r
+    ), msg AS (
+        SELECT t.case_id, t.kind, t.recipient,
+               gf_notification_text (tp.body, c.id, cat.name, g.code, g.name, c.description,
+                                     t.extra, coalesce (c.routed_at, v_now) + h.hours,
+                                     c.phone) AS text
+          FROM todo t JOIN cases c ON c.id = t.case_id
+          JOIN grids g ON g.code = c.grid
+          JOIN notification_templates tp ON tp.kind = t.template AND tp.lang = 'zh'
+          LEFT JOIN categories cat ON cat.code = c.category
+          JOIN hours h ON h.root = c.root AND h.urgent = c.urgent
+         WHERE t.recipient IS NOT NULL OR c.phone IS NOT NULL
+    )
+    SELECT array_agg (m.case_id ORDER BY m.case_id, m.kind, m.recipient),
+           array_agg (m.kind ORDER BY m.case_id, m.kind, m.recipient),
+           array_agg (m.recipient ORDER BY m.case_id, m.kind, m.recipient),
+           array_agg (m.text ORDER BY m.case_id, m.kind, m.recipient)
+      INTO v_cases, v_kinds, v_recipients, v_texts
+      FROM msg m;
+    IF v_cases IS NULL THEN
         RETURN 0;
     END IF;
-    SELECT c2.id, c2.grid, coalesce (cat.name, '未分类') AS category, g.name AS grid_name,
-           left (c2.description, 60) AS excerpt
-      INTO c FROM cases c2 JOIN grids g ON g.code = c2.grid
-      LEFT JOIN categories cat ON cat.code = c2.category WHERE c2.id = p_case;
-    SELECT format (t.body, c.id, c.category, c.grid, c.grid_name, c.excerpt, p_extra)
-      INTO n_text FROM notification_templates t WHERE t.kind = p_template AND t.lang = 'zh';
-    INSERT INTO notifications (case_id, kind, recipient, channel, text, created_at)
-    VALUES (p_case, p_kind, p_person, 'app', n_text, gf_now ())
-    ON CONFLICT (case_id, kind, recipient) DO NOTHING
-    RETURNING id INTO n_id;
-    IF n_id IS NULL THEN
-        RETURN 0;
-    END IF;
-    INSERT INTO case_events (type, topic, case_id, grid, at, payload)
-    VALUES ('notification.created', 'notify/' || p_person, p_case, c.grid, gf_now (),
-            jsonb_build_object ('notification', n_id, 'recipient', p_person, 'kind', p_kind,
-                                'channel', 'app', 'text', n_text, 'case', p_case));
-    RETURN 1;
+    WITH ins AS (
+        INSERT INTO notifications (case_id, kind, recipient, audience, text, created_at)
+        SELECT m.case_id, m.kind, m.recipient,
+               CASE WHEN m.recipient IS NULL THEN 'resident' ELSE 'staff' END, m.text, v_now
+          FROM unnest (v_cases, v_kinds, v_recipients, v_texts) WITH ORDINALITY
+               AS m (case_id, kind, recipient, text, ord)
+         ORDER BY m.ord
+        ON CONFLICT DO NOTHING
+        RETURNING id, case_id, kind, recipient, text
+    ), ev AS (
+        INSERT INTO case_events (type, topic, case_id, grid, at, payload)
+        SELECT 'notification.created', 'notify/' || coalesce (i.recipient, 'resident'), i.case_id,
+               c.grid, v_now,
+               jsonb_build_object ('notification', i.id, 'case', i.case_id, 'kind', i.kind,
+                                   'recipient', i.recipient, 'role', coalesce (p.role, 'resident'),
+                                   'text', i.text)
+          FROM ins i JOIN cases c ON c.id = i.case_id LEFT JOIN people p ON p.id = i.recipient
+         ORDER BY i.id
+        RETURNING 1
+    )
+    SELECT count (*) INTO created FROM ev;
+    RETURN created;
 END
+$$;
+
+-- The notifier's batch: its events ([{case_id, type, grid}], in log order)
+-- are the occasions of the rules it raises; also counts the routed cases
+-- whose grid has no leader (the notifier warns).
+CREATE OR REPLACE FUNCTION gf_notifier_batch (p_events jsonb)
+RETURNS TABLE (created integer, no_leader bigint) LANGUAGE sql AS $$
+    SELECT gf_notify_many ('notifier', p_events),
+           (SELECT count (*) FROM jsonb_to_recordset (p_events) AS ev (type text, grid text)
+             WHERE ev.type = 'case.routed'
+               AND NOT EXISTS (SELECT 1 FROM people p WHERE p.grid = ev.grid AND p.role = 'leader'))
 $$;

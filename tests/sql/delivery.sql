@@ -1,0 +1,176 @@
+-- pgTAP: deploy/sql/repeatable/delivery.sql — the fan-out of a notification
+-- into one delivery per channel of its recipient, quiet hours (released on
+-- the next working day's morning: make-up working days and holidays of the
+-- calendar), the dispatcher's claim (order, due, limit, rate limit), the
+-- record of outcomes and the app push.  On a calendar and cases of our own
+-- (rolled back).
+BEGIN;
+SELECT plan (34);
+
+-- National Day 2026: 1-8 October off, Saturday 10 October worked; Sunday
+-- 20 September a make-up working day (国庆调休).
+DELETE FROM calendar_days;
+DELETE FROM calendar_years;
+INSERT INTO calendar_years (year) VALUES (2026);
+INSERT INTO calendar_days (day, workday, name)
+SELECT d::date, false, '国庆节' FROM generate_series (date '2026-10-01', date '2026-10-08', interval '1 day') d;
+INSERT INTO calendar_days (day, workday, name) VALUES ('2026-10-10', true, '国庆节调休'),
+                                                      ('2026-09-20', true, '国庆节调休');
+INSERT INTO sim_clock (at) VALUES ('2026-09-16 10:00+08')   -- a Wednesday
+    ON CONFLICT (id) DO UPDATE SET at = excluded.at;
+CREATE FUNCTION pg_temp.c (p_ref text) RETURNS bigint LANGUAGE sql AS $$
+    SELECT id FROM cases WHERE source_ref = p_ref
+$$;
+CREATE FUNCTION pg_temp.occ (p_ref text, p_type text) RETURNS jsonb LANGUAGE sql AS $$
+    SELECT jsonb_build_array (jsonb_build_object ('case_id', c.id, 'type', p_type, 'grid', c.grid))
+      FROM cases c WHERE c.source_ref = p_ref
+$$;
+
+-- Quiet hours: 08:00-20:00 on working days, business time.
+SELECT is (gf_quiet_release ('2026-09-16 10:00+08', false, 'staff'), timestamptz '2026-09-16 10:00+08',
+           'a Wednesday 10:00 staff message goes at once');
+SELECT is (gf_quiet_release ('2026-09-16 21:00+08', false, 'staff'), timestamptz '2026-09-17 08:00+08',
+           'Wednesday 21:00: Thursday 08:00');
+SELECT is (gf_quiet_release ('2026-09-17 07:59+08', false, 'staff'), timestamptz '2026-09-17 08:00+08',
+           'Thursday 07:59: the same morning at 08:00');
+SELECT is (gf_quiet_release ('2026-09-18 20:00+08', false, 'staff'), timestamptz '2026-09-20 08:00+08',
+           'Friday 20:00 before a make-up working Sunday: that Sunday 08:00');
+SELECT is (gf_quiet_release ('2026-09-19 12:00+08', false, 'staff'), timestamptz '2026-09-20 08:00+08',
+           'Saturday noon (a day off): Sunday 08:00');
+SELECT is (gf_quiet_release ('2026-09-30 20:30+08', false, 'staff'), timestamptz '2026-10-09 08:00+08',
+           'the evening before National Day: the first working day after the holiday');
+SELECT is (gf_quiet_release ('2026-10-03 10:00+08', false, 'staff'), timestamptz '2026-10-09 08:00+08',
+           'a holiday at 10:00: held until the holiday is over');
+SELECT is (gf_quiet_release ('2026-10-10 10:00+08', false, 'staff'), timestamptz '2026-10-10 10:00+08',
+           'a make-up working Saturday at 10:00 goes at once');
+SELECT is (gf_quiet_release ('2026-10-03 10:00+08', true, 'staff'), timestamptz '2026-10-03 10:00+08',
+           'urgent: at once, even on a holiday');
+SELECT is (gf_quiet_release ('2026-09-16 23:00+08', false, 'resident'), timestamptz '2026-09-16 23:00+08',
+           'residents'' messages are not held');
+
+-- The fan-out: one delivery per channel of the recipient.
+UPDATE people SET channels = '{app,sms,email}', email = 'leader063@example.org' WHERE id = 'P-QNL.07.063-1';
+UPDATE people SET channels = '{app}' WHERE id = 'P-QNL.07.063-2';
+UPDATE people SET phone = NULL WHERE id = 'P-QNL.07.063-3';
+INSERT INTO cases (source, source_ref, root, grid, state, description, phone, urgent, received_at, routed_at)
+VALUES ('hotline', 'D', 'QNL', 'QNL.07.063', 'routed', '楼道堆放杂物', '13912345678', false,
+        '2026-09-16 09:50+08', '2026-09-16 10:00+08');
+SELECT is (gf_notify_many ('notifier', pg_temp.occ ('D', 'case.routed') || pg_temp.occ ('D', 'case.received')), 4,
+           'D: three staff notifications and a receipt');
+SELECT results_eq ($$SELECT coalesce (n.recipient, 'resident'), d.channel, d.address
+                      FROM deliveries d JOIN notifications n ON n.id = d.notification
+                     WHERE n.case_id = pg_temp.c ('D') ORDER BY 1, 2$$,
+                   $$VALUES ('P-QNL.07.063-1', 'app', 'P-QNL.07.063-1'),
+                            ('P-QNL.07.063-1', 'email', 'leader063@example.org'),
+                            ('P-QNL.07.063-1', 'sms', (SELECT phone FROM people WHERE id = 'P-QNL.07.063-1')),
+                            ('P-QNL.07.063-2', 'app', 'P-QNL.07.063-2'),
+                            ('P-QNL.07.063-3', 'app', 'P-QNL.07.063-3'),
+                            ('resident', 'sms', '13912345678')$$,
+                   'one delivery per channel of the recipient; a channel without an address skipped; the resident by SMS');
+SELECT is ((SELECT count (*)::int FROM deliveries d JOIN notifications n ON n.id = d.notification
+             WHERE n.case_id = pg_temp.c ('D')
+               AND (d.dedupe_key <> 'n' || d.notification || '.' || d.channel OR d.state <> 'pending'
+                    OR d.urgent OR d.not_before <> n.created_at OR d.attempts <> 0)), 0,
+           'pending, dedupe key n<notification>.<channel>, not urgent, due at once on a Wednesday morning');
+UPDATE sim_clock SET at = '2026-09-18 20:00+08';
+INSERT INTO cases (source, source_ref, root, grid, state, description, phone, urgent, received_at, routed_at)
+VALUES ('hotline', 'Q', 'QNL', 'QNL.07.063', 'routed', '噪音扰民', '13987654321', false,
+        '2026-09-18 19:50+08', '2026-09-18 20:00+08'),
+       ('hotline', 'U', 'QNL', 'QNL.07.063', 'routed', '燃气泄漏气味', NULL, true,
+        '2026-09-18 19:50+08', '2026-09-18 20:00+08');
+SELECT is (gf_notify_many ('notifier', pg_temp.occ ('Q', 'case.routed') || pg_temp.occ ('Q', 'case.received')
+                                       || pg_temp.occ ('U', 'case.routed')), 7, 'Friday 20:00: Q and urgent U routed');
+SELECT results_eq ($$SELECT c.source_ref, n.recipient IS NULL, d.urgent, d.not_before
+                      FROM deliveries d JOIN notifications n ON n.id = d.notification JOIN cases c ON c.id = n.case_id
+                     WHERE c.source_ref IN ('Q', 'U') GROUP BY 1, 2, 3, 4 ORDER BY 1, 2$$,
+                   $$VALUES ('Q', false, false, timestamptz '2026-09-20 08:00+08'),
+                            ('Q', true, false, timestamptz '2026-09-18 20:00+08'),
+                            ('U', false, true, timestamptz '2026-09-18 20:00+08')$$,
+                   'the fan-out holds non-urgent staff messages until the make-up Sunday; the receipt and urgent U go at once');
+
+-- The claim: due (next_at, not_before) pending rows of one channel, urgent first, then oldest.
+UPDATE deliveries SET state = 'sent', sent_real = now () - interval '2 hours' WHERE channel IN ('sms', 'email');
+INSERT INTO cases (source, source_ref, root, grid, state, description, phone, urgent, received_at)
+SELECT 'hotline', 'E' || i, 'QNL', 'QNL.07.063', 'registered', 'x', '1370000000' || i, i = 3,
+       '2026-09-18 20:00+08'
+  FROM generate_series (1, 6) i;
+SELECT is (gf_notify_many ('notifier', (SELECT jsonb_agg (e ORDER BY e->>'case_id')
+                                          FROM cases c, jsonb_array_elements (pg_temp.occ (c.source_ref, 'case.received')) e
+                                         WHERE c.source_ref LIKE 'E_')), 6, 'six receipts, E3 urgent');
+UPDATE deliveries SET not_before = '2026-09-21 08:00+08'
+ WHERE address = '13700000004';                                          -- not yet (business time)
+UPDATE deliveries SET next_at = now () + interval '1 minute' WHERE address = '13700000005'; -- a retry later
+SELECT results_eq ($$SELECT address, deferred FROM gf_delivery_claim ('sms', 10)$$,
+                   $$VALUES ('13700000003', 0::bigint), ('13700000001', 0), ('13700000002', 0), ('13700000006', 0)$$,
+                   'claim: urgent first, then by id; not before not_before, nor before next_at');
+SELECT results_eq ($$SELECT address FROM gf_delivery_claim ('sms', 2)$$,
+                   $$VALUES ('13700000003'), ('13700000001')$$, 'claim: at most the batch size');
+SELECT is ((SELECT count (*)::int FROM gf_delivery_claim ('email', 10)), 0, 'claim: one channel at a time');
+-- Rate limit: 1 per hour and address; 13700000001 had one sent 10 minutes ago.
+UPDATE delivery_policy SET rate_limit = 1 WHERE channel = 'sms';
+UPDATE deliveries SET sent_real = now () - interval '10 minutes' WHERE address = '13912345678';
+UPDATE deliveries SET address = '13912345678' WHERE address = '13700000001';
+UPDATE deliveries SET address = '13700000002' WHERE address = '13700000006';
+SELECT results_eq ($$SELECT address, deferred FROM gf_delivery_claim ('sms', 10)$$,
+                   $$VALUES ('13700000003', 2::bigint), ('13700000002', 2)$$,
+                   'rate limit: over-limit rows (a recent send; a second row to one address) deferred, the rest claimed');
+SELECT results_eq ($$SELECT address, last_error, next_at > now () + interval '59 minutes'
+                      FROM deliveries WHERE last_error IS NOT NULL ORDER BY id$$,
+                   $$VALUES ('13912345678', 'rate limit: deferred', true), ('13700000002', 'rate limit: deferred', true)$$,
+                   'the deferred rows wait one window / limit step (an hour)');
+UPDATE delivery_policy SET rate_limit = 30 WHERE channel = 'sms';
+
+-- Recording outcomes.
+UPDATE deliveries SET attempts = 7 WHERE address = '13700000004';        -- max_attempts 8
+CREATE FUNCTION pg_temp.sms (p_ref text) RETURNS bigint LANGUAGE sql AS $$
+    SELECT d.id FROM deliveries d JOIN notifications n ON n.id = d.notification
+     WHERE n.case_id = pg_temp.c (p_ref) AND d.channel = 'sms'
+$$;
+SELECT results_eq (format ($$SELECT sent, dead FROM gf_delivery_record (%L, 'sms', 5000)$$,
+                           (SELECT jsonb_agg (jsonb_build_object ('id', pg_temp.sms (ref), 'result', r, 'error', e))
+                              FROM (VALUES ('E3', 'ok', NULL), ('E2', 'rejected', '550 no such user'),
+                                           ('E1', 'retry', 'HTTP 503'), ('E4', 'retry', 'HTTP 503'),
+                                           ('E5', 'down', 'connection refused')) o (ref, r, e))),
+                   $$VALUES (1::bigint, 2::bigint)$$, 'record: one sent, two dead');
+SELECT results_eq ($$SELECT c.source_ref, d.state, d.attempts, d.last_error
+                      FROM deliveries d JOIN notifications n ON n.id = d.notification JOIN cases c ON c.id = n.case_id
+                     WHERE c.source_ref LIKE 'E_' ORDER BY 1$$,
+                   $$VALUES ('E1', 'pending', 1, 'HTTP 503'), ('E2', 'dead', 1, '550 no such user'),
+                            ('E3', 'sent', 1, NULL), ('E4', 'dead', 8, 'HTTP 503'),
+                            ('E5', 'pending', 0, 'connection refused'), ('E6', 'pending', 0, 'rate limit: deferred')$$,
+                   'ok → sent; rejected → dead; retry → pending, or dead at max_attempts; down uses no attempt');
+SELECT is ((SELECT sent_at FROM deliveries WHERE id = pg_temp.sms ('E3')), gf_now (),
+           'sent_at is business time');
+SELECT ok ((SELECT next_at BETWEEN now () + interval '4 seconds' AND now () + interval '6 seconds'
+              FROM deliveries WHERE id = pg_temp.sms ('E5')), 'down: retried after the pause');
+SELECT ok ((SELECT next_at BETWEEN now () + interval '1 second' AND now () + interval '4 seconds'
+              FROM deliveries WHERE id = pg_temp.sms ('E1')),
+           'retry: after backoff_ms·2^attempts·U(0.5,1) (1-2 s for the first of 2000 ms)');
+
+-- App push.
+UPDATE sim_clock SET at = '2026-09-18 20:30+08';
+SELECT results_eq ($$SELECT p.address, c.source_ref, p.urgent FROM gf_app_push ('["P-QNL.07.063-2", "P-QNL.07.063-3"]', false) p
+                      JOIN cases c ON c.id = p.case_id$$,
+                   $$VALUES ('P-QNL.07.063-2', 'D', false), ('P-QNL.07.063-3', 'D', false),
+                            ('P-QNL.07.063-2', 'U', true), ('P-QNL.07.063-3', 'U', true)$$,
+                   'app push: the persons'' due messages, oldest first (Q''s waits for Sunday morning)');
+SELECT is ((SELECT count (*)::int FROM gf_app_push ('["P-QNL.07.063-2"]', false)), 0,
+           'pushed once: not again while signed in');
+SELECT is ((SELECT string_agg (c.source_ref, ',' ORDER BY p.id) FROM gf_app_push ('["P-QNL.07.063-2"]', true) p
+              JOIN cases c ON c.id = p.case_id), 'D,U', 'on sign-in: every unacknowledged due message again');
+UPDATE deliveries SET state = 'acked' WHERE address = 'P-QNL.07.063-2'
+   AND notification IN (SELECT id FROM notifications WHERE case_id = pg_temp.c ('D'));
+SELECT is ((SELECT string_agg (c.source_ref, ',') FROM gf_app_push ('["P-QNL.07.063-2"]', true) p
+              JOIN cases c ON c.id = p.case_id), 'U', 'an acknowledged message never comes back');
+SELECT is ((SELECT to_char (at::timestamp, 'YYYY-MM-DD HH24:MI') FROM gf_app_push ('["P-QNL.07.063-2"]', true)),
+           '2026-09-18 20:00', 'at: the notification''s local time');
+
+-- The notifier's role runs the dispatcher and the app push.
+SET LOCAL ROLE gf_notifier;
+SELECT lives_ok ($$SELECT * FROM gf_delivery_claim ('sms', 64)$$, 'as gf_notifier: the claim');
+SELECT lives_ok ($$SELECT * FROM gf_delivery_record ('[]', 'sms', 1000)$$, 'as gf_notifier: the record');
+SELECT lives_ok ($$SELECT * FROM gf_app_push ('["P-QNL.07.063-1"]', true)$$, 'as gf_notifier: the app push');
+RESET ROLE;
+
+SELECT * FROM finish ();
+ROLLBACK;
