@@ -169,7 +169,7 @@ CREATE OR REPLACE FUNCTION gf_dash_directory (p_grid text) RETURNS json LANGUAGE
 $$;
 
 -- vocabulary.json: the names the dashboard shows, from the vocabulary
--- tables (017, 021), each as code -> Chinese name; states and special
+-- tables (017, 019), each as code -> Chinese name; states and special
 -- groups also in their order.
 CREATE OR REPLACE FUNCTION gf_dash_vocabulary () RETURNS json LANGUAGE sql STABLE AS $$
     SELECT json_build_object (

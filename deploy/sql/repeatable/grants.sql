@@ -40,7 +40,7 @@ GRANT SELECT ON sim_clock TO gf_relay;
 
 -- intake: stores complaints and applies staff actions; deletes nothing.
 GRANT SELECT ON people, identities, case_state_names TO gf_intake;
--- The vocabularies (017, 021) are read by every reader of names.
+-- The vocabularies (017, 019) are read by every reader of names.
 GRANT SELECT ON case_state_names, event_types, special_groups, escalation_rule_names, categories
     TO gf_intake, gf_router, gf_notifier, gf_escalator, gf_gateway, gf_ctl;
 GRANT SELECT, INSERT, UPDATE ON cases, case_actions TO gf_intake;

@@ -1,4 +1,4 @@
--- 021_escalation_rule_names: the names of the escalation rules an
+-- 019_escalation_rule_names: the names of the escalation rules an
 -- escalation is recorded under (escalations.rule), as data like the other
 -- vocabularies of 017, for the dashboard (and reports) instead of copies in
 -- JS and C.  Chinese for staff, English for operators; ord is their order in

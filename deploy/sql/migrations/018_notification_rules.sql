@@ -1,4 +1,4 @@
--- 020_notification_rules: every notification is decided by a rule row —
+-- 018_notification_rules: every notification is decided by a rule row —
 -- escalation notices, sign-for reminders and overdue referrals too (until
 -- now the escalation engine picked their recipients in code).
 --
