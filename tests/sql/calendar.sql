@@ -4,14 +4,7 @@
 BEGIN;
 SELECT plan (14);
 
-DELETE FROM calendar_days;
-DELETE FROM calendar_years;
-INSERT INTO calendar_years (year) VALUES (2026);
--- National Day 2026 as a notice would give it: 1-8 October off (Thursday
--- to Thursday), Saturday 10 October worked (调休).
-INSERT INTO calendar_days (day, workday, name)
-SELECT d::date, false, '国庆节' FROM generate_series (date '2026-10-01', date '2026-10-08', interval '1 day') d;
-INSERT INTO calendar_days (day, workday, name) VALUES ('2026-10-10', true, '国庆节调休');
+\ir fixtures/national_day_2026.sql
 
 SELECT ok (gf_calendar_has_year (2026), 'an imported year is known');
 SELECT ok (NOT gf_calendar_has_year (2027), 'a year not imported is not known');

@@ -7,15 +7,9 @@
 BEGIN;
 SELECT plan (34);
 
--- National Day 2026: 1-8 October off, Saturday 10 October worked; Sunday
--- 20 September a make-up working day (国庆调休).
-DELETE FROM calendar_days;
-DELETE FROM calendar_years;
-INSERT INTO calendar_years (year) VALUES (2026);
-INSERT INTO calendar_days (day, workday, name)
-SELECT d::date, false, '国庆节' FROM generate_series (date '2026-10-01', date '2026-10-08', interval '1 day') d;
-INSERT INTO calendar_days (day, workday, name) VALUES ('2026-10-10', true, '国庆节调休'),
-                                                      ('2026-09-20', true, '国庆节调休');
+\ir fixtures/national_day_2026.sql
+-- and Sunday 20 September a make-up working day too (国庆调休).
+INSERT INTO calendar_days (day, workday, name) VALUES ('2026-09-20', true, '国庆节调休');
 INSERT INTO sim_clock (at) VALUES ('2026-09-16 10:00+08')   -- a Wednesday
     ON CONFLICT (id) DO UPDATE SET at = excluded.at;
 CREATE FUNCTION pg_temp.c (p_ref text) RETURNS bigint LANGUAGE sql AS $$

@@ -6,13 +6,7 @@
 BEGIN;
 SELECT plan (25);
 
-DELETE FROM calendar_days;
-DELETE FROM calendar_years;
-INSERT INTO calendar_years (year) VALUES (2026);
--- National Day 2026: 1-8 October off, Saturday 10 October worked.
-INSERT INTO calendar_days (day, workday, name)
-SELECT d::date, false, '国庆节' FROM generate_series (date '2026-10-01', date '2026-10-08', interval '1 day') d;
-INSERT INTO calendar_days (day, workday, name) VALUES ('2026-10-10', true, '国庆节调休');
+\ir fixtures/national_day_2026.sql
 DELETE FROM meeting_schedule;
 -- QNL.02 meets on Wednesdays at 14:30 instead of the rule's Monday 09:00.
 INSERT INTO meeting_schedule (grid, kind, dow, hour, minute) VALUES ('QNL.02', 'weekly', 3, 14, 30);
