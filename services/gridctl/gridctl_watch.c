@@ -2,7 +2,8 @@
 
     Dashboard (default): per grid the open cases (未办结), of which pending
     (待办) and hard (疑难), escalated this week (本周升级) and overdue
-    (逾期未签收), with the latest events, redrawn in place with ANSI escape
+    (逾期未签收), with the latest case and meeting events (notifications are
+    left out), redrawn in place with ANSI escape
     sequences.  The Clone pattern: one SQL snapshot (REPEATABLE READ: the
     open cases, this week's escalations and the log head H), then the stream
     from H, so every later event is applied once and none is missed.  An
@@ -139,7 +140,10 @@ static void s_apply (s_board_t *self, gf_msg_t *event, const char *topic)
         intptr_t n = (intptr_t)zhashx_lookup (self->escalated, grid);
         zhashx_update (self->escalated, grid, (void *)(n + 1));
     }
-    if (strncmp (topic, self->prefix, strlen (self->prefix)) != 0) {
+    /* The latest events are the cases' and meetings': notifications (several
+       per escalation or reminder) would push them off the board. */
+    if (strncmp (topic, self->prefix, strlen (self->prefix)) != 0 ||
+        streq (type, "notification.created")) {
         free (grid);
         return;
     }

@@ -125,7 +125,8 @@ D=$ART/destdir
 make -s -C "$ROOT" install DESTDIR="$D" PREFIX=/usr/local >"$ART/install.log" 2>&1
 check "make install exits 0" 0 $?
 n=0
-for f in usr/local/bin/gf-intake usr/local/bin/gridctl usr/local/share/gridflow/sql/012_service_status.sql \
+for f in usr/local/bin/gf-intake usr/local/bin/gridctl usr/local/share/gridflow/sql/migrations/016_baseline.sql \
+         usr/local/share/gridflow/sql/repeatable/grants.sql \
          usr/local/share/gridflow/calendar/2026.json usr/local/lib/systemd/system/gf-relay.service \
          usr/local/lib/systemd/system/gridflow.target etc/gridflow/intake.cfg etc/gridflow/gridflow.cfg \
          usr/local/share/doc/gridflow/operations.md; do
