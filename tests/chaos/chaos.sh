@@ -182,7 +182,6 @@ check "meetings: one weekly per L2 grid, one monthly per L1 grid, on Nov 2 only"
 check "no meeting held twice" 0 \
   "$(sql "SELECT count(*) FROM (SELECT grid, kind, day FROM meetings GROUP BY 1, 2, 3 HAVING count(*) > 1) d")"
 URGENT="(c.urgent OR c.groups <> '{}')"
-ROUTED="EXISTS (SELECT 1 FROM case_events r WHERE r.case_id = c.id AND r.type = 'case.routed')"
 check "every due escalation happened: urgent/special cases 2 each, nothing else" \
   "$(sql "SELECT 2 * count(*) FROM cases c WHERE $URGENT")" \
   "$(sql "SELECT count(*) FROM escalations")"
@@ -193,12 +192,19 @@ check "no case escalated twice to the same level" 0 \
   "$(sql "SELECT count(*) FROM (SELECT case_id, to_level FROM escalations GROUP BY 1, 2 HAVING count(*) > 1) d")"
 check "one case.escalated event per escalation" "$(sql "SELECT count(*) FROM escalations")" \
   "$(sql "SELECT count(*) FROM case_events WHERE type = 'case.escalated'")"
-# Notified: the new owner and the previous one; an unroutable case sits
-# under the L1 grid itself (no L3 or L2 owner), so only the new owner.
-check "each escalation notified the new owner and the previous one (if any), once each" 0 \
-  "$(sql "SELECT count(*) FROM escalations e JOIN cases c ON c.id = e.case_id
+# Notified: the leaders of the new owner and of the previous one, by the
+# grid the case had when it escalated (its case.escalated event): a case
+# still unrouted then, or unroutable, sits under the L1 grid itself, so both
+# are the L1 leader, told once.  (A case routed after its escalation keeps
+# the notices of the grid it had.)
+check "each escalation notified the new owner's and the previous owner's leaders, once each" 0 \
+  "$(sql "SELECT count(*) FROM escalations e
+            JOIN case_events ev ON ev.case_id = e.case_id AND ev.type = 'case.escalated'
+                               AND (ev.payload->>'to_level')::int = e.to_level
            WHERE (SELECT count(*) FROM notifications n WHERE n.case_id = e.case_id AND n.kind = 'escalated.to' || e.to_level)
-                 <> CASE WHEN $ROUTED THEN 2 ELSE 1 END")"
+                 <> (SELECT count(DISTINCT p.id) FROM people p WHERE p.role = 'leader' AND p.grid IN (
+                       array_to_string ((string_to_array (ev.grid, '.'))[1:e.to_level], '.'),
+                       array_to_string ((string_to_array (ev.grid, '.'))[1:e.from_level], '.')))")"
 
 # Notifications: the gateway (dedupe by key) delivered exactly the outbox.
 total=$(sql "SELECT count(*) FROM deliveries WHERE channel = 'sms'")
