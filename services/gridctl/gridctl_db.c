@@ -134,6 +134,17 @@ static zlist_t *s_sql_files (const char *dir)
     return files;
 }
 
+/*  The text of dir/name, or NULL (said on stderr). */
+static char *s_sql_read (const char *dir, const char *name, size_t *size)
+{
+    char *path = zsys_sprintf ("%s/%s", dir, name);
+    char *sql = gridctl_read_file (path, size);
+    if (!sql)
+        fprintf (stderr, "error: cannot read %s\n", path);
+    free (path);
+    return sql;
+}
+
 /*  A script as is, in the current transaction. */
 static int s_run_script (gf_db_t *db, const char *what, const char *sql)
 {
@@ -192,12 +203,8 @@ static int s_repeatables (migrator_t *self, const char *phase, bool force)
     int rc = files ? 0 : 1;
     for (char *name = files ? (char *)zlist_first (files) : NULL; name && rc == 0;
          name = (char *)zlist_next (files)) {
-        char *path = zsys_sprintf ("%s/%s", dir, name);
-        char *sql = gridctl_read_file (path, NULL);
-        if (!sql) {
-            fprintf (stderr, "error: cannot read %s\n", path);
-            rc = 1;
-        }
+        char *sql = s_sql_read (dir, name, NULL);
+        rc = sql ? rc : 1;
         const char *mark = sql ? strstr (sql, "gridflow:phase=") : NULL;
         const char *file_phase = mark ? mark + strlen ("gridflow:phase=") : "main";
         if (rc == 0 && strncmp (file_phase, phase, strlen (phase)) == 0) {
@@ -224,7 +231,6 @@ static int s_repeatables (migrator_t *self, const char *phase, bool force)
                 PQclear (res);
         }
         free (sql);
-        free (path);
     }
     zlist_destroy (&files);
     free (dir);
@@ -242,15 +248,13 @@ static int s_sweep (migrator_t *self)
     int rc = files ? 0 : 1;
     for (char *name = files ? (char *)zlist_first (files) : NULL; name && rc == 0;
          name = (char *)zlist_next (files)) {
-        char *path = zsys_sprintf ("%s/%s", dir, name);
         size_t size;
-        char *sql = gridctl_read_file (path, &size);
+        char *sql = s_sql_read (dir, name, &size);
         if (sql)
             zchunk_extend (all, sql, size);
         else
             rc = 1;
         free (sql);
-        free (path);
     }
     zchunk_extend (all, "", 1);
     int dropped = rc == 0
@@ -304,12 +308,8 @@ static int s_versioned (migrator_t *self)
     int rc = files ? 0 : 1;
     for (char *name = files ? (char *)zlist_first (files) : NULL; name && rc == 0;
          name = (char *)zlist_next (files)) {
-        char *path = zsys_sprintf ("%s/%s", dir, name);
-        char *sql = gridctl_read_file (path, NULL);
-        if (!sql) {
-            fprintf (stderr, "error: cannot read %s\n", path);
-            rc = 1;
-        }
+        char *sql = s_sql_read (dir, name, NULL);
+        rc = sql ? rc : 1;
         char version[256];
         snprintf (version, sizeof version, "%.*s", (int)(strlen (name) - 4), name);
         const char *params[] = {version, sql};
@@ -339,7 +339,6 @@ static int s_versioned (migrator_t *self)
         else
             gf_db_rollback (self->db);
         free (sql);
-        free (path);
     }
     zlist_destroy (&files);
     free (dir);
@@ -358,14 +357,12 @@ int gridctl_db_migrate (gf_config_t *config, int argc, char **argv)
         rc = 1;
     /* A database of the old numbered migrations: the baseline is carried over. */
     if (rc == 0) {
-        char *path = zsys_sprintf ("%s/migrations/%s.sql", self.dir, BASELINE);
-        char *sql = gridctl_read_file (path, NULL);
-        if (!sql)
-            fprintf (stderr, "error: cannot read %s\n", path);
+        char *dir = zsys_sprintf ("%s/migrations", self.dir);
+        char *sql = s_sql_read (dir, BASELINE ".sql", NULL);
         rc = !sql || gf_db_begin (self.db) || s_carry_over (&self, BASELINE, sql);
         rc = rc == 0 ? gf_db_commit (self.db) : (gf_db_rollback (self.db), 1);
         free (sql);
-        free (path);
+        free (dir);
     }
     /* Phase before: pure functions the tables' constraints use. */
     if (rc == 0) {
