@@ -188,6 +188,9 @@ EXPECTED=$((EXPECTED + 301))
 
 # --- (c2) a dead synchronous standby, the stuck COMMIT cancelled by an operator ---
 note "(c2) dead synchronous standby: an operator cancels the stuck COMMIT"
+# Nothing else committing: no other service's stuck COMMIT holds the lock
+# NOTIFY takes at commit, so the intake's COMMIT reaches the standby wait.
+wait_for "pipeline to drain" 60 quiescent
 cluster "ALTER SYSTEM SET synchronous_standby_names = 'gf_dead_standby'"
 m0=$(misses)
 "$TOOLS/intake_probe" "$GF_INTAKE" P-SB2 20000 >"$ART/probe-sb2.out" &
