@@ -82,7 +82,14 @@ int gf_client_submit (gf_client_t *self, const gf_complaint_t *c, gf_reply_t *re
 {
     zframe_t *body = gf_complaint_encode (c);
     int rc = -1;
+    int backoff_ms = 250;
     for (int attempt = 0; attempt < attempts && rc != 0 && !zsys_interrupted; attempt++) {
+        if (rc == 1) { /* answered `unavailable`: back off, then resend */
+            zclock_sleep (backoff_ms);
+            backoff_ms *= 2;
+            gf_reply_reset (reply);
+            rc = -1;
+        }
         if (gf_client_send (self, body) != 0)
             break;
         int64_t deadline = zclock_mono () + timeout_ms;
@@ -93,7 +100,8 @@ int gf_client_submit (gf_client_t *self, const gf_complaint_t *c, gf_reply_t *re
             if (got == 1)
                 continue;
             if (reply->id && streq (reply->id, c->id)) {
-                rc = 0;
+                /* `unavailable` with attempts left: resend (rc 1) */
+                rc = !reply->ok && reply->code == GF_E_UNAVAILABLE && attempt + 1 < attempts;
                 break;
             }
             gf_reply_reset (reply); /* a late reply to an earlier attempt */
@@ -102,7 +110,7 @@ int gf_client_submit (gf_client_t *self, const gf_complaint_t *c, gf_reply_t *re
             break;
     }
     zframe_destroy (&body);
-    return rc;
+    return rc == 1 ? 0 : rc; /* interrupted after an `unavailable`: that is the answer */
 }
 
 zsock_t *gf_client_sock (gf_client_t *self)

@@ -39,6 +39,8 @@ static const s_key_t s_keys[] = {
     {"bus/replay", "--replay", "GF_REPLAY", "tcp://127.0.0.1:5572", TYPE_ENDPOINT, 0, 0, false,
      FIELD (replay)},
     {"intake/root", "--root", "GF_ROOT", "QNL", TYPE_STRING, 0, 0, false, FIELD (root)},
+    {"intake/deadline", "--intake-deadline", "GF_INTAKE_DEADLINE_MS", "2500", TYPE_INT, 100, 600000,
+     false, FIELD (deadline_ms)},
     {"work/batch", "--batch", "GF_BATCH", "500", TYPE_INT, 1, 10000, false, FIELD (batch)},
     {"log/verbose", "-v", "GF_VERBOSE", "0", TYPE_BOOL, 0, 0, true, FIELD (verbose)},
     {"log/target", "--log", "GF_LOG", "stderr", TYPE_LOG, 0, 0, false, FIELD (log)},

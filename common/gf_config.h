@@ -13,6 +13,7 @@
     bus/pub         --pub       GF_PUB       tcp://127.0.0.1:5571  no
     bus/replay      --replay    GF_REPLAY    tcp://127.0.0.1:5572  no
     intake/root     --root      GF_ROOT      QNL                   no
+    intake/deadline --intake-deadline GF_INTAKE_DEADLINE_MS 2500 (ms, 100..600000) no
     work/batch      --batch     GF_BATCH     500  (1..10000)       no
     log/verbose     -v          GF_VERBOSE   0    (0/1)            yes (SIGHUP)
     log/target      --log       GF_LOG       stderr (or syslog)    no
@@ -50,6 +51,7 @@ typedef struct {
     char *pub;            /* relay PUB endpoint                                   */
     char *replay;         /* relay ROUTER (replay) endpoint                       */
     char *root;           /* default L1 grid for complaints with no grid          */
+    int deadline_ms;      /* intake: every request answered within this (ms)      */
     int batch;            /* max items per transaction (1..10000)                 */
     _Atomic bool verbose; /* log every message (reloadable: SIGHUP)               */
     char *log;            /* "stderr" or "syslog"                                 */

@@ -251,6 +251,11 @@ const char *gf_db_sqlstate (gf_db_t *self)
     return self->sqlstate;
 }
 
+gf_code_t gf_db_code (gf_db_t *self)
+{
+    return self->lost ? GF_E_UNAVAILABLE : gf_code_from_sqlstate (self->sqlstate);
+}
+
 PGconn *gf_db_conn (gf_db_t *self)
 {
     if (self->conn && PQstatus (self->conn) == CONNECTION_OK)

@@ -12,6 +12,7 @@
 #ifndef GF_DB_H_INCLUDED
 #define GF_DB_H_INCLUDED
 
+#include "gf_proto.h"
 #include <libpq-fe.h>
 #include <stdbool.h>
 
@@ -58,6 +59,12 @@ bool gf_db_lost (gf_db_t *self);
 
 /*  SQLSTATE of the last failed statement, "" if none.  Borrowed. */
 const char *gf_db_sqlstate (gf_db_t *self);
+
+/*  The reply code for the last failure: GF_E_UNAVAILABLE when the
+    connection was lost, else gf_code_from_sqlstate (gf_db_sqlstate ()):
+    unavailable (the server's condition: resend), bad_value (a value the
+    database refuses) or internal (a bug).  See gf_proto.h. */
+gf_code_t gf_db_code (gf_db_t *self);
 
 /*  The raw connection (NULL when down), for PQsocket / PQnotifies. */
 PGconn *gf_db_conn (gf_db_t *self);

@@ -5,10 +5,12 @@
 
 /*  One record waiting for its reply. */
 typedef struct {
-    uint64_t line;   /* input line number             */
-    zframe_t *body;  /* encoded request, for resending */
-    int64_t sent_at; /* zclock_mono of the last send  */
-    int attempts;    /* sends so far                  */
+    uint64_t line;  /* input line number                              */
+    zframe_t *body; /* encoded request, for resending                  */
+    int64_t due_at; /* zclock_mono when to resend it                  */
+    int attempts;   /* sends without an answer, this one included      */
+    int backoff_ms; /* wait before the next resend after `unavailable` */
+    bool resent;    /* sent more than once                             */
 } s_pending_t;
 
 static void s_pending_destroy (void **item)
@@ -37,6 +39,8 @@ int gf_feeder_run (const gf_feeder_options_t *options, const char *name, gf_feed
         return -1;
     zhashx_t *pending = zhashx_new ();
     zhashx_set_destructor (pending, s_pending_destroy);
+    int backoff_max = options->backoff_ms > GF_FEEDER_BACKOFF_MIN_MS ? options->backoff_ms
+                                                                     : GF_FEEDER_BACKOFF_MIN_MS;
     bool eof = false;
     int64_t last_scan = zclock_mono ();
 
@@ -57,8 +61,9 @@ int gf_feeder_run (const gf_feeder_options_t *options, const char *name, gf_feed
                 s_pending_t *p = (s_pending_t *)zmalloc (sizeof (s_pending_t));
                 p->line = line;
                 p->body = gf_complaint_encode (&c);
-                p->sent_at = zclock_mono ();
+                p->due_at = zclock_mono () + options->timeout_ms;
                 p->attempts = 1;
+                p->backoff_ms = GF_FEEDER_BACKOFF_MIN_MS;
                 gf_client_send (client, p->body);
                 zhashx_insert (pending, c.id, p);
             }
@@ -71,10 +76,17 @@ int gf_feeder_run (const gf_feeder_options_t *options, const char *name, gf_feed
         while ((got = gf_client_recv (client, &reply, wait_ms)) == 0) {
             wait_ms = 0;
             s_pending_t *p = reply.id ? (s_pending_t *)zhashx_lookup (pending, reply.id) : NULL;
-            if (p && !reply.ok && reply.code == GF_E_UNAVAILABLE)
-                p->sent_at = zclock_mono () - options->timeout_ms + 500; /* resend in 0.5 s */
-            else if (p) {
-                if (reply.ok && reply.duplicate && p->attempts == 1)
+            if (p && !reply.ok && reply.code == GF_E_UNAVAILABLE) {
+                /* The intake answered: not stored, resend.  Never a reason
+                   to give up on the record (it is not an unanswered
+                   attempt); back off, doubling up to --backoff. */
+                p->due_at = zclock_mono () + p->backoff_ms;
+                p->backoff_ms = p->backoff_ms * 2 > backoff_max ? backoff_max : p->backoff_ms * 2;
+                p->attempts = 0;
+                p->resent = true;
+                counts->unavailable++;
+            } else if (p) {
+                if (reply.ok && reply.duplicate && !p->resent)
                     counts->duplicate++;
                 else if (reply.ok)
                     counts->accepted++; /* a duplicate after a resend is our own earlier send */
@@ -95,7 +107,7 @@ int gf_feeder_run (const gf_feeder_options_t *options, const char *name, gf_feed
         zlistx_t *keys = zhashx_keys (pending);
         for (char *key = (char *)zlistx_first (keys); key; key = (char *)zlistx_next (keys)) {
             s_pending_t *p = (s_pending_t *)zhashx_lookup (pending, key);
-            if (now - p->sent_at < options->timeout_ms)
+            if (now < p->due_at)
                 continue;
             if (p->attempts >= options->attempts) {
                 counts->failed++;
@@ -104,7 +116,8 @@ int gf_feeder_run (const gf_feeder_options_t *options, const char *name, gf_feed
                 zhashx_delete (pending, key);
             } else {
                 p->attempts++;
-                p->sent_at = now;
+                p->resent = true;
+                p->due_at = now + options->timeout_ms;
                 gf_client_send (client, p->body);
             }
         }
@@ -139,6 +152,9 @@ static int s_options_parse (int argc, char **argv, gf_feeder_options_t *options,
             rc = s_int_option ("--timeout", argv[++i], 10, 600000, &options->timeout_ms);
         else if (streq (argv[i], "--attempts"))
             rc = s_int_option ("--attempts", argv[++i], 1, 1000, &options->attempts);
+        else if (streq (argv[i], "--backoff"))
+            rc = s_int_option ("--backoff", argv[++i], GF_FEEDER_BACKOFF_MIN_MS, 600000,
+                               &options->backoff_ms);
         else if (streq (argv[i], "--quiet"))
             options->quiet = true;
         else if (!*path)
@@ -153,7 +169,8 @@ static int s_options_parse (int argc, char **argv, gf_feeder_options_t *options,
 
 int gf_feeder_main (const char *name, gf_feeder_feed_fn *feed, int argc, char **argv)
 {
-    const char *const extra[] = {"--window=", "--timeout=", "--attempts=", "--quiet", NULL};
+    const char *const extra[] = {
+        "--window=", "--timeout=", "--attempts=", "--backoff=", "--quiet", NULL};
     gf_config_t *config = gf_config_new (&argc, argv, extra);
     if (!config)
         return 2;
@@ -161,6 +178,7 @@ int gf_feeder_main (const char *name, gf_feeder_feed_fn *feed, int argc, char **
                                    .window = 256,
                                    .timeout_ms = 5000,
                                    .attempts = 20,
+                                   .backoff_ms = 10000,
                                    .cert = config->cert,
                                    .server_cert = config->server_cert};
     const char *path = NULL;
@@ -169,7 +187,8 @@ int gf_feeder_main (const char *name, gf_feeder_feed_fn *feed, int argc, char **
         if (!path && rc == 0)
             fprintf (stderr,
                      "usage: %s FILE|- [--intake EP] [--window N] [--timeout MS] "
-                     "[--attempts N] [--quiet] [--cert FILE --server-cert FILE]\n",
+                     "[--attempts N] [--backoff MS] [--quiet] [--cert FILE --server-cert "
+                     "FILE]\n",
                      name);
         gf_config_destroy (&config);
         return 2;
@@ -190,6 +209,9 @@ int gf_feeder_main (const char *name, gf_feeder_feed_fn *feed, int argc, char **
     gf_config_destroy (&config);
     if (rc == -2) /* an unusable input sent nothing: there are no counts */
         return 2;
+    if (counts.unavailable)
+        fprintf (stderr, "%s: %" PRIu64 " answers were 'unavailable': each record was resent\n",
+                 path, counts.unavailable);
     printf ("accepted %" PRIu64 ", duplicate %" PRIu64 ", rejected %" PRIu64 ", failed %" PRIu64
             "\n",
             counts.accepted, counts.duplicate, counts.rejected, counts.failed);

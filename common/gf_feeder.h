@@ -3,8 +3,13 @@
     Pulls complaints from a source callback and keeps up to `window`
     requests in flight to the intake.  A request without a reply in time, or
     answered "unavailable", is resent (the intake is idempotent on
-    (source, source_ref)); after `attempts` sends the record counts as
-    failed.  Rejections (by the source itself or by the intake) are printed
+    (source, source_ref)).  "unavailable" means the intake answered and
+    stored nothing (a database that is read-only, full, locked, behind a
+    dead synchronous standby ...): the record is resent after a back-off
+    (0.5 s, doubling up to `backoff_ms`) for as long as it takes, never
+    given up.  Only silence gives up: after `attempts` sends in a row
+    without any answer the record counts as failed (printed with its
+    line).  Rejections (by the source itself or by the intake) are printed
     as "NAME:LINE: rejected: CODE: reason" unless quiet.
 */
 #ifndef GF_FEEDER_H_INCLUDED
@@ -18,18 +23,23 @@ typedef struct {
     const char *endpoint;    /* intake endpoint                            */
     int window;              /* max requests in flight                     */
     int timeout_ms;          /* resend a request after this long           */
-    int attempts;            /* give up on a record after this many sends  */
+    int attempts;            /* give up after this many unanswered sends   */
+    int backoff_ms;          /* longest wait between resends after `unavailable` */
     bool quiet;              /* do not print each rejection                */
     const char *cert;        /* own CurveZMQ certificate, or NULL/""      */
     const char *server_cert; /* the intake's public certificate, or NULL  */
 } gf_feeder_options_t;
 
 typedef struct {
-    uint64_t accepted;  /* stored by this run                           */
-    uint64_t duplicate; /* already stored before this run               */
-    uint64_t rejected;  /* refused with a reason (bad record or intake) */
-    uint64_t failed;    /* no answer after every attempt                */
+    uint64_t accepted;    /* stored by this run                           */
+    uint64_t duplicate;   /* already stored before this run               */
+    uint64_t rejected;    /* refused with a reason (bad record or intake) */
+    uint64_t failed;      /* no answer after every attempt                */
+    uint64_t unavailable; /* `unavailable` answers (each one resent)   */
 } gf_feeder_counts_t;
+
+/*  The first wait before resending after `unavailable` (ms). */
+#define GF_FEEDER_BACKOFF_MIN_MS 500
 
 /*  The source: returns 1 with c filled (c->id unique per record) and *line
     set, 0 at the end of input, or -1 for a record it rejects itself, with
@@ -46,7 +56,8 @@ typedef int (gf_feeder_feed_fn) (FILE *input, const char *name, const gf_feeder_
                                  gf_feeder_counts_t *counts);
 
 /*  The whole `main` of a batch adapter: the shared config (--intake ...),
-    the feeder options (--window N, --timeout MS, --attempts N, --quiet),
+    the feeder options (--window N, --timeout MS, --attempts N,
+    --backoff MS, --quiet),
     FILE or - for stdin, the feed, and the line "accepted N, duplicate N,
     rejected N, failed N".  Returns the exit code: 0 when every record was
     stored or rejected with a reason, 1 when some record failed, 2 on usage

@@ -62,6 +62,11 @@ static int s_fill (gf_msg_t *msg, gf_complaint_t *c, gf_error_t *err)
     if (c->reported_at < 0)
         return gf_error_set (err, GF_E_BAD_VALUE, "field 'reported_at' is negative (%" PRId64 ")",
                              c->reported_at);
+    if (c->reported_at > GF_MAX_TIME_MS)
+        return gf_error_set (err, GF_E_BAD_VALUE,
+                             "field 'reported_at' is %" PRId64 ", after 9999-12-31 (limit %" PRId64
+                             " ms)",
+                             c->reported_at, GF_MAX_TIME_MS);
     if (gf_msg_get_str (msg, "reporter", false, GF_MAX_REF, &c->reporter, err) < 0 ||
         gf_msg_get_str (msg, "household", false, GF_MAX_REF, &c->household, err) < 0 ||
         gf_msg_get_strv (msg, "groups", false, 6, GF_MAX_CODE, &c->groups, err) < 0)

@@ -47,6 +47,30 @@ gf_code_t gf_code_from_name (const char *name)
     return GF_E_INTERNAL;
 }
 
+gf_code_t gf_code_from_sqlstate (const char *sqlstate)
+{
+    if (!sqlstate || !*sqlstate)
+        return GF_E_UNAVAILABLE;
+    static const char *unavailable_classes[] = {"08", "53", "57", "58"};
+    static const char *unavailable_states[] = {"25006", "25P02", "25P03", "40001", "40P01",
+                                               "40003", "55P03", "23505", "42501"};
+    static const char *bad_value_classes[] = {"22", "54"};
+    static const char *bad_value_states[] = {"23502", "23514"};
+    for (size_t i = 0; i < sizeof unavailable_classes / sizeof *unavailable_classes; i++)
+        if (strncmp (sqlstate, unavailable_classes[i], 2) == 0)
+            return GF_E_UNAVAILABLE;
+    for (size_t i = 0; i < sizeof unavailable_states / sizeof *unavailable_states; i++)
+        if (streq (sqlstate, unavailable_states[i]))
+            return GF_E_UNAVAILABLE;
+    for (size_t i = 0; i < sizeof bad_value_classes / sizeof *bad_value_classes; i++)
+        if (strncmp (sqlstate, bad_value_classes[i], 2) == 0)
+            return GF_E_BAD_VALUE;
+    for (size_t i = 0; i < sizeof bad_value_states / sizeof *bad_value_states; i++)
+        if (streq (sqlstate, bad_value_states[i]))
+            return GF_E_BAD_VALUE;
+    return GF_E_INTERNAL;
+}
+
 int gf_error_set (gf_error_t *err, gf_code_t code, const char *fmt, ...)
 {
     if (err) {

@@ -37,6 +37,10 @@ extern "C" {
 #define GF_MAX_PHONE       32          /* characters                     */
 #define GF_MAX_ADDRESS     256         /* characters                     */
 #define GF_MAX_MESSAGE     512         /* characters: reply message      */
+/*  The latest time a message may carry (reported_at): 9999-12-31
+    23:59:59.999 UTC in ms since the epoch.  Later values would pass the
+    codec as integers and fail in the database (timestamp out of range). */
+#define GF_MAX_TIME_MS INT64_C (253402300799999)
 
 /* Error codes carried in replies as their string names. */
 typedef enum {
@@ -73,6 +77,27 @@ const char *gf_code_name (gf_code_t code);
 
 /*  Returns the code for a name, or GF_E_INTERNAL if the name is unknown. */
 gf_code_t gf_code_from_name (const char *name);
+
+/*  The reply code for a database statement that failed with `sqlstate`
+    (PostgreSQL's five-character SQLSTATE; NULL or "" when the server gave
+    none, i.e. the connection failed).  One rule for every service:
+    - GF_E_UNAVAILABLE, the server or its connection, not the request:
+      NULL/"", classes 08 (connection), 53 (insufficient resources: disk
+      full, out of memory, too many connections), 57 (operator
+      intervention, 57014 statement_timeout or a cancel included), 58
+      (system I/O error); 25006 read-only transaction, 25P02 (a cancel that
+      hit a later statement), 25P03 idle-in-transaction timeout; 40001
+      serialization failure, 40P01 deadlock, 40003 completion unknown;
+      55P03 lock_not_available (lock_timeout); 23505 unique violation (a
+      concurrent insert of the same key: a resend finds it); 42501
+      insufficient privilege (a deployment fault the operator fixes).
+      Nothing was stored; the sender resends the same request.
+    - GF_E_BAD_VALUE, a value the database refuses: class 22 (data
+      exception: out-of-range date, numeric overflow, bad encoding ...),
+      23502 not-null and 23514 check violations, class 54 (a value over a
+      program limit).
+    - GF_E_INTERNAL, anything else: a bug (logged with its SQLSTATE). */
+gf_code_t gf_code_from_sqlstate (const char *sqlstate);
 
 typedef struct {
     gf_code_t code;    /* GF_OK when no error                              */

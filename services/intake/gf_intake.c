@@ -8,6 +8,7 @@
 #include "gf_proto.h"
 #include "gf_service.h"
 #include "gf_intake_action.h"
+#include "gf_intake_db.h"
 
 #include <jansson.h>
 
@@ -22,6 +23,7 @@ typedef struct {
     int64_t case_id;  /* result                              */
     bool duplicate;   /* result                              */
     gf_code_t code;   /* result: GF_OK or a rejection        */
+    char sqlstate[6]; /* result: the database's refusal, or "" */
     char *uid;        /* sender's public key (Z85), NULL if plain */
 } s_item_t;
 
@@ -95,9 +97,11 @@ static json_t *s_batch_json (s_intake_t *self, int from, int to)
     return rows;
 }
 
-/*  Stores items [from, to) in one transaction and fills their results.
-    Returns 0, or -1 (nothing stored; gf_db_lost tells whether to retry). */
-static int s_store (s_intake_t *self, int from, int to)
+/*  Stores items [from, to) in one transaction, waiting for the server
+    until `deadline` (zclock_mono ms), and fills their results.  Returns 0,
+    or -1: nothing stored (gf_db_code names the failure), or *late: the
+    deadline passed (a COMMIT cut by it may have committed locally). */
+static int s_store (s_intake_t *self, int from, int to, int64_t deadline, bool *late)
 {
     json_t *rows = s_batch_json (self, from, to);
     char *rows_text = json_dumps (rows, JSON_COMPACT);
@@ -106,8 +110,9 @@ static int s_store (s_intake_t *self, int from, int to)
 
     int rc = -1;
     PGresult *res = NULL;
-    if (gf_db_begin (self->db) == 0 && (res = gf_db_exec (self->db, SQL_STORE, 2, params))) {
-        rc = 0;
+    if (gf_db_begin (self->db) == 0 &&
+        (res = gf_intake_db_exec (self->db, SQL_STORE, 2, params, deadline, late))) {
+        rc = *late ? -1 : 0;
         for (int r = 0; r < PQntuples (res) && rc == 0; r++) {
             s_item_t *item = &self->items[gf_db_get_ll (res, r, "i")];
             const char *err = gf_db_get (res, r, "err");
@@ -119,12 +124,25 @@ static int s_store (s_intake_t *self, int from, int to)
         }
         PQclear (res);
         if (rc == 0)
-            rc = gf_db_commit (self->db);
+            rc = gf_intake_db_commit (self->db, deadline, late);
     }
+    bool wrote = false;
+    for (int i = from; i < to && rc == 0; i++)
+        wrote |= self->items[i].code == GF_OK && !self->items[i].duplicate;
+    if (wrote) /* a COMMIT that had to wait for the WAL (and standbys) was in time */
+        gf_intake_db_committed (true);
     if (rc != 0)
         gf_db_rollback (self->db);
     free (rows_text);
     return rc;
+}
+
+/*  Why a store failed: `unavailable` for the server's conditions and a
+    missed deadline (resend), `bad_value` for a value the database refuses,
+    `internal` for a bug (gf_code_from_sqlstate). */
+static gf_code_t s_failure (s_intake_t *self, bool late)
+{
+    return late ? GF_E_UNAVAILABLE : gf_db_code (self->db);
 }
 
 static void s_flush (s_intake_t *self)
@@ -133,17 +151,32 @@ static void s_flush (s_intake_t *self)
         return;
     gf_code_t failure = GF_OK;
     gf_metric_add (self->m_batches, 1);
-    if (s_store (self, 0, self->count) != 0) {
-        if (gf_db_lost (self->db))
-            failure = GF_E_UNAVAILABLE;
+    /* Every request of the batch is answered by then (intake/deadline). */
+    int64_t deadline = zclock_mono () + self->config->deadline_ms;
+    bool late = false;
+    if (s_store (self, 0, self->count, deadline, &late) != 0) {
+        if (s_failure (self, late) == GF_E_UNAVAILABLE)
+            failure = GF_E_UNAVAILABLE; /* the server's condition, not a request's */
         else {
-            /* A statement error that is not the connection: isolate the
+            /* A request the database refuses, or a bug: isolate the
                request that causes it so the others still get stored. */
             zsys_warning ("intake: batch of %d failed (%s); storing one by one", self->count,
                           gf_db_sqlstate (self->db));
-            for (int i = 0; i < self->count; i++)
-                if (s_store (self, i, i + 1) != 0)
-                    self->items[i].code = gf_db_lost (self->db) ? GF_E_UNAVAILABLE : GF_E_INTERNAL;
+            for (int i = 0; i < self->count; i++) {
+                s_item_t *item = &self->items[i];
+                if (failure == GF_OK && zclock_mono () >= deadline)
+                    failure = GF_E_UNAVAILABLE; /* out of time: the rest are resent */
+                if (failure != GF_OK)
+                    item->code = failure;
+                else if (s_store (self, i, i + 1, deadline, &late) != 0) {
+                    item->code = s_failure (self, late);
+                    snprintf (item->sqlstate, sizeof item->sqlstate, "%s",
+                              gf_db_sqlstate (self->db));
+                    if (item->code == GF_E_UNAVAILABLE)
+                        failure = GF_E_UNAVAILABLE;
+                }
+            }
+            failure = GF_OK; /* each item has its own code */
         }
     }
     for (int i = 0; i < self->count; i++) {
@@ -156,8 +189,12 @@ static void s_flush (s_intake_t *self)
         } else {
             self->rejected++;
             s_count_rejected (code);
+            if (code == GF_E_BAD_VALUE || code == GF_E_INTERNAL)
+                zsys_warning ("intake: request %s refused by the database (SQLSTATE %s): %s",
+                              item->c.id, item->sqlstate, gf_code_name (code));
             snprintf (message, sizeof message, "%s",
                       code == GF_E_UNAVAILABLE ? "storage unavailable, retry later"
+                      : code == GF_E_BAD_VALUE ? "a value was refused by the database"
                       : code == GF_E_FORBIDDEN
                           ? "this client's identity may not submit for this source or grid"
                       : code == GF_E_UNKNOWN_GRID     ? "grid code is not in the directory"
@@ -206,7 +243,8 @@ static void s_accept (s_intake_t *self, zmsg_t *msg)
         /* Actions are few and each needs its own row lock and checks: one
            transaction each, answered at once. */
         gf_reply_t reply = {0};
-        gf_intake_action_apply (self->db, &action, uid, &reply);
+        gf_intake_action_apply (self->db, &action, uid, zclock_mono () + self->config->deadline_ms,
+                                &reply);
         reply.id = strdup (action.id);
         zsys_info ("intake: case %" PRId64 " %s by %s from %.8s: %s%s%s", action.case_id,
                    action.action, action.actor, uid ? uid : "(plain)",

@@ -1,6 +1,7 @@
 /*  gf_intake_action — applies one case.action in one transaction. */
 #include "gf_intake_action.h"
 #include "gf_case.h"
+#include "gf_intake_db.h"
 
 #include <czmq.h>
 
@@ -114,8 +115,9 @@ static char *s_int (int64_t v)
 }
 
 void gf_intake_action_apply (gf_db_t *db, const gf_action_t *a, const char *identity,
-                             gf_reply_t *reply)
+                             int64_t deadline, gf_reply_t *reply)
 {
+    bool late = false;
     reply->case_id = a->case_id;
     reply->ok = true;
     char *case_id = s_int (a->case_id);
@@ -147,7 +149,7 @@ void gf_intake_action_apply (gf_db_t *db, const gf_action_t *a, const char *iden
         goto rollback;
     }
     const char *lock_params[] = {case_id, a->actor};
-    if (!(locked = gf_db_exec (db, SQL_LOCK, 2, lock_params)))
+    if (!(locked = gf_intake_db_exec (db, SQL_LOCK, 2, lock_params, deadline, &late)) || late)
         goto unavailable;
     if (PQntuples (locked) == 0) {
         gf_error_set (&err, GF_E_UNKNOWN_CASE, "no case %s", case_id);
@@ -219,22 +221,33 @@ void gf_intake_action_apply (gf_db_t *db, const gf_action_t *a, const char *iden
                                 follows ? follow_from : NULL,
                                 follows ? gf_case_state_name (follow.to) : NULL,
                                 follows ? follow.event : NULL};
-    applied = gf_db_exec (db, SQL_ACT, 19, act_params);
+    applied = gf_intake_db_exec (db, SQL_ACT, 19, act_params, deadline, &late);
     free (into);
-    if (!applied || gf_db_commit (db) != 0)
+    if (!applied || late || gf_intake_db_commit (db, deadline, &late) != 0)
         goto unavailable;
+    gf_intake_db_committed (true);
     free (reply->state);
     reply->state = strdup (to);
     reply->version = gf_db_get_ll (applied, 0, "version");
     goto cleanup;
 
 unavailable:
-    /* A lost connection, a deadlock or a concurrent unique insert: nothing
-       was written; the request is safe to resend. */
-    if (gf_db_lost (db))
+    /* The database failed the step; nothing was written (a COMMIT cut by
+       the deadline may have committed: the resend answers `duplicate`).
+       A deadlock or a concurrent twin is a `conflict` on a case (SPEC
+       6.3); else the one rule of gf_code_from_sqlstate. */
+    if (late)
+        gf_error_set (&err, GF_E_UNAVAILABLE, "storage did not answer in time, retry later");
+    else if (gf_db_lost (db))
         gf_error_set (&err, GF_E_UNAVAILABLE, "storage unavailable, retry later");
     else if (strncmp (gf_db_sqlstate (db), "40", 2) == 0 || streq (gf_db_sqlstate (db), "23505"))
         gf_error_set (&err, GF_E_CONFLICT, "concurrent change (%s), retry with the current version",
+                      gf_db_sqlstate (db));
+    else if (gf_db_code (db) == GF_E_UNAVAILABLE)
+        gf_error_set (&err, GF_E_UNAVAILABLE, "storage unavailable (%s), retry later",
+                      gf_db_sqlstate (db));
+    else if (gf_db_code (db) == GF_E_BAD_VALUE)
+        gf_error_set (&err, GF_E_BAD_VALUE, "a value was refused by the database (%s)",
                       gf_db_sqlstate (db));
     else
         gf_error_set (&err, GF_E_INTERNAL, "internal error (%s), logged", gf_db_sqlstate (db));

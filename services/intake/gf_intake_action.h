@@ -19,8 +19,10 @@
     rights (table identities) are checked first — a staff identity, not
     revoked, acting as its own person if it is bound to one, on a case
     (and an assign target) inside its subtree — else forbidden; NULL on a
-    plain endpoint (no identity checks). */
+    plain endpoint (no identity checks).  deadline (zclock_mono ms): the
+    row lock, the change and the COMMIT wait for the server until then
+    (gf_intake_db.h); a missed one answers `unavailable`. */
 void gf_intake_action_apply (gf_db_t *db, const gf_action_t *action, const char *identity,
-                             gf_reply_t *reply);
+                             int64_t deadline, gf_reply_t *reply);
 
 #endif

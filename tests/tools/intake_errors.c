@@ -186,6 +186,29 @@ static void test_action_on_unknown_case (void **state)
                    GF_E_WRONG_TYPE);
 }
 
+/*  Issue 13: 2^63-1 ms used to pass the codec and fail in the database as
+    `internal`; now bad_value before the database, and the last ms of 9999
+    is still stored. */
+static void test_reported_at_out_of_range (void **state)
+{
+    s_expect_json ("{" VALID_HEAD ",\"source\":\"hotline\",\"source_ref\":\"t-max\","
+                   "\"description\":\"路灯不亮\",\"reported_at\":9223372036854775807}",
+                   GF_E_BAD_VALUE);
+    s_expect_json ("{" VALID_HEAD ",\"source\":\"hotline\",\"source_ref\":\"t-10000\","
+                   "\"description\":\"路灯不亮\",\"reported_at\":253402300800000}",
+                   GF_E_BAD_VALUE);
+    char id[] = "t-9999", source[] = "hotline", ref[] = "t-9999", text[] = "路灯不亮";
+    gf_complaint_t c = {.id = id,
+                        .source = source,
+                        .source_ref = ref,
+                        .description = text,
+                        .reported_at = INT64_C (253402300799999)};
+    gf_reply_t reply = {0};
+    assert_int_equal (gf_client_submit (s_client, &c, &reply, 5000, 1), 0);
+    assert_true (reply.ok);
+    gf_reply_reset (&reply);
+}
+
 static void test_unknown_message_type (void **state)
 {
     s_expect_json ("{\"v\":1,\"type\":\"complaint.delete\",\"id\":\"r9\"}", GF_E_UNKNOWN_TYPE);
@@ -270,6 +293,7 @@ int main (void)
         cmocka_unit_test (test_unknown_category),
         cmocka_unit_test (test_unknown_source),
         cmocka_unit_test (test_unknown_message_type),
+        cmocka_unit_test (test_reported_at_out_of_range),
         cmocka_unit_test (test_patrol_needs_a_known_reporter),
         cmocka_unit_test (test_unknown_special_group),
         cmocka_unit_test (test_action_on_unknown_case),

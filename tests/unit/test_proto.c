@@ -996,6 +996,17 @@ static void test_complaint_rejects_negative_reported_at_as_bad_value (void **sta
     assert_int_equal (s_complaint_code ("reported_at", "0"), GF_OK);
 }
 
+/*  Issue 13: 2^63-1 ms passed the codec and failed in the database as
+    `internal`; the codec now refuses anything after 9999-12-31. */
+static void test_complaint_rejects_reported_at_after_year_9999_as_bad_value (void **state)
+{
+    (void)state;
+    assert_int_equal (s_complaint_code ("reported_at", "9223372036854775807"), GF_E_BAD_VALUE);
+    assert_int_equal (s_complaint_code ("reported_at", "253402300800000"), GF_E_BAD_VALUE);
+    assert_int_equal (s_complaint_code ("reported_at", "253402300799999"), GF_OK);
+    assert_int_equal (GF_MAX_TIME_MS, INT64_C (253402300799999));
+}
+
 static void test_complaint_treats_null_optionals_as_absent (void **state)
 {
     (void)state;
@@ -1458,6 +1469,61 @@ static void test_code_names_round_trip (void **state)
     assert_int_equal (gf_code_from_name (NULL), GF_E_INTERNAL);
 }
 
+/*  Issue 13: failures named right.  The server's own conditions are
+    `unavailable` (the sender resends), values it refuses `bad_value`, the
+    rest `internal`. */
+static void test_code_from_sqlstate_names_failures_right (void **state)
+{
+    (void)state;
+    struct {
+        const char *sqlstate;
+        gf_code_t code;
+    } cases[] = {
+        {NULL, GF_E_UNAVAILABLE},    /* no answer from the server           */
+        {"", GF_E_UNAVAILABLE},      /* the same                            */
+        {"08006", GF_E_UNAVAILABLE}, /* connection_failure                  */
+        {"08P01", GF_E_UNAVAILABLE}, /* protocol_violation                  */
+        {"53100", GF_E_UNAVAILABLE}, /* disk_full                           */
+        {"53200", GF_E_UNAVAILABLE}, /* out_of_memory                       */
+        {"53300", GF_E_UNAVAILABLE}, /* too_many_connections                */
+        {"57014", GF_E_UNAVAILABLE}, /* query_canceled (statement_timeout)  */
+        {"57P01", GF_E_UNAVAILABLE}, /* admin_shutdown                      */
+        {"57P03", GF_E_UNAVAILABLE}, /* cannot_connect_now                  */
+        {"58030", GF_E_UNAVAILABLE}, /* io_error                            */
+        {"25006", GF_E_UNAVAILABLE}, /* read_only_sql_transaction           */
+        {"25P03", GF_E_UNAVAILABLE}, /* idle_in_transaction_session_timeout */
+        {"40001", GF_E_UNAVAILABLE}, /* serialization_failure               */
+        {"40P01", GF_E_UNAVAILABLE}, /* deadlock_detected                   */
+        {"55P03", GF_E_UNAVAILABLE}, /* lock_not_available (lock_timeout)   */
+        {"23505", GF_E_UNAVAILABLE}, /* unique_violation: a concurrent twin */
+        {"42501", GF_E_UNAVAILABLE}, /* insufficient_privilege              */
+        {"22008", GF_E_BAD_VALUE},   /* datetime_field_overflow             */
+        {"22003", GF_E_BAD_VALUE},   /* numeric_value_out_of_range          */
+        {"22021", GF_E_BAD_VALUE},   /* character_not_in_repertoire         */
+        {"22P02", GF_E_BAD_VALUE},   /* invalid_text_representation         */
+        {"23502", GF_E_BAD_VALUE},   /* not_null_violation                  */
+        {"23514", GF_E_BAD_VALUE},   /* check_violation                     */
+        {"54000", GF_E_BAD_VALUE},   /* program_limit_exceeded              */
+        {"23503", GF_E_INTERNAL},    /* foreign_key_violation: our bug      */
+        {"25P02", GF_E_UNAVAILABLE}, /* in_failed_sql_transaction           */
+        {"25001", GF_E_INTERNAL},    /* active_sql_transaction              */
+        {"40002", GF_E_INTERNAL},    /* transaction_integrity_constraint    */
+        {"42601", GF_E_INTERNAL},    /* syntax_error                        */
+        {"42883", GF_E_INTERNAL},    /* undefined_function                  */
+        {"P0001", GF_E_INTERNAL},    /* raise_exception                     */
+        {"P0002", GF_E_INTERNAL},    /* no_data_found (gf_intake_store)     */
+        {"XX000", GF_E_INTERNAL},    /* internal_error                      */
+        {"55000", GF_E_INTERNAL},    /* object_not_in_prerequisite_state    */
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        gf_code_t got = gf_code_from_sqlstate (cases[i].sqlstate);
+        if (got != cases[i].code)
+            fail_msg ("SQLSTATE %s: expected %s, got %s",
+                      cases[i].sqlstate ? cases[i].sqlstate : "(null)",
+                      gf_code_name (cases[i].code), gf_code_name (got));
+    }
+}
+
 static void test_error_set_truncates_on_a_utf8_boundary (void **state)
 {
     (void)state;
@@ -1752,6 +1818,7 @@ int main (void)
         cmocka_unit_test (test_complaint_rejects_blank_description_as_bad_value),
         cmocka_unit_test (test_complaint_rejects_empty_required_strings_as_bad_value),
         cmocka_unit_test (test_complaint_rejects_negative_reported_at_as_bad_value),
+        cmocka_unit_test (test_complaint_rejects_reported_at_after_year_9999_as_bad_value),
         cmocka_unit_test (test_complaint_treats_null_optionals_as_absent),
         cmocka_unit_test (test_complaint_round_trips_all_fields),
         cmocka_unit_test (test_complaint_encode_omits_null_fields),
@@ -1773,6 +1840,7 @@ int main (void)
         cmocka_unit_test (test_to_json_renders_binary_as_base64_and_keeps_order),
         cmocka_unit_test (test_utf8_count_edge_cases),
         cmocka_unit_test (test_code_names_round_trip),
+        cmocka_unit_test (test_code_from_sqlstate_names_failures_right),
         cmocka_unit_test (test_error_set_truncates_on_a_utf8_boundary),
         cmocka_unit_test (test_golden_vectors_encode_byte_for_byte),
         cmocka_unit_test (test_golden_vectors_decode_to_their_json),

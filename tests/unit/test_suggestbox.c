@@ -428,7 +428,8 @@ static void test_bad_rows_are_rejected_with_a_reason (void **state)
 
 /*  A fake intake: replies by the slip's text.  "ok" → stored, "dup" →
     duplicate, "bad" → too_long, "unavail" → unavailable the first time,
-    "drop" → no reply the first time, "never" → no reply ever. */
+    "unavail6" → unavailable the first 6 times, "drop" → no reply the
+    first time, "never" → no reply ever. */
 static void s_fake_intake (zsock_t *pipe, void *args)
 {
     zsock_t *router = zsock_new_router ((const char *)args);
@@ -448,8 +449,9 @@ static void s_fake_intake (zsock_t *pipe, void *args)
         assert_non_null (msg);
         gf_complaint_t c;
         assert_int_equal (gf_complaint_from_msg (msg, &c, &err), 0);
-        bool first = zhashx_lookup (seen, c.id) == NULL;
-        zhashx_update (seen, c.id, (void *)1);
+        uintptr_t sends = (uintptr_t)zhashx_lookup (seen, c.id) + 1;
+        zhashx_update (seen, c.id, (void *)sends);
+        bool first = sends == 1;
         gf_reply_t r = {.id = c.id, .at = 1, .ok = true, .case_id = ++case_id};
         bool reply = true;
         if (streq (c.description, "dup"))
@@ -458,7 +460,8 @@ static void s_fake_intake (zsock_t *pipe, void *args)
             r.ok = false;
             r.code = GF_E_TOO_LONG;
             r.message = (char *)"field 'address' is over 256 characters";
-        } else if (streq (c.description, "unavail") && first) {
+        } else if ((streq (c.description, "unavail") && first) ||
+                   (streq (c.description, "unavail6") && sends <= 6)) {
             r.ok = false;
             r.code = GF_E_UNAVAILABLE;
         } else if (streq (c.description, "drop") && first)
@@ -524,6 +527,28 @@ static void test_feed_window_and_resend (void **state)
     zactor_destroy (&intake);
 }
 
+/*  Issue 13: `unavailable` is never a reason to give up on a record, however
+    often it comes (here 6 times, with --attempts 3): the feeder backs off
+    and resends until the intake stores it. */
+static void test_feed_never_drops_on_unavailable (void **state)
+{
+    const char *endpoint = "inproc://fake-intake-unavailable";
+    zactor_t *intake = zactor_new (s_fake_intake, (void *)endpoint);
+    gf_feeder_counts_t counts;
+    int64_t started = zclock_mono ();
+    assert_int_equal (s_feed (HEADER "B1,2026-11-23T09:00:00+08:00,1,unavail6,,,\n"
+                                     "B1,2026-11-23T09:00:00+08:00,2,ok,,,\n",
+                              endpoint, &counts),
+                      0);
+    assert_int_equal (counts.accepted, 2);
+    assert_int_equal (counts.failed, 0);
+    assert_int_equal (counts.rejected, 0);
+    assert_int_equal (counts.unavailable, 6);
+    //  Backed off between resends: at least 6 waits of 0.5 s.
+    assert_true (zclock_mono () - started >= 6 * GF_FEEDER_BACKOFF_MIN_MS);
+    zactor_destroy (&intake);
+}
+
 static void test_feed_unusable_input (void **state)
 {
     //  Nothing is sent, so no intake is needed.
@@ -557,6 +582,7 @@ int main (void)
         cmocka_unit_test (test_optional_columns),
         cmocka_unit_test (test_bad_rows_are_rejected_with_a_reason),
         cmocka_unit_test (test_feed_window_and_resend),
+        cmocka_unit_test (test_feed_never_drops_on_unavailable),
         cmocka_unit_test (test_feed_unusable_input),
     };
     return cmocka_run_group_tests (tests, NULL, NULL);

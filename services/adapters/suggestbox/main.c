@@ -1,4 +1,4 @@
-/*  gf-suggestbox FILE|- [--window N] [--timeout MS] [--attempts N] [--quiet]
+/*  gf-suggestbox FILE|- [--window N] [--timeout MS] [--attempts N] [--backoff MS] [--quiet]
     Imports a batch of transcribed suggestion-box slips (CSV) into the
     intake; see gf_suggestbox.h.
     Exit: 0 when every slip was stored or rejected with a reason, 1 when

@@ -1,0 +1,100 @@
+/*  gf_intake_db — statements with a deadline, for the intake. */
+#include "gf_intake_db.h"
+#include "gf_metrics.h"
+
+#include <czmq.h>
+#include <poll.h>
+#include <sys/socket.h>
+
+/*  Asks the server to cancel what the connection is running.  Returns
+    true if the request was delivered. */
+static bool s_cancel (PGconn *conn)
+{
+    PGcancel *cancel = PQgetCancel (conn);
+    if (!cancel)
+        return false;
+    char why[256] = "";
+    bool sent = PQcancel (cancel, why, sizeof why) == 1;
+    PQfreeCancel (cancel);
+    if (!sent)
+        zsys_warning ("intake: cancel request failed: %s", why);
+    return sent;
+}
+
+PGresult *gf_intake_db_exec (gf_db_t *db, const char *sql, int nparams, const char *const *params,
+                             int64_t deadline, bool *late)
+{
+    if (gf_db_send (db, sql, nparams, params) != 0)
+        return NULL;
+    PGconn *conn = gf_db_conn (db);
+    int64_t give_up = 0; /* after the cancel: when to drop the connection */
+    while (conn && PQconsumeInput (conn) && PQisBusy (conn)) {
+        int64_t now = zclock_mono ();
+        if (!give_up && now >= deadline) {
+            zsys_warning ("intake: statement missed its deadline by %" PRId64
+                          " ms; cancelling it (%.20s)",
+                          now - deadline, sql);
+            *late = true;
+            gf_intake_db_committed (false);
+            s_cancel (conn);
+            give_up = now + GF_INTAKE_DB_GRACE_MS;
+            continue;
+        }
+        if (give_up && now >= give_up) {
+            /* Not even the cancel is answered: drop the connection, so
+               that gf_db_result fails at once as a lost connection. */
+            zsys_warning ("intake: no answer to the cancel in %d ms; dropping the connection",
+                          GF_INTAKE_DB_GRACE_MS);
+            shutdown (PQsocket (conn), SHUT_RDWR);
+            break;
+        }
+        int64_t wait = (give_up ? give_up : deadline) - now;
+        struct pollfd item = {.fd = PQsocket (conn), .events = POLLIN};
+        poll (&item, 1, wait > 100 ? 100 : (int)wait);
+    }
+    return gf_db_result (db);
+}
+
+/*  Notices during a COMMIT: a WARNING there means it was cut short
+    (statement_timeout or a cancel ended its wait for a synchronous
+    standby: "committed locally, but might not have been replicated"). */
+static void s_commit_notice (void *arg, const PGresult *res)
+{
+    const char *severity = PQresultErrorField (res, PG_DIAG_SEVERITY_NONLOCALIZED);
+    const char *message = PQresultErrorField (res, PG_DIAG_MESSAGE_PRIMARY);
+    zsys_warning ("intake: COMMIT: %s: %s", severity ? severity : "?", message ? message : "");
+    if (severity && streq (severity, "WARNING"))
+        *(bool *)arg = true;
+}
+
+int gf_intake_db_commit (gf_db_t *db, int64_t deadline, bool *late)
+{
+    bool missed = false, warned = false;
+    PGconn *conn = gf_db_conn (db);
+    PQnoticeReceiver was = conn ? PQsetNoticeReceiver (conn, s_commit_notice, &warned) : NULL;
+    PGresult *res = gf_intake_db_exec (db, "COMMIT", 0, NULL, deadline, &missed);
+    /* Still the same connection unless it was dropped (gf_db_conn NULL). */
+    if (conn && gf_db_conn (db) == conn)
+        PQsetNoticeReceiver (conn, was, NULL);
+    if (res)
+        PQclear (res);
+    if (warned && !missed) {
+        zsys_warning ("intake: a COMMIT was cut short: answering `unavailable` (a resend finds "
+                      "what it stored)");
+        gf_intake_db_committed (false);
+    }
+    if (missed || warned)
+        *late = true;
+    return res && !missed && !warned ? 0 : -1;
+}
+
+void gf_intake_db_committed (bool in_time)
+{
+    static bool s_stuck = false; /* the intake's one thread calls this */
+    if (s_stuck == in_time) {
+        s_stuck = !in_time;
+        gf_metrics_ready ("commit:gf-intake", in_time);
+        if (in_time)
+            zsys_info ("intake: COMMITs complete in time again");
+    }
+}

@@ -1,0 +1,51 @@
+/*  gf_intake_db — statements with a deadline, for the intake.
+
+    statement_timeout does not cover a COMMIT that waits for a synchronous
+    standby (a dead standby makes it wait for ever), nor a server that
+    stops answering.  So the intake sends each statement of a transaction
+    asynchronously and waits for it only until the transaction's deadline
+    (intake/deadline); then it cancels it (PQcancel).  A cancelled
+    statement fails with 57014 (query_canceled: gf_db_code says
+    `unavailable`).  A cancelled COMMIT (by us, or by the server's own
+    statement_timeout) may still have committed locally
+    (PostgreSQL ends a cancelled wait for synchronous replication with a
+    WARNING and the transaction committed): the caller answers
+    `unavailable` all the same, and the sender's resend is answered
+    `duplicate` by (source, source_ref) or (actor, id).  When the server
+    does not answer the cancel either within GF_INTAKE_DB_GRACE_MS, the
+    connection is dropped (the next statement reconnects).
+
+    Readiness: the condition "commit:gf-intake" (/healthz) turns false when
+    a statement misses its deadline and true again when a transaction that
+    wrote something commits in time (gf_intake_db_committed).
+*/
+#ifndef GF_INTAKE_DB_H_INCLUDED
+#define GF_INTAKE_DB_H_INCLUDED
+
+#include "gf_db.h"
+#include <stdint.h>
+
+/*  How long to wait for the answer to a cancel before dropping the
+    connection. */
+#define GF_INTAKE_DB_GRACE_MS 1000
+
+/*  As gf_db_exec, waiting only until `deadline` (zclock_mono ms).  On a
+    missed deadline the statement is cancelled, *late is set to true and
+    the result is whatever the server answered to the cancel (NULL on
+    failure, as gf_db_exec). */
+PGresult *gf_intake_db_exec (gf_db_t *db, const char *sql, int nparams, const char *const *params,
+                             int64_t deadline, bool *late);
+
+/*  COMMIT until `deadline`.  Returns 0 only when it committed in time
+    and whole; -1 otherwise, with *late set when the COMMIT missed the
+    deadline or the server warned while committing (statement_timeout
+    ended a wait for a synchronous standby): the transaction may then
+    have committed locally, unreplicated. */
+int gf_intake_db_commit (gf_db_t *db, int64_t deadline, bool *late);
+
+/*  Records for /healthz whether COMMITs complete in time: false after a
+    missed deadline, true after a transaction that wrote committed in
+    time. */
+void gf_intake_db_committed (bool in_time);
+
+#endif
