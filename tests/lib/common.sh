@@ -26,6 +26,8 @@ SAMPLE=$ROOT/deploy/sample/qingnianlu.json # the sample directory of grids and p
 SANITIZER_RE='ERROR: (AddressSanitizer|LeakSanitizer)|runtime error:'
 FAILED=0
 declare -A PIDS=()
+# The tests drive the simulated clock (clock/simulated; off in production).
+export GF_SIM_CLOCK=${GF_SIM_CLOCK:-on}
 
 # --- TAP ---------------------------------------------------------------------
 ok() { echo "ok - $TEST_NAME: $*"; }
