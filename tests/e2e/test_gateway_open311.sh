@@ -150,7 +150,7 @@ check "/healthz" "200 ok true" "$STATUS $(jbody '.status') $(jbody ".log_head ==
 http GET /metrics
 check "/metrics counts created POSTs" 4 "$(sed -n 's/^gf_gateway_open311_posts_total{result="created"} //p' "$ART/body.json")"
 check "/metrics counts duplicate POSTs" 2 "$(sed -n 's/^gf_gateway_open311_posts_total{result="duplicate"} //p' "$ART/body.json")"
-check "/metrics counts refused POSTs" 11 "$(sed -n 's/^gf_gateway_open311_posts_total{result="refused"} //p' "$ART/body.json")"
+check "/metrics counts refused POSTs" 13 "$(sed -n 's/^gf_gateway_open311_posts_total{result="refused"} //p' "$ART/body.json")"
 check "/metrics has TYPE lines" True "$(python3 -c "
 import re; t=open('$ART/body.json').read(); names=set(re.findall(r'^(gf_\w+?)(?:\{| )', t, re.M))
 base=lambda n: re.sub(r'_(bucket|sum|count)$', '', n)  # a histogram's series
