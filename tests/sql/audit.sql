@@ -6,7 +6,7 @@
 -- audit_log is append-only for everyone and readable only by gf_auditor.
 -- All rolled back.
 BEGIN;
-SELECT plan (27);
+SELECT plan (28);
 
 -- The SQLSTATE of running sql as role ('00000': it worked); nothing kept.
 CREATE FUNCTION pg_temp.as_role (p_role text, p_sql text) RETURNS text LANGUAGE plpgsql AS $$
@@ -81,6 +81,14 @@ UPDATE api_keys SET key_sha256 = repeat ('b', 64) WHERE name = 'audit-app';
 SELECT is ((SELECT row (before, after)::text FROM pg_temp.last ('api_keys')),
            row ('{"key_sha256": "(secret)"}'::jsonb, '{"key_sha256": "(secret)"}'::jsonb)::text,
            'api key: a new hash shows as changed, not its value');
+
+-- App tokens (gridctl notify token): the token's hash is hidden too.
+SET LOCAL ROLE gf_ctl;
+INSERT INTO app_tokens (person, token_sha256) VALUES ('P-QNL-1', sha256 ('tok'))
+    ON CONFLICT (person) DO UPDATE SET token_sha256 = excluded.token_sha256;
+RESET ROLE;
+SELECT is ((pg_temp.last ('app_tokens')).after ->> 'token_sha256', '(secret)',
+           'app token: recorded, its hash hidden');
 
 -- Identities (gridctl cert new / revoke).
 SET LOCAL ROLE gf_ctl;
