@@ -220,3 +220,28 @@ bool gf_case_merged_follow (const gf_case_step_t *step, char *from, size_t from_
     return step->action == s_rules[GF_ACT_FOLLOW].after &&
            gf_case_service_step (GF_ACT_FOLLOW, from, from_size, follow) == 0;
 }
+
+int gf_case_merge_check (const gf_case_view_t *view, const char *root, int64_t case_id,
+                         const gf_case_target_t *into, gf_error_t *err)
+{
+    assert (view && root && into);
+    if (into->id == case_id)
+        return gf_error_set (err, GF_E_BAD_VALUE, "a case cannot be merged into itself");
+    if (!into->root || !streq (into->root, root))
+        return gf_error_set (err, GF_E_FORBIDDEN, "case %" PRId64 " belongs to another L1 grid",
+                             into->id);
+    if (!view->actor_grid || !gf_case_grid_within (into->grid, view->actor_grid))
+        return gf_error_set (err, GF_E_FORBIDDEN, "case %" PRId64 " is outside the actor's grid %s",
+                             into->id, view->actor_grid ? view->actor_grid : "(none)");
+    if (into->state == GF_CASE_CLOSED || into->state == GF_CASE_MERGED || (int)into->state < 0)
+        return gf_error_set (err, GF_E_ILLEGAL_TRANSITION,
+                             "cannot merge into case %" PRId64 ": it is %s", into->id,
+                             (int)into->state < 0 ? "unknown" : s_state_names[into->state]);
+    return 0;
+}
+
+bool gf_case_merged_repoint (const gf_case_step_t *step)
+{
+    assert (step);
+    return step->action == GF_ACT_MERGE;
+}

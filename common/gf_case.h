@@ -101,6 +101,28 @@ int gf_case_service_step (gf_case_action_t action, char *from, size_t from_size,
 bool gf_case_merged_follow (const gf_case_step_t *step, char *from, size_t from_size,
                             gf_case_step_t *follow);
 
+/*  The case a merge goes into, as read (under lock) by the caller. */
+typedef struct {
+    int64_t id;            /* its id                                        */
+    gf_case_state_t state; /* its state                                     */
+    const char *grid;      /* its owner grid                                */
+    const char *root;      /* its L1 grid                                   */
+} gf_case_target_t;
+
+/*  Checks the target of a merge gf_case_transition allowed, for the actor
+    of view, on the case case_id of L1 grid root: not the case itself
+    (bad_value); in the same L1 grid and inside the actor's grid, as the
+    merged case is (forbidden); neither closed nor merged (illegal_transition):
+    merges are one level deep, so a case that follows another is never a
+    target.  Returns 0, or -1 with err set. */
+int gf_case_merge_check (const gf_case_view_t *view, const char *root, int64_t case_id,
+                         const gf_case_target_t *into, gf_error_t *err);
+
+/*  Whether the cases merged into a case are re-pointed to the case it is
+    merged into when it takes step (a merge: merges stay one level deep,
+    so C -> A then A -> B leaves C -> B, and C follows B). */
+bool gf_case_merged_repoint (const gf_case_step_t *step);
+
 /*  True if grid is the subtree root or inside it (QNL.07 holds QNL.07.063). */
 bool gf_case_grid_within (const char *grid, const char *subtree);
 

@@ -74,6 +74,10 @@ static const s_key_t s_keys[] = {
     {"notifier/batch", "--delivery-batch", "GF_DELIVERY_BATCH", "64", TYPE_INT, 1, 1000, false,
      FIELD (delivery_batch)},
     {"gateway/http", "--http", "GF_HTTP", "127.0.0.1:8080", TYPE_STRING, 0, 0, false, FIELD (http)},
+    {"clock/simulated", "--sim-clock", "GF_SIM_CLOCK", "off", TYPE_ONOFF, 0, 0, false,
+     FIELD (sim_clock)},
+    {"clock/max_jump", "--clock-max-jump", "GF_CLOCK_MAX_JUMP", "192", TYPE_INT, 1, 876000, false,
+     FIELD (clock_max_jump_h)},
 };
 #define KEY_COUNT (sizeof s_keys / sizeof s_keys[0])
 /* from_option has one bit per key. */

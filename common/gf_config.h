@@ -35,6 +35,8 @@
     notifier/smtp_timeout --smtp-timeout GF_SMTP_TIMEOUT_MS 10000 (ms) no
     notifier/batch  --delivery-batch GF_DELIVERY_BATCH 64 (1..1000) no
     gateway/http    --http      GF_HTTP      127.0.0.1:8080        no
+    clock/simulated --sim-clock GF_SIM_CLOCK off  (gridctl clock set/advance/real allowed) no
+    clock/max_jump  --clock-max-jump GF_CLOCK_MAX_JUMP 192 (hours a clock move may jump) no
 
     --print-config prints the effective settings (file key = value).
     docs/operations.md documents each key.
@@ -76,6 +78,8 @@ typedef struct {
     int smtp_timeout_ms;  /* notifier: SMTP transfer timeout                      */
     int delivery_batch;   /* notifier: deliveries claimed per batch               */
     char *http;           /* gateway: HOST:PORT to listen on                      */
+    char *sim_clock;      /* "on": gridctl may move the simulated clock           */
+    int clock_max_jump_h; /* gridctl clock: largest forward move without --force  */
 } gf_config_t;
 
 /*  Reads the config file (--config FILE / GF_CONFIG), the environment,

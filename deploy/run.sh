@@ -11,6 +11,8 @@ cd "$ROOT"
 
 deploy/pg.sh start
 export GF_DB="$(deploy/pg.sh conninfo gridflow)"
+# The demo may move the simulated clock (clock/simulated; off in production).
+export GF_SIM_CLOCK=${GF_SIM_CLOCK:-on}
 mkdir -p "$LOG"
 "$BIN/gridctl" db migrate 2>>"$LOG/gridctl.log"
 "$BIN/gridctl" grids import deploy/sample/qingnianlu.json 2>>"$LOG/gridctl.log"

@@ -102,14 +102,30 @@ static void s_post_inner (gf_gw_t *gw, struct MHD_Connection *conn, zhashx_t *fo
         return s_error (reply, 403, "api_key was not provided");
     }
     const char *kp[] = {key};
-    PGresult *res = gf_gw_query (gw, "SELECT gf_api_key_client ($1) AS client", 1, kp);
+    PGresult *res = gf_gw_query (gw,
+                                 "SELECT gf_api_key_client ($1) AS client,"
+                                 "       gf_api_key_may_set_priority ($1) AS may_set_priority",
+                                 1, kp);
     if (!res) {
         return s_error (reply, 503, "the database is unavailable; try again");
     }
     char *client_name = gf_db_get (res, 0, "client") ? strdup (gf_db_get (res, 0, "client")) : NULL;
+    bool may_set_priority = streq (gf_db_get (res, 0, "may_set_priority"), "t");
     PQclear (res);
     if (!client_name) {
         return s_error (reply, 403, "api_key is invalid");
+    }
+    /* Urgency and special groups (petitioner, dibao, ...) change how a
+       case is escalated and who sees it: only keys whose api_keys row
+       allows it may set them; the request is refused, not stripped. */
+    const char *want_urgent = gf_gwargs_form (form, "attribute[urgent]");
+    const char *want_groups = gf_gwargs_form (form, "attribute[groups]");
+    if (!may_set_priority &&
+        ((want_urgent && streq (want_urgent, "true")) || (want_groups && *want_groups))) {
+        free (client_name);
+        return s_error (reply, 403,
+                        "this api_key may not set attribute[urgent] or attribute[groups] "
+                        "(api_keys.may_set_priority)");
     }
     const char *code = gf_gwargs_form (form, "service_code");
     const char *address = gf_gwargs_form (form, "address_string");

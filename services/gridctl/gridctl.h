@@ -30,6 +30,13 @@ int gridctl_notify (gf_config_t *config, int argc, char **argv);
 
 /*  A database connection, or NULL after printing why. */
 gf_db_t *gridctl_connect (gf_config_t *config);
+/*  A database handle (gf_db_new) whose session names, for the audit trail,
+    the OS user, the actor and the command given to gridctl_set_actor
+    (gridctl_audit.c). */
+gf_db_t *gridctl_db_new (gf_config_t *config);
+void gridctl_set_actor (const char *actor, const char *command);
+/*  The audit trail, for members of gf_auditor. */
+int gridctl_audit (gf_config_t *config, int argc, char **argv);
 int gridctl_cert (gf_config_t *config, int argc, char **argv);
 /*  Services, bus, consumers, dead letters, next meetings (gridctl_status.c). */
 int gridctl_status (gf_config_t *config, int argc, char **argv);

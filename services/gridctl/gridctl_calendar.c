@@ -185,7 +185,7 @@ int gridctl_calendar_import (gf_config_t *config, int argc, char **argv)
     }
     zlistx_sort (notices);
 
-    gf_db_t *db = gf_db_new (config->db, "gridctl");
+    gf_db_t *db = gridctl_db_new (config);
     rc = gf_db_connect (db, 10000) == 0 && gf_db_begin (db) == 0 &&
                  gf_db_run (db, SQL_IMPORT_LOCK, 0, NULL) == 0
              ? 0
@@ -246,7 +246,7 @@ int gridctl_calendar_show (gf_config_t *config, int argc, char **argv)
         fprintf (stderr, "usage: gridctl calendar show YEAR-MM   (e.g. 2026-02)\n");
         return 2;
     }
-    gf_db_t *db = gf_db_new (config->db, "gridctl");
+    gf_db_t *db = gridctl_db_new (config);
     gf_calendar_t *calendar = gf_calendar_new ();
     char year[16], month[16];
     snprintf (year, sizeof year, "%d", y);

@@ -70,7 +70,7 @@ int gridctl_case_show (gf_config_t *config, int argc, char **argv)
         fprintf (stderr, "usage: gridctl case show ID\n");
         return 2;
     }
-    gf_db_t *db = gf_db_new (config->db, "gridctl");
+    gf_db_t *db = gridctl_db_new (config);
     const char *params[] = {argv[0]};
     PGresult *c = gf_db_connect (db, 10000) == 0 ? gf_db_exec (db, SQL_CASE, 1, params) : NULL;
     int rc = 1;
@@ -160,7 +160,7 @@ int gridctl_case_act (gf_config_t *config, const char *action, int argc, char **
         return 2;
     }
     if (a.version == 0) {
-        gf_db_t *db = gf_db_new (config->db, "gridctl");
+        gf_db_t *db = gridctl_db_new (config);
         const char *params[] = {argv[0]};
         PGresult *res =
             gf_db_connect (db, 10000) == 0 ? gf_db_exec (db, SQL_VERSION, 1, params) : NULL;
@@ -247,7 +247,7 @@ int gridctl_case_list (gf_config_t *config, int argc, char **argv)
             return 2;
         }
     }
-    gf_db_t *db = gf_db_new (config->db, "gridctl");
+    gf_db_t *db = gridctl_db_new (config);
     const char *params[] = {grid, state, tier, level, priority, from, to, supervised, limit};
     PGresult *res = gf_db_connect (db, 10000) == 0 ? gf_db_exec (db, SQL_LIST, 9, params) : NULL;
     int rc = 1;

@@ -125,7 +125,7 @@ static int s_new (gf_config_t *config, int argc, char **argv)
     /* The rights first, in a transaction that commits only once both
        files exist: a failure leaves neither a key without rights nor
        rights without a key. */
-    gf_db_t *db = gf_db_new (config->db, "gridctl");
+    gf_db_t *db = gridctl_db_new (config);
     const char *params[] = {name, zcert_public_txt (cert), kind, sources, grid, person};
     int rc = 1;
     if (gf_db_connect (db, 10000) != 0 || gf_db_begin (db) != 0)
@@ -185,7 +185,7 @@ static int s_list (gf_config_t *config, int argc, char **argv)
         fprintf (stderr, "usage: gridctl [--certs DIR] cert list\n");
         return 2;
     }
-    gf_db_t *db = gf_db_new (config->db, "gridctl");
+    gf_db_t *db = gridctl_db_new (config);
     PGresult *res = gf_db_connect (db, 10000) == 0 ? gf_db_exec (db, SQL_LIST, 0, NULL) : NULL;
     if (res) {
         printf ("%-20s %-8s %-14s %-24s %-10s %-16s %-16s %s\n", "name", "kind", "grid", "sources",
@@ -218,7 +218,7 @@ static int s_revoke (gf_config_t *config, int argc, char **argv)
         fprintf (stderr, "error: --certs DIR (GF_CERTS): the intake's certificate directory\n");
         return 2;
     }
-    gf_db_t *db = gf_db_new (config->db, "gridctl");
+    gf_db_t *db = gridctl_db_new (config);
     const char *params[] = {argv[0]};
     PGresult *res = gf_db_connect (db, 10000) == 0 ? gf_db_exec (db, SQL_REVOKE, 1, params) : NULL;
     int rc = 1;

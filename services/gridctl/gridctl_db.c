@@ -347,7 +347,7 @@ static int s_versioned (migrator_t *self)
 
 int gridctl_db_migrate (gf_config_t *config, int argc, char **argv)
 {
-    migrator_t self = {s_sql_dir (argc, argv), gf_db_new (config->db, "gridctl"), 0};
+    migrator_t self = {s_sql_dir (argc, argv), gridctl_db_new (config), 0};
     int rc = gf_db_connect (self.db, 10000) == 0 ? 0 : 1;
     if (rc)
         fprintf (stderr, "error: cannot connect to the database\n");
@@ -436,7 +436,7 @@ int gridctl_grids_import (gf_config_t *config, int argc, char **argv)
         fprintf (stderr, "error: cannot read %s: %s\n", argv[0], strerror (errno));
         return 1;
     }
-    gf_db_t *db = gf_db_new (config->db, "gridctl");
+    gf_db_t *db = gridctl_db_new (config);
     int rc = gf_db_connect (db, 10000) == 0 && gf_db_begin (db) == 0 ? 0 : 1;
     const char *params[] = {json};
     for (size_t s = 0; rc == 0 && s < sizeof SQL_IMPORT / sizeof SQL_IMPORT[0]; s++)

@@ -5,54 +5,70 @@
 static const char *SQL_CLOCK_SHOW =
     "SELECT to_char (gf_now () AT TIME ZONE 'Asia/Shanghai', 'YYYY-MM-DD HH24:MI:SS') || '+08:00'"
     "       AS now, EXISTS (SELECT 1 FROM sim_clock) AS simulated";
-/*  The simulated clock only moves forward unless forced: escalations,
-    meetings and SLAs assume time does not run backwards. */
+/*  Moves the clock (gf_clock_move, clock.sql): $1 the time (NULL: the
+    system clock), $2 force, $3 the largest jump in hours. */
 static const char *SQL_CLOCK_SET =
-    "WITH moved AS ("
-    "  INSERT INTO sim_clock (id, at) VALUES (true, $1::timestamptz)"
-    "  ON CONFLICT (id) DO UPDATE SET at = excluded.at"
-    "   WHERE $2::boolean OR excluded.at >= sim_clock.at"
-    "  RETURNING at)"
-    "SELECT count (*) AS moved, pg_notify ('gf_clock', '') FROM moved";
-static const char *SQL_CLOCK_ADVANCE =
-    "WITH moved AS ("
-    "  INSERT INTO sim_clock (id, at) VALUES (true, now () + $1::interval)"
-    "  ON CONFLICT (id) DO UPDATE SET at = sim_clock.at + $1::interval"
-    "  RETURNING at)"
-    "SELECT count (*) AS moved, pg_notify ('gf_clock', '') FROM moved"
-    " WHERE $1::interval >= interval '0'";
-static const char *SQL_CLOCK_REAL = "WITH d AS (DELETE FROM sim_clock RETURNING 1) SELECT "
-                                    "pg_notify ('gf_clock', ''), count (*) AS moved FROM d";
+    "SELECT gf_clock_move ($1::timestamptz, $2::boolean, make_interval (hours => $3::int))";
+static const char *SQL_CLOCK_ADVANCE = "SELECT gf_clock_move (gf_now () + $1::interval, "
+                                       "$2::boolean, make_interval (hours => $3::int))";
+
+static const char *CLOCK_USAGE =
+    "usage: gridctl clock show | set TIME [--force] | advance INTERVAL [--force] | real [--force]\n"
+    "  TIME: 2026-11-02T09:00:00+08:00   INTERVAL: '3 days', '90 minutes'\n"
+    "  set/advance need clock/simulated = on (GF_SIM_CLOCK, --sim-clock); --force\n"
+    "  moves it backwards or further than clock/max_jump hours (GF_CLOCK_MAX_JUMP)\n";
 
 int gridctl_clock (gf_config_t *config, int argc, char **argv)
 {
     const char *verb = argc > 0 ? argv[0] : "show";
-    bool force = argc > 2 && streq (argv[2], "--force");
-    if (!(streq (verb, "show") || streq (verb, "real") ||
-          ((streq (verb, "set") || streq (verb, "advance")) && argc >= 2))) {
-        fprintf (stderr,
-                 "usage: gridctl clock show | set TIME [--force] | advance INTERVAL | real\n"
-                 "  TIME: 2026-11-02T09:00:00+08:00   INTERVAL: '3 days', '90 minutes'\n");
+    const char *value = NULL;
+    bool force = false;
+    bool ok = streq (verb, "show") || streq (verb, "real") || streq (verb, "set") ||
+              streq (verb, "advance");
+    for (int i = 1; ok && i < argc; i++) {
+        if (streq (argv[i], "--force"))
+            force = true;
+        else if (!value && !streq (verb, "show") && !streq (verb, "real"))
+            value = argv[i];
+        else
+            ok = false;
+    }
+    if (!ok || ((streq (verb, "set") || streq (verb, "advance")) && !value)) {
+        fputs (CLOCK_USAGE, stderr);
         return 2;
+    }
+    /* Back to the system clock is allowed whatever the setting. */
+    if ((streq (verb, "set") || streq (verb, "advance")) && !streq (config->sim_clock, "on")) {
+        fprintf (stderr, "error: forbidden: the simulated clock is off (clock/simulated = off, "
+                         "the production default); the clock was not moved\n");
+        return 1;
     }
     gf_db_t *db = gridctl_connect (config);
     if (!db)
         return 1;
     int rc = 1;
     PGresult *res = NULL;
-    const char *force_text = force ? "true" : "false";
-    const char *params[] = {argc > 1 ? argv[1] : NULL, force_text};
-    if (streq (verb, "set"))
-        res = gf_db_exec (db, SQL_CLOCK_SET, 2, params);
+    char max_jump[16];
+    snprintf (max_jump, sizeof max_jump, "%d", config->clock_max_jump_h);
+    const char *params[] = {value, force ? "true" : "false", max_jump};
+    if (streq (verb, "set") || streq (verb, "real"))
+        res = gf_db_exec (db, SQL_CLOCK_SET, 3, params);
     else if (streq (verb, "advance"))
-        res = gf_db_exec (db, SQL_CLOCK_ADVANCE, 1, params);
-    else if (streq (verb, "real"))
-        res = gf_db_exec (db, SQL_CLOCK_REAL, 0, NULL);
-    if (!streq (verb, "show") && (!res || PQntuples (res) == 0 ||
-                                  (!streq (verb, "real") && gf_db_get_ll (res, 0, "moved") == 0)))
-        fprintf (stderr, "error: bad_value: the clock was not moved (bad time or interval, or "
-                         "backwards without --force)\n");
-    else {
+        res = gf_db_exec (db, SQL_CLOCK_ADVANCE, 3, params);
+    if (!streq (verb, "show") && !res) {
+        const char *why = gf_db_sqlstate (db);
+        if (streq (why, "22023")) {
+            /* The server's reason, without "ERROR:  " and the newline. */
+            const char *msg = gf_db_conn (db) ? PQerrorMessage (gf_db_conn (db)) : "";
+            if (strncmp (msg, "ERROR:  ", 8) == 0)
+                msg += 8;
+            fprintf (stderr, "error: bad_value: the clock was not moved: %.*s\n",
+                     (int)strcspn (msg, "\n"), msg);
+        } else if (strncmp (why, "22", 2) == 0)
+            fprintf (stderr, "error: bad_value: the clock was not moved (bad time or interval)\n");
+        else
+            fprintf (stderr, "error: unavailable: the clock was not moved\n");
+    } else {
         if (res)
             PQclear (res);
         res = gf_db_exec (db, SQL_CLOCK_SHOW, 0, NULL);

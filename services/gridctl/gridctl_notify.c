@@ -40,7 +40,7 @@ static const char *SQL_TOKEN =
 
 gf_db_t *gridctl_connect (gf_config_t *config)
 {
-    gf_db_t *db = gf_db_new (config->db, "gridctl");
+    gf_db_t *db = gridctl_db_new (config);
     if (db && gf_db_connect (db, 10000) != 0) {
         fprintf (stderr, "error: unavailable: cannot connect to the database\n");
         gf_db_destroy (&db);

@@ -79,7 +79,7 @@ int gridctl_status (gf_config_t *config, int argc, char **argv)
             return 2;
         }
     }
-    gf_db_t *db = gf_db_new (config->db, "gridctl");
+    gf_db_t *db = gridctl_db_new (config);
     if (gf_db_connect (db, 10000) != 0) {
         fprintf (stderr, "error: cannot connect to the database\n");
         gf_db_destroy (&db);

@@ -23,8 +23,9 @@ static const char *USAGE =
     "                                live events (replaying from SEQ first)\n"
     "  calendar import [FILE|DIR ...] load holiday-cn working calendars (default deploy/calendar)\n"
     "  calendar show YEAR-MM         a month of the working calendar (休 off, 班 make-up)\n"
-    "  clock show | set TIME [--force] | advance INTERVAL | real\n"
-    "                                the clock every service reads (simulated when set)\n"
+    "  clock show | set TIME [--force] | advance INTERVAL [--force] | real [--force]\n"
+    "                                the clock every service reads (simulated when set;\n"
+    "                                set/advance need clock/simulated = on)\n"
     "  escalation plan --at TIME [--grid PREFIX]\n"
     "                                what would escalate at TIME and why (changes nothing)\n"
     "  meeting list [--grid PREFIX] [--kind weekly|monthly|consultation] [--limit N]\n"
@@ -37,7 +38,10 @@ static const char *USAGE =
     "       --out FILE | list | revoke NAME   CurveZMQ identities (--certs DIR)\n"
 
     "  status [--meetings N] [--bus-wait MS]\n"
-    "                                services (heartbeats), bus, consumers, next meetings\n";
+    "                                services (heartbeats), bus, consumers, next meetings\n"
+    "  audit [--since TIME] [--json] the audit trail of administration (gf_auditor)\n"
+    "  --actor NAME (or GF_ACTOR) with any administrative command: who acts, recorded\n"
+    "                                in the audit trail with the OS and database users\n";
 
 int main (int argc, char **argv)
 {
@@ -51,7 +55,29 @@ int main (int argc, char **argv)
     zsys_set_logstream (stderr);
     int rc = 2;
     const char *a1 = argc > 1 ? argv[1] : "";
+    /* --actor names the person behind an administrative command for the
+       audit trail; `case ACTION` keeps its own --actor (the staff member). */
+    const char *actor = getenv ("GF_ACTOR");
+    if (!streq (a1, "case")) {
+        int kept = 1;
+        for (int i = 1; i < argc; i++) {
+            if (streq (argv[i], "--actor") && i + 1 < argc)
+                actor = argv[++i];
+            else
+                argv[kept++] = argv[i];
+        }
+        argc = kept;
+        argv[argc] = NULL;
+        a1 = argc > 1 ? argv[1] : "";
+    } else
+        for (int i = 1; i + 1 < argc; i++)
+            if (streq (argv[i], "--actor"))
+                actor = argv[i + 1];
     const char *a2 = argc > 2 ? argv[2] : "";
+    char command[128];
+    snprintf (command, sizeof command, "%s%s%s", a1, *a2 && *a2 != '-' ? " " : "",
+              *a2 != '-' ? a2 : "");
+    gridctl_set_actor (actor, command);
     if (streq (a1, "db") && streq (a2, "migrate"))
         rc = gridctl_db_migrate (config, argc - 3, argv + 3);
     else if (streq (a1, "grids") && streq (a2, "import"))
@@ -84,6 +110,8 @@ int main (int argc, char **argv)
         rc = gridctl_notify (config, argc - 2, argv + 2);
     else if (streq (a1, "cert"))
         rc = gridctl_cert (config, argc - 2, argv + 2);
+    else if (streq (a1, "audit"))
+        rc = gridctl_audit (config, argc - 2, argv + 2);
     else if (streq (a1, "status"))
         rc = gridctl_status (config, argc - 2, argv + 2);
     else if (streq (a1, "watch"))

@@ -7,16 +7,18 @@
 
 static const char *SQL_DONE =
     "SELECT to_state, version, case_id FROM case_actions WHERE actor = $1 AND request_id = $2";
+/*  returned_by: the grid that last returned the case (its scope for a
+    resent return, see s_authorise). */
 static const char *SQL_LOCK =
     "SELECT c.state, c.grid, c.root, c.version, c.satisfied, p.grid AS actor_grid,"
-    "       ag.level AS actor_level"
+    "       ag.level AS actor_level, c.returned_from[cardinality (c.returned_from)] AS returned_by"
     "  FROM cases c LEFT JOIN people p ON p.id = $2 LEFT JOIN grids ag ON ag.code = p.grid"
     " WHERE c.id = $1 FOR UPDATE OF c";
 static const char *SQL_IDENTITY =
     "SELECT name, kind, grid, person, revoked_at IS NOT NULL AS revoked"
     "  FROM identities WHERE public_key = $1";
 static const char *SQL_TARGET_GRID = "SELECT level FROM grids WHERE code = $1";
-static const char *SQL_TARGET_CASE = "SELECT state, root FROM cases WHERE id = $1 FOR UPDATE";
+static const char *SQL_TARGET_CASE = "SELECT state, root, grid FROM cases WHERE id = $1 FOR UPDATE";
 
 /*  Applies the step: the case, its case_actions record and event, and the
     merged cases that follow it (deploy/sql/repeatable/case_actions.sql).
@@ -24,10 +26,11 @@ static const char *SQL_TARGET_CASE = "SELECT state, root FROM cases WHERE id = $
     type, $8 event grid (NULL: the case's grid after the change), $9 note,
     $10 grid, $11 tier, $12 urgent, $13 groups, $14 department, $15
     satisfied, $16 into; $17-$19 the follow step's states, state after and
-    event (gf_case_merged_follow), NULL when the merged cases do not follow.
-    Returns the new version. */
+    event (gf_case_merged_follow), NULL when the merged cases do not follow;
+    $20 whether the cases merged into this one are re-pointed to $16
+    (gf_case_merged_repoint).  Returns the new version. */
 static const char *SQL_ACT = "SELECT gf_case_act ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, "
-                             "$12, $13, $14, $15, $16, $17, $18, $19) AS version";
+                             "$12, $13, $14, $15, $16, $17, $18, $19, $20) AS version";
 
 static void s_fail (gf_reply_t *reply, gf_code_t code, const char *message)
 {
@@ -37,9 +40,12 @@ static void s_fail (gf_reply_t *reply, gf_code_t code, const char *message)
     reply->message = strdup (message);
 }
 
-/*  Checks that need the database.  Returns 0, or -1 with err set. */
+/*  Checks that need the database: the assigned grid, the merge target
+    (gf_case_merge_check, and inside the identity's subtree: idn_grid, or
+    NULL).  Returns 0, or -1 with err set. */
 static int s_check_targets (gf_db_t *db, const gf_action_t *a, gf_case_action_t act,
-                            const char *root, int64_t case_id, gf_error_t *err)
+                            const gf_case_view_t *view, const char *root, const char *idn_grid,
+                            gf_error_t *err)
 {
     if (act == GF_ACT_ASSIGN) {
         const char *params[] = {a->grid};
@@ -55,7 +61,7 @@ static int s_check_targets (gf_db_t *db, const gf_action_t *a, gf_case_action_t 
         return rc;
     }
     if (act == GF_ACT_MERGE) {
-        if (a->into == case_id)
+        if (a->into == a->case_id)
             return gf_error_set (err, GF_E_BAD_VALUE, "a case cannot be merged into itself");
         char into[24];
         snprintf (into, sizeof into, "%" PRId64, a->into);
@@ -66,17 +72,50 @@ static int s_check_targets (gf_db_t *db, const gf_action_t *a, gf_case_action_t 
         int rc = 0;
         if (PQntuples (res) == 0)
             rc = gf_error_set (err, GF_E_UNKNOWN_CASE, "no case %s to merge into", into);
-        else if (!streq (gf_db_get (res, 0, "root"), root))
-            rc = gf_error_set (err, GF_E_FORBIDDEN, "case %s belongs to another L1 grid", into);
         else {
-            const char *state = gf_db_get (res, 0, "state");
-            if (streq (state, "closed") || streq (state, "merged"))
-                rc = gf_error_set (err, GF_E_ILLEGAL_TRANSITION,
-                                   "cannot merge into case %s: it is %s", into, state);
+            gf_case_target_t target = {
+                .id = a->into,
+                .state = (gf_case_state_t)gf_case_state_from_name (gf_db_get (res, 0, "state")),
+                .grid = gf_db_get (res, 0, "grid"),
+                .root = gf_db_get (res, 0, "root")};
+            rc = gf_case_merge_check (view, root, a->case_id, &target, err);
+            if (rc == 0 && idn_grid && !gf_case_grid_within (target.grid, idn_grid))
+                rc = gf_error_set (err, GF_E_FORBIDDEN,
+                                   "case %s is outside this identity's subtree %s", into, idn_grid);
         }
         PQclear (res);
         return rc;
     }
+    return 0;
+}
+
+/*  Whether the case locked (row 0 of locked) is the actor's and the
+    identity's to see: its grid, or the grid that last returned it (so a
+    resent return, which moved the case to the L1 triage, still gets its
+    first answer), inside the actor's grid and the identity's subtree
+    (idn_grid, or NULL).  Runs before anything answers about the request
+    id; what the actor may do to the case gf_case_transition decides.
+    Returns 0, or -1 with err set. */
+static int s_authorise (const gf_action_t *a, PGresult *locked, const char *idn_name,
+                        const char *idn_grid, gf_error_t *err)
+{
+    const char *grid = gf_db_get (locked, 0, "grid");
+    const char *returned_by = gf_db_get (locked, 0, "returned_by");
+    const char *actor_grid = gf_db_get (locked, 0, "actor_grid");
+    if (!actor_grid)
+        return gf_error_set (err, GF_E_UNKNOWN_ACTOR, "actor '%s' is not in the directory",
+                             a->actor);
+    bool in_actor = gf_case_grid_within (grid, actor_grid) ||
+                    (returned_by && gf_case_grid_within (returned_by, actor_grid));
+    bool in_idn = !idn_grid || gf_case_grid_within (grid, idn_grid) ||
+                  (returned_by && gf_case_grid_within (returned_by, idn_grid));
+    if (!in_idn)
+        return gf_error_set (err, GF_E_FORBIDDEN,
+                             "case %" PRId64 " is outside identity %s's subtree %s", a->case_id,
+                             idn_name, idn_grid);
+    if (!in_actor)
+        return gf_error_set (err, GF_E_FORBIDDEN, "case grid %s is outside %s's grid %s", grid,
+                             a->actor, actor_grid);
     return 0;
 }
 
@@ -132,22 +171,6 @@ void gf_intake_action_apply (gf_db_t *db, const gf_action_t *a, const char *iden
             goto unavailable;
         goto refuse;
     }
-    /* A resent request answers with its first result. */
-    const char *done_params[] = {a->actor, a->id};
-    if (!(done = gf_db_exec (db, SQL_DONE, 2, done_params)))
-        goto unavailable;
-    if (PQntuples (done) == 1 && gf_db_get_ll (done, 0, "case_id") != a->case_id) {
-        gf_error_set (&err, GF_E_BAD_VALUE, "request id '%s' of %s was already used for case %s",
-                      a->id, a->actor, gf_db_get (done, 0, "case_id"));
-        goto refuse;
-    }
-    if (PQntuples (done) == 1) {
-        reply->duplicate = true;
-        reply->case_id = gf_db_get_ll (done, 0, "case_id");
-        reply->state = strdup (gf_db_get (done, 0, "to_state"));
-        reply->version = gf_db_get_ll (done, 0, "version");
-        goto rollback;
-    }
     const char *lock_params[] = {case_id, a->actor};
     if (!(locked = gf_intake_db_exec (db, SQL_LOCK, 2, lock_params, deadline, &late)) || late)
         goto unavailable;
@@ -155,18 +178,33 @@ void gf_intake_action_apply (gf_db_t *db, const gf_action_t *a, const char *iden
         gf_error_set (&err, GF_E_UNKNOWN_CASE, "no case %s", case_id);
         goto refuse;
     }
-    if (idn) {
-        const char *subtree = gf_db_get (idn, 0, "grid");
-        if (!gf_case_grid_within (gf_db_get (locked, 0, "grid"), subtree)) {
-            gf_error_set (&err, GF_E_FORBIDDEN, "case %s is outside identity %s's subtree %s",
-                          case_id, gf_db_get (idn, 0, "name"), subtree);
-            goto refuse;
-        }
-        if (streq (a->action, "assign") && a->grid && !gf_case_grid_within (a->grid, subtree)) {
-            gf_error_set (&err, GF_E_FORBIDDEN, "grid %s is outside identity %s's subtree %s",
-                          a->grid, gf_db_get (idn, 0, "name"), subtree);
-            goto refuse;
-        }
+    const char *idn_grid = idn ? gf_db_get (idn, 0, "grid") : NULL;
+    const char *idn_name = idn ? gf_db_get (idn, 0, "name") : NULL;
+    /* Authorisation first: the request-id lookup below answers only about
+       a case the sender may see. */
+    if (s_authorise (a, locked, idn_name, idn_grid, &err) != 0)
+        goto refuse;
+    const char *done_params[] = {a->actor, a->id};
+    if (!(done = gf_db_exec (db, SQL_DONE, 2, done_params)))
+        goto unavailable;
+    bool resend = PQntuples (done) == 1 && gf_db_get_ll (done, 0, "case_id") == a->case_id;
+    /* A resent request answers with its first result. */
+    if (PQntuples (done) == 1 && !resend) {
+        gf_error_set (&err, GF_E_BAD_VALUE,
+                      "request id '%s' of %s was already used for another case", a->id, a->actor);
+        goto refuse;
+    }
+    if (resend) {
+        reply->duplicate = true;
+        reply->case_id = gf_db_get_ll (done, 0, "case_id");
+        reply->state = strdup (gf_db_get (done, 0, "to_state"));
+        reply->version = gf_db_get_ll (done, 0, "version");
+        goto rollback;
+    }
+    if (idn && streq (a->action, "assign") && a->grid && !gf_case_grid_within (a->grid, idn_grid)) {
+        gf_error_set (&err, GF_E_FORBIDDEN, "grid %s is outside identity %s's subtree %s", a->grid,
+                      idn_name, idn_grid);
+        goto refuse;
     }
     /* The caller sees the case as it is now, whatever the answer. */
     reply->state = strdup (gf_db_get (locked, 0, "state"));
@@ -189,8 +227,12 @@ void gf_intake_action_apply (gf_db_t *db, const gf_action_t *a, const char *iden
         goto refuse;
     }
     if (gf_case_transition (&view, a, &step, &err) != 0 ||
-        s_check_targets (db, a, step.action, gf_db_get (locked, 0, "root"), a->case_id, &err))
+        s_check_targets (db, a, step.action, &view, gf_db_get (locked, 0, "root"), idn_grid,
+                         &err)) {
+        if (err.code == GF_E_UNAVAILABLE)
+            goto unavailable;
         goto refuse;
+    }
 
     const char *to = gf_case_state_name (step.to);
     const char *urgent = a->urgent < 0 ? NULL : a->urgent ? "true" : "false";
@@ -220,8 +262,9 @@ void gf_intake_action_apply (gf_db_t *db, const gf_action_t *a, const char *iden
                                 a->into > 0 ? into : NULL,
                                 follows ? follow_from : NULL,
                                 follows ? gf_case_state_name (follow.to) : NULL,
-                                follows ? follow.event : NULL};
-    applied = gf_intake_db_exec (db, SQL_ACT, 19, act_params, deadline, &late);
+                                follows ? follow.event : NULL,
+                                gf_case_merged_repoint (&step) ? "true" : "false"};
+    applied = gf_intake_db_exec (db, SQL_ACT, 20, act_params, deadline, &late);
     free (into);
     if (!applied || late || gf_intake_db_commit (db, deadline, &late) != 0)
         goto unavailable;

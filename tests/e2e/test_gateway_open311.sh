@@ -61,7 +61,12 @@ expect_error "POST with a 4001-character description (intake: too_long)" 400 POS
 expect_error "POST with an unknown grid (intake: unknown_grid)" 400 POST $V2/requests.json --data-urlencode "api_key=$API_KEY" --data-urlencode service_code=water --data-urlencode "description=水管漏水" --data-urlencode "attribute[grid]=QNL.99.999"
 expect_error "POST with a bad urgent attribute" 400 POST $V2/requests.json --data-urlencode "api_key=$API_KEY" --data-urlencode service_code=water --data-urlencode "description=水管漏水" --data-urlencode "address_string=a" --data-urlencode "attribute[urgent]=maybe"
 expect_error "POST as JSON (not a form)" 400 POST $V2/requests.json -H 'Content-Type: application/json' --data '{"api_key":"x"}'
+# Urgency and special groups need api_keys.may_set_priority (off by default).
+expect_error "POST setting urgent with a key that may not" 403 POST $V2/requests.json --data-urlencode "api_key=$API_KEY" --data-urlencode service_code=water --data-urlencode "description=水管漏水" --data-urlencode "address_string=青年路街道西街村1组2号" --data-urlencode "attribute[urgent]=true"
+check "the refusal names the right" true "$(jbody '.[0].description | contains("may_set_priority")')"
+expect_error "POST labelling a resident petitioner with a key that may not" 403 POST $V2/requests.json --data-urlencode "api_key=$API_KEY" --data-urlencode service_code=water --data-urlencode "description=水管漏水" --data-urlencode "address_string=青年路街道西街村1组2号" --data-urlencode "attribute[groups]=petitioner"
 check "nothing stored by refused POSTs" 0 "$(sql "SELECT count(*) FROM cases")"
+sql "UPDATE api_keys SET may_set_priority = true WHERE name = 'testclient'" >/dev/null
 
 # --- POST requests.json: stored through the intake, idempotent ----------------
 post --data-urlencode service_code=water --data-urlencode "description=西街村1组2号门前水管漏水" \
@@ -145,7 +150,7 @@ check "/healthz" "200 ok true" "$STATUS $(jbody '.status') $(jbody ".log_head ==
 http GET /metrics
 check "/metrics counts created POSTs" 4 "$(sed -n 's/^gf_gateway_open311_posts_total{result="created"} //p' "$ART/body.json")"
 check "/metrics counts duplicate POSTs" 2 "$(sed -n 's/^gf_gateway_open311_posts_total{result="duplicate"} //p' "$ART/body.json")"
-check "/metrics counts refused POSTs" 11 "$(sed -n 's/^gf_gateway_open311_posts_total{result="refused"} //p' "$ART/body.json")"
+check "/metrics counts refused POSTs" 13 "$(sed -n 's/^gf_gateway_open311_posts_total{result="refused"} //p' "$ART/body.json")"
 check "/metrics has TYPE lines" True "$(python3 -c "
 import re; t=open('$ART/body.json').read(); names=set(re.findall(r'^(gf_\w+?)(?:\{| )', t, re.M))
 base=lambda n: re.sub(r'_(bucket|sum|count)$', '', n)  # a histogram's series

@@ -88,7 +88,7 @@ allowed gf_ctl "set the clock and register an identity" "INSERT INTO sim_clock (
 # The operators' tool works as gf_ctl, command by command.
 CTL_DB="$GF_DB options=-crole=gf_ctl"
 mkdir -p "$ART/certs"
-for c in "clock set 2026-11-02T08:00:00+08:00" "clock real" "grids import $ROOT/deploy/sample/qingnianlu.json" \
+for c in "clock set 2026-11-02T08:00:00+08:00 --force" "clock real --force" "grids import $ROOT/deploy/sample/qingnianlu.json" \
          "calendar import" "case show 1" "case list --grid QNL" "meeting list" \
          "escalation plan --at 2026-11-09T09:00:00+08:00" "report monthly --month 2026-11" \
          "--certs $ART/certs cert new desk --kind staff --grid QNL --out $ART/desk.cert" \

@@ -26,6 +26,11 @@ SAMPLE=$ROOT/deploy/sample/qingnianlu.json # the sample directory of grids and p
 SANITIZER_RE='ERROR: (AddressSanitizer|LeakSanitizer)|runtime error:'
 FAILED=0
 declare -A PIDS=()
+# The tests drive the simulated clock (clock/simulated; off in production),
+# weeks at a step (clock/max_jump: a year; test_security_authz checks the
+# default).
+export GF_SIM_CLOCK=${GF_SIM_CLOCK:-on}
+export GF_CLOCK_MAX_JUMP=${GF_CLOCK_MAX_JUMP:-8784}
 
 # --- TAP ---------------------------------------------------------------------
 ok() { echo "ok - $TEST_NAME: $*"; }

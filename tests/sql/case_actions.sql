@@ -4,7 +4,7 @@
 -- a resolve; an error leaves nothing; the intake's role may call it.  All
 -- rolled back.
 BEGIN;
-SELECT plan (36);
+SELECT plan (40);
 
 INSERT INTO sim_clock (at) VALUES ('2026-03-02 10:00+08')
     ON CONFLICT (id) DO UPDATE SET at = excluded.at;
@@ -176,6 +176,38 @@ SELECT is (gf_case_act (pg_temp.cid (4), 'req-13', 'P-QNL.01.001-1', 'resolve', 
            4, 'a follow step from other states');
 SELECT is ((SELECT state FROM cases WHERE id = pg_temp.cid (3)), 'merged',
            'moves only the merged cases in its states');
+
+-- Merges stay one level deep: C -> A, then A -> B re-points C to B (with
+-- the lifecycle's re-point step, p_repoint), so C follows B's resolve.
+INSERT INTO c
+SELECT i, case_id FROM gf_intake_store ('[
+  {"i": 5, "rid": "a-5", "source": "hotline", "source_ref": "gft-act-5", "description": "x", "urgent": false},
+  {"i": 6, "rid": "a-6", "source": "hotline", "source_ref": "gft-act-6", "description": "x", "urgent": false},
+  {"i": 7, "rid": "a-7", "source": "hotline", "source_ref": "gft-act-7", "description": "x", "urgent": false}
+]', 'QNL');
+UPDATE cases SET state = 'signed', grid = 'QNL.01.001', version = 2
+ WHERE id IN (pg_temp.cid (5), pg_temp.cid (6), pg_temp.cid (7));
+SELECT gf_case_act (pg_temp.cid (7), 'req-14', 'P-QNL.01-1', 'merge', 'signed', 'merged',
+                    'case.merged', NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, pg_temp.cid (5),
+                    NULL, NULL, NULL, true);
+SELECT is (gf_case_act (pg_temp.cid (5), 'req-15', 'P-QNL.01-1', 'merge', 'signed', 'merged',
+                    'case.merged', NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, pg_temp.cid (6),
+                    NULL, NULL, NULL, true),
+           3, 'A merged into B: version 3');
+SELECT is ((SELECT row (state, merged_into, version)::text FROM cases WHERE id = pg_temp.cid (7)),
+           row ('merged', pg_temp.cid (6), 4)::text, 'C, merged into A, now points at B');
+SELECT is ((SELECT payload - 'version' - 'l2' FROM case_events
+             WHERE case_id = pg_temp.cid (7) AND type = 'case.merged' AND payload ? 'via'),
+           jsonb_build_object ('action', 'merge', 'actor', 'P-QNL.01-1', 'from', 'merged',
+                               'to', 'merged', 'note', NULL, 'into', pg_temp.cid (6),
+                               'via', pg_temp.cid (5)),
+           'the re-pointed case''s case.merged names B (into) and A (via)');
+SELECT gf_case_act (pg_temp.cid (6), 'req-16', 'P-QNL.01.001-1', 'resolve', 'signed', 'resolved',
+                    'case.resolved', NULL, 'fixed', NULL, NULL, NULL, NULL, NULL, NULL, NULL,
+                    '{merged}', 'resolved', 'case.resolved');
+SELECT is ((SELECT string_agg (state, ',' ORDER BY id) FROM cases
+             WHERE id IN (pg_temp.cid (5), pg_temp.cid (6), pg_temp.cid (7))),
+           'resolved,resolved,resolved', 'B resolved: A and C (the old chain) follow it');
 
 SELECT * FROM finish ();
 ROLLBACK;

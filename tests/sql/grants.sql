@@ -8,6 +8,7 @@ SELECT plan (22);
 
 CREATE TEMP TABLE want_tables (role text, tab text, privs text);
 INSERT INTO want_tables VALUES
+    ('gf_auditor', 'audit_log', 'SELECT'),
     ('gf_ctl', 'addresses', 'SELECT,INSERT,UPDATE,DELETE'),
     ('gf_ctl', 'api_keys', 'SELECT'),
     ('gf_ctl', 'app_tokens', 'SELECT,INSERT,UPDATE,DELETE'),
@@ -168,14 +169,14 @@ INSERT INTO want_columns VALUES
 SELECT bag_eq (
     $$ SELECT r.rolname::text AS role, c.relname::text AS tab, array_to_string (ARRAY (SELECT p FROM unnest (ARRAY['SELECT','INSERT','UPDATE','DELETE','TRUNCATE']) p WHERE has_table_privilege (r.rolname, c.oid, p)), ',') AS privs
       FROM pg_roles r CROSS JOIN pg_class c
-     WHERE r.rolname IN ('gf_intake','gf_relay','gf_router','gf_notifier','gf_escalator','gf_gateway','gf_ctl')
+     WHERE r.rolname IN ('gf_intake','gf_relay','gf_router','gf_notifier','gf_escalator','gf_gateway','gf_ctl','gf_auditor')
        AND c.relnamespace = 'public'::regnamespace AND c.relkind IN ('r','v') AND NOT EXISTS (SELECT 1 FROM pg_depend d WHERE d.objid = c.oid AND d.deptype = 'e') AND EXISTS (SELECT 1 FROM unnest (ARRAY['SELECT','INSERT','UPDATE','DELETE','TRUNCATE']) p WHERE has_table_privilege (r.rolname, c.oid, p)) $$,
     'SELECT role, tab, privs FROM want_tables',
     'table privileges of the service roles are exactly the list');
 SELECT bag_eq (
     $$ SELECT r.rolname::text AS role, c.relname::text AS tab, a.attname::text AS col, array_to_string (ARRAY (SELECT p FROM unnest (ARRAY['SELECT','UPDATE']) p WHERE has_column_privilege (r.rolname, c.oid, a.attnum, p) AND NOT has_table_privilege (r.rolname, c.oid, p)), ',') AS privs
       FROM pg_roles r CROSS JOIN pg_class c JOIN pg_attribute a ON a.attrelid = c.oid AND a.attnum > 0 AND NOT a.attisdropped
-     WHERE r.rolname IN ('gf_intake','gf_relay','gf_router','gf_notifier','gf_escalator','gf_gateway','gf_ctl')
+     WHERE r.rolname IN ('gf_intake','gf_relay','gf_router','gf_notifier','gf_escalator','gf_gateway','gf_ctl','gf_auditor')
        AND c.relnamespace = 'public'::regnamespace AND c.relkind = 'r' AND EXISTS (SELECT 1 FROM unnest (ARRAY['SELECT','UPDATE']) p WHERE has_column_privilege (r.rolname, c.oid, a.attnum, p) AND NOT has_table_privilege (r.rolname, c.oid, p)) $$,
     'SELECT role, tab, col, privs FROM want_columns',
     'column privileges of the service roles are exactly the list');

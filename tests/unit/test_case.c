@@ -233,6 +233,47 @@ static void test_merged_cases_follow_a_resolve_only (void **state)
     assert_false (gf_case_merged_follow (&step, from, sizeof from, &follow));
 }
 
+static void test_a_merge_target_must_be_in_scope_and_not_merged (void **state)
+{
+    gf_case_view_t view = {.state = GF_CASE_ROUTED,
+                           .grid = L3_GRID,
+                           .satisfied = -1,
+                           .actor_grid = "QNL.07",
+                           .actor_level = 2};
+    gf_error_t err = {GF_OK, ""};
+    gf_case_target_t ok = {.id = 2, .state = GF_CASE_SIGNED, .grid = "QNL.07.064", .root = "QNL"};
+    assert_int_equal (gf_case_merge_check (&view, "QNL", 1, &ok, &err), 0);
+    gf_case_target_t self = ok;
+    self.id = 1;
+    assert_int_equal (gf_case_merge_check (&view, "QNL", 1, &self, &err), -1);
+    assert_int_equal (err.code, GF_E_BAD_VALUE);
+    gf_case_target_t other_l2 = ok;
+    other_l2.grid = "QNL.08.067";
+    assert_int_equal (gf_case_merge_check (&view, "QNL", 1, &other_l2, &err), -1);
+    assert_int_equal (err.code, GF_E_FORBIDDEN);
+    gf_case_target_t other_root = ok;
+    other_root.root = "XYZ";
+    assert_int_equal (gf_case_merge_check (&view, "QNL", 1, &other_root, &err), -1);
+    assert_int_equal (err.code, GF_E_FORBIDDEN);
+    gf_case_target_t merged = ok;
+    merged.state = GF_CASE_MERGED;
+    assert_int_equal (gf_case_merge_check (&view, "QNL", 1, &merged, &err), -1);
+    assert_int_equal (err.code, GF_E_ILLEGAL_TRANSITION);
+    gf_case_target_t closed = ok;
+    closed.state = GF_CASE_CLOSED;
+    assert_int_equal (gf_case_merge_check (&view, "QNL", 1, &closed, &err), -1);
+    assert_int_equal (err.code, GF_E_ILLEGAL_TRANSITION);
+}
+
+static void test_a_merge_repoints_the_cases_merged_into_it (void **state)
+{
+    gf_case_step_t step;
+    assert_int_equal (s_run (GF_CASE_ROUTED, -1, "QNL.07", 2, "merge", NULL, &step, NULL), 0);
+    assert_true (gf_case_merged_repoint (&step));
+    assert_int_equal (s_run (GF_CASE_SIGNED, -1, L3_GRID, 3, "resolve", "n", &step, NULL), 0);
+    assert_false (gf_case_merged_repoint (&step));
+}
+
 int main (void)
 {
     const struct CMUnitTest tests[] = {
@@ -245,6 +286,8 @@ int main (void)
         cmocka_unit_test (test_a_client_cannot_ask_for_a_service_step),
         cmocka_unit_test (test_the_router_steps_come_from_the_table),
         cmocka_unit_test (test_merged_cases_follow_a_resolve_only),
+        cmocka_unit_test (test_a_merge_target_must_be_in_scope_and_not_merged),
+        cmocka_unit_test (test_a_merge_repoints_the_cases_merged_into_it),
     };
     return cmocka_run_group_tests (tests, NULL, NULL);
 }

@@ -26,7 +26,11 @@
 --      step (common/gf_case.c), passed by the caller only when they follow
 --      (this case resolved): those in a p_follow_from state move to
 --      p_follow_to (resolved: tier resolved, resolved_at), each with its
---      p_follow_event naming this case in 'follows'.  NULL: none follow.
+--      p_follow_event naming this case in 'follows'.  NULL: none follow;
+--   4. p_repoint (the lifecycle's gf_case_merged_repoint: a merge): the
+--      cases merged into this one are re-pointed to p_into, each with a
+--      p_event naming p_into in 'into' and this case in 'via' (merges stay
+--      one level deep, so they follow p_into when it is resolved).
 -- Times come from gf_now () (the simulated clock when one is set).
 -- Returns the case's new version.  Any error leaves nothing (the caller's
 -- transaction is rolled back).
@@ -37,7 +41,8 @@ CREATE OR REPLACE FUNCTION gf_case_act (p_case bigint, p_request text, p_actor t
                                         p_department text, p_satisfied boolean, p_into bigint,
                                         p_follow_from text[] DEFAULT NULL,
                                         p_follow_to text DEFAULT NULL,
-                                        p_follow_event text DEFAULT NULL)
+                                        p_follow_event text DEFAULT NULL,
+                                        p_repoint boolean DEFAULT false)
     RETURNS integer
 LANGUAGE plpgsql AS $$
 DECLARE
@@ -118,6 +123,22 @@ BEGIN
                                    'to', p_follow_to, 'version', f.version, 'note', p_note,
                                    'follows', p_case)
           FROM f;
+    END IF;
+    -- Merges are one level deep: the cases merged into this one go with it.
+    IF p_repoint AND p_into IS NOT NULL THEN
+        WITH r AS (
+            UPDATE cases c SET merged_into = p_into, version = c.version + 1,
+                   updated_at = gf_now ()
+             WHERE c.merged_into = p_case AND c.state = 'merged'
+            RETURNING c.id, c.grid, c.version
+        )
+        INSERT INTO case_events (type, topic, case_id, grid, at, payload)
+        SELECT p_event, p_event || '/' || r.grid, r.id, r.grid, gf_now (),
+               jsonb_build_object ('action', p_action, 'actor', p_actor, 'from', 'merged',
+                                   'to', 'merged', 'version', r.version, 'note', p_note,
+                                   'into', p_into, 'via', p_case,
+                                   'l2', (SELECT parent FROM grids WHERE code = r.grid))
+          FROM r;
     END IF;
     RETURN v_version;
 END

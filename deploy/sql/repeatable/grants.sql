@@ -20,18 +20,19 @@ BEGIN
     BEGIN CREATE ROLE gf_escalator NOLOGIN; EXCEPTION WHEN duplicate_object OR unique_violation THEN NULL; END;
     BEGIN CREATE ROLE gf_gateway NOLOGIN; EXCEPTION WHEN duplicate_object OR unique_violation THEN NULL; END;
     BEGIN CREATE ROLE gf_ctl NOLOGIN; EXCEPTION WHEN duplicate_object OR unique_violation THEN NULL; END;
+    BEGIN CREATE ROLE gf_auditor NOLOGIN; EXCEPTION WHEN duplicate_object OR unique_violation THEN NULL; END;
 END $$;
 
 -- Start from nothing.
 REVOKE ALL ON ALL TABLES IN SCHEMA public
-    FROM gf_intake, gf_relay, gf_router, gf_notifier, gf_escalator, gf_gateway, gf_ctl;
+    FROM gf_intake, gf_relay, gf_router, gf_notifier, gf_escalator, gf_gateway, gf_ctl, gf_auditor;
 REVOKE ALL ON ALL SEQUENCES IN SCHEMA public
-    FROM gf_intake, gf_relay, gf_router, gf_notifier, gf_escalator, gf_gateway, gf_ctl;
+    FROM gf_intake, gf_relay, gf_router, gf_notifier, gf_escalator, gf_gateway, gf_ctl, gf_auditor;
 
 -- Nobody but the owner creates anything.
 REVOKE CREATE ON SCHEMA public FROM PUBLIC;
 GRANT USAGE ON SCHEMA public TO gf_intake, gf_relay, gf_router, gf_notifier, gf_escalator,
-    gf_gateway, gf_ctl;
+    gf_gateway, gf_ctl, gf_auditor;
 
 -- What every service reads: the clock (gf_now), the calendar, the directory.
 GRANT SELECT ON sim_clock, calendar_years, calendar_days, grids, categories
@@ -108,3 +109,11 @@ GRANT UPDATE ON deliveries TO gf_ctl; -- gridctl notify redrive
 GRANT INSERT, UPDATE ON meetings, escalation_state TO gf_ctl;
 GRANT INSERT ON case_events TO gf_ctl;
 GRANT USAGE ON ALL SEQUENCES IN SCHEMA public TO gf_ctl;
+
+-- The audit trail (021, audit.sql): written only by its triggers (SECURITY
+-- DEFINER), read only by gf_auditor; gf_ctl's SELECT ON ALL TABLES above
+-- and the escalator's sequences are taken back for it.  Nobody but the
+-- owner holds any other privilege on it.
+REVOKE ALL ON audit_log FROM PUBLIC, gf_ctl;
+REVOKE ALL ON SEQUENCE audit_log_id_seq FROM PUBLIC, gf_ctl, gf_escalator;
+GRANT SELECT ON audit_log TO gf_auditor;
