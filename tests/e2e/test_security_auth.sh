@@ -44,7 +44,7 @@ GF_CURVE=on "$BIN/gf-intake" >"$ART/nocert.log" 2>&1
 check "curve=on without certificates refused at start" "1 1" "$? $(grep -c "needs --cert" "$ART/nocert.log")"
 
 export GF_CURVE=on
-start relay
+start relay --cert "$ART/server.cert" --certs "$CERTS"
 start intake --cert "$ART/server.cert" --certs "$CERTS"
 start router
 wait_for "intake port" 30 port_open $((PORT_BASE + 0))
