@@ -77,6 +77,12 @@ check "a QNL subscriber replays both subtrees (the events are there)" "QNL.07.06
 check "a QNL.07 subscriber replays only QNL.07's events" "QNL.07.063:40 " \
   "$(watch_all sub07 "$ART/sub-07.cert")"
 
+# The Python client example (docs/examples/gf_stream_client.py) with the same key.
+/usr/bin/python3 "$ROOT/docs/examples/gf_stream_client.py" watch "$GF_PUB" "$GF_REPLAY" --since 0 --idle 3000 \
+  --cert "$ART/sub-07.cert" --relay-cert "$RELAY_CERT" >"$ART/py07.txt" 2>"$ART/py07.err"
+check "the Python client with the QNL.07 key replays only QNL.07's events" "40 0" \
+  "$(wc -l <"$ART/py07.txt") $(grep -vc ' case.routed/QNL.07' "$ART/py07.txt")"
+
 # Live: two followers started before new events, a raw SUB with the QNL.07
 # key (subscribed to everything: the relay narrows it) and gridctl watch.
 GF_CERT=$ART/sub-07.cert GF_RELAY_CERT=$RELAY_CERT "$TOOLS/capture" "$GF_PUB" "$ART/live07.ready" 600000 \
