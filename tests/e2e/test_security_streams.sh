@@ -83,6 +83,28 @@ check "a QNL.07 subscriber replays only QNL.07's events" "QNL.07.063:40 " \
 check "the Python client with the QNL.07 key replays only QNL.07's events" "40 0" \
   "$(wc -l <"$ART/py07.txt") $(grep -vc ' case.routed/QNL.07' "$ART/py07.txt")"
 
+# ZMQ_MAXMSGSIZE on the replay (at most 64 KiB): a 70,000-byte message from
+# an authenticated peer gets no answer (its connection is dropped); a normal
+# request on a new connection is served.
+/usr/bin/python3 - "$GF_REPLAY" "$ART/sub-07.cert" "$RELAY_CERT" >"$ART/maxmsg.txt" 2>&1 <<'PYEOF'
+import sys, zmq, zmq.auth, msgpack
+ep, cert, server = sys.argv[1:4]
+pub, sec = zmq.auth.load_certificate(cert + "_secret")
+srv, _ = zmq.auth.load_certificate(server)
+def dealer():
+    d = zmq.Context.instance().socket(zmq.DEALER)
+    d.curve_publickey, d.curve_secretkey, d.curve_serverkey = pub, sec, srv
+    d.setsockopt(zmq.LINGER, 0); d.connect(ep)
+    return d
+req = {"v": 1, "type": "replay.request", "id": "m1", "from": 0, "prefix": "", "limit": 1}
+big = dealer(); big.send(msgpack.packb(dict(req, prefix="x" * 70000)))
+print("big:", "answered" if big.poll(2000) else "none")
+small = dealer(); small.send(msgpack.packb(req))
+print("small:", "answered" if small.poll(5000) else "none")
+PYEOF
+check "replay: a message over the size limit is dropped, a normal one served" "big: none small: answered" \
+  "$(tr '\n' ' ' <"$ART/maxmsg.txt" | sed 's/ $//')"
+
 # Live: two followers started before new events, a raw SUB with the QNL.07
 # key (subscribed to everything: the relay narrows it) and gridctl watch.
 GF_CERT=$ART/sub-07.cert GF_RELAY_CERT=$RELAY_CERT "$TOOLS/capture" "$GF_PUB" "$ART/live07.ready" 600000 \
