@@ -147,6 +147,17 @@ grep -q "lost its rights" "$ART/relay.log" && ok "the relay logged the revoked s
 kill -TERM $W07 $WGONE $CAP07 2>/dev/null
 wait $W07 $WGONE $CAP07 2>/dev/null
 
+# --- the gateway's SSE, as a CURVE client of the relay --------------------------
+# Its key (an Open311 adapter of QNL.07 that may read case.* on the stream)
+# limits what its browsers get.
+source "$(dirname "$0")/gateway_lib.sh"
+ctl cert new gw-07 --kind adapter --grid QNL.07 --sources open311 --topics case. \
+  --out "$ART/gw-07.cert" >>"$ART/cert.out" 2>&1
+start_gateway GF_CERT="$ART/gw-07.cert" GF_RELAY_CERT="$RELAY_CERT"
+curl -s -N --max-time 5 "$URL/stream?since=0" >"$ART/sse.txt"
+check "gateway SSE with a QNL.07 key: only QNL.07's events" "QNL.07.063:40 QNL.07.064:20 " \
+  "$(sed -n 's/^data: //p' "$ART/sse.txt" | jq -r .grid | sort | uniq -c | awk '{printf "%s:%s ", $2, $1}')"
+
 # --- app push ---------------------------------------------------------------
 TOKEN=$("$BIN/gridctl" notify token "$L2")
 TOKEN3=$("$BIN/gridctl" notify token "$L3")
