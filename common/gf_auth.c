@@ -1,4 +1,4 @@
-/*  gf_auth — CurveZMQ on the intake endpoint, both sides. */
+/*  gf_auth — CurveZMQ on the server endpoints, both sides. */
 #include "gf_auth.h"
 
 /*  The ZAP domain of the intake; with ZMQ_ZAP_ENFORCE_DOMAIN a handshake
@@ -41,22 +41,50 @@ static zcert_t *s_load_secret (const char *path, const char *what)
     return cert;
 }
 
-gf_auth_t *gf_auth_server_new (zsock_t *sock, const gf_config_t *config, const char *endpoint)
+/*  The plain-mode check: curve=off only on a local endpoint.  Returns 0,
+    1 for curve=on, -1 (logged) when refused. */
+static int s_mode (const gf_config_t *config, const char *endpoint)
 {
-    assert (sock && config && endpoint);
     if (streq (config->curve, "off")) {
         if (!gf_auth_is_local (endpoint)) {
             zsys_error ("auth: curve=off (plain TCP) is allowed only on loopback or ipc, not %s",
                         endpoint);
-            return NULL;
+            return -1;
         }
         zsys_warning ("auth: plain, unauthenticated endpoint %s (curve=off)", endpoint);
-        return (gf_auth_t *)zmalloc (sizeof (gf_auth_t));
+        return 0;
     }
     if (!streq (config->curve, "on")) {
         zsys_error ("auth: curve must be on or off, not '%s'", config->curve);
-        return NULL;
+        return -1;
     }
+    return 1;
+}
+
+/*  Makes sock a CURVE server in the ZAP domain, enforced. */
+static int s_secure (zsock_t *sock, const gf_config_t *config, const char *endpoint)
+{
+    zcert_t *cert = s_load_secret (config->cert, "server");
+    if (!cert)
+        return -1;
+    zcert_apply (cert, sock);
+    zsock_set_curve_server (sock, 1);
+    zsock_set_zap_domain (sock, GF_ZAP_DOMAIN);
+    zsock_set_zap_enforce_domain (sock, 1);
+    zsys_info ("auth: CURVE server %s on %s, clients from %s", zcert_public_txt (cert), endpoint,
+               config->certs);
+    zcert_destroy (&cert);
+    return 0;
+}
+
+gf_auth_t *gf_auth_server_new (zsock_t *sock, const gf_config_t *config, const char *endpoint)
+{
+    assert (config && endpoint);
+    int mode = s_mode (config, endpoint);
+    if (mode < 0)
+        return NULL;
+    if (mode == 0)
+        return (gf_auth_t *)zmalloc (sizeof (gf_auth_t));
     if (!zsys_has_curve ()) {
         zsys_error ("auth: this libzmq has no CURVE support");
         return NULL;
@@ -70,9 +98,10 @@ gf_auth_t *gf_auth_server_new (zsock_t *sock, const gf_config_t *config, const c
         zsys_error ("auth: certificate directory %s does not exist", config->certs);
         return NULL;
     }
-    zcert_t *cert = s_load_secret (config->cert, "server");
-    if (!cert)
+    zcert_t *check = s_load_secret (config->cert, "server");
+    if (!check)
         return NULL;
+    zcert_destroy (&check);
     gf_auth_t *self = (gf_auth_t *)zmalloc (sizeof (gf_auth_t));
     self->curve = true;
     /* ZAP handler first: a connection accepted before it exists would
@@ -84,13 +113,37 @@ gf_auth_t *gf_auth_server_new (zsock_t *sock, const gf_config_t *config, const c
     }
     zstr_sendx (self->zauth, "CURVE", config->certs, NULL);
     zsock_wait (self->zauth);
-    zcert_apply (cert, sock);
-    zsock_set_curve_server (sock, 1);
-    zsock_set_zap_domain (sock, GF_ZAP_DOMAIN);
-    zsock_set_zap_enforce_domain (sock, 1);
-    zsys_info ("auth: CURVE server %s, clients from %s", zcert_public_txt (cert), config->certs);
-    zcert_destroy (&cert);
+    if (sock && s_secure (sock, config, endpoint) != 0)
+        gf_auth_destroy (&self);
     return self;
+}
+
+int gf_auth_server_apply (gf_auth_t *self, zsock_t *sock, const gf_config_t *config,
+                          const char *endpoint)
+{
+    assert (self && sock && config && endpoint);
+    int mode = s_mode (config, endpoint);
+    if (mode < 0)
+        return -1;
+    if (mode == 0)
+        return 0;
+    return self->curve ? s_secure (sock, config, endpoint) : -1;
+}
+
+void gf_auth_limits (zsock_t *sock, const gf_config_t *config, int cap)
+{
+    int64_t size = config->maxmsgsize;
+    if (cap > 0 && size > cap)
+        size = cap;
+    zsock_set_maxmsgsize (sock, (int)size);
+    zsock_set_rcvhwm (sock, config->peer_hwm);
+}
+
+int gf_auth_stream_client (zsock_t *sock, const gf_config_t *config)
+{
+    if (!s_set (config->relay_cert))
+        return 0;
+    return gf_auth_client_apply (sock, config->cert, config->relay_cert);
 }
 
 void gf_auth_destroy (gf_auth_t **self_p)

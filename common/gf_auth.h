@@ -1,4 +1,5 @@
-/*  gf_auth — CurveZMQ on the intake endpoint, both sides.
+/*  gf_auth — CurveZMQ on the server endpoints (intake, the relay's PUB and
+    replay, the notifier's app push), both sides.
 
     Server: gf_auth_server_new starts czmq's zauth (before any bind, as ZAP
     requires), loads the server certificate and makes the socket a CURVE
@@ -27,9 +28,28 @@ typedef struct _gf_auth_t gf_auth_t;
     FILE and FILE_secret) and config->certs (the directory of authorised
     client public certificates, reread when it changes).  Returns the
     authenticator, which must outlive the socket, or NULL after logging
-    why (bad settings, plain TCP on a non-loopback endpoint). */
+    why (bad settings, plain TCP on a non-loopback endpoint).  sock NULL:
+    only the authenticator; secure sockets with gf_auth_server_apply. */
 gf_auth_t *gf_auth_server_new (zsock_t *sock, const gf_config_t *config, const char *endpoint);
 void gf_auth_destroy (gf_auth_t **self_p);
+
+/*  Secures one more server socket of the same process with the same
+    authenticator (ZAP has one handler per process: the relay's PUB and
+    replay share it).  Returns 0, or -1 after logging. */
+int gf_auth_server_apply (gf_auth_t *self, zsock_t *sock, const gf_config_t *config,
+                          const char *endpoint);
+
+/*  Per-peer limits of a server socket that reads from clients:
+    ZMQ_MAXMSGSIZE = config->maxmsgsize (at most cap bytes when cap > 0;
+    a bigger message disconnects the peer) and ZMQ_RCVHWM =
+    config->peer_hwm messages queued per peer (then ZeroMQ stops reading
+    that peer). */
+void gf_auth_limits (zsock_t *sock, const gf_config_t *config, int cap);
+
+/*  A client of the relay's PUB or replay: CURVE with config->cert and the
+    relay's public certificate config->relay_cert when relay_cert is set;
+    plain otherwise.  Returns 0 or -1 (logged). */
+int gf_auth_stream_client (zsock_t *sock, const gf_config_t *config);
 
 /*  True when the socket is a CURVE server (every message has a User-Id). */
 bool gf_auth_curve (gf_auth_t *self);

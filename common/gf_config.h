@@ -24,6 +24,9 @@
     security/cert   --cert      GF_CERT      ""   (own CurveZMQ certificate file)     no
     security/certs  --certs     GF_CERTS     ""   (intake: authorised client certs)   no
     security/server_cert --server-cert GF_SERVER_CERT "" (clients: intake's cert)     no
+    security/relay_cert --relay-cert GF_RELAY_CERT "" (stream clients: relay's cert) no
+    security/maxmsgsize --maxmsgsize GF_MAXMSGSIZE 1048576 (bytes per message)      no
+    security/peer_hwm --peer-hwm GF_PEER_HWM 1000 (messages queued per peer)        no
     notifier/app    --app       GF_APP       tcp://127.0.0.1:5573  no
     notifier/sms_url --sms-url  GF_SMS_URL   ""   (off)            no
     notifier/sms_token --sms-token GF_SMS_TOKEN ""                 no
@@ -67,6 +70,9 @@ typedef struct {
     char *cert;           /* own certificate file (secret in FILE_secret), or ""  */
     char *certs;          /* intake: authorised client certificates (dir), or ""  */
     char *server_cert;    /* clients: the intake's public certificate file, or "" */
+    char *relay_cert;     /* stream clients: the relay's public certificate, or "" */
+    int maxmsgsize;       /* largest message a server socket accepts from a peer  */
+    int peer_hwm;         /* messages queued from one peer on a server socket     */
     char *app;            /* notifier: app push ROUTER endpoint                   */
     char *sms_url;        /* notifier: SMS gateway URL, "" = channel off          */
     char *sms_token;      /* notifier: SMS gateway bearer token, or ""            */

@@ -1,5 +1,6 @@
 /*  gf_consumer — a durable, exactly-once consumer of one event type. */
 #include "gf_consumer.h"
+#include "gf_auth.h"
 #include "gf_metrics.h"
 #include "gf_service.h"
 
@@ -54,7 +55,10 @@ gf_consumer_t *gf_consumer_new (const char *name, const char *type, gf_config_t 
     }
     free (types);
     zsock_set_rcvhwm (self->sub, 100000);
-    if (zsock_connect (self->sub, "%s", config->pub) != 0) {
+    /* relay_cert set: a CURVE client of the relay with this service's own
+       certificate (its identity needs stream rights for these types). */
+    if (gf_auth_stream_client (self->sub, config) != 0 ||
+        zsock_connect (self->sub, "%s", config->pub) != 0) {
         zsys_error ("%s: cannot connect to relay at %s", name, config->pub);
         gf_consumer_destroy (&self);
     }

@@ -41,6 +41,15 @@ gf_stream_t *gf_stream_new (const char *pub, const char *replay, const char *pre
     drop. */
 gf_stream_t *gf_stream_new_sized (const char *pub, const char *replay, const char *prefix,
                                   uint64_t since, int rcvhwm, int rcvbuf);
+/*  The same as a CURVE client (gf_auth_client_apply): its own certificate
+    `cert` (FILE + FILE_secret) and the relay's public certificate
+    `relay_cert`; relay_cert NULL or empty: plain.  rcvhwm 0: the default.  The
+    relay gives an authenticated stream only what its identity may read
+    (docs/security.md), so such a stream always finds gaps by probe, as a
+    filtered one does.  NULL after logging a bad certificate. */
+gf_stream_t *gf_stream_new_secure (const char *pub, const char *replay, const char *prefix,
+                                   uint64_t since, int rcvhwm, int rcvbuf, const char *cert,
+                                   const char *relay_cert);
 void gf_stream_destroy (gf_stream_t **self_p);
 
 /*  Returns the next event (caller destroys) with its topic in *topic

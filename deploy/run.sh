@@ -18,15 +18,19 @@ mkdir -p "$LOG"
 "$BIN/gridctl" grids import deploy/sample/qingnianlu.json 2>>"$LOG/gridctl.log"
 "$BIN/gridctl" calendar import 2>>"$LOG/gridctl.log"
 
-# CurveZMQ on the intake (docs/security.md): its certificate and two client
-# identities under var/certs, made once (again if the database lost them).
+# CurveZMQ on the intake, the relay and the app push (docs/security.md): the
+# servers' certificates and the client identities under var/certs, made once
+# (again if the database lost them).  Each service has one key pair: the
+# notifier's is both its app push server key and its key on the relay.
 # GF_CURVE=off runs the demo on plain loopback TCP instead.
 CERTS=$ROOT/var/certs
 export GF_CURVE=${GF_CURVE:-on}
-INTAKE_ARGS=() HOTLINE_ARGS=() GATEWAY_ARGS=()
+INTAKE_ARGS=() HOTLINE_ARGS=() GATEWAY_ARGS=() RELAY_ARGS=() WATCH_ARGS=()
+declare -A SVC_ARGS=()
 if [ "$GF_CURVE" = on ]; then
   mkdir -p "$CERTS/clients"
   [ -f "$CERTS/intake.cert_secret" ] || "$BIN/gridctl" cert server "$CERTS/intake.cert" >>"$LOG/gridctl.log"
+  [ -f "$CERTS/relay.cert_secret" ] || "$BIN/gridctl" cert server "$CERTS/relay.cert" >>"$LOG/gridctl.log"
   identity() { # NAME ARGS...
     local name=$1; shift
     local known
@@ -37,10 +41,18 @@ if [ "$GF_CURVE" = on ]; then
   }
   identity sample-hotline --kind adapter --grid QNL --sources hotline
   identity operator --kind staff --grid QNL
-  identity gateway --kind adapter --grid QNL --sources open311
+  identity gateway --kind adapter --grid QNL --sources open311 \
+    --topics case.,meeting.,ledger.,sign.,notification.
+  for svc in router notifier; do identity $svc --kind subscriber --grid QNL; done
   INTAKE_ARGS=(--cert "$CERTS/intake.cert" --certs "$CERTS/clients")
   HOTLINE_ARGS=(--cert "$CERTS/sample-hotline.cert" --server-cert "$CERTS/intake.cert")
-  GATEWAY_ARGS=(--cert "$CERTS/gateway.cert" --server-cert "$CERTS/intake.cert")
+  GATEWAY_ARGS=(--cert "$CERTS/gateway.cert" --server-cert "$CERTS/intake.cert"
+    --relay-cert "$CERTS/relay.cert")
+  SVC_ARGS[relay]="--cert $CERTS/relay.cert --certs $CERTS/clients"
+  SVC_ARGS[intake]="${INTAKE_ARGS[*]}"
+  SVC_ARGS[router]="--cert $CERTS/router.cert --relay-cert $CERTS/relay.cert"
+  SVC_ARGS[notifier]="--cert $CERTS/notifier.cert --certs $CERTS/clients --relay-cert $CERTS/relay.cert"
+  WATCH_ARGS=(--cert "$CERTS/operator.cert" --relay-cert "$CERTS/relay.cert")
 fi
 
 PIDS=()
@@ -55,7 +67,7 @@ cleanup() {
 trap cleanup INT TERM EXIT
 
 for svc in relay intake router notifier escalator; do
-  if [ $svc = intake ]; then args=("${INTAKE_ARGS[@]}"); else args=(); fi
+  read -ra args <<<"${SVC_ARGS[$svc]:-}"
   "$BIN/gf-$svc" "${args[@]}" 2>>"$LOG/$svc.log" &
   PIDS+=($!)
 done
@@ -68,7 +80,7 @@ echo "dashboard: http://$GF_HTTP/   (Open311: http://$GF_HTTP/open311/v2/service
 sleep 1
 
 # Watch everything from the start of the log, in the foreground...
-"$BIN/gridctl" watch --since 0 &
+"$BIN/gridctl" watch --since 0 "${WATCH_ARGS[@]}" &
 PIDS+=($!)
 # ...while the sample hotline file is fed (again: a re-run only finds duplicates).
 "$BIN/gf-hotline" --quiet "${HOTLINE_ARGS[@]}" deploy/sample/hotline-sample.jsonl >&2 || true

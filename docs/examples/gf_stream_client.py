@@ -9,6 +9,7 @@ and docs/streams.md for other languages (Debian: python3-zmq, python3-msgpack).
 
   gf_stream_client.py watch PUB REPLAY [--prefix P] [--since SEQ] [--count N]
                       [--idle MS] [--rcvhwm N] [--rcvbuf BYTES]
+                      [--cert FILE --relay-cert FILE]   (CurveZMQ, docs/security.md)
       Follows the relay like common/gf_stream.c: subscribe first, replay from
       SEQ (the Clone pattern), drop what is already seen, detect gaps exactly
       (a seq jump or a heartbeat ahead without a prefix; a probe with one) and
@@ -69,24 +70,37 @@ def check_vectors(directory):
 class Stream:
     """The relay's events matching a topic prefix, each exactly once."""
 
-    def __init__(self, zmq, pub, replay, prefix="", since=None, rcvhwm=100000, rcvbuf=0):
+    def __init__(self, zmq, pub, replay, prefix="", since=None, rcvhwm=100000, rcvbuf=0,
+                 cert=None, relay_cert=None):
         self.zmq = zmq
         ctx = zmq.Context.instance()
         self.sub = ctx.socket(zmq.SUB)
+        self.dealer = ctx.socket(zmq.DEALER)
+        # CurveZMQ (docs/security.md): our key pair (cert, cert_secret, as
+        # `gridctl cert new` writes them) and the relay's public key.  The
+        # relay then sends only what our identity may read: gaps are found
+        # by probe, as with a prefix.
+        secure = bool(relay_cert)
+        if secure:
+            import zmq.auth
+            public, secret = zmq.auth.load_certificate(cert + "_secret")
+            server, _ = zmq.auth.load_certificate(relay_cert)
+            for sock in (self.sub, self.dealer):
+                sock.curve_publickey, sock.curve_secretkey = public, secret
+                sock.curve_serverkey = server
         self.sub.setsockopt(zmq.RCVHWM, rcvhwm)
         if rcvbuf:
             self.sub.setsockopt(zmq.RCVBUF, rcvbuf)
         self.sub.setsockopt(zmq.SUBSCRIBE, prefix.encode())
-        if prefix:
+        if prefix or secure:
             self.sub.setsockopt(zmq.SUBSCRIBE, b"relay.hb")
         self.sub.connect(pub)
-        self.dealer = ctx.socket(zmq.DEALER)
         self.dealer.setsockopt(zmq.LINGER, 0)
         self.dealer.connect(replay)
         self.poller = zmq.Poller()
         self.poller.register(self.sub, zmq.POLLIN)
         self.poller.register(self.dealer, zmq.POLLIN)
-        self.prefix, self.filtered = prefix, bool(prefix)
+        self.prefix, self.filtered = prefix, bool(prefix) or secure
         self.verified, self.seen, self.anchored = 0, set(), False
         self.req, self.replaying, self.replay_id = 0, False, None
         self.rfrom, self.got, self.page_bad, self.sent_at = 0, 0, False, 0.0
@@ -237,7 +251,7 @@ def watch(args):
     import zmq
     pub, replay = args[0], args[1]
     opts = {"--prefix": "", "--since": None, "--count": None, "--idle": None,
-            "--rcvhwm": "100000", "--rcvbuf": "0"}
+            "--rcvhwm": "100000", "--rcvbuf": "0", "--cert": None, "--relay-cert": None}
     for i in range(2, len(args), 2):
         if args[i] not in opts or i + 1 >= len(args):
             raise SystemExit(__doc__)
@@ -246,7 +260,7 @@ def watch(args):
     count = int(opts["--count"]) if opts["--count"] else None
     idle = int(opts["--idle"]) / 1000.0 if opts["--idle"] else None
     stream = Stream(zmq, pub, replay, opts["--prefix"], since,
-                    int(opts["--rcvhwm"]), int(opts["--rcvbuf"]))
+                    int(opts["--rcvhwm"]), int(opts["--rcvbuf"]), opts["--cert"], opts["--relay-cert"])
     seen, last = 0, time.monotonic()
     while count is None or seen < count:
         got = stream.next(0.2)

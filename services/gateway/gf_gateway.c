@@ -522,7 +522,8 @@ void gf_gateway_actor (zsock_t *pipe, void *args)
     gf_stream_t *stream = NULL;
     if (!term) {
         gw.hub = gf_hub_new ((size_t)capacity, (uint64_t)start);
-        stream = gf_stream_new (config->pub, config->replay, "", (uint64_t)start);
+        stream = gf_stream_new_secure (config->pub, config->replay, "", (uint64_t)start, 0, 0,
+                                       config->cert, config->relay_cert);
         daemon = MHD_start_daemon (MHD_USE_THREAD_PER_CONNECTION | MHD_USE_INTERNAL_POLLING_THREAD |
                                        MHD_USE_ERROR_LOG | MHD_USE_POLL,
                                    0, NULL, NULL, s_handle, &gw, MHD_OPTION_SOCK_ADDR,

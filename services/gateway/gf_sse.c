@@ -186,7 +186,8 @@ enum MHD_Result gf_sse_serve (gf_gw_t *gw, struct MHD_Connection *conn)
     }
     self->cursor = resume ? from : gf_hub_last (gw->hub);
     if (resume && !gf_hub_covers (gw->hub, from)) {
-        self->replay = gf_stream_new (gw->config->pub, gw->config->replay, "", from);
+        self->replay = gf_stream_new_secure (gw->config->pub, gw->config->replay, "", from, 0, 0,
+                                             gw->config->cert, gw->config->relay_cert);
         atomic_fetch_add (&gw->sse_replays, 1);
     }
     //  First bytes: the browser's reconnect delay, and a comment saying where

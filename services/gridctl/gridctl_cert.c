@@ -2,12 +2,15 @@
 
     cert server FILE                 the intake's certificate: FILE (public,
                                      for clients' --server-cert) and FILE_secret
-    cert new NAME --kind adapter|staff --grid SUBTREE [--sources a,b]
-             [--person P] --out FILE  a client identity: its certificate FILE
+    cert new NAME --kind adapter|staff|subscriber|app --grid SUBTREE
+             [--sources a,b] [--topics p,q] [--person P] --out FILE
+                                     a client identity: its certificate FILE
                                      and FILE_secret (for the client's --cert),
-                                     its public certificate in the intake's
+                                     its public certificate in the servers'
                                      directory (--certs DIR/NAME.cert) and its
-                                     rights in the database
+                                     rights in the database (topics: the event
+                                     types a stream reader may read, prefixes;
+                                     none = every type for subscriber/staff)
     cert list                        identities, their rights, and whether
                                      their certificate is in --certs
     cert revoke NAME                 removes its public certificate from
@@ -21,8 +24,9 @@
 #include <sys/stat.h>
 
 static const char *SQL_INSERT =
-    "INSERT INTO identities (name, public_key, kind, sources, grid, person)"
-    " VALUES ($1, $2, $3, coalesce (string_to_array (nullif ($4, ''), ','), '{}'), $5, $6)";
+    "INSERT INTO identities (name, public_key, kind, sources, grid, person, topics)"
+    " VALUES ($1, $2, $3, coalesce (string_to_array (nullif ($4, ''), ','), '{}'), $5, $6,"
+    "         coalesce (string_to_array (nullif ($7, ''), ','), '{}'))";
 static const char *SQL_LIST =
     "SELECT name, kind, grid, coalesce (nullif (array_to_string (sources, ','), ''), '-') AS "
     "sources,"
@@ -83,12 +87,14 @@ static int s_server (gf_config_t *config, int argc, char **argv)
 
 static int s_new (gf_config_t *config, int argc, char **argv)
 {
-    const char *name = NULL, *kind = NULL, *grid = NULL, *sources = "", *person = NULL, *out = NULL;
+    const char *name = NULL, *kind = NULL, *grid = NULL, *sources = "", *person = NULL, *out = NULL,
+               *topics = "";
     for (int i = 0; i < argc; i++) {
         const char **opt = streq (argv[i], "--kind")      ? &kind
                            : streq (argv[i], "--grid")    ? &grid
                            : streq (argv[i], "--sources") ? &sources
                            : streq (argv[i], "--person")  ? &person
+                           : streq (argv[i], "--topics")  ? &topics
                            : streq (argv[i], "--out")     ? &out
                                                           : NULL;
         if (opt && i + 1 < argc)
@@ -101,8 +107,9 @@ static int s_new (gf_config_t *config, int argc, char **argv)
         }
     }
     if (!name || !kind || !grid || !out) {
-        fprintf (stderr, "usage: gridctl [--certs DIR] cert new NAME --kind adapter|staff "
-                         "--grid SUBTREE [--sources a,b] [--person P] --out FILE\n");
+        fprintf (stderr, "usage: gridctl [--certs DIR] cert new NAME --kind "
+                         "adapter|staff|subscriber|app --grid SUBTREE [--sources a,b] "
+                         "[--topics p,q] [--person P] --out FILE\n");
         return 2;
     }
     if (!s_name_ok (name)) {
@@ -126,14 +133,14 @@ static int s_new (gf_config_t *config, int argc, char **argv)
        files exist: a failure leaves neither a key without rights nor
        rights without a key. */
     gf_db_t *db = gridctl_db_new (config);
-    const char *params[] = {name, zcert_public_txt (cert), kind, sources, grid, person};
+    const char *params[] = {name, zcert_public_txt (cert), kind, sources, grid, person, topics};
     int rc = 1;
     if (gf_db_connect (db, 10000) != 0 || gf_db_begin (db) != 0)
         fprintf (stderr, "error: cannot reach the database\n");
-    else if (gf_db_run (db, SQL_INSERT, 6, params) != 0)
+    else if (gf_db_run (db, SQL_INSERT, 7, params) != 0)
         fprintf (stderr,
                  "error: identity %s refused by the database (%s): name taken, "
-                 "unknown grid or person, or bad kind/sources\n",
+                 "unknown grid or person, or bad kind/sources/topics\n",
                  name, gf_db_sqlstate (db));
     else if (s_save_pair (cert, out) == 0) {
         zsys_dir_create (config->certs);

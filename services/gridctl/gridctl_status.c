@@ -2,6 +2,7 @@
     heartbeats in service_status, and the relay's heartbeat on the bus),
     consumer checkpoints, dead letters and the next meetings. */
 #include "gridctl.h"
+#include "gf_auth.h"
 #include "gf_db.h"
 #include "gf_proto.h"
 
@@ -44,7 +45,8 @@ static long long s_bus_head (gf_config_t *config, int wait_ms)
 {
     zsock_t *sub = zsock_new (ZMQ_SUB);
     long long head = -1;
-    if (!sub || zsock_connect (sub, "%s", config->pub) != 0) {
+    if (!sub || gf_auth_stream_client (sub, config) != 0 ||
+        zsock_connect (sub, "%s", config->pub) != 0) {
         zsock_destroy (&sub);
         return -1;
     }

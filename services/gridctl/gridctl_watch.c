@@ -297,7 +297,8 @@ int gridctl_watch (gf_config_t *config, int argc, char **argv)
     }
     /* The board needs every event for its counts; PREFIX only selects the
        events it lists. */
-    gf_stream_t *stream = gf_stream_new (config->pub, config->replay, board ? "" : prefix, since);
+    gf_stream_t *stream = gf_stream_new_secure (config->pub, config->replay, board ? "" : prefix,
+                                                since, 0, 0, config->cert, config->relay_cert);
     if (!stream)
         return 1;
     long long seen = 0;

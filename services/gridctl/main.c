@@ -34,8 +34,9 @@ static const char *USAGE =
     "  report monthly [--grid L1] [--month YYYY-MM] [--format table|csv|json]\n"
     "  notify stats | dead [--limit N] | redrive ID...|--all | token PERSON\n"
     "                                the delivery outbox: counts, dead letters, app tokens\n"
-    "  cert server FILE | new NAME --kind adapter|staff --grid G [--sources a,b] [--person P]\n"
-    "       --out FILE | list | revoke NAME   CurveZMQ identities (--certs DIR)\n"
+    "  cert server FILE | new NAME --kind adapter|staff|subscriber|app --grid G [--sources a,b]\n"
+    "       [--topics p,q] [--person P] --out FILE | list | revoke NAME\n"
+    "                                CurveZMQ identities (--certs DIR)\n"
 
     "  status [--meetings N] [--bus-wait MS]\n"
     "                                services (heartbeats), bus, consumers, next meetings\n"

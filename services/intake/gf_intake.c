@@ -321,8 +321,7 @@ void gf_intake_actor (zsock_t *pipe, void *args)
     self.db = gf_db_new (self.config->db, "gf-intake");
     self.items = (s_item_t *)zmalloc (sizeof (s_item_t) * self.config->batch);
     self.router = zsock_new (ZMQ_ROUTER);
-    zsock_set_maxmsgsize (self.router, MAX_WIRE_MESSAGE);
-    zsock_set_rcvhwm (self.router, 100000);
+    gf_auth_limits (self.router, self.config, MAX_WIRE_MESSAGE);
     zsock_set_sndhwm (self.router, 100000);
     /* Authentication before the bind: no connection may skip it. */
     self.auth = gf_auth_server_new (self.router, self.config, self.config->intake);

@@ -1,5 +1,6 @@
 /*  gf_apppush — app push with receipts. */
 #include "gf_apppush.h"
+#include "gf_auth.h"
 #include "gf_db.h"
 #include "gf_metrics.h"
 #include "gf_notifier.h"
@@ -9,6 +10,8 @@
 
 #define TICK_MS     500
 #define MAX_REQUEST 4096
+/*  The largest message accepted from an app (verb + body), ZMQ_MAXMSGSIZE. */
+#define MAX_WIRE 8192
 
 static const char *SQL_AUTH =
     "SELECT 1 FROM app_tokens t JOIN people p ON p.id = t.person"
@@ -17,6 +20,10 @@ static const char *SQL_AUTH =
 /*  Due app messages of the persons in $1 (JSON array) not yet acknowledged;
     $2 = 't' includes those already pushed (a sign-in), else only new ones
     (delivery.sql). */
+/*  Under CURVE: whether the app's key may receive for the person
+    (streams.sql). */
+static const char *SQL_MAY = "SELECT gf_app_may_receive ($1, $2) AS may";
+
 static const char *SQL_PUSH = "SELECT * FROM gf_app_push ($1::jsonb, $2::boolean)";
 
 static const char *SQL_ACK =
@@ -26,6 +33,7 @@ static const char *SQL_ACK =
 typedef struct {
     gf_db_t *db;
     zsock_t *router;
+    gf_auth_t *auth;     /* CurveZMQ (zauth), or plain loopback */
     zhashx_t *by_person; /* person → routing id (zframe_t)    */
     zhashx_t *by_route;  /* routing id (hex) → person (char *) */
     uint64_t pushed, acked;
@@ -90,7 +98,27 @@ static int s_push (s_apppush_t *self, json_t *persons, bool again)
     return n;
 }
 
-static void s_hello (s_apppush_t *self, zframe_t *route, json_t *body)
+/*  Under CURVE, whether the app identity with key uid may receive for
+    person; answers the app when not.  Always true on a plain endpoint. */
+static bool s_may (s_apppush_t *self, zframe_t *route, const char *uid, const char *person)
+{
+    if (!gf_auth_curve (self->auth))
+        return true;
+    const char *params[] = {uid, person};
+    PGresult *res = uid ? gf_db_exec (self->db, SQL_MAY, 2, params) : NULL;
+    bool may = res && streq (gf_db_get (res, 0, "may"), "t");
+    if (!res && uid)
+        s_error (self, route, "unavailable", "database unavailable, try again");
+    else if (!may) {
+        zsys_warning ("notifier: app key %.8s may not receive for %s", uid ? uid : "-", person);
+        s_error (self, route, "forbidden", "this app key may not receive for that person");
+    }
+    if (res)
+        PQclear (res);
+    return may;
+}
+
+static void s_hello (s_apppush_t *self, zframe_t *route, json_t *body, const char *uid)
 {
     const char *person = json_string_value (json_object_get (body, "person"));
     const char *token = json_string_value (json_object_get (body, "token"));
@@ -98,6 +126,8 @@ static void s_hello (s_apppush_t *self, zframe_t *route, json_t *body)
         s_error (self, route, "bad_request", "hello needs person and token");
         return;
     }
+    if (!s_may (self, route, uid, person))
+        return;
     const char *params[] = {person, token};
     PGresult *res = gf_db_exec (self->db, SQL_AUTH, 2, params);
     if (!res) {
@@ -160,7 +190,7 @@ static void s_receive (s_apppush_t *self)
     if (!route || !verb || !json_is_object (body) || zmsg_size (msg) != 0)
         s_error (self, route, "bad_request", "expected: verb, one JSON object");
     else if (streq (verb, "hello"))
-        s_hello (self, route, body);
+        s_hello (self, route, body, gf_auth_user_id (body_frame));
     else if (streq (verb, "ack"))
         s_ack (self, route, body);
     else
@@ -180,7 +210,12 @@ void gf_apppush_actor (zsock_t *pipe, void *args)
     self.router = zsock_new (ZMQ_ROUTER);
     zsock_set_router_mandatory (self.router, 1);
     zsock_set_sndtimeo (self.router, 0);
-    if (zsock_bind (self.router, "%s", endpoint) < 0) {
+    gf_auth_limits (self.router, part->config, MAX_WIRE);
+    /* Authentication before the bind: no connection may skip it. */
+    self.auth = gf_auth_server_new (self.router, part->config, endpoint);
+    if (!self.auth)
+        part->status = 1;
+    else if (zsock_bind (self.router, "%s", endpoint) < 0) {
         zsys_error ("notifier: cannot bind app endpoint %s", endpoint);
         part->status = 1;
     } else
@@ -217,5 +252,6 @@ void gf_apppush_actor (zsock_t *pipe, void *args)
     zhashx_destroy (&self.by_person);
     zhashx_destroy (&self.by_route);
     zsock_destroy (&self.router);
+    gf_auth_destroy (&self.auth);
     gf_db_destroy (&self.db);
 }

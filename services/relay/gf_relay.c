@@ -1,5 +1,6 @@
 /*  gf_relay — the sequencer and publisher. */
 #include "gf_relay.h"
+#include "gf_auth.h"
 #include "gf_clock.h"
 #include "gf_config.h"
 #include "gf_db.h"
@@ -23,10 +24,25 @@ static const char *SQL_HEAD = "SELECT coalesce (max (seq), 0) AS head FROM case_
     and return them in seq order (deploy/sql/repeatable/events.sql). */
 static const char *SQL_SEQUENCE = "SELECT * FROM gf_sequence_events ($1)";
 
+/*  A subscriber's rights: the topic prefixes it may read, one a row; none
+    for an unknown or revoked key (deploy/sql/repeatable/streams.sql). */
+static const char *SQL_RIGHTS = "SELECT r FROM unnest (gf_stream_rights ($1)) r";
+/*  Of the keys in $1, those that lost their rights (revoked, deleted). */
+static const char *SQL_GONE =
+    "SELECT k FROM unnest ($1::text[]) k WHERE gf_stream_rights (k) IS NULL";
+
+/*  How often the keys of connected subscribers are checked for revocation. */
+#define RIGHTS_RECHECK_MS 2000
+/*  A subscription message is a topic prefix: never more than this. */
+#define SUBSCRIPTION_MAX 65536
+
 typedef struct {
     gf_config_t *config;      /* borrowed                                    */
     gf_db_t *db;              /* sequencer connection (holds the lock)       */
-    zsock_t *pub;             /* the event stream                            */
+    zsock_t *pub;             /* the event stream (XPUB, manual subscriptions) */
+    gf_auth_t *auth;          /* CurveZMQ (zauth) for PUB and replay         */
+    zhashx_t *keys;           /* public keys that subscribed (CURVE)          */
+    int64_t recheck_at;       /* zclock_mono of the next revocation check    */
     bool leader;              /* we hold the advisory lock on this connection */
     uint64_t head;            /* last seq assigned                           */
     uint64_t published;       /* events published since start               */
@@ -136,6 +152,137 @@ static void s_heartbeat (s_relay_t *self)
         zframe_destroy (&body);
 }
 
+/*  Applies (un)subscription opt for `want` to the pipe that sent it,
+    narrowed to what rights allows: the prefixes both `want` and a right
+    match (the longer of the two), and relay.hb for everyone.  rights NULL:
+    plain endpoint, `want` as asked. */
+static void s_subscribe (void *xpub, int opt, const char *want, size_t wlen, PGresult *rights)
+{
+    if (!rights) {
+        zmq_setsockopt (xpub, opt, want, wlen);
+        return;
+    }
+    int n = PQntuples (rights);
+    for (int r = -1; r < n; r++) {
+        const char *right = r < 0 ? GF_TOPIC_RELAY_HB : PQgetvalue (rights, r, 0);
+        size_t rlen = strlen (right);
+        if (wlen <= rlen && memcmp (want, right, wlen) == 0)
+            zmq_setsockopt (xpub, opt, right, rlen); /* narrowed to the right */
+        else if (rlen < wlen && memcmp (want, right, rlen) == 0)
+            zmq_setsockopt (xpub, opt, want, wlen); /* inside the right */
+    }
+}
+
+/*  Handles the (un)subscription messages waiting on the XPUB socket.  With
+    XPUB_MANUAL nothing reaches a subscriber unless set here, for the pipe
+    that sent the message just read.  Under CURVE the message carries the
+    subscriber's public key (User-Id) and it gets only what its identity may
+    read (gf_stream_rights); an unknown or revoked key, or no database, gets
+    nothing: refused, not guessed. */
+static void s_subscriptions (s_relay_t *self)
+{
+    void *xpub = zsock_resolve (self->pub);
+    for (int i = 0; i < 1000; i++) {
+        zmq_msg_t msg;
+        zmq_msg_init (&msg);
+        if (zmq_msg_recv (&msg, xpub, ZMQ_DONTWAIT) < 0) {
+            zmq_msg_close (&msg);
+            return;
+        }
+        const char *data = (const char *)zmq_msg_data (&msg);
+        size_t size = zmq_msg_size (&msg);
+        if (size < 1 || (data[0] != 0 && data[0] != 1)) {
+            zmq_msg_close (&msg);
+            continue;
+        }
+        int opt = data[0] ? ZMQ_SUBSCRIBE : ZMQ_UNSUBSCRIBE;
+        if (!gf_auth_curve (self->auth))
+            s_subscribe (xpub, opt, data + 1, size - 1, NULL);
+        else {
+            const char *uid = zmq_msg_gets (&msg, "User-Id");
+            const char *params[] = {uid};
+            PGresult *rights = uid && *uid ? gf_db_exec (self->db, SQL_RIGHTS, 1, params) : NULL;
+            if (rights && PQntuples (rights) > 0) {
+                s_subscribe (xpub, opt, data + 1, size - 1, rights);
+                if (opt == ZMQ_SUBSCRIBE)
+                    zhashx_update (self->keys, uid, (void *)"");
+            } else if (opt == ZMQ_SUBSCRIBE)
+                zsys_warning ("relay: subscription refused for %.8s (%s)", uid ? uid : "-",
+                              rights ? "no stream rights" : "rights unavailable");
+            if (rights)
+                PQclear (rights);
+        }
+        zmq_msg_close (&msg);
+    }
+}
+
+/*  Binds a new XPUB socket, secured and limited; retries while the port of
+    a socket just closed is still in use.  Returns 0 or -1 (logged). */
+static int s_pub_open (s_relay_t *self)
+{
+    self->pub = zsock_new (ZMQ_XPUB);
+    if (!self->pub)
+        return -1;
+    zsock_set_xpub_manual (self->pub, 1);
+    const char *hwm = getenv ("GF_RELAY_SNDHWM");
+    zsock_set_sndhwm (self->pub, hwm && atoi (hwm) > 0 ? atoi (hwm) : PUB_SNDHWM);
+    const char *sndbuf = getenv ("GF_RELAY_SNDBUF"); /* bytes, kernel; tests shrink it */
+    if (sndbuf && atoi (sndbuf) > 0)
+        zsock_set_sndbuf (self->pub, atoi (sndbuf));
+    gf_auth_limits (self->pub, self->config, SUBSCRIPTION_MAX);
+    if (gf_auth_server_apply (self->auth, self->pub, self->config, self->config->pub) != 0)
+        return -1;
+    for (int attempt = 0; attempt < 50; attempt++) {
+        if (zsock_bind (self->pub, "%s", self->config->pub) >= 0)
+            return 0;
+        if (zmq_errno () != EADDRINUSE)
+            break;
+        zclock_sleep (100);
+    }
+    zsys_error ("relay: cannot bind %s: %s", self->config->pub, zmq_strerror (zmq_errno ()));
+    return -1;
+}
+
+/*  Under CURVE: when a subscribed key has lost its rights (gridctl cert
+    revoke), the PUB socket is closed and bound again, so every subscriber
+    reconnects through ZAP and the subscription check; the others recover
+    what they missed by replay (gf_stream), the revoked one gets nothing.
+    Returns -1 if the socket could not be bound again. */
+static int s_recheck (s_relay_t *self)
+{
+    if (!gf_auth_curve (self->auth) || zhashx_size (self->keys) == 0 ||
+        zclock_mono () < self->recheck_at || !self->leader)
+        return 0;
+    self->recheck_at = zclock_mono () + RIGHTS_RECHECK_MS;
+    /* Z85 has no '"', '\\' or ',': safe inside a quoted array element. */
+    zlistx_t *keys = zhashx_keys (self->keys);
+    size_t len = 3;
+    for (const char *k = (const char *)zlistx_first (keys); k; k = (const char *)zlistx_next (keys))
+        len += strlen (k) + 3;
+    char *array = (char *)zmalloc (len);
+    strcat (array, "{");
+    for (const char *k = (const char *)zlistx_first (keys); k; k = (const char *)zlistx_next (keys))
+        strcat (strcat (strcat (array, array[1] ? ",\"" : "\""), k), "\"");
+    strcat (array, "}");
+    zlistx_destroy (&keys);
+    const char *params[] = {array};
+    PGresult *gone = gf_db_exec (self->db, SQL_GONE, 1, params);
+    free (array);
+    int rc = 0;
+    if (gone && PQntuples (gone) > 0) {
+        for (int r = 0; r < PQntuples (gone); r++) {
+            zsys_warning ("relay: subscriber %.8s lost its rights: disconnecting every subscriber",
+                          PQgetvalue (gone, r, 0));
+            zhashx_delete (self->keys, PQgetvalue (gone, r, 0));
+        }
+        zsock_destroy (&self->pub);
+        rc = s_pub_open (self);
+    }
+    if (gone)
+        PQclear (gone);
+    return rc;
+}
+
 void gf_relay_actor (zsock_t *pipe, void *args)
 {
     s_relay_t self = {.config = (gf_config_t *)args};
@@ -144,26 +291,28 @@ void gf_relay_actor (zsock_t *pipe, void *args)
     self.m_leader = gf_metrics_gauge ("gf_relay_leader", NULL);
     gf_metrics_ready ("publishing", false);
     self.db = gf_db_new (self.config->db, "gf-relay");
-    self.pub = zsock_new (ZMQ_PUB);
-    const char *hwm = getenv ("GF_RELAY_SNDHWM");
-    zsock_set_sndhwm (self.pub, hwm && atoi (hwm) > 0 ? atoi (hwm) : PUB_SNDHWM);
-    const char *sndbuf = getenv ("GF_RELAY_SNDBUF"); /* bytes, kernel; tests shrink it */
-    if (sndbuf && atoi (sndbuf) > 0)
-        zsock_set_sndbuf (self.pub, atoi (sndbuf));
+    self.keys = zhashx_new ();
     zactor_t *replay = NULL;
-    if (zsock_bind (self.pub, "%s", self.config->pub) < 0) {
-        zsys_error ("relay: cannot bind %s: %s", self.config->pub, zmq_strerror (zmq_errno ()));
+    /* One ZAP handler for both sockets, before either binds. */
+    self.auth = gf_auth_server_new (NULL, self.config, self.config->pub);
+    if (!self.auth || s_pub_open (&self) != 0) {
         zsock_signal (pipe, 1);
         goto done;
     }
-    replay = zactor_new (gf_relay_replay_actor, self.config);
+    gf_relay_args_t replay_args = {self.config, self.auth};
+    replay = zactor_new (gf_relay_replay_actor, &replay_args);
+    if (!replay) {
+        zsock_signal (pipe, 1);
+        goto done;
+    }
     zsys_info ("relay: publishing on %s, replay on %s", self.config->pub, self.config->replay);
     zsock_signal (pipe, 0);
 
     int64_t next_hb = 0;
     int backoff = 100;
-    zmq_pollitem_t items[3] = {{zsock_resolve (pipe), 0, ZMQ_POLLIN, 0},
+    zmq_pollitem_t items[4] = {{zsock_resolve (pipe), 0, ZMQ_POLLIN, 0},
                                {zsock_resolve (replay), 0, ZMQ_POLLIN, 0},
+                               {zsock_resolve (self.pub), 0, ZMQ_POLLIN, 0},
                                {NULL, -1, ZMQ_POLLIN, 0}};
     while (!zsys_interrupted) {
         int timeout = HEARTBEAT_MS;
@@ -185,13 +334,18 @@ void gf_relay_actor (zsock_t *pipe, void *args)
                 s_heartbeat (&self);
             next_hb = zclock_mono () + HEARTBEAT_MS;
         }
+        if (s_recheck (&self) != 0)
+            break;
         PGconn *conn = gf_db_conn (self.db);
-        items[2].fd = self.leader && conn ? PQsocket (conn) : -1;
+        items[2].socket = zsock_resolve (self.pub);
+        items[3].fd = self.leader && conn ? PQsocket (conn) : -1;
         int64_t until_hb = next_hb - zclock_mono ();
         if (timeout > until_hb)
             timeout = until_hb > 0 ? (int)until_hb : 0;
-        if (zmq_poll (items, items[2].fd >= 0 ? 3 : 2, timeout) < 0)
+        if (zmq_poll (items, items[3].fd >= 0 ? 4 : 3, timeout) < 0)
             break;
+        if (items[2].revents & ZMQ_POLLIN)
+            s_subscriptions (&self);
         if ((items[0].revents & ZMQ_POLLIN) && gf_service_pipe_term (pipe))
             break;
         if (items[1].revents & ZMQ_POLLIN) {
@@ -209,5 +363,7 @@ void gf_relay_actor (zsock_t *pipe, void *args)
 done:
     zactor_destroy (&replay);
     zsock_destroy (&self.pub);
+    gf_auth_destroy (&self.auth);
+    zhashx_destroy (&self.keys);
     gf_db_destroy (&self.db);
 }

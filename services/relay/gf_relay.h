@@ -24,11 +24,20 @@
 #define GF_RELAY_H_INCLUDED
 
 #include <czmq.h>
+#include "gf_auth.h"
+#include "gf_config.h"
 
 /*  The actor: args is a gf_config_t * (borrowed). */
 void gf_relay_actor (zsock_t *pipe, void *args);
 
-/*  The replay server actor, started by gf_relay_actor. */
+/*  What gf_relay_actor hands the replay server. */
+typedef struct {
+    gf_config_t *config; /* borrowed                                   */
+    gf_auth_t *auth;     /* the relay's authenticator (one ZAP handler) */
+} gf_relay_args_t;
+
+/*  The replay server actor, started by gf_relay_actor; args is a
+    gf_relay_args_t * (borrowed). */
 void gf_relay_replay_actor (zsock_t *pipe, void *args);
 
 #endif

@@ -22,6 +22,7 @@
     own pages, and its credit (pages in flight) bounds what it queues.
 */
 #include "gf_relay.h"
+#include "gf_auth.h"
 #include "gf_clock.h"
 #include "gf_config.h"
 #include "gf_db.h"
@@ -31,14 +32,24 @@
 static const char *SQL_HEAD = "SELECT coalesce (max (seq), 0) AS head FROM case_events";
 /*  Both bounds are index conditions on seq: $4 is `to`, or the largest
     bigint for none (a filtered page must not scan past `to`). */
+/*  $5: the client's rights (topic prefixes, streams.sql), NULL on a plain
+    endpoint; the probe's count ($4) applies the same filter. */
 static const char *SQL_PAGE =
     "SELECT seq, id, type, topic, case_id, grid,"
     "       (extract (epoch FROM at) * 1000)::bigint AS at_ms, payload::text AS payload"
     "  FROM case_events"
-    " WHERE seq > $1 AND seq <= $4 AND starts_with (topic, $2)"
+    " WHERE seq > $1 AND seq <= $4 AND starts_with (topic, $2) AND ($5::text[] IS NULL"
+    "       OR EXISTS (SELECT 1 FROM unnest ($5::text[]) r WHERE starts_with (topic, r)))"
     " ORDER BY seq LIMIT $3";
-static const char *SQL_COUNT = "SELECT count (*) AS n FROM case_events"
-                               " WHERE seq > $1 AND seq <= $2 AND starts_with (topic, $3)";
+static const char *SQL_COUNT =
+    "SELECT count (*) AS n FROM case_events"
+    " WHERE seq > $1 AND seq <= $2 AND starts_with (topic, $3) AND ($4::text[] IS NULL"
+    "       OR EXISTS (SELECT 1 FROM unnest ($4::text[]) r WHERE starts_with (topic, r)))";
+/*  A CURVE client's rights as an array literal; NULL: none (refused). */
+static const char *SQL_RIGHTS = "SELECT gf_stream_rights ($1)::text AS rights";
+
+/*  Messages of one request: its body is a few hundred bytes. */
+#define REQUEST_MAX 65536
 
 /*  One request being served. */
 typedef struct {
@@ -48,10 +59,12 @@ typedef struct {
     uint64_t head;       /* log head read before the page query       */
     bool sent;           /* page query sent, its result not yet read  */
     bool started;        /* s_request_start ran                       */
+    char *rights;        /* CURVE: the client's topic prefixes ({..}) */
 } s_request_t;
 
 typedef struct {
     zsock_t *router;
+    gf_auth_t *auth; /* the relay's; CURVE when gf_auth_curve */
     gf_db_t *db;
     s_request_t *next; /* read ahead while the current page goes out */
 } s_server_t;
@@ -63,6 +76,7 @@ static void s_request_destroy (s_request_t **self_p)
         return;
     zmsg_destroy (&self->envelope);
     gf_replay_req_reset (&self->req);
+    free (self->rights);
     free (self);
     *self_p = NULL;
 }
@@ -116,11 +130,27 @@ static s_request_t *s_request_read (s_server_t *self)
     gf_error_t err = {GF_OK, ""};
     s_request_t *request = (s_request_t *)zmalloc (sizeof (s_request_t));
     request->envelope = msg;
+    /* Under CURVE every request is checked against the rights of the key
+       that sent it: a revoked key is refused from its next request on. */
+    if (gf_auth_curve (self->auth)) {
+        const char *params[] = {gf_auth_user_id (body)};
+        PGresult *res = params[0] ? gf_db_exec (self->db, SQL_RIGHTS, 1, params) : NULL;
+        if (res && !PQgetisnull (res, 0, 0))
+            request->rights = strdup (PQgetvalue (res, 0, 0));
+        else if (res) {
+            gf_error_set (&err, GF_E_FORBIDDEN, "this key may not read the event stream");
+            zsys_warning ("relay: replay refused for %.8s: no stream rights", params[0]);
+        } else
+            gf_error_set (&err, GF_E_UNAVAILABLE, "event log unavailable, retry later");
+        if (res)
+            PQclear (res);
+    }
     gf_msg_t *decoded = gf_msg_decode (zframe_data (body), zframe_size (body), &err);
     zframe_destroy (&body);
-    if (!decoded || gf_replay_req_from_msg (decoded, &request->req, &err) != 0) {
-        s_send_end (self->router, msg, decoded ? gf_msg_id (decoded) : NULL, 0, false, 0, err.code,
-                    err.message);
+    if (err.code != GF_OK || !decoded ||
+        gf_replay_req_from_msg (decoded, &request->req, &err) != 0) {
+        s_send_end (self->router, msg, decoded ? gf_msg_id (decoded) : NULL, 0,
+                    err.code == GF_E_UNAVAILABLE, 0, err.code, err.message);
         gf_msg_destroy (&decoded);
         s_request_destroy (&request);
         return NULL;
@@ -148,8 +178,8 @@ static void s_request_start (s_server_t *self, s_request_t *request)
     snprintf (limit, sizeof limit, "%" PRIu64, request->req.limit);
     snprintf (to, sizeof to, "%" PRIu64,
               request->req.to > 0 ? request->req.to : (uint64_t)INT64_MAX);
-    const char *params[] = {from, request->req.prefix, limit, to};
-    request->sent = gf_db_send (self->db, SQL_PAGE, 4, params) == 0;
+    const char *params[] = {from, request->req.prefix, limit, to, request->rights};
+    request->sent = gf_db_send (self->db, SQL_PAGE, 5, params) == 0;
 }
 
 static void s_probe (s_server_t *self, s_request_t *request)
@@ -159,8 +189,8 @@ static void s_probe (s_server_t *self, s_request_t *request)
     snprintf (from, sizeof from, "%" PRIu64, req->from);
     snprintf (to, sizeof to, "%" PRIu64, req->to);
     PGresult *head_res = gf_db_exec (self->db, SQL_HEAD, 0, NULL);
-    const char *cparams[] = {from, to, req->prefix};
-    PGresult *n = head_res && req->to > 0 ? gf_db_exec (self->db, SQL_COUNT, 3, cparams) : NULL;
+    const char *cparams[] = {from, to, req->prefix, request->rights};
+    PGresult *n = head_res && req->to > 0 ? gf_db_exec (self->db, SQL_COUNT, 4, cparams) : NULL;
     uint64_t head = head_res ? (uint64_t)gf_db_get_ll (head_res, 0, "head") : 0;
     if (n)
         s_send_end_count (self->router, request->envelope, req->id, req->to, false,
@@ -256,10 +286,17 @@ static void s_serve (s_server_t *self)
 
 void gf_relay_replay_actor (zsock_t *pipe, void *args)
 {
-    gf_config_t *config = (gf_config_t *)args;
+    gf_relay_args_t *relay = (gf_relay_args_t *)args;
+    gf_config_t *config = relay->config;
     s_server_t self = {.db = gf_db_new (config->db, "gf-relay-replay"),
-                       .router = zsock_new (ZMQ_ROUTER)};
+                       .router = zsock_new (ZMQ_ROUTER),
+                       .auth = relay->auth};
     zsock_set_sndhwm (self.router, 200000);
+    gf_auth_limits (self.router, config, REQUEST_MAX);
+    if (gf_auth_server_apply (self.auth, self.router, config, config->replay) != 0) {
+        zsock_signal (pipe, 1);
+        goto done;
+    }
     if (zsock_bind (self.router, "%s", config->replay) < 0) {
         zsys_error ("relay: cannot bind %s: %s", config->replay, zmq_strerror (zmq_errno ()));
         zsock_signal (pipe, 1);

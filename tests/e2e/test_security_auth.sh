@@ -44,9 +44,11 @@ GF_CURVE=on "$BIN/gf-intake" >"$ART/nocert.log" 2>&1
 check "curve=on without certificates refused at start" "1 1" "$? $(grep -c "needs --cert" "$ART/nocert.log")"
 
 export GF_CURVE=on
-start relay
+start relay --cert "$ART/server.cert" --certs "$CERTS"
 start intake --cert "$ART/server.cert" --certs "$CERTS"
-start router
+# The router's wake-ups from the relay (CURVE too): a stream identity.
+ctl cert new router --kind subscriber --grid QNL --out "$ART/router.cert" >>"$ART/cert.out" 2>&1
+start router --cert "$ART/router.cert" --relay-cert "$ART/server.cert"
 wait_for "intake port" 30 port_open $((PORT_BASE + 0))
 wait_for "router" 10 sql_eq "SELECT count(*) FROM consumer_checkpoints WHERE consumer = 'router'" 1
 
@@ -152,6 +154,6 @@ check "an L2 staff identity acts inside its subtree" "in_progress" \
   "$(sql "SELECT state FROM cases WHERE id = $in07")"
 
 ctl cert list >"$ART/list.txt"
-check "cert list shows every identity, revoked ones marked" "6 2" \
+check "cert list shows every identity, revoked ones marked (the router's included)" "7 2" \
   "$(tail -n +2 "$ART/list.txt" | wc -l) $(awk 'NR > 1 && $7 != "-"' "$ART/list.txt" | wc -l)"
 finish

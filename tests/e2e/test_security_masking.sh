@@ -19,6 +19,7 @@ mkdir -p "$CERTS"
   "$G" --certs "$CERTS" cert server "$ART/server.cert"
   "$G" --certs "$CERTS" cert new hotline --kind adapter --grid QNL --sources hotline --out "$ART/hotline.cert"
   "$G" --certs "$CERTS" cert new office --kind staff --grid QNL --out "$ART/office.cert"
+  "$G" --certs "$CERTS" cert new watcher --kind subscriber --grid QNL --out "$ART/watcher.cert"
 } >"$ART/cert.out" 2>&1 || not_ok "certificates"
 as_role() { echo "$GF_DB options=-crole=$1"; }
 # A real SMS gateway that fails a third of the time, so that the notifier
@@ -30,19 +31,19 @@ sql "UPDATE delivery_policy SET max_attempts = 3, backoff_ms = 20, backoff_max_m
       WHERE channel = 'sms'"
 export GF_SMS_URL=http://127.0.0.1:$GW_PORT/sms GF_SMS_TOKEN=t0k GF_SMS_TIMEOUT_MS=1000
 export GF_CURVE=on
-start relay -v --db "$(as_role gf_relay)"
+start relay -v --db "$(as_role gf_relay)" --cert "$ART/server.cert" --certs "$CERTS"
 start intake -v --db "$(as_role gf_intake)" --cert "$ART/server.cert" --certs "$CERTS"
 start router -v --db "$(as_role gf_router)"
-start notifier -v --db "$(as_role gf_notifier)"
+start notifier -v --db "$(as_role gf_notifier)" --cert "$ART/server.cert" --certs "$CERTS"
 start escalator -v --db "$(as_role gf_escalator)"
 wait_for "intake port" 30 port_open $((PORT_BASE + 0))
 wait_for "consumers" 10 sql_eq "SELECT count(*) FROM consumer_checkpoints" 2
 wait_for "escalation to start" 10 sql_eq "SELECT count(*) FROM escalation_state" 1
 
-"$TOOLS/capture" "$GF_PUB" "$ART/capture.ready" 600000 "$ART/bodies.bin" >"$ART/capture.txt" 2>"$ART/capture.err" &
+GF_CERT=$ART/watcher.cert GF_RELAY_CERT=$ART/server.cert "$TOOLS/capture" "$GF_PUB" "$ART/capture.ready" 600000 "$ART/bodies.bin" >"$ART/capture.txt" 2>"$ART/capture.err" &
 CAPTURE=$!
 wait_for "subscriber to be connected" 10 test -f "$ART/capture.ready"
-"$G" watch --json >"$ART/live.jsonl" 2>"$ART/watch-live.log" &
+"$G" watch --json --cert "$ART/watcher.cert" --relay-cert "$ART/server.cert" >"$ART/live.jsonl" 2>"$ART/watch-live.log" &
 WATCH=$!
 
 # 200 records; every resident named gets a name and a phone no other text
@@ -105,7 +106,7 @@ wait_for "escalation events sequenced" 30 sql_eq "SELECT count(*) FROM case_even
 
 stop_capture
 kill -TERM "$WATCH" 2>/dev/null; wait "$WATCH" 2>/dev/null
-"$G" watch --since 0 --json --idle 1500 >"$ART/replay.jsonl" 2>"$ART/watch-replay.log"
+"$G" watch --since 0 --json --idle 1500 --cert "$ART/watcher.cert" --relay-cert "$ART/server.cert" >"$ART/replay.jsonl" 2>"$ART/watch-replay.log"
 total=$(sql "SELECT count(*) FROM case_events")
 # PUB/SUB may drop under load (guarantee 3 relies on the log, not on it): the
 # raw capture is searched for what it saw, the replay covers every event.

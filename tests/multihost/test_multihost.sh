@@ -101,14 +101,20 @@ ip netns exec "$NS-hub" "$BIN/gridctl" db migrate >"$ART/migrate.log" 2>&1 || { 
 ip netns exec "$NS-hub" "$BIN/gridctl" grids import "$SAMPLE" >>"$ART/migrate.log" 2>&1 \
   || { not_ok "grids import"; exit 1; }
 ok "PostgreSQL on db, reached over TCP from hub ($SECONDS s)"
-# The intake listens on the bridge, not on loopback: CurveZMQ, with its own
-# certificate and one adapter identity for the feed (docs/security.md).
+# The intake and the relay listen on the bridge, not on loopback: CurveZMQ,
+# with their own certificates, one adapter identity for the feed and one
+# stream identity each for the routers and notifiers (docs/security.md).
 export GF_CURVE=on
 CERTS=$ART/certs
 mkdir -p "$CERTS/clients"
 ip netns exec "$NS-hub" "$BIN/gridctl" cert server "$CERTS/intake.cert" >>"$ART/migrate.log" 2>&1 \
   && ip netns exec "$NS-hub" "$BIN/gridctl" --certs "$CERTS/clients" cert new mh-hotline --kind adapter \
        --grid QNL --sources hotline --out "$CERTS/hotline.cert" >>"$ART/migrate.log" 2>&1 \
+  && ip netns exec "$NS-hub" "$BIN/gridctl" cert server "$CERTS/relay.cert" >>"$ART/migrate.log" 2>&1 \
+  && for s in router notifier; do
+       ip netns exec "$NS-hub" "$BIN/gridctl" --certs "$CERTS/clients" cert new mh-$s --kind subscriber \
+         --grid QNL --out "$CERTS/$s.cert" >>"$ART/migrate.log" 2>&1 || { not_ok "CurveZMQ certificates"; exit 1; }
+     done \
   || { not_ok "CurveZMQ certificates"; exit 1; }
 # reaches HOST ADDR PORT: a TCP connection from HOST's namespace succeeds.
 reaches() { ip netns exec "$NS-$1" timeout 3 bash -c "exec 3<>/dev/tcp/$2/$3" 2>/dev/null; }
@@ -133,8 +139,12 @@ start() {
 }
 # health_on HOST NAME CODE: NAME's /healthz, asked inside HOST's namespace, answers CODE.
 health_on() { local -a CURL=(ip netns exec "$NS-$1" curl); health_is "${MPORT[$2]}" "$3"; }
-start hub relay; start hub intake --cert "$CERTS/intake.cert" --certs "$CERTS/clients"
-for w in w1 w2; do start "$w" router; start "$w" notifier; done
+start hub relay --cert "$CERTS/relay.cert" --certs "$CERTS/clients"
+start hub intake --cert "$CERTS/intake.cert" --certs "$CERTS/clients"
+for w in w1 w2; do
+  start "$w" router --cert "$CERTS/router.cert" --relay-cert "$CERTS/relay.cert"
+  start "$w" notifier --cert "$CERTS/notifier.cert" --certs "$CERTS/clients" --relay-cert "$CERTS/relay.cert"
+done
 for i in hub:relay hub:intake w1:router w1:notifier w2:router w2:notifier; do
   wait_for "${i#*:} on ${i%%:*} ready" 20 health_on "${i%%:*}" "${i#*:}" 200 || exit 1
 done

@@ -7,6 +7,7 @@
 */
 #include <czmq.h>
 #include <jansson.h>
+#include "gf_auth.h"
 
 int main (int argc, char **argv)
 {
@@ -16,7 +17,11 @@ int main (int argc, char **argv)
     }
     bool ack = streq (argv[4], "ack");
     int64_t until = zclock_mono () + atoi (argv[5]);
-    zsock_t *app = zsock_new_dealer (argv[1]);
+    /* GF_CERT + GF_SERVER_CERT (the notifier's): CurveZMQ; else plain. */
+    zsock_t *app = zsock_new (ZMQ_DEALER);
+    if (gf_auth_client_apply (app, getenv ("GF_CERT"), getenv ("GF_SERVER_CERT")) != 0 ||
+        zsock_connect (app, "%s", argv[1]) != 0)
+        return 2;
     zsock_set_linger (app, 2000);
     json_t *hello = json_pack ("{s:s, s:s}", "person", argv[2], "token", argv[3]);
     char *text = json_dumps (hello, JSON_COMPACT);

@@ -18,7 +18,9 @@ int main (int argc, char **argv)
     uint64_t count = strtoull (argv[3], NULL, 10);
     int64_t deadline = zclock_mono () + atoll (argv[4]);
     int64_t t0 = zclock_usecs ();
-    gf_stream_t *stream = gf_stream_new (argv[1], argv[2], "", 0);
+    /* GF_CERT + GF_RELAY_CERT: CurveZMQ (docs/security.md); else plain. */
+    gf_stream_t *stream = gf_stream_new_secure (argv[1], argv[2], "", 0, 0, 0, getenv ("GF_CERT"),
+                                                getenv ("GF_RELAY_CERT"));
     if (!stream) {
         fprintf (stderr, "bench_replay: cannot open the stream\n");
         return 1;

@@ -6,6 +6,7 @@
     msgpack body there (one "topic<TAB>body" record per line, body bytes as
     sent: msgpack strings are plain UTF-8, so grep finds text in them).
     usage: capture PUB_ENDPOINT READY_FILE IDLE_MS [BODIES_FILE] */
+#include "gf_auth.h"
 #include "gf_proto.h"
 
 int main (int argc, char **argv)
@@ -23,6 +24,10 @@ int main (int argc, char **argv)
     zsock_t *sub = zsock_new (ZMQ_SUB);
     zsock_set_rcvhwm (sub, 0); /* never drop: we are checking the publisher */
     zsock_set_subscribe (sub, "");
+    /* GF_CERT + GF_RELAY_CERT: a CurveZMQ client (docs/security.md). */
+    const char *relay_cert = getenv ("GF_RELAY_CERT");
+    if (relay_cert && *relay_cert && gf_auth_client_apply (sub, getenv ("GF_CERT"), relay_cert))
+        return 2;
     zsock_connect (sub, "%s", argv[1]);
     int idle = atoi (argv[3]);
     bool ready = false;

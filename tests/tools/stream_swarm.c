@@ -112,10 +112,10 @@ static void *s_work (void *arg)
     s_worker_t *w = (s_worker_t *)arg;
     for (size_t i = 0; i < w->count; i++) {
         s_sub_t *sub = &w->subs[i];
-        sub->stream = sub->stuck
-                          ? gf_stream_new_sized (sub->pub, sub->replay, sub->prefix, GF_STREAM_LIVE,
-                                                 100, 4096)
-                          : gf_stream_new (sub->pub, sub->replay, sub->prefix, GF_STREAM_LIVE);
+        /* GF_CERT + GF_RELAY_CERT: CurveZMQ (docs/security.md); else plain. */
+        sub->stream = gf_stream_new_secure (sub->pub, sub->replay, sub->prefix, GF_STREAM_LIVE,
+                                            sub->stuck ? 100 : 0, sub->stuck ? 4096 : 0,
+                                            getenv ("GF_CERT"), getenv ("GF_RELAY_CERT"));
         sub->ordered = sub->dense = true;
         assert (sub->stream);
     }

@@ -51,6 +51,10 @@ GRANT USAGE ON SEQUENCE cases_id_seq, case_events_id_seq, case_actions_id_seq TO
 -- relay: reads the log and numbers it (seq only); no case, no personal data.
 GRANT SELECT ON case_events TO gf_relay;
 GRANT UPDATE (seq) ON case_events TO gf_relay;
+-- relay: the stream rights of its subscribers (streams.sql gf_stream_rights).
+GRANT SELECT (public_key, kind, grid, topics, revoked_at) ON identities TO gf_relay;
+GRANT SELECT ON event_types TO gf_relay;
+GRANT SELECT (id, grid) ON people TO gf_relay;
 
 -- router: routes registered cases (state, grid, routed_at, version) and
 -- writes its events and checkpoint.
@@ -72,6 +76,8 @@ GRANT SELECT (id, root, grid, state, level, category, description, urgent, group
               phone)
     ON cases TO gf_notifier;
 GRANT INSERT ON notifications, case_events TO gf_notifier;
+-- notifier: which people an app identity may receive for (gf_app_may_receive).
+GRANT SELECT (public_key, kind, grid, person, revoked_at) ON identities TO gf_notifier;
 GRANT SELECT, INSERT, UPDATE ON deliveries TO gf_notifier;
 GRANT INSERT, UPDATE ON consumer_checkpoints TO gf_notifier;
 GRANT USAGE ON SEQUENCE notifications_id_seq, case_events_id_seq, deliveries_id_seq
