@@ -4,7 +4,7 @@
 -- ROLE: the suite's own user owns the tables, which proves nothing), what
 -- its service runs works and what it must not do is refused.
 BEGIN;
-SELECT plan (22);
+SELECT plan (23);
 
 CREATE TEMP TABLE want_tables (role text, tab text, privs text);
 INSERT INTO want_tables VALUES
@@ -140,7 +140,7 @@ INSERT INTO want_columns VALUES
     ('gf_gateway', 'people', 'position', 'SELECT'),
     ('gf_gateway', 'people', 'role', 'SELECT'),
     ('gf_notifier', 'cases', 'category', 'SELECT'),
-    ('gf_notifier', 'cases', 'description', 'SELECT'),
+    ('gf_notifier', 'cases', 'description_redacted', 'SELECT'),
     ('gf_notifier', 'cases', 'grid', 'SELECT'),
     ('gf_notifier', 'cases', 'groups', 'SELECT'),
     ('gf_notifier', 'cases', 'id', 'SELECT'),
@@ -224,6 +224,8 @@ SELECT is (pg_temp.as_role ('gf_notifier', 'UPDATE cases SET state = ''closed'''
            'notifier: changing a case is refused');
 SELECT is (pg_temp.as_role ('gf_notifier', 'SELECT name, address FROM cases'), '42501',
            'notifier: the resident''s name and address are refused');
+SELECT is (pg_temp.as_role ('gf_notifier', 'SELECT description FROM cases'), '42501',
+           'notifier: the clear description is refused (it reads description_redacted)');
 SELECT is (pg_temp.as_role ('gf_intake', 'DELETE FROM cases'), '42501',
            'intake: deleting a case is refused');
 SELECT is (pg_temp.as_role ('gf_intake', 'UPDATE case_events SET seq = 1'), '42501',

@@ -63,12 +63,13 @@ GRANT USAGE ON SEQUENCE case_events_id_seq TO gf_router;
 
 -- notifier: notifications from the rules (notification_rules) and their deliveries; changes
 -- no case.  It reads the resident's phone (SMS to the resident, the masked
--- number in texts), never the name or the address.
+-- number in texts) and the redacted description (020), never the name, the
+-- address or the clear description.
 GRANT SELECT ON case_events, people, notification_templates, notification_rules, notifications,
     consumer_checkpoints, escalation_rules, delivery_policy, delivery_quiet, app_tokens
     TO gf_notifier;
-GRANT SELECT (id, root, grid, state, level, category, description, urgent, groups, routed_at,
-              phone)
+GRANT SELECT (id, root, grid, state, level, category, description_redacted, urgent, groups,
+              routed_at, phone)
     ON cases TO gf_notifier;
 GRANT INSERT ON notifications, case_events TO gf_notifier;
 GRANT SELECT, INSERT, UPDATE ON deliveries TO gf_notifier;
