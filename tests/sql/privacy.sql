@@ -72,16 +72,16 @@ SELECT is (gf_case_stream ((SELECT c FROM cases c WHERE c.id = pg_temp.cid (0)))
 
 -- Staff actions and the notifications they cause (texts travel on the stream).
 SELECT is (gf_case_act (pg_temp.cid (0), 'p-sign', 'P-QNL.01.001-1', 'sign', 'registered', 'signed',
-                        'case.signed', NULL, '已联系 ouyang.mi@example.com 与 13912348765', NULL,
+                        'case.signed', NULL, '已联系欧阳秘 ouyang.mi@example.com 与 13912348765', NULL,
                         NULL, NULL, NULL, NULL, NULL, NULL), 2, 'a sign with a note');
 SELECT is (gf_case_act (pg_temp.cid (0), 'p-cls', 'P-QNL.01.001-1', 'classify', 'signed', 'signed',
                         'case.classified', NULL, NULL, NULL, 'hard', true, 'petitioner,dibao', NULL,
                         NULL, NULL), 3, 'a classification with groups');
 SELECT is ((SELECT restricted FROM case_events WHERE case_id = pg_temp.cid (0) AND type = 'case.signed'),
-           '{"note": "已联系 ouyang.mi@example.com 与 13912348765"}'::jsonb,
+           '{"note": "已联系欧阳秘 ouyang.mi@example.com 与 13912348765"}'::jsonb,
            'staff: the clear note is kept in restricted');
 SELECT is ((SELECT payload->>'note' FROM case_events WHERE case_id = pg_temp.cid (0) AND type = 'case.signed'),
-           '已联系 [邮箱] 与 [电话]', 'stream: a staff note redacted');
+           '已联系[姓名] [邮箱] 与 [电话]', 'stream: a staff note redacted (the caller''s name too)');
 SELECT ok ((SELECT restricted->'groups' = '["petitioner", "dibao"]' AND NOT payload ? 'groups'
               FROM case_events WHERE case_id = pg_temp.cid (0) AND type = 'case.classified'),
            'stream: a classification''s groups only in restricted');

@@ -28,11 +28,12 @@ UPDATE case_events e SET payload = jsonb_set (e.payload, '{description}',
                                               to_jsonb (c.description_redacted))
   FROM cases c
  WHERE e.type = 'case.received' AND c.id = e.case_id AND e.payload ? 'description';
-UPDATE case_events
-   SET restricted = coalesce (restricted, '{}') || jsonb_build_object ('note', payload->>'note'),
-       payload = jsonb_set (payload, '{note}', to_jsonb (gf_redact_text (payload->>'note')))
- WHERE jsonb_typeof (payload->'note') = 'string'
-   AND gf_redact_text (payload->>'note') IS DISTINCT FROM payload->>'note';
+UPDATE case_events e
+   SET restricted = coalesce (e.restricted, '{}') || jsonb_build_object ('note', e.payload->>'note'),
+       payload = jsonb_set (e.payload, '{note}', to_jsonb (gf_redact_text (e.payload->>'note', c.name)))
+  FROM cases c
+ WHERE c.id = e.case_id AND jsonb_typeof (e.payload->'note') = 'string'
+   AND gf_redact_text (e.payload->>'note', c.name) IS DISTINCT FROM e.payload->>'note';
 UPDATE case_events SET payload = jsonb_set (payload, '{topic}', to_jsonb (gf_redact_text (payload->>'topic')))
  WHERE type = 'meeting.held' AND jsonb_typeof (payload->'topic') = 'string';
 UPDATE case_events SET payload = jsonb_set (payload, '{address_masked}',
