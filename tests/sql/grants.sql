@@ -4,7 +4,7 @@
 -- ROLE: the suite's own user owns the tables, which proves nothing), what
 -- its service runs works and what it must not do is refused.
 BEGIN;
-SELECT plan (23);
+SELECT plan (25);
 
 CREATE TEMP TABLE want_tables (role text, tab text, privs text);
 INSERT INTO want_tables VALUES
@@ -70,7 +70,6 @@ INSERT INTO want_tables VALUES
     ('gf_gateway', 'api_keys', 'SELECT'),
     ('gf_gateway', 'calendar_days', 'SELECT'),
     ('gf_gateway', 'calendar_years', 'SELECT'),
-    ('gf_gateway', 'case_events', 'SELECT'),
     ('gf_gateway', 'case_state_names', 'SELECT'),
     ('gf_gateway', 'cases_public', 'SELECT'),
     ('gf_gateway', 'categories', 'SELECT'),
@@ -117,7 +116,6 @@ INSERT INTO want_tables VALUES
     ('gf_notifier', 'people', 'SELECT'),
     ('gf_notifier', 'sim_clock', 'SELECT'),
     ('gf_notifier', 'special_groups', 'SELECT'),
-    ('gf_relay', 'case_events', 'SELECT'),
     ('gf_relay', 'sim_clock', 'SELECT'),
     ('gf_router', 'addresses', 'SELECT'),
     ('gf_router', 'calendar_days', 'SELECT'),
@@ -133,6 +131,14 @@ INSERT INTO want_tables VALUES
     ('gf_router', 'special_groups', 'SELECT');
 CREATE TEMP TABLE want_columns (role text, tab text, col text, privs text);
 INSERT INTO want_columns VALUES
+    ('gf_gateway', 'case_events', 'at', 'SELECT'),
+    ('gf_gateway', 'case_events', 'case_id', 'SELECT'),
+    ('gf_gateway', 'case_events', 'grid', 'SELECT'),
+    ('gf_gateway', 'case_events', 'id', 'SELECT'),
+    ('gf_gateway', 'case_events', 'payload', 'SELECT'),
+    ('gf_gateway', 'case_events', 'seq', 'SELECT'),
+    ('gf_gateway', 'case_events', 'topic', 'SELECT'),
+    ('gf_gateway', 'case_events', 'type', 'SELECT'),
     ('gf_gateway', 'people', 'commitment', 'SELECT'),
     ('gf_gateway', 'people', 'grid', 'SELECT'),
     ('gf_gateway', 'people', 'name', 'SELECT'),
@@ -150,7 +156,14 @@ INSERT INTO want_columns VALUES
     ('gf_notifier', 'cases', 'routed_at', 'SELECT'),
     ('gf_notifier', 'cases', 'state', 'SELECT'),
     ('gf_notifier', 'cases', 'urgent', 'SELECT'),
-    ('gf_relay', 'case_events', 'seq', 'UPDATE'),
+    ('gf_relay', 'case_events', 'at', 'SELECT'),
+    ('gf_relay', 'case_events', 'case_id', 'SELECT'),
+    ('gf_relay', 'case_events', 'grid', 'SELECT'),
+    ('gf_relay', 'case_events', 'id', 'SELECT'),
+    ('gf_relay', 'case_events', 'payload', 'SELECT'),
+    ('gf_relay', 'case_events', 'seq', 'SELECT,UPDATE'),
+    ('gf_relay', 'case_events', 'topic', 'SELECT'),
+    ('gf_relay', 'case_events', 'type', 'SELECT'),
     ('gf_router', 'cases', 'address', 'SELECT'),
     ('gf_router', 'cases', 'category', 'SELECT'),
     ('gf_router', 'cases', 'grid', 'SELECT,UPDATE'),
@@ -208,6 +221,10 @@ SELECT is (pg_temp.as_role ('gf_gateway', 'INSERT INTO case_events (type, topic,
            '42501', 'gateway: writing the log is refused');
 SELECT is (pg_temp.as_role ('gf_relay', 'SELECT count (*) FROM cases'), '42501',
            'relay: cases are refused');
+SELECT is (pg_temp.as_role ('gf_relay', 'SELECT restricted FROM case_events'), '42501',
+           'relay: the events'' restricted part (special groups, clear notes) is refused');
+SELECT is (pg_temp.as_role ('gf_gateway', 'SELECT restricted FROM case_events'), '42501',
+           'gateway: the events'' restricted part is refused');
 SELECT is (pg_temp.as_role ('gf_relay', 'UPDATE case_events SET type = type'), '42501',
            'relay: rewriting an event is refused (it may set seq only)');
 SELECT is (pg_temp.as_role ('gf_relay', 'UPDATE case_events SET seq = seq'), '00000',

@@ -48,7 +48,9 @@ GRANT SELECT, INSERT ON case_events TO gf_intake;
 GRANT USAGE ON SEQUENCE cases_id_seq, case_events_id_seq, case_actions_id_seq TO gf_intake;
 
 -- relay: reads the log and numbers it (seq only); no case, no personal data.
-GRANT SELECT ON case_events TO gf_relay;
+-- Not case_events.restricted (020: special groups, clear notes), which is
+-- never published.
+GRANT SELECT (id, seq, type, topic, case_id, grid, at, payload) ON case_events TO gf_relay;
 GRANT UPDATE (seq) ON case_events TO gf_relay;
 
 -- router: routes registered cases (state, grid, routed_at, version) and
@@ -89,7 +91,9 @@ GRANT INSERT ON case_events TO gf_escalator;
 GRANT USAGE ON ALL SEQUENCES IN SCHEMA public TO gf_escalator;
 
 -- gateway (HTTP, dashboards, Open311 queries): reads, never writes.
-GRANT SELECT ON cases_public, case_events, case_state_names TO gf_gateway;
+GRANT SELECT ON cases_public, case_state_names TO gf_gateway;
+-- The log as published: not its restricted column (020).
+GRANT SELECT (id, seq, type, topic, case_id, grid, at, payload) ON case_events TO gf_gateway;
 -- What the dashboard's and Open311's functions (dashboard.sql, open311.sql)
 -- read besides cases_public, as the gateway's statements always did: the
 -- escalations, meetings and ledgers shown, the sign-for rule (gf_rule), the
