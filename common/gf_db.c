@@ -167,7 +167,11 @@ static PGresult *s_result (gf_db_t *self, PGresult *res)
         self->conn = NULL;
     } else {
         gf_metric_add (self->failed_n, 1);
-        zsys_error ("db: statement failed (%s): %s", self->sqlstate, PQresultErrorMessage (res));
+        /* The primary message only: the DETAIL of a constraint violation
+           quotes the failing row (a resident's name, phone, description),
+           and logs carry no personal data (docs/security.md). */
+        const char *primary = PQresultErrorField (res, PG_DIAG_MESSAGE_PRIMARY);
+        zsys_error ("db: statement failed (%s): %s", self->sqlstate, primary ? primary : "");
     }
     PQclear (res);
     return NULL;

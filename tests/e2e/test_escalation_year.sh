@@ -55,8 +55,10 @@ export_csv() { sql "COPY ($2) TO STDOUT WITH (FORMAT csv, HEADER)" >"$EXP/$1.csv
 ep() { echo "extract(epoch FROM $1)::numeric"; }
 export_csv cases "SELECT id, source_ref, root, grid, state, level, tier, category, urgent,
   array_to_string(groups, ',') AS groups, $(ep received_at) AS received_at FROM cases ORDER BY id"
-export_csv events "SELECT id, case_id, type, grid, $(ep at) AS at, payload::text AS payload
-  FROM case_events ORDER BY id"
+# The staff view of each event: the special groups are in restricted (020),
+# never in the published payload.
+export_csv events "SELECT id, case_id, type, grid, $(ep at) AS at,
+  (payload || coalesce(restricted, '{}'))::text AS payload FROM case_events ORDER BY id"
 export_csv meetings "SELECT id, grid, kind, day, $(ep slot_at) AS slot_at, $(ep held_at) AS held_at,
   $(ep period_from) AS period_from FROM meetings ORDER BY id"
 export_csv ledger "SELECT meeting_id, case_id, tier, state, level, category, priority, age_days, owner,

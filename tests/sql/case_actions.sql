@@ -4,7 +4,7 @@
 -- a resolve; an error leaves nothing; the intake's role may call it.  All
 -- rolled back.
 BEGIN;
-SELECT plan (40);
+SELECT plan (41);
 
 INSERT INTO sim_clock (at) VALUES ('2026-03-02 10:00+08')
     ON CONFLICT (id) DO UPDATE SET at = excluded.at;
@@ -39,7 +39,8 @@ SELECT is ((SELECT row (type, topic, grid, at, payload)::text FROM case_events
                   "version": 3, "note": null, "l2": "QNL.01"}'::jsonb)::text,
            'sign: its event on the case''s grid, with the L2 grid');
 
--- classify: tier, urgent, groups; the event carries them as after the change.
+-- classify: tier, urgent, groups; the event carries tier and urgent as after
+-- the change, the groups only in its restricted part (never published).
 SELECT is (gf_case_act (pg_temp.cid (0), 'req-2', 'P-QNL.01.001-1', 'classify', 'signed', 'signed',
                         'case.classified', NULL, NULL, NULL, 'hard', true, 'dibao,disabled', NULL,
                         NULL, NULL), 4, 'classify: version 4');
@@ -49,8 +50,12 @@ SELECT is ((SELECT row (state, tier, urgent, groups)::text FROM cases WHERE id =
 SELECT is ((SELECT payload - 'actor' - 'note' - 'l2' FROM case_events
              WHERE case_id = pg_temp.cid (0) AND type = 'case.classified'),
            '{"action": "classify", "from": "signed", "to": "signed", "version": 4, "tier": "hard",
-             "urgent": true, "groups": ["dibao", "disabled"]}'::jsonb,
-           'classify: the event''s tier, urgent and groups (an array)');
+             "urgent": true}'::jsonb,
+           'classify: the event''s tier and urgent, no groups');
+SELECT is ((SELECT restricted FROM case_events
+             WHERE case_id = pg_temp.cid (0) AND type = 'case.classified'),
+           '{"groups": ["dibao", "disabled"]}'::jsonb,
+           'classify: the groups (an array) in the event''s restricted part');
 SELECT is (gf_case_act (pg_temp.cid (0), 'req-3', 'P-QNL.01.001-1', 'classify', 'signed', 'signed',
                     'case.classified', NULL, NULL, NULL, NULL, NULL, '', NULL, NULL, NULL),
            5, 'classify: version 5');

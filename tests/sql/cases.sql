@@ -3,7 +3,7 @@
 -- cases_public, and the gateway's role: it reads cases only through the
 -- view and the dashboard's functions (rolled back).
 BEGIN;
-SELECT plan (31);
+SELECT plan (33);
 
 INSERT INTO sim_clock (at) VALUES ('2026-11-04 10:00+08')
     ON CONFLICT (id) DO UPDATE SET at = excluded.at;
@@ -75,7 +75,8 @@ SELECT is_empty ($$
                                '2026-11-03 12:00+08', gf_rule ('QNL', 'sign_reminder'))$$,
     'gf_overdue_at_rule with the rule read once agrees with gf_overdue_at in every state');
 
--- cases_public: no name, the phone and the address masked.
+-- cases_public: no name, no groups, the phone and the address masked, the
+-- description redacted.
 INSERT INTO cases (id, source, source_ref, root, grid, state, description, name, phone, address,
                    received_at)
 VALUES (900001, 'hotline', 'T-MASK', 'QNL', 'QNL.01.001', 'routed', '楼道灯不亮', '张三',
@@ -83,12 +84,17 @@ VALUES (900001, 'hotline', 'T-MASK', 'QNL', 'QNL.01.001', 'routed', '楼道灯�
 SELECT hasnt_column ('cases_public', 'name', 'cases_public has no name');
 SELECT hasnt_column ('cases_public', 'phone', 'cases_public has no clear phone');
 SELECT hasnt_column ('cases_public', 'address', 'cases_public has no clear address');
+SELECT hasnt_column ('cases_public', 'groups', 'cases_public has no special groups');
 SELECT is ((SELECT phone_masked FROM cases_public WHERE id = 900001), '139****5678',
            'the phone is masked');
 SELECT is ((SELECT address_masked FROM cases_public WHERE id = 900001), '青年路街道西街**',
            'the address keeps its first 60 %');
 SELECT is ((SELECT description || grid || state FROM cases_public WHERE id = 900001),
            '楼道灯不亮QNL.01.001routed', 'the rest is as in cases');
+UPDATE cases SET description = '张三说楼道灯不亮，回电13912345678' WHERE id = 900001;
+SELECT is ((SELECT description FROM cases_public WHERE id = 900001), '[姓名]说楼道灯不亮，回电[电话]',
+           'the description is redacted (description_redacted: recomputed on every write)');
+UPDATE cases SET description = '楼道灯不亮' WHERE id = 900001;
 
 -- The gateway's role: the view and the functions, never cases.
 SET LOCAL ROLE gf_gateway;

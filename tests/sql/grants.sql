@@ -4,7 +4,7 @@
 -- ROLE: the suite's own user owns the tables, which proves nothing), what
 -- its service runs works and what it must not do is refused.
 BEGIN;
-SELECT plan (22);
+SELECT plan (25);
 
 CREATE TEMP TABLE want_tables (role text, tab text, privs text);
 INSERT INTO want_tables VALUES
@@ -71,7 +71,6 @@ INSERT INTO want_tables VALUES
     ('gf_gateway', 'api_keys', 'SELECT'),
     ('gf_gateway', 'calendar_days', 'SELECT'),
     ('gf_gateway', 'calendar_years', 'SELECT'),
-    ('gf_gateway', 'case_events', 'SELECT'),
     ('gf_gateway', 'case_state_names', 'SELECT'),
     ('gf_gateway', 'cases_public', 'SELECT'),
     ('gf_gateway', 'categories', 'SELECT'),
@@ -118,7 +117,6 @@ INSERT INTO want_tables VALUES
     ('gf_notifier', 'people', 'SELECT'),
     ('gf_notifier', 'sim_clock', 'SELECT'),
     ('gf_notifier', 'special_groups', 'SELECT'),
-    ('gf_relay', 'case_events', 'SELECT'),
     ('gf_relay', 'event_types', 'SELECT'),
     ('gf_relay', 'sim_clock', 'SELECT'),
     ('gf_router', 'addresses', 'SELECT'),
@@ -135,6 +133,14 @@ INSERT INTO want_tables VALUES
     ('gf_router', 'special_groups', 'SELECT');
 CREATE TEMP TABLE want_columns (role text, tab text, col text, privs text);
 INSERT INTO want_columns VALUES
+    ('gf_gateway', 'case_events', 'at', 'SELECT'),
+    ('gf_gateway', 'case_events', 'case_id', 'SELECT'),
+    ('gf_gateway', 'case_events', 'grid', 'SELECT'),
+    ('gf_gateway', 'case_events', 'id', 'SELECT'),
+    ('gf_gateway', 'case_events', 'payload', 'SELECT'),
+    ('gf_gateway', 'case_events', 'seq', 'SELECT'),
+    ('gf_gateway', 'case_events', 'topic', 'SELECT'),
+    ('gf_gateway', 'case_events', 'type', 'SELECT'),
     ('gf_gateway', 'people', 'commitment', 'SELECT'),
     ('gf_gateway', 'people', 'grid', 'SELECT'),
     ('gf_gateway', 'people', 'name', 'SELECT'),
@@ -147,7 +153,7 @@ INSERT INTO want_columns VALUES
     ('gf_notifier', 'identities', 'person', 'SELECT'),
     ('gf_notifier', 'identities', 'public_key', 'SELECT'),
     ('gf_notifier', 'identities', 'revoked_at', 'SELECT'),
-    ('gf_notifier', 'cases', 'description', 'SELECT'),
+    ('gf_notifier', 'cases', 'description_redacted', 'SELECT'),
     ('gf_notifier', 'cases', 'grid', 'SELECT'),
     ('gf_notifier', 'cases', 'groups', 'SELECT'),
     ('gf_notifier', 'cases', 'id', 'SELECT'),
@@ -157,7 +163,14 @@ INSERT INTO want_columns VALUES
     ('gf_notifier', 'cases', 'routed_at', 'SELECT'),
     ('gf_notifier', 'cases', 'state', 'SELECT'),
     ('gf_notifier', 'cases', 'urgent', 'SELECT'),
-    ('gf_relay', 'case_events', 'seq', 'UPDATE'),
+    ('gf_relay', 'case_events', 'at', 'SELECT'),
+    ('gf_relay', 'case_events', 'case_id', 'SELECT'),
+    ('gf_relay', 'case_events', 'grid', 'SELECT'),
+    ('gf_relay', 'case_events', 'id', 'SELECT'),
+    ('gf_relay', 'case_events', 'payload', 'SELECT'),
+    ('gf_relay', 'case_events', 'seq', 'SELECT,UPDATE'),
+    ('gf_relay', 'case_events', 'topic', 'SELECT'),
+    ('gf_relay', 'case_events', 'type', 'SELECT'),
     ('gf_relay', 'identities', 'grid', 'SELECT'),
     ('gf_relay', 'identities', 'kind', 'SELECT'),
     ('gf_relay', 'identities', 'public_key', 'SELECT'),
@@ -222,6 +235,10 @@ SELECT is (pg_temp.as_role ('gf_gateway', 'INSERT INTO case_events (type, topic,
            '42501', 'gateway: writing the log is refused');
 SELECT is (pg_temp.as_role ('gf_relay', 'SELECT count (*) FROM cases'), '42501',
            'relay: cases are refused');
+SELECT is (pg_temp.as_role ('gf_relay', 'SELECT restricted FROM case_events'), '42501',
+           'relay: the events'' restricted part (special groups, clear notes) is refused');
+SELECT is (pg_temp.as_role ('gf_gateway', 'SELECT restricted FROM case_events'), '42501',
+           'gateway: the events'' restricted part is refused');
 SELECT is (pg_temp.as_role ('gf_relay', 'UPDATE case_events SET type = type'), '42501',
            'relay: rewriting an event is refused (it may set seq only)');
 SELECT is (pg_temp.as_role ('gf_relay', 'UPDATE case_events SET seq = seq'), '00000',
@@ -238,6 +255,8 @@ SELECT is (pg_temp.as_role ('gf_notifier', 'UPDATE cases SET state = ''closed'''
            'notifier: changing a case is refused');
 SELECT is (pg_temp.as_role ('gf_notifier', 'SELECT name, address FROM cases'), '42501',
            'notifier: the resident''s name and address are refused');
+SELECT is (pg_temp.as_role ('gf_notifier', 'SELECT description FROM cases'), '42501',
+           'notifier: the clear description is refused (it reads description_redacted)');
 SELECT is (pg_temp.as_role ('gf_intake', 'DELETE FROM cases'), '42501',
            'intake: deleting a case is refused');
 SELECT is (pg_temp.as_role ('gf_intake', 'UPDATE case_events SET seq = 1'), '42501',

@@ -3,7 +3,7 @@
 -- the same batch) answer with the first case; refused complaints store
 -- nothing; the intake's role may call it.  All rolled back.
 BEGIN;
-SELECT plan (26);
+SELECT plan (27);
 
 INSERT INTO sim_clock (at) VALUES ('2026-03-02 10:00+08')
     ON CONFLICT (id) DO UPDATE SET at = excluded.at;
@@ -40,18 +40,24 @@ SELECT is ((SELECT count(*) FROM case_events WHERE type = 'case.received'
 SELECT is ((SELECT topic || ' ' || grid FROM case_events
              WHERE type = 'case.received' AND case_id = (SELECT case_id FROM r1 WHERE i = 0)),
            'case.received/QNL QNL', 'the event is on the root''s topic');
-SELECT is ((SELECT payload - 'address_masked' - 'phone_masked' FROM case_events
+-- The payload is the stream view (privacy.sql): no phone (not even
+-- masked), no name, no special groups; those stay with staff (restricted).
+SELECT is ((SELECT payload - 'address_masked' FROM case_events
              WHERE type = 'case.received' AND case_id = (SELECT case_id FROM r1 WHERE i = 0)),
            '{"source": "hotline", "source_ref": "gft-a", "description": "路灯坏了",
-             "category": "sanitation", "urgent": true, "groups": ["dibao", "disabled"],
+             "category": "sanitation", "urgent": true,
              "reporter": null, "reported_at": 1772416800000}'::jsonb,
-           'the event payload');
-SELECT is ((SELECT payload->>'phone_masked' = gf_mask_phone ('13812345678')
-                   AND payload->>'address_masked' = gf_mask_address ('青年路 1 号 2 单元')
+           'the event payload: the stream view, without phone and groups');
+SELECT is ((SELECT payload->>'address_masked' = gf_mask_address ('青年路 1 号 2 单元')
                    AND payload::text NOT LIKE '%13812345678%' AND payload::text NOT LIKE '%张三%'
+                   AND payload::text NOT LIKE '%5678%' AND payload::text NOT LIKE '%dibao%'
               FROM case_events
              WHERE type = 'case.received' AND case_id = (SELECT case_id FROM r1 WHERE i = 0)),
-           true, 'phone and address masked, no name in the event');
+           true, 'address coarse, no phone, name or group in the event');
+SELECT is ((SELECT restricted FROM case_events
+             WHERE type = 'case.received' AND case_id = (SELECT case_id FROM r1 WHERE i = 0)),
+           '{"groups": ["dibao", "disabled"]}'::jsonb,
+           'the groups are in the event''s restricted part (staff only)');
 
 -- Resent: the same (source, source_ref) answers with the first case.
 CREATE TEMP TABLE r2 AS

@@ -2,7 +2,7 @@
 -- state, the service definition's groups from special_groups, and the
 -- requests' filters and masking (rolled back).
 BEGIN;
-SELECT plan (9);
+SELECT plan (11);
 
 INSERT INTO sim_clock (at) VALUES ('2026-11-04 10:00+08')
     ON CONFLICT (id) DO UPDATE SET at = excluded.at;
@@ -45,7 +45,15 @@ SELECT results_eq ($$SELECT r->>'service_request_id'
                    $$VALUES ('920001'), ('920002')$$,
                    'requests by id: the other filters ignored, unknown ids left out');
 SELECT is (gf_open311_request (920001)->0->>'address', '青年路街道西街**',
-           'a request''s address is masked');
+           'a request''s address is coarse');
+UPDATE cases SET description = '我是李四，电话 13700001111，座机 6543210，身份证 11010519491231002X，'
+                               || '卡号 6222021234567890123，邮箱 lisi@example.com', groups = '{petitioner}'
+ WHERE id = 920001;
+SELECT is (gf_open311_request (920001)->0->>'description',
+           '我是[姓名]，电话 [电话]，座机 [电话]，身份证 [证件号]，卡号 [卡号]，邮箱 [邮箱]',
+           'a request''s description is redacted (the caller''s name too)');
+SELECT ok (gf_open311_request (920001)::text !~ '(李四|13700001111|6543210|11010519491231002X|6222021234567890123|lisi@|petitioner|上访)',
+           'no planted value and no special group anywhere in the request');
 
 SELECT * FROM finish ();
 ROLLBACK;

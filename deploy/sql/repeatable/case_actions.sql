@@ -18,10 +18,12 @@
 --      and its event p_event, on topic p_event || '/' || the event's grid:
 --      p_event_grid, or when NULL the case's grid after the change (the
 --      lifecycle announces a returned case to the grid that returned it);
---      the payload has action, actor, from, to, version, note, l2 (the event
---      grid's parent) and the action's own keys (refer: department;
---      callback: satisfied; assign: grid, via; merge: into; supervise:
---      supervised; classify: tier, urgent, groups as after the change);
+--      the payload has action, actor, from, to, version, note (redacted:
+--      gf_redact_text, with the caller's name), l2 (the event grid's parent) and the action's own
+--      keys (refer: department; callback: satisfied; assign: grid, via;
+--      merge: into; supervise: supervised; classify: tier, urgent as after
+--      the change); restricted (staff only, never published) has the clear
+--      note when redaction changed it and a classification's groups;
 --   3. the cases merged into it that follow it: the lifecycle's 'follow'
 --      step (common/gf_case.c), passed by the caller only when they follow
 --      (this case resolved): those in a p_follow_from state move to
@@ -51,6 +53,8 @@ DECLARE
     v_tier text;
     v_urgent boolean;
     v_groups text[];
+    v_name text;
+    v_note text;
     v_event_grid text;
 BEGIN
     UPDATE cases SET state = p_to, version = version + 1, updated_at = gf_now (),
@@ -79,20 +83,25 @@ BEGIN
                                        WHEN 'reopen' THEN NULL ELSE resolved_at END,
            closed_at = CASE p_action WHEN 'close' THEN gf_now () ELSE closed_at END
      WHERE id = p_case
-    RETURNING version, grid, tier, urgent, groups
-         INTO v_version, v_grid, v_tier, v_urgent, v_groups;
+    RETURNING version, grid, tier, urgent, groups, name
+         INTO v_version, v_grid, v_tier, v_urgent, v_groups, v_name;
     IF NOT FOUND THEN
         RAISE EXCEPTION 'gf_case_act: no case %', p_case USING ERRCODE = 'no_data_found';
     END IF;
 
     v_event_grid := coalesce (p_event_grid, v_grid);
+    -- the note as it may travel: redacted, the caller's name too
+    v_note := gf_redact_text (p_note, v_name);
     INSERT INTO case_actions (case_id, request_id, actor, action, from_state, to_state, version,
                               note, at)
     VALUES (p_case, p_request, p_actor, p_action, p_from, p_to, v_version, p_note, gf_now ());
-    INSERT INTO case_events (type, topic, case_id, grid, at, payload)
+    -- The payload travels on the stream: the note redacted (gf_redact_text),
+    -- no special groups.  What only staff may see (the clear note when the
+    -- redaction changed it, a classification's groups) goes to restricted.
+    INSERT INTO case_events (type, topic, case_id, grid, at, payload, restricted)
     VALUES (p_event, p_event || '/' || v_event_grid, p_case, v_event_grid, gf_now (),
             jsonb_build_object ('action', p_action, 'actor', p_actor, 'from', p_from, 'to', p_to,
-                                'version', v_version, 'note', p_note,
+                                'version', v_version, 'note', v_note,
                                 'l2', (SELECT parent FROM grids WHERE code = v_event_grid))
             || CASE p_action
                    WHEN 'refer' THEN jsonb_build_object ('department', p_department)
@@ -100,11 +109,14 @@ BEGIN
                    WHEN 'assign' THEN jsonb_build_object ('grid', p_grid, 'via', 'assign')
                    WHEN 'merge' THEN jsonb_build_object ('into', p_into)
                    WHEN 'supervise' THEN jsonb_build_object ('supervised', true)
-                   -- an array, as in case.received
-                   WHEN 'classify' THEN jsonb_build_object ('tier', v_tier, 'urgent', v_urgent,
-                                                            'groups', to_jsonb (v_groups))
+                   WHEN 'classify' THEN jsonb_build_object ('tier', v_tier, 'urgent', v_urgent)
                    ELSE '{}'::jsonb
-               END);
+               END,
+            nullif (jsonb_strip_nulls (jsonb_build_object (
+                        'note', CASE WHEN v_note IS DISTINCT FROM p_note THEN p_note END,
+                        -- an array, as in case.received's
+                        'groups', CASE WHEN p_action = 'classify' THEN to_jsonb (v_groups) END)),
+                    '{}'::jsonb));
 
     -- The cases merged into this one follow it when the lifecycle says so.
     IF p_follow_to IS NOT NULL THEN
@@ -120,7 +132,8 @@ BEGIN
         INSERT INTO case_events (type, topic, case_id, grid, at, payload)
         SELECT p_follow_event, p_follow_event || '/' || f.grid, f.id, f.grid, gf_now (),
                jsonb_build_object ('action', p_action, 'actor', p_actor, 'from', f.from_state,
-                                   'to', p_follow_to, 'version', f.version, 'note', p_note,
+                                   'to', p_follow_to, 'version', f.version,
+                                   'note', v_note,
                                    'follows', p_case)
           FROM f;
     END IF;

@@ -49,7 +49,9 @@ GRANT SELECT, INSERT ON case_events TO gf_intake;
 GRANT USAGE ON SEQUENCE cases_id_seq, case_events_id_seq, case_actions_id_seq TO gf_intake;
 
 -- relay: reads the log and numbers it (seq only); no case, no personal data.
-GRANT SELECT ON case_events TO gf_relay;
+-- Not case_events.restricted (020: special groups, clear notes), which is
+-- never published.
+GRANT SELECT (id, seq, type, topic, case_id, grid, at, payload) ON case_events TO gf_relay;
 GRANT UPDATE (seq) ON case_events TO gf_relay;
 -- relay: the stream rights of its subscribers (streams.sql gf_stream_rights).
 GRANT SELECT (public_key, kind, grid, topics, revoked_at) ON identities TO gf_relay;
@@ -68,12 +70,13 @@ GRANT USAGE ON SEQUENCE case_events_id_seq TO gf_router;
 
 -- notifier: notifications from the rules (notification_rules) and their deliveries; changes
 -- no case.  It reads the resident's phone (SMS to the resident, the masked
--- number in texts), never the name or the address.
+-- number in texts) and the redacted description (020), never the name, the
+-- address or the clear description.
 GRANT SELECT ON case_events, people, notification_templates, notification_rules, notifications,
     consumer_checkpoints, escalation_rules, delivery_policy, delivery_quiet, app_tokens
     TO gf_notifier;
-GRANT SELECT (id, root, grid, state, level, category, description, urgent, groups, routed_at,
-              phone)
+GRANT SELECT (id, root, grid, state, level, category, description_redacted, urgent, groups,
+              routed_at, phone)
     ON cases TO gf_notifier;
 GRANT INSERT ON notifications, case_events TO gf_notifier;
 -- notifier: which people an app identity may receive for (gf_app_may_receive).
@@ -95,7 +98,9 @@ GRANT INSERT ON case_events TO gf_escalator;
 GRANT USAGE ON ALL SEQUENCES IN SCHEMA public TO gf_escalator;
 
 -- gateway (HTTP, dashboards, Open311 queries): reads, never writes.
-GRANT SELECT ON cases_public, case_events, case_state_names TO gf_gateway;
+GRANT SELECT ON cases_public, case_state_names TO gf_gateway;
+-- The log as published: not its restricted column (020).
+GRANT SELECT (id, seq, type, topic, case_id, grid, at, payload) ON case_events TO gf_gateway;
 -- What the dashboard's and Open311's functions (dashboard.sql, open311.sql)
 -- read besides cases_public, as the gateway's statements always did: the
 -- escalations, meetings and ledgers shown, the sign-for rule (gf_rule), the

@@ -1,6 +1,7 @@
 -- intake.sql — storing complaints: the intake's batch (services/intake/gf_intake.c)
 -- in one call, with the senders' rights, the directory checks, the new cases,
--- their case.received events and duplicate detection.
+-- their case.received events (the stream view, privacy.sql) and duplicate
+-- detection.
 -- Owns: gf_intake_store.
 
 -- Stores a batch of complaints.  p_batch is a JSON array of objects, one per
@@ -82,17 +83,14 @@ BEGIN
                coalesce (string_to_array (nullif (groups, ''), ','), '{}')
           FROM fresh ORDER BY i
         ON CONFLICT (source, source_ref) DO NOTHING
-        RETURNING id, source, source_ref, root, category, description, address, phone, urgent,
-                  reported_at, reporter, groups
+        RETURNING id, root, groups, cases AS c
     ), ev AS (
-        INSERT INTO case_events (type, topic, case_id, grid, at, payload)
-        SELECT 'case.received', 'case.received/' || root, id, root, gf_now (),
-               jsonb_build_object ('source', source, 'source_ref', source_ref,
-                   'description', description, 'category', category,
-                   'address_masked', gf_mask_address (address),
-                   'phone_masked', gf_mask_phone (phone),
-                   'urgent', urgent, 'groups', to_jsonb (groups), 'reporter', reporter,
-                   'reported_at', (extract (epoch FROM reported_at) * 1000)::bigint)
+        -- The payload is the stream view (privacy.sql): no name, phone or
+        -- special groups, the description redacted, the address coarse; the
+        -- groups are kept for staff in the event's restricted column.
+        INSERT INTO case_events (type, topic, case_id, grid, at, payload, restricted)
+        SELECT 'case.received', 'case.received/' || root, id, root, gf_now (), gf_case_stream (c),
+               jsonb_build_object ('groups', to_jsonb (groups))
           FROM ins ORDER BY id
     )
     SELECT array_agg (ck.i ORDER BY ck.i), array_agg (ck.err ORDER BY ck.i),

@@ -198,7 +198,7 @@ RETURNS TABLE (l1 bigint, meeting bigint) LANGUAGE sql AS $$
         INSERT INTO case_events (type, topic, grid, at, payload)
         SELECT 'meeting.held', 'meeting.held/' || grid, grid, gf_now (),
                jsonb_build_object ('meeting', id, 'kind', 'consultation', 'day', day,
-                                   'slot_at', slot_at, 'topic', p_topic)
+                                   'slot_at', slot_at, 'topic', gf_redact_text (p_topic))
           FROM m
     )
     SELECT (SELECT count (*) FROM g), (SELECT id FROM m)

@@ -7,11 +7,15 @@
 
 -- The one rendering of a notification's text.  A template's format()
 -- positions: %1$s case id, %2$s category name ('未分类' without one), %3$s
--- grid code, %4$s grid name, %5$s the description's first 60 characters,
+-- grid code, %4$s grid name, %5$s the first 60 characters of the
+-- description as redacted (cases.description_redacted: gf_redact_text of
+-- the whole description, then cut, so no number is cut in half unredacted),
 -- %6$s the occasion's extra (the level escalated to, the department),
 -- %7$s the sign-for deadline (local time, MM-DD HH24:MI), %8$s the
--- caller's masked phone (138****1234; '无' without one).  No full phone
--- number ever reaches a text.  A single expression: inlined into the
+-- caller's masked phone (gf_mask_phone: 138****1234, ****32 for a 7- or
+-- 8-digit landline; '无' without one).  No full phone number, name or ID
+-- number ever reaches a text: texts travel on the stream
+-- (notification.created) and reach staff's phones.  A single expression: inlined into the
 -- caller's query, no call per row.
 CREATE OR REPLACE FUNCTION gf_notification_text (p_body text, p_case bigint, p_category text,
                                                  p_grid text, p_grid_name text, p_description text,
@@ -94,7 +98,8 @@ BEGIN
           FROM (SELECT DISTINCT c.root, c.urgent FROM it JOIN cases c ON c.id = it.case_id) r
     ), msg AS (
         SELECT t.case_id, t.kind, t.recipient,
-               gf_notification_text (tp.body, c.id, cat.name, g.code, g.name, c.description,
+               gf_notification_text (tp.body, c.id, cat.name, g.code, g.name,
+                                     c.description_redacted,
                                      t.extra, coalesce (c.routed_at, v_now) + h.hours,
                                      c.phone) AS text
           FROM todo t JOIN cases c ON c.id = t.case_id

@@ -1,8 +1,10 @@
 -- open311.sql — the gateway's Open311 GeoReport v2 reads (docs/gateway.md,
 -- services/gateway/gf_open311.c): the services (categories), a service's
 -- definition, and requests (cases) in Open311's field names, as JSON.
--- Cases are read through cases_public: no name or phone, the address
--- masked.  Status: closed = resolved (gf_case_resolved), open otherwise (a
+-- A request is a case's public view (privacy.sql's gf_case_public: category,
+-- status, grid, the coarse location, the redacted description; no name,
+-- phone, special groups or coordinates -- lat and long are always null,
+-- coordinates show rounded in the address).  Status: closed = resolved (gf_case_resolved), open otherwise (a
 -- merged case follows its twin).
 -- Owns: gf_open311_status, gf_open311_services, gf_open311_service,
 -- gf_open311_rows, gf_open311_request, gf_open311_requests.
@@ -49,7 +51,7 @@ $$;
 CREATE OR REPLACE FUNCTION gf_open311_rows (p_ids bigint[]) RETURNS json LANGUAGE sql STABLE AS $$
     SELECT coalesce (json_agg (r ORDER BY x.ord), '[]')
       FROM unnest (p_ids) WITH ORDINALITY x (id, ord)
-     CROSS JOIN LATERAL (SELECT * FROM cases_public c WHERE c.id = x.id OFFSET 0) c
+     CROSS JOIN LATERAL gf_case_public (x.id) c
       JOIN grids g ON g.code = c.grid
       LEFT JOIN categories cat ON cat.code = c.category
       LEFT JOIN case_state_names sn ON sn.state = c.state
@@ -60,9 +62,9 @@ CREATE OR REPLACE FUNCTION gf_open311_rows (p_ids bigint[]) RETURNS json LANGUAG
                NULL::text AS service_notice,
                to_char (c.received_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS"Z"')
                  AS requested_datetime,
-               to_char (coalesce (c.updated_at, c.routed_at, c.received_at) AT TIME ZONE 'UTC',
-                        'YYYY-MM-DD"T"HH24:MI:SS"Z"') AS updated_datetime,
-               NULL::text AS expected_datetime, c.address_masked AS address,
+               to_char (c.updated_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS"Z"')
+                 AS updated_datetime,
+               NULL::text AS expected_datetime, c.location AS address,
                NULL::text AS address_id, NULL::text AS zipcode, NULL::float8 AS lat,
                NULL::float8 AS long, NULL::text AS media_url) r
 $$;

@@ -20,7 +20,7 @@ LANGUAGE sql STABLE AS $$
            coalesce (p.name || '(' || (e.payload->>'actor') || ')', ''),
            concat_ws (' ',
              CASE WHEN e.payload ? 'from' THEN (e.payload->>'from') || ' → ' || (e.payload->>'to') END,
-             'note: ' || (e.payload->>'note'), 'department: ' || (e.payload->>'department'),
+             'note: ' || coalesce (e.restricted->>'note', e.payload->>'note'), 'department: ' || (e.payload->>'department'),
              'satisfied: ' || (e.payload->>'satisfied'), 'into: ' || (e.payload->>'into'),
              'follows: ' || (e.payload->>'follows'), 'reason: ' || (e.payload->>'reason'),
              'to: ' || (e.payload->>'recipient'), 'via: ' || (e.payload->>'via'),
