@@ -33,6 +33,13 @@ typedef struct {
 #define FIELD(f) offsetof (gf_config_t, f)
 static const s_key_t s_keys[] = {
     {"db/conninfo", "--db", "GF_DB", "dbname=gridflow", TYPE_STRING, 0, 0, false, FIELD (db)},
+    {"db/statement_timeout", "--statement-timeout", "GF_STATEMENT_TIMEOUT_MS", "60000", TYPE_INT, 0,
+     86400000, false, FIELD (statement_timeout_ms)},
+    {"db/lock_timeout", "--lock-timeout", "GF_LOCK_TIMEOUT_MS", "10000", TYPE_INT, 0, 86400000,
+     false, FIELD (lock_timeout_ms)},
+    {"db/idle_in_transaction_session_timeout", "--idle-in-transaction-timeout",
+     "GF_IDLE_IN_TRANSACTION_TIMEOUT_MS", "60000", TYPE_INT, 0, 86400000, false,
+     FIELD (idle_in_transaction_ms)},
     {"bus/intake", "--intake", "GF_INTAKE", "tcp://127.0.0.1:5570", TYPE_ENDPOINT, 0, 0, false,
      FIELD (intake)},
     {"bus/pub", "--pub", "GF_PUB", "tcp://127.0.0.1:5571", TYPE_ENDPOINT, 0, 0, false, FIELD (pub)},
