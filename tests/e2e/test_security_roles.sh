@@ -288,6 +288,18 @@ check "gateway as gridflow_router: /api/summary.json refused" 503 \
 check "gateway as gridflow_router: /healthz 503, privileges false" "503 false" \
   "$(curl -s -o "$ART/gww.json" -w '%{http_code}' "http://127.0.0.1:$GWW/healthz") $(jq -r .privileges "$ART/gww.json")"
 
+# A grant missing from the service's own role: not ready while the statement
+# is refused, ready again once it succeeds (the grant restored; grants are
+# per database, so this changes nothing outside the test's).
+sql "REVOKE SELECT ON escalations FROM gf_gateway" >/dev/null
+check "gateway without SELECT on escalations: /api/escalations.json refused, /healthz 503" "503 503" \
+  "$(curl -s -o /dev/null -w '%{http_code}' "$URL/api/escalations.json") $(curl -s -o /dev/null -w '%{http_code}' "$URL/healthz")"
+sql "GRANT SELECT ON escalations TO gf_gateway" >/dev/null
+check "the grant restored: the same statement succeeds and the gateway is ready again" "200 200" \
+  "$(curl -s -o /dev/null -w '%{http_code}' "$URL/api/escalations.json") $(curl -s -o /dev/null -w '%{http_code}' "$URL/healthz")"
+check "the gateway's log names the refusal and the recovery" "1 1" \
+  "$(grep -c -m1 "permission denied (SQLSTATE 42501) for gf-gateway connected as user 'gridflow_gateway'" "$ART/gateway.log") $(grep -c -m1 'every statement refused before now succeeds; ready again' "$ART/gateway.log")"
+
 # --- The operator's options win: -c statement_timeout ----------------------------
 # Two gateways from gateway.cfg (statement_timeout 10000, lock_timeout 2000);
 # the second's conninfo adds options='-c statement_timeout=700 -c lock_timeout=0'.
