@@ -120,8 +120,9 @@ static void s_healthz (gf_gw_t *gw, gf_gw_reply_t *reply)
     long long db_head = res ? gf_db_get_ll (res, 0, "head") : -1;
     if (res)
         PQclear (res);
-    /* A statement refused for want of a privilege (gf_db): not ready. */
-    bool granted = gf_db_privileges_ok ();
+    /* A statement refused for want of a privilege (gf_db), or a user
+       that is not a member of gf_gateway (gf_service): not ready. */
+    bool granted = gf_db_privileges_ok () && gf_service_role_ok ();
     char *body = NULL;
     if (asprintf (&body,
                   "{\"status\":\"%s\",\"database\":%s,\"privileges\":%s,\"log_head\":%lld,"

@@ -258,17 +258,18 @@ wrong_intake() {
   local name=$1
   GF_INTAKE=$WRONG_EP start "$name" --config "$ROOT/deploy/config/intake.cfg" --db "$2" --metrics "$WRONG_M" --status 500
   wait_for "$name port" 20 port_open $((PORT_BASE + 11))
-  check "$name: ready before any statement" 200 "$(health "$WRONG_M")"
+  wait_for "$name /healthz 503 from the start" 10 health_is "$WRONG_M" 503
+  check "$name: not ready from the start: its user is not a member of gf_intake" "not ready: db-role" \
+    "$(curl -s "http://127.0.0.1:$WRONG_M/healthz" | tr -d '\n')"
   GF_INTAKE=$WRONG_EP timeout 15 "$G" submit --source hotline --ref "WRONG-$name" --text "路灯坏了" --grid QNL.07.063 \
     >"$ART/$name.submit" 2>&1
   local rc=$?
   check "$name: the complaint is refused (gridctl exits non-zero)" t "$([ $rc -ne 0 ] && echo t || echo "f: $rc")"
   check "$name: stored nowhere" 0 "$(sql "SELECT count(*) FROM cases WHERE source_ref = 'WRONG-$name'")"
-  wait_for "$name /healthz 503" 10 health_is "$WRONG_M" 503
-  check "$name: /healthz says why" "not ready: db-privileges" \
+  check "$name: /healthz says why" "not ready: db-role, db-privileges" \
     "$(curl -s "http://127.0.0.1:$WRONG_M/healthz" | tr -d '\n')"
-  check "$name: the log names the refusal" 1 \
-    "$(grep -c -m1 "permission denied (SQLSTATE 42501) for gf-intake connected as user" "$ART/$name.log")"
+  check "$name: the log names the role and the refusal" "1 1" \
+    "$(grep -c -m1 "which is not a member of gf_intake: not ready" "$ART/$name.log") $(grep -c -m1 "permission denied (SQLSTATE 42501) for gf-intake connected as user" "$ART/$name.log")"
   local pid=${PIDS[$name]}
   st() { "$G" status --bus-wait 0 | grep -q -E "^  gf-intake +[^ ]*:$pid .* NOT READY "; }
   wait_for "$name: gridctl status NOT READY" 15 st && ok "$name: gridctl status shows the instance NOT READY"
@@ -283,6 +284,8 @@ wrong_intake intake@owner-crole "$DB_WHERE user=gridflow options=-crole=gf_relay
 GWW=$((PORT_BASE + 13))
 from_sample gateway@as-router gateway --db "$DB_WHERE user=gridflow_router" --http "127.0.0.1:$GWW"
 wait_for "gateway@as-router /healthz" 20 port_open "$GWW"
+wait_for "gateway@as-router: not ready from the start (db-role)" 10 \
+  sh -c "curl -s 'http://127.0.0.1:$GWW/healthz' | jq -e '.privileges == false'"
 check "gateway as gridflow_router: /api/summary.json refused" 503 \
   "$(curl -s -o /dev/null -w '%{http_code}' "http://127.0.0.1:$GWW/api/summary.json")"
 check "gateway as gridflow_router: /healthz 503, privileges false" "503 false" \
