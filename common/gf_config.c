@@ -33,6 +33,13 @@ typedef struct {
 #define FIELD(f) offsetof (gf_config_t, f)
 static const s_key_t s_keys[] = {
     {"db/conninfo", "--db", "GF_DB", "dbname=gridflow", TYPE_STRING, 0, 0, false, FIELD (db)},
+    {"db/statement_timeout", "--statement-timeout", "GF_STATEMENT_TIMEOUT_MS", "60000", TYPE_INT, 0,
+     86400000, false, FIELD (statement_timeout_ms)},
+    {"db/lock_timeout", "--lock-timeout", "GF_LOCK_TIMEOUT_MS", "10000", TYPE_INT, 0, 86400000,
+     false, FIELD (lock_timeout_ms)},
+    {"db/idle_in_transaction_session_timeout", "--idle-in-transaction-timeout",
+     "GF_IDLE_IN_TRANSACTION_TIMEOUT_MS", "60000", TYPE_INT, 0, 86400000, false,
+     FIELD (idle_in_transaction_ms)},
     {"bus/intake", "--intake", "GF_INTAKE", "tcp://127.0.0.1:5570", TYPE_ENDPOINT, 0, 0, false,
      FIELD (intake)},
     {"bus/pub", "--pub", "GF_PUB", "tcp://127.0.0.1:5571", TYPE_ENDPOINT, 0, 0, false, FIELD (pub)},
@@ -87,7 +94,7 @@ static const s_key_t s_keys[] = {
 };
 #define KEY_COUNT (sizeof s_keys / sizeof s_keys[0])
 /* from_option has one bit per key. */
-_Static_assert(KEY_COUNT <= 32, "from_option needs more bits");
+_Static_assert(KEY_COUNT <= 64, "from_option needs more bits");
 
 /*  A parsed value, before it is stored. */
 typedef struct {
@@ -310,8 +317,8 @@ static int s_apply (gf_config_t *self, bool reload)
             bad++;
     }
     for (size_t k = 0; k < KEY_COUNT && !bad; k++) {
-        if (reload && (!s_keys[k].reloadable || (self->from_option & (1u << k)))) {
-            if (!(self->from_option & (1u << k))) {
+        if (reload && (!s_keys[k].reloadable || (self->from_option & (UINT64_C (1) << k)))) {
+            if (!(self->from_option & (UINT64_C (1) << k))) {
                 char *now = s_show (self, &s_keys[k]);
                 if (!streq (now, parsed[k].text) &&
                     !(s_keys[k].type == TYPE_INT && atol (now) == parsed[k].number))
@@ -366,7 +373,7 @@ gf_config_t *gf_config_new (int *argc, char **argv, const char *const *extra)
             atomic_store (&self->verbose, true);
             for (size_t k = 0; k < KEY_COUNT; k++)
                 if (s_keys[k].offset == FIELD (verbose))
-                    self->from_option |= 1u << k;
+                    self->from_option |= UINT64_C (1) << k;
             continue;
         }
         if (strcmp (arg, "--print-config") == 0) {
@@ -400,7 +407,7 @@ gf_config_t *gf_config_new (int *argc, char **argv, const char *const *extra)
                     return NULL;
                 }
                 s_store (self, &s_keys[k], &v);
-                self->from_option |= 1u << k;
+                self->from_option |= UINT64_C (1) << k;
                 known = true;
             }
         }

@@ -9,6 +9,10 @@
 
     file key        option      environment  default               reload
     db/conninfo     --db        GF_DB        dbname=gridflow       no
+    db/statement_timeout --statement-timeout GF_STATEMENT_TIMEOUT_MS 60000 (ms, 0: server's) no
+    db/lock_timeout --lock-timeout GF_LOCK_TIMEOUT_MS 10000 (ms, 0: server's)                 no
+    db/idle_in_transaction_session_timeout --idle-in-transaction-timeout
+                    GF_IDLE_IN_TRANSACTION_TIMEOUT_MS 60000 (ms, 0: server's)            no
     bus/intake      --intake    GF_INTAKE    tcp://127.0.0.1:5570  no
     bus/pub         --pub       GF_PUB       tcp://127.0.0.1:5571  no
     bus/replay      --replay    GF_REPLAY    tcp://127.0.0.1:5572  no
@@ -49,43 +53,47 @@
 
 #include <stdatomic.h>
 #include <stdbool.h>
+#include <stdint.h>
 
 typedef struct {
-    char *db;             /* libpq connection string                              */
-    char *intake;         /* intake ROUTER endpoint                               */
-    char *pub;            /* relay PUB endpoint                                   */
-    char *replay;         /* relay ROUTER (replay) endpoint                       */
-    char *root;           /* default L1 grid for complaints with no grid          */
-    int deadline_ms;      /* intake: every request answered within this (ms)      */
-    int batch;            /* max items per transaction (1..10000)                 */
-    _Atomic bool verbose; /* log every message (reloadable: SIGHUP)               */
-    char *log;            /* "stderr" or "syslog"                                 */
-    int metrics_port;     /* HTTP /metrics and /healthz port, 0: off              */
-    _Atomic int drain_ms; /* SIGTERM: how long in-flight work may take            */
-    int status_ms;        /* heartbeat into service_status, 0: off                */
-    char *file;           /* the config file read, or NULL                        */
-    bool print_config;    /* --print-config was given                             */
-    unsigned from_option; /* bit per key: set by a command-line option            */
-    char *curve;          /* "on" or "off" (plain, loopback only)                 */
-    char *cert;           /* own certificate file (secret in FILE_secret), or ""  */
-    char *certs;          /* intake: authorised client certificates (dir), or ""  */
-    char *server_cert;    /* clients: the intake's public certificate file, or "" */
-    char *relay_cert;     /* stream clients: the relay's public certificate, or "" */
-    int maxmsgsize;       /* largest message a server socket accepts from a peer  */
-    int peer_hwm;         /* messages queued from one peer on a server socket     */
-    char *app;            /* notifier: app push ROUTER endpoint                   */
-    char *sms_url;        /* notifier: SMS gateway URL, "" = channel off          */
-    char *sms_token;      /* notifier: SMS gateway bearer token, or ""            */
-    int sms_timeout_ms;   /* notifier: SMS request timeout                        */
-    char *smtp_url;       /* notifier: smtp:// or smtps:// URL, "" = channel off  */
-    char *smtp_from;      /* notifier: sender address                             */
-    char *smtp_user;      /* notifier: SMTP user, or ""                           */
-    char *smtp_password;  /* notifier: SMTP password, or ""                       */
-    int smtp_timeout_ms;  /* notifier: SMTP transfer timeout                      */
-    int delivery_batch;   /* notifier: deliveries claimed per batch               */
-    char *http;           /* gateway: HOST:PORT to listen on                      */
-    char *sim_clock;      /* "on": gridctl may move the simulated clock           */
-    int clock_max_jump_h; /* gridctl clock: largest forward move without --force  */
+    char *db;                   /* libpq connection string                              */
+    int statement_timeout_ms;   /* each session's statement_timeout, 0: server's       */
+    int lock_timeout_ms;        /* each session's lock_timeout, 0: server's            */
+    int idle_in_transaction_ms; /* idle_in_transaction_session_timeout, 0: server's   */
+    char *intake;               /* intake ROUTER endpoint                               */
+    char *pub;                  /* relay PUB endpoint                                   */
+    char *replay;               /* relay ROUTER (replay) endpoint                       */
+    char *root;                 /* default L1 grid for complaints with no grid          */
+    int deadline_ms;            /* intake: every request answered within this (ms)      */
+    int batch;                  /* max items per transaction (1..10000)                 */
+    _Atomic bool verbose;       /* log every message (reloadable: SIGHUP)               */
+    char *log;                  /* "stderr" or "syslog"                                 */
+    int metrics_port;           /* HTTP /metrics and /healthz port, 0: off              */
+    _Atomic int drain_ms;       /* SIGTERM: how long in-flight work may take            */
+    int status_ms;              /* heartbeat into service_status, 0: off                */
+    char *file;                 /* the config file read, or NULL                        */
+    bool print_config;          /* --print-config was given                             */
+    uint64_t from_option;       /* bit per key: set by a command-line option            */
+    char *curve;                /* "on" or "off" (plain, loopback only)                 */
+    char *cert;                 /* own certificate file (secret in FILE_secret), or ""  */
+    char *certs;                /* intake: authorised client certificates (dir), or ""  */
+    char *server_cert;          /* clients: the intake's public certificate file, or "" */
+    char *relay_cert;           /* stream clients: the relay's public certificate, or "" */
+    int maxmsgsize;             /* largest message a server socket accepts from a peer  */
+    int peer_hwm;               /* messages queued from one peer on a server socket     */
+    char *app;                  /* notifier: app push ROUTER endpoint                   */
+    char *sms_url;              /* notifier: SMS gateway URL, "" = channel off          */
+    char *sms_token;            /* notifier: SMS gateway bearer token, or ""            */
+    int sms_timeout_ms;         /* notifier: SMS request timeout                        */
+    char *smtp_url;             /* notifier: smtp:// or smtps:// URL, "" = channel off  */
+    char *smtp_from;            /* notifier: sender address                             */
+    char *smtp_user;            /* notifier: SMTP user, or ""                           */
+    char *smtp_password;        /* notifier: SMTP password, or ""                       */
+    int smtp_timeout_ms;        /* notifier: SMTP transfer timeout                      */
+    int delivery_batch;         /* notifier: deliveries claimed per batch               */
+    char *http;                 /* gateway: HOST:PORT to listen on                      */
+    char *sim_clock;            /* "on": gridctl may move the simulated clock           */
+    int clock_max_jump_h;       /* gridctl clock: largest forward move without --force  */
 } gf_config_t;
 
 /*  Reads the config file (--config FILE / GF_CONFIG), the environment,

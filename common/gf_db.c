@@ -3,7 +3,21 @@
 #include "gf_metrics.h"
 
 #include <czmq.h>
+#include <pthread.h>
+#include <stdatomic.h>
 #include <string.h>
+
+/*  The session timeouts every new connection asks for (gf_db_set_timeouts). */
+static int s_statement_ms, s_lock_ms, s_idle_ms;
+
+/*  Statements refused for want of a privilege (SQLSTATE 42501), by a hash
+    of their text, process-wide: the readiness condition "db-privileges"
+    fails while one of them has not succeeded since. */
+#define S_REFUSED_MAX 64
+static pthread_mutex_t s_refused_lock = PTHREAD_MUTEX_INITIALIZER;
+static uint64_t s_refused[S_REFUSED_MAX];
+static atomic_int s_refused_count;
+#define S_PRIVILEGES "db-privileges"
 
 struct _gf_db_t {
     char *conninfo;          /* libpq connection string                        */
@@ -16,11 +30,14 @@ struct _gf_db_t {
     int64_t next_try;        /* zclock_mono() before which we do not retry    */
     int64_t last_ok;         /* zclock_mono() of the last successful statement */
     int64_t sent_at;         /* zclock_usecs() when gf_db_send sent one         */
+    uint64_t sent_hash;      /* hash of the statement gf_db_send sent            */
+    char sent_head[81];      /* its first characters, for the log               */
     bool was_up;             /* connected once: the next connect is a reconnect */
     char *condition;         /* readiness condition "db:<app_name>"          */
     gf_metric_t *latency;    /* gf_db_query_seconds                          */
     gf_metric_t *lost_n;     /* gf_db_errors_total{kind="lost"}              */
     gf_metric_t *failed_n;   /* gf_db_errors_total{kind="statement"}        */
+    gf_metric_t *refused_n;  /* gf_db_errors_total{kind="privilege"}        */
     gf_metric_t *reconnects; /* gf_db_reconnects_total                    */
 };
 
@@ -57,6 +74,7 @@ static gf_db_t *s_new (const char *conninfo, const char *app_name, bool probed)
     self->latency = gf_metrics_histogram ("gf_db_query_seconds", NULL);
     self->lost_n = gf_metrics_counter ("gf_db_errors_total", "kind=\"lost\"");
     self->failed_n = gf_metrics_counter ("gf_db_errors_total", "kind=\"statement\"");
+    self->refused_n = gf_metrics_counter ("gf_db_errors_total", "kind=\"privilege\"");
     self->reconnects = gf_metrics_counter ("gf_db_reconnects_total", NULL);
     s_try_connect (self);
     return self;
@@ -78,6 +96,82 @@ void gf_db_destroy (gf_db_t **self_p)
     *self_p = NULL;
 }
 
+void gf_db_set_timeouts (int statement_ms, int lock_ms, int idle_in_transaction_ms)
+{
+    s_statement_ms = statement_ms;
+    s_lock_ms = lock_ms;
+    s_idle_ms = idle_in_transaction_ms;
+}
+
+/*  Connects with the operator's conninfo merged with gridflow's settings,
+    never overriding the operator's: connect_timeout and the application
+    name only where the operator set none, and gridflow's `options` before
+    the operator's (the server applies them in order: the later wins). */
+static PGconn *s_connect (gf_db_t *self)
+{
+    char *err = NULL;
+    PQconninfoOption *given = PQconninfoParse (self->conninfo, &err);
+    if (!given) {
+        /* Let libpq report it (PQconnectdbParams fails the same way). */
+        PQfreemem (err);
+        const char *keys[] = {"dbname", NULL};
+        const char *vals[] = {self->conninfo, NULL};
+        return PQconnectdbParams (keys, vals, 1);
+    }
+    size_t count = 0;
+    for (PQconninfoOption *o = given; o->keyword; o++)
+        count++;
+    const char **keys = (const char **)zmalloc ((count + 4) * sizeof (char *));
+    const char **vals = (const char **)zmalloc ((count + 4) * sizeof (char *));
+    size_t n = 0;
+    /* Defaults first: a value the operator gives (below) comes later and
+       wins; the environment's (PGCONNECT_TIMEOUT) applies when we give none.
+       Without a timeout an unreachable host blocks for the OS's TCP timeout. */
+    if (!getenv ("PGCONNECT_TIMEOUT")) {
+        keys[n] = "connect_timeout";
+        vals[n++] = "5";
+    }
+    keys[n] = "fallback_application_name";
+    vals[n++] = self->app_name;
+    const char *operator_options = getenv ("PGOPTIONS");
+    for (PQconninfoOption *o = given; o->keyword; o++) {
+        if (!o->val)
+            continue;
+        if (streq (o->keyword, "options"))
+            operator_options = o->val;
+        else {
+            keys[n] = o->keyword;
+            vals[n++] = o->val;
+        }
+    }
+    char *options = zsys_sprintf ("-c client_min_messages=warning");
+    const char *names[] = {"statement_timeout", "lock_timeout",
+                           "idle_in_transaction_session_timeout"};
+    const int values[] = {s_statement_ms, s_lock_ms, s_idle_ms};
+    for (size_t i = 0; i < 3; i++) {
+        if (values[i] <= 0)
+            continue;
+        char *longer = zsys_sprintf ("%s -c %s=%d", options, names[i], values[i]);
+        zstr_free (&options);
+        options = longer;
+    }
+    if (operator_options && *operator_options) {
+        char *longer = zsys_sprintf ("%s %s", options, operator_options);
+        zstr_free (&options);
+        options = longer;
+    }
+    keys[n] = "options";
+    vals[n++] = options;
+    keys[n] = NULL;
+    vals[n] = NULL;
+    PGconn *conn = PQconnectdbParams (keys, vals, 0);
+    zstr_free (&options);
+    free (keys);
+    free (vals);
+    PQconninfoFree (given);
+    return conn;
+}
+
 static int s_try_connect (gf_db_t *self)
 {
     if (self->conn && PQstatus (self->conn) == CONNECTION_OK)
@@ -88,12 +182,7 @@ static int s_try_connect (gf_db_t *self)
         PQfinish (self->conn);
         self->conn = NULL;
     }
-    /* connect_timeout first: a conninfo that sets its own overrides it.
-       Without it an unreachable host blocks for the OS's TCP timeout. */
-    const char *keys[] = {"connect_timeout", "dbname", "application_name", "options", NULL};
-    const char *vals[] = {"5", self->conninfo, self->app_name, "-c client_min_messages=warning",
-                          NULL};
-    self->conn = PQconnectdbParams (keys, vals, 1);
+    self->conn = s_connect (self);
     if (PQstatus (self->conn) != CONNECTION_OK) {
         char *msg = PQerrorMessage (self->conn);
         size_t len = strlen (msg);
@@ -144,14 +233,62 @@ int gf_db_connect (gf_db_t *self, int timeout_ms)
     return 0;
 }
 
+/*  FNV-1a of a statement's text: names it in the refused set. */
+static uint64_t s_hash (const char *sql)
+{
+    uint64_t h = 14695981039346656037ull;
+    for (const unsigned char *p = (const unsigned char *)sql; *p; p++)
+        h = (h ^ *p) * 1099511628211ull;
+    return h;
+}
+
+/*  A statement was refused for a privilege: the process is not ready
+    until it succeeds. */
+static void s_refused_add (uint64_t hash)
+{
+    pthread_mutex_lock (&s_refused_lock);
+    int count = atomic_load (&s_refused_count);
+    int i = 0;
+    while (i < count && s_refused[i] != hash)
+        i++;
+    if (i == count && count < S_REFUSED_MAX) {
+        s_refused[count] = hash;
+        atomic_store (&s_refused_count, count + 1);
+    }
+    gf_metrics_ready (S_PRIVILEGES, false);
+    pthread_mutex_unlock (&s_refused_lock);
+}
+
+/*  A statement succeeded: if it had been refused, it no longer counts. */
+static void s_refused_clear (uint64_t hash)
+{
+    if (atomic_load (&s_refused_count) == 0)
+        return;
+    pthread_mutex_lock (&s_refused_lock);
+    int count = atomic_load (&s_refused_count);
+    for (int i = 0; i < count; i++)
+        if (s_refused[i] == hash) {
+            s_refused[i] = s_refused[--count];
+            atomic_store (&s_refused_count, count);
+            if (count == 0) {
+                gf_metrics_ready (S_PRIVILEGES, true);
+                zsys_info ("db: every statement refused before now succeeds; ready again");
+            }
+            break;
+        }
+    pthread_mutex_unlock (&s_refused_lock);
+}
+
 /*  Keeps a successful result; else records the failure (and drops a lost
-    connection), clears the result and returns NULL. */
-static PGresult *s_result (gf_db_t *self, PGresult *res)
+    connection), clears the result and returns NULL.  hash and head name
+    the statement. */
+static PGresult *s_result (gf_db_t *self, PGresult *res, uint64_t hash, const char *head)
 {
     ExecStatusType st = PQresultStatus (res);
     if (st == PGRES_COMMAND_OK || st == PGRES_TUPLES_OK) {
         self->lost = false;
         self->last_ok = zclock_mono ();
+        s_refused_clear (hash);
         return res;
     }
     const char *state = PQresultErrorField (res, PG_DIAG_SQLSTATE);
@@ -165,6 +302,16 @@ static PGresult *s_result (gf_db_t *self, PGresult *res)
         /* Drop it now: the next call reconnects with back-off. */
         PQfinish (self->conn);
         self->conn = NULL;
+    } else if (streq (self->sqlstate, "42501")) {
+        /* Not the statement's fault nor a passing one: the grants or the
+           role in db/conninfo are wrong.  Said plainly, and not ready. */
+        const char *msg = PQresultErrorField (res, PG_DIAG_MESSAGE_PRIMARY);
+        zsys_error ("db: permission denied (SQLSTATE 42501) for %s connected as user '%s': %s;"
+                    " statement: %.80s; not ready until it succeeds: connect as the service's"
+                    " own role (db/conninfo) or grant it (deploy/sql/repeatable/grants.sql)",
+                    self->app_name, PQuser (self->conn), msg ? msg : "", head);
+        gf_metric_add (self->refused_n, 1);
+        s_refused_add (hash);
     } else {
         gf_metric_add (self->failed_n, 1);
         /* The primary message only: the DETAIL of a constraint violation
@@ -185,7 +332,7 @@ PGresult *gf_db_exec (gf_db_t *self, const char *sql, int nparams, const char *c
     int64_t started = zclock_usecs ();
     PGresult *res = PQexecParams (self->conn, sql, nparams, NULL, params, NULL, NULL, 0);
     gf_metric_observe (self->latency, (zclock_usecs () - started) / 1e6);
-    return s_result (self, res);
+    return s_result (self, res, s_hash (sql), sql);
 }
 
 int gf_db_send (gf_db_t *self, const char *sql, int nparams, const char *const *params)
@@ -193,12 +340,15 @@ int gf_db_send (gf_db_t *self, const char *sql, int nparams, const char *const *
     self->sqlstate[0] = 0;
     if (s_try_connect (self) != 0)
         return -1;
+    self->sent_hash = s_hash (sql);
+    snprintf (self->sent_head, sizeof self->sent_head, "%s", sql);
     if (PQsendQueryParams (self->conn, sql, nparams, NULL, params, NULL, NULL, 0) == 1) {
         self->sent_at = zclock_usecs ();
         return 0;
     }
     /* Nothing was sent: a broken connection, reported like exec's. */
-    PQclear (s_result (self, PQmakeEmptyPGresult (self->conn, PGRES_FATAL_ERROR)));
+    PQclear (s_result (self, PQmakeEmptyPGresult (self->conn, PGRES_FATAL_ERROR), self->sent_hash,
+                       self->sent_head));
     return -1;
 }
 
@@ -214,7 +364,7 @@ PGresult *gf_db_result (gf_db_t *self)
         PQclear (extra);
     if (!res)
         res = PQmakeEmptyPGresult (self->conn, PGRES_FATAL_ERROR);
-    return s_result (self, res);
+    return s_result (self, res, self->sent_hash, self->sent_head);
 }
 
 int gf_db_run (gf_db_t *self, const char *sql, int nparams, const char *const *params)
@@ -243,6 +393,11 @@ void gf_db_rollback (gf_db_t *self)
         PGresult *res = PQexec (self->conn, "ROLLBACK");
         PQclear (res);
     }
+}
+
+bool gf_db_privileges_ok (void)
+{
+    return atomic_load (&s_refused_count) == 0;
 }
 
 bool gf_db_lost (gf_db_t *self)

@@ -8,6 +8,19 @@
     statement latency, errors and reconnects are counted there.  A transaction in
     flight when the connection dies is rolled back by the server, so callers
     simply retry their whole unit of work.
+
+    The operator's conninfo is never overridden: gridflow's own session
+    settings (client_min_messages and the timeouts of gf_db_set_timeouts)
+    go first in the startup `options` and the operator's `options` (or
+    PGOPTIONS) after them, so an operator's `-c role=...` or
+    `-c statement_timeout=...` wins; the application name and
+    connect_timeout (5 s) apply only where the operator set none.
+
+    A statement refused for want of a privilege (SQLSTATE 42501) makes the
+    process not ready (condition "db-privileges" on /healthz, and so the
+    heartbeat in `gridctl status`) until that same statement succeeds, and
+    is logged with the user and the statement: a grant is missing or the
+    service connects as the wrong role.
 */
 #ifndef GF_DB_H_INCLUDED
 #define GF_DB_H_INCLUDED
@@ -22,6 +35,13 @@ typedef struct _gf_db_t gf_db_t;
     connection failure (it will retry on use), only for bad arguments. */
 gf_db_t *gf_db_new (const char *conninfo, const char *app_name);
 void gf_db_destroy (gf_db_t **self_p);
+
+/*  Process-wide session timeouts (ms; 0 leaves the server's or the role's
+    setting) that every connection made afterwards asks for:
+    statement_timeout, lock_timeout, idle_in_transaction_session_timeout.
+    Call once at start, before any handle connects (gf_service_main and
+    gridctl do, from the db/ config keys). */
+void gf_db_set_timeouts (int statement_ms, int lock_ms, int idle_in_transaction_ms);
 
 /*  The same, for a side connection that takes no part in readiness (the
     status heartbeat). */
@@ -56,6 +76,10 @@ void gf_db_rollback (gf_db_t *self);
 /*  True if the last failure was a lost connection (retry later), false if
     it was the statement's own fault. */
 bool gf_db_lost (gf_db_t *self);
+
+/*  False while a statement refused for want of a privilege (42501) has
+    not succeeded since, in any handle of the process ("db-privileges"). */
+bool gf_db_privileges_ok (void);
 
 /*  SQLSTATE of the last failed statement, "" if none.  Borrowed. */
 const char *gf_db_sqlstate (gf_db_t *self);

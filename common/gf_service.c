@@ -5,6 +5,7 @@
 
 #include <pthread.h>
 #include <signal.h>
+#include <stdatomic.h>
 #include <unistd.h>
 
 static volatile sig_atomic_t s_terms; /* SIGTERM/SIGINT received         */
@@ -66,6 +67,45 @@ static void s_status_write (gf_db_t *db, s_status_args_t *args, const char *host
     free (metrics);
 }
 
+/*  Whether the database user is a member of the service's own role
+    (gf-intake: gf_intake); true until checked. */
+static atomic_bool s_role_ok = true;
+
+static const char *SQL_ROLE_CHECK =
+    "SELECT pg_has_role ($1, 'USAGE') AS member, current_user AS who";
+
+/*  Once connected: is this process's database user a member of its
+    service's role?  Not: not ready ("db-role"), said plainly.  The owner
+    as superuser is a member of every role.  Returns true once answered
+    (or when the role does not exist: nothing to check), false to try
+    again at the next heartbeat (the database is not reachable). */
+static bool s_role_check (gf_db_t *db, const char *name)
+{
+    char role[64];
+    snprintf (role, sizeof role, "%s", name);
+    for (char *c = role; *c; c++)
+        if (*c == '-')
+            *c = '_';
+    const char *params[] = {role};
+    PGresult *res = gf_db_exec (db, SQL_ROLE_CHECK, 1, params);
+    if (!res)
+        return !gf_db_lost (db);
+    bool member = streq (gf_db_get (res, 0, "member"), "t");
+    if (!member)
+        zsys_error ("%s: connected to the database as '%s', which is not a member of %s: not ready;"
+                    " connect as the service's own LOGIN user (db/conninfo, docs/security.md)",
+                    name, gf_db_get (res, 0, "who"), role);
+    atomic_store (&s_role_ok, member);
+    gf_metrics_ready ("db-role", member);
+    PQclear (res);
+    return true;
+}
+
+bool gf_service_role_ok (void)
+{
+    return atomic_load (&s_role_ok);
+}
+
 /*  Heartbeat: upserts this instance's row in service_status every
     status_ms from its own connection (so a busy or stuck service
     connection does not hide it). */
@@ -79,7 +119,10 @@ static void s_status_actor (zsock_t *pipe, void *argp)
     gethostname (host, sizeof host - 1);
     int64_t started = (int64_t)time (NULL);
     zsock_signal (pipe, 0);
+    bool role_checked = false;
     while (!zsys_interrupted) {
+        if (!role_checked)
+            role_checked = s_role_check (db, args->name);
         s_status_write (db, args, host, false, started);
         char *command = zstr_recv_nowait (pipe);
         if (command) {
@@ -150,6 +193,8 @@ int gf_service_main (const char *name, zactor_fn *actor, int argc, char **argv)
         gf_config_destroy (&config);
         return 0;
     }
+    gf_db_set_timeouts (config->statement_timeout_ms, config->lock_timeout_ms,
+                        config->idle_in_transaction_ms);
     /* SIGHUP is for the main thread only: block it before any thread
        (libzmq's, the actors') is created, unblock it here afterwards. */
     sigset_t hup;

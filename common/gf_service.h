@@ -26,6 +26,11 @@
 
 int gf_service_main (const char *name, zactor_fn *actor, int argc, char **argv);
 
+/*  False when the service's database user turned out not to be a member
+    of its own role (gf-intake: gf_intake; checked once connected, by the
+    heartbeat): the process is then not ready ("db-role"). */
+bool gf_service_role_ok (void);
+
 /*  For actors: true when the pipe carries $TERM (consumed) or the process
     is interrupted.  Call when the pipe is readable. */
 bool gf_service_pipe_term (zsock_t *pipe);

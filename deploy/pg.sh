@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # A private PostgreSQL 15 cluster under var/ for development, tests and demos.
-#   deploy/pg.sh init|start|stop|status|conninfo|psql [args]
+#   deploy/pg.sh init|start|stop|status|conninfo|users|psql [args]
 # initdb refuses to run as root, so as root the cluster runs as the system
 # user `gridflow` (created if missing).  Listens on a Unix socket only.
 # Environment: GF_VAR (default <repo>/var), GF_PGPORT (default 55432).
@@ -84,6 +84,23 @@ cmd_status() {
 
 cmd_conninfo() { echo "host=$SOCK port=$PORT user=gridflow dbname=${1:-gridflow}"; }
 
+# users: one LOGIN user per service, gridflow_<service>, member of its
+# NOLOGIN role gf_<service> (made by `gridctl db migrate`, grants.sql; roles
+# are cluster-wide), so that each service connects as itself and holds only
+# its role's rights (docs/security.md).  No password: the private cluster
+# trusts its Unix socket.  Idempotent; concurrent runs are harmless.
+SERVICES="intake relay router notifier escalator gateway ctl"
+cmd_users() {
+  local s sql="DO \$\$ BEGIN"
+  for s in $SERVICES; do
+    sql="$sql BEGIN CREATE ROLE gridflow_$s LOGIN IN ROLE gf_$s;"
+    sql="$sql EXCEPTION WHEN duplicate_object OR unique_violation THEN NULL; END;"
+  done
+  sql="$sql END \$\$"
+  PGOPTIONS="-c client_min_messages=warning" "$PGBIN/psql" -X -q -h "$SOCK" -p "$PORT" -U gridflow \
+    -d postgres -v ON_ERROR_STOP=1 -c "$sql" >/dev/null
+}
+
 case "${1:-}" in
   init) cmd_init ;;
   start) cmd_start ;;
@@ -91,7 +108,8 @@ case "${1:-}" in
   restart) cmd_stop; cmd_start ;;
   status) cmd_status ;;
   conninfo) shift; cmd_conninfo "$@" ;;
+  users) cmd_users ;;
   psql) shift; exec "$PGBIN/psql" -h "$SOCK" -p "$PORT" -U gridflow "$@" ;;
   sockdir) echo "$SOCK" ;;
-  *) echo "usage: $0 init|start|stop|restart|status|conninfo [db]|psql [args]|sockdir" >&2; exit 2 ;;
+  *) echo "usage: $0 init|start|stop|restart|status|conninfo [db]|users|psql [args]|sockdir" >&2; exit 2 ;;
 esac

@@ -10,11 +10,16 @@ LOG=$ROOT/var/log
 cd "$ROOT"
 
 deploy/pg.sh start
-export GF_DB="$(deploy/pg.sh conninfo gridflow)"
+# The owner migrates; then every program connects as its own LOGIN user,
+# gridflow_<service>, a member of its role gf_<service> (docs/security.md).
+OWNER_DB="$(deploy/pg.sh conninfo gridflow)"
+role_db() { echo "$OWNER_DB user=gridflow_$1"; }
 # The demo may move the simulated clock (clock/simulated; off in production).
 export GF_SIM_CLOCK=${GF_SIM_CLOCK:-on}
 mkdir -p "$LOG"
-"$BIN/gridctl" db migrate 2>>"$LOG/gridctl.log"
+"$BIN/gridctl" --db "$OWNER_DB" db migrate 2>>"$LOG/gridctl.log"
+deploy/pg.sh users
+export GF_DB="$(role_db ctl)"
 "$BIN/gridctl" grids import deploy/sample/qingnianlu.json 2>>"$LOG/gridctl.log"
 "$BIN/gridctl" calendar import 2>>"$LOG/gridctl.log"
 
@@ -68,14 +73,14 @@ trap cleanup INT TERM EXIT
 
 for svc in relay intake router notifier escalator; do
   read -ra args <<<"${SVC_ARGS[$svc]:-}"
-  "$BIN/gf-$svc" "${args[@]}" 2>>"$LOG/$svc.log" &
+  "$BIN/gf-$svc" --db "$(role_db $svc)" "${args[@]}" 2>>"$LOG/$svc.log" &
   PIDS+=($!)
 done
 # The HTTP gateway: dashboard, Open311, SSE (GF_HTTP, default 127.0.0.1:8080).
 export GF_HTTP=${GF_HTTP:-127.0.0.1:8080}
-"$BIN/gf-gateway" "${GATEWAY_ARGS[@]}" 2>>"$LOG/gateway.log" &
+"$BIN/gf-gateway" --db "$(role_db gateway)" "${GATEWAY_ARGS[@]}" 2>>"$LOG/gateway.log" &
 PIDS+=($!)
-echo "services started; logs in var/log/; database: $GF_DB" >&2
+echo "services started, each as its own user gridflow_<service>; logs in var/log/; database: $OWNER_DB" >&2
 echo "dashboard: http://$GF_HTTP/   (Open311: http://$GF_HTTP/open311/v2/services.json)" >&2
 sleep 1
 

@@ -120,15 +120,21 @@ static void s_healthz (gf_gw_t *gw, gf_gw_reply_t *reply)
     long long db_head = res ? gf_db_get_ll (res, 0, "head") : -1;
     if (res)
         PQclear (res);
+    /* A statement refused for want of a privilege (gf_db), or a user
+       that is not a member of gf_gateway (gf_service): not ready. */
+    bool granted = gf_db_privileges_ok () && gf_service_role_ok ();
     char *body = NULL;
-    if (asprintf (
-            &body,
-            "{\"status\":\"%s\",\"database\":%s,\"log_head\":%lld,\"stream_last_seq\":%" PRIu64
-            ",\"relay_head\":%" PRIu64 ",\"sse_clients\":%ld}",
-            db_ok ? "ok" : "unavailable", db_ok ? "true" : "false", db_head, gf_hub_last (gw->hub),
-            (uint64_t)atomic_load (&gw->relay_head), atomic_load (&gw->sse_clients)) < 0)
+    if (asprintf (&body,
+                  "{\"status\":\"%s\",\"database\":%s,\"privileges\":%s,\"log_head\":%lld,"
+                  "\"stream_last_seq\":%" PRIu64 ",\"relay_head\":%" PRIu64 ",\"sse_clients\":%ld}",
+                  !db_ok    ? "unavailable"
+                  : granted ? "ok"
+                            : "permission denied",
+                  db_ok ? "true" : "false", granted ? "true" : "false", db_head,
+                  gf_hub_last (gw->hub), (uint64_t)atomic_load (&gw->relay_head),
+                  atomic_load (&gw->sse_clients)) < 0)
         body = NULL;
-    gf_gw_reply_json (reply, db_ok ? 200 : 503, body);
+    gf_gw_reply_json (reply, db_ok && granted ? 200 : 503, body);
 }
 
 static void s_metrics (gf_gw_t *gw, gf_gw_reply_t *reply)

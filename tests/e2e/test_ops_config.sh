@@ -13,6 +13,8 @@ value() { clean "$BIN/gf-relay" "${@:2}" --print-config | awk -v k="$1" '$1 == k
 check "default batch" 500 "$(value work/batch)"
 check "default drain" 4000 "$(value service/drain)"
 check "default metrics port (off)" 0 "$(value metrics/port)"
+check "default session timeouts (statement, lock, idle in transaction; ms)" "60000 10000 60000" \
+  "$(value db/statement_timeout) $(value db/lock_timeout) $(value db/idle_in_transaction_session_timeout)"
 cat >"$CFG/a.cfg" <<'CFG'
 #   a comment
 work
@@ -50,6 +52,7 @@ refuse "value on a section" "'db' is a section and takes no value; its keys: db/
 refuse "bad ZPL" "not valid ZPL" $'work\n  batch = 1'
 refuse "missing file" "config file $CFG/none.cfg: No such file" - --config "$CFG/none.cfg"
 refuse "bad option value" "--drain: service/drain must be an integer 100..60000, got '50'" - --drain 50
+refuse "negative timeout" "db/lock_timeout must be an integer 0..86400000, got '-1'" $'db\n    lock_timeout = -1'
 GF_DRAIN=5 clean "$BIN/gf-intake" >/dev/null 2>"$CFG/err"
 rc=$?
 check "bad environment value refused (status, message)" "2 1" \

@@ -3,6 +3,13 @@
 # (deploy/sql/repeatable/grants.sql) is refused the writes it must not make and
 # allowed the ones it needs, against the real database.  Every attempt runs
 # in a transaction that is rolled back, as the role (SET LOCAL ROLE).
+# Issue 13, roles that hold: every service started from its sample config
+# (deploy/config/*.cfg, only the cluster, database and ports changed) as its
+# own LOGIN user runs the whole pipeline, the escalator's meetings and every
+# gateway endpoint, with no statement refused; a service given another
+# service's user (or an operator's options=-crole=...) is refused and says
+# not ready (/healthz 503, `gridctl status`); an operator's
+# options=-c statement_timeout=... wins over the config's.
 source "$(dirname "$0")/lib.sh"
 new_db
 "$ROOT/deploy/pg.sh" psql -X -q -d "$(sql "SELECT current_database()")" -v ON_ERROR_STOP=1 >/dev/null <<'SQL' || not_ok "fixture"
@@ -105,4 +112,218 @@ for r in $ROLES; do
 done
 ok "no service role may create a table"
 refused gf_escalator "drop a table" "DROP TABLE cases"
-finish
+
+# --- Issue 13: the services as their own LOGIN users, from the sample configs ---
+"$ROOT/deploy/pg.sh" users || not_ok "deploy/pg.sh users"
+check "a LOGIN user per service (gridflow_*), in its own role only, no superuser or bypass" 7 \
+  "$(sql "SELECT count(*) FROM unnest (string_to_array ('$ROLES', ' ')) r JOIN pg_roles u ON u.rolname = 'gridflow_' || substr (r, 4)
+           WHERE u.rolcanlogin AND NOT u.rolsuper AND NOT u.rolbypassrls AND NOT u.rolcreaterole
+             AND (SELECT array_agg (g.rolname::text) FROM pg_auth_members m JOIN pg_roles g ON g.oid = m.roleid
+                   WHERE m.member = u.oid) = ARRAY[r]")"
+new_db _live
+OWNER_DB=$GF_DB
+export SQL_DB=$OWNER_DB # the checks read as the owner; the programs do not
+DB_WHERE=$(sed -E 's/(^| )user=[^ ]*//' <<<"$OWNER_DB") # host, port and dbname of the test database
+# sample_db NAME: db/conninfo of deploy/config/NAME.cfg on the test's cluster and database.
+sample_db() {
+  local c; c=$(sed -n 's/^    conninfo = "\(.*\)"$/\1/p' "$ROOT/deploy/config/$1.cfg")
+  echo "$DB_WHERE $(sed -E 's/(^| )(host|port|dbname)=[^ ]*//g' <<<"$c")"
+}
+for s in intake relay router notifier escalator gateway; do
+  grep -q " user=gridflow_$s\( \|$\)" <<<"$(sample_db $s)" || not_ok "deploy/config/$s.cfg connects as gridflow_$s: $(sample_db $s)"
+done
+grep -q " user=gridflow_ctl\( \|$\)" <<<"$(sample_db gridflow)" || not_ok "gridflow.cfg (gridctl) connects as gridflow_ctl"
+ok "each sample config connects as its own LOGIN user (gridflow_<service>, gridctl gridflow_ctl)"
+# gridctl as the operators' user, from gridflow.cfg, for everything below
+# (the lib's submit, act and clock_set included).
+export GF_DB=$(sample_db gridflow) GF_CONFIG=$ROOT/deploy/config/gridflow.cfg
+G="$BIN/gridctl"
+"$G" calendar import >"$ART/calendar.out" 2>&1 || not_ok "calendar import as gridflow_ctl: $(tail -1 "$ART/calendar.out")"
+clock_set "2026-11-02T08:00:00+08:00" # a Monday, before the 09:00 meetings
+
+# from_sample NAME SERVICE [ARGS...]: bin/gf-SERVICE with deploy/config/SERVICE.cfg, its
+# conninfo on the test database; the bus endpoints come from the harness's GF_* (environment
+# over file), GF_CURVE=off too (plain loopback; CurveZMQ is test_security_auth's).
+from_sample() {
+  local name=$1 svc=$2; shift 2
+  start "$name" --config "$ROOT/deploy/config/$svc.cfg" --db "$(sample_db "$svc")" "$@"
+}
+GW_PORT=$((PORT_BASE + 10)) # the test SMS gateway, clear of the metrics ports
+start_sms_gateway "$ART/sms-gateway.txt" --token t0k
+trap 'kill $GW 2>/dev/null; stop_all' EXIT
+export GF_SMS_URL=http://127.0.0.1:$GW_PORT/sms GF_SMS_TOKEN=t0k
+HTTP=$((PORT_BASE + 8))
+URL=http://127.0.0.1:$HTTP
+for s in relay intake router notifier escalator; do from_sample "$s" "$s" --metrics "${MPORT[$s]}"; done
+from_sample gateway gateway --http "127.0.0.1:$HTTP"
+wait_for "intake port" 30 port_open $((PORT_BASE + 0))
+wait_for "consumers" 20 sql_eq "SELECT count(*) FROM consumer_checkpoints" 2
+wait_for "escalation to start" 20 sql_eq "SELECT count(*) FROM escalation_state" 1
+wait_for "gateway /healthz" 20 curl -sf "$URL/healthz"
+# Every connection of a gf-* program (application_name gf-<service>[...]) is
+# made as gridflow_<service>: six services, six users.
+own_users() {
+  sql_eq "SELECT count(*) FILTER (WHERE usename <> 'gridflow_' || substring (application_name FROM '^gf-([a-z]+)'))
+                 || ' ' || count(DISTINCT usename)
+            FROM pg_stat_activity WHERE datname = current_database () AND application_name ~ '^gf-'" "0 6"
+}
+wait_for "every service's connections" 20 own_users && ok "each program connected as its own LOGIN user (pg_stat_activity)"
+
+# The pipeline: complaints in (the hotline adapter and Open311 through the
+# gateway), routed, notified (app and SMS), worked by staff through the intake.
+gen_hotline 40 13 --start 2026-11-02T07:00:00+08:00 >"$ART/feed.jsonl" 2>/dev/null
+run_feed
+check "feed stored by the intake as gridflow_intake" "accepted 40, duplicate 0, rejected 0, failed 0" "$(cat "$ART/feed.out")"
+API_KEY=k-roles-$$-secret
+sql "INSERT INTO api_keys (name, key_sha256) VALUES ('roles', encode (sha256 (convert_to ('$API_KEY', 'UTF8')), 'hex'))" >/dev/null
+code=$(curl -s -o "$ART/post.json" -w '%{http_code}' -X POST "$URL/open311/v2/requests.json" --data-urlencode "api_key=$API_KEY" \
+  --data-urlencode service_code=water --data-urlencode "description=水管漏水" --data-urlencode "address_string=青年路街道西街村1组2号")
+check "Open311 POST through the gateway (as gridflow_gateway) and the intake" 201 "$code"
+wait_for "pipeline to drain" 60 quiescent
+check "every case routed or unroutable, by the router as gridflow_router" "41 0" \
+  "$(sql "SELECT count(*) || ' ' || count(*) FILTER (WHERE state = 'registered') FROM cases")"
+check "every routed case's leader notified, by the notifier as gridflow_notifier" 0 \
+  "$(sql "SELECT count(*) FROM cases c WHERE c.state = 'routed' AND NOT EXISTS (SELECT 1 FROM notifications n
+           JOIN people p ON p.id = n.recipient WHERE n.case_id = c.id AND p.role = 'leader')")"
+wait_for "SMS deliveries sent" 60 sql_eq "SELECT count(*) FROM deliveries WHERE channel = 'sms' AND state = 'pending'" 0
+check "SMS went out through the SMS gateway" t \
+  "$(sql "SELECT count(*) > 0 AND count(*) = count(*) FILTER (WHERE state = 'sent') FROM deliveries WHERE channel = 'sms'")"
+first=$(sql "SELECT id FROM cases WHERE state = 'routed' ORDER BY id LIMIT 1")
+leader=$(sql "SELECT p.id FROM cases c JOIN people p ON p.grid = c.grid AND p.role = 'leader' WHERE c.id = $first")
+act "$first" sign --actor "$leader"
+act "$first" resolve --actor "$leader" --note "已处理"
+wait_for "staff actions applied by the intake" 10 sql_eq "SELECT state FROM cases WHERE id = $first" resolved
+# The staff app: sign-in, push and receipts (the notifier's app push as gridflow_notifier).
+TOKEN=$("$G" notify token "$leader" 2>>"$ART/ctl.err")
+"$TOOLS/app_client" "$GF_APP" "$leader" "$TOKEN" ack 2500 >"$ART/app.txt" 2>&1
+check "the leader's app signed in and got messages" t \
+  "$(grep -q '^welcome' "$ART/app.txt" && grep -q '^message' "$ART/app.txt" && echo t || echo f)"
+wait_for "app receipts recorded" 10 sql_eq "SELECT count(*) > 0 FROM deliveries WHERE channel = 'app' AND address = '$leader' AND state = 'acked'" t
+
+# The escalator's meetings and escalations, time moved by gridctl as gridflow_ctl.
+clock_set "2026-11-02T09:00:00+08:00"
+wait_for "the meetings of 2 November" 60 sql_eq "SELECT count(*) >= 13 FROM meetings" t
+clock_set "2026-11-09T09:00:00+08:00"
+wait_for "the next weekly meetings and their escalations" 60 \
+  sql_eq "SELECT count(*) >= 25 AND (SELECT count(*) FROM escalations) > 0 FROM meetings" t
+check "meetings held and cases escalated by the escalator as gridflow_escalator" t \
+  "$(sql "SELECT count(*) >= 25 AND (SELECT count(*) FROM escalations) > 0 AND (SELECT count(*) FROM ledger_entries) > 0 FROM meetings")"
+# gridctl's read and operator commands as gridflow_ctl (gridflow.cfg).
+meeting=$(sql "SELECT min(id) FROM meetings")
+fails=""
+for c in "case show $first" "case list --grid QNL.07" "watch --once" "watch --since 0 --json --count 5 --idle 1500" \
+         "calendar show 2026-11" "clock show" "escalation plan --at 2026-11-16T09:00:00+08:00" "meeting list --limit 5" \
+         "meeting call --grid QNL --topic 征询" "ledger show --meeting $meeting" "report monthly --month 2026-11" \
+         "notify stats" "notify dead" "notify redrive --all" "status --bus-wait 500"; do
+  # shellcheck disable=SC2086
+  "$G" $c >>"$ART/ctl.out" 2>>"$ART/ctl.err" || fails="$fails [$c]"
+done
+check "gridctl's commands as gridflow_ctl" "" "$fails"
+wait_for "every event sequenced by the relay as gridflow_relay" 30 sql_eq "SELECT count(*) FROM case_events WHERE seq IS NULL" 0
+wait_for "pipeline to drain" 60 quiescent
+
+# The gateway's every endpoint, as gridflow_gateway.
+id=$(sql "SELECT id FROM cases ORDER BY id LIMIT 1")
+bad=""
+for path in /api/summary.json /api/escalations.json /api/ledger.json /api/vocabulary.json "/api/trend.json?days=7" \
+            /api/directory.json "/api/directory.json?grid=QNL.07" /open311/v2/services.json /open311/v2/services/water.json \
+            /open311/v2/requests.json "/open311/v2/requests.json?status=open&service_code=water" \
+            "/open311/v2/requests/$id.json" /healthz /metrics; do
+  code=$(curl -s -o "$ART/body" -w '%{http_code}' "$URL$path")
+  [ "$code" == 200 ] || bad="$bad $path:$code"
+done
+check "every gateway endpoint answers 200 as gridflow_gateway" "" "$bad"
+curl -s -N -m 3 "$URL/stream?since=0" >"$ART/stream.txt" 2>/dev/null
+check "/stream replays the log as gridflow_gateway" t \
+  "$([ "$(grep -c '^id: ' "$ART/stream.txt")" -ge 10 ] && echo t || echo f)"
+
+# Nothing refused anywhere: no 42501 in any log, every /healthz 200, and
+# `gridctl status` (as gridflow_ctl) shows every service ready.
+check "no statement refused in any service's log" "" \
+  "$(grep -l -E "42501|permission denied" "$ART"/{relay,intake,router,notifier,escalator,gateway}.log 2>/dev/null | xargs -r -n1 basename | tr '\n' ' ')"
+bad=""
+for s in relay intake router notifier escalator; do [ "$(health "${MPORT[$s]}")" == 200 ] || bad="$bad $s:$(health "${MPORT[$s]}")"; done
+check "every service's /healthz is 200" "" "$bad"
+all_ready() { [ "$("$G" status --bus-wait 0 | grep -c -E '^  gf-(relay|intake|router|notifier|escalator|gateway) .* ready ')" -ge 6 ]; }
+wait_for "gridctl status: six services ready" 20 all_ready
+"$G" status --bus-wait 0 >"$ART/status.txt" 2>&1
+check "gridctl status as gridflow_ctl: every service ready, none NOT READY" 0 "$(grep -c 'NOT READY' "$ART/status.txt")"
+
+# --- Another service's user: refused, not ready ---------------------------------
+WRONG_EP=tcp://127.0.0.1:$((PORT_BASE + 11)) WRONG_M=$((PORT_BASE + 12))
+# wrong_intake NAME CONNINFO: an intake on its own endpoint connected with CONNINFO;
+# a complaint sent to it is refused and stored nowhere, /healthz says 503
+# (db-privileges), the log names the refusal, `gridctl status` NOT READY.
+wrong_intake() {
+  local name=$1
+  GF_INTAKE=$WRONG_EP start "$name" --config "$ROOT/deploy/config/intake.cfg" --db "$2" --metrics "$WRONG_M" --status 500
+  wait_for "$name port" 20 port_open $((PORT_BASE + 11))
+  wait_for "$name /healthz 503 from the start" 10 health_is "$WRONG_M" 503
+  check "$name: not ready from the start: its user is not a member of gf_intake" "not ready: db-role" \
+    "$(curl -s "http://127.0.0.1:$WRONG_M/healthz" | tr -d '\n')"
+  GF_INTAKE=$WRONG_EP timeout 15 "$G" submit --source hotline --ref "WRONG-$name" --text "路灯坏了" --grid QNL.07.063 \
+    >"$ART/$name.submit" 2>&1
+  local rc=$?
+  check "$name: the complaint is refused (gridctl exits non-zero)" t "$([ $rc -ne 0 ] && echo t || echo "f: $rc")"
+  check "$name: stored nowhere" 0 "$(sql "SELECT count(*) FROM cases WHERE source_ref = 'WRONG-$name'")"
+  check "$name: /healthz says why" "not ready: db-role, db-privileges" \
+    "$(curl -s "http://127.0.0.1:$WRONG_M/healthz" | tr -d '\n')"
+  check "$name: the log names the role and the refusal" "1 1" \
+    "$(grep -c -m1 "which is not a member of gf_intake: not ready" "$ART/$name.log") $(grep -c -m1 "permission denied (SQLSTATE 42501) for gf-intake connected as user" "$ART/$name.log")"
+  local pid=${PIDS[$name]}
+  st() { "$G" status --bus-wait 0 | grep -q -E "^  gf-intake +[^ ]*:$pid .* NOT READY "; }
+  wait_for "$name: gridctl status NOT READY" 15 st && ok "$name: gridctl status shows the instance NOT READY"
+  kill -TERM "$pid"; wait "$pid"; check "$name stops cleanly" 0 $?
+  unset "PIDS[$name]"
+}
+wrong_intake intake@as-relay "$DB_WHERE user=gridflow_relay"
+# The issue's reproduction: the owner with an operator's -c role in options
+# (before the fix, gridflow's own options came later and dropped it).
+wrong_intake intake@owner-crole "$DB_WHERE user=gridflow options=-crole=gf_relay"
+# The gateway as the router's user: its reads are refused, and /healthz says so.
+GWW=$((PORT_BASE + 13))
+from_sample gateway@as-router gateway --db "$DB_WHERE user=gridflow_router" --http "127.0.0.1:$GWW"
+wait_for "gateway@as-router /healthz" 20 port_open "$GWW"
+wait_for "gateway@as-router: not ready from the start (db-role)" 10 \
+  sh -c "curl -s 'http://127.0.0.1:$GWW/healthz' | jq -e '.privileges == false'"
+check "gateway as gridflow_router: /api/summary.json refused" 503 \
+  "$(curl -s -o /dev/null -w '%{http_code}' "http://127.0.0.1:$GWW/api/summary.json")"
+check "gateway as gridflow_router: /healthz 503, privileges false" "503 false" \
+  "$(curl -s -o "$ART/gww.json" -w '%{http_code}' "http://127.0.0.1:$GWW/healthz") $(jq -r .privileges "$ART/gww.json")"
+
+# A grant missing from the service's own role: not ready while the statement
+# is refused, ready again once it succeeds (the grant restored; grants are
+# per database, so this changes nothing outside the test's).
+sql "REVOKE SELECT ON escalations FROM gf_gateway" >/dev/null
+check "gateway without SELECT on escalations: /api/escalations.json refused, /healthz 503" "503 503" \
+  "$(curl -s -o /dev/null -w '%{http_code}' "$URL/api/escalations.json") $(curl -s -o /dev/null -w '%{http_code}' "$URL/healthz")"
+sql "GRANT SELECT ON escalations TO gf_gateway" >/dev/null
+check "the grant restored: the same statement succeeds and the gateway is ready again" "200 200" \
+  "$(curl -s -o /dev/null -w '%{http_code}' "$URL/api/escalations.json") $(curl -s -o /dev/null -w '%{http_code}' "$URL/healthz")"
+check "the gateway's log names the refusal and the recovery" "1 1" \
+  "$(grep -c -m1 "permission denied (SQLSTATE 42501) for gf-gateway connected as user 'gridflow_gateway'" "$ART/gateway.log") $(grep -c -m1 'every statement refused before now succeeds; ready again' "$ART/gateway.log")"
+
+# --- The operator's options win: -c statement_timeout ----------------------------
+# Two gateways from gateway.cfg (statement_timeout 10000, lock_timeout 2000);
+# the second's conninfo adds options='-c statement_timeout=700 -c lock_timeout=0'.
+# While the owner holds a lock on escalations, /api/escalations.json fails on
+# the first after the config's lock_timeout (55P03, ~2 s) and on the second
+# after the operator's statement_timeout (57014, ~0.7 s).
+GWT=$((PORT_BASE + 14))
+from_sample gateway@optioned gateway --db "$(sample_db gateway) options='-c statement_timeout=700 -c lock_timeout=0'" --http "127.0.0.1:$GWT"
+wait_for "gateway@optioned /healthz" 20 curl -sf "http://127.0.0.1:$GWT/healthz"
+"$PSQL_BIN" -X -q -d "$OWNER_DB" -c "BEGIN" -c "LOCK TABLE escalations IN ACCESS EXCLUSIVE MODE" -c "SELECT pg_sleep (8)" -c "COMMIT" >/dev/null 2>&1 &
+LOCKER=$!
+wait_for "the owner's lock" 10 sql_eq "SELECT count(*) FROM pg_locks l JOIN pg_class c ON c.oid = l.relation
+                                       WHERE c.relname = 'escalations' AND l.mode = 'AccessExclusiveLock' AND l.granted" 1
+timed() { local t0=$EPOCHREALTIME code; code=$(curl -s -o /dev/null -w '%{http_code}' -m 7 "$1/api/escalations.json")
+          echo "$code $(( (${EPOCHREALTIME/./} - ${t0/./}) / 1000 ))"; }
+read -r code_cfg ms_cfg <<<"$(timed "$URL")"
+read -r code_opt ms_opt <<<"$(timed "http://127.0.0.1:$GWT")"
+wait "$LOCKER"
+note "config's settings: $code_cfg in $ms_cfg ms; operator's options: $code_opt in $ms_opt ms"
+check "sample config's lock_timeout (2000 ms) takes effect: 503 after ~2 s, 55P03" "503 t t" \
+  "$code_cfg $([ "$ms_cfg" -ge 1900 ] && [ "$ms_cfg" -lt 6000 ] && echo t || echo f) $(grep -q '(55P03)' "$ART/gateway.log" && echo t || echo f)"
+check "operator's options=-c statement_timeout=700 wins: 503 within ~0.7 s, 57014, no lock timeout" "503 t t f" \
+  "$code_opt $([ "$ms_opt" -ge 600 ] && [ "$ms_opt" -lt 1900 ] && echo t || echo f) $(grep -q '(57014)' "$ART/gateway@optioned.log" && echo t || echo f) $(grep -q '(55P03)' "$ART/gateway@optioned.log" && echo t || echo f)"
+finish kill "$GW"

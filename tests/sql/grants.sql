@@ -4,7 +4,7 @@
 -- ROLE: the suite's own user owns the tables, which proves nothing), what
 -- its service runs works and what it must not do is refused.
 BEGIN;
-SELECT plan (25);
+SELECT plan (27);
 
 CREATE TEMP TABLE want_tables (role text, tab text, privs text);
 INSERT INTO want_tables VALUES
@@ -66,6 +66,7 @@ INSERT INTO want_tables VALUES
     ('gf_escalator', 'notification_templates', 'SELECT'),
     ('gf_escalator', 'notifications', 'SELECT,INSERT,UPDATE'),
     ('gf_escalator', 'people', 'SELECT'),
+    ('gf_escalator', 'service_status', 'SELECT,INSERT,UPDATE'),
     ('gf_escalator', 'sim_clock', 'SELECT'),
     ('gf_escalator', 'special_groups', 'SELECT'),
     ('gf_gateway', 'api_keys', 'SELECT'),
@@ -81,6 +82,7 @@ INSERT INTO want_tables VALUES
     ('gf_gateway', 'grids', 'SELECT'),
     ('gf_gateway', 'ledger_entries', 'SELECT'),
     ('gf_gateway', 'meetings', 'SELECT'),
+    ('gf_gateway', 'service_status', 'SELECT,INSERT,UPDATE'),
     ('gf_gateway', 'sim_clock', 'SELECT'),
     ('gf_gateway', 'special_groups', 'SELECT'),
     ('gf_intake', 'calendar_days', 'SELECT'),
@@ -95,6 +97,7 @@ INSERT INTO want_tables VALUES
     ('gf_intake', 'grids', 'SELECT'),
     ('gf_intake', 'identities', 'SELECT'),
     ('gf_intake', 'people', 'SELECT'),
+    ('gf_intake', 'service_status', 'SELECT,INSERT,UPDATE'),
     ('gf_intake', 'sim_clock', 'SELECT'),
     ('gf_intake', 'special_groups', 'SELECT'),
     ('gf_notifier', 'app_tokens', 'SELECT'),
@@ -115,9 +118,11 @@ INSERT INTO want_tables VALUES
     ('gf_notifier', 'notification_templates', 'SELECT'),
     ('gf_notifier', 'notifications', 'SELECT,INSERT'),
     ('gf_notifier', 'people', 'SELECT'),
+    ('gf_notifier', 'service_status', 'SELECT,INSERT,UPDATE'),
     ('gf_notifier', 'sim_clock', 'SELECT'),
     ('gf_notifier', 'special_groups', 'SELECT'),
     ('gf_relay', 'event_types', 'SELECT'),
+    ('gf_relay', 'service_status', 'SELECT,INSERT,UPDATE'),
     ('gf_relay', 'sim_clock', 'SELECT'),
     ('gf_router', 'addresses', 'SELECT'),
     ('gf_router', 'calendar_days', 'SELECT'),
@@ -129,6 +134,7 @@ INSERT INTO want_tables VALUES
     ('gf_router', 'escalation_rule_names', 'SELECT'),
     ('gf_router', 'event_types', 'SELECT'),
     ('gf_router', 'grids', 'SELECT'),
+    ('gf_router', 'service_status', 'SELECT,INSERT,UPDATE'),
     ('gf_router', 'sim_clock', 'SELECT'),
     ('gf_router', 'special_groups', 'SELECT');
 CREATE TEMP TABLE want_columns (role text, tab text, col text, privs text);
@@ -273,6 +279,18 @@ SELECT is (pg_temp.as_role ('gf_intake', 'CREATE FUNCTION public.f () RETURNS in
            '42501', 'intake: creating functions is refused');
 SELECT is (pg_temp.as_role ('gf_escalator', 'SELECT gf_now (), gf_is_workday (current_date), gf_rule (''QNL'', ''weekly_l2'')'),
            '00000', 'escalator: the clock, the calendar and the rules are readable');
+
+-- Every service writes its heartbeat (common/gf_service.c's upsert) as its role.
+SELECT is ((SELECT string_agg (pg_temp.as_role (r,
+              'INSERT INTO service_status (service, instance, host, pid, version, started_at, seen_at, interval_ms, ready, metrics)
+               VALUES (''gf-x'', ''h:1'', ''h'', 1, ''v'', now (), now (), 5000, true, ''{}'')
+               ON CONFLICT (service, instance) DO UPDATE SET seen_at = now (), ready = EXCLUDED.ready,
+                 metrics = EXCLUDED.metrics, stopped_at = EXCLUDED.stopped_at, version = EXCLUDED.version,
+                 interval_ms = EXCLUDED.interval_ms'), ',' ORDER BY r)
+              FROM unnest (ARRAY['gf_escalator','gf_gateway','gf_intake','gf_notifier','gf_relay','gf_router']) r),
+           '00000,00000,00000,00000,00000,00000', 'every service role may write its heartbeat');
+SELECT is (pg_temp.as_role ('gf_gateway', 'DELETE FROM service_status'), '42501',
+           'gateway: deleting heartbeats is refused');
 
 SELECT * FROM finish ();
 ROLLBACK;

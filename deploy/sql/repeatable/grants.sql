@@ -39,6 +39,11 @@ GRANT SELECT ON sim_clock, calendar_years, calendar_days, grids, categories
     TO gf_intake, gf_router, gf_notifier, gf_escalator, gf_gateway, gf_ctl;
 GRANT SELECT ON sim_clock TO gf_relay;
 
+-- Every service's heartbeat (common/gf_service.c): an upsert of its own row
+-- in service_status for `gridctl status`.
+GRANT SELECT, INSERT, UPDATE ON service_status
+    TO gf_intake, gf_relay, gf_router, gf_notifier, gf_escalator, gf_gateway;
+
 -- intake: stores complaints and applies staff actions; deletes nothing.
 GRANT SELECT ON people, identities, case_state_names TO gf_intake;
 -- The vocabularies (017, 019) are read by every reader of names.
