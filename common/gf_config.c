@@ -434,6 +434,14 @@ gf_config_t *gf_config_new (int *argc, char **argv, const char *const *extra)
             return NULL;
         }
     }
+    /* curve=off: this process speaks plain on every socket, its clients too,
+       whatever certificates the file names. */
+    if (streq (self->curve, "off")) {
+        free (self->server_cert);
+        self->server_cert = strdup ("");
+        free (self->relay_cert);
+        self->relay_cert = strdup ("");
+    }
     *argc = out;
     argv[out] = NULL;
     return self;
