@@ -16,6 +16,9 @@ BIN=$ROOT/bin
 OUT=$ROOT/bench/out
 mkdir -p "$OUT"
 PSQL=/usr/lib/postgresql/15/bin/psql
+# The benchmark drives the simulated clock (clock/simulated), and its own
+# psql sessions follow it as the services do.
+export GF_SIM_CLOCK=on GF_CLOCK_MAX_JUMP=8784 PGOPTIONS="${PGOPTIONS:-} -c gridflow.sim_clock=on"
 
 deploy/pg.sh start
 DB=gf_bench_esc

@@ -7,8 +7,10 @@
 #include <stdatomic.h>
 #include <string.h>
 
-/*  The session timeouts every new connection asks for (gf_db_set_timeouts). */
+/*  The session timeouts every new connection asks for (gf_db_set_timeouts),
+    and whether its gf_now () follows the simulated clock (gf_db_set_sim_clock). */
 static int s_statement_ms, s_lock_ms, s_idle_ms;
+static bool s_sim_clock;
 
 /*  Statements refused for want of a privilege (SQLSTATE 42501), by a hash
     of their text, process-wide: the readiness condition "db-privileges"
@@ -96,6 +98,11 @@ void gf_db_destroy (gf_db_t **self_p)
     *self_p = NULL;
 }
 
+void gf_db_set_sim_clock (bool on)
+{
+    s_sim_clock = on;
+}
+
 void gf_db_set_timeouts (int statement_ms, int lock_ms, int idle_in_transaction_ms)
 {
     s_statement_ms = statement_ms;
@@ -152,6 +159,11 @@ static PGconn *s_connect (gf_db_t *self)
         if (values[i] <= 0)
             continue;
         char *longer = zsys_sprintf ("%s -c %s=%d", options, names[i], values[i]);
+        zstr_free (&options);
+        options = longer;
+    }
+    if (s_sim_clock) {
+        char *longer = zsys_sprintf ("%s -c gridflow.sim_clock=on", options);
         zstr_free (&options);
         options = longer;
     }

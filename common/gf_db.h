@@ -43,6 +43,11 @@ void gf_db_destroy (gf_db_t **self_p);
     gridctl do, from the db/ config keys). */
 void gf_db_set_timeouts (int statement_ms, int lock_ms, int idle_in_transaction_ms);
 
+/*  Whether new connections follow the simulated clock: they set
+    gridflow.sim_clock=on, without which gf_now () is the system clock
+    whatever sim_clock holds (config clock/simulated; off in production). */
+void gf_db_set_sim_clock (bool on);
+
 /*  The same, for a side connection that takes no part in readiness (the
     status heartbeat). */
 gf_db_t *gf_db_new_unprobed (const char *conninfo, const char *app_name);

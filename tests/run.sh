@@ -108,6 +108,9 @@ e2e() {
 # directory; every suite runs in a transaction it rolls back.
 sql_suites() {
   local db=gft_sql suite conninfo
+  # The suites drive the simulated clock (gf_now () follows it in a session
+  # that says so, as the services do when clock/simulated is on).
+  export PGOPTIONS="${PGOPTIONS:-} -c gridflow.sim_clock=on"
   run_tap check_layout python3 tests/sql/check_layout.py
   deploy/pg.sh start
   PGOPTIONS="-c client_min_messages=warning" deploy/pg.sh psql -X -q -d postgres \

@@ -23,10 +23,12 @@ ctl cert new l3-063 --kind staff --grid QNL.07.063 --person "$L3" --out "$ART/l3
 # stored_counts: cases/events/actions, to show that a refusal wrote nothing.
 stored_counts() { sql "SELECT (SELECT count(*) FROM cases) || '/' || (SELECT count(*) FROM case_events) || '/' || (SELECT count(*) FROM case_actions)"; }
 
+# CurveZMQ on the intake, whose rights this test is about; the relay and
+# the router plain on loopback (the streams' rights: test_security_streams).
 export GF_CURVE=on
-start relay
+GF_CURVE=off start relay
 start intake --cert "$ART/server.cert" --certs "$CERTS"
-start router
+GF_CURVE=off start router
 wait_for "intake port" 30 port_open $((PORT_BASE + 0))
 wait_for "router" 10 sql_eq "SELECT count(*) FROM consumer_checkpoints WHERE consumer = 'router'" 1
 

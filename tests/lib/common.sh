@@ -30,6 +30,9 @@ declare -A PIDS=()
 # weeks at a step (clock/max_jump: a year; test_security_authz checks the
 # default).
 export GF_SIM_CLOCK=${GF_SIM_CLOCK:-on}
+# The tests' own psql sessions follow the simulated clock as the services do
+# (gf_now (), deploy/sql/repeatable/clock.sql).
+if [ "$GF_SIM_CLOCK" = on ]; then export PGOPTIONS="${PGOPTIONS:-} -c gridflow.sim_clock=on"; fi
 export GF_CLOCK_MAX_JUMP=${GF_CLOCK_MAX_JUMP:-8784}
 
 # --- TAP ---------------------------------------------------------------------

@@ -2,13 +2,17 @@
 -- set, frozen until moved; the real time otherwise.  gf_clock_move never
 -- moves it backwards or further than the largest jump without force.
 BEGIN;
-SELECT plan (13);
+SELECT plan (15);
 DELETE FROM sim_clock;
 SELECT ok (gf_now () = now (), 'without a simulated time: the transaction''s real time');
 INSERT INTO sim_clock (at) VALUES ('2026-02-16 09:00+08');
 SELECT is (gf_now (), timestamptz '2026-02-16 09:00+08', 'with one: the simulated time');
 UPDATE sim_clock SET at = at + interval '3 days';
 SELECT is (gf_now (), timestamptz '2026-02-19 09:00+08', 'it moves only when moved');
+SET LOCAL gridflow.sim_clock = 'off';
+SELECT ok (gf_now () = now (), 'a session that does not follow the simulated clock (production) reads the real time');
+RESET gridflow.sim_clock;
+SELECT is (gf_now (), timestamptz '2026-02-19 09:00+08', 'the session''s own setting (PGOPTIONS) again');
 
 DELETE FROM sim_clock;
 SELECT is (gf_clock_move ('2020-01-06 08:00+08', false, interval '8 days'),

@@ -1,11 +1,16 @@
 -- clock.sql — the one clock for everything durable: the simulated time when
--- sim_clock holds a row (frozen until `gridctl clock set/advance` moves it),
--- else now().  gf_clock_move is how gridctl moves it (docs/security.md,
+-- the session follows it and sim_clock holds a row (frozen until `gridctl
+-- clock set/advance` moves it), else now().  gf_clock_move is how gridctl moves it (docs/security.md,
 -- "The simulated clock").
 -- Owns: gf_now, gf_clock_move.
 
+-- Only a session that says gridflow.sim_clock = on follows sim_clock: the
+-- services and gridctl say so when their config enables the simulated clock
+-- (clock/simulated, off by default), so a sim_clock row written in
+-- production (it is audited) moves no deadline of a service that does not.
 CREATE OR REPLACE FUNCTION gf_now () RETURNS timestamptz LANGUAGE sql STABLE AS $$
-    SELECT coalesce ((SELECT at FROM sim_clock), now ())
+    SELECT CASE WHEN current_setting ('gridflow.sim_clock', true) = 'on'
+                THEN coalesce ((SELECT at FROM sim_clock), now ()) ELSE now () END
 $$;
 
 -- Moves the simulated clock to p_at, or back to the system clock when p_at
