@@ -72,10 +72,32 @@ static const s_key_t s_keys[] = {
     {"notifier/batch", "--delivery-batch", "GF_DELIVERY_BATCH", "64", TYPE_INT, 1, 1000, false,
      FIELD (delivery_batch)},
     {"gateway/http", "--http", "GF_HTTP", "127.0.0.1:8080", TYPE_STRING, 0, 0, false, FIELD (http)},
+    {"gateway/connections", "--http-connections", "GF_HTTP_CONNECTIONS", "512", TYPE_INT, 16, 10000,
+     false, FIELD (http_connections)},
+    {"gateway/per_ip_connections", "--http-per-ip", "GF_HTTP_PER_IP", "32", TYPE_INT, 0, 10000,
+     false, FIELD (http_per_ip)},
+    {"gateway/per_ip_rate", "--http-rate", "GF_HTTP_RATE", "50", TYPE_INT, 0, 100000, false,
+     FIELD (http_rate)},
+    {"gateway/per_ip_burst", "--http-burst", "GF_HTTP_BURST", "200", TYPE_INT, 1, 1000000, false,
+     FIELD (http_burst)},
+    {"gateway/idle_timeout", "--http-timeout", "GF_HTTP_TIMEOUT", "30", TYPE_INT, 1, 3600, false,
+     FIELD (http_timeout)},
+    {"gateway/max_body", "--http-max-body", "GF_HTTP_MAX_BODY", "65536", TYPE_INT, 1024, 16777216,
+     false, FIELD (http_max_body)},
+    {"gateway/hosts", "--http-hosts", "GF_HTTP_HOSTS", "", TYPE_TEXT, 0, 0, false,
+     FIELD (http_hosts)},
+    {"gateway/cors_origins", "--http-cors", "GF_HTTP_CORS", "", TYPE_TEXT, 0, 0, false,
+     FIELD (http_cors)},
+    {"gateway/db_pool", "--http-db-pool", "GF_HTTP_DB_POOL", "8", TYPE_INT, 1, 200, false,
+     FIELD (http_db_pool)},
+    {"gateway/sse_max", "--sse-max", "GF_SSE_MAX", "256", TYPE_INT, 0, 10000, false,
+     FIELD (sse_max)},
+    {"gateway/sse_replay_max", "--sse-replay-max", "GF_SSE_REPLAY_MAX", "100000", TYPE_INT, 0,
+     100000000, false, FIELD (sse_replay_max)},
 };
 #define KEY_COUNT (sizeof s_keys / sizeof s_keys[0])
 /* from_option has one bit per key. */
-_Static_assert(KEY_COUNT <= 32, "from_option needs more bits");
+_Static_assert(KEY_COUNT <= 64, "from_option needs more bits");
 
 /*  A parsed value, before it is stored. */
 typedef struct {
@@ -298,8 +320,8 @@ static int s_apply (gf_config_t *self, bool reload)
             bad++;
     }
     for (size_t k = 0; k < KEY_COUNT && !bad; k++) {
-        if (reload && (!s_keys[k].reloadable || (self->from_option & (1u << k)))) {
-            if (!(self->from_option & (1u << k))) {
+        if (reload && (!s_keys[k].reloadable || (self->from_option & (1ull << k)))) {
+            if (!(self->from_option & (1ull << k))) {
                 char *now = s_show (self, &s_keys[k]);
                 if (!streq (now, parsed[k].text) &&
                     !(s_keys[k].type == TYPE_INT && atol (now) == parsed[k].number))
@@ -354,7 +376,7 @@ gf_config_t *gf_config_new (int *argc, char **argv, const char *const *extra)
             atomic_store (&self->verbose, true);
             for (size_t k = 0; k < KEY_COUNT; k++)
                 if (s_keys[k].offset == FIELD (verbose))
-                    self->from_option |= 1u << k;
+                    self->from_option |= 1ull << k;
             continue;
         }
         if (strcmp (arg, "--print-config") == 0) {
@@ -388,7 +410,7 @@ gf_config_t *gf_config_new (int *argc, char **argv, const char *const *extra)
                     return NULL;
                 }
                 s_store (self, &s_keys[k], &v);
-                self->from_option |= 1u << k;
+                self->from_option |= 1ull << k;
                 known = true;
             }
         }

@@ -34,6 +34,9 @@
     notifier/smtp_timeout --smtp-timeout GF_SMTP_TIMEOUT_MS 10000 (ms) no
     notifier/batch  --delivery-batch GF_DELIVERY_BATCH 64 (1..1000) no
     gateway/http    --http      GF_HTTP      127.0.0.1:8080        no
+    gateway/connections, per_ip_connections, per_ip_rate, per_ip_burst,
+    idle_timeout, max_body, hosts, cors_origins, db_pool, sse_max,
+    sse_replay_max: the gateway's limits (docs/gateway.md "Limits").
 
     --print-config prints the effective settings (file key = value).
     docs/operations.md documents each key.
@@ -43,6 +46,7 @@
 
 #include <stdatomic.h>
 #include <stdbool.h>
+#include <stdint.h>
 
 typedef struct {
     char *db;             /* libpq connection string                              */
@@ -58,7 +62,7 @@ typedef struct {
     int status_ms;        /* heartbeat into service_status, 0: off                */
     char *file;           /* the config file read, or NULL                        */
     bool print_config;    /* --print-config was given                             */
-    unsigned from_option; /* bit per key: set by a command-line option            */
+    uint64_t from_option; /* bit per key: set by a command-line option            */
     char *curve;          /* "on" or "off" (plain, loopback only)                 */
     char *cert;           /* own certificate file (secret in FILE_secret), or ""  */
     char *certs;          /* intake: authorised client certificates (dir), or ""  */
@@ -74,6 +78,17 @@ typedef struct {
     int smtp_timeout_ms;  /* notifier: SMTP transfer timeout                      */
     int delivery_batch;   /* notifier: deliveries claimed per batch               */
     char *http;           /* gateway: HOST:PORT to listen on                      */
+    int http_connections; /* gateway: HTTP connections at once                    */
+    int http_per_ip;      /* gateway: connections at once per client IP, 0: any   */
+    int http_rate;        /* gateway: requests per second per client IP, 0: any   */
+    int http_burst;       /* gateway: token bucket depth per client IP            */
+    int http_timeout;     /* gateway: seconds a connection may stay silent        */
+    int http_max_body;    /* gateway: request body bytes accepted                 */
+    char *http_hosts;     /* gateway: accepted Host names (comma list), "": local */
+    char *http_cors;      /* gateway: origins allowed to read cross-origin, or "" */
+    int http_db_pool;     /* gateway: database connections at most                */
+    int sse_max;          /* gateway: SSE streams at once                         */
+    int sse_replay_max;   /* gateway: events a resume may start behind the head   */
 } gf_config_t;
 
 /*  Reads the config file (--config FILE / GF_CONFIG), the environment,
