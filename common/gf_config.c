@@ -92,6 +92,8 @@ static const s_key_t s_keys[] = {
      FIELD (http_db_pool)},
     {"gateway/sse_max", "--sse-max", "GF_SSE_MAX", "256", TYPE_INT, 0, 10000, false,
      FIELD (sse_max)},
+    {"gateway/sse_per_ip", "--sse-per-ip", "GF_SSE_PER_IP", "16", TYPE_INT, 0, 10000, false,
+     FIELD (sse_per_ip)},
     {"gateway/sse_replay_max", "--sse-replay-max", "GF_SSE_REPLAY_MAX", "100000", TYPE_INT, 0,
      100000000, false, FIELD (sse_replay_max)},
 };

@@ -36,7 +36,7 @@
     gateway/http    --http      GF_HTTP      127.0.0.1:8080        no
     gateway/connections, per_ip_connections, per_ip_rate, per_ip_burst,
     idle_timeout, max_body, hosts, cors_origins, db_pool, sse_max,
-    sse_replay_max: the gateway's limits (docs/gateway.md "Limits").
+    sse_per_ip, sse_replay_max: the gateway's limits (docs/gateway.md "Limits").
 
     --print-config prints the effective settings (file key = value).
     docs/operations.md documents each key.
@@ -88,6 +88,7 @@ typedef struct {
     char *http_cors;      /* gateway: origins allowed to read cross-origin, or "" */
     int http_db_pool;     /* gateway: database connections at most                */
     int sse_max;          /* gateway: SSE streams at once                         */
+    int sse_per_ip;       /* gateway: SSE streams at once per client IP, 0: any   */
     int sse_replay_max;   /* gateway: events a resume may start behind the head   */
 } gf_config_t;
 

@@ -157,8 +157,9 @@ typedef struct {
 } s_bucket_t;
 
 struct _gf_ratelimit_t {
-    pthread_mutex_t lock; /* guards buckets */
+    pthread_mutex_t lock; /* guards buckets and streams */
     zhashx_t *buckets;    /* client address text -> s_bucket_t */
+    zhashx_t *streams;    /* client address text -> SSE streams open (as a pointer-sized count) */
     double rate, burst;
 };
 
@@ -174,6 +175,7 @@ static gf_ratelimit_t *s_rate_new (int rate, int burst)
     pthread_mutex_init (&self->lock, NULL);
     self->buckets = zhashx_new ();
     zhashx_set_destructor (self->buckets, s_free_item);
+    self->streams = zhashx_new ();
     self->rate = rate;
     self->burst = burst;
     return self;
@@ -184,6 +186,7 @@ static void s_rate_destroy (gf_ratelimit_t **self_p)
     if (!*self_p)
         return;
     zhashx_destroy (&(*self_p)->buckets);
+    zhashx_destroy (&(*self_p)->streams);
     pthread_mutex_destroy (&(*self_p)->lock);
     free (*self_p);
     *self_p = NULL;
@@ -222,6 +225,33 @@ static bool s_rate_take (gf_ratelimit_t *self, const char *client)
         b->tokens -= 1.0;
     pthread_mutex_unlock (&self->lock);
     return ok;
+}
+
+static const char *s_client (struct MHD_Connection *conn, char *buf, size_t size);
+
+bool gf_gw_sse_enter (gf_gw_t *gw, struct MHD_Connection *conn, char *client)
+{
+    s_client (conn, client, INET6_ADDRSTRLEN + 1);
+    gf_ratelimit_t *self = gw->rate;
+    pthread_mutex_lock (&self->lock);
+    uintptr_t n = (uintptr_t)zhashx_lookup (self->streams, client);
+    bool ok = gw->config->sse_per_ip == 0 || n < (uintptr_t)gw->config->sse_per_ip;
+    if (ok)
+        zhashx_update (self->streams, client, (void *)(n + 1));
+    pthread_mutex_unlock (&self->lock);
+    return ok;
+}
+
+void gf_gw_sse_leave (gf_gw_t *gw, const char *client)
+{
+    gf_ratelimit_t *self = gw->rate;
+    pthread_mutex_lock (&self->lock);
+    uintptr_t n = (uintptr_t)zhashx_lookup (self->streams, client);
+    if (n > 1)
+        zhashx_update (self->streams, client, (void *)(n - 1));
+    else
+        zhashx_delete (self->streams, client);
+    pthread_mutex_unlock (&self->lock);
 }
 
 /* ---------------------------------------------------------------------------
@@ -403,8 +433,8 @@ static void s_metrics (gf_gw_t *gw, gf_gw_reply_t *reply)
     fprintf (out, "# HELP gf_gateway_http_refused_total Requests refused before they were "
                   "handled, by reason.\n"
                   "# TYPE gf_gateway_http_refused_total counter\n");
-    const char *reasons[] = {"rate", "host", "body", "sse_full"};
-    for (int r = 0; r < 4; r++)
+    const char *reasons[] = {"rate", "host", "body", "sse_full", "sse_ip"};
+    for (int r = 0; r < 5; r++)
         fprintf (out, "gf_gateway_http_refused_total{reason=\"%s\"} %" PRIu64 "\n", reasons[r],
                  (uint64_t)atomic_load (&gw->refused[r]));
     /* Then what every service reports (database latency, reconnects, ...). */

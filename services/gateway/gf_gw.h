@@ -41,7 +41,7 @@ typedef struct {
     atomic_uint_fast64_t posts_dup;     /* Open311 POSTs that were duplicates */
     atomic_uint_fast64_t posts_err;     /* Open311 POSTs refused        */
     atomic_uint_fast64_t relay_head;    /* relay head as last heard     */
-    atomic_uint_fast64_t refused[4];    /* refused: rate, host, body, sse_full */
+    atomic_uint_fast64_t refused[5];    /* refused: rate, host, body, sse_full, sse_ip */
 } gf_gw_t;
 
 /*  A handler's answer: status, content type (static string) and a body the
@@ -84,6 +84,12 @@ int gf_dash_handle (gf_gw_t *gw, struct MHD_Connection *conn, const char *path,
 /*  Adds the headers every response carries (security headers, CORS for a
     configured Origin) to resp. */
 void gf_gw_headers (gf_gw_t *gw, struct MHD_Connection *conn, struct MHD_Response *resp);
+
+/*  Counts an SSE stream of the connection's client address: false (and
+    nothing counted) when it already has gateway/sse_per_ip.  The address
+    goes into client (INET6_ADDRSTRLEN + 1 bytes) for gf_gw_sse_leave. */
+bool gf_gw_sse_enter (gf_gw_t *gw, struct MHD_Connection *conn, char *client);
+void gf_gw_sse_leave (gf_gw_t *gw, const char *client);
 
 /*  Queues a JSON error {"error": what} with status (and Retry-After when
     retry_after > 0). */

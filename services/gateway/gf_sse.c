@@ -26,6 +26,7 @@
 #include "gf_gw.h"
 #include "gf_gwargs.h"
 
+#include <arpa/inet.h>
 #include <sys/socket.h>
 
 #define S_SNDBUF     (32 * 1024) /* socket send buffer of a stream (the kernel doubles it) */
@@ -34,16 +35,17 @@
 #define S_RETRY_SECS 10          /* Retry-After when every stream slot is taken           */
 
 typedef struct {
-    gf_gw_t *gw;          /* the gateway                                   */
-    uint64_t cursor;      /* seq of the last event looked at               */
-    gf_gwargs_sse_t args; /* resume point and filters                      */
-    bool replaying;       /* behind the hub: served through the replayer   */
-    zlistx_t *window;     /* SSE frames of the replay window being sent    */
-    uint64_t window_last; /* seq of the last event taken into the window   */
-    char *pending;        /* SSE text being written                        */
-    size_t pending_len;   /* its length                                    */
-    size_t pending_off;   /* bytes of it already written                   */
-    int64_t last_write;   /* zclock_mono of the last write                 */
+    gf_gw_t *gw;                       /* the gateway                                   */
+    uint64_t cursor;                   /* seq of the last event looked at               */
+    gf_gwargs_sse_t args;              /* resume point and filters                      */
+    bool replaying;                    /* behind the hub: served through the replayer   */
+    zlistx_t *window;                  /* SSE frames of the replay window being sent    */
+    uint64_t window_last;              /* seq of the last event taken into the window   */
+    char client[INET6_ADDRSTRLEN + 1]; /* its address (per-address count)  */
+    char *pending;                     /* SSE text being written                        */
+    size_t pending_len;                /* its length                                    */
+    size_t pending_off;                /* bytes of it already written                   */
+    int64_t last_write;                /* zclock_mono of the last write                 */
 } s_sse_t;
 
 static bool s_match (s_sse_t *self, const char *type, const char *grid)
@@ -164,6 +166,7 @@ static void s_free (void *cls)
 {
     s_sse_t *self = cls;
     atomic_fetch_sub (&self->gw->sse_clients, 1);
+    gf_gw_sse_leave (self->gw, self->client);
     zlistx_destroy (&self->window);
     gf_gwargs_sse_reset (&self->args);
     free (self->pending);
@@ -194,15 +197,26 @@ enum MHD_Result gf_sse_serve (gf_gw_t *gw, struct MHD_Connection *conn)
     }
     if (why)
         return gf_gw_error (gw, conn, 400, why, 0);
-    //  A slot, or 503: streams hold a thread each.
+    //  A slot of the client's address and one in all, or 503: streams hold
+    //  a thread each.
+    char client[INET6_ADDRSTRLEN + 1];
+    if (!gf_gw_sse_enter (gw, conn, client)) {
+        atomic_fetch_add (&gw->refused[4], 1);
+        gf_gwargs_sse_reset (&args);
+        return gf_gw_error (gw, conn, 503,
+                            "too many event streams open from this address; retry later",
+                            S_RETRY_SECS);
+    }
     if (atomic_fetch_add (&gw->sse_clients, 1) >= gw->config->sse_max) {
         atomic_fetch_sub (&gw->sse_clients, 1);
+        gf_gw_sse_leave (gw, client);
         atomic_fetch_add (&gw->refused[3], 1);
         gf_gwargs_sse_reset (&args);
         return gf_gw_error (gw, conn, 503, "too many event streams open; retry later",
                             S_RETRY_SECS);
     }
     s_sse_t *self = calloc (1, sizeof *self);
+    snprintf (self->client, sizeof self->client, "%s", client);
     self->gw = gw;
     self->args = args;
     self->window = zlistx_new ();
