@@ -138,7 +138,7 @@ check "10 MB POST during the abuse -> 413 before the body (${t}s)" "413 0" "$cod
 wait "$NORMAL"; check "normal client's stream saw the new events (to seq $(cat "$ART/until"))" 0 $?
 kill -0 "$ABUSE" 2>/dev/null && ok "all of that while the hostile clients were still connected" ||
   not_ok "the abuse had ended before the normal client was done (raise --hold)"
-check "... each once, in order" "$(sql "SELECT seq || ' ' || type || ' ' || coalesce (grid, '-') FROM case_events WHERE seq > $H0 ORDER BY seq")" \
+check_list "... each once, in order" "$(sql "SELECT seq || ' ' || type || ' ' || coalesce (grid, '-') FROM case_events WHERE seq > $H0 ORDER BY seq")" \
   "$(cat "$ART/normal.txt")"
 wait "$ABUSE"; check "the abuse tool ran" 0 $?
 note "abuse outcomes: $(cat "$ART/abuse.json")"
