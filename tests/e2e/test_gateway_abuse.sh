@@ -24,7 +24,7 @@ POOL=8
 SSE_MAX=200
 ORIGIN=https://dash.example.gov.cn
 start_gateway GF_DB="$GF_DB options=-crole=gf_gateway" GF_METRICS=$HP GF_SSE_MAX=$SSE_MAX \
-  GF_HTTP_DB_POOL=$POOL GF_HTTP_CORS=$ORIGIN GF_SSE_HEARTBEAT_MS=2000
+  GF_HTTP_DB_POOL=$POOL GF_HTTP_CORS=$ORIGIN GF_SSE_HEARTBEAT_MS=2000 GF_SSE_BUFFER=100
 GWPID=${PIDS[gateway]}
 HEAD=$(sql "SELECT max(seq) FROM case_events")
 
@@ -72,13 +72,33 @@ case $code in 000 | 100 | 413) ok "10 MB chunked POST cut off ($code)" ;; *) not
 check "the gateway counted the refused bodies" 3 "$(metrics "$HTTP_PORT" | awk '$1 == "gf_gateway_http_refused_total{reason=\"body\"}" {print $2}')"
 kill -0 "$GWPID" 2>/dev/null && ok "gateway up after the bodies" || not_ok "gateway died"
 
+# --- resumes beyond the ring share the gateway's one replay connection ---------------
+# 20 streams from since=0 while the ring holds only the last 100 events: each
+# gets every event, and the gateway never has more than its own two
+# connections to the relay's replay port (its follower's and the replayer's).
+replay_conns() { ss -tnp state established "( dport = :$((PORT_BASE + 2)) )" | grep -c "pid=$GWPID,"; }
+RESUMES=()
+for i in $(seq 1 20); do
+  curl -s -N --max-time 6 --interface 127.0.4.$((i % 2 + 1)) "$URL/stream?since=0" >"$ART/resume-$i.txt" &
+  RESUMES+=($!)
+done
+MAXC=0
+for _ in $(seq 1 20); do c=$(replay_conns); [ "$c" -gt "$MAXC" ] && MAXC=$c; sleep 0.2; done
+wait "${RESUMES[@]}"
+GOT=$(for i in $(seq 1 20); do grep -c '^id: ' "$ART/resume-$i.txt"; done | sort -u | tr '\n' ' ')
+check "20 resumes from seq 0 past the 100-event ring: each got all $HEAD events" "$HEAD " "$GOT"
+[ "$MAXC" -le 2 ] && ok "the gateway's connections to the relay's replay port stayed at $MAXC (no socket per stream)" ||
+  not_ok "the gateway had $MAXC connections to the relay's replay port"
+check "they were replays" 20 "$(metric "$HTTP_PORT" gf_gateway_sse_replays_total)"
+no_streams() { [ "$(metric "$HTTP_PORT" gf_gateway_sse_clients)" == 0 ]; }
+wait_for "the resumed streams to close" 30 no_streams
+
 # --- the caps, one at a time --------------------------------------------------------
 # Global SSE cap: 300 streams from 30 addresses (10 each, under the per-address cap).
 python3 "$ROOT/tests/tools/http_abuse.py" 127.0.0.1 "$HTTP_PORT" "$ART/cap.json" --sse 300 --sse-sources 30 --hold 4 \
   >"$ART/cap.out" 2>&1 || not_ok "http_abuse.py (cap)"
 check "global SSE cap: 300 asked from 30 addresses -> served, 503 with Retry-After" \
   "$SSE_MAX $((300 - SSE_MAX)) $((300 - SSE_MAX))" "$(jq -r '[.sse["200"], .sse["503"], .sse.retry_after] | map(. // 0) | join(" ")' "$ART/cap.json")"
-no_streams() { [ "$(metric "$HTTP_PORT" gf_gateway_sse_clients)" == 0 ]; }
 wait_for "the capped streams to close" 30 no_streams
 # Request rate: 400 requests on one keep-alive connection from one address.
 curl -s --interface 127.0.3.9 -o /dev/null -w '%{http_code}\n' "$URL/no-such-file?n=[1-400]" >"$ART/rate.txt"
