@@ -44,6 +44,9 @@
     gateway/http    --http      GF_HTTP      127.0.0.1:8080        no
     clock/simulated --sim-clock GF_SIM_CLOCK off  (gridctl clock set/advance/real allowed) no
     clock/max_jump  --clock-max-jump GF_CLOCK_MAX_JUMP 192 (hours a clock move may jump) no
+    gateway/connections, per_ip_connections, per_ip_rate, per_ip_burst,
+    idle_timeout, max_body, hosts, cors_origins, db_pool, sse_max,
+    sse_per_ip, sse_replay_max: the gateway's limits (docs/gateway.md "Limits").
 
     --print-config prints the effective settings (file key = value).
     docs/operations.md documents each key.
@@ -94,6 +97,18 @@ typedef struct {
     char *http;                 /* gateway: HOST:PORT to listen on                      */
     char *sim_clock;            /* "on": gridctl may move the simulated clock           */
     int clock_max_jump_h;       /* gridctl clock: largest forward move without --force  */
+    int http_connections;       /* gateway: HTTP connections at once                    */
+    int http_per_ip;            /* gateway: connections at once per client IP, 0: any   */
+    int http_rate;              /* gateway: requests per second per client IP, 0: any   */
+    int http_burst;             /* gateway: token bucket depth per client IP            */
+    int http_timeout;           /* gateway: seconds a connection may stay silent        */
+    int http_max_body;          /* gateway: request body bytes accepted                 */
+    char *http_hosts;           /* gateway: accepted Host names (comma list), "": local */
+    char *http_cors;            /* gateway: origins allowed to read cross-origin, or "" */
+    int http_db_pool;           /* gateway: database connections at most                */
+    int sse_max;                /* gateway: SSE streams at once                         */
+    int sse_per_ip;             /* gateway: SSE streams at once per client IP, 0: any   */
+    int sse_replay_max;         /* gateway: events a resume may start behind the head   */
 } gf_config_t;
 
 /*  Reads the config file (--config FILE / GF_CONFIG), the environment,

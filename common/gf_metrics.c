@@ -331,9 +331,13 @@ int gf_metrics_start (const char *name, int port)
     zstr_free (&labels);
     if (port <= 0)
         return 0;
+    //  Its own thread and listening socket, apart from what a service does
+    //  with its other sockets: the gateway's probe path (issue 13).  poll(),
+    //  not select(): a busy process's descriptors pass 1024.
     s_daemon =
-        MHD_start_daemon (MHD_USE_INTERNAL_POLLING_THREAD, (uint16_t)port, NULL, NULL, s_answer,
-                          NULL, MHD_OPTION_CONNECTION_TIMEOUT, 10u, MHD_OPTION_END);
+        MHD_start_daemon (MHD_USE_POLL_INTERNAL_THREAD, (uint16_t)port, NULL, NULL, s_answer, NULL,
+                          MHD_OPTION_CONNECTION_TIMEOUT, 10u, MHD_OPTION_CONNECTION_LIMIT, 256u,
+                          MHD_OPTION_PER_IP_CONNECTION_LIMIT, 16u, MHD_OPTION_END);
     if (!s_daemon) {
         zsys_error ("metrics: cannot listen on port %d", port);
         return -1;

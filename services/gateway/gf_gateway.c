@@ -9,24 +9,29 @@
 #include "gf_stream.h"
 
 #include <arpa/inet.h>
+#include <errno.h>
 #include <fcntl.h>
 #include <netinet/in.h>
 #include <pthread.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
-#define S_MAX_FORM (64 * 1024) /* bytes of a POST body we accept */
+#define S_POOL_WAIT_MS 2000         /* a handler's wait for a database connection     */
+#define S_STACK        (512 * 1024) /* stack of a connection thread                */
+#define S_RETRY_SECS   5            /* Retry-After of a 429 or a pool-full 503         */
 
 /* ---------------------------------------------------------------------------
    The read-connection pool: handlers run on many threads, each borrows a
    connection for one statement. */
 
 struct _gf_dbpool_t {
-    pthread_mutex_t lock; /* guards idle / nidle        */
+    pthread_mutex_t lock; /* guards everything below    */
+    pthread_cond_t freed; /* a connection came back     */
     char *conninfo;       /* libpq connection string    */
     gf_db_t **idle;       /* connections not in use     */
     size_t nidle;         /* how many are in idle       */
-    size_t max;           /* idle connections kept      */
+    size_t nopen;         /* idle + lent                */
+    size_t max;           /* connections at most        */
 };
 
 gf_dbpool_t *gf_dbpool_new (const char *conninfo, size_t max)
@@ -36,6 +41,11 @@ gf_dbpool_t *gf_dbpool_new (const char *conninfo, size_t max)
     self->idle = calloc (max, sizeof *self->idle);
     self->max = max;
     pthread_mutex_init (&self->lock, NULL);
+    pthread_condattr_t attr;
+    pthread_condattr_init (&attr);
+    pthread_condattr_setclock (&attr, CLOCK_MONOTONIC);
+    pthread_cond_init (&self->freed, &attr);
+    pthread_condattr_destroy (&attr);
     return self;
 }
 
@@ -48,28 +58,56 @@ void gf_dbpool_destroy (gf_dbpool_t **self_p)
         gf_db_destroy (&self->idle[i]);
     free (self->idle);
     free (self->conninfo);
+    pthread_cond_destroy (&self->freed);
     pthread_mutex_destroy (&self->lock);
     free (self);
     *self_p = NULL;
 }
 
+//  An idle connection, a new one while fewer than max are open, or NULL
+//  after S_POOL_WAIT_MS: PostgreSQL never sees more than max connections
+//  from the gateway however many requests arrive at once.
 static gf_db_t *s_pool_take (gf_dbpool_t *self)
 {
+    struct timespec deadline;
+    clock_gettime (CLOCK_MONOTONIC, &deadline);
+    deadline.tv_sec += S_POOL_WAIT_MS / 1000;
+    deadline.tv_nsec += (long)(S_POOL_WAIT_MS % 1000) * 1000000L;
+    if (deadline.tv_nsec >= 1000000000L) {
+        deadline.tv_sec++;
+        deadline.tv_nsec -= 1000000000L;
+    }
     gf_db_t *db = NULL;
+    bool open = false;
     pthread_mutex_lock (&self->lock);
+    while (!self->nidle && self->nopen >= self->max)
+        if (pthread_cond_timedwait (&self->freed, &self->lock, &deadline) == ETIMEDOUT)
+            break;
     if (self->nidle)
         db = self->idle[--self->nidle];
+    else if (self->nopen < self->max) {
+        self->nopen++;
+        open = true;
+    }
     pthread_mutex_unlock (&self->lock);
-    return db ? db : gf_db_new (self->conninfo, "gf-gateway");
+    if (open && !(db = gf_db_new (self->conninfo, "gf-gateway"))) {
+        pthread_mutex_lock (&self->lock);
+        self->nopen--;
+        pthread_cond_signal (&self->freed);
+        pthread_mutex_unlock (&self->lock);
+    }
+    return db;
 }
 
 static void s_pool_give (gf_dbpool_t *self, gf_db_t *db)
 {
     pthread_mutex_lock (&self->lock);
-    if (self->nidle < self->max && !gf_db_lost (db)) {
+    if (!gf_db_lost (db)) {
         self->idle[self->nidle++] = db;
         db = NULL;
-    }
+    } else
+        self->nopen--;
+    pthread_cond_signal (&self->freed);
     pthread_mutex_unlock (&self->lock);
     gf_db_destroy (&db);
 }
@@ -107,6 +145,218 @@ void gf_gw_reply_json (gf_gw_reply_t *reply, unsigned status, char *body)
     free (reply->body);
     reply->body = body;
     reply->size = body ? strlen (body) : 0;
+}
+
+/* ---------------------------------------------------------------------------
+   Request rate per client IP: a token bucket each (gateway/per_ip_rate
+   tokens a second, gateway/per_ip_burst deep). */
+
+typedef struct {
+    double tokens; /* requests it may make now */
+    int64_t at;    /* zclock_mono when tokens was computed */
+} s_bucket_t;
+
+struct _gf_ratelimit_t {
+    pthread_mutex_t lock; /* guards buckets and streams */
+    zhashx_t *buckets;    /* client address text -> s_bucket_t */
+    zhashx_t *streams;    /* client address text -> SSE streams open (as a pointer-sized count) */
+    double rate, burst;
+};
+
+static void s_free_item (void **item)
+{
+    free (*item);
+    *item = NULL;
+}
+
+static gf_ratelimit_t *s_rate_new (int rate, int burst)
+{
+    gf_ratelimit_t *self = calloc (1, sizeof *self);
+    pthread_mutex_init (&self->lock, NULL);
+    self->buckets = zhashx_new ();
+    zhashx_set_destructor (self->buckets, s_free_item);
+    self->streams = zhashx_new ();
+    self->rate = rate;
+    self->burst = burst;
+    return self;
+}
+
+static void s_rate_destroy (gf_ratelimit_t **self_p)
+{
+    if (!*self_p)
+        return;
+    zhashx_destroy (&(*self_p)->buckets);
+    zhashx_destroy (&(*self_p)->streams);
+    pthread_mutex_destroy (&(*self_p)->lock);
+    free (*self_p);
+    *self_p = NULL;
+}
+
+//  Takes a token for a request from `client`; false when its bucket is empty.
+static bool s_rate_take (gf_ratelimit_t *self, const char *client)
+{
+    if (self->rate <= 0)
+        return true;
+    int64_t now = zclock_mono ();
+    pthread_mutex_lock (&self->lock);
+    s_bucket_t *b = zhashx_lookup (self->buckets, client);
+    if (!b) {
+        //  Forget buckets that have filled up again before the table grows big.
+        if (zhashx_size (self->buckets) >= 65536) {
+            zlistx_t *keys = zhashx_keys (self->buckets);
+            for (char *k = zlistx_first (keys); k; k = zlistx_next (keys)) {
+                s_bucket_t *old = zhashx_lookup (self->buckets, k);
+                if (old->tokens + (double)(now - old->at) * self->rate / 1000.0 >= self->burst)
+                    zhashx_delete (self->buckets, k);
+            }
+            zlistx_destroy (&keys);
+        }
+        b = calloc (1, sizeof *b);
+        b->tokens = self->burst;
+        b->at = now;
+        zhashx_insert (self->buckets, client, b);
+    }
+    b->tokens += (double)(now - b->at) * self->rate / 1000.0;
+    if (b->tokens > self->burst)
+        b->tokens = self->burst;
+    b->at = now;
+    bool ok = b->tokens >= 1.0;
+    if (ok)
+        b->tokens -= 1.0;
+    pthread_mutex_unlock (&self->lock);
+    return ok;
+}
+
+static const char *s_client (struct MHD_Connection *conn, char *buf, size_t size);
+
+bool gf_gw_sse_enter (gf_gw_t *gw, struct MHD_Connection *conn, char *client)
+{
+    s_client (conn, client, INET6_ADDRSTRLEN + 1);
+    gf_ratelimit_t *self = gw->rate;
+    pthread_mutex_lock (&self->lock);
+    uintptr_t n = (uintptr_t)zhashx_lookup (self->streams, client);
+    bool ok = gw->config->sse_per_ip == 0 || n < (uintptr_t)gw->config->sse_per_ip;
+    if (ok)
+        zhashx_update (self->streams, client, (void *)(n + 1));
+    pthread_mutex_unlock (&self->lock);
+    return ok;
+}
+
+void gf_gw_sse_leave (gf_gw_t *gw, const char *client)
+{
+    gf_ratelimit_t *self = gw->rate;
+    pthread_mutex_lock (&self->lock);
+    uintptr_t n = (uintptr_t)zhashx_lookup (self->streams, client);
+    if (n > 1)
+        zhashx_update (self->streams, client, (void *)(n - 1));
+    else
+        zhashx_delete (self->streams, client);
+    pthread_mutex_unlock (&self->lock);
+}
+
+/* ---------------------------------------------------------------------------
+   Headers every response carries, the Host check and CORS */
+
+//  The dashboard's scripts and styles are same-origin files (web/dist);
+//  its tables set widths with style attributes, hence style-src-attr.
+#define S_CSP                                                                                      \
+    "default-src 'self'; script-src 'self'; style-src 'self'; style-src-attr 'unsafe-inline'; "    \
+    "img-src 'self' data:; connect-src 'self'; object-src 'none'; base-uri 'none'; "               \
+    "form-action 'self'; frame-ancestors 'none'"
+
+//  A comma list as a NULL-terminated array of trimmed, lower-case items.
+static char **s_split (const char *text)
+{
+    size_t n = 1;
+    for (const char *p = text; *p; p++)
+        n += *p == ',';
+    char **list = calloc (n + 1, sizeof *list);
+    char *copy = strdup (text), *save = NULL;
+    size_t i = 0;
+    for (char *t = strtok_r (copy, ", ", &save); t && i < n; t = strtok_r (NULL, ", ", &save)) {
+        for (char *c = t; *c; c++)
+            *c = (char)tolower ((unsigned char)*c);
+        list[i++] = strdup (t);
+    }
+    free (copy);
+    return list;
+}
+
+static void s_list_free (char ***list_p)
+{
+    for (char **p = *list_p; p && *p; p++)
+        free (*p);
+    free (*list_p);
+    *list_p = NULL;
+}
+
+static bool s_listed (char **list, const char *item, size_t len)
+{
+    for (char **p = list; p && *p; p++)
+        if (strlen (*p) == len && strncasecmp (*p, item, len) == 0)
+            return true;
+    return false;
+}
+
+//  The Host header names this gateway: one of gateway/hosts (any port), or
+//  with none configured a loopback name or the listen address.  HTTP/1.0
+//  clients may send none.
+static bool s_host_ok (gf_gw_t *gw, const char *host)
+{
+    if (!host)
+        return true;
+    size_t len = strlen (host);
+    if (host[0] == '[') { //  [v6]:port
+        const char *close = strchr (host, ']');
+        len = close ? (size_t)(close - host + 1) : len;
+    } else {
+        const char *colon = strchr (host, ':');
+        if (colon)
+            len = (size_t)(colon - host);
+    }
+    return len > 0 && s_listed (gw->hosts, host, len);
+}
+
+void gf_gw_headers (gf_gw_t *gw, struct MHD_Connection *conn, struct MHD_Response *resp)
+{
+    MHD_add_response_header (resp, "Content-Security-Policy", S_CSP);
+    MHD_add_response_header (resp, "X-Content-Type-Options", "nosniff");
+    MHD_add_response_header (resp, "X-Frame-Options", "DENY");
+    MHD_add_response_header (resp, "Referrer-Policy", "no-referrer");
+    MHD_add_response_header (resp, "Cross-Origin-Resource-Policy", "same-origin");
+    //  Cross-origin reads only for the configured origins (default none).
+    const char *origin = MHD_lookup_connection_value (conn, MHD_HEADER_KIND, "Origin");
+    if (origin && s_listed (gw->origins, origin, strlen (origin))) {
+        MHD_add_response_header (resp, MHD_HTTP_HEADER_ACCESS_CONTROL_ALLOW_ORIGIN, origin);
+        MHD_add_response_header (resp, MHD_HTTP_HEADER_VARY, "Origin");
+    }
+}
+
+enum MHD_Result gf_gw_error (gf_gw_t *gw, struct MHD_Connection *conn, unsigned status,
+                             const char *what, int retry_after)
+{
+    char *body = NULL;
+    if (asprintf (&body, "{\"error\":\"%s\"}", what) < 0)
+        return MHD_NO;
+    struct MHD_Response *resp =
+        MHD_create_response_from_buffer (strlen (body), body, MHD_RESPMEM_MUST_FREE);
+    if (!resp) {
+        free (body);
+        return MHD_NO;
+    }
+    MHD_add_response_header (resp, MHD_HTTP_HEADER_CONTENT_TYPE, "application/json; charset=utf-8");
+    MHD_add_response_header (resp, MHD_HTTP_HEADER_CACHE_CONTROL, "no-store");
+    if (retry_after > 0) {
+        char secs[16];
+        snprintf (secs, sizeof secs, "%d", retry_after);
+        MHD_add_response_header (resp, MHD_HTTP_HEADER_RETRY_AFTER, secs);
+    }
+    gf_gw_headers (gw, conn, resp);
+    enum MHD_Result rc = MHD_queue_response (conn, status, resp);
+    MHD_destroy_response (resp);
+    if (status >= 100 && status < 600)
+        atomic_fetch_add (&gw->requests[status / 100], 1);
+    return rc;
 }
 
 /* ---------------------------------------------------------------------------
@@ -186,6 +436,13 @@ static void s_metrics (gf_gw_t *gw, gf_gw_reply_t *reply)
              (uint64_t)atomic_load (&gw->posts_dup), (uint64_t)atomic_load (&gw->posts_err),
              gf_hub_last (gw->hub), gf_hub_first (gw->hub),
              (uint64_t)atomic_load (&gw->relay_head));
+    fprintf (out, "# HELP gf_gateway_http_refused_total Requests refused before they were "
+                  "handled, by reason.\n"
+                  "# TYPE gf_gateway_http_refused_total counter\n");
+    const char *reasons[] = {"rate", "host", "body", "sse_full", "sse_ip"};
+    for (int r = 0; r < 5; r++)
+        fprintf (out, "gf_gateway_http_refused_total{reason=\"%s\"} %" PRIu64 "\n", reasons[r],
+                 (uint64_t)atomic_load (&gw->refused[r]));
     /* Then what every service reports (database latency, reconnects, ...). */
     char *common = gf_metrics_render ();
     if (common)
@@ -261,7 +518,6 @@ typedef struct {
     struct MHD_PostProcessor *post; /* parses the form body              */
     zhashx_t *form;                 /* field -> value                    */
     size_t bytes;                   /* body bytes received               */
-    bool too_large;                 /* over S_MAX_FORM                   */
     bool bad_form;                  /* not a form MHD can parse          */
 } s_request_t;
 
@@ -272,12 +528,6 @@ static enum MHD_Result s_form_field (void *cls, enum MHD_ValueKind kind, const c
 {
     gf_gwargs_form_add (cls, key, data, off, size);
     return MHD_YES;
-}
-
-static void s_free_item (void **item)
-{
-    free (*item);
-    *item = NULL;
 }
 
 static void s_request_done (void *cls, struct MHD_Connection *conn, void **con_cls,
@@ -296,20 +546,29 @@ static void s_request_done (void *cls, struct MHD_Connection *conn, void **con_c
 static enum MHD_Result s_queue (gf_gw_t *gw, struct MHD_Connection *conn, gf_gw_reply_t *reply,
                                 const char *url)
 {
+    bool unavailable = false;
     if (!reply->body) {
-        //  A handler that could not build its answer (database down, out of memory).
+        //  A handler that could not build its answer (database down or every
+        //  pooled connection busy, out of memory).
         reply->status = reply->status >= 400 ? reply->status : 503;
         reply->type = "application/json; charset=utf-8";
         reply->body = strdup ("{\"error\":\"unavailable\"}");
         reply->size = strlen (reply->body);
+        unavailable = reply->status == 503;
     }
     struct MHD_Response *resp =
         MHD_create_response_from_buffer (reply->size, reply->body, MHD_RESPMEM_MUST_FREE);
+    if (!resp) {
+        free (reply->body);
+        reply->body = NULL;
+        return MHD_NO;
+    }
     reply->body = NULL;
     MHD_add_response_header (resp, MHD_HTTP_HEADER_CONTENT_TYPE, reply->type);
     MHD_add_response_header (resp, MHD_HTTP_HEADER_CACHE_CONTROL, "no-store");
-    if (strncmp (url, "/open311/", 9) == 0 || strncmp (url, "/api/", 5) == 0)
-        MHD_add_response_header (resp, MHD_HTTP_HEADER_ACCESS_CONTROL_ALLOW_ORIGIN, "*");
+    if (unavailable)
+        MHD_add_response_header (resp, MHD_HTTP_HEADER_RETRY_AFTER, "5");
+    gf_gw_headers (gw, conn, resp);
     if (reply->allow)
         MHD_add_response_header (resp, MHD_HTTP_HEADER_ALLOW, reply->allow);
     enum MHD_Result rc = MHD_queue_response (conn, reply->status, resp);
@@ -319,50 +578,123 @@ static enum MHD_Result s_queue (gf_gw_t *gw, struct MHD_Connection *conn, gf_gw_
     return rc;
 }
 
+//  A refusal in the dialect of the URL: Open311's error list, else {"error": ...}.
+static enum MHD_Result s_refuse (gf_gw_t *gw, struct MHD_Connection *conn, const char *url,
+                                 unsigned status, const char *what, int retry_after)
+{
+    if (strncmp (url, "/open311/", 9) != 0)
+        return gf_gw_error (gw, conn, status, what, retry_after);
+    gf_gw_reply_t reply = {0};
+    char *body = NULL;
+    if (asprintf (&body, "[{\"code\":%u,\"description\":\"%s\"}]", status, what) < 0)
+        body = NULL;
+    gf_gw_reply_json (&reply, status, body);
+    if (strncmp (url, "/open311/", 9) == 0 && status == 413)
+        atomic_fetch_add (&gw->posts_err, 1);
+    return s_queue (gw, conn, &reply, url);
+}
+
+static const char *s_client (struct MHD_Connection *conn, char *buf, size_t size)
+{
+    const union MHD_ConnectionInfo *info =
+        MHD_get_connection_info (conn, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
+    snprintf (buf, size, "?");
+    if (info && info->client_addr) {
+        const struct sockaddr *sa = info->client_addr;
+        if (sa->sa_family == AF_INET)
+            inet_ntop (AF_INET, &((const struct sockaddr_in *)sa)->sin_addr, buf, (socklen_t)size);
+        else if (sa->sa_family == AF_INET6)
+            inet_ntop (AF_INET6, &((const struct sockaddr_in6 *)sa)->sin6_addr, buf,
+                       (socklen_t)size);
+    }
+    return buf;
+}
+
+//  The first call of a request, before any body byte is read: the request
+//  rate of its address, its Host, and a declared body over the limit.
+//  Returns true when it may go on (else a refusal was queued into *rc).
+static bool s_admit (gf_gw_t *gw, struct MHD_Connection *conn, const char *url, bool post,
+                     enum MHD_Result *rc)
+{
+    char client[INET6_ADDRSTRLEN + 1];
+    if (!s_rate_take (gw->rate, s_client (conn, client, sizeof client))) {
+        atomic_fetch_add (&gw->refused[0], 1);
+        *rc = s_refuse (gw, conn, url, 429, "too many requests from this address; retry later",
+                        S_RETRY_SECS);
+        return false;
+    }
+    const char *host = MHD_lookup_connection_value (conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_HOST);
+    if (!s_host_ok (gw, host)) {
+        atomic_fetch_add (&gw->refused[1], 1);
+        *rc = s_refuse (gw, conn, url, 400,
+                        "the Host header is not a name of this gateway (gateway/hosts)", 0);
+        return false;
+    }
+    const char *length =
+        MHD_lookup_connection_value (conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_CONTENT_LENGTH);
+    if (length) {
+        char *end = NULL;
+        errno = 0;
+        unsigned long long n = strtoull (length, &end, 10);
+        if (errno || *end || n > (unsigned long long)gw->config->http_max_body) {
+            atomic_fetch_add (&gw->refused[2], 1);
+            char *what = zsys_sprintf ("request body over %d bytes", gw->config->http_max_body);
+            *rc = s_refuse (gw, conn, url, 413, what, 0);
+            zstr_free (&what);
+            return false;
+        }
+    }
+    (void)post;
+    return true;
+}
+
 static enum MHD_Result s_handle (void *cls, struct MHD_Connection *conn, const char *url,
                                  const char *method, const char *version, const char *upload_data,
                                  size_t *upload_size, void **con_cls)
 {
     gf_gw_t *gw = cls;
     bool post = streq (method, MHD_HTTP_METHOD_POST);
-    //  A POST body arrives in pieces: collect the form first.
-    if (post) {
-        s_request_t *req = *con_cls;
-        if (!req) {
-            req = calloc (1, sizeof *req);
+    s_request_t *req = *con_cls;
+    if (!req) {
+        req = calloc (1, sizeof *req);
+        if (!req)
+            return MHD_NO;
+        *con_cls = req;
+        enum MHD_Result rc = MHD_NO;
+        if (!s_admit (gw, conn, url, post, &rc))
+            return rc; //  refused before any body byte was read
+        if (post) {
+            //  A POST body arrives in pieces: collect the form first.
             req->form = zhashx_new ();
             zhashx_set_destructor (req->form, s_free_item);
             req->post = MHD_create_post_processor (conn, 16 * 1024, s_form_field, req->form);
             req->bad_form = req->post == NULL;
-            *con_cls = req;
-            return MHD_YES;
-        }
-        if (*upload_size) {
-            req->bytes += *upload_size;
-            if (req->bytes > S_MAX_FORM)
-                req->too_large = true;
-            else if (req->post &&
-                     MHD_post_process (req->post, upload_data, *upload_size) != MHD_YES)
-                req->bad_form = true;
-            *upload_size = 0;
             return MHD_YES;
         }
     }
+    if (post && *upload_size) {
+        req->bytes += *upload_size;
+        if (req->bytes > (size_t)gw->config->http_max_body) {
+            //  A chunked body (no Content-Length) past the limit: stop reading
+            //  and close the connection.
+            atomic_fetch_add (&gw->refused[2], 1);
+            return MHD_NO;
+        }
+        if (req->post && MHD_post_process (req->post, upload_data, *upload_size) != MHD_YES)
+            req->bad_form = true;
+        *upload_size = 0;
+        return MHD_YES;
+    }
     gf_gw_reply_t reply = {0};
     if (strncmp (url, "/open311/v2/", 12) == 0) {
-        s_request_t *req = post ? *con_cls : NULL;
-        if (req && (req->too_large || req->bad_form)) {
-            char *body = NULL;
-            if (asprintf (&body, "[{\"code\":%d,\"description\":\"%s\"}]",
-                          req->too_large ? 413 : 400,
-                          req->too_large ? "request body over 64 KiB"
-                                         : "body must be application/x-www-form-urlencoded or "
-                                           "multipart/form-data") < 0)
-                body = NULL;
-            gf_gw_reply_json (&reply, req->too_large ? 413 : 400, body);
+        if (post && req->bad_form) {
             atomic_fetch_add (&gw->posts_err, 1);
-        } else
-            gf_open311_handle (gw, conn, method, url + 12, req ? req->form : NULL, &reply);
+            return s_refuse (gw, conn, url, 400,
+                             "body must be application/x-www-form-urlencoded or "
+                             "multipart/form-data",
+                             0);
+        }
+        gf_open311_handle (gw, conn, method, url + 12, post ? req->form : NULL, &reply);
         return s_queue (gw, conn, &reply, url);
     }
     if (!streq (method, MHD_HTTP_METHOD_GET) && !streq (method, MHD_HTTP_METHOD_HEAD)) {
@@ -401,6 +733,7 @@ static enum MHD_Result s_handle (void *cls, struct MHD_Connection *conn, const c
     MHD_add_response_header (resp, MHD_HTTP_HEADER_CACHE_CONTROL,
                              strncmp (url, "/assets/", 8) == 0 ? "max-age=31536000, immutable"
                                                                : "no-cache");
+    gf_gw_headers (gw, conn, resp);
     enum MHD_Result rc = MHD_queue_response (conn, MHD_HTTP_OK, resp);
     MHD_destroy_response (resp);
     atomic_fetch_add (&gw->requests[2], 1);
@@ -510,8 +843,18 @@ void gf_gateway_actor (zsock_t *pipe, void *args)
         zsock_signal (pipe, 1);
         return;
     }
-    gw.pool = gf_dbpool_new (config->db, 8);
+    gw.pool = gf_dbpool_new (config->db, (size_t)config->http_db_pool);
     gw.web_dir = s_web_dir ();
+    gw.rate = s_rate_new (config->http_rate, config->http_burst);
+    gw.origins = s_split (config->http_cors);
+    if (*config->http_hosts)
+        gw.hosts = s_split (config->http_hosts);
+    else {
+        //  No names configured: loopback names and the listen address only.
+        char *local = zsys_sprintf ("localhost,127.0.0.1,[::1],%s", inet_ntoa (addr.sin_addr));
+        gw.hosts = s_split (local);
+        zstr_free (&local);
+    }
 
     //  Wait for the database: the stream's starting point comes from it.
     int64_t start = -1;
@@ -530,12 +873,20 @@ void gf_gateway_actor (zsock_t *pipe, void *args)
         gw.hub = gf_hub_new ((size_t)capacity, (uint64_t)start);
         stream = gf_stream_new_secure (config->pub, config->replay, "", (uint64_t)start, 0, 0,
                                        config->cert, config->relay_cert);
-        daemon = MHD_start_daemon (MHD_USE_THREAD_PER_CONNECTION | MHD_USE_INTERNAL_POLLING_THREAD |
-                                       MHD_USE_ERROR_LOG | MHD_USE_POLL,
-                                   0, NULL, NULL, s_handle, &gw, MHD_OPTION_SOCK_ADDR,
-                                   (struct sockaddr *)&addr, MHD_OPTION_NOTIFY_COMPLETED,
-                                   s_request_done, NULL, MHD_OPTION_CONNECTION_LIMIT, (unsigned)512,
-                                   MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)120, MHD_OPTION_END);
+        gw.replayer = gf_replayer_new (config);
+        //  Thread per connection (SSE streams wait in their threads), at most
+        //  gateway/connections of them and gateway/per_ip_connections per
+        //  client address; a connection silent for gateway/idle_timeout
+        //  seconds is closed.
+        daemon = MHD_start_daemon (
+            MHD_USE_THREAD_PER_CONNECTION | MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_ERROR_LOG |
+                MHD_USE_POLL,
+            0, NULL, NULL, s_handle, &gw, MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&addr,
+            MHD_OPTION_NOTIFY_COMPLETED, s_request_done, NULL, MHD_OPTION_CONNECTION_LIMIT,
+            (unsigned)config->http_connections, MHD_OPTION_PER_IP_CONNECTION_LIMIT,
+            (unsigned)config->http_per_ip, MHD_OPTION_CONNECTION_TIMEOUT,
+            (unsigned)config->http_timeout, MHD_OPTION_THREAD_STACK_SIZE, (size_t)S_STACK,
+            MHD_OPTION_LISTEN_BACKLOG_SIZE, (unsigned)1024, MHD_OPTION_END);
         if (!daemon || !stream) {
             zsys_error ("cannot listen on %s (or reach the relay)", listen);
             term = true;
@@ -573,8 +924,12 @@ void gf_gateway_actor (zsock_t *pipe, void *args)
     if (daemon)
         MHD_stop_daemon (daemon);
     gf_stream_destroy (&stream);
+    gf_replayer_destroy (&gw.replayer);
     gf_hub_destroy (&gw.hub);
     gf_dbpool_destroy (&gw.pool);
+    s_rate_destroy (&gw.rate);
+    s_list_free (&gw.hosts);
+    s_list_free (&gw.origins);
     free (gw.web_dir);
     zpoller_destroy (&poller);
 }

@@ -9,7 +9,10 @@
       /healthz /metrics health and Prometheus metrics
       /                 the dashboard's built files (GF_WEB)
     The actor follows the relay's stream (gf_stream) and feeds the hub that
-    every SSE connection reads.
+    every SSE connection reads; resumes from further back go through the
+    gateway's one replay connection (gf_replayer).  Connections, requests,
+    streams, bodies and database connections are bounded (gateway/... keys,
+    docs/gateway.md "Limits").
 */
 #ifndef GF_GATEWAY_H_INCLUDED
 #define GF_GATEWAY_H_INCLUDED

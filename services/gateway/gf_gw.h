@@ -14,13 +14,20 @@
 #include "gf_config.h"
 #include "gf_db.h"
 #include "gf_hub.h"
+#include "gf_proto.h"
 
 typedef struct _gf_dbpool_t gf_dbpool_t;
+typedef struct _gf_replayer_t gf_replayer_t;
+typedef struct _gf_ratelimit_t gf_ratelimit_t;
 
 typedef struct {
     gf_config_t *config;                /* borrowed from the service main             */
     gf_hub_t *hub;                      /* the event window the SSE streams read      */
     gf_dbpool_t *pool;                  /* read connections for the JSON endpoints    */
+    gf_replayer_t *replayer;            /* the one relay replay connection            */
+    gf_ratelimit_t *rate;               /* request token buckets per client IP        */
+    char **hosts;                       /* accepted Host names (NULL-terminated)      */
+    char **origins;                     /* CORS origins (NULL-terminated, may be empty) */
     char *web_dir;                      /* built dashboard files (dist/)              */
     int heartbeat_ms;                   /* SSE keep-alive comment interval            */
     int intake_timeout;                 /* ms to wait for the intake's reply          */
@@ -34,6 +41,7 @@ typedef struct {
     atomic_uint_fast64_t posts_dup;     /* Open311 POSTs that were duplicates */
     atomic_uint_fast64_t posts_err;     /* Open311 POSTs refused        */
     atomic_uint_fast64_t relay_head;    /* relay head as last heard     */
+    atomic_uint_fast64_t refused[5];    /* refused: rate, host, body, sse_full, sse_ip */
 } gf_gw_t;
 
 /*  A handler's answer: status, content type (static string) and a body the
@@ -58,7 +66,8 @@ char *gf_gw_query_json (gf_gw_t *gw, const char *sql, int nparams, const char *c
     PQclear's) or NULL. */
 PGresult *gf_gw_query (gf_gw_t *gw, const char *sql, int nparams, const char *const *params);
 
-/*  The pool: idle connections are kept up to `max`. */
+/*  The pool: at most `max` connections, open or lent; a handler waits up
+    to 2 s for one, then its request gets a 503. */
 gf_dbpool_t *gf_dbpool_new (const char *conninfo, size_t max);
 void gf_dbpool_destroy (gf_dbpool_t **self_p);
 
@@ -71,6 +80,32 @@ void gf_open311_handle (gf_gw_t *gw, struct MHD_Connection *conn, const char *me
     Returns 0 when handled, -1 when the path is not one of them. */
 int gf_dash_handle (gf_gw_t *gw, struct MHD_Connection *conn, const char *path,
                     gf_gw_reply_t *reply);
+
+/*  Adds the headers every response carries (security headers, CORS for a
+    configured Origin) to resp. */
+void gf_gw_headers (gf_gw_t *gw, struct MHD_Connection *conn, struct MHD_Response *resp);
+
+/*  Counts an SSE stream of the connection's client address: false (and
+    nothing counted) when it already has gateway/sse_per_ip.  The address
+    goes into client (INET6_ADDRSTRLEN + 1 bytes) for gf_gw_sse_leave. */
+bool gf_gw_sse_enter (gf_gw_t *gw, struct MHD_Connection *conn, char *client);
+void gf_gw_sse_leave (gf_gw_t *gw, const char *client);
+
+/*  Queues a JSON error {"error": what} with status (and Retry-After when
+    retry_after > 0). */
+enum MHD_Result gf_gw_error (gf_gw_t *gw, struct MHD_Connection *conn, unsigned status,
+                             const char *what, int retry_after);
+
+/*  The shared relay replay (gf_replayer.c): one DEALER to the relay's
+    replay socket for the whole gateway.  Streams take turns: a fetch waits
+    for the connection, asks for the events in (from, to] (to - from at
+    most 10000) and hands each to take() in seq order. */
+gf_replayer_t *gf_replayer_new (const gf_config_t *config);
+void gf_replayer_destroy (gf_replayer_t **self_p);
+/*  Returns 0 when the window was delivered complete, -1 when the turn or
+    the answer did not come within timeout_ms (ask again later). */
+int gf_replayer_fetch (gf_replayer_t *self, uint64_t from, uint64_t to, int timeout_ms,
+                       void (*take) (void *arg, gf_msg_t *event), void *arg);
 
 /*  GET /stream (gf_sse.c): queues the SSE response, or an error reply. */
 enum MHD_Result gf_sse_serve (gf_gw_t *gw, struct MHD_Connection *conn);

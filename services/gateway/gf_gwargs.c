@@ -65,8 +65,11 @@ bool gf_gwargs_is_datetime (const char *t)
     int y, mo, d, h = 0, mi = 0, s = 0, n = 0;
     if (sscanf (t, "%4d-%2d-%2d%n", &y, &mo, &d, &n) != 3 || n != 10)
         return false;
-    if (y < 1900 || y > 2199 || mo < 1 || mo > 12 || d < 1 || d > 31)
+    static const int mdays[] = {31, 29, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
+    if (y < 1900 || y > 2199 || mo < 1 || mo > 12 || d < 1 || d > mdays[mo - 1])
         return false;
+    if (mo == 2 && d == 29 && !(y % 4 == 0 && (y % 100 != 0 || y % 400 == 0)))
+        return false; //  the database would refuse it: a 400 here, not a 503 there
     t += n;
     if (!*t)
         return true;
@@ -106,7 +109,8 @@ bool gf_gwargs_seq (const char *text, uint64_t *out)
         return false;
     errno = 0;
     unsigned long long v = strtoull (text, &end, 10);
-    if (*end || errno)
+    //  Sequence numbers are PostgreSQL bigints: nothing above 2^63-1 exists.
+    if (*end || errno || v > (unsigned long long)INT64_MAX)
         return false;
     *out = v;
     return true;
@@ -222,6 +226,18 @@ const char *gf_gwargs_sse (const char *last_id, const char *since, const char *g
         }
         free (copy);
     }
+    return NULL;
+}
+
+const char *gf_gwargs_sse_window (const gf_gwargs_sse_t *a, uint64_t head, uint64_t max_behind)
+{
+    if (!a->resume)
+        return NULL;
+    if (a->from > head)
+        return "Last-Event-ID / since is after the newest event: resume from an id the stream sent";
+    if (max_behind && head - a->from > max_behind)
+        return "Last-Event-ID / since is too far behind the newest event to replay: reload the "
+               "page (GET /api/summary.json) and follow the stream live";
     return NULL;
 }
 

@@ -28,7 +28,7 @@ bool gf_gwargs_is_grid (const char *t);     /* grid code or prefix        */
     *bad set to the bad item (caller frees). */
 char *gf_gwargs_list (const char *text, bool (*ok) (const char *), size_t max, char **bad);
 
-/*  A decimal sequence number (Last-Event-ID, since=). */
+/*  A decimal sequence number (Last-Event-ID, since=): 0..2^63-1. */
 bool gf_gwargs_seq (const char *text, uint64_t *out);
 
 /*  GET requests.json filters; NULL arguments are absent. */
@@ -73,6 +73,10 @@ typedef struct {
     then empty). */
 const char *gf_gwargs_sse (const char *last_id, const char *since, const char *grid,
                            const char *types, gf_gwargs_sse_t *a);
+/*  Checks a resume point against the stream: not after `head` (the newest
+    seq known) and at most `max_behind` events behind it (0: no bound).
+    Returns NULL, or the reason for a 400 (a static string). */
+const char *gf_gwargs_sse_window (const gf_gwargs_sse_t *a, uint64_t head, uint64_t max_behind);
 /*  Whether an event of this type and grid passes a's filters. */
 bool gf_gwargs_sse_match (const gf_gwargs_sse_t *a, const char *type, const char *grid);
 void gf_gwargs_sse_reset (gf_gwargs_sse_t *a);

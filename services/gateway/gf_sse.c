@@ -6,9 +6,16 @@
         data: <the event as JSON, as published: personal data already masked>
     so a browser's EventSource sends the last id back as Last-Event-ID when
     it reconnects.  A stream starts after Last-Event-ID (header) or ?since=
-    (the header wins), else live.  It is served from the hub when the hub
-    still holds what it needs, else from a replay by the relay (a private
-    gf_stream) until it has caught up with the hub, then from the hub.
+    (the header wins), else live.  A resume point after the newest event,
+    or more than gateway/sse_replay_max events behind it, is refused with
+    400.  It is served from the hub when the hub still holds what it needs,
+    else through the gateway's one replay connection to the relay (the
+    replayer), a window of S_PAGE events at a time, taking turns with the
+    other resuming streams, until it has caught up with the hub, then from
+    the hub.  A stream holds at most one window in memory.
+
+    At most gateway/sse_max streams are open at once; one more is answered
+    503 with Retry-After.
 
     A stream whose client reads so slowly that the hub drops events it has
     not sent yet is closed; the client resumes with Last-Event-ID (through
@@ -18,21 +25,27 @@
 #define _GNU_SOURCE /* asprintf, strndup */
 #include "gf_gw.h"
 #include "gf_gwargs.h"
-#include "gf_stream.h"
 
+#include <arpa/inet.h>
 #include <sys/socket.h>
 
-#define S_SNDBUF (32 * 1024) /* socket send buffer of a stream (the kernel doubles it) */
+#define S_SNDBUF     (32 * 1024) /* socket send buffer of a stream (the kernel doubles it) */
+#define S_PAGE       200         /* events in one replay window                           */
+#define S_REPLAY_MS  5000        /* a window's wait for its turn and its answer           */
+#define S_RETRY_SECS 10          /* Retry-After when every stream slot is taken           */
 
 typedef struct {
-    gf_gw_t *gw;          /* the gateway                                   */
-    uint64_t cursor;      /* seq of the last event looked at               */
-    gf_gwargs_sse_t args; /* resume point and filters                      */
-    gf_stream_t *replay;  /* private relay stream while behind the hub     */
-    char *pending;        /* SSE text being written                        */
-    size_t pending_len;   /* its length                                    */
-    size_t pending_off;   /* bytes of it already written                   */
-    int64_t last_write;   /* zclock_mono of the last write                 */
+    gf_gw_t *gw;                       /* the gateway                                   */
+    uint64_t cursor;                   /* seq of the last event looked at               */
+    gf_gwargs_sse_t args;              /* resume point and filters                      */
+    bool replaying;                    /* behind the hub: served through the replayer   */
+    zlistx_t *window;                  /* SSE frames of the replay window being sent    */
+    uint64_t window_last;              /* seq of the last event taken into the window   */
+    char client[INET6_ADDRSTRLEN + 1]; /* its address (per-address count)  */
+    char *pending;                     /* SSE text being written                        */
+    size_t pending_len;                /* its length                                    */
+    size_t pending_off;                /* bytes of it already written                   */
+    int64_t last_write;                /* zclock_mono of the last write                 */
 } s_sse_t;
 
 static bool s_match (s_sse_t *self, const char *type, const char *grid)
@@ -48,22 +61,24 @@ static void s_set_pending (s_sse_t *self, char *text)
     self->pending_off = 0;
 }
 
-//  The SSE frame of one event from a private replay stream, formatted as
-//  the gateway actor formats the hub's (the two must agree byte for byte).
-static void s_take_event (s_sse_t *self, gf_msg_t *event)
+//  The SSE frame of one event from a replay window, formatted as the
+//  gateway actor formats the hub's (the two must agree byte for byte).
+static void s_take_event (void *arg, gf_msg_t *event)
 {
+    s_sse_t *self = arg;
     uint64_t seq = 0;
     char *grid = NULL;
     gf_msg_get_uint (event, "seq", false, &seq, NULL);
     gf_msg_get_str (event, "grid", false, 0, &grid, NULL);
-    if (seq > self->cursor) {
-        self->cursor = seq;
+    //  In order, each once: the cursor moves when the whole window is in.
+    if (seq > self->cursor && seq > self->window_last) {
+        self->window_last = seq;
         if (s_match (self, gf_msg_type (event), grid)) {
             char *json = gf_msg_to_json (event);
             char *text = NULL;
             if (asprintf (&text, "id: %" PRIu64 "\nevent: %s\ndata: %s\n\n", seq,
                           gf_msg_type (event), json ? json : "{}") >= 0)
-                s_set_pending (self, text);
+                zlistx_add_end (self->window, text);
             free (json);
         }
     }
@@ -100,17 +115,27 @@ static ssize_t s_read (void *cls, uint64_t pos, char *buf, size_t max)
         }
         if (wait > 500)
             wait = 500; //  check for shutdown twice a second
-        if (self->replay) {
+        if (zlistx_size (self->window)) {
+            s_set_pending (self, zlistx_detach (self->window, NULL));
+            continue;
+        }
+        if (self->replaying) {
             if (gf_hub_covers (gw->hub, self->cursor)) {
-                gf_stream_destroy (&self->replay);
+                self->replaying = false;
                 continue;
             }
-            char *topic = NULL;
-            gf_msg_t *event = gf_stream_next (self->replay, (int)wait, &topic);
-            if (event) {
-                s_take_event (self, event);
-                gf_msg_destroy (&event);
-                free (topic);
+            //  The next window, up to what the hub has seen (so the relay
+            //  surely holds all of it and the window is complete).
+            uint64_t to = gf_hub_last (gw->hub);
+            if (to > self->cursor + S_PAGE)
+                to = self->cursor + S_PAGE;
+            self->window_last = self->cursor;
+            if (gf_replayer_fetch (gw->replayer, self->cursor, to, S_REPLAY_MS, s_take_event,
+                                   self) == 0)
+                self->cursor = to;
+            else {
+                zlistx_purge (self->window); //  asked again from the same cursor
+                zclock_sleep (100);
             }
             continue;
         }
@@ -141,23 +166,17 @@ static void s_free (void *cls)
 {
     s_sse_t *self = cls;
     atomic_fetch_sub (&self->gw->sse_clients, 1);
-    gf_stream_destroy (&self->replay);
+    gf_gw_sse_leave (self->gw, self->client);
+    zlistx_destroy (&self->window);
     gf_gwargs_sse_reset (&self->args);
     free (self->pending);
     free (self);
 }
 
-static enum MHD_Result s_error (struct MHD_Connection *conn, unsigned status, const char *what)
+static void s_free_text (void **item)
 {
-    char *body = NULL;
-    if (asprintf (&body, "{\"error\":\"%s\"}", what) < 0)
-        return MHD_NO;
-    struct MHD_Response *resp =
-        MHD_create_response_from_buffer (strlen (body), body, MHD_RESPMEM_MUST_FREE);
-    MHD_add_response_header (resp, MHD_HTTP_HEADER_CONTENT_TYPE, "application/json");
-    enum MHD_Result rc = MHD_queue_response (conn, status, resp);
-    MHD_destroy_response (resp);
-    return rc;
+    free (*item);
+    *item = NULL;
 }
 
 enum MHD_Result gf_sse_serve (gf_gw_t *gw, struct MHD_Connection *conn)
@@ -168,11 +187,40 @@ enum MHD_Result gf_sse_serve (gf_gw_t *gw, struct MHD_Connection *conn)
     const char *types = MHD_lookup_connection_value (conn, MHD_GET_ARGUMENT_KIND, "types");
     gf_gwargs_sse_t args;
     const char *why = gf_gwargs_sse (last_id, since, grid, types, &args);
+    if (!why) {
+        //  The newest seq known: the hub's, or the relay's when it is ahead.
+        uint64_t head = gf_hub_last (gw->hub), relay = atomic_load (&gw->relay_head);
+        why = gf_gwargs_sse_window (&args, relay > head ? relay : head,
+                                    (uint64_t)gw->config->sse_replay_max);
+        if (why)
+            gf_gwargs_sse_reset (&args);
+    }
     if (why)
-        return s_error (conn, 400, why);
+        return gf_gw_error (gw, conn, 400, why, 0);
+    //  A slot of the client's address and one in all, or 503: streams hold
+    //  a thread each.
+    char client[INET6_ADDRSTRLEN + 1];
+    if (!gf_gw_sse_enter (gw, conn, client)) {
+        atomic_fetch_add (&gw->refused[4], 1);
+        gf_gwargs_sse_reset (&args);
+        return gf_gw_error (gw, conn, 503,
+                            "too many event streams open from this address; retry later",
+                            S_RETRY_SECS);
+    }
+    if (atomic_fetch_add (&gw->sse_clients, 1) >= gw->config->sse_max) {
+        atomic_fetch_sub (&gw->sse_clients, 1);
+        gf_gw_sse_leave (gw, client);
+        atomic_fetch_add (&gw->refused[3], 1);
+        gf_gwargs_sse_reset (&args);
+        return gf_gw_error (gw, conn, 503, "too many event streams open; retry later",
+                            S_RETRY_SECS);
+    }
     s_sse_t *self = calloc (1, sizeof *self);
+    snprintf (self->client, sizeof self->client, "%s", client);
     self->gw = gw;
     self->args = args;
+    self->window = zlistx_new ();
+    zlistx_set_destructor (self->window, s_free_text);
     uint64_t from = args.from;
     bool resume = args.resume;
     //  Bound what the kernel holds for this client, so a slow reader shows
@@ -186,8 +234,7 @@ enum MHD_Result gf_sse_serve (gf_gw_t *gw, struct MHD_Connection *conn)
     }
     self->cursor = resume ? from : gf_hub_last (gw->hub);
     if (resume && !gf_hub_covers (gw->hub, from)) {
-        self->replay = gf_stream_new_secure (gw->config->pub, gw->config->replay, "", from, 0, 0,
-                                             gw->config->cert, gw->config->relay_cert);
+        self->replaying = true;
         atomic_fetch_add (&gw->sse_replays, 1);
     }
     //  First bytes: the browser's reconnect delay, and a comment saying where
@@ -198,15 +245,14 @@ enum MHD_Result gf_sse_serve (gf_gw_t *gw, struct MHD_Connection *conn)
         hello = strdup ("\n");
     s_set_pending (self, hello);
     self->last_write = zclock_mono ();
-    atomic_fetch_add (&gw->sse_clients, 1);
     atomic_fetch_add (&gw->sse_streams, 1);
     struct MHD_Response *resp =
         MHD_create_response_from_callback (MHD_SIZE_UNKNOWN, 8 * 1024, s_read, self, s_free);
     MHD_add_response_header (resp, MHD_HTTP_HEADER_CONTENT_TYPE,
                              "text/event-stream; charset=utf-8");
     MHD_add_response_header (resp, MHD_HTTP_HEADER_CACHE_CONTROL, "no-cache");
-    MHD_add_response_header (resp, MHD_HTTP_HEADER_ACCESS_CONTROL_ALLOW_ORIGIN, "*");
     MHD_add_response_header (resp, "X-Accel-Buffering", "no");
+    gf_gw_headers (gw, conn, resp);
     enum MHD_Result rc = MHD_queue_response (conn, MHD_HTTP_OK, resp);
     MHD_destroy_response (resp);
     return rc;

@@ -95,6 +95,12 @@ try {
     await page.$$eval(`#events li[data-case="${ids[0]}"] .type`, (l) => l.some((e) => e.textContent === '分派网格')));
   await page.screenshot({ path: `${ART}/dashboard.png`, fullPage: true });
   ok(`screenshot saved: ${ART}/dashboard.png`);
+  // Issue 13: the page works under the gateway's Content-Security-Policy
+  // (same-origin scripts and styles; the ledger bars' style attributes apply).
+  check('the page is served with a CSP (default-src \'self\')', true,
+    await page.evaluate(async () => /default-src 'self'/.test((await fetch('/')).headers.get('content-security-policy') || '')));
+  check('ledger bars are sized under the CSP', true, await page.$$eval('#tree .bar i', (l) =>
+    l.some((e) => parseFloat(e.style.width) > 0) && l.every((e) => !(parseFloat(e.style.width) > 0) || e.getBoundingClientRect().width > 0)));
 
   // --- the gateway goes away; the page reconnects and catches up -----------------
   const before = await page.evaluate(() => window.__gf.lastSeq);

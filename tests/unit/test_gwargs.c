@@ -54,6 +54,13 @@ static void test_datetime (void **state)
     assert_false (gf_gwargs_is_datetime ("2026-01-31T08:00:00+15:00"));
     assert_false (gf_gwargs_is_datetime ("2026-01-31T08:00:00."));
     assert_false (gf_gwargs_is_datetime (""));
+    //  Dates the database would refuse are a 400 here (issue 13), not a 503.
+    assert_false (gf_gwargs_is_datetime ("2026-02-31"));
+    assert_false (gf_gwargs_is_datetime ("2026-04-31T08:00Z"));
+    assert_false (gf_gwargs_is_datetime ("2025-02-29"));
+    assert_true (gf_gwargs_is_datetime ("2024-02-29"));
+    assert_false (gf_gwargs_is_datetime ("1900-02-29"));
+    assert_true (gf_gwargs_is_datetime ("2000-02-29"));
 }
 
 static void test_sse_arguments_and_match (void **state)
@@ -83,6 +90,22 @@ static void test_sse_arguments_and_match (void **state)
     assert_null (gf_gwargs_sse (NULL, NULL, NULL, NULL, &a));
     assert_false (a.resume);
     assert_true (gf_gwargs_sse_match (&a, "anything", NULL));
+
+    //  Issue 13: 2^64-1 and anything over a bigint is refused, not wrapped.
+    assert_non_null (gf_gwargs_sse (NULL, "18446744073709551615", NULL, NULL, &a));
+    assert_non_null (gf_gwargs_sse ("9223372036854775808", NULL, NULL, NULL, &a));
+    assert_null (gf_gwargs_sse (NULL, "9223372036854775807", NULL, NULL, &a));
+    //  ... and a resume point after the head, or too far behind it, is a 400.
+    assert_non_null (gf_gwargs_sse_window (&a, 1000, 0));
+    assert_null (gf_gwargs_sse (NULL, "1000", NULL, NULL, &a));
+    assert_null (gf_gwargs_sse_window (&a, 1000, 0));
+    assert_non_null (gf_gwargs_sse_window (&a, 999, 0));
+    assert_null (gf_gwargs_sse (NULL, "0", NULL, NULL, &a));
+    assert_null (gf_gwargs_sse_window (&a, 1000, 1000));
+    assert_non_null (gf_gwargs_sse_window (&a, 1001, 1000));
+    assert_null (gf_gwargs_sse_window (&a, 5000000, 0));
+    assert_null (gf_gwargs_sse (NULL, NULL, NULL, NULL, &a));
+    assert_null (gf_gwargs_sse_window (&a, 0, 1)); //  live: nothing to check
 }
 
 static void test_post_check_and_form (void **state)
