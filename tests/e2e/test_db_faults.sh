@@ -5,7 +5,8 @@
 # processes and a real PostgreSQL:
 #   (a) a read-only server (default_transaction_read_only, reloaded);
 #   (b) a statement timeout: the cases table locked by another session while
-#       the intake's sessions run with statement_timeout (ALTER DATABASE);
+#       the intake's sessions run with statement_timeout (its own setting,
+#       db/statement_timeout);
 #   (c) a dead synchronous standby: COMMIT waits for ever (statement_timeout
 #       does not cover that wait): (c1) the intake's own deadline cancels
 #       it; (c2) an operator cancels it first (pg_cancel_backend: the server
@@ -157,13 +158,10 @@ EXPECTED=$((EXPECTED + 302))
 
 # --- (b) a statement timeout (a lock held by another session) ---------------------
 note "(b) statement timeout: cases locked by another session"
-sql "ALTER DATABASE $DBNAME SET statement_timeout = '1500ms'" >/dev/null
 kill -TERM "${PIDS[intake]}"; wait "${PIDS[intake]}"; unset "PIDS[intake]"
-start intake --metrics "${MPORT[intake]}"
+start intake --metrics "${MPORT[intake]}" --statement-timeout 1500
 wait_for "intake port" 30 port_open $((PORT_BASE + 0))
 wait_for "intake ready" 10 health_is "${MPORT[intake]}" 200
-check "(b) the intake's sessions run with statement_timeout" 1500ms \
-  "$(sql "SELECT setting || unit FROM pg_settings WHERE name = 'statement_timeout'")"
 printf 'SET statement_timeout = 0;\nBEGIN;\nLOCK TABLE cases IN SHARE MODE;\nSELECT pg_sleep (7);\nCOMMIT;\n' |
   "$PSQL_BIN" -X -q -d "$GF_DB" >/dev/null 2>"$ART/holder.err" &
 HOLDER=$!
