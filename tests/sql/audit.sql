@@ -8,21 +8,7 @@
 BEGIN;
 SELECT plan (28);
 
--- The SQLSTATE of running sql as role ('00000': it worked); nothing kept.
-CREATE FUNCTION pg_temp.as_role (p_role text, p_sql text) RETURNS text LANGUAGE plpgsql AS $$
-DECLARE
-    state text := '00000';
-BEGIN
-    BEGIN
-        PERFORM set_config ('role', p_role, true);
-        EXECUTE p_sql;
-        RAISE EXCEPTION USING ERRCODE = 'P0099';
-    EXCEPTION WHEN SQLSTATE 'P0099' THEN NULL;
-              WHEN OTHERS THEN state := SQLSTATE;
-    END;
-    RETURN state;
-END
-$$;
+\ir fixtures/as_role.sql
 CREATE TEMP TABLE mark AS SELECT coalesce (max (id), 0) AS id FROM audit_log;
 CREATE FUNCTION pg_temp.last (p_tab text) RETURNS audit_log LANGUAGE sql AS $$
     SELECT * FROM audit_log WHERE tab = p_tab AND id > (SELECT id FROM mark) ORDER BY id DESC LIMIT 1

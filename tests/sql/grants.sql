@@ -213,22 +213,7 @@ SELECT bag_eq (
     'SELECT role, tab, col, privs FROM want_columns',
     'column privileges of the service roles are exactly the list');
 
--- The SQLSTATE of running sql as role ('00000': it worked); nothing it does
--- is kept.
-CREATE FUNCTION pg_temp.as_role (p_role text, p_sql text) RETURNS text LANGUAGE plpgsql AS $$
-DECLARE
-    state text := '00000';
-BEGIN
-    BEGIN
-        PERFORM set_config ('role', p_role, true);
-        EXECUTE p_sql;
-        RAISE EXCEPTION USING ERRCODE = 'P0099';  -- undo what it did
-    EXCEPTION WHEN SQLSTATE 'P0099' THEN NULL;
-              WHEN OTHERS THEN state := SQLSTATE;
-    END;
-    RETURN state;
-END
-$$;
+\ir fixtures/as_role.sql
 
 INSERT INTO cases (source, source_ref, root, grid, description, phone, name, address, received_at)
 VALUES ('hotline', 'grants-1', 'QNL', 'QNL.01.001', '测试', '13800001234', '张三', '西街村1组2号', gf_now ());
