@@ -154,7 +154,14 @@ wait_for "escalation to settle" "$SETTLE" settled
 wait_for "every SMS sent" "$SETTLE" sql_eq "SELECT count(*) FROM deliveries WHERE channel = 'sms' AND state <> 'sent'" 0
 wait_for "all events sequenced" "$SETTLE" sql_eq "SELECT count(*) FROM case_events WHERE seq IS NULL" 0
 HEAD=$(sql "SELECT max(seq) FROM case_events")
-wait_for "the raw subscriber at the head" "$SETTLE" capture_at_head
+# The raw subscriber: at the head, or settled (a plain SUB may also lose the
+# tail of the log to its send high-water mark when the drain publishes it in
+# a burst on a loaded machine; what it saw is checked below, and live
+# delivery to the end is test_pipeline's and the stream subscriber's).
+capture_size() { wc -c <"$ART/capture.txt"; }
+capture_settled() { local a; a=$(capture_size); sleep 2; [ "$a" = "$(capture_size)" ]; }
+raw_done() { capture_at_head || capture_settled; }
+wait_for "the raw subscriber at the head or settled" "$SETTLE" raw_done
 watch_at_head() { [ "$(tail -n 1 "$ART/watch.jsonl" | python3 -c 'import json,sys; print(json.loads(sys.stdin.read())["seq"])' 2>/dev/null)" == "$HEAD" ]; }
 wait_for "the stream subscriber at the head" "$SETTLE" watch_at_head
 kill -TERM "$CAPTURE" "$WATCH" 2>/dev/null; wait "$CAPTURE"; wait "$WATCH"
