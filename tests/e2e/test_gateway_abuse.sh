@@ -120,7 +120,7 @@ probe_health() { # every 100 ms: "status seconds" of GET /healthz on the reserve
 }
 count_pg() { # every 500 ms: the gateway's PostgreSQL connections
   while [ ! -f "$ART/stop" ]; do
-    sql "SELECT count(*) FROM pg_stat_activity WHERE application_name = 'gf-gateway'" >>"$ART/pg.txt"
+    sql "SELECT count(*) FROM pg_stat_activity WHERE application_name = 'gf-gateway' AND datname = current_database ()" >>"$ART/pg.txt"
     sleep 0.5
   done
 }
