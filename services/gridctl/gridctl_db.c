@@ -30,7 +30,7 @@ static const char *SQL_NO_BODY_CHECK = "SET LOCAL check_function_bodies = off";
     (re)create: overloads it no longer has (a changed argument list).  Those
     it ran have this transaction as their xmin.  ($1: the file.) */
 static const char *SQL_STALE_OVERLOADS =
-    "SELECT p.oid::regprocedure::text AS name FROM pg_proc p"
+    "SELECT 'FUNCTION' AS kind, p.oid::regprocedure::text AS name FROM pg_proc p"
     " WHERE p.pronamespace = 'public'::regnamespace AND p.xmin <> pg_current_xact_id ()::xid"
     "   AND p.proname IN (SELECT lower (m[1]) FROM regexp_matches ($1,"
     "       'CREATE\\s+(?:OR\\s+REPLACE\\s+)?FUNCTION\\s+(?:public\\.)?(\\w+)', 'gi') m)";
@@ -162,8 +162,8 @@ static int s_run_script (gf_db_t *db, const char *what, const char *sql)
 /*  The first versioned migration: 001-015 of earlier releases squashed. */
 #define BASELINE "016_baseline"
 
-/*  Drops what a query ($1: text) names, kind "FUNCTION" or "VIEW" (the
-    names come from the server: regprocedure / regclass text, quoted by it).
+/*  Drops what a query ($1: text) names in its columns kind ("FUNCTION" or
+    "VIEW") and name (regprocedure / regclass text: quoted by the server).
     Returns how many, or -1. */
 static int s_drop_all (gf_db_t *db, const char *query, const char *text, const char *why)
 {
@@ -171,7 +171,7 @@ static int s_drop_all (gf_db_t *db, const char *query, const char *text, const c
     PGresult *res = gf_db_exec (db, query, 1, params);
     int dropped = res ? 0 : -1;
     for (int row = 0; res && dropped >= 0 && row < PQntuples (res); row++) {
-        const char *kind = PQfnumber (res, "kind") >= 0 ? gf_db_get (res, row, "kind") : "FUNCTION";
+        const char *kind = gf_db_get (res, row, "kind");
         char *drop = zsys_sprintf ("DROP %s %s", kind, gf_db_get (res, row, "name"));
         if (s_run_script (db, drop, drop) == 0) {
             printf ("dropped %s %s (%s)\n", kind, gf_db_get (res, row, "name"), why);
@@ -191,6 +191,18 @@ typedef struct {
     gf_db_t *db;
     int applied;
 } migrator_t;
+
+/*  Runs sql as a script named what, records it with put ($1, $2: params)
+    and counts it.  Returns 0 or 1. */
+static int s_apply (migrator_t *self, const char *what, const char *sql, const char *put,
+                    const char *const *params)
+{
+    if (s_run_script (self->db, what, sql) || gf_db_run (self->db, put, 2, params))
+        return 1;
+    printf ("applied %s\n", what);
+    self->applied++;
+    return 0;
+}
 
 /*  The repeatable files of one phase ("before", "main" or "after"), each
     run when its checksum differs from the one recorded (or, with force,
@@ -215,12 +227,7 @@ static int s_repeatables (migrator_t *self, const char *phase, bool force)
                 rc = 1;
             else if (force || !same) {
                 char *what = zsys_sprintf ("repeatable %s", name);
-                rc = s_run_script (self->db, what, sql) ||
-                     gf_db_run (self->db, SQL_REPEATABLE_PUT, 2, params);
-                if (rc == 0) {
-                    printf ("applied %s\n", what);
-                    self->applied++;
-                }
+                rc = s_apply (self, what, sql, SQL_REPEATABLE_PUT, params);
                 int dropped = rc == 0 ? s_drop_all (self->db, SQL_STALE_OVERLOADS, sql,
                                                     "an overload the file no longer has")
                                       : 0;
@@ -324,12 +331,7 @@ static int s_versioned (migrator_t *self)
             }
         } else if (rc == 0) {
             char *what = zsys_sprintf ("migration %s", version);
-            rc = s_run_script (self->db, what, sql) ||
-                 gf_db_run (self->db, SQL_MIGRATION_PUT, 2, params);
-            if (rc == 0) {
-                printf ("applied %s\n", what);
-                self->applied++;
-            }
+            rc = s_apply (self, what, sql, SQL_MIGRATION_PUT, params);
             free (what);
         }
         if (res)
