@@ -69,14 +69,7 @@ void gf_dbpool_destroy (gf_dbpool_t **self_p)
 //  from the gateway however many requests arrive at once.
 static gf_db_t *s_pool_take (gf_dbpool_t *self)
 {
-    struct timespec deadline;
-    clock_gettime (CLOCK_MONOTONIC, &deadline);
-    deadline.tv_sec += S_POOL_WAIT_MS / 1000;
-    deadline.tv_nsec += (long)(S_POOL_WAIT_MS % 1000) * 1000000L;
-    if (deadline.tv_nsec >= 1000000000L) {
-        deadline.tv_sec++;
-        deadline.tv_nsec -= 1000000000L;
-    }
+    struct timespec deadline = gf_hub_deadline (CLOCK_MONOTONIC, S_POOL_WAIT_MS);
     gf_db_t *db = NULL;
     bool open = false;
     pthread_mutex_lock (&self->lock);

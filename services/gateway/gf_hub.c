@@ -132,17 +132,23 @@ bool gf_hub_covers (gf_hub_t *self, uint64_t after)
     return covers;
 }
 
+struct timespec gf_hub_deadline (clockid_t clock, int ms)
+{
+    struct timespec at;
+    clock_gettime (clock, &at);
+    at.tv_sec += ms / 1000;
+    at.tv_nsec += (long)(ms % 1000) * 1000000L;
+    if (at.tv_nsec >= 1000000000L) {
+        at.tv_sec++;
+        at.tv_nsec -= 1000000000L;
+    }
+    return at;
+}
+
 gf_hub_status_t gf_hub_next (gf_hub_t *self, uint64_t after, int timeout_ms, uint64_t *seq,
                              char **type, char **grid, char **text)
 {
-    struct timespec deadline;
-    clock_gettime (CLOCK_MONOTONIC, &deadline);
-    deadline.tv_sec += timeout_ms / 1000;
-    deadline.tv_nsec += (long)(timeout_ms % 1000) * 1000000L;
-    if (deadline.tv_nsec >= 1000000000L) {
-        deadline.tv_sec++;
-        deadline.tv_nsec -= 1000000000L;
-    }
+    struct timespec deadline = gf_hub_deadline (CLOCK_MONOTONIC, timeout_ms);
     gf_hub_status_t status = GF_HUB_TIMEOUT;
     pthread_mutex_lock (&self->lock);
     while (true) {

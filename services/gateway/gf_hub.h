@@ -18,6 +18,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <time.h>
 
 typedef struct _gf_hub_t gf_hub_t;
 
@@ -38,6 +39,11 @@ typedef enum {
     GF_HUB_OVERFLOW, /* events after `after` already left the ring    */
     GF_HUB_STOPPED   /* gf_hub_stop was called                        */
 } gf_hub_status_t;
+
+/*  The instant ms from now on clock (CLOCK_MONOTONIC for a condition
+    variable set to it, CLOCK_REALTIME for pthread_mutex_timedlock), as the
+    timed pthread waits take it. */
+struct timespec gf_hub_deadline (clockid_t clock, int ms);
 
 /*  Waits up to timeout_ms for the first event with seq > after.  On
     GF_HUB_EVENT fills *seq and returns copies of its type, grid (may be

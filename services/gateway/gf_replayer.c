@@ -127,14 +127,7 @@ int gf_replayer_fetch (gf_replayer_t *self, uint64_t from, uint64_t to, int time
     if (to - from > 10000)
         to = from + 10000; //  the relay's page limit
     int64_t deadline = zclock_mono () + timeout_ms;
-    struct timespec abs;
-    clock_gettime (CLOCK_REALTIME, &abs);
-    abs.tv_sec += timeout_ms / 1000;
-    abs.tv_nsec += (long)(timeout_ms % 1000) * 1000000L;
-    if (abs.tv_nsec >= 1000000000L) {
-        abs.tv_sec++;
-        abs.tv_nsec -= 1000000000L;
-    }
+    struct timespec abs = gf_hub_deadline (CLOCK_REALTIME, timeout_ms);
     if (pthread_mutex_timedlock (&self->lock, &abs) != 0)
         return -1; //  other streams hold the connection: try again later
     int rc = s_window (self, from, to, deadline, take, arg);
