@@ -7,8 +7,7 @@
 #include <stdatomic.h>
 #include <string.h>
 
-/*  The session timeouts every new connection asks for (gf_db_set_timeouts),
-    and whether its gf_now () follows the simulated clock (gf_db_set_sim_clock). */
+/*  The session settings every new connection asks for (gf_db_configure). */
 static int s_statement_ms, s_lock_ms, s_idle_ms;
 static bool s_sim_clock;
 
@@ -98,16 +97,12 @@ void gf_db_destroy (gf_db_t **self_p)
     *self_p = NULL;
 }
 
-void gf_db_set_sim_clock (bool on)
+void gf_db_configure (const gf_config_t *config)
 {
-    s_sim_clock = on;
-}
-
-void gf_db_set_timeouts (int statement_ms, int lock_ms, int idle_in_transaction_ms)
-{
-    s_statement_ms = statement_ms;
-    s_lock_ms = lock_ms;
-    s_idle_ms = idle_in_transaction_ms;
+    s_statement_ms = config->statement_timeout_ms;
+    s_lock_ms = config->lock_timeout_ms;
+    s_idle_ms = config->idle_in_transaction_ms;
+    s_sim_clock = streq (config->sim_clock, "on");
 }
 
 /*  Connects with the operator's conninfo merged with gridflow's settings,

@@ -10,7 +10,7 @@
     simply retry their whole unit of work.
 
     The operator's conninfo is never overridden: gridflow's own session
-    settings (client_min_messages and the timeouts of gf_db_set_timeouts)
+    settings (client_min_messages and those of gf_db_configure)
     go first in the startup `options` and the operator's `options` (or
     PGOPTIONS) after them, so an operator's `-c role=...` or
     `-c statement_timeout=...` wins; the application name and
@@ -25,6 +25,7 @@
 #ifndef GF_DB_H_INCLUDED
 #define GF_DB_H_INCLUDED
 
+#include "gf_config.h"
 #include "gf_proto.h"
 #include <libpq-fe.h>
 #include <stdbool.h>
@@ -36,17 +37,14 @@ typedef struct _gf_db_t gf_db_t;
 gf_db_t *gf_db_new (const char *conninfo, const char *app_name);
 void gf_db_destroy (gf_db_t **self_p);
 
-/*  Process-wide session timeouts (ms; 0 leaves the server's or the role's
-    setting) that every connection made afterwards asks for:
-    statement_timeout, lock_timeout, idle_in_transaction_session_timeout.
-    Call once at start, before any handle connects (gf_service_main and
-    gridctl do, from the db/ config keys). */
-void gf_db_set_timeouts (int statement_ms, int lock_ms, int idle_in_transaction_ms);
-
-/*  Whether new connections follow the simulated clock: they set
-    gridflow.sim_clock=on, without which gf_now () is the system clock
-    whatever sim_clock holds (config clock/simulated; off in production). */
-void gf_db_set_sim_clock (bool on);
+/*  The process-wide session settings every connection made afterwards asks
+    for, from the config: the timeouts of the db/ keys (ms; 0 leaves the
+    server's or the role's setting: statement_timeout, lock_timeout,
+    idle_in_transaction_session_timeout), and gridflow.sim_clock=on when
+    clock/simulated is on (without it gf_now () is the system clock whatever
+    sim_clock holds; off in production).  Call once at start, before any
+    handle connects (gf_service_main and gridctl do). */
+void gf_db_configure (const gf_config_t *config);
 
 /*  The same, for a side connection that takes no part in readiness (the
     status heartbeat). */

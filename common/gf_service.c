@@ -193,9 +193,7 @@ int gf_service_main (const char *name, zactor_fn *actor, int argc, char **argv)
         gf_config_destroy (&config);
         return 0;
     }
-    gf_db_set_timeouts (config->statement_timeout_ms, config->lock_timeout_ms,
-                        config->idle_in_transaction_ms);
-    gf_db_set_sim_clock (streq (config->sim_clock, "on"));
+    gf_db_configure (config);
     /* SIGHUP is for the main thread only: block it before any thread
        (libzmq's, the actors') is created, unblock it here afterwards. */
     sigset_t hup;

@@ -54,9 +54,7 @@ int main (int argc, char **argv)
     zsys_init ();
     zsys_set_logident ("gridctl");
     zsys_set_logstream (stderr);
-    gf_db_set_timeouts (config->statement_timeout_ms, config->lock_timeout_ms,
-                        config->idle_in_transaction_ms);
-    gf_db_set_sim_clock (streq (config->sim_clock, "on"));
+    gf_db_configure (config);
     int rc = 2;
     const char *a1 = argc > 1 ? argv[1] : "";
     /* --actor names the person behind an administrative command for the
