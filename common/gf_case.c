@@ -23,15 +23,19 @@ static const char *s_state_names[GF_CASE_STATE_COUNT] = {
 
 /*  The transition table: one row per action. */
 typedef struct {
-    const char *name;       /* wire name                                      */
-    unsigned from;          /* bit set of states the action is allowed in     */
-    gf_case_state_t to;     /* state after it, or SAME                        */
-    const char *event;      /* event type emitted                             */
-    int max_level;          /* deepest actor level allowed (3: any staff)     */
-    const char *hint;       /* why it is refused in other states (English)    */
-    bool service;           /* a service's own step: no client may ask for it */
-    gf_case_action_t after; /* follow: the twin's action that triggers it */
+    const char *name;   /* wire name                                      */
+    unsigned from;      /* bit set of states the action is allowed in     */
+    gf_case_state_t to; /* state after it, or SAME                        */
+    const char *event;  /* event type emitted                             */
+    int max_level;      /* deepest actor level allowed (3: any staff)     */
+    const char *hint;   /* why it is refused in other states (English)    */
 } s_rule_t;
+
+/*  The services' own steps are the actions from GF_ACT_ROUTE on (gf_case.h):
+    no client may ask for them. */
+#define S_SERVICE(action) ((action) >= GF_ACT_ROUTE)
+/*  The action of a case whose merged cases follow it (GF_ACT_FOLLOW). */
+#define S_FOLLOWED GF_ACT_RESOLVE
 
 static const s_rule_t s_rules[GF_ACT_COUNT] = {
     [GF_ACT_SIGN] = {"sign", BIT (GF_CASE_ROUTED) | BIT (GF_CASE_REOPENED), GF_CASE_SIGNED,
@@ -67,12 +71,12 @@ static const s_rule_t s_rules[GF_ACT_COUNT] = {
     /* A received or returned case (registered) goes to an L3 grid, or to
        L1 triage when none is found. */
     [GF_ACT_ROUTE] = {"route", BIT (GF_CASE_REGISTERED), GF_CASE_ROUTED, "case.routed", 0,
-                      "only a registered case is routed", true},
+                      "only a registered case is routed"},
     [GF_ACT_UNROUTABLE] = {"unroutable", BIT (GF_CASE_REGISTERED), GF_CASE_UNROUTABLE,
-                           "case.unroutable", 0, "only a registered case is routed", true},
-    /* The cases merged into a case are resolved with it. */
+                           "case.unroutable", 0, "only a registered case is routed"},
+    /* The cases merged into a case are resolved with it (S_FOLLOWED). */
     [GF_ACT_FOLLOW] = {"follow", BIT (GF_CASE_MERGED), GF_CASE_RESOLVED, "case.resolved", 0,
-                       "only a merged case follows another", true, GF_ACT_RESOLVE},
+                       "only a merged case follows another"},
 };
 
 const char *gf_case_state_name (gf_case_state_t state)
@@ -96,7 +100,7 @@ int gf_case_state_from_name (const char *name)
 int gf_case_action_from_name (const char *name)
 {
     for (int a = 0; name && a < GF_ACT_COUNT; a++)
-        if (!s_rules[a].service && streq (name, s_rules[a].name))
+        if (!S_SERVICE (a) && streq (name, s_rules[a].name))
             return a;
     return -1;
 }
@@ -191,7 +195,7 @@ int gf_case_service_step (gf_case_action_t action, char *from, size_t from_size,
                           gf_case_step_t *step)
 {
     assert (from && step);
-    if ((int)action < 0 || action >= GF_ACT_COUNT || !s_rules[action].service)
+    if ((int)action < 0 || action >= GF_ACT_COUNT || !S_SERVICE (action))
         return -1;
     const s_rule_t *rule = &s_rules[action];
     size_t used = 0;
@@ -217,7 +221,7 @@ bool gf_case_merged_follow (const gf_case_step_t *step, char *from, size_t from_
                             gf_case_step_t *follow)
 {
     assert (step);
-    return step->action == s_rules[GF_ACT_FOLLOW].after &&
+    return step->action == S_FOLLOWED &&
            gf_case_service_step (GF_ACT_FOLLOW, from, from_size, follow) == 0;
 }
 

@@ -45,8 +45,9 @@ typedef enum {
     GF_ACT_MERGE,     /* L2/L1: merge into another case       */
     GF_ACT_SUPERVISE, /* L2/L1: 督办                           */
     GF_ACT_CLASSIFY,  /* tier (pending/hard), urgent, groups  */
-    /* The services' own steps: no client may ask for them, so they have no
-       wire name (gf_case_action_from_name does not know them). */
+    /* The services' own steps, last (gf_case.c tells them by their place):
+       no client may ask for them, so they have no wire name
+       (gf_case_action_from_name does not know them). */
     GF_ACT_ROUTE,      /* router: the case's L3 grid was found  */
     GF_ACT_UNROUTABLE, /* router: none was: L1 triage          */
     GF_ACT_FOLLOW,     /* a merged case follows its twin's resolve */
