@@ -6,7 +6,7 @@
 -- audit_log is append-only for everyone and readable only by gf_auditor.
 -- All rolled back.
 BEGIN;
-SELECT plan (28);
+SELECT plan (29);
 
 \ir fixtures/as_role.sql
 CREATE TEMP TABLE mark AS SELECT coalesce (max (id), 0) AS id FROM audit_log;
@@ -132,6 +132,8 @@ SELECT is (pg_temp.as_role ('gf_ctl', 'INSERT INTO audit_log (tab, op) VALUES ('
            'gf_ctl may not write the trail');
 SELECT is (pg_temp.as_role ('gf_ctl', 'SELECT * FROM gf_audit_list (NULL)'), '42501',
            'gridctl audit as gf_ctl: refused');
+SELECT is (pg_temp.as_role ('gf_ctl', 'SELECT gf_audit_write (''grids'', ''insert'', ''X'', NULL, NULL)'),
+           '42501', 'gf_ctl may not write the trail through its writing function either');
 SELECT is (pg_temp.as_role ('gf_auditor', 'SELECT * FROM gf_audit_list (NULL)'), '00000',
            'gridctl audit as gf_auditor: allowed');
 SELECT is (pg_temp.as_role ('gf_auditor', 'UPDATE audit_log SET actor = ''x'''), '42501',

@@ -7,7 +7,8 @@
 -- delivery is written to audit_log by the triggers below, whatever the path
 -- (gridctl or plain SQL).  audit_log is append-only: the trigger
 -- audit_log_append_only refuses UPDATE, DELETE and TRUNCATE to everyone.
--- Owns: gf_audit_mask, gf_audit_row, gf_audit_redrive, gf_audit_refuse, gf_audit_list.
+-- Owns: gf_audit_mask, gf_audit_write, gf_audit_row, gf_audit_redrive, gf_audit_refuse,
+-- gf_audit_list.
 
 -- A row as jsonb with its secret columns (key hashes) shown as '(secret)'.
 CREATE OR REPLACE FUNCTION gf_audit_mask (p_row jsonb, p_secrets text[]) RETURNS jsonb
@@ -17,6 +18,23 @@ LANGUAGE sql IMMUTABLE AS $$
                                                                   THEN to_jsonb ('(secret)'::text)
                                                                   ELSE value END), '{}')
                         FROM jsonb_each (p_row)) END
+$$;
+
+-- One audit_log row: what changed, with who and when taken from the session
+-- (its role, and what gridctl set: gridflow.os_user, .actor, .command).
+-- SECURITY INVOKER: only the triggers below (SECURITY DEFINER) can write
+-- through it; a writer calling it directly has no right on audit_log.
+CREATE OR REPLACE FUNCTION gf_audit_write (p_tab text, p_op text, p_object text, p_before jsonb,
+                                           p_after jsonb) RETURNS void
+LANGUAGE sql AS $$
+    INSERT INTO audit_log (sim_at, db_role, os_user, actor, command, application, client_addr,
+                           tab, op, object, before, after)
+    VALUES ((SELECT at FROM sim_clock), nullif (current_setting ('role'), 'none'),
+            nullif (current_setting ('gridflow.os_user', true), ''),
+            nullif (current_setting ('gridflow.actor', true), ''),
+            nullif (current_setting ('gridflow.command', true), ''),
+            nullif (current_setting ('application_name'), ''), inet_client_addr (),
+            p_tab, p_op, p_object, p_before, p_after)
 $$;
 
 -- The row trigger of every administered table: one audit_log row per row
@@ -46,17 +64,11 @@ BEGIN
         v_before := v_old;
         v_after := v_new;
     END IF;
-    INSERT INTO audit_log (sim_at, db_role, os_user, actor, command, application, client_addr,
-                           tab, op, object, before, after)
-    VALUES ((SELECT at FROM sim_clock), nullif (current_setting ('role'), 'none'),
-            nullif (current_setting ('gridflow.os_user', true), ''),
-            nullif (current_setting ('gridflow.actor', true), ''),
-            nullif (current_setting ('gridflow.command', true), ''),
-            nullif (current_setting ('application_name'), ''), inet_client_addr (),
-            TG_TABLE_NAME, lower (TG_OP),
-            (SELECT string_agg (v_row ->> k, '/' ORDER BY n)
-               FROM unnest (string_to_array (TG_ARGV[0], ',')) WITH ORDINALITY AS x (k, n)),
-            gf_audit_mask (v_before, v_secrets), gf_audit_mask (v_after, v_secrets));
+    PERFORM gf_audit_write (TG_TABLE_NAME, lower (TG_OP),
+                            (SELECT string_agg (v_row ->> k, '/' ORDER BY n)
+                               FROM unnest (string_to_array (TG_ARGV[0], ','))
+                                    WITH ORDINALITY AS x (k, n)),
+                            gf_audit_mask (v_before, v_secrets), gf_audit_mask (v_after, v_secrets));
     RETURN NULL;
 END
 $$;
@@ -67,18 +79,11 @@ $$;
 CREATE OR REPLACE FUNCTION gf_audit_redrive () RETURNS trigger
 LANGUAGE plpgsql SECURITY DEFINER SET search_path = public, pg_temp AS $$
 BEGIN
-    INSERT INTO audit_log (sim_at, db_role, os_user, actor, command, application, client_addr,
-                           tab, op, object, before, after)
-    VALUES ((SELECT at FROM sim_clock), nullif (current_setting ('role'), 'none'),
-            nullif (current_setting ('gridflow.os_user', true), ''),
-            nullif (current_setting ('gridflow.actor', true), ''),
-            nullif (current_setting ('gridflow.command', true), ''),
-            nullif (current_setting ('application_name'), ''), inet_client_addr (),
-            TG_TABLE_NAME, 'update', OLD.id::text,
-            jsonb_build_object ('state', OLD.state, 'attempts', OLD.attempts,
-                                'last_error', OLD.last_error),
-            jsonb_build_object ('state', NEW.state, 'attempts', NEW.attempts,
-                                'last_error', NEW.last_error));
+    PERFORM gf_audit_write (TG_TABLE_NAME, 'update', OLD.id::text,
+                            jsonb_build_object ('state', OLD.state, 'attempts', OLD.attempts,
+                                                'last_error', OLD.last_error),
+                            jsonb_build_object ('state', NEW.state, 'attempts', NEW.attempts,
+                                                'last_error', NEW.last_error));
     RETURN NULL;
 END
 $$;
