@@ -51,23 +51,21 @@ gf_code_t gf_code_from_sqlstate (const char *sqlstate)
 {
     if (!sqlstate || !*sqlstate)
         return GF_E_UNAVAILABLE;
-    static const char *unavailable_classes[] = {"08", "53", "57", "58"};
-    static const char *unavailable_states[] = {"25006", "25P02", "25P03", "40001", "40P01",
-                                               "40003", "55P03", "23505", "42501"};
-    static const char *bad_value_classes[] = {"22", "54"};
-    static const char *bad_value_states[] = {"23502", "23514"};
-    for (size_t i = 0; i < sizeof unavailable_classes / sizeof *unavailable_classes; i++)
-        if (strncmp (sqlstate, unavailable_classes[i], 2) == 0)
-            return GF_E_UNAVAILABLE;
-    for (size_t i = 0; i < sizeof unavailable_states / sizeof *unavailable_states; i++)
-        if (streq (sqlstate, unavailable_states[i]))
-            return GF_E_UNAVAILABLE;
-    for (size_t i = 0; i < sizeof bad_value_classes / sizeof *bad_value_classes; i++)
-        if (strncmp (sqlstate, bad_value_classes[i], 2) == 0)
-            return GF_E_BAD_VALUE;
-    for (size_t i = 0; i < sizeof bad_value_states / sizeof *bad_value_states; i++)
-        if (streq (sqlstate, bad_value_states[i]))
-            return GF_E_BAD_VALUE;
+    /* A class (2 characters) or a whole SQLSTATE (5); none is a prefix of
+       another with a different answer. */
+    static const struct {
+        const char *prefix;
+        gf_code_t code;
+    } rules[] = {
+        {"08", GF_E_UNAVAILABLE},    {"53", GF_E_UNAVAILABLE},    {"57", GF_E_UNAVAILABLE},
+        {"58", GF_E_UNAVAILABLE},    {"25006", GF_E_UNAVAILABLE}, {"25P02", GF_E_UNAVAILABLE},
+        {"25P03", GF_E_UNAVAILABLE}, {"40001", GF_E_UNAVAILABLE}, {"40P01", GF_E_UNAVAILABLE},
+        {"40003", GF_E_UNAVAILABLE}, {"55P03", GF_E_UNAVAILABLE}, {"23505", GF_E_UNAVAILABLE},
+        {"42501", GF_E_UNAVAILABLE}, {"22", GF_E_BAD_VALUE},      {"54", GF_E_BAD_VALUE},
+        {"23502", GF_E_BAD_VALUE},   {"23514", GF_E_BAD_VALUE}};
+    for (size_t i = 0; i < sizeof rules / sizeof *rules; i++)
+        if (strncmp (sqlstate, rules[i].prefix, strlen (rules[i].prefix)) == 0)
+            return rules[i].code;
     return GF_E_INTERNAL;
 }
 
