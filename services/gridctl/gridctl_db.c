@@ -190,7 +190,30 @@ typedef struct {
     char *dir;
     gf_db_t *db;
     int applied;
+    zlist_t *repeatables; /* the repeatable files' names, in name order     */
+    zhash_t *texts;       /* name -> the file's text                        */
 } migrator_t;
+
+/*  Reads every repeatable file once.  Returns 0 or 1. */
+static int s_repeatables_load (migrator_t *self)
+{
+    char *dir = zsys_sprintf ("%s/repeatable", self->dir);
+    self->repeatables = s_sql_files (dir);
+    self->texts = zhash_new ();
+    zhash_autofree (self->texts);
+    int rc = self->repeatables ? 0 : 1;
+    for (char *name = rc == 0 ? (char *)zlist_first (self->repeatables) : NULL; name && rc == 0;
+         name = (char *)zlist_next (self->repeatables)) {
+        char *sql = s_sql_read (dir, name, NULL);
+        if (sql)
+            zhash_insert (self->texts, name, sql);
+        else
+            rc = 1;
+        free (sql);
+    }
+    free (dir);
+    return rc;
+}
 
 /*  Runs sql as a script named what, records it with put ($1, $2: params)
     and counts it.  Returns 0 or 1. */
@@ -210,16 +233,13 @@ static int s_apply (migrator_t *self, const char *what, const char *sql, const c
     "gridflow:phase=" line; none means main. */
 static int s_repeatables (migrator_t *self, const char *phase, bool force)
 {
-    char *dir = zsys_sprintf ("%s/repeatable", self->dir);
-    zlist_t *files = s_sql_files (dir);
-    int rc = files ? 0 : 1;
-    for (char *name = files ? (char *)zlist_first (files) : NULL; name && rc == 0;
-         name = (char *)zlist_next (files)) {
-        char *sql = s_sql_read (dir, name, NULL);
-        rc = sql ? rc : 1;
-        const char *mark = sql ? strstr (sql, "gridflow:phase=") : NULL;
+    int rc = 0;
+    for (char *name = (char *)zlist_first (self->repeatables); name && rc == 0;
+         name = (char *)zlist_next (self->repeatables)) {
+        const char *sql = (const char *)zhash_lookup (self->texts, name);
+        const char *mark = strstr (sql, "gridflow:phase=");
         const char *file_phase = mark ? mark + strlen ("gridflow:phase=") : "main";
-        if (rc == 0 && strncmp (file_phase, phase, strlen (phase)) == 0) {
+        if (strncmp (file_phase, phase, strlen (phase)) == 0) {
             const char *params[] = {name, sql};
             PGresult *res = gf_db_exec (self->db, SQL_REPEATABLE_SAME, 2, params);
             bool same = res && PQntuples (res) == 1 && streq (gf_db_get (res, 0, "same"), "t");
@@ -237,10 +257,7 @@ static int s_repeatables (migrator_t *self, const char *phase, bool force)
             if (res)
                 PQclear (res);
         }
-        free (sql);
     }
-    zlist_destroy (&files);
-    free (dir);
     return rc;
 }
 
@@ -249,33 +266,20 @@ static int s_repeatables (migrator_t *self, const char *phase, bool force)
     whose file still names the function goes when the file runs.) */
 static int s_sweep (migrator_t *self)
 {
-    char *dir = zsys_sprintf ("%s/repeatable", self->dir);
-    zlist_t *files = s_sql_files (dir);
     zchunk_t *all = zchunk_new (NULL, 0);
-    int rc = files ? 0 : 1;
-    for (char *name = files ? (char *)zlist_first (files) : NULL; name && rc == 0;
-         name = (char *)zlist_next (files)) {
-        size_t size;
-        char *sql = s_sql_read (dir, name, &size);
-        if (sql)
-            zchunk_extend (all, sql, size);
-        else
-            rc = 1;
-        free (sql);
+    for (char *name = (char *)zlist_first (self->repeatables); name;
+         name = (char *)zlist_next (self->repeatables)) {
+        const char *sql = (const char *)zhash_lookup (self->texts, name);
+        zchunk_extend (all, sql, strlen (sql));
     }
     zchunk_extend (all, "", 1);
-    int dropped = rc == 0
-                      ? s_drop_all (self->db, SQL_STALE_OBJECTS, (const char *)zchunk_data (all),
-                                    "no repeatable file creates it")
-                      : 0;
-    if (dropped < 0)
-        rc = 1;
-    else
-        self->applied += dropped;
+    int dropped = s_drop_all (self->db, SQL_STALE_OBJECTS, (const char *)zchunk_data (all),
+                              "no repeatable file creates it");
     zchunk_destroy (&all);
-    zlist_destroy (&files);
-    free (dir);
-    return rc;
+    if (dropped < 0)
+        return 1;
+    self->applied += dropped;
+    return 0;
 }
 
 /*  A database made by the numbered migrations 001-015 of earlier releases is
@@ -349,10 +353,12 @@ static int s_versioned (migrator_t *self)
 
 int gridctl_db_migrate (gf_config_t *config, int argc, char **argv)
 {
-    migrator_t self = {s_sql_dir (argc, argv), gridctl_db_new (config), 0};
-    int rc = gf_db_connect (self.db, 10000) == 0 ? 0 : 1;
-    if (rc)
+    migrator_t self = {s_sql_dir (argc, argv), gridctl_db_new (config), 0, NULL, NULL};
+    int rc = s_repeatables_load (&self);
+    if (rc == 0 && gf_db_connect (self.db, 10000) != 0) {
         fprintf (stderr, "error: cannot connect to the database\n");
+        rc = 1;
+    }
     /* One migrator at a time (a session lock: it spans the transactions). */
     if (rc == 0 && (gf_db_run (self.db, SQL_MIGRATE_LOCK, 0, NULL) ||
                     gf_db_run (self.db, SQL_MIGRATIONS_TABLE, 0, NULL)))
@@ -387,6 +393,8 @@ int gridctl_db_migrate (gf_config_t *config, int argc, char **argv)
     if (rc == 0)
         printf ("database is up to date (%d applied now)\n", self.applied);
     gf_db_destroy (&self.db);
+    zlist_destroy (&self.repeatables);
+    zhash_destroy (&self.texts);
     free (self.dir);
     return rc;
 }
