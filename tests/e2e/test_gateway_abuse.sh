@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# test: exclusive (its assertions are about timing: /healthz within 100 ms under the abuse)
 # Issue 13, acceptance 4: HTTP that a hostile client cannot topple.  Against
 # a real gf-gateway (as its gf_gateway role) with the real stack behind it:
 # 1,000 concurrent SSE clients, 600 slowloris connections, 300 concurrent
