@@ -3,7 +3,7 @@
 # Acceptance 4 (docs/streams.md): 200 ZeroMQ subscribers on the relay, one of
 # them never reading.  The 199 readers get every event (count, order, dense)
 # without any recovery; the relay is not held back (its publish rate with and
-# without the stuck subscriber is printed and compared); the stuck one, once
+# without the stuck subscriber is printed; the readers keep pace); the stuck one, once
 # it reads again, detects the gap and ends with every event exactly once.
 # Then the same with topic-prefix subscribers: the gap is detected exactly
 # (probe at the heartbeat) and every matching event recovered.
@@ -63,6 +63,8 @@ phase() {
   FIRST=$((head + 1))
 }
 rate_of() { grep -h "publish rate" "$ART/relay@$1.log" | sed -E 's/.*publish rate ([0-9]+).*/\1/'; }
+span_of() { sed -nE 's/^readers: .* over ([0-9]+) ms$/\1/p' "$ART/$1.txt"; }
+refused_of() { grep -h "publish rate" "$ART/relay@$1.log" | sed -E 's/.*; ([0-9]+) sends refused.*/\1/'; }
 
 # check_readers NAME MODE PREFIX N: the N subscribers of that mode and prefix
 # got exactly the matching events (count, distinct, sum of seqs; in dense seq
@@ -107,12 +109,19 @@ check_readers baseline read "" $SUBS
 phase stuck "$((SUBS - 1))::read" "1::stuck"
 check_readers stuck read "" $((SUBS - 1))
 check_readers stuck stuck "" 1
+# Held back would mean the readers fall behind the paced inserts: their
+# span (first event to the last one received) grows by the time the relay
+# spends waiting.  Both spans are about the 2.5 s of paced inserts; the
+# relay's own publish rate (sequencing in PostgreSQL + PUB sends) is printed
+# as a figure, but it varies twofold with the machine's load, so it is not
+# the measure.
 A=$(rate_of baseline); B=$(rate_of stuck)
 note "relay publish rate (events per second of sequencing + publishing): $A without, $B with the stuck subscriber"
-if [ -n "$A" ] && [ -n "$B" ] && [ "$((B * 2))" -ge "$A" ]; then
-  ok "the stuck subscriber does not hold the relay back ($B vs $A events/s)"
+SA=$(span_of baseline); SB=$(span_of stuck)
+if [ -n "$SA" ] && [ -n "$SB" ] && [ "$SB" -le $((SA + 1000)) ] && [ "$(refused_of stuck)" = 0 ]; then
+  ok "the stuck subscriber does not hold the relay back: readers' span ${SB} ms with it, ${SA} ms without; 0 sends refused"
 else
-  not_ok "relay publish rate with the stuck subscriber $B, without $A"
+  not_ok "the stuck subscriber holds the relay back: readers' span ${SB:-?} ms with it, ${SA:-?} ms without; $(refused_of stuck) sends refused"
 fi
 # C: subscribers by topic prefix (grid subtrees), one stuck per prefix; more
 # events, so that the stuck one on QNL.08.001 (a third of them) overflows.
