@@ -99,7 +99,7 @@ SELECT isnt (gf_hold_meeting ('QNL.01', 'weekly', '2026-10-12 09:00+08'), NULL,
 SELECT is ((SELECT period_from FROM meetings WHERE grid = 'QNL.01' AND kind = 'weekly'),
            timestamptz '2026-10-09 09:00+08', 'its period starts at the previous slot');
 SELECT bag_eq (
-    $$SELECT case_id, tier, state FROM ledger_entries le JOIN meetings m ON m.id = le.meeting_id
+    $$SELECT le.case_id, le.tier, le.state FROM ledger_entries le JOIN meetings m ON m.id = le.meeting_id
        WHERE m.grid = 'QNL.01'$$,
     $$VALUES (910001::bigint, 'resolved', 'resolved'), (910002, 'pending', 'signed'),
              (910003, 'hard', 'in_progress')$$,
