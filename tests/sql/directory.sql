@@ -3,7 +3,7 @@
 -- gf_subtree_lo/hi (the same set as gf_in_subtree, less the root), the
 -- owner grid at a level and a grid's leader, on the sample directory.
 BEGIN;
-SELECT plan (19);
+SELECT plan (23);
 
 SELECT ok (gf_in_subtree ('QNL.07.063', 'QNL.07'), 'an L3 grid is inside its L2 grid');
 SELECT ok (gf_in_subtree ('QNL.07.063', 'QNL'), 'and inside its L1 grid');
@@ -37,6 +37,17 @@ SELECT is (gf_leader ('QNL'), 'P-QNL-1', 'the leader of QNL (not its triage offi
 SELECT is (gf_leader ('QNL.07.063'), (SELECT id FROM people WHERE grid = 'QNL.07.063' AND role = 'leader'),
            'the leader of an L3 grid');
 SELECT is (gf_leader ('QNL.99'), NULL, 'a grid without a leader (or unknown): NULL');
+
+-- Codes whose text prefixes overlap outside their subtree are refused
+-- (stream rights are topic prefixes); a child's code is of course fine.
+SELECT throws_ok ($$INSERT INTO grids (code, level, parent, name) VALUES ('QNL.070', 2, 'QNL', 'x')$$,
+                  '23514', NULL, 'QNL.070 beside QNL.07 is refused');
+SELECT throws_ok ($$INSERT INTO grids (code, level, parent, name) VALUES ('QNL.07.06', 3, 'QNL.07', 'x')$$,
+                  '23514', NULL, 'QNL.07.06 beside QNL.07.063 is refused');
+SELECT throws_ok ($$INSERT INTO grids (code, level, name) VALUES ('QN', 1, 'x')$$,
+                  '23514', NULL, 'a root QN beside QNL is refused');
+SELECT lives_ok ($$INSERT INTO grids (code, level, parent, name) VALUES ('QNL.07.999', 3, 'QNL.07', 'x')$$,
+                 'a new L3 grid under QNL.07 is fine');
 
 SELECT * FROM finish ();
 ROLLBACK;

@@ -14,8 +14,9 @@
 -- ('{}' topics: every type), and any other kind given topics (a gateway's
 -- adapter key, say).  NULL: unknown or revoked key, or no reader (an
 -- adapter or app without topics).  Prefix semantics: a grid
--- code that is a text prefix of a sibling's (QNL.07, QNL.070) would widen
--- the right; the directory's codes are dot-separated fixed-width segments.
+-- code that is a text prefix of another's outside its subtree (QNL.07,
+-- QNL.070) would widen the right: the directory refuses such a pair
+-- (gf_grid_code_check in directory.sql).
 CREATE OR REPLACE FUNCTION gf_stream_rights (p_key text) RETURNS text[]
 LANGUAGE sql STABLE AS $$
     SELECT ARRAY (
