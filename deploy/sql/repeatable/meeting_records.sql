@@ -183,8 +183,9 @@ BEGIN
             err := 'illegal_transition';
             message := format ('case %s is already at L%s', c.id, c.level); RETURN;
         END IF;
-        case_action := CASE k.kind WHEN 'resolved' THEN 'resolve' WHEN 'refer' THEN 'refer'
-                                   WHEN 'supervise' THEN 'supervise' END;
+        -- (a case resolved before the meeting: the meeting confirms it)
+        case_action := CASE WHEN k.kind = 'resolved' AND NOT gf_case_resolved (c.state) THEN 'resolve'
+                            WHEN k.kind IN ('refer', 'supervise') THEN k.kind END;
     ELSIF p_action <> 'close' THEN
         err := 'bad_value'; message := format ('unknown meeting action ''%s''', p_action); RETURN;
     END IF;
@@ -313,7 +314,7 @@ END
 $$;
 
 -- When what a decision asked for happened (NULL: not yet): the case
--- resolved after it (every kind); besides, for refer the department's
+-- resolved after it (every kind; 'resolved': the meeting itself); besides, for refer the department's
 -- reply, for supervise the reply to the supervision (a progress note, a
 -- department reply), for report_up a monthly decision on the case, for
 -- send_back a weekly one, for consult the consultation meeting closed.
@@ -321,6 +322,7 @@ $$;
 CREATE OR REPLACE FUNCTION gf_decision_done_at (p_decision bigint) RETURNS timestamptz
 LANGUAGE sql STABLE AS $$
     SELECT coalesce (d.done_at, least (
+        CASE WHEN d.kind = 'resolved' THEN d.at END,  -- resolved (or confirmed) at the meeting
         (SELECT min (a.at) FROM case_actions a
           WHERE a.case_id = d.case_id AND a.at >= d.at
             AND (a.action = 'resolve'
