@@ -154,7 +154,7 @@ check "a resent decision is a duplicate and changes nothing" "yes $before" \
 
 # --- outcomes
 outcome() { sql "SELECT gf_decision_outcome(id) FROM meeting_decisions WHERE meeting_id = $M AND case_id = $1"; }
-check "outcomes now: resolved done, keep_l3 kept, refer kept" "done kept kept" "$(outcome $A) $(outcome $B) $(outcome $D)"
+check "outcomes now: resolved (and confirmed) done, keep_l3 kept, refer kept" "done done kept kept" "$(outcome $A) $(outcome $R) $(outcome $B) $(outcome $D)"
 clock "2026-11-12T10:00:00+08:00"
 act "$D" reply --actor $L3B --note "住建局已派人修复"
 check "after the deadline of keep_l3 without resolution: late; the department replied: done" "late done" "$(outcome $B) $(outcome $D)"
