@@ -163,6 +163,32 @@ check "gridctl meeting show: agenda with decisions and outcomes, attendees" "7 8
   "$(grep -cE "^    [0-9]+ +(hard|pending|resolved) " "$ART/show.out") $(grep -cE '^    .+ (staff|cadre|three_heads|household_rep|property) ' "$ART/show.out") \
 $(grep -E "^    $B " "$ART/show.out" | grep -o 'late') $(grep -E "^    $D " "$ART/show.out" | grep -o 'done')"
 
+# --- the same actions through a CurveZMQ intake: the sender's identity
+CERTS=$ART/certs
+mkdir -p "$CERTS"
+ctl() { "$G" --certs "$CERTS" "$@" >>"$ART/cert.out" 2>&1 || not_ok "gridctl $*"; }
+ctl cert server "$ART/server.cert"
+ctl cert new l2-07 --kind staff --grid QNL.07 --person "$L2" --out "$ART/l2-07.cert"
+ctl cert new l3-063 --kind staff --grid QNL.07.063 --person "$L3" --out "$ART/l3-063.cert"
+ctl cert new desk-08 --kind staff --grid QNL.08 --out "$ART/desk-08.cert"
+ctl cert new feed --kind adapter --grid QNL --sources hotline --out "$ART/feed.cert"
+GF_CURVE=on GF_INTAKE=tcp://127.0.0.1:$((PORT_BASE + 5)) start intake@curve --cert "$ART/server.cert" --certs "$CERTS"
+wait_for "the CurveZMQ intake" 30 port_open $((PORT_BASE + 5))
+curve() { # curve CERT ACTION ARGS...: gridctl meeting ACTION $M through the CurveZMQ intake; its code
+  GF_CURVE=on "$G" --intake tcp://127.0.0.1:$((PORT_BASE + 5)) meeting "$2" "$M" "${@:3}" --cert "$ART/$1.cert" \
+    --server-cert "$ART/server.cert" 2>&1 | sed -n 's/^error: \([a-z_]*\):.*/\1/p; s/^meeting [0-9]* [a-z]*: ok.*/ok/p'
+}
+before=$(snapshot)
+check "CurveZMQ: an identity bound to an L3 leader cannot act as the L2 leader" forbidden \
+  "$(curve l3-063 attend --actor $L2 --name "周主任" --role other)"
+check "CurveZMQ: an identity of another L2 grid cannot record this meeting" forbidden \
+  "$(curve desk-08 attend --actor $L2 --name "周主任" --role other)"
+check "CurveZMQ: an adapter identity cannot record a meeting" forbidden \
+  "$(curve feed attend --actor $L2 --name "周主任" --role other)"
+check "CurveZMQ: the refusals changed nothing" "$before" "$(snapshot)"
+check "CurveZMQ: the L2 leader's own identity records an attendee" ok \
+  "$(curve l2-07 attend --actor $L2 --name "周主任" --role other)"
+
 # --- minutes and close
 meeting minutes --actor $L2 --text "本周研判七件：一件会上解决，一件转区住建局，一件整改，一件上报。联系人电话13912345678。"
 check "minutes: stored in full, on the stream redacted" "13912345678 [电话]" \
@@ -171,7 +197,7 @@ meeting close --actor $L2
 check "closed by the L2 leader, not automatic" "closed|$L2|false" "$(sql "SELECT state || '|' || closed_by || '|' || automatic FROM meetings WHERE id = $M")"
 check "meeting.closed and ledger.published with the counts (tiers, decisions by kind, attendees)" "1 t" \
   "$(sql "SELECT count(*) FROM case_events WHERE type = 'meeting.closed' AND payload->>'meeting' = '$M'") $(sql "SELECT payload - 'meeting' = '{\"kind\": \"weekly\", \"entries\": 7, \"resolved\": 1, \"pending\": 5, \"hard\": 1, \"undecided\": 0,
-     \"attendees\": 8, \"automatic\": false, \"decisions\": {\"refer\": 1, \"rectify\": 1, \"keep_l3\": 1, \"resolved\": 2, \"report_up\": 1, \"take_over\": 1}}'::jsonb
+     \"attendees\": 9, \"automatic\": false, \"decisions\": {\"refer\": 1, \"rectify\": 1, \"keep_l3\": 1, \"resolved\": 2, \"report_up\": 1, \"take_over\": 1}}'::jsonb
      FROM case_events WHERE type = 'ledger.published' AND payload->>'meeting' = '$M' AND payload ? 'decisions'")"
 wait_for "the meeting's events to be published" 20 sql_eq \
   "SELECT count(*) FROM case_events WHERE seq IS NULL AND type LIKE 'meeting.%'" 0
