@@ -251,6 +251,41 @@ zframe_t *gf_action_encode (const gf_action_t *a);
 void gf_action_reset (gf_action_t *a);
 
 /*  ---------------------------------------------------------------------
+    meeting.action — staff record a meeting (issue 14): who attended, a
+    decision per agenda case, minutes, closing, opinions at a consultation
+    meeting.  Which keys an action and a decision kind need is the
+    database's business (deploy/sql/repeatable/meeting_records.sql); the
+    codec checks types and limits only. */
+typedef struct {
+    char *id; /* request id, required; with actor it makes the
+                 action idempotent                                */
+    int64_t at;
+    int64_t meeting;      /* required: the meeting's id                    */
+    char *action;         /* required: attend|decide|minutes|close|opinion */
+    char *actor;          /* required: person id of who records it         */
+    char *person;         /* attend: a person of the directory             */
+    char *name;           /* attend: an outside attendee's name            */
+    char *role;           /* attend: cadre|three_heads|household_rep|...   */
+    int64_t case_id;      /* decide: wire key `case` (0 = absent)          */
+    char *decision;       /* decide: the decision's kind                   */
+    int64_t deadline;     /* decide: ms since the epoch (0 = absent)       */
+    char *department;     /* decide refer: the department                  */
+    char *owner;          /* decide rectify: the person who owns the task  */
+    char *note;           /* decide: instructions, why (<= 4000 chars)     */
+    int64_t consultation; /* decide consult: the consultation meeting      */
+    char *text;           /* minutes: the text (<= 4000 chars)             */
+    char *speaker;        /* opinion: who spoke                            */
+    char *opinion;        /* opinion: what was said                        */
+    char *response;       /* opinion: the answer given                     */
+} gf_meeting_action_t;
+
+#define GF_TYPE_MEETING_ACTION "meeting.action"
+
+int gf_meeting_action_from_msg (gf_msg_t *msg, gf_meeting_action_t *a, gf_error_t *err);
+zframe_t *gf_meeting_action_encode (const gf_meeting_action_t *a);
+void gf_meeting_action_reset (gf_meeting_action_t *a);
+
+/*  ---------------------------------------------------------------------
     Events.  Stored in PostgreSQL as a JSON object (payload); the relay
     encodes them for the wire with the common keys first:
     {v, type, id, at, seq, case, grid, ...payload keys}.

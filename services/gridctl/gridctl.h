@@ -25,6 +25,11 @@ int gridctl_ledger_show (gf_config_t *config, int argc, char **argv);
 int gridctl_report_monthly (gf_config_t *config, int argc, char **argv);
 int gridctl_meeting_list (gf_config_t *config, int argc, char **argv);
 int gridctl_meeting_call (gf_config_t *config, int argc, char **argv);
+/*  A meeting's record (agenda, decisions and outcomes, attendees, minutes),
+    and the staff's actions on it through the intake (gridctl_meeting.c). */
+int gridctl_meeting_show (gf_config_t *config, int argc, char **argv);
+bool gridctl_meeting_is_action (const char *action);
+int gridctl_meeting_act (gf_config_t *config, const char *action, int argc, char **argv);
 /*  The delivery outbox: dead letters, redrive, counts, app tokens. */
 int gridctl_notify (gf_config_t *config, int argc, char **argv);
 

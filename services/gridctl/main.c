@@ -30,6 +30,11 @@ static const char *USAGE =
     "                                what would escalate at TIME and why (changes nothing)\n"
     "  meeting list [--grid PREFIX] [--kind weekly|monthly|consultation] [--limit N]\n"
     "  meeting call --grid L1 --topic TEXT [--at TIME]   a consultation meeting (民情征询会)\n"
+    "  meeting show ID               agenda with decisions and outcomes, attendees, minutes\n"
+    "  meeting ACTION ID --actor PERSON [--person P | --name N --role R] [--case C\n"
+    "            --decision K [--deadline TIME] [--department D] [--owner P] [--note T]\n"
+    "            [--consultation M]] [--text T] [--speaker S --opinion O [--response R]]\n"
+    "            [--request-id R]   ACTION: attend decide minutes close opinion\n"
     "  ledger show --meeting ID [--format table|csv|json]\n"
     "  report monthly [--grid L1] [--month YYYY-MM] [--format table|csv|json]\n"
     "  notify stats | dead [--limit N] | redrive ID...|--all | token PERSON\n"
@@ -60,7 +65,9 @@ int main (int argc, char **argv)
     /* --actor names the person behind an administrative command for the
        audit trail; `case ACTION` keeps its own --actor (the staff member). */
     const char *actor = getenv ("GF_ACTOR");
-    if (!streq (a1, "case")) {
+    bool staff_act = streq (a1, "case") ||
+                     (streq (a1, "meeting") && argc > 2 && gridctl_meeting_is_action (argv[2]));
+    if (!staff_act) {
         int kept = 1;
         for (int i = 1; i < argc; i++) {
             if (streq (argv[i], "--actor") && i + 1 < argc)
@@ -108,6 +115,10 @@ int main (int argc, char **argv)
         rc = gridctl_meeting_list (config, argc - 3, argv + 3);
     else if (streq (a1, "meeting") && streq (a2, "call"))
         rc = gridctl_meeting_call (config, argc - 3, argv + 3);
+    else if (streq (a1, "meeting") && streq (a2, "show"))
+        rc = gridctl_meeting_show (config, argc - 3, argv + 3);
+    else if (streq (a1, "meeting") && gridctl_meeting_is_action (a2))
+        rc = gridctl_meeting_act (config, a2, argc - 3, argv + 3);
     else if (streq (a1, "notify"))
         rc = gridctl_notify (config, argc - 2, argv + 2);
     else if (streq (a1, "cert"))

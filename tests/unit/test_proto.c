@@ -1637,6 +1637,39 @@ static void test_golden_vectors_decode_as_their_messages (void **state)
     }
 }
 
+static void test_golden_vector_meeting_action_decodes (void **state)
+{
+    (void)state;
+    //  meeting_action_decide: every key it carries survives; others absent.
+    zframe_t *frame = s_vec_meeting_action_decide ();
+    gf_error_t err = {GF_OK, ""};
+    gf_msg_t *msg = gf_msg_decode (zframe_data (frame), zframe_size (frame), &err);
+    assert_non_null (msg);
+    gf_meeting_action_t a;
+    assert_int_equal (gf_meeting_action_from_msg (msg, &a, &err), 0);
+    assert_string_equal (a.id, "mtg-0001");
+    assert_int_equal (a.meeting, 42);
+    assert_string_equal (a.action, "decide");
+    assert_string_equal (a.actor, "P-QNL.07-1");
+    assert_int_equal (a.case_id, 1001);
+    assert_string_equal (a.decision, "refer");
+    assert_int_equal (a.deadline, GF_VEC_AT + 604800000);
+    assert_string_equal (a.department, "区住建局");
+    assert_null (a.owner);
+    assert_null (a.text);
+    assert_int_equal (a.consultation, 0);
+    gf_meeting_action_reset (&a);
+    gf_msg_destroy (&msg);
+    zframe_destroy (&frame);
+    //  A case.action decoder refuses it, and the meeting decoder a case.action.
+    frame = s_vec_case_action_sign ();
+    msg = gf_msg_decode (zframe_data (frame), zframe_size (frame), &err);
+    assert_int_equal (gf_meeting_action_from_msg (msg, &a, &err), -1);
+    assert_int_equal (err.code, GF_E_UNKNOWN_TYPE);
+    gf_msg_destroy (&msg);
+    zframe_destroy (&frame);
+}
+
 static void test_golden_vectors_every_file_has_an_input (void **state)
 {
     (void)state;
@@ -1847,6 +1880,7 @@ int main (void)
         cmocka_unit_test (test_golden_vectors_decode_as_their_messages),
         cmocka_unit_test (test_golden_vectors_lifecycle_decode_as_their_messages),
         cmocka_unit_test (test_golden_vectors_every_file_has_an_input),
+        cmocka_unit_test (test_golden_vector_meeting_action_decodes),
     };
     return cmocka_run_group_tests (tests, NULL, NULL);
 }

@@ -52,6 +52,17 @@ GRANT SELECT ON case_state_names, event_types, special_groups, escalation_rule_n
 GRANT SELECT, INSERT, UPDATE ON cases, case_actions TO gf_intake;
 GRANT SELECT, INSERT ON case_events TO gf_intake;
 GRANT USAGE ON SEQUENCE cases_id_seq, case_events_id_seq, case_actions_id_seq TO gf_intake;
+-- intake: meeting.action (meeting_records.sql): the meeting locked and its
+-- version, minutes and state; its agenda read; attendees, decisions,
+-- opinions and the action records written; a take_over decision's
+-- escalation row and ledger mark (issue 14).
+GRANT SELECT, UPDATE ON meetings TO gf_intake;
+GRANT SELECT, UPDATE (escalated) ON ledger_entries TO gf_intake;
+GRANT SELECT ON meeting_decision_kinds TO gf_intake;
+GRANT SELECT, INSERT ON meeting_attendees, meeting_decisions, consultation_opinions,
+    meeting_actions, escalations TO gf_intake;
+GRANT USAGE ON SEQUENCE meeting_attendees_id_seq, meeting_decisions_id_seq,
+    consultation_opinions_id_seq, meeting_actions_id_seq, escalations_id_seq TO gf_intake;
 
 -- relay: reads the log and numbers it (seq only); no case, no personal data.
 -- Not case_events.restricted (020: special groups, clear notes), which is
@@ -99,6 +110,8 @@ GRANT INSERT ON deliveries TO gf_escalator;
 GRANT SELECT, INSERT, UPDATE ON escalation_state, meetings, ledger_entries, escalations,
     notifications TO gf_escalator;
 GRANT SELECT, UPDATE ON cases TO gf_escalator;
+-- escalator: the next agenda reads the decisions' outcomes (gf_decision_outcome).
+GRANT SELECT ON meeting_decisions, meeting_decision_kinds TO gf_escalator;
 GRANT INSERT ON case_events TO gf_escalator;
 GRANT USAGE ON ALL SEQUENCES IN SCHEMA public TO gf_escalator;
 
