@@ -69,6 +69,8 @@ typedef enum {
     GF_E_CONFLICT,            /* "conflict": the case changed since `version`;
                                  the reply carries the current state/version  */
     GF_E_ARCHIVED,            /* "archived": the case is closed and archived  */
+    GF_E_UNKNOWN_DEPARTMENT,  /* "unknown_department": refer names no department
+                                 of the directory (usable from this L1 grid)  */
     GF_CODE_COUNT
 } gf_code_t;
 
@@ -229,19 +231,24 @@ typedef struct {
     char *id; /* request id, required; with actor it makes the
                  action idempotent                                */
     int64_t at;
-    int64_t case_id;  /* required: wire key `case`                        */
-    char *action;     /* required: sign|progress|refer|reply|resolve|callback|
-                         close|reopen|return|assign|merge|supervise|classify */
-    char *actor;      /* required: person id of who acts                  */
-    int64_t version;  /* required: the case version the actor saw         */
-    char *note;       /* optional: why / what (<= 4000 chars)             */
-    char *department; /* refer: the department                            */
-    char *grid;       /* assign: the new L3 grid                          */
-    int64_t into;     /* merge: the case this one merges into (0 = none)  */
-    int satisfied;    /* callback: 1 / 0, -1 when absent                  */
-    char *tier;       /* classify: pending|hard                           */
-    int urgent;       /* classify: 1 / 0, -1 when absent                  */
-    char *groups;     /* classify: comma-separated GF_GROUPS codes, or NULL */
+    int64_t case_id;     /* required: wire key `case`                        */
+    char *action;        /* required: sign|progress|refer|reply|resolve|callback|
+                            close|reopen|return|assign|merge|supervise|classify|
+                            receipt */
+    char *actor;         /* required: person id of who acts                  */
+    int64_t version;     /* required: the case version the actor saw         */
+    char *note;          /* optional: why / what (<= 4000 chars)             */
+    char *department;    /* refer: the department                            */
+    char *grid;          /* assign: the new L3 grid                          */
+    int64_t into;        /* merge: the case this one merges into (0 = none)  */
+    int satisfied;       /* callback: 1 / 0, -1 when absent                  */
+    char *tier;          /* classify: pending|hard                           */
+    int urgent;          /* classify: 1 / 0, -1 when absent                  */
+    char *groups;        /* classify: comma-separated GF_GROUPS codes, or NULL */
+    char *contact;       /* receipt: the department contact who signed       */
+    int64_t received_at; /* receipt: when it was signed (ms; 0 = now)     */
+    int64_t deadline;    /* refer: an explicit reply deadline (ms; 0 = the
+                            department's rule)                               */
 } gf_action_t;
 
 #define GF_TYPE_CASE_ACTION "case.action"

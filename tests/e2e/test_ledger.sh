@@ -314,7 +314,7 @@ check("November by L2 grid: QNL.07, QNL.08 and an empty one, with names",
       [pick(by_l2[k]) for k in ("QNL.07", "QNL.08", "QNL.01")]
       + [by_l2["QNL.07"]["name"], by_l2["QNL.08"]["name"], len(nov["by_l2"])])
 check("November escalations by rule",
-      {"weekly_l2": 2, "monthly_l1": 0, "urgent_l2": 0, "urgent_l1": 0}, nov["escalations"])
+      {"weekly_l2": 2, "monthly_l1": 0, "urgent_l2": 0, "urgent_l1": 0, "referral_l2": 0}, nov["escalations"])
 
 with open(f"{art}/nov.csv", newline="", encoding="utf-8") as f:
     rows = list(csv.DictReader(f))

@@ -52,6 +52,11 @@ GRANT SELECT ON case_state_names, event_types, special_groups, escalation_rule_n
 GRANT SELECT, INSERT, UPDATE ON cases, case_actions TO gf_intake;
 GRANT SELECT, INSERT ON case_events TO gf_intake;
 GRANT USAGE ON SEQUENCE cases_id_seq, case_events_id_seq, case_actions_id_seq TO gf_intake;
+-- intake: 代访 (026, referrals.sql): a refer's department, its referral
+-- record (the case_actions trigger), receipts and replies.
+GRANT SELECT ON departments TO gf_intake;
+GRANT SELECT, INSERT, UPDATE ON referrals TO gf_intake;
+GRANT USAGE ON SEQUENCE referrals_id_seq TO gf_intake;
 
 -- relay: reads the log and numbers it (seq only); no case, no personal data.
 -- Not case_events.restricted (020: special groups, clear notes), which is
@@ -100,6 +105,9 @@ GRANT SELECT, INSERT, UPDATE ON escalation_state, meetings, ledger_entries, esca
     notifications TO gf_escalator;
 GRANT SELECT, UPDATE ON cases TO gf_escalator;
 GRANT INSERT ON case_events TO gf_escalator;
+-- escalator: late referrals (referrals.sql gf_referrals_overdue).
+GRANT SELECT ON departments TO gf_escalator;
+GRANT SELECT, UPDATE ON referrals TO gf_escalator;
 GRANT USAGE ON ALL SEQUENCES IN SCHEMA public TO gf_escalator;
 
 -- gateway (HTTP, dashboards, Open311 queries): reads, never writes.
@@ -119,7 +127,8 @@ GRANT SELECT (grid, role, name, position, phone, commitment) ON people TO gf_gat
 GRANT SELECT ON ALL TABLES IN SCHEMA public TO gf_ctl;
 GRANT INSERT, UPDATE, DELETE ON grids, categories, people, addresses, calendar_years,
     calendar_days, sim_clock, identities, escalation_rules, meeting_schedule,
-    notification_templates, notification_rules, delivery_policy, delivery_quiet, app_tokens
+    notification_templates, notification_rules, delivery_policy, delivery_quiet, app_tokens,
+    departments
     TO gf_ctl;
 GRANT UPDATE ON deliveries TO gf_ctl; -- gridctl notify redrive
 GRANT INSERT, UPDATE ON meetings, escalation_state TO gf_ctl;
