@@ -63,6 +63,10 @@ ALTER TABLE identities ADD CONSTRAINT identities_kind_check
     CHECK (kind = ANY (ARRAY['adapter', 'staff', 'subscriber', 'app', 'department']));
 ALTER TABLE identities ADD CONSTRAINT identities_department_check
     CHECK ((kind = 'department') = (department IS NOT NULL));
+-- Who acted: a person of the directory, or (its receipt and reply through
+-- its identity) a department.  A foreign key cannot name two tables: the
+-- trigger case_actions_actor_known (referrals.sql) checks it instead.
+ALTER TABLE case_actions DROP CONSTRAINT case_actions_actor_fkey;
 
 -- The referral_reply rule: the default reply deadline in working days, and
 -- how many working days after the deadline an unanswered referral goes to

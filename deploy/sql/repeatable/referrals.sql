@@ -7,7 +7,25 @@
 -- the trigger below makes the referral record of it, so every path gets one.
 -- Owns: gf_department_upsert, gf_department_import, gf_department_usable,
 -- gf_referral_deadline, gf_referral_on_action, gf_referral_set_deadline,
--- gf_referral_receipt, gf_referrals_overdue, gf_referral_list.
+-- gf_referral_receipt, gf_referrals_overdue, gf_referral_list,
+-- gf_case_action_actor_check.
+
+-- A case action's actor is a person of the directory or a department (026
+-- replaced the foreign key to people): the same SQLSTATE as the key.
+CREATE OR REPLACE FUNCTION gf_case_action_actor_check () RETURNS trigger
+LANGUAGE plpgsql AS $$
+BEGIN
+    IF NOT EXISTS (SELECT 1 FROM people WHERE id = NEW.actor)
+       AND NOT EXISTS (SELECT 1 FROM departments WHERE code = NEW.actor) THEN
+        RAISE EXCEPTION 'case action actor % is neither a person nor a department', NEW.actor
+              USING ERRCODE = 'foreign_key_violation';
+    END IF;
+    RETURN NEW;
+END
+$$;
+
+CREATE OR REPLACE TRIGGER case_actions_actor_known BEFORE INSERT OR UPDATE OF actor
+    ON case_actions FOR EACH ROW EXECUTE FUNCTION gf_case_action_actor_check ();
 
 -- `gridctl department add` and each row of `import`: insert or update one
 -- department.  p_days NULL: the referral_reply rule's working_days.
