@@ -63,6 +63,26 @@ static const char *SQL_CASE = "SELECT c.*, g.name AS grid_name, cat.name AS cate
                               "  LEFT JOIN categories cat ON cat.code = c.category WHERE c.id = $1";
 static const char *SQL_TIMELINE = "SELECT * FROM gf_case_timeline ($1)";
 static const char *SQL_REFERRALS = "SELECT * FROM gf_referral_list ($1)";
+static const char *SQL_ATTACHMENTS = "SELECT * FROM gf_attachment_list ($1)";
+
+/*  Evidence: each attachment without its bytes. */
+static void s_show_attachments (gf_db_t *db, const char *const *params)
+{
+    PGresult *r = gf_db_exec (db, SQL_ATTACHMENTS, 1, params);
+    for (int i = 0; r && i < PQntuples (r); i++) {
+        if (i == 0)
+            printf ("  附件 attachments\n");
+        printf ("    #%s %s  %s  %s bytes  sha256 %s  %s  %s %s%s%s\n", gf_db_get (r, i, "id"),
+                gf_db_get (r, i, "filename"), gf_db_get (r, i, "content_type"),
+                gf_db_get (r, i, "size"), gf_db_get (r, i, "sha256"),
+                streq (gf_db_get (r, i, "public"), "t") ? "公开 public" : "内部 staff only",
+                gf_db_get (r, i, "actor"), gf_db_get (r, i, "at"),
+                gf_db_get (r, i, "action") ? "  for " : "",
+                gf_db_get (r, i, "action") ? gf_db_get (r, i, "action") : "");
+    }
+    if (r)
+        PQclear (r);
+}
 
 /*  代访: each referral's report, receipt, deadline and reply. */
 static void s_show_referrals (gf_db_t *db, const char *const *params)
@@ -124,6 +144,7 @@ int gridctl_case_show (gf_config_t *config, int argc, char **argv)
         printf ("  内容 text       %s\n", F ("description"));
 #undef F
         s_show_referrals (db, params);
+        s_show_attachments (db, params);
         PGresult *t = gf_db_exec (db, SQL_TIMELINE, 1, params);
         if (t) {
             printf ("  时间线 timeline\n");

@@ -20,6 +20,9 @@ static const char *USAGE =
     "               assign merge supervise classify receipt\n"
     "       (refer --department CODE [--deadline TIME]; receipt --contact NAME\n"
     "        [--received-at TIME]: the department's 签收)\n"
+    "  case attach ID --actor P --file F [--public] [--for REQUEST] [--note T]\n"
+    "                                evidence (JPEG, PNG, WebP, PDF) through the intake\n"
+    "  case attachment get ATT --actor P --out FILE   for staff whose grid holds the case\n"
     "  department add CODE --name N [--contact C] [--phone P] [--root L1] [--days N]\n"
     "  department list | import FILE  the departments cases are referred to (代访)\n"
     "  watch [PREFIX] [--grid G] [--once] [--count N] [--idle MS]\n"
@@ -96,6 +99,10 @@ int main (int argc, char **argv)
         rc = gridctl_case_show (config, argc - 3, argv + 3);
     else if (streq (a1, "case") && streq (a2, "list"))
         rc = gridctl_case_list (config, argc - 3, argv + 3);
+    else if (streq (a1, "case") && streq (a2, "attach"))
+        rc = gridctl_case_attach (config, argc - 3, argv + 3);
+    else if (streq (a1, "case") && streq (a2, "attachment"))
+        rc = gridctl_case_attachment (config, argc - 3, argv + 3);
     else if (streq (a1, "case") && gf_case_action_from_name (a2) >= 0)
         rc = gridctl_case_act (config, a2, argc - 3, argv + 3);
     else if (streq (a1, "calendar") && streq (a2, "import"))

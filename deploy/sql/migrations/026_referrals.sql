@@ -91,3 +91,33 @@ ON CONFLICT (type) DO NOTHING;
 INSERT INTO escalation_rule_names (rule, name, name_en, ord)
 VALUES ('referral_l2', '转办逾期升级至二级网格', 'referral late, to L2', 50)
 ON CONFLICT DO NOTHING;
+
+-- Evidence on a case (photos, scans, documents), uploaded through the
+-- intake (attachment.add), idempotent per (actor, request_id).  The type is
+-- read from the bytes (JPEG, PNG, WebP, PDF only); the size limit is the
+-- intake's (intake/max_attachment).  `public`: the gateway may serve it
+-- (Open311 media_url); anything else is served to staff in scope only.
+CREATE TABLE attachments (
+    id bigserial PRIMARY KEY,
+    case_id bigint NOT NULL REFERENCES cases (id),
+    action_id bigint REFERENCES case_actions (id),   -- the case action it is evidence for
+    request_id text NOT NULL,
+    actor text NOT NULL REFERENCES people (id),
+    filename text NOT NULL CHECK (char_length (filename) BETWEEN 1 AND 255
+                                  AND filename !~ '[/\\]'),
+    content_type text NOT NULL CHECK (content_type = ANY (ARRAY['image/jpeg', 'image/png',
+                                                               'image/webp', 'application/pdf'])),
+    size integer NOT NULL CHECK (size > 0),
+    sha256 text NOT NULL CHECK (sha256 ~ '^[0-9a-f]{64}$'),
+    public boolean NOT NULL DEFAULT false,
+    note text,
+    data bytea NOT NULL,
+    at timestamptz NOT NULL,
+    UNIQUE (actor, request_id),
+    CHECK (octet_length (data) = size)
+);
+CREATE INDEX attachments_case ON attachments (case_id);
+
+INSERT INTO event_types (type, name, name_en) VALUES
+    ('attachment.added', '上传附件', 'attachment added')
+ON CONFLICT (type) DO NOTHING;

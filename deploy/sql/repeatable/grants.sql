@@ -57,6 +57,9 @@ GRANT USAGE ON SEQUENCE cases_id_seq, case_events_id_seq, case_actions_id_seq TO
 GRANT SELECT ON departments TO gf_intake;
 GRANT SELECT, INSERT, UPDATE ON referrals TO gf_intake;
 GRANT USAGE ON SEQUENCE referrals_id_seq TO gf_intake;
+-- intake: attachments (attachments.sql gf_attachment_add).
+GRANT SELECT, INSERT ON attachments TO gf_intake;
+GRANT USAGE ON SEQUENCE attachments_id_seq TO gf_intake;
 
 -- relay: reads the log and numbers it (seq only); no case, no personal data.
 -- Not case_events.restricted (020: special groups, clear notes), which is
@@ -112,6 +115,8 @@ GRANT USAGE ON ALL SEQUENCES IN SCHEMA public TO gf_escalator;
 
 -- gateway (HTTP, dashboards, Open311 queries): reads, never writes.
 GRANT SELECT ON cases_public, case_state_names TO gf_gateway;
+-- gateway: public attachments only (attachments.sql's view), never the table.
+GRANT SELECT ON attachments_public TO gf_gateway;
 -- The log as published: not its restricted column (020).
 GRANT SELECT (id, seq, type, topic, case_id, grid, at, payload) ON case_events TO gf_gateway;
 -- What the dashboard's and Open311's functions (dashboard.sql, open311.sql)
