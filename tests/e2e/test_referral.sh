@@ -10,8 +10,14 @@
 # department, receipt on a case not referred, a receipt without contact, a
 # second receipt, a department identity outside its referrals — each its
 # code, nothing changed; a resent receipt is a duplicate.
-# (Attachments and the archive export of issue 14 part 5 are not built yet.)
+# Attachments (evidence): uploaded through the intake with their own size
+# limit, refused when too big or of a forbidden type (nothing stored),
+# idempotent, never visible outside scope (another grid's staff identity is
+# refused; gridctl's get for another grid's staff is refused; the gateway
+# serves public ones only, as Open311 media_url).
+# (The archive export of issue 14 part 5 is not built yet.)
 source "$(dirname "$0")/lib.sh"
+source "$(dirname "$0")/gateway_lib.sh"
 new_db
 G="$BIN/gridctl"
 CERTS=$ART/certs
@@ -23,6 +29,7 @@ ctl cert server "$ART/server.cert"
 ctl cert new feed --kind adapter --grid QNL --sources hotline --out "$ART/feed.cert"
 ctl cert new l3-063 --kind staff --grid QNL.07.063 --person "$L3" --out "$ART/l3-063.cert"
 ctl cert new gds --kind department --department GDS --grid QNL --out "$ART/gds.cert"
+ctl cert new l3-067 --kind staff --grid QNL.08.067 --person "$L3C" --out "$ART/l3-067.cert"
 check "a department identity needs its department" 1 \
   "$("$G" --certs "$CERTS" cert new bad-dept --kind department --grid QNL --out "$ART/bad.cert" >/dev/null 2>&1; echo $?)"
 check "gridctl department list shows the imported departments" 4 \
@@ -31,7 +38,8 @@ check "gridctl department list shows the imported departments" 4 \
 
 export GF_CURVE=on
 GF_CURVE=off start relay
-start intake --cert "$ART/server.cert" --certs "$CERTS"
+MAXATT=200000   # intake/max_attachment for this test (default 8 MiB)
+start intake --cert "$ART/server.cert" --certs "$CERTS" --max-attachment $MAXATT
 GF_CURVE=off start router
 GF_CURVE=off start escalator
 wait_for "intake port" 30 port_open $((PORT_BASE + 0))
@@ -142,4 +150,66 @@ check "case show: the report, receipt, deadline and lateness" yes \
 check "case show: A's receipt by the department and its reply" yes \
   "$(grep -q '王建国 签收于 .*(部门身份签收, 记录 gds)' "$ART/show-A.txt" && grep -q '回复 reply .*已安排本周内更换路灯 (GDS)' "$ART/show-A.txt" \
      && echo yes || echo no)"
+# --- attachments ---------------------------------------------------------------
+att() { # CERT CASE ACTOR FILE [OPTIONS...]: the answer as a code
+  local cert=$1 id=$2 actor=$3 file=$4; shift 4
+  "$G" case attach "$id" --actor "$actor" --file "$file" "$@" --cert "$ART/$cert.cert" \
+    --server-cert "$ART/server.cert" 2>&1 | head -1 \
+    | sed -n 's/^error: \([a-z_]*\):.*/\1/p; s/^case [0-9]*: .*\[already done\]$/duplicate/p; s/^case [0-9]*: .*/ok/p'
+}
+astored() { sql "SELECT (SELECT count(*) FROM attachments) || '/' || (SELECT count(*) FROM case_events)"; }
+att_refused() { # CODE CERT CASE ACTOR FILE [OPTIONS...]
+  local code=$1 before got; shift
+  before=$(astored)
+  got=$(att "$@")
+  if [ "$got" == "$code" ] && [ "$before" == "$(astored)" ]; then ok "attachment refused $code: $4 on case $2 by $3"
+  else not_ok "expected $code for attachment $4 on case $2 by $3, got '$got' (stored $before -> $(astored))"; fi
+}
+python3 - "$ART" <<'PY'
+import os, sys
+d = sys.argv[1]
+open(f"{d}/photo.jpg", "wb").write(b"\xff\xd8\xff\xe0" + os.urandom(120000))
+open(f"{d}/scan.png", "wb").write(b"\x89PNG\r\n\x1a\n" + os.urandom(30000))
+open(f"{d}/reply.pdf", "wb").write(b"%PDF-1.4\n" + os.urandom(50000))
+open(f"{d}/big.jpg", "wb").write(b"\xff\xd8\xff\xe0" + os.urandom(250000))
+open(f"{d}/script.sh", "wb").write(b"#!/bin/sh\necho hi\n" * 100)
+open(f"{d}/fake.jpg", "wb").write(b"GIF89a" + os.urandom(1000))
+PY
+check "a JPEG (120 KB, over the 64 KiB body limit of other types) on A, evidence for the refer" ok \
+  "$(att l3-063 $A $L3 "$ART/photo.jpg" --request-id att-1 --note "路灯现场照片")"
+check "the resent upload is a duplicate" duplicate "$(att l3-063 $A $L3 "$ART/photo.jpg" --request-id att-1)"
+check "a public PNG on A" ok "$(att l3-063 $A $L3 "$ART/scan.png" --public)"
+check "the department's written reply (PDF) on A" ok "$(att l3-063 $A $L3 "$ART/reply.pdf")"
+att_refused too_large l3-063 $A $L3 "$ART/big.jpg"
+att_refused bad_value l3-063 $A $L3 "$ART/script.sh"
+att_refused bad_value l3-063 $A $L3 "$ART/fake.jpg"
+att_refused forbidden l3-067 $A $L3C "$ART/photo.jpg"   # another grid's staff identity
+att_refused forbidden gds $A GDS "$ART/photo.jpg"       # a department identity uploads nothing
+check "stored: three attachments with size and sha256 as uploaded" \
+  "$(for f in photo.jpg scan.png reply.pdf; do printf '%s|%s|%s\n' "$f" "$(stat -c %s "$ART/$f")" "$(sha256sum "$ART/$f" | cut -d' ' -f1)"; done)" \
+  "$(sql "SELECT filename || '|' || size || '|' || sha256 FROM attachments WHERE case_id = $A ORDER BY id")"
+check "types read from the bytes" "image/jpeg,image/png,application/pdf" \
+  "$(sql "SELECT string_agg(content_type, ',' ORDER BY id) FROM attachments")"
+bigbody=$(python3 -c 'print("很" * 30000)')
+check "other message types keep the 64 KiB body limit" too_large \
+  "$("$G" submit --cert "$ART/feed.cert" --server-cert "$ART/server.cert" --source hotline --ref RF-BIG \
+       --text "$bigbody" --grid QNL.07.063 2>&1 | sed -n 's/^error: \([a-z_]*\):.*/\1/p')"
+"$G" case show $A >"$ART/show-A2.txt"
+check "case show lists the attachments with their checksums" 3 \
+  "$(grep -cE "^    #[0-9]+ (photo.jpg|scan.png|reply.pdf) .*sha256 [0-9a-f]{64}" "$ART/show-A2.txt")"
+PHOTO=$(sql "SELECT id FROM attachments WHERE filename = 'photo.jpg'")
+SCAN=$(sql "SELECT id FROM attachments WHERE filename = 'scan.png'")
+"$G" case attachment get $PHOTO --actor $L2 --out "$ART/got.jpg" >/dev/null 2>&1
+check "get by the L2 leader (in scope): the same bytes" yes "$(cmp -s "$ART/photo.jpg" "$ART/got.jpg" && echo yes || echo no)"
+check "get by another grid's staff: refused, nothing written" "forbidden|no" \
+  "$("$G" case attachment get $PHOTO --actor $L3C --out "$ART/leak.jpg" 2>&1 | sed -n 's/^error: \([a-z_]*\):.*/\1/p')|$([ -e "$ART/leak.jpg" ] && echo yes || echo no)"
+GF_CURVE=off start_gateway
+http GET "/open311/v2/requests/$A.json"
+check "Open311 media_url: the public attachment only" "/open311/v2/media/$SCAN" "$(jbody '.[0].media_url')"
+http GET "/open311/v2/media/$SCAN"
+check "the gateway serves the public attachment" "200|yes" "$STATUS|$(cmp -s "$ART/scan.png" "$ART/body.json" && echo yes || echo no)"
+http GET "/open311/v2/media/$PHOTO"
+check "the gateway never serves a non-public one" 404 "$STATUS"
+http GET "/open311/v2/requests/$B.json"
+check "a case without public attachments has no media_url" null "$(jbody '.[0].media_url')"
 finish
