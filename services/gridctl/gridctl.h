@@ -41,6 +41,7 @@ int gridctl_cert (gf_config_t *config, int argc, char **argv);
 int gridctl_department (gf_config_t *config, int argc, char **argv);
 int gridctl_case_attach (gf_config_t *config, int argc, char **argv);
 int gridctl_case_attachment (gf_config_t *config, int argc, char **argv);
+int gridctl_case_export (gf_config_t *config, int argc, char **argv);
 /*  Services, bus, consumers, dead letters, next meetings (gridctl_status.c). */
 int gridctl_status (gf_config_t *config, int argc, char **argv);
 

@@ -23,6 +23,8 @@ static const char *USAGE =
     "  case attach ID --actor P --file F [--public] [--for REQUEST] [--note T]\n"
     "                                evidence (JPEG, PNG, WebP, PDF) through the intake\n"
     "  case attachment get ATT --actor P --out FILE   for staff whose grid holds the case\n"
+    "  case export ID --out FILE     a closed case as one archive (tar.gz: timeline, referrals,\n"
+    "                                attachments, manifest.json with sha256 of each file)\n"
     "  department add CODE --name N [--contact C] [--phone P] [--root L1] [--days N]\n"
     "  department list | import FILE  the departments cases are referred to (代访)\n"
     "  watch [PREFIX] [--grid G] [--once] [--count N] [--idle MS]\n"
@@ -101,6 +103,8 @@ int main (int argc, char **argv)
         rc = gridctl_case_list (config, argc - 3, argv + 3);
     else if (streq (a1, "case") && streq (a2, "attach"))
         rc = gridctl_case_attach (config, argc - 3, argv + 3);
+    else if (streq (a1, "case") && streq (a2, "export"))
+        rc = gridctl_case_export (config, argc - 3, argv + 3);
     else if (streq (a1, "case") && streq (a2, "attachment"))
         rc = gridctl_case_attachment (config, argc - 3, argv + 3);
     else if (streq (a1, "case") && gf_case_action_from_name (a2) >= 0)

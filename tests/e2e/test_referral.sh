@@ -15,7 +15,8 @@
 # idempotent, never visible outside scope (another grid's staff identity is
 # refused; gridctl's get for another grid's staff is refused; the gateway
 # serves public ones only, as Open311 media_url).
-# (The archive export of issue 14 part 5 is not built yet.)
+# The archive of a closed case (资料归档齐, gridctl case export): every item,
+# the manifest's checksums verified; an open case is refused.
 source "$(dirname "$0")/lib.sh"
 source "$(dirname "$0")/gateway_lib.sh"
 new_db
@@ -212,4 +213,37 @@ http GET "/open311/v2/media/$PHOTO"
 check "the gateway never serves a non-public one" 404 "$STATUS"
 http GET "/open311/v2/requests/$B.json"
 check "a case without public attachments has no media_url" null "$(jbody '.[0].media_url')"
+# --- the archive of a closed case ----------------------------------------------
+check "export of a case that is not closed: refused, nothing written" "illegal_transition|no" \
+  "$("$G" case export $C --out "$ART/C.tar.gz" 2>&1 | sed -n 's/^error: \([a-z_]*\):.*/\1/p')|$([ -e "$ART/C.tar.gz" ] && echo yes || echo no)"
+check "A resolved" ok "$(try l3-063 resolve $A $L3 --note "供电所已更换路灯")"
+check "A called back" ok "$(try l3-063 callback $A $L3 --satisfied yes)"
+check "A closed" ok "$(try l3-063 close $A $L3)"
+"$G" case export $A --out "$ART/A.tar.gz" >"$ART/export.out" 2>&1 || not_ok "export A: $(cat "$ART/export.out")"
+rm -rf "$ART/A-archive" && mkdir -p "$ART/A-archive" && tar -xzf "$ART/A.tar.gz" -C "$ART/A-archive"
+(cd "$ART/A-archive" && find . -type f | sed 's|^\./||' | sort) >"$ART/A-files.txt"
+check "the archive: case, timeline, referrals, three attachments, manifest" \
+  "$(printf '%s\n' attachments/$PHOTO-photo.jpg attachments/$((PHOTO + 1))-scan.png attachments/$((PHOTO + 2))-reply.pdf \
+       case.json manifest.json referrals.json timeline.json | sort)" "$(cat "$ART/A-files.txt")"
+check "the manifest lists every other file, and each sha256 and size holds" ok \
+  "$(cd "$ART/A-archive" && python3 - <<'PY'
+import hashlib, json, os
+m = json.load(open("manifest.json"))
+files = sorted(p for p in (os.path.relpath(os.path.join(d, f)) for d, _, fs in os.walk(".") for f in fs)
+               if p != "manifest.json")
+listed = sorted(f["path"] for f in m["files"])
+bad = [f["path"] for f in m["files"]
+       if hashlib.sha256(open(f["path"], "rb").read()).hexdigest() != f["sha256"]
+       or os.path.getsize(f["path"]) != f["size"]]
+print("ok" if listed == files and not bad else f"listed={listed} files={files} bad={bad}")
+PY
+)"
+check "the attachments in the archive are the uploaded bytes" yes \
+  "$(cmp -s "$ART/photo.jpg" "$ART/A-archive/attachments/$PHOTO-photo.jpg" && cmp -s "$ART/reply.pdf" "$ART/A-archive/attachments/$((PHOTO + 2))-reply.pdf" && echo yes || echo no)"
+check "referrals.json: the report, the receipt and the reply" "代居民报修：南关村6组路灯已坏一个月|王建国|department|已安排本周内更换路灯" \
+  "$(jq -r '.[0] | [.report, .received_by, .receipt_via, .reply] | join("|")' "$ART/A-archive/referrals.json")"
+check "timeline.json: the referral, its receipt, the reply and the attachments" "1|1|1|3|1" \
+  "$(jq -r '[(map(select(.type == "case.referred")) | length), (map(select(.type == "referral.received")) | length),
+             (map(select(.type == "case.department_replied")) | length), (map(select(.type == "attachment.added")) | length),
+             (map(select(.type == "case.closed")) | length)] | map(tostring) | join("|")' "$ART/A-archive/timeline.json")"
 finish

@@ -4,7 +4,7 @@
 -- not the actor's; served to staff in scope only; the gateway's view shows
 -- public attachments only; the roles.  On cases of our own (rolled back).
 BEGIN;
-SELECT plan (16);
+SELECT plan (19);
 \ir fixtures/as_role.sql
 
 INSERT INTO sim_clock (at) VALUES ('2026-11-04 10:00+08')
@@ -64,5 +64,22 @@ SELECT is (pg_temp.as_role ('gf_gateway', 'SELECT data FROM attachments'), '4250
 SELECT is (pg_temp.as_role ('gf_intake', $$SELECT gf_attachment_add (1, 'x', 'P-QNL.07.063-1', 'a.pdf',
                                'application/pdf', false, NULL, NULL, '\x25504446'::bytea, NULL)$$),
            '00000', 'intake: may store attachments');
+-- The archive of a closed case (资料归档齐).
+INSERT INTO attachments (case_id, request_id, actor, filename, content_type, size, sha256, data, at)
+VALUES (pg_temp.c ('AT-Z'), 'z1', 'P-QNL.07.063-1', 'done.pdf', 'application/pdf', 4,
+        encode (sha256 ('\x25504446'::bytea), 'hex'), '\x25504446'::bytea, '2026-11-01 10:00+08');
+SELECT is ((SELECT count (*)::int FROM gf_case_archive (pg_temp.c ('AT-A'))), 0,
+           'no archive of a case that is not closed');
+SELECT is ((SELECT array_agg (regexp_replace (path, '/[0-9]+-', '/N-')) FROM gf_case_archive (pg_temp.c ('AT-Z'))),
+           ARRAY['case.json', 'timeline.json', 'referrals.json', 'attachments/N-done.pdf', 'manifest.json'],
+           'the archive: case, timeline, referrals, attachments, then the manifest');
+SELECT is ((SELECT jsonb_agg (f ORDER BY f->>'path')
+              FROM gf_case_archive (pg_temp.c ('AT-Z')) m,
+                   jsonb_array_elements (convert_from (m.data, 'UTF8')::jsonb->'files') f
+             WHERE m.path = 'manifest.json'),
+           (SELECT jsonb_agg (jsonb_build_object ('path', path, 'size', octet_length (data),
+                                                  'sha256', encode (sha256 (data), 'hex')) ORDER BY path)
+              FROM gf_case_archive (pg_temp.c ('AT-Z')) WHERE path <> 'manifest.json'),
+           'the manifest lists every other file with its size and sha256');
 SELECT * FROM finish ();
 ROLLBACK;

@@ -2,7 +2,7 @@
 -- 026): storing an upload of the intake (attachment.add) with its sha256,
 -- serving it to staff in scope only, and the public ones to the gateway.
 -- Owns: view attachments_public; gf_attachment_add, gf_attachment_get,
--- gf_attachment_list.
+-- gf_attachment_list, gf_case_archive.
 
 -- What the gateway may serve: public attachments only (Open311 media_url,
 -- GET /open311/v2/media/ID).  The gateway reads this view, never the table.
@@ -107,4 +107,51 @@ LANGUAGE sql STABLE AS $$
            to_char (a.at AT TIME ZONE 'Asia/Shanghai', 'YYYY-MM-DD HH24:MI:SS')
       FROM attachments a LEFT JOIN case_actions x ON x.id = a.action_id
      WHERE a.case_id = p_case ORDER BY a.id
+$$;
+
+-- `gridctl case export ID` (资料归档齐): the files of a closed case's archive,
+-- each path with its bytes and sha256: case.json (the case), timeline.json
+-- (gf_case_timeline), referrals.json (reports, receipts, deadlines, replies:
+-- gf_referral_list), attachments/<id>-<filename> (the stored bytes), and
+-- last manifest.json listing every other file with its size and sha256.  No
+-- row for a case that is not closed (the caller refuses it).
+CREATE OR REPLACE FUNCTION gf_case_archive (p_case bigint)
+    RETURNS TABLE (path text, data bytea, sha256 text)
+LANGUAGE sql STABLE AS $$
+    WITH c AS (
+        SELECT * FROM cases WHERE id = p_case AND state = 'closed'
+    ), files AS (
+        SELECT 1 AS ord, 'case.json' AS path,
+               convert_to (jsonb_pretty (to_jsonb (c)), 'UTF8') AS data
+          FROM c
+        UNION ALL
+        SELECT 2, 'timeline.json',
+               convert_to (jsonb_pretty (coalesce ((SELECT jsonb_agg (to_jsonb (t))
+                                                      FROM gf_case_timeline (p_case) t), '[]')),
+                           'UTF8')
+          FROM c
+        UNION ALL
+        SELECT 3, 'referrals.json',
+               convert_to (jsonb_pretty (coalesce ((SELECT jsonb_agg (to_jsonb (r))
+                                                      FROM gf_referral_list (p_case) r), '[]')),
+                           'UTF8')
+          FROM c
+        UNION ALL
+        SELECT 4, 'attachments/' || a.id || '-' || a.filename, a.data
+          FROM c JOIN attachments a ON a.case_id = c.id
+    ), hashed AS (
+        SELECT f.ord, f.path, f.data, encode (sha256 (f.data), 'hex') AS sha256 FROM files f
+    )
+    SELECT h.path, h.data, h.sha256 FROM hashed h
+    UNION ALL
+    SELECT 'manifest.json', m.data, encode (sha256 (m.data), 'hex')
+      FROM (SELECT convert_to (jsonb_pretty (jsonb_build_object (
+                       'case', p_case,
+                       'exported_at', to_char (gf_now () AT TIME ZONE 'Asia/Shanghai',
+                                               'YYYY-MM-DD"T"HH24:MI:SS') || '+08:00',
+                       'files', jsonb_agg (jsonb_build_object ('path', h.path,
+                                                               'size', octet_length (h.data),
+                                                               'sha256', h.sha256)
+                                           ORDER BY h.ord, h.path))), 'UTF8') AS data
+              FROM hashed h HAVING count (*) > 0) m
 $$;
