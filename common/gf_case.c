@@ -68,6 +68,10 @@ static const s_rule_t s_rules[GF_ACT_COUNT] = {
                       "a resolved or referred case cannot be merged"},
     [GF_ACT_SUPERVISE] = {"supervise", OPEN, SAME, "case.supervised", 2, "the case is not open"},
     [GF_ACT_CLASSIFY] = {"classify", OPEN, SAME, "case.classified", 3, "the case is not open"},
+    /* The department's receipt of a referral (referrals.sql
+       gf_referral_receipt applies it, not gf_case_act). */
+    [GF_ACT_RECEIPT] = {"receipt", BIT (GF_CASE_REFERRED), SAME, "referral.received", 3,
+                        "the case is not referred to a department"},
     /* A received or returned case (registered) goes to an L3 grid, or to
        L1 triage when none is found. */
     [GF_ACT_ROUTE] = {"route", BIT (GF_CASE_REGISTERED), GF_CASE_ROUTED, "case.routed", 0,
@@ -126,6 +130,11 @@ static int s_check_keys (gf_case_action_t act, const gf_action_t *a, gf_error_t 
     case GF_ACT_REFER:
         if (!a->department || !*a->department)
             return gf_error_set (err, GF_E_MISSING_FIELD, "action 'refer' needs a 'department'");
+        return 0;
+    case GF_ACT_RECEIPT:
+        if (!a->contact || !*a->contact)
+            return gf_error_set (err, GF_E_MISSING_FIELD,
+                                 "action 'receipt' needs a 'contact' (who signed for it)");
         return 0;
     case GF_ACT_CALLBACK:
         if (a->satisfied < 0)

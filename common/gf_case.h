@@ -45,6 +45,7 @@ typedef enum {
     GF_ACT_MERGE,     /* L2/L1: merge into another case       */
     GF_ACT_SUPERVISE, /* L2/L1: 督办                           */
     GF_ACT_CLASSIFY,  /* tier (pending/hard), urgent, groups  */
+    GF_ACT_RECEIPT,   /* 送达签收: the department received a referral */
     /* The services' own steps, last (gf_case.c tells them by their place):
        no client may ask for them, so they have no wire name
        (gf_case_action_from_name does not know them). */

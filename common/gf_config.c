@@ -48,6 +48,8 @@ static const s_key_t s_keys[] = {
     {"intake/root", "--root", "GF_ROOT", "QNL", TYPE_STRING, 0, 0, false, FIELD (root)},
     {"intake/deadline", "--intake-deadline", "GF_INTAKE_DEADLINE_MS", "2500", TYPE_INT, 100, 600000,
      false, FIELD (deadline_ms)},
+    {"intake/max_attachment", "--max-attachment", "GF_MAX_ATTACHMENT", "8388608", TYPE_INT, 0,
+     67108864, false, FIELD (max_attachment)},
     {"work/batch", "--batch", "GF_BATCH", "500", TYPE_INT, 1, 10000, false, FIELD (batch)},
     {"log/verbose", "-v", "GF_VERBOSE", "0", TYPE_BOOL, 0, 0, true, FIELD (verbose)},
     {"log/target", "--log", "GF_LOG", "stderr", TYPE_LOG, 0, 0, false, FIELD (log)},

@@ -18,6 +18,8 @@
     bus/replay      --replay    GF_REPLAY    tcp://127.0.0.1:5572  no
     intake/root     --root      GF_ROOT      QNL                   no
     intake/deadline --intake-deadline GF_INTAKE_DEADLINE_MS 2500 (ms, 100..600000) no
+    intake/max_attachment --max-attachment GF_MAX_ATTACHMENT 8388608 (bytes of one
+                    attachment.add; 0: attachments refused; max 64 MiB)  no
     work/batch      --batch     GF_BATCH     500  (1..10000)       no
     log/verbose     -v          GF_VERBOSE   0    (0/1)            yes (SIGHUP)
     log/target      --log       GF_LOG       stderr (or syslog)    no
@@ -68,6 +70,7 @@ typedef struct {
     char *replay;               /* relay ROUTER (replay) endpoint                       */
     char *root;                 /* default L1 grid for complaints with no grid          */
     int deadline_ms;            /* intake: every request answered within this (ms)      */
+    int max_attachment;         /* intake: bytes of one attachment.add's data, 0: none  */
     int batch;                  /* max items per transaction (1..10000)                 */
     _Atomic bool verbose;       /* log every message (reloadable: SIGHUP)               */
     char *log;                  /* "stderr" or "syslog"                                 */

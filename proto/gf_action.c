@@ -1,7 +1,8 @@
 /*  gf_action.c — case.action: a staff member acts on a case.
 
     {v, type: "case.action", id, at, case, action, actor, version,
-     note?, department?, grid?, into?, satisfied?, tier?, urgent?, groups?}
+     note?, department?, grid?, into?, satisfied?, tier?, urgent?, groups?,
+     contact?, received_at?, deadline?}
     The codec checks presence of the always-required keys, types and limits;
     whether an action needs, say, `department` is decided by the lifecycle
     (common/gf_case), which answers missing_field itself.
@@ -29,8 +30,16 @@ static int s_fill (gf_msg_t *msg, gf_action_t *a, gf_error_t *err)
         gf_msg_get_str (msg, "grid", false, GF_MAX_CODE, &a->grid, err) < 0 ||
         gf_msg_get_int (msg, "into", false, &a->into, err) < 0 ||
         gf_msg_get_str (msg, "tier", false, GF_MAX_CODE, &a->tier, err) < 0 ||
-        gf_msg_get_strv (msg, "groups", false, 6, GF_MAX_CODE, &a->groups, err) < 0)
+        gf_msg_get_strv (msg, "groups", false, 6, GF_MAX_CODE, &a->groups, err) < 0 ||
+        gf_msg_get_str (msg, "contact", false, GF_MAX_NAME, &a->contact, err) < 0 ||
+        gf_msg_get_int (msg, "received_at", false, &a->received_at, err) < 0 ||
+        gf_msg_get_int (msg, "deadline", false, &a->deadline, err) < 0)
         return -1;
+    if (a->received_at < 0 || a->received_at > GF_MAX_TIME_MS || a->deadline < 0 ||
+        a->deadline > GF_MAX_TIME_MS)
+        return gf_error_set (err, GF_E_BAD_VALUE,
+                             "fields 'received_at' and 'deadline' must be "
+                             "times in ms since the epoch");
     if (a->case_id <= 0 || a->version <= 0 || a->into < 0)
         return gf_error_set (err, GF_E_BAD_VALUE,
                              "fields 'case', 'version' and 'into' must be "
@@ -66,10 +75,10 @@ int gf_action_from_msg (gf_msg_t *msg, gf_action_t *a, gf_error_t *err)
 zframe_t *gf_action_encode (const gf_action_t *a)
 {
     assert (a && a->action && a->actor);
-    const char *keys[] = {"note", "department", "grid", "tier"};
-    const char *vals[] = {a->note, a->department, a->grid, a->tier};
+    const char *keys[] = {"note", "department", "grid", "tier", "contact"};
+    const char *vals[] = {a->note, a->department, a->grid, a->tier, a->contact};
     size_t count = 7 + (a->id != NULL) + (a->into > 0) + (a->satisfied >= 0) + (a->urgent >= 0) +
-                   (a->groups != NULL);
+                   (a->groups != NULL) + (a->received_at > 0) + (a->deadline > 0);
     for (size_t i = 0; i < sizeof keys / sizeof keys[0]; i++)
         count += vals[i] != NULL;
     msgpack_sbuffer sbuf;
@@ -113,6 +122,14 @@ zframe_t *gf_action_encode (const gf_action_t *a)
         gf_pack_key (&pk, "groups");
         gf_pack_csv_array (&pk, a->groups);
     }
+    if (a->received_at > 0) {
+        gf_pack_key (&pk, "received_at");
+        msgpack_pack_int64 (&pk, a->received_at);
+    }
+    if (a->deadline > 0) {
+        gf_pack_key (&pk, "deadline");
+        msgpack_pack_int64 (&pk, a->deadline);
+    }
     return gf_pack_frame (&sbuf);
 }
 
@@ -127,5 +144,6 @@ void gf_action_reset (gf_action_t *a)
     free (a->grid);
     free (a->tier);
     free (a->groups);
+    free (a->contact);
     memset (a, 0, sizeof *a);
 }

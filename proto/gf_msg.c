@@ -196,7 +196,7 @@ typedef enum { S_PASS_SHAPE, S_PASS_LENGTH, S_PASS_UTF8 } s_pass_t;
 //  fkey is the top-level key whose value holds o (NULL for the top map);
 //  errors name it as `field`, rendered only when there is an error.
 static int s_check (const msgpack_object *o, s_pass_t pass, const msgpack_object *fkey,
-                    gf_error_t *err)
+                    size_t max_bin, gf_error_t *err)
 {
     char label[4 * S_LABEL_CHARS + 8];
 #define S_FIELD (fkey ? s_label (fkey, label, sizeof label) : NULL)
@@ -210,9 +210,9 @@ static int s_check (const msgpack_object *o, s_pass_t pass, const msgpack_object
                                  "a string in field '%s' is not valid UTF-8", S_FIELD);
         return 0;
     case MSGPACK_OBJECT_BIN:
-        if (pass == S_PASS_LENGTH && o->via.bin.size > GF_MAX_STRING)
-            return gf_error_set (err, GF_E_TOO_LONG, "binary in field '%s' is %u bytes, limit %d",
-                                 S_FIELD, o->via.bin.size, GF_MAX_STRING);
+        if (pass == S_PASS_LENGTH && o->via.bin.size > max_bin)
+            return gf_error_set (err, GF_E_TOO_LONG, "binary in field '%s' is %u bytes, limit %zu",
+                                 S_FIELD, o->via.bin.size, max_bin);
         return 0;
     case MSGPACK_OBJECT_EXT:
         if (pass == S_PASS_LENGTH && o->via.ext.size > GF_MAX_STRING)
@@ -222,7 +222,7 @@ static int s_check (const msgpack_object *o, s_pass_t pass, const msgpack_object
         return 0;
     case MSGPACK_OBJECT_ARRAY:
         for (uint32_t i = 0; i < o->via.array.size; i++)
-            if (s_check (&o->via.array.ptr[i], pass, fkey, err))
+            if (s_check (&o->via.array.ptr[i], pass, fkey, max_bin, err))
                 return -1;
         return 0;
     case MSGPACK_OBJECT_MAP: {
@@ -245,7 +245,7 @@ static int s_check (const msgpack_object *o, s_pass_t pass, const msgpack_object
                                      top ? "" : " inside field '", top ? "" : S_FIELD,
                                      top ? "" : "'");
             //  Nested errors name the top-level field that holds them.
-            if (s_check (&map->ptr[i].val, pass, top ? key : fkey, err))
+            if (s_check (&map->ptr[i].val, pass, top ? key : fkey, max_bin, err))
                 return -1;
         }
         if (pass == S_PASS_SHAPE && map->size > 1) {
@@ -333,12 +333,18 @@ static int s_decode_head (gf_msg_t *self, gf_error_t *err)
 
 gf_msg_t *gf_msg_decode (const void *data, size_t size, gf_error_t *err)
 {
+    return gf_msg_decode_limits (data, size, GF_MAX_BODY, GF_MAX_STRING, err);
+}
+
+gf_msg_t *gf_msg_decode_limits (const void *data, size_t size, size_t max_body, size_t max_bin,
+                                gf_error_t *err)
+{
     assert (data || size == 0);
     gf_error_t ignored;
     if (!err)
         err = &ignored;
-    if (size > GF_MAX_BODY) {
-        gf_error_set (err, GF_E_TOO_LARGE, "body is %zu bytes, limit %d", size, GF_MAX_BODY);
+    if (size > max_body) {
+        gf_error_set (err, GF_E_TOO_LARGE, "body is %zu bytes, limit %zu", size, max_body);
         return NULL;
     }
     if (s_scan ((const unsigned char *)data, size, err))
@@ -371,8 +377,9 @@ gf_msg_t *gf_msg_decode (const void *data, size_t size, gf_error_t *err)
         gf_msg_destroy (&self);
     } else {
         self->map = &self->unpacked.data.via.map;
-        if (s_check (root, S_PASS_SHAPE, NULL, err) || s_check (root, S_PASS_LENGTH, NULL, err) ||
-            s_check (root, S_PASS_UTF8, NULL, err) || s_decode_head (self, err))
+        if (s_check (root, S_PASS_SHAPE, NULL, max_bin, err) ||
+            s_check (root, S_PASS_LENGTH, NULL, max_bin, err) ||
+            s_check (root, S_PASS_UTF8, NULL, max_bin, err) || s_decode_head (self, err))
             gf_msg_destroy (&self);
     }
     return self;
@@ -436,6 +443,21 @@ int gf_msg_get_str (gf_msg_t *self, const char *key, bool required, size_t max_c
     memcpy (copy, s, size);
     copy[size] = 0;
     *out = copy;
+    return 0;
+}
+
+int gf_msg_get_bin (gf_msg_t *self, const char *key, bool required, const void **data, size_t *size,
+                    gf_error_t *err)
+{
+    assert (self && key && data && size);
+    const msgpack_object *o = s_lookup (self, key);
+    if (!o)
+        return s_absent (key, required, err);
+    if (o->type != MSGPACK_OBJECT_BIN)
+        return gf_error_set (err, GF_E_WRONG_TYPE, "field '%s' must be binary, got %s", key,
+                             s_type_name (o->type));
+    *data = o->via.bin.ptr;
+    *size = o->via.bin.size;
     return 0;
 }
 
@@ -532,7 +554,20 @@ int gf_msg_get_strv (gf_msg_t *self, const char *key, bool required, size_t max_
     return 0;
 }
 
+//  A top-level string of a body (key of key_len bytes), or NULL.
+static char *s_peek_str (const void *data, size_t size, const char *key, size_t max);
+
 char *gf_msg_peek_id (const void *data, size_t size)
+{
+    return s_peek_str (data, size, "id", GF_MAX_REF);
+}
+
+char *gf_msg_peek_type (const void *data, size_t size)
+{
+    return s_peek_str (data, size, "type", 64);
+}
+
+static char *s_peek_str (const void *data, size_t size, const char *key, size_t max)
 {
     //  msgpack-c allocates a container's items as soon as it reads its
     //  header, so a 10-byte body claiming a map of 2^32 entries would ask
@@ -553,9 +588,9 @@ char *gf_msg_peek_id (const void *data, size_t size)
         for (uint32_t i = 0; i < top.via.map.size && !id; i++) {
             const msgpack_object *k = &top.via.map.ptr[i].key;
             const msgpack_object *v = &top.via.map.ptr[i].val;
-            if (k->type == MSGPACK_OBJECT_STR && k->via.str.size == 2 &&
-                memcmp (k->via.str.ptr, "id", 2) == 0 && v->type == MSGPACK_OBJECT_STR &&
-                v->via.str.size <= GF_MAX_REF && !memchr (v->via.str.ptr, 0, v->via.str.size) &&
+            if (k->type == MSGPACK_OBJECT_STR && k->via.str.size == strlen (key) &&
+                memcmp (k->via.str.ptr, key, strlen (key)) == 0 && v->type == MSGPACK_OBJECT_STR &&
+                v->via.str.size <= max && !memchr (v->via.str.ptr, 0, v->via.str.size) &&
                 gf_utf8_count (v->via.str.ptr, v->via.str.size) >= 0)
                 id = strndup (v->via.str.ptr, v->via.str.size);
         }

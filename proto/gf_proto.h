@@ -69,6 +69,8 @@ typedef enum {
     GF_E_CONFLICT,            /* "conflict": the case changed since `version`;
                                  the reply carries the current state/version  */
     GF_E_ARCHIVED,            /* "archived": the case is closed and archived  */
+    GF_E_UNKNOWN_DEPARTMENT,  /* "unknown_department": refer names no department
+                                 of the directory (usable from this L1 grid)  */
     GF_CODE_COUNT
 } gf_code_t;
 
@@ -128,6 +130,11 @@ ssize_t gf_utf8_count (const char *data, size_t size);
 typedef struct _gf_msg_t gf_msg_t;
 
 gf_msg_t *gf_msg_decode (const void *data, size_t size, gf_error_t *err);
+/*  The same with other limits: the body's bytes (too_large) and each
+    binary value's (too_long); gf_msg_decode is (GF_MAX_BODY, GF_MAX_STRING).
+    For attachment.add only (the intake's intake/max_attachment). */
+gf_msg_t *gf_msg_decode_limits (const void *data, size_t size, size_t max_body, size_t max_bin,
+                                gf_error_t *err);
 void gf_msg_destroy (gf_msg_t **self_p);
 
 /*  Best effort for a body that failed gf_msg_decode: if it is still one
@@ -135,6 +142,8 @@ void gf_msg_destroy (gf_msg_t **self_p);
     bytes), returns a copy (caller frees) so the error reply can name the
     request; else NULL. */
 char *gf_msg_peek_id (const void *data, size_t size);
+/*  The same for the top-level `type` string (<= 64 bytes). */
+char *gf_msg_peek_type (const void *data, size_t size);
 
 /*  Borrowed strings, valid while the message lives.  NULL if absent. */
 const char *gf_msg_type (gf_msg_t *self);
@@ -148,6 +157,9 @@ int64_t gf_msg_at (gf_msg_t *self);
 int gf_msg_get_str (gf_msg_t *self, const char *key, bool required, size_t max_chars, char **out,
                     gf_error_t *err);
 int gf_msg_get_int (gf_msg_t *self, const char *key, bool required, int64_t *out, gf_error_t *err);
+/*  A binary value, borrowed (valid while the message lives). */
+int gf_msg_get_bin (gf_msg_t *self, const char *key, bool required, const void **data, size_t *size,
+                    gf_error_t *err);
 int gf_msg_get_uint (gf_msg_t *self, const char *key, bool required, uint64_t *out,
                      gf_error_t *err);
 int gf_msg_get_bool (gf_msg_t *self, const char *key, bool required, bool *out, gf_error_t *err);
@@ -229,19 +241,24 @@ typedef struct {
     char *id; /* request id, required; with actor it makes the
                  action idempotent                                */
     int64_t at;
-    int64_t case_id;  /* required: wire key `case`                        */
-    char *action;     /* required: sign|progress|refer|reply|resolve|callback|
-                         close|reopen|return|assign|merge|supervise|classify */
-    char *actor;      /* required: person id of who acts                  */
-    int64_t version;  /* required: the case version the actor saw         */
-    char *note;       /* optional: why / what (<= 4000 chars)             */
-    char *department; /* refer: the department                            */
-    char *grid;       /* assign: the new L3 grid                          */
-    int64_t into;     /* merge: the case this one merges into (0 = none)  */
-    int satisfied;    /* callback: 1 / 0, -1 when absent                  */
-    char *tier;       /* classify: pending|hard                           */
-    int urgent;       /* classify: 1 / 0, -1 when absent                  */
-    char *groups;     /* classify: comma-separated GF_GROUPS codes, or NULL */
+    int64_t case_id;     /* required: wire key `case`                        */
+    char *action;        /* required: sign|progress|refer|reply|resolve|callback|
+                            close|reopen|return|assign|merge|supervise|classify|
+                            receipt */
+    char *actor;         /* required: person id of who acts                  */
+    int64_t version;     /* required: the case version the actor saw         */
+    char *note;          /* optional: why / what (<= 4000 chars)             */
+    char *department;    /* refer: the department                            */
+    char *grid;          /* assign: the new L3 grid                          */
+    int64_t into;        /* merge: the case this one merges into (0 = none)  */
+    int satisfied;       /* callback: 1 / 0, -1 when absent                  */
+    char *tier;          /* classify: pending|hard                           */
+    int urgent;          /* classify: 1 / 0, -1 when absent                  */
+    char *groups;        /* classify: comma-separated GF_GROUPS codes, or NULL */
+    char *contact;       /* receipt: the department contact who signed       */
+    int64_t received_at; /* receipt: when it was signed (ms; 0 = now)     */
+    int64_t deadline;    /* refer: an explicit reply deadline (ms; 0 = the
+                            department's rule)                               */
 } gf_action_t;
 
 #define GF_TYPE_CASE_ACTION "case.action"
@@ -333,6 +350,36 @@ zframe_t *gf_replay_end_encode_count (const char *id, uint64_t last, bool more, 
                                       uint64_t head);
 /*  relay.hb: {v, type, at, seq = head}. */
 zframe_t *gf_relay_hb_encode (int64_t at, uint64_t head);
+
+/*  ---------------------------------------------------------------------
+    attachment.add — evidence (a photo, a scan, a document) on a case, from
+    a staff member, through the intake (issue 14, 代访; docs/referrals.md).
+    {v, type, id, at, case, actor, filename, data (msgpack bin), public?,
+     action?, note?}.  Its own size limit (the intake's intake/max_attachment,
+    default 8 MiB), not GF_MAX_BODY; the type is read from the bytes
+    (JPEG, PNG, WebP, PDF), never from the sender. */
+typedef struct {
+    char *id; /* request id, required; with actor it makes the upload idempotent */
+    int64_t at;
+    int64_t case_id; /* required: wire key `case`                             */
+    char *actor;     /* required: person id of who uploads                    */
+    char *filename;  /* required: 1..255 characters, no '/' or '\\'            */
+    bool public;     /* optional: may be served by the gateway (Open311)      */
+    char *action;    /* optional: the request id of the actor's case action it
+                        is evidence for                                       */
+    char *note;      /* optional: what it shows                               */
+    void *data;      /* required: the bytes (wire key `data`, binary)         */
+    size_t size;
+} gf_attachment_t;
+
+#define GF_TYPE_ATTACHMENT_ADD "attachment.add"
+
+int gf_attachment_from_msg (gf_msg_t *msg, gf_attachment_t *a, gf_error_t *err);
+zframe_t *gf_attachment_encode (const gf_attachment_t *a);
+void gf_attachment_reset (gf_attachment_t *a);
+/*  The content type the bytes are (image/jpeg, image/png, image/webp,
+    application/pdf), or NULL for anything else. */
+const char *gf_attachment_sniff (const void *data, size_t size);
 
 #ifdef __cplusplus
 }

@@ -47,6 +47,41 @@ static void s_error (gf_gw_reply_t *reply, unsigned status, const char *fmt, ...
 static const char *SQL_SERVICES = "SELECT gf_open311_services ()::text";
 static const char *SQL_SERVICE_DEF = "SELECT gf_open311_service ($1)::text";
 static const char *SQL_REQUEST_ONE = "SELECT gf_open311_request ($1::bigint)::text";
+/*  media_url: public attachments only (the view attachments_public). */
+static const char *SQL_MEDIA =
+    "SELECT content_type, data FROM attachments_public WHERE id = $1::bigint";
+
+/*  GET media/ID: a public attachment's bytes, else 404 (a non-public one
+    is not found here, whoever asks). */
+static void s_media (gf_gw_t *gw, const char *id, gf_gw_reply_t *reply)
+{
+    if (!gf_gwargs_is_id (id))
+        return s_error (reply, 404, "media '%s' not found", id);
+    const char *params[] = {id};
+    PGresult *res = gf_gw_query (gw, SQL_MEDIA, 1, params);
+    if (!res)
+        return s_error (reply, 503, "the database is unavailable; try again");
+    if (PQntuples (res) != 1) {
+        PQclear (res);
+        return s_error (reply, 404, "media '%s' not found", id);
+    }
+    size_t size = 0;
+    unsigned char *bytes = PQunescapeBytea ((const unsigned char *)PQgetvalue (res, 0, 1), &size);
+    const char *type = PQgetvalue (res, 0, 0);
+    reply->type = streq (type, "image/jpeg")   ? "image/jpeg"
+                  : streq (type, "image/png")  ? "image/png"
+                  : streq (type, "image/webp") ? "image/webp"
+                                               : "application/pdf";
+    reply->status = 200;
+    reply->body = bytes ? (char *)malloc (size ? size : 1) : NULL;
+    if (reply->body)
+        memcpy (reply->body, bytes, size);
+    reply->size = size;
+    PQfreemem (bytes);
+    PQclear (res);
+    if (!reply->body)
+        s_error (reply, 503, "out of memory");
+}
 static const char *SQL_REQUESTS = "SELECT gf_open311_requests ($1::bigint[], $2::text[],"
                                   " $3::timestamptz, $4::timestamptz, $5::text[])::text";
 
@@ -249,6 +284,13 @@ void gf_open311_handle (gf_gw_t *gw, struct MHD_Connection *conn, const char *me
             return s_get_requests (gw, conn, reply);
         reply->allow = "GET, POST";
         return s_error (reply, 405, "requests.json accepts GET and POST");
+    }
+    if (strncmp (path, "media/", 6) == 0) {
+        if (!get) {
+            reply->allow = "GET";
+            return s_error (reply, 405, "media accepts GET");
+        }
+        return s_media (gw, path + 6, reply);
     }
     bool services = strncmp (path, "services/", 9) == 0;
     bool requests = strncmp (path, "requests/", 9) == 0;

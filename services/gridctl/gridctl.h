@@ -43,6 +43,10 @@ void gridctl_set_actor (const char *actor, const char *command);
 /*  The audit trail, for members of gf_auditor. */
 int gridctl_audit (gf_config_t *config, int argc, char **argv);
 int gridctl_cert (gf_config_t *config, int argc, char **argv);
+int gridctl_department (gf_config_t *config, int argc, char **argv);
+int gridctl_case_attach (gf_config_t *config, int argc, char **argv);
+int gridctl_case_attachment (gf_config_t *config, int argc, char **argv);
+int gridctl_case_export (gf_config_t *config, int argc, char **argv);
 /*  Services, bus, consumers, dead letters, next meetings (gridctl_status.c). */
 int gridctl_status (gf_config_t *config, int argc, char **argv);
 

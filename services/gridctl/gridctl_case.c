@@ -62,6 +62,59 @@ static const char *SQL_CASE = "SELECT c.*, g.name AS grid_name, cat.name AS cate
                               "  FROM cases c JOIN grids g ON g.code = c.grid"
                               "  LEFT JOIN categories cat ON cat.code = c.category WHERE c.id = $1";
 static const char *SQL_TIMELINE = "SELECT * FROM gf_case_timeline ($1)";
+static const char *SQL_REFERRALS = "SELECT * FROM gf_referral_list ($1)";
+static const char *SQL_ATTACHMENTS = "SELECT * FROM gf_attachment_list ($1)";
+
+/*  Evidence: each attachment without its bytes. */
+static void s_show_attachments (gf_db_t *db, const char *const *params)
+{
+    PGresult *r = gf_db_exec (db, SQL_ATTACHMENTS, 1, params);
+    for (int i = 0; r && i < PQntuples (r); i++) {
+        if (i == 0)
+            printf ("  附件 attachments\n");
+        printf ("    #%s %s  %s  %s bytes  sha256 %s  %s  %s %s%s%s\n", gf_db_get (r, i, "id"),
+                gf_db_get (r, i, "filename"), gf_db_get (r, i, "content_type"),
+                gf_db_get (r, i, "size"), gf_db_get (r, i, "sha256"),
+                streq (gf_db_get (r, i, "public"), "t") ? "公开 public" : "内部 staff only",
+                gf_db_get (r, i, "actor"), gf_db_get (r, i, "at"),
+                gf_db_get (r, i, "action") ? "  for " : "",
+                gf_db_get (r, i, "action") ? gf_db_get (r, i, "action") : "");
+    }
+    if (r)
+        PQclear (r);
+}
+
+/*  代访: each referral's report, receipt, deadline and reply. */
+static void s_show_referrals (gf_db_t *db, const char *const *params)
+{
+    PGresult *r = gf_db_exec (db, SQL_REFERRALS, 1, params);
+    for (int i = 0; r && i < PQntuples (r); i++) {
+#define R(col) (gf_db_get (r, i, col) ? gf_db_get (r, i, col) : "-")
+        if (i == 0)
+            printf ("  代访 referrals\n");
+        printf ("    #%s 转办至 %s %s   由 %s 于 %s   期限 deadline %s\n", R ("id"),
+                R ("department"), R ("department_name"), R ("referred_by"), R ("referred_at"),
+                R ("deadline"));
+        printf ("      报告 report   %s\n", R ("report"));
+        if (gf_db_get (r, i, "received_at"))
+            printf ("      签收 receipt  %s 签收于 %s (%s, 记录 %s)\n", R ("received_by"),
+                    R ("received_at"),
+                    streq (R ("receipt_via"), "department") ? "部门身份签收" : "网格长登记",
+                    R ("receipt_recorded_by"));
+        else
+            printf ("      签收 receipt  未签收 (not signed for yet)\n");
+        if (gf_db_get (r, i, "replied_at"))
+            printf ("      回复 reply    %s: %s (%s)\n", R ("replied_at"), R ("reply"),
+                    R ("replied_by"));
+        if (gf_db_get (r, i, "reminded_at"))
+            printf ("      逾期 late     提醒 %s%s%s\n", R ("reminded_at"),
+                    gf_db_get (r, i, "escalated_at") ? "，升级至二级网格 " : "",
+                    gf_db_get (r, i, "escalated_at") ? R ("escalated_at") : "");
+#undef R
+    }
+    if (r)
+        PQclear (r);
+}
 
 int gridctl_case_show (gf_config_t *config, int argc, char **argv)
 {
@@ -90,6 +143,8 @@ int gridctl_case_show (gf_config_t *config, int argc, char **argv)
         printf ("  地址 address    %s\n", F ("address"));
         printf ("  内容 text       %s\n", F ("description"));
 #undef F
+        s_show_referrals (db, params);
+        s_show_attachments (db, params);
         PGresult *t = gf_db_exec (db, SQL_TIMELINE, 1, params);
         if (t) {
             printf ("  时间线 timeline\n");
@@ -125,9 +180,12 @@ int gridctl_case_act (gf_config_t *config, const char *action, int argc, char **
     gf_action_t a = {.case_id = strtoll (argv[0], NULL, 10), .satisfied = -1, .urgent = -1};
     a.action = (char *)action;
     char *request_id = NULL;
-    const char *keys[] = {"--actor", "--note",   "--department", "--grid",
-                          "--tier",  "--groups", "--request-id"};
-    char **fields[] = {&a.actor, &a.note, &a.department, &a.grid, &a.tier, &a.groups, &request_id};
+    const char *keys[] = {"--actor",       "--note",    "--department", "--grid",
+                          "--tier",        "--groups",  "--request-id", "--contact",
+                          "--received-at", "--deadline"};
+    char *received_at = NULL, *due = NULL;
+    char **fields[] = {&a.actor,  &a.note,     &a.department, &a.grid,      &a.tier,
+                       &a.groups, &request_id, &a.contact,    &received_at, &due};
     for (int i = 1; i < argc; i++) {
         bool known = false;
         for (size_t k = 0; !known && k < sizeof keys / sizeof keys[0]; k++)
@@ -157,6 +215,11 @@ int gridctl_case_act (gf_config_t *config, const char *action, int argc, char **
     }
     if (!a.actor) {
         fprintf (stderr, "error: --actor PERSON is required\n");
+        return 2;
+    }
+    if ((received_at && gf_clock_parse (received_at, &a.received_at) != 0) ||
+        (due && gf_clock_parse (due, &a.deadline) != 0)) {
+        fprintf (stderr, "error: --received-at/--deadline: a time like 2026-09-21T09:00+08:00\n");
         return 2;
     }
     if (a.version == 0) {

@@ -24,9 +24,9 @@
 #include <sys/stat.h>
 
 static const char *SQL_INSERT =
-    "INSERT INTO identities (name, public_key, kind, sources, grid, person, topics)"
+    "INSERT INTO identities (name, public_key, kind, sources, grid, person, topics, department)"
     " VALUES ($1, $2, $3, coalesce (string_to_array (nullif ($4, ''), ','), '{}'), $5, $6,"
-    "         coalesce (string_to_array (nullif ($7, ''), ','), '{}'))";
+    "         coalesce (string_to_array (nullif ($7, ''), ','), '{}'), $8)";
 static const char *SQL_LIST =
     "SELECT name, kind, grid, coalesce (nullif (array_to_string (sources, ','), ''), '-') AS "
     "sources,"
@@ -88,15 +88,16 @@ static int s_server (gf_config_t *config, int argc, char **argv)
 static int s_new (gf_config_t *config, int argc, char **argv)
 {
     const char *name = NULL, *kind = NULL, *grid = NULL, *sources = "", *person = NULL, *out = NULL,
-               *topics = "";
+               *topics = "", *department = NULL;
     for (int i = 0; i < argc; i++) {
-        const char **opt = streq (argv[i], "--kind")      ? &kind
-                           : streq (argv[i], "--grid")    ? &grid
-                           : streq (argv[i], "--sources") ? &sources
-                           : streq (argv[i], "--person")  ? &person
-                           : streq (argv[i], "--topics")  ? &topics
-                           : streq (argv[i], "--out")     ? &out
-                                                          : NULL;
+        const char **opt = streq (argv[i], "--kind")         ? &kind
+                           : streq (argv[i], "--grid")       ? &grid
+                           : streq (argv[i], "--sources")    ? &sources
+                           : streq (argv[i], "--person")     ? &person
+                           : streq (argv[i], "--topics")     ? &topics
+                           : streq (argv[i], "--department") ? &department
+                           : streq (argv[i], "--out")        ? &out
+                                                             : NULL;
         if (opt && i + 1 < argc)
             *opt = argv[++i];
         else if (!opt && !name && argv[i][0] != '-')
@@ -108,8 +109,8 @@ static int s_new (gf_config_t *config, int argc, char **argv)
     }
     if (!name || !kind || !grid || !out) {
         fprintf (stderr, "usage: gridctl [--certs DIR] cert new NAME --kind "
-                         "adapter|staff|subscriber|app --grid SUBTREE [--sources a,b] "
-                         "[--topics p,q] [--person P] --out FILE\n");
+                         "adapter|staff|subscriber|app|department --grid SUBTREE [--sources a,b] "
+                         "[--topics p,q] [--person P] [--department CODE] --out FILE\n");
         return 2;
     }
     if (!s_name_ok (name)) {
@@ -133,11 +134,12 @@ static int s_new (gf_config_t *config, int argc, char **argv)
        files exist: a failure leaves neither a key without rights nor
        rights without a key. */
     gf_db_t *db = gridctl_db_new (config);
-    const char *params[] = {name, zcert_public_txt (cert), kind, sources, grid, person, topics};
+    const char *params[] = {name,      zcert_public_txt (cert), kind, sources, grid, person, topics,
+                            department};
     int rc = 1;
     if (gf_db_connect (db, 10000) != 0 || gf_db_begin (db) != 0)
         fprintf (stderr, "error: cannot reach the database\n");
-    else if (gf_db_run (db, SQL_INSERT, 7, params) != 0)
+    else if (gf_db_run (db, SQL_INSERT, 8, params) != 0)
         fprintf (stderr,
                  "error: identity %s refused by the database (%s): name taken, "
                  "unknown grid or person, or bad kind/sources/topics\n",

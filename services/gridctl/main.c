@@ -15,8 +15,18 @@ static const char *USAGE =
     "  case ACTION ID --actor PERSON [--note T] [--department D] [--grid G] [--into ID]\n"
     "            [--satisfied yes|no] [--tier pending|hard] [--urgent yes|no]\n"
     "            [--groups a,b] [--version V] [--request-id R]\n"
+    "            [--contact NAME] [--received-at TIME] [--deadline TIME]\n"
     "       ACTION: sign progress refer reply resolve callback close reopen return\n"
-    "               assign merge supervise classify\n"
+    "               assign merge supervise classify receipt\n"
+    "       (refer --department CODE [--deadline TIME]; receipt --contact NAME\n"
+    "        [--received-at TIME]: the department's 签收)\n"
+    "  case attach ID --actor P --file F [--public] [--for REQUEST] [--note T]\n"
+    "                                evidence (JPEG, PNG, WebP, PDF) through the intake\n"
+    "  case attachment get ATT --actor P --out FILE   for staff whose grid holds the case\n"
+    "  case export ID --out FILE     a closed case as one archive (tar.gz: timeline, referrals,\n"
+    "                                attachments, manifest.json with sha256 of each file)\n"
+    "  department add CODE --name N [--contact C] [--phone P] [--root L1] [--days N]\n"
+    "  department list | import FILE  the departments cases are referred to (代访)\n"
     "  watch [PREFIX] [--grid G] [--once] [--count N] [--idle MS]\n"
     "                                dashboard: open/pending/hard/escalated/overdue per grid\n"
     "  watch [PREFIX] [--since SEQ] --json|--lines [--count N] [--idle MS]\n"
@@ -39,8 +49,9 @@ static const char *USAGE =
     "  report monthly [--grid L1] [--month YYYY-MM] [--format table|csv|json]\n"
     "  notify stats | dead [--limit N] | redrive ID...|--all | token PERSON\n"
     "                                the delivery outbox: counts, dead letters, app tokens\n"
-    "  cert server FILE | new NAME --kind adapter|staff|subscriber|app --grid G [--sources a,b]\n"
-    "       [--topics p,q] [--person P] --out FILE | list | revoke NAME\n"
+    "  cert server FILE | new NAME --kind adapter|staff|subscriber|app|department --grid G\n"
+    "       [--sources a,b] [--topics p,q] [--person P] [--department CODE] --out FILE\n"
+    "       | list | revoke NAME\n"
     "                                CurveZMQ identities (--certs DIR)\n"
 
     "  status [--meetings N] [--bus-wait MS]\n"
@@ -97,6 +108,12 @@ int main (int argc, char **argv)
         rc = gridctl_case_show (config, argc - 3, argv + 3);
     else if (streq (a1, "case") && streq (a2, "list"))
         rc = gridctl_case_list (config, argc - 3, argv + 3);
+    else if (streq (a1, "case") && streq (a2, "attach"))
+        rc = gridctl_case_attach (config, argc - 3, argv + 3);
+    else if (streq (a1, "case") && streq (a2, "export"))
+        rc = gridctl_case_export (config, argc - 3, argv + 3);
+    else if (streq (a1, "case") && streq (a2, "attachment"))
+        rc = gridctl_case_attachment (config, argc - 3, argv + 3);
     else if (streq (a1, "case") && gf_case_action_from_name (a2) >= 0)
         rc = gridctl_case_act (config, a2, argc - 3, argv + 3);
     else if (streq (a1, "calendar") && streq (a2, "import"))
@@ -121,6 +138,8 @@ int main (int argc, char **argv)
         rc = gridctl_meeting_act (config, a2, argc - 3, argv + 3);
     else if (streq (a1, "notify"))
         rc = gridctl_notify (config, argc - 2, argv + 2);
+    else if (streq (a1, "department"))
+        rc = gridctl_department (config, argc - 2, argv + 2);
     else if (streq (a1, "cert"))
         rc = gridctl_cert (config, argc - 2, argv + 2);
     else if (streq (a1, "audit"))

@@ -8,6 +8,7 @@
 #include "gf_proto.h"
 #include "gf_service.h"
 #include "gf_intake_action.h"
+#include "gf_intake_attachment.h"
 #include "gf_intake_db.h"
 #include "gf_intake_meeting.h"
 
@@ -267,6 +268,19 @@ static void s_accept (s_intake_t *self, zmsg_t *msg)
     }
     gf_error_t err = {GF_OK, ""};
     gf_msg_t *request = gf_msg_decode (zframe_data (body), zframe_size (body), &err);
+    /* An attachment has its own limit (intake/max_attachment), every other
+       type GF_MAX_BODY: decoded again with the larger one only when the
+       body says it is an attachment.add. */
+    if (!request && (err.code == GF_E_TOO_LARGE || err.code == GF_E_TOO_LONG) &&
+        self->config->max_attachment > 0) {
+        char *type = gf_msg_peek_type (zframe_data (body), zframe_size (body));
+        if (type && streq (type, GF_TYPE_ATTACHMENT_ADD))
+            request =
+                gf_msg_decode_limits (zframe_data (body), zframe_size (body),
+                                      (size_t)self->config->max_attachment + GF_MAX_BODY,
+                                      (size_t)self->config->max_attachment + GF_MAX_BODY, &err);
+        free (type);
+    }
     s_item_t *item = &self->items[self->count];
     memset (item, 0, sizeof *item);
     gf_action_t action = {0};
@@ -292,6 +306,27 @@ static void s_accept (s_intake_t *self, zmsg_t *msg)
         gf_action_reset (&action);
     } else if (request && streq (gf_msg_type (request), GF_TYPE_MEETING_ACTION)) {
         s_accept_meeting (self, request, &msg, uid);
+    } else if (request && streq (gf_msg_type (request), GF_TYPE_ATTACHMENT_ADD)) {
+        gf_attachment_t att = {0};
+        gf_reply_t reply = {0};
+        if (gf_attachment_from_msg (request, &att, &err) == 0)
+            gf_intake_attachment_apply (self->db, &att, uid, (size_t)self->config->max_attachment,
+                                        zclock_mono () + self->config->deadline_ms, &reply);
+        else {
+            reply.code = err.code;
+            reply.message = strdup (err.message);
+        }
+        reply.id = gf_msg_id (request) ? strdup (gf_msg_id (request)) : NULL;
+        zsys_info ("intake: attachment %s on case %" PRId64 " by %s (%zu bytes) from %.8s: %s%s%s",
+                   reply.id ? reply.id : "(no id)", att.case_id, att.actor ? att.actor : "?",
+                   att.size, uid ? uid : "(plain)", reply.ok ? "ok" : gf_code_name (reply.code),
+                   reply.ok ? "" : ": ", reply.ok ? "" : reply.message);
+        reply.ok ? self->actions++ : self->rejected++;
+        if (!reply.ok)
+            s_count_rejected (reply.code);
+        s_send_reply (self, &msg, &reply);
+        gf_reply_reset (&reply);
+        gf_attachment_reset (&att);
     } else if (request && streq (gf_msg_type (request), GF_TYPE_CASE_ACTION)) {
         const char *id = gf_msg_id (request);
         self->rejected++;
@@ -356,6 +391,12 @@ void gf_intake_actor (zsock_t *pipe, void *args)
     self.items = (s_item_t *)zmalloc (sizeof (s_item_t) * self.config->batch);
     self.router = zsock_new (ZMQ_ROUTER);
     gf_auth_limits (self.router, self.config, MAX_WIRE_MESSAGE);
+    /* Attachments (intake/max_attachment) need larger messages: the socket
+       takes one attachment and its envelope, other bodies are still
+       refused over GF_MAX_BODY (too_large). */
+    if (self.config->max_attachment > 0 &&
+        zsock_maxmsgsize (self.router) < self.config->max_attachment + 2 * GF_MAX_BODY)
+        zsock_set_maxmsgsize (self.router, self.config->max_attachment + 2 * GF_MAX_BODY);
     zsock_set_sndhwm (self.router, 100000);
     /* Authentication before the bind: no connection may skip it. */
     self.auth = gf_auth_server_new (self.router, self.config, self.config->intake);

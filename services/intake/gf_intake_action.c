@@ -15,8 +15,24 @@ static const char *SQL_LOCK =
     "  FROM cases c LEFT JOIN people p ON p.id = $2 LEFT JOIN grids ag ON ag.code = p.grid"
     " WHERE c.id = $1 FOR UPDATE OF c";
 static const char *SQL_IDENTITY =
-    "SELECT name, kind, grid, person, revoked_at IS NOT NULL AS revoked"
+    "SELECT name, kind, grid, person, department, revoked_at IS NOT NULL AS revoked"
     "  FROM identities WHERE public_key = $1";
+/*  代访 (deploy/sql/repeatable/referrals.sql): a refer names a department
+    usable from the case's L1 grid, with an explicit deadline in the future;
+    a receipt needs the case's open referral, not signed for yet, at a time
+    between the referral and now. */
+static const char *SQL_REFER_CHECK =
+    "SELECT gf_department_usable ($1, $2) AS usable,"
+    "       $3::bigint IS NULL OR to_timestamp ($3::bigint / 1000.0) > gf_now () AS future";
+static const char *SQL_REFERRAL =
+    "SELECT r.department, r.received_by, d.contact, $2::bigint IS NULL OR"
+    "       to_timestamp ($2::bigint / 1000.0) BETWEEN r.referred_at AND gf_now () AS time_ok"
+    "  FROM referrals r JOIN departments d ON d.code = r.department"
+    " WHERE r.case_id = $1 AND r.replied_at IS NULL";
+static const char *SQL_RECEIPT = "SELECT gf_referral_receipt ($1, $2, $3, $4, "
+                                 "to_timestamp ($5::bigint / 1000.0), $6, $7) AS version";
+static const char *SQL_DEADLINE =
+    "SELECT gf_referral_set_deadline ($1, to_timestamp ($2::bigint / 1000.0))";
 static const char *SQL_TARGET_GRID = "SELECT level FROM grids WHERE code = $1";
 static const char *SQL_TARGET_CASE = "SELECT state, root, grid FROM cases WHERE id = $1 FOR UPDATE";
 
@@ -86,7 +102,51 @@ static int s_check_targets (gf_db_t *db, const gf_action_t *a, gf_case_action_t 
         PQclear (res);
         return rc;
     }
+    if (act == GF_ACT_REFER) {
+        char deadline[24];
+        snprintf (deadline, sizeof deadline, "%" PRId64, a->deadline);
+        const char *params[] = {a->department, root, a->deadline > 0 ? deadline : NULL};
+        PGresult *res = gf_db_exec (db, SQL_REFER_CHECK, 3, params);
+        if (!res)
+            return gf_error_set (err, GF_E_UNAVAILABLE, "storage unavailable, retry later");
+        int rc = 0;
+        if (!streq (gf_db_get (res, 0, "usable"), "t"))
+            rc = gf_error_set (err, GF_E_UNKNOWN_DEPARTMENT,
+                               "department '%s' is not in the directory (for %s)", a->department,
+                               root);
+        else if (!streq (gf_db_get (res, 0, "future"), "t"))
+            rc = gf_error_set (err, GF_E_BAD_VALUE, "the referral's deadline is in the past");
+        PQclear (res);
+        return rc;
+    }
     return 0;
+}
+
+/*  The case's open referral (row 0), or NULL with err set (refused, or
+    unavailable).  For a receipt (receipt): not signed for yet, at a good
+    time. */
+static PGresult *s_open_referral (gf_db_t *db, const gf_action_t *a, bool receipt, gf_error_t *err)
+{
+    char case_id[24], at[24];
+    snprintf (case_id, sizeof case_id, "%" PRId64, a->case_id);
+    snprintf (at, sizeof at, "%" PRId64, a->received_at);
+    const char *params[] = {case_id, a->received_at > 0 ? at : NULL};
+    PGresult *res = gf_db_exec (db, SQL_REFERRAL, 2, params);
+    if (!res)
+        gf_error_set (err, GF_E_UNAVAILABLE, "storage unavailable, retry later");
+    else if (PQntuples (res) == 0)
+        gf_error_set (err, GF_E_ILLEGAL_TRANSITION, "case %s has no open referral record", case_id);
+    else if (receipt && gf_db_get (res, 0, "received_by"))
+        gf_error_set (err, GF_E_ILLEGAL_TRANSITION,
+                      "the referral of case %s was already signed for by %s", case_id,
+                      gf_db_get (res, 0, "received_by"));
+    else if (receipt && !streq (gf_db_get (res, 0, "time_ok"), "t"))
+        gf_error_set (err, GF_E_BAD_VALUE, "'received_at' must lie between the referral and now");
+    else
+        return res;
+    if (res)
+        PQclear (res);
+    return NULL;
 }
 
 /*  Whether the case locked (row 0 of locked) is the actor's and the
@@ -135,7 +195,17 @@ static int s_check_identity (gf_db_t *db, const gf_action_t *a, const char *iden
     else if (streq (gf_db_get (res, 0, "revoked"), "t"))
         rc = gf_error_set (err, GF_E_FORBIDDEN, "identity %s is revoked",
                            gf_db_get (res, 0, "name"));
-    else if (!streq (gf_db_get (res, 0, "kind"), "staff"))
+    else if (streq (gf_db_get (res, 0, "kind"), "department") &&
+             !(streq (a->action, "receipt") || streq (a->action, "reply")))
+        rc = gf_error_set (err, GF_E_FORBIDDEN,
+                           "department identity %s may only sign for (receipt) and reply",
+                           gf_db_get (res, 0, "name"));
+    else if (streq (gf_db_get (res, 0, "kind"), "department") &&
+             !streq (gf_db_get (res, 0, "department"), a->actor))
+        rc = gf_error_set (err, GF_E_FORBIDDEN, "identity %s may act only as department %s",
+                           gf_db_get (res, 0, "name"), gf_db_get (res, 0, "department"));
+    else if (!streq (gf_db_get (res, 0, "kind"), "staff") &&
+             !streq (gf_db_get (res, 0, "kind"), "department"))
         rc = gf_error_set (err, GF_E_FORBIDDEN, "identity %s (%s) may not act on cases",
                            gf_db_get (res, 0, "name"), gf_db_get (res, 0, "kind"));
     else if (person && !streq (person, a->actor))
@@ -160,7 +230,7 @@ void gf_intake_action_apply (gf_db_t *db, const gf_action_t *a, const char *iden
     reply->case_id = a->case_id;
     reply->ok = true;
     char *case_id = s_int (a->case_id);
-    PGresult *done = NULL, *locked = NULL, *applied = NULL, *idn = NULL;
+    PGresult *done = NULL, *locked = NULL, *applied = NULL, *idn = NULL, *referral = NULL;
     gf_error_t err = {GF_OK, ""};
 
     if (gf_db_begin (db) != 0)
@@ -180,9 +250,25 @@ void gf_intake_action_apply (gf_db_t *db, const gf_action_t *a, const char *iden
     }
     const char *idn_grid = idn ? gf_db_get (idn, 0, "grid") : NULL;
     const char *idn_name = idn ? gf_db_get (idn, 0, "name") : NULL;
+    /* A department's identity acts on the cases referred to it only, as
+       that department (no grid of its own: the case's). */
+    const char *idn_dept = idn ? gf_db_get (idn, 0, "department") : NULL;
+    if (idn_dept) {
+        referral = s_open_referral (db, a, false, &err);
+        if (!referral && err.code == GF_E_UNAVAILABLE)
+            goto unavailable;
+        if (!referral || !streq (gf_db_get (referral, 0, "department"), idn_dept)) {
+            gf_error_set (&err, GF_E_FORBIDDEN, "case %s is not referred to department %s", case_id,
+                          idn_dept);
+            goto refuse;
+        }
+        PQclear (referral);
+        referral = NULL;
+        idn_grid = NULL;
+    }
     /* Authorisation first: the request-id lookup below answers only about
        a case the sender may see. */
-    if (s_authorise (a, locked, idn_name, idn_grid, &err) != 0)
+    if (!idn_dept && s_authorise (a, locked, idn_name, idn_grid, &err) != 0)
         goto refuse;
     const char *done_params[] = {a->actor, a->id};
     if (!(done = gf_db_exec (db, SQL_DONE, 2, done_params)))
@@ -221,6 +307,10 @@ void gf_intake_action_apply (gf_db_t *db, const gf_action_t *a, const char *iden
                            .satisfied = satisfied ? streq (satisfied, "t") : -1,
                            .actor_grid = gf_db_get (locked, 0, "actor_grid"),
                            .actor_level = (int)gf_db_get_ll (locked, 0, "actor_level")};
+    if (idn_dept) {
+        view.actor_grid = view.grid;
+        view.actor_level = 3;
+    }
     gf_case_step_t step;
     if ((int)view.state < 0) {
         gf_error_set (&err, GF_E_INTERNAL, "case %s has an unknown state", case_id);
@@ -234,6 +324,28 @@ void gf_intake_action_apply (gf_db_t *db, const gf_action_t *a, const char *iden
         goto refuse;
     }
 
+    if (step.action == GF_ACT_RECEIPT) {
+        if (!(referral = s_open_referral (db, a, true, &err))) {
+            if (err.code == GF_E_UNAVAILABLE)
+                goto unavailable;
+            goto refuse;
+        }
+        char at[24];
+        snprintf (at, sizeof at, "%" PRId64, a->received_at);
+        const char *rparams[] = {case_id,
+                                 a->id,
+                                 a->actor,
+                                 a->contact,
+                                 a->received_at > 0 ? at : NULL,
+                                 idn_dept ? "department" : "leader",
+                                 idn_dept ? idn_name : a->actor};
+        applied = gf_intake_db_exec (db, SQL_RECEIPT, 7, rparams, deadline, &late);
+        if (!applied || late || gf_intake_db_commit (db, deadline, &late) != 0)
+            goto unavailable;
+        gf_intake_db_committed (true);
+        reply->version = gf_db_get_ll (applied, 0, "version");
+        goto cleanup;
+    }
     const char *to = gf_case_state_name (step.to);
     const char *urgent = a->urgent < 0 ? NULL : a->urgent ? "true" : "false";
     const char *sat = a->satisfied < 0 ? NULL : a->satisfied ? "true" : "false";
@@ -266,6 +378,15 @@ void gf_intake_action_apply (gf_db_t *db, const gf_action_t *a, const char *iden
                                 gf_case_merged_repoint (&step) ? "true" : "false"};
     applied = gf_intake_db_exec (db, SQL_ACT, 20, act_params, deadline, &late);
     free (into);
+    if (applied && !late && step.action == GF_ACT_REFER && a->deadline > 0) {
+        char *when = s_int (a->deadline);
+        const char *dparams[] = {case_id, when};
+        PGresult *set = gf_intake_db_exec (db, SQL_DEADLINE, 2, dparams, deadline, &late);
+        free (when);
+        if (!set)
+            goto unavailable;
+        PQclear (set);
+    }
     if (!applied || late || gf_intake_db_commit (db, deadline, &late) != 0)
         goto unavailable;
     gf_intake_db_committed (true);
@@ -307,5 +428,7 @@ cleanup:
         PQclear (applied);
     if (idn)
         PQclear (idn);
+    if (referral)
+        PQclear (referral);
     free (case_id);
 }

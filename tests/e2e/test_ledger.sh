@@ -315,7 +315,7 @@ check("November by L2 grid: QNL.07, QNL.08 and an empty one, with names",
       + [by_l2["QNL.07"]["name"], by_l2["QNL.08"]["name"], len(nov["by_l2"])])
 check("November escalations by rule",
       {"weekly_l2": 2, "monthly_l1": 0, "urgent_l2": 0, "urgent_l1": 0,
-       "decision_l2": 0, "decision_l1": 0}, nov["escalations"])
+       "decision_l2": 0, "decision_l1": 0, "referral_l2": 0}, nov["escalations"])
 
 with open(f"{art}/nov.csv", newline="", encoding="utf-8") as f:
     rows = list(csv.DictReader(f))

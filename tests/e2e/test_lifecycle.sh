@@ -7,6 +7,7 @@
 # concurrent conflicting actions on one case.
 source "$(dirname "$0")/lib.sh"
 new_db
+"$BIN/gridctl" department import "$ROOT/deploy/sample/departments.json" >/dev/null || not_ok "department import"
 start_stack
 start_capture
 
@@ -24,7 +25,7 @@ A=$(submit --source hotline --ref LC-A --text "南关村6组路灯坏了一个�
 wait_state "$A" routed
 act "$A" sign --actor $L3
 act "$A" progress --actor $L3 --note "已联系供电所"
-act "$A" refer --actor $L3 --department 供电所 --note "代居民报修"
+act "$A" refer --actor $L3 --department GDS --note "代居民报修"
 act "$A" reply --actor $L3 --note "供电所：本周内更换"
 act "$A" supervise --actor $L2
 act "$A" classify --actor $L2 --tier hard --urgent yes --groups dibao

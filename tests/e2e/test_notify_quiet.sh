@@ -17,6 +17,7 @@ export GF_SMS_URL=http://127.0.0.1:$GW_PORT/sms GF_SMTP_URL=smtp://127.0.0.1:$SM
 LEADER=$L3
 sql "UPDATE people SET channels = '{app,sms,email}', email = 'leader063@example.org' WHERE id = '$LEADER'" >/dev/null
 "$BIN/gridctl" calendar import >"$ART/calendar.log" 2>&1 || not_ok "calendar import"
+"$BIN/gridctl" department import "$ROOT/deploy/sample/departments.json" >/dev/null || not_ok "department import"
 "$BIN/gridctl" clock set 2026-09-18T20:00:00+08:00 --force >/dev/null
 start_stack
 start escalator
@@ -66,7 +67,8 @@ check "no full phone number in any message" 0 \
 wait_for "supervision → the owner's leader" 15 sql_eq "SELECT count(*) FROM notifications
    WHERE case_id = $A AND kind = 'case.supervised' AND recipient = '$LEADER'" 1
 "$BIN/gridctl" case sign $A --actor $LEADER >/dev/null
-"$BIN/gridctl" case refer $A --actor $LEADER --department 城管执法中队 >/dev/null
+# CGZF: 3 working days from Sunday 20 September 08:01 (a make-up working day)
+"$BIN/gridctl" case refer $A --actor $LEADER --department CGZF >/dev/null
 wait_for "A referred" 10 sql_eq "SELECT state FROM cases WHERE id = $A" referred
 "$BIN/gridctl" clock advance '71 hours' >/dev/null
 sleep 2 # time for a wrong early reminder to appear: the subject, not a wait

@@ -49,7 +49,9 @@ INSERT INTO cases (source, source_ref, root, grid, state, category, description,
     -- a referral with no department reply for 73 hours
     ('hotline', 'F', 'QNL', 'QNL.07.063', 'referred', NULL, '占道经营', NULL, false,
      '2026-10-30 09:00+08', '2026-10-30 09:10+08', NULL);
-UPDATE cases SET department = '城管执法中队' WHERE source_ref = 'F';
+-- (026: a known department, due one working day after the referral)
+INSERT INTO departments (code, name, reply_working_days) VALUES ('CGZF', '城管执法中队', 1);
+UPDATE cases SET department = 'CGZF' WHERE source_ref = 'F';
 INSERT INTO case_actions (case_id, request_id, actor, action, from_state, to_state, version, at)
 VALUES (pg_temp.c ('F'), 'F-refer', 'P-QNL.07.063-1', 'refer', 'signed', 'referred', 3,
         '2026-11-01 09:00+08');
@@ -137,7 +139,7 @@ SELECT is (gf_sign_reminders (gf_now ()), 4,
 UPDATE sim_clock SET at = '2026-11-04 10:00+08';
 
 -- Overdue referrals: the grid's leader, once per referral, the department named.
-SELECT is (gf_referrals_overdue (), 1, 'a referral without reply for 73 h: one notice');
+SELECT is (gf_referrals_overdue (), 1, 'a referral without reply past its deadline: one notice');
 SELECT results_eq ($$SELECT kind, recipient, text LIKE '%转办至城管执法中队后逾期未获部门回复%'
                        FROM notifications WHERE case_id = pg_temp.c ('F')$$,
                    $$SELECT 'referral.overdue.' || a.id, 'P-QNL.07.063-1', true

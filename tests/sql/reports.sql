@@ -203,14 +203,14 @@ SELECT results_eq (
     'report by L2 grid: each case under its L2 grid');
 SELECT results_eq (
     $$SELECT key, escalations FROM gf_report_monthly ('QNL', '2026-11', 5) WHERE section = 'escalation'$$,
-    $$VALUES ('weekly_l2', 1::bigint), ('monthly_l1', 0), ('urgent_l2', 0), ('urgent_l1', 0), ('decision_l2', 0), ('decision_l1', 0)$$,
+    $$VALUES ('weekly_l2', 1::bigint), ('monthly_l1', 0), ('urgent_l2', 0), ('urgent_l1', 0), ('decision_l2', 0), ('decision_l1', 0), ('referral_l2', 0)$$,
     'report escalations by rule in the month');
 SELECT is (
     (SELECT (j->'total'->>'received') || ' ' || (j->>'deadline_working_days') || ' ' ||
             json_array_length (j->'by_priority') || ' ' || (j->'by_priority'->7->>'name') || ' ' ||
             (j->'escalations')::text || ' ' || json_array_length (j->'notes')
        FROM gf_report_monthly_json ('QNL', '2026-11', 5) j),
-    '4 5 8 一般 {"weekly_l2":1,"monthly_l1":0,"urgent_l2":0,"urgent_l1":0,"decision_l2":0,"decision_l1":0} 6',
+    '4 5 8 一般 {"weekly_l2":1,"monthly_l1":0,"urgent_l2":0,"urgent_l1":0,"decision_l2":0,"decision_l1":0,"referral_l2":0} 6',
     'report JSON: total, deadline, by_priority, escalations by rule (compact), notes');
 SELECT ok ((SELECT note LIKE '按时：登记后 3 个工作日内办结%' FROM gf_report_notes (3) WHERE n = 3),
            'report notes state the deadline given');

@@ -55,7 +55,9 @@ TEXTS = ["楼道灯不亮，晚上上下楼看不见", "垃圾桶满了好几天
          "低保金这个月还没到账", "小区绿化带被人占用种菜", "楼上漏水，天花板发霉",
          "路面塌陷一个坑，电动车容易摔", "有人在楼道里堆放杂物，堵住消防通道", "独居老人家里停电了"]
 GROUPS = ["hardship", "petitioner", "bereaved", "left_behind", "dibao", "disabled"]
-DEPARTMENTS = ["县城管局", "县供电公司", "县水务集团", "县民政局", "县住建局"]
+# Department codes of deploy/sample/departments.json (026: refer names a
+# department of the directory): 城管执法中队, 供电所, 水务公司, 民政所, 住建站.
+DEPARTMENTS = ["CGZF", "GDS", "SWJ", "MZS", "ZJZ"]
 OPEN_WORK = ("signed", "in_progress", "reopened", "replied")
 
 # Settled: every event sequenced, the router (and the notifier) at the end of their

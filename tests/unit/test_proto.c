@@ -888,6 +888,65 @@ static void test_complaint_rejects_unknown_or_malformed_groups (void **state)
                       GF_E_WRONG_TYPE);
 }
 
+/*  attachment.add: a body over 64 KiB decodes only with its own limits;
+    round trip; the type is read from the bytes. */
+static void test_attachment_limits_round_trip_and_sniff (void **state)
+{
+    (void)state;
+    size_t size = 100000;
+    unsigned char *bytes = (unsigned char *)calloc (1, size);
+    memcpy (bytes, "\xff\xd8\xff\xe0", 4);
+    char id[] = "att-1", actor[] = "P-QNL.07.063-1", name[] = "photo.jpg";
+    gf_attachment_t a = {.id = id,
+                         .case_id = 7,
+                         .actor = actor,
+                         .filename = name,
+                         .public = true,
+                         .data = bytes,
+                         .size = size};
+    zframe_t *frame = gf_attachment_encode (&a);
+    gf_error_t err;
+    assert_null (gf_msg_decode (zframe_data (frame), zframe_size (frame), &err));
+    assert_int_equal (err.code, GF_E_TOO_LARGE);
+    char *type = gf_msg_peek_type (zframe_data (frame), zframe_size (frame));
+    assert_string_equal (type, GF_TYPE_ATTACHMENT_ADD);
+    free (type);
+    assert_null (
+        gf_msg_decode_limits (zframe_data (frame), zframe_size (frame), 200000, 50000, &err));
+    assert_int_equal (err.code, GF_E_TOO_LONG);
+    gf_msg_t *msg =
+        gf_msg_decode_limits (zframe_data (frame), zframe_size (frame), 200000, 200000, &err);
+    assert_non_null (msg);
+    gf_attachment_t back;
+    assert_int_equal (gf_attachment_from_msg (msg, &back, &err), 0);
+    assert_int_equal (back.case_id, 7);
+    assert_true (back.public);
+    assert_int_equal (back.size, size);
+    assert_memory_equal (back.data, bytes, size);
+    assert_string_equal (gf_attachment_sniff (back.data, back.size), "image/jpeg");
+    gf_attachment_reset (&back);
+    gf_msg_destroy (&msg);
+    zframe_destroy (&frame);
+    free (bytes);
+    assert_string_equal (gf_attachment_sniff ("\x89PNG\r\n\x1a\n", 8), "image/png");
+    assert_string_equal (gf_attachment_sniff ("RIFF\0\0\0\0WEBPVP8 ", 16), "image/webp");
+    assert_string_equal (gf_attachment_sniff ("%PDF-1.7", 8), "application/pdf");
+    assert_null (gf_attachment_sniff ("GIF89a", 6));
+    assert_null (gf_attachment_sniff ("\xff\xd8", 2));
+    /* a path in the filename is refused */
+    char bad_name[] = "../etc/passwd";
+    unsigned char pdf[] = "%PDF-";
+    gf_attachment_t b = {
+        .id = id, .case_id = 7, .actor = actor, .filename = bad_name, .data = pdf, .size = 5};
+    frame = gf_attachment_encode (&b);
+    msg = gf_msg_decode (zframe_data (frame), zframe_size (frame), &err);
+    assert_non_null (msg);
+    assert_int_equal (gf_attachment_from_msg (msg, &back, &err), -1);
+    assert_int_equal (err.code, GF_E_BAD_VALUE);
+    gf_msg_destroy (&msg);
+    zframe_destroy (&frame);
+}
+
 static void test_action_round_trip_and_rejections (void **state)
 {
     (void)state;
@@ -1846,6 +1905,7 @@ int main (void)
         cmocka_unit_test (test_complaint_patrol_and_visit_need_a_reporter),
         cmocka_unit_test (test_complaint_rejects_unknown_or_malformed_groups),
         cmocka_unit_test (test_action_round_trip_and_rejections),
+        cmocka_unit_test (test_attachment_limits_round_trip_and_sniff),
         cmocka_unit_test (test_reply_carries_state_and_version),
         cmocka_unit_test (test_complaint_rejects_empty_description_as_bad_value),
         cmocka_unit_test (test_complaint_rejects_blank_description_as_bad_value),

@@ -115,7 +115,8 @@ BEGIN
             ('sim_clock', 'id', ''), ('escalation_rules', 'root,rule', ''),
             ('notification_rules', 'event_type,audience', ''),
             ('notification_templates', 'kind,lang', ''), ('delivery_policy', 'channel', ''),
-            ('delivery_quiet', 'id', ''), ('meeting_schedule', 'grid,kind', ''))
+            ('delivery_quiet', 'id', ''), ('meeting_schedule', 'grid,kind', ''),
+            ('departments', 'code', ''))
         AS x (tab, keys, secrets)
     LOOP
         EXECUTE format ('CREATE OR REPLACE TRIGGER %I AFTER INSERT ON %I FOR EACH ROW '

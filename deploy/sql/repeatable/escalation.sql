@@ -4,7 +4,7 @@
 -- set-based escalation effect, sign-for reminders and overdue referrals.
 -- Owns: gf_rule, gf_weekly_candidates, gf_monthly_candidates,
 -- gf_urgent_candidates, gf_escalate_many, gf_escalate_urgent,
--- gf_sign_reminders, gf_referrals_overdue, gf_escalation_plan.
+-- gf_sign_reminders, gf_escalation_plan.
 
 -- The rule in force for an L1 grid.
 CREATE OR REPLACE FUNCTION gf_rule (p_root text, p_rule text) RETURNS jsonb LANGUAGE sql STABLE AS $$
@@ -184,23 +184,7 @@ LANGUAGE sql AS $$
              WHERE o.at + (r.factor - 1) * r.hours <= p_at) x
 $$;
 
--- Referrals with no department reply within the rule's hours: one
--- notification per referral (its case_actions row, the key of the kind) to
--- whom notification_rules say (referral.overdue: the grid's leader).
-CREATE OR REPLACE FUNCTION gf_referrals_overdue () RETURNS integer LANGUAGE sql AS $$
-    WITH due AS (
-        SELECT c.id, c.grid, c.department, a.id AS action
-          FROM cases c
-          JOIN LATERAL (SELECT id, at FROM case_actions
-                         WHERE case_id = c.id AND action = 'refer' ORDER BY id DESC LIMIT 1) a ON true
-         WHERE c.state = 'referred'
-           AND a.at + make_interval (hours => (gf_rule (c.root, 'referral_reply')->>'hours')::int) <= gf_now ()
-    )
-    SELECT coalesce (gf_notify_many ('escalator', jsonb_agg (jsonb_build_object (
-               'case_id', id, 'type', 'referral.overdue', 'grid', grid, 'key', action::text,
-               'extra', coalesce (department, '相关部门')))), 0)
-      FROM due
-$$;
+-- Overdue referrals: gf_referrals_overdue, in referrals.sql (issue 14, 代访).
 
 -- `gridctl escalation plan`: what would escalate at p_at in the subtree
 -- p_grid (NULL: everywhere), and why: the candidates of each weekly and

@@ -63,6 +63,14 @@ GRANT SELECT, INSERT ON meeting_attendees, meeting_decisions, consultation_opini
     meeting_actions, escalations TO gf_intake;
 GRANT USAGE ON SEQUENCE meeting_attendees_id_seq, meeting_decisions_id_seq,
     consultation_opinions_id_seq, meeting_actions_id_seq, escalations_id_seq TO gf_intake;
+-- intake: 代访 (026, referrals.sql): a refer's department, its referral
+-- record (the case_actions trigger), receipts and replies.
+GRANT SELECT ON departments TO gf_intake;
+GRANT SELECT, INSERT, UPDATE ON referrals TO gf_intake;
+GRANT USAGE ON SEQUENCE referrals_id_seq TO gf_intake;
+-- intake: attachments (attachments.sql gf_attachment_add).
+GRANT SELECT, INSERT ON attachments TO gf_intake;
+GRANT USAGE ON SEQUENCE attachments_id_seq TO gf_intake;
 
 -- relay: reads the log and numbers it (seq only); no case, no personal data.
 -- Not case_events.restricted (020: special groups, clear notes), which is
@@ -113,10 +121,15 @@ GRANT SELECT, UPDATE ON cases TO gf_escalator;
 -- escalator: the next agenda reads the decisions' outcomes (gf_decision_outcome).
 GRANT SELECT ON meeting_decisions, meeting_decision_kinds TO gf_escalator;
 GRANT INSERT ON case_events TO gf_escalator;
+-- escalator: late referrals (referrals.sql gf_referrals_overdue).
+GRANT SELECT ON departments TO gf_escalator;
+GRANT SELECT, UPDATE ON referrals TO gf_escalator;
 GRANT USAGE ON ALL SEQUENCES IN SCHEMA public TO gf_escalator;
 
 -- gateway (HTTP, dashboards, Open311 queries): reads, never writes.
 GRANT SELECT ON cases_public, case_state_names TO gf_gateway;
+-- gateway: public attachments only (attachments.sql's view), never the table.
+GRANT SELECT ON attachments_public TO gf_gateway;
 -- The log as published: not its restricted column (020).
 GRANT SELECT (id, seq, type, topic, case_id, grid, at, payload) ON case_events TO gf_gateway;
 -- What the dashboard's and Open311's functions (dashboard.sql, open311.sql)
@@ -132,7 +145,8 @@ GRANT SELECT (grid, role, name, position, phone, commitment) ON people TO gf_gat
 GRANT SELECT ON ALL TABLES IN SCHEMA public TO gf_ctl;
 GRANT INSERT, UPDATE, DELETE ON grids, categories, people, addresses, calendar_years,
     calendar_days, sim_clock, identities, escalation_rules, meeting_schedule,
-    notification_templates, notification_rules, delivery_policy, delivery_quiet, app_tokens
+    notification_templates, notification_rules, delivery_policy, delivery_quiet, app_tokens,
+    departments
     TO gf_ctl;
 GRANT UPDATE ON deliveries TO gf_ctl; -- gridctl notify redrive
 GRANT INSERT, UPDATE ON meetings, escalation_state TO gf_ctl;

@@ -66,7 +66,11 @@ CREATE OR REPLACE FUNCTION gf_open311_rows (p_ids bigint[]) RETURNS json LANGUAG
                  AS updated_datetime,
                NULL::text AS expected_datetime, c.location AS address,
                NULL::text AS address_id, NULL::text AS zipcode, NULL::float8 AS lat,
-               NULL::float8 AS long, NULL::text AS media_url) r
+               NULL::float8 AS long,
+               -- the first public attachment (attachments.sql), served by
+               -- the gateway itself; non-public ones never
+               (SELECT '/open311/v2/media/' || min (m.id) FROM attachments_public m
+                 WHERE m.case_id = c.id) AS media_url) r
 $$;
 
 -- requests/{id}.json: one request ([] when there is no such case).
