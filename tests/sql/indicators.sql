@@ -140,7 +140,7 @@ SELECT is ((SELECT value FROM gf_indicator_metrics ()
            || (SELECT value FROM gf_indicator_metrics ()
                 WHERE metric = 'gf_indicator_satisfaction_rate' AND grid = 'QNL.07')::text || ' '
            || (gf_dash_indicators ()->'roots'->0->'total'->>'received'),
-           '4 0.50000000000000000000 4', 'gateway: /metrics gauges and the dashboard''s JSON');
+           '4 0.5 4', 'gateway: /metrics gauges and the dashboard''s JSON');
 RESET ROLE;
 
 SELECT * FROM finish ();

@@ -127,9 +127,9 @@ $$;
 -- (on_time + late) (按时办结率), satisfaction_rate = satisfied / callbacks
 -- (满意率), reopen_rate = reopened / resolved_ever (重办率);
 -- avg_response_hours: routed to first signed, of the signed cases.
--- score: the rule's weighted mean of the four rates named in its weights
--- (exact rates, rounded to one decimal at the end; a rate without cases is
--- left out); ranked (rank: 1 best, ties share) only with received >=
+-- score: the rule's weighted mean of the four rates named in its weights,
+-- as published (one decimal, so that anyone can redo it from the table; a
+-- rate without cases is left out), rounded to one decimal; ranked (rank: 1 best, ties share) only with received >=
 -- min_sample, within the section; the total is not ranked.
 CREATE OR REPLACE FUNCTION gf_indicators (p_grid text, p_month text)
 RETURNS TABLE (section text, key text, name text, received bigint, response_due bigint,
@@ -164,10 +164,10 @@ LANGUAGE sql STABLE AS $$
                count (*) FILTER (WHERE m.supervised) AS supervised
           FROM member m GROUP BY m.section, m.key
     ), rates AS (
-        SELECT a.*, 100.0 * a.responded / nullif (a.response_due, 0) AS r_response,
-               100.0 * a.resolved / nullif (a.received, 0) AS r_resolution,
-               100.0 * a.on_time / nullif (a.on_time + a.late, 0) AS r_on_time,
-               100.0 * a.satisfied / nullif (a.callbacks, 0) AS r_satisfaction
+        SELECT a.*, round (100.0 * a.responded / nullif (a.response_due, 0), 1) AS r_response,
+               round (100.0 * a.resolved / nullif (a.received, 0), 1) AS r_resolution,
+               round (100.0 * a.on_time / nullif (a.on_time + a.late, 0), 1) AS r_on_time,
+               round (100.0 * a.satisfied / nullif (a.callbacks, 0), 1) AS r_satisfaction
           FROM agg a
     ), scored AS (
         SELECT r.*, p.min_sample,
@@ -183,10 +183,10 @@ LANGUAGE sql STABLE AS $$
            CASE s.section WHEN 'total' THEN (SELECT g.name FROM grids g, p WHERE g.code = p.root)
                           WHEN 'leader' THEN (SELECT pe.name FROM people pe WHERE pe.id = s.key)
                           ELSE (SELECT g.name FROM grids g WHERE g.code = s.key) END,
-           s.received, s.response_due, s.responded, round (s.r_response, 1),
-           round (s.response_seconds / 3600, 1), s.resolved, round (s.r_resolution, 1),
-           s.on_time, s.late, round (s.r_on_time, 1), s.callbacks, s.satisfied,
-           round (s.r_satisfaction, 1), s.resolved_ever, s.reopened,
+           s.received, s.response_due, s.responded, s.r_response,
+           round (s.response_seconds / 3600, 1), s.resolved, s.r_resolution,
+           s.on_time, s.late, s.r_on_time, s.callbacks, s.satisfied,
+           s.r_satisfaction, s.resolved_ever, s.reopened,
            round (100.0 * s.reopened / nullif (s.resolved_ever, 0), 1), s.supervised, s.score,
            s.ranked,
            CASE WHEN s.ranked THEN rank () OVER (PARTITION BY s.section, s.ranked
@@ -244,23 +244,30 @@ LANGUAGE sql STABLE SECURITY DEFINER SET search_path = public, pg_temp AS $$
 $$;
 
 -- The gateway's /metrics gauges for the current month of gf_now ()
--- (gf_indicators of every L1 grid): per L1 and L2 grid, each rate as a fraction (0..1) and
--- the counts; one row per (metric, grid), no row for a rate without cases.
--- SECURITY DEFINER for the reason above.
+-- (gf_indicators of every L1 grid): per L1 and L2 grid, each rate as a
+-- fraction (0..1) and the counts; one row per (metric, grid), no row for a
+-- rate without cases; help: the metric's HELP line.  SECURITY DEFINER for
+-- the reason above.
 CREATE OR REPLACE FUNCTION gf_indicator_metrics ()
-RETURNS TABLE (metric text, grid text, value numeric)
+RETURNS TABLE (metric text, help text, grid text, value double precision)
 LANGUAGE sql STABLE SECURITY DEFINER SET search_path = public, pg_temp AS $$
-    SELECT m.metric, CASE WHEN i.section = 'total' THEN g.code ELSE i.key END, m.value
+    SELECT m.metric, m.help, CASE WHEN i.section = 'total' THEN g.code ELSE i.key END, m.value
       FROM grids g
      CROSS JOIN LATERAL gf_indicators (g.code, to_char (gf_now () AT TIME ZONE 'Asia/Shanghai',
                                                         'YYYY-MM')) i
-     CROSS JOIN LATERAL (VALUES ('gf_indicator_received', i.received::numeric),
-                                ('gf_indicator_response_rate', i.response_rate_pct / 100),
-                                ('gf_indicator_resolution_rate', i.resolution_rate_pct / 100),
-                                ('gf_indicator_on_time_rate', i.on_time_rate_pct / 100),
-                                ('gf_indicator_satisfaction_rate', i.satisfaction_rate_pct / 100),
-                                ('gf_indicator_reopen_rate', i.reopen_rate_pct / 100),
-                                ('gf_indicator_supervised', i.supervised::numeric)) m (metric, value)
+     CROSS JOIN LATERAL (VALUES
+         ('gf_indicator_received', 'Cases received this month (L1 or L2 grid).', i.received::float8),
+         ('gf_indicator_response_rate', 'Response rate (响应率): signed within the sign-for deadline.',
+          (i.response_rate_pct / 100)::float8),
+         ('gf_indicator_resolution_rate', 'Resolution rate (解决率): resolved of received.',
+          (i.resolution_rate_pct / 100)::float8),
+         ('gf_indicator_on_time_rate', 'On-time rate (按时办结率): on time of on time and late.',
+          (i.on_time_rate_pct / 100)::float8),
+         ('gf_indicator_satisfaction_rate', 'Satisfaction rate (满意率): satisfied callbacks.',
+          (i.satisfaction_rate_pct / 100)::float8),
+         ('gf_indicator_reopen_rate', 'Reopen rate (重办率): reopened of resolved.',
+          (i.reopen_rate_pct / 100)::float8),
+         ('gf_indicator_supervised', 'Cases supervised (督办).', i.supervised::float8)) m (metric, help, value)
      WHERE g.level = 1 AND i.section IN ('total', 'l2') AND m.value IS NOT NULL
-     ORDER BY 1, 2
+     ORDER BY 1, 3
 $$;
