@@ -424,7 +424,7 @@ static void s_indicators_table (const PGresult *rows)
     const char *min = PQntuples (rows) ? gf_db_get (rows, 0, "min_sample") : "-";
     printf ("\n考核指标 indicators（排名：登记不少于 %s 件的单位按考核得分；不足者不排名）\n",
             min ? min : "-");
-    const char *sections[][2] = {{"total", "合计 total"},
+    const char *sections[][2] = {{"total", "一级网格 total"},
                                  {"l2", "二级网格 by L2 grid"},
                                  {"l3", "三级网格 by L3 grid"},
                                  {"leader", "网格长 by leader"}};

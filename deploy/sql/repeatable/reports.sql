@@ -330,7 +330,7 @@ $$;
 
 -- What the numbers mean, printed under the table and given in the JSON.
 CREATE OR REPLACE FUNCTION gf_report_notes (p_days integer)
-RETURNS TABLE (n integer, note text) LANGUAGE sql IMMUTABLE AS $$
+RETURNS TABLE (n integer, note text) LANGUAGE sql STABLE AS $$
     SELECT u.n::int, u.note
       FROM unnest (ARRAY[
                '统计对象：本月登记（received_at 在本月内）的本一级网格案件，不含并入他案的案件；'
@@ -338,7 +338,10 @@ RETURNS TABLE (n integer, note text) LANGUAGE sql IMMUTABLE AS $$
                '办结率 = 办结 ÷ 登记。',
                coalesce ('按时：登记后 ' || p_days || ' 个工作日内办结',
                          '按时：在办理时限内办结（时限按一级网格、类别与重点由 resolution_deadlines 规则给出，'
-                         '多个重点取最短）')
+                         '多个重点取最短；默认登记后 '
+                         || (SELECT d.working_days FROM resolution_deadlines d
+                              WHERE d.root = '*' AND d.category = '*' AND d.priority = '*')
+                         || ' 个工作日内办结）')
                || '（gf_add_working_days，按法定节假日与调休工作日历）；已过期限仍未办结的案件计为逾期；'
                '按时率 = 按时 ÷（按时 + 逾期），未到期的未办结案件不计入。',
                '平均办结时长：已办结案件从登记到（最近一次）办结的小时数平均值。',
