@@ -74,17 +74,32 @@ RETURNS TABLE (case_id bigint, l2 text, l3 text, leader text, received_at timest
                supervised boolean)
 LANGUAGE sql STABLE AS $$
     WITH p AS MATERIALIZED (
-        SELECT * FROM gf_report_period (p_grid, p_month)
-    ), x AS (
-        SELECT c.id, c.root, c.urgent, c.received_at, p.as_of,
-               CASE WHEN g.level = 3 THEN c.grid END AS l3,
-               CASE WHEN g.level >= 2 THEN gf_owner_grid (c.grid, 2) END AS l2,
-               gf_resolution_due (c.root, c.category, c.urgent, c.groups, c.received_at) AS due,
-               gf_case_resolved (st.state) AS resolved, ev.*
+        SELECT p0.*, gf_rule (p0.root, 'sign_reminder') AS sign_rule
+          FROM gf_report_period (p_grid, p_month) p0
+    ), c AS MATERIALIZED (
+        SELECT c.id, c.root, c.grid, c.category, c.urgent, c.groups, c.received_at,
+               (c.received_at AT TIME ZONE 'Asia/Shanghai')::date AS local_day
           FROM p JOIN cases c ON c.root = p.root AND c.received_at >= p.t0
                              AND c.received_at < p.t1 AND c.received_at <= p.as_of
                              AND c.merged_into IS NULL
+    ), due AS MATERIALIZED (
+        -- gf_resolution_due once per kind of case and local day (a calendar
+        -- walk each), not per case: the deadline falls at the same time of
+        -- day as the case was received (gf_add_working_days).
+        SELECT k.root, k.category, k.urgent, k.groups, k.local_day,
+               gf_resolution_due (k.root, k.category, k.urgent, k.groups,
+                                  k.local_day::timestamp AT TIME ZONE 'Asia/Shanghai') AS at
+          FROM (SELECT DISTINCT c.root, c.category, c.urgent, c.groups, c.local_day FROM c) k
+    ), x AS (
+        SELECT c.id, c.root, c.urgent, c.received_at, p.as_of, p.sign_rule,
+               CASE WHEN g.level = 3 THEN c.grid END AS l3,
+               CASE WHEN g.level >= 2 THEN gf_owner_grid (c.grid, 2) END AS l2,
+               d.at + (c.received_at - (c.local_day::timestamp AT TIME ZONE 'Asia/Shanghai')) AS due,
+               gf_case_resolved (st.state) AS resolved, ev.*
+          FROM p CROSS JOIN c
           JOIN grids g ON g.code = c.grid
+          LEFT JOIN due d ON d.root = c.root AND d.category IS NOT DISTINCT FROM c.category
+                         AND d.urgent = c.urgent AND d.groups = c.groups AND d.local_day = c.local_day
          CROSS JOIN LATERAL gf_case_at (c.id, p.as_of) st
          CROSS JOIN LATERAL (
              SELECT min (e.at) FILTER (WHERE e.type = 'case.routed') AS routed_at,
@@ -101,8 +116,9 @@ LANGUAGE sql STABLE AS $$
                 AND e.type IN ('case.routed', 'case.signed', 'case.resolved', 'case.callback',
                                'case.reopened', 'case.supervised')) ev
     ), y AS (
-        SELECT x.*, gf_overdue_at ('routed', x.root, x.urgent, x.routed_at, x.received_at, NULL)
-                      AS sign_due
+        -- gf_overdue_at with the rule read once (gf_overdue_at_rule)
+        SELECT x.*, gf_overdue_at_rule ('routed', x.urgent, x.routed_at, x.received_at, NULL,
+                                        x.sign_rule) AS sign_due
           FROM x
     )
     SELECT y.id, y.l2, y.l3, CASE WHEN y.l3 IS NOT NULL THEN gf_leader (y.l3) END,

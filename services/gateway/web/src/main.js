@@ -139,8 +139,12 @@ const refreshSlow = throttle(() => {
   getJSON('/api/escalations.json').then(renderEscalations).catch(() => {});
   getJSON('/api/ledger.json').then(renderLedger).catch(() => {});
   getJSON('/api/trend.json?days=30').then(renderTrend).catch(() => {});
-  getJSON('/api/indicators.json').then(renderIndicators).catch(() => {});
 }, 3000);
+// The indicators are a month's: once a minute is enough (each read
+// recomputes the month).
+const refreshIndicators = throttle(() => {
+  getJSON('/api/indicators.json').then(renderIndicators).catch(() => {});
+}, 60000);
 
 function addEvent(type, seq, data) {
   const li = document.createElement('li');
@@ -218,6 +222,8 @@ async function start() {
   } catch { /* the stream and the throttled refreshes will retry */ }
   connect();
   refreshSlow();
+  refreshIndicators();
+  setInterval(refreshIndicators, 60000);
   // A safety net for missed refreshes (e.g. counts changed without events).
   setInterval(() => { refreshSummary(); refreshSlow(); }, 30000);
 }
