@@ -127,6 +127,15 @@ oracle --now 2026-11-05T12:00:00+08:00 --json "$ART/monthly.json" --path indicat
   not_ok "the monthly report's indicators differ from the oracle's"
 oracle --now 2026-11-05T12:00:00+08:00 --json "$ART/oct.json" --damage --name damaged >"$ART/damaged.out"
 check "the oracle notices one callback recorded the other way (exit 1)" 1 $?
+# The deadline rules by category and priority matter in this month: with
+# the '*' default alone the oracle disagrees.
+cp -r "$EXP" "$ART/export-default"
+head -1 "$EXP/deadlines.csv" >"$ART/export-default/deadlines.csv"
+grep '^\*,\*,\*,' "$EXP/deadlines.csv" >>"$ART/export-default/deadlines.csv"
+python3 "$ROOT/tests/tools/indicator_oracle.py" --dir "$ART/export-default" --month 2026-10 \
+  --now 2026-11-05T12:00:00+08:00 --json "$ART/oct.json" --name default-deadline >"$ART/default-deadline.out"
+check "the rules by category and priority change the on-time counts (the oracle with the default alone: exit 1)" \
+  1 $?
 check "actions after the month's end were made (they must not count as of its end)" t \
   "$(sql "SELECT count(*) >= 5 FROM case_actions WHERE at >= '2026-11-01+08'")"
 

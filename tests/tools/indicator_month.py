@@ -112,6 +112,14 @@ def plan(seed):
          "--category", "road"])
     add(dt.datetime(2026, 10, 12, 10, tzinfo=TZ), "TWIN", "merge",
         ["--actor", leader("QNL.07"), "--into", "@HOST"])
+    # An urgent water case: (*, water, *) 3 working days beats (*, *, urgent)
+    # 2 (the category's row is more specific): on time, resolved after 2.
+    lp = ["--actor", leader("QNL.07.064")]
+    add(dt.datetime(2026, 10, 12, 9, tzinfo=TZ), "PREC", "submit",
+        ["--source", "hotline", "--ref", "IND-PREC", "--text", "水管爆裂", "--grid", "QNL.07.064",
+         "--category", "water", "--urgent"])
+    add(dt.datetime(2026, 10, 12, 9, 30, tzinfo=TZ), "PREC", "sign", lp)
+    add(dt.datetime(2026, 10, 14, 15, tzinfo=TZ), "PREC", "resolve", lp + ["--note", "已抢修"])
     # Resolved after the month's end: open as of 31 October (its 3 working
     # days, water, run to 3 November: neither on time nor late then).
     lg = ["--actor", leader("QNL.08.068")]
