@@ -127,6 +127,8 @@ class Month:
             if "to" in e[3]:
                 state = e[3]["to"]
         resolved = state in ("resolved", "called_back", "closed")
+        if state == "merged":  # neither open nor resolved: not counted
+            return None
         res_at = max((e[2] for e in ev if e[1] == "case.resolved"), default=None)
         groups = [g for g in c["groups"].split(",") if g]
         received = ts(c["received_at"])
@@ -157,6 +159,7 @@ class Month:
         pop = [self.case(c) for c in self.cases
                if c["root"] == root and not c["merged_into"]
                and self.t0 <= ts(c["received_at"]) < self.t1 and ts(c["received_at"]) <= self.as_of]
+        pop = [x for x in pop if x is not None]
         min_sample, weights = self.assess.get(root) or self.assess["*"]
         units = {}
         for x in pop:

@@ -52,7 +52,8 @@ $$;
 
 -- Every case an indicator counts, with what each indicator needs: the
 -- cases of the L1 grid received in the month (gf_report_period), less those
--- merged into another, as of as_of (the month's end or now).
+-- merged into another and those neither open nor resolved as of as_of (the
+-- month's end or now).
 --   response: the sign-for deadline is gf_overdue_at's for the case as it
 --     was first routed (the sign_reminder rule's hours, urgent_hours when
 --     urgent); responded <=> first signed by then; a case is counted once
@@ -115,6 +116,9 @@ LANGUAGE sql STABLE AS $$
               WHERE e.case_id = c.id AND e.at <= p.as_of
                 AND e.type IN ('case.routed', 'case.signed', 'case.resolved', 'case.callback',
                                'case.reopened', 'case.supervised')) ev
+         -- neither open nor resolved (merged; any state gf_case_open and
+         -- gf_case_resolved both leave out): not a case to judge by
+         WHERE gf_case_open (st.state) OR gf_case_resolved (st.state)
     ), y AS (
         -- gf_overdue_at with the rule read once (gf_overdue_at_rule)
         SELECT x.*, gf_overdue_at_rule ('routed', x.urgent, x.routed_at, x.received_at, NULL,
