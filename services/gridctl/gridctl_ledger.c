@@ -406,7 +406,7 @@ static const char *SQL_INDICATORS = "SELECT * FROM gf_indicators ($1, $2)";
 static const char *SQL_INDICATORS_JSON = "SELECT gf_indicators_json ($1, $2)";
 
 /*  The indicators (绩效指标), in the 12345 hotline's words. */
-static const s_col_t s_indicator_cols[] = {{"代码", "key", 12, S_TEXT},
+static const s_col_t s_indicator_cols[] = {{"代码", "key", 15, S_TEXT},
                                            {"名称", "name", 16, S_TEXT},
                                            {"登记", "received", 5, S_NUM},
                                            {"响应率", "response_rate_pct", 7, S_PCT},
@@ -422,7 +422,8 @@ static const s_col_t s_indicator_cols[] = {{"代码", "key", 12, S_TEXT},
 static void s_indicators_table (const PGresult *rows)
 {
     const char *min = PQntuples (rows) ? gf_db_get (rows, 0, "min_sample") : "-";
-    printf ("\n考核指标 indicators（排名：登记不少于 %s 件的单位按考核得分；不足者不排名）\n",
+    printf ("\n考核指标 indicators（排名：登记不少于 %s 件的单位按考核得分；不足者不排名，"
+            "排名为 -）\n",
             min ? min : "-");
     const char *sections[][2] = {{"total", "一级网格 total"},
                                  {"l2", "二级网格 by L2 grid"},
@@ -535,7 +536,7 @@ static int s_report (gf_config_t *config, int argc, char **argv, bool indicators
         rc = s_json (db, SQL_INDICATORS_JSON, 2, params) == 0 ? 0 : 1;
     else if (indicators_only) {
         if ((indicators = gf_db_exec (db, SQL_INDICATORS, 2, params)) != NULL) {
-            printf ("考核指标 %s %s   %s 月\n", gf_db_get (head, 0, "grid"),
+            printf ("绩效评价 %s %s   %s 月\n", gf_db_get (head, 0, "grid"),
                     gf_db_get (head, 0, "grid_name"), gf_db_get (head, 0, "month"));
             s_indicators_table (indicators);
             rc = 0;

@@ -139,7 +139,7 @@ LANGUAGE sql STABLE AS $$
       FROM y
 $$;
 
--- The indicators, one row per unit: the total (section 'total', key ''),
+-- The indicators, one row per unit: the total (section 'total', key NULL),
 -- each L2 grid ('l2'), each L3 grid ('l3') and each leader ('leader') with
 -- cases in the month.  Rates are percentages to one decimal (NULL without
 -- cases to rate): response_rate = responded / response_due (响应率),
@@ -199,7 +199,7 @@ LANGUAGE sql STABLE AS $$
                r.section <> 'total' AND r.received >= p.min_sample AS ranked
           FROM rates r, p
     )
-    SELECT s.section, s.key,
+    SELECT s.section, nullif (s.key, ''),
            CASE s.section WHEN 'total' THEN (SELECT g.name FROM grids g, p WHERE g.code = p.root)
                           WHEN 'leader' THEN (SELECT pe.name FROM people pe WHERE pe.id = s.key)
                           ELSE (SELECT g.name FROM grids g WHERE g.code = s.key) END,
