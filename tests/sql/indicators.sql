@@ -5,7 +5,7 @@
 -- the JSON, the monthly report's use of the rules, and the gateway's
 -- functions as gf_gateway (rolled back).
 BEGIN;
-SELECT plan (19);
+SELECT plan (20);
 
 INSERT INTO sim_clock (at) VALUES ('2026-12-10 12:00+08')
 ON CONFLICT (id) DO UPDATE SET at = excluded.at;
@@ -141,6 +141,10 @@ SELECT is ((SELECT value FROM gf_indicator_metrics ()
                 WHERE metric = 'gf_indicator_satisfaction_rate' AND grid = 'QNL.07')::text || ' '
            || (gf_dash_indicators ()->'roots'->0->'total'->>'received'),
            '4 0.5 4', 'gateway: /metrics gauges and the dashboard''s JSON');
+RESET ROLE;
+SET LOCAL ROLE gf_intake;
+SELECT throws_ok ($$SELECT gf_dash_indicators ()$$, '42501', NULL,
+                  'another service may not call the SECURITY DEFINER functions');
 RESET ROLE;
 
 SELECT * FROM finish ();
