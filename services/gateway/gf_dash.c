@@ -13,6 +13,10 @@
                          ?grid=G for G's subtree
       vocabulary.json    the names the page shows (event types, states,
                          special groups, escalation rules, categories)
+      indicators.json    this month's indicators of every L1 grid (响应率,
+                         解决率, 按时办结率, 满意率, 重办率, 督办) by L2 and L3
+                         grid and leader, with the 考核 ranking
+                         (deploy/sql/repeatable/indicators.sql; counts only)
 
     Each is one read-only SQL function of deploy/sql/repeatable/dashboard.sql
     (cases through cases_public), its inputs as parameters.  No
@@ -30,6 +34,7 @@ static const char *SQL_LEDGER = "SELECT gf_dash_ledger ()::text";
 static const char *SQL_TREND = "SELECT gf_dash_trend ($1::int)::text";
 static const char *SQL_DIRECTORY = "SELECT gf_dash_directory ($1)::text";
 static const char *SQL_VOCABULARY = "SELECT gf_dash_vocabulary ()::text";
+static const char *SQL_INDICATORS = "SELECT gf_dash_indicators ()::text";
 
 int gf_dash_handle (gf_gw_t *gw, struct MHD_Connection *conn, const char *path,
                     gf_gw_reply_t *reply)
@@ -43,6 +48,8 @@ int gf_dash_handle (gf_gw_t *gw, struct MHD_Connection *conn, const char *path,
         json = gf_gw_query_json (gw, SQL_LEDGER, 0, NULL);
     else if (streq (path, "vocabulary.json"))
         json = gf_gw_query_json (gw, SQL_VOCABULARY, 0, NULL);
+    else if (streq (path, "indicators.json"))
+        json = gf_gw_query_json (gw, SQL_INDICATORS, 0, NULL);
     else if (streq (path, "trend.json")) {
         const char *days = MHD_lookup_connection_value (conn, MHD_GET_ARGUMENT_KIND, "days");
         long n = 0;

@@ -380,6 +380,28 @@ static void s_healthz (gf_gw_t *gw, gf_gw_reply_t *reply)
     gf_gw_reply_json (reply, db_ok && granted ? 200 : 503, body);
 }
 
+/*  The month's indicators as gauges, per L1 and L2 grid (gf_indicator_metrics:
+    deploy/sql/repeatable/indicators.sql); nothing when the database is
+    away (the other metrics still answer). */
+static const char *SQL_INDICATOR_METRICS = "SELECT * FROM gf_indicator_metrics ()";
+
+static void s_metrics_indicators (gf_gw_t *gw, FILE *out)
+{
+    PGresult *res = gf_gw_query (gw, SQL_INDICATOR_METRICS, 0, NULL);
+    const char *last = "";
+    for (int r = 0; res && r < PQntuples (res); r++) {
+        const char *metric = gf_db_get (res, r, "metric");
+        if (!streq (metric, last))
+            fprintf (out, "# HELP %s %s\n# TYPE %s gauge\n", metric, gf_db_get (res, r, "help"),
+                     metric);
+        fprintf (out, "%s{grid=\"%s\"} %s\n", metric, gf_db_get (res, r, "grid"),
+                 gf_db_get (res, r, "value"));
+        last = metric;
+    }
+    if (res)
+        PQclear (res);
+}
+
 static void s_metrics (gf_gw_t *gw, gf_gw_reply_t *reply)
 {
     char *body = NULL;
@@ -436,6 +458,7 @@ static void s_metrics (gf_gw_t *gw, gf_gw_reply_t *reply)
     for (int r = 0; r < 5; r++)
         fprintf (out, "gf_gateway_http_refused_total{reason=\"%s\"} %" PRIu64 "\n", reasons[r],
                  (uint64_t)atomic_load (&gw->refused[r]));
+    s_metrics_indicators (gw, out);
     /* Then what every service reports (database latency, reconnects, ...). */
     char *common = gf_metrics_render ();
     if (common)

@@ -23,6 +23,7 @@ int gridctl_clock (gf_config_t *config, int argc, char **argv);
 int gridctl_escalation_plan (gf_config_t *config, int argc, char **argv);
 int gridctl_ledger_show (gf_config_t *config, int argc, char **argv);
 int gridctl_report_monthly (gf_config_t *config, int argc, char **argv);
+int gridctl_report_indicators (gf_config_t *config, int argc, char **argv);
 int gridctl_meeting_list (gf_config_t *config, int argc, char **argv);
 int gridctl_meeting_call (gf_config_t *config, int argc, char **argv);
 /*  A meeting's record (agenda, decisions and outcomes, attendees, minutes),

@@ -16,10 +16,6 @@ typedef enum {
     S_JSON   /* one JSON object on one line                 */
 } s_format_t;
 
-/*  On-time means resolved within this many working days of received_at
-    (gf_add_working_days: the statutory calendar, 调休 included). */
-#define S_DEADLINE_WORKING_DAYS "5"
-
 /* ---------------------------------------------------------------------------
    Output helpers */
 
@@ -145,6 +141,10 @@ static const char *SQL_MEETINGS_CSV =
     "COPY (SELECT * FROM gf_meeting_list (nullif (current_setting ('gridctl.arg1'), ''),"
     "        nullif (current_setting ('gridctl.arg2'), ''),"
     "        nullif (current_setting ('gridctl.arg3'), '')::bigint))"
+    " TO STDOUT WITH (FORMAT csv, HEADER)";
+static const char *SQL_INDICATORS_CSV =
+    "COPY (SELECT * FROM gf_indicators (nullif (current_setting ('gridctl.arg1'), ''),"
+    "        nullif (current_setting ('gridctl.arg2'), '')))"
     " TO STDOUT WITH (FORMAT csv, HEADER)";
 static const char *SQL_MONTHLY_CSV =
     "COPY (SELECT * FROM gf_report_monthly (nullif (current_setting ('gridctl.arg1'), ''),"
@@ -390,16 +390,51 @@ int gridctl_meeting_list (gf_config_t *config, int argc, char **argv)
 }
 
 /* ---------------------------------------------------------------------------
-   gridctl report monthly [--grid L1] [--month YYYY-MM] */
+   gridctl report monthly|indicators [--grid L1] [--month YYYY-MM] */
 
 /*  The header (no row: not an L1 grid), the rows by section and the notes
-    (gf_report_monthly_head, gf_report_monthly, gf_report_notes).  $1 L1
+    (gf_report_monthly_head, gf_report_monthly, gf_report_notes), and the
+    indicators (gf_indicators, gf_indicators_json: indicators.sql).  $1 L1
     grid, $2 month (NULL: the month of the latest monthly meeting, else the
-    current one), $3 the deadline in working days. */
+    current one), $3 the deadline in working days for every case: always
+    NULL, the resolution_deadlines rules (by category and priority). */
 static const char *SQL_REPORT_HEAD = "SELECT * FROM gf_report_monthly_head ($1, $2)";
 static const char *SQL_REPORT = "SELECT * FROM gf_report_monthly ($1, $2, $3)";
 static const char *SQL_REPORT_NOTES = "SELECT note FROM gf_report_notes ($1) ORDER BY n";
 static const char *SQL_REPORT_JSON = "SELECT gf_report_monthly_json ($1, $2, $3)";
+static const char *SQL_INDICATORS = "SELECT * FROM gf_indicators ($1, $2)";
+static const char *SQL_INDICATORS_JSON = "SELECT gf_indicators_json ($1, $2)";
+
+/*  The indicators (绩效指标), in the 12345 hotline's words. */
+static const s_col_t s_indicator_cols[] = {{"代码", "key", 15, S_TEXT},
+                                           {"名称", "name", 16, S_TEXT},
+                                           {"登记", "received", 5, S_NUM},
+                                           {"响应率", "response_rate_pct", 7, S_PCT},
+                                           {"平均响应(小时)", "avg_response_hours", 14, S_NUM},
+                                           {"解决率", "resolution_rate_pct", 7, S_PCT},
+                                           {"按时办结率", "on_time_rate_pct", 10, S_PCT},
+                                           {"满意率", "satisfaction_rate_pct", 7, S_PCT},
+                                           {"重办率", "reopen_rate_pct", 7, S_PCT},
+                                           {"督办", "supervised", 5, S_NUM},
+                                           {"考核得分", "score", 8, S_NUM},
+                                           {"排名", "rank", 5, S_NUM}};
+
+static void s_indicators_table (const PGresult *rows)
+{
+    const char *min = PQntuples (rows) ? gf_db_get (rows, 0, "min_sample") : "-";
+    printf ("\n考核指标 indicators（排名：登记不少于 %s 件的单位按考核得分；不足者不排名，"
+            "排名为 -）\n",
+            min ? min : "-");
+    const char *sections[][2] = {{"total", "一级网格 total"},
+                                 {"l2", "二级网格 by L2 grid"},
+                                 {"l3", "三级网格 by L3 grid"},
+                                 {"leader", "网格长 by leader"}};
+    size_t ncols = sizeof s_indicator_cols / sizeof s_indicator_cols[0];
+    for (size_t s = 0; s < 4; s++) {
+        printf ("%s\n", sections[s][1]);
+        s_table (rows, s_indicator_cols, ncols, "section", sections[s][0], true);
+    }
+}
 
 static const s_col_t s_report_cols[] = {{"名称", "name", 28, S_TEXT},
                                         {"登记", "received", 5, S_NUM},
@@ -413,7 +448,8 @@ static const s_col_t s_report_cols[] = {{"名称", "name", 28, S_TEXT},
 static const s_col_t s_escalation_cols[] = {
     {"规则", "name", 28, S_TEXT}, {"代码", "key", 12, S_TEXT}, {"次数", "escalations", 5, S_NUM}};
 
-static void s_report_table (const PGresult *head, const PGresult *rows, const PGresult *notes)
+static void s_report_table (const PGresult *head, const PGresult *rows, const PGresult *notes,
+                            const PGresult *indicators)
 {
     char from[32], to[32], as_of[32];
     const char *source = gf_db_get (head, 0, "month_source");
@@ -443,6 +479,7 @@ static void s_report_table (const PGresult *head, const PGresult *rows, const PG
     printf ("\n升级 escalations（本月）\n");
     s_table (rows, s_escalation_cols, sizeof s_escalation_cols / sizeof s_escalation_cols[0],
              "section", "escalation", true);
+    s_indicators_table (indicators);
     printf ("\n说明 notes\n");
     for (int n = 0; n < PQntuples (notes); n++)
         printf ("  %d. %s\n", n + 1, PQgetvalue (notes, n, 0));
@@ -460,7 +497,7 @@ static bool s_month_valid (const char *text)
     return month >= 1 && month <= 12 && atoi (text) >= 1900;
 }
 
-int gridctl_report_monthly (gf_config_t *config, int argc, char **argv)
+static int s_report (gf_config_t *config, int argc, char **argv, bool indicators_only)
 {
     const char *grid = config->root, *month = NULL;
     int format = S_TABLE;
@@ -476,32 +513,48 @@ int gridctl_report_monthly (gf_config_t *config, int argc, char **argv)
             ok = false;
     }
     if (!ok) {
-        fprintf (stderr, "usage: gridctl report monthly [--grid L1CODE] [--month YYYY-MM] "
-                         "[--format table|csv|json]\n");
+        fprintf (stderr,
+                 "usage: gridctl report %s [--grid L1CODE] [--month YYYY-MM] "
+                 "[--format table|csv|json]\n",
+                 indicators_only ? "indicators" : "monthly");
         return 2;
     }
     gf_db_t *db = gridctl_connect (config);
     if (!db)
         return 1;
-    const char *params[] = {grid, month, S_DEADLINE_WORKING_DAYS};
+    const char *params[] = {grid, month, NULL};
     PGresult *head = gf_db_exec (db, SQL_REPORT_HEAD, 2, params);
-    PGresult *rows = NULL, *notes = NULL;
+    PGresult *rows = NULL, *notes = NULL, *indicators = NULL;
     int rc = 1;
     if (!head)
         fprintf (stderr, "error: unavailable: cannot read the database\n");
     else if (PQntuples (head) == 0)
         fprintf (stderr, "error: unknown_grid: %s is not an L1 grid\n", grid);
-    else if (format == S_CSV)
+    else if (indicators_only && format == S_CSV)
+        rc = s_csv (db, SQL_INDICATORS_CSV, 2, params) == 0 ? 0 : 1;
+    else if (indicators_only && format == S_JSON)
+        rc = s_json (db, SQL_INDICATORS_JSON, 2, params) == 0 ? 0 : 1;
+    else if (indicators_only) {
+        if ((indicators = gf_db_exec (db, SQL_INDICATORS, 2, params)) != NULL) {
+            printf ("绩效评价 %s %s   %s 月\n", gf_db_get (head, 0, "grid"),
+                    gf_db_get (head, 0, "grid_name"), gf_db_get (head, 0, "month"));
+            s_indicators_table (indicators);
+            rc = 0;
+        }
+    } else if (format == S_CSV)
         rc = s_csv (db, SQL_MONTHLY_CSV, 3, params) == 0 ? 0 : 1;
     else if (format == S_JSON)
         rc = s_json (db, SQL_REPORT_JSON, 3, params) == 0 ? 0 : 1;
     else if ((rows = gf_db_exec (db, SQL_REPORT, 3, params)) != NULL &&
-             (notes = gf_db_exec (db, SQL_REPORT_NOTES, 1, params + 2)) != NULL) {
-        s_report_table (head, rows, notes);
+             (notes = gf_db_exec (db, SQL_REPORT_NOTES, 1, params + 2)) != NULL &&
+             (indicators = gf_db_exec (db, SQL_INDICATORS, 2, params)) != NULL) {
+        s_report_table (head, rows, notes, indicators);
         rc = 0;
     }
     if (head && PQntuples (head) == 1 && rc != 0)
         fprintf (stderr, "error: unavailable: cannot compute the report\n");
+    if (indicators)
+        PQclear (indicators);
     if (notes)
         PQclear (notes);
     if (rows)
@@ -510,4 +563,15 @@ int gridctl_report_monthly (gf_config_t *config, int argc, char **argv)
         PQclear (head);
     gf_db_destroy (&db);
     return rc;
+}
+
+int gridctl_report_monthly (gf_config_t *config, int argc, char **argv)
+{
+    return s_report (config, argc, argv, false);
+}
+
+/*  The indicators alone (绩效指标与考核排名), as a table, CSV or JSON. */
+int gridctl_report_indicators (gf_config_t *config, int argc, char **argv)
+{
+    return s_report (config, argc, argv, true);
 }

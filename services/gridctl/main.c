@@ -47,6 +47,7 @@ static const char *USAGE =
     "            [--request-id R]   ACTION: attend decide minutes close opinion\n"
     "  ledger show --meeting ID [--format table|csv|json]\n"
     "  report monthly [--grid L1] [--month YYYY-MM] [--format table|csv|json]\n"
+    "  report indicators [--grid L1] [--month YYYY-MM] [--format table|csv|json]\n"
     "  notify stats | dead [--limit N] | redrive ID...|--all | token PERSON\n"
     "                                the delivery outbox: counts, dead letters, app tokens\n"
     "  cert server FILE | new NAME --kind adapter|staff|subscriber|app|department --grid G\n"
@@ -128,6 +129,8 @@ int main (int argc, char **argv)
         rc = gridctl_ledger_show (config, argc - 3, argv + 3);
     else if (streq (a1, "report") && streq (a2, "monthly"))
         rc = gridctl_report_monthly (config, argc - 3, argv + 3);
+    else if (streq (a1, "report") && streq (a2, "indicators"))
+        rc = gridctl_report_indicators (config, argc - 3, argv + 3);
     else if (streq (a1, "meeting") && streq (a2, "list"))
         rc = gridctl_meeting_list (config, argc - 3, argv + 3);
     else if (streq (a1, "meeting") && streq (a2, "call"))

@@ -98,6 +98,9 @@ check "no rule moved a case at the slot (the decisions do)" "0" \
 clock "2026-11-09T09:30:00+08:00"
 routed N --source hotline --ref MW-N --text "会后新反映的问题" --grid QNL.07.063 --category other
 
+# The departments a refer decision may name (directory entities, 代访).
+"$G" department import "$ROOT/deploy/sample/departments.json" >>"$ART/gridctl.log" 2>&1 || not_ok "department import"
+
 # --- attendees
 meeting attend --actor $L2 --person $L2
 meeting attend --actor $L2 --person $L3
@@ -119,6 +122,7 @@ refused bad_value "a deadline in the past" decide --actor $L2 --case "$B" --deci
 refused missing_field "keep_l3 without its deadline" decide --actor $L2 --case "$B" --decision keep_l3
 refused bad_value "a monthly decision kind at a weekly meeting" decide --actor $L2 --case "$B" --decision supervise --deadline "2026-11-12T18:00:00+08:00"
 refused missing_field "refer without a department" decide --actor $L2 --case "$D" --decision refer --deadline "2026-11-16T18:00:00+08:00"
+refused unknown_department "refer to a department not in the directory" decide --actor $L2 --case "$D" --decision refer --department "区住建局" --deadline "2026-11-16T18:00:00+08:00"
 refused illegal_transition "resolved at the meeting, a case never signed for (the lifecycle's refusal)" decide --actor $L2 --case "$F" --decision resolved --note "已解决"
 
 # --- a decision for each agenda case, each kind at least once
@@ -133,9 +137,11 @@ check "take_over: C at L2, an explicit escalation (not automatic) of the meeting
            FROM cases c JOIN escalations e ON e.case_id = c.id WHERE c.id = $C")"
 check "its case.escalated says automatic false and names the decision" "false decision_l2 true" \
   "$(sql "SELECT (payload->>'automatic') || ' ' || (payload->>'rule') || ' ' || (payload ? 'decision') FROM case_events WHERE case_id = $C AND type = 'case.escalated'")"
-meeting decide --actor $L2 --case "$D" --decision refer --department "区住建局" --deadline "2026-11-13T18:00:00+08:00"
-check "refer: the case is referred through the refer action" "referred|区住建局|case.referred" \
+meeting decide --actor $L2 --case "$D" --decision refer --department CGZF --deadline "2026-11-13T18:00:00+08:00"
+check "refer: the case is referred through the refer action" "referred|CGZF|case.referred" \
   "$(sql "SELECT c.state || '|' || c.department || '|' || (SELECT type FROM case_events WHERE case_id = c.id AND type = 'case.referred') FROM cases c WHERE c.id = $D")"
+check "refer: its referral record (代访) carries the decision's deadline" "CGZF|2026-11-13 18:00:00|true" \
+  "$(sql "SELECT department || '|' || (deadline AT TIME ZONE 'Asia/Shanghai') || '|' || deadline_explicit FROM referrals WHERE case_id = $D")"
 meeting decide --actor $L2 --case "$E" --decision rectify --owner $L3C --deadline "2026-11-20T18:00:00+08:00" --note "整改违建，物业配合"
 meeting decide --actor $L2 --case "$F" --decision report_up --note "噪音源在辖区外，报一级网格协调" --request-id mw-f
 check "a decision for every agenda case, every weekly kind" "$A:resolved $B:keep_l3 $C:take_over $D:refer $E:rectify $F:report_up $R:resolved" \

@@ -139,6 +139,11 @@ GRANT SELECT (id, seq, type, topic, case_id, grid, at, payload) ON case_events T
 -- of staff.  Still no column of cases.
 GRANT SELECT ON escalations, meetings, ledger_entries, escalation_rules, api_keys TO gf_gateway;
 GRANT SELECT (grid, role, name, position, phone, commitment) ON people TO gf_gateway;
+-- The indicators (indicators.sql) for the dashboard and /metrics: counts
+-- and rates only, through two SECURITY DEFINER functions (the gateway may
+-- not read cases), which no one else but gridctl may call.
+REVOKE EXECUTE ON FUNCTION gf_dash_indicators (), gf_indicator_metrics () FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION gf_dash_indicators (), gf_indicator_metrics () TO gf_gateway, gf_ctl;
 
 -- gridctl (operators): reads everything, manages the directory, the
 -- calendar, the clock, identities and meetings; never rewrites the log.

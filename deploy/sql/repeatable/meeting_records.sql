@@ -163,6 +163,11 @@ BEGIN
         ELSIF 'consultation' = ANY (k.needs) AND p_args->>'consultation' IS NULL THEN
             err := 'missing_field'; message := format ('decision ''%s'' needs a ''consultation'' meeting', k.kind); RETURN;
         END IF;
+        IF 'department' = ANY (k.needs) AND NOT gf_department_usable (p_args->>'department', v_l1) THEN
+            err := 'unknown_department';
+            message := format ('department ''%s'' is not a department of %s', p_args->>'department', v_l1);
+            RETURN;
+        END IF;
         IF 'owner' = ANY (k.needs) AND NOT EXISTS (SELECT 1 FROM people p WHERE p.id = p_args->>'owner'
                                                       AND gf_in_subtree (p.grid, v_l1)) THEN
             err := 'bad_value'; message := format ('owner ''%s'' is not a person of %s', p_args->>'owner', v_l1); RETURN;
@@ -282,6 +287,10 @@ BEGIN
                                  NULL, NULL, NULL, NULL, p_args->>'department', NULL, NULL,
                                  (p_step->>'follow_from')::text[],
                                  p_step->>'follow_to', p_step->>'follow_event', false);
+            -- a refer decision's deadline is the referral's (referrals.sql)
+            IF p_step->>'action' = 'refer' AND p_args->>'deadline' IS NOT NULL THEN
+                PERFORM gf_referral_set_deadline (v_case, to_timestamp ((p_args->>'deadline')::double precision / 1000));
+            END IF;
         ELSIF p_args->>'decision' = 'take_over' THEN
             v_to := CASE m.kind WHEN 'weekly' THEN 2 ELSE 1 END;
             SELECT x.id, x.grid, x.level INTO c FROM cases x WHERE x.id = v_case;

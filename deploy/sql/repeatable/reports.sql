@@ -228,8 +228,9 @@ $$;
 -- of the L1 grid received in the month, less those merged into another
 -- case.  A case is resolved when it was (tier resolved) as of as_of; its
 -- resolution time is its last case.resolved up to then.  On time: resolved
--- by gf_add_working_days (received_at, p_days); late: resolved after that,
--- or still open when it had passed.  A case can be in several priority rows.
+-- by its deadline, gf_resolution_due (indicators.sql: the rules by category
+-- and priority), or p_days working days when given; late: resolved after
+-- that, or still open when it had passed.  A case can be in several priority rows.
 CREATE OR REPLACE FUNCTION gf_report_monthly_rows (p_grid text, p_month text, p_days integer)
 RETURNS TABLE (ord integer, sub integer, section text, key text, name text, received bigint,
                resolved bigint, open bigint, resolution_rate_pct numeric, on_time bigint,
@@ -242,7 +243,8 @@ LANGUAGE sql STABLE AS $$
         SELECT c.id, c.category, c.urgent, c.groups, p.as_of,
                CASE WHEN c.grid <> c.root THEN gf_owner_grid (c.grid, 2) END AS l2,
                c.received_at, st.tier = 'resolved' AS resolved, r.at AS resolved_at,
-               gf_add_working_days (c.received_at, p_days) AS due
+               coalesce (gf_add_working_days (c.received_at, p_days),
+                         gf_resolution_due (c.root, c.category, c.urgent, c.groups, c.received_at)) AS due
           FROM p JOIN cases c ON c.root = p.root AND c.received_at >= p.t0
                              AND c.received_at < p.t1 AND c.received_at <= p.as_of
                              AND c.merged_into IS NULL
@@ -328,14 +330,19 @@ $$;
 
 -- What the numbers mean, printed under the table and given in the JSON.
 CREATE OR REPLACE FUNCTION gf_report_notes (p_days integer)
-RETURNS TABLE (n integer, note text) LANGUAGE sql IMMUTABLE AS $$
+RETURNS TABLE (n integer, note text) LANGUAGE sql STABLE AS $$
     SELECT u.n::int, u.note
       FROM unnest (ARRAY[
                '统计对象：本月登记（received_at 在本月内）的本一级网格案件，不含并入他案的案件；'
                '状态截至月末或当前时间（取较早者）。',
                '办结率 = 办结 ÷ 登记。',
-               '按时：登记后 ' || p_days || ' 个工作日内办结（gf_add_working_days，'
-               '按法定节假日与调休工作日历）；已过期限仍未办结的案件计为逾期；'
+               coalesce ('按时：登记后 ' || p_days || ' 个工作日内办结',
+                         '按时：在办理时限内办结（时限按一级网格、类别与重点由 resolution_deadlines 规则给出，'
+                         '多个重点取最短；默认登记后 '
+                         || (SELECT d.working_days FROM resolution_deadlines d
+                              WHERE d.root = '*' AND d.category = '*' AND d.priority = '*')
+                         || ' 个工作日内办结）')
+               || '（gf_add_working_days，按法定节假日与调休工作日历）；已过期限仍未办结的案件计为逾期；'
                '按时率 = 按时 ÷（按时 + 逾期），未到期的未办结案件不计入。',
                '平均办结时长：已办结案件从登记到（最近一次）办结的小时数平均值。',
                '分重点各行可重叠：一件案件可同时计入“紧急”和一个或多个特殊群体；“一般”为既非紧急也无特殊群体。',
@@ -359,7 +366,8 @@ RETURNS json LANGUAGE sql STABLE AS $$
     )
     SELECT row_to_json (j)
       FROM (SELECT h.grid, h.grid_name, h.month, h.month_source, h.latest_monthly_meeting,
-                   h.period_from, h.period_to, h.as_of, p_days AS deadline_working_days,
+                   h.period_from, h.period_to, h.as_of,
+                   coalesce (p_days, gf_resolution_days (h.grid, NULL, false, '{}')) AS deadline_working_days,
                    (SELECT r.obj FROM r WHERE r.section = 'total') AS total,
                    (SELECT coalesce (array_to_json (array_agg (r.obj ORDER BY r.ord, r.sub)), '[]')
                       FROM r WHERE r.section = 'category') AS by_category,
@@ -372,6 +380,7 @@ RETURNS json LANGUAGE sql STABLE AS $$
                                                ORDER BY r.sub) || '}')::json
                       FROM r WHERE r.section = 'escalation') AS escalations,
                    (SELECT array_to_json (array_agg (nt.note ORDER BY nt.n))
-                      FROM gf_report_notes (p_days) nt) AS notes
+                      FROM gf_report_notes (p_days) nt) AS notes,
+                   gf_indicators_json (p_grid, p_month) AS indicators
               FROM gf_report_monthly_head (p_grid, p_month) h) j
 $$;

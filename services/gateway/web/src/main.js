@@ -101,6 +101,18 @@ function renderLedger(l) {
     x.hard, x.escalated], '尚无月度报告');
 }
 
+// The month's indicators (/api/indicators.json): the L2 grids of each L1
+// grid in rank order; those under the minimum sample are not ranked ('—').
+function renderIndicators(d) {
+  const roots = d.roots ?? [];
+  const pct = (v) => (v == null ? '—' : `${v}%`);
+  $('ind-meta').textContent = roots.length
+    ? `${roots[0].month}，登记不少于 ${roots[0].min_sample} 件参与排名` : '';
+  rows($('indicators').tBodies[0], roots.flatMap((r) => r.by_l2), (x) => [x.rank ?? '—', x.name ?? x.key,
+    x.received, pct(x.response_rate_pct), pct(x.resolution_rate_pct), pct(x.on_time_rate_pct),
+    pct(x.satisfaction_rate_pct), pct(x.reopen_rate_pct), x.supervised, x.score ?? '—'], '本月尚无案件');
+}
+
 let chart = null;
 function renderTrend(days) {
   const data = {
@@ -128,6 +140,11 @@ const refreshSlow = throttle(() => {
   getJSON('/api/ledger.json').then(renderLedger).catch(() => {});
   getJSON('/api/trend.json?days=30').then(renderTrend).catch(() => {});
 }, 3000);
+// The indicators are a month's: once a minute is enough (each read
+// recomputes the month).
+const refreshIndicators = throttle(() => {
+  getJSON('/api/indicators.json').then(renderIndicators).catch(() => {});
+}, 60000);
 
 function addEvent(type, seq, data) {
   const li = document.createElement('li');
@@ -205,6 +222,8 @@ async function start() {
   } catch { /* the stream and the throttled refreshes will retry */ }
   connect();
   refreshSlow();
+  refreshIndicators();
+  setInterval(refreshIndicators, 60000);
   // A safety net for missed refreshes (e.g. counts changed without events).
   setInterval(() => { refreshSummary(); refreshSlow(); }, 30000);
 }
