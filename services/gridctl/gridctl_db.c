@@ -47,15 +47,15 @@ static const char *SQL_LEGACY_STATE =
     repeatable file creates ($1: the text of all of them). */
 static const char *SQL_STALE_OBJECTS =
     "WITH made AS (SELECT lower (m[1]) AS kind, lower (m[2]) AS name FROM regexp_matches ($1,"
-    "  'CREATE\\s+(?:OR\\s+REPLACE\\s+)?(FUNCTION|VIEW)\\s+(?:public\\.)?(\\w+)', 'gi') m)"
+    "  'CREATE\\s+(?:OR\\s+REPLACE\\s+)?(FUNCTION|VIEW)\\s+(?:public\\.)?(\\w+)', 'gi') m),"
+    " ext AS (SELECT classid, objid FROM pg_depend WHERE deptype = 'e')"
     "SELECT 'FUNCTION' AS kind, p.oid::regprocedure::text AS name FROM pg_proc p"
-    " WHERE p.pronamespace = 'public'::regnamespace AND p.proname NOT IN"
-    "       (SELECT name FROM made WHERE kind = 'function') AND NOT EXISTS (SELECT 1 FROM "
-    "pg_depend d"
-    "       WHERE d.classid = 'pg_proc'::regclass AND d.objid = p.oid AND d.deptype = 'e')"
+    " WHERE p.pronamespace = 'public'::regnamespace AND (p.tableoid, p.oid) NOT IN (TABLE ext)"
+    "   AND p.proname NOT IN (SELECT name FROM made WHERE kind = 'function')"
     "UNION ALL SELECT 'VIEW', c.oid::regclass::text FROM pg_class c"
     " WHERE c.relnamespace = 'public'::regnamespace AND c.relkind = 'v'"
-    "   AND c.relname NOT IN (SELECT name FROM made WHERE kind = 'view')";
+    "   AND c.relname NOT IN (SELECT name FROM made WHERE kind = 'view') AND (c.tableoid, c.oid) "
+    "NOT IN (TABLE ext)";
 
 char *gridctl_read_file (const char *path, size_t *size)
 {

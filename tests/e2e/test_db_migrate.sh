@@ -123,6 +123,14 @@ fi
 "$BIN/gridctl" db migrate >"$ART/migrate2.out" 2>&1
 check "a second run applies nothing" "database is up to date (0 applied now)" "$(tail -n 1 "$ART/migrate2.out")"
 
+# An extension's functions and views (pgTAP's, say, in a database an
+# operator tests in) are not the migrator's to sweep.
+sql "CREATE EXTENSION IF NOT EXISTS pgtap" >/dev/null
+"$BIN/gridctl" db migrate >"$ART/migrate3.out" 2>&1
+check "with pgTAP installed, migrate still runs and sweeps none of its objects" \
+  "database is up to date (0 applied now) t" "$(tail -n 1 "$ART/migrate3.out") $(sql "SELECT count (*) > 0 FROM pg_views WHERE viewname = 'tap_funky'")"
+sql "DROP EXTENSION pgtap" >/dev/null
+
 # 3. The same schema as a fresh install.
 schema() { "$PGDUMP" --schema-only "$1" | grep -v '^\\\(un\)\?restrict '; }
 schema "$LEGACY_DB" >"$ART/schema.legacy"
