@@ -1,7 +1,8 @@
 /*  gf_action.c — case.action: a staff member acts on a case.
 
     {v, type: "case.action", id, at, case, action, actor, version,
-     note?, department?, grid?, into?, satisfied?, tier?, urgent?, groups?}
+     note?, department?, grid?, into?, satisfied?, tier?, urgent?, groups?,
+     category?, reason?}
     The codec checks presence of the always-required keys, types and limits;
     whether an action needs, say, `department` is decided by the lifecycle
     (common/gf_case), which answers missing_field itself.
@@ -29,6 +30,8 @@ static int s_fill (gf_msg_t *msg, gf_action_t *a, gf_error_t *err)
         gf_msg_get_str (msg, "grid", false, GF_MAX_CODE, &a->grid, err) < 0 ||
         gf_msg_get_int (msg, "into", false, &a->into, err) < 0 ||
         gf_msg_get_str (msg, "tier", false, GF_MAX_CODE, &a->tier, err) < 0 ||
+        gf_msg_get_str (msg, "category", false, GF_MAX_CODE, &a->category, err) < 0 ||
+        gf_msg_get_str (msg, "reason", false, GF_MAX_CODE, &a->reason, err) < 0 ||
         gf_msg_get_strv (msg, "groups", false, 6, GF_MAX_CODE, &a->groups, err) < 0)
         return -1;
     if (a->case_id <= 0 || a->version <= 0 || a->into < 0)
@@ -66,8 +69,8 @@ int gf_action_from_msg (gf_msg_t *msg, gf_action_t *a, gf_error_t *err)
 zframe_t *gf_action_encode (const gf_action_t *a)
 {
     assert (a && a->action && a->actor);
-    const char *keys[] = {"note", "department", "grid", "tier"};
-    const char *vals[] = {a->note, a->department, a->grid, a->tier};
+    const char *keys[] = {"note", "department", "grid", "tier", "category", "reason"};
+    const char *vals[] = {a->note, a->department, a->grid, a->tier, a->category, a->reason};
     size_t count = 7 + (a->id != NULL) + (a->into > 0) + (a->satisfied >= 0) + (a->urgent >= 0) +
                    (a->groups != NULL);
     for (size_t i = 0; i < sizeof keys / sizeof keys[0]; i++)
@@ -127,5 +130,7 @@ void gf_action_reset (gf_action_t *a)
     free (a->grid);
     free (a->tier);
     free (a->groups);
+    free (a->category);
+    free (a->reason);
     memset (a, 0, sizeof *a);
 }

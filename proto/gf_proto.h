@@ -231,7 +231,8 @@ typedef struct {
     int64_t at;
     int64_t case_id;  /* required: wire key `case`                        */
     char *action;     /* required: sign|progress|refer|reply|resolve|callback|
-                         close|reopen|return|assign|merge|supervise|classify */
+                         close|reopen|return|assign|merge|supervise|classify|
+                         reject|unreject                                   */
     char *actor;      /* required: person id of who acts                  */
     int64_t version;  /* required: the case version the actor saw         */
     char *note;       /* optional: why / what (<= 4000 chars)             */
@@ -242,6 +243,9 @@ typedef struct {
     char *tier;       /* classify: pending|hard                           */
     int urgent;       /* classify: 1 / 0, -1 when absent                  */
     char *groups;     /* classify: comma-separated GF_GROUPS codes, or NULL */
+    char *category;   /* classify: a category code (categories)            */
+    char *reason;     /* reject: invalid|duplicate|out_of_jurisdiction
+                         (reject_reasons)                                  */
 } gf_action_t;
 
 #define GF_TYPE_CASE_ACTION "case.action"

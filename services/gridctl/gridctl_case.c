@@ -125,9 +125,10 @@ int gridctl_case_act (gf_config_t *config, const char *action, int argc, char **
     gf_action_t a = {.case_id = strtoll (argv[0], NULL, 10), .satisfied = -1, .urgent = -1};
     a.action = (char *)action;
     char *request_id = NULL;
-    const char *keys[] = {"--actor", "--note",   "--department", "--grid",
-                          "--tier",  "--groups", "--request-id"};
-    char **fields[] = {&a.actor, &a.note, &a.department, &a.grid, &a.tier, &a.groups, &request_id};
+    const char *keys[] = {"--actor",  "--note",     "--department", "--grid",      "--tier",
+                          "--groups", "--category", "--reason",     "--request-id"};
+    char **fields[] = {&a.actor,  &a.note,     &a.department, &a.grid,    &a.tier,
+                       &a.groups, &a.category, &a.reason,     &request_id};
     for (int i = 1; i < argc; i++) {
         bool known = false;
         for (size_t k = 0; !known && k < sizeof keys / sizeof keys[0]; k++)
