@@ -55,12 +55,15 @@ int gridctl_submit (gf_config_t *config, int argc, char **argv)
 }
 
 static const char *SQL_CASE = "SELECT c.*, g.name AS grid_name, cat.name AS category_name,"
+                              "       rr.name AS rejected_name,"
                               "       to_char (c.received_at AT TIME ZONE 'Asia/Shanghai', "
                               "'YYYY-MM-DD HH24:MI:SS') AS received,"
                               "       to_char (c.reported_at AT TIME ZONE 'Asia/Shanghai', "
                               "'YYYY-MM-DD HH24:MI:SS') AS reported"
                               "  FROM cases c JOIN grids g ON g.code = c.grid"
-                              "  LEFT JOIN categories cat ON cat.code = c.category WHERE c.id = $1";
+                              "  LEFT JOIN categories cat ON cat.code = c.category"
+                              "  LEFT JOIN reject_reasons rr ON rr.code = c.rejected_reason"
+                              " WHERE c.id = $1";
 static const char *SQL_TIMELINE = "SELECT * FROM gf_case_timeline ($1)";
 
 int gridctl_case_show (gf_config_t *config, int argc, char **argv)
@@ -85,6 +88,8 @@ int gridctl_case_show (gf_config_t *config, int argc, char **argv)
                 F ("level"), F ("tier"), streq (F ("urgent"), "t") ? "   紧急 URGENT" : "");
         printf ("  网格 grid       %s %s\n", F ("grid"), F ("grid_name"));
         printf ("  类别 category   %s %s\n", F ("category"), F ("category_name"));
+        if (gf_db_get (c, 0, "rejected_reason"))
+            printf ("  不予办理 rejected %s %s\n", F ("rejected_reason"), F ("rejected_name"));
         printf ("  来源 source     %s %s\n", F ("source"), F ("source_ref"));
         printf ("  反映 reported   %s   登记 received %s\n", F ("reported"), F ("received"));
         printf ("  地址 address    %s\n", F ("address"));

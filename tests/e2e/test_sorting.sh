@@ -56,6 +56,7 @@ refuse "reject without a reason" missing_field "$A" reject --actor $L3 --note x
 refuse "reject without a note" missing_field "$A" reject --actor $L3 --reason duplicate
 act "$A" reject --actor $L3 --reason duplicate --note "与 S-A0 反映的是同一停水"
 check "rejected as a duplicate" "rejected|5|water|duplicate" "$(row "$A")"
+check "gridctl case show names the reason" 1 "$("$G" case show "$A" | grep -c '不予办理 rejected duplicate 重复诉求')"
 wait_for "the resident is told" 15 sql_eq "SELECT count(*) FROM notifications WHERE case_id = $A AND kind = 'resident.rejected'" 1
 check "the resident's text says why, in Chinese" 1 \
   "$(sql "SELECT count(*) FROM notifications WHERE case_id = $A AND kind = 'resident.rejected'
