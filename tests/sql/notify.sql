@@ -212,8 +212,9 @@ INSERT INTO cases (source, source_ref, root, grid, state, description, urgent, r
                    received_at, routed_at) VALUES
     ('suggestbox', 'B9/1/1', 'QNL', 'QNL.07.063', 'routed', 'x', false, '2026-11-03 09:00+08',
      '2026-11-05 09:00+08', '2026-11-05 09:05+08');
+SELECT pg_temp.occ ('T-REJ', 'case.rejected') || pg_temp.occ ('B9/1/1', 'case.routed') AS sort_events \gset
 SET LOCAL ROLE gf_notifier;
-SELECT gf_notifier_batch (pg_temp.occ ('T-REJ', 'case.rejected') || pg_temp.occ ('B9/1/1', 'case.routed'));
+SELECT gf_notifier_batch (:'sort_events');
 RESET ROLE;
 SELECT is ((SELECT text FROM notifications WHERE case_id = pg_temp.c ('T-REJ') AND kind = 'resident.rejected'),
            '【受理告知】您反映的案件 ' || pg_temp.c ('T-REJ') || '（供水排水）经网格核实，属非本辖区或职责范围，不予办理。如有异议，请致电热线，上级网格将复核。',
