@@ -8,6 +8,7 @@ static const char *s_state_names[GF_CASE_STATE_COUNT] = {
     [GF_CASE_REPLIED] = "replied",         [GF_CASE_RESOLVED] = "resolved",
     [GF_CASE_CALLED_BACK] = "called_back", [GF_CASE_CLOSED] = "closed",
     [GF_CASE_REOPENED] = "reopened",       [GF_CASE_MERGED] = "merged",
+    [GF_CASE_REJECTED] = "rejected",
 };
 
 #define BIT(s) (1u << (s))
@@ -15,7 +16,7 @@ static const char *s_state_names[GF_CASE_STATE_COUNT] = {
 #define WORKING                                                                                    \
     (BIT (GF_CASE_SIGNED) | BIT (GF_CASE_IN_PROGRESS) | BIT (GF_CASE_REPLIED) |                    \
      BIT (GF_CASE_REOPENED))
-/*  Every state but closed and merged. */
+/*  Every state but closed, merged and rejected. */
 #define OPEN                                                                                       \
     (WORKING | BIT (GF_CASE_REGISTERED) | BIT (GF_CASE_ROUTED) | BIT (GF_CASE_UNROUTABLE) |        \
      BIT (GF_CASE_REFERRED) | BIT (GF_CASE_RESOLVED) | BIT (GF_CASE_CALLED_BACK))
@@ -72,6 +73,14 @@ static const s_rule_t s_rules[GF_ACT_COUNT] = {
        gf_referral_receipt applies it, not gf_case_act). */
     [GF_ACT_RECEIPT] = {"receipt", BIT (GF_CASE_REFERRED), SAME, "referral.received", 3,
                         "the case is not referred to a department"},
+    /* A grid sorts out what it will not handle (梳理分类): before it is
+       resolved and while no department has it; L1 triage too. */
+    [GF_ACT_REJECT] = {"reject", WORKING | BIT (GF_CASE_ROUTED) | BIT (GF_CASE_UNROUTABLE),
+                       GF_CASE_REJECTED, "case.rejected", 3,
+                       "only a case not resolved and not with a department can be rejected"},
+    /* L2/L1 reverse it: to its grid (routed, s_unreject_to) or to triage. */
+    [GF_ACT_UNREJECT] = {"unreject", BIT (GF_CASE_REJECTED), GF_CASE_ROUTED, "case.unrejected", 2,
+                         "the case is not rejected"},
     /* A received or returned case (registered) goes to an L3 grid, or to
        L1 triage when none is found. */
     [GF_ACT_ROUTE] = {"route", BIT (GF_CASE_REGISTERED), GF_CASE_ROUTED, "case.routed", 0,
@@ -148,10 +157,21 @@ static int s_check_keys (gf_case_action_t act, const gf_action_t *a, gf_error_t 
         if (a->into <= 0)
             return gf_error_set (err, GF_E_MISSING_FIELD, "action 'merge' needs 'into'");
         return 0;
+    case GF_ACT_REJECT:
+        if (!a->reason || !*a->reason)
+            return gf_error_set (err, GF_E_MISSING_FIELD, "action 'reject' needs a 'reason'");
+        if (!a->note || !*a->note)
+            return gf_error_set (err, GF_E_MISSING_FIELD, "action 'reject' needs a 'note'");
+        return 0;
+    case GF_ACT_UNREJECT:
+        if (!a->note || !*a->note)
+            return gf_error_set (err, GF_E_MISSING_FIELD, "action 'unreject' needs a 'note'");
+        return 0;
     case GF_ACT_CLASSIFY:
-        if (!a->tier && a->urgent < 0 && !a->groups)
-            return gf_error_set (err, GF_E_MISSING_FIELD,
-                                 "action 'classify' needs 'tier', 'urgent' or 'groups'");
+        if (!a->tier && a->urgent < 0 && !a->groups && !a->category)
+            return gf_error_set (
+                err, GF_E_MISSING_FIELD,
+                "action 'classify' needs 'tier', 'urgent', 'groups' or 'category'");
         if (a->tier && !streq (a->tier, "pending") && !streq (a->tier, "hard"))
             return gf_error_set (err, GF_E_BAD_VALUE, "tier must be 'pending' or 'hard', not '%s'",
                                  a->tier);
@@ -196,6 +216,10 @@ int gf_case_transition (const gf_case_view_t *view, const gf_action_t *a, gf_cas
         return -1;
     step->action = (gf_case_action_t)act;
     step->to = rule->to == SAME ? view->state : rule->to;
+    /* A rejection reversed: back to the L3 grid that had it, or to L1
+       triage when it was rejected there. */
+    if (act == GF_ACT_UNREJECT && view->grid_level != 3)
+        step->to = GF_CASE_UNROUTABLE;
     step->event = rule->event;
     return 0;
 }

@@ -3,7 +3,9 @@
     registered → routed → signed → in_progress → [referred → replied] →
     resolved → called_back → closed (archived) | reopened → ...
     plus unroutable (L1 triage), merged (follows another case), return
-    (back to the router), assign (L2/L1 reassignment), supervise, classify.
+    (back to the router), assign (L2/L1 reassignment), supervise, classify
+    (tier, urgency, groups, category), reject (不予办理: invalid, duplicate,
+    out of jurisdiction) and unreject (L2/L1: back to its grid or triage).
 
     gf_case_transition is pure: it decides from the case as the caller read
     it (under a row lock) and the requested action, and says what the new
@@ -28,6 +30,7 @@ typedef enum {
     GF_CASE_CLOSED,      /* satisfied: closed and archived (归档); final       */
     GF_CASE_REOPENED,    /* not satisfied: to be worked again (重办)           */
     GF_CASE_MERGED,      /* a duplicate merged into another case; follows it  */
+    GF_CASE_REJECTED,    /* 不予办理: invalid, duplicate, out of jurisdiction */
     GF_CASE_STATE_COUNT
 } gf_case_state_t;
 
@@ -44,8 +47,10 @@ typedef enum {
     GF_ACT_ASSIGN,    /* L2/L1: give the case to an L3 grid   */
     GF_ACT_MERGE,     /* L2/L1: merge into another case       */
     GF_ACT_SUPERVISE, /* L2/L1: 督办                           */
-    GF_ACT_CLASSIFY,  /* tier (pending/hard), urgent, groups  */
+    GF_ACT_CLASSIFY,  /* tier, urgent, groups, category       */
     GF_ACT_RECEIPT,   /* 送达签收: the department received a referral */
+    GF_ACT_REJECT,    /* 不予办理, with a reason and a note     */
+    GF_ACT_UNREJECT,  /* L2/L1: reverses a rejection          */
     /* The services' own steps, last (gf_case.c tells them by their place):
        no client may ask for them, so they have no wire name
        (gf_case_action_from_name does not know them). */
@@ -71,6 +76,8 @@ typedef struct {
     int satisfied;          /* last callback: 1 / 0, -1 none                */
     const char *actor_grid; /* the actor's grid code, NULL if unknown actor */
     int actor_level;        /* 1, 2 or 3 (level of the actor's grid)        */
+    int grid_level;         /* level of the case's grid (unreject: an L3
+                               grid gets it back, else L1 triage); 0 unknown */
 } gf_case_view_t;
 
 typedef struct {
@@ -84,7 +91,9 @@ typedef struct {
     holds the case and, for assign, the target grid (forbidden), level
     (assign, merge, supervise need an L1/L2 actor: forbidden), the state
     allows the action (illegal_transition), the keys the action needs
-    (missing_field / bad_value).  Returns 0 with step filled, or -1. */
+    (missing_field / bad_value; whether a category or a reject reason is
+    known is the caller's, it reads the vocabularies).  Returns 0 with step
+    filled, or -1. */
 int gf_case_transition (const gf_case_view_t *view, const gf_action_t *action, gf_case_step_t *step,
                         gf_error_t *err);
 

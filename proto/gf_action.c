@@ -2,7 +2,7 @@
 
     {v, type: "case.action", id, at, case, action, actor, version,
      note?, department?, grid?, into?, satisfied?, tier?, urgent?, groups?,
-     contact?, received_at?, deadline?}
+     contact?, received_at?, deadline?, category?, reason?}
     The codec checks presence of the always-required keys, types and limits;
     whether an action needs, say, `department` is decided by the lifecycle
     (common/gf_case), which answers missing_field itself.
@@ -33,7 +33,9 @@ static int s_fill (gf_msg_t *msg, gf_action_t *a, gf_error_t *err)
         gf_msg_get_strv (msg, "groups", false, 6, GF_MAX_CODE, &a->groups, err) < 0 ||
         gf_msg_get_str (msg, "contact", false, GF_MAX_NAME, &a->contact, err) < 0 ||
         gf_msg_get_int (msg, "received_at", false, &a->received_at, err) < 0 ||
-        gf_msg_get_int (msg, "deadline", false, &a->deadline, err) < 0)
+        gf_msg_get_int (msg, "deadline", false, &a->deadline, err) < 0 ||
+        gf_msg_get_str (msg, "category", false, GF_MAX_CODE, &a->category, err) < 0 ||
+        gf_msg_get_str (msg, "reason", false, GF_MAX_CODE, &a->reason, err) < 0)
         return -1;
     if (a->received_at < 0 || a->received_at > GF_MAX_TIME_MS || a->deadline < 0 ||
         a->deadline > GF_MAX_TIME_MS)
@@ -75,8 +77,9 @@ int gf_action_from_msg (gf_msg_t *msg, gf_action_t *a, gf_error_t *err)
 zframe_t *gf_action_encode (const gf_action_t *a)
 {
     assert (a && a->action && a->actor);
-    const char *keys[] = {"note", "department", "grid", "tier", "contact"};
-    const char *vals[] = {a->note, a->department, a->grid, a->tier, a->contact};
+    const char *keys[] = {"note", "department", "grid", "tier", "contact", "category", "reason"};
+    const char *vals[] = {a->note,    a->department, a->grid,  a->tier,
+                          a->contact, a->category,   a->reason};
     size_t count = 7 + (a->id != NULL) + (a->into > 0) + (a->satisfied >= 0) + (a->urgent >= 0) +
                    (a->groups != NULL) + (a->received_at > 0) + (a->deadline > 0);
     for (size_t i = 0; i < sizeof keys / sizeof keys[0]; i++)
@@ -145,5 +148,7 @@ void gf_action_reset (gf_action_t *a)
     free (a->tier);
     free (a->groups);
     free (a->contact);
+    free (a->category);
+    free (a->reason);
     memset (a, 0, sizeof *a);
 }

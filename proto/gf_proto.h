@@ -244,7 +244,7 @@ typedef struct {
     int64_t case_id;     /* required: wire key `case`                        */
     char *action;        /* required: sign|progress|refer|reply|resolve|callback|
                             close|reopen|return|assign|merge|supervise|classify|
-                            receipt */
+                            receipt|reject|unreject */
     char *actor;         /* required: person id of who acts                  */
     int64_t version;     /* required: the case version the actor saw         */
     char *note;          /* optional: why / what (<= 4000 chars)             */
@@ -259,6 +259,9 @@ typedef struct {
     int64_t received_at; /* receipt: when it was signed (ms; 0 = now)     */
     int64_t deadline;    /* refer: an explicit reply deadline (ms; 0 = the
                             department's rule)                               */
+    char *category;      /* classify: a category code (categories)            */
+    char *reason;        /* reject: invalid|duplicate|out_of_jurisdiction
+                            (reject_reasons)                                  */
 } gf_action_t;
 
 #define GF_TYPE_CASE_ACTION "case.action"

@@ -24,7 +24,10 @@ static const char *SQL_HOLD = "SELECT gf_hold_meeting ($1, $2, $3::timestamptz) 
 
 static const char *SQL_URGENT = "SELECT gf_escalate_urgent (gf_now ()) AS moved";
 
-static const char *SQL_REMIND = "SELECT gf_sign_reminders (gf_now ()) AS sent";
+/*  Sign-for reminders, and the reminders of cases waiting in L1 triage
+    (deploy/sql/repeatable/triage.sql). */
+static const char *SQL_REMIND =
+    "SELECT gf_sign_reminders (gf_now ()) + gf_triage_reminders (gf_now ()) AS sent";
 static const char *SQL_REFERRALS = "SELECT gf_referrals_overdue () AS sent";
 
 /*  Whether the clock's year has a working calendar. */

@@ -55,12 +55,15 @@ int gridctl_submit (gf_config_t *config, int argc, char **argv)
 }
 
 static const char *SQL_CASE = "SELECT c.*, g.name AS grid_name, cat.name AS category_name,"
+                              "       rr.name AS rejected_name,"
                               "       to_char (c.received_at AT TIME ZONE 'Asia/Shanghai', "
                               "'YYYY-MM-DD HH24:MI:SS') AS received,"
                               "       to_char (c.reported_at AT TIME ZONE 'Asia/Shanghai', "
                               "'YYYY-MM-DD HH24:MI:SS') AS reported"
                               "  FROM cases c JOIN grids g ON g.code = c.grid"
-                              "  LEFT JOIN categories cat ON cat.code = c.category WHERE c.id = $1";
+                              "  LEFT JOIN categories cat ON cat.code = c.category"
+                              "  LEFT JOIN reject_reasons rr ON rr.code = c.rejected_reason"
+                              " WHERE c.id = $1";
 static const char *SQL_TIMELINE = "SELECT * FROM gf_case_timeline ($1)";
 static const char *SQL_REFERRALS = "SELECT * FROM gf_referral_list ($1)";
 static const char *SQL_ATTACHMENTS = "SELECT * FROM gf_attachment_list ($1)";
@@ -138,6 +141,8 @@ int gridctl_case_show (gf_config_t *config, int argc, char **argv)
                 F ("level"), F ("tier"), streq (F ("urgent"), "t") ? "   紧急 URGENT" : "");
         printf ("  网格 grid       %s %s\n", F ("grid"), F ("grid_name"));
         printf ("  类别 category   %s %s\n", F ("category"), F ("category_name"));
+        if (gf_db_get (c, 0, "rejected_reason"))
+            printf ("  不予办理 rejected %s %s\n", F ("rejected_reason"), F ("rejected_name"));
         printf ("  来源 source     %s %s\n", F ("source"), F ("source_ref"));
         printf ("  反映 reported   %s   登记 received %s\n", F ("reported"), F ("received"));
         printf ("  地址 address    %s\n", F ("address"));
@@ -180,12 +185,12 @@ int gridctl_case_act (gf_config_t *config, const char *action, int argc, char **
     gf_action_t a = {.case_id = strtoll (argv[0], NULL, 10), .satisfied = -1, .urgent = -1};
     a.action = (char *)action;
     char *request_id = NULL;
-    const char *keys[] = {"--actor",       "--note",    "--department", "--grid",
-                          "--tier",        "--groups",  "--request-id", "--contact",
-                          "--received-at", "--deadline"};
+    const char *keys[] = {"--actor",       "--note",     "--department", "--grid",
+                          "--tier",        "--groups",   "--request-id", "--contact",
+                          "--received-at", "--deadline", "--category",   "--reason"};
     char *received_at = NULL, *due = NULL;
-    char **fields[] = {&a.actor,  &a.note,     &a.department, &a.grid,      &a.tier,
-                       &a.groups, &request_id, &a.contact,    &received_at, &due};
+    char **fields[] = {&a.actor,    &a.note,    &a.department, &a.grid, &a.tier,     &a.groups,
+                       &request_id, &a.contact, &received_at,  &due,    &a.category, &a.reason};
     for (int i = 1; i < argc; i++) {
         bool known = false;
         for (size_t k = 0; !known && k < sizeof keys / sizeof keys[0]; k++)

@@ -11,7 +11,8 @@ static const char *SQL_DONE =
     resent return, see s_authorise). */
 static const char *SQL_LOCK =
     "SELECT c.state, c.grid, c.root, c.version, c.satisfied, p.grid AS actor_grid,"
-    "       ag.level AS actor_level, c.returned_from[cardinality (c.returned_from)] AS returned_by"
+    "       ag.level AS actor_level, c.returned_from[cardinality (c.returned_from)] AS returned_by,"
+    "       (SELECT level FROM grids WHERE code = c.grid) AS grid_level"
     "  FROM cases c LEFT JOIN people p ON p.id = $2 LEFT JOIN grids ag ON ag.code = p.grid"
     " WHERE c.id = $1 FOR UPDATE OF c";
 static const char *SQL_IDENTITY =
@@ -35,6 +36,9 @@ static const char *SQL_DEADLINE =
     "SELECT gf_referral_set_deadline ($1, to_timestamp ($2::bigint / 1000.0))";
 static const char *SQL_TARGET_GRID = "SELECT level FROM grids WHERE code = $1";
 static const char *SQL_TARGET_CASE = "SELECT state, root, grid FROM cases WHERE id = $1 FOR UPDATE";
+/*  The vocabularies classify and reject name codes from. */
+static const char *SQL_KNOWN_CATEGORY = "SELECT 1 FROM categories WHERE code = $1";
+static const char *SQL_KNOWN_REASON = "SELECT 1 FROM reject_reasons WHERE code = $1";
 
 /*  Applies the step: the case, its case_actions record and event, and the
     merged cases that follow it (deploy/sql/repeatable/case_actions.sql).
@@ -44,9 +48,10 @@ static const char *SQL_TARGET_CASE = "SELECT state, root, grid FROM cases WHERE 
     satisfied, $16 into; $17-$19 the follow step's states, state after and
     event (gf_case_merged_follow), NULL when the merged cases do not follow;
     $20 whether the cases merged into this one are re-pointed to $16
-    (gf_case_merged_repoint).  Returns the new version. */
+    (gf_case_merged_repoint); $21 category (classify), $22 reason (reject).
+    Returns the new version. */
 static const char *SQL_ACT = "SELECT gf_case_act ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, "
-                             "$12, $13, $14, $15, $16, $17, $18, $19, $20) AS version";
+                             "$12, $13, $14, $15, $16, $17, $18, $19, $20, $21, $22) AS version";
 
 static void s_fail (gf_reply_t *reply, gf_code_t code, const char *message)
 {
@@ -56,13 +61,33 @@ static void s_fail (gf_reply_t *reply, gf_code_t code, const char *message)
     reply->message = strdup (message);
 }
 
+/*  Whether code is in the vocabulary sql reads: 0, -1 with err set (code,
+    what it is) when it is not or the database failed (unavailable). */
+static int s_known (gf_db_t *db, const char *sql, const char *code, gf_code_t unknown,
+                    const char *what, gf_error_t *err)
+{
+    const char *params[] = {code};
+    PGresult *res = gf_db_exec (db, sql, 1, params);
+    if (!res)
+        return gf_error_set (err, GF_E_UNAVAILABLE, "storage unavailable, retry later");
+    int rc = PQntuples (res) == 1 ? 0 : gf_error_set (err, unknown, "unknown %s '%s'", what, code);
+    PQclear (res);
+    return rc;
+}
+
 /*  Checks that need the database: the assigned grid, the merge target
     (gf_case_merge_check, and inside the identity's subtree: idn_grid, or
-    NULL).  Returns 0, or -1 with err set. */
+    NULL), a classification's category, a rejection's reason.  Returns 0,
+    or -1 with err set. */
 static int s_check_targets (gf_db_t *db, const gf_action_t *a, gf_case_action_t act,
                             const gf_case_view_t *view, const char *root, const char *idn_grid,
                             gf_error_t *err)
 {
+    if (act == GF_ACT_CLASSIFY && a->category)
+        return s_known (db, SQL_KNOWN_CATEGORY, a->category, GF_E_UNKNOWN_CATEGORY, "category",
+                        err);
+    if (act == GF_ACT_REJECT)
+        return s_known (db, SQL_KNOWN_REASON, a->reason, GF_E_BAD_VALUE, "reject reason", err);
     if (act == GF_ACT_ASSIGN) {
         const char *params[] = {a->grid};
         PGresult *res = gf_db_exec (db, SQL_TARGET_GRID, 1, params);
@@ -306,7 +331,8 @@ void gf_intake_action_apply (gf_db_t *db, const gf_action_t *a, const char *iden
                            .grid = gf_db_get (locked, 0, "grid"),
                            .satisfied = satisfied ? streq (satisfied, "t") : -1,
                            .actor_grid = gf_db_get (locked, 0, "actor_grid"),
-                           .actor_level = (int)gf_db_get_ll (locked, 0, "actor_level")};
+                           .actor_level = (int)gf_db_get_ll (locked, 0, "actor_level"),
+                           .grid_level = (int)gf_db_get_ll (locked, 0, "grid_level")};
     if (idn_dept) {
         view.actor_grid = view.grid;
         view.actor_level = 3;
@@ -375,8 +401,10 @@ void gf_intake_action_apply (gf_db_t *db, const gf_action_t *a, const char *iden
                                 follows ? follow_from : NULL,
                                 follows ? gf_case_state_name (follow.to) : NULL,
                                 follows ? follow.event : NULL,
-                                gf_case_merged_repoint (&step) ? "true" : "false"};
-    applied = gf_intake_db_exec (db, SQL_ACT, 20, act_params, deadline, &late);
+                                gf_case_merged_repoint (&step) ? "true" : "false",
+                                a->category,
+                                a->reason};
+    applied = gf_intake_db_exec (db, SQL_ACT, 22, act_params, deadline, &late);
     free (into);
     if (applied && !late && step.action == GF_ACT_REFER && a->deadline > 0) {
         char *when = s_int (a->deadline);

@@ -23,7 +23,8 @@ expected() {
        grids AS (SELECT grid FROM open UNION SELECT grid FROM esc)
        SELECT g.grid || ' ' || count(o.id) || ' ' || count(o.id) FILTER (WHERE o.tier <> 'hard') || ' ' ||
               count(o.id) FILTER (WHERE o.tier = 'hard') || ' ' || coalesce(max(esc.n), 0) || ' ' ||
-              count(o.id) FILTER (WHERE gf_overdue_at (o.state, o.root, o.urgent, o.routed_at,
+              count(o.id) FILTER (WHERE gf_overdue_at (o.state, o.root, o.urgent,
+                                                       gf_clock_start (o.source, o.reported_at, o.routed_at),
                                                        o.received_at, o.updated_at) <= gf_now())
          FROM grids g LEFT JOIN open o ON o.grid = g.grid LEFT JOIN esc ON esc.grid = g.grid
         GROUP BY g.grid ORDER BY g.grid" | sort

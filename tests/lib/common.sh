@@ -184,12 +184,14 @@ check_effects_once() {
 }
 
 # check_notification_fanout: the rules' notifications, counted independently:
-# the leader and members of each routed case, a receipt to each resident with
-# a phone.
+# the leader and members of each routed case, the L1 triage staff of each
+# unroutable case, a receipt to each resident with a phone.
 check_notification_fanout() {
-  check "notifications: leader and members of each routed case, a receipt to each resident with a phone" \
+  check "notifications: leader and members of each routed case, triage staff of each unroutable one, a receipt to each resident with a phone" \
     "$(sql "SELECT (SELECT count(*) FROM cases c JOIN people p ON p.grid = c.grid
                      WHERE c.state = 'routed' AND p.role IN ('leader', 'member'))
+                 + (SELECT count(*) FROM cases c JOIN people p ON p.grid = c.root
+                     WHERE c.state = 'unroutable' AND p.role = 'triage')
                  + (SELECT count(*) FROM cases WHERE phone IS NOT NULL)")" \
     "$(sql "SELECT count(*) FROM notifications")"
 }

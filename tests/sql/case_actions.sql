@@ -4,7 +4,7 @@
 -- a resolve; an error leaves nothing; the intake's role may call it.  All
 -- rolled back.
 BEGIN;
-SELECT plan (41);
+SELECT plan (48);
 
 INSERT INTO sim_clock (at) VALUES ('2026-03-02 10:00+08')
     ON CONFLICT (id) DO UPDATE SET at = excluded.at;
@@ -50,7 +50,7 @@ SELECT is ((SELECT row (state, tier, urgent, groups)::text FROM cases WHERE id =
 SELECT is ((SELECT payload - 'actor' - 'note' - 'l2' FROM case_events
              WHERE case_id = pg_temp.cid (0) AND type = 'case.classified'),
            '{"action": "classify", "from": "signed", "to": "signed", "version": 4, "tier": "hard",
-             "urgent": true}'::jsonb,
+             "urgent": true, "category": null}'::jsonb,
            'classify: the event''s tier and urgent, no groups');
 SELECT is ((SELECT restricted FROM case_events
              WHERE case_id = pg_temp.cid (0) AND type = 'case.classified'),
@@ -213,6 +213,39 @@ SELECT gf_case_act (pg_temp.cid (6), 'req-16', 'P-QNL.01.001-1', 'resolve', 'sig
 SELECT is ((SELECT string_agg (state, ',' ORDER BY id) FROM cases
              WHERE id IN (pg_temp.cid (5), pg_temp.cid (6), pg_temp.cid (7))),
            'resolved,resolved,resolved', 'B resolved: A and C (the old chain) follow it');
+
+-- 028: classify sets the category; reject records the reason and leaves the
+-- case not open; unreject clears it and restarts the grid's sign-for clock.
+UPDATE cases SET state = 'signed', grid = 'QNL.01.001', version = 2, category = NULL
+ WHERE id = pg_temp.cid (1);
+SELECT is (gf_case_act (pg_temp.cid (1), 'req-20', 'P-QNL.01.001-1', 'classify', 'signed', 'signed',
+                        'case.classified', NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL,
+                        NULL, NULL, NULL, false, 'water', NULL),
+           3, 'classify with a category: version 3');
+SELECT is ((SELECT row (category, tier, urgent)::text FROM cases WHERE id = pg_temp.cid (1)),
+           row ('water', 'pending', false)::text, 'classify: the category set, the rest unchanged');
+SELECT is ((SELECT payload->>'category' FROM case_events
+             WHERE case_id = pg_temp.cid (1) AND type = 'case.classified'),
+           'water', 'case.classified carries the category');
+SELECT is (gf_case_act (pg_temp.cid (1), 'req-21', 'P-QNL.01.001-1', 'reject', 'signed', 'rejected',
+                        'case.rejected', NULL, '与 12 号案件重复', NULL, NULL, NULL, NULL, NULL,
+                        NULL, NULL, NULL, NULL, NULL, false, NULL, 'duplicate'),
+           4, 'reject: version 4');
+SELECT is ((SELECT row (state, rejected_reason, gf_case_open (state))::text FROM cases
+             WHERE id = pg_temp.cid (1)),
+           row ('rejected', 'duplicate', false)::text, 'reject: rejected with its reason, not open');
+SELECT is ((SELECT payload->>'reason' FROM case_events
+             WHERE case_id = pg_temp.cid (1) AND type = 'case.rejected'),
+           'duplicate', 'case.rejected carries the reason');
+INSERT INTO sim_clock (at) VALUES ('2026-03-02 15:00+08')
+    ON CONFLICT (id) DO UPDATE SET at = excluded.at;
+SELECT gf_case_act (pg_temp.cid (1), 'req-22', 'P-QNL.01-1', 'unreject', 'rejected', 'routed',
+                    'case.unrejected', NULL, '非重复，恢复办理', NULL, NULL, NULL, NULL, NULL,
+                    NULL, NULL, NULL, NULL, NULL, false, NULL, NULL);
+SELECT is ((SELECT row (state, rejected_reason, routed_at, version)::text FROM cases
+             WHERE id = pg_temp.cid (1)),
+           row ('routed', NULL::text, gf_now (), 5)::text,
+           'unreject: routed again, the reason cleared, the sign-for clock restarted');
 
 SELECT * FROM finish ();
 ROLLBACK;

@@ -3,7 +3,7 @@
 -- cases_public, and the gateway's role: it reads cases only through the
 -- view and the dashboard's functions (rolled back).
 BEGIN;
-SELECT plan (33);
+SELECT plan (37);
 
 INSERT INTO sim_clock (at) VALUES ('2026-11-04 10:00+08')
     ON CONFLICT (id) DO UPDATE SET at = excluded.at;
@@ -13,8 +13,8 @@ INSERT INTO escalation_rules (root, rule, params) VALUES
     ('*', 'sign_reminder', '{"hours": 24, "urgent_hours": 1, "l2_factor": 2}');
 
 -- Open and resolved: every state is exactly one of open, resolved, merged.
-SELECT is ((SELECT count (*)::int FROM case_state_names), 12,
-           'twelve states are named (a new one must be placed below)');
+SELECT is ((SELECT count (*)::int FROM case_state_names), 13,
+           'thirteen states are named (a new one must be placed below)');
 SELECT bag_eq ('SELECT state FROM case_state_names WHERE gf_case_open (state)',
                ARRAY['registered', 'routed', 'unroutable', 'signed', 'in_progress', 'referred',
                      'replied', 'reopened'],
@@ -24,14 +24,14 @@ SELECT bag_eq ('SELECT state FROM case_state_names WHERE gf_case_resolved (state
                'gf_case_resolved: resolved, called back, closed');
 SELECT bag_eq ('SELECT state FROM case_state_names
                  WHERE NOT gf_case_open (state) AND NOT gf_case_resolved (state)',
-               ARRAY['merged'], 'merged is neither open nor resolved');
+               ARRAY['merged', 'rejected'], 'merged and rejected are neither open nor resolved');
 SELECT is ((SELECT count (*)::int FROM case_state_names
              WHERE gf_case_open (state) AND gf_case_resolved (state)), 0,
            'no state is both open and resolved');
 -- The partial indexes on open cases have gf_case_open's predicate (so a
 -- query with it can use them).
 SELECT ok ((SELECT bool_and (pg_get_expr (i.indpred, i.indrelid)
-                             LIKE '%state <> ALL (ARRAY[''resolved''::text, ''called_back''::text, ''closed''::text, ''merged''::text])%')
+                             LIKE '%state <> ALL (ARRAY[''resolved''::text, ''called_back''::text, ''closed''::text, ''merged''::text, ''rejected''::text])%')
               FROM pg_index i JOIN pg_class c ON c.oid = i.indexrelid
              WHERE c.relname IN ('cases_open_grid', 'cases_urgent_open')),
            'the open-case partial indexes use the same list as gf_case_open');
@@ -74,6 +74,20 @@ SELECT is_empty ($$
            gf_overdue_at_rule (s.state, u.urgent, '2026-11-03 09:00+08', '2026-11-03 08:00+08',
                                '2026-11-03 12:00+08', gf_rule ('QNL', 'sign_reminder'))$$,
     'gf_overdue_at_rule with the rule read once agrees with gf_overdue_at in every state');
+
+-- The clock start (028): a suggestion-box slip's at its box opening, never
+-- later than the time given; every other case's at the time given.
+SELECT is (gf_clock_start ('suggestbox', '2026-11-02 09:00+08', '2026-11-04 09:00+08'),
+           timestamptz '2026-11-02 09:00+08', 'a slip: its box opening');
+SELECT is (gf_clock_start ('hotline', '2026-11-02 09:00+08', '2026-11-04 09:00+08'),
+           timestamptz '2026-11-04 09:00+08', 'a call: the time given (its reported_at does not count)');
+SELECT is (gf_clock_start ('suggestbox', NULL, '2026-11-04 09:00+08'),
+           timestamptz '2026-11-04 09:00+08', 'a slip without an opening time: the time given');
+SELECT is (gf_overdue_at ('routed', 'QNL', false,
+                          gf_clock_start ('suggestbox', '2026-11-02 09:00+08', '2026-11-04 09:00+08'),
+                          '2026-11-04 08:00+08', NULL),
+           timestamptz '2026-11-02 21:00+08',
+           'a slip routed today from a box opened 2 days ago is overdue already (QNL''s 12 h)');
 
 -- cases_public: no name, no groups, the phone and the address masked, the
 -- description redacted.

@@ -4,7 +4,7 @@
 -- L2, 72 h to L1), and gf_escalate_many / gf_escalate_urgent moving a case
 -- once.  On a calendar of our own (rolled back).
 BEGIN;
-SELECT plan (24);
+SELECT plan (25);
 
 \ir fixtures/national_day_2026.sql
 INSERT INTO sim_clock (at) VALUES ('2026-10-12 09:00+08') ON CONFLICT (id) DO UPDATE SET at = excluded.at;
@@ -77,6 +77,20 @@ SELECT bag_eq (
     'urgent: urgent or special-group cases open 24 h (to L2) and 72 h (to L1), from below that level');
 SELECT is ((SELECT reason FROM gf_urgent_candidates ('2026-10-12 09:00+08') WHERE case_id = 920021),
            '紧急/重点人群诉求 24 小时未办结', 'the urgent reason names the hours');
+-- 028: a slip's clock starts at its box opening (gf_clock_start): a
+-- special-group slip transcribed 1 h ago from a box opened 25 h ago is due
+-- for L2; a call received at the same time with the same reported_at is not.
+INSERT INTO cases (id, source, source_ref, root, grid, state, description, groups, urgent,
+                   reported_at, received_at, routed_at) VALUES
+    (920031, 'suggestbox', 'B-ESC/1/1', 'QNL', 'QNL.01.001', 'signed', 'x', '{dibao}', false,
+     '2026-10-11 08:00+08', '2026-10-12 08:00+08', '2026-10-12 08:01+08'),
+    (920032, 'hotline', 'H-ESC', 'QNL', 'QNL.01.001', 'signed', 'x', '{dibao}', false,
+     '2026-10-11 08:00+08', '2026-10-12 08:00+08', '2026-10-12 08:01+08');
+SELECT bag_eq (
+    $$SELECT case_id, to_level FROM gf_urgent_candidates ('2026-10-12 09:00+08') WHERE case_id IN (920031, 920032)$$,
+    $$VALUES (920031::bigint, 2::smallint)$$,
+    'a slip''s escalation clock starts at its box opening (25 h): to L2; the call''s at its receipt (1 h)');
+DELETE FROM cases WHERE id IN (920031, 920032);
 UPDATE escalation_rules SET enabled = false WHERE root = '*' AND rule = 'urgent';
 SELECT is ((SELECT count (*) FROM gf_urgent_candidates ('2026-10-12 09:00+08')), 0::bigint,
            'no urgent rule enabled: no urgent candidate');

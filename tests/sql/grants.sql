@@ -168,7 +168,14 @@ INSERT INTO want_tables VALUES
     ('gf_router', 'grids', 'SELECT'),
     ('gf_router', 'service_status', 'SELECT,INSERT,UPDATE'),
     ('gf_router', 'sim_clock', 'SELECT'),
-    ('gf_router', 'special_groups', 'SELECT');
+    ('gf_router', 'special_groups', 'SELECT'),
+    -- 028: the reject reasons' names, a vocabulary like the others
+    ('gf_ctl', 'reject_reasons', 'SELECT'),
+    ('gf_escalator', 'reject_reasons', 'SELECT'),
+    ('gf_gateway', 'reject_reasons', 'SELECT'),
+    ('gf_intake', 'reject_reasons', 'SELECT'),
+    ('gf_notifier', 'reject_reasons', 'SELECT'),
+    ('gf_router', 'reject_reasons', 'SELECT');
 CREATE TEMP TABLE want_columns (role text, tab text, col text, privs text);
 INSERT INTO want_columns VALUES
     ('gf_gateway', 'case_events', 'at', 'SELECT'),
@@ -202,6 +209,9 @@ INSERT INTO want_columns VALUES
     ('gf_notifier', 'cases', 'routed_at', 'SELECT'),
     ('gf_notifier', 'cases', 'state', 'SELECT'),
     ('gf_notifier', 'cases', 'urgent', 'SELECT'),
+    ('gf_notifier', 'cases', 'source', 'SELECT'),
+    ('gf_notifier', 'cases', 'reported_at', 'SELECT'),
+    ('gf_notifier', 'cases', 'rejected_reason', 'SELECT'),
     ('gf_relay', 'case_events', 'at', 'SELECT'),
     ('gf_relay', 'case_events', 'case_id', 'SELECT'),
     ('gf_relay', 'case_events', 'grid', 'SELECT'),

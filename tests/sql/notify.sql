@@ -6,7 +6,7 @@
 -- recipient), and the services' roles can run it.  On cases of our own
 -- (rolled back).
 BEGIN;
-SELECT plan (39);
+SELECT plan (41);
 
 INSERT INTO sim_clock (at) VALUES ('2026-11-04 10:00+08')
     ON CONFLICT (id) DO UPDATE SET at = excluded.at;
@@ -202,6 +202,28 @@ SELECT lives_ok ('SELECT gf_sign_reminders (gf_now ())', 'as gf_escalator: the r
 RESET ROLE;
 SELECT bag_eq ($$SELECT * FROM pg_temp.recipients ('T-ROLE', 'sign.reminder')$$, $$VALUES ('P-QNL.07.064-1')$$,
                'T-ROLE, overdue at 10:00 the next day: its leader reminded');
+
+-- 028: a rejected case tells the resident why (%6$s: the reason's name),
+-- as the notifier's role reads it; a slip's deadline counts from its box
+-- opening (gf_clock_start).
+INSERT INTO cases (source, source_ref, root, grid, state, category, description, phone, urgent,
+                   received_at, routed_at, rejected_reason) VALUES
+    ('hotline', 'T-REJ', 'QNL', 'QNL.07.063', 'rejected', 'water', 'x', '13912340099', false,
+     '2026-11-05 09:00+08', '2026-11-05 09:10+08', 'out_of_jurisdiction');
+INSERT INTO cases (source, source_ref, root, grid, state, description, urgent, reported_at,
+                   received_at, routed_at) VALUES
+    ('suggestbox', 'B9/1/1', 'QNL', 'QNL.07.063', 'routed', 'x', false, '2026-11-03 09:00+08',
+     '2026-11-05 09:00+08', '2026-11-05 09:05+08');
+SELECT pg_temp.occ ('T-REJ', 'case.rejected') || pg_temp.occ ('B9/1/1', 'case.routed') AS sort_events \gset
+SET LOCAL ROLE gf_notifier;
+SELECT gf_notifier_batch (:'sort_events');
+RESET ROLE;
+SELECT is ((SELECT text FROM notifications WHERE case_id = pg_temp.c ('T-REJ') AND kind = 'resident.rejected'),
+           '【受理告知】您反映的案件 ' || pg_temp.c ('T-REJ') || '（供水排水）经网格核实，属非本辖区或职责范围，不予办理。如有异议，请致电热线，上级网格将复核。',
+           'resident.rejected: the reason in Chinese');
+SELECT ok ((SELECT text LIKE '%请于 11-04 09:00 前签收%' FROM notifications
+             WHERE case_id = pg_temp.c ('B9/1/1') AND kind = 'case.routed' AND recipient = 'P-QNL.07.063-1'),
+           'a slip''s notice: the deadline from its box opening (11-03 09:00 + 24 h)');
 
 SELECT * FROM finish ();
 ROLLBACK;

@@ -2,14 +2,15 @@
 -- state, the service definition's groups from special_groups, and the
 -- requests' filters and masking (rolled back).
 BEGIN;
-SELECT plan (11);
+SELECT plan (13);
 
 INSERT INTO sim_clock (at) VALUES ('2026-11-04 10:00+08')
     ON CONFLICT (id) DO UPDATE SET at = excluded.at;
 
 SELECT is_empty ($$SELECT state FROM case_state_names
-                    WHERE (gf_open311_status (state) = 'closed') <> gf_case_resolved (state)$$,
-                 'closed exactly when gf_case_resolved, in every state');
+                    WHERE (gf_open311_status (state) = 'closed')
+                          <> (gf_case_resolved (state) OR state = 'rejected')$$,
+                 'closed exactly when gf_case_resolved or rejected, in every state');
 SELECT is (gf_open311_status ('merged'), 'open', 'a merged case follows its twin: open');
 
 SELECT results_eq ($$SELECT v->>'key', v->>'name'
@@ -54,6 +55,14 @@ SELECT is (gf_open311_request (920001)->0->>'description',
            'a request''s description is redacted (the caller''s name too)');
 SELECT ok (gf_open311_request (920001)::text !~ '(李四|13700001111|6543210|11010519491231002X|6222021234567890123|lisi@|petitioner|上访)',
            'no planted value and no special group anywhere in the request');
+
+-- A rejected case (028): closed, and status_notes says why, in Chinese.
+UPDATE cases SET state = 'rejected', rejected_reason = 'out_of_jurisdiction' WHERE id = 920001;
+SELECT is (gf_open311_request (920001)->0->>'status', 'closed', 'a rejected request is closed');
+SET LOCAL ROLE gf_gateway;
+SELECT is (gf_open311_request (920001)->0->>'status_notes', '不予办理：非本辖区或职责范围',
+           'its status_notes name the reason (as the gateway reads it)');
+RESET ROLE;
 
 SELECT * FROM finish ();
 ROLLBACK;

@@ -274,6 +274,75 @@ static void test_a_merge_repoints_the_cases_merged_into_it (void **state)
     assert_false (gf_case_merged_repoint (&step));
 }
 
+/*  Sorting (梳理分类): classify names a category; reject needs a reason and
+    a note and leaves the case rejected; only L2/L1 reverse it, to the L3
+    grid (routed) or, when the case's grid is not an L3 grid, to triage. */
+static void test_reject_and_unreject (void **state)
+{
+    (void)state;
+    gf_case_view_t view = {.state = GF_CASE_SIGNED,
+                           .grid = L3_GRID,
+                           .satisfied = -1,
+                           .actor_grid = L3_GRID,
+                           .actor_level = 3,
+                           .grid_level = 3};
+    char actor[] = L3_LEADER;
+    gf_action_t a = {.id = (char *)"r",
+                     .case_id = 1,
+                     .action = (char *)"classify",
+                     .actor = actor,
+                     .version = 1,
+                     .satisfied = -1,
+                     .urgent = -1,
+                     .category = (char *)"water"};
+    gf_case_step_t step;
+    gf_error_t err = {GF_OK, ""};
+    assert_int_equal (gf_case_transition (&view, &a, &step, &err), 0);
+    assert_int_equal (step.to, GF_CASE_SIGNED);
+    a.action = (char *)"reject";
+    a.category = NULL;
+    assert_int_equal (gf_case_transition (&view, &a, &step, &err), -1);
+    assert_int_equal (err.code, GF_E_MISSING_FIELD);
+    a.reason = (char *)"duplicate";
+    assert_int_equal (gf_case_transition (&view, &a, &step, &err), -1);
+    assert_int_equal (err.code, GF_E_MISSING_FIELD);
+    a.note = (char *)"与 12 号重复";
+    assert_int_equal (gf_case_transition (&view, &a, &step, &err), 0);
+    assert_int_equal (step.to, GF_CASE_REJECTED);
+    assert_string_equal (step.event, "case.rejected");
+    gf_case_state_t refused[] = {GF_CASE_REFERRED, GF_CASE_RESOLVED, GF_CASE_MERGED,
+                                 GF_CASE_REJECTED, GF_CASE_REGISTERED};
+    for (size_t i = 0; i < sizeof refused / sizeof refused[0]; i++) {
+        view.state = refused[i];
+        assert_int_equal (gf_case_transition (&view, &a, &step, &err), -1);
+        assert_int_equal (err.code, GF_E_ILLEGAL_TRANSITION);
+    }
+    view.state = GF_CASE_CLOSED;
+    assert_int_equal (gf_case_transition (&view, &a, &step, &err), -1);
+    assert_int_equal (err.code, GF_E_ARCHIVED);
+    view.state = GF_CASE_UNROUTABLE; /* L1 triage sorts out too */
+    assert_int_equal (gf_case_transition (&view, &a, &step, &err), 0);
+
+    view.state = GF_CASE_REJECTED;
+    a.action = (char *)"unreject";
+    assert_int_equal (gf_case_transition (&view, &a, &step, &err), -1);
+    assert_int_equal (err.code, GF_E_FORBIDDEN); /* L3 may not reverse itself */
+    view.actor_grid = "QNL.07";
+    view.actor_level = 2;
+    assert_int_equal (gf_case_transition (&view, &a, &step, &err), 0);
+    assert_int_equal (step.to, GF_CASE_ROUTED);
+    assert_string_equal (step.event, "case.unrejected");
+    view.grid = "QNL";
+    view.grid_level = 1;
+    view.actor_grid = "QNL";
+    view.actor_level = 1;
+    assert_int_equal (gf_case_transition (&view, &a, &step, &err), 0);
+    assert_int_equal (step.to, GF_CASE_UNROUTABLE);
+    view.state = GF_CASE_SIGNED;
+    assert_int_equal (gf_case_transition (&view, &a, &step, &err), -1);
+    assert_int_equal (err.code, GF_E_ILLEGAL_TRANSITION);
+}
+
 int main (void)
 {
     const struct CMUnitTest tests[] = {
@@ -288,6 +357,7 @@ int main (void)
         cmocka_unit_test (test_merged_cases_follow_a_resolve_only),
         cmocka_unit_test (test_a_merge_target_must_be_in_scope_and_not_merged),
         cmocka_unit_test (test_a_merge_repoints_the_cases_merged_into_it),
+        cmocka_unit_test (test_reject_and_unreject),
     };
     return cmocka_run_group_tests (tests, NULL, NULL);
 }

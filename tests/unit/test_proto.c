@@ -973,6 +973,22 @@ static void test_action_round_trip_and_rejections (void **state)
     assert_int_equal (back.into, 0);
     assert_string_equal (back.note, "居民满意");
     assert_null (back.department);
+    assert_null (back.category);
+    assert_null (back.reason);
+    gf_action_reset (&back);
+    gf_msg_destroy (&msg);
+    zframe_destroy (&frame);
+
+    /* classify's category and reject's reason travel too */
+    char category[] = "water", reason[] = "out_of_jurisdiction";
+    a.category = category;
+    a.reason = reason;
+    frame = gf_action_encode (&a);
+    msg = gf_msg_decode (zframe_data (frame), zframe_size (frame), &err);
+    assert_non_null (msg);
+    assert_int_equal (gf_action_from_msg (msg, &back, &err), 0);
+    assert_string_equal (back.category, "water");
+    assert_string_equal (back.reason, "out_of_jurisdiction");
     gf_action_reset (&back);
     gf_msg_destroy (&msg);
     zframe_destroy (&frame);
@@ -989,6 +1005,9 @@ static void test_action_round_trip_and_rejections (void **state)
          "bad_value"},
         {"{\"v\":1,\"type\":\"case.action\",\"id\":\"a\",\"case\":7,\"action\":\"sign\",\"actor\":"
          "\"p\",\"version\":1,\"satisfied\":\"yes\"}",
+         "wrong_type"},
+        {"{\"v\":1,\"type\":\"case.action\",\"id\":\"a\",\"case\":7,\"action\":\"reject\","
+         "\"actor\":\"p\",\"version\":1,\"reason\":3}",
          "wrong_type"},
     };
     for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {

@@ -11,7 +11,10 @@
 --      action changes (assign: grid, routed_at; return: grid back to the
 --      root, the grid it leaves appended to returned_from; resolve/reopen:
 --      tier, resolved_at; classify: tier (only while not resolved), urgent,
---      groups (comma-separated; '' clears); supervise; refer: department;
+--      groups (comma-separated; '' clears), category (p_category, a known
+--      code: the caller checked it); reject: rejected_reason (p_reason);
+--      unreject: rejected_reason cleared, routed_at (the grid's sign-for
+--      clock starts again); supervise; refer: department;
 --      callback/reopen: satisfied; merge: merged_into; reopen: reopen_count;
 --      sign: signed_at; close: closed_at);
 --   2. its case_actions row (p_request: the request id, unique per actor)
@@ -21,8 +24,8 @@
 --      the payload has action, actor, from, to, version, note (redacted:
 --      gf_redact_text, with the caller's name), l2 (the event grid's parent) and the action's own
 --      keys (refer: department; callback: satisfied; assign: grid, via;
---      merge: into; supervise: supervised; classify: tier, urgent as after
---      the change); restricted (staff only, never published) has the clear
+--      merge: into; supervise: supervised; classify: tier, urgent, category
+--      as after the change; reject: reason); restricted (staff only, never published) has the clear
 --      note when redaction changed it and a classification's groups;
 --   3. the cases merged into it that follow it: the lifecycle's 'follow'
 --      step (common/gf_case.c), passed by the caller only when they follow
@@ -44,7 +47,9 @@ CREATE OR REPLACE FUNCTION gf_case_act (p_case bigint, p_request text, p_actor t
                                         p_follow_from text[] DEFAULT NULL,
                                         p_follow_to text DEFAULT NULL,
                                         p_follow_event text DEFAULT NULL,
-                                        p_repoint boolean DEFAULT false)
+                                        p_repoint boolean DEFAULT false,
+                                        p_category text DEFAULT NULL,
+                                        p_reason text DEFAULT NULL)
     RETURNS integer
 LANGUAGE plpgsql AS $$
 DECLARE
@@ -56,6 +61,7 @@ DECLARE
     v_name text;
     v_note text;
     v_event_grid text;
+    v_category text;
 BEGIN
     UPDATE cases SET state = p_to, version = version + 1, updated_at = gf_now (),
            grid = CASE p_action WHEN 'assign' THEN p_grid WHEN 'return' THEN root ELSE grid END,
@@ -68,6 +74,10 @@ BEGIN
                        ELSE tier END,
            urgent = CASE WHEN p_action = 'classify' AND p_urgent IS NOT NULL THEN p_urgent
                          ELSE urgent END,
+           category = CASE WHEN p_action = 'classify' AND p_category IS NOT NULL THEN p_category
+                           ELSE category END,
+           rejected_reason = CASE p_action WHEN 'reject' THEN p_reason WHEN 'unreject' THEN NULL
+                                           ELSE rejected_reason END,
            groups = CASE WHEN p_action = 'classify' AND p_groups IS NOT NULL
                          THEN coalesce (string_to_array (nullif (p_groups, ''), ','), '{}')
                          ELSE groups END,
@@ -78,13 +88,14 @@ BEGIN
            merged_into = CASE p_action WHEN 'merge' THEN p_into ELSE merged_into END,
            reopen_count = reopen_count + CASE p_action WHEN 'reopen' THEN 1 ELSE 0 END,
            signed_at = CASE p_action WHEN 'sign' THEN gf_now () ELSE signed_at END,
-           routed_at = CASE p_action WHEN 'assign' THEN gf_now () ELSE routed_at END,
+           routed_at = CASE WHEN p_action IN ('assign', 'unreject') THEN gf_now ()
+                            ELSE routed_at END,
            resolved_at = CASE p_action WHEN 'resolve' THEN gf_now ()
                                        WHEN 'reopen' THEN NULL ELSE resolved_at END,
            closed_at = CASE p_action WHEN 'close' THEN gf_now () ELSE closed_at END
      WHERE id = p_case
-    RETURNING version, grid, tier, urgent, groups, name
-         INTO v_version, v_grid, v_tier, v_urgent, v_groups, v_name;
+    RETURNING version, grid, tier, urgent, groups, name, category
+         INTO v_version, v_grid, v_tier, v_urgent, v_groups, v_name, v_category;
     IF NOT FOUND THEN
         RAISE EXCEPTION 'gf_case_act: no case %', p_case USING ERRCODE = 'no_data_found';
     END IF;
@@ -109,7 +120,9 @@ BEGIN
                    WHEN 'assign' THEN jsonb_build_object ('grid', p_grid, 'via', 'assign')
                    WHEN 'merge' THEN jsonb_build_object ('into', p_into)
                    WHEN 'supervise' THEN jsonb_build_object ('supervised', true)
-                   WHEN 'classify' THEN jsonb_build_object ('tier', v_tier, 'urgent', v_urgent)
+                   WHEN 'classify' THEN jsonb_build_object ('tier', v_tier, 'urgent', v_urgent,
+                                                            'category', v_category)
+                   WHEN 'reject' THEN jsonb_build_object ('reason', p_reason)
                    ELSE '{}'::jsonb
                END,
             nullif (jsonb_strip_nulls (jsonb_build_object (

@@ -63,14 +63,17 @@ CREATE OR REPLACE FUNCTION gf_dash_escalations () RETURNS json LANGUAGE sql STAB
     ), od AS (
         SELECT c.id AS case_id, c.grid, g.name AS grid_name, cat.name AS category, c.urgent,
                c.supervised,
-               round (extract (epoch FROM k.now - coalesce (c.routed_at, c.received_at)) / 3600)::int
+               round (extract (epoch FROM k.now - gf_clock_start (c.source, c.reported_at,
+                                                         coalesce (c.routed_at, c.received_at)))
+                      / 3600)::int
                  AS hours
           FROM cases_public c JOIN grids g ON g.code = c.grid
          CROSS JOIN k JOIN rl ON rl.root = c.root
           LEFT JOIN categories cat ON cat.code = c.category
          WHERE gf_case_open (c.state) -- implied; lets the partial indexes on open cases serve
-           AND gf_overdue_at_rule (c.state, c.urgent, c.routed_at, c.received_at, c.updated_at,
-                                   rl.p) <= k.now
+           AND gf_overdue_at_rule (c.state, c.urgent,
+                                   gf_clock_start (c.source, c.reported_at, c.routed_at),
+                                   c.received_at, c.updated_at, rl.p) <= k.now
     )
     SELECT json_build_object (
         'escalations', (SELECT coalesce (json_agg (x), '[]') FROM (
@@ -197,8 +200,11 @@ LANGUAGE sql STABLE AS $$
         SELECT code AS root, gf_rule (code, 'sign_reminder') AS p FROM grids WHERE level = 1
     )
     SELECT c.id, c.grid, c.tier,
-           (extract (epoch FROM gf_overdue_at_rule (c.state, c.urgent, c.routed_at, c.received_at,
-                                                    c.updated_at, rl.p)) * 1000)::bigint
+           (extract (epoch FROM gf_overdue_at_rule (c.state, c.urgent,
+                                                    gf_clock_start (c.source, c.reported_at,
+                                                                    c.routed_at),
+                                                    c.received_at, c.updated_at, rl.p))
+            * 1000)::bigint
       FROM cases_public c JOIN rl ON rl.root = c.root
      WHERE gf_case_open (c.state)
        AND (p_grid = '' OR c.grid = p_grid

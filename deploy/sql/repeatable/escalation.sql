@@ -25,7 +25,9 @@ LANGUAGE sql STABLE AS $$
         SELECT s.id FROM gf_ledger_cases_at (p_l2, NULL, p_slot) s
          WHERE s.level = 3 AND gf_case_open (s.state)
     ), c AS MATERIALIZED (
-        SELECT x.id, x.received_at, (x.received_at AT TIME ZONE 'Asia/Shanghai') AS local_received
+        SELECT x.id, gf_clock_start (x.source, x.reported_at, x.received_at) AS received_at,
+               (gf_clock_start (x.source, x.reported_at, x.received_at) AT TIME ZONE 'Asia/Shanghai')
+                 AS local_received
           FROM st JOIN cases x ON x.id = st.id
          WHERE x.level = 3 AND gf_case_open (x.state)
     ), days AS (
@@ -58,7 +60,8 @@ CREATE OR REPLACE FUNCTION gf_urgent_candidates (p_at timestamptz)
 RETURNS TABLE (case_id bigint, to_level smallint, reason text)
 LANGUAGE sql STABLE AS $$
     WITH open AS MATERIALIZED (
-        SELECT c.id, c.root, c.level, c.received_at FROM cases c
+        SELECT c.id, c.root, c.level,
+               gf_clock_start (c.source, c.reported_at, c.received_at) AS received_at FROM cases c
          WHERE (c.urgent OR c.groups <> '{}')
            AND gf_case_open (c.state)
     ), rules AS MATERIALIZED (
@@ -162,7 +165,9 @@ LANGUAGE sql AS $$
         -- gf_overdue_at gives a time for; gf_overdue_at decides)
         SELECT c.id, c.grid, c.root, c.urgent, o.at
           FROM cases c
-         CROSS JOIN LATERAL (SELECT gf_overdue_at (c.state, c.root, c.urgent, c.routed_at,
+         CROSS JOIN LATERAL (SELECT gf_overdue_at (c.state, c.root, c.urgent,
+                                                   gf_clock_start (c.source, c.reported_at,
+                                                                   c.routed_at),
                                                    c.received_at, c.updated_at) AS at) o
          WHERE c.state IN ('routed', 'reopened') AND o.at <= p_at
     ), rules AS MATERIALIZED (

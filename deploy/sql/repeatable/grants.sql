@@ -46,8 +46,9 @@ GRANT SELECT, INSERT, UPDATE ON service_status
 
 -- intake: stores complaints and applies staff actions; deletes nothing.
 GRANT SELECT ON people, identities, case_state_names TO gf_intake;
--- The vocabularies (017, 019) are read by every reader of names.
-GRANT SELECT ON case_state_names, event_types, special_groups, escalation_rule_names, categories
+-- The vocabularies (017, 019, 028) are read by every reader of names.
+GRANT SELECT ON case_state_names, event_types, special_groups, escalation_rule_names, categories,
+    reject_reasons
     TO gf_intake, gf_router, gf_notifier, gf_escalator, gf_gateway, gf_ctl;
 GRANT SELECT, INSERT, UPDATE ON cases, case_actions TO gf_intake;
 GRANT SELECT, INSERT ON case_events TO gf_intake;
@@ -102,6 +103,9 @@ GRANT SELECT ON case_events, people, notification_templates, notification_rules,
 GRANT SELECT (id, root, grid, state, level, category, description_redacted, urgent, groups,
               routed_at, phone)
     ON cases TO gf_notifier;
+-- 028: a slip's clock (gf_clock_start: source, reported_at) in the sign-for
+-- deadline of its texts, a rejected case's reason in the resident's.
+GRANT SELECT (source, reported_at, rejected_reason) ON cases TO gf_notifier;
 GRANT INSERT ON notifications, case_events TO gf_notifier;
 -- notifier: which people an app identity may receive for (gf_app_may_receive).
 GRANT SELECT (public_key, kind, grid, person, revoked_at) ON identities TO gf_notifier;

@@ -11,7 +11,8 @@
 -- description as redacted (cases.description_redacted: gf_redact_text of
 -- the whole description, then cut, so no number is cut in half unredacted),
 -- %6$s the occasion's extra (the level escalated to, the department),
--- %7$s the sign-for deadline (local time, MM-DD HH24:MI), %8$s the
+-- %7$s the sign-for deadline (local time, MM-DD HH24:MI; its clock starts as
+-- gf_clock_start says), %8$s the
 -- caller's masked phone (gf_mask_phone: 138****1234, ****32 for a 7- or
 -- 8-digit landline; '无' without one).  No full phone number, name or ID
 -- number ever reaches a text: texts travel on the stream
@@ -42,6 +43,10 @@ $$;
 --   extra     the text's %6$s
 --   audience  when set, only the rule of that audience (a sign-for reminder
 --             is due for the L3 leader before the L2 leader)
+-- Audiences: grid_leader, grid_members, l2_leader (the L2 grid's leader),
+-- owner_leader, previous_owner_leader, l1_triage (the triage staff, role
+-- 'triage', of the grid's L1 grid), resident.  Without an extra, %6$s is
+-- the reason of a rejected case (reject_reasons.name).
 -- Residents (audience 'resident') are told by SMS when the case has a phone.
 -- Once per (case, kind, recipient), residents once per (case, kind): those
 -- already told are left out before the insert, and the unique indexes
@@ -76,8 +81,10 @@ BEGIN
             ON p.grid = CASE u.audience WHEN 'owner_leader' THEN u.owner
                                         WHEN 'previous_owner_leader' THEN u.previous
                                         WHEN 'l2_leader' THEN gf_owner_grid (u.grid, 2)
+                                        WHEN 'l1_triage' THEN gf_owner_grid (u.grid, 1)
                                         ELSE u.grid END
-           AND p.role = CASE u.audience WHEN 'grid_members' THEN 'member' ELSE 'leader' END
+           AND p.role = CASE u.audience WHEN 'grid_members' THEN 'member'
+                                        WHEN 'l1_triage' THEN 'triage' ELSE 'leader' END
          WHERE u.audience <> 'resident'
         UNION ALL
         SELECT u.case_id, u.kind, u.template, u.extra, NULL FROM ruled u WHERE u.audience = 'resident'
@@ -89,7 +96,8 @@ BEGIN
                                    OR (n.recipient IS NULL AND t.recipient IS NULL)))
     ), hours AS MATERIALIZED (
         -- the sign-for deadline of a routed case is when it becomes overdue
-        -- (gf_overdue_at: the one rule): its routing time plus the rule's
+        -- (gf_overdue_at: the one rule): its clock start (gf_clock_start:
+        -- the routing time, a slip's box opening) plus the rule's
         -- hours, read once per L1 grid and urgency (gf_overdue_at's time
         -- for a case routed at the epoch), not once per message
         SELECT r.root, r.urgent,
@@ -100,10 +108,13 @@ BEGIN
         SELECT t.case_id, t.kind, t.recipient,
                gf_notification_text (tp.body, c.id, cat.name, g.code, g.name,
                                      c.description_redacted,
-                                     t.extra, coalesce (c.routed_at, v_now) + h.hours,
+                                     coalesce (t.extra, rr.name),
+                                     gf_clock_start (c.source, c.reported_at,
+                                                     coalesce (c.routed_at, v_now)) + h.hours,
                                      c.phone) AS text
           FROM todo t JOIN cases c ON c.id = t.case_id
           JOIN grids g ON g.code = c.grid
+          LEFT JOIN reject_reasons rr ON rr.code = c.rejected_reason
           JOIN notification_templates tp ON tp.kind = t.template AND tp.lang = 'zh'
           LEFT JOIN categories cat ON cat.code = c.category
           JOIN hours h ON h.root = c.root AND h.urgent = c.urgent

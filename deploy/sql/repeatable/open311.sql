@@ -4,14 +4,15 @@
 -- A request is a case's public view (privacy.sql's gf_case_public: category,
 -- status, grid, the coarse location, the redacted description; no name,
 -- phone, special groups or coordinates -- lat and long are always null,
--- coordinates show rounded in the address).  Status: closed = resolved (gf_case_resolved), open otherwise (a
+-- coordinates show rounded in the address).  Status: closed = resolved (gf_case_resolved)
+-- or rejected (不予办理: status_notes names the reason), open otherwise (a
 -- merged case follows its twin).
 -- Owns: gf_open311_status, gf_open311_services, gf_open311_service,
 -- gf_open311_rows, gf_open311_request, gf_open311_requests.
 
 CREATE OR REPLACE FUNCTION gf_open311_status (p_state text) RETURNS text
 LANGUAGE sql IMMUTABLE PARALLEL SAFE AS $$
-    SELECT CASE WHEN gf_case_resolved (p_state) THEN 'closed' ELSE 'open' END
+    SELECT CASE WHEN gf_case_resolved (p_state) OR p_state = 'rejected' THEN 'closed' ELSE 'open' END
 $$;
 
 -- services.json: every category.
@@ -55,9 +56,13 @@ CREATE OR REPLACE FUNCTION gf_open311_rows (p_ids bigint[]) RETURNS json LANGUAG
       JOIN grids g ON g.code = c.grid
       LEFT JOIN categories cat ON cat.code = c.category
       LEFT JOIN case_state_names sn ON sn.state = c.state
+      -- a rejected case's reason (不予办理：重复诉求)
+      LEFT JOIN cases_public rc ON rc.id = c.id AND c.state = 'rejected'
+      LEFT JOIN reject_reasons rr ON rr.code = rc.rejected_reason
      CROSS JOIN LATERAL (
         SELECT c.id::text AS service_request_id, gf_open311_status (c.state) AS status,
-               coalesce (sn.name, c.state) AS status_notes, cat.name AS service_name,
+               coalesce (sn.name, c.state) || coalesce ('：' || rr.name, '') AS status_notes,
+               cat.name AS service_name,
                c.category AS service_code, c.description, g.name AS agency_responsible,
                NULL::text AS service_notice,
                to_char (c.received_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS"Z"')
