@@ -5,7 +5,7 @@
 -- the JSON, the monthly report's use of the rules, and the gateway's
 -- functions as gf_gateway (rolled back).
 BEGIN;
-SELECT plan (20);
+SELECT plan (22);
 
 INSERT INTO sim_clock (at) VALUES ('2026-12-10 12:00+08')
 ON CONFLICT (id) DO UPDATE SET at = excluded.at;
@@ -146,6 +146,23 @@ SET LOCAL ROLE gf_intake;
 SELECT throws_ok ($$SELECT gf_dash_indicators ()$$, '42501', NULL,
                   'another service may not call the SECURITY DEFINER functions');
 RESET ROLE;
+
+-- A suggestion-box slip's clocks start at box opening (gf_clock_start), as
+-- the sign-for reminders and the escalation count them: transcribed Monday
+-- 12 Oct, the box opened Friday 9 Oct.
+INSERT INTO cases (id, source, source_ref, root, grid, state, tier, category, description, urgent,
+                   groups, received_at, routed_at, reported_at)
+VALUES (910009, 'suggestbox', 'I-9', 'QNL', 'QNL.07.063', 'routed', 'pending', 'road', 'x', false, '{}',
+        '2026-10-12 10:00+08', '2026-10-12 10:00+08', '2026-10-09 09:00+08');
+INSERT INTO case_events (type, topic, case_id, grid, at)
+VALUES ('case.received', 'x', 910009, 'QNL.07.063', '2026-10-12 10:00+08'),
+       ('case.routed', 'x', 910009, 'QNL.07.063', '2026-10-12 10:00+08');
+SELECT is ((SELECT due FROM gf_indicator_cases ('QNL', '2026-10') WHERE case_id = 910009),
+           gf_resolution_due ('QNL', 'road', false, '{}', '2026-10-09 09:00+08'),
+           'a slip''s resolution deadline counts from box opening');
+SELECT is ((SELECT sign_due FROM gf_indicator_cases ('QNL', '2026-10') WHERE case_id = 910009),
+           gf_overdue_at ('routed', 'QNL', false, '2026-10-09 09:00+08', NULL, NULL),
+           'and its sign-for deadline too');
 
 SELECT * FROM finish ();
 ROLLBACK;

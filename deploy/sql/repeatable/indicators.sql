@@ -33,7 +33,8 @@ LANGUAGE sql STABLE AS $$
                           LIMIT 1) d
 $$;
 
--- The one definition of the resolution deadline (办理时限): received_at plus
+-- The one definition of the resolution deadline (办理时限): the clock start
+-- (gf_clock_start: received_at, or a slip's box opening) plus
 -- the case's working days on the statutory calendar.  On time <=> resolved
 -- at or before it; late <=> resolved after it, or still open once it passed.
 CREATE OR REPLACE FUNCTION gf_resolution_due (p_root text, p_category text, p_urgent boolean,
@@ -78,8 +79,10 @@ LANGUAGE sql STABLE AS $$
         SELECT p0.*, gf_rule (p0.root, 'sign_reminder') AS sign_rule
           FROM gf_report_period (p_grid, p_month) p0
     ), c AS MATERIALIZED (
-        SELECT c.id, c.root, c.grid, c.category, c.urgent, c.groups, c.received_at,
-               (c.received_at AT TIME ZONE 'Asia/Shanghai')::date AS local_day
+        -- a suggestion-box slip's clocks start at box opening (gf_clock_start)
+        SELECT c.id, c.root, c.grid, c.category, c.urgent, c.groups, c.received_at, c.source,
+               c.reported_at, gf_clock_start (c.source, c.reported_at, c.received_at) AS started_at,
+               (gf_clock_start (c.source, c.reported_at, c.received_at) AT TIME ZONE 'Asia/Shanghai')::date AS local_day
           FROM p JOIN cases c ON c.root = p.root AND c.received_at >= p.t0
                              AND c.received_at < p.t1 AND c.received_at <= p.as_of
                              AND c.merged_into IS NULL
@@ -92,10 +95,10 @@ LANGUAGE sql STABLE AS $$
                                   k.local_day::timestamp AT TIME ZONE 'Asia/Shanghai') AS at
           FROM (SELECT DISTINCT c.root, c.category, c.urgent, c.groups, c.local_day FROM c) k
     ), x AS (
-        SELECT c.id, c.root, c.urgent, c.received_at, p.as_of, p.sign_rule,
+        SELECT c.id, c.root, c.urgent, c.received_at, c.source, c.reported_at, p.as_of, p.sign_rule,
                CASE WHEN g.level = 3 THEN c.grid END AS l3,
                CASE WHEN g.level >= 2 THEN gf_owner_grid (c.grid, 2) END AS l2,
-               d.at + (c.received_at - (c.local_day::timestamp AT TIME ZONE 'Asia/Shanghai')) AS due,
+               d.at + (c.started_at - (c.local_day::timestamp AT TIME ZONE 'Asia/Shanghai')) AS due,
                gf_case_resolved (st.state) AS resolved, ev.*
           FROM p CROSS JOIN c
           JOIN grids g ON g.code = c.grid
@@ -121,7 +124,8 @@ LANGUAGE sql STABLE AS $$
          WHERE gf_case_open (st.state) OR gf_case_resolved (st.state)
     ), y AS (
         -- gf_overdue_at with the rule read once (gf_overdue_at_rule)
-        SELECT x.*, gf_overdue_at_rule ('routed', x.urgent, x.routed_at, x.received_at, NULL,
+        SELECT x.*, gf_overdue_at_rule ('routed', x.urgent, gf_clock_start (x.source, x.reported_at, x.routed_at),
+                                        x.received_at, NULL,
                                         x.sign_rule) AS sign_due
           FROM x
     )

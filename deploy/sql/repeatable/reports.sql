@@ -244,7 +244,8 @@ LANGUAGE sql STABLE AS $$
                CASE WHEN c.grid <> c.root THEN gf_owner_grid (c.grid, 2) END AS l2,
                c.received_at, st.tier = 'resolved' AS resolved, r.at AS resolved_at,
                coalesce (gf_add_working_days (c.received_at, p_days),
-                         gf_resolution_due (c.root, c.category, c.urgent, c.groups, c.received_at)) AS due
+                         gf_resolution_due (c.root, c.category, c.urgent, c.groups,
+                                            gf_clock_start (c.source, c.reported_at, c.received_at))) AS due
           FROM p JOIN cases c ON c.root = p.root AND c.received_at >= p.t0
                              AND c.received_at < p.t1 AND c.received_at <= p.as_of
                              AND c.merged_into IS NULL
