@@ -63,6 +63,7 @@ INSERT INTO want_tables VALUES
     ('gf_escalator', 'event_types', 'SELECT'),
     ('gf_escalator', 'grids', 'SELECT'),
     ('gf_escalator', 'ledger_entries', 'SELECT,INSERT,UPDATE'),
+    ('gf_escalator', 'meeting_decisions', 'SELECT'),
     ('gf_escalator', 'meeting_schedule', 'SELECT'),
     ('gf_escalator', 'meetings', 'SELECT,INSERT,UPDATE'),
     ('gf_escalator', 'notification_rules', 'SELECT'),
