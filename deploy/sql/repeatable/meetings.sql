@@ -240,8 +240,11 @@ $$;
 
 -- The safety net closes one meeting nobody closed: state 'lapsed',
 -- automatic, and the escalation its rule makes (weekly: gf_weekly_candidates,
--- monthly: gf_monthly_candidates, both as of the slot) for the cases on its
--- agenda that have no decision, each escalation automatic; then the
+-- monthly: gf_monthly_candidates, both for the slot) for the cases on its
+-- agenda that have no decision, each escalation automatic.  A case must have
+-- been the rule's at the slot (the agenda line: open at L3 past the grace;
+-- at L2 or hard for the monthly rule) and still be so now: a case moved up
+-- between the slot and the lapse waits for the next meeting.  Then the
 -- meeting.lapsed and ledger.published events.  Under the meeting row's lock:
 -- a meeting closed by people (or lapsed already) is left alone and NULL is
 -- returned; else the number of escalations.
@@ -273,7 +276,9 @@ BEGIN
                              true)
       INTO n_esc
       FROM cand
-     WHERE EXISTS (SELECT 1 FROM ledger_entries le WHERE le.meeting_id = m.id AND le.case_id = cand.case_id)
+     WHERE EXISTS (SELECT 1 FROM ledger_entries le
+                    WHERE le.meeting_id = m.id AND le.case_id = cand.case_id
+                      AND (m.kind = 'weekly' OR le.level = 2 OR le.tier = 'hard'))
        AND NOT EXISTS (SELECT 1 FROM meeting_decisions d WHERE d.meeting_id = m.id AND d.case_id = cand.case_id);
     n_esc := coalesce (n_esc, 0);
     SELECT count (*) AS entries, count (*) FILTER (WHERE tier = 'resolved') AS resolved,
