@@ -8,7 +8,7 @@
 -- escalations.
 -- Owns: gf_weekly_slots, gf_monthly_slots, gf_previous_slot, gf_due_meetings,
 -- gf_open_meeting, gf_due_lapses, gf_lapse_meeting, gf_meeting_escalations,
--- gf_meeting_agenda, gf_meeting_call.
+-- gf_meeting_agenda, gf_meeting_agenda_json, gf_meeting_call.
 
 -- The weekly slots in (p_from, p_to].  Called by every tick: each slot
 -- (gf_next_workday_at (), a calendar walk) and each rule is computed once
@@ -317,8 +317,9 @@ $$;
 -- A meeting's agenda by category and by priority (分类别、分重点: the L1
 -- monthly agenda as the article has it): per case why it is on the agenda
 -- and, for a carried or reported-up case, the decision behind it (kind,
--- the meeting's grid and day, deadline, note).  Urgent cases first, then
--- special groups, then the rest; within a category.
+-- the meeting's grid and day, deadline, note).  Category by category (by
+-- code, unclassified last); within one, urgent cases first, then special
+-- groups, then the rest.
 CREATE OR REPLACE FUNCTION gf_meeting_agenda (p_meeting bigint)
 RETURNS TABLE (case_id bigint, category text, category_name text, priority text, urgent boolean,
                special boolean, reason text, reason_name text, tier text, state text,
@@ -340,9 +341,21 @@ LANGUAGE sql STABLE AS $$
       LEFT JOIN meeting_decisions d ON d.id = le.carried_from
       LEFT JOIN meetings dm ON dm.id = d.meeting_id
      WHERE le.meeting_id = p_meeting
-     ORDER BY coalesce (cat.name, '未分类'), le.category NULLS LAST,
+     ORDER BY le.category NULLS LAST,
               CASE WHEN starts_with (le.priority, '紧急') THEN 0 WHEN le.priority <> '' THEN 1 ELSE 2 END,
               le.case_id
+$$;
+
+-- The same as {"meeting":ID,"kind":K,"state":S,"agenda":[lines in order]};
+-- NULL for an unknown meeting (`gridctl ledger agenda --format json`).
+CREATE OR REPLACE FUNCTION gf_meeting_agenda_json (p_meeting bigint)
+RETURNS json LANGUAGE sql STABLE AS $$
+    SELECT json_build_object ('meeting', m.id, 'grid', m.grid, 'kind', m.kind, 'day', m.day,
+                              'state', m.state,
+                              'agenda', (SELECT coalesce (json_agg (a ORDER BY a.n), '[]')
+                                           FROM (SELECT row_number () OVER () AS n, x.*
+                                                   FROM gf_meeting_agenda (m.id) x) a))
+      FROM meetings m WHERE m.id = p_meeting
 $$;
 
 -- A consultation meeting (民情征询会) that an L1 grid calls on a big issue
