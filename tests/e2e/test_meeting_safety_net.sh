@@ -157,6 +157,12 @@ check "gridctl ledger agenda --format json: every case, each category in one run
   "5 true 未分类" \
   "$(jq -r '[(.agenda | length), ((reduce .agenda[].category_name as $x ([]; if length > 0 and .[-1] == $x then . else . + [$x] end) | length)
              == ([.agenda[].category_name] | unique | length)), .agenda[-1].category_name] | map(tostring) | join(" ")' "$ART/agenda.json")"
+"$G" ledger agenda --meeting 999999 >/dev/null 2>"$ART/agenda-unknown.err"
+rc=$?
+"$G" ledger agenda --meeting "$M1" --format csv >/dev/null 2>&1
+rc2=$?
+check "gridctl ledger agenda: an unknown meeting is exit 1 and its code; CSV is a usage error" "1 error: unknown_meeting: 2" \
+  "$rc $(cut -d' ' -f1-2 "$ART/agenda-unknown.err") $rc2"
 decide "$M1" P2 supervise "限期十日办结并回复"
 clock_and_settle "2026-12-09T09:00:00+08:00"
 check "the L1 meeting lapses: the undecided L2 cases on a weekly ledger go to L1, automatic; the supervised one stays" \
