@@ -9,7 +9,8 @@
 #     QNL.07's (until i14-mtg's meeting.action lands: by SQL, as the intake
 #     will): the closed meeting triggers no escalation, the decided case stays.
 #   - QNL.07's meeting is not closed: 48 h after its slot (close_within_hours)
-#     the safety net lapses it, with kill -9 of the escalator while it does:
+#     the safety net lapses it, with kill -9 of the escalator inside the
+#     lapse's transaction (held there by a row lock):
 #     each meeting lapses once, its undecided old cases go to L2 once, each
 #     escalation automatic, and `gridctl ledger show` says 自动升级.
 #   - close_within_hours is the rule's: QNL set to 24 h lapses the next
@@ -85,20 +86,29 @@ clock_and_settle "2026-11-11T08:59:00+08:00"
 check "47 h 59 min after the slot nothing has lapsed" "11 open 0" \
   "$(sql "SELECT count(*) || ' ' || string_agg(DISTINCT state, ',') FROM meetings WHERE state = 'open'") $(sql "SELECT count(*) FROM escalations")"
 
-# --- the safety net, with kill -9 of the escalator while it lapses ------------
+# --- the safety net, with kill -9 of the escalator in the middle of a lapse ---
+# A session holds P1's row, so the escalator's lapse of QNL.07's meeting
+# (meeting marked lapsed, its escalations under way) waits inside its
+# transaction; the escalator is killed there, a new one started, the row
+# released: the killed transaction rolls back, the new escalator lapses the
+# meeting once.
+( echo "BEGIN; SELECT id FROM cases WHERE source_ref = 'P1' FOR UPDATE;"; sleep 6; echo "COMMIT;" ) |
+  "$PSQL_BIN" -X -q -d "$GF_DB" >/dev/null 2>&1 &
+HOLDER=$!
+sleep 1
 clock_set "2026-11-11T09:00:00+08:00"
-for i in 1 2 3; do
-  sleep 0.0$((RANDOM % 9 + 1))
-  kill9 escalator
-  start escalator
-done
+wait_for "the escalator to wait inside the lapse of QNL.07's meeting" 20 \
+  sql_eq "SELECT count(*) FROM pg_stat_activity WHERE application_name = 'gf-escalator' AND wait_event_type = 'Lock'" 1
+kill9 escalator
+start escalator
+wait "$HOLDER"
 wait_for "escalator to settle at the lapse" 30 settled
 check "48 h after the slot the open meetings lapse, automatic, at 09:00; the closed one stays closed" \
   "11 lapsed 2026-11-11 09:00 true|closed" \
   "$(sql "SELECT count(*) || ' ' || string_agg(DISTINCT state, ',') || ' '
                  || string_agg(DISTINCT to_char(closed_at AT TIME ZONE 'Asia/Shanghai', 'YYYY-MM-DD HH24:MI'), ',')
                  || ' ' || bool_and(automatic) FROM meetings WHERE kind = 'weekly' AND id <> $M8")|$(sql "SELECT state FROM meetings WHERE id = $M8")"
-check "kill -9 while lapsing: one meeting.lapsed and one ledger.published per lapsed meeting" "11 11" \
+check "kill -9 inside a lapse: one meeting.lapsed and one ledger.published per lapsed meeting" "11 11" \
   "$(sql "SELECT count(*) FILTER (WHERE type = 'meeting.lapsed') || ' ' || count(*) FILTER (WHERE type = 'ledger.published') FROM case_events")"
 check "the undecided old case goes to L2 at the lapse, automatic" "weekly_l2|QNL.07|2026-11-09|3|2|11-11 09:00|true" "$(esc P1)"
 check "the special-group case likewise (no urgent SLA; the meeting's rule like any case)" \
