@@ -92,15 +92,18 @@ check "47 h 59 min after the slot nothing has lapsed" "11 open 0" \
 # transaction; the escalator is killed there, a new one started, the row
 # released: the killed transaction rolls back, the new escalator lapses the
 # meeting once.
-( echo "BEGIN; SELECT id FROM cases WHERE source_ref = 'P1' FOR UPDATE;"; sleep 6; echo "COMMIT;" ) |
-  "$PSQL_BIN" -X -q -d "$GF_DB" >/dev/null 2>&1 &
+( echo "BEGIN; SELECT id FROM cases WHERE source_ref = 'P1' FOR UPDATE;"
+  while [ ! -e "$ART/release" ]; do sleep 0.1; done; echo "COMMIT;" ) |
+  "$PSQL_BIN" -X -q -d "$GF_DB" -v application_name=holder >/dev/null 2>&1 &
 HOLDER=$!
-sleep 1
+wait_for "P1's row held" 10 sql_eq "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database()
+                                     AND state = 'idle in transaction' AND query LIKE '%FOR UPDATE%'" 1
 clock_set "2026-11-11T09:00:00+08:00"
 wait_for "the escalator to wait inside the lapse of QNL.07's meeting" 20 \
-  sql_eq "SELECT count(*) FROM pg_stat_activity WHERE application_name = 'gf-escalator' AND wait_event_type = 'Lock'" 1
+  sql_eq "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() AND application_name = 'gf-escalator' AND wait_event_type = 'Lock'" 1
 kill9 escalator
 start escalator
+touch "$ART/release"
 wait "$HOLDER"
 wait_for "escalator to settle at the lapse" 30 settled
 check "48 h after the slot the open meetings lapse, automatic, at 09:00; the closed one stays closed" \
