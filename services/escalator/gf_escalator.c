@@ -1,4 +1,6 @@
-/*  gf_escalator — the weekly and monthly rhythm, and the urgent SLAs. */
+/*  gf_escalator — the weekly and monthly rhythm (meetings opened at their
+    slot with their agenda; the safety net lapsing those nobody closed in
+    time, with the rule-based escalation then), and the urgent SLAs. */
 #include "gf_escalator.h"
 #include "gf_config.h"
 #include "gf_db.h"
@@ -16,11 +18,17 @@ static const char *SQL_START =
     "INSERT INTO escalation_state (root, since)"
     "  SELECT code, gf_now () FROM grids WHERE level = 1 ON CONFLICT DO NOTHING";
 
-/*  Meetings due and not held, oldest first (weekly before monthly on one
+/*  Meetings due and not opened, oldest first (weekly before monthly on one
     day): deploy/sql/repeatable/meetings.sql. */
 static const char *SQL_DUE = "SELECT grid, kind, slot::text AS slot FROM gf_due_meetings ()";
 
-static const char *SQL_HOLD = "SELECT gf_hold_meeting ($1, $2, $3::timestamptz) AS meeting";
+static const char *SQL_OPEN = "SELECT gf_open_meeting ($1, $2, $3::timestamptz) AS meeting";
+
+/*  Open meetings past slot + close_within_hours, in the order they lapsed;
+    each lapsed in its own transaction (NULL: closed by people meanwhile). */
+static const char *SQL_LAPSES = "SELECT meeting, grid, kind FROM gf_due_lapses ()";
+static const char *SQL_LAPSE =
+    "SELECT l AS escalated, (l IS NOT NULL)::int AS lapsed FROM gf_lapse_meeting ($1::bigint) l";
 
 static const char *SQL_URGENT = "SELECT gf_escalate_urgent (gf_now ()) AS moved";
 
@@ -39,7 +47,9 @@ static const char *SQL_YEAR =
 typedef struct {
     gf_config_t *config;       /* borrowed                         */
     gf_db_t *db;               /* our connection                   */
-    uint64_t meetings;         /* held since start                 */
+    uint64_t meetings;         /* opened since start               */
+    uint64_t lapsed;           /* lapsed by the safety net         */
+    uint64_t automatic;        /* their automatic escalations      */
     uint64_t urgent;           /* urgent escalations since start   */
     uint64_t reminders;        /* reminders since start            */
     int warned_year;           /* last year warned about (no calendar) */
@@ -62,6 +72,47 @@ static long long s_once (s_escalator_t *self, const char *sql, int n, const char
         return -1;
     }
     return value;
+}
+
+/*  The safety net: lapses every meeting due, oldest first.  Returns 0 or -1. */
+static int s_lapses (s_escalator_t *self)
+{
+    PGresult *due = gf_db_exec (self->db, SQL_LAPSES, 0, NULL);
+    if (!due)
+        return -1;
+    int rc = 0;
+    for (int r = 0; r < PQntuples (due) && rc == 0 && !zsys_interrupted; r++) {
+        const char *params[] = {gf_db_get (due, r, "meeting")};
+        long long lapsed = -1, escalated = 0;
+        if (gf_db_begin (self->db) == 0) {
+            PGresult *res = gf_db_exec (self->db, SQL_LAPSE, 1, params);
+            if (res) {
+                lapsed = gf_db_get_ll (res, 0, "lapsed");
+                escalated = gf_db_get_ll (res, 0, "escalated");
+                PQclear (res);
+            }
+            if (!res || gf_db_commit (self->db) != 0) {
+                gf_db_rollback (self->db);
+                lapsed = -1;
+            }
+        }
+        if (lapsed < 0)
+            rc = -1;
+        else if (lapsed > 0) {
+            self->lapsed++;
+            self->automatic += (uint64_t)escalated;
+            char labels[32];
+            snprintf (labels, sizeof labels, "kind=\"%s\"", gf_db_get (due, r, "kind"));
+            gf_metrics_inc ("gf_escalator_lapsed_total", labels, 1);
+            gf_metrics_inc ("gf_escalator_escalations_total", NULL, (uint64_t)escalated);
+            zsys_info ("escalator: %s meeting %s of %s not closed in time: lapsed, %lld automatic "
+                       "escalations",
+                       gf_db_get (due, r, "kind"), params[0], gf_db_get (due, r, "grid"),
+                       escalated);
+        }
+    }
+    PQclear (due);
+    return rc;
 }
 
 /*  One tick.  Returns 0, or -1 when the database failed (retry later). */
@@ -91,7 +142,7 @@ static int s_tick (s_escalator_t *self)
         const char *params[] = {gf_db_get (due, r, "grid"), gf_db_get (due, r, "kind"),
                                 gf_db_get (due, r, "slot")};
         int64_t started = zclock_mono ();
-        long long meeting = s_once (self, SQL_HOLD, 3, params, "meeting");
+        long long meeting = s_once (self, SQL_OPEN, 3, params, "meeting");
         if (meeting < 0)
             rc = -1;
         else if (meeting > 0) {
@@ -101,12 +152,12 @@ static int s_tick (s_escalator_t *self)
             gf_metrics_inc ("gf_escalator_meetings_total", labels, 1);
             gf_metric_observe (gf_metrics_histogram ("gf_escalator_meeting_seconds", labels),
                                (zclock_mono () - started) / 1000.0);
-            zsys_info ("escalator: held %s meeting %lld of %s (slot %s) in %" PRId64 " ms",
+            zsys_info ("escalator: opened %s meeting %lld of %s (slot %s) in %" PRId64 " ms",
                        params[1], meeting, params[0], params[2], zclock_mono () - started);
         }
     }
     PQclear (due);
-    if (rc)
+    if (rc || (rc = s_lapses (self)) != 0)
         return rc;
     long long moved = s_once (self, SQL_URGENT, 0, NULL, "moved");
     long long sent = moved < 0 ? -1 : s_once (self, SQL_REMIND, 0, NULL, "sent");
@@ -155,8 +206,10 @@ void gf_escalator_actor (zsock_t *pipe, void *args)
         if ((items[0].revents & ZMQ_POLLIN) && gf_service_pipe_term (pipe))
             break;
     }
-    zsys_info ("escalator: held %" PRIu64 " meetings, %" PRIu64 " urgent escalations, %" PRIu64
+    zsys_info ("escalator: opened %" PRIu64 " meetings, lapsed %" PRIu64 " (%" PRIu64
+               " automatic escalations), %" PRIu64 " urgent escalations, %" PRIu64
                " reminders, %" PRIu64 " ticks without a calendar",
-               self.meetings, self.urgent, self.reminders, self.calendar_missing);
+               self.meetings, self.lapsed, self.automatic, self.urgent, self.reminders,
+               self.calendar_missing);
     gf_db_destroy (&self.db);
 }

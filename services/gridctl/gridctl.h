@@ -22,6 +22,7 @@ int gridctl_calendar_show (gf_config_t *config, int argc, char **argv);
 int gridctl_clock (gf_config_t *config, int argc, char **argv);
 int gridctl_escalation_plan (gf_config_t *config, int argc, char **argv);
 int gridctl_ledger_show (gf_config_t *config, int argc, char **argv);
+int gridctl_ledger_agenda (gf_config_t *config, int argc, char **argv);
 int gridctl_report_monthly (gf_config_t *config, int argc, char **argv);
 int gridctl_report_indicators (gf_config_t *config, int argc, char **argv);
 int gridctl_meeting_list (gf_config_t *config, int argc, char **argv);

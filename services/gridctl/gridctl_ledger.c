@@ -227,6 +227,13 @@ static bool s_positive (const char *text)
 static const char *SQL_MEETING = "SELECT * FROM gf_ledger_meeting ($1)";
 static const char *SQL_ENTRIES = "SELECT * FROM gf_ledger_entries ($1)";
 static const char *SQL_LEDGER_JSON = "SELECT gf_ledger_json ($1)";
+/*  The meeting's escalations, and whether the safety net made them
+    (gf_meeting_escalations, meetings.sql); the meeting's state. */
+static const char *SQL_ESCALATIONS = "SELECT * FROM gf_meeting_escalations ($1)";
+static const char *SQL_STATE =
+    "SELECT state, automatic,"
+    "       to_char (closed_at AT TIME ZONE 'Asia/Shanghai', 'YYYY-MM-DD HH24:MI') AS closed_at"
+    "  FROM meetings WHERE id = $1";
 
 static const s_col_t s_ledger_cols[] = {
     {"案件", "case_id", 8, S_NUM},          {"类别", "category_name", 10, S_TEXT},
@@ -274,6 +281,44 @@ static void s_ledger_table (const PGresult *m, const PGresult *entries)
     }
 }
 
+/*  The meeting's state and its escalations, each saying whether it was
+    automatic (the safety net: 自动升级) or decided.  Returns 0 or -1. */
+static int s_escalations_table (gf_db_t *db, const char *const *params)
+{
+    PGresult *st = gf_db_exec (db, SQL_STATE, 1, params);
+    PGresult *esc = st ? gf_db_exec (db, SQL_ESCALATIONS, 1, params) : NULL;
+    if (st && esc && PQntuples (st) == 1) {
+        const char *state = gf_db_get (st, 0, "state");
+        const char *closed = gf_db_get (st, 0, "closed_at");
+        printf ("\n会议状态 state: %s %s%s%s\n",
+                streq (state, "open")     ? "进行中"
+                : streq (state, "closed") ? "已结束"
+                                          : "逾期未结，自动关闭",
+                state, closed ? " " : "", closed ? closed : "");
+        int automatic = 0;
+        for (int r = 0; r < PQntuples (esc); r++)
+            automatic += streq (gf_db_get (esc, r, "automatic"), "t");
+        printf ("本次会议升级 escalations（%d 件，其中自动升级 %d 件）\n", PQntuples (esc),
+                automatic);
+        if (PQntuples (esc) == 0)
+            printf ("  （无 none）\n");
+        for (int r = 0; r < PQntuples (esc); r++) {
+            char at[32];
+            printf ("  %-8s %-16s L%s→L%s  %s  %s %s\n", gf_db_get (esc, r, "case_id"),
+                    gf_db_get (esc, r, "rule_name"), gf_db_get (esc, r, "from_level"),
+                    gf_db_get (esc, r, "to_level"),
+                    s_local (gf_db_get (esc, r, "at"), 16, at, sizeof at),
+                    gf_db_get (esc, r, "how"), gf_db_get (esc, r, "how_en"));
+        }
+    }
+    int rc = st && esc && PQntuples (st) == 1 ? 0 : -1;
+    if (st)
+        PQclear (st);
+    if (esc)
+        PQclear (esc);
+    return rc;
+}
+
 int gridctl_ledger_show (gf_config_t *config, int argc, char **argv)
 {
     const char *meeting = NULL;
@@ -309,12 +354,97 @@ int gridctl_ledger_show (gf_config_t *config, int argc, char **argv)
         rc = s_json (db, SQL_LEDGER_JSON, 1, params) == 0 ? 0 : 1;
     else if ((entries = gf_db_exec (db, SQL_ENTRIES, 1, params)) != NULL) {
         s_ledger_table (m, entries);
-        rc = 0;
+        rc = s_escalations_table (db, params) == 0 ? 0 : 1;
     }
     if (m && PQntuples (m) == 1 && rc != 0)
         fprintf (stderr, "error: unavailable: cannot read the ledger\n");
     if (entries)
         PQclear (entries);
+    if (m)
+        PQclear (m);
+    gf_db_destroy (&db);
+    return rc;
+}
+
+/* ---------------------------------------------------------------------------
+   gridctl ledger agenda --meeting ID: the agenda by category and priority
+   (分类别、分重点), why each case is on it, and the decision behind a carried
+   or reported-up case (gf_meeting_agenda, meetings.sql). */
+
+static const char *SQL_AGENDA = "SELECT * FROM gf_meeting_agenda ($1)";
+static const char *SQL_AGENDA_JSON = "SELECT gf_meeting_agenda_json ($1)";
+
+static void s_agenda_table (const PGresult *m, const PGresult *a)
+{
+    printf ("议程 agenda — 会议 meeting %s   %s %s   %s %s\n", gf_db_get (m, 0, "meeting_id"),
+            gf_db_get (m, 0, "grid"), gf_db_get (m, 0, "grid_name"), gf_db_get (m, 0, "kind_name"),
+            gf_db_get (m, 0, "day"));
+    const char *category = NULL;
+    for (int r = 0; r < PQntuples (a); r++) {
+        const char *name = gf_db_get (a, r, "category_name");
+        if (!category || !streq (category, name)) {
+            int n = 0;
+            for (int k = r; k < PQntuples (a) && streq (gf_db_get (a, k, "category_name"), name);
+                 k++)
+                n++;
+            printf ("\n%s（%d 件）\n", name, n);
+            category = name;
+        }
+        const char *decision = gf_db_get (a, r, "decision_kind");
+        const char *note = gf_db_get (a, r, "decision_note");
+        printf ("  %-8s %-18s %-12s L%s %-12s %s", gf_db_get (a, r, "case_id"),
+                gf_db_get (a, r, "priority"), gf_db_get (a, r, "reason_name"),
+                gf_db_get (a, r, "level"), gf_db_get (a, r, "owner"), gf_db_get (a, r, "reason"));
+        if (decision)
+            printf ("  决定 decision %s %s %s %s%s%s", gf_db_get (a, r, "decision"), decision,
+                    gf_db_get (a, r, "decision_grid"), gf_db_get (a, r, "decision_day"),
+                    note ? "：" : "", note ? note : "");
+        printf ("\n");
+    }
+    if (PQntuples (a) == 0)
+        printf ("  （无 none）\n");
+}
+
+int gridctl_ledger_agenda (gf_config_t *config, int argc, char **argv)
+{
+    const char *meeting = NULL;
+    int format = S_TABLE;
+    for (int i = 0; i < argc; i++) {
+        if (streq (argv[i], "--meeting") && i + 1 < argc && s_positive (argv[i + 1]))
+            meeting = argv[++i];
+        else if (streq (argv[i], "--format") && i + 1 < argc && s_format_parse (argv[i + 1]) >= 0 &&
+                 s_format_parse (argv[i + 1]) != S_CSV)
+            format = s_format_parse (argv[++i]);
+        else {
+            meeting = NULL;
+            break;
+        }
+    }
+    if (!meeting) {
+        fprintf (stderr, "usage: gridctl ledger agenda --meeting ID [--format table|json]\n");
+        return 2;
+    }
+    gf_db_t *db = gridctl_connect (config);
+    if (!db)
+        return 1;
+    const char *params[] = {meeting};
+    PGresult *m = gf_db_exec (db, SQL_MEETING, 1, params);
+    PGresult *a = NULL;
+    int rc = 1;
+    if (!m)
+        fprintf (stderr, "error: unavailable: cannot read the meeting\n");
+    else if (PQntuples (m) == 0)
+        fprintf (stderr, "error: unknown_meeting: no meeting %s\n", meeting);
+    else if (format == S_JSON)
+        rc = s_json (db, SQL_AGENDA_JSON, 1, params) == 0 ? 0 : 1;
+    else if ((a = gf_db_exec (db, SQL_AGENDA, 1, params)) != NULL) {
+        s_agenda_table (m, a);
+        rc = 0;
+    }
+    if (m && PQntuples (m) == 1 && rc != 0)
+        fprintf (stderr, "error: unavailable: cannot read the agenda\n");
+    if (a)
+        PQclear (a);
     if (m)
         PQclear (m);
     gf_db_destroy (&db);

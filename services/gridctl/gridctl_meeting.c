@@ -6,7 +6,7 @@
 #include "gf_proto.h"
 
 /*  $1 meeting.  The header, the attendees, the agenda with decisions and
-    outcomes (gf_meeting_agenda), the opinions of a consultation meeting. */
+    outcomes (gf_meeting_agenda, meetings.sql), the opinions of a consultation meeting. */
 static const char *SQL_HEAD =
     "SELECT m.*, g.name AS grid_name, to_char (m.slot_at AT TIME ZONE 'Asia/Shanghai', "
     "'YYYY-MM-DD HH24:MI') AS slot FROM meetings m JOIN grids g ON g.code = m.grid WHERE m.id = $1";
@@ -55,11 +55,11 @@ int gridctl_meeting_show (gf_config_t *config, int argc, char **argv)
             for (int r = 0; r < PQntuples (g); r++) {
                 printf ("    %-8s %-9s %-12s %-3s %-12s %-10s %-17s %-7s %s", V (g, r, "case_id"),
                         V (g, r, "tier"), V (g, r, "state"), V (g, r, "level"), V (g, r, "reason"),
-                        V (g, r, "decision_kind"), V (g, r, "deadline"), V (g, r, "outcome"),
-                        gf_db_get (g, r, "detail") ? V (g, r, "detail") : "");
-                if (gf_db_get (g, r, "carried_from"))
-                    printf ("  [carried from decision %s %s: %s]", V (g, r, "carried_from"),
-                            V (g, r, "carried_kind"), V (g, r, "carried_outcome"));
+                        V (g, r, "this_kind"), V (g, r, "this_deadline"), V (g, r, "this_outcome"),
+                        gf_db_get (g, r, "this_detail") ? V (g, r, "this_detail") : "");
+                if (gf_db_get (g, r, "decision"))
+                    printf ("  [%s decision %s %s: %s]", V (g, r, "reason"), V (g, r, "decision"),
+                            V (g, r, "decision_kind"), V (g, r, "decision_outcome"));
                 printf ("\n");
             }
             if (PQntuples (o) > 0)

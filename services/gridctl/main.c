@@ -47,6 +47,9 @@ static const char *USAGE =
     "            [--consultation M]] [--text T] [--speaker S --opinion O [--response R]]\n"
     "            [--request-id R]   ACTION: attend decide minutes close opinion\n"
     "  ledger show --meeting ID [--format table|csv|json]\n"
+    "  ledger agenda --meeting ID [--format table|json]\n"
+    "                                a meeting's agenda by category and priority, why each\n"
+    "                                case is on it, the decision that carried or reported it\n"
     "  report monthly [--grid L1] [--month YYYY-MM] [--format table|csv|json]\n"
     "  report indicators [--grid L1] [--month YYYY-MM] [--format table|csv|json]\n"
     "  notify stats | dead [--limit N] | redrive ID...|--all | token PERSON\n"
@@ -128,6 +131,8 @@ int main (int argc, char **argv)
         rc = gridctl_escalation_plan (config, argc - 3, argv + 3);
     else if (streq (a1, "ledger") && streq (a2, "show"))
         rc = gridctl_ledger_show (config, argc - 3, argv + 3);
+    else if (streq (a1, "ledger") && streq (a2, "agenda"))
+        rc = gridctl_ledger_agenda (config, argc - 3, argv + 3);
     else if (streq (a1, "report") && streq (a2, "monthly"))
         rc = gridctl_report_monthly (config, argc - 3, argv + 3);
     else if (streq (a1, "report") && streq (a2, "indicators"))

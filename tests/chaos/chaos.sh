@@ -132,11 +132,14 @@ check "suggestion-box import: every slip stored, none failed" "accepted $SLIPS, 
   "$(cat "$ART/slips.out")"
 
 # --- the clock moves, still under chaos -----------------------------------------
-# Mon 09:00: the weekly L2 and monthly L1 meetings (ledgers; nothing is past
-# its grace yet).  +24 h and +72 h: every urgent or special-group case goes to
-# L2, then L1.
-# Meetings hold their escalations in their own transaction, so "every slot
-# has its meeting" and "no urgent candidate left" is "nothing due" (cheaper
+# Mon 09:00: the weekly L2 and monthly L1 meetings open (agendas; nothing
+# moves at a slot).  +24 h and +72 h: every urgent case goes to L2, then L1
+# (special-group cases get attention, not escalation).  Nobody closes the
+# meetings: at +72 h they are past close_within_hours (48) and the safety
+# net lapses them, each once (nothing of theirs is past its grace at the
+# slot, so it escalates nothing).
+# Meetings open and lapse in their own transactions, so "every slot has its
+# meeting, none due to lapse" and "no urgent candidate left" is "nothing due" (cheaper
 # than `gridctl escalation plan`, which also lists weekly candidates).
 urgent_done() { sql_eq "SELECT count(*) FROM gf_urgent_candidates(gf_now())" 0; }
 settled() { urgent_done && meetings_due_held; }
@@ -179,20 +182,24 @@ check "one notification.created per notification" "$(sql "SELECT count(*) FROM n
 
 # Escalation, from the rules (not from the engine's functions): on Nov 2 one
 # weekly meeting per L2 grid and one monthly per L1 grid, nothing else; every
-# urgent or special-group case (all received Nov 2 08:00, now 72.5 h later,
-# none worked; unroutable ones too: they start at L3 in the L1 triage queue)
-# escalated to L2 once and to L1 once; nothing else due.
+# urgent case (all received Nov 2 08:00, now 72.5 h later, none worked;
+# unroutable ones too: they start at L3 in the L1 triage queue) escalated to
+# L2 once and to L1 once; special-group cases not; nothing else due.
 check "meetings: one weekly per L2 grid, one monthly per L1 grid, on Nov 2 only" \
   "$(sql "SELECT count(*) FILTER (WHERE level = 2) || ' weekly, ' || count(*) FILTER (WHERE level = 1) || ' monthly' FROM grids")" \
   "$(sql "SELECT count(*) FILTER (WHERE kind = 'weekly' AND day = '2026-11-02') || ' weekly, '
                || count(*) FILTER (WHERE kind = 'monthly' AND day = '2026-11-02') || ' monthly' FROM meetings")"
 check "no meeting held twice" 0 \
   "$(sql "SELECT count(*) FROM (SELECT grid, kind, day FROM meetings GROUP BY 1, 2, 3 HAVING count(*) > 1) d")"
-URGENT="(c.urgent OR c.groups <> '{}')"
-check "every due escalation happened: urgent/special cases 2 each, nothing else" \
+check "every meeting lapsed once (nobody closed them): one meeting.lapsed each" \
+  "$(sql "SELECT count(*) || ' lapsed' FROM meetings")" \
+  "$(sql "SELECT count(*) FILTER (WHERE m.state = 'lapsed' AND (SELECT count(*) FROM case_events e
+                WHERE e.type = 'meeting.lapsed' AND (e.payload->>'meeting')::bigint = m.id) = 1) || ' lapsed' FROM meetings m")"
+URGENT="c.urgent"
+check "every due escalation happened: urgent cases 2 each, nothing else" \
   "$(sql "SELECT 2 * count(*) FROM cases c WHERE $URGENT")" \
   "$(sql "SELECT count(*) FROM escalations")"
-check "... each urgent/special case once to L2 and once to L1, now at L1" 0 \
+check "... each urgent case once to L2 and once to L1, now at L1" 0 \
   "$(sql "SELECT count(*) FROM cases c WHERE $URGENT AND (c.level <> 1
            OR (SELECT string_agg(e.to_level::text, ',' ORDER BY e.to_level) FROM escalations e WHERE e.case_id = c.id) IS DISTINCT FROM '1,2')")"
 check "no case escalated twice to the same level" 0 \

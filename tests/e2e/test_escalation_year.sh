@@ -1,13 +1,17 @@
 #!/usr/bin/env bash
-# Issue 4, the hardest acceptance point of the escalation engine: a generated year
+# Issue 4, the hardest acceptance point of the escalation engine, with issue 14's
+# semantics (meetings opened at their slot, nothing escalated then; nobody closes
+# them here, so the safety net lapses each at slot + close_within_hours (48 h) and
+# the rule-based escalations happen then, automatic): a generated year
 # of the Qingnianlu grid (111 L3 grids, thousands of cases, random staff actions)
 # runs on the simulated clock and the real working calendar, from Monday
 # 2026-01-05 to Monday 2026-12-28 (the last Monday with 2026 calendar data; about
 # 6.5 minutes here): New Year make-up day, Spring Festival (Feb 15-23
 # off, make-up Saturdays Feb 14 and 28: the weekly slots of Feb 16 and Feb 23 both
-# move to Tuesday Feb 24 and merge into one meeting), Qingming (Apr 6 off: weekly on
-# Apr 7, monthly on Apr 13), Labour Day (May 1-5 off, make-up May 9: weekly on May 6,
-# monthly on May 11), Dragon Boat (Jun 19-21), Mid-Autumn and National Day.
+# move to Tuesday Feb 24 and merge into one meeting, which lapses on Thursday Feb 26),
+# Qingming (Apr 6 off: weekly on Apr 7, monthly on Apr 13), Labour Day (May 1-5 off,
+# make-up May 9: weekly on May 6, monthly on May 11), Dragon Boat (Jun 19-21),
+# Mid-Autumn and National Day.
 #
 # tests/tools/gen_year.py drives the clock step by step (each step waits until the
 # system settled), feeds complaints through the real intake (gf-hotline, gridctl
@@ -65,10 +69,10 @@ export_csv cases "SELECT id, source_ref, root, grid, state, level, tier, categor
 export_csv events "SELECT id, case_id, type, grid, $(ep at) AS at,
   (payload || coalesce(restricted, '{}'))::text AS payload FROM case_events ORDER BY id"
 export_csv meetings "SELECT id, grid, kind, day, $(ep slot_at) AS slot_at, $(ep held_at) AS held_at,
-  $(ep period_from) AS period_from FROM meetings ORDER BY id"
+  $(ep period_from) AS period_from, state, $(ep closed_at) AS closed_at, automatic FROM meetings ORDER BY id"
 export_csv ledger "SELECT meeting_id, case_id, tier, state, level, category, priority, age_days, owner,
-  last_action, $(ep last_action_at) AS last_action_at, escalated FROM ledger_entries ORDER BY meeting_id, case_id"
-export_csv escalations "SELECT id, case_id, rule, meeting_id, from_level, to_level, $(ep at) AS at
+  last_action, $(ep last_action_at) AS last_action_at, escalated, reason FROM ledger_entries ORDER BY meeting_id, case_id"
+export_csv escalations "SELECT id, case_id, rule, meeting_id, from_level, to_level, $(ep at) AS at, automatic
   FROM escalations ORDER BY id"
 export_csv calendar_days "SELECT day, workday FROM calendar_days ORDER BY day"
 export_csv grids "SELECT code, level, parent FROM grids ORDER BY code"
@@ -93,10 +97,10 @@ result() { sed -n "s/^result $1 //p" "$ART/oracle.out"; }
 show() { grep "^mismatch $1 " "$ART/oracle.out" | head -${2:-8} | sed 's/^/#   /'; }
 for k in meetings periods ledgers escalations urgent_times final_levels; do
   case $k in
-    meetings) what="meetings match the oracle (every L2 weekly slot moved to the next working day, two slots on one day one meeting; every first working Monday; held at the slot)" ;;
+    meetings) what="meetings match the oracle (every L2 weekly slot moved to the next working day, two slots on one day one meeting; every first working Monday; opened at the slot; lapsed, automatic, at the first step at or after slot + 48 h)" ;;
     periods) what="every meeting's ledger period starts at the previous slot of its grid and kind" ;;
-    ledgers) what="every ledger matches the oracle (cases of the subtree open at the slot or touched since the previous slot; tier, state, level, owner, priority, age, last action as of the slot; escalated flag)" ;;
-    escalations) what="every escalation matches the oracle (weekly: L3 older than 2 working days; monthly: L2 on a weekly ledger, and hard; urgent: 24 h / 72 h; from, to, meeting, time)" ;;
+    ledgers) what="every agenda matches the oracle (cases of the subtree open at the slot or touched since the previous slot, unroutable ones on L1's; tier, state, level, owner, priority, age, last action as of the slot; reason ledger/special/triage; escalated flag)" ;;
+    escalations) what="every escalation matches the oracle (at the lapse of a meeting nobody closed: weekly: L3 older than 2 working days at the slot; monthly: L2 on a weekly ledger, and hard; urgent: urgent cases only, 24 h / 72 h; from, to, meeting, time, automatic)" ;;
     urgent_times) what="every urgent escalation happened at the first settled clock step at or after its deadline" ;;
     final_levels) what="every case ends at the level the oracle's escalations give it" ;;
   esac
@@ -108,9 +112,14 @@ check "at most one escalation per (case, rule, meeting)" 0 \
   "$(sql "SELECT count(*) FROM (SELECT 1 FROM escalations GROUP BY case_id, rule, coalesce(meeting_id, 0) HAVING count(*) > 1) d")"
 check "one case.escalated event per escalation" "$(sql "SELECT count(*) FROM escalations")" \
   "$(sql "SELECT count(*) FROM case_events WHERE type = 'case.escalated'")"
-check "one meeting.held and one ledger.published event per meeting" \
-  "$(sql "SELECT count(*) || ' ' || count(*) FROM meetings")" \
-  "$(sql "SELECT count(*) FILTER (WHERE type = 'meeting.held') || ' ' || count(*) FILTER (WHERE type = 'ledger.published') FROM case_events")"
+check "one meeting.opened per meeting; one meeting.lapsed and one ledger.published per lapsed meeting; no meeting.held" \
+  "$(sql "SELECT count(*) || ' ' || count(*) FILTER (WHERE state = 'lapsed') || ' ' || count(*) FILTER (WHERE state = 'lapsed') || ' 0' FROM meetings")" \
+  "$(sql "SELECT count(*) FILTER (WHERE type = 'meeting.opened') || ' ' || count(*) FILTER (WHERE type = 'meeting.lapsed') || ' '
+                 || count(*) FILTER (WHERE type = 'ledger.published') || ' ' || count(*) FILTER (WHERE type = 'meeting.held') FROM case_events")"
+check "nothing escalated at a slot: every meeting's escalations happened at its lapse" 0 \
+  "$(sql "SELECT count(*) FROM escalations e JOIN meetings m ON m.id = e.meeting_id WHERE e.at <> m.closed_at OR NOT e.automatic")"
+check "special-group cases (not urgent) never escalated by the urgent SLAs" 0 \
+  "$(sql "SELECT count(*) FROM escalations e JOIN cases c ON c.id = e.case_id WHERE e.rule LIKE 'urgent%' AND NOT c.urgent")"
 
 # --- a test that cannot fail is a defect: damage the export, the oracle must notice ----
 damage() { # NAME: copy the export, let the caller damage it, run the oracle on it
@@ -132,7 +141,7 @@ victim=$(sed -n "${row}p" "$EXP/escalations.csv" | cut -d, -f2)
 # an urgent escalation of a case that never escalated
 last=$(awk -F, 'NR == FNR { if (FNR > 1) e[$2] = 1; next } FNR > 1 && !($1 in e) { print $1; exit }' \
   "$EXP/escalations.csv" "$EXP/cases.csv")
-echo "999999,$last,urgent_l1,,3,1,$(tail -1 "$EXP/steps.txt" | cut -d' ' -f1)" >>"$ART/damaged-escalation/escalations.csv"
+echo "999999,$last,urgent_l1,,3,1,$(tail -1 "$EXP/steps.txt" | cut -d' ' -f1),t" >>"$ART/damaged-escalation/escalations.csv"
 $ORACLE --dir "$ART/damaged-escalation" --since "${START}T08:00:00+08:00" >"$ART/damaged-escalation.out" 2>&1
 check "the oracle reports an escalation a week late (case $victim) and an invented one (case $last)" "1 1" \
   "$(grep -c "^mismatch escalations different: case=$victim (.*) rule=weekly_l2 .*, got L3 -> L2 at" "$ART/damaged-escalation.out") $(grep -c "^mismatch escalations unexpected: case=$last (.*) rule=urgent_l1" "$ART/damaged-escalation.out")"

@@ -1,8 +1,10 @@
 #!/usr/bin/env bash
 # Ledgers and the monthly report: cases created through the real intake and
 # staff actions on the simulated clock (November 2026, no public holiday in
-# it), meetings held with gf_hold_meeting, then `gridctl ledger show` (table,
-# CSV, JSON), `gridctl meeting list` and `gridctl report monthly` checked
+# it), meetings opened with gf_open_meeting and, nobody closing them, lapsed
+# by the safety net at once (gf_lapse_meeting: its escalations at the slot's
+# time, automatic), then `gridctl ledger show` (table, CSV, JSON),
+# `gridctl meeting list` and `gridctl report monthly` checked
 # against expectations the test computes itself from the cases it created.
 source "$(dirname "$0")/lib.sh"
 new_db
@@ -23,7 +25,12 @@ submit_routed() { # submit_routed VAR ARGS...: a complaint through the intake; V
   wait_for "case $id to be routed" 10 sql_eq "SELECT state FROM cases WHERE id = ${id:-0}" routed
   printf -v "$1" %s "${id:-0}"
 }
-meeting() { sql "SELECT gf_hold_meeting('$1', '$2', '$3+08')"; }
+meeting() { # meeting GRID KIND SLOT: opens it and lapses it; prints its id
+  local id
+  id=$(sql "SELECT gf_open_meeting('$1', '$2', '$3+08')")
+  sql "SELECT gf_lapse_meeting(${id:-0})" >/dev/null
+  echo "$id"
+}
 
 # --- the cases (see CASES below for what each one is) ------------------------
 clock "2026-10-30 10:00"
@@ -233,6 +240,14 @@ for m in ("M1", "M2", "M3"):
                        f"L{r['level']}" in line[0].split() if line else None))
     check(f"{m} table: each case under its tier, L-level shown, 升级 marked where escalated",
           [(r["case_id"], r["tier_name"], r["escalated"], True) for r in exp], placed)
+    # The safety net's escalations say so (issue 14): in the JSON, and in the table.
+    check(f"{m} JSON: the meeting's escalations, each automatic (自动升级)",
+          sorted((r["case_id"], True, "自动升级") for r in exp if r["escalated"]),
+          [(x["case_id"], x["automatic"], x["how"]) for x in doc["escalations"]])
+    check(f"{m} table: the lapsed state, and one 自动升级 line per escalation",
+          [True, sorted(r["case_id"] for r in exp if r["escalated"])],
+          [any(l.startswith("会议状态 state: 逾期未结，自动关闭 lapsed") for l in text),
+           sorted(int(l.split()[0]) for l in text if l.rstrip().endswith("自动升级 automatic"))])
 
 # --- meeting list
 ml = json.load(open(f"{art}/meetings.json"))["meetings"]

@@ -92,14 +92,17 @@ for id in $(sql "SELECT id FROM cases WHERE state = 'routed' ORDER BY id LIMIT 5
 done
 check "staff actions applied" 5 "$(sql "SELECT count(*) FROM cases WHERE state = 'resolved'")"
 
-# Meetings and escalations: the weekly L2 and monthly L1 meetings at 09:00,
-# then a week later the unresolved cases move to L2.
+# Meetings and escalations: the weekly L2 and monthly L1 meetings open at
+# 09:00, the next week's too; nobody closes them, so 48 h later the safety
+# net lapses them and the unresolved cases move to L2.
 settled() { sql_eq "SELECT count(*) >= 13 FROM meetings" t; }
 "$G" clock set "2026-11-02T09:00:00+08:00" >/dev/null
 wait_for "the meetings of 2 November" 60 settled
 "$G" clock set "2026-11-09T09:00:00+08:00" >/dev/null
-wait_for "the next weekly meetings and their escalations" 60 \
-  sql_eq "SELECT count(*) >= 25 AND (SELECT count(*) FROM escalations) > 0 FROM meetings" t
+wait_for "the next weekly meetings" 60 sql_eq "SELECT count(*) >= 25 FROM meetings" t
+"$G" clock set "2026-11-11T09:00:00+08:00" >/dev/null
+wait_for "the lapse of the weekly meetings and their escalations" 60 \
+  sql_eq "SELECT count(*) >= 25 AND (SELECT count(*) FROM escalations) > 0 FROM meetings WHERE kind = 'monthly' OR state = 'lapsed'" t
 check "escalator worked under its role (meetings, escalations)" "t" \
   "$(sql "SELECT count(*) >= 25 AND (SELECT count(*) FROM escalations) > 0 FROM meetings")"
 wait_for "escalation events sequenced" 30 sql_eq "SELECT count(*) FROM case_events WHERE seq IS NULL" 0
@@ -115,7 +118,7 @@ check "the raw capture saw events of every kind that carries text" 0 \
   "$(for t in case.received/ case.unroutable/ notify/; do grep -q " $t" "$ART/capture.txt" || echo "$t"; done | wc -l)"
 check "the replaying subscriber got every event" "$total" "$(wc -l <"$ART/replay.jsonl")"
 check "event types seen include escalations, meetings and notifications" 3 \
-  "$(for t in case.escalated/ meeting.held/ notify/; do grep -q " $t" "$ART/capture.txt" && echo "$t"; done | wc -l)"
+  "$(for t in case.escalated/ meeting.opened/ notify/; do grep -q " $t" "$ART/capture.txt" && echo "$t"; done | wc -l)"
 
 # Positive control: the data is really there, and masked forms do travel.
 named=$(grep -c '"caller"' "$ART/feed.jsonl")

@@ -23,6 +23,11 @@ add_api_key pii-app "$API_KEY"
 # Its complaint carries special groups: a key may set them only when its row
 # allows it (api_keys.may_set_priority, test_gateway_open311).
 sql "UPDATE api_keys SET may_set_priority = true WHERE name = 'pii-app'" >/dev/null
+# This office escalates special-group cases like urgent ones (issue 14: the
+# default is attention, not escalation; urgent.special_groups turns it on),
+# so that the escalator's events and notices about them are checked too.
+sql "INSERT INTO escalation_rules (root, rule, params)
+     SELECT 'QNL', rule, params || '{\"special_groups\": true}' FROM escalation_rules WHERE root = '*' AND rule = 'urgent'" >/dev/null
 as_role() { echo "$GF_DB options=-crole=$1"; }
 start relay -v --db "$(as_role gf_relay)"
 start intake -v --db "$(as_role gf_intake)"
@@ -91,8 +96,8 @@ act "$B" sign --actor "$L3"
 act "$B" classify --actor "$L2" --tier hard --groups petitioner,hardship
 act "$C" sign --actor "$L3" --note "回拨${LAND8}无人接听，身份证${ID}已核实"
 wait_for "actions sequenced" 20 sql_eq "SELECT count(*) FROM case_events WHERE seq IS NULL" 0
-# A day later: special-group cases not resolved in 24 h go up to L2 (the
-# escalator's notices carry the description too).
+# A day later: special-group cases not resolved in 24 h go up to L2 (this
+# office's rule; the escalator's notices carry the description too).
 clock_set "2026-11-04T11:00:00+08:00"
 wait_for "urgent escalations of the special-group cases" 60 \
   sql_eq "SELECT count(DISTINCT case_id) FROM escalations WHERE rule = 'urgent_l2' AND case_id IN ($A, $B, $C)" 3

@@ -114,8 +114,9 @@ quiescent() {
                      SELECT event_type FROM notification_rules WHERE enabled))" t
 }
 # meetings_due_held: every weekly and monthly slot since escalation started
-# has its meeting.
+# has its meeting, and no meeting the safety net must lapse is still open.
 meetings_due_held() {
+  sql_eq "SELECT count(*) FROM gf_due_lapses()" 0 &&
   sql_eq "SELECT count(*) FROM gf_weekly_slots((SELECT min(since) FROM escalation_state), gf_now()) w
            WHERE NOT EXISTS (SELECT 1 FROM meetings m WHERE m.grid = w.grid AND m.kind = 'weekly' AND m.day = w.day)" 0 &&
   sql_eq "SELECT count(*) FROM gf_monthly_slots((SELECT min(since) FROM escalation_state), gf_now()) w

@@ -1,10 +1,13 @@
 -- pgTAP: deploy/sql/repeatable/escalation.sql — the candidates of the weekly
 -- rule (open at L3 past the working-day grace, by the calendar), the monthly
 -- rule (L2 cases on a weekly ledger, hard cases) and the urgent rule (24 h to
--- L2, 72 h to L1), and gf_escalate_many / gf_escalate_urgent moving a case
--- once.  On a calendar of our own (rolled back).
+-- L2, 72 h to L1; urgent cases, special groups only where the rule says so),
+-- gf_escalate_many / gf_escalate_urgent moving a case once (automatic where
+-- the rules did it), the special groups' own sign-for reminder, and the plan
+-- (nothing at a slot, the safety net's candidates at its lapse).  On a
+-- calendar of our own (rolled back).
 BEGIN;
-SELECT plan (25);
+SELECT plan (39);
 
 \ir fixtures/national_day_2026.sql
 INSERT INTO sim_clock (at) VALUES ('2026-10-12 09:00+08') ON CONFLICT (id) DO UPDATE SET at = excluded.at;
@@ -73,18 +76,28 @@ SELECT ok (EXISTS (SELECT 1 FROM gf_monthly_candidates ('QNL', '2026-10-19 09:00
 -- Urgent -------------------------------------------------------------------
 SELECT bag_eq (
     $$SELECT case_id, to_level FROM gf_urgent_candidates ('2026-10-12 09:00+08') WHERE case_id BETWEEN 920021 AND 920025$$,
-    $$VALUES (920021::bigint, 2::smallint), (920022, 2::smallint), (920022, 1::smallint), (920024, 1::smallint)$$,
-    'urgent: urgent or special-group cases open 24 h (to L2) and 72 h (to L1), from below that level');
+    $$VALUES (920021::bigint, 2::smallint), (920024, 1::smallint)$$,
+    'urgent: urgent cases open 24 h (to L2) and 72 h (to L1), from below that level; not the special-group case');
 SELECT is ((SELECT reason FROM gf_urgent_candidates ('2026-10-12 09:00+08') WHERE case_id = 920021),
-           '紧急/重点人群诉求 24 小时未办结', 'the urgent reason names the hours');
+           '紧急诉求 24 小时未办结', 'the urgent reason names the hours');
+UPDATE escalation_rules SET params = params || '{"special_groups": true}' WHERE root = '*' AND rule = 'urgent';
+SELECT bag_eq (
+    $$SELECT case_id, to_level FROM gf_urgent_candidates ('2026-10-12 09:00+08') WHERE case_id = 920022$$,
+    $$VALUES (920022::bigint, 2::smallint), (920022, 1::smallint)$$,
+    'an office whose urgent rule says special_groups: true escalates special-group cases like urgent ones');
+SELECT is ((SELECT reason FROM gf_urgent_candidates ('2026-10-12 09:00+08') WHERE case_id = 920022 AND to_level = 1),
+           '重点人群诉求 72 小时未办结', 'with its own reason');
+UPDATE escalation_rules SET params = params || '{"special_groups": false}' WHERE root = '*' AND rule = 'urgent';
+SELECT is ((SELECT (params->>'special_groups')::boolean FROM escalation_rules WHERE root = '*' AND rule = 'urgent'),
+           false, 'the default rule: special groups are attention, not escalation');
 -- 028: a slip's clock starts at its box opening (gf_clock_start): a
--- special-group slip transcribed 1 h ago from a box opened 25 h ago is due
+-- urgent slip transcribed 1 h ago from a box opened 25 h ago is due
 -- for L2; a call received at the same time with the same reported_at is not.
 INSERT INTO cases (id, source, source_ref, root, grid, state, description, groups, urgent,
                    reported_at, received_at, routed_at) VALUES
-    (920031, 'suggestbox', 'B-ESC/1/1', 'QNL', 'QNL.01.001', 'signed', 'x', '{dibao}', false,
+    (920031, 'suggestbox', 'B-ESC/1/1', 'QNL', 'QNL.01.001', 'signed', 'x', '{}', true,
      '2026-10-11 08:00+08', '2026-10-12 08:00+08', '2026-10-12 08:01+08'),
-    (920032, 'hotline', 'H-ESC', 'QNL', 'QNL.01.001', 'signed', 'x', '{dibao}', false,
+    (920032, 'hotline', 'H-ESC', 'QNL', 'QNL.01.001', 'signed', 'x', '{}', true,
      '2026-10-11 08:00+08', '2026-10-12 08:00+08', '2026-10-12 08:01+08');
 SELECT bag_eq (
     $$SELECT case_id, to_level FROM gf_urgent_candidates ('2026-10-12 09:00+08') WHERE case_id IN (920031, 920032)$$,
@@ -103,8 +116,8 @@ SELECT results_eq ($$SELECT id, level, version FROM cases WHERE id IN (920001, 9
                    $$VALUES (920001::bigint, 2::smallint, 2), (920003, 2::smallint, 2), (920005, 2::smallint, 1)$$,
                    'level and version of the moved cases; the other untouched');
 SELECT is ((SELECT payload - 'owner' - 'version' FROM case_events WHERE case_id = 920003 AND type = 'case.escalated'),
-           '{"rule": "weekly_l2", "meeting": null, "from_level": 3, "to_level": 2, "reason": "r3"}'::jsonb,
-           'the case.escalated event');
+           '{"rule": "weekly_l2", "meeting": null, "from_level": 3, "to_level": 2, "reason": "r3", "automatic": false}'::jsonb,
+           'the case.escalated event (not automatic unless the caller says so)');
 SELECT is ((SELECT payload->>'owner' FROM case_events WHERE case_id = 920003 AND type = 'case.escalated'),
            'QNL.01', 'the new owner is the L2 grid');
 SELECT is ((SELECT at FROM escalations WHERE case_id = 920001), timestamptz '2026-10-12 09:00+08',
@@ -120,17 +133,48 @@ SELECT is (gf_escalate_many ('monthly_l1', NULL, 1::smallint, '{920003}', '{r3}'
            'another rule moves it on');
 SELECT is (gf_escalate_many ('weekly_l2', NULL, 2::smallint, NULL, NULL), 0, 'no candidates: nothing moves');
 
-SELECT is (gf_escalate_urgent ('2026-10-12 09:00+08'), 4,
-           'gf_escalate_urgent: two to L2, then (same call) two to L1');
+SELECT is (gf_escalate_many ('weekly_l2', 920901, 2::smallint, '{920006}', '{r6}', true), 1,
+           'an escalation the rules made');
+SELECT is ((SELECT automatic FROM escalations WHERE case_id = 920006), true, 'is marked automatic');
+SELECT is ((SELECT payload->'automatic' FROM case_events WHERE case_id = 920006 AND type = 'case.escalated'),
+           'true'::jsonb, 'and so is its case.escalated event');
+SELECT is ((SELECT automatic FROM escalations WHERE case_id = 920003 AND rule = 'monthly_l1'), false,
+           'one made without saying so is not');
+
+SELECT is (gf_escalate_urgent ('2026-10-12 09:00+08'), 2,
+           'gf_escalate_urgent: one to L2, and one at L2 to L1; the special-group case stays');
 SELECT results_eq ($$SELECT id, level FROM cases WHERE id BETWEEN 920021 AND 920025 ORDER BY id$$,
-                   $$VALUES (920021::bigint, 2::smallint), (920022, 1::smallint), (920023, 3::smallint),
+                   $$VALUES (920021::bigint, 2::smallint), (920022, 3::smallint), (920023, 3::smallint),
                             (920024, 1::smallint), (920025, 3::smallint)$$,
                    'the urgent cases'' levels');
+SELECT is ((SELECT bool_and (automatic) FROM escalations WHERE rule LIKE 'urgent%'), true,
+           'urgent escalations are automatic');
 SELECT is (gf_escalate_urgent ('2026-10-12 09:00+08'), 0, 'the next tick moves nothing');
 SET LOCAL ROLE gf_escalator;
 SELECT is (gf_escalate_urgent ('2026-10-15 09:00+08'), 3,
            'as the escalator, three days later: the 25 h case to L1, the 23 h case to L2 and L1');
 RESET ROLE;
+
+-- Special groups: their own, shorter sign-for reminder ------------------------
+DELETE FROM deliveries;
+DELETE FROM notifications;
+INSERT INTO cases (id, source, source_ref, root, grid, state, tier, level, urgent, groups,
+                   description, received_at, routed_at)
+VALUES (920031, 't', 'e31', 'QNL', 'QNL.05.041', 'routed', 'pending', 3, false, '{petitioner}', 'd',
+        '2026-10-15 08:00+08', '2026-10-15 08:00+08'),
+       (920032, 't', 'e32', 'QNL', 'QNL.05.041', 'routed', 'pending', 3, false, '{}', 'd',
+        '2026-10-15 08:00+08', '2026-10-15 08:00+08');
+SELECT lives_ok ($$SELECT gf_sign_reminders ('2026-10-15 19:59+08')$$, 'the reminders just before 12 h');
+SELECT is ((SELECT count (*) FROM notifications WHERE case_id IN (920031, 920032)), 0::bigint,
+           'nothing before the special hours (12)');
+SELECT lives_ok ($$SELECT gf_sign_reminders ('2026-10-15 20:00+08')$$, 'the reminders at 12 h');
+SELECT is ((SELECT array_agg (DISTINCT case_id) FROM notifications WHERE kind = 'sign.reminder'
+             AND case_id IN (920031, 920032)),
+           ARRAY[920031::bigint], 'the special-group case''s leader is reminded at 12 h, the other case not yet');
+SELECT lives_ok ($$SELECT gf_sign_reminders ('2026-10-16 08:00+08')$$, 'the reminders at 24 h');
+SELECT is ((SELECT count (*) FROM notifications WHERE kind = 'sign.reminder' AND case_id = 920031)
+           || ' ' || (SELECT count (*) FROM notifications WHERE kind = 'sign.reminder' AND case_id = 920032),
+           '1 1', 'at 24 h the other case too; the special-group case is not reminded twice');
 
 SELECT * FROM finish ();
 ROLLBACK;

@@ -4,7 +4,7 @@
 -- tiers on a small built case set, its events, held once per grid, kind and
 -- day.  On a calendar of our own (rolled back).
 BEGIN;
-SELECT plan (25);
+SELECT plan (44);
 
 \ir fixtures/national_day_2026.sql
 DELETE FROM meeting_schedule;
@@ -55,6 +55,7 @@ SELECT is (gf_previous_slot ('QNL', 'monthly', '2026-11-02 09:00+08'), timestamp
 
 -- Meetings due -------------------------------------------------------------
 DELETE FROM ledger_entries;
+DELETE FROM meeting_decisions;
 DELETE FROM escalations;
 DELETE FROM meetings;
 DELETE FROM escalation_state;
@@ -73,56 +74,149 @@ SET LOCAL ROLE gf_escalator;
 SELECT isnt ((SELECT count (*) FROM gf_due_meetings ()), 0::bigint, 'the escalator may ask');
 RESET ROLE;
 
--- Holding a meeting: a small case set in QNL.01 ----------------------------
-INSERT INTO cases (id, source, source_ref, root, grid, state, tier, description, received_at, updated_at, level)
+-- Opening a meeting: a small case set in QNL.01 ----------------------------
+INSERT INTO cases (id, source, source_ref, root, grid, state, tier, description, received_at, updated_at, level, groups)
 VALUES
     -- resolved during the period: on the ledger as resolved
-    (910001, 't', 'm1', 'QNL', 'QNL.01.001', 'resolved', 'resolved', 'd', '2026-09-20 10:00+08', '2026-10-10 10:00+08', 3),
-    -- open and pending, received just before the slot (no escalation yet)
-    (910002, 't', 'm2', 'QNL', 'QNL.01.002', 'signed', 'pending', 'd', '2026-10-10 08:00+08', NULL, 3),
-    -- open and marked hard
-    (910003, 't', 'm3', 'QNL', 'QNL.01.001', 'in_progress', 'hard', 'd', '2026-10-10 08:30+08', NULL, 3),
+    (910001, 't', 'm1', 'QNL', 'QNL.01.001', 'resolved', 'resolved', 'd', '2026-09-20 10:00+08', '2026-10-10 10:00+08', 3, '{}'),
+    -- open and pending, received just before the slot (no escalation yet); an undone decision on it
+    (910002, 't', 'm2', 'QNL', 'QNL.01.002', 'signed', 'pending', 'd', '2026-10-10 08:00+08', NULL, 3, '{}'),
+    -- open and marked hard; reported up by an earlier weekly meeting
+    (910003, 't', 'm3', 'QNL', 'QNL.01.001', 'in_progress', 'hard', 'd', '2026-10-10 08:30+08', NULL, 3, '{}'),
     -- resolved long before the period: not on the ledger
-    (910004, 't', 'm4', 'QNL', 'QNL.01.001', 'closed', 'resolved', 'd', '2026-08-01 10:00+08', '2026-08-05 10:00+08', 3),
+    (910004, 't', 'm4', 'QNL', 'QNL.01.001', 'closed', 'resolved', 'd', '2026-08-01 10:00+08', '2026-08-05 10:00+08', 3, '{}'),
     -- merged into another case: never on a ledger
-    (910005, 't', 'm5', 'QNL', 'QNL.01.002', 'merged', 'pending', 'd', '2026-10-09 08:00+08', NULL, 3),
+    (910005, 't', 'm5', 'QNL', 'QNL.01.002', 'merged', 'pending', 'd', '2026-10-09 08:00+08', NULL, 3, '{}'),
     -- another L2 grid's case
-    (910006, 't', 'm6', 'QNL', 'QNL.02.011', 'signed', 'pending', 'd', '2026-10-09 08:00+08', NULL, 3),
+    (910006, 't', 'm6', 'QNL', 'QNL.02.011', 'signed', 'pending', 'd', '2026-10-09 08:00+08', NULL, 3, '{}'),
     -- received after the slot
-    (910007, 't', 'm7', 'QNL', 'QNL.01.001', 'routed', 'pending', 'd', '2026-10-12 09:30+08', NULL, 3);
+    (910007, 't', 'm7', 'QNL', 'QNL.01.001', 'routed', 'pending', 'd', '2026-10-12 09:30+08', NULL, 3, '{}'),
+    -- old and open at L3: the weekly rule's candidate
+    (910008, 't', 'm8', 'QNL', 'QNL.01.001', 'signed', 'pending', 'd', '2026-09-28 10:00+08', NULL, 3, '{}'),
+    -- old and open at L3, but the meeting decides on it
+    (910009, 't', 'm9', 'QNL', 'QNL.01.002', 'signed', 'pending', 'd', '2026-09-28 10:00+08', NULL, 3, '{}'),
+    -- a special group's case: always on the agenda
+    (910010, 't', 'm10', 'QNL', 'QNL.01.002', 'signed', 'pending', 'd', '2026-10-11 10:00+08', NULL, 3, '{petitioner}'),
+    -- unroutable: on the L1 agenda for triage
+    (910011, 't', 'm11', 'QNL', 'QNL', 'unroutable', 'pending', 'd', '2026-10-11 10:00+08', NULL, 3, '{}');
 INSERT INTO case_events (type, topic, case_id, grid, at, payload)
 VALUES ('case.resolved', 'case.resolved/QNL.01.001', 910001, 'QNL.01.001', '2026-10-10 10:00+08',
         '{"action": "resolve", "to": "resolved"}');
+-- The earlier weekly meeting of QNL.01 (the holiday-moved 9 October) and its decisions.
+INSERT INTO meetings (id, grid, kind, day, slot_at, held_at, period_from, state, closed_at)
+VALUES (910900, 'QNL.01', 'weekly', '2026-10-09', '2026-10-09 09:00+08', '2026-10-09 09:00+08',
+        '2026-09-28 09:00+08', 'closed', '2026-10-09 11:00+08');
+INSERT INTO meeting_decisions (id, meeting_id, case_id, kind, deadline, note, actor, request_id, at, done_at)
+VALUES (910950, 910900, 910002, 'keep_l3', '2026-10-20 18:00+08', '本周内办结', 'P-QNL.01-1', 'r1', '2026-10-09 10:00+08', NULL),
+       (910951, 910900, 910003, 'report_up', NULL, '涉及多个部门，报一级网格', 'P-QNL.01-1', 'r2', '2026-10-09 10:05+08',
+        '2026-10-09 10:05+08'),
+       (910952, 910900, 910001, 'keep_l3', '2026-10-10 18:00+08', NULL, 'P-QNL.01-1', 'r3', '2026-10-09 10:10+08',
+        '2026-10-10 10:00+08');
 
-SELECT isnt (gf_hold_meeting ('QNL.01', 'weekly', '2026-10-12 09:00+08'), NULL,
-             'gf_hold_meeting holds the weekly meeting of QNL.01');
-SELECT is ((SELECT period_from FROM meetings WHERE grid = 'QNL.01' AND kind = 'weekly'),
-           timestamptz '2026-10-09 09:00+08', 'its period starts at the previous slot');
+SET LOCAL ROLE gf_escalator;
+SELECT isnt (gf_open_meeting ('QNL.01', 'weekly', '2026-10-12 09:00+08'), NULL,
+             'gf_open_meeting opens the weekly meeting of QNL.01 (as the escalator)');
+RESET ROLE;
+SELECT is ((SELECT period_from || ' ' || state FROM meetings WHERE grid = 'QNL.01' AND kind = 'weekly' AND day = '2026-10-12'),
+           timestamptz '2026-10-09 09:00+08' || ' open', 'it is open; its period starts at the previous slot');
 SELECT bag_eq (
-    $$SELECT le.case_id, le.tier, le.state FROM ledger_entries le JOIN meetings m ON m.id = le.meeting_id
-       WHERE m.grid = 'QNL.01'$$,
-    $$VALUES (910001::bigint, 'resolved', 'resolved'), (910002, 'pending', 'signed'),
-             (910003, 'hard', 'in_progress')$$,
-    'the ledger: resolved in the period, pending, hard; not the old closed case, the merged one, another grid''s or a later one');
+    $$SELECT le.case_id, le.tier, le.state, le.reason, le.carried_from
+        FROM ledger_entries le JOIN meetings m ON m.id = le.meeting_id
+       WHERE m.grid = 'QNL.01' AND m.day = '2026-10-12'$$,
+    $$VALUES (910001::bigint, 'resolved', 'resolved', 'ledger', NULL::bigint),
+             (910002, 'pending', 'signed', 'carried', 910950),
+             (910003, 'hard', 'in_progress', 'ledger', NULL), (910008, 'pending', 'signed', 'ledger', NULL),
+             (910009, 'pending', 'signed', 'ledger', NULL), (910010, 'pending', 'signed', 'special', NULL)$$,
+    'the agenda: the ledger (resolved in the period, pending, hard; not the old closed case, the merged one, another grid''s or a later one), the undone decision carried, the special group''s case; done decisions are not carried');
 SELECT is ((SELECT last_action FROM ledger_entries WHERE case_id = 910001), 'case.resolved',
            'a ledger line carries the case''s last action before the slot');
-SELECT is ((SELECT payload - 'meeting' FROM case_events WHERE type = 'ledger.published' AND grid = 'QNL.01'),
-           '{"kind": "weekly", "entries": 3, "resolved": 1, "pending": 1, "hard": 1, "escalated": 0}'::jsonb,
-           'ledger.published counts the tiers');
-SELECT is ((SELECT payload->>'slot_at' FROM case_events WHERE type = 'meeting.held' AND grid = 'QNL.01')::timestamptz,
-           timestamptz '2026-10-12 09:00+08', 'meeting.held names the slot');
-SELECT is (gf_hold_meeting ('QNL.01', 'weekly', '2026-10-12 09:00+08'), NULL,
-           'held once: the same grid, kind and day again holds nothing');
-SELECT is (gf_hold_meeting ('QNL.01', 'weekly', '2026-10-12 15:00+08'), NULL,
-           'held once per day, whatever the slot''s time');
-SELECT is ((SELECT count (*) FROM case_events WHERE type = 'meeting.held' AND grid = 'QNL.01'), 1::bigint,
-           'one meeting.held event');
-SELECT isnt (gf_hold_meeting ('QNL.01', 'monthly', '2026-10-12 09:00+08'), NULL,
+SELECT is ((SELECT payload - 'meeting' - 'slot_at' - 'period_from' - 'day' FROM case_events
+             WHERE type = 'meeting.opened' AND grid = 'QNL.01'),
+           '{"kind": "weekly", "entries": 6, "resolved": 1, "pending": 4, "hard": 1, "carried": 1, "special": 1,
+             "triage": 0, "reported_up": 0}'::jsonb,
+           'meeting.opened counts the agenda by tier and reason');
+SELECT is ((SELECT payload->>'slot_at' FROM case_events WHERE type = 'meeting.opened' AND grid = 'QNL.01')::timestamptz,
+           timestamptz '2026-10-12 09:00+08', 'meeting.opened names the slot');
+SELECT is ((SELECT count (*) FROM escalations) || ' ' || (SELECT count (*) FROM case_events WHERE type = 'meeting.held'),
+           '0 0', 'nothing escalates at the slot, and there is no meeting.held any more');
+SELECT is (gf_open_meeting ('QNL.01', 'weekly', '2026-10-12 09:00+08'), NULL,
+           'opened once: the same grid, kind and day again opens nothing');
+SELECT is (gf_open_meeting ('QNL.01', 'weekly', '2026-10-12 15:00+08'), NULL,
+           'opened once per day, whatever the slot''s time');
+SELECT is ((SELECT count (*) FROM case_events WHERE type = 'meeting.opened' AND grid = 'QNL.01'), 1::bigint,
+           'one meeting.opened event');
+SELECT isnt (gf_open_meeting ('QNL.01', 'monthly', '2026-10-12 09:00+08'), NULL,
              'another kind on the same day is another meeting');
 SELECT ok (NOT EXISTS (SELECT 1 FROM gf_due_meetings () WHERE grid = 'QNL.01' AND slot = '2026-10-12 09:00+08'),
-           'a held meeting is no longer due');
-SELECT ok (EXISTS (SELECT 1 FROM gf_due_meetings () WHERE grid = 'QNL.01' AND slot = '2026-10-09 09:00+08'),
-           'an older slot not held is still due');
+           'an opened meeting is no longer due');
+SELECT ok (EXISTS (SELECT 1 FROM gf_due_meetings () WHERE grid = 'QNL.02' AND slot = '2026-10-09 14:30+08'),
+           'an older slot not opened is still due');
+
+-- The L1 monthly agenda: reported up, triage, by category and priority ------
+SELECT isnt (gf_open_meeting ('QNL', 'monthly', '2026-10-12 09:00+08'), NULL, 'the monthly L1 meeting opens');
+SELECT bag_eq (
+    $$SELECT le.case_id, le.reason, le.carried_from FROM ledger_entries le JOIN meetings m ON m.id = le.meeting_id
+       WHERE m.grid = 'QNL' AND m.kind = 'monthly' AND le.reason <> 'ledger'$$,
+    $$VALUES (910003::bigint, 'reported_up', 910951::bigint), (910010, 'special', NULL), (910011, 'triage', NULL)$$,
+    'L1''s agenda: the case an L2 decision reported up (with that decision), the special group''s, the unroutable one');
+SELECT is ((SELECT decision_kind || ' ' || decision_grid || ' ' || decision_day || ' ' || decision_note
+              FROM gf_meeting_agenda ((SELECT id FROM meetings WHERE grid = 'QNL' AND kind = 'monthly'))
+             WHERE case_id = 910003),
+           'report_up QNL.01 2026-10-09 涉及多个部门，报一级网格',
+           'the agenda shows the L2 decision that reported the case up');
+SELECT is ((SELECT count (*) FROM escalations), 0::bigint, 'nothing becomes L1''s case at the monthly slot');
+
+-- The safety net -------------------------------------------------------------
+-- (people decide on 910009 at the weekly meeting; the monthly one they close)
+INSERT INTO meeting_decisions (meeting_id, case_id, kind, deadline, actor, request_id, at)
+SELECT id, 910009, 'take_over', NULL, 'P-QNL.01-1', 'r4', '2026-10-12 10:00+08'
+  FROM meetings WHERE grid = 'QNL.01' AND kind = 'weekly' AND day = '2026-10-12';
+UPDATE meetings SET state = 'closed', closed_at = '2026-10-12 11:00+08', closed_by = 'P-QNL-1'
+ WHERE grid = 'QNL' AND kind = 'monthly';
+INSERT INTO sim_clock (at) VALUES ('2026-10-14 08:59+08') ON CONFLICT (id) DO UPDATE SET at = excluded.at;
+SELECT is ((SELECT count (*) FROM gf_due_lapses () WHERE grid LIKE 'QNL.01%' OR grid = 'QNL'), 0::bigint,
+           'nothing lapses before slot + close_within_hours (48)');
+INSERT INTO sim_clock (at) VALUES ('2026-10-14 09:00+08') ON CONFLICT (id) DO UPDATE SET at = excluded.at;
+SELECT results_eq (
+    $$SELECT grid, kind, due FROM gf_due_lapses () WHERE grid LIKE 'QNL.01%' OR grid = 'QNL'$$,
+    $$VALUES ('QNL.01', 'weekly', timestamptz '2026-10-14 09:00+08'), ('QNL.01', 'monthly', timestamptz '2026-10-14 09:00+08')$$,
+    'at slot + 48 h the open weekly meeting (and the open monthly one) are due; not the closed one');
+UPDATE escalation_rules SET params = params || '{"close_within_hours": 72}' WHERE root = '*' AND rule = 'weekly_l2';
+SELECT is ((SELECT count (*) FROM gf_due_lapses () WHERE kind = 'weekly'), 0::bigint,
+           'close_within_hours is the rule''s');
+UPDATE escalation_rules SET params = params || '{"close_within_hours": 48}' WHERE root = '*' AND rule = 'weekly_l2';
+SET LOCAL ROLE gf_escalator;
+SELECT is (gf_lapse_meeting ((SELECT id FROM meetings WHERE grid = 'QNL.01' AND kind = 'weekly' AND day = '2026-10-12')), 1,
+           'the safety net lapses it (as the escalator): one automatic escalation');
+RESET ROLE;
+SELECT results_eq (
+    $$SELECT e.case_id, e.rule, e.to_level, e.automatic, e.at FROM escalations e ORDER BY e.case_id$$,
+    $$VALUES (910008::bigint, 'weekly_l2', 2::smallint, true, timestamptz '2026-10-14 09:00+08')$$,
+    'the old undecided case goes to L2, automatic, at the lapse; not the one people decided on, not the young ones');
+SELECT is ((SELECT state || ' ' || automatic || ' ' || closed_at FROM meetings
+             WHERE grid = 'QNL.01' AND kind = 'weekly' AND day = '2026-10-12'),
+           'lapsed true ' || timestamptz '2026-10-14 09:00+08', 'the meeting is lapsed, automatic, closed at the lapse');
+SELECT is ((SELECT payload->>'automatic' || ' ' || (payload->>'reason') FROM case_events
+             WHERE case_id = 910008 AND type = 'case.escalated'),
+           'true 例会逾期未结，自动升级：L3 未解决超过 2 个工作日', 'case.escalated says automatic, and why');
+SELECT is ((SELECT escalated FROM ledger_entries le JOIN meetings m ON m.id = le.meeting_id
+             WHERE m.grid = 'QNL.01' AND m.day = '2026-10-12' AND m.kind = 'weekly' AND le.case_id = 910008),
+           true, 'the ledger line is marked escalated');
+SELECT is ((SELECT how || ' ' || rule_name FROM gf_meeting_escalations (
+              (SELECT id FROM meetings WHERE grid = 'QNL.01' AND kind = 'weekly' AND day = '2026-10-12'))),
+           '自动升级 周例会升级至二级网格', 'the ledger says the escalation was automatic');
+SELECT is ((SELECT payload - 'meeting' - 'slot_at' FROM case_events WHERE type = 'meeting.lapsed'),
+           '{"kind": "weekly", "day": "2026-10-12", "automatic": true, "decided": 1, "escalated": 1}'::jsonb,
+           'one meeting.lapsed event');
+SELECT is ((SELECT payload - 'meeting' FROM case_events WHERE type = 'ledger.published'),
+           '{"kind": "weekly", "entries": 6, "resolved": 1, "pending": 4, "hard": 1, "escalated": 1, "automatic": true}'::jsonb,
+           'and ledger.published with the counts');
+SELECT is (gf_lapse_meeting ((SELECT id FROM meetings WHERE grid = 'QNL.01' AND kind = 'weekly' AND day = '2026-10-12')), NULL,
+           'lapsed once');
+SELECT is (gf_lapse_meeting ((SELECT id FROM meetings WHERE grid = 'QNL' AND kind = 'monthly')), NULL,
+           'a meeting people closed is left alone');
+SELECT is ((SELECT count (*) FROM escalations) || ' ' || (SELECT count (*) FROM case_events WHERE type = 'meeting.lapsed'),
+           '1 1', 'no escalation for the meeting people closed');
 
 SELECT * FROM finish ();
 ROLLBACK;

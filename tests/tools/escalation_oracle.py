@@ -10,6 +10,11 @@ a header; times as epoch seconds): cases, events (case_events), meetings, ledger
 schedule (meeting_schedule), and steps.txt (every clock step of the run: epoch
 seconds, ISO time).  --since is when the escalator started (the clock at its start).
 
+The semantics are issue 14's: a meeting is opened at its slot with its agenda and
+nothing moves then; nobody closes meetings in this run, so each is lapsed by the
+safety net at the first clock step at or after slot + close_within_hours (the rule's,
+default 48), and the rule-based escalations happen then, all automatic.
+
 From the calendar, the rules, the cases and their *action* events only (what the
 intake and the router stored; never case.escalated, and never the engine's SQL
 functions), it replays the run and computes what the engine must have produced:
@@ -19,26 +24,35 @@ functions), it replays the run and computes what the engine must have produced:
              it falls on a day off; two slots on one day are one meeting.  Per L1
              grid, the first Monday (the rule's weekday) of each month that is a
              working day.  Held at the first clock step at or after the slot.  The
-             ledger period starts at the previous slot of that grid and kind.
+             ledger period starts at the previous slot of that grid and kind.  Lapsed
+             (state lapsed, automatic, closed at that step) at the first step at or
+             after slot + close_within_hours; still open when the run ends before.
   ledgers    every case of the meeting grid's subtree (its grid below the meeting
              grid) received by the slot, not merged, and open at the slot or touched
              (any event) in [previous slot, slot); with its state, tier (resolved for
              resolved / called back / closed, else the last classification, reset to
              pending by a reopen), level, owner grid, priority (紧急 and special
              groups), age in days, last case event and time, as of the slot; and
-             whether this meeting escalated it.
-  escalations weekly_l2: unresolved cases at L3 of the L2 grid's subtree whose grace
-             (2 working days; from a day off counting starts at the next working
-             day, as documented in 003_calendar.sql) ended by the slot.
-             monthly_l1: unresolved cases of the L1 grid above L1 that are marked
-             hard, or are at L2 and were on at least one weekly ledger by the slot.
-             urgent_l2 / urgent_l1: urgent or special-group cases not resolved 24 h /
+             whether this meeting escalated it; why it is on the agenda (special: an
+             open case of a special group; triage: on the monthly agenda, an
+             unroutable case of the L1 grid; else ledger).
+  escalations at the lapse of a meeting, for the cases on its agenda:
+             weekly_l2: unresolved at L3 at the slot and still at the lapse, in the
+             L2 grid's subtree, whose grace (2 working days; from a day off counting
+             starts at the next working day, as documented in 003_calendar.sql)
+             ended by the slot.
+             monthly_l1: at L2 or hard at the slot, and at the lapse unresolved above
+             L1 and marked hard, or at L2 and on at least one weekly ledger by the
+             slot.
+             urgent_l2 / urgent_l1: urgent cases (special-group ones only where the
+             urgent rule says special_groups: true) not resolved 24 h /
              72 h after they were received, at the first clock step where that holds
              (before the step's actions, or right after them when an action made it
-             so); L2 first, then L1.  Effects apply in order: weekly meetings, then
-             the monthly one, then urgent SLAs, then the step's actions.
-             Each at most once per (case, rule, meeting); at the time the meeting is
-             held, from the case's level then, to the rule's level.
+             so); L2 first, then L1.  Effects apply in order: meetings opened, then
+             lapses (by due time, weekly before monthly), then urgent SLAs, then the
+             step's actions.  Each at most once per (case, rule, meeting); at the
+             time of the step, from the case's level then, to the rule's level;
+             every one automatic.
 
 Prints "count ..." lines, one "mismatch KIND ..." line per difference, and for each
 KIND (meetings, periods, ledgers, escalations, urgent_times, final_levels) a line
@@ -115,7 +129,7 @@ class Calendar:
 
 class Case:
     __slots__ = ("id", "root", "received", "category", "ref", "state", "grid", "level", "tier",
-                 "urgent", "groups", "last", "touched", "final_level", "on_weekly")
+                 "urgent", "groups", "last", "touched", "final_level", "first_weekly")
 
     def __init__(self, r):
         self.id = int(r["id"])
@@ -132,7 +146,7 @@ class Case:
         self.groups = []
         self.last = None           # (type, at) of the last case.* event
         self.touched = []          # times of every event, ascending
-        self.on_weekly = False     # on at least one weekly ledger so far
+        self.first_weekly = None   # the slot of the first weekly ledger it was on
 
     def ledger_tier(self):
         if self.state in DONE:
@@ -260,11 +274,17 @@ def main():
             kind = "monthly"
         else:
             continue
+        root = code if level == 1 else parent
+        lp = rule_params(rules, root, "weekly_l2" if kind == "weekly" else "monthly_l1") or {}
+        hours = lp.get("close_within_hours", 48)
         prev = None
         for t in slots:
             if t > since:
+                held = first_step(t)
+                lapse = first_step(max(t + hours * 3600 * US, held)) if held is not None else None
                 expected_meetings[(code, kind, local(t).date().isoformat())] = {
-                    "slot": t, "held": first_step(t), "from": prev}
+                    "slot": t, "held": held, "from": prev, "due": t + hours * 3600 * US,
+                    "lapsed": lapse}
             prev = t
 
     # --- the cases and their action events ----------------------------------------
@@ -283,8 +303,11 @@ def main():
 
     # --- replay ----------------------------------------------------------------------
     meetings_at = collections.defaultdict(list)
+    lapses_at = collections.defaultdict(list)
     for key, m in expected_meetings.items():
         meetings_at[m["slot"]].append(key)
+        if m["lapsed"] is not None:
+            lapses_at[m["lapsed"]].append(key)
     times = sorted(set(steps) | set(meetings_at))
     exp_ledgers = {}        # meeting key -> {case id: entry}
     exp_esc = {}            # (case, rule, meeting key or None) -> (from, to, at)
@@ -296,7 +319,7 @@ def main():
         key = (c.id, rule, mkey)
         if c.level <= to or key in exp_esc:
             return False
-        exp_esc[key] = (c.level, to, at)
+        exp_esc[key] = (c.level, to, at, True)
         c.level = to
         c.last = ("case.escalated", at)
         c.touched.append(at)
@@ -319,7 +342,7 @@ def main():
             if c.state is None or not (c.urgent or c.groups):
                 continue
             p = urgent_p.setdefault(c.root, rule_params(rules, c.root, "urgent"))
-            if p is None:
+            if p is None or not (c.urgent or p.get("special_groups", False)):
                 continue
             for lvl, hours, rule in ((2, p["to_l2_hours"], "urgent_l2"), (1, p["to_l1_hours"], "urgent_l1")):
                 deadline = c.received + hours * 3600 * US
@@ -342,41 +365,56 @@ def main():
         for key in keys:
             grid, kind, _ = key
             m = expected_meetings[key]
-            slot, held = m["slot"], m["held"]
+            slot = m["slot"]
             lo = m["from"] if m["from"] is not None else slot - 7 * 86400 * US
             ledger = {}
             prefix = grid + "."
             for cid in sorted(cases):
                 c = cases[cid]
-                if c.state is None or not c.grid.startswith(prefix) or c.received > slot or c.state == "merged":
+                if c.state is None or c.received > slot or c.state == "merged":
+                    continue
+                triage = kind == "monthly" and c.state == "unroutable" and c.root == grid
+                if not c.grid.startswith(prefix) and not triage:
                     continue
                 if c.state in DONE and not c.touched_in(lo, slot):
                     continue
+                reason = ("triage" if triage else
+                          "special" if c.groups and c.state not in CLOSEDISH else "ledger")
                 ledger[cid] = {
                     "tier": c.ledger_tier(), "state": c.state, "level": c.level, "category": c.category,
                     "priority": c.priority(), "age_days": (slot - c.received) // (86400 * US),
                     "owner": c.grid, "last_action": c.last[0], "last_action_at": c.last[1],
-                    "escalated": False}
-                if kind == "weekly":
-                    c.on_weekly = True
+                    "escalated": False, "reason": reason}
+                if kind == "weekly" and c.first_weekly is None:
+                    c.first_weekly = slot
             exp_ledgers[key] = ledger
-            if kind == "weekly":
-                grace = rule_params(rules, grids[grid][1], "weekly_l2")["grace_working_days"]
-                for cid in sorted(ledger):
-                    c = cases[cid]
-                    if c.level == 3 and c.state not in CLOSEDISH and cal.add_working_days(c.received, grace) <= slot:
-                        if escalate(c, "weekly_l2", key, 2, held):
-                            ledger[cid]["escalated"] = True
-            else:
-                for cid in sorted(cases):
-                    c = cases[cid]
-                    if (c.state is None or c.root != grid or c.level <= 1 or c.received > slot
-                            or c.state in CLOSEDISH):
-                        continue
-                    if c.tier == "hard" or (c.level == 2 and c.on_weekly):
-                        if escalate(c, "monthly_l1", key, 1, held) and cid in ledger:
-                            ledger[cid]["escalated"] = True
         if t in step_set:
+            # The safety net: meetings nobody closed lapse, in the order they became due.
+            for key in sorted(lapses_at.get(t, []),
+                              key=lambda k: (expected_meetings[k]["due"], k[1] != "weekly", k[0])):
+                grid, kind, _ = key
+                slot = expected_meetings[key]["slot"]
+                ledger = exp_ledgers[key]
+                if kind == "weekly":
+                    grace = rule_params(rules, grids[grid][1], "weekly_l2")["grace_working_days"]
+                    for cid in sorted(ledger):
+                        c, e = cases[cid], ledger[cid]
+                        if (e["level"] == 3 and e["state"] not in CLOSEDISH and c.grid.startswith(grid + ".")
+                                and c.level == 3 and c.state not in CLOSEDISH
+                                and cal.add_working_days(c.received, grace) <= slot):
+                            if escalate(c, "weekly_l2", key, 2, t):
+                                e["escalated"] = True
+                else:
+                    for cid in sorted(ledger):
+                        c, e = cases[cid], ledger[cid]
+                        if not (e["level"] == 2 or e["tier"] == "hard"):
+                            continue
+                        if c.root != grid or c.level <= 1 or c.received > slot or c.state in CLOSEDISH:
+                            continue
+                        if c.tier == "hard" or (c.level == 2 and c.first_weekly is not None
+                                                and c.first_weekly <= slot):
+                            if escalate(c, "monthly_l1", key, 1, t):
+                                e["escalated"] = True
             urgent_phase(t)
             if ei < len(event_times) and event_times[ei] == t:
                 apply_events_until(t, inclusive=True)
@@ -403,7 +441,8 @@ def main():
         if key in actual_meetings:
             mismatch("meetings", "duplicate %s %s %s" % key)
         actual_meetings[key] = {"id": r["id"], "slot": us(r["slot_at"]), "held": us(r["held_at"]),
-                                "from": us(r["period_from"])}
+                                "from": us(r["period_from"]), "state": r["state"],
+                                "closed": us(r["closed_at"]), "automatic": r["automatic"] == "t"}
     for key in sorted(set(expected_meetings) | set(actual_meetings)):
         e, g = expected_meetings.get(key), actual_meetings.get(key)
         name = "%s %s %s" % key
@@ -416,6 +455,10 @@ def main():
             if (e["slot"], e["held"]) != (g["slot"], g["held"]):
                 mismatch("meetings", "different: %s (meeting_id=%s): expected slot %s held %s, got slot %s held %s"
                          % (name, g["id"], fmt(e["slot"]), fmt(e["held"]), fmt(g["slot"]), fmt(g["held"])))
+            want = (("lapsed", e["lapsed"], True) if e["lapsed"] is not None else ("open", None, False))
+            if want != (g["state"], g["closed"], g["automatic"]):
+                mismatch("meetings", "different: %s (meeting_id=%s): expected %s closed %s automatic %s, got %s closed %s automatic %s"
+                         % (name, g["id"], want[0], fmt(want[1]), want[2], g["state"], fmt(g["closed"]), g["automatic"]))
             if e["from"] != g["from"]:
                 mismatch("periods", "%s (meeting_id=%s): ledger period should start at the previous slot %s, starts at %s"
                          % (name, g["id"], fmt(e["from"]), fmt(g["from"])))
@@ -427,7 +470,7 @@ def main():
             "tier": r["tier"], "state": r["state"], "level": int(r["level"]), "category": r["category"],
             "priority": r["priority"], "age_days": int(r["age_days"]), "owner": r["owner"],
             "last_action": r["last_action"], "last_action_at": us(r["last_action_at"]),
-            "escalated": r["escalated"] == "t"}
+            "escalated": r["escalated"] == "t", "reason": r["reason"]}
 
     def show_entry(x):
         return " ".join("%s=%s" % (k, fmt(v) if k == "last_action_at" else v) for k, v in x.items())
@@ -462,7 +505,7 @@ def main():
         key = (int(r["case_id"]), r["rule"], mkey)
         if key in actual_esc:
             mismatch("escalations", "duplicate case=%d rule=%s meeting=%s" % (key[0], key[1], mkey))
-        actual_esc[key] = (int(r["from_level"]), int(r["to_level"]), us(r["at"]))
+        actual_esc[key] = (int(r["from_level"]), int(r["to_level"]), us(r["at"]), r["automatic"] == "t")
 
     def mname(m):
         return "-" if m is None else "%s/%s/%s" % m
@@ -478,10 +521,11 @@ def main():
             mismatch("escalations", "unexpected: case=%d (%s) rule=%s meeting=%s: L%d -> L%d at %s should not have happened"
                      % (cid, ref, rule, mname(mkey), g[0], g[1], fmt(g[2])))
         elif e != g:
-            mismatch("escalations", "different: case=%d (%s) rule=%s meeting=%s: expected L%d -> L%d at %s, got L%d -> L%d at %s"
-                     % (cid, ref, rule, mname(mkey), e[0], e[1], fmt(e[2]), g[0], g[1], fmt(g[2])))
+            mismatch("escalations", "different: case=%d (%s) rule=%s meeting=%s: expected L%d -> L%d at %s%s, got L%d -> L%d at %s%s"
+                     % (cid, ref, rule, mname(mkey), e[0], e[1], fmt(e[2]), " automatic" if e[3] else "",
+                        g[0], g[1], fmt(g[2]), " automatic" if g[3] else ""))
 
-    for (cid, rule, mkey), (fl, tl, at) in sorted(actual_esc.items(), key=lambda x: (x[0][0], x[0][1])):
+    for (cid, rule, mkey), (fl, tl, at, _) in sorted(actual_esc.items(), key=lambda x: (x[0][0], x[0][1])):
         if not rule.startswith("urgent_") or cid not in cases:
             continue
         lvl = 2 if rule == "urgent_l2" else 1

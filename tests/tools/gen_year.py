@@ -6,13 +6,15 @@ Usage (from tests/e2e/test_escalation_year.sh, with the services already running
                 --start 2026-01-05 --end 2026-07-06 --out DIR [--seed S] [--per-day N]
 
 Day by day, on the simulated clock, each step waiting until the system has settled
-(events sequenced, router and notifier caught up, every meeting due by now held,
-every urgent escalation due now made):
+(events sequenced, router and notifier caught up, every meeting due by now opened,
+none left open past its close_within_hours (the safety net lapsed it), every urgent
+escalation due now made):
 
   08:55  only on days with a meeting slot at 09:00 (found with the engine's slot
          functions; a wrong answer shows up as a meeting held late): urgent SLAs that
          ran out overnight are escalated here, before the meetings
-  09:00  the slot: weekly L2 meetings and the monthly L1 meeting
+  09:00  the slot: weekly L2 meetings and the monthly L1 meeting open (nobody closes
+         them: they lapse at the first step 48 h later, usually Wednesday 11:00)
   11:00  complaints arrive (gf-hotline with a JSON Lines file; special groups through
          `gridctl submit --source patrol --groups`), then random staff actions
   16:00  on working days, the same (complaints on about half of them, none urgent)
@@ -72,7 +74,8 @@ SELECT (EXISTS (SELECT 1 FROM escalation_state)
    AND NOT EXISTS (SELECT 1 FROM cases WHERE state = 'registered'))::text
 """
 
-SETTLE_MEETINGS_SQL = "SELECT ((SELECT count (*) FROM meetings) >= %d)::text"
+SETTLE_MEETINGS_SQL = ("SELECT ((SELECT count (*) FROM meetings) >= %d"
+                       " AND NOT EXISTS (SELECT 1 FROM gf_due_lapses ()))::text")
 
 # ... and every urgent escalation due now made (the escalator's work).
 URGENT_SQL = """

@@ -77,7 +77,7 @@ CREATE OR REPLACE FUNCTION gf_dash_escalations () RETURNS json LANGUAGE sql STAB
     )
     SELECT json_build_object (
         'escalations', (SELECT coalesce (json_agg (x), '[]') FROM (
-            SELECT e.id, e.case_id, e.rule, e.from_level, e.to_level,
+            SELECT e.id, e.case_id, e.rule, e.from_level, e.to_level, e.automatic,
                    to_char (e.at AT TIME ZONE 'Asia/Shanghai', 'YYYY-MM-DD HH24:MI') AS at,
                    c.grid, g.name AS grid_name, cat.name AS category, c.urgent,
                    coalesce (sn.name, c.state) AS state
@@ -104,7 +104,10 @@ CREATE OR REPLACE FUNCTION gf_dash_ledger () RETURNS json LANGUAGE sql STABLE AS
                count (le.case_id) FILTER (WHERE le.tier = 'resolved')::int AS resolved,
                count (le.case_id) FILTER (WHERE le.tier = 'pending')::int AS pending,
                count (le.case_id) FILTER (WHERE le.tier = 'hard')::int AS hard,
-               count (le.case_id) FILTER (WHERE le.escalated)::int AS escalated
+               count (le.case_id) FILTER (WHERE le.escalated)::int AS escalated,
+               -- the safety net's (issue 14): the meeting's state, its automatic escalations
+               m.state, (SELECT count (*) FROM escalations e
+                          WHERE e.meeting_id = m.id AND e.automatic)::int AS automatic
           FROM wd JOIN meetings m ON m.kind = 'weekly' AND m.day = wd.day
           JOIN grids g ON g.code = m.grid
           LEFT JOIN ledger_entries le ON le.meeting_id = m.id
@@ -112,7 +115,9 @@ CREATE OR REPLACE FUNCTION gf_dash_ledger () RETURNS json LANGUAGE sql STABLE AS
     ), mm AS (
         SELECT m.id, m.grid, g.name AS grid_name, m.day::text AS day,
                to_char (m.period_from AT TIME ZONE 'Asia/Shanghai', 'YYYY-MM-DD') AS period_from,
-               to_char (m.slot_at AT TIME ZONE 'Asia/Shanghai', 'YYYY-MM-DD') AS period_to
+               to_char (m.slot_at AT TIME ZONE 'Asia/Shanghai', 'YYYY-MM-DD') AS period_to,
+               m.state, (SELECT count (*) FROM escalations e
+                          WHERE e.meeting_id = m.id AND e.automatic)::int AS automatic
           FROM meetings m JOIN grids g ON g.code = m.grid
          WHERE m.kind = 'monthly' ORDER BY m.day DESC, m.id DESC LIMIT 1
     )

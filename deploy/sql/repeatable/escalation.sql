@@ -54,25 +54,31 @@ LANGUAGE sql STABLE AS $$
                                            AND m.slot_at <= p_slot)))
 $$;
 
--- Urgent SLAs (005): the rule read once per L1 grid that has urgent or
--- special-group cases open, not twice per case (gf_rule () is a query).
+-- Urgent SLAs (005): urgent cases only.  Special groups are attention, not
+-- urgency (issue 14): their cases escalate by these SLAs only where the
+-- L1 grid's urgent rule says special_groups: true (default false).  The
+-- rule is read once per L1 grid that has such cases open, not twice per
+-- case (gf_rule () is a query).
 CREATE OR REPLACE FUNCTION gf_urgent_candidates (p_at timestamptz)
 RETURNS TABLE (case_id bigint, to_level smallint, reason text)
 LANGUAGE sql STABLE AS $$
     WITH open AS MATERIALIZED (
-        SELECT c.id, c.root, c.level,
+        SELECT c.id, c.root, c.level, c.urgent,
                gf_clock_start (c.source, c.reported_at, c.received_at) AS received_at FROM cases c
          WHERE (c.urgent OR c.groups <> '{}')
            AND gf_case_open (c.state)
     ), rules AS MATERIALIZED (
         SELECT r.root, gf_rule (r.root, 'urgent') AS params FROM (SELECT DISTINCT root FROM open) r
     )
-    SELECT o.id, x.lvl, format ('紧急/重点人群诉求 %s 小时未办结', x.hours)
+    SELECT o.id, x.lvl,
+           format (CASE WHEN o.urgent THEN '紧急诉求 %s 小时未办结' ELSE '重点人群诉求 %s 小时未办结' END,
+                   x.hours)
       FROM open o
       JOIN rules r ON r.root = o.root AND r.params IS NOT NULL
      CROSS JOIN LATERAL (VALUES (2::smallint, (r.params->>'to_l2_hours')::int),
                                 (1::smallint, (r.params->>'to_l1_hours')::int)) x (lvl, hours)
      WHERE o.level > x.lvl
+       AND (o.urgent OR coalesce ((r.params->>'special_groups')::boolean, false))
        AND o.received_at + make_interval (hours => x.hours) <= p_at
 $$;
 
@@ -80,9 +86,12 @@ $$;
 -- escalation records under the once-only index, the cases, their
 -- case.escalated events, and the notices notification_rules give for
 -- case.escalated (the new owner's leader, a copy to the previous one).
--- Returns how many moved.
+-- p_automatic: made by the rules (the safety net, the urgent SLAs), not by
+-- a decision; on the escalation row and in the event's payload.  Returns
+-- how many moved.
 CREATE OR REPLACE FUNCTION gf_escalate_many (p_rule text, p_meeting bigint, p_to smallint,
-                                  p_cases bigint[], p_reasons text[]) RETURNS integer
+                                  p_cases bigint[], p_reasons text[],
+                                  p_automatic boolean DEFAULT false) RETURNS integer
 LANGUAGE plpgsql AS $$
 DECLARE
     moved integer;
@@ -94,8 +103,8 @@ BEGIN
         SELECT c.id, c.grid, c.level, c.version FROM cases c JOIN want ON want.case_id = c.id
          WHERE c.level > p_to ORDER BY c.id FOR UPDATE OF c
     ), ins AS (
-        INSERT INTO escalations (case_id, rule, meeting_id, from_level, to_level, at)
-        SELECT id, p_rule, p_meeting, level, p_to, gf_now () FROM locked ORDER BY id
+        INSERT INTO escalations (case_id, rule, meeting_id, from_level, to_level, at, automatic)
+        SELECT id, p_rule, p_meeting, level, p_to, gf_now (), p_automatic FROM locked ORDER BY id
         ON CONFLICT DO NOTHING RETURNING case_id, from_level
     ), upd AS (
         UPDATE cases c SET level = p_to, version = c.version + 1, updated_at = gf_now ()
@@ -108,7 +117,7 @@ BEGIN
         SELECT 'case.escalated', 'case.escalated/' || u.grid, u.id, u.grid, gf_now (),
                jsonb_build_object ('rule', p_rule, 'meeting', p_meeting, 'from_level', u.from_level,
                                    'to_level', p_to, 'reason', want.reason, 'version', u.version,
-                                   'owner', u.new_owner)
+                                   'owner', u.new_owner, 'automatic', p_automatic)
           FROM upd u JOIN want ON want.case_id = u.id ORDER BY u.id
     ), mark AS (
         UPDATE ledger_entries le SET escalated = true
@@ -126,8 +135,9 @@ BEGIN
 END
 $$;
 
--- Urgent and special-group cases that ran out of time, all at once: first
--- to L2, then (same tick, if already due) to L1.
+-- Urgent cases (and special-group ones where the rule says so) that ran
+-- out of time, all at once: first to L2, then (same tick, if already due)
+-- to L1.  Automatic: the rules moved them, not a decision.
 CREATE OR REPLACE FUNCTION gf_escalate_urgent (p_at timestamptz) RETURNS integer
 LANGUAGE plpgsql AS $$
 DECLARE
@@ -135,10 +145,10 @@ DECLARE
     to_l1 integer;
 BEGIN
     SELECT gf_escalate_many ('urgent_l2', NULL, 2::smallint, array_agg (u.case_id ORDER BY u.case_id),
-                             array_agg (u.reason ORDER BY u.case_id))
+                             array_agg (u.reason ORDER BY u.case_id), true)
       INTO to_l2 FROM gf_urgent_candidates (p_at) u WHERE u.to_level = 2;
     SELECT gf_escalate_many ('urgent_l1', NULL, 1::smallint, array_agg (u.case_id ORDER BY u.case_id),
-                             array_agg (u.reason ORDER BY u.case_id))
+                             array_agg (u.reason ORDER BY u.case_id), true)
       INTO to_l1 FROM gf_urgent_candidates (p_at) u WHERE u.to_level = 1;
     RETURN coalesce (to_l2, 0) + coalesce (to_l1, 0);
 END
@@ -157,7 +167,9 @@ $$;
 -- (gf_overdue_at: the one rule) its grid's leader (audience grid_leader),
 -- once it has waited l2_factor times the rule's hours the L2 leader too
 -- (audience l2_leader; no l2_factor, no L2 copy).  The rule is read once per
--- L1 grid and urgency, not per case.
+-- L1 grid and urgency, not per case.  A special group's case gets its
+-- leader's reminder earlier, after the rule's special_hours (issue 14: its
+-- own, shorter sign-for deadline; attention, not escalation).
 CREATE OR REPLACE FUNCTION gf_sign_reminders (p_at timestamptz) RETURNS integer
 LANGUAGE sql AS $$
     WITH overdue AS MATERIALIZED (
@@ -177,12 +189,26 @@ LANGUAGE sql AS $$
                gf_overdue_at ('routed', r.root, r.urgent, 'epoch', NULL, NULL)
                  - timestamptz 'epoch' AS hours
           FROM (SELECT DISTINCT root, urgent FROM overdue) r
+    ), special AS MATERIALIZED (
+        -- special-group cases: their own, shorter sign-for reminder (the
+        -- rule's special_hours; 24 without it), once, to the grid's leader
+        SELECT c.id, c.grid
+          FROM cases c
+         CROSS JOIN LATERAL (SELECT gf_overdue_at_rule (c.state, false, c.routed_at, c.received_at,
+                                                        c.updated_at, jsonb_build_object ('hours',
+                                                        gf_rule (c.root, 'sign_reminder')->'special_hours'))
+                                    AS at) o
+         WHERE c.state IN ('routed', 'reopened') AND c.groups <> '{}' AND o.at <= p_at
     )
     SELECT coalesce (gf_notify_many ('escalator', jsonb_agg (x.item)), 0)
       FROM (SELECT jsonb_build_object ('case_id', o.id, 'type', 'sign.reminder', 'grid', o.grid,
                                        'audience', 'grid_leader') AS item
               FROM overdue o
-            UNION ALL
+            UNION
+            SELECT jsonb_build_object ('case_id', s.id, 'type', 'sign.reminder', 'grid', s.grid,
+                                       'audience', 'grid_leader')
+              FROM special s
+            UNION
             SELECT jsonb_build_object ('case_id', o.id, 'type', 'sign.reminder', 'grid', o.grid,
                                        'audience', 'l2_leader')
               FROM overdue o JOIN rules r ON r.root = o.root AND r.urgent = o.urgent
@@ -192,9 +218,11 @@ $$;
 -- Overdue referrals: gf_referrals_overdue, in referrals.sql (issue 14, 代访).
 
 -- `gridctl escalation plan`: what would escalate at p_at in the subtree
--- p_grid (NULL: everywhere), and why: the candidates of each weekly and
--- monthly meeting due since the escalator's state and not held yet, then
--- the urgent cases their rule has not escalated yet.  Reads only.
+-- p_grid (NULL: everywhere), and why: the safety net's candidates of each
+-- weekly and monthly meeting that would have lapsed by p_at (open ones:
+-- their agenda cases without a decision; ones not opened yet since the
+-- escalator's state: their candidates), then the urgent cases their rule has
+-- not escalated yet.  Nothing escalates at a slot itself.  Reads only.
 CREATE OR REPLACE FUNCTION gf_escalation_plan (p_at timestamptz, p_grid text)
 RETURNS TABLE (rule text, meeting_grid text, slot text, case_id bigint, reason text,
                case_grid text, level smallint)
@@ -205,19 +233,33 @@ LANGUAGE sql STABLE AS $$
         SELECT w.grid, 'weekly' AS kind, w.slot, w.day FROM es, gf_weekly_slots (es.since, p_at) w
         UNION ALL
         SELECT m.grid, 'monthly', m.slot, m.day FROM es, gf_monthly_slots (es.since, p_at) m
-    ), unheld AS (
-        SELECT * FROM due
+    ), unopened AS (
+        SELECT due.*, NULL::bigint AS meeting FROM due
          WHERE NOT EXISTS (SELECT 1 FROM meetings m
                             WHERE m.grid = due.grid AND m.kind = due.kind AND m.day = due.day)
+        UNION ALL
+        SELECT m.grid, m.kind, m.slot_at, m.day, m.id FROM meetings m
+         WHERE m.state = 'open' AND m.kind IN ('weekly', 'monthly')
+    ), lapsing AS (
+        SELECT u.* FROM unopened u
+         WHERE u.slot + make_interval (hours => coalesce ((gf_rule (
+                   split_part (u.grid, '.', 1),
+                   CASE u.kind WHEN 'weekly' THEN 'weekly_l2' ELSE 'monthly_l1' END)
+                   ->>'close_within_hours')::int, 48)) <= p_at
     )
     SELECT o.kind, o.grid, to_char (o.slot AT TIME ZONE 'Asia/Shanghai', 'YYYY-MM-DD HH24:MI'),
            c.case_id, c.reason, x.grid, x.level
-      FROM unheld o
+      FROM lapsing o
      CROSS JOIN LATERAL (SELECT * FROM gf_weekly_candidates (o.grid, o.slot) WHERE o.kind = 'weekly'
                          UNION ALL
                          SELECT * FROM gf_monthly_candidates (o.grid, o.slot) WHERE o.kind = 'monthly') c
       JOIN cases x ON x.id = c.case_id
-     WHERE p_grid IS NULL OR gf_in_subtree (x.grid, p_grid)
+     WHERE (p_grid IS NULL OR gf_in_subtree (x.grid, p_grid))
+       AND (o.meeting IS NULL
+            OR (EXISTS (SELECT 1 FROM ledger_entries le
+                         WHERE le.meeting_id = o.meeting AND le.case_id = c.case_id)
+                AND NOT EXISTS (SELECT 1 FROM meeting_decisions d
+                                 WHERE d.meeting_id = o.meeting AND d.case_id = c.case_id)))
     UNION ALL
     SELECT 'urgent', NULL, NULL, u.case_id, u.reason, x.grid, x.level
       FROM gf_urgent_candidates (p_at) u JOIN cases x ON x.id = u.case_id

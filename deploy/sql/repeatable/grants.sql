@@ -129,6 +129,9 @@ GRANT INSERT ON case_events TO gf_escalator;
 GRANT SELECT ON departments TO gf_escalator;
 GRANT SELECT, UPDATE ON referrals TO gf_escalator;
 GRANT USAGE ON ALL SEQUENCES IN SCHEMA public TO gf_escalator;
+-- The agenda carries undone decisions and reports up; the safety net leaves
+-- the cases with a decision alone (meetings.sql, issue 14).
+GRANT SELECT ON meeting_decisions TO gf_escalator;
 
 -- gateway (HTTP, dashboards, Open311 queries): reads, never writes.
 GRANT SELECT ON cases_public, case_state_names TO gf_gateway;

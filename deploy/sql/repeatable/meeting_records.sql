@@ -8,7 +8,7 @@
 -- gf_meeting_apply applies it with gf_case_act; take_over moves the case's
 -- level as an explicit (automatic = false) escalation.
 -- Owns: gf_meeting_check, gf_meeting_apply, gf_decision_done_at,
--- gf_decision_outcome, gf_meeting_agenda.
+-- gf_decision_outcome.
 
 -- Everything a meeting.action needs checked before anything changes, under
 -- a lock on the meeting (and on the decision's case).  p_args: the
@@ -357,22 +357,3 @@ LANGUAGE sql STABLE AS $$
       FROM meeting_decisions d WHERE d.id = p_decision
 $$;
 
--- `gridctl meeting show`: a meeting's agenda, each case with why it is on
--- it (and the decision it was carried from, with that decision's outcome)
--- and this meeting's decision on it with its outcome.
-CREATE OR REPLACE FUNCTION gf_meeting_agenda (p_meeting bigint)
-RETURNS TABLE (case_id bigint, tier text, state text, level smallint, reason text,
-               carried_from bigint, carried_kind text, carried_outcome text,
-               decision bigint, decision_kind text, deadline text, detail text, outcome text)
-LANGUAGE sql STABLE AS $$
-    SELECT le.case_id, le.tier, le.state, le.level, le.reason,
-           le.carried_from, cf.kind, gf_decision_outcome (cf.id),
-           d.id, d.kind, to_char (d.deadline AT TIME ZONE 'Asia/Shanghai', 'YYYY-MM-DD HH24:MI'),
-           concat_ws (' ', d.department, d.owner, 'consultation:' || d.consultation, d.note),
-           gf_decision_outcome (d.id)
-      FROM ledger_entries le
-      LEFT JOIN meeting_decisions cf ON cf.id = le.carried_from
-      LEFT JOIN meeting_decisions d ON d.meeting_id = le.meeting_id AND d.case_id = le.case_id
-     WHERE le.meeting_id = p_meeting
-     ORDER BY CASE le.tier WHEN 'hard' THEN 0 WHEN 'pending' THEN 1 ELSE 2 END, le.case_id
-$$;

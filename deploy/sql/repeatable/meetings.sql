@@ -2,10 +2,13 @@
 -- slot is the L2 grid's weekday and time, moved to the next working day when
 -- it falls on a day off; a monthly slot is the first working day of the month
 -- on the rule's weekday; local time Asia/Shanghai) and holding one (the
--- meeting record, its ledger as of the slot, its rule's escalations, the
--- meeting.held / ledger.published events).
+-- meeting record and its agenda as of the slot: meeting.opened), the safety
+-- net (a meeting nobody closed in time lapses and its rule escalates:
+-- meeting.lapsed), and how the ledger shows a meeting's agenda and
+-- escalations.
 -- Owns: gf_weekly_slots, gf_monthly_slots, gf_previous_slot, gf_due_meetings,
--- gf_hold_meeting, gf_meeting_call.
+-- gf_open_meeting, gf_due_lapses, gf_lapse_meeting, gf_meeting_escalations,
+-- gf_meeting_agenda, gf_meeting_agenda_json, gf_meeting_call.
 
 -- The weekly slots in (p_from, p_to].  Called by every tick: each slot
 -- (gf_next_workday_at (), a calendar walk) and each rule is computed once
@@ -80,7 +83,7 @@ BEGIN
 END
 $$;
 
--- The escalator's every tick: the meetings due by gf_now () and not held
+-- The escalator's every tick: the meetings due by gf_now () and not opened
 -- yet, oldest first (weekly before monthly on one day), each after its L1
 -- grid's escalation started (escalation_state.since).  Meetings are held
 -- oldest first, so nothing before the latest held slot (less a margin for a
@@ -106,20 +109,32 @@ LANGUAGE sql STABLE AS $$
      ORDER BY due.slot, due.kind DESC, due.grid
 $$;
 
--- Holds one meeting: the meeting record (once per grid, kind and day), its
--- ledger as of the slot (gf_ledger_cases_at), the escalations its rule
--- makes, and the meeting.held / ledger.published events.  A grid's first
+-- Opens one meeting at its slot: the meeting record (state 'open', once
+-- per grid, kind and day) and its agenda, the ledger_entries as of the slot,
+-- each with why it is there (reason):
+--   ledger       every case of the subtree open at the slot or touched in
+--                the period (gf_ledger_cases_at), as before;
+--   carried      the last decision on the case at an earlier meeting of
+--                this grid and kind is not done yet (carried_from: that
+--                decision);
+--   special      an open case of a special group: always on the agenda;
+--   triage       monthly only: an unroutable case of the L1 grid (待分流);
+--   reported_up  monthly only: an L2 weekly meeting of the subtree decided
+--                to report it up since the previous monthly slot
+--                (carried_from: that decision).
+-- One line per case; when several reasons hold, the first of reported_up,
+-- carried, triage, special, ledger names it (carried_from is kept whenever a
+-- decision is carried).  No case moves at the slot: what the rules would
+-- do happens only when nobody closes the meeting (gf_lapse_meeting).  Emits
+-- meeting.opened with the agenda's size per tier and reason.  A grid's first
 -- meeting covers the period since the previous slot of its rule.  Returns
--- the meeting id, or NULL when that meeting was already held.  work_mem: the
--- candidates, the escalations' joins and the deliveries trigger of a big
--- meeting hash tens of thousands of rows; 4 MB made them spill to disk.
-CREATE OR REPLACE FUNCTION gf_hold_meeting (p_grid text, p_kind text, p_slot timestamptz) RETURNS bigint
+-- the meeting id, or NULL when that meeting was already opened.
+CREATE OR REPLACE FUNCTION gf_open_meeting (p_grid text, p_kind text, p_slot timestamptz) RETURNS bigint
 LANGUAGE plpgsql SET work_mem = '64MB' AS $$
 DECLARE
     m_id bigint;
     m_from timestamptz;
     m_day date := (p_slot AT TIME ZONE 'Asia/Shanghai')::date;
-    n_esc integer := 0;
     counts record;
 BEGIN
     PERFORM pg_advisory_xact_lock (hashtext ('gridflow.meeting:' || p_grid));
@@ -128,52 +143,228 @@ BEGIN
     m_from := coalesce (m_from, gf_previous_slot (p_grid, p_kind, p_slot),
                         p_slot - CASE p_kind WHEN 'weekly' THEN interval '7 days'
                                              ELSE interval '1 month' END);
-    INSERT INTO meetings (grid, kind, day, slot_at, held_at, period_from)
-    VALUES (p_grid, p_kind, m_day, p_slot, gf_now (), m_from)
+    INSERT INTO meetings (grid, kind, day, slot_at, held_at, period_from, state)
+    VALUES (p_grid, p_kind, m_day, p_slot, gf_now (), m_from, 'open')
     ON CONFLICT (grid, kind, day) DO NOTHING RETURNING id INTO m_id;
     IF m_id IS NULL THEN
         RETURN NULL;
     END IF;
-    -- The ledger: every case of the subtree open at the slot or touched in
-    -- the period, as it was at the slot.
+    WITH led AS MATERIALIZED (
+        SELECT st.id, st.state, st.tier, st.level FROM gf_ledger_cases_at (p_grid, m_from, p_slot) st
+         WHERE st.state <> 'merged' AND (NOT gf_case_resolved (st.state) OR st.touched)
+    ), carried AS MATERIALIZED (
+        SELECT l.case_id, l.id FROM (
+            SELECT DISTINCT ON (d.case_id) d.case_id, d.id, d.done_at
+              FROM meetings pm JOIN meeting_decisions d ON d.meeting_id = pm.id
+             WHERE pm.grid = p_grid AND pm.kind = p_kind AND pm.slot_at < p_slot
+             ORDER BY d.case_id, d.at DESC, d.id DESC) l
+         WHERE l.done_at IS NULL
+    ), reported AS MATERIALIZED (
+        SELECT DISTINCT ON (d.case_id) d.case_id, d.id
+          FROM meetings wm JOIN meeting_decisions d ON d.meeting_id = wm.id
+         WHERE p_kind = 'monthly' AND wm.kind = 'weekly' AND gf_in_subtree (wm.grid, p_grid)
+           AND d.kind = 'report_up' AND d.at > m_from AND d.at <= p_slot
+         ORDER BY d.case_id, d.at DESC, d.id DESC
+    ), triage AS MATERIALIZED (
+        SELECT c.id FROM cases c
+         WHERE p_kind = 'monthly' AND c.root = p_grid AND c.state = 'unroutable'
+           AND c.received_at <= p_slot
+    ), extra AS (
+        SELECT x.id, h.state, h.tier, h.level
+          FROM (SELECT case_id AS id FROM carried UNION SELECT case_id FROM reported
+                UNION SELECT id FROM triage EXCEPT SELECT id FROM led) x
+         CROSS JOIN LATERAL gf_case_at (x.id, p_slot) h
+    ), agenda AS (
+        SELECT * FROM led UNION ALL SELECT * FROM extra
+    )
     INSERT INTO ledger_entries (meeting_id, case_id, tier, state, level, category, priority,
-                                age_days, owner, last_action, last_action_at)
-    SELECT m_id, c.id, st.tier, st.state, st.level, c.category,
+                                age_days, owner, last_action, last_action_at, reason, carried_from)
+    SELECT m_id, c.id, a.tier, a.state, a.level, c.category,
            concat_ws (' ', CASE WHEN c.urgent THEN '紧急' END,
                       nullif (array_to_string (c.groups, ','), '')),
            greatest (0, floor (extract (epoch FROM (p_slot - c.received_at)) / 86400))::int,
-           c.grid, la.type, la.at
-      FROM gf_ledger_cases_at (p_grid, m_from, p_slot) st
-      JOIN cases c ON c.id = st.id
+           c.grid, la.type, la.at,
+           CASE WHEN r.id IS NOT NULL THEN 'reported_up'
+                WHEN k.id IS NOT NULL THEN 'carried'
+                WHEN t.id IS NOT NULL THEN 'triage'
+                WHEN c.groups <> '{}' AND gf_case_open (a.state) THEN 'special'
+                ELSE 'ledger' END,
+           coalesce (r.id, k.id)
+      FROM agenda a
+      JOIN cases c ON c.id = a.id
+      LEFT JOIN reported r ON r.case_id = c.id
+      LEFT JOIN carried k ON k.case_id = c.id
+      LEFT JOIN triage t ON t.id = c.id
       LEFT JOIN LATERAL (SELECT e.type, e.at FROM case_events e
                           WHERE e.case_id = c.id AND e.at <= p_slot AND e.type LIKE 'case.%'
                           ORDER BY e.id DESC LIMIT 1) la ON true
-     WHERE st.state <> 'merged'
-       AND (NOT gf_case_resolved (st.state) OR st.touched);
-    IF p_kind = 'weekly' THEN
-        SELECT gf_escalate_many ('weekly_l2', m_id, 2::smallint, array_agg (w.case_id ORDER BY w.case_id),
-                                 array_agg (w.reason ORDER BY w.case_id))
-          INTO n_esc FROM gf_weekly_candidates (p_grid, p_slot) w;
-    ELSIF p_kind = 'monthly' THEN
-        SELECT gf_escalate_many ('monthly_l1', m_id, 1::smallint, array_agg (mc.case_id ORDER BY mc.case_id),
-                                 array_agg (mc.reason ORDER BY mc.case_id))
-          INTO n_esc FROM gf_monthly_candidates (p_grid, p_slot) mc;
+     WHERE a.state <> 'merged';
+    SELECT count (*) AS entries, count (*) FILTER (WHERE tier = 'resolved') AS resolved,
+           count (*) FILTER (WHERE tier = 'pending') AS pending,
+           count (*) FILTER (WHERE tier = 'hard') AS hard,
+           count (*) FILTER (WHERE reason = 'carried') AS carried,
+           count (*) FILTER (WHERE reason = 'special') AS special,
+           count (*) FILTER (WHERE reason = 'triage') AS triage,
+           count (*) FILTER (WHERE reason = 'reported_up') AS reported_up
+      INTO counts FROM ledger_entries WHERE meeting_id = m_id;
+    INSERT INTO case_events (type, topic, grid, at, payload) VALUES
+        ('meeting.opened', 'meeting.opened/' || p_grid, p_grid, gf_now (),
+         jsonb_build_object ('meeting', m_id, 'kind', p_kind, 'day', m_day, 'slot_at', p_slot,
+                             'period_from', m_from, 'entries', counts.entries,
+                             'resolved', counts.resolved, 'pending', counts.pending,
+                             'hard', counts.hard, 'carried', counts.carried,
+                             'special', counts.special, 'triage', counts.triage,
+                             'reported_up', counts.reported_up));
+    RETURN m_id;
+END
+$$;
+
+-- The safety net's every tick: weekly and monthly meetings still open
+-- close_within_hours (the weekly_l2 / monthly_l1 rule of the L1 grid,
+-- default 48) after their slot, in the order they became due (weekly
+-- before monthly at one time).  due is when the meeting lapsed.
+CREATE OR REPLACE FUNCTION gf_due_lapses ()
+RETURNS TABLE (meeting bigint, grid text, kind text, due timestamptz)
+LANGUAGE sql STABLE AS $$
+    SELECT x.id, x.grid, x.kind, x.due
+      FROM (SELECT m.id, m.grid, m.kind,
+                   m.slot_at + make_interval (hours => coalesce ((gf_rule (
+                       split_part (m.grid, '.', 1),
+                       CASE m.kind WHEN 'weekly' THEN 'weekly_l2' ELSE 'monthly_l1' END)
+                       ->>'close_within_hours')::int, 48)) AS due
+              FROM meetings m
+             WHERE m.state = 'open' AND m.kind IN ('weekly', 'monthly')) x
+     WHERE x.due <= gf_now ()
+     ORDER BY x.due, x.kind DESC, x.grid
+$$;
+
+-- The safety net closes one meeting nobody closed: state 'lapsed',
+-- automatic, and the escalation its rule makes (weekly: gf_weekly_candidates,
+-- monthly: gf_monthly_candidates, both for the slot) for the cases on its
+-- agenda that have no decision, each escalation automatic.  A case must have
+-- been the rule's at the slot (the agenda line: open at L3 past the grace;
+-- at L2 or hard for the monthly rule) and still be so now: a case moved up
+-- between the slot and the lapse waits for the next meeting.  Then the
+-- meeting.lapsed and ledger.published events.  Under the meeting row's lock:
+-- a meeting closed by people (or lapsed already) is left alone and NULL is
+-- returned; else the number of escalations.
+CREATE OR REPLACE FUNCTION gf_lapse_meeting (p_meeting bigint) RETURNS integer
+LANGUAGE plpgsql SET work_mem = '64MB' AS $$
+DECLARE
+    m meetings%ROWTYPE;
+    n_esc integer := 0;
+    counts record;
+BEGIN
+    SELECT * INTO m FROM meetings WHERE id = p_meeting AND kind IN ('weekly', 'monthly') FOR UPDATE;
+    IF NOT FOUND OR m.state <> 'open' THEN
+        RETURN NULL;
     END IF;
+    UPDATE meetings SET state = 'lapsed', closed_at = gf_now (), automatic = true,
+                        version = version + 1
+     WHERE id = p_meeting;
+    WITH cand AS (
+        SELECT w.case_id, w.reason FROM gf_weekly_candidates (m.grid, m.slot_at) w
+         WHERE m.kind = 'weekly'
+        UNION ALL
+        SELECT mc.case_id, mc.reason FROM gf_monthly_candidates (m.grid, m.slot_at) mc
+         WHERE m.kind = 'monthly'
+    )
+    SELECT gf_escalate_many (CASE m.kind WHEN 'weekly' THEN 'weekly_l2' ELSE 'monthly_l1' END,
+                             m.id, CASE m.kind WHEN 'weekly' THEN 2 ELSE 1 END::smallint,
+                             array_agg (cand.case_id ORDER BY cand.case_id),
+                             array_agg ('例会逾期未结，自动升级：' || cand.reason ORDER BY cand.case_id),
+                             true)
+      INTO n_esc
+      FROM cand
+     WHERE EXISTS (SELECT 1 FROM ledger_entries le
+                    WHERE le.meeting_id = m.id AND le.case_id = cand.case_id
+                      AND (m.kind = 'weekly' OR le.level = 2 OR le.tier = 'hard'))
+       AND NOT EXISTS (SELECT 1 FROM meeting_decisions d WHERE d.meeting_id = m.id AND d.case_id = cand.case_id);
     n_esc := coalesce (n_esc, 0);
     SELECT count (*) AS entries, count (*) FILTER (WHERE tier = 'resolved') AS resolved,
            count (*) FILTER (WHERE tier = 'pending') AS pending,
-           count (*) FILTER (WHERE tier = 'hard') AS hard
-      INTO counts FROM ledger_entries WHERE meeting_id = m_id;
+           count (*) FILTER (WHERE tier = 'hard') AS hard,
+           (SELECT count (*) FROM meeting_decisions d WHERE d.meeting_id = m.id) AS decided
+      INTO counts FROM ledger_entries WHERE meeting_id = m.id;
     INSERT INTO case_events (type, topic, grid, at, payload) VALUES
-        ('meeting.held', 'meeting.held/' || p_grid, p_grid, gf_now (),
-         jsonb_build_object ('meeting', m_id, 'kind', p_kind, 'day', m_day, 'slot_at', p_slot,
-                             'period_from', m_from)),
-        ('ledger.published', 'ledger.published/' || p_grid, p_grid, gf_now (),
-         jsonb_build_object ('meeting', m_id, 'kind', p_kind, 'entries', counts.entries,
+        ('meeting.lapsed', 'meeting.lapsed/' || m.grid, m.grid, gf_now (),
+         jsonb_build_object ('meeting', m.id, 'kind', m.kind, 'day', m.day, 'slot_at', m.slot_at,
+                             'automatic', true, 'decided', counts.decided, 'escalated', n_esc)),
+        ('ledger.published', 'ledger.published/' || m.grid, m.grid, gf_now (),
+         jsonb_build_object ('meeting', m.id, 'kind', m.kind, 'entries', counts.entries,
                              'resolved', counts.resolved, 'pending', counts.pending,
-                             'hard', counts.hard, 'escalated', n_esc));
-    RETURN m_id;
+                             'hard', counts.hard, 'escalated', n_esc, 'automatic', true));
+    RETURN n_esc;
 END
+$$;
+
+-- A meeting's escalations as its ledger shows them (`gridctl ledger show`,
+-- gf_ledger_json): which rule, from and to which level, when, and whether
+-- the safety net made it (自动升级) or people did.
+CREATE OR REPLACE FUNCTION gf_meeting_escalations (p_meeting bigint)
+RETURNS TABLE (case_id bigint, rule text, rule_name text, from_level smallint, to_level smallint,
+               at text, automatic boolean, how text, how_en text)
+LANGUAGE sql STABLE AS $$
+    SELECT e.case_id, e.rule, coalesce (n.name, e.rule), e.from_level, e.to_level,
+           to_char (e.at AT TIME ZONE 'Asia/Shanghai', 'YYYY-MM-DD"T"HH24:MI:SS"+08:00"'),
+           e.automatic, CASE WHEN e.automatic THEN '自动升级' ELSE '会议决定' END,
+           CASE WHEN e.automatic THEN 'automatic' ELSE 'decided' END
+      FROM escalations e LEFT JOIN escalation_rule_names n ON n.rule = e.rule
+     WHERE e.meeting_id = p_meeting
+     ORDER BY e.case_id
+$$;
+
+-- A meeting's agenda by category and by priority (分类别、分重点: the L1
+-- monthly agenda as the article has it): per case why it is on the agenda;
+-- for a carried or reported-up case, the decision behind it (decision*:
+-- kind, the meeting's grid and day, deadline, note, and what became of it:
+-- decision_outcome); and this meeting's own decision on it (this_*: kind,
+-- deadline, detail, outcome; meeting_records.sql).  Category by category
+-- (by code, unclassified last); within one, urgent cases first, then special
+-- groups, then the rest.  The one agenda `gridctl meeting show` and
+-- `gridctl ledger agenda` print.
+CREATE OR REPLACE FUNCTION gf_meeting_agenda (p_meeting bigint)
+RETURNS TABLE (case_id bigint, category text, category_name text, priority text, urgent boolean,
+               special boolean, reason text, reason_name text, tier text, state text,
+               level smallint, owner text, decision bigint, decision_kind text,
+               decision_grid text, decision_day text, decision_deadline text, decision_note text,
+               decision_outcome text, this_decision bigint, this_kind text, this_deadline text,
+               this_detail text, this_outcome text)
+LANGUAGE sql STABLE AS $$
+    SELECT le.case_id, le.category, coalesce (cat.name, '未分类'),
+           coalesce (nullif (le.priority, ''), '一般'),
+           starts_with (le.priority, '紧急'), le.priority <> '' AND le.priority <> '紧急',
+           le.reason,
+           CASE le.reason WHEN 'ledger' THEN '台账' WHEN 'carried' THEN '上次决定延续'
+                          WHEN 'special' THEN '重点人群' WHEN 'triage' THEN '待分流'
+                          ELSE '二级网格上报' END,
+           le.tier, le.state, le.level, le.owner, d.id, d.kind, dm.grid, dm.day::text,
+           to_char (d.deadline AT TIME ZONE 'Asia/Shanghai', 'YYYY-MM-DD"T"HH24:MI:SS"+08:00"'),
+           d.note, gf_decision_outcome (d.id),
+           t.id, t.kind, to_char (t.deadline AT TIME ZONE 'Asia/Shanghai', 'YYYY-MM-DD HH24:MI'),
+           concat_ws (' ', t.department, t.owner, 'consultation:' || t.consultation, t.note),
+           gf_decision_outcome (t.id)
+      FROM ledger_entries le
+      LEFT JOIN categories cat ON cat.code = le.category
+      LEFT JOIN meeting_decisions d ON d.id = le.carried_from
+      LEFT JOIN meetings dm ON dm.id = d.meeting_id
+      LEFT JOIN meeting_decisions t ON t.meeting_id = le.meeting_id AND t.case_id = le.case_id
+     WHERE le.meeting_id = p_meeting
+     ORDER BY le.category NULLS LAST,
+              CASE WHEN starts_with (le.priority, '紧急') THEN 0 WHEN le.priority <> '' THEN 1 ELSE 2 END,
+              le.case_id
+$$;
+
+-- The same as {"meeting":ID,"kind":K,"state":S,"agenda":[lines in order]};
+-- NULL for an unknown meeting (`gridctl ledger agenda --format json`).
+CREATE OR REPLACE FUNCTION gf_meeting_agenda_json (p_meeting bigint)
+RETURNS json LANGUAGE sql STABLE AS $$
+    SELECT json_build_object ('meeting', m.id, 'grid', m.grid, 'kind', m.kind, 'day', m.day,
+                              'state', m.state,
+                              'agenda', (SELECT coalesce (json_agg (a ORDER BY a.n), '[]')
+                                           FROM (SELECT row_number () OVER () AS n, x.*
+                                                   FROM gf_meeting_agenda (m.id) x) a))
+      FROM meetings m WHERE m.id = p_meeting
 $$;
 
 -- A consultation meeting (民情征询会) that an L1 grid calls on a big issue

@@ -166,8 +166,9 @@ LANGUAGE sql STABLE AS $$
       FROM gf_ledger_entries (p_meeting) e
 $$;
 
--- {"meeting":{header},"entries":[lines without meeting_id]}; NULL meeting
--- for an unknown one.
+-- {"meeting":{header},"entries":[lines without meeting_id],"escalations":
+-- [the meeting's escalations, automatic or decided: gf_meeting_escalations]};
+-- NULL meeting for an unknown one.
 CREATE OR REPLACE FUNCTION gf_ledger_json (p_meeting bigint)
 RETURNS json LANGUAGE sql STABLE AS $$
     SELECT row_to_json (j)
@@ -181,7 +182,9 @@ RETURNS json LANGUAGE sql STABLE AS $$
                                                 e.age_days, e.owner, e.owner_name, e.state,
                                                 e.state_name, e.level, e.last_action,
                                                 e.last_action_name, e.last_action_at,
-                                                e.escalated) l) AS entries) j
+                                                e.escalated) l) AS entries,
+                   (SELECT coalesce (json_agg (x ORDER BY x.case_id), '[]')
+                      FROM gf_meeting_escalations (p_meeting) x) AS escalations) j
 $$;
 
 -- The month and the grid of a monthly report: the L1 grid (no row for

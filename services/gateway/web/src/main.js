@@ -87,13 +87,16 @@ function renderEscalations(e) {
   rows($('overdue').tBodies[0], e.overdue, (x) => [`#${x.case_id}${x.urgent ? ' 紧急' : ''}`,
     x.grid_name, x.category ?? '—', x.hours], '暂无超期案件');
   rows($('escalations').tBodies[0], e.escalations, (x) => [`#${x.case_id}`, x.grid_name,
-    `L${x.from_level}→L${x.to_level}`, vocab.escalation_rules[x.rule] ?? x.rule, x.at], '暂无升级');
+    `L${x.from_level}→L${x.to_level}`,
+    `${vocab.escalation_rules[x.rule] ?? x.rule}${x.automatic ? '（自动升级）' : ''}`, x.at], '暂无升级');
 }
 
 function renderLedger(l) {
   const w = l.weekly;
   $('weekly-day').textContent = w.length ? `${w[0].day}，${w.length} 个二级网格` : '尚未召开';
-  rows($('weekly').tBodies[0], w, (x) => [x.grid_name, x.resolved, x.pending, x.hard, x.escalated],
+  // the safety net's escalations (a meeting nobody closed in time) say so
+  const esc = (x) => (x.automatic ? `${x.escalated}（自动升级 ${x.automatic}）` : x.escalated);
+  rows($('weekly').tBodies[0], w, (x) => [x.grid_name, x.resolved, x.pending, x.hard, esc(x)],
     '尚无周例会台账');
   const m = l.monthly;
   $('monthly-meta').textContent = m ? `${m.meeting.grid_name} ${m.meeting.day}（${m.meeting.period_from} 至 ${m.meeting.period_to}）` : '尚未召开';
