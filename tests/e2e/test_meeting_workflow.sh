@@ -12,6 +12,10 @@
 # the agenda, an actor outside the L2 grid (and an L3 leader), a past or
 # missing deadline, a monthly kind at a weekly meeting, a second decision
 # for a case, anything on the closed meeting; a resend is a duplicate.
+# The next Monday's agenda carries every decision not done yet with its
+# outcome; that meeting, never closed, lapses 48 h after its slot and the
+# weekly rule escalates (automatic, on the ledger) the agenda cases without a
+# decision.
 # The cases are received late enough in the week (Thursday afternoon) that no
 # rule escalates them at the slot: the test does not depend on escalations
 # happening there (issue 14 replaces them with the decisions and the safety
@@ -161,14 +165,6 @@ check "a resent decision is a duplicate and changes nothing" "yes $before" \
 # --- outcomes
 outcome() { sql "SELECT gf_decision_outcome(id) FROM meeting_decisions WHERE meeting_id = $M AND case_id = $1"; }
 check "outcomes now: resolved (and confirmed) done, keep_l3 kept, refer kept" "done done kept kept" "$(outcome $A) $(outcome $R) $(outcome $B) $(outcome $D)"
-clock "2026-11-12T10:00:00+08:00"
-act "$D" reply --actor $L3B --note "住建局已派人修复"
-check "after the deadline of keep_l3 without resolution: late; the department replied: done" "late done" "$(outcome $B) $(outcome $D)"
-"$G" meeting show "$M" >"$ART/show.out" 2>>"$ART/meeting.err" || not_ok "meeting show"
-check "gridctl meeting show: agenda with decisions and outcomes, attendees" "7 8 late done" \
-  "$(grep -cE "^    [0-9]+ +(hard|pending|resolved) " "$ART/show.out") $(grep -cE '^    .+ (staff|cadre|three_heads|household_rep|property) ' "$ART/show.out") \
-$(grep -E "^    $B " "$ART/show.out" | grep -o 'late') $(grep -E "^    $D " "$ART/show.out" | grep -o 'done')"
-
 # --- the same actions through a CurveZMQ intake: the sender's identity
 CERTS=$ART/certs
 mkdir -p "$CERTS"
@@ -211,9 +207,48 @@ refused illegal_transition "a decision on the closed meeting" decide --actor $L2
 refused illegal_transition "an attendee on the closed meeting" attend --actor $L2 --name "周主任" --role other
 refused illegal_transition "closing it twice" close --actor $L2
 
-# --- the next week's agenda (carried decisions with their outcomes) and the
-# --- safety net (a meeting never closed) are branch i14-net's: they read
-# --- meeting_decisions and gf_decision_outcome(decision_id) (the contract).
-# --- [i14-net: next week's agenda and the safety net go here]
+# --- the outcomes later in the week (the meeting closed on its day, as the
+# --- safety net would lapse it 48 h after the slot)
+clock "2026-11-12T10:00:00+08:00"
+act "$D" reply --actor $L3B --note "住建局已派人修复"
+check "after the deadline of keep_l3 without resolution: late; the department replied: done" "late done" "$(outcome $B) $(outcome $D)"
+"$G" meeting show "$M" >"$ART/show.out" 2>>"$ART/meeting.err" || not_ok "meeting show"
+check "gridctl meeting show: agenda with decisions and outcomes, attendees" "7 8 late done" \
+  "$(grep -cE "^    [0-9]+ +(hard|pending|resolved) " "$ART/show.out") $(grep -cE '^    .+ (staff|cadre|three_heads|household_rep|property) ' "$ART/show.out") \
+$(grep -E "^    $B " "$ART/show.out" | grep -o 'late') $(grep -E "^    $D " "$ART/show.out" | grep -o 'done')"
+
+
+# --- Monday 16 November: the next week's agenda carries every earlier
+# --- decision not done yet, with its outcome
+clock "2026-11-16T09:00:00+08:00"
+wait_for "the next weekly meeting of QNL.07" 30 sql_eq \
+  "SELECT count(*) FROM meetings WHERE grid = 'QNL.07' AND kind = 'weekly' AND day = '2026-11-16'" 1
+M2=$(sql "SELECT id FROM meetings WHERE grid = 'QNL.07' AND kind = 'weekly' AND day = '2026-11-16'")
+check "carried: the decisions not done (keep_l3 late, take_over, rectify, report_up), each from its decision; not the done ones" \
+  "$B:carried:keep_l3:late $C:carried:take_over:kept $E:carried:rectify:kept $F:carried:report_up:kept" \
+  "$(sql "SELECT string_agg(case_id || ':' || reason || ':' || decision_kind || ':' || decision_outcome, ' ' ORDER BY case_id)
+           FROM gf_meeting_agenda($M2) WHERE decision IS NOT NULL")"
+check "the resolved and replied cases are not carried" "" \
+  "$(sql "SELECT string_agg(case_id::text, ' ') FROM gf_meeting_agenda($M2) WHERE reason = 'carried' AND case_id IN ($A, $R, $D)")"
+"$G" meeting show "$M2" >"$ART/show2.out" 2>>"$ART/meeting.err" || not_ok "meeting show (next week)"
+check "gridctl meeting show prints each carried decision with its outcome" "carried decision late" \
+  "$(grep -E "^    $B " "$ART/show2.out" | grep -oE 'carried decision [0-9]+ keep_l3: late' | sed 's/ [0-9]* keep_l3://')"
+
+# --- one decision is recorded (N stays at L3 with a deadline), then nobody
+# --- closes the meeting: 48 h after the slot (close_within_hours) the safety
+# --- net lapses it and the rule escalates the agenda cases with no decision
+"$G" meeting decide "$M2" --actor $L2 --case "$N" --decision keep_l3 --deadline "2026-11-20T18:00:00+08:00" \
+  >>"$ART/meeting.out" 2>>"$ART/meeting.err" || not_ok "meeting decide (next week)"
+clock "2026-11-18T09:00:30+08:00"
+wait_for "the safety net to lapse the meeting" 30 sql_eq "SELECT state FROM meetings WHERE id = $M2" lapsed
+check "lapsed: automatic, no one closed it, meeting.lapsed on the stream" "lapsed|true||1" \
+  "$(sql "SELECT state || '|' || automatic || '|' || coalesce(closed_by, '') || '|' ||
+             (SELECT count(*) FROM case_events WHERE type = 'meeting.lapsed' AND payload->>'meeting' = '$M2') FROM meetings WHERE id = $M2")"
+check "the weekly rule escalated, automatically, the cases at L3 past their grace without a decision this week (B D E F; not N, decided; not C, at L2)" \
+  "$B|weekly_l2|true $D|weekly_l2|true $E|weekly_l2|true $F|weekly_l2|true" \
+  "$(sql "SELECT string_agg(case_id || '|' || rule || '|' || automatic, ' ' ORDER BY case_id) FROM escalations WHERE meeting_id = $M2")"
+"$G" ledger show --meeting "$M2" >"$ART/ledger2.out" 2>>"$ART/meeting.err" || not_ok "ledger show (lapsed)"
+check "the ledger says the four escalations were automatic" "4 4" \
+  "$(grep -c "自动升级 automatic" "$ART/ledger2.out") $(grep -o "其中自动升级 [0-9]* 件" "$ART/ledger2.out" | grep -o "[0-9]*")"
 
 finish

@@ -153,12 +153,14 @@ BEGIN
         SELECT st.id, st.state, st.tier, st.level FROM gf_ledger_cases_at (p_grid, m_from, p_slot) st
          WHERE st.state <> 'merged' AND (NOT gf_case_resolved (st.state) OR st.touched)
     ), carried AS MATERIALIZED (
+        -- the last decision on each case at an earlier meeting, while what
+        -- it asked has not happened (gf_decision_done_at, meeting_records.sql)
         SELECT l.case_id, l.id FROM (
-            SELECT DISTINCT ON (d.case_id) d.case_id, d.id, d.done_at
+            SELECT DISTINCT ON (d.case_id) d.case_id, d.id
               FROM meetings pm JOIN meeting_decisions d ON d.meeting_id = pm.id
              WHERE pm.grid = p_grid AND pm.kind = p_kind AND pm.slot_at < p_slot
              ORDER BY d.case_id, d.at DESC, d.id DESC) l
-         WHERE l.done_at IS NULL
+         WHERE gf_decision_done_at (l.id) IS NULL
     ), reported AS MATERIALIZED (
         SELECT DISTINCT ON (d.case_id) d.case_id, d.id
           FROM meetings wm JOIN meeting_decisions d ON d.meeting_id = wm.id
