@@ -9,13 +9,16 @@
 # case changes owner without a decision.  Refused: L2 staff at the L1
 # meeting, a weekly kind, supervise without its deadline, opinions at a
 # meeting that is not a consultation, opinions by L2 staff.
-# The monthly report by category and priority and the reported_up agenda
-# are the other helpers' (i14-net, i14-ind): see the marked place below.
+# The week before, QNL.08's weekly meeting reports a case up (report_up) and
+# takes one over: the monthly agenda shows the reported-up case with the L2
+# decision behind it, by category and priority (gridctl ledger agenda); the
+# monthly report counts the month by category and by priority; a monthly
+# meeting closed by people escalates nothing automatically.
 source "$(dirname "$0")/lib.sh"
 G="$BIN/gridctl"
 new_db
 "$G" calendar import >"$ART/calendar.out" 2>&1 || not_ok "calendar import"
-clock_set "2026-12-03T13:00:00+08:00" # a Thursday: no rule is due for these cases at the slots
+clock_set "2026-11-26T13:00:00+08:00" # a Thursday, the week before
 start_stack --escalator
 wait_for "escalation to start" 10 sql_eq "SELECT count(*) FROM escalation_state" 1
 
@@ -50,6 +53,21 @@ refused() { # refused CODE WHAT MEETING ACTION ARGS...
   else not_ok "refused: $2: got '$got' ($(cat "$ART/refused.err")), want $1; before '$before' after '$after'"; fi
 }
 
+# --- the week before: QNL.08's weekly meeting reports one case up to L1
+# --- (report_up) and takes another over at L2, then closes
+L2X=P-QNL.08-1
+routed U --source hotline --ref ML-U --text "跨街道的污水直排" --grid QNL.08.067 --category water
+routed H --source hotline --ref ML-H --text "两村土地边界纠纷" --grid QNL.08.068 --category dispute
+clock "2026-11-30T09:00:00+08:00"
+wait_for "QNL.08's weekly meeting" 30 sql_eq "SELECT count(*) FROM meetings WHERE grid = 'QNL.08' AND kind = 'weekly' AND day = '2026-11-30'" 1
+W8=$(sql "SELECT id FROM meetings WHERE grid = 'QNL.08' AND kind = 'weekly' AND day = '2026-11-30'")
+clock "2026-11-30T10:00:00+08:00"
+on "$W8" decide --actor $L2X --case "$U" --decision report_up --note "污水来自辖区外，报一级网格协调"
+on "$W8" decide --actor $L2X --case "$H" --decision take_over --note "二级网格协调两村"
+on "$W8" close --actor $L2X
+act "$H" classify --actor $L2X --tier hard
+clock "2026-12-03T13:00:00+08:00" # a Thursday: no rule is due for these cases at the slots
+
 routed S --source hotline --ref ML-S --text "老旧小区加装电梯进度慢" --grid QNL.07.063 --category property
 routed T --source hotline --ref ML-T --text "农贸市场占道经营" --grid QNL.07.064 --category road
 routed K --source hotline --ref ML-K --text "征地补偿标准有异议" --grid QNL.08.067 --category other
@@ -65,8 +83,24 @@ M=$(sql "SELECT id FROM meetings WHERE grid = 'QNL' AND kind = 'monthly' AND day
 W=$(sql "SELECT id FROM meetings WHERE grid = 'QNL.07' AND kind = 'weekly' AND day = '2026-12-07'")
 check "the monthly meeting is open with the four cases on its agenda" "open 4" \
   "$(sql "SELECT state FROM meetings WHERE id = $M") $(sql "SELECT count(*) FROM ledger_entries WHERE meeting_id = $M AND case_id IN ($S,$T,$K,$O)")"
+check "U is on it as reported up by QNL.08's decision; H, at L2 and hard, as on the ledger" \
+  "$U:reported_up:report_up:QNL.08 $H:ledger::" \
+  "$(sql "SELECT string_agg(case_id || ':' || reason || ':' || coalesce(decision_kind, '') || ':' || coalesce(decision_grid, ''), ' ' ORDER BY case_id)
+           FROM gf_meeting_agenda($M) WHERE case_id IN ($U, $H)")"
+"$G" ledger agenda --meeting "$M" --format json >"$ART/agenda.json" 2>>"$ART/meeting.err" || not_ok "ledger agenda"
+check "gridctl ledger agenda: by category (dispute, other, property, road, water); U with its L2 decision" \
+  "dispute other property road water|report_up QNL.08 2026-11-30" \
+  "$(python3 -c '
+import json, sys
+a = json.load(open(sys.argv[1]))["agenda"]
+cats = []
+for x in a:
+    if x["category"] not in cats: cats.append(x["category"])
+u = [x for x in a if x["case_id"] == int(sys.argv[2])][0]
+print(" ".join(cats) + "|" + u["decision_kind"] + " " + u["decision_grid"] + " " + u["decision_day"])' "$ART/agenda.json" "$U")"
 levels() { sql "SELECT string_agg(level::text, ' ' ORDER BY id) FROM cases WHERE id IN ($S,$T,$K,$O)"; }
-check "no case changed owner at the slot" "3 3 3 3" "$(levels)"
+check "no case changed owner at the slot (nor U, reported up, nor H, hard at L2)" "3 3 3 3|3 2" \
+  "$(levels)|$(sql "SELECT string_agg(level::text, ' ' ORDER BY id) FROM cases WHERE id IN ($U, $H)")"
 
 # --- the consultation meeting (民情征询会)
 "$G" meeting call --grid QNL --topic "征地补偿标准征询" >"$ART/call.out" 2>&1 || not_ok "meeting call"
@@ -97,7 +131,7 @@ on "$M" decide --actor $L1 --case "$K" --decision consult --consultation "$X" --
 on "$M" decide --actor $L1 --case "$O" --decision take_over --note "跨村问题，一级网格统筹"
 check "take_over: O is L1's by an explicit decision" "1|decision_l1|false|$M" \
   "$(sql "SELECT c.level || '|' || e.rule || '|' || e.automatic || '|' || e.meeting_id FROM cases c JOIN escalations e ON e.case_id = c.id WHERE c.id = $O")"
-check "no case changed owner but by a decision" "3 3 3 1 1" "$(levels) $(sql "SELECT count(*) FROM escalations")"
+check "no case changed owner but by a decision" "3 3 3 1 2" "$(levels) $(sql "SELECT count(*) FROM escalations")"
 
 outcome() { sql "SELECT gf_decision_outcome(id) FROM meeting_decisions WHERE meeting_id = $M AND case_id = $1"; }
 check "outcomes: supervise waits for its reply, consult for its meeting" "kept kept" "$(outcome $S) $(outcome $K)"
@@ -113,7 +147,25 @@ check "the monthly meeting closed with its decisions by kind" "closed t" \
 "$G" meeting show "$X" >"$ART/show-consultation.out" 2>&1 || not_ok "meeting show consultation"
 check "meeting show lists the consultation's opinions" 2 "$(grep -c '答复' "$ART/show-consultation.out")"
 
-# --- [i14-net / i14-ind: the monthly report by category and priority, with the
-# --- L2 decisions (report_up) that put each case on the L1 agenda, goes here]
+# --- the meeting was closed by people: the monthly rule escalates nothing,
+# --- not even the undecided hard case H, days after the lapse time
+clock "2026-12-10T10:00:00+08:00"
+wait_for "the escalator to catch up" 30 meetings_due_held
+check "a closed monthly meeting: the monthly rule escalates nothing (H stays at L2)" "2 0" \
+  "$(sql "SELECT level FROM cases WHERE id = $H") $(sql "SELECT count(*) FROM escalations WHERE rule = 'monthly_l1'")"
+check "but QNL.08's weekly meeting of 7 December, never closed, lapsed: its rule moved U (no decision that week) to L2, automatically" \
+  "$U|weekly_l2|true|2026-12-07" \
+  "$(sql "SELECT string_agg(e.case_id || '|' || e.rule || '|' || e.automatic || '|' || m.day, ' ') FROM escalations e JOIN meetings m ON m.id = e.meeting_id WHERE e.automatic")"
+
+# --- L1 receives the month by category and by priority (分类别、分重点)
+"$G" report monthly --grid QNL --month 2026-12 --format json >"$ART/report.json" 2>>"$ART/meeting.err" || not_ok "report monthly"
+check "the monthly report counts December's cases by category and by priority" "property=1 road=1 water=1 other=1|一般=4 紧急=0" \
+  "$(python3 -c '
+import json, sys
+r = json.load(open(sys.argv[1]))
+cat = {x["key"]: x["received"] for x in r["by_category"]}
+pri = {x["name"]: x["received"] for x in r["by_priority"]}
+print("property=%s road=%s water=%s other=%s|一般=%s 紧急=%s" % (cat.get("property", 0), cat.get("road", 0), cat.get("water", 0),
+      cat.get("other", 0), pri.get("一般", 0), pri.get("紧急", 0)))' "$ART/report.json")"
 
 finish
