@@ -6,7 +6,7 @@
 -- households) and reminded of, once per period (gf_field_reminders, called
 -- by the escalator).  Events name a household by its opaque id only; free
 -- text goes on the stream through gf_redact_text.
--- Owns: gf_field_rule, gf_field_authorise, gf_field_log, gf_patrol_log,
+-- Owns: gf_field_rule, gf_field_redact, gf_field_authorise, gf_field_log, gf_patrol_log,
 -- gf_visit_log, gf_selfcheck_log, gf_field_visit_due, gf_patrols_missed,
 -- gf_visits_overdue, gf_field_reminders.
 
@@ -14,6 +14,32 @@
 CREATE OR REPLACE FUNCTION gf_field_rule (p_grid text) RETURNS jsonb LANGUAGE sql STABLE AS $$
     SELECT params FROM field_rules WHERE root IN (split_part (p_grid, '.', 1), '*')
      ORDER BY root = '*' LIMIT 1
+$$;
+
+-- A field log's free text as it may go on the stream: the names of the
+-- grid's households (heads and members, as the register knows them, the
+-- longest first) replaced by [姓名], then gf_redact_text (phones, ids ...).
+-- A name the register does not know is not recognised.
+CREATE OR REPLACE FUNCTION gf_field_redact (p_text text, p_grid text) RETURNS text
+LANGUAGE plpgsql STABLE AS $$
+DECLARE
+    v_name text;
+BEGIN
+    IF p_text IS NULL THEN
+        RETURN NULL;
+    END IF;
+    FOR v_name IN
+        SELECT n FROM (SELECT btrim (h.head_name) AS n FROM households h WHERE gf_in_subtree (h.grid, p_grid)
+                       UNION
+                       SELECT btrim (m->>'name') FROM households h, jsonb_array_elements (h.members) m
+                        WHERE gf_in_subtree (h.grid, p_grid)) x
+         WHERE char_length (n) >= 2 AND strpos (p_text, n) > 0
+         ORDER BY char_length (n) DESC, n
+    LOOP
+        p_text := replace (p_text, v_name, '[姓名]');
+    END LOOP;
+    RETURN gf_redact_text (p_text);
+END
 $$;
 
 -- May p_actor (through the sender p_identity: NULL on a plain loopback
@@ -140,9 +166,9 @@ BEGIN
             jsonb_build_object ('patrol', id, 'grid', v_grid, 'actor', p_args->>'actor',
                                 'members', cardinality (v_members),
                                 'done_at', (p_args->>'done_at')::bigint,
-                                'places', (SELECT coalesce (jsonb_agg (gf_redact_text (x)), '[]')
+                                'places', (SELECT coalesce (jsonb_agg (gf_field_redact (x, v_grid)), '[]')
                                              FROM unnest (v_places) x),
-                                'findings', (SELECT coalesce (jsonb_agg (gf_redact_text (x)), '[]')
+                                'findings', (SELECT coalesce (jsonb_agg (gf_field_redact (x, v_grid)), '[]')
                                                FROM unnest (v_findings) x),
                                 'nothing_found', cardinality (v_findings) = 0));
 END
@@ -204,8 +230,8 @@ BEGIN
     VALUES ('visit.logged', 'visit.logged/' || h.grid, case_id, h.grid, gf_now (),
             jsonb_build_object ('visit', id, 'household', h.id, 'grid', h.grid, 'actor', p_args->>'actor',
                                 'done_at', (p_args->>'done_at')::bigint,
-                                'learned', gf_redact_text (p_args->>'learned', h.head_name),
-                                'things_done', (SELECT coalesce (jsonb_agg (gf_redact_text (x, h.head_name)), '[]')
+                                'learned', gf_field_redact (p_args->>'learned', h.grid),
+                                'things_done', (SELECT coalesce (jsonb_agg (gf_field_redact (x, h.grid)), '[]')
                                                   FROM unnest (v_things) x),
                                 'case', case_id));
 END
@@ -272,7 +298,7 @@ BEGIN
     VALUES ('selfcheck.logged', 'selfcheck.logged/' || v_grid, v_grid, gf_now (),
             jsonb_build_object ('self_check', id, 'grid', v_grid, 'actor', p_args->>'actor',
                                 'week', v_week, 'items', v_items,
-                                'note', gf_redact_text (p_args->>'note')));
+                                'note', gf_field_redact (p_args->>'note', v_grid)));
 END
 $$;
 
