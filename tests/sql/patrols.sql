@@ -5,7 +5,7 @@
 -- counts, a holiday and a Sunday do not), reminders once per period, and
 -- the service roles' rights to run them.
 BEGIN;
-SELECT plan (39);
+SELECT plan (40);
 
 \ir fixtures/national_day_2026.sql
 \ir fixtures/as_role.sql
@@ -26,6 +26,11 @@ $$;
 CREATE FUNCTION pg_temp.ms (t timestamptz) RETURNS bigint LANGUAGE sql AS $$
     SELECT (extract (epoch FROM t) * 1000)::bigint
 $$;
+
+-- Before any patrol is logged under QNL none is expected: the reminders are
+-- the one overdue visit (H-T-1; H-T-2 is due in December), no missed patrol.
+SELECT is ((WITH r AS MATERIALIZED (SELECT gf_field_reminders ('2026-10-12 10:00+08') AS n) SELECT n FROM r), 1,
+           'no patrol logged yet: only the overdue visit is reminded, no grid for missed patrols');
 
 -- Patrols.
 SELECT is (pg_temp.log ('patrol.logged', 'p-1', jsonb_build_object ('actor', 'P-QNL.07.063-1', 'grid', 'QNL.07.063',

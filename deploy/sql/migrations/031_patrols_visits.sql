@@ -76,7 +76,8 @@ CREATE TABLE self_checks (
 -- visit may say it happened (a phone's clock); remind_hour/remind_minute:
 -- when on a working day the L2 leaders are reminded of yesterday's missed
 -- patrols and of overdue visits; lookback_days: how many past working days
--- a missed patrol is still reminded of.
+-- a missed patrol is still reminded of; patrols_from (absent: the day of
+-- the root's first logged patrol): from when patrols are expected at all.
 CREATE TABLE field_rules (
     root   text PRIMARY KEY,
     params jsonb NOT NULL CHECK (jsonb_typeof (params) = 'object')

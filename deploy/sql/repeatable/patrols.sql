@@ -362,7 +362,8 @@ LANGUAGE sql STABLE AS $$
 $$;
 
 -- Reminders to the L2 leaders (escalator, each tick): missed patrols of the
--- last lookback_days working days and overdue visits, once per (subject,
+-- last lookback_days working days (not before patrols_from, by default the
+-- root's first patrol: none logged, none expected) and overdue visits, once per (subject,
 -- period, leader), made only on a working day from remind_hour:remind_minute
 -- on and released after quiet hours (gf_quiet_release).  Each new reminder
 -- is an event (patrol.missed, visit.overdue) without personal data.
@@ -377,12 +378,23 @@ BEGIN
         RETURN 0;
     END IF;
     WITH roots AS (
-        SELECT r.code AS root, gf_field_rule (r.code) AS params FROM grids r WHERE r.level = 1
+        -- Patrols are expected from patrols_from, by default from the first
+        -- patrol logged under the root (a sub-district that does not log
+        -- patrols yet is not told every grid missed every day).
+        -- (greatest ignores NULL: no start, no row of gf_patrols_missed)
+        SELECT r.code AS root, p.params,
+               CASE WHEN f.first IS NOT NULL
+                    THEN greatest (v_local::date - coalesce ((p.params->>'lookback_days')::int, 3), f.first) END AS since
+          FROM grids r
+         CROSS JOIN LATERAL (SELECT gf_field_rule (r.code) AS params) p
+         CROSS JOIN LATERAL (SELECT coalesce ((p.params->>'patrols_from')::date,
+                                              (SELECT min (x.done_at AT TIME ZONE 'Asia/Shanghai')::date FROM patrols x
+                                                WHERE split_part (x.grid, '.', 1) = r.code)) AS first) f
+         WHERE r.level = 1
     ), due AS (
         SELECT 'patrol.missed' AS kind, m.grid AS subject, m.day AS period, m.grid
           FROM roots
-         CROSS JOIN LATERAL gf_patrols_missed (roots.root,
-                     v_local::date - coalesce ((params->>'lookback_days')::int, 3), v_local::date - 1) m
+         CROSS JOIN LATERAL gf_patrols_missed (roots.root, roots.since, v_local::date - 1) m
          WHERE v_local::time >= make_time (coalesce ((params->>'remind_hour')::int, 9),
                                            coalesce ((params->>'remind_minute')::int, 0), 0)
         UNION ALL
