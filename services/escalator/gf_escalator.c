@@ -120,9 +120,9 @@ static int s_tick (s_escalator_t *self)
     if (moved)
         zsys_info ("escalator: %lld urgent escalations", moved);
     self->urgent += moved;
-    self->reminders += sent;
+    self->reminders += sent + field;
     gf_metrics_inc ("gf_escalator_escalations_total", NULL, (uint64_t)moved);
-    gf_metrics_inc ("gf_escalator_reminders_total", NULL, (uint64_t)sent);
+    gf_metrics_inc ("gf_escalator_reminders_total", NULL, (uint64_t)(sent + field));
     return 0;
 }
 

@@ -5,7 +5,7 @@
 -- counts, a holiday and a Sunday do not), reminders once per period, and
 -- the service roles' rights to run them.
 BEGIN;
-SELECT plan (40);
+SELECT plan (45);
 
 \ir fixtures/national_day_2026.sql
 \ir fixtures/as_role.sql
@@ -66,6 +66,25 @@ SELECT is ((SELECT count (*)::int FROM patrols), 3, 'three patrols stored, nothi
 INSERT INTO person_roles (person, grid, role, valid_from) VALUES ('P-QNL.08.067-1', 'QNL.07.064', 'cadre', '2026-01-01');
 SELECT is (pg_temp.log ('patrol.logged', 'p-4', jsonb_build_object ('actor', 'P-QNL.08.067-1', 'grid', 'QNL.07.064',
                'done_at', pg_temp.ms ('2026-10-12 09:00+08'))), 'ok', 'a cadre assigned to a second grid patrols it');
+
+-- The sender's identity (CurveZMQ): as for case.action.
+INSERT INTO identities (name, public_key, kind, sources, grid, person) VALUES
+    ('pv-staff', repeat ('s', 40), 'staff', '{}', 'QNL.07.063', 'P-QNL.07.063-1'),
+    ('pv-app', repeat ('a', 40), 'adapter', '{patrol}', 'QNL.07', NULL),
+    ('pv-hotline', repeat ('h', 40), 'adapter', '{hotline}', 'QNL', NULL);
+CREATE FUNCTION pg_temp.log_as (p_key text, p_id text, p_args jsonb) RETURNS text LANGUAGE sql AS $$
+    SELECT coalesce (err, 'ok') FROM gf_field_log ('patrol.logged', p_id, repeat (p_key, 40), p_args)
+$$;
+SELECT is (pg_temp.log_as ('s', 'p-i1', jsonb_build_object ('actor', 'P-QNL.07.063-1', 'grid', 'QNL.07.063',
+               'done_at', pg_temp.ms ('2026-10-12 08:00+08'))), 'ok', 'a staff identity logs as its own person');
+SELECT is (pg_temp.log_as ('s', 'p-i2', jsonb_build_object ('actor', 'P-QNL.07-1', 'grid', 'QNL.07.063',
+               'done_at', pg_temp.ms ('2026-10-12 08:00+08'))), 'forbidden', 'but not as another person');
+SELECT is (pg_temp.log_as ('a', 'p-i3', jsonb_build_object ('actor', 'P-QNL.07.064-1', 'grid', 'QNL.07.064',
+               'done_at', pg_temp.ms ('2026-10-12 08:00+08'))), 'ok', 'an app adapter allowed patrols logs in its subtree');
+SELECT is (pg_temp.log_as ('h', 'p-i4', jsonb_build_object ('actor', 'P-QNL.07.064-1', 'grid', 'QNL.07.064',
+               'done_at', pg_temp.ms ('2026-10-12 08:00+08'))), 'forbidden', 'a hotline adapter may not log patrols');
+SELECT is (pg_temp.log_as ('z', 'p-i5', jsonb_build_object ('actor', 'P-QNL.07.064-1', 'grid', 'QNL.07.064',
+               'done_at', pg_temp.ms ('2026-10-12 08:00+08'))), 'forbidden', 'an unknown key is refused');
 
 -- Visits.
 SELECT is (gf_field_visit_due ('H-T-1'), timestamptz '2026-09-01 00:00+08',
