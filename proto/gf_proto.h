@@ -71,6 +71,7 @@ typedef enum {
     GF_E_ARCHIVED,            /* "archived": the case is closed and archived  */
     GF_E_UNKNOWN_DEPARTMENT,  /* "unknown_department": refer names no department
                                  of the directory (usable from this L1 grid)  */
+    GF_E_UNKNOWN_HOUSEHOLD,   /* "unknown_household": not in the register     */
     GF_CODE_COUNT
 } gf_code_t;
 
@@ -304,6 +305,46 @@ typedef struct {
 int gf_meeting_action_from_msg (gf_msg_t *msg, gf_meeting_action_t *a, gf_error_t *err);
 zframe_t *gf_meeting_action_encode (const gf_meeting_action_t *a);
 void gf_meeting_action_reset (gf_meeting_action_t *a);
+
+/*  ---------------------------------------------------------------------
+    patrol.logged, visit.logged, selfcheck.logged — field work as logs
+    (issue 15, docs/patrols.md): a daily patrol (日巡查; no findings is
+    "nothing found"), a household visit (走访) with an optional follow-up
+    complaint opened in the same transaction, a weekly self-check (周自查)
+    of an L3 grid.  The id is the log's own (a resend is a duplicate, the
+    same id with other keys a conflict).  Lists are arrays of strings on
+    the wire (no item may hold an ASCII comma); the codec checks types,
+    limits and the keys each type needs, the database the rest
+    (deploy/sql/repeatable/patrols.sql). */
+typedef struct {
+    char *type;               /* one of the three GF_TYPE_*_LOGGED            */
+    char *id;                 /* required: the log's id                        */
+    int64_t at;               /* when it was sent (ms)                         */
+    char *actor;              /* required: person id of who did it             */
+    int64_t done_at;          /* required: when it was done (ms)               */
+    char *grid;               /* patrol, self-check: required                  */
+    char *household;          /* visit: required, the register's opaque id     */
+    char *members;            /* patrol: who went along (people ids, csv)      */
+    char *places;             /* patrol: route or places (csv)                 */
+    char *findings;           /* patrol: what was found (csv; "" nothing)      */
+    char *learned;            /* visit: what was learned                       */
+    char *things_done;        /* visit: things done (办实事), free lines (csv)  */
+    char *follow_up;          /* visit: a follow-up complaint's description    */
+    char *follow_up_category; /* visit: its category                           */
+    int follow_up_urgent;     /* visit: 1 urgent, 0 not, -1 absent             */
+    char *items;              /* self-check: code=ok|issue per item (csv)      */
+    char *note;               /* any: a note                                   */
+} gf_fieldlog_t;
+
+#define GF_TYPE_PATROL_LOGGED    "patrol.logged"
+#define GF_TYPE_VISIT_LOGGED     "visit.logged"
+#define GF_TYPE_SELFCHECK_LOGGED "selfcheck.logged"
+
+/*  True if type is one of the three field logs. */
+bool gf_fieldlog_is_type (const char *type);
+int gf_fieldlog_from_msg (gf_msg_t *msg, gf_fieldlog_t *f, gf_error_t *err);
+zframe_t *gf_fieldlog_encode (const gf_fieldlog_t *f);
+void gf_fieldlog_reset (gf_fieldlog_t *f);
 
 /*  ---------------------------------------------------------------------
     Events.  Stored in PostgreSQL as a JSON object (payload); the relay

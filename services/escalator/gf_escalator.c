@@ -37,6 +37,8 @@ static const char *SQL_URGENT = "SELECT gf_escalate_urgent (gf_now ()) AS moved"
 static const char *SQL_REMIND =
     "SELECT gf_sign_reminders (gf_now ()) + gf_triage_reminders (gf_now ()) AS sent";
 static const char *SQL_REFERRALS = "SELECT gf_referrals_overdue () AS sent";
+/*  Missed patrols and overdue visits, L2 reminded (issue 15, patrols.sql). */
+static const char *SQL_FIELD = "SELECT gf_field_reminders (gf_now ()) AS sent";
 
 /*  Whether the clock's year has a working calendar. */
 static const char *SQL_YEAR =
@@ -162,16 +164,19 @@ static int s_tick (s_escalator_t *self)
     long long moved = s_once (self, SQL_URGENT, 0, NULL, "moved");
     long long sent = moved < 0 ? -1 : s_once (self, SQL_REMIND, 0, NULL, "sent");
     long long overdue = sent < 0 ? -1 : s_once (self, SQL_REFERRALS, 0, NULL, "sent");
-    if (moved < 0 || sent < 0 || overdue < 0)
+    long long field = overdue < 0 ? -1 : s_once (self, SQL_FIELD, 0, NULL, "sent");
+    if (moved < 0 || sent < 0 || overdue < 0 || field < 0)
         return -1;
+    if (field)
+        zsys_info ("escalator: %lld missed patrols or overdue visits, L2 reminded", field);
     if (overdue)
         zsys_info ("escalator: %lld referrals overdue, leaders told", overdue);
     if (moved)
         zsys_info ("escalator: %lld urgent escalations", moved);
     self->urgent += moved;
-    self->reminders += sent;
+    self->reminders += sent + field;
     gf_metrics_inc ("gf_escalator_escalations_total", NULL, (uint64_t)moved);
-    gf_metrics_inc ("gf_escalator_reminders_total", NULL, (uint64_t)sent);
+    gf_metrics_inc ("gf_escalator_reminders_total", NULL, (uint64_t)(sent + field));
     return 0;
 }
 

@@ -32,6 +32,11 @@ int gridctl_meeting_call (gf_config_t *config, int argc, char **argv);
 int gridctl_meeting_show (gf_config_t *config, int argc, char **argv);
 bool gridctl_meeting_is_action (const char *action);
 int gridctl_meeting_act (gf_config_t *config, const char *action, int argc, char **argv);
+/*  Field work (issue 15, gridctl_field.c): patrol|visit|selfcheck log
+    through the intake; patrol missed, visit overdue (what L2 is shown). */
+bool gridctl_field_is_log (const char *what, const char *verb);
+int gridctl_field_log (gf_config_t *config, const char *what, int argc, char **argv);
+int gridctl_field_show (gf_config_t *config, const char *what, int argc, char **argv);
 /*  The delivery outbox: dead letters, redrive, counts, app tokens. */
 int gridctl_notify (gf_config_t *config, int argc, char **argv);
 

@@ -46,6 +46,15 @@ static const char *USAGE =
     "            --decision K [--deadline TIME] [--department D] [--owner P] [--note T]\n"
     "            [--consultation M]] [--text T] [--speaker S --opinion O [--response R]]\n"
     "            [--request-id R]   ACTION: attend decide minutes close opinion\n"
+    "  patrol log --actor P --grid G [--at TIME] [--place X]... [--finding F]... | "
+    "--nothing-found\n"
+    "            [--member P]... [--note T] [--request-id R]      日巡查 (patrol.logged)\n"
+    "  visit log --actor P --household H [--at TIME] [--learned T] [--done T]... [--note T]\n"
+    "            [--follow-up TEXT [--category C] [--urgent]] [--request-id R]   走访\n"
+    "  selfcheck log --actor P --grid L3 --item CODE=ok|issue... [--at TIME] [--note T]  周自查\n"
+    "  patrol missed --grid G [--from DAY] [--to DAY]   L3 grids without a patrol on a working "
+    "day\n"
+    "  visit overdue --grid G        special households whose visit is due\n"
     "  ledger show --meeting ID [--format table|csv|json]\n"
     "  ledger agenda --meeting ID [--format table|json]\n"
     "                                a meeting's agenda by category and priority, why each\n"
@@ -82,7 +91,8 @@ int main (int argc, char **argv)
        audit trail; `case ACTION` keeps its own --actor (the staff member). */
     const char *actor = getenv ("GF_ACTOR");
     bool staff_act = streq (a1, "case") ||
-                     (streq (a1, "meeting") && argc > 2 && gridctl_meeting_is_action (argv[2]));
+                     (streq (a1, "meeting") && argc > 2 && gridctl_meeting_is_action (argv[2])) ||
+                     (argc > 2 && gridctl_field_is_log (a1, argv[2]));
     if (!staff_act) {
         int kept = 1;
         for (int i = 1; i < argc; i++) {
@@ -145,6 +155,11 @@ int main (int argc, char **argv)
         rc = gridctl_meeting_show (config, argc - 3, argv + 3);
     else if (streq (a1, "meeting") && gridctl_meeting_is_action (a2))
         rc = gridctl_meeting_act (config, a2, argc - 3, argv + 3);
+    else if (gridctl_field_is_log (a1, a2))
+        rc = gridctl_field_log (config, a1, argc - 3, argv + 3);
+    else if ((streq (a1, "patrol") && streq (a2, "missed")) ||
+             (streq (a1, "visit") && streq (a2, "overdue")))
+        rc = gridctl_field_show (config, a1, argc - 3, argv + 3);
     else if (streq (a1, "notify"))
         rc = gridctl_notify (config, argc - 2, argv + 2);
     else if (streq (a1, "department"))

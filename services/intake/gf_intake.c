@@ -11,6 +11,7 @@
 #include "gf_intake_attachment.h"
 #include "gf_intake_db.h"
 #include "gf_intake_meeting.h"
+#include "gf_intake_field.h"
 
 #include <jansson.h>
 
@@ -245,6 +246,37 @@ static void s_accept_meeting (s_intake_t *self, gf_msg_t *request, zmsg_t **enve
     gf_meeting_action_reset (&action);
 }
 
+/*  A field log (issue 15: patrol, visit, self-check): one transaction,
+    answered at once.  envelope_p: the routing frames, consumed. */
+static void s_accept_field (s_intake_t *self, gf_msg_t *request, zmsg_t **envelope_p,
+                            const char *uid)
+{
+    gf_fieldlog_t log = {.follow_up_urgent = -1};
+    gf_error_t err = {GF_OK, ""};
+    gf_reply_t reply = {0};
+    if (gf_fieldlog_from_msg (request, &log, &err) == 0)
+        gf_intake_field_apply (self->db, &log, uid, zclock_mono () + self->config->deadline_ms,
+                               &reply);
+    else {
+        reply.code = err.code;
+        reply.message = strdup (err.message);
+    }
+    const char *id = log.id ? log.id : gf_msg_id (request);
+    reply.id = id ? strdup (id) : NULL;
+    zsys_info ("intake: %s %s by %s from %.8s: %s%s%s", gf_msg_type (request), id ? id : "?",
+               log.actor ? log.actor : "?", uid ? uid : "(plain)",
+               reply.ok ? "ok" : gf_code_name (reply.code), reply.ok ? "" : ": ",
+               reply.ok ? "" : reply.message);
+    reply.ok ? self->actions++ : self->rejected++;
+    if (reply.ok)
+        gf_metric_add (self->m_actions, 1);
+    else
+        s_count_rejected (reply.code);
+    s_send_reply (self, envelope_p, &reply);
+    gf_reply_reset (&reply);
+    gf_fieldlog_reset (&log);
+}
+
 /*  Decodes one request; a valid complaint joins the batch, anything else
     is answered at once.  Takes ownership of msg (routing frames + body). */
 static void s_accept (s_intake_t *self, zmsg_t *msg)
@@ -327,6 +359,8 @@ static void s_accept (s_intake_t *self, zmsg_t *msg)
         s_send_reply (self, &msg, &reply);
         gf_reply_reset (&reply);
         gf_attachment_reset (&att);
+    } else if (request && gf_fieldlog_is_type (gf_msg_type (request))) {
+        s_accept_field (self, request, &msg, uid);
     } else if (request && streq (gf_msg_type (request), GF_TYPE_CASE_ACTION)) {
         const char *id = gf_msg_id (request);
         self->rejected++;

@@ -1748,6 +1748,88 @@ static void test_golden_vector_meeting_action_decodes (void **state)
     zframe_destroy (&frame);
 }
 
+/*  Decodes frame as a field log; returns the decoder's result, err set. */
+static int s_fieldlog_of (zframe_t *frame, gf_fieldlog_t *f, gf_error_t *err)
+{
+    gf_msg_t *msg = gf_msg_decode (zframe_data (frame), zframe_size (frame), err);
+    assert_non_null (msg);
+    int rc = gf_fieldlog_from_msg (msg, f, err);
+    gf_msg_destroy (&msg);
+    zframe_destroy (&frame);
+    return rc;
+}
+
+static void test_golden_vectors_field_logs_decode (void **state)
+{
+    (void)state;
+    gf_error_t err = {GF_OK, ""};
+    gf_fieldlog_t f;
+    //  patrol_logged: lists survive as comma-joined text; no visit keys.
+    assert_int_equal (s_fieldlog_of (s_vec_patrol_logged (), &f, &err), 0);
+    assert_string_equal (f.type, GF_TYPE_PATROL_LOGGED);
+    assert_string_equal (f.id, "pt-0001");
+    assert_string_equal (f.grid, "QNL.07.063");
+    assert_string_equal (f.places, "青年路,菜市场");
+    assert_string_equal (f.members, "P-QNL.07.063-2");
+    assert_int_equal (f.done_at, GF_VEC_AT - 4800000);
+    assert_null (f.household);
+    assert_int_equal (f.follow_up_urgent, -1);
+    gf_fieldlog_reset (&f);
+    //  Nothing found: findings present and empty.
+    assert_int_equal (s_fieldlog_of (s_vec_patrol_logged_nothing (), &f, &err), 0);
+    assert_string_equal (f.findings, "");
+    gf_fieldlog_reset (&f);
+    //  visit_logged_follow_up: the household, things done, the follow-up.
+    assert_int_equal (s_fieldlog_of (s_vec_visit_logged_follow_up (), &f, &err), 0);
+    assert_string_equal (f.household, "HH-0001");
+    assert_string_equal (f.things_done, "代缴水费,联系维修");
+    assert_string_equal (f.follow_up_category, "property");
+    assert_int_equal (f.follow_up_urgent, 0);
+    assert_null (f.grid);
+    gf_fieldlog_reset (&f);
+    assert_int_equal (s_fieldlog_of (s_vec_selfcheck_logged (), &f, &err), 0);
+    assert_string_equal (f.items,
+                         "safety=ok,disputes=issue,sanitation=ok,special_households=ok,ledger=ok");
+    gf_fieldlog_reset (&f);
+    //  What each type needs and refuses.
+    assert_int_equal (s_fieldlog_of (gf_json_encode ("{\"v\":1,\"type\":\"visit.logged\","
+                                                     "\"id\":\"x\",\"actor\":\"P\","
+                                                     "\"done_at\":1}"),
+                                     &f, &err),
+                      -1);
+    assert_int_equal (err.code, GF_E_MISSING_FIELD);
+    assert_int_equal (s_fieldlog_of (gf_json_encode ("{\"v\":1,\"type\":\"visit.logged\","
+                                                     "\"id\":\"x\",\"actor\":\"P\","
+                                                     "\"done_at\":1,\"household\":\"H\","
+                                                     "\"grid\":\"QNL\"}"),
+                                     &f, &err),
+                      -1);
+    assert_int_equal (err.code, GF_E_BAD_VALUE);
+    assert_int_equal (s_fieldlog_of (gf_json_encode ("{\"v\":1,\"type\":\"selfcheck.logged\","
+                                                     "\"id\":\"x\",\"actor\":\"P\","
+                                                     "\"done_at\":1,\"grid\":\"Q\"}"),
+                                     &f, &err),
+                      -1);
+    assert_int_equal (err.code, GF_E_MISSING_FIELD);
+    assert_int_equal (s_fieldlog_of (gf_json_encode ("{\"v\":1,\"type\":\"patrol.logged\","
+                                                     "\"id\":\"x\",\"actor\":\"P\","
+                                                     "\"done_at\":0,\"grid\":\"Q\"}"),
+                                     &f, &err),
+                      -1);
+    assert_int_equal (err.code, GF_E_BAD_VALUE);
+    //  A meeting.action is not a field log.
+    assert_int_equal (s_fieldlog_of (s_vec_meeting_action_decide (), &f, &err), -1);
+    assert_int_equal (err.code, GF_E_UNKNOWN_TYPE);
+    //  The reply vector carries the new code by its name.
+    zframe_t *frame = s_vec_reply_unknown_household ();
+    gf_reply_t r;
+    assert_int_equal (gf_reply_decode (zframe_data (frame), zframe_size (frame), &r, NULL), 0);
+    assert_int_equal (r.code, GF_E_UNKNOWN_HOUSEHOLD);
+    assert_string_equal (gf_code_name (r.code), "unknown_household");
+    gf_reply_reset (&r);
+    zframe_destroy (&frame);
+}
+
 static void test_golden_vectors_every_file_has_an_input (void **state)
 {
     (void)state;
@@ -1960,6 +2042,7 @@ int main (void)
         cmocka_unit_test (test_golden_vectors_lifecycle_decode_as_their_messages),
         cmocka_unit_test (test_golden_vectors_every_file_has_an_input),
         cmocka_unit_test (test_golden_vector_meeting_action_decodes),
+        cmocka_unit_test (test_golden_vectors_field_logs_decode),
     };
     return cmocka_run_group_tests (tests, NULL, NULL);
 }

@@ -72,6 +72,13 @@ GRANT USAGE ON SEQUENCE referrals_id_seq TO gf_intake;
 -- intake: attachments (attachments.sql gf_attachment_add).
 GRANT SELECT, INSERT ON attachments TO gf_intake;
 GRANT USAGE ON SEQUENCE attachments_id_seq TO gf_intake;
+-- intake: patrol.logged, visit.logged, selfcheck.logged (patrols.sql,
+-- issue 15): the register and the roles read for the rights, the logs
+-- written (a visit's follow-up complaint as any complaint, above).
+GRANT SELECT ON households, household_groups, person_roles, self_check_items, field_rules
+    TO gf_intake;
+GRANT SELECT, INSERT ON patrols, visits, self_checks TO gf_intake;
+GRANT USAGE ON SEQUENCE patrols_id_seq, visits_id_seq, self_checks_id_seq TO gf_intake;
 
 -- relay: reads the log and numbers it (seq only); no case, no personal data.
 -- Not case_events.restricted (020: special groups, clear notes), which is
@@ -124,6 +131,14 @@ GRANT SELECT, INSERT, UPDATE ON escalation_state, meetings, ledger_entries, esca
 GRANT SELECT, UPDATE ON cases TO gf_escalator;
 -- escalator: the next agenda reads the decisions' outcomes (gf_decision_outcome).
 GRANT SELECT ON meeting_decisions, meeting_decision_kinds TO gf_escalator;
+-- escalator: reminders of missed patrols and overdue visits (patrols.sql,
+-- gf_field_reminders): when, where and whom only, no register text.
+GRANT SELECT (id, grid) ON households TO gf_escalator;
+GRANT SELECT (household, grp, valid_from, valid_to) ON household_groups TO gf_escalator;
+GRANT SELECT (household, done_at) ON visits TO gf_escalator;
+GRANT SELECT (grid, done_at) ON patrols TO gf_escalator;
+GRANT SELECT ON visit_rules, field_rules TO gf_escalator;
+GRANT SELECT, INSERT ON field_reminders TO gf_escalator;
 GRANT INSERT ON case_events TO gf_escalator;
 -- escalator: late referrals (referrals.sql gf_referrals_overdue).
 GRANT SELECT ON departments TO gf_escalator;

@@ -1,0 +1,111 @@
+/*  gf_intake_field — applies one field log in one transaction. */
+#include "gf_intake_field.h"
+#include "gf_intake_db.h"
+
+#include <czmq.h>
+#include <jansson.h>
+
+/*  $1 type, $2 the log's id, $3 identity (NULL: plain), $4 its keys (JSON). */
+static const char *SQL_LOG = "SELECT * FROM gf_field_log ($1, $2, $3, $4)";
+
+/*  A comma-joined list as a JSON array ("" is []). */
+static json_t *s_list (const char *csv)
+{
+    json_t *a = json_array ();
+    if (*csv) {
+        char *copy = strdup (csv), *save = NULL;
+        for (char *item = strtok_r (copy, ",", &save); item; item = strtok_r (NULL, ",", &save))
+            json_array_append_new (a, json_string (item));
+        free (copy);
+    }
+    return a;
+}
+
+/*  The log's keys as gf_field_log reads them (not `at`: a resend may be
+    sent later, and is the same log). */
+static char *s_args (const gf_fieldlog_t *f)
+{
+    json_t *o = json_object ();
+    const char *keys[] = {
+        "actor", "grid", "household", "learned", "follow_up", "follow_up_category", "note"};
+    const char *vals[] = {
+        f->actor, f->grid, f->household, f->learned, f->follow_up, f->follow_up_category, f->note};
+    const char *lkeys[] = {"members", "places", "findings", "things_done", "items"};
+    const char *lvals[] = {f->members, f->places, f->findings, f->things_done, f->items};
+    for (size_t i = 0; i < sizeof keys / sizeof keys[0]; i++)
+        if (vals[i])
+            json_object_set_new (o, keys[i], json_string (vals[i]));
+    for (size_t i = 0; i < sizeof lkeys / sizeof lkeys[0]; i++)
+        if (lvals[i])
+            json_object_set_new (o, lkeys[i], s_list (lvals[i]));
+    json_object_set_new (o, "done_at", json_integer (f->done_at));
+    if (f->follow_up_urgent >= 0)
+        json_object_set_new (o, "follow_up_urgent", json_boolean (f->follow_up_urgent));
+    char *text = json_dumps (o, JSON_COMPACT);
+    json_decref (o);
+    return text;
+}
+
+void gf_intake_field_apply (gf_db_t *db, const gf_fieldlog_t *f, const char *identity,
+                            int64_t deadline, gf_reply_t *reply)
+{
+    bool late = false;
+    reply->ok = true;
+    char *args = s_args (f);
+    PGresult *res = NULL;
+    gf_error_t err = {GF_OK, ""};
+
+    if (gf_db_begin (db) != 0)
+        goto unavailable;
+    const char *params[] = {f->type, f->id, identity, args};
+    if (!(res = gf_intake_db_exec (db, SQL_LOG, 4, params, deadline, &late)) || late)
+        goto unavailable;
+    const char *code = gf_db_get (res, 0, "err");
+    if (code) {
+        gf_error_set (&err, gf_code_from_name (code), "%s", gf_db_get (res, 0, "message"));
+        goto refuse;
+    }
+    reply->case_id = gf_db_get (res, 0, "case_id") ? gf_db_get_ll (res, 0, "case_id") : 0;
+    reply->version = gf_db_get_ll (res, 0, "id");
+    reply->state = strdup ("logged");
+    if (streq (gf_db_get (res, 0, "duplicate"), "t")) {
+        reply->duplicate = true;
+        goto rollback;
+    }
+    if (gf_intake_db_commit (db, deadline, &late) != 0)
+        goto unavailable;
+    gf_intake_db_committed (true);
+    goto cleanup;
+
+unavailable:
+    /* Nothing was written (a COMMIT cut by the deadline may have
+       committed: the resend answers `duplicate`). */
+    if (late)
+        gf_error_set (&err, GF_E_UNAVAILABLE, "storage did not answer in time, retry later");
+    else if (gf_db_lost (db))
+        gf_error_set (&err, GF_E_UNAVAILABLE, "storage unavailable, retry later");
+    else if (strncmp (gf_db_sqlstate (db), "40", 2) == 0 || streq (gf_db_sqlstate (db), "23505"))
+        gf_error_set (&err, GF_E_CONFLICT, "concurrent change (%s), retry", gf_db_sqlstate (db));
+    else if (gf_db_code (db) == GF_E_UNAVAILABLE)
+        gf_error_set (&err, GF_E_UNAVAILABLE, "storage unavailable (%s), retry later",
+                      gf_db_sqlstate (db));
+    else if (gf_db_code (db) == GF_E_BAD_VALUE)
+        gf_error_set (&err, GF_E_BAD_VALUE, "a value was refused by the database (%s)",
+                      gf_db_sqlstate (db));
+    else
+        gf_error_set (&err, GF_E_INTERNAL, "internal error (%s), logged", gf_db_sqlstate (db));
+refuse:
+    reply->ok = false;
+    reply->code = err.code;
+    reply->case_id = 0;
+    free (reply->state);
+    reply->state = NULL;
+    free (reply->message);
+    reply->message = strdup (err.message);
+rollback:
+    gf_db_rollback (db);
+cleanup:
+    if (res)
+        PQclear (res);
+    free (args);
+}
