@@ -156,6 +156,7 @@ CREATE TABLE rating_rounds (
 CREATE TABLE rating_scores (
     round_id  bigint NOT NULL REFERENCES rating_rounds (id),
     subject   text NOT NULL,     -- an L3 grid code or a household id
+    grid      text NOT NULL REFERENCES grids (code),  -- the subject's L3 grid (public results group by it)
     criterion text NOT NULL REFERENCES rating_criteria (code),
     points    integer NOT NULL CHECK (points >= 0),
     actor     text NOT NULL,

@@ -320,8 +320,10 @@ BEGIN
                       SELECT 1 FROM households x WHERE x.id = p_args->>'subject' AND gf_in_subtree (x.grid, r.grid)) THEN
                 err := 'forbidden'; message := format ('household %s is outside %s', p_args->>'subject', r.grid); RETURN;
             END IF;
-            INSERT INTO rating_scores (round_id, subject, criterion, points, actor, at)
-            VALUES (r.id, p_args->>'subject', p_args->>'criterion', (p_args->>'score')::int, p_actor, gf_now ())
+            INSERT INTO rating_scores (round_id, subject, grid, criterion, points, actor, at)
+            VALUES (r.id, p_args->>'subject',
+                    coalesce ((SELECT x.grid FROM households x WHERE x.id = p_args->>'subject'), p_args->>'subject'),
+                    p_args->>'criterion', (p_args->>'score')::int, p_actor, gf_now ())
             ON CONFLICT (round_id, subject, criterion)
             DO UPDATE SET points = EXCLUDED.points, actor = EXCLUDED.actor, at = EXCLUDED.at;
             v_type := 'rating.scored';
@@ -481,12 +483,12 @@ $$;
 -- A round's results: per subject, its points, the points possible (every
 -- active criterion's max) and its stars (rating_star_levels).
 CREATE OR REPLACE FUNCTION gf_rating_results (p_round bigint)
-RETURNS TABLE (subject text, points bigint, max_points bigint, stars smallint)
+RETURNS TABLE (subject text, grid text, points bigint, max_points bigint, stars smallint)
 LANGUAGE sql STABLE AS $$
     WITH m AS (SELECT sum (max_points) AS mx FROM rating_criteria WHERE active),
-    s AS (SELECT rs.subject, sum (rs.points) AS pts FROM rating_scores rs WHERE rs.round_id = p_round
-           GROUP BY rs.subject)
-    SELECT s.subject, s.pts, m.mx,
+    s AS (SELECT rs.subject, min (rs.grid) AS grid, sum (rs.points) AS pts FROM rating_scores rs
+           WHERE rs.round_id = p_round GROUP BY rs.subject)
+    SELECT s.subject, s.grid, s.pts, m.mx,
            (SELECT max (l.stars) FROM rating_star_levels l WHERE s.pts >= l.min_share * m.mx)
       FROM s, m ORDER BY s.pts DESC, s.subject
 $$;
@@ -512,9 +514,8 @@ LANGUAGE sql STABLE AS $$
                    ELSE
                        (SELECT json_agg (json_build_object ('grid', q.grid, 'stars', q.stars, 'households', q.n)
                                          ORDER BY q.grid, q.stars DESC)
-                          FROM (SELECT hh.grid, res.stars, count (*) AS n
-                                  FROM gf_rating_results (r.id) res JOIN households hh ON hh.id = res.subject
-                                 GROUP BY hh.grid, res.stars) q)
+                          FROM (SELECT res.grid, res.stars, count (*) AS n
+                                  FROM gf_rating_results (r.id) res GROUP BY res.grid, res.stars) q)
                    END AS results
               FROM rating_rounds r JOIN grids g ON g.code = r.grid
              WHERE r.state = 'published') x
