@@ -13,6 +13,11 @@
                          ?grid=G for G's subtree
       vocabulary.json    the names the page shows (event types, states,
                          special groups, escalation rules, categories)
+      ratings.json       published star-rating rounds (星级评定, history):
+                         self-governance groups by L3 grid code with stars,
+                         household rounds as counts per grid and stars only
+      programmes.json    things done, help pairs active / closed, people
+                         aided, ratings published, campaign progress
 
     Each is one read-only SQL function of deploy/sql/repeatable/dashboard.sql
     (cases through cases_public), its inputs as parameters.  No
@@ -30,6 +35,8 @@ static const char *SQL_LEDGER = "SELECT gf_dash_ledger ()::text";
 static const char *SQL_TREND = "SELECT gf_dash_trend ($1::int)::text";
 static const char *SQL_DIRECTORY = "SELECT gf_dash_directory ($1)::text";
 static const char *SQL_VOCABULARY = "SELECT gf_dash_vocabulary ()::text";
+static const char *SQL_RATINGS = "SELECT gf_rating_public_json ()::text"; /* programmes.sql */
+static const char *SQL_PROGRAMMES = "SELECT gf_dash_programmes ()::text"; /* programmes.sql */
 
 int gf_dash_handle (gf_gw_t *gw, struct MHD_Connection *conn, const char *path,
                     gf_gw_reply_t *reply)
@@ -43,6 +50,10 @@ int gf_dash_handle (gf_gw_t *gw, struct MHD_Connection *conn, const char *path,
         json = gf_gw_query_json (gw, SQL_LEDGER, 0, NULL);
     else if (streq (path, "vocabulary.json"))
         json = gf_gw_query_json (gw, SQL_VOCABULARY, 0, NULL);
+    else if (streq (path, "ratings.json"))
+        json = gf_gw_query_json (gw, SQL_RATINGS, 0, NULL);
+    else if (streq (path, "programmes.json"))
+        json = gf_gw_query_json (gw, SQL_PROGRAMMES, 0, NULL);
     else if (streq (path, "trend.json")) {
         const char *days = MHD_lookup_connection_value (conn, MHD_GET_ARGUMENT_KIND, "days");
         long n = 0;

@@ -6,7 +6,7 @@
 -- counts per link, a round's stars and its public JSON, campaign progress
 -- and the monthly figures, on a few households of QNL.01 (rolled back).
 BEGIN;
-SELECT plan (30);
+SELECT plan (31);
 SET LOCAL gridflow.sim_clock = on;
 
 INSERT INTO sim_clock (at) VALUES ('2026-11-20 10:00+08') ON CONFLICT (id) DO UPDATE SET at = excluded.at;
@@ -99,6 +99,8 @@ SELECT ok (gf_rating_public_json ()::text !~ '(T-H1|张测试|测试路|13900000
            'the public JSON names no household, name, address or phone');
 
 -- a case helper from a team
+SELECT is (pg_temp.act ('P-QNL.01-1', 'case.helper', '{"case":930001,"person":"P-QNL.01.001-2","team":"mediators"}'),
+           'bad_value', 'a helper who is not a member of the team is refused');
 SELECT is (pg_temp.act ('P-QNL.01-1', 'case.helper', '{"case":930001,"person":"P-QNL.01.001-3","team":"mediators"}'),
            'ok:case:930001', 'a mediator helps on the case');
 SELECT * FROM finish ();

@@ -115,8 +115,10 @@ BEGIN
         END IF;
         v_grid := coalesce (v_hgrid, (SELECT c.grid FROM cases c WHERE c.id = (p_args->>'case')::bigint),
                             p_args->>'grid');
+        -- (a case's helper: a current member of the team, in the case's grid or above)
         IF v_grid IS NOT NULL AND NOT EXISTS (
                SELECT 1 FROM people p WHERE p.id = v_person AND gf_in_subtree (v_grid, p.grid)
+                  AND p_action <> 'case.helper'
                UNION ALL
                SELECT 1 FROM person_roles pr WHERE pr.person = v_person AND pr.valid_to IS NULL
                   AND gf_in_subtree (v_grid, pr.grid)

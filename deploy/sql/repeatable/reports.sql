@@ -372,6 +372,7 @@ RETURNS json LANGUAGE sql STABLE AS $$
                                                ORDER BY r.sub) || '}')::json
                       FROM r WHERE r.section = 'escalation') AS escalations,
                    (SELECT array_to_json (array_agg (nt.note ORDER BY nt.n))
-                      FROM gf_report_notes (p_days) nt) AS notes
+                      FROM gf_report_notes (p_days) nt) AS notes,
+                   gf_report_programmes_json (p_grid, p_month) AS programmes -- issue 15 (programmes.sql)
               FROM gf_report_monthly_head (p_grid, p_month) h) j
 $$;
