@@ -89,7 +89,7 @@ SELECT is (pg_temp.act ('P-QNL.01-1', 'rating.score', format ('{"round":%s,"subj
            'bad_value', 'a score above the criterion''s points is refused');
 SELECT is (pg_temp.act ('P-QNL.01-1', 'rating.score', format ('{"round":%s,"subject":"T-H1","criterion":"beauty","score":1}', currval ('rating_rounds_id_seq'))::jsonb),
            'bad_value', 'a criterion outside the list is refused');
-SELECT pg_temp.act ('P-QNL.01-1', 'rating.score', format ('{"round":%s,"subject":"T-H1","criterion":"%s","score":19}', currval ('rating_rounds_id_seq'), c)::jsonb)
+CREATE TEMP TABLE scored AS SELECT pg_temp.act ('P-QNL.01-1', 'rating.score', format ('{"round":%s,"subject":"T-H1","criterion":"%s","score":19}', currval ('rating_rounds_id_seq'), c)::jsonb)
   FROM unnest (ARRAY['participation', 'hygiene', 'safety', 'mediation', 'civility']) c;
 SELECT alike (pg_temp.act ('P-QNL.01-1', 'rating.publish', format ('{"round":%s}', currval ('rating_rounds_id_seq'))::jsonb),
              'ok:round:%', 'the round is published');
