@@ -6,7 +6,7 @@
 -- counts per link, a round's stars and its public JSON, campaign progress
 -- and the monthly figures, on a few households of QNL.01 (rolled back).
 BEGIN;
-SELECT plan (31);
+SELECT plan (35);
 SET LOCAL gridflow.sim_clock = on;
 
 INSERT INTO sim_clock (at) VALUES ('2026-11-20 10:00+08') ON CONFLICT (id) DO UPDATE SET at = excluded.at;
@@ -103,5 +103,17 @@ SELECT is (pg_temp.act ('P-QNL.01-1', 'case.helper', '{"case":930001,"person":"P
            'bad_value', 'a helper who is not a member of the team is refused');
 SELECT is (pg_temp.act ('P-QNL.01-1', 'case.helper', '{"case":930001,"person":"P-QNL.01.001-3","team":"mediators"}'),
            'ok:case:930001', 'a mediator helps on the case');
+
+-- the roles that run these statements hold what they need, and no more
+SET LOCAL ROLE gf_intake;
+SELECT alike (pg_temp.act ('P-QNL.01-1', 'thing.done', '{"household":"T-H3","kind":"health","note":"陪同就医"}'),
+              'ok:thing:%', 'as gf_intake: a programme.action applies');
+RESET ROLE;
+SET LOCAL ROLE gf_gateway;
+SELECT lives_ok ('SELECT gf_rating_public_json (), gf_dash_programmes ()',
+                 'as gf_gateway: the public ratings and the dashboard figures');
+SELECT throws_ok ('SELECT note FROM things_done', '42501', NULL, 'as gf_gateway: no note of a thing done');
+SELECT throws_ok ('SELECT household FROM help_pairs', '42501', NULL, 'as gf_gateway: no household of a help pair');
+RESET ROLE;
 SELECT * FROM finish ();
 ROLLBACK;
