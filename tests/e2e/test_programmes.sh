@@ -154,6 +154,28 @@ check "the helper on the case's timeline, its grid unchanged" "case.helper QNL.0
   "$(sql "SELECT e.type || ' ' || c.grid FROM case_events e JOIN cases c ON c.id = e.case_id WHERE e.case_id = $CASE AND e.type = 'case.helper'")"
 prog thing done --actor $C1 --case "$CASE" --household H-QNL.07.063-05 --kind dispute --note "调解漏水纠纷" --date 2026-11-20
 
+# --- bad input on the wire (a raw DEALER, Debian's python3-zmq and -msgpack):
+# the codec's codes, nothing stored
+before=$(snapshot)
+/usr/bin/python3 - "$GF_INTAKE" >"$ART/wire.out" 2>&1 <<'PY'
+import sys, zmq, msgpack
+s = zmq.Context().socket(zmq.DEALER); s.connect(sys.argv[1]); s.setsockopt(zmq.RCVTIMEO, 5000)
+base = {"v": 1, "type": "programme.action", "at": 1763604000000, "action": "thing.done",
+        "actor": "P-QNL.07.063-2", "household": "H-QNL.07.063-03", "kind": "repair", "note": "x"}
+cases = [("wrong_type", {"link": "7"}), ("bad_value", {"link": -1}), ("bad_value", {"score": -2}),
+         ("too_long", {"note": "长" * 4001}), ("missing_field", {"actor": None}), ("bad_value", {"id": ""}),
+         ("invalid_utf8", {"kind": b"\xff".decode("latin-1").encode("latin-1")})]
+for n, (want, patch) in enumerate(cases):
+    m = dict(base, id="wire-%d" % n); m.update(patch)
+    m = {k: v for k, v in m.items() if v is not None}
+    body = msgpack.packb(m, use_bin_type=False) if want == "invalid_utf8" else msgpack.packb(m, use_bin_type=True)
+    s.send(body)
+    r = msgpack.unpackb(s.recv(), raw=False)
+    print("%s %s" % (want, r.get("code", "ok")))
+PY
+check "bad input on the wire: each its code" "$(printf '%s\n' wrong_type bad_value bad_value too_long missing_field bad_value invalid_utf8 | awk '{print $1" "$1}')" "$(cat "$ART/wire.out")"
+check "bad input on the wire: nothing stored" "$before" "$(snapshot)"
+
 # --- nothing of the register on the stream; the public ratings JSON
 sql "SELECT payload::text || coalesce (restricted::text, '') FROM case_events" >"$ART/events.txt"
 leaks=$(grep -F -o -f "$ART/planted.txt" "$ART/events.txt" | sort -u | head -3)
@@ -212,4 +234,34 @@ check "the figures the article quotes, November" "things_done=5 pairs_closed=1 p
   "$(jq -r '.programmes | "things_done=\(.things_done) pairs_closed=\(.pairs_closed) people_aided=\(.people_aided)"' "$ART/report.json")"
 "$G" report monthly --grid QNL --month 2026-11 >"$ART/report.txt" 2>>"$ART/gridctl.log"
 check "the table report lists the programme figures" "1" "$(grep -c '办实事（件）  *5$' "$ART/report.txt")"
+
+# --- bench point: a year at ten times the article's figures (7,090 links of
+# 709 cadres, 79,200 things done, 830 help pairs, 1,000 relief cases, 10,000
+# campaign items) over the sub-district; the monthly report takes under 1 s.
+sql "INSERT INTO households (id, grid, address, head_name, created_at, updated_at)
+     SELECT 'B-' || n, g.code, 'b', 'b', now (), now ()
+       FROM generate_series (0, 7089) n
+       JOIN LATERAL (SELECT code FROM grids WHERE level = 3 ORDER BY code OFFSET n % 100 LIMIT 1) g ON true;
+     INSERT INTO care_links (cadre, household, grid, valid_from, opened_by)
+     SELECT p.id, h.id, h.grid, '2026-01-01', 'bench' FROM households h
+       JOIN LATERAL (SELECT id FROM people WHERE grid = h.grid ORDER BY id LIMIT 1) p ON true WHERE h.id LIKE 'B-%';
+     INSERT INTO things_done (kind, note, day, actor, household, link_id, grid, at)
+     SELECT 'repair', 'b', date '2026-01-01' + (n % 334), l.cadre, l.household, l.id, l.grid, now ()
+       FROM generate_series (0, 79199) n JOIN care_links l ON l.id = (SELECT min (id) FROM care_links) + n % 7090;
+     INSERT INTO help_pairs (helper, household, grid, goal, started, state, outcome, closed_on, opened_by)
+     SELECT l.cadre, l.household, l.grid, 'b', date '2026-01-01' + (l.id % 300)::int,
+            CASE WHEN l.id % 2 = 0 THEN 'closed' ELSE 'active' END, CASE WHEN l.id % 2 = 0 THEN 'achieved' END,
+            CASE WHEN l.id % 2 = 0 THEN date '2026-11-01' + (l.id % 19)::int END, 'bench'
+       FROM care_links l WHERE l.opened_by = 'bench' ORDER BY l.id LIMIT 830;
+     INSERT INTO relief_cases (kind, grid, people, day, note, actor, at)
+     SELECT 'sent_home', 'QNL.07.063', 1 + n % 3, date '2026-01-01' + (n % 334), 'b', 'bench', now () FROM generate_series (1, 1000) n;
+     INSERT INTO campaign_items (campaign, grid, qty, day, note, actor, at)
+     SELECT 'C111', 'QNL.07.064', 1, date '2026-01-01' + (n % 334), 'b', 'bench', now () FROM generate_series (1, 10000) n;
+     ANALYZE" >/dev/null || not_ok "bench data"
+t0=$(date +%s%N)
+"$G" report monthly --grid QNL --month 2026-11 --format json >"$ART/bench-report.json" 2>>"$ART/gridctl.log" || not_ok "bench report"
+ms=$((($(date +%s%N) - t0) / 1000000))
+check "bench: the monthly report over a year at 10x the article's figures in under 1 s (${ms} ms)" t "$([ $ms -lt 1000 ] && echo t || echo f)"
+check "bench: its things done for November" "$(sql "SELECT count(*) FROM things_done WHERE day >= '2026-11-01' AND day < '2026-12-01'")" \
+  "$(jq -r .programmes.things_done "$ART/bench-report.json")"
 finish
