@@ -187,6 +187,10 @@ leaks=$( (grep -F -o -f "$ART/planted.txt" "$ART/body.json"; grep -o 'H-QNL[0-9.
 check "public ratings JSON: no household id, name, address or phone" "" "$leaks"
 check "public ratings JSON: household round as counts per grid and stars" "QNL.07.063 4 1,QNL.07.063 3 1,QNL.07.063 1 1" \
   "$(jq -r '[.[] | select(.subject_kind == "household") | .results[] | "\(.grid) \(.stars) \(.households)"] | join(",")' "$ART/body.json")"
+check "public ratings JSON: the gateway's headers" "application/json; charset=utf-8|nosniff|no-store" \
+  "$(curl -s -D - -o /dev/null "$URL/api/ratings.json" | tr -d '\r' | awk -F': ' 'tolower($1) == "content-type" {c=$2} tolower($1) == "x-content-type-options" {n=$2} tolower($1) == "cache-control" {s=$2} END {print c "|" n "|" s}')"
+http GET /ratings
+check "the public ratings page" "200 t" "$STATUS $(grep -q '<h1>星级评定公示</h1>' "$ART/body.json" && echo t)"
 http GET /api/programmes.json
 check "dashboard programmes JSON" "200 1 1 6 2" "$STATUS $(jbody '"\(.pairs_active) \(.pairs_closed) \(.people_aided) \(.ratings_published)"')"
 
