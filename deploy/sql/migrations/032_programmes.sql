@@ -16,8 +16,7 @@ CREATE TABLE programme_settings (
     note  text NOT NULL
 );
 INSERT INTO programme_settings (key, value, note) VALUES
-    ('links_per_cadre', '10', '1+10+N: the most households one cadre keeps open links with'),
-    ('pair_review_days', '90', 'a help pair is due a review this many days after its start or last review');
+    ('links_per_cadre', '10', '1+10+N: the most households one cadre keeps open links with');
 
 -- 1+10+N: a cadre's households, with start and end.
 CREATE TABLE care_links (
