@@ -148,10 +148,13 @@ check "campaign progress by L1 (grid QNL.07, leader $L3)" "QNL.07 20 9 45
 # --- a mediator helps on a neighbour dispute; the owner grid stays
 CASE=$(submit --source hotline --ref PG-1 --text "邻里漏水纠纷" --grid QNL.07.063 --category dispute 2>>"$ART/gridctl.log")
 wait_for "case $CASE routed" 10 sql_eq "SELECT state FROM cases WHERE id = ${CASE:-0}" routed
+wait_for "router and notifier to catch up" 20 quiescent # (their events would move the snapshot)
 refused bad_value "a helper not of the team" helper assign --actor $L2 --case "$CASE" --person $C1 --team mediators
 prog helper assign --actor $L2 --case "$CASE" --person $MED --team mediators
 check "the helper on the case's timeline, its grid unchanged" "case.helper QNL.07.063" \
   "$(sql "SELECT e.type || ' ' || c.grid FROM case_events e JOIN cases c ON c.id = e.case_id WHERE e.case_id = $CASE AND e.type = 'case.helper'")"
+check "gridctl case show lists the helper and the team" "1" \
+  "$("$G" case show "$CASE" 2>/dev/null | grep -c "case.helper.*helper: $MED (mediators)")"
 prog thing done --actor $C1 --case "$CASE" --household H-QNL.07.063-05 --kind dispute --note "调解漏水纠纷" --date 2026-11-20
 
 # --- bad input on the wire (a raw DEALER, Debian's python3-zmq and -msgpack):

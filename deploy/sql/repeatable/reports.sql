@@ -24,7 +24,8 @@ LANGUAGE sql STABLE AS $$
              'satisfied: ' || (e.payload->>'satisfied'), 'into: ' || (e.payload->>'into'),
              'follows: ' || (e.payload->>'follows'), 'reason: ' || (e.payload->>'reason'),
              'to: ' || (e.payload->>'recipient'), 'via: ' || (e.payload->>'via'),
-             'tier: ' || (e.payload->>'tier'))
+             'tier: ' || (e.payload->>'tier'),
+             'helper: ' || (e.payload->>'helper') || ' (' || (e.payload->>'team') || ')')
       FROM case_events e LEFT JOIN people p ON p.id = e.payload->>'actor'
      WHERE e.case_id = p_case
      ORDER BY e.id
