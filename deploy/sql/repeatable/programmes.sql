@@ -133,7 +133,10 @@ BEGIN
     IF p_action = 'link.open' THEN
         IF v_household IS NULL OR v_person IS NULL THEN
             err := 'missing_field'; message := 'link.open needs a ''person'' (the cadre) and a ''household'''; RETURN;
-        ELSIF EXISTS (SELECT 1 FROM care_links l WHERE l.cadre = v_person AND l.household = v_household
+        END IF;
+        -- one link.open per cadre at a time: the count below holds until commit
+        PERFORM pg_advisory_xact_lock (hashtext ('care_links/' || v_person));
+        IF EXISTS (SELECT 1 FROM care_links l WHERE l.cadre = v_person AND l.household = v_household
                          AND l.valid_to IS NULL) THEN
             err := 'conflict'; message := format ('%s already keeps a link with %s', v_person, v_household); RETURN;
         ELSIF (SELECT count (*) FROM care_links l WHERE l.cadre = v_person AND l.valid_to IS NULL)
