@@ -347,6 +347,61 @@ zframe_t *gf_fieldlog_encode (const gf_fieldlog_t *f);
 void gf_fieldlog_reset (gf_fieldlog_t *f);
 
 /*  ---------------------------------------------------------------------
+    programme.action — staff record the programmes of grid work (issue 15):
+    1+10+N links, things done (办实事), help pairs (结对帮扶), relief cases
+    (救助), star-rating rounds (星级评定), campaigns (专项行动), a team
+    member helping on a case.  action: link.open|link.close|thing.done|
+    pair.open|pair.review|pair.close|relief.record|rating.open|
+    rating.score|rating.publish|campaign.open|campaign.target|
+    campaign.item|case.helper.  Which keys an action needs is the
+    database's business (deploy/sql/repeatable/programmes.sql); the codec
+    checks types and limits only. */
+typedef struct {
+    char *id; /* request id, required; with actor it makes the
+                 action idempotent                                */
+    int64_t at;
+    char *action;    /* required: one of the actions above            */
+    char *actor;     /* required: person id of who records it         */
+    char *household; /* a household's opaque id                       */
+    char *person;    /* a cadre, helper or team member                */
+    char *grid;      /* a grid code                                   */
+    char *kind;      /* a thing's / relief's kind, a round's subjects */
+    char *note;      /* free text (<= 4000 chars)                     */
+    char *goal;      /* pair.open: the goal (<= 4000 chars)           */
+    char *outcome;   /* pair.close: achieved|partly|not_achieved|...  */
+    char *criterion; /* rating.score: a rating criterion              */
+    char *campaign;  /* a campaign's code                             */
+    char *team;      /* case.helper: the team                         */
+    char *subject;   /* rating.score: an L3 grid or a household       */
+    char *name;      /* a round's period, a campaign's name           */
+    char *date;      /* the day it happened, YYYY-MM-DD (local)       */
+    int64_t link;    /* 0 = absent                                    */
+    int64_t pair;    /* 0 = absent                                    */
+    int64_t case_id; /* wire key `case`, 0 = absent                   */
+    int64_t visit;   /* a visit.logged record, 0 = absent             */
+    int64_t round;   /* 0 = absent                                    */
+    int64_t score;   /* -1 = absent                                   */
+    int64_t qty;     /* 0 = absent                                    */
+    int64_t target;  /* 0 = absent                                    */
+} gf_programme_action_t;
+
+#define GF_TYPE_PROGRAMME_ACTION "programme.action"
+
+int gf_programme_action_from_msg (gf_msg_t *msg, gf_programme_action_t *a, gf_error_t *err);
+zframe_t *gf_programme_action_encode (const gf_programme_action_t *a);
+void gf_programme_action_reset (gf_programme_action_t *a);
+/*  The optional keys as (wire key, value) pairs, in wire order: strings
+    first, then integers (present ones only when a != NULL is encoded).
+    For the intake's JSON of the request and gridctl's options. */
+#define GF_PROGRAMME_STR_KEYS 13
+#define GF_PROGRAMME_INT_KEYS 8
+extern const char *const gf_programme_str_keys[GF_PROGRAMME_STR_KEYS];
+extern const char *const gf_programme_int_keys[GF_PROGRAMME_INT_KEYS];
+void gf_programme_action_fields (gf_programme_action_t *a, char ***strs, int64_t **ints);
+/*  True when integer i (index in gf_programme_int_keys) is present. */
+bool gf_programme_int_present (const gf_programme_action_t *a, size_t i);
+
+/*  ---------------------------------------------------------------------
     Events.  Stored in PostgreSQL as a JSON object (payload); the relay
     encodes them for the wire with the common keys first:
     {v, type, id, at, seq, case, grid, ...payload keys}.

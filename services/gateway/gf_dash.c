@@ -17,6 +17,11 @@
                          解决率, 按时办结率, 满意率, 重办率, 督办) by L2 and L3
                          grid and leader, with the 考核 ranking
                          (deploy/sql/repeatable/indicators.sql; counts only)
+      ratings.json       published star-rating rounds (星级评定, history):
+                         self-governance groups by L3 grid code with stars,
+                         household rounds as counts per grid and stars only
+      programmes.json    things done, help pairs active / closed, people
+                         aided, ratings published, campaign progress
 
     Each is one read-only SQL function of deploy/sql/repeatable/dashboard.sql
     (cases through cases_public), its inputs as parameters.  No
@@ -35,6 +40,8 @@ static const char *SQL_TREND = "SELECT gf_dash_trend ($1::int)::text";
 static const char *SQL_DIRECTORY = "SELECT gf_dash_directory ($1)::text";
 static const char *SQL_VOCABULARY = "SELECT gf_dash_vocabulary ()::text";
 static const char *SQL_INDICATORS = "SELECT gf_dash_indicators ()::text";
+static const char *SQL_RATINGS = "SELECT gf_rating_public_json ()::text"; /* programmes.sql */
+static const char *SQL_PROGRAMMES = "SELECT gf_dash_programmes ()::text"; /* programmes.sql */
 
 int gf_dash_handle (gf_gw_t *gw, struct MHD_Connection *conn, const char *path,
                     gf_gw_reply_t *reply)
@@ -50,6 +57,10 @@ int gf_dash_handle (gf_gw_t *gw, struct MHD_Connection *conn, const char *path,
         json = gf_gw_query_json (gw, SQL_VOCABULARY, 0, NULL);
     else if (streq (path, "indicators.json"))
         json = gf_gw_query_json (gw, SQL_INDICATORS, 0, NULL);
+    else if (streq (path, "ratings.json"))
+        json = gf_gw_query_json (gw, SQL_RATINGS, 0, NULL);
+    else if (streq (path, "programmes.json"))
+        json = gf_gw_query_json (gw, SQL_PROGRAMMES, 0, NULL);
     else if (streq (path, "trend.json")) {
         const char *days = MHD_lookup_connection_value (conn, MHD_GET_ARGUMENT_KIND, "days");
         long n = 0;

@@ -511,6 +511,8 @@ static struct MHD_Response *s_static (gf_gw_t *gw, const char *url, const char *
         rel = "index.html";
     else if (streq (url, "/directory"))
         rel = "directory.html";
+    else if (streq (url, "/ratings"))
+        rel = "ratings.html";
     if (!s_safe_path (rel))
         return NULL;
     char *file = zsys_sprintf ("%s/%s", gw->web_dir, rel);

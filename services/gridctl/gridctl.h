@@ -54,6 +54,12 @@ int gridctl_department (gf_config_t *config, int argc, char **argv);
 int gridctl_case_attach (gf_config_t *config, int argc, char **argv);
 int gridctl_case_attachment (gf_config_t *config, int argc, char **argv);
 int gridctl_case_export (gf_config_t *config, int argc, char **argv);
+/*  The programmes of grid work (issue 15, gridctl_programme.c): the
+    programme.action for (command, verb) or NULL; sending one; reading
+    links, a rating round, campaigns, the dashboard's figures. */
+const char *gridctl_programme_action (const char *command, const char *verb);
+int gridctl_programme_act (gf_config_t *config, const char *action, int argc, char **argv);
+int gridctl_programme_show (gf_config_t *config, const char *command, int argc, char **argv);
 /*  Services, bus, consumers, dead letters, next meetings (gridctl_status.c). */
 int gridctl_status (gf_config_t *config, int argc, char **argv);
 

@@ -627,6 +627,21 @@ static bool s_month_valid (const char *text)
     return month >= 1 && month <= 12 && atoi (text) >= 1900;
 }
 
+/*  The programme figures under the table (issue 15, gf_report_programmes). */
+static const char *SQL_REPORT_PROGRAMMES = "SELECT name, value FROM gf_report_programmes ($1, $2)";
+
+static int s_report_programmes (gf_db_t *db, const char **params)
+{
+    PGresult *res = gf_db_exec (db, SQL_REPORT_PROGRAMMES, 2, params);
+    if (!res)
+        return -1;
+    printf ("\n群众工作 programmes\n");
+    for (int r = 0; r < PQntuples (res); r++)
+        printf ("  %-28s %s\n", PQgetvalue (res, r, 0), PQgetvalue (res, r, 1));
+    PQclear (res);
+    return 0;
+}
+
 static int s_report (gf_config_t *config, int argc, char **argv, bool indicators_only)
 {
     const char *grid = config->root, *month = NULL;
@@ -679,7 +694,7 @@ static int s_report (gf_config_t *config, int argc, char **argv, bool indicators
              (notes = gf_db_exec (db, SQL_REPORT_NOTES, 1, params + 2)) != NULL &&
              (indicators = gf_db_exec (db, SQL_INDICATORS, 2, params)) != NULL) {
         s_report_table (head, rows, notes, indicators);
-        rc = 0;
+        rc = s_report_programmes (db, params) == 0 ? 0 : 1;
     }
     if (head && PQntuples (head) == 1 && rc != 0)
         fprintf (stderr, "error: unavailable: cannot compute the report\n");

@@ -55,6 +55,14 @@ static const char *USAGE =
     "  patrol missed --grid G [--from DAY] [--to DAY]   L3 grids without a patrol on a working "
     "day\n"
     "  visit overdue --grid G        special households whose visit is due\n"
+    "  link open|close, thing done, pair open|review|close, relief record,\n"
+    "  rating open|score|publish, campaign open|target|item, helper assign\n"
+    "      --actor PERSON [--household H] [--person P] [--grid G] [--kind K] [--note T]\n"
+    "      [--goal T] [--outcome O] [--criterion C] [--campaign C] [--team T] [--subject S]\n"
+    "      [--name N] [--date YYYY-MM-DD] [--link N] [--pair N] [--case N] [--visit N]\n"
+    "      [--round N] [--score N] [--qty N] [--target N]   programme.action (issue 15)\n"
+    "  link list --grid G | rating show ROUND | rating show public | campaign show [--grid L1]\n"
+    "  programmes                    the dashboard's programme figures (JSON)\n"
     "  ledger show --meeting ID [--format table|csv|json]\n"
     "  ledger agenda --meeting ID [--format table|json]\n"
     "                                a meeting's agenda by category and priority, why each\n"
@@ -92,7 +100,8 @@ int main (int argc, char **argv)
     const char *actor = getenv ("GF_ACTOR");
     bool staff_act = streq (a1, "case") ||
                      (streq (a1, "meeting") && argc > 2 && gridctl_meeting_is_action (argv[2])) ||
-                     (argc > 2 && gridctl_field_is_log (a1, argv[2]));
+                     (argc > 2 && gridctl_field_is_log (a1, argv[2])) ||
+                     (argc > 2 && gridctl_programme_action (a1, argv[2]));
     if (!staff_act) {
         int kept = 1;
         for (int i = 1; i < argc; i++) {
@@ -153,6 +162,12 @@ int main (int argc, char **argv)
         rc = gridctl_meeting_call (config, argc - 3, argv + 3);
     else if (streq (a1, "meeting") && streq (a2, "show"))
         rc = gridctl_meeting_show (config, argc - 3, argv + 3);
+    else if (gridctl_programme_action (a1, a2))
+        rc = gridctl_programme_act (config, gridctl_programme_action (a1, a2), argc - 3, argv + 3);
+    else if ((streq (a1, "link") && streq (a2, "list")) ||
+             (streq (a1, "rating") && streq (a2, "show")) ||
+             (streq (a1, "campaign") && streq (a2, "show")) || (streq (a1, "programmes") && !*a2))
+        rc = gridctl_programme_show (config, a1, argc - 3, argv + 3);
     else if (streq (a1, "meeting") && gridctl_meeting_is_action (a2))
         rc = gridctl_meeting_act (config, a2, argc - 3, argv + 3);
     else if (gridctl_field_is_log (a1, a2))

@@ -12,6 +12,7 @@
 #include "gf_intake_db.h"
 #include "gf_intake_meeting.h"
 #include "gf_intake_field.h"
+#include "gf_intake_programme.h"
 
 #include <jansson.h>
 
@@ -277,6 +278,37 @@ static void s_accept_field (s_intake_t *self, gf_msg_t *request, zmsg_t **envelo
     gf_fieldlog_reset (&log);
 }
 
+/*  A programme.action (issue 15): one transaction, answered at once.
+    envelope_p: the routing frames, consumed. */
+static void s_accept_programme (s_intake_t *self, gf_msg_t *request, zmsg_t **envelope_p,
+                                const char *uid)
+{
+    gf_programme_action_t action = {.score = -1};
+    gf_error_t err = {GF_OK, ""};
+    gf_reply_t reply = {0};
+    if (gf_programme_action_from_msg (request, &action, &err) == 0)
+        gf_intake_programme_apply (self->db, &action, uid,
+                                   zclock_mono () + self->config->deadline_ms, &reply);
+    else {
+        reply.code = err.code;
+        reply.message = strdup (err.message);
+    }
+    const char *id = action.id ? action.id : gf_msg_id (request);
+    reply.id = id ? strdup (id) : NULL;
+    zsys_info ("intake: programme %s by %s from %.8s: %s%s%s", action.action ? action.action : "?",
+               action.actor ? action.actor : "?", uid ? uid : "(plain)",
+               reply.ok ? "ok" : gf_code_name (reply.code), reply.ok ? "" : ": ",
+               reply.ok ? "" : reply.message);
+    reply.ok ? self->actions++ : self->rejected++;
+    if (reply.ok)
+        gf_metric_add (self->m_actions, 1);
+    else
+        s_count_rejected (reply.code);
+    s_send_reply (self, envelope_p, &reply);
+    gf_reply_reset (&reply);
+    gf_programme_action_reset (&action);
+}
+
 /*  Decodes one request; a valid complaint joins the batch, anything else
     is answered at once.  Takes ownership of msg (routing frames + body). */
 static void s_accept (s_intake_t *self, zmsg_t *msg)
@@ -359,6 +391,8 @@ static void s_accept (s_intake_t *self, zmsg_t *msg)
         s_send_reply (self, &msg, &reply);
         gf_reply_reset (&reply);
         gf_attachment_reset (&att);
+    } else if (request && streq (gf_msg_type (request), GF_TYPE_PROGRAMME_ACTION)) {
+        s_accept_programme (self, request, &msg, uid);
     } else if (request && gf_fieldlog_is_type (gf_msg_type (request))) {
         s_accept_field (self, request, &msg, uid);
     } else if (request && streq (gf_msg_type (request), GF_TYPE_CASE_ACTION)) {

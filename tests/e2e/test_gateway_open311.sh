@@ -158,7 +158,7 @@ print(all(('# TYPE ' + n + ' ') in t or ('# TYPE ' + base(n) + ' histogram') in 
       and len(names) >= 8)")"
 
 # --- the dashboard's JSON, as gf_gateway --------------------------------------
-for q in summary.json escalations.json ledger.json "trend.json?days=7" "directory.json?grid=QNL.01" vocabulary.json; do
+for q in summary.json escalations.json ledger.json "trend.json?days=7" "directory.json?grid=QNL.01" ratings.json programmes.json vocabulary.json; do
   http GET "/api/$q"; check "/api/$q as gf_gateway" 200 "$STATUS"
 done
 check "vocabulary.json has the event types' names" "$(sql "SELECT name FROM event_types WHERE type = 'case.routed'")" \

@@ -229,7 +229,7 @@ bad=""
 for path in /api/summary.json /api/escalations.json /api/ledger.json /api/vocabulary.json "/api/trend.json?days=7" \
             /api/directory.json "/api/directory.json?grid=QNL.07" /open311/v2/services.json /open311/v2/services/water.json \
             /open311/v2/requests.json "/open311/v2/requests.json?status=open&service_code=water" \
-            "/open311/v2/requests/$id.json" /healthz /metrics; do
+            "/open311/v2/requests/$id.json" /healthz /metrics /api/ratings.json /api/programmes.json; do
   code=$(curl -s -o "$ART/body" -w '%{http_code}' "$URL$path")
   [ "$code" == 200 ] || bad="$bad $path:$code"
 done

@@ -1830,6 +1830,49 @@ static void test_golden_vectors_field_logs_decode (void **state)
     zframe_destroy (&frame);
 }
 
+static void test_golden_vector_programme_action_decodes (void **state)
+{
+    (void)state;
+    //  programme_action_thing_done: every key it carries survives; others
+    //  absent (score -1: absent).
+    zframe_t *frame = s_vec_programme_action_thing_done ();
+    gf_error_t err = {GF_OK, ""};
+    gf_msg_t *msg = gf_msg_decode (zframe_data (frame), zframe_size (frame), &err);
+    assert_non_null (msg);
+    gf_programme_action_t a;
+    assert_int_equal (gf_programme_action_from_msg (msg, &a, &err), 0);
+    assert_string_equal (a.id, "prog-0001");
+    assert_string_equal (a.action, "thing.done");
+    assert_string_equal (a.household, "H-QNL.07.063-0012");
+    assert_string_equal (a.kind, "repair");
+    assert_string_equal (a.date, "2024-03-11");
+    assert_int_equal (a.link, 7);
+    assert_int_equal (a.visit, 301);
+    assert_int_equal (a.score, -1);
+    assert_null (a.person);
+    assert_int_equal (a.case_id, 0);
+    gf_programme_action_reset (&a);
+    gf_msg_destroy (&msg);
+    zframe_destroy (&frame);
+    //  rating_score: a score of 0 is present.
+    frame = s_vec_programme_action_rating_score ();
+    msg = gf_msg_decode (zframe_data (frame), zframe_size (frame), &err);
+    assert_int_equal (gf_programme_action_from_msg (msg, &a, &err), 0);
+    assert_int_equal (a.score, 0);
+    assert_int_equal (a.round, 3);
+    assert_string_equal (a.criterion, "hygiene");
+    gf_programme_action_reset (&a);
+    gf_msg_destroy (&msg);
+    zframe_destroy (&frame);
+    //  A meeting.action is not a programme.action.
+    frame = s_vec_meeting_action_decide ();
+    msg = gf_msg_decode (zframe_data (frame), zframe_size (frame), &err);
+    assert_int_equal (gf_programme_action_from_msg (msg, &a, &err), -1);
+    assert_int_equal (err.code, GF_E_UNKNOWN_TYPE);
+    gf_msg_destroy (&msg);
+    zframe_destroy (&frame);
+}
+
 static void test_golden_vectors_every_file_has_an_input (void **state)
 {
     (void)state;
@@ -2043,6 +2086,7 @@ int main (void)
         cmocka_unit_test (test_golden_vectors_every_file_has_an_input),
         cmocka_unit_test (test_golden_vector_meeting_action_decodes),
         cmocka_unit_test (test_golden_vectors_field_logs_decode),
+        cmocka_unit_test (test_golden_vector_programme_action_decodes),
     };
     return cmocka_run_group_tests (tests, NULL, NULL);
 }

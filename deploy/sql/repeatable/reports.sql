@@ -24,7 +24,8 @@ LANGUAGE sql STABLE AS $$
              'satisfied: ' || (e.payload->>'satisfied'), 'into: ' || (e.payload->>'into'),
              'follows: ' || (e.payload->>'follows'), 'reason: ' || (e.payload->>'reason'),
              'to: ' || (e.payload->>'recipient'), 'via: ' || (e.payload->>'via'),
-             'tier: ' || (e.payload->>'tier'))
+             'tier: ' || (e.payload->>'tier'),
+             'helper: ' || (e.payload->>'helper') || ' (' || (e.payload->>'team') || ')')
       FROM case_events e LEFT JOIN people p ON p.id = e.payload->>'actor'
      WHERE e.case_id = p_case
      ORDER BY e.id
@@ -385,6 +386,7 @@ RETURNS json LANGUAGE sql STABLE AS $$
                       FROM r WHERE r.section = 'escalation') AS escalations,
                    (SELECT array_to_json (array_agg (nt.note ORDER BY nt.n))
                       FROM gf_report_notes (p_days) nt) AS notes,
-                   gf_indicators_json (p_grid, p_month) AS indicators
+                   gf_indicators_json (p_grid, p_month) AS indicators,
+                   gf_report_programmes_json (p_grid, p_month) AS programmes -- issue 15 (programmes.sql)
               FROM gf_report_monthly_head (p_grid, p_month) h) j
 $$;

@@ -1,7 +1,8 @@
 import { resolve } from 'node:path';
 import { defineConfig } from 'vite';
 
-// Two pages: the dashboard (index.html) and the public grid directory.
+// Three pages: the dashboard (index.html), the public grid directory and the
+// published star ratings (ratings.html, issue 15).
 export default defineConfig({
   build: {
     outDir: 'dist',
@@ -10,6 +11,7 @@ export default defineConfig({
       input: {
         index: resolve(import.meta.dirname, 'index.html'),
         directory: resolve(import.meta.dirname, 'directory.html'),
+        ratings: resolve(import.meta.dirname, 'ratings.html'),
       },
     },
   },

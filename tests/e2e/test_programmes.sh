@@ -1,0 +1,274 @@
+#!/usr/bin/env bash
+# Issue 15, the programmes of grid work, through the intake (gridctl ...,
+# programme.action) on the simulated clock (20 November 2026): 1+10+N links
+# of two cadres in QNL.07 with things done on them (a visit's, a case's);
+# a help pair (结对帮扶) opened, reviewed twice and closed; relief cases
+# (救助); a star-rating round of QNL.07's self-governance groups and one of
+# its households, scored and published, its public JSON (gateway
+# /api/ratings.json) free of every planted name, address and phone; the
+# "111在行动" campaign with per-grid and per-leader targets and its ledger;
+# a mediator helping on a neighbour dispute without changing its owner
+# grid.  Refused, each with its code and nothing changed: an unknown
+# household, a day in the future, a cadre outside the household's grid, a
+# rating outside the criteria, a score over its points, a round opened by
+# L3, a campaign opened by L2, a team member not of the team; a resend is a
+# duplicate.  Nothing of the register is on the stream (case_events).  The
+# monthly report's programme figures (gridctl report monthly --format
+# json) equal an independent computation (Python) over the events.
+source "$(dirname "$0")/lib.sh"
+source "$(dirname "$0")/gateway_lib.sh"
+G="$BIN/gridctl"
+new_db
+clock_set "2026-11-20T10:00:00+08:00"
+start_stack
+
+L1=P-QNL-1           # L1 (QNL) staff
+L2=P-QNL.07-1        # leader of QNL.07
+L3=P-QNL.07.063-1    # leader of QNL.07.063
+C1=P-QNL.07.063-2    # cadres
+C2=P-QNL.07.064-2
+MED=P-QNL.07.065-3   # a mediator (调解员) of QNL.07
+
+# The register (i15-hh imports it; here planted directly): fake names,
+# addresses and phones that must never leave the staff side.
+sql "INSERT INTO households (id, grid, address, head_name, phone, members, created_at, updated_at)
+     SELECT 'H-' || g || '-' || lpad (n::text, 2, '0'), g, '测试街' || g || '号楼' || n || '室',
+            '测户' || chr (19968 + n * 7) || chr (20000 + n), '1390000' || lpad ((n + 100 * (g = 'QNL.07.064')::int)::text, 4, '0'),
+            jsonb_build_array (jsonb_build_object ('name', '测成员' || chr (21000 + n), 'relation', '子女')), now (), now ()
+       FROM unnest (ARRAY['QNL.07.063', 'QNL.07.064']) g, generate_series (1, 12) n" >/dev/null
+sql "INSERT INTO person_roles (person, grid, role, team, valid_from)
+     VALUES ('$MED', 'QNL.07', 'team_member', 'mediators', '2026-01-01')" >/dev/null
+sql "SELECT head_name || E'\n' || address || E'\n' || phone || E'\n' || (members->0->>'name') FROM households" >"$ART/planted.txt"
+
+# prog COMMAND VERB ARGS...: must succeed; REF gets the record it made.
+prog() {
+  local out
+  out=$("$G" "$@" 2>>"$ART/prog.err") || { not_ok "gridctl $*: $(tail -1 "$ART/prog.err")"; return 1; }
+  echo "$out" >>"$ART/prog.out"
+  REF=$(sed -n 's/^[a-z.]*: ok \([a-z]*:[^ ]*\).*/\1/p' <<<"$out"); REF=${REF#*:}
+}
+snapshot() {
+  sql "SELECT (SELECT count(*) FROM care_links) || ' ' || (SELECT count(*) FROM things_done) || ' ' ||
+              (SELECT count(*) FROM help_pairs) || ' ' || (SELECT count(*) FROM help_pair_reviews) || ' ' ||
+              (SELECT count(*) FROM rating_scores) || ' ' || (SELECT count(*) FROM rating_rounds WHERE state = 'published') || ' ' ||
+              (SELECT count(*) FROM campaigns) || ' ' || (SELECT count(*) FROM campaign_items) || ' ' ||
+              (SELECT count(*) FROM case_helpers) || ' ' || (SELECT count(*) FROM case_events) || ' ' ||
+              (SELECT count(*) FROM programme_actions) || ' ' || (SELECT count(*) FROM relief_cases)"
+}
+# refused CODE DESCRIPTION COMMAND VERB ARGS...: refused with CODE, nothing changed.
+refused() {
+  local code=$1 what=$2 before after got
+  before=$(snapshot)
+  "$G" "${@:3}" >/dev/null 2>"$ART/refused.err"
+  got=$(sed -n 's/^error: \([a-z_]*\):.*/\1/p' "$ART/refused.err")
+  after=$(snapshot)
+  if [ "$got" == "$code" ] && [ "$before" == "$after" ]; then
+    ok "refused: $what ($code, nothing changed)"
+  else
+    not_ok "refused: $what: got '$got' ($(cat "$ART/refused.err")), want $code; before '$before' after '$after'"
+  fi
+}
+
+# --- 1+10+N: C1 keeps ten households of QNL.07.063, C2 three of QNL.07.064
+for n in 01 02 03 04 05 06 07 08 09 10; do
+  prog link open --actor $L2 --person $C1 --household H-QNL.07.063-$n --date 2026-10-15
+done
+LINK1=$(sql "SELECT id FROM care_links WHERE household = 'H-QNL.07.063-01'")
+for n in 01 02 03; do prog link open --actor $L2 --person $C2 --household H-QNL.07.064-$n --date 2026-11-02; done
+refused conflict "an eleventh link for C1 (links_per_cadre 10)" link open --actor $L2 --person $C1 --household H-QNL.07.063-11
+refused unknown_household "a link with an unknown household" link open --actor $L2 --person $C1 --household H-NOPE
+refused bad_value "a cadre outside the household's grid" link open --actor $L2 --person $C2 --household H-QNL.07.063-11
+refused forbidden "an L3 leader linking a household of another L3 grid" link open --actor $L3 --person $C2 --household H-QNL.07.064-05
+# things done: on links (one carried by a visit), for a household, in October and November
+prog thing done --actor $C1 --link "$LINK1" --kind repair --note "更换水龙头" --date 2026-11-03 --visit 501
+prog thing done --actor $C1 --household H-QNL.07.063-02 --kind policy --note "代办低保年审" --date 2026-11-05
+prog thing done --actor $C1 --household H-QNL.07.063-02 --kind care --note "送餐" --date 2026-10-20
+prog thing done --actor $C2 --household H-QNL.07.064-01 --kind errand --note "代购药品" --date 2026-11-10
+prog thing done --actor $C2 --household H-QNL.07.064-01 --kind errand --note "代购药品" --date 2026-11-10 --request-id TD-R
+prog thing done --actor $C2 --household H-QNL.07.064-01 --kind errand --note "代购药品" --date 2026-11-10 --request-id TD-R
+check "a resend of a thing done is a duplicate" "1" "$(grep -c 'already done' "$ART/prog.out")"
+refused bad_value "a thing done in the future" thing done --actor $C1 --household H-QNL.07.063-03 --kind repair --note x --date 2026-11-21
+refused bad_value "an unknown kind of thing done" thing done --actor $C1 --household H-QNL.07.063-03 --kind magic --note x
+refused unknown_household "a thing done for an unknown household" thing done --actor $C1 --household H-NOPE --kind repair --note x
+check "things done counted per link (link, then household)" "1 2" \
+  "$(sql "SELECT string_agg (things::text, ' ' ORDER BY household) FROM gf_link_counts ('QNL.07') WHERE household IN ('H-QNL.07.063-01', 'H-QNL.07.063-02')")"
+prog link close --actor $L2 --link "$(sql "SELECT id FROM care_links WHERE household = 'H-QNL.07.064-03'")" --date 2026-11-15
+refused illegal_transition "closing a closed link" link close --actor $L2 --link "$(sql "SELECT id FROM care_links WHERE household = 'H-QNL.07.064-03'")"
+
+# --- a help pair through its life; relief cases
+prog pair open --actor $L2 --person $L3 --household H-QNL.07.063-04 --goal "帮助就业" --date 2026-10-01; PAIR=$REF
+prog pair review --actor $L3 --pair "$PAIR" --note "已推荐岗位" --date 2026-10-20
+prog pair review --actor $L3 --pair "$PAIR" --note "已上岗" --date 2026-11-06
+refused bad_value "an unknown outcome" pair close --actor $L3 --pair "$PAIR" --outcome great
+prog pair close --actor $L3 --pair "$PAIR" --outcome achieved --date 2026-11-12
+refused illegal_transition "a review of a closed pair" pair review --actor $L3 --pair "$PAIR" --note x
+prog pair open --actor $L2 --person $C2 --household H-QNL.07.064-02 --goal "助学" --date 2026-11-08
+check "help pairs active / closed" "1 1" "$(sql "SELECT count(*) FILTER (WHERE state = 'active') || ' ' || count(*) FILTER (WHERE state = 'closed') FROM help_pairs")"
+prog relief record --actor $L2 --kind homeless_aided --qty 1 --note "流浪人员送救助站" --date 2026-11-09
+prog relief record --actor $L3 --kind sent_home --qty 2 --note "护送返乡" --date 2026-11-11
+prog relief record --actor $L3 --kind sent_home --qty 3 --note "护送返乡" --date 2026-10-11
+
+# --- star ratings: QNL.07's self-governance groups, and its households
+refused forbidden "a round opened by an L3 leader" rating open --actor $L3 --grid QNL.07 --name 2026-11 --kind grid
+prog rating open --actor $L2 --name 2026-11 --kind grid; RG=$REF
+pts=(18 19 17 20 19 15 14 16 15 12)
+i=0
+for g in QNL.07.063 QNL.07.064; do
+  for c in participation hygiene safety mediation civility; do
+    prog rating score --actor $L2 --round "$RG" --subject $g --criterion $c --score "${pts[$i]}"; i=$((i + 1))
+  done
+done
+refused bad_value "a rating outside the criteria" rating score --actor $L2 --round "$RG" --subject QNL.07.063 --criterion beauty --score 5
+refused bad_value "a score over its criterion's points" rating score --actor $L2 --round "$RG" --subject QNL.07.063 --criterion safety --score 21
+refused unknown_grid "a subject that is not an L3 grid of the round" rating score --actor $L2 --round "$RG" --subject QNL.08.070 --criterion safety --score 5
+prog rating publish --actor $L2 --round "$RG"
+refused illegal_transition "a score in a published round" rating score --actor $L2 --round "$RG" --subject QNL.07.063 --criterion safety --score 5
+prog rating open --actor $L2 --name 2026-11 --kind household; RH=$REF
+for n in 01 02 03; do
+  for c in participation hygiene safety mediation civility; do
+    prog rating score --actor $L2 --round "$RH" --subject H-QNL.07.063-$n --criterion $c --score $((20 - ${n#0} * 3))
+  done
+done
+prog rating publish --actor $L2 --round "$RH"
+check "stars: 93 points five, 72 three (rating_star_levels)" "QNL.07.063 5
+QNL.07.064 3" "$(sql "SELECT subject || ' ' || stars FROM gf_rating_results ($RG) ORDER BY subject")"
+
+# --- the campaign 111在行动 (L1), targets per grid and per leader, its ledger
+refused forbidden "a campaign opened by L2" campaign open --actor $L2 --grid QNL --campaign C111 --name "111在行动"
+prog campaign open --actor $L1 --campaign C111 --name "111在行动"
+prog campaign target --actor $L1 --campaign C111 --grid QNL.07 --target 20
+prog campaign target --actor $L1 --campaign C111 --person $L3 --target 5
+prog campaign item --actor $L3 --campaign C111 --person $L3 --qty 3 --note "清理楼道杂物" --date 2026-11-04
+prog campaign item --actor $C2 --campaign C111 --grid QNL.07.064 --qty 4 --note "修补路灯" --date 2026-11-06
+prog campaign item --actor $L2 --campaign C111 --grid QNL.07 --qty 2 --note "宣传" --date 2026-10-30
+"$G" campaign show --grid QNL >"$ART/campaign.json"
+check "campaign progress by L1 (grid QNL.07, leader $L3)" "QNL.07 20 9 45
+- 5 3 60" "$(jq -r '.[0].targets[] | "\(.target_grid // "-") \(.target) \(.done) \(.pct)"' "$ART/campaign.json")"
+
+# --- a mediator helps on a neighbour dispute; the owner grid stays
+CASE=$(submit --source hotline --ref PG-1 --text "邻里漏水纠纷" --grid QNL.07.063 --category dispute 2>>"$ART/gridctl.log")
+wait_for "case $CASE routed" 10 sql_eq "SELECT state FROM cases WHERE id = ${CASE:-0}" routed
+wait_for "router and notifier to catch up" 20 quiescent # (their events would move the snapshot)
+refused bad_value "a helper not of the team" helper assign --actor $L2 --case "$CASE" --person $C1 --team mediators
+prog helper assign --actor $L2 --case "$CASE" --person $MED --team mediators
+check "the helper on the case's timeline, its grid unchanged" "case.helper QNL.07.063" \
+  "$(sql "SELECT e.type || ' ' || c.grid FROM case_events e JOIN cases c ON c.id = e.case_id WHERE e.case_id = $CASE AND e.type = 'case.helper'")"
+check "gridctl case show lists the helper and the team" "1" \
+  "$("$G" case show "$CASE" 2>/dev/null | grep -c "case.helper.*helper: $MED (mediators)")"
+prog thing done --actor $C1 --case "$CASE" --household H-QNL.07.063-05 --kind dispute --note "调解漏水纠纷" --date 2026-11-20
+
+# --- bad input on the wire (a raw DEALER, Debian's python3-zmq and -msgpack):
+# the codec's codes, nothing stored
+before=$(snapshot)
+/usr/bin/python3 - "$GF_INTAKE" >"$ART/wire.out" 2>&1 <<'PY'
+import sys, zmq, msgpack
+s = zmq.Context().socket(zmq.DEALER); s.connect(sys.argv[1]); s.setsockopt(zmq.RCVTIMEO, 5000)
+base = {"v": 1, "type": "programme.action", "at": 1763604000000, "action": "thing.done",
+        "actor": "P-QNL.07.063-2", "household": "H-QNL.07.063-03", "kind": "repair", "note": "x"}
+cases = [("wrong_type", {"link": "7"}), ("bad_value", {"link": -1}), ("bad_value", {"score": -2}),
+         ("too_long", {"note": "长" * 4001}), ("missing_field", {"actor": None}), ("bad_value", {"id": ""}),
+         ("invalid_utf8", {"kind": b"\xff".decode("latin-1").encode("latin-1")})]
+for n, (want, patch) in enumerate(cases):
+    m = dict(base, id="wire-%d" % n); m.update(patch)
+    m = {k: v for k, v in m.items() if v is not None}
+    body = msgpack.packb(m, use_bin_type=False) if want == "invalid_utf8" else msgpack.packb(m, use_bin_type=True)
+    s.send(body)
+    r = msgpack.unpackb(s.recv(), raw=False)
+    print("%s %s" % (want, r.get("code", "ok")))
+PY
+check "bad input on the wire: each its code" "$(printf '%s\n' wrong_type bad_value bad_value too_long missing_field bad_value invalid_utf8 | awk '{print $1" "$1}')" "$(cat "$ART/wire.out")"
+check "bad input on the wire: nothing stored" "$before" "$(snapshot)"
+
+# --- nothing of the register on the stream; the public ratings JSON
+sql "SELECT payload::text || coalesce (restricted::text, '') FROM case_events" >"$ART/events.txt"
+leaks=$(grep -F -o -f "$ART/planted.txt" "$ART/events.txt" | sort -u | head -3)
+check "no planted name, address or phone on the stream ($(wc -l <"$ART/planted.txt") planted)" "" "$leaks"
+start_gateway
+http GET /api/ratings.json
+check "public ratings JSON: 200, two rounds" "200 2" "$STATUS $(jbody 'length')"
+leaks=$( (grep -F -o -f "$ART/planted.txt" "$ART/body.json"; grep -o 'H-QNL[0-9.-]*' "$ART/body.json") | sort -u | head -3)
+check "public ratings JSON: no household id, name, address or phone" "" "$leaks"
+check "public ratings JSON: household round as counts per grid and stars" "QNL.07.063 4 1,QNL.07.063 3 1,QNL.07.063 1 1" \
+  "$(jq -r '[.[] | select(.subject_kind == "household") | .results[] | "\(.grid) \(.stars) \(.households)"] | join(",")' "$ART/body.json")"
+check "public ratings JSON: the gateway's headers" "application/json; charset=utf-8|nosniff|no-store" \
+  "$(curl -s -D - -o /dev/null "$URL/api/ratings.json" | tr -d '\r' | awk -F': ' 'tolower($1) == "content-type" {c=$2} tolower($1) == "x-content-type-options" {n=$2} tolower($1) == "cache-control" {s=$2} END {print c "|" n "|" s}')"
+http GET /ratings
+check "the public ratings page" "200 t" "$STATUS $(grep -q '<h1>星级评定公示</h1>' "$ART/body.json" && echo t)"
+http GET /api/programmes.json
+check "dashboard programmes JSON" "200 1 1 6 2" "$STATUS $(jbody '"\(.pairs_active) \(.pairs_closed) \(.people_aided) \(.ratings_published)"')"
+
+# --- the monthly report equals an independent computation over the events
+"$G" report monthly --grid QNL --month 2026-11 --format json >"$ART/report.json" 2>>"$ART/gridctl.log" || not_ok "report monthly"
+sql "SELECT json_agg (json_build_object ('type', type, 'grid', grid, 'at', at, 'p', payload) ORDER BY id) FROM case_events" >"$ART/events.json"
+/usr/bin/python3 - "$ART/events.json" "$ART/report.json" >"$ART/oracle.out" 2>&1 <<'PY'
+import json, sys
+ev = json.load(open(sys.argv[1]))
+rep = json.load(open(sys.argv[2]))["programmes"]
+M0, M1 = "2026-11-01", "2026-12-01"
+inm = lambda d: M0 <= d < M1
+def of(t): return [e for e in ev if e["type"] == t and (e["grid"] or "").startswith("QNL")]
+links = {}
+for e in of("link.opened"): links[e["p"]["link"]] = True
+for e in of("link.closed"): links.pop(e["p"]["link"], None)
+pairs = {}
+for e in of("pair.opened"): pairs[e["p"]["pair"]] = e["p"]["started"]
+closed = {e["p"]["pair"]: e["p"]["closed_on"] for e in of("pair.closed")}
+exp = {
+    "links_open": len(links),  # every link opened before December; closes before too
+    "things_done": sum(inm(e["p"]["day"]) for e in of("thing.done")),
+    "pairs_opened": sum(inm(s) for s in pairs.values()),
+    "pairs_active": sum(s < M1 and (p not in closed or closed[p] >= M1) for p, s in pairs.items()),
+    "pairs_closed": sum(inm(d) for d in closed.values()),
+    "pair_reviews": sum(inm(e["p"]["day"]) for e in of("pair.reviewed")),
+    "relief_cases": sum(inm(e["p"]["day"]) for e in of("relief.recorded")),
+    "people_aided": sum(e["p"]["people"] for e in of("relief.recorded") if inm(e["p"]["day"])),
+    "ratings_published": len(of("rating.published")),
+    "campaign_items": sum(e["p"]["qty"] for e in of("campaign.item") if inm(e["p"]["day"])),
+    "helpers_assigned": len(of("case.helper")),
+}
+bad = 0
+for k, v in exp.items():
+    if rep.get(k) != v:
+        print("not ok - %s: report %s, events %s" % (k, rep.get(k), v)); bad += 1
+    else:
+        print("ok - %s %s" % (k, v))
+sys.exit(1 if bad else 0)
+PY
+rc=$?
+check "monthly report's programme figures = the events' ($(grep -c '^ok' "$ART/oracle.out") figures)" "0" "$rc"
+[ $rc -eq 0 ] || cat "$ART/oracle.out"
+check "the figures the article quotes, November" "things_done=5 pairs_closed=1 people_aided=3" \
+  "$(jq -r '.programmes | "things_done=\(.things_done) pairs_closed=\(.pairs_closed) people_aided=\(.people_aided)"' "$ART/report.json")"
+"$G" report monthly --grid QNL --month 2026-11 >"$ART/report.txt" 2>>"$ART/gridctl.log"
+check "the table report lists the programme figures" "1" "$(grep -c '办实事（件）  *5$' "$ART/report.txt")"
+
+# --- bench point: a year at ten times the article's figures (7,090 links of
+# 709 cadres, 79,200 things done, 830 help pairs, 1,000 relief cases, 10,000
+# campaign items) over the sub-district; the monthly report takes under 1 s.
+sql "INSERT INTO households (id, grid, address, head_name, created_at, updated_at)
+     SELECT 'B-' || n, g.code, 'b', 'b', now (), now ()
+       FROM generate_series (0, 7089) n
+       JOIN LATERAL (SELECT code FROM grids WHERE level = 3 ORDER BY code OFFSET n % 100 LIMIT 1) g ON true;
+     INSERT INTO care_links (cadre, household, grid, valid_from, opened_by)
+     SELECT p.id, h.id, h.grid, '2026-01-01', 'bench' FROM households h
+       JOIN LATERAL (SELECT id FROM people WHERE grid = h.grid ORDER BY id LIMIT 1) p ON true WHERE h.id LIKE 'B-%';
+     INSERT INTO things_done (kind, note, day, actor, household, link_id, grid, at)
+     SELECT 'repair', 'b', date '2026-01-01' + (n % 334), l.cadre, l.household, l.id, l.grid, now ()
+       FROM generate_series (0, 79199) n JOIN care_links l ON l.id = (SELECT min (id) FROM care_links) + n % 7090;
+     INSERT INTO help_pairs (helper, household, grid, goal, started, state, outcome, closed_on, opened_by)
+     SELECT l.cadre, l.household, l.grid, 'b', date '2026-01-01' + (l.id % 300)::int,
+            CASE WHEN l.id % 2 = 0 THEN 'closed' ELSE 'active' END, CASE WHEN l.id % 2 = 0 THEN 'achieved' END,
+            CASE WHEN l.id % 2 = 0 THEN date '2026-11-01' + (l.id % 19)::int END, 'bench'
+       FROM care_links l WHERE l.opened_by = 'bench' ORDER BY l.id LIMIT 830;
+     INSERT INTO relief_cases (kind, grid, people, day, note, actor, at)
+     SELECT 'sent_home', 'QNL.07.063', 1 + n % 3, date '2026-01-01' + (n % 334), 'b', 'bench', now () FROM generate_series (1, 1000) n;
+     INSERT INTO campaign_items (campaign, grid, qty, day, note, actor, at)
+     SELECT 'C111', 'QNL.07.064', 1, date '2026-01-01' + (n % 334), 'b', 'bench', now () FROM generate_series (1, 10000) n;
+     ANALYZE" >/dev/null || not_ok "bench data"
+t0=$(date +%s%N)
+"$G" report monthly --grid QNL --month 2026-11 --format json >"$ART/bench-report.json" 2>>"$ART/gridctl.log" || not_ok "bench report"
+ms=$((($(date +%s%N) - t0) / 1000000))
+check "bench: the monthly report over a year at 10x the article's figures in under 1 s (${ms} ms)" t "$([ $ms -lt 1000 ] && echo t || echo f)"
+check "bench: its things done for November" "$(sql "SELECT count(*) FROM things_done WHERE day >= '2026-11-01' AND day < '2026-12-01'")" \
+  "$(jq -r .programmes.things_done "$ART/bench-report.json")"
+finish
