@@ -426,6 +426,9 @@ static const char *SQL_IMPORT[] = {
     "    FROM jsonb_to_recordset (coalesce ($1::jsonb -> 'addresses', '[]'))"
     "         AS x (address text, grid text)"
     "  ON CONFLICT (address) DO UPDATE SET grid = excluded.grid",
+    /* Each person's roles (own grid and role, plus "roles"), versioned
+       (directory.sql): unchanged rows untouched, old ones closed. */
+    "SELECT gf_person_roles_import ($1::jsonb)",
 };
 static const char *SQL_IMPORT_CHECK =
     "SELECT (SELECT count (*) FROM grids) AS grids, (SELECT count (*) FROM people) AS people,"
