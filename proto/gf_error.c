@@ -29,6 +29,7 @@ static const char *s_names[GF_CODE_COUNT] = {
     [GF_E_ILLEGAL_TRANSITION] = "illegal_transition",
     [GF_E_CONFLICT] = "conflict",
     [GF_E_ARCHIVED] = "archived",
+    [GF_E_UNKNOWN_HOUSEHOLD] = "unknown_household",
 };
 
 const char *gf_code_name (gf_code_t code)

@@ -35,6 +35,14 @@ static const char *USAGE =
     "            --decision K [--deadline TIME] [--department D] [--owner P] [--note T]\n"
     "            [--consultation M]] [--text T] [--speaker S --opinion O [--response R]]\n"
     "            [--request-id R]   ACTION: attend decide minutes close opinion\n"
+    "  household import FILE         the register from JSON (operator path, audited)\n"
+    "  household show ID | history ID | due GRID   a household, its changes, visits due\n"
+    "  household register ID --actor P [--grid G --address A --head-name N --phone T\n"
+    "      --members JSON --version V]   create or update, through the intake\n"
+    "  household group ID --actor P --add|--end GROUP [--from|--to DATE --source S]\n"
+    "  people history PERSON | --grid GRID    roles over time (who led which grid when)\n"
+    "  people edit PERSON --roles JSON   a person's extra roles ([{grid, role, team?, "
+    "home_unit?}])\n"
     "  ledger show --meeting ID [--format table|csv|json]\n"
     "  report monthly [--grid L1] [--month YYYY-MM] [--format table|csv|json]\n"
     "  notify stats | dead [--limit N] | redrive ID...|--all | token PERSON\n"
@@ -66,7 +74,9 @@ int main (int argc, char **argv)
        audit trail; `case ACTION` keeps its own --actor (the staff member). */
     const char *actor = getenv ("GF_ACTOR");
     bool staff_act = streq (a1, "case") ||
-                     (streq (a1, "meeting") && argc > 2 && gridctl_meeting_is_action (argv[2]));
+                     (streq (a1, "meeting") && argc > 2 && gridctl_meeting_is_action (argv[2])) ||
+                     (streq (a1, "household") && argc > 2 &&
+                      (streq (argv[2], "register") || streq (argv[2], "group")));
     if (!staff_act) {
         int kept = 1;
         for (int i = 1; i < argc; i++) {
@@ -119,6 +129,18 @@ int main (int argc, char **argv)
         rc = gridctl_meeting_show (config, argc - 3, argv + 3);
     else if (streq (a1, "meeting") && gridctl_meeting_is_action (a2))
         rc = gridctl_meeting_act (config, a2, argc - 3, argv + 3);
+    else if (streq (a1, "household") && streq (a2, "import"))
+        rc = gridctl_household_import (config, argc - 3, argv + 3);
+    else if (streq (a1, "household") && streq (a2, "show"))
+        rc = gridctl_household_show (config, argc - 3, argv + 3);
+    else if (streq (a1, "household") && streq (a2, "history"))
+        rc = gridctl_household_history (config, argc - 3, argv + 3);
+    else if (streq (a1, "household") && streq (a2, "due"))
+        rc = gridctl_household_due (config, argc - 3, argv + 3);
+    else if (streq (a1, "household") && (streq (a2, "register") || streq (a2, "group")))
+        rc = gridctl_household_act (config, a2, argc - 3, argv + 3);
+    else if (streq (a1, "people"))
+        rc = gridctl_people (config, argc - 2, argv + 2);
     else if (streq (a1, "notify"))
         rc = gridctl_notify (config, argc - 2, argv + 2);
     else if (streq (a1, "cert"))
