@@ -134,6 +134,9 @@ check "household due QNL.07: the special households of its grids, soonest first"
 # (household, at) when it exists.  The reminder's check goes here.
 
 # --- the directory's roles, versioned ------------------------------------------------
+check "the sample's roles: cadres sent down (home unit) serving two grids, three heads, mediators" \
+  "$(jq '[.people[].roles // [] | .[]] | length' "$SAMPLE")|t" \
+  "$(sql "SELECT count(*) FROM person_roles WHERE role IN ('cadre', 'three_heads', 'team_member')")|$(sql "SELECT count(*) > 0 FROM (SELECT person FROM person_roles WHERE role = 'cadre' AND home_unit IS NOT NULL GROUP BY person HAVING count(*) = 2) x")"
 jq '(.people[] | select(.id == "P-QNL-2")).roles = [{"grid":"QNL.07.063","role":"cadre","home_unit":"区民政局"},
                                                    {"grid":"QNL.07.064","role":"cadre","home_unit":"区民政局"}]
     | (.people[] | select(.id == "P-QNL.07.058-2")).roles = [{"grid":"QNL.07.058","role":"team_member","team":"mediators"},
