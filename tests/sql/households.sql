@@ -5,7 +5,7 @@
 -- visits (household text, at timestamptz) when migration 031 has not made
 -- it yet).
 BEGIN;
-SELECT plan (32);
+SELECT plan (36);
 
 INSERT INTO sim_clock (at) VALUES ('2026-12-01 02:00+00') ON CONFLICT (id) DO UPDATE SET at = excluded.at;
 CREATE TABLE IF NOT EXISTS visits (household text, at timestamptz);
@@ -79,10 +79,27 @@ SELECT is (gf_visit_due ('hh-t1'), '2027-02-20'::date, 'back to the quarterly pe
 SELECT is ((SELECT string_agg (change || coalesce (':' || grp, ''), ',') FROM gf_household_history ('hh-t1')),
            'created,group_added:dibao,group_added:bereaved,group_ended:bereaved', 'the history lists the changes in order');
 
+-- A CurveZMQ sender: its identity must be staff, act as itself, and hold the grid.
+INSERT INTO identities (name, public_key, kind, grid, person) VALUES
+    ('hh-adapter', repeat ('a', 40), 'adapter', 'QNL', NULL),
+    ('hh-l2', repeat ('b', 40), 'staff', 'QNL.01', 'P-QNL.01-1'),
+    ('hh-other', repeat ('c', 40), 'staff', 'QNL.02', NULL);
+CREATE FUNCTION pg_temp.code_as (p_key text, p_actor text, p_args text) RETURNS text LANGUAGE sql AS $$
+    SELECT coalesce (err, 'ok') FROM gf_household_apply ('household.group', 'id-' || p_key, p_actor, p_key, p_args::jsonb)
+$$;
+SELECT is (pg_temp.code_as (repeat ('a', 40), 'P-QNL.01-1', '{"household":"hh-t1","group":"hardship","op":"add"}'),
+           'forbidden', 'an adapter identity may not change the register');
+SELECT is (pg_temp.code_as (repeat ('b', 40), 'P-QNL-1', '{"household":"hh-t1","group":"hardship","op":"add"}'),
+           'forbidden', 'a staff identity acts only as its own person');
+SELECT is (pg_temp.code_as (repeat ('c', 40), 'P-QNL-1', '{"household":"hh-t1","group":"hardship","op":"add"}'),
+           'forbidden', 'an identity whose subtree does not hold the household''s grid');
+SELECT is (pg_temp.code_as (repeat ('b', 40), 'P-QNL.01-1', '{"household":"hh-t1","group":"hardship","op":"add"}'),
+           'ok', 'the L2 leader''s own identity may');
 SELECT is ((SELECT row (created, updated, groups_added, groups_ended)::text FROM gf_household_import (
     '{"households":[{"id":"hh-t1","grid":"QNL.01.001","address":"西街村1组7号","head_name":"测试甲","phone":"13900000001",
                      "members":[{"name":"测试乙","relation":"配偶"}],"groups":[{"group":"dibao"}]},
                     {"id":"hh-t3","grid":"QNL.01.002","address":"b","head_name":"c","groups":[{"group":"disabled","from":"2026-10-01"}]}]}',
-    'gridctl:test')), '(1,0,1,0)', 'an import creates the new, leaves the unchanged household untouched');
+    'gridctl:test')), '(1,0,1,1)',
+           'an import creates the new household, leaves the unchanged one as it is but ends the group the file no longer lists');
 SELECT * FROM finish ();
 ROLLBACK;
