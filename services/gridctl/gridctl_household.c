@@ -8,6 +8,8 @@
 #include "gf_clock.h"
 #include "gf_proto.h"
 
+#include <jansson.h>
+
 static const char *SQL_IMPORT = "SELECT * FROM gf_household_import ($1::jsonb, $2)";
 static const char *SQL_SHOW =
     "SELECT h.id, h.grid, h.address, h.head_name, coalesce (h.phone, '-') AS phone, "
@@ -54,16 +56,99 @@ static int s_read (gf_config_t *config, const char *sql, int n, const char **par
     return rc;
 }
 
+/*  One CSV field from *p (RFC 4180 quotes), advanced past its separator;
+ *eol set at the end of a record.  Caller frees. */
+static char *s_csv_field (const char **p, bool *eol)
+{
+    const char *c = *p;
+    char *out = malloc (strlen (c) + 1);
+    size_t n = 0;
+    if (*c == '"') {
+        for (c++; *c && !(*c == '"' && c[1] != '"'); c++) {
+            if (*c == '"')
+                c++;
+            out[n++] = *c;
+        }
+        if (*c == '"')
+            c++;
+    }
+    while (*c && *c != ',' && *c != '\n' && *c != '\r')
+        out[n++] = *c++;
+    out[n] = 0;
+    *eol = *c != ',';
+    if (*c == ',')
+        c++;
+    else
+        while (*c == '\r' || *c == '\n')
+            c++;
+    *p = c;
+    return out;
+}
+
+/*  A register as CSV (gen_households.py --csv: id, grid, address,
+    head_name, phone, groups with ';' between group codes) as the JSON the
+    import reads; members are not in a CSV file (kept as they are).  NULL
+    when the header is not that. */
+static char *s_csv_to_json (const char *text)
+{
+    const char *cols[] = {"id", "grid", "address", "head_name", "phone", "groups"};
+    const size_t ncols = sizeof cols / sizeof cols[0];
+    const char *p = text;
+    bool eol = false;
+    for (size_t i = 0; i < ncols; i++) {
+        char *f = s_csv_field (&p, &eol);
+        bool same = streq (f, cols[i]) && eol == (i == ncols - 1);
+        free (f);
+        if (!same)
+            return NULL;
+    }
+    json_t *list = json_array ();
+    while (*p) {
+        json_t *h = json_object ();
+        for (size_t i = 0; i < ncols; i++) {
+            char *f = s_csv_field (&p, &eol);
+            if (i == ncols - 1) {
+                json_t *groups = json_array ();
+                for (char *g = strtok (f, ";"); g; g = strtok (NULL, ";"))
+                    json_array_append_new (groups, json_pack ("{s:s}", "group", g));
+                json_object_set_new (h, "groups", groups);
+            } else if (*f || i < 4)
+                json_object_set_new (h, cols[i], json_string (f));
+            free (f);
+            if (eol && i < ncols - 1)
+                break;
+        }
+        json_array_append_new (list, h);
+    }
+    json_t *root = json_pack ("{s:o}", "households", list);
+    char *out = json_dumps (root, JSON_COMPACT);
+    json_decref (root);
+    return out;
+}
+
 int gridctl_household_import (gf_config_t *config, int argc, char **argv)
 {
     if (argc != 1) {
-        fprintf (stderr, "usage: gridctl household import FILE (JSON: {\"households\": [...]})\n");
+        fprintf (stderr, "usage: gridctl household import FILE (JSON {\"households\": [...]}, "
+                         "or .csv: id,grid,address,head_name,phone,groups)\n");
         return 2;
     }
     char *json = gridctl_read_file (argv[0], NULL);
     if (!json) {
         fprintf (stderr, "error: cannot read %s: %s\n", argv[0], strerror (errno));
         return 1;
+    }
+    size_t len = strlen (argv[0]);
+    if (len > 4 && streq (argv[0] + len - 4, ".csv")) {
+        char *converted = s_csv_to_json (json);
+        free (json);
+        if (!converted) {
+            fprintf (stderr,
+                     "error: %s: the header must be id,grid,address,head_name,phone,groups\n",
+                     argv[0]);
+            return 1;
+        }
+        json = converted;
     }
     const char *user = getenv ("GF_ACTOR") ? getenv ("GF_ACTOR") : getenv ("USER");
     char *actor = zsys_sprintf ("gridctl:%s", user ? user : "operator");

@@ -199,7 +199,7 @@ $$;
 -- {households: [{id, grid, address, head_name, phone?, members?, groups?:
 -- [{group, from?, source?}]}]}, p_actor 'gridctl:<user>'.  Creates new
 -- households, updates changed ones (version + 1), leaves unchanged ones
--- untouched; a listed household's groups become the listed ones (missing
+-- untouched (members absent: kept as they are, e.g. from a CSV file); a listed household's groups become the listed ones (missing
 -- ones added from `from`, default today; unlisted current ones ended
 -- today).  Raises (nothing changed) on an unknown or non-L3 grid, an
 -- unknown group or members the work does not need.  Every change is
@@ -238,9 +238,9 @@ BEGIN
             RETURNING * INTO h;
             v_kind := 'created'; created := created + 1;
         ELSIF (h.grid, h.address, h.head_name, h.phone, h.members)
-              IS DISTINCT FROM (x.grid, x.address, x.head_name, x.phone, coalesce (x.members, '[]')) THEN
+              IS DISTINCT FROM (x.grid, x.address, x.head_name, x.phone, coalesce (x.members, h.members)) THEN
             UPDATE households SET grid = x.grid, address = x.address, head_name = x.head_name, phone = x.phone,
-                                  members = coalesce (x.members, '[]'), version = version + 1, updated_at = gf_now ()
+                                  members = coalesce (x.members, h.members), version = version + 1, updated_at = gf_now ()
              WHERE id = x.id RETURNING * INTO h;
             v_kind := 'updated'; updated := updated + 1;
         END IF;
