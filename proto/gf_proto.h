@@ -347,6 +347,40 @@ zframe_t *gf_fieldlog_encode (const gf_fieldlog_t *f);
 void gf_fieldlog_reset (gf_fieldlog_t *f);
 
 /*  ---------------------------------------------------------------------
+    household.register, household.group — staff change the household
+    register (issue 15; docs/households.md).  register creates a household
+    (version absent or 0: grid, address, head_name required) or updates
+    one (version: the version it saw); group adds (op "add", from) or ends
+    (op "end", to) a special-group membership.  What each needs and the
+    subtree rules are the database's (deploy/sql/repeatable/households.sql);
+    the codec checks types and limits. */
+typedef struct {
+    char *type; /* GF_TYPE_HOUSEHOLD_REGISTER or _GROUP                */
+    char *id;   /* request id, required; with actor: idempotent        */
+    int64_t at;
+    char *actor;     /* required: person id of who changes it               */
+    char *household; /* required: the household's opaque id                 */
+    char *grid;      /* register: its L3 grid                               */
+    char *address;   /* register                                            */
+    char *head_name; /* register: the head of the household                 */
+    char *phone;     /* register                                            */
+    char *members;   /* register: JSON array [{name, relation, phone, note}] */
+    int64_t version; /* register update: the version seen (0 = create)      */
+    char *group;     /* group: special_groups code                          */
+    char *op;        /* group: add|end                                      */
+    char *from;      /* group add: YYYY-MM-DD (default today)               */
+    char *to;        /* group end: YYYY-MM-DD (default today)               */
+    char *source;    /* group add: who or what says so (民政名单, a visit)   */
+} gf_household_msg_t;
+
+#define GF_TYPE_HOUSEHOLD_REGISTER "household.register"
+#define GF_TYPE_HOUSEHOLD_GROUP    "household.group"
+
+int gf_household_msg_from_msg (gf_msg_t *msg, gf_household_msg_t *h, gf_error_t *err);
+zframe_t *gf_household_msg_encode (const gf_household_msg_t *h);
+void gf_household_msg_reset (gf_household_msg_t *h);
+
+/*  ---------------------------------------------------------------------
     programme.action — staff record the programmes of grid work (issue 15):
     1+10+N links, things done (办实事), help pairs (结对帮扶), relief cases
     (救助), star-rating rounds (星级评定), campaigns (专项行动), a team

@@ -145,6 +145,37 @@ def build(rng):
     }
 
 
+# The district units that send cadres down to the grids (下派干部).
+HOME_UNITS = ["区民政局", "区住建局", "区城管局", "区卫健委", "区司法局", "区人社局", "区市场监管局"]
+
+
+def add_roles(data):
+    """The people side of issue 15, without touching anyone's own grid and
+    role (and without the RNG: the rest of the data set stays as it was): in
+    the L2 grids other than QNL.01 and QNL.07 (which the tests edit), each L3
+    grid's second member is also a cadre sent down from a district unit
+    (下派干部) serving that grid and the next one (一岗多责), its third member
+    (where there is one) one of the three heads (三长), and its leader a
+    mediator (调解员) of the 1680 method's teams.  `gridctl grids import`
+    versions these rows (person_roles)."""
+    l3 = [g["code"] for g in data["grids"] if g["level"] == 3]
+    by_id = {p["id"]: p for p in data["people"]}
+    for i, code in enumerate(l3):
+        if code.startswith(("QNL.01.", "QNL.07.")):
+            continue
+        nxt = l3[i + 1] if i + 1 < len(l3) and l3[i + 1][:6] == code[:6] else None
+        cadre = by_id.get("P-%s-2" % code)
+        if cadre:
+            unit = HOME_UNITS[i % len(HOME_UNITS)]
+            cadre["roles"] = [{"grid": code, "role": "cadre", "home_unit": unit}]
+            if nxt:
+                cadre["roles"].append({"grid": nxt, "role": "cadre", "home_unit": unit})
+        head = by_id.get("P-%s-3" % code)
+        if head:
+            head["roles"] = [{"grid": code, "role": "three_heads"}]
+        by_id["P-%s-1" % code]["roles"] = [{"grid": code, "role": "team_member", "team": "mediators"}]
+
+
 def dump_dataset(data):
     """One JSON object per line inside each array: valid JSON, readable, diff-friendly."""
     out = ["{"]
@@ -161,6 +192,7 @@ def dump_dataset(data):
 
 def main():
     data = build(random.Random(SEED))
+    add_roles(data)
     json.loads(dump_dataset(data))  # sanity
     path = os.path.join(HERE, "qingnianlu.json")
     with open(path, "w", encoding="utf-8") as f:

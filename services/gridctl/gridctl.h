@@ -38,6 +38,14 @@ bool gridctl_field_is_log (const char *what, const char *verb);
 int gridctl_field_log (gf_config_t *config, const char *what, int argc, char **argv);
 int gridctl_field_show (gf_config_t *config, const char *what, int argc, char **argv);
 /*  The delivery outbox: dead letters, redrive, counts, app tokens. */
+/*  The household register and the versioned directory (issue 15,
+    gridctl_household.c). */
+int gridctl_household_import (gf_config_t *config, int argc, char **argv);
+int gridctl_household_show (gf_config_t *config, int argc, char **argv);
+int gridctl_household_history (gf_config_t *config, int argc, char **argv);
+int gridctl_household_due (gf_config_t *config, int argc, char **argv);
+int gridctl_household_act (gf_config_t *config, const char *what, int argc, char **argv);
+int gridctl_people (gf_config_t *config, int argc, char **argv);
 int gridctl_notify (gf_config_t *config, int argc, char **argv);
 
 /*  A database connection, or NULL after printing why. */

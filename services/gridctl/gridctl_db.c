@@ -427,6 +427,13 @@ static const char *SQL_IMPORT[] = {
     "         AS x (address text, grid text)"
     "  ON CONFLICT (address) DO UPDATE SET grid = excluded.grid",
 };
+/*  Each person's roles (own grid and role, plus "roles"), versioned
+    (directory.sql): unchanged rows untouched, old ones closed.  Skipped on
+    a database not migrated to issue 15 yet (an old one being carried
+    over: `db migrate` then opens everyone's rows from 029). */
+static const char *SQL_IMPORT_ROLES_HERE =
+    "SELECT to_regprocedure ('gf_person_roles_import(jsonb)') IS NOT NULL AS here";
+static const char *SQL_IMPORT_ROLES = "SELECT gf_person_roles_import ($1::jsonb)";
 static const char *SQL_IMPORT_CHECK =
     "SELECT (SELECT count (*) FROM grids) AS grids, (SELECT count (*) FROM people) AS people,"
     "       (SELECT count (*) FROM addresses) AS addresses,"
@@ -452,6 +459,14 @@ int gridctl_grids_import (gf_config_t *config, int argc, char **argv)
     for (size_t s = 0; rc == 0 && s < sizeof SQL_IMPORT / sizeof SQL_IMPORT[0]; s++)
         if (gf_db_run (db, SQL_IMPORT[s], 1, params) != 0)
             rc = 1;
+    PGresult *here = rc == 0 ? gf_db_exec (db, SQL_IMPORT_ROLES_HERE, 0, NULL) : NULL;
+    if (!here)
+        rc = 1;
+    else if (streq (gf_db_get (here, 0, "here"), "t") &&
+             gf_db_run (db, SQL_IMPORT_ROLES, 1, params) != 0)
+        rc = 1;
+    if (here)
+        PQclear (here);
     PGresult *res = rc == 0 ? gf_db_exec (db, SQL_IMPORT_CHECK, 0, NULL) : NULL;
     if (res && (gf_db_get_ll (res, 0, "bad_addresses") || gf_db_get_ll (res, 0, "bad_levels"))) {
         fprintf (stderr, "error: addresses must map to L3 grids and each grid's level must be "

@@ -63,6 +63,14 @@ static const char *USAGE =
     "      [--round N] [--score N] [--qty N] [--target N]   programme.action (issue 15)\n"
     "  link list --grid G | rating show ROUND | rating show public | campaign show [--grid L1]\n"
     "  programmes                    the dashboard's programme figures (JSON)\n"
+    "  household import FILE         the register from JSON (operator path, audited)\n"
+    "  household show ID | history ID | due GRID   a household, its changes, visits due\n"
+    "  household register ID --actor P [--grid G --address A --head-name N --phone T\n"
+    "      --members JSON --version V]   create or update, through the intake\n"
+    "  household group ID --actor P --add|--end GROUP [--from|--to DATE --source S]\n"
+    "  people history PERSON | --grid GRID    roles over time (who led which grid when)\n"
+    "  people edit PERSON --roles JSON   a person's extra roles ([{grid, role, team?, "
+    "home_unit?}])\n"
     "  ledger show --meeting ID [--format table|csv|json]\n"
     "  ledger agenda --meeting ID [--format table|json]\n"
     "                                a meeting's agenda by category and priority, why each\n"
@@ -101,7 +109,9 @@ int main (int argc, char **argv)
     bool staff_act = streq (a1, "case") ||
                      (streq (a1, "meeting") && argc > 2 && gridctl_meeting_is_action (argv[2])) ||
                      (argc > 2 && gridctl_field_is_log (a1, argv[2])) ||
-                     (argc > 2 && gridctl_programme_action (a1, argv[2]));
+                     (argc > 2 && gridctl_programme_action (a1, argv[2])) ||
+                     (streq (a1, "household") && argc > 2 &&
+                      (streq (argv[2], "register") || streq (argv[2], "group")));
     if (!staff_act) {
         int kept = 1;
         for (int i = 1; i < argc; i++) {
@@ -175,6 +185,18 @@ int main (int argc, char **argv)
     else if ((streq (a1, "patrol") && streq (a2, "missed")) ||
              (streq (a1, "visit") && streq (a2, "overdue")))
         rc = gridctl_field_show (config, a1, argc - 3, argv + 3);
+    else if (streq (a1, "household") && streq (a2, "import"))
+        rc = gridctl_household_import (config, argc - 3, argv + 3);
+    else if (streq (a1, "household") && streq (a2, "show"))
+        rc = gridctl_household_show (config, argc - 3, argv + 3);
+    else if (streq (a1, "household") && streq (a2, "history"))
+        rc = gridctl_household_history (config, argc - 3, argv + 3);
+    else if (streq (a1, "household") && streq (a2, "due"))
+        rc = gridctl_household_due (config, argc - 3, argv + 3);
+    else if (streq (a1, "household") && (streq (a2, "register") || streq (a2, "group")))
+        rc = gridctl_household_act (config, a2, argc - 3, argv + 3);
+    else if (streq (a1, "people"))
+        rc = gridctl_people (config, argc - 2, argv + 2);
     else if (streq (a1, "notify"))
         rc = gridctl_notify (config, argc - 2, argv + 2);
     else if (streq (a1, "department"))

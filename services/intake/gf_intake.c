@@ -12,6 +12,7 @@
 #include "gf_intake_db.h"
 #include "gf_intake_meeting.h"
 #include "gf_intake_field.h"
+#include "gf_intake_household.h"
 #include "gf_intake_programme.h"
 
 #include <jansson.h>
@@ -278,6 +279,38 @@ static void s_accept_field (s_intake_t *self, gf_msg_t *request, zmsg_t **envelo
     gf_fieldlog_reset (&log);
 }
 
+/*  A household.register or household.group (issue 15): one transaction,
+    answered at once after the commit.  envelope_p: the routing frames,
+    consumed.  The log names the household by its opaque id only. */
+static void s_accept_household (s_intake_t *self, gf_msg_t *request, zmsg_t **envelope_p,
+                                const char *uid)
+{
+    gf_household_msg_t h = {0};
+    gf_error_t err = {GF_OK, ""};
+    gf_reply_t reply = {0};
+    if (gf_household_msg_from_msg (request, &h, &err) == 0)
+        gf_intake_household_apply (self->db, &h, uid, zclock_mono () + self->config->deadline_ms,
+                                   &reply);
+    else {
+        reply.code = err.code;
+        reply.message = strdup (err.message);
+    }
+    const char *id = h.id ? h.id : gf_msg_id (request);
+    reply.id = id ? strdup (id) : NULL;
+    zsys_info ("intake: %s %s by %s from %.8s: %s%s%s", gf_msg_type (request),
+               h.household ? h.household : "?", h.actor ? h.actor : "?", uid ? uid : "(plain)",
+               reply.ok ? "ok" : gf_code_name (reply.code), reply.ok ? "" : ": ",
+               reply.ok ? "" : reply.message);
+    reply.ok ? self->actions++ : self->rejected++;
+    if (reply.ok)
+        gf_metric_add (self->m_actions, 1);
+    else
+        s_count_rejected (reply.code);
+    s_send_reply (self, envelope_p, &reply);
+    gf_reply_reset (&reply);
+    gf_household_msg_reset (&h);
+}
+
 /*  A programme.action (issue 15): one transaction, answered at once.
     envelope_p: the routing frames, consumed. */
 static void s_accept_programme (s_intake_t *self, gf_msg_t *request, zmsg_t **envelope_p,
@@ -393,6 +426,9 @@ static void s_accept (s_intake_t *self, zmsg_t *msg)
         gf_attachment_reset (&att);
     } else if (request && streq (gf_msg_type (request), GF_TYPE_PROGRAMME_ACTION)) {
         s_accept_programme (self, request, &msg, uid);
+    } else if (request && (streq (gf_msg_type (request), GF_TYPE_HOUSEHOLD_REGISTER) ||
+                           streq (gf_msg_type (request), GF_TYPE_HOUSEHOLD_GROUP))) {
+        s_accept_household (self, request, &msg, uid);
     } else if (request && gf_fieldlog_is_type (gf_msg_type (request))) {
         s_accept_field (self, request, &msg, uid);
     } else if (request && streq (gf_msg_type (request), GF_TYPE_CASE_ACTION)) {

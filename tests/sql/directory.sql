@@ -3,7 +3,7 @@
 -- gf_subtree_lo/hi (the same set as gf_in_subtree, less the root), the
 -- owner grid at a level and a grid's leader, on the sample directory.
 BEGIN;
-SELECT plan (23);
+SELECT plan (30);
 
 SELECT ok (gf_in_subtree ('QNL.07.063', 'QNL.07'), 'an L3 grid is inside its L2 grid');
 SELECT ok (gf_in_subtree ('QNL.07.063', 'QNL'), 'and inside its L1 grid');
@@ -49,5 +49,22 @@ SELECT throws_ok ($$INSERT INTO grids (code, level, name) VALUES ('QN', 1, 'x')$
 SELECT lives_ok ($$INSERT INTO grids (code, level, parent, name) VALUES ('QNL.07.999', 3, 'QNL.07', 'x')$$,
                  'a new L3 grid under QNL.07 is fine');
 
+-- The versioned roles (person_roles, issue 15): an edit closes the old row
+-- and opens a new one, unchanged rows stay, old timelines keep their names.
+INSERT INTO sim_clock (at) VALUES ('2026-12-01 02:00+00') ON CONFLICT (id) DO UPDATE SET at = excluded.at;
+SELECT is (gf_person_role_at ('QNL.01', 'leader', '2026-06-01'), 'P-QNL.01-1', 'who led QNL.01 before any edit');
+SELECT is (gf_person_roles_sync ('P-QNL.01-1', '[{"grid":"QNL.01","role":"leader"}]'), 0, 'an unchanged set touches nothing');
+SELECT is (gf_person_roles_sync ('P-QNL.01-1', '[{"grid":"QNL.01","role":"member"},
+    {"grid":"QNL.02.011","role":"cadre","home_unit":"区民政局"},{"grid":"QNL.01.001","role":"team_member","team":"mediators"}]'),
+    4, 'a new set closes the leader row and opens three');
+SELECT is (gf_person_roles_sync ('P-QNL-2', '[{"grid":"QNL.01","role":"leader"}]') > 0, true, 'another person leads QNL.01');
+UPDATE sim_clock SET at = '2026-12-02 02:00+00';
+SELECT is (gf_person_role_at ('QNL.01', 'leader', '2026-06-01'), 'P-QNL.01-1', 'an old timeline keeps its leader');
+SELECT is (gf_person_role_at ('QNL.01', 'leader', gf_now ()), 'P-QNL-2', 'the new leader now');
+SELECT is ((SELECT string_agg (grid || '/' || role || coalesce ('/' || team, '') || coalesce ('/' || home_unit, '')
+                               || CASE WHEN valid_to IS NULL THEN '' ELSE '/closed' END, ',')
+              FROM gf_person_history ('P-QNL.01-1', NULL)),
+           'QNL.01/leader/closed,QNL.01/member,QNL.01.001/team_member/mediators,QNL.02.011/cadre/区民政局',
+           'the person''s history: one person, several grids');
 SELECT * FROM finish ();
 ROLLBACK;

@@ -4,7 +4,7 @@
 -- ROLE: the suite's own user owns the tables, which proves nothing), what
 -- its service runs works and what it must not do is refused.
 BEGIN;
-SELECT plan (27);
+SELECT plan (30);
 
 CREATE TEMP TABLE want_tables (role text, tab text, privs text);
 INSERT INTO want_tables VALUES
@@ -83,8 +83,9 @@ INSERT INTO want_tables VALUES
     ('gf_ctl', 'field_reminders', 'SELECT'),
     ('gf_ctl', 'field_rules', 'SELECT'),
     ('gf_ctl', 'grids', 'SELECT,INSERT,UPDATE,DELETE'),
-    ('gf_ctl', 'household_groups', 'SELECT'),
-    ('gf_ctl', 'households', 'SELECT'),
+    ('gf_ctl', 'household_changes', 'SELECT,INSERT'),
+    ('gf_ctl', 'household_groups', 'SELECT,INSERT,UPDATE'),
+    ('gf_ctl', 'households', 'SELECT,INSERT,UPDATE'),
     ('gf_ctl', 'identities', 'SELECT,INSERT,UPDATE,DELETE'),
     ('gf_ctl', 'indicator_rules', 'SELECT'),
     ('gf_ctl', 'ledger_entries', 'SELECT'),
@@ -99,7 +100,7 @@ INSERT INTO want_tables VALUES
     ('gf_ctl', 'notifications', 'SELECT'),
     ('gf_ctl', 'patrols', 'SELECT'),
     ('gf_ctl', 'people', 'SELECT,INSERT,UPDATE,DELETE'),
-    ('gf_ctl', 'person_roles', 'SELECT'),
+    ('gf_ctl', 'person_roles', 'SELECT,INSERT,UPDATE,DELETE'),
     ('gf_ctl', 'resolution_deadlines', 'SELECT'),
     ('gf_ctl', 'schema_migrations', 'SELECT'),
     ('gf_ctl', 'schema_repeatables', 'SELECT'),
@@ -171,8 +172,9 @@ INSERT INTO want_tables VALUES
     ('gf_intake', 'event_types', 'SELECT'),
     ('gf_intake', 'field_rules', 'SELECT'),
     ('gf_intake', 'grids', 'SELECT'),
-    ('gf_intake', 'household_groups', 'SELECT'),
-    ('gf_intake', 'households', 'SELECT'),
+    ('gf_intake', 'household_changes', 'SELECT,INSERT'),
+    ('gf_intake', 'household_groups', 'SELECT,INSERT,UPDATE'),
+    ('gf_intake', 'households', 'SELECT,INSERT,UPDATE'),
     ('gf_intake', 'identities', 'SELECT'),
     ('gf_intake', 'ledger_entries', 'SELECT'),
     ('gf_intake', 'meeting_actions', 'SELECT,INSERT'),
@@ -350,6 +352,13 @@ SELECT is (pg_temp.as_role ('gf_gateway', 'SELECT phone_masked FROM cases_public
            'gateway: the masked view is allowed');
 SELECT is (pg_temp.as_role ('gf_gateway', 'INSERT INTO case_events (type, topic, at) VALUES (''x'', ''x'', now ())'),
            '42501', 'gateway: writing the log is refused');
+-- The household register is staff-only (issue 15): not the gateway's, not the relay's.
+SELECT is (pg_temp.as_role ('gf_gateway', 'SELECT count (*) FROM households'), '42501',
+           'gateway: the household register is refused');
+SELECT is (pg_temp.as_role ('gf_gateway', 'SELECT count (*) FROM household_groups'), '42501',
+           'gateway: special-group memberships are refused');
+SELECT is (pg_temp.as_role ('gf_relay', 'SELECT count (*) FROM households h JOIN household_groups g ON g.household = h.id'),
+           '42501', 'relay: the household register is refused');
 SELECT is (pg_temp.as_role ('gf_relay', 'SELECT count (*) FROM cases'), '42501',
            'relay: cases are refused');
 SELECT is (pg_temp.as_role ('gf_relay', 'SELECT restricted FROM case_events'), '42501',

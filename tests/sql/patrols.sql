@@ -87,9 +87,9 @@ SELECT is (pg_temp.log_as ('z', 'p-i5', jsonb_build_object ('actor', 'P-QNL.07.0
                'done_at', pg_temp.ms ('2026-10-12 08:00+08'))), 'forbidden', 'an unknown key is refused');
 
 -- Visits.
-SELECT is (gf_field_visit_due ('H-T-1'), timestamptz '2026-09-01 00:00+08',
+SELECT is (gf_visit_due ('H-T-1'), date '2026-09-01',
            'never visited, bereaved (monthly) and dibao (quarterly): due a month after the membership began');
-SELECT is (gf_field_visit_due ('H-T-3'), NULL, 'no special group: no visit due');
+SELECT is (gf_visit_due ('H-T-3'), NULL, 'no special group: no visit due');
 SELECT bag_eq ('SELECT household FROM gf_visits_overdue (''QNL.07'')', ARRAY['H-T-1'],
                'L2 is shown the overdue household (H-T-2 is due at the end of December)');
 SELECT is (pg_temp.log ('visit.logged', 'v-1', jsonb_build_object ('actor', 'P-QNL.07.063-1', 'household', 'H-NONE',
@@ -113,7 +113,7 @@ SELECT is ((SELECT payload->>'learned' FROM case_events WHERE type = 'visit.logg
 SELECT is ((SELECT pg_temp.log ('visit.logged', 'v-1', body) FROM visits WHERE request_id = 'v-1'), 'duplicate',
            'the same visit again is a duplicate');
 SELECT is ((SELECT count (*)::int FROM cases WHERE source = 'visit'), 1, 'and opens no second complaint');
-SELECT is (gf_field_visit_due ('H-T-1'), timestamptz '2026-11-12 09:00+08', 'visited: due a month after the visit');
+SELECT is (gf_visit_due ('H-T-1'), date '2026-11-12', 'visited: due a month after the visit');
 
 -- Missed patrols: 8 October a holiday, 9 October patrolled, Saturday 10
 -- October a make-up working day (patrolled), Sunday 11 October off.

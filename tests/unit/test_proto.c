@@ -1830,6 +1830,45 @@ static void test_golden_vectors_field_logs_decode (void **state)
     zframe_destroy (&frame);
 }
 
+static void test_golden_vector_household_decodes (void **state)
+{
+    (void)state;
+    //  household_register and household_group_add: their keys survive.
+    zframe_t *frame = s_vec_household_register ();
+    gf_error_t err = {GF_OK, ""};
+    gf_msg_t *msg = gf_msg_decode (zframe_data (frame), zframe_size (frame), &err);
+    assert_non_null (msg);
+    gf_household_msg_t h;
+    assert_int_equal (gf_household_msg_from_msg (msg, &h, &err), 0);
+    assert_string_equal (h.type, GF_TYPE_HOUSEHOLD_REGISTER);
+    assert_string_equal (h.household, "hh-0a1b2c3d");
+    assert_string_equal (h.grid, "QNL.07.063");
+    assert_string_equal (h.head_name, "欧阳测试");
+    assert_int_equal (h.version, 0);
+    assert_null (h.group);
+    gf_household_msg_reset (&h);
+    gf_msg_destroy (&msg);
+    zframe_destroy (&frame);
+    frame = s_vec_household_group_add ();
+    msg = gf_msg_decode (zframe_data (frame), zframe_size (frame), &err);
+    assert_int_equal (gf_household_msg_from_msg (msg, &h, &err), 0);
+    assert_string_equal (h.type, GF_TYPE_HOUSEHOLD_GROUP);
+    assert_string_equal (h.group, "bereaved");
+    assert_string_equal (h.op, "add");
+    assert_string_equal (h.from, "2024-03-01");
+    assert_null (h.address);
+    gf_household_msg_reset (&h);
+    gf_msg_destroy (&msg);
+    zframe_destroy (&frame);
+    //  The household decoder refuses a meeting.action.
+    frame = s_vec_meeting_action_decide ();
+    msg = gf_msg_decode (zframe_data (frame), zframe_size (frame), &err);
+    assert_int_equal (gf_household_msg_from_msg (msg, &h, &err), -1);
+    assert_int_equal (err.code, GF_E_UNKNOWN_TYPE);
+    gf_msg_destroy (&msg);
+    zframe_destroy (&frame);
+}
+
 static void test_golden_vector_programme_action_decodes (void **state)
 {
     (void)state;
@@ -2087,6 +2126,7 @@ int main (void)
         cmocka_unit_test (test_golden_vector_meeting_action_decodes),
         cmocka_unit_test (test_golden_vectors_field_logs_decode),
         cmocka_unit_test (test_golden_vector_programme_action_decodes),
+        cmocka_unit_test (test_golden_vector_household_decodes),
     };
     return cmocka_run_group_tests (tests, NULL, NULL);
 }

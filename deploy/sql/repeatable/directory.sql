@@ -2,7 +2,8 @@
 -- subtree (QNL ⊃ QNL.07 ⊃ QNL.07.063): gf_in_subtree is the one definition of
 -- "inside a grid subtree"; gf_subtree_lo/hi are the same set as an index range.
 -- Owns: gf_in_subtree, gf_subtree_lo, gf_subtree_hi, gf_owner_grid, gf_leader,
--- gf_grid_code_check.
+-- gf_grid_code_check, gf_person_role_at, gf_person_roles_sync, gf_person_roles_import,
+-- gf_person_history.
 
 -- True if code is the subtree root or inside it (QNL.07 holds QNL.07.063),
 -- without LIKE, so that '_' or '%' in a code mean nothing special.
@@ -58,3 +59,78 @@ $$;
 
 CREATE OR REPLACE TRIGGER grids_code_prefix BEFORE INSERT OR UPDATE OF code ON grids
     FOR EACH ROW EXECUTE FUNCTION gf_grid_code_check ();
+
+-- Who served a grid in a role at a time (person_roles, 029: the versioned
+-- directory, so that old timelines keep their names): the person whose row
+-- covers p_at, the latest appointed if several (NULL: nobody).
+CREATE OR REPLACE FUNCTION gf_person_role_at (p_grid text, p_role text, p_at timestamptz) RETURNS text
+LANGUAGE sql STABLE AS $$
+    SELECT r.person FROM person_roles r
+     WHERE r.grid = p_grid AND r.role = p_role AND r.valid_from <= p_at
+       AND (r.valid_to IS NULL OR r.valid_to > p_at)
+     ORDER BY r.valid_from DESC, r.id DESC LIMIT 1
+$$;
+
+-- A person's roles become p_roles ([{grid, role, team?, home_unit?}], the
+-- whole current set): a current row not in it is closed (valid_to = now;
+-- removed if opened at this very instant), a missing one opened from now
+-- (from the start of time for a person without any row yet, as 029 did for
+-- the people it found: their first import names them in old timelines
+-- too), an unchanged one untouched.  Returns the number of rows closed and opened.
+CREATE OR REPLACE FUNCTION gf_person_roles_sync (p_person text, p_roles jsonb) RETURNS integer
+LANGUAGE plpgsql AS $$
+DECLARE
+    v_closed integer;
+    v_removed integer;
+    v_opened integer;
+    v_from timestamptz := CASE WHEN EXISTS (SELECT 1 FROM person_roles r WHERE r.person = p_person)
+                               THEN gf_now () ELSE '-infinity' END;
+BEGIN
+    DELETE FROM person_roles r
+     WHERE r.person = p_person AND r.valid_to IS NULL AND r.valid_from >= gf_now ()
+       AND NOT EXISTS (SELECT 1 FROM jsonb_to_recordset (p_roles) AS w (grid text, role text, team text, home_unit text)
+                        WHERE (w.grid, w.role, w.team, w.home_unit)
+                              IS NOT DISTINCT FROM (r.grid, r.role, r.team, r.home_unit));
+    GET DIAGNOSTICS v_removed = ROW_COUNT;
+    UPDATE person_roles r SET valid_to = gf_now ()
+     WHERE r.person = p_person AND r.valid_to IS NULL
+       AND NOT EXISTS (SELECT 1 FROM jsonb_to_recordset (p_roles) AS w (grid text, role text, team text, home_unit text)
+                        WHERE (w.grid, w.role, w.team, w.home_unit)
+                              IS NOT DISTINCT FROM (r.grid, r.role, r.team, r.home_unit));
+    GET DIAGNOSTICS v_closed = ROW_COUNT;
+    INSERT INTO person_roles (person, grid, role, team, home_unit, valid_from)
+    SELECT DISTINCT p_person, w.grid, w.role, w.team, w.home_unit, v_from
+      FROM jsonb_to_recordset (p_roles) AS w (grid text, role text, team text, home_unit text)
+     WHERE NOT EXISTS (SELECT 1 FROM person_roles r
+                        WHERE r.person = p_person AND r.valid_to IS NULL
+                          AND (w.grid, w.role, w.team, w.home_unit)
+                              IS NOT DISTINCT FROM (r.grid, r.role, r.team, r.home_unit));
+    GET DIAGNOSTICS v_opened = ROW_COUNT;
+    RETURN v_removed + v_closed + v_opened;
+END
+$$;
+
+-- gridctl grids import: each person of the file serves its own grid in its
+-- own role, plus its "roles" list ([{grid, role, team?, home_unit?}]:
+-- cadres sent down with their home unit, the three heads, household
+-- representatives, team members), versioned by gf_person_roles_sync.  A
+-- file without "roles" keeps the people's rows as they are.
+CREATE OR REPLACE FUNCTION gf_person_roles_import (p_data jsonb) RETURNS integer
+LANGUAGE sql AS $$
+    SELECT coalesce (sum (gf_person_roles_sync (
+               x.id, jsonb_build_array (jsonb_build_object ('grid', x.grid, 'role', x.role))
+                     || coalesce (x.roles, '[]'))), 0)::integer
+      FROM jsonb_to_recordset (coalesce (p_data->'people', '[]')) AS x (id text, grid text, role text, roles jsonb)
+$$;
+
+-- A person's roles over time, or a grid's (p_person NULL), in order
+-- (gridctl people history).
+CREATE OR REPLACE FUNCTION gf_person_history (p_person text, p_grid text)
+RETURNS TABLE (person text, name text, grid text, role text, team text, home_unit text,
+               valid_from timestamptz, valid_to timestamptz)
+LANGUAGE sql STABLE AS $$
+    SELECT r.person, p.name, r.grid, r.role, r.team, r.home_unit, r.valid_from, r.valid_to
+      FROM person_roles r JOIN people p ON p.id = r.person
+     WHERE (p_person IS NULL OR r.person = p_person) AND (p_grid IS NULL OR r.grid = p_grid)
+     ORDER BY r.grid, r.valid_from, r.role, r.person
+$$;

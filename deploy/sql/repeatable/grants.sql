@@ -80,6 +80,13 @@ GRANT SELECT ON households, household_groups, person_roles, self_check_items, fi
 GRANT SELECT, INSERT ON patrols, visits, self_checks TO gf_intake;
 GRANT USAGE ON SEQUENCE patrols_id_seq, visits_id_seq, self_checks_id_seq TO gf_intake;
 
+-- intake: household.register and household.group (households.sql,
+-- issue 15): the register locked, created or updated, memberships opened
+-- and ended, the change log written (its request ids: duplicates).
+GRANT SELECT, INSERT, UPDATE ON households, household_groups TO gf_intake;
+GRANT SELECT, INSERT ON household_changes TO gf_intake;
+GRANT USAGE ON SEQUENCE household_groups_id_seq, household_changes_id_seq TO gf_intake;
+
 -- relay: reads the log and numbers it (seq only); no case, no personal data.
 -- Not case_events.restricted (020: special groups, clear notes), which is
 -- never published.
@@ -199,6 +206,11 @@ GRANT INSERT, UPDATE, DELETE ON grids, categories, people, addresses, calendar_y
     departments
     TO gf_ctl;
 GRANT UPDATE ON deliveries TO gf_ctl; -- gridctl notify redrive
+-- gridctl grids import / people edit version the roles; gridctl household
+-- import is the operator's path into the register (audited, audit.sql).
+GRANT INSERT, UPDATE, DELETE ON person_roles TO gf_ctl;
+GRANT INSERT, UPDATE ON households, household_groups TO gf_ctl;
+GRANT INSERT ON household_changes TO gf_ctl;
 GRANT INSERT, UPDATE ON meetings, escalation_state TO gf_ctl;
 GRANT INSERT ON case_events TO gf_ctl;
 GRANT USAGE ON ALL SEQUENCES IN SCHEMA public TO gf_ctl;

@@ -7,7 +7,7 @@
 -- by the escalator).  Events name a household by its opaque id only; free
 -- text goes on the stream through gf_redact_text.
 -- Owns: gf_field_rule, gf_field_redact, gf_field_authorise, gf_field_log, gf_patrol_log,
--- gf_visit_log, gf_selfcheck_log, gf_field_visit_due, gf_patrols_missed,
+-- gf_visit_log, gf_selfcheck_log, gf_patrols_missed,
 -- gf_visits_overdue, gf_field_reminders.
 
 -- The field-work parameters in force for a grid's L1 root (field_rules).
@@ -302,30 +302,6 @@ BEGIN
 END
 $$;
 
--- When a household's next visit is due: its last visit (or, never visited,
--- the start of its earliest current special-group membership) plus the
--- shortest visit period of its current groups (visit_rules, the L1 root's
--- rule before '*').  NULL: no current special group, no visit due.
--- Stand-in for households.sql's gf_visit_due (i15-hh): one owner at merge.
-CREATE OR REPLACE FUNCTION gf_field_visit_due (p_household text) RETURNS timestamptz
-LANGUAGE sql STABLE AS $$
-    WITH h AS (SELECT id, grid FROM households WHERE id = p_household),
-    g AS (
-        SELECT hg.valid_from,
-               CASE r.period WHEN 'week' THEN interval '7 days' WHEN 'month' THEN interval '1 month'
-                             WHEN 'quarter' THEN interval '3 months' ELSE interval '1 year' END AS every
-          FROM h JOIN household_groups hg ON hg.household = h.id
-          JOIN LATERAL (SELECT vr.period FROM visit_rules vr
-                         WHERE vr.grp = hg.grp AND vr.root IN (split_part (h.grid, '.', 1), '*')
-                         ORDER BY vr.root = '*' LIMIT 1) r ON true
-         WHERE hg.valid_from <= (gf_now () AT TIME ZONE 'Asia/Shanghai')::date
-           AND (hg.valid_to IS NULL OR hg.valid_to > (gf_now () AT TIME ZONE 'Asia/Shanghai')::date)
-    )
-    SELECT coalesce ((SELECT max (v.done_at) FROM visits v WHERE v.household = p_household),
-                     (SELECT min (valid_from)::timestamp AT TIME ZONE 'Asia/Shanghai' FROM g))
-           + (SELECT min (every) FROM g)
-$$;
-
 -- L3 grids of p_grid's subtree with no patrol on a working day from p_from to
 -- p_to (local days, Asia/Shanghai; a day counts once it is over): a
 -- holiday's weekday is no working day, a make-up Sunday (调休) is one.
@@ -344,21 +320,17 @@ LANGUAGE sql STABLE AS $$
      ORDER BY 2, 1
 $$;
 
--- Special households of p_grid's subtree whose visit is due (at or before
--- now): opaque id, grid, current groups, last visit, due.
+-- Special households of p_grid's subtree whose visit is due (the due day
+-- has come): opaque id, grid, current groups, last visit, the due day's start.
 CREATE OR REPLACE FUNCTION gf_visits_overdue (p_grid text)
 RETURNS TABLE (household text, grid text, groups text, last_visit timestamptz, due_at timestamptz)
 LANGUAGE sql STABLE AS $$
-    SELECT h.id, h.grid,
-           (SELECT string_agg (g.grp, ',' ORDER BY g.grp) FROM household_groups g
-             WHERE g.household = h.id AND g.valid_to IS NULL),
-           (SELECT max (v.done_at) FROM visits v WHERE v.household = h.id), d.due
-      FROM households h
-     CROSS JOIN LATERAL (SELECT gf_field_visit_due (h.id) AS due) d
-     WHERE h.grid >= p_grid AND (h.grid = p_grid OR (h.grid ~>=~ gf_subtree_lo (p_grid)
-                                                     AND h.grid ~<~ gf_subtree_hi (p_grid)))
-       AND d.due <= gf_now ()
-     ORDER BY d.due, h.id
+    -- the one rule of when a visit is due: gf_visit_due (households.sql)
+    SELECT d.household, d.grid, array_to_string (d.groups, ','), d.last_visit,
+           d.due::timestamp AT TIME ZONE 'Asia/Shanghai'
+      FROM gf_visits_due (p_grid) d
+     WHERE d.due <= (gf_now () AT TIME ZONE 'Asia/Shanghai')::date
+     ORDER BY d.due, d.household
 $$;
 
 -- Reminders to the L2 leaders (escalator, each tick): missed patrols of the
