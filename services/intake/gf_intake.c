@@ -217,129 +217,117 @@ static void s_flush (s_intake_t *self)
     self->count = 0;
 }
 
-/*  A meeting.action (issue 14): one transaction, answered at once, as a
-    case action is.  envelope_p: the routing frames, consumed. */
+/*  The answer to a request applied in its own transaction (an action, a
+    meeting record, a log, a register change, an attachment): reply.id
+    from id (else the envelope's), one log line naming what and who, the
+    counters, the reply sent.  err: the decoder's error when the request
+    was not applied (reply still empty).  envelope_p: consumed. */
+static void s_answer (s_intake_t *self, zmsg_t **envelope_p, gf_msg_t *request, const char *id,
+                      const char *what, const char *actor, const char *uid, gf_reply_t *reply,
+                      const gf_error_t *err)
+{
+    if (err) {
+        reply->code = err->code;
+        reply->message = strdup (err->message);
+    }
+    if (!id)
+        id = gf_msg_id (request);
+    reply->id = id ? strdup (id) : NULL;
+    zsys_info ("intake: %s %s by %s from %.8s: %s%s%s", gf_msg_type (request), what ? what : "?",
+               actor ? actor : "?", uid ? uid : "(plain)",
+               reply->ok ? "ok" : gf_code_name (reply->code), reply->ok ? "" : ": ",
+               reply->ok ? "" : reply->message);
+    reply->ok ? self->actions++ : self->rejected++;
+    if (reply->ok)
+        gf_metric_add (self->m_actions, 1);
+    else
+        s_count_rejected (reply->code);
+    s_send_reply (self, envelope_p, reply);
+    gf_reply_reset (reply);
+}
+
+/*  A meeting.action (issue 14), as a case action is. */
 static void s_accept_meeting (s_intake_t *self, gf_msg_t *request, zmsg_t **envelope_p,
                               const char *uid)
 {
     gf_meeting_action_t action = {0};
     gf_error_t err = {GF_OK, ""};
     gf_reply_t reply = {0};
-    if (gf_meeting_action_from_msg (request, &action, &err) == 0)
+    bool ok = gf_meeting_action_from_msg (request, &action, &err) == 0;
+    if (ok)
         gf_intake_meeting_apply (self->db, &action, uid, zclock_mono () + self->config->deadline_ms,
                                  &reply);
-    else {
-        reply.code = err.code;
-        reply.message = strdup (err.message);
-    }
-    const char *id = action.id ? action.id : gf_msg_id (request);
-    reply.id = id ? strdup (id) : NULL;
-    zsys_info ("intake: meeting %" PRId64 " %s by %s from %.8s: %s%s%s", action.meeting,
-               action.action ? action.action : "?", action.actor ? action.actor : "?",
-               uid ? uid : "(plain)", reply.ok ? "ok" : gf_code_name (reply.code),
-               reply.ok ? "" : ": ", reply.ok ? "" : reply.message);
-    reply.ok ? self->actions++ : self->rejected++;
-    if (reply.ok)
-        gf_metric_add (self->m_actions, 1);
-    else
-        s_count_rejected (reply.code);
-    s_send_reply (self, envelope_p, &reply);
-    gf_reply_reset (&reply);
+    char *what =
+        zsys_sprintf ("%" PRId64 " %s", action.meeting, action.action ? action.action : "?");
+    s_answer (self, envelope_p, request, action.id, what, action.actor, uid, &reply,
+              ok ? NULL : &err);
+    zstr_free (&what);
     gf_meeting_action_reset (&action);
 }
 
-/*  A field log (issue 15: patrol, visit, self-check): one transaction,
-    answered at once.  envelope_p: the routing frames, consumed. */
+/*  A field log (issue 15: patrol, visit, self-check). */
 static void s_accept_field (s_intake_t *self, gf_msg_t *request, zmsg_t **envelope_p,
                             const char *uid)
 {
     gf_fieldlog_t log = {.follow_up_urgent = -1};
     gf_error_t err = {GF_OK, ""};
     gf_reply_t reply = {0};
-    if (gf_fieldlog_from_msg (request, &log, &err) == 0)
+    bool ok = gf_fieldlog_from_msg (request, &log, &err) == 0;
+    if (ok)
         gf_intake_field_apply (self->db, &log, uid, zclock_mono () + self->config->deadline_ms,
                                &reply);
-    else {
-        reply.code = err.code;
-        reply.message = strdup (err.message);
-    }
-    const char *id = log.id ? log.id : gf_msg_id (request);
-    reply.id = id ? strdup (id) : NULL;
-    zsys_info ("intake: %s %s by %s from %.8s: %s%s%s", gf_msg_type (request), id ? id : "?",
-               log.actor ? log.actor : "?", uid ? uid : "(plain)",
-               reply.ok ? "ok" : gf_code_name (reply.code), reply.ok ? "" : ": ",
-               reply.ok ? "" : reply.message);
-    reply.ok ? self->actions++ : self->rejected++;
-    if (reply.ok)
-        gf_metric_add (self->m_actions, 1);
-    else
-        s_count_rejected (reply.code);
-    s_send_reply (self, envelope_p, &reply);
-    gf_reply_reset (&reply);
+    s_answer (self, envelope_p, request, log.id, log.id, log.actor, uid, &reply, ok ? NULL : &err);
     gf_fieldlog_reset (&log);
 }
 
-/*  A household.register or household.group (issue 15): one transaction,
-    answered at once after the commit.  envelope_p: the routing frames,
-    consumed.  The log names the household by its opaque id only. */
+/*  A household.register or household.group (issue 15); the log names the
+    household by its opaque id only. */
 static void s_accept_household (s_intake_t *self, gf_msg_t *request, zmsg_t **envelope_p,
                                 const char *uid)
 {
     gf_household_msg_t h = {0};
     gf_error_t err = {GF_OK, ""};
     gf_reply_t reply = {0};
-    if (gf_household_msg_from_msg (request, &h, &err) == 0)
+    bool ok = gf_household_msg_from_msg (request, &h, &err) == 0;
+    if (ok)
         gf_intake_household_apply (self->db, &h, uid, zclock_mono () + self->config->deadline_ms,
                                    &reply);
-    else {
-        reply.code = err.code;
-        reply.message = strdup (err.message);
-    }
-    const char *id = h.id ? h.id : gf_msg_id (request);
-    reply.id = id ? strdup (id) : NULL;
-    zsys_info ("intake: %s %s by %s from %.8s: %s%s%s", gf_msg_type (request),
-               h.household ? h.household : "?", h.actor ? h.actor : "?", uid ? uid : "(plain)",
-               reply.ok ? "ok" : gf_code_name (reply.code), reply.ok ? "" : ": ",
-               reply.ok ? "" : reply.message);
-    reply.ok ? self->actions++ : self->rejected++;
-    if (reply.ok)
-        gf_metric_add (self->m_actions, 1);
-    else
-        s_count_rejected (reply.code);
-    s_send_reply (self, envelope_p, &reply);
-    gf_reply_reset (&reply);
+    s_answer (self, envelope_p, request, h.id, h.household, h.actor, uid, &reply, ok ? NULL : &err);
     gf_household_msg_reset (&h);
 }
 
-/*  A programme.action (issue 15): one transaction, answered at once.
-    envelope_p: the routing frames, consumed. */
+/*  A programme.action (issue 15). */
 static void s_accept_programme (s_intake_t *self, gf_msg_t *request, zmsg_t **envelope_p,
                                 const char *uid)
 {
     gf_programme_action_t action = {.score = -1};
     gf_error_t err = {GF_OK, ""};
     gf_reply_t reply = {0};
-    if (gf_programme_action_from_msg (request, &action, &err) == 0)
+    bool ok = gf_programme_action_from_msg (request, &action, &err) == 0;
+    if (ok)
         gf_intake_programme_apply (self->db, &action, uid,
                                    zclock_mono () + self->config->deadline_ms, &reply);
-    else {
-        reply.code = err.code;
-        reply.message = strdup (err.message);
-    }
-    const char *id = action.id ? action.id : gf_msg_id (request);
-    reply.id = id ? strdup (id) : NULL;
-    zsys_info ("intake: programme %s by %s from %.8s: %s%s%s", action.action ? action.action : "?",
-               action.actor ? action.actor : "?", uid ? uid : "(plain)",
-               reply.ok ? "ok" : gf_code_name (reply.code), reply.ok ? "" : ": ",
-               reply.ok ? "" : reply.message);
-    reply.ok ? self->actions++ : self->rejected++;
-    if (reply.ok)
-        gf_metric_add (self->m_actions, 1);
-    else
-        s_count_rejected (reply.code);
-    s_send_reply (self, envelope_p, &reply);
-    gf_reply_reset (&reply);
+    s_answer (self, envelope_p, request, action.id, action.action, action.actor, uid, &reply,
+              ok ? NULL : &err);
     gf_programme_action_reset (&action);
+}
+
+/*  An attachment.add (issue 14): evidence on a case, within its own size
+    limit (intake/max_attachment). */
+static void s_accept_attachment (s_intake_t *self, gf_msg_t *request, zmsg_t **envelope_p,
+                                 const char *uid)
+{
+    gf_attachment_t att = {0};
+    gf_error_t err = {GF_OK, ""};
+    gf_reply_t reply = {0};
+    bool ok = gf_attachment_from_msg (request, &att, &err) == 0;
+    if (ok)
+        gf_intake_attachment_apply (self->db, &att, uid, (size_t)self->config->max_attachment,
+                                    zclock_mono () + self->config->deadline_ms, &reply);
+    char *what = zsys_sprintf ("on case %" PRId64 " (%zu bytes)", att.case_id, att.size);
+    s_answer (self, envelope_p, request, NULL, what, att.actor, uid, &reply, ok ? NULL : &err);
+    zstr_free (&what);
+    gf_attachment_reset (&att);
 }
 
 /*  Decodes one request; a valid complaint joins the batch, anything else
@@ -388,42 +376,14 @@ static void s_accept (s_intake_t *self, zmsg_t *msg)
         gf_reply_t reply = {0};
         gf_intake_action_apply (self->db, &action, uid, zclock_mono () + self->config->deadline_ms,
                                 &reply);
-        reply.id = strdup (action.id);
-        zsys_info ("intake: case %" PRId64 " %s by %s from %.8s: %s%s%s", action.case_id,
-                   action.action, action.actor, uid ? uid : "(plain)",
-                   reply.ok ? "ok" : gf_code_name (reply.code), reply.ok ? "" : ": ",
-                   reply.ok ? "" : reply.message);
-        reply.ok ? self->actions++ : self->rejected++;
-        if (reply.ok)
-            gf_metric_add (self->m_actions, 1);
-        else
-            s_count_rejected (reply.code);
-        s_send_reply (self, &msg, &reply);
-        gf_reply_reset (&reply);
+        char *what = zsys_sprintf ("%" PRId64 " %s", action.case_id, action.action);
+        s_answer (self, &msg, request, action.id, what, action.actor, uid, &reply, NULL);
+        zstr_free (&what);
         gf_action_reset (&action);
     } else if (request && streq (gf_msg_type (request), GF_TYPE_MEETING_ACTION)) {
         s_accept_meeting (self, request, &msg, uid);
     } else if (request && streq (gf_msg_type (request), GF_TYPE_ATTACHMENT_ADD)) {
-        gf_attachment_t att = {0};
-        gf_reply_t reply = {0};
-        if (gf_attachment_from_msg (request, &att, &err) == 0)
-            gf_intake_attachment_apply (self->db, &att, uid, (size_t)self->config->max_attachment,
-                                        zclock_mono () + self->config->deadline_ms, &reply);
-        else {
-            reply.code = err.code;
-            reply.message = strdup (err.message);
-        }
-        reply.id = gf_msg_id (request) ? strdup (gf_msg_id (request)) : NULL;
-        zsys_info ("intake: attachment %s on case %" PRId64 " by %s (%zu bytes) from %.8s: %s%s%s",
-                   reply.id ? reply.id : "(no id)", att.case_id, att.actor ? att.actor : "?",
-                   att.size, uid ? uid : "(plain)", reply.ok ? "ok" : gf_code_name (reply.code),
-                   reply.ok ? "" : ": ", reply.ok ? "" : reply.message);
-        reply.ok ? self->actions++ : self->rejected++;
-        if (!reply.ok)
-            s_count_rejected (reply.code);
-        s_send_reply (self, &msg, &reply);
-        gf_reply_reset (&reply);
-        gf_attachment_reset (&att);
+        s_accept_attachment (self, request, &msg, uid);
     } else if (request && streq (gf_msg_type (request), GF_TYPE_PROGRAMME_ACTION)) {
         s_accept_programme (self, request, &msg, uid);
     } else if (request && (streq (gf_msg_type (request), GF_TYPE_HOUSEHOLD_REGISTER) ||
