@@ -53,6 +53,8 @@ all: $(BINS) $(UNIT_BIN) $(TOOL_BIN)
 $(BUILD)/%.o: %.c $(wildcard common/*.h proto/*.h)
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) -c -o $@ $<
+# test_proto includes the golden vectors' inputs.
+$(BUILD)/tests/unit/test_proto.o: proto/vectors/gf_vectors.inc
 
 $(LIB): $(LIB_OBJ)
 	@rm -f $@
