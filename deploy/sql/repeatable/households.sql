@@ -8,7 +8,7 @@
 -- opaque id, its grid and the kind of change, never a name, an address or
 -- a phone number.  docs/households.md describes the messages and codes.
 -- Owns: gf_household_members_check, gf_household_apply, gf_household_import,
--- gf_visit_interval, gf_visit_period, gf_visit_last, gf_visit_due, gf_visits_due,
+-- gf_visit_interval, gf_visit_period, gf_visit_last, gf_visit_due, gf_visit_due_at, gf_visits_due,
 -- gf_household_history.
 
 -- NULL when members (a JSON array) holds only what the work needs: at most
@@ -321,16 +321,25 @@ LANGUAGE sql STABLE AS $$
     SELECT max (done_at) FROM visits WHERE household = p_household AND done_at <= gf_now ()
 $$;
 
+-- When a special household's next visit is due as of an instant p_at (the
+-- monthly report's month end; gf_visit_due: now): the groups of p_at's local
+-- day, the last visit up to p_at.
+CREATE OR REPLACE FUNCTION gf_visit_due_at (p_household text, p_at timestamptz) RETURNS date
+LANGUAGE sql STABLE AS $$
+    SELECT (greatest (((SELECT max (v.done_at) FROM visits v WHERE v.household = p_household AND v.done_at <= p_at)
+                       AT TIME ZONE 'Asia/Shanghai')::date, p.since)
+            + gf_visit_interval (p.period))::date
+      FROM gf_visit_period (p_household, (p_at AT TIME ZONE 'Asia/Shanghai')::date) p
+     WHERE p.period IS NOT NULL
+$$;
+
 -- The date a special household's next visit is due (Asia/Shanghai dates):
 -- the later of its last visit and the start of the membership that sets
 -- its period, plus the shortest period of its current groups.  NULL: the
 -- household is in no special group (no visit is due).
 CREATE OR REPLACE FUNCTION gf_visit_due (p_household text) RETURNS date
 LANGUAGE sql STABLE AS $$
-    SELECT (greatest ((gf_visit_last (p_household) AT TIME ZONE 'Asia/Shanghai')::date, p.since)
-            + gf_visit_interval (p.period))::date
-      FROM gf_visit_period (p_household) p
-     WHERE p.period IS NOT NULL
+    SELECT gf_visit_due_at (p_household, gf_now ())
 $$;
 
 -- The special households of a grid subtree with their period, last visit
