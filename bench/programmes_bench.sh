@@ -51,7 +51,7 @@ sql "CREATE TEMP TABLE l3 AS SELECT row_number () OVER (ORDER BY code) - 1 AS i,
      CREATE TEMP TABLE n AS SELECT count (*) AS n FROM l3;
      -- cadres, households (one per link), links
      INSERT INTO people (id, grid, role, name)
-     SELECT 'B-C' || c, l3.code, 'member', '干部' || c FROM generate_series (0, 709 * $S - 1) c, n
+     SELECT 'B-C' || c, l3.code, 'member', '干部' || c FROM generate_series (0, 709 * $S - 1) c CROSS JOIN n
        JOIN l3 ON l3.i = c % n.n;
      INSERT INTO households (id, grid, address, head_name, created_at, updated_at)
      SELECT 'B-H' || h, p.grid, 'b', 'b', gf_now (), gf_now ()
@@ -68,11 +68,11 @@ sql "CREATE TEMP TABLE l3 AS SELECT row_number () OVER (ORDER BY code) - 1 AS i,
      -- month by month; one special household in 23 is not visited from August
      INSERT INTO visits (request_id, actor, household, grid, done_at, body, logged_at)
      SELECT 'BV' || v, 'B-C' || hh / 10, 'B-H' || hh, h0.grid,
-            ((date '2025-12-01' + make_interval (months => mo) + (v * 13 % 28)) + time '10:00') AT TIME ZONE 'Asia/Shanghai',
+            (date '2025-12-01' + make_interval (months => x.mo, days => (v * 13 % 28)::int) + time '10:00') AT TIME ZONE 'Asia/Shanghai',
             '{}', gf_now ()
        FROM generate_series (0, 12000 * $S - 1) v
-      CROSS JOIN LATERAL (SELECT CASE WHEN v < 8000 * $S THEN v % (709 * $S) * 10 ELSE v * 7 % (7090 * $S) END AS sp,
-                                 CASE WHEN v < 8000 * $S THEN v / (709 * $S) % 12 ELSE v % 12 END AS mo) x
+      CROSS JOIN LATERAL (SELECT CASE WHEN v < 8000 * $S THEN v / 12 % (709 * $S) * 10 ELSE v * 7 % (7090 * $S) END AS sp,
+                                 v % 12 AS mo) x
       CROSS JOIN LATERAL (SELECT CASE WHEN x.sp % 10 = 0 AND x.sp / 10 % 23 = 0 AND x.mo >= 8
                                       THEN x.sp + 1 ELSE x.sp END AS hh) y
        JOIN households h0 ON h0.id = 'B-H' || y.hh;
@@ -88,19 +88,19 @@ sql "CREATE TEMP TABLE l3 AS SELECT row_number () OVER (ORDER BY code) - 1 AS i,
      SELECT 'repair', 'b', date '2025-12-01' + t % 365, l.cadre, l.household, l.id, l.grid, gf_now ()
        FROM generate_series (0, 7920 * $S - 1) t JOIN care_links l ON l.id = 1 + t * 7 % (7090 * $S);
      INSERT INTO help_pairs (helper, household, grid, goal, started, state, outcome, closed_on, opened_by)
-     SELECT l.cadre, l.household, l.grid, 'b', date '2025-12-01' + l.id % 300,
+     SELECT l.cadre, l.household, l.grid, 'b', date '2025-12-01' + (l.id % 300)::int,
             CASE WHEN l.id % 2 = 0 THEN 'closed' ELSE 'active' END, CASE WHEN l.id % 2 = 0 THEN 'achieved' END,
-            CASE WHEN l.id % 2 = 0 THEN date '2025-12-01' + l.id % 300 + 60 END, 'bench'
+            CASE WHEN l.id % 2 = 0 THEN date '2025-12-01' + (l.id % 300)::int + 60 END, 'bench'
        FROM care_links l WHERE l.id % 85 = 0 ORDER BY l.id LIMIT 83 * $S;
      INSERT INTO relief_cases (kind, grid, people, day, note, actor, at)
      SELECT CASE WHEN r % 21 < 12 THEN 'homeless_aided' ELSE 'sent_home' END, l3.code, 1,
             date '2025-12-01' + r * 17 % 365, 'b', 'bench', gf_now ()
-       FROM generate_series (0, 21 * $S - 1) r, n JOIN l3 ON true WHERE l3.i = r % n.n;
+       FROM generate_series (0, 21 * $S - 1) r CROSS JOIN n JOIN l3 ON l3.i = r % n.n;
      INSERT INTO campaigns (code, name, grid, opened_by, opened_at) VALUES ('C111', '111在行动', 'QNL', 'bench', gf_now ());
      INSERT INTO campaign_targets (campaign, grid, target) SELECT 'C111', code, 10 * $S FROM l3;
      INSERT INTO campaign_items (campaign, grid, qty, day, note, actor, at)
      SELECT 'C111', l3.code, 1, date '2025-12-01' + c % 365, 'b', 'bench', gf_now ()
-       FROM generate_series (0, 111 * $S - 1) c, n JOIN l3 ON true WHERE l3.i = c % n.n;
+       FROM generate_series (0, 111 * $S - 1) c CROSS JOIN n JOIN l3 ON l3.i = c % n.n;
      ANALYZE"
 t_load=$(date +%s.%N)
 counts=$(sql "SELECT json_build_object ('l3_grids', (SELECT count (*) FROM grids WHERE level = 3),

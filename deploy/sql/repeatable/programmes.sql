@@ -549,7 +549,7 @@ $$;
 -- patrols are expected, gf_patrols_from, up to yesterday); visits, those to
 -- special households, and per special group (the household's groups on
 -- the visit's day; a household in two groups counts in both); special
--- households whose visit is overdue (the due day has come, gf_visit_due_at)
+-- households whose visit is overdue (the due day has come, gf_visit_due_set)
 -- at the period's as_of (the month's end, or now).  Counts only.
 CREATE OR REPLACE FUNCTION gf_report_field (p_grid text, p_month text)
 RETURNS TABLE (ord integer, key text, name text, value bigint)
@@ -582,11 +582,8 @@ LANGUAGE sql STABLE AS $$
       FROM special_groups sg
     UNION ALL
     SELECT 40, 'visits_overdue', '走访逾期（户）',
-           (SELECT count (*) FROM p, g JOIN households h ON h.grid = g.code
-             WHERE EXISTS (SELECT 1 FROM household_groups hg WHERE hg.household = h.id
-                              AND hg.valid_from <= (p.at AT TIME ZONE 'Asia/Shanghai')::date
-                              AND (hg.valid_to IS NULL OR hg.valid_to > (p.at AT TIME ZONE 'Asia/Shanghai')::date))
-               AND gf_visit_due_at (h.id, p.at) <= (p.at AT TIME ZONE 'Asia/Shanghai')::date)
+           (SELECT count (*) FROM gf_visit_due_set (p.root, NULL, p.at) d
+             WHERE d.due <= (p.at AT TIME ZONE 'Asia/Shanghai')::date)
       FROM p
 $$;
 
