@@ -6,7 +6,7 @@
 -- counts per link, a round's stars and its public JSON, campaign progress
 -- and the monthly figures, on a few households of QNL.01 (rolled back).
 BEGIN;
-SELECT plan (51);
+SELECT plan (52);
 SET LOCAL gridflow.sim_clock = on;
 \ir fixtures/as_role.sql
 
@@ -139,6 +139,7 @@ SELECT is ((SELECT value FROM gf_report_programmes ('QNL', '2026-10') WHERE key 
 SELECT is ((SELECT value FROM gf_report_programmes ('QNL', '2026-10') WHERE key = 'patrols_missed'), 0::bigint,
            'October: no patrol expected before the first one');
 SELECT is ((gf_report_programmes_json ('QNL', '2026-11')->>'visits_bereaved'), '2', 'the report''s JSON has them');
+SELECT is ((SELECT count (*) FROM gf_report_programmes ('QNL.01', '2026-11')), 0::bigint, 'no figure for a grid that is not L1');
 SELECT is ((SELECT d->>'month' || ' ' || (d->>'patrols_done') || ' ' || (d->>'visits') || ' ' || (d->>'visits_special')
                    || ' ' || (d->>'visits_overdue') FROM gf_dash_programmes () d),
            '2026-11 2 3 3 1', 'the dashboard: this month''s patrols and visits, overdue now');

@@ -550,7 +550,8 @@ $$;
 -- special households, and per special group (the household's groups on
 -- the visit's day; a household in two groups counts in both); special
 -- households whose visit is overdue (the due day has come, gf_visit_due_set)
--- at the period's as_of (the month's end, or now).  Counts only.
+-- at the period's as_of (the month's end, or now).  Counts only; no row
+-- when p_grid is not an L1 grid.
 CREATE OR REPLACE FUNCTION gf_report_field (p_grid text, p_month text)
 RETURNS TABLE (ord integer, key text, name text, value bigint)
 LANGUAGE sql STABLE AS $$
@@ -568,18 +569,20 @@ LANGUAGE sql STABLE AS $$
          WHERE hg.valid_from <= v.day AND (hg.valid_to IS NULL OR hg.valid_to > v.day)
     )
     SELECT 12, 'patrols_done', '日巡查（次）',
-           (SELECT count (*) FROM p, g JOIN patrols x ON x.grid = g.code WHERE x.done_at >= p.t0 AND x.done_at < p.t1)
+           (SELECT count (*) FROM g JOIN patrols x ON x.grid = g.code WHERE x.done_at >= p.t0 AND x.done_at < p.t1)
+      FROM p
     UNION ALL
     SELECT 13, 'patrols_missed', '未巡查（网格·工作日）',
-           (SELECT count (*) FROM p CROSS JOIN LATERAL gf_patrols_missed (p.root, greatest (p.m, p.since), p.m1 - 1) m
-             WHERE p.since IS NOT NULL)
+           CASE WHEN p.since IS NOT NULL
+                THEN (SELECT count (*) FROM gf_patrols_missed (p.root, greatest (p.m, p.since), p.m1 - 1)) ELSE 0 END
+      FROM p
     UNION ALL
-    SELECT 14, 'visits', '走访（次）', (SELECT count (*) FROM v)
+    SELECT 14, 'visits', '走访（次）', (SELECT count (*) FROM v) FROM p
     UNION ALL
-    SELECT 15, 'visits_special', '走访特殊群体（次）', (SELECT count (DISTINCT vg.id) FROM vg)
+    SELECT 15, 'visits_special', '走访特殊群体（次）', (SELECT count (DISTINCT vg.id) FROM vg) FROM p
     UNION ALL
     SELECT 20 + sg.ord, 'visits_' || sg.code, '走访 ' || sg.name, (SELECT count (*) FROM vg WHERE vg.grp = sg.code)
-      FROM special_groups sg
+      FROM p, special_groups sg
     UNION ALL
     SELECT 40, 'visits_overdue', '走访逾期（户）',
            (SELECT count (*) FROM gf_visit_due_set (p.root, NULL, p.at) d
