@@ -175,6 +175,7 @@ bench: deps
 	@$(MAKE) --no-print-directory all
 	@bench/bench.sh
 	@bench/escalation_bench.sh
+	@bench/programmes_bench.sh
 	@python3 bench/report.py
 
 # Binaries, SQL, calendar; systemd units (paths filled in) and sample

@@ -1,6 +1,7 @@
 #!/usr/bin/env python3
-"""make bench, last step: joins bench/out/throughput.json (bench/bench.sh)
-and bench/out/escalation.json (bench/escalation_bench.sh) into
+"""make bench, last step: joins bench/out/throughput.json (bench/bench.sh),
+bench/out/escalation.json (bench/escalation_bench.sh) and
+bench/out/programmes.json (bench/programmes_bench.sh) into
 bench/results.json, with each figure's target and whether it was met, and
 prints the table.  docs/performance.md explains the figures."""
 import json
@@ -17,6 +18,7 @@ def load(name):
 
 t = load("throughput.json")
 e = load("escalation.json")
+pg = load("programmes.json")
 rows = []  # (name, value, unit, target text, met or None, load average)
 
 
@@ -71,9 +73,23 @@ if e:
     for svc, kib in e["rss_kib"].items():
         row("peak RSS %s at %d open cases" % (svc, e["open_cases"]), round(kib / 1024, 1), "MiB",
             "< 64 MiB", kib < 64 * 1024)
+if pg:
+    d = pg["data"]
+    row("programmes: load a year (%d visits, %d patrols, x%d)" % (d["visits"], d["patrols"], pg["scale"]),
+        pg["load_seconds"], "s", la=pg["load_load"])
+    for key, label in (("report_json_current", "monthly report JSON, current month"),
+                       ("report_table_current", "monthly report table, current month"),
+                       ("report_json_closed", "monthly report JSON, a closed month"),
+                       ("dashboard_programmes", "dashboard /api/programmes.json")):
+        tm = pg["times"].get(key)
+        if tm:
+            target = "< 1000 ms" if key.startswith("report") else None
+            row("programmes: %s (first run)" % label, tm["first_ms"], "ms", target,
+                tm["first_ms"] < 1000 if target else None, tm["load"])
+            row("programmes: %s (best)" % label, tm["best_ms"], "ms", la=tm["load"])
 
 result = {"machine": {"cpus": os.cpu_count()}, "figures": rows,
-          "throughput": t, "escalation": e}
+          "throughput": t, "escalation": e, "programmes": pg}
 json.dump(result, open("bench/results.json", "w"), indent=2, ensure_ascii=False)
 print()
 print("%-58s %12s %-9s %-18s %-5s %s" % ("figure", "value", "unit", "target", "met", "load"))

@@ -3,7 +3,7 @@
 -- duplicates, the event without personal data), the operator's import, and
 -- the visit deadlines (gf_visit_due over the visits log, patrols.sql).
 BEGIN;
-SELECT plan (36);
+SELECT plan (39);
 
 INSERT INTO sim_clock (at) VALUES ('2026-12-01 02:00+00') ON CONFLICT (id) DO UPDATE SET at = excluded.at;
 
@@ -74,6 +74,13 @@ SELECT is (gf_visit_due ('hh-t1'), '2026-12-25'::date, 'the shortest period coun
 SELECT is (pg_temp.code ('household.group', 'g5', 'P-QNL.01-1',
            '{"household":"hh-t1","group":"bereaved","op":"end","to":"2026-11-30"}'), 'ok', 'end bereaved');
 SELECT is (gf_visit_due ('hh-t1'), '2027-02-20'::date, 'back to the quarterly period');
+-- the rule as of an instant (the monthly report's month end), and set-wise
+SELECT is (gf_visit_due_at ('hh-t1', '2026-11-26 12:00+08'), '2026-12-25'::date,
+           'as of 26 November: bereaved (monthly) then, from its start');
+SELECT is (gf_visit_due_at ('hh-t1', '2026-11-19 12:00+08'), '2026-12-01'::date,
+           'as of 19 November: the visit of the 20th not yet made');
+SELECT is ((SELECT d.due FROM gf_visit_due_set ('QNL.01', NULL, gf_now ()) d WHERE d.household = 'hh-t1'),
+           gf_visit_due ('hh-t1'), 'the set-wise rule over a subtree gives the same day');
 SELECT is ((SELECT string_agg (change || coalesce (':' || grp, ''), ',') FROM gf_household_history ('hh-t1')),
            'created,group_added:dibao,group_added:bereaved,group_ended:bereaved', 'the history lists the changes in order');
 

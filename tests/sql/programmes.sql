@@ -6,8 +6,9 @@
 -- counts per link, a round's stars and its public JSON, campaign progress
 -- and the monthly figures, on a few households of QNL.01 (rolled back).
 BEGIN;
-SELECT plan (35);
+SELECT plan (52);
 SET LOCAL gridflow.sim_clock = on;
+\ir fixtures/as_role.sql
 
 INSERT INTO sim_clock (at) VALUES ('2026-11-20 10:00+08') ON CONFLICT (id) DO UPDATE SET at = excluded.at;
 INSERT INTO households (id, grid, address, head_name, phone, created_at, updated_at) VALUES
@@ -103,6 +104,60 @@ SELECT is (pg_temp.act ('P-QNL.01-1', 'case.helper', '{"case":930001,"person":"P
            'bad_value', 'a helper who is not a member of the team is refused');
 SELECT is (pg_temp.act ('P-QNL.01-1', 'case.helper', '{"case":930001,"person":"P-QNL.01.001-3","team":"mediators"}'),
            'ok:case:930001', 'a mediator helps on the case');
+
+-- visits on a link, the monthly field figures and the dashboard's (patrols.sql's logs;
+-- the due rule is households.sql's gf_visit_due_at)
+INSERT INTO households (id, grid, address, head_name, phone, created_at, updated_at) VALUES
+    ('T-H4', 'QNL.01.001', '测试路4号', '赵测试', '13900000004', now (), now ());
+INSERT INTO household_groups (household, grp, valid_from, source) VALUES
+    ('T-H1', 'bereaved', '2026-09-01', 't'), ('T-H2', 'dibao', '2026-10-01', 't'),
+    ('T-H3', 'hardship', '2026-06-01', 't'), ('T-H3', 'dibao', '2026-06-01', 't'),
+    ('T-H4', 'petitioner', '2026-09-01', 't');
+INSERT INTO visits (request_id, actor, household, grid, done_at, body, logged_at) VALUES
+    ('tv1', 'P-QNL.01.001-2', 'T-H1', 'QNL.01.001', '2026-10-20 10:00+08', '{}', now ()),  -- before the link
+    ('tv2', 'P-QNL.01.001-2', 'T-H1', 'QNL.01.001', '2026-11-05 10:00+08', '{}', now ()),  -- on the link
+    ('tv3', 'P-QNL.01.001-1', 'T-H1', 'QNL.01.001', '2026-11-12 10:00+08', '{}', now ()),  -- another visitor
+    ('tv4', 'P-QNL.01.001-1', 'T-H3', 'QNL.01.002', '2026-11-10 10:00+08', '{}', now ());
+INSERT INTO patrols (request_id, actor, grid, done_at, body, logged_at) VALUES
+    ('tp1', 'P-QNL.01.001-1', 'QNL.01.001', '2026-11-16 09:00+08', '{}', now ()),
+    ('tp2', 'P-QNL.01.001-1', 'QNL.01.001', '2026-11-17 09:00+08', '{}', now ());
+SELECT is ((SELECT visits FROM gf_link_counts ('QNL.01') WHERE household = 'T-H1'), 1::bigint,
+           'visits per link: the cadre''s, while the link is open');
+CREATE TEMP TABLE fig AS SELECT key, value FROM gf_report_programmes ('QNL', '2026-11');
+SELECT is ((SELECT string_agg (key || '=' || value, ' ' ORDER BY key COLLATE "C") FROM fig
+             WHERE key ~ '^(visits|patrols_done)'),
+           'patrols_done=2 visits=3 visits_bereaved=2 visits_dibao=1 visits_disabled=0 visits_hardship=1 '
+           'visits_left_behind=0 visits_overdue=1 visits_petitioner=0 visits_special=3',
+           'November: patrols, visits by group (a household in two groups counts in both), overdue now');
+SELECT is ((SELECT value FROM fig WHERE key = 'visits_overdue'), (SELECT count (*) FROM gf_visits_overdue ('QNL')),
+           'overdue in the current month = gf_visits_overdue');
+SELECT is ((SELECT value FROM fig WHERE key = 'patrols_missed'),
+           (SELECT count (*) * 4 - 2 FROM grids WHERE level = 3 AND code LIKE 'QNL.%'),
+           'missed patrols: every L3 grid x working day from the first patrol (16th) to yesterday, less the two done');
+SELECT is ((SELECT value FROM gf_report_programmes ('QNL', '2026-10') WHERE key = 'visits_overdue'), 2::bigint,
+           'October: overdue at the month''s end (T-H3 never visited, T-H4 due 1 October)');
+SELECT is ((SELECT value FROM gf_report_programmes ('QNL', '2026-10') WHERE key = 'patrols_missed'), 0::bigint,
+           'October: no patrol expected before the first one');
+SELECT is ((gf_report_programmes_json ('QNL', '2026-11')->>'visits_bereaved'), '2', 'the report''s JSON has them');
+SELECT is ((SELECT count (*) FROM gf_report_programmes ('QNL.01', '2026-11')), 0::bigint, 'no figure for a grid that is not L1');
+SELECT is ((SELECT d->>'month' || ' ' || (d->>'patrols_done') || ' ' || (d->>'visits') || ' ' || (d->>'visits_special')
+                   || ' ' || (d->>'visits_overdue') FROM gf_dash_programmes () d),
+           '2026-11 2 3 3 1', 'the dashboard: this month''s patrols and visits, overdue now');
+SELECT ok (gf_dash_programmes ()::text !~ '(T-H|测试|1390000)', 'the dashboard names no household, name, address or phone');
+SELECT is (pg_temp.as_role ('gf_gateway', 'SELECT gf_dash_programmes ()'), '00000',
+           'as gf_gateway: the dashboard figures (SECURITY DEFINER)');
+SELECT is (pg_temp.as_role ('gf_gateway', 'SELECT count (*) FROM visits'), '42501', 'as gf_gateway: no visit is readable');
+SELECT is (pg_temp.as_role ('gf_gateway', 'SELECT count (*) FROM patrols'), '42501', 'as gf_gateway: no patrol is readable');
+SELECT is (pg_temp.as_role ('gf_gateway', 'SELECT * FROM gf_report_field (''QNL'', ''2026-11'')'), '42501',
+           'as gf_gateway: the report''s functions are refused (they read the register)');
+SELECT is (pg_temp.as_role ('gf_intake', 'SELECT gf_dash_programmes ()'), '42501',
+           'as gf_intake: the SECURITY DEFINER dashboard function is refused');
+SELECT is (pg_temp.as_role ('gf_ctl', 'SELECT gf_dash_programmes (), gf_report_programmes_json (''QNL'', NULL)'), '00000',
+           'as gf_ctl: the dashboard and the report');
+SELECT is ((SELECT string_agg (r, ',' ORDER BY r) FROM unnest (ARRAY['gf_intake','gf_relay','gf_router','gf_notifier',
+                                                                     'gf_escalator','gf_gateway','gf_ctl']) r
+             WHERE has_function_privilege (r, 'gf_dash_programmes ()', 'EXECUTE')),
+           'gf_ctl,gf_gateway', 'only the gateway and gridctl may call gf_dash_programmes');
 
 -- the roles that run these statements hold what they need, and no more
 SET LOCAL ROLE gf_intake;

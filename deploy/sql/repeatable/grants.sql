@@ -185,17 +185,14 @@ GRANT SELECT, INSERT ON things_done, help_pair_reviews, relief_cases, campaign_i
 GRANT USAGE ON SEQUENCE care_links_id_seq, things_done_id_seq, help_pairs_id_seq,
     help_pair_reviews_id_seq, relief_cases_id_seq, rating_rounds_id_seq, campaign_targets_id_seq,
     campaign_items_id_seq, case_helpers_id_seq, programme_actions_id_seq TO gf_intake;
--- gateway: the public star ratings and the dashboard's programme figures
--- (gf_rating_public_json, gf_dash_programmes): counts and grid codes only;
--- no note, goal or household column of the registers.
-GRANT SELECT ON rating_rounds, rating_criteria, rating_star_levels, campaigns, campaign_targets
-    TO gf_gateway;
+-- gateway: the public star ratings (gf_rating_public_json): criteria, grid
+-- codes and points only.  The dashboard's programme figures
+-- (gf_dash_programmes: with patrols and visits, the register's) are counts
+-- through a SECURITY DEFINER function that no one else but gridctl may call.
+GRANT SELECT ON rating_rounds, rating_criteria, rating_star_levels TO gf_gateway;
 GRANT SELECT (round_id, subject, grid, criterion, points) ON rating_scores TO gf_gateway;
-GRANT SELECT (id, valid_to) ON care_links TO gf_gateway;
-GRANT SELECT (id) ON things_done TO gf_gateway;
-GRANT SELECT (id, state) ON help_pairs TO gf_gateway;
-GRANT SELECT (people) ON relief_cases TO gf_gateway;
-GRANT SELECT (campaign, grid, person, qty) ON campaign_items TO gf_gateway;
+REVOKE EXECUTE ON FUNCTION gf_dash_programmes () FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION gf_dash_programmes () TO gf_gateway, gf_ctl;
 
 -- gridctl (operators): reads everything, manages the directory, the
 -- calendar, the clock, identities and meetings; never rewrites the log.

@@ -8,7 +8,8 @@
 -- opaque id, its grid and the kind of change, never a name, an address or
 -- a phone number.  docs/households.md describes the messages and codes.
 -- Owns: gf_household_members_check, gf_household_apply, gf_household_import,
--- gf_visit_interval, gf_visit_period, gf_visit_last, gf_visit_due, gf_visits_due,
+-- gf_visit_interval, gf_visit_period, gf_visit_last, gf_visit_due, gf_visit_due_set,
+-- gf_visit_due_at, gf_visits_due,
 -- gf_household_history.
 
 -- NULL when members (a JSON array) holds only what the work needs: at most
@@ -321,16 +322,52 @@ LANGUAGE sql STABLE AS $$
     SELECT max (done_at) FROM visits WHERE household = p_household AND done_at <= gf_now ()
 $$;
 
+-- The due rule, set-wise: the special households of p_grid's subtree (NULL:
+-- every grid), or only p_household (NULL: all), as of the instant p_at —
+-- their groups on p_at's local day, the shortest period of those groups
+-- (visit_rules: the L1 root's, else '*'), since: the newest start of a
+-- membership with that period, the last visit up to p_at, and due: the
+-- later of the last visit and since, plus the period.  One row per
+-- special household; gf_visit_due_at is the same for one.
+CREATE OR REPLACE FUNCTION gf_visit_due_set (p_grid text, p_household text, p_at timestamptz)
+RETURNS TABLE (household text, grid text, period text, since date, last_visit timestamptz, due date)
+LANGUAGE sql STABLE AS $$
+    WITH m AS (
+        SELECT h.id, h.grid, hg.valid_from, r.period
+          FROM households h
+          JOIN household_groups hg ON hg.household = h.id
+         CROSS JOIN LATERAL (SELECT v.period FROM visit_rules v
+                              WHERE v.grp = hg.grp AND v.root IN (split_part (h.grid, '.', 1), '*')
+                              ORDER BY v.root = '*' LIMIT 1) r
+         WHERE (p_household IS NULL OR h.id = p_household)
+           AND (p_grid IS NULL OR h.grid = p_grid
+                OR (h.grid >= gf_subtree_lo (p_grid) AND h.grid < gf_subtree_hi (p_grid)))
+           AND hg.valid_from <= (p_at AT TIME ZONE 'Asia/Shanghai')::date
+           AND (hg.valid_to IS NULL OR hg.valid_to > (p_at AT TIME ZONE 'Asia/Shanghai')::date)
+    ), p AS (
+        SELECT DISTINCT ON (m.id) m.id, m.grid, m.period, max (m.valid_from) OVER (PARTITION BY m.id, m.period) AS since
+          FROM m ORDER BY m.id, gf_visit_interval (m.period)
+    )
+    SELECT p.id, p.grid, p.period, p.since, l.last,
+           (greatest ((l.last AT TIME ZONE 'Asia/Shanghai')::date, p.since) + gf_visit_interval (p.period))::date
+      FROM p CROSS JOIN LATERAL (SELECT max (v.done_at) AS last FROM visits v
+                                  WHERE v.household = p.id AND v.done_at <= p_at) l
+$$;
+
+-- When a special household's next visit is due as of an instant p_at (the
+-- monthly report's month end; gf_visit_due: now); NULL: in no group then.
+CREATE OR REPLACE FUNCTION gf_visit_due_at (p_household text, p_at timestamptz) RETURNS date
+LANGUAGE sql STABLE AS $$
+    SELECT d.due FROM gf_visit_due_set (NULL, p_household, p_at) d
+$$;
+
 -- The date a special household's next visit is due (Asia/Shanghai dates):
 -- the later of its last visit and the start of the membership that sets
 -- its period, plus the shortest period of its current groups.  NULL: the
 -- household is in no special group (no visit is due).
 CREATE OR REPLACE FUNCTION gf_visit_due (p_household text) RETURNS date
 LANGUAGE sql STABLE AS $$
-    SELECT (greatest ((gf_visit_last (p_household) AT TIME ZONE 'Asia/Shanghai')::date, p.since)
-            + gf_visit_interval (p.period))::date
-      FROM gf_visit_period (p_household) p
-     WHERE p.period IS NOT NULL
+    SELECT gf_visit_due_at (p_household, gf_now ())
 $$;
 
 -- The special households of a grid subtree with their period, last visit
@@ -339,14 +376,12 @@ CREATE OR REPLACE FUNCTION gf_visits_due (p_grid text)
 RETURNS TABLE (household text, grid text, groups text[], period text, last_visit timestamptz,
                due date, overdue boolean)
 LANGUAGE sql STABLE AS $$
-    SELECT h.id, h.grid,
+    -- (set-wise: one pass of gf_visit_due_set, not the rule per household)
+    SELECT d.household, d.grid,
            (SELECT array_agg (hg.grp ORDER BY hg.grp) FROM household_groups hg
-             WHERE hg.household = h.id AND hg.valid_to IS NULL),
-           (gf_visit_period (h.id)).period, gf_visit_last (h.id), gf_visit_due (h.id),
-           gf_visit_due (h.id) < (gf_now () AT TIME ZONE 'Asia/Shanghai')::date
-      FROM households h
-     WHERE (h.grid = p_grid OR (h.grid >= gf_subtree_lo (p_grid) AND h.grid < gf_subtree_hi (p_grid)))
-       AND EXISTS (SELECT 1 FROM household_groups hg WHERE hg.household = h.id AND hg.valid_to IS NULL)
+             WHERE hg.household = d.household AND hg.valid_to IS NULL),
+           d.period, d.last_visit, d.due, d.due < (gf_now () AT TIME ZONE 'Asia/Shanghai')::date
+      FROM gf_visit_due_set (p_grid, NULL, gf_now ()) d
      ORDER BY 6, 1
 $$;
 

@@ -7,7 +7,7 @@
 -- by the escalator).  Events name a household by its opaque id only; free
 -- text goes on the stream through gf_redact_text.
 -- Owns: gf_field_rule, gf_field_redact, gf_field_authorise, gf_field_log, gf_patrol_log,
--- gf_visit_log, gf_selfcheck_log, gf_patrols_missed,
+-- gf_visit_log, gf_selfcheck_log, gf_patrols_missed, gf_patrols_from,
 -- gf_visits_overdue, gf_field_reminders.
 
 -- The field-work parameters in force for a grid's L1 root (field_rules).
@@ -318,6 +318,18 @@ LANGUAGE sql STABLE AS $$
                           AND p.done_at >= d::date::timestamp AT TIME ZONE 'Asia/Shanghai'
                           AND p.done_at < (d::date + 1)::timestamp AT TIME ZONE 'Asia/Shanghai')
      ORDER BY 2, 1
+$$;
+
+-- The first day patrols are expected under an L1 root: field_rules
+-- patrols_from, else the day of the first patrol logged in its subtree;
+-- NULL: none logged, none expected (the monthly report's missed patrols).
+CREATE OR REPLACE FUNCTION gf_patrols_from (p_root text) RETURNS date
+LANGUAGE sql STABLE AS $$
+    SELECT coalesce ((gf_field_rule (p_root)->>'patrols_from')::date,
+                     (SELECT (min (x.first) AT TIME ZONE 'Asia/Shanghai')::date
+                        FROM grids g
+                       CROSS JOIN LATERAL (SELECT min (p.done_at) AS first FROM patrols p WHERE p.grid = g.code) x
+                       WHERE gf_in_subtree (g.code, p_root)))
 $$;
 
 -- Special households of p_grid's subtree whose visit is due (the due day

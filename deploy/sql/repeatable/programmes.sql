@@ -8,7 +8,7 @@
 -- programme figures and the dashboard's.
 -- Owns: gf_programme_apply, gf_programme_day, gf_link_visits, gf_link_counts,
 -- gf_rating_results, gf_rating_public_json, gf_campaign_progress,
--- gf_campaign_progress_json, gf_report_programmes, gf_report_programmes_json,
+-- gf_campaign_progress_json, gf_report_field, gf_report_programmes, gf_report_programmes_json,
 -- gf_dash_programmes.
 
 -- A request's day ('date': YYYY-MM-DD, local), else today (gf_now, Asia/
@@ -448,25 +448,14 @@ BEGIN
 END
 $$;
 
--- Visits on a link: the visits (i15-pv, migration 031: visits(household,
--- actor, at)) the cadre paid the household while the link was open.  0
--- while that table does not exist (read dynamically so that this file
--- loads without it).
+-- Visits on a link: the visits (patrols.sql's visit.logged, migration 031)
+-- the cadre paid the household while the link was open (local days).
 CREATE OR REPLACE FUNCTION gf_link_visits (p_link bigint) RETURNS bigint
-LANGUAGE plpgsql STABLE AS $$
-DECLARE
-    n bigint;
-BEGIN
-    IF to_regclass ('visits') IS NULL THEN
-        RETURN 0;
-    END IF;
-    EXECUTE 'SELECT count (*) FROM visits v JOIN care_links l ON l.id = $1 '
-            ' WHERE v.household = l.household AND v.actor = l.cadre '
-            '   AND (v.at AT TIME ZONE ''Asia/Shanghai'')::date >= l.valid_from '
-            '   AND (l.valid_to IS NULL OR (v.at AT TIME ZONE ''Asia/Shanghai'')::date <= l.valid_to)'
-       INTO n USING p_link;
-    RETURN n;
-END
+LANGUAGE sql STABLE AS $$
+    SELECT count (*) FROM care_links l JOIN visits v ON v.household = l.household AND v.actor = l.cadre
+     WHERE l.id = p_link
+       AND (v.done_at AT TIME ZONE 'Asia/Shanghai')::date >= l.valid_from
+       AND (l.valid_to IS NULL OR (v.done_at AT TIME ZONE 'Asia/Shanghai')::date <= l.valid_to)
 $$;
 
 -- `gridctl link list`: each link of a subtree with its visits and things
@@ -554,9 +543,56 @@ LANGUAGE sql STABLE AS $$
       FROM campaigns c WHERE p_grid IS NULL OR c.grid = p_grid
 $$;
 
+-- The monthly report's field-work figures for an L1 grid and a month
+-- (gf_report_period; patrols.sql's logs): patrols logged; missed patrols
+-- (gf_patrols_missed: L3 grid x working day without one, from the day
+-- patrols are expected, gf_patrols_from, up to yesterday); visits, those to
+-- special households, and per special group (the household's groups on
+-- the visit's day; a household in two groups counts in both); special
+-- households whose visit is overdue (the due day has come, gf_visit_due_set)
+-- at the period's as_of (the month's end, or now).  Counts only; no row
+-- when p_grid is not an L1 grid.
+CREATE OR REPLACE FUNCTION gf_report_field (p_grid text, p_month text)
+RETURNS TABLE (ord integer, key text, name text, value bigint)
+LANGUAGE sql STABLE AS $$
+    WITH p AS MATERIALIZED (
+        SELECT p.root, p.m, (p.m + interval '1 month')::date AS m1, p.t0, p.t1,
+               p.as_of - interval '1 microsecond' AS at, gf_patrols_from (p.root) AS since
+          FROM gf_report_period (p_grid, p_month) p
+    ), g AS MATERIALIZED (
+        SELECT g.code FROM p, grids g WHERE gf_in_subtree (g.code, p.root)
+    ), v AS MATERIALIZED (
+        SELECT v.id, v.household, (v.done_at AT TIME ZONE 'Asia/Shanghai')::date AS day
+          FROM p, g JOIN visits v ON v.grid = g.code WHERE v.done_at >= p.t0 AND v.done_at < p.t1
+    ), vg AS MATERIALIZED (
+        SELECT v.id, hg.grp FROM v JOIN household_groups hg ON hg.household = v.household
+         WHERE hg.valid_from <= v.day AND (hg.valid_to IS NULL OR hg.valid_to > v.day)
+    )
+    SELECT 12, 'patrols_done', '日巡查（次）',
+           (SELECT count (*) FROM g JOIN patrols x ON x.grid = g.code WHERE x.done_at >= p.t0 AND x.done_at < p.t1)
+      FROM p
+    UNION ALL
+    SELECT 13, 'patrols_missed', '未巡查（网格·工作日）',
+           CASE WHEN p.since IS NOT NULL
+                THEN (SELECT count (*) FROM gf_patrols_missed (p.root, greatest (p.m, p.since), p.m1 - 1)) ELSE 0 END
+      FROM p
+    UNION ALL
+    SELECT 14, 'visits', '走访（次）', (SELECT count (*) FROM v) FROM p
+    UNION ALL
+    SELECT 15, 'visits_special', '走访特殊群体（次）', (SELECT count (DISTINCT vg.id) FROM vg) FROM p
+    UNION ALL
+    SELECT 20 + sg.ord, 'visits_' || sg.code, '走访 ' || sg.name, (SELECT count (*) FROM vg WHERE vg.grp = sg.code)
+      FROM p, special_groups sg
+    UNION ALL
+    SELECT 40, 'visits_overdue', '走访逾期（户）',
+           (SELECT count (*) FROM gf_visit_due_set (p.root, NULL, p.at) d
+             WHERE d.due <= (p.at AT TIME ZONE 'Asia/Shanghai')::date)
+      FROM p
+$$;
+
 -- The monthly report's programme figures for an L1 grid and a month
--- (gf_report_period): one row per figure, in report order.  Patrols and
--- visits by group are i15-pv's (migration 031): a marked place until then.
+-- (gf_report_period): one row per figure, in report order; the field-work
+-- figures (patrols, visits) are gf_report_field's.
 CREATE OR REPLACE FUNCTION gf_report_programmes (p_grid text, p_month text)
 RETURNS TABLE (ord integer, key text, name text, value bigint)
 LANGUAGE sql STABLE AS $$
@@ -594,9 +630,10 @@ LANGUAGE sql STABLE AS $$
         (11, 'helpers_assigned', '队伍协办案件',
          (SELECT count (*) FROM case_helpers ch JOIN cases c ON c.id = ch.case_id
            WHERE c.root = p.root AND ch.at >= p.t0 AND ch.at < p.t1))
-        -- PLACE for i15-pv (migration 031): patrols done / missed, visits by group, overdue visits
     ) u (ord, key, name, value)
-     ORDER BY u.ord
+    UNION ALL
+    SELECT f.ord, f.key, f.name, f.value FROM gf_report_field (p_grid, p_month) f
+     ORDER BY 1
 $$;
 
 -- The programme figures as one JSON object {key: value, ...,
@@ -610,9 +647,18 @@ $$;
 
 -- The dashboard's programme figures (all time, every L1 grid): things
 -- done, help pairs active / closed, people aided, star ratings published,
--- campaign progress.  Counts only: no personal data.
-CREATE OR REPLACE FUNCTION gf_dash_programmes () RETURNS json LANGUAGE sql STABLE AS $$
-    SELECT json_build_object (
+-- campaign progress; and the current month's field work (gf_report_field
+-- of every L1 grid, summed: 'month', patrols done / missed, visits, by
+-- group, overdue).  Counts only: no personal data.  SECURITY DEFINER: the
+-- gateway may not read the register (households, visits ...); only it and
+-- gridctl may call this (grants.sql).
+CREATE OR REPLACE FUNCTION gf_dash_programmes () RETURNS json
+LANGUAGE sql STABLE SECURITY DEFINER SET search_path = public, pg_temp AS $$
+    WITH mo AS (SELECT to_char (gf_now () AT TIME ZONE 'Asia/Shanghai', 'YYYY-MM') AS m),
+    f AS (SELECT x.key, min (x.ord) AS ord, sum (x.value)::bigint AS value
+            FROM mo, grids g CROSS JOIN LATERAL gf_report_field (g.code, mo.m) x
+           WHERE g.level = 1 GROUP BY x.key)
+    SELECT (jsonb_build_object (
         'links_open', (SELECT count (*) FROM care_links WHERE valid_to IS NULL),
         'things_done', (SELECT count (*) FROM things_done),
         'pairs_active', (SELECT count (*) FROM help_pairs WHERE state = 'active'),
@@ -620,4 +666,6 @@ CREATE OR REPLACE FUNCTION gf_dash_programmes () RETURNS json LANGUAGE sql STABL
         'people_aided', (SELECT coalesce (sum (people), 0) FROM relief_cases),
         'ratings_published', (SELECT count (*) FROM rating_rounds WHERE state = 'published'),
         'campaigns', gf_campaign_progress_json (NULL))
+        || jsonb_build_object ('month', (SELECT m FROM mo))
+        || coalesce ((SELECT jsonb_object_agg (f.key, f.value) FROM f), '{}'))::json
 $$;
