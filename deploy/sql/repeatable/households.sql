@@ -380,7 +380,9 @@ LANGUAGE sql STABLE AS $$
     SELECT d.household, d.grid,
            (SELECT array_agg (hg.grp ORDER BY hg.grp) FROM household_groups hg
              WHERE hg.household = d.household AND hg.valid_to IS NULL),
-           d.period, d.last_visit, d.due, d.due < (gf_now () AT TIME ZONE 'Asia/Shanghai')::date
+           d.period, d.last_visit, d.due,
+           -- its due day has come: to be visited now (gf_visits_overdue, the reminders)
+           d.due <= (gf_now () AT TIME ZONE 'Asia/Shanghai')::date
       FROM gf_visit_due_set (p_grid, NULL, gf_now ()) d
      ORDER BY 6, 1
 $$;

@@ -341,7 +341,7 @@ LANGUAGE sql STABLE AS $$
     SELECT d.household, d.grid, array_to_string (d.groups, ','), d.last_visit,
            d.due::timestamp AT TIME ZONE 'Asia/Shanghai'
       FROM gf_visits_due (p_grid) d
-     WHERE d.due <= (gf_now () AT TIME ZONE 'Asia/Shanghai')::date
+     WHERE d.overdue
      ORDER BY d.due, d.household
 $$;
 
