@@ -51,7 +51,7 @@ check "gf_ctl cannot read the password hashes" denied \
 GWUSER=gft_accounts_gw
 PGOPTIONS="-c client_min_messages=warning" sql "DROP ROLE IF EXISTS $GWUSER; CREATE ROLE $GWUSER LOGIN IN ROLE gf_gateway" >/dev/null
 start_gateway GF_DB="$GF_DB user=$GWUSER" GF_LOGIN_FAILURES=3 GF_LOGIN_WINDOW=60 \
-  GF_LOGIN_LOCKOUT=4 GF_SESSION_IDLE=5 GF_SESSION_MAX=10 GF_LOGIN_IP_RATE=1 GF_LOGIN_IP_BURST=20
+  GF_LOGIN_LOCKOUT=4 GF_SESSION_IDLE=6 GF_SESSION_MAX=14 GF_LOGIN_IP_RATE=1 GF_LOGIN_IP_BURST=20
 check "the gateway connects as its own LOGIN user" t \
   "$(sql "SELECT count(*) > 0 FROM pg_stat_activity WHERE usename = '$GWUSER'")"
 check "the gateway's user cannot read accounts or sessions" "denied denied" \
@@ -74,7 +74,7 @@ login "$L3" "$PW3"
 check "login (form): 200 with who signed in" "200 $L3 QNL.07.063 leader" \
   "$STATUS $(jbody '.person + " " + .grid + " " + .role')"
 check "the cookie: 256-bit token, Path=/, Max-Age=session_max, Secure, HttpOnly, SameSite=Strict" \
-  "gf_session=$TOKEN; Path=/; Max-Age=10; Secure; HttpOnly; SameSite=Strict (64)" \
+  "gf_session=$TOKEN; Path=/; Max-Age=14; Secure; HttpOnly; SameSite=Strict (64)" \
   "$(tr -d '\r' <"$ART/h.txt" | sed -n 's/^Set-Cookie: //p') (${#TOKEN})"
 T1=$TOKEN
 check "the database holds the token's sha256, never the token" "1|0" \
@@ -128,15 +128,18 @@ check "user list shows the lock" locked "$("${CTL[@]}" user list --grid QNL.07.0
 sleep 4.5
 login "$L3" "$PW3"
 check "after gateway/login_lockout the lock has ended: 200" 200 "$STATUS"
-T2=$TOKEN
 
-# --- idle and absolute expiry (session_idle 5 s, session_max 10 s) ------------
+# --- idle and absolute expiry (session_idle 6 s, session_max 14 s) ------------
+# Polls at fixed offsets from T2's login: a busy session, a session left alone.
+T0=$(date +%s.%N)
+at() { sleep "$(awk -v t0="$T0" -v d="$1" -v now="$(date +%s.%N)" 'BEGIN { w = t0 + d - now; printf "%.3f", w > 0 ? w : 0 }')"; }
+login "$L3" "$PW3"; T2=$TOKEN
 login "$L3" "$PW3"; TI=$TOKEN
 r=""
-for i in 1 2 3 4 5; do sleep 1.5; r+="$(me "$T2") "; done
+for t in 2 4 6 8 11; do at $t; r+="$(me "$T2") "; done
 check "a session in use stays open before session_max" "200 200 200 200 200 " "$r"
 check "a session unused past session_idle: 401" 401 "$(me "$TI")"
-sleep 2.5
+at 14.5
 check "the busy session past session_max: 401" 401 "$(me "$T2")"
 
 # --- disable, reset -----------------------------------------------------------
