@@ -94,10 +94,11 @@ check "the dashboard's reads are unchanged (no session needed yet)" 200 \
 
 # --- CSRF ---------------------------------------------------------------------
 C1=$(csrf_of "$T1")
+WRONG=${C1%?}$([ "${C1: -1}" == 0 ] && echo 1 || echo 0) # C1 with its last digit changed
 check "logout without X-CSRF-Token: 403" 403 \
   "$(http POST /auth/logout -H "Cookie: gf_session=$T1"; echo "$STATUS")"
 check "logout with a wrong X-CSRF-Token: 403" 403 \
-  "$(http POST /auth/logout -H "Cookie: gf_session=$T1" -H "X-CSRF-Token: ${C1%?}0"; echo "$STATUS")"
+  "$(http POST /auth/logout -H "Cookie: gf_session=$T1" -H "X-CSRF-Token: $WRONG"; echo "$STATUS")"
 check "a cross-site POST (Origin of another site) even with the token: 403" 403 \
   "$(http POST /auth/logout -H "Cookie: gf_session=$T1" -H "X-CSRF-Token: $C1" -H 'Origin: https://evil.example'; echo "$STATUS")"
 check "a cross-site login POST: 403" 403 \
@@ -132,7 +133,7 @@ check "after gateway/login_lockout the lock has ended: 200" 200 "$STATUS"
 # --- idle and absolute expiry (session_idle 6 s, session_max 14 s) ------------
 # Polls at fixed offsets from T2's login: a busy session, a session left alone.
 T0=$(date +%s.%N)
-at() { sleep "$(awk -v t0="$T0" -v d="$1" -v now="$(date +%s.%N)" 'BEGIN { w = t0 + d - now; printf "%.3f", w > 0 ? w : 0 }')"; }
+at() { sleep "$(awk -v t0="$T0" -v d="$1" -v now="$(date +%s.%N)" 'BEGIN { w = t0 + d - now; printf "%.3f", (w > 0 ? w : 0) }')"; }
 login "$L3" "$PW3"; T2=$TOKEN
 login "$L3" "$PW3"; TI=$TOKEN
 r=""
