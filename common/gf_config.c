@@ -117,6 +117,20 @@ static const s_key_t s_keys[] = {
      FIELD (sse_per_ip)},
     {"gateway/sse_replay_max", "--sse-replay-max", "GF_SSE_REPLAY_MAX", "100000", TYPE_INT, 0,
      100000000, false, FIELD (sse_replay_max)},
+    {"gateway/session_idle", "--session-idle", "GF_SESSION_IDLE", "1800", TYPE_INT, 1, 604800,
+     false, FIELD (session_idle)},
+    {"gateway/session_max", "--session-max", "GF_SESSION_MAX", "43200", TYPE_INT, 1, 2592000, false,
+     FIELD (session_max)},
+    {"gateway/login_failures", "--login-failures", "GF_LOGIN_FAILURES", "5", TYPE_INT, 1, 1000,
+     false, FIELD (login_failures)},
+    {"gateway/login_window", "--login-window", "GF_LOGIN_WINDOW", "900", TYPE_INT, 1, 604800, false,
+     FIELD (login_window)},
+    {"gateway/login_lockout", "--login-lockout", "GF_LOGIN_LOCKOUT", "900", TYPE_INT, 1, 604800,
+     false, FIELD (login_lockout)},
+    {"gateway/login_ip_rate", "--login-ip-rate", "GF_LOGIN_IP_RATE", "10", TYPE_INT, 0, 100000,
+     false, FIELD (login_ip_rate)},
+    {"gateway/login_ip_burst", "--login-ip-burst", "GF_LOGIN_IP_BURST", "20", TYPE_INT, 1, 100000,
+     false, FIELD (login_ip_burst)},
 };
 #define KEY_COUNT (sizeof s_keys / sizeof s_keys[0])
 /* from_option has one bit per key. */

@@ -112,6 +112,13 @@ typedef struct {
     int sse_max;                /* gateway: SSE streams at once                         */
     int sse_per_ip;             /* gateway: SSE streams at once per client IP, 0: any   */
     int sse_replay_max;         /* gateway: events a resume may start behind the head   */
+    int session_idle;           /* gateway: seconds a session may stay unused           */
+    int session_max;            /* gateway: seconds a session lasts at most             */
+    int login_failures;         /* gateway: wrong passwords that lock an account        */
+    int login_window;           /* gateway: seconds over which those failures add up    */
+    int login_lockout;          /* gateway: seconds an account stays locked             */
+    int login_ip_rate;          /* gateway: login attempts a minute per client IP, 0: any */
+    int login_ip_burst;         /* gateway: login token bucket depth per client IP      */
 } gf_config_t;
 
 /*  Reads the config file (--config FILE / GF_CONFIG), the environment,

@@ -12,6 +12,7 @@ PACKAGES=(
   libcurl4-openssl-dev           # notifier channels: SMS HTTP gateway, SMTP e-mail
   libmicrohttpd-dev              # HTTP: gf-gateway (Open311, SSE, dashboard), every service's /metrics and /healthz
   libarchive-dev                 # gridctl case export: a closed case's archive (tar.gz)
+  libsodium-dev                  # staff passwords (Argon2id), session tokens and their sha256 (gateway, gridctl user)
   postgresql-15 postgresql-client-15   # private cluster under var/, psql, pgbench
   postgresql-15-pgtap            # pgTAP: the SQL functions' own tests (tests/sql/)
   libcmocka-dev                  # unit tests

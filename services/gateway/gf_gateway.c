@@ -162,7 +162,7 @@ static void s_free_item (void **item)
     *item = NULL;
 }
 
-static gf_ratelimit_t *s_rate_new (int rate, int burst)
+static gf_ratelimit_t *s_rate_new (double rate, int burst)
 {
     gf_ratelimit_t *self = calloc (1, sizeof *self);
     pthread_mutex_init (&self->lock, NULL);
@@ -221,6 +221,16 @@ static bool s_rate_take (gf_ratelimit_t *self, const char *client)
 }
 
 static const char *s_client (struct MHD_Connection *conn, char *buf, size_t size);
+
+bool gf_gw_login_admit (gf_gw_t *gw, const char *client)
+{
+    return s_rate_take (gw->login_rate, client);
+}
+
+const char *gf_gw_client (struct MHD_Connection *conn, char *buf, size_t size)
+{
+    return s_client (conn, buf, size);
+}
 
 bool gf_gw_sse_enter (gf_gw_t *gw, struct MHD_Connection *conn, char *client)
 {
@@ -308,6 +318,11 @@ static bool s_host_ok (gf_gw_t *gw, const char *host)
             len = (size_t)(colon - host);
     }
     return len > 0 && s_listed (gw->hosts, host, len);
+}
+
+bool gf_gw_origin_listed (gf_gw_t *gw, const char *origin)
+{
+    return s_listed (gw->origins, origin, strlen (origin));
 }
 
 void gf_gw_headers (gf_gw_t *gw, struct MHD_Connection *conn, struct MHD_Response *resp)
@@ -537,6 +552,7 @@ typedef struct {
     zhashx_t *form;                 /* field -> value                    */
     size_t bytes;                   /* body bytes received               */
     bool bad_form;                  /* not a form MHD can parse          */
+    char *raw;                      /* a body that is not a form (JSON), NUL-terminated */
 } s_request_t;
 
 static enum MHD_Result s_form_field (void *cls, enum MHD_ValueKind kind, const char *key,
@@ -557,6 +573,7 @@ static void s_request_done (void *cls, struct MHD_Connection *conn, void **con_c
     if (req->post)
         MHD_destroy_post_processor (req->post);
     zhashx_destroy (&req->form);
+    free (req->raw);
     free (req);
     *con_cls = NULL;
 }
@@ -586,6 +603,16 @@ static enum MHD_Result s_queue (gf_gw_t *gw, struct MHD_Connection *conn, gf_gw_
     MHD_add_response_header (resp, MHD_HTTP_HEADER_CACHE_CONTROL, "no-store");
     if (unavailable)
         MHD_add_response_header (resp, MHD_HTTP_HEADER_RETRY_AFTER, "5");
+    else if (reply->retry_after > 0) {
+        char secs[16];
+        snprintf (secs, sizeof secs, "%d", reply->retry_after);
+        MHD_add_response_header (resp, MHD_HTTP_HEADER_RETRY_AFTER, secs);
+    }
+    if (reply->cookie) {
+        MHD_add_response_header (resp, MHD_HTTP_HEADER_SET_COOKIE, reply->cookie);
+        free (reply->cookie);
+        reply->cookie = NULL;
+    }
     gf_gw_headers (gw, conn, resp);
     if (reply->allow)
         MHD_add_response_header (resp, MHD_HTTP_HEADER_ALLOW, reply->allow);
@@ -700,6 +727,15 @@ static enum MHD_Result s_handle (void *cls, struct MHD_Connection *conn, const c
         }
         if (req->post && MHD_post_process (req->post, upload_data, *upload_size) != MHD_YES)
             req->bad_form = true;
+        else if (!req->post) {
+            //  Not a form (JSON for /auth/login): kept whole, within max_body.
+            char *raw = realloc (req->raw, req->bytes + 1);
+            if (!raw)
+                return MHD_NO;
+            memcpy (raw + req->bytes - *upload_size, upload_data, *upload_size);
+            raw[req->bytes] = 0;
+            req->raw = raw;
+        }
         *upload_size = 0;
         return MHD_YES;
     }
@@ -715,6 +751,9 @@ static enum MHD_Result s_handle (void *cls, struct MHD_Connection *conn, const c
         gf_open311_handle (gw, conn, method, url + 12, post ? req->form : NULL, &reply);
         return s_queue (gw, conn, &reply, url);
     }
+    if (strncmp (url, "/auth/", 6) == 0 &&
+        gf_auth_handle (gw, conn, method, url + 6, post ? req->form : NULL, req->raw, &reply) == 0)
+        return s_queue (gw, conn, &reply, url);
     if (!streq (method, MHD_HTTP_METHOD_GET) && !streq (method, MHD_HTTP_METHOD_HEAD)) {
         gf_gw_reply_json (&reply, 405, strdup ("{\"error\":\"method not allowed\"}"));
         reply.allow = "GET, HEAD";
@@ -861,9 +900,16 @@ void gf_gateway_actor (zsock_t *pipe, void *args)
         zsock_signal (pipe, 1);
         return;
     }
+    if (gf_auth_init () != 0) {
+        zsys_error ("libsodium cannot start");
+        zsock_signal (pipe, 1);
+        return;
+    }
     gw.pool = gf_dbpool_new (config->db, (size_t)config->http_db_pool);
     gw.web_dir = s_web_dir ();
     gw.rate = s_rate_new (config->http_rate, config->http_burst);
+    //  Login attempts: their own buckets, gateway/login_ip_rate a minute.
+    gw.login_rate = s_rate_new (config->login_ip_rate / 60.0, config->login_ip_burst);
     gw.origins = s_split (config->http_cors);
     if (*config->http_hosts)
         gw.hosts = s_split (config->http_hosts);
@@ -946,6 +992,7 @@ void gf_gateway_actor (zsock_t *pipe, void *args)
     gf_hub_destroy (&gw.hub);
     gf_dbpool_destroy (&gw.pool);
     s_rate_destroy (&gw.rate);
+    s_rate_destroy (&gw.login_rate);
     s_list_free (&gw.hosts);
     s_list_free (&gw.origins);
     free (gw.web_dir);

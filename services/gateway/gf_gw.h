@@ -42,6 +42,7 @@ typedef struct {
     atomic_uint_fast64_t posts_err;     /* Open311 POSTs refused        */
     atomic_uint_fast64_t relay_head;    /* relay head as last heard     */
     atomic_uint_fast64_t refused[5];    /* refused: rate, host, body, sse_full, sse_ip */
+    gf_ratelimit_t *login_rate;         /* login attempt token buckets per client IP  */
 } gf_gw_t;
 
 /*  A handler's answer: status, content type (static string) and a body the
@@ -52,6 +53,8 @@ typedef struct {
     char *body;
     size_t size;
     const char *allow; /* Allow header for 405, or NULL */
+    char *cookie;      /* Set-Cookie value (the dispatcher frees it), or NULL */
+    int retry_after;   /* Retry-After seconds, or 0 */
 } gf_gw_reply_t;
 
 /*  Sets reply to a JSON text (takes ownership of `body`). */
@@ -70,6 +73,23 @@ PGresult *gf_gw_query (gf_gw_t *gw, const char *sql, int nparams, const char *co
     to 2 s for one, then its request gets a 503. */
 gf_dbpool_t *gf_dbpool_new (const char *conninfo, size_t max);
 void gf_dbpool_destroy (gf_dbpool_t **self_p);
+
+/*  Staff login and sessions (gf_auth.c): path after "/auth/"; form holds
+    the POST's form fields, raw its body when it is not a form (JSON).
+    Returns 0 when handled, -1 when the path is not one of them.
+    gf_auth_init: libsodium, once before serving (0, or -1). */
+int gf_auth_init (void);
+int gf_auth_handle (gf_gw_t *gw, struct MHD_Connection *conn, const char *method, const char *path,
+                    zhashx_t *form, const char *raw, gf_gw_reply_t *reply);
+
+/*  A login attempt from client: false when its address is over
+    gateway/login_ip_rate (the same token buckets as gateway/per_ip_rate,
+    a table of their own). */
+bool gf_gw_login_admit (gf_gw_t *gw, const char *client);
+/*  The connection's client address as text into buf. */
+const char *gf_gw_client (struct MHD_Connection *conn, char *buf, size_t size);
+/*  origin is one of gateway/cors_origins. */
+bool gf_gw_origin_listed (gf_gw_t *gw, const char *origin);
 
 /*  Open311 GeoReport v2 (gf_open311.c): path is what follows
     "/open311/v2/"; form holds the POST fields (NULL for GET). */

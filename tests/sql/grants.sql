@@ -4,7 +4,7 @@
 -- ROLE: the suite's own user owns the tables, which proves nothing), what
 -- its service runs works and what it must not do is refused.
 BEGIN;
-SELECT plan (30);
+SELECT plan (34);
 
 CREATE TEMP TABLE want_tables (role text, tab text, privs text);
 INSERT INTO want_tables VALUES
@@ -47,6 +47,9 @@ INSERT INTO want_tables VALUES
     ('gf_gateway', 'rating_criteria', 'SELECT'),
     ('gf_gateway', 'rating_star_levels', 'SELECT'),
     ('gf_auditor', 'audit_log', 'SELECT'),
+    -- accounts (035): gridctl user; the gateway only through functions
+    ('gf_ctl', 'accounts', 'INSERT'),
+    ('gf_ctl', 'account_logins', 'SELECT,UPDATE'),
     ('gf_ctl', 'addresses', 'SELECT,INSERT,UPDATE,DELETE'),
     ('gf_ctl', 'api_keys', 'SELECT'),
     ('gf_ctl', 'app_tokens', 'SELECT,INSERT,UPDATE,DELETE'),
@@ -241,6 +244,14 @@ INSERT INTO want_columns VALUES
     ('gf_gateway', 'rating_scores', 'grid', 'SELECT'),
     ('gf_gateway', 'rating_scores', 'criterion', 'SELECT'),
     ('gf_gateway', 'rating_scores', 'points', 'SELECT'),
+    ('gf_ctl', 'accounts', 'person', 'SELECT'),
+    ('gf_ctl', 'accounts', 'pw_hash', 'UPDATE'),
+    ('gf_ctl', 'accounts', 'disabled_at', 'SELECT,UPDATE'),
+    ('gf_ctl', 'accounts', 'created_at', 'SELECT'),
+    ('gf_ctl', 'accounts', 'updated_at', 'SELECT,UPDATE'),
+    ('gf_ctl', 'sessions', 'person', 'SELECT'),
+    ('gf_ctl', 'sessions', 'ended_at', 'SELECT,UPDATE'),
+    ('gf_ctl', 'sessions', 'ended_why', 'UPDATE'),
     ('gf_gateway', 'case_events', 'at', 'SELECT'),
     ('gf_gateway', 'case_events', 'case_id', 'SELECT'),
     ('gf_gateway', 'case_events', 'grid', 'SELECT'),
@@ -399,6 +410,25 @@ SELECT is ((SELECT string_agg (pg_temp.as_role (r,
            '00000,00000,00000,00000,00000,00000', 'every service role may write its heartbeat');
 SELECT is (pg_temp.as_role ('gf_gateway', 'DELETE FROM service_status'), '42501',
            'gateway: deleting heartbeats is refused');
+
+-- Staff accounts (035, accounts.sql): the hashes are nobody's but the
+-- owner's; the login functions are the gateway's alone.
+SELECT is (pg_temp.as_role ('gf_ctl', 'SELECT pw_hash FROM accounts'), '42501',
+           'gridctl: reading password hashes is refused');
+SELECT is (pg_temp.as_role ('gf_gateway', 'SELECT count (*) FROM sessions'), '42501',
+           'gateway: the sessions table is refused (functions only)');
+SELECT is ((SELECT string_agg (r, ',' ORDER BY r) FROM unnest (ARRAY['gf_intake','gf_relay','gf_router',
+              'gf_notifier','gf_escalator','gf_gateway','gf_ctl','gf_auditor']) r
+             WHERE has_function_privilege (r, 'gf_login_begin (text, text, integer)', 'EXECUTE')
+               AND has_function_privilege (r, 'gf_login_finish (text, boolean, text, text, text, integer, integer)', 'EXECUTE')
+               AND has_function_privilege (r, 'gf_session_check (text, integer, integer)', 'EXECUTE')
+               AND has_function_privilege (r, 'gf_session_end (text, boolean, text)', 'EXECUTE')),
+           'gf_gateway', 'the login and session functions: the gateway''s alone');
+SELECT is ((SELECT string_agg (r, ',' ORDER BY r) FROM unnest (ARRAY['gf_intake','gf_relay','gf_router',
+              'gf_notifier','gf_escalator','gf_gateway','gf_ctl','gf_auditor']) r
+             WHERE has_function_privilege (r, 'gf_login_begin (text, text, integer)', 'EXECUTE')
+                OR has_function_privilege (r, 'gf_session_check (text, integer, integer)', 'EXECUTE')),
+           'gf_gateway', 'no other role may call any of them');
 
 SELECT * FROM finish ();
 ROLLBACK;

@@ -5,7 +5,8 @@
 -- (escalation_rules, notification_rules, notification_templates,
 -- delivery_policy, delivery_quiet, meeting_schedule), the versioned roles
 -- and the household register (person_roles, households, household_groups:
--- issue 15, whether through gridctl or the intake) — and every redriven
+-- issue 15, whether through gridctl or the intake), staff accounts
+-- (issue 16: pw_hash shown as "(secret)"; logins: accounts.sql) — and every redriven
 -- delivery is written to audit_log by the triggers below, whatever the path
 -- (gridctl or plain SQL).  audit_log is append-only: the trigger
 -- audit_log_append_only refuses UPDATE, DELETE and TRUNCATE to everyone.
@@ -119,7 +120,7 @@ BEGIN
             ('notification_templates', 'kind,lang', ''), ('delivery_policy', 'channel', ''),
             ('delivery_quiet', 'id', ''), ('meeting_schedule', 'grid,kind', ''),
             ('departments', 'code', ''), ('person_roles', 'id', ''), ('households', 'id', ''),
-            ('household_groups', 'id', ''))
+            ('household_groups', 'id', ''), ('accounts', 'person', 'pw_hash'))
         AS x (tab, keys, secrets)
     LOOP
         EXECUTE format ('CREATE OR REPLACE TRIGGER %I AFTER INSERT ON %I FOR EACH ROW '

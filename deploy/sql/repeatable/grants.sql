@@ -219,3 +219,21 @@ GRANT USAGE ON ALL SEQUENCES IN SCHEMA public TO gf_ctl;
 REVOKE ALL ON audit_log FROM PUBLIC, gf_ctl;
 REVOKE ALL ON SEQUENCE audit_log_id_seq FROM PUBLIC, gf_ctl, gf_escalator;
 GRANT SELECT ON audit_log TO gf_auditor;
+
+-- Staff accounts and sessions (035, accounts.sql; docs/security.md
+-- "Accounts and sessions").  gridctl user add|reset|disable|list: the
+-- account rows but never the password hashes (taken back from its SELECT ON
+-- ALL TABLES above), the login state it clears, the sessions it ends.  The
+-- gateway holds nothing on these tables: it calls accounts.sql's four
+-- SECURITY DEFINER functions, which nobody else may execute.
+REVOKE ALL ON accounts, account_logins, sessions FROM PUBLIC, gf_ctl;
+GRANT SELECT (person, disabled_at, created_at, updated_at), INSERT,
+    UPDATE (pw_hash, disabled_at, updated_at) ON accounts TO gf_ctl;
+GRANT SELECT, UPDATE ON account_logins TO gf_ctl;
+GRANT SELECT (person, ended_at), UPDATE (ended_at, ended_why) ON sessions TO gf_ctl;
+REVOKE EXECUTE ON FUNCTION gf_login_begin (text, text, integer),
+    gf_login_finish (text, boolean, text, text, text, integer, integer),
+    gf_session_check (text, integer, integer), gf_session_end (text, boolean, text) FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION gf_login_begin (text, text, integer),
+    gf_login_finish (text, boolean, text, text, text, integer, integer),
+    gf_session_check (text, integer, integer), gf_session_end (text, boolean, text) TO gf_gateway;

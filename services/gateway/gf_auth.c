@@ -1,0 +1,284 @@
+/*  gf_auth — staff login and sessions on the gateway (issue 16, part 1;
+    docs/gateway.md "Staff sessions", docs/security.md "Accounts and
+    sessions").
+
+      POST /auth/login        person, password (form or JSON): a session
+                              cookie gf_session (Secure, HttpOnly,
+                              SameSite=Strict, Path=/) and who signed in;
+                              401 for any refusal (no account, disabled,
+                              locked, wrong password: the same answer);
+                              429 past gateway/login_ip_rate per address
+      GET  /auth/me           who (person, name, grid, role), the session's
+                              CSRF token and expiry; 401 without a session
+      POST /auth/logout       ends this session
+      POST /auth/logout-all   ends every session of the person
+
+    The token is 256 random bits (hex) and the database holds only its
+    sha256.  A state-changing request needs a valid session AND the header
+    X-CSRF-Token equal to the session's CSRF token (403 otherwise), and a
+    POST whose Origin is neither this host nor a configured origin is
+    refused (403) before anything else.  Argon2id is verified here
+    (libsodium): the database (accounts.sql) hands over the hash of an
+    enabled, unlocked account only, through gf_login_begin.  Every login,
+    failure, lockout and logout is in the audit trail (written by the
+    SQL functions). */
+#define _GNU_SOURCE /* asprintf */
+#include "gf_gw.h"
+
+#include <arpa/inet.h>
+#include <jansson.h>
+#include <sodium.h>
+
+#define S_COOKIE "gf_session"
+
+static const char *SQL_BEGIN = "SELECT status, pw_hash FROM gf_login_begin ($1, $2, $3)";
+static const char *SQL_FINISH = "SELECT gf_login_finish ($1, $2, $3, $4, $5, $6, $7) AS result";
+static const char *SQL_CHECK =
+    "SELECT person, name, grid, role, csrf, expires_at FROM gf_session_check ($1, $2, $3)";
+static const char *SQL_END = "SELECT gf_session_end ($1, $2, $3) AS n";
+
+/*  A dummy Argon2id string: an unknown, disabled or locked account costs
+    the same verification time as a real one. */
+static char s_dummy[crypto_pwhash_STRBYTES];
+
+int gf_auth_init (void)
+{
+    if (sodium_init () < 0)
+        return -1;
+    char pw[16];
+    randombytes_buf (pw, sizeof pw);
+    return crypto_pwhash_str (s_dummy, pw, sizeof pw, crypto_pwhash_OPSLIMIT_INTERACTIVE,
+                              crypto_pwhash_MEMLIMIT_INTERACTIVE);
+}
+
+//  n random bytes as 2n hex digits into out (2n + 1 bytes).
+static void s_random_hex (char *out, size_t n)
+{
+    unsigned char raw[32];
+    randombytes_buf (raw, n);
+    sodium_bin2hex (out, 2 * n + 1, raw, n);
+    sodium_memzero (raw, sizeof raw);
+}
+
+//  The sha256 of a token's text, as 64 hex digits into out (65 bytes).
+static void s_token_sha256 (const char *token, char *out)
+{
+    unsigned char digest[crypto_hash_sha256_BYTES];
+    crypto_hash_sha256 (digest, (const unsigned char *)token, strlen (token));
+    sodium_bin2hex (out, 65, digest, sizeof digest);
+}
+
+static bool s_is_hex64 (const char *text)
+{
+    if (!text || strlen (text) != 64)
+        return false;
+    for (const char *p = text; *p; p++)
+        if (!isxdigit ((unsigned char)*p) || isupper ((unsigned char)*p))
+            return false;
+    return true;
+}
+
+static void s_reply (gf_gw_reply_t *reply, unsigned status, json_t *body)
+{
+    gf_gw_reply_json (reply, status, json_dumps (body, JSON_COMPACT));
+    json_decref (body);
+}
+
+static void s_error (gf_gw_reply_t *reply, unsigned status, const char *what)
+{
+    s_reply (reply, status, json_pack ("{ss}", "error", what));
+}
+
+static void s_set_cookie (gf_gw_reply_t *reply, const char *token, int max_age)
+{
+    free (reply->cookie);
+    if (asprintf (&reply->cookie,
+                  S_COOKIE "=%s; Path=/; Max-Age=%d; Secure; HttpOnly; SameSite=Strict", token,
+                  max_age) < 0)
+        reply->cookie = NULL;
+}
+
+/*  The session of the request's cookie as JSON {person, name, grid, role,
+    csrf, expires_at} (caller decrefs), or NULL (no valid session); the
+    token's sha256 into sha (65 bytes).  *down: the database did not answer. */
+static json_t *s_session_of (gf_gw_t *gw, const char *token, char *sha, bool *down)
+{
+    *down = false;
+    if (!s_is_hex64 (token))
+        return NULL;
+    s_token_sha256 (token, sha);
+    char idle[16], max[16];
+    snprintf (idle, sizeof idle, "%d", gw->config->session_idle);
+    snprintf (max, sizeof max, "%d", gw->config->session_max);
+    const char *params[] = {sha, idle, max};
+    PGresult *res = gf_gw_query (gw, SQL_CHECK, 3, params);
+    if (!res) {
+        *down = true;
+        return NULL;
+    }
+    json_t *who = NULL;
+    if (PQntuples (res) == 1)
+        who = json_pack ("{ss ss ss ss ss ss}", "person", gf_db_get (res, 0, "person"), "name",
+                         gf_db_get (res, 0, "name"), "grid", gf_db_get (res, 0, "grid"), "role",
+                         gf_db_get (res, 0, "role"), "csrf", gf_db_get (res, 0, "csrf"),
+                         "expires_at", gf_db_get (res, 0, "expires_at"));
+    PQclear (res);
+    return who;
+}
+
+static json_t *s_session (gf_gw_t *gw, struct MHD_Connection *conn, char *sha, bool *down)
+{
+    return s_session_of (gw, MHD_lookup_connection_value (conn, MHD_COOKIE_KIND, S_COOKIE), sha,
+                         down);
+}
+
+//  The field of a form or of a JSON object body, or NULL.
+static const char *s_field (zhashx_t *form, json_t *body, const char *name)
+{
+    const char *value = form ? zhashx_lookup (form, name) : NULL;
+    if (!value && body)
+        value = json_string_value (json_object_get (body, name));
+    return value;
+}
+
+static void s_login (gf_gw_t *gw, const char *client, zhashx_t *form, const char *raw,
+                     gf_gw_reply_t *reply)
+{
+    if (!gf_gw_login_admit (gw, client)) {
+        zsys_info ("login from %s refused: over gateway/login_ip_rate", client);
+        s_error (reply, 429, "too many login attempts from this address; retry later");
+        reply->retry_after = 60;
+        return;
+    }
+    json_t *body = raw ? json_loads (raw, 0, NULL) : NULL;
+    const char *person = s_field (form, body, "person");
+    const char *password = s_field (form, body, "password");
+    if (!person || !*person || strlen (person) > 64 || !password || strlen (password) > 1024) {
+        json_decref (body);
+        s_error (reply, 400, "person and password are required (form or JSON)");
+        return;
+    }
+    char window[16];
+    snprintf (window, sizeof window, "%d", gw->config->login_window);
+    const char *begin[] = {person, client, window};
+    PGresult *res = gf_gw_query (gw, SQL_BEGIN, 3, begin);
+    if (!res) {
+        json_decref (body);
+        s_error (reply, 503, "unavailable");
+        return;
+    }
+    bool may = PQntuples (res) == 1 && streq (gf_db_get (res, 0, "status"), "ok");
+    //  Verify against the account's hash, or the dummy: the same time either way.
+    bool ok = crypto_pwhash_str_verify (may ? gf_db_get (res, 0, "pw_hash") : s_dummy, password,
+                                        strlen (password)) == 0 &&
+              may;
+    PQclear (res);
+    if (!may) {
+        json_decref (body);
+        s_error (reply, 401, "invalid credentials");
+        return;
+    }
+    char token[65], sha[65], csrf[65], failures[16], lockout[16];
+    s_random_hex (token, 32);
+    s_random_hex (csrf, 32);
+    s_token_sha256 (token, sha);
+    snprintf (failures, sizeof failures, "%d", gw->config->login_failures);
+    snprintf (lockout, sizeof lockout, "%d", gw->config->login_lockout);
+    const char *finish[] = {person, ok ? "t" : "f", client, sha, csrf, failures, lockout};
+    res = gf_gw_query (gw, SQL_FINISH, 7, finish);
+    const char *result = res && PQntuples (res) == 1 ? gf_db_get (res, 0, "result") : NULL;
+    if (!result)
+        s_error (reply, 503, "unavailable");
+    else if (!streq (result, "login")) {
+        if (streq (result, "locked"))
+            zsys_info ("account %s locked after %d failures (from %s)", person,
+                       gw->config->login_failures, client);
+        s_error (reply, 401, "invalid credentials");
+    } else {
+        bool down = false;
+        //  Answer what /auth/me would: read it through the new session.
+        char again[65];
+        json_t *who = s_session_of (gw, token, again, &down);
+        if (!who)
+            s_error (reply, 503, "unavailable");
+        else {
+            s_set_cookie (reply, token, gw->config->session_max);
+            s_reply (reply, 200, who);
+        }
+    }
+    if (res)
+        PQclear (res);
+    json_decref (body); //  person pointed into it
+    sodium_memzero (token, sizeof token);
+}
+
+//  Same-origin or a configured origin (gateway/cors_origins): a POST from
+//  any other page is a cross-site request.
+static bool s_origin_ok (gf_gw_t *gw, struct MHD_Connection *conn)
+{
+    const char *origin = MHD_lookup_connection_value (conn, MHD_HEADER_KIND, "Origin");
+    if (!origin)
+        return true; //  not a browser's cross-site POST (they always send one)
+    const char *host = MHD_lookup_connection_value (conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_HOST);
+    const char *sep = strstr (origin, "://");
+    if (host && sep && streq (sep + 3, host))
+        return true;
+    return gf_gw_origin_listed (gw, origin);
+}
+
+int gf_auth_handle (gf_gw_t *gw, struct MHD_Connection *conn, const char *method, const char *path,
+                    zhashx_t *form, const char *raw, gf_gw_reply_t *reply)
+{
+    bool post = streq (method, MHD_HTTP_METHOD_POST);
+    bool login = streq (path, "login"), logout = streq (path, "logout"),
+         all = streq (path, "logout-all"), me = streq (path, "me");
+    if (!login && !logout && !all && !me)
+        return -1;
+    if ((me && !streq (method, MHD_HTTP_METHOD_GET)) || (!me && !post)) {
+        s_error (reply, 405, "method not allowed");
+        reply->allow = me ? "GET" : "POST";
+        return 0;
+    }
+    if (post && !s_origin_ok (gw, conn)) {
+        s_error (reply, 403, "cross-site request refused");
+        return 0;
+    }
+    char client[INET6_ADDRSTRLEN + 1];
+    gf_gw_client (conn, client, sizeof client);
+    if (login) {
+        s_login (gw, client, form, raw, reply);
+        return 0;
+    }
+    char sha[65];
+    bool down = false;
+    json_t *who = s_session (gw, conn, sha, &down);
+    if (!who) {
+        s_error (reply, down ? 503 : 401, down ? "unavailable" : "no valid session");
+        return 0;
+    }
+    if (me) {
+        s_reply (reply, 200, who);
+        return 0;
+    }
+    //  A state-changing request: the session's CSRF token in the header.
+    const char *csrf = MHD_lookup_connection_value (conn, MHD_HEADER_KIND, "X-CSRF-Token");
+    const char *want = json_string_value (json_object_get (who, "csrf"));
+    if (!csrf || !want || strlen (csrf) != strlen (want) ||
+        sodium_memcmp (csrf, want, strlen (want)) != 0) {
+        json_decref (who);
+        s_error (reply, 403, "missing or wrong X-CSRF-Token");
+        return 0;
+    }
+    json_decref (who);
+    const char *params[] = {sha, all ? "t" : "f", client};
+    PGresult *res = gf_gw_query (gw, SQL_END, 3, params);
+    if (!res || PQntuples (res) != 1)
+        s_error (reply, 503, "unavailable");
+    else {
+        s_reply (reply, 200, json_pack ("{sI}", "ended", (json_int_t)gf_db_get_ll (res, 0, "n")));
+        s_set_cookie (reply, "", 0);
+    }
+    if (res)
+        PQclear (res);
+    return 0;
+}

@@ -1,0 +1,157 @@
+/*  gridctl user — staff accounts for the workbench (issue 16, part 1;
+    deploy/sql/repeatable/accounts.sql, docs/security.md "Accounts and
+    sessions"):
+
+    user add PERSON [--password-stdin]    an account for a person of the
+                                          directory (grid and role come from
+                                          there)
+    user reset PERSON [--password-stdin]  a new password; the account enabled
+                                          again, its lock cleared, its sessions
+                                          ended
+    user disable PERSON                   no more logins; sessions ended
+    user list [--grid G]                  accounts (of G's subtree): grid,
+                                          role, state, last login, sessions
+
+    Without --password-stdin a random password (16 letters and digits) is
+    made and printed once, for the operator to hand over; with it, the
+    first line of standard input is the password (8..1024 bytes).  The
+    password is hashed here with Argon2id (libsodium crypto_pwhash_str,
+    interactive limits); only that string reaches the database.  Every
+    change is in the audit trail (audit.sql's trigger on accounts). */
+#include "gridctl.h"
+#include "gf_db.h"
+
+#include <sodium.h>
+
+static const char *SQL_ADD = "SELECT gf_account_add ($1, $2)";
+static const char *SQL_RESET = "SELECT gf_account_reset ($1, $2) AS ok";
+static const char *SQL_DISABLE = "SELECT gf_account_disable ($1) AS ok";
+static const char *SQL_LIST = "SELECT person, name, grid, role, state, "
+                              "coalesce (to_char (last_login_at, 'YYYY-MM-DD HH24:MI'), '-') AS "
+                              "last_login, sessions FROM gf_accounts_list ($1)";
+
+//  The password: stdin's first line, or a new random one (printed by the
+//  caller).  Returns 0, or -1 after printing why.
+static int s_password (bool from_stdin, char *pw, size_t size, bool *made)
+{
+    *made = !from_stdin;
+    if (from_stdin) {
+        if (!fgets (pw, (int)size, stdin)) {
+            fprintf (stderr, "error: no password on standard input\n");
+            return -1;
+        }
+        pw[strcspn (pw, "\r\n")] = 0;
+        if (strlen (pw) < 8 || strlen (pw) > 1024) {
+            fprintf (stderr, "error: the password must be 8..1024 bytes\n");
+            return -1;
+        }
+        return 0;
+    }
+    //  No 0/O, 1/l/I: read aloud or copied from paper without mistakes.
+    static const char alphabet[] = "abcdefghijkmnpqrstuvwxyzABCDEFGHJKLMNPQRSTUVWXYZ23456789";
+    for (size_t i = 0; i < 16; i++)
+        pw[i] = alphabet[randombytes_uniform (sizeof alphabet - 1)];
+    pw[16] = 0;
+    return 0;
+}
+
+static int s_set (gf_db_t *db, const char *verb, const char *person, bool from_stdin)
+{
+    char pw[1100], hash[crypto_pwhash_STRBYTES];
+    bool made = false;
+    if (s_password (from_stdin, pw, sizeof pw, &made) != 0)
+        return 1;
+    if (crypto_pwhash_str (hash, pw, strlen (pw), crypto_pwhash_OPSLIMIT_INTERACTIVE,
+                           crypto_pwhash_MEMLIMIT_INTERACTIVE) != 0) {
+        fprintf (stderr, "error: out of memory hashing the password\n");
+        return 1;
+    }
+    const char *params[] = {person, hash};
+    bool add = streq (verb, "add");
+    PGresult *res = gf_db_exec (db, add ? SQL_ADD : SQL_RESET, 2, params);
+    int rc = 1;
+    if (!res) {
+        const char *state = gf_db_sqlstate (db);
+        fprintf (stderr, "error: %s\n",
+                 streq (state, "23505")   ? "the person already has an account (user reset)"
+                 : streq (state, "23503") ? "no such person in the directory"
+                 : streq (state, "42501") ? "forbidden"
+                                          : "refused by the database");
+    } else if (!add && !streq (gf_db_get (res, 0, "ok"), "t"))
+        fprintf (stderr, "error: %s has no account (user add)\n", person);
+    else {
+        printf ("user %s %s\n", person, add ? "added" : "reset");
+        if (made)
+            printf ("password: %s\n", pw);
+        rc = 0;
+    }
+    if (res)
+        PQclear (res);
+    sodium_memzero (pw, sizeof pw);
+    return rc;
+}
+
+int gridctl_user (gf_config_t *config, int argc, char **argv)
+{
+    const char *verb = argc > 0 ? argv[0] : "", *person = NULL, *grid = NULL;
+    bool from_stdin = false, bad = false;
+    for (int i = 1; i < argc; i++) {
+        if (streq (argv[i], "--password-stdin"))
+            from_stdin = true;
+        else if (streq (argv[i], "--grid") && i + 1 < argc)
+            grid = argv[++i];
+        else if (argv[i][0] != '-' && !person)
+            person = argv[i];
+        else
+            bad = true;
+    }
+    bool set = streq (verb, "add") || streq (verb, "reset");
+    if (bad || (set && !person) || (streq (verb, "disable") && (!person || from_stdin)) ||
+        (streq (verb, "list") && (person || from_stdin)) ||
+        (!set && !streq (verb, "disable") && !streq (verb, "list"))) {
+        fprintf (stderr, "usage: gridctl user add|reset PERSON [--password-stdin] | disable PERSON"
+                         " | list [--grid G]\n");
+        return 2;
+    }
+    if (sodium_init () < 0) {
+        fprintf (stderr, "error: libsodium cannot start\n");
+        return 1;
+    }
+    gf_db_t *db = gridctl_db_new (config);
+    int rc = 1;
+    if (gf_db_connect (db, 10000) != 0)
+        fprintf (stderr, "error: cannot reach the database\n");
+    else if (set)
+        rc = s_set (db, verb, person, from_stdin);
+    else if (streq (verb, "disable")) {
+        const char *params[] = {person};
+        PGresult *res = gf_db_exec (db, SQL_DISABLE, 1, params);
+        if (!res)
+            fprintf (stderr, "error: refused by the database (%s)\n", gf_db_sqlstate (db));
+        else if (!streq (gf_db_get (res, 0, "ok"), "t"))
+            fprintf (stderr, "error: %s has no account\n", person);
+        else {
+            printf ("user %s disabled\n", person);
+            rc = 0;
+        }
+        if (res)
+            PQclear (res);
+    } else {
+        const char *params[] = {grid};
+        PGresult *res = gf_db_exec (db, SQL_LIST, 1, params);
+        if (res) {
+            printf ("%-16s %-10s %-12s %-8s %-9s %-17s %s\n", "person", "name", "grid", "role",
+                    "state", "last login", "sessions");
+            for (int r = 0; r < PQntuples (res); r++)
+                printf ("%-16s %-10s %-12s %-8s %-9s %-17s %s\n", gf_db_get (res, r, "person"),
+                        gf_db_get (res, r, "name"), gf_db_get (res, r, "grid"),
+                        gf_db_get (res, r, "role"), gf_db_get (res, r, "state"),
+                        gf_db_get (res, r, "last_login"), gf_db_get (res, r, "sessions"));
+            PQclear (res);
+            rc = 0;
+        } else
+            fprintf (stderr, "error: refused by the database (%s)\n", gf_db_sqlstate (db));
+    }
+    gf_db_destroy (&db);
+    return rc;
+}
