@@ -7,7 +7,7 @@
 -- staff notice without the register, held through quiet hours (033), and
 -- the service roles' rights to run them.
 BEGIN;
-SELECT plan (61);
+SELECT plan (62);
 
 \ir fixtures/national_day_2026.sql
 \ir fixtures/as_role.sql
@@ -38,6 +38,8 @@ $$;
 -- the overdue visits (H-T-1 to its L3 leader and, long overdue, to the L2
 -- leader; H-T-4 to its L3 leader only; H-T-2 is due in December), no
 -- missed patrol.
+SELECT is (gf_field_reminders ('2026-10-11 10:00+08'), 0,
+           'Sunday 11 October (a day off): nothing reminded, though H-T-1 is overdue');
 SELECT is ((WITH r AS MATERIALIZED (SELECT gf_field_reminders ('2026-10-12 10:00+08') AS n) SELECT n FROM r), 3,
            'no patrol logged yet: only the overdue visits are reminded, no grid for missed patrols');
 SELECT bag_eq ($$ SELECT subject, recipient, audience FROM field_reminders $$,
