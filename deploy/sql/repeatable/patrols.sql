@@ -3,8 +3,9 @@
 -- transaction through gf_intake_store) and selfcheck.logged through the
 -- intake (services/intake/gf_intake_field.c); what L2 is shown (grids that
 -- skipped their patrol on a working day, overdue visits to special
--- households) and reminded of, once per period (gf_field_reminders, called
--- by the escalator).  Events name a household by its opaque id only; free
+-- households) and reminded of with the L3 leaders, once per period
+-- (gf_field_reminders, called by the escalator; each reminder a notice
+-- without a case, 033).  Events name a household by its opaque id only; free
 -- text goes on the stream through gf_redact_text.
 -- Owns: gf_field_rule, gf_field_redact, gf_field_authorise, gf_field_log, gf_patrol_log,
 -- gf_visit_log, gf_selfcheck_log, gf_patrols_missed,
