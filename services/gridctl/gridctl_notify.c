@@ -6,7 +6,8 @@
 static const char *SQL_DEAD =
     "SELECT d.id, d.channel,"
     "       CASE d.channel WHEN 'sms' THEN gf_mask_phone (d.address) ELSE d.address END AS address,"
-    "       n.case_id, n.kind, d.attempts, coalesce (d.last_error, '') AS last_error,"
+    "       coalesce (n.case_id::text, '-') AS case_id, n.kind, d.attempts, coalesce "
+    "(d.last_error, '') AS last_error,"
     "       to_char (d.created_at AT TIME ZONE 'Asia/Shanghai', 'YYYY-MM-DD HH24:MI') AS created,"
     "       count (*) OVER () AS total"
     "  FROM deliveries d JOIN notifications n ON n.id = d.notification"

@@ -84,13 +84,17 @@ static int s_push (s_apppush_t *self, json_t *persons, bool again)
         zframe_t *route = (zframe_t *)zhashx_lookup (self->by_person, person);
         if (!route)
             continue;
-        s_reply (self, route, "message",
-                 json_pack ("{s:I, s:I, s:s, s:b, s:s}", "delivery",
-                            (json_int_t)gf_db_get_ll (res, r, "id"), "case",
-                            (json_int_t)gf_db_get_ll (res, r, "case_id"), "text",
-                            gf_db_get (res, r, "text"), "urgent",
-                            streq (gf_db_get (res, r, "urgent"), "t"), "at",
-                            gf_db_get (res, r, "at")));
+        /* {"delivery", "case", "text", "urgent", "at"}; no "case" for a
+           field reminder's notice (missed patrol, overdue visit) */
+        json_t *message = json_pack ("{s:I}", "delivery", (json_int_t)gf_db_get_ll (res, r, "id"));
+        if (gf_db_get (res, r, "case_id"))
+            json_object_set_new (message, "case",
+                                 json_integer ((json_int_t)gf_db_get_ll (res, r, "case_id")));
+        json_object_set_new (message, "text", json_string (gf_db_get (res, r, "text")));
+        json_object_set_new (message, "urgent",
+                             json_boolean (streq (gf_db_get (res, r, "urgent"), "t")));
+        json_object_set_new (message, "at", json_string (gf_db_get (res, r, "at")));
+        s_reply (self, route, "message", message);
         self->pushed++;
         gf_metrics_inc ("gf_notifier_sent_total", "channel=\"app\"", 1);
     }

@@ -24,7 +24,7 @@ typedef enum {
 typedef struct {
     /* in */
     int64_t id;             /* delivery id                         */
-    int64_t case_id;        /* the case the message is about       */
+    int64_t case_id;        /* the case it is about; 0: none (a field reminder's notice) */
     const char *address;    /* phone number, e-mail address, ...   */
     const char *text;       /* message (UTF-8)                     */
     const char *dedupe_key; /* the same on every resend            */

@@ -70,7 +70,10 @@ static void s_destroy (void **self_p)
 static char *s_message (s_email_t *self, gf_delivery_t *d)
 {
     char subject[96];
-    snprintf (subject, sizeof subject, "网格通知：案件 %lld", (long long)d->case_id);
+    if (d->case_id)
+        snprintf (subject, sizeof subject, "网格通知：案件 %lld", (long long)d->case_id);
+    else /* a field reminder's notice (missed patrol, overdue visit) */
+        snprintf (subject, sizeof subject, "网格提醒");
     zarmour_t *armour = zarmour_new ();
     zarmour_set_mode (armour, ZARMOUR_MODE_BASE64_STD);
     char *encoded = zarmour_encode (armour, (const byte *)subject, strlen (subject));

@@ -70,8 +70,10 @@ static void s_send (void *arg, gf_delivery_t *batch, size_t n)
     long *status = calloc (n, sizeof *status);
     for (size_t i = 0; i < n; i++) {
         gf_delivery_t *d = &batch[i];
-        json_t *body = json_pack ("{s:s, s:s, s:s, s:I}", "to", d->address, "text", d->text,
-                                  "dedupe_key", d->dedupe_key, "case", (json_int_t)d->case_id);
+        json_t *body = json_pack ("{s:s, s:s, s:s}", "to", d->address, "text", d->text,
+                                  "dedupe_key", d->dedupe_key);
+        if (d->case_id) /* a field reminder's notice has no case */
+            json_object_set_new (body, "case", json_integer ((json_int_t)d->case_id));
         bodies[i] = json_dumps (body, JSON_COMPACT);
         json_decref (body);
         char key[200];

@@ -132,9 +132,8 @@ refused bad_value "members beyond what the work needs" register hh-e2e-x --actor
 check "household due QNL.07: the special households of its grids, soonest first" \
   "$(sql "SELECT count(*) FROM gf_visits_due ('QNL.07')")|1|sorted" \
   "$(wc -l <"$ART/due.txt")|$(grep -c "^$HN " "$ART/due.txt")|$(grep -o 'due [0-9-]*' "$ART/due.txt" | sort -c 2>/dev/null && echo sorted)"
-# i15-pv: a missed visit reminded once per period on working days needs the
-# visits log (visit.logged, migration 031); gf_visit_due reads visits
-# (household, at) when it exists.  The reminder's check goes here.
+# (A missed visit reminded once per period on working days: below, after
+# the directory's roles, as the simulated clock only moves forward.)
 
 # --- the directory's roles, versioned ------------------------------------------------
 check "the sample's roles: cadres sent down (home unit) serving two grids, three heads, mediators" \
@@ -170,6 +169,59 @@ check "people history --grid QNL.07: both leaders with their times" "t" \
 "$G" people edit P-QNL.07.058-2 --roles '[{"grid":"QNL.07.058","role":"team_member","team":"volunteers"}]' >"$ART/edit.out" 2>&1
 check "people edit: one person's roles versioned through gridctl" "t" \
   "$(sql "SELECT count(*) FILTER (WHERE team = 'volunteers' AND valid_to IS NULL) = 1 FROM person_roles WHERE person = 'P-QNL.07.058-2'")"
+
+# --- a missed visit reminded once per period on working days (033) -------------------
+# The escalator reminds of overdue visits (gf_field_reminders): the
+# household's L3 leader from remind_hour (09:00) on the due day or the
+# first working day after it, its L2 leader once visit_l2_grace_working_days
+# (5) more have passed; once per period (the due day), never on a day off,
+# each reminder a staff notice with the household's opaque id only.  The
+# register's other overdue households are reminded too (they are swept below
+# with everything else).  hh-e2e-due: bereaved (monthly) from 5 November,
+# due Saturday 5 December.
+HD=hh-e2e-due
+hh register $HD --actor "$L3C" --grid QNL.08.067 --address "花园村第一网格秘户巷7号" --head-name "欧阳秘到" \
+  --phone 19755507777 --request-id reg-due
+printf '%s\n%s\n%s\n' 欧阳秘到 19755507777 花园村第一网格秘户巷7号 >>"$ART/secrets.txt"
+hh group $HD --actor "$L3C" --add bereaved --from 2026-11-05 --request-id grp-due
+check "$HD's visit is due on Saturday 5 December" "2026-12-05" "$(sql "SELECT gf_visit_due ('$HD')")"
+start escalator -v --db "$(as_role gf_escalator)"
+wait_for "escalation to start" 10 sql_eq "SELECT count(*) FROM escalation_state" 1
+wait_for "the register's overdue visits reminded (Wednesday 09:00)" 30 sql_eq \
+  "SELECT count(*) > 0 FROM field_reminders WHERE kind = 'visit.overdue'" t
+# remind N: the reminders of $HD (recipient:audience:period), in order
+remind() { sql "SELECT coalesce(string_agg(recipient || ':' || audience || ':' || period, ' ' ORDER BY id), '-') FROM field_reminders WHERE subject = '$HD'"; }
+check "not due yet: not reminded" "-" "$(remind)"
+clock_set "2026-12-05T10:00:00+08:00"
+sleep 2 # the escalator ticks on the clock's change: the subject, not a wait
+clock_set "2026-12-06T10:00:00+08:00"
+sleep 2
+check "due on Saturday: not reminded on Saturday or Sunday (days off)" "-" "$(remind)"
+clock_set "2026-12-07T09:05:00+08:00"
+wait_for "Monday 09:05: reminded" 30 sql_eq "SELECT count(*) FROM field_reminders WHERE subject = '$HD'" 1
+check "reminded to its L3 leader, for the period of 5 December" "$L3C:grid_leader:2026-12-05" "$(remind)"
+check "a staff notice: the household by its opaque id, no name, address or phone; app and SMS deliveries due now" \
+  "1|true|app,sms|true" \
+  "$(sql "SELECT count(*) || '|' || bool_and(n.text LIKE '%一户重点户（编号 $HD）应于 2026-12-05 走访%' AND n.text !~ '欧阳秘到|19755507777|秘户巷')
+                 || '|' || (SELECT string_agg(d.channel, ',' ORDER BY d.channel) FROM deliveries d WHERE d.notification = min(n.id))
+                 || '|' || (SELECT bool_and(d.not_before <= gf_now()) FROM deliveries d WHERE d.notification = min(n.id))
+            FROM notifications n JOIN field_reminders f ON f.id = n.field_reminder WHERE f.subject = '$HD'")"
+clock_set "2026-12-07T15:00:00+08:00"
+sleep 2
+clock_set "2026-12-08T10:00:00+08:00"
+sleep 2
+check "not again that afternoon or the next working day (once per period)" "1 1" \
+  "$(sql "SELECT (SELECT count(*) FROM field_reminders WHERE subject = '$HD') || ' ' || (SELECT count(*) FROM notifications n JOIN field_reminders f ON f.id = n.field_reminder WHERE f.subject = '$HD')")"
+clock_set "2026-12-11T10:00:00+08:00"
+sleep 2
+check "Friday 11 December, within the grace: the L2 leader not told yet" 1 \
+  "$(sql "SELECT count(*) FROM field_reminders WHERE subject = '$HD'")"
+clock_set "2026-12-14T09:05:00+08:00"
+wait_for "Monday 14 December (five working days after the due weekend): QNL.08's leader told" 30 sql_eq \
+  "SELECT count(*) FROM field_reminders WHERE subject = '$HD'" 2
+check "once each: the L3 leader, then the L2 leader, the same period" \
+  "$L3C:grid_leader:2026-12-05 P-QNL.08-1:l2_leader:2026-12-05" "$(remind)"
+
 
 # --- every outside view, collected ----------------------------------------------------
 wait_for "every event sequenced" 30 sql_eq "SELECT count(*) FROM case_events WHERE seq IS NULL" 0

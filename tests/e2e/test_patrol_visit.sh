@@ -9,8 +9,11 @@
 # grid that skipped its patrol on the make-up Sunday is shown to L2 and
 # reminded once, the holiday Friday (the off day that Sunday makes up for)
 # and the Saturday are not; overdue visits to special households shown and
-# reminded; the weekly self-check; every refusal with its code and nothing
-# stored; nothing of the register on the stream.
+# reminded; each reminder a notice to the L3 and the L2 leader delivered by
+# SMS (tests/tools/sms_gateway.py) and the app, once per period, held through
+# quiet hours and the weekend, none made on a day off (033); the weekly
+# self-check; every refusal with its code and nothing stored; nothing of
+# the register on the stream or in a notice.
 source "$(dirname "$0")/lib.sh"
 G="$BIN/gridctl"
 # The crash subtest holds the visit mid-transaction for seconds: the
@@ -39,6 +42,9 @@ sql "INSERT INTO households (id, grid, address, head_name, phone, created_at, up
   ('HH-PV-4', 'bereaved', '2025-11-01', 'test')" >/dev/null
 
 clock_set "2026-01-04T08:00:00+08:00" # the make-up Sunday
+trap 'kill ${GW:-} 2>/dev/null; stop_all' EXIT
+start_sms_gateway "$ART/gateway.log"
+export GF_SMS_URL=http://127.0.0.1:$GW_PORT/sms
 start_stack --escalator
 wait_for "escalation to start" 10 sql_eq "SELECT count(*) FROM escalation_state" 1
 
@@ -107,20 +113,56 @@ clock_set "2026-01-06T09:05:00+08:00"
 wait_for "Monday's missed patrols reminded at 09:05" 30 sql_eq \
   "SELECT count(*) > 0 FROM field_reminders WHERE kind = 'patrol.missed' AND period = '2026-01-05'" t
 R1=$(sql "SELECT count(*) FROM field_reminders")
-check "the make-up Sunday's missed patrol of QNL.07.064 reminded to QNL.07's leader" "$L2" \
-  "$(sql "SELECT string_agg(recipient, ',') FROM field_reminders WHERE kind = 'patrol.missed' AND subject = 'QNL.07.064' AND period = '2026-01-04'")"
+check "the make-up Sunday's missed patrol of QNL.07.064 reminded to its leader and to QNL.07's" "$L3B,$L2" \
+  "$(sql "SELECT string_agg(recipient, ',' ORDER BY audience) FROM field_reminders WHERE kind = 'patrol.missed' AND subject = 'QNL.07.064' AND period = '2026-01-04'")"
 check "no reminder for the holiday Friday or the Saturday" 0 \
   "$(sql "SELECT count(*) FROM field_reminders WHERE kind = 'patrol.missed' AND period IN ('2026-01-02', '2026-01-03')")"
-check "overdue visits of QNL.07 reminded to its leader" "HH-PV-1:$L2 HH-PV-2:$L2" \
-  "$(sql "SELECT string_agg(subject || ':' || recipient, ' ' ORDER BY subject) FROM field_reminders WHERE kind = 'visit.overdue' AND grid LIKE 'QNL.07.%'")"
+check "overdue visits of QNL.07 (months overdue: past the L2 grace) reminded to the L3 leader and QNL.07's" \
+  "HH-PV-1:$L3A HH-PV-1:$L2 HH-PV-2:$L3A HH-PV-2:$L2" \
+  "$(sql "SELECT string_agg(subject || ':' || recipient, ' ' ORDER BY subject, audience) FROM field_reminders WHERE kind = 'visit.overdue' AND grid LIKE 'QNL.07.%'")"
 check "reminders go out within working hours" t \
   "$(sql "SELECT bool_and(not_before = created_at) FROM field_reminders")"
 check "each reminder an event without the register" 0 \
   "$(sql "SELECT count(*) FROM case_events WHERE type IN ('patrol.missed', 'visit.overdue') AND payload::text ~ '甄测试|贾样本|137|测试巷'")"
+# Each reminder is a staff notice (no case), through the outbox as any other.
+check "each reminder has its one notice, without a case" "$R1 $R1" \
+  "$(sql "SELECT count(DISTINCT n.field_reminder) || ' ' || count(*) FROM notifications n WHERE n.field_reminder IS NOT NULL AND n.case_id IS NULL")"
+# field_sms_q SUBJECT PERIOD RECIPIENT [STATE]: the query counting that
+# reminder's SMS deliveries (in STATE); field_sms: its answer.
+field_sms_q() {
+  echo "SELECT count(*) FROM deliveries d JOIN notifications n ON n.id = d.notification
+         JOIN field_reminders f ON f.id = n.field_reminder
+        WHERE f.subject = '$1' AND f.period = '$2' AND f.recipient = '$3' AND d.channel = 'sms'${4:+ AND d.state = '$4'}"
+}
+field_sms() { sql "$(field_sms_q "$@")"; }
+wait_for "the missed patrol's notice delivered by SMS to QNL.07.064's leader" 30 sql_eq \
+  "$(field_sms_q QNL.07.064 2026-01-04 $L3B sent)" 1
+wait_for "the overdue visits' notices delivered by SMS to QNL.07.063's leader" 30 sql_eq \
+  "SELECT count(*) FROM deliveries d JOIN notifications n ON n.id = d.notification JOIN field_reminders f ON f.id = n.field_reminder
+    WHERE f.kind = 'visit.overdue' AND f.recipient = '$L3A' AND d.channel = 'sms' AND d.state = 'sent'" 2
+curl -s "http://127.0.0.1:$GW_PORT/keys" >"$ART/sms-keys.txt"
+check "the SMS gateway got them (their dedupe keys)" 3 \
+  "$(sql "SELECT d.dedupe_key FROM deliveries d JOIN notifications n ON n.id = d.notification
+           JOIN field_reminders f ON f.id = n.field_reminder
+          WHERE d.channel = 'sms' AND ((f.subject = 'QNL.07.064' AND f.period = '2026-01-04' AND f.recipient = '$L3B')
+                                       OR (f.kind = 'visit.overdue' AND f.recipient = '$L3A'))" | grep -c -x -F -f "$ART/sms-keys.txt")"
+check "the notices' texts: the grid, the day, the household by its opaque id" "1 2" \
+  "$(sql "SELECT count(*) FILTER (WHERE n.kind = 'patrol.missed' AND n.recipient = '$L3B' AND n.text LIKE '【巡查提醒】网格 QNL.07.064（%）2026-01-04（工作日）没有日巡查记录%')
+           || ' ' || count(*) FILTER (WHERE n.kind = 'visit.overdue' AND n.recipient = '$L3A' AND n.text ~ '^【走访提醒】网格 QNL.07.063（.*）一户重点户（编号 HH-PV-[12]）应于 20[0-9-]+ 走访')
+           FROM notifications n WHERE n.field_reminder IS NOT NULL")"
+check "no name, address or phone of the register in any notice" 0 \
+  "$(sql "SELECT count(*) FROM notifications WHERE text ~ '甄测试|贾样本|钱普通|13711112222|13733334444|测试巷'")"
+TOKEN_A=$("$BIN/gridctl" notify token $L3A)
+"$TOOLS/app_client" "$GF_APP" $L3A "$TOKEN_A" ack 2000 >"$ART/app-a.txt"
+check "the app pushes QNL.07.063's leader the two visit notices (no case)" "welcome 2 2" \
+  "$(head -n 1 "$ART/app-a.txt") $(grep -c '^message [0-9]* 0 normal$' "$ART/app-a.txt") $(grep -c '^message' "$ART/app-a.txt")"
+wait_for "the app acknowledged them" 10 sql_eq "SELECT count(*) FROM deliveries WHERE channel = 'app' AND address = '$L3A' AND state = 'acked'" 2
+N1=$(sql "SELECT count(*) FROM notifications WHERE field_reminder IS NOT NULL")
 clock_set "2026-01-06T11:00:00+08:00"
 sleep 2
 wait_for "router and notifier to catch up" 20 quiescent
 check "two hours later nothing is reminded twice" "$R1" "$(sql "SELECT count(*) FROM field_reminders")"
+check "nor noticed twice" "$N1" "$(sql "SELECT count(*) FROM notifications WHERE field_reminder IS NOT NULL")"
 
 # --- a visit that opens a complaint in the same transaction
 log visit log --actor $L3A --household HH-PV-2 --at "2026-01-06T10:30:00+08:00" \
@@ -207,10 +249,51 @@ check "then both, once: the visit and its complaint" "1 1 true" \
                  (SELECT count(*) FROM cases WHERE source_ref = 'vs-crash') || ' ' ||
                  (SELECT v.case_id = c.id FROM visits v, cases c WHERE v.request_id = 'vs-crash' AND c.source_ref = 'vs-crash')")"
 
+# --- quiet hours, the weekend, days off: the escalator first sees Friday 9
+# January at 21:00 (late): the reminders it makes then (missed patrols of
+# Tuesday to Thursday) wait for Monday 08:00; on Saturday nothing is
+# reminded; on Monday from 09:00 Friday's missed patrols are, once.
+clock_set "2026-01-09T21:00:00+08:00"
+wait_for "Thursday's missed patrols reminded at Friday 21:00" 30 sql_eq \
+  "SELECT count(*) > 0 FROM field_reminders WHERE kind = 'patrol.missed' AND period = '2026-01-08'" t
+wait_for "router and notifier to catch up" 20 quiescent
+check "made at 21:00: the notices wait for Monday 08:00 (quiet hours, then the weekend)" "pending 2026-01-12 08:00" \
+  "$(sql "SELECT string_agg(DISTINCT d.state || ' ' || to_char(d.not_before AT TIME ZONE 'Asia/Shanghai', 'YYYY-MM-DD HH24:MI'), ',')
+           FROM deliveries d JOIN notifications n ON n.id = d.notification JOIN field_reminders f ON f.id = n.field_reminder
+          WHERE f.created_at = '2026-01-09 21:00+08'")"
+clock_set "2026-01-10T10:00:00+08:00"
+sleep 2 # a tick on Saturday: the subject, not a wait
+wait_for "router and notifier to catch up" 20 quiescent
+check "Saturday (a day off): nothing reminded, Friday's missed patrols not either" "0 0" \
+  "$(sql "SELECT count(*) FILTER (WHERE created_at > '2026-01-09 21:00+08') || ' ' || count(*) FILTER (WHERE period = '2026-01-09') FROM field_reminders")"
+check "Saturday: the held SMS of QNL.07.064's leader still held" "0" "$(field_sms QNL.07.064 2026-01-08 $L3B sent)"
+clock_set "2026-01-12T08:01:00+08:00"
+wait_for "Monday 08:01: the held notice delivered by SMS" 30 sql_eq "$(field_sms_q QNL.07.064 2026-01-08 $L3B sent)" 1
+check "sent on Monday morning (business time)" "2026-01-12 08:01" \
+  "$(sql "SELECT DISTINCT to_char(d.sent_at AT TIME ZONE 'Asia/Shanghai', 'YYYY-MM-DD HH24:MI') FROM deliveries d
+           JOIN notifications n ON n.id = d.notification JOIN field_reminders f ON f.id = n.field_reminder
+          WHERE f.subject = 'QNL.07.064' AND f.period = '2026-01-08' AND f.recipient = '$L3B' AND d.channel = 'sms'")"
+check "Friday's missed patrols: not before 09:00 on Monday" 0 \
+  "$(sql "SELECT count(*) FROM field_reminders WHERE period = '2026-01-09'")"
+clock_set "2026-01-12T09:05:00+08:00"
+wait_for "Monday 09:05: Friday's missed patrol of QNL.07.064 noticed to both leaders" 30 sql_eq \
+  "SELECT count(*) FROM notifications n JOIN field_reminders f ON f.id = n.field_reminder
+    WHERE f.subject = 'QNL.07.064' AND f.period = '2026-01-09'" 2
+wait_for "and delivered by SMS to its leader" 30 sql_eq "$(field_sms_q QNL.07.064 2026-01-09 $L3B sent)" 1
+N2=$(sql "SELECT count(*) FROM notifications WHERE field_reminder IS NOT NULL")
+clock_set "2026-01-12T11:00:00+08:00"
+sleep 2 # a later tick: the subject, not a wait
+wait_for "router and notifier to catch up" 20 quiescent
+check "later that Monday: no notice twice" "$N2 1" \
+  "$(sql "SELECT count(*) FROM notifications WHERE field_reminder IS NOT NULL") $(field_sms QNL.07.064 2026-01-09 $L3B)"
+
 # --- nothing of the register on the stream
 wait_for "router and notifier to catch up" 20 quiescent
 check "no planted name, phone or address in any event" 0 \
   "$(sql "SELECT count(*) FROM case_events WHERE payload::text ~ '甄测试|贾样本|钱普通|孙外人|13711112222|13733334444|测试巷|别处测试街'")"
 check "every field event's type is known (event_types)" 0 \
   "$(sql "SELECT count(*) FROM case_events e WHERE NOT EXISTS (SELECT 1 FROM event_types t WHERE t.type = e.type)")"
+check "no planted name, phone or address in any notice" 0 \
+  "$(sql "SELECT count(*) FROM notifications WHERE text ~ '甄测试|贾样本|钱普通|孙外人|13711112222|13733334444|测试巷|别处测试街'")"
+kill $GW 2>/dev/null
 finish

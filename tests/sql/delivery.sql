@@ -5,7 +5,7 @@
 -- record of outcomes and the app push.  On a calendar and cases of our own
 -- (rolled back).
 BEGIN;
-SELECT plan (34);
+SELECT plan (38);
 
 \ir fixtures/national_day_2026.sql
 -- and Sunday 20 September a make-up working day too (国庆调休).
@@ -158,6 +158,26 @@ SELECT is ((SELECT string_agg (c.source_ref, ',') FROM gf_app_push ('["P-QNL.07.
               JOIN cases c ON c.id = p.case_id), 'U', 'an acknowledged message never comes back');
 SELECT is ((SELECT to_char (at::timestamp, 'YYYY-MM-DD HH24:MI') FROM gf_app_push ('["P-QNL.07.063-2"]', true)),
            '2026-09-18 20:00', 'at: the notification''s local time');
+
+-- A notice without a case (a field reminder's, 033): not urgent, held
+-- through quiet hours, claimed and pushed with no case.
+INSERT INTO field_reminders (kind, subject, period, grid, recipient, audience, created_at, not_before)
+VALUES ('patrol.missed', 'QNL.07.064', '2026-09-17', 'QNL.07.064', 'P-QNL.07.064-1', 'grid_leader',
+        '2026-09-18 20:30+08', '2026-09-20 08:00+08');
+INSERT INTO notifications (field_reminder, kind, recipient, audience, text, created_at)
+SELECT id, 'patrol.missed', recipient, 'staff', '【巡查提醒】测试', created_at FROM field_reminders WHERE subject = 'QNL.07.064';
+SELECT bag_eq ($$SELECT d.channel, d.urgent, d.not_before FROM deliveries d JOIN notifications n ON n.id = d.notification
+                  WHERE n.field_reminder IS NOT NULL$$,
+               $$VALUES ('app', false, timestamptz '2026-09-20 08:00+08'), ('sms', false, timestamptz '2026-09-20 08:00+08')$$,
+               'a notice without a case fans out to its recipient''s channels, not urgent, held until the make-up Sunday');
+SELECT is ((SELECT count (*)::int FROM gf_app_push ('["P-QNL.07.064-1"]', true)), 0,
+           'Friday 20:30: not pushed');
+UPDATE sim_clock SET at = '2026-09-20 08:00+08';
+SELECT results_eq ($$SELECT case_id, text FROM gf_delivery_claim ('sms', 100) WHERE address = (SELECT phone FROM people WHERE id = 'P-QNL.07.064-1')$$,
+                   $$VALUES (NULL::bigint, '【巡查提醒】测试')$$, 'Sunday 08:00: claimed for SMS, without a case');
+SELECT results_eq ($$SELECT case_id, text FROM gf_app_push ('["P-QNL.07.064-1"]', false)$$,
+                   $$VALUES (NULL::bigint, '【巡查提醒】测试')$$, 'and pushed to the app, without a case');
+UPDATE sim_clock SET at = '2026-09-18 20:30+08';
 
 -- The notifier's role runs the dispatcher and the app push.
 SET LOCAL ROLE gf_notifier;

@@ -6,7 +6,7 @@
 -- recipient), and the services' roles can run it.  On cases of our own
 -- (rolled back).
 BEGIN;
-SELECT plan (41);
+SELECT plan (46);
 
 INSERT INTO sim_clock (at) VALUES ('2026-11-04 10:00+08')
     ON CONFLICT (id) DO UPDATE SET at = excluded.at;
@@ -224,6 +224,31 @@ SELECT is ((SELECT text FROM notifications WHERE case_id = pg_temp.c ('T-REJ') A
 SELECT ok ((SELECT text LIKE '%请于 11-04 09:00 前签收%' FROM notifications
              WHERE case_id = pg_temp.c ('B9/1/1') AND kind = 'case.routed' AND recipient = 'P-QNL.07.063-1'),
            'a slip''s notice: the deadline from its box opening (11-03 09:00 + 24 h)');
+
+-- Field reminders' notices (033): one per reminder row, no case; a
+-- notification is about a case or a reminder, never both or neither.
+INSERT INTO field_reminders (kind, subject, period, grid, recipient, audience, created_at, not_before)
+VALUES ('visit.overdue', 'H-N-1', '2026-11-02', 'QNL.07.063', 'P-QNL.07.063-1', 'grid_leader',
+        '2026-11-05 09:00+08', '2026-11-05 09:00+08'),
+       ('visit.overdue', 'H-N-1', '2026-11-02', 'QNL.07.063', 'P-QNL.07-1', 'l2_leader',
+        '2026-11-05 09:00+08', '2026-11-05 09:00+08');
+SELECT is (gf_notify_field (ARRAY (SELECT id FROM field_reminders WHERE subject = 'H-N-1')), 2,
+           'gf_notify_field: one notice per reminder');
+SELECT is (gf_notify_field (ARRAY (SELECT id FROM field_reminders WHERE subject = 'H-N-1')), 0,
+           'the reminder is the dedupe key: not twice');
+SELECT bag_eq ($$SELECT n.kind, n.recipient, n.case_id, e.topic FROM notifications n
+                  JOIN field_reminders f ON f.id = n.field_reminder
+                  JOIN case_events e ON e.type = 'notification.created' AND (e.payload->>'notification')::bigint = n.id
+                 WHERE f.subject = 'H-N-1'$$,
+               $$VALUES ('visit.overdue', 'P-QNL.07.063-1', NULL::bigint, 'notify/P-QNL.07.063-1'),
+                        ('visit.overdue.l2', 'P-QNL.07-1', NULL::bigint, 'notify/P-QNL.07-1')$$,
+               'kinds from the rules, no case, notification.created on notify/<person>');
+SELECT ok ((SELECT bool_and (text LIKE '%一户重点户（编号 H-N-1）应于 2026-11-02 走访%') FROM notifications n
+              JOIN field_reminders f ON f.id = n.field_reminder WHERE f.subject = 'H-N-1'),
+           'the texts: the household by its opaque id and the due day');
+SELECT throws_ok ($$INSERT INTO notifications (kind, recipient, audience, text, created_at)
+                    VALUES ('x', 'P-QNL.07-1', 'staff', 'x', now ())$$, '23514', NULL,
+                  'a notification about neither a case nor a reminder is refused');
 
 SELECT * FROM finish ();
 ROLLBACK;

@@ -2,10 +2,12 @@
 -- logs (stored once per id, refused with their codes and nothing stored),
 -- a visit's follow-up complaint in the same call, visit deadlines from the
 -- groups' periods, missed patrols on working days only (a make-up Saturday
--- counts, a holiday and a Sunday do not), reminders once per period, and
+-- counts, a holiday and a Sunday do not), reminders once per period to the
+-- L3 leader and the L2 leader (an overdue visit's after the grace), each a
+-- staff notice without the register, held through quiet hours (033), and
 -- the service roles' rights to run them.
 BEGIN;
-SELECT plan (45);
+SELECT plan (62);
 
 \ir fixtures/national_day_2026.sql
 \ir fixtures/as_role.sql
@@ -18,6 +20,11 @@ INSERT INTO households (id, grid, address, head_name, phone, created_at, updated
 INSERT INTO household_groups (household, grp, valid_from, source) VALUES
     ('H-T-1', 'bereaved', '2026-08-01', 'test'), ('H-T-1', 'dibao', '2026-08-01', 'test'),
     ('H-T-2', 'hardship', '2026-09-20', 'test');
+-- H-T-4: bereaved (monthly) since 9 September, due Friday 9 October: three
+-- days overdue on Monday 12 October, within the L2 grace (5 working days).
+INSERT INTO households (id, grid, address, head_name, phone, created_at, updated_at) VALUES
+    ('H-T-4', 'QNL.07.064', '测试路4号', '周测试', '13698765432', gf_now (), gf_now ());
+INSERT INTO household_groups (household, grp, valid_from, source) VALUES ('H-T-4', 'bereaved', '2026-09-09', 'test');
 
 CREATE FUNCTION pg_temp.log (p_type text, p_id text, p_args jsonb) RETURNS text LANGUAGE sql AS $$
     SELECT coalesce (err, CASE WHEN duplicate THEN 'duplicate' ELSE 'ok' END)
@@ -28,9 +35,38 @@ CREATE FUNCTION pg_temp.ms (t timestamptz) RETURNS bigint LANGUAGE sql AS $$
 $$;
 
 -- Before any patrol is logged under QNL none is expected: the reminders are
--- the one overdue visit (H-T-1; H-T-2 is due in December), no missed patrol.
-SELECT is ((WITH r AS MATERIALIZED (SELECT gf_field_reminders ('2026-10-12 10:00+08') AS n) SELECT n FROM r), 1,
-           'no patrol logged yet: only the overdue visit is reminded, no grid for missed patrols');
+-- the overdue visits (H-T-1 to its L3 leader and, long overdue, to the L2
+-- leader; H-T-4 to its L3 leader only; H-T-2 is due in December), no
+-- missed patrol.
+SELECT is (gf_field_reminders ('2026-10-11 10:00+08'), 0,
+           'Sunday 11 October (a day off): nothing reminded, though H-T-1 is overdue');
+SELECT is ((WITH r AS MATERIALIZED (SELECT gf_field_reminders ('2026-10-12 10:00+08') AS n) SELECT n FROM r), 3,
+           'no patrol logged yet: only the overdue visits are reminded, no grid for missed patrols');
+SELECT bag_eq ($$ SELECT subject, recipient, audience FROM field_reminders $$,
+               $$ VALUES ('H-T-1', 'P-QNL.07.063-1', 'grid_leader'), ('H-T-1', 'P-QNL.07-1', 'l2_leader'),
+                         ('H-T-4', 'P-QNL.07.064-1', 'grid_leader') $$,
+               'an overdue visit: its L3 leader at once, the L2 leader once the grace of 5 working days is over');
+SELECT bag_eq ($$ SELECT f.subject, n.kind, n.recipient, n.case_id IS NULL FROM notifications n
+                    JOIN field_reminders f ON f.id = n.field_reminder $$,
+               $$ VALUES ('H-T-1', 'visit.overdue', 'P-QNL.07.063-1', true), ('H-T-1', 'visit.overdue.l2', 'P-QNL.07-1', true),
+                         ('H-T-4', 'visit.overdue', 'P-QNL.07.064-1', true) $$,
+               'each reminder is one staff notification, without a case, of its rule''s kind');
+SELECT is ((SELECT text FROM notifications n JOIN field_reminders f ON f.id = n.field_reminder
+             WHERE f.subject = 'H-T-4'),
+           '【走访提醒】网格 QNL.07.064（' || (SELECT name FROM grids WHERE code = 'QNL.07.064')
+           || '）一户重点户（编号 H-T-4）应于 2026-10-09 走访，现已逾期，请尽快登门走访并记录。',
+           'the text names the household by its opaque id, the grid and the due day');
+SELECT is ((SELECT count (*)::int FROM notifications WHERE field_reminder IS NOT NULL
+               AND text ~ '王测试|周测试|测试路|139|136'), 0, 'no name, address or phone of the register in a text');
+SELECT bag_eq ($$ SELECT d.channel, d.address, d.not_before FROM deliveries d JOIN notifications n ON n.id = d.notification
+                   JOIN field_reminders f ON f.id = n.field_reminder WHERE f.subject = 'H-T-4' $$,
+               $$ SELECT unnest (channels) AS c, unnest (ARRAY[id, phone]) AS a, timestamptz '2026-10-12 10:00+08' AS t
+                    FROM people WHERE id = 'P-QNL.07.064-1' $$,
+               'its deliveries: the leader''s channels (app, SMS to the leader''s phone), due at once in working hours');
+SELECT is ((SELECT count (*)::int FROM case_events e JOIN notifications n ON n.id = (e.payload->>'notification')::bigint
+             WHERE e.type = 'notification.created' AND n.field_reminder IS NOT NULL
+               AND e.topic = 'notify/' || n.recipient AND e.payload->'case' = 'null' AND e.payload->>'text' = n.text), 3,
+           'each with its notification.created on notify/<person>, the payload as a case''s (case null)');
 
 -- Patrols.
 SELECT is (pg_temp.log ('patrol.logged', 'p-1', jsonb_build_object ('actor', 'P-QNL.07.063-1', 'grid', 'QNL.07.063',
@@ -90,8 +126,8 @@ SELECT is (pg_temp.log_as ('z', 'p-i5', jsonb_build_object ('actor', 'P-QNL.07.0
 SELECT is (gf_visit_due ('H-T-1'), date '2026-09-01',
            'never visited, bereaved (monthly) and dibao (quarterly): due a month after the membership began');
 SELECT is (gf_visit_due ('H-T-3'), NULL, 'no special group: no visit due');
-SELECT bag_eq ('SELECT household FROM gf_visits_overdue (''QNL.07'')', ARRAY['H-T-1'],
-               'L2 is shown the overdue household (H-T-2 is due at the end of December)');
+SELECT bag_eq ('SELECT household FROM gf_visits_overdue (''QNL.07'')', ARRAY['H-T-1', 'H-T-4'],
+               'L2 is shown the overdue households (H-T-2 is due at the end of December)');
 SELECT is (pg_temp.log ('visit.logged', 'v-1', jsonb_build_object ('actor', 'P-QNL.07.063-1', 'household', 'H-NONE',
                'done_at', pg_temp.ms ('2026-10-12 09:00+08'))), 'unknown_household', 'an unknown household is refused');
 SELECT is (pg_temp.log ('visit.logged', 'v-1', jsonb_build_object ('actor', 'P-QNL.07.063-1', 'household', 'H-T-3',
@@ -139,19 +175,68 @@ SELECT is (pg_temp.log ('selfcheck.logged', 's-3', jsonb_build_object ('actor', 
                'done_at', pg_temp.ms ('2026-10-12 09:40+08'), 'items', '["parking=ok"]'::jsonb)),
            'bad_value', 'an unknown item is refused');
 
--- Reminders, to the L2 leader, once per period, on working days.
+-- Reminders, to the L3 and the L2 leader, once per period, on working days.
 SELECT ok (gf_field_reminders ('2026-10-12 10:00+08') > 0, 'Monday 10:00: missed patrols and overdue visits reminded');
-SELECT is ((SELECT count (*)::int FROM field_reminders WHERE recipient <> 'P-QNL.07-1' AND grid LIKE 'QNL.07.%'), 0,
-           'QNL.07''s reminders go to its leader');
+SELECT is ((SELECT count (*)::int FROM field_reminders
+             WHERE grid LIKE 'QNL.07.%'
+               AND recipient IS DISTINCT FROM gf_leader (CASE audience WHEN 'l2_leader' THEN 'QNL.07' ELSE grid END)), 0,
+           'QNL.07''s reminders go to the L3 grid''s leader and to QNL.07''s');
+SELECT bag_eq ($$ SELECT audience FROM field_reminders WHERE kind = 'patrol.missed' AND subject = 'QNL.07.064' AND period = '2026-10-09' $$,
+               $$ VALUES ('grid_leader'), ('l2_leader') $$, 'a missed patrol: both leaders at once');
+SELECT is ((SELECT count (*)::int FROM field_reminders f
+             WHERE NOT EXISTS (SELECT 1 FROM notifications n WHERE n.field_reminder = f.id)), 0,
+           'every reminder has its notification');
 SELECT is (gf_field_reminders ('2026-10-12 11:00+08'), 0, 'an hour later: nothing reminded twice');
 SELECT is (gf_field_reminders ('2026-10-11 10:00+08'), 0, 'on a Sunday nobody is reminded');
+-- H-T-4 was due on Friday 9 October; five working days later (Saturday 10
+-- October is a make-up working day) is Thursday 15 October.
+CREATE FUNCTION pg_temp.remind_at (t timestamptz) RETURNS integer LANGUAGE plpgsql AS $$
+BEGIN
+    INSERT INTO sim_clock (at) VALUES (t) ON CONFLICT (id) DO UPDATE SET at = excluded.at;
+    RETURN gf_field_reminders (t);
+END
+$$;
+DO $$ BEGIN PERFORM pg_temp.remind_at ('2026-10-14 10:00+08'); END $$;
+SELECT is ((SELECT count (*)::int FROM field_reminders WHERE subject = 'H-T-4'), 1,
+           'Wednesday 14 October is within H-T-4''s grace: the L2 leader is not told yet');
+DO $$ BEGIN PERFORM pg_temp.remind_at ('2026-10-15 10:00+08'); END $$;
+SELECT is ((SELECT string_agg (recipient || ':' || period, ',') FROM field_reminders
+             WHERE subject = 'H-T-4' AND audience = 'l2_leader'), 'P-QNL.07-1:2026-10-09',
+           'Thursday 15 October, five working days after the due day: the L2 leader is told');
+DO $$ BEGIN PERFORM pg_temp.remind_at ('2026-10-16 10:00+08'); END $$;
+SELECT is ((SELECT count (*)::int FROM field_reminders WHERE subject = 'H-T-4'), 2,
+           'the next day: not again for that period');
+SELECT is ((SELECT count (*)::int FROM field_reminders WHERE kind = 'patrol.missed' AND period = '2026-10-15'
+               AND subject = 'QNL.07.063'), 2, 'Thursday''s missed patrol reminded on Friday, to both leaders');
+UPDATE notification_rules SET enabled = false WHERE event_type = 'patrol.missed' AND audience = 'l2_leader';
+DO $$ BEGIN PERFORM pg_temp.remind_at ('2026-10-19 10:00+08'); END $$;
+SELECT is ((SELECT string_agg (DISTINCT audience, ',') FROM field_reminders WHERE period = '2026-10-16'
+               AND kind = 'patrol.missed'), 'grid_leader', 'a disabled rule: its audience is not reminded');
+UPDATE notification_rules SET enabled = true WHERE event_type = 'patrol.missed' AND audience = 'l2_leader';
+
+-- Quiet hours: reminders made at 21:00 (the escalator late) wait for the
+-- next working day's 08:00; a claim at 21:00 leaves them.
+SELECT ok (pg_temp.remind_at ('2026-10-20 21:00+08') > 0, 'Tuesday 21:00: Monday''s missed patrols reminded');
+SELECT is ((SELECT array_agg (DISTINCT d.not_before) FROM deliveries d JOIN notifications n ON n.id = d.notification
+             JOIN field_reminders f ON f.id = n.field_reminder WHERE f.created_at = '2026-10-20 21:00+08'),
+           ARRAY[timestamptz '2026-10-21 08:00+08'], 'their deliveries are held until Wednesday 08:00');
+SELECT is ((SELECT count (*)::int FROM gf_delivery_claim ('sms', 10000) c
+             JOIN deliveries d ON d.id = c.id JOIN notifications n ON n.id = d.notification
+            WHERE n.field_reminder IS NOT NULL AND d.created_at = '2026-10-20 21:00+08'), 0,
+           'the SMS claim at 21:00 leaves them');
+INSERT INTO sim_clock (at) VALUES ('2026-10-12 10:00+08') ON CONFLICT (id) DO UPDATE SET at = excluded.at;
 
 -- The roles.
 SELECT is (pg_temp.as_role ('gf_intake', $$ SELECT * FROM gf_field_log ('visit.logged', 'v-r', NULL,
               jsonb_build_object ('actor', 'P-QNL.07.063-1', 'household', 'H-T-2', 'done_at', 1790000000000,
                                   'follow_up', '测试')) $$), '00000', 'the intake may log a visit with its complaint');
-SELECT is (pg_temp.as_role ('gf_escalator', $$ SELECT gf_field_reminders ('2026-10-13 10:00+08') $$), '00000',
-           'the escalator may remind');
+INSERT INTO sim_clock (at) VALUES ('2026-10-22 10:00+08') ON CONFLICT (id) DO UPDATE SET at = excluded.at;
+SELECT is (pg_temp.as_role ('gf_escalator', $x$ DO $$ BEGIN
+               PERFORM gf_field_reminders ('2026-10-22 10:00+08');
+               IF NOT EXISTS (SELECT 1 FROM notifications n
+                               WHERE n.field_reminder IS NOT NULL AND n.created_at = '2026-10-22 10:00+08') THEN
+                   RAISE EXCEPTION 'no notice';
+               END IF; END $$ $x$), '00000', 'the escalator may remind, with notices and their deliveries');
 
 SELECT * FROM finish ();
 ROLLBACK;

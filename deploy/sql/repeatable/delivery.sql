@@ -30,8 +30,9 @@ $$;
 CREATE OR REPLACE FUNCTION gf_deliveries_fanout () RETURNS trigger LANGUAGE plpgsql AS $$
 BEGIN
     WITH n AS MATERIALIZED (
-        SELECT n.id, n.recipient, n.created_at, n.audience, c.urgent, c.phone
-          FROM new_rows n JOIN cases c ON c.id = n.case_id
+        -- (a field reminder's notice has no case: not urgent, no phone)
+        SELECT n.id, n.recipient, n.created_at, n.audience, coalesce (c.urgent, false) AS urgent, c.phone
+          FROM new_rows n LEFT JOIN cases c ON c.id = n.case_id
     ), release AS MATERIALIZED (
         SELECT r.created_at, r.urgent, r.audience,
                gf_quiet_release (r.created_at, r.urgent, r.audience) AS not_before

@@ -2,8 +2,9 @@
 -- (notification_templates, rendered by gf_notification_text) and the
 -- notification.created event — for every notification: the notifier's
 -- events and the escalation engine's occasions (escalations, sign-for
--- reminders, overdue referrals) alike.
--- Owns: gf_notification_text, gf_notify_many, gf_notifier_batch.
+-- reminders, overdue referrals) alike; and the notices of field reminders
+-- (033: missed patrols, overdue visits), which have no case.
+-- Owns: gf_notification_text, gf_notify_many, gf_notifier_batch, gf_notify_field.
 
 -- The one rendering of a notification's text.  A template's format()
 -- positions: %1$s case id, %2$s category name ('未分类' without one), %3$s
@@ -163,4 +164,47 @@ RETURNS TABLE (created integer, no_leader bigint) LANGUAGE sql AS $$
            (SELECT count (*) FROM jsonb_to_recordset (p_events) AS ev (type text, grid text)
              WHERE ev.type = 'case.routed'
                AND NOT EXISTS (SELECT 1 FROM people p WHERE p.grid = ev.grid AND p.role = 'leader'))
+$$;
+
+-- The notices of field reminders (patrols.sql gf_field_reminders, 033): one
+-- staff notification per field_reminders row of p_ids (the row is the
+-- dedupe key: notifications.field_reminder is unique, and a row already
+-- told is left out), kind and template from the notification_rules row of
+-- the reminder's kind and audience, created at the reminder's time (its
+-- deliveries are held through quiet hours and days off as every staff
+-- notice's), each with its notification.created event: the same payload as
+-- a case's (case null), topic notify/<person>.  Template positions: %1$s
+-- the subject (the household's opaque id; the grid for a patrol), %2$s the
+-- period (YYYY-MM-DD), %3$s the L3 grid's code, %4$s its name, %5$s the L2
+-- grace (visit_l2_grace_working_days).  Nothing of the register: no name,
+-- address or phone.  Returns how many were created.
+CREATE OR REPLACE FUNCTION gf_notify_field (p_ids bigint[]) RETURNS integer
+LANGUAGE sql AS $$
+    WITH msg AS (
+        SELECT f.id, f.recipient, f.grid, f.created_at, r.kind,
+               format (tp.body, f.subject, to_char (f.period, 'YYYY-MM-DD'), g.code, g.name,
+                       coalesce (gf_field_rule (f.grid)->>'visit_l2_grace_working_days', '5')) AS text
+          FROM field_reminders f
+          JOIN notification_rules r ON r.event_type = f.kind AND r.audience = f.audience
+                                   AND r.raised_by = 'escalator'
+          JOIN notification_templates tp ON tp.kind = r.template AND tp.lang = 'zh'
+          JOIN grids g ON g.code = f.grid
+         WHERE f.id = ANY (p_ids)
+           AND NOT EXISTS (SELECT 1 FROM notifications n WHERE n.field_reminder = f.id)
+    ), ins AS (
+        INSERT INTO notifications (case_id, field_reminder, kind, recipient, audience, text, created_at)
+        SELECT NULL, m.id, m.kind, m.recipient, 'staff', m.text, m.created_at FROM msg m ORDER BY m.id
+        ON CONFLICT DO NOTHING
+        RETURNING id, field_reminder, kind, recipient, text, created_at
+    ), ev AS (
+        INSERT INTO case_events (type, topic, case_id, grid, at, payload)
+        SELECT 'notification.created', 'notify/' || i.recipient, NULL, f.grid, i.created_at,
+               jsonb_build_object ('notification', i.id, 'case', NULL, 'kind', i.kind,
+                                   'recipient', i.recipient, 'role', p.role, 'text', i.text)
+          FROM ins i JOIN field_reminders f ON f.id = i.field_reminder
+          LEFT JOIN people p ON p.id = i.recipient
+         ORDER BY i.id
+        RETURNING 1
+    )
+    SELECT count (*)::integer FROM ev
 $$;

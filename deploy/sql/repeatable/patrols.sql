@@ -3,8 +3,9 @@
 -- transaction through gf_intake_store) and selfcheck.logged through the
 -- intake (services/intake/gf_intake_field.c); what L2 is shown (grids that
 -- skipped their patrol on a working day, overdue visits to special
--- households) and reminded of, once per period (gf_field_reminders, called
--- by the escalator).  Events name a household by its opaque id only; free
+-- households) and reminded of with the L3 leaders, once per period
+-- (gf_field_reminders, called by the escalator; each reminder a notice
+-- without a case, 033).  Events name a household by its opaque id only; free
 -- text goes on the stream through gf_redact_text.
 -- Owns: gf_field_rule, gf_field_redact, gf_field_authorise, gf_field_log, gf_patrol_log,
 -- gf_visit_log, gf_selfcheck_log, gf_patrols_missed, gf_patrols_from,
@@ -345,18 +346,24 @@ LANGUAGE sql STABLE AS $$
      ORDER BY d.due, d.household
 $$;
 
--- Reminders to the L2 leaders (escalator, each tick): missed patrols of the
--- last lookback_days working days (not before patrols_from, by default the
--- root's first patrol: none logged, none expected) and overdue visits, once per (subject,
--- period, leader), made only on a working day from remind_hour:remind_minute
--- on and released after quiet hours (gf_quiet_release).  Each new reminder
--- is an event (patrol.missed, visit.overdue) without personal data.
--- Returns how many were made.
+-- Reminders (escalator, each tick): missed patrols of the last
+-- lookback_days working days (not before patrols_from, by default the
+-- root's first patrol: none logged, none expected) and overdue visits, once
+-- per (subject, period, recipient), made only on a working day from
+-- remind_hour:remind_minute on and released after quiet hours
+-- (gf_quiet_release).  Who is reminded: the enabled notification_rules
+-- raised by the escalator for the kind (033): grid_leader the L3 grid's
+-- leader, l2_leader its L2 grid's leader — for an overdue visit only once
+-- visit_l2_grace_working_days (default 5) working days have passed since
+-- the due day.  One person in both roles is reminded once (as the L3
+-- leader).  Each new reminder is an event (patrol.missed, visit.overdue)
+-- without personal data and a staff notification (gf_notify_field, in the
+-- same transaction).  Returns how many reminders were made.
 CREATE OR REPLACE FUNCTION gf_field_reminders (p_at timestamptz) RETURNS integer
 LANGUAGE plpgsql AS $$
 DECLARE
     v_local timestamp := p_at AT TIME ZONE 'Asia/Shanghai';
-    v_made integer;
+    v_made bigint[];
 BEGIN
     IF NOT gf_is_workday (v_local::date) THEN
         RETURN 0;
@@ -375,24 +382,44 @@ BEGIN
                                               (SELECT min (x.done_at AT TIME ZONE 'Asia/Shanghai')::date FROM patrols x
                                                 WHERE split_part (x.grid, '.', 1) = r.code)) AS first) f
          WHERE r.level = 1
+           AND v_local::time >= make_time (coalesce ((p.params->>'remind_hour')::int, 9),
+                                           coalesce ((p.params->>'remind_minute')::int, 0), 0)
     ), due AS (
-        SELECT 'patrol.missed' AS kind, m.grid AS subject, m.day AS period, m.grid
+        SELECT 'patrol.missed' AS kind, m.grid AS subject, m.day AS period, m.grid, roots.params
           FROM roots
          CROSS JOIN LATERAL gf_patrols_missed (roots.root, roots.since, v_local::date - 1) m
-         WHERE v_local::time >= make_time (coalesce ((params->>'remind_hour')::int, 9),
-                                           coalesce ((params->>'remind_minute')::int, 0), 0)
         UNION ALL
-        SELECT 'visit.overdue', o.household, (o.due_at AT TIME ZONE 'Asia/Shanghai')::date, o.grid
+        SELECT 'visit.overdue', o.household, (o.due_at AT TIME ZONE 'Asia/Shanghai')::date, o.grid, roots.params
           FROM roots
          CROSS JOIN LATERAL gf_visits_overdue (roots.root) o
-         WHERE v_local::time >= make_time (coalesce ((params->>'remind_hour')::int, 9),
-                                           coalesce ((params->>'remind_minute')::int, 0), 0)
-    ), made AS (
-        INSERT INTO field_reminders (kind, subject, period, grid, recipient, created_at, not_before)
-        SELECT due.kind, due.subject, due.period, due.grid, l.leader, p_at, gf_quiet_release (p_at, false, 'staff')
+    ), graced AS MATERIALIZED (
+        -- the overdue visits' due days whose L2 grace is over (once per
+        -- distinct day and grace, not per household)
+        SELECT x.period, x.grace
+          FROM (SELECT DISTINCT due.period,
+                       coalesce ((due.params->>'visit_l2_grace_working_days')::int, 5) AS grace
+                  FROM due WHERE due.kind = 'visit.overdue') x
+         WHERE (gf_add_working_days (x.period::timestamp AT TIME ZONE 'Asia/Shanghai', x.grace)
+                AT TIME ZONE 'Asia/Shanghai')::date <= v_local::date
+    ), whom AS (
+        SELECT DISTINCT ON (due.kind, due.subject, due.period, l.leader)
+               due.kind, due.subject, due.period, due.grid, r.audience, l.leader
           FROM due
-         CROSS JOIN LATERAL (SELECT gf_leader (gf_owner_grid (due.grid, 2)) AS leader) l
+          JOIN notification_rules r ON r.event_type = due.kind AND r.raised_by = 'escalator' AND r.enabled
+                                   AND r.audience IN ('grid_leader', 'l2_leader')
+         CROSS JOIN LATERAL (SELECT gf_leader (CASE r.audience WHEN 'grid_leader' THEN due.grid
+                                                  ELSE gf_owner_grid (due.grid, 2) END) AS leader) l
          WHERE l.leader IS NOT NULL
+           AND (r.audience = 'grid_leader' OR due.kind = 'patrol.missed'
+                OR EXISTS (SELECT 1 FROM graced g
+                            WHERE g.period = due.period
+                              AND g.grace = coalesce ((due.params->>'visit_l2_grace_working_days')::int, 5)))
+         ORDER BY due.kind, due.subject, due.period, l.leader, r.audience = 'grid_leader' DESC
+    ), made AS (
+        INSERT INTO field_reminders (kind, subject, period, grid, recipient, audience, created_at, not_before)
+        SELECT whom.kind, whom.subject, whom.period, whom.grid, whom.leader, whom.audience, p_at,
+               gf_quiet_release (p_at, false, 'staff')
+          FROM whom
         ON CONFLICT (kind, subject, period, recipient) DO NOTHING
         RETURNING field_reminders.*
     ), ev AS (
@@ -404,7 +431,11 @@ BEGIN
                                              'to', made.recipient) END
           FROM made ORDER BY made.id
     )
-    SELECT count (*) INTO v_made FROM made;
-    RETURN v_made;
+    SELECT array_agg (made.id ORDER BY made.id) INTO v_made FROM made;
+    IF v_made IS NULL THEN
+        RETURN 0;
+    END IF;
+    PERFORM gf_notify_field (v_made);
+    RETURN cardinality (v_made);
 END
 $$;
