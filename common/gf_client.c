@@ -77,10 +77,9 @@ int gf_client_recv (gf_client_t *self, gf_reply_t *reply, int timeout_ms)
     return 0;
 }
 
-int gf_client_submit (gf_client_t *self, const gf_complaint_t *c, gf_reply_t *reply, int timeout_ms,
-                      int attempts)
+int gf_client_request (gf_client_t *self, zframe_t *body, const char *id, gf_reply_t *reply,
+                       int timeout_ms, int attempts)
 {
-    zframe_t *body = gf_complaint_encode (c);
     int rc = -1;
     int backoff_ms = 250;
     for (int attempt = 0; attempt < attempts && rc != 0 && !zsys_interrupted; attempt++) {
@@ -99,7 +98,7 @@ int gf_client_submit (gf_client_t *self, const gf_complaint_t *c, gf_reply_t *re
                 break;
             if (got == 1)
                 continue;
-            if (reply->id && streq (reply->id, c->id)) {
+            if (reply->id && streq (reply->id, id)) {
                 /* `unavailable` with attempts left: resend (rc 1) */
                 rc = !reply->ok && reply->code == GF_E_UNAVAILABLE && attempt + 1 < attempts;
                 break;
@@ -109,8 +108,16 @@ int gf_client_submit (gf_client_t *self, const gf_complaint_t *c, gf_reply_t *re
         if (rc != 0 && zsys_interrupted)
             break;
     }
-    zframe_destroy (&body);
     return rc == 1 ? 0 : rc; /* interrupted after an `unavailable`: that is the answer */
+}
+
+int gf_client_submit (gf_client_t *self, const gf_complaint_t *c, gf_reply_t *reply, int timeout_ms,
+                      int attempts)
+{
+    zframe_t *body = gf_complaint_encode (c);
+    int rc = gf_client_request (self, body, c->id, reply, timeout_ms, attempts);
+    zframe_destroy (&body);
+    return rc;
 }
 
 zsock_t *gf_client_sock (gf_client_t *self)

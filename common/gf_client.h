@@ -31,10 +31,16 @@ int gf_client_send (gf_client_t *self, zframe_t *body);
     undecodable reply (logged). */
 int gf_client_recv (gf_client_t *self, gf_reply_t *reply, int timeout_ms);
 
-/*  Sends a complaint and waits for its reply, resending on timeout, or
-    after a back-off (0.25 s, doubling) on an `unavailable` answer, up to
-    `attempts` sends in all.  Returns 0 with reply filled (the last answer,
-    which may still be `unavailable`), or -1 (no answer). */
+/*  Sends a request (body, not consumed; id: its request id) and waits for
+    its reply, resending on timeout, or after a back-off (0.25 s, doubling)
+    on an `unavailable` answer, up to `attempts` sends in all.  Resending is
+    safe: every request is idempotent by its id.  Returns 0 with reply
+    filled (the last answer, which may still be `unavailable`), or -1 (no
+    answer). */
+int gf_client_request (gf_client_t *self, zframe_t *body, const char *id, gf_reply_t *reply,
+                       int timeout_ms, int attempts);
+
+/*  gf_client_request for a complaint. */
 int gf_client_submit (gf_client_t *self, const gf_complaint_t *c, gf_reply_t *reply, int timeout_ms,
                       int attempts);
 

@@ -8,6 +8,7 @@
 #include <czmq.h>
 #include "gf_config.h"
 #include "gf_db.h"
+#include "gf_proto.h"
 
 int gridctl_db_migrate (gf_config_t *config, int argc, char **argv);
 int gridctl_grids_import (gf_config_t *config, int argc, char **argv);
@@ -47,6 +48,14 @@ int gridctl_household_due (gf_config_t *config, int argc, char **argv);
 int gridctl_household_act (gf_config_t *config, const char *what, int argc, char **argv);
 int gridctl_people (gf_config_t *config, int argc, char **argv);
 int gridctl_notify (gf_config_t *config, int argc, char **argv);
+
+/*  A request id for a staff command ("gridctl-PID-USECS") into id. */
+void gridctl_request_id (char *id, size_t size);
+/*  Sends *body_p (consumed; id: its request id) to the intake and waits
+    for its reply, resending as gf_client_request does.  Returns 0 with
+    reply filled, or 1 after printing that the intake did not answer. */
+int gridctl_request (gf_config_t *config, zframe_t **body_p, const char *id, gf_reply_t *reply,
+                     int timeout_ms);
 
 /*  A database connection, or NULL after printing why. */
 gf_db_t *gridctl_connect (gf_config_t *config);

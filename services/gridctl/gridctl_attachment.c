@@ -61,7 +61,7 @@ int gridctl_case_attach (gf_config_t *config, int argc, char **argv)
         return 1;
     }
     char id[64];
-    snprintf (id, sizeof id, "gridctl-%d-%" PRId64, getpid (), zclock_usecs ());
+    gridctl_request_id (id, sizeof id);
     a.id = (char *)(request_id ? request_id : id);
     a.at = gf_clock_now_ms ();
     const char *base = strrchr (file, '/');
@@ -70,28 +70,10 @@ int gridctl_case_attach (gf_config_t *config, int argc, char **argv)
     a.size = zchunk_size (chunk);
     zframe_t *body = gf_attachment_encode (&a);
     zchunk_destroy (&chunk);
-    gf_client_t *client = gf_client_new_secure (config->intake, config->cert, config->server_cert);
     gf_reply_t reply = {0};
-    int rc = 1;
-    for (int attempt = 0; client && attempt < 3 && rc == 1; attempt++) {
-        if (gf_client_send (client, body) != 0)
-            break;
-        int64_t deadline = zclock_mono () + 10000;
-        while (rc == 1 && zclock_mono () < deadline) {
-            if (gf_client_recv (client, &reply, (int)(deadline - zclock_mono ())) != 0)
-                continue;
-            if (reply.id && streq (reply.id, a.id))
-                rc = 0;
-            else
-                gf_reply_reset (&reply);
-        }
-    }
-    zframe_destroy (&body);
-    gf_client_destroy (&client);
-    if (rc != 0) {
-        fprintf (stderr, "error: no reply from the intake at %s\n", config->intake);
+    if (gridctl_request (config, &body, a.id, &reply, 10000) != 0)
         return 1;
-    }
+    int rc = 0;
     if (reply.ok)
         printf ("case %" PRId64 ": attachment %s stored%s\n", a.case_id, a.filename,
                 reply.duplicate ? " [already done]" : "");

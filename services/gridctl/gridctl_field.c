@@ -91,38 +91,19 @@ int gridctl_field_log (gf_config_t *config, const char *what, int argc, char **a
         goto done;
     }
     char id[64];
-    snprintf (id, sizeof id, "gridctl-%d-%" PRId64, getpid (), zclock_usecs ());
+    gridctl_request_id (id, sizeof id);
     f.id = request_id ? request_id : id;
     f.at = gf_clock_now_ms ();
 
-    gf_client_t *client = gf_client_new_secure (config->intake, config->cert, config->server_cert);
     zframe_t *body = gf_fieldlog_encode (&f);
     gf_reply_t reply = {0};
-    rc = 1;
-    /* Resending is safe: the log's id makes it idempotent. */
-    for (int attempt = 0; client && attempt < 3 && rc == 1; attempt++) {
-        if (gf_client_send (client, body) != 0)
-            break;
-        int64_t until = zclock_mono () + 5000;
-        while (rc == 1 && zclock_mono () < until) {
-            if (gf_client_recv (client, &reply, (int)(until - zclock_mono ())) != 0)
-                continue;
-            if (reply.id && streq (reply.id, f.id))
-                rc = 0;
-            else
-                gf_reply_reset (&reply);
-        }
-    }
-    zframe_destroy (&body);
-    gf_client_destroy (&client);
-    if (rc != 0)
-        fprintf (stderr, "error: no reply from the intake at %s\n", config->intake);
-    else if (reply.ok) {
+    rc = gridctl_request (config, &body, f.id, &reply, 5000);
+    if (rc == 0 && reply.ok) {
         printf ("%s %s: ok (log %" PRId64 ")", f.type, f.id, reply.version);
         if (reply.case_id > 0)
             printf (" case %" PRId64, reply.case_id);
         printf ("%s\n", reply.duplicate ? " [already logged]" : "");
-    } else {
+    } else if (rc == 0) {
         fprintf (stderr, "error: %s: %s\n", gf_code_name (reply.code),
                  reply.message ? reply.message : "");
         rc = 1;

@@ -294,34 +294,15 @@ int gridctl_household_act (gf_config_t *config, const char *what, int argc, char
         h.group = add ? add : end;
     }
     char id[64];
-    snprintf (id, sizeof id, "gridctl-%d-%" PRId64, getpid (), zclock_usecs ());
+    gridctl_request_id (id, sizeof id);
     h.id = request_id ? request_id : id;
     h.at = gf_clock_now_ms ();
 
-    gf_client_t *client = gf_client_new_secure (config->intake, config->cert, config->server_cert);
     zframe_t *body = gf_household_msg_encode (&h);
     gf_reply_t reply = {0};
-    int rc = 1;
-    /* Resending is safe: (actor, request id) makes the change idempotent. */
-    for (int attempt = 0; client && attempt < 3 && rc == 1; attempt++) {
-        if (gf_client_send (client, body) != 0)
-            break;
-        int64_t until = zclock_mono () + 5000;
-        while (rc == 1 && zclock_mono () < until) {
-            if (gf_client_recv (client, &reply, (int)(until - zclock_mono ())) != 0)
-                continue;
-            if (reply.id && streq (reply.id, h.id))
-                rc = 0;
-            else
-                gf_reply_reset (&reply);
-        }
-    }
-    zframe_destroy (&body);
-    gf_client_destroy (&client);
-    if (rc != 0) {
-        fprintf (stderr, "error: no reply from the intake at %s\n", config->intake);
+    if (gridctl_request (config, &body, h.id, &reply, 5000) != 0)
         return 1;
-    }
+    int rc = 0;
     if (reply.ok)
         printf ("household %s %s: ok (%s, version %" PRId64 ")%s\n", h.household, what,
                 reply.state ? reply.state : "-", reply.version,

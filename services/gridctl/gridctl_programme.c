@@ -64,34 +64,15 @@ int gridctl_programme_act (gf_config_t *config, const char *action, int argc, ch
         return 2;
     }
     char id[64];
-    snprintf (id, sizeof id, "gridctl-%d-%" PRId64, getpid (), zclock_usecs ());
+    gridctl_request_id (id, sizeof id);
     a.id = request_id ? request_id : id;
     a.at = gf_clock_now_ms ();
 
-    gf_client_t *client = gf_client_new_secure (config->intake, config->cert, config->server_cert);
     zframe_t *body = gf_programme_action_encode (&a);
     gf_reply_t reply = {0};
-    int rc = 1;
-    /* Resending is safe: (actor, request id) makes the action idempotent. */
-    for (int attempt = 0; client && attempt < 3 && rc == 1; attempt++) {
-        if (gf_client_send (client, body) != 0)
-            break;
-        int64_t until = zclock_mono () + 5000;
-        while (rc == 1 && zclock_mono () < until) {
-            if (gf_client_recv (client, &reply, (int)(until - zclock_mono ())) != 0)
-                continue;
-            if (reply.id && streq (reply.id, a.id))
-                rc = 0;
-            else
-                gf_reply_reset (&reply);
-        }
-    }
-    zframe_destroy (&body);
-    gf_client_destroy (&client);
-    if (rc != 0) {
-        fprintf (stderr, "error: no reply from the intake at %s\n", config->intake);
+    if (gridctl_request (config, &body, a.id, &reply, 5000) != 0)
         return 1;
-    }
+    int rc = 0;
     if (reply.ok)
         printf ("%s: ok %s%s\n", action, reply.state ? reply.state : "-",
                 reply.duplicate ? " [already done]" : "");

@@ -424,25 +424,7 @@ void gf_intake_action_apply (gf_db_t *db, const gf_action_t *a, const char *iden
     goto cleanup;
 
 unavailable:
-    /* The database failed the step; nothing was written (a COMMIT cut by
-       the deadline may have committed: the resend answers `duplicate`).
-       A deadlock or a concurrent twin is a `conflict` on a case (SPEC
-       6.3); else the one rule of gf_code_from_sqlstate. */
-    if (late)
-        gf_error_set (&err, GF_E_UNAVAILABLE, "storage did not answer in time, retry later");
-    else if (gf_db_lost (db))
-        gf_error_set (&err, GF_E_UNAVAILABLE, "storage unavailable, retry later");
-    else if (strncmp (gf_db_sqlstate (db), "40", 2) == 0 || streq (gf_db_sqlstate (db), "23505"))
-        gf_error_set (&err, GF_E_CONFLICT, "concurrent change (%s), retry with the current version",
-                      gf_db_sqlstate (db));
-    else if (gf_db_code (db) == GF_E_UNAVAILABLE)
-        gf_error_set (&err, GF_E_UNAVAILABLE, "storage unavailable (%s), retry later",
-                      gf_db_sqlstate (db));
-    else if (gf_db_code (db) == GF_E_BAD_VALUE)
-        gf_error_set (&err, GF_E_BAD_VALUE, "a value was refused by the database (%s)",
-                      gf_db_sqlstate (db));
-    else
-        gf_error_set (&err, GF_E_INTERNAL, "internal error (%s), logged", gf_db_sqlstate (db));
+    gf_intake_db_failure (db, late, &err);
 refuse:
     s_fail (reply, err.code, err.message);
 rollback:

@@ -113,16 +113,7 @@ void gf_intake_attachment_apply (gf_db_t *db, const gf_attachment_t *a, const ch
     goto cleanup;
 
 unavailable:
-    if (late)
-        gf_error_set (&err, GF_E_UNAVAILABLE, "storage did not answer in time, retry later");
-    else if (gf_db_lost (db) || gf_db_code (db) == GF_E_UNAVAILABLE)
-        gf_error_set (&err, GF_E_UNAVAILABLE, "storage unavailable (%s), retry later",
-                      gf_db_sqlstate (db));
-    else if (gf_db_code (db) == GF_E_BAD_VALUE)
-        gf_error_set (&err, GF_E_BAD_VALUE, "a value was refused by the database (%s)",
-                      gf_db_sqlstate (db));
-    else
-        gf_error_set (&err, GF_E_INTERNAL, "internal error (%s), logged", gf_db_sqlstate (db));
+    gf_intake_db_failure (db, late, &err);
 refuse:
     reply->ok = false;
     reply->code = err.code;

@@ -98,3 +98,20 @@ void gf_intake_db_committed (bool in_time)
             zsys_info ("intake: COMMITs complete in time again");
     }
 }
+
+void gf_intake_db_failure (gf_db_t *db, bool late, gf_error_t *err)
+{
+    const char *state = gf_db_sqlstate (db);
+    if (late)
+        gf_error_set (err, GF_E_UNAVAILABLE, "storage did not answer in time, retry later");
+    else if (gf_db_lost (db))
+        gf_error_set (err, GF_E_UNAVAILABLE, "storage unavailable, retry later");
+    else if (strncmp (state, "40", 2) == 0 || streq (state, "23505"))
+        gf_error_set (err, GF_E_CONFLICT, "concurrent change (%s), retry", state);
+    else if (gf_db_code (db) == GF_E_UNAVAILABLE)
+        gf_error_set (err, GF_E_UNAVAILABLE, "storage unavailable (%s), retry later", state);
+    else if (gf_db_code (db) == GF_E_BAD_VALUE)
+        gf_error_set (err, GF_E_BAD_VALUE, "a value was refused by the database (%s)", state);
+    else
+        gf_error_set (err, GF_E_INTERNAL, "internal error (%s), logged", state);
+}

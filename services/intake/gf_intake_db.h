@@ -43,6 +43,15 @@ PGresult *gf_intake_db_exec (gf_db_t *db, const char *sql, int nparams, const ch
     have committed locally, unreplicated. */
 int gf_intake_db_commit (gf_db_t *db, int64_t deadline, bool *late);
 
+/*  Why a request's transaction failed, as its answer (err): late (the
+    deadline passed: unavailable), the connection lost or a class the
+    storage answers for (unavailable), a deadlock, serialization failure
+    or concurrent twin (conflict: retry), a value the database refused
+    (bad_value), else internal (logged).  Nothing was written; a COMMIT
+    cut by the deadline may have committed, and the resend then answers
+    `duplicate`. */
+void gf_intake_db_failure (gf_db_t *db, bool late, gf_error_t *err);
+
 /*  Records for /healthz whether COMMITs complete in time: false after a
     missed deadline, true after a transaction that wrote committed in
     time. */

@@ -78,22 +78,7 @@ void gf_intake_field_apply (gf_db_t *db, const gf_fieldlog_t *f, const char *ide
     goto cleanup;
 
 unavailable:
-    /* Nothing was written (a COMMIT cut by the deadline may have
-       committed: the resend answers `duplicate`). */
-    if (late)
-        gf_error_set (&err, GF_E_UNAVAILABLE, "storage did not answer in time, retry later");
-    else if (gf_db_lost (db))
-        gf_error_set (&err, GF_E_UNAVAILABLE, "storage unavailable, retry later");
-    else if (strncmp (gf_db_sqlstate (db), "40", 2) == 0 || streq (gf_db_sqlstate (db), "23505"))
-        gf_error_set (&err, GF_E_CONFLICT, "concurrent change (%s), retry", gf_db_sqlstate (db));
-    else if (gf_db_code (db) == GF_E_UNAVAILABLE)
-        gf_error_set (&err, GF_E_UNAVAILABLE, "storage unavailable (%s), retry later",
-                      gf_db_sqlstate (db));
-    else if (gf_db_code (db) == GF_E_BAD_VALUE)
-        gf_error_set (&err, GF_E_BAD_VALUE, "a value was refused by the database (%s)",
-                      gf_db_sqlstate (db));
-    else
-        gf_error_set (&err, GF_E_INTERNAL, "internal error (%s), logged", gf_db_sqlstate (db));
+    gf_intake_db_failure (db, late, &err);
 refuse:
     reply->ok = false;
     reply->code = err.code;

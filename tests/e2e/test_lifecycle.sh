@@ -14,7 +14,13 @@ start_capture
 G="$BIN/gridctl"
 
 state_of() { sql "SELECT state FROM cases WHERE id = $1"; }
-wait_state() { wait_for "case $1 to be $2" 10 sql_eq "SELECT state FROM cases WHERE id = $1" "$2"; }
+# wait_state CASE STATE: the case reached STATE and the notifier has told
+# the grid (as a leader sees the notice before acting on it), so that the
+# timelines below have one order.
+wait_state() {
+  wait_for "case $1 to be $2" 10 sql_eq "SELECT state FROM cases WHERE id = $1" "$2"
+  wait_for "the notifier to catch up" 20 quiescent
+}
 # The case's events; of the notifications only those to a grid leader (members
 # and the resident are told too: see test_notify_*).
 types_of() { sql "SELECT string_agg(type, ' ' ORDER BY id) FROM case_events WHERE case_id = $1
@@ -28,6 +34,7 @@ act "$A" progress --actor $L3 --note "已联系供电所"
 act "$A" refer --actor $L3 --department GDS --note "代居民报修"
 act "$A" reply --actor $L3 --note "供电所：本周内更换"
 act "$A" supervise --actor $L2
+wait_for "the supervision notice" 20 quiescent
 act "$A" classify --actor $L2 --tier hard --urgent yes --groups dibao
 act "$A" resolve --actor $L3 --note "已更换路灯"
 act "$A" callback --actor $L3 --satisfied no --note "仍然不亮"
