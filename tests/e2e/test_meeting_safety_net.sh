@@ -6,8 +6,8 @@
 #     agenda (the ledger, special-group cases marked 'special'); nothing
 #     escalates at the slot (the old rule moved every case past its grace).
 #   - People close QNL.08's meeting in time and decide on one case of
-#     QNL.07's (until i14-mtg's meeting.action lands: by SQL, as the intake
-#     will): the closed meeting triggers no escalation, the decided case stays.
+#     QNL.07's (through the intake, gridctl meeting): the closed meeting
+#     triggers no escalation, the decided case stays.
 #   - QNL.07's meeting is not closed: 48 h after its slot (close_within_hours)
 #     the safety net lapses it, with kill -9 of the escalator inside the
 #     lapse's transaction (held there by a row lock):
@@ -34,9 +34,10 @@ esc() { # esc REF [RULE]: the case's escalations (by RULE), "rule|meeting grid|d
          FROM escalations e JOIN cases c ON c.id = e.case_id LEFT JOIN meetings m ON m.id = e.meeting_id
         WHERE c.source_ref = '$1' AND e.rule LIKE '${2:-%}'"
 }
-decide() { # decide MEETING REF KIND NOTE: a decision as the intake will record it (i14-mtg)
-  sql "INSERT INTO meeting_decisions (meeting_id, case_id, kind, note, actor, request_id, at)
-       SELECT $1, id, '$3', '$4', '$L2', 'sn-' || id || '-$1', gf_now () FROM cases WHERE source_ref = '$2'" >/dev/null
+decide() { # decide MEETING ACTOR REF KIND NOTE [DEADLINE]: a decision through the intake
+  "$G" meeting decide "$1" --actor "$2" --case "$(sql "SELECT id FROM cases WHERE source_ref = '$3'")" \
+    --decision "$4" --note "$5" ${6:+--deadline "$6"} >>"$ART/meeting.out" 2>>"$ART/meeting.err" \
+    || not_ok "meeting decide $*: $(tail -1 "$ART/meeting.err")"
 }
 
 new_db
@@ -80,8 +81,8 @@ check "the plan at the slot is empty; at the lapse it names the old cases (P1, P
 
 # --- people: QNL.07 decides on P2 (kept at L3 with a deadline); QNL.08 closes its meeting
 clock_and_settle "2026-11-09T11:00:00+08:00"
-decide "$M7" P2 keep_l3 "本周五前修复"
-sql "UPDATE meetings SET state = 'closed', closed_at = gf_now(), closed_by = '$L3C', version = version + 1 WHERE id = $M8" >/dev/null
+decide "$M7" "$L2" P2 keep_l3 "本周五前修复" "2026-11-13T18:00:00+08:00"
+"$G" meeting close "$M8" --actor P-QNL.08-1 >>"$ART/meeting.out" 2>>"$ART/meeting.err" || not_ok "meeting close"
 clock_and_settle "2026-11-11T08:59:00+08:00"
 check "47 h 59 min after the slot nothing has lapsed" "11 open 0" \
   "$(sql "SELECT count(*) || ' ' || string_agg(DISTINCT state, ',') FROM meetings WHERE state = 'open'") $(sql "SELECT count(*) FROM escalations")"
@@ -111,8 +112,9 @@ check "48 h after the slot the open meetings lapse, automatic, at 09:00; the clo
   "$(sql "SELECT count(*) || ' ' || string_agg(DISTINCT state, ',') || ' '
                  || string_agg(DISTINCT to_char(closed_at AT TIME ZONE 'Asia/Shanghai', 'YYYY-MM-DD HH24:MI'), ',')
                  || ' ' || bool_and(automatic) FROM meetings WHERE kind = 'weekly' AND id <> $M8")|$(sql "SELECT state FROM meetings WHERE id = $M8")"
-check "kill -9 inside a lapse: one meeting.lapsed and one ledger.published per lapsed meeting" "11 11" \
-  "$(sql "SELECT count(*) FILTER (WHERE type = 'meeting.lapsed') || ' ' || count(*) FILTER (WHERE type = 'ledger.published') FROM case_events")"
+check "kill -9 inside a lapse: one meeting.lapsed and one ledger.published per lapsed meeting (and one for the meeting people closed)" "11 11 1" \
+  "$(sql "SELECT count(*) FILTER (WHERE type = 'meeting.lapsed') || ' ' || count(*) FILTER (WHERE type = 'ledger.published' AND (payload->>'automatic')::boolean)
+                 || ' ' || count(*) FILTER (WHERE type = 'ledger.published' AND NOT (payload->>'automatic')::boolean) FROM case_events")"
 check "the undecided old case goes to L2 at the lapse, automatic" "weekly_l2|QNL.07|2026-11-09|3|2|11-11 09:00|true" "$(esc P1)"
 check "the special-group case likewise (no urgent SLA; the meeting's rule like any case)" \
   "weekly_l2|QNL.07|2026-11-09|3|2|11-11 09:00|true" "$(esc S1)"
@@ -152,7 +154,7 @@ check "and lapsed at 24 h: P2, its decision carried but undone and none taken, g
 T1=$(submit --source hotline --ref T1 --text "地址不清的求助电话" --address "不存在的路999号")
 wait_for "T1 unroutable" 10 sql_eq "SELECT state FROM cases WHERE source_ref = 'T1'" unroutable
 clock_and_settle "2026-11-30T09:00:00+08:00"
-decide "$(meeting_id QNL.07 weekly 2026-11-30)" P1 report_up "涉及供电公司，报一级网格协调"
+decide "$(meeting_id QNL.07 weekly 2026-11-30)" "$L2" P1 report_up "涉及供电公司，报一级网格协调"
 clock_and_settle "2026-12-07T09:00:00+08:00"
 M1=$(meeting_id QNL monthly 2026-12-07)
 check "the monthly L1 meeting opens; nothing becomes L1's at the slot" "open 0" \
@@ -176,7 +178,7 @@ rc=$?
 rc2=$?
 check "gridctl ledger agenda: an unknown meeting is exit 1 and its code; CSV is a usage error" "1 error: unknown_meeting: 2" \
   "$rc $(cut -d' ' -f1-2 "$ART/agenda-unknown.err") $rc2"
-decide "$M1" P2 supervise "限期十日办结并回复"
+decide "$M1" "$L1" P2 supervise "限期十日办结并回复" "2026-12-17T18:00:00+08:00"
 clock_and_settle "2026-12-09T09:00:00+08:00"
 check "the L1 meeting lapses: the undecided L2 cases on a weekly ledger go to L1, automatic; the supervised one stays" \
   "lapsed P1:1 P2:2 S1:1" \

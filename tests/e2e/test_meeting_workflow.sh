@@ -19,7 +19,7 @@
 # The cases are received late enough in the week (Thursday afternoon) that no
 # rule escalates them at the slot: the test does not depend on escalations
 # happening there (issue 14 replaces them with the decisions and the safety
-# net, branch i14-net).
+# net).
 source "$(dirname "$0")/lib.sh"
 G="$BIN/gridctl"
 new_db

@@ -34,7 +34,7 @@ C1=P-QNL.07.063-2    # cadres
 C2=P-QNL.07.064-2
 MED=P-QNL.07.065-3   # a mediator (调解员) of QNL.07
 
-# The register (i15-hh imports it; here planted directly): fake names,
+# The register (`gridctl household import` in test_households.sh; here planted directly): fake names,
 # addresses and phones that must never leave the staff side.
 sql "INSERT INTO households (id, grid, address, head_name, phone, members, created_at, updated_at)
      SELECT 'H-' || g || '-' || lpad (n::text, 2, '0'), g, '测试街' || g || '号楼' || n || '室',
@@ -85,7 +85,11 @@ refused unknown_household "a link with an unknown household" link open --actor $
 refused bad_value "a cadre outside the household's grid" link open --actor $L2 --person $C2 --household H-QNL.07.063-11
 refused forbidden "an L3 leader linking a household of another L3 grid" link open --actor $L3 --person $C2 --household H-QNL.07.064-05
 # things done: on links (one carried by a visit), for a household, in October and November
-prog thing done --actor $C1 --link "$LINK1" --kind repair --note "更换水龙头" --date 2026-11-03 --visit 501
+"$G" visit log --actor $C1 --household H-QNL.07.063-01 --at 2026-11-03T10:00:00+08:00 --learned "身体尚可" --done "代购药品" \
+  >>"$ART/field.out" 2>>"$ART/field.err" || not_ok "gridctl visit log (3 November)"
+V1=$(sql "SELECT id FROM visits WHERE household = 'H-QNL.07.063-01' AND done_at = '2026-11-03 10:00+08'")
+prog thing done --actor $C1 --link "$LINK1" --kind repair --note "更换水龙头" --date 2026-11-03 --visit "$V1"
+refused bad_value "a thing done naming a visit that does not exist" thing done --actor $C1 --link "$LINK1" --kind repair --note x --visit 987654
 prog thing done --actor $C1 --household H-QNL.07.063-02 --kind policy --note "代办低保年审" --date 2026-11-05
 prog thing done --actor $C1 --household H-QNL.07.063-02 --kind care --note "送餐" --date 2026-10-20
 prog thing done --actor $C2 --household H-QNL.07.064-01 --kind errand --note "代购药品" --date 2026-11-10
@@ -186,7 +190,7 @@ check "bad input on the wire: nothing stored" "$before" "$(snapshot)"
 
 # --- patrols and visits through the intake (gridctl patrol log / visit log):
 # visits per link, and the report's field figures.  Special-group
-# memberships planted (i15-hh's register); the same list feeds the oracle.
+# memberships planted (the register's); the same list feeds the oracle.
 cat >"$ART/groups.json" <<'JSON'
 [["H-QNL.07.063-01", "bereaved", "2026-09-01", null],
  ["H-QNL.07.063-02", "dibao", "2026-06-01", null], ["H-QNL.07.063-02", "left_behind", "2026-10-01", null],
@@ -202,7 +206,6 @@ field() {
   "$G" "$1" log "${@:2}" >>"$ART/field.out" 2>>"$ART/field.err" || not_ok "gridctl $1 log ${*:2}: $(tail -1 "$ART/field.err")"
 }
 field visit --actor $C1 --household H-QNL.07.063-01 --at 2026-10-10T10:00:00+08:00 --learned "身体尚可"   # before its link
-field visit --actor $C1 --household H-QNL.07.063-01 --at 2026-11-03T10:00:00+08:00 --learned "身体尚可" --done "代购药品"
 field visit --actor $C1 --household H-QNL.07.063-01 --at 2026-11-12T15:00:00+08:00 --learned "一切正常"
 field visit --actor $C1 --household H-QNL.07.063-02 --at 2026-11-05T09:30:00+08:00 --learned "孩子上学正常"
 field visit --actor $L3 --household H-QNL.07.063-03 --at 2026-08-10T10:00:00+08:00 --learned "生活困难"      # last in August

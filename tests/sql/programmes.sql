@@ -6,7 +6,7 @@
 -- counts per link, a round's stars and its public JSON, campaign progress
 -- and the monthly figures, on a few households of QNL.01 (rolled back).
 BEGIN;
-SELECT plan (52);
+SELECT plan (53);
 SET LOCAL gridflow.sim_clock = on;
 \ir fixtures/as_role.sql
 
@@ -45,6 +45,8 @@ SELECT is (pg_temp.act ('P-QNL.01-1', 'thing.done', '{"household":"T-H1","kind":
            'bad_value', 'a thing done tomorrow is refused');
 SELECT is (pg_temp.act ('P-QNL.01-1', 'thing.done', '{"household":"T-H1","kind":"magic","note":"x"}'),
            'bad_value', 'an unknown kind of thing done is refused');
+SELECT is (pg_temp.act ('P-QNL.01-1', 'thing.done', '{"household":"T-H1","kind":"repair","note":"x","visit":987654}'),
+           'bad_value', 'a thing done naming a visit that does not exist is refused');
 SELECT is (pg_temp.act ('P-QNL.01-1', 'thing.done', '{"kind":"repair","note":"x"}'),
            'missing_field', 'a thing done for nobody is refused');
 SELECT is (pg_temp.act ('P-QNL.01-1', 'levitate', '{}'), 'bad_value', 'an unknown action is refused');

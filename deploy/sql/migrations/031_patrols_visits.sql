@@ -31,8 +31,8 @@ CREATE TABLE visits (
     grid        text NOT NULL REFERENCES grids (code),  -- the household's grid then
     done_at     timestamptz NOT NULL,
     learned     text,                                   -- what was learned (民情)
-    -- Things done (办实事) as free lines; issue 15's typed record (i15-prog,
-    -- 032) may reference visits (id) and supersede this field.
+    -- Things done (办实事) as free lines; the typed record things_done (032)
+    -- may name the visit that carried it.
     things_done text[] NOT NULL DEFAULT '{}',
     case_id     bigint REFERENCES cases (id),           -- the follow-up complaint
     body        jsonb NOT NULL,

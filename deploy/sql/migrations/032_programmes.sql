@@ -51,7 +51,7 @@ INSERT INTO thing_kinds (code, name, name_en, ord) VALUES
     ('other', '其他实事', 'other', 9);
 
 -- A thing done (办实事): what, when, by whom, for which household (or
--- link), carried by a visit (i15-pv's visits, by id) or a case.
+-- link), carried by a visit (031's visits, by id) or a case.
 CREATE TABLE things_done (
     id         bigserial PRIMARY KEY,
     kind       text NOT NULL REFERENCES thing_kinds (code),
@@ -60,7 +60,7 @@ CREATE TABLE things_done (
     actor      text NOT NULL REFERENCES people (id),
     household  text REFERENCES households (id),
     link_id    bigint REFERENCES care_links (id),
-    visit_id   bigint,              -- a visit.logged record (migration 031), when one carried it
+    visit_id   bigint REFERENCES visits (id), -- the visit.logged record (031) that carried it
     case_id    bigint REFERENCES cases (id),
     grid       text NOT NULL REFERENCES grids (code),
     at         timestamptz NOT NULL,

@@ -194,6 +194,11 @@ BEGIN
         ELSIF NOT EXISTS (SELECT 1 FROM thing_kinds WHERE code = p_args->>'kind') THEN
             err := 'bad_value'; message := format ('unknown kind of thing done ''%s'' (%s)', p_args->>'kind',
                                                    (SELECT string_agg (code, ', ' ORDER BY ord) FROM thing_kinds)); RETURN;
+        ELSIF p_args->>'visit' IS NOT NULL AND NOT EXISTS (
+                  SELECT 1 FROM visits v WHERE v.id = (p_args->>'visit')::bigint
+                     AND v.household IS NOT DISTINCT FROM coalesce (v_household, v.household)) THEN
+            err := 'bad_value';
+            message := format ('no visit %s (of this household) carries this thing done', p_args->>'visit'); RETURN;
         END IF;
         INSERT INTO things_done (kind, note, day, actor, household, link_id, visit_id, case_id, grid, at)
         VALUES (p_args->>'kind', p_args->>'note', v_day, p_actor, v_household, (p_args->>'link')::bigint,
