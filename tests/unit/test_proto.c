@@ -2191,6 +2191,64 @@ static void test_golden_vectors_events_carry_no_personal_data (void **state)
     assert_true (events >= 38);
 }
 
+static void test_golden_vectors_case_events_carry_the_sql_payloads (void **state)
+{
+    (void)state;
+    //  The payloads as the SQL builds them, keys in the order the relay
+    //  reads them (jsonb: shorter keys first, then bytewise), the common
+    //  keys (case, grid) dropped: gf_case_stream via gf_intake_store
+    //  (intake.sql, privacy.sql), routing.sql, gf_notify_many.
+    static const struct {
+        const char *name;
+        const char *keys;
+    } want[] = {
+        {"event_case_received", "source,urgent,category,reporter,source_ref,description,"
+                                "reported_at,address_masked"},
+        {"event_case_routed", "l2,via"},
+        {"event_notification_created", "kind,role,text,recipient,notification"},
+    };
+    static const char *common[] = {"v", "type", "id", "at", "seq", "case", "grid"};
+    for (size_t w = 0; w < sizeof want / sizeof want[0]; w++) {
+        size_t i = 0;
+        while (i < GF_VECTOR_COUNT && !streq (gf_vectors[i].name, want[w].name))
+            i++;
+        assert_true (i < GF_VECTOR_COUNT);
+        gf_msg_t *msg = s_msg_of (gf_vectors[i].make ());
+        char *json = gf_msg_to_json (msg);
+        json_t *object = json_loads (json, JSON_PRESERVE_ORDER, NULL);
+        assert_non_null (object);
+        char keys[512] = "";
+        size_t k = 0;
+        for (void *it = json_object_iter (object); it; it = json_object_iter_next (object, it), k++)
+            if (k < sizeof common / sizeof common[0])
+                assert_string_equal (json_object_iter_key (it), common[k]);
+            else
+                snprintf (keys + strlen (keys), sizeof keys - strlen (keys), "%s%s",
+                          *keys ? "," : "", json_object_iter_key (it));
+        assert_string_equal (keys, want[w].keys);
+        json_decref (object);
+        free (json);
+        gf_msg_destroy (&msg);
+    }
+    gf_msg_t *msg = s_msg_of (s_vec_event_case_received ());
+    char *text = NULL;
+    assert_int_equal (gf_msg_get_str (msg, "description", true, 0, &text, NULL), 0);
+    assert_non_null (strstr (text, "[电话]"));
+    free (text);
+    assert_int_equal (gf_msg_get_str (msg, "address_masked", true, 0, &text, NULL), 0);
+    assert_string_equal (text, "青年路**");
+    free (text);
+    gf_msg_destroy (&msg);
+    msg = s_msg_of (s_vec_event_notification_created ());
+    assert_int_equal (gf_msg_get_str (msg, "role", true, 0, &text, NULL), 0);
+    assert_string_equal (text, "leader");
+    free (text);
+    assert_int_equal (gf_msg_get_str (msg, "kind", true, 0, &text, NULL), 0);
+    assert_string_equal (text, "case.routed");
+    free (text);
+    gf_msg_destroy (&msg);
+}
+
 static void test_golden_vectors_every_file_has_an_input (void **state)
 {
     (void)state;
@@ -2410,6 +2468,7 @@ int main (void)
         cmocka_unit_test (test_golden_vectors_issue_15_requests_decode),
         cmocka_unit_test (test_golden_vectors_cover_the_new_event_types),
         cmocka_unit_test (test_golden_vectors_events_carry_no_personal_data),
+        cmocka_unit_test (test_golden_vectors_case_events_carry_the_sql_payloads),
     };
     return cmocka_run_group_tests (tests, NULL, NULL);
 }
