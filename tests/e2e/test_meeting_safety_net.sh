@@ -43,6 +43,9 @@ decide() { # decide MEETING ACTOR REF KIND NOTE [DEADLINE]: a decision through t
 new_db
 "$G" calendar import >"$ART/calendar.out" 2>&1 || not_ok "calendar import"
 clock_set "2026-11-04T10:00:00+08:00"   # a Wednesday
+trap 'kill ${GW:-} 2>/dev/null; stop_all' EXIT
+start_sms_gateway "$ART/gateway.log"
+export GF_SMS_URL=http://127.0.0.1:$GW_PORT/sms
 start_stack
 start escalator
 wait_for "escalation to start" 10 sql_eq "SELECT count(*) FROM escalation_state" 1
@@ -115,6 +118,22 @@ check "48 h after the slot the open meetings lapse, automatic, at 09:00; the clo
 check "kill -9 inside a lapse: one meeting.lapsed and one ledger.published per lapsed meeting (and one for the meeting people closed)" "11 11 1" \
   "$(sql "SELECT count(*) FILTER (WHERE type = 'meeting.lapsed') || ' ' || count(*) FILTER (WHERE type = 'ledger.published' AND (payload->>'automatic')::boolean)
                  || ' ' || count(*) FILTER (WHERE type = 'ledger.published' AND NOT (payload->>'automatic')::boolean) FROM case_events")"
+# The lapse is told (036): one notice to the meeting grid's leader, app and
+# SMS, in the lapse's transaction, so the kill -9 above leaves no second one.
+lapse_sms_q="SELECT count(*) FROM deliveries d JOIN notifications n ON n.id = d.notification
+              WHERE n.meeting_id = $M7 AND n.recipient = '$L2' AND d.channel = 'sms' AND d.state = 'sent'"
+wait_for "the lapse's notice delivered by SMS to QNL.07's leader" 30 sql_eq "$lapse_sms_q" 1
+check "one notice per lapsed meeting, to its L2 grid's leader; none for the meeting people closed; one (not two) for QNL.07's after kill -9" \
+  "11 11 0 1" \
+  "$(sql "SELECT count(*) || ' ' || count(DISTINCT meeting_id) || ' ' || count(*) FILTER (WHERE meeting_id = $M8)
+                 || ' ' || count(*) FILTER (WHERE meeting_id = $M7 AND recipient = '$L2')
+            FROM notifications WHERE meeting_id IS NOT NULL")"
+check "its text: the kind, the day and the count of automatic escalations; no case" \
+  "true|【例会提醒】网格 QNL.07（$(sql "SELECT name FROM grids WHERE code = 'QNL.07'")）2026-11-09 周例会逾期未结，已按规则自动升级 2 件。" \
+  "$(sql "SELECT (case_id IS NULL) || '|' || text FROM notifications WHERE meeting_id = $M7")"
+check "delivered once by the app and once by SMS, and the SMS gateway got it" "1 1 1" \
+  "$(sql "SELECT count(*) FILTER (WHERE d.channel = 'app') || ' ' || count(*) FILTER (WHERE d.channel = 'sms')
+            FROM deliveries d JOIN notifications n ON n.id = d.notification WHERE n.meeting_id = $M7") $(curl -s "http://127.0.0.1:$GW_PORT/keys" | grep -c -x -F "$(sql "SELECT d.dedupe_key FROM deliveries d JOIN notifications n ON n.id = d.notification WHERE n.meeting_id = $M7 AND d.channel = 'sms'")")"
 check "the undecided old case goes to L2 at the lapse, automatic" "weekly_l2|QNL.07|2026-11-09|3|2|11-11 09:00|true" "$(esc P1)"
 check "the special-group case likewise (no urgent SLA; the meeting's rule like any case)" \
   "weekly_l2|QNL.07|2026-11-09|3|2|11-11 09:00|true" "$(esc S1)"
@@ -187,4 +206,8 @@ check "... marked automatic on the L1 ledger" "monthly_l1|QNL|2026-12-07|2|1|12-
   "$(esc P1 monthly_l1)"
 check "every escalation of this test is automatic (the safety net's); exactly once per case, rule and meeting" "t 0" \
   "$(sql "SELECT bool_and(automatic) FROM escalations") $(sql "SELECT count(*) FROM (SELECT 1 FROM escalations GROUP BY case_id, rule, coalesce(meeting_id, 0) HAVING count(*) > 1) d")"
+check "the lapsed monthly meeting is told to the L1 grid's leader, once: 月例会, its automatic escalations" \
+  "1 $L1 月例会逾期未结，已按规则自动升级 $(sql "SELECT count(*) FROM escalations WHERE meeting_id = $M1") 件" \
+  "$(sql "SELECT count(*) || ' ' || min(recipient) || ' ' || substring(min(text) from '月例会逾期未结，已按规则自动升级 [0-9]+ 件') FROM notifications WHERE meeting_id = $M1")"
+kill $GW 2>/dev/null
 finish

@@ -4,7 +4,7 @@
 -- tiers on a small built case set, its events, held once per grid, kind and
 -- day.  On a calendar of our own (rolled back).
 BEGIN;
-SELECT plan (44);
+SELECT plan (49);
 
 \ir fixtures/national_day_2026.sql
 DELETE FROM meeting_schedule;
@@ -211,12 +211,29 @@ SELECT is ((SELECT payload - 'meeting' - 'slot_at' FROM case_events WHERE type =
 SELECT is ((SELECT payload - 'meeting' FROM case_events WHERE type = 'ledger.published'),
            '{"kind": "weekly", "entries": 6, "resolved": 1, "pending": 4, "hard": 1, "escalated": 1, "automatic": true}'::jsonb,
            'and ledger.published with the counts');
+SELECT results_eq (
+    $$SELECT n.case_id IS NULL, n.kind, n.recipient, n.audience, n.text FROM notifications n
+       JOIN meetings m ON m.id = n.meeting_id WHERE m.grid = 'QNL.01' AND m.day = '2026-10-12'$$,
+    $$SELECT true, 'meeting.lapsed', p.id, 'staff',
+             '【例会提醒】网格 QNL.01（' || g.name || '）2026-10-12 周例会逾期未结，已按规则自动升级 1 件。'
+        FROM people p JOIN grids g ON g.code = p.grid WHERE p.grid = 'QNL.01' AND p.role = 'leader'$$,
+    'the lapse tells the L2 grid''s leader once, in its own transaction: kind, day, count; no case');
+SELECT is ((SELECT count (*) FROM case_events WHERE type = 'notification.created' AND case_id IS NULL
+               AND payload->>'kind' = 'meeting.lapsed'), 1::bigint, 'with one notification.created');
 SELECT is (gf_lapse_meeting ((SELECT id FROM meetings WHERE grid = 'QNL.01' AND kind = 'weekly' AND day = '2026-10-12')), NULL,
            'lapsed once');
+SELECT is (gf_notify_meeting ((SELECT id FROM meetings WHERE grid = 'QNL.01' AND kind = 'weekly' AND day = '2026-10-12'), 1), 0,
+           'told once: a second call (a retried lapse) tells nobody again');
+SELECT throws_ok (
+    $$INSERT INTO notifications (case_id, meeting_id, kind, recipient, audience, text, created_at)
+      SELECT 910008, id, 'x', NULL, 'staff', 'x', now () FROM meetings WHERE grid = 'QNL.01' AND kind = 'weekly' AND day = '2026-10-12'$$,
+    '23514', NULL, 'a notification is about exactly one of a case, a field reminder or a meeting');
 SELECT is (gf_lapse_meeting ((SELECT id FROM meetings WHERE grid = 'QNL' AND kind = 'monthly')), NULL,
            'a meeting people closed is left alone');
 SELECT is ((SELECT count (*) FROM escalations) || ' ' || (SELECT count (*) FROM case_events WHERE type = 'meeting.lapsed'),
            '1 1', 'no escalation for the meeting people closed');
+SELECT is ((SELECT count (*) FROM notifications WHERE meeting_id IS NOT NULL), 1::bigint,
+           'and no notice for it');
 
 SELECT * FROM finish ();
 ROLLBACK;

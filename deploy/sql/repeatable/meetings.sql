@@ -247,7 +247,8 @@ $$;
 -- been the rule's at the slot (the agenda line: open at L3 past the grace;
 -- at L2 or hard for the monthly rule) and still be so now: a case moved up
 -- between the slot and the lapse waits for the next meeting.  Then the
--- meeting.lapsed and ledger.published events.  Under the meeting row's lock:
+-- meeting.lapsed and ledger.published events and the grid leader's notice
+-- (gf_notify_meeting, 036).  Under the meeting row's lock:
 -- a meeting closed by people (or lapsed already) is left alone and NULL is
 -- returned; else the number of escalations.
 CREATE OR REPLACE FUNCTION gf_lapse_meeting (p_meeting bigint) RETURNS integer
@@ -296,6 +297,7 @@ BEGIN
          jsonb_build_object ('meeting', m.id, 'kind', m.kind, 'entries', counts.entries,
                              'resolved', counts.resolved, 'pending', counts.pending,
                              'hard', counts.hard, 'escalated', n_esc, 'automatic', true));
+    PERFORM gf_notify_meeting (m.id, n_esc);
     RETURN n_esc;
 END
 $$;

@@ -3,8 +3,10 @@
 -- notification.created event — for every notification: the notifier's
 -- events and the escalation engine's occasions (escalations, sign-for
 -- reminders, overdue referrals) alike; and the notices of field reminders
--- (033: missed patrols, overdue visits), which have no case.
--- Owns: gf_notification_text, gf_notify_many, gf_notifier_batch, gf_notify_field.
+-- (033: missed patrols, overdue visits) and of lapsed meetings (036), which
+-- have no case.
+-- Owns: gf_notification_text, gf_notify_many, gf_notifier_batch, gf_notify_field,
+-- gf_notify_meeting.
 
 -- The one rendering of a notification's text.  A template's format()
 -- positions: %1$s case id, %2$s category name ('未分类' without one), %3$s
@@ -202,6 +204,49 @@ LANGUAGE sql AS $$
                jsonb_build_object ('notification', i.id, 'case', NULL, 'kind', i.kind,
                                    'recipient', i.recipient, 'role', p.role, 'text', i.text)
           FROM ins i JOIN field_reminders f ON f.id = i.field_reminder
+          LEFT JOIN people p ON p.id = i.recipient
+         ORDER BY i.id
+        RETURNING 1
+    )
+    SELECT count (*)::integer FROM ev
+$$;
+
+-- The notice of a meeting the safety net lapsed (036; meetings.sql
+-- gf_lapse_meeting calls it in the lapse's own transaction): one staff
+-- notification per leader of the meeting's grid (the L2 grid of a weekly
+-- meeting, the L1 grid of a monthly one) as the enabled notification_rules
+-- row of meeting.lapsed says, unique per (meeting, recipient), created now
+-- (deliveries held through quiet hours and days off as every staff
+-- notice's), each with its notification.created event (case null), topic
+-- notify/<person>.  Template positions: %1$s 周 or 月, %2$s the day
+-- (YYYY-MM-DD), %3$s the automatic escalations, %4$s the grid's code, %5$s
+-- its name.  Returns how many were created.
+CREATE OR REPLACE FUNCTION gf_notify_meeting (p_meeting bigint, p_escalated integer)
+RETURNS integer LANGUAGE sql AS $$
+    WITH msg AS (
+        SELECT m.id, m.grid, p.id AS recipient, r.kind,
+               format (tp.body, CASE m.kind WHEN 'weekly' THEN '周' ELSE '月' END,
+                       to_char (m.day, 'YYYY-MM-DD'), coalesce (p_escalated, 0), g.code, g.name) AS text
+          FROM meetings m
+          JOIN notification_rules r ON r.event_type = 'meeting.lapsed' AND r.audience = 'grid_leader'
+                                   AND r.raised_by = 'escalator' AND r.enabled
+          JOIN notification_templates tp ON tp.kind = r.template AND tp.lang = 'zh'
+          JOIN grids g ON g.code = m.grid
+          JOIN people p ON p.grid = m.grid AND p.role = 'leader'
+         WHERE m.id = p_meeting AND m.kind IN ('weekly', 'monthly')
+           AND NOT EXISTS (SELECT 1 FROM notifications n
+                            WHERE n.meeting_id = m.id AND n.recipient = p.id)
+    ), ins AS (
+        INSERT INTO notifications (meeting_id, kind, recipient, audience, text, created_at)
+        SELECT m.id, m.kind, m.recipient, 'staff', m.text, gf_now () FROM msg m ORDER BY m.recipient
+        ON CONFLICT DO NOTHING
+        RETURNING id, meeting_id, kind, recipient, text, created_at
+    ), ev AS (
+        INSERT INTO case_events (type, topic, case_id, grid, at, payload)
+        SELECT 'notification.created', 'notify/' || i.recipient, NULL, m.grid, i.created_at,
+               jsonb_build_object ('notification', i.id, 'case', NULL, 'kind', i.kind,
+                                   'recipient', i.recipient, 'role', p.role, 'text', i.text)
+          FROM ins i JOIN meetings m ON m.id = i.meeting_id
           LEFT JOIN people p ON p.id = i.recipient
          ORDER BY i.id
         RETURNING 1
