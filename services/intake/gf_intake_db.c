@@ -115,3 +115,42 @@ void gf_intake_db_failure (gf_db_t *db, bool late, gf_error_t *err)
     else
         gf_error_set (err, GF_E_INTERNAL, "internal error (%s), logged", state);
 }
+
+PGresult *gf_intake_db_apply (gf_db_t *db, const char *sql, int nparams, const char *const *params,
+                              int64_t deadline, gf_reply_t *reply)
+{
+    bool late = false;
+    gf_error_t err = {GF_OK, ""};
+    PGresult *res = NULL;
+    if (gf_db_begin (db) != 0)
+        goto unavailable;
+    if (!(res = gf_intake_db_exec (db, sql, nparams, params, deadline, &late)) || late)
+        goto unavailable;
+    const char *code = gf_db_get (res, 0, "err");
+    if (code) {
+        gf_error_set (&err, gf_code_from_name (code), "%s", gf_db_get (res, 0, "message"));
+        goto refuse;
+    }
+    reply->ok = true;
+    if (streq (gf_db_get (res, 0, "duplicate"), "t")) {
+        reply->duplicate = true;
+        gf_db_rollback (db);
+        return res;
+    }
+    if (gf_intake_db_commit (db, deadline, &late) != 0)
+        goto unavailable;
+    gf_intake_db_committed (true);
+    return res;
+
+unavailable:
+    gf_intake_db_failure (db, late, &err);
+refuse:
+    reply->ok = false;
+    reply->code = err.code;
+    free (reply->message);
+    reply->message = strdup (err.message);
+    gf_db_rollback (db);
+    if (res)
+        PQclear (res);
+    return NULL;
+}

@@ -52,6 +52,17 @@ int gf_intake_db_commit (gf_db_t *db, int64_t deadline, bool *late);
     `duplicate`. */
 void gf_intake_db_failure (gf_db_t *db, bool late, gf_error_t *err);
 
+/*  One request applied by one SQL function in its own transaction (a
+    field log, a household change, a programme action): the function
+    answers a row with `err` (NULL, or an error code's name) and `message`
+    and `duplicate`.  Returns that row (the caller's to PQclear) when the
+    request was applied and committed in time, or was a duplicate
+    (reply->duplicate set; nothing written); NULL when it was refused or
+    failed, with reply filled as that error (nothing written).  reply->ok
+    is set either way. */
+PGresult *gf_intake_db_apply (gf_db_t *db, const char *sql, int nparams, const char *const *params,
+                              int64_t deadline, gf_reply_t *reply);
+
 /*  Records for /healthz whether COMMITs complete in time: false after a
     missed deadline, true after a transaction that wrote committed in
     time. */

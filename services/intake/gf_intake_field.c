@@ -49,48 +49,14 @@ static char *s_args (const gf_fieldlog_t *f)
 void gf_intake_field_apply (gf_db_t *db, const gf_fieldlog_t *f, const char *identity,
                             int64_t deadline, gf_reply_t *reply)
 {
-    bool late = false;
-    reply->ok = true;
     char *args = s_args (f);
-    PGresult *res = NULL;
-    gf_error_t err = {GF_OK, ""};
-
-    if (gf_db_begin (db) != 0)
-        goto unavailable;
     const char *params[] = {f->type, f->id, identity, args};
-    if (!(res = gf_intake_db_exec (db, SQL_LOG, 4, params, deadline, &late)) || late)
-        goto unavailable;
-    const char *code = gf_db_get (res, 0, "err");
-    if (code) {
-        gf_error_set (&err, gf_code_from_name (code), "%s", gf_db_get (res, 0, "message"));
-        goto refuse;
-    }
-    reply->case_id = gf_db_get (res, 0, "case_id") ? gf_db_get_ll (res, 0, "case_id") : 0;
-    reply->version = gf_db_get_ll (res, 0, "id");
-    reply->state = strdup ("logged");
-    if (streq (gf_db_get (res, 0, "duplicate"), "t")) {
-        reply->duplicate = true;
-        goto rollback;
-    }
-    if (gf_intake_db_commit (db, deadline, &late) != 0)
-        goto unavailable;
-    gf_intake_db_committed (true);
-    goto cleanup;
-
-unavailable:
-    gf_intake_db_failure (db, late, &err);
-refuse:
-    reply->ok = false;
-    reply->code = err.code;
-    reply->case_id = 0;
-    free (reply->state);
-    reply->state = NULL;
-    free (reply->message);
-    reply->message = strdup (err.message);
-rollback:
-    gf_db_rollback (db);
-cleanup:
-    if (res)
+    PGresult *res = gf_intake_db_apply (db, SQL_LOG, 4, params, deadline, reply);
+    if (res) {
+        reply->case_id = gf_db_get (res, 0, "case_id") ? gf_db_get_ll (res, 0, "case_id") : 0;
+        reply->version = gf_db_get_ll (res, 0, "id");
+        reply->state = strdup ("logged");
         PQclear (res);
+    }
     free (args);
 }

@@ -30,46 +30,13 @@ static char *s_args (const gf_programme_action_t *a)
 void gf_intake_programme_apply (gf_db_t *db, const gf_programme_action_t *a, const char *identity,
                                 int64_t deadline, gf_reply_t *reply)
 {
-    bool late = false;
-    reply->ok = true;
     char *args = s_args (a);
-    PGresult *applied = NULL;
-    gf_error_t err = {GF_OK, ""};
-
-    if (gf_db_begin (db) != 0)
-        goto unavailable;
     const char *params[] = {a->id, a->actor, a->action, identity, args};
-    if (!(applied = gf_intake_db_exec (db, SQL_APPLY, 5, params, deadline, &late)) || late)
-        goto unavailable;
-    const char *code = gf_db_get (applied, 0, "err");
-    if (code) {
-        gf_error_set (&err, gf_code_from_name (code), "%s", gf_db_get (applied, 0, "message"));
-        goto refuse;
+    PGresult *res = gf_intake_db_apply (db, SQL_APPLY, 5, params, deadline, reply);
+    if (res) {
+        const char *ref = gf_db_get (res, 0, "ref");
+        reply->state = strdup (ref ? ref : "");
+        PQclear (res);
     }
-    const char *ref = gf_db_get (applied, 0, "ref");
-    reply->state = strdup (ref ? ref : "");
-    if (streq (gf_db_get (applied, 0, "duplicate"), "t")) {
-        reply->duplicate = true;
-        goto rollback;
-    }
-    if (gf_intake_db_commit (db, deadline, &late) != 0)
-        goto unavailable;
-    gf_intake_db_committed (true);
-    goto cleanup;
-
-unavailable:
-    gf_intake_db_failure (db, late, &err);
-refuse:
-    reply->ok = false;
-    reply->code = err.code;
-    free (reply->state);
-    reply->state = NULL;
-    free (reply->message);
-    reply->message = strdup (err.message);
-rollback:
-    gf_db_rollback (db);
-cleanup:
-    if (applied)
-        PQclear (applied);
     free (args);
 }
