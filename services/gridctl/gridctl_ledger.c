@@ -319,20 +319,27 @@ static int s_escalations_table (gf_db_t *db, const char *const *params)
     return rc;
 }
 
-int gridctl_ledger_show (gf_config_t *config, int argc, char **argv)
+/*  --meeting ID [--format table|csv|json] (csv only when csv_ok): the
+    meeting id, or NULL on a usage error. */
+static const char *s_meeting_args (int argc, char **argv, bool csv_ok, int *format)
 {
     const char *meeting = NULL;
-    int format = S_TABLE;
     for (int i = 0; i < argc; i++) {
         if (streq (argv[i], "--meeting") && i + 1 < argc && s_positive (argv[i + 1]))
             meeting = argv[++i];
-        else if (streq (argv[i], "--format") && i + 1 < argc && s_format_parse (argv[i + 1]) >= 0)
-            format = s_format_parse (argv[++i]);
-        else {
-            meeting = NULL;
-            break;
-        }
+        else if (streq (argv[i], "--format") && i + 1 < argc && s_format_parse (argv[i + 1]) >= 0 &&
+                 (csv_ok || s_format_parse (argv[i + 1]) != S_CSV))
+            *format = s_format_parse (argv[++i]);
+        else
+            return NULL;
     }
+    return meeting;
+}
+
+int gridctl_ledger_show (gf_config_t *config, int argc, char **argv)
+{
+    int format = S_TABLE;
+    const char *meeting = s_meeting_args (argc, argv, true, &format);
     if (!meeting) {
         fprintf (stderr, "usage: gridctl ledger show --meeting ID [--format table|csv|json]\n");
         return 2;
@@ -407,19 +414,8 @@ static void s_agenda_table (const PGresult *m, const PGresult *a)
 
 int gridctl_ledger_agenda (gf_config_t *config, int argc, char **argv)
 {
-    const char *meeting = NULL;
     int format = S_TABLE;
-    for (int i = 0; i < argc; i++) {
-        if (streq (argv[i], "--meeting") && i + 1 < argc && s_positive (argv[i + 1]))
-            meeting = argv[++i];
-        else if (streq (argv[i], "--format") && i + 1 < argc && s_format_parse (argv[i + 1]) >= 0 &&
-                 s_format_parse (argv[i + 1]) != S_CSV)
-            format = s_format_parse (argv[++i]);
-        else {
-            meeting = NULL;
-            break;
-        }
-    }
+    const char *meeting = s_meeting_args (argc, argv, false, &format);
     if (!meeting) {
         fprintf (stderr, "usage: gridctl ledger agenda --meeting ID [--format table|json]\n");
         return 2;
