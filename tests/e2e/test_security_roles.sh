@@ -209,13 +209,52 @@ wait_for "the next weekly meetings and their escalations" 60 \
   sql_eq "SELECT count(*) >= 25 AND (SELECT count(*) FROM escalations) > 0 FROM meetings" t
 check "meetings held and cases escalated by the escalator as gridflow_escalator" t \
   "$(sql "SELECT count(*) >= 25 AND (SELECT count(*) FROM escalations) > 0 AND (SELECT count(*) FROM ledger_entries) > 0 FROM meetings")"
+# Issues 14 and 15: the staff's records through the intake as gridflow_intake,
+# the operator's imports as gridflow_ctl (each must succeed; the log check
+# below finds any refusal).
+staff() { "$G" "$@" >>"$ART/staff.out" 2>>"$ART/staff.err" || not_ok "gridctl $* (as the LOGIN users): $(tail -1 "$ART/staff.err")"; }
+staff department import "$ROOT/deploy/sample/departments.json"
+M07=$(sql "SELECT id FROM meetings WHERE grid = 'QNL.07' AND kind = 'weekly' AND day = '2026-11-09'")
+staff meeting attend "$M07" --actor P-QNL.07-1 --name "赵干部" --role cadre
+staff meeting minutes "$M07" --actor P-QNL.07-1 --text "本周无议题"
+staff meeting close "$M07" --actor P-QNL.07-1
+second=$(sql "SELECT id FROM cases WHERE state = 'routed' AND id <> $first ORDER BY id LIMIT 1")
+lead2=$(sql "SELECT p.id FROM cases c JOIN people p ON p.grid = c.grid AND p.role = 'leader' WHERE c.id = $second")
+grid2=$(sql "SELECT grid FROM cases WHERE id = $second")
+staff case sign "$second" --actor "$lead2"
+staff case refer "$second" --actor "$lead2" --department GDS --note "代居民报修"
+staff case receipt "$second" --actor "$lead2" --contact "王建国"
+python3 -c 'import sys; open(sys.argv[1], "wb").write(b"\x89PNG\r\n\x1a\n" + bytes(64))' "$ART/evidence.png"
+staff case attach "$second" --actor "$lead2" --file "$ART/evidence.png"
+third=$(sql "SELECT id FROM cases WHERE state = 'routed' AND id NOT IN ($first, $second) ORDER BY id LIMIT 1")
+lead3=$(sql "SELECT p.id FROM cases c JOIN people p ON p.grid = c.grid AND p.role = 'leader' WHERE c.id = $third")
+staff case reject "$third" --actor "$lead3" --reason out_of_jurisdiction --note "不属本辖区"
+staff case unreject "$third" --actor P-QNL-1 --note "复核后属本辖区"
+staff household register HH-ROLES-1 --actor "$lead2" --grid "$grid2" --address "测试路1号" --head-name "测试户主" --phone 19700000001
+staff household group HH-ROLES-1 --actor "$lead2" --add dibao --from 2026-10-01 --source "民政名单"
+staff patrol log --actor "$lead2" --grid "$grid2" --at 2026-11-09T08:30:00+08:00 --nothing-found
+staff visit log --actor "$lead2" --household HH-ROLES-1 --at 2026-11-09T08:45:00+08:00 --learned "一切正常" \
+  --follow-up "楼道灯不亮" --category other
+staff thing done --actor "$lead2" --household HH-ROLES-1 --kind repair --note "更换灯泡" --date 2026-11-09
+check "meetings, 代访, attachments, rejections, the register and field logs stored through the intake as gridflow_intake" \
+  "closed|received|1|routed|1|1|1|1" \
+  "$(sql "SELECT (SELECT state FROM meetings WHERE id = $M07) || '|' ||
+                 (SELECT CASE WHEN received_at IS NOT NULL THEN 'received' END FROM referrals WHERE case_id = $second) || '|' ||
+                 (SELECT count(*) FROM attachments WHERE case_id = $second) || '|' ||
+                 (SELECT state FROM cases WHERE id = $third) || '|' ||
+                 (SELECT count(*) FROM household_groups WHERE household = 'HH-ROLES-1') || '|' ||
+                 (SELECT count(*) FROM visits WHERE household = 'HH-ROLES-1' AND case_id IS NOT NULL) || '|' ||
+                 (SELECT count(*) FROM patrols) || '|' || (SELECT count(*) FROM things_done)")"
+
 # gridctl's read and operator commands as gridflow_ctl (gridflow.cfg).
 meeting=$(sql "SELECT min(id) FROM meetings")
 fails=""
 for c in "case show $first" "case list --grid QNL.07" "watch --once" "watch --since 0 --json --count 5 --idle 1500" \
          "calendar show 2026-11" "clock show" "escalation plan --at 2026-11-16T09:00:00+08:00" "meeting list --limit 5" \
          "meeting call --grid QNL --topic 征询" "ledger show --meeting $meeting" "report monthly --month 2026-11" \
-         "notify stats" "notify dead" "notify redrive --all" "status --bus-wait 500"; do
+         "notify stats" "notify dead" "notify redrive --all" "status --bus-wait 500" \
+         "meeting show $M07" "ledger agenda --meeting $M07" "report indicators --month 2026-11" \
+         "household show HH-ROLES-1" "visit overdue --grid QNL" "patrol missed --grid QNL" "programmes"; do
   # shellcheck disable=SC2086
   "$G" $c >>"$ART/ctl.out" 2>>"$ART/ctl.err" || fails="$fails [$c]"
 done

@@ -169,6 +169,7 @@ INSERT INTO want_tables VALUES
     ('gf_intake', 'categories', 'SELECT'),
     ('gf_intake', 'consultation_opinions', 'SELECT,INSERT'),
     ('gf_intake', 'escalation_rule_names', 'SELECT'),
+    ('gf_intake', 'escalation_rules', 'SELECT'),
     ('gf_intake', 'escalations', 'SELECT,INSERT'),
     ('gf_intake', 'event_types', 'SELECT'),
     ('gf_intake', 'field_rules', 'SELECT'),

@@ -67,6 +67,9 @@ GRANT USAGE ON SEQUENCE meeting_attendees_id_seq, meeting_decisions_id_seq,
 -- intake: 代访 (026, referrals.sql): a refer's department, its referral
 -- record (the case_actions trigger), receipts and replies.
 GRANT SELECT ON departments TO gf_intake;
+-- the referral's deadline when the department has none: the referral_reply
+-- rule (gf_referral_deadline reads gf_rule)
+GRANT SELECT ON escalation_rules TO gf_intake;
 GRANT SELECT, INSERT, UPDATE ON referrals TO gf_intake;
 GRANT USAGE ON SEQUENCE referrals_id_seq TO gf_intake;
 -- intake: attachments (attachments.sql gf_attachment_add).
