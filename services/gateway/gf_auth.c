@@ -226,6 +226,20 @@ static bool s_origin_ok (gf_gw_t *gw, struct MHD_Connection *conn)
     return gf_gw_origin_listed (gw, origin);
 }
 
+json_t *gf_auth_session (gf_gw_t *gw, struct MHD_Connection *conn, bool *down)
+{
+    char sha[65];
+    return s_session (gw, conn, sha, down);
+}
+
+bool gf_auth_csrf_ok (struct MHD_Connection *conn, json_t *who)
+{
+    const char *csrf = MHD_lookup_connection_value (conn, MHD_HEADER_KIND, "X-CSRF-Token");
+    const char *want = json_string_value (json_object_get (who, "csrf"));
+    return csrf && want && strlen (csrf) == strlen (want) &&
+           sodium_memcmp (csrf, want, strlen (want)) == 0;
+}
+
 int gf_auth_handle (gf_gw_t *gw, struct MHD_Connection *conn, const char *method, const char *path,
                     zhashx_t *form, const char *raw, gf_gw_reply_t *reply)
 {
@@ -260,11 +274,7 @@ int gf_auth_handle (gf_gw_t *gw, struct MHD_Connection *conn, const char *method
         s_reply (reply, 200, who);
         return 0;
     }
-    //  A state-changing request: the session's CSRF token in the header.
-    const char *csrf = MHD_lookup_connection_value (conn, MHD_HEADER_KIND, "X-CSRF-Token");
-    const char *want = json_string_value (json_object_get (who, "csrf"));
-    if (!csrf || !want || strlen (csrf) != strlen (want) ||
-        sodium_memcmp (csrf, want, strlen (want)) != 0) {
+    if (!gf_auth_csrf_ok (conn, who)) {
         json_decref (who);
         s_error (reply, 403, "missing or wrong X-CSRF-Token");
         return 0;

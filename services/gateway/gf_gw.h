@@ -9,6 +9,7 @@
 #define GF_GW_H_INCLUDED
 
 #include <czmq.h>
+#include <jansson.h>
 #include <microhttpd.h>
 #include <stdatomic.h>
 #include "gf_config.h"
@@ -81,6 +82,15 @@ void gf_dbpool_destroy (gf_dbpool_t **self_p);
 int gf_auth_init (void);
 int gf_auth_handle (gf_gw_t *gw, struct MHD_Connection *conn, const char *method, const char *path,
                     zhashx_t *form, const char *raw, gf_gw_reply_t *reply);
+
+/*  The staff member signed in on the request (its gf_session cookie):
+    {person, name, grid, role, csrf, expires_at}, caller decrefs; NULL
+    without a valid session (*down: the database did not answer).  Every
+    scoped read and every workbench action starts here. */
+json_t *gf_auth_session (gf_gw_t *gw, struct MHD_Connection *conn, bool *down);
+/*  A state-changing request carries the session's CSRF token in the header
+    X-CSRF-Token (compared in constant time). */
+bool gf_auth_csrf_ok (struct MHD_Connection *conn, json_t *who);
 
 /*  A login attempt from client: false when its address is over
     gateway/login_ip_rate (the same token buckets as gateway/per_ip_rate,
