@@ -20,6 +20,7 @@ PACKAGES=(
   python3-zmq python3-msgpack    # docs/examples/gf_stream_client.py, the Python stream client (tested)
   clang-format                   # make format / format-check
   valgrind                       # unit tests under valgrind (CI)
+  gdb                            # tests/run.sh: backtraces of a test that hangs (hang_report)
   procps util-linux              # pgrep/pkill, runuser
   curl jq                        # gateway tests: HTTP requests, reading JSON answers
   chromium chromium-driver fonts-noto-cjk   # dashboard browser test: headless chromium driven over WebDriver (chromedriver), Chinese glyphs in its screenshots

@@ -65,14 +65,50 @@ unit() {
 }
 
 # e2e_one INDEX FILE BIN_DIR TOOLS_DIR TAG: one end-to-end test into its
-# .tap and .rc files; its TAP lines are printed when it ends.
+# .tap and .rc files; its TAP lines are printed when it ends.  The test runs
+# in a session of its own (setsid), so that everything it started can be
+# found and stopped: past GF_TEST_LIMIT seconds (default 600) it is a hang,
+# and before the session is killed, what each of its processes was doing
+# goes into the .tap as "#" lines (hang_report).
 e2e_one() {
-  local name
+  local name pid limit=${GF_TEST_LIMIT:-600} ticks=0
   name=$(basename "$2" .sh)$5
-  timeout 900 env TEST_PORT_BASE=$((${GF_TEST_PORT_START:-17000} + 10 * $1)) GF_TEST_BIN="$3" \
-    GF_TEST_TOOLS="$4" GF_TEST_TAG="$5" bash "$2" >"$ART/$name.tap" 2>"$ART/$name.stderr"
-  echo $? >"$ART/$name.rc"
+  setsid env TEST_PORT_BASE=$((${GF_TEST_PORT_START:-17000} + 10 * $1)) GF_TEST_BIN="$3" \
+    GF_TEST_TOOLS="$4" GF_TEST_TAG="$5" bash "$2" >"$ART/$name.tap" 2>"$ART/$name.stderr" &
+  pid=$!
+  while kill -0 "$pid" 2>/dev/null && [ $ticks -lt $((limit * 2)) ]; do
+    sleep 0.5
+    ticks=$((ticks + 1))
+  done
+  if kill -0 "$pid" 2>/dev/null; then
+    hang_report "$pid" "$limit" >>"$ART/$name.tap" 2>&1
+    pkill -KILL -s "$pid" 2>/dev/null
+    { wait "$pid"; } 2>/dev/null
+    echo "not ok - $name: still running after ${limit}s (GF_TEST_LIMIT), killed" >>"$ART/$name.tap"
+    echo 124 >"$ART/$name.rc"
+  else
+    wait "$pid"
+    echo $? >"$ART/$name.rc"
+  fi
   flock "$ART/.print.lock" grep -E '^(ok|not ok|#)' "$ART/$name.tap"
+}
+
+# hang_report SID LIMIT: the processes of session SID, the innermost frames
+# of each one's threads (gdb), and the database sessions that are not idle.
+hang_report() {
+  local sid=$1 p
+  echo "# hang: still running after $2 s; its processes:"
+  ps -o pid=,stat=,etime=,wchan:22=,args= -s "$sid" | cut -c1-160 | sed 's/^/# hang: /'
+  for p in $(ps -o pid=,comm= -s "$sid" | awk '$2 !~ /^(bash|sleep|timeout|setsid|env)$/ {print $1}'); do
+    echo "# hang: backtrace of $(ps -o pid=,args= -p "$p" | cut -c1-100)"
+    timeout 30 gdb -p "$p" -batch -nx -ex "thread apply all bt 8" 2>/dev/null |
+      grep -E '^(#|Thread)' | cut -c1-150 | sed 's/^/# hang:   /'
+  done
+  echo "# hang: database sessions not idle:"
+  deploy/pg.sh psql -X -q -t -A -d postgres -c "SELECT pid, datname, state, wait_event_type,
+      wait_event, now() - xact_start, left(regexp_replace(query, '\s+', ' ', 'g'), 90)
+      FROM pg_stat_activity WHERE state <> 'idle' AND pid <> pg_backend_pid()" 2>&1 |
+    sed 's/^/# hang: /'
 }
 
 # e2e_batch JOBS BIN_DIR TOOLS_DIR TAG INDEX:FILE...: JOBS tests at a time.

@@ -44,6 +44,11 @@ check() {
 }
 note() { echo "# $*"; }
 
+# timeout: coreutils' timeout, and a command that ignores or outlives its
+# signal is killed 10 s later: a tool hanging at exit cannot stall a test
+# (tests/run.sh's watchdog reports such a hang, GF_TEST_LIMIT).
+timeout() { command timeout -k 10 "$@"; }
+
 # --- waiting -------------------------------------------------------------------
 # wait_for DESCRIPTION TIMEOUT_S COMMAND...: poll until COMMAND succeeds; a
 # "not ok" and status 1 when it has not within TIMEOUT_S seconds.
@@ -85,7 +90,9 @@ stop_all() {
 }
 
 # --- SQL -----------------------------------------------------------------------
-sql() { "$PSQL_BIN" -X -q -t -A -v ON_ERROR_STOP=1 -d "${SQL_DB:-$GF_DB}" -c "$1"; }
+# A lock held by a stuck service fails the statement after a minute instead
+# of stalling the test.
+sql() { PGOPTIONS="${PGOPTIONS:-} -c lock_timeout=60s" "$PSQL_BIN" -X -q -t -A -v ON_ERROR_STOP=1 -d "${SQL_DB:-$GF_DB}" -c "$1"; }
 sql_eq() { [ "$(sql "$1")" == "$2" ]; }
 cases() { sql "SELECT count(*) FROM cases"; }
 # counts: "cases/events/notifications", to show that something added nothing.
