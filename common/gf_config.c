@@ -131,6 +131,8 @@ static const s_key_t s_keys[] = {
      false, FIELD (login_ip_rate)},
     {"gateway/login_ip_burst", "--login-ip-burst", "GF_LOGIN_IP_BURST", "20", TYPE_INT, 1, 100000,
      false, FIELD (login_ip_burst)},
+    {"gateway/notice_poll_ms", "--notice-poll", "GF_NOTICE_POLL_MS", "5000", TYPE_INT, 100, 600000,
+     false, FIELD (notice_poll_ms)},
 };
 #define KEY_COUNT (sizeof s_keys / sizeof s_keys[0])
 /* from_option has one bit per key. */

@@ -119,6 +119,7 @@ typedef struct {
     int login_lockout;          /* gateway: seconds an account stays locked             */
     int login_ip_rate;          /* gateway: login attempts a minute per client IP, 0: any */
     int login_ip_burst;         /* gateway: login token bucket depth per client IP      */
+    int notice_poll_ms;         /* gateway: ms at most between a notices stream's looks  */
 } gf_config_t;
 
 /*  Reads the config file (--config FILE / GF_CONFIG), the environment,

@@ -29,8 +29,6 @@
 #include <jansson.h>
 #include <sodium.h>
 
-#define S_COOKIE "gf_session"
-
 static const char *SQL_BEGIN = "SELECT status, pw_hash FROM gf_login_begin ($1, $2, $3)";
 static const char *SQL_FINISH = "SELECT gf_login_finish ($1, $2, $3, $4, $5, $6, $7) AS result";
 static const char *SQL_CHECK =
@@ -93,8 +91,8 @@ static void s_set_cookie (gf_gw_reply_t *reply, const char *token, int max_age)
 {
     free (reply->cookie);
     if (asprintf (&reply->cookie,
-                  S_COOKIE "=%s; Path=/; Max-Age=%d; Secure; HttpOnly; SameSite=Strict", token,
-                  max_age) < 0)
+                  GF_AUTH_COOKIE "=%s; Path=/; Max-Age=%d; Secure; HttpOnly; SameSite=Strict",
+                  token, max_age) < 0)
         reply->cookie = NULL;
 }
 
@@ -128,8 +126,8 @@ static json_t *s_session_of (gf_gw_t *gw, const char *token, char *sha, bool *do
 
 static json_t *s_session (gf_gw_t *gw, struct MHD_Connection *conn, char *sha, bool *down)
 {
-    return s_session_of (gw, MHD_lookup_connection_value (conn, MHD_COOKIE_KIND, S_COOKIE), sha,
-                         down);
+    return s_session_of (gw, MHD_lookup_connection_value (conn, MHD_COOKIE_KIND, GF_AUTH_COOKIE),
+                         sha, down);
 }
 
 //  The field of a form or of a JSON object body, or NULL.
@@ -214,7 +212,7 @@ static void s_login (gf_gw_t *gw, const char *client, zhashx_t *form, const char
 
 //  Same-origin or a configured origin (gateway/cors_origins): a POST from
 //  any other page is a cross-site request.
-static bool s_origin_ok (gf_gw_t *gw, struct MHD_Connection *conn)
+bool gf_auth_origin_ok (gf_gw_t *gw, struct MHD_Connection *conn)
 {
     const char *origin = MHD_lookup_connection_value (conn, MHD_HEADER_KIND, "Origin");
     if (!origin)
@@ -230,6 +228,12 @@ json_t *gf_auth_session (gf_gw_t *gw, struct MHD_Connection *conn, bool *down)
 {
     char sha[65];
     return s_session (gw, conn, sha, down);
+}
+
+json_t *gf_auth_session_token (gf_gw_t *gw, const char *token, bool *down)
+{
+    char sha[65];
+    return s_session_of (gw, token, sha, down);
 }
 
 bool gf_auth_csrf_ok (struct MHD_Connection *conn, json_t *who)
@@ -253,7 +257,7 @@ int gf_auth_handle (gf_gw_t *gw, struct MHD_Connection *conn, const char *method
         reply->allow = me ? "GET" : "POST";
         return 0;
     }
-    if (post && !s_origin_ok (gw, conn)) {
+    if (post && !gf_auth_origin_ok (gw, conn)) {
         s_error (reply, 403, "cross-site request refused");
         return 0;
     }

@@ -751,6 +751,17 @@ static enum MHD_Result s_handle (void *cls, struct MHD_Connection *conn, const c
         gf_open311_handle (gw, conn, method, url + 12, post ? req->form : NULL, &reply);
         return s_queue (gw, conn, &reply, url);
     }
+    if (strncmp (url, "/notices", 8) == 0) {
+        enum MHD_Result served = MHD_NO;
+        int rc = gf_notices_handle (gw, conn, method, url + 8, post ? req->form : NULL, req->raw,
+                                    &reply, &served);
+        if (rc == 1) {
+            atomic_fetch_add (&gw->requests[2], 1);
+            return served;
+        }
+        if (rc == 0)
+            return s_queue (gw, conn, &reply, url);
+    }
     if (strncmp (url, "/auth/", 6) == 0 &&
         gf_auth_handle (gw, conn, method, url + 6, post ? req->form : NULL, req->raw, &reply) == 0)
         return s_queue (gw, conn, &reply, url);

@@ -88,9 +88,24 @@ int gf_auth_handle (gf_gw_t *gw, struct MHD_Connection *conn, const char *method
     without a valid session (*down: the database did not answer).  Every
     scoped read and every workbench action starts here. */
 json_t *gf_auth_session (gf_gw_t *gw, struct MHD_Connection *conn, bool *down);
+/*  The same for a session token kept from an earlier request (a stream
+    that checks its session again). */
+json_t *gf_auth_session_token (gf_gw_t *gw, const char *token, bool *down);
 /*  A state-changing request carries the session's CSRF token in the header
     X-CSRF-Token (compared in constant time). */
 bool gf_auth_csrf_ok (struct MHD_Connection *conn, json_t *who);
+/*  A POST's Origin is this host or one of gateway/cors_origins (or absent:
+    not a browser's cross-site request). */
+bool gf_auth_origin_ok (gf_gw_t *gw, struct MHD_Connection *conn);
+/*  The session cookie's name. */
+#define GF_AUTH_COOKIE "gf_session"
+
+/*  The signed-in person's own notices (gf_notices.c): path after
+    "/notices".  Returns -1 when the path is not one of them, 0 when reply
+    holds the answer, 1 when a stream was queued (its result in *served). */
+int gf_notices_handle (gf_gw_t *gw, struct MHD_Connection *conn, const char *method,
+                       const char *path, zhashx_t *form, const char *raw, gf_gw_reply_t *reply,
+                       enum MHD_Result *served);
 
 /*  A login attempt from client: false when its address is over
     gateway/login_ip_rate (the same token buckets as gateway/per_ip_rate,

@@ -26,9 +26,7 @@ static const char *SQL_MAY = "SELECT gf_app_may_receive ($1, $2) AS may";
 
 static const char *SQL_PUSH = "SELECT * FROM gf_app_push ($1::jsonb, $2::boolean)";
 
-static const char *SQL_ACK =
-    "UPDATE deliveries SET state = 'acked', acked_at = gf_now ()"
-    " WHERE id = $1 AND channel = 'app' AND address = $2 AND state IN ('pending', 'sent')";
+static const char *SQL_ACK = "SELECT gf_app_ack ($1, $2) AS acked";
 
 typedef struct {
     gf_db_t *db;
@@ -173,10 +171,13 @@ static void s_ack (s_apppush_t *self, zframe_t *route, json_t *body)
     char id_text[24];
     snprintf (id_text, sizeof id_text, "%" JSON_INTEGER_FORMAT, json_integer_value (id));
     const char *params[] = {id_text, person};
-    if (gf_db_run (self->db, SQL_ACK, 2, params) == 0) {
+    PGresult *res = gf_db_exec (self->db, SQL_ACK, 2, params);
+    if (res && streq (gf_db_get (res, 0, "acked"), "t")) {
         self->acked++;
         gf_metrics_inc ("gf_notifier_receipts_total", NULL, 1);
     }
+    if (res)
+        PQclear (res);
 }
 
 static void s_receive (s_apppush_t *self)

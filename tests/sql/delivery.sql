@@ -5,7 +5,7 @@
 -- record of outcomes and the app push.  On a calendar and cases of our own
 -- (rolled back).
 BEGIN;
-SELECT plan (38);
+SELECT plan (45);
 
 \ir fixtures/national_day_2026.sql
 -- and Sunday 20 September a make-up working day too (国庆调休).
@@ -178,6 +178,24 @@ SELECT results_eq ($$SELECT case_id, text FROM gf_delivery_claim ('sms', 100) WH
 SELECT results_eq ($$SELECT case_id, text FROM gf_app_push ('["P-QNL.07.064-1"]', false)$$,
                    $$VALUES (NULL::bigint, '【巡查提醒】测试')$$, 'and pushed to the app, without a case');
 UPDATE sim_clock SET at = '2026-09-18 20:30+08';
+
+-- The workbench's inbox and the receipt (gf_app_inbox, gf_app_ack): a read
+-- that leaves the state alone, after a delivery id, one person's only.
+SELECT is ((SELECT string_agg (c.source_ref, ',' ORDER BY i.id) FROM gf_app_inbox ('P-QNL.07.063-2', 0, 50) i
+              JOIN cases c ON c.id = i.case_id), 'U', 'inbox: the due unacknowledged messages');
+SELECT is ((SELECT count (*)::int FROM gf_app_inbox ('P-QNL.07.063-2', 0, 50)), 1,
+           'inbox: reading changes nothing (still there)');
+SELECT is ((SELECT count (*)::int FROM gf_app_inbox ('P-QNL.07.063-2',
+              (SELECT max (id) FROM gf_app_inbox ('P-QNL.07.063-2', 0, 50)), 50)), 0,
+           'inbox: nothing after the newest shown');
+SELECT is (gf_app_ack ((SELECT max (id) FROM gf_app_inbox ('P-QNL.07.063-2', 0, 50)), 'P-QNL.07.063-1'), false,
+           'receipt: another person''s delivery is refused');
+SELECT is (gf_app_ack ((SELECT max (id) FROM gf_app_inbox ('P-QNL.07.063-2', 0, 50)), 'P-QNL.07.063-2'), true,
+           'receipt: the person''s own outstanding delivery');
+SELECT is ((SELECT count (*)::int FROM gf_app_inbox ('P-QNL.07.063-2', 0, 50)), 0,
+           'receipt: an acknowledged message leaves the inbox');
+SELECT is (gf_app_ack ((SELECT max (d.id) FROM deliveries d WHERE d.address = 'P-QNL.07.063-2' AND d.channel = 'app'),
+                       'P-QNL.07.063-2'), false, 'receipt: twice is not a second receipt');
 
 -- The notifier's role runs the dispatcher and the app push.
 SET LOCAL ROLE gf_notifier;

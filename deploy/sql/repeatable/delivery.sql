@@ -1,7 +1,8 @@
 -- delivery.sql — how a notification reaches its recipient: one deliveries row
 -- per channel, quiet hours for non-urgent staff messages.
 -- Owns: gf_quiet_release, gf_deliveries_fanout, gf_delivery_claim,
--- gf_delivery_record, gf_app_push; trigger notifications_fanout.
+-- gf_delivery_record, gf_app_push, gf_app_inbox, gf_app_ack; trigger
+-- notifications_fanout.
 
 -- When a message created at t may go out.
 CREATE OR REPLACE FUNCTION gf_quiet_release (t timestamptz, p_urgent boolean, p_audience text)
@@ -161,4 +162,37 @@ BEGIN
            to_char (n.created_at AT TIME ZONE 'Asia/Shanghai', 'YYYY-MM-DD"T"HH24:MI:SS')
       FROM u JOIN notifications n ON n.id = u.notification ORDER BY u.id;
 END
+$$;
+
+-- The workbench's notices (services/gateway/gf_notices.c, issue 16): the
+-- person's due app messages not yet acknowledged, after delivery p_after,
+-- oldest first, at most p_limit.  A read: the state stays what the
+-- notifier's app push made it, so a phone app signed in at the same time
+-- still gets its push.  SECURITY DEFINER: the gateway holds nothing on
+-- deliveries; it may read one person's inbox, the one whose session it
+-- checked.
+CREATE OR REPLACE FUNCTION gf_app_inbox (p_person text, p_after bigint, p_limit integer)
+RETURNS TABLE (id bigint, case_id bigint, text text, urgent boolean, at text)
+LANGUAGE sql STABLE SECURITY DEFINER SET search_path = public, pg_temp AS $$
+    SELECT d.id, n.case_id, n.text, d.urgent,
+           to_char (n.created_at AT TIME ZONE 'Asia/Shanghai', 'YYYY-MM-DD"T"HH24:MI:SS')
+      FROM deliveries d JOIN notifications n ON n.id = d.notification
+     WHERE d.channel = 'app' AND d.address = p_person AND d.state IN ('pending', 'sent')
+       AND d.id > p_after AND d.not_before <= gf_now ()
+     ORDER BY d.id LIMIT p_limit
+$$;
+
+-- The receipt (送达有签收) of app delivery p_delivery by its person, from the
+-- notifier's app push or the workbench: true when it was outstanding and
+-- is now acknowledged; false for another person's, an unknown or an
+-- already acknowledged delivery.
+CREATE OR REPLACE FUNCTION gf_app_ack (p_delivery bigint, p_person text) RETURNS boolean
+LANGUAGE sql SECURITY DEFINER SET search_path = public, pg_temp AS $$
+    WITH u AS (
+        UPDATE deliveries SET state = 'acked', acked_at = gf_now ()
+         WHERE id = p_delivery AND channel = 'app' AND address = p_person
+           AND state IN ('pending', 'sent')
+        RETURNING 1
+    )
+    SELECT EXISTS (SELECT 1 FROM u)
 $$;

@@ -240,3 +240,11 @@ REVOKE EXECUTE ON FUNCTION gf_login_begin (text, text, integer),
 GRANT EXECUTE ON FUNCTION gf_login_begin (text, text, integer),
     gf_login_finish (text, boolean, text, text, text, integer, integer),
     gf_session_check (text, integer, integer), gf_session_end (text, boolean, text) TO gf_gateway;
+
+-- App receipts and the workbench's notices (delivery.sql, issue 16): the
+-- gateway reads one person's app inbox and records its receipts through
+-- two SECURITY DEFINER functions; the notifier records receipts with the
+-- same function.
+REVOKE EXECUTE ON FUNCTION gf_app_inbox (text, bigint, integer), gf_app_ack (bigint, text) FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION gf_app_inbox (text, bigint, integer) TO gf_gateway;
+GRANT EXECUTE ON FUNCTION gf_app_ack (bigint, text) TO gf_gateway, gf_notifier;

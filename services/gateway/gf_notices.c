@@ -1,0 +1,329 @@
+/*  gf_notices — the signed-in staff member's own notices in the browser
+    (issue 16 item 4; docs/gateway.md "Notices").
+
+      GET  /notices       server-sent events: each app message of the
+                          session's person not yet acknowledged, oldest
+                          first, as
+                              id: <delivery>
+                              event: notice
+                              data: {"delivery","case","text","urgent","at"}
+                          ("case" absent for a notice without one), after
+                          Last-Event-ID (or ?after=), else from the oldest
+                          outstanding.  401 without a session.
+      POST /notices/ack   delivery (form or JSON) with X-CSRF-Token: the
+                          receipt (送达有签收); 200 {"acked": true} when it was
+                          outstanding, false when it was not (already
+                          acknowledged, or not this person's).
+
+    These are the app deliveries the notifier's app push serves to a phone
+    app (docs/notifications.md): one inbox, read here without changing its
+    state, so a phone signed in at the same time still gets its push, and
+    one receipt from either side ends both.  Web Push would need an
+    internet push service that a government intranet often lacks.
+
+    The stream looks into the inbox (gf_app_inbox) at once when the hub
+    brings a notification.created event that names the person, and at
+    least every gateway/notice_poll_ms (a message held by quiet hours comes
+    due without any event).  At each of those it checks the session again
+    and ends when the session has (logout, logout everywhere, expiry; the
+    check counts as use, so an open stream keeps its session from idling
+    out, never past gateway/session_max).  The streams share the /stream
+    slots (gateway/sse_max, gateway/sse_per_ip). */
+#define _GNU_SOURCE /* asprintf */
+#include "gf_gw.h"
+
+#include <arpa/inet.h>
+
+#define S_PAGE          50  /* messages fetched at once */
+#define S_RETRY_SECS    10  /* Retry-After when every stream slot is taken */
+#define S_CHECK_WAIT_MS 500 /* the longest wait between shutdown checks */
+
+static const char *SQL_INBOX = "SELECT * FROM gf_app_inbox ($1, $2, $3)";
+static const char *SQL_ACK = "SELECT gf_app_ack ($1, $2) AS acked";
+
+typedef struct {
+    gf_gw_t *gw;
+    char *person;                      /* whose notices                        */
+    char *needle;                      /* "\"<person>\"", as events name them  */
+    char *token;                       /* the session cookie, to check again   */
+    uint64_t after;                    /* delivery id of the last one written  */
+    uint64_t cursor;                   /* hub seq of the last event looked at  */
+    bool due;                          /* look into the inbox now              */
+    int64_t next_poll;                 /* zclock_mono of the next look         */
+    zlistx_t *frames;                  /* SSE frames waiting to be written     */
+    char client[INET6_ADDRSTRLEN + 1]; /* its address (per-address count)      */
+    char *pending;                     /* SSE text being written               */
+    size_t pending_len, pending_off;
+    int64_t last_write;
+} s_notices_t;
+
+static void s_free_text (void **item)
+{
+    free (*item);
+    *item = NULL;
+}
+
+static void s_set_pending (s_notices_t *self, char *text)
+{
+    free (self->pending);
+    self->pending = text;
+    self->pending_len = strlen (text);
+    self->pending_off = 0;
+}
+
+//  One page of the inbox after self->after into self->frames.  -1 when the
+//  database did not answer (tried again at the next poll).
+static int s_fetch (s_notices_t *self)
+{
+    char after[24], limit[8];
+    snprintf (after, sizeof after, "%" PRIu64, self->after);
+    snprintf (limit, sizeof limit, "%d", S_PAGE);
+    const char *params[] = {self->person, after, limit};
+    PGresult *res = gf_gw_query (self->gw, SQL_INBOX, 3, params);
+    if (!res)
+        return -1;
+    int n = PQntuples (res);
+    for (int r = 0; r < n; r++) {
+        uint64_t id = (uint64_t)gf_db_get_ll (res, r, "id");
+        json_t *notice = json_pack ("{sI}", "delivery", (json_int_t)id);
+        if (gf_db_get (res, r, "case_id"))
+            json_object_set_new (notice, "case",
+                                 json_integer ((json_int_t)gf_db_get_ll (res, r, "case_id")));
+        json_object_set_new (notice, "text", json_string (gf_db_get (res, r, "text")));
+        json_object_set_new (notice, "urgent",
+                             json_boolean (streq (gf_db_get (res, r, "urgent"), "t")));
+        json_object_set_new (notice, "at", json_string (gf_db_get (res, r, "at")));
+        char *data = json_dumps (notice, JSON_COMPACT);
+        json_decref (notice);
+        char *frame = NULL;
+        if (data &&
+            asprintf (&frame, "id: %" PRIu64 "\nevent: notice\ndata: %s\n\n", id, data) >= 0)
+            zlistx_add_end (self->frames, frame);
+        free (data);
+        self->after = id;
+    }
+    PQclear (res);
+    //  A full page: there may be more at once.
+    self->due = n == S_PAGE;
+    return 0;
+}
+
+//  The session still holds (a database that does not answer is not a
+//  reason to end the stream).
+static bool s_session_holds (s_notices_t *self)
+{
+    bool down = false;
+    json_t *who = gf_auth_session_token (self->gw, self->token, &down);
+    json_decref (who);
+    return who != NULL || down;
+}
+
+static ssize_t s_read (void *cls, uint64_t pos, char *buf, size_t max)
+{
+    (void)pos;
+    s_notices_t *self = cls;
+    gf_gw_t *gw = self->gw;
+    while (true) {
+        if (self->pending) {
+            size_t n = self->pending_len - self->pending_off;
+            if (n > max)
+                n = max;
+            memcpy (buf, self->pending + self->pending_off, n);
+            self->pending_off += n;
+            if (self->pending_off == self->pending_len) {
+                free (self->pending);
+                self->pending = NULL;
+            }
+            self->last_write = zclock_mono ();
+            return (ssize_t)n;
+        }
+        if (gf_hub_stopped (gw->hub) || zsys_interrupted)
+            return MHD_CONTENT_READER_END_OF_STREAM;
+        if (zlistx_size (self->frames)) {
+            s_set_pending (self, zlistx_detach (self->frames, NULL));
+            continue;
+        }
+        int64_t now = zclock_mono ();
+        if (now >= self->next_poll) {
+            if (!s_session_holds (self))
+                return MHD_CONTENT_READER_END_OF_STREAM;
+            self->due = true;
+        }
+        if (self->due) {
+            self->next_poll = now + gw->config->notice_poll_ms;
+            if (s_fetch (self) == 0)
+                continue;
+            self->due = false;
+        }
+        int64_t wait = self->last_write + gw->heartbeat_ms - now;
+        if (wait <= 0) {
+            //  A comment keeps proxies from timing out and finds closed clients.
+            s_set_pending (self, strdup (":\n\n"));
+            continue;
+        }
+        if (wait > self->next_poll - now)
+            wait = self->next_poll - now;
+        if (wait > S_CHECK_WAIT_MS)
+            wait = S_CHECK_WAIT_MS;
+        if (wait < 1)
+            wait = 1;
+        //  Events: a notification for this person makes the inbox due now.
+        uint64_t seq = 0;
+        char *type = NULL, *grid = NULL, *text = NULL;
+        gf_hub_status_t status =
+            gf_hub_next (gw->hub, self->cursor, (int)wait, &seq, &type, &grid, &text);
+        if (status == GF_HUB_EVENT) {
+            self->cursor = seq;
+            if (streq (type, "notification.created") && strstr (text, self->needle))
+                self->due = true;
+        } else if (status == GF_HUB_OVERFLOW)
+            //  Too far behind to look at each event: look into the inbox.
+            self->cursor = gf_hub_last (gw->hub), self->due = true;
+        else if (status == GF_HUB_STOPPED)
+            return MHD_CONTENT_READER_END_OF_STREAM;
+        free (type);
+        free (grid);
+        free (text);
+    }
+}
+
+static void s_free (void *cls)
+{
+    s_notices_t *self = cls;
+    atomic_fetch_sub (&self->gw->sse_clients, 1);
+    gf_gw_sse_leave (self->gw, self->client);
+    zlistx_destroy (&self->frames);
+    free (self->person);
+    free (self->needle);
+    free (self->token);
+    free (self->pending);
+    free (self);
+}
+
+//  The resume point: Last-Event-ID (a delivery id) or ?after=, else 0.
+static bool s_after (struct MHD_Connection *conn, uint64_t *after)
+{
+    const char *text = MHD_lookup_connection_value (conn, MHD_HEADER_KIND, "Last-Event-ID");
+    if (!text)
+        text = MHD_lookup_connection_value (conn, MHD_GET_ARGUMENT_KIND, "after");
+    *after = 0;
+    if (!text)
+        return true;
+    char *end = NULL;
+    errno = 0;
+    unsigned long long n = strtoull (text, &end, 10);
+    if (errno || !*text || *end || *text == '-' || n > INT64_MAX)
+        return false;
+    *after = n;
+    return true;
+}
+
+static enum MHD_Result s_serve (gf_gw_t *gw, struct MHD_Connection *conn, json_t *who)
+{
+    uint64_t after;
+    if (!s_after (conn, &after))
+        return gf_gw_error (gw, conn, 400, "Last-Event-ID / after must be a delivery id", 0);
+    char client[INET6_ADDRSTRLEN + 1];
+    if (!gf_gw_sse_enter (gw, conn, client)) {
+        atomic_fetch_add (&gw->refused[4], 1);
+        return gf_gw_error (gw, conn, 503,
+                            "too many event streams open from this address; retry later",
+                            S_RETRY_SECS);
+    }
+    if (atomic_fetch_add (&gw->sse_clients, 1) >= gw->config->sse_max) {
+        atomic_fetch_sub (&gw->sse_clients, 1);
+        gf_gw_sse_leave (gw, client);
+        atomic_fetch_add (&gw->refused[3], 1);
+        return gf_gw_error (gw, conn, 503, "too many event streams open; retry later",
+                            S_RETRY_SECS);
+    }
+    s_notices_t *self = calloc (1, sizeof *self);
+    self->gw = gw;
+    self->person = strdup (json_string_value (json_object_get (who, "person")));
+    self->needle = zsys_sprintf ("\"%s\"", self->person);
+    self->token = strdup (MHD_lookup_connection_value (conn, MHD_COOKIE_KIND, GF_AUTH_COOKIE));
+    snprintf (self->client, sizeof self->client, "%s", client);
+    self->after = after;
+    self->cursor = gf_hub_last (gw->hub);
+    self->due = true;
+    self->frames = zlistx_new ();
+    zlistx_set_destructor (self->frames, s_free_text);
+    s_set_pending (self, strdup ("retry: 2000\n: gridflow notices\n\n"));
+    self->last_write = zclock_mono ();
+    struct MHD_Response *resp =
+        MHD_create_response_from_callback (MHD_SIZE_UNKNOWN, 4 * 1024, s_read, self, s_free);
+    MHD_add_response_header (resp, MHD_HTTP_HEADER_CONTENT_TYPE,
+                             "text/event-stream; charset=utf-8");
+    MHD_add_response_header (resp, MHD_HTTP_HEADER_CACHE_CONTROL, "no-store");
+    MHD_add_response_header (resp, "X-Accel-Buffering", "no");
+    gf_gw_headers (gw, conn, resp);
+    enum MHD_Result rc = MHD_queue_response (conn, MHD_HTTP_OK, resp);
+    MHD_destroy_response (resp);
+    return rc;
+}
+
+//  POST /notices/ack: the delivery of a form field or a JSON body.
+static void s_ack (gf_gw_t *gw, json_t *who, zhashx_t *form, const char *raw, gf_gw_reply_t *reply)
+{
+    char id[24] = "";
+    const char *field = form ? zhashx_lookup (form, "delivery") : NULL;
+    json_t *body = raw ? json_loads (raw, 0, NULL) : NULL;
+    json_t *value = json_object_get (body, "delivery");
+    if (field)
+        snprintf (id, sizeof id, "%s", field);
+    else if (json_is_integer (value))
+        snprintf (id, sizeof id, "%" JSON_INTEGER_FORMAT, json_integer_value (value));
+    json_decref (body);
+    char *end = NULL;
+    errno = 0;
+    long long n = *id ? strtoll (id, &end, 10) : 0;
+    if (!*id || errno || *end || n <= 0) {
+        gf_gw_reply_json (reply, 400, strdup ("{\"error\":\"delivery must be a delivery id\"}"));
+        return;
+    }
+    const char *params[] = {id, json_string_value (json_object_get (who, "person"))};
+    PGresult *res = gf_gw_query (gw, SQL_ACK, 2, params);
+    if (!res || PQntuples (res) != 1)
+        gf_gw_reply_json (reply, 503, strdup ("{\"error\":\"unavailable\"}"));
+    else
+        gf_gw_reply_json (reply, 200,
+                          strdup (streq (gf_db_get (res, 0, "acked"), "t") ? "{\"acked\":true}"
+                                                                           : "{\"acked\":false}"));
+    if (res)
+        PQclear (res);
+}
+
+int gf_notices_handle (gf_gw_t *gw, struct MHD_Connection *conn, const char *method,
+                       const char *path, zhashx_t *form, const char *raw, gf_gw_reply_t *reply,
+                       enum MHD_Result *served)
+{
+    bool stream = streq (path, ""), ack = streq (path, "/ack");
+    if (!stream && !ack)
+        return -1;
+    bool post = streq (method, MHD_HTTP_METHOD_POST);
+    if ((stream && !streq (method, MHD_HTTP_METHOD_GET)) || (ack && !post)) {
+        gf_gw_reply_json (reply, 405, strdup ("{\"error\":\"method not allowed\"}"));
+        reply->allow = stream ? "GET" : "POST";
+        return 0;
+    }
+    if (post && !gf_auth_origin_ok (gw, conn)) {
+        gf_gw_reply_json (reply, 403, strdup ("{\"error\":\"cross-site request refused\"}"));
+        return 0;
+    }
+    bool down = false;
+    json_t *who = gf_auth_session (gw, conn, &down);
+    if (!who) {
+        gf_gw_reply_json (
+            reply, down ? 503 : 401,
+            strdup (down ? "{\"error\":\"unavailable\"}" : "{\"error\":\"no valid session\"}"));
+        return 0;
+    }
+    if (stream)
+        *served = s_serve (gw, conn, who);
+    else if (!gf_auth_csrf_ok (conn, who))
+        gf_gw_reply_json (reply, 403, strdup ("{\"error\":\"missing or wrong X-CSRF-Token\"}"));
+    else
+        s_ack (gw, who, form, raw, reply);
+    json_decref (who);
+    return stream ? 1 : 0;
+}
