@@ -71,7 +71,7 @@ unit() {
 # and before the session is killed, what each of its processes was doing
 # goes into the .tap as "#" lines (hang_report).
 e2e_one() {
-  local name pid limit=${GF_TEST_LIMIT:-600} ticks=0
+  local name pid limit=${GF_TEST_LIMIT:-600} ticks=0 start=$SECONDS
   name=$(basename "$2" .sh)$5
   setsid env TEST_PORT_BASE=$((${GF_TEST_PORT_START:-17000} + 10 * $1)) GF_TEST_BIN="$3" \
     GF_TEST_TOOLS="$4" GF_TEST_TAG="$5" bash "$2" >"$ART/$name.tap" 2>"$ART/$name.stderr" &
@@ -90,6 +90,7 @@ e2e_one() {
     wait "$pid"
     echo $? >"$ART/$name.rc"
   fi
+  echo "# $name: $((SECONDS - start)) s" >>"$ART/$name.tap"
   flock "$ART/.print.lock" grep -E '^(ok|not ok|#)' "$ART/$name.tap"
 }
 
