@@ -214,7 +214,7 @@ static void s_login (gf_gw_t *gw, const char *client, zhashx_t *form, const char
 
 //  Same-origin or a configured origin (gateway/cors_origins): a POST from
 //  any other page is a cross-site request.
-static bool s_origin_ok (gf_gw_t *gw, struct MHD_Connection *conn)
+bool gf_auth_origin_ok (gf_gw_t *gw, struct MHD_Connection *conn)
 {
     const char *origin = MHD_lookup_connection_value (conn, MHD_HEADER_KIND, "Origin");
     if (!origin)
@@ -253,7 +253,7 @@ int gf_auth_handle (gf_gw_t *gw, struct MHD_Connection *conn, const char *method
         reply->allow = me ? "GET" : "POST";
         return 0;
     }
-    if (post && !s_origin_ok (gw, conn)) {
+    if (post && !gf_auth_origin_ok (gw, conn)) {
         s_error (reply, 403, "cross-site request refused");
         return 0;
     }

@@ -754,6 +754,9 @@ static enum MHD_Result s_handle (void *cls, struct MHD_Connection *conn, const c
     if (strncmp (url, "/auth/", 6) == 0 &&
         gf_auth_handle (gw, conn, method, url + 6, post ? req->form : NULL, req->raw, &reply) == 0)
         return s_queue (gw, conn, &reply, url);
+    if (strncmp (url, "/api/wb/", 8) == 0 &&
+        gf_wb_handle (gw, conn, method, url + 8, post ? req->raw : NULL, &reply) == 0)
+        return s_queue (gw, conn, &reply, url);
     if (!streq (method, MHD_HTTP_METHOD_GET) && !streq (method, MHD_HTTP_METHOD_HEAD)) {
         gf_gw_reply_json (&reply, 405, strdup ("{\"error\":\"method not allowed\"}"));
         reply.allow = "GET, HEAD";

@@ -91,6 +91,14 @@ json_t *gf_auth_session (gf_gw_t *gw, struct MHD_Connection *conn, bool *down);
 /*  A state-changing request carries the session's CSRF token in the header
     X-CSRF-Token (compared in constant time). */
 bool gf_auth_csrf_ok (struct MHD_Connection *conn, json_t *who);
+/*  A POST's Origin is this host or one of gateway/cors_origins (no Origin:
+    not a browser's cross-site request). */
+bool gf_auth_origin_ok (gf_gw_t *gw, struct MHD_Connection *conn);
+
+/*  The staff workbench's API (gf_wb.c): path after "/api/wb/", raw the
+    POST's JSON body.  Returns 0 when handled, -1 when not one of its paths. */
+int gf_wb_handle (gf_gw_t *gw, struct MHD_Connection *conn, const char *method, const char *path,
+                  const char *raw, gf_gw_reply_t *reply);
 
 /*  A login attempt from client: false when its address is over
     gateway/login_ip_rate (the same token buckets as gateway/per_ip_rate,

@@ -240,3 +240,11 @@ REVOKE EXECUTE ON FUNCTION gf_login_begin (text, text, integer),
 GRANT EXECUTE ON FUNCTION gf_login_begin (text, text, integer),
     gf_login_finish (text, boolean, text, text, text, integer, integer),
     gf_session_check (text, integer, integer), gf_session_end (text, boolean, text) TO gf_gateway;
+
+-- The workbench's reads (workbench.sql, issue 16): SECURITY DEFINER with
+-- their own subtree check, for the gateway alone (its role reads no
+-- resident's contact otherwise).
+REVOKE EXECUTE ON FUNCTION gf_wb_scope (text), gf_wb_queue (text, integer), gf_wb_case (text, bigint),
+    gf_wb_meeting (text, bigint) FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION gf_wb_scope (text), gf_wb_queue (text, integer), gf_wb_case (text, bigint),
+    gf_wb_meeting (text, bigint) TO gf_gateway;
