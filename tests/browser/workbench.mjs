@@ -74,12 +74,13 @@ async function login(page, person) {
 }
 // act(page, CASE, ACTION, NOTE, extra): the case page's action button and form.
 async function act(page, action, note, fields = {}) {
-  await page.$eval(`button.act[data-action=${action}]`, (b) => b.click());
-  if (note) await page.fill('#act-form textarea[name=note]', note);
-  for (const [k, v] of Object.entries(fields)) await page.$eval(`#act-form [name=${k}]`, (el, val) => { el.value = val; }, v);
-  const before = await page.evaluate(() => window.__wb.outbox.length + window.__wb.sent);
-  await page.$eval('#act-form', (f) => f.requestSubmit());
-  return before;
+  await page.evaluate((a, n, f) => {
+    document.querySelector(`button.act[data-action=${a}]`).click();
+    const form = document.querySelector('#act-form');
+    form.note.value = n || '';
+    for (const [k, v] of Object.entries(f)) form.querySelector(`[name=${k}]`).value = v;
+    form.requestSubmit();
+  }, action, note, fields);
 }
 async function openCase(page, id) {
   await page.goto(`${URL}/wb/#/case/${id}`);
@@ -202,7 +203,7 @@ try {
   await snap(page, 'online-refused-shown');
 
   // --- 4. the L2 coordinator's meeting -------------------------------------------------
-  const meeting = sql(`SELECT gf_open_meeting ('QNL.07', 'weekly', date_trunc ('week', gf_now ()) + interval '9 hours')`);
+  const meeting = sql(`SELECT gf_open_meeting ('QNL.07', 'weekly', gf_now ())`);
   const agenda = sql(`SELECT count(*) FROM ledger_entries WHERE meeting_id = ${meeting}`);
   await login(page, env.L2);
   await page.goto(`${URL}/wb/#/meeting`);

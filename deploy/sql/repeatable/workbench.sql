@@ -22,19 +22,27 @@ $$;
 -- referrals waiting on a department (deadline: the reply's)}; each list
 -- overdue first, then by deadline, at most p_limit rows, with its count.
 -- Times in ms since the epoch.  NULL: no such person.
+-- JIT off: compiling the plan cost 0.9 s of the 1 s this took with 10,000
+-- open cases in the subtree (70 ms without).
 CREATE OR REPLACE FUNCTION gf_wb_queue (p_person text, p_limit integer)
-RETURNS json LANGUAGE sql STABLE SECURITY DEFINER SET search_path = public, pg_temp AS $$
+RETURNS json LANGUAGE sql STABLE SECURITY DEFINER SET search_path = public, pg_temp SET jit = off AS $$
     WITH s AS (SELECT * FROM gf_wb_scope (p_person)),
+    -- The sign_reminder rule read once per L1 grid (gf_overdue_at_rule).
+    rules AS MATERIALIZED (SELECT g.code AS root, gf_rule (g.code, 'sign_reminder') AS rule FROM grids g WHERE g.level = 1),
+    refs AS (SELECT DISTINCT ON (r.case_id) r.case_id, r.deadline FROM referrals r
+              WHERE r.replied_at IS NULL ORDER BY r.case_id, r.id DESC),
+    decs AS (SELECT DISTINCT ON (d.case_id) d.case_id, d.deadline FROM meeting_decisions d
+              WHERE d.done_at IS NULL AND d.deadline IS NOT NULL ORDER BY d.case_id, d.id DESC),
     open AS (
         SELECT c.id, c.grid, c.state, c.category, c.urgent, c.description_redacted AS description,
                c.version, c.received_at, c.supervised,
-               gf_overdue_at (c.state, c.root, c.urgent, gf_clock_start (c.source, c.reported_at, c.routed_at),
-                              c.received_at, c.updated_at) AS sign_by,
-               (SELECT r.deadline FROM referrals r WHERE r.case_id = c.id AND r.replied_at IS NULL
-                 ORDER BY r.id DESC LIMIT 1) AS refer_by,
-               (SELECT d.deadline FROM meeting_decisions d WHERE d.case_id = c.id AND d.done_at IS NULL
-                 ORDER BY d.id DESC LIMIT 1) AS decided_by
-          FROM cases c, s
+               gf_overdue_at_rule (c.state, c.urgent, gf_clock_start (c.source, c.reported_at, c.routed_at),
+                                   c.received_at, c.updated_at, ru.rule) AS sign_by,
+               refs.deadline AS refer_by, decs.deadline AS decided_by
+          FROM s CROSS JOIN cases c
+          LEFT JOIN rules ru ON ru.root = c.root
+          LEFT JOIN refs ON refs.case_id = c.id
+          LEFT JOIN decs ON decs.case_id = c.id
          WHERE gf_case_open (c.state)
            AND (c.grid = s.grid OR (c.grid ~>=~ gf_subtree_lo (s.grid) AND c.grid ~<~ gf_subtree_hi (s.grid)))),
     q AS (

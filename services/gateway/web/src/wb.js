@@ -11,7 +11,7 @@ import './wb.css';
 const $ = (id) => document.getElementById(id);
 const esc = (s) => String(s ?? '').replace(/[&<>"']/g,
   (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' }[c]));
-const app = { me: null, queue: null, page: null, outbox: [], sent: 0, es: null, notices: [], firstRender: 0 };
+const app = { me: null, queue: null, page: null, outbox: [], results: new Map(), sent: 0, es: null, firstRender: 0 };
 window.__wb = app; // for the browser test
 
 const ACTIONS = {
@@ -76,7 +76,9 @@ async function act(body, label, caseId) {
   await loadOutbox();
   renderOutbox();
   await flush();
-  return app.outbox.find((x) => x.id === item.id) || item;
+  const done = app.results.get(item.id);
+  app.results.delete(item.id);
+  return done || app.outbox.find((x) => x.id === item.id) || item;
 }
 
 let flushing = null;
@@ -107,7 +109,7 @@ function flush() {
           app.sent += 1;
           notice(`${item.label}：${answer.result === 'duplicate' ? '已提交过（未重复记录）' : '已提交'}`);
           item.state = 'done';
-          app.lastDone = item;
+          app.results.set(item.id, item);
         } else {
           item.state = 'refused';
           await putItem(item);
@@ -423,16 +425,22 @@ function onEvent(e) {
   refreshTimer = setTimeout(() => {
     const r = route();
     if (r === '' ) showQueue().catch(() => {});
-    else if (r === `case/${app.page?.id}` && ev.case === app.page?.id) showCase(app.page.id);
+    // The case page follows too, unless it shows a conflict to retry or a
+    // form being filled in.
+    else if (r === `case/${app.page?.id}` && ev.case === app.page?.id && !document.querySelector('#answer .conflict, #act-form:not([hidden])')) showCase(app.page.id);
   }, 300);
 }
-function connect() {
+// SSE events are named by their type: the types from the vocabulary.
+let eventTypes = null;
+async function connect() {
+  if (!eventTypes) {
+    try { eventTypes = Object.keys((await getJSON('/api/vocabulary.json')).event_types || {}); } catch { eventTypes = []; }
+    if (!eventTypes.length) eventTypes = ['case.routed', 'case.signed', 'case.resolved', 'notification.created'];
+  }
   if (app.es) app.es.close();
   const es = new EventSource('/stream');
   app.es = es;
-  for (const t of ['case.received', 'case.routed', 'case.signed', 'case.progress', 'case.referred', 'case.replied',
-    'case.resolved', 'case.called_back', 'case.closed', 'case.reopened', 'case.returned', 'case.assigned',
-    'case.merged', 'case.supervised', 'case.classified', 'case.rejected', 'notification.created']) es.addEventListener(t, onEvent);
+  for (const t of eventTypes) es.addEventListener(t, onEvent);
   es.onmessage = onEvent;
   es.onerror = () => { if (es.readyState === EventSource.CLOSED) setTimeout(connect, 3000); };
 }
