@@ -214,6 +214,7 @@ try {
   for (const id of cases) {
     await page.$eval(`form.decide[data-case="${id}"] [name=decision]`, (s) => { s.value = 'keep_l3'; });
     await page.$eval(`form.decide[data-case="${id}"] [name=note]`, (s) => { s.value = '三级网格继续办理'; });
+    await page.$eval(`form.decide[data-case="${id}"] [name=deadline]`, (s) => { s.value = new Date(Date.now() + 7 * 86400000).toISOString().slice(0, 10); });
     await page.$eval(`form.decide[data-case="${id}"]`, (f) => f.requestSubmit());
     await waitFor(page, `the decision on ${id}`, (i) => !!document.querySelector(`#agenda li[data-case="${i}"] .decided`), id);
   }

@@ -23,9 +23,10 @@ const KINDS = {
   'case.action': '案件操作', 'visit.logged': '走访记录', 'patrol.logged': '巡查记录',
   'meeting.action': '例会记录', 'attachment.add': '照片', 'complaint.submit': '代为登记',
 };
+// The decisions a meeting of each kind takes (meeting_decision_kinds, 024).
 const DECISIONS = {
-  resolved: '已解决', keep_l3: '留三级网格办理', take_over: '二级网格接办', refer: '转部门',
-  rectify: '限期整改', report_up: '上报一级网格', supervise: '督办', send_back: '退回',
+  weekly: { keep_l3: '三级网格继续办理', resolved: '会上解决', take_over: '二级网格接办', refer: '转办部门', report_up: '上报一级网格' },
+  monthly: { supervise: '督办', take_over: '一级网格接办', send_back: '发回二级网格' },
 };
 const STATES = {
   registered: '已登记', routed: '待签收', unroutable: '待分流', signed: '已签收', in_progress: '办理中',
@@ -340,10 +341,11 @@ function showLog() {
 async function showMeeting() {
   const m = await getJSON('/api/wb/meeting').catch((e) => { if (e.message !== '401') $('view').innerHTML = '<p>暂无本级例会</p>'; return null; });
   if (!m) return;
-  const opts = Object.entries(DECISIONS).map(([k, v]) => `<option value="${k}">${v}</option>`).join('');
+  const kinds = DECISIONS[m.kind] || DECISIONS.weekly;
+  const opts = Object.entries(kinds).map(([k, v]) => `<option value="${k}">${v}</option>`).join('');
   const rows = m.agenda.map((a) => `<li data-case="${a.case_id}"><a href="#/case/${a.case_id}"><b>#${a.case_id}</b></a> ${esc(a.category_name)} · ${esc(a.priority)} · ${esc(a.reason_name)} · ${esc(STATES[a.state] || a.state)}
-      ${a.this_kind ? `<p class="ok decided">本次决定：${esc(DECISIONS[a.this_kind] || a.this_kind)} ${esc(a.this_detail || '')}</p>` :
-      `<form class="decide wb-form" data-case="${a.case_id}"><select name="decision">${opts}</select><input name="note" placeholder="说明"><input name="department" placeholder="部门（转部门时）"><button>决定</button></form>`}</li>`).join('');
+      ${a.this_kind ? `<p class="ok decided">本次决定：${esc(kinds[a.this_kind] || a.this_kind)} ${esc(a.this_detail || '')}</p>` :
+      `<form class="decide wb-form" data-case="${a.case_id}"><select name="decision">${opts}</select><input name="note" placeholder="说明"><input name="department" placeholder="部门（转办时）"><label>办理期限<input name="deadline" type="date"></label><button>决定</button></form>`}</li>`).join('');
   $('view').innerHTML = `<h1>${m.kind === 'monthly' ? '月例会' : '周例会'} · ${esc(m.grid)} · ${esc(m.day)} <small id="meeting-state">${m.state === 'open' ? '进行中' : m.state === 'closed' ? '已结束' : '已失效'}</small></h1>
     <h2>议程（${m.agenda.length} 件）</h2><ul class="wb-list" id="agenda">${rows || '<li>无</li>'}</ul>
     <h2>参会人员</h2><p id="attendees">${m.attendees.map((t) => esc(t.name)).join('、') || '—'}</p>
@@ -362,6 +364,7 @@ async function showMeeting() {
     const body = { action: 'decide', case: Number(f.dataset.case), decision: d.get('decision') };
     if (d.get('note')) body.note = d.get('note');
     if (d.get('department')) body.department = d.get('department');
+    if (d.get('deadline')) body.deadline = Date.parse(`${d.get('deadline')}T23:59:59+08:00`);
     send(body, `例会决定 #${f.dataset.case}`);
   }));
   $('attend-form').addEventListener('submit', (e) => { e.preventDefault(); send({ action: 'attend', person: new FormData(e.target).get('person') }, '登记参会'); });
