@@ -200,7 +200,31 @@ try {
     sql(`SELECT (SELECT count(*) FROM case_actions WHERE case_id = ${c3} AND action = 'sign') || '|' || (SELECT count(*) FROM case_actions WHERE case_id = ${c3} AND action = 'return') || '|' || (SELECT count(*) FROM visits WHERE household = 'H-WB-1') || '|' || (SELECT min(actor) FROM visits)`));
   check('the refusal shown in Chinese with the current state', 'true',
     await page.$eval('#outbox li.refused', (li) => /刚被他人处理过/.test(li.textContent) && /当前状态/.test(li.textContent)));
+  await waitFor(page, 'the queue read again once online', () => !!document.querySelector('#q-sign'));
   await snap(page, 'online-refused-shown');
+
+  // --- a complaint on a resident's behalf, a patrol ------------------------------------
+  await page.goto(`${URL}/wb/#/new`);
+  await waitFor(page, 'the new-complaint page', () => !!document.querySelector('#new-form'));
+  await page.evaluate(() => {
+    const f = document.querySelector('#new-form');
+    f.description.value = '居民来访：小区垃圾清运不及时';
+    f.name.value = '刘女士'; f.phone.value = '13900003333'; f.household.value = 'H-WB-1';
+    f.requestSubmit();
+  });
+  await waitFor(page, 'the registered case', () => /已登记，案件/.test(document.querySelector('#answer')?.textContent || ''));
+  check('registered on the resident\'s behalf: source app, reporter the leader, household, the leader\'s grid', `app|${env.L3}|H-WB-1|QNL.07.063|13900003333`,
+    sql("SELECT source || '|' || reporter || '|' || household || '|' || requested_grid || '|' || phone FROM cases WHERE description = '居民来访：小区垃圾清运不及时'"));
+  await snap(page, 'new-complaint');
+  await page.goto(`${URL}/wb/#/log`);
+  await waitFor(page, 'the log page', () => !!document.querySelector('#patrol-form'));
+  await page.evaluate(() => {
+    const f = document.querySelector('#patrol-form');
+    f.places.value = '青年路\n育才巷'; f.findings.value = '育才巷路面破损';
+    f.requestSubmit();
+  });
+  await waitSql('a patrol by the leader with its finding', `SELECT actor || '|' || grid || '|' || array_to_string (findings, ',') FROM patrols`, `${env.L3}|QNL.07.063|育才巷路面破损`);
+  await snap(page, 'patrol-logged');
 
   // --- 4. the L2 coordinator's meeting -------------------------------------------------
   const meeting = sql(`SELECT gf_open_meeting ('QNL.07', 'weekly', gf_now ())`);

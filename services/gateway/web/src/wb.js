@@ -479,7 +479,11 @@ function startSignedIn() {
 async function start() {
   app.firstRender = performance.now();
   setNet();
-  window.addEventListener('online', () => { setNet(); flush(); });
+  window.addEventListener('online', async () => {
+    setNet();
+    await flush();
+    if (!route().startsWith('case/')) render(); // what was unreadable offline
+  });
   window.addEventListener('offline', setNet);
   setInterval(() => { if (navigator.onLine) flush(); }, 5000);
   setInterval(() => { if (route() === '' && app.queue) { app.queue.now += 30000; } }, 30000);
