@@ -25,6 +25,12 @@
                         state and the person's level allow (common/gf_case.c
                         decides, the intake's own rule); 404 outside scope
       GET  meeting[?id=N] the meeting page of an L1/L2 person (404 else)
+      GET  notices      the person's app notices not acknowledged yet
+                        (the notifier's app channel; live ones come on
+                        /stream as notification.created, topic
+                        notify/<person>)
+      POST notices/ack  {notification: N}: the receipt (送达有签收), CSRF as
+                        for an action: {acked: deliveries acknowledged}
 */
 #define _GNU_SOURCE /* asprintf */
 #include "gf_gw.h"
@@ -37,6 +43,8 @@
 static const char *SQL_QUEUE = "SELECT gf_wb_queue ($1, $2::int)::text";
 static const char *SQL_CASE = "SELECT gf_wb_case ($1, $2::bigint)::text";
 static const char *SQL_MEETING = "SELECT gf_wb_meeting ($1, $2::bigint)::text";
+static const char *SQL_NOTICES = "SELECT gf_wb_notices ($1)::text";
+static const char *SQL_NOTICE_ACK = "SELECT gf_wb_notice_ack ($1, $2::bigint) AS n";
 static const char *SQL_IN_SCOPE =
     "SELECT gf_in_subtree ($2, s.grid) AS ok, s.grid FROM gf_wb_scope ($1) s";
 
@@ -343,13 +351,41 @@ static json_t *s_allowed (json_t *page)
     return out;
 }
 
+//  POST notices/ack: the person's own app delivery of a notification.
+static void s_ack (gf_gw_t *gw, const char *person, const char *raw, gf_gw_reply_t *reply)
+{
+    json_error_t jerr;
+    json_t *body = raw ? json_loads (raw, 0, &jerr) : NULL;
+    json_t *n = json_object_get (body, "notification");
+    if (!json_is_integer (n) || json_integer_value (n) <= 0) {
+        s_error (reply, 400, "notification must be a positive integer");
+        json_decref (body);
+        return;
+    }
+    char id[24];
+    snprintf (id, sizeof id, "%" JSON_INTEGER_FORMAT, json_integer_value (n));
+    json_decref (body);
+    const char *params[] = {person, id};
+    PGresult *res = gf_gw_query (gw, SQL_NOTICE_ACK, 2, params);
+    if (!res || PQntuples (res) != 1)
+        s_error (reply, 503, "database unavailable");
+    else {
+        json_t *out = json_pack ("{sI}", "acked", (json_int_t)gf_db_get_ll (res, 0, "n"));
+        gf_gw_reply_json (reply, 200, json_dumps (out, JSON_COMPACT));
+        json_decref (out);
+    }
+    if (res)
+        PQclear (res);
+}
+
 int gf_wb_handle (gf_gw_t *gw, struct MHD_Connection *conn, const char *method, const char *path,
                   const char *raw, gf_gw_reply_t *reply)
 {
     bool post = streq (method, MHD_HTTP_METHOD_POST);
     bool get = streq (method, MHD_HTTP_METHOD_GET) || streq (method, MHD_HTTP_METHOD_HEAD);
-    bool action = streq (path, "action");
-    if (!action && !streq (path, "queue") && !streq (path, "meeting") &&
+    bool ack = streq (path, "notices/ack");
+    bool action = streq (path, "action") || ack;
+    if (!action && !streq (path, "queue") && !streq (path, "meeting") && !streq (path, "notices") &&
         strncmp (path, "case/", 5) != 0)
         return -1;
     if (action ? !post : !get) {
@@ -371,6 +407,8 @@ int gf_wb_handle (gf_gw_t *gw, struct MHD_Connection *conn, const char *method, 
     if (action) {
         if (!gf_auth_csrf_ok (conn, who))
             s_error (reply, 403, "missing or wrong X-CSRF-Token");
+        else if (ack)
+            s_ack (gw, person, raw, reply);
         else
             s_action (gw, who, raw, reply);
         json_decref (who);
@@ -378,7 +416,10 @@ int gf_wb_handle (gf_gw_t *gw, struct MHD_Connection *conn, const char *method, 
     }
     char *json = NULL;
     bool found = true;
-    if (streq (path, "queue")) {
+    if (streq (path, "notices")) {
+        const char *params[] = {person};
+        json = gf_gw_query_json (gw, SQL_NOTICES, 1, params);
+    } else if (streq (path, "queue")) {
         const char *limit = MHD_lookup_connection_value (conn, MHD_GET_ARGUMENT_KIND, "limit");
         char *end = NULL;
         long n = limit ? strtol (limit, &end, 10) : 200;

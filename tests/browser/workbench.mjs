@@ -118,6 +118,10 @@ try {
     await page.evaluate(() => performance.getEntriesByType('navigation').length === 1 && window.__wb.events > 0));
   check('a countdown to the sign-for deadline', 'true',
     await page.$eval(`#q-sign li[data-case="${c1}"]`, (li) => /剩余|已超期/.test(li.textContent)));
+  await waitFor(page, 'the notifier\'s notice for the leader shown and signed for', () => !!document.querySelector('#notice-list li.notice small'));
+  await waitSql('the notice\'s app delivery acknowledged by the browser (送达有签收)',
+    `SELECT count(*) FILTER (WHERE d.state = 'acked') || '/' || count(*) FROM deliveries d JOIN notifications n ON n.id = d.notification WHERE n.case_id = ${c1} AND n.recipient = '${env.L3}' AND d.channel = 'app'`, '1/1');
+  check('the notice in Chinese', 'true', await page.$eval('#notice-list li.notice', (li) => /[\u4e00-\u9fff]/.test(li.textContent)));
   await snap(page, 'queue-new-case');
   await openCase(page, Number(c1));
   await snap(page, 'case-routed');

@@ -24,9 +24,10 @@ export GF_CURVE=on
 GF_CURVE=off start relay
 start intake --cert "$ART/server.cert" --certs "$CERTS"
 GF_CURVE=off start router
+GF_CURVE=off start notifier
 wait_for "intake port" 30 port_open "$PORT_BASE"
 wait_for "relay ports" 30 port_open $((PORT_BASE + 2))
-wait_for "router" 10 sql_eq "SELECT count(*) FROM consumer_checkpoints" 1
+wait_for "router and notifier" 10 sql_eq "SELECT count(*) FROM consumer_checkpoints" 2
 
 MEMBER=P-QNL.07.063-2
 PW='correct horse 3'

@@ -1,6 +1,6 @@
 -- workbench.sql: the workbench's reads, each limited to the person's subtree.
 BEGIN;
-SELECT plan (13);
+SELECT plan (17);
 INSERT INTO sim_clock (at) VALUES ('2026-03-02 10:00+08') ON CONFLICT (id) DO UPDATE SET at = excluded.at;
 INSERT INTO cases (id, source, source_ref, root, grid, state, description, name, phone, received_at,
                    routed_at, urgent) VALUES
@@ -34,6 +34,14 @@ SELECT is (gf_wb_case ('P-QNL.07.063-1', 900001)->>'phone', '13800001234', 'case
 SELECT is (gf_wb_case ('P-QNL.07-1', 900001)->>'actor_level', '2', 'an L2 leader above it reads it, with its level');
 SELECT ok (gf_wb_case ('P-QNL.08.067-1', 900001) IS NULL, 'outside the subtree: nothing');
 SELECT ok (gf_wb_meeting ('P-QNL.07.063-1', NULL) IS NULL, 'the meeting page: not for an L3 leader');
+INSERT INTO notifications (case_id, kind, recipient, text, created_at, audience)
+VALUES (900001, 'case.routed', 'P-QNL.07.063-1', '新案件待签收 900001', gf_now (), 'staff');
+SELECT is ((SELECT count (*) FROM json_array_elements (gf_wb_notices ('P-QNL.07.063-1')) x WHERE (x->>'case')::bigint = 900001),
+           1::bigint, 'the leader''s unacknowledged app notice');
+SELECT is (gf_wb_notice_ack ('P-QNL.08.067-1', (SELECT max (id) FROM notifications)), 0, 'another person cannot sign for it');
+SELECT is (gf_wb_notice_ack ('P-QNL.07.063-1', (SELECT max (id) FROM notifications)), 1, 'the receipt acknowledges the app delivery');
+SELECT is ((SELECT count (*) FROM json_array_elements (gf_wb_notices ('P-QNL.07.063-1')) x WHERE (x->>'case')::bigint = 900001),
+           0::bigint, 'an acknowledged notice is not listed again');
 SET LOCAL ROLE gf_ctl;
 SELECT throws_ok ($$SELECT gf_wb_case ('P-QNL.07.063-1', 900001)$$, '42501', NULL, 'gridctl''s role may not call them');
 RESET ROLE;

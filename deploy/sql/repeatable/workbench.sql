@@ -7,7 +7,7 @@
 -- the gateway after gf_session_check (accounts.sql); the resident's contact
 -- is returned for staff in scope only (gf_case_staff, privacy.sql).
 -- Overdue and the sign-for deadline are gf_overdue_at's (cases.sql).
--- Owns: gf_wb_scope, gf_wb_queue, gf_wb_case, gf_wb_meeting.
+-- Owns: gf_wb_scope, gf_wb_queue, gf_wb_case, gf_wb_meeting, gf_wb_notices, gf_wb_notice_ack.
 
 -- The person's grid and its level, when the person is in the directory.
 CREATE OR REPLACE FUNCTION gf_wb_scope (p_person text)
@@ -138,4 +138,32 @@ RETURNS json LANGUAGE sql STABLE SECURITY DEFINER SET search_path = public, pg_t
                                 ELSE m.id = p_meeting END
                      ORDER BY m.day DESC, m.id DESC LIMIT 1) m ON gf_in_subtree (m.grid, s.grid)
      WHERE s.level <= 2
+$$;
+
+-- The person's app notices not acknowledged yet (the notifier's app channel,
+-- docs/notifications.md "App push"), due now: what a signed-in browser
+-- shows on arrival before the live ones from the stream (notification.created,
+-- topic notify/<person>).  [{notification, delivery, case, kind, text, at}].
+CREATE OR REPLACE FUNCTION gf_wb_notices (p_person text)
+RETURNS json LANGUAGE sql STABLE SECURITY DEFINER SET search_path = public, pg_temp AS $$
+    SELECT coalesce (json_agg (json_build_object ('notification', n.id, 'delivery', d.id,
+               'case', n.case_id, 'kind', n.kind, 'text', n.text,
+               'at', (extract (epoch FROM n.created_at) * 1000)::bigint) ORDER BY n.id), '[]')
+      FROM deliveries d JOIN notifications n ON n.id = d.notification
+     WHERE d.channel = 'app' AND d.address = p_person AND n.recipient = p_person
+       AND d.state IN ('pending', 'sent') AND d.not_before <= gf_now ()
+$$;
+
+-- The receipt (送达有签收) from a signed-in browser: the person's own app
+-- delivery of the notification is acknowledged, as the app push's `ack`
+-- does (services/notifier/gf_apppush.c); the notifier pushes it no more.
+-- Returns the deliveries acknowledged (0: not the person's, or already).
+CREATE OR REPLACE FUNCTION gf_wb_notice_ack (p_person text, p_notification bigint)
+RETURNS integer LANGUAGE sql VOLATILE SECURITY DEFINER SET search_path = public, pg_temp AS $$
+    WITH a AS (UPDATE deliveries d SET state = 'acked', acked_at = gf_now ()
+                WHERE d.notification = p_notification AND d.channel = 'app' AND d.address = p_person
+                  AND d.state IN ('pending', 'sent')
+                  AND EXISTS (SELECT 1 FROM notifications n WHERE n.id = d.notification AND n.recipient = p_person)
+               RETURNING 1)
+    SELECT count (*)::int FROM a
 $$;

@@ -184,9 +184,10 @@ async function showQueue() {
   const now = q.now;
   const section = (title, list, key) => `<h2>${title} <small id="n-${key}">${q.counts?.[key] || 0}</small></h2>` +
     (list.length ? `<ul class="wb-list" id="q-${key}">${list.map((c) => caseItem(c, now)).join('')}</ul>` : `<p class="empty" id="q-${key}">暂无</p>`);
-  $('view').innerHTML = '<div id="outbox"></div>' +
+  $('view').innerHTML = '<div id="notice-list"></div><div id="outbox"></div>' +
     section('待签收', q.sign, 'sign') + section('我的在办', q.mine, 'mine') + section('待部门答复', q.referrals, 'referrals');
   renderOutbox();
+  renderNotices();
 }
 
 const FIELDS = {
@@ -388,6 +389,9 @@ function showLogin() {
     app.me = await r.json();
     localStorage.setItem('gf-wb-me', JSON.stringify(app.me));
     app.meFresh = true;
+    app.noticeList = [];
+    seenNotices.clear();
+    if (signedIn) loadNotices();
     startSignedIn();
     location.hash = '#/';
   });
@@ -414,13 +418,46 @@ async function render() {
   document.body.dataset.route = r || 'queue';
 }
 
+// --- notices (the notifier's app channel, 送达有签收) ----------------------------
+// Each shown once, then its receipt posted back.
+app.noticeList = [];
+const seenNotices = new Set();
+async function showNotice(n) {
+  if (!n.notification || seenNotices.has(n.notification)) return;
+  seenNotices.add(n.notification);
+  app.noticeList.unshift(n);
+  notice(n.text || '新通知', 'info');
+  renderNotices();
+  try {
+    const r = await fetch('/api/wb/notices/ack', {
+      method: 'POST', credentials: 'same-origin',
+      headers: { 'Content-Type': 'application/json', 'X-CSRF-Token': app.me?.csrf || '' },
+      body: JSON.stringify({ notification: n.notification }),
+    });
+    if (r.ok) { n.acked = true; app.acked = (app.acked || 0) + 1; }
+  } catch { seenNotices.delete(n.notification); } // no signal: shown again and acknowledged later
+  renderNotices();
+}
+async function loadNotices() {
+  try { for (const n of await getJSON('/api/wb/notices')) await showNotice(n); } catch { /* offline */ }
+}
+function renderNotices() {
+  const box = $('notice-list');
+  if (!box) return;
+  box.innerHTML = app.noticeList.length ? `<h2>通知 <small>${app.noticeList.length}</small></h2><ul class="wb-list">` +
+    app.noticeList.slice(0, 10).map((n) => `<li class="notice" data-notification="${n.notification}">` +
+      `${n.case ? `<a href="#/case/${n.case}">${esc(n.text)}</a>` : esc(n.text)}${n.acked ? ' <small>已签收</small>' : ''}</li>`).join('') + '</ul>' : '';
+}
+
 // --- live updates ----------------------------------------------------------------
 let refreshTimer = null;
 function onEvent(e) {
   let ev = {};
   try { ev = JSON.parse(e.data); } catch { /* a comment or heartbeat */ }
   app.events = (app.events || 0) + 1;
-  if (ev.type === 'notification.created' && ev.recipient === app.me?.person) notice(`新通知：${ev.text || ''}`, 'info');
+  if (ev.type === 'notification.created' && ev.recipient && ev.recipient === app.me?.person) {
+    showNotice({ notification: ev.notification, case: ev.case, text: ev.text, at: ev.at });
+  }
   if (ev.type === 'case.routed' && app.queue && ev.grid && (ev.grid === app.me?.grid || ev.grid.startsWith(`${app.me?.grid}.`))) {
     notice(`新案件待签收 #${ev.case}`, 'info');
   }
@@ -474,6 +511,7 @@ function startSignedIn() {
   signedIn = true;
   connect();
   flush();
+  loadNotices();
 }
 
 async function start() {
