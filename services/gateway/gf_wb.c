@@ -25,6 +25,8 @@
                         state and the person's level allow (common/gf_case.c
                         decides, the intake's own rule); 404 outside scope
       GET  meeting[?id=N] the meeting page of an L1/L2 person (404 else)
+      GET  households?q=TEXT  the household picker: the subtree's households
+                        whose address or head's name holds TEXT (<= 20)
       GET  notices      the person's app notices not acknowledged yet
                         (the notifier's app channel; live ones come on
                         /stream as notification.created, topic
@@ -45,6 +47,7 @@ static const char *SQL_CASE = "SELECT gf_wb_case ($1, $2::bigint)::text";
 static const char *SQL_MEETING = "SELECT gf_wb_meeting ($1, $2::bigint)::text";
 static const char *SQL_NOTICES = "SELECT gf_wb_notices ($1)::text";
 static const char *SQL_NOTICE_ACK = "SELECT gf_wb_notice_ack ($1, $2::bigint) AS n";
+static const char *SQL_HOUSEHOLDS = "SELECT gf_wb_households ($1, $2)::text";
 static const char *SQL_IN_SCOPE =
     "SELECT gf_in_subtree ($2, s.grid) AS ok, s.grid FROM gf_wb_scope ($1) s";
 
@@ -386,7 +389,7 @@ int gf_wb_handle (gf_gw_t *gw, struct MHD_Connection *conn, const char *method, 
     bool ack = streq (path, "notices/ack");
     bool action = streq (path, "action") || ack;
     if (!action && !streq (path, "queue") && !streq (path, "meeting") && !streq (path, "notices") &&
-        strncmp (path, "case/", 5) != 0)
+        !streq (path, "households") && strncmp (path, "case/", 5) != 0)
         return -1;
     if (action ? !post : !get) {
         s_error (reply, 405, "method not allowed");
@@ -416,7 +419,16 @@ int gf_wb_handle (gf_gw_t *gw, struct MHD_Connection *conn, const char *method, 
     }
     char *json = NULL;
     bool found = true;
-    if (streq (path, "notices")) {
+    if (streq (path, "households")) {
+        const char *q = MHD_lookup_connection_value (conn, MHD_GET_ARGUMENT_KIND, "q");
+        if (!q || !*q || strlen (q) > 200) {
+            s_error (reply, 400, "q must be 1..200 bytes");
+            json_decref (who);
+            return 0;
+        }
+        const char *params[] = {person, q};
+        json = gf_gw_query_json (gw, SQL_HOUSEHOLDS, 2, params);
+    } else if (streq (path, "notices")) {
         const char *params[] = {person};
         json = gf_gw_query_json (gw, SQL_NOTICES, 1, params);
     } else if (streq (path, "queue")) {

@@ -210,12 +210,15 @@ try {
   // --- a complaint on a resident's behalf, a patrol ------------------------------------
   await page.goto(`${URL}/wb/#/new`);
   await waitFor(page, 'the new-complaint page', () => !!document.querySelector('#new-form'));
-  await page.evaluate(() => {
+  await page.fill('#new-form input[name=household]', '青年路63');
+  const picked = await waitFor(page, 'the household picker\'s option from the register', () => document.querySelector('#households option')?.value);
+  check('the household picker offers the register\'s household', 'H-WB-1', picked);
+  await page.evaluate((h) => {
     const f = document.querySelector('#new-form');
     f.description.value = '居民来访：小区垃圾清运不及时';
-    f.name.value = '刘女士'; f.phone.value = '13900003333'; f.household.value = 'H-WB-1';
+    f.name.value = '刘女士'; f.phone.value = '13900003333'; f.household.value = h;
     f.requestSubmit();
-  });
+  }, picked);
   await waitFor(page, 'the registered case', () => /已登记，案件/.test(document.querySelector('#answer')?.textContent || ''));
   check('registered on the resident\'s behalf: source app, reporter the leader, household, the leader\'s grid', `app|${env.L3}|H-WB-1|QNL.07.063|13900003333`,
     sql("SELECT source || '|' || reporter || '|' || household || '|' || requested_grid || '|' || phone FROM cases WHERE description = '居民来访：小区垃圾清运不及时'"));

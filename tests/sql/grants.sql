@@ -437,7 +437,8 @@ SELECT is ((SELECT string_agg (r, ',' ORDER BY r) FROM unnest (ARRAY['gf_intake'
                 OR has_function_privilege (r, 'gf_wb_case (text, bigint)', 'EXECUTE')
                 OR has_function_privilege (r, 'gf_wb_meeting (text, bigint)', 'EXECUTE')
                 OR has_function_privilege (r, 'gf_wb_notices (text)', 'EXECUTE')
-                OR has_function_privilege (r, 'gf_wb_notice_ack (text, bigint)', 'EXECUTE')),
+                OR has_function_privilege (r, 'gf_wb_notice_ack (text, bigint)', 'EXECUTE')
+                OR has_function_privilege (r, 'gf_wb_households (text, text)', 'EXECUTE')),
            'gf_gateway', 'the workbench reads (workbench.sql): the gateway''s alone');
 
 SELECT * FROM finish ();

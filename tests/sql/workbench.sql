@@ -1,6 +1,6 @@
 -- workbench.sql: the workbench's reads, each limited to the person's subtree.
 BEGIN;
-SELECT plan (17);
+SELECT plan (19);
 INSERT INTO sim_clock (at) VALUES ('2026-03-02 10:00+08') ON CONFLICT (id) DO UPDATE SET at = excluded.at;
 INSERT INTO cases (id, source, source_ref, root, grid, state, description, name, phone, received_at,
                    routed_at, urgent) VALUES
@@ -42,6 +42,13 @@ SELECT is (gf_wb_notice_ack ('P-QNL.08.067-1', (SELECT max (id) FROM notificatio
 SELECT is (gf_wb_notice_ack ('P-QNL.07.063-1', (SELECT max (id) FROM notifications)), 1, 'the receipt acknowledges the app delivery');
 SELECT is ((SELECT count (*) FROM json_array_elements (gf_wb_notices ('P-QNL.07.063-1')) x WHERE (x->>'case')::bigint = 900001),
            0::bigint, 'an acknowledged notice is not listed again');
+INSERT INTO households (id, grid, address, head_name, phone, created_at, updated_at) VALUES
+    ('H-WBT-1', 'QNL.07.063', '青年路63号1单元', '张大爷', '13600000001', gf_now (), gf_now ()),
+    ('H-WBT-2', 'QNL.08.067', '青年路67号', '李大妈', NULL, gf_now (), gf_now ());
+SELECT is ((SELECT string_agg (x->>'id', ',') FROM json_array_elements (gf_wb_households ('P-QNL.07.063-1', '青年路')) x
+             WHERE x->>'id' LIKE 'H-WBT-%'), 'H-WBT-1', 'the household picker: the subtree''s households only');
+SELECT is ((SELECT count (*) FROM json_array_elements (gf_wb_households ('P-QNL.07.063-1', '张大爷')) x
+             WHERE x::jsonb ? 'phone' OR x->>'id' <> 'H-WBT-1'), 0::bigint, 'by the head''s name, without a phone');
 SET LOCAL ROLE gf_ctl;
 SELECT throws_ok ($$SELECT gf_wb_case ('P-QNL.07.063-1', 900001)$$, '42501', NULL, 'gridctl''s role may not call them');
 RESET ROLE;

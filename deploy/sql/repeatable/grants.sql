@@ -245,6 +245,6 @@ GRANT EXECUTE ON FUNCTION gf_login_begin (text, text, integer),
 -- their own subtree check, for the gateway alone (its role reads no
 -- resident's contact otherwise).
 REVOKE EXECUTE ON FUNCTION gf_wb_scope (text), gf_wb_queue (text, integer), gf_wb_case (text, bigint),
-    gf_wb_meeting (text, bigint), gf_wb_notices (text), gf_wb_notice_ack (text, bigint) FROM PUBLIC;
+    gf_wb_meeting (text, bigint), gf_wb_notices (text), gf_wb_notice_ack (text, bigint), gf_wb_households (text, text) FROM PUBLIC;
 GRANT EXECUTE ON FUNCTION gf_wb_scope (text), gf_wb_queue (text, integer), gf_wb_case (text, bigint),
-    gf_wb_meeting (text, bigint), gf_wb_notices (text), gf_wb_notice_ack (text, bigint) TO gf_gateway;
+    gf_wb_meeting (text, bigint), gf_wb_notices (text), gf_wb_notice_ack (text, bigint), gf_wb_households (text, text) TO gf_gateway;

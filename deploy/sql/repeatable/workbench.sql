@@ -7,7 +7,8 @@
 -- the gateway after gf_session_check (accounts.sql); the resident's contact
 -- is returned for staff in scope only (gf_case_staff, privacy.sql).
 -- Overdue and the sign-for deadline are gf_overdue_at's (cases.sql).
--- Owns: gf_wb_scope, gf_wb_queue, gf_wb_case, gf_wb_meeting, gf_wb_notices, gf_wb_notice_ack.
+-- Owns: gf_wb_scope, gf_wb_queue, gf_wb_case, gf_wb_meeting, gf_wb_notices, gf_wb_notice_ack,
+-- gf_wb_households.
 
 -- The person's grid and its level, when the person is in the directory.
 CREATE OR REPLACE FUNCTION gf_wb_scope (p_person text)
@@ -166,4 +167,17 @@ RETURNS integer LANGUAGE sql VOLATILE SECURITY DEFINER SET search_path = public,
                   AND EXISTS (SELECT 1 FROM notifications n WHERE n.id = d.notification AND n.recipient = p_person)
                RETURNING 1)
     SELECT count (*)::int FROM a
+$$;
+
+-- The household picker of the complaint form (the register, issue 12):
+-- households of the person's subtree whose address or head's name holds
+-- p_text, at most 20: [{id, grid, address, head_name}] (no phone).
+CREATE OR REPLACE FUNCTION gf_wb_households (p_person text, p_text text)
+RETURNS json LANGUAGE sql STABLE SECURITY DEFINER SET search_path = public, pg_temp AS $$
+    SELECT coalesce (json_agg (json_build_object ('id', h.id, 'grid', h.grid, 'address', h.address,
+                                                  'head_name', h.head_name) ORDER BY h.address, h.id), '[]')
+      FROM (SELECT h.* FROM households h, gf_wb_scope (p_person) s
+             WHERE gf_in_subtree (h.grid, s.grid)
+               AND (strpos (h.address, p_text) > 0 OR strpos (h.head_name, p_text) > 0)
+             ORDER BY h.address, h.id LIMIT 20) h
 $$;

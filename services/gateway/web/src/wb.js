@@ -287,15 +287,35 @@ async function shrink(file) {
   return url.split(',')[1];
 }
 
+// The household picker (the register): households of the person's grids
+// whose address or head's name holds what was typed; the option's value is
+// the household's id, its label the address and head.
+function householdPicker(input) {
+  let timer = null;
+  input.addEventListener('input', () => {
+    clearTimeout(timer);
+    const q = input.value.trim();
+    if (q.length < 2 || /^H-/.test(q)) return;
+    timer = setTimeout(async () => {
+      try {
+        const list = await getJSON(`/api/wb/households?q=${encodeURIComponent(q)}`);
+        $('households').innerHTML = list.map((h) => `<option value="${esc(h.id)}" label="${esc(h.address)} ${esc(h.head_name)}">`).join('');
+      } catch { /* offline: type the id */ }
+    }, 250);
+  });
+}
+
 function showNew() {
   $('view').innerHTML = `<h1>代居民登记诉求</h1><form id="new-form" class="wb-form">
     <label>来源<select name="source"><option value="app">来访代登</option><option value="visit">走访</option><option value="patrol">巡查</option></select></label>
     <label>诉求内容<textarea name="description" rows="4" required></textarea></label>
     <label>居民姓名<input name="name"></label><label>联系电话<input name="phone" type="tel"></label>
-    <label>地址<input name="address"></label><label>户（台账编号）<input name="household"></label>
+    <label>地址<input name="address"></label>
+    <label>户（从台账选择：输入地址或户主姓名）<input name="household" list="households" autocomplete="off"></label><datalist id="households"></datalist>
     <label><input type="checkbox" name="urgent"> 紧急</label>
     <button type="submit">登记</button></form><div id="answer"></div><div id="outbox"></div>`;
   renderOutbox();
+  householdPicker($('new-form').household);
   $('new-form').addEventListener('submit', async (e) => {
     e.preventDefault();
     const f = new FormData(e.target);
