@@ -87,6 +87,19 @@ async function openCase(page, id) {
   await waitFor(page, `case page ${id}`, (i) => window.__wb?.page?.id === i && !!document.querySelector('#case-state'), id);
 }
 
+// Console errors other than the browser's own line for an HTTP answer
+// >= 400 (a refused login, a conflict, a refusal: what the scenarios ask
+// for), collected into consoleSeen.
+const consoleSeen = [];
+let consoleHttp = 0;
+async function consoleErrors(page) {
+  for (const e of await page.consoleLog()) {
+    if (e.level !== 'SEVERE') continue;
+    if (/Failed to load resource: the server responded with a status of (4\d\d|503)/.test(e.message)) consoleHttp += 1;
+    else consoleSeen.push(e.message);
+  }
+}
+
 let browser = null;
 process.on('SIGTERM', () => { notOk('stopped by SIGTERM (timed out?)'); browser?.kill(); process.exit(1); });
 
@@ -104,6 +117,7 @@ try {
   await page.fill('#login-form input[name=password]', 'wrong password');
   await page.$eval('#login-form', (f) => f.requestSubmit());
   await waitFor(page, 'the wrong-password message', () => document.querySelector('#login-error').textContent.length > 0);
+  await page.consoleLog(); // the refused login's 401 is expected
   await login(page, env.L3);
   await snap(page, 'queue-empty');
   check('the workbench is the manifest\'s installable app with a service worker',
@@ -178,6 +192,7 @@ try {
   await page.evaluate(() => navigator.serviceWorker.ready.then(() => true));
   const net = (offline) => browser.cdp('Network.emulateNetworkConditions', { offline, latency: 0, downloadThroughput: -1, uploadThroughput: -1 });
   await browser.switchTo(page.handle);
+  await consoleErrors(page); // up to here
   await browser.cdp('Network.enable');
   await net(true);
   await waitFor(page, 'the page knows it is offline', () => !navigator.onLine);
@@ -205,6 +220,7 @@ try {
   check('the refusal shown in Chinese with the current state', 'true',
     await page.$eval('#outbox li.refused', (li) => /刚被他人处理过/.test(li.textContent) && /当前状态/.test(li.textContent)));
   await waitFor(page, 'the queue read again once online', () => !!document.querySelector('#q-sign'));
+  await page.consoleLog(); // requests that failed while offline are expected
   await snap(page, 'online-refused-shown');
 
   // --- a complaint on a resident's behalf, a patrol ------------------------------------
@@ -279,6 +295,9 @@ try {
   console.log(`# case page with 10,000 open cases: ${Date.now() - t0} ms (WebDriver round trips included)`);
   const errors = [...await page.pageErrors(), ...await tab2.pageErrors()];
   check('no script errors on any page', '', errors.join('; '));
+  await consoleErrors(page);
+  check('no console errors on any page (the answers 4xx the scenarios ask for aside)', '', consoleSeen.join('; '));
+  console.log(`# console: ${consoleHttp} lines for the HTTP refusals the scenarios provoke (409, 401, ...), none else`);
 } catch (e) {
   notOk(`browser test failed: ${e.stack || e}`);
 } finally {
