@@ -253,9 +253,16 @@ try {
   const meeting = sql(`SELECT gf_open_meeting ('QNL.07', 'weekly', gf_now ())`);
   const agenda = sql(`SELECT count(*) FROM ledger_entries WHERE meeting_id = ${meeting}`);
   await login(page, env.L2);
+  check('on the same phone, the leader\'s refused action is not shown to (nor sent as) the coordinator', 0,
+    await page.evaluate(() => document.querySelectorAll('#outbox li').length + window.__wb.outbox.length));
   await page.goto(`${URL}/wb/#/meeting`);
   await waitFor(page, 'the meeting page', () => !!document.querySelector('#agenda'));
   await snap(page, 'meeting');
+  await page.evaluate((p) => { const f = document.querySelector('#attend-form'); f.person.value = p; f.requestSubmit(); }, env.L2);
+  await waitFor(page, 'the coordinator listed as attending', () => document.querySelector('#attendees')?.textContent !== '—');
+  await page.evaluate(() => { const f = document.querySelector('#minutes-form'); f.text.value = '本周议定：各案由三级网格继续办理，一周内办结。'; f.requestSubmit(); });
+  await waitSql('attendance and minutes recorded by the coordinator', `SELECT (SELECT string_agg (person, ',') FROM meeting_attendees WHERE meeting_id = ${meeting}) || '|' || (SELECT minutes FROM meetings WHERE id = ${meeting})`,
+    `${env.L2}|本周议定：各案由三级网格继续办理，一周内办结。`);
   const cases = await page.$$eval('form.decide', (fs) => fs.map((f) => f.dataset.case));
   check('the agenda: every case of the meeting\'s ledger, each with a decision form', agenda, cases.length);
   for (const id of cases) {

@@ -63,7 +63,7 @@ async function store(mode, fn) {
   });
 }
 async function loadOutbox() {
-  app.outbox = (await store('readonly', (s) => s.getAll())) || [];
+  app.outbox = ((await store('readonly', (s) => s.getAll())) || []).filter((x) => x.person === app.me?.person);
   app.outbox.sort((a, b) => a.made - b.made);
 }
 const putItem = (item) => store('readwrite', (s) => s.put(item));
@@ -72,7 +72,9 @@ const dropItem = (id) => store('readwrite', (s) => s.delete(id));
 // Queues an action (body without id) and tries to send it at once.
 // Returns the item; its `answer` is set once the gateway answered.
 async function act(body, label, caseId) {
-  const item = { id: uuid(), body, label, caseId, made: Date.now(), state: 'pending', answer: null };
+  // The person who made it: it is sent only with that person's session (a
+  // shared phone never sends one person's action as another's).
+  const item = { id: uuid(), person: app.me?.person, body, label, caseId, made: Date.now(), state: 'pending', answer: null };
   await putItem(item);
   await loadOutbox();
   renderOutbox();
@@ -146,8 +148,10 @@ function notice(text, cls = '') {
   const div = document.createElement('div');
   div.className = `wb-notice ${cls}`;
   div.textContent = text;
-  $('notices').prepend(div);
-  setTimeout(() => div.remove(), 8000);
+  const box = $('notices');
+  box.prepend(div);
+  while (box.children.length > 3) box.lastChild.remove();
+  setTimeout(() => div.remove(), 5000);
 }
 
 function renderOutbox() {
@@ -411,7 +415,7 @@ function showLogin() {
     app.meFresh = true;
     app.noticeList = [];
     seenNotices.clear();
-    if (signedIn) loadNotices();
+    if (signedIn) { loadNotices(); flush(); }
     startSignedIn();
     location.hash = '#/';
   });
@@ -546,11 +550,11 @@ async function start() {
   setInterval(() => { if (navigator.onLine) flush(); }, 5000);
   setInterval(() => { if (route() === '' && app.queue) { app.queue.now += 30000; } }, 30000);
   if ('serviceWorker' in navigator) navigator.serviceWorker.register('/wb/sw.js', { scope: '/wb/' }).catch(() => {});
-  await loadOutbox().catch(() => {});
   if (!(await refreshMe())) {
     // No signal: the last signed-in person, so the shell and the outbox work.
     try { app.me = JSON.parse(localStorage.getItem('gf-wb-me')); } catch { app.me = null; }
   }
+  await loadOutbox().catch(() => {});
   if (app.me) startSignedIn();
   window.addEventListener('hashchange', render);
   await render();
