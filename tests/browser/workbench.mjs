@@ -9,8 +9,9 @@
 //    reload, the leader signs it, adds a photo and resolves it; a member
 //    records the callback; every step in SQL (and `gridctl case show`) with
 //    its actor.
-// 2. Two tabs act on one case at once: one succeeds, the other sees the
-//    conflict with the current state and retries.
+// 2. Two browsers (the leader's and a member's) act on one case at once:
+//    one succeeds, the other sees the conflict with the current state and
+//    retries.
 // 3. Offline (CDP Network.emulateNetworkConditions): a visit and two
 //    actions, a reload while offline (the outbox survives), the network
 //    back: each request stored once, the stale one shown refused.
@@ -101,7 +102,8 @@ async function consoleErrors(page) {
 }
 
 let browser = null;
-process.on('SIGTERM', () => { notOk('stopped by SIGTERM (timed out?)'); browser?.kill(); process.exit(1); });
+let browser2 = null;
+process.on('SIGTERM', () => { notOk('stopped by SIGTERM (timed out?)'); browser?.kill(); browser2?.kill(); process.exit(1); });
 
 try {
   browser = await launch({ chromedriver: env.CHROMEDRIVER, chromium: env.CHROMIUM, port: Number(env.WEBDRIVER_PORT),
@@ -162,26 +164,30 @@ try {
   check('gridctl case show: sign and resolve by the leader, callback by the member', 'true true true',
     [env.L3, env.L3, env.MEMBER].map((p, i) => show.split('\n').some((l) => l.includes(p) && l.includes(['sign', 'resolve', 'callback'][i]))).join(' '));
 
-  // --- 2. two tabs on one case -------------------------------------------------------
+  // --- 2. two browsers on one case -------------------------------------------------------
   await login(page, env.L3);
   const c2 = submit('WB-2', '楼道堆放杂物');
   await waitFor(page, `case ${c2} in the queue`, (id) => !!document.querySelector(`#q-sign li[data-case="${id}"]`), Number(c2));
   await openCase(page, Number(c2));
   await act(page, 'sign', '签收');
   await waitFor(page, 'signed', () => document.querySelector('#case-state')?.dataset.state === 'signed');
-  const tab2 = await browser.newPage(phone);
+  // A second browser (its own profile and cookies): the member, on the same case.
+  browser2 = await launch({ chromedriver: env.CHROMEDRIVER, chromium: env.CHROMIUM, port: Number(env.WEBDRIVER_PORT2),
+    log: `${ART}/chromedriver2.log`, pidFile: `${ART}/chromedriver2.pid`, profile: `${ART}/profile2` });
+  const tab2 = await browser2.newPage(phone);
+  await login(tab2, env.MEMBER);
   await openCase(tab2, Number(c2));
   await openCase(page, Number(c2));
   await act(page, 'progress', '已通知物业清理');
-  await waitSql('tab 1: progress stored', `SELECT count(*) FROM case_actions WHERE case_id = ${c2} AND action = 'progress'`, 1);
+  await waitSql('browser 1 (the leader): progress stored', `SELECT count(*) FROM case_actions WHERE case_id = ${c2} AND action = 'progress'`, 1);
   await act(tab2, 'resolve', '已清理完毕');
-  const conflict = await waitFor(tab2, 'the conflict answer in tab 2', () => document.querySelector('#conflict-state')?.textContent);
-  check('tab 2 sees the conflict with the current state', 'true', !!conflict);
+  const conflict = await waitFor(tab2, 'the conflict answer in browser 2', () => document.querySelector('#conflict-state')?.textContent);
+  check('browser 2 (the member) sees the conflict with the current state', 'true', !!conflict);
   await snap(tab2, 'conflict');
   await tab2.$eval('#retry', (b) => b.click());
   await waitFor(tab2, 'the retry applied', () => document.querySelector('#case-state')?.dataset.state === 'resolved');
-  check('the retry: one resolve, one progress, in order, by the leader', `progress,resolve|${env.L3}`,
-    sql(`SELECT string_agg (action, ',' ORDER BY id) || '|' || min(actor) FROM case_actions WHERE case_id = ${c2} AND action IN ('progress', 'resolve')`));
+  check('the retry: the leader\'s progress, then the member\'s resolve, once each', `progress:${env.L3},resolve:${env.MEMBER}`,
+    sql(`SELECT string_agg (action || ':' || actor, ',' ORDER BY id) FROM case_actions WHERE case_id = ${c2} AND action IN ('progress', 'resolve')`));
   check('no refused item left in the outbox after the retry', 0, await tab2.evaluate(() => window.__wb.outbox.length));
 
   // --- 3. offline ----------------------------------------------------------------
@@ -301,6 +307,9 @@ try {
   await openCase(page, Number(c3));
   console.log(`# case page with 10,000 open cases: ${Date.now() - t0} ms (WebDriver round trips included)`);
   const errors = [...await page.pageErrors(), ...await tab2.pageErrors()];
+  for (const e of await tab2.consoleLog()) if (e.level === 'SEVERE' && !/status of 4\d\d/.test(e.message)) consoleSeen.push(e.message);
+  await browser2.close();
+  browser2 = null;
   check('no script errors on any page', '', errors.join('; '));
   await consoleErrors(page);
   check('no console errors on any page (the answers 4xx the scenarios ask for aside)', '', consoleSeen.join('; '));
@@ -308,6 +317,7 @@ try {
 } catch (e) {
   notOk(`browser test failed: ${e.stack || e}`);
 } finally {
+  await browser2?.close();
   await browser?.close();
 }
 process.exit(failed ? 1 : 0);

@@ -47,9 +47,11 @@ check "the gateway connects as its own LOGIN user" t \
 SUBMIT_ARGS="--cert $ART/feed.cert --server-cert $ART/server.cert" \
   ART=$ART URL=$URL PW=$PW L3=$L3 L2=$L2 MEMBER=$MEMBER GRIDCTL=$G \
   PSQL="$PSQL_BIN" GF_DB="$GF_DB" \
-  CHROMIUM=$CHROMIUM CHROMEDRIVER=$CHROMEDRIVER WEBDRIVER_PORT=$((PORT_BASE + 8)) \
+  CHROMIUM=$CHROMIUM CHROMEDRIVER=$CHROMEDRIVER WEBDRIVER_PORT=$((PORT_BASE + 8)) WEBDRIVER_PORT2=$((PORT_BASE + 7)) \
   timeout 300 node "$ROOT/tests/browser/workbench.mjs"
 NODE_STATUS=$?
 [ $NODE_STATUS -eq 0 ] || FAILED=$((FAILED + 1))
-if pid=$(cat "$ART/chromedriver.pid" 2>/dev/null); then kill -TERM -- "-$pid" 2>/dev/null; fi
+for f in chromedriver chromedriver2; do
+  if pid=$(cat "$ART/$f.pid" 2>/dev/null); then kill -TERM -- "-$pid" 2>/dev/null; fi
+done
 finish
