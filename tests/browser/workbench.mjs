@@ -1,9 +1,10 @@
 // Browser test of the staff workbench (issue 16, acceptance): Debian's
 // chromium, headless, over WebDriver (webdriver.mjs), phone viewport 390 px.
 // Prints TAP lines; run by tests/e2e/test_workbench.sh, which starts the
-// services and passes: URL, ART, PW, L3, L2, MEMBER, PSQL (a psql command
-// line), GRIDCTL, SUBMIT_ARGS (gridctl submit's --cert and --server-cert),
-// CHROMIUM, CHROMEDRIVER, WEBDRIVER_PORT.
+// services and passes: URL, ART, PW, L3, L2, MEMBER, PSQL (psql), GF_DB,
+// GRIDCTL, SUBMIT_ARGS (gridctl submit's --cert and --server-cert),
+// CHROMIUM, CHROMEDRIVER, WEBDRIVER_PORT, WEBDRIVER_PORT2 (the second
+// browser's chromedriver).
 //
 // 1. An L3 leader logs in, a new complaint arrives in the queue without a
 //    reload, the leader signs it, adds a photo and resolves it; a member
