@@ -162,4 +162,20 @@ check "meeting page for an L3 leader: 404" 404 "$STATUS"
 http POST /api/wb/queue -H "Cookie: gf_session=$T3" -H "X-CSRF-Token: $C3"
 check "POST to a read: 405" 405 "$STATUS"
 
+# --- notices and their receipts -------------------------------------------------------
+N=$(sql "INSERT INTO notifications (case_id, kind, recipient, text, created_at, audience)
+         VALUES ($CASE, 'case.routed', '$L3', '新案件待签收 $CASE', gf_now (), 'staff') RETURNING id" | head -1)
+http GET /api/wb/notices -H "Cookie: gf_session=$T3"
+check "notices of $L3: the one not acknowledged" "200 $N" "$STATUS $(jbody '[.[].notification] | join(",")')"
+http POST /api/wb/notices/ack -H "Cookie: gf_session=$T3" -H 'Content-Type: application/json' --data "{\"notification\":$N}"
+check "a receipt without X-CSRF-Token: 403, nothing acknowledged" "403 0" \
+  "$STATUS $(sql "SELECT count(*) FROM deliveries WHERE notification = $N AND state = 'acked'")"
+http POST /api/wb/notices/ack -H "Cookie: gf_session=$TC" -H "X-CSRF-Token: $CC" -H 'Content-Type: application/json' --data "{\"notification\":$N}"
+check "another person's receipt for it: nothing acknowledged" "200 0" "$STATUS $(jbody .acked)"
+http POST /api/wb/notices/ack -H "Cookie: gf_session=$T3" -H "X-CSRF-Token: $C3" -H 'Content-Type: application/json' --data "{\"notification\":$N}"
+check "the person's own receipt: the app delivery acknowledged" "200 1 acked" \
+  "$STATUS $(jbody .acked) $(sql "SELECT state FROM deliveries WHERE notification = $N AND channel = 'app'")"
+http GET /api/wb/households?q=%E9%9D%92 -H "Cookie: gf_session=$T3"
+check "the household picker answers (an empty register here)" "200 0" "$STATUS $(jbody length)"
+
 finish

@@ -142,9 +142,11 @@ RETURNS json LANGUAGE sql STABLE SECURITY DEFINER SET search_path = public, pg_t
 $$;
 
 -- The person's app notices not acknowledged yet (the notifier's app channel,
--- docs/notifications.md "App push"), due now: what a signed-in browser
--- shows on arrival before the live ones from the stream (notification.created,
--- topic notify/<person>).  [{notification, delivery, case, kind, text, at}].
+-- docs/notifications.md "App push"): what a signed-in browser shows on
+-- arrival before the live ones from the stream (notification.created, topic
+-- notify/<person>).  Held ones too (quiet hours, a non-working day): the
+-- person opened the app, nothing is pushed.  [{notification, delivery,
+-- case, kind, text, at}].
 CREATE OR REPLACE FUNCTION gf_wb_notices (p_person text)
 RETURNS json LANGUAGE sql STABLE SECURITY DEFINER SET search_path = public, pg_temp AS $$
     SELECT coalesce (json_agg (json_build_object ('notification', n.id, 'delivery', d.id,
@@ -152,7 +154,7 @@ RETURNS json LANGUAGE sql STABLE SECURITY DEFINER SET search_path = public, pg_t
                'at', (extract (epoch FROM n.created_at) * 1000)::bigint) ORDER BY n.id), '[]')
       FROM deliveries d JOIN notifications n ON n.id = d.notification
      WHERE d.channel = 'app' AND d.address = p_person AND n.recipient = p_person
-       AND d.state IN ('pending', 'sent') AND d.not_before <= gf_now ()
+       AND d.state IN ('pending', 'sent')
 $$;
 
 -- The receipt (送达有签收) from a signed-in browser: the person's own app
