@@ -284,6 +284,11 @@ try {
   check('a decision per case by the coordinator, the meeting closed by them', `${agenda}|${env.L2}|closed|${env.L2}`,
     sql(`SELECT count(*) || '|' || min(d.actor) || '|' || min(m.state) || '|' || min(m.closed_by) FROM meeting_decisions d JOIN meetings m ON m.id = d.meeting_id WHERE d.meeting_id = ${meeting}`));
   await snap(page, 'meeting-decided');
+  await page.goto(`${URL}/wb/#/report`);
+  await waitFor(page, 'the monthly report', () => !!document.querySelector('#report tbody tr'));
+  check('the coordinator\'s report: QNL.07 and its L3 grids only', 'true',
+    await page.$$eval('#report tbody tr', (rows) => rows.length > 1 && rows.every((r) => r.dataset.grid === 'QNL.07' || r.dataset.grid.startsWith('QNL.07.'))));
+  await snap(page, 'report');
 
   // --- 5. 10,000 open cases in the subtree ---------------------------------------------
   sql(`INSERT INTO cases (source, source_ref, root, grid, state, description, received_at, routed_at, signed_at)

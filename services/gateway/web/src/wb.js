@@ -178,7 +178,7 @@ function renderOutbox() {
 
 function caseItem(c, now) {
   return `<li class="${c.overdue ? 'overdue' : ''}" data-case="${c.id}"><a href="#/case/${c.id}">` +
-    `<b>#${c.id}</b> ${c.urgent ? '<em class="urgent">紧急</em>' : ''}${esc(STATES[c.state] || c.state)}` +
+    `<b>#${c.id}</b> ${c.urgent ? '<em class="urgent">紧急</em>' : ''}${c.supervised ? '<em class="urgent">督办</em>' : ''}${esc(STATES[c.state] || c.state)}` +
     ` ${countdown(c.deadline, now)}<br><span class="desc">${esc(c.description)}</span></a></li>`;
 }
 
@@ -397,6 +397,25 @@ async function showMeeting() {
   $('close-meeting').addEventListener('click', () => send({ action: 'close' }, '结束例会'));
 }
 
+// 月报 for L1/L2: this month's indicators (响应率, 解决率, 按时办结率, 满意率,
+// 重办率, 督办; indicators.sql through /api/indicators.json, counts only)
+// of the person's grid and the grids under it.
+async function showReport() {
+  const data = await getJSON('/api/indicators.json');
+  const g = app.me.grid;
+  const root = (data.roots || []).find((r) => r.grid === g.split('.')[0]);
+  if (!root) { $('view').innerHTML = '<p>暂无本月指标</p>'; return; }
+  const mine = (k) => k === g || k.startsWith(`${g}.`);
+  const rows = [...(g === root.grid ? [{ ...root.total, key: root.grid }] : []), ...root.by_l2.filter((r) => mine(r.key)),
+    ...root.by_l3.filter((r) => mine(r.key))];
+  const pct = (v) => (v === null || v === undefined ? '—' : `${v}%`);
+  $('view').innerHTML = `<h1>${esc(root.month)} 月报 · 指标</h1><div class="wb-table"><table id="report"><thead><tr><th>网格</th><th>受理</th><th>响应率</th><th>解决率</th>` +
+    `<th>按时办结率</th><th>满意率</th><th>重办率</th><th>督办</th><th>得分</th><th>排名</th></tr></thead><tbody>` +
+    rows.map((r) => `<tr data-grid="${esc(r.key)}"><td>${esc(r.name)}<br><small>${esc(r.key)}</small></td><td>${r.received}</td><td>${pct(r.response_rate_pct)}</td>` +
+      `<td>${pct(r.resolution_rate_pct)}</td><td>${pct(r.on_time_rate_pct)}</td><td>${pct(r.satisfaction_rate_pct)}</td><td>${pct(r.reopen_rate_pct)}</td>` +
+      `<td>${r.supervised}</td><td>${r.score ?? '—'}</td><td>${r.rank ?? '—'}</td></tr>`).join('') + '</tbody></table></div>';
+}
+
 function showLogin() {
   $('view').innerHTML = `<h1>登录</h1><form id="login-form" class="wb-form">
     <label>人员编号<input name="person" autocomplete="username" required></label>
@@ -432,6 +451,7 @@ async function render() {
     else if (r === 'new') showNew();
     else if (r === 'log') showLog();
     else if (r === 'meeting') await showMeeting();
+    else if (r === 'report') await showReport();
     else await showQueue();
   } catch (e) {
     if (e.message !== '401' && !app.queue) $('view').innerHTML = '<p>暂时无法读取（无网络？）。待发送的操作已保存在本机。</p><div id="outbox"></div>';
@@ -531,6 +551,7 @@ let signedIn = false;
 function startSignedIn() {
   $('who').textContent = app.me ? `${app.me.name}（${app.me.grid}）` : '';
   $('nav-meeting').hidden = !app.me || app.me.grid.split('.').length > 2;
+  $('nav-report').hidden = $('nav-meeting').hidden;
   if (signedIn) return;
   signedIn = true;
   connect();
