@@ -218,6 +218,8 @@ try {
   await page.cmd('POST', '/refresh', {}); // a reload while still offline
   await waitFor(page, 'the outbox after the reload', () => window.__wb?.ready && document.querySelectorAll('#outbox li.pending').length === 3);
   check('the queue survived the reload (待发送 3)', 3, await page.evaluate(() => document.querySelectorAll('#outbox li.pending').length));
+  check('the reloaded page came from the service worker, its reads failed (no network)', 'true true',
+    await page.evaluate(() => `${!!navigator.serviceWorker.controller} ${/暂时无法读取/.test(document.querySelector('#view').textContent)}`));
   await snap(page, 'offline-reloaded');
   await net(false);
   await waitFor(page, 'the outbox sent', () => document.querySelectorAll('#outbox li.pending').length === 0, null, 30000);
