@@ -129,6 +129,8 @@ static const s_key_t s_keys[] = {
      false, FIELD (login_lockout)},
     {"gateway/login_ip_rate", "--login-ip-rate", "GF_LOGIN_IP_RATE", "10", TYPE_INT, 0, 100000,
      false, FIELD (login_ip_rate)},
+    {"gateway/workbench_cert", "--workbench-cert", "GF_WORKBENCH_CERT", "", TYPE_TEXT, 0, 0, false,
+     FIELD (workbench_cert)},
     {"gateway/login_ip_burst", "--login-ip-burst", "GF_LOGIN_IP_BURST", "20", TYPE_INT, 1, 100000,
      false, FIELD (login_ip_burst)},
     {"gateway/notice_poll_ms", "--notice-poll", "GF_NOTICE_POLL_MS", "5000", TYPE_INT, 100, 600000,
@@ -483,6 +485,8 @@ gf_config_t *gf_config_new (int *argc, char **argv, const char *const *extra)
         self->server_cert = strdup ("");
         free (self->relay_cert);
         self->relay_cert = strdup ("");
+        free (self->workbench_cert);
+        self->workbench_cert = strdup ("");
     }
     *argc = out;
     argv[out] = NULL;

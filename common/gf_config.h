@@ -49,6 +49,9 @@
     gateway/connections, per_ip_connections, per_ip_rate, per_ip_burst,
     idle_timeout, max_body, hosts, cors_origins, db_pool, sse_max,
     sse_per_ip, sse_replay_max: the gateway's limits (docs/gateway.md "Limits").
+    gateway/workbench_cert --workbench-cert GF_WORKBENCH_CERT "": the gateway's
+                    own intake identity (kind workbench) for staff actions from
+                    a session (docs/gateway.md "Workbench").
 
     --print-config prints the effective settings (file key = value).
     docs/operations.md documents each key.
@@ -120,6 +123,7 @@ typedef struct {
     int login_ip_rate;          /* gateway: login attempts a minute per client IP, 0: any */
     int login_ip_burst;         /* gateway: login token bucket depth per client IP      */
     int notice_poll_ms;         /* gateway: ms at most between a notices stream's looks  */
+    char *workbench_cert;       /* gateway: its workbench identity's certificate, or "" */
 } gf_config_t;
 
 /*  Reads the config file (--config FILE / GF_CONFIG), the environment,

@@ -499,6 +499,7 @@ static const char *s_mime (const char *path)
                                    {".png", "image/png"},
                                    {".ico", "image/x-icon"},
                                    {".json", "application/json; charset=utf-8"},
+                                   {".webmanifest", "application/manifest+json"},
                                    {".txt", "text/plain; charset=utf-8"},
                                    {".woff2", "font/woff2"}};
     for (size_t i = 0; dot && i < sizeof map / sizeof map[0]; i++)
@@ -528,6 +529,8 @@ static struct MHD_Response *s_static (gf_gw_t *gw, const char *url, const char *
         rel = "directory.html";
     else if (streq (url, "/ratings"))
         rel = "ratings.html";
+    else if (streq (url, "/wb") || streq (url, "/wb/"))
+        rel = "wb/index.html"; //  the staff workbench (issue 16)
     if (!s_safe_path (rel))
         return NULL;
     char *file = zsys_sprintf ("%s/%s", gw->web_dir, rel);
@@ -764,6 +767,9 @@ static enum MHD_Result s_handle (void *cls, struct MHD_Connection *conn, const c
     }
     if (strncmp (url, "/auth/", 6) == 0 &&
         gf_auth_handle (gw, conn, method, url + 6, post ? req->form : NULL, req->raw, &reply) == 0)
+        return s_queue (gw, conn, &reply, url);
+    if (strncmp (url, "/api/wb/", 8) == 0 &&
+        gf_wb_handle (gw, conn, method, url + 8, post ? req->raw : NULL, &reply) == 0)
         return s_queue (gw, conn, &reply, url);
     if (!streq (method, MHD_HTTP_METHOD_GET) && !streq (method, MHD_HTTP_METHOD_HEAD)) {
         gf_gw_reply_json (&reply, 405, strdup ("{\"error\":\"method not allowed\"}"));

@@ -107,6 +107,11 @@ int gf_notices_handle (gf_gw_t *gw, struct MHD_Connection *conn, const char *met
                        const char *path, zhashx_t *form, const char *raw, gf_gw_reply_t *reply,
                        enum MHD_Result *served);
 
+/*  The staff workbench's API (gf_wb.c): path after "/api/wb/", raw the
+    POST's JSON body.  Returns 0 when handled, -1 when not one of its paths. */
+int gf_wb_handle (gf_gw_t *gw, struct MHD_Connection *conn, const char *method, const char *path,
+                  const char *raw, gf_gw_reply_t *reply);
+
 /*  A login attempt from client: false when its address is over
     gateway/login_ip_rate (the same token buckets as gateway/per_ip_rate,
     a table of their own). */

@@ -2,7 +2,7 @@
 
     cert server FILE                 the intake's certificate: FILE (public,
                                      for clients' --server-cert) and FILE_secret
-    cert new NAME --kind adapter|staff|subscriber|app --grid SUBTREE
+    cert new NAME --kind adapter|staff|subscriber|app|department|workbench --grid SUBTREE
              [--sources a,b] [--topics p,q] [--person P] --out FILE
                                      a client identity: its certificate FILE
                                      and FILE_secret (for the client's --cert),
@@ -108,9 +108,10 @@ static int s_new (gf_config_t *config, int argc, char **argv)
         }
     }
     if (!name || !kind || !grid || !out) {
-        fprintf (stderr, "usage: gridctl [--certs DIR] cert new NAME --kind "
-                         "adapter|staff|subscriber|app|department --grid SUBTREE [--sources a,b] "
-                         "[--topics p,q] [--person P] [--department CODE] --out FILE\n");
+        fprintf (stderr,
+                 "usage: gridctl [--certs DIR] cert new NAME --kind "
+                 "adapter|staff|subscriber|app|department|workbench --grid SUBTREE [--sources a,b] "
+                 "[--topics p,q] [--person P] [--department CODE] --out FILE\n");
         return 2;
     }
     if (!s_name_ok (name)) {

@@ -230,6 +230,7 @@ static int s_check_identity (gf_db_t *db, const gf_action_t *a, const char *iden
         rc = gf_error_set (err, GF_E_FORBIDDEN, "identity %s may act only as department %s",
                            gf_db_get (res, 0, "name"), gf_db_get (res, 0, "department"));
     else if (!streq (gf_db_get (res, 0, "kind"), "staff") &&
+             !streq (gf_db_get (res, 0, "kind"), "workbench") &&
              !streq (gf_db_get (res, 0, "kind"), "department"))
         rc = gf_error_set (err, GF_E_FORBIDDEN, "identity %s (%s) may not act on cases",
                            gf_db_get (res, 0, "name"), gf_db_get (res, 0, "kind"));

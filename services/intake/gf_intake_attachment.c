@@ -25,7 +25,8 @@ static char *s_identity (gf_db_t *db, const gf_attachment_t *a, const char *iden
         gf_error_set (err, GF_E_FORBIDDEN, "this client's key is not a known identity");
     else if (streq (gf_db_get (res, 0, "revoked"), "t"))
         gf_error_set (err, GF_E_FORBIDDEN, "identity %s is revoked", gf_db_get (res, 0, "name"));
-    else if (!streq (gf_db_get (res, 0, "kind"), "staff"))
+    else if (!streq (gf_db_get (res, 0, "kind"), "staff") &&
+             !streq (gf_db_get (res, 0, "kind"), "workbench"))
         gf_error_set (err, GF_E_FORBIDDEN, "identity %s (%s) may not upload attachments",
                       gf_db_get (res, 0, "name"), gf_db_get (res, 0, "kind"));
     else if (person && !streq (person, a->actor))

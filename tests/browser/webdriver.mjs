@@ -70,6 +70,7 @@ export async function launch({ chromedriver = '/usr/bin/chromedriver', chromium 
         alwaysMatch: {
           browserName: 'chrome',
           pageLoadStrategy: 'normal',
+          'goog:loggingPrefs': { browser: 'ALL' }, // the console, for consoleLog()
           'goog:chromeOptions': { binary: chromium, args: [...CHROMIUM_ARGS, `--user-data-dir=${browser.profile}`] },
         },
       },
@@ -239,6 +240,10 @@ class Page {
     }
     writeFileSync(path, Buffer.from(data, 'base64'));
   }
+
+  // consoleLog(): the browser's console entries since the last call ({level, message});
+  // chromedriver's log endpoint, for every tab of the session.
+  consoleLog() { return this.browser.cmd('POST', `${this.browser.session}/se/log`, { type: 'browser' }); }
 
   // pageErrors(): uncaught errors and unhandled rejections in the page since it was loaded.
   pageErrors() { return this.evaluate(() => window.__pageErrors || ['the error listener was not installed']); }

@@ -4,7 +4,7 @@
 -- ROLE: the suite's own user owns the tables, which proves nothing), what
 -- its service runs works and what it must not do is refused.
 BEGIN;
-SELECT plan (36);
+SELECT plan (37);
 
 CREATE TEMP TABLE want_tables (role text, tab text, privs text);
 INSERT INTO want_tables VALUES
@@ -430,6 +430,14 @@ SELECT is ((SELECT string_agg (r, ',' ORDER BY r) FROM unnest (ARRAY['gf_intake'
              WHERE has_function_privilege (r, 'gf_login_begin (text, text, integer)', 'EXECUTE')
                 OR has_function_privilege (r, 'gf_session_check (text, integer, integer)', 'EXECUTE')),
            'gf_gateway', 'no other role may call any of them');
+SELECT is ((SELECT string_agg (r, ',' ORDER BY r) FROM unnest (ARRAY['gf_intake','gf_relay','gf_router',
+              'gf_notifier','gf_escalator','gf_gateway','gf_ctl','gf_auditor']) r
+             WHERE has_function_privilege (r, 'gf_wb_scope (text)', 'EXECUTE')
+                OR has_function_privilege (r, 'gf_wb_queue (text, integer)', 'EXECUTE')
+                OR has_function_privilege (r, 'gf_wb_case (text, bigint)', 'EXECUTE')
+                OR has_function_privilege (r, 'gf_wb_meeting (text, bigint)', 'EXECUTE')
+                OR has_function_privilege (r, 'gf_wb_households (text, text)', 'EXECUTE')),
+           'gf_gateway', 'the workbench reads (workbench.sql): the gateway''s alone');
 
 -- The app inbox and receipts (delivery.sql): the gateway reads, the
 -- gateway and the notifier acknowledge; nobody else.

@@ -248,3 +248,10 @@ GRANT EXECUTE ON FUNCTION gf_login_begin (text, text, integer),
 REVOKE EXECUTE ON FUNCTION gf_app_inbox (text, bigint, integer), gf_app_ack (bigint, text) FROM PUBLIC;
 GRANT EXECUTE ON FUNCTION gf_app_inbox (text, bigint, integer) TO gf_gateway;
 GRANT EXECUTE ON FUNCTION gf_app_ack (bigint, text) TO gf_gateway, gf_notifier;
+-- The workbench's reads (workbench.sql, issue 16): SECURITY DEFINER with
+-- their own subtree check, for the gateway alone (its role reads no
+-- resident's contact otherwise).
+REVOKE EXECUTE ON FUNCTION gf_wb_scope (text), gf_wb_queue (text, integer), gf_wb_case (text, bigint),
+    gf_wb_meeting (text, bigint), gf_wb_households (text, text) FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION gf_wb_scope (text), gf_wb_queue (text, integer), gf_wb_case (text, bigint),
+    gf_wb_meeting (text, bigint), gf_wb_households (text, text) TO gf_gateway;

@@ -69,7 +69,7 @@ BEGIN
             err := 'forbidden'; message := 'this client''s key is not a known identity'; RETURN;
         ELSIF idn.revoked THEN
             err := 'forbidden'; message := format ('identity %s is revoked', idn.name); RETURN;
-        ELSIF idn.kind <> 'staff' THEN
+        ELSIF idn.kind NOT IN ('staff', 'workbench') THEN
             err := 'forbidden'; message := format ('identity %s (%s) may not change the register', idn.name, idn.kind); RETURN;
         ELSIF idn.person IS NOT NULL AND idn.person <> p_actor THEN
             err := 'forbidden'; message := format ('identity %s may act only as %s', idn.name, idn.person); RETURN;

@@ -65,7 +65,7 @@ BEGIN
             err := 'forbidden'; message := 'this client''s key is not a known identity'; RETURN;
         ELSIF idn.revoked THEN
             err := 'forbidden'; message := format ('identity %s is revoked', idn.name); RETURN;
-        ELSIF idn.kind <> 'staff' AND NOT p_source = ANY (idn.sources) THEN
+        ELSIF idn.kind NOT IN ('staff', 'workbench') AND NOT p_source = ANY (idn.sources) THEN
             err := 'forbidden'; message := format ('identity %s may not log %s', idn.name, p_source); RETURN;
         ELSIF idn.person IS NOT NULL AND idn.person <> p_actor THEN
             err := 'forbidden'; message := format ('identity %s may act only as %s', idn.name, idn.person); RETURN;
