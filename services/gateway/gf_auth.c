@@ -24,18 +24,24 @@
     SQL functions). */
 #define _GNU_SOURCE /* asprintf */
 #include "gf_gw.h"
+#include "gf_gwargs.h"
 
 #include <arpa/inet.h>
 #include <jansson.h>
 #include <sodium.h>
 
-#define S_COOKIE "gf_session"
+#define S_COOKIE       "gf_session"
+#define S_KIOSK_COOKIE "gf_kiosk"
+/*  The kiosk cookie's lifetime: the browsers' cap (400 days).  Not a
+    security rule: every request checks the token (revoked, expired). */
+#define S_KIOSK_MAX_AGE (400 * 86400)
 
 static const char *SQL_BEGIN = "SELECT status, pw_hash FROM gf_login_begin ($1, $2, $3)";
 static const char *SQL_FINISH = "SELECT gf_login_finish ($1, $2, $3, $4, $5, $6, $7) AS result";
 static const char *SQL_CHECK =
     "SELECT person, name, grid, role, csrf, expires_at FROM gf_session_check ($1, $2, $3)";
 static const char *SQL_END = "SELECT gf_session_end ($1, $2, $3) AS n";
+static const char *SQL_KIOSK = "SELECT id, grid, label FROM gf_kiosk_check ($1, $2, $3)";
 
 /*  A dummy Argon2id string: an unknown, disabled or locked account costs
     the same verification time as a real one. */
@@ -230,6 +236,87 @@ json_t *gf_auth_session (gf_gw_t *gw, struct MHD_Connection *conn, bool *down)
 {
     char sha[65];
     return s_session (gw, conn, sha, down);
+}
+
+/*  The kiosk token of a sha256 as a viewer {kind, grid, kiosk, label}, or
+    NULL.  open: a kiosk link being exchanged (audited, with client). */
+static json_t *s_kiosk_of (gf_gw_t *gw, const char *sha, bool open, const char *client, bool *down)
+{
+    const char *params[] = {sha, open ? "t" : "f", client};
+    PGresult *res = gf_gw_query (gw, SQL_KIOSK, 3, params);
+    *down = res == NULL;
+    json_t *viewer = NULL;
+    if (res && PQntuples (res) == 1)
+        viewer = json_pack ("{ss ss sI ss}", "kind", "kiosk", "grid", gf_db_get (res, 0, "grid"),
+                            "kiosk", (json_int_t)gf_db_get_ll (res, 0, "id"), "label",
+                            gf_db_get (res, 0, "label"));
+    if (res)
+        PQclear (res);
+    return viewer;
+}
+
+json_t *gf_auth_viewer (gf_gw_t *gw, struct MHD_Connection *conn, bool *down)
+{
+    json_t *who = gf_auth_session (gw, conn, down);
+    if (who) {
+        json_object_set_new (who, "kind", json_string ("session"));
+        return who;
+    }
+    if (*down)
+        return NULL;
+    const char *auth =
+        MHD_lookup_connection_value (conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_AUTHORIZATION);
+    const char *token = auth && strncasecmp (auth, "Bearer ", 7) == 0
+                            ? auth + 7
+                            : MHD_lookup_connection_value (conn, MHD_COOKIE_KIND, S_KIOSK_COOKIE);
+    if (!s_is_hex64 (token))
+        return NULL;
+    char sha[65];
+    s_token_sha256 (token, sha);
+    return s_kiosk_of (gw, sha, false, NULL, down);
+}
+
+const char *gf_auth_scope (json_t *viewer)
+{
+    return json_string_value (json_object_get (viewer, "grid"));
+}
+
+bool gf_auth_in_scope (json_t *viewer, const char *grid)
+{
+    return gf_gwargs_in_subtree (grid, gf_auth_scope (viewer));
+}
+
+int gf_auth_kiosk_link (gf_gw_t *gw, struct MHD_Connection *conn, const char *url,
+                        gf_gw_reply_t *reply)
+{
+    const char *token = MHD_lookup_connection_value (conn, MHD_GET_ARGUMENT_KIND, "kiosk");
+    if (!token)
+        return -1;
+    char client[INET6_ADDRSTRLEN + 1], sha[65];
+    gf_gw_client (conn, client, sizeof client);
+    //  Any text is audited when refused (its hash); only 64 hex digits can match.
+    s_token_sha256 (strlen (token) <= 1024 ? token : "", sha);
+    bool down = false;
+    json_t *viewer = s_kiosk_of (gw, sha, true, client, &down);
+    if (!viewer || !s_is_hex64 (token)) {
+        json_decref (viewer);
+        s_error (reply, down ? 503 : 401,
+                 down ? "unavailable" : "invalid, expired or revoked kiosk token");
+        return 0;
+    }
+    zsys_info ("kiosk token %" JSON_INTEGER_FORMAT " (%s) opened from %s",
+               json_integer_value (json_object_get (viewer, "kiosk")), gf_auth_scope (viewer),
+               client);
+    free (reply->cookie);
+    if (asprintf (&reply->cookie,
+                  S_KIOSK_COOKIE "=%s; Path=/; Max-Age=%d; Secure; HttpOnly; SameSite=Strict",
+                  token, S_KIOSK_MAX_AGE) < 0)
+        reply->cookie = NULL;
+    //  Away from the URL that holds the token (history, Referer): the same page.
+    reply->location = url;
+    json_object_set_new (viewer, "location", json_string (url));
+    s_reply (reply, 303, viewer);
+    return 0;
 }
 
 bool gf_auth_csrf_ok (struct MHD_Connection *conn, json_t *who)

@@ -53,9 +53,10 @@ typedef struct {
     const char *type;
     char *body;
     size_t size;
-    const char *allow; /* Allow header for 405, or NULL */
-    char *cookie;      /* Set-Cookie value (the dispatcher frees it), or NULL */
-    int retry_after;   /* Retry-After seconds, or 0 */
+    const char *allow;    /* Allow header for 405, or NULL */
+    char *cookie;         /* Set-Cookie value (the dispatcher frees it), or NULL */
+    int retry_after;      /* Retry-After seconds, or 0 */
+    const char *location; /* Location header (a redirect), or NULL */
 } gf_gw_reply_t;
 
 /*  Sets reply to a JSON text (takes ownership of `body`). */
@@ -91,6 +92,24 @@ json_t *gf_auth_session (gf_gw_t *gw, struct MHD_Connection *conn, bool *down);
 /*  A state-changing request carries the session's CSRF token in the header
     X-CSRF-Token (compared in constant time). */
 bool gf_auth_csrf_ok (struct MHD_Connection *conn, json_t *who);
+
+/*  The viewer of a scoped read (issue 16, docs/gateway.md "Scoped reads"):
+    the signed-in staff member (gf_auth_session, with "kind": "session"),
+    else a kiosk token (header Authorization: Bearer TOKEN, or the gf_kiosk
+    cookie a kiosk link set: {"kind": "kiosk", grid, kiosk (its id),
+    label}), caller decrefs; NULL with neither (*down: the database did not
+    answer).  A kiosk token only reads: actions take gf_auth_session. */
+json_t *gf_auth_viewer (gf_gw_t *gw, struct MHD_Connection *conn, bool *down);
+/*  The viewer's subtree (its "grid"; borrowed). */
+const char *gf_auth_scope (json_t *viewer);
+/*  grid lies inside the viewer's subtree (false for a NULL grid). */
+bool gf_auth_in_scope (json_t *viewer, const char *grid);
+/*  A page requested with ?kiosk=TOKEN (a big screen's link): a valid token
+    becomes the gf_kiosk cookie and a 303 to the same path without the
+    token; else 401.  Audited (kiosk_open / kiosk_refused).  Returns 0 when
+    handled, -1 when the request has no kiosk= argument. */
+int gf_auth_kiosk_link (gf_gw_t *gw, struct MHD_Connection *conn, const char *url,
+                        gf_gw_reply_t *reply);
 
 /*  A login attempt from client: false when its address is over
     gateway/login_ip_rate (the same token buckets as gateway/per_ip_rate,

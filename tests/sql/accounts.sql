@@ -4,7 +4,7 @@
 -- expiry, logout, logout everywhere, a disabled account), every event in
 -- the audit trail, and gridctl's functions as gf_ctl (rolled back).
 BEGIN;
-SELECT plan (32);
+SELECT plan (40);
 
 \ir fixtures/as_role.sql
 
@@ -88,6 +88,27 @@ SELECT is ((SELECT string_agg (DISTINCT op, ',' ORDER BY op) FROM audit_log WHER
            'every login event is in the audit trail');
 SELECT is ((SELECT string_agg (after ->> 'reason', ',' ORDER BY id) FROM audit_log WHERE op = 'login_failed'),
            'unknown,password,password,password,locked', 'each failure with its reason');
+
+-- Kiosk tokens (037): gridctl adds, lists and revokes; the gateway checks.
+SELECT is (pg_temp.as_role ('gf_ctl', 'SELECT gf_kiosk_add (''QNL.07'', ''大屏'', repeat (''7'', 64), NULL)'), '00000',
+           'gridctl (gf_ctl) may add a kiosk token');
+SELECT gf_kiosk_add ('QNL.07', '大屏', repeat ('7', 64), NULL) AS k7 \gset
+SELECT gf_kiosk_add ('QNL.08', '过期', repeat ('8', 64), clock_timestamp () - interval '1 second') AS k8 \gset
+SELECT throws_ok ($$ SELECT gf_kiosk_add ('NOPE', 'x', repeat ('9', 64), NULL) $$, '23503', NULL,
+                  'a kiosk token needs a grid of the directory');
+SELECT results_eq ($$ SELECT grid, label FROM gf_kiosk_check (repeat ('7', 64), false, NULL) $$,
+                   $$ VALUES ('QNL.07', '大屏') $$, 'the gateway finds a valid token''s grid');
+SELECT is_empty ($$ SELECT * FROM gf_kiosk_check (repeat ('8', 64), true, '10.0.0.9') $$,
+                 'an expired token reads nothing');
+SELECT is (gf_kiosk_revoke (:k7), true, 'revoke');
+SELECT is_empty ($$ SELECT * FROM gf_kiosk_check (repeat ('7', 64), true, '10.0.0.9') $$,
+                 'a revoked token reads nothing');
+SELECT results_eq ($$ SELECT grid, state FROM gf_kiosk_list ('QNL') WHERE label IN ('大屏', '过期') ORDER BY grid $$,
+                   $$ VALUES ('QNL.07', 'revoked'), ('QNL.08', 'expired') $$, 'the list shows each state');
+SELECT is ((SELECT string_agg (op || ':' || coalesce (after ->> 'token_sha256', after ->> 'client_addr', '-'), ',' ORDER BY id)
+              FROM audit_log WHERE tab = 'kiosk_tokens'),
+           'insert:(secret),insert:(secret),kiosk_refused:10.0.0.9,update:-,kiosk_refused:10.0.0.9',
+           'refused kiosk links and the revocation are audited, the hash hidden');
 
 SELECT * FROM finish ();
 ROLLBACK;

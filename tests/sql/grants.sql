@@ -4,7 +4,7 @@
 -- ROLE: the suite's own user owns the tables, which proves nothing), what
 -- its service runs works and what it must not do is refused.
 BEGIN;
-SELECT plan (34);
+SELECT plan (36);
 
 CREATE TEMP TABLE want_tables (role text, tab text, privs text);
 INSERT INTO want_tables VALUES
@@ -49,6 +49,8 @@ INSERT INTO want_tables VALUES
     ('gf_auditor', 'audit_log', 'SELECT'),
     -- accounts (035): gridctl user; the gateway only through functions
     ('gf_ctl', 'accounts', 'INSERT'),
+    -- kiosk tokens (037): gridctl kiosk; the gateway only through gf_kiosk_check
+    ('gf_ctl', 'kiosk_tokens', 'INSERT'),
     ('gf_ctl', 'account_logins', 'SELECT,UPDATE'),
     ('gf_ctl', 'addresses', 'SELECT,INSERT,UPDATE,DELETE'),
     ('gf_ctl', 'api_keys', 'SELECT'),
@@ -253,6 +255,12 @@ INSERT INTO want_columns VALUES
     ('gf_ctl', 'sessions', 'person', 'SELECT'),
     ('gf_ctl', 'sessions', 'ended_at', 'SELECT,UPDATE'),
     ('gf_ctl', 'sessions', 'ended_why', 'UPDATE'),
+    ('gf_ctl', 'kiosk_tokens', 'id', 'SELECT'),
+    ('gf_ctl', 'kiosk_tokens', 'grid', 'SELECT'),
+    ('gf_ctl', 'kiosk_tokens', 'label', 'SELECT'),
+    ('gf_ctl', 'kiosk_tokens', 'created_at', 'SELECT'),
+    ('gf_ctl', 'kiosk_tokens', 'expires_at', 'SELECT'),
+    ('gf_ctl', 'kiosk_tokens', 'revoked_at', 'SELECT,UPDATE'),
     ('gf_gateway', 'case_events', 'at', 'SELECT'),
     ('gf_gateway', 'case_events', 'case_id', 'SELECT'),
     ('gf_gateway', 'case_events', 'grid', 'SELECT'),
@@ -430,6 +438,14 @@ SELECT is ((SELECT string_agg (r, ',' ORDER BY r) FROM unnest (ARRAY['gf_intake'
              WHERE has_function_privilege (r, 'gf_login_begin (text, text, integer)', 'EXECUTE')
                 OR has_function_privilege (r, 'gf_session_check (text, integer, integer)', 'EXECUTE')),
            'gf_gateway', 'no other role may call any of them');
+
+-- Kiosk tokens (037): the hashes are the owner's; the check is the gateway's alone.
+SELECT is (pg_temp.as_role ('gf_ctl', 'SELECT token_sha256 FROM kiosk_tokens'), '42501',
+           'gridctl: reading kiosk token hashes is refused');
+SELECT is ((SELECT string_agg (r, ',' ORDER BY r) FROM unnest (ARRAY['gf_intake','gf_relay','gf_router',
+              'gf_notifier','gf_escalator','gf_gateway','gf_ctl','gf_auditor']) r
+             WHERE has_function_privilege (r, 'gf_kiosk_check (text, boolean, text)', 'EXECUTE')),
+           'gf_gateway', 'the kiosk check: the gateway''s alone');
 
 SELECT * FROM finish ();
 ROLLBACK;

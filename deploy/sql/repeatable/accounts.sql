@@ -13,8 +13,12 @@
 -- person, after = the browser's address and details); account changes are
 -- recorded by audit.sql's row trigger.  Security time is clock_timestamp
 -- (real time), never gf_now: a simulated clock must not unlock accounts.
+-- Kiosk tokens (037, issue 16): read-only tokens of a big screen, scoped
+-- to a subtree; the gateway checks one through gf_kiosk_check (SECURITY
+-- DEFINER, its alone); gridctl kiosk add|list|revoke are SECURITY INVOKER.
 -- Owns: gf_login_audit, gf_login_begin, gf_login_finish, gf_session_check, gf_session_end,
--- gf_account_add, gf_account_reset, gf_account_disable, gf_accounts_list.
+-- gf_account_add, gf_account_reset, gf_account_disable, gf_accounts_list, gf_kiosk_add,
+-- gf_kiosk_list, gf_kiosk_revoke, gf_kiosk_check.
 
 -- One audit row of a login event.
 CREATE OR REPLACE FUNCTION gf_login_audit (p_op text, p_person text, p_detail jsonb) RETURNS void
@@ -237,4 +241,64 @@ LANGUAGE sql STABLE AS $$
       LEFT JOIN account_logins l ON l.person = a.person
      WHERE p_grid IS NULL OR gf_in_subtree (p.grid, p_grid)
      ORDER BY p.grid, a.person
+$$;
+
+-- gridctl kiosk add: a token (its sha256, made by gridctl) for a grid's
+-- subtree, with a label and an optional expiry; its id.  Raises
+-- foreign_key_violation for an unknown grid.  Audited by the row trigger
+-- (the hash shown as "(secret)").
+CREATE OR REPLACE FUNCTION gf_kiosk_add (p_grid text, p_label text, p_sha256 text,
+                                         p_expires timestamptz)
+RETURNS bigint LANGUAGE sql AS $$
+    INSERT INTO kiosk_tokens (token_sha256, grid, label, expires_at)
+    VALUES (p_sha256, p_grid, p_label, p_expires) RETURNING id
+$$;
+
+-- gridctl kiosk list: the tokens (of a grid's subtree, or all) with their
+-- state: active, expired or revoked.
+CREATE OR REPLACE FUNCTION gf_kiosk_list (p_grid text)
+RETURNS TABLE (id bigint, grid text, label text, state text, created_at timestamptz,
+               expires_at timestamptz)
+LANGUAGE sql STABLE AS $$
+    SELECT k.id, k.grid, k.label,
+           CASE WHEN k.revoked_at IS NOT NULL THEN 'revoked'
+                WHEN k.expires_at <= clock_timestamp () THEN 'expired' ELSE 'active' END,
+           k.created_at, k.expires_at
+      FROM kiosk_tokens k
+     WHERE p_grid IS NULL OR gf_in_subtree (k.grid, p_grid)
+     ORDER BY k.id
+$$;
+
+-- gridctl kiosk revoke: the token reads nothing from now on.  False when
+-- there is no such token or it was revoked already.
+CREATE OR REPLACE FUNCTION gf_kiosk_revoke (p_id bigint) RETURNS boolean
+LANGUAGE sql AS $$
+    UPDATE kiosk_tokens SET revoked_at = clock_timestamp ()
+     WHERE id = p_id AND revoked_at IS NULL RETURNING true
+$$;
+
+-- The gateway: the kiosk token of a sha256 if it is neither revoked nor
+-- expired: its id, grid and label (no row otherwise).  p_open: the token
+-- came as a kiosk link (?kiosk=) to be exchanged for a cookie, which is
+-- audited (kiosk_open, or kiosk_refused with the client's address); the
+-- requests that carry it afterwards are not.
+CREATE OR REPLACE FUNCTION gf_kiosk_check (p_sha256 text, p_open boolean, p_addr text)
+RETURNS TABLE (id bigint, grid text, label text)
+LANGUAGE plpgsql SECURITY DEFINER SET search_path = public, pg_temp AS $$
+DECLARE
+    v_k kiosk_tokens%ROWTYPE;
+BEGIN
+    SELECT * INTO v_k FROM kiosk_tokens k WHERE k.token_sha256 = p_sha256
+       AND k.revoked_at IS NULL AND (k.expires_at IS NULL OR k.expires_at > clock_timestamp ());
+    IF p_open THEN
+        PERFORM gf_audit_write ('kiosk_tokens', CASE WHEN v_k.id IS NULL THEN 'kiosk_refused'
+                                                     ELSE 'kiosk_open' END,
+                                v_k.id::text, NULL, jsonb_build_object (
+                                    'client_addr', p_addr, 'grid', v_k.grid, 'label', v_k.label,
+                                    'token', left (p_sha256, 12)));
+    END IF;
+    IF v_k.id IS NOT NULL THEN
+        RETURN QUERY SELECT v_k.id, v_k.grid, v_k.label;
+    END IF;
+END
 $$;
