@@ -1,8 +1,9 @@
 import { resolve } from 'node:path';
 import { defineConfig } from 'vite';
 
-// Three pages: the dashboard (index.html), the public grid directory and the
-// published star ratings (ratings.html, issue 15).
+// Four pages: the dashboard (index.html), the public grid directory, the
+// published star ratings (ratings.html, issue 15) and the staff login
+// (login.html, issue 16).
 export default defineConfig({
   build: {
     outDir: 'dist',
@@ -12,6 +13,7 @@ export default defineConfig({
         index: resolve(import.meta.dirname, 'index.html'),
         directory: resolve(import.meta.dirname, 'directory.html'),
         ratings: resolve(import.meta.dirname, 'ratings.html'),
+        login: resolve(import.meta.dirname, 'login.html'),
       },
     },
   },

@@ -23,10 +23,31 @@ const state = { lastSeq: 0, es: null, events: 0, reconnects: 0, summaryAt: 0 };
 const names = { grid: {} }; // code -> Chinese name
 window.__gf = state; // for the browser test and for operators' consoles
 
+// Without a session or a kiosk token the data calls answer 401 (issue 16):
+// to the login page, which sends us back here.
+function toLogin() {
+  window.location.assign(`/login?next=${encodeURIComponent(window.location.pathname)}`);
+}
+
 async function getJSON(path) {
   const r = await fetch(path, { cache: 'no-store' });
+  if (r.status === 401) { toLogin(); throw new Error(`${path}: HTTP 401`); }
   if (!r.ok) throw new Error(`${path}: HTTP ${r.status}`);
   return r.json();
+}
+
+// Who is signed in (a kiosk screen has no session: nothing shown), and
+// logout (POST with the session's CSRF token).
+async function showWho() {
+  const r = await fetch('/auth/me', { cache: 'no-store' });
+  if (!r.ok) return;
+  const me = await r.json();
+  $('who').textContent = `${me.name}（${me.grid}）`;
+  $('logout').hidden = false;
+  $('logout').addEventListener('click', async () => {
+    await fetch('/auth/logout', { method: 'POST', headers: { 'X-CSRF-Token': me.csrf } });
+    toLogin();
+  });
 }
 
 // Run fn at most once per `ms`, trailing call guaranteed.
@@ -209,6 +230,7 @@ function tick() {
 
 async function start() {
   tick();
+  showWho().catch(() => {});
   setInterval(tick, 1000);
   // The stream's events are named by type: the types must be known before
   // it starts, so the vocabulary is retried until it comes.
