@@ -89,8 +89,8 @@ STATUS=$(curl -s -o "$ART/body.json" -D "$ART/h2.txt" -w '%{http_code}' -H 'Cont
   --data "{\"person\":\"$L3B\",\"password\":\"$PW3B\"}" "$URL/auth/login")
 check "login (JSON body) for $L3B: 200" "200 $L3B" "$STATUS $(jbody .person)"
 TB=$(tr -d '\r' <"$ART/h2.txt" | sed -n 's/^Set-Cookie: gf_session=\([0-9a-f]*\);.*/\1/p')
-check "the dashboard's reads are unchanged (no session needed yet)" 200 \
-  "$(http GET /api/summary.json; echo "$STATUS")"
+check "the dashboard's reads: 401 without a session, 200 with one (issue 16)" "401 200" \
+  "$(http GET /api/summary.json; printf '%s ' "$STATUS"; http GET /api/summary.json -H "Cookie: gf_session=$TB"; echo "$STATUS")"
 
 # --- CSRF ---------------------------------------------------------------------
 C1=$(csrf_of "$T1")
