@@ -73,24 +73,27 @@ function renderSummary(s) {
   for (const k of ['total', 'open', 'resolved', 'pending', 'hard', 'urgent', 'unroutable']) {
     $(`k-${k}`).textContent = t[k];
   }
+  // The viewer's subtree (issue 16): its top grid may be an L1, L2 or L3 grid.
+  const codes = new Set(s.grids.map((g) => g.code));
+  const tops = s.grids.filter((g) => !codes.has(g.parent));
   const l1 = s.grids.filter((g) => g.level === 1);
   if (l1.length === 1) $('title').textContent = `${l1[0].name} · 网格化服务指挥大屏`;
+  else if (tops.length === 1) $('title').textContent = `${tops[0].name} · 网格化服务指挥大屏`;
   const open = new Set([...document.querySelectorAll('#tree details[open]')].map((d) => d.dataset.code));
+  const l3 = (g3) => `<div class="l3" data-code="${esc(g3.code)}"><span>${esc(g3.name)}</span>` +
+    `<b class="count" data-count="${esc(g3.code)}">${g3.total}</b><b>在办 ${g3.open}</b></div>`;
+  const l2 = (g2) => `<details class="l2" data-code="${esc(g2.code)}"${open.has(g2.code) ? ' open' : ''}>` +
+    `<summary><span class="name">${esc(g2.name)}</span>${bar(g2.resolved, g2.pending, g2.hard)}` +
+    `<span class="counts"><b class="count" data-count="${esc(g2.code)}">${g2.total}</b> 件 · ` +
+    `${g2.resolved}/${g2.pending}/${g2.hard}</span></summary>` +
+    s.grids.filter((g) => g.parent === g2.code).map(l3).join('') + '</details>';
   let html = '';
-  for (const g1 of l1) {
-    html += `<div class="l1" data-code="${esc(g1.code)}">${esc(g1.name)}（${esc(g1.code)}）` +
-      ` 共 <span class="count" data-count="${g1.code}">${g1.total}</span> 件，在办 ${g1.open}</div>`;
-    for (const g2 of s.grids.filter((g) => g.parent === g1.code)) {
-      html += `<details class="l2" data-code="${esc(g2.code)}"${open.has(g2.code) ? ' open' : ''}>` +
-        `<summary><span class="name">${esc(g2.name)}</span>${bar(g2.resolved, g2.pending, g2.hard)}` +
-        `<span class="counts"><b class="count" data-count="${esc(g2.code)}">${g2.total}</b> 件 · ` +
-        `${g2.resolved}/${g2.pending}/${g2.hard}</span></summary>`;
-      for (const g3 of s.grids.filter((g) => g.parent === g2.code)) {
-        html += `<div class="l3" data-code="${esc(g3.code)}"><span>${esc(g3.name)}</span>` +
-          `<b class="count" data-count="${esc(g3.code)}">${g3.total}</b><b>在办 ${g3.open}</b></div>`;
-      }
-      html += '</details>';
-    }
+  for (const top of tops) {
+    if (top.level === 1) {
+      html += `<div class="l1" data-code="${esc(top.code)}">${esc(top.name)}（${esc(top.code)}）` +
+        ` 共 <span class="count" data-count="${top.code}">${top.total}</span> 件，在办 ${top.open}</div>` +
+        s.grids.filter((g) => g.parent === top.code).map(l2).join('');
+    } else html += top.level === 2 ? l2(top) : l3(top);
   }
   $('tree').innerHTML = html;
 }
