@@ -131,6 +131,9 @@ static const s_key_t s_keys[] = {
      false, FIELD (login_ip_rate)},
     {"gateway/login_ip_burst", "--login-ip-burst", "GF_LOGIN_IP_BURST", "20", TYPE_INT, 1, 100000,
      false, FIELD (login_ip_burst)},
+    {"gateway/totp_levels", "--totp-levels", "GF_TOTP_LEVELS", "", TYPE_TEXT, 0, 0, false,
+     FIELD (totp_levels)},
+    {"gateway/totp_key", "--totp-key", "GF_TOTP_KEY", "", TYPE_TEXT, 0, 0, false, FIELD (totp_key)},
 };
 #define KEY_COUNT (sizeof s_keys / sizeof s_keys[0])
 /* from_option has one bit per key. */

@@ -28,6 +28,8 @@
 
 #include <arpa/inet.h>
 #include <jansson.h>
+#include <oath.h>
+#include <pthread.h>
 #include <sodium.h>
 
 #define S_COOKIE       "gf_session"
@@ -37,7 +39,10 @@
 #define S_KIOSK_MAX_AGE (400 * 86400)
 
 static const char *SQL_BEGIN = "SELECT status, pw_hash FROM gf_login_begin ($1, $2, $3)";
-static const char *SQL_FINISH = "SELECT gf_login_finish ($1, $2, $3, $4, $5, $6, $7) AS result";
+static const char *SQL_FINISH =
+    "SELECT gf_login_finish ($1, $2, $3, $4, $5, $6, $7, $8, $9::bigint) AS result";
+static const char *SQL_TOTP = "SELECT level, sealed, step FROM gf_login_totp ($1)";
+#define S_TOTP_STEP 30 /* seconds of a TOTP time step (RFC 6238, every authenticator app) */
 static const char *SQL_CHECK =
     "SELECT person, name, grid, role, csrf, expires_at FROM gf_session_check ($1, $2, $3)";
 static const char *SQL_END = "SELECT gf_session_end ($1, $2, $3) AS n";
@@ -49,7 +54,7 @@ static char s_dummy[crypto_pwhash_STRBYTES];
 
 int gf_auth_init (void)
 {
-    if (sodium_init () < 0)
+    if (sodium_init () < 0 || oath_init () != OATH_OK)
         return -1;
     char pw[16];
     randombytes_buf (pw, sizeof pw);
@@ -147,6 +152,90 @@ static const char *s_field (zhashx_t *form, json_t *body, const char *name)
     return value;
 }
 
+/*  The key pair that opens the sealed TOTP secrets: the file of
+    gateway/totp_key (64 hex digits: the secret half), read once. */
+static pthread_mutex_t s_key_lock = PTHREAD_MUTEX_INITIALIZER;
+static bool s_key_read, s_key_ok;
+static unsigned char s_key_pk[crypto_box_PUBLICKEYBYTES], s_key_sk[crypto_box_SECRETKEYBYTES];
+
+static bool s_totp_key (gf_gw_t *gw)
+{
+    pthread_mutex_lock (&s_key_lock);
+    if (!s_key_read) {
+        s_key_read = true;
+        const char *path = gw->config->totp_key;
+        FILE *file = *path ? fopen (path, "r") : NULL;
+        char hex[80] = "";
+        if (file && fgets (hex, sizeof hex, file))
+            hex[strcspn (hex, "\r\n")] = 0;
+        if (file)
+            fclose (file);
+        size_t n = 0;
+        s_key_ok =
+            strlen (hex) == 2 * sizeof s_key_sk &&
+            sodium_hex2bin (s_key_sk, sizeof s_key_sk, hex, strlen (hex), NULL, &n, NULL) == 0 &&
+            n == sizeof s_key_sk && crypto_scalarmult_base (s_key_pk, s_key_sk) == 0;
+        sodium_memzero (hex, sizeof hex);
+        if (!s_key_ok)
+            zsys_error ("gateway/totp_key '%s' is not a readable TOTP key file (gridctl user "
+                        "totp-key): logins that need a TOTP code are refused",
+                        path);
+    }
+    pthread_mutex_unlock (&s_key_lock);
+    return s_key_ok;
+}
+
+//  level is one of gateway/totp_levels ("1,2").
+static bool s_level_listed (const char *levels, int level)
+{
+    char digit[12];
+    snprintf (digit, sizeof digit, "%d", level);
+    char *copy = strdup (levels), *save = NULL;
+    bool found = false;
+    for (char *t = strtok_r (copy, ", ", &save); t && !found; t = strtok_r (NULL, ", ", &save))
+        found = streq (t, digit);
+    free (copy);
+    return found;
+}
+
+/*  The TOTP step of a person whose password was verified: 0 when no code
+    is needed (not enrolled, level not in gateway/totp_levels), 1 when otp
+    is the code of a step after the last accepted one (*step set), -1 when
+    refused (no code, a wrong or replayed one, not enrolled though
+    required, no key), -2 when the database did not answer. */
+static int s_totp (gf_gw_t *gw, const char *person, const char *otp, long long *step)
+{
+    const char *params[] = {person};
+    PGresult *res = gf_gw_query (gw, SQL_TOTP, 1, params);
+    if (!res)
+        return -2;
+    int rc = -1;
+    const char *sealed = PQntuples (res) == 1 ? gf_db_get (res, 0, "sealed") : NULL;
+    bool required =
+        PQntuples (res) == 1 &&
+        (sealed || s_level_listed (gw->config->totp_levels, (int)gf_db_get_ll (res, 0, "level")));
+    unsigned char box[256], secret[256];
+    size_t n = 0;
+    if (PQntuples (res) == 1 && !required)
+        rc = 0;
+    else if (sealed && otp && strlen (otp) >= 6 && strlen (otp) <= 8 &&
+             strspn (otp, "0123456789") == strlen (otp) && s_totp_key (gw) &&
+             sodium_hex2bin (box, sizeof box, sealed, strlen (sealed), NULL, &n, NULL) == 0 &&
+             n > crypto_box_SEALBYTES &&
+             crypto_box_seal_open (secret, box, n, s_key_pk, s_key_sk) == 0) {
+        time_t now = time (NULL);
+        int pos = 0;
+        if (oath_totp_validate2 ((const char *)secret, n - crypto_box_SEALBYTES, now, S_TOTP_STEP,
+                                 0, 1, &pos, otp) >= 0) {
+            *step = (long long)(now / S_TOTP_STEP) + pos;
+            rc = *step > gf_db_get_ll (res, 0, "step") ? 1 : -1; //  a code is good once
+        }
+    }
+    sodium_memzero (secret, sizeof secret);
+    PQclear (res);
+    return rc;
+}
+
 static void s_login (gf_gw_t *gw, const char *client, zhashx_t *form, const char *raw,
                      gf_gw_reply_t *reply)
 {
@@ -184,14 +273,30 @@ static void s_login (gf_gw_t *gw, const char *client, zhashx_t *form, const char
         s_error (reply, 401, "invalid credentials");
         return;
     }
+    //  The second factor, after a verified password: a missing, wrong or
+    //  replayed code is a failed attempt like a wrong password (reason totp).
+    long long step = 0;
+    int totp = ok ? s_totp (gw, person, s_field (form, body, "otp"), &step) : 0;
+    if (totp == -2) {
+        json_decref (body);
+        s_error (reply, 503, "unavailable");
+        return;
+    }
+    char step_text[24] = "";
+    if (totp == 1)
+        snprintf (step_text, sizeof step_text, "%lld", step);
+    const char *reason = ok && totp < 0 ? "totp" : "password";
+    ok = ok && totp >= 0;
     char token[65], sha[65], csrf[65], failures[16], lockout[16];
     s_random_hex (token, 32);
     s_random_hex (csrf, 32);
     s_token_sha256 (token, sha);
     snprintf (failures, sizeof failures, "%d", gw->config->login_failures);
     snprintf (lockout, sizeof lockout, "%d", gw->config->login_lockout);
-    const char *finish[] = {person, ok ? "t" : "f", client, sha, csrf, failures, lockout};
-    res = gf_gw_query (gw, SQL_FINISH, 7, finish);
+    const char *finish[] = {person,  ok ? "t" : "f", client,
+                            sha,     csrf,           failures,
+                            lockout, reason,         totp == 1 ? step_text : NULL};
+    res = gf_gw_query (gw, SQL_FINISH, 9, finish);
     const char *result = res && PQntuples (res) == 1 ? gf_db_get (res, 0, "result") : NULL;
     if (!result)
         s_error (reply, 503, "unavailable");

@@ -87,6 +87,7 @@ static const char *USAGE =
     "  status [--meetings N] [--bus-wait MS]\n"
     "                                services (heartbeats), bus, consumers, next meetings\n"
     "  user add|reset PERSON [--password-stdin] | disable PERSON | list [--grid G]\n"
+    "       | totp-key FILE | totp PERSON --key FILE.pub\n"
     "                                staff accounts for the workbench (Argon2id; issue 16)\n"
     "  kiosk add --grid G --label L [--expires TIME] | list [--grid G] | revoke ID\n"
     "                                read-only dashboard tokens for big screens (issue 16)\n"

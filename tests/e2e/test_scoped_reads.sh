@@ -17,7 +17,12 @@
 #     JSON, Open311, /healthz, /metrics) answer 200 without a session and
 #     carry no resident's name or phone;
 #   - kiosk tokens are stored as sha256 only; adding, revoking, opening and
-#     refusing are in the audit trail.
+#     refusing are in the audit trail;
+#   - TOTP (gateway/totp_levels 1): the L1 leader enrolled with gridctl user
+#     totp logs in only with a current code (oathtool computes it), not
+#     without one, not with a wrong one, not with the same code twice; each
+#     refusal is a failed attempt (audited, reason totp); the secret is
+#     stored sealed, never in clear.
 source "$(dirname "$0")/lib.sh"
 source "$(dirname "$0")/gateway_lib.sh"
 new_db
@@ -30,8 +35,9 @@ wait_for "intake port" 30 port_open $((PORT_BASE + 0))
 wait_for "the router's checkpoint" 10 sql_eq "SELECT count(*) FROM consumer_checkpoints" 1
 GWUSER=gft_scoped_gw
 PGOPTIONS="-c client_min_messages=warning" sql "DROP ROLE IF EXISTS $GWUSER; CREATE ROLE $GWUSER LOGIN IN ROLE gf_gateway" >/dev/null
-start_gateway GF_DB="$GF_DB user=$GWUSER"
 CTL=(env GF_DB="$(as_role gf_ctl)" "$BIN/gridctl")
+"${CTL[@]}" user totp-key "$ART/totp.key" >/dev/null || not_ok "gridctl user totp-key"
+start_gateway GF_DB="$GF_DB user=$GWUSER" GF_TOTP_KEY="$ART/totp.key" GF_TOTP_LEVELS=1
 
 # --- cases: three in QNL.07's subtree, two in QNL.08's ------------------------------
 NAME=欧阳测芳 PHONE=13912340077
@@ -99,9 +105,42 @@ check "/stream for QNL.07: no event of another grid" 0 \
 check "/stream for QNL.07: a filter narrows, never widens (grid=QNL.08: none)" 0 \
   "$(curl -s -N -m 3 -H "$AUTH" "$URL/stream?since=0&grid=QNL.08" | grep -c '^id: ')"
 
-# The L1 leader sees the whole tree (the scope is the session's grid).
 L07=$AUTH
-gw_login "$L1"
+# --- TOTP for L1 (gateway/totp_levels = 1) -----------------------------------------
+check "the TOTP key pair: the secret half 0600" 600 "$(stat -c %a "$ART/totp.key")"
+printf '%s\n' "pw $L1 secret" | "${CTL[@]}" user add "$L1" --password-stdin >/dev/null
+totp_login() { # totp_login [OTP]: the L1 leader's login with its password and OTP; status in $STATUS
+  STATUS=$(curl -s -o "$ART/totp.json" -D "$ART/totp-h.txt" -w '%{http_code}' --data-urlencode "person=$L1" \
+    --data-urlencode "password=pw $L1 secret" ${1:+--data-urlencode "otp=$1"} "$URL/auth/login")
+}
+totp_login
+check "an L1 leader not enrolled while L1 needs TOTP: refused" 401 "$STATUS"
+out=$("${CTL[@]}" user totp "$L1" --key "$ART/totp.key.pub" 2>&1)
+SECRET=$(printf '%s\n' "$out" | sed -n 's/^secret: //p')
+check "gridctl user totp: the base32 secret and its otpauth:// URI, once" \
+  "32 otpauth://totp/gridflow:$L1?secret=$SECRET&issuer=gridflow&algorithm=SHA1&digits=6&period=30" \
+  "${#SECRET} $(printf '%s\n' "$out" | sed -n 's/^uri: //p')"
+check "the secret is stored sealed, never in clear (and gf_ctl cannot read it)" "1 0 denied" \
+  "$(sql "SELECT count(*), count(*) FILTER (WHERE sealed ILIKE '%$SECRET%') FROM account_totp" | tr '|' ' ') $(
+     sql "SET ROLE gf_ctl; SELECT sealed FROM account_totp" 2>&1 | grep -q 'permission denied' && echo denied)"
+totp_login; s1=$STATUS
+CODE=$(oathtool --totp -b "$SECRET")
+WRONG=$(printf '%06d' $(( (10#$CODE + 500000) % 1000000 )))
+totp_login "$WRONG"; s2=$STATUS
+check "no code, a wrong code: 401 each" "401 401" "$s1 $s2"
+check "each refusal (not enrolled, no code, a wrong code) a failed attempt toward the lock, audited with reason totp" "3 3" \
+  "$(sql "SELECT failures FROM account_logins WHERE person = '$L1'") $(sql "SELECT count(*) FROM audit_log WHERE op = 'login_failed' AND object = '$L1' AND after ->> 'reason' = 'totp'")"
+CODE=$(oathtool --totp -b "$SECRET")
+totp_login "$CODE"
+check "the current code (oathtool): 200, the session of the L1 leader" "200 QNL" "$STATUS $(jq -r .grid "$ART/totp.json")"
+L1SESSION=$(tr -d '\r' <"$ART/totp-h.txt" | sed -n 's/^Set-Cookie: gf_session=\([0-9a-f]*\);.*/\1/p')
+totp_login "$CODE"
+check "the same code again: 401 (a code is good once)" 401 "$STATUS"
+check "the L2 leader (level 2, not enrolled) logged in with a password alone" 200 \
+  "$(AUTH=$L07 http GET /auth/me; echo "$STATUS")"
+
+# The L1 leader sees the whole tree (the scope is the session's grid).
+AUTH="Cookie: gf_session=$L1SESSION"
 http GET /api/summary.json
 check "the L1 leader's summary: all five cases" 5 "$(jbody .totals.total)"
 curl -s -N -m 3 -H "$AUTH" "$URL/stream?since=0" >"$ART/sse-l1.txt"

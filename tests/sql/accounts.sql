@@ -4,7 +4,7 @@
 -- expiry, logout, logout everywhere, a disabled account), every event in
 -- the audit trail, and gridctl's functions as gf_ctl (rolled back).
 BEGIN;
-SELECT plan (40);
+SELECT plan (45);
 
 \ir fixtures/as_role.sql
 
@@ -88,6 +88,23 @@ SELECT is ((SELECT string_agg (DISTINCT op, ',' ORDER BY op) FROM audit_log WHER
            'every login event is in the audit trail');
 SELECT is ((SELECT string_agg (after ->> 'reason', ',' ORDER BY id) FROM audit_log WHERE op = 'login_failed'),
            'unknown,password,password,password,locked', 'each failure with its reason');
+
+-- TOTP (039): gridctl seals a secret; the gateway reads it after the password.
+SELECT gf_account_add ('P-QNL.07-1', (SELECT v FROM h));
+SELECT is (pg_temp.as_role ('gf_ctl', 'SELECT gf_account_totp_set (''P-QNL.07-1'', ''abcd'')'), '00000',
+           'gridctl (gf_ctl) may enrol an account in TOTP');
+SELECT gf_account_totp_set ('P-QNL.07-1', 'abcd');
+SELECT results_eq ($$ SELECT level, sealed, step FROM gf_login_totp ('P-QNL.07-1') $$,
+                   $$ VALUES (2, 'abcd', 0::bigint) $$, 'the gateway reads the level, the sealed secret, the last step');
+SELECT NULL FROM gf_login_begin ('P-QNL.07-1', '10.0.0.7', 900);
+SELECT is (gf_login_finish ('P-QNL.07-1', true, '10.0.0.7', repeat ('9', 64), repeat ('c', 64), 3, 60, 'totp', 5900000),
+           'login', 'a login with a code keeps its time step');
+SELECT NULL FROM gf_login_begin ('P-QNL.07-1', '10.0.0.7', 900);
+SELECT is (gf_login_finish ('P-QNL.07-1', false, '10.0.0.7', NULL, NULL, 3, 60, 'totp'), 'failed',
+           'a wrong code is a failure');
+SELECT is ((SELECT step FROM gf_login_totp ('P-QNL.07-1'))
+           || ' ' || (SELECT after ->> 'reason' FROM audit_log WHERE op = 'login_failed' ORDER BY id DESC LIMIT 1),
+           '5900000 totp', 'audited with reason totp; the accepted step stays');
 
 -- Kiosk tokens (037): gridctl adds, lists and revokes; the gateway checks.
 SELECT is (pg_temp.as_role ('gf_ctl', 'SELECT gf_kiosk_add (''QNL.07'', ''大屏'', repeat (''7'', 64), NULL)'), '00000',

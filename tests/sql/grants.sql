@@ -4,7 +4,7 @@
 -- ROLE: the suite's own user owns the tables, which proves nothing), what
 -- its service runs works and what it must not do is refused.
 BEGIN;
-SELECT plan (36);
+SELECT plan (37);
 
 CREATE TEMP TABLE want_tables (role text, tab text, privs text);
 INSERT INTO want_tables VALUES
@@ -51,6 +51,7 @@ INSERT INTO want_tables VALUES
     ('gf_ctl', 'accounts', 'INSERT'),
     -- kiosk tokens (037): gridctl kiosk; the gateway only through gf_kiosk_check
     ('gf_ctl', 'kiosk_tokens', 'INSERT'),
+    ('gf_ctl', 'account_totp', 'INSERT'),
     ('gf_ctl', 'account_logins', 'SELECT,UPDATE'),
     ('gf_ctl', 'addresses', 'SELECT,INSERT,UPDATE,DELETE'),
     ('gf_ctl', 'api_keys', 'SELECT'),
@@ -256,6 +257,9 @@ INSERT INTO want_columns VALUES
     ('gf_ctl', 'sessions', 'ended_at', 'SELECT,UPDATE'),
     ('gf_ctl', 'sessions', 'ended_why', 'UPDATE'),
     ('gf_ctl', 'kiosk_tokens', 'id', 'SELECT'),
+    ('gf_ctl', 'account_totp', 'person', 'SELECT'),
+    ('gf_ctl', 'account_totp', 'sealed', 'UPDATE'),
+    ('gf_ctl', 'account_totp', 'enrolled_at', 'SELECT,UPDATE'),
     ('gf_ctl', 'kiosk_tokens', 'grid', 'SELECT'),
     ('gf_ctl', 'kiosk_tokens', 'label', 'SELECT'),
     ('gf_ctl', 'kiosk_tokens', 'created_at', 'SELECT'),
@@ -429,7 +433,8 @@ SELECT is (pg_temp.as_role ('gf_gateway', 'SELECT count (*) FROM sessions'), '42
 SELECT is ((SELECT string_agg (r, ',' ORDER BY r) FROM unnest (ARRAY['gf_intake','gf_relay','gf_router',
               'gf_notifier','gf_escalator','gf_gateway','gf_ctl','gf_auditor']) r
              WHERE has_function_privilege (r, 'gf_login_begin (text, text, integer)', 'EXECUTE')
-               AND has_function_privilege (r, 'gf_login_finish (text, boolean, text, text, text, integer, integer)', 'EXECUTE')
+               AND has_function_privilege (r, 'gf_login_finish (text, boolean, text, text, text, integer, integer, text, bigint)', 'EXECUTE')
+               AND has_function_privilege (r, 'gf_login_totp (text)', 'EXECUTE')
                AND has_function_privilege (r, 'gf_session_check (text, integer, integer)', 'EXECUTE')
                AND has_function_privilege (r, 'gf_session_end (text, boolean, text)', 'EXECUTE')),
            'gf_gateway', 'the login and session functions: the gateway''s alone');
@@ -440,6 +445,8 @@ SELECT is ((SELECT string_agg (r, ',' ORDER BY r) FROM unnest (ARRAY['gf_intake'
            'gf_gateway', 'no other role may call any of them');
 
 -- Kiosk tokens (037): the hashes are the owner's; the check is the gateway's alone.
+SELECT is (pg_temp.as_role ('gf_ctl', 'SELECT sealed FROM account_totp'), '42501',
+           'gridctl: reading sealed TOTP secrets is refused');
 SELECT is (pg_temp.as_role ('gf_ctl', 'SELECT token_sha256 FROM kiosk_tokens'), '42501',
            'gridctl: reading kiosk token hashes is refused');
 SELECT is ((SELECT string_agg (r, ',' ORDER BY r) FROM unnest (ARRAY['gf_intake','gf_relay','gf_router',

@@ -18,7 +18,10 @@
 -- DEFINER, its alone); gridctl kiosk add|list|revoke are SECURITY INVOKER.
 -- Owns: gf_login_audit, gf_login_begin, gf_login_finish, gf_session_check, gf_session_end,
 -- gf_account_add, gf_account_reset, gf_account_disable, gf_accounts_list, gf_kiosk_add,
--- gf_kiosk_list, gf_kiosk_revoke, gf_kiosk_check.
+-- gf_kiosk_list, gf_kiosk_revoke, gf_kiosk_check, gf_login_totp, gf_account_totp_set.
+-- TOTP (039): gridctl user totp seals a secret to the gateway's key
+-- (gf_account_totp_set, INVOKER); the gateway reads it through
+-- gf_login_totp (SECURITY DEFINER, its alone) after a verified password.
 
 -- One audit row of a login event.
 CREATE OR REPLACE FUNCTION gf_login_audit (p_op text, p_person text, p_detail jsonb) RETURNS void
@@ -67,13 +70,17 @@ BEGIN
 END
 $$;
 
--- The second half: the password verified (p_ok) opens a session (the
--- sha256 of its token, its CSRF token) and clears the failures: 'login';
--- a wrong one is audited, and the p_max_failures-th within the window
+-- The second half: the password (and the TOTP code where one is needed)
+-- verified (p_ok) opens a session (the sha256 of its token, its CSRF
+-- token), clears the failures and keeps the code's time step p_totp_step
+-- (a code is good once): 'login'; a refusal is audited with p_reason
+-- ('password' or 'totp'), and the p_max_failures-th within the window
 -- locks the account for p_lockout seconds: 'locked', else 'failed'.
 CREATE OR REPLACE FUNCTION gf_login_finish (p_person text, p_ok boolean, p_addr text,
                                             p_token_sha256 text, p_csrf text,
-                                            p_max_failures integer, p_lockout integer)
+                                            p_max_failures integer, p_lockout integer,
+                                            p_reason text DEFAULT 'password',
+                                            p_totp_step bigint DEFAULT NULL)
 RETURNS text
 LANGUAGE plpgsql SECURITY DEFINER SET search_path = public, pg_temp AS $$
 DECLARE
@@ -89,7 +96,8 @@ BEGIN
     END IF;
     IF p_ok THEN
         UPDATE account_logins SET failures = 0, first_failure_at = NULL, locked_until = NULL,
-                                  last_login_at = v_now
+                                  last_login_at = v_now,
+                                  totp_step = coalesce (p_totp_step, totp_step)
          WHERE person = p_person;
         INSERT INTO sessions (token_sha256, person, csrf, client_addr, created_at, seen_at)
         VALUES (p_token_sha256, p_person, p_csrf, p_addr, v_now, v_now);
@@ -98,7 +106,7 @@ BEGIN
         RETURN 'login';
     END IF;
     PERFORM gf_login_audit ('login_failed', p_person,
-                            jsonb_build_object ('client_addr', p_addr, 'reason', 'password'));
+                            jsonb_build_object ('client_addr', p_addr, 'reason', p_reason));
     UPDATE account_logins SET locked_until = v_now + make_interval (secs => p_lockout),
                               failures = 0, first_failure_at = NULL
      WHERE person = p_person AND failures >= p_max_failures
@@ -300,5 +308,40 @@ BEGIN
     IF v_k.id IS NOT NULL THEN
         RETURN QUERY SELECT v_k.id, v_k.grid, v_k.label;
     END IF;
+END
+$$;
+
+-- The gateway, after a verified password (gf_login_begin counted the
+-- attempt): the level of the person's grid (gateway/totp_levels), the
+-- sealed TOTP secret (NULL: not enrolled) and the last accepted time step.
+CREATE OR REPLACE FUNCTION gf_login_totp (p_person text)
+RETURNS TABLE (level integer, sealed text, step bigint)
+LANGUAGE sql STABLE SECURITY DEFINER SET search_path = public, pg_temp AS $$
+    SELECT g.level::integer, t.sealed, coalesce (l.totp_step, 0)
+      FROM accounts a JOIN people p ON p.id = a.person JOIN grids g ON g.code = p.grid
+      LEFT JOIN account_totp t ON t.person = a.person
+      LEFT JOIN account_logins l ON l.person = a.person
+     WHERE a.person = p_person
+$$;
+
+-- gridctl user totp: a new sealed secret for an account (enrolment or
+-- re-enrolment: the old one stops working, the time steps start again).
+-- False when the person has no account.  Audited by the row trigger (the
+-- sealed secret shown as "(secret)").
+CREATE OR REPLACE FUNCTION gf_account_totp_set (p_person text, p_sealed text) RETURNS boolean
+LANGUAGE plpgsql AS $$
+BEGIN
+    PERFORM 1 FROM accounts WHERE person = p_person;
+    IF NOT FOUND THEN
+        RETURN false;
+    END IF;
+    -- (no ON CONFLICT: reading excluded.sealed would need SELECT on it)
+    UPDATE account_totp SET sealed = p_sealed, enrolled_at = clock_timestamp ()
+     WHERE person = p_person;
+    IF NOT FOUND THEN
+        INSERT INTO account_totp (person, sealed) VALUES (p_person, p_sealed);
+    END IF;
+    UPDATE account_logins SET totp_step = 0 WHERE person = p_person;
+    RETURN true;
 END
 $$;

@@ -121,7 +121,7 @@ BEGIN
             ('delivery_quiet', 'id', ''), ('meeting_schedule', 'grid,kind', ''),
             ('departments', 'code', ''), ('person_roles', 'id', ''), ('households', 'id', ''),
             ('household_groups', 'id', ''), ('accounts', 'person', 'pw_hash'),
-            ('kiosk_tokens', 'id', 'token_sha256'))
+            ('kiosk_tokens', 'id', 'token_sha256'), ('account_totp', 'person', 'sealed'))
         AS x (tab, keys, secrets)
     LOOP
         EXECUTE format ('CREATE OR REPLACE TRIGGER %I AFTER INSERT ON %I FOR EACH ROW '

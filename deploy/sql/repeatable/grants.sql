@@ -235,10 +235,10 @@ GRANT SELECT (person, disabled_at, created_at, updated_at), INSERT,
 GRANT SELECT, UPDATE ON account_logins TO gf_ctl;
 GRANT SELECT (person, ended_at), UPDATE (ended_at, ended_why) ON sessions TO gf_ctl;
 REVOKE EXECUTE ON FUNCTION gf_login_begin (text, text, integer),
-    gf_login_finish (text, boolean, text, text, text, integer, integer),
+    gf_login_finish (text, boolean, text, text, text, integer, integer, text, bigint),
     gf_session_check (text, integer, integer), gf_session_end (text, boolean, text) FROM PUBLIC;
 GRANT EXECUTE ON FUNCTION gf_login_begin (text, text, integer),
-    gf_login_finish (text, boolean, text, text, text, integer, integer),
+    gf_login_finish (text, boolean, text, text, text, integer, integer, text, bigint),
     gf_session_check (text, integer, integer), gf_session_end (text, boolean, text) TO gf_gateway;
 
 -- Kiosk tokens (037, accounts.sql; docs/security.md "Kiosk tokens"):
@@ -249,3 +249,11 @@ GRANT SELECT (id, grid, label, created_at, expires_at, revoked_at), INSERT,
     UPDATE (revoked_at) ON kiosk_tokens TO gf_ctl;
 REVOKE EXECUTE ON FUNCTION gf_kiosk_check (text, boolean, text) FROM PUBLIC;
 GRANT EXECUTE ON FUNCTION gf_kiosk_check (text, boolean, text) TO gf_gateway;
+
+-- TOTP (039, accounts.sql; docs/security.md "TOTP"): gridctl user totp
+-- writes a sealed secret but reads none; the gateway reads it only through
+-- gf_login_totp, which nobody else may execute.
+REVOKE ALL ON account_totp FROM PUBLIC, gf_ctl;
+GRANT SELECT (person, enrolled_at), INSERT, UPDATE (sealed, enrolled_at) ON account_totp TO gf_ctl;
+REVOKE EXECUTE ON FUNCTION gf_login_totp (text) FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION gf_login_totp (text) TO gf_gateway;
