@@ -41,7 +41,8 @@
 static const char *SQL_BEGIN = "SELECT status, pw_hash FROM gf_login_begin ($1, $2, $3)";
 static const char *SQL_FINISH =
     "SELECT gf_login_finish ($1, $2, $3, $4, $5, $6, $7, $8, $9::bigint) AS result";
-static const char *SQL_TOTP = "SELECT level, sealed, step FROM gf_login_totp ($1)";
+static const char *SQL_TOTP = "SELECT level, sealed, step, must_change FROM gf_login_totp ($1)";
+static const char *SQL_PW_SET = "SELECT gf_login_password_set ($1, $2) AS ok";
 #define S_TOTP_STEP 30 /* seconds of a TOTP time step (RFC 6238, every authenticator app) */
 static const char *SQL_CHECK =
     "SELECT person, name, grid, role, csrf, expires_at FROM gf_session_check ($1, $2, $3)";
@@ -202,8 +203,10 @@ static bool s_level_listed (const char *levels, int level)
     is needed (not enrolled, level not in gateway/totp_levels), 1 when otp
     is the code of a step after the last accepted one (*step set), -1 when
     refused (no code, a wrong or replayed one, not enrolled though
-    required, no key), -2 when the database did not answer. */
-static int s_totp (gf_gw_t *gw, const char *person, const char *otp, long long *step)
+    required, no key), -2 when the database did not answer.  *must_change:
+    the password is a one-time one (user import) to be replaced now. */
+static int s_totp (gf_gw_t *gw, const char *person, const char *otp, long long *step,
+                   bool *must_change)
 {
     const char *params[] = {person};
     PGresult *res = gf_gw_query (gw, SQL_TOTP, 1, params);
@@ -216,6 +219,7 @@ static int s_totp (gf_gw_t *gw, const char *person, const char *otp, long long *
         (sealed || s_level_listed (gw->config->totp_levels, (int)gf_db_get_ll (res, 0, "level")));
     unsigned char box[256], secret[256];
     size_t n = 0;
+    *must_change = PQntuples (res) == 1 && streq (gf_db_get (res, 0, "must_change"), "t");
     if (PQntuples (res) == 1 && !required)
         rc = 0;
     else if (sealed && otp && strlen (otp) >= 6 && strlen (otp) <= 8 &&
@@ -233,6 +237,26 @@ static int s_totp (gf_gw_t *gw, const char *person, const char *otp, long long *
     }
     sodium_memzero (secret, sizeof secret);
     PQclear (res);
+    return rc;
+}
+
+/*  The first login of an account with a one-time password: new (8..1024
+    bytes, not the old one) becomes its password (Argon2id here, the same
+    limits as gridctl).  1 done, -1 refused (missing or unfit), -2 the
+    database did not answer. */
+static int s_password_change (gf_gw_t *gw, const char *person, const char *old, const char *new)
+{
+    if (!new || strlen (new) < 8 || strlen (new) > 1024 || streq (new, old))
+        return -1;
+    char hash[crypto_pwhash_STRBYTES];
+    if (crypto_pwhash_str (hash, new, strlen (new), crypto_pwhash_OPSLIMIT_INTERACTIVE,
+                           crypto_pwhash_MEMLIMIT_INTERACTIVE) != 0)
+        return -2;
+    const char *params[] = {person, hash};
+    PGresult *res = gf_gw_query (gw, SQL_PW_SET, 2, params);
+    int rc = !res ? -2 : PQntuples (res) == 1 && streq (gf_db_get (res, 0, "ok"), "t") ? 1 : -1;
+    if (res)
+        PQclear (res);
     return rc;
 }
 
@@ -276,7 +300,8 @@ static void s_login (gf_gw_t *gw, const char *client, zhashx_t *form, const char
     //  The second factor, after a verified password: a missing, wrong or
     //  replayed code is a failed attempt like a wrong password (reason totp).
     long long step = 0;
-    int totp = ok ? s_totp (gw, person, s_field (form, body, "otp"), &step) : 0;
+    bool must_change = false;
+    int totp = ok ? s_totp (gw, person, s_field (form, body, "otp"), &step, &must_change) : 0;
     if (totp == -2) {
         json_decref (body);
         s_error (reply, 503, "unavailable");
@@ -287,6 +312,20 @@ static void s_login (gf_gw_t *gw, const char *client, zhashx_t *form, const char
         snprintf (step_text, sizeof step_text, "%lld", step);
     const char *reason = ok && totp < 0 ? "totp" : "password";
     ok = ok && totp >= 0;
+    //  A one-time password (gridctl user import): the login carries the
+    //  person's new one (new_password), or it is refused (reason must_change).
+    int changed = ok && must_change ? s_password_change (gw, person, password,
+                                                         s_field (form, body, "new_password"))
+                                    : 0;
+    if (changed == -2) {
+        json_decref (body);
+        s_error (reply, 503, "unavailable");
+        return;
+    }
+    if (changed < 0) {
+        ok = false;
+        reason = "must_change";
+    }
     char token[65], sha[65], csrf[65], failures[16], lockout[16];
     s_random_hex (token, 32);
     s_random_hex (csrf, 32);
@@ -304,7 +343,14 @@ static void s_login (gf_gw_t *gw, const char *client, zhashx_t *form, const char
         if (streq (result, "locked"))
             zsys_info ("account %s locked after %d failures (from %s)", person,
                        gw->config->login_failures, client);
-        s_error (reply, 401, "invalid credentials");
+        if (changed < 0 && streq (result, "failed"))
+            s_reply (reply, 403,
+                     json_pack ("{ss sb}", "error",
+                                "a new password (new_password, 8..1024 bytes, not the one-time "
+                                "one) is required",
+                                "must_change", 1));
+        else
+            s_error (reply, 401, "invalid credentials");
     } else {
         bool down = false;
         //  Answer what /auth/me would: read it through the new session.

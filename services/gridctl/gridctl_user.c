@@ -11,6 +11,12 @@
     user disable PERSON                   no more logins; sessions ended
     user list [--grid G]                  accounts (of G's subtree): grid,
                                           role, state, last login, sessions
+    user import --from-directory [--grid G] [--out FILE]
+                                          an account for every person of the
+                                          directory (of G's subtree) who has
+                                          none, each with a one-time password
+                                          (to stdout, or FILE made mode 0600)
+                                          that the first login must replace
     user totp-key FILE                    the gateway's TOTP key pair: FILE
                                           (secret half, 0600, for
                                           gateway/totp_key) and FILE.pub
@@ -35,6 +41,8 @@
 #include <unistd.h>
 
 static const char *SQL_ADD = "SELECT gf_account_add ($1, $2)";
+static const char *SQL_ADD_ONCE = "SELECT gf_account_add ($1, $2, true)";
+static const char *SQL_MISSING = "SELECT person, name, grid, role FROM gf_accounts_missing ($1)";
 static const char *SQL_RESET = "SELECT gf_account_reset ($1, $2) AS ok";
 static const char *SQL_DISABLE = "SELECT gf_account_disable ($1) AS ok";
 static const char *SQL_TOTP = "SELECT gf_account_totp_set ($1, $2) AS ok";
@@ -100,6 +108,63 @@ static int s_set (gf_db_t *db, const char *verb, const char *person, bool from_s
     if (res)
         PQclear (res);
     sodium_memzero (pw, sizeof pw);
+    return rc;
+}
+
+static int s_write_new (const char *path, const char *text, mode_t mode);
+
+//  user import --from-directory: one-time passwords for the people without
+//  an account, "person<TAB>name<TAB>grid<TAB>role<TAB>password" lines.
+static int s_import (gf_db_t *db, const char *grid, const char *out_path)
+{
+    const char *params[] = {grid};
+    PGresult *res = gf_db_exec (db, SQL_MISSING, 1, params);
+    if (!res) {
+        fprintf (stderr, "error: refused by the database (%s)\n", gf_db_sqlstate (db));
+        return 1;
+    }
+    char *text = NULL;
+    size_t size = 0;
+    FILE *out = open_memstream (&text, &size);
+    int rc = 0, made = 0;
+    for (int r = 0; r < PQntuples (res) && rc == 0; r++) {
+        char pw[32], hash[crypto_pwhash_STRBYTES];
+        bool once = false;
+        s_password (false, pw, sizeof pw, &once);
+        const char *person = gf_db_get (res, r, "person");
+        const char *add[] = {person, hash};
+        PGresult *ok = crypto_pwhash_str (hash, pw, strlen (pw), crypto_pwhash_OPSLIMIT_INTERACTIVE,
+                                          crypto_pwhash_MEMLIMIT_INTERACTIVE) == 0
+                           ? gf_db_exec (db, SQL_ADD_ONCE, 2, add)
+                           : NULL;
+        if (!ok) {
+            fprintf (stderr, "error: %s: refused by the database (%s)\n", person,
+                     gf_db_sqlstate (db));
+            rc = 1;
+        } else {
+            fprintf (out, "%s\t%s\t%s\t%s\t%s\n", person, gf_db_get (res, r, "name"),
+                     gf_db_get (res, r, "grid"), gf_db_get (res, r, "role"), pw);
+            PQclear (ok);
+            made++;
+        }
+        sodium_memzero (pw, sizeof pw);
+    }
+    PQclear (res);
+    fclose (out);
+    if (out_path && made && s_write_new (out_path, text, 0600) != 0) {
+        fprintf (stderr,
+                 "error: cannot create %s (it must not exist yet); the accounts were "
+                 "made: gridctl user reset each\n",
+                 out_path);
+        rc = 1;
+    } else if (!out_path)
+        fputs (text, stdout);
+    fprintf (out_path ? stdout : stderr,
+             "%d accounts made with one-time passwords%s%s (changed at the first login)\n", made,
+             out_path && made ? ", written to " : "", out_path && made ? out_path : "");
+    if (text)
+        sodium_memzero (text, size);
+    free (text);
     return rc;
 }
 
@@ -196,11 +261,15 @@ static int s_totp (gf_db_t *db, const char *person, const char *pub_path)
 int gridctl_user (gf_config_t *config, int argc, char **argv)
 {
     const char *verb = argc > 0 ? argv[0] : "", *person = NULL, *grid = NULL;
-    const char *key = NULL;
-    bool from_stdin = false, bad = false;
+    const char *key = NULL, *out = NULL;
+    bool from_stdin = false, bad = false, directory = false;
     for (int i = 1; i < argc; i++) {
         if (streq (argv[i], "--password-stdin"))
             from_stdin = true;
+        else if (streq (argv[i], "--from-directory"))
+            directory = true;
+        else if (streq (argv[i], "--out") && i + 1 < argc)
+            out = argv[++i];
         else if (streq (argv[i], "--key") && i + 1 < argc)
             key = argv[++i];
         else if (streq (argv[i], "--grid") && i + 1 < argc)
@@ -212,12 +281,16 @@ int gridctl_user (gf_config_t *config, int argc, char **argv)
     }
     bool set = streq (verb, "add") || streq (verb, "reset");
     bool totp = streq (verb, "totp"), totp_key = streq (verb, "totp-key");
+    bool import = streq (verb, "import");
     if (bad || (set && !person) || (streq (verb, "disable") && (!person || from_stdin)) ||
         (streq (verb, "list") && (person || from_stdin)) || (totp && (!person || !key)) ||
         (totp_key && (!person || key || grid)) || (key && !totp) ||
-        (!set && !totp && !totp_key && !streq (verb, "disable") && !streq (verb, "list"))) {
+        (import && (!directory || person || from_stdin)) || ((directory || out) && !import) ||
+        (!set && !totp && !totp_key && !import && !streq (verb, "disable") &&
+         !streq (verb, "list"))) {
         fprintf (stderr, "usage: gridctl user add|reset PERSON [--password-stdin] | disable PERSON"
-                         " | list [--grid G] | totp-key FILE | totp PERSON --key FILE.pub\n");
+                         " | list [--grid G] | import --from-directory [--grid G] [--out FILE]"
+                         " | totp-key FILE | totp PERSON --key FILE.pub\n");
         return 2;
     }
     if (sodium_init () < 0) {
@@ -234,6 +307,8 @@ int gridctl_user (gf_config_t *config, int argc, char **argv)
         rc = s_set (db, verb, person, from_stdin);
     else if (totp)
         rc = s_totp (db, person, key);
+    else if (import)
+        rc = s_import (db, grid, out);
     else if (streq (verb, "disable")) {
         const char *params[] = {person};
         PGresult *res = gf_db_exec (db, SQL_DISABLE, 1, params);

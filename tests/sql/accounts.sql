@@ -4,7 +4,7 @@
 -- expiry, logout, logout everywhere, a disabled account), every event in
 -- the audit trail, and gridctl's functions as gf_ctl (rolled back).
 BEGIN;
-SELECT plan (45);
+SELECT plan (47);
 
 \ir fixtures/as_role.sql
 
@@ -96,6 +96,13 @@ SELECT is (pg_temp.as_role ('gf_ctl', 'SELECT gf_account_totp_set (''P-QNL.07-1'
 SELECT gf_account_totp_set ('P-QNL.07-1', 'abcd');
 SELECT results_eq ($$ SELECT level, sealed, step FROM gf_login_totp ('P-QNL.07-1') $$,
                    $$ VALUES (2, 'abcd', 0::bigint) $$, 'the gateway reads the level, the sealed secret, the last step');
+-- A one-time password (user import): the first login sets the person's own.
+SELECT gf_account_add ('P-QNL.07.058-2', (SELECT v FROM h), true);
+SELECT is ((SELECT count (*)::int FROM gf_accounts_missing ('QNL.07') WHERE person IN ('P-QNL.07-1', 'P-QNL.07.058-2')), 0,
+           'people with an account are not missing');
+SELECT is ((SELECT must_change FROM gf_login_totp ('P-QNL.07.058-2')) || ' ' || gf_login_password_set ('P-QNL.07.058-2', (SELECT v FROM h))
+           || ' ' || coalesce (gf_login_password_set ('P-QNL.07.058-2', (SELECT v FROM h))::text, 'none'),
+           'true true none', 'the first login changes a one-time password, once');
 SELECT NULL FROM gf_login_begin ('P-QNL.07-1', '10.0.0.7', 900);
 SELECT is (gf_login_finish ('P-QNL.07-1', true, '10.0.0.7', repeat ('9', 64), repeat ('c', 64), 3, 60, 'totp', 5900000),
            'login', 'a login with a code keeps its time step');

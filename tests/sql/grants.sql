@@ -253,6 +253,7 @@ INSERT INTO want_columns VALUES
     ('gf_ctl', 'accounts', 'disabled_at', 'SELECT,UPDATE'),
     ('gf_ctl', 'accounts', 'created_at', 'SELECT'),
     ('gf_ctl', 'accounts', 'updated_at', 'SELECT,UPDATE'),
+    ('gf_ctl', 'accounts', 'must_change', 'SELECT,UPDATE'),
     ('gf_ctl', 'sessions', 'person', 'SELECT'),
     ('gf_ctl', 'sessions', 'ended_at', 'SELECT,UPDATE'),
     ('gf_ctl', 'sessions', 'ended_why', 'UPDATE'),
@@ -435,6 +436,7 @@ SELECT is ((SELECT string_agg (r, ',' ORDER BY r) FROM unnest (ARRAY['gf_intake'
              WHERE has_function_privilege (r, 'gf_login_begin (text, text, integer)', 'EXECUTE')
                AND has_function_privilege (r, 'gf_login_finish (text, boolean, text, text, text, integer, integer, text, bigint)', 'EXECUTE')
                AND has_function_privilege (r, 'gf_login_totp (text)', 'EXECUTE')
+               AND has_function_privilege (r, 'gf_login_password_set (text, text)', 'EXECUTE')
                AND has_function_privilege (r, 'gf_session_check (text, integer, integer)', 'EXECUTE')
                AND has_function_privilege (r, 'gf_session_end (text, boolean, text)', 'EXECUTE')),
            'gf_gateway', 'the login and session functions: the gateway''s alone');

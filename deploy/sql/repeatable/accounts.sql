@@ -18,7 +18,8 @@
 -- DEFINER, its alone); gridctl kiosk add|list|revoke are SECURITY INVOKER.
 -- Owns: gf_login_audit, gf_login_begin, gf_login_finish, gf_session_check, gf_session_end,
 -- gf_account_add, gf_account_reset, gf_account_disable, gf_accounts_list, gf_kiosk_add,
--- gf_kiosk_list, gf_kiosk_revoke, gf_kiosk_check, gf_login_totp, gf_account_totp_set.
+-- gf_kiosk_list, gf_kiosk_revoke, gf_kiosk_check, gf_login_totp, gf_account_totp_set,
+-- gf_login_password_set, gf_accounts_missing.
 -- TOTP (039): gridctl user totp seals a secret to the gateway's key
 -- (gf_account_totp_set, INVOKER); the gateway reads it through
 -- gf_login_totp (SECURITY DEFINER, its alone) after a verified password.
@@ -187,12 +188,25 @@ END
 $$;
 
 -- gridctl user add: an account for a person of the directory (the
--- Argon2id string made by gridctl).  Raises unique_violation when the
--- person has one, foreign_key_violation when the directory has no such
--- person.
-CREATE OR REPLACE FUNCTION gf_account_add (p_person text, p_hash text) RETURNS void
+-- Argon2id string made by gridctl); p_must_change: a one-time password
+-- (user import), to be replaced at the first login.  Raises
+-- unique_violation when the person has one, foreign_key_violation when the
+-- directory has no such person.
+CREATE OR REPLACE FUNCTION gf_account_add (p_person text, p_hash text,
+                                           p_must_change boolean DEFAULT false) RETURNS void
 LANGUAGE sql AS $$
-    INSERT INTO accounts (person, pw_hash) VALUES (p_person, p_hash)
+    INSERT INTO accounts (person, pw_hash, must_change) VALUES (p_person, p_hash, p_must_change)
+$$;
+
+-- gridctl user import --from-directory: the people of a subtree (NULL:
+-- all) without an account, leaders, members and triage staff alike.
+CREATE OR REPLACE FUNCTION gf_accounts_missing (p_grid text)
+RETURNS TABLE (person text, name text, grid text, role text)
+LANGUAGE sql STABLE AS $$
+    SELECT p.id, p.name, p.grid, p.role FROM people p
+     WHERE (p_grid IS NULL OR gf_in_subtree (p.grid, p_grid))
+       AND NOT EXISTS (SELECT 1 FROM accounts a WHERE a.person = p.id)
+     ORDER BY p.grid, p.id
 $$;
 
 -- gridctl user reset: a new password, the account enabled
@@ -313,11 +327,12 @@ $$;
 
 -- The gateway, after a verified password (gf_login_begin counted the
 -- attempt): the level of the person's grid (gateway/totp_levels), the
--- sealed TOTP secret (NULL: not enrolled) and the last accepted time step.
+-- sealed TOTP secret (NULL: not enrolled), the last accepted time step,
+-- and whether the password is a one-time one to be changed now.
 CREATE OR REPLACE FUNCTION gf_login_totp (p_person text)
-RETURNS TABLE (level integer, sealed text, step bigint)
+RETURNS TABLE (level integer, sealed text, step bigint, must_change boolean)
 LANGUAGE sql STABLE SECURITY DEFINER SET search_path = public, pg_temp AS $$
-    SELECT g.level::integer, t.sealed, coalesce (l.totp_step, 0)
+    SELECT g.level::integer, t.sealed, coalesce (l.totp_step, 0), a.must_change
       FROM accounts a JOIN people p ON p.id = a.person JOIN grids g ON g.code = p.grid
       LEFT JOIN account_totp t ON t.person = a.person
       LEFT JOIN account_logins l ON l.person = a.person
@@ -344,4 +359,14 @@ BEGIN
     UPDATE account_logins SET totp_step = 0 WHERE person = p_person;
     RETURN true;
 END
+$$;
+
+-- The gateway: the first login of an account with a one-time password
+-- sets the person's own (the Argon2id string made by the gateway, after
+-- the one-time password and any TOTP code were verified).  Audited by the
+-- row trigger (the hash shown as "(secret)").
+CREATE OR REPLACE FUNCTION gf_login_password_set (p_person text, p_hash text) RETURNS boolean
+LANGUAGE sql SECURITY DEFINER SET search_path = public, pg_temp AS $$
+    UPDATE accounts SET pw_hash = p_hash, must_change = false, updated_at = clock_timestamp ()
+     WHERE person = p_person AND must_change AND disabled_at IS NULL RETURNING true
 $$;

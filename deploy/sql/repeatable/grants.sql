@@ -230,8 +230,8 @@ GRANT SELECT ON audit_log TO gf_auditor;
 -- gateway holds nothing on these tables: it calls accounts.sql's four
 -- SECURITY DEFINER functions, which nobody else may execute.
 REVOKE ALL ON accounts, account_logins, sessions FROM PUBLIC, gf_ctl;
-GRANT SELECT (person, disabled_at, created_at, updated_at), INSERT,
-    UPDATE (pw_hash, disabled_at, updated_at) ON accounts TO gf_ctl;
+GRANT SELECT (person, disabled_at, created_at, updated_at, must_change), INSERT,
+    UPDATE (pw_hash, disabled_at, updated_at, must_change) ON accounts TO gf_ctl;
 GRANT SELECT, UPDATE ON account_logins TO gf_ctl;
 GRANT SELECT (person, ended_at), UPDATE (ended_at, ended_why) ON sessions TO gf_ctl;
 REVOKE EXECUTE ON FUNCTION gf_login_begin (text, text, integer),
@@ -255,5 +255,5 @@ GRANT EXECUTE ON FUNCTION gf_kiosk_check (text, boolean, text) TO gf_gateway;
 -- gf_login_totp, which nobody else may execute.
 REVOKE ALL ON account_totp FROM PUBLIC, gf_ctl;
 GRANT SELECT (person, enrolled_at), INSERT, UPDATE (sealed, enrolled_at) ON account_totp TO gf_ctl;
-REVOKE EXECUTE ON FUNCTION gf_login_totp (text) FROM PUBLIC;
-GRANT EXECUTE ON FUNCTION gf_login_totp (text) TO gf_gateway;
+REVOKE EXECUTE ON FUNCTION gf_login_totp (text), gf_login_password_set (text, text) FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION gf_login_totp (text), gf_login_password_set (text, text) TO gf_gateway;

@@ -20,6 +20,7 @@ $('login').addEventListener('submit', async (e) => {
   $('msg').textContent = '正在登录…';
   const body = { person: $('person').value.trim(), password: $('password').value };
   if ($('otp').value.trim()) body.otp = $('otp').value.trim();
+  if (!$('new-row').hidden) body.new_password = $('new-password').value;
   try {
     const r = await fetch('/auth/login', {
       method: 'POST', headers: { 'Content-Type': 'application/json' },
@@ -28,6 +29,13 @@ $('login').addEventListener('submit', async (e) => {
     if (r.ok) {
       $('msg').textContent = '登录成功';
       window.location.assign(nextPage());
+      return;
+    }
+    if (r.status === 403 && (await r.json().catch(() => ({}))).must_change) {
+      // A one-time password (accounts made from the directory): set one's own.
+      $('new-row').hidden = false;
+      $('msg').textContent = '这是一次性密码，请设置新密码后再登录（不能与一次性密码相同）';
+      $('submit').disabled = false;
       return;
     }
     $('msg').textContent = MESSAGES[r.status] ?? `登录失败（${r.status}），请稍后再试`;
