@@ -264,7 +264,7 @@ $$;
 -- deadline rule needs them); this returns counts and rates only, no case.
 CREATE OR REPLACE FUNCTION gf_dash_indicators (p_grid text) RETURNS json
 LANGUAGE sql STABLE SECURITY DEFINER SET search_path = public, pg_temp AS $$
-    WITH r AS (
+    WITH r AS MATERIALIZED ( -- each root's JSON once (r.j is read four times below)
         SELECT g.code, p_grid IS NULL OR gf_in_subtree (g.code, p_grid) AS whole,
                gf_indicators_json (g.code, to_char (gf_now () AT TIME ZONE 'Asia/Shanghai',
                                                     'YYYY-MM'))::jsonb AS j
