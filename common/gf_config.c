@@ -131,6 +131,8 @@ static const s_key_t s_keys[] = {
      false, FIELD (login_ip_rate)},
     {"gateway/login_ip_burst", "--login-ip-burst", "GF_LOGIN_IP_BURST", "20", TYPE_INT, 1, 100000,
      false, FIELD (login_ip_burst)},
+    {"gateway/sse_recheck", "--sse-recheck", "GF_SSE_RECHECK", "60", TYPE_INT, 0, 86400, false,
+     FIELD (sse_recheck)},
     {"gateway/totp_levels", "--totp-levels", "GF_TOTP_LEVELS", "", TYPE_TEXT, 0, 0, false,
      FIELD (totp_levels)},
     {"gateway/totp_key", "--totp-key", "GF_TOTP_KEY", "", TYPE_TEXT, 0, 0, false, FIELD (totp_key)},

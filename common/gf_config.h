@@ -119,6 +119,7 @@ typedef struct {
     int login_lockout;          /* gateway: seconds an account stays locked             */
     int login_ip_rate;          /* gateway: login attempts a minute per client IP, 0: any */
     int login_ip_burst;         /* gateway: login token bucket depth per client IP      */
+    int sse_recheck;            /* gateway: seconds between checks of a stream's viewer, 0: never */
     char *totp_levels;          /* gateway: grid levels whose staff need a TOTP code ("1,2") */
     char *totp_key;             /* gateway: file of the key that opens TOTP secrets, or "" */
 } gf_config_t;

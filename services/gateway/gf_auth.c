@@ -113,12 +113,21 @@ static void s_set_cookie (gf_gw_reply_t *reply, const char *token, int max_age)
 /*  The session of the request's cookie as JSON {person, name, grid, role,
     csrf, expires_at} (caller decrefs), or NULL (no valid session); the
     token's sha256 into sha (65 bytes).  *down: the database did not answer. */
+static json_t *s_session_sha (gf_gw_t *gw, const char *sha, bool *down);
+
 static json_t *s_session_of (gf_gw_t *gw, const char *token, char *sha, bool *down)
 {
     *down = false;
     if (!s_is_hex64 (token))
         return NULL;
     s_token_sha256 (token, sha);
+    return s_session_sha (gw, sha, down);
+}
+
+//  The open session of a token's sha256 (as s_session_of).
+static json_t *s_session_sha (gf_gw_t *gw, const char *sha, bool *down)
+{
+    *down = false;
     char idle[16], max[16];
     snprintf (idle, sizeof idle, "%d", gw->config->session_idle);
     snprintf (max, sizeof max, "%d", gw->config->session_max);
@@ -406,11 +415,16 @@ static json_t *s_kiosk_of (gf_gw_t *gw, const char *sha, bool open, const char *
     return viewer;
 }
 
+/*  The viewer's credential stays in it as "_sha" (the sha256 of the
+    cookie's or the kiosk's token, never the token), so that a long stream
+    can check it again (gf_auth_viewer_valid). */
 json_t *gf_auth_viewer (gf_gw_t *gw, struct MHD_Connection *conn, bool *down)
 {
-    json_t *who = gf_auth_session (gw, conn, down);
+    char sha[65];
+    json_t *who = s_session (gw, conn, sha, down);
     if (who) {
         json_object_set_new (who, "kind", json_string ("session"));
+        json_object_set_new (who, "_sha", json_string (sha));
         return who;
     }
     if (*down)
@@ -422,9 +436,26 @@ json_t *gf_auth_viewer (gf_gw_t *gw, struct MHD_Connection *conn, bool *down)
                             : MHD_lookup_connection_value (conn, MHD_COOKIE_KIND, S_KIOSK_COOKIE);
     if (!s_is_hex64 (token))
         return NULL;
-    char sha[65];
     s_token_sha256 (token, sha);
-    return s_kiosk_of (gw, sha, false, NULL, down);
+    json_t *kiosk = s_kiosk_of (gw, sha, false, NULL, down);
+    if (kiosk)
+        json_object_set_new (kiosk, "_sha", json_string (sha));
+    return kiosk;
+}
+
+bool gf_auth_viewer_valid (gf_gw_t *gw, json_t *viewer, bool *down)
+{
+    const char *sha = json_string_value (json_object_get (viewer, "_sha"));
+    const char *kind = json_string_value (json_object_get (viewer, "kind"));
+    *down = false;
+    if (!sha || !kind)
+        return false;
+    json_t *again = streq (kind, "session") ? s_session_sha (gw, sha, down)
+                                            : s_kiosk_of (gw, sha, false, NULL, down);
+    const char *grid = json_string_value (json_object_get (again, "grid"));
+    bool valid = grid && streq (grid, gf_auth_scope (viewer));
+    json_decref (again);
+    return valid;
 }
 
 const char *gf_auth_scope (json_t *viewer)

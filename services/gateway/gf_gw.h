@@ -100,6 +100,11 @@ bool gf_auth_csrf_ok (struct MHD_Connection *conn, json_t *who);
     label}), caller decrefs; NULL with neither (*down: the database did not
     answer).  A kiosk token only reads: actions take gf_auth_session. */
 json_t *gf_auth_viewer (gf_gw_t *gw, struct MHD_Connection *conn, bool *down);
+/*  The viewer's session or kiosk token is still valid, with the same
+    subtree (a long stream checks it every gateway/sse_recheck seconds: a
+    logout, an expiry or a revocation ends it).  *down: the database did
+    not answer (then false, and the caller decides). */
+bool gf_auth_viewer_valid (gf_gw_t *gw, json_t *viewer, bool *down);
 /*  The viewer's subtree (its "grid"; borrowed). */
 const char *gf_auth_scope (json_t *viewer);
 /*  grid lies inside the viewer's subtree (false for a NULL grid). */

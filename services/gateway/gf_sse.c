@@ -52,6 +52,7 @@ typedef struct {
     size_t pending_off;                /* bytes of it already written                   */
     int64_t last_write;                /* zclock_mono of the last write                 */
     json_t *viewer;                    /* who reads (gf_auth_viewer): its subtree only  */
+    int64_t checked;                   /* zclock_mono when the viewer was last checked  */
 } s_sse_t;
 
 static bool s_match (s_sse_t *self, const char *type, const char *grid)
@@ -113,6 +114,18 @@ static ssize_t s_read (void *cls, uint64_t pos, char *buf, size_t max)
         }
         if (gf_hub_stopped (gw->hub) || zsys_interrupted)
             return MHD_CONTENT_READER_END_OF_STREAM;
+        //  The session or kiosk token may have ended since the stream began
+        //  (gateway/sse_recheck); a database outage does not cut streams.
+        if (gw->config->sse_recheck > 0 &&
+            zclock_mono () - self->checked >= gw->config->sse_recheck * 1000LL) {
+            bool down = false;
+            self->checked = zclock_mono ();
+            if (!gf_auth_viewer_valid (gw, self->viewer, &down) && !down) {
+                zsys_info ("sse: closing a stream of %s: its session or kiosk token ended",
+                           gf_auth_scope (self->viewer));
+                return MHD_CONTENT_READER_END_OF_STREAM;
+            }
+        }
         int64_t wait = self->last_write + gw->heartbeat_ms - zclock_mono ();
         if (wait <= 0) {
             //  A comment keeps proxies from timing out and finds closed clients.
@@ -243,6 +256,7 @@ static enum MHD_Result s_serve (gf_gw_t *gw, struct MHD_Connection *conn, json_t
     snprintf (self->client, sizeof self->client, "%s", client);
     self->gw = gw;
     self->viewer = json_incref (viewer);
+    self->checked = zclock_mono ();
     self->args = args;
     self->window = zlistx_new ();
     zlistx_set_destructor (self->window, s_free_text);

@@ -37,7 +37,7 @@ GWUSER=gft_scoped_gw
 PGOPTIONS="-c client_min_messages=warning" sql "DROP ROLE IF EXISTS $GWUSER; CREATE ROLE $GWUSER LOGIN IN ROLE gf_gateway" >/dev/null
 CTL=(env GF_DB="$(as_role gf_ctl)" "$BIN/gridctl")
 "${CTL[@]}" user totp-key "$ART/totp.key" >/dev/null || not_ok "gridctl user totp-key"
-start_gateway GF_DB="$GF_DB user=$GWUSER" GF_TOTP_KEY="$ART/totp.key" GF_TOTP_LEVELS=1
+start_gateway GF_DB="$GF_DB user=$GWUSER" GF_TOTP_KEY="$ART/totp.key" GF_TOTP_LEVELS=1 GF_SSE_RECHECK=1
 
 # --- cases: three in QNL.07's subtree, two in QNL.08's ------------------------------
 NAME=欧阳测芳 PHONE=13912340077
@@ -181,7 +181,16 @@ AUTH= http GET "/?kiosk=$(printf 'c%.0s' {1..64})"
 check "a kiosk link with an unknown token: 401" 401 "$STATUS"
 check "gridctl kiosk list --grid QNL: the token, active" "$K8ID QNL.08 八网格大屏 active" \
   "$("${CTL[@]}" kiosk list --grid QNL | awk -v id="$K8ID" '$1 == id {print $1, $2, $3, $4}')"
+# A stream open when its token is revoked ends (gateway/sse_recheck 1 s here).
+T0=$EPOCHREALTIME
+curl -s -N -m 20 -H "Authorization: Bearer $K8" "$URL/stream" >"$ART/sse-revoked.txt" &
+STREAM=$!
+sleep 1.5
 check "gridctl kiosk revoke" "kiosk $K8ID revoked" "$("${CTL[@]}" kiosk revoke "$K8ID" 2>&1)"
+wait "$STREAM"
+ELAPSED=$(( (${EPOCHREALTIME/./} - ${T0/./}) / 1000000 ))
+check "the stream open at the revocation ends within gateway/sse_recheck (not curl's 20 s)" t \
+  "$([ "$ELAPSED" -lt 8 ] && grep -q 'gridflow events after seq' "$ART/sse-revoked.txt" && echo t || echo "f ${ELAPSED}s")"
 r=$(for h in "Authorization: Bearer $K8" "Cookie: gf_kiosk=$K8"; do
       AUTH=$h http GET /api/summary.json; printf '%s ' "$STATUS"; AUTH=$h http GET /stream --max-time 3; printf '%s ' "$STATUS"
     done; AUTH= http GET "/?kiosk=$K8"; echo "$STATUS")
