@@ -8,7 +8,7 @@
 PREFIX  ?= /usr/local
 DESTDIR ?=
 CC      ?= cc
-PKGS    := libczmq libzmq msgpack jansson libpq libcurl libmicrohttpd libarchive libsodium
+PKGS    := libczmq libzmq msgpack jansson libpq libcurl libmicrohttpd libarchive libsodium liboath
 
 PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 PKG_LIBS   := $(shell pkg-config --libs $(PKGS) 2>/dev/null)

@@ -135,6 +135,11 @@ static const s_key_t s_keys[] = {
      false, FIELD (login_ip_burst)},
     {"gateway/notice_poll_ms", "--notice-poll", "GF_NOTICE_POLL_MS", "5000", TYPE_INT, 100, 600000,
      false, FIELD (notice_poll_ms)},
+    {"gateway/sse_recheck", "--sse-recheck", "GF_SSE_RECHECK", "60", TYPE_INT, 0, 86400, false,
+     FIELD (sse_recheck)},
+    {"gateway/totp_levels", "--totp-levels", "GF_TOTP_LEVELS", "", TYPE_TEXT, 0, 0, false,
+     FIELD (totp_levels)},
+    {"gateway/totp_key", "--totp-key", "GF_TOTP_KEY", "", TYPE_TEXT, 0, 0, false, FIELD (totp_key)},
 };
 #define KEY_COUNT (sizeof s_keys / sizeof s_keys[0])
 /* from_option has one bit per key. */

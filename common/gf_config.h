@@ -124,6 +124,9 @@ typedef struct {
     int login_ip_burst;         /* gateway: login token bucket depth per client IP      */
     int notice_poll_ms;         /* gateway: ms at most between a notices stream's looks  */
     char *workbench_cert;       /* gateway: its workbench identity's certificate, or "" */
+    int sse_recheck;            /* gateway: seconds between checks of a stream's viewer, 0: never */
+    char *totp_levels;          /* gateway: grid levels whose staff need a TOTP code ("1,2") */
+    char *totp_key;             /* gateway: file of the key that opens TOTP secrets, or "" */
 } gf_config_t;
 
 /*  Reads the config file (--config FILE / GF_CONFIG), the environment,

@@ -13,6 +13,7 @@ PACKAGES=(
   libmicrohttpd-dev              # HTTP: gf-gateway (Open311, SSE, dashboard), every service's /metrics and /healthz
   libarchive-dev                 # gridctl case export: a closed case's archive (tar.gz)
   libsodium-dev                  # staff passwords (Argon2id), session tokens and their sha256 (gateway, gridctl user)
+  liboath-dev oathtool           # TOTP second factor (gateway, gridctl user totp); oathtool computes codes in tests
   postgresql-15 postgresql-client-15   # private cluster under var/, psql, pgbench
   postgresql-15-pgtap            # pgTAP: the SQL functions' own tests (tests/sql/)
   libcmocka-dev                  # unit tests

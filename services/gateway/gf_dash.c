@@ -24,7 +24,10 @@
                          aided, ratings published, campaign progress
 
     Each is one read-only SQL function of deploy/sql/repeatable/dashboard.sql
-    (cases through cases_public), its inputs as parameters.  No
+    (cases through cases_public), its inputs as parameters.  Only
+    directory.json and ratings.json are public; every other read needs a
+    viewer (gf_auth_viewer: a staff session or a kiosk token, else 401) and
+    shows its subtree only (issue 16, docs/gateway.md "Scoped reads").  No
     resident's personal data is returned (only case ids, grids, categories,
     states; the directory lists staff, whose details are public by design).
 */
@@ -32,56 +35,83 @@
 #include "gf_gw.h"
 #include "gf_gwargs.h"
 
-/*  One function per endpoint (deploy/sql/repeatable/dashboard.sql). */
-static const char *SQL_SUMMARY = "SELECT gf_dash_summary ()::text";
-static const char *SQL_ESCALATIONS = "SELECT gf_dash_escalations ()::text";
-static const char *SQL_LEDGER = "SELECT gf_dash_ledger ()::text";
-static const char *SQL_TREND = "SELECT gf_dash_trend ($1::int)::text";
+/*  One function per endpoint (deploy/sql/repeatable/dashboard.sql); the
+    staff reads take the viewer's subtree as $1 (issue 16). */
+static const char *SQL_SUMMARY = "SELECT gf_dash_summary ($1)::text";
+static const char *SQL_ESCALATIONS = "SELECT gf_dash_escalations ($1)::text";
+static const char *SQL_LEDGER = "SELECT gf_dash_ledger ($1)::text";
+static const char *SQL_TREND = "SELECT gf_dash_trend ($2::int, $1)::text";
 static const char *SQL_DIRECTORY = "SELECT gf_dash_directory ($1)::text";
 static const char *SQL_VOCABULARY = "SELECT gf_dash_vocabulary ()::text";
-static const char *SQL_INDICATORS = "SELECT gf_dash_indicators ()::text";
-static const char *SQL_RATINGS = "SELECT gf_rating_public_json ()::text"; /* programmes.sql */
-static const char *SQL_PROGRAMMES = "SELECT gf_dash_programmes ()::text"; /* programmes.sql */
+static const char *SQL_INDICATORS = "SELECT gf_dash_indicators ($1)::text";
+static const char *SQL_RATINGS = "SELECT gf_rating_public_json ()::text";   /* programmes.sql */
+static const char *SQL_PROGRAMMES = "SELECT gf_dash_programmes ($1)::text"; /* programmes.sql */
+
+//  The public reads (四公开 directory, published star ratings): no viewer.
+static int s_public (gf_gw_t *gw, struct MHD_Connection *conn, const char *path,
+                     gf_gw_reply_t *reply, char **json)
+{
+    if (streq (path, "ratings.json"))
+        *json = gf_gw_query_json (gw, SQL_RATINGS, 0, NULL);
+    else if (streq (path, "directory.json")) {
+        const char *grid = MHD_lookup_connection_value (conn, MHD_GET_ARGUMENT_KIND, "grid");
+        if (grid && !gf_gwargs_is_grid (grid)) {
+            gf_gw_reply_json (reply, 400, strdup ("{\"error\":\"grid must be a grid code\"}"));
+            return 1;
+        }
+        const char *params[] = {grid};
+        *json = gf_gw_query_json (gw, SQL_DIRECTORY, 1, params);
+    } else
+        return -1;
+    return 0;
+}
 
 int gf_dash_handle (gf_gw_t *gw, struct MHD_Connection *conn, const char *path,
                     gf_gw_reply_t *reply)
 {
     char *json = NULL;
-    if (streq (path, "summary.json"))
-        json = gf_gw_query_json (gw, SQL_SUMMARY, 0, NULL);
-    else if (streq (path, "escalations.json"))
-        json = gf_gw_query_json (gw, SQL_ESCALATIONS, 0, NULL);
-    else if (streq (path, "ledger.json"))
-        json = gf_gw_query_json (gw, SQL_LEDGER, 0, NULL);
-    else if (streq (path, "vocabulary.json"))
-        json = gf_gw_query_json (gw, SQL_VOCABULARY, 0, NULL);
-    else if (streq (path, "indicators.json"))
-        json = gf_gw_query_json (gw, SQL_INDICATORS, 0, NULL);
-    else if (streq (path, "ratings.json"))
-        json = gf_gw_query_json (gw, SQL_RATINGS, 0, NULL);
-    else if (streq (path, "programmes.json"))
-        json = gf_gw_query_json (gw, SQL_PROGRAMMES, 0, NULL);
-    else if (streq (path, "trend.json")) {
-        const char *days = MHD_lookup_connection_value (conn, MHD_GET_ARGUMENT_KIND, "days");
-        long n = 0;
-        if (!gf_gwargs_days (days, &n)) {
-            gf_gw_reply_json (reply, 400, strdup ("{\"error\":\"days must be 1..366\"}"));
+    int rc = s_public (gw, conn, path, reply, &json);
+    if (rc > 0)
+        return 0;
+    if (rc < 0) {
+        const char *sql = streq (path, "summary.json")       ? SQL_SUMMARY
+                          : streq (path, "escalations.json") ? SQL_ESCALATIONS
+                          : streq (path, "ledger.json")      ? SQL_LEDGER
+                          : streq (path, "vocabulary.json")  ? SQL_VOCABULARY
+                          : streq (path, "indicators.json")  ? SQL_INDICATORS
+                          : streq (path, "programmes.json")  ? SQL_PROGRAMMES
+                          : streq (path, "trend.json")       ? SQL_TREND
+                                                             : NULL;
+        if (!sql)
+            return -1;
+        //  The staff reads: a session or a kiosk token, and its subtree only.
+        bool down = false;
+        json_t *viewer = gf_auth_viewer (gw, conn, &down);
+        if (!viewer) {
+            gf_gw_reply_json (reply, down ? 503 : 401,
+                              strdup (down ? "{\"error\":\"database unavailable\"}"
+                                           : "{\"error\":\"no valid session or kiosk token\"}"));
             return 0;
         }
-        char text[16];
-        snprintf (text, sizeof text, "%ld", n);
-        const char *params[] = {text};
-        json = gf_gw_query_json (gw, SQL_TREND, 1, params);
-    } else if (streq (path, "directory.json")) {
-        const char *grid = MHD_lookup_connection_value (conn, MHD_GET_ARGUMENT_KIND, "grid");
-        if (grid && !gf_gwargs_is_grid (grid)) {
-            gf_gw_reply_json (reply, 400, strdup ("{\"error\":\"grid must be a grid code\"}"));
-            return 0;
+        char days[16] = "30";
+        if (sql == SQL_TREND) {
+            const char *arg = MHD_lookup_connection_value (conn, MHD_GET_ARGUMENT_KIND, "days");
+            long n = 0;
+            if (!gf_gwargs_days (arg, &n)) {
+                json_decref (viewer);
+                gf_gw_reply_json (reply, 400, strdup ("{\"error\":\"days must be 1..366\"}"));
+                return 0;
+            }
+            snprintf (days, sizeof days, "%ld", n);
         }
-        const char *params[] = {grid};
-        json = gf_gw_query_json (gw, SQL_DIRECTORY, 1, params);
-    } else
-        return -1;
+        const char *params[] = {gf_auth_scope (viewer), days};
+        json = gf_gw_query_json (gw, sql,
+                                 sql == SQL_VOCABULARY ? 0
+                                 : sql == SQL_TREND    ? 2
+                                                       : 1,
+                                 params);
+        json_decref (viewer);
+    }
     if (json)
         gf_gw_reply_json (reply, 200, json);
     else

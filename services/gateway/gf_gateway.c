@@ -531,6 +531,8 @@ static struct MHD_Response *s_static (gf_gw_t *gw, const char *url, const char *
         rel = "ratings.html";
     else if (streq (url, "/wb") || streq (url, "/wb/"))
         rel = "wb/index.html"; //  the staff workbench (issue 16)
+    else if (streq (url, "/login"))
+        rel = "login.html";
     if (!s_safe_path (rel))
         return NULL;
     char *file = zsys_sprintf ("%s/%s", gw->web_dir, rel);
@@ -619,6 +621,8 @@ static enum MHD_Result s_queue (gf_gw_t *gw, struct MHD_Connection *conn, gf_gw_
     gf_gw_headers (gw, conn, resp);
     if (reply->allow)
         MHD_add_response_header (resp, MHD_HTTP_HEADER_ALLOW, reply->allow);
+    if (reply->location)
+        MHD_add_response_header (resp, MHD_HTTP_HEADER_LOCATION, reply->location);
     enum MHD_Result rc = MHD_queue_response (conn, reply->status, resp);
     MHD_destroy_response (resp);
     if (reply->status >= 100 && reply->status < 600)
@@ -793,6 +797,9 @@ static enum MHD_Result s_handle (void *cls, struct MHD_Connection *conn, const c
             gf_gw_reply_json (&reply, 404, strdup ("{\"error\":\"not found\"}"));
         return s_queue (gw, conn, &reply, url);
     }
+    //  A big screen's kiosk link (?kiosk=TOKEN): the token becomes a cookie.
+    if (gf_auth_kiosk_link (gw, conn, url, &reply) == 0)
+        return s_queue (gw, conn, &reply, url);
     const char *type = NULL;
     struct MHD_Response *resp = s_static (gw, url, &type);
     if (!resp) {

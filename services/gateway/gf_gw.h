@@ -53,9 +53,10 @@ typedef struct {
     const char *type;
     char *body;
     size_t size;
-    const char *allow; /* Allow header for 405, or NULL */
-    char *cookie;      /* Set-Cookie value (the dispatcher frees it), or NULL */
-    int retry_after;   /* Retry-After seconds, or 0 */
+    const char *allow;    /* Allow header for 405, or NULL */
+    char *cookie;         /* Set-Cookie value (the dispatcher frees it), or NULL */
+    int retry_after;      /* Retry-After seconds, or 0 */
+    const char *location; /* Location header (a redirect), or NULL */
 } gf_gw_reply_t;
 
 /*  Sets reply to a JSON text (takes ownership of `body`). */
@@ -88,9 +89,6 @@ int gf_auth_handle (gf_gw_t *gw, struct MHD_Connection *conn, const char *method
     without a valid session (*down: the database did not answer).  Every
     scoped read and every workbench action starts here. */
 json_t *gf_auth_session (gf_gw_t *gw, struct MHD_Connection *conn, bool *down);
-/*  The same for a session token kept from an earlier request (a stream
-    that checks its session again). */
-json_t *gf_auth_session_token (gf_gw_t *gw, const char *token, bool *down);
 /*  A state-changing request carries the session's CSRF token in the header
     X-CSRF-Token (compared in constant time). */
 bool gf_auth_csrf_ok (struct MHD_Connection *conn, json_t *who);
@@ -111,6 +109,29 @@ int gf_notices_handle (gf_gw_t *gw, struct MHD_Connection *conn, const char *met
     POST's JSON body.  Returns 0 when handled, -1 when not one of its paths. */
 int gf_wb_handle (gf_gw_t *gw, struct MHD_Connection *conn, const char *method, const char *path,
                   const char *raw, gf_gw_reply_t *reply);
+
+/*  The viewer of a scoped read (issue 16, docs/gateway.md "Scoped reads"):
+    the signed-in staff member (gf_auth_session, with "kind": "session"),
+    else a kiosk token (header Authorization: Bearer TOKEN, or the gf_kiosk
+    cookie a kiosk link set: {"kind": "kiosk", grid, kiosk (its id),
+    label}), caller decrefs; NULL with neither (*down: the database did not
+    answer).  A kiosk token only reads: actions take gf_auth_session. */
+json_t *gf_auth_viewer (gf_gw_t *gw, struct MHD_Connection *conn, bool *down);
+/*  The viewer's session or kiosk token is still valid, with the same
+    subtree (a long stream checks it every gateway/sse_recheck seconds: a
+    logout, an expiry or a revocation ends it).  *down: the database did
+    not answer (then false, and the caller decides). */
+bool gf_auth_viewer_valid (gf_gw_t *gw, json_t *viewer, bool *down);
+/*  The viewer's subtree (its "grid"; borrowed). */
+const char *gf_auth_scope (json_t *viewer);
+/*  grid lies inside the viewer's subtree (false for a NULL grid). */
+bool gf_auth_in_scope (json_t *viewer, const char *grid);
+/*  A page requested with ?kiosk=TOKEN (a big screen's link): a valid token
+    becomes the gf_kiosk cookie and a 303 to the same path without the
+    token; else 401.  Audited (kiosk_open / kiosk_refused).  Returns 0 when
+    handled, -1 when the request has no kiosk= argument. */
+int gf_auth_kiosk_link (gf_gw_t *gw, struct MHD_Connection *conn, const char *url,
+                        gf_gw_reply_t *reply);
 
 /*  A login attempt from client: false when its address is over
     gateway/login_ip_rate (the same token buckets as gateway/per_ip_rate,

@@ -241,13 +241,16 @@ const char *gf_gwargs_sse_window (const gf_gwargs_sse_t *a, uint64_t head, uint6
     return NULL;
 }
 
+bool gf_gwargs_in_subtree (const char *grid, const char *subtree)
+{
+    size_t n = subtree ? strlen (subtree) : 0;
+    return grid && n && strncmp (grid, subtree, n) == 0 && (!grid[n] || grid[n] == '.');
+}
+
 bool gf_gwargs_sse_match (const gf_gwargs_sse_t *a, const char *type, const char *grid)
 {
-    if (a->grid) {
-        size_t n = strlen (a->grid);
-        if (!grid || strncmp (grid, a->grid, n) != 0 || (grid[n] && grid[n] != '.'))
-            return false;
-    }
+    if (a->grid && !gf_gwargs_in_subtree (grid, a->grid))
+        return false;
     if (a->ntypes == 0)
         return true;
     for (size_t i = 0; i < a->ntypes; i++) {

@@ -23,6 +23,11 @@ bool gf_gwargs_is_status (const char *t);   /* "open" or "closed"         */
 bool gf_gwargs_is_datetime (const char *t); /* W3C datetime (Open311)     */
 bool gf_gwargs_is_grid (const char *t);     /* grid code or prefix        */
 
+/*  grid is subtree or inside it (QNL.07 holds QNL.07.063, not QNL.070):
+    the C twin of directory.sql's gf_in_subtree, for what cannot ask the
+    database per item (SSE events).  False for a NULL or empty argument. */
+bool gf_gwargs_in_subtree (const char *grid, const char *subtree);
+
 /*  Splits a comma list and checks each item with `ok` (at most `max`
     items); returns a PostgreSQL array literal (caller frees), or NULL with
     *bad set to the bad item (caller frees). */

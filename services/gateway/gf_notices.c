@@ -45,7 +45,7 @@ typedef struct {
     gf_gw_t *gw;
     char *person;                      /* whose notices                        */
     char *needle;                      /* "\"<person>\"", as events name them  */
-    char *token;                       /* the session cookie, to check again   */
+    json_t *viewer;                    /* the session, to check again          */
     uint64_t after;                    /* delivery id of the last one written  */
     uint64_t cursor;                   /* hub seq of the last event looked at  */
     bool due;                          /* look into the inbox now              */
@@ -113,9 +113,7 @@ static int s_fetch (s_notices_t *self)
 static bool s_session_holds (s_notices_t *self)
 {
     bool down = false;
-    json_t *who = gf_auth_session_token (self->gw, self->token, &down);
-    json_decref (who);
-    return who != NULL || down;
+    return gf_auth_viewer_valid (self->gw, self->viewer, &down) || down;
 }
 
 static ssize_t s_read (void *cls, uint64_t pos, char *buf, size_t max)
@@ -195,7 +193,7 @@ static void s_free (void *cls)
     zlistx_destroy (&self->frames);
     free (self->person);
     free (self->needle);
-    free (self->token);
+    json_decref (self->viewer);
     free (self->pending);
     free (self);
 }
@@ -241,7 +239,7 @@ static enum MHD_Result s_serve (gf_gw_t *gw, struct MHD_Connection *conn, json_t
     self->gw = gw;
     self->person = strdup (json_string_value (json_object_get (who, "person")));
     self->needle = zsys_sprintf ("\"%s\"", self->person);
-    self->token = strdup (MHD_lookup_connection_value (conn, MHD_COOKIE_KIND, GF_AUTH_COOKIE));
+    self->viewer = json_incref (who);
     snprintf (self->client, sizeof self->client, "%s", client);
     self->after = after;
     self->cursor = gf_hub_last (gw->hub);
@@ -310,8 +308,14 @@ int gf_notices_handle (gf_gw_t *gw, struct MHD_Connection *conn, const char *met
         gf_gw_reply_json (reply, 403, strdup ("{\"error\":\"cross-site request refused\"}"));
         return 0;
     }
+    //  A session, never a kiosk token: a big screen has no notices.
     bool down = false;
-    json_t *who = gf_auth_session (gw, conn, &down);
+    json_t *who = stream ? gf_auth_viewer (gw, conn, &down) : gf_auth_session (gw, conn, &down);
+    const char *kind = json_string_value (json_object_get (who, "kind"));
+    if (stream && who && !streq (kind, "session")) {
+        json_decref (who);
+        who = NULL;
+    }
     if (!who) {
         gf_gw_reply_json (
             reply, down ? 503 : 401,

@@ -21,6 +21,11 @@
     not sent yet is closed; the client resumes with Last-Event-ID (through
     a replay).  Filters: grid=PREFIX (the grid or its subtree) and
     types=a,b,c (exact types, or "case.*" for a prefix).
+
+    A stream needs a viewer (gf_auth_viewer: a staff session or a kiosk
+    token, else 401) and carries only the events whose grid lies inside
+    its subtree (an event without a grid is in none); the filters narrow
+    that further (issue 16).
 */
 #define _GNU_SOURCE /* asprintf, strndup */
 #include "gf_gw.h"
@@ -46,11 +51,13 @@ typedef struct {
     size_t pending_len;                /* its length                                    */
     size_t pending_off;                /* bytes of it already written                   */
     int64_t last_write;                /* zclock_mono of the last write                 */
+    json_t *viewer;                    /* who reads (gf_auth_viewer): its subtree only  */
+    int64_t checked;                   /* zclock_mono when the viewer was last checked  */
 } s_sse_t;
 
 static bool s_match (s_sse_t *self, const char *type, const char *grid)
 {
-    return gf_gwargs_sse_match (&self->args, type, grid);
+    return gf_auth_in_scope (self->viewer, grid) && gf_gwargs_sse_match (&self->args, type, grid);
 }
 
 static void s_set_pending (s_sse_t *self, char *text)
@@ -107,6 +114,18 @@ static ssize_t s_read (void *cls, uint64_t pos, char *buf, size_t max)
         }
         if (gf_hub_stopped (gw->hub) || zsys_interrupted)
             return MHD_CONTENT_READER_END_OF_STREAM;
+        //  The session or kiosk token may have ended since the stream began
+        //  (gateway/sse_recheck); a database outage does not cut streams.
+        if (gw->config->sse_recheck > 0 &&
+            zclock_mono () - self->checked >= gw->config->sse_recheck * 1000LL) {
+            bool down = false;
+            self->checked = zclock_mono ();
+            if (!gf_auth_viewer_valid (gw, self->viewer, &down) && !down) {
+                zsys_info ("sse: closing a stream of %s: its session or kiosk token ended",
+                           gf_auth_scope (self->viewer));
+                return MHD_CONTENT_READER_END_OF_STREAM;
+            }
+        }
         int64_t wait = self->last_write + gw->heartbeat_ms - zclock_mono ();
         if (wait <= 0) {
             //  A comment keeps proxies from timing out and finds closed clients.
@@ -169,9 +188,12 @@ static void s_free (void *cls)
     gf_gw_sse_leave (self->gw, self->client);
     zlistx_destroy (&self->window);
     gf_gwargs_sse_reset (&self->args);
+    json_decref (self->viewer);
     free (self->pending);
     free (self);
 }
+
+static enum MHD_Result s_serve (gf_gw_t *gw, struct MHD_Connection *conn, json_t *viewer);
 
 static void s_free_text (void **item)
 {
@@ -180,6 +202,21 @@ static void s_free_text (void **item)
 }
 
 enum MHD_Result gf_sse_serve (gf_gw_t *gw, struct MHD_Connection *conn)
+{
+    //  A staff session or a kiosk token; its subtree's events only (issue 16).
+    bool down = false;
+    json_t *viewer = gf_auth_viewer (gw, conn, &down);
+    if (!viewer)
+        return gf_gw_error (gw, conn, down ? 503 : 401,
+                            down ? "database unavailable" : "no valid session or kiosk token",
+                            down ? S_RETRY_SECS : 0);
+    enum MHD_Result rc = s_serve (gw, conn, viewer);
+    json_decref (viewer);
+    return rc;
+}
+
+//  The stream of a viewer (the stream keeps a reference).
+static enum MHD_Result s_serve (gf_gw_t *gw, struct MHD_Connection *conn, json_t *viewer)
 {
     const char *last_id = MHD_lookup_connection_value (conn, MHD_HEADER_KIND, "Last-Event-ID");
     const char *since = MHD_lookup_connection_value (conn, MHD_GET_ARGUMENT_KIND, "since");
@@ -218,6 +255,8 @@ enum MHD_Result gf_sse_serve (gf_gw_t *gw, struct MHD_Connection *conn)
     s_sse_t *self = calloc (1, sizeof *self);
     snprintf (self->client, sizeof self->client, "%s", client);
     self->gw = gw;
+    self->viewer = json_incref (viewer);
+    self->checked = zclock_mono ();
     self->args = args;
     self->window = zlistx_new ();
     zlistx_set_destructor (self->window, s_free_text);

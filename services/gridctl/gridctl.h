@@ -70,6 +70,8 @@ int gridctl_cert (gf_config_t *config, int argc, char **argv);
 int gridctl_department (gf_config_t *config, int argc, char **argv);
 /*  Staff accounts: user add|reset|disable|list (gridctl_user.c). */
 int gridctl_user (gf_config_t *config, int argc, char **argv);
+/*  Kiosk tokens: kiosk add|list|revoke (gridctl_kiosk.c). */
+int gridctl_kiosk (gf_config_t *config, int argc, char **argv);
 int gridctl_case_attach (gf_config_t *config, int argc, char **argv);
 int gridctl_case_attachment (gf_config_t *config, int argc, char **argv);
 int gridctl_case_export (gf_config_t *config, int argc, char **argv);

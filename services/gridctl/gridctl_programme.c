@@ -89,7 +89,7 @@ static const char *SQL_LINKS = "SELECT * FROM gf_link_counts ($1)";
 static const char *SQL_RATING = "SELECT * FROM gf_rating_results ($1)";
 static const char *SQL_RATING_PUBLIC = "SELECT gf_rating_public_json ()";
 static const char *SQL_CAMPAIGNS = "SELECT gf_campaign_progress_json ($1)";
-static const char *SQL_DASH = "SELECT gf_dash_programmes ()";
+static const char *SQL_DASH = "SELECT gf_dash_programmes (NULL)";
 
 /*  Prints a query's rows, tab-separated with a header (empty: NULL). */
 static int s_print (gf_config_t *config, const char *sql, int nparams, const char **params,

@@ -88,7 +88,11 @@ static const char *USAGE =
     "  status [--meetings N] [--bus-wait MS]\n"
     "                                services (heartbeats), bus, consumers, next meetings\n"
     "  user add|reset PERSON [--password-stdin] | disable PERSON | list [--grid G]\n"
+    "       | import --from-directory [--grid G] [--out FILE] | totp-key FILE\n"
+    "       | totp PERSON --key FILE.pub\n"
     "                                staff accounts for the workbench (Argon2id; issue 16)\n"
+    "  kiosk add --grid G --label L [--expires TIME] | list [--grid G] | revoke ID\n"
+    "                                read-only dashboard tokens for big screens (issue 16)\n"
     "  audit [--since TIME] [--json] the audit trail of administration (gf_auditor)\n"
     "  --actor NAME (or GF_ACTOR) with any administrative command: who acts, recorded\n"
     "                                in the audit trail with the OS and database users\n";
@@ -204,6 +208,8 @@ int main (int argc, char **argv)
         rc = gridctl_notify (config, argc - 2, argv + 2);
     else if (streq (a1, "user"))
         rc = gridctl_user (config, argc - 2, argv + 2);
+    else if (streq (a1, "kiosk"))
+        rc = gridctl_kiosk (config, argc - 2, argv + 2);
     else if (streq (a1, "department"))
         rc = gridctl_department (config, argc - 2, argv + 2);
     else if (streq (a1, "cert"))

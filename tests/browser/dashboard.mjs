@@ -70,10 +70,26 @@ try {
   });
   console.log(`# chromium ${browser.version} over WebDriver (chromedriver)`);
   const page = await browser.newPage({ viewport: { width: 1600, height: 900 } });
+  // --- issue 16: no session, no data: the login page, then the dashboard --------
   await page.goto(URL);
+  await waitFor(page, 'the login page', () => window.location.pathname === '/login' && !!document.querySelector('#login'));
+  check('without a session the dashboard sends the browser to the login page', '/login?next=%2F',
+    await page.evaluate(() => window.location.pathname + window.location.search));
+  await page.fill('#person', env.LOGIN_PERSON);
+  await page.fill('#password', 'not the password');
+  await page.evaluate(() => document.getElementById('login').requestSubmit());
+  await waitFor(page, 'the refusal', () => /不正确/.test(document.querySelector('#msg').textContent));
+  check('a wrong password: a refusal in Chinese, still on the login page', '/login',
+    await page.evaluate(() => window.location.pathname));
+  await page.screenshot({ path: `${ART}/login.png` });
+  await page.fill('#password', env.LOGIN_PASSWORD);
+  await page.evaluate(() => document.getElementById('login').requestSubmit());
+  await waitFor(page, 'the dashboard after the login', () => window.location.pathname === '/' && !!document.querySelector('#conn'));
   if (await waitFor(page, 'the live stream', () => document.querySelector('#conn')?.dataset.state === 'live')) ok('dashboard loaded, stream live');
   await waitFor(page, 'the grid tree', () => document.querySelectorAll('#tree .l3').length > 0);
   check('title is Chinese', true, /网格化服务指挥大屏/.test(await page.title()));
+  await waitFor(page, 'the signed-in person', () => document.querySelector('#who').textContent !== '');
+  check('the signed-in person is shown', `${env.LOGIN_NAME}（QNL）`, await page.$eval('#who', (e) => e.textContent));
   check('grid tree lists every L3 grid', Number(env.L3_GRIDS), await page.$$eval('#tree .l3', (l) => l.length));
   await waitFor(page, 'the trend chart', () => document.querySelector('#trend')?.height > 0);
   const t0 = await num(page, '#k-total');
@@ -145,6 +161,22 @@ try {
   await dir.fill('#filter', '西街村第一网格');
   check('directory filter', 1, await dir.$$eval('#directory tbody tr:not([hidden])', (l) => l.length));
   await dir.screenshot({ path: `${ART}/directory.png` });
+
+  // --- logout; then a big screen's kiosk link (QNL.01's subtree only) ---------------
+  await page.evaluate(() => document.getElementById('logout').click());
+  await waitFor(page, 'the login page after logout', () => window.location.pathname === '/login');
+  check('logout: back to the login page, the session gone', 401,
+    await page.evaluate(async () => (await fetch('/api/summary.json')).status));
+  const screen = await browser.newPage({ viewport: { width: 1920, height: 1080 } });
+  await screen.goto(`${URL}/?kiosk=${env.KIOSK_TOKEN}`);
+  await waitFor(screen, 'the kiosk dashboard to be live', () => document.querySelector('#conn')?.dataset.state === 'live');
+  check('the kiosk link leaves the token out of the address', `${URL}/`, await screen.evaluate(() => window.location.href));
+  await waitFor(screen, 'the kiosk grid tree', () => document.querySelectorAll('#tree .l3').length > 0);
+  check('the kiosk screen shows QNL.01 only (one L2 grid)', 'QNL.01',
+    await screen.$$eval('#tree details.l2', (l) => l.map((e) => e.dataset.code).join(',')));
+  check('the kiosk screen shows no signed-in person', '', await screen.$eval('#who', (e) => e.textContent));
+  await screen.screenshot({ path: `${ART}/dashboard-kiosk.png`, fullPage: true });
+  check('no script errors on the kiosk screen', '', (await screen.pageErrors()).join('; '));
 } catch (e) {
   notOk(`browser test aborted: ${e.stack || e}`);
 } finally {

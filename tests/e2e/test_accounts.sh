@@ -9,7 +9,9 @@
 # ends after gateway/login_lockout; the per-address login bucket (429);
 # idle and absolute expiry (short configured limits: security time is real
 # time, never the simulated clock); a disabled account; every event in the
-# audit trail, with no password or token in it.  The cookie is Secure, so a
+# audit trail, with no password or token in it.  Accounts from the
+# directory (user import --from-directory): one-time passwords in a 0600
+# file, a new password required at the first login.  The cookie is Secure, so a
 # browser would not send it over this test's plain HTTP: curl sends the
 # header's value itself.
 source "$(dirname "$0")/lib.sh"
@@ -89,8 +91,8 @@ STATUS=$(curl -s -o "$ART/body.json" -D "$ART/h2.txt" -w '%{http_code}' -H 'Cont
   --data "{\"person\":\"$L3B\",\"password\":\"$PW3B\"}" "$URL/auth/login")
 check "login (JSON body) for $L3B: 200" "200 $L3B" "$STATUS $(jbody .person)"
 TB=$(tr -d '\r' <"$ART/h2.txt" | sed -n 's/^Set-Cookie: gf_session=\([0-9a-f]*\);.*/\1/p')
-check "the dashboard's reads are unchanged (no session needed yet)" 200 \
-  "$(http GET /api/summary.json; echo "$STATUS")"
+check "the dashboard's reads: 401 without a session, 200 with one (issue 16)" "401 200" \
+  "$(http GET /api/summary.json; printf '%s ' "$STATUS"; http GET /api/summary.json -H "Cookie: gf_session=$TB"; echo "$STATUS")"
 
 # --- CSRF ---------------------------------------------------------------------
 C1=$(csrf_of "$T1")
@@ -181,6 +183,30 @@ check "the login rows are written as the gateway's user" "$GWUSER" \
   "$(sql "SELECT string_agg (DISTINCT db_user, ',') FROM audit_log WHERE op IN ('login', 'logout', 'lockout')")"
 check "no password, token or hash in the audit trail" 0 \
   "$(sql "SELECT count(*) FROM audit_log WHERE concat (before, after) LIKE ANY (ARRAY['%$PW3%', '%$PW3B%', '%$NEWPW%', '%$T1%', '%argon2%'])")"
+
+# --- accounts from the directory: one-time passwords, changed at first login ---
+"${CTL[@]}" user import --from-directory --grid QNL.08.067 --out "$ART/otp.tsv" >"$ART/import.txt" 2>&1
+check "user import --from-directory --grid QNL.08.067: an account for each of its people, listed in a 0600 file" \
+  "$(sql "SELECT count(*) FROM people WHERE grid = 'QNL.08.067'") 600 $(sql "SELECT count(*) FROM people WHERE grid = 'QNL.08.067'")" \
+  "$(sql "SELECT count(*) FROM accounts a JOIN people p ON p.id = a.person WHERE p.grid = 'QNL.08.067' AND a.must_change") $(stat -c %a "$ART/otp.tsv") $(wc -l <"$ART/otp.tsv")"
+check "a second import makes none" "0 accounts made with one-time passwords (changed at the first login)" \
+  "$("${CTL[@]}" user import --from-directory --grid QNL.08.067 2>&1 | tail -1)"
+OTP=$(awk -F'\t' -v p="$L3C" '$1 == p {print $5}' "$ART/otp.tsv")
+login5() { STATUS=$(curl -s -o "$ART/body.json" -w '%{http_code}' --interface 127.0.0.5 "$@" "$URL/auth/login"); }
+login5 --data-urlencode "person=$L3C" --data-urlencode "password=$OTP"
+check "the one-time password alone: 403, a new password required" "403 true" "$STATUS $(jbody .must_change)"
+login5 --data-urlencode "person=$L3C" --data-urlencode "password=$OTP" --data-urlencode "new_password=$OTP"
+check "the one-time password as the new one: 403" 403 "$STATUS"
+login5 --data-urlencode "person=$L3C" --data-urlencode "password=$OTP" --data-urlencode "new_password=$NEWPW"
+check "with a new password: 200, a session" "200 $L3C" "$STATUS $(jbody .person)"
+login5 --data-urlencode "person=$L3C" --data-urlencode "password=$OTP"; s1=$STATUS
+login5 --data-urlencode "person=$L3C" --data-urlencode "password=$NEWPW"; s2=$STATUS
+check "afterwards the one-time password 401, the new one 200" "401 200" "$s1 $s2"
+check "the change is audited (hash hidden), the refusals with reason must_change" "(secret) 2" \
+  "$(sql "SELECT after ->> 'pw_hash' FROM audit_log WHERE tab = 'accounts' AND op = 'update' AND object = '$L3C' AND after ? 'pw_hash' ORDER BY id DESC LIMIT 1") $(
+     sql "SELECT count(*) FROM audit_log WHERE op = 'login_failed' AND object = '$L3C' AND after ->> 'reason' = 'must_change'")"
+check "no one-time password in the audit trail" 0 \
+  "$(sql "SELECT count(*) FROM audit_log WHERE concat (before, after) LIKE '%$OTP%'")"
 check "no statement of the gateway was refused" "" \
   "$(grep -E '42501|permission denied' "$ART/gateway.log")"
 finish

@@ -27,10 +27,11 @@ ORIGIN=https://dash.example.gov.cn
 start_gateway GF_DB="$GF_DB options=-crole=gf_gateway" GF_METRICS=$HP GF_SSE_MAX=$SSE_MAX \
   GF_HTTP_DB_POOL=$POOL GF_HTTP_CORS=$ORIGIN GF_SSE_HEARTBEAT_MS=2000 GF_SSE_BUFFER=100
 GWPID=${PIDS[gateway]}
+gw_kiosk # the staff reads (/api/*, /stream) need a session or a kiosk token (issue 16)
 HEAD=$(sql "SELECT max(seq) FROM case_events")
 
 # --- headers, Host, CORS ------------------------------------------------------------
-hdr() { curl -s -o /dev/null -D - "$@" | tr -d '\r'; } # response headers
+hdr() { curl -s -o /dev/null -D - -H "$AUTH" "$@" | tr -d '\r'; } # response headers
 for path in / /api/summary.json /no-such-file "/stream?since=abc"; do
   hdr "$URL$path" >"$ART/h.txt"
   if grep -q "^Content-Security-Policy: default-src 'self';.*frame-ancestors 'none'" "$ART/h.txt" &&
@@ -80,7 +81,7 @@ kill -0 "$GWPID" 2>/dev/null && ok "gateway up after the bodies" || not_ok "gate
 replay_conns() { ss -tnp state established "( dport = :$((PORT_BASE + 2)) )" | grep -c "pid=$GWPID,"; }
 RESUMES=()
 for i in $(seq 1 20); do
-  curl -s -N --max-time 6 --interface 127.0.4.$((i % 2 + 1)) "$URL/stream?since=0" >"$ART/resume-$i.txt" &
+  curl -s -N --max-time 6 --interface 127.0.4.$((i % 2 + 1)) -H "$AUTH" "$URL/stream?since=0" >"$ART/resume-$i.txt" &
   RESUMES+=($!)
 done
 MAXC=0

@@ -5,7 +5,9 @@
 # download at test time).  Loads the dashboard, submits complaints through
 # the intake, sees them appear and the counts change; stops and restarts the
 # gateway and sees the page catch up by itself; a phone viewport; the
-# directory page.  Screenshots in tests/artifacts/test_gateway_browser/.
+# directory page.  Issue 16: without a session the page goes to /login; a
+# wrong password is refused there, the right one leads back to the
+# dashboard; logout; a kiosk link shows one subtree on a big screen.  Screenshots in tests/artifacts/test_gateway_browser/.
 source "$(dirname "$0")/lib.sh"
 source "$(dirname "$0")/gateway_lib.sh"
 CHROMIUM=${CHROMIUM:-$(command -v chromium || command -v chromium-browser || true)}
@@ -49,8 +51,16 @@ gen_hotline 40 3 --prefix BR >"$ART/feed.jsonl" 2>/dev/null
 "$BIN/gf-hotline" --quiet "$ART/feed.jsonl" >"$ART/feed.out" 2>&1 || not_ok "feed"
 wait_for "feed routed" 30 quiescent
 start_gateway
+# Issue 16: the page needs a session (the L1 leader's account, made by
+# gridctl) or a kiosk token (QNL.01's, for the big screen at the end).
+LOGIN_PW="browser pw $$"
+printf '%s\n' "$LOGIN_PW" | env GF_DB="$GF_DB options=-crole=gf_ctl" "$BIN/gridctl" user add "$L1" --password-stdin >/dev/null ||
+  not_ok "user add $L1"
+gw_kiosk QNL.01
 GW_CMD=$(python3 -c "import json,sys; print(json.dumps(sys.argv[1:]))" env GF_HTTP=127.0.0.1:$HTTP_PORT "$BIN/gf-gateway")
 GW_URL=$URL GW_PID=${PIDS[gateway]} GW_CMD=$GW_CMD ART=$ART GRIDCTL=$BIN/gridctl \
+  LOGIN_PERSON=$L1 LOGIN_PASSWORD=$LOGIN_PW KIOSK_TOKEN=$KIOSK \
+  LOGIN_NAME=$(sql "SELECT name FROM people WHERE id = '$L1'") \
   CHROMIUM=$CHROMIUM CHROMEDRIVER=$CHROMEDRIVER WEBDRIVER_PORT=$WEBDRIVER_PORT \
   GRIDS=$(sql "SELECT count(*) FROM grids") L3_GRIDS=$(sql "SELECT count(*) FROM grids WHERE level = 3") \
   L1_LEADER=$(sql "SELECT p.name FROM people p JOIN grids g ON g.code = p.grid WHERE g.level = 1 AND p.role = 'leader' ORDER BY g.code LIMIT 1") \

@@ -14,6 +14,7 @@ add_api_key testclient "$API_KEY"
 start_stack
 # The gateway as its own role (docs/security.md): cases only through cases_public.
 start_gateway GF_DB="$GF_DB options=-crole=gf_gateway"
+gw_kiosk # the dashboard's staff reads need a session or a kiosk token (issue 16)
 G="$BIN/gridctl"
 V2=/open311/v2
 

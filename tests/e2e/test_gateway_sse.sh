@@ -20,6 +20,7 @@ env GF_HTTP=127.0.0.1:$((PORT_BASE + 6)) GF_SSE_BUFFER=400 GF_SSE_HEARTBEAT_MS=1
 PIDS[gateway_b]=$!
 wait_for "gateway B /healthz" 20 curl -sf "$URL_B/healthz"
 SSE="python3 $ROOT/tests/tools/sse_client.py"
+gw_kiosk # /stream needs a session or a kiosk token (issue 16): the root's, every event
 
 feed() { # feed N SEED PREFIX: N hotline complaints through the intake, then quiescence
   gen_hotline "$1" "$2" --prefix "$3" >"$ART/feed-$3.jsonl" 2>/dev/null
@@ -103,11 +104,11 @@ $SSE "$URL_B/stream" "$ART/slow2.txt" --last-id "${SL:-0}" --until "$ART/until4"
 check_list "the slow client resumes with Last-Event-ID and gets the rest" "$(expected_from "${SL:-0}")" "$(cat "$ART/slow2.txt")"
 # Personal data never reaches the stream: no phone number of any fed complaint.
 cat "$ART"/feed-*.jsonl | jq -r 'select(.phone != null) | .phone' | sort -u >"$ART/phones.txt"
-curl -s -N --max-time 10 "$URL/stream?since=0" >"$ART/raw-all.txt"
+curl -s -N --max-time 10 -H "$AUTH" "$URL/stream?since=0" >"$ART/raw-all.txt"
 note "$(wc -l <"$ART/phones.txt") phone numbers fed; $(grep -c '^id: ' "$ART/raw-all.txt") events read back"
 check "the whole stream was read back" True "$([ "$(grep -c '^id: ' "$ART/raw-all.txt")" -ge "$H3" ] && echo True || echo False)"
 check "no resident phone number in the stream" 0 "$(grep -c -F -f "$ART/phones.txt" "$ART/raw-all.txt")"
-curl -s -N --max-time 2 "$URL/stream?since=$((H3 - 5))" >"$ART/raw-stream.txt"
+curl -s -N --max-time 2 -H "$AUTH" "$URL/stream?since=$((H3 - 5))" >"$ART/raw-stream.txt"
 check "the raw stream: 5 frames of id/event/data after since=head-5" "5 5 5" \
   "$(grep -c '^id: ' "$ART/raw-stream.txt") $(grep -c '^event: ' "$ART/raw-stream.txt") $(grep -c '^data: {' "$ART/raw-stream.txt")"
 finish

@@ -28,6 +28,7 @@ start notifier -v --db "$(as_role gf_notifier)"
 wait_for "intake port" 30 port_open $((PORT_BASE + 0))
 wait_for "consumers" 10 sql_eq "SELECT count(*) FROM consumer_checkpoints" 2
 start_gateway GF_DB="$(as_role gf_gateway)"
+gw_kiosk # the staff reads (/api/*, /stream) need a session or a kiosk token (issue 16)
 "$TOOLS/capture" "$GF_PUB" "$ART/capture.ready" 600000 "$ART/bodies.bin" >"$ART/capture.txt" 2>"$ART/capture.err" &
 CAPTURE=$!
 wait_for "subscriber to be connected" 10 test -f "$ART/capture.ready"
@@ -231,11 +232,11 @@ check "the replay from seq 0 got every event" "$(sql "SELECT count(*) FROM case_
 check "the stream carries household.changed with the opaque id, the change and the version only" \
   '{"change":"group_ended","household":"hh-e2e-new","version":4}' \
   "$(jq -c 'select(.type == "household.changed" and .household == "hh-e2e-new" and .change == "group_ended") | {change, household, version}' "$ART/replay.jsonl")"
-curl -s -N -m 6 "$URL/stream?since=0" >"$ART/sse.txt"
+curl -s -N -m 6 -H "$AUTH" "$URL/stream?since=0" >"$ART/sse.txt"
 check "SSE from 0 replayed the log" "$(sql "SELECT max(seq) FROM case_events")" \
   "$(sed -n 's/^id: //p' "$ART/sse.txt" | sort -n | tail -1)"
 curl -s "$URL/open311/v2/requests.json" >"$ART/open311.json"
-for p in summary escalations ledger trend directory vocabulary; do curl -s "$URL/api/$p.json"; echo; done >"$ART/dashboard.json"
+for p in summary escalations ledger trend directory vocabulary; do curl -s -H "$AUTH" "$URL/api/$p.json"; echo; done >"$ART/dashboard.json"
 for p in / /index.html /directory.html; do curl -s "$URL$p"; echo; done >"$ART/pages.html"
 check "the public directory page and JSON were served" t \
   "$([ "$(wc -c <"$ART/dashboard.json")" -gt 1000 ] && [ "$(wc -c <"$ART/pages.html")" -gt 200 ] && echo t || echo f)"

@@ -81,7 +81,8 @@ oracle --now 2026-10-31T23:30:00+08:00 --json "$ART/mid.json" --name "$TEST_NAME
   not_ok "the indicators as of 31 October 23:30 differ from the oracle's"
 
 start_gateway
-curl -sf "$URL/api/indicators.json" >"$ART/dash.json" || not_ok "GET /api/indicators.json"
+gw_kiosk # the staff reads need a session or a kiosk token (issue 16): the root's, all of it
+curl -sf -H "$AUTH" "$URL/api/indicators.json" >"$ART/dash.json" || not_ok "GET /api/indicators.json"
 curl -sf "$URL/metrics" >"$ART/metrics.txt" || not_ok "GET /metrics"
 python3 - "$ART/mid.json" "$ART/dash.json" "$ART/metrics.txt" <<'EOF'
 import json, sys

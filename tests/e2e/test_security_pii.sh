@@ -37,6 +37,7 @@ start escalator -v --db "$(as_role gf_escalator)"
 wait_for "intake port" 30 port_open $((PORT_BASE + 0))
 wait_for "consumers" 10 sql_eq "SELECT count(*) FROM consumer_checkpoints" 2
 start_gateway GF_DB="$(as_role gf_gateway)"
+gw_kiosk # the staff reads (/api/*, /stream) need a session or a kiosk token (issue 16)
 "$TOOLS/capture" "$GF_PUB" "$ART/capture.ready" 600000 "$ART/bodies.bin" >"$ART/capture.txt" 2>"$ART/capture.err" &
 CAPTURE=$!
 wait_for "subscriber to be connected" 10 test -f "$ART/capture.ready"
@@ -113,7 +114,7 @@ stop_capture
 check "the replay from seq 0 got every event" "$(sql "SELECT count(*) FROM case_events")" "$(wc -l <"$ART/replay.jsonl")"
 check "the raw subscriber saw these cases' events (received, signed, classified, escalated, notices)" 0 \
   "$(for t in case.received/ case.signed/ case.classified/ case.escalated/ notify/; do grep -q " $t" "$ART/capture.txt" || echo "$t"; done | wc -l)"
-curl -s -N -m 6 "$URL/stream?since=0" >"$ART/sse.txt"
+curl -s -N -m 6 -H "$AUTH" "$URL/stream?since=0" >"$ART/sse.txt"
 check "SSE from 0 replayed the log" "$(sql "SELECT max(seq) FROM case_events")" \
   "$(sed -n 's/^id: //p' "$ART/sse.txt" | sort -n | tail -1)"
 {
@@ -125,7 +126,7 @@ check "Open311 reads return the three requests" 3 \
   "$(curl -s "$URL/open311/v2/requests.json?service_request_id=$A,$B,$C" | jq length)"
 # (vocabulary.json is left out: it names every special group, the list a
 # form offers, and says nothing about any case.)
-for p in summary escalations ledger trend directory; do curl -s "$URL/api/$p.json"; echo; done >"$ART/dashboard.json"
+for p in summary escalations ledger trend directory; do curl -s -H "$AUTH" "$URL/api/$p.json"; echo; done >"$ART/dashboard.json"
 sql "SELECT text FROM notifications ORDER BY id" >"$ART/notifications.txt"
 
 # Positive controls: what the outside views show instead.

@@ -262,18 +262,21 @@ check "gridctl's commands as gridflow_ctl" "" "$fails"
 wait_for "every event sequenced by the relay as gridflow_relay" 30 sql_eq "SELECT count(*) FROM case_events WHERE seq IS NULL" 0
 wait_for "pipeline to drain" 60 quiescent
 
-# The gateway's every endpoint, as gridflow_gateway.
+# The gateway's every endpoint, as gridflow_gateway (the staff reads with a
+# kiosk token of the root made by gridctl as gridflow_ctl: issue 16).
 id=$(sql "SELECT id FROM cases ORDER BY id LIMIT 1")
+KIOSK=$("$G" kiosk add --grid QNL --label roles | sed -n 's/^token: //p')
+AUTH="Authorization: Bearer $KIOSK"
 bad=""
 for path in /api/summary.json /api/escalations.json /api/ledger.json /api/vocabulary.json "/api/trend.json?days=7" \
             /api/directory.json "/api/directory.json?grid=QNL.07" /open311/v2/services.json /open311/v2/services/water.json \
             /open311/v2/requests.json "/open311/v2/requests.json?status=open&service_code=water" \
             "/open311/v2/requests/$id.json" /healthz /metrics /api/ratings.json /api/programmes.json; do
-  code=$(curl -s -o "$ART/body" -w '%{http_code}' "$URL$path")
+  code=$(curl -s -o "$ART/body" -w '%{http_code}' -H "$AUTH" "$URL$path")
   [ "$code" == 200 ] || bad="$bad $path:$code"
 done
 check "every gateway endpoint answers 200 as gridflow_gateway" "" "$bad"
-curl -s -N -m 3 "$URL/stream?since=0" >"$ART/stream.txt" 2>/dev/null
+curl -s -N -m 3 -H "$AUTH" "$URL/stream?since=0" >"$ART/stream.txt" 2>/dev/null
 check "/stream replays the log as gridflow_gateway" t \
   "$([ "$(grep -c '^id: ' "$ART/stream.txt")" -ge 10 ] && echo t || echo f)"
 
@@ -327,7 +330,7 @@ wait_for "gateway@as-router /healthz" 20 port_open "$GWW"
 wait_for "gateway@as-router: not ready from the start (db-role)" 10 \
   sh -c "curl -s 'http://127.0.0.1:$GWW/healthz' | jq -e '.privileges == false'"
 check "gateway as gridflow_router: /api/summary.json refused" 503 \
-  "$(curl -s -o /dev/null -w '%{http_code}' "http://127.0.0.1:$GWW/api/summary.json")"
+  "$(curl -s -o /dev/null -w '%{http_code}' -H "$AUTH" "http://127.0.0.1:$GWW/api/summary.json")"
 check "gateway as gridflow_router: /healthz 503, privileges false" "503 false" \
   "$(curl -s -o "$ART/gww.json" -w '%{http_code}' "http://127.0.0.1:$GWW/healthz") $(jq -r .privileges "$ART/gww.json")"
 
@@ -336,10 +339,10 @@ check "gateway as gridflow_router: /healthz 503, privileges false" "503 false" \
 # per database, so this changes nothing outside the test's).
 sql "REVOKE SELECT ON escalations FROM gf_gateway" >/dev/null
 check "gateway without SELECT on escalations: /api/escalations.json refused, /healthz 503" "503 503" \
-  "$(curl -s -o /dev/null -w '%{http_code}' "$URL/api/escalations.json") $(curl -s -o /dev/null -w '%{http_code}' "$URL/healthz")"
+  "$(curl -s -o /dev/null -w '%{http_code}' -H "$AUTH" "$URL/api/escalations.json") $(curl -s -o /dev/null -w '%{http_code}' "$URL/healthz")"
 sql "GRANT SELECT ON escalations TO gf_gateway" >/dev/null
 check "the grant restored: the same statement succeeds and the gateway is ready again" "200 200" \
-  "$(curl -s -o /dev/null -w '%{http_code}' "$URL/api/escalations.json") $(curl -s -o /dev/null -w '%{http_code}' "$URL/healthz")"
+  "$(curl -s -o /dev/null -w '%{http_code}' -H "$AUTH" "$URL/api/escalations.json") $(curl -s -o /dev/null -w '%{http_code}' "$URL/healthz")"
 check "the gateway's log names the refusal and the recovery" "1 1" \
   "$(grep -c -m1 "permission denied (SQLSTATE 42501) for gf-gateway connected as user 'gridflow_gateway'" "$ART/gateway.log") $(grep -c -m1 'every statement refused before now succeeds; ready again' "$ART/gateway.log")"
 
@@ -356,7 +359,7 @@ wait_for "gateway@optioned /healthz" 20 curl -sf "http://127.0.0.1:$GWT/healthz"
 LOCKER=$!
 wait_for "the owner's lock" 10 sql_eq "SELECT count(*) FROM pg_locks l JOIN pg_class c ON c.oid = l.relation
                                        WHERE c.relname = 'escalations' AND l.mode = 'AccessExclusiveLock' AND l.granted" 1
-timed() { local t0=$EPOCHREALTIME code; code=$(curl -s -o /dev/null -w '%{http_code}' -m 7 "$1/api/escalations.json")
+timed() { local t0=$EPOCHREALTIME code; code=$(curl -s -o /dev/null -w '%{http_code}' -m 7 -H "$AUTH" "$1/api/escalations.json")
           echo "$code $(( (${EPOCHREALTIME/./} - ${t0/./}) / 1000 ))"; }
 read -r code_cfg ms_cfg <<<"$(timed "$URL")"
 read -r code_opt ms_opt <<<"$(timed "http://127.0.0.1:$GWT")"

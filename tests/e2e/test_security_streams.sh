@@ -154,7 +154,8 @@ source "$(dirname "$0")/gateway_lib.sh"
 ctl cert new gw-07 --kind adapter --grid QNL.07 --sources open311 --topics case. \
   --out "$ART/gw-07.cert" >>"$ART/cert.out" 2>&1
 start_gateway GF_CERT="$ART/gw-07.cert" GF_RELAY_CERT="$RELAY_CERT"
-curl -s -N --max-time 5 "$URL/stream?since=0" >"$ART/sse.txt"
+gw_kiosk QNL # a kiosk of the root (issue 16): the gateway's key still limits it to QNL.07
+curl -s -N --max-time 5 -H "$AUTH" "$URL/stream?since=0" >"$ART/sse.txt"
 check "gateway SSE with a QNL.07 key: only QNL.07's events" "QNL.07.063:40 QNL.07.064:20 " \
   "$(sed -n 's/^data: //p' "$ART/sse.txt" | jq -r .grid | sort | uniq -c | awk '{printf "%s:%s ", $2, $1}')"
 

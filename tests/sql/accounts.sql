@@ -4,7 +4,7 @@
 -- expiry, logout, logout everywhere, a disabled account), every event in
 -- the audit trail, and gridctl's functions as gf_ctl (rolled back).
 BEGIN;
-SELECT plan (32);
+SELECT plan (47);
 
 \ir fixtures/as_role.sql
 
@@ -88,6 +88,51 @@ SELECT is ((SELECT string_agg (DISTINCT op, ',' ORDER BY op) FROM audit_log WHER
            'every login event is in the audit trail');
 SELECT is ((SELECT string_agg (after ->> 'reason', ',' ORDER BY id) FROM audit_log WHERE op = 'login_failed'),
            'unknown,password,password,password,locked', 'each failure with its reason');
+
+-- TOTP (039): gridctl seals a secret; the gateway reads it after the password.
+SELECT gf_account_add ('P-QNL.07-1', (SELECT v FROM h));
+SELECT is (pg_temp.as_role ('gf_ctl', 'SELECT gf_account_totp_set (''P-QNL.07-1'', ''abcd'')'), '00000',
+           'gridctl (gf_ctl) may enrol an account in TOTP');
+SELECT gf_account_totp_set ('P-QNL.07-1', 'abcd');
+SELECT results_eq ($$ SELECT level, sealed, step FROM gf_login_totp ('P-QNL.07-1') $$,
+                   $$ VALUES (2, 'abcd', 0::bigint) $$, 'the gateway reads the level, the sealed secret, the last step');
+-- A one-time password (user import): the first login sets the person's own.
+SELECT gf_account_add ('P-QNL.07.058-2', (SELECT v FROM h), true);
+SELECT is ((SELECT count (*)::int FROM gf_accounts_missing ('QNL.07') WHERE person IN ('P-QNL.07-1', 'P-QNL.07.058-2')), 0,
+           'people with an account are not missing');
+SELECT is ((SELECT must_change FROM gf_login_totp ('P-QNL.07.058-2')) || ' ' || gf_login_password_set ('P-QNL.07.058-2', (SELECT v FROM h))
+           || ' ' || coalesce (gf_login_password_set ('P-QNL.07.058-2', (SELECT v FROM h))::text, 'none'),
+           'true true none', 'the first login changes a one-time password, once');
+SELECT NULL FROM gf_login_begin ('P-QNL.07-1', '10.0.0.7', 900);
+SELECT is (gf_login_finish ('P-QNL.07-1', true, '10.0.0.7', repeat ('9', 64), repeat ('c', 64), 3, 60, 'totp', 5900000),
+           'login', 'a login with a code keeps its time step');
+SELECT NULL FROM gf_login_begin ('P-QNL.07-1', '10.0.0.7', 900);
+SELECT is (gf_login_finish ('P-QNL.07-1', false, '10.0.0.7', NULL, NULL, 3, 60, 'totp'), 'failed',
+           'a wrong code is a failure');
+SELECT is ((SELECT step FROM gf_login_totp ('P-QNL.07-1'))
+           || ' ' || (SELECT after ->> 'reason' FROM audit_log WHERE op = 'login_failed' ORDER BY id DESC LIMIT 1),
+           '5900000 totp', 'audited with reason totp; the accepted step stays');
+
+-- Kiosk tokens (037): gridctl adds, lists and revokes; the gateway checks.
+SELECT is (pg_temp.as_role ('gf_ctl', 'SELECT gf_kiosk_add (''QNL.07'', ''大屏'', repeat (''7'', 64), NULL)'), '00000',
+           'gridctl (gf_ctl) may add a kiosk token');
+SELECT gf_kiosk_add ('QNL.07', '大屏', repeat ('7', 64), NULL) AS k7 \gset
+SELECT gf_kiosk_add ('QNL.08', '过期', repeat ('8', 64), clock_timestamp () - interval '1 second') AS k8 \gset
+SELECT throws_ok ($$ SELECT gf_kiosk_add ('NOPE', 'x', repeat ('9', 64), NULL) $$, '23503', NULL,
+                  'a kiosk token needs a grid of the directory');
+SELECT results_eq ($$ SELECT grid, label FROM gf_kiosk_check (repeat ('7', 64), false, NULL) $$,
+                   $$ VALUES ('QNL.07', '大屏') $$, 'the gateway finds a valid token''s grid');
+SELECT is_empty ($$ SELECT * FROM gf_kiosk_check (repeat ('8', 64), true, '10.0.0.9') $$,
+                 'an expired token reads nothing');
+SELECT is (gf_kiosk_revoke (:k7), true, 'revoke');
+SELECT is_empty ($$ SELECT * FROM gf_kiosk_check (repeat ('7', 64), true, '10.0.0.9') $$,
+                 'a revoked token reads nothing');
+SELECT results_eq ($$ SELECT grid, state FROM gf_kiosk_list ('QNL') WHERE label IN ('大屏', '过期') ORDER BY grid $$,
+                   $$ VALUES ('QNL.07', 'revoked'), ('QNL.08', 'expired') $$, 'the list shows each state');
+SELECT is ((SELECT string_agg (op || ':' || coalesce (after ->> 'token_sha256', after ->> 'client_addr', '-'), ',' ORDER BY id)
+              FROM audit_log WHERE tab = 'kiosk_tokens'),
+           'insert:(secret),insert:(secret),kiosk_refused:10.0.0.9,update:-,kiosk_refused:10.0.0.9',
+           'refused kiosk links and the revocation are audited, the hash hidden');
 
 SELECT * FROM finish ();
 ROLLBACK;

@@ -118,10 +118,10 @@ SELECT throws_ok ('SELECT phone FROM cases WHERE id = 900001', '42501', NULL,
                   'gf_gateway cannot read a phone from cases');
 SELECT is ((SELECT phone_masked FROM cases_public WHERE id = 900001), '139****5678',
            'gf_gateway reads the masked view');
-SELECT ok (gf_dash_summary () IS NOT NULL, 'gf_gateway can call gf_dash_summary');
-SELECT ok ((gf_dash_escalations ()->>'overdue_total') IS NOT NULL,
+SELECT ok (gf_dash_summary (NULL) IS NOT NULL, 'gf_gateway can call gf_dash_summary');
+SELECT ok ((gf_dash_escalations ('QNL')->>'overdue_total') IS NOT NULL,
            'gf_gateway can call gf_dash_escalations');
-SELECT ok (gf_dash_ledger () IS NOT NULL AND gf_dash_trend (7) IS NOT NULL
+SELECT ok (gf_dash_ledger ('QNL.01') IS NOT NULL AND gf_dash_trend (7, NULL) IS NOT NULL
            AND gf_dash_directory ('QNL.01') IS NOT NULL AND gf_dash_vocabulary () IS NOT NULL,
            'gf_gateway can call gf_dash_ledger, _trend, _directory and _vocabulary');
 SELECT ok (gf_open311_services () IS NOT NULL AND gf_open311_service ('water') IS NOT NULL

@@ -4,7 +4,7 @@
 -- parent), the trend, the directory, the vocabulary and `gridctl watch`'s
 -- cases (rolled back).
 BEGIN;
-SELECT plan (30);
+SELECT plan (36);
 
 INSERT INTO sim_clock (at) VALUES ('2026-11-04 10:00+08')
     ON CONFLICT (id) DO UPDATE SET at = excluded.at;
@@ -53,7 +53,7 @@ INSERT INTO escalations (case_id, rule, from_level, to_level, at) VALUES
 SELECT is ((SELECT count (*)::int FROM cases), 10, 'the case set is the only one');
 
 -- summary.json
-CREATE TEMP TABLE s ON COMMIT DROP AS SELECT gf_dash_summary () AS j;
+CREATE TEMP TABLE s ON COMMIT DROP AS SELECT gf_dash_summary (NULL) AS j;
 CREATE TEMP TABLE sg ON COMMIT DROP AS
     SELECT g->>'code' AS code, (g->>'total')::int AS total, (g->>'open')::int AS open,
            (g->>'resolved')::int AS resolved, (g->>'pending')::int AS pending,
@@ -84,7 +84,7 @@ SELECT results_eq ($$SELECT total, open FROM sg WHERE code = 'QNL'$$,
                    $$VALUES (9, 7)$$, 'the root holds every case, its own unroutable one too');
 
 -- escalations.json: overdue = gf_overdue_at <= gf_now
-CREATE TEMP TABLE e ON COMMIT DROP AS SELECT gf_dash_escalations () AS j;
+CREATE TEMP TABLE e ON COMMIT DROP AS SELECT gf_dash_escalations (NULL) AS j;
 SELECT results_eq ($$SELECT (o->>'case_id')::bigint FROM e, json_array_elements (e.j->'overdue') o$$,
                    ARRAY[910004::bigint, 910001, 910003],
                    'overdue: reopened and routed past the rule, longest waiting first');
@@ -109,12 +109,12 @@ SELECT results_eq ($$SELECT x->>'case_id', x->>'rule', x->>'state', x->>'at'
                    'escalations: newest first, with the case''s state name');
 -- One more overdue in an hour: the urgent case routed at 09:30.
 UPDATE sim_clock SET at = '2026-11-04 11:00+08';
-SELECT is ((gf_dash_escalations ()->>'overdue_total')::int, 4, 'overdue moves with the clock');
+SELECT is ((gf_dash_escalations (NULL)->>'overdue_total')::int, 4, 'overdue moves with the clock');
 UPDATE sim_clock SET at = '2026-11-04 10:00+08';
 
 -- trend.json
 SELECT results_eq ($$SELECT d->>'day', (d->>'received')::int, (d->>'resolved')::int
-                      FROM json_array_elements (gf_dash_trend (3)) d$$,
+                      FROM json_array_elements (gf_dash_trend (3, NULL)) d$$,
                    $$VALUES ('11-02', 1, 0), ('11-03', 1, 1), ('11-04', 5, 0)$$,
                    'trend: received and resolved per day, the last 3 days');
 
@@ -135,6 +135,26 @@ SELECT is (gf_dash_vocabulary ()->'event_types'->>'case.routed', '派单',
 SELECT is (gf_dash_vocabulary ()->'escalation_rules'->>'weekly_l2',
            (SELECT name FROM escalation_rule_names WHERE rule = 'weekly_l2'),
            'vocabulary: escalation rule names from escalation_rule_names');
+
+-- The viewer's subtree (issue 16): only what lies inside it.
+SELECT is ((SELECT string_agg (g->>'code', ',' ORDER BY g->>'code') FROM json_array_elements (gf_dash_summary ('QNL.10')->'grids') g),
+           (SELECT string_agg (code, ',' ORDER BY code) FROM grids WHERE gf_in_subtree (code, 'QNL.10')),
+           'summary of QNL.10: its grids only');
+SELECT is ((SELECT ARRAY[(j->'totals'->>'total')::int, (j->'totals'->>'open')::int,
+                         (j->'totals'->>'unroutable')::int]
+              FROM gf_dash_summary ('QNL.01') j),
+           ARRAY[5, 5, 0], 'summary of QNL.01: its five cases, not the root''s unroutable one');
+SELECT is ((gf_dash_summary ('QNL.1')->'totals'->>'total')::int, 0,
+           'summary of QNL.1: not QNL.10''s cases (a subtree, not a prefix)');
+SELECT results_eq ($$SELECT (o->>'case_id')::bigint FROM json_array_elements (gf_dash_escalations ('QNL.01.001')->'overdue') o$$,
+                   ARRAY[910001::bigint], 'escalations of QNL.01.001: its overdue case only');
+SELECT is ((SELECT (j->>'escalations_total')::int || ' ' || (j->>'overdue_total')::int
+              FROM gf_dash_escalations ('QNL.10') j), '0 0',
+           'escalations of QNL.10: none of QNL.01''s');
+SELECT results_eq ($$SELECT d->>'day', (d->>'received')::int, (d->>'resolved')::int
+                      FROM json_array_elements (gf_dash_trend (3, 'QNL.10')) d$$,
+                   $$VALUES ('11-02', 1, 0), ('11-03', 0, 1), ('11-04', 2, 0)$$,
+                   'trend of QNL.10: its cases only');
 
 -- gridctl watch
 SELECT bag_eq ($$SELECT id FROM gf_watch_cases ('QNL.01', NULL)$$,

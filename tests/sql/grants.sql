@@ -49,6 +49,9 @@ INSERT INTO want_tables VALUES
     ('gf_auditor', 'audit_log', 'SELECT'),
     -- accounts (035): gridctl user; the gateway only through functions
     ('gf_ctl', 'accounts', 'INSERT'),
+    -- kiosk tokens (037): gridctl kiosk; the gateway only through gf_kiosk_check
+    ('gf_ctl', 'kiosk_tokens', 'INSERT'),
+    ('gf_ctl', 'account_totp', 'INSERT'),
     ('gf_ctl', 'account_logins', 'SELECT,UPDATE'),
     ('gf_ctl', 'addresses', 'SELECT,INSERT,UPDATE,DELETE'),
     ('gf_ctl', 'api_keys', 'SELECT'),
@@ -250,9 +253,19 @@ INSERT INTO want_columns VALUES
     ('gf_ctl', 'accounts', 'disabled_at', 'SELECT,UPDATE'),
     ('gf_ctl', 'accounts', 'created_at', 'SELECT'),
     ('gf_ctl', 'accounts', 'updated_at', 'SELECT,UPDATE'),
+    ('gf_ctl', 'accounts', 'must_change', 'SELECT,UPDATE'),
     ('gf_ctl', 'sessions', 'person', 'SELECT'),
     ('gf_ctl', 'sessions', 'ended_at', 'SELECT,UPDATE'),
     ('gf_ctl', 'sessions', 'ended_why', 'UPDATE'),
+    ('gf_ctl', 'kiosk_tokens', 'id', 'SELECT'),
+    ('gf_ctl', 'account_totp', 'person', 'SELECT'),
+    ('gf_ctl', 'account_totp', 'sealed', 'UPDATE'),
+    ('gf_ctl', 'account_totp', 'enrolled_at', 'SELECT,UPDATE'),
+    ('gf_ctl', 'kiosk_tokens', 'grid', 'SELECT'),
+    ('gf_ctl', 'kiosk_tokens', 'label', 'SELECT'),
+    ('gf_ctl', 'kiosk_tokens', 'created_at', 'SELECT'),
+    ('gf_ctl', 'kiosk_tokens', 'expires_at', 'SELECT'),
+    ('gf_ctl', 'kiosk_tokens', 'revoked_at', 'SELECT,UPDATE'),
     ('gf_gateway', 'case_events', 'at', 'SELECT'),
     ('gf_gateway', 'case_events', 'case_id', 'SELECT'),
     ('gf_gateway', 'case_events', 'grid', 'SELECT'),
@@ -421,7 +434,9 @@ SELECT is (pg_temp.as_role ('gf_gateway', 'SELECT count (*) FROM sessions'), '42
 SELECT is ((SELECT string_agg (r, ',' ORDER BY r) FROM unnest (ARRAY['gf_intake','gf_relay','gf_router',
               'gf_notifier','gf_escalator','gf_gateway','gf_ctl','gf_auditor']) r
              WHERE has_function_privilege (r, 'gf_login_begin (text, text, integer)', 'EXECUTE')
-               AND has_function_privilege (r, 'gf_login_finish (text, boolean, text, text, text, integer, integer)', 'EXECUTE')
+               AND has_function_privilege (r, 'gf_login_finish (text, boolean, text, text, text, integer, integer, text, bigint)', 'EXECUTE')
+               AND has_function_privilege (r, 'gf_login_totp (text)', 'EXECUTE')
+               AND has_function_privilege (r, 'gf_login_password_set (text, text)', 'EXECUTE')
                AND has_function_privilege (r, 'gf_session_check (text, integer, integer)', 'EXECUTE')
                AND has_function_privilege (r, 'gf_session_end (text, boolean, text)', 'EXECUTE')),
            'gf_gateway', 'the login and session functions: the gateway''s alone');
@@ -449,6 +464,16 @@ SELECT is ((SELECT string_agg (r, ',' ORDER BY r) FROM unnest (ARRAY['gf_intake'
               'gf_notifier','gf_escalator','gf_gateway','gf_ctl','gf_auditor']) r
              WHERE has_function_privilege (r, 'gf_app_ack (bigint, text)', 'EXECUTE')),
            'gf_gateway,gf_notifier', 'app receipts: the gateway and the notifier');
+
+-- Kiosk tokens (037): the hashes are the owner's; the check is the gateway's alone.
+SELECT is (pg_temp.as_role ('gf_ctl', 'SELECT sealed FROM account_totp'), '42501',
+           'gridctl: reading sealed TOTP secrets is refused');
+SELECT is (pg_temp.as_role ('gf_ctl', 'SELECT token_sha256 FROM kiosk_tokens'), '42501',
+           'gridctl: reading kiosk token hashes is refused');
+SELECT is ((SELECT string_agg (r, ',' ORDER BY r) FROM unnest (ARRAY['gf_intake','gf_relay','gf_router',
+              'gf_notifier','gf_escalator','gf_gateway','gf_ctl','gf_auditor']) r
+             WHERE has_function_privilege (r, 'gf_kiosk_check (text, boolean, text)', 'EXECUTE')),
+           'gf_gateway', 'the kiosk check: the gateway''s alone');
 
 SELECT * FROM finish ();
 ROLLBACK;

@@ -139,11 +139,11 @@ SELECT is ((SELECT value FROM gf_indicator_metrics ()
              WHERE metric = 'gf_indicator_received' AND grid = 'QNL')::text || ' '
            || (SELECT value FROM gf_indicator_metrics ()
                 WHERE metric = 'gf_indicator_satisfaction_rate' AND grid = 'QNL.07')::text || ' '
-           || (gf_dash_indicators ()->'roots'->0->'total'->>'received'),
+           || (gf_dash_indicators (NULL)->'roots'->0->'total'->>'received'),
            '4 0.5 4', 'gateway: /metrics gauges and the dashboard''s JSON');
 RESET ROLE;
 SET LOCAL ROLE gf_intake;
-SELECT throws_ok ($$SELECT gf_dash_indicators ()$$, '42501', NULL,
+SELECT throws_ok ($$SELECT gf_dash_indicators ('QNL')$$, '42501', NULL,
                   'another service may not call the SECURITY DEFINER functions');
 RESET ROLE;
 

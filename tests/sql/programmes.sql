@@ -143,22 +143,22 @@ SELECT is ((SELECT value FROM gf_report_programmes ('QNL', '2026-10') WHERE key 
 SELECT is ((gf_report_programmes_json ('QNL', '2026-11')->>'visits_bereaved'), '2', 'the report''s JSON has them');
 SELECT is ((SELECT count (*) FROM gf_report_programmes ('QNL.01', '2026-11')), 0::bigint, 'no figure for a grid that is not L1');
 SELECT is ((SELECT d->>'month' || ' ' || (d->>'patrols_done') || ' ' || (d->>'visits') || ' ' || (d->>'visits_special')
-                   || ' ' || (d->>'visits_overdue') FROM gf_dash_programmes () d),
+                   || ' ' || (d->>'visits_overdue') FROM gf_dash_programmes (NULL) d),
            '2026-11 2 3 3 1', 'the dashboard: this month''s patrols and visits, overdue now');
-SELECT ok (gf_dash_programmes ()::text !~ '(T-H|测试|1390000)', 'the dashboard names no household, name, address or phone');
-SELECT is (pg_temp.as_role ('gf_gateway', 'SELECT gf_dash_programmes ()'), '00000',
+SELECT ok (gf_dash_programmes (NULL)::text !~ '(T-H|测试|1390000)', 'the dashboard names no household, name, address or phone');
+SELECT is (pg_temp.as_role ('gf_gateway', 'SELECT gf_dash_programmes (NULL)'), '00000',
            'as gf_gateway: the dashboard figures (SECURITY DEFINER)');
 SELECT is (pg_temp.as_role ('gf_gateway', 'SELECT count (*) FROM visits'), '42501', 'as gf_gateway: no visit is readable');
 SELECT is (pg_temp.as_role ('gf_gateway', 'SELECT count (*) FROM patrols'), '42501', 'as gf_gateway: no patrol is readable');
 SELECT is (pg_temp.as_role ('gf_gateway', 'SELECT * FROM gf_report_field (''QNL'', ''2026-11'')'), '42501',
            'as gf_gateway: the report''s functions are refused (they read the register)');
-SELECT is (pg_temp.as_role ('gf_intake', 'SELECT gf_dash_programmes ()'), '42501',
+SELECT is (pg_temp.as_role ('gf_intake', 'SELECT gf_dash_programmes (NULL)'), '42501',
            'as gf_intake: the SECURITY DEFINER dashboard function is refused');
-SELECT is (pg_temp.as_role ('gf_ctl', 'SELECT gf_dash_programmes (), gf_report_programmes_json (''QNL'', NULL)'), '00000',
+SELECT is (pg_temp.as_role ('gf_ctl', 'SELECT gf_dash_programmes (''QNL''), gf_report_programmes_json (''QNL'', NULL)'), '00000',
            'as gf_ctl: the dashboard and the report');
 SELECT is ((SELECT string_agg (r, ',' ORDER BY r) FROM unnest (ARRAY['gf_intake','gf_relay','gf_router','gf_notifier',
                                                                      'gf_escalator','gf_gateway','gf_ctl']) r
-             WHERE has_function_privilege (r, 'gf_dash_programmes ()', 'EXECUTE')),
+             WHERE has_function_privilege (r, 'gf_dash_programmes (text)', 'EXECUTE')),
            'gf_ctl,gf_gateway', 'only the gateway and gridctl may call gf_dash_programmes');
 
 -- the roles that run these statements hold what they need, and no more
@@ -167,7 +167,7 @@ SELECT alike (pg_temp.act ('P-QNL.01-1', 'thing.done', '{"household":"T-H3","kin
               'ok:thing:%', 'as gf_intake: a programme.action applies');
 RESET ROLE;
 SET LOCAL ROLE gf_gateway;
-SELECT lives_ok ('SELECT gf_rating_public_json (), gf_dash_programmes ()',
+SELECT lives_ok ('SELECT gf_rating_public_json (), gf_dash_programmes (NULL)',
                  'as gf_gateway: the public ratings and the dashboard figures');
 SELECT throws_ok ('SELECT note FROM things_done', '42501', NULL, 'as gf_gateway: no note of a thing done');
 SELECT throws_ok ('SELECT household FROM help_pairs', '42501', NULL, 'as gf_gateway: no household of a help pair');

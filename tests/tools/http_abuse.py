@@ -22,6 +22,7 @@ Python 3 standard library only.
 """
 import argparse
 import asyncio
+import os
 import json
 import socket
 import sys
@@ -58,6 +59,10 @@ async def read_head(reader, timeout):
             headers[k.strip().lower()] = v.strip()
     return status, headers
 
+# The staff reads need a session or a kiosk token (issue 16): GF_TEST_AUTH
+# is that header ("Authorization: Bearer ..."), set by gateway_lib.sh.
+AUTH = os.environ["GF_TEST_AUTH"] + "\r\n" if os.environ.get("GF_TEST_AUTH") else ""
+
 
 async def sse(host, port, src, stop, out):
     try:
@@ -66,7 +71,7 @@ async def sse(host, port, src, stop, out):
         out["refused"] += 1
         return
     try:
-        writer.write(f"GET /stream HTTP/1.1\r\nHost: {host}\r\nAccept: text/event-stream\r\n\r\n".encode())
+        writer.write(f"GET /stream HTTP/1.1\r\nHost: {host}\r\nAccept: text/event-stream\r\n{AUTH}\r\n".encode())
         await writer.drain()
         got = await read_head(reader, 30)
         if got is None:
@@ -129,7 +134,7 @@ async def summary(host, port, src, out):
         out["refused"] += 1
         return
     try:
-        writer.write(f"GET /api/summary.json HTTP/1.1\r\nHost: {host}\r\nConnection: close\r\n\r\n".encode())
+        writer.write(f"GET /api/summary.json HTTP/1.1\r\nHost: {host}\r\nConnection: close\r\n{AUTH}\r\n".encode())
         await writer.drain()
         got = await read_head(reader, 60)
         if got is None:

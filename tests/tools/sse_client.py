@@ -45,6 +45,10 @@ def main():
     req = f"GET {path} HTTP/1.1\r\nHost: {u.hostname}\r\nAccept: text/event-stream\r\n"
     if a.last_id is not None:
         req += f"Last-Event-ID: {a.last_id}\r\n"
+    # The stream needs a session or a kiosk token (issue 16): GF_TEST_AUTH
+    # is that header ("Authorization: Bearer ..."), set by gateway_lib.sh.
+    if os.environ.get("GF_TEST_AUTH"):
+        req += os.environ["GF_TEST_AUTH"] + "\r\n"
     sock.sendall((req + "\r\n").encode())
     if a.stall:
         if a.ready:

@@ -76,6 +76,16 @@ static void test_sse_arguments_and_match (void **state)
     assert_false (gf_gwargs_sse_match (&a, "case.routed", NULL));
     assert_false (gf_gwargs_sse_match (&a, "escalation.raised", "QNL.01"));
     gf_gwargs_sse_reset (&a);
+    //  Issue 16: the viewer's subtree, the C twin of gf_in_subtree.
+    assert_true (gf_gwargs_in_subtree ("QNL.07", "QNL.07"));
+    assert_true (gf_gwargs_in_subtree ("QNL.07.063", "QNL.07"));
+    assert_true (gf_gwargs_in_subtree ("QNL.07.063", "QNL"));
+    assert_false (gf_gwargs_in_subtree ("QNL.070", "QNL.07"));
+    assert_false (gf_gwargs_in_subtree ("QNL", "QNL.07"));
+    assert_false (gf_gwargs_in_subtree ("QNL.08.067", "QNL.07"));
+    assert_false (gf_gwargs_in_subtree (NULL, "QNL"));
+    assert_false (gf_gwargs_in_subtree ("QNL", NULL));
+    assert_false (gf_gwargs_in_subtree ("QNL", ""));
 
     assert_non_null (gf_gwargs_sse ("-1", NULL, NULL, NULL, &a));
     assert_non_null (gf_gwargs_sse (NULL, "18446744073709551616", NULL, NULL, &a));

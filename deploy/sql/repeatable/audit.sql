@@ -120,7 +120,8 @@ BEGIN
             ('notification_templates', 'kind,lang', ''), ('delivery_policy', 'channel', ''),
             ('delivery_quiet', 'id', ''), ('meeting_schedule', 'grid,kind', ''),
             ('departments', 'code', ''), ('person_roles', 'id', ''), ('households', 'id', ''),
-            ('household_groups', 'id', ''), ('accounts', 'person', 'pw_hash'))
+            ('household_groups', 'id', ''), ('accounts', 'person', 'pw_hash'),
+            ('kiosk_tokens', 'id', 'token_sha256'), ('account_totp', 'person', 'sealed'))
         AS x (tab, keys, secrets)
     LOOP
         EXECUTE format ('CREATE OR REPLACE TRIGGER %I AFTER INSERT ON %I FOR EACH ROW '

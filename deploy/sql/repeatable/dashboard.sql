@@ -5,17 +5,22 @@
 -- gateway's role may not read cases), open, resolved and overdue are
 -- cases.sql's, a subtree is directory.sql's.  No resident's personal data
 -- is returned (case ids, grids, categories, states; the directory lists
--- staff, whose details are public by design).
+-- staff, whose details are public by design).  The staff reads (summary,
+-- escalations, ledger, trend) take the viewer's subtree p_grid (issue 16:
+-- the session's or the kiosk token's grid; NULL: all) and show only what
+-- lies inside it (gf_in_subtree).
 -- Owns: gf_dash_summary, gf_dash_escalations, gf_dash_ledger, gf_dash_trend,
 -- gf_dash_directory, gf_dash_vocabulary, gf_watch_cases.
 
 -- summary.json: totals, and every grid with the counts of its subtree (open,
 -- the three tiers, urgent open), plus the log head the counts were read at.
--- A merged case is left out (its twin counts).
-CREATE OR REPLACE FUNCTION gf_dash_summary () RETURNS json LANGUAGE sql STABLE AS $$
+-- A merged case is left out (its twin counts).  p_grid: the viewer's subtree
+-- (its cases and grids only; NULL: all).
+CREATE OR REPLACE FUNCTION gf_dash_summary (p_grid text) RETURNS json LANGUAGE sql STABLE AS $$
     WITH c AS (
         SELECT grid, state, tier, urgent, supervised, gf_case_open (state) AS open
-          FROM cases_public WHERE merged_into IS NULL
+          FROM cases_public
+         WHERE merged_into IS NULL AND (p_grid IS NULL OR gf_in_subtree (grid, p_grid))
     ), per AS (
         SELECT grid, count (*) AS total, count (*) FILTER (WHERE open) AS open,
                count (*) FILTER (WHERE tier = 'resolved') AS resolved,
@@ -32,6 +37,7 @@ CREATE OR REPLACE FUNCTION gf_dash_summary () RETURNS json LANGUAGE sql STABLE A
                coalesce (sum (per.hard), 0)::int AS hard,
                coalesce (sum (per.urgent), 0)::int AS urgent
           FROM grids g LEFT JOIN per ON gf_in_subtree (per.grid, g.code)
+         WHERE p_grid IS NULL OR gf_in_subtree (g.code, p_grid)
          GROUP BY g.code
     )
     SELECT json_build_object (
@@ -54,8 +60,10 @@ $$;
 -- sign_reminder rule), the 30 longest waiting of overdue_total; hours: since
 -- the case reached its grid.  The rule is read once per L1 grid
 -- (gf_overdue_at_rule), and an escalation's case by its id (LATERAL: a join
--- to the view would read every case).
-CREATE OR REPLACE FUNCTION gf_dash_escalations () RETURNS json LANGUAGE sql STABLE AS $$
+-- to the view would read every case).  p_grid: the viewer's subtree (the
+-- escalations and overdue cases of its cases only; NULL: all).
+CREATE OR REPLACE FUNCTION gf_dash_escalations (p_grid text) RETURNS json
+LANGUAGE sql STABLE AS $$
     WITH k AS MATERIALIZED (
         SELECT gf_now () AS now
     ), rl AS MATERIALIZED (
@@ -71,9 +79,18 @@ CREATE OR REPLACE FUNCTION gf_dash_escalations () RETURNS json LANGUAGE sql STAB
          CROSS JOIN k JOIN rl ON rl.root = c.root
           LEFT JOIN categories cat ON cat.code = c.category
          WHERE gf_case_open (c.state) -- implied; lets the partial indexes on open cases serve
+           AND (p_grid IS NULL OR gf_in_subtree (c.grid, p_grid))
            AND gf_overdue_at_rule (c.state, c.urgent,
                                    gf_clock_start (c.source, c.reported_at, c.routed_at),
                                    c.received_at, c.updated_at, rl.p) <= k.now
+    ), es AS (
+        -- all escalations, or those of the subtree's cases (by the case's grid)
+        SELECT e.* FROM escalations e WHERE p_grid IS NULL
+        UNION ALL
+        SELECT e.* FROM escalations e
+         WHERE p_grid IS NOT NULL
+           AND EXISTS (SELECT 1 FROM cases_public c WHERE c.id = e.case_id
+                          AND gf_in_subtree (c.grid, p_grid))
     )
     SELECT json_build_object (
         'escalations', (SELECT coalesce (json_agg (x), '[]') FROM (
@@ -81,23 +98,28 @@ CREATE OR REPLACE FUNCTION gf_dash_escalations () RETURNS json LANGUAGE sql STAB
                    to_char (e.at AT TIME ZONE 'Asia/Shanghai', 'YYYY-MM-DD HH24:MI') AS at,
                    c.grid, g.name AS grid_name, cat.name AS category, c.urgent,
                    coalesce (sn.name, c.state) AS state
-              FROM (SELECT * FROM escalations ORDER BY at DESC, id DESC LIMIT 30) e
+              FROM (SELECT * FROM es ORDER BY at DESC, id DESC LIMIT 30) e
              CROSS JOIN LATERAL (SELECT * FROM cases_public c WHERE c.id = e.case_id OFFSET 0) c
               JOIN grids g ON g.code = c.grid
               LEFT JOIN categories cat ON cat.code = c.category
               LEFT JOIN case_state_names sn ON sn.state = c.state
              ORDER BY e.at DESC, e.id DESC) x),
-        'escalations_total', (SELECT count (*) FROM escalations),
+        'escalations_total', (SELECT count (*) FROM es),
         'overdue', (SELECT coalesce (json_agg (od ORDER BY od.hours DESC, od.case_id), '[]')
                       FROM (SELECT * FROM od ORDER BY hours DESC, case_id LIMIT 30) od),
         'overdue_total', (SELECT count (*) FROM od))
 $$;
 
 -- ledger.json: the latest weekly meetings' ledgers (one per L2 grid, same
--- day) and the latest monthly meeting's, by L2 grid.
-CREATE OR REPLACE FUNCTION gf_dash_ledger () RETURNS json LANGUAGE sql STABLE AS $$
+-- day) and the latest monthly meeting's, by L2 grid.  p_grid: the viewer's
+-- subtree: the meetings held inside it or above it (its L2 or L1 grid's),
+-- each counting only the entries owned inside it (NULL: all).
+CREATE OR REPLACE FUNCTION gf_dash_ledger (p_grid text) RETURNS json LANGUAGE sql STABLE AS $$
     WITH wd AS (
         SELECT max (day) AS day FROM meetings WHERE kind = 'weekly'
+    ), le AS (
+        SELECT * FROM ledger_entries le
+         WHERE p_grid IS NULL OR gf_in_subtree (le.owner, p_grid)
     ), w AS (
         SELECT m.id, m.grid, g.name AS grid_name, m.day::text AS day,
                to_char (m.held_at AT TIME ZONE 'Asia/Shanghai', 'YYYY-MM-DD HH24:MI') AS held,
@@ -110,7 +132,8 @@ CREATE OR REPLACE FUNCTION gf_dash_ledger () RETURNS json LANGUAGE sql STABLE AS
                           WHERE e.meeting_id = m.id AND e.automatic)::int AS automatic
           FROM wd JOIN meetings m ON m.kind = 'weekly' AND m.day = wd.day
           JOIN grids g ON g.code = m.grid
-          LEFT JOIN ledger_entries le ON le.meeting_id = m.id
+          LEFT JOIN le ON le.meeting_id = m.id
+         WHERE p_grid IS NULL OR gf_in_subtree (m.grid, p_grid) OR gf_in_subtree (p_grid, m.grid)
          GROUP BY m.id, g.name
     ), mm AS (
         SELECT m.id, m.grid, g.name AS grid_name, m.day::text AS day,
@@ -119,7 +142,9 @@ CREATE OR REPLACE FUNCTION gf_dash_ledger () RETURNS json LANGUAGE sql STABLE AS
                m.state, (SELECT count (*) FROM escalations e
                           WHERE e.meeting_id = m.id AND e.automatic)::int AS automatic
           FROM meetings m JOIN grids g ON g.code = m.grid
-         WHERE m.kind = 'monthly' ORDER BY m.day DESC, m.id DESC LIMIT 1
+         WHERE m.kind = 'monthly'
+           AND (p_grid IS NULL OR gf_in_subtree (m.grid, p_grid) OR gf_in_subtree (p_grid, m.grid))
+         ORDER BY m.day DESC, m.id DESC LIMIT 1
     )
     SELECT json_build_object (
         'weekly', (SELECT coalesce (json_agg (w ORDER BY w.grid), '[]') FROM w),
@@ -131,15 +156,17 @@ CREATE OR REPLACE FUNCTION gf_dash_ledger () RETURNS json LANGUAGE sql STABLE AS
                        count (*) FILTER (WHERE le.tier = 'pending')::int AS pending,
                        count (*) FILTER (WHERE le.tier = 'hard')::int AS hard,
                        count (*) FILTER (WHERE le.escalated)::int AS escalated
-                  FROM ledger_entries le
+                  FROM le
                   LEFT JOIN grids g2 ON g2.code = coalesce (gf_owner_grid (le.owner, 2), le.owner)
                  WHERE le.meeting_id = mm.id GROUP BY 1) r))
           FROM mm))
 $$;
 
 -- trend.json?days=N: cases received and resolved per day (Asia/Shanghai
--- days), the last p_days days up to the clock's today.
-CREATE OR REPLACE FUNCTION gf_dash_trend (p_days integer) RETURNS json LANGUAGE sql STABLE AS $$
+-- days), the last p_days days up to the clock's today; p_grid: the viewer's
+-- subtree (NULL: all).
+CREATE OR REPLACE FUNCTION gf_dash_trend (p_days integer, p_grid text) RETURNS json
+LANGUAGE sql STABLE AS $$
     WITH today AS (
         SELECT (gf_now () AT TIME ZONE 'Asia/Shanghai')::date AS d
     ), days AS (
@@ -148,12 +175,14 @@ CREATE OR REPLACE FUNCTION gf_dash_trend (p_days integer) RETURNS json LANGUAGE 
         SELECT (received_at AT TIME ZONE 'Asia/Shanghai')::date AS day, count (*) AS n
           FROM cases_public, today
          WHERE received_at >= (today.d - p_days)::timestamp AT TIME ZONE 'Asia/Shanghai'
+           AND (p_grid IS NULL OR gf_in_subtree (grid, p_grid))
          GROUP BY 1
     ), res AS (
         SELECT (at AT TIME ZONE 'Asia/Shanghai')::date AS day, count (DISTINCT case_id) AS n
           FROM case_events, today
          WHERE type = 'case.resolved'
            AND at >= (today.d - p_days)::timestamp AT TIME ZONE 'Asia/Shanghai'
+           AND (p_grid IS NULL OR gf_in_subtree (grid, p_grid))
          GROUP BY 1
     )
     SELECT json_agg (json_build_object ('day', to_char (days.day, 'MM-DD'),

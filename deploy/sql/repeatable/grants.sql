@@ -174,8 +174,8 @@ GRANT SELECT (grid, role, name, position, phone, commitment) ON people TO gf_gat
 -- The indicators (indicators.sql) for the dashboard and /metrics: counts
 -- and rates only, through two SECURITY DEFINER functions (the gateway may
 -- not read cases), which no one else but gridctl may call.
-REVOKE EXECUTE ON FUNCTION gf_dash_indicators (), gf_indicator_metrics () FROM PUBLIC;
-GRANT EXECUTE ON FUNCTION gf_dash_indicators (), gf_indicator_metrics () TO gf_gateway, gf_ctl;
+REVOKE EXECUTE ON FUNCTION gf_dash_indicators (text), gf_indicator_metrics () FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION gf_dash_indicators (text), gf_indicator_metrics () TO gf_gateway, gf_ctl;
 
 -- intake: programme.action (programmes.sql, 032): links, things done, help
 -- pairs, relief, star ratings, campaigns, case helpers, each with its event.
@@ -194,8 +194,8 @@ GRANT USAGE ON SEQUENCE care_links_id_seq, things_done_id_seq, help_pairs_id_seq
 -- through a SECURITY DEFINER function that no one else but gridctl may call.
 GRANT SELECT ON rating_rounds, rating_criteria, rating_star_levels TO gf_gateway;
 GRANT SELECT (round_id, subject, grid, criterion, points) ON rating_scores TO gf_gateway;
-REVOKE EXECUTE ON FUNCTION gf_dash_programmes () FROM PUBLIC;
-GRANT EXECUTE ON FUNCTION gf_dash_programmes () TO gf_gateway, gf_ctl;
+REVOKE EXECUTE ON FUNCTION gf_dash_programmes (text) FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION gf_dash_programmes (text) TO gf_gateway, gf_ctl;
 
 -- gridctl (operators): reads everything, manages the directory, the
 -- calendar, the clock, identities and meetings; never rewrites the log.
@@ -230,15 +230,15 @@ GRANT SELECT ON audit_log TO gf_auditor;
 -- gateway holds nothing on these tables: it calls accounts.sql's four
 -- SECURITY DEFINER functions, which nobody else may execute.
 REVOKE ALL ON accounts, account_logins, sessions FROM PUBLIC, gf_ctl;
-GRANT SELECT (person, disabled_at, created_at, updated_at), INSERT,
-    UPDATE (pw_hash, disabled_at, updated_at) ON accounts TO gf_ctl;
+GRANT SELECT (person, disabled_at, created_at, updated_at, must_change), INSERT,
+    UPDATE (pw_hash, disabled_at, updated_at, must_change) ON accounts TO gf_ctl;
 GRANT SELECT, UPDATE ON account_logins TO gf_ctl;
 GRANT SELECT (person, ended_at), UPDATE (ended_at, ended_why) ON sessions TO gf_ctl;
 REVOKE EXECUTE ON FUNCTION gf_login_begin (text, text, integer),
-    gf_login_finish (text, boolean, text, text, text, integer, integer),
+    gf_login_finish (text, boolean, text, text, text, integer, integer, text, bigint),
     gf_session_check (text, integer, integer), gf_session_end (text, boolean, text) FROM PUBLIC;
 GRANT EXECUTE ON FUNCTION gf_login_begin (text, text, integer),
-    gf_login_finish (text, boolean, text, text, text, integer, integer),
+    gf_login_finish (text, boolean, text, text, text, integer, integer, text, bigint),
     gf_session_check (text, integer, integer), gf_session_end (text, boolean, text) TO gf_gateway;
 
 -- App receipts and the workbench's notices (delivery.sql, issue 16): the
@@ -255,3 +255,20 @@ REVOKE EXECUTE ON FUNCTION gf_wb_scope (text), gf_wb_queue (text, integer), gf_w
     gf_wb_meeting (text, bigint), gf_wb_households (text, text) FROM PUBLIC;
 GRANT EXECUTE ON FUNCTION gf_wb_scope (text), gf_wb_queue (text, integer), gf_wb_case (text, bigint),
     gf_wb_meeting (text, bigint), gf_wb_households (text, text) TO gf_gateway;
+
+-- Kiosk tokens (037, accounts.sql; docs/security.md "Kiosk tokens"):
+-- gridctl kiosk add|list|revoke; the gateway only through gf_kiosk_check,
+-- which nobody else may execute.  Nobody reads the hashes but the owner.
+REVOKE ALL ON kiosk_tokens FROM PUBLIC, gf_ctl;
+GRANT SELECT (id, grid, label, created_at, expires_at, revoked_at), INSERT,
+    UPDATE (revoked_at) ON kiosk_tokens TO gf_ctl;
+REVOKE EXECUTE ON FUNCTION gf_kiosk_check (text, boolean, text) FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION gf_kiosk_check (text, boolean, text) TO gf_gateway;
+
+-- TOTP (039, accounts.sql; docs/security.md "TOTP"): gridctl user totp
+-- writes a sealed secret but reads none; the gateway reads it only through
+-- gf_login_totp, which nobody else may execute.
+REVOKE ALL ON account_totp FROM PUBLIC, gf_ctl;
+GRANT SELECT (person, enrolled_at), INSERT, UPDATE (sealed, enrolled_at) ON account_totp TO gf_ctl;
+REVOKE EXECUTE ON FUNCTION gf_login_totp (text), gf_login_password_set (text, text) FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION gf_login_totp (text), gf_login_password_set (text, text) TO gf_gateway;

@@ -11,7 +11,7 @@
 -- (gf_report_period).
 -- Owns: gf_resolution_days, gf_resolution_due, gf_indicator_rule,
 -- gf_indicator_cases, gf_indicators, gf_indicators_json, gf_dash_indicators,
--- gf_indicator_metrics.
+-- gf_indicators_rows_in, gf_indicator_metrics.
 
 -- The resolution deadline in working days of a case: for each of its
 -- priorities ('urgent' when urgent, each special group, 'general' when
@@ -256,15 +256,40 @@ RETURNS json LANGUAGE sql STABLE AS $$
 $$;
 
 -- /api/indicators.json: the indicators of every L1 grid in the current
--- month of gf_now () ({"roots":[gf_indicators_json ...]}).  SECURITY DEFINER: the gateway may
+-- month of gf_now () ({"roots":[gf_indicators_json ...]}), as the viewer of
+-- subtree p_grid may see them (issue 16; NULL: all): an L1 grid inside it
+-- whole, the L1 grid above it with only the rows of its L2 / L3 grids and
+-- leaders inside it (no total).  SECURITY DEFINER: the gateway may
 -- not read cases (only cases_public, which has no special groups, and the
 -- deadline rule needs them); this returns counts and rates only, no case.
-CREATE OR REPLACE FUNCTION gf_dash_indicators () RETURNS json
+CREATE OR REPLACE FUNCTION gf_dash_indicators (p_grid text) RETURNS json
 LANGUAGE sql STABLE SECURITY DEFINER SET search_path = public, pg_temp AS $$
-    SELECT json_build_object ('roots', coalesce (json_agg (gf_indicators_json (
-                                  g.code, to_char (gf_now () AT TIME ZONE 'Asia/Shanghai', 'YYYY-MM'))
-                                ORDER BY g.code), '[]'))
-      FROM grids g WHERE g.level = 1
+    WITH r AS MATERIALIZED ( -- each root's JSON once (r.j is read four times below)
+        SELECT g.code, p_grid IS NULL OR gf_in_subtree (g.code, p_grid) AS whole,
+               gf_indicators_json (g.code, to_char (gf_now () AT TIME ZONE 'Asia/Shanghai',
+                                                    'YYYY-MM'))::jsonb AS j
+          FROM grids g
+         WHERE g.level = 1
+           AND (p_grid IS NULL OR gf_in_subtree (g.code, p_grid) OR gf_in_subtree (p_grid, g.code))
+    )
+    SELECT json_build_object ('roots', coalesce (json_agg (CASE WHEN r.whole THEN r.j
+               ELSE r.j || jsonb_build_object ('total', NULL,
+                   'by_l2', gf_indicators_rows_in (r.j -> 'by_l2', p_grid, false),
+                   'by_l3', gf_indicators_rows_in (r.j -> 'by_l3', p_grid, false),
+                   'by_leader', gf_indicators_rows_in (r.j -> 'by_leader', p_grid, true)) END
+             ORDER BY r.code), '[]'))
+      FROM r
+$$;
+
+-- The rows of a by_l2 / by_l3 / by_leader array whose grid (p_leaders: the
+-- leader's grid) is inside subtree p_grid, in their order.
+CREATE OR REPLACE FUNCTION gf_indicators_rows_in (p_rows jsonb, p_grid text, p_leaders boolean)
+RETURNS jsonb LANGUAGE sql STABLE AS $$
+    SELECT coalesce (jsonb_agg (e.x ORDER BY e.n), '[]')
+      FROM jsonb_array_elements (p_rows) WITH ORDINALITY e (x, n)
+     WHERE gf_in_subtree (CASE WHEN p_leaders
+                               THEN (SELECT pe.grid FROM people pe WHERE pe.id = e.x ->> 'key')
+                               ELSE e.x ->> 'key' END, p_grid)
 $$;
 
 -- The gateway's /metrics gauges for the current month of gf_now ()

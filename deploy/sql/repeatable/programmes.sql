@@ -654,23 +654,34 @@ $$;
 -- done, help pairs active / closed, people aided, star ratings published,
 -- campaign progress; and the current month's field work (gf_report_field
 -- of every L1 grid, summed: 'month', patrols done / missed, visits, by
--- group, overdue).  Counts only: no personal data.  SECURITY DEFINER: the
+-- group, overdue).  p_grid: the viewer's subtree (issue 16; NULL: all):
+-- the rows of grids inside it, the field work of the L1 grids inside it
+-- (none below L1: the field report is an L1 grid's).  Counts only: no
+-- personal data.  SECURITY DEFINER: the
 -- gateway may not read the register (households, visits ...); only it and
 -- gridctl may call this (grants.sql).
-CREATE OR REPLACE FUNCTION gf_dash_programmes () RETURNS json
+CREATE OR REPLACE FUNCTION gf_dash_programmes (p_grid text) RETURNS json
 LANGUAGE sql STABLE SECURITY DEFINER SET search_path = public, pg_temp AS $$
     WITH mo AS (SELECT to_char (gf_now () AT TIME ZONE 'Asia/Shanghai', 'YYYY-MM') AS m),
     f AS (SELECT x.key, min (x.ord) AS ord, sum (x.value)::bigint AS value
             FROM mo, grids g CROSS JOIN LATERAL gf_report_field (g.code, mo.m) x
-           WHERE g.level = 1 GROUP BY x.key)
+           WHERE g.level = 1 AND (p_grid IS NULL OR gf_in_subtree (g.code, p_grid))
+           GROUP BY x.key)
     SELECT (jsonb_build_object (
-        'links_open', (SELECT count (*) FROM care_links WHERE valid_to IS NULL),
-        'things_done', (SELECT count (*) FROM things_done),
-        'pairs_active', (SELECT count (*) FROM help_pairs WHERE state = 'active'),
-        'pairs_closed', (SELECT count (*) FROM help_pairs WHERE state = 'closed'),
-        'people_aided', (SELECT coalesce (sum (people), 0) FROM relief_cases),
-        'ratings_published', (SELECT count (*) FROM rating_rounds WHERE state = 'published'),
-        'campaigns', gf_campaign_progress_json (NULL))
+        'links_open', (SELECT count (*) FROM care_links
+                        WHERE valid_to IS NULL AND (p_grid IS NULL OR gf_in_subtree (grid, p_grid))),
+        'things_done', (SELECT count (*) FROM things_done
+                         WHERE p_grid IS NULL OR gf_in_subtree (grid, p_grid)),
+        'pairs_active', (SELECT count (*) FROM help_pairs
+                          WHERE state = 'active' AND (p_grid IS NULL OR gf_in_subtree (grid, p_grid))),
+        'pairs_closed', (SELECT count (*) FROM help_pairs
+                          WHERE state = 'closed' AND (p_grid IS NULL OR gf_in_subtree (grid, p_grid))),
+        'people_aided', (SELECT coalesce (sum (people), 0) FROM relief_cases
+                          WHERE p_grid IS NULL OR gf_in_subtree (grid, p_grid)),
+        'ratings_published', (SELECT count (*) FROM rating_rounds
+                               WHERE state = 'published'
+                                 AND (p_grid IS NULL OR gf_in_subtree (grid, p_grid))),
+        'campaigns', gf_campaign_progress_json (p_grid))
         || jsonb_build_object ('month', (SELECT m FROM mo))
         || coalesce ((SELECT jsonb_object_agg (f.key, f.value) FROM f), '{}'))::json
 $$;

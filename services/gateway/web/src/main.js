@@ -23,10 +23,31 @@ const state = { lastSeq: 0, es: null, events: 0, reconnects: 0, summaryAt: 0 };
 const names = { grid: {} }; // code -> Chinese name
 window.__gf = state; // for the browser test and for operators' consoles
 
+// Without a session or a kiosk token the data calls answer 401 (issue 16):
+// to the login page, which sends us back here.
+function toLogin() {
+  window.location.assign(`/login?next=${encodeURIComponent(window.location.pathname)}`);
+}
+
 async function getJSON(path) {
   const r = await fetch(path, { cache: 'no-store' });
+  if (r.status === 401) { toLogin(); throw new Error(`${path}: HTTP 401`); }
   if (!r.ok) throw new Error(`${path}: HTTP ${r.status}`);
   return r.json();
+}
+
+// Who is signed in (a kiosk screen has no session: nothing shown), and
+// logout (POST with the session's CSRF token).
+async function showWho() {
+  const r = await fetch('/auth/me', { cache: 'no-store' });
+  if (!r.ok) return;
+  const me = await r.json();
+  $('who').textContent = `${me.name}（${me.grid}）`;
+  $('logout').hidden = false;
+  $('logout').addEventListener('click', async () => {
+    await fetch('/auth/logout', { method: 'POST', headers: { 'X-CSRF-Token': me.csrf } });
+    toLogin();
+  });
 }
 
 // Run fn at most once per `ms`, trailing call guaranteed.
@@ -52,24 +73,27 @@ function renderSummary(s) {
   for (const k of ['total', 'open', 'resolved', 'pending', 'hard', 'urgent', 'unroutable']) {
     $(`k-${k}`).textContent = t[k];
   }
+  // The viewer's subtree (issue 16): its top grid may be an L1, L2 or L3 grid.
+  const codes = new Set(s.grids.map((g) => g.code));
+  const tops = s.grids.filter((g) => !codes.has(g.parent));
   const l1 = s.grids.filter((g) => g.level === 1);
   if (l1.length === 1) $('title').textContent = `${l1[0].name} · 网格化服务指挥大屏`;
+  else if (tops.length === 1) $('title').textContent = `${tops[0].name} · 网格化服务指挥大屏`;
   const open = new Set([...document.querySelectorAll('#tree details[open]')].map((d) => d.dataset.code));
+  const l3 = (g3) => `<div class="l3" data-code="${esc(g3.code)}"><span>${esc(g3.name)}</span>` +
+    `<b class="count" data-count="${esc(g3.code)}">${g3.total}</b><b>在办 ${g3.open}</b></div>`;
+  const l2 = (g2) => `<details class="l2" data-code="${esc(g2.code)}"${open.has(g2.code) ? ' open' : ''}>` +
+    `<summary><span class="name">${esc(g2.name)}</span>${bar(g2.resolved, g2.pending, g2.hard)}` +
+    `<span class="counts"><b class="count" data-count="${esc(g2.code)}">${g2.total}</b> 件 · ` +
+    `${g2.resolved}/${g2.pending}/${g2.hard}</span></summary>` +
+    s.grids.filter((g) => g.parent === g2.code).map(l3).join('') + '</details>';
   let html = '';
-  for (const g1 of l1) {
-    html += `<div class="l1" data-code="${esc(g1.code)}">${esc(g1.name)}（${esc(g1.code)}）` +
-      ` 共 <span class="count" data-count="${g1.code}">${g1.total}</span> 件，在办 ${g1.open}</div>`;
-    for (const g2 of s.grids.filter((g) => g.parent === g1.code)) {
-      html += `<details class="l2" data-code="${esc(g2.code)}"${open.has(g2.code) ? ' open' : ''}>` +
-        `<summary><span class="name">${esc(g2.name)}</span>${bar(g2.resolved, g2.pending, g2.hard)}` +
-        `<span class="counts"><b class="count" data-count="${esc(g2.code)}">${g2.total}</b> 件 · ` +
-        `${g2.resolved}/${g2.pending}/${g2.hard}</span></summary>`;
-      for (const g3 of s.grids.filter((g) => g.parent === g2.code)) {
-        html += `<div class="l3" data-code="${esc(g3.code)}"><span>${esc(g3.name)}</span>` +
-          `<b class="count" data-count="${esc(g3.code)}">${g3.total}</b><b>在办 ${g3.open}</b></div>`;
-      }
-      html += '</details>';
-    }
+  for (const top of tops) {
+    if (top.level === 1) {
+      html += `<div class="l1" data-code="${esc(top.code)}">${esc(top.name)}（${esc(top.code)}）` +
+        ` 共 <span class="count" data-count="${top.code}">${top.total}</span> 件，在办 ${top.open}</div>` +
+        s.grids.filter((g) => g.parent === top.code).map(l2).join('');
+    } else html += top.level === 2 ? l2(top) : l3(top);
   }
   $('tree').innerHTML = html;
 }
@@ -209,6 +233,7 @@ function tick() {
 
 async function start() {
   tick();
+  showWho().catch(() => {});
   setInterval(tick, 1000);
   // The stream's events are named by type: the types must be known before
   // it starts, so the vocabulary is retried until it comes.
