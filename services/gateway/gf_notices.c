@@ -1,6 +1,12 @@
 /*  gf_notices — the signed-in staff member's own notices in the browser
     (issue 16 item 4; docs/gateway.md "Notices").
 
+      GET  /notices.json  the same messages at once, a page of at most 50
+                          after ?after= (a delivery id): {"notices": [...]}
+                          (the workbench app reads this when the /stream it
+                          already holds brings a notification for its
+                          person: a browser keeps few connections to one
+                          host over HTTP/1.1)
       GET  /notices       server-sent events: each app message of the
                           session's person not yet acknowledged, oldest
                           first, as
@@ -23,12 +29,12 @@
 
     The stream looks into the inbox (gf_app_inbox) at once when the hub
     brings a notification.created event that names the person, and at
-    least every gateway/notice_poll_ms (a message held by quiet hours comes
-    due without any event).  At each of those it checks the session again
-    and ends when the session has (logout, logout everywhere, expiry; the
-    check counts as use, so an open stream keeps its session from idling
-    out, never past gateway/session_max).  The streams share the /stream
-    slots (gateway/sse_max, gateway/sse_per_ip). */
+    least every gateway/notice_poll_ms (the safety net behind the wake-up:
+    a stream whose hub lagged, a gateway cut off from the relay).  Messages
+    held by quiet hours are shown too: the person is looking.  At each of those it checks the
+   session again and ends when the session has (logout, logout everywhere, expiry; the check counts
+   as use, so an open stream keeps its session from idling out, never past gateway/session_max). The
+   streams share the /stream slots (gateway/sse_max, gateway/sse_per_ip). */
 #define _GNU_SOURCE /* asprintf */
 #include "gf_gw.h"
 
@@ -71,21 +77,21 @@ static void s_set_pending (s_notices_t *self, char *text)
     self->pending_off = 0;
 }
 
-//  One page of the inbox after self->after into self->frames.  -1 when the
-//  database did not answer (tried again at the next poll).
-static int s_fetch (s_notices_t *self)
+//  One page of person's inbox after delivery `after`: a JSON array of
+//  {"delivery","case","text","urgent","at"} ("case" absent for a notice
+//  without one), or NULL when the database did not answer.
+static json_t *s_inbox (gf_gw_t *gw, const char *person, uint64_t after)
 {
-    char after[24], limit[8];
-    snprintf (after, sizeof after, "%" PRIu64, self->after);
+    char after_text[24], limit[8];
+    snprintf (after_text, sizeof after_text, "%" PRIu64, after);
     snprintf (limit, sizeof limit, "%d", S_PAGE);
-    const char *params[] = {self->person, after, limit};
-    PGresult *res = gf_gw_query (self->gw, SQL_INBOX, 3, params);
+    const char *params[] = {person, after_text, limit};
+    PGresult *res = gf_gw_query (gw, SQL_INBOX, 3, params);
     if (!res)
-        return -1;
-    int n = PQntuples (res);
-    for (int r = 0; r < n; r++) {
-        uint64_t id = (uint64_t)gf_db_get_ll (res, r, "id");
-        json_t *notice = json_pack ("{sI}", "delivery", (json_int_t)id);
+        return NULL;
+    json_t *notices = json_array ();
+    for (int r = 0; r < PQntuples (res); r++) {
+        json_t *notice = json_pack ("{sI}", "delivery", (json_int_t)gf_db_get_ll (res, r, "id"));
         if (gf_db_get (res, r, "case_id"))
             json_object_set_new (notice, "case",
                                  json_integer ((json_int_t)gf_db_get_ll (res, r, "case_id")));
@@ -93,8 +99,25 @@ static int s_fetch (s_notices_t *self)
         json_object_set_new (notice, "urgent",
                              json_boolean (streq (gf_db_get (res, r, "urgent"), "t")));
         json_object_set_new (notice, "at", json_string (gf_db_get (res, r, "at")));
+        json_array_append_new (notices, notice);
+    }
+    PQclear (res);
+    return notices;
+}
+
+//  One page of the inbox after self->after into self->frames.  -1 when the
+//  database did not answer (tried again at the next poll).
+static int s_fetch (s_notices_t *self)
+{
+    json_t *notices = s_inbox (self->gw, self->person, self->after);
+    if (!notices)
+        return -1;
+    size_t i;
+    json_t *notice;
+    json_array_foreach (notices, i, notice)
+    {
+        uint64_t id = (uint64_t)json_integer_value (json_object_get (notice, "delivery"));
         char *data = json_dumps (notice, JSON_COMPACT);
-        json_decref (notice);
         char *frame = NULL;
         if (data &&
             asprintf (&frame, "id: %" PRIu64 "\nevent: notice\ndata: %s\n\n", id, data) >= 0)
@@ -102,9 +125,9 @@ static int s_fetch (s_notices_t *self)
         free (data);
         self->after = id;
     }
-    PQclear (res);
     //  A full page: there may be more at once.
-    self->due = n == S_PAGE;
+    self->due = json_array_size (notices) == S_PAGE;
+    json_decref (notices);
     return 0;
 }
 
@@ -260,6 +283,24 @@ static enum MHD_Result s_serve (gf_gw_t *gw, struct MHD_Connection *conn, json_t
     return rc;
 }
 
+//  GET /notices.json: one page of the inbox.
+static void s_page (gf_gw_t *gw, struct MHD_Connection *conn, json_t *who, gf_gw_reply_t *reply)
+{
+    uint64_t after;
+    if (!s_after (conn, &after)) {
+        gf_gw_reply_json (reply, 400, strdup ("{\"error\":\"after must be a delivery id\"}"));
+        return;
+    }
+    json_t *notices = s_inbox (gw, json_string_value (json_object_get (who, "person")), after);
+    if (!notices) {
+        gf_gw_reply_json (reply, 503, strdup ("{\"error\":\"unavailable\"}"));
+        return;
+    }
+    json_t *body = json_pack ("{so}", "notices", notices);
+    gf_gw_reply_json (reply, 200, json_dumps (body, JSON_COMPACT));
+    json_decref (body);
+}
+
 //  POST /notices/ack: the delivery of a form field or a JSON body.
 static void s_ack (gf_gw_t *gw, json_t *who, zhashx_t *form, const char *raw, gf_gw_reply_t *reply)
 {
@@ -295,11 +336,11 @@ int gf_notices_handle (gf_gw_t *gw, struct MHD_Connection *conn, const char *met
                        const char *path, zhashx_t *form, const char *raw, gf_gw_reply_t *reply,
                        enum MHD_Result *served)
 {
-    bool stream = streq (path, ""), ack = streq (path, "/ack");
-    if (!stream && !ack)
+    bool stream = streq (path, ""), ack = streq (path, "/ack"), page = streq (path, ".json");
+    if (!stream && !ack && !page)
         return -1;
     bool post = streq (method, MHD_HTTP_METHOD_POST);
-    if ((stream && !streq (method, MHD_HTTP_METHOD_GET)) || (ack && !post)) {
+    if (((stream || page) && !streq (method, MHD_HTTP_METHOD_GET)) || (ack && !post)) {
         gf_gw_reply_json (reply, 405, strdup ("{\"error\":\"method not allowed\"}"));
         reply->allow = stream ? "GET" : "POST";
         return 0;
@@ -324,6 +365,8 @@ int gf_notices_handle (gf_gw_t *gw, struct MHD_Connection *conn, const char *met
     }
     if (stream)
         *served = s_serve (gw, conn, who);
+    else if (page)
+        s_page (gw, conn, who, reply);
     else if (!gf_auth_csrf_ok (conn, who))
         gf_gw_reply_json (reply, 403, strdup ("{\"error\":\"missing or wrong X-CSRF-Token\"}"));
     else

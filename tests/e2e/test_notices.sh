@@ -9,7 +9,8 @@
 # delivery cannot be acknowledged; an acknowledged notice never comes
 # back; a resumed stream (Last-Event-ID) starts after what it had; a phone
 # app of the same person gets its push for what the browser has not
-# acknowledged; logout everywhere ends an open stream.
+# acknowledged; logout everywhere ends an open stream.  GET /notices.json:
+# the same inbox at once (what the workbench app reads).
 source "$(dirname "$0")/lib.sh"
 source "$(dirname "$0")/gateway_lib.sh"
 new_db
@@ -129,6 +130,15 @@ sleep 1
 check "resumed after $D2: only what came after" "$D3 $C3" "$(notices "$ART/resumed.sse")"
 http GET "/notices?after=-1" -H "Cookie: $(cookie "$L3")"
 check "a resume point that is not a delivery id: 400" 400 "$STATUS"
+http GET /notices.json -H "Cookie: $(cookie "$L3")"
+check "GET /notices.json: the same two outstanding, at once" "200 $D2,$D3 $C2,$C3" \
+  "$STATUS $(jbody '[.notices[].delivery] | join(",")') $(jbody '[.notices[].case] | join(",")')"
+http GET "/notices.json?after=$D2" -H "Cookie: $(cookie "$L3")"
+check "GET /notices.json?after=$D2: what came after" "200 $D3" "$STATUS $(jbody '[.notices[].delivery] | join(",")')"
+http GET /notices.json -H "Cookie: $(cookie "$L3B")"
+check "another grid's leader: none of them" "200 0" "$STATUS $(jbody '.notices | length')"
+http GET /notices.json
+check "GET /notices.json without a session: 401" 401 "$STATUS"
 
 # --- a phone app of the same person still gets its push ---------------------------
 TOKEN=$("$BIN/gridctl" notify token "$L3")

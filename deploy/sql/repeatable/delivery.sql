@@ -165,8 +165,10 @@ END
 $$;
 
 -- The workbench's notices (services/gateway/gf_notices.c, issue 16): the
--- person's due app messages not yet acknowledged, after delivery p_after,
--- oldest first, at most p_limit.  A read: the state stays what the
+-- person's app messages not yet acknowledged, after delivery p_after,
+-- oldest first, at most p_limit, held ones too: quiet hours keep the
+-- notifier from pushing at people off duty, and a person who has the
+-- workbench open is looking.  A read: the state stays what the
 -- notifier's app push made it, so a phone app signed in at the same time
 -- still gets its push.  SECURITY DEFINER: the gateway holds nothing on
 -- deliveries; it may read one person's inbox, the one whose session it
@@ -178,7 +180,7 @@ LANGUAGE sql STABLE SECURITY DEFINER SET search_path = public, pg_temp AS $$
            to_char (n.created_at AT TIME ZONE 'Asia/Shanghai', 'YYYY-MM-DD"T"HH24:MI:SS')
       FROM deliveries d JOIN notifications n ON n.id = d.notification
      WHERE d.channel = 'app' AND d.address = p_person AND d.state IN ('pending', 'sent')
-       AND d.id > p_after AND d.not_before <= gf_now ()
+       AND d.id > p_after
      ORDER BY d.id LIMIT p_limit
 $$;
 

@@ -434,6 +434,7 @@ function showLogin() {
     app.meFresh = true;
     app.noticeList = [];
     seenNotices.clear();
+    app.noticeAfter = 0;
     if (signedIn) { loadNotices(); flush(); }
     startSignedIn();
     location.hash = '#/';
@@ -463,10 +464,13 @@ async function render() {
 }
 
 // --- notices (the notifier's app channel, 送达有签收) ----------------------------
-// GET /notices streams the person's own app messages not yet acknowledged
-// (the ones missed while away first); each is shown once, then its receipt
-// posted back.  An EventSource reconnects by itself with Last-Event-ID.
+// The person's own app messages not yet acknowledged (GET /notices.json),
+// read on sign-in, when the stream (re)connects and when it brings a
+// notification for this person; each is shown once, then its receipt
+// posted back.  The app holds one stream only: a browser keeps few
+// connections to one host over HTTP/1.1, and actions need theirs.
 app.noticeList = [];
+app.noticeAfter = 0;
 const seenNotices = new Set();
 async function showNotice(n) {
   if (!n.delivery || seenNotices.has(n.delivery)) return;
@@ -481,18 +485,25 @@ async function showNotice(n) {
       body: JSON.stringify({ delivery: n.delivery }),
     });
     if (r.ok) { n.acked = true; app.acked = (app.acked || 0) + 1; }
-  } catch { seenNotices.delete(n.delivery); } // no signal: it comes again on the next stream
+  } catch { seenNotices.delete(n.delivery); } // no signal: read again on the next look
   renderNotices();
 }
+let noticesLoading = null;
 function loadNotices() {
-  if (app.notices) app.notices.close();
-  const es = new EventSource('/notices');
-  app.notices = es;
-  es.addEventListener('notice', (e) => {
-    try { showNotice(JSON.parse(e.data)); } catch { /* not a notice */ }
+  // One look at a time; a look asked for meanwhile runs after it.
+  noticesLoading = (noticesLoading || Promise.resolve()).then(async () => {
+    try {
+      for (;;) {
+        const page = (await getJSON(`/notices.json?after=${app.noticeAfter}`)).notices || [];
+        for (const n of page) {
+          app.noticeAfter = Math.max(app.noticeAfter, n.delivery);
+          await showNotice(n);
+        }
+        if (page.length < 50) break;
+      }
+    } catch { /* offline, or signed out */ }
   });
-  // Closed for good (the session ended, 401): open again after signing in.
-  es.onerror = () => { if (es.readyState === EventSource.CLOSED) setTimeout(() => { if (app.me) loadNotices(); }, 5000); };
+  return noticesLoading;
 }
 function renderNotices() {
   const box = $('notice-list');
@@ -508,6 +519,7 @@ function onEvent(e) {
   let ev = {};
   try { ev = JSON.parse(e.data); } catch { /* a comment or heartbeat */ }
   app.events = (app.events || 0) + 1;
+  if (ev.type === 'notification.created' && ev.recipient === app.me?.person) loadNotices();
   if (ev.type === 'case.routed' && app.queue && ev.grid && (ev.grid === app.me?.grid || ev.grid.startsWith(`${app.me?.grid}.`))) {
     notice(`新案件待签收 #${ev.case}`, 'info');
   }
@@ -532,6 +544,7 @@ async function connect() {
   app.es = es;
   for (const t of eventTypes) es.addEventListener(t, onEvent);
   es.onmessage = onEvent;
+  es.onopen = () => loadNotices(); // what came while the stream was away
   es.onerror = () => { if (es.readyState === EventSource.CLOSED) setTimeout(connect, 3000); };
 }
 
@@ -560,9 +573,8 @@ async function logout() {
     await fetch('/auth/logout', { method: 'POST', credentials: 'same-origin',
       headers: { 'X-CSRF-Token': app.me?.csrf || '' } });
   } catch { /* no signal: the session ends by itself (idle expiry) */ }
-  if (app.notices) app.notices.close();
   if (app.es) app.es.close();
-  app.notices = app.es = null;
+  app.es = null;
   app.me = null;
   signedIn = false;
   localStorage.removeItem('gf-wb-me');
