@@ -162,6 +162,31 @@ void gf_gw_headers (gf_gw_t *gw, struct MHD_Connection *conn, struct MHD_Respons
 bool gf_gw_sse_enter (gf_gw_t *gw, struct MHD_Connection *conn, char *client);
 void gf_gw_sse_leave (gf_gw_t *gw, const char *client);
 
+/*  What every event stream of the gateway shares (gf_sse.c): /stream and
+    /notices.  A slot of the client's address and one in all (streams hold
+    a thread each): true when taken (client, INET6_ADDRSTRLEN + 1 bytes,
+    names the address for gf_sse_slot_give), else false with the 503 queued
+    into *refused. */
+bool gf_sse_slot_take (gf_gw_t *gw, struct MHD_Connection *conn, char *client,
+                       enum MHD_Result *refused);
+void gf_sse_slot_give (gf_gw_t *gw, const char *client);
+
+/*  The SSE frame a stream is writing, one at a time. */
+typedef struct {
+    char *text;         /* being written (malloc'd), or NULL */
+    size_t len, off;    /* its length, the bytes already written */
+    int64_t last_write; /* zclock_mono of the last write */
+} gf_sse_out_t;
+/*  text (malloc'd, taken) is the next frame; a rest of the last is dropped. */
+void gf_sse_out_set (gf_sse_out_t *out, char *text);
+/*  Up to max bytes of the frame into buf: the bytes copied (0: no frame);
+ *event true when this call finished a frame that was an event ("id:"). */
+size_t gf_sse_out_take (gf_sse_out_t *out, char *buf, size_t max, bool *event);
+/*  Queues the 200 text/event-stream answer whose body reader() writes. */
+enum MHD_Result gf_sse_respond (gf_gw_t *gw, struct MHD_Connection *conn,
+                                MHD_ContentReaderCallback reader, void *cls,
+                                MHD_ContentReaderFreeCallback done, size_t block);
+
 /*  Queues a JSON error {"error": what} with status (and Retry-After when
     retry_after > 0). */
 enum MHD_Result gf_gw_error (gf_gw_t *gw, struct MHD_Connection *conn, unsigned status,

@@ -41,7 +41,6 @@
 #include <arpa/inet.h>
 
 #define S_PAGE          50  /* messages fetched at once */
-#define S_RETRY_SECS    10  /* Retry-After when every stream slot is taken */
 #define S_CHECK_WAIT_MS 500 /* the longest wait between shutdown checks */
 
 static const char *SQL_INBOX = "SELECT * FROM gf_app_inbox ($1, $2, $3)";
@@ -58,23 +57,13 @@ typedef struct {
     int64_t next_poll;                 /* zclock_mono of the next look         */
     zlistx_t *frames;                  /* SSE frames waiting to be written     */
     char client[INET6_ADDRSTRLEN + 1]; /* its address (per-address count)      */
-    char *pending;                     /* SSE text being written               */
-    size_t pending_len, pending_off;
-    int64_t last_write;
+    gf_sse_out_t out;                  /* the frame being written              */
 } s_notices_t;
 
 static void s_free_text (void **item)
 {
     free (*item);
     *item = NULL;
-}
-
-static void s_set_pending (s_notices_t *self, char *text)
-{
-    free (self->pending);
-    self->pending = text;
-    self->pending_len = strlen (text);
-    self->pending_off = 0;
 }
 
 //  One page of person's inbox after delivery `after`: a JSON array of
@@ -145,23 +134,14 @@ static ssize_t s_read (void *cls, uint64_t pos, char *buf, size_t max)
     s_notices_t *self = cls;
     gf_gw_t *gw = self->gw;
     while (true) {
-        if (self->pending) {
-            size_t n = self->pending_len - self->pending_off;
-            if (n > max)
-                n = max;
-            memcpy (buf, self->pending + self->pending_off, n);
-            self->pending_off += n;
-            if (self->pending_off == self->pending_len) {
-                free (self->pending);
-                self->pending = NULL;
-            }
-            self->last_write = zclock_mono ();
+        bool event;
+        size_t n = gf_sse_out_take (&self->out, buf, max, &event);
+        if (n)
             return (ssize_t)n;
-        }
         if (gf_hub_stopped (gw->hub) || zsys_interrupted)
             return MHD_CONTENT_READER_END_OF_STREAM;
         if (zlistx_size (self->frames)) {
-            s_set_pending (self, zlistx_detach (self->frames, NULL));
+            gf_sse_out_set (&self->out, zlistx_detach (self->frames, NULL));
             continue;
         }
         int64_t now = zclock_mono ();
@@ -176,10 +156,10 @@ static ssize_t s_read (void *cls, uint64_t pos, char *buf, size_t max)
                 continue;
             self->due = false;
         }
-        int64_t wait = self->last_write + gw->heartbeat_ms - now;
+        int64_t wait = self->out.last_write + gw->heartbeat_ms - now;
         if (wait <= 0) {
             //  A comment keeps proxies from timing out and finds closed clients.
-            s_set_pending (self, strdup (":\n\n"));
+            gf_sse_out_set (&self->out, strdup (":\n\n"));
             continue;
         }
         if (wait > self->next_poll - now)
@@ -211,13 +191,12 @@ static ssize_t s_read (void *cls, uint64_t pos, char *buf, size_t max)
 static void s_free (void *cls)
 {
     s_notices_t *self = cls;
-    atomic_fetch_sub (&self->gw->sse_clients, 1);
-    gf_gw_sse_leave (self->gw, self->client);
+    gf_sse_slot_give (self->gw, self->client);
     zlistx_destroy (&self->frames);
     free (self->person);
     free (self->needle);
     json_decref (self->viewer);
-    free (self->pending);
+    gf_sse_out_set (&self->out, NULL);
     free (self);
 }
 
@@ -245,19 +224,9 @@ static enum MHD_Result s_serve (gf_gw_t *gw, struct MHD_Connection *conn, json_t
     if (!s_after (conn, &after))
         return gf_gw_error (gw, conn, 400, "Last-Event-ID / after must be a delivery id", 0);
     char client[INET6_ADDRSTRLEN + 1];
-    if (!gf_gw_sse_enter (gw, conn, client)) {
-        atomic_fetch_add (&gw->refused[4], 1);
-        return gf_gw_error (gw, conn, 503,
-                            "too many event streams open from this address; retry later",
-                            S_RETRY_SECS);
-    }
-    if (atomic_fetch_add (&gw->sse_clients, 1) >= gw->config->sse_max) {
-        atomic_fetch_sub (&gw->sse_clients, 1);
-        gf_gw_sse_leave (gw, client);
-        atomic_fetch_add (&gw->refused[3], 1);
-        return gf_gw_error (gw, conn, 503, "too many event streams open; retry later",
-                            S_RETRY_SECS);
-    }
+    enum MHD_Result refused;
+    if (!gf_sse_slot_take (gw, conn, client, &refused))
+        return refused;
     s_notices_t *self = calloc (1, sizeof *self);
     self->gw = gw;
     self->person = strdup (json_string_value (json_object_get (who, "person")));
@@ -269,18 +238,9 @@ static enum MHD_Result s_serve (gf_gw_t *gw, struct MHD_Connection *conn, json_t
     self->due = true;
     self->frames = zlistx_new ();
     zlistx_set_destructor (self->frames, s_free_text);
-    s_set_pending (self, strdup ("retry: 2000\n: gridflow notices\n\n"));
-    self->last_write = zclock_mono ();
-    struct MHD_Response *resp =
-        MHD_create_response_from_callback (MHD_SIZE_UNKNOWN, 4 * 1024, s_read, self, s_free);
-    MHD_add_response_header (resp, MHD_HTTP_HEADER_CONTENT_TYPE,
-                             "text/event-stream; charset=utf-8");
-    MHD_add_response_header (resp, MHD_HTTP_HEADER_CACHE_CONTROL, "no-store");
-    MHD_add_response_header (resp, "X-Accel-Buffering", "no");
-    gf_gw_headers (gw, conn, resp);
-    enum MHD_Result rc = MHD_queue_response (conn, MHD_HTTP_OK, resp);
-    MHD_destroy_response (resp);
-    return rc;
+    gf_sse_out_set (&self->out, strdup ("retry: 2000\n: gridflow notices\n\n"));
+    self->out.last_write = zclock_mono ();
+    return gf_sse_respond (gw, conn, s_read, self, s_free, 4 * 1024);
 }
 
 //  GET /notices.json: one page of the inbox.

@@ -47,10 +47,7 @@ typedef struct {
     zlistx_t *window;                  /* SSE frames of the replay window being sent    */
     uint64_t window_last;              /* seq of the last event taken into the window   */
     char client[INET6_ADDRSTRLEN + 1]; /* its address (per-address count)  */
-    char *pending;                     /* SSE text being written                        */
-    size_t pending_len;                /* its length                                    */
-    size_t pending_off;                /* bytes of it already written                   */
-    int64_t last_write;                /* zclock_mono of the last write                 */
+    gf_sse_out_t out;                  /* the frame being written                       */
     json_t *viewer;                    /* who reads (gf_auth_viewer): its subtree only  */
     int64_t checked;                   /* zclock_mono when the viewer was last checked  */
 } s_sse_t;
@@ -60,12 +57,74 @@ static bool s_match (s_sse_t *self, const char *type, const char *grid)
     return gf_auth_in_scope (self->viewer, grid) && gf_gwargs_sse_match (&self->args, type, grid);
 }
 
-static void s_set_pending (s_sse_t *self, char *text)
+void gf_sse_out_set (gf_sse_out_t *out, char *text)
 {
-    free (self->pending);
-    self->pending = text;
-    self->pending_len = strlen (text);
-    self->pending_off = 0;
+    free (out->text);
+    out->text = text;
+    out->len = text ? strlen (text) : 0;
+    out->off = 0;
+}
+
+size_t gf_sse_out_take (gf_sse_out_t *out, char *buf, size_t max, bool *event)
+{
+    *event = false;
+    if (!out->text)
+        return 0;
+    size_t n = out->len - out->off;
+    if (n > max)
+        n = max;
+    memcpy (buf, out->text + out->off, n);
+    out->off += n;
+    if (out->off == out->len) {
+        *event = out->text[0] == 'i';
+        free (out->text);
+        out->text = NULL;
+    }
+    out->last_write = zclock_mono ();
+    return n;
+}
+
+bool gf_sse_slot_take (gf_gw_t *gw, struct MHD_Connection *conn, char *client,
+                       enum MHD_Result *refused)
+{
+    if (!gf_gw_sse_enter (gw, conn, client)) {
+        atomic_fetch_add (&gw->refused[4], 1);
+        *refused = gf_gw_error (gw, conn, 503,
+                                "too many event streams open from this address; retry later",
+                                S_RETRY_SECS);
+        return false;
+    }
+    if (atomic_fetch_add (&gw->sse_clients, 1) >= gw->config->sse_max) {
+        atomic_fetch_sub (&gw->sse_clients, 1);
+        gf_gw_sse_leave (gw, client);
+        atomic_fetch_add (&gw->refused[3], 1);
+        *refused =
+            gf_gw_error (gw, conn, 503, "too many event streams open; retry later", S_RETRY_SECS);
+        return false;
+    }
+    return true;
+}
+
+void gf_sse_slot_give (gf_gw_t *gw, const char *client)
+{
+    atomic_fetch_sub (&gw->sse_clients, 1);
+    gf_gw_sse_leave (gw, client);
+}
+
+enum MHD_Result gf_sse_respond (gf_gw_t *gw, struct MHD_Connection *conn,
+                                MHD_ContentReaderCallback reader, void *cls,
+                                MHD_ContentReaderFreeCallback done, size_t block)
+{
+    struct MHD_Response *resp =
+        MHD_create_response_from_callback (MHD_SIZE_UNKNOWN, block, reader, cls, done);
+    MHD_add_response_header (resp, MHD_HTTP_HEADER_CONTENT_TYPE,
+                             "text/event-stream; charset=utf-8");
+    MHD_add_response_header (resp, MHD_HTTP_HEADER_CACHE_CONTROL, "no-store");
+    MHD_add_response_header (resp, "X-Accel-Buffering", "no");
+    gf_gw_headers (gw, conn, resp);
+    enum MHD_Result rc = MHD_queue_response (conn, MHD_HTTP_OK, resp);
+    MHD_destroy_response (resp);
+    return rc;
 }
 
 //  The SSE frame of one event from a replay window, formatted as the
@@ -97,21 +156,12 @@ static ssize_t s_read (void *cls, uint64_t pos, char *buf, size_t max)
     s_sse_t *self = cls;
     gf_gw_t *gw = self->gw;
     while (true) {
-        if (self->pending) {
-            size_t n = self->pending_len - self->pending_off;
-            if (n > max)
-                n = max;
-            memcpy (buf, self->pending + self->pending_off, n);
-            self->pending_off += n;
-            if (self->pending_off == self->pending_len) {
-                if (self->pending[0] == 'i')
-                    atomic_fetch_add (&gw->sse_events, 1);
-                free (self->pending);
-                self->pending = NULL;
-            }
-            self->last_write = zclock_mono ();
+        bool event;
+        size_t n = gf_sse_out_take (&self->out, buf, max, &event);
+        if (event)
+            atomic_fetch_add (&gw->sse_events, 1);
+        if (n)
             return (ssize_t)n;
-        }
         if (gf_hub_stopped (gw->hub) || zsys_interrupted)
             return MHD_CONTENT_READER_END_OF_STREAM;
         //  The session or kiosk token may have ended since the stream began
@@ -126,16 +176,16 @@ static ssize_t s_read (void *cls, uint64_t pos, char *buf, size_t max)
                 return MHD_CONTENT_READER_END_OF_STREAM;
             }
         }
-        int64_t wait = self->last_write + gw->heartbeat_ms - zclock_mono ();
+        int64_t wait = self->out.last_write + gw->heartbeat_ms - zclock_mono ();
         if (wait <= 0) {
             //  A comment keeps proxies from timing out and finds closed clients.
-            s_set_pending (self, strdup (":\n\n"));
+            gf_sse_out_set (&self->out, strdup (":\n\n"));
             continue;
         }
         if (wait > 500)
             wait = 500; //  check for shutdown twice a second
         if (zlistx_size (self->window)) {
-            s_set_pending (self, zlistx_detach (self->window, NULL));
+            gf_sse_out_set (&self->out, zlistx_detach (self->window, NULL));
             continue;
         }
         if (self->replaying) {
@@ -165,7 +215,7 @@ static ssize_t s_read (void *cls, uint64_t pos, char *buf, size_t max)
         if (status == GF_HUB_EVENT) {
             self->cursor = seq;
             if (s_match (self, type, grid)) {
-                s_set_pending (self, text);
+                gf_sse_out_set (&self->out, text);
                 text = NULL;
             }
             free (type);
@@ -184,12 +234,11 @@ static ssize_t s_read (void *cls, uint64_t pos, char *buf, size_t max)
 static void s_free (void *cls)
 {
     s_sse_t *self = cls;
-    atomic_fetch_sub (&self->gw->sse_clients, 1);
-    gf_gw_sse_leave (self->gw, self->client);
+    gf_sse_slot_give (self->gw, self->client);
     zlistx_destroy (&self->window);
     gf_gwargs_sse_reset (&self->args);
     json_decref (self->viewer);
-    free (self->pending);
+    gf_sse_out_set (&self->out, NULL);
     free (self);
 }
 
@@ -237,20 +286,10 @@ static enum MHD_Result s_serve (gf_gw_t *gw, struct MHD_Connection *conn, json_t
     //  A slot of the client's address and one in all, or 503: streams hold
     //  a thread each.
     char client[INET6_ADDRSTRLEN + 1];
-    if (!gf_gw_sse_enter (gw, conn, client)) {
-        atomic_fetch_add (&gw->refused[4], 1);
+    enum MHD_Result refused;
+    if (!gf_sse_slot_take (gw, conn, client, &refused)) {
         gf_gwargs_sse_reset (&args);
-        return gf_gw_error (gw, conn, 503,
-                            "too many event streams open from this address; retry later",
-                            S_RETRY_SECS);
-    }
-    if (atomic_fetch_add (&gw->sse_clients, 1) >= gw->config->sse_max) {
-        atomic_fetch_sub (&gw->sse_clients, 1);
-        gf_gw_sse_leave (gw, client);
-        atomic_fetch_add (&gw->refused[3], 1);
-        gf_gwargs_sse_reset (&args);
-        return gf_gw_error (gw, conn, 503, "too many event streams open; retry later",
-                            S_RETRY_SECS);
+        return refused;
     }
     s_sse_t *self = calloc (1, sizeof *self);
     snprintf (self->client, sizeof self->client, "%s", client);
@@ -282,17 +321,8 @@ static enum MHD_Result s_serve (gf_gw_t *gw, struct MHD_Connection *conn, json_t
     if (asprintf (&hello, "retry: 2000\n: gridflow events after seq %" PRIu64 "\n\n",
                   self->cursor) < 0)
         hello = strdup ("\n");
-    s_set_pending (self, hello);
-    self->last_write = zclock_mono ();
+    gf_sse_out_set (&self->out, hello);
+    self->out.last_write = zclock_mono ();
     atomic_fetch_add (&gw->sse_streams, 1);
-    struct MHD_Response *resp =
-        MHD_create_response_from_callback (MHD_SIZE_UNKNOWN, 8 * 1024, s_read, self, s_free);
-    MHD_add_response_header (resp, MHD_HTTP_HEADER_CONTENT_TYPE,
-                             "text/event-stream; charset=utf-8");
-    MHD_add_response_header (resp, MHD_HTTP_HEADER_CACHE_CONTROL, "no-cache");
-    MHD_add_response_header (resp, "X-Accel-Buffering", "no");
-    gf_gw_headers (gw, conn, resp);
-    enum MHD_Result rc = MHD_queue_response (conn, MHD_HTTP_OK, resp);
-    MHD_destroy_response (resp);
-    return rc;
+    return gf_sse_respond (gw, conn, s_read, self, s_free, 8 * 1024);
 }
