@@ -161,6 +161,8 @@ function renderTrend(days) {
 
 const refreshSummary = throttle(() => getJSON('/api/summary.json').then((s) => {
   renderSummary(s); state.summaryAt = s.head;
+  // ms from navigation start to the first figures (the browser test's measure).
+  state.firstRenderMs ??= performance.now();
 }).catch(() => {}), 700);
 const refreshSlow = throttle(() => {
   getJSON('/api/escalations.json').then(renderEscalations).catch(() => {});
