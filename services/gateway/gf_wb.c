@@ -25,6 +25,8 @@
                         state and the person's level allow (common/gf_case.c
                         decides, the intake's own rule); 404 outside scope
       GET  meeting[?id=N] the meeting page of an L1/L2 person (404 else)
+      GET  attachment/ID a photo or document of a case in the person's
+                        subtree, its bytes (404 outside it or unknown)
       GET  households?q=TEXT  the household picker: the subtree's households
                         whose address or head's name holds TEXT (<= 20)
     The person's notices are GET /notices (gf_notices.c).
@@ -41,6 +43,7 @@ static const char *SQL_QUEUE = "SELECT gf_wb_queue ($1, $2::int)::text";
 static const char *SQL_CASE = "SELECT gf_wb_case ($1, $2::bigint)::text";
 static const char *SQL_MEETING = "SELECT gf_wb_meeting ($1, $2::bigint)::text";
 static const char *SQL_HOUSEHOLDS = "SELECT gf_wb_households ($1, $2)::text";
+static const char *SQL_ATTACHMENT = "SELECT * FROM gf_wb_attachment ($1, $2::bigint)";
 static const char *SQL_IN_SCOPE =
     "SELECT gf_in_subtree ($2, s.grid) AS ok, s.grid FROM gf_wb_scope ($1) s";
 
@@ -347,6 +350,44 @@ static json_t *s_allowed (json_t *page)
     return out;
 }
 
+//  GET attachment/ID: the bytes, with their type (one of the four the
+//  intake accepts), for staff in scope; 404 otherwise.
+static void s_attachment_get (gf_gw_t *gw, const char *person, const char *id, gf_gw_reply_t *reply)
+{
+    static const char *types[] = {"image/jpeg", "image/png", "image/webp", "application/pdf"};
+    if (!*id || strspn (id, "0123456789") != strlen (id) || strlen (id) > 18) {
+        s_error (reply, 400, "the id must be a number");
+        return;
+    }
+    const char *params[] = {person, id};
+    PGresult *res = gf_gw_query (gw, SQL_ATTACHMENT, 2, params);
+    if (!res) {
+        s_error (reply, 503, "database unavailable");
+        return;
+    }
+    const char *type = NULL;
+    for (size_t i = 0; i < sizeof types / sizeof types[0]; i++)
+        if (PQntuples (res) == 1 && PQgetisnull (res, 0, 0) &&
+            streq (gf_db_get (res, 0, "content_type"), types[i]))
+            type = types[i];
+    size_t size = 0;
+    unsigned char *bytes =
+        type ? PQunescapeBytea ((const unsigned char *)gf_db_get (res, 0, "data"), &size) : NULL;
+    PQclear (res);
+    if (!bytes || !size || !(reply->body = malloc (size))) {
+        if (bytes)
+            PQfreemem (bytes);
+        s_error (reply, type ? 503 : 404,
+                 type ? "unavailable" : "not found (or outside your grids)");
+        return;
+    }
+    memcpy (reply->body, bytes, size);
+    PQfreemem (bytes);
+    reply->size = size;
+    reply->status = 200;
+    reply->type = type;
+}
+
 int gf_wb_handle (gf_gw_t *gw, struct MHD_Connection *conn, const char *method, const char *path,
                   const char *raw, gf_gw_reply_t *reply)
 {
@@ -354,7 +395,8 @@ int gf_wb_handle (gf_gw_t *gw, struct MHD_Connection *conn, const char *method, 
     bool get = streq (method, MHD_HTTP_METHOD_GET) || streq (method, MHD_HTTP_METHOD_HEAD);
     bool action = streq (path, "action");
     if (!action && !streq (path, "queue") && !streq (path, "meeting") &&
-        !streq (path, "households") && strncmp (path, "case/", 5) != 0)
+        !streq (path, "households") && strncmp (path, "case/", 5) != 0 &&
+        strncmp (path, "attachment/", 11) != 0)
         return -1;
     if (action ? !post : !get) {
         s_error (reply, 405, "method not allowed");
@@ -377,6 +419,11 @@ int gf_wb_handle (gf_gw_t *gw, struct MHD_Connection *conn, const char *method, 
             s_error (reply, 403, "missing or wrong X-CSRF-Token");
         else
             s_action (gw, who, raw, reply);
+        json_decref (who);
+        return 0;
+    }
+    if (strncmp (path, "attachment/", 11) == 0) {
+        s_attachment_get (gw, person, path + 11, reply);
         json_decref (who);
         return 0;
     }

@@ -132,6 +132,21 @@ check "a photo: 200 ok" "200 ok" "$STATUS $(jbody .result)"
 act "$T3" "$C3" "{\"id\":\"$U2\",\"kind\":\"attachment.add\",\"case\":$CASE,\"filename\":\"现场.png\",\"note\":\"现场照片\",\"data\":\"$PNG\"}"
 check "the photo resent: duplicate; one attachment by $L3, image/png" "200 duplicate 1|$L3|image/png" \
   "$STATUS $(jbody .result) $(sql "SELECT count(*), min(actor), min(content_type) FROM attachments WHERE case_id = $CASE")"
+AID=$(sql "SELECT max(id) FROM attachments WHERE case_id = $CASE")
+getfile() { # getfile TOKEN: GET the photo into $ART/photo.out, the status in $STATUS
+  STATUS=$(curl -s -o "$ART/photo.out" -w '%{http_code} %{content_type}' ${1:+-H "Cookie: gf_session=$1"} \
+    "$URL/api/wb/attachment/$AID")
+}
+getfile "$T3"
+check "the photo read back by $L3: its bytes, image/png" "200 image/png $(printf '%s' "$PNG" | base64 -d | sha256sum | cut -c1-64)" \
+  "$STATUS $(sha256sum <"$ART/photo.out" | cut -c1-64)"
+getfile "$T2"
+check "by the L2 leader above it" "200 image/png" "$STATUS"
+getfile "$TC"
+check "by another subtree's leader: 404, no bytes" "404 application/json; charset=utf-8 0" \
+  "$STATUS $(grep -c PNG "$ART/photo.out")"
+getfile ""
+check "without a session: 401" 401 "${STATUS%% *}"
 NOW=$(($(date +%s) * 1000))
 act "$T3" "$C3" "{\"id\":\"$(uuid)\",\"kind\":\"patrol.logged\",\"grid\":\"QNL.07.063\",\"done_at\":$NOW,\"places\":[\"青年路\"],\"findings\":[]}"
 check "a patrol in the person's grid: 200 ok, by $L3" "200 ok $L3" \

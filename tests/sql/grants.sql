@@ -451,7 +451,8 @@ SELECT is ((SELECT string_agg (r, ',' ORDER BY r) FROM unnest (ARRAY['gf_intake'
                 OR has_function_privilege (r, 'gf_wb_queue (text, integer)', 'EXECUTE')
                 OR has_function_privilege (r, 'gf_wb_case (text, bigint)', 'EXECUTE')
                 OR has_function_privilege (r, 'gf_wb_meeting (text, bigint)', 'EXECUTE')
-                OR has_function_privilege (r, 'gf_wb_households (text, text)', 'EXECUTE')),
+                OR has_function_privilege (r, 'gf_wb_households (text, text)', 'EXECUTE')
+                OR has_function_privilege (r, 'gf_wb_attachment (text, bigint)', 'EXECUTE')),
            'gf_gateway', 'the workbench reads (workbench.sql): the gateway''s alone');
 
 -- The app inbox and receipts (delivery.sql): the gateway reads, the

@@ -1,6 +1,6 @@
 -- workbench.sql: the workbench's reads, each limited to the person's subtree.
 BEGIN;
-SELECT plan (15);
+SELECT plan (18);
 INSERT INTO sim_clock (at) VALUES ('2026-03-02 10:00+08') ON CONFLICT (id) DO UPDATE SET at = excluded.at;
 INSERT INTO cases (id, source, source_ref, root, grid, state, description, name, phone, received_at,
                    routed_at, urgent) VALUES
@@ -34,6 +34,15 @@ SELECT is (gf_wb_case ('P-QNL.07.063-1', 900001)->>'phone', '13800001234', 'case
 SELECT is (gf_wb_case ('P-QNL.07-1', 900001)->>'actor_level', '2', 'an L2 leader above it reads it, with its level');
 SELECT ok (gf_wb_case ('P-QNL.08.067-1', 900001) IS NULL, 'outside the subtree: nothing');
 SELECT ok (gf_wb_meeting ('P-QNL.07.063-1', NULL) IS NULL, 'the meeting page: not for an L3 leader');
+INSERT INTO attachments (case_id, request_id, actor, filename, content_type, size, sha256, data, at)
+VALUES (900001, 'wbt-photo', 'P-QNL.07.063-1', 'photo.png', 'image/png', 3,
+        encode (sha256 ('\x010203'::bytea), 'hex'), '\x010203', gf_now ());
+SELECT is ((SELECT err IS NULL AND data = '\x010203'::bytea AND content_type = 'image/png'
+              FROM gf_wb_attachment ('P-QNL.07-1', (SELECT max (id) FROM attachments))), true,
+           'a photo of a case in scope: its bytes');
+SELECT is ((SELECT err || ' ' || (data IS NULL) FROM gf_wb_attachment ('P-QNL.08.067-1', (SELECT max (id) FROM attachments))),
+           'forbidden true', 'outside the subtree: no bytes');
+SELECT is ((SELECT err FROM gf_wb_attachment ('P-QNL.07-1', -1)), 'unknown', 'no such attachment');
 INSERT INTO households (id, grid, address, head_name, phone, created_at, updated_at) VALUES
     ('H-WBT-1', 'QNL.07.063', '青年路63号1单元', '张大爷', '13600000001', gf_now (), gf_now ()),
     ('H-WBT-2', 'QNL.08.067', '青年路67号', '李大妈', NULL, gf_now (), gf_now ());

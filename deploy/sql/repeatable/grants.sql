@@ -252,9 +252,11 @@ GRANT EXECUTE ON FUNCTION gf_app_ack (bigint, text) TO gf_gateway, gf_notifier;
 -- their own subtree check, for the gateway alone (its role reads no
 -- resident's contact otherwise).
 REVOKE EXECUTE ON FUNCTION gf_wb_scope (text), gf_wb_queue (text, integer), gf_wb_case (text, bigint),
-    gf_wb_meeting (text, bigint), gf_wb_households (text, text) FROM PUBLIC;
+    gf_wb_meeting (text, bigint), gf_wb_households (text, text), gf_wb_attachment (text, bigint)
+    FROM PUBLIC;
 GRANT EXECUTE ON FUNCTION gf_wb_scope (text), gf_wb_queue (text, integer), gf_wb_case (text, bigint),
-    gf_wb_meeting (text, bigint), gf_wb_households (text, text) TO gf_gateway;
+    gf_wb_meeting (text, bigint), gf_wb_households (text, text), gf_wb_attachment (text, bigint)
+    TO gf_gateway;
 
 -- Kiosk tokens (037, accounts.sql; docs/security.md "Kiosk tokens"):
 -- gridctl kiosk add|list|revoke; the gateway only through gf_kiosk_check,

@@ -7,7 +7,8 @@
 -- the gateway after gf_session_check (accounts.sql); the resident's contact
 -- is returned for staff in scope only (gf_case_staff, privacy.sql).
 -- Overdue and the sign-for deadline are gf_overdue_at's (cases.sql).
--- Owns: gf_wb_scope, gf_wb_queue, gf_wb_case, gf_wb_meeting, gf_wb_households.
+-- Owns: gf_wb_scope, gf_wb_queue, gf_wb_case, gf_wb_meeting, gf_wb_households,
+-- gf_wb_attachment.
 -- (The person's notices are the app inbox: gf_app_inbox, gf_app_ack in
 -- delivery.sql, read by GET /notices.)
 
@@ -140,6 +141,16 @@ RETURNS json LANGUAGE sql STABLE SECURITY DEFINER SET search_path = public, pg_t
                                 ELSE m.id = p_meeting END
                      ORDER BY m.day DESC, m.id DESC LIMIT 1) m ON gf_in_subtree (m.grid, s.grid)
      WHERE s.level <= 2
+$$;
+
+-- A photo or document of a case, for the case page of staff in scope:
+-- gf_attachment_get's answer for the person (attachments.sql owns the
+-- scope rule: err 'forbidden' and no bytes outside the person's subtree,
+-- 'unknown' for no such attachment).
+CREATE OR REPLACE FUNCTION gf_wb_attachment (p_person text, p_id bigint)
+RETURNS TABLE (err text, filename text, content_type text, data bytea)
+LANGUAGE sql STABLE SECURITY DEFINER SET search_path = public, pg_temp AS $$
+    SELECT g.err, g.filename, g.content_type, g.data FROM gf_attachment_get (p_id, p_person) g
 $$;
 
 -- The household picker of the complaint form (the register, issue 12):

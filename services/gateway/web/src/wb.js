@@ -223,7 +223,8 @@ async function showCase(id) {
     <label class="wb-photo">拍照取证<input type="file" id="photo" accept="image/*" capture="environment"></label>
     <h2>办理经过</h2><ol class="wb-timeline">${tl}</ol>
     <h2>照片与附件 <small>${c.attachments.length}</small></h2>
-    <ul class="wb-list" id="attachments">${c.attachments.map((a) => `<li>${esc(a.filename)} · ${esc(a.actor)} · ${esc(a.at)}</li>`).join('')}</ul>
+    <ul class="wb-list" id="attachments">${c.attachments.map((a) => `<li><a href="/api/wb/attachment/${a.id}" target="_blank" rel="noopener">` +
+      `${a.content_type.startsWith('image/') ? `<img class="wb-thumb" src="/api/wb/attachment/${a.id}" alt="" loading="lazy">` : ''}${esc(a.filename)}</a> · ${esc(a.actor)} · ${esc(a.at)}</li>`).join('')}</ul>
     <div id="outbox"></div>`;
   renderOutbox();
   const form = $('act-form');
