@@ -49,10 +49,12 @@ if [ "$GF_CURVE" = on ]; then
   identity gateway --kind adapter --grid QNL --sources open311 \
     --topics case.,meeting.,ledger.,sign.,notification.
   for svc in router notifier; do identity $svc --kind subscriber --grid QNL; done
+  # The workbench: staff actions from a signed-in browser, as that person.
+  identity workbench --kind workbench --grid QNL --sources app,patrol,visit
   INTAKE_ARGS=(--cert "$CERTS/intake.cert" --certs "$CERTS/clients")
   HOTLINE_ARGS=(--cert "$CERTS/sample-hotline.cert" --server-cert "$CERTS/intake.cert")
   GATEWAY_ARGS=(--cert "$CERTS/gateway.cert" --server-cert "$CERTS/intake.cert"
-    --relay-cert "$CERTS/relay.cert")
+    --relay-cert "$CERTS/relay.cert" --workbench-cert "$CERTS/workbench.cert")
   SVC_ARGS[relay]="--cert $CERTS/relay.cert --certs $CERTS/clients"
   SVC_ARGS[intake]="${INTAKE_ARGS[*]}"
   SVC_ARGS[router]="--cert $CERTS/router.cert --relay-cert $CERTS/relay.cert"
@@ -81,7 +83,20 @@ export GF_HTTP=${GF_HTTP:-127.0.0.1:8080}
 "$BIN/gf-gateway" --db "$(role_db gateway)" "${GATEWAY_ARGS[@]}" 2>>"$LOG/gateway.log" &
 PIDS+=($!)
 echo "services started, each as its own user gridflow_<service>; logs in var/log/; database: $OWNER_DB" >&2
-echo "dashboard: http://$GF_HTTP/   (Open311: http://$GF_HTTP/open311/v2/services.json)" >&2
+# Staff accounts for the people of one village (QNL.07: its coordinator, its
+# grid leaders and members) who have none, with one-time passwords (changed
+# at the first sign-in), into a file only this user can read (all 400 people:
+# `gridctl user import --from-directory`, a few Argon2id seconds each ten);
+# and a kiosk link for a big screen of the whole sub-district.
+"$BIN/gridctl" user import --from-directory --grid QNL.07 --out "$ROOT/var/accounts-new.tsv" \
+  >>"$LOG/gridctl.log" 2>&1 &&
+  [ -s "$ROOT/var/accounts-new.tsv" ] && cat "$ROOT/var/accounts-new.tsv" >>"$ROOT/var/accounts.tsv"
+chmod 600 "$ROOT/var/accounts.tsv" 2>/dev/null || true
+rm -f "$ROOT/var/accounts-new.tsv"
+KIOSK=$("$BIN/gridctl" kiosk add --grid QNL --label "make run" 2>>"$LOG/gridctl.log" | sed -n 's/^link: //p')
+echo "staff workbench: http://$GF_HTTP/wb/   (accounts and one-time passwords: var/accounts.tsv)" >&2
+echo "dashboard: http://$GF_HTTP/ (sign in), or on a big screen http://$GF_HTTP$KIOSK" >&2
+echo "Open311: http://$GF_HTTP/open311/v2/services.json" >&2
 sleep 1
 
 # Watch everything from the start of the log, in the foreground...

@@ -121,6 +121,20 @@ try {
   await page.$eval('#login-form', (f) => f.requestSubmit());
   await waitFor(page, 'the wrong-password message', () => document.querySelector('#login-error').textContent.length > 0);
   await page.consoleLog(); // the refused login's 401 is expected
+  // An account from the directory import: the one-time password asks for a
+  // new one first, then the person is signed in (and the new one works).
+  await page.fill('#login-form input[name=person]', env.ONCE);
+  await page.fill('#login-form input[name=password]', env.ONCE_PW);
+  await page.$eval('#login-form', (f) => f.requestSubmit());
+  await waitFor(page, 'the one-time password asks for a new one', () => !document.querySelector('#login-new').hidden);
+  await snap(page, 'login-first-time');
+  await page.fill('#login-form input[name=password]', env.ONCE_PW);
+  await page.fill('#login-form input[name=new_password]', 'my own password 7');
+  await page.$eval('#login-form', (f) => f.requestSubmit());
+  await waitFor(page, `the queue of ${env.ONCE}`, (p) => window.__wb?.me?.person === p && !!document.querySelector('#q-sign'), env.ONCE);
+  await waitSql('the new password replaced the one-time one (must_change cleared)',
+    `SELECT count(*) FROM accounts WHERE person = '${env.ONCE}' AND NOT must_change`, '1');
+  await page.consoleLog(); // the 403 that asked for the new password is expected
   await login(page, env.L3);
   await snap(page, 'queue-empty');
   check('the workbench is the manifest\'s installable app with a service worker',

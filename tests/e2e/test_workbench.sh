@@ -35,6 +35,11 @@ CTL=(env GF_DB="$GF_DB options=-crole=gf_ctl" GF_CURVE=off "$G")
 for p in "$L3" "$MEMBER" "$L2"; do
   printf '%s\n' "$PW" | "${CTL[@]}" user add "$p" --password-stdin >>"$ART/users.out" 2>&1
 done
+# Accounts from the directory for the rest of the grid: one-time passwords.
+"${CTL[@]}" user import --from-directory --grid QNL.07.063 --out "$ART/once.tsv" >>"$ART/users.out" 2>&1
+ONCE=P-QNL.07.063-3
+ONCE_PW=$(awk -F'\t' -v p="$ONCE" '$1 == p {print $5}' "$ART/once.tsv")
+check "a one-time password for $ONCE from the directory import" 16 "${#ONCE_PW}"
 sql "INSERT INTO households (id, grid, address, head_name, phone, created_at, updated_at)
      VALUES ('H-WB-1', 'QNL.07.063', '青年路63号1单元101', '张大爷', '13600000001', now (), now ())" >/dev/null
 GWUSER=gft_wb_gw
@@ -45,7 +50,7 @@ check "the gateway connects as its own LOGIN user" t \
   "$(sql "SELECT count(*) > 0 FROM pg_stat_activity WHERE usename = '$GWUSER'")"
 
 SUBMIT_ARGS="--cert $ART/feed.cert --server-cert $ART/server.cert" \
-  ART=$ART URL=$URL PW=$PW L3=$L3 L2=$L2 MEMBER=$MEMBER GRIDCTL=$G \
+  ART=$ART URL=$URL PW=$PW L3=$L3 L2=$L2 MEMBER=$MEMBER GRIDCTL=$G ONCE=$ONCE ONCE_PW=$ONCE_PW \
   PSQL="$PSQL_BIN" GF_DB="$GF_DB" \
   CHROMIUM=$CHROMIUM CHROMEDRIVER=$CHROMEDRIVER WEBDRIVER_PORT=$((PORT_BASE + 8)) WEBDRIVER_PORT2=$((PORT_BASE + 7)) \
   timeout 300 node "$ROOT/tests/browser/workbench.mjs"

@@ -7,6 +7,7 @@
 // the signal returns; refused ones stay listed with the answer.  The queue
 // follows /stream (SSE) without reloading.
 import './wb.css';
+import { MUST_CHANGE, signIn } from './signin.js';
 
 const $ = (id) => document.getElementById(id);
 const esc = (s) => String(s ?? '').replace(/[&<>"']/g,
@@ -421,16 +422,20 @@ function showLogin() {
   $('view').innerHTML = `<h1>登录</h1><form id="login-form" class="wb-form">
     <label>人员编号<input name="person" autocomplete="username" required></label>
     <label>密码<input name="password" type="password" autocomplete="current-password" required></label>
+    <label>动态验证码（已开启两步验证时填写）<input name="otp" inputmode="numeric" autocomplete="one-time-code" maxlength="8"></label>
+    <label id="login-new" hidden>首次登录请设置新密码（至少8位）<input name="new_password" type="password" autocomplete="new-password" minlength="8"></label>
     <button type="submit">登录</button><p id="login-error" class="refused"></p></form>`;
   $('login-form').addEventListener('submit', async (e) => {
     e.preventDefault();
     const f = new FormData(e.target);
-    const r = await fetch('/auth/login', { method: 'POST', credentials: 'same-origin', headers: { 'Content-Type': 'application/json' },
-      body: JSON.stringify({ person: f.get('person'), password: f.get('password') }) }).catch(() => null);
-    if (!r) { $('login-error').textContent = '无网络，无法登录'; return; }
-    if (r.status === 429) { $('login-error').textContent = '尝试过于频繁，请稍后再试'; return; }
-    if (!r.ok) { $('login-error').textContent = '账号或密码错误（多次错误将锁定账号）'; return; }
-    app.me = await r.json();
+    const body = { person: f.get('person'), password: f.get('password') };
+    if (f.get('otp')) body.otp = f.get('otp');
+    if (!$('login-new').hidden) body.new_password = f.get('new_password');
+    const answer = await signIn(body).catch(() => null);
+    if (!answer) { $('login-error').textContent = '无网络，无法登录'; return; }
+    if (answer.mustChange) { $('login-new').hidden = false; $('login-error').textContent = MUST_CHANGE; return; }
+    if (!answer.me) { $('login-error').textContent = answer.message; return; }
+    app.me = answer.me;
     localStorage.setItem('gf-wb-me', JSON.stringify(app.me));
     app.meFresh = true;
     app.noticeList = [];
