@@ -148,7 +148,7 @@ check "gridctl ledger show: the meeting lapsed and each escalation 自动升级"
 check "gridctl ledger show --format json: escalations automatic" "[[$P1,true,\"自动升级\"],[$S1,true,\"自动升级\"]]" \
   "$(jq -c '[.escalations[] | [.case_id, .automatic, .how]]' "$ART/ledger-m7.json")"
 check "the dashboard's ledger counts them as automatic" "2 lapsed" \
-  "$(sql "SELECT (x->>'automatic') || ' ' || (x->>'state') FROM json_array_elements(gf_dash_ledger()->'weekly') x WHERE x->>'grid' = 'QNL.07'")"
+  "$(sql "SELECT (x->>'automatic') || ' ' || (x->>'state') FROM json_array_elements(gf_dash_ledger('QNL')->'weekly') x WHERE x->>'grid' = 'QNL.07'")"
 "$G" ledger show --meeting "$M8" >"$ART/ledger-m8.txt" 2>&1
 check "the closed meeting's ledger: closed, no escalation" "1 1" \
   "$(grep -c '^会议状态 state: 已结束 closed' "$ART/ledger-m8.txt") $(grep -c '（0 件，其中自动升级 0 件）' "$ART/ledger-m8.txt")"
