@@ -175,7 +175,7 @@ static ssize_t s_read (void *cls, uint64_t pos, char *buf, size_t max)
             gf_hub_next (gw->hub, self->cursor, (int)wait, &seq, &type, &grid, &text);
         if (status == GF_HUB_EVENT) {
             self->cursor = seq;
-            if (streq (type, "notification.created") && strstr (text, self->needle))
+            if (type && text && streq (type, "notification.created") && strstr (text, self->needle))
                 self->due = true;
         } else if (status == GF_HUB_OVERFLOW)
             //  Too far behind to look at each event: look into the inbox.
