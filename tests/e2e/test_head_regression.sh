@@ -17,6 +17,10 @@ insert_events 40
 start relay
 wait_for "relay ports" 30 port_open $((PORT_BASE + 2))
 wait_for "events sequenced" 10 sql_eq "SELECT count(*) FROM case_events WHERE seq IS NULL" 0
+start_gateway
+gw_kiosk # /stream needs a session or a kiosk token: the root's, every event
+curl -sN -H "$AUTH" "$URL/stream" >"$ART/sse.txt" 2>"$ART/sse.err" &
+SSE=$!
 "$BIN/gridctl" watch --json --idle 20000 >"$ART/all.jsonl" 2>"$ART/all.err" &
 ALL=$!
 "$BIN/gridctl" watch case.routed/QNL.08 --json --idle 20000 >"$ART/grid.jsonl" 2>"$ART/grid.err" &
@@ -29,6 +33,7 @@ insert_events 20
 lines() { wc -l <"$1"; }
 seen_60() {
   [ "$(lines "$ART/all.jsonl")" == 20 ] && [ "$(lines "$ART/py.txt")" == 20 ] &&
+    [ "$(grep -c '^id: ' "$ART/sse.txt")" == 20 ] &&
     [ "$(lines "$ART/grid.jsonl")" == "$(sql "SELECT count(*) FROM case_events WHERE seq > 40 AND starts_with(topic, 'case.routed/QNL.08')")" ]
 }
 wait_for "every subscriber to see seq 41..60" 20 seen_60
@@ -43,7 +48,14 @@ reported() { grep -qE "head regression: the log.s head is 45, below seq (59|60) 
 wait_for "gridctl watch (all) to report the regression" 20 reported "$ART/all.err"
 wait_for "gridctl watch (by grid) to report the regression" 20 reported "$ART/grid.err"
 wait_for "the Python client to report the regression" 20 reported "$ART/py.err"
+sse_reported() { grep -q '^event: stream.regression' "$ART/sse.txt"; }
+wait_for "the gateway's /stream to report the regression" 20 sse_reported
 ok "every subscriber reported: head regression: the log's head is 45, below seq 60 (59 by grid) already seen"
+
+# A browser resuming after seq 60 (its Last-Event-ID) is told why it cannot.
+http GET /stream -H "Last-Event-ID: 60"
+check "/stream resuming above the new head: 400" 400 "$STATUS"
+check "... saying the log may have gone back" 1 "$(jbody .error | grep -c 'may have gone back (a head regression')"
 
 # --- the new log's events: 46..55 reuse seqs already seen, 56..75 pass the old head
 insert_events 10
@@ -68,6 +80,20 @@ check_list "filtered watch: after the regression, exactly the new log's matching
   "$(json_seq_id "$ART/grid.jsonl" | tail -n +$((GRID_OLD + 1)))"
 check_list "Python client: 41..60, then the new log after 45 once, in order" \
   "$(seq 41 60; new_log "" | cut -d' ' -f1)" "$(cut -d' ' -f1 "$ART/py.txt")"
+# /stream: 41..60, a stream.regression frame whose id is 45 (a reconnecting
+# browser resumes there), then the new log's events after 45, once.
+wait_for "the SSE stream to reach seq 75" 20 sh -c "grep '^id: ' '$ART/sse.txt' | tail -n 1 | grep -qx 'id: 75'"
+check_list "/stream: ids 41..60, the regression frame (45), then the new log after 45 once" \
+  "$(seq 41 60; echo 45; new_log "" | cut -d' ' -f1)" "$(sed -n 's/^id: //p' "$ART/sse.txt")"
+check_list "/stream: after the regression, exactly the new log's events (seq, id)" \
+  "$(new_log "")" "$(sed -n 's/^data: //p' "$ART/sse.txt" | tail -n +22 | jq -r '"\(.seq) \(.id)"')"
+check "/stream: the regression frame says what happened" \
+  '{"type":"stream.regression","head":45,"seen":60,"message":"head regression: the log'"'"'s head is 45, below seq 60 already seen; resynchronising from the new log"}' \
+  "$(grep -A2 '^event: stream.regression' "$ART/sse.txt" | sed -n 's/^data: //p')"
+kill "$SSE" 2>/dev/null; wait "$SSE" 2>/dev/null
+http GET /metrics
+check "gateway /metrics counts the regression" 1 "$(sed -n 's/^gf_gateway_head_regressions_total //p' "$ART/body.json")"
+check "the gateway logs the regression" 1 "$(grep -c "stream: head regression: the log's head is 45, below seq 60 already seen" "$ART/gateway.log")"
 check "gridctl watch counts the regression" 1 \
   "$(grep -c "watch: 1 head regressions" "$ART/all.err")"
 check "the Python client counts the regression" "regressions 1" "$(tail -n 1 "$ART/py.err")"
