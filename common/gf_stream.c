@@ -36,6 +36,7 @@ typedef struct {
     uint64_t got;  /* event messages received for it              */
     bool bad;      /* unfiltered: a seq was skipped               */
     bool stale;    /* asked again: its messages are skipped       */
+    uint64_t mark; /* `last` when asked: the log's head is >= it  */
 } s_page_t;
 
 struct _gf_stream_t {
@@ -61,11 +62,18 @@ struct _gf_stream_t {
     int burst;                    /* replay messages read in a row                 */
     bool recovering;              /* the replay repairs a gap: count what it finds */
     bool probing;                 /* a probe is outstanding                        */
-    uint64_t probe_id, probe_from, probe_to;
+    uint64_t probe_id, probe_from, probe_to, probe_mark;
     int64_t probe_sent;
-    uint64_t recovered; /* events that came only through recovery        */
-    uint64_t gaps;      /* gaps detected                                 */
-    zlistx_t *held;     /* live messages (zmsg_t) held during replay     */
+    bool checking; /* a head check is outstanding                   */
+    uint64_t check_id, check_mark;
+    int64_t check_sent;
+    bool suspect;          /* a heartbeat below `last` was heard            */
+    uint64_t suspect_head; /* the lowest such head since the last check  */
+    uint64_t regressions;  /* head regressions found                     */
+    uint64_t regressed_at; /* where the last one resynchronised from     */
+    uint64_t recovered;    /* events that came only through recovery        */
+    uint64_t gaps;         /* gaps detected                                 */
+    zlistx_t *held;        /* live messages (zmsg_t) held during replay     */
 };
 
 //  The sorted set of delivered seqs above `verified` -------------------------
@@ -133,7 +141,7 @@ static void s_page_request (gf_stream_t *self, uint64_t from, uint64_t to)
 {
     s_send_request (self, from, to, false, to > 0 ? to - from : REPLAY_PAGE);
     s_page_t *page = &self->pages[(self->page_head + self->page_n) % REPLAY_QUEUE];
-    *page = (s_page_t){.id = self->req_id, .from = from, .to = to};
+    *page = (s_page_t){.id = self->req_id, .from = from, .to = to, .mark = self->last};
     self->page_n++;
     self->live_n++;
     if (to == 0)
@@ -200,7 +208,42 @@ static void s_probe (gf_stream_t *self, uint64_t to)
     self->probe_id = self->req_id;
     self->probe_from = self->verified;
     self->probe_to = to;
+    self->probe_mark = self->last;
     self->probe_sent = zclock_mono ();
+}
+
+/*  Asks the relay for the log's head (a probe of one seq): its answer says
+    whether the log went back below what we have seen. */
+static void s_check (gf_stream_t *self, uint64_t head)
+{
+    s_send_request (self, head, head + 1, true, 1);
+    self->checking = true;
+    self->check_id = self->req_id;
+    self->check_mark = self->last;
+    self->check_sent = zclock_mono ();
+}
+
+/*  The log's head is below a seq we have seen: the relay follows another
+    log (a failover to a standby that was behind, a restore).  Every event
+    we saw above the new head is gone from it, and its new events reuse
+    those seqs, so we forget our position and replay from the lowest head
+    heard from the new log: its new events come once, in seq order. */
+static void s_regress (gf_stream_t *self, uint64_t head)
+{
+    uint64_t from = self->suspect && self->suspect_head < head ? self->suspect_head : head;
+    zsys_warning ("stream: head regression: the log's head is %" PRIu64 ", below seq %" PRIu64
+                  " already seen; resynchronising from the new log",
+                  head, self->last);
+    self->regressions++;
+    self->regressed_at = from;
+    self->verified = self->last = from;
+    self->head = head;
+    self->seen_n = 0;
+    self->anchored = true;
+    self->probing = self->checking = self->suspect = false;
+    self->recovering = false;
+    zlistx_purge (self->held); /* live messages older than the replay's end */
+    s_request (self);
 }
 
 static void s_msg_destroy (void **item)
@@ -436,27 +479,45 @@ static void s_on_replay_end (gf_stream_t *self, const void *data, size_t size)
     bool more = false, ok = true, has_count = false;
     if (end) {
         gf_msg_get_uint (end, "last", false, &last, &err);
-        gf_msg_get_uint (end, "head", false, &head, &err);
         gf_msg_get_bool (end, "more", false, &more, &err);
         gf_msg_get_bool (end, "ok", false, &ok, &err);
         has_count = gf_msg_get_uint (end, "count", false, &count, &err) == 0;
+        bool has_head = gf_msg_get_uint (end, "head", false, &head, &err) == 0;
         uint64_t id = s_id_of (gf_msg_id (end));
         if (head > self->head)
             self->head = head;
+        /* Everything seen when a request was sent was in the log then: an
+           answer whose head is below that proves the log went back. */
+        bool known = false;
+        uint64_t mark = 0;
         if (id && self->probing && id == self->probe_id)
+            known = true, mark = self->probe_mark;
+        else if (id && self->checking && id == self->check_id)
+            known = true, mark = self->check_mark;
+        for (size_t i = 0; id && i < self->page_n && !known; i++) {
+            s_page_t *page = &self->pages[(self->page_head + i) % REPLAY_QUEUE];
+            if (page->id == id)
+                known = true, mark = page->mark;
+        }
+        bool regressed = known && ok && has_head && head < mark;
+        if (id && self->checking && id == self->check_id) {
+            self->checking = false;
+            if (!regressed)
+                self->suspect = false; /* a heartbeat from before our last event */
+        } else if (id && self->probing && id == self->probe_id)
             s_on_probe_end (self, ok, has_count, count);
         else if (id) {
             /* Pages are answered in order: one before this page that has
                not ended lost its end on the way. */
-            bool known = false;
-            for (size_t i = 0; i < self->page_n && !known; i++)
-                known = self->pages[(self->page_head + i) % REPLAY_QUEUE].id == id;
+            bool in_ring = false;
+            for (size_t i = 0; i < self->page_n && !in_ring; i++)
+                in_ring = self->pages[(self->page_head + i) % REPLAY_QUEUE].id == id;
             bool lost = false;
-            while (known && s_page_first (self)->id != id) {
+            while (in_ring && s_page_first (self)->id != id) {
                 lost |= !s_page_first (self)->stale;
                 s_page_pop (self);
             }
-            if (!known)
+            if (!in_ring)
                 ; /* an answer to a request from before a timeout */
             else if (s_page_first (self)->stale)
                 s_page_pop (self);
@@ -466,6 +527,8 @@ static void s_on_replay_end (gf_stream_t *self, const void *data, size_t size)
             } else
                 s_on_page_end (self, ok, has_count, count, last, more);
         }
+        if (regressed)
+            s_regress (self, head);
     }
     gf_msg_destroy (&end);
 }
@@ -535,6 +598,14 @@ static void s_on_heartbeat (gf_stream_t *self, uint64_t head)
             s_probe (self, head);
         else
             s_gap (self);
+    } else if (self->anchored && head < self->last) {
+        /* Below what we have seen: an old heartbeat still queued, or the
+           relay follows a log that went back.  Ask the log. */
+        if (!self->suspect || head < self->suspect_head)
+            self->suspect_head = head;
+        self->suspect = true;
+        if (!self->probing && !self->checking)
+            s_check (self, head);
     }
     if (head > self->head)
         self->head = head;
@@ -604,6 +675,8 @@ gf_msg_t *gf_stream_next (gf_stream_t *self, int timeout_ms, char **topic)
         s_fill (self);
         if (self->probing && zclock_mono () - self->probe_sent > REPLAY_TIMEOUT)
             self->probing = false; /* probe again at the next heartbeat */
+        if (self->checking && zclock_mono () - self->check_sent > REPLAY_TIMEOUT)
+            self->checking = false; /* check again at the next heartbeat */
         /* Read what is queued without polling, replay first, but look at
            the live socket every REPLAY_BURST replay messages. */
         gf_msg_t *event = NULL;
@@ -658,4 +731,14 @@ uint64_t gf_stream_gaps (gf_stream_t *self)
 uint64_t gf_stream_verified (gf_stream_t *self)
 {
     return self->verified;
+}
+
+uint64_t gf_stream_regressions (gf_stream_t *self)
+{
+    return self->regressions;
+}
+
+uint64_t gf_stream_regressed_at (gf_stream_t *self)
+{
+    return self->regressed_at;
 }

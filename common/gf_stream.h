@@ -20,6 +20,14 @@
       come after live events with higher seqs: filtered streams are in seq
       order except for events recovered after a gap.
     A stuck reader whose queue ZeroMQ dropped thus recovers everything.
+
+    Head regression: a heartbeat below the last seq seen makes the stream
+    ask the log's head; an answer (to any request) whose head is below
+    what had been seen when it was asked proves the log went back (a
+    failover to a standby that was behind, a restore).  The stream then
+    logs "head regression: ...", counts it, and resynchronises: its
+    position becomes the lowest head heard from the new log and it
+    replays from there, so the new log's events are delivered once.
 */
 #ifndef GF_STREAM_H_INCLUDED
 #define GF_STREAM_H_INCLUDED
@@ -70,5 +78,13 @@ uint64_t gf_stream_gaps (gf_stream_t *self);
 /*  Seq up to which every matching event has surely been delivered (a
     safe `since` to resume from). */
 uint64_t gf_stream_verified (gf_stream_t *self);
+
+/*  Head regressions found (the log's head went below a seq seen): each
+    one reset the position to the new log's head. */
+uint64_t gf_stream_regressions (gf_stream_t *self);
+
+/*  The position the last regression resynchronised from (0 if none): the
+    new log's events after it are delivered. */
+uint64_t gf_stream_regressed_at (gf_stream_t *self);
 
 #endif

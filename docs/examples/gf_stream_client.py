@@ -133,8 +133,12 @@ class Stream:
         self.probe = None  # (id, from, to, sent_at) of the outstanding probe
         self.held = collections.deque()
         self.recovering, self.recovered, self.gaps = False, 0, 0
+        # Head regression: `last` is the highest seq seen; each request
+        # remembers it (marks), since the log held it when we asked.
+        self.last, self.marks, self.check = 0, {}, None
+        self.suspect, self.regressions = None, 0
         if since is not None:
-            self.anchored, self.verified = True, since
+            self.anchored, self.verified, self.last = True, since, since
             self._request(since)
 
     def _send(self, frm, to=0, probe=False, limit=REPLAY_PAGE):
@@ -147,6 +151,9 @@ class Stream:
         if probe:
             body["probe"] = True
         self.dealer.send(encode(body))
+        self.marks = {k: v for k, v in self.marks.items()
+                      if k in (self.replay_id, self.probe and self.probe[0], self.check and self.check[0])}
+        self.marks[str(self.req)] = self.last
         return str(self.req)
 
     def _request(self, frm):
@@ -159,7 +166,21 @@ class Stream:
         self.recovering = True
         self._request(self.verified)
 
+    def _regress(self, head):
+        # The log went back below what we saw (a failover to a standby that
+        # was behind, a restore): replay from the lowest head of the new log.
+        frm = min(head, self.suspect) if self.suspect is not None else head
+        print("head regression: the log's head is %d, below seq %d already seen; "
+              "resynchronising from the new log" % (head, self.last), file=sys.stderr, flush=True)
+        self.regressions += 1
+        self.verified = self.last = frm
+        self.seen, self.probe, self.check, self.suspect = set(), None, None, None
+        self.held.clear()
+        self.recovering, self.anchored = False, True
+        self._request(frm)
+
     def _verify_to(self, seq):
+        self.last = max(self.last, seq)
         if seq > self.verified:
             self.verified = seq
             self.seen = {s for s in self.seen if s > seq}
@@ -173,6 +194,7 @@ class Stream:
             self.seen.add(seq)
         else:
             self.verified = seq
+        self.last = max(self.last, seq)
         return True
 
     def _on_replay(self, frames):
@@ -181,7 +203,13 @@ class Stream:
             return None
         if frames[0] == b"replay.end":
             end = decode(frames[1])
-            if self.probe and end.get("id") == self.probe[0]:
+            mark = self.marks.get(end.get("id"))
+            if end.get("ok") and "head" in end and mark is not None and end["head"] < mark:
+                self._regress(end["head"])
+                return None
+            if self.check and end.get("id") == self.check[0]:
+                self.check, self.suspect = None, None  # an old heartbeat
+            elif self.probe and end.get("id") == self.probe[0]:
                 _, frm, to, _ = self.probe
                 self.probe = None
                 if not end.get("ok") or self.replaying or frm != self.verified:
@@ -199,6 +227,7 @@ class Stream:
                 elif end["more"]:
                     if not self.filtered:
                         self.verified = max(self.verified, end["last"])
+                        self.last = max(self.last, self.verified)
                     self._request(end["last"])
                 else:
                     self._verify_to(end["last"])
@@ -236,6 +265,12 @@ class Stream:
                     self.probe = (pid, self.verified, head, time.monotonic())
                 else:
                     self._gap()
+            elif head < self.last:
+                # An old heartbeat, or the log went back: ask its head.
+                self.suspect = head if self.suspect is None else min(self.suspect, head)
+                if not self.probe and not self.check:
+                    cid = self._send(head, to=head + 1, probe=True, limit=1)
+                    self.check = (cid, time.monotonic())
             return None
         seq = body["seq"]
         if not self.filtered and self.anchored and seq > self.verified + 1:
@@ -260,6 +295,8 @@ class Stream:
                 self._request(self.rfrom if self.filtered else self.verified)
             if self.probe and now - self.probe[3] > REPLAY_TIMEOUT:
                 self.probe = None
+            if self.check and now - self.check[1] > REPLAY_TIMEOUT:
+                self.check = None
             if now >= deadline:
                 return None
             ready = dict(self.poller.poll(int(min(0.2, deadline - now) * 1000) + 1))
@@ -298,6 +335,7 @@ def watch(args):
         seen, last = seen + 1, time.monotonic()
         print("%d %s %s %s" % (event["seq"], topic, event["type"], event.get("case")), flush=True)
     print("recovered %d gaps %d" % (stream.recovered, stream.gaps), file=sys.stderr)
+    print("regressions %d" % stream.regressions, file=sys.stderr)
     return 0
 
 

@@ -459,13 +459,17 @@ static void s_metrics (gf_gw_t *gw, gf_gw_reply_t *reply)
              "gf_gateway_stream_first_seq %" PRIu64 "\n"
              "# HELP gf_gateway_relay_head The relay's head seq as last heard.\n"
              "# TYPE gf_gateway_relay_head gauge\n"
-             "gf_gateway_relay_head %" PRIu64 "\n",
+             "gf_gateway_relay_head %" PRIu64 "\n"
+             "# HELP gf_gateway_head_regressions_total Times the event log's head went below a "
+             "seq already seen (failover, restore): the buffer restarted at the new head.\n"
+             "# TYPE gf_gateway_head_regressions_total counter\n"
+             "gf_gateway_head_regressions_total %" PRIu64 "\n",
              atomic_load (&gw->sse_clients), (uint64_t)atomic_load (&gw->sse_streams),
              (uint64_t)atomic_load (&gw->sse_events), (uint64_t)atomic_load (&gw->sse_overflows),
              (uint64_t)atomic_load (&gw->sse_replays), (uint64_t)atomic_load (&gw->posts_ok),
              (uint64_t)atomic_load (&gw->posts_dup), (uint64_t)atomic_load (&gw->posts_err),
-             gf_hub_last (gw->hub), gf_hub_first (gw->hub),
-             (uint64_t)atomic_load (&gw->relay_head));
+             gf_hub_last (gw->hub), gf_hub_first (gw->hub), (uint64_t)atomic_load (&gw->relay_head),
+             gf_hub_epoch (gw->hub, NULL, NULL));
     fprintf (out, "# HELP gf_gateway_http_refused_total Requests refused before they were "
                   "handled, by reason.\n"
                   "# TYPE gf_gateway_http_refused_total counter\n");
@@ -989,6 +993,16 @@ void gf_gateway_actor (zsock_t *pipe, void *args)
         char *topic = NULL;
         gf_msg_t *event = gf_stream_next (stream, 100, &topic);
         atomic_store (&gw.relay_head, gf_stream_head (stream));
+        if (gf_stream_regressions (stream) > gf_hub_epoch (gw.hub, NULL, NULL)) {
+            //  The log went back (gf_stream logged it): the hub restarts
+            //  at the new log's head, before this event of the new log.
+            //  Each SSE stream is told (gf_sse.c) and goes on from there.
+            uint64_t base = gf_stream_regressed_at (stream);
+            zsys_warning ("head regression: the buffer restarts after seq %" PRIu64
+                          " (it held up to %" PRIu64 ")",
+                          base, gf_hub_last (gw.hub));
+            gf_hub_reset (gw.hub, base);
+        }
         if (!event)
             continue;
         uint64_t seq = 0;

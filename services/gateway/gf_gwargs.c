@@ -234,7 +234,9 @@ const char *gf_gwargs_sse_window (const gf_gwargs_sse_t *a, uint64_t head, uint6
     if (!a->resume)
         return NULL;
     if (a->from > head)
-        return "Last-Event-ID / since is after the newest event: resume from an id the stream sent";
+        return "Last-Event-ID / since is after the newest event: the event log may have gone "
+               "back (a head regression: a failover or a restore), so events already seen are not "
+               "in it; reload the page (GET /api/summary.json) and follow the stream live";
     if (max_behind && head - a->from > max_behind)
         return "Last-Event-ID / since is too far behind the newest event to replay: reload the "
                "page (GET /api/summary.json) and follow the stream live";

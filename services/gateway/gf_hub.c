@@ -24,6 +24,9 @@ struct _gf_hub_t {
     size_t count;         /* entries held                                 */
     uint64_t last;        /* newest seq appended, or the base             */
     bool stopped;         /* gf_hub_stop was called                       */
+    uint64_t epoch;       /* gf_hub_reset calls                           */
+    uint64_t reset_base;  /* the last reset's base                        */
+    uint64_t reset_seen;  /* the newest seq appended before it            */
 };
 
 gf_hub_t *gf_hub_new (size_t capacity, uint64_t base)
@@ -145,8 +148,8 @@ struct timespec gf_hub_deadline (clockid_t clock, int ms)
     return at;
 }
 
-gf_hub_status_t gf_hub_next (gf_hub_t *self, uint64_t after, int timeout_ms, uint64_t *seq,
-                             char **type, char **grid, char **text)
+static gf_hub_status_t s_next (gf_hub_t *self, bool any_epoch, uint64_t epoch, uint64_t after,
+                               int timeout_ms, uint64_t *seq, char **type, char **grid, char **text)
 {
     struct timespec deadline = gf_hub_deadline (CLOCK_MONOTONIC, timeout_ms);
     gf_hub_status_t status = GF_HUB_TIMEOUT;
@@ -154,6 +157,10 @@ gf_hub_status_t gf_hub_next (gf_hub_t *self, uint64_t after, int timeout_ms, uin
     while (true) {
         if (self->stopped) {
             status = GF_HUB_STOPPED;
+            break;
+        }
+        if (!any_epoch && epoch != self->epoch) {
+            status = GF_HUB_RESET;
             break;
         }
         if (!s_covers (self, after)) {
@@ -175,6 +182,43 @@ gf_hub_status_t gf_hub_next (gf_hub_t *self, uint64_t after, int timeout_ms, uin
     }
     pthread_mutex_unlock (&self->lock);
     return status;
+}
+
+gf_hub_status_t gf_hub_next (gf_hub_t *self, uint64_t after, int timeout_ms, uint64_t *seq,
+                             char **type, char **grid, char **text)
+{
+    return s_next (self, true, 0, after, timeout_ms, seq, type, grid, text);
+}
+
+gf_hub_status_t gf_hub_next_at (gf_hub_t *self, uint64_t epoch, uint64_t after, int timeout_ms,
+                                uint64_t *seq, char **type, char **grid, char **text)
+{
+    return s_next (self, false, epoch, after, timeout_ms, seq, type, grid, text);
+}
+
+void gf_hub_reset (gf_hub_t *self, uint64_t base)
+{
+    pthread_mutex_lock (&self->lock);
+    for (size_t i = 0; i < self->capacity; i++)
+        s_entry_clear (&self->ring[i]);
+    self->reset_seen = self->last;
+    self->head = self->count = 0;
+    self->last = self->reset_base = base;
+    self->epoch++;
+    pthread_cond_broadcast (&self->grown);
+    pthread_mutex_unlock (&self->lock);
+}
+
+uint64_t gf_hub_epoch (gf_hub_t *self, uint64_t *base, uint64_t *seen)
+{
+    pthread_mutex_lock (&self->lock);
+    uint64_t epoch = self->epoch;
+    if (base)
+        *base = self->reset_base;
+    if (seen)
+        *seen = self->reset_seen;
+    pthread_mutex_unlock (&self->lock);
+    return epoch;
 }
 
 uint64_t gf_hub_last (gf_hub_t *self)

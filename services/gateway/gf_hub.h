@@ -37,7 +37,8 @@ typedef enum {
     GF_HUB_EVENT,    /* an event after `after` was returned           */
     GF_HUB_TIMEOUT,  /* none arrived within the timeout               */
     GF_HUB_OVERFLOW, /* events after `after` already left the ring    */
-    GF_HUB_STOPPED   /* gf_hub_stop was called                        */
+    GF_HUB_STOPPED,  /* gf_hub_stop was called                        */
+    GF_HUB_RESET     /* gf_hub_reset was called since the reader's epoch */
 } gf_hub_status_t;
 
 /*  The instant ms from now on clock (CLOCK_MONOTONIC for a condition
@@ -50,6 +51,20 @@ struct timespec gf_hub_deadline (clockid_t clock, int ms);
     NULL) and SSE text in the out pointers (caller frees). */
 gf_hub_status_t gf_hub_next (gf_hub_t *self, uint64_t after, int timeout_ms, uint64_t *seq,
                              char **type, char **grid, char **text);
+
+/*  The same for a reader that read the hub at `epoch` (gf_hub_epoch):
+    GF_HUB_RESET once the hub has been reset since. */
+gf_hub_status_t gf_hub_next_at (gf_hub_t *self, uint64_t epoch, uint64_t after, int timeout_ms,
+                                uint64_t *seq, char **type, char **grid, char **text);
+
+/*  Head regression (docs/streams.md): the log went back, its seqs after
+    `base` are new events.  Empties the ring, starts it again after `base`
+    and wakes every reader (GF_HUB_RESET from gf_hub_next_at). */
+void gf_hub_reset (gf_hub_t *self, uint64_t base);
+
+/*  Resets so far (0 at first), and in *base (if not NULL) the base of the
+    last reset and in *seen the newest seq appended before it. */
+uint64_t gf_hub_epoch (gf_hub_t *self, uint64_t *base, uint64_t *seen);
 
 /*  True when a reader positioned at `after` can be served from the ring
     (nothing it needs has left it). */

@@ -50,6 +50,7 @@ typedef struct {
     gf_sse_out_t out;                  /* the frame being written                       */
     json_t *viewer;                    /* who reads (gf_auth_viewer): its subtree only  */
     int64_t checked;                   /* zclock_mono when the viewer was last checked  */
+    uint64_t epoch;                    /* the hub's resets when last looked at          */
 } s_sse_t;
 
 static bool s_match (s_sse_t *self, const char *type, const char *grid)
@@ -151,6 +152,39 @@ static void s_take_event (void *arg, gf_msg_t *event)
     free (grid);
 }
 
+//  After a head regression (the hub was reset at `base`: the log went back,
+//  its seqs after base are new events): a stream that had sent events
+//  above base is told with a stream.regression frame whose id is base (so
+//  a reconnecting browser resumes there) and goes on from base; one that
+//  had not is simply served from where it was.  Frames of a replay window
+//  not sent yet are dropped and asked again.  Returns the frame or NULL.
+static char *s_regressed (s_sse_t *self, uint64_t base)
+{
+    uint64_t sent = self->cursor; //  matching events up to here were sent
+    const char *first = zlistx_first (self->window);
+    if (first && strncmp (first, "id: ", 4) == 0)
+        sent = strtoull (first + 4, NULL, 10) - 1;
+    zlistx_purge (self->window);
+    char *frame = NULL;
+    if (sent > base) {
+        zsys_info ("sse: head regression: the log's head is %" PRIu64 ", below seq %" PRIu64
+                   " already sent to a stream; resynchronising it from the new log",
+                   base, sent);
+        if (asprintf (&frame,
+                      "id: %" PRIu64 "\nevent: stream.regression\ndata: "
+                      "{\"type\":\"stream.regression\",\"head\":%" PRIu64 ",\"seen\":%" PRIu64
+                      ",\"message\":\"head regression: the log's head is %" PRIu64
+                      ", below seq %" PRIu64
+                      " already seen; resynchronising from the new log\"}\n\n",
+                      base, base, sent, base, sent) < 0)
+            frame = NULL;
+        sent = base;
+    }
+    self->cursor = sent;
+    self->replaying = !gf_hub_covers (self->gw->hub, sent);
+    return frame;
+}
+
 static ssize_t s_read (void *cls, uint64_t pos, char *buf, size_t max)
 {
     s_sse_t *self = cls;
@@ -184,6 +218,15 @@ static ssize_t s_read (void *cls, uint64_t pos, char *buf, size_t max)
         }
         if (wait > 500)
             wait = 500; //  check for shutdown twice a second
+        uint64_t base = 0;
+        uint64_t epoch = gf_hub_epoch (gw->hub, &base, NULL);
+        if (epoch != self->epoch) {
+            self->epoch = epoch;
+            char *frame = s_regressed (self, base);
+            if (frame)
+                gf_sse_out_set (&self->out, frame);
+            continue;
+        }
         if (zlistx_size (self->window)) {
             gf_sse_out_set (&self->out, zlistx_detach (self->window, NULL));
             continue;
@@ -210,8 +253,8 @@ static ssize_t s_read (void *cls, uint64_t pos, char *buf, size_t max)
         }
         uint64_t seq = 0;
         char *type = NULL, *grid = NULL, *text = NULL;
-        gf_hub_status_t status =
-            gf_hub_next (gw->hub, self->cursor, (int)wait, &seq, &type, &grid, &text);
+        gf_hub_status_t status = gf_hub_next_at (gw->hub, self->epoch, self->cursor, (int)wait,
+                                                 &seq, &type, &grid, &text);
         if (status == GF_HUB_EVENT) {
             self->cursor = seq;
             if (s_match (self, type, grid)) {
@@ -310,6 +353,7 @@ static enum MHD_Result s_serve (gf_gw_t *gw, struct MHD_Connection *conn, json_t
         int sndbuf = S_SNDBUF;
         setsockopt (info->connect_fd, SOL_SOCKET, SO_SNDBUF, &sndbuf, sizeof sndbuf);
     }
+    self->epoch = gf_hub_epoch (gw->hub, NULL, NULL);
     self->cursor = resume ? from : gf_hub_last (gw->hub);
     if (resume && !gf_hub_covers (gw->hub, from)) {
         self->replaying = true;

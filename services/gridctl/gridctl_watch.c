@@ -354,6 +354,9 @@ int gridctl_watch (gf_config_t *config, int argc, char **argv)
     if (gf_stream_recovered (stream))
         fprintf (stderr, "watch: %" PRIu64 " events were recovered by replay\n",
                  gf_stream_recovered (stream));
+    if (gf_stream_regressions (stream))
+        fprintf (stderr, "watch: %" PRIu64 " head regressions: resynchronised from the new log\n",
+                 gf_stream_regressions (stream));
     gf_stream_destroy (&stream);
     return 0;
 }

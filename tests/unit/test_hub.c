@@ -138,6 +138,42 @@ static void test_stop_wakes_readers (void **state)
     gf_hub_destroy (&hub);
 }
 
+//  Head regression: the hub restarts after a lower base; a reader of the
+//  old epoch is told (GF_HUB_RESET) even when the new log's events already
+//  passed its position, and then reads the new log's events from the base.
+static void test_reset (void **state)
+{
+    gf_hub_t *hub = gf_hub_new (8, 40);
+    for (uint64_t s = 41; s <= 60; s++)
+        s_append (hub, s, "QNL.01");
+    uint64_t base = 1, seen = 1;
+    uint64_t epoch = gf_hub_epoch (hub, &base, &seen);
+    assert_int_equal (epoch, 0);
+    assert_int_equal (base, 0);
+    gf_hub_reset (hub, 45);
+    assert_int_equal (gf_hub_epoch (hub, &base, &seen), 1);
+    assert_int_equal (base, 45);
+    assert_int_equal (seen, 60);
+    assert_int_equal (gf_hub_last (hub), 45);
+    assert_int_equal (gf_hub_first (hub), 0);
+    for (uint64_t s = 46; s <= 62; s++) //  reused seqs, then past the old head
+        s_append (hub, s, "QNL.01");
+    assert_int_equal (gf_hub_last (hub), 62);
+    uint64_t seq = 0;
+    char *type = NULL, *grid = NULL, *text = NULL;
+    assert_int_equal (gf_hub_next_at (hub, epoch, 60, 0, &seq, &type, &grid, &text), GF_HUB_RESET);
+    //  In the new epoch, from the base: the ring holds the last 8 (55..62).
+    assert_int_equal (gf_hub_next_at (hub, 1, 54, 0, &seq, &type, &grid, &text), GF_HUB_EVENT);
+    assert_int_equal (seq, 55);
+    free (type);
+    free (grid);
+    free (text);
+    assert_false (gf_hub_covers (hub, 45)); //  46..54 left the ring: a replay
+    gf_hub_status_t st;
+    assert_int_equal (s_next (hub, 61, &st), 62); //  gf_hub_next ignores epochs
+    gf_hub_destroy (&hub);
+}
+
 int main (void)
 {
     const struct CMUnitTest tests[] = {
@@ -146,6 +182,7 @@ int main (void)
         cmocka_unit_test (test_gaps),
         cmocka_unit_test (test_waiting_reader),
         cmocka_unit_test (test_stop_wakes_readers),
+        cmocka_unit_test (test_reset),
     };
     return cmocka_run_group_tests (tests, NULL, NULL);
 }

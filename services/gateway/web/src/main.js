@@ -217,6 +217,16 @@ function connect() {
   state.es = es;
   for (const t of Object.keys(vocab.event_types)) es.addEventListener(t, onEvent);
   es.onmessage = onEvent;
+  // Head regression (docs/streams.md): the log went back (a failover, a
+  // restore) and its seqs after `head` are new events: follow them.
+  es.addEventListener('stream.regression', (ev) => {
+    let data = {};
+    try { data = JSON.parse(ev.data); } catch { /* keep going */ }
+    if (Number.isFinite(data.head)) state.lastSeq = data.head;
+    $('seq').textContent = state.lastSeq;
+    refreshSummary();
+    refreshSlow();
+  });
   es.onopen = () => { setConn(true); refreshSummary(); refreshSlow(); };
   es.onerror = () => {
     setConn(false);
