@@ -53,14 +53,6 @@ static const char *SQL_KNOWN_REASON = "SELECT 1 FROM reject_reasons WHERE code =
 static const char *SQL_ACT = "SELECT gf_case_act ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, "
                              "$12, $13, $14, $15, $16, $17, $18, $19, $20, $21, $22) AS version";
 
-static void s_fail (gf_reply_t *reply, gf_code_t code, const char *message)
-{
-    reply->ok = false;
-    reply->code = code;
-    free (reply->message);
-    reply->message = strdup (message);
-}
-
 /*  Whether code is in the vocabulary sql reads: 0, -1 with err set (code,
     what it is) when it is not or the database failed (unavailable). */
 static int s_known (gf_db_t *db, const char *sql, const char *code, gf_code_t unknown,
@@ -427,7 +419,7 @@ void gf_intake_action_apply (gf_db_t *db, const gf_action_t *a, const char *iden
 unavailable:
     gf_intake_db_failure (db, late, &err);
 refuse:
-    s_fail (reply, err.code, err.message);
+    gf_intake_db_refuse (reply, err.code, err.message);
 rollback:
     gf_db_rollback (db);
 cleanup:

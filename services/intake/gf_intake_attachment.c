@@ -116,10 +116,7 @@ void gf_intake_attachment_apply (gf_db_t *db, const gf_attachment_t *a, const ch
 unavailable:
     gf_intake_db_failure (db, late, &err);
 refuse:
-    reply->ok = false;
-    reply->code = err.code;
-    free (reply->message);
-    reply->message = strdup (err.message);
+    gf_intake_db_refuse (reply, err.code, err.message);
 rollback:
     if (begun)
         gf_db_rollback (db);

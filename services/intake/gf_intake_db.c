@@ -145,12 +145,17 @@ PGresult *gf_intake_db_apply (gf_db_t *db, const char *sql, int nparams, const c
 unavailable:
     gf_intake_db_failure (db, late, &err);
 refuse:
-    reply->ok = false;
-    reply->code = err.code;
-    free (reply->message);
-    reply->message = strdup (err.message);
+    gf_intake_db_refuse (reply, err.code, err.message);
     gf_db_rollback (db);
     if (res)
         PQclear (res);
     return NULL;
+}
+
+void gf_intake_db_refuse (gf_reply_t *reply, gf_code_t code, const char *message)
+{
+    reply->ok = false;
+    reply->code = code;
+    free (reply->message);
+    reply->message = strdup (message);
 }

@@ -63,6 +63,10 @@ void gf_intake_db_failure (gf_db_t *db, bool late, gf_error_t *err);
 PGresult *gf_intake_db_apply (gf_db_t *db, const char *sql, int nparams, const char *const *params,
                               int64_t deadline, gf_reply_t *reply);
 
+/*  reply as a refusal: not ok, code and message (replacing any earlier
+    message). */
+void gf_intake_db_refuse (gf_reply_t *reply, gf_code_t code, const char *message);
+
 /*  Records for /healthz whether COMMITs complete in time: false after a
     missed deadline, true after a transaction that wrote committed in
     time. */

@@ -120,10 +120,7 @@ void gf_intake_meeting_apply (gf_db_t *db, const gf_meeting_action_t *a, const c
 unavailable:
     gf_intake_db_failure (db, late, &err);
 refuse:
-    reply->ok = false;
-    reply->code = err.code;
-    free (reply->message);
-    reply->message = strdup (err.message);
+    gf_intake_db_refuse (reply, err.code, err.message);
 rollback:
     gf_db_rollback (db);
 cleanup:
