@@ -6,13 +6,20 @@
 -- recipient), and the services' roles can run it.  On cases of our own
 -- (rolled back).
 BEGIN;
-SELECT plan (46);
+SELECT plan (48);
 
 INSERT INTO sim_clock (at) VALUES ('2026-11-04 10:00+08')
     ON CONFLICT (id) DO UPDATE SET at = excluded.at;
 CREATE FUNCTION pg_temp.c (p_ref text) RETURNS bigint LANGUAGE sql AS $$
     SELECT id FROM cases WHERE source_ref = p_ref
 $$;
+-- The one payload shape of notification.created (gf_notification_payload).
+SELECT is (gf_notification_payload (7, 3, 'case.routed', 'P-QNL.07.063-1', '新案件'),
+           '{"notification": 7, "case": 3, "kind": "case.routed", "recipient": "P-QNL.07.063-1",
+             "role": "leader", "text": "新案件"}'::jsonb, 'the payload: the recipient''s role from the directory');
+SELECT is (gf_notification_payload (8, NULL, 'case.received', NULL, '回执'),
+           '{"notification": 8, "case": null, "kind": "case.received", "recipient": null,
+             "role": "resident", "text": "回执"}'::jsonb, 'a text to the resident: role resident, a notice without a case: case null');
 -- One occasion as the callers pass it.
 CREATE FUNCTION pg_temp.occ (p_ref text, p_type text, p_extra jsonb DEFAULT '{}') RETURNS jsonb
 LANGUAGE sql AS $$

@@ -5,8 +5,21 @@
 -- reminders, overdue referrals) alike; and the notices of field reminders
 -- (033: missed patrols, overdue visits) and of lapsed meetings (036), which
 -- have no case.
--- Owns: gf_notification_text, gf_notify_many, gf_notifier_batch, gf_notify_field,
--- gf_notify_meeting.
+-- Owns: gf_notification_text, gf_notification_payload, gf_notify_many, gf_notifier_batch,
+-- gf_notify_field, gf_notify_meeting.
+
+-- The payload of a notification.created event: the one shape for every
+-- notice, a case's, a field reminder's or a lapsed meeting's (case null
+-- for those); role 'resident' for a text to the resident (no recipient).
+CREATE OR REPLACE FUNCTION gf_notification_payload (p_id bigint, p_case bigint, p_kind text,
+                                                    p_recipient text, p_text text)
+RETURNS jsonb LANGUAGE sql STABLE AS $$
+    SELECT jsonb_build_object ('notification', p_id, 'case', p_case, 'kind', p_kind,
+                               'recipient', p_recipient,
+                               'role', coalesce ((SELECT role FROM people WHERE id = p_recipient),
+                                                 'resident'),
+                               'text', p_text)
+$$;
 
 -- The one rendering of a notification's text.  A template's format()
 -- positions: %1$s case id, %2$s category name ('未分类' without one), %3$s
@@ -144,11 +157,8 @@ BEGIN
     ), ev AS (
         INSERT INTO case_events (type, topic, case_id, grid, at, payload)
         SELECT 'notification.created', 'notify/' || coalesce (i.recipient, 'resident'), i.case_id,
-               c.grid, v_now,
-               jsonb_build_object ('notification', i.id, 'case', i.case_id, 'kind', i.kind,
-                                   'recipient', i.recipient, 'role', coalesce (p.role, 'resident'),
-                                   'text', i.text)
-          FROM ins i JOIN cases c ON c.id = i.case_id LEFT JOIN people p ON p.id = i.recipient
+               c.grid, v_now, gf_notification_payload (i.id, i.case_id, i.kind, i.recipient, i.text)
+          FROM ins i JOIN cases c ON c.id = i.case_id
          ORDER BY i.id
         RETURNING 1
     )
@@ -201,10 +211,8 @@ LANGUAGE sql AS $$
     ), ev AS (
         INSERT INTO case_events (type, topic, case_id, grid, at, payload)
         SELECT 'notification.created', 'notify/' || i.recipient, NULL, f.grid, i.created_at,
-               jsonb_build_object ('notification', i.id, 'case', NULL, 'kind', i.kind,
-                                   'recipient', i.recipient, 'role', p.role, 'text', i.text)
+               gf_notification_payload (i.id, NULL, i.kind, i.recipient, i.text)
           FROM ins i JOIN field_reminders f ON f.id = i.field_reminder
-          LEFT JOIN people p ON p.id = i.recipient
          ORDER BY i.id
         RETURNING 1
     )
@@ -244,10 +252,8 @@ RETURNS integer LANGUAGE sql AS $$
     ), ev AS (
         INSERT INTO case_events (type, topic, case_id, grid, at, payload)
         SELECT 'notification.created', 'notify/' || i.recipient, NULL, m.grid, i.created_at,
-               jsonb_build_object ('notification', i.id, 'case', NULL, 'kind', i.kind,
-                                   'recipient', i.recipient, 'role', p.role, 'text', i.text)
+               gf_notification_payload (i.id, NULL, i.kind, i.recipient, i.text)
           FROM ins i JOIN meetings m ON m.id = i.meeting_id
-          LEFT JOIN people p ON p.id = i.recipient
          ORDER BY i.id
         RETURNING 1
     )
