@@ -45,6 +45,12 @@ tally() {
     echo "not ok - $name ran no test"
     f=1
   fi
+  # pgTAP's and cmocka's word that the plan was not kept (a suite that
+  # stopped early, or ran more than it says).
+  if grep -q '^# Looks like you planned' "$out"; then
+    echo "not ok - $name did not run the number of tests it planned"
+    f=$((f + 1))
+  fi
   PASS=$((PASS + p))
   FAIL=$((FAIL + f))
 }

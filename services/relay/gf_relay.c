@@ -1,4 +1,4 @@
-/*  gf_relay — the sequencer and publisher. */
+/*  gf_relay — the publisher of the numbered log. */
 #include "gf_relay.h"
 #include "gf_auth.h"
 #include "gf_clock.h"
@@ -8,9 +8,11 @@
 #include "gf_proto.h"
 #include "gf_service.h"
 
-/*  Leadership: one relay sequences at a time. */
+/*  Leadership: one relay publishes at a time (its subscribers see one
+    stream, in order).  The writers number their events at commit
+    (events.sql); the relay only reads them. */
 #define RELAY_LOCK_KEY "7146203001"
-#define SEQUENCE_BATCH "1000" /* one round stays well under service/drain, even under ASan */
+#define READ_BATCH     "1000" /* one round stays well under service/drain, even under ASan */
 #define HEARTBEAT_MS   1000
 /*  Messages queued per subscriber before ZeroMQ drops that subscriber's
     messages (PUB never blocks): a stuck subscriber costs at most this
@@ -20,9 +22,9 @@
 static const char *SQL_LEAD = "SELECT pg_try_advisory_lock (" RELAY_LOCK_KEY ") AS leader";
 static const char *SQL_HEAD = "SELECT coalesce (max (seq), 0) AS head FROM case_events";
 
-/*  Number the oldest committed, unsequenced events after the current head
-    and return them in seq order (deploy/sql/repeatable/events.sql). */
-static const char *SQL_SEQUENCE = "SELECT * FROM gf_sequence_events ($1)";
+/*  The committed events after our head, in seq order
+    (deploy/sql/repeatable/events.sql). */
+static const char *SQL_READ = "SELECT * FROM gf_events_after ($1, $2)";
 
 /*  A subscriber's rights: the topic prefixes it may read, one a row; none
     for an unknown or revoked key (deploy/sql/repeatable/streams.sql). */
@@ -38,16 +40,16 @@ static const char *SQL_GONE =
 
 typedef struct {
     gf_config_t *config;      /* borrowed                                    */
-    gf_db_t *db;              /* sequencer connection (holds the lock)       */
+    gf_db_t *db;              /* our connection (holds the leader lock)      */
     zsock_t *pub;             /* the event stream (XPUB, manual subscriptions) */
     gf_auth_t *auth;          /* CurveZMQ (zauth) for PUB and replay         */
     zhashx_t *keys;           /* public keys that subscribed (CURVE)          */
     int64_t recheck_at;       /* zclock_mono of the next revocation check    */
     bool leader;              /* we hold the advisory lock on this connection */
-    uint64_t head;            /* last seq assigned                           */
+    uint64_t head;            /* last seq published                          */
     uint64_t published;       /* events published since start               */
     uint64_t dropped;         /* sends the PUB socket refused (never blocks) */
-    int64_t busy_us;          /* time spent sequencing + publishing batches  */
+    int64_t busy_us;          /* time spent reading + publishing batches     */
     int64_t pub_us;           /* of which in PUB sends                        */
     uint64_t batched;         /* events in those batches                      */
     gf_metric_t *m_published; /* gf_relay_published_total                    */
@@ -91,7 +93,7 @@ static bool s_lead (s_relay_t *self)
     if (self->leader && gf_db_conn (self->db))
         return true;
     if (self->leader)
-        zsys_warning ("relay: lost the database connection, so the sequencer lock");
+        zsys_warning ("relay: lost the database connection, so the leader lock");
     self->leader = false;
     PGresult *res = gf_db_exec (self->db, SQL_LEAD, 0, NULL);
     if (res && streq (gf_db_get (res, 0, "leader"), "t")) {
@@ -112,25 +114,27 @@ static bool s_lead (s_relay_t *self)
     return self->leader;
 }
 
-/*  One sequencing transaction.  Returns events published, or -1. */
-static int s_sequence (s_relay_t *self)
+/*  One read of the log after our head.  Returns events published, or -1.
+    The rows are committed and numbered: nothing to wait for before
+    publishing them. */
+static int s_publish (s_relay_t *self)
 {
-    const char *params[] = {SEQUENCE_BATCH};
+    char after[24];
+    snprintf (after, sizeof after, "%" PRIu64, self->head);
+    const char *params[] = {after, READ_BATCH};
     int64_t start = zclock_usecs ();
-    if (gf_db_begin (self->db))
-        return -1;
-    PGresult *rows = gf_db_exec (self->db, SQL_SEQUENCE, 1, params);
-    if (!rows || gf_db_commit (self->db) != 0) {
-        if (rows)
-            PQclear (rows);
-        gf_db_rollback (self->db);
+    PGresult *rows = gf_db_exec (self->db, SQL_READ, 2, params);
+    if (!rows) {
         if (gf_db_lost (self->db))
             self->leader = false;
         return -1;
     }
     int count = PQntuples (rows);
+    if (count > 0 && (uint64_t)gf_db_get_ll (rows, 0, "seq") != self->head + 1)
+        zsys_error ("relay: the log has a gap after seq %" PRIu64 " (next is %s)", self->head,
+                    gf_db_get (rows, 0, "seq"));
     int64_t pub_start = zclock_usecs ();
-    s_publish_rows (self, rows); /* only after commit: the numbers are final */
+    s_publish_rows (self, rows);
     if (count > 0) {
         self->pub_us += zclock_usecs () - pub_start;
         self->busy_us += zclock_usecs () - start;
@@ -138,8 +142,8 @@ static int s_sequence (s_relay_t *self)
     }
     PQclear (rows);
     if (self->config->verbose && count)
-        zsys_debug ("relay: sequenced %d events in %" PRId64 " ms, published in %" PRId64 " ms",
-                    count, (pub_start - start) / 1000, (zclock_usecs () - pub_start) / 1000);
+        zsys_debug ("relay: read %d events in %" PRId64 " ms, published in %" PRId64 " ms", count,
+                    (pub_start - start) / 1000, (zclock_usecs () - pub_start) / 1000);
     return count;
 }
 
@@ -318,13 +322,13 @@ void gf_relay_actor (zsock_t *pipe, void *args)
         int timeout = HEARTBEAT_MS;
         if (s_lead (&self)) {
             gf_db_drain_notifies (self.db);
-            int count = s_sequence (&self);
+            int count = s_publish (&self);
             if (count < 0) {
                 timeout = backoff;
                 backoff = backoff * 2 > 5000 ? 5000 : backoff * 2;
             } else {
                 backoff = 100;
-                if (count == atoi (SEQUENCE_BATCH))
+                if (count == atoi (READ_BATCH))
                     timeout = 0;
             }
         } else
@@ -357,7 +361,7 @@ void gf_relay_actor (zsock_t *pipe, void *args)
                self.published, self.head);
     if (self.batched > 0)
         zsys_info ("relay: publish rate %.0f events/s (%" PRIu64 " events in %.1f ms of "
-                   "sequencing, %.1f ms of it in PUB sends; %" PRIu64 " sends refused)",
+                   "reading, %.1f ms of it in PUB sends; %" PRIu64 " sends refused)",
                    self.batched * 1e6 / (double)(self.busy_us > 0 ? self.busy_us : 1), self.batched,
                    self.busy_us / 1000.0, self.pub_us / 1000.0, self.dropped);
 done:

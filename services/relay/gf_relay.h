@@ -1,12 +1,15 @@
 /*  gf_relay — the only publisher of events.
 
-    The relay is the single sequencer of the event log.  Writers insert
-    events with seq NULL in their own transactions; the relay, holding the
-    leadership advisory lock, gives the committed-but-unsequenced events
-    the next dense sequence numbers in one short transaction, commits, and
-    then publishes them on PUB as [topic, body].  Because a number is only
-    given to a committed row, and only by one leader at a time, no later
-    commit can ever appear below a published seq (DESIGN.md guarantee 4).
+    The writers number their own events: each transaction stages its
+    events and the append moves them into the log at its COMMIT, numbered
+    after the head under one transaction-scoped lock (events.sql), so seq
+    is dense and in commit order and no row is updated afterwards.  The
+    relay holding the leadership advisory lock reads the committed rows
+    after the last seq it published and publishes them on PUB as [topic,
+    body]; it writes nothing.  A later commit can never appear below a seq
+    already visible (DESIGN.md guarantee 4).  A new leader starts at the
+    head: subscribers repair what nobody published live from the
+    heartbeat's head and replay.
 
     A second actor answers replay requests on a ROUTER socket: pages of
     "events with seq > from whose topic starts with prefix", each page

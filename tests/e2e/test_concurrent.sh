@@ -32,13 +32,13 @@ wait_for "pipeline to drain" 60 quiescent
 # Guarantee 4, made to happen: A inserts first (lower id) and commits last.
 "$PSQL_BIN" -X -q -d "$GF_DB" >"$ART/slow_txn.out" 2>&1 <<'SQL' &
 BEGIN;
-INSERT INTO case_events (type, topic, at, payload) VALUES ('test.probe', 'test.probe/A', now(), '{}');
+INSERT INTO event_stage (type, topic, at, payload) VALUES ('test.probe', 'test.probe/A', now(), '{}');
 SELECT pg_sleep(2);
 COMMIT;
 SQL
 SLOW=$!
 wait_for "slow transaction to insert" 5 sql_eq "SELECT count(*) FROM pg_stat_activity WHERE query LIKE '%pg_sleep(2)%' AND state = 'active' AND pid <> pg_backend_pid()" 1
-sql "INSERT INTO case_events (type, topic, at, payload) VALUES ('test.probe', 'test.probe/B', now(), '{}')"
+sql "INSERT INTO event_stage (type, topic, at, payload) VALUES ('test.probe', 'test.probe/B', now(), '{}')"
 wait "$SLOW"
 wait_for "probes to be sequenced" 10 sql_eq "SELECT count(seq) FROM case_events WHERE type = 'test.probe'" 2
 check "A was inserted before B" t "$(sql "SELECT (SELECT id FROM case_events WHERE topic = 'test.probe/A') < (SELECT id FROM case_events WHERE topic = 'test.probe/B')")"

@@ -16,7 +16,6 @@ new_db
 insert_events 40
 start relay
 wait_for "relay ports" 30 port_open $((PORT_BASE + 2))
-wait_for "events sequenced" 10 sql_eq "SELECT count(*) FROM case_events WHERE seq IS NULL" 0
 start_gateway
 gw_kiosk # /stream needs a session or a kiosk token: the root's, every event
 curl -sN -H "$AUTH" "$URL/stream" >"$ART/sse.txt" 2>"$ART/sse.err" &
@@ -61,7 +60,6 @@ check "... saying the log may have gone back" 1 "$(jbody .error | grep -c 'may h
 insert_events 10
 sleep 1
 insert_events 20
-wait_for "events sequenced by the new relay" 10 sql_eq "SELECT count(*) FROM case_events WHERE seq IS NULL" 0
 check "the new log's head" 75 "$(sql "SELECT max(seq) FROM case_events")"
 wait "$ALL"; check "unfiltered watch exits 0" 0 $?
 wait "$GRID"; check "filtered watch exits 0" 0 $?

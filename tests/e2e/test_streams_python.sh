@@ -22,7 +22,6 @@ new_db
 insert_events 500 QNL.07.063 QNL.08.001
 start relay --metrics "${MPORT[relay]}"
 wait_for "relay ports" 30 port_open $((PORT_BASE + 2))
-wait_for "events sequenced" 10 sql_eq "SELECT count(*) FROM case_events WHERE seq IS NULL" 0
 
 "$PY" "$CLIENT" watch "$GF_PUB" "$GF_REPLAY" --since 0 --idle 1500 >"$ART/replay.txt" 2>"$ART/replay.err"
 check "replay from 0: every event once, in order" "$(seq 1 500 | md5sum)" "$(cut -d' ' -f1 "$ART/replay.txt" | md5sum)"
@@ -62,7 +61,6 @@ insert_events 100 QNL.07.063 QNL.08.001
 wait_for "live events" 10 test -s "$ART/live.txt"
 kill -STOP $CLIENT_PID
 insert_events 3000 QNL.07.063 QNL.08.001
-wait_for "events sequenced" 10 sql_eq "SELECT count(*) FROM case_events WHERE seq IS NULL" 0
 relay_at_head() { [ "$(metric "${MPORT[relay]}" gf_relay_head_seq)" == "$(sql "SELECT max(seq) FROM case_events")" ]; }
 wait_for "the relay to publish up to the head" 10 relay_at_head
 kill -CONT $CLIENT_PID

@@ -11,7 +11,6 @@ seqs() { python3 -c 'import json,sys; [print(json.loads(l)["seq"]) for l in sys.
 insert_events 10
 start relay
 wait_for "relay ports" 30 port_open $((PORT_BASE + 2))
-wait_for "events sequenced" 10 sql_eq "SELECT count(*) FROM case_events WHERE seq IS NULL" 0
 "$BIN/gridctl" watch --json --idle 8000 >"$ART/all.jsonl" 2>"$ART/all.err" &
 ALL=$!
 "$BIN/gridctl" watch case.routed/QNL.08 --json --idle 8000 >"$ART/grid.jsonl" 2>"$ART/grid.err" &
@@ -24,7 +23,6 @@ wait_for "live events" 10 test -s "$ART/grid.jsonl"
 kill -TERM "${PIDS[relay]}"; wait "${PIDS[relay]}"; unset "PIDS[relay]"
 insert_events 30
 start relay@2
-wait_for "events sequenced by the new relay" 10 sql_eq "SELECT count(*) FROM case_events WHERE seq IS NULL" 0
 # Live or by replay, both get the 30 before the next 40 are written.
 distinct_seqs() { jq -r .seq "$1" 2>/dev/null | sort -nu | wc -l; }
 caught_up() {

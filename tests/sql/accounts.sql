@@ -4,6 +4,7 @@
 -- expiry, logout, logout everywhere, a disabled account), every event in
 -- the audit trail, and gridctl's functions as gf_ctl (rolled back).
 BEGIN;
+SET CONSTRAINTS event_stage_append IMMEDIATE; -- events in the log at each statement's end (events.sql)
 SELECT plan (47);
 
 \ir fixtures/as_role.sql

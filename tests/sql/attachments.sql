@@ -4,6 +4,7 @@
 -- not the actor's; served to staff in scope only; the gateway's view shows
 -- public attachments only; the roles.  On cases of our own (rolled back).
 BEGIN;
+SET CONSTRAINTS event_stage_append IMMEDIATE; -- events in the log at each statement's end (events.sql)
 SELECT plan (19);
 \ir fixtures/as_role.sql
 

@@ -6,6 +6,7 @@
 -- audit_log is append-only for everyone and readable only by gf_auditor.
 -- All rolled back.
 BEGIN;
+SET CONSTRAINTS event_stage_append IMMEDIATE; -- events in the log at each statement's end (events.sql)
 SELECT plan (29);
 
 \ir fixtures/as_role.sql

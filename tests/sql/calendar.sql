@@ -2,6 +2,7 @@
 -- working day, working-day arithmetic and slots' day-off moves, on a
 -- calendar of our own (rolled back).
 BEGIN;
+SET CONSTRAINTS event_stage_append IMMEDIATE; -- events in the log at each statement's end (events.sql)
 SELECT plan (14);
 
 \ir fixtures/national_day_2026.sql

@@ -2,12 +2,13 @@
 -- case's state, tier and level at a past instant from its events, and
 -- gf_ledger_cases_at uses it for a case changed after the instant.
 BEGIN;
+SET CONSTRAINTS event_stage_append IMMEDIATE; -- events in the log at each statement's end (events.sql)
 SELECT plan (14);
 
 INSERT INTO cases (id, source, source_ref, root, grid, state, tier, level, description, received_at)
 VALUES (930001, 't', 'h1', 'QNL', 'QNL.01.001', 'reopened', 'pending', 2, 'd', '2026-03-02 10:00+08'),
        (930002, 't', 'h2', 'QNL', 'QNL', 'unroutable', 'pending', 3, 'd', '2026-03-02 10:00+08');
-INSERT INTO case_events (type, topic, case_id, grid, at, payload) VALUES
+INSERT INTO event_stage (type, topic, case_id, grid, at, payload) VALUES
     ('case.received', 'case.received/QNL', 930001, 'QNL', '2026-03-02 10:00+08', '{}'),
     ('case.routed', 'case.routed/QNL.01.001', 930001, 'QNL.01.001', '2026-03-02 11:00+08', '{"grid": "QNL.01.001", "via": "address"}'),
     ('case.signed', 'case.signed/QNL.01.001', 930001, 'QNL.01.001', '2026-03-02 12:00+08', '{"from": "routed", "to": "signed"}'),

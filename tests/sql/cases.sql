@@ -3,6 +3,7 @@
 -- cases_public, and the gateway's role: it reads cases only through the
 -- view and the dashboard's functions (rolled back).
 BEGIN;
+SET CONSTRAINTS event_stage_append IMMEDIATE; -- events in the log at each statement's end (events.sql)
 SELECT plan (37);
 
 INSERT INTO sim_clock (at) VALUES ('2026-11-04 10:00+08')

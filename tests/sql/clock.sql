@@ -2,6 +2,7 @@
 -- set, frozen until moved; the real time otherwise.  gf_clock_move never
 -- moves it backwards or further than the largest jump without force.
 BEGIN;
+SET CONSTRAINTS event_stage_append IMMEDIATE; -- events in the log at each statement's end (events.sql)
 SELECT plan (15);
 DELETE FROM sim_clock;
 SELECT ok (gf_now () = now (), 'without a simulated time: the transaction''s real time');

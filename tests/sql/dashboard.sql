@@ -4,6 +4,7 @@
 -- parent), the trend, the directory, the vocabulary and `gridctl watch`'s
 -- cases (rolled back).
 BEGIN;
+SET CONSTRAINTS event_stage_append IMMEDIATE; -- events in the log at each statement's end (events.sql)
 SELECT plan (36);
 
 INSERT INTO sim_clock (at) VALUES ('2026-11-04 10:00+08')

@@ -5,6 +5,7 @@
 -- record of outcomes and the app push.  On a calendar and cases of our own
 -- (rolled back).
 BEGIN;
+SET CONSTRAINTS event_stage_append IMMEDIATE; -- events in the log at each statement's end (events.sql)
 SELECT plan (45);
 
 \ir fixtures/national_day_2026.sql

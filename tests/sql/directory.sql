@@ -3,6 +3,7 @@
 -- gf_subtree_lo/hi (the same set as gf_in_subtree, less the root), the
 -- owner grid at a level and a grid's leader, on the sample directory.
 BEGIN;
+SET CONSTRAINTS event_stage_append IMMEDIATE; -- events in the log at each statement's end (events.sql)
 SELECT plan (30);
 
 SELECT ok (gf_in_subtree ('QNL.07.063', 'QNL.07'), 'an L3 grid is inside its L2 grid');

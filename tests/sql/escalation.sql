@@ -7,6 +7,7 @@
 -- (nothing at a slot, the safety net's candidates at its lapse).  On a
 -- calendar of our own (rolled back).
 BEGIN;
+SET CONSTRAINTS event_stage_append IMMEDIATE; -- events in the log at each statement's end (events.sql)
 SELECT plan (39);
 
 \ir fixtures/national_day_2026.sql

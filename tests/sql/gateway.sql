@@ -2,6 +2,7 @@
 -- SHA-256 only; a revoked or unknown key names no client; a key may set
 -- urgency or special groups only when its row says so.
 BEGIN;
+SET CONSTRAINTS event_stage_append IMMEDIATE; -- events in the log at each statement's end (events.sql)
 SELECT plan (7);
 INSERT INTO api_keys (name, key_sha256)
 VALUES ('city-app', encode (sha256 (convert_to ('s3cret-key', 'UTF8')), 'hex'));

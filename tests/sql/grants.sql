@@ -4,7 +4,8 @@
 -- ROLE: the suite's own user owns the tables, which proves nothing), what
 -- its service runs works and what it must not do is refused.
 BEGIN;
-SELECT plan (37);
+SET CONSTRAINTS event_stage_append IMMEDIATE; -- events in the log at each statement's end (events.sql)
+SELECT plan (42);
 
 CREATE TEMP TABLE want_tables (role text, tab text, privs text);
 INSERT INTO want_tables VALUES
@@ -69,7 +70,8 @@ INSERT INTO want_tables VALUES
     ('gf_ctl', 'attachments_public', 'SELECT'),
     ('gf_intake', 'referrals', 'SELECT,INSERT,UPDATE'),
     ('gf_ctl', 'case_actions', 'SELECT'),
-    ('gf_ctl', 'case_events', 'SELECT,INSERT'),
+    ('gf_ctl', 'case_events', 'SELECT'),
+    ('gf_ctl', 'event_stage', 'SELECT,INSERT'),
     ('gf_ctl', 'case_state_names', 'SELECT'),
     ('gf_ctl', 'cases', 'SELECT'),
     ('gf_ctl', 'cases_public', 'SELECT'),
@@ -119,7 +121,8 @@ INSERT INTO want_tables VALUES
     ('gf_escalator', 'calendar_days', 'SELECT'),
     ('gf_escalator', 'calendar_years', 'SELECT'),
     ('gf_escalator', 'case_actions', 'SELECT'),
-    ('gf_escalator', 'case_events', 'SELECT,INSERT'),
+    ('gf_escalator', 'case_events', 'SELECT'),
+    ('gf_escalator', 'event_stage', 'SELECT,INSERT'),
     ('gf_escalator', 'case_state_names', 'SELECT'),
     ('gf_escalator', 'cases', 'SELECT,UPDATE'),
     ('gf_escalator', 'categories', 'SELECT'),
@@ -166,7 +169,8 @@ INSERT INTO want_tables VALUES
     ('gf_intake', 'calendar_days', 'SELECT'),
     ('gf_intake', 'calendar_years', 'SELECT'),
     ('gf_intake', 'case_actions', 'SELECT,INSERT,UPDATE'),
-    ('gf_intake', 'case_events', 'SELECT,INSERT'),
+    ('gf_intake', 'case_events', 'SELECT'),
+    ('gf_intake', 'event_stage', 'SELECT,INSERT'),
     ('gf_intake', 'case_state_names', 'SELECT'),
     ('gf_intake', 'cases', 'SELECT,INSERT,UPDATE'),
     ('gf_intake', 'categories', 'SELECT'),
@@ -199,7 +203,8 @@ INSERT INTO want_tables VALUES
     ('gf_notifier', 'app_tokens', 'SELECT'),
     ('gf_notifier', 'calendar_days', 'SELECT'),
     ('gf_notifier', 'calendar_years', 'SELECT'),
-    ('gf_notifier', 'case_events', 'SELECT,INSERT'),
+    ('gf_notifier', 'case_events', 'SELECT'),
+    ('gf_notifier', 'event_stage', 'SELECT,INSERT'),
     ('gf_notifier', 'case_state_names', 'SELECT'),
     ('gf_notifier', 'categories', 'SELECT'),
     ('gf_notifier', 'consumer_checkpoints', 'SELECT,INSERT,UPDATE'),
@@ -223,7 +228,8 @@ INSERT INTO want_tables VALUES
     ('gf_router', 'addresses', 'SELECT'),
     ('gf_router', 'calendar_days', 'SELECT'),
     ('gf_router', 'calendar_years', 'SELECT'),
-    ('gf_router', 'case_events', 'SELECT,INSERT'),
+    ('gf_router', 'case_events', 'SELECT'),
+    ('gf_router', 'event_stage', 'SELECT,INSERT'),
     ('gf_router', 'case_state_names', 'SELECT'),
     ('gf_router', 'categories', 'SELECT'),
     ('gf_router', 'consumer_checkpoints', 'SELECT,INSERT,UPDATE'),
@@ -315,7 +321,7 @@ INSERT INTO want_columns VALUES
     ('gf_relay', 'case_events', 'grid', 'SELECT'),
     ('gf_relay', 'case_events', 'id', 'SELECT'),
     ('gf_relay', 'case_events', 'payload', 'SELECT'),
-    ('gf_relay', 'case_events', 'seq', 'SELECT,UPDATE'),
+    ('gf_relay', 'case_events', 'seq', 'SELECT'),
     ('gf_relay', 'case_events', 'topic', 'SELECT'),
     ('gf_relay', 'case_events', 'type', 'SELECT'),
     ('gf_relay', 'identities', 'grid', 'SELECT'),
@@ -379,9 +385,13 @@ SELECT is (pg_temp.as_role ('gf_relay', 'SELECT restricted FROM case_events'), '
 SELECT is (pg_temp.as_role ('gf_gateway', 'SELECT restricted FROM case_events'), '42501',
            'gateway: the events'' restricted part is refused');
 SELECT is (pg_temp.as_role ('gf_relay', 'UPDATE case_events SET type = type'), '42501',
-           'relay: rewriting an event is refused (it may set seq only)');
-SELECT is (pg_temp.as_role ('gf_relay', 'UPDATE case_events SET seq = seq'), '00000',
-           'relay: numbering events is allowed');
+           'relay: rewriting an event is refused');
+SELECT is (pg_temp.as_role ('gf_relay', 'UPDATE case_events SET seq = seq'), '42501',
+           'relay: renumbering events is refused (the append numbers them, 040)');
+SELECT is (pg_temp.as_role ('gf_intake', 'INSERT INTO case_events (seq, type, topic, at) VALUES (1, ''x'', ''x'', now ())'),
+           '42501', 'intake: writing the log around the append is refused');
+SELECT is (pg_temp.as_role ('gf_intake', 'INSERT INTO event_stage (type, topic, at) VALUES (''x'', ''x'', now ())'),
+           '00000', 'intake: staging an event is allowed');
 SELECT is (pg_temp.as_role ('gf_router', 'SELECT phone FROM cases'), '42501',
            'router: the resident''s phone is refused');
 SELECT is (pg_temp.as_role ('gf_router', 'SELECT name FROM cases'), '42501',

@@ -3,6 +3,7 @@
 -- duplicates, the event without personal data), the operator's import, and
 -- the visit deadlines (gf_visit_due over the visits log, patrols.sql).
 BEGIN;
+SET CONSTRAINTS event_stage_append IMMEDIATE; -- events in the log at each statement's end (events.sql)
 SELECT plan (39);
 
 INSERT INTO sim_clock (at) VALUES ('2026-12-01 02:00+00') ON CONFLICT (id) DO UPDATE SET at = excluded.at;

@@ -5,6 +5,7 @@
 -- the JSON, the monthly report's use of the rules, and the gateway's
 -- functions as gf_gateway (rolled back).
 BEGIN;
+SET CONSTRAINTS event_stage_append IMMEDIATE; -- events in the log at each statement's end (events.sql)
 SELECT plan (22);
 
 INSERT INTO sim_clock (at) VALUES ('2026-12-10 12:00+08')
@@ -50,7 +51,7 @@ VALUES (910001, 'hotline', 'I-1', 'QNL', 'QNL.07.063', 'closed', 'resolved', 'ro
         '2026-11-30 20:00+08', '2026-11-30 20:00+08'),
        (910005, 'hotline', 'I-5', 'QNL', 'QNL', 'unroutable', 'pending', NULL, 'x', false, '{}',
         '2026-11-10 10:00+08', NULL);
-INSERT INTO case_events (type, topic, case_id, grid, at, payload)
+INSERT INTO event_stage (type, topic, case_id, grid, at, payload)
 SELECT e.type, e.type || '/x', e.case_id, 'QNL.07.063', e.at::timestamptz, e.payload::jsonb
   FROM (VALUES
     ('case.received', 910001, '2026-11-02 10:00+08', '{}'),
@@ -154,7 +155,7 @@ INSERT INTO cases (id, source, source_ref, root, grid, state, tier, category, de
                    groups, received_at, routed_at, reported_at)
 VALUES (910009, 'suggestbox', 'I-9', 'QNL', 'QNL.07.063', 'routed', 'pending', 'road', 'x', false, '{}',
         '2026-10-12 10:00+08', '2026-10-12 10:00+08', '2026-10-09 09:00+08');
-INSERT INTO case_events (type, topic, case_id, grid, at)
+INSERT INTO event_stage (type, topic, case_id, grid, at)
 VALUES ('case.received', 'x', 910009, 'QNL.07.063', '2026-10-12 10:00+08'),
        ('case.routed', 'x', 910009, 'QNL.07.063', '2026-10-12 10:00+08');
 SELECT is ((SELECT due FROM gf_indicator_cases ('QNL', '2026-10') WHERE case_id = 910009),

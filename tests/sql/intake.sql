@@ -3,6 +3,7 @@
 -- the same batch) answer with the first case; refused complaints store
 -- nothing; the intake's role may call it.  All rolled back.
 BEGIN;
+SET CONSTRAINTS event_stage_append IMMEDIATE; -- events in the log at each statement's end (events.sql)
 SELECT plan (27);
 
 INSERT INTO sim_clock (at) VALUES ('2026-03-02 10:00+08')

@@ -5,6 +5,7 @@
 -- counts, opinions) and decision outcomes (kept, late, done), on a small
 -- weekly meeting of QNL.01 built here (rolled back).
 BEGIN;
+SET CONSTRAINTS event_stage_append IMMEDIATE; -- events in the log at each statement's end (events.sql)
 SELECT plan (31);
 
 INSERT INTO sim_clock (at) VALUES ('2026-11-09 10:00+08') ON CONFLICT (id) DO UPDATE SET at = excluded.at;

@@ -4,6 +4,7 @@
 -- tiers on a small built case set, its events, held once per grid, kind and
 -- day.  On a calendar of our own (rolled back).
 BEGIN;
+SET CONSTRAINTS event_stage_append IMMEDIATE; -- events in the log at each statement's end (events.sql)
 SELECT plan (49);
 
 \ir fixtures/national_day_2026.sql
@@ -99,7 +100,7 @@ VALUES
     (910010, 't', 'm10', 'QNL', 'QNL.01.002', 'signed', 'pending', 'd', '2026-10-11 10:00+08', NULL, 3, '{petitioner}'),
     -- unroutable: on the L1 agenda for triage
     (910011, 't', 'm11', 'QNL', 'QNL', 'unroutable', 'pending', 'd', '2026-10-11 10:00+08', NULL, 3, '{}');
-INSERT INTO case_events (type, topic, case_id, grid, at, payload)
+INSERT INTO event_stage (type, topic, case_id, grid, at, payload)
 VALUES ('case.resolved', 'case.resolved/QNL.01.001', 910001, 'QNL.01.001', '2026-10-10 10:00+08',
         '{"action": "resolve", "to": "resolved"}');
 -- The earlier weekly meeting of QNL.01 (the holiday-moved 9 October) and its decisions.

@@ -6,6 +6,7 @@
 -- recipient), and the services' roles can run it.  On cases of our own
 -- (rolled back).
 BEGIN;
+SET CONSTRAINTS event_stage_append IMMEDIATE; -- events in the log at each statement's end (events.sql)
 SELECT plan (48);
 
 INSERT INTO sim_clock (at) VALUES ('2026-11-04 10:00+08')

@@ -2,6 +2,7 @@
 -- state, the service definition's groups from special_groups, and the
 -- requests' filters and masking (rolled back).
 BEGIN;
+SET CONSTRAINTS event_stage_append IMMEDIATE; -- events in the log at each statement's end (events.sql)
 SELECT plan (13);
 
 INSERT INTO sim_clock (at) VALUES ('2026-11-04 10:00+08')

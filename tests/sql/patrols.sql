@@ -7,6 +7,7 @@
 -- staff notice without the register, held through quiet hours (033), and
 -- the service roles' rights to run them.
 BEGIN;
+SET CONSTRAINTS event_stage_append IMMEDIATE; -- events in the log at each statement's end (events.sql)
 SELECT plan (62);
 
 \ir fixtures/national_day_2026.sql

@@ -5,6 +5,7 @@
 -- texts carry the masked phone and the redacted description only.  Each
 -- role reads what its service reads (SET LOCAL ROLE).  Rolled back.
 BEGIN;
+SET CONSTRAINTS event_stage_append IMMEDIATE; -- events in the log at each statement's end (events.sql)
 SELECT plan (24);
 
 INSERT INTO sim_clock (at) VALUES ('2026-11-04 10:00+08')

@@ -6,6 +6,7 @@
 -- counts per link, a round's stars and its public JSON, campaign progress
 -- and the monthly figures, on a few households of QNL.01 (rolled back).
 BEGIN;
+SET CONSTRAINTS event_stage_append IMMEDIATE; -- events in the log at each statement's end (events.sql)
 SELECT plan (53);
 SET LOCAL gridflow.sim_clock = on;
 \ir fixtures/as_role.sql

@@ -6,6 +6,7 @@
 -- reminder (once) and the escalation to L2 (rule parameter, once), and the
 -- roles that run it.  On cases of our own (rolled back).
 BEGIN;
+SET CONSTRAINTS event_stage_append IMMEDIATE; -- events in the log at each statement's end (events.sql)
 SELECT plan (24);
 \ir fixtures/as_role.sql
 \ir fixtures/national_day_2026.sql

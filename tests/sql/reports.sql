@@ -3,6 +3,7 @@
 -- category, priority and L2 grid on a small case set built here, the
 -- meeting and case lists' subtree scoping, and a case timeline (rolled back).
 BEGIN;
+SET CONSTRAINTS event_stage_append IMMEDIATE; -- events in the log at each statement's end (events.sql)
 SELECT plan (32);
 
 INSERT INTO sim_clock (at) VALUES ('2026-12-10 12:00+08')
@@ -37,7 +38,7 @@ INSERT INTO cases (id, source, source_ref, root, grid, state, tier, category, de
                    groups, received_at, routed_at, merged_into)
 VALUES (900005, 'hotline', 'T-5', 'QNL', 'QNL.08.067', 'merged', 'pending', 'sanitation', '垃圾桶',
         false, '{}', '2026-11-02 10:00+08', '2026-11-02 10:00+08', 900001);
-INSERT INTO case_events (type, topic, case_id, grid, at, payload)
+INSERT INTO event_stage (type, topic, case_id, grid, at, payload)
 SELECT e.type, e.type || '/x', e.case_id, 'QNL.07.063', e.at::timestamptz, e.payload::jsonb
   FROM (VALUES
     ('case.received', 900001, '2026-11-02 10:00+08', '{}'),

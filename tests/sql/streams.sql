@@ -3,6 +3,7 @@
 -- revoked or non-reading kinds) and which people an app identity may
 -- receive pushes for; as the roles that call them (relay, notifier).
 BEGIN;
+SET CONSTRAINTS event_stage_append IMMEDIATE; -- events in the log at each statement's end (events.sql)
 SELECT plan (16);
 
 INSERT INTO identities (name, public_key, kind, grid, topics, person) VALUES

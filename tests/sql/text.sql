@@ -3,6 +3,7 @@
 -- redaction of free text (gf_redact_text).
 -- (The cluster is C.UTF-8, deploy/pg.sh: \s includes the ideographic space.)
 BEGIN;
+SET CONSTRAINTS event_stage_append IMMEDIATE; -- events in the log at each statement's end (events.sql)
 SELECT plan (37);
 
 SELECT is (gf_normalize_address ('青年路街道西街村１组１２号'), '青年路街道西街村1组12号',

@@ -6,6 +6,7 @@
 -- deliveries keep the quiet hours; the escalator's role can run it.  On
 -- cases of our own (rolled back).
 BEGIN;
+SET CONSTRAINTS event_stage_append IMMEDIATE; -- events in the log at each statement's end (events.sql)
 SELECT plan (15);
 
 INSERT INTO sim_clock (at) VALUES ('2026-11-04 13:59+08')

@@ -1,5 +1,6 @@
 -- workbench.sql: the workbench's reads, each limited to the person's subtree.
 BEGIN;
+SET CONSTRAINTS event_stage_append IMMEDIATE; -- events in the log at each statement's end (events.sql)
 SELECT plan (18);
 INSERT INTO sim_clock (at) VALUES ('2026-03-02 10:00+08') ON CONFLICT (id) DO UPDATE SET at = excluded.at;
 INSERT INTO cases (id, source, source_ref, root, grid, state, description, name, phone, received_at,

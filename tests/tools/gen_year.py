@@ -62,11 +62,10 @@ GROUPS = ["hardship", "petitioner", "bereaved", "left_behind", "dibao", "disable
 DEPARTMENTS = ["CGZF", "GDS", "SWJ", "MZS", "ZJZ"]
 OPEN_WORK = ("signed", "in_progress", "reopened", "replied")
 
-# Settled: every event sequenced, the router (and the notifier) at the end of their
+# Settled: the router (and the notifier) at the end of their
 # event types, no case waiting for routing, the meetings due by now held ...
 SETTLE_SQL = """
 SELECT (EXISTS (SELECT 1 FROM escalation_state)
-   AND NOT EXISTS (SELECT 1 FROM case_events WHERE seq IS NULL)
    AND (SELECT last_seq FROM consumer_checkpoints WHERE consumer = 'router')
        >= (SELECT coalesce (max (seq), 0) FROM case_events WHERE type IN ('case.received', 'case.returned'))
    AND (NOT %s OR (SELECT last_seq FROM consumer_checkpoints WHERE consumer = 'notifier')

@@ -67,7 +67,7 @@ BEGIN
     VALUES (p_case, v_action, p_request, p_actor, p_filename, p_type, octet_length (p_data),
             v_sha, coalesce (p_public, false), p_note, p_data, gf_now ())
     RETURNING id INTO v_id;
-    INSERT INTO case_events (type, topic, case_id, grid, at, payload, restricted)
+    INSERT INTO event_stage (type, topic, case_id, grid, at, payload, restricted)
     VALUES ('attachment.added', 'attachment.added/' || c.grid, p_case, c.grid, gf_now (),
             jsonb_build_object ('attachment', v_id, 'actor', p_actor, 'content_type', p_type,
                                 'size', octet_length (p_data), 'sha256', v_sha,

@@ -109,7 +109,7 @@ BEGIN
     -- The payload travels on the stream: the note redacted (gf_redact_text),
     -- no special groups.  What only staff may see (the clear note when the
     -- redaction changed it, a classification's groups) goes to restricted.
-    INSERT INTO case_events (type, topic, case_id, grid, at, payload, restricted)
+    INSERT INTO event_stage (type, topic, case_id, grid, at, payload, restricted)
     VALUES (p_event, p_event || '/' || v_event_grid, p_case, v_event_grid, gf_now (),
             jsonb_build_object ('action', p_action, 'actor', p_actor, 'from', p_from, 'to', p_to,
                                 'version', v_version, 'note', v_note,
@@ -142,7 +142,7 @@ BEGIN
              WHERE o.id = c.id AND c.merged_into = p_case AND c.state = ANY (p_follow_from)
             RETURNING c.id, c.grid, c.version, o.state AS from_state
         )
-        INSERT INTO case_events (type, topic, case_id, grid, at, payload)
+        INSERT INTO event_stage (type, topic, case_id, grid, at, payload)
         SELECT p_follow_event, p_follow_event || '/' || f.grid, f.id, f.grid, gf_now (),
                jsonb_build_object ('action', p_action, 'actor', p_actor, 'from', f.from_state,
                                    'to', p_follow_to, 'version', f.version,
@@ -158,7 +158,7 @@ BEGIN
              WHERE c.merged_into = p_case AND c.state = 'merged'
             RETURNING c.id, c.grid, c.version
         )
-        INSERT INTO case_events (type, topic, case_id, grid, at, payload)
+        INSERT INTO event_stage (type, topic, case_id, grid, at, payload)
         SELECT p_event, p_event || '/' || r.grid, r.id, r.grid, gf_now (),
                jsonb_build_object ('action', p_action, 'actor', p_actor, 'from', 'merged',
                                    'to', 'merged', 'version', r.version, 'note', p_note,

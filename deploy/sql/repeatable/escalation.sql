@@ -113,7 +113,7 @@ BEGIN
                   gf_owner_grid (c.grid, p_to) AS new_owner,
                   gf_owner_grid (c.grid, ins.from_level) AS old_owner
     ), ev AS (
-        INSERT INTO case_events (type, topic, case_id, grid, at, payload)
+        INSERT INTO event_stage (type, topic, case_id, grid, at, payload)
         SELECT 'case.escalated', 'case.escalated/' || u.grid, u.id, u.grid, gf_now (),
                jsonb_build_object ('rule', p_rule, 'meeting', p_meeting, 'from_level', u.from_level,
                                    'to_level', p_to, 'reason', want.reason, 'version', u.version,

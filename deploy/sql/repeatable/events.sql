@@ -1,6 +1,21 @@
--- events.sql — the event log (case_events, the outbox): waking the relay at
--- commit, numbering committed events for the relay, and LISTEN by parameter.
--- Owns: gf_events_notify, gf_sequence_events, gf_listen; trigger case_events_notify.
+-- events.sql — the event log (case_events): writers stage their events and
+-- the append numbers them at commit; the relay reads committed events by
+-- seq; the relay's wake-up; LISTEN by parameter.
+-- Owns: gf_events_notify, gf_events_seal, gf_events_commit, gf_events_flush, gf_events_after, gf_listen; triggers case_events_notify, event_stage_append.
+--
+-- How an event is written (040, docs/DESIGN.md "The event log"): a writer
+-- inserts into event_stage, never into case_events.  At its COMMIT the
+-- deferred trigger event_stage_append calls gf_events_seal once, which takes
+-- the numbering lock, reads the head and moves the transaction's staged
+-- events into case_events numbered head+1.. in the order they were staged.
+-- The lock is transaction-scoped: it is released only after the commit is
+-- durable and visible, so the next writer's head already counts these
+-- events.  Hence seq is dense (an abort takes its staged rows and its
+-- numbers with it), in commit order (on a standby too: commit records are
+-- replayed in order), and no event row is updated after it is written.
+-- The lock is taken as the last step before COMMIT, after every row lock
+-- the writer needs, and the move waits on nothing else (case_events has no
+-- foreign key): it cannot take part in a deadlock.
 
 -- Wake the relay when events commit (notifications are delivered at commit).
 CREATE OR REPLACE FUNCTION gf_events_notify () RETURNS trigger LANGUAGE plpgsql AS $$
@@ -10,26 +25,70 @@ BEGIN
 END
 $$;
 
--- The relay's sequencing step: numbers the oldest committed, unsequenced
--- events (at most p_limit) after the current head and returns them in seq
--- order, ready to publish (at in epoch milliseconds, payload as text).
--- Only the relay that holds the sequencer lock calls it.
-CREATE OR REPLACE FUNCTION gf_sequence_events (p_limit integer)
+-- The append: numbers this transaction's staged events after the head and
+-- moves them into the log.  Returns the largest staged id moved (0: none).
+-- READ COMMITTED only: the head must be read with a snapshot taken after the
+-- lock was granted, which a transaction snapshot (REPEATABLE READ) is not.
+CREATE OR REPLACE FUNCTION gf_events_seal () RETURNS bigint
+LANGUAGE plpgsql SECURITY DEFINER SET search_path = public, pg_temp AS $$
+DECLARE
+    head bigint;
+    upto bigint;
+BEGIN
+    IF current_setting ('transaction_isolation') <> 'read committed' THEN
+        RAISE EXCEPTION 'events are appended only in READ COMMITTED transactions'
+            USING ERRCODE = 'invalid_transaction_state';
+    END IF;
+    PERFORM pg_advisory_xact_lock (7146203004);
+    SELECT coalesce (max (e.seq), 0) INTO head FROM case_events e;
+    WITH moved AS (
+        DELETE FROM event_stage s WHERE s.xid = txid_current ()
+        RETURNING s.id, s.type, s.topic, s.case_id, s.grid, s.at, s.payload, s.restricted
+    ), ins AS (
+        INSERT INTO case_events (id, seq, type, topic, case_id, grid, at, payload, restricted)
+        SELECT m.id, head + row_number () OVER (ORDER BY m.id), m.type, m.topic, m.case_id, m.grid,
+               m.at, m.payload, m.restricted
+          FROM moved m ORDER BY m.id
+        RETURNING case_events.id
+    )
+    SELECT coalesce (max (ins.id), 0) INTO upto FROM ins;
+    RETURN upto;
+END
+$$;
+
+-- The deferred trigger: fires once per staged row at COMMIT (or at the end
+-- of the statement under SET CONSTRAINTS ... IMMEDIATE, which gf_events_flush
+-- uses); the first firing appends them all, the others see their row
+-- already appended (ids only grow within a session) and return.
+CREATE OR REPLACE FUNCTION gf_events_commit () RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+    IF NEW.id > coalesce (nullif (current_setting ('gf.events_sealed', true), '')::bigint, 0) THEN
+        PERFORM set_config ('gf.events_sealed', gf_events_seal ()::text, true);
+    END IF;
+    RETURN NULL;
+END
+$$;
+
+-- Appends the events staged so far in this transaction now instead of at
+-- COMMIT, so that the transaction can read them back from case_events (the
+-- pgTAP suites).  The numbering lock is then held until the transaction
+-- ends: not for services.
+CREATE OR REPLACE FUNCTION gf_events_flush () RETURNS void LANGUAGE plpgsql AS $$
+BEGIN
+    SET CONSTRAINTS event_stage_append IMMEDIATE;
+END
+$$;
+
+-- The relay's read: committed events after p_after in seq order (at in epoch
+-- milliseconds, payload as text), at most p_limit.  Commit order is seq
+-- order, so what a snapshot shows after the relay's head is a dense run.
+CREATE OR REPLACE FUNCTION gf_events_after (p_after bigint, p_limit integer)
 RETURNS TABLE (seq bigint, id bigint, type text, topic text, case_id bigint, grid text,
                at_ms bigint, payload text)
-LANGUAGE sql AS $$
-    WITH todo AS (
-        SELECT e.id FROM case_events e WHERE e.seq IS NULL ORDER BY e.id LIMIT p_limit FOR UPDATE
-    ), head AS (
-        SELECT coalesce (max (e.seq), 0) AS h FROM case_events e
-    ), num AS (
-        SELECT todo.id, head.h + row_number () OVER (ORDER BY todo.id) AS s FROM todo, head
-    ), upd AS (
-        UPDATE case_events e SET seq = num.s FROM num WHERE e.id = num.id
-        RETURNING e.seq, e.id, e.type, e.topic, e.case_id, e.grid,
-                  (extract (epoch FROM e.at) * 1000)::bigint AS at_ms, e.payload::text AS payload
-    )
-    SELECT * FROM upd ORDER BY seq
+LANGUAGE sql STABLE AS $$
+    SELECT e.seq, e.id, e.type, e.topic, e.case_id, e.grid,
+           (extract (epoch FROM e.at) * 1000)::bigint, e.payload::text
+      FROM case_events e WHERE e.seq > p_after ORDER BY e.seq LIMIT p_limit
 $$;
 
 -- LISTEN takes no bind parameters; this lets clients LISTEN on a channel
@@ -40,5 +99,12 @@ BEGIN
 END
 $$;
 
+DROP FUNCTION IF EXISTS gf_sequence_events (integer);
+
 CREATE OR REPLACE TRIGGER case_events_notify AFTER INSERT ON case_events
     FOR EACH STATEMENT EXECUTE FUNCTION gf_events_notify ();
+
+-- A constraint trigger cannot be replaced in place.
+DROP TRIGGER IF EXISTS event_stage_append ON event_stage;
+CREATE CONSTRAINT TRIGGER event_stage_append AFTER INSERT ON event_stage
+    DEFERRABLE INITIALLY DEFERRED FOR EACH ROW EXECUTE FUNCTION gf_events_commit ();

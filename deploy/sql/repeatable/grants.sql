@@ -51,7 +51,10 @@ GRANT SELECT ON case_state_names, event_types, special_groups, escalation_rule_n
     reject_reasons
     TO gf_intake, gf_router, gf_notifier, gf_escalator, gf_gateway, gf_ctl;
 GRANT SELECT, INSERT, UPDATE ON cases, case_actions TO gf_intake;
-GRANT SELECT, INSERT ON case_events TO gf_intake;
+GRANT SELECT ON case_events TO gf_intake;
+-- Every writer stages its events; the append numbers them at commit (events.sql).
+-- SELECT: a writer reads back what it staged (RETURNING); it sees only its own.
+GRANT SELECT, INSERT ON event_stage TO gf_intake, gf_router, gf_notifier, gf_escalator, gf_ctl;
 GRANT USAGE ON SEQUENCE cases_id_seq, case_events_id_seq, case_actions_id_seq TO gf_intake;
 -- intake: meeting.action (meeting_records.sql): the meeting locked and its
 -- version, minutes and state; its agenda read; attendees, decisions,
@@ -90,11 +93,10 @@ GRANT SELECT, INSERT, UPDATE ON households, household_groups TO gf_intake;
 GRANT SELECT, INSERT ON household_changes TO gf_intake;
 GRANT USAGE ON SEQUENCE household_groups_id_seq, household_changes_id_seq TO gf_intake;
 
--- relay: reads the log and numbers it (seq only); no case, no personal data.
+-- relay: reads the numbered log and publishes it; no case, no personal data.
 -- Not case_events.restricted (020: special groups, clear notes), which is
 -- never published.
 GRANT SELECT (id, seq, type, topic, case_id, grid, at, payload) ON case_events TO gf_relay;
-GRANT UPDATE (seq) ON case_events TO gf_relay;
 -- relay: the stream rights of its subscribers (streams.sql gf_stream_rights).
 GRANT SELECT (public_key, kind, grid, topics, revoked_at) ON identities TO gf_relay;
 GRANT SELECT ON event_types TO gf_relay;
@@ -106,7 +108,6 @@ GRANT SELECT ON case_events, addresses, consumer_checkpoints TO gf_router;
 GRANT SELECT (id, root, grid, requested_grid, state, address, returned_from, version, category,
               urgent, groups, routed_at, updated_at) ON cases TO gf_router;
 GRANT UPDATE (state, grid, routed_at, updated_at, version) ON cases TO gf_router;
-GRANT INSERT ON case_events TO gf_router;
 GRANT INSERT, UPDATE ON consumer_checkpoints TO gf_router;
 GRANT USAGE ON SEQUENCE case_events_id_seq TO gf_router;
 
@@ -123,7 +124,7 @@ GRANT SELECT (id, root, grid, state, level, category, description_redacted, urge
 -- 028: a slip's clock (gf_clock_start: source, reported_at) in the sign-for
 -- deadline of its texts, a rejected case's reason in the resident's.
 GRANT SELECT (source, reported_at, rejected_reason) ON cases TO gf_notifier;
-GRANT INSERT ON notifications, case_events TO gf_notifier;
+GRANT INSERT ON notifications TO gf_notifier;
 -- notifier: which people an app identity may receive for (gf_app_may_receive).
 GRANT SELECT (public_key, kind, grid, person, revoked_at) ON identities TO gf_notifier;
 GRANT SELECT, INSERT, UPDATE ON deliveries TO gf_notifier;
@@ -149,7 +150,6 @@ GRANT SELECT (household, done_at) ON visits TO gf_escalator;
 GRANT SELECT (grid, done_at) ON patrols TO gf_escalator;
 GRANT SELECT ON visit_rules, field_rules TO gf_escalator;
 GRANT SELECT, INSERT ON field_reminders TO gf_escalator;
-GRANT INSERT ON case_events TO gf_escalator;
 -- escalator: late referrals (referrals.sql gf_referrals_overdue).
 GRANT SELECT ON departments TO gf_escalator;
 GRANT SELECT, UPDATE ON referrals TO gf_escalator;
@@ -212,7 +212,6 @@ GRANT INSERT, UPDATE, DELETE ON person_roles TO gf_ctl;
 GRANT INSERT, UPDATE ON households, household_groups TO gf_ctl;
 GRANT INSERT ON household_changes TO gf_ctl;
 GRANT INSERT, UPDATE ON meetings, escalation_state TO gf_ctl;
-GRANT INSERT ON case_events TO gf_ctl;
 GRANT USAGE ON ALL SEQUENCES IN SCHEMA public TO gf_ctl;
 
 -- The audit trail (021, audit.sql): written only by its triggers (SECURITY

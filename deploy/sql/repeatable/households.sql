@@ -190,7 +190,7 @@ BEGIN
     INSERT INTO household_changes (household, request_id, actor, kind, grp, version, at)
     VALUES (h.id, p_request, p_actor, change, CASE WHEN p_type = 'household.group' THEN v_group END,
             h.version, gf_now ());
-    INSERT INTO case_events (type, topic, grid, at, payload)
+    INSERT INTO event_stage (type, topic, grid, at, payload)
     VALUES ('household.changed', 'household.changed/' || h.grid, h.grid, gf_now (),
             jsonb_build_object ('household', h.id, 'change', change, 'version', h.version));
 END
@@ -280,7 +280,7 @@ BEGIN
         END IF;
         INSERT INTO household_changes (household, request_id, actor, kind, grp, version, at)
         SELECT m.h, NULL, p_actor, m.k, m.g, x2.version, gf_now () FROM households x2 WHERE x2.id = m.h;
-        INSERT INTO case_events (type, topic, grid, at, payload)
+        INSERT INTO event_stage (type, topic, grid, at, payload)
         SELECT 'household.changed', 'household.changed/' || x2.grid, x2.grid, gf_now (),
                jsonb_build_object ('household', x2.id, 'change', m.k, 'version', x2.version)
           FROM households x2 WHERE x2.id = m.h;

@@ -88,7 +88,7 @@ BEGIN
         -- The payload is the stream view (privacy.sql): no name, phone or
         -- special groups, the description redacted, the address coarse; the
         -- groups are kept for staff in the event's restricted column.
-        INSERT INTO case_events (type, topic, case_id, grid, at, payload, restricted)
+        INSERT INTO event_stage (type, topic, case_id, grid, at, payload, restricted)
         SELECT 'case.received', 'case.received/' || root, id, root, gf_now (), gf_case_stream (c),
                jsonb_build_object ('groups', to_jsonb (groups))
           FROM ins ORDER BY id

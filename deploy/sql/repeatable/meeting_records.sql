@@ -233,13 +233,13 @@ BEGIN
         SELECT p_meeting, p.id, coalesce (p.name, p_args->>'name'),
                coalesce (p_args->>'role', 'staff'), p_request, p_actor, gf_now ()
           FROM (SELECT 1) one LEFT JOIN people p ON p.id = p_args->>'person';
-        INSERT INTO case_events (type, topic, grid, at, payload)
+        INSERT INTO event_stage (type, topic, grid, at, payload)
         VALUES ('meeting.attended', 'meeting.attended/' || m.grid, m.grid, gf_now (),
                 jsonb_build_object ('meeting', m.id, 'kind', m.kind, 'actor', p_actor,
                                     'person', p_args->>'person', 'role', coalesce (p_args->>'role', 'staff'),
                                     'version', m.version));
     ELSIF p_action = 'minutes' THEN
-        INSERT INTO case_events (type, topic, grid, at, payload)
+        INSERT INTO event_stage (type, topic, grid, at, payload)
         VALUES ('meeting.minutes', 'meeting.minutes/' || m.grid, m.grid, gf_now (),
                 jsonb_build_object ('meeting', m.id, 'kind', m.kind, 'actor', p_actor,
                                     'text', gf_redact_text (p_args->>'text'), 'version', m.version));
@@ -247,7 +247,7 @@ BEGIN
         INSERT INTO consultation_opinions (meeting_id, speaker, opinion, response, request_id, actor, at)
         VALUES (p_meeting, p_args->>'speaker', p_args->>'opinion', p_args->>'response', p_request,
                 p_actor, gf_now ());
-        INSERT INTO case_events (type, topic, grid, at, payload)
+        INSERT INTO event_stage (type, topic, grid, at, payload)
         VALUES ('meeting.opinion', 'meeting.opinion/' || m.grid, m.grid, gf_now (),
                 jsonb_build_object ('meeting', m.id, 'kind', m.kind, 'actor', p_actor,
                                     'opinion', gf_redact_text (p_args->>'opinion', p_args->>'speaker'),
@@ -267,7 +267,7 @@ BEGIN
                    'attendees', (SELECT count (*) FROM meeting_attendees a WHERE a.meeting_id = m.id),
                    'automatic', false)
           INTO v_counts FROM ledger_entries le WHERE le.meeting_id = m.id;
-        INSERT INTO case_events (type, topic, grid, at, payload) VALUES
+        INSERT INTO event_stage (type, topic, grid, at, payload) VALUES
             ('meeting.closed', 'meeting.closed/' || m.grid, m.grid, gf_now (),
              jsonb_build_object ('meeting', m.id, 'kind', m.kind, 'actor', p_actor, 'automatic', false,
                                  'version', m.version)),
@@ -299,7 +299,7 @@ BEGIN
                     c.level, v_to, gf_now (), false);
             UPDATE cases x SET level = v_to, version = x.version + 1, updated_at = gf_now ()
              WHERE x.id = v_case RETURNING x.version INTO v_version;
-            INSERT INTO case_events (type, topic, case_id, grid, at, payload)
+            INSERT INTO event_stage (type, topic, case_id, grid, at, payload)
             VALUES ('case.escalated', 'case.escalated/' || c.grid, v_case, c.grid, gf_now (),
                     jsonb_build_object ('rule', CASE v_to WHEN 2 THEN 'decision_l2' ELSE 'decision_l1' END,
                                         'meeting', m.id, 'decision', decision, 'from_level', c.level,
@@ -307,7 +307,7 @@ BEGIN
                                         'version', v_version, 'owner', gf_owner_grid (c.grid, v_to)));
             UPDATE ledger_entries le SET escalated = true WHERE le.meeting_id = m.id AND le.case_id = v_case;
         END IF;
-        INSERT INTO case_events (type, topic, case_id, grid, at, payload)
+        INSERT INTO event_stage (type, topic, case_id, grid, at, payload)
         SELECT 'meeting.decided', 'meeting.decided/' || x.grid, v_case, x.grid, gf_now (),
                jsonb_strip_nulls (jsonb_build_object (
                    'meeting', m.id, 'kind', m.kind, 'decision', decision, 'decision_kind', p_args->>'decision',

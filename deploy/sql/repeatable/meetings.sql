@@ -209,7 +209,7 @@ BEGIN
            count (*) FILTER (WHERE reason = 'triage') AS triage,
            count (*) FILTER (WHERE reason = 'reported_up') AS reported_up
       INTO counts FROM ledger_entries WHERE meeting_id = m_id;
-    INSERT INTO case_events (type, topic, grid, at, payload) VALUES
+    INSERT INTO event_stage (type, topic, grid, at, payload) VALUES
         ('meeting.opened', 'meeting.opened/' || p_grid, p_grid, gf_now (),
          jsonb_build_object ('meeting', m_id, 'kind', p_kind, 'day', m_day, 'slot_at', p_slot,
                              'period_from', m_from, 'entries', counts.entries,
@@ -289,7 +289,7 @@ BEGIN
            count (*) FILTER (WHERE tier = 'hard') AS hard,
            (SELECT count (*) FROM meeting_decisions d WHERE d.meeting_id = m.id) AS decided
       INTO counts FROM ledger_entries WHERE meeting_id = m.id;
-    INSERT INTO case_events (type, topic, grid, at, payload) VALUES
+    INSERT INTO event_stage (type, topic, grid, at, payload) VALUES
         ('meeting.lapsed', 'meeting.lapsed/' || m.grid, m.grid, gf_now (),
          jsonb_build_object ('meeting', m.id, 'kind', m.kind, 'day', m.day, 'slot_at', m.slot_at,
                              'automatic', true, 'decided', counts.decided, 'escalated', n_esc)),
@@ -390,7 +390,7 @@ RETURNS TABLE (l1 bigint, meeting bigint) LANGUAGE sql AS $$
         ON CONFLICT (grid, kind, day) DO NOTHING
         RETURNING id, grid, day, slot_at
     ), ev AS (
-        INSERT INTO case_events (type, topic, grid, at, payload)
+        INSERT INTO event_stage (type, topic, grid, at, payload)
         SELECT 'meeting.held', 'meeting.held/' || grid, grid, gf_now (),
                jsonb_build_object ('meeting', id, 'kind', 'consultation', 'day', day,
                                    'slot_at', slot_at, 'topic', gf_redact_text (p_topic))

@@ -155,7 +155,7 @@ BEGIN
         ON CONFLICT DO NOTHING
         RETURNING id, case_id, kind, recipient, text
     ), ev AS (
-        INSERT INTO case_events (type, topic, case_id, grid, at, payload)
+        INSERT INTO event_stage (type, topic, case_id, grid, at, payload)
         SELECT 'notification.created', 'notify/' || coalesce (i.recipient, 'resident'), i.case_id,
                c.grid, v_now, gf_notification_payload (i.id, i.case_id, i.kind, i.recipient, i.text)
           FROM ins i JOIN cases c ON c.id = i.case_id
@@ -209,7 +209,7 @@ LANGUAGE sql AS $$
         ON CONFLICT DO NOTHING
         RETURNING id, field_reminder, kind, recipient, text, created_at
     ), ev AS (
-        INSERT INTO case_events (type, topic, case_id, grid, at, payload)
+        INSERT INTO event_stage (type, topic, case_id, grid, at, payload)
         SELECT 'notification.created', 'notify/' || i.recipient, NULL, f.grid, i.created_at,
                gf_notification_payload (i.id, NULL, i.kind, i.recipient, i.text)
           FROM ins i JOIN field_reminders f ON f.id = i.field_reminder
@@ -250,7 +250,7 @@ RETURNS integer LANGUAGE sql AS $$
         ON CONFLICT DO NOTHING
         RETURNING id, meeting_id, kind, recipient, text, created_at
     ), ev AS (
-        INSERT INTO case_events (type, topic, case_id, grid, at, payload)
+        INSERT INTO event_stage (type, topic, case_id, grid, at, payload)
         SELECT 'notification.created', 'notify/' || i.recipient, NULL, m.grid, i.created_at,
                gf_notification_payload (i.id, NULL, i.kind, i.recipient, i.text)
           FROM ins i JOIN meetings m ON m.id = i.meeting_id

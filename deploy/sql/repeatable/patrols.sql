@@ -162,7 +162,7 @@ BEGIN
     VALUES (p_request, p_args->>'actor', v_grid, to_timestamp ((p_args->>'done_at')::bigint / 1000.0),
             v_members, v_places, v_findings, p_args->>'note', p_args, gf_now ())
     RETURNING patrols.id INTO id;
-    INSERT INTO case_events (type, topic, grid, at, payload)
+    INSERT INTO event_stage (type, topic, grid, at, payload)
     VALUES ('patrol.logged', 'patrol.logged/' || v_grid, v_grid, gf_now (),
             jsonb_build_object ('patrol', id, 'grid', v_grid, 'actor', p_args->>'actor',
                                 'members', cardinality (v_members),
@@ -227,7 +227,7 @@ BEGIN
     VALUES (p_request, p_args->>'actor', h.id, h.grid, to_timestamp ((p_args->>'done_at')::bigint / 1000.0),
             p_args->>'learned', v_things, case_id, p_args, gf_now ())
     RETURNING visits.id INTO id;
-    INSERT INTO case_events (type, topic, case_id, grid, at, payload)
+    INSERT INTO event_stage (type, topic, case_id, grid, at, payload)
     VALUES ('visit.logged', 'visit.logged/' || h.grid, case_id, h.grid, gf_now (),
             jsonb_build_object ('visit', id, 'household', h.id, 'grid', h.grid, 'actor', p_args->>'actor',
                                 'done_at', (p_args->>'done_at')::bigint,
@@ -295,7 +295,7 @@ BEGIN
     INSERT INTO self_checks (request_id, actor, grid, week, items, note, body, logged_at)
     VALUES (p_request, p_args->>'actor', v_grid, v_week, v_items, p_args->>'note', p_args, gf_now ())
     RETURNING self_checks.id INTO id;
-    INSERT INTO case_events (type, topic, grid, at, payload)
+    INSERT INTO event_stage (type, topic, grid, at, payload)
     VALUES ('selfcheck.logged', 'selfcheck.logged/' || v_grid, v_grid, gf_now (),
             jsonb_build_object ('self_check', id, 'grid', v_grid, 'actor', p_args->>'actor',
                                 'week', v_week, 'items', v_items,
@@ -423,7 +423,7 @@ BEGIN
         ON CONFLICT (kind, subject, period, recipient) DO NOTHING
         RETURNING field_reminders.*
     ), ev AS (
-        INSERT INTO case_events (type, topic, grid, at, payload)
+        INSERT INTO event_stage (type, topic, grid, at, payload)
         SELECT made.kind, made.kind || '/' || made.grid, made.grid, p_at,
                CASE made.kind WHEN 'patrol.missed'
                     THEN jsonb_build_object ('grid', made.grid, 'day', made.period, 'to', made.recipient)

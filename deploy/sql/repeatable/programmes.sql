@@ -438,14 +438,14 @@ BEGIN
         VALUES (r.id, v_person, p_args->>'team', p_actor, gf_now ()) RETURNING id INTO v_id;
         ref := 'case:' || r.id;
         -- a case-timeline event (case_id set): the owner grid is unchanged
-        INSERT INTO case_events (type, topic, case_id, grid, at, payload)
+        INSERT INTO event_stage (type, topic, case_id, grid, at, payload)
         VALUES ('case.helper', 'case.helper/' || r.grid, r.id, r.grid, gf_now (),
                 jsonb_build_object ('actor', p_actor, 'helper', v_person, 'team', p_args->>'team'));
     ELSE
         err := 'bad_value'; message := format ('unknown programme action ''%s''', p_action); RETURN;
     END IF;
     IF v_type IS NOT NULL THEN
-        INSERT INTO case_events (type, topic, grid, at, payload)
+        INSERT INTO event_stage (type, topic, grid, at, payload)
         VALUES (v_type, v_type || '/' || v_grid, v_grid, gf_now (), v_payload || jsonb_build_object ('actor', p_actor));
     END IF;
     INSERT INTO programme_actions (request_id, actor, action, ref, at)

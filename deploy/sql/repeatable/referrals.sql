@@ -150,7 +150,7 @@ BEGIN
            receipt_recorded_by = p_recorded_by, receipt_action_id = v_action
      WHERE id = r.id;
     -- The contact's name is a department official's, not a resident's.
-    INSERT INTO case_events (type, topic, case_id, grid, at, payload)
+    INSERT INTO event_stage (type, topic, case_id, grid, at, payload)
     VALUES ('referral.received', 'referral.received/' || v_grid, p_case, v_grid, gf_now (),
             jsonb_build_object ('action', 'receipt', 'actor', p_actor, 'version', v_version,
                                 'department', r.department, 'contact', p_contact,
@@ -184,7 +184,7 @@ BEGIN
            AND c.id = r.case_id AND d.code = r.department AND c.state = 'referred'
         RETURNING r.case_id, r.action_id, r.deadline, c.grid, d.code, d.name
     ), ev AS (
-        INSERT INTO case_events (type, topic, case_id, grid, at, payload)
+        INSERT INTO event_stage (type, topic, case_id, grid, at, payload)
         SELECT 'referral.late', 'referral.late/' || due.grid, due.case_id, due.grid, v_now,
                jsonb_build_object ('department', due.code, 'deadline',
                                    to_char (due.deadline AT TIME ZONE 'Asia/Shanghai',

@@ -53,7 +53,7 @@ LANGUAGE sql AS $$
            AND c.state = ANY (CASE WHEN t.l3 IS NULL THEN p_unroutable_from ELSE p_route_from END)
         RETURNING c.id, c.grid, t.l3 IS NOT NULL AS found
     ), ev AS (
-        INSERT INTO case_events (type, topic, case_id, grid, at, payload)
+        INSERT INTO event_stage (type, topic, case_id, grid, at, payload)
         SELECT CASE WHEN u.found THEN p_routed_event ELSE p_unroutable_event END,
                CASE WHEN u.found THEN p_routed_event ELSE p_unroutable_event END || '/' || u.grid,
                u.id, u.grid, (SELECT gf_now ()),
