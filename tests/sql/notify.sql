@@ -15,10 +15,10 @@ CREATE FUNCTION pg_temp.c (p_ref text) RETURNS bigint LANGUAGE sql AS $$
     SELECT id FROM cases WHERE source_ref = p_ref
 $$;
 -- The one payload shape of notification.created (gf_notification_payload).
-SELECT is (gf_notification_payload (7, 3, 'case.routed', 'P-QNL.07.063-1', '新案件'),
+SELECT is (gf_notification_payload (7, 3, 'case.routed', 'P-QNL.07.063-1', 'leader', '新案件'),
            '{"notification": 7, "case": 3, "kind": "case.routed", "recipient": "P-QNL.07.063-1",
-             "role": "leader", "text": "新案件"}'::jsonb, 'the payload: the recipient''s role from the directory');
-SELECT is (gf_notification_payload (8, NULL, 'case.received', NULL, '回执'),
+             "role": "leader", "text": "新案件"}'::jsonb, 'the payload: the recipient''s role as the caller read it');
+SELECT is (gf_notification_payload (8, NULL, 'case.received', NULL, NULL, '回执'),
            '{"notification": 8, "case": null, "kind": "case.received", "recipient": null,
              "role": "resident", "text": "回执"}'::jsonb, 'a text to the resident: role resident, a notice without a case: case null');
 -- One occasion as the callers pass it.
