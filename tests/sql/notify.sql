@@ -7,7 +7,7 @@
 -- (rolled back).
 BEGIN;
 SET CONSTRAINTS event_stage_append IMMEDIATE; -- events in the log at each statement's end (events.sql)
-SELECT plan (48);
+SELECT plan (50);
 
 INSERT INTO sim_clock (at) VALUES ('2026-11-04 10:00+08')
     ON CONFLICT (id) DO UPDATE SET at = excluded.at;
@@ -80,6 +80,13 @@ SELECT is (gf_notify_many ('notifier', pg_temp.occ ('T-A', 'case.escalated',
            'the notifier does not apply the rules the escalator raises');
 SELECT is (gf_notify_many ('notifier', pg_temp.occ ('T-A', 'case.routed')), 0,
            'once per (case, kind, recipient): the same event again creates nothing');
+SELECT is (gf_notify_many ('notifier', pg_temp.occ ('T-C', 'case.routed') || pg_temp.occ ('T-C', 'case.routed')),
+           (SELECT count (*)::int FROM people WHERE grid = 'QNL.07.064' AND role IN ('leader', 'member')),
+           'the same occasion twice in one batch: each notice once');
+SELECT is ((SELECT count (*) FROM case_events WHERE type = 'notification.created'
+              AND case_id = pg_temp.c ('T-C')),
+           (SELECT count (*) FROM notifications WHERE case_id = pg_temp.c ('T-C')),
+           'and one notification.created per notice');
 
 -- A disabled rule sends nothing.
 UPDATE notification_rules SET enabled = false WHERE event_type = 'case.supervised';

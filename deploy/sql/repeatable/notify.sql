@@ -167,8 +167,10 @@ BEGIN
                m.grid, v_now,
                gf_notification_payload (i.id, i.case_id, i.kind, i.recipient, m.role, i.text)
           FROM ins i
-          JOIN m ON m.case_id = i.case_id AND m.kind = i.kind
-                AND coalesce (m.recipient, '') = coalesce (i.recipient, '')
+          -- an occasion twice in a batch (its notice inserted once): once
+          JOIN (SELECT DISTINCT ON (m.case_id, m.kind, m.recipient) * FROM m) m
+            ON m.case_id = i.case_id AND m.kind = i.kind
+           AND coalesce (m.recipient, '') = coalesce (i.recipient, '')
          ORDER BY i.id
         RETURNING 1
     )
