@@ -250,6 +250,29 @@ int gf_case_service_step (gf_case_action_t action, char *from, size_t from_size,
     return 0;
 }
 
+int gf_case_route_init (gf_case_route_t *self)
+{
+    assert (self);
+    return gf_case_service_step (GF_ACT_ROUTE, self->route_from, sizeof self->route_from,
+                                 &self->route) ||
+                   gf_case_service_step (GF_ACT_UNROUTABLE, self->triage_from,
+                                         sizeof self->triage_from, &self->triage)
+               ? -1
+               : 0;
+}
+
+void gf_case_route_params (const gf_case_route_t *self, const char *ids, const char *params[7])
+{
+    assert (self && ids && params);
+    params[0] = ids;
+    params[1] = self->route_from;
+    params[2] = gf_case_state_name (self->route.to);
+    params[3] = self->route.event;
+    params[4] = self->triage_from;
+    params[5] = gf_case_state_name (self->triage.to);
+    params[6] = self->triage.event;
+}
+
 bool gf_case_merged_follow (const gf_case_step_t *step, char *from, size_t from_size,
                             gf_case_step_t *follow)
 {

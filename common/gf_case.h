@@ -106,6 +106,29 @@ int gf_case_transition (const gf_case_view_t *view, const gf_action_t *action, g
 int gf_case_service_step (gf_case_action_t action, char *from, size_t from_size,
                           gf_case_step_t *step);
 
+/*  Routing as the state machine says, for routing.sql gf_route_cases: the
+    states the steps route and unroutable are taken in, the state after each
+    and its event.  The intake routes what it stores in its own transaction,
+    the router what the intake did not (returns, re-routing); both send
+    GF_CASE_ROUTE_SQL with the parameters gf_case_route_params fills. */
+typedef struct {
+    gf_case_step_t route;  /* an L3 grid found                        */
+    gf_case_step_t triage; /* none found: L1 triage                   */
+    char route_from[64];   /* the states each is taken in ({...})     */
+    char triage_from[64];
+} gf_case_route_t;
+
+#define GF_CASE_ROUTE_SQL                                                                          \
+    "SELECT routed, unroutable FROM gf_route_cases ($1, $2, $3, $4, $5, $6, $7)"
+
+/*  Fills self from the transition table.  Returns 0, or -1 if it lacks
+    the steps. */
+int gf_case_route_init (gf_case_route_t *self);
+
+/*  The seven parameters of GF_CASE_ROUTE_SQL: ids (a JSON array of case
+    ids), then self's steps.  The pointers are into ids and self. */
+void gf_case_route_params (const gf_case_route_t *self, const char *ids, const char *params[7]);
+
 /*  Whether the cases merged into a case follow it when it takes step
     (they do when it is resolved); if so, fills follow as
     gf_case_service_step (GF_ACT_FOLLOW, ...) does. */

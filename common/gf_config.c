@@ -50,6 +50,8 @@ static const s_key_t s_keys[] = {
      false, FIELD (deadline_ms)},
     {"intake/max_attachment", "--max-attachment", "GF_MAX_ATTACHMENT", "8388608", TYPE_INT, 0,
      67108864, false, FIELD (max_attachment)},
+    {"intake/route", "--intake-route", "GF_INTAKE_ROUTE", "1", TYPE_BOOL, 0, 0, false,
+     FIELD (intake_route)},
     {"work/batch", "--batch", "GF_BATCH", "500", TYPE_INT, 1, 10000, false, FIELD (batch)},
     {"log/verbose", "-v", "GF_VERBOSE", "0", TYPE_BOOL, 0, 0, true, FIELD (verbose)},
     {"log/target", "--log", "GF_LOG", "stderr", TYPE_LOG, 0, 0, false, FIELD (log)},

@@ -20,6 +20,7 @@
     intake/deadline --intake-deadline GF_INTAKE_DEADLINE_MS 2500 (ms, 100..600000) no
     intake/max_attachment --max-attachment GF_MAX_ATTACHMENT 8388608 (bytes of one
                     attachment.add; 0: attachments refused; max 64 MiB)  no
+    intake/route    --intake-route GF_INTAKE_ROUTE 1 (0/1: route at intake) no
     work/batch      --batch     GF_BATCH     500  (1..10000)       no
     log/verbose     -v          GF_VERBOSE   0    (0/1)            yes (SIGHUP)
     log/target      --log       GF_LOG       stderr (or syslog)    no
@@ -74,6 +75,7 @@ typedef struct {
     char *root;                 /* default L1 grid for complaints with no grid          */
     int deadline_ms;            /* intake: every request answered within this (ms)      */
     int max_attachment;         /* intake: bytes of one attachment.add's data, 0: none  */
+    bool intake_route;          /* intake: route what it stores in its transaction      */
     int batch;                  /* max items per transaction (1..10000)                 */
     _Atomic bool verbose;       /* log every message (reloadable: SIGHUP)               */
     char *log;                  /* "stderr" or "syslog"                                 */

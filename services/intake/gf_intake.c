@@ -1,6 +1,7 @@
 /*  gf_intake — the ROUTER endpoint for all external input. */
 #include "gf_intake.h"
 #include "gf_auth.h"
+#include "gf_case.h"
 #include "gf_clock.h"
 #include "gf_config.h"
 #include "gf_db.h"
@@ -46,6 +47,7 @@ typedef struct {
     gf_metric_t *m_duplicates;             /* gf_intake_duplicates_total */
     gf_metric_t *m_actions;                /* gf_intake_actions_total    */
     gf_metric_t *m_batches;                /* gf_intake_batches_total    */
+    gf_case_route_t route;                 /* the state machine's routing steps */
 } s_intake_t;
 
 /*  Counts a refused request under its error code. */
@@ -84,6 +86,25 @@ static void s_reply (s_intake_t *self, zmsg_t **envelope_p, const char *id, gf_c
     s_send_reply (self, envelope_p, &reply);
 }
 
+/*  Routes the cases just stored (ids) in the same transaction, with the
+    router's statement and the state machine's steps (intake/route).
+    Returns 0, or -1 (nothing of the batch is kept). */
+static int s_route (s_intake_t *self, json_t *ids, int64_t deadline, bool *late)
+{
+    char *ids_text = json_dumps (ids, JSON_COMPACT);
+    const char *params[7];
+    gf_case_route_params (&self->route, ids_text, params);
+    PGresult *res = gf_intake_db_exec (self->db, GF_CASE_ROUTE_SQL, 7, params, deadline, late);
+    free (ids_text);
+    if (!res)
+        return -1;
+    gf_metrics_inc ("gf_intake_routed_total", NULL, (uint64_t)gf_db_get_ll (res, 0, "routed"));
+    gf_metrics_inc ("gf_intake_unroutable_total", NULL,
+                    (uint64_t)gf_db_get_ll (res, 0, "unroutable"));
+    PQclear (res);
+    return *late ? -1 : 0;
+}
+
 static json_t *s_batch_json (s_intake_t *self, int from, int to)
 {
     json_t *rows = json_array ();
@@ -115,6 +136,7 @@ static int s_store (s_intake_t *self, int from, int to, int64_t deadline, bool *
 
     int rc = -1;
     PGresult *res = NULL;
+    json_t *fresh = json_array ();
     if (gf_db_begin (self->db) == 0 &&
         (res = gf_intake_db_exec (self->db, SQL_STORE, 2, params, deadline, late))) {
         rc = *late ? -1 : 0;
@@ -126,11 +148,16 @@ static int s_store (s_intake_t *self, int from, int to, int64_t deadline, bool *
             item->duplicate = streq (gf_db_get (res, r, "duplicate"), "t");
             if (item->code == GF_OK && item->case_id == 0)
                 rc = -1; /* cannot happen: gf_intake_store raises instead */
+            else if (item->code == GF_OK && !item->duplicate)
+                json_array_append_new (fresh, json_integer (item->case_id));
         }
         PQclear (res);
+        if (rc == 0 && self->config->intake_route && json_array_size (fresh) > 0)
+            rc = s_route (self, fresh, deadline, late);
         if (rc == 0)
             rc = gf_intake_db_commit (self->db, deadline, late);
     }
+    json_decref (fresh);
     bool wrote = false;
     for (int i = from; i < to && rc == 0; i++)
         wrote |= self->items[i].code == GF_OK && !self->items[i].duplicate;
@@ -452,6 +479,11 @@ void gf_intake_actor (zsock_t *pipe, void *args)
     self.m_actions = gf_metrics_counter ("gf_intake_actions_total", NULL);
     self.m_batches = gf_metrics_counter ("gf_intake_batches_total", NULL);
     self.db = gf_db_new (self.config->db, "gf-intake");
+    if (gf_case_route_init (&self.route) != 0) {
+        zsys_error ("intake: the transition table has no route step");
+        zsock_signal (pipe, 1);
+        goto done;
+    }
     self.items = (s_item_t *)zmalloc (sizeof (s_item_t) * self.config->batch);
     self.router = zsock_new (ZMQ_ROUTER);
     gf_auth_limits (self.router, self.config, MAX_WIRE_MESSAGE);

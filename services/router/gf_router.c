@@ -7,20 +7,11 @@
 
 #include <jansson.h>
 
-/*  $1 the case ids (JSON array); then, for the steps 'route' and
-    'unroutable' of the transition table (common/gf_case.c), the states each
-    is taken in, the state after it and its event. */
-static const char *SQL_ROUTE =
-    "SELECT routed, unroutable FROM gf_route_cases ($1, $2, $3, $4, $5, $6, $7)";
-
 typedef struct {
     gf_config_t *config;   /* borrowed                            */
     uint64_t routed;       /* since start                         */
     uint64_t unroutable;   /* since start                         */
-    gf_case_step_t route;  /* an L3 grid found: the state machine's step */
-    gf_case_step_t triage; /* none found                          */
-    char route_from[64];   /* the states each is taken in ({...}) */
-    char triage_from[64];
+    gf_case_route_t steps; /* the state machine's route and unroutable steps */
 } s_router_t;
 
 static int s_route (gf_db_t *db, const PGresult *events, void *arg)
@@ -31,11 +22,9 @@ static int s_route (gf_db_t *db, const PGresult *events, void *arg)
         json_array_append_new (ids, json_integer (gf_db_get_ll (events, r, "case_id")));
     char *ids_text = json_dumps (ids, JSON_COMPACT);
     json_decref (ids);
-    const char *params[] = {
-        ids_text,          self->route_from,  gf_case_state_name (self->route.to),
-        self->route.event, self->triage_from, gf_case_state_name (self->triage.to),
-        self->triage.event};
-    PGresult *res = gf_db_exec (db, SQL_ROUTE, 7, params);
+    const char *params[7];
+    gf_case_route_params (&self->steps, ids_text, params);
+    PGresult *res = gf_db_exec (db, GF_CASE_ROUTE_SQL, 7, params);
     free (ids_text);
     if (!res)
         return -1;
@@ -57,9 +46,7 @@ void gf_router_actor (zsock_t *pipe, void *args)
     s_router_t self = {.config = (gf_config_t *)args};
     /* The states and events are the state machine's (common/gf_case.c). */
     gf_consumer_t *consumer = NULL;
-    if (gf_case_service_step (GF_ACT_ROUTE, self.route_from, sizeof self.route_from, &self.route) ||
-        gf_case_service_step (GF_ACT_UNROUTABLE, self.triage_from, sizeof self.triage_from,
-                              &self.triage))
+    if (gf_case_route_init (&self.steps))
         zsys_error ("router: the transition table has no route step");
     else
         consumer = gf_consumer_new ("router", "case.received,case.returned", self.config);

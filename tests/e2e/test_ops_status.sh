@@ -28,7 +28,9 @@ check "relay: published = events in the log" "$(sql "SELECT count(*) FROM case_e
   "$(metric "${MPORT[relay]}" gf_relay_published_total)"
 check "router: events handled = case.received" 200 \
   "$(metric "${MPORT[router]}" 'gf_consumer_events_total{consumer="router"}')"
-check "router: routed + unroutable = 200" 200 \
+check "intake (intake/route): routed + unroutable = 200" 200 \
+  "$(( $(metric "${MPORT[intake]}" gf_intake_routed_total) + $(metric "${MPORT[intake]}" gf_intake_unroutable_total) ))"
+check "router: found them routed, routed none again" 0 \
   "$(( $(metric "${MPORT[router]}" gf_router_routed_total) + $(metric "${MPORT[router]}" gf_router_unroutable_total) ))"
 check "notifier: created = notifications" "$(sql "SELECT count(*) FROM notifications")" \
   "$(metric "${MPORT[notifier]}" gf_notifier_created_total)"

@@ -65,6 +65,7 @@ INSERT INTO want_tables VALUES
     ('gf_escalator', 'referrals', 'SELECT,UPDATE'),
     ('gf_intake', 'departments', 'SELECT'),
     ('gf_intake', 'attachments', 'SELECT,INSERT'),
+    ('gf_intake', 'addresses', 'SELECT'),
     ('gf_gateway', 'attachments_public', 'SELECT'),
     ('gf_ctl', 'attachments', 'SELECT'),
     ('gf_ctl', 'attachments_public', 'SELECT'),

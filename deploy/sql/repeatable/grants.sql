@@ -51,6 +51,9 @@ GRANT SELECT ON case_state_names, event_types, special_groups, escalation_rule_n
     reject_reasons
     TO gf_intake, gf_router, gf_notifier, gf_escalator, gf_gateway, gf_ctl;
 GRANT SELECT, INSERT, UPDATE ON cases, case_actions TO gf_intake;
+-- intake/route: the intake routes what it stores with the router's
+-- statement (routing.sql gf_route_cases), which reads the address book.
+GRANT SELECT ON addresses TO gf_intake;
 GRANT SELECT ON case_events TO gf_intake;
 -- Every writer stages its events; the append numbers them at commit (events.sql).
 -- SELECT: a writer reads back what it staged (RETURNING); it sees only its own.
