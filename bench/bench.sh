@@ -44,10 +44,18 @@ done
 sleep 1
 
 load() { cut -d' ' -f1 /proc/loadavg; }
+# generate NAME ARGS...: one bench_load run into $OUT/NAME.json; the CPU
+# seconds (user + system) the load generator itself used go to
+# $OUT/NAME.cpu (bash's `times` of the subshell: its children's line).
+generate() {
+  local name=$1; shift
+  ( "$TOOLS/bench_load" "$@" >"$OUT/$name.json" || true; times ) | sed -n 2p |
+    awk '{split($1, u, /[ms]/); split($2, s, /[ms]/); printf "%.2f\n", u[1] * 60 + u[2] + s[1] * 60 + s[2]}' \
+    >"$OUT/$name.cpu"
+}
 # Saturation: closed loop, 1000 in flight, BENCH_N complaints.
 load_sat=$(load)
-"$TOOLS/bench_load" "$GF_INTAKE" "$GF_PUB" "$GRIDS" 0 "$(python3 -c "print($N / 1000)")" 1000 \
-  "sat$$" >"$OUT/saturation.json" || true
+generate saturation "$GF_INTAKE" "$GF_PUB" "$GRIDS" 0 "$(python3 -c "print($N / 1000)")" 1000 "sat$$"
 cat "$OUT/saturation.json"
 SAT=$(python3 -c "import json; print(json.load(open('$OUT/saturation.json'))['end_to_end_per_s'])")
 # Where the CPU went: each service and its PostgreSQL backend(s).
@@ -68,10 +76,10 @@ cpu() { awk -v t="$tick" '{printf "%.2f", ($14 + $15) / t}' "/proc/$1/stat" 2>/d
 # Open loop at 1,000/s and at half the saturation just measured.
 HALF=$(python3 -c "print(max(1, round($SAT / 2)))")
 load_ol1=$(load)
-"$TOOLS/bench_load" "$GF_INTAKE" "$GF_PUB" "$GRIDS" 1000 "$OLS" 0 "ol1k$$" >"$OUT/open_1000.json" || true
+generate open_1000 "$GF_INTAKE" "$GF_PUB" "$GRIDS" 1000 "$OLS" 0 "ol1k$$"
 cat "$OUT/open_1000.json"
 load_olh=$(load)
-"$TOOLS/bench_load" "$GF_INTAKE" "$GF_PUB" "$GRIDS" "$HALF" "$OLS" 0 "olhalf$$" >"$OUT/open_half.json" || true
+generate open_half "$GF_INTAKE" "$GF_PUB" "$GRIDS" "$HALF" "$OLS" 0 "olhalf$$"
 cat "$OUT/open_half.json"
 # Peak resident memory of each service over all the runs above.
 i=0
@@ -82,7 +90,8 @@ done >"$OUT/rss_throughput.txt"
 
 # The ceiling: PostgreSQL storing the same rows (a case and its event per
 # complaint) in batches of 500 per transaction, 2 clients, 10 seconds.
-sql "CREATE TABLE IF NOT EXISTS bench_cases (LIKE cases INCLUDING DEFAULTS);
+sql "CREATE SEQUENCE IF NOT EXISTS bench_seq;
+     CREATE TABLE IF NOT EXISTS bench_cases (LIKE cases INCLUDING DEFAULTS);
      CREATE TABLE IF NOT EXISTS bench_events (LIKE case_events INCLUDING DEFAULTS)"
 cat >"$OUT/pgbench.sql" <<'SQL'
 WITH c AS (
@@ -91,22 +100,44 @@ WITH c AS (
          '小区路灯不亮已经三天了，晚上出行很不方便，请尽快派人维修。', '西街村3组12号', '13912345678', now()
     FROM generate_series(1, 500)
   RETURNING id, root)
-INSERT INTO bench_events (id, type, topic, case_id, grid, at, payload)
-SELECT nextval('case_events_id_seq'), 'case.received', 'case.received/' || root, id, root, now(),
+INSERT INTO bench_events (id, seq, type, topic, case_id, grid, at, payload)
+SELECT nextval('case_events_id_seq'), nextval('bench_seq'), 'case.received', 'case.received/' || root, id, root, now(),
        '{"source":"hotline","description":"小区路灯不亮已经三天了"}'::jsonb FROM c;
 SQL
 "$PGBENCH" -n -h "$(deploy/pg.sh sockdir)" -p "${GF_PGPORT:-55432}" -U gridflow -c 2 -j 2 -T 10 \
   -f "$OUT/pgbench.sql" "$DB" >"$OUT/pgbench.out" 2>&1
 tps=$(sed -n 's/^tps = \([0-9.]*\).*/\1/p' "$OUT/pgbench.out" | head -1)
 
+# The like-for-like ceiling: the same two rows into copies of cases and
+# case_events with the same indexes and constraints (INCLUDING ALL: the
+# unique keys, the seq index, the checks); still only two of the rows a
+# complaint writes, numbered by a sequence, and no trigger.  Same clients,
+# batches and time.
+sql "CREATE TABLE IF NOT EXISTS bench_ll_cases (LIKE cases INCLUDING ALL);
+     CREATE TABLE IF NOT EXISTS bench_ll_events (LIKE case_events INCLUDING ALL)"
+sed -e 's/bench_cases/bench_ll_cases/; s/bench_events/bench_ll_events/' "$OUT/pgbench.sql" >"$OUT/pgbench_ll.sql"
+"$PGBENCH" -n -h "$(deploy/pg.sh sockdir)" -p "${GF_PGPORT:-55432}" -U gridflow -c 2 -j 2 -T 10 \
+  -f "$OUT/pgbench_ll.sql" "$DB" >"$OUT/pgbench_ll.out" 2>&1
+tps_ll=$(sed -n 's/^tps = \([0-9.]*\).*/\1/p' "$OUT/pgbench_ll.out" | head -1)
+
+# The floor of an acknowledgement after commit: one fdatasync of the WAL's
+# disk (pg_test_fsync on a file beside the cluster's data), in microseconds.
+"${PGBENCH%/*}/pg_test_fsync" -s 2 -f "$ROOT/var/bench_fsync.tmp" >"$OUT/pg_test_fsync.out" 2>&1 || true
+rm -f "$ROOT/var/bench_fsync.tmp"
+fsync_us=$(awk '/fdatasync/ && /usecs\/op/ {print $(NF - 1); exit}' "$OUT/pg_test_fsync.out")
+
 load_pgb=$(load)
-python3 - "$tps" "$load_sat" "$load_ol1" "$load_olh" "$load_pgb" "$OUT" <<'PY'
+python3 - "$tps" "$load_sat" "$load_ol1" "$load_olh" "$load_pgb" "$OUT" "${tps_ll:-0}" "${fsync_us:-0}" <<'PY'
 import json, sys
-tps, l_sat, l_ol1, l_olh, l_pgb, out = sys.argv[1:]
+tps, l_sat, l_ol1, l_olh, l_pgb, out, tps_ll, fsync_us = sys.argv[1:]
 r = {"saturation": json.load(open(out + "/saturation.json")),
      "open_1000": json.load(open(out + "/open_1000.json")),
      "open_half": json.load(open(out + "/open_half.json")),
      "pgbench_batched_rows_per_s": round(float(tps) * 500, 1),
+     "pgbench_like_for_like_rows_per_s": round(float(tps_ll) * 500, 1),
+     "fsync_floor_us": float(fsync_us),
+     "generator_cpu_s": {k: float(open(out + "/" + k + ".cpu").read() or 0)
+                         for k in ("saturation", "open_1000", "open_half")},
      "rss_kib": {l.split()[0]: int(l.split()[1]) for l in open(out + "/rss_throughput.txt")},
      "load": {"saturation": float(l_sat), "open_1000": float(l_ol1),
               "open_half": float(l_olh), "pgbench": float(l_pgb)}}

@@ -37,6 +37,15 @@ if t:
     row("saturation: end to end (seen by a subscriber)", e2e, "/s", ">= 20% of pgbench",
         ratio >= 0.20, la["saturation"])
     row("pgbench ceiling (same rows, 500 per txn)", ceiling, "rows/s", la=la["pgbench"])
+    ll = t.get("pgbench_like_for_like_rows_per_s")
+    if ll:
+        row("pgbench like-for-like ceiling (same tables, indexes, constraints)", ll, "rows/s",
+            la=la["pgbench"])
+        row("end to end / like-for-like ceiling", round(100 * e2e / ll, 2), "%", la=la["saturation"])
+    if t.get("fsync_floor_us"):
+        row("ack floor: one fdatasync of the WAL disk (pg_test_fsync)", t["fsync_floor_us"], "us")
+    for run, cpu in t.get("generator_cpu_s", {}).items():
+        row("load generator CPU (%s)" % run.replace("_", " "), cpu, "s", la=la[run])
     row("end to end / pgbench ceiling", round(100 * ratio, 2), "%", ">= 20 %", ratio >= 0.20,
         la["saturation"])
     for key, label, la_key in (("open_1000", "open loop 1,000/s", "open_1000"),
