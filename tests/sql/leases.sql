@@ -5,7 +5,7 @@
 -- (Two sessions — a takeover skipping a lease row share-locked by a holder's
 -- transaction — are exercised by tests/e2e/test_leases.sh.)
 BEGIN;
-SELECT plan (24);
+SELECT plan (27);
 
 SELECT results_eq ($$SELECT held, took, epoch, holder FROM gf_lease_take ('t.router', 'a:1', 60000)$$,
                    $$VALUES (true, true, 1::bigint, 'a:1')$$, 'the first look takes the lease at epoch 1');
@@ -57,11 +57,22 @@ DO $$BEGIN PERFORM gf_lease_take ('t.router', 'b:2', 60000); END$$;
 SELECT is ((SELECT count (*) FROM lease_instances WHERE name = 't.router'), 1::bigint,
            'an instance gone for an hour is forgotten');
 
+-- A holder whose session is gone (crashed, killed) is taken over at once.
+UPDATE leases SET backend = 0 WHERE name = 't.router';
+SELECT results_eq ($$SELECT held, took, epoch, holder, expires_ms > 59000 FROM gf_lease_take ('t.router', 'c:3', 60000)$$,
+                   $$VALUES (true, true, 3::bigint, 'c:3', true)$$,
+                   'a holder whose session is gone: taken over before its lease lapsed');
+SELECT results_eq ($$SELECT held, epoch FROM gf_lease_take ('t.router', 'b:2', 60000)$$,
+                   $$VALUES (false, 3::bigint)$$, 'a holder whose session lives (this one): not taken over');
+SELECT is ((SELECT backend FROM leases WHERE name = 't.router'), pg_backend_pid (),
+           'the lease names its holder''s session');
+UPDATE leases SET holder = 'b:2' WHERE name = 't.router';
+
 -- A clean stop hands over at once.
 SELECT is (gf_lease_release ('t.router', 'a:1'), false, 'a standby releases nothing');
 SELECT is (gf_lease_release ('t.router', 'b:2'), true, 'the holder releases its lease');
 SELECT results_eq ($$SELECT held, took, epoch FROM gf_lease_take ('t.router', 'a:1', 60000)$$,
-                   $$VALUES (true, true, 3::bigint)$$, 'a released lease is taken at the next look');
+                   $$VALUES (true, true, 4::bigint)$$, 'a released lease is taken at the next look');
 
 -- The session's idle_in_transaction_session_timeout is capped at the lease.
 SET LOCAL idle_in_transaction_session_timeout = '1min';

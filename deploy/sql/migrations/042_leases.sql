@@ -8,6 +8,7 @@
 CREATE TABLE leases (
     name        text PRIMARY KEY CHECK (name ~ '^[a-z][a-z0-9_.-]{0,63}$'),
     holder      text NOT NULL,                      -- host:pid.tag of the holder, '' none yet
+    backend     integer NOT NULL,                   -- the holder's pg_backend_pid (): its session
     epoch       bigint NOT NULL CHECK (epoch >= 0), -- raised at each takeover
     duration_ms integer NOT NULL CHECK (duration_ms > 0),
     expires_at  timestamptz NOT NULL,

@@ -7,8 +7,11 @@
 
 -- One look of instance p_instance at lease p_name lasting p_ms: renews it
 -- when p_instance holds it (same epoch, even if it lapsed meanwhile: nobody
--- took it, so nobody wrote), takes it over at epoch + 1 when it lapsed,
--- else leaves it.  A lease row locked by a holder's effect transaction in
+-- took it, so nobody wrote), takes it over at epoch + 1 when it lapsed or
+-- when the holder's session is gone (a holder that crashed or was killed:
+-- its connection closed, so it cannot be in an effect transaction, and any
+-- new session of it is refused by the fence), else leaves it.  A frozen
+-- holder keeps its session: its lease must lapse.  A lease row locked by a holder's effect transaction in
 -- flight (gf_lease_fence: FOR KEY SHARE) or by another standby's takeover is
 -- skipped, never waited for: a standby never blocks behind a paused holder.
 -- The look is also the instance's heartbeat (lease_instances), and it caps
@@ -31,19 +34,23 @@ BEGIN
     IF v_idle = 0 OR v_idle > p_ms THEN
         PERFORM set_config ('idle_in_transaction_session_timeout', p_ms::text, false);
     END IF;
-    INSERT INTO leases (name, holder, epoch, duration_ms, expires_at, taken_at, renewed_at)
-        VALUES (p_name, '', 0, p_ms, '-infinity', v_now, v_now)
+    INSERT INTO leases (name, holder, backend, epoch, duration_ms, expires_at, taken_at, renewed_at)
+        VALUES (p_name, '', 0, 0, p_ms, '-infinity', v_now, v_now)
         ON CONFLICT (name) DO NOTHING;
     took := false;
     UPDATE leases l SET expires_at = v_now + p_ms * interval '1 millisecond', renewed_at = v_now,
-                        duration_ms = p_ms
+                        duration_ms = p_ms, backend = pg_backend_pid ()
      WHERE l.name = p_name AND l.holder = p_instance
     RETURNING l.* INTO v_row;
     IF NOT FOUND THEN
-        PERFORM 1 FROM leases l WHERE l.name = p_name AND l.expires_at <= v_now
-            FOR UPDATE SKIP LOCKED;
+        PERFORM 1 FROM leases l
+          WHERE l.name = p_name
+            AND (l.expires_at <= v_now
+                 OR NOT EXISTS (SELECT 1 FROM pg_stat_activity a WHERE a.pid = l.backend))
+            FOR UPDATE OF l SKIP LOCKED;
         IF FOUND THEN
-            UPDATE leases l SET holder = p_instance, epoch = l.epoch + 1, duration_ms = p_ms,
+            UPDATE leases l SET holder = p_instance, backend = pg_backend_pid (),
+                                epoch = l.epoch + 1, duration_ms = p_ms,
                                 expires_at = v_now + p_ms * interval '1 millisecond',
                                 taken_at = v_now, renewed_at = v_now
              WHERE l.name = p_name
