@@ -75,9 +75,10 @@ bool gf_lease_hold (gf_lease_t *self, gf_db_t *db)
     const char *params[] = {self->name, self->instance, ms};
     PGresult *res = gf_db_exec (db, SQL_TAKE, 3, params);
     if (!res) {
-        /* No answer (the database is away): look again soon; meanwhile
-           the fence decides each effect transaction. */
-        self->next_look = started + 100;
+        /* No answer (the database away, or migration 042 missing): look
+           again a third of the lease later; meanwhile the fence decides
+           each effect transaction. */
+        self->next_look = started + self->duration_ms / 3;
         return self->held;
     }
     bool held = streq (gf_db_get (res, 0, "held"), "t");

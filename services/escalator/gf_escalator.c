@@ -61,10 +61,12 @@ typedef struct {
 } s_escalator_t;
 
 /*  BEGIN and the fence: every effect transaction of the escalator runs
-    only while this instance holds the lease at its epoch.  0 or -1. */
+    only while this instance holds the lease at its epoch.  A tick may take
+    longer than the lease (a round of meetings), so the lease is renewed
+    here too when due, between transactions.  0 or -1. */
 static int s_begin (s_escalator_t *self)
 {
-    if (gf_db_begin (self->db))
+    if (!gf_lease_hold (self->lease, self->db) || gf_db_begin (self->db))
         return -1;
     if (gf_lease_fence (self->lease, self->db) == 0)
         return 0;

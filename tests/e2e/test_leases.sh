@@ -97,8 +97,8 @@ for i in 1 2 3; do submit --source hotline --ref "B$i" --text "路面塌陷 $i" 
 ROUTER_BEFORE=$(metric "${MP[$OLD]}" 'gf_consumer_events_total{consumer="router"}')
 freeze router
 wait "$LOCKER"
-check "router: took over within lease + one look + the 1.5 s lock" 1 \
-  "$([ "$T_MS" -le $((GF_LEASE_MS + LOOK_MS + 1500 + 1000)) ] && echo 1 || echo "$T_MS ms")"
+check "router: took over within lease + one look + the 1.5 s lock (+ 2 s for a loaded machine)" 1 \
+  "$([ "$T_MS" -le $((GF_LEASE_MS + LOOK_MS + 1500 + 2000)) ] && echo 1 || echo "$T_MS ms")"
 wait_for "the standby routes the complaints" 15 routed_all
 thaw router
 for i in 1 2; do submit --source hotline --ref "C$i" --text "垃圾未清运 $i" --grid QNL.08.067 >/dev/null; done
@@ -112,16 +112,16 @@ grep -q "terminating connection due to idle-in-transaction timeout\|server close
 # --- notifier, frozen inside its renewal: it wakes believing it holds ----------
 OLD=$(holder notifier)
 NOTIFIER_BEFORE=$(metric "${MP[$OLD]}" 'gf_consumer_events_total{consumer="notifier"}')
-# Hold the lease row for 0.5 s: the holder's next renewal waits on it; frozen
+# Hold the lease row for 1.2 s (longer than a look period): the holder's next renewal waits on it; frozen
 # then, it gets "held" once the row is free, and sleeps through the takeover.
-sql "BEGIN; SELECT 1 FROM leases WHERE name = 'notifier' FOR UPDATE; SELECT pg_sleep(0.5); COMMIT" >/dev/null &
+sql "BEGIN; SELECT 1 FROM leases WHERE name = 'notifier' FOR UPDATE; SELECT pg_sleep(1.2); COMMIT" >/dev/null &
 LOCKER=$!
 wait_for "the notifier's holder to wait inside its renewal" 5 sql_eq "SELECT count(*) FROM pg_stat_activity
     WHERE application_name = 'gf-notifier' AND wait_event_type = 'Lock'" 1
 freeze notifier
 wait "$LOCKER"
-check "notifier: took over within lease + one look + the 0.5 s lock" 1 \
-  "$([ "$T_MS" -le $((GF_LEASE_MS + LOOK_MS + 500 + 1000)) ] && echo 1 || echo "$T_MS ms")"
+check "notifier: took over within lease + one look + the 1.2 s lock (+ 2 s for a loaded machine)" 1 \
+  "$([ "$T_MS" -le $((GF_LEASE_MS + LOOK_MS + 1200 + 2000)) ] && echo 1 || echo "$T_MS ms")"
 for i in 1 2; do submit --source hotline --ref "D$i" --text "噪音扰民 $i" --grid QNL.07.063 >/dev/null; done
 wait_for "routed" 15 routed_all
 wait_for "the standby notifies" 15 quiescent
@@ -140,8 +140,8 @@ OLD=$(holder escalator)
 weekly_opened() { local v; v=$(metric "${MP[$1]}" 'gf_escalator_meetings_total{kind="weekly"}'); echo "${v:-0}"; }
 ESC_BEFORE="$(grep -c "opened .* meeting" "$ART/$OLD.log") $(weekly_opened "$OLD")"
 freeze escalator
-check "escalator: took over within lease + one look" 1 \
-  "$([ "$T_MS" -le $((GF_LEASE_MS + LOOK_MS + 1000)) ] && echo 1 || echo "$T_MS ms")"
+check "escalator: took over within lease + one look (+ 2 s for a loaded machine)" 1 \
+  "$([ "$T_MS" -le $((GF_LEASE_MS + LOOK_MS + 2000)) ] && echo 1 || echo "$T_MS ms")"
 clock_set "2026-11-09T09:00:00+08:00" # Monday: the weekly meetings' slot
 wait_for "the weekly round opened" 20 meetings_due_held
 WEEKLY=$(sql "SELECT count(*) FROM meetings WHERE kind = 'weekly' AND day = '2026-11-09'")
