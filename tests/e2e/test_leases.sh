@@ -18,6 +18,8 @@
 #   - resumed (SIGCONT), the old holder writes nothing (its own counters do
 #     not move, and every effect exists exactly once) and stands by (log
 #     "lease lost", gf_lease_holder 0, gf_lease_lost_total 1);
+#   - a holder killed with kill -9 (its database session gone) is taken over
+#     at the standby's next look, before its lease would have lapsed;
 #   - `gridctl status` shows each lease's holder, epoch and standby.
 source "$(dirname "$0")/lib.sh"
 G="$BIN/gridctl"
@@ -156,6 +158,16 @@ check "escalator: the old holder opened no meeting after it woke" "$ESC_BEFORE" 
   "$(grep -c "opened .* meeting" "$ART/$OLD.log") $(weekly_opened "$OLD")"
 note "weekly meetings per round: $WEEKLY"
 
-check "three takeovers in all, one per role" "escalator|2 notifier|2 router|2" \
+# --- a holder that dies (kill -9) is taken over at once, before its lease lapses -
+DEAD=$(holder escalator)
+kill9 "$DEAD"
+LAPSE=$(sql "SELECT expires_at FROM leases WHERE name = 'escalator'")
+wait_for "escalator lease taken over from the dead holder" 10 sql_eq "SELECT epoch FROM leases WHERE name = 'escalator'" 3
+check "escalator: a killed holder (its session gone) is taken over before its lease would lapse" t \
+  "$(sql "SELECT taken_at < '$LAPSE' FROM leases WHERE name = 'escalator'")"
+note "escalator: $DEAD killed; taken over $(sql "SELECT round(extract(epoch FROM '$LAPSE' - taken_at) * 1000)
+  FROM leases WHERE name = 'escalator'") ms before its lease would have lapsed"
+
+check "takeovers in all: one per role, and the killed escalator's" "escalator|3 notifier|2 router|2" \
   "$(sql "SELECT string_agg(name || '|' || epoch, ' ' ORDER BY name) FROM leases")"
 finish
