@@ -60,6 +60,8 @@ static const s_key_t s_keys[] = {
     {"service/drain", "--drain", "GF_DRAIN", "4000", TYPE_INT, 100, 60000, true, FIELD (drain_ms)},
     {"service/status", "--status", "GF_STATUS", "5000", TYPE_INT, 0, 3600000, false,
      FIELD (status_ms)},
+    {"service/lease", "--lease", "GF_LEASE_MS", "5000", TYPE_INT, 300, 600000, false,
+     FIELD (lease_ms)},
     {"security/curve", "--curve", "GF_CURVE", "on", TYPE_ONOFF, 0, 0, false, FIELD (curve)},
     {"security/cert", "--cert", "GF_CERT", "", TYPE_TEXT, 0, 0, false, FIELD (cert)},
     {"security/certs", "--certs", "GF_CERTS", "", TYPE_TEXT, 0, 0, false, FIELD (certs)},

@@ -27,6 +27,8 @@
     metrics/port    --metrics   GF_METRICS   0    (0: off)         no
     service/drain   --drain     GF_DRAIN     4000 (ms, 100..60000) yes (SIGHUP)
     service/status  --status    GF_STATUS    5000 (ms, 0: off)     no
+    service/lease   --lease     GF_LEASE_MS  5000 (ms, 300..600000: router, notifier,
+                    escalator lease; renewed every third)    no
     security/curve  --curve     GF_CURVE     on   (off: plain TCP, loopback/ipc only) no
     security/cert   --cert      GF_CERT      ""   (own CurveZMQ certificate file)     no
     security/certs  --certs     GF_CERTS     ""   (intake: authorised client certs)   no
@@ -82,6 +84,7 @@ typedef struct {
     int metrics_port;           /* HTTP /metrics and /healthz port, 0: off              */
     _Atomic int drain_ms;       /* SIGTERM: how long in-flight work may take            */
     int status_ms;              /* heartbeat into service_status, 0: off                */
+    int lease_ms;               /* single-active roles: lease duration (gf_lease)       */
     char *file;                 /* the config file read, or NULL                        */
     bool print_config;          /* --print-config was given                             */
     uint64_t from_option;       /* bit per key: set by a command-line option            */

@@ -1,6 +1,7 @@
 /*  gf_consumer — a durable, exactly-once consumer of one event type. */
 #include "gf_consumer.h"
 #include "gf_auth.h"
+#include "gf_lease.h"
 #include "gf_metrics.h"
 #include "gf_service.h"
 
@@ -15,6 +16,7 @@ struct _gf_consumer_t {
     gf_metric_t *m_retries;    /* gf_consumer_retries_total{consumer}    */
     gf_metric_t *m_lag;        /* gf_consumer_lag_events{consumer}       */
     gf_metric_t *m_checkpoint; /* gf_consumer_checkpoint_seq{consumer}   */
+    gf_lease_t *lease;         /* single-active: only the holder steps   */
 };
 
 static const char *SQL_ENSURE =
@@ -36,6 +38,7 @@ gf_consumer_t *gf_consumer_new (const char *name, const char *type, gf_config_t 
     self->name = strdup (name);
     self->type = strdup (type);
     self->config = config;
+    self->lease = gf_lease_new (name, config);
     char *labels = zsys_sprintf ("consumer=\"%s\"", name);
     self->m_events = gf_metrics_counter ("gf_consumer_events_total", labels);
     self->m_retries = gf_metrics_counter ("gf_consumer_retries_total", labels);
@@ -73,6 +76,7 @@ void gf_consumer_destroy (gf_consumer_t **self_p)
         return;
     zsock_destroy (&self->sub);
     gf_db_destroy (&self->db);
+    gf_lease_destroy (&self->lease);
     free (self->name);
     free (self->type);
     free (self);
@@ -84,6 +88,10 @@ static int s_step (gf_consumer_t *self, gf_consumer_fn *fn, void *arg)
 {
     if (gf_db_begin (self->db))
         return -1;
+    if (gf_lease_fence (self->lease, self->db) != 0) {
+        gf_db_rollback (self->db); /* lost the lease: nothing written */
+        return -1;
+    }
     const char *lock_params[] = {self->name};
     PGresult *cp = gf_db_exec (self->db, SQL_LOCK, 1, lock_params);
     if (!cp || PQntuples (cp) != 1) {
@@ -159,7 +167,9 @@ int gf_consumer_run (gf_consumer_t *self, zsock_t *pipe, gf_consumer_fn *fn, voi
             } else
                 timeout = backoff;
         }
-        if (ready) {
+        if (ready && !gf_lease_hold (self->lease, self->db))
+            timeout = gf_lease_wait (self->lease); /* standing by */
+        else if (ready) {
             int handled = s_step (self, fn, arg);
             if (handled < 0) {
                 gf_metric_add (self->m_retries, 1);
@@ -170,6 +180,8 @@ int gf_consumer_run (gf_consumer_t *self, zsock_t *pipe, gf_consumer_fn *fn, voi
                 if (handled >= self->config->batch)
                     timeout = 0; /* more waiting: go again at once */
             }
+            if (timeout > gf_lease_wait (self->lease))
+                timeout = gf_lease_wait (self->lease); /* renew in time */
         }
         if (zmq_poll (items, 2, timeout) < 0)
             break;
@@ -183,6 +195,7 @@ int gf_consumer_run (gf_consumer_t *self, zsock_t *pipe, gf_consumer_fn *fn, voi
             }
         }
     }
+    gf_lease_release (self->lease, self->db);
     zsys_info ("%s: stopping after %" PRIu64 " events", self->name, self->processed);
     return 0;
 }

@@ -6,7 +6,10 @@
     events of the type with seq > checkpoint, call the handler (which
     applies its idempotent effect and inserts its own events), move the
     checkpoint, commit.  A crash at any instant rolls the whole step back.
-    Several instances of one consumer serialise on the checkpoint row.
+    Several instances of one consumer share a lease named after it
+    (gf_lease): only the holder steps, each step fenced by the holder's
+    epoch; the others stand by and take over when the lease lapses.  The
+    checkpoint row lock stays as a second guard.
 */
 #ifndef GF_CONSUMER_H_INCLUDED
 #define GF_CONSUMER_H_INCLUDED

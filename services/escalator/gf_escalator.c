@@ -4,6 +4,7 @@
 #include "gf_escalator.h"
 #include "gf_config.h"
 #include "gf_db.h"
+#include "gf_lease.h"
 #include "gf_metrics.h"
 #include "gf_service.h"
 
@@ -49,6 +50,7 @@ static const char *SQL_YEAR =
 typedef struct {
     gf_config_t *config;       /* borrowed                         */
     gf_db_t *db;               /* our connection                   */
+    gf_lease_t *lease;         /* single-active: only the holder ticks */
     uint64_t meetings;         /* opened since start               */
     uint64_t lapsed;           /* lapsed by the safety net         */
     uint64_t automatic;        /* their automatic escalations      */
@@ -58,15 +60,29 @@ typedef struct {
     uint64_t calendar_missing; /* ticks run on the weekday fallback  */
 } s_escalator_t;
 
+/*  BEGIN and the fence: every effect transaction of the escalator runs
+    only while this instance holds the lease at its epoch.  A tick may take
+    longer than the lease (a round of meetings), so the lease is renewed
+    here too when due, between transactions.  0 or -1. */
+static int s_begin (s_escalator_t *self)
+{
+    if (!gf_lease_hold (self->lease, self->db) || gf_db_begin (self->db))
+        return -1;
+    if (gf_lease_fence (self->lease, self->db) == 0)
+        return 0;
+    gf_db_rollback (self->db);
+    return -1;
+}
+
 /*  Runs one statement in its own transaction; returns its first value as a
-    number (0 when NULL), or -1. */
+    number (0 when NULL, or no row), or -1. */
 static long long s_once (s_escalator_t *self, const char *sql, int n, const char *const *params,
                          const char *column)
 {
-    if (gf_db_begin (self->db))
+    if (s_begin (self))
         return -1;
     PGresult *res = gf_db_exec (self->db, sql, n, params);
-    long long value = res ? gf_db_get_ll (res, 0, column) : -1;
+    long long value = !res ? -1 : PQntuples (res) ? gf_db_get_ll (res, 0, column) : 0;
     if (res)
         PQclear (res);
     if (!res || gf_db_commit (self->db) != 0) {
@@ -86,7 +102,7 @@ static int s_lapses (s_escalator_t *self)
     for (int r = 0; r < PQntuples (due) && rc == 0 && !zsys_interrupted; r++) {
         const char *params[] = {gf_db_get (due, r, "meeting")};
         long long lapsed = -1, escalated = 0;
-        if (gf_db_begin (self->db) == 0) {
+        if (s_begin (self) == 0) {
             PGresult *res = gf_db_exec (self->db, SQL_LAPSE, 1, params);
             if (res) {
                 lapsed = gf_db_get_ll (res, 0, "lapsed");
@@ -120,7 +136,7 @@ static int s_lapses (s_escalator_t *self)
 /*  One tick.  Returns 0, or -1 when the database failed (retry later). */
 static int s_tick (s_escalator_t *self)
 {
-    if (gf_db_run (self->db, SQL_SESSION, 0, NULL) || gf_db_run (self->db, SQL_START, 0, NULL))
+    if (gf_db_run (self->db, SQL_SESSION, 0, NULL) || s_once (self, SQL_START, 0, NULL, "") < 0)
         return -1;
     PGresult *year = gf_db_exec (self->db, SQL_YEAR, 0, NULL);
     if (!year)
@@ -184,6 +200,7 @@ void gf_escalator_actor (zsock_t *pipe, void *args)
 {
     s_escalator_t self = {.config = (gf_config_t *)args};
     self.db = gf_db_new (self.config->db, "gf-escalator");
+    self.lease = gf_lease_new ("escalator", self.config);
     zsock_signal (pipe, 0);
     bool listening = false;
     int backoff = 100;
@@ -193,7 +210,9 @@ void gf_escalator_actor (zsock_t *pipe, void *args)
         if (!listening || !gf_db_conn (self.db))
             listening = gf_db_listen (self.db, "gf_clock") == 0;
         gf_db_drain_notifies (self.db);
-        if (s_tick (&self) != 0) {
+        /* Only the lease holder ticks; a standby only looks at the lease. */
+        bool holder = gf_lease_hold (self.lease, self.db);
+        if (holder && s_tick (&self) != 0) {
             gf_metrics_inc ("gf_escalator_tick_failures_total", NULL, 1);
             timeout = backoff;
             backoff = backoff * 2 > 5000 ? 5000 : backoff * 2;
@@ -204,6 +223,8 @@ void gf_escalator_actor (zsock_t *pipe, void *args)
            already and will not wake the poll: go round again at once. */
         if (gf_db_drain_notifies (self.db) > 0)
             timeout = 0;
+        if (timeout > gf_lease_wait (self.lease))
+            timeout = gf_lease_wait (self.lease); /* renew or look in time */
         PGconn *conn = gf_db_conn (self.db);
         items[1].fd = conn ? PQsocket (conn) : -1;
         if (zmq_poll (items, items[1].fd >= 0 ? 2 : 1, timeout) < 0)
@@ -216,5 +237,7 @@ void gf_escalator_actor (zsock_t *pipe, void *args)
                " reminders, %" PRIu64 " ticks without a calendar",
                self.meetings, self.lapsed, self.automatic, self.urgent, self.reminders,
                self.calendar_missing);
+    gf_lease_release (self.lease, self.db);
+    gf_lease_destroy (&self.lease);
     gf_db_destroy (&self.db);
 }

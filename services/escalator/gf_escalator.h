@@ -13,7 +13,10 @@
     meeting's opening and each lapse is one transaction (gf_open_meeting,
     gf_lapse_meeting in deploy/sql/repeatable/meetings.sql); unique keys on
     meetings, escalations and notifications and the meeting row's lock make
-    every effect happen at most once, however many escalators run.
+    every effect happen at most once, however many escalators run.  Only
+    the holder of the "escalator" lease ticks (gf_lease): each of its effect
+    transactions starts with the lease's fence, and the other instances
+    stand by and take over when the lease lapses.
 */
 #ifndef GF_ESCALATOR_H_INCLUDED
 #define GF_ESCALATOR_H_INCLUDED

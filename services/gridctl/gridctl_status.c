@@ -1,6 +1,7 @@
 /*  gridctl status — what an operator looks at first: the services (their
     heartbeats in service_status, and the relay's heartbeat on the bus),
-    consumer checkpoints, dead letters and the next meetings. */
+    consumer checkpoints, the leases of the single-active roles, dead
+    letters and the next meetings. */
 #include "gridctl.h"
 #include "gf_auth.h"
 #include "gf_db.h"
@@ -16,6 +17,10 @@ static const char *SQL_CONSUMERS =
     "  FROM consumer_checkpoints c,"
     "       (SELECT coalesce (max (seq), 0) AS head FROM case_events) h"
     " ORDER BY c.consumer";
+
+/*  Each lease (router, notifier, escalator) with its holder, epoch and
+    expiry, and every instance that looked at it lately (leases.sql). */
+static const char *SQL_LEASES = "SELECT * FROM gf_lease_status ()";
 
 /*  The delivery outbox per channel: dead letters and what waits. */
 static const char *SQL_OUTBOX =
@@ -120,6 +125,35 @@ int gridctl_status (gf_config_t *config, int argc, char **argv)
             printf ("  %-12s %10s %10s %8s %6ss\n", gf_db_get (res, r, "consumer"),
                     gf_db_get (res, r, "last_seq"), gf_db_get (res, r, "head"),
                     gf_db_get (res, r, "behind"), gf_db_get (res, r, "idle_s"));
+        PQclear (res);
+    } else
+        rc = 1;
+
+    res = gf_db_exec (db, SQL_LEASES, 0, NULL);
+    if (res) {
+        printf ("LEASES (single-active roles; service/lease)\n  %-10s %6s %8s  %-30s %-8s %6s\n",
+                "role", "epoch", "expires", "instance", "state", "seen");
+        for (int r = 0; r < PQntuples (res); r++) {
+            bool first =
+                r == 0 || !streq (gf_db_get (res, r, "name"), gf_db_get (res, r - 1, "name"));
+            long long expires = gf_db_get_ll (res, r, "expires_ms");
+            char expiry[24] = "lapsed";
+            if (expires > 0)
+                snprintf (expiry, sizeof expiry, "%.1fs", expires / 1000.0);
+            bool seen = !PQgetisnull (res, r, PQfnumber (res, "instance"));
+            char seen_text[24] = "-";
+            if (seen)
+                snprintf (seen_text, sizeof seen_text, "%.1fs",
+                          gf_db_get_ll (res, r, "seen_ms") / 1000.0);
+            const char *state = !seen                                        ? ""
+                                : streq (gf_db_get (res, r, "holding"), "t") ? "holder"
+                                                                             : "standby";
+            printf ("  %-10s %6s %8s  %-30s %-8s %6s\n", first ? gf_db_get (res, r, "name") : "",
+                    first ? gf_db_get (res, r, "epoch") : "", first ? expiry : "",
+                    seen ? gf_db_get (res, r, "instance") : "(no instance seen)", state, seen_text);
+        }
+        if (PQntuples (res) == 0)
+            printf ("  (none taken yet)\n");
         PQclear (res);
     } else
         rc = 1;

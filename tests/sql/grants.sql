@@ -5,7 +5,7 @@
 -- its service runs works and what it must not do is refused.
 BEGIN;
 SET CONSTRAINTS event_stage_append IMMEDIATE; -- events in the log at each statement's end (events.sql)
-SELECT plan (42);
+SELECT plan (45);
 
 CREATE TEMP TABLE want_tables (role text, tab text, privs text);
 INSERT INTO want_tables VALUES
@@ -112,6 +112,15 @@ INSERT INTO want_tables VALUES
     ('gf_ctl', 'schema_migrations', 'SELECT'),
     ('gf_ctl', 'schema_repeatables', 'SELECT'),
     ('gf_ctl', 'service_status', 'SELECT'),
+    -- leases (042): every look of a router, notifier, escalator; gridctl status reads
+    ('gf_ctl', 'leases', 'SELECT'),
+    ('gf_ctl', 'lease_instances', 'SELECT'),
+    ('gf_router', 'leases', 'SELECT,INSERT,UPDATE'),
+    ('gf_router', 'lease_instances', 'SELECT,INSERT,UPDATE,DELETE'),
+    ('gf_notifier', 'leases', 'SELECT,INSERT,UPDATE'),
+    ('gf_notifier', 'lease_instances', 'SELECT,INSERT,UPDATE,DELETE'),
+    ('gf_escalator', 'leases', 'SELECT,INSERT,UPDATE'),
+    ('gf_escalator', 'lease_instances', 'SELECT,INSERT,UPDATE,DELETE'),
     ('gf_ctl', 'self_check_items', 'SELECT'),
     ('gf_ctl', 'self_checks', 'SELECT'),
     ('gf_ctl', 'sim_clock', 'SELECT,INSERT,UPDATE,DELETE'),
@@ -407,6 +416,12 @@ SELECT is (pg_temp.as_role ('gf_notifier', 'SELECT name, address FROM cases'), '
            'notifier: the resident''s name and address are refused');
 SELECT is (pg_temp.as_role ('gf_notifier', 'SELECT description FROM cases'), '42501',
            'notifier: the clear description is refused (it reads description_redacted)');
+SELECT is (pg_temp.as_role ('gf_router', 'SELECT held FROM gf_lease_take (''router'', ''x:1'', 5000)'),
+           '00000', 'router: looks at its lease (042, leases.sql)');
+SELECT is (pg_temp.as_role ('gf_intake', 'SELECT held FROM gf_lease_take (''router'', ''x:1'', 5000)'),
+           '42501', 'intake: taking a lease is refused');
+SELECT is (pg_temp.as_role ('gf_notifier', 'DELETE FROM leases'), '42501',
+           'notifier: deleting a lease (to reset its epoch) is refused');
 SELECT is (pg_temp.as_role ('gf_intake', 'DELETE FROM cases'), '42501',
            'intake: deleting a case is refused');
 SELECT is (pg_temp.as_role ('gf_intake', 'UPDATE case_events SET seq = 1'), '42501',
