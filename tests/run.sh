@@ -13,7 +13,9 @@
 # 17000, in steps of 10) and their own databases, GF_TEST_JOBS (default 2) at
 # a time; a test whose file has the line "# test: exclusive" (it restarts
 # PostgreSQL, or its assertions are about timing) runs alone, after the
-# others.  Output lands in tests/artifacts/.
+# others; one whose file has "# test: once" (it starts clusters of its own:
+# tests/e2e/test_city.sh) runs in the normal pass only, not again with the
+# ASan/UBSan build.  Output lands in tests/artifacts/.
 set -u
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
 cd "$ROOT"
@@ -133,6 +135,7 @@ e2e() {
   deploy/pg.sh start
   for t in tests/e2e/test_*.sh; do
     i=$((i + 1))
+    if [ -n "$3" ] && grep -q '^# test: once' "$t"; then continue; fi
     if grep -q '^# test: exclusive' "$t"; then alone+=("$i:$t"); else shared+=("$i:$t"); fi
   done
   e2e_batch "${GF_TEST_JOBS:-2}" "$1" "$2" "$3" "${shared[@]}"
