@@ -8,8 +8,8 @@
 #   GF_PG_WAL_LEVEL      wal_level, default logical, so that a city can
 #                        subscribe to this district (deploy/city.sh) without
 #                        a restart; costs a little more WAL (catalog and
-#                        old-key details for logical decoding, a few per cent
-#                        on this workload).  `replica` turns it off.
+#                        old-key details for logical decoding).  `replica`
+#                        turns it off.
 #   GF_PG_SLOT_KEEP      max_slot_wal_keep_size, default 4GB: WAL kept for a
 #                        city that is away; past it the city's slot is
 #                        invalidated (the district's disk never fills for
