@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Runs the test suite and prints "N passed, N failed" as its last line.
-#   tests/run.sh [unit|sql|e2e|all|check|fuzz|multihost|ha] (default all)
+#   tests/run.sh [unit|sql|e2e|all|check|fuzz|multihost|ha|city] (default all)
 # check = all, then the unit tests under valgrind, then all again with the
 # ASan/UBSan build in build/asan (make check builds it); check also runs
 # each libFuzzer target briefly (build/fuzz, GF_FUZZ_SECONDS each, default 5),
@@ -192,6 +192,7 @@ ha() {
 
 case "$MODE" in
   ha) ha "$ROOT/bin" "$ROOT/build/tools" "" ;;
+  city) deploy/pg.sh start && e2e_batch 1 "$ROOT/bin" "$ROOT/build/tools" "" "0:tests/e2e/test_city.sh" ;;
   multihost) multihost "$ROOT/bin" "" ;;
   unit) unit build "" ;;
   sql) sql_suites "$ROOT/bin" ;;
@@ -221,7 +222,7 @@ case "$MODE" in
     unit build/asan "-asan"
     e2e "$ROOT/build/asan/bin" "$ROOT/build/asan/tools" "-asan"
     ;;
-  *) echo "usage: $0 [unit|sql|e2e|all|check|fuzz|multihost|ha]" >&2; exit 2 ;;
+  *) echo "usage: $0 [unit|sql|e2e|all|check|fuzz|multihost|ha|city]" >&2; exit 2 ;;
 esac
 
 echo "$PASS passed, $FAIL failed"

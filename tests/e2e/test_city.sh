@@ -218,5 +218,13 @@ else
   not_ok "remove-district west: $(tail -2 "$ART/city-add.log")"
 fi
 check "the city lists east alone" "east gridflow_east" "$(city_sh list)"
+# Added again (the runbook's answer to a district restored from a backup):
+# a fresh copy, and the report equals the sum again.
+if city_sh add-district west "${DB[west]}" >>"$ART/city-add.log" 2>&1 && caught_up west; then
+  ok "west added again: a fresh copy ($(figures "$(replica west)"))"
+else
+  not_ok "west added again: $(tail -2 "$ART/city-add.log")"
+fi
+compare "west added again"
 note "whole run: $((SECONDS - started)) s"
 finish cleanup
