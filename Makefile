@@ -162,6 +162,13 @@ check-multihost: all
 check-ha: all
 	@tests/run.sh ha
 
+# A city above two districts (deploy/city.sh, logical replication): the
+# city report equals the districts' sum, a district away catches up.  make
+# check runs it too (once).  docs/operations.md, "A city above the districts".
+.PHONY: check-city
+check-city: all
+	@tests/run.sh city
+
 run: deps
 	@$(MAKE) --no-print-directory all
 	@deploy/run.sh

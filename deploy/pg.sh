@@ -1,9 +1,23 @@
 #!/usr/bin/env bash
 # A private PostgreSQL 15 cluster under var/ for development, tests and demos.
-#   deploy/pg.sh init|start|stop|status|conninfo|users|psql [args]
+#   deploy/pg.sh init|start|stop|status|conninfo|users|logical|psql [args]
 # initdb refuses to run as root, so as root the cluster runs as the system
 # user `gridflow` (created if missing).  Listens on a Unix socket only.
-# Environment: GF_VAR (default <repo>/var), GF_PGPORT (default 55432).
+# Environment: GF_VAR (default <repo>/var), GF_PGPORT (default 55432);
+# read by init (a new cluster's postgresql.conf):
+#   GF_PG_WAL_LEVEL      wal_level, default logical, so that a city can
+#                        subscribe to this district (deploy/city.sh) without
+#                        a restart; costs a little more WAL (catalog and
+#                        old-key details for logical decoding).  `replica`
+#                        turns it off.
+#   GF_PG_SLOT_KEEP      max_slot_wal_keep_size, default 4GB: WAL kept for a
+#                        city that is away; past it the city's slot is
+#                        invalidated (the district's disk never fills for
+#                        it) and the district must be added again.
+#   GF_PG_COMMIT_TS      track_commit_timestamp, default off (deploy/city.sh
+#                        turns it on in the city cluster: its freshness line).
+# `logical` sets wal_level = logical in an existing cluster (ALTER SYSTEM)
+# and restarts it when the running value differs.
 set -euo pipefail
 
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
@@ -27,6 +41,7 @@ ensure_user() {
   id gridflow >/dev/null 2>&1 || useradd --system --no-create-home --shell /usr/sbin/nologin gridflow
   # The cluster's user must be able to reach var/: grant traverse (x) only
   # on ancestors that lack it.
+  mkdir -p "$VAR"
   local d=$VAR
   while [ "$d" != "/" ]; do
     d=$(dirname "$d")
@@ -53,6 +68,9 @@ fsync = on
 max_connections = 200
 shared_buffers = 256MB
 log_min_messages = warning
+wal_level = ${GF_PG_WAL_LEVEL:-logical}
+max_slot_wal_keep_size = ${GF_PG_SLOT_KEEP:-4GB}
+track_commit_timestamp = ${GF_PG_COMMIT_TS:-off}
 CONF
 }
 
@@ -82,6 +100,16 @@ cmd_status() {
   fi
 }
 
+# logical: wal_level = logical in an existing cluster (restarted if needed).
+cmd_logical() {
+  cmd_start
+  local psql=("$PGBIN/psql" -X -q -tA -h "$SOCK" -p "$PORT" -U gridflow -d postgres -v ON_ERROR_STOP=1)
+  [ "$("${psql[@]}" -c "SHOW wal_level")" = logical ] && return 0
+  "${psql[@]}" -c "ALTER SYSTEM SET wal_level = logical" >/dev/null
+  echo "pg.sh: wal_level = logical: restarting the cluster" >&2
+  cmd_stop; cmd_start
+}
+
 cmd_conninfo() { echo "host=$SOCK port=$PORT user=gridflow dbname=${1:-gridflow}"; }
 
 # users: one LOGIN user per service, gridflow_<service>, member of its
@@ -89,6 +117,8 @@ cmd_conninfo() { echo "host=$SOCK port=$PORT user=gridflow dbname=${1:-gridflow}
 # are cluster-wide), so that each service connects as itself and holds only
 # its role's rights (docs/security.md).  No password: the private cluster
 # trusts its Unix socket.  Idempotent; concurrent runs are harmless.
+# gridflow_city (in gf_city, with REPLICATION: a logical walsender needs it)
+# is the user a city's subscription connects as (deploy/city.sh).
 SERVICES="intake relay router notifier escalator gateway ctl"
 cmd_users() {
   local s sql="DO \$\$ BEGIN"
@@ -96,6 +126,8 @@ cmd_users() {
     sql="$sql BEGIN CREATE ROLE gridflow_$s LOGIN IN ROLE gf_$s;"
     sql="$sql EXCEPTION WHEN duplicate_object OR unique_violation THEN NULL; END;"
   done
+  sql="$sql BEGIN CREATE ROLE gridflow_city LOGIN REPLICATION IN ROLE gf_city;"
+  sql="$sql EXCEPTION WHEN duplicate_object OR unique_violation THEN NULL; END;"
   sql="$sql END \$\$"
   PGOPTIONS="-c client_min_messages=warning" "$PGBIN/psql" -X -q -h "$SOCK" -p "$PORT" -U gridflow \
     -d postgres -v ON_ERROR_STOP=1 -c "$sql" >/dev/null
@@ -109,7 +141,8 @@ case "${1:-}" in
   status) cmd_status ;;
   conninfo) shift; cmd_conninfo "$@" ;;
   users) cmd_users ;;
+  logical) cmd_logical ;;
   psql) shift; exec "$PGBIN/psql" -h "$SOCK" -p "$PORT" -U gridflow "$@" ;;
   sockdir) echo "$SOCK" ;;
-  *) echo "usage: $0 init|start|stop|restart|status|conninfo [db]|users|psql [args]|sockdir" >&2; exit 2 ;;
+  *) echo "usage: $0 init|start|stop|restart|status|conninfo [db]|users|logical|psql [args]|sockdir" >&2; exit 2 ;;
 esac

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Runs the test suite and prints "N passed, N failed" as its last line.
-#   tests/run.sh [unit|sql|e2e|all|check|fuzz|multihost|ha] (default all)
+#   tests/run.sh [unit|sql|e2e|all|check|fuzz|multihost|ha|city] (default all)
 # check = all, then the unit tests under valgrind, then all again with the
 # ASan/UBSan build in build/asan (make check builds it); check also runs
 # each libFuzzer target briefly (build/fuzz, GF_FUZZ_SECONDS each, default 5),
@@ -13,7 +13,9 @@
 # 17000, in steps of 10) and their own databases, GF_TEST_JOBS (default 2) at
 # a time; a test whose file has the line "# test: exclusive" (it restarts
 # PostgreSQL, or its assertions are about timing) runs alone, after the
-# others.  Output lands in tests/artifacts/.
+# others; one whose file has "# test: once" (it starts clusters of its own:
+# tests/e2e/test_city.sh) runs in the normal pass only, not again with the
+# ASan/UBSan build.  Output lands in tests/artifacts/.
 set -u
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
 cd "$ROOT"
@@ -139,6 +141,7 @@ e2e() {
   deploy/pg.sh start
   for t in tests/e2e/test_*.sh; do
     i=$((i + 1))
+    if [ -n "$3" ] && grep -q '^# test: once' "$t"; then continue; fi
     if grep -q '^# test: exclusive' "$t"; then alone+=("$i:$t"); else shared+=("$i:$t"); fi
   done
   e2e_batch "${GF_TEST_JOBS:-2}" "$1" "$2" "$3" "${shared[@]}"
@@ -195,6 +198,7 @@ ha() {
 
 case "$MODE" in
   ha) ha "$ROOT/bin" "$ROOT/build/tools" "" ;;
+  city) deploy/pg.sh start && e2e_batch 1 "$ROOT/bin" "$ROOT/build/tools" "" "0:tests/e2e/test_city.sh" ;;
   multihost) multihost "$ROOT/bin" "" ;;
   unit) unit build "" ;;
   sql) sql_suites "$ROOT/bin" ;;
@@ -224,7 +228,7 @@ case "$MODE" in
     unit build/asan "-asan"
     e2e "$ROOT/build/asan/bin" "$ROOT/build/asan/tools" "-asan"
     ;;
-  *) echo "usage: $0 [unit|sql|e2e|all|check|fuzz|multihost|ha]" >&2; exit 2 ;;
+  *) echo "usage: $0 [unit|sql|e2e|all|check|fuzz|multihost|ha|city]" >&2; exit 2 ;;
 esac
 
 echo "$PASS passed, $FAIL failed"

@@ -26,6 +26,8 @@ int gridctl_ledger_show (gf_config_t *config, int argc, char **argv);
 int gridctl_ledger_agenda (gf_config_t *config, int argc, char **argv);
 int gridctl_report_monthly (gf_config_t *config, int argc, char **argv);
 int gridctl_report_indicators (gf_config_t *config, int argc, char **argv);
+/*  A city above the districts: city status|report (gridctl_city.c). */
+int gridctl_city (gf_config_t *config, int argc, char **argv);
 int gridctl_meeting_list (gf_config_t *config, int argc, char **argv);
 int gridctl_meeting_call (gf_config_t *config, int argc, char **argv);
 /*  A meeting's record (agenda, decisions and outcomes, attendees, minutes),

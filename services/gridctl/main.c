@@ -77,6 +77,11 @@ static const char *USAGE =
     "                                case is on it, the decision that carried or reported it\n"
     "  report monthly [--grid L1] [--month YYYY-MM] [--format table|csv|json]\n"
     "  report indicators [--grid L1] [--month YYYY-MM] [--format table|csv|json]\n"
+    "  city status [--stale-after S] [--format table|csv]\n"
+    "  city report [--month YYYY-MM] [--stale-after S] [--format table|csv]\n"
+    "                                a city above the districts (GF_DB: the city's database;\n"
+    "                                deploy/city.sh): how fresh each district is, the\n"
+    "                                districts' monthly reports added up\n"
     "  notify stats | dead [--limit N] | redrive ID...|--all | token PERSON\n"
     "                                the delivery outbox: counts, dead letters, app tokens\n"
     "  cert server FILE | new NAME --kind adapter|staff|subscriber|app|department|workbench --grid "
@@ -171,6 +176,8 @@ int main (int argc, char **argv)
         rc = gridctl_ledger_agenda (config, argc - 3, argv + 3);
     else if (streq (a1, "report") && streq (a2, "monthly"))
         rc = gridctl_report_monthly (config, argc - 3, argv + 3);
+    else if (streq (a1, "city"))
+        rc = gridctl_city (config, argc - 2, argv + 2);
     else if (streq (a1, "report") && streq (a2, "indicators"))
         rc = gridctl_report_indicators (config, argc - 3, argv + 3);
     else if (streq (a1, "meeting") && streq (a2, "list"))

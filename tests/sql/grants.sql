@@ -5,10 +5,26 @@
 -- its service runs works and what it must not do is refused.
 BEGIN;
 SET CONSTRAINTS event_stage_append IMMEDIATE; -- events in the log at each statement's end (events.sql)
-SELECT plan (45);
+SELECT plan (52);
 
 CREATE TEMP TABLE want_tables (role text, tab text, privs text);
 INSERT INTO want_tables VALUES
+    -- the city's subscription (city.sql): what the publication gf_city sends
+    ('gf_city', 'meetings', 'SELECT'),
+    ('gf_city', 'meeting_decisions', 'SELECT'),
+    ('gf_city', 'escalations', 'SELECT'),
+    ('gf_city', 'escalation_rules', 'SELECT'),
+    ('gf_city', 'grids', 'SELECT'),
+    ('gf_city', 'categories', 'SELECT'),
+    ('gf_city', 'special_groups', 'SELECT'),
+    ('gf_city', 'escalation_rule_names', 'SELECT'),
+    ('gf_city', 'case_state_names', 'SELECT'),
+    ('gf_city', 'event_types', 'SELECT'),
+    ('gf_city', 'resolution_deadlines', 'SELECT'),
+    ('gf_city', 'indicator_rules', 'SELECT'),
+    ('gf_city', 'calendar_years', 'SELECT'),
+    ('gf_city', 'calendar_days', 'SELECT'),
+    ('gf_city', 'sim_clock', 'SELECT'),
     -- programmes (032)
     ('gf_ctl', 'care_links', 'SELECT'),
     ('gf_ctl', 'campaign_items', 'SELECT'),
@@ -258,6 +274,49 @@ INSERT INTO want_tables VALUES
     ('gf_router', 'reject_reasons', 'SELECT');
 CREATE TEMP TABLE want_columns (role text, tab text, col text, privs text);
 INSERT INTO want_columns VALUES
+    -- the city's subscription (city.sql): no name, phone, address, household, clear text
+    ('gf_city', 'cases', 'id', 'SELECT'),
+    ('gf_city', 'cases', 'source', 'SELECT'),
+    ('gf_city', 'cases', 'source_ref', 'SELECT'),
+    ('gf_city', 'cases', 'request_id', 'SELECT'),
+    ('gf_city', 'cases', 'root', 'SELECT'),
+    ('gf_city', 'cases', 'grid', 'SELECT'),
+    ('gf_city', 'cases', 'requested_grid', 'SELECT'),
+    ('gf_city', 'cases', 'state', 'SELECT'),
+    ('gf_city', 'cases', 'level', 'SELECT'),
+    ('gf_city', 'cases', 'tier', 'SELECT'),
+    ('gf_city', 'cases', 'category', 'SELECT'),
+    ('gf_city', 'cases', 'urgent', 'SELECT'),
+    ('gf_city', 'cases', 'reported_at', 'SELECT'),
+    ('gf_city', 'cases', 'received_at', 'SELECT'),
+    ('gf_city', 'cases', 'routed_at', 'SELECT'),
+    ('gf_city', 'cases', 'version', 'SELECT'),
+    ('gf_city', 'cases', 'groups', 'SELECT'),
+    ('gf_city', 'cases', 'reporter', 'SELECT'),
+    ('gf_city', 'cases', 'supervised', 'SELECT'),
+    ('gf_city', 'cases', 'merged_into', 'SELECT'),
+    ('gf_city', 'cases', 'returned_from', 'SELECT'),
+    ('gf_city', 'cases', 'department', 'SELECT'),
+    ('gf_city', 'cases', 'satisfied', 'SELECT'),
+    ('gf_city', 'cases', 'reopen_count', 'SELECT'),
+    ('gf_city', 'cases', 'signed_at', 'SELECT'),
+    ('gf_city', 'cases', 'resolved_at', 'SELECT'),
+    ('gf_city', 'cases', 'closed_at', 'SELECT'),
+    ('gf_city', 'cases', 'updated_at', 'SELECT'),
+    ('gf_city', 'cases', 'rejected_reason', 'SELECT'),
+    ('gf_city', 'case_events', 'id', 'SELECT'),
+    ('gf_city', 'case_events', 'seq', 'SELECT'),
+    ('gf_city', 'case_events', 'type', 'SELECT'),
+    ('gf_city', 'case_events', 'topic', 'SELECT'),
+    ('gf_city', 'case_events', 'case_id', 'SELECT'),
+    ('gf_city', 'case_events', 'grid', 'SELECT'),
+    ('gf_city', 'case_events', 'at', 'SELECT'),
+    ('gf_city', 'case_events', 'payload', 'SELECT'),
+    ('gf_city', 'people', 'id', 'SELECT'),
+    ('gf_city', 'people', 'grid', 'SELECT'),
+    ('gf_city', 'people', 'role', 'SELECT'),
+    ('gf_city', 'people', 'name', 'SELECT'),
+    ('gf_city', 'people', 'position', 'SELECT'),
     -- programmes (032)
     ('gf_gateway', 'rating_scores', 'round_id', 'SELECT'),
     ('gf_gateway', 'rating_scores', 'subject', 'SELECT'),
@@ -358,14 +417,14 @@ INSERT INTO want_columns VALUES
 SELECT bag_eq (
     $$ SELECT r.rolname::text AS role, c.relname::text AS tab, array_to_string (ARRAY (SELECT p FROM unnest (ARRAY['SELECT','INSERT','UPDATE','DELETE','TRUNCATE']) p WHERE has_table_privilege (r.rolname, c.oid, p)), ',') AS privs
       FROM pg_roles r CROSS JOIN pg_class c
-     WHERE r.rolname IN ('gf_intake','gf_relay','gf_router','gf_notifier','gf_escalator','gf_gateway','gf_ctl','gf_auditor')
+     WHERE r.rolname IN ('gf_intake','gf_relay','gf_router','gf_notifier','gf_escalator','gf_gateway','gf_ctl','gf_auditor','gf_city')
        AND c.relnamespace = 'public'::regnamespace AND c.relkind IN ('r','v') AND NOT EXISTS (SELECT 1 FROM pg_depend d WHERE d.objid = c.oid AND d.deptype = 'e') AND EXISTS (SELECT 1 FROM unnest (ARRAY['SELECT','INSERT','UPDATE','DELETE','TRUNCATE']) p WHERE has_table_privilege (r.rolname, c.oid, p)) $$,
     'SELECT role, tab, privs FROM want_tables',
     'table privileges of the service roles are exactly the list');
 SELECT bag_eq (
     $$ SELECT r.rolname::text AS role, c.relname::text AS tab, a.attname::text AS col, array_to_string (ARRAY (SELECT p FROM unnest (ARRAY['SELECT','UPDATE']) p WHERE has_column_privilege (r.rolname, c.oid, a.attnum, p) AND NOT has_table_privilege (r.rolname, c.oid, p)), ',') AS privs
       FROM pg_roles r CROSS JOIN pg_class c JOIN pg_attribute a ON a.attrelid = c.oid AND a.attnum > 0 AND NOT a.attisdropped
-     WHERE r.rolname IN ('gf_intake','gf_relay','gf_router','gf_notifier','gf_escalator','gf_gateway','gf_ctl','gf_auditor')
+     WHERE r.rolname IN ('gf_intake','gf_relay','gf_router','gf_notifier','gf_escalator','gf_gateway','gf_ctl','gf_auditor','gf_city')
        AND c.relnamespace = 'public'::regnamespace AND c.relkind = 'r' AND EXISTS (SELECT 1 FROM unnest (ARRAY['SELECT','UPDATE']) p WHERE has_column_privilege (r.rolname, c.oid, a.attnum, p) AND NOT has_table_privilege (r.rolname, c.oid, p)) $$,
     'SELECT role, tab, col, privs FROM want_columns',
     'column privileges of the service roles are exactly the list');
@@ -501,6 +560,22 @@ SELECT is ((SELECT string_agg (r, ',' ORDER BY r) FROM unnest (ARRAY['gf_intake'
               'gf_notifier','gf_escalator','gf_gateway','gf_ctl','gf_auditor']) r
              WHERE has_function_privilege (r, 'gf_kiosk_check (text, boolean, text)', 'EXECUTE')),
            'gf_gateway', 'the kiosk check: the gateway''s alone');
+
+-- The city's subscription user (city.sql): what the publication sends, nothing else.
+SELECT is (pg_temp.as_role ('gf_city', 'SELECT id, category, groups, state, received_at FROM cases'), '00000',
+           'city: the cases'' report columns are readable');
+SELECT is (pg_temp.as_role ('gf_city', 'SELECT phone FROM cases'), '42501',
+           'city: the resident''s phone is refused');
+SELECT is (pg_temp.as_role ('gf_city', 'SELECT description FROM cases'), '42501',
+           'city: the clear description is refused');
+SELECT is (pg_temp.as_role ('gf_city', 'SELECT restricted FROM case_events'), '42501',
+           'city: the events'' restricted part is refused');
+SELECT is (pg_temp.as_role ('gf_city', 'SELECT phone FROM people'), '42501',
+           'city: a person''s phone is refused');
+SELECT is (pg_temp.as_role ('gf_city', 'UPDATE grids SET name = name'), '42501',
+           'city: writing is refused');
+SELECT is (pg_temp.as_role ('gf_city', 'SELECT gf_city_publish ()'), '42501',
+           'city: making the publication is the owner''s');
 
 SELECT * FROM finish ();
 ROLLBACK;

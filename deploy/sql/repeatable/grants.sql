@@ -21,18 +21,21 @@ BEGIN
     BEGIN CREATE ROLE gf_gateway NOLOGIN; EXCEPTION WHEN duplicate_object OR unique_violation THEN NULL; END;
     BEGIN CREATE ROLE gf_ctl NOLOGIN; EXCEPTION WHEN duplicate_object OR unique_violation THEN NULL; END;
     BEGIN CREATE ROLE gf_auditor NOLOGIN; EXCEPTION WHEN duplicate_object OR unique_violation THEN NULL; END;
+    BEGIN CREATE ROLE gf_city NOLOGIN; EXCEPTION WHEN duplicate_object OR unique_violation THEN NULL; END;
 END $$;
 
 -- Start from nothing.
 REVOKE ALL ON ALL TABLES IN SCHEMA public
-    FROM gf_intake, gf_relay, gf_router, gf_notifier, gf_escalator, gf_gateway, gf_ctl, gf_auditor;
+    FROM gf_intake, gf_relay, gf_router, gf_notifier, gf_escalator, gf_gateway, gf_ctl, gf_auditor,
+         gf_city;
 REVOKE ALL ON ALL SEQUENCES IN SCHEMA public
-    FROM gf_intake, gf_relay, gf_router, gf_notifier, gf_escalator, gf_gateway, gf_ctl, gf_auditor;
+    FROM gf_intake, gf_relay, gf_router, gf_notifier, gf_escalator, gf_gateway, gf_ctl, gf_auditor,
+         gf_city;
 
 -- Nobody but the owner creates anything.
 REVOKE CREATE ON SCHEMA public FROM PUBLIC;
 GRANT USAGE ON SCHEMA public TO gf_intake, gf_relay, gf_router, gf_notifier, gf_escalator,
-    gf_gateway, gf_ctl, gf_auditor;
+    gf_gateway, gf_ctl, gf_auditor, gf_city;
 
 -- What every service reads: the clock (gf_now), the calendar, the directory.
 GRANT SELECT ON sim_clock, calendar_years, calendar_days, grids, categories
@@ -282,3 +285,25 @@ REVOKE ALL ON account_totp FROM PUBLIC, gf_ctl;
 GRANT SELECT (person, enrolled_at), INSERT, UPDATE (sealed, enrolled_at) ON account_totp TO gf_ctl;
 REVOKE EXECUTE ON FUNCTION gf_login_totp (text), gf_login_password_set (text, text) FROM PUBLIC;
 GRANT EXECUTE ON FUNCTION gf_login_totp (text), gf_login_password_set (text, text) TO gf_gateway;
+
+-- The city's subscription (issue 18, city.sql, docs/operations.md "Adding a
+-- district to a city"): it connects to the district as gridflow_city, a
+-- LOGIN REPLICATION user in gf_city (deploy/pg.sh users), and its initial
+-- copy reads what the publication gf_city sends, column by column: no
+-- resident's name, phone, address, household or clear description, no
+-- event's restricted part, no person's phone, e-mail or channels.  It writes
+-- nothing.  (pg_hba should allow it the gridflow database only, not the
+-- `replication` pseudo-database: its REPLICATION attribute would otherwise
+-- let it take a physical base backup.)
+GRANT SELECT ON meetings, meeting_decisions, escalations, escalation_rules, grids, categories,
+    special_groups, escalation_rule_names, case_state_names, event_types, resolution_deadlines,
+    indicator_rules, calendar_years, calendar_days, sim_clock
+    TO gf_city;
+GRANT SELECT (id, source, source_ref, request_id, root, grid, requested_grid, state, level, tier,
+              category, urgent, reported_at, received_at, routed_at, version, groups, reporter,
+              supervised, merged_into, returned_from, department, satisfied, reopen_count,
+              signed_at, resolved_at, closed_at, updated_at, rejected_reason) ON cases TO gf_city;
+GRANT SELECT (id, seq, type, topic, case_id, grid, at, payload) ON case_events TO gf_city;
+GRANT SELECT (id, grid, role, name, position) ON people TO gf_city;
+-- Making the publication and emptying a new replica are the owner's (deploy/city.sh).
+REVOKE EXECUTE ON FUNCTION gf_city_publish (), gf_city_prepare_replica () FROM PUBLIC;
