@@ -10,7 +10,8 @@
 # with VALGRIND=1 they run under valgrind.  End-to-end tests
 # (tests/e2e/test_*.sh) start real services against the private PostgreSQL
 # cluster (deploy/pg.sh) on their own ports (from GF_TEST_PORT_START, default
-# 17000, in steps of 10) and their own databases, GF_TEST_JOBS (default 2) at
+# 17000, in steps of 20: a test uses PORT_BASE+0..+19 and no other) and their
+# own databases, GF_TEST_JOBS (default 2) at
 # a time; a test whose file has the line "# test: exclusive" (it restarts
 # PostgreSQL, or its assertions are about timing) runs alone, after the
 # others; one whose file has "# test: once" (it starts clusters of its own:
@@ -81,7 +82,7 @@ unit() {
 e2e_one() {
   local name pid limit=${GF_TEST_LIMIT:-600} ticks=0 start=$SECONDS
   name=$(basename "$2" .sh)$5
-  setsid env TEST_PORT_BASE=$((${GF_TEST_PORT_START:-17000} + 10 * $1)) GF_TEST_BIN="$3" \
+  setsid env TEST_PORT_BASE=$((${GF_TEST_PORT_START:-17000} + 20 * $1)) GF_TEST_BIN="$3" \
     GF_TEST_TOOLS="$4" GF_TEST_TAG="$5" bash "$2" >"$ART/$name.tap" 2>"$ART/$name.stderr" &
   pid=$!
   while kill -0 "$pid" 2>/dev/null && [ $ticks -lt $((limit * 2)) ]; do

@@ -119,6 +119,16 @@ stop_capture() {
   wait_for "the subscriber to see the head of the log" 30 capture_at_head
   kill -TERM "$CAPTURE"; wait "$CAPTURE"
 }
+# check_capture_is_log: what the capture saw is the log: seq 1..N in order,
+# none twice, and each (seq, id, topic) as stored.
+check_capture_is_log() {
+  local total; total=$(sql "SELECT count(*) FROM case_events")
+  check "published seqs are 1..N in order, none twice" "$(seq 1 "$total" | md5sum)" \
+    "$(cut -d' ' -f1 "$ART/capture.txt" | md5sum)"
+  check "published (seq, id, topic) match the log" \
+    "$(sql "SELECT seq || ' ' || id || ' ' || topic FROM case_events ORDER BY seq" | md5sum)" \
+    "$(md5sum <"$ART/capture.txt")"
+}
 
 # finish [COMMAND...]: stop every service (ok when all stop cleanly), run
 # COMMAND (the test's own clean-up, which may add "not ok" lines), and exit

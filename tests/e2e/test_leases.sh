@@ -25,9 +25,9 @@ source "$(dirname "$0")/lib.sh"
 G="$BIN/gridctl"
 export GF_LEASE_MS=2000
 LOOK_MS=$((GF_LEASE_MS / 3))
-declare -A MP=([router@1]=$((PORT_BASE + 21)) [router@2]=$((PORT_BASE + 22))
-               [notifier@1]=$((PORT_BASE + 23)) [notifier@2]=$((PORT_BASE + 24))
-               [escalator@1]=$((PORT_BASE + 25)) [escalator@2]=$((PORT_BASE + 26)))
+declare -A MP=([router@1]=$((PORT_BASE + 11)) [router@2]=$((PORT_BASE + 12))
+               [notifier@1]=$((PORT_BASE + 13)) [notifier@2]=$((PORT_BASE + 14))
+               [escalator@1]=$((PORT_BASE + 15)) [escalator@2]=$((PORT_BASE + 16)))
 now_ms() { date +%s%3N; }
 lease() { sql "SELECT $2 FROM leases WHERE name = '$1'"; }
 # holder ROLE: the instance name (router@1 ...) whose process holds the lease.
@@ -69,7 +69,7 @@ start relay
 start intake
 for i in 1 2; do
   start "router@$i" --metrics "${MP[router@$i]}"
-  start "notifier@$i" --metrics "${MP[notifier@$i]}" --app "tcp://127.0.0.1:$((PORT_BASE + 9 + i * 10))"
+  start "notifier@$i" --metrics "${MP[notifier@$i]}" --app "tcp://127.0.0.1:$((PORT_BASE + 16 + i))"
   start "escalator@$i" --metrics "${MP[escalator@$i]}"
 done
 wait_for "intake port" 30 port_open $((PORT_BASE + 0))
