@@ -114,7 +114,16 @@ round() {
   else not_ok "$name: no 'unavailable' answer: was anything in flight?"; fi
   check "$name: no acknowledged complaint lost" 0 "$(acked_lost "$ART/acks-$name.txt" "$ART/feed-$name.jsonl")"
   if [ "$fault" == freeze ]; then
-    # Still frozen: the services reached the new primary without it.
+    # Still frozen: every service must reach the new primary without it
+    # (a connection to a frozen server hears nothing, not even a reset:
+    # db/response_timeout drops it).
+    if wait_for "$name: pipeline to drain while $old is still frozen" 60 quiescent; then
+      ok "$name: router and notifier caught up on the new primary while $old is frozen"
+    fi
+    head_published() { [ "$(metric "${MPORT[relay]}" gf_relay_head_seq)" == "$(sql "SELECT max(seq) FROM case_events")" ]; }
+    if wait_for "$name: relay to publish the head while $old is frozen" 30 head_published; then
+      ok "$name: relay publishing from the new primary while $old is frozen"
+    fi
     for p in $(pgrep -P "$pm"); do kill -CONT "$p"; done
     kill -CONT "$pm"
     note "$name: $old woken"
@@ -128,6 +137,7 @@ round() {
 }
 
 round kill kill 600
+wait_for "pipeline to drain after the kill" 60 quiescent
 for s in relay intake router notifier; do check_reconnected "$s"; done
 round freeze freeze 600
 
