@@ -101,7 +101,10 @@ round() {
     new=$(PA primary)
     ok "$name: $new promoted by the monitor $(($(now_ms) - t0)) ms after the $fault, no manual step"
   fi
-  if ! timeout 120 tail --pid="$feed" -f /dev/null; then not_ok "$name: feed still running"; fi
+  if ! timeout 120 tail --pid="$feed" -f /dev/null; then
+    not_ok "$name: feed still running 120 s after the $fault (intake stuck?)"
+    kill -TERM "$feed"
+  fi
   wait "$feed"
   check "$name: adapter: every record acknowledged, none rejected or failed" "$count 0 0" \
     "$(awk -F'[ ,]+' '{print $2 + $4, $6, $8}' "$ART/feed-$name.out")"
