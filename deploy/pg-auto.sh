@@ -12,6 +12,7 @@
 #   deploy/pg-auto.sh status        pg_autoctl show state (the monitor's view)
 #   deploy/pg-auto.sh conninfo [db] the multi-host libpq string the services use
 #   deploy/pg-auto.sh users         gridflow_<service> login users on the primary
+#   deploy/pg-auto.sh migrate       gridctl db migrate on the primary, then users
 #   deploy/pg-auto.sh tune KEY=VALUE...  monitor settings (pgautofailover.KEY)
 #   deploy/pg-auto.sh primary       the name (a or b) of the current primary
 #   deploy/pg-auto.sh pid a|b       the node's postmaster pid
@@ -165,6 +166,14 @@ cmd_start() {
   cmd_init
   local n
   for n in monitor a b; do run_keeper $n; done
+  echo "pg-auto.sh: $(cmd_primary) is the primary; services connect with: $(cmd_conninfo gridflow)"
+}
+
+# migrate: gridctl db migrate on the primary (tables, functions, the gf_*
+# roles), then the gridflow_<service> login users.
+cmd_migrate() {
+  "${GF_BIN:-$ROOT/bin}/gridctl" --db "$(cmd_conninfo gridflow)" db migrate
+  cmd_users
 }
 
 # stop: the monitor first, so that it sees no node go down and starts no
@@ -239,6 +248,7 @@ case "${1:-}" in
   status) autoctl show state --pgdata "$PAF/monitor" ;;
   conninfo) shift; cmd_conninfo "$@" ;;
   users) cmd_users ;;
+  migrate) cmd_migrate ;;
   tune) shift; cmd_tune "$@" ;;
   primary) cmd_primary ;;
   pid) head -1 "$(data_of "$2")/postmaster.pid" ;;
@@ -246,5 +256,5 @@ case "${1:-}" in
   start-node) run_keeper "$2" ;;
   autoctl) shift; autoctl "$@" ;;
   psql) shift; n=$1; shift; psql_node "$n" "$@" ;;
-  *) echo "usage: $0 start|stop|destroy|status|conninfo [db]|users|tune K=V...|primary|pid N|keeper-pid N|start-node N|autoctl ARGS|psql N [args]" >&2; exit 2 ;;
+  *) echo "usage: $0 start|stop|destroy|status|conninfo [db]|users|migrate|tune K=V...|primary|pid N|keeper-pid N|start-node N|autoctl ARGS|psql N [args]" >&2; exit 2 ;;
 esac
