@@ -3,8 +3,13 @@
 # (deploy/pg-auto.sh): a monitor, a primary and a synchronous standby.  The
 # services connect with a multi-host libpq string and
 # target_session_attrs=read-write.  No manual step anywhere:
-#   round 1: during a hotline feed the primary's postmaster is killed (-9);
-#   round 2: during a second feed the new primary's postmaster and all its
+#   round 1: during a hotline feed the primary's postmaster is killed (-9):
+#            its keeper reports it, the monitor fails over (or, when the
+#            keeper's restart wins the race, the node recovers in place);
+#   round 2: the primary node crashes (its keeper and PostgreSQL, -9): the
+#            monitor fails over; the keeper is started again (as systemd
+#            would) and the node rejoins;
+#   round 3: during a third feed the primary's postmaster and all its
 #            processes are frozen (SIGSTOP) and stay frozen until the
 #            services have moved on, then woken (SIGCONT);
 #   then:    the standby dies (its keeper and PostgreSQL, -9): the monitor
@@ -81,7 +86,10 @@ TOTAL=0
 round() {
   local name=$1 fault=$2 count=$3 old new pm t0 p
   gen_hotline "$count" "$((count + ${#name}))" --prefix "HL-$name" >"$ART/feed-$name.jsonl" 2>/dev/null
-  "$BIN/gf-hotline" --window 16 --timeout 1000 --attempts 300 --acks "$ART/acks-$name.txt" \
+  # --backoff 1000: resend an `unavailable` record at least every second
+  # (default up to 10 s), so that the time to the first new ack measures
+  # the failover, not the adapter's back-off.
+  "$BIN/gf-hotline" --window 16 --timeout 1000 --attempts 300 --backoff 1000 --acks "$ART/acks-$name.txt" \
     "$ART/feed-$name.jsonl" >"$ART/feed-$name.out" 2>"$ART/feed-$name.err" &
   local feed=$!
   wait_for "$name: a third of the feed stored" 60 sql_eq \
@@ -89,15 +97,22 @@ round() {
   old=$(PA primary)
   pm=$(PA pid "$old")
   t0=$(now_ms)
-  if [ "$fault" == kill ]; then
-    kill -9 "$pm"
-  else
-    kill -STOP "$pm"
-    for p in $(pgrep -P "$pm"); do kill -STOP "$p"; done
-  fi
-  note "$name: $fault of $old's postmaster ($pm)"
-  primary_is_not() { p=$(PA primary) && [ -n "$p" ] && [ "$p" != "$1" ]; }
-  if wait_for "$name: the monitor promotes the standby" 60 primary_is_not "$old"; then
+  case $fault in
+    kill) kill -9 "$pm" ;;
+    crash) kill -9 -- "-$(PA keeper-pid "$old")" ;; # the keeper's process group: keeper and PostgreSQL
+    freeze)
+      kill -STOP "$pm"
+      for p in $(pgrep -P "$pm"); do kill -STOP "$p"; done
+      ;;
+  esac
+  note "$name: $fault of $old ($([ "$fault" == crash ] && echo "its keeper and PostgreSQL" || echo "postmaster $pm"))"
+  # A killed postmaster alone: its keeper reports it and restarts it; the
+  # monitor fails over unless the restart wins the race (both happen).
+  # A crashed node or a frozen one: only the monitor can help.
+  moved() { p=$(PA primary) && [ -n "$p" ] && [ "$p" != "$old" ]; }
+  settled_now() { state_is "a:primary b:secondary" || state_is "a:secondary b:primary"; }
+  new=""
+  if [ "$fault" != kill ] && wait_for "$name: a new primary" 60 moved; then
     new=$(PA primary)
     ok "$name: $new promoted by the monitor $(($(now_ms) - t0)) ms after the $fault, no manual step"
   fi
@@ -132,17 +147,28 @@ round() {
     note "$name: $old woken"
   fi
   TOTAL=$((TOTAL + count))
-  # The old primary rejoins as a standby (pg_rewind where needed), by itself.
-  if wait_for "$name: $old back as the synchronous standby" 90 state_is \
-    "$(if [ "$new" == a ]; then echo "a:primary b:secondary"; else echo "a:secondary b:primary"; fi)"; then
-    ok "$name: $old rejoined as the standby"
+  # A crashed node comes back when its keeper is started again (at boot,
+  # by systemd); it then rejoins as a standby (pg_rewind where needed) by
+  # itself, as the killed and the frozen ones do.
+  [ "$fault" == crash ] && PA start-node "$old"
+  if wait_for "$name: $old back as the synchronous standby" 90 settled_now; then
+    if [ "$fault" == kill ]; then
+      # Decided by now: failed over, or recovered in place (the keeper
+      # restarted PostgreSQL before the monitor acted).
+      new=$(PA primary)
+      if [ "$new" != "$old" ]; then ok "$name: $new promoted by the monitor, no manual step; $old rejoined as the standby"
+      else ok "$name: $old recovered in place (its keeper restarted PostgreSQL before the monitor failed over), no manual step"; fi
+    else
+      ok "$name: $old rejoined as the standby"
+    fi
   fi
 }
 
-round kill kill 600
+round kill kill 500
 wait_for "pipeline to drain after the kill" 60 quiescent
 for s in relay intake router notifier; do check_reconnected "$s"; done
-round freeze freeze 600
+round crash crash 500
+round freeze freeze 500
 
 wait_for "pipeline to drain" 60 quiescent
 check_effects_once "$TOTAL"
