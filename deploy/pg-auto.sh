@@ -118,8 +118,9 @@ wait_until() { # SECONDS DESCRIPTION COMMAND...
 
 # node_state NODE: the node's current state as the monitor sees it.
 node_state() {
-  psql_node monitor -d pg_auto_failover -tAc \
-    "SELECT reportedstate FROM pgautofailover.node WHERE nodename = '$1'" 2>/dev/null
+  psql_node monitor -d pg_auto_failover -tA -v node="$1" 2>/dev/null <<'SQL'
+SELECT reportedstate FROM pgautofailover.node WHERE nodename = :'node'
+SQL
 }
 state_is() { [ "$(node_state "$1")" = "$2" ]; }
 
@@ -235,6 +236,10 @@ cmd_users() {
 cmd_tune() {
   local kv
   for kv in "$@"; do
+    if ! [[ $kv =~ ^[a-z_]+=[0-9]+$ ]]; then
+      echo "pg-auto.sh: tune takes KEY=MILLISECONDS or KEY=COUNT (e.g. health_check_period=1000), not '$kv'" >&2
+      exit 2
+    fi
     psql_node monitor -d pg_auto_failover -q -v ON_ERROR_STOP=1 \
       -c "ALTER SYSTEM SET pgautofailover.${kv%%=*} = '${kv#*=}'" >/dev/null
   done
