@@ -21,12 +21,14 @@
 # the outage is printed; the old primary rejoins as the standby by itself.
 # The monitor's health checks are tuned for a test on one machine (see
 # "tune" below and docs/operations.md).
-# Uses its own three clusters under var/paf/, on this test's ports B+20..B+22,
+# Uses its own three clusters under var/ha-auto/paf/, on this test's ports B+20..B+22,
 # made fresh for the run and removed after it.  Run by make check-ha and once
 # by make check.
 source "$(dirname "$0")/../e2e/lib.sh"
 export GF_PAF_PORT_MONITOR=$((PORT_BASE + 20)) GF_PAF_PORT_A=$((PORT_BASE + 21)) GF_PAF_PORT_B=$((PORT_BASE + 22))
-PA() { "$ROOT/deploy/pg-auto.sh" "$@"; }
+# Under var/ha-auto/paf/, not var/paf/: a `make run-ha` cluster is left alone.
+PA_VAR=$ROOT/var/ha-auto
+PA() { GF_VAR=$PA_VAR "$ROOT/deploy/pg-auto.sh" "$@"; }
 trap 'stop_all; PA destroy >/dev/null 2>&1' EXIT
 
 PA destroy >/dev/null 2>&1
@@ -207,6 +209,7 @@ check "the complaint stored once" 1 "$(sql "SELECT count(*) FROM cases WHERE sou
 
 destroy_clusters() {
   PA destroy >/dev/null 2>&1
-  [ -d "$ROOT/var/paf" ] && not_ok "var/paf left behind"
+  rmdir "$PA_VAR" 2>/dev/null
+  [ -d "$PA_VAR" ] && not_ok "$PA_VAR left behind"
 }
 finish destroy_clusters
