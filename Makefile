@@ -1,6 +1,7 @@
 # gridflow — build, run, test.  See README.md.
 #   make            build everything into build/ and bin/
 #   make run        install deps, start private PostgreSQL, run the stack with a sample feed
+#   make run-ha     the same on a pg_auto_failover monitor, primary and synchronous standby
 #   make check      install deps, run unit + end-to-end tests (prints "N passed, N failed")
 #   make bench      performance benchmark
 #   WERROR=1  SANITIZE=address,undefined  are build switches.
@@ -157,7 +158,9 @@ check-multihost: all
 	@tests/run.sh multihost
 
 # PostgreSQL failover: a primary and a synchronous standby (deploy/pg-ha.sh),
-# the primary crashes mid-feed, the standby is promoted.  docs/operations.md.
+# the primary crashes mid-feed, the standby is promoted by hand; and with
+# pg_auto_failover (deploy/pg-auto.sh) killed and frozen, promoted by its
+# monitor (tests/ha/test_ha_auto.sh).  docs/operations.md.
 .PHONY: check-ha
 check-ha: all
 	@tests/run.sh ha
@@ -172,6 +175,13 @@ check-city: all
 run: deps
 	@$(MAKE) --no-print-directory all
 	@deploy/run.sh
+
+# make run against a pg_auto_failover monitor, primary and synchronous
+# standby (deploy/pg-auto.sh, under var/paf/): failover without a person.
+.PHONY: run-ha
+run-ha: deps
+	@$(MAKE) --no-print-directory all
+	@GF_RUN_HA=auto deploy/run.sh
 
 # The long chaos run (docs/chaos.md): 100,000 complaints, random kill -9s,
 # one PostgreSQL restart.  CHAOS_COUNT, CHAOS_SEED, TEST_PORT_BASE, GF_PGPORT.

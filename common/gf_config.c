@@ -40,6 +40,8 @@ static const s_key_t s_keys[] = {
     {"db/idle_in_transaction_session_timeout", "--idle-in-transaction-timeout",
      "GF_IDLE_IN_TRANSACTION_TIMEOUT_MS", "60000", TYPE_INT, 0, 86400000, false,
      FIELD (idle_in_transaction_ms)},
+    {"db/response_timeout", "--db-response-timeout", "GF_DB_RESPONSE_TIMEOUT_MS", "0", TYPE_INT, -1,
+     86400000, false, FIELD (response_timeout_ms)},
     {"bus/intake", "--intake", "GF_INTAKE", "tcp://127.0.0.1:5570", TYPE_ENDPOINT, 0, 0, false,
      FIELD (intake)},
     {"bus/pub", "--pub", "GF_PUB", "tcp://127.0.0.1:5571", TYPE_ENDPOINT, 0, 0, false, FIELD (pub)},

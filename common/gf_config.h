@@ -13,6 +13,9 @@
     db/lock_timeout --lock-timeout GF_LOCK_TIMEOUT_MS 10000 (ms, 0: server's)                 no
     db/idle_in_transaction_session_timeout --idle-in-transaction-timeout
                     GF_IDLE_IN_TRANSACTION_TIMEOUT_MS 60000 (ms, 0: server's)            no
+    db/response_timeout --db-response-timeout GF_DB_RESPONSE_TIMEOUT_MS 0 (ms a statement's
+                    answer may take before the connection is dropped as dead, e.g. a
+                    frozen server; 0: statement_timeout + 5000; -1: wait forever)      no
     bus/intake      --intake    GF_INTAKE    tcp://127.0.0.1:5570  no
     bus/pub         --pub       GF_PUB       tcp://127.0.0.1:5571  no
     bus/replay      --replay    GF_REPLAY    tcp://127.0.0.1:5572  no
@@ -71,6 +74,7 @@ typedef struct {
     int statement_timeout_ms;   /* each session's statement_timeout, 0: server's       */
     int lock_timeout_ms;        /* each session's lock_timeout, 0: server's            */
     int idle_in_transaction_ms; /* idle_in_transaction_session_timeout, 0: server's   */
+    int response_timeout_ms;    /* client side: drop a connection silent this long     */
     char *intake;               /* intake ROUTER endpoint                               */
     char *pub;                  /* relay PUB endpoint                                   */
     char *replay;               /* relay ROUTER (replay) endpoint                       */

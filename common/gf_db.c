@@ -3,12 +3,15 @@
 #include "gf_metrics.h"
 
 #include <czmq.h>
+#include <poll.h>
 #include <pthread.h>
+#include <sys/socket.h>
 #include <stdatomic.h>
 #include <string.h>
 
 /*  The session settings every new connection asks for (gf_db_configure). */
 static int s_statement_ms, s_lock_ms, s_idle_ms;
+static int s_response_ms; /* client-side wait for an answer; 0: none */
 static bool s_sim_clock;
 
 /*  Statements refused for want of a privilege (SQLSTATE 42501), by a hash
@@ -31,6 +34,7 @@ struct _gf_db_t {
     int64_t next_try;        /* zclock_mono() before which we do not retry    */
     int64_t last_ok;         /* zclock_mono() of the last successful statement */
     int64_t sent_at;         /* zclock_usecs() when gf_db_send sent one         */
+    int64_t sent_mono;       /* zclock_mono() then: its response deadline's start */
     uint64_t sent_hash;      /* hash of the statement gf_db_send sent            */
     char sent_head[81];      /* its first characters, for the log               */
     bool was_up;             /* connected once: the next connect is a reconnect */
@@ -102,6 +106,10 @@ void gf_db_configure (const gf_config_t *config)
     s_statement_ms = config->statement_timeout_ms;
     s_lock_ms = config->lock_timeout_ms;
     s_idle_ms = config->idle_in_transaction_ms;
+    if (config->response_timeout_ms == 0)
+        s_response_ms = s_statement_ms > 0 ? s_statement_ms + 5000 : 0;
+    else
+        s_response_ms = config->response_timeout_ms < 0 ? 0 : config->response_timeout_ms;
     s_sim_clock = streq (config->sim_clock, "on");
 }
 
@@ -331,13 +339,55 @@ static PGresult *s_result (gf_db_t *self, PGresult *res, uint64_t hash, const ch
     return NULL;
 }
 
+/*  Waits up to db/response_timeout for the answer to what was sent.  A
+    server that says nothing that long (frozen: SIGSTOP, a paused VM; its
+    kernel still acknowledges our packets and keepalives, so TCP never
+    notices) is taken as dead: the connection is shut down, so that reading
+    the result fails at once as a lost connection and the next call
+    reconnects (with a multi-host conninfo, to whichever node now accepts
+    writes).  The outcome of a COMMIT cut this way is unknown: callers
+    answer `unavailable`, and a resend is found as a duplicate if it had
+    committed. */
+static void s_await (gf_db_t *self, int64_t sent_mono)
+{
+    if (s_response_ms <= 0 || !self->conn)
+        return;
+    int64_t deadline = sent_mono + s_response_ms;
+    while (PQconsumeInput (self->conn) && PQisBusy (self->conn)) {
+        int64_t left = deadline - zclock_mono ();
+        if (left <= 0) {
+            zsys_warning ("db: no answer from the server in %d ms (%s); dropping the connection",
+                          s_response_ms, self->app_name);
+            shutdown (PQsocket (self->conn), SHUT_RDWR);
+            return;
+        }
+        struct pollfd item = {.fd = PQsocket (self->conn), .events = POLLIN};
+        poll (&item, 1, left > 1000 ? 1000 : (int)left);
+    }
+}
+
 PGresult *gf_db_exec (gf_db_t *self, const char *sql, int nparams, const char *const *params)
 {
     self->sqlstate[0] = 0;
     if (s_try_connect (self) != 0)
         return NULL;
     int64_t started = zclock_usecs ();
-    PGresult *res = PQexecParams (self->conn, sql, nparams, NULL, params, NULL, NULL, 0);
+    PGresult *res;
+    if (s_response_ms <= 0)
+        res = PQexecParams (self->conn, sql, nparams, NULL, params, NULL, NULL, 0);
+    else if (PQsendQueryParams (self->conn, sql, nparams, NULL, params, NULL, NULL, 0) == 1) {
+        s_await (self, zclock_mono ());
+        /* The last result is the statement's (as PQexecParams keeps it). */
+        res = NULL;
+        PGresult *next;
+        while ((next = PQgetResult (self->conn)) != NULL) {
+            PQclear (res);
+            res = next;
+        }
+        if (!res)
+            res = PQmakeEmptyPGresult (self->conn, PGRES_FATAL_ERROR);
+    } else
+        res = PQmakeEmptyPGresult (self->conn, PGRES_FATAL_ERROR);
     gf_metric_observe (self->latency, (zclock_usecs () - started) / 1e6);
     return s_result (self, res, s_hash (sql), sql);
 }
@@ -351,6 +401,7 @@ int gf_db_send (gf_db_t *self, const char *sql, int nparams, const char *const *
     snprintf (self->sent_head, sizeof self->sent_head, "%s", sql);
     if (PQsendQueryParams (self->conn, sql, nparams, NULL, params, NULL, NULL, 0) == 1) {
         self->sent_at = zclock_usecs ();
+        self->sent_mono = zclock_mono ();
         return 0;
     }
     /* Nothing was sent: a broken connection, reported like exec's. */
@@ -363,6 +414,7 @@ PGresult *gf_db_result (gf_db_t *self)
 {
     if (!self->conn)
         return NULL;
+    s_await (self, self->sent_mono);
     PGresult *res = PQgetResult (self->conn);
     gf_metric_observe (self->latency, (zclock_usecs () - self->sent_at) / 1e6);
     /* Read to the end of the statement, so the connection is free again. */

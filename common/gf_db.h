@@ -56,7 +56,9 @@ int gf_db_connect (gf_db_t *self, int timeout_ms);
 
 /*  Runs a statement with text parameters (NULL entries are SQL NULL).
     Returns the result (caller PQclear's it) when its status is
-    COMMAND_OK or TUPLES_OK, else logs, clears and returns NULL. */
+    COMMAND_OK or TUPLES_OK, else logs, clears and returns NULL.  An
+    answer that takes longer than db/response_timeout (a frozen server)
+    drops the connection: NULL, gf_db_lost true, code `unavailable`. */
 PGresult *gf_db_exec (gf_db_t *self, const char *sql, int nparams, const char *const *params);
 
 /*  The same in two halves, so the caller can work while the server runs

@@ -86,6 +86,11 @@ int gf_feeder_run (const gf_feeder_options_t *options, const char *name, gf_feed
                 p->resent = true;
                 counts->unavailable++;
             } else if (p) {
+                if (reply.ok && options->acks) {
+                    fprintf (options->acks, "%" PRId64 " %" PRIu64 " %s\n", zclock_time (), p->line,
+                             reply.duplicate ? "duplicate" : "new");
+                    fflush (options->acks);
+                }
                 if (reply.ok && reply.duplicate && !p->resent)
                     counts->duplicate++;
                 else if (reply.ok)
@@ -157,7 +162,15 @@ static int s_options_parse (int argc, char **argv, gf_feeder_options_t *options,
                                &options->backoff_ms);
         else if (streq (argv[i], "--quiet"))
             options->quiet = true;
-        else if (!*path)
+        else if (streq (argv[i], "--acks")) {
+            const char *file = argv[++i];
+            options->acks = file ? fopen (file, "w") : NULL;
+            if (!options->acks) {
+                fprintf (stderr, "error: --acks needs a file it can write: %s\n",
+                         file ? strerror (errno) : "none given");
+                rc = -1;
+            }
+        } else if (!*path)
             *path = argv[i];
         else {
             fprintf (stderr, "error: unexpected argument '%s'\n", argv[i]);
@@ -170,7 +183,7 @@ static int s_options_parse (int argc, char **argv, gf_feeder_options_t *options,
 int gf_feeder_main (const char *name, gf_feeder_feed_fn *feed, int argc, char **argv)
 {
     const char *const extra[] = {
-        "--window=", "--timeout=", "--attempts=", "--backoff=", "--quiet", NULL};
+        "--window=", "--timeout=", "--attempts=", "--backoff=", "--quiet", "--acks=", NULL};
     gf_config_t *config = gf_config_new (&argc, argv, extra);
     if (!config)
         return 2;
@@ -185,11 +198,14 @@ int gf_feeder_main (const char *name, gf_feeder_feed_fn *feed, int argc, char **
     int rc = s_options_parse (argc, argv, &options, &path);
     if (rc != 0 || !path) {
         if (!path && rc == 0)
-            fprintf (stderr,
-                     "usage: %s FILE|- [--intake EP] [--window N] [--timeout MS] "
-                     "[--attempts N] [--backoff MS] [--quiet] [--cert FILE --server-cert "
-                     "FILE]\n",
-                     name);
+            fprintf (
+                stderr,
+                "usage: %s FILE|- [--intake EP] [--window N] [--timeout MS] "
+                "[--attempts N] [--backoff MS] [--quiet] [--acks FILE] [--cert FILE --server-cert "
+                "FILE]\n",
+                name);
+        if (options.acks)
+            fclose (options.acks);
         gf_config_destroy (&config);
         return 2;
     }
@@ -206,6 +222,8 @@ int gf_feeder_main (const char *name, gf_feeder_feed_fn *feed, int argc, char **
     rc = feed (input, path, &options, &counts);
     if (input != stdin)
         fclose (input);
+    if (options.acks)
+        fclose (options.acks);
     gf_config_destroy (&config);
     if (rc == -2) /* an unusable input sent nothing: there are no counts */
         return 2;

@@ -10,7 +10,10 @@
     given up.  Only silence gives up: after `attempts` sends in a row
     without any answer the record counts as failed (printed with its
     line).  Rejections (by the source itself or by the intake) are printed
-    as "NAME:LINE: rejected: CODE: reason" unless quiet.
+    as "NAME:LINE: rejected: CODE: reason" unless quiet.  With --acks FILE,
+    each acknowledgement is written to FILE as it arrives, flushed:
+    "UNIX_MS LINE new|duplicate" (the failover tests time the first ack
+    after a crash with it).
 */
 #ifndef GF_FEEDER_H_INCLUDED
 #define GF_FEEDER_H_INCLUDED
@@ -28,6 +31,7 @@ typedef struct {
     bool quiet;              /* do not print each rejection                */
     const char *cert;        /* own CurveZMQ certificate, or NULL/""      */
     const char *server_cert; /* the intake's public certificate, or NULL  */
+    FILE *acks;              /* --acks: one line per acknowledgement, or NULL */
 } gf_feeder_options_t;
 
 typedef struct {

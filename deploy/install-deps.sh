@@ -16,6 +16,7 @@ PACKAGES=(
   liboath-dev oathtool           # TOTP second factor (gateway, gridctl user totp); oathtool computes codes in tests
   postgresql-15 postgresql-client-15   # private cluster under var/, psql, pgbench
   postgresql-15-pgtap            # pgTAP: the SQL functions' own tests (tests/sql/)
+  pg-auto-failover-cli postgresql-15-auto-failover   # automatic failover: pg_autoctl keepers and monitor (deploy/pg-auto.sh, make run-ha, tests/ha/test_ha_auto.sh)
   libcmocka-dev                  # unit tests
   python3                        # test data generators
   python3-zmq python3-msgpack    # docs/examples/gf_stream_client.py, the Python stream client (tested)

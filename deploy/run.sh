@@ -3,22 +3,29 @@
 # sample Qingnianlu directory, start every service, feed the sample hotline
 # file and show the events flowing.  Ctrl-C stops everything (services and
 # PostgreSQL); no process is left behind.
+# `make run-ha` (GF_RUN_HA=auto): the same against a pg_auto_failover monitor,
+# primary and synchronous standby (deploy/pg-auto.sh); the services connect
+# with its multi-host conninfo and follow a failover by themselves
+# (docs/operations.md, "Automatic failover with pg_auto_failover").
 set -euo pipefail
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
 BIN=$ROOT/bin
 LOG=$ROOT/var/log
 cd "$ROOT"
 
-deploy/pg.sh start
+PG=deploy/pg.sh
+[ "${GF_RUN_HA:-}" = auto ] && PG=deploy/pg-auto.sh
+$PG start
+[ "$PG" = deploy/pg-auto.sh ] && $PG status >&2
 # The owner migrates; then every program connects as its own LOGIN user,
 # gridflow_<service>, a member of its role gf_<service> (docs/security.md).
-OWNER_DB="$(deploy/pg.sh conninfo gridflow)"
+OWNER_DB="$($PG conninfo gridflow)"
 role_db() { echo "$OWNER_DB user=gridflow_$1"; }
 # The demo may move the simulated clock (clock/simulated; off in production).
 export GF_SIM_CLOCK=${GF_SIM_CLOCK:-on}
 mkdir -p "$LOG"
 "$BIN/gridctl" --db "$OWNER_DB" db migrate 2>>"$LOG/gridctl.log"
-deploy/pg.sh users
+$PG users
 export GF_DB="$(role_db ctl)"
 "$BIN/gridctl" grids import deploy/sample/qingnianlu.json 2>>"$LOG/gridctl.log"
 "$BIN/gridctl" calendar import 2>>"$LOG/gridctl.log"
@@ -68,7 +75,7 @@ cleanup() {
   echo "stopping services..." >&2
   for p in "${PIDS[@]}"; do kill -TERM "$p" 2>/dev/null || true; done
   for p in "${PIDS[@]}"; do wait "$p" 2>/dev/null || true; done
-  deploy/pg.sh stop
+  $PG stop
   echo "stopped." >&2
 }
 trap cleanup INT TERM EXIT
@@ -83,6 +90,8 @@ export GF_HTTP=${GF_HTTP:-127.0.0.1:8080}
 "$BIN/gf-gateway" --db "$(role_db gateway)" "${GATEWAY_ARGS[@]}" 2>>"$LOG/gateway.log" &
 PIDS+=($!)
 echo "services started, each as its own user gridflow_<service>; logs in var/log/; database: $OWNER_DB" >&2
+[ "$PG" = deploy/pg-auto.sh ] && echo "failover: deploy/pg-auto.sh status (the monitor's view);" \
+  "try kill -9 \$(deploy/pg-auto.sh pid \$(deploy/pg-auto.sh primary)) and watch the feed go on" >&2
 # Staff accounts for the people of one village (QNL.07: its coordinator, its
 # grid leaders and members) who have none, with one-time passwords (changed
 # at the first sign-in), into a file only this user can read (all 400 people:

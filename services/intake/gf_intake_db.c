@@ -4,21 +4,41 @@
 
 #include <czmq.h>
 #include <poll.h>
+#include <pthread.h>
 #include <sys/socket.h>
 
-/*  Asks the server to cancel what the connection is running.  Returns
-    true if the request was delivered. */
-static bool s_cancel (PGconn *conn)
+/*  Sends one cancel request and frees it.  PQcancel blocks until the
+    server has read it and closed the connection: a frozen server (SIGSTOP,
+    a paused VM) whose kernel still accepts connections never does. */
+static void *s_cancel_thread (void *arg)
+{
+    PGcancel *cancel = (PGcancel *)arg;
+    char why[256] = "";
+    if (PQcancel (cancel, why, sizeof why) != 1)
+        zsys_warning ("intake: cancel request failed: %s", why);
+    PQfreeCancel (cancel);
+    return NULL;
+}
+
+/*  Asks the server to cancel what the connection is running, from a
+    detached thread, so that a server that does not answer cannot stop the
+    intake: the caller drops the connection after GF_INTAKE_DB_GRACE_MS
+    whatever became of the request. */
+static void s_cancel (PGconn *conn)
 {
     PGcancel *cancel = PQgetCancel (conn);
     if (!cancel)
-        return false;
-    char why[256] = "";
-    bool sent = PQcancel (cancel, why, sizeof why) == 1;
-    PQfreeCancel (cancel);
-    if (!sent)
-        zsys_warning ("intake: cancel request failed: %s", why);
-    return sent;
+        return;
+    pthread_t thread;
+    pthread_attr_t attr;
+    pthread_attr_init (&attr);
+    pthread_attr_setdetachstate (&attr, PTHREAD_CREATE_DETACHED);
+    if (pthread_create (&thread, &attr, s_cancel_thread, cancel) != 0) {
+        zsys_warning ("intake: no thread for the cancel request; dropping the connection");
+        PQfreeCancel (cancel);
+        shutdown (PQsocket (conn), SHUT_RDWR);
+    }
+    pthread_attr_destroy (&attr);
 }
 
 PGresult *gf_intake_db_exec (gf_db_t *db, const char *sql, int nparams, const char *const *params,

@@ -13,7 +13,9 @@
     `unavailable` all the same, and the sender's resend is answered
     `duplicate` by (source, source_ref) or (actor, id).  When the server
     does not answer the cancel either within GF_INTAKE_DB_GRACE_MS, the
-    connection is dropped (the next statement reconnects).
+    connection is dropped (the next statement reconnects).  The cancel
+    request goes from a thread of its own: a frozen server (SIGSTOP, a
+    paused VM) accepts its connection and never answers.
 
     Readiness: the condition "commit:gf-intake" (/healthz) turns false when
     a statement misses its deadline and true again when a transaction that

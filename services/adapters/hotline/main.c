@@ -1,4 +1,5 @@
 /*  gf-hotline FILE|- [--window N] [--timeout MS] [--attempts N] [--backoff MS] [--quiet]
+                [--acks FILE]
     Feeds hotline call records to the intake; see gf_hotline.h.
     Exit: 0 when every record was stored or rejected with a reason, 1 when
     some record failed, 2 on usage errors. */
