@@ -114,6 +114,26 @@ static bool s_lead (s_relay_t *self)
     return self->leader;
 }
 
+/*  Nothing after our head: if the log's head is below it (a database
+    restored, or a failover to a standby that was behind, without our
+    connection dropping), publish from the log's head again; subscribers
+    see the lower head in the heartbeat and resynchronise (docs/streams.md). */
+static void s_head_check (s_relay_t *self)
+{
+    PGresult *res = gf_db_exec (self->db, SQL_HEAD, 0, NULL);
+    if (!res)
+        return;
+    uint64_t head = (uint64_t)gf_db_get_ll (res, 0, "head");
+    PQclear (res);
+    if (head < self->head) {
+        zsys_warning ("relay: the log's head went back from seq %" PRIu64 " to %" PRIu64
+                      "; publishing from there",
+                      self->head, head);
+        self->head = head;
+        gf_metric_set (self->m_head, (int64_t)head);
+    }
+}
+
 /*  One read of the log after our head.  Returns events published, or -1.
     The rows are committed and numbered: nothing to wait for before
     publishing them. */
@@ -130,7 +150,9 @@ static int s_publish (s_relay_t *self)
         return -1;
     }
     int count = PQntuples (rows);
-    if (count > 0 && (uint64_t)gf_db_get_ll (rows, 0, "seq") != self->head + 1)
+    if (count == 0)
+        s_head_check (self);
+    else if ((uint64_t)gf_db_get_ll (rows, 0, "seq") != self->head + 1)
         zsys_error ("relay: the log has a gap after seq %" PRIu64 " (next is %s)", self->head,
                     gf_db_get (rows, 0, "seq"));
     int64_t pub_start = zclock_usecs ();

@@ -96,4 +96,16 @@ check "gridctl watch counts the regression" 1 \
   "$(grep -c "watch: 1 head regressions" "$ART/all.err")"
 check "the Python client counts the regression" "regressions 1" "$(tail -n 1 "$ART/py.err")"
 check "no sanitizer report from gridctl" 0 "$(cat "$ART"/*.err | grep -c -E "$SANITIZER_RE")"
+
+# --- the log goes back under a running relay (its connection kept): it
+# publishes from the log's head again instead of waiting for seqs above
+# its old head that the new log reaches only much later.
+start_capture
+sql "DELETE FROM case_events WHERE seq > 70" >/dev/null
+went_back() { grep -q "relay: the log's head went back from seq 75 to 70; publishing from there" "$ART/relay@2.log"; }
+wait_for "the running relay to see the log's head go back" 10 went_back
+insert_events 3
+stop_capture
+check "the running relay publishes the new log's 71..73 live" "71 72 73" \
+  "$(cut -d' ' -f1 "$ART/capture.txt" | tr '\n' ' ' | sed 's/ $//')"
 finish
