@@ -76,6 +76,9 @@ async function login(page, person) {
 }
 // act(page, CASE, ACTION, NOTE, extra): the case page's action button and form.
 async function act(page, action, note, fields = {}) {
+  // The case page renders its buttons again when the network comes or goes
+  // and after each action: wait for this one instead of clicking a gap.
+  await waitFor(page, `the ${action} button`, (a) => !!document.querySelector(`button.act[data-action=${a}]`), action);
   await page.evaluate((a, n, f) => {
     document.querySelector(`button.act[data-action=${a}]`).click();
     const form = document.querySelector('#act-form');
