@@ -26,6 +26,12 @@ mkdir -p "$ART"
 PASS=0
 FAIL=0
 
+# phase NAME: a "#" line with the time since the run began, so that a slow
+# run says where its time went.
+phase() {
+  echo "# phase $1: at $((SECONDS / 60)) min $((SECONDS % 60)) s"
+}
+
 # run_tap NAME COMMAND...: stream COMMAND's TAP lines, count them.
 run_tap() {
   local name=$1; shift
@@ -207,27 +213,33 @@ case "$MODE" in
   fuzz) run_tap fuzz_short tests/fuzz/run.sh "${GF_FUZZ_SECONDS:-5}" ;;
   all) unit build ""; sql_suites "$ROOT/bin"; e2e "$ROOT/bin" "$ROOT/build/tools" "" ;;
   check)
+    phase format-check
     if make -s format-check >"$ART/format-check.out" 2>&1; then
       echo "ok - format-check (clang-format)"; PASS=$((PASS + 1))
     else
       echo "not ok - format-check: run make format (see tests/artifacts/format-check.out)"; FAIL=$((FAIL + 1))
     fi
+    phase unit
     unit build ""
-    echo "# the database code: layout rules and pgTAP suites (tests/sql)"
+    phase "sql (the database code: layout rules and pgTAP suites, tests/sql)"
     sql_suites "$ROOT/bin"
+    phase e2e
     e2e "$ROOT/bin" "$ROOT/build/tools" ""
-    echo "# libFuzzer targets, a bounded run (tests/fuzz/run.sh; make fuzz runs them longer)"
+    phase "fuzz (libFuzzer targets, a bounded run of tests/fuzz/run.sh; make fuzz runs them longer)"
     run_tap fuzz_short tests/fuzz/run.sh "${GF_FUZZ_SECONDS:-5}"
+    phase multihost
     multihost "$ROOT/bin" ""
-    echo "# PostgreSQL failover: a primary and a synchronous standby (tests/ha, make check-ha)"
+    phase "ha (PostgreSQL failover: tests/ha, make check-ha)"
     ha "$ROOT/bin" "$ROOT/build/tools" ""
-    echo "# unit tests under valgrind"
+    phase "unit under valgrind"
     unit build "-valgrind" valgrind
-    echo "# unit and end-to-end tests built with AddressSanitizer + UBSan"
+    phase "unit and e2e built with AddressSanitizer + UBSan"
     export ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=1:abort_on_error=0}
     export UBSAN_OPTIONS=${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1}
     unit build/asan "-asan"
+    phase e2e-asan
     e2e "$ROOT/build/asan/bin" "$ROOT/build/asan/tools" "-asan"
+    phase end
     ;;
   *) echo "usage: $0 [unit|sql|e2e|all|check|fuzz|multihost|ha|city]" >&2; exit 2 ;;
 esac
