@@ -3,7 +3,7 @@
 -- gf_ledger_cases_at uses it for a case changed after the instant.
 BEGIN;
 SET CONSTRAINTS event_stage_append IMMEDIATE; -- events in the log at each statement's end (events.sql)
-SELECT plan (14);
+SELECT plan (15);
 
 INSERT INTO cases (id, source, source_ref, root, grid, state, tier, level, description, received_at)
 VALUES (930001, 't', 'h1', 'QNL', 'QNL.01.001', 'reopened', 'pending', 2, 'd', '2026-03-02 10:00+08'),
@@ -52,6 +52,17 @@ SELECT is ((SELECT row (l.state, l.tier, l.level, l.open_now)::text FROM gf_ledg
              WHERE l.id = 930001), '(reopened,pending,2,t)', 'after its last event: the live row');
 SELECT ok ((SELECT touched FROM gf_ledger_cases_at ('QNL.01', '2026-03-02 14:30+08', '2026-03-02 15:30+08') l
              WHERE l.id = 930001), 'an event in [from, t): touched');
+
+-- Planned for each call's own values (force_custom_plan): a session that
+-- ran it five times would otherwise keep a generic plan whose guessed
+-- set sizes (an array's unnest, a subtree's bounds) are tiny; at 100,000
+-- cases that plan scanned a CTE once per row and the monthly L1 meeting
+-- never finished within the escalator's 60 s statement timeout (make chaos,
+-- seed 55206).
+SELECT set_eq ($$SELECT p.proname::text FROM pg_proc p
+                 WHERE p.proname IN ('gf_ledger_cases_at')
+                   AND 'plan_cache_mode=force_custom_plan' = ANY (p.proconfig)$$,
+               ARRAY['gf_ledger_cases_at'], 'gf_ledger_cases_at is planned per call');
 
 SELECT * FROM finish ();
 ROLLBACK;

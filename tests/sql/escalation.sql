@@ -8,7 +8,7 @@
 -- calendar of our own (rolled back).
 BEGIN;
 SET CONSTRAINTS event_stage_append IMMEDIATE; -- events in the log at each statement's end (events.sql)
-SELECT plan (39);
+SELECT plan (40);
 
 \ir fixtures/national_day_2026.sql
 INSERT INTO sim_clock (at) VALUES ('2026-10-12 09:00+08') ON CONFLICT (id) DO UPDATE SET at = excluded.at;
@@ -176,6 +176,17 @@ SELECT lives_ok ($$SELECT gf_sign_reminders ('2026-10-16 08:00+08')$$, 'the remi
 SELECT is ((SELECT count (*) FROM notifications WHERE kind = 'sign.reminder' AND case_id = 920031)
            || ' ' || (SELECT count (*) FROM notifications WHERE kind = 'sign.reminder' AND case_id = 920032),
            '1 1', 'at 24 h the other case too; the special-group case is not reminded twice');
+
+-- Planned for each call's own values (force_custom_plan): a session that
+-- ran them five times would otherwise keep a generic plan whose guessed
+-- set sizes (an array's unnest, a subtree's bounds) are tiny; at 100,000
+-- cases that plan scanned a CTE once per row and the monthly L1 meeting
+-- never finished within the escalator's 60 s statement timeout (make chaos,
+-- seed 55206).
+SELECT set_eq ($$SELECT p.proname::text FROM pg_proc p
+                 WHERE p.proname IN ('gf_escalate_many', 'gf_escalate_urgent')
+                   AND 'plan_cache_mode=force_custom_plan' = ANY (p.proconfig)$$,
+               ARRAY['gf_escalate_many', 'gf_escalate_urgent'], 'the set-wide escalations are planned per call');
 
 SELECT * FROM finish ();
 ROLLBACK;

@@ -5,7 +5,7 @@
 -- day.  On a calendar of our own (rolled back).
 BEGIN;
 SET CONSTRAINTS event_stage_append IMMEDIATE; -- events in the log at each statement's end (events.sql)
-SELECT plan (49);
+SELECT plan (50);
 
 \ir fixtures/national_day_2026.sql
 DELETE FROM meeting_schedule;
@@ -235,6 +235,17 @@ SELECT is ((SELECT count (*) FROM escalations) || ' ' || (SELECT count (*) FROM 
            '1 1', 'no escalation for the meeting people closed');
 SELECT is ((SELECT count (*) FROM notifications WHERE meeting_id IS NOT NULL), 1::bigint,
            'and no notice for it');
+
+-- Planned for each call's own values (force_custom_plan): a session that
+-- ran them five times would otherwise keep a generic plan whose guessed
+-- set sizes (an array's unnest, a subtree's bounds) are tiny; at 100,000
+-- cases that plan scanned a CTE once per row and the monthly L1 meeting
+-- never finished within the escalator's 60 s statement timeout (make chaos,
+-- seed 55206).
+SELECT set_eq ($$SELECT p.proname::text FROM pg_proc p
+                 WHERE p.proname IN ('gf_open_meeting', 'gf_lapse_meeting')
+                   AND 'plan_cache_mode=force_custom_plan' = ANY (p.proconfig)$$,
+               ARRAY['gf_open_meeting', 'gf_lapse_meeting'], 'opening and lapsing a meeting are planned per call');
 
 SELECT * FROM finish ();
 ROLLBACK;

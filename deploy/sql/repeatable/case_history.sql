@@ -41,9 +41,12 @@ $$;
 -- cases, cases with later events and touched cases are read.
 --   open_now: the live row is open (what the weekly rule also requires).
 --   touched:  an event of the case in [p_from, t).
+-- Planned for each call's values (force_custom_plan): a generic plan guesses
+-- the arrays' sizes, and at 100,000 cases its plan never ended (the escalator
+-- calls this for every meeting; tests/sql/case_history.sql says more).
 CREATE OR REPLACE FUNCTION gf_ledger_cases_at (p_grid text, p_from timestamptz, t timestamptz)
 RETURNS TABLE (id bigint, state text, tier text, level smallint, open_now boolean, touched boolean)
-LANGUAGE plpgsql STABLE AS $$
+LANGUAGE plpgsql STABLE SET plan_cache_mode = force_custom_plan AS $$
 #variable_conflict use_column
 DECLARE
     lo text := gf_subtree_lo (p_grid);

@@ -92,7 +92,7 @@ $$;
 CREATE OR REPLACE FUNCTION gf_escalate_many (p_rule text, p_meeting bigint, p_to smallint,
                                   p_cases bigint[], p_reasons text[],
                                   p_automatic boolean DEFAULT false) RETURNS integer
-LANGUAGE plpgsql AS $$
+LANGUAGE plpgsql SET plan_cache_mode = force_custom_plan AS $$
 DECLARE
     moved integer;
     notices jsonb;
@@ -139,7 +139,7 @@ $$;
 -- out of time, all at once: first to L2, then (same tick, if already due)
 -- to L1.  Automatic: the rules moved them, not a decision.
 CREATE OR REPLACE FUNCTION gf_escalate_urgent (p_at timestamptz) RETURNS integer
-LANGUAGE plpgsql AS $$
+LANGUAGE plpgsql SET plan_cache_mode = force_custom_plan AS $$
 DECLARE
     to_l2 integer;
     to_l1 integer;

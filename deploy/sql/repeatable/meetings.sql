@@ -130,7 +130,7 @@ $$;
 -- meeting covers the period since the previous slot of its rule.  Returns
 -- the meeting id, or NULL when that meeting was already opened.
 CREATE OR REPLACE FUNCTION gf_open_meeting (p_grid text, p_kind text, p_slot timestamptz) RETURNS bigint
-LANGUAGE plpgsql SET work_mem = '64MB' AS $$
+LANGUAGE plpgsql SET work_mem = '64MB' SET plan_cache_mode = force_custom_plan AS $$
 DECLARE
     m_id bigint;
     m_from timestamptz;
@@ -252,7 +252,7 @@ $$;
 -- a meeting closed by people (or lapsed already) is left alone and NULL is
 -- returned; else the number of escalations.
 CREATE OR REPLACE FUNCTION gf_lapse_meeting (p_meeting bigint) RETURNS integer
-LANGUAGE plpgsql SET work_mem = '64MB' AS $$
+LANGUAGE plpgsql SET work_mem = '64MB' SET plan_cache_mode = force_custom_plan AS $$
 DECLARE
     m meetings%ROWTYPE;
     n_esc integer := 0;
