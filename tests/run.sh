@@ -11,8 +11,11 @@
 # (tests/e2e/test_*.sh) start real services against the private PostgreSQL
 # cluster (deploy/pg.sh) on their own ports (from GF_TEST_PORT_START, default
 # 17000, in steps of 20: a test uses PORT_BASE+0..+19 and no other) and their
-# own databases, GF_TEST_JOBS (default 2) at
-# a time; a test whose file has the line "# test: exclusive" (it restarts
+# own databases, GF_TEST_JOBS (default 3: most of a test's time is waiting
+# on processes and the clock, and three lanes keep make check inside its 20
+# minutes on two cores) at a time, the ones marked "# test: long SECONDS"
+# first, longest first, so that no long test starts last; a test whose file
+# has the line "# test: exclusive" (it restarts
 # PostgreSQL, or its assertions are about timing) runs alone, after the
 # others; one whose file has "# test: once" (it starts clusters of its own:
 # tests/e2e/test_city.sh) runs in the normal pass only, not again with the
@@ -143,15 +146,19 @@ e2e_batch() {
 
 # e2e BIN_DIR TOOLS_DIR TAG
 e2e() {
-  local t i=0
+  local t i=0 cost
   local -a shared=() alone=()
   deploy/pg.sh start
   for t in tests/e2e/test_*.sh; do
     i=$((i + 1))
     if [ -n "$3" ] && grep -q '^# test: once' "$t"; then continue; fi
-    if grep -q '^# test: exclusive' "$t"; then alone+=("$i:$t"); else shared+=("$i:$t"); fi
+    cost=$(sed -n 's/^# test: long \([0-9]*\).*/\1/p' "$t")
+    if grep -q '^# test: exclusive' "$t"; then alone+=("$i:$t"); else shared+=("${cost:-0}:$i:$t"); fi
   done
-  e2e_batch "${GF_TEST_JOBS:-2}" "$1" "$2" "$3" "${shared[@]}"
+  # Longest first (a stable sort: the others in name order); the index,
+  # and with it the test's ports, stays the test's own.
+  mapfile -t shared < <(printf '%s\n' "${shared[@]}" | sort -s -t: -k1,1nr | cut -d: -f2-)
+  e2e_batch "${GF_TEST_JOBS:-3}" "$1" "$2" "$3" "${shared[@]}"
   [ ${#alone[@]} -eq 0 ] || e2e_batch 1 "$1" "$2" "$3" "${alone[@]}"
 }
 

@@ -215,10 +215,24 @@ class Page {
   }
 
   // fill(SELECTOR, TEXT): clear the field and type TEXT into it (key events, input events).
-  async fill(selector, text) {
-    const el = (await this.cmd('POST', '/element', { using: 'css selector', value: selector }))[ELEMENT];
-    await this.cmd('POST', `/element/${el}/clear`, {});
-    await this.cmd('POST', `/element/${el}/value`, { text });
+  // A field the page is still laying out or has just rendered again ("element not
+  // interactable", "stale element reference") is looked up and typed into again,
+  // for up to timeout ms: on a loaded machine a form can be in the DOM before it
+  // can take keys.
+  async fill(selector, text, { timeout = 10000 } = {}) {
+    const deadline = Date.now() + timeout;
+    for (;;) {
+      try {
+        const el = (await this.cmd('POST', '/element', { using: 'css selector', value: selector }))[ELEMENT];
+        await this.cmd('POST', `/element/${el}/clear`, {});
+        await this.cmd('POST', `/element/${el}/value`, { text });
+        return;
+      } catch (e) {
+        if (!(e instanceof WebDriverError) || !/not interactable|stale element|no such element/.test(e.message) ||
+            Date.now() > deadline) throw e;
+        await sleep(100);
+      }
+    }
   }
 
   // screenshot({ path, fullPage }): a PNG of the viewport, or of the whole page.

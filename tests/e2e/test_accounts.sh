@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# test: long 26 (seconds on a quiet machine: the long ones start first)
 # Issue 16, part 1: staff accounts and sessions.  gridctl user add|list|
 # disable|reset as the operator's role (gf_ctl); gf-gateway as its own LOGIN
 # user (member of gf_gateway only): POST /auth/login (form and JSON) sets a

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# test: long 50 (seconds on a quiet machine: the long ones start first)
 # Issue 18 item 5, a city above the districts: two districts (east, west),
 # each its own PostgreSQL cluster with its own relay, intake and router, and
 # a city cluster that subscribes to both (deploy/city.sh: publication

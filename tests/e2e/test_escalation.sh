@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# test: long 59 (seconds on a quiet machine: the long ones start first)
 # Issue 4, acceptance 3-5, as issue 14 has it, on the simulated clock and the
 # real calendar: weekly L2 and monthly L1 meetings opened at their slot with
 # their ledgers, nothing escalated at the slot; nobody closes them, so the

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# test: long 171 (seconds on a quiet machine: the long ones start first)
 # Issue 4, the hardest acceptance point of the escalation engine, with issue 14's
 # semantics (meetings opened at their slot, nothing escalated then; nobody closes
 # them here, so the safety net lapses each at slot + close_within_hours (48 h) and

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# test: long 35 (seconds on a quiet machine: the long ones start first)
 # Issue 6, acceptance 3: the gateway's server-sent events.  A client that is
 # away for 1,000+ events and reconnects with Last-Event-ID receives exactly
 # the events it missed (each once, in seq order, the same types as the log),

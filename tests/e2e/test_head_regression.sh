@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# test: long 30 (seconds on a quiet machine: the long ones start first)
 # Issue 18, item 4: a head regression (docs/streams.md, "Head regression").
 # Subscribers follow the relay up to seq 60; the relay stops, the log is
 # taken back to seq 45 (what restoring an older backup, or failing over to

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# test: long 26 (seconds on a quiet machine: the long ones start first)
 # Issue 15, acceptance "test_households": the people side's register and
 # directory.  A generated register (fake names, numbers, addresses: tests/
 # tools/gen_households.py) for every L3 grid of the sample is imported by

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# test: long 20 (seconds on a quiet machine: the long ones start first)
 # Issue 14, what to build 2, 3 (agenda side), 4 and 8 (agenda side): the
 # meetings people hold and the safety net behind them, on the simulated clock
 # and the real 2026 calendar (November: no holiday).

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# test: long 23 (seconds on a quiet machine: the long ones start first)
 # Issue 15, "patrols and visits as logs", through the intake (gridctl patrol|
 # visit|selfcheck log: patrol.logged, visit.logged, selfcheck.logged) on the
 # simulated clock and the statutory calendar of 2026: New Year's Day 1-3

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# test: long 20 (seconds on a quiet machine: the long ones start first)
 # Issue 16, scoped reads and kiosk tokens (docs/gateway.md "Scoped reads",
 # docs/security.md "Kiosk tokens").  gf-gateway runs as its own LOGIN user
 # (member of gf_gateway only), the other services as their roles.  Cases in

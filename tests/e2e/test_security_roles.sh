@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# test: exclusive (it uses ports past its own ten, PORT_BASE+10..14, which are the next test's)
+# test: long 30 (seconds on a quiet machine: the long ones start first)
 # Issue 7, acceptance 2: PostgreSQL least privilege.  Each service's role
 # (deploy/sql/repeatable/grants.sql) is refused the writes it must not make and
 # allowed the ones it needs, against the real database.  Every attempt runs

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# test: long 63 (seconds on a quiet machine: the long ones start first)
 # Issue 13, item 2: every socket authenticated.  With CurveZMQ on (real
 # relay and notifier processes, ZAP enforced): a SUB and a DEALER without a
 # key, or with an unknown key, get nothing from the relay's PUB and replay,

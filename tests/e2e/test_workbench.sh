@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# test: long 22 (seconds on a quiet machine: the long ones start first)
 # Issue 16, acceptance: the staff workbench (/wb/) in headless Debian
 # chromium (tests/browser/workbench.mjs over WebDriver, a 390 px phone
 # viewport), under the configuration users run: the gateway as its own

@@ -4,14 +4,16 @@
 Usage: http_abuse.py HOST PORT OUT.json [--sse N] [--sse-sources K]
                      [--slowloris N] [--slow-sources K] [--summary N]
                      [--summary-sources K] [--summary-at SECONDS] [--hold SECONDS]
-                     [--ready FILE]
+                     [--ready FILE] [--until FILE]
 
 Opens N server-sent-event streams (GET /stream) and N slowloris connections
 (a request whose headers never end: one more header line every 5 s), each
 kind spread over K source addresses 127.0.<kind>.<1..K> (Linux routes all
 of 127/8 to the loopback), holds them for --hold seconds, and --summary-at
 seconds in fires N concurrent GET /api/summary.json, one connection each.
---ready FILE is written once every connection was attempted.
+--ready FILE is written once every connection was attempted; with --until
+FILE the hold ends as soon as FILE exists (the summary reads fired first),
+--hold seconds at the most.
 
 OUT.json gets, per kind, the count of each outcome: an HTTP status
 ("200", "503", ...), "refused" (connect failed or closed before any
@@ -165,6 +167,7 @@ async def main():
     ap.add_argument("--summary-at", type=float, default=2.0)
     ap.add_argument("--hold", type=float, default=10.0)
     ap.add_argument("--ready")
+    ap.add_argument("--until")
     a = ap.parse_args()
     stop = asyncio.Event()
     res = {"sse": Counter(), "slowloris": Counter(), "summary": Counter()}
@@ -184,7 +187,8 @@ async def main():
     await asyncio.sleep(max(0.0, a.summary_at - (time.monotonic() - t0)))
     reads = [asyncio.create_task(summary(a.host, a.port, source(3, i, a.summary_sources), res["summary"]))
              for i in range(a.summary)]
-    await asyncio.sleep(max(0.0, a.hold - (time.monotonic() - t0)))
+    while time.monotonic() - t0 < a.hold and not (a.until and os.path.exists(a.until)):
+        await asyncio.sleep(0.2)
     stop.set()
     await asyncio.gather(*tasks, *reads, return_exceptions=True)
     with open(a.out, "w") as f:
