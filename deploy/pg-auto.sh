@@ -28,6 +28,7 @@
 set -euo pipefail
 
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
+. "$ROOT/deploy/lib.sh"
 VAR=${GF_VAR:-$ROOT/var}
 BASE=${GF_PGPORT:-55432}
 PORT_M=${GF_PAF_PORT_MONITOR:-$((BASE + 3))}
@@ -51,18 +52,7 @@ as_owner() {
 }
 autoctl() { as_owner pg_autoctl "$@"; }
 
-ensure_user() {
-  [ "$(id -u)" -eq 0 ] || return 0
-  id gridflow >/dev/null 2>&1 || useradd --system --no-create-home --shell /usr/sbin/nologin gridflow
-  local d=$PAF
-  while [ "$d" != "/" ]; do
-    d=$(dirname "$d")
-    if [ -d "$d" ] && ! runuser -u gridflow -- test -x "$d"; then
-      echo "pg-auto.sh: granting o+x on $d so that user gridflow can reach $PAF" >&2
-      chmod o+x "$d"
-    fi
-  done
-}
+ensure_user() { gf_ensure_user "$PAF" pg-auto.sh; }
 
 port_of() {
   case "$1" in
@@ -219,16 +209,9 @@ cmd_conninfo() {
     "keepalives_idle=2 keepalives_interval=1 keepalives_count=2 tcp_user_timeout=5000"
 }
 
-SERVICES="intake relay router notifier escalator gateway ctl"
 cmd_users() {
-  local s sql="DO \$\$ BEGIN"
-  for s in $SERVICES; do
-    sql="$sql BEGIN CREATE ROLE gridflow_$s LOGIN IN ROLE gf_$s;"
-    sql="$sql EXCEPTION WHEN duplicate_object OR unique_violation THEN NULL; END;"
-  done
-  sql="$sql END \$\$"
   PGOPTIONS="-c client_min_messages=warning" "$PGBIN/psql" -X -q -d "$(cmd_conninfo postgres)" \
-    -v ON_ERROR_STOP=1 -c "$sql" >/dev/null
+    -v ON_ERROR_STOP=1 -c "$(gf_users_sql)" >/dev/null
 }
 
 # tune KEY=VALUE...: the monitor's pgautofailover.* settings (ALTER SYSTEM,

@@ -18,6 +18,7 @@
 set -euo pipefail
 
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
+. "$ROOT/deploy/lib.sh"
 VAR=${GF_VAR:-$ROOT/var}
 BASE=${GF_PGPORT:-55432}
 PORT_A=${GF_PGPORT_A:-$((BASE + 1))}
@@ -33,19 +34,7 @@ as_owner() {
   if [ "$(id -u)" -eq 0 ]; then runuser -u gridflow -- "$@"; else "$@"; fi
 }
 
-# As in deploy/pg.sh: the cluster's user must be able to reach var/.
-ensure_user() {
-  [ "$(id -u)" -eq 0 ] || return 0
-  id gridflow >/dev/null 2>&1 || useradd --system --no-create-home --shell /usr/sbin/nologin gridflow
-  local d=$HA
-  while [ "$d" != "/" ]; do
-    d=$(dirname "$d")
-    if [ -d "$d" ] && ! runuser -u gridflow -- test -x "$d"; then
-      echo "pg-ha.sh: granting o+x on $d so that user gridflow can reach $HA" >&2
-      chmod o+x "$d"
-    fi
-  done
-}
+ensure_user() { gf_ensure_user "$HA" pg-ha.sh; }
 
 port_of() {
   case "$1" in a) echo "$PORT_A" ;; b) echo "$PORT_B" ;; *) echo "pg-ha.sh: node is a or b" >&2; exit 2 ;; esac

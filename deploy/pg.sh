@@ -21,6 +21,7 @@
 set -euo pipefail
 
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
+. "$ROOT/deploy/lib.sh"
 VAR=${GF_VAR:-$ROOT/var}
 PORT=${GF_PGPORT:-55432}
 PGBIN=${GF_PGBIN:-/usr/lib/postgresql/15/bin}
@@ -37,19 +38,8 @@ as_owner() {
 }
 
 ensure_user() {
-  [ "$(id -u)" -eq 0 ] || return 0
-  id gridflow >/dev/null 2>&1 || useradd --system --no-create-home --shell /usr/sbin/nologin gridflow
-  # The cluster's user must be able to reach var/: grant traverse (x) only
-  # on ancestors that lack it.
   mkdir -p "$VAR"
-  local d=$VAR
-  while [ "$d" != "/" ]; do
-    d=$(dirname "$d")
-    if ! runuser -u gridflow -- test -x "$d"; then
-      echo "pg.sh: granting o+x on $d so that user gridflow can reach $VAR" >&2
-      chmod o+x "$d"
-    fi
-  done
+  gf_ensure_user "$VAR" pg.sh
 }
 
 cmd_init() {
@@ -119,18 +109,9 @@ cmd_conninfo() { echo "host=$SOCK port=$PORT user=gridflow dbname=${1:-gridflow}
 # trusts its Unix socket.  Idempotent; concurrent runs are harmless.
 # gridflow_city (in gf_city, with REPLICATION: a logical walsender needs it)
 # is the user a city's subscription connects as (deploy/city.sh).
-SERVICES="intake relay router notifier escalator gateway ctl"
 cmd_users() {
-  local s sql="DO \$\$ BEGIN"
-  for s in $SERVICES; do
-    sql="$sql BEGIN CREATE ROLE gridflow_$s LOGIN IN ROLE gf_$s;"
-    sql="$sql EXCEPTION WHEN duplicate_object OR unique_violation THEN NULL; END;"
-  done
-  sql="$sql BEGIN CREATE ROLE gridflow_city LOGIN REPLICATION IN ROLE gf_city;"
-  sql="$sql EXCEPTION WHEN duplicate_object OR unique_violation THEN NULL; END;"
-  sql="$sql END \$\$"
   PGOPTIONS="-c client_min_messages=warning" "$PGBIN/psql" -X -q -h "$SOCK" -p "$PORT" -U gridflow \
-    -d postgres -v ON_ERROR_STOP=1 -c "$sql" >/dev/null
+    -d postgres -v ON_ERROR_STOP=1 -c "$(gf_users_sql)" >/dev/null
 }
 
 case "${1:-}" in
