@@ -55,12 +55,21 @@ static const char *SQL_BATCH =
     "       payload::text AS payload"
     "  FROM case_events WHERE type = ANY (string_to_array ($1, ',')) AND seq > $2"
     " ORDER BY seq LIMIT $3";
-/*  A partition's batch: its cases' events (those without a case: 0). */
+/*  A partition's batch: a window of the next events of our types (the
+    batch size times the partitions), of which the partition's own, its
+    cases' (events without a case: partition 0), in log order, each row
+    with the window's size and last seq; one row of NULL events and the
+    window when none is ours.  Filtering the window keeps the plan an index
+    scan by seq at a fixed cost (a filter in the scan itself let the planner
+    guess 1/200 of the rows match and sort the whole tail: 33 ms a batch
+    over 120,000 events instead of 3.5 ms). */
 static const char *SQL_BATCH_PART =
-    "SELECT seq, id, type, case_id, grid, (extract (epoch FROM at) * 1000)::bigint AS at_ms,"
-    "       payload::text AS payload"
-    "  FROM case_events WHERE type = ANY (string_to_array ($1, ',')) AND seq > $2"
-    "   AND coalesce (case_id, 0) % $4::int = $5::int ORDER BY seq LIMIT $3";
+    "WITH w AS (SELECT * FROM case_events WHERE type = ANY (string_to_array ($1, ','))"
+    "             AND seq > $2 ORDER BY seq LIMIT $3::int * $4::int),"
+    "     e AS (SELECT count (*) AS window_n, max (seq) AS window_end FROM w)"
+    "SELECT w.seq, w.id, w.type, w.case_id, w.grid, (extract (epoch FROM w.at) * 1000)::bigint"
+    "       AS at_ms, w.payload::text AS payload, e.window_n, e.window_end"
+    "  FROM e LEFT JOIN w ON coalesce (w.case_id, 0) % $4::int = $5::int ORDER BY w.seq";
 static const char *SQL_ADVANCE =
     "UPDATE consumer_checkpoints SET last_seq = $2, updated_at = now () WHERE consumer = $1";
 /*  The instances of the role alive: those that looked at one of its
@@ -160,10 +169,11 @@ void gf_consumer_destroy (gf_consumer_t **self_p)
     *self_p = NULL;
 }
 
-/*  One step of one partition.  Returns the number of events handled (0:
-    caught up), or -1. */
-static int s_step (gf_consumer_t *self, s_part_t *part, gf_consumer_fn *fn, void *arg)
+/*  One step of one partition.  Returns the number of events handled, or
+    -1; *more: a full batch (or window), so more may be waiting. */
+static int s_step (gf_consumer_t *self, s_part_t *part, gf_consumer_fn *fn, void *arg, bool *more)
 {
+    *more = false;
     if (gf_db_begin (self->db))
         return -1;
     if (gf_lease_fence (part->lease, self->db) != 0) {
@@ -192,15 +202,24 @@ static int s_step (gf_consumer_t *self, s_part_t *part, gf_consumer_fn *fn, void
         return -1;
     }
     int count = PQntuples (events);
-    int rc = count;
     long long position = count > 0 ? gf_db_get_ll (events, count - 1, "seq") : last_seq;
-    /*  A short batch holds every event of our types (and partition) up to
-        the head read above: the one sequencer commits seqs in order, so all
-        of them up to a visible head were visible to the batch.  The
-        checkpoint then moves past the other types' events too, or each look
-        would scan them again (the notifier at the tail of a 100,000-complaint
-        run: 0.75 s a look). */
-    if (count < self->config->batch && head > position)
+    /*  The window looked at: the batch itself with one partition. */
+    long long window = count, window_max = self->config->batch;
+    if (self->count > 1) {
+        window = gf_db_get_ll (events, 0, "window_n");
+        window_max = (long long)self->config->batch * self->count;
+        position = window > 0 ? gf_db_get_ll (events, 0, "window_end") : last_seq;
+        if (PQgetisnull (events, 0, PQfnumber (events, "seq")))
+            count = 0; /* none of ours in the window */
+    }
+    int rc = count;
+    /*  A short batch (window) holds every event of our types (and
+        partition) up to the head read above: the one sequencer commits seqs
+        in order, so all of them up to a visible head were visible to the
+        batch.  The checkpoint then moves past the other types' events too,
+        or each look would scan them again (the notifier at the tail of a
+        100,000-complaint run: 0.75 s a look). */
+    if (window < window_max && head > position)
         position = head;
     if (count > 0 && fn (self->db, events, arg) != 0)
         rc = -1;
@@ -218,11 +237,12 @@ static int s_step (gf_consumer_t *self, s_part_t *part, gf_consumer_fn *fn, void
         gf_db_rollback (self->db);
         return -1;
     }
+    *more = window >= window_max;
     self->processed += count;
     gf_metric_add (part->m_events, (uint64_t)count);
     gf_metric_set (part->m_checkpoint, last_seq);
     /* Caught up (a short batch): nothing of our types lies before the head. */
-    gf_metric_set (part->m_lag, count < self->config->batch ? 0 : head - last_seq);
+    gf_metric_set (part->m_lag, *more ? head - last_seq : 0);
     if (self->config->verbose && count)
         zsys_debug ("%s: handled %d %s events (total %" PRIu64 ")", part->name, count, self->type,
                     self->processed);
@@ -338,11 +358,11 @@ int gf_consumer_run (gf_consumer_t *self, zsock_t *pipe, gf_consumer_fn *fn, voi
                 if (!s_held (part))
                     continue;
                 any = true;
-                int handled = s_step (self, part, fn, arg);
-                if (handled < 0) {
+                bool full;
+                if (s_step (self, part, fn, arg, &full) < 0) {
                     gf_metric_add (part->m_retries, 1);
                     failed = true;
-                } else if (handled >= self->config->batch)
+                } else if (full)
                     more = true; /* more waiting: go again at once */
             }
             if (!any)
