@@ -5,7 +5,7 @@
 #   db   10.78.0.1   PostgreSQL (its own cluster under var/so/, TCP) and the
 #                    test SMS gateway
 #   hub  10.78.0.2   gf-relay, gf-intake, gf-hotline (the feed)
-#   w1..w4 10.78.0.3..6  one gf-notifier each
+#   w1..w4 10.78.0.3..6  one gf-notifier each (and a gf-router in phase 3)
 # joined by veth pairs to a bridge in another namespace (the "switch"); all
 # namespaces are named gfso-<pid>-*.
 #  1. A hotline feed of complaints over the network, no notifier running:
@@ -15,10 +15,11 @@
 #     rewind the partitions' checkpoints to the start and time the backlog's
 #     notifications: "#" lines with notifications and events per second and
 #     the load average.
-#  3. With the 4 notifiers, a second feed live; mid-run w1's notifier is
-#     killed (kill -9) and w2's link is cut: the others take their
-#     partitions over; w2 comes back and w1's notifier is started again:
-#     both get their share back (rebalance).
+#  3. With the 4 notifiers and a router beside each (partitioned the same
+#     way; the intake leaves the routing to them here), a second feed live;
+#     mid-run w1's router and notifier are killed (kill -9) and w2's link is
+#     cut: the others take their partitions over; w2 comes back and w1's
+#     services are started again: all get their share back (rebalance).
 # Each phase ends with effects exactly once: every complaint stored and
 # routed once, each notification made once with one notification.created,
 # the counts the rules give, every SMS delivered once by the dedupe-honouring
@@ -132,8 +133,10 @@ mkdir -p "$CERTS/clients"
   && ip netns exec "$NS-hub" "$BIN/gridctl" --certs "$CERTS/clients" cert new so-hotline --kind adapter \
        --grid QNL --sources hotline --out "$CERTS/hotline.cert" \
   && ip netns exec "$NS-hub" "$BIN/gridctl" cert server "$CERTS/relay.cert" \
-  && ip netns exec "$NS-hub" "$BIN/gridctl" --certs "$CERTS/clients" cert new so-notifier --kind subscriber \
-       --grid QNL --out "$CERTS/notifier.cert"; } >>"$ART/migrate.log" 2>&1 \
+  && for s in router notifier; do
+       ip netns exec "$NS-hub" "$BIN/gridctl" --certs "$CERTS/clients" cert new so-$s --kind subscriber \
+         --grid QNL --out "$CERTS/$s.cert" || exit 1
+     done; } >>"$ART/migrate.log" 2>&1 \
   || { not_ok "CurveZMQ certificates"; exit 1; }
 
 # ---- the services ----------------------------------------------------------
@@ -142,7 +145,8 @@ export GF_REPLAY=tcp://${ADDR[hub]}:$((PORT_BASE + 3)) GF_APP=tcp://127.0.0.1:$(
 GW_PORT=$((PORT_BASE + 8))
 export GF_SMS_URL=http://${ADDR[db]}:$GW_PORT/sms GF_SMS_TIMEOUT_MS=2000
 unset GF_SMTP_URL GF_SMS_TOKEN
-declare -A MPORT=([relay]=$((PORT_BASE + 4)) [intake]=$((PORT_BASE + 5)) [notifier]=$((PORT_BASE + 6)))
+declare -A MPORT=([relay]=$((PORT_BASE + 4)) [intake]=$((PORT_BASE + 5)) [notifier]=$((PORT_BASE + 6))
+                 [router]=$((PORT_BASE + 9)))
 # start HOST NAME [ARGS...]: bin/gf-NAME in HOST's namespace, its metrics on MPORT[NAME] there.
 start() {
   local host=$1 name=$2
@@ -154,6 +158,7 @@ start() {
 start_notifier() {
   start "$1" notifier --cert "$CERTS/notifier.cert" --certs "$CERTS/clients" --relay-cert "$CERTS/relay.cert"
 }
+start_router() { start "$1" router --cert "$CERTS/router.cert" --relay-cert "$CERTS/relay.cert"; }
 health_on() { local -a CURL=(ip netns exec "$NS-$1" curl); health_is "${MPORT[$2]}" "$3"; }
 metric_on() { local -a CURL=(ip netns exec "$NS-$1" curl); metric "${MPORT[$2]}" "$3"; }
 # The SMS gateway on db, a fresh one (no keys) for each database.
@@ -180,22 +185,42 @@ feed_done() {
     "$(awk -F'[ ,]+' '{print $2 + $4, $6, $8}' "$ART/feed-$1.out")"
 }
 
-# The notifier's partitions: all at the end of the rules' event types.
+# drained [ROLE]: ROLE's (default notifier) partitions all at the end of its event types.
 RULE_TYPES="SELECT event_type FROM notification_rules WHERE enabled AND raised_by = 'notifier'"
+ROUTER_TYPES="VALUES ('case.received'), ('case.returned')"
 drained() {
+  local role=${1:-notifier} types=$RULE_TYPES
+  [ "$role" == router ] && types=$ROUTER_TYPES
   sql_eq "SELECT count(*) = $PARTS AND min(last_seq) >= (SELECT coalesce(max(seq), 0) FROM case_events
-                                                         WHERE type IN ($RULE_TYPES))
-            FROM consumer_checkpoints WHERE consumer LIKE 'notifier.p%of$PARTS'" t
+                                                         WHERE type IN ($types))
+            FROM consumer_checkpoints WHERE consumer LIKE '$role.p%of$PARTS'" t
 }
-# holders: "N/M": N instances hold the PARTS partitions' leases (unexpired), none more than M.
+# holders [ROLE]: "N/M": N instances hold ROLE's partitions' leases (unexpired), none more than M.
 holders() {
   sql "SELECT count(*) || '/' || coalesce(max(n), 0) FROM (SELECT holder, count(*) AS n FROM leases
-        WHERE name LIKE 'notifier.p%of$PARTS' AND expires_at > clock_timestamp() GROUP BY holder) h"
+        WHERE name LIKE '${1:-notifier}.p%of$PARTS' AND expires_at > clock_timestamp() GROUP BY holder) h"
 }
-held_by() { sql "SELECT count(*) FROM leases WHERE name LIKE 'notifier.p%of$PARTS' AND expires_at > clock_timestamp()"; }
+held_by() {
+  sql "SELECT count(*) FROM leases WHERE name LIKE '${1:-notifier}.p%of$PARTS' AND expires_at > clock_timestamp()"
+}
+# shared ROLE N M: N instances hold all of ROLE's partitions, M at most each.
+shared() { [ "$(holders "$1")" == "$2/$3" ] && [ "$(held_by "$1")" -eq $PARTS ]; }
 notifications() { sql "SELECT count(*) FROM notifications"; }
-# instances: the notifiers started, in PIDS.
-instances() { local n; for n in "${!PIDS[@]}"; do [[ $n == notifier@* ]] && echo "${n#notifier@}"; done | sort; }
+# instances ROLE: the hosts where ROLE was started, from PIDS.
+instances() { local n; for n in "${!PIDS[@]}"; do [[ $n == $1@* ]] && echo "${n#$1@}"; done | sort; }
+# one_holder ROLE: gf_lease_holder of each of ROLE's partitions, summed over
+# its running instances (as each sees it), is 1.
+one_holder() {
+  local host k bad=""
+  declare -A SUM=()
+  for host in $(instances "$1"); do
+    for ((k = 0; k < PARTS; k++)); do
+      SUM[$k]=$((${SUM[$k]:-0} + $(metric_on "$host" "$1" "gf_lease_holder{lease=\"$1.p${k}of$PARTS\"}")))
+    done
+  done
+  for ((k = 0; k < PARTS; k++)); do [ "${SUM[$k]}" -eq 1 ] || bad="$bad p$k:${SUM[$k]}"; done
+  check "each $1 partition held by exactly one running instance, by their own account" "" "$bad"
+}
 
 # check_once TOTAL: the end-of-phase checks (the cases' and notifications'
 # effects, the SMS, one holder per partition as the instances see it).
@@ -213,17 +238,8 @@ check_once() {
   local total; total=$(sql "SELECT count(*) FROM deliveries WHERE channel = 'sms'")
   check "the gateway delivered each of the $total SMS once" "$total" "$(gw delivered)"
   [ "$(gw duplicates)" -eq 0 ] || note "resends recognised by dedupe key: $(gw duplicates)"
-  # As each instance sees it: gf_lease_holder per partition, summed over
-  # the running instances, is 1, and it is the database's holder.
-  local host k sum bad=""
-  declare -A SUM=()
-  for host in $(instances); do
-    for ((k = 0; k < PARTS; k++)); do
-      SUM[$k]=$((${SUM[$k]:-0} + $(metric_on "$host" notifier "gf_lease_holder{lease=\"notifier.p${k}of$PARTS\"}")))
-    done
-  done
-  for ((k = 0; k < PARTS; k++)); do [ "${SUM[$k]}" -eq 1 ] || bad="$bad p$k:${SUM[$k]}"; done
-  check "each partition held by exactly one running instance, by their own account" "" "$bad"
+  one_holder notifier
+  [ -z "$(instances router)" ] || one_holder router
 }
 
 # ---- 1. the backlog ----------------------------------------------------------
@@ -257,7 +273,7 @@ for N in 1 2 4; do
   for ((i = 1; i <= N; i++)); do wait_for "notifier on w$i ready" 20 health_on "w$i" notifier 200 || exit 1; done
   share=$(((PARTS + N - 1) / N))
   t0=$(now_ms)
-  if wait_for "$N notifiers to share the partitions" 20 eval "[ \"\$(holders)\" == $N/$share ] && [ \$(held_by) -eq $PARTS ]"; then
+  if wait_for "$N notifiers to share the partitions" 20 shared notifier "$N" "$share"; then
     ok "$N notifier(s): the $PARTS partitions shared out, $share at most each, in $(($(now_ms) - t0)) ms"
   fi
   sql "UPDATE consumer_checkpoints SET last_seq = 0 WHERE consumer LIKE 'notifier.p%of$PARTS'" >/dev/null
@@ -286,15 +302,20 @@ for N in 1 2 4; do
   [ "$N" -eq 4 ] || stop_all 6
 done
 
-# ---- 3. the 4 notifiers under a live feed: one killed, one cut off -------------
-start hub intake --cert "$CERTS/intake.cert" --certs "$CERTS/clients"
+# ---- 3. the 4 notifiers and 4 routers under a live feed: w1 killed, w2 cut off ----
+for w in w1 w2 w3 w4; do start_router "$w"; done
+for w in w1 w2 w3 w4; do wait_for "router on $w ready" 20 health_on "$w" router 200 || exit 1; done
+wait_for "4 routers to share the partitions" 20 shared router 4 2 && ok "4 routers: the $PARTS partitions shared out, 2 each"
+start hub intake --cert "$CERTS/intake.cert" --certs "$CERTS/clients" --intake-route 0
 wait_for "intake on hub ready" 20 health_on hub intake 200 || exit 1
 base=$(notifications)
 t0=$(now_ms)
 feed "$LIVE_N" 1819 HL-SO-LIVE
 wait_for "notifications from the live feed" 60 more_than notifications $((base + 300)) || exit 1
-kill -9 "${PIDS[notifier@w1]}"; wait "${PIDS[notifier@w1]}" 2>/dev/null; unset "PIDS[notifier@w1]"
-note "w1's notifier killed (kill -9) at $(($(notifications) - base)) notifications of the live feed"
+for s in router notifier; do
+  kill -9 "${PIDS[$s@w1]}"; wait "${PIDS[$s@w1]}" 2>/dev/null; unset "PIDS[$s@w1]"
+done
+note "w1's router and notifier killed (kill -9) at $(($(notifications) - base)) notifications of the live feed"
 at=$(notifications)
 wait_for "notifications after the kill" 30 more_than notifications $((at + 200))
 ip -n "$NS-sw" link set p-w2 down
@@ -305,26 +326,36 @@ if ip netns exec "$NS-w2" timeout 3 bash -c "exec 3<>/dev/tcp/${ADDR[db]}/$PGPOR
 else
   ok "w2 no longer reaches db"
 fi
-if wait_for "w3 and w4 to hold every partition" 30 eval \
-  "[ \"\$(holders)\" == 2/4 ] && [ \$(held_by) -eq $PARTS ] && sql_eq \"SELECT bool_and(holder ~ ':(${PIDS[notifier@w3]}|${PIDS[notifier@w4]})\\.') FROM leases WHERE name LIKE 'notifier.p%of$PARTS'\" t"; then
-  ok "w3 and w4 took over the partitions of the killed and the cut-off notifier within $(($(now_ms) - cut_at)) ms of the cut (lease $GF_LEASE_MS ms)"
-fi
+# on_w34 ROLE: w3's and w4's instances hold all of ROLE's partitions, 4 each.
+on_w34() {
+  shared "$1" 2 4 && sql_eq "SELECT bool_and(holder ~ ':(${PIDS[$1@w3]}|${PIDS[$1@w4]})\.') FROM leases
+                             WHERE name LIKE '$1.p%of$PARTS'" t
+}
+for s in notifier router; do
+  wait_for "w3 and w4 to hold every $s partition" 30 on_w34 $s \
+    && ok "w3's and w4's ${s}s took over the partitions of the killed and the cut-off one within $(($(now_ms) - cut_at)) ms of the cut (lease $GF_LEASE_MS ms)"
+done
 sleep 2 # the cut lasts a while longer: the subject, not a wait
 ip -n "$NS-sw" link set p-w2 up
 start_notifier w1
-note "w2 back after $(($(now_ms) - cut_at)) ms; w1's notifier started again"
-kill -0 "${PIDS[notifier@w2]}" 2>/dev/null && ok "w2's notifier survived the cut" || not_ok "w2's notifier died"
-wait_for "w2 to step down (lease lost)" 30 grep -q "lease lost at epoch" "$ART/notifier@w2.log" \
-  && ok "w2 stepped down on its return: its partitions had been taken over"
+start_router w1
+note "w2 back after $(($(now_ms) - cut_at)) ms; w1's router and notifier started again"
+for s in router notifier; do
+  kill -0 "${PIDS[$s@w2]}" 2>/dev/null && ok "w2's $s survived the cut" || not_ok "w2's $s died"
+  wait_for "w2's $s to step down (lease lost)" 30 grep -q "lease lost at epoch" "$ART/$s@w2.log" \
+    && ok "w2's $s stepped down on its return: its partitions had been taken over"
+done
 feed_done HL-SO-LIVE "$LIVE_N"
-wait_for "the live feed to drain" 60 drained
+wait_for "the live feed to be routed" 60 drained router
+wait_for "the live feed's notifications" 60 drained
 t1=$(now_ms)
 live=$(($(notifications) - base))
 note "live feed: $LIVE_N complaints, $live notifications in $((t1 - t0)) ms with the faults:" \
   "$((live * 1000 / (t1 - t0))) notifications/s (load average $(cut -d' ' -f1-3 /proc/loadavg))"
-if wait_for "the partitions to be shared by 4 again" 30 eval "[ \"\$(holders)\" == 4/2 ] && [ \$(held_by) -eq $PARTS ]"; then
-  ok "rebalanced: w1 (restarted) and w2 (back) hold their share again, 2 partitions each of 4 instances"
-fi
+for s in notifier router; do
+  wait_for "the $s partitions to be shared by 4 again" 30 shared $s 4 2 \
+    && ok "rebalanced: w1's $s (restarted) and w2's (back) hold their share again, 2 partitions each of 4"
+done
 check_once $((FEED_N + LIVE_N))
 note "notifications/s by instances: 1: ${RATE[1]}, 2: ${RATE[2]}, 4: ${RATE[4]}"
 stop_all 6
