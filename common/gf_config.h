@@ -25,8 +25,8 @@
                     attachment.add; 0: attachments refused; max 64 MiB)  no
     intake/route    --intake-route GF_INTAKE_ROUTE 1 (0/1: route at intake) no
     work/batch      --batch     GF_BATCH     500  (1..10000)       no
-    work/partitions --partitions GF_PARTITIONS 1 (1..64: the notifier's work split by
-                    case, each partition under its own lease and checkpoint) no
+    work/partitions --partitions GF_PARTITIONS 1 (1..64: the router's and the notifier's
+                    work split by case, each partition under its own lease and checkpoint) no
     log/verbose     -v          GF_VERBOSE   0    (0/1)            yes (SIGHUP)
     log/target      --log       GF_LOG       stderr (or syslog)    no
     metrics/port    --metrics   GF_METRICS   0    (0: off)         no
@@ -85,7 +85,7 @@ typedef struct {
     int max_attachment;         /* intake: bytes of one attachment.add's data, 0: none  */
     bool intake_route;          /* intake: route what it stores in its transaction      */
     int batch;                  /* max items per transaction (1..10000)                 */
-    int partitions;             /* notifier: partitions of its work, by case (1..64)    */
+    int partitions;             /* router, notifier: partitions of the work (1..64)     */
     _Atomic bool verbose;       /* log every message (reloadable: SIGHUP)               */
     char *log;                  /* "stderr" or "syslog"                                 */
     int metrics_port;           /* HTTP /metrics and /healthz port, 0: off              */

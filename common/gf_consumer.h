@@ -11,8 +11,8 @@
     epoch; the others stand by and take over when the lease lapses.  The
     checkpoint row lock stays as a second guard.
 
-    Partitioned (gf_consumer_new_partitioned, the notifier's
-    work/partitions): the events are split by case, case_id modulo the
+    Partitioned (gf_consumer_new_partitioned, the router's and the
+    notifier's work/partitions): the events are split by case, case_id modulo the
     number of partitions (events without a case in partition 0), so each
     case's events stay in log order.  Each partition has its own checkpoint
     row and lease, both named "<name>.p<k>of<n>"; every instance holds a
