@@ -94,7 +94,7 @@ typedef struct {
     int lease_ms;               /* single-active roles: lease duration (gf_lease)       */
     char *file;                 /* the config file read, or NULL                        */
     bool print_config;          /* --print-config was given                             */
-    uint64_t from_option;       /* bit per key: set by a command-line option            */
+    uint64_t from_option[2];    /* bit per key: set by a command-line option (128 keys) */
     char *curve;                /* "on" or "off" (plain, loopback only)                 */
     char *cert;                 /* own certificate file (secret in FILE_secret), or ""  */
     char *certs;                /* intake: authorised client certificates (dir), or ""  */
