@@ -73,10 +73,14 @@ static const char *SQL_BATCH_PART =
 static const char *SQL_ADVANCE =
     "UPDATE consumer_checkpoints SET last_seq = $2, updated_at = now () WHERE consumer = $1";
 /*  The instances of the role alive: those that looked at one of its
-    partitions' leases within the lease time (each looks every third). */
+    partitions' leases within the lease time (each looks every third),
+    but not one holding a partition whose session is gone (killed, its
+    connection closed: its partitions are free to take at once). */
 static const char *SQL_LIVE =
-    "SELECT count (DISTINCT instance) AS live FROM lease_instances"
-    " WHERE name LIKE $1 AND seen_at > clock_timestamp () - $2::int * interval '1 millisecond'";
+    "SELECT count (DISTINCT i.instance) AS live FROM lease_instances i"
+    " WHERE i.name LIKE $1 AND i.seen_at > clock_timestamp () - $2::int * interval '1 millisecond'"
+    "   AND NOT EXISTS (SELECT 1 FROM leases l WHERE l.name LIKE $1 AND l.holder = i.instance"
+    "         AND NOT EXISTS (SELECT 1 FROM pg_stat_activity a WHERE a.pid = l.backend))";
 
 gf_consumer_t *gf_consumer_new (const char *name, const char *type, gf_config_t *config)
 {

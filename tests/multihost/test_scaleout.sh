@@ -312,10 +312,17 @@ base=$(notifications)
 t0=$(now_ms)
 feed "$LIVE_N" 1819 HL-SO-LIVE
 wait_for "notifications from the live feed" 60 more_than notifications $((base + 300)) || exit 1
+W1_KILLED="(${PIDS[router@w1]}|${PIDS[notifier@w1]})"
 for s in router notifier; do
   kill -9 "${PIDS[$s@w1]}"; wait "${PIDS[$s@w1]}" 2>/dev/null; unset "PIDS[$s@w1]"
 done
+killed_at=$(now_ms)
 note "w1's router and notifier killed (kill -9) at $(($(notifications) - base)) notifications of the live feed"
+for s in notifier router; do
+  wait_for "the killed $s's partitions to be taken" 20 sql_eq "SELECT count(*) FROM leases
+      WHERE name LIKE '$s.p%of$PARTS' AND (holder ~ ':$W1_KILLED\.' OR expires_at <= clock_timestamp())" 0 \
+    && ok "the killed $s's partitions taken over within $(($(now_ms) - killed_at)) ms (lease $GF_LEASE_MS ms)"
+done
 at=$(notifications)
 wait_for "notifications after the kill" 30 more_than notifications $((at + 200))
 ip -n "$NS-sw" link set p-w2 down
