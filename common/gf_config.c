@@ -55,6 +55,8 @@ static const s_key_t s_keys[] = {
     {"intake/route", "--intake-route", "GF_INTAKE_ROUTE", "1", TYPE_BOOL, 0, 0, false,
      FIELD (intake_route)},
     {"work/batch", "--batch", "GF_BATCH", "500", TYPE_INT, 1, 10000, false, FIELD (batch)},
+    {"work/partitions", "--partitions", "GF_PARTITIONS", "1", TYPE_INT, 1, 64, false,
+     FIELD (partitions)},
     {"log/verbose", "-v", "GF_VERBOSE", "0", TYPE_BOOL, 0, 0, true, FIELD (verbose)},
     {"log/target", "--log", "GF_LOG", "stderr", TYPE_LOG, 0, 0, false, FIELD (log)},
     {"metrics/port", "--metrics", "GF_METRICS", "0", TYPE_INT, 0, 65535, false,
@@ -149,7 +151,19 @@ static const s_key_t s_keys[] = {
 };
 #define KEY_COUNT (sizeof s_keys / sizeof s_keys[0])
 /* from_option has one bit per key. */
-_Static_assert(KEY_COUNT <= 64, "from_option needs more bits");
+#define OPTION_WORDS (sizeof ((gf_config_t *)0)->from_option / sizeof (uint64_t))
+_Static_assert(KEY_COUNT <= 64 * OPTION_WORDS, "from_option needs more bits");
+
+/*  Key k was set by a command-line option. */
+static bool s_from_option (const gf_config_t *self, size_t k)
+{
+    return (self->from_option[k / 64] & (UINT64_C (1) << (k % 64))) != 0;
+}
+
+static void s_set_from_option (gf_config_t *self, size_t k)
+{
+    self->from_option[k / 64] |= UINT64_C (1) << (k % 64);
+}
 
 /*  A parsed value, before it is stored. */
 typedef struct {
@@ -372,8 +386,8 @@ static int s_apply (gf_config_t *self, bool reload)
             bad++;
     }
     for (size_t k = 0; k < KEY_COUNT && !bad; k++) {
-        if (reload && (!s_keys[k].reloadable || (self->from_option & (UINT64_C (1) << k)))) {
-            if (!(self->from_option & (UINT64_C (1) << k))) {
+        if (reload && (!s_keys[k].reloadable || s_from_option (self, k))) {
+            if (!s_from_option (self, k)) {
                 char *now = s_show (self, &s_keys[k]);
                 if (!streq (now, parsed[k].text) &&
                     !(s_keys[k].type == TYPE_INT && atol (now) == parsed[k].number))
@@ -428,7 +442,7 @@ gf_config_t *gf_config_new (int *argc, char **argv, const char *const *extra)
             atomic_store (&self->verbose, true);
             for (size_t k = 0; k < KEY_COUNT; k++)
                 if (s_keys[k].offset == FIELD (verbose))
-                    self->from_option |= UINT64_C (1) << k;
+                    s_set_from_option (self, k);
             continue;
         }
         if (strcmp (arg, "--print-config") == 0) {
@@ -462,7 +476,7 @@ gf_config_t *gf_config_new (int *argc, char **argv, const char *const *extra)
                     return NULL;
                 }
                 s_store (self, &s_keys[k], &v);
-                self->from_option |= UINT64_C (1) << k;
+                s_set_from_option (self, k);
                 known = true;
             }
         }

@@ -25,6 +25,8 @@
                     attachment.add; 0: attachments refused; max 64 MiB)  no
     intake/route    --intake-route GF_INTAKE_ROUTE 1 (0/1: route at intake) no
     work/batch      --batch     GF_BATCH     500  (1..10000)       no
+    work/partitions --partitions GF_PARTITIONS 1 (1..64: the router's and the notifier's
+                    work split by case, each partition under its own lease and checkpoint) no
     log/verbose     -v          GF_VERBOSE   0    (0/1)            yes (SIGHUP)
     log/target      --log       GF_LOG       stderr (or syslog)    no
     metrics/port    --metrics   GF_METRICS   0    (0: off)         no
@@ -83,6 +85,7 @@ typedef struct {
     int max_attachment;         /* intake: bytes of one attachment.add's data, 0: none  */
     bool intake_route;          /* intake: route what it stores in its transaction      */
     int batch;                  /* max items per transaction (1..10000)                 */
+    int partitions;             /* router, notifier: partitions of the work (1..64)     */
     _Atomic bool verbose;       /* log every message (reloadable: SIGHUP)               */
     char *log;                  /* "stderr" or "syslog"                                 */
     int metrics_port;           /* HTTP /metrics and /healthz port, 0: off              */
@@ -91,7 +94,7 @@ typedef struct {
     int lease_ms;               /* single-active roles: lease duration (gf_lease)       */
     char *file;                 /* the config file read, or NULL                        */
     bool print_config;          /* --print-config was given                             */
-    uint64_t from_option;       /* bit per key: set by a command-line option            */
+    uint64_t from_option[2];    /* bit per key: set by a command-line option (128 keys) */
     char *curve;                /* "on" or "off" (plain, loopback only)                 */
     char *cert;                 /* own certificate file (secret in FILE_secret), or ""  */
     char *certs;                /* intake: authorised client certificates (dir), or ""  */

@@ -10,6 +10,16 @@
     (gf_lease): only the holder steps, each step fenced by the holder's
     epoch; the others stand by and take over when the lease lapses.  The
     checkpoint row lock stays as a second guard.
+
+    Partitioned (gf_consumer_new_partitioned, the router's and the
+    notifier's work/partitions): the events are split by case, case_id modulo the
+    number of partitions (events without a case in partition 0), so each
+    case's events stay in log order.  Each partition has its own checkpoint
+    row and lease, both named "<name>.p<k>of<n>"; every instance holds a
+    fair share of them, ceil (n / instances alive, from the leases'
+    heartbeats), takes lapsed ones (or those of a dead holder) while under
+    its share and gives surplus ones back when another instance joins.
+    With one partition the names are "<name>" and it behaves as above.
 */
 #ifndef GF_CONSUMER_H_INCLUDED
 #define GF_CONSUMER_H_INCLUDED
@@ -28,6 +38,10 @@ typedef struct _gf_consumer_t gf_consumer_t;
 /*  name: checkpoint key (e.g. "router"); type: event type consumed, or
     several separated by commas ("case.received,case.returned"). */
 gf_consumer_t *gf_consumer_new (const char *name, const char *type, gf_config_t *config);
+/*  The same, its work split into `partitions` partitions by case (1: as
+    gf_consumer_new). */
+gf_consumer_t *gf_consumer_new_partitioned (const char *name, const char *type, gf_config_t *config,
+                                            int partitions);
 void gf_consumer_destroy (gf_consumer_t **self_p);
 
 /*  Runs until $TERM on pipe or interruption.  Returns 0, or -1 on a fatal

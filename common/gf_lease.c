@@ -3,6 +3,7 @@
 #include "gf_metrics.h"
 
 #include <czmq.h>
+#include <pthread.h>
 #include <unistd.h>
 
 static const char *SQL_TAKE =
@@ -21,15 +22,29 @@ struct _gf_lease_t {
     gf_metric_t *m_holder, *m_epoch, *m_takeovers, *m_lost, *m_fenced;
 };
 
+static char s_instance[300];
+static pthread_once_t s_instance_once = PTHREAD_ONCE_INIT;
+
+static void s_instance_init (void)
+{
+    char host[256] = "localhost";
+    gethostname (host, sizeof host - 1);
+    /* The tag tells two starts apart that got the same pid (containers). */
+    snprintf (s_instance, sizeof s_instance, "%s:%d.%04x", host, (int)getpid (),
+              (unsigned)(zclock_usecs () & 0xffff));
+}
+
+const char *gf_lease_instance (void)
+{
+    pthread_once (&s_instance_once, s_instance_init);
+    return s_instance;
+}
+
 gf_lease_t *gf_lease_new (const char *name, const gf_config_t *config)
 {
     gf_lease_t *self = (gf_lease_t *)zmalloc (sizeof (gf_lease_t));
     self->name = strdup (name);
-    char host[256] = "localhost";
-    gethostname (host, sizeof host - 1);
-    /* The tag tells two starts apart that got the same pid (containers). */
-    self->instance =
-        zsys_sprintf ("%s:%d.%04x", host, (int)getpid (), (unsigned)(zclock_usecs () & 0xffff));
+    self->instance = strdup (gf_lease_instance ());
     self->duration_ms = config->lease_ms;
     char *labels = zsys_sprintf ("lease=\"%s\"", name);
     self->m_holder = gf_metrics_gauge ("gf_lease_holder", labels);
@@ -48,7 +63,7 @@ void gf_lease_destroy (gf_lease_t **self_p)
     if (!self)
         return;
     free (self->name);
-    zstr_free (&self->instance);
+    free (self->instance);
     free (self);
     *self_p = NULL;
 }

@@ -54,4 +54,8 @@ void gf_lease_release (gf_lease_t *self, gf_db_t *db);
 /*  The epoch held, 0 when standing by. */
 int64_t gf_lease_epoch (gf_lease_t *self);
 
+/*  This process's instance name, host:pid.tag, the same for all its leases
+    (the partitions of one notifier count as one instance). */
+const char *gf_lease_instance (void);
+
 #endif

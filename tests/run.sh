@@ -189,12 +189,16 @@ sql_suites() {
   done
 }
 
-# multihost BIN_DIR TAG: tests/multihost/ when network namespaces can be made
+# multihost BIN_DIR TAG: tests/multihost/ (test_multihost, then test_scaleout,
+# one after the other) when network namespaces can be made
 # (root, ip netns); else a "# skip" line that counts nothing.
 multihost() {
   if [ "$(id -u)" -eq 0 ] && ip netns add "gfmh-probe$$" 2>/dev/null; then
     ip netns del "gfmh-probe$$"
     run_tap "test_multihost$2" env GF_TEST_BIN="$1" GF_TEST_TAG="$2" bash tests/multihost/test_multihost.sh
+    # then the notifiers' scale-out (issue 18 item 3); its ports are inside its namespaces
+    run_tap "test_scaleout$2" env GF_TEST_BIN="$1" GF_TEST_TAG="$2" \
+      TEST_PORT_BASE="${GF_TEST_PORT_START:-17000}" bash tests/multihost/test_scaleout.sh
   else
     echo "# skip test_multihost: no network namespaces (needs root and ip netns)"
   fi

@@ -73,7 +73,9 @@ void gf_notifier_actor (zsock_t *pipe, void *args)
     s_notifier_t self = {.config = (gf_config_t *)args};
     char *types = s_rule_types (self.config);
     gf_consumer_t *consumer =
-        types && *types ? gf_consumer_new ("notifier", types, self.config) : NULL;
+        types && *types
+            ? gf_consumer_new_partitioned ("notifier", types, self.config, self.config->partitions)
+            : NULL;
     if (types && !*types)
         zsys_error ("notifier: no enabled notification rules");
     /* Each part reports its start in its args (a failed bind is fatal). */

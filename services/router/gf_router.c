@@ -49,7 +49,8 @@ void gf_router_actor (zsock_t *pipe, void *args)
     if (gf_case_route_init (&self.steps))
         zsys_error ("router: the transition table has no route step");
     else
-        consumer = gf_consumer_new ("router", "case.received,case.returned", self.config);
+        consumer = gf_consumer_new_partitioned ("router", "case.received,case.returned",
+                                                self.config, self.config->partitions);
     zsock_signal (pipe, consumer ? 0 : 1);
     if (consumer) {
         gf_consumer_run (consumer, pipe, s_route, &self);

@@ -97,6 +97,7 @@ class Handler(BaseHTTPRequestHandler):
 
 parser = argparse.ArgumentParser()
 parser.add_argument("--port", type=int, required=True)
+parser.add_argument("--host", default="127.0.0.1")  # tests/multihost: the bridge address
 parser.add_argument("--fail", type=float, default=0.0)
 parser.add_argument("--timeout", type=float, default=0.0)
 parser.add_argument("--delay", type=float, default=1.0)
@@ -106,6 +107,6 @@ args = parser.parse_args()
 rng = random.Random(args.seed)
 shares = {"fail": args.fail, "timeout": args.timeout}
 ThreadingHTTPServer.request_queue_size = 256
-server = ThreadingHTTPServer(("127.0.0.1", args.port), Handler)
+server = ThreadingHTTPServer((args.host, args.port), Handler)
 server.daemon_threads = True
 server.serve_forever()
