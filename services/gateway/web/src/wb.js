@@ -183,8 +183,14 @@ function caseItem(c, now) {
     ` ${countdown(c.deadline, now)}<br><span class="desc">${esc(c.description)}</span></a></li>`;
 }
 
+// The views that read before they draw: each draws only if its route is
+// still the page's when its read comes back.  Otherwise a slow read (a
+// case page, when the person has meanwhile signed out and the login form
+// is up) would draw over the newer view.
 async function showQueue() {
+  const r = route();
   const q = await getJSON('/api/wb/queue');
+  if (route() !== r) return; // left while it loaded (stale)
   app.queue = q;
   const now = q.now;
   const section = (title, list, key) => `<h2>${title} <small id="n-${key}">${q.counts?.[key] || 0}</small></h2>` +
@@ -205,8 +211,9 @@ const FIELDS = {
 };
 
 async function showCase(id) {
-  const c = await getJSON(`/api/wb/case/${id}`).catch((e) => { if (e.message !== '401') $('view').innerHTML = '<p>案件不存在或不在您的网格范围内</p>'; return null; });
-  if (!c) return;
+  const r = route();
+  const c = await getJSON(`/api/wb/case/${id}`).catch((e) => { if (e.message !== '401' && route() === r) $('view').innerHTML = '<p>案件不存在或不在您的网格范围内</p>'; return null; });
+  if (!c || route() !== r) return;
   app.page = c;
   const tl = c.timeline.map((t) => `<li><time>${new Date(t.at).toLocaleString('zh-CN', { hour12: false })}</time> ` +
     `<b>${esc(t.actor_name)}</b> ${esc(ACTIONS[t.action] || t.action)} → ${esc(t.to_name || t.to)}` +
@@ -366,8 +373,9 @@ function showLog() {
 }
 
 async function showMeeting() {
-  const m = await getJSON('/api/wb/meeting').catch((e) => { if (e.message !== '401') $('view').innerHTML = '<p>暂无本级例会</p>'; return null; });
-  if (!m) return;
+  const r = route();
+  const m = await getJSON('/api/wb/meeting').catch((e) => { if (e.message !== '401' && route() === r) $('view').innerHTML = '<p>暂无本级例会</p>'; return null; });
+  if (!m || route() !== r) return;
   const kinds = DECISIONS[m.kind] || DECISIONS.weekly;
   const opts = Object.entries(kinds).map(([k, v]) => `<option value="${k}">${v}</option>`).join('');
   const rows = m.agenda.map((a) => `<li data-case="${a.case_id}"><a href="#/case/${a.case_id}"><b>#${a.case_id}</b></a> ${esc(a.category_name)} · ${esc(a.priority)} · ${esc(a.reason_name)} · ${esc(STATES[a.state] || a.state)}
@@ -403,7 +411,9 @@ async function showMeeting() {
 // 重办率, 督办; indicators.sql through /api/indicators.json, counts only)
 // of the person's grid and the grids under it.
 async function showReport() {
+  const r = route();
   const data = await getJSON('/api/indicators.json');
+  if (route() !== r) return;
   const g = app.me.grid;
   const root = (data.roots || []).find((r) => r.grid === g.split('.')[0]);
   if (!root) { $('view').innerHTML = '<p>暂无本月指标</p>'; return; }
