@@ -4,7 +4,7 @@
 Usage: http_abuse.py HOST PORT OUT.json [--sse N] [--sse-sources K]
                      [--slowloris N] [--slow-sources K] [--summary N]
                      [--summary-sources K] [--summary-at SECONDS] [--hold SECONDS]
-                     [--ready FILE] [--until FILE]
+                     [--ready FILE] [--until FILE] [--min-hold SECONDS]
 
 Opens N server-sent-event streams (GET /stream) and N slowloris connections
 (a request whose headers never end: one more header line every 5 s), each
@@ -12,7 +12,8 @@ kind spread over K source addresses 127.0.<kind>.<1..K> (Linux routes all
 of 127/8 to the loopback), holds them for --hold seconds, and --summary-at
 seconds in fires N concurrent GET /api/summary.json, one connection each.
 --ready FILE is written once every connection was attempted; with --until
-FILE the hold ends as soon as FILE exists (the summary reads fired first),
+FILE the hold ends as soon as FILE exists, but not before --min-hold
+seconds (default 0) nor before the summary reads were fired, and after
 --hold seconds at the most.
 
 OUT.json gets, per kind, the count of each outcome: an HTTP status
@@ -168,6 +169,7 @@ async def main():
     ap.add_argument("--hold", type=float, default=10.0)
     ap.add_argument("--ready")
     ap.add_argument("--until")
+    ap.add_argument("--min-hold", type=float, default=0.0)
     a = ap.parse_args()
     stop = asyncio.Event()
     res = {"sse": Counter(), "slowloris": Counter(), "summary": Counter()}
@@ -187,7 +189,8 @@ async def main():
     await asyncio.sleep(max(0.0, a.summary_at - (time.monotonic() - t0)))
     reads = [asyncio.create_task(summary(a.host, a.port, source(3, i, a.summary_sources), res["summary"]))
              for i in range(a.summary)]
-    while time.monotonic() - t0 < a.hold and not (a.until and os.path.exists(a.until)):
+    while time.monotonic() - t0 < a.hold and not (
+            a.until and os.path.exists(a.until) and time.monotonic() - t0 >= a.min_hold):
         await asyncio.sleep(0.2)
     stop.set()
     await asyncio.gather(*tasks, *reads, return_exceptions=True)
