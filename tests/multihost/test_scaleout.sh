@@ -29,6 +29,7 @@
 # Output: TAP lines; logs in tests/artifacts/test_scaleout/.
 #   tests/multihost/test_scaleout.sh        (tests/run.sh multihost)
 source "$(dirname "$0")/../lib/common.sh"
+source "$(dirname "$0")/lib.sh"
 VAR=$ROOT/var/so
 PGBIN=${GF_PGBIN:-/usr/lib/postgresql/15/bin}
 PORT_BASE=${TEST_PORT_BASE:-19000}
@@ -40,75 +41,26 @@ FEED_N=${GF_SO_FEED:-6000} # the backlog
 LIVE_N=${GF_SO_LIVE:-1500} # the live feed of phase 3
 export GF_PARTITIONS=$PARTS GF_LEASE_MS=2000
 
-probe=${NS}-probe
-if [ "$(id -u)" -ne 0 ] || ! ip netns add "$probe" 2>/dev/null; then
-  echo "# skip $TEST_NAME: no network namespaces (needs root and ip netns)"
-  exit 0
-fi
-ip netns del "$probe"
+mh_skip_without_netns
 
 rm -rf "$ART" && mkdir -p "$ART"
 HOSTS=(db hub w1 w2 w3 w4)
-as_pg() { runuser -u gridflow -- "$@"; }
 now_ms() { date +%s%3N; }
 
 cleanup() {
   [ -n "${FEED:-}" ] && kill "$FEED" 2>/dev/null && wait "$FEED" 2>/dev/null
   [ -n "${GW:-}" ] && kill "$GW" 2>/dev/null && wait "$GW" 2>/dev/null
   [ ${#PIDS[@]} -eq 0 ] || stop_all 6 # after a failure: the services are still running
-  cp "$VAR/postgresql.log" "$ART/" 2>/dev/null
-  [ -f "$VAR/data/PG_VERSION" ] && as_pg "$PGBIN/pg_ctl" -D "$VAR/data" -m immediate -w stop >/dev/null 2>&1
-  local n
-  for n in "${HOSTS[@]}" sw; do ip netns del "$NS-$n" 2>/dev/null; done
-  rm -rf "$VAR"
+  mh_cleanup "${HOSTS[@]}"
 }
 trap cleanup EXIT
 
 # ---- the network ---------------------------------------------------------
-set -e
-ip netns add "$NS-sw"
-ip -n "$NS-sw" link add br0 type bridge
-ip -n "$NS-sw" link set br0 up
-declare -A ADDR=([db]=$NET.1 [hub]=$NET.2 [w1]=$NET.3 [w2]=$NET.4 [w3]=$NET.5 [w4]=$NET.6)
-for n in "${HOSTS[@]}"; do
-  ip netns add "$NS-$n"
-  ip -n "$NS-sw" link add "p-$n" type veth peer name eth0 netns "$NS-$n"
-  ip -n "$NS-sw" link set "p-$n" master br0 up
-  ip -n "$NS-$n" addr add "${ADDR[$n]}/24" dev eth0
-  ip -n "$NS-$n" link set eth0 up
-  ip -n "$NS-$n" link set lo up
-done
-set +e
+mh_network "${HOSTS[@]}" || { not_ok "the network namespaces"; exit 1; }
 check "no test address outside the namespaces" "" "$(ip -o addr show | grep -F " $NET." || true)"
 
 # ---- PostgreSQL on db ----------------------------------------------------
-id gridflow >/dev/null 2>&1 || useradd --system --no-create-home --shell /usr/sbin/nologin gridflow
-rm -rf "$VAR" && mkdir -p "$VAR/run"
-d=$VAR
-while [ "$d" != "/" ]; do
-  d=$(dirname "$d")
-  runuser -u gridflow -- test -x "$d" || chmod o+x "$d"
-done
-chown gridflow "$VAR" "$VAR/run"
-as_pg "$PGBIN/initdb" -D "$VAR/data" -N -U gridflow --auth=trust -E UTF8 --locale=C.UTF-8 >"$ART/initdb.log" 2>&1 \
-  || { not_ok "initdb (see initdb.log)"; exit 1; }
-cat >>"$VAR/data/postgresql.conf" <<CONF
-listen_addresses = '${ADDR[db]}'
-unix_socket_directories = '$VAR/run'
-port = $PGPORT
-max_connections = 80
-shared_buffers = 64MB
-fsync = off
-idle_in_transaction_session_timeout = 5s
-tcp_keepalives_idle = 2
-tcp_keepalives_interval = 1
-tcp_keepalives_count = 2
-tcp_user_timeout = 5000
-log_min_messages = warning
-CONF
-echo "host all all $NET.0/24 trust" >>"$VAR/data/pg_hba.conf"
-ip netns exec "$NS-db" runuser -u gridflow -- "$PGBIN/pg_ctl" -D "$VAR/data" -l "$VAR/postgresql.log" -w -t 60 start \
-  >/dev/null || { not_ok "PostgreSQL starts in the db namespace"; exit 1; }
+mh_postgres 80 "fsync = off" || exit 1
 # use_db NAME: the services reach database NAME over TCP across the bridge,
 # the test itself over the Unix socket (a path, shared by every namespace).
 use_db() {
