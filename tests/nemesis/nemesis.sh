@@ -23,15 +23,17 @@
 #   partition  the router holding the lease, in a network namespace (gfnm-*)
 #              reaching PostgreSQL over TCP across a veth pair, cut from the
 #              database by an nft drop rule (root), then healed
-#   failover   (long only) a pg_auto_failover formation (deploy/pg-auto.sh):
-#              the primary killed (-9, keeper and PostgreSQL), then the
-#              node the monitor promoted, in turn
+#   failover   (make nemesis only; alone: NEMESIS_LIST=failover) the
+#              database on a pg_auto_failover formation (deploy/pg-auto.sh):
+#              the primary crashes (keeper and PostgreSQL, -9), the monitor
+#              promotes the standby, the node rejoins; then the standby the
+#              monitor chose crashes, the primary goes on alone, it rejoins
 # A nemesis that cannot be made here (not root, no faketime, no namespaces)
 # prints a "# skip" line.  docs/chaos.md, "Nemeses".
 #
 # Knobs (environment):
 #   NEMESIS_LIST      the nemeses, in order (default: all of the above but
-#                     failover; make nemesis adds it)
+#                     failover, which runs alone: make nemesis runs both)
 #   NEMESIS_COUNT     complaints per round (default 2000)
 #   NEMESIS_HOLD_S    how long each nemesis holds (default 10)
 #   NEMESIS_SEED      seed of the random choices (default: from the time;
@@ -39,8 +41,10 @@
 #   NEMESIS_SETTLE_S  how long each drain may take (default 300)
 #   NEMESIS_DISK_MB   the loop filesystem's size (default 512)
 #   NEMESIS_PGPORT    this run's PostgreSQL port (default TEST_PORT_BASE + 18)
-# Short version (make check): tests/run.sh's nemesis phase sets them small.
-# Long: `make nemesis`.
+#   NEMESIS_PAF_PORT  failover: the monitor's port, a and b the next two
+#                     (default TEST_PORT_BASE + 14)
+# Ports: TEST_PORT_BASE + 0..18.  Clusters under var/nemesis/, removed after.
+# Short version (make check): tests/nemesis/nemesis_short.sh.  Long: make nemesis.
 source "$(dirname "${BASH_SOURCE[0]}")/../e2e/lib.sh"
 PGBIN=${GF_PGBIN:-/usr/lib/postgresql/15/bin}
 LIST=${NEMESIS_LIST:-pause fds skew disk partition}
@@ -75,7 +79,7 @@ cleanup() {
   cp "$VAR/postgresql.log" "$ART/" 2>/dev/null
   [ -n "$DISK" ] && { umount "$VAR/disk" 2>/dev/null || umount -l "$VAR/disk"; }
   if [ $NETNS -eq 1 ]; then ip netns del "$NS" 2>/dev/null; ip link del "$VETH" 2>/dev/null; fi
-  [ -n "${PAF_UP:-}" ] && GF_VAR=$VAR/paf "$ROOT/deploy/pg-auto.sh" destroy >/dev/null 2>&1
+  [ -n "${PAF_UP:-}" ] && GF_VAR=$VAR "$ROOT/deploy/pg-auto.sh" destroy >/dev/null 2>&1
   rm -rf "$VAR"
 }
 trap cleanup EXIT
@@ -102,22 +106,24 @@ if [[ " $LIST " == *" skew "* ]] && [ -z "$FAKETIME_LIB" ]; then
   LIST=${LIST/skew/}
 fi
 
-# ---- this run's PostgreSQL -------------------------------------------------
-rm -rf "$VAR" && mkdir -p "$VAR/run"
-if [ $ROOTUSER -eq 1 ]; then
-  id gridflow >/dev/null 2>&1 || useradd --system --no-create-home --shell /usr/sbin/nologin gridflow
-  d=$VAR
-  while [ "$d" != "/" ]; do
-    d=$(dirname "$d")
-    runuser -u gridflow -- test -x "$d" || chmod o+x "$d"
-  done
-  chown gridflow "$VAR" "$VAR/run"
-fi
-as_pg "$PGBIN/initdb" -D "$VAR/data" -N -U gridflow --auth=trust -E UTF8 --locale=C.UTF-8 >"$ART/initdb.log" 2>&1 \
-  || { not_ok "initdb (see initdb.log)"; exit 1; }
-LISTEN=127.0.0.1
-[ $NETNS -eq 1 ] && LISTEN="127.0.0.1,$NET.1"
-cat >>"$VAR/data/postgresql.conf" <<CONF
+# own_cluster: this run's own PostgreSQL, the database in a tablespace on a
+# loop filesystem (disk) and listening on the veth pair too (partition).
+own_cluster() {
+  rm -rf "$VAR" && mkdir -p "$VAR/run"
+  if [ $ROOTUSER -eq 1 ]; then
+    id gridflow >/dev/null 2>&1 || useradd --system --no-create-home --shell /usr/sbin/nologin gridflow
+    d=$VAR
+    while [ "$d" != "/" ]; do
+      d=$(dirname "$d")
+      runuser -u gridflow -- test -x "$d" || chmod o+x "$d"
+    done
+    chown gridflow "$VAR" "$VAR/run"
+  fi
+  as_pg "$PGBIN/initdb" -D "$VAR/data" -N -U gridflow --auth=trust -E UTF8 --locale=C.UTF-8 >"$ART/initdb.log" 2>&1 \
+    || { not_ok "initdb (see initdb.log)"; exit 1; }
+  LISTEN=127.0.0.1
+  [ $NETNS -eq 1 ] && LISTEN="127.0.0.1,$NET.1"
+  cat >>"$VAR/data/postgresql.conf" <<CONF
 listen_addresses = '$LISTEN'
 unix_socket_directories = '$VAR/run'
 port = $PGPORT
@@ -130,35 +136,63 @@ tcp_user_timeout = 5000
 log_min_messages = warning
 log_line_prefix = '%m [%p] %a '
 CONF
-echo "host all all $NET.0/24 trust" >>"$VAR/data/pg_hba.conf"
-as_pg "$PGBIN/pg_ctl" -D "$VAR/data" -l "$VAR/postgresql.log" -w -t 60 start >/dev/null \
-  || { not_ok "PostgreSQL starts"; exit 1; }
-PSQL_SU=("$PSQL_BIN" -X -q -t -A -h "$VAR/run" -p "$PGPORT" -U gridflow -d postgres)
+  echo "host all all $NET.0/24 trust" >>"$VAR/data/pg_hba.conf"
+  as_pg "$PGBIN/pg_ctl" -D "$VAR/data" -l "$VAR/postgresql.log" -w -t 60 start >/dev/null \
+    || { not_ok "PostgreSQL starts"; exit 1; }
+  PSQL_SU=("$PSQL_BIN" -X -q -t -A -h "$VAR/run" -p "$PGPORT" -U gridflow -d postgres)
 
-# ---- the disk: a tablespace on a loop filesystem ------------------------------
-TABLESPACE=''
-if [[ " $LIST " == *" disk "* ]]; then
-  if [ $ROOTUSER -eq 1 ] && truncate -s "${DISK_MB}M" "$VAR/disk.img" && mkfs.ext4 -q -m 0 "$VAR/disk.img" 2>"$ART/mkfs.log" &&
-     mkdir -p "$VAR/disk" && mount -o loop "$VAR/disk.img" "$VAR/disk" 2>>"$ART/mkfs.log"; then
-    DISK=$VAR/disk
-    mkdir "$DISK/pg" && chown gridflow "$DISK/pg"
-    "${PSQL_SU[@]}" -c "CREATE TABLESPACE gfnm LOCATION '$DISK/pg'" >/dev/null || { not_ok "tablespace"; exit 1; }
-    TABLESPACE="TABLESPACE gfnm"
-  else
-    echo "# skip $TEST_NAME disk: no loop filesystem (needs root and a loop device; see mkfs.log)"
-    LIST=${LIST/disk/}
+  # ---- the disk: a tablespace on a loop filesystem ------------------------------
+  TABLESPACE=''
+  if [[ " $LIST " == *" disk "* ]]; then
+    if [ $ROOTUSER -eq 1 ] && truncate -s "${DISK_MB}M" "$VAR/disk.img" && mkfs.ext4 -q -m 0 "$VAR/disk.img" 2>"$ART/mkfs.log" &&
+       mkdir -p "$VAR/disk" && mount -o loop "$VAR/disk.img" "$VAR/disk" 2>>"$ART/mkfs.log"; then
+      DISK=$VAR/disk
+      mkdir "$DISK/pg" && chown gridflow "$DISK/pg"
+      "${PSQL_SU[@]}" -c "CREATE TABLESPACE gfnm LOCATION '$DISK/pg'" >/dev/null || { not_ok "tablespace"; exit 1; }
+      TABLESPACE="TABLESPACE gfnm"
+    else
+      echo "# skip $TEST_NAME disk: no loop filesystem (needs root and a loop device; see mkfs.log)"
+      LIST=${LIST/disk/}
+    fi
   fi
-fi
-"${PSQL_SU[@]}" -c "CREATE DATABASE gfnm $TABLESPACE" >/dev/null || { not_ok "CREATE DATABASE"; exit 1; }
-SQL_DB="host=$VAR/run port=$PGPORT user=gridflow dbname=gfnm"
-# The services reach it over TCP, with keepalives and a user timeout: a cut
-# link breaks their connection within seconds.
-conninfo() {
-  echo "host=$1 port=$PGPORT user=gridflow dbname=gfnm connect_timeout=3 keepalives=1 keepalives_idle=2 keepalives_interval=1 keepalives_count=2 tcp_user_timeout=5000"
+  "${PSQL_SU[@]}" -c "CREATE DATABASE gfnm $TABLESPACE" >/dev/null || { not_ok "CREATE DATABASE"; exit 1; }
+  SQL_DB="host=$VAR/run port=$PGPORT user=gridflow dbname=gfnm"
+  # The services reach it over TCP, with keepalives and a user timeout: a cut
+  # link breaks their connection within seconds.
+  conninfo() {
+    echo "host=$1 port=$PGPORT user=gridflow dbname=gfnm connect_timeout=3 keepalives=1 keepalives_idle=2 keepalives_interval=1 keepalives_count=2 tcp_user_timeout=5000"
+  }
+  export GF_DB="$(conninfo 127.0.0.1)"
+  migrate_db
+  note "PostgreSQL on port $PGPORT${TABLESPACE:+ (database on the loop filesystem, ${DISK_MB} MB)}; set up in $((SECONDS - T0)) s"
 }
-export GF_DB="$(conninfo 127.0.0.1)"
-migrate_db
-note "PostgreSQL on port $PGPORT${TABLESPACE:+ (database on the loop filesystem, ${DISK_MB} MB)}; set up in $((SECONDS - T0)) s"
+
+# ---- the database: a pg_auto_failover formation (failover), or this run's own cluster
+PAF=0
+if [[ " $LIST " == *" failover "* ]]; then
+  [ "$(echo $LIST | wc -w)" -eq 1 ] || { not_ok "failover runs alone (NEMESIS_LIST=failover): its database is a formation"; exit 1; }
+  PAF=1
+fi
+if [ $PAF -eq 1 ]; then
+  export GF_PAF_PORT_MONITOR=${NEMESIS_PAF_PORT:-$((PORT_BASE + 14))}
+  export GF_PAF_PORT_A=$((GF_PAF_PORT_MONITOR + 1)) GF_PAF_PORT_B=$((GF_PAF_PORT_MONITOR + 2))
+  PA() { GF_VAR=$VAR "$ROOT/deploy/pg-auto.sh" "$@"; }
+  rm -rf "$VAR" && mkdir -p "$VAR"
+  PAF_UP=1
+  PA start >"$ART/pg-auto.log" 2>&1 || { not_ok "monitor, primary and standby set up (see pg-auto.log)"; exit 1; }
+  # Tuned for one machine as in tests/ha/test_ha_auto.sh.
+  PA tune health_check_period=1000 health_check_timeout=1000 health_check_max_retries=1 \
+    health_check_retry_delay=500 node_considered_unhealthy_timeout=3000 primary_demote_timeout=3000 >>"$ART/pg-auto.log" 2>&1
+  PA psql "$(PA primary)" -d postgres -q -c "CREATE DATABASE gfnm" >/dev/null || { not_ok "CREATE DATABASE"; exit 1; }
+  export GF_DB="$(PA conninfo gfnm)"
+  SQL_DB=$GF_DB
+  # A node that died answers nothing: statements give up after 5 s.
+  export GF_DB_RESPONSE_TIMEOUT_MS=5000
+  migrate_db
+  note "pg_auto_failover formation (monitor, a, b) on ports $GF_PAF_PORT_MONITOR..$GF_PAF_PORT_B; set up in $((SECONDS - T0)) s"
+else
+  own_cluster
+fi
 
 # ---- set-up: SMS gateway, notification policy, clock ---------------------------
 start_sms_gateway "$ART/gateway.log"
@@ -490,6 +524,36 @@ NFT
   wait_for "partition: router@2 back, standing by" 30 sql_eq \
     "SELECT count(*) FROM lease_instances WHERE name = 'router' AND NOT holding AND seen_at > clock_timestamp () - interval '2 s'" 1 &&
     ok "partition: healed, router@2 stands by"
+}
+
+# failover: the primary node crashes (its keeper and PostgreSQL, -9): the
+# monitor promotes the standby; the keeper is started again (as systemd
+# would) and the node rejoins as the standby.  Then the standby the monitor
+# chose crashes: the primary drops synchronous replication (wait_primary),
+# COMMITs go on; it is started again and rejoins.
+nemesis_failover() {
+  local old new standby
+  settled_paf() { local st; st=$(PA psql monitor -d pg_auto_failover -tAc \
+    "SELECT string_agg(nodename || ':' || reportedstate, ' ' ORDER BY nodename) FROM pgautofailover.node")
+    [ "$st" == "a:primary b:secondary" ] || [ "$st" == "a:secondary b:primary" ]; }
+  old=$(PA primary)
+  kill -9 -- "-$(PA keeper-pid "$old")"
+  echo "$((SECONDS - T0)) s: primary $old crashed (keeper and PostgreSQL, -9)" >>"$ART/nemesis.log"
+  moved() { new=$(PA primary) && [ -n "$new" ] && [ "$new" != "$old" ]; }
+  wait_for "failover: a new primary" 90 moved && ok "failover: the monitor promoted $(PA primary) after $old crashed"
+  hold "$HOLD_S"
+  PA start-node "$old" >>"$ART/pg-auto.log" 2>&1
+  wait_for "failover: $old back as the standby" 120 settled_paf && ok "failover: $old rejoined as the standby"
+  standby=$old
+  new=$(PA primary)
+  kill -9 -- "-$(PA keeper-pid "$standby")"
+  echo "$((SECONDS - T0)) s: the monitor's standby $standby crashed" >>"$ART/nemesis.log"
+  node_is() { [ "$(PA psql monitor -d pg_auto_failover -tAc "SELECT reportedstate FROM pgautofailover.node WHERE nodename = '$1'")" == "$2" ]; }
+  wait_for "failover: the monitor drops synchronous replication" 60 node_is "$new" wait_primary &&
+    ok "failover: $new went on alone (wait_primary) when its standby $standby crashed"
+  hold "$HOLD_S"
+  PA start-node "$standby" >>"$ART/pg-auto.log" 2>&1
+  wait_for "failover: $standby back as the standby" 120 settled_paf && ok "failover: $standby rejoined as the standby"
 }
 
 # ---- the rounds -------------------------------------------------------------------
