@@ -196,7 +196,7 @@ chaos: all
 # (tests/nemesis/nemesis_short.sh).  NEMESIS_COUNT, NEMESIS_HOLD_S, NEMESIS_SEED, TEST_PORT_BASE.
 .PHONY: nemesis
 nemesis: all
-	@tests/nemesis/nemesis.sh && NEMESIS_LIST=failover tests/nemesis/nemesis.sh
+	@tests/nemesis/nemesis.sh && NEMESIS_LIST=failover GF_TEST_TAG=-failover tests/nemesis/nemesis.sh
 
 bench: deps
 	@$(MAKE) --no-print-directory all

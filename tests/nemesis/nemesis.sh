@@ -35,6 +35,7 @@
 #   NEMESIS_LIST      the nemeses, in order (default: all of the above but
 #                     failover, which runs alone: make nemesis runs both)
 #   NEMESIS_COUNT     complaints per round (default 2000)
+#   NEMESIS_REPEAT    how many times the list is gone through (default 2)
 #   NEMESIS_HOLD_S    how long each nemesis holds (default 10)
 #   NEMESIS_SEED      seed of the random choices (default: from the time;
 #                     printed, so a failing run can be repeated)
@@ -49,6 +50,7 @@ source "$(dirname "${BASH_SOURCE[0]}")/../e2e/lib.sh"
 PGBIN=${GF_PGBIN:-/usr/lib/postgresql/15/bin}
 LIST=${NEMESIS_LIST:-pause fds skew disk partition}
 COUNT=${NEMESIS_COUNT:-2000}
+REPEAT=${NEMESIS_REPEAT:-2}
 HOLD_S=${NEMESIS_HOLD_S:-10}
 SEED=${NEMESIS_SEED:-$(($(date +%s) % 100000))}
 SETTLE=${NEMESIS_SETTLE_S:-300}
@@ -62,7 +64,7 @@ VETH=gfnm$$            # its link, root side
 NET=10.218.7           # root side .1 (PostgreSQL listens there too), namespace .2
 G="$BIN/gridctl"
 export GF_LEASE_MS=${GF_LEASE_MS:-2000}
-note "nemesis: $LIST; $COUNT complaints a round, each nemesis held ${HOLD_S}s; seed $SEED (repeat with NEMESIS_SEED=$SEED)"
+note "nemesis: $LIST (x$REPEAT); $COUNT complaints a round, each nemesis held ${HOLD_S}s; seed $SEED (repeat with NEMESIS_SEED=$SEED)"
 
 ROOTUSER=0
 [ "$(id -u)" -eq 0 ] && ROOTUSER=1
@@ -558,7 +560,7 @@ nemesis_failover() {
 
 # ---- the rounds -------------------------------------------------------------------
 ROUND=0
-for nemesis in $LIST; do
+for nemesis in $(for i in $(seq 1 "$REPEAT"); do echo $LIST; done); do
   ROUND=$((ROUND + 1))
   r="$ROUND $nemesis"
   t=$SECONDS

@@ -5,7 +5,7 @@
 # failover in make check), 300 complaints a round, each nemesis held 4 s,
 # a fixed seed.  About a minute.  docs/chaos.md, "Nemeses".
 export NEMESIS_LIST=${NEMESIS_LIST:-pause fds skew disk partition}
-export NEMESIS_COUNT=${NEMESIS_COUNT:-300} NEMESIS_HOLD_S=${NEMESIS_HOLD_S:-4}
+export NEMESIS_COUNT=${NEMESIS_COUNT:-300} NEMESIS_HOLD_S=${NEMESIS_HOLD_S:-4} NEMESIS_REPEAT=${NEMESIS_REPEAT:-1}
 export NEMESIS_SEED=${NEMESIS_SEED:-18006} NEMESIS_DISK_MB=${NEMESIS_DISK_MB:-256}
 export NEMESIS_SETTLE_S=${NEMESIS_SETTLE_S:-60}
 source "$(dirname "$0")/nemesis.sh"
