@@ -34,7 +34,9 @@
 # Knobs (environment):
 #   NEMESIS_LIST      the nemeses, in order (default: all of the above but
 #                     failover, which runs alone: make nemesis runs both)
-#   NEMESIS_COUNT     complaints per round (default 2000)
+#   NEMESIS_COUNT     complaints per round, at least (default 2000; the feed
+#                     goes on until the nemesis is over)
+#   NEMESIS_PACE_MS   pause between two chunks of 20 records (default 300)
 #   NEMESIS_REPEAT    how many times the list is gone through (default 2)
 #   NEMESIS_HOLD_S    how long each nemesis holds (default 10)
 #   NEMESIS_SEED      seed of the random choices (default: from the time;
@@ -51,6 +53,7 @@ PGBIN=${GF_PGBIN:-/usr/lib/postgresql/15/bin}
 LIST=${NEMESIS_LIST:-pause fds skew disk partition}
 COUNT=${NEMESIS_COUNT:-2000}
 REPEAT=${NEMESIS_REPEAT:-2}
+PACE_MS=${NEMESIS_PACE_MS:-300}
 HOLD_S=${NEMESIS_HOLD_S:-10}
 SEED=${NEMESIS_SEED:-$(($(date +%s) % 100000))}
 SETTLE=${NEMESIS_SETTLE_S:-300}
@@ -242,22 +245,28 @@ ASAN_OPTIONS=${ASAN_OPTIONS:+$ASAN_OPTIONS:}verify_asan_link_order=0 stdbuf -oL 
 BG+=($!)
 
 # ---- the load: feeds, staff actions ---------------------------------------------
-# feed ROUND: COUNT hotline records, in chunks of 50 one after the other (so
-# that they flow during the whole nemesis), in the background; FEED is its pid.
+# feed ROUND: hotline records in chunks of 20, one gf-hotline after the
+# other with PACE ms between them, in the background (FEED is its pid), from
+# a pool of 5 x COUNT: at least COUNT records, and on until the nemesis is
+# over (feed_stop), so that complaints flow during the whole of it.
 FED=0
 feed() {
-  gen_hotline "$COUNT" $((SEED + $1)) --prefix "NM$1-" >"$ART/feed$1.jsonl" 2>/dev/null
-  split -l 50 -d -a 4 "$ART/feed$1.jsonl" "$ART/feed$1.part."
+  gen_hotline $((COUNT * 5)) $((SEED + $1)) --prefix "NM$1-" >"$ART/feed$1.jsonl" 2>/dev/null
+  split -l 20 -d -a 4 "$ART/feed$1.jsonl" "$ART/feed$1.part."
   (
+    n=0
     for f in "$ART/feed$1.part."*; do
+      [ $n -ge "$COUNT" ] && [ -f "$ART/feed$1.stop" ] && break
       "$BIN/gf-hotline" --window 8 --timeout 1000 --attempts 600 --quiet "$f" >"$f.out" 2>"$f.err"
-      sleep 0.1
+      n=$((n + $(wc -l <"$f")))
+      ms_sleep "$PACE_MS"
     done
   ) &
   FEED=$!
   BG+=("$FEED")
-  FED=$((FED + COUNT))
 }
+feed_stop() { touch "$ART/feed$1.stop"; }
+ms_sleep() { sleep "$(printf '%d.%03d' $(($1 / 1000)) $(($1 % 1000)))"; } # pacing: the subject, not a wait
 # The staff: a grid leader signs a routed case, then resolves it; each
 # action with its own request id, resent until answered (an answer lost
 # in a nemesis: the resend is found done).  Acknowledged ones in staff.acked.
@@ -304,6 +313,7 @@ invariants() {
   wait "$FEED"
   for f in "$ART/feed$1.part."*.out; do
     n=$(wc -l <"${f%.out}")
+    FED=$((FED + n))
     [ "$(cat "$f")" == "accepted $n, duplicate 0, rejected 0, failed 0" ] || { bad=$((bad + 1)); note "$r: $(basename "$f"): $(cat "$f")"; }
     u=$(sed -n "s/.*: \([0-9]*\) answers were 'unavailable'.*/\1/p" "${f%.out}.err" | head -1)
     UNAVAILABLE=$((UNAVAILABLE + ${u:-0}))
@@ -569,6 +579,7 @@ for nemesis in $(for i in $(seq 1 "$REPEAT"); do echo $LIST; done); do
   sleep 1 # the feed under way
   next_day
   "nemesis_$nemesis"
+  feed_stop "$ROUND"
   staff_stop
   invariants "$ROUND" "$r"
   note "$r: $((SECONDS - t)) s"
