@@ -22,7 +22,8 @@
 #              (the intake answers `unavailable`, the adapter resends), freed
 #   partition  the router holding the lease, in a network namespace (gfnm-*)
 #              reaching PostgreSQL over TCP across a veth pair, cut from the
-#              database by an nft drop rule (root), then healed
+#              database by an nft drop rule (root), then healed; a second
+#              intake on that host, fed by an adapter there, cut with it
 #   failover   (make nemesis only; alone: NEMESIS_LIST=failover) the
 #              database on a pg_auto_failover formation (deploy/pg-auto.sh):
 #              the primary crashes (keeper and PostgreSQL, -9), the monitor
@@ -510,9 +511,30 @@ nemesis_disk() {
 
 # partition: router@2 (in the namespace) takes the lease; an nft rule in its
 # namespace drops everything to PostgreSQL; router@1 takes over when the
-# lease lapses; healed, router@2 is fenced and stands by.
+# lease lapses; healed, router@2 is fenced and stands by.  A second intake
+# on that host, fed by an adapter there, is cut too: it must answer
+# `unavailable` (no hang, not `internal`), and the adapter resends.
 nemesis_partition() {
-  local epoch
+  local epoch f=$ART/feed$ROUND.p
+  in_ns() { ip netns exec "$NS" "$@"; }
+  ns_port_open() { in_ns bash -c "exec 3<>/dev/tcp/127.0.0.1/$1" 2>/dev/null; }
+  start_in intake@2 env GF_DB="$(conninfo "$NET.1")" ip netns exec "$NS"
+  wait_for "partition: intake@2 listening on its host" 30 ns_port_open $((PORT_BASE + 0))
+  # Its feed: chunks of 20 (named as the round's, so that they are counted)
+  # until the partition is healed.
+  gen_hotline $((COUNT * 5)) $((SEED + 1000 + ROUND)) --prefix "NMP$ROUND-" >"$f.jsonl" 2>/dev/null
+  split -l 20 -d -a 4 "$f.jsonl" "$ART/feed$ROUND.part.p"
+  (
+    for c in "$ART/feed$ROUND.part.p"*; do
+      [ -f "$f.stop" ] && break
+      in_ns "$BIN/gf-hotline" --window 8 --timeout 1000 --attempts 600 --quiet "$c" >"$c.out" 2>"$c.err"
+      ms_sleep "$PACE_MS"
+    done
+  ) &
+  local pfeed=$!
+  BG+=("$pfeed")
+  wait_for "partition: the feed on the partitioned host under way" 30 sql_eq \
+    "SELECT count(*) > 0 FROM cases WHERE source_ref LIKE 'NMP$ROUND-%'" t
   if [ "$(holder router)" != router@2 ]; then
     kill9 router@1
     wait_for "partition: router@2 holds the lease" 20 sql_eq \
@@ -530,12 +552,19 @@ NFT
   wait_for "partition: router@1 takes over from the cut router@2" $((HOLD_S + 30)) sql_eq \
     "SELECT epoch > $epoch AND holder LIKE '%:${PIDS[router@1]}.%' FROM leases WHERE name = 'router'" t &&
     ok "partition: router@1 took over from the cut router@2"
+  wait_for "partition: the cut intake@2 answers unavailable" $((HOLD_S + 30)) grep -q "rejected: unavailable" "$ART/intake@2.log" &&
+    ok "partition: the cut intake@2 answered unavailable"
   hold "$HOLD_S"
   ip netns exec "$NS" nft delete table inet gfnm
   echo "$((SECONDS - T0)) s: partition healed" >>"$ART/nemesis.log"
   wait_for "partition: router@2 back, standing by" 30 sql_eq \
     "SELECT count(*) FROM lease_instances WHERE name = 'router' AND NOT holding AND seen_at > clock_timestamp () - interval '2 s'" 1 &&
     ok "partition: healed, router@2 stands by"
+  touch "$f.stop"
+  wait "$pfeed"
+  kill -TERM "${PIDS[intake@2]}"
+  wait "${PIDS[intake@2]}" || not_ok "partition: intake@2 exited with status $? after SIGTERM"
+  unset "PIDS[intake@2]"
 }
 
 # failover: the primary node crashes (its keeper and PostgreSQL, -9): the
