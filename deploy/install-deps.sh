@@ -25,6 +25,7 @@ PACKAGES=(
   gdb                            # tests/run.sh: backtraces of a test that hangs (hang_report)
   procps util-linux              # pgrep/pkill, runuser
   curl jq                        # gateway tests: HTTP requests, reading JSON answers
+  faketime nftables              # nemesis tests (tests/nemesis): a service's clock skewed (libfaketime); a service partitioned from PostgreSQL (nft in a network namespace)
   chromium chromium-driver fonts-noto-cjk   # dashboard browser test: headless chromium driven over WebDriver (chromedriver), Chinese glyphs in its screenshots
   nodejs                         # dashboard build (make dashboard) and the browser test driver
   clang libclang-rt-14-dev xxd   # libFuzzer targets (make fuzz, bounded run in make check): clang -fsanitize=fuzzer needs compiler-rt's libclang_rt.fuzzer; xxd turns the golden vectors into seeds

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Runs the test suite and prints "N passed, N failed" as its last line.
-#   tests/run.sh [unit|sql|e2e|all|check|fuzz|multihost|ha|city] (default all)
+#   tests/run.sh [unit|sql|e2e|all|check|fuzz|multihost|ha|city|nemesis] (default all)
 # check = all, then the unit tests under valgrind, then all again with the
 # ASan/UBSan build in build/asan (make check builds it); check also runs
 # each libFuzzer target briefly (build/fuzz, GF_FUZZ_SECONDS each, default 5),
@@ -214,7 +214,13 @@ ha() {
   done
 }
 
+# nemesis BIN_DIR: the short nemesis run (tests/nemesis/nemesis_short.sh; make nemesis is the long one).
+nemesis() {
+  run_tap nemesis_short env TEST_PORT_BASE=$((${GF_TEST_PORT_START:-17000} + 40)) GF_TEST_BIN="$1" bash tests/nemesis/nemesis_short.sh
+}
+
 case "$MODE" in
+  nemesis) nemesis "$ROOT/bin" ;;
   ha) ha "$ROOT/bin" "$ROOT/build/tools" "" ;;
   city) deploy/pg.sh start && e2e_batch 1 "$ROOT/bin" "$ROOT/build/tools" "" "0:tests/e2e/test_city.sh" ;;
   multihost) multihost "$ROOT/bin" "" ;;
@@ -242,6 +248,8 @@ case "$MODE" in
     multihost "$ROOT/bin" ""
     phase "ha (PostgreSQL failover: tests/ha, make check-ha)"
     ha "$ROOT/bin" "$ROOT/build/tools" ""
+    phase "nemesis (pause, file descriptors, clock skew, full disk, partition: tests/nemesis, make nemesis)"
+    nemesis "$ROOT/bin"
     phase "unit under valgrind"
     unit build "-valgrind" valgrind
     phase "unit and e2e built with AddressSanitizer + UBSan"
@@ -252,7 +260,7 @@ case "$MODE" in
     e2e "$ROOT/build/asan/bin" "$ROOT/build/asan/tools" "-asan"
     phase end
     ;;
-  *) echo "usage: $0 [unit|sql|e2e|all|check|fuzz|multihost|ha|city]" >&2; exit 2 ;;
+  *) echo "usage: $0 [unit|sql|e2e|all|check|fuzz|multihost|ha|city|nemesis]" >&2; exit 2 ;;
 esac
 
 echo "$PASS passed, $FAIL failed"
