@@ -38,12 +38,7 @@ G="$BIN/gridctl"
 start_sms_gateway "$ART/gateway.log"
 # Quiet hours and rate limits off; SMS to grid leaders only; no resident
 # receipts; no sign-for reminders (volume: one per case a day later).
-sql "DELETE FROM delivery_quiet;
-     UPDATE delivery_policy SET rate_limit = 0, backoff_ms = 50, backoff_max_ms = 500;
-     UPDATE people SET channels = '{app}' WHERE role <> 'leader';
-     UPDATE notification_rules SET enabled = false WHERE audience = 'resident';
-     UPDATE notification_rules SET enabled = false WHERE event_type = 'sign.reminder'" >/dev/null
-export GF_SMS_URL=http://127.0.0.1:$GW_PORT/sms GF_SMS_TIMEOUT_MS=2000
+sms_to_leaders_only --no-reminders
 "$G" calendar import >"$ART/calendar.out" 2>&1 || not_ok "calendar import"
 clock_set "2026-11-02T08:00:00+08:00"   # a Monday, before the meetings
 

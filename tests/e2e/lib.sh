@@ -103,6 +103,22 @@ start_sms_gateway() {
   wait_for "SMS gateway" 30 port_open "$GW_PORT"
 }
 
+# sms_to_leaders_only [--no-reminders]: every message goes out at once (no
+# quiet hours, no rate limit, short backoffs), only grid leaders have the SMS
+# channel and residents get no receipts, so that a routed case makes one SMS
+# and the SMS can be counted; with --no-reminders no sign-for reminders
+# either (one per case a day later: volume).  The notifiers started after
+# it send to the test gateway (GF_SMS_URL, start_sms_gateway's GW_PORT).
+sms_to_leaders_only() {
+  sql "DELETE FROM delivery_quiet;
+       UPDATE delivery_policy SET rate_limit = 0, backoff_ms = 50, backoff_max_ms = 500;
+       UPDATE people SET channels = '{app}' WHERE role <> 'leader';
+       UPDATE notification_rules SET enabled = false WHERE audience = 'resident';
+       UPDATE notification_rules SET enabled = false
+        WHERE event_type = 'sign.reminder' AND '${1:-}' = '--no-reminders'" >/dev/null
+  export GF_SMS_URL=http://127.0.0.1:$GW_PORT/sms GF_SMS_TIMEOUT_MS=2000
+}
+
 # start_capture: a raw subscriber to everything, output in $ART/capture.txt
 # ("seq id topic" per event); returns once it is surely subscribed.
 start_capture() {

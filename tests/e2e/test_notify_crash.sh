@@ -8,11 +8,7 @@ COUNT=${NOTIFY_CRASH_COUNT:-11200}
 start_sms_gateway "$ART/gateway.log"
 trap 'kill $GW 2>/dev/null; stop_all' EXIT
 # One SMS per routed case: only grid leaders have the SMS channel here.
-sql "DELETE FROM delivery_quiet;
-     UPDATE delivery_policy SET rate_limit = 0, backoff_ms = 50, backoff_max_ms = 500;
-     UPDATE people SET channels = '{app}' WHERE role <> 'leader';
-     UPDATE notification_rules SET enabled = false WHERE audience = 'resident'" >/dev/null
-export GF_SMS_URL=http://127.0.0.1:$GW_PORT/sms GF_SMS_TIMEOUT_MS=2000
+sms_to_leaders_only
 start_stack
 gen_hotline $COUNT 21 >"$ART/feed.jsonl" 2>/dev/null
 run_feed &

@@ -3,7 +3,18 @@
 # "switch" namespace with a bridge, one namespace per host joined to it by a
 # veth pair, and a PostgreSQL cluster in the namespace db reached over TCP.
 
+source "$ROOT/deploy/lib.sh"
 as_pg() { runuser -u gridflow -- "$@"; }
+
+# start HOST NAME [ARGS...]: bin/gf-NAME in HOST's namespace, its metrics on
+# MPORT[NAME] there (the test's own map), its pid in PIDS[NAME@HOST].
+start() {
+  local host=$1 name=$2
+  shift 2
+  ip netns exec "$NS-$host" "$BIN/gf-$name" --metrics "${MPORT[$name]}" --status 1000 "$@" \
+    >>"$ART/$name@$host.log" 2>&1 &
+  PIDS[$name@$host]=$!
+}
 
 # mh_skip_without_netns: "# skip" and exit 0 where namespaces cannot be made
 # (not root, or no `ip netns`).
@@ -50,15 +61,10 @@ mh_cleanup() {
 # the extra postgresql.conf lines given.  Non-zero (after a not ok) when it
 # cannot be made.
 mh_postgres() {
-  local max=$1 d setting
+  local max=$1 setting
   shift
-  id gridflow >/dev/null 2>&1 || useradd --system --no-create-home --shell /usr/sbin/nologin gridflow
   rm -rf "$VAR" && mkdir -p "$VAR/run"
-  d=$VAR
-  while [ "$d" != "/" ]; do
-    d=$(dirname "$d")
-    runuser -u gridflow -- test -x "$d" || chmod o+x "$d"
-  done
+  gf_ensure_user "$VAR" "$TEST_NAME"
   chown gridflow "$VAR" "$VAR/run"
   as_pg "$PGBIN/initdb" -D "$VAR/data" -N -U gridflow --auth=trust -E UTF8 --locale=C.UTF-8 >"$ART/initdb.log" 2>&1 ||
     { not_ok "initdb (see initdb.log)"; return 1; }

@@ -79,14 +79,6 @@ export GF_INTAKE=tcp://${ADDR[hub]}:22400 GF_PUB=tcp://${ADDR[hub]}:22401 GF_REP
 export GF_APP=tcp://127.0.0.1:22409 GF_ROOT=QNL
 unset GF_SMS_URL GF_SMS_TOKEN GF_SMTP_URL
 declare -A MPORT=([relay]=22403 [intake]=22404 [router]=22405 [notifier]=22406)
-# start HOST NAME [ARGS...]: bin/gf-NAME in HOST's namespace, its metrics on MPORT[NAME] there.
-start() {
-  local host=$1 name=$2
-  shift 2
-  ip netns exec "$NS-$host" "$BIN/gf-$name" --metrics "${MPORT[$name]}" --status 1000 "$@" \
-    >>"$ART/$name@$host.log" 2>&1 &
-  PIDS[$name@$host]=$!
-}
 # health_on HOST NAME CODE: NAME's /healthz, asked inside HOST's namespace, answers CODE.
 health_on() { local -a CURL=(ip netns exec "$NS-$1" curl); health_is "${MPORT[$2]}" "$3"; }
 start hub relay --cert "$CERTS/relay.cert" --certs "$CERTS/clients"

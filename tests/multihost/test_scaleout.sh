@@ -99,14 +99,6 @@ export GF_SMS_URL=http://${ADDR[db]}:$GW_PORT/sms GF_SMS_TIMEOUT_MS=2000
 unset GF_SMTP_URL GF_SMS_TOKEN
 declare -A MPORT=([relay]=$((PORT_BASE + 4)) [intake]=$((PORT_BASE + 5)) [notifier]=$((PORT_BASE + 6))
                  [router]=$((PORT_BASE + 9)))
-# start HOST NAME [ARGS...]: bin/gf-NAME in HOST's namespace, its metrics on MPORT[NAME] there.
-start() {
-  local host=$1 name=$2
-  shift 2
-  ip netns exec "$NS-$host" "$BIN/gf-$name" --metrics "${MPORT[$name]}" --status 1000 "$@" \
-    >>"$ART/$name@$host.log" 2>&1 &
-  PIDS[$name@$host]=$!
-}
 start_notifier() {
   start "$1" notifier --cert "$CERTS/notifier.cert" --certs "$CERTS/clients" --relay-cert "$CERTS/relay.cert"
 }

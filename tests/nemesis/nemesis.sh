@@ -50,6 +50,7 @@
 # Ports: TEST_PORT_BASE + 0..18.  Clusters under var/nemesis/, removed after.
 # Short version (make check): tests/nemesis/nemesis_short.sh.  Long: make nemesis.
 source "$(dirname "${BASH_SOURCE[0]}")/../e2e/lib.sh"
+source "$ROOT/deploy/lib.sh" # gf_ensure_user
 PGBIN=${GF_PGBIN:-/usr/lib/postgresql/15/bin}
 LIST=${NEMESIS_LIST:-pause fds skew disk partition}
 COUNT=${NEMESIS_COUNT:-2000}
@@ -117,12 +118,7 @@ fi
 own_cluster() {
   rm -rf "$VAR" && mkdir -p "$VAR/run"
   if [ $ROOTUSER -eq 1 ]; then
-    id gridflow >/dev/null 2>&1 || useradd --system --no-create-home --shell /usr/sbin/nologin gridflow
-    d=$VAR
-    while [ "$d" != "/" ]; do
-      d=$(dirname "$d")
-      runuser -u gridflow -- test -x "$d" || chmod o+x "$d"
-    done
+    gf_ensure_user "$VAR" "$TEST_NAME"
     chown gridflow "$VAR" "$VAR/run"
   fi
   as_pg "$PGBIN/initdb" -D "$VAR/data" -N -U gridflow --auth=trust -E UTF8 --locale=C.UTF-8 >"$ART/initdb.log" 2>&1 \
@@ -203,12 +199,7 @@ fi
 # ---- set-up: SMS gateway, notification policy, clock ---------------------------
 start_sms_gateway "$ART/gateway.log"
 BG+=("$GW")
-sql "DELETE FROM delivery_quiet;
-     UPDATE delivery_policy SET rate_limit = 0, backoff_ms = 50, backoff_max_ms = 500;
-     UPDATE people SET channels = '{app}' WHERE role <> 'leader';
-     UPDATE notification_rules SET enabled = false WHERE audience = 'resident';
-     UPDATE notification_rules SET enabled = false WHERE event_type = 'sign.reminder'" >/dev/null
-export GF_SMS_URL=http://127.0.0.1:$GW_PORT/sms GF_SMS_TIMEOUT_MS=2000
+sms_to_leaders_only --no-reminders
 "$G" calendar import >"$ART/calendar.out" 2>&1 || not_ok "calendar import"
 clock_set "2026-11-02T08:00:00+08:00" # a Monday, before the meetings
 
