@@ -40,7 +40,7 @@ static const struct {
     {"gf_intake_batches_total", "Intake transactions committed"},
     {"gf_relay_published_total", "Events published on the bus"},
     {"gf_relay_head_seq", "Last sequence number assigned"},
-    {"gf_relay_leader", "1 while this relay holds the sequencer lock"},
+    {"gf_relay_leader", "1 while this relay holds the lease \"relay\" and publishes"},
     {"gf_consumer_events_total", "Events handled by a durable consumer"},
     {"gf_consumer_lag_events", "Log head seq minus the consumer's checkpoint"},
     {"gf_consumer_checkpoint_seq", "The consumer's checkpoint"},

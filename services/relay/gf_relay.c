@@ -4,22 +4,28 @@
 #include "gf_clock.h"
 #include "gf_config.h"
 #include "gf_db.h"
+#include "gf_lease.h"
 #include "gf_metrics.h"
 #include "gf_proto.h"
 #include "gf_service.h"
 
 /*  Leadership: one relay publishes at a time (its subscribers see one
-    stream, in order).  The writers number their events at commit
-    (events.sql); the relay only reads them. */
-#define RELAY_LOCK_KEY "7146203001"
-#define READ_BATCH     "1000" /* one round stays well under service/drain, even under ASan */
-#define HEARTBEAT_MS   1000
+    stream, in order), the holder of the lease "relay" (common/gf_lease.c,
+    service/lease): a relay frozen (SIGSTOP, a VM pause) loses it to a
+    standby within the lease time, one killed at the standby's next look.
+    The writers number their events at commit (events.sql); the relay only
+    reads them, and before each read it checks that the lease is still its
+    own (gf_lease_fence): a relay that wakes up after a standby took over
+    publishes nothing more.  Standbys send heartbeats too, with the log's
+    head, so that a subscriber connected to one sees what it misses and
+    replays it (docs/streams.md). */
+#define READ_BATCH   "1000" /* one round stays well under service/drain, even under ASan */
+#define HEARTBEAT_MS 1000
 /*  Messages queued per subscriber before ZeroMQ drops that subscriber's
     messages (PUB never blocks): a stuck subscriber costs at most this
     much memory and recovers by replay.  GF_RELAY_SNDHWM overrides it. */
 #define PUB_SNDHWM 100000
 
-static const char *SQL_LEAD = "SELECT pg_try_advisory_lock (" RELAY_LOCK_KEY ") AS leader";
 static const char *SQL_HEAD = "SELECT coalesce (max (seq), 0) AS head FROM case_events";
 
 /*  The committed events after our head, in seq order
@@ -40,12 +46,13 @@ static const char *SQL_GONE =
 
 typedef struct {
     gf_config_t *config;      /* borrowed                                    */
-    gf_db_t *db;              /* our connection (holds the leader lock)      */
+    gf_db_t *db;              /* our connection                              */
+    gf_lease_t *lease;        /* the lease "relay": only its holder publishes */
     zsock_t *pub;             /* the event stream (XPUB, manual subscriptions) */
     gf_auth_t *auth;          /* CurveZMQ (zauth) for PUB and replay         */
     zhashx_t *keys;           /* public keys that subscribed (CURVE)          */
     int64_t recheck_at;       /* zclock_mono of the next revocation check    */
-    bool leader;              /* we hold the advisory lock on this connection */
+    bool leader;              /* we hold the lease and publish               */
     uint64_t head;            /* last seq published                          */
     uint64_t published;       /* events published since start               */
     uint64_t dropped;         /* sends the PUB socket refused (never blocks) */
@@ -87,27 +94,36 @@ static void s_publish_rows (s_relay_t *self, PGresult *rows)
     gf_metric_set (self->m_head, (int64_t)self->head);
 }
 
-/*  Takes leadership if free.  Returns true when we are the leader. */
+/*  The log's head, or -1. */
+static int64_t s_log_head (s_relay_t *self)
+{
+    PGresult *res = gf_db_exec (self->db, SQL_HEAD, 0, NULL);
+    if (!res)
+        return -1;
+    int64_t head = gf_db_get_ll (res, 0, "head");
+    PQclear (res);
+    return head;
+}
+
+/*  Looks at the lease when a look is due.  Returns true while we lead: a
+    new leader starts at the log's head (subscribers repair the rest by
+    replay), one that lost the lease stands by. */
 static bool s_lead (s_relay_t *self)
 {
-    if (self->leader && gf_db_conn (self->db))
-        return true;
-    if (self->leader)
-        zsys_warning ("relay: lost the database connection, so the leader lock");
-    self->leader = false;
-    PGresult *res = gf_db_exec (self->db, SQL_LEAD, 0, NULL);
-    if (res && streq (gf_db_get (res, 0, "leader"), "t")) {
-        PQclear (res);
-        res = gf_db_exec (self->db, SQL_HEAD, 0, NULL);
-        if (res) {
-            self->head = (uint64_t)gf_db_get_ll (res, 0, "head");
+    bool held = gf_lease_hold (self->lease, self->db);
+    if (self->leader && !held) {
+        zsys_warning ("relay: no longer the leader; standing by");
+        self->leader = false;
+    }
+    if (held && !self->leader) {
+        int64_t head = s_log_head (self);
+        if (head >= 0) {
+            self->head = (uint64_t)head;
             self->leader = true;
             gf_db_listen (self->db, "gf_events");
             zsys_info ("relay: leader; log head is seq %" PRIu64, self->head);
         }
     }
-    if (res)
-        PQclear (res);
     /* Ready means publishing: a standby relay is alive but not ready. */
     gf_metrics_ready ("publishing", self->leader);
     gf_metric_set (self->m_leader, self->leader);
@@ -139,6 +155,14 @@ static void s_head_check (s_relay_t *self)
     publishing them. */
 static int s_publish (s_relay_t *self)
 {
+    /* Still ours (a relay that slept through a takeover stops here). */
+    if (gf_lease_fence (self->lease, self->db) != 0) {
+        if (!gf_lease_epoch (self->lease)) {
+            zsys_warning ("relay: no longer the leader; standing by");
+            self->leader = false;
+        }
+        return -1;
+    }
     char after[24];
     snprintf (after, sizeof after, "%" PRIu64, self->head);
     const char *params[] = {after, READ_BATCH};
@@ -169,9 +193,17 @@ static int s_publish (s_relay_t *self)
     return count;
 }
 
+/*  The leader's heartbeat carries its head; a standby's the log's. */
 static void s_heartbeat (s_relay_t *self)
 {
-    zframe_t *body = gf_relay_hb_encode (gf_clock_now_ms (), self->head);
+    uint64_t head = self->head;
+    if (!self->leader) {
+        int64_t log_head = gf_db_conn (self->db) ? s_log_head (self) : -1;
+        if (log_head < 0)
+            return; /* nothing to say */
+        head = (uint64_t)log_head;
+    }
+    zframe_t *body = gf_relay_hb_encode (gf_clock_now_ms (), head);
     if (zmq_send (zsock_resolve (self->pub), GF_TOPIC_RELAY_HB, strlen (GF_TOPIC_RELAY_HB),
                   ZMQ_SNDMORE | ZMQ_DONTWAIT) < 0 ||
         zframe_send (&body, self->pub, ZFRAME_DONTWAIT) != 0)
@@ -317,6 +349,7 @@ void gf_relay_actor (zsock_t *pipe, void *args)
     self.m_leader = gf_metrics_gauge ("gf_relay_leader", NULL);
     gf_metrics_ready ("publishing", false);
     self.db = gf_db_new (self.config->db, "gf-relay");
+    self.lease = gf_lease_new ("relay", self.config);
     self.keys = zhashx_new ();
     zactor_t *replay = NULL;
     /* One ZAP handler for both sockets, before either binds. */
@@ -353,11 +386,14 @@ void gf_relay_actor (zsock_t *pipe, void *args)
                 if (count == atoi (READ_BATCH))
                     timeout = 0;
             }
-        } else
-            timeout = gf_db_conn (self.db) ? 1000 : backoff; /* standby: try again soon */
+        } else {
+            gf_db_drain_notifies (self.db); /* a former leader's LISTEN */
+            timeout = gf_db_conn (self.db) ? gf_lease_wait (self.lease) : backoff;
+        }
+        if (timeout > gf_lease_wait (self.lease))
+            timeout = gf_lease_wait (self.lease); /* renew in time */
         if (zclock_mono () >= next_hb) {
-            if (self.leader)
-                s_heartbeat (&self);
+            s_heartbeat (&self);
             next_hb = zclock_mono () + HEARTBEAT_MS;
         }
         if (s_recheck (&self) != 0)
@@ -386,7 +422,10 @@ void gf_relay_actor (zsock_t *pipe, void *args)
                    "reading, %.1f ms of it in PUB sends; %" PRIu64 " sends refused)",
                    self.batched * 1e6 / (double)(self.busy_us > 0 ? self.busy_us : 1), self.batched,
                    self.busy_us / 1000.0, self.pub_us / 1000.0, self.dropped);
+    if (self.leader)
+        gf_lease_release (self.lease, self.db); /* a standby takes over at once */
 done:
+    gf_lease_destroy (&self.lease);
     zactor_destroy (&replay);
     zsock_destroy (&self.pub);
     gf_auth_destroy (&self.auth);

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Issue 18, what to build 2: leases and fencing of the single-active roles.
-# Two instances each of the router, the notifier and the escalator, with a
+# Two instances each of the relay, the router, the notifier and the escalator, with a
 # lease of GF_LEASE_MS (2 s here; service/lease, default 5 s).  For each role
 # the holder is frozen with SIGSTOP:
 #   - the standby takes the lease over at the next epoch within the lease
@@ -20,12 +20,16 @@
 #     "lease lost", gf_lease_holder 0, gf_lease_lost_total 1);
 #   - a holder killed with kill -9 (its database session gone) is taken over
 #     at the standby's next look, before its lease would have lapsed;
+#   - the relay: its standby sends heartbeats (a subscriber connected to it
+#     is told the log's head), takes over the frozen leader's lease and
+#     publishes from there; the old leader, resumed, publishes nothing;
 #   - `gridctl status` shows each lease's holder, epoch and standby.
 source "$(dirname "$0")/lib.sh"
 G="$BIN/gridctl"
 export GF_LEASE_MS=2000
 LOOK_MS=$((GF_LEASE_MS / 3))
-declare -A MP=([router@1]=$((PORT_BASE + 11)) [router@2]=$((PORT_BASE + 12))
+declare -A MP=([relay@1]=$((PORT_BASE + 4)) [relay@2]=$((PORT_BASE + 19))
+               [router@1]=$((PORT_BASE + 11)) [router@2]=$((PORT_BASE + 12))
                [notifier@1]=$((PORT_BASE + 13)) [notifier@2]=$((PORT_BASE + 14))
                [escalator@1]=$((PORT_BASE + 15)) [escalator@2]=$((PORT_BASE + 16)))
 now_ms() { date +%s%3N; }
@@ -65,7 +69,10 @@ thaw() {
 new_db
 "$G" calendar import >"$ART/calendar.out" 2>&1 || not_ok "calendar import"
 clock_set "2026-11-04T10:00:00+08:00" # a Wednesday
-start relay
+start relay@1 --metrics "${MP[relay@1]}"
+# The standby relay on ports of its own (+8, +10): one PUB endpoint per process.
+GF_PUB=tcp://127.0.0.1:$((PORT_BASE + 8)) GF_REPLAY=tcp://127.0.0.1:$((PORT_BASE + 10)) \
+  start relay@2 --metrics "${MP[relay@2]}"
 start intake
 for i in 1 2; do
   start "router@$i" --metrics "${MP[router@$i]}"
@@ -74,13 +81,13 @@ for i in 1 2; do
 done
 wait_for "intake port" 30 port_open $((PORT_BASE + 0))
 wait_for "relay ports" 30 port_open $((PORT_BASE + 2))
-wait_for "three leases held, each with a standby" 15 sql_eq \
-  "SELECT count(*) FROM lease_instances WHERE seen_at > clock_timestamp () - interval '2 s'" 6
-check "one holder per role, at epoch 1" "escalator|1|1 notifier|1|1 router|1|1" \
+wait_for "four leases held, each with a standby" 15 sql_eq \
+  "SELECT count(*) FROM lease_instances WHERE seen_at > clock_timestamp () - interval '2 s'" 8
+check "one holder per role, at epoch 1" "escalator|1|1 notifier|1|1 relay|1|1 router|1|1" \
   "$(sql "SELECT string_agg(name || '|' || epoch || '|' || (SELECT count(*) FROM lease_instances i
                  WHERE i.name = l.name AND i.holding), ' ' ORDER BY name) FROM leases l")"
 "$G" status --bus-wait 0 >"$ART/status.out" 2>&1
-check "gridctl status: each lease with its holder and a standby" "3 3" \
+check "gridctl status: each lease with its holder and a standby" "4 4" \
   "$(grep -c ' holder ' "$ART/status.out") $(grep -c ' standby ' "$ART/status.out")"
 
 for i in 1 2 3; do submit --source hotline --ref "A$i" --text "楼道灯不亮 $i" --grid QNL.07.063 >/dev/null; done
@@ -158,6 +165,36 @@ check "escalator: the old holder opened no meeting after it woke" "$ESC_BEFORE" 
   "$(grep -c "opened .* meeting" "$ART/$OLD.log") $(weekly_opened "$OLD")"
 note "weekly meetings per round: $WEEKLY"
 
+# --- relay: the standby's heartbeats, a takeover, the old leader silent ---------
+OLD=$(holder relay); NEW=$(other "$OLD")
+[ "$NEW" == relay@2 ] || not_ok "relay: relay@1 (started first, on the default ports) leads"
+# A subscriber of the standby: capture is ready at the first heartbeat.
+"$TOOLS/capture" "tcp://127.0.0.1:$((PORT_BASE + 8))" "$ART/standby.ready" 60000 >"$ART/standby.txt" \
+  2>"$ART/standby.err" &
+STANDBY_SUB=$!
+wait_for "a heartbeat from the standby relay" 10 test -f "$ART/standby.ready"
+ok "relay: the standby sends heartbeats (with the log's head)"
+PUB_OLD=$(metric "${MP[$OLD]}" gf_relay_published_total) # nothing is being written now
+freeze relay
+check "relay: took over within lease + one look (+ 2 s for a loaded machine)" 1 \
+  "$([ "$T_MS" -le $((GF_LEASE_MS + LOOK_MS + 2000)) ] && echo 1 || echo "$T_MS ms")"
+HEAD=$(sql "SELECT max(seq) FROM case_events")
+submit --source hotline --ref R1 --text "路灯不亮 R1" --grid QNL.07.063 >/dev/null
+wait_for "the new leader's subscriber to see the new events" 15 \
+  awk -v h="$HEAD" '$1 > h {n++} END {exit !(n > 0)}' "$ART/standby.txt"
+thaw relay
+check "relay: $OLD says it is no longer the leader" 1 "$(grep -c 'no longer the leader; standing by' "$ART/$OLD.log")"
+HEAD=$(sql "SELECT max(seq) FROM case_events")
+submit --source hotline --ref R2 --text "路灯不亮 R2" --grid QNL.07.063 >/dev/null
+wait_for "the new leader to publish after the old one woke" 15 \
+  awk -v h="$HEAD" '$1 > h {n++} END {exit !(n > 0)}' "$ART/standby.txt"
+check "relay: the old leader published nothing after it woke (gf_relay_published_total, gf_relay_leader)" \
+  "${PUB_OLD:-x} 0" "$(metric "${MP[$OLD]}" gf_relay_published_total) $(metric "${MP[$OLD]}" gf_relay_leader)"
+kill "$STANDBY_SUB" 2>/dev/null; wait "$STANDBY_SUB" 2>/dev/null
+check "relay: what the new leader published is the log's (seq, id, topic), in order, none twice" "" \
+  "$(sql "SELECT seq || ' ' || id || ' ' || topic FROM case_events WHERE seq > $(head -n 1 "$ART/standby.txt" | cut -d' ' -f1) - 1
+           AND seq <= $(tail -n 1 "$ART/standby.txt" | cut -d' ' -f1) ORDER BY seq" | diff - "$ART/standby.txt")"
+
 # --- a holder that dies (kill -9) is taken over at once, before its lease lapses -
 DEAD=$(holder escalator)
 kill9 "$DEAD"
@@ -168,6 +205,6 @@ check "escalator: a killed holder (its session gone) is taken over before its le
 note "escalator: $DEAD killed; taken over $(sql "SELECT round(extract(epoch FROM '$LAPSE' - taken_at) * 1000)
   FROM leases WHERE name = 'escalator'") ms before its lease would have lapsed"
 
-check "takeovers in all: one per role, and the killed escalator's" "escalator|3 notifier|2 router|2" \
+check "takeovers in all: one per role, and the killed escalator's" "escalator|3 notifier|2 relay|2 router|2" \
   "$(sql "SELECT string_agg(name || '|' || epoch, ' ' ORDER BY name) FROM leases")"
 finish

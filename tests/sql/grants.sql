@@ -5,7 +5,7 @@
 -- its service runs works and what it must not do is refused.
 BEGIN;
 SET CONSTRAINTS event_stage_append IMMEDIATE; -- events in the log at each statement's end (events.sql)
-SELECT plan (52);
+SELECT plan (53);
 
 CREATE TEMP TABLE want_tables (role text, tab text, privs text);
 INSERT INTO want_tables VALUES
@@ -131,6 +131,8 @@ INSERT INTO want_tables VALUES
     -- leases (042): every look of a router, notifier, escalator; gridctl status reads
     ('gf_ctl', 'leases', 'SELECT'),
     ('gf_ctl', 'lease_instances', 'SELECT'),
+    ('gf_relay', 'leases', 'SELECT,INSERT,UPDATE'),
+    ('gf_relay', 'lease_instances', 'SELECT,INSERT,UPDATE,DELETE'),
     ('gf_router', 'leases', 'SELECT,INSERT,UPDATE'),
     ('gf_router', 'lease_instances', 'SELECT,INSERT,UPDATE,DELETE'),
     ('gf_notifier', 'leases', 'SELECT,INSERT,UPDATE'),
@@ -477,6 +479,8 @@ SELECT is (pg_temp.as_role ('gf_notifier', 'SELECT description FROM cases'), '42
            'notifier: the clear description is refused (it reads description_redacted)');
 SELECT is (pg_temp.as_role ('gf_router', 'SELECT held FROM gf_lease_take (''router'', ''x:1'', 5000)'),
            '00000', 'router: looks at its lease (042, leases.sql)');
+SELECT is (pg_temp.as_role ('gf_relay', 'SELECT held FROM gf_lease_take (''relay'', ''x:1'', 5000)'),
+           '00000', 'relay: looks at its lease (only its holder publishes)');
 SELECT is (pg_temp.as_role ('gf_intake', 'SELECT held FROM gf_lease_take (''router'', ''x:1'', 5000)'),
            '42501', 'intake: taking a lease is refused');
 SELECT is (pg_temp.as_role ('gf_notifier', 'DELETE FROM leases'), '42501',

@@ -50,8 +50,8 @@ GRANT SELECT, INSERT, UPDATE ON service_status
 -- The leases of the single-active roles (042, leases.sql): a look takes or
 -- renews (UPDATE; FOR UPDATE / FOR KEY SHARE need it too) and writes the
 -- instance's heartbeat, forgetting instances gone for an hour (DELETE).
-GRANT SELECT, INSERT, UPDATE ON leases TO gf_router, gf_notifier, gf_escalator;
-GRANT SELECT, INSERT, UPDATE, DELETE ON lease_instances TO gf_router, gf_notifier, gf_escalator;
+GRANT SELECT, INSERT, UPDATE ON leases TO gf_relay, gf_router, gf_notifier, gf_escalator;
+GRANT SELECT, INSERT, UPDATE, DELETE ON lease_instances TO gf_relay, gf_router, gf_notifier, gf_escalator;
 
 -- intake: stores complaints and applies staff actions; deletes nothing.
 GRANT SELECT ON people, identities, case_state_names TO gf_intake;
