@@ -167,9 +167,9 @@ note "weekly meetings per round: $WEEKLY"
 
 # --- relay: the standby's heartbeats, a takeover, the old leader silent ---------
 OLD=$(holder relay); NEW=$(other "$OLD")
-[ "$NEW" == relay@2 ] || not_ok "relay: relay@1 (started first, on the default ports) leads"
+declare -A RELAY_PUB=([relay@1]=$((PORT_BASE + 1)) [relay@2]=$((PORT_BASE + 8)))
 # A subscriber of the standby: capture is ready at the first heartbeat.
-"$TOOLS/capture" "tcp://127.0.0.1:$((PORT_BASE + 8))" "$ART/standby.ready" 60000 >"$ART/standby.txt" \
+"$TOOLS/capture" "tcp://127.0.0.1:${RELAY_PUB[$NEW]}" "$ART/standby.ready" 60000 >"$ART/standby.txt" \
   2>"$ART/standby.err" &
 STANDBY_SUB=$!
 wait_for "a heartbeat from the standby relay" 10 test -f "$ART/standby.ready"
