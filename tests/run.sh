@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Runs the test suite and prints "N passed, N failed" as its last line.
 #   tests/run.sh [unit|sql|e2e|all|check|fuzz|multihost|ha|city|nemesis] (default all)
-# check = all, then the unit tests under valgrind, then all again with the
+# check = all (beside the e2e lanes: the unit tests under valgrind and the
+# libFuzzer targets), then all again with the
 # ASan/UBSan build in build/asan (make check builds it); check also runs
 # each libFuzzer target briefly (build/fuzz, GF_FUZZ_SECONDS each, default 5),
 # the multihost test (when network namespaces can be made) and the failover
@@ -33,6 +34,30 @@ FAIL=0
 # run says where its time went.
 phase() {
   echo "# phase $1: at $((SECONDS / 60)) min $((SECONDS % 60)) s"
+}
+
+# beside NAME FUNCTION [ARGS...]: FUNCTION in the background (it is not one of
+# the e2e lanes' jobs: disowned), its lines into NAME.out and its counts into
+# NAME.counts; collect NAME waits for it, prints its lines and adds its
+# counts.  make check runs the phases that need no database and assert no
+# timing this way, beside the e2e lanes.
+beside() {
+  local name=$1
+  shift
+  (PASS=0 FAIL=0; "$@"; echo "$PASS $FAIL" >"$ART/$name.counts") >"$ART/$name.out" 2>&1 &
+  BESIDE_PID=$!
+  disown "$BESIDE_PID"
+}
+collect() {
+  local p f
+  while kill -0 "$BESIDE_PID" 2>/dev/null; do sleep 0.5; done
+  cat "$ART/$1.out"
+  if ! read -r p f <"$ART/$1.counts"; then
+    echo "not ok - $1: it ended without its counts (see tests/artifacts/$1.out)"
+    p=0 f=1
+  fi
+  PASS=$((PASS + p))
+  FAIL=$((FAIL + f))
 }
 
 # run_tap NAME COMMAND...: stream COMMAND's TAP lines, count them.
@@ -219,6 +244,13 @@ nemesis() {
   run_tap nemesis_short env TEST_PORT_BASE=$((${GF_TEST_PORT_START:-17000} + 40)) GF_TEST_BIN="$1" bash tests/nemesis/nemesis_short.sh
 }
 
+fuzz_and_valgrind() {
+  echo "# libFuzzer targets, a bounded run (tests/fuzz/run.sh; make fuzz runs them longer)"
+  run_tap fuzz_short tests/fuzz/run.sh "${GF_FUZZ_SECONDS:-5}"
+  echo "# unit tests under valgrind"
+  unit build "-valgrind" valgrind
+}
+
 case "$MODE" in
   nemesis) nemesis "$ROOT/bin" ;;
   ha) ha "$ROOT/bin" "$ROOT/build/tools" "" ;;
@@ -240,18 +272,17 @@ case "$MODE" in
     unit build ""
     phase "sql (the database code: layout rules and pgTAP suites, tests/sql)"
     sql_suites "$ROOT/bin"
-    phase e2e
+    phase "e2e, and beside it the libFuzzer targets (a bounded run of tests/fuzz/run.sh; make fuzz runs them longer) and the unit tests under valgrind"
+    beside fuzz_valgrind fuzz_and_valgrind
     e2e "$ROOT/bin" "$ROOT/build/tools" ""
-    phase "fuzz (libFuzzer targets, a bounded run of tests/fuzz/run.sh; make fuzz runs them longer)"
-    run_tap fuzz_short tests/fuzz/run.sh "${GF_FUZZ_SECONDS:-5}"
+    phase "the libFuzzer targets and the unit tests under valgrind, collected"
+    collect fuzz_valgrind
     phase multihost
     multihost "$ROOT/bin" ""
     phase "ha (PostgreSQL failover: tests/ha, make check-ha)"
     ha "$ROOT/bin" "$ROOT/build/tools" ""
     phase "nemesis (pause, file descriptors, clock skew, full disk, partition: tests/nemesis, make nemesis)"
     nemesis "$ROOT/bin"
-    phase "unit under valgrind"
-    unit build "-valgrind" valgrind
     phase "unit and e2e built with AddressSanitizer + UBSan"
     export ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=1:abort_on_error=0}
     export UBSAN_OPTIONS=${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1}
