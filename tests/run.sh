@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # Runs the test suite and prints "N passed, N failed" as its last line.
 #   tests/run.sh [unit|sql|e2e|all|check|fuzz|multihost|ha|city|nemesis] (default all)
-# check = all (beside the e2e lanes: the unit tests under valgrind and the
-# libFuzzer targets), then all again with the
+# check = all (the unit tests, pgTAP, the unit tests under valgrind and the
+# libFuzzer targets beside the e2e lanes), then all again with the
 # ASan/UBSan build in build/asan (make check builds it); check also runs
 # each libFuzzer target briefly (build/fuzz, GF_FUZZ_SECONDS each, default 5),
 # the multihost test (when network namespaces can be made) and the failover
@@ -39,8 +39,9 @@ phase() {
 # beside NAME FUNCTION [ARGS...]: FUNCTION in the background (it is not one of
 # the e2e lanes' jobs: disowned), its lines into NAME.out and its counts into
 # NAME.counts; collect NAME waits for it, prints its lines and adds its
-# counts.  make check runs the phases that need no database and assert no
-# timing this way, beside the e2e lanes.
+# counts.  make check runs the phases that assert no timing (and need no more
+# of the shared cluster than a database of their own) this way, beside the
+# e2e lanes.
 beside() {
   local name=$1
   shift
@@ -244,7 +245,11 @@ nemesis() {
   run_tap nemesis_short env TEST_PORT_BASE=$((${GF_TEST_PORT_START:-17000} + 40)) GF_TEST_BIN="$1" bash tests/nemesis/nemesis_short.sh
 }
 
-fuzz_and_valgrind() {
+units_sql_fuzz_valgrind() {
+  echo "# unit tests"
+  unit build ""
+  echo "# the database code: layout rules and pgTAP suites (tests/sql)"
+  sql_suites "$ROOT/bin"
   echo "# libFuzzer targets, a bounded run (tests/fuzz/run.sh; make fuzz runs them longer)"
   run_tap fuzz_short tests/fuzz/run.sh "${GF_FUZZ_SECONDS:-5}"
   echo "# unit tests under valgrind"
@@ -268,27 +273,25 @@ case "$MODE" in
     else
       echo "not ok - format-check: run make format (see tests/artifacts/format-check.out)"; FAIL=$((FAIL + 1))
     fi
-    phase unit
-    unit build ""
-    phase "sql (the database code: layout rules and pgTAP suites, tests/sql)"
-    sql_suites "$ROOT/bin"
-    phase "e2e, and beside it the libFuzzer targets (a bounded run of tests/fuzz/run.sh; make fuzz runs them longer) and the unit tests under valgrind"
-    beside fuzz_valgrind fuzz_and_valgrind
+    deploy/pg.sh start >/dev/null
+    phase "e2e, and beside it the unit tests, the database code's (layout rules and pgTAP suites, tests/sql), the libFuzzer targets (a bounded run of tests/fuzz/run.sh; make fuzz runs them longer) and the unit tests under valgrind"
+    beside beside_e2e units_sql_fuzz_valgrind
     e2e "$ROOT/bin" "$ROOT/build/tools" ""
-    phase "the libFuzzer targets and the unit tests under valgrind, collected"
-    collect fuzz_valgrind
+    phase "the unit tests, pgTAP, libFuzzer and valgrind, collected"
+    collect beside_e2e
     phase multihost
     multihost "$ROOT/bin" ""
     phase "ha (PostgreSQL failover: tests/ha, make check-ha)"
     ha "$ROOT/bin" "$ROOT/build/tools" ""
     phase "nemesis (pause, file descriptors, clock skew, full disk, partition: tests/nemesis, make nemesis)"
     nemesis "$ROOT/bin"
-    phase "unit and e2e built with AddressSanitizer + UBSan"
+    phase "e2e built with AddressSanitizer + UBSan, and beside it the unit tests so built"
     export ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=1:abort_on_error=0}
     export UBSAN_OPTIONS=${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1}
-    unit build/asan "-asan"
-    phase e2e-asan
+    beside beside_asan unit build/asan "-asan"
     e2e "$ROOT/build/asan/bin" "$ROOT/build/asan/tools" "-asan"
+    phase "the unit tests built with AddressSanitizer + UBSan, collected"
+    collect beside_asan
     phase end
     ;;
   *) echo "usage: $0 [unit|sql|e2e|all|check|fuzz|multihost|ha|city|nemesis]" >&2; exit 2 ;;
