@@ -245,13 +245,16 @@ nemesis() {
   run_tap nemesis_short env TEST_PORT_BASE=$((${GF_TEST_PORT_START:-17000} + 40)) GF_TEST_BIN="$1" bash tests/nemesis/nemesis_short.sh
 }
 
+# fuzz_short: each libFuzzer target briefly (GF_FUZZ_SECONDS, default 5).
+fuzz_short() { run_tap fuzz_short tests/fuzz/run.sh "${GF_FUZZ_SECONDS:-5}"; }
+
 units_sql_fuzz_valgrind() {
   echo "# unit tests"
   unit build ""
   echo "# the database code: layout rules and pgTAP suites (tests/sql)"
   sql_suites "$ROOT/bin"
   echo "# libFuzzer targets, a bounded run (tests/fuzz/run.sh; make fuzz runs them longer)"
-  run_tap fuzz_short tests/fuzz/run.sh "${GF_FUZZ_SECONDS:-5}"
+  fuzz_short
   echo "# unit tests under valgrind"
   unit build "-valgrind" valgrind
 }
@@ -264,7 +267,7 @@ case "$MODE" in
   unit) unit build "" ;;
   sql) sql_suites "$ROOT/bin" ;;
   e2e) e2e "$ROOT/bin" "$ROOT/build/tools" "" ;;
-  fuzz) run_tap fuzz_short tests/fuzz/run.sh "${GF_FUZZ_SECONDS:-5}" ;;
+  fuzz) fuzz_short ;;
   all) unit build ""; sql_suites "$ROOT/bin"; e2e "$ROOT/bin" "$ROOT/build/tools" "" ;;
   check)
     phase format-check

@@ -167,12 +167,7 @@ T_DRAIN=$((SECONDS - T0))
 # --- verification ----------------------------------------------------------------
 check_cases_once "$COUNT"
 # Routed cases by their case.routed event (check_effects_once goes by state).
-check "every routed case's leader notified of it exactly once" 0 \
-  "$(sql "SELECT count(*) FROM cases c WHERE EXISTS (SELECT 1 FROM case_events e WHERE e.case_id = c.id AND e.type = 'case.routed')
-           AND (SELECT count(*) FROM notifications n JOIN people p ON p.id = n.recipient
-                 WHERE n.case_id = c.id AND n.kind = 'case.routed' AND p.role = 'leader') <> 1")"
-check "one notification.created per notification" "$(sql "SELECT count(*) FROM notifications")" \
-  "$(sql "SELECT count(*) FROM case_events WHERE type = 'notification.created'")"
+check_notified_once
 
 # Escalation, from the rules (not from the engine's functions): on Nov 2 one
 # weekly meeting per L2 grid and one monthly per L1 grid, nothing else; every

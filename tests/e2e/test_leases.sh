@@ -168,26 +168,26 @@ note "weekly meetings per round: $WEEKLY"
 # --- relay: the standby's heartbeats, a takeover, the old leader silent ---------
 OLD=$(holder relay); NEW=$(other "$OLD")
 declare -A RELAY_PUB=([relay@1]=$((PORT_BASE + 1)) [relay@2]=$((PORT_BASE + 8)))
+# seen_after SEQ: the standby's subscriber got an event after SEQ.
+seen_after() { awk -v h="$1" '$1 > h {n++} END {exit !(n > 0)}' "$ART/standby.txt"; }
 # A subscriber of the standby: capture is ready at the first heartbeat.
 "$TOOLS/capture" "tcp://127.0.0.1:${RELAY_PUB[$NEW]}" "$ART/standby.ready" 60000 >"$ART/standby.txt" \
   2>"$ART/standby.err" &
 STANDBY_SUB=$!
-wait_for "a heartbeat from the standby relay" 10 test -f "$ART/standby.ready"
-ok "relay: the standby sends heartbeats (with the log's head)"
+wait_for "a heartbeat from the standby relay" 10 test -f "$ART/standby.ready" &&
+  ok "relay: the standby sends heartbeats (with the log's head)"
 PUB_OLD=$(metric "${MP[$OLD]}" gf_relay_published_total) # nothing is being written now
 freeze relay
 check "relay: took over within lease + one look (+ 2 s for a loaded machine)" 1 \
   "$([ "$T_MS" -le $((GF_LEASE_MS + LOOK_MS + 2000)) ] && echo 1 || echo "$T_MS ms")"
 HEAD=$(sql "SELECT max(seq) FROM case_events")
 submit --source hotline --ref R1 --text "路灯不亮 R1" --grid QNL.07.063 >/dev/null
-wait_for "the new leader's subscriber to see the new events" 15 \
-  awk -v h="$HEAD" '$1 > h {n++} END {exit !(n > 0)}' "$ART/standby.txt"
+wait_for "the new leader's subscriber to see the new events" 15 seen_after "$HEAD"
 thaw relay
 check "relay: $OLD says it is no longer the leader" 1 "$(grep -c 'no longer the leader; standing by' "$ART/$OLD.log")"
 HEAD=$(sql "SELECT max(seq) FROM case_events")
 submit --source hotline --ref R2 --text "路灯不亮 R2" --grid QNL.07.063 >/dev/null
-wait_for "the new leader to publish after the old one woke" 15 \
-  awk -v h="$HEAD" '$1 > h {n++} END {exit !(n > 0)}' "$ART/standby.txt"
+wait_for "the new leader to publish after the old one woke" 15 seen_after "$HEAD"
 check "relay: the old leader published nothing after it woke (gf_relay_published_total, gf_relay_leader)" \
   "${PUB_OLD:-x} 0" "$(metric "${MP[$OLD]}" gf_relay_published_total) $(metric "${MP[$OLD]}" gf_relay_leader)"
 kill "$STANDBY_SUB" 2>/dev/null; wait "$STANDBY_SUB" 2>/dev/null

@@ -190,6 +190,19 @@ check_effects_once() {
     "$(sql "SELECT count(*) = max(seq) AND min(seq) = 1 AND count(*) = count(DISTINCT seq) FROM case_events")"
 }
 
+# check_notified_once [LABEL]: each case with a case.routed event (whatever
+# its state now) notified to its grid leader once, and one
+# notification.created event per notification; LABEL prefixes the names.
+check_notified_once() {
+  local l=${1:+$1: }
+  check "${l}every routed case's leader notified of it exactly once" 0 \
+    "$(sql "SELECT count(*) FROM cases c WHERE EXISTS (SELECT 1 FROM case_events e WHERE e.case_id = c.id AND e.type = 'case.routed')
+             AND (SELECT count(*) FROM notifications n JOIN people p ON p.id = n.recipient
+                   WHERE n.case_id = c.id AND n.kind = 'case.routed' AND p.role = 'leader') <> 1")"
+  check "${l}one notification.created per notification" "$(sql "SELECT count(*) FROM notifications")" \
+    "$(sql "SELECT count(*) FROM case_events WHERE type = 'notification.created'")"
+}
+
 # check_notification_fanout: the rules' notifications, counted independently:
 # the leader and members of each routed case, the L1 triage staff of each
 # unroutable case, a receipt to each resident with a phone.

@@ -318,12 +318,7 @@ invariants() {
   wait_for "$r: the stream subscriber at the head" "$SETTLE" watch_at_head
   note "$r: the complaints, $FED in all:"
   check_cases_once "$FED"
-  check "$r: every routed case's leader notified of it exactly once" 0 \
-    "$(sql "SELECT count(*) FROM cases c WHERE EXISTS (SELECT 1 FROM case_events e WHERE e.case_id = c.id AND e.type = 'case.routed')
-             AND (SELECT count(*) FROM notifications n JOIN people p ON p.id = n.recipient
-                   WHERE n.case_id = c.id AND n.kind = 'case.routed' AND p.role = 'leader') <> 1")"
-  check "$r: one notification.created per notification" "$(sql "SELECT count(*) FROM notifications")" \
-    "$(sql "SELECT count(*) FROM case_events WHERE type = 'notification.created'")"
+  check_notified_once "$r"
   local total; total=$(sql "SELECT count(*) FROM deliveries WHERE channel = 'sms'")
   check "$r: SMS: the gateway delivered each outbox key once ($total)" "$total $total" \
     "$(sql "SELECT count(DISTINCT dedupe_key) FROM deliveries WHERE channel = 'sms'") $(gw delivered)"
