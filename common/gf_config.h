@@ -32,7 +32,7 @@
     metrics/port    --metrics   GF_METRICS   0    (0: off)         no
     service/drain   --drain     GF_DRAIN     4000 (ms, 100..60000) yes (SIGHUP)
     service/status  --status    GF_STATUS    5000 (ms, 0: off)     no
-    service/lease   --lease     GF_LEASE_MS  5000 (ms, 300..600000: router, notifier,
+    service/lease   --lease     GF_LEASE_MS  5000 (ms, 300..600000: relay, router, notifier,
                     escalator lease; renewed every third)    no
     security/curve  --curve     GF_CURVE     on   (off: plain TCP, loopback/ipc only) no
     security/cert   --cert      GF_CERT      ""   (own CurveZMQ certificate file)     no

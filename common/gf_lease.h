@@ -1,4 +1,4 @@
-/*  gf_lease — the lease of a single-active role (router, notifier,
+/*  gf_lease — the lease of a single-active role (relay, router, notifier,
     escalator), with fencing.
 
     Every instance of the role looks at its lease every third of
