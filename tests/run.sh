@@ -27,6 +27,7 @@ cd "$ROOT"
 MODE=${1:-all}
 ART=$ROOT/tests/artifacts
 mkdir -p "$ART"
+touch "$ART/.run-start"
 PASS=0
 FAIL=0
 
@@ -34,6 +35,23 @@ FAIL=0
 # run says where its time went.
 phase() {
   echo "# phase $1: at $((SECONDS / 60)) min $((SECONDS % 60)) s"
+}
+
+# failures: what failed in this run, compact, just above the counts (CI
+# shows only the end of the output): per failed test (at most four) its
+# first "not ok" lines with the lines after them, and the last lines of its
+# stderr.
+failures() {
+  local tap n=0
+  echo "# what failed (tests/artifacts/NAME.tap and NAME.stderr):"
+  for tap in $(grep -l '^not ok' $(find "$ART" -maxdepth 1 -name '*.tap' -newer "$ART/.run-start") /dev/null); do
+    n=$((n + 1))
+    [ $n -le 4 ] || { echo "# ... and more: grep '^not ok' tests/artifacts/*.tap"; break; }
+    grep -m 2 -A 2 '^not ok' "$tap" | grep -v '^--$' | cut -c1-200 | sed "s|^|# $(basename "$tap" .tap): |"
+    if [ -s "${tap%.tap}.stderr" ]; then
+      tail -n 2 "${tap%.tap}.stderr" | cut -c1-200 | sed 's/^/#   stderr: /'
+    fi
+  done
 }
 
 # beside NAME FUNCTION [ARGS...]: FUNCTION in the background (it is not one of
@@ -54,7 +72,7 @@ collect() {
   while kill -0 "$BESIDE_PID" 2>/dev/null; do sleep 0.5; done
   cat "$ART/$1.out"
   if ! read -r p f <"$ART/$1.counts"; then
-    echo "not ok - $1: it ended without its counts (see tests/artifacts/$1.out)"
+    echo "not ok - $1: it ended without its counts (see tests/artifacts/$1.out)" | tee -a "$ART/$1.tap"
     p=0 f=1
   fi
   PASS=$((PASS + p))
@@ -75,18 +93,20 @@ tally() {
   local p f
   p=$(grep -c '^ok' "$out")
   f=$(grep -c '^not ok' "$out")
+  # (each verdict tally adds is also appended to the .tap, where the
+  # failure summary at the end finds it)
   if [ "$rc" -ne 0 ] && [ "$f" -eq 0 ]; then
-    echo "not ok - $name exited with status $rc (see tests/artifacts/$name.stderr)"
+    echo "not ok - $name exited with status $rc (see tests/artifacts/$name.stderr)" | tee -a "$out"
     f=1
   fi
   if [ "$p" -eq 0 ] && [ "$f" -eq 0 ]; then
-    echo "not ok - $name ran no test"
+    echo "not ok - $name ran no test" | tee -a "$out"
     f=1
   fi
   # pgTAP's and cmocka's word that the plan was not kept (a suite that
   # stopped early, or ran more than it says).
   if grep -q '^# Looks like you planned' "$out"; then
-    echo "not ok - $name did not run the number of tests it planned"
+    echo "not ok - $name did not run the number of tests it planned" | tee -a "$out"
     f=$((f + 1))
   fi
   PASS=$((PASS + p))
@@ -205,7 +225,7 @@ sql_suites() {
   if ! GF_DB=$conninfo "$1/gridctl" db migrate >"$ART/sql-migrate.log" 2>&1 ||
      ! GF_DB=$conninfo "$1/gridctl" grids import deploy/sample/qingnianlu.json >>"$ART/sql-migrate.log" 2>&1 ||
      ! deploy/pg.sh psql -X -q -d "$db" -c "CREATE EXTENSION IF NOT EXISTS pgtap" >>"$ART/sql-migrate.log" 2>&1; then
-    echo "not ok - sql: database for the pgTAP suites (see tests/artifacts/sql-migrate.log)"
+    echo "not ok - sql: database for the pgTAP suites (see tests/artifacts/sql-migrate.log)" | tee -a "$ART/sql.tap"
     FAIL=$((FAIL + 1))
     return
   fi
@@ -274,7 +294,8 @@ case "$MODE" in
     if make -s format-check >"$ART/format-check.out" 2>&1; then
       echo "ok - format-check (clang-format)"; PASS=$((PASS + 1))
     else
-      echo "not ok - format-check: run make format (see tests/artifacts/format-check.out)"; FAIL=$((FAIL + 1))
+      echo "not ok - format-check: run make format (see tests/artifacts/format-check.out)" | tee -a "$ART/format-check.tap"
+      FAIL=$((FAIL + 1))
     fi
     deploy/pg.sh start >/dev/null
     phase "e2e, and beside it the unit tests, the database code's (layout rules and pgTAP suites, tests/sql), the libFuzzer targets (a bounded run of tests/fuzz/run.sh; make fuzz runs them longer) and the unit tests under valgrind"
@@ -300,5 +321,6 @@ case "$MODE" in
   *) echo "usage: $0 [unit|sql|e2e|all|check|fuzz|multihost|ha|city|nemesis]" >&2; exit 2 ;;
 esac
 
+[ "$FAIL" -eq 0 ] || failures
 echo "$PASS passed, $FAIL failed"
 [ "$FAIL" -eq 0 ]
