@@ -203,6 +203,7 @@ bench: deps
 	@bench/bench.sh
 	@bench/escalation_bench.sh
 	@bench/programmes_bench.sh
+	@bench/workbench_bench.sh
 	@python3 bench/report.py
 
 # Binaries, SQL, calendar; systemd units (paths filled in) and sample

@@ -1,7 +1,8 @@
 #!/usr/bin/env python3
 """make bench, last step: joins bench/out/throughput.json (bench/bench.sh),
-bench/out/escalation.json (bench/escalation_bench.sh) and
-bench/out/programmes.json (bench/programmes_bench.sh) into
+bench/out/escalation.json (bench/escalation_bench.sh),
+bench/out/programmes.json (bench/programmes_bench.sh) and
+bench/out/workbench.json (bench/workbench_bench.sh) into
 bench/results.json, with each figure's target and whether it was met, and
 prints the table.  docs/performance.md explains the figures."""
 import json
@@ -19,6 +20,7 @@ def load(name):
 t = load("throughput.json")
 e = load("escalation.json")
 pg = load("programmes.json")
+wb = load("workbench.json")
 rows = []  # (name, value, unit, target text, met or None, load average)
 
 
@@ -97,8 +99,13 @@ if pg:
                 tm["first_ms"] < 1000 if target else None, tm["load"])
             row("programmes: %s (best)" % label, tm["best_ms"], "ms", la=tm["load"])
 
+if wb:
+    for page, ms in wb["first_render_ms"].items():
+        row("workbench: first render, %s, %d open cases" % (page, wb["open_cases"]), ms, "ms",
+            "< 1000 ms", ms < 1000, wb["load"])
+
 result = {"machine": {"cpus": os.cpu_count()}, "figures": rows,
-          "throughput": t, "escalation": e, "programmes": pg}
+          "throughput": t, "escalation": e, "programmes": pg, "workbench": wb}
 json.dump(result, open("bench/results.json", "w"), indent=2, ensure_ascii=False)
 print()
 print("%-58s %12s %-9s %-18s %-5s %s" % ("figure", "value", "unit", "target", "met", "load"))
