@@ -81,6 +81,21 @@ outage() {
 }
 now_ms() { date +%s%3N; }
 
+# lost_report NAME T0: "#" lines: the acknowledgements (ms after T0) of the
+# records acked_lost found missing, and the monitor's events since the round
+# began (also kept in events-NAME.txt).
+lost_report() {
+  LC_ALL=C comm -23 <(LC_ALL=C sort "$ART/acked.txt") "$ART/stored.txt" >"$ART/lost-$1.txt"
+  awk -v t0="$2" 'NR == FNR {lost[$0] = 1; next} FILENAME ~ /jsonl$/ {
+      if (match($0, /"call_id":"[^"]*"/)) { id = substr($0, RSTART + 11, RLENGTH - 12); if (id in lost) want[FNR] = 1 } next }
+      ($2 in want) {print $1 - t0}' "$ART/lost-$1.txt" "$ART/feed-$1.jsonl" "$ART/acks-$1.txt" |
+    sort -n | awk '{a[NR] = $1} END {if (NR) printf "# %s: the lost were acknowledged %d..%d ms after the fault\n", name, a[1], a[NR]}' name="$1"
+  PA psql monitor -d pg_auto_failover -tAc "SELECT eventtime, nodename, reportedstate, goalstate,
+      reportedlsn, description FROM pgautofailover.event ORDER BY eventid DESC LIMIT 40" \
+    >"$ART/events-$1.txt" 2>&1
+  sed 's/^/# monitor: /' "$ART/events-$1.txt" | cut -c1-220 | tac
+}
+
 # round NAME FAULT COUNT: feed COUNT records; once some are stored, apply
 # FAULT (kill or freeze) to the current primary; wait for the standby to be
 # promoted and the feed to end; check nothing acknowledged was lost.
@@ -132,7 +147,12 @@ round() {
   resent=$(sed -n "s/.*: \([0-9]*\) answers were 'unavailable'.*/\1/p" "$ART/feed-$name.err")
   if [ "${resent:-0}" -gt 0 ]; then ok "$name: $resent answers 'unavailable' during the failover, each resent"
   else not_ok "$name: no 'unavailable' answer: was anything in flight?"; fi
-  check "$name: no acknowledged complaint lost" 0 "$(acked_lost "$ART/acks-$name.txt" "$ART/feed-$name.jsonl")"
+  local lost
+  lost=$(acked_lost "$ART/acks-$name.txt" "$ART/feed-$name.jsonl")
+  check "$name: no acknowledged complaint lost" 0 "$lost"
+  # For whoever reads a failure: when the lost ones were acknowledged
+  # (ms after the fault), and what the monitor did meanwhile.
+  [ "$lost" -eq 0 ] || lost_report "$name" "$t0"
   if [ "$fault" == freeze ]; then
     # Still frozen: every service must reach the new primary without it
     # (a connection to a frozen server hears nothing, not even a reset:
