@@ -154,8 +154,11 @@ static int s_store (s_intake_t *self, int from, int to, int64_t deadline, bool *
         PQclear (res);
         if (rc == 0 && self->config->intake_route && json_array_size (fresh) > 0)
             rc = s_route (self, fresh, deadline, late);
+        /* Nothing new stored: the duplicates' answers wait for what was
+           found to be durable (gf_intake_db_commit_found). */
         if (rc == 0)
-            rc = gf_intake_db_commit (self->db, deadline, late);
+            rc = json_array_size (fresh) > 0 ? gf_intake_db_commit (self->db, deadline, late)
+                                             : gf_intake_db_commit_found (self->db, deadline, late);
     }
     json_decref (fresh);
     bool wrote = false;

@@ -299,11 +299,13 @@ void gf_intake_action_apply (gf_db_t *db, const gf_action_t *a, const char *iden
         goto refuse;
     }
     if (resend) {
+        if (gf_intake_db_commit_found (db, deadline, &late) != 0)
+            goto unavailable;
         reply->duplicate = true;
         reply->case_id = gf_db_get_ll (done, 0, "case_id");
         reply->state = strdup (gf_db_get (done, 0, "to_state"));
         reply->version = gf_db_get_ll (done, 0, "version");
-        goto rollback;
+        goto cleanup;
     }
     if (idn && streq (a->action, "assign") && a->grid && !gf_case_grid_within (a->grid, idn_grid)) {
         gf_error_set (&err, GF_E_FORBIDDEN, "grid %s is outside identity %s's subtree %s", a->grid,
@@ -420,7 +422,6 @@ unavailable:
     gf_intake_db_failure (db, late, &err);
 refuse:
     gf_intake_db_refuse (reply, err.code, err.message);
-rollback:
     gf_db_rollback (db);
 cleanup:
     if (done)

@@ -104,8 +104,12 @@ void gf_intake_attachment_apply (gf_db_t *db, const gf_attachment_t *a, const ch
     }
     reply->duplicate = streq (gf_db_get (res, 0, "duplicate"), "t");
     if (reply->duplicate) {
+        if (gf_intake_db_commit_found (db, deadline, &late) != 0) {
+            reply->duplicate = false;
+            goto unavailable;
+        }
         reply->ok = true;
-        goto rollback;
+        goto cleanup;
     }
     if (gf_intake_db_commit (db, deadline, &late) != 0)
         goto unavailable;
@@ -117,7 +121,6 @@ unavailable:
     gf_intake_db_failure (db, late, &err);
 refuse:
     gf_intake_db_refuse (reply, err.code, err.message);
-rollback:
     if (begun)
         gf_db_rollback (db);
 cleanup:

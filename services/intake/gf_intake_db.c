@@ -108,6 +108,20 @@ int gf_intake_db_commit (gf_db_t *db, int64_t deadline, bool *late)
     return res && !missed && !warned ? 0 : -1;
 }
 
+int gf_intake_db_commit_found (gf_db_t *db, int64_t deadline, bool *late)
+{
+    static const char *SQL_WAL_RECORD =
+        "SELECT pg_logical_emit_message (true, 'gridflow.durable', '')";
+    PGresult *res = gf_intake_db_exec (db, SQL_WAL_RECORD, 0, NULL, deadline, late);
+    if (!res || *late) {
+        if (res)
+            PQclear (res);
+        return -1;
+    }
+    PQclear (res);
+    return gf_intake_db_commit (db, deadline, late);
+}
+
 void gf_intake_db_committed (bool in_time)
 {
     static bool s_stuck = false; /* the intake's one thread calls this */
@@ -151,12 +165,14 @@ PGresult *gf_intake_db_apply (gf_db_t *db, const char *sql, int nparams, const c
         gf_error_set (&err, gf_code_from_name (code), "%s", gf_db_get (res, 0, "message"));
         goto refuse;
     }
-    reply->ok = true;
     if (streq (gf_db_get (res, 0, "duplicate"), "t")) {
+        if (gf_intake_db_commit_found (db, deadline, &late) != 0)
+            goto unavailable;
+        reply->ok = true;
         reply->duplicate = true;
-        gf_db_rollback (db);
         return res;
     }
+    reply->ok = true;
     if (gf_intake_db_commit (db, deadline, &late) != 0)
         goto unavailable;
     gf_intake_db_committed (true);

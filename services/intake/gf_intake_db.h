@@ -45,6 +45,18 @@ PGresult *gf_intake_db_exec (gf_db_t *db, const char *sql, int nparams, const ch
     have committed locally, unreplicated. */
 int gf_intake_db_commit (gf_db_t *db, int64_t deadline, bool *late);
 
+/*  COMMIT of a transaction that found a request already applied (a
+    duplicate), as durable as a write's before its answer goes out: what
+    it found may be a COMMIT that reached this server's WAL but never its
+    synchronous standby (the server crashed in between and came back: the
+    sender was told `unavailable`), which a failover to that standby
+    loses.  A transaction that wrote nothing commits without waiting for
+    any standby, so this one writes one WAL record first (a transactional
+    logical message, 'gridflow.durable', that no table keeps): its COMMIT
+    then waits for the synchronous standby to hold the WAL up to it, and
+    with it what was found.  Returns as gf_intake_db_commit. */
+int gf_intake_db_commit_found (gf_db_t *db, int64_t deadline, bool *late);
+
 /*  Why a request's transaction failed, as its answer (err): late (the
     deadline passed: unavailable), the connection lost or a class the
     storage answers for (unavailable), a deadlock, serialization failure
@@ -59,7 +71,7 @@ void gf_intake_db_failure (gf_db_t *db, bool late, gf_error_t *err);
     answers a row with `err` (NULL, or an error code's name) and `message`
     and `duplicate`.  Returns that row (the caller's to PQclear) when the
     request was applied and committed in time, or was a duplicate
-    (reply->duplicate set; nothing written); NULL when it was refused or
+    (reply->duplicate set; gf_intake_db_commit_found); NULL when it was refused or
     failed, with reply filled as that error (nothing written).  reply->ok
     is set either way. */
 PGresult *gf_intake_db_apply (gf_db_t *db, const char *sql, int nparams, const char *const *params,

@@ -99,12 +99,14 @@ void gf_intake_meeting_apply (gf_db_t *db, const gf_meeting_action_t *a, const c
         goto refuse;
     }
     if (streq (gf_db_get (checked, 0, "duplicate"), "t")) {
+        if (gf_intake_db_commit_found (db, deadline, &late) != 0)
+            goto unavailable;
         reply->duplicate = true;
         reply->case_id =
             gf_db_get (checked, 0, "case_id") ? gf_db_get_ll (checked, 0, "case_id") : 0;
         reply->state = strdup (streq (a->action, "close") ? "closed" : "open");
         reply->version = gf_db_get_ll (checked, 0, "version");
-        goto rollback;
+        goto cleanup;
     }
     if (gf_db_get (checked, 0, "case_action") && !(step = s_case_step (a, checked, &err)))
         goto refuse;
@@ -121,7 +123,6 @@ unavailable:
     gf_intake_db_failure (db, late, &err);
 refuse:
     gf_intake_db_refuse (reply, err.code, err.message);
-rollback:
     gf_db_rollback (db);
 cleanup:
     if (checked)

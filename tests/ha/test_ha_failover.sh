@@ -5,7 +5,9 @@
 # In the middle of a hotline feed the primary crashes (pg_ctl stop -m
 # immediate) and the standby is promoted: every service follows on its own,
 # every acknowledged complaint is stored once, routed once, notified once,
-# and the relay's sequence stays dense.
+# and the relay's sequence stays dense.  Before that, with the standby frozen:
+# a resend that finds a complaint committed on the primary only is not
+# acknowledged until the standby has it.
 # Uses its own two clusters under var/ha/, on this test's ports B+7 and B+8,
 # made fresh for the run and removed after it.
 # Run by make check-ha, and once by make check (about 1 min, 2 under load).
@@ -28,6 +30,30 @@ export GF_DB="$(HA conninfo gft_ha)"
 migrate_db
 # Metrics on B+3..B+6 (no escalator: B+7 and B+8 are the clusters').
 start_stack --metrics
+
+# --- a duplicate is answered only once what it found is on the standby -----
+# The crash window: a COMMIT that reached a's WAL but not b (b frozen here:
+# a's COMMIT waits for it, the intake cancels at its deadline and answers
+# `unavailable`, the transaction committed locally).  A resend finds the
+# case; a transaction that only read commits without waiting for any
+# standby, so before the fix the resend was acknowledged `duplicate` at
+# once, and a failover to b then lost an acknowledged complaint (seen in
+# test_ha_auto).  Now its COMMIT waits for b as a write's does.
+b_signal() {
+  local pm; pm=$(head -1 "$ROOT/var/ha/b/postmaster.pid")
+  kill "-$1" "$pm" $(pgrep -P "$pm")
+}
+b_signal STOP
+first=$("$TOOLS/intake_probe" "$GF_INTAKE" HL-HA-DURABLE 10000 2>>"$ART/probe.err")
+check "b frozen: a complaint is answered unavailable (committed on a only)" unavailable "${first%% *}"
+check "... and is on a" 1 "$(sql "SELECT count(*) FROM cases WHERE source_ref = 'HL-HA-DURABLE'")"
+resent=$("$TOOLS/intake_probe" "$GF_INTAKE" HL-HA-DURABLE 10000 2>>"$ART/probe.err")
+check "b frozen: its resend, which finds it, is not acknowledged before b has it" unavailable "${resent%% *}"
+b_signal CONT
+wait_for "b to be a synchronous standby again" 20 replication_is "b|sync"
+resent=$("$TOOLS/intake_probe" "$GF_INTAKE" HL-HA-DURABLE 10000 2>>"$ART/probe.err")
+check "b back: the resend is acknowledged as the duplicate it is" "ok duplicate" "$(cut -d' ' -f1,3 <<<"$resent")"
+check "... and the case is on b" 1 "$(HA psql b -d gft_ha -tAc "SELECT count(*) FROM cases WHERE source_ref = 'HL-HA-DURABLE'")"
 
 gen_hotline 1200 88 --prefix HL-HA >"$ART/feed.jsonl" 2>"$ART/feed.summary"
 run_feed --window 16 --timeout 1000 --attempts 300 &
@@ -66,7 +92,7 @@ check "adapter: every record acknowledged (accepted + duplicate), none rejected 
   "$(awk -F'[ ,]+' '{print $2 + $4, $6, $8}' "$ART/feed.out")"
 wait_for "pipeline to drain" 60 quiescent
 check "the data is on node b" "$(sql "SELECT inet_server_port()")" "$(HA psql b -d postgres -tAc "SHOW port")"
-check_effects_once 1200
+check_effects_once 1201
 check "every case committed on a before the crash is on b" "" \
   "$(sql "SELECT source_ref FROM cases ORDER BY 1" | LC_ALL=C comm -23 "$ART/committed-on-a.txt" -)"
 check_notification_fanout
