@@ -6,7 +6,7 @@
 -- functions as gf_gateway (rolled back).
 BEGIN;
 SET CONSTRAINTS event_stage_append IMMEDIATE; -- events in the log at each statement's end (events.sql)
-SELECT plan (22);
+SELECT plan (23);
 
 INSERT INTO sim_clock (at) VALUES ('2026-12-10 12:00+08')
 ON CONFLICT (id) DO UPDATE SET at = excluded.at;
@@ -164,6 +164,25 @@ SELECT is ((SELECT due FROM gf_indicator_cases ('QNL', '2026-10') WHERE case_id 
 SELECT is ((SELECT sign_due FROM gf_indicator_cases ('QNL', '2026-10') WHERE case_id = 910009),
            gf_overdue_at ('routed', 'QNL', false, '2026-10-09 09:00+08', NULL, NULL),
            'and its sign-for deadline too');
+
+-- A case resolved in November and reopened in December: November's
+-- figures take its state as of the month's end, rebuilt from its history
+-- (it has an event after that); its live row says reopened.
+INSERT INTO sim_clock (at) VALUES ('2026-12-10 12:00+08')
+ON CONFLICT (id) DO UPDATE SET at = excluded.at;
+INSERT INTO cases (id, source, source_ref, root, grid, state, tier, category, description, urgent,
+                   groups, received_at, routed_at)
+VALUES (910006, 'hotline', 'I-6', 'QNL', 'QNL.07.063', 'reopened', 'pending', 'road', 'x', false, '{}',
+        '2026-11-16 10:00+08', '2026-11-16 10:00+08');
+INSERT INTO event_stage (type, topic, case_id, grid, at, payload)
+VALUES ('case.received', 'x', 910006, 'QNL.07.063', '2026-11-16 10:00+08', '{}'),
+       ('case.routed', 'x', 910006, 'QNL.07.063', '2026-11-16 10:00+08', '{}'),
+       ('case.signed', 'x', 910006, 'QNL.07.063', '2026-11-16 11:00+08', '{"from": "routed", "to": "signed"}'),
+       ('case.resolved', 'x', 910006, 'QNL.07.063', '2026-11-18 10:00+08', '{"from": "signed", "to": "resolved"}'),
+       ('case.reopened', 'x', 910006, 'QNL.07.063', '2026-12-03 10:00+08', '{"from": "resolved", "to": "reopened"}');
+SELECT is ((SELECT resolved::text || ' ' || on_time::text || ' ' || reopened::text
+              FROM gf_indicator_cases ('QNL', '2026-11') WHERE case_id = 910006),
+           'true true false', 'a closed month: a case changed after it counts as it was then');
 
 SELECT * FROM finish ();
 ROLLBACK;
