@@ -13,10 +13,11 @@
 #                BENCH_COUNTY_CLOSED (1,000,000) closed cases in all.  The
 #                relay, intake, router and notifier run beside the escalator:
 #                a subscriber replays BENCH_REPLAY (1,000,000) events from seq
-#                0, a light open-loop feed (BENCH_FEED_RATE 200/s for
-#                BENCH_FEED_SECONDS 10 s) and staff actions (`gridctl case
-#                progress`, one every 0.25 s) run while each round runs, and
-#                every service's peak RSS is read at the end.
+#                0; a light open-loop feed through the intake (BENCH_FEED_RATE
+#                200/s, in chunks of 5 s: bench_load) and staff actions
+#                (`gridctl case progress`, one every 0.25 s) run for as long
+#                as each round runs (and the feed 5 s before, without a
+#                round); every service's peak RSS is read at the end.
 #   catchup      BENCH_CATCHUP_OPEN (100,000) open cases in the sample's one
 #                root: first the Monday 2 Nov round (12 weekly meetings and
 #                the monthly L1 meeting over all of them: its own figure),
@@ -58,7 +59,6 @@ COUNTY_CLOSED=${BENCH_COUNTY_CLOSED:-$(sized 1000000)}
 CATCHUP_OPEN=${BENCH_CATCHUP_OPEN:-$(sized 100000)}
 REPLAY=${BENCH_REPLAY:-1000000}
 FEED_RATE=${BENCH_FEED_RATE:-200}
-FEED_SECONDS=${BENCH_FEED_SECONDS:-10}
 SCENARIOS=${BENCH_SCENARIOS:-subdistrict county catchup}
 TIMEOUT=${BENCH_ROUND_TIMEOUT:-600}
 TOOLS=${GF_TEST_TOOLS:-$ROOT/build/tools}
@@ -194,11 +194,17 @@ round() {
     if [ $SECONDS -ge $deadline ]; then complete=false; break; fi
     sleep 0.2
   done
-  sleep 1.5 # the rest of the tick (urgent, reminders)
-  local pid tz
+  # The rest of the tick (urgent, reminders): until its last statement is
+  # in the log (at most 60 s more).
+  local pid tz tries=0
   pid=$(esc_backend)
   tz=$(sql "SHOW log_timezone")
-  python3 bench/esc_round.py "$PGLOG" "$off" "$t1" "$pid" "$tz" >"$OUT/round_$name.tmp"
+  while :; do
+    sleep 0.5
+    python3 bench/esc_round.py "$PGLOG" "$off" "$t1" "$pid" "$tz" >"$OUT/round_$name.tmp"
+    tries=$((tries + 1))
+    grep -q '"round_seconds": null' "$OUT/round_$name.tmp" && [ $tries -lt 120 ] && [ $complete = true ] || break
+  done
   python3 - "$OUT/round_$name.tmp" "$la" "$(loadavg)" "$complete" \
     "$(sql "SELECT count (*) FROM escalations")" "$(sql "SELECT count (*) FROM meetings")" \
     >"$OUT/round_$name.json" <<'PY'
@@ -244,7 +250,7 @@ fi
 
 # --- county ------------------------------------------------------------------------
 if [[ " $SCENARIOS " == *" county "* ]]; then
-  rm -f "$OUT"/esc_county.json "$OUT"/escalator-county.log "$OUT"/round_county_*.json "$OUT"/county_*.json "$OUT"/county_*.txt
+  rm -f "$OUT"/esc_county.json "$OUT"/escalator-county.log "$OUT"/round_county_*.json "$OUT"/county_* "$OUT"/replay.json
   python3 bench/county_directory.py deploy/sample/qingnianlu.json "$COUNTY_ROOTS" >"$OUT/county.json"
   new_db gf_bench_county "$OUT/county.json" 2026-11-16T08:00:00+08:00
   t0=$(date +%s.%N)
@@ -269,52 +275,67 @@ if [[ " $SCENARIOS " == *" county "* ]]; then
   "$TOOLS/bench_replay" "$GF_PUB" "$GF_REPLAY" "$REPLAY" 600000 >"$OUT/replay.json" || true
   cat "$OUT/replay.json" >&2
   GRIDS=$(sql "SELECT string_agg (code, ',' ORDER BY code) FROM grids WHERE level = 3")
-  la_feed=$(loadavg)
-  "$TOOLS/bench_load" "$GF_INTAKE" "$GF_PUB" "$GRIDS" "$FEED_RATE" 5 0 "cq$$" >"$OUT/county_feed_quiet.json" || true
   # Staff actions: open signed cases within the grace (no round moves them),
   # each acted on by its L3 grid's leader.
   sql "SELECT c.id || ' ' || p.id FROM cases c JOIN people p ON p.grid = c.grid AND p.role = 'leader'
         WHERE c.state = 'signed' AND c.received_at > '$MON'::timestamptz - interval '60 hours'
         ORDER BY c.id LIMIT 400" >"$OUT/county_actions.txt"
-  # During a round: the feed, and a staff action every 0.25 s (its reply
-  # time: `gridctl case progress`, process start to exit, through the intake).
+  # While a round runs (until MARK goes): the feed, in chunks of 5 s, and a
+  # staff action every 0.25 s (its reply time: `gridctl case progress`,
+  # process start to exit, through the intake).
   ACT_LINE=1
+  ACT_TOTAL=$(wc -l <"$OUT/county_actions.txt")
+  MARK=$OUT/county_round_running
   busy() {
     local name=$1
-    "$TOOLS/bench_load" "$GF_INTAKE" "$GF_PUB" "$GRIDS" "$FEED_RATE" "$FEED_SECONDS" 0 "c$name$$" \
-      >"$OUT/county_feed_$name.json" 2>/dev/null &
+    touch "$MARK"
+    (
+      k=1
+      while [ -e "$MARK" ]; do
+        "$TOOLS/bench_load" "$GF_INTAKE" "$GF_PUB" "$GRIDS" "$FEED_RATE" 5 0 "c$name$k$$" \
+          >"$OUT/county_feed_${name}_$k.json" 2>/dev/null || true
+        k=$((k + 1))
+      done
+    ) &
     FEED=$!
     (
-      end=$((SECONDS + FEED_SECONDS))
       n=$ACT_LINE
-      while [ $SECONDS -lt $end ]; do
-        read -r cid actor < <(sed -n "${n}p" "$OUT/county_actions.txt")
-        [ -n "${cid:-}" ] || break
+      while [ -e "$MARK" ] && [ "$ACT_TOTAL" -gt 0 ]; do
+        read -r cid actor < <(sed -n "$(((n - 1) % ACT_TOTAL + 1))p" "$OUT/county_actions.txt")
         a=$(date +%s%N)
         if "$BIN/gridctl" case progress "$cid" --actor "$actor" --note "已联系物业，正在处理" >/dev/null 2>>"$OUT/county_actions_$name.err"; then
-          echo "$(( ($(date +%s%N) - a) / 1000 ))" >>"$OUT/county_actions_$name.txt"
+          echo "$((($(date +%s%N) - a) / 1000))" >>"$OUT/county_actions_$name.txt"
         else
           echo "failed" >>"$OUT/county_actions_$name.txt"
         fi
         n=$((n + 1))
         sleep 0.25
       done
+      echo "$n" >"$OUT/county_actions_next"
     ) &
     ACTS=$!
-    ACT_LINE=$((ACT_LINE + 4 * FEED_SECONDS + 4))
   }
+  unbusy() {
+    rm -f "$MARK"
+    wait "$FEED" || true
+    wait "$ACTS" || true
+    ACT_LINE=$(cat "$OUT/county_actions_next")
+  }
+  # The same without a round (the escalator not started yet): 5 s.
+  la_feed=$(loadavg)
+  busy quiet
+  sleep 5
+  unbusy
   start_escalator county
   esc_ready
   busy open
   sleep 1
   round county_open "$MON" "$(weekly_open $((12 * COUNTY_ROOTS)))"
-  wait "$FEED" || true
-  wait "$ACTS" || true
+  unbusy
   busy lapse
   sleep 1
   round county_lapse "$WED" "$(weekly_lapsed $((12 * COUNTY_ROOTS)))"
-  wait "$FEED" || true
-  wait "$ACTS" || true
+  unbusy
   {
     printf 'escalator %s\n' "$(awk '/VmHWM/ {print $2}' "/proc/$ESC/status")"
     for svc in "${SVCS[@]}"; do
@@ -338,13 +359,29 @@ def load(p):
         return json.load(open(out + p))
     except Exception:
         return None
+def feed(name):
+    # the 5 s chunks of the feed during the round: the worst chunk's p99
+    # (percentiles of chunks do not merge; the worst is the honest bound)
+    import glob
+    chunks = [json.load(open(p)) for p in sorted(glob.glob(out + "county_feed_%s_*.json" % name))
+              if __import__("os").path.getsize(p) > 0]
+    if not chunks:
+        return None
+    return {"rate": chunks[0]["rate"], "chunks": len(chunks),
+            "sent": sum(c["sent"] for c in chunks), "acked": sum(c["acked"] for c in chunks),
+            "failed": sum(c["failed"] for c in chunks), "seen": sum(c["seen"] for c in chunks),
+            "ack_ms": {"p50_chunks": [c["ack_ms"]["p50"] for c in chunks],
+                       "p99": max(c["ack_ms"]["p99"] for c in chunks),
+                       "p99_chunks": [c["ack_ms"]["p99"] for c in chunks],
+                       "max": max(c["ack_ms"]["max"] for c in chunks)},
+            "end_to_end_ms": {"p99": max(c["end_to_end_ms"]["p99"] for c in chunks)}}
 roots, closed, open_, la_replay, la_feed, entries = sys.argv[1:]
 print(json.dumps({"roots": int(roots), "closed": int(closed), "open_per_root": int(open_),
                   "open": int(open_) * int(roots), "ledger_entries": int(entries),
                   "open_round": load("round_county_open.json"),
                   "lapse_round": load("round_county_lapse.json"),
-                  "feed_quiet": load("county_feed_quiet.json"),
-                  "feed_open": load("county_feed_open.json"), "feed_lapse": load("county_feed_lapse.json"),
+                  "feed_quiet": feed("quiet"), "actions_quiet": acts("quiet"),
+                  "feed_open": feed("open"), "feed_lapse": feed("lapse"),
                   "actions_open": acts("open"), "actions_lapse": acts("lapse"),
                   "replay": load("replay.json"),
                   "rss_kib": {l.split()[0]: int(l.split()[1]) for l in open(out + "county_rss.txt")},

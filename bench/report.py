@@ -111,6 +111,10 @@ if e:
         if co.get("feed_quiet"):
             row("county, no round: intake ack p99 (%g/s)" % co["feed_quiet"]["rate"],
                 co["feed_quiet"]["ack_ms"]["p99"], "ms", la=co["load"]["feed_quiet"])
+        if (co.get("actions_quiet") or {}).get("n"):
+            row("county, no round: staff action reply p50 / p99 (%d actions)" % co["actions_quiet"]["n"],
+                "%s / %s" % (co["actions_quiet"]["p50_ms"], co["actions_quiet"]["p99_ms"]), "ms",
+                la=co["load"]["feed_quiet"])
         for key, label in (("open", "09:00 round"), ("lapse", "lapse round")):
             la = (co.get(key + "_round") or {}).get("load_before")
             f = co.get("feed_" + key)
