@@ -87,7 +87,8 @@ new_db() {
   local db=$1 dir=$2 at=$3
   PGOPTIONS="-c client_min_messages=warning" deploy/pg.sh psql -X -q -d postgres \
     -c "DROP DATABASE IF EXISTS $db WITH (FORCE)" -c "CREATE DATABASE $db"
-  export GF_DB="$(deploy/pg.sh conninfo "$db")"
+  GF_DB=$(deploy/pg.sh conninfo "$db")
+  export GF_DB
   "$BIN/gridctl" db migrate >/dev/null 2>&1
   "$BIN/gridctl" grids import "$dir" >/dev/null
   "$BIN/gridctl" calendar import >/dev/null 2>&1
