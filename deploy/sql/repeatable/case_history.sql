@@ -54,16 +54,25 @@ DECLARE
     v_later bigint[];
     v_touched bigint[];
 BEGIN
-    -- Events by time (case_events_at), kept only for the subtree's cases:
-    -- both sets are only ever used with the subtree's cases below.
-    v_later := ARRAY (SELECT DISTINCT e.case_id FROM case_events e JOIN cases c ON c.id = e.case_id
-                     WHERE e.at > t
-                       AND c.grid ~>=~ lo AND c.grid ~<~ hi AND starts_with (c.grid, lo));
+    -- Events by time (case_events_at) first: the distinct cases of the
+    -- window, all grids; then those of the subtree, by primary key (= ANY:
+    -- a join lets the planner guess the subtree small and hash all of it).
+    -- The window first, because a subtree's history outgrows a week: with
+    -- a year of 1,000,000 closed cases, probing the events of each of an L2
+    -- subtree's 81,000 cases took 0.6-0.8 s a meeting, this 0.08 s
+    -- (bench/escalation_bench.sh, subdistrict; docs/performance.md).
+    v_later := ARRAY (SELECT DISTINCT e.case_id FROM case_events e WHERE e.at > t);
+    v_later := ARRAY (SELECT c.id FROM cases c WHERE c.id = ANY (v_later)
+                         AND c.grid ~>=~ lo AND c.grid ~<~ hi AND starts_with (c.grid, lo));
     IF p_from IS NOT NULL THEN
-        v_touched := ARRAY (SELECT DISTINCT e.case_id FROM case_events e JOIN cases c ON c.id = e.case_id
-                           WHERE e.at >= p_from AND e.at < t
-                             AND c.grid ~>=~ lo AND c.grid ~<~ hi AND starts_with (c.grid, lo));
+        v_touched := ARRAY (SELECT DISTINCT e.case_id FROM case_events e
+                             WHERE e.at >= p_from AND e.at < t);
+        v_touched := ARRAY (SELECT c.id FROM cases c WHERE c.id = ANY (v_touched)
+                               AND c.grid ~>=~ lo AND c.grid ~<~ hi AND starts_with (c.grid, lo));
     END IF;
+    -- touched: "IN (SELECT ...)" is a hashed subplan, one lookup per case
+    -- (a correlated EXISTS here scanned the whole set for each case: 0.4 s
+    -- for 2,500 touched cases).
     RETURN QUERY
     WITH later_ids AS MATERIALIZED (SELECT DISTINCT x AS id FROM unnest (v_later) x),
          touched_ids AS MATERIALIZED (SELECT DISTINCT x AS id FROM unnest (v_touched) x),
@@ -85,12 +94,12 @@ BEGIN
            CASE WHEN gf_case_resolved (sub.state) THEN 'resolved'
                 ELSE sub.tier END,
            sub.level, sub.open_now,
-           EXISTS (SELECT 1 FROM touched_ids w WHERE w.id = sub.id)
+           sub.id IN (SELECT w.id FROM touched_ids w)
       FROM sub
      WHERE NOT EXISTS (SELECT 1 FROM later_ids l WHERE l.id = sub.id)
     UNION ALL
     SELECT sub.id, h.state, h.tier, h.level, sub.open_now,
-           EXISTS (SELECT 1 FROM touched_ids w WHERE w.id = sub.id)
+           sub.id IN (SELECT w.id FROM touched_ids w)
       FROM sub JOIN later_ids l ON l.id = sub.id
      CROSS JOIN LATERAL gf_case_at (sub.id, t) h;
 END
