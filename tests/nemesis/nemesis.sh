@@ -6,7 +6,8 @@
 # each: every acknowledged complaint stored once, every effect exactly once
 # (one case per record, routed once, notifications = notification.created,
 # SMS delivered once by dedupe key, staff actions and meetings once), the
-# log dense 1..max(seq), a subscriber's stream equal to the log.
+# log dense 1..max(seq), a subscriber's stream equal to the log (and in a
+# partition round the partitioned host's subscriber's too).
 #
 #   pause      SIGSTOP, hold, SIGCONT: router, notifier, relay, intake in turn
 #              (the leased roles' standby takes over; the woken holder is
@@ -23,7 +24,11 @@
 #   partition  the router holding the lease, in a network namespace (gfnm-*)
 #              reaching PostgreSQL over TCP across a veth pair, cut from the
 #              database by an nft drop rule (root), then healed; a second
-#              intake on that host, fed by an adapter there, cut with it
+#              intake on that host, fed by an adapter there, cut with it;
+#              a subscriber there (gridctl watch, to the relay's PUB and
+#              replay sockets across the veth pair) cut from the relay by
+#              the same rule: it sees nothing while cut, and once healed
+#              catches up by itself (gap detection, replay)
 #   failover   (make nemesis only; alone: NEMESIS_LIST=failover) the
 #              database on a pg_auto_failover formation (deploy/pg-auto.sh):
 #              the primary crashes (keeper and PostgreSQL, -9), the monitor
@@ -47,6 +52,9 @@
 #   NEMESIS_PGPORT    this run's PostgreSQL port (default TEST_PORT_BASE + 18)
 #   NEMESIS_PAF_PORT  failover: the monitor's port, a and b the next two
 #                     (default TEST_PORT_BASE + 14)
+#   NEMESIS_RELAY_SNDHWM  the relay's queue per subscriber (GF_RELAY_SNDHWM,
+#                     default 200; its kernel send buffer 16 KiB): small,
+#                     so that a cut of seconds overflows it and leaves a gap
 # Ports: TEST_PORT_BASE + 0..18.  Clusters under var/nemesis/, removed after.
 # Short version (make check): tests/nemesis/nemesis_short.sh.  Long: make nemesis.
 source "$(dirname "${BASH_SOURCE[0]}")/../e2e/lib.sh"
@@ -537,7 +545,12 @@ nemesis_disk() {
 # namespace drops everything to PostgreSQL; router@1 takes over when the
 # lease lapses; healed, router@2 is fenced and stands by.  A second intake
 # on that host, fed by an adapter there, is cut too: it must answer
-# `unavailable` (no hang, not `internal`), and the adapter resends.
+# `unavailable` (no hang, not `internal`), and the adapter resends.  A
+# subscriber on that host (gridctl watch --since 0 --json, to the relay
+# across the veth pair) is cut from the relay by the same rule, until the
+# relay has published 5 x its HWM since: it must see none of it, catch up
+# by itself once healed (how long it took is printed), and at the round's
+# invariants its stream must equal the log, part of it recovered by replay.
 nemesis_partition() {
   local epoch f=$ART/feed$ROUND.p
   in_ns() { ip netns exec "$NS" "$@"; }
