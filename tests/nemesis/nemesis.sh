@@ -582,7 +582,7 @@ nemesis_partition() {
   WATCH_NS=$!
   BG+=("$WATCH_NS")
   local h; h=$(sql "SELECT max(seq) FROM case_events")
-  wait_for "partition: the subscriber on the partitioned host live (at seq $h)" 30 \
+  wait_for "partition: the subscriber on the partitioned host live (at seq $h)" 60 \
     reached "$WATCH_NS_OUT.jsonl" "$h"
   if [ "$(holder router)" != router@2 ]; then
     kill9 router@1
