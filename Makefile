@@ -189,8 +189,8 @@ chaos: all
 	@deploy/pg.sh start >/dev/null && tests/chaos/chaos.sh
 
 # The long nemesis run (docs/chaos.md, "Nemeses"): processes paused, file
-# descriptors exhausted, clocks skewed, PostgreSQL's disk full, a service
-# partitioned from the database, each under load and followed by the chaos
+# descriptors exhausted, clocks skewed, PostgreSQL's disk full, a host
+# partitioned from the database and the relay, each under load and followed by the chaos
 # invariants; then the primary and the standby of a pg_auto_failover
 # formation killed in turn.  make check runs a short version
 # (tests/nemesis/nemesis_short.sh).  NEMESIS_COUNT, NEMESIS_HOLD_S, NEMESIS_SEED, TEST_PORT_BASE.

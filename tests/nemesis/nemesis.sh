@@ -6,7 +6,8 @@
 # each: every acknowledged complaint stored once, every effect exactly once
 # (one case per record, routed once, notifications = notification.created,
 # SMS delivered once by dedupe key, staff actions and meetings once), the
-# log dense 1..max(seq), a subscriber's stream equal to the log.
+# log dense 1..max(seq), a subscriber's stream equal to the log (and in a
+# partition round the partitioned host's subscriber's too).
 #
 #   pause      SIGSTOP, hold, SIGCONT: router, notifier, relay, intake in turn
 #              (the leased roles' standby takes over; the woken holder is
@@ -23,7 +24,11 @@
 #   partition  the router holding the lease, in a network namespace (gfnm-*)
 #              reaching PostgreSQL over TCP across a veth pair, cut from the
 #              database by an nft drop rule (root), then healed; a second
-#              intake on that host, fed by an adapter there, cut with it
+#              intake on that host, fed by an adapter there, cut with it;
+#              a subscriber there (gridctl watch, to the relay's PUB and
+#              replay sockets across the veth pair) cut from the relay by
+#              the same rule: it sees nothing while cut, and once healed
+#              catches up by itself (gap detection, replay)
 #   failover   (make nemesis only; alone: NEMESIS_LIST=failover) the
 #              database on a pg_auto_failover formation (deploy/pg-auto.sh):
 #              the primary crashes (keeper and PostgreSQL, -9), the monitor
@@ -47,6 +52,9 @@
 #   NEMESIS_PGPORT    this run's PostgreSQL port (default TEST_PORT_BASE + 18)
 #   NEMESIS_PAF_PORT  failover: the monitor's port, a and b the next two
 #                     (default TEST_PORT_BASE + 14)
+#   NEMESIS_RELAY_SNDHWM  the relay's queue per subscriber (GF_RELAY_SNDHWM,
+#                     default 200; its kernel send buffer 16 KiB): small,
+#                     so that a cut of seconds overflows it and leaves a gap
 # Ports: TEST_PORT_BASE + 0..18.  Clusters under var/nemesis/, removed after.
 # Short version (make check): tests/nemesis/nemesis_short.sh.  Long: make nemesis.
 source "$(dirname "${BASH_SOURCE[0]}")/../e2e/lib.sh"
@@ -61,6 +69,7 @@ SEED=${NEMESIS_SEED:-$(($(date +%s) % 100000))}
 SETTLE=${NEMESIS_SETTLE_S:-300}
 DISK_MB=${NEMESIS_DISK_MB:-512}
 PGPORT=${NEMESIS_PGPORT:-$((PORT_BASE + 18))}
+RELAY_HWM=${NEMESIS_RELAY_SNDHWM:-200}
 RANDOM=$SEED
 T0=$SECONDS
 VAR=$ROOT/var/nemesis${GF_TEST_TAG:-}
@@ -85,7 +94,9 @@ cleanup() {
   [ -f "$VAR/data/PG_VERSION" ] && as_pg "$PGBIN/pg_ctl" -D "$VAR/data" -m immediate -w stop >/dev/null 2>&1
   cp "$VAR/postgresql.log" "$ART/" 2>/dev/null
   [ -n "$DISK" ] && { umount "$VAR/disk" 2>/dev/null || umount -l "$VAR/disk"; }
-  if [ $NETNS -eq 1 ]; then ip netns del "$NS" 2>/dev/null; ip link del "$VETH" 2>/dev/null; fi
+  if [ $NETNS -eq 1 ]; then
+    ip netns del "$NS" 2>/dev/null; ip link del "$VETH" 2>/dev/null; nft delete table ip "$VETH" 2>/dev/null
+  fi
   [ -n "${PAF_UP:-}" ] && GF_VAR=$VAR "$ROOT/deploy/pg-auto.sh" destroy >/dev/null 2>&1
   rm -rf "$VAR"
 }
@@ -99,6 +110,19 @@ if [[ " $LIST " == *" partition "* ]]; then
       ip addr add "$NET.1/24" dev "$VETH" && ip link set "$VETH" up &&
       ip -n "$NS" addr add "$NET.2/24" dev eth0 && ip -n "$NS" link set eth0 up &&
       ip -n "$NS" link set lo up || { not_ok "namespace $NS and its link"; exit 1; }
+    # The relay's PUB and replay sockets reached from that host at $NET.1:
+    # under curve=off the relay binds loopback only (gf_auth_is_local), so
+    # the root namespace forwards those two ports arriving on the veth to
+    # 127.0.0.1 (DNAT; route_localnet on this link alone).  The relay's TCP
+    # connection is the subscriber's own: a cut link stalls it.
+    sysctl -qw "net.ipv4.conf.$VETH.route_localnet=1" && nft -f - <<NFT || { not_ok "DNAT of the relay's ports on $VETH"; exit 1; }
+table ip $VETH {
+  chain pre {
+    type nat hook prerouting priority -100
+    iifname "$VETH" ip daddr $NET.1 tcp dport { $((PORT_BASE + 1)), $((PORT_BASE + 2)) } dnat to 127.0.0.1
+  }
+}
+NFT
   else
     echo "# skip $TEST_NAME partition: no network namespaces or nft (needs root, ip netns, nftables)"
     LIST=${LIST/partition/}
@@ -213,7 +237,11 @@ start_in() {
 }
 # Each notifier instance pushes to the app on a port of its own (GF_APP).
 app() { echo "GF_APP=tcp://127.0.0.1:$((PORT_BASE + 10 + ${1#*@}))"; }
-start relay
+# The relay's queue per subscriber (GF_RELAY_SNDHWM; 100,000 in production)
+# and kernel send buffer kept small, as in tests/e2e/test_streams_python.sh:
+# a few seconds of partition overflow them, as minutes would at the
+# defaults, so that the cut subscriber must find the gap and replay it.
+start_in relay env GF_RELAY_SNDHWM="$RELAY_HWM" GF_RELAY_SNDBUF=16384
 start intake
 start router@1
 for r in notifier@1 notifier@2; do start_in "$r" env "$(app $r)"; done
@@ -293,9 +321,18 @@ staff_stop() { rm -f "$ART/staff.run"; wait "$STAFF"; }
 # ---- the invariants -----------------------------------------------------------
 urgent_done() { sql_eq "SELECT count(*) FROM gf_urgent_candidates(gf_now())" 0; }
 settled() { urgent_done && meetings_due_held; }
-watch_at_head() {
-  [ "$(tail -n 1 "$ART/watch.jsonl" | python3 -c 'import json,sys; print(json.loads(sys.stdin.read())["seq"])' 2>/dev/null)" == \
-    "$(sql "SELECT max(seq) FROM case_events")" ]
+# last_seq FILE: the seq of a subscriber's last event (0: none yet).
+last_seq() { tail -n 1 "$1" | python3 -c 'import json,sys; print(json.loads(sys.stdin.read())["seq"])' 2>/dev/null || echo 0; }
+reached() { [ "$(last_seq "$1")" -ge "$2" ]; } # reached FILE SEQ
+watch_at_head() { [ "$(last_seq "${1:-$ART/watch.jsonl}")" == "$(sql "SELECT max(seq) FROM case_events")" ]; }
+# stream_equals_log LABEL FILE: the subscriber's events up to log.txt's head
+# are the log's, each once, in order.
+stream_equals_log() {
+  python3 -c 'import json,sys
+for l in sys.stdin:
+    e = json.loads(l)
+    if e["seq"] <= int(sys.argv[1]): print(e["seq"], e["id"])' "$HEAD" <"$2" >"${2%.jsonl}.txt" 2>"${2%.jsonl}.parse.err"
+  check "$1" "$(md5sum <"$ART/log.txt")" "$(md5sum <"${2%.jsonl}.txt")"
 }
 sms_sent() { sql_eq "SELECT count(*) FROM deliveries WHERE channel = 'sms' AND state <> 'sent'" 0; }
 # invariants ROUND LABEL: wait for the round's feed and the pipeline to drain, then check.
@@ -339,14 +376,23 @@ invariants() {
     "$(sql "SELECT count(*) FROM (SELECT case_id, to_level FROM escalations GROUP BY 1, 2 HAVING count(*) > 1) d") $(sql "SELECT count(*) FROM case_events WHERE type = 'case.escalated'")"
   check "$r: event log dense 1..max(seq)" t \
     "$(sql "SELECT count(*) = max(seq) AND min(seq) = 1 AND count(*) = count(DISTINCT seq) FROM case_events")"
-  local head; head=$(sql "SELECT max(seq) FROM case_events")
-  sql "SELECT seq || ' ' || id FROM case_events WHERE seq <= $head ORDER BY seq" >"$ART/log.txt"
-  python3 -c 'import json,sys
-for l in sys.stdin:
-    e = json.loads(l)
-    if e["seq"] <= int(sys.argv[1]): print(e["seq"], e["id"])' "$head" <"$ART/watch.jsonl" >"$ART/watch.txt" 2>"$ART/watch.parse.err"
-  check "$r: the subscriber's stream equals the log (every event once, in order)" \
-    "$(md5sum <"$ART/log.txt")" "$(md5sum <"$ART/watch.txt")"
+  HEAD=$(sql "SELECT max(seq) FROM case_events")
+  sql "SELECT seq || ' ' || id FROM case_events WHERE seq <= $HEAD ORDER BY seq" >"$ART/log.txt"
+  stream_equals_log "$r: the subscriber's stream equals the log (every event once, in order)" "$ART/watch.jsonl"
+  if [ -n "$WATCH_NS" ]; then
+    # The subscriber on the partitioned host (partition): caught up by itself.
+    wait_for "$r: the partitioned host's subscriber at the head" "$SETTLE" watch_at_head "$WATCH_NS_OUT.jsonl"
+    HEAD=$(sql "SELECT max(seq) FROM case_events")
+    sql "SELECT seq || ' ' || id FROM case_events WHERE seq <= $HEAD ORDER BY seq" >"$ART/log.txt"
+    stream_equals_log "$r: the partitioned host's subscriber's stream equals the log (every event once, in order)" \
+      "$WATCH_NS_OUT.jsonl"
+    kill -TERM "$WATCH_NS"
+    wait "$WATCH_NS"
+    n=$(sed -n 's/^watch: \([0-9]*\) events were recovered by replay.*/\1/p' "$WATCH_NS_OUT.err")
+    [ "${n:-0}" -gt 0 ] && ok "$r: ... $n of them recovered by replay after the gap the cut left" ||
+      not_ok "$r: the partitioned host's subscriber recovered nothing by replay (the cut left no gap?)"
+    WATCH_NS=''
+  fi
   note "$r: $(counts) cases/events/notifications, $(sort -u "$ART/staff.acked" | wc -l) staff actions, $(sql "SELECT count(*) FROM meetings") meetings; at $((SECONDS - T0)) s"
 }
 
@@ -499,7 +545,12 @@ nemesis_disk() {
 # namespace drops everything to PostgreSQL; router@1 takes over when the
 # lease lapses; healed, router@2 is fenced and stands by.  A second intake
 # on that host, fed by an adapter there, is cut too: it must answer
-# `unavailable` (no hang, not `internal`), and the adapter resends.
+# `unavailable` (no hang, not `internal`), and the adapter resends.  A
+# subscriber on that host (gridctl watch --since 0 --json, to the relay
+# across the veth pair) is cut from the relay by the same rule, until the
+# relay has published 5 x its HWM since: it must see none of it, catch up
+# by itself once healed (how long it took is printed), and at the round's
+# invariants its stream must equal the log, part of it recovered by replay.
 nemesis_partition() {
   local epoch f=$ART/feed$ROUND.p
   in_ns() { ip netns exec "$NS" "$@"; }
@@ -521,6 +572,18 @@ nemesis_partition() {
   BG+=("$pfeed")
   wait_for "partition: the feed on the partitioned host under way" 30 sql_eq \
     "SELECT count(*) > 0 FROM cases WHERE source_ref LIKE 'NMP$ROUND-%'" t
+  # A subscriber on that host: gridctl watch through the veth pair to the
+  # relay's PUB and replay sockets (from seq 0: it replays the log so far,
+  # then goes live).
+  WATCH_NS_OUT=$ART/watch-ns$ROUND
+  ip netns exec "$NS" env GF_PUB="tcp://$NET.1:$((PORT_BASE + 1))" GF_REPLAY="tcp://$NET.1:$((PORT_BASE + 2))" \
+    ASAN_OPTIONS=${ASAN_OPTIONS:+$ASAN_OPTIONS:}verify_asan_link_order=0 stdbuf -oL "$G" watch --since 0 --json \
+    >"$WATCH_NS_OUT.jsonl" 2>"$WATCH_NS_OUT.err" &
+  WATCH_NS=$!
+  BG+=("$WATCH_NS")
+  local h; h=$(sql "SELECT max(seq) FROM case_events")
+  wait_for "partition: the subscriber on the partitioned host live (at seq $h)" 60 \
+    reached "$WATCH_NS_OUT.jsonl" "$h"
   if [ "$(holder router)" != router@2 ]; then
     kill9 router@1
     wait_for "partition: router@2 holds the lease" 20 sql_eq \
@@ -530,19 +593,38 @@ nemesis_partition() {
   epoch=$(lease router epoch)
   ip netns exec "$NS" nft -f - <<NFT || { not_ok "partition: nft rule"; return; }
 table inet gfnm {
-  chain out { type filter hook output priority 0; ip daddr $NET.1 tcp dport $PGPORT drop; }
-  chain in { type filter hook input priority 0; ip saddr $NET.1 tcp sport $PGPORT drop; }
+  chain out { type filter hook output priority 0; ip daddr $NET.1 tcp dport { $PGPORT, $RELAY_PORTS } drop; }
+  chain in { type filter hook input priority 0; ip saddr $NET.1 tcp sport { $PGPORT, $RELAY_PORTS } drop; }
 }
 NFT
-  echo "$((SECONDS - T0)) s: router@2 cut from PostgreSQL" >>"$ART/nemesis.log"
+  local cut_at; cut_at=$(sql "SELECT max(seq) FROM case_events")
+  echo "$((SECONDS - T0)) s: the partitioned host cut from PostgreSQL and the relay (log at seq $cut_at)" >>"$ART/nemesis.log"
   wait_for "partition: router@1 takes over from the cut router@2" $((HOLD_S + 30)) sql_eq \
     "SELECT epoch > $epoch AND holder LIKE '%:${PIDS[router@1]}.%' FROM leases WHERE name = 'router'" t &&
     ok "partition: router@1 took over from the cut router@2"
   wait_for "partition: the cut intake@2 answers unavailable" $((HOLD_S + 30)) grep -q "rejected: unavailable" "$ART/intake@2.log" &&
     ok "partition: the cut intake@2 answered unavailable"
   hold "$HOLD_S"
+  # On until the relay has published enough to overflow what it queues for
+  # the cut subscriber (its HWM, its kernel buffer): the cut leaves a gap.
+  wait_for "partition: $((5 * RELAY_HWM)) events published while cut" $((HOLD_S + 30)) \
+    sql_eq "SELECT max(seq) >= $cut_at + $((5 * RELAY_HWM)) FROM case_events" t
+  # The cut is real: what the relay published since, its subscriber there has not seen.
+  local seen heal_at t0 ms
+  seen=$(last_seq "$WATCH_NS_OUT.jsonl")
+  heal_at=$(sql "SELECT max(seq) FROM case_events")
+  [ "$seen" -le "$cut_at" ] && [ "$heal_at" -gt "$cut_at" ] &&
+    ok "partition: while cut, the subscriber there saw none of the $((heal_at - cut_at)) events published (its last: $seen, the cut at $cut_at)" ||
+    not_ok "partition: while cut, the subscriber there saw up to $seen (the cut at $cut_at, the log at $heal_at)"
   ip netns exec "$NS" nft delete table inet gfnm
+  t0=${EPOCHREALTIME/./}
   echo "$((SECONDS - T0)) s: partition healed" >>"$ART/nemesis.log"
+  # By itself (gap detection, replay), it catches up with what it missed.
+  if wait_for "partition: the subscriber there catches up (seq $heal_at)" 60 reached "$WATCH_NS_OUT.jsonl" "$heal_at"; then
+    ms=$(((${EPOCHREALTIME/./} - t0) / 1000))
+    ok "partition: healed, the subscriber there caught up with seq $heal_at in $ms ms"
+    echo "$((SECONDS - T0)) s: the partitioned host's subscriber caught up in $ms ms" >>"$ART/nemesis.log"
+  fi
   wait_for "partition: router@2 back, standing by" 30 sql_eq \
     "SELECT count(*) FROM lease_instances WHERE name = 'router' AND NOT holding AND seen_at > clock_timestamp () - interval '2 s'" 1 &&
     ok "partition: healed, router@2 stands by"
@@ -582,6 +664,9 @@ nemesis_failover() {
   PA start-node "$standby" >>"$ART/pg-auto.log" 2>&1
   wait_for "failover: $standby back as the standby" 120 settled_paf && ok "failover: $standby rejoined as the standby"
 }
+
+RELAY_PORTS="$((PORT_BASE + 1)), $((PORT_BASE + 2))" # PUB, replay
+WATCH_NS='' # the partitioned host's subscriber (its pid), during a partition round
 
 # ---- the rounds -------------------------------------------------------------------
 ROUND=0
