@@ -13,7 +13,10 @@
 #   - one holder frozen with SIGSTOP: the other takes its root within the
 #     lease time; the round runs once; resumed (SIGCONT), the old holder
 #     writes nothing (its counters do not move), logs "lease lost" and
-#     takes its share again; a last round, every meeting once.
+#     takes its share again; a round, every meeting once;
+#   - QNL's holder frozen inside an effect transaction (opening a meeting,
+#     after its fence): the server ends its session, the other takes QNL and
+#     opens that meeting; resumed, the old holder commits nothing.
 source "$(dirname "$0")/lib.sh"
 G="$BIN/gridctl"
 export GF_LEASE_MS=2000
@@ -147,6 +150,42 @@ wait_for "the roots shared by the three, one each at most" 15 shared
 clock_set "2026-11-23T09:00:00+08:00"
 wait_for "the last weekly round" 30 settled
 check "round 4: the weekly meetings of both roots, once" "QNL:12 DFL:12" "$(round 2026-11-23)"
+
+# --- frozen inside an effect transaction: opening QNL.07's meeting ------------
+# A session holds QNL.07's meeting lock (gf_open_meeting's advisory lock), so
+# QNL's holder waits inside that meeting's transaction, after its fence; it is
+# frozen there and the lock released: its transaction sits idle until the
+# server ends the session (idle_in_transaction_session_timeout, capped at the
+# lease), the lease lapses, the other takes QNL and opens the meeting; resumed,
+# the old holder commits nothing.
+OLD=$(holder QNL)
+( echo "SELECT pg_advisory_lock (hashtext ('gridflow.meeting:QNL.07'));"
+  while [ ! -e "$ART/release" ]; do sleep 0.1; done; echo "SELECT 1;" ) |
+  "$PSQL_BIN" -X -q -d "$GF_DB" >/dev/null 2>&1 &
+LOCKER=$!
+wait_for "QNL.07's meeting lock held" 10 sql_eq "SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND granted" 1
+clock_set "2026-11-30T09:00:00+08:00"
+wait_for "$OLD to wait inside the opening of QNL.07's meeting" 20 sql_eq "SELECT count(*) FROM pg_stat_activity
+    WHERE application_name = 'gf-escalator' AND wait_event_type = 'Lock'" 1
+BEFORE=$(opened "$OLD" weekly)
+E=$(epoch QNL); T0=$(now_ms)
+kill -STOP "${PIDS[$OLD]}"
+touch "$ART/release"
+wait "$LOCKER"
+wait_for "QNL's lease taken over from $OLD frozen in its transaction" 20 \
+  sql_eq "SELECT epoch FROM leases WHERE name = 'escalator.root.QNL'" $((E + 1))
+T_MS=$(($(now_ms) - T0))
+NEW=$(holder QNL)
+note "frozen inside a transaction: QNL taken by $NEW after $T_MS ms (lease $GF_LEASE_MS ms)"
+wait_for "round 5 opened by $NEW" 30 settled
+kill -CONT "${PIDS[$OLD]}"
+wait_for "$OLD to stand by for QNL" 10 grep -q "escalator.root.QNL: lease lost at epoch $E" "$ART/$OLD.log"
+check "frozen in a transaction, resumed: $OLD committed no meeting more" "$BEFORE" "$(opened "$OLD" weekly)"
+grep -q "terminating connection due to idle-in-transaction timeout\|server closed the connection" "$ART/$OLD.log" &&
+  ok "$OLD's session was ended by the server while frozen (its transaction rolled back)" ||
+  not_ok "no sign in $OLD.log that its transaction was ended"
+check "round 5: QNL.07's meeting once, opened by $NEW; every weekly meeting of the day once" "1 QNL:12 DFL:12" \
+  "$(sql "SELECT count(*) FROM meetings WHERE grid = 'QNL.07' AND day = '2026-11-30'") $(round 2026-11-30)"
 opened_once "in all"
 check "one meeting per grid, kind and day; one escalation per case and rule" "0 0" \
   "$(sql "SELECT count(*) FROM (SELECT 1 FROM meetings GROUP BY grid, kind, day HAVING count(*) > 1) x") $(sql "SELECT count(*) FROM (SELECT 1 FROM escalations GROUP BY case_id, rule, meeting_id HAVING count(*) > 1) x")"
