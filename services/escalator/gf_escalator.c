@@ -1,6 +1,7 @@
 /*  gf_escalator — the weekly and monthly rhythm (meetings opened at their
     slot with their agenda; the safety net lapsing those nobody closed in
-    time, with the rule-based escalation then), and the urgent SLAs. */
+    time, with the rule-based escalation then), and the urgent SLAs; the
+    work shared among the instances by L1 root (see gf_escalator.h). */
 #include "gf_escalator.h"
 #include "gf_config.h"
 #include "gf_db.h"
