@@ -141,8 +141,8 @@ static int s_tick_roots (s_escalator_t *self)
 
 /*  BEGIN and the fences: every effect transaction of the escalator runs
     only while this instance holds, at its epoch, the lease of each root
-    the transaction works on: root's alone (a meeting's opening or lapse),
-    or, root NULL, every root of the tick ($1).  A tick may take longer
+    the transaction works on: root's alone (a meeting's opening or lapse;
+    a root of the tick), or, root NULL, every root of the tick ($1).  A tick may take longer
     than the lease (a round of meetings), so the leases are renewed here too
     when due, between transactions.  0 or -1 (a lease lost meanwhile: the
     tick ends, the next one works on the roots still held). */
@@ -150,7 +150,7 @@ static int s_begin (s_escalator_t *self, const char *root)
 {
     int n = gf_share_size (self->share), mine = 0;
     for (int k = 0; k < n; k++)
-        if (root ? streq (self->roots[k], root) : self->ticking[k]) {
+        if (self->ticking[k] && (!root || streq (self->roots[k], root))) {
             mine++;
             if (!gf_lease_hold (gf_share_lease (self->share, k), self->db))
                 return -1;
@@ -158,7 +158,7 @@ static int s_begin (s_escalator_t *self, const char *root)
     if (mine == 0 || gf_db_begin (self->db))
         return -1;
     for (int k = 0; k < n; k++)
-        if ((root ? streq (self->roots[k], root) : self->ticking[k]) &&
+        if (self->ticking[k] && (!root || streq (self->roots[k], root)) &&
             gf_lease_fence (gf_share_lease (self->share, k), self->db) != 0) {
             gf_db_rollback (self->db);
             return -1;
