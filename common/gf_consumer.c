@@ -4,15 +4,13 @@
 #include "gf_lease.h"
 #include "gf_metrics.h"
 #include "gf_service.h"
-
-#include <limits.h>
+#include "gf_share.h"
 
 /*  One partition of the work: its checkpoint row and its lease share a
     name ("notifier", or "notifier.p3of8" with 8 partitions). */
 typedef struct {
     char *name;                /* checkpoint key and lease name          */
     char *index;               /* the partition's number, as text        */
-    gf_lease_t *lease;         /* only its holder steps                  */
     gf_metric_t *m_events;     /* gf_consumer_events_total{consumer}     */
     gf_metric_t *m_retries;    /* gf_consumer_retries_total{consumer}    */
     gf_metric_t *m_lag;        /* gf_consumer_lag_events{consumer}       */
@@ -29,11 +27,8 @@ struct _gf_consumer_t {
     int count;           /* partitions (1: the whole log, as before)     */
     char *count_text;    /* the same, as text                            */
     char *names;         /* every partition's name, comma-separated      */
-    char *pattern;       /* LIKE pattern of the partitions' lease names  */
-    s_part_t *parts;     /* count of them                                */
-    int live;            /* instances seen at the last count             */
-    int64_t next_count;  /* zclock_mono ms of the next count             */
-    int first;           /* where the next look for a partition starts   */
+    gf_share_t *share;   /* the partitions' leases, shared fairly        */
+    s_part_t *parts;     /* count of them, in the share's order          */
     gf_metric_t *m_held; /* gf_consumer_partitions_held{consumer}        */
 };
 
@@ -72,16 +67,6 @@ static const char *SQL_BATCH_PART =
     "  FROM e LEFT JOIN w ON coalesce (w.case_id, 0) % $4::int = $5::int ORDER BY w.seq";
 static const char *SQL_ADVANCE =
     "UPDATE consumer_checkpoints SET last_seq = $2, updated_at = now () WHERE consumer = $1";
-/*  The instances of the role alive: those that looked at one of its
-    partitions' leases within the lease time (each looks every third),
-    but not one holding a partition whose session is gone (killed, its
-    connection closed: its partitions are free to take at once). */
-static const char *SQL_LIVE =
-    "SELECT count (DISTINCT i.instance) AS live FROM lease_instances i"
-    " WHERE i.name LIKE $1 AND i.seen_at > clock_timestamp () - $2::int * interval '1 millisecond'"
-    "   AND NOT EXISTS (SELECT 1 FROM leases l WHERE l.name LIKE $1 AND l.holder = i.instance"
-    "         AND NOT EXISTS (SELECT 1 FROM pg_stat_activity a WHERE a.pid = l.backend))";
-
 gf_consumer_t *gf_consumer_new (const char *name, const char *type, gf_config_t *config)
 {
     return gf_consumer_new_partitioned (name, type, config, 1);
@@ -97,8 +82,9 @@ gf_consumer_t *gf_consumer_new_partitioned (const char *name, const char *type, 
     self->config = config;
     self->count = partitions;
     self->count_text = zsys_sprintf ("%d", partitions);
-    self->pattern = zsys_sprintf ("%s.p%%of%d", name, partitions);
-    self->live = 1;
+    char *pattern = zsys_sprintf ("%s.p%%of%d", name, partitions);
+    self->share = gf_share_new (name, pattern, config);
+    zstr_free (&pattern);
     self->parts = (s_part_t *)zmalloc ((size_t)partitions * sizeof (s_part_t));
     zlist_t *names = zlist_new ();
     size_t names_len = 0;
@@ -107,7 +93,8 @@ gf_consumer_t *gf_consumer_new_partitioned (const char *name, const char *type, 
         part->name =
             partitions == 1 ? strdup (name) : zsys_sprintf ("%s.p%dof%d", name, k, partitions);
         part->index = zsys_sprintf ("%d", k);
-        part->lease = gf_lease_new (part->name, config);
+        int index = gf_share_add (self->share, part->name);
+        assert (index == k);
         char *labels = zsys_sprintf ("consumer=\"%s\"", part->name);
         part->m_events = gf_metrics_counter ("gf_consumer_events_total", labels);
         part->m_retries = gf_metrics_counter ("gf_consumer_retries_total", labels);
@@ -158,14 +145,13 @@ void gf_consumer_destroy (gf_consumer_t **self_p)
         return;
     zsock_destroy (&self->sub);
     gf_db_destroy (&self->db);
+    gf_share_destroy (&self->share);
     for (int k = 0; k < self->count; k++) {
-        gf_lease_destroy (&self->parts[k].lease);
         zstr_free (&self->parts[k].name);
         zstr_free (&self->parts[k].index);
     }
     free (self->parts);
     free (self->names);
-    zstr_free (&self->pattern);
     zstr_free (&self->count_text);
     free (self->name);
     free (self->type);
@@ -175,12 +161,13 @@ void gf_consumer_destroy (gf_consumer_t **self_p)
 
 /*  One step of one partition.  Returns the number of events handled, or
     -1; *more: a full batch (or window), so more may be waiting. */
-static int s_step (gf_consumer_t *self, s_part_t *part, gf_consumer_fn *fn, void *arg, bool *more)
+static int s_step (gf_consumer_t *self, int k, gf_consumer_fn *fn, void *arg, bool *more)
 {
+    s_part_t *part = &self->parts[k];
     *more = false;
     if (gf_db_begin (self->db))
         return -1;
-    if (gf_lease_fence (part->lease, self->db) != 0) {
+    if (gf_lease_fence (gf_share_lease (self->share, k), self->db) != 0) {
         gf_db_rollback (self->db); /* lost the lease: nothing written */
         return -1;
     }
@@ -253,82 +240,12 @@ static int s_step (gf_consumer_t *self, s_part_t *part, gf_consumer_fn *fn, void
     return count;
 }
 
-static bool s_held (s_part_t *part)
-{
-    return gf_lease_epoch (part->lease) != 0;
-}
-
-/*  The leases' looks, each when due.  One partition: the lease decides, as
-    for any single-active role.  Several: this instance keeps a fair share,
-    ceil (partitions / instances alive); it renews what it holds, gives the
-    surplus back when another instance joined (the last ones it holds: they
-    lapse at once and the newcomer takes them at its next look), and, under
-    its share, takes lapsed partitions (or those of a dead holder) at their
-    next look.  The lease allows one holder per partition at a time, the
-    fence keeps a paused one from writing. */
+/*  The leases' looks, each when due, and the fair share of the partitions
+    (gf_share): one partition, the lease decides, as for any single-active
+    role. */
 static void s_balance (gf_consumer_t *self)
 {
-    if (self->count == 1) {
-        gf_lease_hold (self->parts[0].lease, self->db);
-        gf_metric_set (self->m_held, s_held (&self->parts[0]) ? 1 : 0);
-        return;
-    }
-    int64_t now = zclock_mono ();
-    if (now >= self->next_count) {
-        char ms[16];
-        snprintf (ms, sizeof ms, "%d", self->config->lease_ms);
-        const char *params[] = {self->pattern, ms};
-        PGresult *res = gf_db_exec (self->db, SQL_LIVE, 2, params);
-        if (res) {
-            int live = (int)gf_db_get_ll (res, 0, "live");
-            PQclear (res);
-            if (live < 1)
-                live = 1; /* ourselves, before our first look */
-            if (live != self->live)
-                zsys_info ("%s: %d instances alive: a share of %d of %d partitions", self->name,
-                           live, (self->count + live - 1) / live, self->count);
-            self->live = live;
-        }
-        self->next_count = now + self->config->lease_ms / 3;
-    }
-    int share = (self->count + self->live - 1) / self->live;
-    int held = 0;
-    for (int k = 0; k < self->count; k++)
-        if (s_held (&self->parts[k]) && gf_lease_hold (self->parts[k].lease, self->db))
-            held++;
-    for (int k = self->count - 1; k >= 0 && held > share; k--)
-        if (s_held (&self->parts[k])) {
-            zsys_info ("%s: giving %s back (a share is %d)", self->name, self->parts[k].name,
-                       share);
-            gf_lease_release (self->parts[k].lease, self->db);
-            held--;
-        }
-    for (int i = 0; i < self->count && held < share; i++) {
-        s_part_t *part = &self->parts[(self->first + i) % self->count];
-        if (!s_held (part) && gf_lease_hold (part->lease, self->db))
-            held++;
-    }
-    /* The next look for a partition starts further on, so that instances
-       joining together do not all reach for the same ones first. */
-    self->first = (self->first + 1) % self->count;
-    gf_metric_set (self->m_held, held);
-}
-
-/*  Milliseconds until some lease look is due. */
-static int s_look_wait (gf_consumer_t *self)
-{
-    int wait = INT_MAX;
-    for (int k = 0; k < self->count; k++) {
-        int w = gf_lease_wait (self->parts[k].lease);
-        if (w < wait)
-            wait = w;
-    }
-    if (self->count > 1) {
-        int64_t w = self->next_count - zclock_mono ();
-        if (w < wait)
-            wait = w < 0 ? 0 : (int)w;
-    }
-    return wait;
+    gf_metric_set (self->m_held, gf_share_balance (self->share, self->db));
 }
 
 int gf_consumer_run (gf_consumer_t *self, zsock_t *pipe, gf_consumer_fn *fn, void *arg)
@@ -358,19 +275,18 @@ int gf_consumer_run (gf_consumer_t *self, zsock_t *pipe, gf_consumer_fn *fn, voi
             s_balance (self);
             bool failed = false, more = false, any = false;
             for (int k = 0; k < self->count && !zsys_interrupted; k++) {
-                s_part_t *part = &self->parts[k];
-                if (!s_held (part))
+                if (!gf_share_held (self->share, k))
                     continue;
                 any = true;
                 bool full;
-                if (s_step (self, part, fn, arg, &full) < 0) {
-                    gf_metric_add (part->m_retries, 1);
+                if (s_step (self, k, fn, arg, &full) < 0) {
+                    gf_metric_add (self->parts[k].m_retries, 1);
                     failed = true;
                 } else if (full)
                     more = true; /* more waiting: go again at once */
             }
             if (!any)
-                timeout = s_look_wait (self); /* standing by */
+                timeout = gf_share_wait (self->share); /* standing by */
             else if (failed) {
                 timeout = backoff;
                 backoff = backoff * 2 > 5000 ? 5000 : backoff * 2;
@@ -379,8 +295,8 @@ int gf_consumer_run (gf_consumer_t *self, zsock_t *pipe, gf_consumer_fn *fn, voi
                 if (more)
                     timeout = 0;
             }
-            if (timeout > s_look_wait (self))
-                timeout = s_look_wait (self); /* renew in time */
+            if (timeout > gf_share_wait (self->share))
+                timeout = gf_share_wait (self->share); /* renew in time */
         }
         if (zmq_poll (items, 2, timeout) < 0)
             break;
@@ -394,8 +310,7 @@ int gf_consumer_run (gf_consumer_t *self, zsock_t *pipe, gf_consumer_fn *fn, voi
             }
         }
     }
-    for (int k = 0; k < self->count; k++)
-        gf_lease_release (self->parts[k].lease, self->db);
+    gf_share_release (self->share, self->db);
     zsys_info ("%s: stopping after %" PRIu64 " events", self->name, self->processed);
     return 0;
 }

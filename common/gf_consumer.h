@@ -16,10 +16,10 @@
     number of partitions (events without a case in partition 0), so each
     case's events stay in log order.  Each partition has its own checkpoint
     row and lease, both named "<name>.p<k>of<n>"; every instance holds a
-    fair share of them, ceil (n / instances alive, from the leases'
-    heartbeats), takes lapsed ones (or those of a dead holder) while under
-    its share and gives surplus ones back when another instance joins.
-    With one partition the names are "<name>" and it behaves as above.
+    fair share of them (gf_share, which the escalator's roots use too), ceil (n / instances alive,
+   from the leases' heartbeats), takes lapsed ones (or those of a dead holder) while under its share
+   and gives surplus ones back when another instance joins. With one partition the names are
+   "<name>" and it behaves as above.
 */
 #ifndef GF_CONSUMER_H_INCLUDED
 #define GF_CONSUMER_H_INCLUDED

@@ -1,12 +1,14 @@
 /*  gf_escalator — the weekly and monthly rhythm (meetings opened at their
     slot with their agenda; the safety net lapsing those nobody closed in
-    time, with the rule-based escalation then), and the urgent SLAs. */
+    time, with the rule-based escalation then), and the urgent SLAs; the
+    work shared among the instances by L1 root (see gf_escalator.h). */
 #include "gf_escalator.h"
 #include "gf_config.h"
 #include "gf_db.h"
 #include "gf_lease.h"
 #include "gf_metrics.h"
 #include "gf_service.h"
+#include "gf_share.h"
 
 /*  No JIT in the escalator's session: its statements are either short (a
     tick: JIT compilation of SQL_DUE, whose row estimates are far too high,
@@ -14,32 +16,39 @@
     every tick, so that it holds after a reconnect too. */
 static const char *SQL_SESSION = "SET jit = off";
 
-/*  Each L1 grid's escalation starts at the first tick that sees it. */
+/*  The L1 roots (the level-1 grids of the directory): one lease each. */
+static const char *SQL_ROOTS = "SELECT code FROM grids WHERE level = 1 ORDER BY code";
+
+/*  Each L1 grid's escalation starts at the first tick of its holder.  $1,
+    here and below: the roots of this tick (a text[] literal). */
 static const char *SQL_START =
     "INSERT INTO escalation_state (root, since)"
-    "  SELECT code, gf_now () FROM grids WHERE level = 1 ON CONFLICT DO NOTHING";
+    "  SELECT code, gf_now () FROM grids WHERE level = 1 AND code = ANY ($1::text[])"
+    "  ON CONFLICT DO NOTHING";
 
 /*  Meetings due and not opened, oldest first (weekly before monthly on one
     day): deploy/sql/repeatable/meetings.sql. */
-static const char *SQL_DUE = "SELECT grid, kind, slot::text AS slot FROM gf_due_meetings ()";
+static const char *SQL_DUE =
+    "SELECT grid, kind, slot::text AS slot, root FROM gf_due_meetings ($1::text[])";
 
 static const char *SQL_OPEN = "SELECT gf_open_meeting ($1, $2, $3::timestamptz) AS meeting";
 
 /*  Open meetings past slot + close_within_hours, in the order they lapsed;
     each lapsed in its own transaction (NULL: closed by people meanwhile). */
-static const char *SQL_LAPSES = "SELECT meeting, grid, kind FROM gf_due_lapses ()";
+static const char *SQL_LAPSES = "SELECT meeting, grid, kind, root FROM gf_due_lapses ($1::text[])";
 static const char *SQL_LAPSE =
     "SELECT l AS escalated, (l IS NOT NULL)::int AS lapsed FROM gf_lapse_meeting ($1::bigint) l";
 
-static const char *SQL_URGENT = "SELECT gf_escalate_urgent (gf_now ()) AS moved";
+static const char *SQL_URGENT = "SELECT gf_escalate_urgent (gf_now (), $1::text[]) AS moved";
 
 /*  Sign-for reminders, and the reminders of cases waiting in L1 triage
     (deploy/sql/repeatable/triage.sql). */
 static const char *SQL_REMIND =
-    "SELECT gf_sign_reminders (gf_now ()) + gf_triage_reminders (gf_now ()) AS sent";
-static const char *SQL_REFERRALS = "SELECT gf_referrals_overdue () AS sent";
+    "SELECT gf_sign_reminders (gf_now (), $1::text[]) + gf_triage_reminders (gf_now (), $1::text[])"
+    "  AS sent";
+static const char *SQL_REFERRALS = "SELECT gf_referrals_overdue ($1::text[]) AS sent";
 /*  Missed patrols and overdue visits, L2 reminded (issue 15, patrols.sql). */
-static const char *SQL_FIELD = "SELECT gf_field_reminders (gf_now ()) AS sent";
+static const char *SQL_FIELD = "SELECT gf_field_reminders (gf_now (), $1::text[]) AS sent";
 
 /*  Whether the clock's year has a working calendar. */
 static const char *SQL_YEAR =
@@ -50,7 +59,14 @@ static const char *SQL_YEAR =
 typedef struct {
     gf_config_t *config;       /* borrowed                         */
     gf_db_t *db;               /* our connection                   */
-    gf_lease_t *lease;         /* single-active: only the holder ticks */
+    gf_share_t *share;         /* one lease per L1 root, shared fairly */
+    char **roots;              /* the roots' codes, in the share's order */
+    int nroots;                /* how many                             */
+    bool *ticking;             /* the roots of the tick under way      */
+    char *tick_roots;          /* the same as a text[] literal ($1)    */
+    char *held_log;            /* the roots held, as last logged       */
+    int64_t next_roots;        /* zclock_mono ms of the next look at them */
+    gf_metric_t *m_roots;      /* gf_escalator_roots_held              */
     uint64_t meetings;         /* opened since start               */
     uint64_t lapsed;           /* lapsed by the safety net         */
     uint64_t automatic;        /* their automatic escalations      */
@@ -60,26 +76,102 @@ typedef struct {
     uint64_t calendar_missing; /* ticks run on the weekday fallback  */
 } s_escalator_t;
 
-/*  BEGIN and the fence: every effect transaction of the escalator runs
-    only while this instance holds the lease at its epoch.  A tick may take
-    longer than the lease (a round of meetings), so the lease is renewed
-    here too when due, between transactions.  0 or -1. */
-static int s_begin (s_escalator_t *self)
+/*  Looks at the directory's L1 roots (every second at most): a new one
+    gets its lease (gf_share_add).  A root removed keeps its lease: it has
+    no more work. */
+static void s_roots (s_escalator_t *self)
 {
-    if (!gf_lease_hold (self->lease, self->db) || gf_db_begin (self->db))
-        return -1;
-    if (gf_lease_fence (self->lease, self->db) == 0)
-        return 0;
-    gf_db_rollback (self->db);
-    return -1;
+    if (zclock_mono () < self->next_roots)
+        return;
+    PGresult *res = gf_db_exec (self->db, SQL_ROOTS, 0, NULL);
+    if (!res)
+        return;
+    self->next_roots = zclock_mono () + 1000;
+    for (int r = 0; r < PQntuples (res); r++) {
+        const char *code = gf_db_get (res, r, "code");
+        char *name = zsys_sprintf ("escalator.root.%s", code);
+        int k = gf_share_add (self->share, name);
+        zstr_free (&name);
+        if (k == self->nroots) { /* a new one */
+            self->roots = (char **)realloc (self->roots, (size_t)(k + 1) * sizeof (char *));
+            self->ticking = (bool *)realloc (self->ticking, (size_t)(k + 1) * sizeof (bool));
+            assert (self->roots && self->ticking);
+            self->roots[k] = strdup (code);
+            self->ticking[k] = false;
+            self->nroots++;
+        }
+    }
+    PQclear (res);
 }
 
-/*  Runs one statement in its own transaction; returns its first value as a
-    number (0 when NULL, or no row), or -1. */
-static long long s_once (s_escalator_t *self, const char *sql, int n, const char *const *params,
-                         const char *column)
+/*  Snapshots the roots held for one tick (ticking, tick_roots); logs the
+    set when it changed.  Returns how many. */
+static int s_tick_roots (s_escalator_t *self)
 {
-    if (s_begin (self))
+    int n = gf_share_size (self->share), held = 0;
+    size_t len = 3;
+    for (int k = 0; k < n; k++)
+        len += 2 * strlen (self->roots[k]) + 3;
+    free (self->tick_roots);
+    self->tick_roots = (char *)zmalloc (len);
+    char *out = self->tick_roots;
+    *out++ = '{';
+    for (int k = 0; k < n; k++) {
+        self->ticking[k] = gf_share_held (self->share, k);
+        if (!self->ticking[k])
+            continue;
+        if (held++)
+            *out++ = ',';
+        *out++ = '"';
+        for (const char *c = self->roots[k]; *c; c++) {
+            if (*c == '"' || *c == '\\')
+                *out++ = '\\';
+            *out++ = *c;
+        }
+        *out++ = '"';
+    }
+    *out++ = '}';
+    if (!self->held_log || !streq (self->held_log, self->tick_roots)) {
+        zsys_info ("escalator: working on %d of %d L1 roots: %s", held, n, self->tick_roots);
+        free (self->held_log);
+        self->held_log = strdup (self->tick_roots);
+    }
+    return held;
+}
+
+/*  BEGIN and the fences: every effect transaction of the escalator runs
+    only while this instance holds, at its epoch, the lease of each root
+    the transaction works on: root's alone (a meeting's opening or lapse;
+    a root of the tick), or, root NULL, every root of the tick ($1).  A tick may take longer
+    than the lease (a round of meetings), so the leases are renewed here too
+    when due, between transactions.  0 or -1 (a lease lost meanwhile: the
+    tick ends, the next one works on the roots still held). */
+static int s_begin (s_escalator_t *self, const char *root)
+{
+    int n = gf_share_size (self->share), mine = 0;
+    for (int k = 0; k < n; k++)
+        if (self->ticking[k] && (!root || streq (self->roots[k], root))) {
+            mine++;
+            if (!gf_lease_hold (gf_share_lease (self->share, k), self->db))
+                return -1;
+        }
+    if (mine == 0 || gf_db_begin (self->db))
+        return -1;
+    for (int k = 0; k < n; k++)
+        if (self->ticking[k] && (!root || streq (self->roots[k], root)) &&
+            gf_lease_fence (gf_share_lease (self->share, k), self->db) != 0) {
+            gf_db_rollback (self->db);
+            return -1;
+        }
+    return 0;
+}
+
+/*  Runs one statement in its own transaction (fenced as s_begin); returns its first value as a
+    number (0 when NULL, or no row), or -1. */
+static long long s_once (s_escalator_t *self, const char *root, const char *sql, int n,
+                         const char *const *params, const char *column)
+{
+    if (s_begin (self, root))
         return -1;
     PGresult *res = gf_db_exec (self->db, sql, n, params);
     long long value = !res ? -1 : PQntuples (res) ? gf_db_get_ll (res, 0, column) : 0;
@@ -95,14 +187,15 @@ static long long s_once (s_escalator_t *self, const char *sql, int n, const char
 /*  The safety net: lapses every meeting due, oldest first.  Returns 0 or -1. */
 static int s_lapses (s_escalator_t *self)
 {
-    PGresult *due = gf_db_exec (self->db, SQL_LAPSES, 0, NULL);
+    const char *roots[] = {self->tick_roots};
+    PGresult *due = gf_db_exec (self->db, SQL_LAPSES, 1, roots);
     if (!due)
         return -1;
     int rc = 0;
     for (int r = 0; r < PQntuples (due) && rc == 0 && !zsys_interrupted; r++) {
         const char *params[] = {gf_db_get (due, r, "meeting")};
         long long lapsed = -1, escalated = 0;
-        if (s_begin (self) == 0) {
+        if (s_begin (self, gf_db_get (due, r, "root")) == 0) {
             PGresult *res = gf_db_exec (self->db, SQL_LAPSE, 1, params);
             if (res) {
                 lapsed = gf_db_get_ll (res, 0, "lapsed");
@@ -136,7 +229,9 @@ static int s_lapses (s_escalator_t *self)
 /*  One tick.  Returns 0, or -1 when the database failed (retry later). */
 static int s_tick (s_escalator_t *self)
 {
-    if (gf_db_run (self->db, SQL_SESSION, 0, NULL) || s_once (self, SQL_START, 0, NULL, "") < 0)
+    const char *roots[] = {self->tick_roots};
+    if (gf_db_run (self->db, SQL_SESSION, 0, NULL) ||
+        s_once (self, NULL, SQL_START, 1, roots, "") < 0)
         return -1;
     PGresult *year = gf_db_exec (self->db, SQL_YEAR, 0, NULL);
     if (!year)
@@ -152,7 +247,7 @@ static int s_tick (s_escalator_t *self)
         self->warned_year = y;
     }
     PQclear (year);
-    PGresult *due = gf_db_exec (self->db, SQL_DUE, 0, NULL);
+    PGresult *due = gf_db_exec (self->db, SQL_DUE, 1, roots);
     if (!due)
         return -1;
     int rc = 0;
@@ -160,7 +255,8 @@ static int s_tick (s_escalator_t *self)
         const char *params[] = {gf_db_get (due, r, "grid"), gf_db_get (due, r, "kind"),
                                 gf_db_get (due, r, "slot")};
         int64_t started = zclock_mono ();
-        long long meeting = s_once (self, SQL_OPEN, 3, params, "meeting");
+        long long meeting =
+            s_once (self, gf_db_get (due, r, "root"), SQL_OPEN, 3, params, "meeting");
         if (meeting < 0)
             rc = -1;
         else if (meeting > 0) {
@@ -177,10 +273,10 @@ static int s_tick (s_escalator_t *self)
     PQclear (due);
     if (rc || (rc = s_lapses (self)) != 0)
         return rc;
-    long long moved = s_once (self, SQL_URGENT, 0, NULL, "moved");
-    long long sent = moved < 0 ? -1 : s_once (self, SQL_REMIND, 0, NULL, "sent");
-    long long overdue = sent < 0 ? -1 : s_once (self, SQL_REFERRALS, 0, NULL, "sent");
-    long long field = overdue < 0 ? -1 : s_once (self, SQL_FIELD, 0, NULL, "sent");
+    long long moved = s_once (self, NULL, SQL_URGENT, 1, roots, "moved");
+    long long sent = moved < 0 ? -1 : s_once (self, NULL, SQL_REMIND, 1, roots, "sent");
+    long long overdue = sent < 0 ? -1 : s_once (self, NULL, SQL_REFERRALS, 1, roots, "sent");
+    long long field = overdue < 0 ? -1 : s_once (self, NULL, SQL_FIELD, 1, roots, "sent");
     if (moved < 0 || sent < 0 || overdue < 0 || field < 0)
         return -1;
     if (field)
@@ -200,7 +296,8 @@ void gf_escalator_actor (zsock_t *pipe, void *args)
 {
     s_escalator_t self = {.config = (gf_config_t *)args};
     self.db = gf_db_new (self.config->db, "gf-escalator");
-    self.lease = gf_lease_new ("escalator", self.config);
+    self.share = gf_share_new ("escalator", "escalator.root.%", self.config);
+    self.m_roots = gf_metrics_gauge ("gf_escalator_roots_held", NULL);
     zsock_signal (pipe, 0);
     bool listening = false;
     int backoff = 100;
@@ -210,9 +307,12 @@ void gf_escalator_actor (zsock_t *pipe, void *args)
         if (!listening || !gf_db_conn (self.db))
             listening = gf_db_listen (self.db, "gf_clock") == 0;
         gf_db_drain_notifies (self.db);
-        /* Only the lease holder ticks; a standby only looks at the lease. */
-        bool holder = gf_lease_hold (self.lease, self.db);
-        if (holder && s_tick (&self) != 0) {
+        /* Each instance ticks for the roots it holds; one holding none
+           only looks at the leases (a standby). */
+        s_roots (&self);
+        int held = gf_share_balance (self.share, self.db);
+        gf_metric_set (self.m_roots, held);
+        if (held > 0 && s_tick_roots (&self) > 0 && s_tick (&self) != 0) {
             gf_metrics_inc ("gf_escalator_tick_failures_total", NULL, 1);
             timeout = backoff;
             backoff = backoff * 2 > 5000 ? 5000 : backoff * 2;
@@ -223,8 +323,8 @@ void gf_escalator_actor (zsock_t *pipe, void *args)
            already and will not wake the poll: go round again at once. */
         if (gf_db_drain_notifies (self.db) > 0)
             timeout = 0;
-        if (timeout > gf_lease_wait (self.lease))
-            timeout = gf_lease_wait (self.lease); /* renew or look in time */
+        if (timeout > gf_share_wait (self.share))
+            timeout = gf_share_wait (self.share); /* renew or look in time */
         PGconn *conn = gf_db_conn (self.db);
         items[1].fd = conn ? PQsocket (conn) : -1;
         if (zmq_poll (items, items[1].fd >= 0 ? 2 : 1, timeout) < 0)
@@ -237,7 +337,13 @@ void gf_escalator_actor (zsock_t *pipe, void *args)
                " reminders, %" PRIu64 " ticks without a calendar",
                self.meetings, self.lapsed, self.automatic, self.urgent, self.reminders,
                self.calendar_missing);
-    gf_lease_release (self.lease, self.db);
-    gf_lease_destroy (&self.lease);
+    gf_share_release (self.share, self.db);
+    gf_share_destroy (&self.share);
+    for (int k = 0; self.roots && k < self.nroots; k++)
+        free (self.roots[k]);
+    free (self.roots);
+    free (self.ticking);
+    free (self.tick_roots);
+    free (self.held_log);
     gf_db_destroy (&self.db);
 }

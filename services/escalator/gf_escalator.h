@@ -13,10 +13,23 @@
     meeting's opening and each lapse is one transaction (gf_open_meeting,
     gf_lapse_meeting in deploy/sql/repeatable/meetings.sql); unique keys on
     meetings, escalations and notifications and the meeting row's lock make
-    every effect happen at most once, however many escalators run.  Only
-    the holder of the "escalator" lease ticks (gf_lease): each of its effect
-    transactions starts with the lease's fence, and the other instances
-    stand by and take over when the lease lapses.
+    every effect happen at most once, however many escalators run.
+
+    The work is shared by L1 root (the level-1 grids of the directory, the
+    cases' root): one lease per root, "escalator.root.<code>" (gf_lease,
+    migration 048), shared fairly among the instances running (gf_share,
+    as the notifier's partitions): each holds ceil (roots / instances
+    alive), renews them, gives the surplus back when another instance
+    joins and takes the roots of one that died (kill -9: at its next look)
+    or froze (when the lease lapses, service/lease).  Each tick works on
+    the roots held (the round functions' p_roots): the meetings due and the
+    lapses of those roots, each in its own transaction fenced by its root's
+    lease; the urgent escalations and the reminders in one transaction per
+    statement, fenced by the lease of every root of the tick.  A holder
+    paused past its lease that wakes up writes nothing (the fence or its
+    next look tells it; it stands by for that root).  One instance holds
+    every root and behaves as the single escalator did; a new L1 grid gets
+    its lease within a second.  Metric gf_escalator_roots_held.
 */
 #ifndef GF_ESCALATOR_H_INCLUDED
 #define GF_ESCALATOR_H_INCLUDED

@@ -494,10 +494,12 @@ nemesis_skew() {
   wait_for "skew: the skewed instances stand by" 20 sql_eq \
     "SELECT count(*) FROM lease_instances WHERE name <> 'relay' AND seen_at > clock_timestamp () - interval '2 s'" 9
   # Hand each role to its skewed instance: stop the others (SIGTERM releases).
+  # (The escalator's lease is its L1 root's, escalator.root.QNL: one root here.)
   for r in notifier escalator router; do
     for old in "$r@1" "$r@2"; do kill -TERM "${PIDS[$old]}"; wait "${PIDS[$old]}"; unset "PIDS[$old]"; done
     wait_for "skew: the skewed $r holds its lease" 20 sql_eq \
-      "SELECT holder LIKE '%:${PIDS[$r@3]}.%' FROM leases WHERE name = '$r'" t &&
+      "SELECT holder LIKE '%:${PIDS[$r@3]}.%' FROM leases
+        WHERE name = '$([ "$r" = escalator ] && echo escalator.root.QNL || echo "$r")'" t &&
       ok "skew: $r@3 (faketime ${SKEW[$r]}) holds the $r lease"
   done
   grep -q "$(LD_PRELOAD="$FAKETIME_LIB" FAKETIME="${SKEW[escalator]}" date +%y-%m-%d\ %H:%M)" "$ART/escalator@3.log" &&

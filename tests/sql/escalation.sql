@@ -8,7 +8,7 @@
 -- calendar of our own (rolled back).
 BEGIN;
 SET CONSTRAINTS event_stage_append IMMEDIATE; -- events in the log at each statement's end (events.sql)
-SELECT plan (40);
+SELECT plan (42);
 
 \ir fixtures/national_day_2026.sql
 INSERT INTO sim_clock (at) VALUES ('2026-10-12 09:00+08') ON CONFLICT (id) DO UPDATE SET at = excluded.at;
@@ -142,7 +142,12 @@ SELECT is ((SELECT payload->'automatic' FROM case_events WHERE case_id = 920006 
 SELECT is ((SELECT automatic FROM escalations WHERE case_id = 920003 AND rule = 'monthly_l1'), false,
            'one made without saying so is not');
 
-SELECT is (gf_escalate_urgent ('2026-10-12 09:00+08'), 2,
+SELECT is (gf_escalate_urgent ('2026-10-12 09:00+08', ARRAY['XYZ']), 0,
+           'gf_escalate_urgent for another root: none of QNL''s moves');
+SELECT is ((SELECT count (*) FROM gf_urgent_candidates ('2026-10-12 09:00+08', ARRAY['QNL'])),
+           (SELECT count (*) FROM gf_urgent_candidates ('2026-10-12 09:00+08')),
+           'the candidates of the root QNL are all of them here');
+SELECT is (gf_escalate_urgent ('2026-10-12 09:00+08', ARRAY['QNL']), 2,
            'gf_escalate_urgent: one to L2, and one at L2 to L1; the special-group case stays');
 SELECT results_eq ($$SELECT id, level FROM cases WHERE id BETWEEN 920021 AND 920025 ORDER BY id$$,
                    $$VALUES (920021::bigint, 2::smallint), (920022, 3::smallint), (920023, 3::smallint),

@@ -5,7 +5,7 @@
 -- (Two sessions — a takeover skipping a lease row share-locked by a holder's
 -- transaction — are exercised by tests/e2e/test_leases.sh.)
 BEGIN;
-SELECT plan (27);
+SELECT plan (29);
 
 SELECT results_eq ($$SELECT held, took, epoch, holder FROM gf_lease_take ('t.router', 'a:1', 60000)$$,
                    $$VALUES (true, true, 1::bigint, 'a:1')$$, 'the first look takes the lease at epoch 1');
@@ -20,6 +20,11 @@ SELECT throws_ok ($$SELECT gf_lease_fence ('t.router', 0)$$, 'GF409', NULL,
                   'the fence refuses another epoch');
 SELECT throws_ok ($$SELECT gf_lease_fence ('t.none', 1)$$, 'GF409', NULL,
                   'the fence refuses a lease that does not exist');
+SELECT results_eq ($$SELECT held, took, epoch FROM gf_lease_take ('escalator.root.QNL', 'a:1', 60000)$$,
+                   $$VALUES (true, true, 1::bigint)$$,
+                   'an escalator root''s lease (048): named by the root''s code, upper case');
+SELECT throws_ok ($$SELECT gf_lease_take ('Escalator', 'a:1', 60000)$$, '23514', NULL,
+                  'other names stay lower case');
 
 -- The simulated clock moves business time, never a lease.
 INSERT INTO sim_clock (at) VALUES ('2099-01-01 09:00+08')

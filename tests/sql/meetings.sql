@@ -5,7 +5,7 @@
 -- day.  On a calendar of our own (rolled back).
 BEGIN;
 SET CONSTRAINTS event_stage_append IMMEDIATE; -- events in the log at each statement's end (events.sql)
-SELECT plan (50);
+SELECT plan (54);
 
 \ir fixtures/national_day_2026.sql
 DELETE FROM meeting_schedule;
@@ -71,6 +71,11 @@ SELECT results_eq (
              ('QNL.01', 'weekly', timestamptz '2026-10-12 09:00+08'),
              ('QNL', 'monthly', timestamptz '2026-10-12 09:00+08')$$,
     'oldest first, weekly before monthly on one day');
+SELECT results_eq ($$SELECT grid, kind, slot, root FROM gf_due_meetings (ARRAY['QNL'])$$,
+                   $$SELECT grid, kind, slot, 'QNL' FROM gf_due_meetings ()$$,
+                   'an escalator holding the root QNL: the same meetings, each with its root');
+SELECT is ((SELECT count (*) FROM gf_due_meetings (ARRAY['XYZ'])), 0::bigint,
+           'one holding another root: none of QNL''s');
 SET LOCAL ROLE gf_escalator;
 SELECT isnt ((SELECT count (*) FROM gf_due_meetings ()), 0::bigint, 'the escalator may ask');
 RESET ROLE;
@@ -182,6 +187,11 @@ SELECT results_eq (
     $$SELECT grid, kind, due FROM gf_due_lapses () WHERE grid LIKE 'QNL.01%' OR grid = 'QNL'$$,
     $$VALUES ('QNL.01', 'weekly', timestamptz '2026-10-14 09:00+08'), ('QNL.01', 'monthly', timestamptz '2026-10-14 09:00+08')$$,
     'at slot + 48 h the open weekly meeting (and the open monthly one) are due; not the closed one');
+SELECT results_eq ($$SELECT meeting, root FROM gf_due_lapses (ARRAY['QNL', 'XYZ'])$$,
+                   $$SELECT meeting, 'QNL' FROM gf_due_lapses ()$$,
+                   'lapses of the roots held (QNL), each with its root');
+SELECT is ((SELECT count (*) FROM gf_due_lapses (ARRAY['XYZ'])), 0::bigint,
+           'another root''s escalator lapses none of QNL''s');
 UPDATE escalation_rules SET params = params || '{"close_within_hours": 72}' WHERE root = '*' AND rule = 'weekly_l2';
 SELECT is ((SELECT count (*) FROM gf_due_lapses () WHERE kind = 'weekly'), 0::bigint,
            'close_within_hours is the rule''s');

@@ -7,7 +7,7 @@
 -- (rolled back).
 BEGIN;
 SET CONSTRAINTS event_stage_append IMMEDIATE; -- events in the log at each statement's end (events.sql)
-SELECT plan (50);
+SELECT plan (51);
 
 INSERT INTO sim_clock (at) VALUES ('2026-11-04 10:00+08')
     ON CONFLICT (id) DO UPDATE SET at = excluded.at;
@@ -120,7 +120,9 @@ SELECT is ((SELECT count (*)::int FROM notifications WHERE case_id = pg_temp.c (
 UPDATE notification_rules SET enabled = true WHERE event_type = 'case.escalated';
 
 -- Sign-for reminders: gf_overdue_at decides when, the rules whom.
-SELECT is (gf_sign_reminders (gf_now ()), 5,
+SELECT is (gf_sign_reminders (gf_now (), ARRAY['XYZ']), 0,
+           'an escalator holding another root: no reminder of QNL''s cases');
+SELECT is (gf_sign_reminders (gf_now (), ARRAY['QNL']), 5,
            'sign-for reminders: 25 h (L3), 49 h (L3 and L2), urgent 1 h (L3), reopened 25 h ago (L3)');
 SELECT bag_eq ($$SELECT c.source_ref, n.kind, n.recipient FROM notifications n JOIN cases c ON c.id = n.case_id
                   WHERE n.kind LIKE 'sign.reminder%'$$,

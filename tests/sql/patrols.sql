@@ -8,7 +8,7 @@
 -- the service roles' rights to run them.
 BEGIN;
 SET CONSTRAINTS event_stage_append IMMEDIATE; -- events in the log at each statement's end (events.sql)
-SELECT plan (62);
+SELECT plan (63);
 
 \ir fixtures/national_day_2026.sql
 \ir fixtures/as_role.sql
@@ -41,7 +41,9 @@ $$;
 -- missed patrol.
 SELECT is (gf_field_reminders ('2026-10-11 10:00+08'), 0,
            'Sunday 11 October (a day off): nothing reminded, though H-T-1 is overdue');
-SELECT is ((WITH r AS MATERIALIZED (SELECT gf_field_reminders ('2026-10-12 10:00+08') AS n) SELECT n FROM r), 3,
+SELECT is (gf_field_reminders ('2026-10-12 10:00+08', ARRAY['XYZ']), 0,
+           'an escalator holding another root: none of QNL''s visits');
+SELECT is ((WITH r AS MATERIALIZED (SELECT gf_field_reminders ('2026-10-12 10:00+08', ARRAY['QNL']) AS n) SELECT n FROM r), 3,
            'no patrol logged yet: only the overdue visits are reminded, no grid for missed patrols');
 SELECT bag_eq ($$ SELECT subject, recipient, audience FROM field_reminders $$,
                $$ VALUES ('H-T-1', 'P-QNL.07.063-1', 'grid_leader'), ('H-T-1', 'P-QNL.07-1', 'l2_leader'),

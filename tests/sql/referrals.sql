@@ -7,7 +7,7 @@
 -- roles that run it.  On cases of our own (rolled back).
 BEGIN;
 SET CONSTRAINTS event_stage_append IMMEDIATE; -- events in the log at each statement's end (events.sql)
-SELECT plan (24);
+SELECT plan (25);
 \ir fixtures/as_role.sql
 \ir fixtures/national_day_2026.sql
 
@@ -78,7 +78,8 @@ SELECT throws_ok ($$SELECT gf_referral_receipt (pg_temp.c ('RF-A'), 'A-r2', 'GDS
 
 -- Late: B's explicit deadline passes.
 UPDATE sim_clock SET at = '2026-09-29 10:30+08';
-SELECT is (gf_referrals_overdue (), 1, 'B past its deadline: one reminder (A is not due)');
+SELECT is (gf_referrals_overdue (ARRAY['XYZ']), 0, 'another root''s escalator: not QNL''s referral');
+SELECT is (gf_referrals_overdue (ARRAY['QNL']), 1, 'B past its deadline: one reminder (A is not due)');
 SELECT results_eq ($$SELECT n.kind, n.recipient FROM notifications n WHERE n.case_id = pg_temp.c ('RF-B')
                        AND n.kind LIKE 'referral.overdue.%'$$,
                    $$SELECT 'referral.overdue.' || r.action_id, 'P-QNL.07.063-1' FROM referrals r

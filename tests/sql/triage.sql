@@ -7,7 +7,7 @@
 -- cases of our own (rolled back).
 BEGIN;
 SET CONSTRAINTS event_stage_append IMMEDIATE; -- events in the log at each statement's end (events.sql)
-SELECT plan (15);
+SELECT plan (16);
 
 INSERT INTO sim_clock (at) VALUES ('2026-11-04 13:59+08')
     ON CONFLICT (id) DO UPDATE SET at = excluded.at;
@@ -52,7 +52,9 @@ SELECT results_eq ($$SELECT recipient, text FROM notifications WHERE kind = 'cas
                    'to the L1 grid''s triage staff (role triage), in Chinese');
 
 -- 13:59: the urgent case (1 h) and the slip (from its box opening) are due.
-SELECT is (gf_triage_reminders (gf_now ()), 3,
+SELECT is (gf_triage_reminders (gf_now (), ARRAY['XYZ']), 0,
+           'an escalator holding another root reminds of none of QNL''s');
+SELECT is (gf_triage_reminders (gf_now (), ARRAY['QNL']), 3,
            '13:59: the urgent case and the slip remind the triage staff; the slip (2 days) the L1 leader too');
 SELECT bag_eq ($$SELECT * FROM pg_temp.told ('triage.reminder')$$,
                $$VALUES ('U-URG P-QNL-2'), ('B1/1762000000000/1 P-QNL-2')$$,

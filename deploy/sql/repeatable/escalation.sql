@@ -58,15 +58,17 @@ $$;
 -- urgency (issue 14): their cases escalate by these SLAs only where the
 -- L1 grid's urgent rule says special_groups: true (default false).  The
 -- rule is read once per L1 grid that has such cases open, not twice per
--- case (gf_rule () is a query).
-CREATE OR REPLACE FUNCTION gf_urgent_candidates (p_at timestamptz)
+-- case (gf_rule () is a query).  p_roots: only the cases of these L1 roots
+-- (an escalator instance's share; NULL: every root).
+DROP FUNCTION IF EXISTS gf_urgent_candidates (timestamptz);
+CREATE OR REPLACE FUNCTION gf_urgent_candidates (p_at timestamptz, p_roots text[] DEFAULT NULL)
 RETURNS TABLE (case_id bigint, to_level smallint, reason text)
 LANGUAGE sql STABLE AS $$
     WITH open AS MATERIALIZED (
         SELECT c.id, c.root, c.level, c.urgent,
                gf_clock_start (c.source, c.reported_at, c.received_at) AS received_at FROM cases c
          WHERE (c.urgent OR c.groups <> '{}')
-           AND gf_case_open (c.state)
+           AND gf_case_open (c.state) AND (p_roots IS NULL OR c.root = ANY (p_roots))
     ), rules AS MATERIALIZED (
         SELECT r.root, gf_rule (r.root, 'urgent') AS params FROM (SELECT DISTINCT root FROM open) r
     )
@@ -137,8 +139,11 @@ $$;
 
 -- Urgent cases (and special-group ones where the rule says so) that ran
 -- out of time, all at once: first to L2, then (same tick, if already due)
--- to L1.  Automatic: the rules moved them, not a decision.
-CREATE OR REPLACE FUNCTION gf_escalate_urgent (p_at timestamptz) RETURNS integer
+-- to L1.  Automatic: the rules moved them, not a decision.  p_roots: only
+-- the cases of these L1 roots (NULL: every root).
+DROP FUNCTION IF EXISTS gf_escalate_urgent (timestamptz);
+CREATE OR REPLACE FUNCTION gf_escalate_urgent (p_at timestamptz, p_roots text[] DEFAULT NULL)
+RETURNS integer
 LANGUAGE plpgsql SET plan_cache_mode = force_custom_plan AS $$
 DECLARE
     to_l2 integer;
@@ -146,10 +151,10 @@ DECLARE
 BEGIN
     SELECT gf_escalate_many ('urgent_l2', NULL, 2::smallint, array_agg (u.case_id ORDER BY u.case_id),
                              array_agg (u.reason ORDER BY u.case_id), true)
-      INTO to_l2 FROM gf_urgent_candidates (p_at) u WHERE u.to_level = 2;
+      INTO to_l2 FROM gf_urgent_candidates (p_at, p_roots) u WHERE u.to_level = 2;
     SELECT gf_escalate_many ('urgent_l1', NULL, 1::smallint, array_agg (u.case_id ORDER BY u.case_id),
                              array_agg (u.reason ORDER BY u.case_id), true)
-      INTO to_l1 FROM gf_urgent_candidates (p_at) u WHERE u.to_level = 1;
+      INTO to_l1 FROM gf_urgent_candidates (p_at, p_roots) u WHERE u.to_level = 1;
     RETURN coalesce (to_l2, 0) + coalesce (to_l1, 0);
 END
 $$;
@@ -169,8 +174,11 @@ $$;
 -- (audience l2_leader; no l2_factor, no L2 copy).  The rule is read once per
 -- L1 grid and urgency, not per case.  A special group's case gets its
 -- leader's reminder earlier, after the rule's special_hours (issue 14: its
--- own, shorter sign-for deadline; attention, not escalation).
-CREATE OR REPLACE FUNCTION gf_sign_reminders (p_at timestamptz) RETURNS integer
+-- own, shorter sign-for deadline; attention, not escalation).  p_roots:
+-- only the cases of these L1 roots (NULL: every root).
+DROP FUNCTION IF EXISTS gf_sign_reminders (timestamptz);
+CREATE OR REPLACE FUNCTION gf_sign_reminders (p_at timestamptz, p_roots text[] DEFAULT NULL)
+RETURNS integer
 LANGUAGE sql AS $$
     WITH overdue AS MATERIALIZED (
         -- (the state list only lets the cases_state index find the cases
@@ -182,6 +190,7 @@ LANGUAGE sql AS $$
                                                                    c.routed_at),
                                                    c.received_at, c.updated_at) AS at) o
          WHERE c.state IN ('routed', 'reopened') AND o.at <= p_at
+           AND (p_roots IS NULL OR c.root = ANY (p_roots))
     ), rules AS MATERIALIZED (
         -- the rule's hours for a case as gf_overdue_at counts them (its time
         -- for a case that started waiting at the epoch)
@@ -199,6 +208,7 @@ LANGUAGE sql AS $$
                                                         gf_rule (c.root, 'sign_reminder')->'special_hours'))
                                     AS at) o
          WHERE c.state IN ('routed', 'reopened') AND c.groups <> '{}' AND o.at <= p_at
+           AND (p_roots IS NULL OR c.root = ANY (p_roots))
     )
     SELECT coalesce (gf_notify_many ('escalator', jsonb_agg (x.item)), 0)
       FROM (SELECT jsonb_build_object ('case_id', o.id, 'type', 'sign.reminder', 'grid', o.grid,

@@ -87,23 +87,31 @@ $$;
 -- yet, oldest first (weekly before monthly on one day), each after its L1
 -- grid's escalation started (escalation_state.since).  Meetings are held
 -- oldest first, so nothing before the latest held slot (less a margin for a
--- meeting moved by holidays) can still be due: the scan does not grow with
--- history.
-CREATE OR REPLACE FUNCTION gf_due_meetings ()
-RETURNS TABLE (grid text, kind text, slot timestamptz)
+-- meeting moved by holidays) can still be due, root by root (the roots'
+-- rounds may be held by different instances): the scan does not grow with
+-- history.  p_roots: the L1 roots of the escalator instance asking (its
+-- share of the roots, gf_escalator.c; NULL: every root); root is the
+-- meeting's L1 root, whose lease fences the meeting's opening.
+DROP FUNCTION IF EXISTS gf_due_meetings ();
+CREATE OR REPLACE FUNCTION gf_due_meetings (p_roots text[] DEFAULT NULL)
+RETURNS TABLE (grid text, kind text, slot timestamptz, root text)
 LANGUAGE sql STABLE AS $$
-    WITH es AS (SELECT greatest (min (since), (SELECT max (slot_at) - interval '40 days'
-                                                 FROM meetings WHERE kind <> 'consultation'))
-                       AS since FROM escalation_state),
+    WITH es AS MATERIALIZED (
+        SELECT s.root, s.since,
+               greatest (s.since, (SELECT max (m.slot_at) - interval '40 days' FROM meetings m
+                                    WHERE m.kind <> 'consultation'
+                                      AND split_part (m.grid, '.', 1) = s.root)) AS scan_from
+          FROM escalation_state s WHERE p_roots IS NULL OR s.root = ANY (p_roots)
+    ), lo AS (SELECT min (scan_from) AS since FROM es),
          due AS (
         SELECT w.grid, 'weekly' AS kind, w.slot, w.day, w.root
-          FROM es, gf_weekly_slots (es.since, gf_now ()) w
+          FROM lo, gf_weekly_slots (lo.since, gf_now ()) w
         UNION ALL
         SELECT m.grid, 'monthly', m.slot, m.day, m.grid
-          FROM es, gf_monthly_slots (es.since, gf_now ()) m
+          FROM lo, gf_monthly_slots (lo.since, gf_now ()) m
     )
-    SELECT due.grid, due.kind, due.slot FROM due
-      JOIN escalation_state s ON s.root = due.root AND due.slot > s.since
+    SELECT due.grid, due.kind, due.slot, due.root FROM due
+      JOIN es s ON s.root = due.root AND due.slot > s.since AND due.slot > s.scan_from
      WHERE NOT EXISTS (SELECT 1 FROM meetings m
                         WHERE m.grid = due.grid AND m.kind = due.kind AND m.day = due.day)
      ORDER BY due.slot, due.kind DESC, due.grid
@@ -224,18 +232,22 @@ $$;
 -- The safety net's every tick: weekly and monthly meetings still open
 -- close_within_hours (the weekly_l2 / monthly_l1 rule of the L1 grid,
 -- default 48) after their slot, in the order they became due (weekly
--- before monthly at one time).  due is when the meeting lapsed.
-CREATE OR REPLACE FUNCTION gf_due_lapses ()
-RETURNS TABLE (meeting bigint, grid text, kind text, due timestamptz)
+-- before monthly at one time).  due is when the meeting lapsed.  p_roots:
+-- the L1 roots of the escalator instance asking (NULL: every root); root is
+-- the meeting's, whose lease fences the lapse.
+DROP FUNCTION IF EXISTS gf_due_lapses ();
+CREATE OR REPLACE FUNCTION gf_due_lapses (p_roots text[] DEFAULT NULL)
+RETURNS TABLE (meeting bigint, grid text, kind text, due timestamptz, root text)
 LANGUAGE sql STABLE AS $$
-    SELECT x.id, x.grid, x.kind, x.due
-      FROM (SELECT m.id, m.grid, m.kind,
+    SELECT x.id, x.grid, x.kind, x.due, x.root
+      FROM (SELECT m.id, m.grid, m.kind, split_part (m.grid, '.', 1) AS root,
                    m.slot_at + make_interval (hours => coalesce ((gf_rule (
                        split_part (m.grid, '.', 1),
                        CASE m.kind WHEN 'weekly' THEN 'weekly_l2' ELSE 'monthly_l1' END)
                        ->>'close_within_hours')::int, 48)) AS due
               FROM meetings m
-             WHERE m.state = 'open' AND m.kind IN ('weekly', 'monthly')) x
+             WHERE m.state = 'open' AND m.kind IN ('weekly', 'monthly')
+               AND (p_roots IS NULL OR split_part (m.grid, '.', 1) = ANY (p_roots))) x
      WHERE x.due <= gf_now ()
      ORDER BY x.due, x.kind DESC, x.grid
 $$;

@@ -359,7 +359,11 @@ $$;
 -- leader).  Each new reminder is an event (patrol.missed, visit.overdue)
 -- without personal data and a staff notification (gf_notify_field, in the
 -- same transaction).  Returns how many reminders were made.
-CREATE OR REPLACE FUNCTION gf_field_reminders (p_at timestamptz) RETURNS integer
+-- p_roots: only these L1 roots (an escalator instance's share; NULL: every
+-- root).
+DROP FUNCTION IF EXISTS gf_field_reminders (timestamptz);
+CREATE OR REPLACE FUNCTION gf_field_reminders (p_at timestamptz, p_roots text[] DEFAULT NULL)
+RETURNS integer
 LANGUAGE plpgsql AS $$
 DECLARE
     v_local timestamp := p_at AT TIME ZONE 'Asia/Shanghai';
@@ -381,7 +385,7 @@ BEGIN
          CROSS JOIN LATERAL (SELECT coalesce ((p.params->>'patrols_from')::date,
                                               (SELECT min (x.done_at AT TIME ZONE 'Asia/Shanghai')::date FROM patrols x
                                                 WHERE split_part (x.grid, '.', 1) = r.code)) AS first) f
-         WHERE r.level = 1
+         WHERE r.level = 1 AND (p_roots IS NULL OR r.code = ANY (p_roots))
            AND v_local::time >= make_time (coalesce ((p.params->>'remind_hour')::int, 9),
                                            coalesce ((p.params->>'remind_minute')::int, 0), 0)
     ), due AS (

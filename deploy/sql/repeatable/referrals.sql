@@ -169,8 +169,10 @@ $$;
 -- through quiet hours) and one referral.late event; one past its deadline
 -- by the referral_reply rule's l2_after_working_days working days is
 -- escalated to L2 (rule 'referral_l2', gf_escalate_many: once per case).
--- Returns reminders sent plus cases escalated.
-CREATE OR REPLACE FUNCTION gf_referrals_overdue () RETURNS integer
+-- Returns reminders sent plus cases escalated.  p_roots: only the cases of
+-- these L1 roots (an escalator instance's share; NULL: every root).
+DROP FUNCTION IF EXISTS gf_referrals_overdue ();
+CREATE OR REPLACE FUNCTION gf_referrals_overdue (p_roots text[] DEFAULT NULL) RETURNS integer
 LANGUAGE plpgsql AS $$
 DECLARE
     v_now timestamptz := gf_now ();
@@ -182,6 +184,7 @@ BEGIN
           FROM cases c, departments d
          WHERE r.replied_at IS NULL AND r.reminded_at IS NULL AND r.deadline <= v_now
            AND c.id = r.case_id AND d.code = r.department AND c.state = 'referred'
+           AND (p_roots IS NULL OR c.root = ANY (p_roots))
         RETURNING r.case_id, r.action_id, r.deadline, c.grid, d.code, d.name
     ), ev AS (
         INSERT INTO event_stage (type, topic, case_id, grid, at, payload)
@@ -202,6 +205,7 @@ BEGIN
           FROM cases c, departments d
          WHERE r.replied_at IS NULL AND r.escalated_at IS NULL AND r.deadline <= v_now
            AND c.id = r.case_id AND d.code = r.department AND c.state = 'referred'
+           AND (p_roots IS NULL OR c.root = ANY (p_roots))
            AND (gf_rule (c.root, 'referral_reply')->>'l2_after_working_days') IS NOT NULL
            AND gf_add_working_days (r.deadline,
                    (gf_rule (c.root, 'referral_reply')->>'l2_after_working_days')::int) <= v_now

@@ -27,11 +27,16 @@ $$;
 -- recipient (gf_notify_many); the deliveries keep the quiet hours and the
 -- working calendar (gf_quiet_release) as for every staff message.  The rule
 -- is read once per L1 grid.  Returns how many notifications were created.
-CREATE OR REPLACE FUNCTION gf_triage_reminders (p_at timestamptz) RETURNS integer
+-- p_roots: only the cases of these L1 roots (an escalator instance's share;
+-- NULL: every root).
+DROP FUNCTION IF EXISTS gf_triage_reminders (timestamptz);
+CREATE OR REPLACE FUNCTION gf_triage_reminders (p_at timestamptz, p_roots text[] DEFAULT NULL)
+RETURNS integer
 LANGUAGE sql AS $$
     WITH rules AS MATERIALIZED (
         SELECT r.root, gf_rule (r.root, 'triage_reminder') AS p
-          FROM (SELECT DISTINCT root FROM cases WHERE state = 'unroutable') r
+          FROM (SELECT DISTINCT root FROM cases
+                 WHERE state = 'unroutable' AND (p_roots IS NULL OR root = ANY (p_roots))) r
     ), due AS MATERIALIZED (
         SELECT c.id, c.grid, s.since, c.urgent, r.p,
                gf_triage_due (c.state, c.urgent, s.since, r.p) AS at
