@@ -131,7 +131,7 @@ int gridctl_status (gf_config_t *config, int argc, char **argv)
 
     res = gf_db_exec (db, SQL_LEASES, 0, NULL);
     if (res) {
-        printf ("LEASES (single-active roles; service/lease)\n  %-10s %6s %8s  %-30s %-8s %6s\n",
+        printf ("LEASES (single-active roles; service/lease)\n  %-22s %6s %8s  %-30s %-8s %6s\n",
                 "role", "epoch", "expires", "instance", "state", "seen");
         for (int r = 0; r < PQntuples (res); r++) {
             bool first =
@@ -148,7 +148,7 @@ int gridctl_status (gf_config_t *config, int argc, char **argv)
             const char *state = !seen                                        ? ""
                                 : streq (gf_db_get (res, r, "holding"), "t") ? "holder"
                                                                              : "standby";
-            printf ("  %-10s %6s %8s  %-30s %-8s %6s\n", first ? gf_db_get (res, r, "name") : "",
+            printf ("  %-22s %6s %8s  %-30s %-8s %6s\n", first ? gf_db_get (res, r, "name") : "",
                     first ? gf_db_get (res, r, "epoch") : "", first ? expiry : "",
                     seen ? gf_db_get (res, r, "instance") : "(no instance seen)", state, seen_text);
         }
