@@ -64,13 +64,15 @@ migrate_db
 export GF_DB_RESPONSE_TIMEOUT_MS=5000
 start_stack --metrics
 
-# acked_lost ACKS FEED: the acknowledged records (lines of FEED named in
-# ACKS, tests/tools via gf-hotline --acks) whose case is not stored.
+# acked_lost ACKS FEED: how many acknowledged records (lines of FEED named
+# in ACKS, tests/tools via gf-hotline --acks) have no stored case; their ids
+# in $ART/lost.txt.
 acked_lost() {
   awk 'NR == FNR {acked[$2] = 1; next} (FNR in acked)' "$1" "$2" |
-    jq -r .call_id | sort -u >"$ART/acked.txt"
+    jq -r .call_id | LC_ALL=C sort -u >"$ART/acked.txt"
   sql "SELECT source_ref FROM cases ORDER BY 1" | LC_ALL=C sort >"$ART/stored.txt"
-  LC_ALL=C comm -23 <(LC_ALL=C sort "$ART/acked.txt") "$ART/stored.txt" | wc -l
+  LC_ALL=C comm -23 "$ART/acked.txt" "$ART/stored.txt" >"$ART/lost.txt"
+  wc -l <"$ART/lost.txt"
 }
 # outage ACKS T0: ms from T0 (unix ms) to the acknowledgement that ends the
 # longest pause in ACKS after T0 (the first ack the new primary gave), and
@@ -82,10 +84,10 @@ outage() {
 now_ms() { date +%s%3N; }
 
 # lost_report NAME T0: "#" lines: the acknowledgements (ms after T0) of the
-# records acked_lost found missing, and the monitor's events since the round
-# began (also kept in events-NAME.txt).
+# records acked_lost found missing (kept in lost-NAME.txt), and the
+# monitor's last 40 events (kept in events-NAME.txt).
 lost_report() {
-  LC_ALL=C comm -23 <(LC_ALL=C sort "$ART/acked.txt") "$ART/stored.txt" >"$ART/lost-$1.txt"
+  mv "$ART/lost.txt" "$ART/lost-$1.txt"
   awk -v t0="$2" 'NR == FNR {lost[$0] = 1; next} FILENAME ~ /jsonl$/ {
       if (match($0, /"call_id":"[^"]*"/)) { id = substr($0, RSTART + 11, RLENGTH - 12); if (id in lost) want[FNR] = 1 } next }
       ($2 in want) {print $1 - t0}' "$ART/lost-$1.txt" "$ART/feed-$1.jsonl" "$ART/acks-$1.txt" |
