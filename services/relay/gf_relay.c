@@ -155,12 +155,10 @@ static void s_head_check (s_relay_t *self)
     publishing them. */
 static int s_publish (s_relay_t *self)
 {
-    /* Still ours (a relay that slept through a takeover stops here). */
+    /* Still ours (a relay that slept through a takeover stops here, and
+       s_lead looks at once: it stands by, heartbeats carry the log's head). */
     if (gf_lease_fence (self->lease, self->db) != 0) {
-        if (!gf_lease_epoch (self->lease)) {
-            zsys_warning ("relay: no longer the leader; standing by");
-            self->leader = false;
-        }
+        s_lead (self);
         return -1;
     }
     char after[24];
