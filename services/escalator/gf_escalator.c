@@ -60,9 +60,7 @@ typedef struct {
     gf_config_t *config;       /* borrowed                         */
     gf_db_t *db;               /* our connection                   */
     gf_share_t *share;         /* one lease per L1 root, shared fairly */
-    char **roots;              /* the roots' codes, in the share's order */
-    int nroots;                /* how many                             */
-    bool *ticking;             /* the roots of the tick under way      */
+    bool *ticking;             /* the roots of the tick under way, in the share's order */
     char *tick_roots;          /* the same as a text[] literal ($1)    */
     char *held_log;            /* the roots held, as last logged       */
     int64_t next_roots;        /* zclock_mono ms of the next look at them */
@@ -75,6 +73,15 @@ typedef struct {
     int warned_year;           /* last year warned about (no calendar) */
     uint64_t calendar_missing; /* ticks run on the weekday fallback  */
 } s_escalator_t;
+
+/*  A root's lease is named by its code. */
+#define ROOT_LEASE "escalator.root."
+
+/*  Root k's code (the share's partition k). */
+static const char *s_root (s_escalator_t *self, int k)
+{
+    return gf_share_name (self->share, k) + strlen (ROOT_LEASE);
+}
 
 /*  Looks at the directory's L1 roots (every second at most): a new one
     gets its lease (gf_share_add).  A root removed keeps its lease: it has
@@ -89,17 +96,14 @@ static void s_roots (s_escalator_t *self)
     self->next_roots = zclock_mono () + 1000;
     for (int r = 0; r < PQntuples (res); r++) {
         const char *code = gf_db_get (res, r, "code");
-        char *name = zsys_sprintf ("escalator.root.%s", code);
-        int k = gf_share_add (self->share, name);
-        zstr_free (&name);
-        if (k == self->nroots) { /* a new one */
-            self->roots = (char **)realloc (self->roots, (size_t)(k + 1) * sizeof (char *));
-            self->ticking = (bool *)realloc (self->ticking, (size_t)(k + 1) * sizeof (bool));
-            assert (self->roots && self->ticking);
-            self->roots[k] = strdup (code);
-            self->ticking[k] = false;
-            self->nroots++;
+        char *name = zsys_sprintf (ROOT_LEASE "%s", code);
+        int n = gf_share_size (self->share);
+        if (gf_share_add (self->share, name) == n) { /* a new one */
+            self->ticking = (bool *)realloc (self->ticking, (size_t)(n + 1) * sizeof (bool));
+            assert (self->ticking);
+            self->ticking[n] = false;
         }
+        zstr_free (&name);
     }
     PQclear (res);
 }
@@ -111,7 +115,7 @@ static int s_tick_roots (s_escalator_t *self)
     int n = gf_share_size (self->share), held = 0;
     size_t len = 3;
     for (int k = 0; k < n; k++)
-        len += 2 * strlen (self->roots[k]) + 3;
+        len += 2 * strlen (s_root (self, k)) + 3;
     free (self->tick_roots);
     self->tick_roots = (char *)zmalloc (len);
     char *out = self->tick_roots;
@@ -123,7 +127,7 @@ static int s_tick_roots (s_escalator_t *self)
         if (held++)
             *out++ = ',';
         *out++ = '"';
-        for (const char *c = self->roots[k]; *c; c++) {
+        for (const char *c = s_root (self, k); *c; c++) {
             if (*c == '"' || *c == '\\')
                 *out++ = '\\';
             *out++ = *c;
@@ -139,18 +143,26 @@ static int s_tick_roots (s_escalator_t *self)
     return held;
 }
 
+/*  Whether a transaction on root (NULL: every root of the tick) works on
+    root k. */
+static bool s_works_on (s_escalator_t *self, int k, const char *root)
+{
+    return self->ticking[k] && (!root || streq (s_root (self, k), root));
+}
+
 /*  BEGIN and the fences: every effect transaction of the escalator runs
     only while this instance holds, at its epoch, the lease of each root
     the transaction works on: root's alone (a meeting's opening or lapse;
-    a root of the tick), or, root NULL, every root of the tick ($1).  A tick may take longer
-    than the lease (a round of meetings), so the leases are renewed here too
-    when due, between transactions.  0 or -1 (a lease lost meanwhile: the
-    tick ends, the next one works on the roots still held). */
+    a root of the tick), or, root NULL, every root of the tick ($1).  A
+    tick may take longer than the lease (a round of meetings), so the leases
+    are renewed here too when due, between transactions.  0 or -1 (a lease
+    lost meanwhile: the tick ends, the next one works on the roots still
+    held). */
 static int s_begin (s_escalator_t *self, const char *root)
 {
     int n = gf_share_size (self->share), mine = 0;
     for (int k = 0; k < n; k++)
-        if (self->ticking[k] && (!root || streq (self->roots[k], root))) {
+        if (s_works_on (self, k, root)) {
             mine++;
             if (!gf_lease_hold (gf_share_lease (self->share, k), self->db))
                 return -1;
@@ -158,7 +170,7 @@ static int s_begin (s_escalator_t *self, const char *root)
     if (mine == 0 || gf_db_begin (self->db))
         return -1;
     for (int k = 0; k < n; k++)
-        if (self->ticking[k] && (!root || streq (self->roots[k], root)) &&
+        if (s_works_on (self, k, root) &&
             gf_lease_fence (gf_share_lease (self->share, k), self->db) != 0) {
             gf_db_rollback (self->db);
             return -1;
@@ -339,9 +351,6 @@ void gf_escalator_actor (zsock_t *pipe, void *args)
                self.calendar_missing);
     gf_share_release (self.share, self.db);
     gf_share_destroy (&self.share);
-    for (int k = 0; self.roots && k < self.nroots; k++)
-        free (self.roots[k]);
-    free (self.roots);
     free (self.ticking);
     free (self.tick_roots);
     free (self.held_log);
