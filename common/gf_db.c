@@ -154,7 +154,11 @@ static PGconn *s_connect (gf_db_t *self)
             vals[n++] = o->val;
         }
     }
-    char *options = zsys_sprintf ("-c client_min_messages=warning");
+    /* jit=off: gridflow's statements are short, but some are estimated
+       far above jit_above_cost (calendar walks, set-returning functions),
+       and LLVM then spends tens of milliseconds compiling a statement that
+       runs in one or two (docs/performance.md, "JIT"). */
+    char *options = zsys_sprintf ("-c client_min_messages=warning -c jit=off");
     const char *names[] = {"statement_timeout", "lock_timeout",
                            "idle_in_transaction_session_timeout"};
     const int values[] = {s_statement_ms, s_lock_ms, s_idle_ms};

@@ -58,6 +58,9 @@ fsync = on
 max_connections = 200
 shared_buffers = 256MB
 log_min_messages = warning
+# short statements estimated expensive would be JIT-compiled for tens of ms
+# each (the services also set it per session: common/gf_db.c)
+jit = off
 wal_level = ${GF_PG_WAL_LEVEL:-logical}
 max_slot_wal_keep_size = ${GF_PG_SLOT_KEEP:-4GB}
 track_commit_timestamp = ${GF_PG_COMMIT_TS:-off}

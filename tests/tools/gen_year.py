@@ -112,6 +112,10 @@ class Psql:
         self.p = subprocess.Popen([psql, "-X", "-q", "-t", "-A", "-F", "\t", "-d", db],
                                   stdin=subprocess.PIPE, stdout=subprocess.PIPE,
                                   stderr=subprocess.STDOUT, text=True, bufsize=1)
+        # The slot queries are tiny but estimated huge (a calendar walk per
+        # day): JIT would compile each for ~40 ms, as the escalator's own
+        # session also avoids (SQL_SESSION).
+        self.query("SET jit = off")
 
     def query(self, sql):
         self.p.stdin.write(sql.strip().rstrip(";") + ";\n\\echo __GF_END__\n")
