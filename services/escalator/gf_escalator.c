@@ -10,12 +10,6 @@
 #include "gf_service.h"
 #include "gf_share.h"
 
-/*  No JIT in the escalator's session: its statements are either short (a
-    tick: JIT compilation of SQL_DUE, whose row estimates are far too high,
-    cost 0.46 s of a 0.85 s statement) or bound by writes (a meeting).  Run
-    every tick, so that it holds after a reconnect too. */
-static const char *SQL_SESSION = "SET jit = off";
-
 /*  The L1 roots (the level-1 grids of the directory): one lease each. */
 static const char *SQL_ROOTS = "SELECT code FROM grids WHERE level = 1 ORDER BY code";
 
@@ -242,8 +236,7 @@ static int s_lapses (s_escalator_t *self)
 static int s_tick (s_escalator_t *self)
 {
     const char *roots[] = {self->tick_roots};
-    if (gf_db_run (self->db, SQL_SESSION, 0, NULL) ||
-        s_once (self, NULL, SQL_START, 1, roots, "") < 0)
+    if (s_once (self, NULL, SQL_START, 1, roots, "") < 0)
         return -1;
     PGresult *year = gf_db_exec (self->db, SQL_YEAR, 0, NULL);
     if (!year)
