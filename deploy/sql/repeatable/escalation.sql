@@ -140,21 +140,31 @@ $$;
 -- Urgent cases (and special-group ones where the rule says so) that ran
 -- out of time, all at once: first to L2, then (same tick, if already due)
 -- to L1.  Automatic: the rules moved them, not a decision.  p_roots: only
--- the cases of these L1 roots (NULL: every root).
+-- the cases of these L1 roots (NULL: every root).  Both lists come from one
+-- read (one snapshot): read twice, a case made urgent by a staff action
+-- committed between the reads was missing from the first and went from L3
+-- straight to L1 in the second (the year test's oracle caught it, case
+-- Y202603031600-005); now it waits for the next tick and moves L3 -> L2 -> L1.
 DROP FUNCTION IF EXISTS gf_escalate_urgent (timestamptz);
 CREATE OR REPLACE FUNCTION gf_escalate_urgent (p_at timestamptz, p_roots text[] DEFAULT NULL)
 RETURNS integer
 LANGUAGE plpgsql SET plan_cache_mode = force_custom_plan AS $$
 DECLARE
+    l2_cases bigint[];
+    l2_reasons text[];
+    l1_cases bigint[];
+    l1_reasons text[];
     to_l2 integer;
     to_l1 integer;
 BEGIN
-    SELECT gf_escalate_many ('urgent_l2', NULL, 2::smallint, array_agg (u.case_id ORDER BY u.case_id),
-                             array_agg (u.reason ORDER BY u.case_id), true)
-      INTO to_l2 FROM gf_urgent_candidates (p_at, p_roots) u WHERE u.to_level = 2;
-    SELECT gf_escalate_many ('urgent_l1', NULL, 1::smallint, array_agg (u.case_id ORDER BY u.case_id),
-                             array_agg (u.reason ORDER BY u.case_id), true)
-      INTO to_l1 FROM gf_urgent_candidates (p_at, p_roots) u WHERE u.to_level = 1;
+    SELECT array_agg (u.case_id ORDER BY u.case_id) FILTER (WHERE u.to_level = 2),
+           array_agg (u.reason ORDER BY u.case_id) FILTER (WHERE u.to_level = 2),
+           array_agg (u.case_id ORDER BY u.case_id) FILTER (WHERE u.to_level = 1),
+           array_agg (u.reason ORDER BY u.case_id) FILTER (WHERE u.to_level = 1)
+      INTO l2_cases, l2_reasons, l1_cases, l1_reasons
+      FROM gf_urgent_candidates (p_at, p_roots) u;
+    to_l2 := gf_escalate_many ('urgent_l2', NULL, 2::smallint, l2_cases, l2_reasons, true);
+    to_l1 := gf_escalate_many ('urgent_l1', NULL, 1::smallint, l1_cases, l1_reasons, true);
     RETURN coalesce (to_l2, 0) + coalesce (to_l1, 0);
 END
 $$;
