@@ -22,6 +22,11 @@
                          household rounds as counts per grid and stars only
       programmes.json    things done, help pairs active / closed, people
                          aided, ratings published, campaign progress
+      city.json?month=M  on a city's database (issue 18, deploy/city.sh):
+                         each district's freshness and the city monthly
+                         report, the districts' own reports added up
+                         (gf_city_collect, gf_city_dashboard); the page is
+                         city.html
 
     Each is one read-only SQL function of deploy/sql/repeatable/dashboard.sql
     (cases through cases_public), its inputs as parameters.  Only
@@ -32,6 +37,7 @@
     states; the directory lists staff, whose details are public by design).
 */
 #define _GNU_SOURCE /* asprintf, strndup */
+#include "gf_city.h"
 #include "gf_gw.h"
 #include "gf_gwargs.h"
 
@@ -46,6 +52,49 @@ static const char *SQL_VOCABULARY = "SELECT gf_dash_vocabulary ()::text";
 static const char *SQL_INDICATORS = "SELECT gf_dash_indicators ($1)::text";
 static const char *SQL_RATINGS = "SELECT gf_rating_public_json ()::text";   /* programmes.sql */
 static const char *SQL_PROGRAMMES = "SELECT gf_dash_programmes ($1)::text"; /* programmes.sql */
+
+static const char *SQL_CITY_DISTRICTS = "SELECT district, dbname FROM gf_city_districts ()";
+static const char *SQL_CITY_MONTH = "SELECT gf_city_month ()";
+static const char *SQL_CITY = "SELECT gf_city_dashboard ($1, $2::jsonb, $3::integer)::text";
+
+/*  The city dashboard (a viewer of the city's database: its own staff).
+    Each district's replica is read with the gateway's conninfo and the
+    replica's dbname, as `gridctl city report` reads it; stale after
+    GF_CITY_STALE_AFTER seconds (default 120, as gridctl). */
+static void s_city (gf_gw_t *gw, struct MHD_Connection *conn, gf_gw_reply_t *reply)
+{
+    const char *month = MHD_lookup_connection_value (conn, MHD_GET_ARGUMENT_KIND, "month");
+    if (month && !gf_city_month_ok (month)) {
+        gf_gw_reply_json (reply, 400, strdup ("{\"error\":\"month must be YYYY-MM\"}"));
+        return;
+    }
+    char *the_month = month ? strdup (month) : gf_gw_query_json (gw, SQL_CITY_MONTH, 0, NULL);
+    PGresult *list = the_month ? gf_gw_query (gw, SQL_CITY_DISTRICTS, 0, NULL) : NULL;
+    char *error = NULL, *districts = NULL, *json = NULL;
+    if (list)
+        districts = gf_city_collect (gw->config->db, list, the_month, "gf-gateway", &error);
+    if (districts) {
+        const char *env = getenv ("GF_CITY_STALE_AFTER");
+        char stale[16];
+        snprintf (stale, sizeof stale, "%d", env && atoi (env) > 0 ? atoi (env) : 120);
+        const char *params[] = {the_month, districts, stale};
+        json = gf_gw_query_json (gw, SQL_CITY, 3, params);
+    }
+    if (json)
+        gf_gw_reply_json (reply, 200, json);
+    else {
+        if (error)
+            zsys_warning ("gateway: city dashboard: %s", error);
+        json_t *body = json_pack ("{s:s}", "error", error ? error : "database unavailable");
+        gf_gw_reply_json (reply, 503, json_dumps (body, JSON_COMPACT));
+        json_decref (body);
+    }
+    zstr_free (&error);
+    zstr_free (&districts);
+    if (list)
+        PQclear (list);
+    free (the_month);
+}
 
 //  The public reads (四公开 directory, published star ratings): no viewer.
 static int s_public (gf_gw_t *gw, struct MHD_Connection *conn, const char *path,
@@ -81,6 +130,7 @@ int gf_dash_handle (gf_gw_t *gw, struct MHD_Connection *conn, const char *path,
                           : streq (path, "indicators.json")  ? SQL_INDICATORS
                           : streq (path, "programmes.json")  ? SQL_PROGRAMMES
                           : streq (path, "trend.json")       ? SQL_TREND
+                          : streq (path, "city.json")        ? SQL_CITY
                                                              : NULL;
         if (!sql)
             return -1;
@@ -91,6 +141,11 @@ int gf_dash_handle (gf_gw_t *gw, struct MHD_Connection *conn, const char *path,
             gf_gw_reply_json (reply, down ? 503 : 401,
                               strdup (down ? "{\"error\":\"database unavailable\"}"
                                            : "{\"error\":\"no valid session or kiosk token\"}"));
+            return 0;
+        }
+        if (sql == SQL_CITY) {
+            json_decref (viewer);
+            s_city (gw, conn, reply);
             return 0;
         }
         char days[16] = "30";

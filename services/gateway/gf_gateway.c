@@ -533,6 +533,8 @@ static struct MHD_Response *s_static (gf_gw_t *gw, const char *url, const char *
         rel = "directory.html";
     else if (streq (url, "/ratings"))
         rel = "ratings.html";
+    else if (streq (url, "/city"))
+        rel = "city.html"; //  the city dashboard (issue 18)
     else if (streq (url, "/wb") || streq (url, "/wb/"))
         rel = "wb/index.html"; //  the staff workbench (issue 16)
     else if (streq (url, "/login"))

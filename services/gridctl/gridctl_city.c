@@ -9,42 +9,14 @@
     default 120 s (more than wal_receiver_timeout, 60 s: a partitioned
     district's apply worker may look connected that long). */
 #include "gridctl.h"
+#include "gf_city.h"
 
 static const char *SQL_DISTRICTS = "SELECT district, dbname FROM gf_city_districts ()";
-static const char *SQL_STATE = "SELECT to_jsonb (s) FROM gf_city_state () s";
-static const char *SQL_DISTRICT_REPORT = "SELECT gf_city_district_report ($1, NULL)";
 static const char *SQL_MONTH = "SELECT gf_city_month ()";
 static const char *SQL_FRESHNESS = "SELECT * FROM gf_city_freshness ($1::jsonb, $2::integer)";
 static const char *SQL_SUM = "SELECT * FROM gf_city_report_sum ($1::jsonb)";
 
-/*  A growing string. */
-typedef struct {
-    char *text;
-    size_t len;
-} s_buf_t;
-
-static void s_append (s_buf_t *buf, const char *text)
-{
-    size_t n = strlen (text);
-    char *grown = (char *)realloc (buf->text, buf->len + n + 1);
-    assert (grown);
-    buf->text = grown;
-    memcpy (buf->text + buf->len, text, n + 1);
-    buf->len += n;
-}
-
-static bool s_dbname_ok (const char *name)
-{
-    if (!*name || strlen (name) > 63)
-        return false;
-    for (const char *c = name; *c; c++)
-        if (!(islower ((unsigned char)*c) || isdigit ((unsigned char)*c) || *c == '_'))
-            return false;
-    return true;
-}
-
-/*  The districts' JSON objects as one array (NULL after printing why):
-    their state alone (month NULL) or with their report rows for month. */
+/*  The districts' objects (gf_city_collect), or NULL after printing why. */
 static char *s_collect (gf_config_t *config, gf_db_t *city, const char *month)
 {
     PGresult *list = gf_db_exec (city, SQL_DISTRICTS, 0, NULL);
@@ -53,43 +25,13 @@ static char *s_collect (gf_config_t *config, gf_db_t *city, const char *month)
                  "error: unavailable: cannot list the districts (is this a city database?)\n");
         return NULL;
     }
-    s_buf_t buf = {NULL, 0};
-    s_append (&buf, "[");
-    bool ok = true;
-    for (int r = 0; r < PQntuples (list) && ok; r++) {
-        const char *dbname = gf_db_get (list, r, "dbname");
-        if (!s_dbname_ok (dbname)) {
-            fprintf (stderr, "error: bad replica database name '%s'\n", dbname);
-            ok = false;
-            break;
-        }
-        char *conninfo = zsys_sprintf ("%s dbname=%s", config->db, dbname);
-        gf_db_t *db = gf_db_new (conninfo, "gridctl");
-        zstr_free (&conninfo);
-        PGresult *res = NULL;
-        if (db && gf_db_connect (db, 10000) == 0) {
-            const char *params[] = {month};
-            res = month ? gf_db_exec (db, SQL_DISTRICT_REPORT, 1, params)
-                        : gf_db_exec (db, SQL_STATE, 0, NULL);
-        }
-        if (res && PQntuples (res) == 1 && !PQgetisnull (res, 0, 0)) {
-            if (buf.len > 1)
-                s_append (&buf, ",");
-            s_append (&buf, PQgetvalue (res, 0, 0));
-        } else {
-            fprintf (stderr, "error: unavailable: cannot read district %s (database %s)\n",
-                     gf_db_get (list, r, "district"), dbname);
-            ok = false;
-        }
-        if (res)
-            PQclear (res);
-        gf_db_destroy (&db);
-    }
+    char *error = NULL;
+    char *districts = gf_city_collect (config->db, list, month, "gridctl", &error);
     PQclear (list);
-    s_append (&buf, "]");
-    if (!ok)
-        zstr_free (&buf.text);
-    return buf.text;
+    if (!districts)
+        fprintf (stderr, "error: unavailable: %s\n", error);
+    zstr_free (&error);
+    return districts;
 }
 
 static const char *s_or (const char *value, const char *otherwise)
@@ -171,19 +113,13 @@ static int s_sum (gf_db_t *city, const char *districts, bool csv)
     return 0;
 }
 
-static bool s_month_ok (const char *text)
-{
-    return strlen (text) == 7 && text[4] == '-' && isdigit ((unsigned char)text[0]) &&
-           atoi (text + 5) >= 1 && atoi (text + 5) <= 12;
-}
-
 int gridctl_city (gf_config_t *config, int argc, char **argv)
 {
     const char *what = argc > 0 ? argv[0] : "";
     const char *month = NULL, *stale_after = getenv ("GF_CITY_STALE_AFTER");
     bool csv = false, ok = streq (what, "status") || streq (what, "report");
     for (int i = 1; i < argc && ok; i++) {
-        if (streq (argv[i], "--month") && i + 1 < argc && s_month_ok (argv[i + 1]))
+        if (streq (argv[i], "--month") && i + 1 < argc && gf_city_month_ok (argv[i + 1]))
             month = argv[++i];
         else if (streq (argv[i], "--stale-after") && i + 1 < argc && atoi (argv[i + 1]) > 0)
             stale_after = argv[++i];

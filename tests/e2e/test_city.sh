@@ -16,8 +16,11 @@
 #     report has east's new numbers and west's last ones;
 #   - west restarted, complaints into west: it catches up, the report equals
 #     the sum again, both districts live.
-# Its own three clusters under var/city-<port>/ on ports B+6, B+7, B+8,
-# removed after the run.  Starts three clusters: runs once in make check
+#   - the city dashboard: a gateway on the city's database (as
+#     gridflow_gateway, a kiosk link of the city office's grid) serves
+#     /api/city.json with gridctl city report's figures and the page /city.
+# Its own three clusters under var/city-<port>/ on ports B+6, B+7, B+8 (the
+# city's gateway on B+9), removed after the run.  Starts three clusters: runs once in make check
 # (the line below; not again under ASan).
 # test: once
 source "$(dirname "$0")/lib.sh"
@@ -227,5 +230,35 @@ else
   not_ok "west added again: $(tail -2 "$ART/city-add.log")"
 fi
 compare "west added again"
+
+# --- the city dashboard: the gateway on the city's database, as its own
+# --- LOGIN user; the city office's directory (one grid) and a kiosk link
+cat >"$ART/city-directory.json" <<'JSON'
+{"grids": [{"code": "CITY", "level": 1, "parent": null, "name": "市级指挥中心"}],
+ "people": [{"id": "P-CITY-1", "grid": "CITY", "role": "leader", "name": "市级值班", "position": "值班长"}],
+ "addresses": []}
+JSON
+GF_DB=$CITY "$G" grids import "$ART/city-directory.json" >>"$ART/city-dash.log" 2>&1 || not_ok "city directory imported"
+KIOSK=$(GF_DB=$CITY "$G" kiosk add --grid CITY --label 市级大屏 | sed -n 's/^token: //p')
+CITY_URL=http://127.0.0.1:$((PORT_BASE + 9))
+env GF_DB="$(pgc city conninfo gridflow) user=gridflow_gateway" GF_HTTP=127.0.0.1:$((PORT_BASE + 9)) \
+  GF_PUB=tcp://127.0.0.1:$((PORT_BASE + 1)) GF_REPLAY=tcp://127.0.0.1:$((PORT_BASE + 2)) \
+  "$BIN/gf-gateway" >>"$ART/gateway-city.log" 2>&1 &
+PIDS[gateway]=$!
+wait_for "the city's gateway" 20 curl -sf "$CITY_URL/healthz"
+check "city dashboard: no session or kiosk link, no figures (401)" 401 \
+  "$(curl -s -o /dev/null -w '%{http_code}' "$CITY_URL/api/city.json")"
+check "city dashboard: a bad month is refused (400)" 400 \
+  "$(curl -s -o /dev/null -w '%{http_code}' -H "Authorization: Bearer $KIOSK" "$CITY_URL/api/city.json?month=2026-13")"
+code=$(curl -s -o "$ART/city.json" -w '%{http_code}' -H "Authorization: Bearer $KIOSK" "$CITY_URL/api/city.json?month=$MONTH")
+check "city dashboard: /api/city.json read as gridflow_gateway" 200 "$code"
+# The same figures as gridctl city report (the last compare's CSV): the
+# total and each district's received, and both districts live.
+check "city dashboard: the report's total and district rows are gridctl city report's" \
+  "$(awk -F, '$2 == "total" || $2 == "district" {print $2 "|" $3 "|" $5 "|" $6}' "$ART/report-city.csv" | paste -sd' ')" \
+  "$(python3 -c 'import json,sys; d=json.load(open(sys.argv[1])); print(" ".join("%s|%s|%s|%s" % (r["section"], r["key"] or "", r["received"], r["resolved"]) for r in d["report"] if r["section"] in ("total", "district")))' "$ART/city.json")"
+check "city dashboard: a freshness line per district, both live" "east:live west:live" \
+  "$(python3 -c 'import json,sys; d=json.load(open(sys.argv[1])); print(" ".join("%s:%s" % (f["district"], f["state"]) for f in d["freshness"]))' "$ART/city.json")"
+check "city dashboard: the page (/city) is served" 200 "$(curl -s -o /dev/null -w '%{http_code}' "$CITY_URL/city")"
 note "whole run: $((SECONDS - started)) s"
 finish cleanup

@@ -4,7 +4,7 @@
 -- objects, and a replica's preparation.  The end-to-end run with real
 -- clusters and subscriptions is tests/e2e/test_city.sh.
 BEGIN;
-SELECT plan (15);
+SELECT plan (18);
 SET LOCAL client_min_messages = error; -- CREATE PUBLICATION warns when wal_level is not logical
 
 -- --- the publication --------------------------------------------------------
@@ -89,6 +89,15 @@ SELECT is ((SELECT round (newest_change_age_s / 60) FROM gf_city_freshness (json
               jsonb_build_object ('district', 'b', 'connected', false,
                                   'newest_change', now () - interval '1 hour')), 120)),
            60::numeric, 'the age of the newest change replicated, in seconds');
+SELECT is ((SELECT gf_city_dashboard ('2026-11', (SELECT j FROM d), 120)::jsonb #>> '{report,0,received}'),
+           '15', 'the dashboard''s JSON: the summed report, the total first');
+SELECT is ((SELECT json_array_length (gf_city_dashboard ('2026-11', (SELECT j FROM d), 120)->'freshness')),
+           2, 'the dashboard''s JSON: a freshness line per district');
+SELECT is (ARRAY (SELECT r.rolname::text FROM pg_roles r
+                   WHERE r.rolname IN ('gf_ctl', 'gf_gateway', 'gf_relay', 'gf_intake')
+                     AND has_function_privilege (r.oid, 'gf_city_district_report (text, integer)', 'EXECUTE')
+                   ORDER BY 1),
+           ARRAY['gf_ctl', 'gf_gateway'], 'a replica''s report (SECURITY DEFINER): gridctl and the gateway only');
 SELECT is (gf_city_month (), to_char (gf_now () AT TIME ZONE 'Asia/Shanghai', 'YYYY-MM'),
            'the default month: the current one');
 

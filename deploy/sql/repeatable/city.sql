@@ -12,10 +12,11 @@
 --   in a district replica:  gf_city_prepare_replica, gf_city_state,
 --                           gf_city_district_report
 --   in the city database:   gf_city_districts, gf_city_month,
---                           gf_city_freshness, gf_city_report_sum
+--                           gf_city_freshness, gf_city_report_sum,
+--                           gf_city_dashboard
 -- Owns: gf_city_publish, gf_city_prepare_replica, gf_city_state,
 -- gf_city_district_report, gf_city_districts, gf_city_month,
--- gf_city_freshness, gf_city_report_sum.
+-- gf_city_freshness, gf_city_report_sum, gf_city_dashboard.
 
 -- The publication gf_city, made or brought up to date (run by deploy/city.sh
 -- as the database's owner: a publication's tables must be its own).  What the
@@ -82,9 +83,12 @@ $$;
 
 -- In a district replica: its state and its monthly report rows for p_month
 -- (every L1 grid's gf_report_monthly, the district's own report, in report
--- order: n), as one JSON object for the city to add up.
+-- order: n), as one JSON object for the city to add up.  Counts only, so it
+-- runs as its owner for the two readers granted it (grants.sql): gridctl
+-- (gf_ctl) and the gateway's city dashboard (gf_gateway, which reads no
+-- table of cases itself).
 CREATE OR REPLACE FUNCTION gf_city_district_report (p_month text, p_days integer)
-RETURNS jsonb LANGUAGE sql STABLE AS $$
+RETURNS jsonb LANGUAGE sql STABLE SECURITY DEFINER SET search_path = public, pg_temp AS $$
     SELECT jsonb_build_object (
                'district', s.district, 'enabled', s.enabled, 'connected', s.connected,
                'last_message', s.last_message, 'newest_change', s.newest_change,
@@ -106,6 +110,17 @@ RETURNS TABLE (district text, dbname text) LANGUAGE sql STABLE AS $$
       FROM pg_subscription s JOIN pg_database d ON d.oid = s.subdbid
      WHERE starts_with (s.subname, 'gf_city_')
      ORDER BY 1
+$$;
+
+-- The city dashboard's JSON (the gateway's /api/city.json, docs/gateway.md):
+-- the month, the freshness lines and the summed report of the districts'
+-- objects, as gridctl city report prints them.
+CREATE OR REPLACE FUNCTION gf_city_dashboard (p_month text, p_districts jsonb, p_stale_after integer)
+RETURNS json LANGUAGE sql STABLE AS $$
+    SELECT json_build_object (
+               'month', p_month, 'stale_after', p_stale_after,
+               'freshness', coalesce ((SELECT json_agg (f) FROM gf_city_freshness (p_districts, p_stale_after) f), '[]'),
+               'report', coalesce ((SELECT json_agg (r) FROM gf_city_report_sum (p_districts) r), '[]'))
 $$;
 
 -- The city report's default month: the current one (local time).

@@ -307,3 +307,7 @@ GRANT SELECT (id, seq, type, topic, case_id, grid, at, payload) ON case_events T
 GRANT SELECT (id, grid, role, name, position) ON people TO gf_city;
 -- Making the publication and emptying a new replica are the owner's (deploy/city.sh).
 REVOKE EXECUTE ON FUNCTION gf_city_publish (), gf_city_prepare_replica () FROM PUBLIC;
+-- A replica's report (SECURITY DEFINER, counts only): gridctl city and the
+-- gateway's city dashboard.
+REVOKE EXECUTE ON FUNCTION gf_city_district_report (text, integer) FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION gf_city_district_report (text, integer) TO gf_ctl, gf_gateway;

@@ -1,10 +1,11 @@
 import { resolve } from 'node:path';
 import { defineConfig } from 'vite';
 
-// Five pages: the dashboard (index.html), the public grid directory, the
+// Six pages: the dashboard (index.html), the public grid directory, the
 // published star ratings (ratings.html, issue 15), the staff login
-// (login.html) and the staff workbench (wb/index.html, issue 16;
-// public/wb: its service worker and manifest).
+// (login.html), the staff workbench (wb/index.html, issue 16;
+// public/wb: its service worker and manifest) and the city dashboard
+// (city.html, issue 18: on a city's database).
 export default defineConfig({
   build: {
     outDir: 'dist',
@@ -16,6 +17,7 @@ export default defineConfig({
         ratings: resolve(import.meta.dirname, 'ratings.html'),
         wb: resolve(import.meta.dirname, 'wb/index.html'),
         login: resolve(import.meta.dirname, 'login.html'),
+        city: resolve(import.meta.dirname, 'city.html'),
       },
     },
   },
