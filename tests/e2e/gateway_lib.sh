@@ -6,7 +6,7 @@ API_KEY=k-test-$$-secret
 
 # start_gateway [ENV=VALUE...]: start gf-gateway and wait for /healthz.
 start_gateway() {
-  env GF_HTTP=127.0.0.1:$HTTP_PORT "$@" "$BIN/gf-gateway" >>"$ART/gateway.log" 2>&1 &
+  env GF_HTTP=127.0.0.1:$HTTP_PORT GF_DB="$(as_service gateway)" "$@" "$BIN/gf-gateway" >>"$ART/gateway.log" 2>&1 &
   PIDS[gateway]=$!
   wait_for "gateway /healthz" 20 curl -sf "$URL/healthz"
 }

@@ -46,12 +46,22 @@ new_db() {
     -c "CREATE DATABASE $db" >/dev/null
   export GF_DB="$("$ROOT/deploy/pg.sh" conninfo "$db")"
   migrate_db
+  # The services' LOGIN users (their roles came with the migration).
+  "$ROOT/deploy/pg.sh" users >/dev/null || not_ok "pg.sh users"
+}
+
+# as_service SVC: GF_DB as the service's own LOGIN user (gridflow_SVC, a
+# member of gf_SVC only), as every sample config connects, so that every
+# test also proves the grants of what it makes the service do.  The later
+# `user` wins in a conninfo.  GF_TEST_AS_OWNER=1: as the owner instead.
+as_service() {
+  if [ -n "${GF_TEST_AS_OWNER:-}" ]; then echo "$GF_DB"; else echo "$GF_DB user=gridflow_$1"; fi
 }
 
 # start NAME [ARGS...]: start bin/gf-NAME (instance name may carry a suffix: router@2)
 start() {
   local name=$1; shift
-  "$BIN/gf-${name%@*}" "$@" >>"$ART/$name.log" 2>&1 &
+  GF_DB=$(as_service "${name%@*}") "$BIN/gf-${name%@*}" "$@" >>"$ART/$name.log" 2>&1 &
   PIDS[$name]=$!
 }
 
