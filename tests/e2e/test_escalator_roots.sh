@@ -165,8 +165,12 @@ OLD=$(holder QNL)
 LOCKER=$!
 wait_for "QNL.07's meeting lock held" 10 sql_eq "SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND granted" 1
 clock_set "2026-11-30T09:00:00+08:00"
-wait_for "$OLD to wait inside the opening of QNL.07's meeting" 20 sql_eq "SELECT count(*) FROM pg_stat_activity
-    WHERE application_name = 'gf-escalator' AND wait_event_type = 'Lock'" 1
+# Waiting for that very lock (not any lock: a commit may wait a moment for
+# the log's numbering lock, and the holder then still commits a meeting).
+wait_for "$OLD to wait inside the opening of QNL.07's meeting" 20 sql_eq "SELECT count(*) FROM pg_locks w
+    JOIN pg_stat_activity a ON a.pid = w.pid
+    WHERE a.application_name = 'gf-escalator' AND w.locktype = 'advisory' AND NOT w.granted
+      AND ((w.classid::bigint << 32) | w.objid::bigint) = hashtext ('gridflow.meeting:QNL.07')::bigint" 1
 BEFORE=$(opened "$OLD" weekly)
 E=$(epoch QNL); T0=$(now_ms)
 kill -STOP "${PIDS[$OLD]}"
