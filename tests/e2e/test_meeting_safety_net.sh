@@ -105,7 +105,7 @@ wait_for "P1's row held" 10 sql_eq "SELECT count(*) FROM pg_stat_activity WHERE 
                                      AND state = 'idle in transaction' AND query LIKE '%FOR UPDATE%'" 1
 clock_set "2026-11-11T09:00:00+08:00"
 wait_for "the escalator to wait inside the lapse of QNL.07's meeting" 20 \
-  sql_eq "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() AND application_name = 'gf-escalator' AND wait_event_type = 'Lock'" 1
+  sql_eq "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() AND application_name = 'gf-escalator' AND wait_event_type = 'Lock' AND wait_event IN ('transactionid', 'tuple')" 1
 kill9 escalator
 start escalator
 touch "$ART/release"

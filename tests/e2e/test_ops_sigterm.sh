@@ -57,7 +57,7 @@ kill -TERM "$stop_router_pid"; wait "$stop_router_pid"; unset "PIDS[router]"
   -c "SELECT pg_sleep (30)" >/dev/null 2>&1 &
 LOCKER=$!
 wait_for "the lock to be held" 10 sql_eq "SELECT count(*) FROM pg_stat_activity WHERE query LIKE 'SELECT pg_sleep%'" 1
-blocked() { sql_eq "SELECT count(*) FROM pg_stat_activity WHERE application_name = 'gf-router' AND wait_event_type = 'Lock'" 1; }
+blocked() { sql_eq "SELECT count(*) FROM pg_stat_activity WHERE application_name = 'gf-router' AND wait_event_type = 'Lock' AND wait_event IN ('transactionid', 'tuple')" 1; }
 
 "$BIN/gf-router" --drain 1000 >>"$ART/router-drain.log" 2>&1 &
 R=$!
