@@ -24,6 +24,9 @@
 # Uses its own three clusters under var/ha-auto/paf/, on this test's ports B+20..B+22,
 # made fresh for the run and removed after it.  Run by make check-ha and once
 # by make check.
+# Its own clusters have no LOGIN users (deploy/pg.sh users makes them on the
+# private cluster only): the services connect as the owner here.
+export GF_TEST_AS_OWNER=1
 source "$(dirname "$0")/../e2e/lib.sh"
 export GF_PAF_PORT_MONITOR=$((PORT_BASE + 20)) GF_PAF_PORT_A=$((PORT_BASE + 21)) GF_PAF_PORT_B=$((PORT_BASE + 22))
 # Under var/ha-auto/paf/, not var/paf/: a `make run-ha` cluster is left alone.

@@ -11,6 +11,9 @@
 # Uses its own two clusters under var/ha/, on this test's ports B+7 and B+8,
 # made fresh for the run and removed after it.
 # Run by make check-ha, and once by make check (about 1 min, 2 under load).
+# Its own clusters have no LOGIN users (deploy/pg.sh users makes them on the
+# private cluster only): the services connect as the owner here.
+export GF_TEST_AS_OWNER=1
 source "$(dirname "$0")/../e2e/lib.sh"
 export GF_PGPORT_A=$((PORT_BASE + 7)) GF_PGPORT_B=$((PORT_BASE + 8))
 HA() { "$ROOT/deploy/pg-ha.sh" "$@"; }

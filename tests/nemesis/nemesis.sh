@@ -57,6 +57,9 @@
 #                     so that a cut of seconds overflows it and leaves a gap
 # Ports: TEST_PORT_BASE + 0..18.  Clusters under var/nemesis/, removed after.
 # Short version (make check): tests/nemesis/nemesis_short.sh.  Long: make nemesis.
+# Its own clusters have no LOGIN users (deploy/pg.sh users makes them on the
+# private cluster only): the services connect as the owner here.
+export GF_TEST_AS_OWNER=1
 source "$(dirname "${BASH_SOURCE[0]}")/../e2e/lib.sh"
 source "$ROOT/deploy/lib.sh" # gf_ensure_user
 PGBIN=${GF_PGBIN:-/usr/lib/postgresql/15/bin}
