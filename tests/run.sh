@@ -195,6 +195,7 @@ e2e() {
   local t i=0 cost
   local -a shared=() alone=()
   deploy/pg.sh start
+  template "$1"
   for t in tests/e2e/test_*.sh; do
     i=$((i + 1))
     if [ -n "$3" ] && grep -q '^# test: once' "$t"; then continue; fi
@@ -206,6 +207,20 @@ e2e() {
   mapfile -t shared < <(printf '%s\n' "${shared[@]}" | sort -s -t: -k1,1nr | cut -d: -f2-)
   e2e_batch "${GF_TEST_JOBS:-3}" "$1" "$2" "$3" "${shared[@]}"
   [ ${#alone[@]} -eq 0 ] || e2e_batch 1 "$1" "$2" "$3" "${alone[@]}"
+}
+
+# template BIN_DIR: the database every e2e test's new_db copies
+# (GF_TEST_TEMPLATE): migrated by BIN_DIR/gridctl, the sample directory
+# imported, no connection left to it.  tests/e2e/test_db_migrate.sh tests
+# the migrations themselves.
+template() {
+  local db=gft__template
+  PGOPTIONS="-c client_min_messages=warning" deploy/pg.sh psql -X -q -d postgres \
+    -c "DROP DATABASE IF EXISTS $db WITH (FORCE)" -c "CREATE DATABASE $db" >/dev/null &&
+    GF_DB="$(deploy/pg.sh conninfo "$db")" "$1/gridctl" db migrate >"$ART/template.log" 2>&1 &&
+    GF_DB="$(deploy/pg.sh conninfo "$db")" "$1/gridctl" grids import deploy/sample/qingnianlu.json >>"$ART/template.log" 2>&1 &&
+    export GF_TEST_TEMPLATE=$db ||
+    { echo "not ok - the e2e tests' template database (tests/artifacts/template.log)" | tee "$ART/template.tap"; unset GF_TEST_TEMPLATE; }
 }
 
 # sql BIN_DIR: the database code's own tests.  tests/sql/check_layout.py

@@ -39,13 +39,16 @@ migrate_db() {
     || { not_ok "grids import"; exit 1; }
 }
 
-# new_db [SUFFIX]: a fresh database with migrations and the sample directory.
+# new_db [SUFFIX]: a fresh database with migrations and the sample directory:
+# a copy of GF_TEST_TEMPLATE when set (tests/run.sh makes it once per run
+# with the same two steps: 0.2 s a database instead of 2.4 s of migration
+# and import), else migrated here.
 new_db() {
   local db=gft_$TEST_NAME${1:-}
   PGOPTIONS="-c client_min_messages=warning" "$ROOT/deploy/pg.sh" psql -X -q -d postgres -c "DROP DATABASE IF EXISTS $db WITH (FORCE)" \
-    -c "CREATE DATABASE $db" >/dev/null
+    -c "CREATE DATABASE $db${GF_TEST_TEMPLATE:+ TEMPLATE $GF_TEST_TEMPLATE}" >/dev/null
   export GF_DB="$("$ROOT/deploy/pg.sh" conninfo "$db")"
-  migrate_db
+  if [ -n "${GF_TEST_TEMPLATE:-}" ]; then echo "copy of $GF_TEST_TEMPLATE" >"$ART/migrate.log"; else migrate_db; fi
   # The services' LOGIN users (their roles came with the migration).
   "$ROOT/deploy/pg.sh" users >/dev/null || not_ok "pg.sh users"
 }
