@@ -195,19 +195,7 @@ check "no case escalated twice to the same level" 0 \
   "$(sql "SELECT count(*) FROM (SELECT case_id, to_level FROM escalations GROUP BY 1, 2 HAVING count(*) > 1) d")"
 check "one case.escalated event per escalation" "$(sql "SELECT count(*) FROM escalations")" \
   "$(sql "SELECT count(*) FROM case_events WHERE type = 'case.escalated'")"
-# Notified: the leaders of the new owner and of the previous one, by the
-# grid the case had when it escalated (its case.escalated event): a case
-# still unrouted then, or unroutable, sits under the L1 grid itself, so both
-# are the L1 leader, told once.  (A case routed after its escalation keeps
-# the notices of the grid it had.)
-check "each escalation notified the new owner's and the previous owner's leaders, once each" 0 \
-  "$(sql "SELECT count(*) FROM escalations e
-            JOIN case_events ev ON ev.case_id = e.case_id AND ev.type = 'case.escalated'
-                               AND (ev.payload->>'to_level')::int = e.to_level
-           WHERE (SELECT count(*) FROM notifications n WHERE n.case_id = e.case_id AND n.kind = 'escalated.to' || e.to_level)
-                 <> (SELECT count(DISTINCT p.id) FROM people p WHERE p.role = 'leader' AND p.grid IN (
-                       array_to_string ((string_to_array (ev.grid, '.'))[1:e.to_level], '.'),
-                       array_to_string ((string_to_array (ev.grid, '.'))[1:e.from_level], '.')))")"
+check_escalations_notified
 
 # Notifications: the gateway (dedupe by key) delivered exactly the outbox.
 total=$(sql "SELECT count(*) FROM deliveries WHERE channel = 'sms'")

@@ -121,6 +121,16 @@ check "nothing escalated at a slot: every meeting's escalations happened at its 
   "$(sql "SELECT count(*) FROM escalations e JOIN meetings m ON m.id = e.meeting_id WHERE e.at <> m.closed_at OR NOT e.automatic")"
 check "special-group cases (not urgent) never escalated by the urgent SLAs" 0 \
   "$(sql "SELECT count(*) FROM escalations e JOIN cases c ON c.id = e.case_id WHERE e.rule LIKE 'urgent%' AND NOT c.urgent")"
+# Notices (049): a lapse of more than digest_over (10) escalations is told
+# by one digest per leader, a smaller one case by case; a year has both.
+check_escalations_notified
+check "lapses past digest_over told by digests, the others case by case: none of over 10 escalations without; digest lapses = meetings with digests; both kinds happened" \
+  "0 true true" \
+  "$(sql "WITH l AS (SELECT (payload->>'meeting')::bigint AS meeting, (payload->>'escalated')::int AS n,
+                          (payload->>'digest')::boolean AS digest FROM case_events WHERE type = 'meeting.lapsed')
+          SELECT count(*) FILTER (WHERE n > 10 AND NOT digest) || ' '
+                 || (count(*) FILTER (WHERE digest) = (SELECT count(DISTINCT meeting_id) FROM notifications WHERE kind = 'escalated.digest')) || ' '
+                 || (count(*) FILTER (WHERE digest) > 0 AND count(*) FILTER (WHERE n > 0 AND NOT digest) > 0) FROM l")"
 
 # --- a test that cannot fail is a defect: damage the export, the oracle must notice ----
 damage() { # NAME: copy the export, let the caller damage it, run the oracle on it

@@ -203,6 +203,38 @@ check_notified_once() {
     "$(sql "SELECT count(*) FROM case_events WHERE type = 'notification.created'")"
 }
 
+# check_escalations_notified: each escalation told to the leaders of the new
+# owner and of the previous one, by the grid the case had when it escalated
+# (its case.escalated event): a case still unrouted then, or unroutable, sits
+# under the L1 grid itself, so both are the L1 leader, told once.  (A case
+# routed after its escalation keeps the notices of the grid it had.)  A
+# lapse past digest_over (its meeting.lapsed says digest: 049) tells no case:
+# both leaders have the meeting's notice instead (the lapse notice or a
+# digest), and there is no per-case one; the digest lapses are the meetings
+# with digests.
+check_escalations_notified() {
+  check "each escalation notified the new owner's and the previous owner's leaders, once each (a digest lapse: by the meeting's notices)" 0 \
+    "$(sql "WITH digest AS (SELECT (payload->>'meeting')::bigint AS meeting FROM case_events
+                             WHERE type = 'meeting.lapsed' AND (payload->>'digest')::boolean),
+                 esc AS (SELECT e.case_id, e.meeting_id, e.to_level, d.meeting IS NOT NULL AS digest,
+                                ARRAY[array_to_string ((string_to_array (ev.grid, '.'))[1:e.to_level], '.'),
+                                      array_to_string ((string_to_array (ev.grid, '.'))[1:e.from_level], '.')] AS grids
+                           FROM escalations e
+                           JOIN case_events ev ON ev.case_id = e.case_id AND ev.type = 'case.escalated'
+                                              AND (ev.payload->>'to_level')::int = e.to_level
+                           LEFT JOIN digest d ON d.meeting = e.meeting_id)
+            SELECT count(*) FROM esc
+             WHERE CASE WHEN NOT esc.digest THEN
+                     (SELECT count(*) FROM notifications n WHERE n.case_id = esc.case_id AND n.kind = 'escalated.to' || esc.to_level)
+                     <> (SELECT count(DISTINCT p.id) FROM people p WHERE p.role = 'leader' AND p.grid = ANY (esc.grids))
+                   ELSE EXISTS (SELECT 1 FROM notifications n WHERE n.case_id = esc.case_id AND n.kind = 'escalated.to' || esc.to_level)
+                     OR EXISTS (SELECT 1 FROM people p WHERE p.role = 'leader' AND p.grid = ANY (esc.grids)
+                                   AND NOT EXISTS (SELECT 1 FROM notifications n
+                                                    WHERE n.meeting_id = esc.meeting_id AND n.recipient = p.id)) END")"
+  note "escalations told per case / by a digest lapse: $(sql "SELECT count(*) FILTER (WHERE NOT coalesce ((l.payload->>'digest')::boolean, false)) || ' / ' || count(*) FILTER (WHERE (l.payload->>'digest')::boolean)
+         FROM escalations e LEFT JOIN case_events l ON l.type = 'meeting.lapsed' AND (l.payload->>'meeting')::bigint = e.meeting_id")"
+}
+
 # check_notification_fanout: the rules' notifications, counted independently:
 # the leader and members of each routed case, the L1 triage staff of each
 # unroutable case, a receipt to each resident with a phone.

@@ -5,7 +5,7 @@
 -- day.  On a calendar of our own (rolled back).
 BEGIN;
 SET CONSTRAINTS event_stage_append IMMEDIATE; -- events in the log at each statement's end (events.sql)
-SELECT plan (54);
+SELECT plan (60);
 
 \ir fixtures/national_day_2026.sql
 DELETE FROM meeting_schedule;
@@ -217,7 +217,7 @@ SELECT is ((SELECT how || ' ' || rule_name FROM gf_meeting_escalations (
               (SELECT id FROM meetings WHERE grid = 'QNL.01' AND kind = 'weekly' AND day = '2026-10-12'))),
            '自动升级 周例会升级至二级网格', 'the ledger says the escalation was automatic');
 SELECT is ((SELECT payload - 'meeting' - 'slot_at' FROM case_events WHERE type = 'meeting.lapsed'),
-           '{"kind": "weekly", "day": "2026-10-12", "automatic": true, "decided": 1, "escalated": 1}'::jsonb,
+           '{"kind": "weekly", "day": "2026-10-12", "automatic": true, "decided": 1, "escalated": 1, "digest": false}'::jsonb,
            'one meeting.lapsed event');
 SELECT is ((SELECT payload - 'meeting' FROM case_events WHERE type = 'ledger.published'),
            '{"kind": "weekly", "entries": 6, "resolved": 1, "pending": 4, "hard": 1, "escalated": 1, "automatic": true}'::jsonb,
@@ -231,6 +231,10 @@ SELECT results_eq (
     'the lapse tells the L2 grid''s leader once, in its own transaction: kind, day, count; no case');
 SELECT is ((SELECT count (*) FROM case_events WHERE type = 'notification.created' AND case_id IS NULL
                AND payload->>'kind' = 'meeting.lapsed'), 1::bigint, 'with one notification.created');
+SELECT bag_eq (
+    $$SELECT n.kind, n.recipient FROM notifications n WHERE n.case_id = 910008$$,
+    $$VALUES ('escalated.to2', 'P-QNL.01-1'), ('escalated.to2', 'P-QNL.01.001-1')$$,
+    'at or below digest_over (10) the escalated case is told as every escalation: the new and the previous owner''s leaders');
 SELECT is (gf_lapse_meeting ((SELECT id FROM meetings WHERE grid = 'QNL.01' AND kind = 'weekly' AND day = '2026-10-12')), NULL,
            'lapsed once');
 SELECT is (gf_notify_meeting ((SELECT id FROM meetings WHERE grid = 'QNL.01' AND kind = 'weekly' AND day = '2026-10-12'), 1), 0,
@@ -245,6 +249,40 @@ SELECT is ((SELECT count (*) FROM escalations) || ' ' || (SELECT count (*) FROM 
            '1 1', 'no escalation for the meeting people closed');
 SELECT is ((SELECT count (*) FROM notifications WHERE meeting_id IS NOT NULL), 1::bigint,
            'and no notice for it');
+
+-- A lapse past digest_over (049): one digest per leader of the grids the
+-- cases came from, no notice per case; each escalation still on the log.
+INSERT INTO cases (id, source, source_ref, root, grid, state, tier, description, received_at, updated_at, level, groups)
+VALUES (910012, 't', 'm12', 'QNL', 'QNL.03.021', 'signed', 'pending', 'd', '2026-09-28 10:00+08', NULL, 3, '{}'),
+       (910013, 't', 'm13', 'QNL', 'QNL.03.021', 'signed', 'pending', 'd', '2026-09-28 11:00+08', NULL, 3, '{}'),
+       (910014, 't', 'm14', 'QNL', 'QNL.03.022', 'signed', 'pending', 'd', '2026-09-29 10:00+08', NULL, 3, '{}');
+UPDATE escalation_rules SET params = params || '{"digest_over": 2}' WHERE root = '*' AND rule = 'weekly_l2';
+SET LOCAL ROLE gf_escalator;
+SELECT is (gf_lapse_meeting (gf_open_meeting ('QNL.03', 'weekly', '2026-10-12 09:00+08')), 3,
+           'a lapse of 3 escalations with digest_over 2 (as the escalator)');
+RESET ROLE;
+SELECT is ((SELECT count (*) FROM notifications WHERE case_id IN (910012, 910013, 910014)), 0::bigint,
+           'past digest_over: no notice per case');
+SELECT results_eq (
+    $$SELECT n.kind, n.recipient, n.text FROM notifications n JOIN meetings m ON m.id = n.meeting_id
+       WHERE m.grid = 'QNL.03' ORDER BY n.id$$,
+    $$SELECT 'meeting.lapsed', 'P-QNL.03-1',
+             '【例会提醒】网格 QNL.03（' || (SELECT name FROM grids WHERE code = 'QNL.03') || '）2026-10-12 周例会逾期未结，已按规则自动升级 3 件。'
+      UNION ALL
+      SELECT 'escalated.digest', 'P-QNL.03.021-1',
+             '【升级汇总】2026-10-12 周例会逾期未结，网格 QNL.03.021（' || (SELECT name FROM grids WHERE code = 'QNL.03.021')
+             || '）2 件案件已按规则自动升级至二级网格：910012、910013。详见例会台账。'
+      UNION ALL
+      SELECT 'escalated.digest', 'P-QNL.03.022-1',
+             '【升级汇总】2026-10-12 周例会逾期未结，网格 QNL.03.022（' || (SELECT name FROM grids WHERE code = 'QNL.03.022')
+             || '）1 件案件已按规则自动升级至二级网格：910014。详见例会台账。'$$,
+    'the meeting grid''s leader gets the lapse notice, each L3 grid''s leader one digest of its own cases');
+SELECT is ((SELECT string_agg (grid || ':' || (payload->>'kind'), ' ' ORDER BY seq) FROM case_events
+             WHERE type = 'notification.created' AND case_id IS NULL AND grid LIKE 'QNL.03%'),
+           'QNL.03:meeting.lapsed QNL.03.021:escalated.digest QNL.03.022:escalated.digest',
+           'each with its notification.created, a digest''s on its own grid');
+SELECT is ((SELECT count (*) FROM case_events WHERE type = 'case.escalated' AND case_id IN (910012, 910013, 910014)),
+           3::bigint, 'each escalation has its case.escalated event');
 
 -- Planned for each call's own values (force_custom_plan): a session that
 -- ran them five times would otherwise keep a generic plan whose guessed

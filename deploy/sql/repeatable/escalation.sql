@@ -89,11 +89,14 @@ $$;
 -- case.escalated events, and the notices notification_rules give for
 -- case.escalated (the new owner's leader, a copy to the previous one).
 -- p_automatic: made by the rules (the safety net, the urgent SLAs), not by
--- a decision; on the escalation row and in the event's payload.  Returns
--- how many moved.
+-- a decision; on the escalation row and in the event's payload.
+-- p_notify false: no notice per case (a lapse told as a digest,
+-- gf_notify_meeting).  Returns how many moved.
+DROP FUNCTION IF EXISTS gf_escalate_many (text, bigint, smallint, bigint[], text[], boolean);
 CREATE OR REPLACE FUNCTION gf_escalate_many (p_rule text, p_meeting bigint, p_to smallint,
                                   p_cases bigint[], p_reasons text[],
-                                  p_automatic boolean DEFAULT false) RETURNS integer
+                                  p_automatic boolean DEFAULT false,
+                                  p_notify boolean DEFAULT true) RETURNS integer
 LANGUAGE plpgsql SET plan_cache_mode = force_custom_plan AS $$
 DECLARE
     moved integer;
@@ -130,9 +133,11 @@ BEGIN
                                           'owner', u.new_owner, 'previous', u.old_owner,
                                           'key', p_to::text,
                                           'extra', CASE p_to WHEN 2 THEN '二级网格' ELSE '一级网格' END)
-                      ORDER BY u.id)
+                      ORDER BY u.id) FILTER (WHERE p_notify)
       INTO moved, notices FROM upd u;
-    PERFORM gf_notify_many ('escalator', notices);
+    IF p_notify THEN
+        PERFORM gf_notify_many ('escalator', notices);
+    END IF;
     RETURN moved;
 END
 $$;

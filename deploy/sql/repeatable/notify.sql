@@ -232,41 +232,76 @@ LANGUAGE sql AS $$
     SELECT count (*)::integer FROM ev
 $$;
 
--- The notice of a meeting the safety net lapsed (036; meetings.sql
+-- The notices of a meeting the safety net lapsed (036; meetings.sql
 -- gf_lapse_meeting calls it in the lapse's own transaction): one staff
 -- notification per leader of the meeting's grid (the L2 grid of a weekly
 -- meeting, the L1 grid of a monthly one) as the enabled notification_rules
--- row of meeting.lapsed says, unique per (meeting, recipient), created now
--- (deliveries held through quiet hours and days off as every staff
--- notice's), each with its notification.created event (case null), topic
--- notify/<person>.  Template positions: %1$s 周 or 月, %2$s the day
--- (YYYY-MM-DD), %3$s the automatic escalations, %4$s the grid's code, %5$s
--- its name.  Returns how many were created.
-CREATE OR REPLACE FUNCTION gf_notify_meeting (p_meeting bigint, p_escalated integer)
+-- row of meeting.lapsed, audience grid_leader, says; and with p_digest (a
+-- lapse of more than digest_over escalations, 049) one digest per leader
+-- of each grid whose cases the lapse escalated (the grid the case was owned
+-- by before: audience previous_owner_leader), instead of a notice per case.
+-- Unique per (meeting, recipient): a leader who is both gets the lapse
+-- notice.  Created now (deliveries held through quiet hours and days off as
+-- every staff notice's), each with its notification.created event (case
+-- null; grid: the meeting's, a digest's the recipient's), topic
+-- notify/<person>.  Template positions, lapse notice: %1$s 周
+-- or 月, %2$s the day (YYYY-MM-DD), %3$s the automatic escalations, %4$s
+-- the grid's code, %5$s its name; digest: the same for the recipient's
+-- grid and its own escalations, %6$s the level they went to, %7$s the
+-- first ten case numbers.  Returns how many were created.
+DROP FUNCTION IF EXISTS gf_notify_meeting (bigint, integer);
+CREATE OR REPLACE FUNCTION gf_notify_meeting (p_meeting bigint, p_escalated integer,
+                                              p_digest boolean DEFAULT false)
 RETURNS integer LANGUAGE sql AS $$
-    WITH msg AS (
-        SELECT m.id, m.grid, p.id AS recipient, r.kind,
-               format (tp.body, CASE m.kind WHEN 'weekly' THEN '周' ELSE '月' END,
-                       to_char (m.day, 'YYYY-MM-DD'), coalesce (p_escalated, 0), g.code, g.name) AS text
-          FROM meetings m
+    WITH mt AS (
+        SELECT m.id, m.grid, m.day, CASE m.kind WHEN 'weekly' THEN '周' ELSE '月' END AS k
+          FROM meetings m WHERE m.id = p_meeting AND m.kind IN ('weekly', 'monthly')
+    ), went AS (
+        -- the digest's grids: who owned each escalated case before
+        SELECT gf_owner_grid (c.grid, e.from_level) AS grid, count (*) AS n,
+               max (e.to_level) AS to_level,
+               (array_agg (e.case_id ORDER BY e.case_id))[1:10] AS first_ten
+          FROM escalations e JOIN cases c ON c.id = e.case_id
+         WHERE p_digest AND e.meeting_id = p_meeting
+         GROUP BY 1
+    ), msg AS (
+        SELECT 1 AS ord, mt.id, mt.grid, p.id AS recipient, r.kind,
+               format (tp.body, mt.k, to_char (mt.day, 'YYYY-MM-DD'), coalesce (p_escalated, 0),
+                       g.code, g.name) AS text
+          FROM mt
           JOIN notification_rules r ON r.event_type = 'meeting.lapsed' AND r.audience = 'grid_leader'
                                    AND r.raised_by = 'escalator' AND r.enabled
           JOIN notification_templates tp ON tp.kind = r.template AND tp.lang = 'zh'
-          JOIN grids g ON g.code = m.grid
-          JOIN people p ON p.grid = m.grid AND p.role = 'leader'
-         WHERE m.id = p_meeting AND m.kind IN ('weekly', 'monthly')
-           AND NOT EXISTS (SELECT 1 FROM notifications n
-                            WHERE n.meeting_id = m.id AND n.recipient = p.id)
+          JOIN grids g ON g.code = mt.grid
+          JOIN people p ON p.grid = mt.grid AND p.role = 'leader'
+        UNION ALL
+        SELECT 2, mt.id, w.grid, p.id, r.kind,
+               format (tp.body, mt.k, to_char (mt.day, 'YYYY-MM-DD'), w.n, g.code, g.name,
+                       CASE w.to_level WHEN 2 THEN '二级网格' ELSE '一级网格' END,
+                       array_to_string (w.first_ten, '、') || CASE WHEN w.n > 10 THEN ' 等' ELSE '' END)
+          FROM mt CROSS JOIN went w
+          JOIN notification_rules r ON r.event_type = 'meeting.lapsed'
+                                   AND r.audience = 'previous_owner_leader'
+                                   AND r.raised_by = 'escalator' AND r.enabled
+          JOIN notification_templates tp ON tp.kind = r.template AND tp.lang = 'zh'
+          JOIN grids g ON g.code = w.grid
+          JOIN people p ON p.grid = w.grid AND p.role = 'leader'
+    ), todo AS (
+        SELECT DISTINCT ON (m.recipient) m.* FROM msg m
+         WHERE NOT EXISTS (SELECT 1 FROM notifications n
+                            WHERE n.meeting_id = m.id AND n.recipient = m.recipient)
+         ORDER BY m.recipient, m.ord
     ), ins AS (
         INSERT INTO notifications (meeting_id, kind, recipient, audience, text, created_at)
-        SELECT m.id, m.kind, m.recipient, 'staff', m.text, gf_now () FROM msg m ORDER BY m.recipient
+        SELECT t.id, t.kind, t.recipient, 'staff', t.text, gf_now () FROM todo t
+         ORDER BY t.ord, t.recipient
         ON CONFLICT DO NOTHING
         RETURNING id, meeting_id, kind, recipient, text, created_at
     ), ev AS (
         INSERT INTO event_stage (type, topic, case_id, grid, at, payload)
-        SELECT 'notification.created', 'notify/' || i.recipient, NULL, m.grid, i.created_at,
+        SELECT 'notification.created', 'notify/' || i.recipient, NULL, t.grid, i.created_at,
                gf_notification_payload (i.id, NULL, i.kind, i.recipient, p.role, i.text)
-          FROM ins i JOIN meetings m ON m.id = i.meeting_id
+          FROM ins i JOIN todo t ON t.recipient = i.recipient
           LEFT JOIN people p ON p.id = i.recipient
          ORDER BY i.id
         RETURNING 1
