@@ -12,7 +12,8 @@ usage: esc_round.py LOG OFFSET T_START PID LOG_TIMEZONE
   T_START    epoch seconds when the round started
   PID        the escalator's backend pid (pg_stat_activity)
 Prints one JSON object: round_seconds (null when the tick did not end),
-open_ms and lapse_ms (each meeting's statement), urgent_ms (the tick's
+open_ms (each statement opening meetings: one per L1 root, kind and slot,
+gf_open_meetings) and lapse_ms (each lapse's statement), urgent_ms (the tick's
 urgent escalations), statements (how many the round ran), first_statement_end_s
 (when the first of them ended: the wake-up), busy_ms (their durations' sum)."""
 import datetime

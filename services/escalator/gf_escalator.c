@@ -21,11 +21,16 @@ static const char *SQL_START =
     "  ON CONFLICT DO NOTHING";
 
 /*  Meetings due and not opened, oldest first (weekly before monthly on one
-    day): deploy/sql/repeatable/meetings.sql. */
+    day; deploy/sql/repeatable/meetings.sql), by L1 root, kind and slot:
+    each such group is opened in one transaction under its root's lease,
+    the event window read once for all its meetings (gf_open_meetings). */
 static const char *SQL_DUE =
-    "SELECT grid, kind, slot::text AS slot, root FROM gf_due_meetings ($1::text[])";
+    "SELECT root, kind, slot::text AS slot, array_agg (grid ORDER BY grid)::text AS grids"
+    "  FROM gf_due_meetings ($1::text[])"
+    " GROUP BY root, kind, slot ORDER BY slot, kind DESC, root";
 
-static const char *SQL_OPEN = "SELECT gf_open_meeting ($1, $2, $3::timestamptz) AS meeting";
+static const char *SQL_OPEN =
+    "SELECT grid, meeting FROM gf_open_meetings ($1::text[], $2, $3::timestamptz)";
 
 /*  Open meetings past slot + close_within_hours, in the order they lapsed;
     each lapsed in its own transaction (NULL: closed by people meanwhile). */
@@ -190,6 +195,47 @@ static long long s_once (s_escalator_t *self, const char *root, const char *sql,
     return value;
 }
 
+/*  Opens row r of SQL_DUE: one root's meetings of one kind and slot, in one
+    transaction fenced by the root's lease.  Returns 0 or -1. */
+static int s_open_group (s_escalator_t *self, PGresult *due, int r)
+{
+    const char *root = gf_db_get (due, r, "root"), *kind = gf_db_get (due, r, "kind"),
+               *slot = gf_db_get (due, r, "slot");
+    const char *params[] = {gf_db_get (due, r, "grids"), kind, slot};
+    int64_t started = zclock_mono ();
+    if (s_begin (self, root))
+        return -1;
+    PGresult *res = gf_db_exec (self->db, SQL_OPEN, 3, params);
+    if (!res || gf_db_commit (self->db) != 0) {
+        if (res)
+            PQclear (res);
+        gf_db_rollback (self->db);
+        return -1;
+    }
+    int64_t took = zclock_mono () - started;
+    int opened = 0;
+    for (int i = 0; i < PQntuples (res); i++)
+        opened += !PQgetisnull (res, i, PQfnumber (res, "meeting"));
+    char labels[32];
+    snprintf (labels, sizeof labels, "kind=\"%s\"", kind);
+    for (int i = 0; i < PQntuples (res); i++) {
+        if (PQgetisnull (res, i, PQfnumber (res, "meeting")))
+            continue;
+        self->meetings++;
+        gf_metrics_inc ("gf_escalator_meetings_total", labels, 1);
+        /* each meeting's share of its group's transaction */
+        gf_metric_observe (gf_metrics_histogram ("gf_escalator_meeting_seconds", labels),
+                           (double)took / 1000.0 / opened);
+        zsys_info ("escalator: opened %s meeting %s of %s (slot %s)", kind,
+                   gf_db_get (res, i, "meeting"), gf_db_get (res, i, "grid"), slot);
+    }
+    if (opened)
+        zsys_info ("escalator: %d %s meetings of %s (slot %s) opened in %" PRId64 " ms", opened,
+                   kind, root, slot, took);
+    PQclear (res);
+    return 0;
+}
+
 /*  The safety net: lapses every meeting due, oldest first.  Returns 0 or -1. */
 static int s_lapses (s_escalator_t *self)
 {
@@ -256,25 +302,8 @@ static int s_tick (s_escalator_t *self)
     if (!due)
         return -1;
     int rc = 0;
-    for (int r = 0; r < PQntuples (due) && rc == 0 && !zsys_interrupted; r++) {
-        const char *params[] = {gf_db_get (due, r, "grid"), gf_db_get (due, r, "kind"),
-                                gf_db_get (due, r, "slot")};
-        int64_t started = zclock_mono ();
-        long long meeting =
-            s_once (self, gf_db_get (due, r, "root"), SQL_OPEN, 3, params, "meeting");
-        if (meeting < 0)
-            rc = -1;
-        else if (meeting > 0) {
-            self->meetings++;
-            char labels[32];
-            snprintf (labels, sizeof labels, "kind=\"%s\"", params[1]);
-            gf_metrics_inc ("gf_escalator_meetings_total", labels, 1);
-            gf_metric_observe (gf_metrics_histogram ("gf_escalator_meeting_seconds", labels),
-                               (zclock_mono () - started) / 1000.0);
-            zsys_info ("escalator: opened %s meeting %lld of %s (slot %s) in %" PRId64 " ms",
-                       params[1], meeting, params[0], params[2], zclock_mono () - started);
-        }
-    }
+    for (int r = 0; r < PQntuples (due) && rc == 0 && !zsys_interrupted; r++)
+        rc = s_open_group (self, due, r);
     PQclear (due);
     if (rc || (rc = s_lapses (self)) != 0)
         return rc;

@@ -1,9 +1,11 @@
 -- pgTAP: deploy/sql/repeatable/case_history.sql — gf_case_at rebuilds a
 -- case's state, tier and level at a past instant from its events, and
--- gf_ledger_cases_at uses it for a case changed after the instant.
+-- gf_ledger_cases_at uses it for a case changed after the instant;
+-- gf_window_cases reads a window's cases once for many subtrees
+-- (gf_ledger_cases_in).
 BEGIN;
 SET CONSTRAINTS event_stage_append IMMEDIATE; -- events in the log at each statement's end (events.sql)
-SELECT plan (15);
+SELECT plan (19);
 
 INSERT INTO cases (id, source, source_ref, root, grid, state, tier, level, description, received_at)
 VALUES (930001, 't', 'h1', 'QNL', 'QNL.01.001', 'reopened', 'pending', 2, 'd', '2026-03-02 10:00+08'),
@@ -53,6 +55,23 @@ SELECT is ((SELECT row (l.state, l.tier, l.level, l.open_now)::text FROM gf_ledg
 SELECT ok ((SELECT touched FROM gf_ledger_cases_at ('QNL.01', '2026-03-02 14:30+08', '2026-03-02 15:30+08') l
              WHERE l.id = 930001), 'an event in [from, t): touched');
 
+-- gf_window_cases: the subtree's cases with an event after t, and with one
+-- in [from, t); an event at t itself is in neither.
+SELECT is ((SELECT row (w.*)::text FROM gf_window_cases ('QNL', '2026-03-02 10:00:01+08', '2026-03-02 15:00+08') w),
+           '({930001},{QNL.01.001},{930001},{QNL.01.001})',
+           'gf_window_cases: later, and touched in [from, t) (the resolve at t itself in neither); the L1 grid''s own case is not in its subtree');
+SELECT is ((SELECT row (w.*)::text FROM gf_window_cases ('QNL', '2026-03-02 16:00:01+08', '2026-03-02 17:30+08') w),
+           '({},{},{930001},{QNL.01.001})', 'nothing after t: no later case');
+SELECT is ((SELECT row (w.*)::text FROM gf_window_cases ('QNL', NULL, '2026-03-02 14:00+08') w),
+           '({930001},{QNL.01.001},,)', 'without a period start: the cases changed after t only');
+-- A window of a wider subtree gives each subtree what its own read gives.
+SELECT set_eq (
+    $$SELECT l.* FROM gf_window_cases ('QNL', '2026-03-02 15:30+08', '2026-03-02 16:30+08') w
+       CROSS JOIN LATERAL gf_ledger_cases_in ('QNL.01', '2026-03-02 16:30+08', w.later_ids, w.later_grids,
+                                              w.touched_ids, w.touched_grids) l$$,
+    $$SELECT * FROM gf_ledger_cases_at ('QNL.01', '2026-03-02 15:30+08', '2026-03-02 16:30+08')$$,
+    'gf_ledger_cases_in over the root''s window: what gf_ledger_cases_at reads for the subtree');
+
 -- Planned for each call's own values (force_custom_plan): a session that
 -- ran it five times would otherwise keep a generic plan whose guessed
 -- set sizes (an array's unnest, a subtree's bounds) are tiny; at 100,000
@@ -60,9 +79,9 @@ SELECT ok ((SELECT touched FROM gf_ledger_cases_at ('QNL.01', '2026-03-02 14:30+
 -- never finished within the escalator's 60 s statement timeout (make chaos,
 -- seed 55206).
 SELECT set_eq ($$SELECT p.proname::text FROM pg_proc p
-                 WHERE p.proname IN ('gf_ledger_cases_at')
+                 WHERE p.proname IN ('gf_window_cases', 'gf_ledger_cases_in')
                    AND 'plan_cache_mode=force_custom_plan' = ANY (p.proconfig)$$,
-               ARRAY['gf_ledger_cases_at'], 'gf_ledger_cases_at is planned per call');
+               ARRAY['gf_window_cases', 'gf_ledger_cases_in'], 'the window and the ledger''s cases are planned per call');
 
 SELECT * FROM finish ();
 ROLLBACK;

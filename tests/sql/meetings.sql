@@ -5,7 +5,7 @@
 -- day.  On a calendar of our own (rolled back).
 BEGIN;
 SET CONSTRAINTS event_stage_append IMMEDIATE; -- events in the log at each statement's end (events.sql)
-SELECT plan (60);
+SELECT plan (63);
 
 \ir fixtures/national_day_2026.sql
 DELETE FROM meeting_schedule;
@@ -283,6 +283,22 @@ SELECT is ((SELECT string_agg (grid || ':' || (payload->>'kind'), ' ' ORDER BY s
            'each with its notification.created, a digest''s on its own grid');
 SELECT is ((SELECT count (*) FROM case_events WHERE type = 'case.escalated' AND case_id IN (910012, 910013, 910014)),
            3::bigint, 'each escalation has its case.escalated event');
+
+-- Several grids' meetings at one slot, the window read once: one row per
+-- grid in the order given, NULL for a meeting opened already.
+INSERT INTO cases (id, source, source_ref, root, grid, state, tier, description, received_at, updated_at, level, groups)
+VALUES (910015, 't', 'm15', 'QNL', 'QNL.04.031', 'signed', 'pending', 'd', '2026-10-01 10:00+08', NULL, 3, '{}');
+SELECT results_eq (
+    $$SELECT grid, meeting IS NOT NULL FROM gf_open_meetings (ARRAY['QNL.04', 'QNL.01', 'QNL.03'], 'weekly', '2026-10-12 09:00+08')$$,
+    $$VALUES ('QNL.04', true), ('QNL.01', false), ('QNL.03', false)$$,
+    'gf_open_meetings: each grid in order; the ones opened already NULL');
+SELECT results_eq (
+    $$SELECT le.case_id, le.reason, le.state FROM ledger_entries le JOIN meetings m ON m.id = le.meeting_id
+       WHERE m.grid = 'QNL.04' AND m.kind = 'weekly'$$,
+    $$VALUES (910015::bigint, 'ledger', 'signed')$$,
+    'its agenda: the subtree''s open case, from the shared window');
+SELECT throws_ok ($$SELECT * FROM gf_open_meetings (ARRAY['QNL.05', 'DFL.01'], 'weekly', '2026-10-12 09:00+08')$$,
+                  '22023', NULL, 'one L1 root''s grids at a time (the window is the root''s)');
 
 -- Planned for each call's own values (force_custom_plan): a session that
 -- ran them five times would otherwise keep a generic plan whose guessed

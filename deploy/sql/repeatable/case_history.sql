@@ -1,6 +1,6 @@
 -- case_history.sql — a case as it was at a past instant, rebuilt from its
 -- events (a meeting held late still builds the ledger of its slot).
--- Owns: gf_case_at, gf_ledger_cases_at.
+-- Owns: gf_case_at, gf_window_cases, gf_ledger_cases_in, gf_ledger_cases_at.
 
 -- A case's lifecycle state, tier and level as they were at time t, from its
 -- events (a meeting held late still builds the ledger of its slot).  A
@@ -33,6 +33,44 @@ LANGUAGE sql STABLE AS $$
                ORDER BY e.id DESC LIMIT 1), 'registered') AS state) s
 $$;
 
+-- The cases of p_grid's subtree in the event window of meetings at t: those
+-- with an event after t (later_*), and those with an event in [p_from, t)
+-- (touched_*; NULL when p_from is), each as ids and their grids now.  Read
+-- once for all the meetings of an L1 root at a slot (gf_open_meetings: the
+-- root's subtree) and kept to each meeting's subtree by gf_ledger_cases_in.
+-- Events by time (case_events_at) first: the distinct cases of the window,
+-- all grids; then those of the subtree, by primary key (= ANY: a join lets
+-- the planner guess the subtree small and hash all of it).  The window
+-- first, because a subtree's history outgrows a week: with a year of
+-- 1,000,000 closed cases, probing the events of each of an L2 subtree's
+-- 81,000 cases took 0.6-0.8 s a meeting, this 0.08 s
+-- (bench/escalation_bench.sh, subdistrict; docs/performance.md).
+DROP FUNCTION IF EXISTS gf_window_cases (timestamptz, timestamptz);
+DROP FUNCTION IF EXISTS gf_window_cases (text, timestamptz, timestamptz);
+CREATE OR REPLACE FUNCTION gf_window_cases (p_grid text, p_from timestamptz, t timestamptz,
+                                            OUT later_ids bigint[], OUT later_grids text[],
+                                            OUT touched_ids bigint[], OUT touched_grids text[])
+LANGUAGE plpgsql STABLE SET plan_cache_mode = force_custom_plan AS $$
+DECLARE
+    lo text := gf_subtree_lo (p_grid);
+    hi text := gf_subtree_hi (p_grid);
+    v bigint[];
+BEGIN
+    v := ARRAY (SELECT DISTINCT e.case_id FROM case_events e WHERE e.at > t);
+    SELECT coalesce (array_agg (c.id), '{}'), coalesce (array_agg (c.grid), '{}')
+      INTO later_ids, later_grids
+      FROM cases c WHERE c.id = ANY (v)
+       AND c.grid ~>=~ lo AND c.grid ~<~ hi AND starts_with (c.grid, lo);
+    IF p_from IS NOT NULL THEN
+        v := ARRAY (SELECT DISTINCT e.case_id FROM case_events e WHERE e.at >= p_from AND e.at < t);
+        SELECT coalesce (array_agg (c.id), '{}'), coalesce (array_agg (c.grid), '{}')
+          INTO touched_ids, touched_grids
+          FROM cases c WHERE c.id = ANY (v)
+           AND c.grid ~>=~ lo AND c.grid ~<~ hi AND starts_with (c.grid, lo);
+    END IF;
+END
+$$;
+
 -- The subtree's cases that can be on a ledger of a meeting at t whose
 -- period starts at p_from (NULL: open cases only), as they were at t: the
 -- live row when nothing happened to the case after t, else rebuilt from its
@@ -41,10 +79,17 @@ $$;
 -- cases, cases with later events and touched cases are read.
 --   open_now: the live row is open (what the weekly rule also requires).
 --   touched:  an event of the case in [p_from, t).
--- Planned for each call's values (force_custom_plan): a generic plan guesses
--- the arrays' sizes, and at 100,000 cases its plan never ended (the escalator
--- calls this for every meeting; tests/sql/case_history.sql says more).
-CREATE OR REPLACE FUNCTION gf_ledger_cases_at (p_grid text, p_from timestamptz, t timestamptz)
+-- The window's cases are given (gf_window_cases for t and p_from, of a
+-- subtree holding p_grid's: touched NULL for no period), so that the
+-- meetings of one slot read the window once; gf_ledger_cases_at reads it for
+-- one subtree.  Planned for each call's values (force_custom_plan): a
+-- generic plan guesses the arrays' sizes, and at 100,000 cases its plan
+-- never ended (the escalator calls this for every meeting;
+-- tests/sql/case_history.sql says more).
+DROP FUNCTION IF EXISTS gf_ledger_cases_in (text, timestamptz, timestamptz, bigint[], text[], boolean[], timestamptz[]);
+CREATE OR REPLACE FUNCTION gf_ledger_cases_in (p_grid text, t timestamptz,
+                                               p_later_ids bigint[], p_later_grids text[],
+                                               p_touched_ids bigint[], p_touched_grids text[])
 RETURNS TABLE (id bigint, state text, tier text, level smallint, open_now boolean, touched boolean)
 LANGUAGE plpgsql STABLE SET plan_cache_mode = force_custom_plan AS $$
 #variable_conflict use_column
@@ -54,22 +99,10 @@ DECLARE
     v_later bigint[];
     v_touched bigint[];
 BEGIN
-    -- Events by time (case_events_at) first: the distinct cases of the
-    -- window, all grids; then those of the subtree, by primary key (= ANY:
-    -- a join lets the planner guess the subtree small and hash all of it).
-    -- The window first, because a subtree's history outgrows a week: with
-    -- a year of 1,000,000 closed cases, probing the events of each of an L2
-    -- subtree's 81,000 cases took 0.6-0.8 s a meeting, this 0.08 s
-    -- (bench/escalation_bench.sh, subdistrict; docs/performance.md).
-    v_later := ARRAY (SELECT DISTINCT e.case_id FROM case_events e WHERE e.at > t);
-    v_later := ARRAY (SELECT c.id FROM cases c WHERE c.id = ANY (v_later)
-                         AND c.grid ~>=~ lo AND c.grid ~<~ hi AND starts_with (c.grid, lo));
-    IF p_from IS NOT NULL THEN
-        v_touched := ARRAY (SELECT DISTINCT e.case_id FROM case_events e
-                             WHERE e.at >= p_from AND e.at < t);
-        v_touched := ARRAY (SELECT c.id FROM cases c WHERE c.id = ANY (v_touched)
-                               AND c.grid ~>=~ lo AND c.grid ~<~ hi AND starts_with (c.grid, lo));
-    END IF;
+    v_later := ARRAY (SELECT w.id FROM unnest (p_later_ids, p_later_grids) AS w (id, grid)
+                       WHERE starts_with (w.grid, lo));
+    v_touched := ARRAY (SELECT w.id FROM unnest (p_touched_ids, p_touched_grids) AS w (id, grid)
+                         WHERE starts_with (w.grid, lo));
     -- touched: "IN (SELECT ...)" is a hashed subplan, one lookup per case
     -- (a correlated EXISTS here scanned the whole set for each case: 0.4 s
     -- for 2,500 touched cases).
@@ -103,4 +136,13 @@ BEGIN
       FROM sub JOIN later_ids l ON l.id = sub.id
      CROSS JOIN LATERAL gf_case_at (sub.id, t) h;
 END
+$$;
+
+-- gf_ledger_cases_in for one subtree, reading the window itself.
+CREATE OR REPLACE FUNCTION gf_ledger_cases_at (p_grid text, p_from timestamptz, t timestamptz)
+RETURNS TABLE (id bigint, state text, tier text, level smallint, open_now boolean, touched boolean)
+LANGUAGE sql STABLE AS $$
+    SELECT l.* FROM gf_window_cases (p_grid, p_from, t) w
+     CROSS JOIN LATERAL gf_ledger_cases_in (p_grid, t, w.later_ids, w.later_grids,
+                                            w.touched_ids, w.touched_grids) l
 $$;

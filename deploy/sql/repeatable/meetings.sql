@@ -7,8 +7,8 @@
 -- meeting.lapsed), and how the ledger shows a meeting's agenda and
 -- escalations.
 -- Owns: gf_weekly_slots, gf_monthly_slots, gf_previous_slot, gf_due_meetings,
--- gf_open_meeting, gf_due_lapses, gf_lapse_meeting, gf_meeting_escalations,
--- gf_meeting_agenda, gf_meeting_agenda_json, gf_meeting_call.
+-- gf_meeting_period_from, gf_open_meetings, gf_open_meeting, gf_due_lapses,
+-- gf_lapse_meeting, gf_meeting_escalations, gf_meeting_agenda, gf_meeting_agenda_json, gf_meeting_call.
 
 -- The weekly slots in (p_from, p_to].  Called by every tick: each slot
 -- (gf_next_workday_at (), a calendar walk) and each rule is computed once
@@ -117,6 +117,56 @@ LANGUAGE sql STABLE AS $$
      ORDER BY due.slot, due.kind DESC, due.grid
 $$;
 
+-- Where a meeting's period starts (its ledger's "touched" window): the
+-- previous meeting of its grid and kind, else the previous slot of its
+-- rule, else a week (a month) before.
+CREATE OR REPLACE FUNCTION gf_meeting_period_from (p_grid text, p_kind text, p_slot timestamptz)
+RETURNS timestamptz LANGUAGE sql STABLE AS $$
+    SELECT coalesce ((SELECT max (m.slot_at) FROM meetings m
+                       WHERE m.grid = p_grid AND m.kind = p_kind AND m.slot_at < p_slot),
+                     gf_previous_slot (p_grid, p_kind, p_slot),
+                     p_slot - CASE p_kind WHEN 'weekly' THEN interval '7 days'
+                                          ELSE interval '1 month' END)
+$$;
+
+-- Opens the meetings of several grids of one L1 root at one slot (the
+-- escalator: a root's meetings of one kind and slot, in one transaction
+-- under that root's lease), reading the root's event window once for all of
+-- them: each meeting read the week's events for its own subtree, 180 times
+-- in a county's round.  One row per grid, in the order given: the
+-- meeting id, or NULL when it was already opened (gf_open_meeting).
+CREATE OR REPLACE FUNCTION gf_open_meetings (p_grids text[], p_kind text, p_slot timestamptz)
+RETURNS TABLE (grid text, meeting bigint)
+LANGUAGE plpgsql SET plan_cache_mode = force_custom_plan AS $$
+#variable_conflict use_column
+DECLARE
+    v_from timestamptz;
+    w record;
+    g text;
+BEGIN
+    -- the window of the grids' L1 root (their common subtree: the
+    -- escalator's groups are one root's), for the period start of the
+    -- first grid; a grid whose period starts elsewhere (a first meeting, a
+    -- changed schedule) reads its own
+    IF (SELECT count (DISTINCT split_part (x, '.', 1)) FROM unnest (p_grids) x) > 1 THEN
+        RAISE EXCEPTION 'gf_open_meetings: grids of more than one L1 root: %', p_grids
+            USING ERRCODE = '22023';
+    END IF;
+    v_from := gf_meeting_period_from (p_grids[1], p_kind, p_slot);
+    SELECT * INTO w FROM gf_window_cases (split_part (p_grids[1], '.', 1), v_from, p_slot);
+    FOREACH g IN ARRAY p_grids LOOP
+        grid := g;
+        IF gf_meeting_period_from (g, p_kind, p_slot) = v_from THEN
+            meeting := gf_open_meeting (g, p_kind, p_slot, w.later_ids, w.later_grids,
+                                        w.touched_ids, w.touched_grids);
+        ELSE
+            meeting := gf_open_meeting (g, p_kind, p_slot);
+        END IF;
+        RETURN NEXT;
+    END LOOP;
+END
+$$;
+
 -- Opens one meeting at its slot: the meeting record (state 'open', once
 -- per grid, kind and day) and its agenda, the ledger_entries as of the slot,
 -- each with why it is there (reason):
@@ -136,8 +186,17 @@ $$;
 -- do happens only when nobody closes the meeting (gf_lapse_meeting).  Emits
 -- meeting.opened with the agenda's size per tier and reason.  A grid's first
 -- meeting covers the period since the previous slot of its rule.  Returns
--- the meeting id, or NULL when that meeting was already opened.
-CREATE OR REPLACE FUNCTION gf_open_meeting (p_grid text, p_kind text, p_slot timestamptz) RETURNS bigint
+-- the meeting id, or NULL when that meeting was already opened.  w_*: the
+-- window's cases (gf_window_cases for the slot and this meeting's period
+-- start, of a subtree holding the grid's), when the caller read them for
+-- several meetings (gf_open_meetings); NULL: read here.
+DROP FUNCTION IF EXISTS gf_open_meeting (text, text, timestamptz);
+DROP FUNCTION IF EXISTS gf_open_meeting (text, text, timestamptz, bigint[], text[], boolean[], timestamptz[]);
+CREATE OR REPLACE FUNCTION gf_open_meeting (p_grid text, p_kind text, p_slot timestamptz,
+                                            w_later_ids bigint[] DEFAULT NULL,
+                                            w_later_grids text[] DEFAULT NULL,
+                                            w_touched_ids bigint[] DEFAULT NULL,
+                                            w_touched_grids text[] DEFAULT NULL) RETURNS bigint
 LANGUAGE plpgsql SET work_mem = '64MB' SET plan_cache_mode = force_custom_plan AS $$
 DECLARE
     m_id bigint;
@@ -146,11 +205,11 @@ DECLARE
     counts record;
 BEGIN
     PERFORM pg_advisory_xact_lock (hashtext ('gridflow.meeting:' || p_grid));
-    SELECT max (slot_at) INTO m_from FROM meetings
-     WHERE grid = p_grid AND kind = p_kind AND slot_at < p_slot;
-    m_from := coalesce (m_from, gf_previous_slot (p_grid, p_kind, p_slot),
-                        p_slot - CASE p_kind WHEN 'weekly' THEN interval '7 days'
-                                             ELSE interval '1 month' END);
+    m_from := gf_meeting_period_from (p_grid, p_kind, p_slot);
+    IF w_later_ids IS NULL THEN
+        SELECT w.* INTO w_later_ids, w_later_grids, w_touched_ids, w_touched_grids
+          FROM gf_window_cases (p_grid, m_from, p_slot) w;
+    END IF;
     INSERT INTO meetings (grid, kind, day, slot_at, held_at, period_from, state)
     VALUES (p_grid, p_kind, m_day, p_slot, gf_now (), m_from, 'open')
     ON CONFLICT (grid, kind, day) DO NOTHING RETURNING id INTO m_id;
@@ -158,7 +217,9 @@ BEGIN
         RETURN NULL;
     END IF;
     WITH led AS MATERIALIZED (
-        SELECT st.id, st.state, st.tier, st.level FROM gf_ledger_cases_at (p_grid, m_from, p_slot) st
+        SELECT st.id, st.state, st.tier, st.level
+          FROM gf_ledger_cases_in (p_grid, p_slot, w_later_ids, w_later_grids,
+                                   w_touched_ids, w_touched_grids) st
          WHERE st.state <> 'merged' AND (NOT gf_case_resolved (st.state) OR st.touched)
     ), carried AS MATERIALIZED (
         -- the last decision on each case at an earlier meeting, while what
