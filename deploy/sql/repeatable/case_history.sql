@@ -45,8 +45,6 @@ $$;
 -- 1,000,000 closed cases, probing the events of each of an L2 subtree's
 -- 81,000 cases took 0.6-0.8 s a meeting, this 0.08 s
 -- (bench/escalation_bench.sh, subdistrict; docs/performance.md).
-DROP FUNCTION IF EXISTS gf_window_cases (timestamptz, timestamptz);
-DROP FUNCTION IF EXISTS gf_window_cases (text, timestamptz, timestamptz);
 CREATE OR REPLACE FUNCTION gf_window_cases (p_grid text, p_from timestamptz, t timestamptz,
                                             OUT later_ids bigint[], OUT later_grids text[],
                                             OUT touched_ids bigint[], OUT touched_grids text[])
@@ -86,7 +84,6 @@ $$;
 -- generic plan guesses the arrays' sizes, and at 100,000 cases its plan
 -- never ended (the escalator calls this for every meeting;
 -- tests/sql/case_history.sql says more).
-DROP FUNCTION IF EXISTS gf_ledger_cases_in (text, timestamptz, timestamptz, bigint[], text[], boolean[], timestamptz[]);
 CREATE OR REPLACE FUNCTION gf_ledger_cases_in (p_grid text, t timestamptz,
                                                p_later_ids bigint[], p_later_grids text[],
                                                p_touched_ids bigint[], p_touched_grids text[])

@@ -8,7 +8,8 @@
 -- escalations.
 -- Owns: gf_weekly_slots, gf_monthly_slots, gf_previous_slot, gf_due_meetings,
 -- gf_meeting_period_from, gf_open_meetings, gf_open_meeting, gf_due_lapses,
--- gf_lapse_meeting, gf_meeting_escalations, gf_meeting_agenda, gf_meeting_agenda_json, gf_meeting_call.
+-- gf_lapse_meeting, gf_meeting_escalations, gf_meeting_agenda,
+-- gf_meeting_agenda_json, gf_meeting_call.
 
 -- The weekly slots in (p_from, p_to].  Called by every tick: each slot
 -- (gf_next_workday_at (), a calendar walk) and each rule is computed once
@@ -191,7 +192,6 @@ $$;
 -- start, of a subtree holding the grid's), when the caller read them for
 -- several meetings (gf_open_meetings); NULL: read here.
 DROP FUNCTION IF EXISTS gf_open_meeting (text, text, timestamptz);
-DROP FUNCTION IF EXISTS gf_open_meeting (text, text, timestamptz, bigint[], text[], boolean[], timestamptz[]);
 CREATE OR REPLACE FUNCTION gf_open_meeting (p_grid text, p_kind text, p_slot timestamptz,
                                             w_later_ids bigint[] DEFAULT NULL,
                                             w_later_grids text[] DEFAULT NULL,
