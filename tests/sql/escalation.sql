@@ -8,7 +8,7 @@
 -- calendar of our own (rolled back).
 BEGIN;
 SET CONSTRAINTS event_stage_append IMMEDIATE; -- events in the log at each statement's end (events.sql)
-SELECT plan (42);
+SELECT plan (43);
 
 \ir fixtures/national_day_2026.sql
 INSERT INTO sim_clock (at) VALUES ('2026-10-12 09:00+08') ON CONFLICT (id) DO UPDATE SET at = excluded.at;
@@ -59,6 +59,11 @@ SELECT bag_eq (
     $$SELECT case_id FROM gf_weekly_candidates ('QNL.01', '2026-10-13 10:00+08')$$,
     $$VALUES (920001::bigint), (920002), (920003), (920006)$$,
     'a day later: Friday 10:00 is due, and the make-up Saturday''s case (a working day: due Tuesday 08:00)');
+SELECT bag_eq (
+    $$SELECT case_id FROM gf_weekly_candidates ('QNL.01', '2026-10-12 09:00+08',
+                                                ARRAY[920001, 920002, 920004, 920005, 920007]::bigint[])$$,
+    $$VALUES (920001::bigint)$$,
+    'given the cases open at L3 at the slot (an agenda''s): the rule still wants the live row open at L3, in the subtree, past the grace');
 UPDATE escalation_rules SET params = params || '{"grace_working_days": 1}' WHERE root = '*' AND rule = 'weekly_l2';
 SELECT bag_eq (
     $$SELECT case_id FROM gf_weekly_candidates ('QNL.01', '2026-10-12 09:00+08')$$,

@@ -14,8 +14,14 @@ CREATE OR REPLACE FUNCTION gf_rule (p_root text, p_rule text) RETURNS jsonb LANG
 $$;
 
 -- As in 005, from the subtree's open cases (the rule needs the live row
--- open and at L3, and the case open and at L3 at the slot).
-CREATE OR REPLACE FUNCTION gf_weekly_candidates (p_l2 text, p_slot timestamptz)
+-- open and at L3, and the case open and at L3 at the slot).  p_at_slot:
+-- the cases known open at L3 at the slot (a meeting's agenda lines say so:
+-- gf_lapse_meeting), so that the states at the slot are not rebuilt from
+-- the events after it (every lapse of a county's round read them all);
+-- NULL: rebuilt (gf_ledger_cases_at).
+DROP FUNCTION IF EXISTS gf_weekly_candidates (text, timestamptz);
+CREATE OR REPLACE FUNCTION gf_weekly_candidates (p_l2 text, p_slot timestamptz,
+                                                 p_at_slot bigint[] DEFAULT NULL)
 RETURNS TABLE (case_id bigint, reason text)
 LANGUAGE sql STABLE AS $$
     WITH rule AS (
@@ -23,13 +29,16 @@ LANGUAGE sql STABLE AS $$
           FROM grids g WHERE g.code = p_l2
     ), st AS MATERIALIZED (
         SELECT s.id FROM gf_ledger_cases_at (p_l2, NULL, p_slot) s
-         WHERE s.level = 3 AND gf_case_open (s.state)
+         WHERE p_at_slot IS NULL AND s.level = 3 AND gf_case_open (s.state)
+        UNION ALL
+        SELECT a.id FROM unnest (p_at_slot) AS a (id)
     ), c AS MATERIALIZED (
         SELECT x.id, gf_clock_start (x.source, x.reported_at, x.received_at) AS received_at,
                (gf_clock_start (x.source, x.reported_at, x.received_at) AT TIME ZONE 'Asia/Shanghai')
                  AS local_received
           FROM st JOIN cases x ON x.id = st.id
          WHERE x.level = 3 AND gf_case_open (x.state)
+           AND starts_with (x.grid, gf_subtree_lo (p_l2))
     ), days AS (
         SELECT d.* FROM rule, gf_due_days ((SELECT min (local_received)::date FROM c),
                                            (p_slot AT TIME ZONE 'Asia/Shanghai')::date, rule.grace) d

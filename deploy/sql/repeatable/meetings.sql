@@ -319,7 +319,9 @@ $$;
 -- agenda that have no decision, each escalation automatic.  A case must have
 -- been the rule's at the slot (the agenda line: open at L3 past the grace;
 -- at L2 or hard for the monthly rule) and still be so now: a case moved up
--- between the slot and the lapse waits for the next meeting.  Then the
+-- between the slot and the lapse waits for the next meeting.  The weekly
+-- rule takes the states at the slot from the agenda lines (built as of the
+-- slot when the meeting opened), not from the events again.  Then the
 -- meeting.lapsed (digest: how the escalations were told) and
 -- ledger.published events and the notices
 -- (gf_notify_meeting: the meeting grid's leader, 036): up to the rule's
@@ -356,7 +358,11 @@ BEGIN
     SELECT array_agg (cand.case_id ORDER BY cand.case_id),
            array_agg ('例会逾期未结，自动升级：' || cand.reason ORDER BY cand.case_id)
       INTO v_cases, v_reasons
-      FROM (SELECT w.case_id, w.reason FROM gf_weekly_candidates (m.grid, m.slot_at) w
+      FROM (SELECT w.case_id, w.reason
+              FROM gf_weekly_candidates (m.grid, m.slot_at,
+                                         ARRAY (SELECT le.case_id FROM ledger_entries le
+                                                 WHERE le.meeting_id = m.id AND le.level = 3
+                                                   AND gf_case_open (le.state))) w
              WHERE m.kind = 'weekly'
             UNION ALL
             SELECT mc.case_id, mc.reason FROM gf_monthly_candidates (m.grid, m.slot_at) mc
