@@ -209,18 +209,27 @@ e2e() {
   [ ${#alone[@]} -eq 0 ] || e2e_batch 1 "$1" "$2" "$3" "${alone[@]}"
 }
 
-# template BIN_DIR: the database every e2e test's new_db copies
-# (GF_TEST_TEMPLATE): migrated by BIN_DIR/gridctl, the sample directory
-# imported, no connection left to it.  tests/e2e/test_db_migrate.sh tests
-# the migrations themselves.
-template() {
-  local db=gft__template
+# sample_db DB BIN_DIR LOG: DB dropped and made again, migrated by
+# BIN_DIR/gridctl, the sample directory imported (their output in LOG).
+sample_db() {
   PGOPTIONS="-c client_min_messages=warning" deploy/pg.sh psql -X -q -d postgres \
-    -c "DROP DATABASE IF EXISTS $db WITH (FORCE)" -c "CREATE DATABASE $db" >/dev/null &&
-    GF_DB="$(deploy/pg.sh conninfo "$db")" "$1/gridctl" db migrate >"$ART/template.log" 2>&1 &&
-    GF_DB="$(deploy/pg.sh conninfo "$db")" "$1/gridctl" grids import deploy/sample/qingnianlu.json >>"$ART/template.log" 2>&1 &&
-    export GF_TEST_TEMPLATE=$db ||
-    { echo "not ok - the e2e tests' template database (tests/artifacts/template.log)" | tee "$ART/template.tap"; unset GF_TEST_TEMPLATE; }
+    -c "DROP DATABASE IF EXISTS $1 WITH (FORCE)" -c "CREATE DATABASE $1" >/dev/null &&
+    GF_DB="$(deploy/pg.sh conninfo "$1")" "$2/gridctl" db migrate >"$3" 2>&1 &&
+    GF_DB="$(deploy/pg.sh conninfo "$1")" "$2/gridctl" grids import deploy/sample/qingnianlu.json >>"$3" 2>&1
+}
+
+# template BIN_DIR: the database every e2e test's new_db copies
+# (GF_TEST_TEMPLATE): a sample_db with no connection left to it.  Without
+# it each test migrates its own (and the failure counts).
+# tests/e2e/test_db_migrate.sh tests the migrations themselves.
+template() {
+  if sample_db gft__template "$1" "$ART/template.log"; then
+    export GF_TEST_TEMPLATE=gft__template
+  else
+    echo "not ok - the e2e tests' template database (tests/artifacts/template.log)" | tee "$ART/template.tap"
+    FAIL=$((FAIL + 1))
+    unset GF_TEST_TEMPLATE
+  fi
 }
 
 # sql BIN_DIR: the database code's own tests.  tests/sql/check_layout.py
@@ -228,17 +237,13 @@ template() {
 # tests/sql/*.sql in a database migrated by BIN_DIR/gridctl with the sample
 # directory; every suite runs in a transaction it rolls back.
 sql_suites() {
-  local db=gft_sql suite conninfo
+  local db=gft_sql suite
   # The suites drive the simulated clock (gf_now () follows it in a session
   # that says so, as the services do when clock/simulated is on).
   export PGOPTIONS="${PGOPTIONS:-} -c gridflow.sim_clock=on"
   run_tap check_layout python3 tests/sql/check_layout.py
   deploy/pg.sh start
-  PGOPTIONS="-c client_min_messages=warning" deploy/pg.sh psql -X -q -d postgres \
-    -c "DROP DATABASE IF EXISTS $db WITH (FORCE)" -c "CREATE DATABASE $db" >/dev/null
-  conninfo=$(deploy/pg.sh conninfo "$db")
-  if ! GF_DB=$conninfo "$1/gridctl" db migrate >"$ART/sql-migrate.log" 2>&1 ||
-     ! GF_DB=$conninfo "$1/gridctl" grids import deploy/sample/qingnianlu.json >>"$ART/sql-migrate.log" 2>&1 ||
+  if ! sample_db "$db" "$1" "$ART/sql-migrate.log" ||
      ! deploy/pg.sh psql -X -q -d "$db" -c "CREATE EXTENSION IF NOT EXISTS pgtap" >>"$ART/sql-migrate.log" 2>&1; then
     echo "not ok - sql: database for the pgTAP suites (see tests/artifacts/sql-migrate.log)" | tee -a "$ART/sql.tap"
     FAIL=$((FAIL + 1))

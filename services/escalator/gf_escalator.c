@@ -213,13 +213,13 @@ static int s_open_group (s_escalator_t *self, PGresult *due, int r)
         return -1;
     }
     int64_t took = zclock_mono () - started;
-    int opened = 0;
+    int c_meeting = PQfnumber (res, "meeting"), opened = 0;
     for (int i = 0; i < PQntuples (res); i++)
-        opened += !PQgetisnull (res, i, PQfnumber (res, "meeting"));
+        opened += !PQgetisnull (res, i, c_meeting);
     char labels[32];
     snprintf (labels, sizeof labels, "kind=\"%s\"", kind);
     for (int i = 0; i < PQntuples (res); i++) {
-        if (PQgetisnull (res, i, PQfnumber (res, "meeting")))
+        if (PQgetisnull (res, i, c_meeting))
             continue;
         self->meetings++;
         gf_metrics_inc ("gf_escalator_meetings_total", labels, 1);
