@@ -220,6 +220,14 @@ try {
   await browser.cdp('Network.enable');
   await net(true);
   await waitFor(page, 'the page knows it is offline', () => !navigator.onLine);
+  // A read of the case page that fails for want of a signal (a stream
+  // event's refresh, a hashchange) leaves the page as drawn: its buttons
+  // still queue actions.
+  const drawn = await page.evaluate(() => window.__wb.rendered);
+  await page.evaluate(() => window.dispatchEvent(new HashChangeEvent('hashchange')));
+  await waitFor(page, 'the case page read again without a signal', (n) => window.__wb.rendered > n, drawn);
+  check('offline, a failed re-read keeps the case page and its buttons', 'true true',
+    await page.evaluate(() => `${!!document.querySelector('#case-state')} ${!!document.querySelector('button.act[data-action=sign]')}`));
   await act(page, 'sign', '离线签收');
   await act(page, 'return', '离线退单（版本已过时）');
   await page.goto(`${URL}/wb/#/log`);

@@ -212,7 +212,17 @@ const FIELDS = {
 
 async function showCase(id) {
   const r = route();
-  const c = await getJSON(`/api/wb/case/${id}`).catch((e) => { if (e.message !== '401' && route() === r) $('view').innerHTML = '<p>案件不存在或不在您的网格范围内</p>'; return null; });
+  const c = await getJSON(`/api/wb/case/${id}`).catch((e) => {
+    if (e.message === '401' || route() !== r) return null;
+    if (!(e instanceof TypeError)) $('view').innerHTML = '<p>案件不存在或不在您的网格范围内</p>';
+    // No signal: the page already drawn for this case stays as it is (its
+    // buttons still queue actions in the outbox); otherwise say so.
+    else if (!(app.page?.id === id && $('case-state'))) {
+      $('view').innerHTML = '<p>暂时无法读取（无网络？）。待发送的操作已保存在本机。</p><div id="outbox"></div>';
+      renderOutbox();
+    }
+    return null;
+  });
   if (!c || route() !== r) return;
   app.page = c;
   const tl = c.timeline.map((t) => `<li><time>${new Date(t.at).toLocaleString('zh-CN', { hour12: false })}</time> ` +
@@ -545,7 +555,7 @@ function onEvent(e) {
     if (r === '' ) showQueue().catch(() => {});
     // The case page follows too, unless it shows a conflict to retry or a
     // form being filled in.
-    else if (r === `case/${app.page?.id}` && ev.case === app.page?.id && !document.querySelector('#answer .conflict, #act-form:not([hidden])')) showCase(app.page.id);
+    else if (navigator.onLine && r === `case/${app.page?.id}` && ev.case === app.page?.id && !document.querySelector('#answer .conflict, #act-form:not([hidden])')) showCase(app.page.id);
   }, 300);
 }
 // SSE events are named by their type: the types from the vocabulary.
