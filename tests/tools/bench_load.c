@@ -265,7 +265,11 @@ int main (int argc, char **argv)
         long timeout = 50;
         if (rate > 0 && next < total) {
             int64_t wait = t0 + (int64_t)next * interval - s_now_ns ();
-            timeout = wait <= 0 ? 0 : (long)(wait / 1000000);
+            /* Rounded up: a wait under a millisecond (each one at 1,000/s)
+               would otherwise poll with 0 and spin a core the services
+               need.  A send at most ~1 ms late counts in its latency, as
+               the latency runs from the intended time. */
+            timeout = wait <= 0 ? 0 : (long)((wait + 999999) / 1000000);
         }
         if (zmq_poll (items, 2, timeout) < 0)
             break;
