@@ -19,7 +19,12 @@ CREATE OR REPLACE FUNCTION gf_route_cases (p_ids jsonb,
                                            p_unroutable_from text[], p_unroutable text,
                                            p_unroutable_event text)
 RETURNS TABLE (routed bigint, unroutable bigint)
-LANGUAGE sql AS $$
+LANGUAGE plpgsql AS $$
+BEGIN
+    -- plpgsql, not sql: its plan is kept for the session (a sql function
+    -- plans this statement again on every call, about 0.5 ms of the
+    -- intake's acknowledgement).
+    RETURN QUERY
     WITH ids AS (
         SELECT DISTINCT value::bigint AS id FROM jsonb_array_elements_text (p_ids)
     ), cand AS (
@@ -65,7 +70,8 @@ LANGUAGE sql AS $$
          ORDER BY u.id
         RETURNING type
     )
-    SELECT count (*) FILTER (WHERE type = p_routed_event),
-           count (*) FILTER (WHERE type = p_unroutable_event)
-      FROM ev
+    SELECT count (*) FILTER (WHERE ev.type = p_routed_event),
+           count (*) FILTER (WHERE ev.type = p_unroutable_event)
+      FROM ev;
+END
 $$;
