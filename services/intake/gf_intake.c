@@ -22,6 +22,10 @@
     between GF_MAX_BODY and this get a too_large reply. */
 #define MAX_WIRE_MESSAGE (1024 * 1024)
 
+/*  How often a case.action whose case another transaction holds locked is
+    tried again (until its intake/deadline). */
+#define LOCK_RETRY_MS 20
+
 /*  One complaint waiting for its batch to commit. */
 typedef struct {
     zmsg_t *envelope; /* routing frames to reply to          */
@@ -32,6 +36,20 @@ typedef struct {
     char sqlstate[6]; /* result: the database's refusal, or "" */
     char *uid;        /* sender's public key (Z85), NULL if plain */
 } s_item_t;
+
+/*  A case.action set aside because its case was locked by another
+    transaction (a lapse escalating it, another action): tried again every
+    LOCK_RETRY_MS until its deadline, while the intake goes on with the
+    other requests instead of waiting in the row lock with every complaint
+    behind it.  Actions on one case keep their order: one arriving while
+    an earlier one on its case waits here waits behind it. */
+typedef struct {
+    zmsg_t *msg;      /* envelope + body, as received      */
+    uint64_t seq;     /* arrival order (kept when re-set aside) */
+    int64_t case_id;  /* its case                           */
+    int64_t deadline; /* zclock_mono ms: answered by then   */
+    int64_t next_try; /* zclock_mono ms                     */
+} s_parked_t;
 
 typedef struct {
     gf_config_t *config;                   /* borrowed                            */
@@ -48,6 +66,8 @@ typedef struct {
     gf_metric_t *m_actions;                /* gf_intake_actions_total    */
     gf_metric_t *m_batches;                /* gf_intake_batches_total    */
     gf_case_route_t route;                 /* the state machine's routing steps */
+    zlistx_t *parked;                      /* s_parked_t, in arrival order (seq)  */
+    uint64_t parked_seq;                   /* the last seq given                  */
 } s_intake_t;
 
 /*  Counts a refused request under its error code. */
@@ -360,11 +380,57 @@ static void s_accept_attachment (s_intake_t *self, gf_msg_t *request, zmsg_t **e
     gf_attachment_reset (&att);
 }
 
-/*  Decodes one request; a valid complaint joins the batch, anything else
-    is answered at once.  Takes ownership of msg (routing frames + body). */
-static void s_accept (s_intake_t *self, zmsg_t *msg)
+/*  Whether a case.action on case_id waits in self->parked. */
+static bool s_case_parked (s_intake_t *self, int64_t case_id)
 {
-    gf_metric_add (self->m_received, 1);
+    for (s_parked_t *p = (s_parked_t *)zlistx_first (self->parked); p;
+         p = (s_parked_t *)zlistx_next (self->parked))
+        if (p->case_id == case_id)
+            return true;
+    return false;
+}
+
+/*  Sets a case.action aside (envelope + body: consumed) until next_try,
+    in its place by seq (0: a new one, last). */
+static void s_park (s_intake_t *self, zmsg_t **envelope_p, zframe_t **body_p, uint64_t seq,
+                    int64_t case_id, int64_t deadline, int64_t next_try)
+{
+    s_parked_t *p = (s_parked_t *)zmalloc (sizeof (s_parked_t));
+    p->msg = *envelope_p;
+    *envelope_p = NULL;
+    zmsg_append (p->msg, body_p);
+    p->seq = seq ? seq : ++self->parked_seq;
+    p->case_id = case_id;
+    p->deadline = deadline;
+    p->next_try = next_try;
+    zlistx_insert (self->parked, p, seq != 0);
+}
+
+static int s_parked_compare (const void *a, const void *b)
+{
+    uint64_t x = ((const s_parked_t *)a)->seq, y = ((const s_parked_t *)b)->seq;
+    return x < y ? -1 : x > y;
+}
+
+static void s_parked_destroy (void **item)
+{
+    s_parked_t *p = (s_parked_t *)*item;
+    if (p) {
+        zmsg_destroy (&p->msg);
+        free (p);
+        *item = NULL;
+    }
+}
+
+/*  Decodes one request; a valid complaint joins the batch, anything else
+    is answered at once (a case.action whose case is locked elsewhere may
+    be set aside, see s_parked_t).  Takes ownership of msg (routing frames
+    + body).  deadline and seq: a set-aside action's (zclock_mono ms, its
+    place), 0 for a new request. */
+static void s_accept (s_intake_t *self, zmsg_t *msg, int64_t deadline, uint64_t seq)
+{
+    if (!deadline)
+        gf_metric_add (self->m_received, 1);
     zframe_t *body = zmsg_last (msg);
     if (!body || zmsg_size (msg) < 2) { /* no routing id: not from a ROUTER peer */
         zmsg_destroy (&msg);
@@ -402,13 +468,27 @@ static void s_accept (s_intake_t *self, zmsg_t *msg)
     if (request && streq (gf_msg_type (request), GF_TYPE_CASE_ACTION) &&
         gf_action_from_msg (request, &action, &err) == 0) {
         /* Actions are few and each needs its own row lock and checks: one
-           transaction each, answered at once. */
+           transaction each, answered at once unless its case is locked
+           elsewhere (then set aside and tried again until its deadline). */
+        int64_t now = zclock_mono ();
+        int64_t until = deadline ? deadline : now + self->config->deadline_ms;
         gf_reply_t reply = {0};
-        gf_intake_action_apply (self->db, &action, uid, zclock_mono () + self->config->deadline_ms,
-                                &reply);
-        char *what = zsys_sprintf ("%" PRId64 " %s", action.case_id, action.action);
-        s_answer (self, &msg, request, action.id, what, action.actor, uid, &reply, NULL);
-        zstr_free (&what);
+        bool behind = !deadline && s_case_parked (self, action.case_id);
+        if (behind || (gf_intake_action_apply (self->db, &action, uid, until, &reply) &&
+                       zclock_mono () + LOCK_RETRY_MS < until)) {
+            if (!deadline)
+                zsys_info ("intake: case.action %s on case %" PRId64 " waits: %s", action.id,
+                           action.case_id,
+                           behind ? "an earlier action on it waits"
+                                  : "another transaction holds the case");
+            gf_reply_reset (&reply);
+            s_park (self, &msg, &body, seq, action.case_id, until,
+                    behind ? now : zclock_mono () + LOCK_RETRY_MS);
+        } else {
+            char *what = zsys_sprintf ("%" PRId64 " %s", action.case_id, action.action);
+            s_answer (self, &msg, request, action.id, what, action.actor, uid, &reply, NULL);
+            zstr_free (&what);
+        }
         gf_action_reset (&action);
     } else if (request && streq (gf_msg_type (request), GF_TYPE_MEETING_ACTION)) {
         s_accept_meeting (self, request, &msg, uid);
@@ -448,26 +528,78 @@ static void s_accept (s_intake_t *self, zmsg_t *msg)
     zframe_destroy (&body);
 }
 
-/*  On stop: requests already queued are not taken; each gets `unavailable`
-    so that its client resends it (to this intake once restarted, or to
-    another) without waiting for its timeout. */
+/*  The set-aside actions that are due, each the first of its case still
+    waiting, tried again in arrival order (set aside again, in their place,
+    while their case stays locked).  Returns the ms until the next is due
+    (-1: none waits). */
+static long s_retry_parked (s_intake_t *self)
+{
+    size_t n = zlistx_size (self->parked);
+    if (n == 0)
+        return -1;
+    int64_t now = zclock_mono ();
+    int64_t *cases = (int64_t *)zmalloc (n * sizeof (int64_t));
+    s_parked_t **due = (s_parked_t **)zmalloc (n * sizeof (s_parked_t *));
+    size_t ncases = 0, ndue = 0;
+    for (s_parked_t *p = (s_parked_t *)zlistx_first (self->parked); p;
+         p = (s_parked_t *)zlistx_next (self->parked)) {
+        bool first = true;
+        for (size_t i = 0; i < ncases && first; i++)
+            first = cases[i] != p->case_id;
+        if (first && p->next_try <= now)
+            due[ndue++] = (s_parked_t *)zlistx_detach_cur (self->parked);
+        cases[ncases++] = p->case_id;
+    }
+    for (size_t i = 0; i < ndue; i++) {
+        s_accept (self, due[i]->msg, due[i]->deadline, due[i]->seq);
+        free (due[i]);
+    }
+    free (due);
+    free (cases);
+    long wait = -1;
+    now = zclock_mono ();
+    for (s_parked_t *p = (s_parked_t *)zlistx_first (self->parked); p;
+         p = (s_parked_t *)zlistx_next (self->parked))
+        if (wait < 0 || p->next_try - now < wait)
+            wait = p->next_try <= now ? 0 : (long)(p->next_try - now);
+    return wait;
+}
+
+/*  `unavailable` to a request not taken (msg: envelope + body, consumed).
+    Returns 1, or 0 for a message that was not a request. */
+static int s_hand_back_one (s_intake_t *self, zmsg_t *msg)
+{
+    int handed = 0;
+    zframe_t *body = zmsg_last (msg);
+    if (body && zmsg_size (msg) >= 2) {
+        zmsg_remove (msg, body);
+        char *id = gf_msg_peek_id (zframe_data (body), zframe_size (body));
+        s_reply (self, &msg, id, GF_E_UNAVAILABLE, 0, false, "intake stopping, retry later");
+        free (id);
+        zframe_destroy (&body);
+        handed = 1;
+    }
+    zmsg_destroy (&msg);
+    return handed;
+}
+
+/*  On stop: requests already queued are not taken, and the actions set
+    aside are not tried again; each gets `unavailable` so that its client
+    resends it (to this intake once restarted, or to another) without
+    waiting for its timeout. */
 static void s_hand_back (s_intake_t *self)
 {
     int handed = 0;
+    s_parked_t *p;
+    while ((p = (s_parked_t *)zlistx_detach (self->parked, NULL))) {
+        handed += s_hand_back_one (self, p->msg);
+        free (p);
+    }
     while (zsock_events (self->router) & ZMQ_POLLIN) {
         zmsg_t *msg = zmsg_recv (self->router);
         if (!msg)
             break;
-        zframe_t *body = zmsg_last (msg);
-        if (body && zmsg_size (msg) >= 2) {
-            zmsg_remove (msg, body);
-            char *id = gf_msg_peek_id (zframe_data (body), zframe_size (body));
-            s_reply (self, &msg, id, GF_E_UNAVAILABLE, 0, false, "intake stopping, retry later");
-            free (id);
-            zframe_destroy (&body);
-            handed++;
-        }
-        zmsg_destroy (&msg);
+        handed += s_hand_back_one (self, msg);
     }
     if (handed)
         zsys_info ("intake: handed back %d queued requests (unavailable)", handed);
@@ -488,6 +620,9 @@ void gf_intake_actor (zsock_t *pipe, void *args)
         goto done;
     }
     self.items = (s_item_t *)zmalloc (sizeof (s_item_t) * self.config->batch);
+    self.parked = zlistx_new ();
+    zlistx_set_destructor (self.parked, s_parked_destroy);
+    zlistx_set_comparator (self.parked, s_parked_compare);
     self.router = zsock_new (ZMQ_ROUTER);
     gf_auth_limits (self.router, self.config, MAX_WIRE_MESSAGE);
     /* Attachments (intake/max_attachment) need larger messages: the socket
@@ -514,8 +649,9 @@ void gf_intake_actor (zsock_t *pipe, void *args)
     zmq_pollitem_t items[] = {{zsock_resolve (pipe), 0, ZMQ_POLLIN, 0},
                               {zsock_resolve (self.router), 0, ZMQ_POLLIN, 0}};
     int64_t last_log = zclock_mono ();
+    long parked_wait = -1; /* ms until a set-aside action is due */
     while (!zsys_interrupted) {
-        if (zmq_poll (items, 2, 1000) < 0)
+        if (zmq_poll (items, 2, parked_wait >= 0 && parked_wait < 1000 ? parked_wait : 1000) < 0)
             break;
         if ((items[0].revents & ZMQ_POLLIN) && gf_service_pipe_term (pipe))
             break;
@@ -525,11 +661,12 @@ void gf_intake_actor (zsock_t *pipe, void *args)
             zmsg_t *msg = zmsg_recv (self.router);
             if (!msg)
                 break;
-            s_accept (&self, msg);
+            s_accept (&self, msg, 0, 0);
         }
         if (self.count == 0)
             gf_db_ping (self.db, 1000); /* idle: keep /healthz true to the database */
         s_flush (&self);
+        parked_wait = s_retry_parked (&self);
         if (zclock_mono () - last_log >= 60000) {
             zsys_info ("intake: stored %" PRIu64 ", duplicates %" PRIu64 ", rejected %" PRIu64,
                        self.stored, self.duplicates, self.rejected);
@@ -543,5 +680,6 @@ done:
     zsock_destroy (&self.router);
     gf_auth_destroy (&self.auth);
     free (self.items);
+    zlistx_destroy (&self.parked);
     gf_db_destroy (&self.db);
 }

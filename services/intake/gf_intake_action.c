@@ -14,7 +14,10 @@ static const char *SQL_LOCK =
     "       ag.level AS actor_level, c.returned_from[cardinality (c.returned_from)] AS returned_by,"
     "       (SELECT level FROM grids WHERE code = c.grid) AS grid_level"
     "  FROM cases c LEFT JOIN people p ON p.id = $2 LEFT JOIN grids ag ON ag.code = p.grid"
-    " WHERE c.id = $1 FOR UPDATE OF c";
+    " WHERE c.id = $1 FOR UPDATE OF c SKIP LOCKED";
+/*  No row from a SKIP LOCKED read: locked by another transaction if the
+    case exists (no error, so nothing in the server's log per attempt). */
+static const char *SQL_EXISTS = "SELECT 1 FROM cases WHERE id = $1";
 static const char *SQL_IDENTITY =
     "SELECT name, kind, grid, person, department, revoked_at IS NOT NULL AS revoked"
     "  FROM identities WHERE public_key = $1";
@@ -35,7 +38,8 @@ static const char *SQL_RECEIPT = "SELECT gf_referral_receipt ($1, $2, $3, $4, "
 static const char *SQL_DEADLINE =
     "SELECT gf_referral_set_deadline ($1, to_timestamp ($2::bigint / 1000.0))";
 static const char *SQL_TARGET_GRID = "SELECT level FROM grids WHERE code = $1";
-static const char *SQL_TARGET_CASE = "SELECT state, root, grid FROM cases WHERE id = $1 FOR UPDATE";
+static const char *SQL_TARGET_CASE =
+    "SELECT state, root, grid FROM cases WHERE id = $1 FOR UPDATE SKIP LOCKED";
 /*  The vocabularies classify and reject name codes from. */
 static const char *SQL_KNOWN_CATEGORY = "SELECT 1 FROM categories WHERE code = $1";
 static const char *SQL_KNOWN_REASON = "SELECT 1 FROM reject_reasons WHERE code = $1";
@@ -67,13 +71,30 @@ static int s_known (gf_db_t *db, const char *sql, const char *code, gf_code_t un
     return rc;
 }
 
+/*  After a SKIP LOCKED read found no row of case `id`: whether the case
+    exists (then another transaction holds it).  -1 when it cannot tell. */
+static int s_exists (gf_db_t *db, const char *id, int64_t deadline, bool *late)
+{
+    const char *params[] = {id};
+    PGresult *res = gf_intake_db_exec (db, SQL_EXISTS, 1, params, deadline, late);
+    if (!res || *late) {
+        if (res)
+            PQclear (res);
+        return -1;
+    }
+    int found = PQntuples (res) == 1;
+    PQclear (res);
+    return found;
+}
+
 /*  Checks that need the database: the assigned grid, the merge target
     (gf_case_merge_check, and inside the identity's subtree: idn_grid, or
     NULL), a classification's category, a rejection's reason.  Returns 0,
-    or -1 with err set. */
+    or -1 with err set; busy set when the merge's target is locked by
+    another transaction (then err is `unavailable`). */
 static int s_check_targets (gf_db_t *db, const gf_action_t *a, gf_case_action_t act,
                             const gf_case_view_t *view, const char *root, const char *idn_grid,
-                            gf_error_t *err)
+                            int64_t deadline, bool *late, bool *busy, gf_error_t *err)
 {
     if (act == GF_ACT_CLASSIFY && a->category)
         return s_known (db, SQL_KNOWN_CATEGORY, a->category, GF_E_UNKNOWN_CATEGORY, "category",
@@ -103,9 +124,17 @@ static int s_check_targets (gf_db_t *db, const gf_action_t *a, gf_case_action_t 
         if (!res)
             return gf_error_set (err, GF_E_UNAVAILABLE, "storage unavailable, retry later");
         int rc = 0;
-        if (PQntuples (res) == 0)
-            rc = gf_error_set (err, GF_E_UNKNOWN_CASE, "no case %s to merge into", into);
-        else {
+        if (PQntuples (res) == 0) {
+            int exists = s_exists (db, into, deadline, late);
+            *busy = exists == 1;
+            rc = exists < 0
+                     ? gf_error_set (err, GF_E_UNAVAILABLE, "storage unavailable, retry later")
+                 : exists
+                     ? gf_error_set (err, GF_E_UNAVAILABLE,
+                                     "case %s is being changed by another transaction, retry later",
+                                     into)
+                     : gf_error_set (err, GF_E_UNKNOWN_CASE, "no case %s to merge into", into);
+        } else {
             gf_case_target_t target = {
                 .id = a->into,
                 .state = (gf_case_state_t)gf_case_state_from_name (gf_db_get (res, 0, "state")),
@@ -120,9 +149,9 @@ static int s_check_targets (gf_db_t *db, const gf_action_t *a, gf_case_action_t 
         return rc;
     }
     if (act == GF_ACT_REFER) {
-        char deadline[24];
-        snprintf (deadline, sizeof deadline, "%" PRId64, a->deadline);
-        const char *params[] = {a->department, root, a->deadline > 0 ? deadline : NULL};
+        char due[24];
+        snprintf (due, sizeof due, "%" PRId64, a->deadline);
+        const char *params[] = {a->department, root, a->deadline > 0 ? due : NULL};
         PGresult *res = gf_db_exec (db, SQL_REFER_CHECK, 3, params);
         if (!res)
             return gf_error_set (err, GF_E_UNAVAILABLE, "storage unavailable, retry later");
@@ -241,10 +270,10 @@ static char *s_int (int64_t v)
     return zsys_sprintf ("%" PRId64, v);
 }
 
-void gf_intake_action_apply (gf_db_t *db, const gf_action_t *a, const char *identity,
+bool gf_intake_action_apply (gf_db_t *db, const gf_action_t *a, const char *identity,
                              int64_t deadline, gf_reply_t *reply)
 {
-    bool late = false;
+    bool late = false, busy = false;
     reply->case_id = a->case_id;
     reply->ok = true;
     char *case_id = s_int (a->case_id);
@@ -263,7 +292,15 @@ void gf_intake_action_apply (gf_db_t *db, const gf_action_t *a, const char *iden
     if (!(locked = gf_intake_db_exec (db, SQL_LOCK, 2, lock_params, deadline, &late)) || late)
         goto unavailable;
     if (PQntuples (locked) == 0) {
-        gf_error_set (&err, GF_E_UNKNOWN_CASE, "no case %s", case_id);
+        int exists = s_exists (db, case_id, deadline, &late);
+        if (exists < 0)
+            goto unavailable;
+        busy = exists == 1;
+        if (busy)
+            gf_error_set (&err, GF_E_UNAVAILABLE,
+                          "case %s is being changed by another transaction, retry later", case_id);
+        else
+            gf_error_set (&err, GF_E_UNKNOWN_CASE, "no case %s", case_id);
         goto refuse;
     }
     const char *idn_grid = idn ? gf_db_get (idn, 0, "grid") : NULL;
@@ -339,8 +376,8 @@ void gf_intake_action_apply (gf_db_t *db, const gf_action_t *a, const char *iden
     }
     if (gf_case_transition (&view, a, &step, &err) != 0 ||
         s_check_targets (db, a, step.action, &view, gf_db_get (locked, 0, "root"), idn_grid,
-                         &err)) {
-        if (err.code == GF_E_UNAVAILABLE)
+                         deadline, &late, &busy, &err)) {
+        if (err.code == GF_E_UNAVAILABLE && !busy)
             goto unavailable;
         goto refuse;
     }
@@ -435,4 +472,5 @@ cleanup:
     if (referral)
         PQclear (referral);
     free (case_id);
+    return busy;
 }

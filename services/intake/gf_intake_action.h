@@ -1,11 +1,10 @@
 /*  gf_intake_action — applies one case.action in one transaction.
 
-    Under a row lock on the case: idempotency by (actor, request id),
-    optimistic version check (conflict carries the current state),
-    gf_case_transition, checks that need the database (assign target is
-    an L3 grid, merge target is open and in the same L1 grid), then the
-    update, the action record, the event, and for resolve the merged cases
-    that follow.  Nothing is written unless everything passes.
+    Under a row lock on the case (taken without waiting, see below): idempotency by (actor, request
+   id), optimistic version check (conflict carries the current state), gf_case_transition, checks
+   that need the database (assign target is an L3 grid, merge target is open and in the same L1
+   grid), then the update, the action record, the event, and for resolve the merged cases that
+   follow.  Nothing is written unless everything passes.
 */
 #ifndef GF_INTAKE_ACTION_H_INCLUDED
 #define GF_INTAKE_ACTION_H_INCLUDED
@@ -21,8 +20,12 @@
     (and an assign target) inside its subtree — else forbidden; NULL on a
     plain endpoint (no identity checks).  deadline (zclock_mono ms): the
     row lock, the change and the COMMIT wait for the server until then
-    (gf_intake_db.h); a missed one answers `unavailable`. */
-void gf_intake_action_apply (gf_db_t *db, const gf_action_t *action, const char *identity,
+    (gf_intake_db.h); a missed one answers `unavailable`.  The case (or a
+    merge's target) is locked without waiting (SKIP LOCKED): when another
+    transaction holds it, returns true with nothing written and reply
+    filled as `unavailable`, and the caller may try again later; else
+    false. */
+bool gf_intake_action_apply (gf_db_t *db, const gf_action_t *action, const char *identity,
                              int64_t deadline, gf_reply_t *reply);
 
 #endif

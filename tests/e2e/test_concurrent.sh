@@ -37,7 +37,7 @@ SELECT pg_sleep(2);
 COMMIT;
 SQL
 SLOW=$!
-wait_for "slow transaction to insert" 5 sql_eq "SELECT count(*) FROM pg_stat_activity WHERE query LIKE '%pg_sleep(2)%' AND state = 'active' AND pid <> pg_backend_pid()" 1
+wait_for "slow transaction to insert" 5 sql_eq "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database () AND query LIKE '%pg_sleep(2)%' AND state = 'active' AND pid <> pg_backend_pid()" 1
 sql "INSERT INTO event_stage (type, topic, at, payload) VALUES ('test.probe', 'test.probe/B', now(), '{}')"
 wait "$SLOW"
 wait_for "probes to be sequenced" 10 sql_eq "SELECT count(seq) FROM case_events WHERE type = 'test.probe'" 2

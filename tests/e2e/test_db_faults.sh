@@ -167,7 +167,7 @@ printf 'SET statement_timeout = 0;\nBEGIN;\nLOCK TABLE cases IN SHARE MODE;\nSEL
 HOLDER=$!
 m0=$(misses)
 wait_for "the lock on cases" 10 sql_eq "SELECT count(*) FROM pg_locks
-  WHERE relation = 'cases'::regclass AND mode = 'ShareLock' AND granted" 1
+  WHERE database = (SELECT oid FROM pg_database WHERE datname = current_database ()) AND relation = 'cases'::regclass AND mode = 'ShareLock' AND granted" 1
 PREFIX=LK
 stored=$(prefix_cases)
 feed LK 300 33
@@ -197,10 +197,10 @@ PROBE=$!
 # deadline: the server ends the wait with a WARNING, the transaction
 # committed locally only: not an acknowledgement.
 wait_for "the intake's COMMIT waiting for the standby" 10 sql_eq "SELECT count(*) FROM pg_stat_activity
-  WHERE application_name = 'gf-intake' AND wait_event = 'SyncRep'" 1
+  WHERE datname = current_database () AND application_name = 'gf-intake' AND wait_event = 'SyncRep'" 1
 check "(c2) operator cancels the stuck COMMIT" t \
   "$(sql "SELECT bool_and (pg_cancel_backend (pid)) FROM pg_stat_activity
-          WHERE application_name = 'gf-intake' AND wait_event = 'SyncRep'")"
+          WHERE datname = current_database () AND application_name = 'gf-intake' AND wait_event = 'SyncRep'")"
 wait "$PROBE"
 expect_probe "(c2) dead standby: the complaint whose COMMIT was cancelled" \
   "$(cat "$ART/probe-sb2.out")" unavailable "$DEADLINE"

@@ -163,13 +163,13 @@ OLD=$(holder QNL)
   while [ ! -e "$ART/release" ]; do sleep 0.1; done; echo "SELECT 1;" ) |
   "$PSQL_BIN" -X -q -d "$GF_DB" >/dev/null 2>&1 &
 LOCKER=$!
-wait_for "QNL.07's meeting lock held" 10 sql_eq "SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND granted" 1
+wait_for "QNL.07's meeting lock held" 10 sql_eq "SELECT count(*) FROM pg_locks WHERE database = (SELECT oid FROM pg_database WHERE datname = current_database ()) AND locktype = 'advisory' AND granted" 1
 clock_set "2026-11-30T09:00:00+08:00"
 # Waiting for that very lock (not any lock: a commit may wait a moment for
 # the log's numbering lock, and the holder then still commits a meeting).
 wait_for "$OLD to wait inside the opening of QNL.07's meeting" 20 sql_eq "SELECT count(*) FROM pg_locks w
     JOIN pg_stat_activity a ON a.pid = w.pid
-    WHERE a.application_name = 'gf-escalator' AND w.locktype = 'advisory' AND NOT w.granted
+    WHERE a.datname = current_database () AND a.application_name = 'gf-escalator' AND w.locktype = 'advisory' AND NOT w.granted
       AND ((w.classid::bigint << 32) | w.objid::bigint) = hashtext ('gridflow.meeting:QNL.07')::bigint" 1
 BEFORE=$(opened "$OLD" weekly)
 E=$(epoch QNL); T0=$(now_ms)

@@ -104,7 +104,7 @@ sql "BEGIN; SELECT 1 FROM consumer_checkpoints WHERE consumer = 'router' FOR UPD
      SELECT pg_sleep(1.5); COMMIT" >/dev/null &
 LOCKER=$!
 wait_for "the router's holder to wait inside its step" 5 sql_eq "SELECT count(*) FROM pg_stat_activity
-    WHERE application_name = 'gf-router' AND wait_event_type = 'Lock' AND wait_event IN ('transactionid', 'tuple')" 1
+    WHERE datname = current_database () AND application_name = 'gf-router' AND wait_event_type = 'Lock' AND wait_event IN ('transactionid', 'tuple')" 1
 for i in 1 2 3; do submit --source hotline --ref "B$i" --text "路面塌陷 $i" --grid QNL.07.064 >/dev/null; done
 ROUTER_BEFORE=$(metric "${MP[$OLD]}" 'gf_consumer_events_total{consumer="router"}')
 freeze router
@@ -129,7 +129,7 @@ NOTIFIER_BEFORE=$(metric "${MP[$OLD]}" 'gf_consumer_events_total{consumer="notif
 sql "BEGIN; SELECT 1 FROM leases WHERE name = 'notifier' FOR UPDATE; SELECT pg_sleep(1.2); COMMIT" >/dev/null &
 LOCKER=$!
 wait_for "the notifier's holder to wait inside its renewal" 5 sql_eq "SELECT count(*) FROM pg_stat_activity
-    WHERE application_name = 'gf-notifier' AND wait_event_type = 'Lock' AND wait_event IN ('transactionid', 'tuple')" 1
+    WHERE datname = current_database () AND application_name = 'gf-notifier' AND wait_event_type = 'Lock' AND wait_event IN ('transactionid', 'tuple')" 1
 freeze notifier
 wait "$LOCKER"
 check "notifier: took over within lease + one look + the 1.2 s lock (+ 2 s for a loaded machine)" 1 \

@@ -56,8 +56,8 @@ kill -TERM "$stop_router_pid"; wait "$stop_router_pid"; unset "PIDS[router]"
   -c "SELECT 1 FROM consumer_checkpoints WHERE consumer = 'router' FOR UPDATE" \
   -c "SELECT pg_sleep (30)" >/dev/null 2>&1 &
 LOCKER=$!
-wait_for "the lock to be held" 10 sql_eq "SELECT count(*) FROM pg_stat_activity WHERE query LIKE 'SELECT pg_sleep%'" 1
-blocked() { sql_eq "SELECT count(*) FROM pg_stat_activity WHERE application_name = 'gf-router' AND wait_event_type = 'Lock' AND wait_event IN ('transactionid', 'tuple')" 1; }
+wait_for "the lock to be held" 10 sql_eq "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database () AND query LIKE 'SELECT pg_sleep%'" 1
+blocked() { sql_eq "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database () AND application_name = 'gf-router' AND wait_event_type = 'Lock' AND wait_event IN ('transactionid', 'tuple')" 1; }
 
 "$BIN/gf-router" --drain 1000 >>"$ART/router-drain.log" 2>&1 &
 R=$!
@@ -68,8 +68,8 @@ if [ $ms -ge 900 ] && [ $ms -lt 3000 ]; then ok "blocked router exited after the
 else not_ok "blocked router exited after ${ms} ms, expected about 1000"; fi
 grep -q "not finished within 1000 ms" "$ART/router-drain.log" && ok "the log says why" || not_ok "no drain message in the log"
 # Its server backend still waits on the lock: end it, so that `blocked` sees the next router only.
-sql "SELECT pg_terminate_backend (pid) FROM pg_stat_activity WHERE application_name = 'gf-router'" >/dev/null
-wait_for "the old backend to go" 10 sql_eq "SELECT count(*) FROM pg_stat_activity WHERE application_name = 'gf-router'" 0
+sql "SELECT pg_terminate_backend (pid) FROM pg_stat_activity WHERE datname = current_database () AND application_name = 'gf-router'" >/dev/null
+wait_for "the old backend to go" 10 sql_eq "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database () AND application_name = 'gf-router'" 0
 
 "$BIN/gf-router" --drain 30000 >>"$ART/router-twice.log" 2>&1 &
 R=$!
@@ -80,7 +80,7 @@ t0=$(date +%s%N); kill -TERM $R; wait $R; rc=$?; ms=$(( ($(date +%s%N) - t0) / 1
 check "second SIGTERM: exit status 1" 1 $rc
 if [ $ms -lt 500 ]; then ok "second SIGTERM exits at once (${ms} ms)"; else not_ok "second SIGTERM took ${ms} ms"; fi
 kill $LOCKER 2>/dev/null; wait $LOCKER 2>/dev/null
-sql "SELECT pg_terminate_backend (pid) FROM pg_stat_activity WHERE query LIKE 'SELECT pg_sleep%'" >/dev/null
+sql "SELECT pg_terminate_backend (pid) FROM pg_stat_activity WHERE datname = current_database () AND query LIKE 'SELECT pg_sleep%'" >/dev/null
 start router@3
 wait_for "the router to resume" 10 grep -q "router: consuming" "$ART/router@3.log"
 finish

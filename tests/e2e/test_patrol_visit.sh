@@ -221,23 +221,23 @@ refused missing_field "a self-check without every item" selfcheck log --actor $L
 PGAPPNAME=pv-lock "$PSQL_BIN" -X -q -d "$GF_DB" -c "BEGIN" -c "LOCK TABLE visits IN EXCLUSIVE MODE" \
   -c "SELECT pg_sleep(120)" >/dev/null 2>&1 &
 LOCKER=$!
-wait_for "the lock held" 10 sql_eq "SELECT count(*) FROM pg_stat_activity WHERE application_name = 'pv-lock' AND query LIKE '%pg_sleep%'" 1
+wait_for "the lock held" 10 sql_eq "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database () AND application_name = 'pv-lock' AND query LIKE '%pg_sleep%'" 1
 "$G" visit log --actor $L3A --household HH-PV-1 --at "2026-01-06T10:45:00+08:00" --learned "独居，身体尚可" \
   --follow-up "楼道扶手松动" --category other --request-id vs-crash >"$ART/crash.out" 2>"$ART/crash.err" &
 CLIENT=$!
 half_done() {
   sql_eq "SELECT count(*) FROM pg_locks l JOIN pg_stat_activity a ON a.pid = l.pid
-           WHERE a.query LIKE '%gf_field_log%' AND a.wait_event_type = 'Lock'
+           WHERE a.datname = current_database () AND a.query LIKE '%gf_field_log%' AND a.wait_event_type = 'Lock'
              AND l.relation = 'cases'::regclass AND l.mode = 'RowExclusiveLock' AND l.granted" 1
 }
 wait_for "the visit's transaction half done (its complaint inserted, the visit waiting)" 10 half_done
 check "mid-way: the complaint's case.received written in that transaction (cases_id_seq moved)" t \
   "$(sql "SELECT last_value > ${V1_CASE:-0} FROM cases_id_seq")"
 kill9 intake
-sql "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE application_name = 'pv-lock'" >/dev/null
+sql "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = current_database () AND application_name = 'pv-lock'" >/dev/null
 wait "$LOCKER" 2>/dev/null
 wait_for "the killed intake's transaction to end" 10 sql_eq \
-  "SELECT count(*) FROM pg_stat_activity WHERE query LIKE '%gf_field_log%' AND pid <> pg_backend_pid()" 0
+  "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database () AND query LIKE '%gf_field_log%' AND pid <> pg_backend_pid()" 0
 check "after kill -9: neither the visit nor its complaint" "0 0 0" \
   "$(sql "SELECT (SELECT count(*) FROM visits WHERE request_id = 'vs-crash') || ' ' ||
                  (SELECT count(*) FROM cases WHERE source_ref = 'vs-crash') || ' ' ||

@@ -359,7 +359,7 @@ wait_for "gateway@optioned /healthz" 20 curl -sf "http://127.0.0.1:$GWT/healthz"
 "$PSQL_BIN" -X -q -d "$OWNER_DB" -c "BEGIN" -c "LOCK TABLE escalations IN ACCESS EXCLUSIVE MODE" -c "SELECT pg_sleep (8)" -c "COMMIT" >/dev/null 2>&1 &
 LOCKER=$!
 wait_for "the owner's lock" 10 sql_eq "SELECT count(*) FROM pg_locks l JOIN pg_class c ON c.oid = l.relation
-                                       WHERE c.relname = 'escalations' AND l.mode = 'AccessExclusiveLock' AND l.granted" 1
+                                       WHERE l.database = (SELECT oid FROM pg_database WHERE datname = current_database ()) AND c.relname = 'escalations' AND l.mode = 'AccessExclusiveLock' AND l.granted" 1
 timed() { local t0=$EPOCHREALTIME code; code=$(curl -s -o /dev/null -w '%{http_code}' -m 7 -H "$AUTH" "$1/api/escalations.json")
           echo "$code $(( (${EPOCHREALTIME/./} - ${t0/./}) / 1000 ))"; }
 read -r code_cfg ms_cfg <<<"$(timed "$URL")"
