@@ -214,9 +214,9 @@ check_notified_once() {
 # with digests.
 check_escalations_notified() {
   check "each escalation notified the new owner's and the previous owner's leaders, once each (a digest lapse: by the meeting's notices)" 0 \
-    "$(sql "WITH digest AS (SELECT (payload->>'meeting')::bigint AS meeting FROM case_events
+    "$(sql "WITH digest AS MATERIALIZED (SELECT (payload->>'meeting')::bigint AS meeting FROM case_events
                              WHERE type = 'meeting.lapsed' AND (payload->>'digest')::boolean),
-                 esc AS (SELECT e.case_id, e.meeting_id, e.to_level, d.meeting IS NOT NULL AS digest,
+                 esc AS MATERIALIZED (SELECT e.case_id, e.meeting_id, e.to_level, d.meeting IS NOT NULL AS digest,
                                 ARRAY[array_to_string ((string_to_array (ev.grid, '.'))[1:e.to_level], '.'),
                                       array_to_string ((string_to_array (ev.grid, '.'))[1:e.from_level], '.')] AS grids
                            FROM escalations e
@@ -231,8 +231,10 @@ check_escalations_notified() {
                      OR EXISTS (SELECT 1 FROM people p WHERE p.role = 'leader' AND p.grid = ANY (esc.grids)
                                    AND NOT EXISTS (SELECT 1 FROM notifications n
                                                     WHERE n.meeting_id = esc.meeting_id AND n.recipient = p.id)) END")"
-  note "escalations told per case / by a digest lapse: $(sql "SELECT count(*) FILTER (WHERE NOT coalesce ((l.payload->>'digest')::boolean, false)) || ' / ' || count(*) FILTER (WHERE (l.payload->>'digest')::boolean)
-         FROM escalations e LEFT JOIN case_events l ON l.type = 'meeting.lapsed' AND (l.payload->>'meeting')::bigint = e.meeting_id")"
+  note "escalations told per case / by a digest lapse: $(sql "WITH lapse AS MATERIALIZED (SELECT (payload->>'meeting')::bigint AS meeting, (payload->>'digest')::boolean AS digest
+                                   FROM case_events WHERE type = 'meeting.lapsed')
+         SELECT count(*) FILTER (WHERE NOT coalesce (l.digest, false)) || ' / ' || count(*) FILTER (WHERE l.digest)
+           FROM escalations e LEFT JOIN lapse l ON l.meeting = e.meeting_id")"
 }
 
 # check_notification_fanout: the rules' notifications, counted independently:
