@@ -71,20 +71,25 @@ static int s_known (gf_db_t *db, const char *sql, const char *code, gf_code_t un
     return rc;
 }
 
-/*  After a SKIP LOCKED read found no row of case `id`: whether the case
-    exists (then another transaction holds it).  -1 when it cannot tell. */
-static int s_exists (gf_db_t *db, const char *id, int64_t deadline, bool *late)
+/*  After a SKIP LOCKED read found no row of case `id`: sets err to why and
+    returns -1.  busy: the case exists, so another transaction holds it
+    (`unavailable`, try again); else `unknown_case` ("no case ID" and
+    `what`), or `unavailable` when the lookup itself failed. */
+static int s_not_locked (gf_db_t *db, const char *id, const char *what, int64_t deadline,
+                         bool *late, bool *busy, gf_error_t *err)
 {
     const char *params[] = {id};
     PGresult *res = gf_intake_db_exec (db, SQL_EXISTS, 1, params, deadline, late);
-    if (!res || *late) {
-        if (res)
-            PQclear (res);
-        return -1;
-    }
-    int found = PQntuples (res) == 1;
-    PQclear (res);
-    return found;
+    *busy = res && !*late && PQntuples (res) == 1;
+    bool known = res && !*late;
+    if (res)
+        PQclear (res);
+    if (!known)
+        return gf_error_set (err, GF_E_UNAVAILABLE, "storage unavailable, retry later");
+    if (*busy)
+        return gf_error_set (err, GF_E_UNAVAILABLE,
+                             "case %s is being changed by another transaction, retry later", id);
+    return gf_error_set (err, GF_E_UNKNOWN_CASE, "no case %s%s", id, what);
 }
 
 /*  Checks that need the database: the assigned grid, the merge target
@@ -124,17 +129,9 @@ static int s_check_targets (gf_db_t *db, const gf_action_t *a, gf_case_action_t 
         if (!res)
             return gf_error_set (err, GF_E_UNAVAILABLE, "storage unavailable, retry later");
         int rc = 0;
-        if (PQntuples (res) == 0) {
-            int exists = s_exists (db, into, deadline, late);
-            *busy = exists == 1;
-            rc = exists < 0
-                     ? gf_error_set (err, GF_E_UNAVAILABLE, "storage unavailable, retry later")
-                 : exists
-                     ? gf_error_set (err, GF_E_UNAVAILABLE,
-                                     "case %s is being changed by another transaction, retry later",
-                                     into)
-                     : gf_error_set (err, GF_E_UNKNOWN_CASE, "no case %s to merge into", into);
-        } else {
+        if (PQntuples (res) == 0)
+            rc = s_not_locked (db, into, " to merge into", deadline, late, busy, err);
+        else {
             gf_case_target_t target = {
                 .id = a->into,
                 .state = (gf_case_state_t)gf_case_state_from_name (gf_db_get (res, 0, "state")),
@@ -292,15 +289,9 @@ bool gf_intake_action_apply (gf_db_t *db, const gf_action_t *a, const char *iden
     if (!(locked = gf_intake_db_exec (db, SQL_LOCK, 2, lock_params, deadline, &late)) || late)
         goto unavailable;
     if (PQntuples (locked) == 0) {
-        int exists = s_exists (db, case_id, deadline, &late);
-        if (exists < 0)
+        s_not_locked (db, case_id, "", deadline, &late, &busy, &err);
+        if (err.code == GF_E_UNAVAILABLE && !busy)
             goto unavailable;
-        busy = exists == 1;
-        if (busy)
-            gf_error_set (&err, GF_E_UNAVAILABLE,
-                          "case %s is being changed by another transaction, retry later", case_id);
-        else
-            gf_error_set (&err, GF_E_UNKNOWN_CASE, "no case %s", case_id);
         goto refuse;
     }
     const char *idn_grid = idn ? gf_db_get (idn, 0, "grid") : NULL;
