@@ -2,8 +2,9 @@
 # The replay figure alone (the replay part of bench/escalation_bench.sh):
 # BENCH_REPLAY_CASES cases (default 250,000) with 2 sequenced events each,
 # loaded by SQL into database gf_bench_replay (BENCH_RELOAD=0 keeps a loaded
-# one), then the relay alone and one bench_replay subscriber replaying
-# BENCH_REPLAY events (default all) from seq 0.  Prints the JSON of
+# one) in seq order, as the log is written (numbered at commit), then the
+# relay alone and one bench_replay subscriber replaying BENCH_REPLAY events
+# (default all) from seq 0.  Prints the JSON of
 # bench_replay, the CPU seconds of the reader, the relay and its PostgreSQL
 # backend, and the load average before and after.
 # Environment: GF_PGPORT, BENCH_PORT_BASE (default 16570) as in make bench.
@@ -32,9 +33,12 @@ if [ "${BENCH_RELOAD:-1}" = 1 ] || ! sql "SELECT 1" >/dev/null 2>&1; then
             (SELECT array_agg(code ORDER BY code) AS codes FROM grids WHERE level = 3) g;
      SELECT setval('cases_id_seq', $N);
      INSERT INTO case_events (seq, type, topic, case_id, grid, at, payload)
-     SELECT 2 * id - 1, 'case.received', 'case.received/QNL', id, 'QNL', received_at, '{}' FROM cases;
-     INSERT INTO case_events (seq, type, topic, case_id, grid, at, payload)
-     SELECT 2 * id, 'case.routed', 'case.routed/' || grid, id, grid, routed_at, '{}' FROM cases;
+     SELECT e.* FROM cases c,
+            LATERAL (VALUES (2 * c.id - 1, 'case.received', 'case.received/QNL', c.id, 'QNL',
+                             c.received_at, '{}'::jsonb),
+                            (2 * c.id, 'case.routed', 'case.routed/' || c.grid, c.id, c.grid,
+                             c.routed_at, '{}')) e
+      ORDER BY 1;
      ANALYZE"
 fi
 PB=${BENCH_PORT_BASE:-16570}

@@ -396,14 +396,16 @@ PGresult *gf_db_exec (gf_db_t *self, const char *sql, int nparams, const char *c
     return s_result (self, res, s_hash (sql), sql);
 }
 
-int gf_db_send (gf_db_t *self, const char *sql, int nparams, const char *const *params)
+static int s_send (gf_db_t *self, const char *sql, int nparams, const char *const *params,
+                   int result_format)
 {
     self->sqlstate[0] = 0;
     if (s_try_connect (self) != 0)
         return -1;
     self->sent_hash = s_hash (sql);
     snprintf (self->sent_head, sizeof self->sent_head, "%s", sql);
-    if (PQsendQueryParams (self->conn, sql, nparams, NULL, params, NULL, NULL, 0) == 1) {
+    if (PQsendQueryParams (self->conn, sql, nparams, NULL, params, NULL, NULL, result_format) ==
+        1) {
         self->sent_at = zclock_usecs ();
         self->sent_mono = zclock_mono ();
         return 0;
@@ -412,6 +414,36 @@ int gf_db_send (gf_db_t *self, const char *sql, int nparams, const char *const *
     PQclear (s_result (self, PQmakeEmptyPGresult (self->conn, PGRES_FATAL_ERROR), self->sent_hash,
                        self->sent_head));
     return -1;
+}
+
+int gf_db_send (gf_db_t *self, const char *sql, int nparams, const char *const *params)
+{
+    return s_send (self, sql, nparams, params, 0);
+}
+
+int gf_db_send_binary (gf_db_t *self, const char *sql, int nparams, const char *const *params)
+{
+    return s_send (self, sql, nparams, params, 1);
+}
+
+int64_t gf_db_bin_int8 (const PGresult *res, int row, int column)
+{
+    const unsigned char *p = (const unsigned char *)PQgetvalue (res, row, column);
+    if (PQgetlength (res, row, column) != 8)
+        return 0;
+    uint64_t v = 0;
+    for (int i = 0; i < 8; i++)
+        v = (v << 8) | p[i];
+    return (int64_t)v;
+}
+
+/*  timestamptz on the wire: microseconds since 2000-01-01 00:00 UTC. */
+#define S_PG_EPOCH_US INT64_C (946684800000000)
+
+int64_t gf_db_bin_epoch_ms (const PGresult *res, int row, int column)
+{
+    int64_t us = gf_db_bin_int8 (res, row, column) + S_PG_EPOCH_US;
+    return us >= 0 ? (us + 500) / 1000 : -((-us + 500) / 1000);
 }
 
 PGresult *gf_db_result (gf_db_t *self)

@@ -69,6 +69,17 @@ PGresult *gf_db_exec (gf_db_t *self, const char *sql, int nparams, const char *c
 int gf_db_send (gf_db_t *self, const char *sql, int nparams, const char *const *params);
 PGresult *gf_db_result (gf_db_t *self);
 
+/*  gf_db_send with the result in binary format: no text output on the
+    server, no parsing here (the relay's replay pages).  Read bigint and
+    timestamptz columns with the two getters below; text columns are their
+    bytes, NUL-terminated by libpq as in text format. */
+int gf_db_send_binary (gf_db_t *self, const char *sql, int nparams, const char *const *params);
+/*  A binary bigint. */
+int64_t gf_db_bin_int8 (const PGresult *res, int row, int column);
+/*  A binary timestamptz as milliseconds since 1970, rounded half away
+    from zero as `(extract (epoch FROM at) * 1000)::bigint` rounds. */
+int64_t gf_db_bin_epoch_ms (const PGresult *res, int row, int column);
+
 /*  Runs a statement and discards its result.  Returns 0 or -1. */
 int gf_db_run (gf_db_t *self, const char *sql, int nparams, const char *const *params);
 

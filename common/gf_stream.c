@@ -151,12 +151,12 @@ static void s_page_request (gf_stream_t *self, uint64_t from, uint64_t to)
 
 /*  Keeps REPLAY_CREDIT pages in flight: windows below the known head,
     then the tail alone. */
-static void s_fill (gf_stream_t *self)
+static void s_fill (gf_stream_t *self, int64_t now)
 {
-    if (!self->replaying || self->tail_sent || zclock_mono () < self->retry_at)
+    if (!self->replaying || self->tail_sent || now < self->retry_at)
         return;
     if (self->page_n == 0)
-        self->replay_sent = zclock_mono ();
+        self->replay_sent = now;
     while (self->live_n < REPLAY_CREDIT && self->page_n < REPLAY_QUEUE && !self->tail_sent) {
         uint64_t from = self->next_from;
         s_page_request (self, from, self->head >= from + REPLAY_PAGE ? from + REPLAY_PAGE : 0);
@@ -173,7 +173,7 @@ static void s_request (gf_stream_t *self)
     self->tail_sent = false;
     self->replaying = true;
     self->next_from = self->verified;
-    s_fill (self);
+    s_fill (self, zclock_mono ());
 }
 
 /*  The oldest outstanding page, NULL if none. */
@@ -534,8 +534,9 @@ static void s_on_replay_end (gf_stream_t *self, const void *data, size_t size)
 }
 
 /*  Reads one message from the replay socket without waiting.  Returns 0
-    if none was waiting, else 1, with *event set when it is one to deliver. */
-static int s_on_replay (gf_stream_t *self, gf_msg_t **event_p, char **topic)
+    if none was waiting, else 1, with *event set when it is one to deliver.
+    now: zclock_mono, read once per turn of gf_stream_next. */
+static int s_on_replay (gf_stream_t *self, int64_t now, gf_msg_t **event_p, char **topic)
 {
     zmq_msg_t tmsg, bmsg;
     int frames = s_recv_nowait (zsock_resolve (self->dealer), &tmsg, &bmsg);
@@ -545,7 +546,7 @@ static int s_on_replay (gf_stream_t *self, gf_msg_t **event_p, char **topic)
         return 0;
     }
     if (self->replaying)
-        self->replay_sent = zclock_mono (); /* progress: the relay is answering */
+        self->replay_sent = now; /* progress: the relay is answering */
     const char *t = (const char *)zmq_msg_data (&tmsg);
     size_t tsize = zmq_msg_size (&tmsg);
     if (frames == 2 && tsize == strlen (GF_TYPE_REPLAY_END) &&
@@ -654,10 +655,12 @@ static gf_msg_t *s_on_live (gf_stream_t *self, zmsg_t *msg, char **topic)
 gf_msg_t *gf_stream_next (gf_stream_t *self, int timeout_ms, char **topic)
 {
     *topic = NULL;
-    int64_t deadline = zclock_mono () + timeout_ms;
+    int64_t deadline = -1; /* set when it first has to wait */
     zmq_pollitem_t items[] = {{zsock_resolve (self->sub), 0, ZMQ_POLLIN, 0},
                               {zsock_resolve (self->dealer), 0, ZMQ_POLLIN, 0}};
     while (!zsys_interrupted) {
+        /* One clock read per turn: a replay turns once per event. */
+        int64_t now = zclock_mono ();
         /* Held live messages go out once the replay is over. */
         if (!self->replaying && zlistx_size (self->held) > 0) {
             zmsg_t *msg = (zmsg_t *)zlistx_detach (self->held, NULL);
@@ -666,21 +669,21 @@ gf_msg_t *gf_stream_next (gf_stream_t *self, int timeout_ms, char **topic)
                 return event;
             continue;
         }
-        if (self->replaying && zclock_mono () - self->replay_sent > REPLAY_TIMEOUT) {
+        if (self->replaying && now - self->replay_sent > REPLAY_TIMEOUT) {
             /* Lost or restarted: forget the pages and ask again. */
             self->page_n = self->live_n = 0;
             self->tail_sent = false;
             s_request (self);
         }
-        s_fill (self);
-        if (self->probing && zclock_mono () - self->probe_sent > REPLAY_TIMEOUT)
+        s_fill (self, now);
+        if (self->probing && now - self->probe_sent > REPLAY_TIMEOUT)
             self->probing = false; /* probe again at the next heartbeat */
-        if (self->checking && zclock_mono () - self->check_sent > REPLAY_TIMEOUT)
+        if (self->checking && now - self->check_sent > REPLAY_TIMEOUT)
             self->checking = false; /* check again at the next heartbeat */
         /* Read what is queued without polling, replay first, but look at
            the live socket every REPLAY_BURST replay messages. */
         gf_msg_t *event = NULL;
-        if (self->burst < REPLAY_BURST && s_on_replay (self, &event, topic)) {
+        if (self->burst < REPLAY_BURST && s_on_replay (self, now, &event, topic)) {
             self->burst++;
             if (event)
                 return event;
@@ -696,12 +699,13 @@ gf_msg_t *gf_stream_next (gf_stream_t *self, int timeout_ms, char **topic)
         }
         if (zsock_events (self->dealer) & ZMQ_POLLIN)
             continue; /* the burst ended with more to read */
-        int64_t wait = deadline - zclock_mono ();
+        if (deadline < 0)
+            deadline = now + timeout_ms;
+        int64_t wait = deadline - now;
         if (wait < 0)
             return NULL;
-        if (self->replaying && self->retry_at > zclock_mono () &&
-            self->retry_at - zclock_mono () < wait)
-            wait = self->retry_at - zclock_mono ();
+        if (self->replaying && self->retry_at > now && self->retry_at - now < wait)
+            wait = self->retry_at - now;
         if (zmq_poll (items, 2, wait > 200 ? 200 : wait) < 0)
             return NULL;
     }

@@ -447,6 +447,13 @@ bool gf_programme_int_present (const gf_programme_action_t *a, size_t i);
 zframe_t *gf_event_encode (uint64_t seq, const char *type, int64_t event_id, int64_t at,
                            int64_t case_id, const char *grid, const char *payload_json);
 
+/*  The same body packed into sbuf, which is cleared first (the relay
+    keeps one buffer for a whole page: no allocation per event).  Returns
+    0, or -1 where gf_event_encode returns NULL (sbuf's content is then
+    undefined). */
+int gf_event_pack (msgpack_sbuffer *sbuf, uint64_t seq, const char *type, int64_t event_id,
+                   int64_t at, int64_t case_id, const char *grid, const char *payload_json);
+
 /*  Encodes a JSON object text as a msgpack map, keys in text order,
     nothing added or checked (for tools and tests: gridctl submit, test
     bodies).  Returns NULL if the text is not a JSON object. */

@@ -66,13 +66,14 @@ typedef struct {
 
 static void s_publish_rows (s_relay_t *self, PGresult *rows)
 {
+    void *pub = zsock_resolve (self->pub);
+    msgpack_sbuffer body; /* one buffer for the batch: zmq_send copies it */
+    msgpack_sbuffer_init (&body);
     for (int r = 0; r < PQntuples (rows); r++) {
         uint64_t seq = (uint64_t)gf_db_get_ll (rows, r, "seq");
-        zframe_t *body =
-            gf_event_encode (seq, gf_db_get (rows, r, "type"), gf_db_get_ll (rows, r, "id"),
-                             gf_db_get_ll (rows, r, "at_ms"), gf_db_get_ll (rows, r, "case_id"),
-                             gf_db_get (rows, r, "grid"), gf_db_get (rows, r, "payload"));
-        if (!body) {
+        if (gf_event_pack (&body, seq, gf_db_get (rows, r, "type"), gf_db_get_ll (rows, r, "id"),
+                           gf_db_get_ll (rows, r, "at_ms"), gf_db_get_ll (rows, r, "case_id"),
+                           gf_db_get (rows, r, "grid"), gf_db_get (rows, r, "payload"))) {
             /* Cannot happen for payloads written by our own SQL; the event
                stays in the log and is served by replay. */
             zsys_error ("relay: cannot encode event seq %" PRIu64, seq);
@@ -81,16 +82,14 @@ static void s_publish_rows (s_relay_t *self, PGresult *rows)
         /* PUB drops rather than blocks at a subscriber's HWM; DONTWAIT
            makes sure nothing here can ever wait for a subscriber. */
         const char *topic = gf_db_get (rows, r, "topic");
-        if (zmq_send (zsock_resolve (self->pub), topic, strlen (topic),
-                      ZMQ_SNDMORE | ZMQ_DONTWAIT) < 0 ||
-            zframe_send (&body, self->pub, ZFRAME_DONTWAIT) != 0) {
-            zframe_destroy (&body);
+        if (zmq_send (pub, topic, strlen (topic), ZMQ_SNDMORE | ZMQ_DONTWAIT) < 0 ||
+            zmq_send (pub, body.data, body.size, ZMQ_DONTWAIT) < 0)
             self->dropped++;
-        }
         self->head = seq;
         self->published++;
         gf_metric_add (self->m_published, 1);
     }
+    msgpack_sbuffer_destroy (&body);
     gf_metric_set (self->m_head, (int64_t)self->head);
 }
 

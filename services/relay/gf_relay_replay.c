@@ -34,9 +34,10 @@ static const char *SQL_HEAD = "SELECT coalesce (max (seq), 0) AS head FROM case_
     bigint for none (a filtered page must not scan past `to`). */
 /*  $5: the client's rights (topic prefixes, streams.sql), NULL on a plain
     endpoint; the probe's count ($4) applies the same filter. */
+/*  Its result comes in binary format (gf_db_send_binary): bigints and the
+    timestamp as 8 bytes each, no text output or parsing per row. */
 static const char *SQL_PAGE =
-    "SELECT seq, id, type, topic, case_id, grid,"
-    "       (extract (epoch FROM at) * 1000)::bigint AS at_ms, payload::text AS payload"
+    "SELECT seq, id, type, topic, case_id, grid, at, payload::text AS payload"
     "  FROM case_events"
     " WHERE seq > $1 AND seq <= $4 AND starts_with (topic, $2) AND ($5::text[] IS NULL"
     "       OR EXISTS (SELECT 1 FROM unnest ($5::text[]) r WHERE starts_with (topic, r)))"
@@ -179,7 +180,7 @@ static void s_request_start (s_server_t *self, s_request_t *request)
     snprintf (to, sizeof to, "%" PRIu64,
               request->req.to > 0 ? request->req.to : (uint64_t)INT64_MAX);
     const char *params[] = {from, request->req.prefix, limit, to, request->rights};
-    request->sent = gf_db_send (self->db, SQL_PAGE, 5, params) == 0;
+    request->sent = gf_db_send_binary (self->db, SQL_PAGE, 5, params) == 0;
 }
 
 static void s_probe (s_server_t *self, s_request_t *request)
@@ -215,19 +216,19 @@ static void s_send_page (s_server_t *self, s_request_t *request, PGresult *rows)
     int c_seq = PQfnumber (rows, "seq"), c_id = PQfnumber (rows, "id"),
         c_type = PQfnumber (rows, "type"), c_topic = PQfnumber (rows, "topic"),
         c_case = PQfnumber (rows, "case_id"), c_grid = PQfnumber (rows, "grid"),
-        c_at = PQfnumber (rows, "at_ms"), c_payload = PQfnumber (rows, "payload");
+        c_at = PQfnumber (rows, "at"), c_payload = PQfnumber (rows, "payload");
     uint64_t last = req->from, sent = 0;
     int count = PQntuples (rows);
+    msgpack_sbuffer body; /* one buffer for the page: zmq_send copies it */
+    msgpack_sbuffer_init (&body);
     for (int r = 0; r < count; r++) {
-        last = strtoull (PQgetvalue (rows, r, c_seq), NULL, 10);
+        last = (uint64_t)gf_db_bin_int8 (rows, r, c_seq);
         const char *topic = PQgetvalue (rows, r, c_topic);
-        zframe_t *event = gf_event_encode (
-            last, PQgetvalue (rows, r, c_type), strtoll (PQgetvalue (rows, r, c_id), NULL, 10),
-            strtoll (PQgetvalue (rows, r, c_at), NULL, 10),
-            strtoll (PQgetvalue (rows, r, c_case), NULL, 10),
-            PQgetisnull (rows, r, c_grid) ? NULL : PQgetvalue (rows, r, c_grid),
-            PQgetisnull (rows, r, c_payload) ? NULL : PQgetvalue (rows, r, c_payload));
-        if (!event) {
+        if (gf_event_pack (
+                &body, last, PQgetvalue (rows, r, c_type), gf_db_bin_int8 (rows, r, c_id),
+                gf_db_bin_epoch_ms (rows, r, c_at), gf_db_bin_int8 (rows, r, c_case),
+                PQgetisnull (rows, r, c_grid) ? NULL : PQgetvalue (rows, r, c_grid),
+                PQgetisnull (rows, r, c_payload) ? NULL : PQgetvalue (rows, r, c_payload))) {
             /* Not for payloads our own SQL writes; skip, do not crash. */
             zsys_error ("relay: cannot encode event seq %" PRIu64 " for replay", last);
             continue;
@@ -236,10 +237,10 @@ static void s_send_page (s_server_t *self, s_request_t *request, PGresult *rows)
            in replay.end tells the subscriber. */
         if (s_send_envelope (sock, request->envelope) == 0 &&
             zmq_send (sock, topic, strlen (topic), ZMQ_SNDMORE | ZMQ_DONTWAIT) >= 0 &&
-            zmq_send (sock, zframe_data (event), zframe_size (event), ZMQ_DONTWAIT) >= 0)
+            zmq_send (sock, body.data, body.size, ZMQ_DONTWAIT) >= 0)
             sent++;
-        zframe_destroy (&event);
     }
+    msgpack_sbuffer_destroy (&body);
     uint64_t head = request->head;
     bool more = (uint64_t)count == req->limit;
     uint64_t end = req->to > 0 && req->to < head ? req->to : head;

@@ -77,4 +77,33 @@ if [ "${recovered:-0}" -gt 0 ] && [ "${gaps:-0}" -gt 0 ]; then
 else
   not_ok "the stopped client did not detect a gap ($(cat "$ART/live.err"))"
 fi
+
+# `at` on the wire is the log's timestamp in milliseconds, rounded half away
+# from zero as (extract (epoch FROM at) * 1000)::bigint rounds.  The relay
+# reads replay pages in binary and converts in C; live it is the SQL: the
+# two must agree, also on the half milliseconds.
+sql "INSERT INTO event_stage (type, topic, grid, at, payload)
+     SELECT 'case.routed', 'case.routed/QNL.07.063', 'QNL.07.063', t::timestamptz, '{}'
+       FROM unnest (ARRAY['2026-12-06 08:00:00.0005+00', '2026-12-06 08:00:00.0025+00',
+                          '2026-12-06 08:00:00.123499+00', '2026-12-06 08:00:00.999500+00',
+                          '1969-12-31 23:59:59.9995+00', '1969-12-31 23:59:59.9975+00']) t"
+FROM=$(sql "SELECT max(seq) - 6 FROM case_events")
+"$PY" - "$GF_REPLAY" "$FROM" >"$ART/at.txt" <<'PYEOF'
+import sys, zmq, msgpack
+d = zmq.Context.instance().socket(zmq.DEALER); d.connect(sys.argv[1]); d.setsockopt(zmq.RCVTIMEO, 5000)
+d.send(msgpack.packb({"v": 1, "type": "replay.request", "id": "at", "from": int(sys.argv[2]),
+                      "prefix": "", "limit": 10}))
+while True:
+    topic, body = d.recv_multipart()
+    if topic == b"replay.end":
+        break
+    e = msgpack.unpackb(body)
+    print(e["seq"], e["at"])
+PYEOF
+check "replayed 'at': the log's milliseconds, half away from zero (six events)" \
+  "$(sql "SELECT seq || ' ' || (extract (epoch FROM at) * 1000)::bigint FROM case_events
+           WHERE seq > $FROM ORDER BY seq")" "$(cat "$ART/at.txt")"
+# 0.5 and 2.5 ms go up and -0.5 and -2.5 ms down (half to even would give 0, 2, 0, -2).
+check "replayed 'at' of the six, by hand" \
+  "1796544000001 1796544000003 1796544000123 1796544001000 -1 -3" "$(cut -d' ' -f2 "$ART/at.txt" | xargs)"
 finish

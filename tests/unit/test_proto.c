@@ -1339,6 +1339,91 @@ static void test_event_encode_rejects_bad_payloads (void **state)
     free (big);
 }
 
+//  The encoder checks the wire limits itself (it no longer decodes what it
+//  built): at each limit, what it returns must decode, and one step past
+//  the limit it must refuse.
+static void s_event_at_limit (const char *type, const char *grid, const char *payload, bool fits)
+{
+    zframe_t *frame = gf_event_encode (1, type, 1, 0, 0, grid, payload);
+    if (!fits) {
+        assert_null (frame);
+        return;
+    }
+    assert_non_null (frame);
+    gf_error_t err;
+    gf_msg_t *msg = gf_msg_decode (zframe_data (frame), zframe_size (frame), &err);
+    if (!msg)
+        fail_msg ("an encoded event does not decode: %s", err.message);
+    gf_msg_destroy (&msg);
+    zframe_destroy (&frame);
+}
+
+static char *s_object_of (const char *key, const char *value)
+{
+    char *json = (char *)malloc (strlen (key) + strlen (value) + 16);
+    sprintf (json, "{\"%s\":\"%s\"}", key, value);
+    return json;
+}
+
+static void test_event_encode_agrees_with_the_decoder_at_each_limit (void **state)
+{
+    (void)state;
+    char *at = s_repeat ("x", GF_MAX_STRING), *over = s_repeat ("x", GF_MAX_STRING + 1);
+    char *json;
+    //  Payload strings, keys, and keys inside nested objects.
+    s_event_at_limit ("t", NULL, json = s_object_of ("a", at), true), free (json);
+    s_event_at_limit ("t", NULL, json = s_object_of (at, "a"), true), free (json);
+    s_event_at_limit ("t", NULL, json = s_object_of (over, "a"), false), free (json);
+    json = (char *)malloc (strlen (over) + 32);
+    sprintf (json, "{\"a\":[{\"%s\":1}]}", over);
+    s_event_at_limit ("t", NULL, json, false), free (json);
+    //  The grid: the string limit and strict UTF-8 (surrogates are not).
+    s_event_at_limit ("t", at, NULL, true);
+    s_event_at_limit ("t", over, NULL, false);
+    s_event_at_limit ("t", "QNL.\xed\xa0\x80", NULL, false);
+    s_event_at_limit ("t", "青年路", NULL, true);
+    //  The type: 1..GF_MAX_CODE characters (code points, not bytes).
+    char *type = s_repeat ("界", GF_MAX_CODE);
+    s_event_at_limit (type, NULL, NULL, true), free (type);
+    type = s_repeat ("界", GF_MAX_CODE + 1);
+    s_event_at_limit (type, NULL, NULL, false), free (type);
+    s_event_at_limit ("", NULL, NULL, false);
+    s_event_at_limit ("case.\xc0\xae", NULL, NULL, false);
+    //  The body: three strings at the limit fit in 64 KiB, four do not.
+    size_t cap = 6 * (GF_MAX_STRING + 16);
+    json = (char *)malloc (cap);
+    for (int n = 4; n <= 5; n++) {
+        size_t len = (size_t)sprintf (json, "{");
+        for (int i = 0; i < n; i++)
+            len += (size_t)snprintf (json + len, cap - len, "%s\"k%d\":\"%s\"", i ? "," : "", i,
+                                     i ? at : "y");
+        snprintf (json + len, cap - len, "}");
+        s_event_at_limit ("t", NULL, json, n == 4);
+    }
+    free (json);
+    free (at);
+    free (over);
+}
+
+static void test_event_pack_reuses_a_buffer_and_gives_the_same_bytes (void **state)
+{
+    (void)state;
+    msgpack_sbuffer sbuf;
+    msgpack_sbuffer_init (&sbuf);
+    //  A longer event first, so that stale bytes would show.
+    assert_int_equal (gf_event_pack (&sbuf, 7, "case.received", 70, 5, 6, "QNL.07.063",
+                                     "{\"description\":\"路灯不亮\",\"n\":[1,2]}"),
+                      0);
+    assert_int_equal (gf_event_pack (&sbuf, 8, "case.routed", 71, 9, 6, "QNL.07", "{}"), 0);
+    zframe_t *frame = gf_event_encode (8, "case.routed", 71, 9, 6, "QNL.07", "{}");
+    assert_non_null (frame);
+    assert_int_equal (sbuf.size, zframe_size (frame));
+    assert_memory_equal (sbuf.data, zframe_data (frame), sbuf.size);
+    assert_int_equal (gf_event_pack (&sbuf, 9, "t", 1, 0, 0, NULL, "{not json"), -1);
+    zframe_destroy (&frame);
+    msgpack_sbuffer_destroy (&sbuf);
+}
+
 //  Relay control messages -----------------------------------------------------
 
 static void test_replay_request_round_trips (void **state)
@@ -2445,6 +2530,8 @@ int main (void)
         cmocka_unit_test (test_event_encode_keeps_integers_and_makes_reals_float64),
         cmocka_unit_test (test_event_encode_with_nil_grid_and_no_payload),
         cmocka_unit_test (test_event_encode_rejects_bad_payloads),
+        cmocka_unit_test (test_event_encode_agrees_with_the_decoder_at_each_limit),
+        cmocka_unit_test (test_event_pack_reuses_a_buffer_and_gives_the_same_bytes),
         cmocka_unit_test (test_replay_request_round_trips),
         cmocka_unit_test (test_replay_probe_round_trips),
         cmocka_unit_test (test_replay_request_checks_fields),
