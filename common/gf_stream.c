@@ -74,6 +74,9 @@ struct _gf_stream_t {
     uint64_t recovered;    /* events that came only through recovery        */
     uint64_t gaps;         /* gaps detected                                 */
     zlistx_t *held;        /* live messages (zmsg_t) held during replay     */
+    zmq_msg_t batch;       /* a replay.batch being read (batch_open)         */
+    bool batch_open;
+    size_t batch_pos; /* where its next event starts                    */
 };
 
 //  The sorted set of delivered seqs above `verified` -------------------------
@@ -129,8 +132,13 @@ static void s_send_request (gf_stream_t *self, uint64_t from, uint64_t to, bool 
 {
     char id[24];
     snprintf (id, sizeof id, "%" PRIu64, ++self->req_id);
-    gf_replay_req_t req = {
-        .id = id, .from = from, .prefix = self->prefix, .limit = limit, .to = to, .probe = probe};
+    gf_replay_req_t req = {.id = id,
+                           .from = from,
+                           .prefix = self->prefix,
+                           .limit = limit,
+                           .to = to,
+                           .probe = probe,
+                           .batch = true};
     zframe_t *body = gf_replay_req_encode (&req);
     if (zframe_send (&body, self->dealer, ZFRAME_DONTWAIT) != 0)
         zframe_destroy (&body); /* retried on timeout */
@@ -321,6 +329,8 @@ void gf_stream_destroy (gf_stream_t **self_p)
     zsock_destroy (&self->sub);
     zsock_destroy (&self->dealer);
     zlistx_destroy (&self->held);
+    if (self->batch_open)
+        zmq_msg_close (&self->batch);
     free (self->seen);
     free (self->prefix);
     free (self);
@@ -533,11 +543,71 @@ static void s_on_replay_end (gf_stream_t *self, const void *data, size_t size)
     gf_msg_destroy (&end);
 }
 
-/*  Reads one message from the replay socket without waiting.  Returns 0
-    if none was waiting, else 1, with *event set when it is one to deliver.
-    now: zclock_mono, read once per turn of gf_stream_next. */
+/*  One event of a replay page (body NULL: the message was not [topic,
+    body]): counted against the page, decoded and set in *event_p when it
+    is one to deliver. */
+static void s_replay_event (gf_stream_t *self, const char *t, size_t tsize, const void *body,
+                            size_t bsize, gf_msg_t **event_p, char **topic)
+{
+    s_page_t *page = s_page_first (self);
+    if (page)
+        page->got++;
+    gf_msg_t *event = NULL;
+    uint64_t seq = 0;
+    if (page && !page->stale && body) {
+        gf_error_t err = {GF_OK, ""};
+        event = gf_msg_decode (body, bsize, &err);
+        if (!event || gf_msg_get_uint (event, "seq", true, &seq, &err) != 0) {
+            zsys_warning ("stream: bad event on %.*s: %s", (int)tsize, t, err.message);
+            gf_msg_destroy (&event);
+        }
+    }
+    /* Not in answer to a page still wanted (stale, or from before a
+       timeout): dropped; a gap or probe brings it if needed. */
+    if (event && !self->filtered && seq > self->verified + 1)
+        page->bad = true; /* a message of the page was lost */
+    else if (event && s_accept (self, seq)) {
+        if (self->recovering)
+            self->recovered++;
+        *topic = (char *)malloc (tsize + 1);
+        assert (*topic);
+        memcpy (*topic, t, tsize);
+        (*topic)[tsize] = 0;
+        *event_p = event;
+        event = NULL;
+    }
+    gf_msg_destroy (&event);
+}
+
+/*  The next event of the open replay.batch: 1, or 0 when it has no more
+    (then it is closed).  A malformed batch loses its remaining events:
+    the page's count then tells that it came short, and it is asked again. */
+static int s_batch_next (gf_stream_t *self, gf_msg_t **event_p, char **topic)
+{
+    const char *t;
+    const void *body;
+    size_t tsize, bsize;
+    int rc = gf_replay_batch_next (zmq_msg_data (&self->batch), zmq_msg_size (&self->batch),
+                                   &self->batch_pos, &t, &tsize, &body, &bsize);
+    if (rc == 1) {
+        s_replay_event (self, t, tsize, body, bsize, event_p, topic);
+        return 1;
+    }
+    if (rc < 0)
+        zsys_warning ("stream: malformed replay batch at byte %zu", self->batch_pos);
+    zmq_msg_close (&self->batch);
+    self->batch_open = false;
+    return 0;
+}
+
+/*  Reads one event or message from the replay socket without waiting
+    (the events of a replay.batch one by one).  Returns 0 if none was
+    waiting, else 1, with *event set when it is one to deliver.  now:
+    zclock_mono, read once per turn of gf_stream_next. */
 static int s_on_replay (gf_stream_t *self, int64_t now, gf_msg_t **event_p, char **topic)
 {
+    if (self->batch_open && s_batch_next (self, event_p, topic))
+        return 1;
     zmq_msg_t tmsg, bmsg;
     int frames = s_recv_nowait (zsock_resolve (self->dealer), &tmsg, &bmsg);
     if (frames == 0) {
@@ -552,36 +622,16 @@ static int s_on_replay (gf_stream_t *self, int64_t now, gf_msg_t **event_p, char
     if (frames == 2 && tsize == strlen (GF_TYPE_REPLAY_END) &&
         memcmp (t, GF_TYPE_REPLAY_END, tsize) == 0)
         s_on_replay_end (self, zmq_msg_data (&bmsg), zmq_msg_size (&bmsg));
-    else {
-        s_page_t *page = s_page_first (self);
-        if (page)
-            page->got++;
-        gf_msg_t *event = NULL;
-        uint64_t seq = 0;
-        if (page && !page->stale && frames == 2) {
-            gf_error_t err = {GF_OK, ""};
-            event = gf_msg_decode (zmq_msg_data (&bmsg), zmq_msg_size (&bmsg), &err);
-            if (!event || gf_msg_get_uint (event, "seq", true, &seq, &err) != 0) {
-                zsys_warning ("stream: bad event on %.*s: %s", (int)tsize, t, err.message);
-                gf_msg_destroy (&event);
-            }
-        }
-        /* Not in answer to a page still wanted (stale, or from before a
-           timeout): dropped; a gap or probe brings it if needed. */
-        if (event && !self->filtered && seq > self->verified + 1)
-            page->bad = true; /* a message of the page was lost */
-        else if (event && s_accept (self, seq)) {
-            if (self->recovering)
-                self->recovered++;
-            *topic = (char *)malloc (tsize + 1);
-            assert (*topic);
-            memcpy (*topic, t, tsize);
-            (*topic)[tsize] = 0;
-            *event_p = event;
-            event = NULL;
-        }
-        gf_msg_destroy (&event);
-    }
+    else if (frames == 2 && tsize == strlen (GF_TYPE_REPLAY_BATCH) &&
+             memcmp (t, GF_TYPE_REPLAY_BATCH, tsize) == 0) {
+        zmq_msg_init (&self->batch);
+        zmq_msg_move (&self->batch, &bmsg);
+        self->batch_open = true;
+        self->batch_pos = 0;
+        s_batch_next (self, event_p, topic);
+    } else
+        s_replay_event (self, t, tsize, frames == 2 ? zmq_msg_data (&bmsg) : NULL,
+                        zmq_msg_size (&bmsg), event_p, topic);
     zmq_msg_close (&tmsg);
     zmq_msg_close (&bmsg);
     return 1;

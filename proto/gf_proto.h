@@ -463,6 +463,7 @@ zframe_t *gf_json_encode (const char *json_object);
     Relay control messages. */
 #define GF_TYPE_REPLAY_REQUEST "replay.request"
 #define GF_TYPE_REPLAY_END     "replay.end"
+#define GF_TYPE_REPLAY_BATCH   "replay.batch"
 #define GF_TYPE_RELAY_HB       "relay.hb"
 #define GF_TOPIC_RELAY_HB      "relay.hb"
 
@@ -473,11 +474,23 @@ typedef struct {
     uint64_t limit; /* max events in this page (1..10000)                */
     uint64_t to;    /* optional upper bound: seq <= to (0 = none)         */
     bool probe;     /* count only: no events, replay.end carries `count`  */
+    bool batch;     /* the client reads replay.batch: several events in a */
+                    /* message (SPEC.md 6.5)                              */
 } gf_replay_req_t;
 
 zframe_t *gf_replay_req_encode (const gf_replay_req_t *r);
 int gf_replay_req_from_msg (gf_msg_t *msg, gf_replay_req_t *r, gf_error_t *err);
 void gf_replay_req_reset (gf_replay_req_t *r);
+
+/*  replay.batch (SPEC.md 6.5, Batched pages): one frame holding events of a page, each a
+    msgpack str (its topic) followed by a msgpack bin (its event body).
+    gf_replay_batch_add appends one; gf_replay_batch_next reads the one at
+    *pos and moves *pos past it: 1, or 0 at the end, or -1 when the frame
+    is malformed there (truncated, or not a str then a bin).  topic and
+    body point into data. */
+void gf_replay_batch_add (msgpack_sbuffer *batch, const char *topic, const void *body, size_t size);
+int gf_replay_batch_next (const void *data, size_t size, size_t *pos, const char **topic,
+                          size_t *topic_size, const void **body, size_t *body_size);
 
 /*  replay.end: `last` = seq of the last event scanned in this page (the
     next request's `from`), `more` = whether events remain past it,

@@ -1,7 +1,9 @@
 /*  gf_replay.c — the relay's control messages.
 
     replay.request  client -> relay ROUTER: {v, type, id, from, prefix, limit
-                    [, to][, probe]}
+                    [, to][, probe][, batch]}
+    replay.batch    relay -> client, a page's events several to a message:
+                    (str topic, bin event body)*
     replay.end      relay -> client after the page of events:
                     {v, type, id, ok: true, last, more[, count], head} or
                     {v, type, id, ok: false, code, message, head}
@@ -19,7 +21,7 @@ zframe_t *gf_replay_req_encode (const gf_replay_req_t *r)
     msgpack_sbuffer_init (&sbuf);
     msgpack_packer pk;
     msgpack_packer_init (&pk, &sbuf, msgpack_sbuffer_write);
-    msgpack_pack_map (&pk, 6 + (r->to > 0) + (r->probe ? 1 : 0));
+    msgpack_pack_map (&pk, 6 + (r->to > 0) + (r->probe ? 1 : 0) + (r->batch ? 1 : 0));
     gf_pack_version (&pk, GF_TYPE_REPLAY_REQUEST);
     gf_pack_key (&pk, "id");
     gf_pack_cstr (&pk, r->id);
@@ -35,6 +37,10 @@ zframe_t *gf_replay_req_encode (const gf_replay_req_t *r)
     }
     if (r->probe) {
         gf_pack_key (&pk, "probe");
+        msgpack_pack_true (&pk);
+    }
+    if (r->batch) {
+        gf_pack_key (&pk, "batch");
         msgpack_pack_true (&pk);
     }
     return gf_pack_frame (&sbuf);
@@ -68,6 +74,8 @@ static int s_fill (gf_msg_t *msg, gf_replay_req_t *r, gf_error_t *err)
                              "field 'to' is %" PRIu64 ", below 'from' %" PRIu64, r->to, r->from);
     if (gf_msg_get_bool (msg, "probe", false, &r->probe, err) < 0)
         return -1;
+    if (gf_msg_get_bool (msg, "batch", false, &r->batch, err) < 0)
+        return -1;
     return 0;
 }
 
@@ -80,6 +88,70 @@ int gf_replay_req_from_msg (gf_msg_t *msg, gf_replay_req_t *r, gf_error_t *err)
         gf_replay_req_reset (&local);
     *r = local;
     return rc;
+}
+
+void gf_replay_batch_add (msgpack_sbuffer *batch, const char *topic, const void *body, size_t size)
+{
+    assert (batch && topic && body);
+    msgpack_packer pk;
+    msgpack_packer_init (&pk, batch, msgpack_sbuffer_write);
+    gf_pack_cstr (&pk, topic);
+    msgpack_pack_bin (&pk, size);
+    msgpack_pack_bin_body (&pk, body, size);
+}
+
+//  The length of a str (marker 0xa0..0xbf, 0xd9, 0xda, 0xdb) or bin (0xc4,
+//  0xc5, 0xc6) header at p: the header's bytes, or 0 when p holds neither
+//  or is truncated.
+static size_t s_batch_header (const unsigned char *p, size_t left, bool str, size_t *len)
+{
+    if (left < 1)
+        return 0;
+    unsigned char b = p[0];
+    size_t width;
+    if (str && b >= 0xa0 && b <= 0xbf) {
+        *len = b & 0x1f;
+        return 1;
+    }
+    if (b == (str ? 0xd9 : 0xc4))
+        width = 1;
+    else if (b == (str ? 0xda : 0xc5))
+        width = 2;
+    else if (b == (str ? 0xdb : 0xc6))
+        width = 4;
+    else
+        return 0;
+    if (left < 1 + width)
+        return 0;
+    size_t n = 0;
+    for (size_t i = 1; i <= width; i++)
+        n = (n << 8) | p[i];
+    *len = n;
+    return 1 + width;
+}
+
+int gf_replay_batch_next (const void *data, size_t size, size_t *pos, const char **topic,
+                          size_t *topic_size, const void **body, size_t *body_size)
+{
+    assert ((data || size == 0) && pos && topic && topic_size && body && body_size);
+    const unsigned char *p = (const unsigned char *)data;
+    size_t at = *pos;
+    if (at >= size)
+        return 0;
+    size_t tlen, blen;
+    size_t h = s_batch_header (p + at, size - at, true, &tlen);
+    if (h == 0 || tlen > size - at - h)
+        return -1;
+    *topic = (const char *)p + at + h;
+    *topic_size = tlen;
+    at += h + tlen;
+    h = s_batch_header (p + at, size - at, false, &blen);
+    if (h == 0 || blen > size - at - h)
+        return -1;
+    *body = p + at + h;
+    *body_size = blen;
+    *pos = at + h + blen;
+    return 1;
 }
 
 void gf_replay_req_reset (gf_replay_req_t *r)

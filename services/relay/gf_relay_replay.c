@@ -1,9 +1,11 @@
 /*  gf_relay_replay — pages of past events for late or reconnecting
     subscribers (the replay half of the zguide Clone pattern).
 
-    Request: replay.request {from, prefix, limit[, to]}.  Answer, on the
-    same connection: up to `limit` messages [topic, event body] with
-    from < seq (<= to) and topic starting with prefix, in seq order, then
+    Request: replay.request {from, prefix, limit[, to][, batch]}.  Answer,
+    on the same connection: up to `limit` events with from < seq (<= to)
+    and topic starting with prefix, in seq order, each a message [topic,
+    event body] or, when the request says batch, several to a message
+    ["replay.batch", (topic, body)*] (SPEC.md 6.5), then
     ["replay.end", replay.end {last, more, count, head}].  `last` is where
     the next page starts; more=false means the caller has everything up to
     `last`; `count` is the number of events sent before it, so the caller
@@ -51,6 +53,9 @@ static const char *SQL_RIGHTS = "SELECT gf_stream_rights ($1)::text AS rights";
 
 /*  Messages of one request: its body is a few hundred bytes. */
 #define REQUEST_MAX 65536
+/*  A replay.batch goes out when it holds this many events or bytes. */
+#define BATCH_EVENTS 256
+#define BATCH_BYTES  (32 * 1024)
 
 /*  One request being served. */
 typedef struct {
@@ -208,7 +213,17 @@ static void s_probe (s_server_t *self, s_request_t *request)
         PQclear (head_res);
 }
 
-/*  Sends the page's events [topic, event] and its replay.end. */
+/*  Sends a replay.batch: true when ZeroMQ took it. */
+static bool s_send_batch (void *sock, zmsg_t *envelope, msgpack_sbuffer *batch)
+{
+    return s_send_envelope (sock, envelope) == 0 &&
+           zmq_send (sock, GF_TYPE_REPLAY_BATCH, strlen (GF_TYPE_REPLAY_BATCH),
+                     ZMQ_SNDMORE | ZMQ_DONTWAIT) >= 0 &&
+           zmq_send (sock, batch->data, batch->size, ZMQ_DONTWAIT) >= 0;
+}
+
+/*  Sends the page's events, each as [topic, event] or several to a
+    replay.batch when the client asked for that, then its replay.end. */
 static void s_send_page (s_server_t *self, s_request_t *request, PGresult *rows)
 {
     gf_replay_req_t *req = &request->req;
@@ -221,6 +236,9 @@ static void s_send_page (s_server_t *self, s_request_t *request, PGresult *rows)
     int count = PQntuples (rows);
     msgpack_sbuffer body; /* one buffer for the page: zmq_send copies it */
     msgpack_sbuffer_init (&body);
+    msgpack_sbuffer batch; /* events not yet sent, when req->batch */
+    msgpack_sbuffer_init (&batch);
+    uint64_t batched = 0;
     for (int r = 0; r < count; r++) {
         last = (uint64_t)gf_db_bin_int8 (rows, r, c_seq);
         const char *topic = PQgetvalue (rows, r, c_topic);
@@ -233,6 +251,15 @@ static void s_send_page (s_server_t *self, s_request_t *request, PGresult *rows)
             zsys_error ("relay: cannot encode event seq %" PRIu64 " for replay", last);
             continue;
         }
+        if (req->batch) {
+            gf_replay_batch_add (&batch, topic, body.data, body.size);
+            if (++batched == BATCH_EVENTS || batch.size >= BATCH_BYTES) {
+                sent += s_send_batch (sock, request->envelope, &batch) ? batched : 0;
+                msgpack_sbuffer_clear (&batch);
+                batched = 0;
+            }
+            continue;
+        }
         /* ROUTER never blocks: past the peer's HWM it drops, and `count`
            in replay.end tells the subscriber. */
         if (s_send_envelope (sock, request->envelope) == 0 &&
@@ -240,6 +267,9 @@ static void s_send_page (s_server_t *self, s_request_t *request, PGresult *rows)
             zmq_send (sock, body.data, body.size, ZMQ_DONTWAIT) >= 0)
             sent++;
     }
+    if (batched > 0 && s_send_batch (sock, request->envelope, &batch))
+        sent += batched;
+    msgpack_sbuffer_destroy (&batch);
     msgpack_sbuffer_destroy (&body);
     uint64_t head = request->head;
     bool more = (uint64_t)count == req->limit;

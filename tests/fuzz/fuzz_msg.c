@@ -3,8 +3,9 @@
     runs on it: gf_msg_peek_id (the intake, for a body that failed),
     gf_msg_decode, the message decoders (complaint.submit, case.action,
     replay.request), gf_reply_decode (clients), the generic getters the
-    relay stream and the gateway use on events and replay.end, and
-    gf_msg_to_json (SSE).  Seeds: the .hex files in proto/vectors (docs/fuzzing.md). */
+    relay stream and the gateway use on events and replay.end, the
+    replay.batch reader (gf_stream), and gf_msg_to_json (SSE).  Seeds: the .hex files in
+   proto/vectors (docs/fuzzing.md). */
 #include <stddef.h>
 #include <stdint.h>
 
@@ -24,6 +25,15 @@ int LLVMFuzzerTestOneInput (const uint8_t *data, size_t size)
 {
     gf_error_t err = {GF_OK, ""};
     free (gf_msg_peek_id (data, size));
+
+    //  The same bytes as a replay.batch frame: each event in it decoded.
+    size_t pos = 0, tsize, bsize;
+    const char *topic;
+    const void *body;
+    while (gf_replay_batch_next (data, size, &pos, &topic, &tsize, &body, &bsize) == 1) {
+        gf_msg_t *event = gf_msg_decode (body, bsize, &err);
+        gf_msg_destroy (&event);
+    }
 
     gf_reply_t reply = {0};
     if (gf_reply_decode (data, size, &reply, &err) == 0)
