@@ -159,6 +159,13 @@ static const char *s_type_name (msgpack_object_type type)
     }
 }
 
+//  msgpack-c leaves the pointer of an empty str or bin NULL: the mem*
+//  functions must not get it, even with a size of 0 (UBSan, fuzz_msg).
+static const char *s_str_ptr (const msgpack_object *o)
+{
+    return o->via.str.size ? o->via.str.ptr : "";
+}
+
 //  A printable, UTF-8-safe, short rendering of a key for error messages
 //  (which travel in replies, so they must themselves be valid).
 
@@ -166,7 +173,7 @@ static const char *s_type_name (msgpack_object_type type)
 static const char *s_label (const msgpack_object *key, char *buf, size_t bufsize)
 {
     assert (bufsize > 4 * S_LABEL_CHARS + 4);
-    const char *s = key->via.str.ptr;
+    const char *s = s_str_ptr (key);
     size_t n = key->via.str.size;
     bool utf8 = n <= GF_MAX_STRING && gf_utf8_count (s, n) >= 0;
     size_t keep =
@@ -186,11 +193,11 @@ static const char *s_label (const msgpack_object *key, char *buf, size_t bufsize
 //  Key comparison for duplicate detection: by length, then bytes.
 static int s_key_compare (const void *a, const void *b)
 {
-    const msgpack_object_str *x = &(*(msgpack_object_kv *const *)a)->key.via.str;
-    const msgpack_object_str *y = &(*(msgpack_object_kv *const *)b)->key.via.str;
-    if (x->size != y->size)
-        return x->size < y->size ? -1 : 1;
-    return memcmp (x->ptr, y->ptr, x->size);
+    const msgpack_object *x = &(*(msgpack_object_kv *const *)a)->key;
+    const msgpack_object *y = &(*(msgpack_object_kv *const *)b)->key;
+    if (x->via.str.size != y->via.str.size)
+        return x->via.str.size < y->via.str.size ? -1 : 1;
+    return memcmp (s_str_ptr (x), s_str_ptr (y), x->via.str.size);
 }
 
 //  The shape, string-limit and UTF-8 checks are separate passes over the
@@ -295,7 +302,7 @@ static const msgpack_object *s_lookup (gf_msg_t *self, const char *key)
     size_t len = strlen (key);
     for (uint32_t i = 0; i < self->map->size; i++) {
         const msgpack_object *k = &self->map->ptr[i].key;
-        if (k->via.str.size == len && memcmp (k->via.str.ptr, key, len) == 0) {
+        if (k->via.str.size == len && memcmp (s_str_ptr (k), key, len) == 0) {
             const msgpack_object *val = &self->map->ptr[i].val;
             return val->type == MSGPACK_OBJECT_NIL ? NULL : val;
         }
@@ -446,7 +453,7 @@ int gf_msg_get_str (gf_msg_t *self, const char *key, bool required, size_t max_c
     if (o->type != MSGPACK_OBJECT_STR)
         return gf_error_set (err, GF_E_WRONG_TYPE, "field '%s' must be a string, got %s", key,
                              s_type_name (o->type));
-    const char *s = o->via.str.ptr;
+    const char *s = s_str_ptr (o);
     size_t size = o->via.str.size;
     if (max_chars > 0) {
         ssize_t chars = gf_utf8_count (s, size); //  valid: checked at decode
@@ -475,7 +482,7 @@ int gf_msg_get_bin (gf_msg_t *self, const char *key, bool required, const void *
     if (o->type != MSGPACK_OBJECT_BIN)
         return gf_error_set (err, GF_E_WRONG_TYPE, "field '%s' must be binary, got %s", key,
                              s_type_name (o->type));
-    *data = o->via.bin.ptr;
+    *data = o->via.bin.size ? o->via.bin.ptr : "";
     *size = o->via.bin.size;
     return 0;
 }
@@ -551,8 +558,8 @@ int gf_msg_get_strv (gf_msg_t *self, const char *key, bool required, size_t max_
         if (chars < 0 || (size_t)chars > max_chars)
             return gf_error_set (err, GF_E_TOO_LONG, "an item of '%s' is over %zu characters", key,
                                  max_chars);
-        if (memchr (item->via.str.ptr, 0, item->via.str.size) ||
-            memchr (item->via.str.ptr, ',', item->via.str.size) || item->via.str.size == 0)
+        if (item->via.str.size == 0 || memchr (item->via.str.ptr, 0, item->via.str.size) ||
+            memchr (item->via.str.ptr, ',', item->via.str.size))
             return gf_error_set (err, GF_E_BAD_VALUE,
                                  "an item of '%s' is empty or holds ',' or NUL", key);
         total += item->via.str.size + 1;
@@ -609,9 +616,9 @@ static char *s_peek_str (const void *data, size_t size, const char *key, size_t 
             const msgpack_object *v = &top.via.map.ptr[i].val;
             if (k->type == MSGPACK_OBJECT_STR && k->via.str.size == strlen (key) &&
                 memcmp (k->via.str.ptr, key, strlen (key)) == 0 && v->type == MSGPACK_OBJECT_STR &&
-                v->via.str.size <= max && !memchr (v->via.str.ptr, 0, v->via.str.size) &&
-                gf_utf8_count (v->via.str.ptr, v->via.str.size) >= 0)
-                id = strndup (v->via.str.ptr, v->via.str.size);
+                v->via.str.size <= max && !memchr (s_str_ptr (v), 0, v->via.str.size) &&
+                gf_utf8_count (s_str_ptr (v), v->via.str.size) >= 0)
+                id = strndup (s_str_ptr (v), v->via.str.size);
         }
     msgpack_zone_destroy (&zone);
     return id;
@@ -661,7 +668,7 @@ static json_t *s_to_json (const msgpack_object *o)
     case MSGPACK_OBJECT_FLOAT64:
         return isfinite (o->via.f64) ? json_real (o->via.f64) : json_null ();
     case MSGPACK_OBJECT_STR:
-        return json_stringn (o->via.str.ptr, o->via.str.size);
+        return json_stringn (s_str_ptr (o), o->via.str.size);
     case MSGPACK_OBJECT_BIN:
         return s_base64 (o->via.bin.ptr, o->via.bin.size);
     case MSGPACK_OBJECT_EXT:
@@ -677,7 +684,7 @@ static json_t *s_to_json (const msgpack_object *o)
         json_t *object = json_object ();
         for (uint32_t i = 0; object && i < o->via.map.size; i++) {
             const msgpack_object_kv *kv = &o->via.map.ptr[i];
-            if (json_object_setn_new (object, kv->key.via.str.ptr, kv->key.via.str.size,
+            if (json_object_setn_new (object, s_str_ptr (&kv->key), kv->key.via.str.size,
                                       s_to_json (&kv->val)))
                 json_decref (object), object = NULL;
         }

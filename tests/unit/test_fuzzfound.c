@@ -88,12 +88,40 @@ static void test_peek_id_still_names_refused_bodies (void **state)
     assert_null (gf_msg_peek_id (deep, n - 1));
 }
 
+//  fuzz_msg: msgpack-c leaves the pointer of an empty str NULL, and the
+//  duplicate-key check passed it to memcmp (size 0, still undefined; UBSan
+//  stopped there).  Two empty keys are a duplicate; an empty string value
+//  and an empty key render and read as "".
+static void test_empty_keys_and_strings (void **state)
+{
+    const unsigned char twice[] = {0x83, 0xa0, 0x83, 0xa0, 0x00, 0xa0, 0x00,
+                                   0xa0, 0x1b, 0x1b, 0x00, 0x00, 0x00};
+    gf_error_t err;
+    assert_null (gf_msg_decode (twice, sizeof twice, &err));
+    assert_int_equal (err.code, GF_E_NOT_MAP);
+    assert_string_equal (err.message, "a map has key '' twice");
+    //  {v: 1, type: "t", a: "", "": 1}
+    const unsigned char empty[] = {0x84, 0xa1, 0x76, 0x01, 0xa4, 0x74, 0x79, 0x70,
+                                   0x65, 0xa1, 0x74, 0xa1, 0x61, 0xa0, 0xa0, 0x01};
+    gf_msg_t *msg = gf_msg_decode (empty, sizeof empty, &err);
+    assert_non_null (msg);
+    char *json = gf_msg_to_json (msg);
+    assert_string_equal (json, "{\"v\":1,\"type\":\"t\",\"a\":\"\",\"\":1}");
+    free (json);
+    char *a = NULL;
+    assert_int_equal (gf_msg_get_str (msg, "a", true, 10, &a, &err), 0);
+    assert_string_equal (a, "");
+    free (a);
+    gf_msg_destroy (&msg);
+}
+
 int main (void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test (test_clock_offset_must_be_hh_mm),
         cmocka_unit_test (test_peek_id_refuses_counts_beyond_the_body),
         cmocka_unit_test (test_peek_id_still_names_refused_bodies),
+        cmocka_unit_test (test_empty_keys_and_strings),
     };
     return cmocka_run_group_tests (tests, NULL, NULL);
 }
