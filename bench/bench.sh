@@ -13,7 +13,7 @@ set -euo pipefail
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
 cd "$ROOT"
 N=${BENCH_N:-20000}
-BIN=$ROOT/bin
+BIN=${BENCH_BIN:-$ROOT/bin} # another build to compare on the same cluster
 OUT=$ROOT/bench/out
 mkdir -p "$OUT"
 PSQL=/usr/lib/postgresql/15/bin/psql
