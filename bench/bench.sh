@@ -8,12 +8,15 @@
 #   BENCH_OL_SECONDS (default 10) seconds of open-loop load at 1,000/s and
 #     at 50% of the measured saturation.
 #   BENCH_PORT_BASE (default 16570): the services use BASE..BASE+7.
+#   BENCH_BIN (default bin/) and GF_TEST_TOOLS (default build/tools): the
+#     services and tools of another build (a worktree), to compare two
+#     builds on the same cluster one run after the other.
 # Writes bench/out/throughput.json (bench/report.py builds the table).
 set -euo pipefail
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
 cd "$ROOT"
 N=${BENCH_N:-20000}
-BIN=${BENCH_BIN:-$ROOT/bin} # another build to compare on the same cluster
+BIN=${BENCH_BIN:-$ROOT/bin}
 OUT=$ROOT/bench/out
 mkdir -p "$OUT"
 PSQL=/usr/lib/postgresql/15/bin/psql
