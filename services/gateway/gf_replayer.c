@@ -67,6 +67,27 @@ static zsock_t *s_dealer (gf_replayer_t *self)
     return self->dealer;
 }
 
+/*  The events of a replay.batch frame, each decoded and handed to take:
+    how many were (a malformed or undecodable one is not, so the window's
+    count shows it). */
+static uint64_t s_take_batch (zframe_t *frame, void (*take) (void *, gf_msg_t *), void *arg)
+{
+    uint64_t taken = 0;
+    size_t pos = 0, tsize, bsize;
+    const char *topic;
+    const void *body;
+    while (gf_replay_batch_next (zframe_data (frame), zframe_size (frame), &pos, &topic, &tsize,
+                                 &body, &bsize) == 1) {
+        gf_msg_t *m = gf_msg_decode (body, bsize, NULL);
+        if (m) {
+            taken++;
+            take (arg, m);
+            gf_msg_destroy (&m);
+        }
+    }
+    return taken;
+}
+
 static int s_window (gf_replayer_t *self, uint64_t from, uint64_t to, int64_t deadline,
                      void (*take) (void *, gf_msg_t *), void *arg)
 {
@@ -76,7 +97,8 @@ static int s_window (gf_replayer_t *self, uint64_t from, uint64_t to, int64_t de
     char id[24];
     snprintf (id, sizeof id, "%" PRIu64, ++self->req_id);
     char all[1] = ""; //  every topic
-    gf_replay_req_t req = {.id = id, .from = from, .prefix = all, .limit = to - from, .to = to};
+    gf_replay_req_t req = {
+        .id = id, .from = from, .prefix = all, .limit = to - from, .to = to, .batch = true};
     zframe_t *body = gf_replay_req_encode (&req);
     if (!body || zframe_send (&body, dealer, ZFRAME_DONTWAIT) != 0) {
         zframe_destroy (&body);
@@ -94,7 +116,11 @@ static int s_window (gf_replayer_t *self, uint64_t from, uint64_t to, int64_t de
         char *topic = zmsg_popstr (msg);
         zframe_t *frame = zmsg_pop (msg);
         gf_error_t err = {GF_OK, ""};
-        gf_msg_t *m = frame ? gf_msg_decode (zframe_data (frame), zframe_size (frame), &err) : NULL;
+        bool batch = frame && topic && streq (topic, GF_TYPE_REPLAY_BATCH);
+        if (batch)
+            received += s_take_batch (frame, take, arg);
+        gf_msg_t *m =
+            frame && !batch ? gf_msg_decode (zframe_data (frame), zframe_size (frame), &err) : NULL;
         int done = 1; //  1: go on reading
         if (m && topic && streq (topic, GF_TYPE_REPLAY_END)) {
             bool ok = true;
