@@ -37,12 +37,12 @@ typedef struct {
     char *uid;        /* sender's public key (Z85), NULL if plain */
 } s_item_t;
 
-/*  A case.action set aside because its case was locked by another
-    transaction (a lapse escalating it, another action): tried again every
-    LOCK_RETRY_MS until its deadline, while the intake goes on with the
-    other requests instead of waiting in the row lock with every complaint
-    behind it.  Actions on one case keep their order: one arriving while
-    an earlier one on its case waits here waits behind it. */
+/*  A case.action or attachment.add set aside because its case was locked
+    by another transaction (a lapse escalating it, another action): tried
+    again every LOCK_RETRY_MS until its deadline, while the intake goes on
+    with the other requests instead of waiting in the row lock with every
+    complaint behind it.  Requests on one case keep their order: one
+    arriving while an earlier one on its case waits here waits behind it. */
 typedef struct {
     zmsg_t *msg;      /* envelope + body, as received      */
     uint64_t seq;     /* arrival order (kept when re-set aside) */
@@ -364,23 +364,7 @@ static void s_accept_programme (s_intake_t *self, gf_msg_t *request, zmsg_t **en
 
 /*  An attachment.add (issue 14): evidence on a case, within its own size
     limit (intake/max_attachment). */
-static void s_accept_attachment (s_intake_t *self, gf_msg_t *request, zmsg_t **envelope_p,
-                                 const char *uid)
-{
-    gf_attachment_t att = {0};
-    gf_error_t err = {GF_OK, ""};
-    gf_reply_t reply = {0};
-    bool ok = gf_attachment_from_msg (request, &att, &err) == 0;
-    if (ok)
-        gf_intake_attachment_apply (self->db, &att, uid, (size_t)self->config->max_attachment,
-                                    zclock_mono () + self->config->deadline_ms, &reply);
-    char *what = zsys_sprintf ("on case %" PRId64 " (%zu bytes)", att.case_id, att.size);
-    s_answer (self, envelope_p, request, NULL, what, att.actor, uid, &reply, ok ? NULL : &err);
-    zstr_free (&what);
-    gf_attachment_reset (&att);
-}
-
-/*  Whether a case.action on case_id waits in self->parked. */
+/*  Whether a request on case_id waits in self->parked. */
 static bool s_case_parked (s_intake_t *self, int64_t case_id)
 {
     for (s_parked_t *p = (s_parked_t *)zlistx_first (self->parked); p;
@@ -390,8 +374,8 @@ static bool s_case_parked (s_intake_t *self, int64_t case_id)
     return false;
 }
 
-/*  Sets a case.action aside (envelope + body: consumed) until next_try,
-    in its place by seq (0: a new one, last). */
+/*  Sets a request aside (envelope + body: consumed) until next_try, in
+    its place by seq (0: a new one, last). */
 static void s_park (s_intake_t *self, zmsg_t **envelope_p, zframe_t **body_p, uint64_t seq,
                     int64_t case_id, int64_t deadline, int64_t next_try)
 {
@@ -404,6 +388,51 @@ static void s_park (s_intake_t *self, zmsg_t **envelope_p, zframe_t **body_p, ui
     p->deadline = deadline;
     p->next_try = next_try;
     zlistx_insert (self->parked, p, seq != 0);
+}
+
+/*  A request on case_id that must wait is set aside (envelope and body
+    consumed): when an earlier request on its case waits (behind), or its
+    case was held by another transaction (busy) and there is time left
+    before `until`.  Returns whether it was.  type and id name the request
+    in the log when it starts to wait (first). */
+static bool s_wait_for_case (s_intake_t *self, zmsg_t **envelope_p, zframe_t **body_p, uint64_t seq,
+                             int64_t case_id, int64_t until, bool behind, bool busy, bool first,
+                             const char *type, const char *id)
+{
+    int64_t now = zclock_mono ();
+    if (!behind && !(busy && now + LOCK_RETRY_MS < until))
+        return false;
+    if (first)
+        zsys_info ("intake: %s %s on case %" PRId64 " waits: %s", type, id ? id : "", case_id,
+                   behind ? "an earlier request on it waits"
+                          : "another transaction holds the case");
+    s_park (self, envelope_p, body_p, seq, case_id, until, behind ? now : now + LOCK_RETRY_MS);
+    return true;
+}
+
+/*  One attachment.add, in its own transaction (set aside as a case.action
+    is when its case is held elsewhere; deadline and seq as s_accept's). */
+static void s_accept_attachment (s_intake_t *self, gf_msg_t *request, zmsg_t **envelope_p,
+                                 zframe_t **body_p, const char *uid, int64_t deadline, uint64_t seq)
+{
+    gf_attachment_t att = {0};
+    gf_error_t err = {GF_OK, ""};
+    gf_reply_t reply = {0};
+    bool ok = gf_attachment_from_msg (request, &att, &err) == 0;
+    int64_t until = deadline ? deadline : zclock_mono () + self->config->deadline_ms;
+    bool behind = ok && !deadline && s_case_parked (self, att.case_id);
+    bool busy = ok && !behind &&
+                gf_intake_attachment_apply (self->db, &att, uid,
+                                            (size_t)self->config->max_attachment, until, &reply);
+    if (ok && s_wait_for_case (self, envelope_p, body_p, seq, att.case_id, until, behind, busy,
+                               !deadline, GF_TYPE_ATTACHMENT_ADD, att.id))
+        gf_reply_reset (&reply);
+    else {
+        char *what = zsys_sprintf ("on case %" PRId64 " (%zu bytes)", att.case_id, att.size);
+        s_answer (self, envelope_p, request, NULL, what, att.actor, uid, &reply, ok ? NULL : &err);
+        zstr_free (&what);
+    }
+    gf_attachment_reset (&att);
 }
 
 static int s_parked_compare (const void *a, const void *b)
@@ -470,21 +499,14 @@ static void s_accept (s_intake_t *self, zmsg_t *msg, int64_t deadline, uint64_t 
         /* Actions are few and each needs its own row lock and checks: one
            transaction each, answered at once unless its case is locked
            elsewhere (then set aside and tried again until its deadline). */
-        int64_t now = zclock_mono ();
-        int64_t until = deadline ? deadline : now + self->config->deadline_ms;
+        int64_t until = deadline ? deadline : zclock_mono () + self->config->deadline_ms;
         gf_reply_t reply = {0};
         bool behind = !deadline && s_case_parked (self, action.case_id);
-        if (behind || (gf_intake_action_apply (self->db, &action, uid, until, &reply) &&
-                       zclock_mono () + LOCK_RETRY_MS < until)) {
-            if (!deadline)
-                zsys_info ("intake: case.action %s on case %" PRId64 " waits: %s", action.id,
-                           action.case_id,
-                           behind ? "an earlier action on it waits"
-                                  : "another transaction holds the case");
+        bool busy = !behind && gf_intake_action_apply (self->db, &action, uid, until, &reply);
+        if (s_wait_for_case (self, &msg, &body, seq, action.case_id, until, behind, busy, !deadline,
+                             GF_TYPE_CASE_ACTION, action.id))
             gf_reply_reset (&reply);
-            s_park (self, &msg, &body, seq, action.case_id, until,
-                    behind ? now : zclock_mono () + LOCK_RETRY_MS);
-        } else {
+        else {
             char *what = zsys_sprintf ("%" PRId64 " %s", action.case_id, action.action);
             s_answer (self, &msg, request, action.id, what, action.actor, uid, &reply, NULL);
             zstr_free (&what);
@@ -493,7 +515,7 @@ static void s_accept (s_intake_t *self, zmsg_t *msg, int64_t deadline, uint64_t 
     } else if (request && streq (gf_msg_type (request), GF_TYPE_MEETING_ACTION)) {
         s_accept_meeting (self, request, &msg, uid);
     } else if (request && streq (gf_msg_type (request), GF_TYPE_ATTACHMENT_ADD)) {
-        s_accept_attachment (self, request, &msg, uid);
+        s_accept_attachment (self, request, &msg, &body, uid, deadline, seq);
     } else if (request && streq (gf_msg_type (request), GF_TYPE_PROGRAMME_ACTION)) {
         s_accept_programme (self, request, &msg, uid);
     } else if (request && (streq (gf_msg_type (request), GF_TYPE_HOUSEHOLD_REGISTER) ||

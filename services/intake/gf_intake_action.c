@@ -15,9 +15,6 @@ static const char *SQL_LOCK =
     "       (SELECT level FROM grids WHERE code = c.grid) AS grid_level"
     "  FROM cases c LEFT JOIN people p ON p.id = $2 LEFT JOIN grids ag ON ag.code = p.grid"
     " WHERE c.id = $1 FOR UPDATE OF c SKIP LOCKED";
-/*  No row from a SKIP LOCKED read: locked by another transaction if the
-    case exists (no error, so nothing in the server's log per attempt). */
-static const char *SQL_EXISTS = "SELECT 1 FROM cases WHERE id = $1";
 static const char *SQL_IDENTITY =
     "SELECT name, kind, grid, person, department, revoked_at IS NOT NULL AS revoked"
     "  FROM identities WHERE public_key = $1";
@@ -71,27 +68,6 @@ static int s_known (gf_db_t *db, const char *sql, const char *code, gf_code_t un
     return rc;
 }
 
-/*  After a SKIP LOCKED read found no row of case `id`: sets err to why and
-    returns -1.  busy: the case exists, so another transaction holds it
-    (`unavailable`, try again); else `unknown_case` ("no case ID" and
-    `what`), or `unavailable` when the lookup itself failed. */
-static int s_not_locked (gf_db_t *db, const char *id, const char *what, int64_t deadline,
-                         bool *late, bool *busy, gf_error_t *err)
-{
-    const char *params[] = {id};
-    PGresult *res = gf_intake_db_exec (db, SQL_EXISTS, 1, params, deadline, late);
-    *busy = res && !*late && PQntuples (res) == 1;
-    bool known = res && !*late;
-    if (res)
-        PQclear (res);
-    if (!known)
-        return gf_error_set (err, GF_E_UNAVAILABLE, "storage unavailable, retry later");
-    if (*busy)
-        return gf_error_set (err, GF_E_UNAVAILABLE,
-                             "case %s is being changed by another transaction, retry later", id);
-    return gf_error_set (err, GF_E_UNKNOWN_CASE, "no case %s%s", id, what);
-}
-
 /*  Checks that need the database: the assigned grid, the merge target
     (gf_case_merge_check, and inside the identity's subtree: idn_grid, or
     NULL), a classification's category, a rejection's reason.  Returns 0,
@@ -130,7 +106,7 @@ static int s_check_targets (gf_db_t *db, const gf_action_t *a, gf_case_action_t 
             return gf_error_set (err, GF_E_UNAVAILABLE, "storage unavailable, retry later");
         int rc = 0;
         if (PQntuples (res) == 0)
-            rc = s_not_locked (db, into, " to merge into", deadline, late, busy, err);
+            rc = gf_intake_db_case_held (db, into, " to merge into", deadline, late, busy, err);
         else {
             gf_case_target_t target = {
                 .id = a->into,
@@ -286,11 +262,9 @@ bool gf_intake_action_apply (gf_db_t *db, const gf_action_t *a, const char *iden
         goto refuse;
     }
     const char *lock_params[] = {case_id, a->actor};
-    if (!(locked = gf_intake_db_exec (db, SQL_LOCK, 2, lock_params, deadline, &late)) || late)
-        goto unavailable;
-    if (PQntuples (locked) == 0) {
-        s_not_locked (db, case_id, "", deadline, &late, &busy, &err);
-        if (err.code == GF_E_UNAVAILABLE && !busy)
+    if (!(locked = gf_intake_db_lock_case (db, SQL_LOCK, 2, lock_params, case_id, deadline, &late,
+                                           &busy, &err))) {
+        if (err.code == GF_OK || (err.code == GF_E_UNAVAILABLE && !busy))
             goto unavailable;
         goto refuse;
     }

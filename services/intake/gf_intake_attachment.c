@@ -6,6 +6,9 @@
 
 static const char *SQL_IDENTITY = "SELECT name, kind, grid, person, revoked_at IS NOT NULL AS "
                                   "revoked FROM identities WHERE public_key = $1";
+/*  The case's row, share-locked without waiting; gf_attachment_add then
+    takes the lock it already holds. */
+static const char *SQL_LOCK = "SELECT 1 FROM cases WHERE id = $1 FOR SHARE SKIP LOCKED";
 static const char *SQL_ADD = "SELECT err, attachment, duplicate FROM gf_attachment_add "
                              "($1, $2, $3, $4, $5, $6::boolean, $7, $8, $9::bytea, $10)";
 
@@ -56,13 +59,13 @@ static char *s_hex (const void *data, size_t size)
     return out;
 }
 
-void gf_intake_attachment_apply (gf_db_t *db, const gf_attachment_t *a, const char *identity,
+bool gf_intake_attachment_apply (gf_db_t *db, const gf_attachment_t *a, const char *identity,
                                  size_t max, int64_t deadline, gf_reply_t *reply)
 {
     gf_error_t err = {GF_OK, ""};
-    bool late = false, begun = false;
+    bool late = false, begun = false, busy = false;
     char *idn_grid = NULL, *hex = NULL, *case_id = zsys_sprintf ("%" PRId64, a->case_id);
-    PGresult *res = NULL;
+    PGresult *res = NULL, *locked = NULL;
     const char *type = gf_attachment_sniff (a->data, a->size);
     reply->case_id = a->case_id;
     if (a->size > max) {
@@ -79,6 +82,13 @@ void gf_intake_attachment_apply (gf_db_t *db, const gf_attachment_t *a, const ch
     begun = true;
     if (identity && !(idn_grid = s_identity (db, a, identity, &err))) {
         if (err.code == GF_E_UNAVAILABLE)
+            goto unavailable;
+        goto refuse;
+    }
+    const char *lock_params[] = {case_id};
+    if (!(locked = gf_intake_db_lock_case (db, SQL_LOCK, 1, lock_params, case_id, deadline, &late,
+                                           &busy, &err))) {
+        if (err.code == GF_OK || (err.code == GF_E_UNAVAILABLE && !busy))
             goto unavailable;
         goto refuse;
     }
@@ -126,7 +136,10 @@ refuse:
 cleanup:
     if (res)
         PQclear (res);
+    if (locked)
+        PQclear (locked);
     free (idn_grid);
     free (hex);
     free (case_id);
+    return busy;
 }

@@ -16,8 +16,11 @@
 
 /*  Fills reply (ok with the case and duplicate, or an error); max: the
     largest data accepted (bytes); identity and deadline as
-    gf_intake_action_apply. */
-void gf_intake_attachment_apply (gf_db_t *db, const gf_attachment_t *a, const char *identity,
+    gf_intake_action_apply.  The case is share-locked without waiting:
+    when another transaction holds it (a lapse escalating it, a case
+    action), returns true with nothing written and reply `unavailable`,
+    and the caller may try again later; else false. */
+bool gf_intake_attachment_apply (gf_db_t *db, const gf_attachment_t *a, const char *identity,
                                  size_t max, int64_t deadline, gf_reply_t *reply);
 
 #endif

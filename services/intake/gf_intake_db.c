@@ -195,3 +195,39 @@ void gf_intake_db_refuse (gf_reply_t *reply, gf_code_t code, const char *message
     free (reply->message);
     reply->message = strdup (message);
 }
+
+/*  No row from a SKIP LOCKED read: locked by another transaction if the
+    case exists (no error, so nothing in the server's log per attempt). */
+static const char *SQL_CASE_EXISTS = "SELECT 1 FROM cases WHERE id = $1";
+
+int gf_intake_db_case_held (gf_db_t *db, const char *id, const char *what, int64_t deadline,
+                            bool *late, bool *busy, gf_error_t *err)
+{
+    const char *params[] = {id};
+    PGresult *res = gf_intake_db_exec (db, SQL_CASE_EXISTS, 1, params, deadline, late);
+    *busy = res && !*late && PQntuples (res) == 1;
+    bool known = res && !*late;
+    if (res)
+        PQclear (res);
+    if (!known)
+        return gf_error_set (err, GF_E_UNAVAILABLE, "storage unavailable, retry later");
+    if (*busy)
+        return gf_error_set (err, GF_E_UNAVAILABLE,
+                             "case %s is being changed by another transaction, retry later", id);
+    return gf_error_set (err, GF_E_UNKNOWN_CASE, "no case %s%s", id, what);
+}
+
+PGresult *gf_intake_db_lock_case (gf_db_t *db, const char *sql, int nparams,
+                                  const char *const *params, const char *id, int64_t deadline,
+                                  bool *late, bool *busy, gf_error_t *err)
+{
+    PGresult *res = gf_intake_db_exec (db, sql, nparams, params, deadline, late);
+    if (res && !*late && PQntuples (res) == 1)
+        return res;
+    bool missing = res && !*late;
+    if (res)
+        PQclear (res);
+    if (missing)
+        gf_intake_db_case_held (db, id, "", deadline, late, busy, err);
+    return NULL;
+}

@@ -77,6 +77,25 @@ void gf_intake_db_failure (gf_db_t *db, bool late, gf_error_t *err);
 PGresult *gf_intake_db_apply (gf_db_t *db, const char *sql, int nparams, const char *const *params,
                               int64_t deadline, gf_reply_t *reply);
 
+/*  After a SKIP LOCKED read of case `id` (decimal) found no row: sets err
+    to why and returns -1.  busy: the case exists, so another transaction
+    holds it (`unavailable`: the request is set aside and tried again,
+    gf_intake.c); else `unknown_case` ("no case ID" and `what`), or
+    `unavailable` when the lookup itself failed. */
+int gf_intake_db_case_held (gf_db_t *db, const char *id, const char *what, int64_t deadline,
+                            bool *late, bool *busy, gf_error_t *err);
+
+/*  Runs sql, a SKIP LOCKED read of case `id` (decimal) and what the
+    request needs with it, until deadline.  Returns its row (the caller's
+    to PQclear), or NULL: err left GF_OK when the statement failed or was
+    late (the caller asks gf_intake_db_failure), else as
+    gf_intake_db_case_held (busy: held by another transaction).  A
+    case.action and an attachment.add take their case this way, so that a
+    case held by a lapse or a meeting never holds up the intake. */
+PGresult *gf_intake_db_lock_case (gf_db_t *db, const char *sql, int nparams,
+                                  const char *const *params, const char *id, int64_t deadline,
+                                  bool *late, bool *busy, gf_error_t *err);
+
 /*  reply as a refusal: not ok, code and message (replacing any earlier
     message). */
 void gf_intake_db_refuse (gf_reply_t *reply, gf_code_t code, const char *message);

@@ -6,6 +6,8 @@
 # complaints; once the lock is gone it is applied, once.  Two actions on
 # one case keep their order.  Past the deadline the action is answered
 # `unavailable`, nothing written, and the client's resend is applied once.
+# An attachment.add (a photo from a grid member on patrol) waits the same
+# way, in its place behind an action on the same case.
 source "$(dirname "$0")/lib.sh"
 new_db
 export GF_INTAKE_DEADLINE_MS=4000
@@ -38,7 +40,7 @@ SIGN=$!
 wait_for "the sign set aside (intake log)" 10 grep -q "case.action busy-1 on case $A waits: another transaction holds the case" "$ART/intake.log"
 "$G" case progress "$A" --actor "$L3" --request-id busy-2 --version 3 --note "已联系物业" >"$ART/progress-a.out" 2>&1 &
 PROGRESS=$!
-wait_for "the progress set aside behind it" 10 grep -q "case.action busy-2 on case $A waits: an earlier action on it waits" "$ART/intake.log"
+wait_for "the progress set aside behind it" 10 grep -q "case.action busy-2 on case $A waits: an earlier request on it waits" "$ART/intake.log"
 probe=$("$TOOLS/intake_probe" "$GF_INTAKE" BZ-P 3000)
 check "a complaint acknowledged while both actions wait for the case" ok "${probe%% *}"
 check "the sign was still waiting when the complaint was answered" running "$(running "$SIGN")"
@@ -48,6 +50,29 @@ wait "$SIGN"; rc_sign=$?
 wait "$PROGRESS"; rc_progress=$?
 check "once the lock is gone both are applied and answered ok" "0 0" "$rc_sign $rc_progress"
 check "each once, in the order sent" "sign,progress" "$(actions_of "$A")"
+
+# --- an attachment waits too, behind an action on its case --------------------
+printf '\xff\xd8\xff\xe0 a photo of the stairwell' >"$ART/photo.jpg"
+attachments_of() { sql "SELECT count(*) FROM attachments WHERE case_id = $1"; }
+hold "$A" 2.5
+"$G" case progress "$A" --actor "$L3" --request-id busy-4 --version 4 --note "再次现场查看" >"$ART/progress-a2.out" 2>&1 &
+PROGRESS=$!
+wait_for "the progress set aside" 10 grep -q "case.action busy-4 on case $A waits: another transaction holds the case" "$ART/intake.log"
+"$G" case attach "$A" --actor "$L3" --file "$ART/photo.jpg" --request-id busy-att >"$ART/attach-a.out" 2>&1 &
+ATTACH=$!
+wait_for "the attachment set aside behind it" 10 grep -q "attachment.add busy-att on case $A waits: an earlier request on it waits" "$ART/intake.log"
+probe=$("$TOOLS/intake_probe" "$GF_INTAKE" BZ-Q 3000)
+check "a complaint acknowledged while the action and the attachment wait" ok "${probe%% *}"
+check "the attachment was still waiting when the complaint was answered" running "$(running "$ATTACH")"
+check "no attachment stored while the case is locked" 0 "$(attachments_of "$A")"
+wait "$HOLDER"
+wait "$PROGRESS"; rc_progress=$?
+wait "$ATTACH"; rc_attach=$?
+check "once the lock is gone both are answered ok" "0 0" "$rc_progress $rc_attach"
+check "the attachment stored once, after the progress it came behind (by seq)" "1 true" \
+  "$(sql "SELECT (SELECT count(*) FROM attachments WHERE case_id = $A) || ' ' ||
+                 ((SELECT max (seq) FROM case_events WHERE case_id = $A AND type = 'attachment.added')
+                  > (SELECT max (seq) FROM case_events WHERE case_id = $A AND type = 'case.progress'))")"
 
 # --- past the deadline ---------------------------------------------------------
 hold "$B" 7
