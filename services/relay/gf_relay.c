@@ -14,11 +14,12 @@
     service/lease): a relay frozen (SIGSTOP, a VM pause) loses it to a
     standby within the lease time, one killed at the standby's next look.
     The writers number their events at commit (events.sql); the relay only
-    reads them, and before each read it checks that the lease is still its
-    own (gf_lease_fence): a relay that wakes up after a standby took over
-    publishes nothing more.  Standbys send heartbeats too, with the log's
-    head, so that a subscriber connected to one sees what it misses and
-    replays it (docs/streams.md). */
+    reads them, and the read itself checks that the lease is still its own
+    (gf_lease_fence in the same statement, so that no pause can fall
+    between the check and the read): a relay that wakes up after a standby
+    took over publishes nothing it read after the takeover.  Standbys send heartbeats too, with the
+   log's head, so that a subscriber connected to one sees what it misses and replays it
+   (docs/streams.md). */
 #define READ_BATCH   "1000" /* one round stays well under service/drain, even under ASan */
 #define HEARTBEAT_MS 1000
 /*  Messages queued per subscriber before ZeroMQ drops that subscriber's
@@ -29,8 +30,17 @@
 static const char *SQL_HEAD = "SELECT coalesce (max (seq), 0) AS head FROM case_events";
 
 /*  The committed events after our head, in seq order
-    (deploy/sql/repeatable/events.sql). */
-static const char *SQL_READ = "SELECT * FROM gf_events_after ($1, $2)";
+    (deploy/sql/repeatable/events.sql), read only while the lease is ours
+    ($3, $4: its name and our epoch): no row comes out unless the fence
+    passed in this statement, and the statement's snapshot is older than
+    any takeover the fence did not see (a takeover waits for the fence's
+    share lock).  A fence checked by a statement of its own before the read
+    left a gap: a relay frozen between the two (test_leases caught it)
+    read, once woken, events committed after a standby had taken over and
+    published them beside the new leader. */
+#define LEASE_NAME "relay"
+static const char *SQL_READ =
+    "SELECT e.* FROM gf_lease_fence ($3, $4::bigint) f, gf_events_after ($1, $2) e";
 
 /*  A subscriber's rights: the topic prefixes it may read, one a row; none
     for an unknown or revoked key (deploy/sql/repeatable/streams.sql). */
@@ -154,20 +164,22 @@ static void s_head_check (s_relay_t *self)
     publishing them. */
 static int s_publish (s_relay_t *self)
 {
-    /* Still ours (a relay that slept through a takeover stops here, and
-       s_lead looks at once: it stands by, heartbeats carry the log's head). */
-    if (gf_lease_fence (self->lease, self->db) != 0) {
-        s_lead (self);
-        return -1;
-    }
-    char after[24];
+    char after[24], epoch[24];
     snprintf (after, sizeof after, "%" PRIu64, self->head);
-    const char *params[] = {after, READ_BATCH};
+    snprintf (epoch, sizeof epoch, "%" PRId64, gf_lease_epoch (self->lease));
+    const char *params[] = {after, READ_BATCH, LEASE_NAME, epoch};
     int64_t start = zclock_usecs ();
-    PGresult *rows = gf_db_exec (self->db, SQL_READ, 2, params);
+    PGresult *rows = gf_db_exec (self->db, SQL_READ, 4, params);
     if (!rows) {
         if (gf_db_lost (self->db))
             self->leader = false;
+        else if (streq (gf_db_sqlstate (self->db), "GF409")) {
+            /* Not ours any more (a relay that slept through a takeover
+               stops here): the fence steps down and counts it, and s_lead
+               looks at once: it stands by, heartbeats carry the log's head. */
+            gf_lease_fence (self->lease, self->db);
+            s_lead (self);
+        }
         return -1;
     }
     int count = PQntuples (rows);
@@ -346,7 +358,7 @@ void gf_relay_actor (zsock_t *pipe, void *args)
     self.m_leader = gf_metrics_gauge ("gf_relay_leader", NULL);
     gf_metrics_ready ("publishing", false);
     self.db = gf_db_new (self.config->db, "gf-relay");
-    self.lease = gf_lease_new ("relay", self.config);
+    self.lease = gf_lease_new (LEASE_NAME, self.config);
     self.keys = zhashx_new ();
     zactor_t *replay = NULL;
     /* One ZAP handler for both sockets, before either binds. */

@@ -193,7 +193,13 @@ round() {
 
 round kill kill 500
 wait_for "pipeline to drain after the kill" 60 quiescent
-for s in relay intake router notifier; do check_reconnected "$s"; done
+# Each service reconnects by itself; an idle one (the relay, when nothing is
+# left to publish) only at its next back-off step, which can come after the
+# pipeline drained: wait for it to be ready, as test_ha_failover does.
+for s in relay intake router notifier; do
+  wait_for "$s ready again" 45 health_is "${MPORT[$s]}" 200
+  check_reconnected "$s"
+done
 round crash crash 500
 round freeze freeze 500
 
