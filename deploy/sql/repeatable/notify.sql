@@ -123,7 +123,9 @@ BEGIN
         SELECT r.root, r.urgent,
                gf_overdue_at ('routed', r.root, r.urgent, 'epoch', NULL, NULL)
                  - timestamptz 'epoch' AS hours
-          FROM (SELECT DISTINCT c.root, c.urgent FROM it JOIN cases c ON c.id = it.case_id) r
+          -- (of the notices to make: every occasion's case looked up, when
+          -- nearly all were told before, was most of an escalator's tick)
+          FROM (SELECT DISTINCT c.root, c.urgent FROM todo t JOIN cases c ON c.id = t.case_id) r
     ), msg AS (
         SELECT t.case_id, t.kind, t.recipient, t.role, c.grid,
                gf_notification_text (tp.body, c.id, cat.name, g.code, g.name,
