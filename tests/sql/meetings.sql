@@ -5,7 +5,7 @@
 -- day.  On a calendar of our own (rolled back).
 BEGIN;
 SET CONSTRAINTS event_stage_append IMMEDIATE; -- events in the log at each statement's end (events.sql)
-SELECT plan (63);
+SELECT plan (66);
 
 \ir fixtures/national_day_2026.sql
 DELETE FROM meeting_schedule;
@@ -299,6 +299,53 @@ SELECT results_eq (
     'its agenda: the subtree''s open case, from the shared window');
 SELECT throws_ok ($$SELECT * FROM gf_open_meetings (ARRAY['QNL.05', 'DFL.01'], 'weekly', '2026-10-12 09:00+08')$$,
                   '22023', NULL, 'one L1 root''s grids at a time (the window is the root''s)');
+
+-- The root's window shared out to the meetings (grouped by each case's grid
+-- at the meetings' depth) gives each meeting what its subtree reads alone
+-- (gf_ledger_cases_at): a case closed in the period (from Friday 9 October,
+-- the holiday-moved slot before, so touched), one changed
+-- after the slot (later), one assigned from QNL.08 to QNL.09 in the period
+-- (QNL.09's now), and a case of another root whose events name that root
+-- only (nobody's).
+INSERT INTO grids (code, level, parent, name) VALUES ('ABC', 1, NULL, '另一街道'),
+    ('ABC.01', 2, 'ABC', '另一社区'), ('ABC.01.001', 3, 'ABC.01', '另一网格');
+INSERT INTO cases (id, source, source_ref, root, grid, state, tier, description, received_at,
+                   updated_at, level, groups)
+VALUES (910016, 't', 'm16', 'QNL', 'QNL.08.068', 'closed', 'resolved', 'd', '2026-10-06 10:00+08', NULL, 3, '{}'),
+       (910017, 't', 'm17', 'QNL', 'QNL.09.077', 'signed', 'hard', 'd', '2026-10-06 10:00+08', NULL, 3, '{}'),
+       (910018, 't', 'm18', 'QNL', 'QNL.09.078', 'resolved', 'resolved', 'd', '2026-10-06 10:00+08', NULL, 3, '{}'),
+       (910019, 't', 'm19', 'ABC', 'ABC.01.001', 'closed', 'resolved', 'd', '2026-10-06 10:00+08', NULL, 3, '{}');
+INSERT INTO event_stage (type, topic, case_id, grid, at, payload) VALUES
+    ('case.routed', 'case.routed/QNL.08.068', 910016, 'QNL.08.068', '2026-10-06 10:00+08', '{}'),
+    ('case.closed', 'case.closed/QNL.08.068', 910016, 'QNL.08.068', '2026-10-10 10:00+08', '{"from": "called_back", "to": "closed"}'),
+    ('case.routed', 'case.routed/QNL.09.077', 910017, 'QNL.09.077', '2026-10-06 10:00+08', '{}'),
+    ('case.signed', 'case.signed/QNL.09.077', 910017, 'QNL.09.077', '2026-10-07 10:00+08', '{"from": "routed", "to": "signed"}'),
+    ('case.classified', 'case.classified/QNL.09.077', 910017, 'QNL.09.077', '2026-10-13 10:00+08', '{"from": "signed", "to": "signed", "tier": "hard"}'),
+    ('case.routed', 'case.routed/QNL.08.069', 910018, 'QNL.08.069', '2026-10-06 10:00+08', '{}'),
+    ('case.assigned', 'case.assigned/QNL.09.078', 910018, 'QNL.09.078', '2026-10-10 10:00+08', '{"from": "routed", "to": "routed", "grid": "QNL.09.078"}'),
+    ('case.resolved', 'case.resolved/QNL.09.078', 910018, 'QNL.09.078', '2026-10-11 10:00+08', '{"from": "signed", "to": "resolved"}'),
+    ('case.routed', 'case.routed/ABC.01.001', 910019, 'ABC.01.001', '2026-10-06 10:00+08', '{}'),
+    ('case.closed', 'case.closed/ABC.01.001', 910019, 'ABC.01.001', '2026-10-10 10:00+08', '{"from": "called_back", "to": "closed"}');
+SELECT lives_ok ($$SELECT * FROM gf_open_meetings (ARRAY['QNL.08', 'QNL.09', 'QNL.10'], 'weekly', '2026-10-12 09:00+08')$$,
+                 'three meetings opened together');
+SELECT set_eq (
+    $$SELECT le.case_id, m.grid, le.tier, le.state, le.level
+        FROM ledger_entries le JOIN meetings m ON m.id = le.meeting_id
+       WHERE m.grid IN ('QNL.08', 'QNL.09', 'QNL.10') AND m.kind = 'weekly'
+         AND m.slot_at = '2026-10-12 09:00+08'$$,
+    $$SELECT l.id, g, l.tier, l.state, l.level
+        FROM unnest (ARRAY['QNL.08', 'QNL.09', 'QNL.10']) g
+       CROSS JOIN LATERAL gf_ledger_cases_at (g, gf_meeting_period_from (g, 'weekly', '2026-10-12 09:00+08'),
+                                              '2026-10-12 09:00+08') l
+       WHERE l.state <> 'merged' AND (NOT gf_case_resolved (l.state) OR l.touched)$$,
+    'gf_open_meetings: each meeting''s agenda as its subtree''s own read gives it');
+SELECT results_eq (
+    $$SELECT le.case_id, m.grid, le.tier, le.state
+        FROM ledger_entries le JOIN meetings m ON m.id = le.meeting_id
+       WHERE le.case_id BETWEEN 910016 AND 910019 ORDER BY le.case_id$$,
+    $$VALUES (910016::bigint, 'QNL.08', 'resolved', 'closed'), (910017, 'QNL.09', 'pending', 'signed'),
+             (910018, 'QNL.09', 'resolved', 'resolved')$$,
+    'closed in the period: resolved; changed after the slot: as at the slot; assigned in the period: the new grid''s; another root''s: nobody''s');
 
 -- Planned for each call's own values (force_custom_plan): a session that
 -- ran them five times would otherwise keep a generic plan whose guessed

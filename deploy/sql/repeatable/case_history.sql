@@ -38,13 +38,19 @@ $$;
 -- (touched_*; NULL when p_from is), each as ids and their grids now.  Read
 -- once for all the meetings of an L1 root at a slot (gf_open_meetings: the
 -- root's subtree) and kept to each meeting's subtree by gf_ledger_cases_in.
--- Events by time (case_events_at) first: the distinct cases of the window,
--- all grids; then those of the subtree, by primary key (= ANY: a join lets
--- the planner guess the subtree small and hash all of it).  The window
--- first, because a subtree's history outgrows a week: with a year of
--- 1,000,000 closed cases, probing the events of each of an L2 subtree's
--- 81,000 cases took 0.6-0.8 s a meeting, this 0.08 s
--- (bench/escalation_bench.sh, subdistrict; docs/performance.md).
+-- Events by time (case_events_at) first: the distinct cases of the window
+-- whose events name p_grid or a grid of its subtree; then those of the
+-- subtree now, by primary key (= ANY: a join lets the planner guess the
+-- subtree small and hash all of it).  The window first, because a
+-- subtree's history outgrows a week: with a year of 1,000,000 closed
+-- cases, probing the events of each of an L2 subtree's 81,000 cases took
+-- 0.6-0.8 s a meeting, this 0.08 s (bench/escalation_bench.sh,
+-- subdistrict; docs/performance.md).  The events' grids only narrow the
+-- window (every L1 root of a county read and probed the whole county's
+-- week: 145 ms of a root's 350 ms): an event carries its case's grid
+-- before or after it (a return: the grid it left; case.received: the L1
+-- root), so a case of the subtree now has an event naming the subtree
+-- since it came there; the case's grid now decides.
 CREATE OR REPLACE FUNCTION gf_window_cases (p_grid text, p_from timestamptz, t timestamptz,
                                             OUT later_ids bigint[], OUT later_grids text[],
                                             OUT touched_ids bigint[], OUT touched_grids text[])
@@ -54,13 +60,16 @@ DECLARE
     hi text := gf_subtree_hi (p_grid);
     v bigint[];
 BEGIN
-    v := ARRAY (SELECT DISTINCT e.case_id FROM case_events e WHERE e.at > t);
+    v := ARRAY (SELECT DISTINCT e.case_id FROM case_events e
+                 WHERE e.at > t AND (e.grid = p_grid OR (e.grid ~>=~ lo AND e.grid ~<~ hi)));
     SELECT coalesce (array_agg (c.id), '{}'), coalesce (array_agg (c.grid), '{}')
       INTO later_ids, later_grids
       FROM cases c WHERE c.id = ANY (v)
        AND c.grid ~>=~ lo AND c.grid ~<~ hi AND starts_with (c.grid, lo);
     IF p_from IS NOT NULL THEN
-        v := ARRAY (SELECT DISTINCT e.case_id FROM case_events e WHERE e.at >= p_from AND e.at < t);
+        v := ARRAY (SELECT DISTINCT e.case_id FROM case_events e
+                     WHERE e.at >= p_from AND e.at < t
+                       AND (e.grid = p_grid OR (e.grid ~>=~ lo AND e.grid ~<~ hi)));
         SELECT coalesce (array_agg (c.id), '{}'), coalesce (array_agg (c.grid), '{}')
           INTO touched_ids, touched_grids
           FROM cases c WHERE c.id = ANY (v)
