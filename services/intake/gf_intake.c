@@ -362,8 +362,6 @@ static void s_accept_programme (s_intake_t *self, gf_msg_t *request, zmsg_t **en
     gf_programme_action_reset (&action);
 }
 
-/*  An attachment.add (issue 14): evidence on a case, within its own size
-    limit (intake/max_attachment). */
 /*  Whether a request on case_id waits in self->parked. */
 static bool s_case_parked (s_intake_t *self, int64_t case_id)
 {
@@ -410,8 +408,10 @@ static bool s_wait_for_case (s_intake_t *self, zmsg_t **envelope_p, zframe_t **b
     return true;
 }
 
-/*  One attachment.add, in its own transaction (set aside as a case.action
-    is when its case is held elsewhere; deadline and seq as s_accept's). */
+/*  An attachment.add (issue 14): evidence on a case, within its own size
+    limit (intake/max_attachment), in its own transaction; set aside as a
+    case.action is when its case is held elsewhere (deadline and seq as
+    s_accept's). */
 static void s_accept_attachment (s_intake_t *self, gf_msg_t *request, zmsg_t **envelope_p,
                                  zframe_t **body_p, const char *uid, int64_t deadline, uint64_t seq)
 {

@@ -87,22 +87,24 @@ static void s_request_destroy (s_request_t **self_p)
     *self_p = NULL;
 }
 
-/*  Sends the routing frames of envelope, then `more` more frames. */
-static int s_send_envelope (void *sock, zmsg_t *envelope)
+/*  Sends one message to the client: the routing frames of envelope, then
+    `first` (an event's topic, or "replay.batch" / "replay.end") and the
+    body.  True when ZeroMQ took it: ROUTER never blocks, past the peer's
+    HWM it drops, and `count` in replay.end tells the subscriber. */
+static bool s_send (void *sock, zmsg_t *envelope, const char *first, const void *data, size_t size)
 {
     for (zframe_t *f = zmsg_first (envelope); f; f = zmsg_next (envelope))
         if (zmq_send (sock, zframe_data (f), zframe_size (f), ZMQ_SNDMORE | ZMQ_DONTWAIT) < 0)
-            return -1;
-    return 0;
+            return false;
+    return zmq_send (sock, first, strlen (first), ZMQ_SNDMORE | ZMQ_DONTWAIT) >= 0 &&
+           zmq_send (sock, data, size, ZMQ_DONTWAIT) >= 0;
 }
 
 static void s_send_end_frame (zsock_t *router, zmsg_t *envelope, zframe_t *body)
 {
-    void *sock = zsock_resolve (router);
-    if (body && s_send_envelope (sock, envelope) == 0 &&
-        zmq_send (sock, GF_TYPE_REPLAY_END, strlen (GF_TYPE_REPLAY_END),
-                  ZMQ_SNDMORE | ZMQ_DONTWAIT) >= 0)
-        zmq_send (sock, zframe_data (body), zframe_size (body), ZMQ_DONTWAIT);
+    if (body)
+        s_send (zsock_resolve (router), envelope, GF_TYPE_REPLAY_END, zframe_data (body),
+                zframe_size (body));
     zframe_destroy (&body);
 }
 
@@ -213,15 +215,6 @@ static void s_probe (s_server_t *self, s_request_t *request)
         PQclear (head_res);
 }
 
-/*  Sends a replay.batch: true when ZeroMQ took it. */
-static bool s_send_batch (void *sock, zmsg_t *envelope, msgpack_sbuffer *batch)
-{
-    return s_send_envelope (sock, envelope) == 0 &&
-           zmq_send (sock, GF_TYPE_REPLAY_BATCH, strlen (GF_TYPE_REPLAY_BATCH),
-                     ZMQ_SNDMORE | ZMQ_DONTWAIT) >= 0 &&
-           zmq_send (sock, batch->data, batch->size, ZMQ_DONTWAIT) >= 0;
-}
-
 /*  Sends the page's events, each as [topic, event] or several to a
     replay.batch when the client asked for that, then its replay.end. */
 static void s_send_page (s_server_t *self, s_request_t *request, PGresult *rows)
@@ -254,20 +247,18 @@ static void s_send_page (s_server_t *self, s_request_t *request, PGresult *rows)
         if (req->batch) {
             gf_replay_batch_add (&batch, topic, body.data, body.size);
             if (++batched == BATCH_EVENTS || batch.size >= BATCH_BYTES) {
-                sent += s_send_batch (sock, request->envelope, &batch) ? batched : 0;
+                if (s_send (sock, request->envelope, GF_TYPE_REPLAY_BATCH, batch.data, batch.size))
+                    sent += batched;
                 msgpack_sbuffer_clear (&batch);
                 batched = 0;
             }
             continue;
         }
-        /* ROUTER never blocks: past the peer's HWM it drops, and `count`
-           in replay.end tells the subscriber. */
-        if (s_send_envelope (sock, request->envelope) == 0 &&
-            zmq_send (sock, topic, strlen (topic), ZMQ_SNDMORE | ZMQ_DONTWAIT) >= 0 &&
-            zmq_send (sock, body.data, body.size, ZMQ_DONTWAIT) >= 0)
+        if (s_send (sock, request->envelope, topic, body.data, body.size))
             sent++;
     }
-    if (batched > 0 && s_send_batch (sock, request->envelope, &batch))
+    if (batched > 0 &&
+        s_send (sock, request->envelope, GF_TYPE_REPLAY_BATCH, batch.data, batch.size))
         sent += batched;
     msgpack_sbuffer_destroy (&batch);
     msgpack_sbuffer_destroy (&body);
