@@ -80,8 +80,13 @@ static void s_count_rejected (gf_code_t code)
 
 /*  The whole batch in one call (deploy/sql/repeatable/intake.sql): per input
     row i, its error code's name or its case (new, or the first one stored
-    under its (source, source_ref)) and whether it was a duplicate. */
-static const char *SQL_STORE = "SELECT i, err, case_id, duplicate FROM gf_intake_store ($1, $2)";
+    under its (source, source_ref)), whether it was a duplicate, and where
+    it was routed.  $1 the batch, $2 the root; $3..$8 the route and
+    unroutable steps of the transition table (gf_case_route_params), NULL
+    when intake/route is off: with them each new case is routed as it is
+    inserted. */
+static const char *SQL_STORE = "SELECT i, err, case_id, duplicate, routed"
+                               " FROM gf_intake_store ($1, $2, $3, $4, $5, $6, $7, $8)";
 
 static void s_send_reply (s_intake_t *self, zmsg_t **envelope_p, gf_reply_t *reply)
 {
@@ -104,25 +109,6 @@ static void s_reply (s_intake_t *self, zmsg_t **envelope_p, const char *id, gf_c
                         .code = code,
                         .message = (char *)message};
     s_send_reply (self, envelope_p, &reply);
-}
-
-/*  Routes the cases just stored (ids) in the same transaction, with the
-    router's statement and the state machine's steps (intake/route).
-    Returns 0, or -1 (nothing of the batch is kept). */
-static int s_route (s_intake_t *self, json_t *ids, int64_t deadline, bool *late)
-{
-    char *ids_text = json_dumps (ids, JSON_COMPACT);
-    const char *params[7];
-    gf_case_route_params (&self->route, ids_text, params);
-    PGresult *res = gf_intake_db_exec (self->db, GF_CASE_ROUTE_SQL, 7, params, deadline, late);
-    free (ids_text);
-    if (!res)
-        return -1;
-    gf_metrics_inc ("gf_intake_routed_total", NULL, (uint64_t)gf_db_get_ll (res, 0, "routed"));
-    gf_metrics_inc ("gf_intake_unroutable_total", NULL,
-                    (uint64_t)gf_db_get_ll (res, 0, "unroutable"));
-    PQclear (res);
-    return *late ? -1 : 0;
 }
 
 static json_t *s_batch_json (s_intake_t *self, int from, int to)
@@ -152,39 +138,46 @@ static int s_store (s_intake_t *self, int from, int to, int64_t deadline, bool *
     json_t *rows = s_batch_json (self, from, to);
     char *rows_text = json_dumps (rows, JSON_COMPACT);
     json_decref (rows);
-    const char *params[] = {rows_text, self->config->root};
+    const char *route[7] = {NULL};
+    if (self->config->intake_route)
+        gf_case_route_params (&self->route, "[]", route);
+    const char *params[] = {rows_text, self->config->root, route[1], route[2],
+                            route[3],  route[4],           route[5], route[6]};
 
-    int rc = -1;
+    int rc = -1, fresh = 0;
+    uint64_t routed = 0, unroutable = 0;
     PGresult *res = NULL;
-    json_t *fresh = json_array ();
     if (gf_db_begin (self->db) == 0 &&
-        (res = gf_intake_db_exec (self->db, SQL_STORE, 2, params, deadline, late))) {
+        (res = gf_intake_db_exec (self->db, SQL_STORE, 8, params, deadline, late))) {
         rc = *late ? -1 : 0;
         for (int r = 0; r < PQntuples (res) && rc == 0; r++) {
             s_item_t *item = &self->items[gf_db_get_ll (res, r, "i")];
             const char *err = gf_db_get (res, r, "err");
+            const char *went = gf_db_get (res, r, "routed");
             item->code = err ? gf_code_from_name (err) : GF_OK;
             item->case_id = gf_db_get_ll (res, r, "case_id");
             item->duplicate = streq (gf_db_get (res, r, "duplicate"), "t");
             if (item->code == GF_OK && item->case_id == 0)
                 rc = -1; /* cannot happen: gf_intake_store raises instead */
             else if (item->code == GF_OK && !item->duplicate)
-                json_array_append_new (fresh, json_integer (item->case_id));
+                fresh++;
+            if (went && streq (went, "t"))
+                routed++;
+            else if (went)
+                unroutable++;
         }
         PQclear (res);
-        if (rc == 0 && self->config->intake_route && json_array_size (fresh) > 0)
-            rc = s_route (self, fresh, deadline, late);
         /* Nothing new stored: the duplicates' answers wait for what was
            found to be durable (gf_intake_db_commit_found). */
         if (rc == 0)
-            rc = json_array_size (fresh) > 0 ? gf_intake_db_commit (self->db, deadline, late)
-                                             : gf_intake_db_commit_found (self->db, deadline, late);
+            rc = fresh > 0 ? gf_intake_db_commit (self->db, deadline, late)
+                           : gf_intake_db_commit_found (self->db, deadline, late);
     }
-    json_decref (fresh);
-    bool wrote = false;
-    for (int i = from; i < to && rc == 0; i++)
-        wrote |= self->items[i].code == GF_OK && !self->items[i].duplicate;
-    if (wrote) /* a COMMIT that had to wait for the WAL (and standbys) was in time */
+    if (rc == 0) {
+        gf_metrics_inc ("gf_intake_routed_total", NULL, routed);
+        gf_metrics_inc ("gf_intake_unroutable_total", NULL, unroutable);
+    }
+    if (rc == 0 && fresh > 0) /* a COMMIT that had to wait for the WAL (and standbys) was in time */
         gf_intake_db_committed (true);
     if (rc != 0)
         gf_db_rollback (self->db);

@@ -4,7 +4,7 @@
 -- nothing; the intake's role may call it.  All rolled back.
 BEGIN;
 SET CONSTRAINTS event_stage_append IMMEDIATE; -- events in the log at each statement's end (events.sql)
-SELECT plan (27);
+SELECT plan (35);
 
 INSERT INTO sim_clock (at) VALUES ('2026-03-02 10:00+08')
     ON CONFLICT (id) DO UPDATE SET at = excluded.at;
@@ -138,6 +138,64 @@ SELECT is (current_setting ('gft.r'), 'ok false,ok true', 'as gf_intake: a new c
 SELECT is ((SELECT count(*) FROM case_events e JOIN cases c ON c.id = e.case_id
              WHERE c.source_ref = 'gft-role' AND e.type = 'case.received'), 1::bigint,
            'as gf_intake: the case and its event are written');
+
+-- Routed as inserted (intake/route: the transition table's steps given):
+-- the cases and events gf_route_cases makes of the same complaints stored
+-- without them, in one row per case and no update.  x*: routed as
+-- inserted; y*: stored, then routed by the router's statement.
+CREATE TEMP TABLE rx AS SELECT * FROM gf_intake_store ('[
+  {"i": 0, "rid": "x-0", "source": "hotline", "source_ref": "gft-x0", "description": "路灯", "address": "青年路街道西街村1组2号", "urgent": false},
+  {"i": 1, "rid": "x-1", "source": "hotline", "source_ref": "gft-x1", "description": "路灯", "grid": "QNL.02.012", "urgent": false},
+  {"i": 2, "rid": "x-2", "source": "hotline", "source_ref": "gft-x2", "description": "路灯", "address": "火星路99号", "urgent": false},
+  {"i": 3, "rid": "x-3", "source": "hotline", "source_ref": "gft-x3", "description": "路灯", "urgent": false},
+  {"i": 4, "rid": "x-4", "source": "hotline", "source_ref": "gft-x0", "description": "路灯", "urgent": false}]', 'QNL',
+  '{registered}', 'routed', 'case.routed', '{registered}', 'unroutable', 'case.unroutable');
+CREATE TEMP TABLE ry AS SELECT * FROM gf_intake_store ('[
+  {"i": 0, "rid": "y-0", "source": "hotline", "source_ref": "gft-y0", "description": "路灯", "address": "青年路街道西街村1组2号", "urgent": false},
+  {"i": 1, "rid": "y-1", "source": "hotline", "source_ref": "gft-y1", "description": "路灯", "grid": "QNL.02.012", "urgent": false},
+  {"i": 2, "rid": "y-2", "source": "hotline", "source_ref": "gft-y2", "description": "路灯", "address": "火星路99号", "urgent": false},
+  {"i": 3, "rid": "y-3", "source": "hotline", "source_ref": "gft-y3", "description": "路灯", "urgent": false}]', 'QNL');
+SELECT results_eq ($$SELECT routed FROM rx ORDER BY i$$, ARRAY[true, true, false, false, NULL],
+                   'routed as inserted: two to their L3 grids, two to L1 triage, the duplicate not');
+SELECT results_eq ($$SELECT routed FROM ry ORDER BY i$$, ARRAY[NULL, NULL, NULL, NULL]::boolean[],
+                   'without the steps: not routed');
+SELECT is ((SELECT routed::text || '/' || unroutable FROM gf_route_cases (
+                (SELECT jsonb_agg (case_id) FROM ry), '{registered}', 'routed', 'case.routed',
+                '{registered}', 'unroutable', 'case.unroutable')),
+           '2/2', 'the router routes the others');
+SELECT results_eq (
+    $$SELECT state, grid, version, routed_at FROM cases WHERE source_ref LIKE 'gft-x_' ORDER BY source_ref$$,
+    $$SELECT state, grid, version, routed_at FROM cases WHERE source_ref LIKE 'gft-y_' ORDER BY source_ref$$,
+    'the cases as the router leaves them: state, grid, version 2, routed_at');
+SELECT results_eq (
+    $$SELECT string_agg (e.type || ' ' || e.topic || ' ' || (e.payload - 'source_ref')::text, ' | ' ORDER BY e.seq)
+        FROM cases c JOIN case_events e ON e.case_id = c.id
+       WHERE c.source_ref LIKE 'gft-x_' GROUP BY c.source_ref ORDER BY c.source_ref$$,
+    $$SELECT string_agg (e.type || ' ' || e.topic || ' ' || (e.payload - 'source_ref')::text, ' | ' ORDER BY e.seq)
+        FROM cases c JOIN case_events e ON e.case_id = c.id
+       WHERE c.source_ref LIKE 'gft-y_' GROUP BY c.source_ref ORDER BY c.source_ref$$,
+    'each case''s events as the router writes them: case.received, then case.routed or case.unroutable');
+SELECT is ((SELECT string_agg (e.type, ' ' ORDER BY e.seq) FROM case_events e
+             WHERE e.case_id IN (SELECT case_id FROM rx)),
+           'case.received case.received case.received case.received case.routed case.routed case.unroutable case.unroutable',
+           'the batch''s case.received events first, then the routing ones, each by case');
+SELECT is ((SELECT string_agg (c.state || ' ' || c.grid, ', ' ORDER BY c.source_ref) FROM cases c
+             WHERE c.source_ref LIKE 'gft-x_'),
+           'routed QNL.01.001, routed QNL.02.012, unroutable QNL, unroutable QNL',
+           'by the address, by the requested L3 grid; an unknown address and none at the root (triage)');
+-- As the intake's own role (it reads the address book: grants.sql).
+SET LOCAL ROLE gf_intake;
+DO $$
+BEGIN
+    PERFORM set_config ('gft.rr', (SELECT string_agg (coalesce (err, 'ok') || ' ' || routed, ',')
+                                     FROM gf_intake_store ('[
+      {"i": 0, "rid": "z-0", "source": "hotline", "source_ref": "gft-z0", "description": "x", "address": "青年路街道西街村1组2号", "urgent": false}]',
+      'QNL', '{registered}', 'routed', 'case.routed', '{registered}', 'unroutable', 'case.unroutable')),
+                        true);
+END
+$$;
+RESET ROLE;
+SELECT is (current_setting ('gft.rr'), 'ok true', 'as gf_intake: routed as inserted');
 
 SELECT * FROM finish ();
 ROLLBACK;

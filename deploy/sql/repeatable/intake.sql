@@ -10,17 +10,34 @@
 -- urgent, reported_at (ms since the epoch), reporter, household, groups
 -- (comma-separated), uid (the sender's public key, Z85; absent: a plain
 -- loopback sender).  p_root: the L1 root of complaints without a grid.
+-- p_route_from ... p_unroutable_event (intake/route; NULL: not routed
+-- here): each new case is routed as it is inserted, by the router's rule
+-- (gf_route_target) and the transition table's steps the caller passes,
+-- as gf_route_cases would route it right after: state, grid, routed_at,
+-- version 2 (registered, then routed) and its case.routed or
+-- case.unroutable event after the batch's case.received events.  One
+-- row and no update per case (routing by an UPDATE wrote every new case
+-- twice, each time into all seven indexes of cases: not a HOT update).
 -- One row per input object, ordered by i:
 --   err        NULL, or the error code's name (forbidden, unknown_grid,
 --              unknown_category, unknown_actor); nothing is stored for it;
 --   case_id    the new case, or for a duplicate the case first stored
 --              under its (source, source_ref);
 --   duplicate  true if (source, source_ref) was already known: earlier in
---              the batch, before it, or stored by a concurrent intake.
+--              the batch, before it, or stored by a concurrent intake;
+--   routed     routed here: true to an L3 grid, false to L1 triage; NULL
+--              when not (a duplicate, an error, no p_route_from).
 -- A statement error (a check constraint, say) fails the whole batch: the
 -- caller then stores its complaints one by one to isolate the culprit.
-CREATE OR REPLACE FUNCTION gf_intake_store (p_batch jsonb, p_root text)
-    RETURNS TABLE (i int, err text, case_id bigint, duplicate boolean)
+DROP FUNCTION IF EXISTS gf_intake_store (jsonb, text);
+CREATE OR REPLACE FUNCTION gf_intake_store (p_batch jsonb, p_root text,
+                                            p_route_from text[] DEFAULT NULL,
+                                            p_routed text DEFAULT NULL,
+                                            p_routed_event text DEFAULT NULL,
+                                            p_unroutable_from text[] DEFAULT NULL,
+                                            p_unroutable text DEFAULT NULL,
+                                            p_unroutable_event text DEFAULT NULL)
+    RETURNS TABLE (i int, err text, case_id bigint, duplicate boolean, routed boolean)
 LANGUAGE plpgsql AS $$
 #variable_conflict use_column
 DECLARE
@@ -28,6 +45,7 @@ DECLARE
     v_err text[];
     v_case bigint[];
     v_dup boolean[];
+    v_routed boolean[];
     v_source text[];
     v_ref text[];
     v_id bigint;
@@ -76,34 +94,59 @@ BEGIN
     ), fresh AS (
         -- Ids are drawn before the insert so that results need no join back
         -- (a conflict with a concurrent intake only wastes the number).
-        SELECT nextval ('cases_id_seq') AS new_id, checked.* FROM checked
-         WHERE err IS NULL AND dup_rank = 1 AND old_id IS NULL ORDER BY i
+        -- With p_route_from, where each goes (routed_to: the state the
+        -- transition table gives a registered case, NULL when it gives none).
+        SELECT n.*, CASE WHEN n.l3 IS NOT NULL AND 'registered' = ANY (p_route_from) THEN p_routed
+                         WHEN n.l3 IS NULL AND 'registered' = ANY (p_unroutable_from)
+                         THEN p_unroutable END AS routed_to
+          FROM (SELECT nextval ('cases_id_seq') AS new_id, checked.*, t.l3, t.via, t.reason
+                  FROM checked
+                  LEFT JOIN LATERAL gf_route_target (checked.grid, checked.address, checked.root,
+                                                     '{}') t ON p_route_from IS NOT NULL
+                 WHERE err IS NULL AND dup_rank = 1 AND old_id IS NULL ORDER BY i) n
     ), ins AS (
         INSERT INTO cases (id, source, source_ref, request_id, root, grid, requested_grid,
                            category, description, address, name, phone, urgent, reported_at,
-                           received_at, reporter, household, groups)
-        SELECT new_id, source, source_ref, rid, root, root, grid, category, description, address,
-               name, phone, urgent, to_timestamp (reported_at / 1000.0),
-               gf_now (), reporter, household,
-               coalesce (string_to_array (nullif (groups, ''), ','), '{}')
+                           received_at, reporter, household, groups, state, routed_at, version)
+        SELECT new_id, source, source_ref, rid, root,
+               CASE WHEN routed_to IS NOT NULL THEN coalesce (l3, root) ELSE root END, grid,
+               category, description, address, name, phone, urgent,
+               to_timestamp (reported_at / 1000.0), gf_now (), reporter, household,
+               coalesce (string_to_array (nullif (groups, ''), ','), '{}'),
+               coalesce (routed_to, 'registered'),
+               CASE WHEN routed_to IS NOT NULL THEN gf_now () END,
+               CASE WHEN routed_to IS NOT NULL THEN 2 ELSE 1 END
           FROM fresh ORDER BY i
         ON CONFLICT (source, source_ref) DO NOTHING
-        RETURNING id, root, groups, cases AS c
+        RETURNING id, root, grid, groups, cases AS c
     ), ev AS (
         -- The payload is the stream view (privacy.sql): no name, phone or
         -- special groups, the description redacted, the address coarse; the
-        -- groups are kept for staff in the event's restricted column.
+        -- groups are kept for staff in the event's restricted column.  The
+        -- routed cases' events after all the case.received ones, as the
+        -- router's statement after this one wrote them.
         INSERT INTO event_stage (type, topic, case_id, grid, at, payload, restricted)
-        SELECT 'case.received', 'case.received/' || root, id, root, gf_now (), gf_case_stream (c),
-               jsonb_build_object ('groups', to_jsonb (groups))
-          FROM ins ORDER BY id
+        SELECT e.type, e.type || '/' || e.grid, e.id, e.grid, gf_now (), e.payload, e.restricted
+          FROM (SELECT 1 AS k, ins.id, 'case.received' AS type, ins.root AS grid,
+                       gf_case_stream (ins.c) AS payload,
+                       jsonb_build_object ('groups', to_jsonb (ins.groups)) AS restricted
+                  FROM ins
+                UNION ALL
+                SELECT 2, ins.id, CASE WHEN f.l3 IS NOT NULL THEN p_routed_event
+                                       ELSE p_unroutable_event END,
+                       ins.grid, gf_route_payload (f.l3, f.via, f.reason, f.address), NULL
+                  FROM ins JOIN fresh f ON f.new_id = ins.id
+                 WHERE f.routed_to IS NOT NULL) e
+         ORDER BY e.k, e.id
     )
     SELECT array_agg (ck.i ORDER BY ck.i), array_agg (ck.err ORDER BY ck.i),
            array_agg (CASE WHEN f.new_id IN (SELECT id FROM ins) THEN f.new_id ELSE ck.old_id END
                       ORDER BY ck.i),
            array_agg (f.new_id IS NULL OR f.new_id NOT IN (SELECT id FROM ins) ORDER BY ck.i),
+           array_agg (CASE WHEN f.routed_to IS NOT NULL AND f.new_id IN (SELECT id FROM ins)
+                           THEN f.l3 IS NOT NULL END ORDER BY ck.i),
            array_agg (ck.source ORDER BY ck.i), array_agg (ck.source_ref ORDER BY ck.i)
-      INTO v_i, v_err, v_case, v_dup, v_source, v_ref
+      INTO v_i, v_err, v_case, v_dup, v_routed, v_source, v_ref
       FROM checked ck LEFT JOIN fresh f ON f.i = ck.i;
 
     -- No case and no error: a twin earlier in this batch, or a concurrent
@@ -124,7 +167,8 @@ BEGIN
         END IF;
     END LOOP;
 
-    RETURN QUERY SELECT u.i, u.err, u.case_id, u.duplicate
-                   FROM unnest (v_i, v_err, v_case, v_dup) AS u (i, err, case_id, duplicate);
+    RETURN QUERY SELECT u.i, u.err, u.case_id, u.duplicate, u.routed
+                   FROM unnest (v_i, v_err, v_case, v_dup, v_routed)
+                        AS u (i, err, case_id, duplicate, routed);
 END
 $$;

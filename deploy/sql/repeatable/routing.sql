@@ -3,7 +3,43 @@
 -- the normalised address inside the requested L1/L2 subtree or the case's
 -- L1 grid), the rest to L1 triage, with their case.routed / case.unroutable
 -- events.
--- Owns: gf_route_cases.
+-- Owns: gf_route_target, gf_route_payload, gf_route_cases.
+
+-- Where a case goes by the directory (the router's rule; the intake's
+-- insert uses it too, intake/route): l3, the explicit L3 code, else the
+-- address's grid (inside the explicit L1/L2 subtree if one was given, else
+-- the L1 root's); NULL for L1 triage, with the reason; never back to a grid
+-- that returned the case (reason 'returned').  via: 'grid' or 'address'.
+CREATE OR REPLACE FUNCTION gf_route_target (p_requested_grid text, p_address text, p_root text,
+                                            p_returned_from text[])
+RETURNS TABLE (l3 text, via text, reason text)
+LANGUAGE sql STABLE AS $$
+    SELECT CASE WHEN x.l3 = ANY (p_returned_from) THEN NULL ELSE x.l3 END, x.via,
+           CASE WHEN x.l3 = ANY (p_returned_from) THEN 'returned' ELSE x.reason END
+      FROM (SELECT CASE WHEN g.level = 3 THEN g.code ELSE a.grid END AS l3,
+                   CASE WHEN g.level = 3 THEN 'grid' ELSE 'address' END AS via,
+                   CASE WHEN p_requested_grid IS NOT NULL AND g.level < 3 AND a.grid IS NULL
+                        THEN 'not_l3'
+                        WHEN p_address IS NULL AND p_requested_grid IS NULL THEN 'no_location'
+                        ELSE 'unknown_address' END AS reason
+              FROM (SELECT) one
+              LEFT JOIN grids g ON g.code = p_requested_grid
+              -- addresses map to L3 grids only (gridctl grids import), so the
+              -- subtree root itself never matches here
+              LEFT JOIN addresses a ON a.address = gf_normalize_address (p_address)
+                   AND gf_in_subtree (a.grid, coalesce (p_requested_grid, p_root))) x
+$$;
+
+-- The payload of the case.routed event (the grid, how it was found, its L2
+-- grid) or of the case.unroutable one (the reason, the address coarse).
+CREATE OR REPLACE FUNCTION gf_route_payload (p_l3 text, p_via text, p_reason text, p_address text)
+RETURNS jsonb LANGUAGE sql STABLE AS $$
+    SELECT CASE WHEN p_l3 IS NOT NULL
+                THEN jsonb_build_object ('grid', p_l3, 'via', p_via,
+                                         'l2', (SELECT g.parent FROM grids g WHERE g.code = p_l3))
+                ELSE jsonb_build_object ('reason', p_reason,
+                                         'address_masked', gf_mask_address (p_address)) END
+$$;
 
 -- Routes the cases p_ids (a JSON array of ids; duplicates and cases no
 -- longer in a p_route_from / p_unroutable_from state are skipped, so a
@@ -27,28 +63,13 @@ BEGIN
     RETURN QUERY
     WITH ids AS (
         SELECT DISTINCT value::bigint AS id FROM jsonb_array_elements_text (p_ids)
-    ), cand AS (
-        -- The candidate grid: the explicit L3 code, else the address's grid
-        -- (inside the explicit L1/L2 subtree if one was given).
-        SELECT c.id, c.address, c.returned_from,
-               CASE WHEN g.level = 3 THEN g.code ELSE a.grid END AS l3,
-               CASE WHEN g.level = 3 THEN 'grid' ELSE 'address' END AS via,
-               CASE WHEN c.requested_grid IS NOT NULL AND g.level < 3 AND a.grid IS NULL THEN 'not_l3'
-                    WHEN c.address IS NULL AND c.requested_grid IS NULL THEN 'no_location'
-                    ELSE 'unknown_address' END AS reason
+    ), target AS (
+        SELECT c.id, c.address, t.l3, t.via, t.reason
           FROM ids JOIN cases c ON c.id = ids.id
-          LEFT JOIN grids g ON g.code = c.requested_grid
-          -- addresses map to L3 grids only (gridctl grids import), so the
-          -- subtree root itself never matches here
-          LEFT JOIN addresses a ON a.address = gf_normalize_address (c.address)
-               AND gf_in_subtree (a.grid, coalesce (c.requested_grid, c.root))
+         CROSS JOIN LATERAL gf_route_target (c.requested_grid, c.address, c.root,
+                                             c.returned_from) t
          WHERE c.state = ANY (p_route_from || p_unroutable_from)
            FOR UPDATE OF c
-    ), target AS (
-        SELECT id, address, via,
-               CASE WHEN l3 = ANY (returned_from) THEN NULL ELSE l3 END AS l3,
-               CASE WHEN l3 = ANY (returned_from) THEN 'returned' ELSE reason END AS reason
-          FROM cand
     ), upd AS (
         UPDATE cases c SET state = CASE WHEN t.l3 IS NULL THEN p_unroutable ELSE p_routed END,
                grid = coalesce (t.l3, c.grid), routed_at = (SELECT gf_now ()),
@@ -61,12 +82,8 @@ BEGIN
         INSERT INTO event_stage (type, topic, case_id, grid, at, payload)
         SELECT CASE WHEN u.found THEN p_routed_event ELSE p_unroutable_event END,
                CASE WHEN u.found THEN p_routed_event ELSE p_unroutable_event END || '/' || u.grid,
-               u.id, u.grid, (SELECT gf_now ()),
-               CASE WHEN u.found
-                    THEN jsonb_build_object ('grid', u.grid, 'via', t.via, 'l2', gl.parent)
-                    ELSE jsonb_build_object ('reason', t.reason,
-                                             'address_masked', gf_mask_address (t.address)) END
-          FROM upd u JOIN target t ON t.id = u.id LEFT JOIN grids gl ON gl.code = u.grid
+               u.id, u.grid, (SELECT gf_now ()), gf_route_payload (t.l3, t.via, t.reason, t.address)
+          FROM upd u JOIN target t ON t.id = u.id
          ORDER BY u.id
         RETURNING type
     )
