@@ -180,14 +180,14 @@ static int s_store (s_intake_t *self, int from, int to, int64_t deadline, bool *
             rc = fresh > 0 ? gf_intake_db_commit (self->db, deadline, late)
                            : gf_intake_db_commit_found (self->db, deadline, late);
     }
-    if (rc == 0) {
-        gf_metrics_inc ("gf_intake_routed_total", NULL, routed);
-        gf_metrics_inc ("gf_intake_unroutable_total", NULL, unroutable);
-    }
-    if (rc == 0 && fresh > 0) /* a COMMIT that had to wait for the WAL (and standbys) was in time */
-        gf_intake_db_committed (true);
     if (rc != 0)
         gf_db_rollback (self->db);
+    else {
+        gf_metrics_inc ("gf_intake_routed_total", NULL, routed);
+        gf_metrics_inc ("gf_intake_unroutable_total", NULL, unroutable);
+        if (fresh > 0) /* a COMMIT that had to wait for the WAL (and standbys) was in time */
+            gf_intake_db_committed (true);
+    }
     free (rows_text);
     return rc;
 }

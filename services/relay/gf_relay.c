@@ -17,9 +17,9 @@
     reads them, and the read itself checks that the lease is still its own
     (gf_lease_fence in the same statement, so that no pause can fall
     between the check and the read): a relay that wakes up after a standby
-    took over publishes nothing it read after the takeover.  Standbys send heartbeats too, with the
-   log's head, so that a subscriber connected to one sees what it misses and replays it
-   (docs/streams.md). */
+    took over publishes nothing it read after the takeover.  Standbys send
+    heartbeats too, with the log's head, so that a subscriber connected to
+    one sees what it misses and replays it (docs/streams.md). */
 #define READ_BATCH   "1000" /* one round stays well under service/drain, even under ASan */
 #define HEARTBEAT_MS 1000
 /*  Messages queued per subscriber before ZeroMQ drops that subscriber's
