@@ -67,6 +67,35 @@ if t:
                     d[p], "ms", ("<= %d ms" % limit) if ok is not None else None, ok, la[la_key])
         if lost:
             row("%s: not seen end to end" % label, lost, "complaints", "0", False, la[la_key])
+    mix = t.get("open_mix")
+    if mix:
+        label = "mixed open loop %.0f complaints/s + 4 staff actions each" % mix["rate"]
+        for kind in ("ack", "end_to_end", "action"):
+            d = mix[kind + "_ms"]
+            for p in ("p50", "p99", "max"):
+                row("%s: %s %s" % (label, kind.replace("_", " "), p), d[p], "ms",
+                    la=la["open_mix"])
+        bad = mix["actions_failed"] + (mix["acked"] - mix["chains_done"])
+        row("%s: actions refused or not finished" % label, bad, "cases", "0", bad == 0,
+            la["open_mix"])
+    for run, d in t.get("drain", {}).items():
+        row("deliveries out (SMS sent, app acknowledged) after %s: seconds after the run"
+            % run.replace("_", " "), d["seconds"], "s", la=la[run])
+        row("deliveries still out after %s (180 s at most)" % run.replace("_", " "), d["left"],
+            "deliveries", "0", d["left"] == 0, la[run])
+    sk = t.get("sinks")
+    if sk:
+        dv = t.get("deliveries", {})
+        row("SMS sink: distinct messages received", sk["sms_keys"], "messages",
+            "= deliveries sms.sent (%s)" % dv.get("sms.sent", 0),
+            sk["sms_keys"] == dv.get("sms.sent", 0))
+        row("SMS sink: duplicate requests (same Idempotency-Key)", sk["sms_duplicates"], "requests")
+        row("app sink: distinct messages received", sk["app_deliveries"], "messages",
+            "= deliveries app.acked (%s)" % dv.get("app.acked", 0),
+            sk["app_deliveries"] == dv.get("app.acked", 0))
+        row("app sink: apps signed in", sk["apps_signed_in"], "of %d" % sk["apps"],
+            "all", sk["apps_signed_in"] == sk["apps"])
+        row("sinks CPU (all runs)", t["sinks_cpu_s"], "s")
     for svc, kib in t["rss_kib"].items():
         row("peak RSS %s (throughput runs)" % svc, round(kib / 1024, 1), "MiB")
 def esc_round(label, r, target=None, limit=None):

@@ -10,6 +10,9 @@
 
 #define TICK_MS     500
 #define MAX_REQUEST 4096
+/*  The most requests taken from the apps before their receipts are
+    recorded (one statement for them). */
+#define MAX_TAKE 1000
 /*  The largest message accepted from an app (verb + body), ZMQ_MAXMSGSIZE. */
 #define MAX_WIRE 8192
 
@@ -26,7 +29,8 @@ static const char *SQL_MAY = "SELECT gf_app_may_receive ($1, $2) AS may";
 
 static const char *SQL_PUSH = "SELECT * FROM gf_app_push ($1::jsonb, $2::boolean)";
 
-static const char *SQL_ACK = "SELECT gf_app_ack ($1, $2) AS acked";
+/*  Receipts, many at once: $1 [{delivery, person}] (delivery.sql). */
+static const char *SQL_ACK = "SELECT gf_app_ack_many ($1::jsonb) AS acked";
 
 typedef struct {
     gf_db_t *db;
@@ -34,6 +38,7 @@ typedef struct {
     gf_auth_t *auth;     /* CurveZMQ (zauth), or plain loopback */
     zhashx_t *by_person; /* person → routing id (zframe_t)    */
     zhashx_t *by_route;  /* routing id (hex) → person (char *) */
+    json_t *acks;        /* receipts received, not yet recorded */
     uint64_t pushed, acked;
 } s_apppush_t;
 
@@ -154,6 +159,7 @@ static void s_hello (s_apppush_t *self, zframe_t *route, json_t *body, const cha
     json_decref (persons);
 }
 
+/*  A receipt: kept for s_record, with the person its app signed in as. */
 static void s_ack (s_apppush_t *self, zframe_t *route, json_t *body)
 {
     char *hex = zframe_strhex (route);
@@ -168,16 +174,28 @@ static void s_ack (s_apppush_t *self, zframe_t *route, json_t *body)
         s_error (self, route, "bad_request", "ack needs an integer delivery");
         return;
     }
-    char id_text[24];
-    snprintf (id_text, sizeof id_text, "%" JSON_INTEGER_FORMAT, json_integer_value (id));
-    const char *params[] = {id_text, person};
-    PGresult *res = gf_db_exec (self->db, SQL_ACK, 2, params);
-    if (res && streq (gf_db_get (res, 0, "acked"), "t")) {
-        self->acked++;
-        gf_metrics_inc ("gf_notifier_receipts_total", NULL, 1);
-    }
-    if (res)
+    json_array_append_new (self->acks, json_pack ("{s:O, s:s}", "delivery", id, "person", person));
+}
+
+/*  Records the receipts received (one statement and one commit for all of
+    them).  A database error drops them: the deliveries stay unacknowledged
+    and are pushed again at the app's next sign-in, which acknowledges them
+    again. */
+static void s_record (s_apppush_t *self)
+{
+    if (json_array_size (self->acks) == 0)
+        return;
+    char *acks_text = json_dumps (self->acks, JSON_COMPACT);
+    json_array_clear (self->acks);
+    const char *params[] = {acks_text};
+    PGresult *res = gf_db_exec (self->db, SQL_ACK, 1, params);
+    free (acks_text);
+    if (res) {
+        long long acked = gf_db_get_ll (res, 0, "acked");
+        self->acked += (uint64_t)acked;
+        gf_metrics_inc ("gf_notifier_receipts_total", NULL, (uint64_t)acked);
         PQclear (res);
+    }
 }
 
 static void s_receive (s_apppush_t *self)
@@ -229,6 +247,7 @@ void gf_apppush_actor (zsock_t *pipe, void *args)
     zhashx_set_destructor (self.by_person, (zhashx_destructor_fn *)zframe_destroy);
     self.by_route = zhashx_new ();
     zhashx_set_destructor (self.by_route, (zhashx_destructor_fn *)zstr_free);
+    self.acks = json_array ();
     zsock_signal (pipe, (byte)part->status);
     if (part->status == 0)
         zsys_info ("notifier: app push on %s", endpoint);
@@ -239,8 +258,12 @@ void gf_apppush_actor (zsock_t *pipe, void *args)
         void *which = zpoller_wait (poller, TICK_MS);
         if (which == pipe && gf_service_pipe_term (pipe))
             break;
-        if (which == self.router)
-            s_receive (&self);
+        if (which == self.router) {
+            /* Everything queued now, then its receipts at once. */
+            for (int k = 0; k < MAX_TAKE && (zsock_events (self.router) & ZMQ_POLLIN); k++)
+                s_receive (&self);
+            s_record (&self);
+        }
         if (zclock_mono () >= next_tick && zhashx_size (self.by_person)) {
             json_t *persons = json_array ();
             for (void *r = zhashx_first (self.by_person); r; r = zhashx_next (self.by_person))
@@ -256,6 +279,7 @@ void gf_apppush_actor (zsock_t *pipe, void *args)
     zpoller_destroy (&poller);
     zhashx_destroy (&self.by_person);
     zhashx_destroy (&self.by_route);
+    json_decref (self.acks);
     zsock_destroy (&self.router);
     gf_auth_destroy (&self.auth);
     gf_db_destroy (&self.db);

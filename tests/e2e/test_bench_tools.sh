@@ -4,9 +4,23 @@
 # accounts for every complaint it sent, its acknowledgements match the cases
 # stored and its end-to-end count matches the leader notifications; its
 # percentiles are ordered; bench_replay reads the whole log dense and in order.
+# With ACTORS, bench_load's cases are worked by their leaders (four actions
+# each, all answered ok); bench_sinks receives and acknowledges every SMS
+# and app message, once.
 source "$(dirname "$0")/lib.sh"
 new_db
+# The far ends, as make bench runs them: nothing held by quiet hours or
+# the SMS rate limit, every person's app signed in (bench_sinks), the SMS
+# gateway on GW_PORT.
+sql "DELETE FROM delivery_quiet; UPDATE delivery_policy SET rate_limit = 0" >/dev/null
+sql "INSERT INTO app_tokens (person, token_sha256)
+     SELECT id, sha256 (convert_to ('bench-' || id, 'UTF8')) FROM people" >/dev/null
+sql "SELECT id || ' bench-' || id FROM people ORDER BY id" >"$ART/persons.txt"
+export GF_SMS_URL=http://127.0.0.1:$GW_PORT/sms
 start_stack
+"$TOOLS/bench_sinks" "$GF_APP" "$ART/persons.txt" "$GW_PORT" >"$ART/sinks.json" 2>"$ART/sinks.err" &
+SINKS=$!
+wait_for "the SMS sink" 30 port_open "$GW_PORT"
 GRIDS=$(sql "SELECT string_agg(code, ',' ORDER BY code) FROM grids WHERE level = 3")
 field() { python3 -c "import json,sys; d=json.load(open(sys.argv[1])); print(eval(sys.argv[2], {}, d))" "$@"; }
 
@@ -32,4 +46,34 @@ head=$(sql "SELECT max(seq) FROM case_events")
 check "replay: exits 0" 0 $?
 check "replay: every event, dense and in order" "$head True" \
   "$(field "$ART/replay.json" "'%d %s' % (events, dense_in_order)")"
+
+# The mix: 20/s for 1 s, each case worked by its grid's leader.
+MIX_GRIDS=$(sql "SELECT string_agg(g.code, ',' ORDER BY g.code) FROM grids g
+                  WHERE g.level = 3 AND EXISTS (SELECT 1 FROM people p WHERE p.grid = g.code AND p.role = 'leader')")
+ACTORS=$(sql "SELECT string_agg((SELECT min(p.id) FROM people p WHERE p.grid = g.code AND p.role = 'leader'), ',' ORDER BY g.code)
+                FROM grids g
+               WHERE g.level = 3 AND EXISTS (SELECT 1 FROM people p WHERE p.grid = g.code AND p.role = 'leader')")
+"$TOOLS/bench_load" "$GF_INTAKE" "$GF_PUB" "$MIX_GRIDS" 20 1 0 mix "$ACTORS" >"$ART/mix.json" 2>"$ART/mix.err"
+check "mix: exits 0 (every complaint acked and seen, every action answered ok)" 0 $?
+check "mix: complaints acked, actions answered, chains done, refused" "20 80 20 0" \
+  "$(field "$ART/mix.json" "'%d %d %d %d' % (acked, actions, chains_done, actions_failed)")"
+check "mix: action percentiles ordered" True \
+  "$(field "$ART/mix.json" "0 < action_ms['p50'] <= action_ms['p99'] <= action_ms['max']")"
+check "mix: every case called back, by its grid's leader, four actions each" "20 80" \
+  "$(sql "SELECT count(DISTINCT c.id) FILTER (WHERE c.state = 'called_back') || ' ' || count(a.*)
+           FROM cases c JOIN case_actions a ON a.case_id = c.id
+           JOIN people p ON p.id = a.actor AND p.grid = c.grid AND p.role = 'leader'
+          WHERE c.source_ref LIKE 'BL-mix-%'")"
+
+wait_for "every delivery out (SMS sent, app acknowledged)" 60 sql_eq \
+  "SELECT count(*) FROM deliveries WHERE state = 'pending' OR (channel = 'app' AND state = 'sent')" 0
+kill -TERM "$SINKS"
+wait "$SINKS"
+check "sinks: exit 0 (every app signed in)" 0 $?
+check "sinks: each SMS sent received once, no duplicate; each app message acknowledged received" \
+  "$(sql "SELECT count(*) FILTER (WHERE channel = 'sms' AND state = 'sent') || ' 0 '
+                 || count(*) FILTER (WHERE channel = 'app' AND state = 'acked') FROM deliveries")" \
+  "$(field "$ART/sinks.json" "'%d %d %d' % (sms_keys, sms_duplicates, app_deliveries)")"
+check "sinks: something went through both (SMS, app)" True \
+  "$(field "$ART/sinks.json" "sms_keys > 0 and app_deliveries > 0 and sms_bad == 0")"
 finish

@@ -6,7 +6,7 @@
 -- (rolled back).
 BEGIN;
 SET CONSTRAINTS event_stage_append IMMEDIATE; -- events in the log at each statement's end (events.sql)
-SELECT plan (45);
+SELECT plan (48);
 
 \ir fixtures/national_day_2026.sql
 -- and Sunday 20 September a make-up working day too (国庆调休).
@@ -198,11 +198,25 @@ SELECT is ((SELECT string_agg (c.source_ref, ',') FROM gf_app_inbox ('P-QNL.07.0
               JOIN cases c ON c.id = i.case_id), 'Q', 'receipt: an acknowledged message leaves the inbox');
 SELECT is (gf_app_ack ((SELECT max (d.id) FROM deliveries d WHERE d.address = 'P-QNL.07.063-2' AND d.channel = 'app'),
                        'P-QNL.07.063-2'), false, 'receipt: twice is not a second receipt');
+-- Many receipts at once (the notifier's app push): each its person's own,
+-- a delivery twice counted once, an unknown one nothing.
+SELECT is (gf_app_ack_many (jsonb_build_array (
+               jsonb_build_object ('delivery', (SELECT max (id) FROM gf_app_inbox ('P-QNL.07.063-2', 0, 50)),
+                                   'person', 'P-QNL.07.063-1'),
+               jsonb_build_object ('delivery', (SELECT max (id) FROM gf_app_inbox ('P-QNL.07.063-2', 0, 50)),
+                                   'person', 'P-QNL.07.063-2'),
+               jsonb_build_object ('delivery', (SELECT max (id) FROM gf_app_inbox ('P-QNL.07.063-2', 0, 50)),
+                                   'person', 'P-QNL.07.063-2'),
+               jsonb_build_object ('delivery', 987654321, 'person', 'P-QNL.07.063-2'))), 1,
+           'receipts at once: the person''s own outstanding delivery, once');
+SELECT is ((SELECT count (*)::int FROM gf_app_inbox ('P-QNL.07.063-2', 0, 50)), 0,
+           'receipts at once: the inbox is empty');
 
 -- The notifier's role runs the dispatcher and the app push.
 SET LOCAL ROLE gf_notifier;
 SELECT lives_ok ($$SELECT * FROM gf_delivery_claim ('sms', 64)$$, 'as gf_notifier: the claim');
 SELECT lives_ok ($$SELECT * FROM gf_delivery_record ('[]', 'sms', 1000)$$, 'as gf_notifier: the record');
+SELECT is (gf_app_ack_many ('[]'), 0, 'as gf_notifier: receipts at once (none)');
 SELECT lives_ok ($$SELECT * FROM gf_app_push ('["P-QNL.07.063-1"]', true)$$, 'as gf_notifier: the app push');
 RESET ROLE;
 

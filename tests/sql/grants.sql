@@ -5,7 +5,7 @@
 -- its service runs works and what it must not do is refused.
 BEGIN;
 SET CONSTRAINTS event_stage_append IMMEDIATE; -- events in the log at each statement's end (events.sql)
-SELECT plan (53);
+SELECT plan (54);
 
 CREATE TEMP TABLE want_tables (role text, tab text, privs text);
 INSERT INTO want_tables VALUES
@@ -544,8 +544,8 @@ SELECT is ((SELECT string_agg (r, ',' ORDER BY r) FROM unnest (ARRAY['gf_intake'
                 OR has_function_privilege (r, 'gf_wb_attachment (text, bigint)', 'EXECUTE')),
            'gf_gateway', 'the workbench reads (workbench.sql): the gateway''s alone');
 
--- The app inbox and receipts (delivery.sql): the gateway reads, the
--- gateway and the notifier acknowledge; nobody else.
+-- The app inbox and receipts (delivery.sql): the gateway reads and
+-- acknowledges one, the notifier many at once; nobody else.
 SELECT is ((SELECT string_agg (r, ',' ORDER BY r) FROM unnest (ARRAY['gf_intake','gf_relay','gf_router',
               'gf_notifier','gf_escalator','gf_gateway','gf_ctl','gf_auditor']) r
              WHERE has_function_privilege (r, 'gf_app_inbox (text, bigint, integer)', 'EXECUTE')),
@@ -553,7 +553,11 @@ SELECT is ((SELECT string_agg (r, ',' ORDER BY r) FROM unnest (ARRAY['gf_intake'
 SELECT is ((SELECT string_agg (r, ',' ORDER BY r) FROM unnest (ARRAY['gf_intake','gf_relay','gf_router',
               'gf_notifier','gf_escalator','gf_gateway','gf_ctl','gf_auditor']) r
              WHERE has_function_privilege (r, 'gf_app_ack (bigint, text)', 'EXECUTE')),
-           'gf_gateway,gf_notifier', 'app receipts: the gateway and the notifier');
+           'gf_gateway', 'app receipts one by one: the gateway''s (the workbench)');
+SELECT is ((SELECT string_agg (r, ',' ORDER BY r) FROM unnest (ARRAY['gf_intake','gf_relay','gf_router',
+              'gf_notifier','gf_escalator','gf_gateway','gf_ctl','gf_auditor']) r
+             WHERE has_function_privilege (r, 'gf_app_ack_many (jsonb)', 'EXECUTE')),
+           'gf_notifier', 'app receipts many at once: the notifier''s (its app push)');
 
 -- Kiosk tokens (037): the hashes are the owner's; the check is the gateway's alone.
 SELECT is (pg_temp.as_role ('gf_ctl', 'SELECT sealed FROM account_totp'), '42501',

@@ -1,6 +1,6 @@
 /*  bench_load — the benchmark's load generator (make bench, docs/performance.md).
 
-    usage: bench_load INTAKE PUB GRIDS RATE SECONDS WINDOW TAG
+    usage: bench_load INTAKE PUB GRIDS RATE SECONDS WINDOW TAG [ACTORS]
       INTAKE   the intake's ROUTER endpoint (we connect a DEALER)
       PUB      the relay's PUB endpoint (we subscribe to notify/, as a
                dashboard would)
@@ -12,6 +12,15 @@
                SECONDS * 1000 complaints
       WINDOW   closed loop: requests in flight
       TAG      makes source_ref unique across runs
+      ACTORS   optional, comma-separated, one per grid of GRIDS (its
+               leader): each acknowledged case then gets a grid's day of
+               work from its leader, four case.actions one after the
+               other, each sent when the previous one is answered: sign,
+               progress, resolve, callback (satisfied).  Each action's
+               reply time (send to reply) is measured ("action_ms"); the
+               complaints' schedule does not wait for them.  A complaint's
+               reply carries no version: the sign is sent on version 2, a
+               case routed in the intake's transaction (intake/route on).
 
     Open loop: request i has an intended send time t0 + i / RATE.  Latency
     is measured from that intended time, not from when it was actually sent,
@@ -23,8 +32,9 @@
              was acknowledged, routed, its notification stored, and the
              event reached a subscriber.
     Prints one JSON object: counts, throughput, and p50/p99/p99.9/max of
-    both in milliseconds.  Exit status 0 when every request was acked ok
-    and every case seen end to end before the drain timeout. */
+    both (and of the actions) in milliseconds.  Exit status 0 when every
+    request was acked ok, every case seen end to end and (with ACTORS)
+    every action answered ok before the drain timeout. */
 #include "gf_proto.h"
 
 typedef struct {
@@ -33,7 +43,13 @@ typedef struct {
     int64_t acked;
     int64_t seen;
     int64_t case_id;
+    int step;         /* actions answered ok so far (ACTORS)   */
+    int64_t act_sent; /* the pending action's send time         */
 } s_req_t;
+
+/*  A grid's day of work on a case (ACTORS), in order. */
+#define S_STEPS 4
+static const char *s_steps[S_STEPS] = {"sign", "progress", "resolve", "callback"};
 
 typedef struct {
     int64_t case_id;
@@ -90,6 +106,29 @@ static zframe_t *s_complaint (size_t i, const char *tag, char **grids, size_t ng
     return gf_complaint_encode (&c);
 }
 
+/*  Sends request i's next action (step) by actor, on the case's version. */
+static void s_act (zsock_t *dealer, s_req_t *r, size_t i, const char *actor, int64_t version)
+{
+    char id[40];
+    snprintf (id, sizeof id, "a%zu.%d", i, r->step);
+    gf_action_t a = {0};
+    a.id = id;
+    a.at = zclock_time ();
+    a.case_id = r->case_id;
+    a.action = (char *)s_steps[r->step];
+    a.actor = (char *)actor;
+    a.version = version;
+    a.satisfied = streq (a.action, "callback") ? 1 : -1;
+    a.urgent = -1;
+    if (streq (a.action, "progress"))
+        a.note = (char *)"已联系物业，正在处理";
+    else if (streq (a.action, "resolve"))
+        a.note = (char *)"路灯已修复";
+    zframe_t *f = gf_action_encode (&a);
+    r->act_sent = s_now_ns ();
+    zframe_send (&f, dealer, 0);
+}
+
 /*  Reads one reply; records its ack time.  Returns false on a bad reply. */
 static zhashx_t *s_by_case; /* case id text -> s_req_t *, filled at ack time */
 static size_t s_matched;    /* requests seen end to end */
@@ -100,6 +139,34 @@ static void s_match (s_req_t *r, int64_t at)
         r->seen = at;
         s_matched++;
     }
+}
+
+static char **s_actors; /* one per grid (ACTORS), or NULL */
+static size_t s_ngrids;
+static int64_t *s_act_ms; /* each answered action's reply time, ns */
+static size_t s_nact, s_act_failed, s_chains_done;
+
+/*  An action's reply: the next one, or the chain's end. */
+static void s_on_action_reply (zsock_t *dealer, s_req_t *reqs, size_t total, const gf_reply_t *r,
+                               int64_t now)
+{
+    size_t i = 0;
+    int step = -1;
+    if (sscanf (r->id, "a%zu.%d", &i, &step) != 2 || i >= total || step != reqs[i].step)
+        return;
+    s_req_t *q = &reqs[i];
+    s_act_ms[s_nact++] = now - q->act_sent;
+    if (!r->ok) {
+        if (s_act_failed++ < 5)
+            fprintf (stderr, "bench_load: action %s refused: %s %s\n", r->id,
+                     gf_code_name (r->code), r->message ? r->message : "");
+        s_chains_done++;
+        return;
+    }
+    if (++q->step == S_STEPS)
+        s_chains_done++;
+    else
+        s_act (dealer, q, i, s_actors[i % s_ngrids], r->version);
 }
 
 static bool s_on_reply (zsock_t *dealer, s_req_t *reqs, size_t total, size_t *acked, size_t *failed,
@@ -118,6 +185,11 @@ static bool s_on_reply (zsock_t *dealer, s_req_t *reqs, size_t total, size_t *ac
         (*failed)++;
         return false;
     }
+    if (r.id[0] == 'a') {
+        s_on_action_reply (dealer, reqs, total, &r, now);
+        gf_reply_reset (&r);
+        return true;
+    }
     size_t i = strtoull (r.id, NULL, 10);
     if (i < total && reqs[i].acked == 0) {
         if (r.ok) {
@@ -131,6 +203,8 @@ static bool s_on_reply (zsock_t *dealer, s_req_t *reqs, size_t total, size_t *ac
             for (size_t k = 0; k < nearly; k++)
                 if (early[k].case_id == r.case_id)
                     s_match (&reqs[i], early[k].at);
+            if (s_actors)
+                s_act (dealer, &reqs[i], i, s_actors[i % s_ngrids], r.version ? r.version : 2);
         } else {
             fprintf (stderr, "bench_load: request %zu refused: %s %s\n", i, gf_code_name (r.code),
                      r.message ? r.message : "");
@@ -179,8 +253,8 @@ static void s_on_event (zsock_t *sub, s_seen_t **seen, size_t *nseen, size_t *ca
 
 int main (int argc, char **argv)
 {
-    if (argc != 8) {
-        fprintf (stderr, "usage: bench_load INTAKE PUB GRIDS RATE SECONDS WINDOW TAG\n");
+    if (argc != 8 && argc != 9) {
+        fprintf (stderr, "usage: bench_load INTAKE PUB GRIDS RATE SECONDS WINDOW TAG [ACTORS]\n");
         return 2;
     }
     zsys_init ();
@@ -203,6 +277,22 @@ int main (int argc, char **argv)
     if (ngrids == 0) {
         fprintf (stderr, "bench_load: no grids\n");
         return 2;
+    }
+    s_ngrids = ngrids;
+    char *actor_list = argc == 9 ? strdup (argv[8]) : NULL;
+    char *actors[512];
+    size_t nactors = 0;
+    for (char *save = NULL, *a = actor_list ? strtok_r (actor_list, ",", &save) : NULL;
+         a && nactors < 512; a = strtok_r (NULL, ",", &save))
+        actors[nactors++] = a;
+    if (actor_list && nactors != ngrids) {
+        fprintf (stderr, "bench_load: %zu actors for %zu grids\n", nactors, ngrids);
+        return 2;
+    }
+    if (actor_list) {
+        s_actors = actors;
+        s_act_ms = (int64_t *)calloc (total * S_STEPS, sizeof (int64_t));
+        assert (s_act_ms);
     }
 
     /* The subscriber first, and wait for the relay's heartbeat: then it is
@@ -258,8 +348,9 @@ int main (int argc, char **argv)
         }
         if (next == total && drain_deadline == 0)
             drain_deadline = s_now_ns () + 180 * (int64_t)1000000000;
-        if (next == total && acked + failed == total && s_matched == acked)
-            break; /* everything acked and (at least as many) seen */
+        if (next == total && acked + failed == total && s_matched == acked &&
+            (!s_actors || s_chains_done == acked))
+            break; /* everything acked and (at least as many) seen, work done */
         if (drain_deadline && s_now_ns () > drain_deadline)
             break;
         long timeout = 50;
@@ -307,13 +398,21 @@ int main (int argc, char **argv)
     s_print_dist ("ack", ack, nack);
     printf (", ");
     s_print_dist ("end_to_end", e2e, ne2e);
+    if (s_actors) {
+        printf (", \"actions\": %zu, \"actions_failed\": %zu, \"chains_done\": %zu, ", s_nact,
+                s_act_failed, s_chains_done);
+        s_print_dist ("action", s_act_ms, s_nact);
+    }
     printf ("}\n");
-    bool complete = nack == total && ne2e == total;
+    bool complete = nack == total && ne2e == total &&
+                    (!s_actors || (s_act_failed == 0 && s_chains_done == nack));
     free (ack);
     free (e2e);
     free (seen);
     free (reqs);
     free (grid_list);
+    free (actor_list);
+    free (s_act_ms);
     zhashx_destroy (&s_by_case);
     zsock_destroy (&dealer);
     zsock_destroy (&sub);

@@ -1,7 +1,7 @@
 -- delivery.sql — how a notification reaches its recipient: one deliveries row
 -- per channel, quiet hours for non-urgent staff messages.
 -- Owns: gf_quiet_release, gf_deliveries_fanout, gf_delivery_claim,
--- gf_delivery_record, gf_app_push, gf_app_inbox, gf_app_ack; trigger
+-- gf_delivery_record, gf_app_push, gf_app_inbox, gf_app_ack, gf_app_ack_many; trigger
 -- notifications_fanout.
 
 -- When a message created at t may go out.
@@ -144,17 +144,25 @@ $$;
 -- persons in p_persons (a JSON array of person ids) not yet acknowledged,
 -- marked sent; p_again includes those already pushed (a sign-in), else only
 -- new ones.  Oldest first.  Planned with the caller's values, as the claim.
+-- (sent_real stays NULL: it counts a channel's rate limit in the claim,
+-- which never claims the app's rows; set, it put every pushed row into
+-- deliveries_rate.)  The persons and the business time are read once: a semi join with the
+-- JSON array re-read it for every due row (28 of 33 ms for 230 rows and
+-- 400 persons, the app push's every tick), and gf_now () ran per row.
 CREATE OR REPLACE FUNCTION gf_app_push (p_persons jsonb, p_again boolean)
 RETURNS TABLE (id bigint, address text, case_id bigint, text text, urgent boolean, at text)
 LANGUAGE plpgsql SET plan_cache_mode = force_custom_plan AS $$
 #variable_conflict use_column
+DECLARE
+    v_persons text[] := ARRAY (SELECT jsonb_array_elements_text (p_persons));
+    v_now timestamptz := gf_now ();
 BEGIN
     RETURN QUERY
     WITH u AS (
         UPDATE deliveries d SET state = 'sent', attempts = d.attempts + 1,
-               sent_at = coalesce (d.sent_at, gf_now ()), sent_real = now ()
-         WHERE d.channel = 'app' AND d.not_before <= gf_now ()
-           AND d.address IN (SELECT jsonb_array_elements_text (p_persons))
+               sent_at = coalesce (d.sent_at, v_now)
+         WHERE d.channel = 'app' AND d.not_before <= v_now
+           AND d.address = ANY (v_persons)
            AND (d.state = 'pending' OR (p_again AND d.state = 'sent'))
         RETURNING d.id, d.notification, d.address, d.urgent
     )
@@ -184,17 +192,31 @@ LANGUAGE sql STABLE SECURITY DEFINER SET search_path = public, pg_temp AS $$
      ORDER BY d.id LIMIT p_limit
 $$;
 
--- The receipt (送达有签收) of app delivery p_delivery by its person, from the
--- notifier's app push or the workbench: true when it was outstanding and
--- is now acknowledged; false for another person's, an unknown or an
--- already acknowledged delivery.
-CREATE OR REPLACE FUNCTION gf_app_ack (p_delivery bigint, p_person text) RETURNS boolean
+-- Receipts (送达有签收) of app deliveries, many in one statement: p_acks
+-- [{delivery, person}], each its person's own (the notifier's app push
+-- takes every receipt its apps have sent in one go: one statement and one
+-- commit for them, not one each).  Returns how many were outstanding and
+-- are now acknowledged: another person's, an unknown or an already
+-- acknowledged delivery counts nothing, a delivery twice in p_acks once.
+CREATE OR REPLACE FUNCTION gf_app_ack_many (p_acks jsonb) RETURNS integer
 LANGUAGE sql SECURITY DEFINER SET search_path = public, pg_temp AS $$
-    WITH u AS (
-        UPDATE deliveries SET state = 'acked', acked_at = gf_now ()
-         WHERE id = p_delivery AND channel = 'app' AND address = p_person
-           AND state IN ('pending', 'sent')
+    WITH a AS (
+        SELECT * FROM jsonb_to_recordset (p_acks) AS x (delivery bigint, person text)
+    ), u AS (
+        UPDATE deliveries d SET state = 'acked', acked_at = gf_now ()
+          FROM a
+         WHERE d.id = a.delivery AND d.channel = 'app' AND d.address = a.person
+           AND d.state IN ('pending', 'sent')
         RETURNING 1
     )
-    SELECT EXISTS (SELECT 1 FROM u)
+    SELECT count (*)::integer FROM u
+$$;
+
+-- The receipt of app delivery p_delivery by its person, from the
+-- workbench: true when it was outstanding and is now acknowledged; false
+-- for another person's, an unknown or an already acknowledged delivery.
+CREATE OR REPLACE FUNCTION gf_app_ack (p_delivery bigint, p_person text) RETURNS boolean
+LANGUAGE sql SECURITY DEFINER SET search_path = public, pg_temp AS $$
+    SELECT gf_app_ack_many (jsonb_build_array (jsonb_build_object ('delivery', p_delivery,
+                                                                   'person', p_person))) = 1
 $$;

@@ -254,11 +254,13 @@ GRANT EXECUTE ON FUNCTION gf_login_begin (text, text, integer),
 
 -- App receipts and the workbench's notices (delivery.sql, issue 16): the
 -- gateway reads one person's app inbox and records its receipts through
--- two SECURITY DEFINER functions; the notifier records receipts with the
--- same function.
-REVOKE EXECUTE ON FUNCTION gf_app_inbox (text, bigint, integer), gf_app_ack (bigint, text) FROM PUBLIC;
+-- two SECURITY DEFINER functions; the notifier records its apps' receipts
+-- many at once (gf_app_ack_many, the same rule).
+REVOKE EXECUTE ON FUNCTION gf_app_inbox (text, bigint, integer), gf_app_ack (bigint, text),
+                gf_app_ack_many (jsonb) FROM PUBLIC;
 GRANT EXECUTE ON FUNCTION gf_app_inbox (text, bigint, integer) TO gf_gateway;
-GRANT EXECUTE ON FUNCTION gf_app_ack (bigint, text) TO gf_gateway, gf_notifier;
+GRANT EXECUTE ON FUNCTION gf_app_ack (bigint, text) TO gf_gateway;
+GRANT EXECUTE ON FUNCTION gf_app_ack_many (jsonb) TO gf_notifier;
 -- The workbench's reads (workbench.sql, issue 16): SECURITY DEFINER with
 -- their own subtree check, for the gateway alone (its role reads no
 -- resident's contact otherwise).
