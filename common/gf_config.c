@@ -54,6 +54,8 @@ static const s_key_t s_keys[] = {
      67108864, false, FIELD (max_attachment)},
     {"intake/route", "--intake-route", "GF_INTAKE_ROUTE", "1", TYPE_BOOL, 0, 0, false,
      FIELD (intake_route)},
+    {"intake/action_group", "--action-group", "GF_ACTION_GROUP", "32", TYPE_INT, 1, 1000, false,
+     FIELD (action_group)},
     {"work/batch", "--batch", "GF_BATCH", "500", TYPE_INT, 1, 10000, false, FIELD (batch)},
     {"work/partitions", "--partitions", "GF_PARTITIONS", "1", TYPE_INT, 1, 64, false,
      FIELD (partitions)},

@@ -84,6 +84,7 @@ typedef struct {
     int deadline_ms;            /* intake: every request answered within this (ms)      */
     int max_attachment;         /* intake: bytes of one attachment.add's data, 0: none  */
     bool intake_route;          /* intake: route what it stores in its transaction      */
+    int action_group;           /* intake: most case actions per transaction (1..1000)  */
     int batch;                  /* max items per transaction (1..10000)                 */
     int partitions;             /* router, notifier: partitions of the work (1..64)     */
     _Atomic bool verbose;       /* log every message (reloadable: SIGHUP)               */

@@ -72,10 +72,21 @@ typedef struct {
     gf_metric_t *m_duplicates;             /* gf_intake_duplicates_total */
     gf_metric_t *m_actions;                /* gf_intake_actions_total    */
     gf_metric_t *m_batches;                /* gf_intake_batches_total    */
+    gf_metric_t *m_groups;                 /* gf_intake_action_groups_total */
     gf_case_route_t route;                 /* the state machine's routing steps */
     zlistx_t *parked;                      /* s_parked_t, in arrival order (seq)  */
     uint64_t parked_seq;                   /* the last seq given                  */
+    bool group_open;                       /* a group's transaction is open       */
+    zlistx_t *held;                        /* s_held_t: the group's answers       */
 } s_intake_t;
+
+/*  A case action applied in the open group, answered after its COMMIT. */
+typedef struct {
+    zmsg_t *envelope;
+    char *id, *what, *actor, *uid;
+    gf_reply_t reply;
+    int64_t until; /* its deadline (zclock_mono ms) */
+} s_held_t;
 
 /*  Counts a refused request under its error code. */
 static void s_count_rejected (gf_code_t code)
@@ -272,18 +283,13 @@ static void s_flush (s_intake_t *self)
     from id (else the envelope's), one log line naming what and who, the
     counters, the reply sent.  err: the decoder's error when the request
     was not applied (reply still empty).  envelope_p: consumed. */
-static void s_answer (s_intake_t *self, zmsg_t **envelope_p, gf_msg_t *request, const char *id,
-                      const char *what, const char *actor, const char *uid, gf_reply_t *reply,
-                      const gf_error_t *err)
+/*  Answers a request of type `type` and logs it; counts it applied or
+    refused. */
+static void s_answer_as (s_intake_t *self, zmsg_t **envelope_p, const char *type, const char *id,
+                         const char *what, const char *actor, const char *uid, gf_reply_t *reply)
 {
-    if (err) {
-        reply->code = err->code;
-        reply->message = strdup (err->message);
-    }
-    if (!id)
-        id = gf_msg_id (request);
     reply->id = id ? strdup (id) : NULL;
-    zsys_info ("intake: %s %s by %s from %.8s: %s%s%s", gf_msg_type (request), what ? what : "?",
+    zsys_info ("intake: %s %s by %s from %.8s: %s%s%s", type, what ? what : "?",
                actor ? actor : "?", uid ? uid : "(plain)",
                reply->ok ? "ok" : gf_code_name (reply->code), reply->ok ? "" : ": ",
                reply->ok ? "" : reply->message);
@@ -294,6 +300,109 @@ static void s_answer (s_intake_t *self, zmsg_t **envelope_p, gf_msg_t *request, 
         s_count_rejected (reply->code);
     s_send_reply (self, envelope_p, reply);
     gf_reply_reset (reply);
+}
+
+static void s_answer (s_intake_t *self, zmsg_t **envelope_p, gf_msg_t *request, const char *id,
+                      const char *what, const char *actor, const char *uid, gf_reply_t *reply,
+                      const gf_error_t *err)
+{
+    if (err) {
+        reply->code = err->code;
+        reply->message = strdup (err->message);
+    }
+    s_answer_as (self, envelope_p, gf_msg_type (request), id ? id : gf_msg_id (request), what,
+                 actor, uid, reply);
+}
+
+/*  Case actions are applied in groups (intake/action_group): the actions
+    taken up one after the other share one transaction, each in its own
+    savepoint, and are answered after its one COMMIT; a complaint batch, a
+    request of another type, the group's size or the end of a round ends
+    the group.  One COMMIT (and one numbering of the log) for the group
+    instead of one per action.  Opens the group's transaction when none is
+    open; false when groups are off or the BEGIN failed (the action then
+    runs alone). */
+static bool s_group_open (s_intake_t *self)
+{
+    if (self->config->action_group <= 1)
+        return false;
+    if (!self->group_open && gf_db_begin (self->db) == 0)
+        self->group_open = true;
+    return self->group_open;
+}
+
+/*  Ends the open group: its COMMIT (commit true and the transaction
+    intact), then every held answer; when the COMMIT fails or is late, or
+    the transaction was lost, every action of the group is answered
+    `unavailable` (nothing of it was stored, or a COMMIT cut by the
+    deadline may have been: a resend finds it by its request id). */
+static void s_group_end (s_intake_t *self, bool commit)
+{
+    if (!self->group_open)
+        return;
+    self->group_open = false;
+    int64_t until = INT64_MAX;
+    for (s_held_t *h = (s_held_t *)zlistx_first (self->held); h;
+         h = (s_held_t *)zlistx_next (self->held))
+        if (h->until < until)
+            until = h->until;
+    PGconn *conn = gf_db_conn (self->db);
+    bool intact = conn && PQtransactionStatus (conn) == PQTRANS_INTRANS;
+    bool late = false;
+    bool ok = commit && intact &&
+              (zlistx_size (self->held) == 0 ? gf_db_run (self->db, "COMMIT", 0, NULL) == 0
+                                             : gf_intake_db_commit (self->db, until, &late) == 0);
+    if (ok && zlistx_size (self->held)) {
+        gf_intake_db_committed (true);
+        gf_metric_add (self->m_groups, 1);
+    }
+    if (!ok)
+        gf_db_rollback (self->db);
+    s_held_t *h;
+    while ((h = (s_held_t *)zlistx_detach (self->held, NULL))) {
+        if (!ok) {
+            /* What the action saw inside the group is not the case's
+               state any more: the answer names none. */
+            gf_intake_db_refuse (&h->reply, GF_E_UNAVAILABLE,
+                                 late ? "storage did not answer in time, retry later"
+                                      : "storage unavailable, retry later");
+            zstr_free (&h->reply.state);
+            h->reply.version = 0;
+            h->reply.duplicate = false;
+        }
+        s_answer_as (self, &h->envelope, GF_TYPE_CASE_ACTION, h->id, h->what, h->actor, h->uid,
+                     &h->reply);
+        zmsg_destroy (&h->envelope);
+        free (h->id);
+        free (h->what);
+        free (h->actor);
+        free (h->uid);
+        free (h);
+    }
+}
+
+/*  Keeps an action's answer until its group commits (takes the envelope
+    and the reply's strings); ends the group when it is full or its
+    transaction was lost. */
+static void s_group_hold (s_intake_t *self, zmsg_t **envelope_p, const gf_action_t *action,
+                          const char *uid, gf_reply_t *reply, int64_t until)
+{
+    s_held_t *h = (s_held_t *)zmalloc (sizeof *h);
+    h->envelope = *envelope_p;
+    *envelope_p = NULL;
+    h->id = action->id ? strdup (action->id) : NULL;
+    h->what = zsys_sprintf ("%" PRId64 " %s", action->case_id, action->action);
+    h->actor = action->actor ? strdup (action->actor) : NULL;
+    h->uid = uid ? strdup (uid) : NULL;
+    h->reply = *reply;
+    memset (reply, 0, sizeof *reply);
+    h->until = until;
+    zlistx_add_end (self->held, h);
+    PGconn *conn = gf_db_conn (self->db);
+    if (!conn || PQtransactionStatus (conn) != PQTRANS_INTRANS)
+        s_group_end (self, false);
+    else if ((int)zlistx_size (self->held) >= self->config->action_group)
+        s_group_end (self, true);
 }
 
 /*  A meeting.action (issue 14), as a case action is. */
@@ -496,16 +605,21 @@ static void s_accept (s_intake_t *self, zmsg_t *msg, int64_t deadline, uint64_t 
     gf_action_t action = {0};
     if (request && streq (gf_msg_type (request), GF_TYPE_CASE_ACTION) &&
         gf_action_from_msg (request, &action, &err) == 0) {
-        /* Actions are few and each needs its own row lock and checks: one
-           transaction each, answered at once unless its case is locked
-           elsewhere (then set aside and tried again until its deadline). */
+        /* Each action needs its own row lock and checks: a savepoint each
+           in the group's transaction (s_group_open), answered after its
+           COMMIT, unless its case is locked elsewhere (then set aside and
+           tried again until its deadline). */
         int64_t until = deadline ? deadline : zclock_mono () + self->config->deadline_ms;
         gf_reply_t reply = {0};
         bool behind = !deadline && s_case_parked (self, action.case_id);
-        bool busy = !behind && gf_intake_action_apply (self->db, &action, uid, until, &reply);
+        bool grouped = !behind && s_group_open (self);
+        bool busy =
+            !behind && gf_intake_action_apply (self->db, &action, uid, until, &reply, grouped);
         if (s_wait_for_case (self, &msg, &body, seq, action.case_id, until, behind, busy, !deadline,
                              GF_TYPE_CASE_ACTION, action.id))
             gf_reply_reset (&reply);
+        else if (grouped)
+            s_group_hold (self, &msg, &action, uid, &reply, until);
         else {
             char *what = zsys_sprintf ("%" PRId64 " %s", action.case_id, action.action);
             s_answer (self, &msg, request, action.id, what, action.actor, uid, &reply, NULL);
@@ -513,15 +627,20 @@ static void s_accept (s_intake_t *self, zmsg_t *msg, int64_t deadline, uint64_t 
         }
         gf_action_reset (&action);
     } else if (request && streq (gf_msg_type (request), GF_TYPE_MEETING_ACTION)) {
+        s_group_end (self, true); /* each of these in a transaction of its own */
         s_accept_meeting (self, request, &msg, uid);
     } else if (request && streq (gf_msg_type (request), GF_TYPE_ATTACHMENT_ADD)) {
+        s_group_end (self, true);
         s_accept_attachment (self, request, &msg, &body, uid, deadline, seq);
     } else if (request && streq (gf_msg_type (request), GF_TYPE_PROGRAMME_ACTION)) {
+        s_group_end (self, true);
         s_accept_programme (self, request, &msg, uid);
     } else if (request && (streq (gf_msg_type (request), GF_TYPE_HOUSEHOLD_REGISTER) ||
                            streq (gf_msg_type (request), GF_TYPE_HOUSEHOLD_GROUP))) {
+        s_group_end (self, true);
         s_accept_household (self, request, &msg, uid);
     } else if (request && gf_fieldlog_is_type (gf_msg_type (request))) {
+        s_group_end (self, true);
         s_accept_field (self, request, &msg, uid);
     } else if (request && streq (gf_msg_type (request), GF_TYPE_CASE_ACTION)) {
         const char *id = gf_msg_id (request);
@@ -635,6 +754,7 @@ void gf_intake_actor (zsock_t *pipe, void *args)
     self.m_duplicates = gf_metrics_counter ("gf_intake_duplicates_total", NULL);
     self.m_actions = gf_metrics_counter ("gf_intake_actions_total", NULL);
     self.m_batches = gf_metrics_counter ("gf_intake_batches_total", NULL);
+    self.m_groups = gf_metrics_counter ("gf_intake_action_groups_total", NULL);
     self.db = gf_db_new (self.config->db, "gf-intake");
     if (gf_case_route_init (&self.route) != 0) {
         zsys_error ("intake: the transition table has no route step");
@@ -644,6 +764,7 @@ void gf_intake_actor (zsock_t *pipe, void *args)
     self.items = (s_item_t *)zmalloc (sizeof (s_item_t) * self.config->batch);
     self.parked = zlistx_new ();
     zlistx_set_destructor (self.parked, s_parked_destroy);
+    self.held = zlistx_new ();
     zlistx_set_comparator (self.parked, s_parked_compare);
     self.router = zsock_new (ZMQ_ROUTER);
     gf_auth_limits (self.router, self.config, MAX_WIRE_MESSAGE);
@@ -685,10 +806,12 @@ void gf_intake_actor (zsock_t *pipe, void *args)
                 break;
             s_accept (&self, msg, 0, 0);
         }
+        s_group_end (&self, true); /* the actions' group before the complaints' batch */
         if (self.count == 0)
             gf_db_ping (self.db, 1000); /* idle: keep /healthz true to the database */
         s_flush (&self);
         parked_wait = s_retry_parked (&self);
+        s_group_end (&self, true);
         if (zclock_mono () - last_log >= 60000) {
             zsys_info ("intake: stored %" PRIu64 ", duplicates %" PRIu64 ", rejected %" PRIu64,
                        self.stored, self.duplicates, self.rejected);
@@ -703,5 +826,6 @@ done:
     gf_auth_destroy (&self.auth);
     free (self.items);
     zlistx_destroy (&self.parked);
+    zlistx_destroy (&self.held);
     gf_db_destroy (&self.db);
 }

@@ -1,4 +1,5 @@
-/*  gf_intake_action — applies one case.action in one transaction. */
+/*  gf_intake_action — applies one case.action in one transaction (or one
+    savepoint of a group's). */
 #include "gf_intake_action.h"
 #include "gf_case.h"
 #include "gf_intake_db.h"
@@ -243,8 +244,25 @@ static char *s_int (int64_t v)
     return zsys_sprintf ("%" PRId64, v);
 }
 
+/*  The end of an action that applied (found: a resend found in
+    case_actions, durable before it is answered): its COMMIT, or in a
+    group the release of its savepoint (the group commits).  0, or -1. */
+static int s_finish (gf_db_t *db, bool grouped, bool found, int64_t deadline, bool *late)
+{
+    if (grouped)
+        return (found ? gf_intake_db_mark_found (db, deadline, late) : 0) == 0
+                   ? gf_intake_db_release (db, deadline, late)
+                   : -1;
+    if (found)
+        return gf_intake_db_commit_found (db, deadline, late);
+    if (gf_intake_db_commit (db, deadline, late) != 0)
+        return -1;
+    gf_intake_db_committed (true);
+    return 0;
+}
+
 bool gf_intake_action_apply (gf_db_t *db, const gf_action_t *a, const char *identity,
-                             int64_t deadline, gf_reply_t *reply)
+                             int64_t deadline, gf_reply_t *reply, bool grouped)
 {
     bool late = false, busy = false;
     reply->case_id = a->case_id;
@@ -253,7 +271,7 @@ bool gf_intake_action_apply (gf_db_t *db, const gf_action_t *a, const char *iden
     PGresult *done = NULL, *locked = NULL, *applied = NULL, *idn = NULL, *referral = NULL;
     gf_error_t err = {GF_OK, ""};
 
-    if (gf_db_begin (db) != 0)
+    if ((grouped ? gf_intake_db_savepoint (db, deadline, &late) : gf_db_begin (db)) != 0)
         goto unavailable;
     /* The client's rights come before anything that reveals a case. */
     if (identity && s_check_identity (db, a, identity, &idn, &err) != 0) {
@@ -301,7 +319,7 @@ bool gf_intake_action_apply (gf_db_t *db, const gf_action_t *a, const char *iden
         goto refuse;
     }
     if (resend) {
-        if (gf_intake_db_commit_found (db, deadline, &late) != 0)
+        if (s_finish (db, grouped, true, deadline, &late) != 0)
             goto unavailable;
         reply->duplicate = true;
         reply->case_id = gf_db_get_ll (done, 0, "case_id");
@@ -363,9 +381,8 @@ bool gf_intake_action_apply (gf_db_t *db, const gf_action_t *a, const char *iden
                                  idn_dept ? "department" : "leader",
                                  idn_dept ? idn_name : a->actor};
         applied = gf_intake_db_exec (db, SQL_RECEIPT, 7, rparams, deadline, &late);
-        if (!applied || late || gf_intake_db_commit (db, deadline, &late) != 0)
+        if (!applied || late || s_finish (db, grouped, false, deadline, &late) != 0)
             goto unavailable;
-        gf_intake_db_committed (true);
         reply->version = gf_db_get_ll (applied, 0, "version");
         goto cleanup;
     }
@@ -412,9 +429,8 @@ bool gf_intake_action_apply (gf_db_t *db, const gf_action_t *a, const char *iden
             goto unavailable;
         PQclear (set);
     }
-    if (!applied || late || gf_intake_db_commit (db, deadline, &late) != 0)
+    if (!applied || late || s_finish (db, grouped, false, deadline, &late) != 0)
         goto unavailable;
-    gf_intake_db_committed (true);
     free (reply->state);
     reply->state = strdup (to);
     reply->version = gf_db_get_ll (applied, 0, "version");
@@ -424,7 +440,10 @@ unavailable:
     gf_intake_db_failure (db, late, &err);
 refuse:
     gf_intake_db_refuse (reply, err.code, err.message);
-    gf_db_rollback (db);
+    if (grouped)
+        gf_intake_db_rollback_to (db);
+    else
+        gf_db_rollback (db);
 cleanup:
     if (done)
         PQclear (done);

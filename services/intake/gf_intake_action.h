@@ -1,4 +1,5 @@
-/*  gf_intake_action — applies one case.action in one transaction.
+/*  gf_intake_action — applies one case.action in one transaction (or one
+    savepoint of a group's transaction).
 
     Under a row lock on the case (taken without waiting, see below): idempotency by (actor, request
    id), optimistic version check (conflict carries the current state), gf_case_transition, checks
@@ -24,8 +25,12 @@
     merge's target) is locked without waiting (SKIP LOCKED): when another
     transaction holds it, returns true with nothing written and reply
     filled as `unavailable`, and the caller may try again later; else
-    false. */
+    false.  grouped: the caller has begun a transaction for several
+    actions (gf_intake.c, intake/action_group); this one then works in a
+    savepoint of it, released when it applied (the caller commits and
+    answers after the COMMIT) and rolled back to when it was refused or
+    failed. */
 bool gf_intake_action_apply (gf_db_t *db, const gf_action_t *action, const char *identity,
-                             int64_t deadline, gf_reply_t *reply);
+                             int64_t deadline, gf_reply_t *reply, bool grouped);
 
 #endif

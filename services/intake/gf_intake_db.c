@@ -108,18 +108,44 @@ int gf_intake_db_commit (gf_db_t *db, int64_t deadline, bool *late)
     return res && !missed && !warned ? 0 : -1;
 }
 
+/*  One statement without a result that matters: 0, or -1 (late set when
+    the deadline passed). */
+static int s_run (gf_db_t *db, const char *sql, int64_t deadline, bool *late)
+{
+    PGresult *res = gf_intake_db_exec (db, sql, 0, NULL, deadline, late);
+    int rc = res && !*late ? 0 : -1;
+    if (res)
+        PQclear (res);
+    return rc;
+}
+
+int gf_intake_db_mark_found (gf_db_t *db, int64_t deadline, bool *late)
+{
+    return s_run (db, "SELECT pg_logical_emit_message (true, 'gridflow.durable', '')", deadline,
+                  late);
+}
+
 int gf_intake_db_commit_found (gf_db_t *db, int64_t deadline, bool *late)
 {
-    static const char *SQL_WAL_RECORD =
-        "SELECT pg_logical_emit_message (true, 'gridflow.durable', '')";
-    PGresult *res = gf_intake_db_exec (db, SQL_WAL_RECORD, 0, NULL, deadline, late);
-    if (!res || *late) {
-        if (res)
-            PQclear (res);
+    if (gf_intake_db_mark_found (db, deadline, late) != 0)
         return -1;
-    }
-    PQclear (res);
     return gf_intake_db_commit (db, deadline, late);
+}
+
+int gf_intake_db_savepoint (gf_db_t *db, int64_t deadline, bool *late)
+{
+    return s_run (db, "SAVEPOINT gf_action", deadline, late);
+}
+
+int gf_intake_db_release (gf_db_t *db, int64_t deadline, bool *late)
+{
+    return s_run (db, "RELEASE SAVEPOINT gf_action", deadline, late);
+}
+
+void gf_intake_db_rollback_to (gf_db_t *db)
+{
+    if (gf_db_conn (db))
+        gf_db_run (db, "ROLLBACK TO SAVEPOINT gf_action", 0, NULL);
 }
 
 void gf_intake_db_committed (bool in_time)

@@ -57,6 +57,23 @@ int gf_intake_db_commit (gf_db_t *db, int64_t deadline, bool *late);
     with it what was found.  Returns as gf_intake_db_commit. */
 int gf_intake_db_commit_found (gf_db_t *db, int64_t deadline, bool *late);
 
+/*  The durable mark of gf_intake_db_commit_found alone, without the
+    COMMIT: for a request found inside a group whose one COMMIT comes
+    later (gf_intake.c).  Returns 0, or -1 (late set when the deadline
+    passed). */
+int gf_intake_db_mark_found (gf_db_t *db, int64_t deadline, bool *late);
+
+/*  A case action inside a group (several actions, one transaction:
+    gf_intake.c, intake/action_group) has its own savepoint, so that an
+    action refused or failed takes back its own changes only.  savepoint
+    and release return 0, or -1 (late set when the deadline passed);
+    rollback_to returns to the savepoint (when that fails too, the
+    group's transaction stays in error and the group answers
+    `unavailable`). */
+int gf_intake_db_savepoint (gf_db_t *db, int64_t deadline, bool *late);
+int gf_intake_db_release (gf_db_t *db, int64_t deadline, bool *late);
+void gf_intake_db_rollback_to (gf_db_t *db);
+
 /*  Why a request's transaction failed, as its answer (err): late (the
     deadline passed: unavailable), the connection lost or a class the
     storage answers for (unavailable), a deadlock, serialization failure
