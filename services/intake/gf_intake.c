@@ -278,13 +278,9 @@ static void s_flush (s_intake_t *self)
     self->count = 0;
 }
 
-/*  The answer to a request applied in its own transaction (an action, a
-    meeting record, a log, a register change, an attachment): reply.id
-    from id (else the envelope's), one log line naming what and who, the
-    counters, the reply sent.  err: the decoder's error when the request
-    was not applied (reply still empty).  envelope_p: consumed. */
-/*  Answers a request of type `type` and logs it; counts it applied or
-    refused. */
+/*  The answer to a request of type `type`, reply.id from id: one log line
+    naming what and who, the counters, the reply sent.  envelope_p:
+    consumed. */
 static void s_answer_as (s_intake_t *self, zmsg_t **envelope_p, const char *type, const char *id,
                          const char *what, const char *actor, const char *uid, gf_reply_t *reply)
 {
@@ -302,6 +298,10 @@ static void s_answer_as (s_intake_t *self, zmsg_t **envelope_p, const char *type
     gf_reply_reset (reply);
 }
 
+/*  The answer to a request applied on its own (an action, a meeting
+    record, a log, a register change, an attachment), as s_answer_as:
+    reply.id from id, else the envelope's.  err: the decoder's error when
+    the request was not applied (reply still empty). */
 static void s_answer (s_intake_t *self, zmsg_t **envelope_p, gf_msg_t *request, const char *id,
                       const char *what, const char *actor, const char *uid, gf_reply_t *reply,
                       const gf_error_t *err)
