@@ -7,7 +7,9 @@
 # refused one takes back only itself), fewer COMMITs than actions; and
 # when a group's COMMIT fails, every answer `ok` is an action stored and
 # every action not stored is answered `unavailable`; the resend then
-# applies each once.
+# applies each once.  kill -9 of the intake in the middle of a burst of
+# groups: every action answered `ok` before the kill was stored, and the
+# resend of the whole burst applies each action exactly once.
 source "$(dirname "$0")/lib.sh"
 new_db
 start_stack --metrics
@@ -83,4 +85,36 @@ check "resent again: the same answers, nothing applied twice" "$(paste -sd'|' "$
                                        WHERE request_id IN ('f1','f2','f3') GROUP BY 1) x")"
 check "the cases" "in_progress 4|in_progress 4|in_progress 4|signed 3|signed 3|signed 3" \
   "$(sql "SELECT string_agg(state || ' ' || version, '|' ORDER BY source_ref) FROM cases WHERE source_ref LIKE 'GRP-%'")"
+
+# kill -9 in the middle of a burst: 30 cases, each signed, progressed,
+# resolved and called back (120 actions in groups of up to 32).
+for i in $(seq 1 30); do
+  "$BIN/gridctl" submit --source hotline --ref KILL-$i --text "路灯不亮 $i" --grid QNL.07.063 >/dev/null
+done
+sql "SELECT id FROM cases WHERE source_ref LIKE 'KILL-%' ORDER BY id" | while read -r c; do
+  echo "k$c.1 $c sign $L 2 -"
+  echo "k$c.2 $c progress $L 3 已联系物业"
+  echo "k$c.3 $c resolve $L 4 已修复"
+  echo "k$c.4 $c callback $L 5 -"
+done >"$ART/k.txt"
+burst <"$ART/k.txt" >"$ART/k1.out" &
+BURST=$!
+sleep 0.05
+kill9 intake
+wait $BURST
+echo "# before the kill: $(grep -c ' ok ' "$ART/k1.out") ok, $(grep -c ' none$' "$ART/k1.out") unanswered"
+start intake --metrics "${MPORT[intake]}"
+wait_for "intake port" 30 port_open $((PORT_BASE + 0))
+bad=""
+while read -r id code _; do
+  n=$(sql "SELECT count(*) FROM case_actions WHERE request_id = '$id'")
+  [ "$code" = ok ] && [ "$n" != 1 ] && bad="$bad $id"
+done <"$ART/k1.out"
+check "every action answered ok before the kill is stored" "" "$bad"
+burst <"$ART/k.txt" >"$ART/k2.out"
+check "the resend of the whole burst: every action ok" "120 0" \
+  "$(grep -c ' ok ' "$ART/k2.out") $(grep -vc ' ok ' "$ART/k2.out")"
+check "each action stored exactly once; every case called back at version 6" "120 120 30" \
+  "$(sql "SELECT count(*) || ' ' || count(DISTINCT request_id) FROM case_actions WHERE request_id LIKE 'k%'") $(sql "SELECT count(*) FROM cases WHERE source_ref LIKE 'KILL-%' AND state = 'called_back' AND version = 6")"
+check "the log stays dense" "$(sql "SELECT count(*) FROM case_events")" "$(sql "SELECT max(seq) FROM case_events")"
 finish
