@@ -48,7 +48,7 @@ sql() { "$PSQL" -X -q -t -A -d "$GF_DB" -c "$1"; }
 # The channels' far ends.  Quiet hours and the SMS rate limit are off in
 # this database: the bench measures how fast messages go out, not the
 # policy that holds them back (tests/e2e/test_notify_quiet.sh and
-# test_notify_rate.sh test those).  Every person gets an app token.
+# test_notify_down.sh test those).  Every person gets an app token.
 SINK_PORT=$((PB + 10))
 export GF_SMS_URL=http://127.0.0.1:$SINK_PORT/sms
 sql "DELETE FROM delivery_quiet; UPDATE delivery_policy SET rate_limit = 0"
