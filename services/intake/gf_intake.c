@@ -322,6 +322,13 @@ static void s_answer (s_intake_t *self, zmsg_t **envelope_p, gf_msg_t *request, 
     instead of one per action.  Opens the group's transaction when none is
     open; false when groups are off or the BEGIN failed (the action then
     runs alone). */
+/*  Whether the group's transaction is still open and in no error. */
+static bool s_group_intact (s_intake_t *self)
+{
+    PGconn *conn = gf_db_conn (self->db);
+    return conn && PQtransactionStatus (conn) == PQTRANS_INTRANS;
+}
+
 static bool s_group_open (s_intake_t *self)
 {
     if (self->config->action_group <= 1)
@@ -346,10 +353,8 @@ static void s_group_end (s_intake_t *self, bool commit)
          h = (s_held_t *)zlistx_next (self->held))
         if (h->until < until)
             until = h->until;
-    PGconn *conn = gf_db_conn (self->db);
-    bool intact = conn && PQtransactionStatus (conn) == PQTRANS_INTRANS;
     bool late = false;
-    bool ok = commit && intact &&
+    bool ok = commit && s_group_intact (self) &&
               (zlistx_size (self->held) == 0 ? gf_db_run (self->db, "COMMIT", 0, NULL) == 0
                                              : gf_intake_db_commit (self->db, until, &late) == 0);
     if (ok && zlistx_size (self->held)) {
@@ -385,21 +390,20 @@ static void s_group_end (s_intake_t *self, bool commit)
     and the reply's strings); ends the group when it is full or its
     transaction was lost. */
 static void s_group_hold (s_intake_t *self, zmsg_t **envelope_p, const gf_action_t *action,
-                          const char *uid, gf_reply_t *reply, int64_t until)
+                          const char *what, const char *uid, gf_reply_t *reply, int64_t until)
 {
     s_held_t *h = (s_held_t *)zmalloc (sizeof *h);
     h->envelope = *envelope_p;
     *envelope_p = NULL;
     h->id = action->id ? strdup (action->id) : NULL;
-    h->what = zsys_sprintf ("%" PRId64 " %s", action->case_id, action->action);
+    h->what = strdup (what);
     h->actor = action->actor ? strdup (action->actor) : NULL;
     h->uid = uid ? strdup (uid) : NULL;
     h->reply = *reply;
     memset (reply, 0, sizeof *reply);
     h->until = until;
     zlistx_add_end (self->held, h);
-    PGconn *conn = gf_db_conn (self->db);
-    if (!conn || PQtransactionStatus (conn) != PQTRANS_INTRANS)
+    if (!s_group_intact (self))
         s_group_end (self, false);
     else if ((int)zlistx_size (self->held) >= self->config->action_group)
         s_group_end (self, true);
@@ -618,11 +622,12 @@ static void s_accept (s_intake_t *self, zmsg_t *msg, int64_t deadline, uint64_t 
         if (s_wait_for_case (self, &msg, &body, seq, action.case_id, until, behind, busy, !deadline,
                              GF_TYPE_CASE_ACTION, action.id))
             gf_reply_reset (&reply);
-        else if (grouped)
-            s_group_hold (self, &msg, &action, uid, &reply, until);
         else {
             char *what = zsys_sprintf ("%" PRId64 " %s", action.case_id, action.action);
-            s_answer (self, &msg, request, action.id, what, action.actor, uid, &reply, NULL);
+            if (grouped)
+                s_group_hold (self, &msg, &action, what, uid, &reply, until);
+            else
+                s_answer (self, &msg, request, action.id, what, action.actor, uid, &reply, NULL);
             zstr_free (&what);
         }
         gf_action_reset (&action);
