@@ -24,6 +24,10 @@ check "intake: stored" 200 "$(metric "${MPORT[intake]}" gf_intake_stored_total)"
 check "intake: rejected, unknown grid" 1 "$(metric "${MPORT[intake]}" 'gf_intake_rejected_total{code="unknown_grid"}')"
 check "intake: rejected, unknown category" 1 \
   "$(metric "${MPORT[intake]}" 'gf_intake_rejected_total{code="unknown_category"}')"
+# The consumers read the log itself; the relay publishes what they read a
+# moment later (its wake-up follows the commit): wait for it, then compare.
+relay_at_log() { [ "$(metric "${MPORT[relay]}" gf_relay_published_total)" = "$(sql "SELECT count(*) FROM case_events")" ]; }
+wait_for "the relay to publish the whole log" 15 relay_at_log
 check "relay: published = events in the log" "$(sql "SELECT count(*) FROM case_events")" \
   "$(metric "${MPORT[relay]}" gf_relay_published_total)"
 check "router: events handled = case.received" 200 \
