@@ -6,7 +6,7 @@
 -- (rolled back).
 BEGIN;
 SET CONSTRAINTS event_stage_append IMMEDIATE; -- events in the log at each statement's end (events.sql)
-SELECT plan (48);
+SELECT plan (50);
 
 \ir fixtures/national_day_2026.sql
 -- and Sunday 20 September a make-up working day too (国庆调休).
@@ -211,6 +211,20 @@ SELECT is (gf_app_ack_many (jsonb_build_array (
            'receipts at once: the person''s own outstanding delivery, once');
 SELECT is ((SELECT count (*)::int FROM gf_app_inbox ('P-QNL.07.063-2', 0, 50)), 0,
            'receipts at once: the inbox is empty');
+
+-- Queue plans: a claim reads about its batch of the index, however long the
+-- backlog and whatever the statistics say (a plan from them read and sorted
+-- the channel's whole backlog for every batch).
+UPDATE delivery_policy SET rate_limit = 0 WHERE channel = 'sms';
+DELETE FROM deliveries;
+ANALYZE deliveries;  -- statistics from before the backlog: an empty table
+INSERT INTO notifications (case_id, kind, recipient, text, created_at, audience)
+SELECT pg_temp.c ('D'), 'backlog.' || g, NULL, '积压', '2026-09-16 09:00+08', 'resident'
+  FROM generate_series (1, 2000) g;
+CREATE TEMP TABLE claim_read AS SELECT pg_stat_get_xact_tuples_returned ('deliveries_claim'::regclass) AS n;
+SELECT is ((SELECT count (*)::int FROM gf_delivery_claim ('sms', 20)), 20, 'a backlog of 2,000: the claim takes its batch');
+SELECT cmp_ok (pg_stat_get_xact_tuples_returned ('deliveries_claim'::regclass) - (SELECT n FROM claim_read), '<=',
+               60::bigint, 'a backlog of 2,000: the claim read at most 60 of its index entries');
 
 -- The notifier's role runs the dispatcher and the app push.
 SET LOCAL ROLE gf_notifier;

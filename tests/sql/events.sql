@@ -6,7 +6,11 @@
 -- concurrent, interleaved and aborted writers need real transactions:
 -- tests/e2e/test_event_append.sh.
 BEGIN;
-SELECT plan (22);
+SELECT plan (24);
+-- As in a new database: the session's first append is planned on an empty
+-- event_stage, ANALYZE having seen it empty (rolled back with the rest).
+TRUNCATE event_stage;
+ANALYZE event_stage;
 
 CREATE TEMP TABLE head AS SELECT coalesce (max (seq), 0) AS h FROM case_events;
 GRANT SELECT ON head TO gf_relay;
@@ -41,6 +45,18 @@ SELECT is ((SELECT max (seq) FROM case_events), (SELECT h FROM head) + 4, 'and l
 SELECT is ((SELECT count (*) - count (DISTINCT seq) FROM case_events), 0::bigint, 'no number given twice');
 SELECT col_not_null ('case_events', 'seq', 'every event in the log has its number');
 
+-- The append finds the transaction's staged rows through event_stage_xid:
+-- a plan cached while event_stage looked empty scanned every page the table
+-- later grew to, at every commit.
+CREATE TEMP TABLE stage_scans AS
+    SELECT pg_stat_get_xact_numscans ('event_stage'::regclass) AS seq,
+           pg_stat_get_xact_numscans ('event_stage_xid'::regclass) AS idx;
+INSERT INTO event_stage (type, topic, grid, at) VALUES ('grid.test', 'grid.test/QNL', 'QNL', '2026-03-02 11:01+08');
+SELECT is (pg_stat_get_xact_numscans ('event_stage'::regclass) - (SELECT seq FROM stage_scans), 0::bigint,
+           'the append scans no table to find its staged rows');
+SELECT cmp_ok (pg_stat_get_xact_numscans ('event_stage_xid'::regclass) - (SELECT idx FROM stage_scans), '>=', 1::bigint,
+               'it reads them through event_stage_xid');
+
 -- The relay's read.
 SET LOCAL ROLE gf_relay;
 CREATE TEMP TABLE b1 AS SELECT * FROM gf_events_after ((SELECT h FROM head), 2);
@@ -52,7 +68,7 @@ SELECT results_eq ($$SELECT topic, grid, at_ms, payload::jsonb FROM b1 ORDER BY 
                    'topic, grid, at in epoch milliseconds, payload');
 SELECT is ((SELECT pg_typeof (payload)::text FROM b1 LIMIT 1), 'text', 'the payload as text, ready to send');
 SELECT is ((SELECT payload::jsonb->>'text' FROM b1 WHERE payload::jsonb->>'n' = '2'), '网格', 'UTF-8 payloads unharmed');
-SELECT is ((SELECT count (*) FROM gf_events_after ((SELECT h FROM head) + 4, 1000)), 0::bigint,
+SELECT is ((SELECT count (*) FROM gf_events_after ((SELECT h FROM head) + 5, 1000)), 0::bigint,
            'nothing after the head: an empty batch');
 RESET ROLE;
 

@@ -82,9 +82,14 @@ BEGIN
           FROM input
           -- By its key, one probe per row: the batch's size is unknown to the
           -- planner (100 rows for any jsonb), which hashed the whole of a
-          -- young cases table instead (3 ms a batch at 5,000 cases).
+          -- young cases table instead (3 ms a batch at 5,000 cases).  OFFSET 0
+          -- keeps the probe a probe: without it the planner pulled the
+          -- subquery up into a join and hashed a sequential scan of every
+          -- case again (auto_explain in the benchmark: 10 of a batch's 18 ms
+          -- at 10,000 cases, and growing with the table).
           LEFT JOIN LATERAL (SELECT o.id FROM cases o
-                              WHERE o.source = input.source AND o.source_ref = input.source_ref) old
+                              WHERE o.source = input.source AND o.source_ref = input.source_ref
+                             OFFSET 0) old
                  ON true
           LEFT JOIN grids g ON g.code = input.grid
           LEFT JOIN grids r ON r.code = input.root AND r.level = 1
@@ -132,11 +137,14 @@ BEGIN
                        jsonb_build_object ('groups', to_jsonb (ins.groups)) AS restricted
                   FROM ins
                 UNION ALL
-                SELECT 2, ins.id, CASE WHEN f.l3 IS NOT NULL THEN p_routed_event
-                                       ELSE p_unroutable_event END,
-                       ins.grid, gf_route_payload (f.l3, f.via, f.reason, f.address), NULL
-                  FROM ins JOIN fresh f ON f.new_id = ins.id
-                 WHERE f.routed_to IS NOT NULL) e
+                -- (the grid the insert gave it; the inserted ids read once:
+                -- joined to ins, both guessed at one row, the planner
+                -- scanned the whole batch once per case, 33 ms for 500)
+                SELECT 2, f.new_id, CASE WHEN f.l3 IS NOT NULL THEN p_routed_event
+                                         ELSE p_unroutable_event END,
+                       coalesce (f.l3, f.root), gf_route_payload (f.l3, f.via, f.reason, f.address), NULL
+                  FROM fresh f
+                 WHERE f.routed_to IS NOT NULL AND f.new_id = ANY (ARRAY (SELECT ins.id FROM ins))) e
          ORDER BY e.k, e.id
     )
     SELECT array_agg (ck.i ORDER BY ck.i), array_agg (ck.err ORDER BY ck.i),
