@@ -314,6 +314,13 @@ static void s_answer (s_intake_t *self, zmsg_t **envelope_p, gf_msg_t *request, 
                  actor, uid, reply);
 }
 
+/*  Whether the group's transaction is still open and in no error. */
+static bool s_group_intact (s_intake_t *self)
+{
+    PGconn *conn = gf_db_conn (self->db);
+    return conn && PQtransactionStatus (conn) == PQTRANS_INTRANS;
+}
+
 /*  Case actions are applied in groups (intake/action_group): the actions
     taken up one after the other share one transaction, each in its own
     savepoint, and are answered after its one COMMIT; a complaint batch, a
@@ -322,13 +329,6 @@ static void s_answer (s_intake_t *self, zmsg_t **envelope_p, gf_msg_t *request, 
     instead of one per action.  Opens the group's transaction when none is
     open; false when groups are off or the BEGIN failed (the action then
     runs alone). */
-/*  Whether the group's transaction is still open and in no error. */
-static bool s_group_intact (s_intake_t *self)
-{
-    PGconn *conn = gf_db_conn (self->db);
-    return conn && PQtransactionStatus (conn) == PQTRANS_INTRANS;
-}
-
 static bool s_group_open (s_intake_t *self)
 {
     if (self->config->action_group <= 1)
