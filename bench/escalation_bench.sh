@@ -278,12 +278,15 @@ if [[ " $SCENARIOS " == *" county "* ]]; then
   GRIDS=$(sql "SELECT string_agg (code, ',' ORDER BY code) FROM grids WHERE level = 3")
   # Staff actions: open signed cases within the grace (no round moves them),
   # each acted on by its L3 grid's leader.
-  sql "SELECT c.id || ' ' || p.id FROM cases c JOIN people p ON p.grid = c.grid AND p.role = 'leader'
+  sql "SELECT c.id || ' ' || p.id || ' ' || c.version FROM cases c
+         JOIN people p ON p.grid = c.grid AND p.role = 'leader'
         WHERE c.state = 'signed' AND c.received_at > '$MON'::timestamptz - interval '60 hours'
         ORDER BY c.id LIMIT 400" >"$OUT/county_actions.txt"
   # While a round runs (until MARK goes): the feed, in chunks of 5 s, and a
-  # staff action every 0.25 s (its reply time: `gridctl case progress`,
-  # process start to exit, through the intake).
+  # staff action every 0.25 s (its reply time on one connection, as the
+  # workbench's gateway sends it: tests/tools/action_pace; until 6 Dec this
+  # was `gridctl case progress`'s wall time, which adds a process start, a
+  # database connection and a query to each).
   ACT_LINE=1
   ACT_TOTAL=$(wc -l <"$OUT/county_actions.txt")
   MARK=$OUT/county_round_running
@@ -299,21 +302,13 @@ if [[ " $SCENARIOS " == *" county "* ]]; then
       done
     ) &
     FEED=$!
-    (
-      n=$ACT_LINE
-      while [ -e "$MARK" ] && [ "$ACT_TOTAL" -gt 0 ]; do
-        read -r cid actor < <(sed -n "$(((n - 1) % ACT_TOTAL + 1))p" "$OUT/county_actions.txt")
-        a=$(date +%s%N)
-        if "$BIN/gridctl" case progress "$cid" --actor "$actor" --note "已联系物业，正在处理" >/dev/null 2>>"$OUT/county_actions_$name.err"; then
-          echo "$((($(date +%s%N) - a) / 1000))" >>"$OUT/county_actions_$name.txt"
-        else
-          echo "failed" >>"$OUT/county_actions_$name.txt"
-        fi
-        n=$((n + 1))
-        sleep 0.25
-      done
-      echo "$n" >"$OUT/county_actions_next"
-    ) &
+    echo "$ACT_LINE" >"$OUT/county_actions_next"
+    if [ "$ACT_TOTAL" -gt 0 ]; then
+      "$TOOLS/action_pace" "$GF_INTAKE" 250 "$MARK" "$ACT_LINE" "$OUT/county_actions_next" \
+        <"$OUT/county_actions.txt" >>"$OUT/county_actions_$name.txt" 2>>"$OUT/county_actions_$name.err" &
+    else
+      true &
+    fi
     ACTS=$!
   }
   unbusy() {

@@ -6,7 +6,8 @@
 # percentiles are ordered; bench_replay reads the whole log dense and in order.
 # With ACTORS, bench_load's cases are worked by their leaders (four actions
 # each, all answered ok); bench_sinks receives and acknowledges every SMS
-# and app message, once.
+# and app message, once.  action_pace paces staff actions on one connection,
+# each answered ok at the version the last reply named.
 source "$(dirname "$0")/lib.sh"
 new_db
 # The far ends, as make bench runs them: nothing held by quiet hours or
@@ -64,6 +65,35 @@ check "mix: every case called back, by its grid's leader, four actions each" "20
            FROM cases c JOIN case_actions a ON a.case_id = c.id
            JOIN people p ON p.id = a.actor AND p.grid = c.grid AND p.role = 'leader'
           WHERE c.source_ref LIKE 'BL-mix-%'")"
+
+# action_pace (the escalation bench's staff actions): three open-loop cases
+# signed for by their leaders, then `progress` on them in turn every 20 ms
+# for a second, on one connection, each at the version the last reply named.
+sql "SELECT 's' || c.id || ' ' || c.id || ' sign ' || p.id || ' ' || c.version || ' -'
+       FROM cases c JOIN people p ON p.grid = c.grid AND p.role = 'leader'
+      WHERE c.source_ref LIKE 'BL-open-%' AND c.state = 'routed'
+      ORDER BY c.id LIMIT 3" >"$ART/pace_sign.txt"
+"$TOOLS/action_burst" "$GF_INTAKE" 10000 <"$ART/pace_sign.txt" >"$ART/pace_sign.out"
+check "action_pace: three cases signed for" 3 "$(grep -c ' ok signed ' "$ART/pace_sign.out")"
+PACE_IDS=$(awk '{print $2}' "$ART/pace_sign.txt" | paste -sd,)
+sql "SELECT c.id || ' ' || p.id || ' ' || c.version FROM cases c
+       JOIN people p ON p.grid = c.grid AND p.role = 'leader'
+      WHERE c.id IN ($PACE_IDS) ORDER BY c.id" >"$ART/pace_cases.txt"
+touch "$ART/pace.mark"
+"$TOOLS/action_pace" "$GF_INTAKE" 20 "$ART/pace.mark" 2 "$ART/pace.next" <"$ART/pace_cases.txt" \
+  >"$ART/pace.out" 2>"$ART/pace.err" &
+PACE=$!
+sleep 1
+rm -f "$ART/pace.mark"
+wait "$PACE"
+check "action_pace: exits 0" 0 $?
+PACED=$(wc -l <"$ART/pace.out")
+check "action_pace: several actions, each answered ok with a reply time in microseconds" "True 0" \
+  "$([ "$PACED" -ge 5 ] && echo True || echo "$PACED actions") $(grep -cv '^[0-9][0-9]*$' "$ART/pace.out")"
+check "action_pace: each one a progress stored on its case (the version followed)" "$PACED" \
+  "$(sql "SELECT count(*) FROM case_actions WHERE action = 'progress' AND case_id IN ($PACE_IDS)")"
+check "action_pace: the next line written for a later run (START 2 + actions)" "$((PACED + 2))" \
+  "$(cat "$ART/pace.next")"
 
 wait_for "every delivery out (SMS sent, app acknowledged)" 60 sql_eq \
   "SELECT count(*) FROM deliveries WHERE state = 'pending' OR (channel = 'app' AND state = 'sent')" 0
