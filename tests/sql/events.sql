@@ -6,7 +6,7 @@
 -- concurrent, interleaved and aborted writers need real transactions:
 -- tests/e2e/test_event_append.sh.
 BEGIN;
-SELECT plan (24);
+SELECT plan (29);
 -- As in a new database: the session's first append is planned on an empty
 -- event_stage, ANALYZE having seen it empty (rolled back with the rest).
 TRUNCATE event_stage;
@@ -71,6 +71,34 @@ SELECT is ((SELECT payload::jsonb->>'text' FROM b1 WHERE payload::jsonb->>'n' = 
 SELECT is ((SELECT count (*) FROM gf_events_after ((SELECT h FROM head) + 5, 1000)), 0::bigint,
            'nothing after the head: an empty batch');
 RESET ROLE;
+
+-- One firing of the deferred trigger per append, not one per staged row:
+-- the firings after the first ran under the numbering lock, holding every
+-- other writer's COMMIT back.  A first row in a savepoint rolled back takes
+-- its queued firing with it, and the next staged row queues one again.
+SET LOCAL track_functions = 'pl';
+SET CONSTRAINTS event_stage_append DEFERRED;
+CREATE TEMP TABLE fired AS
+    SELECT coalesce ((SELECT calls FROM pg_stat_xact_user_functions WHERE funcname = 'gf_events_commit'), 0) AS n,
+           (SELECT max (seq) FROM case_events) AS h;
+SAVEPOINT first;
+INSERT INTO event_stage (type, topic, grid, at) VALUES ('grid.gone', 'grid.gone/QNL', 'QNL', '2026-03-02 12:00+08');
+ROLLBACK TO SAVEPOINT first;
+INSERT INTO event_stage (type, topic, grid, at, payload)
+    SELECT 'grid.many', 'grid.many/QNL', 'QNL', '2026-03-02 12:00+08', jsonb_build_object ('n', i)
+      FROM generate_series (1, 100) i;
+SELECT is ((SELECT count (*) FROM event_stage WHERE xid = txid_current ()), 100::bigint,
+           'deferred again: 100 rows staged after a rolled back first one');
+SET CONSTRAINTS event_stage_append IMMEDIATE;
+SELECT is ((SELECT count (*) FROM event_stage WHERE xid = txid_current ()), 0::bigint,
+           'the append took all of them');
+SELECT results_eq ($$SELECT seq - (SELECT h FROM fired), (payload->>'n')::bigint FROM case_events WHERE type = 'grid.many' ORDER BY seq$$,
+                   $$SELECT i, i FROM generate_series (1, 100::bigint) i$$,
+                   'numbered densely after the head, in the order staged');
+SELECT is ((SELECT calls FROM pg_stat_xact_user_functions WHERE funcname = 'gf_events_commit') - (SELECT n FROM fired),
+           1::bigint, 'the deferred trigger fired once for the 100 rows');
+SELECT is ((SELECT count (*) FROM case_events WHERE type = 'grid.gone'), 0::bigint,
+           'the rolled back first row is not in the log');
 
 -- The triggers.
 SELECT trigger_is ('case_events', 'case_events_notify', 'gf_events_notify',

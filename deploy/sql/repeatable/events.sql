@@ -1,7 +1,7 @@
 -- events.sql — the event log (case_events): writers stage their events and
 -- the append numbers them at commit; the relay reads committed events by
 -- seq; the relay's wake-up; LISTEN by parameter.
--- Owns: gf_events_notify, gf_events_seal, gf_events_commit, gf_events_flush, gf_events_after, gf_listen; triggers case_events_notify, event_stage_append.
+-- Owns: gf_events_notify, gf_events_seal, gf_events_queue_once, gf_events_commit, gf_events_flush, gf_events_after, gf_listen; triggers case_events_notify, event_stage_append.
 --
 -- How an event is written (040, docs/DESIGN.md "The event log"): a writer
 -- inserts into event_stage, never into case_events.  At its COMMIT the
@@ -63,12 +63,34 @@ BEGIN
 END
 $$;
 
--- The deferred trigger: fires once per staged row at COMMIT (or at the end
--- of the statement under SET CONSTRAINTS ... IMMEDIATE, which gf_events_flush
--- uses); the first firing appends them all, the others see their row
--- already appended (ids only grow within a session) and return.
+-- Whether a staged row queues the deferred trigger (its WHEN, evaluated as
+-- the row is staged): only the first since the transaction began or since
+-- its last append.  One queued firing appends every row staged before it
+-- fires, so the others need none; each one fired at COMMIT, under the
+-- numbering lock the first firing took (a plpgsql call and a fetch of its
+-- row, about 1,700 of them after a notifier's batch), held every other
+-- writer's COMMIT back.  The flag is transaction-local: a savepoint rolled
+-- back takes both its queued firing and the flag it set with it, so the
+-- next staged row queues again.
+CREATE OR REPLACE FUNCTION gf_events_queue_once () RETURNS boolean LANGUAGE plpgsql AS $$
+BEGIN
+    IF current_setting ('gf.events_queued', true) = 'on' THEN
+        RETURN false;
+    END IF;
+    PERFORM set_config ('gf.events_queued', 'on', true);
+    RETURN true;
+END
+$$;
+
+-- The deferred trigger: fires at COMMIT (or at the end of the statement
+-- under SET CONSTRAINTS ... IMMEDIATE, which gf_events_flush uses) for the
+-- first row staged since the last append (gf_events_queue_once); it appends
+-- every row staged so far and lets the next staged row queue a firing of
+-- its own.  A firing that finds its row already appended (ids only grow
+-- within a session) returns.
 CREATE OR REPLACE FUNCTION gf_events_commit () RETURNS trigger LANGUAGE plpgsql AS $$
 BEGIN
+    PERFORM set_config ('gf.events_queued', '', true);
     IF NEW.id > coalesce (nullif (current_setting ('gf.events_sealed', true), '')::bigint, 0) THEN
         PERFORM set_config ('gf.events_sealed', gf_events_seal ()::text, true);
     END IF;
@@ -114,4 +136,5 @@ CREATE OR REPLACE TRIGGER case_events_notify AFTER INSERT ON case_events
 -- A constraint trigger cannot be replaced in place.
 DROP TRIGGER IF EXISTS event_stage_append ON event_stage;
 CREATE CONSTRAINT TRIGGER event_stage_append AFTER INSERT ON event_stage
-    DEFERRABLE INITIALLY DEFERRED FOR EACH ROW EXECUTE FUNCTION gf_events_commit ();
+    DEFERRABLE INITIALLY DEFERRED FOR EACH ROW WHEN (gf_events_queue_once ())
+    EXECUTE FUNCTION gf_events_commit ();
