@@ -5,7 +5,7 @@
 -- day.  On a calendar of our own (rolled back).
 BEGIN;
 SET CONSTRAINTS event_stage_append IMMEDIATE; -- events in the log at each statement's end (events.sql)
-SELECT plan (66);
+SELECT plan (71);
 
 \ir fixtures/national_day_2026.sql
 DELETE FROM meeting_schedule;
@@ -32,6 +32,11 @@ SELECT is ((SELECT count (*) FROM gf_weekly_slots ('2026-09-28 09:00+08', '2026-
            'a slot at p_from is excluded, a slot at p_to included');
 SELECT is ((SELECT count (DISTINCT grid) FROM gf_weekly_slots ('2026-10-11 00:00+08', '2026-10-18 00:00+08')),
            12::bigint, 'every L2 grid of the sample has a weekly slot');
+SELECT results_eq (
+    $$SELECT grid, root, slot, day FROM gf_weekly_slots ('2026-09-27 00:00+08', '2026-10-13 00:00+08', 'QNL.02') ORDER BY slot$$,
+    $$SELECT grid, root, slot, day FROM gf_weekly_slots ('2026-09-27 00:00+08', '2026-10-13 00:00+08')
+       WHERE grid = 'QNL.02' ORDER BY slot$$,
+    'weekly slots of one grid (p_grid): that grid''s rows of all of them, its own schedule kept');
 
 -- Monthly slots ------------------------------------------------------------
 SELECT results_eq (
@@ -41,6 +46,13 @@ SELECT results_eq (
              (timestamptz '2026-10-12 09:00+08', date '2026-10-12'),
              (timestamptz '2026-11-02 09:00+08', date '2026-11-02')$$,
     'monthly: the first working Monday; 5 October is a holiday, so 12 October');
+SELECT results_eq (
+    $$SELECT grid, slot, day FROM gf_monthly_slots ('2026-09-01 00:00+08', '2026-12-01 00:00+08', 'QNL') ORDER BY slot$$,
+    $$SELECT grid, slot, day FROM gf_monthly_slots ('2026-09-01 00:00+08', '2026-12-01 00:00+08')
+       WHERE grid = 'QNL' ORDER BY slot$$,
+    'monthly slots of one grid (p_grid): that grid''s rows of all of them');
+SELECT is ((SELECT count (*) FROM gf_weekly_slots ('2026-09-27 00:00+08', '2026-10-13 00:00+08', 'QNL')), 0::bigint,
+           'an L1 grid has no weekly slot of its own');
 UPDATE escalation_rules SET params = params || '{"dow": 6}' WHERE root = '*' AND rule = 'monthly_l1';
 SELECT is ((SELECT slot FROM gf_monthly_slots ('2026-10-01 00:00+08', '2026-11-01 00:00+08') WHERE grid = 'QNL'),
            timestamptz '2026-10-10 09:00+08', 'a monthly Saturday rule: the make-up working Saturday');
@@ -53,6 +65,15 @@ SELECT is (gf_previous_slot ('QNL.01', 'weekly', '2026-10-09 09:00+08'), timesta
            'gf_previous_slot weekly across the holiday week');
 SELECT is (gf_previous_slot ('QNL', 'monthly', '2026-11-02 09:00+08'), timestamptz '2026-10-12 09:00+08',
            'gf_previous_slot monthly');
+-- Only the grid's own slots are computed (a county's round asked for every
+-- L2 grid's three weeks of slots, a calendar walk each, 25 times a root).
+SET LOCAL track_functions = 'pl';
+CREATE TEMP TABLE walks AS
+    SELECT coalesce ((SELECT calls FROM pg_stat_xact_user_functions WHERE funcname = 'gf_next_workday_at'), 0) AS n;
+SELECT is (gf_previous_slot ('QNL.01', 'weekly', '2026-10-19 09:00+08'), timestamptz '2026-10-12 09:00+08',
+           'gf_previous_slot weekly, once more');
+SELECT cmp_ok ((SELECT calls FROM pg_stat_xact_user_functions WHERE funcname = 'gf_next_workday_at') - (SELECT n FROM walks),
+               '<=', 5::bigint, 'it walks the calendar once for each of its own grid''s weeks in view (5), not for every L2 grid''s');
 
 -- Meetings due -------------------------------------------------------------
 DELETE FROM ledger_entries;

@@ -11,15 +11,20 @@
 -- gf_lapse_meeting, gf_meeting_escalations, gf_meeting_agenda,
 -- gf_meeting_agenda_json, gf_meeting_call.
 
--- The weekly slots in (p_from, p_to].  Called by every tick: each slot
--- (gf_next_workday_at (), a calendar walk) and each rule is computed once
--- (MATERIALIZED), not once per use in the caller.
-CREATE OR REPLACE FUNCTION gf_weekly_slots (p_from timestamptz, p_to timestamptz)
+-- The weekly slots in (p_from, p_to], of every L2 grid or of p_grid only.
+-- Called by every tick: each slot (gf_next_workday_at (), a calendar walk)
+-- and each rule is computed once (MATERIALIZED), not once per use in the
+-- caller.  gf_previous_slot names its grid: it computed every L2 grid's
+-- slots to keep one grid's (a county's 180 grids, three weeks each, 25
+-- times for each root's round: most of the first 09:00 round's time).
+DROP FUNCTION IF EXISTS gf_weekly_slots (timestamptz, timestamptz);
+CREATE OR REPLACE FUNCTION gf_weekly_slots (p_from timestamptz, p_to timestamptz,
+                                            p_grid text DEFAULT NULL)
 RETURNS TABLE (grid text, root text, slot timestamptz, day date)
 LANGUAGE sql STABLE AS $$
     WITH l2r AS MATERIALIZED (
         SELECT g.code, g.parent AS root, gf_rule (g.parent, 'weekly_l2') AS params
-          FROM grids g WHERE g.level = 2
+          FROM grids g WHERE g.level = 2 AND (p_grid IS NULL OR g.code = p_grid)
     ), l2 AS (
         SELECT l2r.code, l2r.root,
                coalesce (ms.dow, (l2r.params->>'dow')::int) AS dow,
@@ -39,11 +44,15 @@ LANGUAGE sql STABLE AS $$
       FROM s WHERE slot > p_from AND slot <= p_to
 $$;
 
-CREATE OR REPLACE FUNCTION gf_monthly_slots (p_from timestamptz, p_to timestamptz)
+-- The monthly slots in (p_from, p_to], of every L1 grid or of p_grid only.
+DROP FUNCTION IF EXISTS gf_monthly_slots (timestamptz, timestamptz);
+CREATE OR REPLACE FUNCTION gf_monthly_slots (p_from timestamptz, p_to timestamptz,
+                                             p_grid text DEFAULT NULL)
 RETURNS TABLE (grid text, slot timestamptz, day date)
 LANGUAGE sql STABLE AS $$
     WITH l1r AS MATERIALIZED (
-        SELECT g.code, gf_rule (g.code, 'monthly_l1') AS params FROM grids g WHERE g.level = 1
+        SELECT g.code, gf_rule (g.code, 'monthly_l1') AS params FROM grids g
+         WHERE g.level = 1 AND (p_grid IS NULL OR g.code = p_grid)
     ), l1 AS (
         SELECT l1r.code,
                coalesce (ms.dow, (l1r.params->>'dow')::int) AS dow,
@@ -71,16 +80,12 @@ RETURNS timestamptz LANGUAGE plpgsql STABLE AS $$
 BEGIN
     IF p_kind = 'weekly' THEN
         RETURN (SELECT max (w.slot)
-                  FROM (SELECT * FROM gf_weekly_slots (p_slot - interval '15 days',
-                                                       p_slot - interval '1 microsecond')
-                        OFFSET 0) w  -- no pushdown of the grid filter into the function
-                 WHERE w.grid = p_grid);
+                  FROM gf_weekly_slots (p_slot - interval '15 days',
+                                        p_slot - interval '1 microsecond', p_grid) w);
     END IF;
     RETURN (SELECT max (m.slot)
-              FROM (SELECT * FROM gf_monthly_slots (p_slot - interval '70 days',
-                                                    p_slot - interval '1 microsecond')
-                    OFFSET 0) m
-             WHERE m.grid = p_grid);
+              FROM gf_monthly_slots (p_slot - interval '70 days',
+                                     p_slot - interval '1 microsecond', p_grid) m);
 END
 $$;
 
