@@ -66,7 +66,7 @@ SELECT is (gf_previous_slot ('QNL.01', 'weekly', '2026-10-09 09:00+08'), timesta
 SELECT is (gf_previous_slot ('QNL', 'monthly', '2026-11-02 09:00+08'), timestamptz '2026-10-12 09:00+08',
            'gf_previous_slot monthly');
 -- Only the grid's own slots are computed (a county's round asked for every
--- L2 grid's three weeks of slots, a calendar walk each, 25 times a root).
+-- L2 grid's five weeks of slots, a calendar walk each, 25 times a root).
 SET LOCAL track_functions = 'pl';
 CREATE TEMP TABLE walks AS
     SELECT coalesce ((SELECT calls FROM pg_stat_xact_user_functions WHERE funcname = 'gf_next_workday_at'), 0) AS n;

@@ -15,7 +15,7 @@
 -- Called by every tick: each slot (gf_next_workday_at (), a calendar walk)
 -- and each rule is computed once (MATERIALIZED), not once per use in the
 -- caller.  gf_previous_slot names its grid: it computed every L2 grid's
--- slots to keep one grid's (a county's 180 grids, three weeks each, 25
+-- slots to keep one grid's (a county's 180 grids, five weeks each, 25
 -- times for each root's round: most of the first 09:00 round's time).
 DROP FUNCTION IF EXISTS gf_weekly_slots (timestamptz, timestamptz);
 CREATE OR REPLACE FUNCTION gf_weekly_slots (p_from timestamptz, p_to timestamptz,
