@@ -28,20 +28,6 @@ typedef struct {
 
 static s_case_t s_cases[MAX_CASES];
 
-/*  Waits for the reply to request `id`; fills r.  0, or -1: none in time. */
-static int s_await (gf_client_t *client, const char *id, gf_reply_t *r)
-{
-    int64_t until = zclock_mono () + REPLY_WAIT_MS;
-    while (zclock_mono () < until) {
-        if (gf_client_recv (client, r, (int)(until - zclock_mono ())) != 0)
-            return -1;
-        if (r->id && streq (r->id, id))
-            return 0;
-        gf_reply_reset (r); /* a late answer to an earlier request */
-    }
-    return -1;
-}
-
 int main (int argc, char **argv)
 {
     if (argc != 6) {
@@ -82,10 +68,8 @@ int main (int argc, char **argv)
         zframe_t *body = gf_action_encode (&a);
         int64_t sent = zclock_usecs ();
         gf_reply_t r = {0};
-        int rc = gf_client_send (client, body);
+        int rc = gf_client_request (client, body, id, &r, REPLY_WAIT_MS, 1); /* no resend */
         zframe_destroy (&body);
-        if (rc == 0)
-            rc = s_await (client, id, &r);
         int64_t took = zclock_usecs () - sent;
         if (rc == 0 && r.ok) {
             printf ("%" PRId64 "\n", took);
