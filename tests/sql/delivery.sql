@@ -6,7 +6,7 @@
 -- (rolled back).
 BEGIN;
 SET CONSTRAINTS event_stage_append IMMEDIATE; -- events in the log at each statement's end (events.sql)
-SELECT plan (50);
+SELECT plan (52);
 
 \ir fixtures/national_day_2026.sql
 -- and Sunday 20 September a make-up working day too (国庆调休).
@@ -121,12 +121,19 @@ CREATE FUNCTION pg_temp.sms (p_ref text) RETURNS bigint LANGUAGE sql AS $$
     SELECT d.id FROM deliveries d JOIN notifications n ON n.id = d.notification
      WHERE n.case_id = pg_temp.c (p_ref) AND d.channel = 'sms'
 $$;
+CREATE FUNCTION pg_temp.calls (p_name text) RETURNS bigint LANGUAGE sql AS $$
+    SELECT coalesce ((SELECT sum (calls) FROM pg_stat_xact_user_functions WHERE funcname = p_name), 0)::bigint
+$$;
+SET LOCAL track_functions = 'all';
+CREATE TEMP TABLE now_calls AS SELECT pg_temp.calls ('gf_now') AS n;
 SELECT results_eq (format ($$SELECT sent, dead FROM gf_delivery_record (%L, 'sms', 5000)$$,
                            (SELECT jsonb_agg (jsonb_build_object ('id', pg_temp.sms (ref), 'result', r, 'error', e))
                               FROM (VALUES ('E3', 'ok', NULL), ('E2', 'rejected', '550 no such user'),
                                            ('E1', 'retry', 'HTTP 503'), ('E4', 'retry', 'HTTP 503'),
                                            ('E5', 'down', 'connection refused')) o (ref, r, e))),
                    $$VALUES (1::bigint, 2::bigint)$$, 'record: one sent, two dead');
+SELECT is (pg_temp.calls ('gf_now') - (SELECT n FROM now_calls), 1::bigint,
+           'record: the business time read once for the five outcomes');
 SELECT results_eq ($$SELECT c.source_ref, d.state, d.attempts, d.last_error
                       FROM deliveries d JOIN notifications n ON n.id = d.notification JOIN cases c ON c.id = n.case_id
                      WHERE c.source_ref LIKE 'E_' ORDER BY 1$$,
@@ -200,6 +207,7 @@ SELECT is (gf_app_ack ((SELECT max (d.id) FROM deliveries d WHERE d.address = 'P
                        'P-QNL.07.063-2'), false, 'receipt: twice is not a second receipt');
 -- Many receipts at once (the notifier's app push): each its person's own,
 -- a delivery twice counted once, an unknown one nothing.
+UPDATE now_calls SET n = pg_temp.calls ('gf_now');
 SELECT is (gf_app_ack_many (jsonb_build_array (
                jsonb_build_object ('delivery', (SELECT max (id) FROM gf_app_inbox ('P-QNL.07.063-2', 0, 50)),
                                    'person', 'P-QNL.07.063-1'),
@@ -209,6 +217,8 @@ SELECT is (gf_app_ack_many (jsonb_build_array (
                                    'person', 'P-QNL.07.063-2'),
                jsonb_build_object ('delivery', 987654321, 'person', 'P-QNL.07.063-2'))), 1,
            'receipts at once: the person''s own outstanding delivery, once');
+SELECT cmp_ok (pg_temp.calls ('gf_now') - (SELECT n FROM now_calls), '<=', 1::bigint,
+               'receipts at once: the business time read at most once');
 SELECT is ((SELECT count (*)::int FROM gf_app_inbox ('P-QNL.07.063-2', 0, 50)), 0,
            'receipts at once: the inbox is empty');
 

@@ -4,7 +4,7 @@
 -- nothing; the intake's role may call it.  All rolled back.
 BEGIN;
 SET CONSTRAINTS event_stage_append IMMEDIATE; -- events in the log at each statement's end (events.sql)
-SELECT plan (35);
+SELECT plan (36);
 
 INSERT INTO sim_clock (at) VALUES ('2026-03-02 10:00+08')
     ON CONFLICT (id) DO UPDATE SET at = excluded.at;
@@ -12,6 +12,11 @@ INSERT INTO sim_clock (at) VALUES ('2026-03-02 10:00+08')
 INSERT INTO identities (name, public_key, kind, sources, grid)
 VALUES ('gft-hotline', repeat ('k', 40), 'adapter', '{hotline}', 'QNL.01');
 
+CREATE FUNCTION pg_temp.calls (p_name text) RETURNS bigint LANGUAGE sql AS $$
+    SELECT coalesce ((SELECT sum (calls) FROM pg_stat_xact_user_functions WHERE funcname = p_name), 0)::bigint
+$$;
+SET LOCAL track_functions = 'all';
+CREATE TEMP TABLE now_calls AS SELECT pg_temp.calls ('gf_now') AS n;
 CREATE TEMP TABLE r1 AS
 SELECT * FROM gf_intake_store ('[
   {"i": 0, "rid": "q-0", "source": "hotline", "source_ref": "gft-a", "description": "路灯坏了",
@@ -22,6 +27,8 @@ SELECT * FROM gf_intake_store ('[
    "urgent": false}
 ]', 'QNL');
 
+SELECT is (pg_temp.calls ('gf_now') - (SELECT n FROM now_calls), 1::bigint,
+           'the business time is read once for the batch, not once per case and event');
 SELECT is ((SELECT count(*) FROM r1 WHERE err IS NULL AND NOT duplicate AND case_id IS NOT NULL),
            2::bigint, 'two new complaints: two new cases, no error, not duplicates');
 SELECT results_eq ('SELECT i FROM r1', ARRAY[0, 1], 'one row per input, in input order');

@@ -7,7 +7,7 @@
 -- (rolled back).
 BEGIN;
 SET CONSTRAINTS event_stage_append IMMEDIATE; -- events in the log at each statement's end (events.sql)
-SELECT plan (51);
+SELECT plan (52);
 
 INSERT INTO sim_clock (at) VALUES ('2026-11-04 10:00+08')
     ON CONFLICT (id) DO UPDATE SET at = excluded.at;
@@ -209,10 +209,17 @@ VALUES ('hotline', 'T-ROLE', 'QNL', 'QNL.07.064', 'routed', 'x', '13700001111',
         '2026-11-04 09:00+08', '2026-11-04 09:05+08');
 SELECT pg_temp.occ ('T-ROLE', 'case.routed') || pg_temp.occ ('T-ROLE', 'case.received')
        || '[{"case_id": 0, "type": "case.routed", "grid": "QNL.99.999"}]' AS role_events \gset
+CREATE FUNCTION pg_temp.calls (p_name text) RETURNS bigint LANGUAGE sql AS $$
+    SELECT coalesce ((SELECT sum (calls) FROM pg_stat_xact_user_functions WHERE funcname = p_name), 0)::bigint
+$$;
+SET LOCAL track_functions = 'all';
+CREATE TEMP TABLE payload_calls AS SELECT pg_temp.calls ('gf_notification_payload') AS n;
 SET LOCAL ROLE gf_notifier;
 SELECT is ((SELECT row (created, no_leader)::text FROM gf_notifier_batch (:'role_events')), '(5,1)',
            'as gf_notifier: the batch (leader, 3 members, the resident; a grid without leader counted)');
 RESET ROLE;
+SELECT is (pg_temp.calls ('gf_notification_payload') - (SELECT n FROM payload_calls), 0::bigint,
+           'the batch''s payloads: gf_notification_payload inlined, not called once per notice');
 UPDATE sim_clock SET at = '2026-11-05 10:00+08';
 SET LOCAL ROLE gf_escalator;
 SELECT lives_ok ('SELECT gf_sign_reminders (gf_now ())', 'as gf_escalator: the reminders');

@@ -5,7 +5,7 @@
 -- cases, so a replayed batch changes nothing; as the router's role.
 BEGIN;
 SET CONSTRAINTS event_stage_append IMMEDIATE; -- events in the log at each statement's end (events.sql)
-SELECT plan (27);
+SELECT plan (28);
 
 INSERT INTO sim_clock (at) VALUES ('2026-03-04 10:00+08')
     ON CONFLICT (id) DO UPDATE SET at = excluded.at;
@@ -30,6 +30,12 @@ VALUES
     -- no longer registered: left alone
     (900008, 't', 'r8', 'QNL', 'QNL.01.001', NULL, 'd', '青年路街道西街村1组2号', '2026-03-04 09:00+08', '{}', 'signed');
 
+CREATE FUNCTION pg_temp.calls (p_name text) RETURNS bigint LANGUAGE sql AS $$
+    SELECT coalesce ((SELECT sum (calls) FROM pg_stat_xact_user_functions WHERE funcname = p_name), 0)::bigint
+$$;
+SET LOCAL track_functions = 'all';
+CREATE TEMP TABLE route_calls AS
+    SELECT pg_temp.calls ('gf_route_payload') + pg_temp.calls ('gf_mask_address') AS n;
 SET LOCAL ROLE gf_router;
 SELECT results_eq (
     $$SELECT routed, unroutable FROM gf_route_cases ('[900001, 900002, 900003, 900004, 900005, 900006, 900007, 900008, 900001]',
@@ -37,6 +43,8 @@ SELECT results_eq (
     $$VALUES (3::bigint, 4::bigint)$$,
     'as the router: 3 routed, 4 unroutable, the signed case and the duplicate id skipped');
 RESET ROLE;
+SELECT is (pg_temp.calls ('gf_route_payload') + pg_temp.calls ('gf_mask_address') - (SELECT n FROM route_calls),
+           0::bigint, 'the events'' payloads: gf_route_payload and gf_mask_address inlined, no call per case');
 
 SELECT is ((SELECT state || ' ' || grid FROM cases WHERE id = 900001), 'routed QNL.01.001',
            'full-width digits and spaces in the address: routed to its L3 grid');

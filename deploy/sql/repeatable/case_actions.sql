@@ -36,7 +36,7 @@
 --      cases merged into this one are re-pointed to p_into, each with a
 --      p_event naming p_into in 'into' and this case in 'via' (merges stay
 --      one level deep, so they follow p_into when it is resolved).
--- Times come from gf_now () (the simulated clock when one is set).
+-- Times come from gf_now () (the simulated clock when one is set), read once.
 -- Returns the case's new version.  Any error leaves nothing (the caller's
 -- transaction is rolled back).
 CREATE OR REPLACE FUNCTION gf_case_act (p_case bigint, p_request text, p_actor text,
@@ -62,8 +62,9 @@ DECLARE
     v_note text;
     v_event_grid text;
     v_category text;
+    v_now timestamptz := gf_now ();  -- read once, not once per use
 BEGIN
-    UPDATE cases SET state = p_to, version = version + 1, updated_at = gf_now (),
+    UPDATE cases SET state = p_to, version = version + 1, updated_at = v_now,
            grid = CASE p_action WHEN 'assign' THEN p_grid WHEN 'return' THEN root ELSE grid END,
            returned_from = CASE p_action WHEN 'return' THEN returned_from || grid
                                          ELSE returned_from END,
@@ -87,12 +88,12 @@ BEGIN
                                      ELSE satisfied END,
            merged_into = CASE p_action WHEN 'merge' THEN p_into ELSE merged_into END,
            reopen_count = reopen_count + CASE p_action WHEN 'reopen' THEN 1 ELSE 0 END,
-           signed_at = CASE p_action WHEN 'sign' THEN gf_now () ELSE signed_at END,
-           routed_at = CASE WHEN p_action IN ('assign', 'unreject') THEN gf_now ()
+           signed_at = CASE p_action WHEN 'sign' THEN v_now ELSE signed_at END,
+           routed_at = CASE WHEN p_action IN ('assign', 'unreject') THEN v_now
                             ELSE routed_at END,
-           resolved_at = CASE p_action WHEN 'resolve' THEN gf_now ()
+           resolved_at = CASE p_action WHEN 'resolve' THEN v_now
                                        WHEN 'reopen' THEN NULL ELSE resolved_at END,
-           closed_at = CASE p_action WHEN 'close' THEN gf_now () ELSE closed_at END
+           closed_at = CASE p_action WHEN 'close' THEN v_now ELSE closed_at END
      WHERE id = p_case
     RETURNING version, grid, tier, urgent, groups, name, category
          INTO v_version, v_grid, v_tier, v_urgent, v_groups, v_name, v_category;
@@ -105,12 +106,12 @@ BEGIN
     v_note := gf_redact_text (p_note, v_name);
     INSERT INTO case_actions (case_id, request_id, actor, action, from_state, to_state, version,
                               note, at)
-    VALUES (p_case, p_request, p_actor, p_action, p_from, p_to, v_version, p_note, gf_now ());
+    VALUES (p_case, p_request, p_actor, p_action, p_from, p_to, v_version, p_note, v_now);
     -- The payload travels on the stream: the note redacted (gf_redact_text),
     -- no special groups.  What only staff may see (the clear note when the
     -- redaction changed it, a classification's groups) goes to restricted.
     INSERT INTO event_stage (type, topic, case_id, grid, at, payload, restricted)
-    VALUES (p_event, p_event || '/' || v_event_grid, p_case, v_event_grid, gf_now (),
+    VALUES (p_event, p_event || '/' || v_event_grid, p_case, v_event_grid, v_now,
             jsonb_build_object ('action', p_action, 'actor', p_actor, 'from', p_from, 'to', p_to,
                                 'version', v_version, 'note', v_note,
                                 'l2', (SELECT parent FROM grids WHERE code = v_event_grid))
@@ -134,16 +135,16 @@ BEGIN
     -- The cases merged into this one follow it when the lifecycle says so.
     IF p_follow_to IS NOT NULL THEN
         WITH f AS (
-            UPDATE cases c SET state = p_follow_to, version = c.version + 1, updated_at = gf_now (),
+            UPDATE cases c SET state = p_follow_to, version = c.version + 1, updated_at = v_now,
                    tier = CASE WHEN gf_case_resolved (p_follow_to) THEN 'resolved' ELSE c.tier END,
-                   resolved_at = CASE WHEN gf_case_resolved (p_follow_to) THEN gf_now ()
+                   resolved_at = CASE WHEN gf_case_resolved (p_follow_to) THEN v_now
                                       ELSE c.resolved_at END
               FROM cases o  -- the row before the update: its state is the step's 'from'
              WHERE o.id = c.id AND c.merged_into = p_case AND c.state = ANY (p_follow_from)
             RETURNING c.id, c.grid, c.version, o.state AS from_state
         )
         INSERT INTO event_stage (type, topic, case_id, grid, at, payload)
-        SELECT p_follow_event, p_follow_event || '/' || f.grid, f.id, f.grid, gf_now (),
+        SELECT p_follow_event, p_follow_event || '/' || f.grid, f.id, f.grid, v_now,
                jsonb_build_object ('action', p_action, 'actor', p_actor, 'from', f.from_state,
                                    'to', p_follow_to, 'version', f.version,
                                    'note', v_note,
@@ -154,12 +155,12 @@ BEGIN
     IF p_repoint AND p_into IS NOT NULL THEN
         WITH r AS (
             UPDATE cases c SET merged_into = p_into, version = c.version + 1,
-                   updated_at = gf_now ()
+                   updated_at = v_now
              WHERE c.merged_into = p_case AND c.state = 'merged'
             RETURNING c.id, c.grid, c.version
         )
         INSERT INTO event_stage (type, topic, case_id, grid, at, payload)
-        SELECT p_event, p_event || '/' || r.grid, r.id, r.grid, gf_now (),
+        SELECT p_event, p_event || '/' || r.grid, r.id, r.grid, v_now,
                jsonb_build_object ('action', p_action, 'actor', p_actor, 'from', 'merged',
                                    'to', 'merged', 'version', r.version, 'note', p_note,
                                    'into', p_into, 'via', p_case,

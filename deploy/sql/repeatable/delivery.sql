@@ -138,7 +138,7 @@ LANGUAGE sql AS $$
                        WHEN r.result = 'retry' AND d.attempts + 1 >= pol.max_attempts THEN 'dead'
                        ELSE 'pending' END,
           attempts = d.attempts + CASE WHEN r.result = 'down' THEN 0 ELSE 1 END,
-          sent_at = CASE WHEN r.result = 'ok' THEN gf_now () END,
+          sent_at = CASE WHEN r.result = 'ok' THEN (SELECT gf_now ()) END,
           sent_real = CASE WHEN r.result = 'ok' THEN now () END,
           last_error = coalesce (r.error, d.last_error),
           next_at = CASE r.result
@@ -216,7 +216,7 @@ LANGUAGE sql SECURITY DEFINER SET search_path = public, pg_temp AS $$
     WITH a AS (
         SELECT * FROM jsonb_to_recordset (p_acks) AS x (delivery bigint, person text)
     ), u AS (
-        UPDATE deliveries d SET state = 'acked', acked_at = gf_now ()
+        UPDATE deliveries d SET state = 'acked', acked_at = (SELECT gf_now ())
           FROM a
          WHERE d.id = a.delivery AND d.channel = 'app' AND d.address = a.person
            AND d.state IN ('pending', 'sent')

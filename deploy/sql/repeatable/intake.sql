@@ -49,6 +49,9 @@ DECLARE
     v_source text[];
     v_ref text[];
     v_id bigint;
+    -- the business time, read once: gf_now () in the statement ran once
+    -- per case and per event (it reads a setting and, simulated, a table)
+    v_now timestamptz := gf_now ();
 BEGIN
     -- The whole batch in one statement: validate grid and category against
     -- the directory, insert new cases (skipping known (source, source_ref)),
@@ -104,10 +107,12 @@ BEGIN
         SELECT n.*, CASE WHEN n.l3 IS NOT NULL AND 'registered' = ANY (p_route_from) THEN p_routed
                          WHEN n.l3 IS NULL AND 'registered' = ANY (p_unroutable_from)
                          THEN p_unroutable END AS routed_to
-          FROM (SELECT nextval ('cases_id_seq') AS new_id, checked.*, t.l3, t.via, t.reason
+          FROM (SELECT nextval ('cases_id_seq') AS new_id, checked.*, t.l3, l3g.parent AS l2,
+                       t.via, t.reason
                   FROM checked
                   LEFT JOIN LATERAL gf_route_target (checked.grid, checked.address, checked.root,
                                                      '{}') t ON p_route_from IS NOT NULL
+                  LEFT JOIN grids l3g ON l3g.code = t.l3
                  WHERE err IS NULL AND dup_rank = 1 AND old_id IS NULL ORDER BY i) n
     ), ins AS (
         INSERT INTO cases (id, source, source_ref, request_id, root, grid, requested_grid,
@@ -116,10 +121,10 @@ BEGIN
         SELECT new_id, source, source_ref, rid, root,
                CASE WHEN routed_to IS NOT NULL THEN coalesce (l3, root) ELSE root END, grid,
                category, description, address, name, phone, urgent,
-               to_timestamp (reported_at / 1000.0), gf_now (), reporter, household,
+               to_timestamp (reported_at / 1000.0), v_now, reporter, household,
                coalesce (string_to_array (nullif (groups, ''), ','), '{}'),
                coalesce (routed_to, 'registered'),
-               CASE WHEN routed_to IS NOT NULL THEN gf_now () END,
+               CASE WHEN routed_to IS NOT NULL THEN v_now END,
                CASE WHEN routed_to IS NOT NULL THEN 2 ELSE 1 END
           FROM fresh ORDER BY i
         ON CONFLICT (source, source_ref) DO NOTHING
@@ -131,7 +136,7 @@ BEGIN
         -- routed cases' events after all the case.received ones, as the
         -- router's statement after this one wrote them.
         INSERT INTO event_stage (type, topic, case_id, grid, at, payload, restricted)
-        SELECT e.type, e.type || '/' || e.grid, e.id, e.grid, gf_now (), e.payload, e.restricted
+        SELECT e.type, e.type || '/' || e.grid, e.id, e.grid, v_now, e.payload, e.restricted
           FROM (SELECT 1 AS k, ins.id, 'case.received' AS type, ins.root AS grid,
                        gf_case_stream (ins.c) AS payload,
                        jsonb_build_object ('groups', to_jsonb (ins.groups)) AS restricted
@@ -142,7 +147,7 @@ BEGIN
                 -- scanned the whole batch once per case, 33 ms for 500)
                 SELECT 2, f.new_id, CASE WHEN f.l3 IS NOT NULL THEN p_routed_event
                                          ELSE p_unroutable_event END,
-                       coalesce (f.l3, f.root), gf_route_payload (f.l3, f.via, f.reason, f.address), NULL
+                       coalesce (f.l3, f.root), gf_route_payload (f.l3, f.l2, f.via, f.reason, f.address), NULL
                   FROM fresh f
                  WHERE f.routed_to IS NOT NULL AND f.new_id = ANY (ARRAY (SELECT ins.id FROM ins))) e
          ORDER BY e.k, e.id

@@ -13,11 +13,13 @@
 -- for those); p_role is the recipient's people.role, NULL for a text to the
 -- resident (no recipient): role 'resident'.  A single expression: inlined
 -- into the caller's query (the callers join people once; a lookup in here
--- ran once per notice, a fifth of the notifier's batch).
+-- ran once per notice, a fifth of the notifier's batch).  STABLE, as
+-- jsonb_build_object is: declared IMMUTABLE, it was not inlined but called
+-- once per notice (tests/sql/notify.sql).
 DROP FUNCTION IF EXISTS gf_notification_payload (bigint, bigint, text, text, text);
 CREATE OR REPLACE FUNCTION gf_notification_payload (p_id bigint, p_case bigint, p_kind text,
                                                     p_recipient text, p_role text, p_text text)
-RETURNS jsonb LANGUAGE sql IMMUTABLE AS $$
+RETURNS jsonb LANGUAGE sql STABLE AS $$
     SELECT jsonb_build_object ('notification', p_id, 'case', p_case, 'kind', p_kind,
                                'recipient', p_recipient, 'role', coalesce (p_role, 'resident'),
                                'text', p_text)
@@ -298,7 +300,7 @@ RETURNS integer LANGUAGE sql AS $$
          ORDER BY m.recipient, m.ord
     ), ins AS (
         INSERT INTO notifications (meeting_id, kind, recipient, audience, text, created_at)
-        SELECT t.id, t.kind, t.recipient, 'staff', t.text, gf_now () FROM todo t
+        SELECT t.id, t.kind, t.recipient, 'staff', t.text, (SELECT gf_now ()) FROM todo t
          ORDER BY t.ord, t.recipient
         ON CONFLICT DO NOTHING
         RETURNING id, meeting_id, kind, recipient, text, created_at

@@ -31,12 +31,16 @@ LANGUAGE sql STABLE AS $$
 $$;
 
 -- The payload of the case.routed event (the grid, how it was found, its L2
--- grid) or of the case.unroutable one (the reason, the address coarse).
-CREATE OR REPLACE FUNCTION gf_route_payload (p_l3 text, p_via text, p_reason text, p_address text)
+-- grid p_l2: the L3 grid's parent, which the caller joins) or of the
+-- case.unroutable one (the reason, the address coarse).  A single
+-- expression, inlined into the caller's query: with the parent looked up in
+-- here (a sub-select) it was called once per case.
+DROP FUNCTION IF EXISTS gf_route_payload (text, text, text, text);
+CREATE OR REPLACE FUNCTION gf_route_payload (p_l3 text, p_l2 text, p_via text, p_reason text,
+                                             p_address text)
 RETURNS jsonb LANGUAGE sql STABLE AS $$
     SELECT CASE WHEN p_l3 IS NOT NULL
-                THEN jsonb_build_object ('grid', p_l3, 'via', p_via,
-                                         'l2', (SELECT g.parent FROM grids g WHERE g.code = p_l3))
+                THEN jsonb_build_object ('grid', p_l3, 'via', p_via, 'l2', p_l2)
                 ELSE jsonb_build_object ('reason', p_reason,
                                          'address_masked', gf_mask_address (p_address)) END
 $$;
@@ -64,10 +68,11 @@ BEGIN
     WITH ids AS (
         SELECT DISTINCT value::bigint AS id FROM jsonb_array_elements_text (p_ids)
     ), target AS (
-        SELECT c.id, c.address, t.l3, t.via, t.reason
+        SELECT c.id, c.address, t.l3, l3g.parent AS l2, t.via, t.reason
           FROM ids JOIN cases c ON c.id = ids.id
          CROSS JOIN LATERAL gf_route_target (c.requested_grid, c.address, c.root,
                                              c.returned_from) t
+          LEFT JOIN grids l3g ON l3g.code = t.l3
          WHERE c.state = ANY (p_route_from || p_unroutable_from)
            FOR UPDATE OF c
     ), upd AS (
@@ -82,7 +87,7 @@ BEGIN
         INSERT INTO event_stage (type, topic, case_id, grid, at, payload)
         SELECT CASE WHEN u.found THEN p_routed_event ELSE p_unroutable_event END,
                CASE WHEN u.found THEN p_routed_event ELSE p_unroutable_event END || '/' || u.grid,
-               u.id, u.grid, (SELECT gf_now ()), gf_route_payload (t.l3, t.via, t.reason, t.address)
+               u.id, u.grid, (SELECT gf_now ()), gf_route_payload (t.l3, t.l2, t.via, t.reason, t.address)
           FROM upd u JOIN target t ON t.id = u.id
          ORDER BY u.id
         RETURNING type

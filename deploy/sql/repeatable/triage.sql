@@ -9,10 +9,12 @@
 -- When a case waiting in triage is due for a reminder: its clock start
 -- (gf_clock_start of the time it went to triage, routed_at: a slip's box
 -- opening) plus the triage_reminder rule's hours (urgent_hours for an
--- urgent case; 4 without a rule).  NULL: not waiting in triage.
+-- urgent case; 4 without a rule).  NULL: not waiting in triage.  STABLE,
+-- as timestamptz + interval is: declared IMMUTABLE it was not inlined but
+-- called once per case (tests/sql/inlining.sql).
 CREATE OR REPLACE FUNCTION gf_triage_due (p_state text, p_urgent boolean, p_since timestamptz,
                                           p_rule jsonb) RETURNS timestamptz
-LANGUAGE sql IMMUTABLE AS $$
+LANGUAGE sql STABLE AS $$
     SELECT CASE WHEN p_state = 'unroutable' THEN
                p_since + make_interval (hours => coalesce ((p_rule->>
                          CASE WHEN p_urgent THEN 'urgent_hours' ELSE 'hours' END)::int, 4))
