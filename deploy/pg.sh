@@ -16,6 +16,14 @@
 #                        it) and the district must be added again.
 #   GF_PG_COMMIT_TS      track_commit_timestamp, default off (deploy/city.sh
 #                        turns it on in the city cluster: its freshness line).
+# The WAL settings (docs/operations.md, "WAL settings", with the figures):
+#   synchronous_commit on and fsync on: a complaint is acknowledged after its
+#     COMMIT is on disk (the guarantee; never off);
+#   wal_compression lz4: a page's first change after a checkpoint writes the
+#     whole page; at a sub-district's pace those images are about 80 % of
+#     the WAL, and lz4 halves it (the standby's link carries less too);
+#   max_wal_size, checkpoint_timeout, wal_buffers, commit_delay: PostgreSQL's
+#     defaults, chosen (the same section says why).
 # `logical` sets wal_level = logical in an existing cluster (ALTER SYSTEM)
 # and restarts it when the running value differs.
 set -euo pipefail
@@ -55,6 +63,8 @@ unix_socket_directories = '$SOCK'
 port = $PORT
 synchronous_commit = on
 fsync = on
+# full-page images compressed: half the WAL at a sub-district's pace
+wal_compression = lz4
 max_connections = 200
 shared_buffers = 256MB
 log_min_messages = warning
