@@ -45,7 +45,8 @@ SELECT is (gf_quiet_release ('2026-09-16 23:00+08', false, 'resident'), timestam
 
 -- The fan-out: one delivery per channel of the recipient.
 UPDATE people SET channels = '{app,sms,email}', email = 'leader063@example.org' WHERE id = 'P-QNL.07.063-1';
-UPDATE people SET channels = '{app}' WHERE id = 'P-QNL.07.063-2';
+-- (a channel named twice: one delivery; no unique key says so since 052, the fan-out does)
+UPDATE people SET channels = '{app,app}' WHERE id = 'P-QNL.07.063-2';
 UPDATE people SET phone = NULL WHERE id = 'P-QNL.07.063-3';
 INSERT INTO cases (source, source_ref, root, grid, state, description, phone, urgent, received_at, routed_at)
 VALUES ('hotline', 'D', 'QNL', 'QNL.07.063', 'routed', '楼道堆放杂物', '13912345678', false,
@@ -61,7 +62,7 @@ SELECT results_eq ($$SELECT coalesce (n.recipient, 'resident'), d.channel, d.add
                             ('P-QNL.07.063-2', 'app', 'P-QNL.07.063-2'),
                             ('P-QNL.07.063-3', 'app', 'P-QNL.07.063-3'),
                             ('resident', 'sms', '13912345678')$$,
-                   'one delivery per channel of the recipient; a channel without an address skipped; the resident by SMS');
+                   'one delivery per channel of the recipient (one for a channel named twice); a channel without an address skipped; the resident by SMS');
 SELECT is ((SELECT count (*)::int FROM deliveries d JOIN notifications n ON n.id = d.notification
              WHERE n.case_id = pg_temp.c ('D')
                AND (d.dedupe_key <> 'n' || d.notification || '.' || d.channel OR d.state <> 'pending'

@@ -52,9 +52,11 @@ BEGIN
                   AND release.audience = n.audience
       LEFT JOIN people p ON p.id = n.recipient
       CROSS JOIN LATERAL (
+          -- once per channel (no unique key says so since 052: a channels
+          -- array that names one twice gives one delivery)
           SELECT x.channel, CASE x.channel WHEN 'app' THEN p.id WHEN 'sms' THEN p.phone
                                             ELSE p.email END AS address
-            FROM unnest (p.channels) AS x (channel)
+            FROM (SELECT DISTINCT c FROM unnest (p.channels) AS c) AS x (channel)
           UNION ALL
           SELECT 'sms', n.phone WHERE n.recipient IS NULL
       ) ch

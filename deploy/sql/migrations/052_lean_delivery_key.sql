@@ -1,0 +1,16 @@
+-- 052_lean_delivery_key: deliveries' unique (notification, channel) goes
+-- (issue 17, item 4 "only the indexes a query needs").  No query reads
+-- deliveries by it (the claim reads deliveries_claim, the app push and the
+-- inbox deliveries_app, gridctl the table and deliveries_dead), and no
+-- update of deliveries is HOT (state is in three partial indexes'
+-- predicates), so every row version of the seven deliveries of a complaint
+-- put an entry into it: inserted, pushed and acknowledged (app), inserted
+-- and sent (SMS).  Measured (docs/performance.md, seventh look): 19 % of the
+-- index insertions and 11 % of the WAL records of the whole pipeline.
+-- What it guarded holds by construction: deliveries are written only by the
+-- fan-out trigger (delivery.sql), for the notifications rows its statement
+-- has just inserted, once per distinct channel of the person (a channels
+-- array may name one twice: the fan-out reads it DISTINCT;
+-- tests/sql/delivery.sql).  deliveries.dedupe_key ('n' || notification ||
+-- '.' || channel, 044) stays unique with it.
+ALTER TABLE deliveries DROP CONSTRAINT IF EXISTS deliveries_notification_channel_key;
