@@ -53,10 +53,12 @@ BEGIN
       LEFT JOIN people p ON p.id = n.recipient
       CROSS JOIN LATERAL (
           -- once per channel (no unique key says so since 052: a channels
-          -- array that names one twice gives one delivery)
+          -- array that names one twice gives one delivery, its first
+          -- mention; a filter, not a DISTINCT node per notice)
           SELECT x.channel, CASE x.channel WHEN 'app' THEN p.id WHEN 'sms' THEN p.phone
                                             ELSE p.email END AS address
-            FROM (SELECT DISTINCT c FROM unnest (p.channels) AS c) AS x (channel)
+            FROM unnest (p.channels) WITH ORDINALITY AS x (channel, i)
+           WHERE x.i = array_position (p.channels, x.channel)
           UNION ALL
           SELECT 'sms', n.phone WHERE n.recipient IS NULL
       ) ch
