@@ -10,7 +10,7 @@
 -- What it guarded holds by construction: deliveries are written only by the
 -- fan-out trigger (delivery.sql), for the notifications rows its statement
 -- has just inserted, once per distinct channel of the person (a channels
--- array may name one twice: the fan-out reads it DISTINCT;
+-- array may name one twice: the fan-out keeps its first mention;
 -- tests/sql/delivery.sql).  deliveries.dedupe_key ('n' || notification ||
 -- '.' || channel, 044) stays unique with it.
 ALTER TABLE deliveries DROP CONSTRAINT IF EXISTS deliveries_notification_channel_key;
