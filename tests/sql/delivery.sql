@@ -122,9 +122,7 @@ CREATE FUNCTION pg_temp.sms (p_ref text) RETURNS bigint LANGUAGE sql AS $$
     SELECT d.id FROM deliveries d JOIN notifications n ON n.id = d.notification
      WHERE n.case_id = pg_temp.c (p_ref) AND d.channel = 'sms'
 $$;
-CREATE FUNCTION pg_temp.calls (p_name text) RETURNS bigint LANGUAGE sql AS $$
-    SELECT coalesce ((SELECT sum (calls) FROM pg_stat_xact_user_functions WHERE funcname = p_name), 0)::bigint
-$$;
+\ir fixtures/function_calls.sql
 SET LOCAL track_functions = 'all';
 CREATE TEMP TABLE now_calls AS SELECT pg_temp.calls ('gf_now') AS n;
 SELECT results_eq (format ($$SELECT sent, dead FROM gf_delivery_record (%L, 'sms', 5000)$$,

@@ -12,9 +12,7 @@ INSERT INTO sim_clock (at) VALUES ('2026-03-02 10:00+08')
 INSERT INTO identities (name, public_key, kind, sources, grid)
 VALUES ('gft-hotline', repeat ('k', 40), 'adapter', '{hotline}', 'QNL.01');
 
-CREATE FUNCTION pg_temp.calls (p_name text) RETURNS bigint LANGUAGE sql AS $$
-    SELECT coalesce ((SELECT sum (calls) FROM pg_stat_xact_user_functions WHERE funcname = p_name), 0)::bigint
-$$;
+\ir fixtures/function_calls.sql
 SET LOCAL track_functions = 'all';
 CREATE TEMP TABLE now_calls AS SELECT pg_temp.calls ('gf_now') AS n;
 CREATE TEMP TABLE r1 AS

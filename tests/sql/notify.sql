@@ -209,9 +209,7 @@ VALUES ('hotline', 'T-ROLE', 'QNL', 'QNL.07.064', 'routed', 'x', '13700001111',
         '2026-11-04 09:00+08', '2026-11-04 09:05+08');
 SELECT pg_temp.occ ('T-ROLE', 'case.routed') || pg_temp.occ ('T-ROLE', 'case.received')
        || '[{"case_id": 0, "type": "case.routed", "grid": "QNL.99.999"}]' AS role_events \gset
-CREATE FUNCTION pg_temp.calls (p_name text) RETURNS bigint LANGUAGE sql AS $$
-    SELECT coalesce ((SELECT sum (calls) FROM pg_stat_xact_user_functions WHERE funcname = p_name), 0)::bigint
-$$;
+\ir fixtures/function_calls.sql
 SET LOCAL track_functions = 'all';
 CREATE TEMP TABLE payload_calls AS SELECT pg_temp.calls ('gf_notification_payload') AS n;
 SET LOCAL ROLE gf_notifier;

@@ -30,9 +30,7 @@ VALUES
     -- no longer registered: left alone
     (900008, 't', 'r8', 'QNL', 'QNL.01.001', NULL, 'd', '青年路街道西街村1组2号', '2026-03-04 09:00+08', '{}', 'signed');
 
-CREATE FUNCTION pg_temp.calls (p_name text) RETURNS bigint LANGUAGE sql AS $$
-    SELECT coalesce ((SELECT sum (calls) FROM pg_stat_xact_user_functions WHERE funcname = p_name), 0)::bigint
-$$;
+\ir fixtures/function_calls.sql
 SET LOCAL track_functions = 'all';
 CREATE TEMP TABLE route_calls AS
     SELECT pg_temp.calls ('gf_route_payload') + pg_temp.calls ('gf_mask_address') AS n;
