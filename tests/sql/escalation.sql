@@ -8,7 +8,7 @@
 -- calendar of our own (rolled back).
 BEGIN;
 SET CONSTRAINTS event_stage_append IMMEDIATE; -- events in the log at each statement's end (events.sql)
-SELECT plan (43);
+SELECT plan (44);
 
 \ir fixtures/national_day_2026.sql
 INSERT INTO sim_clock (at) VALUES ('2026-10-12 09:00+08') ON CONFLICT (id) DO UPDATE SET at = excluded.at;
@@ -116,8 +116,13 @@ SELECT is ((SELECT count (*) FROM gf_urgent_candidates ('2026-10-12 09:00+08')),
 UPDATE escalation_rules SET enabled = true WHERE root = '*' AND rule = 'urgent';
 
 -- Moving cases once --------------------------------------------------------
+\ir fixtures/function_calls.sql
+SET LOCAL track_functions = 'all';
+CREATE TEMP TABLE now_calls AS SELECT pg_temp.calls ('gf_now') AS n;
 SELECT is (gf_escalate_many ('weekly_l2', NULL, 2::smallint, '{920001,920003,920005}', '{r1,r3,r5}'), 2,
            'gf_escalate_many moves the cases below the level (not the one at L2 already)');
+SELECT cmp_ok (pg_temp.calls ('gf_now') - (SELECT n FROM now_calls), '<=', 2::bigint,
+               'the business time read once for the escalations and once for their notices, not per case');
 SELECT results_eq ($$SELECT id, level, version FROM cases WHERE id IN (920001, 920003, 920005) ORDER BY id$$,
                    $$VALUES (920001::bigint, 2::smallint, 2), (920003, 2::smallint, 2), (920005, 2::smallint, 1)$$,
                    'level and version of the moved cases; the other untouched');

@@ -110,6 +110,7 @@ LANGUAGE plpgsql SET plan_cache_mode = force_custom_plan AS $$
 DECLARE
     moved integer;
     notices jsonb;
+    v_now timestamptz := gf_now ();  -- read once, not three times per case
 BEGIN
     WITH want AS (
         SELECT w.case_id, w.reason FROM unnest (p_cases, p_reasons) AS w (case_id, reason)
@@ -118,17 +119,17 @@ BEGIN
          WHERE c.level > p_to ORDER BY c.id FOR UPDATE OF c
     ), ins AS (
         INSERT INTO escalations (case_id, rule, meeting_id, from_level, to_level, at, automatic)
-        SELECT id, p_rule, p_meeting, level, p_to, gf_now (), p_automatic FROM locked ORDER BY id
+        SELECT id, p_rule, p_meeting, level, p_to, v_now, p_automatic FROM locked ORDER BY id
         ON CONFLICT DO NOTHING RETURNING case_id, from_level
     ), upd AS (
-        UPDATE cases c SET level = p_to, version = c.version + 1, updated_at = gf_now ()
+        UPDATE cases c SET level = p_to, version = c.version + 1, updated_at = v_now
           FROM ins WHERE c.id = ins.case_id
         RETURNING c.id, c.grid, c.version, ins.from_level,
                   gf_owner_grid (c.grid, p_to) AS new_owner,
                   gf_owner_grid (c.grid, ins.from_level) AS old_owner
     ), ev AS (
         INSERT INTO event_stage (type, topic, case_id, grid, at, payload)
-        SELECT 'case.escalated', 'case.escalated/' || u.grid, u.id, u.grid, gf_now (),
+        SELECT 'case.escalated', 'case.escalated/' || u.grid, u.id, u.grid, v_now,
                jsonb_build_object ('rule', p_rule, 'meeting', p_meeting, 'from_level', u.from_level,
                                    'to_level', p_to, 'reason', want.reason, 'version', u.version,
                                    'owner', u.new_owner, 'automatic', p_automatic)
