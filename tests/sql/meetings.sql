@@ -5,7 +5,7 @@
 -- day.  On a calendar of our own (rolled back).
 BEGIN;
 SET CONSTRAINTS event_stage_append IMMEDIATE; -- events in the log at each statement's end (events.sql)
-SELECT plan (71);
+SELECT plan (74);
 
 \ir fixtures/national_day_2026.sql
 DELETE FROM meeting_schedule;
@@ -368,6 +368,28 @@ SELECT results_eq (
              (910018, 'QNL.09', 'resolved', 'resolved')$$,
     'closed in the period: resolved; changed after the slot: as at the slot; assigned in the period: the new grid''s; another root''s: nobody''s');
 
+-- Opened together, a case finds its meeting by the prefix of its grid's
+-- code as long as the meetings' codes.  A grid whose code is of another
+-- length (QNL.A01) is opened on its own (gf_open_meeting), and
+-- gf_open_meetings_in itself takes one length only.
+INSERT INTO grids (code, level, parent, name) VALUES ('QNL.A01', 2, 'QNL', '新社区'),
+    ('QNL.A01.001', 3, 'QNL.A01', '新网格');
+INSERT INTO cases (id, source, source_ref, root, grid, state, tier, description, received_at,
+                   updated_at, level, groups)
+VALUES (910020, 't', 'm20', 'QNL', 'QNL.A01.001', 'signed', 'pending', 'd', '2026-10-06 10:00+08', NULL, 3, '{}');
+SELECT results_eq (
+    $$SELECT grid, meeting IS NOT NULL FROM gf_open_meetings (ARRAY['QNL.11', 'QNL.A01'], 'weekly', '2026-10-12 09:00+08')$$,
+    $$VALUES ('QNL.11', true), ('QNL.A01', true)$$,
+    'gf_open_meetings: grids of two code lengths, each opened');
+SELECT results_eq (
+    $$SELECT m.grid, le.reason FROM ledger_entries le JOIN meetings m ON m.id = le.meeting_id
+       WHERE le.case_id = 910020$$,
+    $$VALUES ('QNL.A01', 'ledger')$$,
+    'QNL.A01''s case on its own meeting''s agenda');
+SELECT throws_ok ($$SELECT * FROM gf_open_meetings_in (ARRAY['QNL.12', 'QNL.A01'], 'weekly',
+                      '2026-10-19 09:00+08', '2026-10-12 09:00+08', '{}', '{}')$$,
+                  '22023', NULL, 'gf_open_meetings_in: grid codes of one length (its join)');
+
 -- Planned for each call's own values (force_custom_plan): a session that
 -- ran them five times would otherwise keep a generic plan whose guessed
 -- set sizes (an array's unnest, a subtree's bounds) are tiny; at 100,000
@@ -375,9 +397,10 @@ SELECT results_eq (
 -- never finished within the escalator's 60 s statement timeout (make chaos,
 -- seed 55206).
 SELECT set_eq ($$SELECT p.proname::text FROM pg_proc p
-                 WHERE p.proname IN ('gf_open_meeting', 'gf_lapse_meeting')
+                 WHERE p.proname IN ('gf_open_meeting', 'gf_open_meetings_in', 'gf_lapse_meeting')
                    AND 'plan_cache_mode=force_custom_plan' = ANY (p.proconfig)$$,
-               ARRAY['gf_open_meeting', 'gf_lapse_meeting'], 'opening and lapsing a meeting are planned per call');
+               ARRAY['gf_open_meeting', 'gf_open_meetings_in', 'gf_lapse_meeting'],
+               'opening and lapsing a meeting are planned per call');
 
 SELECT * FROM finish ();
 ROLLBACK;

@@ -1,6 +1,7 @@
 -- case_history.sql — a case as it was at a past instant, rebuilt from its
 -- events (a meeting held late still builds the ledger of its slot).
--- Owns: gf_case_at, gf_window_cases, gf_ledger_cases_in, gf_ledger_cases_at.
+-- Owns: gf_case_at, gf_window_cases, gf_window_ids, gf_ledger_cases_in,
+-- gf_ledger_cases_at.
 
 -- A case's lifecycle state, tier and level as they were at time t, from its
 -- events (a meeting held late still builds the ledger of its slot).  A
@@ -58,22 +59,41 @@ LANGUAGE plpgsql STABLE SET plan_cache_mode = force_custom_plan AS $$
 DECLARE
     lo text := gf_subtree_lo (p_grid);
     hi text := gf_subtree_hi (p_grid);
-    v bigint[];
+    w record;
 BEGIN
-    v := ARRAY (SELECT DISTINCT e.case_id FROM case_events e
-                 WHERE e.at > t AND (e.grid = p_grid OR (e.grid ~>=~ lo AND e.grid ~<~ hi)));
+    SELECT * INTO w FROM gf_window_ids (p_grid, p_from, t);
     SELECT coalesce (array_agg (c.id), '{}'), coalesce (array_agg (c.grid), '{}')
       INTO later_ids, later_grids
-      FROM cases c WHERE c.id = ANY (v)
+      FROM cases c WHERE c.id = ANY (w.later_ids)
        AND c.grid ~>=~ lo AND c.grid ~<~ hi AND starts_with (c.grid, lo);
     IF p_from IS NOT NULL THEN
-        v := ARRAY (SELECT DISTINCT e.case_id FROM case_events e
-                     WHERE e.at >= p_from AND e.at < t
-                       AND (e.grid = p_grid OR (e.grid ~>=~ lo AND e.grid ~<~ hi)));
         SELECT coalesce (array_agg (c.id), '{}'), coalesce (array_agg (c.grid), '{}')
           INTO touched_ids, touched_grids
-          FROM cases c WHERE c.id = ANY (v)
+          FROM cases c WHERE c.id = ANY (w.touched_ids)
            AND c.grid ~>=~ lo AND c.grid ~<~ hi AND starts_with (c.grid, lo);
+    END IF;
+END
+$$;
+
+-- gf_window_cases' first half: the distinct cases of the window whose
+-- events name p_grid or a grid of its subtree (later_ids: an event after t;
+-- touched_ids: one in [p_from, t), NULL when p_from is), by id only.  Some
+-- of them may have left the subtree since: the caller keeps the subtree by
+-- each case's grid when it reads the case (gf_open_meetings_in: the case's
+-- row is read once, for its grid and for its agenda line).
+CREATE OR REPLACE FUNCTION gf_window_ids (p_grid text, p_from timestamptz, t timestamptz,
+                                          OUT later_ids bigint[], OUT touched_ids bigint[])
+LANGUAGE plpgsql STABLE SET plan_cache_mode = force_custom_plan AS $$
+DECLARE
+    lo text := gf_subtree_lo (p_grid);
+    hi text := gf_subtree_hi (p_grid);
+BEGIN
+    later_ids := ARRAY (SELECT DISTINCT e.case_id FROM case_events e
+                         WHERE e.at > t AND (e.grid = p_grid OR (e.grid ~>=~ lo AND e.grid ~<~ hi)));
+    IF p_from IS NOT NULL THEN
+        touched_ids := ARRAY (SELECT DISTINCT e.case_id FROM case_events e
+                               WHERE e.at >= p_from AND e.at < t
+                                 AND (e.grid = p_grid OR (e.grid ~>=~ lo AND e.grid ~<~ hi)));
     END IF;
 END
 $$;

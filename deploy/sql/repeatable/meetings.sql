@@ -7,8 +7,8 @@
 -- meeting.lapsed), and how the ledger shows a meeting's agenda and
 -- escalations.
 -- Owns: gf_weekly_slots, gf_monthly_slots, gf_previous_slot, gf_due_meetings,
--- gf_meeting_period_from, gf_open_meetings, gf_open_meeting, gf_due_lapses,
--- gf_lapse_meeting, gf_meeting_escalations, gf_meeting_agenda,
+-- gf_meeting_period_from, gf_open_meetings, gf_open_meeting, gf_open_meetings_in,
+-- gf_due_lapses, gf_lapse_meeting, gf_meeting_escalations, gf_meeting_agenda,
 -- gf_meeting_agenda_json, gf_meeting_call.
 
 -- The weekly slots in (p_from, p_to], of every L2 grid or of p_grid only.
@@ -139,72 +139,82 @@ $$;
 -- escalator: a root's meetings of one kind and slot, in one transaction
 -- under that root's lease), reading the root's event window once for all of
 -- them: each meeting read the week's events for its own subtree, 180 times
--- in a county's round.  One row per grid, in the order given: the
--- meeting id, or NULL when it was already opened (gf_open_meeting).
+-- in a county's round.  The grids whose period starts where the first
+-- grid's does (all of them, but for a first meeting or a changed schedule)
+-- and whose codes are as long as its (gf_open_meetings_in's join) are
+-- opened together by gf_open_meetings_in; the others one by one
+-- (gf_open_meeting).  One row per grid, in the order given: the meeting id,
+-- or NULL when it was already opened.
 CREATE OR REPLACE FUNCTION gf_open_meetings (p_grids text[], p_kind text, p_slot timestamptz)
 RETURNS TABLE (grid text, meeting bigint)
 LANGUAGE plpgsql SET plan_cache_mode = force_custom_plan AS $$
 #variable_conflict use_column
 DECLARE
     v_from timestamptz;
+    v_shared text[];
+    v_alone text[];
+    v_ids bigint[] := '{}';
+    v_grids text[] := '{}';
     w record;
-    m record;
+    g text;
 BEGIN
-    -- the window of the grids' L1 root (their common subtree: the
-    -- escalator's groups are one root's), for the period start of the
-    -- first grid; a grid whose period starts elsewhere (a first meeting, a
-    -- changed schedule) reads its own
     IF (SELECT count (DISTINCT split_part (x, '.', 1)) FROM unnest (p_grids) x) > 1 THEN
         RAISE EXCEPTION 'gf_open_meetings: grids of more than one L1 root: %', p_grids
             USING ERRCODE = '22023';
     END IF;
     v_from := gf_meeting_period_from (p_grids[1], p_kind, p_slot);
-    SELECT * INTO w FROM gf_window_cases (split_part (p_grids[1], '.', 1), v_from, p_slot);
-    -- The root's window shared out to the meetings once, by each case's
-    -- grid at the meetings' depth (gf_owner_grid), instead of every meeting
-    -- reading all of it for its own subtree (a sub-district's twelve
-    -- meetings scanned its 30,000 window cases twelve times: 110 of its
-    -- 790 ms).  gf_ledger_cases_in still keeps each meeting's subtree.
-    FOR m IN
-        WITH g AS (
-            SELECT u.code, u.ord, array_length (string_to_array (u.code, '.'), 1) AS depth
-              FROM unnest (p_grids) WITH ORDINALITY AS u (code, ord)
-        ), cases_in AS (
-            SELECT gf_owner_grid (x.code, d.depth) AS anc, x.id, x.code, x.later
-              FROM (SELECT t.id, t.code, false AS later
-                      FROM unnest (w.touched_ids, w.touched_grids) AS t (id, code)
-                    UNION ALL
-                    SELECT l.id, l.code, true
-                      FROM unnest (w.later_ids, w.later_grids) AS l (id, code)) x
-             CROSS JOIN (SELECT DISTINCT g.depth FROM g) d
-        )
-        SELECT g.code, gf_meeting_period_from (g.code, p_kind, p_slot) = v_from AS shared,
-               coalesce (array_agg (c.id) FILTER (WHERE c.later), '{}') AS later_ids,
-               coalesce (array_agg (c.code) FILTER (WHERE c.later), '{}') AS later_grids,
-               coalesce (array_agg (c.id) FILTER (WHERE NOT c.later), '{}') AS touched_ids,
-               coalesce (array_agg (c.code) FILTER (WHERE NOT c.later), '{}') AS touched_grids
-          FROM g LEFT JOIN cases_in c ON c.anc = g.code
-         GROUP BY g.code, g.ord
-         ORDER BY g.ord
-    LOOP
-        grid := m.code;
-        IF m.shared THEN
-            meeting := gf_open_meeting (m.code, p_kind, p_slot, m.later_ids, m.later_grids,
-                                        CASE WHEN w.touched_ids IS NOT NULL THEN m.touched_ids END,
-                                        CASE WHEN w.touched_ids IS NOT NULL THEN m.touched_grids END);
-        ELSE
-            meeting := gf_open_meeting (m.code, p_kind, p_slot);
-        END IF;
-        RETURN NEXT;
+    SELECT array_agg (u.g ORDER BY u.ord) FILTER (WHERE u.together),
+           array_agg (u.g ORDER BY u.ord) FILTER (WHERE NOT u.together)
+      INTO v_shared, v_alone
+      FROM (SELECT x.g, x.ord,
+                   gf_meeting_period_from (x.g, p_kind, p_slot) IS NOT DISTINCT FROM v_from
+                   AND length (x.g) = length (p_grids[1]) AS together
+              FROM unnest (p_grids) WITH ORDINALITY AS x (g, ord)) u;
+    IF v_shared IS NOT NULL THEN
+        -- the window of the grids' L1 root (their common subtree)
+        SELECT * INTO w FROM gf_window_ids (split_part (p_grids[1], '.', 1), v_from, p_slot);
+        SELECT array_agg (o.meeting), array_agg (o.grid) INTO v_ids, v_grids
+          FROM gf_open_meetings_in (v_shared, p_kind, p_slot, v_from, w.later_ids,
+                                    w.touched_ids) o;
+    END IF;
+    FOREACH g IN ARRAY coalesce (v_alone, '{}') LOOP
+        v_ids := v_ids || gf_open_meeting (g, p_kind, p_slot);
+        v_grids := v_grids || g;
     END LOOP;
+    RETURN QUERY
+    SELECT u.g, o.id
+      FROM unnest (p_grids) WITH ORDINALITY AS u (g, ord)
+      LEFT JOIN unnest (v_ids, v_grids) AS o (id, g) ON o.g = u.g
+     ORDER BY u.ord;
 END
 $$;
 
--- Opens one meeting at its slot: the meeting record (state 'open', once
--- per grid, kind and day) and its agenda, the ledger_entries as of the slot,
--- each with why it is there (reason):
---   ledger       every case of the subtree open at the slot or touched in
---                the period (gf_ledger_cases_at), as before;
+-- Opens one meeting at its slot (gf_open_meetings_in for one grid, reading
+-- its own subtree's window).  Returns the meeting id, or NULL when that
+-- meeting was already opened.
+DROP FUNCTION IF EXISTS gf_open_meeting (text, text, timestamptz, bigint[], text[], bigint[], text[]);
+CREATE OR REPLACE FUNCTION gf_open_meeting (p_grid text, p_kind text, p_slot timestamptz)
+RETURNS bigint
+LANGUAGE plpgsql SET plan_cache_mode = force_custom_plan AS $$
+DECLARE
+    v_from timestamptz;
+    w record;
+BEGIN
+    PERFORM pg_advisory_xact_lock (hashtext ('gridflow.meeting:' || p_grid));
+    v_from := gf_meeting_period_from (p_grid, p_kind, p_slot);
+    SELECT * INTO w FROM gf_window_ids (p_grid, v_from, p_slot);
+    RETURN (SELECT o.meeting
+              FROM gf_open_meetings_in (ARRAY[p_grid], p_kind, p_slot, v_from, w.later_ids,
+                                        w.touched_ids) o);
+END
+$$;
+
+-- Opens the meetings of p_grids (one L1 root, one kind, one slot, one
+-- period start p_from) in one pass: each meeting record (state 'open', once
+-- per grid, kind and day) and its agenda, the ledger_entries as of the
+-- slot, each with why it is there (reason):
+--   ledger       every case of the grid's subtree open at the slot or
+--                touched in the period (as gf_ledger_cases_in);
 --   carried      the last decision on the case at an earlier meeting of
 --                this grid and kind is not done yet (carried_from: that
 --                decision);
@@ -217,108 +227,183 @@ $$;
 -- carried, triage, special, ledger names it (carried_from is kept whenever a
 -- decision is carried).  No case moves at the slot: what the rules would
 -- do happens only when nobody closes the meeting (gf_lapse_meeting).  Emits
--- meeting.opened with the agenda's size per tier and reason.  A grid's first
--- meeting covers the period since the previous slot of its rule.  Returns
--- the meeting id, or NULL when that meeting was already opened.  w_*: the
--- window's cases (gf_window_cases for the slot and this meeting's period
--- start, of a subtree holding the grid's), when the caller read them for
--- several meetings (gf_open_meetings); NULL: read here.
-DROP FUNCTION IF EXISTS gf_open_meeting (text, text, timestamptz);
-CREATE OR REPLACE FUNCTION gf_open_meeting (p_grid text, p_kind text, p_slot timestamptz,
-                                            w_later_ids bigint[] DEFAULT NULL,
-                                            w_later_grids text[] DEFAULT NULL,
-                                            w_touched_ids bigint[] DEFAULT NULL,
-                                            w_touched_grids text[] DEFAULT NULL) RETURNS bigint
+-- meeting.opened per meeting with the agenda's size per tier and reason.
+-- p_later_ids, p_touched_ids: the window's cases (gf_window_ids for the
+-- slot and p_from, of a subtree holding every grid's).  One row per grid
+-- that was opened: a grid whose meeting of that kind and day exists is left
+-- out.  Each case of the window and each open case is read once for all
+-- the meetings, and its row gives the agenda line; opened one by one, a
+-- line's case was read three times and each meeting's statements ran once
+-- per meeting (docs/performance.md).
+CREATE OR REPLACE FUNCTION gf_open_meetings_in (p_grids text[], p_kind text, p_slot timestamptz,
+                                                p_from timestamptz, p_later_ids bigint[],
+                                                p_touched_ids bigint[])
+RETURNS TABLE (grid text, meeting bigint)
 LANGUAGE plpgsql SET work_mem = '64MB' SET plan_cache_mode = force_custom_plan AS $$
+#variable_conflict use_column
 DECLARE
-    m_id bigint;
-    m_from timestamptz;
-    m_day date := (p_slot AT TIME ZONE 'Asia/Shanghai')::date;
-    counts record;
+    v_day date := (p_slot AT TIME ZONE 'Asia/Shanghai')::date;
+    v_now timestamptz := gf_now ();
+    v_ids bigint[];
+    v_grids text[];
+    v_lo text;
+    v_hi text;
+    v_len int;
+    v_len_max int;
+    g text;
 BEGIN
-    PERFORM pg_advisory_xact_lock (hashtext ('gridflow.meeting:' || p_grid));
-    m_from := gf_meeting_period_from (p_grid, p_kind, p_slot);
-    IF w_later_ids IS NULL THEN
-        SELECT w.* INTO w_later_ids, w_later_grids, w_touched_ids, w_touched_grids
-          FROM gf_window_cases (p_grid, m_from, p_slot) w;
+    FOREACH g IN ARRAY p_grids LOOP
+        PERFORM pg_advisory_xact_lock (hashtext ('gridflow.meeting:' || g));
+    END LOOP;
+    SELECT min (gf_subtree_lo (x) COLLATE "C"), max (gf_subtree_hi (x) COLLATE "C"),
+           min (length (x)), max (length (x))
+      INTO v_lo, v_hi, v_len, v_len_max FROM unnest (p_grids) x;
+    IF v_len <> v_len_max THEN
+        RAISE EXCEPTION 'gf_open_meetings_in: grid codes of more than one length: %', p_grids
+            USING ERRCODE = '22023';
     END IF;
-    INSERT INTO meetings (grid, kind, day, slot_at, held_at, period_from, state)
-    VALUES (p_grid, p_kind, m_day, p_slot, gf_now (), m_from, 'open')
-    ON CONFLICT (grid, kind, day) DO NOTHING RETURNING id INTO m_id;
-    IF m_id IS NULL THEN
-        RETURN NULL;
+    WITH ins AS (
+        INSERT INTO meetings (grid, kind, day, slot_at, held_at, period_from, state)
+        SELECT u.g, p_kind, v_day, p_slot, v_now, p_from, 'open'
+          FROM unnest (p_grids) WITH ORDINALITY AS u (g, ord)
+         ORDER BY u.ord
+        ON CONFLICT (grid, kind, day) DO NOTHING
+        RETURNING meetings.id, meetings.grid
+    )
+    SELECT array_agg (ins.id ORDER BY ins.id), array_agg (ins.grid ORDER BY ins.id)
+      INTO v_ids, v_grids FROM ins;
+    IF v_ids IS NULL THEN
+        RETURN;
     END IF;
-    WITH led AS MATERIALIZED (
-        SELECT st.id, st.state, st.tier, st.level
-          FROM gf_ledger_cases_in (p_grid, p_slot, w_later_ids, w_later_grids,
-                                   w_touched_ids, w_touched_grids) st
+    -- later, touched: = ANY of a constant array is a hash lookup per case.
+    -- A case is in a meeting's subtree by its grid now (the window's ids
+    -- may name cases that left it).
+    WITH mt AS MATERIALIZED (
+        SELECT m.id, m.grid, gf_subtree_lo (m.grid) AS lo
+          FROM unnest (v_ids, v_grids) AS m (id, grid)
+    ), sub AS MATERIALIZED (
+        -- each case to its meeting by its grid's code: a hash join on the
+        -- meetings' code length (starts_with against each meeting was
+        -- 370,000 calls for a sub-district's week)
+        SELECT mt.id AS meeting_id, c.id, c.state, c.tier, c.level, c.grid, c.category,
+               c.urgent, c.groups, c.received_at,
+               coalesce (c.id = ANY (p_later_ids), false) AS later,
+               coalesce (c.id = ANY (p_touched_ids), false) AS touched
+          FROM (-- open now: the partial index on the meetings' span of
+                -- subtrees (v_lo, v_hi: constants, so that the plan reads
+                -- the range, not every open case)
+                SELECT c.id, c.state, c.tier, c.level, c.grid, c.category, c.urgent, c.groups,
+                       c.received_at
+                  FROM cases c
+                 WHERE c.grid ~>=~ v_lo AND c.grid ~<~ v_hi
+                   AND gf_case_open (c.state) AND c.received_at <= p_slot
+                UNION ALL
+                -- closed now: only those changed after the slot or touched
+                -- in the period (= ANY of the array: its size is known to
+                -- the plan, which probes the primary key)
+                SELECT c.id, c.state, c.tier, c.level, c.grid, c.category, c.urgent, c.groups,
+                       c.received_at
+                  FROM cases c
+                 WHERE c.id = ANY (p_later_ids || p_touched_ids)
+                   AND NOT gf_case_open (c.state) AND c.received_at <= p_slot) c
+          JOIN mt ON mt.grid = left (c.grid, v_len) AND starts_with (c.grid, mt.lo)
+    ), st AS (
+        -- as at the slot: the live row when nothing happened after it, else
+        -- rebuilt from the events
+        SELECT s.meeting_id, s.id, s.state,
+               CASE WHEN gf_case_resolved (s.state) THEN 'resolved' ELSE s.tier END AS tier,
+               s.level, s.grid, s.category, s.urgent, s.groups, s.received_at, s.touched
+          FROM sub s
+         WHERE NOT s.later
+        UNION ALL
+        SELECT s.meeting_id, s.id, h.state, h.tier, h.level, s.grid, s.category, s.urgent,
+               s.groups, s.received_at, s.touched
+          FROM sub s CROSS JOIN LATERAL gf_case_at (s.id, p_slot) h
+         WHERE s.later
+    ), led AS MATERIALIZED (
+        SELECT st.meeting_id, st.id, st.state, st.tier, st.level, st.grid, st.category,
+               st.urgent, st.groups, st.received_at
+          FROM st
          WHERE st.state <> 'merged' AND (NOT gf_case_resolved (st.state) OR st.touched)
     ), carried AS MATERIALIZED (
-        -- the last decision on each case at an earlier meeting, while what
-        -- it asked has not happened (gf_decision_done_at, meeting_records.sql)
-        SELECT l.case_id, l.id FROM (
-            SELECT DISTINCT ON (d.case_id) d.case_id, d.id
-              FROM meetings pm JOIN meeting_decisions d ON d.meeting_id = pm.id
-             WHERE pm.grid = p_grid AND pm.kind = p_kind AND pm.slot_at < p_slot
-             ORDER BY d.case_id, d.at DESC, d.id DESC) l
+        -- the last decision on each case at an earlier meeting of the grid
+        -- and kind, while what it asked has not happened
+        -- (gf_decision_done_at, meeting_records.sql)
+        SELECT l.meeting_id, l.case_id, l.id FROM (
+            SELECT DISTINCT ON (mt.id, d.case_id) mt.id AS meeting_id, d.case_id, d.id
+              FROM mt JOIN meetings pm ON pm.grid = mt.grid AND pm.kind = p_kind
+                                      AND pm.slot_at < p_slot
+              JOIN meeting_decisions d ON d.meeting_id = pm.id
+             ORDER BY mt.id, d.case_id, d.at DESC, d.id DESC) l
          WHERE gf_decision_done_at (l.id) IS NULL
     ), reported AS MATERIALIZED (
-        SELECT DISTINCT ON (d.case_id) d.case_id, d.id
-          FROM meetings wm JOIN meeting_decisions d ON d.meeting_id = wm.id
-         WHERE p_kind = 'monthly' AND wm.kind = 'weekly' AND gf_in_subtree (wm.grid, p_grid)
-           AND d.kind = 'report_up' AND d.at > m_from AND d.at <= p_slot
-         ORDER BY d.case_id, d.at DESC, d.id DESC
+        SELECT DISTINCT ON (mt.id, d.case_id) mt.id AS meeting_id, d.case_id, d.id
+          FROM mt JOIN meetings wm ON wm.kind = 'weekly' AND gf_in_subtree (wm.grid, mt.grid)
+          JOIN meeting_decisions d ON d.meeting_id = wm.id
+         WHERE p_kind = 'monthly' AND d.kind = 'report_up' AND d.at > p_from AND d.at <= p_slot
+         ORDER BY mt.id, d.case_id, d.at DESC, d.id DESC
     ), triage AS MATERIALIZED (
-        SELECT c.id FROM cases c
-         WHERE p_kind = 'monthly' AND c.root = p_grid AND c.state = 'unroutable'
-           AND c.received_at <= p_slot
-    ), extra AS (
-        SELECT x.id, h.state, h.tier, h.level
-          FROM (SELECT case_id AS id FROM carried UNION SELECT case_id FROM reported
-                UNION SELECT id FROM triage EXCEPT SELECT id FROM led) x
-         CROSS JOIN LATERAL gf_case_at (x.id, p_slot) h
+        SELECT mt.id AS meeting_id, c.id FROM mt JOIN cases c ON c.root = mt.grid
+         WHERE p_kind = 'monthly' AND c.state = 'unroutable' AND c.received_at <= p_slot
     ), agenda AS (
-        SELECT * FROM led UNION ALL SELECT * FROM extra
+        SELECT led.* FROM led
+        UNION ALL
+        SELECT x.meeting_id, x.id, h.state, h.tier, h.level, c.grid, c.category, c.urgent,
+               c.groups, c.received_at
+          FROM (SELECT meeting_id, case_id AS id FROM carried
+                UNION SELECT meeting_id, case_id FROM reported
+                UNION SELECT meeting_id, id FROM triage
+                EXCEPT SELECT meeting_id, id FROM led) x
+          JOIN cases c ON c.id = x.id
+         CROSS JOIN LATERAL gf_case_at (x.id, p_slot) h
+    ), lines AS (
+        INSERT INTO ledger_entries (meeting_id, case_id, tier, state, level, category, priority,
+                                    age_days, owner, last_action, last_action_at, reason,
+                                    carried_from)
+        SELECT a.meeting_id, a.id, a.tier, a.state, a.level, a.category,
+               concat_ws (' ', CASE WHEN a.urgent THEN '紧急' END,
+                          nullif (array_to_string (a.groups, ','), '')),
+               greatest (0, floor (extract (epoch FROM (p_slot - a.received_at)) / 86400))::int,
+               a.grid, la.type, la.at,
+               CASE WHEN r.id IS NOT NULL THEN 'reported_up'
+                    WHEN k.id IS NOT NULL THEN 'carried'
+                    WHEN t.id IS NOT NULL THEN 'triage'
+                    WHEN a.groups <> '{}' AND gf_case_open (a.state) THEN 'special'
+                    ELSE 'ledger' END,
+               coalesce (r.id, k.id)
+          FROM agenda a
+          LEFT JOIN reported r ON r.meeting_id = a.meeting_id AND r.case_id = a.id
+          LEFT JOIN carried k ON k.meeting_id = a.meeting_id AND k.case_id = a.id
+          LEFT JOIN triage t ON t.meeting_id = a.meeting_id AND t.id = a.id
+          LEFT JOIN LATERAL (SELECT e.type, e.at FROM case_events e
+                              WHERE e.case_id = a.id AND e.at <= p_slot AND e.type LIKE 'case.%'
+                              ORDER BY e.id DESC LIMIT 1) la ON true
+         WHERE a.state <> 'merged'
+        RETURNING ledger_entries.meeting_id, ledger_entries.tier, ledger_entries.reason
+    ), counts AS (
+        SELECT l.meeting_id, count (*) AS entries,
+               count (*) FILTER (WHERE l.tier = 'resolved') AS resolved,
+               count (*) FILTER (WHERE l.tier = 'pending') AS pending,
+               count (*) FILTER (WHERE l.tier = 'hard') AS hard,
+               count (*) FILTER (WHERE l.reason = 'carried') AS carried,
+               count (*) FILTER (WHERE l.reason = 'special') AS special,
+               count (*) FILTER (WHERE l.reason = 'triage') AS triage,
+               count (*) FILTER (WHERE l.reason = 'reported_up') AS reported_up
+          FROM lines l GROUP BY l.meeting_id
     )
-    INSERT INTO ledger_entries (meeting_id, case_id, tier, state, level, category, priority,
-                                age_days, owner, last_action, last_action_at, reason, carried_from)
-    SELECT m_id, c.id, a.tier, a.state, a.level, c.category,
-           concat_ws (' ', CASE WHEN c.urgent THEN '紧急' END,
-                      nullif (array_to_string (c.groups, ','), '')),
-           greatest (0, floor (extract (epoch FROM (p_slot - c.received_at)) / 86400))::int,
-           c.grid, la.type, la.at,
-           CASE WHEN r.id IS NOT NULL THEN 'reported_up'
-                WHEN k.id IS NOT NULL THEN 'carried'
-                WHEN t.id IS NOT NULL THEN 'triage'
-                WHEN c.groups <> '{}' AND gf_case_open (a.state) THEN 'special'
-                ELSE 'ledger' END,
-           coalesce (r.id, k.id)
-      FROM agenda a
-      JOIN cases c ON c.id = a.id
-      LEFT JOIN reported r ON r.case_id = c.id
-      LEFT JOIN carried k ON k.case_id = c.id
-      LEFT JOIN triage t ON t.id = c.id
-      LEFT JOIN LATERAL (SELECT e.type, e.at FROM case_events e
-                          WHERE e.case_id = c.id AND e.at <= p_slot AND e.type LIKE 'case.%'
-                          ORDER BY e.id DESC LIMIT 1) la ON true
-     WHERE a.state <> 'merged';
-    SELECT count (*) AS entries, count (*) FILTER (WHERE tier = 'resolved') AS resolved,
-           count (*) FILTER (WHERE tier = 'pending') AS pending,
-           count (*) FILTER (WHERE tier = 'hard') AS hard,
-           count (*) FILTER (WHERE reason = 'carried') AS carried,
-           count (*) FILTER (WHERE reason = 'special') AS special,
-           count (*) FILTER (WHERE reason = 'triage') AS triage,
-           count (*) FILTER (WHERE reason = 'reported_up') AS reported_up
-      INTO counts FROM ledger_entries WHERE meeting_id = m_id;
-    INSERT INTO event_stage (type, topic, grid, at, payload) VALUES
-        ('meeting.opened', 'meeting.opened/' || p_grid, p_grid, gf_now (),
-         jsonb_build_object ('meeting', m_id, 'kind', p_kind, 'day', m_day, 'slot_at', p_slot,
-                             'period_from', m_from, 'entries', counts.entries,
-                             'resolved', counts.resolved, 'pending', counts.pending,
-                             'hard', counts.hard, 'carried', counts.carried,
-                             'special', counts.special, 'triage', counts.triage,
-                             'reported_up', counts.reported_up));
-    RETURN m_id;
+    INSERT INTO event_stage (type, topic, grid, at, payload)
+    SELECT 'meeting.opened', 'meeting.opened/' || mt.grid, mt.grid, v_now,
+           jsonb_build_object ('meeting', mt.id, 'kind', p_kind, 'day', v_day, 'slot_at', p_slot,
+                               'period_from', p_from, 'entries', coalesce (n.entries, 0),
+                               'resolved', coalesce (n.resolved, 0),
+                               'pending', coalesce (n.pending, 0), 'hard', coalesce (n.hard, 0),
+                               'carried', coalesce (n.carried, 0),
+                               'special', coalesce (n.special, 0),
+                               'triage', coalesce (n.triage, 0),
+                               'reported_up', coalesce (n.reported_up, 0))
+      FROM mt LEFT JOIN counts n ON n.meeting_id = mt.id
+     ORDER BY mt.id;
+    RETURN QUERY SELECT m.grid, m.id FROM unnest (v_grids, v_ids) AS m (grid, id);
 END
 $$;
 
