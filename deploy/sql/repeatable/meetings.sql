@@ -379,6 +379,9 @@ BEGIN
                               WHERE e.case_id = a.id AND e.at <= p_slot AND e.type LIKE 'case.%'
                               ORDER BY e.id DESC LIMIT 1) la ON true
          WHERE a.state <> 'merged'
+         -- a meeting's lines together in the heap (the lapse and the
+         -- ledger read them by meeting), in the primary key's order
+         ORDER BY a.meeting_id, a.id
         RETURNING ledger_entries.meeting_id, ledger_entries.tier, ledger_entries.reason
     ), counts AS (
         SELECT l.meeting_id, count (*) AS entries,
