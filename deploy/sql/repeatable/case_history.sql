@@ -36,13 +36,13 @@ $$;
 
 -- The cases of p_grid's subtree in the event window of meetings at t: those
 -- with an event after t (later_*), and those with an event in [p_from, t)
--- (touched_*; NULL when p_from is), each as ids and their grids now.  Read
--- once for all the meetings of an L1 root at a slot (gf_open_meetings: the
--- root's subtree) and kept to each meeting's subtree by gf_ledger_cases_in.
+-- (touched_*; NULL when p_from is), each as ids and their grids now, for
+-- gf_ledger_cases_in (gf_ledger_cases_at: one subtree's ledger cases).
 -- Events by time (case_events_at) first: the distinct cases of the window
--- whose events name p_grid or a grid of its subtree; then those of the
--- subtree now, by primary key (= ANY: a join lets the planner guess the
--- subtree small and hash all of it).  The window first, because a
+-- whose events name p_grid or a grid of its subtree (gf_window_ids, which
+-- the meetings use alone); then those of the subtree now, by primary key
+-- (= ANY: a join lets the planner guess the subtree small and hash all of
+-- it).  The window first, because a
 -- subtree's history outgrows a week: with a year of 1,000,000 closed
 -- cases, probing the events of each of an L2 subtree's 81,000 cases took
 -- 0.6-0.8 s a meeting, this 0.08 s (bench/escalation_bench.sh,
@@ -107,12 +107,13 @@ $$;
 --   open_now: the live row is open (what the weekly rule also requires).
 --   touched:  an event of the case in [p_from, t).
 -- The window's cases are given (gf_window_cases for t and p_from, of a
--- subtree holding p_grid's: touched NULL for no period), so that the
--- meetings of one slot read the window once; gf_ledger_cases_at reads it for
--- one subtree.  Planned for each call's values (force_custom_plan): a
--- generic plan guesses the arrays' sizes, and at 100,000 cases its plan
--- never ended (the escalator calls this for every meeting;
--- tests/sql/case_history.sql says more).
+-- subtree holding p_grid's: touched NULL for no period); gf_ledger_cases_at
+-- reads them for one subtree.  The meetings build their agendas by the same
+-- rules in gf_open_meetings_in (meetings.sql), reading each case once for
+-- all the meetings of a root.  Planned for each call's values
+-- (force_custom_plan): a generic plan guesses the arrays' sizes, and at
+-- 100,000 cases its plan never ended (tests/sql/case_history.sql says
+-- more).
 CREATE OR REPLACE FUNCTION gf_ledger_cases_in (p_grid text, t timestamptz,
                                                p_later_ids bigint[], p_later_grids text[],
                                                p_touched_ids bigint[], p_touched_grids text[])

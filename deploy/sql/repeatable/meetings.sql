@@ -214,7 +214,8 @@ $$;
 -- per grid, kind and day) and its agenda, the ledger_entries as of the
 -- slot, each with why it is there (reason):
 --   ledger       every case of the grid's subtree open at the slot or
---                touched in the period (as gf_ledger_cases_in);
+--                touched in the period (the rules of gf_ledger_cases_in,
+--                which tests/sql/meetings.sql holds these agendas to);
 --   carried      the last decision on the case at an earlier meeting of
 --                this grid and kind is not done yet (carried_from: that
 --                decision);
