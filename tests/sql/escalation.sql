@@ -8,7 +8,7 @@
 -- calendar of our own (rolled back).
 BEGIN;
 SET CONSTRAINTS event_stage_append IMMEDIATE; -- events in the log at each statement's end (events.sql)
-SELECT plan (44);
+SELECT plan (45);
 
 \ir fixtures/national_day_2026.sql
 INSERT INTO sim_clock (at) VALUES ('2026-10-12 09:00+08') ON CONFLICT (id) DO UPDATE SET at = excluded.at;
@@ -202,6 +202,20 @@ SELECT set_eq ($$SELECT p.proname::text FROM pg_proc p
                  WHERE p.proname IN ('gf_escalate_many', 'gf_escalate_urgent')
                    AND 'plan_cache_mode=force_custom_plan' = ANY (p.proconfig)$$,
                ARRAY['gf_escalate_many', 'gf_escalate_urgent'], 'the set-wide escalations are planned per call');
+
+-- A meeting's escalations are read by meeting (the lapse's digest, the
+-- ledger, the reports): an index serves it (053), not a scan of every
+-- escalation ever made.  (Seq scans off: on this suite's few rows the
+-- planner would rightly scan.)
+CREATE FUNCTION pg_temp.by_meeting_plan () RETURNS SETOF text LANGUAGE plpgsql AS $$
+BEGIN
+    RETURN QUERY EXPLAIN (COSTS OFF) SELECT count (*) FROM escalations WHERE meeting_id = 1;
+END
+$$;
+SET LOCAL enable_seqscan = off;
+SELECT ok ((SELECT string_agg (p, ' ') FROM pg_temp.by_meeting_plan () p) LIKE '%escalations_meeting%',
+           'escalations by meeting: the escalations_meeting index');
+RESET enable_seqscan;
 
 SELECT * FROM finish ();
 ROLLBACK;

@@ -255,11 +255,16 @@ $$;
 -- or 月, %2$s the day (YYYY-MM-DD), %3$s the automatic escalations, %4$s
 -- the grid's code, %5$s its name; digest: the same for the recipient's
 -- grid and its own escalations, %6$s the level they went to, %7$s the
--- first ten case numbers.  Returns how many were created.
+-- first ten case numbers.  Returns how many were created.  PL/pgSQL, so
+-- that the escalator's session plans its statement once, not at every
+-- lapse as an SQL function's (about 3 ms of a county lapse's 23).
 DROP FUNCTION IF EXISTS gf_notify_meeting (bigint, integer);
 CREATE OR REPLACE FUNCTION gf_notify_meeting (p_meeting bigint, p_escalated integer,
                                               p_digest boolean DEFAULT false)
-RETURNS integer LANGUAGE sql AS $$
+RETURNS integer LANGUAGE plpgsql AS $$
+DECLARE
+    n integer;
+BEGIN
     WITH mt AS (
         SELECT m.id, m.grid, m.day, CASE m.kind WHEN 'weekly' THEN '周' ELSE '月' END AS k
           FROM meetings m WHERE m.id = p_meeting AND m.kind IN ('weekly', 'monthly')
@@ -313,5 +318,7 @@ RETURNS integer LANGUAGE sql AS $$
          ORDER BY i.id
         RETURNING 1
     )
-    SELECT count (*)::integer FROM ev
+    SELECT count (*)::integer INTO n FROM ev;
+    RETURN n;
+END
 $$;
