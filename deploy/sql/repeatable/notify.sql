@@ -257,7 +257,8 @@ $$;
 -- grid and its own escalations, %6$s the level they went to, %7$s the
 -- first ten case numbers.  Returns how many were created.  PL/pgSQL, so
 -- that the escalator's session plans its statement once, not at every
--- lapse as an SQL function's (about 3 ms of a county lapse's 23).
+-- lapse as an SQL function's (2-3 ms of a county lapse's 25-30;
+-- docs/performance.md).
 DROP FUNCTION IF EXISTS gf_notify_meeting (bigint, integer);
 CREATE OR REPLACE FUNCTION gf_notify_meeting (p_meeting bigint, p_escalated integer,
                                               p_digest boolean DEFAULT false)
