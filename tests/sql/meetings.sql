@@ -5,7 +5,7 @@
 -- day.  On a calendar of our own (rolled back).
 BEGIN;
 SET CONSTRAINTS event_stage_append IMMEDIATE; -- events in the log at each statement's end (events.sql)
-SELECT plan (74);
+SELECT plan (75);
 
 \ir fixtures/national_day_2026.sql
 DELETE FROM meeting_schedule;
@@ -401,6 +401,16 @@ SELECT set_eq ($$SELECT p.proname::text FROM pg_proc p
                    AND 'plan_cache_mode=force_custom_plan' = ANY (p.proconfig)$$,
                ARRAY['gf_open_meeting', 'gf_open_meetings_in', 'gf_lapse_meeting'],
                'opening and lapsing a meeting are planned per call');
+-- ... but a function's setting holds for every function and trigger it
+-- calls: the lapse's notices (gf_notify_meeting) and their deliveries'
+-- fan-out (gf_deliveries_fanout) read by key and say auto for themselves,
+-- so that the escalator's session keeps their plans instead of planning
+-- them again at every lapse (docs/performance.md, 7 Dec 2026).
+SELECT set_eq ($$SELECT p.proname::text FROM pg_proc p
+                 WHERE p.proname IN ('gf_notify_meeting', 'gf_deliveries_fanout')
+                   AND 'plan_cache_mode=auto' = ANY (p.proconfig)$$,
+               ARRAY['gf_notify_meeting', 'gf_deliveries_fanout'],
+               'the lapse''s notices keep their plans under the lapse''s per-call planning');
 
 SELECT * FROM finish ();
 ROLLBACK;

@@ -27,8 +27,13 @@ $$;
 -- plpgsql function with a query) ran once per delivery row, 1.8 s of 12 s
 -- for 5,000 escalated cases (auto_explain).  Its inputs are the same for
 -- nearly every row of a statement (one created_at, urgent or not, staff or
--- resident): it now runs once per distinct input.  Same rows.
-CREATE OR REPLACE FUNCTION gf_deliveries_fanout () RETURNS trigger LANGUAGE plpgsql AS $$
+-- resident): it now runs once per distinct input.  Same rows.  Its
+-- statement has no parameters, so a session plans it once; plan_cache_mode
+-- = auto of its own keeps it so under a caller that plans per call (the
+-- lapse, gf_lapse_meeting: a function's setting holds for the triggers its
+-- statements fire), where it was planned again at every lapse.
+CREATE OR REPLACE FUNCTION gf_deliveries_fanout () RETURNS trigger
+LANGUAGE plpgsql SET plan_cache_mode = auto AS $$
 BEGIN
     WITH n AS MATERIALIZED (
         -- (a field reminder's notice has no case: not urgent, no phone)
