@@ -330,16 +330,40 @@ if [[ " $SCENARIOS " == *" county "* ]]; then
   busy quiet
   sleep 5
   unbusy
+  # cpu_snap FILE: the CPU seconds so far of each PostgreSQL backend on this
+  # database (by application_name; a service's connections summed) and of
+  # each service's process.  Taken before and after each round: where the
+  # round's two cores went (docs/performance.md).  The benchmark's own psql
+  # polls come and go, and are not counted.
+  cpu_snap() {
+    {
+      sql "SELECT pid || ' ' || coalesce (nullif (application_name, ''), 'unnamed') FROM pg_stat_activity
+            WHERE datname = current_database () AND backend_type = 'client backend'
+              AND pid <> pg_backend_pid ()" |
+        while read -r pid name; do
+          awk -v n="backend $name" -v t="$TICK" '{printf "%s %.2f\n", n, ($14 + $15) / t}' "/proc/$pid/stat" 2>/dev/null || true
+        done
+      awk -v t="$TICK" '{printf "process gf-escalator %.2f\n", ($14 + $15) / t}' "/proc/$ESC/stat"
+      for svc in "${SVCS[@]}"; do
+        awk -v n="process gf-$svc" -v t="$TICK" '{printf "%s %.2f\n", n, ($14 + $15) / t}' "/proc/${SVC_PID[$svc]}/stat"
+      done
+    } >"$1"
+  }
+  TICK=$(getconf CLK_TCK)
   start_escalator county
   esc_ready
   busy open
   sleep 1
+  cpu_snap "$OUT/county_cpu_open_0.txt"
   round county_open "$MON" "$(weekly_open $((12 * COUNTY_ROOTS)))"
+  cpu_snap "$OUT/county_cpu_open_1.txt"
   unbusy
   settle
   busy lapse
   sleep 1
+  cpu_snap "$OUT/county_cpu_lapse_0.txt"
   round county_lapse "$WED" "$(weekly_lapsed $((12 * COUNTY_ROOTS)))"
+  cpu_snap "$OUT/county_cpu_lapse_1.txt"
   unbusy
   {
     printf 'escalator %s\n' "$(awk '/VmHWM/ {print $2}' "/proc/$ESC/status")"
@@ -364,6 +388,22 @@ def load(p):
         return json.load(open(out + p))
     except Exception:
         return None
+def cpu(name):
+    # CPU seconds during the round, by backend (application_name) and process
+    def snap(k):
+        t = {}
+        for l in open(out + "county_cpu_%s_%d.txt" % (name, k)):
+            f = l.split()
+            if len(f) < 3:
+                continue
+            k = " ".join(f[:-1])
+            t[k] = t.get(k, 0) + float(f[-1])
+        return t
+    try:
+        a, b = snap(0), snap(1)
+    except Exception:
+        return None
+    return {k: round(b[k] - a.get(k, 0), 2) for k in sorted(b)}
 def feed(name):
     # the 5 s chunks of the feed during the round: the worst chunk's p99
     # (percentiles of chunks do not merge; the worst is the honest bound)
@@ -389,6 +429,7 @@ print(json.dumps({"roots": int(roots), "closed": int(closed), "open_per_root": i
                   "feed_open": feed("open"), "feed_lapse": feed("lapse"),
                   "actions_open": acts("open"), "actions_lapse": acts("lapse"),
                   "replay": load("replay.json"),
+                  "cpu_s": {"open": cpu("open"), "lapse": cpu("lapse")},
                   "rss_kib": {l.split()[0]: int(l.split()[1]) for l in open(out + "county_rss.txt")},
                   "load": {"replay": float(la_replay), "feed_quiet": float(la_feed)}}))
 PY

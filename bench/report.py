@@ -154,6 +154,16 @@ if e:
             a = co.get("actions_" + key) or {}
             lat_row("county, during the %s: staff action reply p99 (%d actions, %d failed)"
                     % (label, a.get("n", 0), a.get("failed", 0)), a.get("p99_ms"), la)
+            c = (co.get("cpu_s") or {}).get(key)
+            if c:
+                # where the round's cores went: the escalator's backend,
+                # the other backends (the pipeline reacting), the services
+                esc = c.get("backend gf-escalator", 0)
+                others = sum(v for k, v in c.items()
+                             if k.startswith("backend ") and k != "backend gf-escalator")
+                procs = sum(v for k, v in c.items() if k.startswith("process "))
+                row("county, during the %s: CPU s of the escalator's backend / the other backends"
+                    " / the services" % label, "%.2f / %.2f / %.2f" % (esc, others, procs), "s", la=la)
         rp = co.get("replay")
         if rp:
             row("replay %d events to a subscriber" % rp["events"], rp["events_per_s"], "events/s",
