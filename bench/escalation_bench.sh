@@ -396,8 +396,8 @@ def cpu(name):
             f = l.split()
             if len(f) < 3:
                 continue
-            k = " ".join(f[:-1])
-            t[k] = t.get(k, 0) + float(f[-1])
+            who = " ".join(f[:-1])
+            t[who] = t.get(who, 0) + float(f[-1])
         return t
     try:
         a, b = snap(0), snap(1)

@@ -157,7 +157,8 @@ if e:
             c = (co.get("cpu_s") or {}).get(key)
             if c:
                 # where the round's cores went: the escalator's backend,
-                # the other backends (the pipeline reacting), the services
+                # the other backends (the feed's steps and the round's
+                # events), the services
                 esc = c.get("backend gf-escalator", 0)
                 others = sum(v for k, v in c.items()
                              if k.startswith("backend ") and k != "backend gf-escalator")
