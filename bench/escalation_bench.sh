@@ -335,18 +335,17 @@ if [[ " $SCENARIOS " == *" county "* ]]; then
   # each service's process.  Taken before and after each round: where the
   # round's two cores went (docs/performance.md).  The benchmark's own psql
   # polls come and go, and are not counted.
+  # cpu_line NAME PID: "NAME seconds" (user + system); nothing for a
+  # process gone meanwhile.  (bench/bench.sh has its own cpu ().)
+  cpu_line() { awk -v n="$1" -v t="$TICK" '{printf "%s %.2f\n", n, ($14 + $15) / t}' "/proc/$2/stat" 2>/dev/null || true; }
   cpu_snap() {
     {
       sql "SELECT pid || ' ' || coalesce (nullif (application_name, ''), 'unnamed') FROM pg_stat_activity
             WHERE datname = current_database () AND backend_type = 'client backend'
               AND pid <> pg_backend_pid ()" |
-        while read -r pid name; do
-          awk -v n="backend $name" -v t="$TICK" '{printf "%s %.2f\n", n, ($14 + $15) / t}' "/proc/$pid/stat" 2>/dev/null || true
-        done
-      awk -v t="$TICK" '{printf "process gf-escalator %.2f\n", ($14 + $15) / t}' "/proc/$ESC/stat"
-      for svc in "${SVCS[@]}"; do
-        awk -v n="process gf-$svc" -v t="$TICK" '{printf "%s %.2f\n", n, ($14 + $15) / t}' "/proc/${SVC_PID[$svc]}/stat"
-      done
+        while read -r pid name; do cpu_line "backend $name" "$pid"; done
+      cpu_line "process gf-escalator" "$ESC"
+      for svc in "${SVCS[@]}"; do cpu_line "process gf-$svc" "${SVC_PID[$svc]}"; done
     } >"$1"
   }
   TICK=$(getconf CLK_TCK)
