@@ -92,21 +92,25 @@ BEGIN
                                                            owner text, previous text, key text,
                                                            extra text, audience text)
     ), ruled AS (
-        SELECT it.case_id, it.grid, it.owner, it.previous, it.extra, r.audience,
-               format (r.kind, it.key) AS kind, r.template
+        -- each rule's recipients: the people of role p_role in grid p_grid
+        -- (computed here, so that people is joined by its index on (grid,
+        -- role): joined on these CASE expressions it was read whole and
+        -- hashed at every call, 1.5 ms of a notifier's step for one event
+        -- with 6,000 people)
+        SELECT it.case_id, it.extra, r.audience, format (r.kind, it.key) AS kind, r.template,
+               CASE r.audience WHEN 'owner_leader' THEN it.owner
+                               WHEN 'previous_owner_leader' THEN it.previous
+                               WHEN 'l2_leader' THEN gf_owner_grid (it.grid, 2)
+                               WHEN 'l1_triage' THEN gf_owner_grid (it.grid, 1)
+                               ELSE it.grid END AS p_grid,
+               CASE r.audience WHEN 'grid_members' THEN 'member'
+                               WHEN 'l1_triage' THEN 'triage' ELSE 'leader' END AS p_role
           FROM it JOIN notification_rules r
             ON r.event_type = it.type AND r.enabled AND r.raised_by = p_by
            AND (it.audience IS NULL OR it.audience = r.audience)
     ), tgt AS (
         SELECT u.case_id, u.kind, u.template, u.extra, p.id AS recipient, p.role
-          FROM ruled u JOIN people p
-            ON p.grid = CASE u.audience WHEN 'owner_leader' THEN u.owner
-                                        WHEN 'previous_owner_leader' THEN u.previous
-                                        WHEN 'l2_leader' THEN gf_owner_grid (u.grid, 2)
-                                        WHEN 'l1_triage' THEN gf_owner_grid (u.grid, 1)
-                                        ELSE u.grid END
-           AND p.role = CASE u.audience WHEN 'grid_members' THEN 'member'
-                                        WHEN 'l1_triage' THEN 'triage' ELSE 'leader' END
+          FROM ruled u JOIN people p ON p.grid = u.p_grid AND p.role = u.p_role
          WHERE u.audience <> 'resident'
         UNION ALL
         SELECT u.case_id, u.kind, u.template, u.extra, NULL, NULL FROM ruled u WHERE u.audience = 'resident'
