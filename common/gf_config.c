@@ -59,6 +59,8 @@ static const s_key_t s_keys[] = {
     {"work/batch", "--batch", "GF_BATCH", "500", TYPE_INT, 1, 10000, false, FIELD (batch)},
     {"work/partitions", "--partitions", "GF_PARTITIONS", "1", TYPE_INT, 1, 64, false,
      FIELD (partitions)},
+    {"router/linger", "--router-linger", "GF_ROUTER_LINGER_MS", "100", TYPE_INT, 0, 10000, false,
+     FIELD (router_linger_ms)},
     {"log/verbose", "-v", "GF_VERBOSE", "0", TYPE_BOOL, 0, 0, true, FIELD (verbose)},
     {"log/target", "--log", "GF_LOG", "stderr", TYPE_LOG, 0, 0, false, FIELD (log)},
     {"metrics/port", "--metrics", "GF_METRICS", "0", TYPE_INT, 0, 65535, false,

@@ -27,6 +27,8 @@
     work/batch      --batch     GF_BATCH     500  (1..10000)       no
     work/partitions --partitions GF_PARTITIONS 1 (1..64: the router's and the notifier's
                     work split by case, each partition under its own lease and checkpoint) no
+    router/linger   --router-linger GF_ROUTER_LINGER_MS 100 (ms, 0..10000: with intake/route
+                    on, the router takes the events of this long in one step; 0: at once) no
     log/verbose     -v          GF_VERBOSE   0    (0/1)            yes (SIGHUP)
     log/target      --log       GF_LOG       stderr (or syslog)    no
     metrics/port    --metrics   GF_METRICS   0    (0: off)         no
@@ -87,6 +89,7 @@ typedef struct {
     int action_group;           /* intake: most case actions per transaction (1..1000)  */
     int batch;                  /* max items per transaction (1..10000)                 */
     int partitions;             /* router, notifier: partitions of the work (1..64)     */
+    int router_linger_ms;       /* router: events of this long in one step (intake/route) */
     _Atomic bool verbose;       /* log every message (reloadable: SIGHUP)               */
     char *log;                  /* "stderr" or "syslog"                                 */
     int metrics_port;           /* HTTP /metrics and /healthz port, 0: off              */

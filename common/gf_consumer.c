@@ -13,6 +13,7 @@ typedef struct {
     char *index;               /* the partition's number, as text        */
     gf_metric_t *m_events;     /* gf_consumer_events_total{consumer}     */
     gf_metric_t *m_retries;    /* gf_consumer_retries_total{consumer}    */
+    gf_metric_t *m_steps;      /* gf_consumer_steps_total{consumer}      */
     gf_metric_t *m_lag;        /* gf_consumer_lag_events{consumer}       */
     gf_metric_t *m_checkpoint; /* gf_consumer_checkpoint_seq{consumer}   */
 } s_part_t;
@@ -30,6 +31,7 @@ struct _gf_consumer_t {
     gf_share_t *share;   /* the partitions' leases, shared fairly        */
     s_part_t *parts;     /* count of them, in the share's order          */
     gf_metric_t *m_held; /* gf_consumer_partitions_held{consumer}        */
+    int linger_ms;       /* after a wake-up, wait this long since the last steps */
 };
 
 /*  Each partition starts where the work stood: the lowest checkpoint of
@@ -98,6 +100,7 @@ gf_consumer_t *gf_consumer_new_partitioned (const char *name, const char *type, 
         char *labels = zsys_sprintf ("consumer=\"%s\"", part->name);
         part->m_events = gf_metrics_counter ("gf_consumer_events_total", labels);
         part->m_retries = gf_metrics_counter ("gf_consumer_retries_total", labels);
+        part->m_steps = gf_metrics_counter ("gf_consumer_steps_total", labels);
         part->m_lag = gf_metrics_gauge ("gf_consumer_lag_events", labels);
         part->m_checkpoint = gf_metrics_gauge ("gf_consumer_checkpoint_seq", labels);
         zstr_free (&labels);
@@ -165,6 +168,7 @@ static int s_step (gf_consumer_t *self, int k, gf_consumer_fn *fn, void *arg, bo
 {
     s_part_t *part = &self->parts[k];
     *more = false;
+    gf_metric_add (part->m_steps, 1);
     if (gf_db_begin (self->db))
         return -1;
     if (gf_lease_fence (gf_share_lease (self->share, k), self->db) != 0) {
@@ -248,10 +252,19 @@ static void s_balance (gf_consumer_t *self)
     gf_metric_set (self->m_held, gf_share_balance (self->share, self->db));
 }
 
+void gf_consumer_set_linger (gf_consumer_t *self, int linger_ms)
+{
+    assert (self);
+    self->linger_ms = linger_ms > 0 ? linger_ms : 0;
+}
+
 int gf_consumer_run (gf_consumer_t *self, zsock_t *pipe, gf_consumer_fn *fn, void *arg)
 {
     int backoff = 100;
     bool ready = false;
+    bool woken = false;     /* the last poll brought wake-ups            */
+    bool more = false;      /* the last steps found a full batch          */
+    int64_t stepped_at = 0; /* zclock_mono of the last steps              */
     zmq_pollitem_t items[] = {{zsock_resolve (pipe), 0, ZMQ_POLLIN, 0},
                               {zsock_resolve (self->sub), 0, ZMQ_POLLIN, 0}};
     while (!zsys_interrupted) {
@@ -271,9 +284,19 @@ int gf_consumer_run (gf_consumer_t *self, zsock_t *pipe, gf_consumer_fn *fn, voi
             } else
                 timeout = backoff;
         }
-        if (ready) {
+        int64_t linger = self->linger_ms - (zclock_mono () - stepped_at);
+        if (ready && woken && !more && linger > 0) {
+            /*  Lingering: the wake-ups of the next linger_ms are taken
+                with this one, in one step. */
             s_balance (self);
-            bool failed = false, more = false, any = false;
+            timeout = (int)linger;
+            if (timeout > gf_share_wait (self->share))
+                timeout = gf_share_wait (self->share); /* renew in time */
+        } else if (ready) {
+            s_balance (self);
+            stepped_at = zclock_mono ();
+            bool failed = false, any = false;
+            more = false;
             for (int k = 0; k < self->count && !zsys_interrupted; k++) {
                 if (!gf_share_held (self->share, k))
                     continue;
@@ -302,7 +325,8 @@ int gf_consumer_run (gf_consumer_t *self, zsock_t *pipe, gf_consumer_fn *fn, voi
             break;
         if (items[0].revents & ZMQ_POLLIN && gf_service_pipe_term (pipe))
             break;
-        if (items[1].revents & ZMQ_POLLIN) {
+        woken = items[1].revents & ZMQ_POLLIN;
+        if (woken) {
             /* Wake-ups only: drain everything queued, then look at the log. */
             while (zsock_events (self->sub) & ZMQ_POLLIN) {
                 zmsg_t *msg = zmsg_recv (self->sub);

@@ -44,6 +44,12 @@ gf_consumer_t *gf_consumer_new_partitioned (const char *name, const char *type, 
                                             int partitions);
 void gf_consumer_destroy (gf_consumer_t **self_p);
 
+/*  After a wake-up, steps no sooner than linger_ms after the previous
+    steps, so that a steady trickle of events is taken a batch at a time
+    instead of one transaction per event (0, the default: at once).  A full
+    batch is followed at once; the safety-net look stays at every second. */
+void gf_consumer_set_linger (gf_consumer_t *self, int linger_ms);
+
 /*  Runs until $TERM on pipe or interruption.  Returns 0, or -1 on a fatal
     error (the checkpoint table missing: migrations not applied). */
 int gf_consumer_run (gf_consumer_t *self, zsock_t *pipe, gf_consumer_fn *fn, void *arg);

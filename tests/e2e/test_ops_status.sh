@@ -75,6 +75,31 @@ else
   not_ok "no weekly slot in the next 14 days (escalation rules missing?)"
 fi
 
+# The router lingers (router/linger, 100 ms by default, with intake/route
+# on): a steady trickle of complaints, each of which wakes it, is taken a
+# batch at a time; the notifier, which does not linger, steps about once per
+# complaint.  A router stepping at every wake-up would take about one step
+# per complaint too, far above the bound: one step per linger, one per
+# safety-net second, and a few more.
+steps() { metric "${MPORT[$1]}" "gf_consumer_steps_total{consumer=\"$1\"}"; }
+r0=$(steps router) n0=$(steps notifier) e0=$(metric "${MPORT[router]}" 'gf_consumer_events_total{consumer="router"}')
+t0=$(date +%s%N)
+grids=$(sql "SELECT string_agg (code, ',') FROM (SELECT code FROM grids WHERE level = 3 ORDER BY code LIMIT 4) g")
+"$TOOLS/bench_load" "$GF_INTAKE" "$GF_PUB" "$grids" 100 2 0 "trickle$$" \
+  >"$ART/trickle.json" 2>"$ART/trickle.err" || true
+wait_for "the trickle to drain" 30 quiescent
+ms=$(( ($(date +%s%N) - t0) / 1000000 ))
+r=$(( $(steps router) - r0 )) n=$(( $(steps notifier) - n0 ))
+check "trickle: 200 complaints stored" 200 "$(sql "SELECT count(*) FROM cases WHERE source_ref LIKE '%trickle$$%'")"
+check "trickle: the router saw every case.received" 200 \
+  "$(( $(metric "${MPORT[router]}" 'gf_consumer_events_total{consumer="router"}') - e0 ))"
+bound=$(( ms / 100 + ms / 1000 + 3 ))
+if [ "$r" -le "$bound" ] && [ "$n" -gt $(( 2 * r )) ]; then
+  ok "trickle: router $r steps (at most $bound in $ms ms), notifier $n"
+else
+  not_ok "trickle: router $r steps (bound $bound in $ms ms), notifier $n (should be above twice the router's)"
+fi
+
 # A clean stop is visible at once.
 kill -TERM "${PIDS[router]}"; wait "${PIDS[router]}"; unset "PIDS[router]"
 "$BIN/gridctl" status --bus-wait 0 >"$ART/status2.txt" 2>&1
