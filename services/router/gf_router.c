@@ -53,8 +53,9 @@ void gf_router_actor (zsock_t *pipe, void *args)
                                                 self.config, self.config->partitions);
     /*  With intake/route on the intake routes what it stores, so nearly
         every case.received finds its case routed: one step per event was a
-        transaction per complaint for nothing (0.6 of the 200/s feed's 6 CPU
-        s in a county's lapse round, docs/performance.md, 7 Dec 2026).
+        transaction per complaint for nothing (1.7-2.1 of the backends' 10.5-13
+        CPU s in a county's lapse round with a 200/s feed, docs/performance.md,
+        7 Dec 2026, third look).
         Lingering takes them a batch at a time; a returned case is re-routed
         at most router/linger later. */
     if (consumer && self.config->intake_route)
