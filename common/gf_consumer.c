@@ -258,6 +258,36 @@ void gf_consumer_set_linger (gf_consumer_t *self, int linger_ms)
     self->linger_ms = linger_ms > 0 ? linger_ms : 0;
 }
 
+/*  One step of each partition held.  Returns the poll's timeout: timeout
+    (the safety net's), 0 when a batch was full (*more), the back-off after
+    a failure, or the share's wait when none is held (standing by). */
+static int s_step_held (gf_consumer_t *self, gf_consumer_fn *fn, void *arg, int timeout,
+                        int *backoff, bool *more)
+{
+    bool failed = false, any = false;
+    *more = false;
+    for (int k = 0; k < self->count && !zsys_interrupted; k++) {
+        if (!gf_share_held (self->share, k))
+            continue;
+        any = true;
+        bool full;
+        if (s_step (self, k, fn, arg, &full) < 0) {
+            gf_metric_add (self->parts[k].m_retries, 1);
+            failed = true;
+        } else if (full)
+            *more = true; /* more waiting: go again at once */
+    }
+    if (!any)
+        return gf_share_wait (self->share); /* standing by */
+    if (failed) {
+        timeout = *backoff;
+        *backoff = *backoff * 2 > 5000 ? 5000 : *backoff * 2;
+        return timeout;
+    }
+    *backoff = 100;
+    return *more ? 0 : timeout;
+}
+
 int gf_consumer_run (gf_consumer_t *self, zsock_t *pipe, gf_consumer_fn *fn, void *arg)
 {
     int backoff = 100;
@@ -284,39 +314,14 @@ int gf_consumer_run (gf_consumer_t *self, zsock_t *pipe, gf_consumer_fn *fn, voi
             } else
                 timeout = backoff;
         }
-        int64_t linger = self->linger_ms - (zclock_mono () - stepped_at);
-        if (ready && woken && !more && linger > 0) {
-            /*  Lingering: the wake-ups of the next linger_ms are taken
-                with this one, in one step. */
+        if (ready) {
             s_balance (self);
-            timeout = (int)linger;
-            if (timeout > gf_share_wait (self->share))
-                timeout = gf_share_wait (self->share); /* renew in time */
-        } else if (ready) {
-            s_balance (self);
-            stepped_at = zclock_mono ();
-            bool failed = false, any = false;
-            more = false;
-            for (int k = 0; k < self->count && !zsys_interrupted; k++) {
-                if (!gf_share_held (self->share, k))
-                    continue;
-                any = true;
-                bool full;
-                if (s_step (self, k, fn, arg, &full) < 0) {
-                    gf_metric_add (self->parts[k].m_retries, 1);
-                    failed = true;
-                } else if (full)
-                    more = true; /* more waiting: go again at once */
-            }
-            if (!any)
-                timeout = gf_share_wait (self->share); /* standing by */
-            else if (failed) {
-                timeout = backoff;
-                backoff = backoff * 2 > 5000 ? 5000 : backoff * 2;
-            } else {
-                backoff = 100;
-                if (more)
-                    timeout = 0;
+            int64_t linger = self->linger_ms - (zclock_mono () - stepped_at);
+            if (woken && !more && linger > 0)
+                timeout = (int)linger; /* lingering: later wake-ups join this one's step */
+            else {
+                stepped_at = zclock_mono ();
+                timeout = s_step_held (self, fn, arg, timeout, &backoff, &more);
             }
             if (timeout > gf_share_wait (self->share))
                 timeout = gf_share_wait (self->share); /* renew in time */
