@@ -92,7 +92,7 @@ BEGIN
                                                            owner text, previous text, key text,
                                                            extra text, audience text)
     ), ruled AS (
-        -- each rule's recipients: the people of role p_role in grid p_grid
+        -- each rule's recipients: the people of role to_role in grid to_grid
         -- (computed here, so that people is joined by its index on (grid,
         -- role): joined on these CASE expressions it was read whole and
         -- hashed at every call, 1.5 ms of a notifier's step for one event
@@ -102,15 +102,15 @@ BEGIN
                                WHEN 'previous_owner_leader' THEN it.previous
                                WHEN 'l2_leader' THEN gf_owner_grid (it.grid, 2)
                                WHEN 'l1_triage' THEN gf_owner_grid (it.grid, 1)
-                               ELSE it.grid END AS p_grid,
+                               ELSE it.grid END AS to_grid,
                CASE r.audience WHEN 'grid_members' THEN 'member'
-                               WHEN 'l1_triage' THEN 'triage' ELSE 'leader' END AS p_role
+                               WHEN 'l1_triage' THEN 'triage' ELSE 'leader' END AS to_role
           FROM it JOIN notification_rules r
             ON r.event_type = it.type AND r.enabled AND r.raised_by = p_by
            AND (it.audience IS NULL OR it.audience = r.audience)
     ), tgt AS (
         SELECT u.case_id, u.kind, u.template, u.extra, p.id AS recipient, p.role
-          FROM ruled u JOIN people p ON p.grid = u.p_grid AND p.role = u.p_role
+          FROM ruled u JOIN people p ON p.grid = u.to_grid AND p.role = u.to_role
          WHERE u.audience <> 'resident'
         UNION ALL
         SELECT u.case_id, u.kind, u.template, u.extra, NULL, NULL FROM ruled u WHERE u.audience = 'resident'
