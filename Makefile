@@ -47,6 +47,7 @@ UNIT_BIN := $(UNIT_SRC:tests/unit/%.c=$(BUILD)/tests/%)
 TOOL_SRC := $(wildcard tests/tools/*.c)
 TOOL_BIN := $(TOOL_SRC:tests/tools/%.c=$(BUILD)/tools/%)
 $(BUILD)/tools/intake_errors: LDLIBS += -lcmocka
+$(BUILD)/tools/db_prepared: LDLIBS += -lcmocka
 
 .PHONY: dashboard all check check-quick run bench install clean format format-check deps unit e2e fuzz fuzz-build chaos
 all: $(BINS) $(UNIT_BIN) $(TOOL_BIN)

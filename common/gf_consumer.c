@@ -120,6 +120,10 @@ gf_consumer_t *gf_consumer_new_partitioned (const char *name, const char *type, 
     char *app = zsys_sprintf ("gf-%s", name);
     self->db = gf_db_new (config->db, app);
     zstr_free (&app);
+    /* A step's statements read by key and the head of the log (prepared,
+       generic plans: gf_db.h); the consumers' own statements (the router's
+       gf_route_cases, the notifier's batch) were already planned once. */
+    gf_db_set_generic (self->db);
     self->sub = zsock_new (ZMQ_SUB);
     /* One subscription per type: "a.b,c.d" wakes on a.b/ and c.d/. */
     char *types = strdup (type), *save = NULL;
@@ -176,7 +180,7 @@ static int s_step (gf_consumer_t *self, int k, gf_consumer_fn *fn, void *arg, bo
         return -1;
     }
     const char *lock_params[] = {part->name};
-    PGresult *cp = gf_db_exec (self->db, SQL_LOCK, 1, lock_params);
+    PGresult *cp = gf_db_exec_prepared (self->db, SQL_LOCK, 1, lock_params);
     if (!cp || PQntuples (cp) != 1) {
         if (cp)
             PQclear (cp);
@@ -187,8 +191,9 @@ static int s_step (gf_consumer_t *self, int k, gf_consumer_fn *fn, void *arg, bo
     snprintf (limit, sizeof limit, "%d", self->config->batch);
     const char *batch_params[] = {self->type, gf_db_get (cp, 0, "last_seq"), limit,
                                   self->count_text, part->index};
-    PGresult *events = self->count == 1 ? gf_db_exec (self->db, SQL_BATCH, 3, batch_params)
-                                        : gf_db_exec (self->db, SQL_BATCH_PART, 5, batch_params);
+    PGresult *events = self->count == 1
+                           ? gf_db_exec_prepared (self->db, SQL_BATCH, 3, batch_params)
+                           : gf_db_exec_prepared (self->db, SQL_BATCH_PART, 5, batch_params);
     long long last_seq = gf_db_get_ll (cp, 0, "last_seq");
     long long head = gf_db_get_ll (cp, 0, "head");
     PQclear (cp);
@@ -222,7 +227,7 @@ static int s_step (gf_consumer_t *self, int k, gf_consumer_fn *fn, void *arg, bo
         char position_text[24];
         snprintf (position_text, sizeof position_text, "%lld", position);
         const char *advance_params[] = {part->name, position_text};
-        if (gf_db_run (self->db, SQL_ADVANCE, 2, advance_params) != 0)
+        if (gf_db_run_prepared (self->db, SQL_ADVANCE, 2, advance_params) != 0)
             rc = -1;
         else
             last_seq = position;

@@ -3,6 +3,7 @@
 #include "gf_metrics.h"
 
 #include <czmq.h>
+#include <inttypes.h>
 #include <poll.h>
 #include <pthread.h>
 #include <sys/socket.h>
@@ -22,6 +23,17 @@ static pthread_mutex_t s_refused_lock = PTHREAD_MUTEX_INITIALIZER;
 static uint64_t s_refused[S_REFUSED_MAX];
 static atomic_int s_refused_count;
 #define S_PRIVILEGES "db-privileges"
+/*  Statements a handle keeps prepared (gf_db_exec_prepared); past this
+    many, the others run unnamed, as gf_db_exec runs them. */
+#define S_PREPARED_MAX 32
+
+/*  The statements prepared on a handle's connection, by their text's hash
+    (gf_db_exec_prepared). */
+typedef struct {
+    uint64_t hash[S_PREPARED_MAX];
+    int n;        /* how many                                            */
+    unsigned gen; /* in their names: a new one after a stale plan (0A000) */
+} s_prepared_t;
 
 struct _gf_db_t {
     char *conninfo;          /* libpq connection string                        */
@@ -38,6 +50,8 @@ struct _gf_db_t {
     uint64_t sent_hash;      /* hash of the statement gf_db_send sent            */
     char sent_head[81];      /* its first characters, for the log               */
     bool was_up;             /* connected once: the next connect is a reconnect */
+    s_prepared_t prepared;   /* on conn                                       */
+    bool generic;            /* sessions plan with force_generic_plan          */
     char *condition;         /* readiness condition "db:<app_name>"          */
     gf_metric_t *latency;    /* gf_db_query_seconds                          */
     gf_metric_t *lost_n;     /* gf_db_errors_total{kind="lost"}              */
@@ -174,6 +188,11 @@ static PGconn *s_connect (gf_db_t *self)
         zstr_free (&options);
         options = longer;
     }
+    if (self->generic) {
+        char *longer = zsys_sprintf ("%s -c plan_cache_mode=force_generic_plan", options);
+        zstr_free (&options);
+        options = longer;
+    }
     if (operator_options && *operator_options) {
         char *longer = zsys_sprintf ("%s %s", options, operator_options);
         zstr_free (&options);
@@ -221,6 +240,7 @@ static int s_try_connect (gf_db_t *self)
         gf_metric_add (self->reconnects, 1);
     }
     self->was_up = true;
+    self->prepared.n = 0; /* a new session: nothing is prepared on it */
     self->last_ok = zclock_mono ();
     s_set_up (self, true);
     self->backoff_ms = 100;
@@ -235,6 +255,15 @@ static int s_try_connect (gf_db_t *self)
         PQclear (res);
     }
     return 0;
+}
+
+void gf_db_set_generic (gf_db_t *self)
+{
+    self->generic = true;
+    /* Connected already (gf_db_new tries at once): this session too; a
+       failure here leaves it to the next connection's startup options. */
+    if (gf_db_conn (self))
+        gf_db_run (self, "SET plan_cache_mode = force_generic_plan", 0, NULL);
 }
 
 int gf_db_connect (gf_db_t *self, int timeout_ms)
@@ -370,30 +399,101 @@ static void s_await (gf_db_t *self, int64_t sent_mono)
     }
 }
 
-PGresult *gf_db_exec (gf_db_t *self, const char *sql, int nparams, const char *const *params)
+/*  The result of what was sent (the last one, as PQexecParams keeps it),
+    waiting no longer than db/response_timeout. */
+static PGresult *s_last_result (gf_db_t *self)
+{
+    s_await (self, zclock_mono ());
+    PGresult *res = NULL, *next;
+    while ((next = PQgetResult (self->conn)) != NULL) {
+        PQclear (res);
+        res = next;
+    }
+    return res ? res : PQmakeEmptyPGresult (self->conn, PGRES_FATAL_ERROR);
+}
+
+/*  Makes sure sql is prepared on this connection and writes its name.
+    Returns 0 (prepared), 1 (the handle's table is full: run it unnamed)
+    or -1 (the Parse failed, recorded as a failed statement). */
+static int s_prepare (gf_db_t *self, const char *sql, uint64_t hash, int nparams, char *name,
+                      size_t size)
+{
+    s_prepared_t *p = &self->prepared;
+    snprintf (name, size, "gf_%016" PRIx64 "_%u", hash, p->gen);
+    for (int i = 0; i < p->n; i++)
+        if (p->hash[i] == hash)
+            return 0;
+    if (p->n == S_PREPARED_MAX)
+        return 1;
+    PGresult *res = PQsendPrepare (self->conn, name, sql, nparams, NULL) == 1
+                        ? s_last_result (self)
+                        : PQmakeEmptyPGresult (self->conn, PGRES_FATAL_ERROR);
+    res = s_result (self, res, hash, sql);
+    if (!res)
+        return -1;
+    PQclear (res);
+    p->hash[p->n++] = hash;
+    return 0;
+}
+
+/*  Sends sql, by name when prepare is true (preparing it first if this
+    connection has not).  Returns 1 when sent, else 0 with the failure
+    recorded (s_result) or the connection down. */
+static int s_dispatch (gf_db_t *self, const char *sql, uint64_t hash, int nparams,
+                       const char *const *params, int result_format, bool prepare)
+{
+    char name[48];
+    int named = prepare ? s_prepare (self, sql, hash, nparams, name, sizeof name) : 1;
+    if (named < 0)
+        return 0;
+    int sent =
+        named == 0
+            ? PQsendQueryPrepared (self->conn, name, nparams, params, NULL, NULL, result_format)
+            : PQsendQueryParams (self->conn, sql, nparams, NULL, params, NULL, NULL, result_format);
+    if (sent != 1)
+        PQclear (s_result (self, PQmakeEmptyPGresult (self->conn, PGRES_FATAL_ERROR), hash, sql));
+    return sent == 1;
+}
+
+/*  After a failed statement: a prepared plan whose result type changed
+    under it (a migration replaced a function: SQLSTATE 0A000, "cached
+    plan must not change result type") fails at every execution, so every
+    statement is prepared again, under new names, at its next use. */
+static void s_check_stale (gf_db_t *self, bool prepared)
+{
+    if (prepared && streq (self->sqlstate, "0A000")) {
+        self->prepared.n = 0;
+        self->prepared.gen++;
+    }
+}
+
+static PGresult *s_exec (gf_db_t *self, const char *sql, int nparams, const char *const *params,
+                         bool prepare)
 {
     self->sqlstate[0] = 0;
     if (s_try_connect (self) != 0)
         return NULL;
+    uint64_t hash = s_hash (sql);
     int64_t started = zclock_usecs ();
-    PGresult *res;
-    if (s_response_ms <= 0)
-        res = PQexecParams (self->conn, sql, nparams, NULL, params, NULL, NULL, 0);
-    else if (PQsendQueryParams (self->conn, sql, nparams, NULL, params, NULL, NULL, 0) == 1) {
-        s_await (self, zclock_mono ());
-        /* The last result is the statement's (as PQexecParams keeps it). */
-        res = NULL;
-        PGresult *next;
-        while ((next = PQgetResult (self->conn)) != NULL) {
-            PQclear (res);
-            res = next;
-        }
-        if (!res)
-            res = PQmakeEmptyPGresult (self->conn, PGRES_FATAL_ERROR);
-    } else
-        res = PQmakeEmptyPGresult (self->conn, PGRES_FATAL_ERROR);
+    if (!s_dispatch (self, sql, hash, nparams, params, 0, prepare))
+        return NULL;
+    PGresult *res = s_last_result (self);
     gf_metric_observe (self->latency, (zclock_usecs () - started) / 1e6);
-    return s_result (self, res, s_hash (sql), sql);
+    res = s_result (self, res, hash, sql);
+    if (!res)
+        s_check_stale (self, prepare);
+    return res;
+}
+
+PGresult *gf_db_exec (gf_db_t *self, const char *sql, int nparams, const char *const *params)
+{
+    return s_exec (self, sql, nparams, params, false);
+}
+
+PGresult *gf_db_exec_prepared (gf_db_t *self, const char *sql, int nparams,
+                               const char *const *params)
+{
+    return s_exec (self, sql, nparams, params, true);
 }
 
 static int s_send (gf_db_t *self, const char *sql, int nparams, const char *const *params,
@@ -404,16 +504,11 @@ static int s_send (gf_db_t *self, const char *sql, int nparams, const char *cons
         return -1;
     self->sent_hash = s_hash (sql);
     snprintf (self->sent_head, sizeof self->sent_head, "%s", sql);
-    if (PQsendQueryParams (self->conn, sql, nparams, NULL, params, NULL, NULL, result_format) ==
-        1) {
-        self->sent_at = zclock_usecs ();
-        self->sent_mono = zclock_mono ();
-        return 0;
-    }
-    /* Nothing was sent: a broken connection, reported like exec's. */
-    PQclear (s_result (self, PQmakeEmptyPGresult (self->conn, PGRES_FATAL_ERROR), self->sent_hash,
-                       self->sent_head));
-    return -1;
+    if (!s_dispatch (self, sql, self->sent_hash, nparams, params, result_format, false))
+        return -1; /* nothing was sent: reported like exec's */
+    self->sent_at = zclock_usecs ();
+    self->sent_mono = zclock_mono ();
+    return 0;
 }
 
 int gf_db_send (gf_db_t *self, const char *sql, int nparams, const char *const *params)
@@ -465,10 +560,15 @@ PGresult *gf_db_result (gf_db_t *self)
 int gf_db_run (gf_db_t *self, const char *sql, int nparams, const char *const *params)
 {
     PGresult *res = gf_db_exec (self, sql, nparams, params);
-    if (!res)
-        return -1;
     PQclear (res);
-    return 0;
+    return res ? 0 : -1;
+}
+
+int gf_db_run_prepared (gf_db_t *self, const char *sql, int nparams, const char *const *params)
+{
+    PGresult *res = gf_db_exec_prepared (self, sql, nparams, params);
+    PQclear (res);
+    return res ? 0 : -1;
 }
 
 int gf_db_begin (gf_db_t *self)

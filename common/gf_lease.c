@@ -137,7 +137,7 @@ int gf_lease_fence (gf_lease_t *self, gf_db_t *db)
     char epoch[24];
     snprintf (epoch, sizeof epoch, "%" PRId64, self->epoch);
     const char *params[] = {self->name, epoch};
-    if (gf_db_run (db, SQL_FENCE, 2, params) == 0)
+    if (gf_db_run_prepared (db, SQL_FENCE, 2, params) == 0)
         return 0;
     if (streq (gf_db_sqlstate (db), "GF409")) {
         gf_metric_add (self->m_fenced, 1);

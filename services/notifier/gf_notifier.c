@@ -35,7 +35,7 @@ static int s_notify (gf_db_t *db, const PGresult *events, void *arg)
     char *rows_text = json_dumps (rows, JSON_COMPACT);
     json_decref (rows);
     const char *params[] = {rows_text};
-    PGresult *res = gf_db_exec (db, SQL_NOTIFY, 1, params);
+    PGresult *res = gf_db_exec_prepared (db, SQL_NOTIFY, 1, params);
     free (rows_text);
     if (!res)
         return -1;

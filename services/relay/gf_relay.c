@@ -169,7 +169,7 @@ static int s_publish (s_relay_t *self)
     snprintf (epoch, sizeof epoch, "%" PRId64, gf_lease_epoch (self->lease));
     const char *params[] = {after, READ_BATCH, LEASE_NAME, epoch};
     int64_t start = zclock_usecs ();
-    PGresult *rows = gf_db_exec (self->db, SQL_READ, 4, params);
+    PGresult *rows = gf_db_exec_prepared (self->db, SQL_READ, 4, params);
     if (!rows) {
         if (gf_db_lost (self->db))
             self->leader = false;
@@ -358,6 +358,9 @@ void gf_relay_actor (zsock_t *pipe, void *args)
     self.m_leader = gf_metrics_gauge ("gf_relay_leader", NULL);
     gf_metrics_ready ("publishing", false);
     self.db = gf_db_new (self.config->db, "gf-relay");
+    /* The read of the log's head (prepared, a generic plan: gf_db.h): a
+       custom plan for each read cost as much as the read. */
+    gf_db_set_generic (self.db);
     self.lease = gf_lease_new (LEASE_NAME, self.config);
     self.keys = zhashx_new ();
     zactor_t *replay = NULL;
