@@ -8,7 +8,7 @@
 -- calendar of our own (rolled back).
 BEGIN;
 SET CONSTRAINTS event_stage_append IMMEDIATE; -- events in the log at each statement's end (events.sql)
-SELECT plan (45);
+SELECT plan (49);
 
 \ir fixtures/national_day_2026.sql
 INSERT INTO sim_clock (at) VALUES ('2026-10-12 09:00+08') ON CONFLICT (id) DO UPDATE SET at = excluded.at;
@@ -137,6 +137,14 @@ SELECT is (gf_escalate_many ('weekly_l2', NULL, 2::smallint, '{920001,920003}', 
            'the same rule again moves nothing');
 SELECT is ((SELECT count (*) FROM case_events WHERE case_id IN (920001, 920003) AND type = 'case.escalated'), 2::bigint,
            'one case.escalated event each');
+-- Nothing to move (an idle tick's urgent check): not a statement run, nor
+-- the notices' (planned per call under force_custom_plan: 7 ms a tick).
+CREATE TEMP TABLE notify_calls AS SELECT pg_temp.calls ('gf_notify_many') AS n;
+SELECT is (gf_escalate_many ('urgent_l2', NULL, 2::smallint, '{}', '{}', true), 0, 'nothing to move: 0');
+SELECT is (gf_escalate_many ('urgent_l2', NULL, 2::smallint, NULL, NULL, true), 0, 'no list: 0');
+SELECT is (pg_temp.calls ('gf_notify_many') - (SELECT n FROM notify_calls), 0::bigint,
+           'nothing moved: gf_notify_many not called');
+SELECT is (gf_notify_many ('escalator', '[]'), 0, 'gf_notify_many of no occasion: 0');
 UPDATE cases SET level = 3 WHERE id = 920001;
 SELECT is (gf_escalate_many ('weekly_l2', NULL, 2::smallint, '{920001}', '{r1}'), 0,
            'once per case, rule and meeting, even back at L3');

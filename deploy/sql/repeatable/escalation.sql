@@ -112,6 +112,12 @@ DECLARE
     notices jsonb;
     v_now timestamptz := gf_now ();  -- read once, not three times per case
 BEGIN
+    -- Nothing to move (every idle tick's urgent check, twice): no statement
+    -- planned for it (force_custom_plan plans this one and, through
+    -- gf_notify_many, the notices' at every call: 7 ms a tick for nothing)
+    IF coalesce (cardinality (p_cases), 0) = 0 THEN
+        RETURN 0;
+    END IF;
     WITH want AS (
         SELECT w.case_id, w.reason FROM unnest (p_cases, p_reasons) AS w (case_id, reason)
     ), locked AS (
@@ -145,7 +151,7 @@ BEGIN
                                           'extra', CASE p_to WHEN 2 THEN '二级网格' ELSE '一级网格' END)
                       ORDER BY u.id) FILTER (WHERE p_notify)
       INTO moved, notices FROM upd u;
-    IF p_notify THEN
+    IF p_notify AND notices IS NOT NULL THEN
         PERFORM gf_notify_many ('escalator', notices);
     END IF;
     RETURN moved;
