@@ -47,26 +47,10 @@ static const char *SQL_ENSURE =
 static const char *SQL_LOCK =
     "SELECT last_seq, (SELECT coalesce (max (seq), 0) FROM case_events) AS head"
     "  FROM consumer_checkpoints WHERE consumer = $1 FOR UPDATE";
-static const char *SQL_BATCH =
-    "SELECT seq, id, type, case_id, grid, (extract (epoch FROM at) * 1000)::bigint AS at_ms,"
-    "       payload::text AS payload"
-    "  FROM case_events WHERE type = ANY (string_to_array ($1, ',')) AND seq > $2"
-    " ORDER BY seq LIMIT $3";
-/*  A partition's batch: a window of the next events of our types (the
-    batch size times the partitions), of which the partition's own, its
-    cases' (events without a case: partition 0), in log order, each row
-    with the window's size and last seq; one row of NULL events and the
-    window when none is ours.  Filtering the window keeps the plan an index
-    scan by seq at a fixed cost (a filter in the scan itself let the planner
-    guess 1/200 of the rows match and sort the whole tail: 33 ms a batch
-    over 120,000 events instead of 3.5 ms). */
+/*  The batch, and a partition's (deploy/sql/repeatable/events.sql). */
+static const char *SQL_BATCH = "SELECT * FROM gf_events_of ($1, $2, $3::int)";
 static const char *SQL_BATCH_PART =
-    "WITH w AS (SELECT * FROM case_events WHERE type = ANY (string_to_array ($1, ','))"
-    "             AND seq > $2 ORDER BY seq LIMIT $3::int * $4::int),"
-    "     e AS (SELECT count (*) AS window_n, max (seq) AS window_end FROM w)"
-    "SELECT w.seq, w.id, w.type, w.case_id, w.grid, (extract (epoch FROM w.at) * 1000)::bigint"
-    "       AS at_ms, w.payload::text AS payload, e.window_n, e.window_end"
-    "  FROM e LEFT JOIN w ON coalesce (w.case_id, 0) % $4::int = $5::int ORDER BY w.seq";
+    "SELECT * FROM gf_events_window ($1, $2, $3::int, $4::int, $5::int)";
 static const char *SQL_ADVANCE =
     "UPDATE consumer_checkpoints SET last_seq = $2, updated_at = now () WHERE consumer = $1";
 gf_consumer_t *gf_consumer_new (const char *name, const char *type, gf_config_t *config)
@@ -120,10 +104,6 @@ gf_consumer_t *gf_consumer_new_partitioned (const char *name, const char *type, 
     char *app = zsys_sprintf ("gf-%s", name);
     self->db = gf_db_new (config->db, app);
     zstr_free (&app);
-    /* A step's statements read by key and the head of the log (prepared,
-       generic plans: gf_db.h); the consumers' own statements (the router's
-       gf_route_cases, the notifier's batch) were already planned once. */
-    gf_db_set_generic (self->db);
     self->sub = zsock_new (ZMQ_SUB);
     /* One subscription per type: "a.b,c.d" wakes on a.b/ and c.d/. */
     char *types = strdup (type), *save = NULL;

@@ -51,7 +51,6 @@ struct _gf_db_t {
     char sent_head[81];      /* its first characters, for the log               */
     bool was_up;             /* connected once: the next connect is a reconnect */
     s_prepared_t prepared;   /* on conn                                       */
-    bool generic;            /* sessions plan with force_generic_plan          */
     char *condition;         /* readiness condition "db:<app_name>"          */
     gf_metric_t *latency;    /* gf_db_query_seconds                          */
     gf_metric_t *lost_n;     /* gf_db_errors_total{kind="lost"}              */
@@ -188,11 +187,6 @@ static PGconn *s_connect (gf_db_t *self)
         zstr_free (&options);
         options = longer;
     }
-    if (self->generic) {
-        char *longer = zsys_sprintf ("%s -c plan_cache_mode=force_generic_plan", options);
-        zstr_free (&options);
-        options = longer;
-    }
     if (operator_options && *operator_options) {
         char *longer = zsys_sprintf ("%s %s", options, operator_options);
         zstr_free (&options);
@@ -255,15 +249,6 @@ static int s_try_connect (gf_db_t *self)
         PQclear (res);
     }
     return 0;
-}
-
-void gf_db_set_generic (gf_db_t *self)
-{
-    self->generic = true;
-    /* Connected already (gf_db_new tries at once): this session too; a
-       failure here leaves it to the next connection's startup options. */
-    if (gf_db_conn (self))
-        gf_db_run (self, "SET plan_cache_mode = force_generic_plan", 0, NULL);
 }
 
 int gf_db_connect (gf_db_t *self, int timeout_ms)

@@ -50,18 +50,6 @@ void gf_db_configure (const gf_config_t *config);
     status heartbeat). */
 gf_db_t *gf_db_new_unprobed (const char *conninfo, const char *app_name);
 
-/*  Every session of this handle plans with plan_cache_mode =
-    force_generic_plan (before the operator's options, which may say
-    otherwise): for a handle whose statements, prepared
-    (gf_db_exec_prepared), read by key or the head of a range with a
-    LIMIT, where PostgreSQL's default keeps making a custom plan at every
-    run because the generic one's estimate (a third of the range) looks
-    dearer, though both are the same index scan.  The functions such a
-    handle calls plan their own statements generically too, unless they
-    set plan_cache_mode themselves.  For this session at once and for
-    every later one. */
-void gf_db_set_generic (gf_db_t *self);
-
 /*  Makes sure the connection is up, waiting up to timeout_ms (-1: forever,
     until zsys_interrupted).  Returns 0 when connected. */
 int gf_db_connect (gf_db_t *self, int timeout_ms);
@@ -75,14 +63,14 @@ PGresult *gf_db_exec (gf_db_t *self, const char *sql, int nparams, const char *c
 
 /*  gf_db_exec for a statement run often: prepared on this connection at
     its first use (named after its text) and run by name afterwards, so
-    that the server neither parses nor plans it again; PostgreSQL keeps a
-    custom plan for the first five runs and afterwards a generic one when
-    it costs no more (plan_cache_mode).  A new connection prepares again.
-    After a statement fails because a migration changed a prepared plan's
-    result type (SQLSTATE 0A000), every statement is prepared anew at its
-    next use; the failed call is reported as any other (retry the unit of
-    work).  Use it for statements with parameters whose plans do not
-    depend on their values. */
+    that the server parses it once; PostgreSQL makes a custom plan for the
+    first five runs and keeps a generic one afterwards when it costs no
+    more (plan_cache_mode = auto): a call of a function, whose own
+    statements keep their plans, costs the same either way.  A new
+    connection prepares again.  After a statement fails because a
+    migration changed a prepared plan's result type (SQLSTATE 0A000),
+    every statement is prepared anew at its next use; the failed call is
+    reported as any other (retry the unit of work). */
 PGresult *gf_db_exec_prepared (gf_db_t *self, const char *sql, int nparams,
                                const char *const *params);
 

@@ -358,9 +358,6 @@ void gf_relay_actor (zsock_t *pipe, void *args)
     self.m_leader = gf_metrics_gauge ("gf_relay_leader", NULL);
     gf_metrics_ready ("publishing", false);
     self.db = gf_db_new (self.config->db, "gf-relay");
-    /* The read of the log's head (prepared, a generic plan: gf_db.h): a
-       custom plan for each read cost as much as the read. */
-    gf_db_set_generic (self.db);
     self.lease = gf_lease_new (LEASE_NAME, self.config);
     self.keys = zhashx_new ();
     zactor_t *replay = NULL;

@@ -1,12 +1,13 @@
 -- pgTAP: deploy/sql/repeatable/events.sql — the append (events staged in
 -- event_stage are numbered after the head and moved into case_events at
 -- commit, or at once after gf_events_flush), the relay's read
--- (gf_events_after, as the relay's role), the triggers, and gf_listen (the
+-- (gf_events_after, as the relay's role), the consumers' (gf_events_of,
+-- gf_events_window, as the notifier's), the triggers, and gf_listen (the
 -- channel quoted as an identifier).  Density and commit order across
 -- concurrent, interleaved and aborted writers need real transactions:
 -- tests/e2e/test_event_append.sh.
 BEGIN;
-SELECT plan (29);
+SELECT plan (36);
 -- As in a new database: the session's first append is planned on an empty
 -- event_stage, ANALYZE having seen it empty (rolled back with the rest).
 TRUNCATE event_stage;
@@ -71,6 +72,36 @@ SELECT is ((SELECT payload::jsonb->>'text' FROM b1 WHERE payload::jsonb->>'n' = 
 SELECT is ((SELECT count (*) FROM gf_events_after ((SELECT h FROM head) + 5, 1000)), 0::bigint,
            'nothing after the head: an empty batch');
 RESET ROLE;
+
+-- The consumers' batches (gf_consumer.c), as the notifier's role.
+CREATE TEMP TABLE head2 AS SELECT max (seq) AS h FROM case_events;
+GRANT SELECT ON head2 TO gf_notifier;
+INSERT INTO event_stage (type, topic, case_id, grid, at) VALUES
+    ('t.a', 't.a/QNL', 10, 'QNL', '2026-03-02 12:00+08'), ('t.b', 't.b/QNL', 11, 'QNL', '2026-03-02 12:01+08'),
+    ('t.a', 't.a/QNL', 11, 'QNL', '2026-03-02 12:02+08'), ('t.c', 't.c/QNL', 12, 'QNL', '2026-03-02 12:03+08');
+SET LOCAL ROLE gf_notifier;
+SELECT results_eq ($$SELECT seq - (SELECT h FROM head2), type, case_id FROM gf_events_of ('t.a,t.b', (SELECT h FROM head2), 10)$$,
+                   $$VALUES (1::bigint, 't.a', 10::bigint), (2, 't.b', 11), (3, 't.a', 11)$$,
+                   'gf_events_of: the events of the types after the seq, in seq order');
+SELECT is ((SELECT count (*) FROM gf_events_of ('t.a,t.b', (SELECT h FROM head2), 2)), 2::bigint, 'at most p_limit');
+SELECT results_eq ($$SELECT seq - (SELECT h FROM head2), at_ms FROM gf_events_of ('t.a', (SELECT h FROM head2) + 1, 10)$$,
+                   $$VALUES (3::bigint, (extract (epoch FROM timestamptz '2026-03-02 12:02+08') * 1000)::bigint)$$,
+                   'after the given seq only; at in epoch milliseconds');
+SELECT results_eq ($$SELECT seq - (SELECT h FROM head2), case_id, window_n, window_end - (SELECT h FROM head2)
+                       FROM gf_events_window ('t.a,t.b,t.c', (SELECT h FROM head2), 2, 2, 1)$$,
+                   $$VALUES (2::bigint, 11::bigint, 4::bigint, 4::bigint), (3, 11, 4, 4)$$,
+                   'gf_events_window: of a window of limit x partitions, the partition''s cases, with the window''s size and end');
+SELECT results_eq ($$SELECT case_id FROM gf_events_window ('t.a,t.b,t.c', (SELECT h FROM head2), 2, 2, 0)$$,
+                   $$VALUES (10::bigint), (12::bigint)$$, 'the other partition: the other cases');
+SELECT results_eq ($$SELECT seq, window_n, window_end - (SELECT h FROM head2) FROM gf_events_window ('t.c', (SELECT h FROM head2), 1, 2, 1)$$,
+                   $$VALUES (NULL::bigint, 1::bigint, 4::bigint)$$,
+                   'none of the partition''s in the window: one row, no event, the window');
+RESET ROLE;
+SELECT set_eq ($$SELECT p.proname::text FROM pg_proc p
+                 WHERE p.proname IN ('gf_events_after', 'gf_events_of', 'gf_events_window')
+                   AND p.proconfig @> ARRAY['plan_cache_mode=force_generic_plan', 'enable_seqscan=off']$$,
+               ARRAY['gf_events_after', 'gf_events_of', 'gf_events_window'],
+               'the log''s reads keep one generic plan for the session, by index (a plan made while the log looked small must not scan the whole log ever after)');
 
 -- One firing of the deferred trigger per append, not one per staged row:
 -- the firings after the first ran under the numbering lock, holding every

@@ -1,9 +1,8 @@
-/*  db_prepared — gf_db's prepared statements and generic plans against a
-    real PostgreSQL (cmocka): a statement is prepared once per connection,
-    again after the connection is lost, again (under a new name) after a
-    migration changed its result type, and a handle set generic plans
-    generically in every session it opens.  Environment: GF_DB (a database
-    where this user may create a table). */
+/*  db_prepared — gf_db's prepared statements against a real PostgreSQL
+    (cmocka): a statement is prepared once per connection, again after the
+    connection is lost, and again (under a new name) after a migration
+    changed its result type.  Environment: GF_DB (a database where this
+    user may create a table). */
 #include <stdarg.h>
 #include <stddef.h>
 #include <setjmp.h>
@@ -43,15 +42,6 @@ static void s_lose (gf_db_t *db)
 {
     assert_null (gf_db_exec (db, "SELECT pg_terminate_backend (pg_backend_pid ())", 0, NULL));
     assert_true (gf_db_lost (db));
-}
-
-static char *s_plan_mode (gf_db_t *db)
-{
-    PGresult *res = gf_db_exec (db, "SELECT current_setting ('plan_cache_mode') AS m", 0, NULL);
-    assert_non_null (res);
-    char *mode = strdup (gf_db_get (res, 0, "m"));
-    PQclear (res);
-    return mode;
 }
 
 static void test_prepared_once (void **state)
@@ -102,33 +92,12 @@ static void test_stale_result_type (void **state)
     gf_db_destroy (&db);
 }
 
-static void test_generic_plans (void **state)
-{
-    gf_db_t *plain = gf_db_new (getenv ("GF_DB"), "db_prepared");
-    char *mode = s_plan_mode (plain);
-    assert_string_equal (mode, "auto");
-    free (mode);
-    gf_db_destroy (&plain);
-
-    gf_db_t *db = gf_db_new (getenv ("GF_DB"), "db_prepared");
-    gf_db_set_generic (db); /* connected already: this session */
-    mode = s_plan_mode (db);
-    assert_string_equal (mode, "force_generic_plan");
-    free (mode);
-    s_lose (db);
-    mode = s_plan_mode (db); /* and the next one, from its startup options */
-    assert_string_equal (mode, "force_generic_plan");
-    free (mode);
-    gf_db_destroy (&db);
-}
-
 int main (void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test (test_prepared_once),
         cmocka_unit_test (test_prepared_again_after_loss),
         cmocka_unit_test (test_stale_result_type),
-        cmocka_unit_test (test_generic_plans),
     };
     return cmocka_run_group_tests (tests, NULL, NULL);
 }

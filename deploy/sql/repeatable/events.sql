@@ -1,7 +1,7 @@
 -- events.sql — the event log (case_events): writers stage their events and
 -- the append numbers them at commit; the relay reads committed events by
 -- seq; the relay's wake-up; LISTEN by parameter.
--- Owns: gf_events_notify, gf_events_seal, gf_events_queue_once, gf_events_commit, gf_events_flush, gf_events_after, gf_listen; triggers case_events_notify, event_stage_append.
+-- Owns: gf_events_notify, gf_events_seal, gf_events_queue_once, gf_events_commit, gf_events_flush, gf_events_after, gf_events_of, gf_events_window, gf_listen; triggers case_events_notify, event_stage_append.
 --
 -- How an event is written (040, docs/DESIGN.md "The event log"): a writer
 -- inserts into event_stage, never into case_events.  At its COMMIT the
@@ -111,13 +111,72 @@ $$;
 -- The relay's read: committed events after p_after in seq order (at in epoch
 -- milliseconds, payload as text), at most p_limit.  Commit order is seq
 -- order, so what a snapshot shows after the relay's head is a dense run.
+-- Read at every publish, as are the consumers' below: plpgsql, each with a
+-- generic plan kept for the session (force_generic_plan), always the index
+-- scan by seq (enable_seqscan off: a plan made while the log was young and
+-- kept afterwards must not be a scan of the whole log).  Left to choose,
+-- PostgreSQL planned these reads again at every run, since a generic plan's
+-- estimate of "seq > $1 ... LIMIT $2" (a third of the log) looks dearer
+-- than a custom plan's of the head, though both are this index scan; the
+-- planning cost as much as the read (docs/performance.md, eighth look).
+-- (A session-wide force_generic_plan, tried first, froze the plans of the
+-- notifier's own statements too, made for tables that then grew: its batch
+-- took 0.3 to 1.4 s within the county's 09:00 round.)
 CREATE OR REPLACE FUNCTION gf_events_after (p_after bigint, p_limit integer)
 RETURNS TABLE (seq bigint, id bigint, type text, topic text, case_id bigint, grid text,
                at_ms bigint, payload text)
-LANGUAGE sql STABLE AS $$
+LANGUAGE plpgsql STABLE SET plan_cache_mode = force_generic_plan SET enable_seqscan = off AS $$
+BEGIN
+    RETURN QUERY
     SELECT e.seq, e.id, e.type, e.topic, e.case_id, e.grid,
            (extract (epoch FROM e.at) * 1000)::bigint, e.payload::text
-      FROM case_events e WHERE e.seq > p_after ORDER BY e.seq LIMIT p_limit
+      FROM case_events e WHERE e.seq > p_after ORDER BY e.seq LIMIT p_limit;
+END
+$$;
+
+-- A consumer's batch (common/gf_consumer.c): the next events of the types
+-- p_types (comma-separated) after p_after in seq order, at most p_limit.
+CREATE OR REPLACE FUNCTION gf_events_of (p_types text, p_after bigint, p_limit integer)
+RETURNS TABLE (seq bigint, id bigint, type text, case_id bigint, grid text, at_ms bigint,
+               payload text)
+LANGUAGE plpgsql STABLE SET plan_cache_mode = force_generic_plan SET enable_seqscan = off AS $$
+BEGIN
+    RETURN QUERY
+    SELECT e.seq, e.id, e.type, e.case_id, e.grid, (extract (epoch FROM e.at) * 1000)::bigint,
+           e.payload::text
+      FROM case_events e
+     WHERE e.type = ANY (string_to_array (p_types, ',')) AND e.seq > p_after
+     ORDER BY e.seq LIMIT p_limit;
+END
+$$;
+
+-- A partition's batch (work/partitions > 1): a window of the next events of
+-- the types (p_limit times the p_count partitions), of which partition
+-- p_index's own, its cases' (events without a case: partition 0), in log
+-- order, each row with the window's size and last seq; one row of NULL
+-- events and the window when none is ours.  Filtering the window keeps the
+-- plan an index scan by seq at a fixed cost (a filter in the scan itself
+-- let the planner guess 1/200 of the rows match and sort the whole tail:
+-- 33 ms a batch over 120,000 events instead of 3.5 ms).
+CREATE OR REPLACE FUNCTION gf_events_window (p_types text, p_after bigint, p_limit integer,
+                                             p_count integer, p_index integer)
+RETURNS TABLE (seq bigint, id bigint, type text, case_id bigint, grid text, at_ms bigint,
+               payload text, window_n bigint, window_end bigint)
+LANGUAGE plpgsql STABLE SET plan_cache_mode = force_generic_plan SET enable_seqscan = off AS $$
+BEGIN
+    RETURN QUERY
+    WITH w AS (
+        SELECT e.* FROM case_events e
+         WHERE e.type = ANY (string_to_array (p_types, ',')) AND e.seq > p_after
+         ORDER BY e.seq LIMIT p_limit * p_count
+    ), n AS (
+        SELECT count (*) AS window_n, max (w.seq) AS window_end FROM w
+    )
+    SELECT w.seq, w.id, w.type, w.case_id, w.grid, (extract (epoch FROM w.at) * 1000)::bigint,
+           w.payload::text, n.window_n, n.window_end
+      FROM n LEFT JOIN w ON coalesce (w.case_id, 0) % p_count = p_index
+     ORDER BY w.seq;
+END
 $$;
 
 -- LISTEN takes no bind parameters; this lets clients LISTEN on a channel
