@@ -28,7 +28,7 @@ static atomic_int s_refused_count;
 #define S_PREPARED_MAX 32
 
 /*  The statements prepared on a handle's connection, by their text's hash
-    (gf_db_exec_prepared). */
+    (gf_db_exec_prepared; 64 bits for a few dozen texts of our own). */
 typedef struct {
     uint64_t hash[S_PREPARED_MAX];
     int n;        /* how many                                            */
@@ -542,18 +542,23 @@ PGresult *gf_db_result (gf_db_t *self)
     return s_result (self, res, self->sent_hash, self->sent_head);
 }
 
+/*  0 for a result (cleared), -1 for none. */
+static int s_ran (PGresult *res)
+{
+    if (!res)
+        return -1;
+    PQclear (res);
+    return 0;
+}
+
 int gf_db_run (gf_db_t *self, const char *sql, int nparams, const char *const *params)
 {
-    PGresult *res = gf_db_exec (self, sql, nparams, params);
-    PQclear (res);
-    return res ? 0 : -1;
+    return s_ran (gf_db_exec (self, sql, nparams, params));
 }
 
 int gf_db_run_prepared (gf_db_t *self, const char *sql, int nparams, const char *const *params)
 {
-    PGresult *res = gf_db_exec_prepared (self, sql, nparams, params);
-    PQclear (res);
-    return res ? 0 : -1;
+    return s_ran (gf_db_exec_prepared (self, sql, nparams, params));
 }
 
 int gf_db_begin (gf_db_t *self)
