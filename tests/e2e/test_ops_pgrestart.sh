@@ -51,6 +51,7 @@ else
 fi
 check "intake metrics: refusals during the outage are 'unavailable' only" "" \
   "$(metrics "${MPORT[intake]}" | grep '^gf_intake_rejected_total' | grep -v 'code="unavailable"')"
+wait_for "the relay to publish up to the head" 15 relay_at_head
 check "relay metrics: published up to the head" "$(sql "SELECT max(seq) FROM case_events")" \
   "$(metric "${MPORT[relay]}" gf_relay_head_seq)"
 finish

@@ -165,8 +165,7 @@ round() {
     if wait_for "$name: pipeline to drain while $old is still frozen" 60 quiescent; then
       ok "$name: router and notifier caught up on the new primary while $old is frozen"
     fi
-    head_published() { [ "$(metric "${MPORT[relay]}" gf_relay_head_seq)" == "$(sql "SELECT max(seq) FROM case_events")" ]; }
-    if wait_for "$name: relay to publish the head while $old is frozen" 30 head_published; then
+    if wait_for "$name: relay to publish the head while $old is frozen" 30 relay_at_head; then
       ok "$name: relay publishing from the new primary while $old is frozen"
     fi
     for p in $(pgrep -P "$pm"); do kill -CONT "$p"; done
@@ -208,7 +207,6 @@ check_effects_once "$TOTAL"
 check_notification_fanout
 # The relay publishes a moment after the last commit (its wake-up follows
 # it): wait for it, as test_ops_status does, then compare.
-relay_at_head() { [ "$(metric "${MPORT[relay]}" gf_relay_head_seq)" = "$(sql "SELECT max(seq) FROM case_events")" ]; }
 wait_for "the relay to publish up to the head" 15 relay_at_head
 check "relay published up to the head" "$(sql "SELECT max(seq) FROM case_events")" \
   "$(metric "${MPORT[relay]}" gf_relay_head_seq)"

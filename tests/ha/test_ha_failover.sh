@@ -101,7 +101,6 @@ check "every case committed on a before the crash is on b" "" \
 check_notification_fanout
 # The relay publishes a moment after the last commit (its wake-up follows
 # it): wait for it, as test_ops_status does, then compare.
-relay_at_head() { [ "$(metric "${MPORT[relay]}" gf_relay_head_seq)" = "$(sql "SELECT max(seq) FROM case_events")" ]; }
 wait_for "the relay to publish up to the head" 15 relay_at_head
 check "relay published up to the head" "$(sql "SELECT max(seq) FROM case_events")" \
   "$(metric "${MPORT[relay]}" gf_relay_head_seq)"

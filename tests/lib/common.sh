@@ -120,6 +120,12 @@ quiescent() {
                >= (SELECT coalesce(max(seq), 0) FROM case_events WHERE type IN (
                      SELECT event_type FROM notification_rules WHERE enabled))" t
 }
+# relay_at_head: the relay has published up to the log's head (its metric).
+# It publishes a moment after the last commit (its wake-up follows it): a
+# test waits for this (wait_for) before it compares the two.
+relay_at_head() {
+  [ "$(metric "${MPORT[relay]}" gf_relay_head_seq)" = "$(sql "SELECT max(seq) FROM case_events")" ]
+}
 # meetings_due_held: every weekly and monthly slot since escalation started
 # has its meeting, and no meeting the safety net must lapse is still open.
 meetings_due_held() {
