@@ -16,25 +16,26 @@ static const char *SQL_ROWS = "SELECT * FROM gfp_rows";
 static const char *SQL_COUNT =
     "SELECT count (*) AS n FROM pg_prepared_statements WHERE statement = $1";
 
+/*  The number in column of a one-row result (cleared). */
+static long long s_number (PGresult *res, const char *column)
+{
+    assert_non_null (res);
+    long long n = gf_db_get_ll (res, 0, column);
+    PQclear (res);
+    return n;
+}
+
 /*  How many statements with this text the handle's session has prepared. */
 static long long s_prepared (gf_db_t *db, const char *sql)
 {
     const char *params[] = {sql};
-    PGresult *res = gf_db_exec (db, SQL_COUNT, 1, params);
-    assert_non_null (res);
-    long long n = gf_db_get_ll (res, 0, "n");
-    PQclear (res);
-    return n;
+    return s_number (gf_db_exec (db, SQL_COUNT, 1, params), "n");
 }
 
 static long long s_add (gf_db_t *db, const char *value)
 {
     const char *params[] = {value};
-    PGresult *res = gf_db_exec_prepared (db, SQL_ADD, 1, params);
-    assert_non_null (res);
-    long long v = gf_db_get_ll (res, 0, "v");
-    PQclear (res);
-    return v;
+    return s_number (gf_db_exec_prepared (db, SQL_ADD, 1, params), "v");
 }
 
 /*  Ends the handle's session from the server's side, as a restart would. */
