@@ -47,6 +47,7 @@ BIN=$ROOT/bin
 OUT=$ROOT/bench/out
 mkdir -p "$OUT"
 PSQL=/usr/lib/postgresql/15/bin/psql
+source "$ROOT/bench/lib.sh"
 SCALE=${BENCH_SCALE:-1}
 sized() { awk -v n="$1" -v s="$SCALE" 'BEGIN { v = int(n * s + 0.5); print (v < 1 ? 1 : v) }'; }
 SUB_CLOSED=${BENCH_SUB_CLOSED:-$(sized 1000000)}
@@ -330,39 +331,28 @@ if [[ " $SCENARIOS " == *" county "* ]]; then
   busy quiet
   sleep 5
   unbusy
-  # cpu_snap FILE: the CPU seconds so far of each PostgreSQL backend on this
-  # database (by application_name; a service's connections summed) and of
-  # each service's process.  Taken before and after each round: where the
-  # round's two cores went (docs/performance.md).  The benchmark's own psql
-  # polls come and go, and are not counted.
-  # cpu_line NAME PID: "NAME seconds" (user + system); nothing for a
-  # process gone meanwhile.  (bench/bench.sh has its own cpu ().)
-  cpu_line() { awk -v n="$1" -v t="$TICK" '{printf "%s %.2f\n", n, ($14 + $15) / t}' "/proc/$2/stat" 2>/dev/null || true; }
-  cpu_snap() {
-    {
-      sql "SELECT pid || ' ' || coalesce (nullif (application_name, ''), 'unnamed') FROM pg_stat_activity
-            WHERE datname = current_database () AND backend_type = 'client backend'
-              AND pid <> pg_backend_pid ()" |
-        while read -r pid name; do cpu_line "backend $name" "$pid"; done
-      cpu_line "process gf-escalator" "$ESC"
-      for svc in "${SVCS[@]}"; do cpu_line "process gf-$svc" "${SVC_PID[$svc]}"; done
-    } >"$1"
+  # The CPU seconds of every backend and service (bench/lib.sh), taken
+  # before and after each round: where the round's two cores went
+  # (docs/performance.md).
+  round_cpu() {
+    local args=(gf-escalator "$ESC") svc
+    for svc in "${SVCS[@]}"; do args+=("gf-$svc" "${SVC_PID[$svc]}"); done
+    cpu_snap "$1" "${args[@]}"
   }
-  TICK=$(getconf CLK_TCK)
   start_escalator county
   esc_ready
   busy open
   sleep 1
-  cpu_snap "$OUT/county_cpu_open_0.txt"
+  round_cpu "$OUT/county_cpu_open_0.txt"
   round county_open "$MON" "$(weekly_open $((12 * COUNTY_ROOTS)))"
-  cpu_snap "$OUT/county_cpu_open_1.txt"
+  round_cpu "$OUT/county_cpu_open_1.txt"
   unbusy
   settle
   busy lapse
   sleep 1
-  cpu_snap "$OUT/county_cpu_lapse_0.txt"
+  round_cpu "$OUT/county_cpu_lapse_0.txt"
   round county_lapse "$WED" "$(weekly_lapsed $((12 * COUNTY_ROOTS)))"
-  cpu_snap "$OUT/county_cpu_lapse_1.txt"
+  round_cpu "$OUT/county_cpu_lapse_1.txt"
   unbusy
   {
     printf 'escalator %s\n' "$(awk '/VmHWM/ {print $2}' "/proc/$ESC/status")"

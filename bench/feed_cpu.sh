@@ -24,6 +24,7 @@ RATE=${BENCH_FEED_RATE:-200}
 SECS=${BENCH_FEED_SECONDS:-10}
 OUT=$ROOT/bench/out
 PSQL=/usr/lib/postgresql/15/bin/psql
+source "$ROOT/bench/lib.sh"
 DB=${BENCH_FEED_DB:-gf_bench_feed}
 mkdir -p "$OUT"
 export GF_SIM_CLOCK=on GF_CLOCK_MAX_JUMP=8784 PGOPTIONS="${PGOPTIONS:-} -c gridflow.sim_clock=on"
@@ -64,40 +65,31 @@ GRIDS=$(sql "SELECT string_agg (code, ',' ORDER BY code) FROM grids WHERE level 
 # (statistics of what the warm-up wrote: a new database's first plans
 # would otherwise be made for empty tables)
 sql "ANALYZE cases, case_events, notifications, deliveries" >/dev/null
-TICK=$(getconf CLK_TCK)
-# snap FILE: "backend NAME ticks" per client backend of the database and
-# "process NAME ticks" per service.
-snap() {
-  {
-    sql "SELECT pid || ' ' || coalesce (nullif (application_name, ''), 'unnamed') FROM pg_stat_activity
-          WHERE datname = current_database () AND backend_type = 'client backend'
-            AND pid <> pg_backend_pid ()" |
-      while read -r pid name; do
-        awk -v n="backend $name" '{print n, $14 + $15}' "/proc/$pid/stat" 2>/dev/null || true
-      done
-    for svc in "${!PID[@]}"; do awk -v n="process gf-$svc" '{print n, $14 + $15}' "/proc/${PID[$svc]}/stat"; done
-  } >"$1"
+feed_cpu() {
+  local args=() svc
+  for svc in "${!PID[@]}"; do args+=("gf-$svc" "${PID[$svc]}"); done
+  cpu_snap "$1" "${args[@]}"
 }
 LOAD=$(cut -d' ' -f1 /proc/loadavg)
-snap "$OUT/feed_cpu_0.txt"
+feed_cpu "$OUT/feed_cpu_0.txt"
 "$TOOLS/bench_load" "$GF_INTAKE" "$GF_PUB" "$GRIDS" "$RATE" "$SECS" 0 "fc$$" >"$OUT/feed_load.json"
 sleep 0.5 # the last notices' steps
-snap "$OUT/feed_cpu_1.txt"
+feed_cpu "$OUT/feed_cpu_1.txt"
 stop_all
-python3 - "$TICK" "$LOAD" "$BIN" <<'PY'
+python3 - "$LOAD" "$BIN" <<'PY'
 import json, sys
-tick, load, build = int(sys.argv[1]), float(sys.argv[2]), sys.argv[3]
+load, build = float(sys.argv[1]), sys.argv[2]
 out = "bench/out/"
 feed = json.load(open(out + "feed_load.json"))
 def snap(k):
     t = {}
     for line in open(out + "feed_cpu_%d.txt" % k):
-        who, ticks = line.rsplit(" ", 1)
-        t[who] = t.get(who, 0) + int(ticks)
+        who, seconds = line.rsplit(" ", 1)
+        t[who] = t.get(who, 0) + float(seconds)
     return t
 a, b = snap(0), snap(1)
 n = feed["acked"]
-ms = {k: round((b[k] - a.get(k, 0)) * 1000.0 / tick / n, 3) for k in sorted(b) if n}
+ms = {k: round((b[k] - a.get(k, 0)) * 1000.0 / n, 3) for k in sorted(b) if n}
 res = {"build": build, "rate": feed["rate"], "acked": n, "failed": feed["failed"], "seen": feed["seen"],
        "ack_p99_ms": feed["ack_ms"]["p99"], "end_to_end_p99_ms": feed["end_to_end_ms"]["p99"],
        "load_average": load,
