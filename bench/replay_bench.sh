@@ -7,20 +7,27 @@
 # (default all) from seq 0.  Prints the JSON of
 # bench_replay, the CPU seconds of the reader, the relay and its PostgreSQL
 # backend, and the load average before and after.
-# Environment: GF_PGPORT, BENCH_PORT_BASE (default 16570) as in make bench.
+# BENCH_REPLAY_DB=name replays an existing database as it is (say
+# gf_bench_sub, left by escalation_bench.sh: real payloads) instead.
+# Environment: GF_PGPORT, BENCH_PORT_BASE (default 16570) as in make bench;
+# BENCH_BIN (default bin/) and GF_TEST_TOOLS (default build/tools) run
+# another build's relay and reader.
 set -euo pipefail
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
 cd "$ROOT"
 N=${BENCH_REPLAY_CASES:-250000}
 REPLAY=${BENCH_REPLAY:-$((2 * N))}
-BIN=$ROOT/bin
+BIN=${BENCH_BIN:-$ROOT/bin}
 TOOLS=${GF_TEST_TOOLS:-$ROOT/build/tools}
 PSQL=/usr/lib/postgresql/15/bin/psql
-DB=gf_bench_replay
+DB=${BENCH_REPLAY_DB:-gf_bench_replay}
 deploy/pg.sh start
 export GF_DB="$(deploy/pg.sh conninfo $DB)"
 sql() { "$PSQL" -X -q -t -A -v ON_ERROR_STOP=1 -d "$GF_DB" -c "$1"; }
-if [ "${BENCH_RELOAD:-1}" = 1 ] || ! sql "SELECT 1" >/dev/null 2>&1; then
+if [ -n "${BENCH_REPLAY_DB:-}" ]; then
+  HEAD=$(sql "SELECT coalesce (max (seq), 0) FROM case_events")
+  [ "$REPLAY" -le "$HEAD" ] || REPLAY=$HEAD
+elif [ "${BENCH_RELOAD:-1}" = 1 ] || ! sql "SELECT 1" >/dev/null 2>&1; then
   PGOPTIONS="-c client_min_messages=warning" deploy/pg.sh psql -X -q -d postgres \
     -c "DROP DATABASE IF EXISTS $DB WITH (FORCE)" -c "CREATE DATABASE $DB"
   "$BIN/gridctl" db migrate >/dev/null 2>&1

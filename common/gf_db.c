@@ -526,6 +526,13 @@ int64_t gf_db_bin_epoch_ms (const PGresult *res, int row, int column)
     return us >= 0 ? (us + 500) / 1000 : -((-us + 500) / 1000);
 }
 
+void gf_db_consume (gf_db_t *self)
+{
+    /* A failure shows in gf_db_result, as if this had not been called. */
+    if (self->conn)
+        PQconsumeInput (self->conn);
+}
+
 PGresult *gf_db_result (gf_db_t *self)
 {
     if (!self->conn)

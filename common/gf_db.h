@@ -87,6 +87,13 @@ PGresult *gf_db_result (gf_db_t *self);
     timestamptz columns with the two getters below; text columns are their
     bytes, NUL-terminated by libpq as in text format. */
 int gf_db_send_binary (gf_db_t *self, const char *sql, int nparams, const char *const *params);
+
+/*  Between gf_db_send and gf_db_result: reads what the server has sent so
+    far into libpq's buffer, without waiting.  A caller busy for long while
+    a big result comes calls it now and then, so the server is not stopped
+    by a full socket buffer (the relay's replay: the next page is fetched
+    while the page before it goes out). */
+void gf_db_consume (gf_db_t *self);
 /*  A binary bigint. */
 int64_t gf_db_bin_int8 (const PGresult *res, int row, int column);
 /*  A binary timestamptz as milliseconds since 1970, rounded half away

@@ -201,8 +201,10 @@ static int s_key_compare (const void *a, const void *b)
 }
 
 //  The shape, string-limit and UTF-8 checks are separate passes over the
-//  (at most 8 deep) tree so that their codes keep their priority.
-typedef enum { S_PASS_SHAPE, S_PASS_LENGTH, S_PASS_UTF8 } s_pass_t;
+//  (at most 8 deep) tree so that their codes keep their priority.  A body
+//  is first checked by all three in one pass (S_PASS_ALL); the separate
+//  passes run only when that one found a fault, to report the right one.
+typedef enum { S_PASS_SHAPE = 1, S_PASS_LENGTH = 2, S_PASS_UTF8 = 4, S_PASS_ALL = 7 } s_pass_t;
 
 #define S_SMALL_MAP 16 /* keys compared pair by pair for duplicates */
 
@@ -215,20 +217,20 @@ static int s_check (const msgpack_object *o, s_pass_t pass, const msgpack_object
 #define S_FIELD (fkey ? s_label (fkey, label, sizeof label) : NULL)
     switch (o->type) {
     case MSGPACK_OBJECT_STR:
-        if (pass == S_PASS_LENGTH && o->via.str.size > GF_MAX_STRING)
+        if ((pass & S_PASS_LENGTH) && o->via.str.size > GF_MAX_STRING)
             return gf_error_set (err, GF_E_TOO_LONG, "a string in field '%s' is %u bytes, limit %d",
                                  S_FIELD, o->via.str.size, GF_MAX_STRING);
-        if (pass == S_PASS_UTF8 && gf_utf8_count (o->via.str.ptr, o->via.str.size) < 0)
+        if ((pass & S_PASS_UTF8) && gf_utf8_count (o->via.str.ptr, o->via.str.size) < 0)
             return gf_error_set (err, GF_E_INVALID_UTF8,
                                  "a string in field '%s' is not valid UTF-8", S_FIELD);
         return 0;
     case MSGPACK_OBJECT_BIN:
-        if (pass == S_PASS_LENGTH && o->via.bin.size > max_bin)
+        if ((pass & S_PASS_LENGTH) && o->via.bin.size > max_bin)
             return gf_error_set (err, GF_E_TOO_LONG, "binary in field '%s' is %u bytes, limit %zu",
                                  S_FIELD, o->via.bin.size, max_bin);
         return 0;
     case MSGPACK_OBJECT_EXT:
-        if (pass == S_PASS_LENGTH && o->via.ext.size > GF_MAX_STRING)
+        if ((pass & S_PASS_LENGTH) && o->via.ext.size > GF_MAX_STRING)
             return gf_error_set (err, GF_E_TOO_LONG,
                                  "extension in field '%s' is %u bytes, limit %d", S_FIELD,
                                  o->via.ext.size, GF_MAX_STRING);
@@ -244,16 +246,16 @@ static int s_check (const msgpack_object *o, s_pass_t pass, const msgpack_object
         for (uint32_t i = 0; i < map->size; i++) {
             const msgpack_object *key = &map->ptr[i].key;
             if (key->type != MSGPACK_OBJECT_STR) {
-                if (pass == S_PASS_SHAPE)
+                if (pass & S_PASS_SHAPE)
                     return gf_error_set (err, GF_E_NOT_MAP, "%s has a key of type %s",
                                          top ? "body" : "a map", s_type_name (key->type));
                 continue;
             }
-            if (pass == S_PASS_LENGTH && key->via.str.size > GF_MAX_STRING)
+            if ((pass & S_PASS_LENGTH) && key->via.str.size > GF_MAX_STRING)
                 return gf_error_set (err, GF_E_TOO_LONG, "a key%s%s%s is %u bytes, limit %d",
                                      top ? "" : " inside field '", top ? "" : S_FIELD,
                                      top ? "" : "'", key->via.str.size, GF_MAX_STRING);
-            if (pass == S_PASS_UTF8 && gf_utf8_count (key->via.str.ptr, key->via.str.size) < 0)
+            if ((pass & S_PASS_UTF8) && gf_utf8_count (key->via.str.ptr, key->via.str.size) < 0)
                 return gf_error_set (err, GF_E_INVALID_UTF8, "a key%s%s%s is not valid UTF-8",
                                      top ? "" : " inside field '", top ? "" : S_FIELD,
                                      top ? "" : "'");
@@ -261,7 +263,7 @@ static int s_check (const msgpack_object *o, s_pass_t pass, const msgpack_object
             if (s_check (&map->ptr[i].val, pass, top ? key : fkey, max_bin, err))
                 return -1;
         }
-        if (pass == S_PASS_SHAPE && map->size > 1) {
+        if ((pass & S_PASS_SHAPE) && map->size > 1) {
             //  Duplicate keys would let two readers see two messages.  A
             //  small map is compared pair by pair; the sort below runs
             //  only when a duplicate was seen, or for a big map.
@@ -404,9 +406,13 @@ gf_msg_t *gf_msg_decode_limits (const void *data, size_t size, size_t max_body, 
         gf_msg_destroy (&self);
     } else {
         self->map = &self->unpacked.data.via.map;
-        if (s_check (root, S_PASS_SHAPE, NULL, max_bin, err) ||
-            s_check (root, S_PASS_LENGTH, NULL, max_bin, err) ||
-            s_check (root, S_PASS_UTF8, NULL, max_bin, err) || s_decode_head (self, err))
+        gf_error_t any;
+        if ((s_check (root, S_PASS_ALL, NULL, max_bin, &any) &&
+             (s_check (root, S_PASS_SHAPE, NULL, max_bin, err) ||
+              s_check (root, S_PASS_LENGTH, NULL, max_bin, err) ||
+              s_check (root, S_PASS_UTF8, NULL, max_bin, err) ||
+              gf_error_set (err, any.code, "%s", any.message))) ||
+            s_decode_head (self, err))
             gf_msg_destroy (&self);
     }
     return self;

@@ -252,10 +252,12 @@ static void s_send_page (s_server_t *self, s_request_t *request, PGresult *rows)
                 msgpack_sbuffer_clear (&batch);
                 batched = 0;
             }
-            continue;
-        }
-        if (s_send (sock, request->envelope, topic, body.data, body.size))
+        } else if (s_send (sock, request->envelope, topic, body.data, body.size))
             sent++;
+        /* The next page's rows are coming meanwhile: take them off the
+           socket, or the server stops sending when its buffer is full. */
+        if (r % BATCH_EVENTS == 0)
+            gf_db_consume (self->db);
     }
     if (batched > 0 &&
         s_send (sock, request->envelope, GF_TYPE_REPLAY_BATCH, batch.data, batch.size))

@@ -480,18 +480,31 @@ static void test_decode_rejects_invalid_utf8_in_key (void **state)
     msgpack_sbuffer_destroy (&b.sbuf);
 }
 
-static void test_decode_reports_too_long_before_invalid_utf8 (void **state)
+//  A body with a string not UTF-8 and one too long, and, when dup, a key
+//  twice.  One pass finds that a body has faults (proto/gf_msg.c); the
+//  code reported is still the first pass's: shape, then length, then UTF-8.
+static gf_code_t s_code_of_faults (bool dup)
 {
-    (void)state;
     char *s = s_repeat ("x", GF_MAX_STRING + 1);
     s_body_t b;
-    s_body_start (&b, 2);
+    s_body_start (&b, dup ? 3 : 2);
     s_pack_cstr (&b, "bad");
     s_pack_raw_str (&b, "\xff", 1);
     s_pack_cstr (&b, "long");
     s_pack_cstr (&b, s);
+    if (dup) {
+        s_pack_cstr (&b, "bad");
+        msgpack_pack_true (&b.pk);
+    }
     free (s);
-    assert_int_equal (s_code_of_body (&b), GF_E_TOO_LONG);
+    return s_code_of_body (&b);
+}
+
+static void test_decode_reports_too_long_before_invalid_utf8 (void **state)
+{
+    (void)state;
+    assert_int_equal (s_code_of_faults (false), GF_E_TOO_LONG);
+    assert_int_equal (s_code_of_faults (true), GF_E_NOT_MAP);
 }
 
 //  Common keys ----------------------------------------------------------------
@@ -1337,6 +1350,71 @@ static void test_event_encode_rejects_bad_payloads (void **state)
     assert_null (gf_event_encode (1, "t", 1, 0, 0, NULL, json));
     free (json);
     free (big);
+}
+
+//  gf_event_pack reads a flat payload itself and leaves every other one to
+//  jansson (proto/gf_event.c).  Both must give the same bytes: each payload
+//  below is encoded as it is, and again with a nested value under the
+//  common key "v" added, which sends it to jansson and is then dropped.
+static void s_event_same_both_ways (const char *payload)
+{
+    size_t len = strlen (payload);
+    char *nested = (char *)malloc (len + 16);
+    assert_non_null (nested);
+    const char *close = strrchr (payload, '}');
+    assert_non_null (close);
+    int head = (int)(close - payload);
+    bool empty = strspn (payload + 1, " ") == (size_t)(head - 1);
+    sprintf (nested, "%.*s%s\"v\": [0]}", head, payload, empty ? "" : ", ");
+    zframe_t *flat = gf_event_encode (5, "case.signed", 77, -1000, 12, "QNL.01.002", payload);
+    zframe_t *tree = gf_event_encode (5, "case.signed", 77, -1000, 12, "QNL.01.002", nested);
+    if (!flat || !tree)
+        fail_msg ("payload %s: not encoded (%s, %s)", payload, flat ? "flat" : "-",
+                  tree ? "tree" : "-");
+    if (zframe_size (flat) != zframe_size (tree) ||
+        memcmp (zframe_data (flat), zframe_data (tree), zframe_size (flat)) != 0)
+        fail_msg ("payload %s: the two paths differ", payload);
+    zframe_destroy (&flat);
+    zframe_destroy (&tree);
+    free (nested);
+}
+
+static void test_event_encode_flat_payload_same_as_jansson (void **state)
+{
+    (void)state;
+    const char *payloads[] = {
+        //  As PostgreSQL's jsonb output writes them.
+        "{\"l2\": \"QNL.01\", \"to\": \"signed\", \"from\": \"routed\", \"note\": null, \"actor\": "
+        "\"P-QNL.01.002-1\", \"action\": \"sign\", \"version\": 3}",
+        "{\"source\": \"hotline\", \"urgent\": false, \"category\": null, \"description\": "
+        "\"小区路灯不亮已经三天了，晚上出行很不方便，请尽快派人维修。\", \"address_masked\": "
+        "\"西街村**\"}",
+        "{\"satisfied\": true, \"case\": 39900, \"grid\": \"QNL.01.003\", \"via\": \"grid\"}",
+        //  Spacing, numbers, empty strings, the member limit.
+        "{\"a\":1,\"b\":-1,\"c\":0,\"d\":-0,\"e\":\"\"}",
+        "  { \"a\" :\t\"x\" ,\n\"b\":\r\n999999999999999999 }  ",
+        "{\"min\": -999999999999999999, \"i7\": 127, \"i8\": 128, \"n\": -33, \"u16\": 65536}",
+        "{ }",
+        "{\"k1\":1,\"k2\":2,\"k3\":3,\"k4\":4,\"k5\":5,\"k6\":6,\"k7\":7,\"k8\":8,\"k9\":9,"
+        "\"k10\":10,\"k11\":11,\"k12\":12,\"k13\":13,\"k14\":14,\"k15\":15,\"k16\":16}",
+        //  Not flat: jansson reads them (on both sides).
+        "{\"k1\":1,\"k2\":2,\"k3\":3,\"k4\":4,\"k5\":5,\"k6\":6,\"k7\":7,\"k8\":8,\"k9\":9,"
+        "\"k10\":10,\"k11\":11,\"k12\":12,\"k13\":13,\"k14\":14,\"k15\":15,\"k16\":16,\"k17\":17}",
+        "{\"big\": 9007199254740993123, \"r\": 2.5, \"e\": 1e3, \"E\": -2E-2}",
+        "{\"note\": \"第一行\\n第二行 \\\"引\\\" \\u4e09 \\\\\", \"o\": {\"x\": [1, 2]}}",
+    };
+    for (size_t i = 0; i < sizeof payloads / sizeof payloads[0]; i++)
+        s_event_same_both_ways (payloads[i]);
+    //  What jansson refuses stays refused, flat or not.
+    const char *bad[] = {"{\"a\":01}",       "{\"a\":1} x",
+                         "{\"a\":1,}",       "{\"a\":1 \"b\":2}",
+                         "{\"a\":\"\xff\"}", "{\"\xc3\":1}",
+                         "{\"a\":\"x\ty\"}", "{\"a\":tru}",
+                         "{\"a\":-}",        "{\"a\":1,\"b\":2,\"a\":3}",
+                         "{\"a\":1"};
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++)
+        if (gf_event_encode (1, "t", 1, 0, 0, NULL, bad[i]))
+            fail_msg ("payload %s was encoded", bad[i]);
 }
 
 //  The encoder checks the wire limits itself (it no longer decodes what it
@@ -2641,6 +2719,7 @@ int main (void)
         cmocka_unit_test (test_event_encode_keeps_integers_and_makes_reals_float64),
         cmocka_unit_test (test_event_encode_with_nil_grid_and_no_payload),
         cmocka_unit_test (test_event_encode_rejects_bad_payloads),
+        cmocka_unit_test (test_event_encode_flat_payload_same_as_jansson),
         cmocka_unit_test (test_event_encode_agrees_with_the_decoder_at_each_limit),
         cmocka_unit_test (test_event_pack_reuses_a_buffer_and_gives_the_same_bytes),
         cmocka_unit_test (test_replay_request_round_trips),
