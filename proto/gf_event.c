@@ -129,13 +129,15 @@ static const char *s_flat_value (const char *p, s_flat_member_t *m)
     const char *digits = negative ? p + 1 : p;
     size_t n = 0;
     int64_t value = 0;
+    //  18 digits cannot overflow; more, a leading zero, a fraction or an
+    //  exponent go to jansson.
     while (digits[n] >= '0' && digits[n] <= '9') {
+        if (n == 18)
+            return NULL;
         value = value * 10 + (digits[n] - '0');
         n++;
     }
-    //  18 digits cannot overflow; a leading zero, a fraction or an
-    //  exponent goes to jansson.
-    if (n == 0 || n > 18 || (digits[0] == '0' && n > 1) || digits[n] == '.' || digits[n] == 'e' ||
+    if (n == 0 || (digits[0] == '0' && n > 1) || digits[n] == '.' || digits[n] == 'e' ||
         digits[n] == 'E')
         return NULL;
     m->kind = S_FLAT_INT;

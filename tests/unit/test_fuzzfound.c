@@ -115,6 +115,24 @@ static void test_empty_keys_and_strings (void **state)
     gf_msg_destroy (&msg);
 }
 
+//  fuzz_event: gf_event_pack's flat reader added up every digit of an
+//  integer, and 19 of them overflowed an int64 (UBSan) before it saw that
+//  the number was too long for it.  Past 18 digits, jansson reads it: an
+//  int64 is kept, a bigger one refuses the payload as before.
+static void test_long_integers_in_a_payload (void **state)
+{
+    zframe_t *frame = gf_event_encode (1, "t", 1, 0, 0, NULL, "{\"c\":9223372036854775807}");
+    assert_non_null (frame);
+    gf_msg_t *msg = gf_msg_decode (zframe_data (frame), zframe_size (frame), NULL);
+    assert_non_null (msg);
+    int64_t c = 0;
+    assert_int_equal (gf_msg_get_int (msg, "c", true, &c, NULL), 0);
+    assert_true (c == INT64_MAX);
+    gf_msg_destroy (&msg);
+    zframe_destroy (&frame);
+    assert_null (gf_event_encode (1, "t", 1, 0, 0, NULL, "{\"c\":99999999999999999999999999}"));
+}
+
 int main (void)
 {
     const struct CMUnitTest tests[] = {
@@ -122,6 +140,7 @@ int main (void)
         cmocka_unit_test (test_peek_id_refuses_counts_beyond_the_body),
         cmocka_unit_test (test_peek_id_still_names_refused_bodies),
         cmocka_unit_test (test_empty_keys_and_strings),
+        cmocka_unit_test (test_long_integers_in_a_payload),
     };
     return cmocka_run_group_tests (tests, NULL, NULL);
 }
