@@ -18,6 +18,8 @@
 #                (`gridctl case progress`, one every 0.25 s) run for as long
 #                as each round runs (and the feed 5 s before, without a
 #                round); every service's peak RSS is read at the end.
+#                BENCH_COUNTY_ESCALATORS (1) escalator instances share the
+#                15 roots by lease (2: an HA pair, both working).
 #   catchup      BENCH_CATCHUP_OPEN (100,000) open cases in the sample's one
 #                root: first the Monday 2 Nov round (12 weekly meetings and
 #                the monthly L1 meeting over all of them: its own figure),
@@ -57,6 +59,7 @@ COUNTY_ROOTS=${BENCH_COUNTY_ROOTS:-15}
 COUNTY_OPEN=${BENCH_COUNTY_OPEN:-$(sized 2000)}
 COUNTY_ESC=${BENCH_COUNTY_ESC_SHARE:-0.4}
 COUNTY_CLOSED=${BENCH_COUNTY_CLOSED:-$(sized 1000000)}
+COUNTY_ESCALATORS=${BENCH_COUNTY_ESCALATORS:-1}
 CATCHUP_OPEN=${BENCH_CATCHUP_OPEN:-$(sized 100000)}
 REPLAY=${BENCH_REPLAY:-1000000}
 FEED_RATE=${BENCH_FEED_RATE:-200}
@@ -148,32 +151,45 @@ load_cases() {
        ANALYZE" >/dev/null
 }
 
-ESC=
+ESCS=()
+# start_escalator NAME [N]: N instances (default 1), sharing the L1 roots by
+# lease as a deployment of N escalators does (docs/operations.md, "Adding an
+# escalator instance").
 start_escalator() {
-  # Its own session logs every statement (bench/esc_round.py reads them).
-  PGOPTIONS="$PGOPTIONS -c log_min_duration_statement=0" "$BIN/gf-escalator" 2>>"$OUT/escalator-$1.log" &
-  ESC=$!
-  PIDS+=("$ESC")
+  local i
+  for ((i = 0; i < ${2:-1}; i++)); do
+    # Its own session logs every statement (bench/esc_round.py reads them).
+    PGOPTIONS="$PGOPTIONS -c log_min_duration_statement=0" "$BIN/gf-escalator" 2>>"$OUT/escalator-$1.log" &
+    ESCS+=($!)
+    PIDS+=($!)
+  done
 }
 stop_escalator() {
-  kill -TERM "$ESC" 2>/dev/null || true
-  wait "$ESC" 2>/dev/null || true
-  local kept=() p
-  for p in "${PIDS[@]}"; do [ "$p" = "$ESC" ] || kept+=("$p"); done
+  local kept=() p e
+  kill -TERM "${ESCS[@]}" 2>/dev/null || true
+  for e in "${ESCS[@]}"; do wait "$e" 2>/dev/null || true; done
+  for p in "${PIDS[@]}"; do [[ " ${ESCS[*]} " == *" $p "* ]] || kept+=("$p"); done
   PIDS=("${kept[@]}")
+  ESCS=()
 }
+# The escalators' backend pids, comma-separated (one per instance).
 esc_backend() {
-  local pid=
-  until [ -n "$pid" ]; do
-    pid=$(sql "SELECT pid FROM pg_stat_activity WHERE application_name = 'gf-escalator'
-                 AND datname = current_database () LIMIT 1")
-    [ -n "$pid" ] || sleep 0.1
+  local pids=
+  until [ "$(tr ',' '\n' <<<"$pids" | grep -c .)" -ge "${#ESCS[@]}" ]; do
+    pids=$(sql "SELECT string_agg (pid::text, ',' ORDER BY pid) FROM pg_stat_activity
+                 WHERE application_name = 'gf-escalator' AND datname = current_database ()")
+    [ -n "$pids" ] || sleep 0.1
   done
-  echo "$pid"
+  echo "$pids"
 }
-# Waits until the escalator's first tick has recorded every L1 grid.
+# Waits until the escalators' first ticks have recorded every L1 grid, and
+# every instance holds its share of the roots' leases.
 esc_ready() {
   until [ "$(sql "SELECT count (*) = (SELECT count (*) FROM grids WHERE level = 1) FROM escalation_state")" = t ]; do
+    sleep 0.1
+  done
+  until [ "$(sql "SELECT count (DISTINCT holder) FROM leases
+                   WHERE name LIKE 'escalator.root.%' AND holder <> '' AND expires_at > clock_timestamp ()")" -ge "${#ESCS[@]}" ]; do
     sleep 0.1
   done
 }
@@ -335,11 +351,12 @@ if [[ " $SCENARIOS " == *" county "* ]]; then
   # before and after each round: where the round's two cores went
   # (docs/performance.md).
   round_cpu() {
-    local args=(gf-escalator "$ESC") svc
+    local args=() svc e
+    for e in "${ESCS[@]}"; do args+=(gf-escalator "$e"); done
     for svc in "${SVCS[@]}"; do args+=("gf-$svc" "${SVC_PID[$svc]}"); done
     cpu_snap "$1" "${args[@]}"
   }
-  start_escalator county
+  start_escalator county "$COUNTY_ESCALATORS"
   esc_ready
   busy open
   sleep 1
@@ -355,14 +372,14 @@ if [[ " $SCENARIOS " == *" county "* ]]; then
   round_cpu "$OUT/county_cpu_lapse_1.txt"
   unbusy
   {
-    printf 'escalator %s\n' "$(awk '/VmHWM/ {print $2}' "/proc/$ESC/status")"
+    printf 'escalator %s\n' "$(for e in "${ESCS[@]}"; do awk '/VmHWM/ {print $2}' "/proc/$e/status"; done | sort -n | tail -1)"
     for svc in "${SVCS[@]}"; do
       printf '%s %s\n' "$svc" "$(awk '/VmHWM/ {print $2}' "/proc/${SVC_PID[$svc]}/status")"
     done
   } >"$OUT/county_rss.txt"
   stop_all
   python3 - "$COUNTY_ROOTS" "$COUNTY_CLOSED" "$COUNTY_OPEN" "$la_replay" "$la_feed" \
-    "$(sql "SELECT count (*) FROM ledger_entries")" >"$OUT/esc_county.json" <<'PY'
+    "$(sql "SELECT count (*) FROM ledger_entries")" "$COUNTY_ESCALATORS" >"$OUT/esc_county.json" <<'PY'
 import json, sys
 out = "bench/out/"
 def acts(name):
@@ -409,8 +426,9 @@ def feed(name):
                        "p99_chunks": [c["ack_ms"]["p99"] for c in chunks],
                        "max": max(c["ack_ms"]["max"] for c in chunks)},
             "end_to_end_ms": {"p99": max(c["end_to_end_ms"]["p99"] for c in chunks)}}
-roots, closed, open_, la_replay, la_feed, entries = sys.argv[1:]
-print(json.dumps({"roots": int(roots), "closed": int(closed), "open_per_root": int(open_),
+roots, closed, open_, la_replay, la_feed, entries, escalators = sys.argv[1:]
+print(json.dumps({"roots": int(roots), "escalators": int(escalators), "closed": int(closed),
+                  "open_per_root": int(open_),
                   "open": int(open_) * int(roots), "ledger_entries": int(entries),
                   "open_round": load("round_county_open.json"),
                   "lapse_round": load("round_county_lapse.json"),
