@@ -182,15 +182,23 @@ cmd_stop() {
 }
 
 # destroy: each keeper runs in a session and process group of its own
-# (run_keeper), with its PostgreSQL: kill the whole group (woken first, in
-# case a test froze it), then remove var/paf.
+# (run_keeper): kill the whole group (woken first, in case a test froze
+# it).  PostgreSQL's processes are not in it (each calls setsid), and the
+# monitor's health-check worker outlives its postmaster's SIGKILL and keeps
+# the logger's pipe open: so every process still working in a node's
+# directory is killed too.  Then remove var/paf.
 cmd_destroy() {
-  local n p
+  local n p d
   for n in b a monitor; do
     [ -f "$PAF/$n.pid" ] || continue
     p=$(cat "$PAF/$n.pid")
     kill -CONT -- "-$p" 2>/dev/null || true
     kill -KILL -- "-$p" 2>/dev/null || true
+  done
+  for d in /proc/[0-9]*; do
+    case "$(readlink "$d/cwd" 2>/dev/null)" in
+      "$PAF"/*) kill -CONT "${d#/proc/}" 2>/dev/null && kill -KILL "${d#/proc/}" 2>/dev/null || true ;;
+    esac
   done
   sleep 0.2
   rm -rf "$PAF"
