@@ -77,6 +77,7 @@ typedef enum { S_FLAT_STR, S_FLAT_INT, S_FLAT_TRUE, S_FLAT_FALSE, S_FLAT_NULL } 
 typedef struct {
     const char *key;
     size_t key_len;
+    bool common; /* a common key's: dropped (the common key is authoritative) */
     s_flat_kind_t kind;
     const char *str; /* S_FLAT_STR: its bytes, within the payload */
     size_t str_len;
@@ -163,6 +164,7 @@ static int s_flat_parse (const char *json, s_flat_member_t *members)
             s_flat_member_t *m = &members[count];
             if (!(p = s_flat_string (p, &m->key, &m->key_len)))
                 return -1;
+            m->common = s_is_common_n (m->key, m->key_len);
             p = s_flat_space (p);
             if (*p++ != ':')
                 return -1;
@@ -260,7 +262,7 @@ int gf_event_pack (msgpack_sbuffer *sbuf, uint64_t seq, const char *type, int64_
                 count++;
         }
     for (int i = 0; i < flat_n; i++)
-        if (!s_is_common_n (flat[i].key, flat[i].key_len))
+        if (!flat[i].common)
             count++;
 
     msgpack_packer pk;
@@ -280,7 +282,7 @@ int gf_event_pack (msgpack_sbuffer *sbuf, uint64_t seq, const char *type, int64_
     gf_pack_key (&pk, "grid");
     gf_pack_cstr (&pk, grid);
     for (int i = 0; i < flat_n; i++)
-        if (!s_is_common_n (flat[i].key, flat[i].key_len))
+        if (!flat[i].common)
             s_flat_pack (&pk, &flat[i]);
     int rc = 0;
     if (payload)
