@@ -32,8 +32,9 @@ static const char *SQL_DUE =
 static const char *SQL_OPEN =
     "SELECT grid, meeting FROM gf_open_meetings ($1::text[], $2, $3::timestamptz)";
 
-/*  Open meetings past slot + close_within_hours, in the order they lapsed;
-    each lapsed in its own transaction (NULL: closed by people meanwhile). */
+/*  Open meetings past slot + close_within_hours, in the order they lapsed
+    (a root's together: by grid within one time); lapsed in groups by root
+    (s_lapses; NULL: closed by people meanwhile). */
 static const char *SQL_LAPSES = "SELECT meeting, grid, kind, root FROM gf_due_lapses ($1::text[])";
 static const char *SQL_LAPSE =
     "SELECT l AS escalated, (l IS NOT NULL)::int AS lapsed FROM gf_lapse_meeting ($1::bigint) l";
@@ -236,44 +237,69 @@ static int s_open_group (s_escalator_t *self, PGresult *due, int r)
     return 0;
 }
 
-/*  The safety net: lapses every meeting due, oldest first.  Returns 0 or -1. */
+/*  Reports lapse r of SQL_LAPSES once its transaction committed: escalated
+    is its number of escalations, or -1 (closed by people meanwhile). */
+static void s_lapsed (s_escalator_t *self, PGresult *due, int r, long long escalated)
+{
+    if (escalated < 0)
+        return;
+    self->lapsed++;
+    self->automatic += (uint64_t)escalated;
+    char labels[32];
+    snprintf (labels, sizeof labels, "kind=\"%s\"", gf_db_get (due, r, "kind"));
+    gf_metrics_inc ("gf_escalator_lapsed_total", labels, 1);
+    gf_metrics_inc ("gf_escalator_escalations_total", NULL, (uint64_t)escalated);
+    zsys_info ("escalator: %s meeting %s of %s not closed in time: lapsed, %lld automatic "
+               "escalations",
+               gf_db_get (due, r, "kind"), gf_db_get (due, r, "meeting"),
+               gf_db_get (due, r, "grid"), escalated);
+}
+
+/*  The safety net: lapses every meeting due, oldest first.  Consecutive
+    meetings of one root share a transaction (fenced by its lease) until it
+    has run escalator/lapse_group ms: one COMMIT and one append to the log
+    for the group (0: one transaction each).  A failure rolls the whole
+    group back; the next tick lapses it again.  Returns 0 or -1. */
 static int s_lapses (s_escalator_t *self)
 {
     const char *roots[] = {self->tick_roots};
     PGresult *due = gf_db_exec (self->db, SQL_LAPSES, 1, roots);
     if (!due)
         return -1;
-    int rc = 0;
-    for (int r = 0; r < PQntuples (due) && rc == 0 && !zsys_interrupted; r++) {
-        const char *params[] = {gf_db_get (due, r, "meeting")};
-        long long lapsed = -1, escalated = 0;
-        if (s_begin (self, gf_db_get (due, r, "root")) == 0) {
-            PGresult *res = gf_db_exec (self->db, SQL_LAPSE, 1, params);
-            if (res) {
-                lapsed = gf_db_get_ll (res, 0, "lapsed");
-                escalated = gf_db_get_ll (res, 0, "escalated");
-                PQclear (res);
-            }
-            if (!res || gf_db_commit (self->db) != 0) {
-                gf_db_rollback (self->db);
-                lapsed = -1;
-            }
-        }
-        if (lapsed < 0)
+    int rows = PQntuples (due), rc = 0, r = 0;
+    long long *escalated = (long long *)calloc ((size_t)rows + 1, sizeof *escalated);
+    assert (escalated);
+    while (r < rows && rc == 0 && !zsys_interrupted) {
+        const char *root = gf_db_get (due, r, "root");
+        int first = r;
+        if (s_begin (self, root)) {
             rc = -1;
-        else if (lapsed > 0) {
-            self->lapsed++;
-            self->automatic += (uint64_t)escalated;
-            char labels[32];
-            snprintf (labels, sizeof labels, "kind=\"%s\"", gf_db_get (due, r, "kind"));
-            gf_metrics_inc ("gf_escalator_lapsed_total", labels, 1);
-            gf_metrics_inc ("gf_escalator_escalations_total", NULL, (uint64_t)escalated);
-            zsys_info ("escalator: %s meeting %s of %s not closed in time: lapsed, %lld automatic "
-                       "escalations",
-                       gf_db_get (due, r, "kind"), params[0], gf_db_get (due, r, "grid"),
-                       escalated);
+            break;
         }
+        int64_t started = zclock_mono ();
+        do {
+            const char *params[] = {gf_db_get (due, r, "meeting")};
+            PGresult *res = gf_db_exec (self->db, SQL_LAPSE, 1, params);
+            if (!res) {
+                rc = -1;
+                break;
+            }
+            escalated[r] =
+                gf_db_get_ll (res, 0, "lapsed") ? gf_db_get_ll (res, 0, "escalated") : -1;
+            PQclear (res);
+            r++;
+        } while (r < rows && !zsys_interrupted && streq (gf_db_get (due, r, "root"), root) &&
+                 zclock_mono () - started < self->config->lapse_group_ms);
+        if (rc || gf_db_commit (self->db) != 0) {
+            gf_db_rollback (self->db);
+            rc = -1;
+            break;
+        }
+        gf_metrics_inc ("gf_escalator_lapse_groups_total", NULL, 1);
+        for (int i = first; i < r; i++)
+            s_lapsed (self, due, i, escalated[i]);
     }
+    free (escalated);
     PQclear (due);
     return rc;
 }

@@ -11,9 +11,12 @@
 #     triggers no escalation, the decided case stays.
 #   - QNL.07's meeting is not closed: 48 h after its slot (close_within_hours)
 #     the safety net lapses it, with kill -9 of the escalator inside the
-#     lapse's transaction (held there by a row lock):
-#     each meeting lapses once, its undecided old cases go to L2 once, each
-#     escalation automatic, and `gridctl ledger show` says 自动升级.
+#     lapse's transaction (held there by a row lock): the lapses of QNL's
+#     meetings share that transaction (escalator/lapse_group, long here), so
+#     the six lapsed before QNL.07's are not seen while it waits, and roll
+#     back with it; each meeting lapses once, its undecided old cases go to
+#     L2 once, each escalation automatic, and `gridctl ledger show` says
+#     自动升级.
 #   - close_within_hours is the rule's: QNL set to 24 h lapses the next
 #     week's meetings on Tuesday 09:00.
 #   - The monthly L1 meeting (Monday 7 December) opens with L1's agenda by
@@ -48,6 +51,7 @@ trap 'kill ${GW:-} 2>/dev/null; stop_all' EXIT
 start_sms_gateway "$ART/gateway.log"
 export GF_SMS_URL=http://127.0.0.1:$GW_PORT/sms
 start_stack
+export GF_LAPSE_GROUP_MS=10000 # a root's lapses in one transaction, however slow the machine
 start escalator
 wait_for "escalation to start" 10 sql_eq "SELECT count(*) FROM escalation_state" 1
 
@@ -106,6 +110,10 @@ wait_for "P1's row held" 10 sql_eq "SELECT count(*) FROM pg_stat_activity WHERE 
 clock_set "2026-11-11T09:00:00+08:00"
 wait_for "the escalator to wait inside the lapse of QNL.07's meeting" 20 \
   sql_eq "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() AND application_name = 'gf-escalator' AND wait_event_type = 'Lock' AND wait_event IN ('transactionid', 'tuple')" 1
+check "the lapses of one root share a transaction: QNL.01-06's, lapsed in it before QNL.07's, are not seen while it waits" \
+  "0 $(sql "SELECT count(*) FROM meetings WHERE kind = 'weekly' AND grid < 'QNL.07'")" \
+  "$(sql "SELECT count(*) FILTER (WHERE state = 'lapsed') || ' ' || count(*) FILTER (WHERE state = 'open' AND grid < 'QNL.07')
+            FROM meetings WHERE kind = 'weekly'")"
 kill9 escalator
 start escalator
 touch "$ART/release"
