@@ -18,11 +18,6 @@ static bool s_is_common_n (const char *key, size_t len)
     return false;
 }
 
-static bool s_is_common (const char *key)
-{
-    return s_is_common_n (key, strlen (key));
-}
-
 //  A string the decoder accepts anywhere: at most GF_MAX_STRING bytes of
 //  strict UTF-8 (gf_msg_decode's length and UTF-8 passes).
 static bool s_str_ok (const char *s, size_t len)
@@ -251,16 +246,12 @@ int gf_event_pack (msgpack_sbuffer *sbuf, uint64_t seq, const char *type, int64_
             json_decref (payload);
             return -1;
         }
+        //  Dropped here once; the rest keep their order (jansson's is the
+        //  order of insertion).
+        for (size_t i = 0; i < sizeof s_common_keys / sizeof s_common_keys[0]; i++)
+            json_object_del (payload, s_common_keys[i]);
     }
-    size_t count = 7;
-    const char *key;
-    json_t *value;
-    if (payload)
-        json_object_foreach (payload, key, value)
-        {
-            if (!s_is_common (key))
-                count++;
-        }
+    size_t count = 7 + (payload ? json_object_size (payload) : 0);
     for (int i = 0; i < flat_n; i++)
         if (!flat[i].common)
             count++;
@@ -285,11 +276,11 @@ int gf_event_pack (msgpack_sbuffer *sbuf, uint64_t seq, const char *type, int64_
         if (!flat[i].common)
             s_flat_pack (&pk, &flat[i]);
     int rc = 0;
+    const char *key;
+    json_t *value;
     if (payload)
         json_object_foreach (payload, key, value)
         {
-            if (s_is_common (key))
-                continue;
             gf_pack_key (&pk, key);
             //  The top map is level 1, so payload values get the rest.
             if ((rc = gf_pack_json (&pk, value, GF_MAX_DEPTH - 1)) != 0)
