@@ -175,9 +175,11 @@ static PGresult *s_open_referral (gf_db_t *db, const gf_action_t *a, bool receip
     first answer), inside the actor's grid and the identity's subtree
     (idn_grid, or NULL).  Runs before anything answers about the request
     id; what the actor may do to the case gf_case_transition decides.
-    Returns 0, or -1 with err set. */
+    *by_return: the case is the actor's or the identity's only as the grid
+    that returned it (then a resend is all it may be answered).  Returns 0,
+    or -1 with err set. */
 static int s_authorise (const gf_action_t *a, PGresult *locked, const char *idn_name,
-                        const char *idn_grid, gf_error_t *err)
+                        const char *idn_grid, bool *by_return, gf_error_t *err)
 {
     const char *grid = gf_db_get (locked, 0, "grid");
     const char *returned_by = gf_db_get (locked, 0, "returned_by");
@@ -196,6 +198,8 @@ static int s_authorise (const gf_action_t *a, PGresult *locked, const char *idn_
     if (!in_actor)
         return gf_error_set (err, GF_E_FORBIDDEN, "case grid %s is outside %s's grid %s", grid,
                              a->actor, actor_grid);
+    *by_return = !gf_case_grid_within (grid, actor_grid) ||
+                 (idn_grid && !gf_case_grid_within (grid, idn_grid));
     return 0;
 }
 
@@ -306,7 +310,8 @@ bool gf_intake_action_apply (gf_db_t *db, const gf_action_t *a, const char *iden
     }
     /* Authorisation first: the request-id lookup below answers only about
        a case the sender may see. */
-    if (!idn_dept && s_authorise (a, locked, idn_name, idn_grid, &err) != 0)
+    bool by_return = false;
+    if (!idn_dept && s_authorise (a, locked, idn_name, idn_grid, &by_return, &err) != 0)
         goto refuse;
     const char *done_params[] = {a->actor, a->id};
     if (!(done = gf_db_exec (db, SQL_DONE, 2, done_params)))
@@ -326,6 +331,13 @@ bool gf_intake_action_apply (gf_db_t *db, const gf_action_t *a, const char *iden
         reply->state = strdup (gf_db_get (done, 0, "to_state"));
         reply->version = gf_db_get_ll (done, 0, "version");
         goto cleanup;
+    }
+    /* Returned, the case is no longer that grid's: refused before its
+       version or state is told (a router may have moved it meanwhile). */
+    if (by_return) {
+        gf_error_set (&err, GF_E_FORBIDDEN, "case %s was returned by grid %s and is no longer %s's",
+                      case_id, gf_db_get (locked, 0, "returned_by"), a->actor);
+        goto refuse;
     }
     if (idn && streq (a->action, "assign") && a->grid && !gf_case_grid_within (a->grid, idn_grid)) {
         gf_error_set (&err, GF_E_FORBIDDEN, "grid %s is outside identity %s's subtree %s", a->grid,

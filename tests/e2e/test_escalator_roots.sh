@@ -140,8 +140,13 @@ kill -CONT "${PIDS[$OLD]}"
 wait_for "$OLD to say it lost QNL's lease" 10 grep -q "escalator.root.QNL: lease lost at epoch $E" "$ART/$OLD.log"
 check "resumed, $OLD opened and lapsed nothing (its counters as before the freeze)" "$BEFORE" \
   "$(opened "$OLD" weekly) $(lapsed "$OLD" weekly)"
-check "$OLD: gf_lease_lost_total 1 and gf_lease_holder 0 for QNL" "1 0" \
-  "$(metric "${MP[$OLD]}" 'gf_lease_lost_total{lease="escalator.root.QNL"}') $(metric "${MP[$OLD]}" 'gf_lease_holder{lease="escalator.root.QNL"}')"
+# Resumed with no root, $OLD may take QNL back at once ($NEW holds two, a
+# share is one): its holder gauge is 0, or 1 only with the table naming it
+# at a later epoch than the one taken from it.
+LOST=$(metric "${MP[$OLD]}" 'gf_lease_lost_total{lease="escalator.root.QNL"}')
+HELD=$(metric "${MP[$OLD]}" 'gf_lease_holder{lease="escalator.root.QNL"}')
+[ "$HELD" == 1 ] && [ "$(holder QNL)" == "$OLD" ] && [ "$(epoch QNL)" -gt $((E + 1)) ] && HELD="0 (taken back)"
+check "$OLD: gf_lease_lost_total 1 and gf_lease_holder 0 for QNL (or taken back later)" "1 0" "$LOST ${HELD%% *}"
 check "every meeting of round 3 lapsed once" "24 48" \
   "$(sql "SELECT count(*) FROM meetings WHERE state = 'lapsed' AND day = '2026-11-16'") $(sql "SELECT count(*) FROM case_events WHERE type = 'meeting.lapsed'")"
 wait_for "the roots shared by the three, one each at most" 15 shared

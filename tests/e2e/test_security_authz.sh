@@ -104,6 +104,9 @@ check "the resent return still gets its first answer" duplicate \
   "$(try_act l3-063 return "$R" "$L3" --note "不属本网格" --request-id rt-1 | code_of)"
 check "but the returning grid may not act on it any more" forbidden \
   "$(try_act l3-063 sign "$R" "$L3" | code_of)"
+check "nor may QNL's L1 through an identity limited to QNL.07 (the case left its subtree)" forbidden \
+  "$(try_act desk-07 assign "$R" "$L1" --grid QNL.07.064 | code_of)"
+check "R is still in QNL's triage after the refusals" QNL "$(sql "SELECT grid FROM cases WHERE id = $R")"
 
 # --- the simulated clock ---------------------------------------------------------
 clock_at() { sql "SELECT coalesce ((SELECT to_char (at AT TIME ZONE 'Asia/Shanghai', 'YYYY-MM-DD HH24:MI') FROM sim_clock), 'real')"; }
