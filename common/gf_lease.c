@@ -72,12 +72,13 @@ static void s_step_down (gf_lease_t *self, const char *why)
 {
     if (!self->held)
         return;
+    /* The metrics first: whoever reacts to the log line reads them as they are now. */
+    gf_metric_add (self->m_lost, 1);
+    gf_metric_set (self->m_holder, 0);
     zsys_warning ("%s: lease lost at epoch %" PRId64 " (%s): standing by", self->name, self->epoch,
                   why);
     self->held = false;
     self->epoch = 0;
-    gf_metric_add (self->m_lost, 1);
-    gf_metric_set (self->m_holder, 0);
 }
 
 bool gf_lease_hold (gf_lease_t *self, gf_db_t *db)
