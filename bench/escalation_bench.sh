@@ -151,7 +151,7 @@ load_cases() {
        ANALYZE" >/dev/null
   # The history is old on a real server: its pages are on disk long before
   # the round.  Without this, the load's last gigabyte of WAL set off
-  # checkpoints (11-12 s apart) whose writes and fsyncs fell into the rounds.
+  # checkpoints (11-15 s apart) whose writes and fsyncs fell into the rounds.
   sql "CHECKPOINT" >/dev/null
 }
 

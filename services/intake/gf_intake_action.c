@@ -187,10 +187,10 @@ static int s_authorise (const gf_action_t *a, PGresult *locked, const char *idn_
     if (!actor_grid)
         return gf_error_set (err, GF_E_UNKNOWN_ACTOR, "actor '%s' is not in the directory",
                              a->actor);
-    bool in_actor = gf_case_grid_within (grid, actor_grid) ||
-                    (returned_by && gf_case_grid_within (returned_by, actor_grid));
-    bool in_idn = !idn_grid || gf_case_grid_within (grid, idn_grid) ||
-                  (returned_by && gf_case_grid_within (returned_by, idn_grid));
+    bool own_actor = gf_case_grid_within (grid, actor_grid);
+    bool own_idn = !idn_grid || gf_case_grid_within (grid, idn_grid);
+    bool in_actor = own_actor || (returned_by && gf_case_grid_within (returned_by, actor_grid));
+    bool in_idn = own_idn || (returned_by && gf_case_grid_within (returned_by, idn_grid));
     if (!in_idn)
         return gf_error_set (err, GF_E_FORBIDDEN,
                              "case %" PRId64 " is outside identity %s's subtree %s", a->case_id,
@@ -198,8 +198,7 @@ static int s_authorise (const gf_action_t *a, PGresult *locked, const char *idn_
     if (!in_actor)
         return gf_error_set (err, GF_E_FORBIDDEN, "case grid %s is outside %s's grid %s", grid,
                              a->actor, actor_grid);
-    *by_return = !gf_case_grid_within (grid, actor_grid) ||
-                 (idn_grid && !gf_case_grid_within (grid, idn_grid));
+    *by_return = !(own_actor && own_idn);
     return 0;
 }
 
