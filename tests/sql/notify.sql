@@ -7,7 +7,7 @@
 -- (rolled back).
 BEGIN;
 SET CONSTRAINTS event_stage_append IMMEDIATE; -- events in the log at each statement's end (events.sql)
-SELECT plan (52);
+SELECT plan (56);
 
 INSERT INTO sim_clock (at) VALUES ('2026-11-04 10:00+08')
     ON CONFLICT (id) DO UPDATE SET at = excluded.at;
@@ -153,6 +153,24 @@ SELECT is (gf_sign_reminders (gf_now ()), 0, 'no l2_factor in the rule: no L2 co
 UPDATE escalation_rules SET params = params || '{"l2_factor": 2}' WHERE root = '*' AND rule = 'sign_reminder';
 SELECT is (gf_sign_reminders (gf_now ()), 4,
            'l2_factor back: the L2 copies now due (25 h, 23 h, urgent, reopened cases)');
+-- A reminder is an occasion of its case: told once, to whoever leads the
+-- grid then; a grid without a leader at that moment is offered again.
+UPDATE people SET role = 'member' WHERE id = 'P-QNL.07.063-1';
+INSERT INTO people (id, grid, role, name) VALUES ('P-QNL.07.063-NEW', 'QNL.07.063', 'leader', '新组长');
+SELECT is (gf_sign_reminders (gf_now ()), 0,
+           'a leader appointed after the reminders is not reminded of those cases again');
+INSERT INTO cases (source, source_ref, root, grid, state, description, urgent, received_at, routed_at)
+VALUES ('hotline', 'R-NOLEAD', 'QNL', 'QNL.07.064', 'routed', 'x', false,
+        '2026-11-04 09:00+08', '2026-11-04 09:30+08');
+UPDATE people SET role = 'member' WHERE id = 'P-QNL.07.064-1';
+UPDATE sim_clock SET at = '2026-11-05 10:00+08';
+SELECT is (gf_sign_reminders (gf_now ()), 0, 'overdue in a grid without a leader: nobody to remind');
+UPDATE people SET role = 'leader' WHERE id = 'P-QNL.07.064-1';
+SELECT is (gf_sign_reminders (gf_now ()), 1, 'a leader appointed: the case is offered again and reminded');
+SELECT bag_eq ($$SELECT * FROM pg_temp.recipients ('R-NOLEAD', 'sign.reminder%')$$,
+               $$VALUES ('P-QNL.07.064-1')$$, 'to that leader, once');
+DELETE FROM people WHERE id = 'P-QNL.07.063-NEW';
+UPDATE people SET role = 'leader' WHERE id = 'P-QNL.07.063-1';
 UPDATE sim_clock SET at = '2026-11-04 10:00+08';
 
 -- Overdue referrals: the grid's leader, once per referral, the department named.

@@ -207,29 +207,55 @@ $$;
 -- leader's reminder earlier, after the rule's special_hours (issue 14: its
 -- own, shorter sign-for deadline; attention, not escalation).  p_roots:
 -- only the cases of these L1 roots (NULL: every root).
+--
+-- A reminder is an occasion of its case: once a case has a notice of the
+-- rule's kind (sign.reminder, sign.reminder.l2) to anyone, that occasion is
+-- not offered again, and the tick probes the notices' key once per waiting
+-- case and kind instead of planning every overdue case's recipients anew
+-- for gf_notify_many to find them all told (a year's 3,470 unsigned cases:
+-- 150 ms a tick, every tick).  Whoever leads the grid when the case became
+-- overdue is told; a leader appointed later finds the case on the workbench
+-- and the dashboard (overdue), not in a reminder.  A grid without a leader
+-- at that moment has no notice, so its cases are offered again each tick
+-- until someone can be told.
 DROP FUNCTION IF EXISTS gf_sign_reminders (timestamptz);
 CREATE OR REPLACE FUNCTION gf_sign_reminders (p_at timestamptz, p_roots text[] DEFAULT NULL)
 RETURNS integer
 LANGUAGE sql AS $$
-    WITH waiting AS MATERIALIZED (
+    WITH kinds AS MATERIALIZED (
+        -- the kinds of the escalator's enabled sign-for rules (NULL: none)
+        SELECT max (nr.kind) FILTER (WHERE nr.audience = 'grid_leader') AS leader,
+               max (nr.kind) FILTER (WHERE nr.audience = 'l2_leader') AS l2
+          FROM notification_rules nr
+         WHERE nr.event_type = 'sign.reminder' AND nr.enabled AND nr.raised_by = 'escalator'
+    ), waiting AS MATERIALIZED (
         -- (the state list only lets the cases_state index find the cases
         -- gf_overdue_at_rule gives a time for; it decides).  Nothing when
-        -- no rule of the escalator's raises sign-for reminders.
+        -- no rule of the escalator's raises sign-for reminders, and no case
+        -- whose every occasion has its notice already.
+        -- (the notices probed per case, LATERAL: as NOT EXISTS the planner
+        -- hashed the whole notifications table, twice per kind)
         SELECT c.id, c.grid, c.root, c.urgent, c.groups, c.state, c.routed_at, c.received_at,
-               c.updated_at, gf_clock_start (c.source, c.reported_at, c.routed_at) AS started
-          FROM cases c
+               c.updated_at, gf_clock_start (c.source, c.reported_at, c.routed_at) AS started,
+               t.leader_due, t.l2_due
+          FROM cases c CROSS JOIN kinds k
+         CROSS JOIN LATERAL (
+               SELECT k.leader IS NOT NULL AND count (*) FILTER (WHERE n.kind = k.leader) = 0
+                        AS leader_due,
+                      k.l2 IS NOT NULL AND count (*) FILTER (WHERE n.kind = k.l2) = 0 AS l2_due
+                 FROM notifications n
+                WHERE n.case_id = c.id AND n.kind IN (k.leader, k.l2)) t
          WHERE c.state IN ('routed', 'reopened')
            AND (p_roots IS NULL OR c.root = ANY (p_roots))
-           AND EXISTS (SELECT 1 FROM notification_rules nr
-                        WHERE nr.event_type = 'sign.reminder' AND nr.enabled
-                          AND nr.raised_by = 'escalator')
+           AND (k.leader IS NOT NULL OR k.l2 IS NOT NULL)
+           AND (t.leader_due OR t.l2_due)
     ), rule AS MATERIALIZED (
         -- the rule once per L1 grid (gf_rule is a query: once per case it
         -- cost 310 of 800 ms a tick with a county's 31,000 waiting cases)
         SELECT r.root, gf_rule (r.root, 'sign_reminder') AS p
           FROM (SELECT DISTINCT root FROM waiting) r
     ), overdue AS MATERIALIZED (
-        SELECT w.id, w.grid, w.root, w.urgent, o.at
+        SELECT w.id, w.grid, w.root, w.urgent, w.leader_due, w.l2_due, o.at
           FROM waiting w JOIN rule r ON r.root = w.root
          CROSS JOIN LATERAL (SELECT gf_overdue_at_rule (w.state, w.urgent, w.started,
                                                         w.received_at, w.updated_at, r.p) AS at) o
@@ -250,7 +276,7 @@ LANGUAGE sql AS $$
                                                         w.updated_at, jsonb_build_object ('hours',
                                                         r.p->'special_hours'))
                                     AS at) o
-         WHERE w.groups <> '{}' AND o.at <= p_at
+         WHERE w.groups <> '{}' AND w.leader_due AND o.at <= p_at
     )
     -- (the occasions as rows, made JSON once each: a UNION of JSON values
     -- hashed every one of them)
@@ -259,13 +285,13 @@ LANGUAGE sql AS $$
                                                                     'type', 'sign.reminder',
                                                                     'grid', x.grid,
                                                                     'audience', x.audience))), 0)
-      FROM (SELECT o.id, o.grid, 'grid_leader' AS audience FROM overdue o
+      FROM (SELECT o.id, o.grid, 'grid_leader' AS audience FROM overdue o WHERE o.leader_due
             UNION
             SELECT s.id, s.grid, 'grid_leader' FROM special s
             UNION
             SELECT o.id, o.grid, 'l2_leader'
               FROM overdue o JOIN rules r ON r.root = o.root AND r.urgent = o.urgent
-             WHERE o.at + (r.factor - 1) * r.hours <= p_at) x
+             WHERE o.l2_due AND o.at + (r.factor - 1) * r.hours <= p_at) x
 $$;
 
 -- Overdue referrals: gf_referrals_overdue, in referrals.sql (issue 14, 代访).
