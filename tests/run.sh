@@ -5,8 +5,8 @@
 # libFuzzer targets beside the e2e lanes), then all again with the
 # ASan/UBSan build in build/asan (make check builds it); check also runs
 # each libFuzzer target briefly (build/fuzz, GF_FUZZ_SECONDS each, default 5),
-# the multihost test (when network namespaces can be made) and the failover
-# test (tests/ha).
+# and, together, the multihost test (when network namespaces can be made),
+# the failover tests (tests/ha) and the short nemesis run.
 # Unit tests are cmocka programs (build/tests/test_*), run with TAP output;
 # with VALGRIND=1 they run under valgrind.  End-to-end tests
 # (tests/e2e/test_*.sh) start real services against the private PostgreSQL
@@ -59,17 +59,19 @@ failures() {
 # NAME.counts; collect NAME waits for it, prints its lines and adds its
 # counts.  make check runs the phases that assert no timing (and need no more
 # of the shared cluster than a database of their own) this way, beside the
-# e2e lanes.
+# e2e lanes; and multihost and ha beside nemesis (each with clusters, ports
+# and networks of its own, mostly waiting).
+declare -A BESIDE_PID=()
 beside() {
   local name=$1
   shift
   (PASS=0 FAIL=0; "$@"; echo "$PASS $FAIL" >"$ART/$name.counts") >"$ART/$name.out" 2>&1 &
-  BESIDE_PID=$!
-  disown "$BESIDE_PID"
+  BESIDE_PID[$name]=$!
+  disown "$!"
 }
 collect() {
   local p f
-  while kill -0 "$BESIDE_PID" 2>/dev/null; do sleep 0.5; done
+  while kill -0 "${BESIDE_PID[$1]}" 2>/dev/null; do sleep 0.5; done
   cat "$ART/$1.out"
   if ! read -r p f <"$ART/$1.counts"; then
     echo "not ok - $1: it ended without its counts (see tests/artifacts/$1.out)" | tee -a "$ART/$1.tap"
@@ -262,9 +264,10 @@ multihost() {
   if [ "$(id -u)" -eq 0 ] && ip netns add "gfmh-probe$$" 2>/dev/null; then
     ip netns del "gfmh-probe$$"
     run_tap "test_multihost$2" env GF_TEST_BIN="$1" GF_TEST_TAG="$2" bash tests/multihost/test_multihost.sh
-    # then the notifiers' scale-out (issue 18 item 3); its ports are inside its namespaces
+    # then the notifiers' scale-out (issue 18 item 3); its ports are inside its
+    # namespaces, and clear of those ha and nemesis use beside it all the same
     run_tap "test_scaleout$2" env GF_TEST_BIN="$1" GF_TEST_TAG="$2" \
-      TEST_PORT_BASE="${GF_TEST_PORT_START:-17000}" bash tests/multihost/test_scaleout.sh
+      TEST_PORT_BASE="$((${GF_TEST_PORT_START:-17000} + 60))" bash tests/multihost/test_scaleout.sh
   else
     echo "# skip test_multihost: no network namespaces (needs root and ip netns)"
   fi
@@ -323,12 +326,17 @@ case "$MODE" in
     e2e "$ROOT/bin" "$ROOT/build/tools" ""
     phase "the unit tests, pgTAP, libFuzzer and valgrind, collected"
     collect beside_e2e
-    phase multihost
-    multihost "$ROOT/bin" ""
-    phase "ha (PostgreSQL failover: tests/ha, make check-ha)"
-    ha "$ROOT/bin" "$ROOT/build/tools" ""
-    phase "nemesis (pause, file descriptors, clock skew, full disk, partition: tests/nemesis, make nemesis)"
+    # Each of these three has its own clusters, ports, namespaces and
+    # subnets, and most of their time is spent waiting for faults and
+    # timeouts (about half the two cores idle, one after the other): they
+    # run together.
+    phase "multihost, ha (PostgreSQL failover: tests/ha, make check-ha) and nemesis (pause, file descriptors, clock skew, full disk, partition: tests/nemesis, make nemesis), together"
+    beside beside_multihost multihost "$ROOT/bin" ""
+    beside beside_ha ha "$ROOT/bin" "$ROOT/build/tools" ""
     nemesis "$ROOT/bin"
+    phase "multihost and ha, collected"
+    collect beside_multihost
+    collect beside_ha
     phase "e2e built with AddressSanitizer + UBSan, and beside it the unit tests so built"
     export ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=1:abort_on_error=0}
     export UBSAN_OPTIONS=${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1}
