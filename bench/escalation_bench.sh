@@ -331,6 +331,21 @@ if [[ " $SCENARIOS " == *" county "* ]]; then
       done
     ) &
     FEED=$!
+    # What the bench database's backends wait for, sampled every 50 ms
+    # while the feed runs (and a "tick" row each time: a gap between them is
+    # PostgreSQL, or the machine, not answering): where a stall of the acks
+    # came from (waits in esc_county.json).
+    "$PSQL" -X -q -t -A -F'|' -d "$GF_DB" >"$OUT/county_waits_$name.txt" 2>/dev/null <<'SQL' &
+SELECT (extract (epoch FROM clock_timestamp ()) * 1000)::bigint, '-', 'tick', 0, ''
+UNION ALL
+SELECT (extract (epoch FROM clock_timestamp ()) * 1000)::bigint,
+       coalesce (nullif (application_name, ''), backend_type),
+       wait_event_type || ':' || wait_event, pid, state_change::text
+  FROM pg_stat_activity
+ WHERE datname = current_database () AND state = 'active' AND pid <> pg_backend_pid ()
+   AND wait_event_type NOT IN ('Activity', 'Client') \watch 0.05
+SQL
+    WAITS=$!
     echo "$ACT_LINE" >"$OUT/county_actions_next"
     if [ "$ACT_TOTAL" -gt 0 ]; then
       "$TOOLS/action_pace" "$GF_INTAKE" 250 "$MARK" "$ACT_LINE" "$OUT/county_actions_next" \
@@ -342,6 +357,8 @@ if [[ " $SCENARIOS " == *" county "* ]]; then
   }
   unbusy() {
     rm -f "$MARK"
+    kill "$WAITS" 2>/dev/null || true
+    wait "$WAITS" 2>/dev/null || true
     wait "$FEED" || true
     wait "$ACTS" || true
     ACT_LINE=$(cat "$OUT/county_actions_next")
@@ -430,6 +447,51 @@ def feed(name):
                        "p99_chunks": [c["ack_ms"]["p99"] for c in chunks],
                        "max": max(c["ack_ms"]["max"] for c in chunks)},
             "end_to_end_ms": {"p99": max(c["end_to_end_ms"]["p99"] for c in chunks)}}
+def waits(name):
+    # The samples (every 50 ms) of the backends waiting while the feed ran:
+    # by who and what for, the ten most frequent; the longest single wait
+    # seen (one backend, one statement, the same wait in consecutive
+    # samples); the longest gap between the sampler's own ticks; and what
+    # was sampled while the feed's slowest acknowledgement was pending.
+    import glob
+    try:
+        rows = [l.rstrip("\n").split("|") for l in open(out + "county_waits_%s.txt" % name)]
+    except OSError:
+        return None
+    rows = [r for r in rows if len(r) == 5 and r[0].isdigit()]
+    ticks = sorted(int(r[0]) for r in rows if r[1] == "-")
+    rows = [r for r in rows if r[1] != "-"]
+    top = lambda rs: sorted(__import__("collections").Counter(
+        r[1] + " " + r[2] for r in rs).items(), key=lambda kv: -kv[1])[:10]
+    first, worst = {}, None
+    for t, who, what, pid, since in rows:
+        one = (pid, since, what)
+        first.setdefault(one, int(t))
+        if not worst or int(t) - first[one] > worst[1]:
+            worst = (who + " " + what, int(t) - first[one], int(t))
+    hhmmss = lambda ms: __import__("time").strftime("%H:%M:%S", __import__("time").gmtime(ms / 1000)) \
+        + ".%03d" % (ms % 1000)
+    gap = max(((b - a, b) for a, b in zip(ticks, ticks[1:])), default=(0, 0))
+    slow = None
+    for p in glob.glob(out + "county_feed_%s_*.json" % name):
+        try:
+            c = json.load(open(p))
+        except Exception:
+            continue
+        if c.get("ack_worst_at_ms") and (not slow or c["ack_ms"]["max"] > slow[1]):
+            slow = (c["ack_worst_at_ms"], c["ack_ms"]["max"])
+    during = None
+    if slow:
+        lo, hi = slow[0], slow[0] + slow[1]
+        inside = [t for t in ticks if lo <= t <= hi]
+        during = {"from": hhmmss(lo), "ms": slow[1],
+                  "sampler_gap_ms": max((b - a for a, b in zip([lo] + inside, inside + [hi]))),
+                  "top": top([r for r in rows if lo <= int(r[0]) <= hi])}
+    return {"every_ms": 50, "ticks": len(ticks), "samples": len(rows), "top": top(rows),
+            "longest": {"who_what": worst[0], "at_least_ms": worst[1], "ending": hhmmss(worst[2])}
+            if worst else None,
+            "sampler_gap_ms": gap[0], "sampler_gap_ending": hhmmss(gap[1]) if gap[1] else None,
+            "during_slowest_ack": during}
 roots, closed, open_, la_replay, la_feed, entries, escalators = sys.argv[1:]
 print(json.dumps({"roots": int(roots), "escalators": int(escalators), "closed": int(closed),
                   "open_per_root": int(open_),
@@ -441,6 +503,7 @@ print(json.dumps({"roots": int(roots), "escalators": int(escalators), "closed": 
                   "actions_open": acts("open"), "actions_lapse": acts("lapse"),
                   "replay": load("replay.json"),
                   "cpu_s": {"open": cpu("open"), "lapse": cpu("lapse")},
+                  "waits": {"quiet": waits("quiet"), "open": waits("open"), "lapse": waits("lapse")},
                   "rss_kib": {l.split()[0]: int(l.split()[1]) for l in open(out + "county_rss.txt")},
                   "load": {"replay": float(la_replay), "feed_quiet": float(la_feed)}}))
 PY

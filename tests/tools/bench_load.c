@@ -32,7 +32,8 @@
              was acknowledged, routed, its notification stored, and the
              event reached a subscriber.
     Prints one JSON object: counts, throughput, and p50/p99/p99.9/max of
-    both (and of the actions) in milliseconds.  Exit status 0 when every
+    both (and of the actions) in milliseconds, and when the slowest ack's
+    request was due (ack_worst_at_ms, epoch ms).  Exit status 0 when every
     request was acked ok, every case seen end to end and (with ACTORS)
     every action answered ok before the drain timeout. */
 #include "gf_proto.h"
@@ -319,6 +320,7 @@ int main (int argc, char **argv)
     size_t nseen = 0, cap = 0, next = 0, acked = 0, failed = 0;
     int64_t interval = rate > 0 ? (int64_t)(1e9 / rate) : 0;
     int64_t t0 = s_now_ns () + 20000000; /* 20 ms to settle */
+    int64_t wall0 = zclock_time () + 20; /* t0 on the wall clock, ms */
     int64_t drain_deadline = 0;
     zmq_pollitem_t items[] = {{zsock_resolve (dealer), 0, ZMQ_POLLIN, 0},
                               {zsock_resolve (sub), 0, ZMQ_POLLIN, 0}};
@@ -375,10 +377,14 @@ int main (int argc, char **argv)
     int64_t *ack = (int64_t *)calloc (total, sizeof (int64_t));
     int64_t *e2e = (int64_t *)calloc (total, sizeof (int64_t));
     size_t nack = 0, ne2e = 0;
-    int64_t first = reqs[0].sent, last_ack = 0, last_seen = 0;
+    int64_t first = reqs[0].sent, last_ack = 0, last_seen = 0, worst = -1, worst_at = 0;
     for (size_t i = 0; i < total; i++) {
         if (reqs[i].acked) {
             ack[nack++] = reqs[i].acked - reqs[i].intended;
+            if (reqs[i].acked - reqs[i].intended > worst) {
+                worst = reqs[i].acked - reqs[i].intended;
+                worst_at = wall0 + (reqs[i].intended - t0) / 1000000;
+            }
             if (reqs[i].acked > last_ack)
                 last_ack = reqs[i].acked;
         }
@@ -392,6 +398,9 @@ int main (int argc, char **argv)
             "\"failed\": %zu, \"seen\": %zu, \"sender_max_burst\": %zu, ",
             rate > 0 ? "open" : "closed", rate, rate > 0 ? 0 : window, next, nack, failed, ne2e,
             lag_max);
+    /* when the slowest acknowledgement's request was due (wall clock, epoch
+       ms): to find what the system did then (the escalation bench's waits) */
+    printf ("\"ack_worst_at_ms\": %" PRId64 ", ", worst_at);
     printf ("\"ack_per_s\": %.1f, \"end_to_end_per_s\": %.1f, ",
             last_ack > first ? (double)nack * 1e9 / (double)(last_ack - first) : 0,
             last_seen > first ? (double)ne2e * 1e9 / (double)(last_seen - first) : 0);
