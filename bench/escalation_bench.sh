@@ -465,6 +465,8 @@ def waits(name):
         r[1] + " " + r[2] for r in rs).items(), key=lambda kv: -kv[1])[:10]
     first, worst = {}, None
     for t, who, what, pid, since in rows:
+        if what.startswith("Timeout:"):
+            continue  # a sleep it chose (autovacuum's cost delay), not a stall
         one = (pid, since, what)
         first.setdefault(one, int(t))
         if not worst or int(t) - first[one] > worst[1]:
