@@ -465,8 +465,10 @@ def waits(name):
         r[1] + " " + r[2] for r in rs).items(), key=lambda kv: -kv[1])[:10]
     first, worst = {}, None
     for t, who, what, pid, since in rows:
-        if what.startswith("Timeout:"):
-            continue  # a sleep it chose (autovacuum's cost delay), not a stall
+        if what.startswith("Timeout:") or who == "autovacuum worker":
+            # a sleep it chose (the cost delay), or a vacuum's many short
+            # reads in one long statement, which would look like one wait
+            continue
         one = (pid, since, what)
         first.setdefault(one, int(t))
         if not worst or int(t) - first[one] > worst[1]:

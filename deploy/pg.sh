@@ -65,6 +65,10 @@ synchronous_commit = on
 fsync = on
 # full-page images compressed: half the WAL at a sub-district's pace
 wal_compression = lz4
+# data pages a backend writes itself go to the disk soon, not in the
+# kernel's burst 30 s later, which every WAL fsync (every COMMIT) queued
+# behind: 0.5-0.8 s stalls of the acks (docs/operations.md, WAL settings)
+backend_flush_after = 256kB
 max_connections = 200
 shared_buffers = 256MB
 log_min_messages = warning
