@@ -401,7 +401,7 @@ SQL
   stop_all
   python3 - "$COUNTY_ROOTS" "$COUNTY_CLOSED" "$COUNTY_OPEN" "$la_replay" "$la_feed" \
     "$(sql "SELECT count (*) FROM ledger_entries")" "$COUNTY_ESCALATORS" >"$OUT/esc_county.json" <<'PY'
-import json, sys
+import collections, json, sys, time
 out = "bench/out/"
 def acts(name):
     xs = [l.strip() for l in open(out + "county_actions_%s.txt" % name) if l.strip()] \
@@ -439,21 +439,24 @@ def feed(name):
               if __import__("os").path.getsize(p) > 0]
     if not chunks:
         return None
+    worst = max(chunks, key=lambda c: c["ack_ms"]["max"])
     return {"rate": chunks[0]["rate"], "chunks": len(chunks),
             "sent": sum(c["sent"] for c in chunks), "acked": sum(c["acked"] for c in chunks),
             "failed": sum(c["failed"] for c in chunks), "seen": sum(c["seen"] for c in chunks),
             "ack_ms": {"p50_chunks": [c["ack_ms"]["p50"] for c in chunks],
                        "p99": max(c["ack_ms"]["p99"] for c in chunks),
                        "p99_chunks": [c["ack_ms"]["p99"] for c in chunks],
-                       "max": max(c["ack_ms"]["max"] for c in chunks)},
+                       "max": worst["ack_ms"]["max"],
+                       # when the slowest ack's request was due (epoch ms; waits)
+                       "max_at_ms": worst.get("ack_worst_at_ms")},
             "end_to_end_ms": {"p99": max(c["end_to_end_ms"]["p99"] for c in chunks)}}
-def waits(name):
+def waits(name, fed):
     # The samples (every 50 ms) of the backends waiting while the feed ran:
     # by who and what for, the ten most frequent; the longest single wait
     # seen (one backend, one statement, the same wait in consecutive
     # samples); the longest gap between the sampler's own ticks; and what
-    # was sampled while the feed's slowest acknowledgement was pending.
-    import glob
+    # was sampled while the feed's slowest acknowledgement was pending
+    # (fed: feed (name)).
     try:
         rows = [l.rstrip("\n").split("|") for l in open(out + "county_waits_%s.txt" % name)]
     except OSError:
@@ -461,8 +464,7 @@ def waits(name):
     rows = [r for r in rows if len(r) == 5 and r[0].isdigit()]
     ticks = sorted(int(r[0]) for r in rows if r[1] == "-")
     rows = [r for r in rows if r[1] != "-"]
-    top = lambda rs: sorted(__import__("collections").Counter(
-        r[1] + " " + r[2] for r in rs).items(), key=lambda kv: -kv[1])[:10]
+    top = lambda rs: collections.Counter(r[1] + " " + r[2] for r in rs).most_common(10)
     first, worst = {}, None
     for t, who, what, pid, since in rows:
         if what.startswith("Timeout:") or who == "autovacuum worker":
@@ -473,22 +475,14 @@ def waits(name):
         first.setdefault(one, int(t))
         if not worst or int(t) - first[one] > worst[1]:
             worst = (who + " " + what, int(t) - first[one], int(t))
-    hhmmss = lambda ms: __import__("time").strftime("%H:%M:%S", __import__("time").gmtime(ms / 1000)) \
-        + ".%03d" % (ms % 1000)
+    hhmmss = lambda ms: time.strftime("%H:%M:%S", time.gmtime(ms / 1000)) + ".%03d" % (ms % 1000)
     gap = max(((b - a, b) for a, b in zip(ticks, ticks[1:])), default=(0, 0))
-    slow = None
-    for p in glob.glob(out + "county_feed_%s_*.json" % name):
-        try:
-            c = json.load(open(p))
-        except Exception:
-            continue
-        if c.get("ack_worst_at_ms") and (not slow or c["ack_ms"]["max"] > slow[1]):
-            slow = (c["ack_worst_at_ms"], c["ack_ms"]["max"])
     during = None
-    if slow:
-        lo, hi = slow[0], slow[0] + slow[1]
+    if fed and fed["ack_ms"]["max_at_ms"]:
+        lo = fed["ack_ms"]["max_at_ms"]
+        hi = lo + fed["ack_ms"]["max"]
         inside = [t for t in ticks if lo <= t <= hi]
-        during = {"from": hhmmss(lo), "ms": slow[1],
+        during = {"from": hhmmss(lo), "ms": fed["ack_ms"]["max"],
                   "sampler_gap_ms": max((b - a for a, b in zip([lo] + inside, inside + [hi]))),
                   "top": top([r for r in rows if lo <= int(r[0]) <= hi])}
     return {"every_ms": 50, "ticks": len(ticks), "samples": len(rows), "top": top(rows),
@@ -497,17 +491,18 @@ def waits(name):
             "sampler_gap_ms": gap[0], "sampler_gap_ending": hhmmss(gap[1]) if gap[1] else None,
             "during_slowest_ack": during}
 roots, closed, open_, la_replay, la_feed, entries, escalators = sys.argv[1:]
+fed = {k: feed(k) for k in ("quiet", "open", "lapse")}
 print(json.dumps({"roots": int(roots), "escalators": int(escalators), "closed": int(closed),
                   "open_per_root": int(open_),
                   "open": int(open_) * int(roots), "ledger_entries": int(entries),
                   "open_round": load("round_county_open.json"),
                   "lapse_round": load("round_county_lapse.json"),
-                  "feed_quiet": feed("quiet"), "actions_quiet": acts("quiet"),
-                  "feed_open": feed("open"), "feed_lapse": feed("lapse"),
+                  "feed_quiet": fed["quiet"], "actions_quiet": acts("quiet"),
+                  "feed_open": fed["open"], "feed_lapse": fed["lapse"],
                   "actions_open": acts("open"), "actions_lapse": acts("lapse"),
                   "replay": load("replay.json"),
                   "cpu_s": {"open": cpu("open"), "lapse": cpu("lapse")},
-                  "waits": {"quiet": waits("quiet"), "open": waits("open"), "lapse": waits("lapse")},
+                  "waits": {k: waits(k, fed[k]) for k in fed},
                   "rss_kib": {l.split()[0]: int(l.split()[1]) for l in open(out + "county_rss.txt")},
                   "load": {"replay": float(la_replay), "feed_quiet": float(la_feed)}}))
 PY

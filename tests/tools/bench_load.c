@@ -381,8 +381,8 @@ int main (int argc, char **argv)
     for (size_t i = 0; i < total; i++) {
         if (reqs[i].acked) {
             ack[nack++] = reqs[i].acked - reqs[i].intended;
-            if (reqs[i].acked - reqs[i].intended > worst) {
-                worst = reqs[i].acked - reqs[i].intended;
+            if (ack[nack - 1] > worst) {
+                worst = ack[nack - 1];
                 worst_at = wall0 + (reqs[i].intended - t0) / 1000000;
             }
             if (reqs[i].acked > last_ack)
