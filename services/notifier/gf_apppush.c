@@ -20,29 +20,40 @@ static const char *SQL_AUTH =
     "SELECT 1 FROM app_tokens t JOIN people p ON p.id = t.person"
     " WHERE t.person = $1 AND t.token_sha256 = sha256 (convert_to ($2, 'UTF8'))";
 
-/*  Due app messages of the persons in $1 (JSON array) not yet acknowledged;
-    $2 = 't' includes those already pushed (a sign-in), else only new ones
-    (delivery.sql). */
 /*  Under CURVE: whether the app's key may receive for the person
     (streams.sql). */
 static const char *SQL_MAY = "SELECT gf_app_may_receive ($1, $2) AS may";
 
-static const char *SQL_PUSH = "SELECT * FROM gf_app_push ($1::jsonb, $2::boolean)";
+/*  Due app messages of the persons in $1 (JSON array) not yet acknowledged,
+    a read (delivery.sql): what was pushed is remembered here, per session. */
+static const char *SQL_DUE = "SELECT * FROM gf_app_due ($1::jsonb)";
 
 /*  Receipts, many at once: $1 [{delivery, person}] (delivery.sql). */
 static const char *SQL_ACK = "SELECT gf_app_ack_many ($1::jsonb) AS acked";
+
+/*  A signed-in app. */
+typedef struct {
+    zframe_t *route;  /* its routing id                                       */
+    zhashx_t *pushed; /* delivery ids (decimal) pushed to it and still
+                         unacknowledged when last read: pushed once per
+                         sign-in                                              */
+    zhashx_t *due;    /* the same, being read (s_push)                        */
+} s_session_t;
 
 typedef struct {
     gf_db_t *db;
     zsock_t *router;
     gf_auth_t *auth;     /* CurveZMQ (zauth), or plain loopback */
-    zhashx_t *by_person; /* person → routing id (zframe_t)    */
-    zhashx_t *by_route;  /* routing id (hex) → person (char *) */
+    zhashx_t *by_person; /* person → s_session_t                */
+    zhashx_t *by_route;  /* routing id (hex) → person (char *)  */
     json_t *acks;        /* receipts received, not yet recorded */
     uint64_t pushed, acked;
 } s_apppush_t;
 
-static void s_reply (s_apppush_t *self, zframe_t *route, const char *verb, json_t *body)
+/*  Sends verb and body to the app at route.  Returns 0, or the error
+    (EHOSTUNREACH: the app is gone; EAGAIN: its queue is full); the
+    messages of an app that did not get them stay unacknowledged. */
+static int s_reply (s_apppush_t *self, zframe_t *route, const char *verb, json_t *body)
 {
     char *text = json_dumps (body, JSON_COMPACT);
     json_decref (body);
@@ -51,8 +62,11 @@ static void s_reply (s_apppush_t *self, zframe_t *route, const char *verb, json_
     zmsg_addstr (msg, verb);
     zmsg_addstr (msg, text);
     free (text);
-    if (zmsg_send (&msg, self->router) != 0)
-        zmsg_destroy (&msg); /* the app is gone; its messages stay unacknowledged */
+    if (zmsg_send (&msg, self->router) == 0)
+        return 0;
+    int error = zmq_errno ();
+    zmsg_destroy (&msg);
+    return error;
 }
 
 static void s_error (s_apppush_t *self, zframe_t *route, const char *code, const char *message)
@@ -60,33 +74,65 @@ static void s_error (s_apppush_t *self, zframe_t *route, const char *code, const
     s_reply (self, route, "error", json_pack ("{s:s, s:s}", "code", code, "message", message));
 }
 
+static void s_session_destroy (s_session_t **self_p)
+{
+    s_session_t *self = *self_p;
+    if (self) {
+        zframe_destroy (&self->route);
+        zhashx_destroy (&self->pushed);
+        zhashx_destroy (&self->due);
+        free (self);
+        *self_p = NULL;
+    }
+}
+
 static void s_session_end (s_apppush_t *self, const char *person)
 {
-    zframe_t *route = (zframe_t *)zhashx_lookup (self->by_person, person);
-    if (route) {
-        char *hex = zframe_strhex (route);
+    s_session_t *session = (s_session_t *)zhashx_lookup (self->by_person, person);
+    if (session) {
+        char *hex = zframe_strhex (session->route);
         zhashx_delete (self->by_route, hex);
         free (hex);
         zhashx_delete (self->by_person, person);
     }
 }
 
-/*  Pushes what SQL_PUSH returns for persons (a JSON array).  Returns the
-    number pushed, or -1 on a database error. */
-static int s_push (s_apppush_t *self, json_t *persons, bool again)
+/*  The session of a person (a JSON string), or NULL. */
+static s_session_t *s_session (s_apppush_t *self, json_t *person)
+{
+    return (s_session_t *)zhashx_lookup (self->by_person, json_string_value (person));
+}
+
+/*  Pushes the due messages of persons (a JSON array) that their sessions
+    have not been pushed yet.  What a session remembers becomes what was
+    read for it, so that a message acknowledged elsewhere (the workbench in
+    a browser) is forgotten here too.  Returns the number pushed, or -1 on
+    a database error. */
+static int s_push (s_apppush_t *self, json_t *persons)
 {
     char *persons_text = json_dumps (persons, JSON_COMPACT);
-    const char *params[] = {persons_text, again ? "t" : "f"};
-    PGresult *res = gf_db_exec (self->db, SQL_PUSH, 2, params);
+    const char *params[] = {persons_text};
+    PGresult *res = gf_db_exec (self->db, SQL_DUE, 1, params);
     free (persons_text);
     if (!res)
         return -1;
-    int n = PQntuples (res);
+    size_t count = json_array_size (persons);
+    for (size_t i = 0; i < count; i++) {
+        s_session_t *session = s_session (self, json_array_get (persons, i));
+        if (session && !session->due)
+            session->due = zhashx_new ();
+    }
+    int n = PQntuples (res), pushed = 0;
     for (int r = 0; r < n; r++) {
         const char *person = gf_db_get (res, r, "address");
-        zframe_t *route = (zframe_t *)zhashx_lookup (self->by_person, person);
-        if (!route)
+        const char *id = gf_db_get (res, r, "id");
+        s_session_t *session = (s_session_t *)zhashx_lookup (self->by_person, person);
+        if (!session || !session->due)
             continue;
+        if (zhashx_lookup (session->pushed, id)) {
+            zhashx_insert (session->due, id, session); /* any non-NULL item */
+            continue;
+        }
         /* {"delivery", "case", "text", "urgent", "at"}; no "case" for a
            field reminder's notice (missed patrol, overdue visit) */
         json_t *message = json_pack ("{s:I}", "delivery", (json_int_t)gf_db_get_ll (res, r, "id"));
@@ -97,12 +143,28 @@ static int s_push (s_apppush_t *self, json_t *persons, bool again)
         json_object_set_new (message, "urgent",
                              json_boolean (streq (gf_db_get (res, r, "urgent"), "t")));
         json_object_set_new (message, "at", json_string (gf_db_get (res, r, "at")));
-        s_reply (self, route, "message", message);
+        int error = s_reply (self, session->route, "message", message);
+        if (error == EHOSTUNREACH) { /* gone: its next sign-in gets everything */
+            s_session_end (self, person);
+            continue;
+        }
+        if (error)
+            continue; /* tried again at the next read */
+        zhashx_insert (session->due, id, session);
         self->pushed++;
+        pushed++;
         gf_metrics_inc ("gf_notifier_sent_total", "channel=\"app\"", 1);
     }
     PQclear (res);
-    return n;
+    for (size_t i = 0; i < count; i++) {
+        s_session_t *session = s_session (self, json_array_get (persons, i));
+        if (session && session->due) {
+            zhashx_destroy (&session->pushed);
+            session->pushed = session->due;
+            session->due = NULL;
+        }
+    }
+    return pushed;
 }
 
 /*  Under CURVE, whether the app identity with key uid may receive for
@@ -150,12 +212,15 @@ static void s_hello (s_apppush_t *self, zframe_t *route, json_t *body, const cha
     }
     s_session_end (self, person); /* a new connection replaces the old one */
     char *hex = zframe_strhex (route);
-    zhashx_insert (self->by_person, person, zframe_dup (route));
+    s_session_t *session = (s_session_t *)zmalloc (sizeof (s_session_t));
+    session->route = zframe_dup (route);
+    session->pushed = zhashx_new ();
+    zhashx_insert (self->by_person, person, session);
     zhashx_insert (self->by_route, hex, strdup (person));
     free (hex);
     s_reply (self, route, "welcome", json_pack ("{s:s}", "person", person));
     json_t *persons = json_pack ("[s]", person);
-    s_push (self, persons, true);
+    s_push (self, persons); /* a new session: everything unacknowledged */
     json_decref (persons);
 }
 
@@ -174,13 +239,19 @@ static void s_ack (s_apppush_t *self, zframe_t *route, json_t *body)
         s_error (self, route, "bad_request", "ack needs an integer delivery");
         return;
     }
+    /* Forgotten at once: should the receipt not be recorded (the database
+       away), the next push reads the message again and sends it again. */
+    s_session_t *session = (s_session_t *)zhashx_lookup (self->by_person, person);
+    char key[24];
+    snprintf (key, sizeof key, "%" JSON_INTEGER_FORMAT, json_integer_value (id));
+    if (session)
+        zhashx_delete (session->pushed, key);
     json_array_append_new (self->acks, json_pack ("{s:O, s:s}", "delivery", id, "person", person));
 }
 
 /*  Records the receipts received (one statement and one commit for all of
     them).  A database error drops them: the deliveries stay unacknowledged
-    and are pushed again at the app's next sign-in, which acknowledges them
-    again. */
+    and are pushed again (s_ack forgot them), and acknowledged again. */
 static void s_record (s_apppush_t *self)
 {
     if (json_array_size (self->acks) == 0)
@@ -244,7 +315,7 @@ void gf_apppush_actor (zsock_t *pipe, void *args)
     } else
         part->status = self.db ? 0 : 1;
     self.by_person = zhashx_new ();
-    zhashx_set_destructor (self.by_person, (zhashx_destructor_fn *)zframe_destroy);
+    zhashx_set_destructor (self.by_person, (zhashx_destructor_fn *)s_session_destroy);
     self.by_route = zhashx_new ();
     zhashx_set_destructor (self.by_route, (zhashx_destructor_fn *)zstr_free);
     self.acks = json_array ();
@@ -269,7 +340,7 @@ void gf_apppush_actor (zsock_t *pipe, void *args)
             for (void *r = zhashx_first (self.by_person); r; r = zhashx_next (self.by_person))
                 json_array_append_new (persons,
                                        json_string ((const char *)zhashx_cursor (self.by_person)));
-            s_push (&self, persons, false);
+            s_push (&self, persons);
             json_decref (persons);
             next_tick = zclock_mono () + TICK_MS;
         }

@@ -11,10 +11,12 @@
     On hello, every app message of the person not yet acknowledged is sent
     (again): an app that disconnected before acknowledging gets it on
     reconnect; an acknowledged one never comes back.  While signed in, new
-    due messages are pushed as they appear (NOTIFY gf_deliveries, checked at
-    least every 500 ms: quiet hours end without a notification).  A session
-    ends when a message cannot be routed to it (ROUTER_MANDATORY) or the
-    same person signs in again.
+    due messages are pushed as they appear (read every 500 ms: quiet hours
+    end without a notification), each once per session: the session
+    remembers what it pushed, and the push writes nothing (a message its
+    queue had no room for is tried again at the next read).  A session
+    ends when a message cannot be routed to it (ROUTER_MANDATORY: the app
+    is gone) or the same person signs in again.
 */
 #ifndef GF_APPPUSH_H_INCLUDED
 #define GF_APPPUSH_H_INCLUDED

@@ -6,7 +6,7 @@
 -- (rolled back).
 BEGIN;
 SET CONSTRAINTS event_stage_append IMMEDIATE; -- events in the log at each statement's end (events.sql)
-SELECT plan (52);
+SELECT plan (53);
 
 \ir fixtures/national_day_2026.sql
 -- and Sunday 20 September a make-up working day too (国庆调休).
@@ -150,20 +150,28 @@ SELECT ok ((SELECT next_at BETWEEN now () + interval '1 second' AND now () + int
 
 -- App push.
 UPDATE sim_clock SET at = '2026-09-18 20:30+08';
-SELECT results_eq ($$SELECT p.address, c.source_ref, p.urgent FROM gf_app_push ('["P-QNL.07.063-2", "P-QNL.07.063-3"]', false) p
+SELECT results_eq ($$SELECT p.address, c.source_ref, p.urgent FROM gf_app_due ('["P-QNL.07.063-2", "P-QNL.07.063-3"]') p
                       JOIN cases c ON c.id = p.case_id$$,
                    $$VALUES ('P-QNL.07.063-2', 'D', false), ('P-QNL.07.063-3', 'D', false),
                             ('P-QNL.07.063-2', 'U', true), ('P-QNL.07.063-3', 'U', true)$$,
                    'app push: the persons'' due messages, oldest first (Q''s waits for Sunday morning)');
-SELECT is ((SELECT count (*)::int FROM gf_app_push ('["P-QNL.07.063-2"]', false)), 0,
-           'pushed once: not again while signed in');
-SELECT is ((SELECT string_agg (c.source_ref, ',' ORDER BY p.id) FROM gf_app_push ('["P-QNL.07.063-2"]', true) p
-              JOIN cases c ON c.id = p.case_id), 'D,U', 'on sign-in: every unacknowledged due message again');
+SELECT is ((SELECT string_agg (c.source_ref, ',' ORDER BY p.id) FROM gf_app_due ('["P-QNL.07.063-2"]') p
+              JOIN cases c ON c.id = p.case_id), 'D,U',
+           'a read: the same messages again (the notifier remembers what it pushed to a signed-in app)');
+SELECT is ((SELECT count (*)::int FROM deliveries
+             WHERE channel = 'app' AND address IN ('P-QNL.07.063-2', 'P-QNL.07.063-3')
+               AND (state <> 'pending' OR attempts <> 0 OR sent_at IS NOT NULL)), 0,
+           'reading for the push writes nothing: the rows stay pending, no attempt, no sent_at');
+UPDATE deliveries SET state = 'sent' WHERE channel = 'app' AND address = 'P-QNL.07.063-2'
+   AND notification IN (SELECT id FROM notifications WHERE case_id = pg_temp.c ('U'));
+SELECT is ((SELECT string_agg (c.source_ref, ',' ORDER BY p.id) FROM gf_app_due ('["P-QNL.07.063-2"]') p
+              JOIN cases c ON c.id = p.case_id), 'D,U',
+           'a row an earlier build marked sent is still unacknowledged: read too');
 UPDATE deliveries SET state = 'acked' WHERE address = 'P-QNL.07.063-2'
    AND notification IN (SELECT id FROM notifications WHERE case_id = pg_temp.c ('D'));
-SELECT is ((SELECT string_agg (c.source_ref, ',') FROM gf_app_push ('["P-QNL.07.063-2"]', true) p
+SELECT is ((SELECT string_agg (c.source_ref, ',') FROM gf_app_due ('["P-QNL.07.063-2"]') p
               JOIN cases c ON c.id = p.case_id), 'U', 'an acknowledged message never comes back');
-SELECT is ((SELECT to_char (at::timestamp, 'YYYY-MM-DD HH24:MI') FROM gf_app_push ('["P-QNL.07.063-2"]', true)),
+SELECT is ((SELECT to_char (at::timestamp, 'YYYY-MM-DD HH24:MI') FROM gf_app_due ('["P-QNL.07.063-2"]')),
            '2026-09-18 20:00', 'at: the notification''s local time');
 
 -- A notice without a case (a field reminder's, 033): not urgent, held
@@ -177,12 +185,12 @@ SELECT bag_eq ($$SELECT d.channel, d.urgent, d.not_before FROM deliveries d JOIN
                   WHERE n.field_reminder IS NOT NULL$$,
                $$VALUES ('app', false, timestamptz '2026-09-20 08:00+08'), ('sms', false, timestamptz '2026-09-20 08:00+08')$$,
                'a notice without a case fans out to its recipient''s channels, not urgent, held until the make-up Sunday');
-SELECT is ((SELECT count (*)::int FROM gf_app_push ('["P-QNL.07.064-1"]', true)), 0,
+SELECT is ((SELECT count (*)::int FROM gf_app_due ('["P-QNL.07.064-1"]')), 0,
            'Friday 20:30: not pushed');
 UPDATE sim_clock SET at = '2026-09-20 08:00+08';
 SELECT results_eq ($$SELECT case_id, text FROM gf_delivery_claim ('sms', 100) WHERE address = (SELECT phone FROM people WHERE id = 'P-QNL.07.064-1')$$,
                    $$VALUES (NULL::bigint, '【巡查提醒】测试')$$, 'Sunday 08:00: claimed for SMS, without a case');
-SELECT results_eq ($$SELECT case_id, text FROM gf_app_push ('["P-QNL.07.064-1"]', false)$$,
+SELECT results_eq ($$SELECT case_id, text FROM gf_app_due ('["P-QNL.07.064-1"]')$$,
                    $$VALUES (NULL::bigint, '【巡查提醒】测试')$$, 'and pushed to the app, without a case');
 UPDATE sim_clock SET at = '2026-09-18 20:30+08';
 
@@ -240,7 +248,7 @@ SET LOCAL ROLE gf_notifier;
 SELECT lives_ok ($$SELECT * FROM gf_delivery_claim ('sms', 64)$$, 'as gf_notifier: the claim');
 SELECT lives_ok ($$SELECT * FROM gf_delivery_record ('[]', 'sms', 1000)$$, 'as gf_notifier: the record');
 SELECT is (gf_app_ack_many ('[]'), 0, 'as gf_notifier: receipts at once (none)');
-SELECT lives_ok ($$SELECT * FROM gf_app_push ('["P-QNL.07.063-1"]', true)$$, 'as gf_notifier: the app push');
+SELECT lives_ok ($$SELECT * FROM gf_app_due ('["P-QNL.07.063-1"]')$$, 'as gf_notifier: the app push''s read');
 RESET ROLE;
 
 SELECT * FROM finish ();

@@ -1,7 +1,7 @@
 -- delivery.sql — how a notification reaches its recipient: one deliveries row
 -- per channel, quiet hours for non-urgent staff messages.
 -- Owns: gf_quiet_release, gf_deliveries_fanout, gf_delivery_claim,
--- gf_delivery_record, gf_app_push, gf_app_inbox, gf_app_ack, gf_app_ack_many; trigger
+-- gf_delivery_record, gf_app_due, gf_app_inbox, gf_app_ack, gf_app_ack_many; trigger
 -- notifications_fanout.
 
 -- When a message created at t may go out.
@@ -164,33 +164,32 @@ $$;
 
 -- App push (services/notifier/gf_apppush.c): the due app messages of the
 -- persons in p_persons (a JSON array of person ids) not yet acknowledged,
--- marked sent; p_again includes those already pushed (a sign-in), else only
--- new ones.  Oldest first.  Planned with the caller's values, as the claim.
--- (sent_real stays NULL: it counts a channel's rate limit in the claim,
--- which never claims the app's rows; set, it put every pushed row into
--- deliveries_rate.)  The persons and the business time are read once: a semi join with the
--- JSON array re-read it for every due row (28 of 33 ms for 230 rows and
--- 400 persons, the app push's every tick), and gf_now () ran per row.
-CREATE OR REPLACE FUNCTION gf_app_push (p_persons jsonb, p_again boolean)
+-- oldest first.  A read: the notifier remembers which of them it has
+-- pushed to each signed-in app and pushes each once per sign-in (issue
+-- 17: marking every pushed row sent was a second non-HOT row version per
+-- app message, with its index entries; an app row now goes pending ->
+-- acked).  Rows a previous build
+-- marked sent are still unacknowledged and read alike.  Planned with the
+-- caller's values, as the claim.  The persons and the business time are
+-- read once: a semi join with the JSON array re-read it for every due row
+-- (28 of 33 ms for 230 rows and 400 persons, the app push's every tick),
+-- and gf_now () ran per row.
+DROP FUNCTION IF EXISTS gf_app_push (jsonb, boolean);
+CREATE OR REPLACE FUNCTION gf_app_due (p_persons jsonb)
 RETURNS TABLE (id bigint, address text, case_id bigint, text text, urgent boolean, at text)
-LANGUAGE plpgsql SET plan_cache_mode = force_custom_plan AS $$
+LANGUAGE plpgsql STABLE SET plan_cache_mode = force_custom_plan AS $$
 #variable_conflict use_column
 DECLARE
     v_persons text[] := ARRAY (SELECT jsonb_array_elements_text (p_persons));
     v_now timestamptz := gf_now ();
 BEGIN
     RETURN QUERY
-    WITH u AS (
-        UPDATE deliveries d SET state = 'sent', attempts = d.attempts + 1,
-               sent_at = coalesce (d.sent_at, v_now)
-         WHERE d.channel = 'app' AND d.not_before <= v_now
-           AND d.address = ANY (v_persons)
-           AND (d.state = 'pending' OR (p_again AND d.state = 'sent'))
-        RETURNING d.id, d.notification, d.address, d.urgent
-    )
-    SELECT u.id, u.address, n.case_id, n.text, u.urgent,
+    SELECT d.id, d.address, n.case_id, n.text, d.urgent,
            to_char (n.created_at AT TIME ZONE 'Asia/Shanghai', 'YYYY-MM-DD"T"HH24:MI:SS')
-      FROM u JOIN notifications n ON n.id = u.notification ORDER BY u.id;
+      FROM deliveries d JOIN notifications n ON n.id = d.notification
+     WHERE d.channel = 'app' AND d.not_before <= v_now
+       AND d.address = ANY (v_persons) AND d.state IN ('pending', 'sent')
+     ORDER BY d.id;
 END
 $$;
 
@@ -198,9 +197,8 @@ $$;
 -- person's app messages not yet acknowledged, after delivery p_after,
 -- oldest first, at most p_limit, held ones too: quiet hours keep the
 -- notifier from pushing at people off duty, and a person who has the
--- workbench open is looking.  A read: the state stays what the
--- notifier's app push made it, so a phone app signed in at the same time
--- still gets its push.  SECURITY DEFINER: the gateway holds nothing on
+-- workbench open is looking.  A read, as the app push's own (gf_app_due):
+-- a phone app signed in at the same time still gets its push.  SECURITY DEFINER: the gateway holds nothing on
 -- deliveries; it may read one person's inbox, the one whose session it
 -- checked.
 CREATE OR REPLACE FUNCTION gf_app_inbox (p_person text, p_after bigint, p_limit integer)
