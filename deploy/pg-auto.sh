@@ -126,8 +126,9 @@ cmd_init() {
   fi
   run_keeper monitor
   wait_until 60 "the monitor to accept connections" psql_node monitor -d pg_auto_failover -c "SELECT 1"
-  local n
+  local n created
   for n in a b; do
+    created=0
     if [ ! -f "$PAF/$n/PG_VERSION" ]; then
       # b clones a: a must be the primary (single) first.
       [ $n = b ] && wait_until 120 "node a to be the primary" state_is a single
@@ -136,8 +137,18 @@ cmd_init() {
       autoctl create postgres --pgdata "$PAF/$n" --pgport "$(port_of $n)" --name "$n" \
         --hostname 127.0.0.1 --listen 127.0.0.1 --username gridflow --dbname gridflow \
         --monitor "$MONITOR_URI" --auth trust --no-ssl >>"$PAF/log/create.log" 2>&1
+      created=1
     fi
     run_keeper $n
+    # The WAL settings of deploy/pg.sh (docs/operations.md, "WAL settings"),
+    # once, on the first node made: b, and any node rebuilt from the
+    # primary later, copies them with the data directory
+    # (postgresql.auto.conf).
+    if [ $n = a ] && [ $created = 1 ]; then
+      wait_until 60 "node a to accept connections" psql_node a -d postgres -c "SELECT 1"
+      psql_node a -d postgres -q -c "ALTER SYSTEM SET wal_compression = 'lz4'" \
+        -c "ALTER SYSTEM SET backend_flush_after = '256kB'" -c "SELECT pg_reload_conf()" >/dev/null
+    fi
   done
   # Either node may be the primary (after a failover, a restart keeps it).
   wait_until 120 "a primary and its synchronous standby" settled

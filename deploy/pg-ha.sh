@@ -69,6 +69,9 @@ synchronous_commit = on
 synchronous_standby_names = 'FIRST 1 (b)'
 max_connections = 100
 shared_buffers = 64MB
+# deploy/pg.sh's WAL settings (docs/operations.md, "WAL settings")
+wal_compression = lz4
+backend_flush_after = 256kB
 idle_in_transaction_session_timeout = 10s
 log_min_messages = warning
 CONF

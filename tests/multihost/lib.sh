@@ -75,6 +75,9 @@ unix_socket_directories = '$VAR/run'
 port = $PGPORT
 max_connections = $max
 shared_buffers = 64MB
+# deploy/pg.sh's WAL settings (docs/operations.md, "WAL settings")
+wal_compression = lz4
+backend_flush_after = 256kB
 # A worker cut off in the middle of a transaction holds the consumer's
 # checkpoint row lock until its session ends; end such sessions soon.
 idle_in_transaction_session_timeout = 5s

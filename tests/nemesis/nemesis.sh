@@ -158,6 +158,9 @@ unix_socket_directories = '$VAR/run'
 port = $PGPORT
 max_connections = 80
 shared_buffers = 64MB
+# deploy/pg.sh's WAL settings (docs/operations.md, "WAL settings")
+wal_compression = lz4
+backend_flush_after = 256kB
 tcp_keepalives_idle = 2
 tcp_keepalives_interval = 1
 tcp_keepalives_count = 2
