@@ -167,6 +167,19 @@ static int s_push (s_apppush_t *self, json_t *persons)
     return pushed;
 }
 
+/*  The apps signed in, and the messages pushed to them and not yet
+    acknowledged (what the outbox showed as an app row's "sent" before the
+    push stopped writing it). */
+static void s_gauges (s_apppush_t *self)
+{
+    int64_t unacknowledged = 0;
+    for (s_session_t *session = (s_session_t *)zhashx_first (self->by_person); session;
+         session = (s_session_t *)zhashx_next (self->by_person))
+        unacknowledged += (int64_t)zhashx_size (session->pushed);
+    gf_metrics_set ("gf_notifier_app_sessions", NULL, (int64_t)zhashx_size (self->by_person));
+    gf_metrics_set ("gf_notifier_app_unacknowledged", NULL, unacknowledged);
+}
+
 /*  Under CURVE, whether the app identity with key uid may receive for
     person; answers the app when not.  Always true on a plain endpoint. */
 static bool s_may (s_apppush_t *self, zframe_t *route, const char *uid, const char *person)
@@ -335,13 +348,16 @@ void gf_apppush_actor (zsock_t *pipe, void *args)
                 s_receive (&self);
             s_record (&self);
         }
-        if (zclock_mono () >= next_tick && zhashx_size (self.by_person)) {
-            json_t *persons = json_array ();
-            for (void *r = zhashx_first (self.by_person); r; r = zhashx_next (self.by_person))
-                json_array_append_new (persons,
-                                       json_string ((const char *)zhashx_cursor (self.by_person)));
-            s_push (&self, persons);
-            json_decref (persons);
+        if (zclock_mono () >= next_tick) {
+            if (zhashx_size (self.by_person)) {
+                json_t *persons = json_array ();
+                for (void *r = zhashx_first (self.by_person); r; r = zhashx_next (self.by_person))
+                    json_array_append_new (
+                        persons, json_string ((const char *)zhashx_cursor (self.by_person)));
+                s_push (&self, persons);
+                json_decref (persons);
+            }
+            s_gauges (&self);
             next_tick = zclock_mono () + TICK_MS;
         }
     }

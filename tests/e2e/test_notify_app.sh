@@ -7,12 +7,18 @@
 source "$(dirname "$0")/lib.sh"
 new_db
 sql "DELETE FROM delivery_quiet" >/dev/null
-start_stack
+start_stack --metrics
 LEADER=P-QNL.07.063-1
 TOKEN=$("$BIN/gridctl" notify token $LEADER)
 check "gridctl notify token prints a 48-hex-digit token" yes "$([[ $TOKEN =~ ^[0-9a-f]{48}$ ]] && echo yes || echo no)"
 check "unknown person has no token" 1 "$("$BIN/gridctl" notify token P-NOBODY >/dev/null 2>&1; echo $?)"
 app() { "$TOOLS/app_client" "$GF_APP" "$@"; }
+# the notifier's gauges: apps signed in, messages pushed to them and not
+# yet acknowledged
+gauges() {
+  echo "$(metric "${MPORT[notifier]}" gf_notifier_app_sessions) $(metric "${MPORT[notifier]}" gf_notifier_app_unacknowledged)"
+}
+gauges_are() { [ "$(gauges)" = "$1" ]; }
 
 check "a wrong token is refused" "error unauthorized" "$(app $LEADER 00deadbeef noack 1500)"
 check "another person's token is refused" "error unauthorized" "$(app P-QNL.07.063-2 "$TOKEN" noack 1500)"
@@ -28,11 +34,16 @@ check "pushed, not acknowledged: the push wrote nothing (pending, no attempt, no
   "$(sql "SELECT count(*) FILTER (WHERE state = 'pending' AND attempts = 0) || ' '
                  || count(*) FILTER (WHERE state = 'sent') || ' ' || count(*) FILTER (WHERE state = 'acked')
            FROM deliveries WHERE channel = 'app' AND address = '$LEADER'")"
+wait_for "the gauges" 5 gauges_are "1 3"
+check "gauges: one app signed in (gone, not yet found out), 3 messages pushed to it and not acknowledged" \
+  "1 3" "$(gauges)"
 app $LEADER "$TOKEN" ack 2000 >"$ART/run2.txt"
 check "reconnect without having acknowledged: the same 3 messages again" \
   "$(grep '^message' "$ART/run1.txt" | sort)" "$(grep '^message' "$ART/run2.txt" | sort)"
 wait_for "receipts recorded (送达有签收)" 10 sql_eq "SELECT count(*) FROM deliveries
    WHERE channel = 'app' AND address = '$LEADER' AND state = 'acked' AND acked_at IS NOT NULL" 3
+wait_for "the gauges" 5 gauges_are "1 0"
+check "gauges: after the receipts, nothing pushed is unacknowledged" "1 0" "$(gauges)"
 app $LEADER "$TOKEN" noack 2000 >"$ART/run3.txt"
 check "reconnect after acknowledging: nothing again" "welcome 0" \
   "$(head -n 1 "$ART/run3.txt") $(grep -c '^message' "$ART/run3.txt")"
