@@ -37,7 +37,7 @@ typedef struct {
     zhashx_t *pushed; /* delivery ids (decimal) pushed to it and still
                          unacknowledged when last read: pushed once per
                          sign-in                                              */
-    zhashx_t *due;    /* the same, being read (s_push)                        */
+    zhashx_t *due;    /* the same, being read (s_push); NULL when none        */
 } s_session_t;
 
 typedef struct {
@@ -103,6 +103,15 @@ static s_session_t *s_session (s_apppush_t *self, json_t *person)
     return (s_session_t *)zhashx_lookup (self->by_person, json_string_value (person));
 }
 
+/*  Keeps delivery id among those the session has been pushed, as it is
+    being read. */
+static void s_session_keep (s_session_t *self, const char *id)
+{
+    if (!self->due)
+        self->due = zhashx_new ();
+    zhashx_insert (self->due, id, self); /* any non-NULL item */
+}
+
 /*  Pushes the due messages of persons (a JSON array) that their sessions
     have not been pushed yet.  What a session remembers becomes what was
     read for it, so that a message acknowledged elsewhere (the workbench in
@@ -116,21 +125,15 @@ static int s_push (s_apppush_t *self, json_t *persons)
     free (persons_text);
     if (!res)
         return -1;
-    size_t count = json_array_size (persons);
-    for (size_t i = 0; i < count; i++) {
-        s_session_t *session = s_session (self, json_array_get (persons, i));
-        if (session && !session->due)
-            session->due = zhashx_new ();
-    }
     int n = PQntuples (res), pushed = 0;
     for (int r = 0; r < n; r++) {
         const char *person = gf_db_get (res, r, "address");
         const char *id = gf_db_get (res, r, "id");
         s_session_t *session = (s_session_t *)zhashx_lookup (self->by_person, person);
-        if (!session || !session->due)
+        if (!session)
             continue;
         if (zhashx_lookup (session->pushed, id)) {
-            zhashx_insert (session->due, id, session); /* any non-NULL item */
+            s_session_keep (session, id);
             continue;
         }
         /* {"delivery", "case", "text", "urgent", "at"}; no "case" for a
@@ -150,19 +153,20 @@ static int s_push (s_apppush_t *self, json_t *persons)
         }
         if (error)
             continue; /* tried again at the next read */
-        zhashx_insert (session->due, id, session);
+        s_session_keep (session, id);
         self->pushed++;
         pushed++;
         gf_metrics_inc ("gf_notifier_sent_total", "channel=\"app\"", 1);
     }
     PQclear (res);
-    for (size_t i = 0; i < count; i++) {
+    for (size_t i = 0; i < json_array_size (persons); i++) {
         s_session_t *session = s_session (self, json_array_get (persons, i));
         if (session && session->due) {
             zhashx_destroy (&session->pushed);
             session->pushed = session->due;
             session->due = NULL;
-        }
+        } else if (session)
+            zhashx_purge (session->pushed); /* nothing due is unacknowledged */
     }
     return pushed;
 }

@@ -168,9 +168,8 @@ $$;
 -- pushed to each signed-in app and pushes each once per sign-in (issue
 -- 17: marking every pushed row sent was a second non-HOT row version per
 -- app message, with its index entries; an app row now goes pending ->
--- acked).  Rows a previous build
--- marked sent are still unacknowledged and read alike.  Planned with the
--- caller's values, as the claim.  The persons and the business time are
+-- acked).  Rows a previous build marked sent are still unacknowledged and
+-- read alike.  Planned with the caller's values, as the claim.  The persons and the business time are
 -- read once: a semi join with the JSON array re-read it for every due row
 -- (28 of 33 ms for 230 rows and 400 persons, the app push's every tick),
 -- and gf_now () ran per row.
@@ -198,9 +197,9 @@ $$;
 -- oldest first, at most p_limit, held ones too: quiet hours keep the
 -- notifier from pushing at people off duty, and a person who has the
 -- workbench open is looking.  A read, as the app push's own (gf_app_due):
--- a phone app signed in at the same time still gets its push.  SECURITY DEFINER: the gateway holds nothing on
--- deliveries; it may read one person's inbox, the one whose session it
--- checked.
+-- a phone app signed in at the same time still gets its push.  SECURITY
+-- DEFINER: the gateway holds nothing on deliveries; it may read one
+-- person's inbox, the one whose session it checked.
 CREATE OR REPLACE FUNCTION gf_app_inbox (p_person text, p_after bigint, p_limit integer)
 RETURNS TABLE (id bigint, case_id bigint, text text, urgent boolean, at text)
 LANGUAGE sql STABLE SECURITY DEFINER SET search_path = public, pg_temp AS $$
