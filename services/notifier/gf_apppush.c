@@ -86,21 +86,21 @@ static void s_session_destroy (s_session_t **self_p)
     }
 }
 
+/*  The session of person, or NULL. */
+static s_session_t *s_session (s_apppush_t *self, const char *person)
+{
+    return (s_session_t *)zhashx_lookup (self->by_person, person);
+}
+
 static void s_session_end (s_apppush_t *self, const char *person)
 {
-    s_session_t *session = (s_session_t *)zhashx_lookup (self->by_person, person);
+    s_session_t *session = s_session (self, person);
     if (session) {
         char *hex = zframe_strhex (session->route);
         zhashx_delete (self->by_route, hex);
         free (hex);
         zhashx_delete (self->by_person, person);
     }
-}
-
-/*  The session of a person (a JSON string), or NULL. */
-static s_session_t *s_session (s_apppush_t *self, json_t *person)
-{
-    return (s_session_t *)zhashx_lookup (self->by_person, json_string_value (person));
 }
 
 /*  Keeps delivery id among those the session has been pushed, as it is
@@ -129,7 +129,7 @@ static int s_push (s_apppush_t *self, json_t *persons)
     for (int r = 0; r < n; r++) {
         const char *person = gf_db_get (res, r, "address");
         const char *id = gf_db_get (res, r, "id");
-        s_session_t *session = (s_session_t *)zhashx_lookup (self->by_person, person);
+        s_session_t *session = s_session (self, person);
         if (!session)
             continue;
         if (zhashx_lookup (session->pushed, id)) {
@@ -160,7 +160,7 @@ static int s_push (s_apppush_t *self, json_t *persons)
     }
     PQclear (res);
     for (size_t i = 0; i < json_array_size (persons); i++) {
-        s_session_t *session = s_session (self, json_array_get (persons, i));
+        s_session_t *session = s_session (self, json_string_value (json_array_get (persons, i)));
         if (session && session->due) {
             zhashx_destroy (&session->pushed);
             session->pushed = session->due;
@@ -258,7 +258,7 @@ static void s_ack (s_apppush_t *self, zframe_t *route, json_t *body)
     }
     /* Forgotten at once: should the receipt not be recorded (the database
        away), the next push reads the message again and sends it again. */
-    s_session_t *session = (s_session_t *)zhashx_lookup (self->by_person, person);
+    s_session_t *session = s_session (self, person);
     char key[24];
     snprintf (key, sizeof key, "%" JSON_INTEGER_FORMAT, json_integer_value (id));
     if (session)
