@@ -8,7 +8,7 @@
 -- calendar of our own (rolled back).
 BEGIN;
 SET CONSTRAINTS event_stage_append IMMEDIATE; -- events in the log at each statement's end (events.sql)
-SELECT plan (49);
+SELECT plan (50);
 
 \ir fixtures/national_day_2026.sql
 INSERT INTO sim_clock (at) VALUES ('2026-10-12 09:00+08') ON CONFLICT (id) DO UPDATE SET at = excluded.at;
@@ -207,9 +207,16 @@ SELECT is ((SELECT count (*) FROM notifications WHERE kind = 'sign.reminder' AND
 -- never finished within the escalator's 60 s statement timeout (make chaos,
 -- seed 55206).
 SELECT set_eq ($$SELECT p.proname::text FROM pg_proc p
-                 WHERE p.proname IN ('gf_escalate_many', 'gf_escalate_urgent')
+                 WHERE p.proname IN ('gf_escalate_each', 'gf_escalate_urgent')
                    AND 'plan_cache_mode=force_custom_plan' = ANY (p.proconfig)$$,
-               ARRAY['gf_escalate_many', 'gf_escalate_urgent'], 'the set-wide escalations are planned per call');
+               ARRAY['gf_escalate_each', 'gf_escalate_urgent'], 'the set-wide escalations are planned per call');
+
+-- An escalation changes no indexed column of cases, nor its agenda line's
+-- mark of ledger_entries: with room left on their pages (055) both stay on
+-- the page, without new index entries (HOT).
+SELECT is ((SELECT array_agg (c.relname || ':' || o ORDER BY c.relname) FROM pg_class c, unnest (c.reloptions) o
+             WHERE c.relname IN ('cases', 'ledger_entries') AND o LIKE 'fillfactor=%'),
+           ARRAY['cases:fillfactor=85', 'ledger_entries:fillfactor=85'], 'cases and ledger lines keep room for updates');
 
 -- A meeting's escalations are read by meeting (the lapse's digest, the
 -- ledger, the reports): an index serves it (053), not a scan of every
