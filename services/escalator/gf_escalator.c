@@ -34,10 +34,12 @@ static const char *SQL_OPEN =
 
 /*  Open meetings past slot + close_within_hours, in the order they lapsed
     (a root's together: by grid within one time); lapsed in groups by root
-    (s_lapses; NULL: closed by people meanwhile). */
-static const char *SQL_LAPSES = "SELECT meeting, grid, kind, root FROM gf_due_lapses ($1::text[])";
-static const char *SQL_LAPSE =
-    "SELECT l AS escalated, (l IS NOT NULL)::int AS lapsed FROM gf_lapse_meeting ($1::bigint) l";
+    (s_lapses), a root's meetings due at one time in one call, a row each
+    in their order (escalated NULL: closed by people meanwhile). */
+static const char *SQL_LAPSES =
+    "SELECT meeting, grid, kind, root, due FROM gf_due_lapses ($1::text[])";
+static const char *SQL_LAPSE = "SELECT escalated, (escalated IS NOT NULL)::int AS lapsed"
+                               "  FROM gf_lapse_meetings ($1::bigint[])";
 
 static const char *SQL_URGENT = "SELECT gf_escalate_urgent (gf_now (), $1::text[]) AS moved";
 
@@ -255,8 +257,26 @@ static void s_lapsed (s_escalator_t *self, PGresult *due, int r, long long escal
                gf_db_get (due, r, "grid"), escalated);
 }
 
-/*  The safety net: lapses every meeting due, oldest first.  Consecutive
-    meetings of one root share a transaction (fenced by its lease) until it
+/*  Rows r..r+n-1 of SQL_LAPSES' meeting ids as a bigint[] literal.  Caller
+    frees. */
+static char *s_ids (PGresult *due, int r, int n)
+{
+    size_t size = 3, used = 0;
+    for (int i = 0; i < n; i++)
+        size += strlen (gf_db_get (due, r + i, "meeting")) + 1;
+    char *ids = (char *)malloc (size);
+    assert (ids);
+    ids[used++] = '{';
+    for (int i = 0; i < n; i++)
+        used += (size_t)snprintf (ids + used, size - used, "%s%s", i ? "," : "",
+                                  gf_db_get (due, r + i, "meeting"));
+    snprintf (ids + used, size - used, "}");
+    return ids;
+}
+
+/*  The safety net: lapses every meeting due, oldest first, a root's
+    meetings due at one time in one call (gf_lapse_meetings).  Consecutive
+    calls for one root share a transaction (fenced by its lease) until it
     has run escalator/lapse_group ms: one COMMIT and one append to the log
     for the group (0: one transaction each).  A failure rolls the whole
     group back; the next tick lapses it again.  Returns 0 or -1. */
@@ -278,16 +298,28 @@ static int s_lapses (s_escalator_t *self)
         }
         int64_t started = zclock_mono ();
         do {
-            const char *params[] = {gf_db_get (due, r, "meeting")};
+            /* The root's meetings due at this one time: one call. */
+            int n = 1;
+            while (r + n < rows && streq (gf_db_get (due, r + n, "root"), root) &&
+                   streq (gf_db_get (due, r + n, "due"), gf_db_get (due, r, "due")))
+                n++;
+            char *ids = s_ids (due, r, n);
+            const char *params[] = {ids};
             PGresult *res = gf_db_exec (self->db, SQL_LAPSE, 1, params);
-            if (!res) {
+            free (ids);
+            if (!res || PQntuples (res) != n) {
+                if (res)
+                    zsys_error ("escalator: a lapse of %d meetings returned %d rows", n,
+                                PQntuples (res));
+                PQclear (res);
                 rc = -1;
                 break;
             }
-            escalated[r] =
-                gf_db_get_ll (res, 0, "lapsed") ? gf_db_get_ll (res, 0, "escalated") : -1;
+            for (int i = 0; i < n; i++)
+                escalated[r + i] =
+                    gf_db_get_ll (res, i, "lapsed") ? gf_db_get_ll (res, i, "escalated") : -1;
             PQclear (res);
-            r++;
+            r += n;
         } while (r < rows && !zsys_interrupted && streq (gf_db_get (due, r, "root"), root) &&
                  zclock_mono () - started < self->config->lapse_group_ms);
         if (rc || gf_db_commit (self->db) != 0) {

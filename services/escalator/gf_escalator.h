@@ -9,9 +9,11 @@
     open close_within_hours after its slot (the safety net: the rule-based
     escalations of its undecided agenda cases, automatic); then escalates
     urgent cases that ran out of time, then sends sign-for reminders and
-    tells leaders about referrals with no department reply in time.  Each
-    meeting's opening and each lapse is one transaction (gf_open_meeting,
-    gf_lapse_meeting in deploy/sql/repeatable/meetings.sql); unique keys on
+    tells leaders about referrals with no department reply in time.  A
+    root's meetings of one slot are opened in one call, and its meetings
+    due to lapse at one time lapsed in one call (gf_open_meetings,
+    gf_lapse_meetings in deploy/sql/repeatable/meetings.sql), each in a
+    transaction of that root (escalator/lapse_group); unique keys on
     meetings, escalations and notifications and the meeting row's lock make
     every effect happen at most once, however many escalators run.
 

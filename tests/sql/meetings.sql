@@ -5,7 +5,7 @@
 -- day.  On a calendar of our own (rolled back).
 BEGIN;
 SET CONSTRAINTS event_stage_append IMMEDIATE; -- events in the log at each statement's end (events.sql)
-SELECT plan (75);
+SELECT plan (79);
 
 \ir fixtures/national_day_2026.sql
 DELETE FROM meeting_schedule;
@@ -390,6 +390,50 @@ SELECT throws_ok ($$SELECT * FROM gf_open_meetings_in (ARRAY['QNL.12', 'QNL.A01'
                       '2026-10-19 09:00+08', '2026-10-12 09:00+08', '{}', '{}')$$,
                   '22023', NULL, 'gf_open_meetings_in: grid codes of one length (its join)');
 
+-- Several meetings lapsed in one call (the escalator's meetings of one root
+-- due at one time): a row each in the order given, NULL for one lapsed
+-- already; weekly meetings of distinct grids together (gf_lapse_batch), a
+-- second meeting of one grid (missed weeks) after the first: a case the
+-- first escalated is not the second's.
+INSERT INTO cases (id, source, source_ref, root, grid, state, tier, description, received_at, updated_at, level, groups)
+VALUES (910021, 't', 'm21', 'QNL', 'QNL.05.041', 'signed', 'pending', 'd', '2026-09-28 10:00+08', NULL, 3, '{}'),
+       (910022, 't', 'm22', 'QNL', 'QNL.06.051', 'signed', 'pending', 'd', '2026-09-28 10:00+08', NULL, 3, '{}'),
+       (910023, 't', 'm23', 'QNL', 'QNL.06.052', 'signed', 'pending', 'd', '2026-09-28 11:00+08', NULL, 3, '{}'),
+       (910024, 't', 'm24', 'QNL', 'QNL.06.052', 'signed', 'pending', 'd', '2026-09-28 12:00+08', NULL, 3, '{}');
+CREATE TEMP TABLE lm AS
+SELECT gf_open_meeting ('QNL.05', 'weekly', '2026-10-12 09:00+08') AS a,
+       gf_open_meeting ('QNL.06', 'weekly', '2026-10-12 09:00+08') AS b,
+       gf_open_meeting ('QNL.05', 'weekly', '2026-10-19 09:00+08') AS c,
+       (SELECT id FROM meetings WHERE grid = 'QNL.01' AND kind = 'weekly' AND day = '2026-10-12') AS d;
+GRANT SELECT ON lm TO gf_escalator;
+SET LOCAL ROLE gf_escalator;
+SELECT results_eq (
+    $$SELECT l.meeting, l.escalated FROM lm, gf_lapse_meetings (ARRAY[lm.a, lm.b, lm.d, lm.c]) l$$,
+    $$SELECT lm.a, 1 FROM lm UNION ALL SELECT lm.b, 3 FROM lm UNION ALL SELECT lm.d, NULL FROM lm
+      UNION ALL SELECT lm.c, 0 FROM lm$$,
+    'gf_lapse_meetings: a row each in order; a lapsed meeting NULL; the later meeting of a grid finds its case moved');
+RESET ROLE;
+SELECT results_eq (
+    $$SELECT e.case_id, e.meeting_id = CASE WHEN e.case_id = 910021 THEN lm.a ELSE lm.b END
+        FROM escalations e, lm WHERE e.case_id BETWEEN 910021 AND 910024 ORDER BY e.case_id$$,
+    $$VALUES (910021::bigint, true), (910022, true), (910023, true), (910024, true)$$,
+    'each case escalated once, by its own grid''s meeting');
+SELECT results_eq (
+    $$SELECT m.grid || ' ' || m.day, e.payload->>'escalated', e.payload->>'digest'
+        FROM case_events e JOIN meetings m ON m.id = (e.payload->>'meeting')::bigint, lm
+       WHERE e.type = 'meeting.lapsed' AND m.id IN (lm.a, lm.b, lm.c) ORDER BY e.seq$$,
+    $$VALUES ('QNL.05 2026-10-12', '1', 'false'), ('QNL.06 2026-10-12', '3', 'true'),
+             ('QNL.05 2026-10-19', '0', 'false')$$,
+    'a meeting.lapsed each, with its own count and digest (digest_over 2)');
+SELECT bag_eq (
+    $$SELECT n.kind, n.recipient FROM notifications n, lm
+       WHERE n.meeting_id IN (lm.a, lm.b, lm.c) OR n.case_id BETWEEN 910021 AND 910024$$,
+    $$VALUES ('meeting.lapsed', 'P-QNL.05-1'), ('escalated.to2', 'P-QNL.05-1'),
+             ('escalated.to2', 'P-QNL.05.041-1'), ('meeting.lapsed', 'P-QNL.06-1'),
+             ('escalated.digest', 'P-QNL.06.051-1'), ('escalated.digest', 'P-QNL.06.052-1'),
+             ('meeting.lapsed', 'P-QNL.05-1')$$,
+    'each meeting told as alone: QNL.05''s case per escalation, QNL.06''s by digest, the later meeting''s lapse too');
+
 -- Planned for each call's own values (force_custom_plan): a session that
 -- ran them five times would otherwise keep a generic plan whose guessed
 -- set sizes (an array's unnest, a subtree's bounds) are tiny; at 100,000
@@ -397,19 +441,19 @@ SELECT throws_ok ($$SELECT * FROM gf_open_meetings_in (ARRAY['QNL.12', 'QNL.A01'
 -- never finished within the escalator's 60 s statement timeout (make chaos,
 -- seed 55206).
 SELECT set_eq ($$SELECT p.proname::text FROM pg_proc p
-                 WHERE p.proname IN ('gf_open_meeting', 'gf_open_meetings_in', 'gf_lapse_meeting')
+                 WHERE p.proname IN ('gf_open_meeting', 'gf_open_meetings_in', 'gf_lapse_batch')
                    AND 'plan_cache_mode=force_custom_plan' = ANY (p.proconfig)$$,
-               ARRAY['gf_open_meeting', 'gf_open_meetings_in', 'gf_lapse_meeting'],
+               ARRAY['gf_open_meeting', 'gf_open_meetings_in', 'gf_lapse_batch'],
                'opening and lapsing a meeting are planned per call');
 -- ... but a function's setting holds for every function and trigger it
--- calls: the lapse's notices (gf_notify_meeting) and their deliveries'
+-- calls: the lapse's notices (gf_notify_meetings) and their deliveries'
 -- fan-out (gf_deliveries_fanout) read by key and say auto for themselves,
 -- so that the escalator's session keeps their plans instead of planning
 -- them again at every lapse (docs/performance.md, 7 Dec 2026).
 SELECT set_eq ($$SELECT p.proname::text FROM pg_proc p
-                 WHERE p.proname IN ('gf_notify_meeting', 'gf_deliveries_fanout')
+                 WHERE p.proname IN ('gf_notify_meetings', 'gf_deliveries_fanout')
                    AND 'plan_cache_mode=auto' = ANY (p.proconfig)$$,
-               ARRAY['gf_notify_meeting', 'gf_deliveries_fanout'],
+               ARRAY['gf_notify_meetings', 'gf_deliveries_fanout'],
                'the lapse''s notices keep their plans under the lapse''s per-call planning');
 
 SELECT * FROM finish ();

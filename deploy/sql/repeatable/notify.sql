@@ -6,7 +6,7 @@
 -- (033: missed patrols, overdue visits) and of lapsed meetings (036), which
 -- have no case.
 -- Owns: gf_notification_text, gf_notification_payload, gf_notify_many, gf_notifier_batch,
--- gf_notify_field, gf_notify_meeting.
+-- gf_notify_field, gf_notify_meeting, gf_notify_meetings.
 
 -- The payload of a notification.created event: the one shape for every
 -- notice, a case's, a field reminder's or a lapsed meeting's (case null
@@ -258,7 +258,7 @@ LANGUAGE sql AS $$
 $$;
 
 -- The notices of a meeting the safety net lapsed (036; meetings.sql
--- gf_lapse_meeting calls it in the lapse's own transaction): one staff
+-- gf_lapse_batch calls gf_notify_meetings in the lapse's own transaction): one staff
 -- notification per leader of the meeting's grid (the L2 grid of a weekly
 -- meeting, the L1 grid of a monthly one) as the enabled notification_rules
 -- row of meeting.lapsed, audience grid_leader, says; and with p_digest (a
@@ -273,36 +273,48 @@ $$;
 -- or 月, %2$s the day (YYYY-MM-DD), %3$s the automatic escalations, %4$s
 -- the grid's code, %5$s its name; digest: the same for the recipient's
 -- grid and its own escalations, %6$s the level they went to, %7$s the
--- first ten case numbers.  Returns how many were created.  PL/pgSQL, so
--- that the escalator's session plans its statement once, not at every
--- lapse as an SQL function's (2-3 ms of a county lapse's 25-30;
--- docs/performance.md), and plan_cache_mode = auto of its own: its caller
--- gf_lapse_meeting plans per call (force_custom_plan), and a function's
--- setting holds for every function it calls, so this statement was planned
--- again at every lapse all the same.  It reads by key (a meeting's
--- escalations by escalations_meeting, their cases by id): a plan kept for
--- the session serves a lapse of 10 cases and one of 100,000 alike.
+-- first ten case numbers.  Returns how many were created.
 DROP FUNCTION IF EXISTS gf_notify_meeting (bigint, integer);
 CREATE OR REPLACE FUNCTION gf_notify_meeting (p_meeting bigint, p_escalated integer,
                                               p_digest boolean DEFAULT false)
+RETURNS integer LANGUAGE sql AS $$
+    SELECT gf_notify_meetings (ARRAY[p_meeting], ARRAY[p_escalated], ARRAY[p_digest])
+$$;
+
+-- gf_notify_meeting for several meetings in one statement (a batch of
+-- lapses, meetings.sql gf_lapse_batch): p_escalated and p_digest are each
+-- meeting's, in the same order; the notices in the meetings' order.
+-- PL/pgSQL, so that the escalator's session plans its statement once, not
+-- at every lapse as an SQL function's (2-3 ms of a county lapse's 25-30;
+-- docs/performance.md), and plan_cache_mode = auto of its own: its caller
+-- gf_lapse_batch plans per call (force_custom_plan), and a function's
+-- setting holds for every function it calls, so this statement was planned
+-- again at every lapse all the same.  It reads by key (the meetings'
+-- escalations by escalations_meeting, their cases by id): a plan kept for
+-- the session serves a lapse of 10 cases and one of 100,000 alike.
+CREATE OR REPLACE FUNCTION gf_notify_meetings (p_meetings bigint[], p_escalated integer[],
+                                               p_digest boolean[])
 RETURNS integer LANGUAGE plpgsql SET plan_cache_mode = auto AS $$
 DECLARE
     n integer;
 BEGIN
     WITH mt AS (
-        SELECT m.id, m.grid, m.day, CASE m.kind WHEN 'weekly' THEN '周' ELSE '月' END AS k
-          FROM meetings m WHERE m.id = p_meeting AND m.kind IN ('weekly', 'monthly')
+        SELECT m.id, m.grid, m.day, CASE m.kind WHEN 'weekly' THEN '周' ELSE '月' END AS k,
+               a.escalated
+          FROM unnest (p_meetings, p_escalated) AS a (id, escalated)
+          JOIN meetings m ON m.id = a.id AND m.kind IN ('weekly', 'monthly')
     ), went AS (
-        -- the digest's grids: who owned each escalated case before
-        SELECT gf_owner_grid (c.grid, e.from_level) AS grid, count (*) AS n,
+        -- the digests' grids: who owned each escalated case before
+        SELECT e.meeting_id AS id, gf_owner_grid (c.grid, e.from_level) AS grid, count (*) AS n,
                max (e.to_level) AS to_level,
                (array_agg (e.case_id ORDER BY e.case_id))[1:10] AS first_ten
           FROM escalations e JOIN cases c ON c.id = e.case_id
-         WHERE p_digest AND e.meeting_id = p_meeting
-         GROUP BY 1
+         WHERE e.meeting_id = ANY (ARRAY (SELECT a.id FROM unnest (p_meetings, p_digest) AS a (id, digest)
+                                           WHERE a.digest))
+         GROUP BY 1, 2
     ), msg AS (
         SELECT 1 AS ord, mt.id, mt.grid, p.id AS recipient, r.kind,
-               format (tp.body, mt.k, to_char (mt.day, 'YYYY-MM-DD'), coalesce (p_escalated, 0),
+               format (tp.body, mt.k, to_char (mt.day, 'YYYY-MM-DD'), coalesce (mt.escalated, 0),
                        g.code, g.name) AS text
           FROM mt
           JOIN notification_rules r ON r.event_type = 'meeting.lapsed' AND r.audience = 'grid_leader'
@@ -315,7 +327,7 @@ BEGIN
                format (tp.body, mt.k, to_char (mt.day, 'YYYY-MM-DD'), w.n, g.code, g.name,
                        CASE w.to_level WHEN 2 THEN '二级网格' ELSE '一级网格' END,
                        array_to_string (w.first_ten, '、') || CASE WHEN w.n > 10 THEN ' 等' ELSE '' END)
-          FROM mt CROSS JOIN went w
+          FROM mt JOIN went w ON w.id = mt.id
           JOIN notification_rules r ON r.event_type = 'meeting.lapsed'
                                    AND r.audience = 'previous_owner_leader'
                                    AND r.raised_by = 'escalator' AND r.enabled
@@ -323,21 +335,21 @@ BEGIN
           JOIN grids g ON g.code = w.grid
           JOIN people p ON p.grid = w.grid AND p.role = 'leader'
     ), todo AS (
-        SELECT DISTINCT ON (m.recipient) m.* FROM msg m
+        SELECT DISTINCT ON (m.id, m.recipient) m.* FROM msg m
          WHERE NOT EXISTS (SELECT 1 FROM notifications n
                             WHERE n.meeting_id = m.id AND n.recipient = m.recipient)
-         ORDER BY m.recipient, m.ord
+         ORDER BY m.id, m.recipient, m.ord
     ), ins AS (
         INSERT INTO notifications (meeting_id, kind, recipient, audience, text, created_at)
         SELECT t.id, t.kind, t.recipient, 'staff', t.text, (SELECT gf_now ()) FROM todo t
-         ORDER BY t.ord, t.recipient
+         ORDER BY t.id, t.ord, t.recipient
         ON CONFLICT DO NOTHING
         RETURNING id, meeting_id, kind, recipient, text, created_at
     ), ev AS (
         INSERT INTO event_stage (type, topic, case_id, grid, at, payload)
         SELECT 'notification.created', 'notify/' || i.recipient, NULL, t.grid, i.created_at,
                gf_notification_payload (i.id, NULL, i.kind, i.recipient, p.role, i.text)
-          FROM ins i JOIN todo t ON t.recipient = i.recipient
+          FROM ins i JOIN todo t ON t.id = i.meeting_id AND t.recipient = i.recipient
           LEFT JOIN people p ON p.id = i.recipient
          ORDER BY i.id
         RETURNING 1
