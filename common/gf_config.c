@@ -63,6 +63,8 @@ static const s_key_t s_keys[] = {
      FIELD (router_linger_ms)},
     {"escalator/lapse_group", "--lapse-group", "GF_LAPSE_GROUP_MS", "100", TYPE_INT, 0, 10000,
      false, FIELD (lapse_group_ms)},
+    {"escalator/lapse_lines", "--lapse-lines", "GF_LAPSE_LINES", "5000", TYPE_INT, 0, 1000000,
+     false, FIELD (lapse_lines)},
     {"log/verbose", "-v", "GF_VERBOSE", "0", TYPE_BOOL, 0, 0, true, FIELD (verbose)},
     {"log/target", "--log", "GF_LOG", "stderr", TYPE_LOG, 0, 0, false, FIELD (log)},
     {"metrics/port", "--metrics", "GF_METRICS", "0", TYPE_INT, 0, 65535, false,

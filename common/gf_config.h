@@ -91,6 +91,7 @@ typedef struct {
     int partitions;             /* router, notifier: partitions of the work (1..64)     */
     int router_linger_ms;       /* router: events of this long in one step (intake/route) */
     int lapse_group_ms;         /* escalator: a root's lapses share a transaction this long */
+    int lapse_lines;            /* escalator: agenda lines lapsed by one call at most */
     _Atomic bool verbose;       /* log every message (reloadable: SIGHUP)               */
     char *log;                  /* "stderr" or "syslog"                                 */
     int metrics_port;           /* HTTP /metrics and /healthz port, 0: off              */

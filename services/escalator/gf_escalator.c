@@ -33,11 +33,14 @@ static const char *SQL_OPEN =
     "SELECT grid, meeting FROM gf_open_meetings ($1::text[], $2, $3::timestamptz)";
 
 /*  Open meetings past slot + close_within_hours, in the order they lapsed
-    (a root's together: by grid within one time); lapsed in groups by root
-    (s_lapses), a root's meetings due at one time in one call, a row each
-    in their order (escalated NULL: closed by people meanwhile). */
+    (a root's together: by grid within one time), each with its agenda's
+    lines; lapsed in groups by root (s_lapses), a root's meetings due at one
+    time in one call, a row each in their order (escalated NULL: closed by
+    people meanwhile). */
 static const char *SQL_LAPSES =
-    "SELECT meeting, grid, kind, root, due FROM gf_due_lapses ($1::text[])";
+    "SELECT l.meeting, l.grid, l.kind, l.root, l.due,"
+    "       (SELECT count (*) FROM ledger_entries le WHERE le.meeting_id = l.meeting) AS lines"
+    "  FROM gf_due_lapses ($1::text[]) l";
 static const char *SQL_LAPSE = "SELECT escalated, (escalated IS NOT NULL)::int AS lapsed"
                                "  FROM gf_lapse_meetings ($1::bigint[])";
 
@@ -298,11 +301,18 @@ static int s_lapses (s_escalator_t *self)
         }
         int64_t started = zclock_mono ();
         do {
-            /* The root's meetings due at this one time: one call. */
+            /* The root's meetings due at this one time: one call, up to
+               escalator/lapse_lines agenda lines (a catch-up's meetings of
+               thousands of lines each go one by one: their cases stay
+               locked until the group commits). */
             int n = 1;
+            long long lines = gf_db_get_ll (due, r, "lines");
             while (r + n < rows && streq (gf_db_get (due, r + n, "root"), root) &&
-                   streq (gf_db_get (due, r + n, "due"), gf_db_get (due, r, "due")))
+                   streq (gf_db_get (due, r + n, "due"), gf_db_get (due, r, "due")) &&
+                   lines + gf_db_get_ll (due, r + n, "lines") <= self->config->lapse_lines) {
+                lines += gf_db_get_ll (due, r + n, "lines");
                 n++;
+            }
             char *ids = s_ids (due, r, n);
             const char *params[] = {ids};
             PGresult *res = gf_db_exec (self->db, SQL_LAPSE, 1, params);

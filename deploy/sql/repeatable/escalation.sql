@@ -155,15 +155,15 @@ BEGIN
           FROM done d
          WHERE le.meeting_id = ANY (v_ids) AND le.meeting_id = d.meeting_id AND le.case_id = d.id
     )
-    SELECT (SELECT array_agg (n.meeting_id) FROM (SELECT d.meeting_id, count (*) AS n FROM done d GROUP BY 1) n),
-           (SELECT array_agg (n.n::integer) FROM (SELECT d.meeting_id, count (*) AS n FROM done d GROUP BY 1) n),
+    SELECT per.meetings, per.moved, told.notices INTO v_meetings, v_moved, notices
+      FROM (SELECT array_agg (g.meeting_id) AS meetings, array_agg (g.n::integer) AS moved
+              FROM (SELECT d.meeting_id, count (*) AS n FROM done d GROUP BY 1) g) per,
            (SELECT jsonb_agg (jsonb_build_object ('case_id', d.id, 'type', 'case.escalated', 'grid', d.grid,
                                                   'owner', d.new_owner, 'previous', d.old_owner,
                                                   'key', p_to::text,
                                                   'extra', CASE p_to WHEN 2 THEN '二级网格' ELSE '一级网格' END)
-                              ORDER BY d.id) FILTER (WHERE d.notify)
-              FROM done d)
-      INTO v_meetings, v_moved, notices;
+                              ORDER BY d.id) FILTER (WHERE d.notify) AS notices
+              FROM done d) told;
     IF notices IS NOT NULL THEN
         PERFORM gf_notify_many ('escalator', notices);
     END IF;

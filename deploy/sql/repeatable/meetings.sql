@@ -459,12 +459,14 @@ $$;
 
 -- Several meetings' lapses in one call, each as gf_lapse_meeting, in the
 -- order given (the safety net's meetings of one root due at one time:
--- the escalator's s_lapses): one row per meeting, its escalations or NULL
+-- the escalator's s_lapses, which bounds a call by its agenda lines,
+-- escalator/lapse_lines): one row per meeting, its escalations or NULL
 -- (left alone).  Run together (gf_lapse_batch) where their lapses cannot
 -- touch each other's cases: consecutive weekly meetings of distinct L2
 -- grids (disjoint subtrees).  A monthly meeting, or a second weekly meeting
 -- of one grid (missed weeks: a case the first one escalates is no longer a
 -- candidate of the second), starts a new batch.
+DROP FUNCTION IF EXISTS gf_lapse_meetings (bigint[], integer);
 CREATE OR REPLACE FUNCTION gf_lapse_meetings (p_meetings bigint[])
 RETURNS TABLE (meeting bigint, escalated integer)
 LANGUAGE plpgsql AS $$
