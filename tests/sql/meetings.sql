@@ -258,7 +258,7 @@ SELECT bag_eq (
     'at or below digest_over (10) the escalated case is told as every escalation: the new and the previous owner''s leaders');
 SELECT is (gf_lapse_meeting ((SELECT id FROM meetings WHERE grid = 'QNL.01' AND kind = 'weekly' AND day = '2026-10-12')), NULL,
            'lapsed once');
-SELECT is (gf_notify_meeting ((SELECT id FROM meetings WHERE grid = 'QNL.01' AND kind = 'weekly' AND day = '2026-10-12'), 1), 0,
+SELECT is (gf_notify_meetings (ARRAY (SELECT id FROM meetings WHERE grid = 'QNL.01' AND kind = 'weekly' AND day = '2026-10-12'), '{1}', '{f}'), 0,
            'told once: a second call (a retried lapse) tells nobody again');
 SELECT throws_ok (
     $$INSERT INTO notifications (case_id, meeting_id, kind, recipient, audience, text, created_at)

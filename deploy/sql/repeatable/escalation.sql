@@ -99,7 +99,7 @@ $$;
 -- case.escalated (the new owner's leader, a copy to the previous one).
 -- Each case (given once) with its own meeting (NULL: none, an urgent SLA),
 -- reason and p_notify: false, no notice for it (a lapse told as a digest,
--- gf_notify_meeting).  p_automatic: made by the rules (the safety net, the
+-- gf_notify_meetings).  p_automatic: made by the rules (the safety net, the
 -- urgent SLAs), not by a decision; on the escalation row and in the event's
 -- payload.  Returns how many moved, per meeting (one statement for the
 -- lapses of several meetings: gf_lapse_batch).

@@ -445,7 +445,7 @@ $$;
 -- slot when the meeting opened), not from the events again.  Then the
 -- meeting.lapsed (digest: how the escalations were told) and
 -- ledger.published events and the notices
--- (gf_notify_meeting: the meeting grid's leader, 036): up to the rule's
+-- (gf_notify_meetings: the meeting grid's leader, 036): up to the rule's
 -- digest_over (default 10) escalations each case is told as every
 -- escalation is (its new and previous owners' leaders); past it one digest
 -- per leader of the grids the cases came from instead (049).  Under the

@@ -6,7 +6,7 @@
 -- (033: missed patrols, overdue visits) and of lapsed meetings (036), which
 -- have no case.
 -- Owns: gf_notification_text, gf_notification_payload, gf_notify_many, gf_notifier_batch,
--- gf_notify_field, gf_notify_meeting, gf_notify_meetings.
+-- gf_notify_field, gf_notify_meetings.
 
 -- The payload of a notification.created event: the one shape for every
 -- notice, a case's, a field reminder's or a lapsed meeting's (case null
@@ -257,14 +257,16 @@ LANGUAGE sql AS $$
     SELECT count (*)::integer FROM ev
 $$;
 
--- The notices of a meeting the safety net lapsed (036; meetings.sql
--- gf_lapse_batch calls gf_notify_meetings in the lapse's own transaction): one staff
--- notification per leader of the meeting's grid (the L2 grid of a weekly
--- meeting, the L1 grid of a monthly one) as the enabled notification_rules
--- row of meeting.lapsed, audience grid_leader, says; and with p_digest (a
--- lapse of more than digest_over escalations, 049) one digest per leader
--- of each grid whose cases the lapse escalated (the grid the case was owned
--- by before: audience previous_owner_leader), instead of a notice per case.
+-- The notices of the meetings the safety net lapsed (036; meetings.sql
+-- gf_lapse_batch calls it in the lapse's own transaction, for a batch of
+-- meetings at once: p_escalated and p_digest are each meeting's, in the
+-- same order; the notices in the meetings' order): one staff notification
+-- per leader of a meeting's grid (the L2 grid of a weekly meeting, the L1
+-- grid of a monthly one) as the enabled notification_rules row of
+-- meeting.lapsed, audience grid_leader, says; and with p_digest (a lapse of
+-- more than digest_over escalations, 049) one digest per leader of each
+-- grid whose cases the lapse escalated (the grid the case was owned by
+-- before: audience previous_owner_leader), instead of a notice per case.
 -- Unique per (meeting, recipient): a leader who is both gets the lapse
 -- notice.  Created now (deliveries held through quiet hours and days off as
 -- every staff notice's), each with its notification.created event (case
@@ -274,16 +276,6 @@ $$;
 -- the grid's code, %5$s its name; digest: the same for the recipient's
 -- grid and its own escalations, %6$s the level they went to, %7$s the
 -- first ten case numbers.  Returns how many were created.
-DROP FUNCTION IF EXISTS gf_notify_meeting (bigint, integer);
-CREATE OR REPLACE FUNCTION gf_notify_meeting (p_meeting bigint, p_escalated integer,
-                                              p_digest boolean DEFAULT false)
-RETURNS integer LANGUAGE sql AS $$
-    SELECT gf_notify_meetings (ARRAY[p_meeting], ARRAY[p_escalated], ARRAY[p_digest])
-$$;
-
--- gf_notify_meeting for several meetings in one statement (a batch of
--- lapses, meetings.sql gf_lapse_batch): p_escalated and p_digest are each
--- meeting's, in the same order; the notices in the meetings' order.
 -- PL/pgSQL, so that the escalator's session plans its statement once, not
 -- at every lapse as an SQL function's (2-3 ms of a county lapse's 25-30;
 -- docs/performance.md), and plan_cache_mode = auto of its own: its caller
