@@ -307,7 +307,8 @@ static int s_lapses (s_escalator_t *self)
                locked until the group commits). */
             int n = 1;
             long long lines = gf_db_get_ll (due, r, "lines");
-            while (r + n < rows && streq (gf_db_get (due, r + n, "root"), root) &&
+            while (self->config->lapse_lines > 0 && r + n < rows &&
+                   streq (gf_db_get (due, r + n, "root"), root) &&
                    streq (gf_db_get (due, r + n, "due"), gf_db_get (due, r, "due")) &&
                    lines + gf_db_get_ll (due, r + n, "lines") <= self->config->lapse_lines) {
                 lines += gf_db_get_ll (due, r + n, "lines");

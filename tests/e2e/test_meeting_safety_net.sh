@@ -173,15 +173,29 @@ check "the next agenda carries the undone decision on P2 (carried_from: that dec
            WHERE le.meeting_id = $M7b AND c.source_ref = 'P2'")"
 clock_and_settle "2026-11-17T08:59:00+08:00"
 check "with QNL's close_within_hours 24, still open at 23 h 59 min" open "$(sql "SELECT state FROM meetings WHERE id = $M7b")"
+# Each call of the lapse in its own transaction from here (lapse_group 0),
+# so that a meeting row's xmin tells which call lapsed it.
+restart_escalator() { kill "${PIDS[escalator]}"; wait "${PIDS[escalator]}" 2>/dev/null; start escalator "$@"; }
+lapse_calls() { # lapse_calls DAY: "lapsed meetings, transactions that lapsed them" of the weekly slot DAY
+  sql "SELECT count(*) || ' ' || count(DISTINCT xmin::text) FROM meetings
+        WHERE kind = 'weekly' AND day = '$1' AND state = 'lapsed'"
+}
+restart_escalator --lapse-group 0
 clock_and_settle "2026-11-17T09:00:00+08:00"
 check "and lapsed at 24 h: P2, its decision carried but undone and none taken, goes to L2" \
   "lapsed weekly_l2|QNL.07|2026-11-16|3|2|11-17 09:00|true" \
   "$(sql "SELECT state FROM meetings WHERE id = $M7b") $(esc P2)"
+check "a root's meetings due at one time lapse by one call (gf_lapse_meetings), one transaction without lapse_group" \
+  "12 1" "$(lapse_calls 2026-11-16)"
+restart_escalator --lapse-group 0 --lapse-lines 0
 
 # --- the monthly L1 meeting: Monday 7 December ---------------------------------
 T1=$(submit --source hotline --ref T1 --text "地址不清的求助电话" --address "不存在的路999号")
 wait_for "T1 unroutable" 10 sql_eq "SELECT state FROM cases WHERE source_ref = 'T1'" unroutable
 clock_and_settle "2026-11-30T09:00:00+08:00"
+check "escalator/lapse_lines 0: the missed week's meetings lapse each by its own call" \
+  "12 12" "$(lapse_calls 2026-11-23)"
+restart_escalator
 decide "$(meeting_id QNL.07 weekly 2026-11-30)" "$L2" P1 report_up "涉及供电公司，报一级网格协调"
 clock_and_settle "2026-12-07T09:00:00+08:00"
 M1=$(meeting_id QNL monthly 2026-12-07)
